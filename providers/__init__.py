@@ -1,0 +1,1 @@
+"""Cloud plug-ins: the provider protocol and its implementations."""

@@ -1,0 +1,1 @@
+"""One module per Azure object; each registers its routes on a Router."""

@@ -1,0 +1,135 @@
+"""SQLite persistence for the local Azure: one file, safe for several processes.
+
+Every Azure object is a JSON document in ``objects`` keyed by (kind, id); ids are
+compared case-insensitively, as Azure compares resource ids. Services keep their
+own richer tables when they need them (key material, recovery points, activity)
+and create them with ``ensure_table``. All writes happen inside ``transaction()``
+(``BEGIN IMMEDIATE``), so two processes never interleave a read-modify-write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+SCHEMA_VERSION = 1
+
+_BASE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (
+    kind TEXT NOT NULL,
+    id_key TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (kind, id_key)
+);
+"""
+
+
+def default_path() -> Path:
+    env = os.environ.get("VAULTFORM_LOCAL_AZURE")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".vaultform" / "local-azure.db"
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        with self.transaction() as db:
+            db.executescript(_BASE_SCHEMA)
+
+    # ------------------------------------------------------------------ connection
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            self._local.depth = 0
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested calls join the outer one."""
+        conn = self._conn()
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield conn
+            finally:
+                self._local.depth -= 1
+            return
+        self._local.depth = 1
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+        finally:
+            self._local.depth = 0
+
+    def ensure_table(self, ddl: str) -> None:
+        with self.transaction() as db:
+            db.executescript(ddl)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # ------------------------------------------------------------------ documents
+
+    def get(self, kind: str, id: str) -> dict | None:
+        row = self._conn().execute(
+            "SELECT body FROM objects WHERE kind=? AND id_key=?", (kind, id.lower())).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, kind: str, id: str, body: dict) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO objects(kind, id_key, id, body) VALUES (?,?,?,?) "
+                "ON CONFLICT(kind, id_key) DO UPDATE SET id=excluded.id, body=excluded.body",
+                (kind, id.lower(), id, json.dumps(body, sort_keys=True)))
+
+    def delete(self, kind: str, id: str) -> bool:
+        with self.transaction() as db:
+            cur = db.execute("DELETE FROM objects WHERE kind=? AND id_key=?", (kind, id.lower()))
+            return cur.rowcount > 0
+
+    def list(self, kind: str, prefix: str = "") -> list[dict]:
+        """Documents of ``kind`` whose id starts with ``prefix`` (case-insensitive), by id."""
+        p = prefix.lower()
+        rows = self._conn().execute(
+            "SELECT body FROM objects WHERE kind=? AND substr(id_key, 1, ?)=? ORDER BY id_key",
+            (kind, len(p), p)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    # ------------------------------------------------------------------ meta
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        row = self._conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                       (key, json.dumps(value)))

@@ -1,0 +1,172 @@
+"""The provider protocol: what the engine asks of a cloud plug-in.
+
+Request/response shaped so fields can be added without breaking callers. Objects
+travel as plain dicts keyed by the schema's attribute names (nested blocks as
+dicts or lists of dicts); ``id`` is always present on a managed object.
+
+Errors are one of three kinds, and the executor (never the provider) owns retries:
+``RetryableError`` (with a delay hint), ``PermanentError``, ``NotFoundError``.
+Clock and id generation are injectable (``Clock``) so tests are deterministic.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, runtime_checkable
+
+from providers.schema import ProviderSchema
+
+
+# --------------------------------------------------------------------------- errors
+
+class ProviderError(Exception):
+    """Base of every error a provider reports. ``code`` is the cloud's own code."""
+
+    def __init__(self, message: str, *, code: str = "", status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+class RetryableError(ProviderError):
+    def __init__(self, message: str, *, code: str = "", status: int | None = None,
+                 retry_after: float | None = None):
+        super().__init__(message, code=code, status=status)
+        self.retry_after = retry_after
+
+
+class PermanentError(ProviderError):
+    pass
+
+
+class NotFoundError(ProviderError):
+    pass
+
+
+# --------------------------------------------------------------------------- clock
+
+@dataclass
+class Clock:
+    """Time and id source; tests pass fixed functions."""
+
+    now: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4())
+
+
+# --------------------------------------------------------------------------- requests
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    type_name: str
+    mode: str                 # "managed" | "data"
+    config: dict[str, Any]    # evaluated; may contain UNKNOWN
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    type_name: str
+    prior: dict[str, Any]     # the recorded object (at least its id)
+
+
+@dataclass(frozen=True)
+class ReadResponse:
+    state: dict[str, Any] | None   # None: the object is gone
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    type_name: str
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    type_name: str
+    planned: dict[str, Any]   # config values with defaults; UNKNOWN for computed
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    type_name: str
+    prior: dict[str, Any]
+    planned: dict[str, Any]
+    changed: tuple[str, ...] = ()   # top-level attribute names that differ
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    type_name: str
+    prior: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApplyResponse:
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    type_name: str
+    id: str
+
+
+@dataclass(frozen=True)
+class PlanRulesRequest:
+    """Everything a provider needs to judge a plan: one entry per instance."""
+
+    instances: tuple["PlannedInstance", ...]
+
+
+@dataclass(frozen=True)
+class PlannedInstance:
+    address: str
+    type_name: str
+    action: str                    # "create", "update", "replace", "delete", "no-op", "read"
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    refreshed: dict[str, Any] | None = None
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderingEdge:
+    before: str                    # node id that must finish first
+    after: str
+    rule: str                      # "O1".."O5"
+    reason: str = ""
+
+
+@dataclass
+class PlanRulesResponse:
+    diagnostics: list = field(default_factory=list)
+    edges: list[OrderingEdge] = field(default_factory=list)
+
+
+@runtime_checkable
+class Provider(Protocol):
+    name: str
+
+    def schema(self) -> ProviderSchema: ...
+
+    def configure(self, config: dict[str, Any]) -> list: ...
+
+    def validate(self, req: ValidateRequest) -> list: ...
+
+    def read(self, req: ReadRequest) -> ReadResponse: ...
+
+    def read_data(self, req: DataRequest) -> ReadResponse: ...
+
+    def create(self, req: CreateRequest) -> ApplyResponse: ...
+
+    def update(self, req: UpdateRequest) -> ApplyResponse: ...
+
+    def delete(self, req: DeleteRequest) -> None: ...
+
+    def import_(self, req: ImportRequest) -> ReadResponse: ...
+
+    def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse: ...

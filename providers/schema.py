@@ -1,0 +1,165 @@
+"""Resource schemas as data.
+
+A provider describes every resource type and data source it serves with these
+frozen records; the engine reads them generically (validation, defaults,
+force-new, sensitive values, one-way changes) and never branches on a type name.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+
+class Kind(enum.Enum):
+    STRING = "string"
+    NUMBER = "number"
+    BOOL = "bool"
+    LIST = "list"
+    SET = "set"
+    MAP = "map"
+    ANY = "any"          # dynamic: any value (terraform_data.input, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    kind: Kind
+    element: "Type | None" = None
+
+    def __str__(self) -> str:
+        if self.element is None:
+            return self.kind.value
+        return f"{self.kind.value}({self.element})"
+
+
+STRING = Type(Kind.STRING)
+NUMBER = Type(Kind.NUMBER)
+BOOL = Type(Kind.BOOL)
+ANY = Type(Kind.ANY)
+
+
+def list_of(t: Type) -> Type:
+    return Type(Kind.LIST, t)
+
+
+def set_of(t: Type) -> Type:
+    return Type(Kind.SET, t)
+
+
+def map_of(t: Type) -> Type:
+    return Type(Kind.MAP, t)
+
+
+class ChangeKind(enum.Enum):
+    """How an attribute may change once the object exists (beyond force_new)."""
+
+    FIXED_ONCE_SET = "fixed_once_set"   # any change after a value was set is refused
+    ONE_WAY = "one_way"                 # may move away from ``from_value`` never back to it
+    FINAL_VALUE = "final_value"         # once it holds ``value``, it can't change
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRule:
+    kind: ChangeKind
+    code: str                 # the refusal code, e.g. "R10"
+    message: str              # why Azure refuses it, in vaultform's words
+    value: Any = None         # FINAL_VALUE: the final value; ONE_WAY: the value never returned to
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    type: Type
+    required: bool = False
+    optional: bool = False
+    computed: bool = False          # the provider sets it (optional+computed: user may set it)
+    default: Any = None             # filled when the user leaves it unset (and not computed)
+    enum: tuple[Any, ...] | None = None
+    case_insensitive: bool = False  # enum/permission values compared and read back case-insensitively
+    pattern: str | None = None      # a regular expression a string must fully match
+    pattern_hint: str = ""          # what the pattern means, for the error message
+    min_value: float | None = None
+    max_value: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    force_new: bool = False
+    sensitive: bool = False
+    reconciled: bool = True         # False: azurerm knows it, vaultform accepts it with a warning
+    deprecated: str = ""            # non-empty: a warning with this text
+    conflicts_with: tuple[str, ...] = ()
+    change_rule: ChangeRule | None = None
+    description: str = ""
+
+
+class Nesting(enum.Enum):
+    SINGLE = "single"   # at most one block; value is a dict or None
+    LIST = "list"       # ordered blocks; value is a list of dicts
+    SET = "set"         # unordered blocks; value is a list of dicts compared as a set
+
+
+@dataclass(frozen=True)
+class BlockSchema:
+    attributes: tuple[Attribute, ...] = ()
+    blocks: tuple["NestedBlock", ...] = ()
+
+    @cached_property
+    def attribute_map(self) -> dict[str, Attribute]:
+        return {a.name: a for a in self.attributes}
+
+    @cached_property
+    def block_map(self) -> dict[str, "NestedBlock"]:
+        return {b.name: b for b in self.blocks}
+
+    def names(self) -> list[str]:
+        return [a.name for a in self.attributes] + [b.name for b in self.blocks]
+
+
+@dataclass(frozen=True)
+class NestedBlock:
+    name: str
+    block: BlockSchema
+    nesting: Nesting = Nesting.LIST
+    min_items: int = 0
+    max_items: int | None = None
+    force_new: bool = False
+    computed: bool = False          # the provider may fill it when the user leaves it out
+    reconciled: bool = True
+    change_rule: ChangeRule | None = None
+    description: str = ""
+
+
+class Mode(enum.Enum):
+    MANAGED = "managed"
+    DATA = "data"
+
+
+@dataclass(frozen=True)
+class ResourceSchema:
+    type_name: str                  # "azurerm_key_vault"
+    mode: Mode
+    block: BlockSchema
+    description: str = ""
+    import_id_hint: str = ""        # how an import id looks, for messages
+    version: int = 0
+
+    @property
+    def attribute_map(self) -> dict[str, Attribute]:
+        return self.block.attribute_map
+
+    @property
+    def block_map(self) -> dict[str, NestedBlock]:
+        return self.block.block_map
+
+
+@dataclass(frozen=True)
+class ProviderSchema:
+    name: str                                   # "azurerm"
+    resources: dict[str, ResourceSchema] = field(default_factory=dict)
+    data_sources: dict[str, ResourceSchema] = field(default_factory=dict)
+    provider_config: BlockSchema = BlockSchema()
+
+    def lookup(self, mode: Mode, type_name: str) -> ResourceSchema | None:
+        table = self.resources if mode is Mode.MANAGED else self.data_sources
+        return table.get(type_name)

@@ -1,0 +1,1 @@
+"""Stored state: format, backends, locks."""
