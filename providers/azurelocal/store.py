@@ -45,8 +45,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._lock = threading.RLock()
-        with self.transaction() as db:
-            db.executescript(_BASE_SCHEMA)
+        self.ensure_table(_BASE_SCHEMA)
 
     # ------------------------------------------------------------------ connection
 
@@ -86,8 +85,8 @@ class Store:
             self._local.depth = 0
 
     def ensure_table(self, ddl: str) -> None:
-        with self.transaction() as db:
-            db.executescript(ddl)
+        """Run idempotent DDL (``CREATE ... IF NOT EXISTS``); never inside a transaction."""
+        self._conn().executescript(ddl)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
