@@ -128,6 +128,8 @@ class NestedBlock:
     reconciled: bool = True
     change_rule: ChangeRule | None = None
     description: str = ""
+    phase: str = ""                 # non-empty: applied as a separate graph node after the object
+                                    # itself (e.g. a vault's "encryption" is its key assignment)
 
 
 class Mode(enum.Enum):

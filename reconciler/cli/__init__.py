@@ -1,0 +1,1 @@
+"""The `vaultform` command line: Terraform users' habits, one dash flags."""

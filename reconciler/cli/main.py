@@ -1,0 +1,94 @@
+"""Entry point of the `vaultform` command.
+
+Commands are data: each is a module with ``setup(parser)`` and ``run(args, out) -> int``
+listed in ``COMMANDS``; commands contributed by providers (``vaultform cloud``) come from
+the ``vaultform.commands`` entry-point group, each a ``register(subparsers)`` function.
+Nothing escapes as a traceback: user errors are diagnostics, anything else is reported
+as an internal error (``VAULTFORM_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from importlib.metadata import entry_points
+
+from reconciler import __version__
+from reconciler.cli.flags import Parser, UsageError
+from reconciler.cli.output import Output
+from reconciler.diagnostics import DiagnosticsError
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("reconciler.cli.cmd_validate", "Check the configuration: syntax, schema, references, cycles"),
+}
+
+# commands contributed by plug-ins when the distribution's entry points are not installed
+FALLBACK_PLUGIN_COMMANDS = {"cloud": "providers.azurelocal.cli:register"}
+
+
+def _plugin_registrars():
+    found = {ep.name: ep.value for ep in entry_points(group="vaultform.commands")}
+    for name, target in {**FALLBACK_PLUGIN_COMMANDS, **found}.items():
+        if name in COMMANDS:
+            continue
+        mod_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(mod_name)
+        except ImportError:
+            continue
+        yield name, getattr(module, attr)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="vaultform",
+                    description="Declarative reconciler for Azure Backup encryption with customer-managed keys.")
+    parser.add_argument("-version", "--version", action="version", version=f"vaultform {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.setup(p)
+        p.set_defaults(func=module.run)
+    for _name, register in _plugin_registrars():
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:
+    out = output or Output()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help(out.out)
+            return 1
+        if getattr(args, "no_color", False):
+            out.no_color = True
+        return int(args.func(args, out) or 0)
+    except UsageError as exc:
+        out.err.write(f"Error: {exc}\n")
+        return 1
+    except DiagnosticsError as exc:
+        out.diagnostics(exc.diagnostics)
+        return 1
+    except KeyboardInterrupt:
+        out.err.write("\nInterrupted.\n")
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # a bug in vaultform, never the user's fault
+        if os.environ.get("VAULTFORM_DEBUG"):
+            traceback.print_exc(file=out.err)
+        out.err.write(
+            f"\nError: internal error in vaultform: {type(exc).__name__}: {exc}\n\n"
+            "  This is a bug in vaultform, not in your configuration. Run again with\n"
+            "  VAULTFORM_DEBUG=1 to see the details, and report them with the command you ran.\n")
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

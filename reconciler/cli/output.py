@@ -1,0 +1,47 @@
+"""Where the CLI writes: colour only on a terminal and never with NO_COLOR."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from reconciler.cli.flags import is_terminal
+from reconciler.diagnostics import Diagnostic, SourceCache, render_text
+
+
+def _display_path(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") and os.path.isabs(path) else rel
+
+
+@dataclass
+class Output:
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    no_color: bool = False
+    sources: SourceCache = field(default_factory=SourceCache)
+
+    @property
+    def color(self) -> bool:
+        return not self.no_color and "NO_COLOR" not in os.environ and is_terminal(self.out)
+
+    def print(self, text: str = "") -> None:
+        self.out.write(text + ("\n" if not text.endswith("\n") else ""))
+        self.out.flush()
+
+    def diagnostics(self, diags: list[Diagnostic], *, stream: TextIO | None = None) -> None:
+        if not diags:
+            return
+        stream = stream or self.err
+        color = not self.no_color and "NO_COLOR" not in os.environ and is_terminal(stream)
+        stream.write("\n" + render_text(diags, sources=self.sources, color=color,
+                                        display_path=_display_path))
+        stream.flush()
+
+    def style(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
