@@ -103,6 +103,10 @@ class Nesting(enum.Enum):
 class BlockSchema:
     attributes: tuple[Attribute, ...] = ()
     blocks: tuple["NestedBlock", ...] = ()
+    # Cross-argument constraints between names (attributes or blocks) of this block.
+    exactly_one_of: tuple[tuple[str, ...], ...] = ()    # per group: exactly one is set
+    at_least_one_of: tuple[tuple[str, ...], ...] = ()   # per group: one or more are set
+    required_with: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, others): name set -> others set
 
     @cached_property
     def attribute_map(self) -> dict[str, Attribute]:
