@@ -1,0 +1,70 @@
+"""Which provider serves which resource type, found by name - never imported statically.
+
+The engine knows providers only through ``providers.base``; concrete ones are located by
+the ``vaultform.providers`` entry-point group (falling back to the distribution's own
+table), so the layering stays: ``reconciler`` never imports a concrete provider module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+from importlib.metadata import entry_points
+
+from providers.schema import Mode, ProviderSchema, ResourceSchema
+
+# local provider name -> "module:attribute" of the provider factory
+DEFAULT_PROVIDERS = {
+    "azurerm": "providers.azurerm.provider:AzurermProvider",
+    "terraform": "providers.builtin.provider:BuiltinProvider",
+}
+# local provider name -> "module:attribute" of its schema (cheap: no SDK import)
+DEFAULT_SCHEMAS = {
+    "azurerm": "providers.azurerm.catalog:SCHEMA",
+    "terraform": "providers.builtin.schema:SCHEMA",
+}
+
+
+def _load(target: str):
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def provider_name_for_type(type_name: str) -> str:
+    """Terraform's implied provider: the type name up to its first underscore."""
+    return type_name.split("_", 1)[0]
+
+
+@lru_cache(maxsize=None)
+def schema_for(provider: str) -> ProviderSchema | None:
+    found = {ep.name: ep.value for ep in entry_points(group="vaultform.schemas")}
+    target = found.get(provider) or DEFAULT_SCHEMAS.get(provider)
+    return _load(target) if target else None
+
+
+def known_provider_names() -> list[str]:
+    found = {ep.name for ep in entry_points(group="vaultform.schemas")}
+    return sorted(found | set(DEFAULT_SCHEMAS))
+
+
+def resource_schema(mode: Mode, type_name: str) -> ResourceSchema | None:
+    schema = schema_for(provider_name_for_type(type_name))
+    return schema.lookup(mode, type_name) if schema else None
+
+
+def supported_types(mode: Mode) -> list[str]:
+    names: list[str] = []
+    for p in known_provider_names():
+        s = schema_for(p)
+        if s is None:
+            continue
+        names.extend((s.resources if mode is Mode.MANAGED else s.data_sources).keys())
+    return sorted(names)
+
+
+def create_provider(provider: str):
+    found = {ep.name: ep.value for ep in entry_points(group="vaultform.providers")}
+    target = found.get(provider) or DEFAULT_PROVIDERS.get(provider)
+    if not target:
+        return None
+    return _load(target)()
