@@ -1,0 +1,249 @@
+"""Official Azure SDK clients, made lazily and cached: one code path for both clouds.
+
+Local Azure (the default) and real Azure differ only in the credential and the
+transport handed to the very same SDK clients:
+
+* local: ``providers.azurelocal.app.Emulator`` on the SQLite file named by
+  ``VAULTFORM_LOCAL_AZURE`` (default ``~/.vaultform/local-azure.db``), a
+  ``LocalCredential`` and ``local_transport(env)`` (in process, no socket);
+* real Azure: ``DefaultAzureCredential`` and the SDK's own HTTP transport.
+
+Real Azure is chosen explicitly, by ``VAULTFORM_CLOUD=azure`` in the environment
+or ``vaultform_cloud = "azure"`` in the ``provider "azurerm"`` block (the block
+wins). The subscription comes from the block's ``subscription_id`` or
+``ARM_SUBSCRIPTION_ID`` / ``AZURE_SUBSCRIPTION_ID``; the tenant from the block's
+``tenant_id`` or ``ARM_TENANT_ID`` / ``AZURE_TENANT_ID``.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from providers.base import PermanentError
+
+ARM_SCOPE = "https://management.azure.com/.default"
+LOCAL_TOKEN_PREFIX = "vflocal."
+
+
+class CloudKind(enum.Enum):
+    LOCAL = "local"
+    AZURE = "azure"
+
+
+@dataclass(frozen=True)
+class CloudTarget:
+    kind: CloudKind
+    subscription_id: str = ""
+    tenant_id: str = ""
+    local_path: Path | None = None
+    client_id: str = ""
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    """Who the provider acts as (``azurerm_client_config``)."""
+
+    tenant_id: str
+    object_id: str
+    subscription_id: str
+    client_id: str
+
+
+def _first(*values: Any) -> str:
+    for v in values:
+        if isinstance(v, str) and v:
+            return v
+    return ""
+
+
+def default_local_path(environ: Mapping[str, str]) -> Path:
+    env = environ.get("VAULTFORM_LOCAL_AZURE")
+    return Path(env).expanduser() if env else Path.home() / ".vaultform" / "local-azure.db"
+
+
+def target_from(config: Mapping[str, Any], environ: Mapping[str, str]) -> CloudTarget:
+    """Decide which cloud to talk to from the provider block and the environment."""
+    chosen = _first(config.get("vaultform_cloud"), environ.get("VAULTFORM_CLOUD"), "local").lower()
+    try:
+        kind = CloudKind(chosen)
+    except ValueError:
+        raise PermanentError(f"unknown cloud {chosen!r}: use \"local\" (the embedded local Azure, "
+                             f"the default) or \"azure\" (a real subscription)",
+                             code="InvalidProviderConfig") from None
+    subscription = _first(config.get("subscription_id"), environ.get("ARM_SUBSCRIPTION_ID"),
+                          environ.get("AZURE_SUBSCRIPTION_ID"))
+    tenant = _first(config.get("tenant_id"), environ.get("ARM_TENANT_ID"), environ.get("AZURE_TENANT_ID"))
+    client = _first(config.get("client_id"), environ.get("ARM_CLIENT_ID"), environ.get("AZURE_CLIENT_ID"))
+    if kind is CloudKind.LOCAL:
+        return CloudTarget(kind, subscription, tenant, default_local_path(environ), client)
+    if not subscription:
+        raise PermanentError("no subscription for real Azure: set subscription_id in the provider "
+                             "\"azurerm\" block or ARM_SUBSCRIPTION_ID in the environment",
+                             code="InvalidProviderConfig")
+    return CloudTarget(kind, subscription, tenant, None, client)
+
+
+def _jwt_claims(token: str) -> dict[str, Any]:
+    try:
+        payload = token.split(".")[1]
+        payload += "=" * (-len(payload) % 4)
+        return json.loads(base64.urlsafe_b64decode(payload))
+    except (IndexError, ValueError):
+        return {}
+
+
+@dataclass
+class ClientFactory:
+    """Creates each SDK client on first use and keeps it.
+
+    ``emulator``/``credential``/``transport_factory`` may be injected (tests wrap
+    the transport to record requests); otherwise they follow ``target``.
+    """
+
+    target: CloudTarget
+    emulator: Any = None
+    credential: Any = None
+    transport_factory: Callable[[], Any] | None = None
+    _clients: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.target.kind is CloudKind.LOCAL:
+            if self.emulator is None:
+                from providers.azurelocal.app import Emulator
+                self.emulator = Emulator(self.target.local_path)
+            if self.credential is None:
+                from providers.azurelocal.credential import LocalCredential
+                self.credential = LocalCredential()
+            if self.transport_factory is None:
+                from providers.azurelocal.transport import local_transport
+                env = self.emulator
+                self.transport_factory = lambda: local_transport(env)
+        elif self.credential is None:
+            from azure.identity import DefaultAzureCredential
+            kwargs = {"additionally_allowed_tenants": ["*"]}
+            if self.target.client_id:
+                kwargs["managed_identity_client_id"] = self.target.client_id
+            self.credential = DefaultAzureCredential(**kwargs)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None,
+                    **inject: Any) -> "ClientFactory":
+        return cls(target_from(config, os.environ if environ is None else environ), **inject)
+
+    # ------------------------------------------------------------------ facts
+
+    @property
+    def is_local(self) -> bool:
+        return self.target.kind is CloudKind.LOCAL
+
+    @property
+    def subscription_id(self) -> str:
+        if self.target.subscription_id:
+            return self.target.subscription_id
+        return self.emulator.subscription_id if self.is_local else ""
+
+    @property
+    def tenant_id(self) -> str:
+        if self.target.tenant_id:
+            return self.target.tenant_id
+        return self.emulator.tenant_id if self.is_local else self.caller().tenant_id
+
+    def describe(self) -> str:
+        if self.is_local:
+            path = self.target.local_path or Path(getattr(getattr(self.emulator, "store", None), "path", ""))
+            home = str(Path.home())
+            shown = str(path)
+            if shown.startswith(home + os.sep):
+                shown = "~" + shown[len(home):]
+            return f"local Azure ({shown})"
+        return f"Azure subscription {self.subscription_id}"
+
+    def caller(self) -> CallerIdentity:
+        """Tenant, object id and client id of the credential, from its token."""
+        token = self.credential.get_token(ARM_SCOPE).token
+        if token.startswith(LOCAL_TOKEN_PREFIX):
+            object_id = token[len(LOCAL_TOKEN_PREFIX):] or self.emulator.deployer_object_id
+            return CallerIdentity(self.target.tenant_id or self.emulator.tenant_id, object_id,
+                                  self.subscription_id, self.target.client_id or object_id)
+        claims = _jwt_claims(token)
+        return CallerIdentity(_first(self.target.tenant_id, claims.get("tid")),
+                              _first(claims.get("oid")), self.subscription_id,
+                              _first(self.target.client_id, claims.get("appid"), claims.get("azp")))
+
+    # ------------------------------------------------------------------ clients
+
+    def _kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"retry_total": 3}
+        if self.transport_factory is not None:
+            kwargs["transport"] = self.transport_factory()
+        if self.is_local:
+            kwargs["polling_interval"] = 0
+        return kwargs
+
+    def _cached(self, key: tuple, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = make()
+                self._clients[key] = client
+            return client
+
+    def resources(self):
+        from azure.mgmt.resource.resources import ResourceManagementClient
+        return self._cached(("resources",), lambda: ResourceManagementClient(
+            self.credential, self.subscription_id, **self._kwargs()))
+
+    def msi(self):
+        from azure.mgmt.msi import ManagedServiceIdentityClient
+        return self._cached(("msi",), lambda: ManagedServiceIdentityClient(
+            self.credential, self.subscription_id, **self._kwargs()))
+
+    def keyvault_mgmt(self):
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+        return self._cached(("keyvault",), lambda: KeyVaultManagementClient(
+            self.credential, self.subscription_id, **self._kwargs()))
+
+    def authorization(self):
+        from azure.mgmt.authorization import AuthorizationManagementClient
+        return self._cached(("authorization",), lambda: AuthorizationManagementClient(
+            self.credential, self.subscription_id, **self._kwargs()))
+
+    def recovery_services(self):
+        from azure.mgmt.recoveryservices import RecoveryServicesClient
+        return self._cached(("recoveryservices",), lambda: RecoveryServicesClient(
+            self.credential, self.subscription_id, **self._kwargs()))
+
+    def backup(self):
+        from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
+        return self._cached(("backup",), lambda: RecoveryServicesBackupClient(
+            self.credential, self.subscription_id, **self._kwargs()))
+
+    def keys(self, vault_uri: str):
+        from azure.keyvault.keys import KeyClient
+        uri = vault_uri.rstrip("/") + "/"
+        return self._cached(("keys", uri.lower()), lambda: KeyClient(
+            uri, self.credential, **self._kwargs()))
+
+    def crypto(self, key_id: str):
+        from azure.keyvault.keys.crypto import CryptographyClient
+        return self._cached(("crypto", key_id.lower()), lambda: CryptographyClient(
+            key_id, self.credential, **self._kwargs()))
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                close = getattr(client, "close", None)
+                if close:
+                    try:
+                        close()
+                    except Exception:  # closing is best effort; nothing to report
+                        pass
+            self._clients.clear()
