@@ -131,6 +131,11 @@ class PlannedInstance:
     after: dict[str, Any] | None
     refreshed: dict[str, Any] | None = None
     depends_on: tuple[str, ...] = ()
+    # top-level attribute name -> the references its expression makes, as written
+    # ("azurerm_recovery_services_vault.vault.identity[0].principal_id"), so rules can match
+    # objects whose ids are not known before apply
+    references: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    location: str = ""              # "main.tf:12", for diagnostics
 
 
 @dataclass(frozen=True)
