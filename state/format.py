@@ -1,0 +1,455 @@
+"""The state file format: deterministic JSON, validated on the way in.
+
+Layout (``format_version`` "1")::
+
+    {
+      "format_version": "1",
+      "vaultform_version": "0.1.0",
+      "lineage": "<uuid fixed at creation>",
+      "serial": 7,
+      "outputs": {"name": {"sensitive": false, "value": ...}},
+      "resources": [
+        {"module": "", "mode": "managed", "type": "...", "name": "...",
+         "provider": "...", "prevent_destroy": false,
+         "instances": [{"index_key": null, "schema_version": 0, "status": "",
+                        "create_before_destroy": false, "attributes": {...},
+                        "sensitive_paths": [["secret"]], "dependencies": [...],
+                        "pending": null}]}
+      ],
+      "check_results": []
+    }
+
+Structural keys keep the order above; attribute objects are sorted by key, so the
+same state always gives the same bytes. Values at ``sensitive_paths`` are stored
+as they are (planning compares them), which is why the file is written with mode
+0600. Key material never reaches the state: providers return only public key
+parts and identifiers, and the encoder refuses a PEM private key block outright.
+
+``StateEncoder`` remembers the JSON text of every resource and instance it has
+encoded, keyed by object identity; as unchanged parts of a state are shared
+objects, re-encoding after a one-resource change encodes one resource.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from state.errors import AddressError, StateError
+from state.model import (VAULTFORM_VERSION, InstanceState, InstanceStatus, Mode, OutputState,
+                         PendingAction, PendingOperation, ResourceState, State, format_key,
+                         format_module, parse_address, parse_module)
+
+__all__ = ["FORMAT_VERSION", "StateEncoder", "encode_state", "decode_state", "from_document",
+           "to_document", "format_time"]
+
+FORMAT_VERSION = "1"
+
+_PRIVATE_KEY_MARKERS = ("PRIVATE KEY-----",)
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``: ``2026-11-28T12:00:00Z``."""
+    text = moment.astimezone(timezone.utc).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def _step(where: str, key: Any) -> str:
+    if isinstance(key, str) and key.isidentifier():
+        return f"{where}.{key}"
+    return f"{where}{format_key(key) if isinstance(key, (int, str)) else '[?]'}"
+
+
+def _canonical(value: Any, where: str) -> Any:
+    """A JSON-ready copy with sorted object keys; refuses what JSON can't hold."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, str):
+        if "-----BEGIN" in value and any(m in value for m in _PRIVATE_KEY_MARKERS):
+            raise StateError("state", "refusing to store private key material", where=where,
+                             hint="Providers must return only public key parts and identifiers.")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise StateError("state", f"cannot store the number {value}", where=where)
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key in sorted(value, key=lambda k: (not isinstance(k, str), str(k))):
+            if not isinstance(key, str):
+                raise StateError("state", f"object key {key!r} is not a string", where=where)
+            out[key] = _canonical(value[key], _step(where, key))
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    kind = "a value known only after apply" if type(value).__name__ == "Unknown" else type(value).__name__
+    raise StateError("state", f"cannot store {kind}", where=where,
+                     hint="Only fully known JSON values (strings, numbers, booleans, null, "
+                          "lists and objects) belong in state.")
+
+
+def _pending_doc(pending: PendingOperation | None) -> dict | None:
+    if pending is None:
+        return None
+    return {
+        "operation": pending.operation.value,
+        "started_at": format_time(pending.started_at),
+        "planned_id": pending.planned_id,
+        "request_digest": pending.request_digest,
+    }
+
+
+def _instance_doc(inst: InstanceState, where: str) -> dict:
+    return {
+        "index_key": inst.index_key,
+        "schema_version": inst.schema_version,
+        "status": inst.status.value,
+        "create_before_destroy": inst.create_before_destroy,
+        "attributes": _canonical(dict(inst.attributes), f"{where}.attributes"),
+        "sensitive_paths": [list(p) for p in inst.sensitive_paths],
+        "dependencies": list(inst.dependencies),
+        "pending": _pending_doc(inst.pending),
+    }
+
+
+def _resource_head(res: ResourceState) -> dict:
+    return {
+        "module": res.module,
+        "mode": res.mode.value,
+        "type": res.type,
+        "name": res.name,
+        "provider": res.provider,
+        "prevent_destroy": res.prevent_destroy,
+    }
+
+
+def _outputs_doc(outputs: dict[str, OutputState]) -> dict:
+    return {name: {"sensitive": out.sensitive, "value": _canonical(out.value, f"outputs.{name}")}
+            for name, out in sorted(outputs.items())}
+
+
+def to_document(state: State) -> dict:
+    """The state as a JSON-ready dict (the same content ``encode_state`` writes)."""
+    resources = []
+    for i, res in enumerate(state.resources):
+        doc = _resource_head(res)
+        doc["instances"] = [_instance_doc(inst, f"resources[{i}].instances[{j}]")
+                            for j, inst in enumerate(res.instances)]
+        resources.append(doc)
+    return {
+        "format_version": FORMAT_VERSION,
+        "vaultform_version": state.vaultform_version,
+        "lineage": state.lineage,
+        "serial": state.serial,
+        "outputs": _outputs_doc(dict(state.outputs)),
+        "resources": resources,
+        "check_results": [_canonical(c, f"check_results[{i}]")
+                          for i, c in enumerate(state.check_results)],
+    }
+
+
+def _dump(value: Any, indent: int) -> str:
+    """JSON with two-space indentation, every line after the first shifted by ``indent``."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+    return text.replace("\n", "\n" + " " * indent) if indent else text
+
+
+class StateEncoder:
+    """Encodes states to text, reusing the text of unchanged resources and instances.
+
+    Keep one encoder per state file: it holds the last state's pieces (and
+    strong references to their objects, so identities stay valid).
+    """
+
+    def __init__(self) -> None:
+        self._resources: dict[int, tuple[ResourceState, str]] = {}
+        self._instances: dict[int, tuple[InstanceState, str]] = {}
+
+    def encode(self, state: State) -> str:
+        resources: dict[int, tuple[ResourceState, str]] = {}
+        instances: dict[int, tuple[InstanceState, str]] = {}
+        pieces = []
+        for i, res in enumerate(state.resources):
+            hit = self._resources.get(id(res))
+            if hit is not None and hit[0] is res:
+                text = hit[1]
+                for inst in res.instances:
+                    instances[id(inst)] = self._instances[id(inst)]
+            else:
+                text = self._encode_resource(res, i, instances)
+            resources[id(res)] = (res, text)
+            pieces.append(text)
+        self._resources, self._instances = resources, instances
+        body = ",\n    ".join(pieces)
+        return "".join([
+            "{\n",
+            f'  "format_version": {json.dumps(FORMAT_VERSION)},\n',
+            f'  "vaultform_version": {json.dumps(state.vaultform_version)},\n',
+            f'  "lineage": {json.dumps(state.lineage)},\n',
+            f'  "serial": {int(state.serial)},\n',
+            f'  "outputs": {_dump(_outputs_doc(dict(state.outputs)), 2)},\n',
+            f'  "resources": [\n    {body}\n  ],\n' if pieces else '  "resources": [],\n',
+            '  "check_results": ',
+            _dump([_canonical(c, f"check_results[{i}]") for i, c in enumerate(state.check_results)], 2),
+            "\n}\n",
+        ])
+
+    def _encode_resource(self, res: ResourceState, i: int,
+                         instances: dict[int, tuple[InstanceState, str]]) -> str:
+        pieces = []
+        for j, inst in enumerate(res.instances):
+            hit = self._instances.get(id(inst))
+            if hit is not None and hit[0] is inst:
+                text = hit[1]
+            else:
+                text = _dump(_instance_doc(inst, f"resources[{i}].instances[{j}]"), 8)
+            instances[id(inst)] = (inst, text)
+            pieces.append(text)
+        head = _dump(_resource_head(res), 4)
+        # splice the instances in as the last member of the resource object
+        inner = ",\n        ".join(pieces)
+        listing = f"[\n        {inner}\n      ]" if pieces else "[]"
+        return head[:-len("\n    }")] + f',\n      "instances": {listing}\n    }}'
+
+
+def encode_state(state: State) -> str:
+    """The canonical text of ``state`` (one-off; backends keep a ``StateEncoder``)."""
+    return StateEncoder().encode(state)
+
+
+# --------------------------------------------------------------------------- reading
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_TOP_KEYS = {"format_version", "vaultform_version", "lineage", "serial", "outputs", "resources",
+             "check_results"}
+_RESOURCE_KEYS = {"module", "mode", "type", "name", "provider", "prevent_destroy", "instances"}
+_INSTANCE_KEYS = {"index_key", "schema_version", "status", "create_before_destroy", "attributes",
+                  "sensitive_paths", "dependencies", "pending"}
+_PENDING_KEYS = {"operation", "started_at", "planned_id", "request_digest"}
+_OUTPUT_KEYS = {"value", "sensitive"}
+
+_KIND_NAMES: dict[type, str] = {str: "a string", int: "a whole number", bool: "true or false",
+                                dict: "an object", list: "a list", type(None): "null"}
+_MISSING = object()
+
+
+class _Reader:
+    """Validating accessors that name the place of every problem."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, where: str, problem: str, hint: str = "") -> StateError:
+        return StateError(self.source, problem, where=where, hint=hint)
+
+    def get(self, obj: dict, key: str, where: str, *kinds: type, default: Any = _MISSING) -> Any:
+        if key not in obj:
+            if default is _MISSING:
+                raise self.fail(where, f"missing {key}")
+            return default
+        value = obj[key]
+        # bool is an int in Python but not a number in the state file
+        if any(type(value) is k for k in kinds):
+            return value
+        wanted = " or ".join(_KIND_NAMES[k] for k in kinds)
+        raise self.fail(_step(where, key) if where else key,
+                        f"expected {wanted}, found {_describe(value)}")
+
+    def closed(self, obj: dict, allowed: set[str], where: str) -> None:
+        extra = sorted(set(obj) - allowed)
+        if extra:
+            raise self.fail(where, f"unexpected key {extra[0]!r}",
+                            f"Known keys here: {', '.join(sorted(allowed))}.")
+
+    def enum(self, enum_type: Callable, value: str, where: str) -> Any:
+        try:
+            return enum_type(value)
+        except ValueError:
+            choices = ", ".join(repr(m.value) for m in enum_type)  # type: ignore[attr-defined]
+            raise self.fail(where, f"{value!r} is not one of {choices}") from None
+
+
+def _describe(value: Any) -> str:
+    for kind, name in _KIND_NAMES.items():
+        if type(value) is kind:
+            return name
+    return "a number with a fraction" if isinstance(value, float) else type(value).__name__
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def decode_state(data: bytes | str, *, source: str = "state") -> State:
+    """Parse and validate a state file's text; every problem is a ``StateError``."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise StateError(source, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                                     f"{exc.start})", hint="The file is not a vaultform state.")
+    if not data.strip():
+        raise StateError(source, "the file is empty",
+                         hint="A state file is never written empty. If you mean to start without "
+                              "state, remove the file; otherwise restore it from its .backup.")
+    try:
+        doc = json.loads(data, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise StateError(source, f"not valid JSON at line {exc.lineno}, column {exc.colno} "
+                                 f"({exc.msg})") from None
+    except ValueError as exc:
+        raise StateError(source, f"not valid JSON: {exc}") from None
+    return from_document(doc, source=source)
+
+
+def from_document(doc: Any, *, source: str = "state") -> State:
+    r = _Reader(source)
+    if type(doc) is not dict:
+        raise r.fail("", f"expected a JSON object at the top, found {_describe(doc)}")
+    _check_format_version(r, doc)
+    r.closed(doc, _TOP_KEYS, "")
+    lineage = r.get(doc, "lineage", "", str)
+    if not lineage:
+        raise r.fail("lineage", "is empty")
+    serial = r.get(doc, "serial", "", int)
+    if serial < 0:
+        raise r.fail("serial", f"must not be negative, found {serial}")
+    version = r.get(doc, "vaultform_version", "", str, default="")
+    outputs = _read_outputs(r, r.get(doc, "outputs", "", dict, default={}))
+    resources = [_read_resource(r, res, f"resources[{i}]")
+                 for i, res in enumerate(r.get(doc, "resources", "", list))]
+    seen: dict[tuple, int] = {}
+    for i, res in enumerate(resources):
+        if res.key in seen:
+            raise r.fail(f"resources[{i}]", f"{res.address} appears twice "
+                                            f"(also at resources[{seen[res.key]}])")
+        seen[res.key] = i
+    checks = r.get(doc, "check_results", "", list, default=[])
+    for i, check in enumerate(checks):
+        if type(check) is not dict:
+            raise r.fail(f"check_results[{i}]", f"expected an object, found {_describe(check)}")
+    return State(lineage=lineage, serial=serial, vaultform_version=version,
+                 resources=tuple(resources), outputs=outputs, check_results=tuple(checks))
+
+
+def _check_format_version(r: _Reader, doc: dict) -> None:
+    if "format_version" not in doc:
+        if "terraform_version" in doc or "version" in doc:
+            raise r.fail("", "this is a Terraform state file, not a vaultform state",
+                         "vaultform keeps its own state; bring existing objects under "
+                         "management with `vaultform import ADDRESS ID`.")
+        raise r.fail("", "missing format_version")
+    fv = r.get(doc, "format_version", "", str)
+    if not fv.isdigit():
+        raise r.fail("format_version", f"{fv!r} is not a format version")
+    if int(fv) > int(FORMAT_VERSION):
+        raise r.fail("", f"written by a newer vaultform (format_version {fv}); this vaultform "
+                         f"{VAULTFORM_VERSION} reads format_version {FORMAT_VERSION}",
+                     "Upgrade vaultform to use this state. It was left untouched.")
+    if fv != FORMAT_VERSION:
+        raise r.fail("format_version", f"unsupported format_version {fv}; this vaultform reads "
+                                       f"format_version {FORMAT_VERSION}")
+
+
+def _read_outputs(r: _Reader, outputs: dict) -> dict[str, OutputState]:
+    result = {}
+    for name, out in outputs.items():
+        where = _step("outputs", name)
+        if type(out) is not dict:
+            raise r.fail(where, f"expected an object, found {_describe(out)}")
+        r.closed(out, _OUTPUT_KEYS, where)
+        if "value" not in out:
+            raise r.fail(where, "missing value")
+        result[name] = OutputState(out["value"], r.get(out, "sensitive", where, bool, default=False))
+    return result
+
+
+def _read_resource(r: _Reader, res: Any, where: str) -> ResourceState:
+    if type(res) is not dict:
+        raise r.fail(where, f"expected an object, found {_describe(res)}")
+    r.closed(res, _RESOURCE_KEYS, where)
+    mode = r.enum(Mode, r.get(res, "mode", where, str), f"{where}.mode")
+    names = {}
+    for key in ("type", "name"):
+        text = r.get(res, key, where, str)
+        if not _NAME.fullmatch(text):
+            raise r.fail(f"{where}.{key}", f"{text!r} is not a valid {key}")
+        names[key] = text
+    module = r.get(res, "module", where, str, default="")
+    try:
+        module_path = parse_module(module)
+    except AddressError as exc:
+        raise r.fail(f"{where}.module", exc.problem) from None
+    provider = r.get(res, "provider", where, str)
+    if not provider:
+        raise r.fail(f"{where}.provider", "is empty")
+    prevent = r.get(res, "prevent_destroy", where, bool, default=False)
+    instances = [_read_instance(r, inst, f"{where}.instances[{j}]")
+                 for j, inst in enumerate(r.get(res, "instances", where, list))]
+    keys: dict[Any, int] = {}
+    for j, inst in enumerate(instances):
+        marker = (type(inst.index_key).__name__, inst.index_key)
+        if marker in keys:
+            raise r.fail(f"{where}.instances[{j}]", f"index key {format_key(inst.index_key) or 'none'}"
+                                                    f" appears twice (also at instances[{keys[marker]}])")
+        keys[marker] = j
+    return ResourceState(mode, names["type"], names["name"], provider, tuple(instances),
+                         format_module(module_path), prevent)
+
+
+def _read_instance(r: _Reader, inst: Any, where: str) -> InstanceState:
+    if type(inst) is not dict:
+        raise r.fail(where, f"expected an object, found {_describe(inst)}")
+    r.closed(inst, _INSTANCE_KEYS, where)
+    attributes = r.get(inst, "attributes", where, dict)
+    paths = []
+    for k, path in enumerate(r.get(inst, "sensitive_paths", where, list, default=[])):
+        at = f"{where}.sensitive_paths[{k}]"
+        if type(path) is not list or not path or not all(type(s) in (str, int) for s in path):
+            raise r.fail(at, "a sensitive path is a non-empty list of keys and indexes")
+        paths.append(tuple(path))
+    dependencies = r.get(inst, "dependencies", where, list, default=[])
+    for k, dep in enumerate(dependencies):
+        at = f"{where}.dependencies[{k}]"
+        if type(dep) is not str:
+            raise r.fail(at, f"expected a string, found {_describe(dep)}")
+        try:
+            parse_address(dep)
+        except AddressError as exc:
+            raise r.fail(at, str(exc)) from None
+    schema_version = r.get(inst, "schema_version", where, int, default=0)
+    if schema_version < 0:
+        raise r.fail(f"{where}.schema_version", "must not be negative")
+    return InstanceState(
+        index_key=r.get(inst, "index_key", where, type(None), int, str, default=None),
+        attributes=attributes,
+        sensitive_paths=tuple(paths),
+        dependencies=tuple(dependencies),
+        status=r.enum(InstanceStatus, r.get(inst, "status", where, str, default=""), f"{where}.status"),
+        create_before_destroy=r.get(inst, "create_before_destroy", where, bool, default=False),
+        schema_version=schema_version,
+        pending=_read_pending(r, r.get(inst, "pending", where, dict, type(None), default=None),
+                              f"{where}.pending"),
+    )
+
+
+def _read_pending(r: _Reader, pending: dict | None, where: str) -> PendingOperation | None:
+    if pending is None:
+        return None
+    r.closed(pending, _PENDING_KEYS, where)
+    started = r.get(pending, "started_at", where, str)
+    try:
+        moment = datetime.fromisoformat(started)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise r.fail(f"{where}.started_at", f"{started!r} is not a time like 2026-01-31T12:00:00Z")
+    return PendingOperation(
+        operation=r.enum(PendingAction, r.get(pending, "operation", where, str), f"{where}.operation"),
+        started_at=moment,
+        request_digest=r.get(pending, "request_digest", where, str),
+        planned_id=r.get(pending, "planned_id", where, str, type(None), default=None),
+    )

@@ -1,0 +1,561 @@
+"""The state model: what vaultform remembers about the objects it manages.
+
+Values are frozen dataclasses; every change goes through a small method that
+returns a new object and shares every untouched part with the old one. That
+makes "did anything change" cheap and exact: ``State.same_content`` compares
+tuples whose unchanged elements are the very same objects (an identity check),
+and only the replaced parts are compared field by field. ``attributes`` dicts
+and ``outputs`` are plain dicts for convenience: treat them as read-only and
+build a new instance (``InstanceState.with_attributes``) instead of editing one.
+
+Addresses are parsed and formatted here (``parse_address``, ``InstanceAddress``)
+so the state package does not depend on the engine.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import json
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from importlib import metadata
+from typing import Any, Iterator, Mapping, Union
+
+from state.errors import AddressError
+
+
+def _installed_version() -> str:
+    try:
+        return metadata.version("vaultform")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+VAULTFORM_VERSION = _installed_version()
+
+IndexKey = Union[None, int, str]
+"""An instance key: None (no count/for_each), an int (count) or a str (for_each)."""
+
+PathStep = Union[str, int]
+
+
+class Mode(enum.Enum):
+    MANAGED = "managed"
+    DATA = "data"
+
+
+class InstanceStatus(enum.Enum):
+    READY = ""
+    TAINTED = "tainted"
+
+
+class PendingAction(enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    REPLACE = "replace"
+
+
+# --------------------------------------------------------------------------- addresses
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _is_ident(text: str) -> bool:
+    return _IDENT.fullmatch(text) is not None
+
+
+def format_key(key: IndexKey) -> str:
+    """``[0]``, ``["a"]`` or ``""`` for no key; strings use JSON escapes."""
+    if key is None:
+        return ""
+    if isinstance(key, bool) or not isinstance(key, (int, str)):
+        raise TypeError(f"an instance key is an int or a str, not {type(key).__name__}")
+    if isinstance(key, int):
+        return f"[{key}]"
+    return "[" + json.dumps(key, ensure_ascii=False) + "]"
+
+
+def key_order(key: IndexKey) -> tuple:
+    """Sort order of instance keys: no key, then ints, then strings."""
+    if key is None:
+        return (0, 0, "")
+    if isinstance(key, int):
+        return (1, key, "")
+    return (2, 0, key)
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleStep:
+    name: str
+    key: IndexKey = None
+
+    def __str__(self) -> str:
+        return f"module.{self.name}{format_key(self.key)}"
+
+
+ModulePath = tuple[ModuleStep, ...]
+
+
+def format_module(path: ModulePath) -> str:
+    return ".".join(str(step) for step in path)
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceAddress:
+    """``module.m.azurerm_key_vault.kv`` or ``data.azurerm_client_config.c``."""
+
+    mode: Mode
+    type: str
+    name: str
+    module: ModulePath = ()
+
+    @property
+    def module_text(self) -> str:
+        return format_module(self.module)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """The identity used to index resources in a ``State``."""
+        return (self.module_text, self.mode.value, self.type, self.name)
+
+    def instance(self, key: IndexKey = None) -> "InstanceAddress":
+        return InstanceAddress(self, key)
+
+    def __str__(self) -> str:
+        local = f"{self.type}.{self.name}"
+        if self.mode is Mode.DATA:
+            local = "data." + local
+        return f"{self.module_text}.{local}" if self.module else local
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceAddress:
+    """A resource address plus an instance key (None when there is none)."""
+
+    resource: ResourceAddress
+    key: IndexKey = None
+
+    def __str__(self) -> str:
+        return f"{self.resource}{format_key(self.key)}"
+
+
+class _Scanner:
+    def __init__(self, text: str):
+        self.text = text
+        self.pos = 0
+
+    def fail(self, problem: str) -> AddressError:
+        return AddressError(self.text, problem, self.pos)
+
+    def at_end(self) -> bool:
+        return self.pos >= len(self.text)
+
+    def ident(self, what: str) -> str:
+        match = _IDENT.match(self.text, self.pos)
+        if not match:
+            raise self.fail(f"expected {what} (letters, digits, '_' or '-', not starting with a digit)")
+        self.pos = match.end()
+        return match.group()
+
+    def dot(self, after: str) -> None:
+        if self.at_end() or self.text[self.pos] != ".":
+            raise self.fail(f"expected '.' after {after}")
+        self.pos += 1
+
+    def key(self) -> IndexKey:
+        if self.at_end() or self.text[self.pos] != "[":
+            return None
+        start = self.pos
+        self.pos += 1
+        if self.pos < len(self.text) and self.text[self.pos] == '"':
+            try:
+                value, end = json.JSONDecoder().raw_decode(self.text, self.pos)
+            except json.JSONDecodeError:
+                raise self.fail("unterminated or badly escaped string key") from None
+            self.pos = end
+        else:
+            match = re.compile(r"-?[0-9]+").match(self.text, self.pos)
+            if not match:
+                raise self.fail('an instance key is a number like [0] or a quoted string like ["a"]')
+            value = int(match.group())
+            self.pos = match.end()
+        if self.at_end() or self.text[self.pos] != "]":
+            self.pos = max(self.pos, start)
+            raise self.fail("expected ']' to close the instance key")
+        self.pos += 1
+        return value
+
+
+def parse_address(text: str) -> InstanceAddress:
+    """Parse ``[module.NAME[KEY].]...[data.]TYPE.NAME[KEY]``.
+
+    The result's ``key`` is None when the text has no instance key; use
+    ``.resource`` for the resource as a whole.
+    """
+    if not isinstance(text, str) or not text:
+        raise AddressError(str(text), "an address is not empty")
+    scan = _Scanner(text)
+    module: list[ModuleStep] = []
+    while True:
+        word = scan.ident("a resource type, 'data' or 'module'")
+        if word == "module":
+            scan.dot("'module'")
+            name = scan.ident("a module name")
+            module.append(ModuleStep(name, scan.key()))
+            scan.dot(f"module.{name}")
+            continue
+        mode = Mode.MANAGED
+        if word == "data":
+            mode = Mode.DATA
+            scan.dot("'data'")
+            word = scan.ident("a data source type")
+        scan.dot(f"the type {word!r}")
+        name = scan.ident("a resource name")
+        key = scan.key()
+        if not scan.at_end():
+            raise scan.fail("unexpected text after the address")
+        return InstanceAddress(ResourceAddress(mode, word, name, tuple(module)), key)
+
+
+def parse_resource_address(text: str) -> ResourceAddress:
+    """Like ``parse_address`` but refuses an instance key."""
+    parsed = parse_address(text)
+    if parsed.key is not None:
+        raise AddressError(text, "expected a resource address without an instance key")
+    return parsed.resource
+
+
+def parse_module(text: str) -> ModulePath:
+    """Parse a module path such as ``module.a[0].module.b``; ``""`` is the root."""
+    if text == "":
+        return ()
+    parsed = parse_address(f"{text}.x.y")
+    if parsed.resource.mode is not Mode.MANAGED or parsed.key is not None:
+        raise AddressError(text, "expected a module path like module.a.module.b")
+    return parsed.resource.module
+
+
+def _as_resource_address(addr: "ResourceAddress | InstanceAddress | str") -> ResourceAddress:
+    if isinstance(addr, ResourceAddress):
+        return addr
+    if isinstance(addr, InstanceAddress):
+        return addr.resource
+    return parse_address(addr).resource
+
+
+def _as_instance_address(addr: "InstanceAddress | ResourceAddress | str") -> InstanceAddress:
+    if isinstance(addr, InstanceAddress):
+        return addr
+    if isinstance(addr, ResourceAddress):
+        return InstanceAddress(addr, None)
+    return parse_address(addr)
+
+
+# --------------------------------------------------------------------------- state values
+
+@dataclass(frozen=True, slots=True)
+class PendingOperation:
+    """An operation started against the cloud whose outcome is not yet recorded.
+
+    Written before the request is sent, so a crash leaves a trace: the next run
+    looks for ``planned_id`` (when the id is known in advance, as for ARM PUTs)
+    and compares ``request_digest`` to tell a retry of the same request from a
+    different one.
+    """
+
+    operation: PendingAction
+    started_at: datetime
+    request_digest: str
+    planned_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.operation, PendingAction):
+            object.__setattr__(self, "operation", PendingAction(self.operation))
+        if self.started_at.tzinfo is None:
+            raise ValueError("PendingOperation.started_at must carry a time zone (use UTC)")
+
+
+def _sensitive_sort_key(path: tuple[PathStep, ...]) -> str:
+    return json.dumps(list(path))
+
+
+@dataclass(frozen=True)
+class InstanceState:
+    """One object in the cloud (or one read of a data source).
+
+    ``sensitive_paths`` lists attribute paths (tuples of keys and list indexes)
+    whose values are secret: they are stored, because planning needs them, but
+    never shown. Providers never return key material, so none is ever stored.
+    """
+
+    index_key: IndexKey = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    sensitive_paths: tuple[tuple[PathStep, ...], ...] = ()
+    dependencies: tuple[str, ...] = ()
+    status: InstanceStatus = InstanceStatus.READY
+    create_before_destroy: bool = False
+    schema_version: int = 0
+    pending: PendingOperation | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.index_key, bool) or not isinstance(self.index_key, (type(None), int, str)):
+            raise TypeError(f"index_key must be None, int or str, not {self.index_key!r}")
+        if not isinstance(self.status, InstanceStatus):
+            object.__setattr__(self, "status", InstanceStatus(self.status))
+        paths = {tuple(p) for p in self.sensitive_paths}
+        object.__setattr__(self, "sensitive_paths", tuple(sorted(paths, key=_sensitive_sort_key)))
+        object.__setattr__(self, "dependencies", tuple(sorted(set(self.dependencies))))
+
+    @property
+    def tainted(self) -> bool:
+        return self.status is InstanceStatus.TAINTED
+
+    def with_attributes(self, attributes: Mapping[str, Any],
+                        sensitive_paths: "tuple | list | None" = None) -> "InstanceState":
+        if sensitive_paths is None:
+            sensitive_paths = self.sensitive_paths
+        return replace(self, attributes=dict(attributes), sensitive_paths=tuple(sensitive_paths))
+
+    def with_status(self, status: InstanceStatus) -> "InstanceState":
+        return self if status is self.status else replace(self, status=status)
+
+    def with_pending(self, pending: PendingOperation | None) -> "InstanceState":
+        return self if pending == self.pending else replace(self, pending=pending)
+
+    def with_dependencies(self, dependencies: "tuple[str, ...] | list[str]") -> "InstanceState":
+        return replace(self, dependencies=tuple(dependencies))
+
+
+def _instance_sort_key(inst: InstanceState) -> tuple:
+    return key_order(inst.index_key)
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    """A resource block's objects: one instance, or one per count index / for_each key."""
+
+    mode: Mode
+    type: str
+    name: str
+    provider: str
+    instances: tuple[InstanceState, ...] = ()
+    module: str = ""
+    prevent_destroy: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.mode, Mode):
+            object.__setattr__(self, "mode", Mode(self.mode))
+        instances = tuple(sorted(self.instances, key=_instance_sort_key))
+        keys = [inst.index_key for inst in instances]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"{self.type}.{self.name}: two instances share an index key")
+        object.__setattr__(self, "instances", instances)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.module, self.mode.value, self.type, self.name)
+
+    @property
+    def address(self) -> ResourceAddress:
+        return ResourceAddress(self.mode, self.type, self.name, parse_module(self.module))
+
+    def instance(self, key: IndexKey = None) -> InstanceState | None:
+        for inst in self.instances:
+            if inst.index_key == key and type(inst.index_key) is type(key):
+                return inst
+        return None
+
+    def _position(self, key: IndexKey) -> int | None:
+        for i, inst in enumerate(self.instances):
+            if inst.index_key == key and type(inst.index_key) is type(key):
+                return i
+        return None
+
+    def with_instance(self, instance: InstanceState) -> "ResourceState":
+        i = self._position(instance.index_key)
+        if i is not None:
+            if self.instances[i] is instance:
+                return self
+            instances = self.instances[:i] + (instance,) + self.instances[i + 1:]
+        else:
+            instances = self.instances + (instance,)
+        return replace(self, instances=instances)
+
+    def without_instance(self, key: IndexKey) -> "ResourceState":
+        i = self._position(key)
+        if i is None:
+            return self
+        return replace(self, instances=self.instances[:i] + self.instances[i + 1:])
+
+
+@dataclass(frozen=True, slots=True)
+class OutputState:
+    value: Any
+    sensitive: bool = False
+
+
+def _resource_sort_key(res: ResourceState) -> tuple:
+    return res.key
+
+
+@dataclass(frozen=True)
+class State:
+    """A whole state: resources sorted by address, outputs by name.
+
+    ``lineage`` is fixed when a state is first created and never changes;
+    ``serial`` counts real changes and is bumped by the backend on write, only
+    when the content differs from what is stored.
+    """
+
+    lineage: str
+    serial: int = 0
+    vaultform_version: str = VAULTFORM_VERSION
+    resources: tuple[ResourceState, ...] = ()
+    outputs: Mapping[str, OutputState] = field(default_factory=dict)
+    check_results: tuple[Mapping[str, Any], ...] = ()
+    _index: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        resources = tuple(sorted(self.resources, key=_resource_sort_key))
+        object.__setattr__(self, "resources", resources)
+        object.__setattr__(self, "check_results", tuple(self.check_results))
+        if len({r.key for r in resources}) != len(resources):
+            raise ValueError("two resources in a state share an address")
+
+    @classmethod
+    def new(cls, *, lineage: str | None = None, vaultform_version: str = VAULTFORM_VERSION) -> "State":
+        return cls(lineage=lineage or str(uuid.uuid4()), serial=0, vaultform_version=vaultform_version)
+
+    # ------------------------------------------------------------------ lookups
+
+    def _positions(self) -> dict:
+        index = self._index
+        if index is None:
+            index = {res.key: i for i, res in enumerate(self.resources)}
+            object.__setattr__(self, "_index", index)
+        return index
+
+    def resource(self, addr: "ResourceAddress | InstanceAddress | str") -> ResourceState | None:
+        i = self._positions().get(_as_resource_address(addr).key)
+        return None if i is None else self.resources[i]
+
+    def instance(self, addr: "InstanceAddress | ResourceAddress | str") -> InstanceState | None:
+        address = _as_instance_address(addr)
+        res = self.resource(address.resource)
+        return None if res is None else res.instance(address.key)
+
+    def instances(self) -> Iterator[tuple[InstanceAddress, ResourceState, InstanceState]]:
+        """Every instance in address order, with its resource."""
+        for res in self.resources:
+            address = res.address
+            for inst in res.instances:
+                yield InstanceAddress(address, inst.index_key), res, inst
+
+    def addresses(self) -> list[str]:
+        return [str(addr) for addr, _, _ in self.instances()]
+
+    # ------------------------------------------------------------------ changes
+
+    def same_content(self, other: "State") -> bool:
+        """True when ``other`` holds the same lineage, resources, outputs and checks.
+
+        Serial and vaultform_version are bookkeeping and not compared. Unchanged
+        resources are shared objects, so this costs an identity check each.
+        """
+        if self is other:
+            return True
+        return (self.lineage == other.lineage and self.resources == other.resources
+                and self.outputs == other.outputs and self.check_results == other.check_results)
+
+    def with_serial(self, serial: int) -> "State":
+        if serial == self.serial:
+            return self
+        return self._derive(serial=serial)
+
+    def with_resource(self, resource: ResourceState) -> "State":
+        """Insert or replace ``resource`` (an empty one is removed instead)."""
+        if not resource.instances:
+            return self.without_resource(resource.address)
+        positions = self._positions()
+        i = positions.get(resource.key)
+        if i is not None:
+            if self.resources[i] is resource:
+                return self
+            resources = self.resources[:i] + (resource,) + self.resources[i + 1:]
+            return self._derive(resources=resources, index=positions)
+        at = bisect.bisect_left(self.resources, resource.key, key=_resource_sort_key)
+        resources = self.resources[:at] + (resource,) + self.resources[at:]
+        return self._derive(resources=resources)
+
+    def without_resource(self, addr: "ResourceAddress | InstanceAddress | str") -> "State":
+        i = self._positions().get(_as_resource_address(addr).key)
+        if i is None:
+            return self
+        return self._derive(resources=self.resources[:i] + self.resources[i + 1:])
+
+    def with_instance(self, addr: "InstanceAddress | str", instance: InstanceState, *,
+                      provider: str | None = None, prevent_destroy: bool | None = None) -> "State":
+        """Record ``instance`` at ``addr`` (its key is taken from the address).
+
+        A resource not yet in state is created; it then needs ``provider``.
+        ``prevent_destroy``, when given, updates the recorded lifecycle flag.
+        """
+        address = _as_instance_address(addr)
+        if instance.index_key != address.key or type(instance.index_key) is not type(address.key):
+            instance = replace(instance, index_key=address.key)
+        res = self.resource(address.resource)
+        if res is None:
+            if not provider:
+                raise ValueError(f"{address}: a new resource in state needs its provider")
+            ra = address.resource
+            res = ResourceState(ra.mode, ra.type, ra.name, provider, (instance,),
+                                ra.module_text, bool(prevent_destroy))
+        else:
+            res = res.with_instance(instance)
+            changes: dict[str, Any] = {}
+            if provider and provider != res.provider:
+                changes["provider"] = provider
+            if prevent_destroy is not None and prevent_destroy != res.prevent_destroy:
+                changes["prevent_destroy"] = prevent_destroy
+            if changes:
+                res = replace(res, **changes)
+        return self.with_resource(res)
+
+    def without_instance(self, addr: "InstanceAddress | str") -> "State":
+        """Forget one instance; a resource left without instances is forgotten too."""
+        address = _as_instance_address(addr)
+        res = self.resource(address.resource)
+        if res is None:
+            return self
+        return self.with_resource(res.without_instance(address.key))
+
+    def with_output(self, name: str, value: Any, *, sensitive: bool = False) -> "State":
+        output = OutputState(value, sensitive)
+        if self.outputs.get(name) == output:
+            return self
+        return self._derive(outputs={**self.outputs, name: output})
+
+    def without_output(self, name: str) -> "State":
+        if name not in self.outputs:
+            return self
+        return self._derive(outputs={k: v for k, v in self.outputs.items() if k != name})
+
+    def with_outputs(self, outputs: Mapping[str, OutputState]) -> "State":
+        outputs = dict(outputs)
+        return self if outputs == self.outputs else self._derive(outputs=outputs)
+
+    def with_check_results(self, check_results: "tuple | list") -> "State":
+        results = tuple(check_results)
+        return self if results == self.check_results else self._derive(check_results=results)
+
+    def _derive(self, *, index: dict | None = None, **changes: Any) -> "State":
+        """A copy with ``changes``; resources are already sorted, so skip re-sorting."""
+        new = object.__new__(State)
+        for name in ("lineage", "serial", "vaultform_version", "resources", "outputs", "check_results"):
+            object.__setattr__(new, name, changes.get(name, getattr(self, name)))
+        object.__setattr__(new, "_index", index)
+        return new
