@@ -1,0 +1,312 @@
+"""python-hcl2's typed tree -> the frozen nodes of ``reconciler.config.ast``.
+
+One ``Converter`` per file (or per heredoc fragment). Dispatch is a table from
+python-hcl2 rule class to method. Positions come from the Lark meta of each
+rule; where a rule's meta runs on over a trailing newline (binary operations,
+conditionals, heredocs) the position is rebuilt from the converted children.
+
+Problems found while converting (numbers out of range, malformed templates,
+templated block labels) raise ``ConvertProblem``; duplicate attributes are
+collected in ``Converter.diagnostics`` and the first definition is kept.
+"""
+
+from __future__ import annotations
+
+import math
+
+from hcl2.rules import base as r_base
+from hcl2.rules import containers as r_cont
+from hcl2.rules import expressions as r_expr
+from hcl2.rules import for_expressions as r_for
+from hcl2.rules import functions as r_fn
+from hcl2.rules import indexing as r_idx
+from hcl2.rules import literal_rules as r_lit
+from hcl2.rules import strings as r_str
+
+from reconciler.config import ast
+from reconciler.config import convert_templates as tpl
+from reconciler.diagnostics import Diagnostic, error
+
+# Bumped whenever the shape of the converted tree changes (it keys the parse cache).
+CONVERTER_VERSION = "1"
+
+# Python refuses int() of more digits than this (sys.get_int_max_str_digits).
+MAX_INT_DIGITS = 4300
+
+
+class ConvertProblem(Exception):
+    def __init__(self, summary: str, detail: str, pos: ast.Pos):
+        super().__init__(summary)
+        self.summary = summary
+        self.detail = detail
+        self.pos = pos
+
+
+class Converter:
+    def __init__(self, file: str, marks: dict[tuple[int, int], tuple[bool, bool]] | None = None,
+                 *, line_shift: int = 0, fragment=None) -> None:
+        self.file = file
+        self.marks = marks or {}
+        self.line_shift = line_shift
+        self.fragment = fragment  # (text, line, column) -> ast.Expr, for heredoc sequences
+        self.diagnostics: list[Diagnostic] = []
+
+    # ------------------------------------------------------------------ positions
+
+    def pos(self, meta) -> ast.Pos:
+        if meta is None or getattr(meta, "empty", True):
+            return ast.Pos(self.file, 1 + self.line_shift, 1, 1 + self.line_shift, 1)
+        s = self.line_shift
+        return ast.Pos(self.file, meta.line + s, meta.column, meta.end_line + s, meta.end_column)
+
+    def strip_marks_at(self, meta) -> tuple[bool, bool]:
+        if not self.marks or meta is None or getattr(meta, "empty", True):
+            return (False, False)
+        return self.marks.get((meta.line, meta.column), (False, False))
+
+    # ------------------------------------------------------------------ structure
+
+    def file_node(self, start: r_base.StartRule) -> ast.File:
+        return ast.File(self.file, self.body(start.body))
+
+    def body(self, rule: r_base.BodyRule) -> ast.Body:
+        attrs: list[ast.Attribute] = []
+        blocks: list[ast.Block] = []
+        seen: dict[str, ast.Attribute] = {}
+        for child in rule.children:
+            if isinstance(child, r_base.AttributeRule):
+                attr = self.attribute(child)
+                first = seen.get(attr.name)
+                if first is not None:
+                    self.diagnostics.append(error(
+                        "duplicate-attribute", f'Duplicate argument "{attr.name}"',
+                        f'"{attr.name}" is already set on line {first.pos.line} '
+                        f"(and again on line {attr.pos.line}); keep one of them.",
+                        range=attr.name_pos.range()))
+                    continue
+                seen[attr.name] = attr
+                attrs.append(attr)
+            elif isinstance(child, r_base.BlockRule):
+                blocks.append(self.block(child))
+        return ast.Body(tuple(attrs), tuple(blocks), self.pos(rule._meta))
+
+    def attribute(self, rule: r_base.AttributeRule) -> ast.Attribute:
+        name = str(rule.identifier.token.value)
+        name_pos = self.pos(rule.identifier._meta)
+        if rule.identifier._meta is rule._meta:  # a keyword name (``in = 1``) carries the attribute's meta
+            name_pos = ast.Pos(self.file, name_pos.line, name_pos.column, name_pos.line,
+                               name_pos.column + len(name))
+        expr = self.expr(rule.expression)
+        whole = ast.Pos(self.file, name_pos.line, name_pos.column, expr.pos.end_line, expr.pos.end_column)
+        return ast.Attribute(name, expr, whole, name_pos)
+
+    def block(self, rule: r_base.BlockRule) -> ast.Block:
+        head, *labels = rule.labels
+        names: list[str] = []
+        label_pos: list[ast.Pos] = []
+        for label in labels:
+            where = self.pos(label._meta)
+            if isinstance(label, r_str.StringRule):
+                value = self.expr(label)
+                if not isinstance(value, ast.Literal):
+                    raise ConvertProblem("Block labels must be plain strings",
+                                         'A label such as "name" can\'t contain "${...}" or "%{...}"; '
+                                         "write the name literally.", where)
+                names.append(value.value)
+            else:
+                names.append(str(label.token.value))
+            label_pos.append(where)
+        return ast.Block(str(head.token.value), tuple(names), self.body(rule.body), self.pos(rule._meta),
+                         tuple(label_pos))
+
+    # ------------------------------------------------------------------ expressions
+
+    def expr(self, node) -> ast.Expr:
+        return _DISPATCH[type(node)](self, node)
+
+    def _expr_term(self, rule: r_expr.ExprTermRule) -> ast.Expr:
+        inner = self.expr(rule.expression)
+        if rule.parentheses:
+            return ast.Parens(inner, self.pos(rule._meta))
+        return inner
+
+    def _identifier(self, rule) -> ast.Expr:
+        return ast.Variable(str(rule.token.value), self.pos(rule._meta))
+
+    def _literal_value(self, rule) -> ast.Expr:
+        value = {"true": True, "false": False, "null": None}[str(rule.token.value)]
+        return ast.Literal(value, self.pos(rule._meta))
+
+    def _int(self, rule) -> ast.Expr:
+        text = str(rule.token.value)
+        where = self.pos(rule._meta)
+        if len(text.lstrip("-")) > MAX_INT_DIGITS:
+            raise ConvertProblem("Number too large",
+                                 f"This number has {len(text)} digits; numbers may have at most "
+                                 f"{MAX_INT_DIGITS}.", where)
+        return ast.Literal(int(text), where)
+
+    def _float(self, rule) -> ast.Expr:
+        where = self.pos(rule._meta)
+        value = float(str(rule.token.value))
+        if math.isinf(value):
+            raise ConvertProblem("Number out of range",
+                                 f"{str(rule.token.value)[:40]} is too large to represent; "
+                                 "use a smaller number.", where)
+        return ast.Literal(value, where)
+
+    def _string(self, rule: r_str.StringRule) -> ast.Expr:
+        try:
+            return tpl.build(tpl.quoted_pieces(rule, self), self.pos(rule._meta), heredoc=False)
+        except tpl.TemplateProblem as exc:
+            raise ConvertProblem(exc.summary, exc.detail, exc.pos) from None
+
+    def _heredoc(self, rule: r_str.HeredocTemplateRule) -> ast.Expr:
+        start = self.pos(rule._meta)
+        body, trimmed, lines, closing_len = tpl.heredoc_body(str(rule.heredoc.value))
+        end_line = start.line + lines
+        where = ast.Pos(self.file, start.line, start.column, end_line, closing_len + 1)
+        try:
+            pieces = tpl.heredoc_pieces(body, trimmed, start.line + 1, self.file, self.fragment)
+            return tpl.build(pieces, where, heredoc=True)
+        except tpl.TemplateProblem as exc:
+            raise ConvertProblem(exc.summary, exc.detail, exc.pos) from None
+
+    def _template_string(self, rule: r_str.TemplateStringRule) -> ast.Expr:
+        from hcl2.utils import process_escape_sequences
+        return ast.Literal(process_escape_sequences(rule.inner_value), self.pos(rule._meta))
+
+    def _tuple(self, rule: r_cont.TupleRule) -> ast.Expr:
+        return ast.TupleCons(tuple(self.expr(e) for e in rule.elements), self.pos(rule._meta))
+
+    def _object(self, rule: r_cont.ObjectRule) -> ast.Expr:
+        items = []
+        for elem in rule.elements:
+            key_rule = elem.key
+            if isinstance(key_rule, r_cont.ObjectElemKeyRule):
+                inner = key_rule.value
+                if isinstance(inner, r_lit.IdentifierRule):
+                    key = ast.Literal(str(inner.token.value), self.pos(inner._meta))
+                else:
+                    key = self.expr(inner)
+            else:
+                key = self.expr(key_rule.children[0])
+            items.append((key, self.expr(elem.expression)))
+        return ast.ObjectCons(tuple(items), self.pos(rule._meta))
+
+    def _call(self, rule: r_fn.FunctionCallRule) -> ast.Expr:
+        name = "::".join(str(i.token.value) for i in rule.identifiers)
+        args_rule = rule.arguments
+        args = tuple(self.expr(a) for a in args_rule.arguments) if args_rule else ()
+        expand = bool(args_rule and args_rule.has_ellipsis)
+        return ast.Call(name, args, self.pos(rule._meta), expand)
+
+    def _index(self, rule: r_idx.IndexExprTermRule) -> ast.Expr:
+        obj = self.expr(rule.children[0])
+        return self._apply_index(obj, rule.children[1], self.pos(rule._meta))
+
+    def _apply_index(self, obj: ast.Expr, idx, where: ast.Pos) -> ast.Expr:
+        if isinstance(idx, r_idx.ShortIndexRule):
+            key = ast.Literal(int(str(idx.index.value)), self.pos(idx._meta))
+        else:
+            key = self.expr(idx.index_expression)
+        return ast.Index(obj, key, where)
+
+    def _get_attr(self, rule: r_idx.GetAttrExprTermRule) -> ast.Expr:
+        obj = self.expr(rule.expr_term)
+        return ast.GetAttr(obj, str(rule.get_attr.identifier.token.value), self.pos(rule._meta))
+
+    def _splat(self, rule) -> ast.Expr:
+        source = self.expr(rule.expr_term)
+        splat = rule.attr_splat
+        whole = self.pos(rule._meta)
+        item_pos = self.pos(splat._meta)
+        each: ast.Expr = ast.SplatItem(item_pos)
+        steps = list(splat.get_attrs)
+        attr_only = isinstance(rule, r_idx.AttrSplatExprTermRule)
+        after: list = []
+        for n, step in enumerate(steps):
+            if attr_only and not isinstance(step, r_idx.GetAttrRule):
+                after = steps[n:]  # an attribute-only splat applies later indexes to its result
+                break
+            each = self._step(each, step)
+        result: ast.Expr = ast.Splat(source, each, whole)
+        for step in after:
+            result = self._step(result, step)
+        return result
+
+    def _step(self, obj: ast.Expr, step) -> ast.Expr:
+        where = self.pos(step._meta)
+        span = ast.Pos(self.file, obj.pos.line, obj.pos.column, where.end_line, where.end_column)
+        if isinstance(step, r_idx.GetAttrRule):
+            return ast.GetAttr(obj, str(step.identifier.token.value), span)
+        return self._apply_index(obj, step, span)
+
+    def _for_intro(self, intro: r_for.ForIntroRule):
+        first = str(intro.first_iterator.token.value)
+        second = intro.second_iterator
+        if second is not None:
+            return first, str(second.token.value), self.expr(intro.iterable)
+        return None, first, self.expr(intro.iterable)
+
+    def _for_tuple(self, rule: r_for.ForTupleExprRule) -> ast.Expr:
+        key_var, value_var, coll = self._for_intro(rule.for_intro)
+        cond = self.expr(rule.condition.condition_expr) if rule.condition is not None else None
+        return ast.For(key_var, value_var, coll, self.expr(rule.value_expr), self.pos(rule._meta),
+                       None, cond, False)
+
+    def _for_object(self, rule: r_for.ForObjectExprRule) -> ast.Expr:
+        key_var, value_var, coll = self._for_intro(rule.for_intro)
+        cond = self.expr(rule.condition.condition_expr) if rule.condition is not None else None
+        return ast.For(key_var, value_var, coll, self.expr(rule.value_expr), self.pos(rule._meta),
+                       self.expr(rule.key_expr), cond, rule.ellipsis is not None)
+
+    def _conditional(self, rule: r_expr.ConditionalRule) -> ast.Expr:
+        cond = self.expr(rule.condition)
+        false = self.expr(rule.if_false)
+        return ast.Conditional(cond, self.expr(rule.if_true), false, _span(cond.pos, false.pos))
+
+    def _binary(self, rule: r_expr.BinaryOpRule) -> ast.Expr:
+        left = self.expr(rule.expr_term)
+        term = rule.binary_term
+        right = self.expr(term.expr_term)
+        op = str(term.binary_operator.token.value).strip()
+        return ast.Binary(op, left, right, _span(left.pos, right.pos))
+
+    def _unary(self, rule: r_expr.UnaryOpRule) -> ast.Expr:
+        op = rule.operator.strip()
+        operand = self.expr(rule.expr_term)
+        where = self.pos(rule._meta)
+        if (op == "-" and isinstance(operand, ast.Literal) and not isinstance(operand.value, bool)
+                and isinstance(operand.value, (int, float))):
+            return ast.Literal(-operand.value, where)
+        return ast.Unary(op, operand, where)
+
+
+def _span(a: ast.Pos, b: ast.Pos) -> ast.Pos:
+    return ast.Pos(a.file, a.line, a.column, b.end_line, b.end_column)
+
+
+_DISPATCH = {
+    r_expr.ExprTermRule: Converter._expr_term,
+    r_lit.IdentifierRule: Converter._identifier,
+    r_lit.LiteralValueRule: Converter._literal_value,
+    r_lit.IntLitRule: Converter._int,
+    r_lit.FloatLitRule: Converter._float,
+    r_str.StringRule: Converter._string,
+    r_str.HeredocTemplateRule: Converter._heredoc,
+    r_str.HeredocTrimTemplateRule: Converter._heredoc,
+    r_str.TemplateStringRule: Converter._template_string,
+    r_cont.TupleRule: Converter._tuple,
+    r_cont.ObjectRule: Converter._object,
+    r_fn.FunctionCallRule: Converter._call,
+    r_idx.IndexExprTermRule: Converter._index,
+    r_idx.GetAttrExprTermRule: Converter._get_attr,
+    r_idx.AttrSplatExprTermRule: Converter._splat,
+    r_idx.FullSplatExprTermRule: Converter._splat,
+    r_for.ForTupleExprRule: Converter._for_tuple,
+    r_for.ForObjectExprRule: Converter._for_object,
+    r_expr.ConditionalRule: Converter._conditional,
+    r_expr.BinaryOpRule: Converter._binary,
+    r_expr.UnaryOpRule: Converter._unary,
+}

@@ -1,0 +1,192 @@
+"""Configuration loader: text -> python-hcl2 typed tree -> ``ast.File``.
+
+Public API
+----------
+``parse_text(text, filename) -> (ast.File | None, [Diagnostic])``
+    Parse one file's text. A syntax error gives ``None`` and one diagnostic
+    (code "syntax") with file, line and column; nothing raises.
+``parse_bytes(data, filename)``
+    The same for raw file content: invalid UTF-8 becomes a diagnostic.
+``load_directory(path, *, extensions=(".tf",), cache=True) -> ([ast.File], [Diagnostic])``
+    Every file in ``path`` whose name ends with one of ``extensions``, in sorted
+    order, through the parse cache (``reconciler.config.cache``).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import hcl2
+from hcl2.parser import parser as _hcl2_parser
+from hcl2.transformer import RuleTransformer
+from lark.exceptions import LarkError, UnexpectedInput, VisitError
+
+from reconciler.config import ast
+from reconciler.config import loader_errors as errors
+from reconciler.config.convert import Converter, ConvertProblem
+from reconciler.config.loader_scan import LineIndex, scan_brackets, strip_interpolation_markers
+from reconciler.diagnostics import Diagnostic, SourceRange, error
+
+HCL2_VERSION = getattr(hcl2, "__version__", "unknown")
+
+# Where a too-deep diagnostic points: the first bracket nested deeper than this.
+# (python-hcl2's tree walk is recursive; its RecursionError is what refuses the file.)
+MAX_NESTING = 100
+
+
+@contextmanager
+def paused_gc():
+    """Parsing allocates many small objects that never form cycles; pause the collector."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def parse_text(text: str, filename: str) -> tuple[ast.File | None, list[Diagnostic]]:
+    """Parse configuration text into an ``ast.File``; errors become diagnostics."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    with paused_gc():
+        try:
+            return _parse(text, filename)
+        except RecursionError:
+            return None, [_too_deep(text, filename)]
+        except Exception as exc:  # noqa: BLE001 - last line of defence: bad input never escapes as a traceback
+            return None, [errors.syntax_error(filename, 1, 1, "Invalid syntax",
+                                              f"The file could not be read as configuration ({type(exc).__name__}).")]
+
+
+def parse_bytes(data: bytes, filename: str) -> tuple[ast.File | None, list[Diagnostic]]:
+    """Decode UTF-8 (a diagnostic names the first bad byte's line) and parse."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [error("encoding", "Invalid UTF-8 in configuration file",
+                            f"Byte 0x{data[exc.start]:02x} at offset {exc.start} is not valid UTF-8; "
+                            "save the file as UTF-8.",
+                            range=SourceRange(filename, line, column))]
+    return parse_text(text, filename)
+
+
+def _parse(text: str, filename: str) -> tuple[ast.File | None, list[Diagnostic]]:
+    if "\x00" in text:
+        offset = text.index("\x00")
+        line, col = LineIndex(text).position(offset)
+        return None, [errors.syntax_error(filename, line, col, "Invalid character (NUL byte)",
+                                          "Configuration files are text; remove the binary content.")]
+    source, marks = strip_interpolation_markers(text)
+    lark_tree = None
+    try:
+        lark_tree = _hcl2_parser().parse(source + "\n")
+        start = RuleTransformer(discard_new_line_or_comments=True).transform(lark_tree)
+    except UnexpectedInput as exc:
+        return None, [errors.from_exception(exc, source, filename)]
+    except VisitError as exc:
+        return None, [_visit_problem(exc, source, filename)]
+    except LarkError as exc:
+        return None, [errors.from_exception(exc, source, filename)]
+    if marks:
+        index = LineIndex(text)
+        marks_lc = {index.position(off): flags for off, flags in marks.items()}
+    else:
+        marks_lc = {}
+    conv = Converter(filename, marks_lc, fragment=_fragment_parser(filename))
+    try:
+        node = conv.file_node(start)
+    except ConvertProblem as exc:
+        return None, [error(errors.CODE, exc.summary, exc.detail, range=exc.pos.range())]
+    return node, list(conv.diagnostics)
+
+
+def _visit_problem(exc: VisitError, text: str, filename: str) -> Diagnostic:
+    orig = exc.orig_exc
+    while isinstance(orig, VisitError):
+        orig = orig.orig_exc
+    if isinstance(orig, RecursionError):
+        return _too_deep(text, filename)
+    meta = getattr(exc.obj, "meta", None)
+    line = getattr(meta, "line", 1) if meta is not None and not getattr(meta, "empty", True) else 1
+    column = getattr(meta, "column", 1) if meta is not None and not getattr(meta, "empty", True) else 1
+    message = str(orig)
+    if "Unterminated template" in message:
+        kind = "if" if " if " in message else "for"
+        closer = "endif" if kind == "if" else "endfor"
+        return errors.syntax_error(filename, line, column,
+                                   f"Unterminated template directive: %{{{kind}}} has no %{{{closer}}}",
+                                   f"Add %{{{closer}}} where the %{{{kind}}} section of this string ends.")
+    return errors.syntax_error(filename, line, column, "Invalid syntax", message[:200])
+
+
+def _too_deep(text: str, filename: str) -> Diagnostic:
+    report = scan_brackets(text, MAX_NESTING)
+    line = col = 1
+    if report.too_deep_at is not None:
+        line, col = LineIndex(text).position(report.too_deep_at)
+    return errors.syntax_error(filename, line, col, "Expression nested too deeply",
+                               f"Brackets nest {report.max_depth} levels deep here; simplify the expression "
+                               "(use locals for the inner parts).")
+
+
+def _fragment_parser(filename: str):
+    """Parse one heredoc ``${...}``/``%{...}`` expression at its real line and column."""
+
+    def parse(expr_text: str, line: int, column: int) -> ast.Expr:
+        source, marks = strip_interpolation_markers(expr_text)
+        padded = "x = (\n" + " " * (column - 1) + source + "\n)\n"
+        try:
+            lark_tree = _hcl2_parser().parse(padded)
+            start = RuleTransformer(discard_new_line_or_comments=True).transform(lark_tree)
+        except (LarkError, RuntimeError):
+            raise ConvertProblem("Invalid expression in heredoc template",
+                                 f'"{expr_text.strip()[:60]}" is not a valid expression; fix it or escape the '
+                                 'sequence as "$${" / "%%{".',
+                                 ast.Pos(filename, line, column, line, column + len(expr_text))) from None
+        shift = line - 2
+        marks_lc = {}
+        if marks:
+            index = LineIndex(padded)
+            marks_lc = {index.position(off + 6 + column - 1): f for off, f in marks.items()}
+        conv = Converter(filename, marks_lc, line_shift=shift, fragment=parse)
+        attr = start.body.children[0]
+        inner = conv.expr(attr.expression)
+        return inner.expr if isinstance(inner, ast.Parens) else inner
+
+    return parse
+
+
+# --------------------------------------------------------------------------- directories
+
+def list_config_files(path: str | os.PathLike, extensions=(".tf",)) -> list[Path]:
+    """The configuration files directly in ``path``, sorted by name."""
+    root = Path(path)
+    return sorted(p for p in root.iterdir()
+                  if p.is_file() and p.name.endswith(tuple(extensions)) and not p.name.startswith("."))
+
+
+def load_directory(path: str | os.PathLike, *, extensions=(".tf",),
+                   cache: bool = True) -> tuple[list[ast.File], list[Diagnostic]]:
+    """Parse every configuration file of a directory (sorted), using the parse cache."""
+    from reconciler.config.cache import ParseCache, cache_disabled_by_env
+    from reconciler.config.loader_parallel import parse_many
+
+    root = Path(path)
+    if not root.is_dir():
+        return [], [error("config-dir", f"Configuration directory {str(root)!r} does not exist",
+                          "Run vaultform from the directory holding your .tf files or pass its path.")]
+    try:
+        paths = list_config_files(root, extensions)
+    except OSError as exc:
+        return [], [error("config-dir", f"Can't read configuration directory {str(root)!r}",
+                          f"{exc.strerror or exc}.")]
+    use_cache = cache and not cache_disabled_by_env()
+    store = ParseCache.default() if use_cache else None
+    return parse_many([str(p) for p in paths], store)
