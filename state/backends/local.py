@@ -1,0 +1,218 @@
+"""The local file backend: one JSON state file, written atomically.
+
+A write goes to a temporary file in the same directory, is flushed and fsynced,
+and then renamed over the state file (``os.replace``), after which the directory
+is fsynced too; a crash or a full disk at any point leaves either the old file or
+the new one, never a mix. The previous file is kept as ``<path>.backup`` (a hard
+link, so no copy is made). Both files have mode 0600: state holds the values of
+sensitive attributes.
+
+The apply loop persists after every operation, so ``write`` must stay cheap as
+state grows: it skips identical content (and then leaves ``serial`` alone), and
+its ``StateEncoder`` re-encodes only the resources that changed since the last
+write.
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+import os
+import shutil
+import tempfile
+
+from state.errors import StateError
+from state.format import StateEncoder, decode_state
+from state.lock import Lock, acquire
+from state.model import State
+
+DEFAULT_STATE_FILE = "vaultform.tfstate"
+
+
+class BackupPolicy(enum.Enum):
+    EVERY_WRITE = "every-write"
+    """``.backup`` is the file as it was before the latest write."""
+    FIRST_WRITE = "first-write"
+    """``.backup`` is the file as it was before this backend object's first write
+    (the state a run started from), however many writes the run makes."""
+
+
+class LocalBackend:
+    """State in a local file; ``read``/``write``/``lock`` as the backend interface asks."""
+
+    def __init__(self, path: str | os.PathLike, *, backup: BackupPolicy = BackupPolicy.EVERY_WRITE):
+        self.path = os.fspath(path)
+        self.backup_path = self.path + ".backup"
+        self.backup_policy = backup
+        self._encoder = StateEncoder()
+        self._persisted: State | None = None
+        self._loaded = False
+        self._backed_up = False
+
+    @classmethod
+    def for_directory(cls, config_dir: str | os.PathLike, state_path: str | os.PathLike | None = None,
+                      **options) -> "LocalBackend":
+        """``vaultform.tfstate`` in the configuration directory, or ``state_path``
+        (the ``-state`` flag) as given, relative to the working directory."""
+        if state_path is not None:
+            return cls(state_path, **options)
+        return cls(os.path.join(os.fspath(config_dir), DEFAULT_STATE_FILE), **options)
+
+    def describe(self) -> str:
+        return self.path
+
+    def __repr__(self) -> str:
+        return f"LocalBackend({self.path!r})"
+
+    # ------------------------------------------------------------------ reading
+
+    def read(self) -> State | None:
+        """The stored state, or None when there is no state file yet."""
+        try:
+            with open(self.path, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            self._remember(None)
+            return None
+        except OSError as exc:
+            raise StateError(self.path, f"cannot read the state file ({exc.strerror})") from None
+        try:
+            state = decode_state(data, source=self.path)
+        except StateError as exc:
+            hint = exc.hint
+            if os.path.exists(self.backup_path):
+                hint = (hint + "\n" if hint else "") + (
+                    f"The previous version is kept in {self.backup_path}; look at both "
+                    f"before replacing one with the other.")
+            raise StateError(exc.source, exc.problem, where=exc.where, hint=hint) from None
+        self._remember(state)
+        return state
+
+    def _remember(self, state: State | None) -> None:
+        self._persisted = state
+        self._loaded = True
+
+    # ------------------------------------------------------------------ writing
+
+    def write(self, state: State, *, force: bool = False) -> State:
+        """Persist ``state`` and return it as stored (with its new serial).
+
+        The serial is the stored one plus one, and only when the content
+        differs; an identical state is not written at all. A state of another
+        lineage is refused unless ``force`` (``state push -force``), which also
+        keeps a higher serial given by the caller.
+        """
+        current = self._current(force)
+        if current is not None:
+            if state.lineage != current.lineage and not force:
+                raise StateError(
+                    self.path, f"refusing to write a state of lineage {state.lineage} over the "
+                               f"stored state of lineage {current.lineage}",
+                    hint="The two states have different histories. Use `vaultform state push "
+                         "-force` if you really mean to replace the stored state.")
+            if state.same_content(current):
+                return current
+            serial = current.serial + 1
+            if force:
+                serial = max(serial, state.serial)
+        else:
+            serial = state.serial + 1
+        new = state.with_serial(serial)
+        try:
+            text = self._encoder.encode(new)
+        except StateError as exc:
+            raise StateError(self.path, exc.problem, where=exc.where,
+                             hint=(exc.hint + " " if exc.hint else "")
+                             + "Nothing was written; the stored state is unchanged.") from None
+        self._replace_file(text.encode("utf-8"))
+        self._remember(new)
+        return new
+
+    def _current(self, force: bool) -> State | None:
+        if not self._loaded:
+            try:
+                self.read()
+            except StateError:
+                if not force:
+                    raise
+                self._remember(None)
+        return self._persisted
+
+    def _replace_file(self, data: bytes) -> None:
+        directory = os.path.dirname(os.path.abspath(self.path))
+        base = os.path.basename(self.path)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
+        except OSError as exc:
+            raise self._write_failed(exc) from None
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), 0o600)
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if self._wants_backup():
+                self._keep_backup()
+            os.replace(tmp, self.path)
+        except BaseException as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            if isinstance(exc, OSError):
+                raise self._write_failed(exc) from None
+            raise
+        self._backed_up = True
+        _fsync_directory(directory)
+
+    def _wants_backup(self) -> bool:
+        if self.backup_policy is BackupPolicy.FIRST_WRITE and self._backed_up:
+            return False
+        return os.path.exists(self.path)
+
+    def _keep_backup(self) -> None:
+        """Make ``<path>.backup`` the current file, atomically and without copying."""
+        tmp = f"{self.backup_path}.{os.getpid()}.tmp"
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        try:
+            os.link(self.path, tmp)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                raise
+            shutil.copyfile(self.path, tmp)
+        try:
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.backup_path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def _write_failed(self, exc: OSError) -> StateError:
+        return StateError(self.path, f"could not write the state ({exc.strerror or exc})",
+                          hint="The stored state is unchanged. Free space or fix permissions, "
+                               "then run again.")
+
+    # ------------------------------------------------------------------ locking
+
+    def lock(self, operation: str, timeout: float = 0.0, **options) -> Lock:
+        """Lock this state for ``operation`` (see ``state.lock.acquire``)."""
+        return acquire(self.path, operation, timeout, **options)
+
+
+def _fsync_directory(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on directories; the rename is still atomic
+    finally:
+        os.close(fd)
