@@ -1,0 +1,1 @@
+"""The built-in provider ("terraform"): terraform_data, which needs no cloud."""
