@@ -1,0 +1,515 @@
+"""Evaluate expression trees (``reconciler.config.ast``) to configuration values.
+
+``evaluate(expr, scope)`` walks the tree and returns a value of
+``reconciler.values`` (str, int/float, bool, None, list, dict, with ``UNKNOWN``
+anywhere). Root names (``var``, ``local``, ``azurerm_key_vault`` …) come from the
+caller's ``Scope``; ``MapScope`` serves tests and constant contexts, ``ChildScope``
+adds the names a for-expression or template directive binds.
+
+Semantics follow HCL as Terraform uses it: numbers stay integers while exact,
+strings holding numbers convert for arithmetic, equality is typed (1 != "1"),
+``&&``/``||`` short-circuit, an unknown flows through every operator and function,
+and ``can``/``try`` are special forms that evaluate their arguments lazily.
+
+Every problem raises ``EvalError`` carrying a ``Diagnostic`` with code ``eval`` and
+the position of the offending expression.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Callable, Iterable, Protocol
+
+from reconciler.config import ast
+from reconciler.config.functions import BUILTINS
+from reconciler.config.functions_spec import ArityError, FunctionError, invoke
+from reconciler.config import evaluator_operators as ops
+from reconciler.config.types import ConversionError, normalize_number, to_bool, to_number, to_string
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.values import UNKNOWN, is_wholly_known, type_name
+
+CODE = "eval"
+
+
+class EvalError(DiagnosticsError):
+    """An expression could not be evaluated; ``diagnostic`` says where and why."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic)
+
+
+def fail(pos: ast.Pos | None, summary: str, detail: str = "") -> EvalError:
+    return EvalError(error(CODE, summary, detail, range=pos.range() if pos else None))
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """' Did you mean "x"?' for the closest candidate, or ''."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f' Did you mean "{close[0]}"?' if close else ""
+
+
+# --------------------------------------------------------------------------- scopes
+
+
+class Scope(Protocol):
+    def lookup(self, name: str, pos: ast.Pos) -> Any:
+        """The value of root name ``name``; raise EvalError when there is none."""
+
+
+class MapScope:
+    """A scope over a plain dict of root names (tests, constant contexts)."""
+
+    def __init__(self, values: dict[str, Any] | None = None):
+        self.values = dict(values or {})
+
+    def lookup(self, name: str, pos: ast.Pos) -> Any:
+        if name in self.values:
+            return self.values[name]
+        raise fail(pos, "Unknown variable",
+                   f'There is no variable named "{name}".' + did_you_mean(name, self.values))
+
+
+class ChildScope:
+    """Names bound by a for-expression (or template for) over a parent scope."""
+
+    def __init__(self, parent: Scope, bindings: dict[str, Any]):
+        self.parent = parent
+        self.bindings = bindings
+
+    def lookup(self, name: str, pos: ast.Pos) -> Any:
+        if name in self.bindings:
+            return self.bindings[name]
+        return self.parent.lookup(name, pos)
+
+
+_SPLAT_ITEM = "[*]"  # never a valid identifier, so it can't shadow a user name
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def evaluate(expr: ast.Expr, scope: Scope) -> Any:
+    """The value of ``expr``; raises EvalError for user errors."""
+    try:
+        return _eval(expr, scope)
+    except RecursionError:
+        raise fail(expr.pos, "Expression too complex",
+                   "The expression is nested too deeply to evaluate; split it with locals.") from None
+
+
+def evaluate_diags(expr: ast.Expr, scope: Scope) -> tuple[Any, list[Diagnostic]]:
+    """Like ``evaluate`` but returns ``(value, [])`` or ``(None, [diagnostic])``."""
+    try:
+        return evaluate(expr, scope), []
+    except EvalError as exc:
+        return None, [exc.diagnostic]
+
+
+def _eval(expr: ast.Expr, scope: Scope) -> Any:
+    handler = _HANDLERS.get(type(expr))
+    if handler is None:
+        raise fail(getattr(expr, "pos", None), "Unsupported expression",
+                   f"vaultform can't evaluate a {type(expr).__name__} expression here.")
+    return handler(expr, scope)
+
+
+# --------------------------------------------------------------------------- leaves and access
+
+
+def _literal(expr: ast.Literal, scope: Scope) -> Any:
+    v = expr.value
+    if isinstance(v, float):
+        return normalize_number(v)
+    return v
+
+
+def _variable(expr: ast.Variable, scope: Scope) -> Any:
+    return scope.lookup(expr.name, expr.pos)
+
+
+def _splat_item(expr: ast.SplatItem, scope: Scope) -> Any:
+    return scope.lookup(_SPLAT_ITEM, expr.pos)
+
+
+def _parens(expr: ast.Parens, scope: Scope) -> Any:
+    return _eval(expr.expr, scope)
+
+
+def _get_attr(expr: ast.GetAttr, scope: Scope) -> Any:
+    obj = _eval(expr.obj, scope)
+    return get_attr(obj, expr.name, expr.pos)
+
+
+def get_attr(obj: Any, name: str, pos: ast.Pos) -> Any:
+    if obj is UNKNOWN:
+        return UNKNOWN
+    if obj is None:
+        raise fail(pos, "Attempt to get attribute from null value",
+                   f'This value is null, so it does not have an attribute named "{name}".')
+    if isinstance(obj, dict):
+        if name in obj:
+            return obj[name]
+        raise fail(pos, "Unsupported attribute",
+                   f'This value does not have an attribute named "{name}".' + did_you_mean(name, obj))
+    if isinstance(obj, list):
+        raise fail(pos, "Unsupported attribute",
+                   f"Can't access attributes on a list. Did you mean to access attribute \"{name}\" "
+                   f"of a specific element (e.g. [0].{name}) or of every element ([*].{name})?")
+    raise fail(pos, "Unsupported attribute",
+               f"Can't access attributes on a primitive-typed value ({type_name(obj)}).")
+
+
+def _index(expr: ast.Index, scope: Scope) -> Any:
+    obj = _eval(expr.obj, scope)
+    key = _eval(expr.key, scope)
+    return index_value(obj, key, expr.pos)
+
+
+def index_value(obj: Any, key: Any, pos: ast.Pos) -> Any:
+    if obj is None:
+        raise fail(pos, "Attempt to index null value", "This value is null, so it does not have any indices.")
+    if key is None:
+        raise fail(pos, "Invalid index", "Can't use a null value as an indexing key.")
+    if obj is UNKNOWN or key is UNKNOWN:
+        return UNKNOWN
+    if isinstance(obj, list):
+        try:
+            i = to_number(key)
+        except ConversionError as exc:
+            raise fail(pos, "Invalid index", f"A list index must be a whole number: {exc.message}.")
+        if not isinstance(i, int):
+            raise fail(pos, "Invalid index", f"A list index must be a whole number, not {i}.")
+        if not 0 <= i < len(obj):
+            raise fail(pos, "Invalid index",
+                       f"The given key does not identify an element of this list (length {len(obj)}, "
+                       f"index {i}).")
+        return obj[i]
+    if isinstance(obj, dict):
+        try:
+            k = to_string(key)
+        except ConversionError:
+            raise fail(pos, "Invalid index",
+                       f"A map or object key must be a string, not a {type_name(key)}.") from None
+        if k in obj:
+            return obj[k]
+        raise fail(pos, "Invalid index",
+                   f'The given key does not identify an element of this map or object: there is no '
+                   f'key "{k}".' + did_you_mean(k, obj))
+    raise fail(pos, "Invalid index", f"This value does not have any indices (it is a {type_name(obj)}).")
+
+
+def _splat(expr: ast.Splat, scope: Scope) -> Any:
+    source = _eval(expr.source, scope)
+    if source is UNKNOWN:
+        return UNKNOWN
+    if source is None:
+        return []
+    items = source if isinstance(source, list) else [source]
+    return [_eval(expr.each, ChildScope(scope, {_SPLAT_ITEM: item})) for item in items]
+
+
+# --------------------------------------------------------------------------- constructors
+
+
+def _tuple(expr: ast.TupleCons, scope: Scope) -> list:
+    return [_eval(e, scope) for e in expr.items]
+
+
+def object_key(value: Any, pos: ast.Pos) -> Any:
+    if value is UNKNOWN:
+        return UNKNOWN
+    if value is None:
+        raise fail(pos, "Invalid object key", "An object key can't be null.")
+    try:
+        return to_string(value)
+    except ConversionError:
+        raise fail(pos, "Invalid object key",
+                   f"An object key must be a string, not a {type_name(value)}.") from None
+
+
+def _object(expr: ast.ObjectCons, scope: Scope) -> Any:
+    out: dict = {}
+    unknown_key = False
+    for key_expr, value_expr in expr.items:
+        if isinstance(key_expr, ast.Literal) and isinstance(key_expr.value, str):
+            key = key_expr.value
+        else:
+            key = object_key(_eval(key_expr, scope), key_expr.pos)
+        value = _eval(value_expr, scope)
+        if key is UNKNOWN:
+            unknown_key = True
+            continue
+        out[key] = value
+    return UNKNOWN if unknown_key else out
+
+
+# --------------------------------------------------------------------------- operators
+
+
+def _binary(expr: ast.Binary, scope: Scope) -> Any:
+    op = expr.op
+    try:
+        if op in ("&&", "||"):
+            left = ops.bool_operand(_eval(expr.left, scope), f"left operand of {op}")
+            if ops.decides(op, left):
+                return left
+            right = ops.bool_operand(_eval(expr.right, scope), f"right operand of {op}")
+            return ops.logical(op, left, right)
+        left, right = _eval(expr.left, scope), _eval(expr.right, scope)
+        if op in ("==", "!="):
+            return ops.equals(left, right, negate=op == "!=")
+        if op in ops.ARITHMETIC or op in ops.COMPARISON:
+            return ops.arithmetic(op, left, right)
+    except ops.OperatorError as exc:
+        raise fail(expr.pos, exc.summary, exc.detail) from None
+    raise fail(expr.pos, "Unsupported operator", f'The operator "{op}" is not part of the language.')
+
+
+_UNARY = {"!": ops.logical_not, "-": ops.negate}
+
+
+def _unary(expr: ast.Unary, scope: Scope) -> Any:
+    value = _eval(expr.operand, scope)
+    apply = _UNARY.get(expr.op)
+    if apply is None:
+        raise fail(expr.pos, "Unsupported operator", f'The operator "{expr.op}" is not part of the language.')
+    try:
+        return apply(value)
+    except ops.OperatorError as exc:
+        raise fail(expr.pos, exc.summary, exc.detail) from None
+
+
+def condition_value(value: Any, pos: ast.Pos, what: str = "condition") -> Any:
+    """A condition as bool (or UNKNOWN); errors say 'The condition must be a bool'."""
+    if value is None:
+        raise fail(pos, "Invalid condition", f"The {what} must be a bool, but it is null.")
+    try:
+        return to_bool(value)
+    except ConversionError:
+        raise fail(pos, "Invalid condition",
+                   f"The {what} must be a bool, but it is a {type_name(value)}.") from None
+
+
+def _conditional(expr: ast.Conditional, scope: Scope) -> Any:
+    cond = condition_value(_eval(expr.cond, scope), expr.cond.pos)
+    if cond is UNKNOWN:
+        return UNKNOWN
+    return _eval(expr.true if cond else expr.false, scope)
+
+
+# --------------------------------------------------------------------------- iteration
+
+
+def iterate(collection: Any, pos: ast.Pos) -> list[tuple[Any, Any]] | None:
+    """(key, value) pairs of a list (index keys) or map (sorted keys); None if unknown."""
+    if collection is UNKNOWN:
+        return None
+    if collection is None:
+        raise fail(pos, "Iteration over null value", "A null value can't be iterated; use a list or map.")
+    if isinstance(collection, list):
+        return list(enumerate(collection))
+    if isinstance(collection, dict):
+        return [(k, collection[k]) for k in sorted(collection)]
+    raise fail(pos, "Iteration over non-iterable value",
+               f"A for expression iterates over a list, set, map or object, not a {type_name(collection)}.")
+
+
+def _bindings(key_var: str | None, value_var: str, key: Any, value: Any) -> dict[str, Any]:
+    out = {value_var: value}
+    if key_var is not None:
+        out[key_var] = key
+    return out
+
+
+def _for(expr: ast.For, scope: Scope) -> Any:
+    pairs = iterate(_eval(expr.collection, scope), expr.collection.pos)
+    if pairs is None:
+        return UNKNOWN
+    is_object = expr.key is not None
+    items: list[tuple[Any, Any]] = []
+    unknown = False
+    for k, v in pairs:
+        inner = ChildScope(scope, _bindings(expr.key_var, expr.value_var, k, v))
+        if expr.cond is not None:
+            keep = condition_value(_eval(expr.cond, inner), expr.cond.pos, "for expression's if clause")
+            if keep is UNKNOWN:
+                unknown = True
+                continue
+            if not keep:
+                continue
+        key = object_key(_eval(expr.key, inner), expr.key.pos) if is_object else None
+        value = _eval(expr.value, inner)
+        unknown = unknown or key is UNKNOWN
+        items.append((key, value))
+    if unknown:
+        return UNKNOWN
+    if not is_object:
+        return [v for _, v in items]
+    return _group(items, expr)
+
+
+def _group(items: list[tuple[Any, Any]], expr: ast.For) -> dict:
+    out: dict = {}
+    for key, value in items:
+        if expr.grouping:
+            out.setdefault(key, []).append(value)
+        elif key in out:
+            raise fail(expr.key.pos if expr.key else expr.pos, "Duplicate object key",
+                       f'Two items produced the key "{key}" in this for expression. If duplicates '
+                       "are expected, add an ellipsis (...) after the value expression to group "
+                       "the values by key.")
+        else:
+            out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def _template(expr: ast.Template, scope: Scope) -> Any:
+    parts = expr.parts
+    if len(parts) == 1 and isinstance(parts[0], ast.TemplateInterp):
+        return _eval(parts[0].expr, scope)   # "${x}" alone yields x itself
+    return render_parts(parts, scope)
+
+
+def _template_string(value: Any, pos: ast.Pos) -> Any:
+    if value is None:
+        raise fail(pos, "Invalid template interpolation value",
+                   "The expression result is null. Cannot include a null value in a string template.")
+    try:
+        return to_string(value)
+    except ConversionError:
+        raise fail(pos, "Invalid template interpolation value",
+                   f"Cannot include the given value in a string template: a string is required, but "
+                   f"a {type_name(value)} was given.") from None
+
+
+def render_parts(parts: tuple, scope: Scope) -> Any:
+    """Render template parts to a string (UNKNOWN when any part is unknown)."""
+    out: list[str] = []
+    unknown = False
+    strip_next = False
+    for i, part in enumerate(parts):
+        if isinstance(part, str):
+            out.append(part.lstrip() if strip_next else part)
+            strip_next = False
+            continue
+        strip_next = False
+        if isinstance(part, ast.TemplateInterp):
+            if part.strip_left and i > 0 and isinstance(parts[i - 1], str) and out:
+                out[-1] = out[-1].rstrip()  # the loader usually trimmed already; this is idempotent
+            text = _template_string(_eval(part.expr, scope), part.expr.pos)
+            strip_next = part.strip_right
+        elif isinstance(part, ast.TemplateIf):
+            text = _template_if(part, scope)
+        else:
+            text = _template_for(part, scope)
+        if text is UNKNOWN:
+            unknown = True
+        else:
+            out.append(text)
+    return UNKNOWN if unknown else "".join(out)
+
+
+def _template_if(part: ast.TemplateIf, scope: Scope) -> Any:
+    cond = condition_value(_eval(part.cond, scope), part.cond.pos, "%{if} condition")
+    if cond is UNKNOWN:
+        return UNKNOWN
+    return render_parts(part.then if cond else part.else_, scope)
+
+
+def _template_for(part: ast.TemplateFor, scope: Scope) -> Any:
+    pairs = iterate(_eval(part.collection, scope), part.collection.pos)
+    if pairs is None:
+        return UNKNOWN
+    chunks = [render_parts(part.body, ChildScope(scope, _bindings(part.key_var, part.value_var, k, v)))
+              for k, v in pairs]
+    return UNKNOWN if any(c is UNKNOWN for c in chunks) else "".join(chunks)
+
+
+# --------------------------------------------------------------------------- calls
+
+
+def _call(expr: ast.Call, scope: Scope) -> Any:
+    special = _SPECIAL_FORMS.get(expr.name)
+    if special is not None:
+        return special(expr, scope)
+    fs = BUILTINS.get(expr.name)
+    if fs is None:
+        names = list(BUILTINS) + list(_SPECIAL_FORMS)
+        raise fail(expr.pos, "Call to unknown function",
+                   f'There is no function named "{expr.name}".' + did_you_mean(expr.name, names))
+    args = [_eval(a, scope) for a in expr.args]
+    if expr.expand_final:
+        if not args:
+            raise fail(expr.pos, "Invalid expanding argument", "The ... expansion needs a final argument.")
+        last = args.pop()
+        if last is UNKNOWN:
+            return UNKNOWN
+        if not isinstance(last, list):
+            raise fail(expr.args[-1].pos, "Invalid expanding argument",
+                       f"The final argument expanded with ... must be a list, not a {type_name(last)}.")
+        args.extend(last)
+    try:
+        return invoke(fs, args)
+    except ArityError as exc:
+        raise fail(expr.pos, exc.summary, exc.message) from None
+    except FunctionError as exc:
+        at = expr.args[exc.arg].pos if exc.arg is not None and exc.arg < len(expr.args) \
+            and not expr.expand_final else expr.pos
+        summary = "Invalid function argument" if exc.message.startswith("Invalid value") \
+            else "Error in function call"
+        raise fail(at, summary, f'Call to function "{expr.name}" failed: {exc.message}.') from None
+    except ConversionError as exc:
+        raise fail(expr.pos, "Error in function call",
+                   f'Call to function "{expr.name}" failed: {exc}.') from None
+
+
+def _can(expr: ast.Call, scope: Scope) -> Any:
+    if len(expr.args) != 1:
+        raise fail(expr.pos, "Wrong number of function arguments",
+                   'Function "can" takes exactly one expression: can(<expression>).')
+    try:
+        value = _eval(expr.args[0], scope)
+    except EvalError:
+        return False
+    return True if is_wholly_known(value) else UNKNOWN
+
+
+def _try(expr: ast.Call, scope: Scope) -> Any:
+    if not expr.args:
+        raise fail(expr.pos, "Not enough function arguments",
+                   'Function "try" needs at least one expression: try(<expr>, <fallback>...).')
+    reasons: list[str] = []
+    for arg in expr.args:
+        try:
+            value = _eval(arg, scope)
+        except EvalError as exc:
+            reasons.append(f"- {exc.diagnostic.summary}: {exc.diagnostic.detail}")
+            continue
+        return value if is_wholly_known(value) else UNKNOWN
+    raise fail(expr.pos, "Error in function call",
+               'Call to function "try" failed: no expression succeeded:\n' + "\n".join(reasons))
+
+
+_SPECIAL_FORMS: dict[str, Callable[[ast.Call, Scope], Any]] = {"can": _can, "try": _try}
+
+_HANDLERS: dict[type, Callable[[Any, Scope], Any]] = {
+    ast.Literal: _literal,
+    ast.Template: _template,
+    ast.Variable: _variable,
+    ast.GetAttr: _get_attr,
+    ast.Index: _index,
+    ast.SplatItem: _splat_item,
+    ast.Splat: _splat,
+    ast.Call: _call,
+    ast.Unary: _unary,
+    ast.Binary: _binary,
+    ast.Conditional: _conditional,
+    ast.For: _for,
+    ast.TupleCons: _tuple,
+    ast.ObjectCons: _object,
+    ast.Parens: _parens,
+}

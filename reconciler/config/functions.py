@@ -1,0 +1,51 @@
+"""The built-in function table: name -> ``FunctionSpec`` (parameters as data).
+
+The table is merged from one module per family:
+
+=========================  =====================================================
+``functions_numeric``      abs ceil floor max min signum pow log parseint sum
+``functions_strings``      lower upper title trim* chomp strrev startswith endswith
+                           strcontains indent substr split join regex regexall replace
+``functions_format``       format formatlist
+``functions_collections``  length coalesce coalescelist concat contains distinct index
+                           element flatten keys values lookup merge range reverse slice
+                           sort zipmap one compact chunklist setunion setintersection
+                           setsubtract alltrue anytrue
+``functions_conversion``   tostring tonumber tobool tolist toset tomap
+``functions_encoding``     jsonencode jsondecode base64encode base64decode sha1 sha256
+                           sha512 md5 base64sha256 urlencode cidrsubnet cidrhost
+                           cidrnetmask; uuid and timestamp (impure: UNKNOWN at plan time)
+=========================  =====================================================
+
+``can`` and ``try`` are not here: they need their arguments unevaluated, so the
+evaluator implements them as special forms (the names are listed in ``SPECIAL_FORMS``).
+"""
+
+from __future__ import annotations
+
+from reconciler.config import (functions_collections, functions_conversion, functions_encoding,
+                               functions_format, functions_numeric, functions_strings)
+from reconciler.config.functions_spec import FunctionSpec
+
+_FAMILIES = (functions_numeric, functions_strings, functions_format, functions_collections,
+             functions_conversion, functions_encoding)
+
+
+def _merge() -> dict[str, FunctionSpec]:
+    merged: dict[str, FunctionSpec] = {}
+    for family in _FAMILIES:
+        for name, fs in family.FUNCTIONS.items():
+            if name in merged:
+                raise RuntimeError(f"built-in function {name} is defined twice")
+            merged[name] = fs
+    return dict(sorted(merged.items()))
+
+
+BUILTINS: dict[str, FunctionSpec] = _merge()
+
+SPECIAL_FORMS = ("can", "try")
+
+
+def function_names() -> list[str]:
+    """Every callable name, for completion and "did you mean" hints."""
+    return sorted(list(BUILTINS) + list(SPECIAL_FORMS))

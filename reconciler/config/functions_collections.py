@@ -1,0 +1,264 @@
+"""Collection built-in functions: lists, maps and sets.
+
+Sets are lists without duplicates (``types.set_of``). Where the answer does not
+depend on unknown elements the parameter is ``Known.TOP`` (``length``, ``keys``,
+``concat`` …); otherwise any unknown inside makes the result unknown.
+"""
+
+from __future__ import annotations
+
+from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
+from reconciler.config.types import ConversionError, set_of, strict_equal, to_bool, to_string
+from reconciler.values import UNKNOWN, type_name
+
+_LIST = Param("list", ParamType.LIST)
+_LIST_TOP = Param("list", ParamType.LIST, Known.TOP)
+_ANY = Param("value", ParamType.ANY, Known.WHOLE, nullable=True)
+
+RANGE_LIMIT = 1024
+
+
+def _whole(n, what: str, arg: int) -> int:
+    if not isinstance(n, int):
+        raise FunctionError(f"{what} must be a whole number, not {n}", arg)
+    return n
+
+
+@spec("length", Param("value", ParamType.ANY, Known.TOP))
+def _length(value):
+    if isinstance(value, (list, dict, str)):
+        return len(value)
+    raise FunctionError(f"length needs a string, list, set, map or object, not a {type_name(value)}", 0)
+
+
+@spec("coalesce", variadic=Param("vals", ParamType.ANY, Known.ANY, nullable=True))
+def _coalesce(*vals):
+    for v in vals:
+        if v is UNKNOWN:
+            return UNKNOWN
+        if v is not None and v != "":
+            return v
+    raise FunctionError("no non-null, non-empty-string arguments")
+
+
+@spec("coalescelist", variadic=Param("lists", ParamType.LIST, Known.TOP))
+def _coalescelist(*lists):
+    for lst in lists:
+        if lst is UNKNOWN:
+            return UNKNOWN
+        if lst:
+            return lst
+    raise FunctionError("no non-empty list arguments")
+
+
+@spec("concat", variadic=Param("lists", ParamType.LIST, Known.TOP))
+def _concat(*lists):
+    return [v for lst in lists for v in lst]
+
+
+@spec("contains", _LIST, _ANY)
+def _contains(lst, value):
+    return any(strict_equal(v, value) is True for v in lst)
+
+
+@spec("distinct", _LIST)
+def _distinct(lst):
+    out: list = []
+    for v in lst:
+        if not any(strict_equal(v, seen) is True for seen in out):
+            out.append(v)
+    return out
+
+
+@spec("index", _LIST, _ANY)
+def _index(lst, value):
+    for i, v in enumerate(lst):
+        if strict_equal(v, value) is True:
+            return i
+    raise FunctionError("item not found in the list", 1)
+
+
+@spec("element", _LIST_TOP, Param("index", ParamType.NUMBER))
+def _element(lst, index):
+    index = _whole(index, "index", 1)
+    if not lst:
+        raise FunctionError("cannot use element on an empty list", 0)
+    if index < 0:
+        raise FunctionError("cannot use element with a negative index", 1)
+    return lst[index % len(lst)]
+
+
+def _flatten_into(out: list, lst: list) -> bool:
+    for v in lst:
+        if v is UNKNOWN:
+            return False
+        if isinstance(v, list):
+            if not _flatten_into(out, v):
+                return False
+        else:
+            out.append(v)
+    return True
+
+
+@spec("flatten", Param("list", ParamType.LIST, Known.ANY))
+def _flatten(lst):
+    if lst is UNKNOWN:
+        return UNKNOWN
+    out: list = []
+    return out if _flatten_into(out, lst) else UNKNOWN
+
+
+@spec("keys", Param("map", ParamType.MAP, Known.TOP))
+def _keys(m):
+    return sorted(m)
+
+
+@spec("values", Param("map", ParamType.MAP, Known.TOP))
+def _values(m):
+    return [m[k] for k in sorted(m)]
+
+
+@spec("lookup", Param("map", ParamType.MAP, Known.TOP), Param("key", ParamType.STRING),
+      variadic=Param("default", ParamType.ANY, Known.ANY, nullable=True))
+def _lookup(m, key, *default):
+    if len(default) > 1:
+        raise FunctionError("lookup takes at most three arguments: lookup(map, key, default)")
+    if key in m:
+        return m[key]
+    if default:
+        return default[0]
+    raise FunctionError(f'the map has no key "{key}" and no default was given', 1)
+
+
+@spec("merge", variadic=Param("maps", ParamType.MAP, Known.TOP, nullable=True))
+def _merge(*maps):
+    out: dict = {}
+    for m in maps:
+        if m is not None:
+            out.update(m)
+    return out
+
+
+@spec("range", variadic=Param("params", ParamType.NUMBER))
+def _range(*params):
+    if not 1 <= len(params) <= 3:
+        raise FunctionError("range takes one to three numbers: range(limit), range(start, limit) "
+                            "or range(start, limit, step)")
+    start, step = 0, 1
+    if len(params) == 1:
+        limit = params[0]
+    else:
+        start, limit = params[0], params[1]
+        if len(params) == 3:
+            step = params[2]
+    if step == 0:
+        raise FunctionError("step must not be zero", 2)
+    if (step > 0 and start > limit) or (step < 0 and start < limit):
+        raise FunctionError("step must point from start toward limit", 2 if len(params) == 3 else 0)
+    out = []
+    value = start
+    while (value < limit) if step > 0 else (value > limit):
+        if len(out) >= RANGE_LIMIT:
+            raise FunctionError(f"more than {RANGE_LIMIT} values would be generated; use a larger step")
+        out.append(value)
+        value += step
+    return out
+
+
+@spec("reverse", _LIST_TOP)
+def _reverse(lst):
+    return list(reversed(lst))
+
+
+@spec("slice", _LIST_TOP, Param("start_index", ParamType.NUMBER), Param("end_index", ParamType.NUMBER))
+def _slice(lst, start, end):
+    start, end = _whole(start, "start_index", 1), _whole(end, "end_index", 2)
+    if start < 0 or end > len(lst) or start > end:
+        raise FunctionError(f"indexes must satisfy 0 <= start_index <= end_index <= {len(lst)} "
+                            f"(got {start} and {end})")
+    return lst[start:end]
+
+
+@spec("sort", _LIST)
+def _sort(lst):
+    try:
+        items = [to_string(v) for v in lst]
+    except ConversionError:
+        raise FunctionError("sort needs a list of strings", 0) from None
+    if any(v is None for v in items):
+        raise FunctionError("sort can't order null values", 0)
+    return sorted(items)
+
+
+@spec("zipmap", Param("keys", ParamType.LIST), Param("values", ParamType.LIST, Known.TOP))
+def _zipmap(keys, values):
+    if len(keys) != len(values):
+        raise FunctionError(f"the keys list has {len(keys)} elements but the values list has "
+                            f"{len(values)}; they must be the same length")
+    try:
+        return {to_string(k): v for k, v in zip(keys, values)}
+    except ConversionError:
+        raise FunctionError("keys must be strings", 0) from None
+
+
+@spec("one", _LIST_TOP)
+def _one(lst):
+    if len(lst) > 1:
+        raise FunctionError(f"must be a list, set, or tuple value with either zero or one elements, "
+                            f"not {len(lst)}", 0)
+    return lst[0] if lst else None
+
+
+@spec("compact", _LIST)
+def _compact(lst):
+    return [v for v in lst if v is not None and v != ""]
+
+
+@spec("chunklist", _LIST_TOP, Param("size", ParamType.NUMBER))
+def _chunklist(lst, size):
+    size = _whole(size, "size", 1)
+    if size < 0:
+        raise FunctionError("size must not be negative", 1)
+    if size == 0:
+        return [lst]
+    return [lst[i:i + size] for i in range(0, len(lst), size)]
+
+
+@spec("setunion", variadic=Param("sets", ParamType.LIST))
+def _setunion(*sets):
+    return set_of([v for s in sets for v in s])
+
+
+@spec("setintersection", Param("set", ParamType.LIST), variadic=Param("sets", ParamType.LIST))
+def _setintersection(first, *others):
+    keep = [v for v in first if all(any(strict_equal(v, o) is True for o in s) for s in others)]
+    return set_of(keep)
+
+
+@spec("setsubtract", Param("a", ParamType.LIST), Param("b", ParamType.LIST))
+def _setsubtract(a, b):
+    return set_of([v for v in a if not any(strict_equal(v, o) is True for o in b)])
+
+
+def _bools(lst) -> list:
+    try:
+        out = [to_bool(v) for v in lst]
+    except ConversionError:
+        raise FunctionError("every element must be a bool", 0) from None
+    return out
+
+
+@spec("alltrue", _LIST)
+def _alltrue(lst):
+    return all(v is True for v in _bools(lst))
+
+
+@spec("anytrue", _LIST)
+def _anytrue(lst):
+    return any(v is True for v in _bools(lst))
+
+
+FUNCTIONS = table(_length, _coalesce, _coalescelist, _concat, _contains, _distinct, _index,
+                  _element, _flatten, _keys, _values, _lookup, _merge, _range, _reverse, _slice,
+                  _sort, _zipmap, _one, _compact, _chunklist, _setunion, _setintersection,
+                  _setsubtract, _alltrue, _anytrue)

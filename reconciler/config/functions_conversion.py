@@ -1,0 +1,72 @@
+"""Type conversion functions: tostring, tonumber, tobool, tolist, toset, tomap."""
+
+from __future__ import annotations
+
+from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
+from reconciler.config.types import ConversionError, set_of, to_bool, to_number, to_string, unify_elements
+from reconciler.config.types import ANY
+from reconciler.values import type_name
+
+
+def _primitive(convert, value):
+    if isinstance(value, (list, dict)):
+        raise FunctionError(f"cannot convert a {type_name(value)} to a primitive value", 0)
+    try:
+        return convert(value)
+    except ConversionError as exc:
+        raise FunctionError(exc.message, 0) from None
+
+
+_V = Param("v", ParamType.ANY, Known.TOP, nullable=True)
+
+
+@spec("tostring", _V)
+def _tostring(v):
+    return _primitive(to_string, v)
+
+
+@spec("tonumber", _V)
+def _tonumber(v):
+    return _primitive(to_number, v)
+
+
+@spec("tobool", _V)
+def _tobool(v):
+    return _primitive(to_bool, v)
+
+
+def _unified(items, what: str):
+    try:
+        return unify_elements(items, ANY, ())
+    except ConversionError as exc:
+        raise FunctionError(f"cannot convert to {what}: {exc.message}", 0) from None
+
+
+@spec("tolist", _V)
+def _tolist(v):
+    if v is None:
+        return None
+    if not isinstance(v, list):
+        raise FunctionError(f"cannot convert a {type_name(v)} to a list", 0)
+    return _unified(list(v), "a list")
+
+
+@spec("toset", Param("v", ParamType.ANY, Known.WHOLE, nullable=True))
+def _toset(v):
+    if v is None:
+        return None
+    if not isinstance(v, list):
+        raise FunctionError(f"cannot convert a {type_name(v)} to a set", 0)
+    return set_of(_unified(list(v), "a set"))
+
+
+@spec("tomap", _V)
+def _tomap(v):
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        raise FunctionError(f"cannot convert a {type_name(v)} to a map", 0)
+    return _unified(dict(v), "a map")
+
+
+FUNCTIONS = table(_tostring, _tonumber, _tobool, _tolist, _toset, _tomap)

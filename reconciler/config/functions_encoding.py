@@ -1,0 +1,163 @@
+"""Encoding, hashing, network and impure built-in functions.
+
+``uuid()`` and ``timestamp()`` are impure: their value is only chosen at apply
+time, so at plan time they return ``UNKNOWN`` (Terraform shows them as
+"known after apply" for the same reason).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import ipaddress
+import json
+import urllib.parse
+from decimal import Decimal
+
+from reconciler.config.functions_spec import FunctionError, Param, ParamType, spec, table
+from reconciler.config.types import ConversionError, normalize_number
+
+_STR = Param("str", ParamType.STRING)
+
+
+# --------------------------------------------------------------------------- JSON
+
+def _json_ready(value):
+    if isinstance(value, dict):
+        return {k: _json_ready(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def json_text(value) -> str:
+    text = json.dumps(_json_ready(value), separators=(",", ":"), ensure_ascii=False)
+    # the same HTML-safe escapes Terraform's encoder applies
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+@spec("jsonencode", Param("val", ParamType.ANY, nullable=True))
+def _jsonencode(value):
+    return json_text(value)
+
+
+def _parse_json_number(text: str):
+    d = Decimal(text)
+    if d == d.to_integral_value() and abs(d) < Decimal(10) ** 300:
+        return int(d)
+    try:
+        return normalize_number(float(d))
+    except ConversionError:
+        raise FunctionError(f"the number {text} is out of range", 0) from None
+
+
+@spec("jsondecode", _STR)
+def _jsondecode(text):
+    try:
+        return json.loads(text, parse_float=_parse_json_number, parse_int=int,
+                          parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise FunctionError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", 0) from None
+
+
+def _reject_constant(name: str):
+    raise FunctionError(f"invalid JSON: {name} is not a JSON value", 0)
+
+
+# --------------------------------------------------------------------------- base64, hashes, URLs
+
+@spec("base64encode", _STR)
+def _base64encode(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+@spec("base64decode", _STR)
+def _base64decode(s):
+    try:
+        raw = base64.b64decode(s, validate=True)
+    except (binascii.Error, ValueError):
+        raise FunctionError("the string is not valid base64", 0) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FunctionError("the decoded bytes are not valid UTF-8", 0) from None
+
+
+def _hasher(name: str, algorithm: str):
+    @spec(name, _STR)
+    def fn(s):
+        return hashlib.new(algorithm, s.encode()).hexdigest()
+    return fn
+
+
+@spec("base64sha256", _STR)
+def _base64sha256(s):
+    return base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()
+
+
+@spec("urlencode", _STR)
+def _urlencode(s):
+    return urllib.parse.quote_plus(s, safe="-._~")
+
+
+# --------------------------------------------------------------------------- impure
+
+@spec("uuid", impure=True)
+def _uuid():  # invoke() answers UNKNOWN for impure functions before this runs
+    raise AssertionError("impure functions are never called at plan time")
+
+
+@spec("timestamp", impure=True)
+def _timestamp():
+    raise AssertionError("impure functions are never called at plan time")
+
+
+# --------------------------------------------------------------------------- networks
+
+def _network(prefix: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(prefix, strict=False)
+    except ValueError:
+        raise FunctionError(f'invalid CIDR prefix "{prefix}"', 0) from None
+
+
+@spec("cidrsubnet", Param("prefix", ParamType.STRING), Param("newbits", ParamType.NUMBER),
+      Param("netnum", ParamType.NUMBER))
+def _cidrsubnet(prefix, newbits, netnum):
+    net = _network(prefix)
+    if not isinstance(newbits, int) or newbits < 0:
+        raise FunctionError("newbits must be a non-negative whole number", 1)
+    new_len = net.prefixlen + newbits
+    if new_len > net.max_prefixlen:
+        raise FunctionError(f"{newbits} bits extend the prefix beyond /{net.max_prefixlen}", 1)
+    if not isinstance(netnum, int) or not 0 <= netnum < 2 ** newbits:
+        raise FunctionError(f"netnum {netnum} does not fit in {newbits} bits", 2)
+    base = int(net.network_address) + (netnum << (net.max_prefixlen - new_len))
+    return str(ipaddress.ip_network((base, new_len)))
+
+
+@spec("cidrhost", Param("prefix", ParamType.STRING), Param("hostnum", ParamType.NUMBER))
+def _cidrhost(prefix, hostnum):
+    net = _network(prefix)
+    if not isinstance(hostnum, int):
+        raise FunctionError("hostnum must be a whole number", 1)
+    size = net.num_addresses
+    if not -size <= hostnum < size:
+        raise FunctionError(f"prefix {prefix} has no host number {hostnum}", 1)
+    offset = hostnum if hostnum >= 0 else size + hostnum
+    return str(net.network_address + offset)
+
+
+@spec("cidrnetmask", Param("prefix", ParamType.STRING))
+def _cidrnetmask(prefix):
+    net = _network(prefix)
+    if net.version != 4:
+        raise FunctionError("cidrnetmask only supports IPv4 prefixes", 0)
+    return str(net.netmask)
+
+
+FUNCTIONS = table(_jsonencode, _jsondecode, _base64encode, _base64decode,
+                  _hasher("sha256", "sha256"), _hasher("sha1", "sha1"), _hasher("md5", "md5"),
+                  _hasher("sha512", "sha512"), _base64sha256, _urlencode, _uuid, _timestamp,
+                  _cidrsubnet, _cidrhost, _cidrnetmask)

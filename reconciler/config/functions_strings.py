@@ -1,0 +1,196 @@
+"""String built-in functions, including the regular-expression family.
+
+Patterns are Python ``re`` patterns; the RE2 syntax Terraform documents
+(``(?P<name>...)``, classes, anchors, flags such as ``(?i)``) is the common subset
+and behaves the same. In ``replace`` a substring written as ``/pattern/`` is a
+regular expression whose replacement may use ``$1``, ``${1}`` or ``${name}``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
+from reconciler.config.types import ConversionError, to_string
+from reconciler.values import UNKNOWN, is_wholly_known, type_name
+
+_STR = Param("str", ParamType.STRING)
+
+
+@spec("lower", _STR)
+def _lower(s):
+    return s.lower()
+
+
+@spec("upper", _STR)
+def _upper(s):
+    return s.upper()
+
+
+@spec("title", _STR)
+def _title(s):
+    out, prev_letter = [], False
+    for ch in s:
+        out.append(ch.upper() if not prev_letter else ch)
+        prev_letter = ch.isalnum() or ch in "_'"
+    return "".join(out)
+
+
+@spec("trimspace", _STR)
+def _trimspace(s):
+    return s.strip()
+
+
+@spec("trim", _STR, Param("cutset", ParamType.STRING))
+def _trim(s, cutset):
+    return s.strip(cutset)
+
+
+@spec("trimprefix", _STR, Param("prefix", ParamType.STRING))
+def _trimprefix(s, prefix):
+    return s.removeprefix(prefix)
+
+
+@spec("trimsuffix", _STR, Param("suffix", ParamType.STRING))
+def _trimsuffix(s, suffix):
+    return s.removesuffix(suffix)
+
+
+@spec("chomp", _STR)
+def _chomp(s):
+    while s.endswith(("\r\n", "\n", "\r")):
+        s = s[:-2] if s.endswith("\r\n") else s[:-1]
+    return s
+
+
+@spec("strrev", _STR)
+def _strrev(s):
+    return s[::-1]
+
+
+@spec("startswith", _STR, Param("prefix", ParamType.STRING))
+def _startswith(s, prefix):
+    return s.startswith(prefix)
+
+
+@spec("endswith", _STR, Param("suffix", ParamType.STRING))
+def _endswith(s, suffix):
+    return s.endswith(suffix)
+
+
+@spec("strcontains", _STR, Param("substr", ParamType.STRING))
+def _strcontains(s, sub):
+    return sub in s
+
+
+@spec("indent", Param("spaces", ParamType.NUMBER), _STR)
+def _indent(spaces, s):
+    pad = " " * int(spaces)
+    lines = s.split("\n")
+    return "\n".join([lines[0]] + [pad + ln for ln in lines[1:]])
+
+
+@spec("substr", _STR, Param("offset", ParamType.NUMBER), Param("length", ParamType.NUMBER))
+def _substr(s, offset, length):
+    if not isinstance(offset, int) or not isinstance(length, int):
+        raise FunctionError("offset and length must be whole numbers")
+    if offset < 0:
+        offset = max(len(s) + offset, 0)
+    if offset > len(s):
+        raise FunctionError("offset cannot be larger than the length of the string", 1)
+    end = len(s) if length < 0 else offset + length
+    return s[offset:end]
+
+
+@spec("split", Param("separator", ParamType.STRING), _STR)
+def _split(sep, s):
+    if sep == "":
+        return list(s)
+    return s.split(sep)
+
+
+@spec("join", Param("separator", ParamType.STRING), Param("list", ParamType.LIST, Known.TOP),
+      variadic=Param("lists", ParamType.LIST, Known.TOP))
+def _join(sep, *lists):
+    items = [v for lst in lists for v in lst]
+    if not is_wholly_known(items):
+        return UNKNOWN
+    out = []
+    for i, v in enumerate(items):
+        if v is None:
+            raise FunctionError(f"element {i} is null; join needs strings", 1)
+        try:
+            out.append(to_string(v))
+        except ConversionError:
+            raise FunctionError(f"element {i} is a {type_name(v)}; join needs strings", 1) from None
+    return sep.join(out)
+
+
+def _compile(pattern: str, arg: int = 0) -> re.Pattern:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise FunctionError(f'invalid regular expression "{pattern}": {exc}', arg) from None
+
+
+def _match_value(m: re.Match):
+    if m.re.groupindex:
+        return {name: m.group(name) for name in m.re.groupindex}
+    if m.re.groups:
+        return list(m.groups())
+    return m.group(0)
+
+
+@spec("regex", Param("pattern", ParamType.STRING), _STR)
+def _regex(pattern, s):
+    m = _compile(pattern).search(s)
+    if m is None:
+        raise FunctionError("pattern did not match any part of the given string", 1)
+    return _match_value(m)
+
+
+@spec("regexall", Param("pattern", ParamType.STRING), _STR)
+def _regexall(pattern, s):
+    return [_match_value(m) for m in _compile(pattern).finditer(s)]
+
+
+def _go_replacement(template: str) -> str:
+    """Turn a Go-style replacement ($1, ${1}, ${name}, $$) into Python's \\g<...> form."""
+    out, i = [], 0
+    while i < len(template):
+        ch = template[i]
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == "$" and template[i + 1:i + 2] == "$":
+            out.append("$")
+            i += 1
+        elif ch == "$" and template[i + 1:i + 2] == "{" and "}" in template[i:]:
+            end = template.index("}", i)
+            out.append(f"\\g<{template[i + 2:end]}>")
+            i = end
+        elif ch == "$":
+            j = i + 1
+            while j < len(template) and (template[j].isalnum() or template[j] == "_"):
+                j += 1
+            out.append(f"\\g<{template[i + 1:j]}>" if j > i + 1 else "$")
+            i = j - 1
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+@spec("replace", _STR, Param("substr", ParamType.STRING), Param("replace", ParamType.STRING))
+def _replace(s, sub, rep):
+    if len(sub) > 1 and sub.startswith("/") and sub.endswith("/"):
+        pattern = _compile(sub[1:-1], 1)
+        try:
+            return pattern.sub(_go_replacement(rep), s)
+        except (re.error, IndexError) as exc:
+            raise FunctionError(f"invalid replacement: {exc}", 2) from None
+    return s.replace(sub, rep)
+
+
+FUNCTIONS = table(_lower, _upper, _title, _trimspace, _trim, _trimprefix, _trimsuffix, _chomp,
+                  _strrev, _startswith, _endswith, _strcontains, _indent, _substr, _split, _join,
+                  _regex, _regexall, _replace)

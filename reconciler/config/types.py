@@ -1,0 +1,483 @@
+"""Type constraints of the configuration language and conversion of values to them.
+
+A variable's ``type`` argument (an ``ast.Expr`` such as ``list(string)`` or
+``object({sku = string, size = optional(number, 3)})``) is parsed by
+``parse_type`` into a frozen ``TypeConstraint``. ``convert(value, type)``
+applies Terraform's automatic conversions (``"1"`` -> 1 for a number, ``"true"``
+-> true, numbers and bools -> strings, tuples -> lists, optional attributes filled
+with their defaults, sets deduplicated) and raises ``ConversionError`` naming the
+path of the offending part (``attribute "sku": a string is required``).
+
+The primitive conversions (``to_string``, ``to_number``, ``to_bool``) live here too
+because the evaluator (templates, operators) and the functions share them.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Union
+
+from reconciler.config import ast
+from reconciler.diagnostics import Diagnostic, error
+from reconciler.values import UNKNOWN, type_name
+
+# --------------------------------------------------------------------------- constraints
+
+
+class PrimitiveKind(enum.Enum):
+    STRING = "string"
+    NUMBER = "number"
+    BOOL = "bool"
+
+
+@dataclass(frozen=True, slots=True)
+class Primitive:
+    kind: PrimitiveKind
+
+    def __str__(self) -> str:
+        return self.kind.value
+
+
+@dataclass(frozen=True, slots=True)
+class AnyType:
+    def __str__(self) -> str:
+        return "any"
+
+
+class CollectionKind(enum.Enum):
+    LIST = "list"
+    SET = "set"
+    MAP = "map"
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    kind: CollectionKind
+    element: "TypeConstraint"
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}({self.element})"
+
+
+@dataclass(frozen=True, slots=True)
+class TupleType:
+    elements: tuple["TypeConstraint", ...]
+
+    def __str__(self) -> str:
+        return "tuple([" + ", ".join(str(e) for e in self.elements) + "])"
+
+
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectAttr:
+    name: str
+    type: "TypeConstraint"
+    optional: bool = False
+    default: Any = None          # only meaningful when has_default
+    has_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectType:
+    attrs: tuple[ObjectAttr, ...]
+
+    def attr(self, name: str) -> ObjectAttr | None:
+        for a in self.attrs:
+            if a.name == name:
+                return a
+        return None
+
+    def __str__(self) -> str:
+        inner = ", ".join(f"{a.name}={'optional(' if a.optional else ''}{a.type}"
+                          f"{')' if a.optional else ''}" for a in self.attrs)
+        return "object({" + inner + "})"
+
+
+TypeConstraint = Union[Primitive, AnyType, Collection, TupleType, ObjectType]
+
+STRING = Primitive(PrimitiveKind.STRING)
+NUMBER = Primitive(PrimitiveKind.NUMBER)
+BOOL = Primitive(PrimitiveKind.BOOL)
+ANY = AnyType()
+
+_KEYWORDS: dict[str, TypeConstraint] = {
+    "string": STRING, "number": NUMBER, "bool": BOOL, "any": ANY,
+    # legacy shorthands Terraform still accepts
+    "list": Collection(CollectionKind.LIST, ANY),
+    "map": Collection(CollectionKind.MAP, ANY),
+    "set": Collection(CollectionKind.SET, ANY),
+}
+_COLLECTIONS = {k.value: k for k in CollectionKind}
+
+
+def is_primitive(t: TypeConstraint | None) -> bool:
+    return isinstance(t, Primitive)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class TypeExprError(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.summary)
+
+
+def _bad(expr: ast.Expr, summary: str, detail: str) -> TypeExprError:
+    return TypeExprError(error("type", summary, detail, range=expr.pos.range()))
+
+
+_TYPE_HELP = ("A type is a keyword (string, number, bool, any) or a constructor: list(T), set(T), "
+              "map(T), tuple([T, ...]), object({name = T, ...}).")
+
+
+def parse_type(expr: ast.Expr) -> tuple[TypeConstraint | None, list[Diagnostic]]:
+    """Parse a ``type`` argument; returns (constraint, []) or (None, [diagnostic])."""
+    try:
+        return _parse(expr, allow_optional=False), []
+    except TypeExprError as exc:
+        return None, [exc.diagnostic]
+
+
+def _parse(expr: ast.Expr, *, allow_optional: bool) -> TypeConstraint:
+    if isinstance(expr, ast.Parens):
+        return _parse(expr.expr, allow_optional=allow_optional)
+    if isinstance(expr, ast.Variable):
+        found = _KEYWORDS.get(expr.name)
+        if found is None:
+            raise _bad(expr, f'Invalid type specification "{expr.name}"',
+                       f'"{expr.name}" is not a type. {_TYPE_HELP}')
+        return found
+    if isinstance(expr, (ast.Literal, ast.Template)):
+        raise _bad(expr, "Invalid type specification",
+                   "Type constraints are written without quotes: remove the quotes, e.g. "
+                   "type = string.")
+    if isinstance(expr, ast.Call):
+        return _parse_call(expr, allow_optional=allow_optional)
+    raise _bad(expr, "Invalid type specification", _TYPE_HELP)
+
+
+def _one_arg(call: ast.Call, what: str) -> ast.Expr:
+    if len(call.args) != 1:
+        raise _bad(call, f"Invalid type specification: {call.name}() takes one argument",
+                   f"Write {what}.")
+    return call.args[0]
+
+
+def _parse_call(call: ast.Call, *, allow_optional: bool) -> TypeConstraint:
+    name = call.name
+    if name in _COLLECTIONS:
+        arg = _one_arg(call, f"{name}(<element type>), e.g. {name}(string)")
+        return Collection(_COLLECTIONS[name], _parse(arg, allow_optional=False))
+    if name == "tuple":
+        arg = _one_arg(call, "tuple([<type>, ...])")
+        if not isinstance(arg, ast.TupleCons):
+            raise _bad(arg, "Invalid tuple type", "tuple() takes a list of types: tuple([string, number]).")
+        return TupleType(tuple(_parse(e, allow_optional=False) for e in arg.items))
+    if name == "object":
+        arg = _one_arg(call, "object({<name> = <type>, ...})")
+        return _parse_object(arg)
+    if name == "optional":
+        raise _bad(call, "Invalid type specification: optional() outside an object",
+                   "optional(<type>) and optional(<type>, <default>) mark an attribute inside "
+                   "object({...}) as optional; it can't be used on its own.")
+    raise _bad(call, f'Invalid type specification: unknown type constructor "{name}"', _TYPE_HELP)
+
+
+def _parse_object(arg: ast.Expr) -> ObjectType:
+    if not isinstance(arg, ast.ObjectCons):
+        raise _bad(arg, "Invalid object type", "object() takes attribute types: object({name = string}).")
+    attrs: list[ObjectAttr] = []
+    seen: set[str] = set()
+    for key_expr, type_expr in arg.items:
+        key = _attr_name(key_expr)
+        if key in seen:
+            raise _bad(key_expr, f'Duplicate attribute "{key}" in object type',
+                       "Each attribute of an object type is declared once.")
+        seen.add(key)
+        attrs.append(_parse_attr(key, type_expr))
+    return ObjectType(tuple(attrs))
+
+
+def _attr_name(key_expr: ast.Expr) -> str:
+    if isinstance(key_expr, ast.Literal) and isinstance(key_expr.value, str):
+        return key_expr.value
+    if isinstance(key_expr, ast.Variable):
+        return key_expr.name
+    if isinstance(key_expr, ast.Template) and all(isinstance(p, str) for p in key_expr.parts):
+        return "".join(key_expr.parts)  # type: ignore[arg-type]
+    raise _bad(key_expr, "Invalid object type attribute name",
+               "Attribute names in an object type are plain names: object({sku = string}).")
+
+
+def _parse_attr(name: str, type_expr: ast.Expr) -> ObjectAttr:
+    if isinstance(type_expr, ast.Call) and type_expr.name == "optional":
+        if len(type_expr.args) not in (1, 2):
+            raise _bad(type_expr, "Invalid optional() attribute",
+                       "Write optional(<type>) or optional(<type>, <default>).")
+        inner = _parse(type_expr.args[0], allow_optional=False)
+        if len(type_expr.args) == 1:
+            return ObjectAttr(name, inner, optional=True)
+        default = _constant(type_expr.args[1])
+        try:
+            default = convert(default, inner)
+        except ConversionError as exc:
+            raise _bad(type_expr.args[1], f'Invalid default for optional attribute "{name}"',
+                       f"The default does not match the attribute type {inner}: {exc}.")
+        return ObjectAttr(name, inner, optional=True, default=default, has_default=True)
+    return ObjectAttr(name, _parse(type_expr, allow_optional=False))
+
+
+def _constant(expr: ast.Expr) -> Any:
+    # imported here: the evaluator imports this module for conversions
+    from reconciler.config.evaluator import EvalError, MapScope, evaluate
+    try:
+        return evaluate(expr, MapScope({}))
+    except EvalError as exc:
+        raise TypeExprError(exc.diagnostic)
+
+
+# --------------------------------------------------------------------------- primitive conversions
+
+
+class ConversionError(Exception):
+    """A value does not fit a type; ``path`` names where (attribute/element steps)."""
+
+    def __init__(self, message: str, path: tuple = ()):
+        self.message = message
+        self.path = path
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        steps = []
+        for p in self.path:
+            if isinstance(p, int):
+                steps.append(f"element {p}")
+            elif isinstance(p, MapKey):
+                steps.append(f'element "{p.key}"')
+            else:
+                steps.append(f'attribute "{p}"')
+        where = ", ".join(steps)
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True, slots=True)
+class MapKey:
+    key: str
+
+
+_NUMBER_TEXT = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def normalize_number(n: int | float) -> int | float:
+    """Integral floats become ints so that results print and compare as Terraform's do."""
+    if isinstance(n, float):
+        if math.isnan(n) or math.isinf(n):
+            raise ConversionError("the result is not a finite number")
+        if n.is_integer() and abs(n) < 2 ** 63:
+            return int(n)
+    return n
+
+
+def parse_number(text: str) -> int | float | None:
+    if not _NUMBER_TEXT.fullmatch(text):
+        return None
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        return None
+    if d == d.to_integral_value() and abs(d) < Decimal(10) ** 300:
+        return int(d)
+    try:
+        return normalize_number(float(d))
+    except ConversionError:
+        return None
+
+
+def format_number(n: int | float) -> str:
+    if isinstance(n, bool):
+        return "true" if n else "false"
+    if isinstance(n, int):
+        return str(n)
+    if n.is_integer() and abs(n) < 1e300:
+        return str(int(n))
+    text = format(Decimal(repr(n)), "f")
+    return text
+
+
+def to_string(value: Any) -> Any:
+    if value is UNKNOWN or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    raise ConversionError(f"a string is required, but a {type_name(value)} was given")
+
+
+def to_number(value: Any) -> Any:
+    if value is UNKNOWN or value is None:
+        return value
+    if isinstance(value, bool):
+        raise ConversionError("a number is required, but a bool was given")
+    if isinstance(value, (int, float)):
+        return normalize_number(value)
+    if isinstance(value, str):
+        n = parse_number(value)
+        if n is None:
+            raise ConversionError(f'a number is required, and the string "{_clip(value)}" is not a number')
+        return n
+    raise ConversionError(f"a number is required, but a {type_name(value)} was given")
+
+
+def to_bool(value: Any) -> Any:
+    if value is UNKNOWN or value is None or isinstance(value, bool):
+        return value
+    if value == "true" and isinstance(value, str):
+        return True
+    if value == "false" and isinstance(value, str):
+        return False
+    if isinstance(value, str):
+        raise ConversionError(f'a bool is required, and the string "{_clip(value)}" is neither "true" nor "false"')
+    raise ConversionError(f"a bool is required, but a {type_name(value)} was given")
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_PRIMITIVE_CONVERT = {
+    PrimitiveKind.STRING: to_string,
+    PrimitiveKind.NUMBER: to_number,
+    PrimitiveKind.BOOL: to_bool,
+}
+
+
+# --------------------------------------------------------------------------- structural conversion
+
+
+def convert(value: Any, type_: TypeConstraint, path: tuple = ()) -> Any:
+    """Convert ``value`` to ``type_`` or raise ConversionError naming the path."""
+    if value is UNKNOWN or value is None:
+        return value
+    if isinstance(type_, AnyType):
+        return value
+    if isinstance(type_, Primitive):
+        try:
+            return _PRIMITIVE_CONVERT[type_.kind](value)
+        except ConversionError as exc:
+            raise ConversionError(exc.message, path) from None
+    if isinstance(type_, Collection):
+        return _convert_collection(value, type_, path)
+    if isinstance(type_, TupleType):
+        return _convert_tuple(value, type_, path)
+    return _convert_object(value, type_, path)
+
+
+def _convert_collection(value: Any, type_: Collection, path: tuple) -> Any:
+    if type_.kind is CollectionKind.MAP:
+        if not isinstance(value, dict):
+            raise ConversionError(f"a map of {type_.element} is required, but a {type_name(value)} "
+                                  "was given", path)
+        out = {k: convert(v, type_.element, path + (MapKey(k),)) for k, v in value.items()}
+        return unify_elements(out, type_.element, path) if isinstance(type_.element, AnyType) else out
+    if not isinstance(value, (list, tuple)):
+        raise ConversionError(f"a {type_.kind.value} of {type_.element} is required, but a "
+                              f"{type_name(value)} was given", path)
+    items = [convert(v, type_.element, path + (i,)) for i, v in enumerate(value)]
+    if isinstance(type_.element, AnyType):
+        items = unify_elements(items, type_.element, path)
+    if type_.kind is CollectionKind.SET:
+        return set_of(items)
+    return items
+
+
+def _convert_tuple(value: Any, type_: TupleType, path: tuple) -> list:
+    if not isinstance(value, (list, tuple)):
+        raise ConversionError(f"a tuple is required, but a {type_name(value)} was given", path)
+    if len(value) != len(type_.elements):
+        raise ConversionError(f"a tuple of {len(type_.elements)} elements is required, but "
+                              f"{len(value)} were given", path)
+    return [convert(v, t, path + (i,)) for i, (v, t) in enumerate(zip(value, type_.elements))]
+
+
+def _convert_object(value: Any, type_: ObjectType, path: tuple) -> dict:
+    if not isinstance(value, dict):
+        raise ConversionError(f"an object is required, but a {type_name(value)} was given", path)
+    out: dict = {}
+    for attr in type_.attrs:
+        present = attr.name in value and value[attr.name] is not None
+        if not present and attr.name not in value and not attr.optional:
+            raise ConversionError(f'attribute "{attr.name}" is required', path)
+        if not present and attr.has_default:
+            out[attr.name] = convert(attr.default, attr.type, path + (attr.name,))
+        else:
+            out[attr.name] = convert(value.get(attr.name), attr.type, path + (attr.name,))
+    return out
+
+
+def set_of(items: list) -> list:
+    """A set value: duplicates removed; primitives of one kind in sorted order."""
+    unique: list = []
+    for item in items:
+        if not any(strict_equal(item, seen) is True for seen in unique):
+            unique.append(item)
+    kinds = {type_name(v) for v in unique}
+    if len(kinds) == 1 and kinds <= {"string", "number"}:
+        unique.sort()
+    return unique
+
+
+def unify_elements(items, element: TypeConstraint, path: tuple):
+    """Elements of list(any)/map(any) must share a type; mixed primitives become strings."""
+    values = list(items.values()) if isinstance(items, dict) else list(items)
+    kinds = {type_name(v) for v in values if v is not None and v is not UNKNOWN}
+    if len(kinds) <= 1:
+        return items
+    if kinds <= {"string", "number", "bool"}:
+        if isinstance(items, dict):
+            return {k: to_string(v) for k, v in items.items()}
+        return [to_string(v) for v in items]
+    raise ConversionError("all elements must have the same type, but they mix "
+                          + " and ".join(sorted(kinds)), path)
+
+
+def strict_equal(a: Any, b: Any) -> Any:
+    """Equality as the language defines it: types matter (1 != "1", true != 1).
+
+    Returns UNKNOWN when the answer depends on an unknown value.
+    """
+    if a is UNKNOWN or b is UNKNOWN:
+        return UNKNOWN
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if len(a) != len(b):
+            return False
+        return _all_equal(zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return False
+        return _all_equal((a[k], b[k]) for k in a)
+    if type(a) is not type(b):
+        return False
+    return a == b
+
+
+def _all_equal(pairs) -> Any:
+    result: Any = True
+    for x, y in pairs:
+        eq = strict_equal(x, y)
+        if eq is False:
+            return False
+        if eq is UNKNOWN:
+            result = UNKNOWN
+    return result
