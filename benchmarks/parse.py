@@ -1,0 +1,172 @@
+"""Parse benchmark: blocks/second and files/second, cold and warm cache, peak memory.
+
+Generates configurations of 100, 1,000 and 10,000 resource blocks (azurerm-like
+key vaults, keys, identities, role assignments, Recovery Services vaults, and
+terraform_data), spread over files of about 50 blocks, in a temporary
+directory, then loads each with ``load_directory``:
+
+* cold: an empty cache directory (every file parsed and written to the cache),
+* warm: the same directory again (every file read from the cache),
+* serial cold: the pool turned off, to show what the process pool buys.
+
+Peak memory is the process's maximum resident set size (ru_maxrss) after each
+size, and the tracemalloc peak of one warm load (the Python heap only).
+
+Usage: python benchmarks/parse.py [--sizes 100,1000,10000] [--blocks-per-file 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from reconciler.config.cache import ParseCache  # noqa: E402
+from reconciler.config.loader import list_config_files  # noqa: E402
+from reconciler.config.loader_parallel import parse_many  # noqa: E402
+
+TEMPLATES = [
+    '''resource "azurerm_user_assigned_identity" "id_{n}" {{
+  name                = "id-backup-{n}"
+  location            = var.location
+  resource_group_name = azurerm_resource_group.rg.name
+  tags                = merge(local.tags, {{ index = "{n}" }})
+}}
+''',
+    '''resource "azurerm_key_vault" "kv_{n}" {{
+  name                       = "kv-${{var.env}}-{n}"
+  location                   = var.location
+  resource_group_name        = azurerm_resource_group.rg.name
+  tenant_id                  = data.azurerm_client_config.current.tenant_id
+  sku_name                   = "premium"
+  purge_protection_enabled   = true
+  soft_delete_retention_days = 90
+  network_acls {{
+    default_action = "Deny"
+    bypass         = "AzureServices"
+    ip_rules       = [for ip in var.allowed_ips : "${{ip}}/32"]
+  }}
+  lifecycle {{
+    prevent_destroy = true
+  }}
+}}
+''',
+    '''resource "azurerm_key_vault_key" "key_{n}" {{
+  name         = "backup-cmk-{n}"
+  key_vault_id = azurerm_key_vault.kv_{n}.id
+  key_type     = "RSA"
+  key_size     = 3072
+  key_opts     = ["wrapKey", "unwrapKey"]
+  rotation_policy {{
+    automatic {{
+      time_before_expiry = "P30D"
+    }}
+    expire_after = "P90D"
+  }}
+}}
+''',
+    '''resource "azurerm_role_assignment" "kv_crypto_{n}" {{
+  scope                = azurerm_key_vault.kv_{n}.id
+  role_definition_name = "Key Vault Crypto Service Encryption User"
+  principal_id         = azurerm_user_assigned_identity.id_{n}.principal_id
+  depends_on           = [azurerm_key_vault_key.key_{n}]
+}}
+''',
+    '''resource "azurerm_recovery_services_vault" "rsv_{n}" {{
+  name                = "rsv-{n}"
+  location            = var.location
+  resource_group_name = azurerm_resource_group.rg.name
+  sku                 = "Standard"
+  soft_delete_enabled = true
+  identity {{
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.id_{n}.id]
+  }}
+  encryption {{
+    key_id                            = azurerm_key_vault_key.key_{n}.versionless_id
+    infrastructure_encryption_enabled = false
+    user_assigned_identity_id         = azurerm_user_assigned_identity.id_{n}.id
+    use_system_assigned_identity      = false
+  }}
+}}
+''',
+    '''resource "terraform_data" "marker_{n}" {{
+  input            = {{ vault = azurerm_recovery_services_vault.rsv_{n}.id, n = {n} }}
+  triggers_replace = [var.env, length(var.allowed_ips) > 0 ? "open" : "closed"]
+}}
+''',
+]
+
+
+def generate(directory: Path, blocks: int, per_file: int) -> int:
+    files = 0
+    chunk: list[str] = []
+    for n in range(blocks):
+        chunk.append(TEMPLATES[n % len(TEMPLATES)].format(n=n // len(TEMPLATES)))
+        if len(chunk) == per_file or n == blocks - 1:
+            (directory / f"part_{files:04d}.tf").write_text("\n".join(chunk))
+            files += 1
+            chunk = []
+    return files
+
+
+def timed_load(directory: Path, cache_dir: Path | None, parallel: bool | None):
+    store = ParseCache(cache_dir) if cache_dir is not None else None
+    paths = [str(p) for p in list_config_files(directory)]
+    t0 = time.perf_counter()
+    files, diags = parse_many(paths, store, parallel=parallel)
+    elapsed = time.perf_counter() - t0
+    errors = [d for d in diags if d.is_error]
+    if errors:
+        raise SystemExit(f"benchmark configuration has errors: {errors[0]}")
+    blocks = sum(len(f.body.blocks) for f in files)
+    return elapsed, blocks, len(files)
+
+
+def rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:10,.0f}/s" if seconds > 0 else "       inf/s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100,1000,10000")
+    ap.add_argument("--blocks-per-file", type=int, default=50)
+    ap.add_argument("--skip-serial", action="store_true", help="don't time the serial cold load")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    print(f"python-hcl2 parse benchmark, {os.cpu_count()} CPUs, {args.blocks_per_file} blocks per file")
+    print(f"{'blocks':>7} {'files':>6} {'mode':<12} {'seconds':>8} {'blocks/s':>12} {'files/s':>12}")
+    with tempfile.TemporaryDirectory(prefix="vaultform-bench-") as tmp:
+        for size in sizes:
+            conf = Path(tmp) / f"conf_{size}"
+            conf.mkdir()
+            generate(conf, size, args.blocks_per_file)
+            cache_dir = Path(tmp) / f"cache_{size}"
+            runs = [("cold", cache_dir, None), ("warm", cache_dir, None)]
+            if not args.skip_serial:
+                runs.append(("cold serial", None, False))
+            for mode, cdir, parallel in runs:
+                seconds, blocks, files = timed_load(conf, cdir, parallel)
+                print(f"{blocks:>7} {files:>6} {mode:<12} {seconds:8.2f} {rate(blocks, seconds):>12} "
+                      f"{rate(files, seconds):>12}")
+            tracemalloc.start()
+            timed_load(conf, cache_dir, None)
+            _, heap_peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"{'':>7} {'':>6} peak memory: {rss:,.0f} MiB max RSS so far, "
+                  f"{heap_peak / 2**20:,.1f} MiB Python heap in a warm load")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

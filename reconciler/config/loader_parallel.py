@@ -1,0 +1,108 @@
+"""Parse many files: cache look-ups first, then the misses serially or in a process pool.
+
+A pool only pays for itself when there is enough uncached text: starting workers
+and pickling the converted trees back costs a fixed amount, so small batches
+parse in this process (see ``benchmarks/parse.py`` for the measurements behind
+``PARALLEL_MIN_FILES`` and ``PARALLEL_MIN_BYTES``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from reconciler.config import ast
+from reconciler.config.cache import Entry, ParseCache, cache_key, decode_entry, encode_entry
+from reconciler.config.loader import _hcl2_parser, paused_gc, parse_bytes
+from reconciler.diagnostics import Diagnostic, error
+
+PARALLEL_MIN_FILES = 8
+PARALLEL_MIN_BYTES = 256 * 1024
+
+
+def _worker(job: tuple[bytes, str, str | None, str | None]) -> bytes | None:
+    """Parse in a worker process; write the cache entry there; return the compact form."""
+    data, name, cache_dir, key = job
+    with paused_gc():
+        payload = encode_entry(parse_bytes(data, name))
+    if payload is not None and cache_dir is not None and key is not None:
+        ParseCache(cache_dir).put_bytes(key, payload)
+    return payload
+
+
+def _pool_size(jobs: int) -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, jobs))
+
+
+def use_pool(sizes: list[int]) -> bool:
+    return (len(sizes) >= PARALLEL_MIN_FILES and sum(sizes) >= PARALLEL_MIN_BYTES
+            and _pool_size(len(sizes)) > 1)
+
+
+def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
+    cache_dir = str(store.directory) if store is not None else None
+    work = [(data, name, cache_dir, key) for data, name, key in jobs]
+    size = _pool_size(len(jobs))
+    _hcl2_parser()  # load the grammar once here, so forked workers inherit it instead of each loading it
+    try:
+        ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() \
+            else multiprocessing.get_context()
+        with ProcessPoolExecutor(max_workers=size, mp_context=ctx) as ex:
+            payloads = list(ex.map(_worker, work, chunksize=max(1, len(jobs) // (4 * size))))
+    except (OSError, RuntimeError, ImportError):
+        return None  # no pool available here (sandbox, no /dev/shm): the caller parses serially
+    out: list[Entry] = []
+    with paused_gc():
+        for (data, name, _), payload in zip(jobs, payloads):
+            entry = decode_entry(payload) if payload is not None else None
+            out.append(entry if entry is not None else parse_bytes(data, name))
+    if store is not None:
+        store.stats.writes += len(jobs)
+    return out
+
+
+def parse_many(paths: list[str], store: ParseCache | None, *,
+               parallel: bool | None = None) -> tuple[list[ast.File], list[Diagnostic]]:
+    """Parse ``paths`` (kept in the given order) through ``store`` when given."""
+    results: list[Entry | None] = [None] * len(paths)
+    pending: list[tuple[int, str, bytes, str | None]] = []
+    for i, name in enumerate(paths):
+        try:
+            data = Path(name).read_bytes()
+        except OSError as exc:
+            results[i] = (None, [error("config-read", f"Can't read configuration file {name!r}",
+                                       f"{exc.strerror or exc}.")])
+            continue
+        key = cache_key(name, data) if store is not None else None
+        cached = store.get(key) if store is not None else None
+        if cached is not None:
+            results[i] = cached
+        else:
+            pending.append((i, name, data, key))
+    jobs = [(data, name, key) for _, name, data, key in pending]
+    pool = use_pool([len(d) for d, _, _ in jobs]) if parallel is None else parallel
+    parsed = _parse_in_pool(jobs, store) if pool and len(jobs) > 1 else None
+    if parsed is None:
+        with paused_gc():
+            parsed = [parse_bytes(data, name) for data, name, _ in jobs]
+        if store is not None:
+            for (_, _, key), entry in zip(jobs, parsed):
+                if key is not None:
+                    store.put(key, entry)
+    for (i, _, _, _), entry in zip(pending, parsed):
+        results[i] = entry
+    files: list[ast.File] = []
+    diags: list[Diagnostic] = []
+    for entry in results:
+        assert entry is not None
+        node, found = entry
+        if node is not None:
+            files.append(node)
+        diags.extend(found)
+    return files, diags
