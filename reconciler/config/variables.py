@@ -1,0 +1,423 @@
+"""Root module input variables: where their values come from, in Terraform's order.
+
+Precedence, lowest first (a later source overrides an earlier one):
+
+1. the ``default`` in the ``variable`` block;
+2. ``TF_VAR_<name>`` environment variables;
+3. ``terraform.tfvars`` then ``terraform.tfvars.json`` in the module directory;
+4. ``*.auto.tfvars`` / ``*.auto.tfvars.json`` there, in alphabetical order;
+5. each ``-var-file`` in command-line order;
+6. each ``-var name=value`` in command-line order.
+
+Inputs are a small record, ``VariableSpec`` (build one from a ``variable`` block with
+``variable_spec_from_block``), so this module doesn't depend on the configuration
+model. ``resolve_variables`` returns ``{name: ResolvedVariable}`` and diagnostics:
+undeclared names in a tfvars file are warnings, in ``-var`` errors; a missing
+required variable, a value that doesn't convert to the declared type, null for a
+``nullable = false`` variable and a failed ``validation`` block are errors.
+
+``-var`` and ``TF_VAR_`` values are taken literally (as strings) when the variable
+has no type or a primitive one, and parsed as an expression otherwise
+(``-var 'ids=["a","b"]'``), as Terraform does.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from reconciler.config import ast
+from reconciler.config.evaluator import EvalError, MapScope, condition_value, did_you_mean, evaluate
+from reconciler.config.references import references, walk_expressions
+from reconciler.config.types import (ConversionError, TypeConstraint, convert, is_primitive, parse_type,
+                                     to_number)
+from reconciler.diagnostics import Diagnostic, SourceRange, error, warning
+from reconciler.values import UNKNOWN
+
+CODE = "variables"
+
+__all__ = ["ValueSource", "ResolvedVariable", "VariableSpec", "Validation", "resolve_variables",
+           "variable_spec_from_block", "parse_tfvars"]
+
+
+class ValueSource(enum.Enum):
+    DEFAULT = "default"
+    ENVIRONMENT = "environment"
+    TFVARS = "tfvars"
+    AUTO_TFVARS = "auto.tfvars"
+    VAR_FILE = "var-file"
+    CLI = "-var"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedVariable:
+    name: str
+    value: Any
+    sensitive: bool
+    source: ValueSource
+    origin: str          # "terraform.tfvars:3", "-var option", "TF_VAR_region", "default"
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    """A value before conversion: already a value, or text still to be read."""
+
+    name: str
+    source: ValueSource
+    origin: str
+    value: Any = None
+    text: str | None = None                  # -var / TF_VAR_ text, read per the declared type
+    range: SourceRange | None = None
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """A ``validation { condition = ..., error_message = ... }`` block."""
+
+    condition: ast.Expr
+    error_message: ast.Expr
+    pos: ast.Pos
+
+
+@dataclass(frozen=True, slots=True)
+class VariableSpec:
+    """What resolution needs to know about a declared variable.
+
+    ``type`` None means unconstrained; ``default`` None means required (a constant
+    expression otherwise, evaluated here).
+    """
+
+    name: str
+    pos: ast.Pos
+    type: TypeConstraint | None = None
+    default: ast.Expr | None = None
+    nullable: bool = True
+    sensitive: bool = False
+    validations: tuple[Validation, ...] = ()
+    description: str = ""
+
+
+_VARIABLE_ARGS = ("type", "default", "description", "sensitive", "nullable", "ephemeral")
+
+
+def _constant_of(attr: ast.Attribute | None, kind: type, diags: list[Diagnostic], fallback: Any) -> Any:
+    if attr is None:
+        return fallback
+    try:
+        value = evaluate(attr.expr, MapScope({}))
+    except EvalError as exc:
+        diags.append(exc.diagnostic)
+        return fallback
+    if not isinstance(value, kind):
+        diags.append(error(CODE, f'Invalid value for "{attr.name}"',
+                           f'"{attr.name}" must be a constant {"bool" if kind is bool else "string"}.',
+                           range=attr.expr.pos.range()))
+        return fallback
+    return value
+
+
+def variable_spec_from_block(block: ast.Block) -> tuple[VariableSpec | None, list[Diagnostic]]:
+    """Build a ``VariableSpec`` from a ``variable "name" { ... }`` block."""
+    diags: list[Diagnostic] = []
+    if len(block.labels) != 1:
+        return None, [error(CODE, "Invalid variable block",
+                            'A variable block has exactly one label, its name: variable "region" { }.',
+                            range=block.pos.range())]
+    body = block.body
+    for attr in body.attributes:
+        if attr.name not in _VARIABLE_ARGS:
+            diags.append(error(CODE, "Unsupported argument",
+                               f'A variable block has no argument "{attr.name}".'
+                               + did_you_mean(attr.name, _VARIABLE_ARGS), range=attr.name_pos.range()))
+    type_ = None
+    type_attr = body.attribute("type")
+    if type_attr is not None:
+        type_, problems = parse_type(type_attr.expr)
+        diags.extend(problems)
+    default_attr = body.attribute("default")
+    validations = []
+    for vb in body.blocks:
+        if vb.type != "validation":
+            diags.append(error(CODE, "Unsupported block type",
+                               f'A variable block has no "{vb.type}" block; only validation blocks.',
+                               range=vb.pos.range()))
+            continue
+        cond, msg = vb.body.attribute("condition"), vb.body.attribute("error_message")
+        if cond is None or msg is None:
+            missing = "condition" if cond is None else "error_message"
+            diags.append(error(CODE, f'Missing required argument "{missing}"',
+                               "A validation block needs both condition and error_message.",
+                               range=vb.pos.range()))
+            continue
+        validations.append(Validation(cond.expr, msg.expr, vb.pos))
+    spec = VariableSpec(
+        name=block.labels[0], pos=block.pos, type=type_,
+        default=default_attr.expr if default_attr is not None else None,
+        nullable=_constant_of(body.attribute("nullable"), bool, diags, True),
+        sensitive=_constant_of(body.attribute("sensitive"), bool, diags, False),
+        validations=tuple(validations),
+        description=_constant_of(body.attribute("description"), str, diags, ""),
+    )
+    return spec, diags
+
+
+# --------------------------------------------------------------------------- tfvars files
+
+
+def parse_tfvars(path: Path, source: ValueSource) -> tuple[list[_Raw], list[Diagnostic]]:
+    """Read one tfvars file (HCL or JSON): only attributes with constant values."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [error(CODE, "Failed to read variables file",
+                          f'Could not read "{path}": {exc}. Check the path given to -var-file.')]
+    if path.name.endswith(".json"):
+        return _parse_json_tfvars(text, path, source)
+    from reconciler.config.loader import parse_text
+    file, diags = parse_text(text, str(path))
+    if file is None:
+        return [], diags
+    out: list[_Raw] = []
+    for block in file.body.blocks:
+        diags.append(error(CODE, "Unexpected block in variables file",
+                           f'A variables file only assigns values (name = value); the "{block.type}" '
+                           "block doesn't belong here.", range=block.pos.range()))
+    for attr in file.body.attributes:
+        problem = _non_constant(attr.expr)
+        if problem is not None:
+            diags.append(problem)
+            continue
+        try:
+            value = evaluate(attr.expr, MapScope({}))
+        except EvalError as exc:
+            diags.append(exc.diagnostic)
+            continue
+        out.append(_Raw(attr.name, source, f"{path.name}:{attr.pos.line}", value=value,
+                        range=attr.pos.range()))
+    return out, diags
+
+
+def _non_constant(expr: ast.Expr) -> Diagnostic | None:
+    refs = references(expr)
+    if refs:
+        return error(CODE, "Variables not allowed",
+                     f'"{refs[0]}" is a reference; values in a variables file must be constants '
+                     "(strings, numbers, bools, lists and maps written out).", range=refs[0].pos.range())
+    for node in walk_expressions(expr):
+        if isinstance(node, ast.Call):
+            return error(CODE, "Functions may not be called here",
+                         f'"{node.name}(...)" is a function call; values in a variables file must be '
+                         "written out as constants.", range=node.pos.range())
+    return None
+
+
+def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list[_Raw], list[Diagnostic]]:
+    try:
+        doc = json.loads(text, parse_float=to_number)
+    except json.JSONDecodeError as exc:
+        return [], [error(CODE, "Invalid JSON in variables file", f"{exc.msg}.",
+                          range=SourceRange(str(path), exc.lineno, exc.colno))]
+    if not isinstance(doc, dict):
+        return [], [error(CODE, "Invalid variables file",
+                          "A JSON variables file holds one object whose properties are variable names.",
+                          range=SourceRange(str(path), 1))]
+    return [_Raw(k, source, path.name, value=v, range=SourceRange(str(path), 1)) for k, v in doc.items()], []
+
+
+def _module_files(module_dir: Path) -> list[tuple[Path, ValueSource]]:
+    files = [(module_dir / n, ValueSource.TFVARS) for n in ("terraform.tfvars", "terraform.tfvars.json")]
+    found = [(p, s) for p, s in files if p.is_file()]
+    auto = sorted(p for p in module_dir.iterdir()
+                  if p.is_file() and p.name.endswith((".auto.tfvars", ".auto.tfvars.json")))
+    return found + [(p, ValueSource.AUTO_TFVARS) for p in auto]
+
+
+# --------------------------------------------------------------------------- -var and TF_VAR_
+
+
+def _cli_values(cli_vars: list[str]) -> tuple[list[_Raw], list[Diagnostic]]:
+    out, diags = [], []
+    for item in cli_vars:
+        name, eq, text = item.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            diags.append(error(CODE, "Invalid -var option",
+                               f'The option -var="{item}" is not a name and a value: write '
+                               '-var="name=value".'))
+            continue
+        out.append(_Raw(name, ValueSource.CLI, "-var option", text=text))
+    return out, diags
+
+
+def _env_values(environ: Mapping[str, str], declared: Mapping[str, VariableSpec]) -> list[_Raw]:
+    out = []
+    for key in sorted(environ):
+        if key.startswith("TF_VAR_") and key[7:] in declared:
+            out.append(_Raw(key[7:], ValueSource.ENVIRONMENT, key, text=environ[key]))
+    return out
+
+
+def _read_text(raw: _Raw, spec: VariableSpec) -> Any:
+    """A -var/TF_VAR_ value: literal text for primitive or no type, an expression otherwise."""
+    if spec.type is None or is_primitive(spec.type):
+        return raw.text
+    from reconciler.config.loader import parse_text
+    where = f"<value for var.{spec.name}>"
+    file, diags = parse_text(f"v = {raw.text}\n", where)
+    if file is None or diags or len(file.body.attributes) != 1 or file.body.blocks:
+        raise _ValueProblem(f"The {raw.origin} value for var.{spec.name} is not a valid expression; "
+                            f"write a {spec.type} value, e.g. -var='{spec.name}=[\"a\", \"b\"]'.")
+    expr = file.body.attributes[0].expr
+    problem = _non_constant(expr)
+    if problem is not None:
+        raise _ValueProblem(f"The {raw.origin} value for var.{spec.name} must be a constant: "
+                            f"{problem.detail}")
+    try:
+        return evaluate(expr, MapScope({}))
+    except EvalError as exc:
+        raise _ValueProblem(f"The {raw.origin} value for var.{spec.name}: {exc.diagnostic.detail}") from None
+
+
+class _ValueProblem(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def resolve_variables(declared: Mapping[str, VariableSpec], *, module_dir: str | os.PathLike,
+                      cli_vars: list[str] = (), var_files: list[str] = (),
+                      environ: Mapping[str, str] | None = None
+                      ) -> tuple[dict[str, ResolvedVariable], list[Diagnostic]]:
+    """Resolve every declared root variable; see the module docstring for the order."""
+    environ = os.environ if environ is None else environ
+    diags: list[Diagnostic] = []
+    raws: list[_Raw] = _env_values(environ, declared)
+    module = Path(module_dir)
+    files = _module_files(module) if module.is_dir() else []
+    files += [(Path(f), ValueSource.VAR_FILE) for f in var_files]
+    for path, source in files:
+        found, problems = parse_tfvars(path, source)
+        diags.extend(problems)
+        raws.extend(found)
+    cli, problems = _cli_values(list(cli_vars))
+    diags.extend(problems)
+    raws.extend(cli)
+
+    latest: dict[str, _Raw] = {}
+    for raw in raws:
+        if raw.name in declared:
+            latest[raw.name] = raw
+        else:
+            diags.append(_undeclared(raw, declared))
+
+    resolved: dict[str, ResolvedVariable] = {}
+    for name, spec in declared.items():
+        value = _final_value(spec, latest.get(name), diags)
+        if value is not None:
+            resolved[name] = value
+    diags.extend(_run_validations(declared, resolved))
+    return resolved, diags
+
+
+def _undeclared(raw: _Raw, declared: Mapping[str, VariableSpec]) -> Diagnostic:
+    hint = did_you_mean(raw.name, declared)
+    if raw.source is ValueSource.CLI:
+        return error(CODE, "Value for undeclared variable",
+                     f'A variable named "{raw.name}" was assigned on the command line, but the root '
+                     f'module does not declare it.{hint} Declare it with a variable "{raw.name}" {{}} '
+                     "block or remove the -var option.")
+    return warning(CODE, "Value for undeclared variable",
+                   f'The root module does not declare a variable named "{raw.name}", so the value in '
+                   f"{raw.origin} is ignored.{hint}", range=raw.range)
+
+
+def _final_value(spec: VariableSpec, raw: _Raw | None, diags: list[Diagnostic]) -> ResolvedVariable | None:
+    if raw is None:
+        return _default_value(spec, diags)
+    try:
+        value = _read_text(raw, spec) if raw.text is not None else raw.value
+    except _ValueProblem as exc:
+        diags.append(error(CODE, "Invalid value for variable", str(exc), range=spec.pos.range()))
+        return None
+    where = raw.range or spec.pos.range()
+    if value is None and not spec.nullable:
+        diags.append(error(CODE, "Invalid value for variable",
+                           f"var.{spec.name} is set to null in {raw.origin}, but the variable is declared "
+                           "with nullable = false: give it a value.", range=where))
+        return None
+    if spec.type is not None:
+        try:
+            value = convert(value, spec.type)
+        except ConversionError as exc:
+            diags.append(error(CODE, "Invalid value for variable",
+                               f"The value for var.{spec.name} from {raw.origin} is not a {spec.type}: "
+                               f"{exc}.", range=where))
+            return None
+    return ResolvedVariable(spec.name, value, spec.sensitive, raw.source, raw.origin)
+
+
+def _default_value(spec: VariableSpec, diags: list[Diagnostic]) -> ResolvedVariable | None:
+    value = None
+    if spec.default is not None:
+        try:
+            value = evaluate(spec.default, MapScope({}))
+        except EvalError as exc:
+            diags.append(exc.diagnostic)
+            return None
+    if spec.default is None or (value is None and not spec.nullable):
+        diags.append(error(CODE, "No value for required variable",
+                           f'The root module input variable "{spec.name}" is not set and has no default '
+                           f'value. Pass it with -var="{spec.name}=...", in a terraform.tfvars or '
+                           f"*.auto.tfvars file, with -var-file, or as the environment variable "
+                           f"TF_VAR_{spec.name}.", range=spec.pos.range()))
+        return None
+    if spec.type is not None:
+        try:
+            value = convert(value, spec.type)
+        except ConversionError as exc:
+            diags.append(error(CODE, "Invalid default value for variable",
+                               f"The default for var.{spec.name} is not a {spec.type}: {exc}.",
+                               range=spec.default.pos.range()))
+            return None
+    return ResolvedVariable(spec.name, value, spec.sensitive, ValueSource.DEFAULT, "default")
+
+
+def _run_validations(declared: Mapping[str, VariableSpec],
+                     resolved: dict[str, ResolvedVariable]) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    scope = MapScope({"var": {n: r.value for n, r in resolved.items()}})
+    for name, spec in declared.items():
+        if name not in resolved:
+            continue
+        for rule in spec.validations:
+            problem = check_validation(rule, scope, name)
+            if problem is not None:
+                diags.append(problem)
+    return diags
+
+
+def check_validation(rule: Validation, scope: MapScope, name: str) -> Diagnostic | None:
+    """Run one validation rule; None when it passes or its result isn't known yet."""
+    try:
+        ok = condition_value(evaluate(rule.condition, scope), rule.condition.pos, "validation condition")
+    except EvalError as exc:
+        return exc.diagnostic
+    if ok is UNKNOWN or ok:
+        return None
+    try:
+        message = evaluate(rule.error_message, scope)
+    except EvalError as exc:
+        return exc.diagnostic
+    if not isinstance(message, str):
+        message = f"The validation rule for var.{name} failed."
+    return error(CODE, "Invalid value for variable",
+                 f"{message}\n\nThis was checked by the validation rule at "
+                 f"{rule.pos.file}:{rule.pos.line}.", range=rule.pos.range(), address=f"var.{name}")
