@@ -63,3 +63,16 @@ class AzureError(Exception):
 
 def not_found(kind: str, name: str) -> AzureError:
     return AzureError(404, "ResourceNotFound", f"The Resource '{kind}/{name}' was not found.")
+
+
+def request_from_url(method: str, url: str, headers: dict[str, str] | None = None,
+                     body: bytes | None = b"") -> Request:
+    """Build a Request from a full URL: host lower-cased without port, path percent-decoded
+    (so ``iaasvmcontainer%3Bv2`` routes as ``iaasvmcontainer;v2``), query as a flat dict."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return Request(method=method.upper(), host=host, path=unquote(parts.path or "/"), query=query,
+                   headers={k.lower(): v for k, v in (headers or {}).items()}, body=body or b"")

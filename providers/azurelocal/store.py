@@ -132,3 +132,30 @@ class Store:
             db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                        (key, json.dumps(value)))
+
+
+# ---------------------------------------------------------------------- document kinds
+
+from enum import StrEnum  # noqa: E402  (kept beside the kinds it defines)
+
+
+class Kind(StrEnum):
+    """The ``kind`` column values the emulator's services use."""
+
+    SUBSCRIPTION = "subscription"
+    PRINCIPAL = "principal"
+    RESOURCE_GROUP = "resourcegroup"
+    IDENTITY = "identity"
+    KEY_VAULT = "keyvault"
+    DELETED_KEY_VAULT = "deletedkeyvault"
+    ROLE_ASSIGNMENT = "roleassignment"
+    RS_VAULT = "rsvault"
+    BACKUP_POLICY = "backuppolicy"
+    PROTECTION_CONTAINER = "protectioncontainer"
+    PROTECTED_ITEM = "protecteditem"
+    RECOVERY_POINT = "recoverypoint"
+    JOB = "backupjob"
+    OPERATION = "operation"
+    VM = "vm"
+    DISK = "disk"
+    DISK_ENCRYPTION_SET = "diskencryptionset"

@@ -1,0 +1,105 @@
+"""Fault injection for the local Azure: latency, throttling, transient errors, propagation delays.
+
+Settings live in the store's meta table (key ``faults``) so every process that opens the same
+database sees the same behaviour. Everything is off by default. Decisions are deterministic:
+the n-th call draws from ``random.Random(f"{seed}:{n}")``, and ``n`` is a persisted counter.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, fields
+from enum import Enum
+
+from providers.azurelocal.http import AzureError
+
+META_KEY = "faults"
+COUNTER_KEY = "fault_calls"
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    latency_ms: int = 0                        # added to every call
+    throttle_rate: float = 0.0                 # share of calls answered 429
+    retry_after_seconds: float = 0.0           # Retry-After sent with 429 and 5xx
+    transient_error_rate: float = 0.0          # share of calls answered 503
+    grant_propagation_seconds: float = 0.0     # a key grant becomes effective this long after creation
+    principal_propagation_seconds: float = 0.0  # a new principal is unknown to role assignments this long
+    seed: int = 0
+
+    def active(self) -> bool:
+        return bool(self.latency_ms or self.throttle_rate or self.transient_error_rate)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "FaultSettings":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+
+class FaultKind(Enum):
+    NONE = "none"
+    THROTTLE = "throttle"
+    TRANSIENT = "transient"
+
+
+def validate(settings: dict) -> FaultSettings:
+    """Build settings from keyword values, refusing unknown names and out-of-range rates."""
+    known = {f.name for f in fields(FaultSettings)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(f"unknown fault setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    result = FaultSettings(**settings)
+    for name in ("throttle_rate", "transient_error_rate"):
+        value = getattr(result, name)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be between 0 and 1, got {value}")
+    for name in ("latency_ms", "retry_after_seconds", "grant_propagation_seconds",
+                 "principal_propagation_seconds"):
+        if getattr(result, name) < 0:
+            raise ValueError(f"{name} must not be negative")
+    return result
+
+
+def load(store) -> FaultSettings:
+    return FaultSettings.from_dict(store.meta(META_KEY))
+
+
+def save(store, current: FaultSettings, **changes) -> FaultSettings:
+    merged = validate({**asdict(current), **changes})
+    store.set_meta(META_KEY, asdict(merged))
+    return merged
+
+
+def draw(store, settings: FaultSettings) -> FaultKind:
+    """Decide the fate of one call; advances the persisted call counter."""
+    if not (settings.throttle_rate or settings.transient_error_rate):
+        return FaultKind.NONE
+    with store.transaction():
+        n = store.meta(COUNTER_KEY, 0) + 1
+        store.set_meta(COUNTER_KEY, n)
+    roll = random.Random(f"{settings.seed}:{n}").random()
+    if roll < settings.throttle_rate:
+        return FaultKind.THROTTLE
+    if roll < settings.throttle_rate + settings.transient_error_rate:
+        return FaultKind.TRANSIENT
+    return FaultKind.NONE
+
+
+def _retry_after(settings: FaultSettings) -> str:
+    value = settings.retry_after_seconds
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def error_for(kind: FaultKind, settings: FaultSettings) -> AzureError | None:
+    if kind is FaultKind.THROTTLE:
+        return AzureError(429, "TooManyRequests",
+                          "The request is being throttled as the limit has been reached for operation type.",
+                          {"Retry-After": _retry_after(settings)})
+    if kind is FaultKind.TRANSIENT:
+        return AzureError(503, "ServiceUnavailable",
+                          "The service is temporarily unavailable. Please retry the request.",
+                          {"Retry-After": _retry_after(settings)})
+    return None
+
+
+__all__ = ["FaultSettings", "FaultKind", "validate", "load", "save", "draw", "error_for"]

@@ -1,0 +1,119 @@
+"""Helpers shared by the ARM services: ids, lookups, list and error shapes."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from providers.azurelocal.http import AzureError, Request, Response
+from providers.azurelocal.store import Kind
+
+INTERNAL = "_emulator"
+RG = "/subscriptions/{sub}/resourceGroups/{rg}"
+
+_NAME_RULES = {
+    # kind label -> (regex, human rule)
+    "keyvault": (re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$"),
+                 "3-24 characters: letters, digits and hyphens, starting with a letter, "
+                 "ending with a letter or digit"),
+    "rsvault": (re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,49}$"),
+                "2-50 characters: letters, digits and hyphens, starting with a letter"),
+    "resourcegroup": (re.compile(r"^[-\w._()]{0,89}[-\w_()]$"),
+                      "1-90 characters: letters, digits, underscores, periods, hyphens and parentheses, "
+                      "not ending in a period"),
+    "identity": (re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$"),
+                 "3-128 characters: letters, digits, hyphens and underscores, starting with a letter or digit"),
+}
+
+
+def check_name(kind: str, name: str) -> None:
+    pattern, rule = _NAME_RULES[kind]
+    if not pattern.match(name):
+        code = {"keyvault": "VaultNameNotValid", "resourcegroup": "InvalidResourceGroupName"}.get(
+            kind, "InvalidResourceName")
+        raise AzureError(400, code, f"The name '{name}' is not valid: use {rule}.")
+
+
+def check_subscription(env, sub: str) -> None:
+    if sub.lower() != env.subscription_id.lower():
+        raise AzureError(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+
+
+def group_id(sub: str, rg: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{rg}"
+
+
+def require_group(env, sub: str, rg: str) -> dict:
+    check_subscription(env, sub)
+    group = env.store.get(Kind.RESOURCE_GROUP, group_id(sub, rg))
+    if group is None:
+        raise AzureError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+    return group
+
+
+def resource_id(sub: str, rg: str, provider_type: str, name: str) -> str:
+    return f"{group_id(sub, rg)}/providers/{provider_type}/{name}"
+
+
+def canonical_id(env, kind: str, rid: str) -> str:
+    """The id as first stored (Azure keeps the casing of creation)."""
+    body = env.store.get(kind, rid)
+    return body["id"] if body else rid
+
+
+def public(body: dict) -> dict:
+    """The document as Azure returns it (internal bookkeeping removed)."""
+    out = copy.deepcopy(body)
+    out.pop(INTERNAL, None)
+    return out
+
+
+def ok(body, status: int = 200, headers: dict | None = None) -> Response:
+    if isinstance(body, dict):
+        body = public(body)
+    return Response(status, body, dict(headers or {}))
+
+
+def listing(items: list[dict]) -> Response:
+    return Response(200, {"value": [public(i) for i in items]})
+
+
+def not_found(provider_type: str, name: str, rg: str | None = None) -> AzureError:
+    where = f" under resource group '{rg}'" if rg else ""
+    return AzureError(404, "ResourceNotFound",
+                      f"The Resource '{provider_type}/{name}'{where} was not found.")
+
+
+def body_of(request: Request) -> dict:
+    data = request.json()
+    if not isinstance(data, dict):
+        raise AzureError(400, "InvalidRequestContent", "The request content must be a JSON object.")
+    return data
+
+
+def location_of(data: dict, default: str | None = None) -> str:
+    location = data.get("location") or default
+    if not location:
+        raise AzureError(400, "LocationRequired", "The location property is required for this definition.")
+    return normalize_location(location)
+
+
+def normalize_location(location: str) -> str:
+    return location.replace(" ", "").lower()
+
+
+def caller_id(request: Request) -> str | None:
+    return request.principal.get("object_id") if request.principal else None
+
+
+def merge(base: dict, patch: dict) -> dict:
+    """JSON merge-patch (RFC 7386) as ARM PATCH applies it."""
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out

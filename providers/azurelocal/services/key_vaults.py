@@ -1,0 +1,327 @@
+"""Key vaults (management plane): create/update/patch, access policies, soft delete and purge.
+
+Azure's rules kept here: soft delete is always on for new vaults; soft-delete retention is 7..90
+days (default 90) and fixed once set; purge protection is one-way; vault names are unique across
+live and soft-deleted vaults; a soft-deleted vault with purge protection can't be purged before
+its scheduled purge date. Access-policy grant times are kept so ``access`` can honour the grant
+propagation delay.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from providers.azurelocal.app import parse_time
+from providers.azurelocal.http import AzureError, Request, Response
+from providers.azurelocal.router import ARM
+from providers.azurelocal.services import _arm, operations
+from providers.azurelocal.store import Kind
+
+TYPE = "Microsoft.KeyVault/vaults"
+RETENTION_DEFAULT, RETENTION_MIN, RETENTION_MAX = 90, 7, 90
+SKUS = ("standard", "premium")
+POLICY_OPS = ("add", "replace", "remove")
+PERMISSION_KINDS = ("keys", "secrets", "certificates", "storage")
+
+
+def bad_request(message: str) -> AzureError:
+    return AzureError(400, "BadRequest", message)
+
+
+def vault_uri(name: str) -> str:
+    return f"https://{name.lower()}.vault.azure.net/"
+
+
+def by_name(env, name: str) -> dict | None:
+    """The live key vault with this (globally unique) name."""
+    for body in env.store.list(Kind.KEY_VAULT):
+        if body["name"].lower() == name.lower():
+            return body
+    return None
+
+
+def deleted_by_name(env, name: str) -> dict | None:
+    for body in env.store.list(Kind.DELETED_KEY_VAULT):
+        if body["name"].lower() == name.lower():
+            return body
+    return None
+
+
+def deleted_id(env, location: str, name: str) -> str:
+    return f"/subscriptions/{env.subscription_id}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{name}"
+
+
+def _normalize_policy(policy: dict, tenant_id: str) -> dict:
+    if not policy.get("objectId"):
+        raise bad_request("Each access policy needs an objectId.")
+    perms = policy.get("permissions") or {}
+    out = {"tenantId": policy.get("tenantId") or tenant_id, "objectId": policy["objectId"],
+           "permissions": {k: list(perms.get(k) or []) for k in PERMISSION_KINDS if perms.get(k) is not None}}
+    if policy.get("applicationId"):
+        out["applicationId"] = policy["applicationId"]
+    return out
+
+
+def _stamp_grants(env, body: dict, before: list[dict]) -> None:
+    """Remember when each principal's key permissions last grew (for the propagation delay)."""
+    internal = body.setdefault(_arm.INTERNAL, {})
+    times = internal.setdefault("policy_granted_at", {})
+    old = {p["objectId"].lower(): {x.lower() for x in p.get("permissions", {}).get("keys", [])} for p in before}
+    for policy in body["properties"].get("accessPolicies", []):
+        oid = policy["objectId"].lower()
+        now_keys = {x.lower() for x in policy.get("permissions", {}).get("keys", [])}
+        if now_keys - old.get(oid, set()):
+            times[oid] = env.clock.now().isoformat()
+
+
+def _check_settings(old_props: dict | None, props: dict) -> None:
+    retention = props.get("softDeleteRetentionInDays")
+    if retention is not None and not RETENTION_MIN <= int(retention) <= RETENTION_MAX:
+        raise bad_request(f"The property \"softDeleteRetentionInDays\" must be between {RETENTION_MIN} and "
+                          f"{RETENTION_MAX}, got {retention}.")
+    if props.get("enableSoftDelete") is False:
+        raise bad_request("The property \"enableSoftDelete\" cannot be set to false. Soft delete is always on "
+                          "for key vaults and can't be turned off.")
+    if props.get("enablePurgeProtection") is False:
+        raise bad_request("The property \"enablePurgeProtection\" cannot be set to false. Enabling the purge "
+                          "protection for a vault is an irreversible action.")
+    if old_props and retention is not None and int(retention) != old_props.get("softDeleteRetentionInDays"):
+        raise bad_request(f"The property \"softDeleteRetentionInDays\" has been set already and it can't be "
+                          f"modified (it is {old_props.get('softDeleteRetentionInDays')}).")
+    sku = (props.get("sku") or {}).get("name")
+    if sku is not None and sku.lower() not in SKUS:
+        raise bad_request(f"The sku name '{sku}' is not valid; use 'standard' or 'premium'.")
+
+
+def _properties(env, data_props: dict, old_props: dict | None, name: str) -> dict:
+    _check_settings(old_props, data_props)
+    base = dict(old_props or {})
+    if not old_props:
+        if not data_props.get("tenantId"):
+            raise bad_request("The property \"tenantId\" is required.")
+        if not data_props.get("sku"):
+            raise bad_request("The property \"sku\" is required.")
+    for key, value in data_props.items():
+        if value is not None and key not in ("vaultUri", "provisioningState", "hsmPoolResourceId"):
+            base[key] = value
+    tenant = base.get("tenantId") or env.tenant_id
+    base["tenantId"] = tenant
+    base["sku"] = {"family": "A", "name": (base.get("sku") or {}).get("name", "standard").lower()}
+    base["accessPolicies"] = [_normalize_policy(p, tenant) for p in base.get("accessPolicies") or []]
+    base["enableSoftDelete"] = True
+    base.setdefault("softDeleteRetentionInDays", RETENTION_DEFAULT)
+    base.setdefault("enableRbacAuthorization", False)
+    for flag in ("enabledForDeployment", "enabledForDiskEncryption", "enabledForTemplateDeployment"):
+        base.setdefault(flag, False)
+    acls = base.get("networkAcls") or {}
+    base["networkAcls"] = {"bypass": acls.get("bypass") or "AzureServices",
+                           "defaultAction": acls.get("defaultAction") or "Allow",
+                           "ipRules": acls.get("ipRules") or [],
+                           "virtualNetworkRules": acls.get("virtualNetworkRules") or []}
+    base.setdefault("publicNetworkAccess", "Enabled")
+    base["vaultUri"] = vault_uri(name)
+    base["provisioningState"] = "Succeeded"
+    base.pop("createMode", None)
+    return base
+
+
+def soft_delete_vault(env, body: dict) -> dict:
+    """Move a live vault to the soft-deleted list (its keys stay with the data plane)."""
+    props = body["properties"]
+    now = env.clock.now()
+    purge_at = now + timedelta(days=int(props.get("softDeleteRetentionInDays") or RETENTION_DEFAULT))
+    deleted = {"id": deleted_id(env, body["location"], body["name"]), "name": body["name"],
+               "type": "Microsoft.KeyVault/deletedVaults",
+               "properties": {"vaultId": body["id"], "location": body["location"],
+                              "deletionDate": now.isoformat(), "scheduledPurgeDate": purge_at.isoformat(),
+                              "tags": body.get("tags") or {},
+                              "purgeProtectionEnabled": bool(props.get("enablePurgeProtection"))},
+               _arm.INTERNAL: {"vault": body}}
+    env.store.put(Kind.DELETED_KEY_VAULT, deleted["id"], deleted)
+    env.store.delete(Kind.KEY_VAULT, body["id"])
+    return deleted
+
+
+def _purge(env, deleted: dict) -> None:
+    props = deleted["properties"]
+    if props.get("purgeProtectionEnabled") and env.clock.now() < parse_time(props["scheduledPurgeDate"]):
+        raise AzureError(405, "MethodNotAllowed",
+                         f"Operation 'DeletedVaultPurge' is not allowed: vault '{deleted['name']}' has purge "
+                         f"protection and is purged automatically on {props['scheduledPurgeDate']}.")
+    from providers.azurelocal import keystore
+    purge_keys = getattr(keystore, "purge_vault", None)
+    if callable(purge_keys):
+        purge_keys(env, deleted["name"])
+    env.store.delete(Kind.DELETED_KEY_VAULT, deleted["id"])
+
+
+def _access_policy_update(env, body: dict, op: str, policies: list[dict]) -> None:
+    tenant = body["properties"]["tenantId"]
+    current = body["properties"]["accessPolicies"]
+    before = [dict(p) for p in current]
+    for incoming in (_normalize_policy(p, tenant) for p in policies):
+        match = next((p for p in current if p["objectId"].lower() == incoming["objectId"].lower()
+                      and p.get("applicationId") == incoming.get("applicationId")), None)
+        if op == "replace" or (op == "add" and match is None):
+            if match is not None:
+                current.remove(match)
+            current.append(incoming)
+        elif op == "add":
+            for kind, perms in incoming["permissions"].items():
+                have = match["permissions"].setdefault(kind, [])
+                have.extend(p for p in perms if p.lower() not in {h.lower() for h in have})
+        elif match is not None:   # remove
+            for kind, perms in incoming["permissions"].items():
+                drop = {p.lower() for p in perms}
+                match["permissions"][kind] = [p for p in match["permissions"].get(kind, []) if p.lower() not in drop]
+            if not any(match["permissions"].values()) or not incoming["permissions"]:
+                current.remove(match)
+    _stamp_grants(env, body, before)
+
+
+def register(router, env) -> None:
+    one = _arm.RG + "/providers/" + TYPE + "/{name}"
+
+    def load(p: dict) -> dict:
+        _arm.require_group(env, p["sub"], p["rg"])
+        body = env.store.get(Kind.KEY_VAULT, _arm.resource_id(p["sub"], p["rg"], TYPE, p["name"]))
+        if body is None:
+            raise _arm.not_found(TYPE, p["name"], p["rg"])
+        return body
+
+    @router.route(ARM, "PUT", one)
+    def put_vault(request: Request) -> Response:
+        p = request.params
+        group = _arm.require_group(env, p["sub"], p["rg"])
+        _arm.check_name("keyvault", p["name"])
+        data = _arm.body_of(request)
+        props_in = data.get("properties") or {}
+        rid = _arm.resource_id(p["sub"], group["name"], TYPE, p["name"])
+        existing = env.store.get(Kind.KEY_VAULT, rid)
+        if existing is None:
+            other = by_name(env, p["name"])
+            if other is not None:
+                raise AzureError(409, "VaultAlreadyExists",
+                                 f"The vault name '{p['name']}' is already in use. Vault names are globally "
+                                 f"unique; choose another name.")
+            deleted = deleted_by_name(env, p["name"])
+            if deleted is not None:
+                if (props_in.get("createMode") or "").lower() != "recover":
+                    raise AzureError(409, "ConflictError",
+                                     "A vault with the same name already exists in deleted state. You need to "
+                                     "either recover (createMode 'recover') or purge the existing key vault.")
+                restored = deleted[_arm.INTERNAL]["vault"]
+                env.store.delete(Kind.DELETED_KEY_VAULT, deleted["id"])
+                env.store.put(Kind.KEY_VAULT, restored["id"], restored)
+                return _arm.ok(restored, 200)
+            if (props_in.get("createMode") or "").lower() == "recover":
+                raise AzureError(404, "ResourceNotFound",
+                                 f"There is no deleted vault named '{p['name']}' to recover.")
+        location = _arm.location_of(data, existing["location"] if existing else None)
+        if existing and location != existing["location"]:
+            raise AzureError(400, "InvalidResourceLocation",
+                             f"The key vault '{p['name']}' already exists in location '{existing['location']}'.")
+        old_props = existing["properties"] if existing else None
+        if existing and props_in.get("accessPolicies") is None:
+            props_in = {**props_in, "accessPolicies": old_props.get("accessPolicies", [])}
+        body = {"id": rid if not existing else existing["id"], "name": p["name"] if not existing else existing["name"],
+                "type": TYPE, "location": location, "tags": data.get("tags") or {},
+                "properties": _properties(env, props_in, None, p["name"]) if not existing
+                else _properties(env, props_in, {**old_props, "accessPolicies": []}, existing["name"]),
+                _arm.INTERNAL: (existing or {}).get(_arm.INTERNAL) or {"created": env.now_iso()}}
+        if existing and old_props.get("enablePurgeProtection") and not body["properties"].get("enablePurgeProtection"):
+            body["properties"]["enablePurgeProtection"] = True
+        _stamp_grants(env, body, old_props.get("accessPolicies", []) if old_props else [])
+        env.store.put(Kind.KEY_VAULT, body["id"], body)
+        return _arm.ok(body, 200 if existing else 201)
+
+    @router.route(ARM, "PATCH", one)
+    def patch_vault(request: Request) -> Response:
+        body = load(request.params)
+        data = _arm.body_of(request)
+        props_in = data.get("properties") or {}
+        old_props = body["properties"]
+        before = old_props.get("accessPolicies", [])
+        merged_in = {k: v for k, v in props_in.items() if v is not None}
+        body["properties"] = _properties(env, merged_in, old_props, body["name"])
+        if "tags" in data:
+            body["tags"] = data["tags"] or {}
+        _stamp_grants(env, body, before)
+        env.store.put(Kind.KEY_VAULT, body["id"], body)
+        return _arm.ok(body)
+
+    @router.route(ARM, "GET", one)
+    def get_vault(request: Request) -> Response:
+        return _arm.ok(load(request.params))
+
+    @router.route(ARM, "DELETE", one)
+    def delete_vault(request: Request) -> Response:
+        p = request.params
+        _arm.require_group(env, p["sub"], p["rg"])
+        body = env.store.get(Kind.KEY_VAULT, _arm.resource_id(p["sub"], p["rg"], TYPE, p["name"]))
+        if body is None:
+            return Response(204)
+        soft_delete_vault(env, body)
+        return Response(200)
+
+    @router.route(ARM, "PUT", one + "/accessPolicies/{op}")
+    def update_access_policies(request: Request) -> Response:
+        p = request.params
+        op = p["op"].lower()
+        if op not in POLICY_OPS:
+            raise bad_request(f"The access policy operation '{p['op']}' is not valid; use add, replace or remove.")
+        body = load(p)
+        policies = ((_arm.body_of(request).get("properties") or {}).get("accessPolicies")) or []
+        _access_policy_update(env, body, op, policies)
+        env.store.put(Kind.KEY_VAULT, body["id"], body)
+        return Response(200, {"id": f"{body['id']}/accessPolicies/{op}", "name": op,
+                              "type": "Microsoft.KeyVault/vaults/accessPolicies", "location": body["location"],
+                              "properties": {"accessPolicies": body["properties"]["accessPolicies"]}})
+
+    @router.route(ARM, "GET", _arm.RG + "/providers/" + TYPE)
+    def list_in_group(request: Request) -> Response:
+        p = request.params
+        group = _arm.require_group(env, p["sub"], p["rg"])
+        return _arm.listing(env.store.list(Kind.KEY_VAULT, group["id"] + "/"))
+
+    @router.route(ARM, "GET", "/subscriptions/{sub}/providers/" + TYPE)
+    def list_in_subscription(request: Request) -> Response:
+        _arm.check_subscription(env, request.params["sub"])
+        return _arm.listing(env.store.list(Kind.KEY_VAULT, f"/subscriptions/{request.params['sub']}/"))
+
+    @router.route(ARM, "GET", "/subscriptions/{sub}/providers/Microsoft.KeyVault/deletedVaults")
+    def list_deleted(request: Request) -> Response:
+        _arm.check_subscription(env, request.params["sub"])
+        return _arm.listing(env.store.list(Kind.DELETED_KEY_VAULT))
+
+    deleted_one = "/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/{loc}/deletedVaults/{name}"
+
+    def load_deleted(p: dict) -> dict:
+        _arm.check_subscription(env, p["sub"])
+        body = env.store.get(Kind.DELETED_KEY_VAULT, deleted_id(env, _arm.normalize_location(p["loc"]), p["name"]))
+        if body is None:
+            raise AzureError(404, "ResourceNotFound", f"Deleted vault '{p['name']}' was not found in '{p['loc']}'.")
+        return body
+
+    @router.route(ARM, "GET", deleted_one)
+    def get_deleted(request: Request) -> Response:
+        return _arm.ok(load_deleted(request.params))
+
+    @router.route(ARM, "POST", deleted_one + "/purge")
+    def purge(request: Request) -> Response:
+        deleted = load_deleted(request.params)
+        _purge(env, deleted)
+        return operations.accepted(env, operations.record_operation(env, deleted["id"], "DeletedVaultPurge"))
+
+    @router.route(ARM, "POST", "/subscriptions/{sub}/providers/Microsoft.KeyVault/checkNameAvailability")
+    def check_name(request: Request) -> Response:
+        _arm.check_subscription(env, request.params["sub"])
+        name = _arm.body_of(request).get("name") or ""
+        if by_name(env, name) or deleted_by_name(env, name):
+            return Response(200, {"nameAvailable": False, "reason": "AlreadyExists",
+                                  "message": f"The vault name '{name}' is already in use."})
+        try:
+            _arm.check_name("keyvault", name)
+        except AzureError as exc:
+            return Response(200, {"nameAvailable": False, "reason": "AccountNameInvalid", "message": exc.message})
+        return Response(200, {"nameAvailable": True})
