@@ -9,7 +9,7 @@ transport handed to the very same SDK clients:
 * real Azure: ``DefaultAzureCredential`` and the SDK's own HTTP transport.
 
 Real Azure is chosen explicitly, by ``VAULTFORM_CLOUD=azure`` in the environment
-or ``vaultform_cloud = "azure"`` in the ``provider "azurerm"`` block (the block
+or ``cloud = "azure"`` in the ``provider "azurerm"`` block (the block
 wins). The subscription comes from the block's ``subscription_id`` or
 ``ARM_SUBSCRIPTION_ID`` / ``AZURE_SUBSCRIPTION_ID``; the tenant from the block's
 ``tenant_id`` or ``ARM_TENANT_ID`` / ``AZURE_TENANT_ID``.
@@ -70,7 +70,7 @@ def default_local_path(environ: Mapping[str, str]) -> Path:
 
 def target_from(config: Mapping[str, Any], environ: Mapping[str, str]) -> CloudTarget:
     """Decide which cloud to talk to from the provider block and the environment."""
-    chosen = _first(config.get("vaultform_cloud"), environ.get("VAULTFORM_CLOUD"), "local").lower()
+    chosen = _first(config.get("cloud"), environ.get("VAULTFORM_CLOUD"), "local").lower()
     try:
         kind = CloudKind(chosen)
     except ValueError:

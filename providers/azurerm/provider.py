@@ -1,0 +1,174 @@
+"""The azurerm provider: the catalog's types on the official Azure SDK.
+
+One code path for real Azure and the embedded local Azure; ``ClientFactory`` hides
+the only differences (credential and transport). Requests are dispatched by type
+name through ``resources.HANDLERS`` / ``resources.DATA_SOURCES``; every object a
+handler returns is conformed to the catalog schema (``resources.shape``) so a
+fresh read equals what was planned.
+
+Pauses (eventual consistency) go through the injected ``Clock`` and are reported
+to ``report`` (default: the ``vaultform.azurerm`` logger) and kept in ``events``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Mapping
+
+from providers.azurerm.catalog import SCHEMA
+from providers.azurerm.clients import ClientFactory
+from providers.azurerm.consistency import Waiter
+from providers.azurerm.resources import DATA_SOURCES, HANDLERS, Context
+from providers.azurerm.resources.checks import CHECKS
+from providers.azurerm.resources.shape import conform
+from providers.base import (
+    ApplyResponse,
+    Clock,
+    CreateRequest,
+    DataRequest,
+    DeleteRequest,
+    ImportRequest,
+    PermanentError,
+    PlanRulesRequest,
+    PlanRulesResponse,
+    ReadRequest,
+    ReadResponse,
+    UpdateRequest,
+    ValidateRequest,
+)
+from providers.schema import Mode, ProviderSchema
+from reconciler.diagnostics import error
+from reconciler.values import UNKNOWN
+
+log = logging.getLogger("vaultform.azurerm")
+
+
+def _known_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in (config or {}).items() if v is not UNKNOWN and v is not None}
+
+
+class AzurermProvider:
+    name = "azurerm"
+
+    def __init__(self, *, clock: Clock | None = None, report: Callable[[str], None] | None = None,
+                 environ: Mapping[str, str] | None = None, clients: ClientFactory | None = None,
+                 **factory_inject: Any) -> None:
+        self.clock = clock or Clock()
+        self.events: list[str] = []
+        self._report = report
+        self._environ = environ
+        self._inject = factory_inject
+        self._clients = clients
+
+    # ------------------------------------------------------------------ plumbing
+
+    def report(self, message: str) -> None:
+        self.events.append(message)
+        if self._report is not None:
+            self._report(message)
+        else:
+            log.info("%s", message)
+
+    @property
+    def clients(self) -> ClientFactory:
+        if self._clients is None:
+            self._clients = ClientFactory.from_config({}, self._environ, **self._inject)
+        return self._clients
+
+    def context(self) -> Context:
+        return Context(self.clients, Waiter(self.clock, self.report))
+
+    def describe(self) -> str:
+        return self.clients.describe()
+
+    @staticmethod
+    def _handler(type_name: str):
+        handler = HANDLERS.get(type_name)
+        if handler is None:
+            raise PermanentError(f"the azurerm provider has no resource type {type_name!r}",
+                                 code="UnknownResourceType")
+        return handler
+
+    @staticmethod
+    def _run(type_name: str, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except KeyError as exc:
+            raise PermanentError(f"{type_name}: the argument {exc.args[0]!r} is needed here",
+                                 code="MissingArgument") from exc
+
+    # ------------------------------------------------------------------ protocol
+
+    def schema(self) -> ProviderSchema:
+        return SCHEMA
+
+    def configure(self, config: dict[str, Any]) -> list:
+        try:
+            self._clients = ClientFactory.from_config(_known_config(config), self._environ, **self._inject)
+        except PermanentError as exc:
+            return [error("provider-config", "Invalid provider \"azurerm\" configuration", exc.message)]
+        return []
+
+    def validate(self, req: ValidateRequest) -> list:
+        if req.mode != Mode.MANAGED.value:
+            return []
+        return [d for check in CHECKS.get(req.type_name, ()) for d in check(req.config)]
+
+    def read(self, req: ReadRequest) -> ReadResponse:
+        handler = self._handler(req.type_name)
+        state = self._run(req.type_name, lambda: handler.read(self.context(), dict(req.prior)))
+        return ReadResponse(conform(SCHEMA.resources[req.type_name], state, req.prior))
+
+    def read_data(self, req: DataRequest) -> ReadResponse:
+        source = DATA_SOURCES.get(req.type_name)
+        if source is None:
+            raise PermanentError(f"the azurerm provider has no data source {req.type_name!r}",
+                                 code="UnknownDataSource")
+        state = self._run(req.type_name, lambda: source.read(self.context(), dict(req.config)))
+        if state is None:
+            return ReadResponse(None)
+        merged = {**_known_config(req.config), **{k: v for k, v in state.items() if v is not None}}
+        return ReadResponse(conform(SCHEMA.data_sources[req.type_name], merged, None))
+
+    def create(self, req: CreateRequest) -> ApplyResponse:
+        handler = self._handler(req.type_name)
+        state = self._run(req.type_name, lambda: handler.create(self.context(), dict(req.planned)))
+        return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned))
+
+    def update(self, req: UpdateRequest) -> ApplyResponse:
+        handler = self._handler(req.type_name)
+        changed = req.changed or tuple(k for k in req.planned if req.planned.get(k) != req.prior.get(k))
+        state = self._run(req.type_name, lambda: handler.update(
+            self.context(), dict(req.prior), dict(req.planned), tuple(changed)))
+        return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned))
+
+    def delete(self, req: DeleteRequest) -> None:
+        handler = self._handler(req.type_name)
+        self._run(req.type_name, lambda: handler.delete(self.context(), dict(req.prior)))
+
+    def import_(self, req: ImportRequest) -> ReadResponse:
+        handler = self._handler(req.type_name)
+        state = self._run(req.type_name, lambda: handler.import_(self.context(), req.id))
+        return ReadResponse(conform(SCHEMA.resources[req.type_name], state, None))
+
+    def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
+        # The CMK domain rules (O1..O5, R1..R14) are the engine's; this provider adds none.
+        return PlanRulesResponse()
+
+    # ------------------------------------------------------------------ facts for the engine
+
+    @staticmethod
+    def refreshed_attributes(type_name: str) -> tuple[str, ...]:
+        """Attributes a refresh reads back from Azure for ``type_name``."""
+        handler = HANDLERS.get(type_name)
+        return handler.refreshed if handler else ()
+
+    @staticmethod
+    def updatable_attributes(type_name: str) -> tuple[str, ...]:
+        """Attributes Azure changes in place for ``type_name``."""
+        handler = HANDLERS.get(type_name)
+        return handler.updatable if handler else ()
+
+    def close(self) -> None:
+        if self._clients is not None:
+            self._clients.close()

@@ -1,0 +1,144 @@
+"""azurerm_backup_protected_vm: a VM protected by a policy in a Recovery Services vault.
+
+The sequence azurerm follows: refresh the vault's view of the Azure fabric, find the
+VM among the protectable items, PUT the protected item (the SDK polls the
+operation), then read it back. Names follow Azure's convention:
+container ``iaasvmcontainer;iaasvmcontainerv2;{vm rg};{vm}``, item
+``vm;iaasvmcontainerv2;{vm rg};{vm}``, fabric ``Azure``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from providers.azurerm.consistency import READ_BACK
+from providers.azurerm.ids import ResourceId, parse_resource_id, same_id
+from providers.azurerm.resources.base import (
+    Context, Handler, call, dig, keep_spelling, not_found_is_none, value, wait_lro, wire,
+)
+from providers.base import PermanentError
+
+TYPE = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems"
+VM_TYPE = "Microsoft.Compute/virtualMachines"
+FABRIC = "Azure"
+ITEM_TYPE = "Microsoft.Compute/virtualMachines"
+
+
+def container_name(vm: ResourceId) -> str:
+    return f"iaasvmcontainer;iaasvmcontainerv2;{vm.resource_group};{vm.name}"
+
+
+def item_name(vm: ResourceId) -> str:
+    return f"vm;iaasvmcontainerv2;{vm.resource_group};{vm.name}"
+
+
+def item_id(ctx: Context, rg: str, vault: str, vm: ResourceId) -> ResourceId:
+    return ResourceId(ctx.subscription_id, rg, "Microsoft.RecoveryServices",
+                      ("vaults", "backupFabrics", "protectionContainers", "protectedItems"),
+                      (vault, FABRIC, container_name(vm), item_name(vm)))
+
+
+def _parts(id_: str) -> tuple[str, str, str, str]:
+    """-> (resource group, vault, container, item)."""
+    rid = parse_resource_id(id_, expect=TYPE)
+    return rid.resource_group, rid.names[0], rid.names[2], rid.names[3]
+
+
+def _luns(planned: dict[str, Any]) -> dict[str, Any] | None:
+    for attr, include in (("include_disk_luns", True), ("exclude_disk_luns", False)):
+        luns = value(planned, attr)
+        if luns:
+            return {"diskExclusionProperties": {"diskLunList": sorted(int(x) for x in luns),
+                                                "isInclusionList": include}}
+    return None
+
+
+def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[str, Any]:
+    ref = ref or {}
+    rg, vault, _, _ = _parts(body["id"])
+    props = body.get("properties") or {}
+    excl = dig(props, "extendedProperties.diskExclusionProperties") or {}
+    luns = excl.get("diskLunList") or None
+    include = bool(excl.get("isInclusionList"))
+    policy = props.get("policyId") or None
+    return {
+        "id": str(parse_resource_id(body["id"])),
+        "resource_group_name": rg,
+        "recovery_vault_name": vault,
+        "source_vm_id": keep_spelling(ref.get("source_vm_id"), props.get("sourceResourceId")),
+        "backup_policy_id": keep_spelling(ref.get("backup_policy_id"), policy),
+        "protection_state": props.get("protectionState"),
+        "include_disk_luns": luns if include else None,
+        "exclude_disk_luns": luns if not include else None,
+    }
+
+
+class BackupProtectedVM(Handler):
+    type_name = "azurerm_backup_protected_vm"
+    refreshed = ("backup_policy_id", "protection_state", "source_vm_id")
+    updatable = ("backup_policy_id", "protection_state", "include_disk_luns", "exclude_disk_luns")
+
+    def _find_protectable(self, ctx: Context, rg: str, vault: str, vm: ResourceId) -> dict[str, Any] | None:
+        backup = ctx.clients.backup()
+        items = call(lambda: list(backup.backup_protectable_items.list(
+            vault, rg, filter="backupManagementType eq 'AzureIaasVM'")))
+        for it in items:
+            body = wire(it)
+            if same_id(dig(body, "properties.virtualMachineId"), str(vm)):
+                return body
+        return None
+
+    def _put(self, ctx: Context, rg: str, vault: str, vm: ResourceId, planned: dict[str, Any],
+             state: str | None = None) -> dict[str, Any]:
+        backup = ctx.clients.backup()
+        props: dict[str, Any] = {"protectedItemType": ITEM_TYPE, "sourceResourceId": str(vm),
+                                 "policyId": value(planned, "backup_policy_id", "")}
+        if state == "ProtectionStopped":
+            # stop backups, keep the recovery points (azurerm's way of "stop protection")
+            props["protectionState"] = state
+            props["policyId"] = ""
+        ext = _luns(planned)
+        if ext:
+            props["extendedProperties"] = ext
+        body = {"properties": props}
+        poller = call(lambda: backup.protected_items.begin_create_or_update(
+            vault, rg, FABRIC, container_name(vm), item_name(vm), body))
+        wait_lro(poller)
+        got = ctx.waiter.until(f"the protected item for {vm.name} shows",
+                               lambda: not_found_is_none(lambda: backup.protected_items.get(
+                                   vault, rg, FABRIC, container_name(vm), item_name(vm))), READ_BACK)
+        return to_state(wire(got), planned)
+
+    def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
+        rg, vault = planned["resource_group_name"], planned["recovery_vault_name"]
+        vm = parse_resource_id(planned["source_vm_id"], expect=VM_TYPE)
+        if not value(planned, "backup_policy_id"):
+            raise PermanentError("backup_policy_id is needed to start protecting a VM",
+                                 code="InvalidArgument")
+        backup = ctx.clients.backup()
+        call(lambda: backup.protection_containers.refresh(vault, rg, FABRIC))
+        found = ctx.waiter.until(f"{vm.name} is listed as protectable in {vault}",
+                                 lambda: self._find_protectable(ctx, rg, vault, vm), READ_BACK)
+        if not found:
+            raise PermanentError(f"{vm} can't be protected by {vault}: it isn't protectable there "
+                                 f"(same region? already protected elsewhere?)", code="BMSUserErrorNotFound")
+        return self._put(ctx, rg, vault, vm, planned, value(planned, "protection_state"))
+
+    def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
+        rg, vault, container, item = _parts(prior["id"])
+        got = not_found_is_none(lambda: ctx.clients.backup().protected_items.get(
+            vault, rg, FABRIC, container, item))
+        return None if got is None else to_state(wire(got), prior)
+
+    def update(self, ctx, prior, planned, changed):
+        rg, vault, _, _ = _parts(prior["id"])
+        vm = parse_resource_id(prior.get("source_vm_id") or planned["source_vm_id"], expect=VM_TYPE)
+        return self._put(ctx, rg, vault, vm, planned, value(planned, "protection_state"))
+
+    def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
+        rg, vault, container, item = _parts(prior["id"])
+        items = ctx.clients.backup().protected_items
+        not_found_is_none(lambda: items.delete(vault, rg, FABRIC, container, item))
+        ctx.waiter.until(f"the protected item {item} is gone",
+                         lambda: not_found_is_none(lambda: items.get(vault, rg, FABRIC, container, item))
+                         is None, READ_BACK)

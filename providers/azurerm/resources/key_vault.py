@@ -1,0 +1,235 @@
+"""azurerm_key_vault <-> ``Microsoft.KeyVault/vaults`` (management plane).
+
+Soft delete is always on for new vaults; ``soft_delete_retention_days`` is fixed once
+set and purge protection is one-way (the engine's change rules refuse the rest, and
+Azure refuses them too). Inline ``access_policy`` blocks are sent only when the
+configuration has them, so grants made with ``azurerm_key_vault_access_policy``
+are left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from providers.azurerm.ids import parse_resource_id
+from providers.azurerm.resources.base import (
+    Context, DataSource, Handler, block, blocks, call, canon, canon_list, dig, keep_location,
+    known, not_found_is_none, tags_of, value, wait_lro, wire,
+)
+
+TYPE = "Microsoft.KeyVault/vaults"
+
+SKUS = ("standard", "premium")
+DEFAULT_ACTIONS = ("Allow", "Deny")
+BYPASSES = ("None", "AzureServices")
+
+KEY_PERMISSIONS = ("Backup", "Create", "Decrypt", "Delete", "Encrypt", "Get", "Import", "List",
+                   "Purge", "Recover", "Restore", "Sign", "UnwrapKey", "Update", "Verify",
+                   "WrapKey", "Release", "Rotate", "GetRotationPolicy", "SetRotationPolicy")
+SECRET_PERMISSIONS = ("Backup", "Delete", "Get", "List", "Purge", "Recover", "Restore", "Set")
+CERTIFICATE_PERMISSIONS = ("Backup", "Create", "Delete", "DeleteIssuers", "Get", "GetIssuers",
+                           "Import", "List", "ListIssuers", "ManageContacts", "ManageIssuers",
+                           "Purge", "Recover", "Restore", "SetIssuers", "Update")
+STORAGE_PERMISSIONS = ("Backup", "Delete", "DeleteSAS", "Get", "GetSAS", "List", "ListSAS",
+                       "Purge", "Recover", "RegenerateKey", "Restore", "Set", "SetSAS", "Update")
+
+# catalog attribute of a policy block -> (Azure's permissions key, the catalog spelling)
+PERMISSION_FIELDS = {
+    "key_permissions": ("keys", KEY_PERMISSIONS),
+    "secret_permissions": ("secrets", SECRET_PERMISSIONS),
+    "certificate_permissions": ("certificates", CERTIFICATE_PERMISSIONS),
+    "storage_permissions": ("storage", STORAGE_PERMISSIONS),
+}
+
+# catalog attribute -> Azure property, for the plain scalar properties
+SCALARS = {
+    "enabled_for_deployment": "enabledForDeployment",
+    "enabled_for_disk_encryption": "enabledForDiskEncryption",
+    "enabled_for_template_deployment": "enabledForTemplateDeployment",
+    "rbac_authorization_enabled": "enableRbacAuthorization",
+    "purge_protection_enabled": "enablePurgeProtection",
+    "soft_delete_retention_days": "softDeleteRetentionInDays",
+}
+SCALAR_DEFAULTS = {
+    "enabled_for_deployment": False,
+    "enabled_for_disk_encryption": False,
+    "enabled_for_template_deployment": False,
+    "rbac_authorization_enabled": False,
+    "purge_protection_enabled": False,
+    "soft_delete_retention_days": 90,
+}
+
+
+# --------------------------------------------------------------------------- policies
+
+def policy_to_wire(policy: dict[str, Any], tenant_default: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "tenantId": value(policy, "tenant_id", tenant_default),
+        "objectId": policy["object_id"],
+        "permissions": {azure: list(value(policy, attr, []) or [])
+                        for attr, (azure, _) in PERMISSION_FIELDS.items()},
+    }
+    if value(policy, "application_id"):
+        out["applicationId"] = policy["application_id"]
+    return out
+
+
+def policy_from_wire(entry: dict[str, Any]) -> dict[str, Any]:
+    perms = entry.get("permissions") or {}
+    out: dict[str, Any] = {
+        "tenant_id": entry.get("tenantId"),
+        "object_id": entry.get("objectId"),
+        "application_id": entry.get("applicationId") or "",
+    }
+    for attr, (azure, spelling) in PERMISSION_FIELDS.items():
+        out[attr] = canon_list(dig(perms, azure) or [], spelling)
+    return out
+
+
+# --------------------------------------------------------------------------- network rules
+
+def acls_to_wire(acls: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not acls:
+        return None
+    return {
+        "defaultAction": acls.get("default_action") or "Allow",
+        "bypass": acls.get("bypass") or "AzureServices",
+        "ipRules": [{"value": ip} for ip in value(acls, "ip_rules", []) or []],
+        "virtualNetworkRules": [{"id": sid} for sid in value(acls, "virtual_network_subnet_ids", []) or []],
+    }
+
+
+def acls_from_wire(body: dict[str, Any] | None) -> dict[str, Any]:
+    body = body or {}
+    return {
+        "default_action": canon(body.get("defaultAction") or "Allow", DEFAULT_ACTIONS),
+        "bypass": canon(body.get("bypass") or "AzureServices", BYPASSES),
+        "ip_rules": sorted(r.get("value") for r in body.get("ipRules") or []),
+        "virtual_network_subnet_ids": sorted(r.get("id") for r in body.get("virtualNetworkRules") or []),
+    }
+
+
+def _shape_block(planned: dict[str, Any], name: str, item: dict[str, Any]) -> Any:
+    """The block in the same nesting the plan used (a dict or a list of one)."""
+    return item if isinstance(planned.get(name), dict) else [item]
+
+
+# --------------------------------------------------------------------------- state
+
+def to_state(body: dict, prior: dict | None = None) -> dict[str, Any]:
+    prior = prior or {}
+    rid = parse_resource_id(body["id"], expect=TYPE)
+    props = body.get("properties") or {}
+    out: dict[str, Any] = {
+        "id": str(rid),
+        "name": rid.name,
+        "resource_group_name": rid.resource_group,
+        "location": keep_location(prior.get("location"), body.get("location")),
+        "tenant_id": props.get("tenantId"),
+        "sku_name": canon(dig(props, "sku.name"), SKUS),
+        "vault_uri": props.get("vaultUri"),
+        "public_network_access_enabled": (props.get("publicNetworkAccess") or "Enabled").lower() != "disabled",
+        "access_policy": [policy_from_wire(p) for p in props.get("accessPolicies") or []],
+        "network_acls": _shape_block(prior, "network_acls", acls_from_wire(props.get("networkAcls"))),
+        "tags": dict(body.get("tags") or {}),
+    }
+    for attr, prop in SCALARS.items():
+        got = props.get(prop)
+        out[attr] = SCALAR_DEFAULTS[attr] if got is None else got
+    out["enable_rbac_authorization"] = out["rbac_authorization_enabled"]   # azurerm's former name
+    return out
+
+
+def properties_from(planned: dict[str, Any], tenant_default: str, *, creating: bool) -> dict[str, Any]:
+    if not known(planned.get("rbac_authorization_enabled")) and known(planned.get("enable_rbac_authorization")):
+        planned = {**planned, "rbac_authorization_enabled": planned["enable_rbac_authorization"]}
+    tenant = value(planned, "tenant_id", tenant_default)
+    props: dict[str, Any] = {
+        "tenantId": tenant,
+        "sku": {"family": "A", "name": value(planned, "sku_name", "standard").lower()},
+        "publicNetworkAccess": "Enabled" if value(planned, "public_network_access_enabled", True) else "Disabled",
+    }
+    for attr, prop in SCALARS.items():
+        v = planned.get(attr)
+        if known(v):
+            props[prop] = v
+        elif creating:
+            props[prop] = SCALAR_DEFAULTS[attr]
+    if props.get("enablePurgeProtection") is False:
+        # Azure rejects an explicit false (it can only be switched on); leave it out.
+        props.pop("enablePurgeProtection")
+    if creating:
+        props["enableSoftDelete"] = True
+    acls = acls_to_wire(block(planned, "network_acls"))
+    if acls is not None:
+        props["networkAcls"] = acls
+    if known(planned.get("access_policy")):
+        props["accessPolicies"] = [policy_to_wire(p, tenant) for p in blocks(planned, "access_policy")]
+    elif creating:
+        props["accessPolicies"] = []
+    return props
+
+
+class KeyVault(Handler):
+    type_name = "azurerm_key_vault"
+    refreshed = ("tenant_id", "sku_name", "access_policy", "network_acls", "purge_protection_enabled",
+                 "soft_delete_retention_days", "rbac_authorization_enabled", "public_network_access_enabled",
+                 "enabled_for_deployment", "enabled_for_disk_encryption", "enabled_for_template_deployment",
+                 "vault_uri", "tags")
+    updatable = ("sku_name", "access_policy", "network_acls", "purge_protection_enabled",
+                 "rbac_authorization_enabled", "public_network_access_enabled", "enabled_for_deployment",
+                 "enabled_for_disk_encryption", "enabled_for_template_deployment", "tags", "tenant_id")
+
+    def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
+        rg, name = planned["resource_group_name"], planned["name"]
+        body = {"location": planned["location"], "tags": tags_of(planned),
+                "properties": properties_from(planned, ctx.clients.tenant_id, creating=True)}
+        poller = call(lambda: ctx.clients.keyvault_mgmt().vaults.begin_create_or_update(rg, name, body))
+        return to_state(wire(wait_lro(poller)), planned)
+
+    def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
+        rid = parse_resource_id(prior["id"], expect=TYPE)
+        got = not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))
+        return None if got is None else to_state(wire(got), prior)
+
+    def update(self, ctx, prior, planned, changed):
+        rid = parse_resource_id(prior["id"], expect=TYPE)
+        full = properties_from(planned, ctx.clients.tenant_id, creating=False)
+        changed = tuple(changed) + (("rbac_authorization_enabled",) if "enable_rbac_authorization" in changed
+                                    else ())
+        wanted = {SCALARS.get(a) for a in changed} | {
+            {"sku_name": "sku", "tenant_id": "tenantId", "network_acls": "networkAcls",
+             "access_policy": "accessPolicies",
+             "public_network_access_enabled": "publicNetworkAccess"}.get(a) for a in changed}
+        patch: dict[str, Any] = {"properties": {k: v for k, v in full.items() if k in wanted}}
+        if "tags" in changed:
+            patch["tags"] = tags_of(planned)
+        out = call(lambda: ctx.clients.keyvault_mgmt().vaults.update(rid.resource_group, rid.name, patch))
+        return to_state(wire(out), planned)
+
+    def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
+        # A delete is a soft delete (Azure keeps the vault for its retention period);
+        # vaultform never purges a key vault: keys in it may still protect backups.
+        rid = parse_resource_id(prior["id"], expect=TYPE)
+        not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.delete(rid.resource_group, rid.name))
+
+
+class KeyVaultData(DataSource):
+    type_name = "azurerm_key_vault"
+
+    def read(self, ctx: Context, config: dict[str, Any]) -> dict[str, Any] | None:
+        rg, name = config["resource_group_name"], config["name"]
+        got = not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.get(rg, name))
+        return None if got is None else to_state(wire(got))
+
+
+def find_vault_by_uri(ctx: Context, vault_uri: str) -> dict[str, Any] | None:
+    """The key vault whose data-plane URI is ``vault_uri`` (for ids that only carry it)."""
+    host = vault_uri.lower().split("//", 1)[-1].split("/", 1)[0]
+    name = host.split(".", 1)[0]
+    for v in call(lambda: list(ctx.clients.keyvault_mgmt().vaults.list_by_subscription())):
+        body = wire(v)
+        uri = (dig(body, "properties.vaultUri") or "").lower()
+        if host in uri or (body.get("name") or "").lower() == name:
+            return body
+    return None

@@ -1,0 +1,241 @@
+"""azurerm_key_vault_key <-> a key in a vault's data plane (azure-keyvault-keys).
+
+``id`` is the versioned key id; a refresh reads the newest version (as azurerm
+does), so a rotation out of band shows as a change of ``id``/``version``. Delete
+is Key Vault's soft delete; vaultform never purges a key (recovery points may
+still depend on it).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timezone
+from typing import Any
+
+from providers.azurerm.ids import parse_key_id, parse_resource_id
+from providers.azurerm.resources.base import (
+    Context, DataSource, Handler, block, call, canon, canon_list, known, not_found_is_none, tags_of,
+    value,
+)
+from providers.azurerm.resources.key_vault import find_vault_by_uri
+from providers.base import PermanentError
+
+KEY_TYPES = ("RSA", "RSA-HSM", "EC", "EC-HSM")
+RSA_TYPES = ("RSA", "RSA-HSM")
+RSA_SIZES = (2048, 3072, 4096)
+CURVES = ("P-256", "P-256K", "P-384", "P-521")
+KEY_OPS = ("decrypt", "encrypt", "sign", "unwrapKey", "verify", "wrapKey")
+
+
+def _b64url(data: bytes | None) -> str | None:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode() if data else None
+
+
+def _time(v: datetime | None) -> str | None:
+    if v is None:
+        return None
+    return v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: Any, attr: str) -> datetime | None:
+    if not known(text) or text == "":
+        return None
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise PermanentError(f"{attr} = {text!r} is not an RFC 3339 time (like 2030-01-31T00:00:00Z)",
+                             code="InvalidArgument") from None
+
+
+def _public_key(kty: str, jwk) -> dict[str, Any]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    out: dict[str, Any] = {"n": None, "e": None, "x": None, "y": None,
+                           "public_key_pem": None, "public_key_openssh": None}
+    if kty.startswith("RSA") and jwk.n and jwk.e:
+        out["n"], out["e"] = _b64url(jwk.n), _b64url(jwk.e)
+        public = rsa.RSAPublicNumbers(int.from_bytes(jwk.e, "big"), int.from_bytes(jwk.n, "big")).public_key()
+    elif kty.startswith("EC") and jwk.x and jwk.y:
+        out["x"], out["y"] = _b64url(jwk.x), _b64url(jwk.y)
+        curve = {"P-256": ec.SECP256R1(), "P-256K": ec.SECP256K1(), "P-384": ec.SECP384R1(),
+                 "P-521": ec.SECP521R1()}[str(jwk.crv)]
+        public = ec.EllipticCurvePublicNumbers(int.from_bytes(jwk.x, "big"), int.from_bytes(jwk.y, "big"),
+                                               curve).public_key()
+    else:
+        return out
+    out["public_key_pem"] = public.public_bytes(serialization.Encoding.PEM,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    try:
+        out["public_key_openssh"] = public.public_bytes(serialization.Encoding.OpenSSH,
+                                                        serialization.PublicFormat.OpenSSH).decode()
+    except ValueError:  # OpenSSH has no encoding for some curves (P-256K)
+        out["public_key_openssh"] = ""
+    return out
+
+
+def _enum(v: Any) -> str:
+    return getattr(v, "value", v) if v is not None else ""
+
+
+def to_state(key, key_vault_id: str, *, rotation_policy: Any = None) -> dict[str, Any]:
+    kid = parse_key_id(key.id)
+    props = key.properties
+    kty = canon(_enum(key.key_type), KEY_TYPES)
+    jwk = key.key
+    size = len(jwk.n) * 8 if kty in RSA_TYPES and jwk.n else None
+    vault = str(parse_resource_id(key_vault_id, expect="Microsoft.KeyVault/vaults"))
+    state = {
+        "id": kid.versioned_id,
+        "name": kid.name,
+        "key_vault_id": key_vault_id,
+        "key_type": kty,
+        "key_size": size,
+        "curve": str(_enum(jwk.crv)) if jwk.crv else None,
+        "key_opts": canon_list([_enum(o) for o in key.key_operations or []], KEY_OPS),
+        "not_before_date": _time(props.not_before),
+        "expiration_date": _time(props.expires_on),
+        "tags": dict(props.tags or {}),
+        "version": kid.version,
+        "versionless_id": kid.versionless_id,
+        "resource_id": f"{vault}/keys/{kid.name}/versions/{kid.version}",
+        "resource_versionless_id": f"{vault}/keys/{kid.name}",
+        "rotation_policy": rotation_policy,
+    }
+    state.update(_public_key(kty, jwk))
+    return state
+
+
+# --------------------------------------------------------------------------- rotation policy
+
+def _policy_to_sdk(rp: dict[str, Any]):
+    from azure.keyvault.keys import KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction
+    actions = []
+    auto = block(rp, "automatic")
+    if auto:
+        actions.append(KeyRotationLifetimeAction(
+            KeyRotationPolicyAction.rotate,
+            time_after_create=value(auto, "time_after_creation") or None,
+            time_before_expiry=value(auto, "time_before_expiry") or None))
+    if value(rp, "notify_before_expiry"):
+        actions.append(KeyRotationLifetimeAction(KeyRotationPolicyAction.notify,
+                                                 time_before_expiry=rp["notify_before_expiry"]))
+    return KeyRotationPolicy(expires_in=value(rp, "expire_after") or None, lifetime_actions=actions)
+
+
+def _policy_from_sdk(policy, shape_like: Any) -> Any:
+    if policy is None:
+        return None
+    out: dict[str, Any] = {"expire_after": policy.expires_in, "notify_before_expiry": None, "automatic": None}
+    for action in policy.lifetime_actions or []:
+        kind = str(_enum(action.action)).lower()
+        if kind == "rotate":
+            auto = {"time_after_creation": action.time_after_create,
+                    "time_before_expiry": action.time_before_expiry}
+            out["automatic"] = [auto] if isinstance(shape_like, list) and _nested_list(shape_like) else auto
+        elif kind == "notify":
+            out["notify_before_expiry"] = action.time_before_expiry
+    if not any(out.values()):
+        return None
+    return [out] if isinstance(shape_like, list) else out
+
+
+def _nested_list(shape_like: list) -> bool:
+    return bool(shape_like) and isinstance(shape_like[0], dict) and isinstance(
+        shape_like[0].get("automatic"), list)
+
+
+class KeyVaultKey(Handler):
+    type_name = "azurerm_key_vault_key"
+    refreshed = ("id", "version", "key_opts", "expiration_date", "not_before_date", "tags",
+                 "rotation_policy", "n", "e", "public_key_pem")
+    updatable = ("key_opts", "expiration_date", "not_before_date", "tags", "rotation_policy")
+
+    def _client(self, ctx: Context, key_vault_id: str):
+        rid = parse_resource_id(key_vault_id, expect="Microsoft.KeyVault/vaults")
+        from providers.azurerm.resources.key_vault import to_state as vault_state
+        vault = call(lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))
+        from providers.azurerm.resources.base import wire
+        return ctx.clients.keys(vault_state(wire(vault))["vault_uri"])
+
+    def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
+        client = self._client(ctx, planned["key_vault_id"])
+        kty = canon(planned["key_type"], KEY_TYPES)
+        kwargs: dict[str, Any] = {
+            "key_operations": list(value(planned, "key_opts", []) or []),
+            "tags": tags_of(planned),
+            "expires_on": parse_time(planned.get("expiration_date"), "expiration_date"),
+            "not_before": parse_time(planned.get("not_before_date"), "not_before_date"),
+        }
+        if kty in RSA_TYPES:
+            kwargs["size"] = value(planned, "key_size")
+        else:
+            kwargs["curve"] = value(planned, "curve")
+        key = call(lambda: client.create_key(planned["name"], kty, **kwargs))
+        policy = None
+        rp = block(planned, "rotation_policy")
+        if rp:
+            policy = _policy_from_sdk(call(lambda: client.update_key_rotation_policy(
+                planned["name"], _policy_to_sdk(rp))), planned.get("rotation_policy"))
+        return to_state(key, planned["key_vault_id"], rotation_policy=policy)
+
+    def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
+        kid = parse_key_id(prior["id"])
+        vault_id = prior.get("key_vault_id") or self._vault_id_for(ctx, kid.vault_uri)
+        if vault_id is None:
+            return None
+        client = ctx.clients.keys(kid.vault_uri)
+        key = not_found_is_none(lambda: client.get_key(kid.name))
+        if key is None:
+            return None
+        policy = None
+        if known(prior.get("rotation_policy")) and prior.get("rotation_policy"):
+            policy = _policy_from_sdk(not_found_is_none(lambda: client.get_key_rotation_policy(kid.name)),
+                                      prior.get("rotation_policy"))
+        return to_state(key, vault_id, rotation_policy=policy)
+
+    def import_(self, ctx: Context, id_: str) -> dict[str, Any] | None:
+        kid = parse_key_id(id_)
+        vault_id = self._vault_id_for(ctx, kid.vault_uri)
+        if vault_id is None:
+            return None
+        return self.read(ctx, {"id": id_, "key_vault_id": vault_id})
+
+    @staticmethod
+    def _vault_id_for(ctx: Context, vault_uri: str) -> str | None:
+        body = find_vault_by_uri(ctx, vault_uri)
+        return str(parse_resource_id(body["id"])) if body else None
+
+    def update(self, ctx, prior, planned, changed):
+        kid = parse_key_id(prior["id"])
+        client = ctx.clients.keys(kid.vault_uri)
+        if set(changed) & {"key_opts", "expiration_date", "not_before_date", "tags"}:
+            call(lambda: client.update_key_properties(
+                kid.name,
+                key_operations=list(value(planned, "key_opts", []) or []),
+                expires_on=parse_time(planned.get("expiration_date"), "expiration_date"),
+                not_before=parse_time(planned.get("not_before_date"), "not_before_date"),
+                tags=tags_of(planned)))
+        if "rotation_policy" in changed:
+            rp = block(planned, "rotation_policy")
+            from azure.keyvault.keys import KeyRotationPolicy
+            call(lambda: client.update_key_rotation_policy(
+                kid.name, _policy_to_sdk(rp) if rp else KeyRotationPolicy(lifetime_actions=[])))
+        state = self.read(ctx, {**prior, "rotation_policy": planned.get("rotation_policy")})
+        if state is None:
+            raise PermanentError(f"key {kid.versionless_id} disappeared during the update", code="KeyNotFound")
+        return state
+
+    def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
+        kid = parse_key_id(prior["id"])
+        client = ctx.clients.keys(kid.vault_uri)
+        not_found_is_none(lambda: client.begin_delete_key(kid.name))
+
+
+class KeyVaultKeyData(DataSource):
+    type_name = "azurerm_key_vault_key"
+
+    def read(self, ctx: Context, config: dict[str, Any]) -> dict[str, Any] | None:
+        handler = KeyVaultKey()
+        client = handler._client(ctx, config["key_vault_id"])
+        key = not_found_is_none(lambda: client.get_key(config["name"]))
+        return None if key is None else to_state(key, config["key_vault_id"])

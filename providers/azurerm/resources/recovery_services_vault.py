@@ -1,0 +1,218 @@
+"""azurerm_recovery_services_vault <-> ``Microsoft.RecoveryServices/vaults``.
+
+The vault is created without encryption (identity, storage, security settings);
+a key is then assigned with a PATCH that carries only ``properties.encryption``.
+That second request is also what the engine's two-phase plan sends on its own
+(DOMAIN.md O5): create the vault with its identity, grant, then assign the key.
+Storage redundancy and cross-region restore travel in
+``properties.redundancySettings``, immutability and soft delete in
+``properties.securitySettings``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from providers.azurerm.ids import canonical, parse_resource_id, same_id
+from providers.azurerm.resources.base import (
+    Context, Handler, block, call, dig, enabled_flag, flag_enabled, keep_location, keep_spelling, known,
+    not_found_is_none, tags_of, value, wait_lro, wire,
+)
+
+TYPE = "Microsoft.RecoveryServices/vaults"
+SKUS = ("RS0", "Standard")
+STORAGE_MODES = ("GeoRedundant", "LocallyRedundant", "ZoneRedundant")
+IMMUTABILITY = ("Disabled", "Unlocked", "Locked")
+IDENTITY_TYPES = ("SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned")
+
+
+# --------------------------------------------------------------------------- identity
+
+def identity_to_wire(identity: dict[str, Any] | None) -> dict[str, Any]:
+    if not identity:
+        return {"type": "None"}
+    kind = identity["type"]
+    out: dict[str, Any] = {"type": kind}
+    ids = value(identity, "identity_ids", []) or []
+    if "UserAssigned" in kind:
+        out["userAssignedIdentities"] = {canonical(i): {} for i in ids}
+    return out
+
+
+def identity_from_wire(body: dict[str, Any] | None, ref: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not body or str(body.get("type") or "None").lower() == "none":
+        return []
+    kind = _canon_identity_type(body.get("type"))
+    wanted = (ref or {}).get("identity_ids") or []
+    ids = [keep_spelling(next((w for w in wanted if same_id(w, i)), None), i)
+           for i in (body.get("userAssignedIdentities") or {})]
+    return [{
+        "type": kind,
+        "identity_ids": ids,
+        "principal_id": body.get("principalId"),
+        "tenant_id": body.get("tenantId"),
+    }]
+
+
+def _canon_identity_type(text: Any) -> str:
+    parts = sorted(p.strip().lower() for p in str(text or "").split(","))
+    for t in IDENTITY_TYPES:
+        if sorted(p.strip().lower() for p in t.split(",")) == parts:
+            return t
+    return str(text)
+
+
+# --------------------------------------------------------------------------- encryption
+
+def encryption_to_wire(enc: dict[str, Any]) -> dict[str, Any]:
+    user = value(enc, "user_assigned_identity_id")
+    if user:
+        kek = {"useSystemAssignedIdentity": False, "userAssignedIdentity": canonical(user)}
+    else:
+        kek = {"useSystemAssignedIdentity": True}
+    return {
+        "keyVaultProperties": {"keyUri": enc["key_id"]},
+        "kekIdentity": kek,
+        "infrastructureEncryption": enabled_flag(value(enc, "infrastructure_encryption_enabled", False)),
+    }
+
+
+def encryption_from_wire(body: dict[str, Any] | None, ref: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not body or not dig(body, "keyVaultProperties.keyUri"):
+        return []
+    ref = ref or {}
+    kek = body.get("kekIdentity") or {}
+    user = kek.get("userAssignedIdentity")
+    return [{
+        "key_id": keep_spelling(ref.get("key_id"), dig(body, "keyVaultProperties.keyUri")),
+        "infrastructure_encryption_enabled": flag_enabled(body.get("infrastructureEncryption")),
+        "use_system_assigned_identity": bool(kek.get("useSystemAssignedIdentity", not user)),
+        "user_assigned_identity_id": keep_spelling(ref.get("user_assigned_identity_id"), user) if user else None,
+    }]
+
+
+# --------------------------------------------------------------------------- whole vault
+
+def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[str, Any]:
+    ref = ref or {}
+    rid = parse_resource_id(body["id"], expect=TYPE)
+    props = body.get("properties") or {}
+    redundancy = props.get("redundancySettings") or {}
+    security = props.get("securitySettings") or {}
+    soft = dig(security, "softDeleteSettings.softDeleteState")
+    sku = dig(body, "sku.name")
+    return {
+        "id": str(rid),
+        "name": rid.name,
+        "resource_group_name": rid.resource_group,
+        "location": keep_location(ref.get("location"), body.get("location")),
+        "sku": keep_spelling(ref.get("sku"), sku) if str(sku).lower() in ("rs0", "standard") else sku,
+        "identity": identity_from_wire(body.get("identity"), block(ref, "identity")),
+        "encryption": encryption_from_wire(props.get("encryption"), block(ref, "encryption")),
+        "storage_mode_type": redundancy.get("standardTierStorageRedundancy") or "GeoRedundant",
+        "cross_region_restore_enabled": flag_enabled(redundancy.get("crossRegionRestore")),
+        "immutability": dig(security, "immutabilitySettings.state") or "Disabled",
+        "public_network_access_enabled": flag_enabled(props.get("publicNetworkAccess"), default=True),
+        "soft_delete_enabled": soft is None or str(soft).lower() in ("enabled", "alwayson"),
+        "classic_vmware_replication_enabled": ref.get("classic_vmware_replication_enabled"),
+        "tags": dict(body.get("tags") or {}),
+    }
+
+
+def _security(planned: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"softDeleteSettings": {
+        "softDeleteState": enabled_flag(value(planned, "soft_delete_enabled", True))}}
+    if known(planned.get("immutability")):
+        out["immutabilitySettings"] = {"state": planned["immutability"]}
+    return out
+
+
+def _redundancy(planned: dict[str, Any]) -> dict[str, Any]:
+    return {"standardTierStorageRedundancy": value(planned, "storage_mode_type", "GeoRedundant"),
+            "crossRegionRestore": enabled_flag(value(planned, "cross_region_restore_enabled", False))}
+
+
+def vault_body(planned: dict[str, Any]) -> dict[str, Any]:
+    """The PUT body of a new vault: everything but encryption."""
+    return {
+        "location": planned["location"],
+        "tags": tags_of(planned),
+        "sku": {"name": planned["sku"], "tier": "Standard"},
+        "identity": identity_to_wire(block(planned, "identity")),
+        "properties": {
+            "publicNetworkAccess": enabled_flag(value(planned, "public_network_access_enabled", True)),
+            "redundancySettings": _redundancy(planned),
+            "securitySettings": _security(planned),
+        },
+    }
+
+
+# what a PATCH carries for each changed attribute
+def _patch_for(planned: dict[str, Any], changed: tuple[str, ...]) -> dict[str, Any]:
+    patch: dict[str, Any] = {}
+    props: dict[str, Any] = {}
+    if "identity" in changed:
+        patch["identity"] = identity_to_wire(block(planned, "identity"))
+    if "tags" in changed:
+        patch["tags"] = tags_of(planned)
+    if "sku" in changed:
+        patch["sku"] = {"name": planned["sku"], "tier": "Standard"}
+    if "public_network_access_enabled" in changed:
+        props["publicNetworkAccess"] = enabled_flag(value(planned, "public_network_access_enabled", True))
+    if {"storage_mode_type", "cross_region_restore_enabled"} & set(changed):
+        props["redundancySettings"] = _redundancy(planned)
+    if {"immutability", "soft_delete_enabled"} & set(changed):
+        props["securitySettings"] = _security(planned)
+    if props:
+        patch["properties"] = props
+    return patch
+
+
+class RecoveryServicesVault(Handler):
+    type_name = "azurerm_recovery_services_vault"
+    refreshed = ("sku", "identity", "encryption", "storage_mode_type", "cross_region_restore_enabled",
+                 "immutability", "public_network_access_enabled", "soft_delete_enabled", "tags")
+    updatable = ("sku", "identity", "encryption", "storage_mode_type", "cross_region_restore_enabled",
+                 "immutability", "public_network_access_enabled", "soft_delete_enabled", "tags",
+                 "monitoring")
+
+    def _vaults(self, ctx: Context):
+        return ctx.clients.recovery_services().vaults
+
+    def _patch(self, ctx: Context, rg: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
+        return wire(wait_lro(call(lambda: self._vaults(ctx).begin_update(rg, name, patch))))
+
+    def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
+        rg, name = planned["resource_group_name"], planned["name"]
+        body = vault_body(planned)
+        out = wire(wait_lro(call(lambda: self._vaults(ctx).begin_create_or_update(rg, name, body))))
+        enc = block(planned, "encryption")
+        if enc:
+            out = self._patch(ctx, rg, name, {"properties": {"encryption": encryption_to_wire(enc)}})
+        return to_state(out, planned)
+
+    def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
+        rid = parse_resource_id(prior["id"], expect=TYPE)
+        got = not_found_is_none(lambda: self._vaults(ctx).get(rid.resource_group, rid.name))
+        return None if got is None else to_state(wire(got), prior)
+
+    def update(self, ctx, prior, planned, changed):
+        rid = parse_resource_id(prior["id"], expect=TYPE)
+        out = None
+        patch = _patch_for(planned, tuple(changed))
+        if patch:
+            out = self._patch(ctx, rid.resource_group, rid.name, patch)
+        enc = block(planned, "encryption")
+        if "encryption" in changed and enc:
+            # The key assignment goes alone, after any identity change it relies on.
+            out = self._patch(ctx, rid.resource_group, rid.name,
+                              {"properties": {"encryption": encryption_to_wire(enc)}})
+        if out is None:
+            out = wire(call(lambda: self._vaults(ctx).get(rid.resource_group, rid.name)))
+        return to_state(out, planned)
+
+    def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
+        rid = parse_resource_id(prior["id"], expect=TYPE)
+        poller = not_found_is_none(lambda: self._vaults(ctx).begin_delete(rid.resource_group, rid.name))
+        if poller is not None:
+            not_found_is_none(lambda: wait_lro(poller))

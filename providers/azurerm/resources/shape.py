@@ -1,0 +1,98 @@
+"""Make what a handler read from Azure look exactly like what the catalog plans.
+
+Handlers map Azure's JSON to attribute values; this module then conforms that
+mapping to the type's schema, generically:
+
+* only the schema's attributes and blocks are kept, and every one is present;
+* enum values (permissions, SKUs, states) take the catalog's spelling when they
+  match case-insensitively;
+* "nothing" keeps the reference's form: Azure answering ``[]``/``{}``/``""``
+  where the plan had null (or the reverse) is not a difference (Terraform's SDK
+  treats them alike too);
+* an optional attribute with a default that Azure leaves out reads as the default;
+* nested blocks are conformed element by element against the reference's blocks.
+
+The reference is the planned object after create/update, the prior state on
+refresh, and nothing on import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from providers.schema import Attribute, BlockSchema, Kind, NestedBlock, Nesting, ResourceSchema
+from reconciler.values import UNKNOWN
+
+_EMPTY = ([], {}, "", ())
+
+
+def _is_empty(v: Any) -> bool:
+    return v is None or (not isinstance(v, bool) and any(v == e and type(v) is type(e) for e in _EMPTY))
+
+
+def _canon(v: Any, choices: tuple) -> Any:
+    if isinstance(v, str):
+        low = v.lower()
+        for c in choices:
+            if isinstance(c, str) and c.lower() == low:
+                return c
+    return v
+
+
+def _attribute(attr: Attribute, v: Any, ref: Any, has_ref: bool) -> Any:
+    if v is None and attr.default is not None and not attr.computed:
+        v = attr.default
+    if attr.enum:
+        if isinstance(v, list):
+            v = [_canon(x, attr.enum) for x in v]
+        else:
+            v = _canon(v, attr.enum)
+    if attr.type.kind is Kind.NUMBER and isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if has_ref and ref is not UNKNOWN and _is_empty(v) and _is_empty(ref):
+        return ref
+    if attr.type.kind is Kind.SET and isinstance(v, list) and isinstance(ref, list) and ref is not UNKNOWN:
+        # keep the reference's order for a set with the same members
+        if sorted(map(repr, v)) == sorted(map(repr, ref)):
+            return list(ref)
+    return v
+
+
+def _block_items(v: Any) -> list[dict[str, Any]]:
+    if v is None or v is UNKNOWN:
+        return []
+    if isinstance(v, dict):
+        return [v]
+    return [x for x in v if isinstance(x, dict)]
+
+
+def _nested(nb: NestedBlock, v: Any, ref: Any, has_ref: bool) -> Any:
+    items = _block_items(v)
+    refs = _block_items(ref) if has_ref else []
+    out = [conform_block(nb.block, item, refs[i] if i < len(refs) else None, i < len(refs))
+           for i, item in enumerate(items)]
+    if nb.nesting is Nesting.SINGLE:
+        return out[0] if out else None
+    if not out and has_ref and ref is None:
+        return None
+    return out
+
+
+def conform_block(schema: BlockSchema, state: dict[str, Any], ref: dict[str, Any] | None,
+                  has_ref: bool = True) -> dict[str, Any]:
+    ref = ref if isinstance(ref, dict) else {}
+    out: dict[str, Any] = {}
+    for attr in schema.attributes:
+        out[attr.name] = _attribute(attr, state.get(attr.name), ref.get(attr.name),
+                                    has_ref and attr.name in ref)
+    for nb in schema.blocks:
+        out[nb.name] = _nested(nb, state.get(nb.name), ref.get(nb.name), has_ref and nb.name in ref)
+    return out
+
+
+def conform(schema: ResourceSchema | None, state: dict[str, Any] | None,
+            reference: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """``state`` conformed to ``schema`` against ``reference`` (see the module doc)."""
+    if state is None or schema is None:
+        return state
+    return conform_block(schema.block, state, reference, reference is not None)
