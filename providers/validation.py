@@ -410,7 +410,7 @@ class _Checker:
         if at_most is not None and len(present) > at_most:
             self.error(Code.CONFLICTING_ARGUMENTS, "Conflicting arguments",
                        f"Only one of {names} may be set; keep one and remove the others.",
-                       path + (present[-1],))
+                       path + (max(present, key=list(body).index),))
         if at_least is not None and len(present) < at_least:
             exactly = at_most == 1
             self.error(Code.MISSING_ARGUMENT, "Missing required argument",
