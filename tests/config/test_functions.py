@@ -1,0 +1,167 @@
+"""Built-in functions: results, unknown propagation and argument diagnostics."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from reconciler.config.evaluator import EvalError, MapScope, evaluate
+from reconciler.config.functions import BUILTINS, function_names
+from reconciler.config.functions_spec import invoke
+from reconciler.config.loader import parse_text
+from reconciler.values import UNKNOWN
+
+SCOPE = {"var": {"u": UNKNOWN, "l": ["a", "b", "c"], "m": {"b": 2, "a": 1}}}
+
+
+def ev(text: str):
+    file, diags = parse_text(f"x = {text}\n", "f.tf")
+    assert file is not None, diags
+    return evaluate(file.body.attributes[0].expr, MapScope(SCOPE))
+
+
+CASES = [
+    # numeric
+    ("abs(-3)", 3), ("abs(2.5)", 2.5), ("ceil(1.2)", 2), ("floor(-1.2)", -2), ("max(1, 7, 3)", 7),
+    ("min(4, -1)", -1), ("max([3, 9]...)", 9), ("signum(-4)", -1), ("pow(2, 10)", 1024),
+    ("pow(4, 0.5)", 2), ("log(8, 2)", 3), ("parseint(\"ff\", 16)", 255), ("sum([1, 2.5])", 3.5),
+    # strings
+    ("lower(\"AbC\")", "abc"), ("upper(\"kv\")", "KV"), ("title(\"key vault\")", "Key Vault"),
+    ("title(\"hELLO wORLD\")", "HELLO WORLD"), ("trimspace(\"  x \\n\")", "x"),
+    ("trim(\"?!hi!?\", \"!?\")", "hi"), ("trimprefix(\"rg-main\", \"rg-\")", "main"),
+    ("trimsuffix(\"kv.vault\", \".vault\")", "kv"), ("replace(\"a.b.c\", \".\", \"-\")", "a-b-c"),
+    ("replace(\"kv-001\", \"/[0-9]+/\", \"N\")", "kv-N"),
+    ("replace(\"key-3\", \"/(?P<n>\\\\d)/\", \"<$${n}>\")", "key-<3>"),
+    ("join(\", \", [\"a\", 1, true])", "a, 1, true"), ("join(\"-\", [\"a\"], [\"b\"])", "a-b"),
+    ("split(\",\", \"a,b,,c\")", ["a", "b", "", "c"]), ("split(\",\", \"\")", [""]),
+    ("substr(\"hello\", 1, 3)", "ell"), ("substr(\"hello\", -3, -1)", "llo"),
+    ("regex(\"[a-z]+\", \"123abc456\")", "abc"),
+    ("regex(\"(\\\\d+)-(\\\\d+)\", \"v12-34\")", ["12", "34"]),
+    ("regex(\"(?P<major>\\\\d+)\\\\.(?P<minor>\\\\d+)\", \"1.2\")", {"major": "1", "minor": "2"}),
+    ("regexall(\"\\\\d\", \"a1b2\")", ["1", "2"]), ("startswith(\"azurerm_kv\", \"azurerm_\")", True),
+    ("endswith(\"a.tf\", \".json\")", False), ("strrev(\"abc\")", "cba"), ("chomp(\"x\\n\\n\")", "x"),
+    ("strcontains(\"vault\", \"ul\")", True), ("indent(2, \"a\\nb\")", "a\n  b"),
+    # format
+    ("format(\"%s-%03d\", \"kv\", 7)", "kv-007"), ("format(\"%.2f\", 3.14159)", "3.14"),
+    ("format(\"%q\", \"x\")", "\"x\""), ("format(\"%v|%v\", [1], true)", "[1]|true"),
+    ("format(\"%5s|%-5s|\", \"ab\", \"cd\")", "   ab|cd   |"), ("format(\"100%%\")", "100%"),
+    ("format(\"%[2]s %[1]s\", \"a\", \"b\")", "b a"), ("format(\"%x %t %e\", 255, false, 1500)",
+                                                      "ff false 1.500000e+03"),
+    ("format(\"%d\", \"12\")", "12"), ("format(\"%+d\", 5)", "+5"),
+    ("formatlist(\"%s=%s\", [\"a\", \"b\"], \"x\")", ["a=x", "b=x"]),
+    # collections
+    ("coalesce(null, \"\", \"kv\")", "kv"), ("coalescelist([], [1])", [1]),
+    ("concat([1], [2, 3])", [1, 2, 3]), ("contains([\"a\"], \"a\")", True), ("contains([1], \"1\")", False),
+    ("distinct([1, 2, 1])", [1, 2]), ("element([\"a\", \"b\"], 3)", "b"),
+    ("flatten([[1, [2]], [], 3])", [1, 2, 3]), ("keys(var.m)", ["a", "b"]), ("values(var.m)", [1, 2]),
+    ("length(\"héllo\")", 5), ("length(var.m)", 2), ("length(var.l)", 3),
+    ("lookup(var.m, \"a\", 0)", 1), ("lookup(var.m, \"z\", 0)", 0),
+    ("merge({a = 1}, null, {a = 2, b = 3})", {"a": 2, "b": 3}),
+    ("range(3)", [0, 1, 2]), ("range(1, 4)", [1, 2, 3]), ("range(5, 0, -2)", [5, 3, 1]),
+    ("range(0, 1, 0.5)", [0, 0.5]), ("reverse([1, 2])", [2, 1]), ("slice(var.l, 1, 3)", ["b", "c"]),
+    ("sort([\"b\", \"a\", \"10\", \"9\"])", ["10", "9", "a", "b"]),
+    ("zipmap([\"a\", \"b\"], [1, 2])", {"a": 1, "b": 2}), ("one([])", None), ("one([5])", 5),
+    ("compact([\"a\", \"\", null])", ["a"]), ("index([\"a\", \"b\"], \"b\")", 1),
+    ("setunion([\"b\"], [\"a\", \"b\"])", ["a", "b"]), ("setintersection([1, 2], [2, 3])", [2]),
+    ("setsubtract([1, 2, 3], [2])", [1, 3]), ("chunklist([1, 2, 3], 2)", [[1, 2], [3]]),
+    ("alltrue([true, \"true\"])", True), ("anytrue([])", False),
+    # conversion
+    ("tostring(1.0)", "1"), ("tostring(true)", "true"), ("tostring(null)", None), ("tonumber(\"2.5\")", 2.5),
+    ("tobool(\"false\")", False), ("tolist([1, \"a\"])", ["1", "a"]), ("toset([\"b\", \"a\", \"b\"])", ["a", "b"]),
+    ("tomap({a = 1, b = \"x\"})", {"a": "1", "b": "x"}),
+    # encoding and hashing
+    ("jsonencode({b = [1, true, null], a = \"<x>\"})", "{\"a\":\"\\u003cx\\u003e\",\"b\":[1,true,null]}"),
+    ("jsondecode(\"{\\\"a\\\": [1, 2.0, 2.5]}\")", {"a": [1, 2, 2.5]}),
+    ("base64encode(\"kv\")", "a3Y="), ("base64decode(\"a3Y=\")", "kv"),
+    ("sha256(\"abc\")", hashlib.sha256(b"abc").hexdigest()), ("sha1(\"abc\")", hashlib.sha1(b"abc").hexdigest()),
+    ("md5(\"abc\")", hashlib.md5(b"abc").hexdigest()), ("urlencode(\"a b&c\")", "a+b%26c"),
+    ("cidrsubnet(\"10.0.0.0/16\", 8, 2)", "10.0.2.0/24"), ("cidrhost(\"10.0.0.0/24\", 5)", "10.0.0.5"),
+    ("cidrhost(\"10.0.0.0/24\", -1)", "10.0.0.255"), ("cidrnetmask(\"10.0.0.0/12\")", "255.240.0.0"),
+]
+
+
+@pytest.mark.parametrize("text,expected", CASES, ids=[c[0] for c in CASES])
+def test_function_results(text, expected):
+    value = ev(text)
+    assert value == expected
+    assert type(value) is type(expected) or (isinstance(value, (int, float)) and isinstance(expected, (int, float))
+                                             and not isinstance(value, bool))
+
+
+@pytest.mark.parametrize("name", sorted(BUILTINS))
+def test_every_function_is_unknown_when_its_arguments_are(name):
+    fs = BUILTINS[name]
+    args = [UNKNOWN] * max(len(fs.params), 1 if fs.variadic else 0)
+    assert invoke(fs, args) is UNKNOWN
+
+
+PARTLY_KNOWN = [
+    ("length([var.u, 1])", 2), ("keys({a = var.u})", ["a"]), ("concat([var.u], [1])", [UNKNOWN, 1]),
+    ("reverse([var.u, 1])", [1, UNKNOWN]), ("element([var.u, 1], 1)", 1), ("one([var.u])", UNKNOWN),
+    ("merge({a = var.u}, {b = 1})", {"a": UNKNOWN, "b": 1}), ("coalesce(\"x\", var.u)", "x"),
+    ("coalesce(null, var.u)", UNKNOWN), ("contains([var.u], 1)", UNKNOWN), ("join(\",\", [var.u])", UNKNOWN),
+    ("sort([\"a\", var.u])", UNKNOWN), ("toset([var.u])", UNKNOWN), ("flatten([[1], var.u])", UNKNOWN),
+    ("lookup({a = 1}, var.u, 0)", UNKNOWN), ("format(\"%s\", [var.u])", UNKNOWN),
+]
+
+
+@pytest.mark.parametrize("text,expected", PARTLY_KNOWN, ids=[c[0] for c in PARTLY_KNOWN])
+def test_answers_that_do_not_depend_on_unknown_elements_stay_known(text, expected):
+    assert ev(text) == expected
+
+
+ERRORS = [
+    ("element([], 0)", "empty list"), ("one([1, 2])", "zero or one elements"),
+    ("range(2000)", "more than 1024"), ("range(1, 0, 1)", "toward limit"),
+    ("slice([1], 0, 5)", "end_index <= 1"), ("zipmap([\"a\"], [])", "same length"),
+    ("lookup({}, \"k\")", "no default"), ("index([1], 2)", "not found"),
+    ("format(\"%d\")", "too few arguments"), ("format(\"%d\", 1.5)", "whole number"),
+    ("format(\"%y\", 1)", "unsupported format verb"), ("formatlist(\"%s%s\", [1], [1, 2])", "same length"),
+    ("jsondecode(\"{\")", "invalid JSON"), ("base64decode(\"@@\")", "not valid base64"),
+    ("cidrsubnet(\"10.0.0.0/30\", 4, 0)", "beyond /32"), ("cidrsubnet(\"nope\", 1, 0)", "invalid CIDR"),
+    ("regex(\"(\", \"x\")", "invalid regular expression"), ("tonumber(\"ten\")", "not a number"),
+    ("tobool(\"yes\")", "neither"), ("tostring([1])", "primitive"), ("tolist({a = 1})", "to a list"),
+    ("parseint(\"12\", 40)", "between 2 and 36"), ("substr(\"abc\", 9, 1)", "larger than the length"),
+    ("sum([])", "empty list"), ("max()", "at least one number"), ("coalesce(null, \"\")", "no non-null"),
+    ("log(-1, 2)", "positive"), ("length(5)", "not a number"), ("chunklist([1], -1)", "negative"),
+    ("toset([1, {a = 1}])", "same type"),
+]
+
+
+@pytest.mark.parametrize("text,fragment", ERRORS, ids=[c[0] for c in ERRORS])
+def test_function_errors_name_the_function(text, fragment):
+    with pytest.raises(EvalError) as info:
+        ev(text)
+    diag = info.value.diagnostic
+    name = text.split("(", 1)[0]
+    assert f'"{name}"' in diag.detail
+    assert fragment in diag.detail
+    assert diag.range is not None and diag.range.file == "f.tf"
+
+
+def test_argument_errors_point_at_the_argument():
+    with pytest.raises(EvalError) as info:
+        ev('join(",",\n  "not a list")')
+    assert info.value.diagnostic.range.line == 2
+    assert '"list" parameter' in info.value.diagnostic.detail
+
+
+def test_unknown_function_suggests_close_names():
+    with pytest.raises(EvalError) as info:
+        ev("jsonencod(1)")
+    assert 'Did you mean "jsonencode"?' in info.value.diagnostic.detail
+
+
+def test_impure_functions_are_unknown_at_plan_time():
+    assert ev("uuid()") is UNKNOWN and ev("timestamp()") is UNKNOWN
+
+
+def test_the_table_holds_what_the_language_promises():
+    required = """abs ceil floor max min lower upper title trimspace trim trimprefix trimsuffix replace
+        format formatlist join split substr regex regexall startswith endswith can try coalesce
+        coalescelist concat contains distinct element flatten keys values length lookup merge range
+        reverse slice sort toset tolist tomap tostring tonumber tobool zipmap one compact index setunion
+        setintersection chunklist jsonencode jsondecode base64encode base64decode sha256 sha1 md5 uuid
+        timestamp cidrsubnet""".split()
+    assert set(required) <= set(function_names())
