@@ -32,8 +32,10 @@ objects, re-encoding after a one-resource change encodes one resource.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import operator
 import re
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -160,59 +162,83 @@ def _dump(value: Any, indent: int) -> str:
 class StateEncoder:
     """Encodes states to text, reusing the text of unchanged resources and instances.
 
-    Keep one encoder per state file: it holds the last state's pieces (and
-    strong references to their objects, so identities stay valid).
+    Keep one encoder per state file. It remembers the last state's resources
+    (strong references, so identities stay valid) with their encoded bytes;
+    the next state is compared to it position by position with identity
+    checks, and only resources that are new objects are encoded again, reusing
+    the bytes of their unchanged instances.
     """
 
     def __init__(self) -> None:
-        self._resources: dict[int, tuple[ResourceState, str]] = {}
-        self._instances: dict[int, tuple[InstanceState, str]] = {}
+        self._resources: tuple[ResourceState, ...] = ()
+        self._texts: list[bytes] = []
+        self._instance_texts: list[tuple[bytes, ...]] = []
 
     def encode(self, state: State) -> str:
-        resources: dict[int, tuple[ResourceState, str]] = {}
-        instances: dict[int, tuple[InstanceState, str]] = {}
-        pieces = []
-        for i, res in enumerate(state.resources):
-            hit = self._resources.get(id(res))
-            if hit is not None and hit[0] is res:
-                text = hit[1]
-                for inst in res.instances:
-                    instances[id(inst)] = self._instances[id(inst)]
-            else:
-                text = self._encode_resource(res, i, instances)
-            resources[id(res)] = (res, text)
-            pieces.append(text)
-        self._resources, self._instances = resources, instances
-        body = ",\n    ".join(pieces)
-        return "".join([
+        return self.encode_bytes(state).decode("utf-8")
+
+    def encode_bytes(self, state: State) -> bytes:
+        """The UTF-8 text of ``state``; raises ``StateError`` (source "state") for unstorable values."""
+        return b"".join(self.encode_chunks(state))
+
+    def encode_chunks(self, state: State) -> list[bytes]:
+        """``encode_bytes`` in a few large pieces, saving a copy when writing to a file."""
+        resources = state.resources
+        old = self._resources
+        if len(resources) == len(old):
+            texts = list(self._texts)
+            instance_texts = list(self._instance_texts)
+            changed = itertools.compress(range(len(resources)), map(operator.is_not, resources, old))
+            for i in changed:
+                texts[i], instance_texts[i] = self._encode_resource(
+                    resources[i], i, old[i], self._instance_texts[i])
+        else:
+            by_key = {res.key: n for n, res in enumerate(old)}
+            texts, instance_texts = [], []
+            for i, res in enumerate(resources):
+                n = by_key.get(res.key)
+                if n is not None and old[n] is res:
+                    text, inst_texts = self._texts[n], self._instance_texts[n]
+                else:
+                    text, inst_texts = self._encode_resource(
+                        res, i, None if n is None else old[n],
+                        () if n is None else self._instance_texts[n])
+                texts.append(text)
+                instance_texts.append(inst_texts)
+        self._resources, self._texts, self._instance_texts = resources, texts, instance_texts
+        head = "".join([
             "{\n",
             f'  "format_version": {json.dumps(FORMAT_VERSION)},\n',
             f'  "vaultform_version": {json.dumps(state.vaultform_version)},\n',
             f'  "lineage": {json.dumps(state.lineage)},\n',
             f'  "serial": {int(state.serial)},\n',
             f'  "outputs": {_dump(_outputs_doc(dict(state.outputs)), 2)},\n',
-            f'  "resources": [\n    {body}\n  ],\n' if pieces else '  "resources": [],\n',
-            '  "check_results": ',
-            _dump([_canonical(c, f"check_results[{i}]") for i, c in enumerate(state.check_results)], 2),
-            "\n}\n",
-        ])
+            '  "resources": [\n    ' if texts else '  "resources": [',
+        ]).encode("utf-8")
+        checks = [_canonical(c, f"check_results[{i}]") for i, c in enumerate(state.check_results)]
+        tail = "".join([
+            "\n  ],\n" if texts else "],\n",
+            '  "check_results": ', _dump(checks, 2), "\n}\n",
+        ]).encode("utf-8")
+        return [head, b",\n    ".join(texts), tail]
 
-    def _encode_resource(self, res: ResourceState, i: int,
-                         instances: dict[int, tuple[InstanceState, str]]) -> str:
+    @staticmethod
+    def _encode_resource(res: ResourceState, i: int, previous: ResourceState | None,
+                         previous_texts: tuple[bytes, ...]) -> tuple[bytes, tuple[bytes, ...]]:
+        reuse: dict[int, bytes] = {}
+        if previous is not None and previous.key == res.key:
+            reuse = {id(inst): text for inst, text in zip(previous.instances, previous_texts)}
         pieces = []
         for j, inst in enumerate(res.instances):
-            hit = self._instances.get(id(inst))
-            if hit is not None and hit[0] is inst:
-                text = hit[1]
-            else:
-                text = _dump(_instance_doc(inst, f"resources[{i}].instances[{j}]"), 8)
-            instances[id(inst)] = (inst, text)
+            text = reuse.get(id(inst))
+            if text is None:
+                text = _dump(_instance_doc(inst, f"resources[{i}].instances[{j}]"), 8).encode("utf-8")
             pieces.append(text)
-        head = _dump(_resource_head(res), 4)
+        head = _dump(_resource_head(res), 4).encode("utf-8")
         # splice the instances in as the last member of the resource object
-        inner = ",\n        ".join(pieces)
-        listing = f"[\n        {inner}\n      ]" if pieces else "[]"
-        return head[:-len("\n    }")] + f',\n      "instances": {listing}\n    }}'
+        listing = (b"[\n        " + b",\n        ".join(pieces) + b"\n      ]") if pieces else b"[]"
+        text = head[:-len(b"\n    }")] + b',\n      "instances": ' + listing + b"\n    }"
+        return text, tuple(pieces)
 
 
 def encode_state(state: State) -> str:

@@ -354,10 +354,10 @@ class ResourceState:
         if len(set(keys)) != len(keys):
             raise ValueError(f"{self.type}.{self.name}: two instances share an index key")
         object.__setattr__(self, "instances", instances)
+        object.__setattr__(self, "key", (self.module, self.mode.value, self.type, self.name))
 
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.module, self.mode.value, self.type, self.name)
+    key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
+    """The identity used to index resources in a ``State`` (module, mode, type, name)."""
 
     @property
     def address(self) -> ResourceAddress:
@@ -557,5 +557,7 @@ class State:
         new = object.__new__(State)
         for name in ("lineage", "serial", "vaultform_version", "resources", "outputs", "check_results"):
             object.__setattr__(new, name, changes.get(name, getattr(self, name)))
+        if index is None and "resources" not in changes:
+            index = self._index  # positions are unchanged
         object.__setattr__(new, "_index", index)
         return new

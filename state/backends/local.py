@@ -119,12 +119,12 @@ class LocalBackend:
             serial = state.serial + 1
         new = state.with_serial(serial)
         try:
-            text = self._encoder.encode(new)
+            chunks = self._encoder.encode_chunks(new)
         except StateError as exc:
             raise StateError(self.path, exc.problem, where=exc.where,
                              hint=(exc.hint + " " if exc.hint else "")
                              + "Nothing was written; the stored state is unchanged.") from None
-        self._replace_file(text.encode("utf-8"))
+        self._replace_file(chunks)
         self._remember(new)
         return new
 
@@ -138,7 +138,7 @@ class LocalBackend:
                 self._remember(None)
         return self._persisted
 
-    def _replace_file(self, data: bytes) -> None:
+    def _replace_file(self, chunks: list[bytes]) -> None:
         directory = os.path.dirname(os.path.abspath(self.path))
         base = os.path.basename(self.path)
         try:
@@ -148,7 +148,8 @@ class LocalBackend:
         try:
             with os.fdopen(fd, "wb") as fh:
                 os.fchmod(fh.fileno(), 0o600)
-                fh.write(data)
+                for chunk in chunks:
+                    fh.write(chunk)
                 fh.flush()
                 os.fsync(fh.fileno())
             if self._wants_backup():
