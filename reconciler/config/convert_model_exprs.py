@@ -1,0 +1,121 @@
+"""Static readings of expressions for the module model (no evaluation).
+
+Literal strings and bools, references (``azurerm_key_vault.kv``,
+``module.net``), provider references (``azurerm.west``) and the canonical text
+of a resource or module address written as a bare traversal.
+"""
+
+from __future__ import annotations
+
+import json
+
+from reconciler.config import ast
+
+
+def literal_string(expr: ast.Expr) -> str | None:
+    if isinstance(expr, ast.Literal) and isinstance(expr.value, str):
+        return expr.value
+    return None
+
+
+def literal_bool(expr: ast.Expr) -> bool | None:
+    if isinstance(expr, ast.Literal) and isinstance(expr.value, bool):
+        return expr.value
+    return None
+
+
+Step = tuple[str, object]  # ("attr", name) | ("index", ast.Expr)
+
+
+def traversal_steps(expr: ast.Expr) -> tuple[str, list[Step]] | None:
+    """``a.b[0].c`` -> ("a", [("attr", "b"), ("index", Literal 0), ("attr", "c")]); None if not a traversal."""
+    steps: list[Step] = []
+    while True:
+        if isinstance(expr, ast.Variable):
+            steps.reverse()
+            return expr.name, steps
+        if isinstance(expr, ast.GetAttr):
+            steps.append(("attr", expr.name))
+            expr = expr.obj
+        elif isinstance(expr, ast.Index):
+            steps.append(("index", expr.key))
+            expr = expr.obj
+        else:
+            return None
+
+
+def is_reference(expr: ast.Expr) -> bool:
+    """A bare traversal whose index keys are literals (``x.y``, ``x.y[0]``, ``module.m``)."""
+    found = traversal_steps(expr)
+    if found is None:
+        return False
+    return all(kind == "attr" or isinstance(value, ast.Literal) for kind, value in found[1])
+
+
+def reference_list(expr: ast.Expr) -> tuple[tuple[ast.Expr, ...], ast.Expr | None]:
+    """The items of a ``[ref, ...]`` list, and the first offending expression (or None)."""
+    if not isinstance(expr, ast.TupleCons):
+        return (), expr
+    for item in expr.items:
+        if not is_reference(item):
+            return expr.items, item
+    return expr.items, None
+
+
+def provider_ref(expr: ast.Expr):
+    from reconciler.config.model import ProviderRef
+
+    if isinstance(expr, ast.Variable):
+        return ProviderRef(expr.name, None, expr.pos)
+    if isinstance(expr, ast.GetAttr) and isinstance(expr.obj, ast.Variable):
+        return ProviderRef(expr.obj.name, expr.name, expr.pos)
+    return None
+
+
+def _key_text(key: ast.Expr, allow_exprs: bool) -> str | None:
+    if isinstance(key, ast.Literal) and isinstance(key.value, (int, str)) and not isinstance(key.value, bool):
+        return json.dumps(key.value) if isinstance(key.value, str) else str(key.value)
+    if allow_exprs:
+        found = traversal_steps(key)
+        if found is not None and all(kind == "attr" for kind, _ in found[1]):
+            return ".".join([found[0], *(str(v) for _, v in found[1])])
+    return None
+
+
+def traversal_address(expr: ast.Expr, *, allow_module: bool, allow_key_exprs: bool = False) -> str | None:
+    """Canonical text of ``[module.a[k].]...[data.]type.name[k]`` written as a traversal, else None."""
+    found = traversal_steps(expr)
+    if found is None:
+        return None
+    root, steps = found
+    tokens: list[Step] = [("attr", root), *steps]
+    out: list[str] = []
+    i = 0
+
+    def key_at(j: int) -> tuple[str, int] | None:
+        """The ``[key]`` text at ``tokens[j]`` (or "") and the next index; None for a bad key."""
+        if j < len(tokens) and tokens[j][0] == "index":
+            text = _key_text(tokens[j][1], allow_key_exprs)  # type: ignore[arg-type]
+            return (None if text is None else (f"[{text}]", j + 1))
+        return "", j
+
+    while i + 1 < len(tokens) and tokens[i] == ("attr", "module") and tokens[i + 1][0] == "attr":
+        found_key = key_at(i + 2)
+        if found_key is None:
+            return None
+        out.append(f"module.{tokens[i + 1][1]}{found_key[0]}")
+        i = found_key[1]
+    if i == len(tokens):
+        return ".".join(out) if out and allow_module else None
+    prefix = ""
+    if tokens[i] == ("attr", "data"):
+        prefix = "data."
+        i += 1
+    if i + 1 >= len(tokens) or tokens[i][0] != "attr" or tokens[i + 1][0] != "attr":
+        return None
+    rtype, rname = tokens[i][1], tokens[i + 1][1]
+    found_key = key_at(i + 2)
+    if found_key is None or found_key[1] != len(tokens):
+        return None
+    out.append(f"{prefix}{rtype}.{rname}{found_key[0]}")
+    return ".".join(out)
