@@ -1,4 +1,4 @@
-"""Fixture-driven evaluator tests: tests/fixtures/evaluator/<case>/.
+"""Fixture-driven evaluator tests: tests/fixtures/evaluator/expressions/<case>/.
 
 Each case holds ``main.tf`` (one attribute per expression), ``scope.json`` (the
 root names, optional) and ``expected.json`` (attribute -> value). In JSON,
@@ -18,7 +18,7 @@ from reconciler.config.evaluator import EvalError, MapScope, evaluate
 from reconciler.config.loader import parse_text
 from reconciler.values import UNKNOWN
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "evaluator"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "evaluator" / "expressions"
 
 
 def decode(value):
