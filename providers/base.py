@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Protocol, runtime_checkable
 
 from providers.schema import ProviderSchema
@@ -120,6 +121,8 @@ class PlanRulesRequest:
     """Everything a provider needs to judge a plan: one entry per instance."""
 
     instances: tuple["PlannedInstance", ...]
+    # the moment the plan is judged at (key expiry); None: the current UTC time
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
