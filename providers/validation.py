@@ -19,7 +19,6 @@ import difflib
 import enum
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from providers.schema import Attribute, BlockSchema, Kind, NestedBlock, Nesting, Type
@@ -156,7 +155,6 @@ def _computed_only(attr: Attribute) -> bool:
     return attr.computed and not attr.optional and not attr.required
 
 
-@lru_cache(maxsize=None)
 def _computed_only_block(nb: NestedBlock) -> bool:
     """A block only the provider fills (e.g. a data source's output list)."""
     return nb.computed and all(_computed_only(a) for a in nb.block.attributes) and \
