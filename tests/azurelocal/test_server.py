@@ -1,0 +1,80 @@
+"""The HTTPS server: unmodified SDK clients reach ARM and a key vault given only the CA and the environment."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from azure.keyvault.keys import KeyClient
+from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
+from azure.mgmt.keyvault import KeyVaultManagementClient
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+from providers.azurelocal.app import Emulator
+from providers.azurelocal.server import LocalAzureServer, challenge_resource
+
+
+class AnyToken:
+    """A trivial credential: the server takes any bearer token as the deployer."""
+
+    def get_token(self, *scopes, **kwargs):
+        from azure.core.credentials import AccessToken
+        return AccessToken("anything", 4102444800)
+
+
+@pytest.fixture
+def served(tmp_path, monkeypatch):
+    env = Emulator(tmp_path / "served.db")
+    server = LocalAzureServer(env).start()
+    for name, value in server.environment().items():
+        monkeypatch.setenv(name, value)
+    yield server
+    server.stop()
+    env.store.close()
+
+
+def test_challenge_resource_is_the_host_minus_its_first_label():
+    assert challenge_resource("kv1.vault.azure.net") == "https://vault.azure.net"
+    assert challenge_resource("127.0.0.1:8443") == "https://0.0.1:8443"
+
+
+def test_banner_prints_exports(served):
+    text = served.banner()
+    assert f"export REQUESTS_CA_BUNDLE={served.tls.ca_cert}" in text
+    assert f"export ARM_TENANT_ID={served.env.tenant_id}" in text
+    assert served.base_url.startswith("https://127.0.0.1:")
+
+
+def test_sdk_clients_over_https(served):
+    sub = os.environ["AZURE_SUBSCRIPTION_ID"]
+    base = served.base_url
+    resources = ResourceManagementClient(AnyToken(), sub, base_url=base, retry_total=0)
+    group = resources.resource_groups.create_or_update("rg-served", {"location": "westeurope"})
+    assert group.name == "rg-served"
+    kv = KeyVaultManagementClient(AnyToken(), sub, base_url=base, retry_total=0)
+    vault = kv.vaults.begin_create_or_update("rg-served", "kv-served", {"location": "westeurope", "properties": {
+        "tenantId": os.environ["AZURE_TENANT_ID"], "sku": {"family": "A", "name": "standard"},
+        "enablePurgeProtection": True, "accessPolicies": [{
+            "tenantId": os.environ["AZURE_TENANT_ID"], "objectId": os.environ["VAULTFORM_OBJECT_ID"],
+            "permissions": {"keys": ["get", "list", "create", "wrapKey", "unwrapKey"]}}]}}).result()
+    assert vault.properties.vault_uri.startswith("https://127.0.0.1:")
+    assert vault.properties.vault_uri != base
+    keys = KeyClient(vault.properties.vault_uri, AnyToken(), retry_total=0)
+    key = keys.create_rsa_key("cmk", size=2048)
+    assert key.id.startswith(vault.properties.vault_uri + "keys/cmk/")
+    crypto = CryptographyClient(key.id, AnyToken(), retry_total=0)
+    wrapped = crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, b"d" * 32)
+    assert crypto.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped.encrypted_key).key == b"d" * 32
+    # inside, the emulator keeps Azure's names
+    stored = served.env.store.list("keyvault")[0]
+    assert stored["properties"]["vaultUri"] == "https://kv-served.vault.azure.net/"
+
+
+def test_clients_without_the_ca_are_refused(served, monkeypatch):
+    from azure.core.exceptions import ServiceRequestError
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    resources = ResourceManagementClient(AnyToken(), served.env.subscription_id, base_url=served.base_url,
+                                         retry_total=0)
+    with pytest.raises(ServiceRequestError, match="CERTIFICATE_VERIFY_FAILED"):
+        resources.resource_groups.get("rg-workloads")
+    assert oct(os.stat(served.tls.server_key).st_mode & 0o777) == "0o600"
