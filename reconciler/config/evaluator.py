@@ -24,7 +24,8 @@ from reconciler.config import ast
 from reconciler.config.functions import BUILTINS
 from reconciler.config.functions_spec import ArityError, FunctionError, invoke
 from reconciler.config import evaluator_operators as ops
-from reconciler.config.types import ConversionError, normalize_number, to_bool, to_number, to_string
+from reconciler.config.types import (ConversionError, a_type, normalize_number, to_bool, to_number,
+                                     to_string)
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.values import UNKNOWN, is_wholly_known, type_name
 
@@ -190,13 +191,13 @@ def index_value(obj: Any, key: Any, pos: ast.Pos) -> Any:
             k = to_string(key)
         except ConversionError:
             raise fail(pos, "Invalid index",
-                       f"A map or object key must be a string, not a {type_name(key)}.") from None
+                       f"A map or object key must be a string, not {a_type(key)}.") from None
         if k in obj:
             return obj[k]
         raise fail(pos, "Invalid index",
                    f'The given key does not identify an element of this map or object: there is no '
                    f'key "{k}".' + did_you_mean(k, obj))
-    raise fail(pos, "Invalid index", f"This value does not have any indices (it is a {type_name(obj)}).")
+    raise fail(pos, "Invalid index", f"This value does not have any indices (it is {a_type(obj)}).")
 
 
 def _splat(expr: ast.Splat, scope: Scope) -> Any:
@@ -225,7 +226,7 @@ def object_key(value: Any, pos: ast.Pos) -> Any:
         return to_string(value)
     except ConversionError:
         raise fail(pos, "Invalid object key",
-                   f"An object key must be a string, not a {type_name(value)}.") from None
+                   f"An object key must be a string, not {a_type(value)}.") from None
 
 
 def _object(expr: ast.ObjectCons, scope: Scope) -> Any:
@@ -288,7 +289,7 @@ def condition_value(value: Any, pos: ast.Pos, what: str = "condition") -> Any:
         return to_bool(value)
     except ConversionError:
         raise fail(pos, "Invalid condition",
-                   f"The {what} must be a bool, but it is a {type_name(value)}.") from None
+                   f"The {what} must be a bool, but it is {a_type(value)}.") from None
 
 
 def _conditional(expr: ast.Conditional, scope: Scope) -> Any:
@@ -312,7 +313,7 @@ def iterate(collection: Any, pos: ast.Pos) -> list[tuple[Any, Any]] | None:
     if isinstance(collection, dict):
         return [(k, collection[k]) for k in sorted(collection)]
     raise fail(pos, "Iteration over non-iterable value",
-               f"A for expression iterates over a list, set, map or object, not a {type_name(collection)}.")
+               f"A for expression iterates over a list, set, map or object, not {a_type(collection)}.")
 
 
 def _bindings(key_var: str | None, value_var: str, key: Any, value: Any) -> dict[str, Any]:
@@ -383,7 +384,7 @@ def _template_string(value: Any, pos: ast.Pos) -> Any:
     except ConversionError:
         raise fail(pos, "Invalid template interpolation value",
                    f"Cannot include the given value in a string template: a string is required, but "
-                   f"a {type_name(value)} was given.") from None
+                   f"{a_type(value)} was given.") from None
 
 
 def render_parts(parts: tuple, scope: Scope) -> Any:
@@ -450,7 +451,7 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
             return UNKNOWN
         if not isinstance(last, list):
             raise fail(expr.args[-1].pos, "Invalid expanding argument",
-                       f"The final argument expanded with ... must be a list, not a {type_name(last)}.")
+                       f"The final argument expanded with ... must be a list, not {a_type(last)}.")
         args.extend(last)
     try:
         return invoke(fs, args)

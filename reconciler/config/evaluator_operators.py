@@ -70,7 +70,8 @@ def arithmetic(op: str, left: Any, right: Any) -> Any:
     phrase = _PHRASES.get(op, "compare {l} with {r}").format(
         l=article(type_name(left)), r=article(type_name(right)))
     if left is None or right is None:
-        raise OperatorError("Invalid operand", f"Cannot {phrase}: an operand is null, and {op} needs numbers.")
+        raise OperatorError("Invalid operand",
+                            f"Cannot {phrase}: an operand is null, and {op} needs numbers.")
     try:
         a, b = to_number(left), to_number(right)
     except ConversionError as exc:
@@ -84,7 +85,8 @@ def arithmetic(op: str, left: Any, right: Any) -> Any:
             return COMPARISON[op](a, b)
         return normalize_number(ARITHMETIC[op](a, b))
     except (OverflowError, ConversionError):
-        raise OperatorError("Arithmetic overflow", "The result is too large to represent as a number.") from None
+        raise OperatorError("Arithmetic overflow",
+                            "The result is too large to represent as a number.") from None
 
 
 def equals(left: Any, right: Any, negate: bool = False) -> Any:
@@ -130,5 +132,6 @@ def negate(value: Any) -> Any:
     try:
         n = to_number(value)
     except ConversionError as exc:
-        raise OperatorError("Unsupported operator", f"Cannot negate {article(type_name(value))}: {exc.message}.") from None
+        raise OperatorError("Unsupported operator",
+                            f"Cannot negate {article(type_name(value))}: {exc.message}.") from None
     return n if n is UNKNOWN else normalize_number(-n)

@@ -8,8 +8,8 @@ depend on unknown elements the parameter is ``Known.TOP`` (``length``, ``keys``,
 from __future__ import annotations
 
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
-from reconciler.config.types import ConversionError, set_of, strict_equal, to_bool, to_string
-from reconciler.values import UNKNOWN, type_name
+from reconciler.config.types import ConversionError, a_type, set_of, strict_equal, to_bool, to_string
+from reconciler.values import UNKNOWN
 
 _LIST = Param("list", ParamType.LIST)
 _LIST_TOP = Param("list", ParamType.LIST, Known.TOP)
@@ -28,7 +28,7 @@ def _whole(n, what: str, arg: int) -> int:
 def _length(value):
     if isinstance(value, (list, dict, str)):
         return len(value)
-    raise FunctionError(f"length needs a string, list, set, map or object, not a {type_name(value)}", 0)
+    raise FunctionError(f"length needs a string, list, set, map or object, not {a_type(value)}", 0)
 
 
 @spec("coalesce", variadic=Param("vals", ParamType.ANY, Known.ANY, nullable=True))

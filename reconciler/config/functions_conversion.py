@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
-from reconciler.config.types import ConversionError, set_of, to_bool, to_number, to_string, unify_elements
-from reconciler.config.types import ANY
-from reconciler.values import type_name
+from reconciler.config.types import (ANY, ConversionError, a_type, set_of, to_bool, to_number, to_string,
+                                     unify_elements)
 
 
 def _primitive(convert, value):
     if isinstance(value, (list, dict)):
-        raise FunctionError(f"cannot convert a {type_name(value)} to a primitive value", 0)
+        raise FunctionError(f"cannot convert {a_type(value)} to a primitive value", 0)
     try:
         return convert(value)
     except ConversionError as exc:
@@ -47,7 +46,7 @@ def _tolist(v):
     if v is None:
         return None
     if not isinstance(v, list):
-        raise FunctionError(f"cannot convert a {type_name(v)} to a list", 0)
+        raise FunctionError(f"cannot convert {a_type(v)} to a list", 0)
     return _unified(list(v), "a list")
 
 
@@ -56,7 +55,7 @@ def _toset(v):
     if v is None:
         return None
     if not isinstance(v, list):
-        raise FunctionError(f"cannot convert a {type_name(v)} to a set", 0)
+        raise FunctionError(f"cannot convert {a_type(v)} to a set", 0)
     return set_of(_unified(list(v), "a set"))
 
 
@@ -65,7 +64,7 @@ def _tomap(v):
     if v is None:
         return None
     if not isinstance(v, dict):
-        raise FunctionError(f"cannot convert a {type_name(v)} to a map", 0)
+        raise FunctionError(f"cannot convert {a_type(v)} to a map", 0)
     return _unified(dict(v), "a map")
 
 

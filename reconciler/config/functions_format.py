@@ -13,8 +13,7 @@ import json
 from dataclasses import dataclass
 
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
-from reconciler.config.types import ConversionError, format_number, to_bool, to_number, to_string
-from reconciler.values import type_name
+from reconciler.config.types import ConversionError, a_type, format_number, to_bool, to_number, to_string
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +121,7 @@ def _fmt_string(value, verb: Verb) -> str:
     try:
         text = to_string(value)
     except ConversionError:
-        raise FunctionError(f"%{verb.char} needs a string, not a {type_name(value)}") from None
+        raise FunctionError(f"%{verb.char} needs a string, not {a_type(value)}") from None
     if text is None:
         raise FunctionError(f"%{verb.char} can't format null")
     return text if verb.precision is None else text[:verb.precision]

@@ -13,8 +13,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from reconciler.config.types import ConversionError, to_bool, to_number, to_string
-from reconciler.values import UNKNOWN, is_wholly_known, type_name
+from reconciler.config.types import ConversionError, a_type, to_bool, to_number, to_string
+from reconciler.values import UNKNOWN, is_wholly_known
 
 
 class ParamType(enum.Enum):
@@ -126,7 +126,7 @@ def _prepare(fs: FunctionSpec, index: int, param: Param, value: Any) -> Any:
     shapes = _SHAPES.get(param.type)
     if shapes is not None and not isinstance(value, shapes):
         raise FunctionError(f'Invalid value for "{param.name}" parameter: a {param.type.value} is '
-                            f"required, but a {type_name(value)} was given", index)
+                            f"required, but {a_type(value)} was given", index)
     return value
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
-from reconciler.config.types import ConversionError, to_string
-from reconciler.values import UNKNOWN, is_wholly_known, type_name
+from reconciler.config.types import ConversionError, a_type, to_string
+from reconciler.values import UNKNOWN, is_wholly_known
 
 _STR = Param("str", ParamType.STRING)
 
@@ -122,7 +122,7 @@ def _join(sep, *lists):
         try:
             out.append(to_string(v))
         except ConversionError:
-            raise FunctionError(f"element {i} is a {type_name(v)}; join needs strings", 1) from None
+            raise FunctionError(f"element {i} is {a_type(v)}; join needs strings", 1) from None
     return sep.join(out)
 
 

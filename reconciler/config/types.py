@@ -116,6 +116,12 @@ _KEYWORDS: dict[str, TypeConstraint] = {
 _COLLECTIONS = {k.value: k for k in CollectionKind}
 
 
+def a_type(value: Any) -> str:
+    """The value's type name with its article, for messages: "a string", "an object"."""
+    name = type_name(value)
+    return ("an " if name[0] in "aeiou" else "a ") + name
+
+
 def is_primitive(t: TypeConstraint | None) -> bool:
     return isinstance(t, Primitive)
 
@@ -318,7 +324,7 @@ def to_string(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return format_number(value)
-    raise ConversionError(f"a string is required, but a {type_name(value)} was given")
+    raise ConversionError(f"a string is required, but {a_type(value)} was given")
 
 
 def to_number(value: Any) -> Any:
@@ -333,7 +339,7 @@ def to_number(value: Any) -> Any:
         if n is None:
             raise ConversionError(f'a number is required, and the string "{_clip(value)}" is not a number')
         return n
-    raise ConversionError(f"a number is required, but a {type_name(value)} was given")
+    raise ConversionError(f"a number is required, but {a_type(value)} was given")
 
 
 def to_bool(value: Any) -> Any:
@@ -344,8 +350,9 @@ def to_bool(value: Any) -> Any:
     if value == "false" and isinstance(value, str):
         return False
     if isinstance(value, str):
-        raise ConversionError(f'a bool is required, and the string "{_clip(value)}" is neither "true" nor "false"')
-    raise ConversionError(f"a bool is required, but a {type_name(value)} was given")
+        raise ConversionError(f'a bool is required, and the string "{_clip(value)}" is neither '
+                              '"true" nor "false"')
+    raise ConversionError(f"a bool is required, but {a_type(value)} was given")
 
 
 def _clip(text: str, limit: int = 40) -> str:
@@ -383,13 +390,13 @@ def convert(value: Any, type_: TypeConstraint, path: tuple = ()) -> Any:
 def _convert_collection(value: Any, type_: Collection, path: tuple) -> Any:
     if type_.kind is CollectionKind.MAP:
         if not isinstance(value, dict):
-            raise ConversionError(f"a map of {type_.element} is required, but a {type_name(value)} "
+            raise ConversionError(f"a map of {type_.element} is required, but {a_type(value)} "
                                   "was given", path)
         out = {k: convert(v, type_.element, path + (MapKey(k),)) for k, v in value.items()}
         return unify_elements(out, type_.element, path) if isinstance(type_.element, AnyType) else out
     if not isinstance(value, (list, tuple)):
-        raise ConversionError(f"a {type_.kind.value} of {type_.element} is required, but a "
-                              f"{type_name(value)} was given", path)
+        raise ConversionError(f"a {type_.kind.value} of {type_.element} is required, but "
+                              f"{a_type(value)} was given", path)
     items = [convert(v, type_.element, path + (i,)) for i, v in enumerate(value)]
     if isinstance(type_.element, AnyType):
         items = unify_elements(items, type_.element, path)
@@ -400,7 +407,7 @@ def _convert_collection(value: Any, type_: Collection, path: tuple) -> Any:
 
 def _convert_tuple(value: Any, type_: TupleType, path: tuple) -> list:
     if not isinstance(value, (list, tuple)):
-        raise ConversionError(f"a tuple is required, but a {type_name(value)} was given", path)
+        raise ConversionError(f"a tuple is required, but {a_type(value)} was given", path)
     if len(value) != len(type_.elements):
         raise ConversionError(f"a tuple of {len(type_.elements)} elements is required, but "
                               f"{len(value)} were given", path)
@@ -409,7 +416,7 @@ def _convert_tuple(value: Any, type_: TupleType, path: tuple) -> list:
 
 def _convert_object(value: Any, type_: ObjectType, path: tuple) -> dict:
     if not isinstance(value, dict):
-        raise ConversionError(f"an object is required, but a {type_name(value)} was given", path)
+        raise ConversionError(f"an object is required, but {a_type(value)} was given", path)
     out: dict = {}
     for attr in type_.attrs:
         present = attr.name in value and value[attr.name] is not None

@@ -1,0 +1,107 @@
+"""Input variables: fixture directories under tests/fixtures/evaluator/variables/<case>/.
+
+Each case is a module directory (``main.tf`` with variable blocks, tfvars files) and
+``case.json``: ``environ``, ``var_files`` (relative to the case), ``cli_vars``, the
+``expected`` values, optionally ``sources`` and ``sensitive``, and the exact list of
+``diagnostics`` (severity, summary, a detail fragment, file and line when located).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.config.loader import parse_text
+from reconciler.config.variables import (ValueSource, VariableSpec, resolve_variables,
+                                         variable_spec_from_block)
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "evaluator" / "variables"
+
+
+def declared_in(case: Path) -> dict[str, VariableSpec]:
+    text = (case / "main.tf").read_text()
+    file, diags = parse_text(text, str(case / "main.tf"))
+    assert file is not None and not diags, diags
+    specs = {}
+    for block in file.body.blocks_of("variable"):
+        spec, problems = variable_spec_from_block(block)
+        assert not problems, problems
+        specs[spec.name] = spec
+    return specs
+
+
+def resolve_case(case: Path):
+    doc = json.loads((case / "case.json").read_text())
+    values, diags = resolve_variables(
+        declared_in(case), module_dir=case, cli_vars=doc["cli_vars"],
+        var_files=[str(case / f) for f in doc["var_files"]], environ=doc["environ"])
+    return doc, values, diags
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()))
+def test_variable_fixture(case):
+    doc, values, diags = resolve_case(FIXTURES / case)
+    assert {k: v.value for k, v in values.items()} == doc["expected"] or doc["expected"] == {}
+    for name, source in doc.get("sources", {}).items():
+        assert values[name].source is ValueSource(source)
+    for name in doc.get("sensitive", []):
+        assert values[name].sensitive
+    assert all(not v.sensitive for k, v in values.items() if k not in doc.get("sensitive", []))
+    remaining = list(diags)
+    for want in doc["diagnostics"]:
+        match = next((d for d in remaining if _matches(d, want)), None)
+        assert match is not None, f"missing {want}\n got {[(d.summary, d.detail, d.range) for d in remaining]}"
+        remaining.remove(match)
+    assert not remaining, f"unexpected {[(d.summary, d.detail, d.range) for d in remaining]}"
+
+
+def _matches(diag, want) -> bool:
+    if diag.severity.value != want["severity"] or diag.summary != want["summary"]:
+        return False
+    if want["detail"] not in diag.detail:
+        return False
+    if "file" in want:
+        return diag.range is not None and Path(diag.range.file).name == want["file"] \
+            and diag.range.line == want["line"]
+    return True
+
+
+def test_errors_case_resolves_only_the_good_values():
+    _, values, _ = resolve_case(FIXTURES / "errors")
+    assert set(values) == {"from_ref", "from_call", "sku"}  # sku converts; its validation fails
+    assert "bad_cli" not in values and values["from_ref"].source is ValueSource.DEFAULT
+
+
+def test_undeclared_environment_variables_are_ignored(tmp_path):
+    (tmp_path / "main.tf").write_text('variable "a" { default = 1 }\n')
+    values, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=[],
+                                      var_files=[], environ={"TF_VAR_b": "x"})
+    assert values["a"].value == 1 and diags == []
+
+
+def test_validation_sees_the_converted_value(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "days" {\n  type = number\n  validation {\n'
+        '    condition     = var.days >= 7 && var.days <= 90\n'
+        '    error_message = "days must be 7..90."\n  }\n}\n')
+    ok, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=["days=30"],
+                                  var_files=[], environ={})
+    assert ok["days"].value == 30 and diags == []
+    _, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=["days=3"],
+                                 var_files=[], environ={})
+    assert [d.detail.splitlines()[0] for d in diags] == ["days must be 7..90."]
+    assert diags[0].range.line == 3
+
+
+def test_bad_variable_blocks_are_diagnosed(tmp_path):
+    text = ('variable "x" {\n  type = strng\n  sensitiv = true\n  validation {\n'
+            '    condition = true\n  }\n}\n')
+    file, _ = parse_text(text, "v.tf")
+    spec, diags = variable_spec_from_block(file.body.blocks[0])
+    summaries = sorted(d.summary for d in diags)
+    assert summaries == ['Invalid type specification "strng"', 'Missing required argument "error_message"',
+                         "Unsupported argument"]
+    assert any('Did you mean "sensitive"?' in d.detail for d in diags)
+    assert spec is not None and spec.type is None
