@@ -64,7 +64,8 @@ def test_encoding_is_deterministic_whatever_the_insertion_order():
     ("-----BEGIN RSA PRIVATE KEY-----\nMIIE...", "refusing to store private key material"),
 ])
 def test_unstorable_values_are_refused(value, problem):
-    s = State.new().with_instance("x.a", InstanceState(attributes={"nested": [{"v": value}]}), provider="p")
+    s = State.new().with_instance("x.a", InstanceState(attributes={"nested": [{"v": value}]}),
+                                  provider="p")
     with pytest.raises(StateError) as err:
         encode_state(s)
     assert err.value.problem == problem
