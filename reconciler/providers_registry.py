@@ -68,3 +68,16 @@ def create_provider(provider: str):
     if not target:
         return None
     return _load(target)()
+
+
+def explain_unknown_type(mode: Mode, type_name: str) -> str | None:
+    """The provider's own words for a type it doesn't serve (``catalog.unknown_type_detail``)."""
+    provider = provider_name_for_type(type_name)
+    if schema_for(provider) is None:
+        return None
+    try:
+        catalog = importlib.import_module(f"providers.{provider}.catalog")
+    except ImportError:
+        return None
+    explain = getattr(catalog, "unknown_type_detail", None)
+    return explain(mode, type_name) if explain else None

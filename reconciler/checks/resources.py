@@ -1,0 +1,96 @@
+"""Resource blocks against their provider's schema: known types, valid bodies.
+
+Bodies are evaluated with whatever is known at validate time (constants, locals made
+of constants); everything else is unknown and skipped by the checker, the way
+`terraform validate` treats values it can't know yet.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+from providers import validation
+from providers.schema import ResourceSchema
+from reconciler import providers_registry as registry
+from reconciler.addresses import Mode
+from reconciler.config.expand import evaluate_body
+from reconciler.config.model import Resource
+from reconciler.diagnostics import Diagnostic, error, warning
+
+CODE_TYPE = "unsupported_resource_type"
+
+
+def schema_for(resource: Resource) -> ResourceSchema | None:
+    return registry.resource_schema(_schema_mode(resource.mode), resource.type)
+
+
+def _schema_mode(mode: Mode):
+    from providers.schema import Mode as SchemaMode
+    return SchemaMode.DATA if mode is Mode.DATA else SchemaMode.MANAGED
+
+
+def unknown_type(resource: Resource) -> Diagnostic:
+    mode = _schema_mode(resource.mode)
+    kind = "data source" if resource.mode is Mode.DATA else "resource type"
+    detail = registry.explain_unknown_type(mode, resource.type)
+    if detail is None:
+        supported = registry.supported_types(mode)
+        close = difflib.get_close_matches(resource.type, supported, n=1, cutoff=0.7)
+        detail = (f'Did you mean "{close[0]}"?' if close
+                  else f"vaultform manages these {kind}s: " + ", ".join(supported) + ".")
+    return error(CODE_TYPE, f"Unsupported {kind}", detail,
+                 address=resource.address, range=resource.pos.range())
+
+
+class UnreconciledWarnings:
+    """Warn once per (type, argument) about arguments accepted but not reconciled."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str]] = set()
+
+    def filter(self, type_name: str, diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        for d in diags:
+            if d.code == validation.Code.UNRECONCILED_ARGUMENT.value:
+                key = (type_name, d.summary)
+                if key in self.seen:
+                    continue
+                self.seen.add(key)
+            out.append(d)
+        return out
+
+
+def check_resource(resource: Resource, scope, once: UnreconciledWarnings) -> list[Diagnostic]:
+    schema = schema_for(resource)
+    if schema is None:
+        return [unknown_type(resource)]
+    evaluated = evaluate_body(resource.body, schema.block, scope)
+    diags = list(evaluated.diagnostics)
+    diags += validation.check_block(schema.block, evaluated.value, where=evaluated.where,
+                                    address=resource.address)
+    for path, sample in evaluated.samples:
+        nested = schema.block.block_map.get(path[-1]) if len(path) == 1 else None
+        if nested is not None:
+            diags += validation.check_block(nested.block, sample,
+                                            where=lambda p, base=path: evaluated.where(base + (0,) + tuple(p)),
+                                            address=resource.address)
+    diags = [d.with_address(resource.address) for d in diags]
+    return once.filter(resource.type, diags)
+
+
+def meta_warnings(resource: Resource) -> list[Diagnostic]:
+    """Lifecycle settings that name attributes the schema doesn't have."""
+    schema = schema_for(resource)
+    if schema is None:
+        return []
+    out: list[Diagnostic] = []
+    from reconciler.config.references import references
+    for expr in resource.lifecycle.ignore_changes:
+        for ref in references(expr):
+            name = ref.subject[0]
+            if name not in schema.attribute_map and name not in schema.block_map:
+                out.append(warning("ignore_changes", "ignore_changes names an unknown attribute",
+                                   f'{resource.type} has no attribute "{name}"; the entry has no effect.',
+                                   address=resource.address, range=ref.pos.range()))
+    return out

@@ -1,0 +1,31 @@
+"""`vaultform validate [DIR] [-json]`."""
+
+from __future__ import annotations
+
+from reconciler.cli.flags import flag
+from reconciler.cli.output import Output
+from reconciler.diagnostics import render_json
+from reconciler.validate import validate_directory
+
+
+def setup(parser) -> None:
+    parser.add_argument("dir", nargs="?", default=".", help="configuration directory (default: .)")
+    flag(parser, "json", action="store_true", help="machine-readable output")
+    flag(parser, "no-color", action="store_true", help="no colour in the output")
+
+
+def run(args, out: Output) -> int:
+    result = validate_directory(args.dir)
+    diags = result.diagnostics
+    if args.json:
+        out.print(render_json(diags))
+        return 1 if diags.has_errors else 0
+    out.diagnostics(diags.sorted())
+    if diags.has_errors:
+        n = len(diags.errors)
+        out.err.write(f"\nThe configuration is invalid: {n} error{'s' if n != 1 else ''}.\n")
+        return 1
+    warn = len(diags.warnings)
+    suffix = f", with {warn} warning{'s' if warn != 1 else ''}" if warn else ""
+    out.print(out.style("Success!", "32;1") + f" The configuration is valid{suffix}.")
+    return 0

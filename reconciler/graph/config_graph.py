@@ -1,0 +1,168 @@
+"""The configuration's dependency graph, one node per block (before count/for_each).
+
+Built in small steps over every module of the tree (child modules are flattened under
+``module.<name>.``): nodes for resources and their phases, locals, variables, outputs
+and module calls; edges from references and ``depends_on``. A resource whose schema
+marks a nested block as a phase (a Recovery Services vault's ``encryption``: the key
+assignment) becomes two nodes, so a grant that refers to the vault's identity and the
+key assignment that needs the grant form no cycle (DOMAIN.md O5).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from providers.schema import BlockSchema
+from reconciler.addresses import Mode
+from reconciler.checks.sites import Site, module_sites, phase_of
+from reconciler.config import ast
+from reconciler.config.model import Module
+from reconciler.config.references import Reference, references
+from reconciler.diagnostics import Diagnostic, error
+from reconciler.graph.dag import Graph
+
+
+@dataclass
+class ModuleInfo:
+    """One module instance of the tree as the graph needs it."""
+
+    module: Module
+    prefix: str                                   # "" for the root, "module.a." for a child
+    schemas: dict[str, BlockSchema | None]        # resource address -> block schema
+    children: dict[str, "ModuleInfo"] = field(default_factory=dict)
+
+
+@dataclass
+class ConfigGraph:
+    graph: Graph
+    positions: dict[str, ast.Pos]
+
+
+def build_config_graph(root: ModuleInfo) -> ConfigGraph:
+    g = Graph()
+    positions: dict[str, ast.Pos] = {}
+    _add_module(g, positions, root)
+    return ConfigGraph(g, positions)
+
+
+def _add_module(g: Graph, positions: dict[str, ast.Pos], info: ModuleInfo) -> None:
+    p, m = info.prefix, info.module
+    # step 1: nodes
+    for r in m.resources.values():
+        g.add(p + r.address, kind="resource")
+        positions[p + r.address] = r.pos
+        for phase in _phases(r, info.schemas.get(r.address)):
+            node = f"{p}{r.address}#{phase}"
+            g.add(node, kind="phase")
+            positions[node] = r.pos
+            g.connect(p + r.address, node)          # the object before its later phase
+    for name, local in m.locals.items():
+        g.add(f"{p}local.{name}", kind="local")
+        positions[f"{p}local.{name}"] = local.pos
+    for name, var in m.variables.items():
+        g.add(f"{p}var.{name}", kind="variable")
+        positions[f"{p}var.{name}"] = var.pos
+    for name, out in m.outputs.items():
+        g.add(f"{p}output.{name}", kind="output")
+        positions[f"{p}output.{name}"] = out.pos
+    for name, call in m.module_calls.items():
+        g.add(f"{p}module.{name}", kind="module")
+        g.add(f"{p}module.{name}.outputs", kind="module_outputs")
+        positions[f"{p}module.{name}"] = call.pos
+        positions[f"{p}module.{name}.outputs"] = call.pos
+        for arg_name, attr in call.arguments.items():
+            positions[f"{p}module.{name}.var.{arg_name}"] = attr.pos
+    # step 2: child modules, wired to their call
+    for name, child in info.children.items():
+        _add_module(g, positions, child)
+        call_node = f"{p}module.{name}"
+        for var_name in child.module.variables:
+            g.connect(call_node, f"{child.prefix}var.{var_name}")
+        for out_name in child.module.outputs:
+            g.connect(f"{child.prefix}output.{out_name}", f"{p}module.{name}.outputs")
+    # step 3: reference and depends_on edges
+    for site in module_sites(m, info.schemas):
+        target_node = p + site.node
+        if target_node not in g:
+            g.add(target_node, kind="argument")
+        for ref in references(site.expr):
+            if ref.root in site.bound:
+                continue
+            for source in _targets(ref, info, depends_on=site.kind == "depends_on"):
+                if source == target_node and g.data(source).get("kind") == "variable":
+                    continue  # a variable's validation reads the variable itself
+                if source in g:
+                    g.connect(source, target_node)
+
+
+def _phases(resource, schema: BlockSchema | None) -> list[str]:
+    names = {b.labels[0] if b.type == "dynamic" and b.labels else b.type for b in resource.body.blocks}
+    return sorted({phase_of(schema, n) for n in names} - {""})
+
+
+def _targets(ref: Reference, info: ModuleInfo, *, depends_on: bool) -> list[str]:
+    p, m = info.prefix, info.module
+    root = ref.root
+    if root in ("var", "local") and len(ref.subject) > 1:
+        return [f"{p}{root}.{ref.subject[1]}"]
+    if root == "module" and len(ref.subject) > 1:
+        name = ref.subject[1]
+        child = info.children.get(name)
+        if len(ref.subject) > 2 and child is not None:
+            return [f"{child.prefix}output.{ref.subject[2]}"]
+        return [f"{p}module.{name}.outputs"]
+    if root in ("count", "each", "path", "terraform", "self"):
+        return []
+    if root == "data":
+        if len(ref.subject) < 3:
+            return []
+        address = f"data.{ref.subject[1]}.{ref.subject[2]}"
+    else:
+        if len(ref.subject) < 2:
+            return []
+        address = f"{ref.subject[0]}.{ref.subject[1]}"
+    resource = m.resources.get(address)
+    if resource is None:
+        return []
+    schema = info.schemas.get(address)
+    phases = _phases(resource, schema)
+    if depends_on:
+        return [p + address] + [f"{p}{address}#{ph}" for ph in phases]
+    steps = list(ref.remaining)
+    if steps and (resource.count is not None or resource.for_each is not None):
+        steps = steps[1:]
+    if steps and isinstance(steps[0], str):
+        phase = phase_of(schema, steps[0])
+        if phase:
+            return [f"{p}{address}#{phase}"]
+    return [p + address]
+
+
+def cycle_diagnostics(cg: ConfigGraph) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for members in cg.graph.cycles():
+        shown = [m for m in members if cg.graph.data(m).get("kind") != "module_outputs"] or members
+        lines = []
+        for m in shown:
+            pos = cg.positions.get(m)
+            where = f"{_shown(pos.file)}:{pos.line}" if pos else "(no position)"
+            lines.append(f"  {m}  ({where})")
+        first = cg.positions.get(shown[0])
+        out.append(error(
+            "cycle", "Cycle: " + ", ".join(shown),
+            "These blocks refer to each other, so none of them can be evaluated first:\n"
+            + "\n".join(lines)
+            + "\nBreak the cycle by removing one of the references or depends_on entries "
+              "(for example, pass a value through a variable or a local that does not depend on the others).",
+            range=first.range() if first else None))
+    return out
+
+
+def _shown(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def mode_of(address: str) -> Mode:
+    return Mode.DATA if address.startswith("data.") else Mode.MANAGED

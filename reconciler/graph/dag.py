@@ -1,0 +1,91 @@
+"""A directed acyclic graph of named nodes: dependency -> dependent.
+
+Thin on purpose: networkx does the work; this module adds what the engine asks of a
+graph (cycles as lists of members, a stable order, ancestors/descendants by name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import networkx as nx
+
+
+@dataclass
+class Graph:
+    g: nx.DiGraph = field(default_factory=nx.DiGraph)
+
+    def add(self, node: str, **data: Any) -> None:
+        if node in self.g:
+            self.g.nodes[node].update(data)
+        else:
+            self.g.add_node(node, **data)
+
+    def connect(self, before: str, after: str, **data: Any) -> None:
+        """``after`` depends on ``before``. Self-edges are kept (they are cycles)."""
+        if self.g.has_edge(before, after):
+            self.g.edges[before, after].setdefault("reasons", []).extend(data.get("reasons", []))
+            return
+        self.g.add_edge(before, after, **data)
+
+    def __contains__(self, node: str) -> bool:
+        return node in self.g
+
+    def nodes(self) -> list[str]:
+        return list(self.g.nodes)
+
+    def data(self, node: str) -> dict:
+        return self.g.nodes[node]
+
+    def dependencies(self, node: str) -> list[str]:
+        return sorted(self.g.predecessors(node))
+
+    def dependents(self, node: str) -> list[str]:
+        return sorted(self.g.successors(node))
+
+    def ancestors(self, node: str) -> set[str]:
+        return nx.ancestors(self.g, node)
+
+    def descendants(self, node: str) -> set[str]:
+        return nx.descendants(self.g, node)
+
+    def cycles(self) -> list[list[str]]:
+        """Each strongly connected set of nodes that forms a cycle, members in a stable order."""
+        out: list[list[str]] = []
+        for comp in nx.strongly_connected_components(self.g):
+            if len(comp) > 1:
+                out.append(_cycle_order(self.g.subgraph(comp)))
+            else:
+                (only,) = tuple(comp)
+                if self.g.has_edge(only, only):
+                    out.append([only])
+        return sorted(out)
+
+    def order(self) -> list[str]:
+        """A deterministic topological order (dependencies first)."""
+        return list(nx.lexicographical_topological_sort(self.g))
+
+    def subgraph(self, nodes: Iterable[str]) -> "Graph":
+        return Graph(self.g.subgraph(nodes).copy())
+
+    def reversed(self) -> "Graph":
+        return Graph(self.g.reverse(copy=True))
+
+    def without_redundant_edges(self) -> "Graph":
+        """The transitive reduction (for display); node data kept."""
+        reduced = nx.transitive_reduction(self.g)
+        reduced.add_nodes_from(self.g.nodes(data=True))
+        return Graph(reduced)
+
+
+def _cycle_order(sub: nx.DiGraph) -> list[str]:
+    """Walk one simple cycle through the component from its smallest member."""
+    start = min(sub.nodes)
+    try:
+        cycle = nx.find_cycle(sub, source=start)
+        members = [edge[0] for edge in cycle]
+    except nx.NetworkXNoCycle:  # pragma: no cover - a component of size > 1 has a cycle
+        members = sorted(sub.nodes)
+    rest = sorted(set(sub.nodes) - set(members))
+    return members + rest

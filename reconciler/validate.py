@@ -1,0 +1,155 @@
+"""`vaultform validate`: load, check schemas and references, find cycles - all at once.
+
+Values that depend on variables, resources or data sources are unknown here (as in
+`terraform validate`); constants and locals made of constants are checked for real.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.addresses import Mode
+from reconciler.checks.references import ReferenceChecker
+from reconciler.checks.resources import UnreconciledWarnings, check_resource, meta_warnings, schema_for
+from reconciler.checks.sites import module_sites
+from reconciler.config import ast
+from reconciler.config.evaluator import EvalError, evaluate
+from reconciler.config.model import Module
+from reconciler.config.modules import ModuleTree, load_module_tree
+from reconciler.config.references import references
+from reconciler.diagnostics import Diagnostic, Diagnostics
+from reconciler.graph.config_graph import ModuleInfo, build_config_graph, cycle_diagnostics
+from reconciler.graph.dag import Graph
+from reconciler.values import UNKNOWN
+
+
+@dataclass
+class Validated:
+    tree: ModuleTree | None
+    info: ModuleInfo | None
+    diagnostics: Diagnostics
+
+
+class ValidateScope:
+    """Root names at validate time: constants and locals known, everything else unknown."""
+
+    def __init__(self, directory: Path, root: Path, locals_: dict[str, Any]):
+        self.values = {
+            "path": {"module": str(directory), "root": str(root), "cwd": os.getcwd()},
+            "terraform": {"workspace": os.environ.get("TF_WORKSPACE", "default")},
+            "local": locals_,
+        }
+
+    def lookup(self, name: str, pos: ast.Pos) -> Any:
+        return self.values.get(name, UNKNOWN)
+
+
+def module_info(tree: ModuleTree, prefix: str = "") -> ModuleInfo:
+    schemas = {}
+    for address, resource in tree.module.resources.items():
+        rs = schema_for(resource)
+        schemas[address] = rs.block if rs else None
+    info = ModuleInfo(tree.module, prefix, schemas)
+    for name, child in tree.children.items():
+        info.children[name] = module_info(child, f"{prefix}module.{name}.")
+    return info
+
+
+def _evaluate_locals(module: Module, scope: ValidateScope) -> list[Diagnostic]:
+    """Evaluate locals in dependency order; any local in a cycle or error stays unknown."""
+    g = Graph()
+    for name, local in module.locals.items():
+        g.add(name)
+        for ref in references(local.expr):
+            if ref.root == "local" and len(ref.subject) > 1 and ref.subject[1] in module.locals:
+                g.connect(ref.subject[1], name)
+    values: dict[str, Any] = {name: UNKNOWN for name in module.locals}
+    scope.values["local"] = values
+    if g.cycles():
+        return []
+    diags: list[Diagnostic] = []
+    for name in g.order():
+        try:
+            values[name] = evaluate(module.locals[name].expr, scope)
+        except EvalError as exc:
+            diags.extend(exc.diagnostics)
+        except RecursionError:
+            pass
+    return diags
+
+
+def _check_module(tree: ModuleTree, info: ModuleInfo, root_dir: Path, once: UnreconciledWarnings,
+                  diags: Diagnostics) -> None:
+    module = tree.module
+    static = ReferenceChecker(module, {n: c.module for n, c in tree.children.items()},
+                              lambda mode, t: _block_schema(mode, t)).check(module_sites(module, info.schemas))
+    diags.extend(static)
+    taken = {(d.range.file, d.range.line) for d in static if d.range}
+
+    def fresh(found: list[Diagnostic]) -> list[Diagnostic]:
+        # an expression whose reference is already reported needn't fail again at evaluation
+        return [d for d in found if not (d.code == "eval" and d.range
+                                         and (d.range.file, d.range.line) in taken)]
+
+    scope = ValidateScope(tree.directory, root_dir, {})
+    diags.extend(fresh(_evaluate_locals(module, scope)))
+    for resource in module.resources.values():
+        diags.extend(fresh(check_resource(resource, scope, once)))
+        diags.extend(meta_warnings(resource))
+    _check_module_calls(tree, diags)
+    for name, child in tree.children.items():
+        _check_module(child, info.children[name], root_dir, once, diags)
+
+
+def _block_schema(mode: Mode, type_name: str):
+    from reconciler import providers_registry as registry
+    from reconciler.checks.resources import _schema_mode
+    rs = registry.resource_schema(_schema_mode(mode), type_name)
+    return rs.block if rs else None
+
+
+def _check_module_calls(tree: ModuleTree, diags: Diagnostics) -> None:
+    from reconciler.diagnostics import error
+    for name, call in tree.module.module_calls.items():
+        child = tree.children.get(name)
+        if child is None:
+            continue
+        declared = child.module.variables
+        for arg, attr in call.arguments.items():
+            if arg not in declared:
+                diags.add(error("unsupported_argument", "Unsupported argument",
+                                f'Module "{name}" has no input variable named "{arg}". '
+                                f"Its variables are: {', '.join(sorted(declared)) or '(none)'}.",
+                                range=attr.name_pos.range()))
+        for var_name, var in declared.items():
+            if var.default_expr is None and var_name not in call.arguments:
+                diags.add(error("missing_argument", "Missing required argument",
+                                f'Module "{name}" needs a value for its variable "{var_name}" '
+                                f"(declared at {var.pos.file}:{var.pos.line}); add {var_name} = ... "
+                                f"to the module block.", range=call.pos.range()))
+
+
+def validate_directory(directory: str | os.PathLike) -> Validated:
+    root = Path(directory)
+    diags = Diagnostics()
+    if not root.is_dir():
+        from reconciler.diagnostics import error
+        diags.add(error("no_configuration", f"No configuration directory at {root}",
+                        "Pass the directory that holds your .tf files, e.g. `vaultform validate examples/quickstart`."))
+        return Validated(None, None, diags)
+    tree, load_diags = load_module_tree(root)
+    diags.extend(load_diags)
+    if tree is None or diags.has_errors and any(d.code == "syntax" for d in diags):
+        return Validated(tree, None, diags)
+    if not tree.module.files:
+        from reconciler.diagnostics import error
+        diags.add(error("no_configuration", f"No .tf files in {root}",
+                        "vaultform reads every *.tf file in the directory; add one, or pass another directory."))
+        return Validated(tree, None, diags)
+    info = module_info(tree)
+    _check_module(tree, info, root, UnreconciledWarnings(), diags)
+    diags.extend(cycle_diagnostics(build_config_graph(info)))
+    return Validated(tree, info, diags)
