@@ -69,7 +69,7 @@ class Converter:
     def file_node(self, start: r_base.StartRule) -> ast.File:
         return ast.File(self.file, self.body(start.body))
 
-    def body(self, rule: r_base.BodyRule) -> ast.Body:
+    def body(self, rule: r_base.BodyRule, fallback: ast.Pos | None = None) -> ast.Body:
         attrs: list[ast.Attribute] = []
         blocks: list[ast.Block] = []
         seen: dict[str, ast.Attribute] = {}
@@ -88,7 +88,9 @@ class Converter:
                 attrs.append(attr)
             elif isinstance(child, r_base.BlockRule):
                 blocks.append(self.block(child))
-        return ast.Body(tuple(attrs), tuple(blocks), self.pos(rule._meta))
+        meta = rule._meta
+        where = fallback if fallback is not None and getattr(meta, "empty", True) else self.pos(meta)
+        return ast.Body(tuple(attrs), tuple(blocks), where)
 
     def attribute(self, rule: r_base.AttributeRule) -> ast.Attribute:
         name = str(rule.identifier.token.value)
@@ -116,7 +118,8 @@ class Converter:
             else:
                 names.append(str(label.token.value))
             label_pos.append(where)
-        return ast.Block(str(head.token.value), tuple(names), self.body(rule.body), self.pos(rule._meta),
+        where = self.pos(rule._meta)
+        return ast.Block(str(head.token.value), tuple(names), self.body(rule.body, where), where,
                          tuple(label_pos))
 
     # ------------------------------------------------------------------ expressions
@@ -220,7 +223,9 @@ class Converter:
         source = self.expr(rule.expr_term)
         splat = rule.attr_splat
         whole = self.pos(rule._meta)
-        item_pos = self.pos(splat._meta)
+        tail = self.pos(splat._meta)
+        width = 3 if isinstance(rule, r_idx.FullSplatExprTermRule) else 2  # "[*]" or ".*"
+        item_pos = ast.Pos(self.file, tail.line, tail.column, tail.line, tail.column + width)
         each: ast.Expr = ast.SplatItem(item_pos)
         steps = list(splat.get_attrs)
         attr_only = isinstance(rule, r_idx.AttrSplatExprTermRule)

@@ -26,7 +26,7 @@ _WORDS = {"RBRACE": '"}"', "RSQB": '"]"', "RPAR": '")"', "COMMA": '","', "EQ": '
           "NL_OR_COMMENT": "a new line", "$END": "the end of the file", "IN": '"in"',
           "DBLQUOTE": "a closing quote", "INTERP_START": '"${"', "ELLIPSIS": '"..."'}
 _BLOCK_HEADER = re.compile(r'^\s*[A-Za-z_][\w-]*(\s+("[^"]*"|[A-Za-z_][\w-]*))*\s*\{\s*(#.*|//.*)?$')
-_NO_EQUALS = re.compile(r'^\s*([A-Za-z_][\w-]*)\s+(?![={\s])(?!"[^"]*"\s*\{)(?![A-Za-z_][\w-]*\s*\{)(\S.*)$')
+_NO_EQUALS = re.compile(r'^\s*([A-Za-z_][\w-]*)\s+(?![=\s])(\S.*)$')
 _OPENER_NAMES = {"{": "block", "[": "list", "(": "parenthesis"}
 _CLOSER = {"{": "}", "[": "]", "(": ")"}
 
@@ -95,8 +95,9 @@ def _missing_equals(lines: list[str], line: int, filename: str) -> Diagnostic | 
     """``name value`` without "=" on ``line`` or the nearest non-blank line before it."""
     for n in (line, line - 1, line - 2):
         if 1 <= n <= len(lines) and lines[n - 1].strip():
-            m = _NO_EQUALS.match(lines[n - 1].split("#")[0].rstrip())
-            if m:
+            text = re.split(r"\s(?:#|//)", lines[n - 1])[0].rstrip()
+            m = _NO_EQUALS.match(text)
+            if m and not text.endswith(("{", "}")):
                 name = m.group(1)
                 return syntax_error(filename, n, lines[n - 1].index(name) + 1,
                                     f'Missing "=" after argument name "{name}"',
@@ -114,7 +115,7 @@ def _end_of_file(exc, text: str, lines: list[str], filename: str, index: LineInd
         return _string(report.unterminated_string, filename, index)
     expected = set(getattr(exc, "expected", None) or ())
     last = len(text.rstrip("\n").split("\n"))
-    if "LBRACE" in expected or "EQ" in expected:
+    if _header_context(expected):
         found = _missing_equals(lines, last, filename)
         if found:
             return found
@@ -133,13 +134,13 @@ def _unexpected_token(exc: UnexpectedToken, text: str, lines: list[str], filenam
     expected = set(exc.expected or ())
     line, col = exc.line, exc.column
     report = scan_brackets(text)
-    if "LBRACE" in expected or "EQ" in expected:
+    if _header_context(expected):
         target = line - 1 if token.type in ("NAME", "RBRACE") and col == _indent(lines, line) else line
         found = _missing_equals(lines, target, filename)
         if found:
             return found
     if token.type == "STRING_CHARS":
-        if str(token.value)[:1].isspace() and expected & _EXPR_START:
+        if str(token.value).lstrip(" \t").startswith(("\n", "#", "//", "/*")) and expected & _EXPR_START:
             return _missing_value(lines, line, filename)
         if report.unterminated_heredoc:
             return _heredoc(report.unterminated_heredoc, filename, index)
@@ -177,6 +178,11 @@ def _missing_value(lines: list[str], line: int, filename: str) -> Diagnostic:
     return syntax_error(filename, line, max(len(text.rstrip()), 1),
                         "Missing value: an expression is needed before the end of the line",
                         "Complete the expression (for example a quoted string, a number or a reference).")
+
+
+def _header_context(expected: set[str]) -> bool:
+    """The parser was reading a block header or an argument name (not an expression)."""
+    return "EQ" in expected or ("LBRACE" in expected and not expected & (_EXPR_START - {"LBRACE"}))
 
 
 def _indent(lines: list[str], line: int) -> int:
