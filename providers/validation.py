@@ -280,9 +280,10 @@ class _Checker:
                        f"Remove it and read it from the object once it exists.", here)
             return
         if attr.deprecated:
-            self.warn(Code.DEPRECATED_ARGUMENT, "Deprecated argument", attr.deprecated, here)
+            self.warn(Code.DEPRECATED_ARGUMENT, f'Deprecated argument "{attr.name}"',
+                      attr.deprecated, here)
         if not attr.reconciled:
-            self.warn(Code.UNRECONCILED_ARGUMENT, "Argument not reconciled",
+            self.warn(Code.UNRECONCILED_ARGUMENT, f'Argument "{attr.name}" is not reconciled',
                       f'"{shown}" is an azurerm argument that vaultform accepts but does not manage: '
                       f"its value is neither applied nor compared with Azure.", here)
         raw = body[attr.name]
@@ -358,7 +359,7 @@ class _Checker:
                        f'Can\'t configure "{shown}": the provider fills it in. Remove the block.', here)
             return
         if items and not nb.reconciled:
-            self.warn(Code.UNRECONCILED_ARGUMENT, "Block not reconciled",
+            self.warn(Code.UNRECONCILED_ARGUMENT, f'Block "{nb.name}" is not reconciled',
                       f'"{shown}" is an azurerm block that vaultform accepts but does not manage: '
                       f"its content is neither applied nor compared with Azure.", here)
         known = not any(item is UNKNOWN for item in items)

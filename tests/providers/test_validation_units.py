@@ -159,9 +159,13 @@ def test_single_nesting_uses_dicts_and_allows_one():
     assert codes(diags) == ["too_many_blocks"]
 
 
-def test_warnings_are_warnings():
-    diags = check_block(KV, {**KV_BODY, "enabled_for_deployment": True}, where=nowhere)
-    assert [(d.severity, d.code) for d in diags] == [(Severity.WARNING, "unreconciled_argument")]
+def test_warnings_are_warnings_and_name_their_argument():
+    diags = check_block(KV, {**KV_BODY, "enabled_for_deployment": True, "contact": [{"email": "a@b.c"}]},
+                        where=nowhere)
+    assert [(d.severity, d.code) for d in diags] == [(Severity.WARNING, "unreconciled_argument")] * 2
+    # the engine warns once per (type, summary): each argument needs its own summary
+    assert len({d.summary for d in diags}) == 2
+    assert any('"contact"' in d.summary for d in diags)
 
 
 # --------------------------------------------------------------------------- transforms
