@@ -47,6 +47,7 @@ class LocalBackend:
         self._encoder = StateEncoder()
         self._persisted: State | None = None
         self._loaded = False
+        self._stamp: tuple | None = None  # identity of the file as last read or written
         self._backed_up = False
 
     @classmethod
@@ -71,8 +72,9 @@ class LocalBackend:
         try:
             with open(self.path, "rb") as fh:
                 data = fh.read()
+                stamp = _stamp(os.fstat(fh.fileno()))
         except FileNotFoundError:
-            self._remember(None)
+            self._remember(None, None)
             return None
         except OSError as exc:
             raise StateError(self.path, f"cannot read the state file ({exc.strerror})") from None
@@ -85,11 +87,12 @@ class LocalBackend:
                     f"The previous version is kept in {self.backup_path}; look at both "
                     f"before replacing one with the other.")
             raise StateError(exc.source, exc.problem, where=exc.where, hint=hint) from None
-        self._remember(state)
+        self._remember(state, stamp)
         return state
 
-    def _remember(self, state: State | None) -> None:
+    def _remember(self, state: State | None, stamp: tuple | None) -> None:
         self._persisted = state
+        self._stamp = stamp
         self._loaded = True
 
     # ------------------------------------------------------------------ writing
@@ -124,21 +127,33 @@ class LocalBackend:
             raise StateError(self.path, exc.problem, where=exc.where,
                              hint=(exc.hint + " " if exc.hint else "")
                              + "Nothing was written; the stored state is unchanged.") from None
-        self._replace_file(chunks)
-        self._remember(new)
+        self._remember(new, self._replace_file(chunks))
         return new
 
     def _current(self, force: bool) -> State | None:
-        if not self._loaded:
+        if self._loaded and not force and self._on_disk() != self._stamp:
+            raise StateError(self.path, "the state file changed since this run read it",
+                             hint="Another run wrote it, probably without the state lock. Nothing "
+                                  "was written; run again to start from the stored state.")
+        if not self._loaded or force:
             try:
                 self.read()
             except StateError:
                 if not force:
                     raise
-                self._remember(None)
+                self._remember(None, self._on_disk())
         return self._persisted
 
-    def _replace_file(self, chunks: list[bytes]) -> None:
+    def _on_disk(self) -> tuple | None:
+        try:
+            return _stamp(os.stat(self.path))
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(self.path, f"cannot read the state file ({exc.strerror})") from None
+
+    def _replace_file(self, chunks: list[bytes]) -> tuple:
+        """Write the file atomically; returns the new file's stamp."""
         directory = os.path.dirname(os.path.abspath(self.path))
         base = os.path.basename(self.path)
         try:
@@ -152,6 +167,7 @@ class LocalBackend:
                     fh.write(chunk)
                 fh.flush()
                 os.fsync(fh.fileno())
+                stamp = _stamp(os.fstat(fh.fileno()))
             if self._wants_backup():
                 self._keep_backup()
             os.replace(tmp, self.path)
@@ -165,6 +181,7 @@ class LocalBackend:
             raise
         self._backed_up = True
         _fsync_directory(directory)
+        return stamp
 
     def _wants_backup(self) -> bool:
         if self.backup_policy is BackupPolicy.FIRST_WRITE and self._backed_up:
@@ -204,6 +221,10 @@ class LocalBackend:
     def lock(self, operation: str, timeout: float = 0.0, **options) -> Lock:
         """Lock this state for ``operation`` (see ``state.lock.acquire``)."""
         return acquire(self.path, operation, timeout, **options)
+
+
+def _stamp(st: os.stat_result) -> tuple:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _fsync_directory(directory: str) -> None:

@@ -182,3 +182,14 @@ def test_many_writes_stay_consistent_with_a_fresh_read(backend):
     text = open(backend.path).read()
     assert decode_state(text).same_content(state)
     assert LocalBackend(backend.path).read().serial == state.serial
+
+
+def test_a_file_changed_behind_our_back_is_not_overwritten(backend):
+    stored = backend.write(_with(State.new(), "a.x", id="1"))
+    other = LocalBackend(backend.path)
+    other.write(_with(other.read(), "a.x", id="other"))
+    with pytest.raises(StateError, match="changed since this run read it"):
+        backend.write(_with(stored, "a.x", id="mine"))
+    assert LocalBackend(backend.path).read().instance("a.x").attributes == {"id": "other"}
+    assert backend.read().serial == 2
+    assert backend.write(_with(backend.read(), "a.x", id="mine")).serial == 3
