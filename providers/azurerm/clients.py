@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from providers.base import PermanentError
+from azure.core.pipeline.policies import RetryPolicy
+
+from providers.base import Clock, PermanentError
 
 ARM_SCOPE = "https://management.azure.com/.default"
 LOCAL_TOKEN_PREFIX = "vflocal."
@@ -99,6 +101,31 @@ def _jwt_claims(token: str) -> dict[str, Any]:
         return {}
 
 
+class ReportingRetryPolicy(RetryPolicy):
+    """The SDK's retry policy (429/5xx, ``Retry-After``), bounded, whose pauses go
+    through the provider's clock and are reported: nothing sleeps silently."""
+
+    def __init__(self, clock: Clock, report: Callable[[str], None], **kwargs: Any) -> None:
+        kwargs.setdefault("retry_total", 4)
+        kwargs.setdefault("retry_backoff_factor", 0.8)
+        kwargs.setdefault("retry_backoff_max", 30)
+        super().__init__(**kwargs)
+        self._clock = clock
+        self._report = report
+
+    def sleep(self, settings, transport, response=None) -> None:
+        delay = self.get_retry_after(response) if response is not None else None
+        source = "Retry-After"
+        if delay is None:
+            delay, source = self.get_backoff_time(settings), "backoff"
+        delay = min(float(delay), float(settings.get("max_backoff") or self.backoff_max or delay))
+        status = getattr(getattr(response, "http_response", None), "status_code", None)
+        if delay > 0:
+            self._report(f"waiting {delay:g}s before retrying an Azure request"
+                         f"{f' answered {status}' if status else ''} ({source})")
+            self._clock.sleep(delay)
+
+
 @dataclass
 class ClientFactory:
     """Creates each SDK client on first use and keeps it.
@@ -111,6 +138,8 @@ class ClientFactory:
     emulator: Any = None
     credential: Any = None
     transport_factory: Callable[[], Any] | None = None
+    clock: Clock = field(default_factory=Clock)
+    report: Callable[[str], None] = lambda _message: None
     _clients: dict[tuple, Any] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -181,7 +210,7 @@ class ClientFactory:
     # ------------------------------------------------------------------ clients
 
     def _kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"retry_total": 3}
+        kwargs: dict[str, Any] = {"retry_policy": ReportingRetryPolicy(self.clock, self.report)}
         if self.transport_factory is not None:
             kwargs["transport"] = self.transport_factory()
         if self.is_local:

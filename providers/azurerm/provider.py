@@ -59,6 +59,8 @@ class AzurermProvider:
         self._environ = environ
         self._inject = factory_inject
         self._clients = clients
+        if clients is not None:
+            clients.clock, clients.report = self.clock, self.report
 
     # ------------------------------------------------------------------ plumbing
 
@@ -72,7 +74,8 @@ class AzurermProvider:
     @property
     def clients(self) -> ClientFactory:
         if self._clients is None:
-            self._clients = ClientFactory.from_config({}, self._environ, **self._inject)
+            self._clients = ClientFactory.from_config({}, self._environ, clock=self.clock, report=self.report,
+                                                      **self._inject)
         return self._clients
 
     def context(self) -> Context:
@@ -104,7 +107,8 @@ class AzurermProvider:
 
     def configure(self, config: dict[str, Any]) -> list:
         try:
-            self._clients = ClientFactory.from_config(_known_config(config), self._environ, **self._inject)
+            self._clients = ClientFactory.from_config(_known_config(config), self._environ, clock=self.clock,
+                                                      report=self.report, **self._inject)
         except PermanentError as exc:
             return [error("provider-config", "Invalid provider \"azurerm\" configuration", exc.message)]
         return []

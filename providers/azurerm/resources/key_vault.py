@@ -177,7 +177,7 @@ class KeyVault(Handler):
                  "enabled_for_deployment", "enabled_for_disk_encryption", "enabled_for_template_deployment",
                  "vault_uri", "tags")
     updatable = ("sku_name", "access_policy", "network_acls", "purge_protection_enabled",
-                 "rbac_authorization_enabled", "public_network_access_enabled", "enabled_for_deployment",
+                 "rbac_authorization_enabled", "enable_rbac_authorization", "public_network_access_enabled", "enabled_for_deployment",
                  "enabled_for_disk_encryption", "enabled_for_template_deployment", "tags", "tenant_id")
 
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:

@@ -134,7 +134,9 @@ def _policy_from_sdk(policy, shape_like: Any) -> Any:
             out["automatic"] = [auto] if isinstance(shape_like, list) and _nested_list(shape_like) else auto
         elif kind == "notify":
             out["notify_before_expiry"] = action.time_before_expiry
-    if not any(out.values()):
+    if not out["expire_after"] and not out["automatic"]:
+        # Key Vault gives every key a default policy (notify 30 days before expiry, no
+        # expiry, no rotation); that is "no rotation policy" in configuration terms.
         return None
     return [out] if isinstance(shape_like, list) else out
 
@@ -187,11 +189,20 @@ class KeyVaultKey(Handler):
         key = not_found_is_none(lambda: client.get_key(kid.name))
         if key is None:
             return None
-        policy = None
-        if known(prior.get("rotation_policy")) and prior.get("rotation_policy"):
-            policy = _policy_from_sdk(not_found_is_none(lambda: client.get_key_rotation_policy(kid.name)),
-                                      prior.get("rotation_policy"))
-        return to_state(key, vault_id, rotation_policy=policy)
+        return to_state(key, vault_id, rotation_policy=self._read_policy(client, kid.name, prior))
+
+    @staticmethod
+    def _read_policy(client, name: str, prior: dict[str, Any]) -> Any:
+        """The rotation policy; when the caller may not read it (no GetRotationPolicy
+        permission) the recorded value stands, as nothing can be observed."""
+        shape = prior.get("rotation_policy") if known(prior.get("rotation_policy")) else []
+        try:
+            got = not_found_is_none(lambda: client.get_key_rotation_policy(name))
+        except PermanentError as exc:
+            if exc.status == 403:
+                return prior.get("rotation_policy")
+            raise
+        return _policy_from_sdk(got, shape if shape is not None else [])
 
     def import_(self, ctx: Context, id_: str) -> dict[str, Any] | None:
         kid = parse_key_id(id_)
