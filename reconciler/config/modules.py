@@ -108,6 +108,11 @@ def _child_directory(call: ModuleCall, directory: Path, here: Path, path: tuple[
                            f'Write the path relative to this directory, starting with "./" or "../" '
                            f'(for example source = "./modules/{call.name}").', address=address, range=where))
         return None
+    if kind is SourceKind.OTHER and (directory / call.source).is_dir():
+        diags.append(error("module-source", f'Module "{call.name}": local paths must start with "./" or "../"',
+                           f'Write source = "./{call.source}" so it is read as a directory of this repository.',
+                           address=address, range=where))
+        return None
     if kind is not SourceKind.LOCAL:
         diags.append(error("module-source", f'Module "{call.name}": {kind.value} "{call.source}" can\'t be fetched offline',
                            "vaultform loads only modules stored in the repository. Vendor it: copy the module's "
