@@ -161,6 +161,12 @@ def _computed_only_block(nb: NestedBlock) -> bool:
         all(_computed_only_block(b) for b in nb.block.blocks)
 
 
+def _settable_names(schema: BlockSchema) -> list[str]:
+    """What a configuration may write in this block (for hints)."""
+    return [a.name for a in schema.attributes if not _computed_only(a)] + \
+        [b.name for b in schema.blocks if not _computed_only_block(b)]
+
+
 def _block_items(raw: Any) -> list | None:
     """The block instances of a nested-block value, or None when the shape is wrong."""
     if raw is None:
@@ -244,7 +250,7 @@ class _Checker:
                        f"{_display(path) or 'The body'} must be a block (an object), got "
                        f"{_with_article(type_name(body))}.", path)
             return
-        names = schema.names()
+        names = _settable_names(schema)
         for key, raw in body.items():
             if key in schema.attribute_map or key in schema.block_map:
                 continue

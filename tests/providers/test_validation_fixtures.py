@@ -109,6 +109,12 @@ def test_unsupported_argument_hint_and_fallback_list():
     assert 'Did you mean "input"?' in diags[0].detail
 
 
+def test_unsupported_argument_without_close_match_lists_settable_names():
+    schema = BUILTIN.resources["terraform_data"].block
+    diags = check_block(schema, {"zzz": 1}, where=_where)
+    assert diags[0].detail.endswith('Valid names here: "input", "triggers_replace".')
+
+
 def test_wrong_type_says_expected_and_got():
     _, diags = run_case("wrong-type-bool")
     assert "a bool is required, got a string" in diags[0].detail
