@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.azurerm.ids import parse_resource_id
+from providers.azurerm.resources.grants import local_effective_at, wait_until_effective
 from providers.azurerm.resources.base import (
     Context, DataSource, Handler, block, blocks, call, canon, canon_list, dig, keep_location,
     known, not_found_is_none, tags_of, value, wait_lro, wire,
@@ -185,7 +186,11 @@ class KeyVault(Handler):
         body = {"location": planned["location"], "tags": tags_of(planned),
                 "properties": properties_from(planned, ctx.clients.tenant_id, creating=True)}
         poller = call(lambda: ctx.clients.keyvault_mgmt().vaults.begin_create_or_update(rg, name, body))
-        return to_state(wire(wait_lro(poller)), planned)
+        effective_at = local_effective_at(ctx)
+        state = to_state(wire(wait_lro(poller)), planned)
+        if body["properties"]["accessPolicies"]:
+            wait_until_effective(ctx, effective_at, f"the access policies of key vault {name}")
+        return state
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rid = parse_resource_id(prior["id"], expect=TYPE)
@@ -205,6 +210,8 @@ class KeyVault(Handler):
         if "tags" in changed:
             patch["tags"] = tags_of(planned)
         out = call(lambda: ctx.clients.keyvault_mgmt().vaults.update(rid.resource_group, rid.name, patch))
+        if "accessPolicies" in patch["properties"]:
+            wait_until_effective(ctx, local_effective_at(ctx), f"the access policies of key vault {rid.name}")
         return to_state(wire(out), planned)
 
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
