@@ -286,7 +286,7 @@ def normalize_number(n: int | float) -> int | float:
     if isinstance(n, float):
         if math.isnan(n) or math.isinf(n):
             raise ConversionError("the result is not a finite number")
-        if n.is_integer() and abs(n) < 2 ** 63:
+        if n.is_integer():
             return int(n)
     return n
 
