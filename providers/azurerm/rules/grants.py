@@ -1,0 +1,262 @@
+"""Who may use the keys of which key vault: access policies and role assignments as one list.
+
+A ``Grant`` is one permission statement found in the plan: a standalone
+``azurerm_key_vault_access_policy``, an inline ``access_policy`` block of an
+``azurerm_key_vault`` (planned, or as refresh saw it), or an ``azurerm_role_assignment``
+whose scope covers a key vault. Deleted grants are left out: after apply they are gone.
+
+Key Vault honours one authorization model at a time: access policies when
+``rbac_authorization_enabled`` is false (the default), Azure RBAC role assignments when
+it is true. ``applies_to`` encodes that.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.values import UNKNOWN
+
+from .model import Action, Node, PlanIndex, TypeName, unique
+from .refs import blocks, known_str
+
+CMK_PERMISSIONS = ("Get", "List", "WrapKey", "UnwrapKey")
+CREATE_KEY_PERMISSIONS = ("Create",)
+
+
+@dataclass(frozen=True)
+class Role:
+    """A Key Vault built-in role and what it lets a principal do with keys."""
+
+    name: str
+    definition_guid: str
+    cmk: bool                # has get, list, wrapKey and unwrapKey on keys
+    least_privilege: bool    # exactly what a CMK identity needs
+    creates_keys: bool       # may create keys (data-plane work of a deployer)
+
+
+LEAST_PRIVILEGE_ROLE = "Key Vault Crypto Service Encryption User"
+
+# Built-in role ids as Azure publishes them (they are the same in every tenant).
+ROLES: tuple[Role, ...] = (
+    Role("Key Vault Crypto Service Encryption User", "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+         cmk=True, least_privilege=True, creates_keys=False),
+    Role("Key Vault Crypto User", "12338af0-0e69-4776-bea7-57ae8d297424",
+         cmk=True, least_privilege=False, creates_keys=False),
+    Role("Key Vault Crypto Officer", "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+         cmk=True, least_privilege=False, creates_keys=True),
+    Role("Key Vault Administrator", "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+         cmk=True, least_privilege=False, creates_keys=True),
+    Role("Key Vault Reader", "21090545-7ca7-4776-b22c-e363652d74d2",
+         cmk=False, least_privilege=False, creates_keys=False),
+)
+_BY_NAME = {r.name.lower(): r for r in ROLES}
+_BY_GUID = {r.definition_guid: r for r in ROLES}
+
+
+def role_named(name: Any, definition_id: Any) -> Role | None | Any:
+    """The built-in role of an assignment; None for roles without key access; UNKNOWN when unknown."""
+    text = known_str(name)
+    if text:
+        return _BY_NAME.get(text.lower())
+    did = known_str(definition_id)
+    if did:
+        return _BY_GUID.get(did.rstrip("/").rsplit("/", 1)[-1].lower())
+    return UNKNOWN if UNKNOWN in (name, definition_id) else None
+
+
+class GrantKind(enum.Enum):
+    ACCESS_POLICY = "access policy"
+    INLINE_POLICY = "inline access_policy"
+    REFRESHED_POLICY = "access policy found at refresh"
+    ROLE_ASSIGNMENT = "role assignment"
+
+    @property
+    def is_policy(self) -> bool:
+        return self is not GrantKind.ROLE_ASSIGNMENT
+
+
+@dataclass(frozen=True)
+class Grant:
+    kind: GrantKind
+    holder: Node                        # the node whose attributes state the grant
+    principal_attr: str                 # where the principal is written ("object_id", "access_policy")
+    principal_value: Any                # object id (str, UNKNOWN)
+    key_vaults: tuple[str, ...]         # addresses of the key vaults it covers
+    permissions: frozenset[str] | Any   # lower-case key permissions (policies), UNKNOWN
+    role: Role | None | Any             # role assignments
+
+    @property
+    def node_id(self) -> str | None:
+        """The graph node that must finish for the grant to exist (None: exists already)."""
+        return None if self.kind is GrantKind.REFRESHED_POLICY else self.holder.address
+
+    @property
+    def standalone(self) -> bool:
+        return self.kind in (GrantKind.ACCESS_POLICY, GrantKind.ROLE_ASSIGNMENT)
+
+    def has_all(self, wanted: tuple[str, ...]) -> bool | None:
+        """True/False when decidable, None when permissions or role are unknown."""
+        if self.kind.is_policy:
+            if self.permissions is UNKNOWN:
+                return None
+            return all(p.lower() in self.permissions for p in wanted)
+        if self.role is UNKNOWN:
+            return None
+        if self.role is None:
+            return False
+        if wanted == CMK_PERMISSIONS:
+            return self.role.cmk
+        if wanted == CREATE_KEY_PERMISSIONS:
+            return self.role.creates_keys
+        return False
+
+    def missing(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        if not self.kind.is_policy or self.permissions is UNKNOWN:
+            return ()
+        return tuple(p for p in wanted if p.lower() not in self.permissions)
+
+
+def _permissions(value: Any) -> frozenset[str] | Any:
+    if value is UNKNOWN:
+        return UNKNOWN
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        return frozenset()
+    if any(v is UNKNOWN for v in value):
+        return UNKNOWN
+    return frozenset(v.lower() for v in value if isinstance(v, str))
+
+
+def _scope_key_vaults(index: PlanIndex, node: Node) -> list[Node]:
+    """Key vaults a role assignment's scope covers (the vault, a key in it, or a group/subscription)."""
+    found = [n for n, _ in index.targets(node, ("scope",), TypeName.KEY_VAULT)]
+    for key, _ in index.targets(node, ("scope",), TypeName.KEY):
+        found += [n for n, _ in index.targets(key, ("key_vault_id",), TypeName.KEY_VAULT)]
+    for rg, _ in index.targets(node, ("scope",), TypeName.RESOURCE_GROUP):
+        for kv in index.of_type(TypeName.KEY_VAULT):
+            by_ref = any(t.address == rg.address for t, _ in
+                         index.targets(kv, ("resource_group_name",), TypeName.RESOURCE_GROUP))
+            if by_ref or _same(kv.value("resource_group_name"), rg.value("name")):
+                found.append(kv)
+    scope = known_str(node.value("scope"))
+    if scope:
+        s = scope.rstrip("/").lower()
+        for kv in index.of_type(TypeName.KEY_VAULT):
+            kv_id = known_str(kv.value("id"))
+            if kv_id and (kv_id.lower() == s or kv_id.lower().startswith(s + "/")
+                          or s.startswith(kv_id.lower() + "/")):
+                found.append(kv)
+    return unique(found)
+
+
+def _same(a: Any, b: Any) -> bool:
+    a, b = known_str(a), known_str(b)
+    return bool(a and b and a.lower() == b.lower())
+
+
+def _policy_key_vaults(index: PlanIndex, node: Node) -> list[Node]:
+    found = [n for n, _ in index.targets(node, ("key_vault_id",), TypeName.KEY_VAULT)]
+    found += index.by_id_value(node.value("key_vault_id"), TypeName.KEY_VAULT)
+    return unique(found)
+
+
+def grant_key_vaults(index: PlanIndex, node: Node) -> list[Node]:
+    """The key vaults an access policy or role assignment node covers (whatever its action)."""
+    if node.type_name == TypeName.ROLE_ASSIGNMENT.value:
+        return _scope_key_vaults(index, node)
+    return _policy_key_vaults(index, node)
+
+
+def collect_grants(index: PlanIndex) -> list[Grant]:
+    """Every grant that exists once the plan is applied."""
+    out: list[Grant] = []
+    for node in index.of_type(TypeName.ACCESS_POLICY, data=False):
+        if not node.action.exists_after:
+            continue
+        kvs = tuple(n.address for n in _policy_key_vaults(index, node))
+        out.append(Grant(GrantKind.ACCESS_POLICY, node, "object_id", node.planned("object_id"), kvs,
+                         _permissions(node.planned("key_permissions")), None))
+    for node in index.of_type(TypeName.ROLE_ASSIGNMENT, data=False):
+        if not node.action.exists_after:
+            continue
+        kvs = tuple(n.address for n in _scope_key_vaults(index, node))
+        role = role_named(node.planned("role_definition_name"), node.planned("role_definition_id"))
+        out.append(Grant(GrantKind.ROLE_ASSIGNMENT, node, "principal_id", node.planned("principal_id"),
+                         kvs, frozenset(), role))
+    for kv in index.of_type(TypeName.KEY_VAULT):
+        if not kv.action.exists_after:
+            continue
+        planned = blocks(kv.after, "access_policy")
+        for entry in planned:
+            if entry is UNKNOWN:
+                out.append(Grant(GrantKind.INLINE_POLICY, kv, "access_policy", UNKNOWN, (kv.address,),
+                                 UNKNOWN, None))
+                continue
+            out.append(Grant(GrantKind.INLINE_POLICY, kv, "access_policy", entry.get("object_id"),
+                             (kv.address,), _permissions(entry.get("key_permissions")), None))
+        if kv.action is Action.REPLACE or kv.is_data:
+            continue
+        for entry in blocks(kv.inst.refreshed, "access_policy"):
+            if entry is UNKNOWN or not known_str(entry.get("object_id")):
+                continue
+            out.append(Grant(GrantKind.REFRESHED_POLICY, kv, "", entry.get("object_id"), (kv.address,),
+                             _permissions(entry.get("key_permissions")), None))
+    return out
+
+
+def authorization_model(kv: Node) -> bool | None:
+    """True: Azure RBAC; False: access policies; None: unknown."""
+    for attr in ("rbac_authorization_enabled", "enable_rbac_authorization"):
+        v = kv.value(attr)
+        if v is True or v is False:
+            return v
+        if v is UNKNOWN:
+            return None
+    return False
+
+
+def applies_to(grant: Grant, kv: Node) -> bool:
+    """The grant counts on ``kv`` under the authorization model the key vault uses."""
+    if kv.address not in grant.key_vaults:
+        return False
+    rbac = authorization_model(kv)
+    if rbac is None:
+        return True
+    return rbac is (grant.kind is GrantKind.ROLE_ASSIGNMENT)
+
+
+def deployer_ids(index: PlanIndex) -> list[Node]:
+    """``data.azurerm_client_config`` instances: the identity that runs the plan."""
+    return index.of_type(TypeName.CLIENT_CONFIG)
+
+
+def names_deployer(index: PlanIndex, grant: Grant) -> bool:
+    """The grant's principal is the deployer (by reference to azurerm_client_config or by value)."""
+    configs = deployer_ids(index)
+    if grant.principal_attr:
+        for ref in grant.holder.refs_for(grant.principal_attr):
+            if ref.type_name == TypeName.CLIENT_CONFIG.value and ref.last == "object_id":
+                if grant.kind is not GrantKind.INLINE_POLICY or grant.principal_value is UNKNOWN:
+                    return True
+    value = known_str(grant.principal_value)
+    return bool(value and any(_same(value, c.value("object_id")) for c in configs))
+
+
+def names_identity(index: PlanIndex, grant: Grant, ident) -> bool:
+    """The grant's principal is the encryption identity ``ident`` (an ``EncryptionIdentity``).
+
+    Inline blocks share one reference list, so their references only count for a
+    block whose object id is not known yet.
+    """
+    use_refs = grant.kind is GrantKind.ACCESS_POLICY or grant.kind is GrantKind.ROLE_ASSIGNMENT \
+        or (grant.kind is GrantKind.INLINE_POLICY and grant.principal_value is UNKNOWN)
+    names = (grant.principal_attr,) if use_refs else ()
+    return ident.matches(index, grant.holder, names, grant.principal_value)
+
+
+__all__ = [
+    "CMK_PERMISSIONS", "CREATE_KEY_PERMISSIONS", "LEAST_PRIVILEGE_ROLE", "ROLES", "Role", "role_named",
+    "GrantKind", "Grant", "collect_grants", "authorization_model", "applies_to", "names_deployer",
+    "names_identity", "grant_key_vaults",
+]

@@ -1,0 +1,103 @@
+"""Ordering edges O1-O5: what the graph must do first, even without ``depends_on``.
+
+Node ids are instance addresses; a Recovery Services vault with an ``encryption``
+block is two nodes: the vault with its identity (its address) and the key
+assignment (``<address>#encryption``). Grants and key vault protections point at
+the second node only, never at the vault itself (O5: that is the cycle of
+terraform-provider-azurerm issue #27817).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from providers.base import OrderingEdge
+
+from .estate import EncryptionIdentity, encryption_identity, items_of, key_vaults_of, key_vaults_of_key
+from .grants import CREATE_KEY_PERMISSIONS, Grant, applies_to, names_deployer, names_identity
+from .model import Action, Encryption, PlanIndex, TypeName
+from .refs import known_str
+from .table import reason
+
+ENCRYPTION_PHASE = "#encryption"
+
+
+def encryption_node(vault_address: str) -> str:
+    return vault_address + ENCRYPTION_PHASE
+
+
+@dataclass
+class EdgeSet:
+    """Edges in discovery order, one per (before, after) pair, never into a plain vault node."""
+
+    vaults: frozenset[str]
+    edges: list[OrderingEdge] = field(default_factory=list)
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, before: str | None, after: str, rule: str, why: str) -> None:
+        if before is None or before == after or (before, after) in self._seen:
+            return
+        if after in self.vaults:       # O5: the vault itself never waits for grants or keys
+            return
+        self._seen.add((before, after))
+        self.edges.append(OrderingEdge(before, after, rule.split("/", 1)[0], why))
+
+
+def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
+    vaults = [v for v in index.of_type(TypeName.VAULT, data=False) if v.action.exists_after]
+    out = EdgeSet(frozenset(v.address for v in vaults))
+    for vault in vaults:
+        enc = Encryption.of(vault.after)
+        if enc is None:
+            continue
+        node = encryption_node(vault.address)
+        out.add(vault.address, node, "O5", reason("O5", vault=vault.address, node=node))
+        kvs = key_vaults_of(index, vault, enc, planned=True)
+        ident = encryption_identity(index, vault, enc)
+        if ident is not None:
+            for kv in kvs:
+                for g in grants:
+                    if applies_to(g, kv) and names_identity(index, g, ident):
+                        out.add(g.node_id, node, "O2",
+                                reason("O2", grant=g.node_id, identity=ident.label, node=node))
+        for kv in kvs:
+            out.add(kv.address, node, "O3", reason("O3", key_vault=kv.address, node=node))
+        for item in items_of(index, vault, TypeName.BACKUP_POLICY_VM, TypeName.PROTECTED_VM):
+            if item.action.exists_after:
+                out.add(node, item.address, "O4",
+                        reason("O4", item=item.address, vault=vault.address, node=node))
+    _identity_edges(index, grants, vaults, out)
+    _deployer_edges(index, grants, out)
+    return sorted(out.edges, key=lambda e: (int(e.rule[1:]), e.before, e.after))
+
+
+def _identity_edges(index: PlanIndex, grants: list[Grant], vaults, out: EdgeSet) -> None:
+    """O1: the vault (system identity) or the identity resource before every grant naming it."""
+    identities: list[EncryptionIdentity] = []
+    for vault in vaults:
+        identities.append(EncryptionIdentity(
+            vault, False, (), known_str(vault.value("identity", 0, "principal_id")), None))
+    for uai in index.of_type(TypeName.USER_IDENTITY, data=False):
+        if uai.action.exists_after:
+            identities.append(EncryptionIdentity(uai, True, (uai,), known_str(uai.value("principal_id")), None))
+    for g in grants:
+        if g.node_id is None:
+            continue
+        for ident in identities:
+            if names_identity(index, g, ident):
+                for source in ident.sources:
+                    out.add(source, g.node_id, "O1", reason("O1", grant=g.node_id, source=source))
+
+
+def _deployer_edges(index: PlanIndex, grants: list[Grant], out: EdgeSet) -> None:
+    """Keys are created in a key vault only after the grants that let the deployer create them."""
+    for key in index.of_type(TypeName.KEY, data=False):
+        if key.action not in (Action.CREATE, Action.REPLACE):
+            continue
+        kvs = key_vaults_of_key(index, key)
+        for g in grants:
+            if not g.standalone or not any(applies_to(g, kv) for kv in kvs):
+                continue
+            if names_deployer(index, g) and g.has_all(CREATE_KEY_PERMISSIONS) is not False:
+                out.add(g.node_id, key.address, "O2/deployer",
+                        reason("O2/deployer", grant=g.node_id, key=key.address))

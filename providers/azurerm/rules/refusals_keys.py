@@ -1,0 +1,304 @@
+"""Refusals judged on the key, the key vault and the grants: R4, R5, R7, R9, R11, R12, R13.
+
+Objects outside the plan can't be judged: a key id that names a key vault the plan
+doesn't hold yields no R4/R5/R7 diagnostic. Unknown values never yield one either.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from reconciler.diagnostics import Diagnostic
+from reconciler.values import UNKNOWN
+
+from .context import RuleContext
+from .estate import VaultCase, encryption_identity, key_vaults_of, keys_of
+from .grants import (
+    CMK_PERMISSIONS,
+    applies_to,
+    authorization_model,
+    grant_key_vaults,
+    names_identity,
+)
+from .model import Action, Node, TypeName
+from .refs import blocks, known_str, normalize_location, same_text
+from .refusals import Check
+from .table import diagnose, join_words
+
+RSA_TYPES = ("RSA", "RSA-HSM")
+RSA_SIZES = (2048, 3072, 4096)
+KEY_OPS_NEEDED = ("wrapKey", "unwrapKey")
+
+
+def _diag(message_id: str, case: VaultCase, node: Node | None = None, **facts) -> Diagnostic:
+    at = node or case.vault
+    return diagnose(message_id, address=at.address, location=at.location, vault=case.address, **facts)
+
+
+def _live(case: VaultCase) -> bool:
+    return case.after is not None and case.vault.action.exists_after
+
+
+# --------------------------------------------------------------------------- R4
+
+
+def _key_problems(ctx: RuleContext, case: VaultCase, key: Node) -> Iterable[Diagnostic]:
+    """What makes ``key`` unfit; its state (enabled, expiry) only when the key is being assigned.
+
+    A key already assigned that this plan disables or expires is R11's to report.
+    """
+    key_type = known_str(key.value("key_type"))
+    if key_type and key_type.upper() not in RSA_TYPES:
+        yield _diag("R4/type", case, key, key=key.address, value=key_type)
+    size = key.value("key_size")
+    if isinstance(size, int) and not isinstance(size, bool) and size not in RSA_SIZES \
+            and (key_type is None or key_type.upper() in RSA_TYPES):
+        yield _diag("R4/size", case, key, key=key.address, value=size)
+    ops = key.value("key_opts")
+    if isinstance(ops, (list, tuple)) and UNKNOWN not in ops:
+        have = {o.lower() for o in ops if isinstance(o, str)}
+        missing = [o for o in KEY_OPS_NEEDED if o.lower() not in have]
+        if missing:
+            yield _diag("R4/ops", case, key, key=key.address, missing=" and ".join(missing))
+    if not case.encryption_touched:
+        return
+    if key.value("enabled") is False:
+        yield _diag("R4/disabled", case, key, key=key.address)
+    expiry = key.value("expiration_date")
+    if ctx.is_past(expiry):
+        yield _diag("R4/expired", case, key, key=key.address, value=expiry)
+
+
+def r4_key_fit(ctx: RuleContext) -> Iterable[Diagnostic]:
+    for case in ctx.cases:
+        if not _live(case):
+            continue
+        keys = [k for k in keys_of(ctx.index, case.vault, case.after, planned=True) if k.action.exists_after]
+        if not (case.encryption_touched or any(k.action.changes for k in keys)):
+            continue
+        for key in keys:
+            yield from _key_problems(ctx, case, key)
+        vault_loc = normalize_location(case.vault.value("location"))
+        for kv in key_vaults_of(ctx.index, case.vault, case.after, planned=True):
+            kv_loc = normalize_location(kv.value("location"))
+            if vault_loc and kv_loc and vault_loc != kv_loc:
+                yield _diag("R4/region", case, key=kv.address, key_vault=kv.address,
+                            kv_location=kv.value("location"), vault_location=case.vault.value("location"))
+
+
+# --------------------------------------------------------------------------- R5
+
+
+def r5_key_vault_protections(ctx: RuleContext) -> Iterable[Diagnostic]:
+    for case in ctx.cases:
+        if not _live(case):
+            continue
+        for kv in key_vaults_of(ctx.index, case.vault, case.after, planned=True):
+            if not (case.encryption_touched or kv.action.changes) or not kv.action.exists_after:
+                continue
+            missing = []
+            if kv.value("soft_delete_enabled") is False:
+                missing.append("soft delete")
+            purge = kv.value("purge_protection_enabled")
+            if purge is False or purge is None:
+                missing.append("purge protection")
+            if missing:
+                yield _diag("R5", case, kv, key_vault=kv.address, missing=" and ".join(missing))
+
+
+# --------------------------------------------------------------------------- R7
+
+
+def _grants_changed_on(ctx: RuleContext, kv: Node) -> bool:
+    for t in (TypeName.ACCESS_POLICY, TypeName.ROLE_ASSIGNMENT):
+        for node in ctx.index.of_type(t, data=False):
+            if node.action.changes and kv in grant_key_vaults(ctx.index, node):
+                return True
+    return False
+
+
+def r7_identity_can_use_key(ctx: RuleContext) -> Iterable[Diagnostic]:
+    for case in ctx.cases:
+        if not _live(case):
+            continue
+        ident = encryption_identity(ctx.index, case.vault, case.after)
+        if ident is None or (ident.user_assigned and not ident.identities and not ident.principal_id):
+            continue
+        for kv in key_vaults_of(ctx.index, case.vault, case.after, planned=True):
+            if not kv.action.exists_after:
+                continue
+            if not (case.encryption_touched or kv.action.changes or _grants_changed_on(ctx, kv)):
+                continue
+            yield from _judge_access(ctx, case, ident, kv)
+
+
+def _judge_access(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterable[Diagnostic]:
+    naming = [g for g in ctx.grants if kv.address in g.key_vaults and names_identity(ctx.index, g, ident)]
+    counted = [g for g in naming if applies_to(g, kv)]
+    policies = [g for g in counted if g.kind.is_policy]
+    roles = [g for g in counted if not g.kind.is_policy]
+    if any(g.permissions is UNKNOWN for g in policies) or any(g.role is UNKNOWN for g in roles):
+        return
+    granted = frozenset().union(*(g.permissions for g in policies)) if policies else frozenset()
+    if all(p.lower() in granted for p in CMK_PERMISSIONS):
+        return
+    if any(g.role is not None and g.role.least_privilege for g in roles):
+        return
+    broad = [g for g in roles if g.role is not None and g.role.cmk]
+    if broad:
+        yield _diag("R7/broad", case, identity=ident.label, grant=broad[0].holder.address,
+                    role=broad[0].role.name)
+        return
+    rbac = authorization_model(kv)
+    how = ("Assign it the role \"Key Vault Crypto Service Encryption User\" with the key vault as scope."
+           if rbac else "Add an access policy for it with key_permissions Get, List, WrapKey and UnwrapKey.")
+    ignored = [g for g in naming if g not in counted]
+    if policies:
+        lacking = [p for p in CMK_PERMISSIONS if p.lower() not in granted]
+        problem = "its access policy lacks " + join_words(lacking)
+    elif roles:
+        problem = "its role ({}) has no key access".format(
+            ", ".join(sorted({g.role.name if g.role else "a role without key access" for g in roles})))
+    elif ignored:
+        model = "Azure RBAC" if rbac else "access policies"
+        problem = (f"the key vault authorizes with {model}, so {ignored[0].kind.value} "
+                   f"{ignored[0].holder.address} doesn't count")
+    else:
+        problem = "nothing in this plan or the key vault's current policies grants it access"
+    yield _diag("R7/missing", case, identity=ident.label, key_vault=kv.address, problem=problem, how=how)
+
+
+# --------------------------------------------------------------------------- R9
+
+
+def _backup_private_endpoints(ctx: RuleContext, vault: Node) -> list[Node]:
+    out = []
+    vault_id = known_str(vault.value("id"))
+    for pe in ctx.index.of_type(TypeName.PRIVATE_ENDPOINT, data=False):
+        if not pe.action.exists_after:
+            continue
+        for conn in blocks(pe.after, "private_service_connection"):
+            if conn is UNKNOWN:
+                continue
+            names = conn.get("subresource_names")
+            if not isinstance(names, (list, tuple)) or not any(
+                    isinstance(n, str) and n.lower() == "azurebackup" for n in names):
+                continue
+            by_ref = any(t.address == vault.address for t, _ in
+                         ctx.index.targets(pe, ("private_service_connection",), TypeName.VAULT))
+            if by_ref or same_text(conn.get("private_connection_resource_id"), vault_id):
+                out.append(pe)
+    return out
+
+
+def r9_user_identity_network(ctx: RuleContext) -> Iterable[Diagnostic]:
+    for case in ctx.cases:
+        if not _live(case) or case.after.uses_user_identity is not True:
+            continue
+        for kv in key_vaults_of(ctx.index, case.vault, case.after, planned=True):
+            if not kv.action.exists_after or not (case.encryption_touched or kv.action.changes):
+                continue
+            action = known_str(kv.value("network_acls", 0, "default_action"))
+            if action and action.lower() == "deny":
+                yield _diag("R9/network", case, key_vault=kv.address)
+        for pe in _backup_private_endpoints(ctx, case.vault):
+            if case.encryption_touched or pe.action.changes:
+                yield _diag("R9/private_endpoint", case, endpoint=pe.address)
+
+
+# --------------------------------------------------------------------------- R11, R12
+
+_REMOVE_VERB = {Action.DELETE: "destroys", Action.REPLACE: "replaces (destroys, then re-creates)"}
+
+
+def _disabling(ctx: RuleContext, key: Node) -> str | None:
+    """What an in-place update does to a key's usability, or None."""
+    if key.action is not Action.UPDATE:
+        return None
+    if key.planned("enabled") is False and key.previous("enabled") is not False:
+        return f"disables {key.address}"
+    expiry = key.planned("expiration_date")
+    if ctx.is_past(expiry) and not ctx.is_past(key.previous("expiration_date")):
+        return f"sets the expiration_date of {key.address} to {expiry}, which has passed"
+    return None
+
+
+def _in_use(ctx: RuleContext, case: VaultCase) -> list[Node]:
+    """Keys and key vaults the vault's current encryption needs (the new one when it changes)."""
+    nodes = keys_of(ctx.index, case.vault, case.after, planned=True)
+    nodes += key_vaults_of(ctx.index, case.vault, case.after, planned=True)
+    if case.after is not None and not case.key_changed:
+        nodes += keys_of(ctx.index, case.vault, case.before, planned=False)
+        nodes += key_vaults_of(ctx.index, case.vault, case.before, planned=False)
+    return [n for n in dict((n.address, n) for n in nodes).values() if not n.is_data]
+
+
+def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
+    for case in ctx.cases:
+        v = case.vault
+        if v.action is Action.DELETE and case.before is not None:
+            for n in _previous_nodes(ctx, case):
+                if n.action is Action.DELETE:
+                    yield _diag("R11/vault_gone", case, n, target=n.address)
+            continue
+        if not _live(case):
+            continue
+        for n in _in_use(ctx, case):
+            if n.action.removes_object:
+                yield _diag("R11/remove", case, n, target=n.address, verb=_REMOVE_VERB[n.action])
+            elif n.type_name == TypeName.KEY.value and not case.encryption_touched:
+                verb = _disabling(ctx, n)
+                if verb:
+                    yield _diag("R11/disable", case, n, target=n.address, verb=verb)
+
+
+def _previous_nodes(ctx: RuleContext, case: VaultCase) -> list[Node]:
+    nodes = keys_of(ctx.index, case.vault, case.before, planned=False)
+    nodes += key_vaults_of(ctx.index, case.vault, case.before, planned=False)
+    return [n for n in dict((n.address, n) for n in nodes).values() if not n.is_data]
+
+
+def r12_previous_key(ctx: RuleContext) -> Iterable[Diagnostic]:
+    for case in ctx.cases:
+        if not _live(case) or not case.key_changed:
+            continue
+        current = {n.address for n in _in_use(ctx, case)}
+        old_key = known_str(case.before.key_id)
+        new_key = known_str(case.after.key_id) or "a key known after apply"
+        removed = False
+        for n in _previous_nodes(ctx, case):
+            if n.address in current:
+                continue
+            change = f"{_REMOVE_VERB[n.action]} {n.address}" if n.action.removes_object else None
+            if change is None and n.type_name == TypeName.KEY.value:
+                change = _disabling(ctx, n)
+            if change:
+                removed = True
+                yield _diag("R12/removed", case, n, old=old_key, change=change)
+        if not removed:
+            yield _diag("R12/keep", case, old=old_key, new=new_key)
+
+
+# --------------------------------------------------------------------------- R13
+
+
+def r13_tenant(ctx: RuleContext) -> Iterable[Diagnostic]:
+    for case in ctx.cases:
+        if not _live(case):
+            continue
+        ident = encryption_identity(ctx.index, case.vault, case.after)
+        if ident is None or not ident.tenant_id:
+            continue
+        for kv in key_vaults_of(ctx.index, case.vault, case.after, planned=True):
+            kv_tenant = known_str(kv.value("tenant_id"))
+            if kv_tenant and same_text(kv_tenant, ident.tenant_id) is False:
+                yield _diag("R13", case, identity=ident.label, identity_tenant=ident.tenant_id,
+                            key_vault=kv.address, kv_tenant=kv_tenant)
+
+
+KEY_CHECKS: tuple[Check, ...] = (
+    r4_key_fit, r5_key_vault_protections, r7_identity_can_use_key, r9_user_identity_network,
+    r11_key_in_use, r12_previous_key, r13_tenant,
+)
+
+__all__ = ["KEY_CHECKS"]

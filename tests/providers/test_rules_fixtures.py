@@ -1,0 +1,152 @@
+"""Rule fixtures: loading them, rendering rule output, and the parametrized test.
+
+A fixture directory ``tests/fixtures/rules/<case>/`` holds ``instances.json``::
+
+    {"description": "...",
+     "base": "cmk_new",                 # optional: start from _base/<name>.json
+     "now": "2026-06-01T00:00:00Z",     # optional: the moment the plan is judged at
+     "remove": ["address", ...],        # optional: drop instances of the base
+     "instances": [{"address": ..., ...}, ...]}
+
+Instances of the case are deep-merged into the base instance with the same address
+(objects merge key by key, anything else replaces; ``null`` sets null) or added.
+``{"$unknown": true}`` stands for a value known only after apply. An instance with
+action "no-op" and no "before" gets ``before = after``.
+
+``VAULTFORM_UPDATE_FIXTURES=1`` rewrites every ``expected.txt`` from the current output
+(review the diff before committing). ``expected.txt`` lists the edges and diagnostics exactly, in the order ``plan_rules``
+returns them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from providers.azurerm.rules import plan_rules
+from providers.base import PlannedInstance, PlanRulesRequest, PlanRulesResponse
+from reconciler.values import UNKNOWN
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
+BASES = FIXTURES / "_base"
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value == {"$unknown": True}:
+            return UNKNOWN
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict) and over != {"$unknown": True}:
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base.get(k), v) if k in base else copy.deepcopy(v)
+        return out
+    return copy.deepcopy(over)
+
+
+def _fill(raw: dict) -> dict:
+    raw = dict(raw)
+    if raw.get("action") == "no-op" and "before" not in raw:
+        raw["before"] = copy.deepcopy(raw.get("after"))
+    return raw
+
+
+def load_raw(case_dir: Path) -> dict:
+    doc = json.loads((case_dir / "instances.json").read_text())
+    instances: list[dict] = []
+    if doc.get("base"):
+        base = json.loads((BASES / f"{doc['base']}.json").read_text())
+        instances = [_fill(i) for i in base["instances"]]
+    removed = set(doc.get("remove", ()))
+    instances = [i for i in instances if i["address"] not in removed]
+    by_addr = {i["address"]: n for n, i in enumerate(instances)}
+    for inst in doc.get("instances", ()):
+        if inst["address"] in by_addr:
+            n = by_addr[inst["address"]]
+            instances[n] = _merge(instances[n], inst)
+        else:
+            by_addr[inst["address"]] = len(instances)
+            instances.append(_fill(inst))
+    doc["instances"] = instances
+    return doc
+
+
+def to_instance(raw: dict) -> PlannedInstance:
+    return PlannedInstance(
+        address=raw["address"],
+        type_name=raw["type_name"],
+        action=raw["action"],
+        before=_decode(raw.get("before")),
+        after=_decode(raw.get("after")),
+        refreshed=_decode(raw.get("refreshed")),
+        depends_on=tuple(raw.get("depends_on", ())),
+        references={k: tuple(v) for k, v in raw.get("references", {}).items()},
+        location=raw.get("location", ""),
+    )
+
+
+def load_request(case_dir: Path) -> PlanRulesRequest:
+    doc = load_raw(case_dir)
+    now = doc.get("now") or "2026-06-01T00:00:00Z"
+    return PlanRulesRequest(
+        instances=tuple(to_instance(i) for i in doc["instances"]),
+        now=datetime.fromisoformat(now.replace("Z", "+00:00")),
+    )
+
+
+def render(resp: PlanRulesResponse) -> str:
+    lines = ["edges:"]
+    lines += [f"  {e.rule} {e.before} -> {e.after}" for e in resp.edges] or ["  (none)"]
+    lines.append("diagnostics:")
+    for d in resp.diagnostics:
+        where = f" ({d.range.file}:{d.range.line})" if d.range else ""
+        lines.append(f"  {d.severity.value} {d.code} {d.address or '-'}{where}: {d.summary}")
+    if not resp.diagnostics:
+        lines.append("  (none)")
+    return "\n".join(lines) + "\n"
+
+
+def case_dirs() -> list[Path]:
+    return sorted(p for p in FIXTURES.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+# --------------------------------------------------------------------------- the fixture test
+
+UPDATE = os.environ.get("VAULTFORM_UPDATE_FIXTURES") == "1"
+
+
+@pytest.mark.parametrize("case_dir", case_dirs(), ids=lambda p: p.name)
+def test_rule_fixture(case_dir: Path):
+    resp = plan_rules(load_request(case_dir))
+    got = render(resp)
+    expected_file = case_dir / "expected.txt"
+    if UPDATE:
+        expected_file.write_text(got)
+    assert expected_file.exists(), f"{case_dir.name}: write expected.txt"
+    assert got == expected_file.read_text()
+    for d in resp.diagnostics:
+        assert d.detail and d.range is not None or d.code == "A3", d
+    # O5: nothing ever waits in front of a vault's own node for a grant or a key
+    vaults = {i.address for i in load_request(case_dir).instances
+              if i.type_name == "azurerm_recovery_services_vault"}
+    assert not [e for e in resp.edges if e.after in vaults]
+
+
+def test_every_rule_has_a_fixture():
+    from providers.azurerm.rules import RULES
+
+    names = [p.name for p in case_dirs()]
+    for rule in RULES:
+        assert any(n.startswith(rule.code + "_") for n in names), f"no fixture for {rule.code}"
