@@ -1,0 +1,109 @@
+"""The built-in ``terraform`` provider: terraform_data, no cloud.
+
+``terraform_data`` keeps ``input`` in state and echoes it back as ``output`` once
+applied; ``id`` is a UUID from the injected clock. ``triggers_replace`` is
+force-new in the schema, so a change replaces the instance (the engine plans it);
+a change of ``input`` alone is an in-place update. Import yields an instance with
+the given id and nothing else, as Terraform's does.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from providers.base import (
+    ApplyResponse,
+    Clock,
+    CreateRequest,
+    DataRequest,
+    DeleteRequest,
+    ImportRequest,
+    PermanentError,
+    PlanRulesRequest,
+    PlanRulesResponse,
+    ReadRequest,
+    ReadResponse,
+    UpdateRequest,
+    ValidateRequest,
+)
+from providers.builtin.schema import SCHEMA, TERRAFORM_DATA
+from providers.schema import ProviderSchema
+from reconciler.values import UNKNOWN, is_wholly_known
+
+TYPE = TERRAFORM_DATA.type_name
+
+
+def _value(v: Any) -> Any:
+    return None if v is UNKNOWN else copy.deepcopy(v)
+
+
+class BuiltinProvider:
+    name = "terraform"
+
+    def __init__(self, *, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
+
+    def _check_type(self, type_name: str) -> None:
+        if type_name != TYPE:
+            raise PermanentError(f"the built-in provider has no resource type {type_name!r} "
+                                 f"(it serves only {TYPE})", code="UnknownResourceType")
+
+    @staticmethod
+    def _known_input(planned: dict[str, Any]) -> Any:
+        value = planned.get("input")
+        if not is_wholly_known(value):
+            raise PermanentError("terraform_data.input still holds a value known only after apply; "
+                                 "the engine must resolve it before applying", code="UnknownValue")
+        return copy.deepcopy(value)
+
+    # ------------------------------------------------------------------ protocol
+
+    def schema(self) -> ProviderSchema:
+        return SCHEMA
+
+    def configure(self, config: dict[str, Any]) -> list:
+        return []
+
+    def validate(self, req: ValidateRequest) -> list:
+        return []
+
+    def read(self, req: ReadRequest) -> ReadResponse:
+        self._check_type(req.type_name)
+        return ReadResponse(copy.deepcopy(dict(req.prior)))
+
+    def read_data(self, req: DataRequest) -> ReadResponse:
+        raise PermanentError(f"the built-in provider has no data source {req.type_name!r}",
+                             code="UnknownDataSource")
+
+    def create(self, req: CreateRequest) -> ApplyResponse:
+        self._check_type(req.type_name)
+        value = self._known_input(req.planned)
+        return ApplyResponse({
+            "id": self.clock.new_id(),
+            "input": value,
+            "output": copy.deepcopy(value),
+            "triggers_replace": _value(req.planned.get("triggers_replace")),
+        })
+
+    def update(self, req: UpdateRequest) -> ApplyResponse:
+        self._check_type(req.type_name)
+        value = self._known_input(req.planned)
+        return ApplyResponse({
+            "id": req.prior["id"],
+            "input": value,
+            "output": copy.deepcopy(value),
+            "triggers_replace": _value(req.planned.get("triggers_replace")),
+        })
+
+    def delete(self, req: DeleteRequest) -> None:
+        self._check_type(req.type_name)
+
+    def import_(self, req: ImportRequest) -> ReadResponse:
+        self._check_type(req.type_name)
+        if not req.id:
+            raise PermanentError("terraform_data import needs a non-empty id", code="InvalidImportId")
+        return ReadResponse({"id": req.id, "input": None, "output": None, "triggers_replace": None})
+
+    def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
+        return PlanRulesResponse()
