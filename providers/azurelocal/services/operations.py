@@ -16,7 +16,7 @@ API_VERSION = "2022-12-01"
 
 
 def record_operation(env, resource_id: str, name: str, *, status: str = "Succeeded",
-                     error: dict | None = None) -> dict:
+                     error: dict | None = None, properties: dict | None = None) -> dict:
     op_id = env.new_guid()
     now = env.now_iso()
     body = {"id": f"/subscriptions/{env.subscription_id}/operationresults/{op_id}", "name": op_id,
@@ -24,6 +24,8 @@ def record_operation(env, resource_id: str, name: str, *, status: str = "Succeed
             "startTime": now, "endTime": now}
     if error:
         body["error"] = error
+    if properties:
+        body["properties"] = properties
     env.store.put(Kind.OPERATION, op_id, body)
     return body
 

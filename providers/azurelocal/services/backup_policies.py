@@ -1,0 +1,129 @@
+"""VM backup policies of a Recovery Services vault (``.../vaults/{v}/backupPolicies/{p}``)."""
+
+from __future__ import annotations
+
+import copy
+
+from providers.azurelocal.http import AzureError, Request, Response
+from providers.azurelocal.router import ARM
+from providers.azurelocal.services import _arm
+from providers.azurelocal.store import Kind
+
+VAULT = _arm.RG + "/providers/Microsoft.RecoveryServices/vaults/{vault}"
+TYPE = "Microsoft.RecoveryServices/vaults/backupPolicies"
+SCHEDULE_TYPE = {"V1": "SimpleSchedulePolicy", "V2": "SimpleSchedulePolicyV2"}
+FREQUENCIES = {"V1": ("Daily", "Weekly"), "V2": ("Hourly", "Daily", "Weekly")}
+DAILY_RETENTION = (7, 9999)
+
+
+def invalid(message: str) -> AzureError:
+    return AzureError(400, "BMSUserErrorInvalidPolicyInput", message)
+
+
+def policy_id(vault_id: str, name: str) -> str:
+    return f"{vault_id}/backupPolicies/{name}"
+
+
+def validate(props: dict) -> dict:
+    """Normalise and check an AzureIaasVM policy's properties (raises Azure-style 400s)."""
+    out = copy.deepcopy(props)
+    kind = out.get("backupManagementType")
+    if kind != "AzureIaasVM":
+        raise invalid(f"backupManagementType '{kind}' is not supported here; use 'AzureIaasVM' (VM backup).")
+    version = out.get("policyType") or "V1"
+    if version not in SCHEDULE_TYPE:
+        raise invalid(f"policyType '{version}' is not valid; use V1 or V2.")
+    out["policyType"] = version
+    schedule = out.get("schedulePolicy") or {}
+    if schedule.get("schedulePolicyType") != SCHEDULE_TYPE[version]:
+        raise invalid(f"A {version} policy needs schedulePolicyType '{SCHEDULE_TYPE[version]}', "
+                      f"got '{schedule.get('schedulePolicyType')}'.")
+    frequency = schedule.get("scheduleRunFrequency") or ((schedule.get("dailySchedule") and "Daily") or
+                                                         (schedule.get("hourlySchedule") and "Hourly"))
+    if frequency not in FREQUENCIES[version]:
+        raise invalid(f"scheduleRunFrequency '{frequency}' is not valid for a {version} policy; use "
+                      f"{', '.join(FREQUENCIES[version])}.")
+    retention = out.get("retentionPolicy") or {}
+    if retention.get("retentionPolicyType") != "LongTermRetentionPolicy":
+        raise invalid("retentionPolicy needs retentionPolicyType 'LongTermRetentionPolicy'.")
+    daily = retention.get("dailySchedule")
+    if frequency in ("Daily", "Hourly") and not daily:
+        raise invalid(f"A {frequency} schedule needs a daily retention (retentionPolicy.dailySchedule).")
+    if daily:
+        count = int((daily.get("retentionDuration") or {}).get("count") or 0)
+        if not DAILY_RETENTION[0] <= count <= DAILY_RETENTION[1]:
+            raise invalid(f"Daily retention must keep {DAILY_RETENTION[0]} to {DAILY_RETENTION[1]} days, got {count}.")
+    instant = out.get("instantRpRetentionRangeInDays")
+    limit = 30 if version == "V2" else 5
+    if instant is not None and not 1 <= int(instant) <= limit:
+        raise invalid(f"instantRpRetentionRangeInDays must be 1..{limit} for a {version} policy, got {instant}.")
+    out.setdefault("instantRpRetentionRangeInDays", 2)
+    out.setdefault("timeZone", "UTC")
+    return out
+
+
+def items_using(env, policy: dict) -> list[dict]:
+    vault_id = policy["id"].rsplit("/backupPolicies/", 1)[0]
+    return [i for i in env.store.list(Kind.PROTECTED_ITEM, vault_id + "/")
+            if (i["properties"].get("policyId") or "").lower() == policy["id"].lower()]
+
+
+def register(router, env) -> None:
+    one = VAULT + "/backupPolicies/{name}"
+
+    def vault_of(p: dict) -> dict:
+        _arm.require_group(env, p["sub"], p["rg"])
+        vault = env.store.get(Kind.RS_VAULT, _arm.resource_id(p["sub"], p["rg"], "Microsoft.RecoveryServices/vaults",
+                                                              p["vault"]))
+        if vault is None:
+            raise _arm.not_found("Microsoft.RecoveryServices/vaults", p["vault"], p["rg"])
+        return vault
+
+    def load(p: dict) -> dict:
+        body = env.store.get(Kind.BACKUP_POLICY, policy_id(vault_of(p)["id"], p["name"]))
+        if body is None:
+            raise AzureError(404, "BMSUserErrorPolicyNotFound",
+                             f"Policy '{p['name']}' was not found in vault '{p['vault']}'.")
+        return body
+
+    @router.route(ARM, "PUT", one)
+    def put_policy(request: Request) -> Response:
+        p = request.params
+        vault = vault_of(p)
+        data = _arm.body_of(request)
+        rid = policy_id(vault["id"], p["name"])
+        existing = env.store.get(Kind.BACKUP_POLICY, rid)
+        props = validate(data.get("properties") or {})
+        if existing and existing["properties"]["policyType"] != props["policyType"]:
+            raise invalid(f"Policy '{p['name']}' is {existing['properties']['policyType']}; its policyType can't change.")
+        body = {"id": existing["id"] if existing else rid, "name": existing["name"] if existing else p["name"],
+                "type": TYPE, "location": vault["location"], "tags": data.get("tags") or {}, "properties": props}
+        body["properties"]["protectedItemsCount"] = len(items_using(env, body)) if existing else 0
+        env.store.put(Kind.BACKUP_POLICY, body["id"], body)
+        return _arm.ok(body)
+
+    @router.route(ARM, "GET", one)
+    def get_policy(request: Request) -> Response:
+        body = load(request.params)
+        body["properties"]["protectedItemsCount"] = len(items_using(env, body))
+        return _arm.ok(body)
+
+    @router.route(ARM, "DELETE", one)
+    def delete_policy(request: Request) -> Response:
+        p = request.params
+        vault = vault_of(p)
+        body = env.store.get(Kind.BACKUP_POLICY, policy_id(vault["id"], p["name"]))
+        if body is None:
+            return Response(204)
+        users = items_using(env, body)
+        if users:
+            raise AzureError(400, "BMSUserErrorPolicyInUse",
+                             f"Policy '{p['name']}' protects {len(users)} item(s); move them to another policy or "
+                             f"stop their protection before deleting it.")
+        env.store.delete(Kind.BACKUP_POLICY, body["id"])
+        return Response(200)
+
+    @router.route(ARM, "GET", VAULT + "/backupPolicies")
+    def list_policies(request: Request) -> Response:
+        vault = vault_of(request.params)
+        return _arm.listing(env.store.list(Kind.BACKUP_POLICY, vault["id"] + "/backupPolicies/"))

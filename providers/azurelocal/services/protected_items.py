@@ -1,0 +1,308 @@
+"""VM protection in a Recovery Services vault: containers, protectable items, protected items.
+
+Paths are the ones azure-mgmt-recoveryservicesbackup and azurerm use:
+``.../vaults/{v}/backupFabrics/Azure/protectionContainers/iaasvmcontainer;iaasvmcontainerv2;{rg};{vm}/
+protectedItems/vm;iaasvmcontainerv2;{rg};{vm}``, plus ``refreshContainers`` and
+``backupProtectableItems`` for clients that discover VMs first. Every protect or register request
+marks the vault's history - a failed attempt too - because that history decides whether CMK can
+still be enabled on the vault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from providers.azurelocal import rules
+from providers.azurelocal.http import AzureError, Request, Response
+from providers.azurelocal.router import ARM
+from providers.azurelocal.services import _arm, jobs, operations, recovery_vaults
+from providers.azurelocal.store import Kind
+
+VAULT = _arm.RG + "/providers/Microsoft.RecoveryServices/vaults/{vault}"
+FABRIC = VAULT + "/backupFabrics/{fabric}"
+CONTAINER = FABRIC + "/protectionContainers/{container}"
+ITEM = CONTAINER + "/protectedItems/{item}"
+VM_TYPE = "Microsoft.Compute/virtualMachines"
+CLASSIC_VM_TYPE = "Microsoft.ClassicCompute/virtualMachines"
+PROTECTION_STATES = ("IRPending", "Protected", "ProtectionError", "ProtectionStopped", "ProtectionPaused",
+                     "BackupsSuspended")
+
+
+@dataclass(frozen=True)
+class VmRef:
+    resource_group: str
+    vm: str
+
+    @property
+    def container(self) -> str:
+        return f"iaasvmcontainer;iaasvmcontainerv2;{self.resource_group};{self.vm}"
+
+    @property
+    def item(self) -> str:
+        return f"VM;iaasvmcontainerv2;{self.resource_group};{self.vm}"
+
+    def vm_id(self, sub: str) -> str:
+        return f"/subscriptions/{sub}/resourceGroups/{self.resource_group}/providers/{VM_TYPE}/{self.vm}"
+
+
+def bad(message: str, code: str = "BMSUserErrorInvalidInput") -> AzureError:
+    return AzureError(400, code, message)
+
+
+def parse_name(name: str, kind: str) -> VmRef:
+    """``iaasvmcontainer;iaasvmcontainerv2;rg;vm`` or ``vm;iaasvmcontainerv2;rg;vm`` -> VmRef."""
+    parts = name.split(";")
+    expected = "iaasvmcontainer" if kind == "container" else "vm"
+    if len(parts) != 4 or parts[0].lower() != expected or parts[1].lower() != "iaasvmcontainerv2":
+        example = "iaasvmcontainer;iaasvmcontainerv2;{rg};{vm}" if kind == "container" else "vm;iaasvmcontainerv2;{rg};{vm}"
+        raise bad(f"The {kind} name '{name}' is not in the correct format; expected '{example}'.")
+    return VmRef(parts[2], parts[3])
+
+
+def vm_ref_of(vm_id: str) -> VmRef:
+    parts = vm_id.strip("/").split("/")
+    return VmRef(parts[3], parts[-1])
+
+
+def container_body(vault: dict, ref: VmRef, vm: dict) -> dict:
+    return {"id": f"{vault['id']}/backupFabrics/Azure/protectionContainers/{ref.container}", "name": ref.container,
+            "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers",
+            "properties": {"friendlyName": vm["name"], "backupManagementType": "AzureIaasVM",
+                           "registrationStatus": "Registered", "healthStatus": "Healthy",
+                           "containerType": VM_TYPE, "protectableObjectType": VM_TYPE,
+                           "virtualMachineId": vm["id"], "virtualMachineVersion": "Compute",
+                           "resourceGroup": ref.resource_group}}
+
+
+def _item_body(env, vault: dict, ref: VmRef, vm: dict, policy: dict, container_id: str) -> dict:
+    return {"id": f"{container_id}/protectedItems/{ref.item}", "name": ref.item,
+            "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
+            "location": vault["location"],
+            "properties": {"protectedItemType": VM_TYPE, "backupManagementType": "AzureIaasVM",
+                           "workloadType": "VM", "containerName": f"iaasvmcontainerv2;{ref.resource_group};{ref.vm}",
+                           "sourceResourceId": vm["id"], "virtualMachineId": vm["id"], "friendlyName": vm["name"],
+                           "policyId": policy["id"], "policyName": policy["name"],
+                           "protectionStatus": "Healthy", "protectionState": "IRPending", "healthStatus": "Passed",
+                           "lastBackupStatus": "", "protectedItemDataId": str(abs(hash(vm["id"].lower())) % 10**12),
+                           "isScheduledForDeferredDelete": False, "isRehydrate": False,
+                           "extendedInfo": {"recoveryPointCount": 0, "policyInconsistent": False}}}
+
+
+def protected_elsewhere(env, vm_id: str, vault_id: str) -> dict | None:
+    for item in env.store.list(Kind.PROTECTED_ITEM):
+        if (item["properties"].get("sourceResourceId") or "").lower() == vm_id.lower() \
+                and not item["id"].lower().startswith(vault_id.lower() + "/"):
+            return item
+    return None
+
+
+def _vault(env, p: dict) -> dict:
+    _arm.require_group(env, p["sub"], p["rg"])
+    vault = env.store.get(Kind.RS_VAULT, _arm.resource_id(p["sub"], p["rg"], "Microsoft.RecoveryServices/vaults",
+                                                          p["vault"]))
+    if vault is None:
+        raise _arm.not_found("Microsoft.RecoveryServices/vaults", p["vault"], p["rg"])
+    if "fabric" in p and p["fabric"].lower() != "azure":
+        raise bad(f"Fabric '{p['fabric']}' is not valid for Azure VM backup; use 'Azure'.")
+    return vault
+
+
+def _check_vm(env, vault: dict, ref: VmRef, item_type: str | None, source_id: str | None) -> dict:
+    if item_type and item_type.lower() == CLASSIC_VM_TYPE.lower():
+        if rules.encryption_of(vault):
+            raise bad("Classic virtual machines can't be backed up to a vault encrypted with a customer-managed "
+                      "key; migrate the VM to Azure Resource Manager first.", "BMSUserErrorClassicVMNotSupportedWithCMK")
+        raise bad("Classic virtual machines are not supported; migrate the VM to Azure Resource Manager.",
+                  "BMSUserErrorClassicVMNotSupported")
+    if item_type and item_type.lower() != VM_TYPE.lower():
+        raise bad(f"protectedItemType '{item_type}' is not supported; use '{VM_TYPE}'.")
+    vm_id = ref.vm_id(vault["id"].split("/")[2])
+    if source_id and source_id.lower() != vm_id.lower():
+        raise bad(f"sourceResourceId '{source_id}' does not match the item name, which names '{vm_id}'.")
+    vm = env.store.get(Kind.VM, vm_id)
+    if vm is None:
+        raise AzureError(404, "BMSUserErrorVMNotFound", f"The virtual machine '{vm_id}' was not found.")
+    if _arm.normalize_location(vm["location"]) != vault["location"]:
+        raise bad(f"The virtual machine is in '{vm['location']}' but the vault is in '{vault['location']}'; a VM can "
+                  f"only be protected by a vault in its own region.", "BMSUserErrorVMAndVaultInDifferentRegion")
+    other = protected_elsewhere(env, vm["id"], vault["id"])
+    if other is not None:
+        raise bad(f"The virtual machine '{vm['name']}' is already protected by vault "
+                  f"'{other['id'].split('/vaults/')[1].split('/')[0]}'; stop its protection there first.",
+                  "BMSUserErrorVMAlreadyProtected")
+    return vm
+
+
+def _policy(env, vault: dict, policy_id: str | None) -> dict:
+    if not policy_id:
+        raise bad("policyId is required to protect an item.")
+    policy = env.store.get(Kind.BACKUP_POLICY, policy_id)
+    if policy is None or not policy["id"].lower().startswith(vault["id"].lower() + "/"):
+        raise AzureError(400, "BMSUserErrorPolicyNotFound",
+                         f"The backup policy '{policy_id}' was not found in vault '{vault['name']}'.")
+    return policy
+
+
+def protect(env, vault: dict, ref: VmRef, props: dict, caller: str | None) -> dict:
+    """Create the container and item (the vault's history is marked before any check)."""
+    recovery_vaults.mark_history(env, vault["id"], attempt=True)
+    vm = _check_vm(env, vault, ref, props.get("protectedItemType"), props.get("sourceResourceId"))
+    policy = _policy(env, vault, props.get("policyId"))
+    container = env.store.get(Kind.PROTECTION_CONTAINER, f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
+                                                           f"{ref.container}") or container_body(vault, ref, vm)
+    item = _item_body(env, vault, ref, vm, policy, container["id"])
+    with env.store.transaction():
+        env.store.put(Kind.PROTECTION_CONTAINER, container["id"], container)
+        env.store.put(Kind.PROTECTED_ITEM, item["id"], item)
+        recovery_vaults.mark_history(env, vault["id"], items=True)
+    jobs.create_job(env, vault["id"], "ConfigureBackup", vm["name"], "Completed")
+    return item
+
+
+def update(env, vault: dict, item: dict, props: dict) -> dict:
+    current = item["properties"]
+    if props.get("policyId") and props["policyId"].lower() != current["policyId"].lower():
+        policy = _policy(env, vault, props["policyId"])
+        current["policyId"], current["policyName"] = policy["id"], policy["name"]
+    state = props.get("protectionState")
+    if state:
+        if state not in PROTECTION_STATES:
+            raise bad(f"protectionState '{state}' is not valid; use one of {', '.join(PROTECTION_STATES)}.")
+        if state == "BackupsSuspended" and rules.immutability_state(vault) == "Disabled":
+            raise bad("Backups can be suspended only on an immutable vault.", "BMSUserErrorSuspendNeedsImmutability")
+        if current["protectionState"] in ("ProtectionStopped", "BackupsSuspended") and state in ("Protected", "IRPending"):
+            current["protectionState"] = "Protected"
+        else:
+            current["protectionState"] = state
+        if state in ("ProtectionStopped", "BackupsSuspended"):
+            jobs.create_job(env, vault["id"], "ConfigureBackup", current["friendlyName"], "Completed",
+                            extra={"Protection state": state})
+    env.store.put(Kind.PROTECTED_ITEM, item["id"], item)
+    return item
+
+
+def remove(env, vault: dict, item: dict) -> None:
+    """Stop protection and delete backup data (the container goes with its last item)."""
+    container_id = item["id"].rsplit("/protectedItems/", 1)[0]
+    with env.store.transaction():
+        for rp in env.store.list(Kind.RECOVERY_POINT, item["id"] + "/"):
+            env.store.delete(Kind.RECOVERY_POINT, rp["id"])
+        env.store.delete(Kind.PROTECTED_ITEM, item["id"])
+        if not env.store.list(Kind.PROTECTED_ITEM, container_id + "/"):
+            env.store.delete(Kind.PROTECTION_CONTAINER, container_id)
+    jobs.create_job(env, vault["id"], "DeleteBackupData", item["properties"]["friendlyName"], "Completed")
+
+
+def load_item(env, p: dict) -> tuple[dict, dict]:
+    vault = _vault(env, p)
+    parse_name(p["container"], "container")
+    parse_name(p["item"], "item")
+    item = env.store.get(Kind.PROTECTED_ITEM, f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
+                                               f"{p['container']}/protectedItems/{p['item']}")
+    if item is None:
+        raise AzureError(404, "BMSUserErrorItemNotFound",
+                         f"Item '{p['item']}' is not protected by vault '{p['vault']}'.")
+    return vault, item
+
+
+def protectable_items(env, vault: dict) -> list[dict]:
+    out = []
+    for vm in env.store.list(Kind.VM, f"/subscriptions/{env.subscription_id}/"):
+        if _arm.normalize_location(vm["location"]) != vault["location"]:
+            continue
+        ref = vm_ref_of(vm["id"])
+        protected = env.store.get(Kind.PROTECTED_ITEM, f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
+                                                        f"{ref.container}/protectedItems/{ref.item}")
+        if protected or protected_elsewhere(env, vm["id"], vault["id"]):
+            continue
+        out.append({"id": f"{vault['id']}/backupFabrics/Azure/protectionContainers/{ref.container}/"
+                          f"protectableItems/{ref.item}",
+                    "name": ref.item.lower(),
+                    "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectableItems",
+                    "properties": {"protectableItemType": VM_TYPE, "backupManagementType": "AzureIaasVM",
+                                   "friendlyName": vm["name"], "protectionState": "NotProtected",
+                                   "virtualMachineId": vm["id"], "workloadType": "VM"}})
+    return out
+
+
+def register(router, env) -> None:
+    @router.route(ARM, "PUT", ITEM)
+    def put_item(request: Request) -> Response:
+        p = request.params
+        vault = _vault(env, p)
+        ref = parse_name(p["item"], "item")
+        container_ref = parse_name(p["container"], "container")
+        if (container_ref.resource_group.lower(), container_ref.vm.lower()) != (ref.resource_group.lower(), ref.vm.lower()):
+            raise bad(f"Container '{p['container']}' and item '{p['item']}' name different virtual machines.")
+        props = _arm.body_of(request).get("properties") or {}
+        existing = env.store.get(Kind.PROTECTED_ITEM, f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
+                                                       f"{p['container']}/protectedItems/{p['item']}")
+        if existing is None:
+            item = protect(env, vault, ref, props, _arm.caller_id(request))
+        else:
+            item = update(env, vault, existing, props)
+        return _arm.ok(item)
+
+    @router.route(ARM, "GET", ITEM)
+    def get_item(request: Request) -> Response:
+        return _arm.ok(load_item(env, request.params)[1])
+
+    @router.route(ARM, "DELETE", ITEM)
+    def delete_item(request: Request) -> Response:
+        try:
+            vault, item = load_item(env, request.params)
+        except AzureError as exc:
+            if exc.status == 404 and exc.code == "BMSUserErrorItemNotFound":
+                return Response(204)
+            raise
+        remove(env, vault, item)
+        return operations.accepted(env, operations.record_operation(env, item["id"], "DeleteProtectedItem"))
+
+    @router.route(ARM, "GET", VAULT + "/backupProtectedItems")
+    def list_items(request: Request) -> Response:
+        vault = _vault(env, request.params)
+        return _arm.listing(env.store.list(Kind.PROTECTED_ITEM, vault["id"] + "/"))
+
+    @router.route(ARM, "GET", CONTAINER)
+    def get_container(request: Request) -> Response:
+        p = request.params
+        vault = _vault(env, p)
+        body = env.store.get(Kind.PROTECTION_CONTAINER, f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
+                                                         f"{p['container']}")
+        if body is None:
+            raise AzureError(404, "BMSUserErrorContainerNotFound",
+                             f"Container '{p['container']}' is not registered to vault '{p['vault']}'.")
+        return _arm.ok(body)
+
+    @router.route(ARM, "PUT", CONTAINER)
+    def register_container(request: Request) -> Response:
+        p = request.params
+        vault = _vault(env, p)
+        recovery_vaults.mark_history(env, vault["id"], attempt=True)
+        ref = parse_name(p["container"], "container")
+        vm = _check_vm(env, vault, ref, VM_TYPE, None)
+        body = container_body(vault, ref, vm)
+        env.store.put(Kind.PROTECTION_CONTAINER, body["id"], body)
+        jobs.create_job(env, vault["id"], "Register", vm["name"], "Completed")
+        return _arm.ok(body)
+
+    @router.route(ARM, "GET", VAULT + "/backupProtectionContainers")
+    def list_containers(request: Request) -> Response:
+        vault = _vault(env, request.params)
+        return _arm.listing(env.store.list(Kind.PROTECTION_CONTAINER, vault["id"] + "/"))
+
+    @router.route(ARM, "POST", FABRIC + "/refreshContainers")
+    def refresh(request: Request) -> Response:
+        vault = _vault(env, request.params)
+        op = operations.record_operation(env, vault["id"], "RefreshContainers")
+        return operations.accepted(env, op)
+
+    @router.route(ARM, "GET", VAULT + "/backupProtectableItems")
+    def list_protectable(request: Request) -> Response:
+        vault = _vault(env, request.params)
+        return Response(200, {"value": protectable_items(env, vault)})
+
+    @router.route(ARM, "GET", FABRIC + "/operationResults/{op}")
+    def fabric_operation_result(request: Request) -> Response:
+        _vault(env, request.params)
+        return Response(204)
