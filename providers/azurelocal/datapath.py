@@ -52,6 +52,10 @@ class Failure(enum.Enum):
     KEY_EXPIRED = FailureSpec(
         "UserErrorCMKKeyExpired",
         "Extend the key's expiry or rotate to a new version and point the vault at it.", False)
+    FIREWALL = FailureSpec(
+        "UserErrorCMKKeyVaultAuthFailure",
+        "Let trusted Azure services through the key vault's firewall (bypass AzureServices) or set its default "
+        "network action to Allow.", True)
     NETWORK = FailureSpec(
         "UserErrorCMKUserAssignedIdentityNetworkRestricted",
         "Allow trusted Azure services (bypass AzureServices) with the system-assigned identity, or set "
@@ -107,7 +111,7 @@ def _translate(exc: AzureError, key_id: str, action: str) -> JobFailure:
         return JobFailure(Failure.KEY_EXPIRED, f"Could not {action}: key version '{key_id}' is expired or not "
                                                f"yet valid.")
     if inner == "ForbiddenByFirewall":
-        return JobFailure(Failure.NETWORK, f"Could not {action}: the key vault's firewall refused the vault's "
+        return JobFailure(Failure.FIREWALL, f"Could not {action}: the key vault's firewall refused the vault's "
                                            f"identity ({exc.message.splitlines()[0]}).")
     if exc.status == 400:
         return JobFailure(Failure.INTEGRITY, f"Could not {action}: the wrapped data key does not unwrap with "

@@ -44,3 +44,35 @@ def new_principal(env, name: str) -> str:
     env.register_principal({"object_id": object_id, "type": "ServicePrincipal", "display_name": name,
                             "kind": "user_assigned", "resource_id": None})
     return object_id
+
+
+class CmkVault:
+    """What ``make_cmk_vault`` made: ids, the vault's principal, the first key version and a KeyClient."""
+
+    def __init__(self, vault_id: str, principal: str, key, key_client, versionless: str) -> None:
+        self.vault_id, self.principal, self.key, self.kc, self.versionless = (
+            vault_id, principal, key, key_client, versionless)
+
+
+def rs_vault_body(env, identity: str = "SystemAssigned", encryption: dict | None = None) -> dict:
+    body = {"location": env.location_default, "sku": {"name": "Standard"}, "identity": {"type": identity},
+            "properties": {"publicNetworkAccess": "Enabled"}}
+    if encryption:
+        body["properties"]["encryption"] = encryption
+    return body
+
+
+def make_cmk_vault(env, keyvault_mgmt, resource_client, rs_client, key_client, *, key_vault: str = "kv-backup",
+                   group: str = "rg-backup", vault: str = "rsv") -> CmkVault:
+    """A Recovery Services vault encrypted with a versionless RSA key through its system identity."""
+    make_key_vault(env, keyvault_mgmt, resource_client, key_vault, group=group)
+    kc = key_client(key_vault)
+    key = kc.create_rsa_key("cmk", size=2048)
+    created = rs_client.vaults.begin_create_or_update(group, vault, rs_vault_body(env)).result()
+    principal = created.identity.principal_id
+    grant(env, keyvault_mgmt, group, key_vault, principal, CMK_PERMISSIONS)
+    versionless = key.id.rsplit("/", 1)[0]
+    enc = {"keyVaultProperties": {"keyUri": versionless}, "kekIdentity": {"useSystemAssignedIdentity": True},
+           "infrastructureEncryption": "Disabled"}
+    rs_client.vaults.begin_create_or_update(group, vault, rs_vault_body(env, encryption=enc)).result()
+    return CmkVault(created.id, principal, key, kc, versionless)

@@ -6,7 +6,7 @@ import pytest
 
 from providers.azurelocal import crypto, datapath, diskdata, keystore, seed
 from providers.azurelocal.store import Kind
-from tests.azurelocal.kvhelpers import CMK_PERMISSIONS, grant, make_key_vault, revoke
+from tests.azurelocal.kvhelpers import CMK_PERMISSIONS, grant, make_cmk_vault, revoke, rs_vault_body
 
 KV = "kv-backup"
 GROUP = "rg-backup"
@@ -14,35 +14,14 @@ VM = seed.vm_id("vm-app-01")
 DISK = seed.disk_id("vm-app-01_OsDisk_1")
 
 
-def _vault_body(env, identity="SystemAssigned", encryption=None, uai=None):
-    body = {"location": env.location_default, "sku": {"name": "Standard"},
-            "identity": {"type": identity}, "properties": {"publicNetworkAccess": "Enabled"}}
-    if uai:
-        body["identity"]["userAssignedIdentities"] = {uai: {}}
-    if encryption:
-        body["properties"]["encryption"] = encryption
-    return body
+def _vault_body(env, identity="SystemAssigned", encryption=None):
+    return rs_vault_body(env, identity, encryption)
 
 
 @pytest.fixture
 def setup(env, keyvault_mgmt, resource_client, rs_client, key_client):
-    """A CMK vault (system identity, versionless key) ready to back up; returns a small namespace."""
-    make_key_vault(env, keyvault_mgmt, resource_client, KV, group=GROUP)
-    kc = key_client(KV)
-    key = kc.create_rsa_key("cmk", size=2048)
-    vault = rs_client.vaults.begin_create_or_update(GROUP, "rsv", _vault_body(env)).result()
-    principal = vault.identity.principal_id
-    grant(env, keyvault_mgmt, GROUP, KV, principal, CMK_PERMISSIONS)
-    versionless = key.id.rsplit("/", 1)[0]
-    enc = {"keyVaultProperties": {"keyUri": versionless}, "kekIdentity": {"useSystemAssignedIdentity": True},
-           "infrastructureEncryption": "Disabled"}
-    rs_client.vaults.begin_create_or_update(GROUP, "rsv", _vault_body(env, encryption=enc)).result()
-
-    class Ns:
-        pass
-    ns = Ns()
-    ns.vault_id, ns.principal, ns.key, ns.kc, ns.versionless = vault.id, principal, key, kc, versionless
-    return ns
+    """A CMK vault (system identity, versionless key) ready to back up."""
+    return make_cmk_vault(env, keyvault_mgmt, resource_client, rs_client, key_client, key_vault=KV, group=GROUP)
 
 
 def backup(env, ns):

@@ -1,0 +1,115 @@
+"""`vaultform cloud` subcommands, run through vaultform's own command line."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from providers.azurelocal import cli
+from providers.azurelocal.store import Kind
+from reconciler.cli.main import main
+from reconciler.cli.output import Output
+from tests.azurelocal.kvhelpers import make_cmk_vault
+
+
+@pytest.fixture
+def cmk(env, keyvault_mgmt, resource_client, rs_client, key_client):
+    return make_cmk_vault(env, keyvault_mgmt, resource_client, rs_client, key_client)
+
+
+@pytest.fixture
+def run(env):
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["cloud", *argv, "-db", str(env.store.path)], output=Output(out=out, err=err))
+        return code, out.getvalue(), err.getvalue()
+    return invoke
+
+
+def test_durations():
+    assert cli.parse_duration("50ms") == pytest.approx(0.05)
+    assert cli.parse_duration("1h") == 3600 and cli.parse_duration("90") == 90
+
+
+def test_show_backup_disable_enable_restore(env, cmk, run):
+    code, out, _ = run("show", "inventory")
+    assert code == 0 and "kv-backup" in out and "rsv" in out and "vm-app-01" in out
+    code, out, _ = run("backup", "rsv", "-vm", "vm-app-01")
+    assert code == 0 and "Completed" in out
+    code, out, _ = run("show", "recovery-points", "-json")
+    points = json.loads(out)
+    assert code == 0 and points[0]["key_version_id"] == cmk.key.id
+    code, out, _ = run("disable-key", cmk.key.id)
+    assert code == 0 and "disabled" in out
+    code, out, _ = run("backup", "rsv", "-vm", "vm-app-01")
+    assert code == 1 and "UserErrorCMKKeyNotEnabled" in out
+    code, out, _ = run("show", "keys")
+    assert "DISABLED" in out
+    assert run("enable-key", cmk.key.id)[0] == 0
+    code, out, _ = run("restore", points[0]["name"])
+    assert code == 0 and "restored disk:" in out
+    code, out, _ = run("show", "jobs")
+    assert "Failed" in out and "Restore" in out
+    code, out, _ = run("show", "activity")
+    assert "KeyUpdate (out of band)" in out
+
+
+def test_out_of_band_grant_removal_and_identity_disable_fail_backups(env, cmk, run):
+    assert run("backup", "rsv", "-vm", "vm-app-01")[0] == 0
+    code, out, _ = run("remove-access-policy", "kv-backup", cmk.principal)
+    assert code == 0 and cmk.principal in out
+    code, out, _ = run("backup", "rsv", "-vm", "vm-app-01")
+    assert code == 1 and "UserErrorCMKMissingMangedIdentityPermissionOnKeyVault" in out
+    code, out, _ = run("disable-identity", "rsv")
+    assert code == 0 and "system-assigned" in out
+    vault = env.store.get(Kind.RS_VAULT, cmk.vault_id)
+    assert vault["identity"]["type"] == "None" and env.principal(cmk.principal)["enabled"] is False
+
+
+def test_configure_advance_network_rules_and_touch(env, cmk, run):
+    code, out, _ = run("configure", "-latency", "5ms", "-grant-delay", "10s", "-rotation-delay", "2h", "-json")
+    data = json.loads(out)
+    assert code == 0 and data["latency_ms"] == 5 and data["grant_propagation_seconds"] == 10
+    assert data["rotation_delay_seconds"] == 7200
+    assert run("configure", "-reset")[0] == 0 and env.faults.latency_ms == 0
+    before = env.clock.now()
+    code, out, _ = run("advance", "1h")
+    assert code == 0 and (env.clock.now() - before).total_seconds() >= 3600
+    code, out, _ = run("set-network-rules", "kv-backup", "-default-action", "Deny", "-bypass", "None")
+    assert code == 0 and "Deny" in out
+    code, out, _ = run("backup", "rsv", "-vm", "vm-app-01")
+    assert code == 1 and "UserErrorCMKKeyVaultAuthFailure" in out and "firewall" in out
+    code, out, _ = run("touch", "vm-app-01")
+    assert code == 0 and "generation 1" in out
+
+
+def test_create_des_and_restore_with_it(env, cmk, run):
+    assert run("backup", "rsv", "-vm", "vm-app-01")[0] == 0
+    code, out, _ = run("create-des", "des-1", "-key-id", cmk.key.id, "-json")
+    assert code == 0 and json.loads(out)["identity"]["principalId"]
+    rp = env.store.list(Kind.RECOVERY_POINT)[0]
+    code, out, _ = run("restore", rp["id"], "-des", "des-1")
+    assert code == 1 and "UserErrorCMKMissingMangedIdentityPermissionOnKeyVault" in out
+
+
+def test_user_errors_are_messages_not_tracebacks(env, run):
+    code, out, err = run("backup", "nosuch", "-vm", "vm-app-01")
+    assert code == 1 and err.startswith("Error: no Recovery Services vault named 'nosuch'")
+    code, _, err = run("disable-key", "https://kv.vault.azure.net/keys/none/" + "0" * 32)
+    assert code == 1 and "no key version" in err
+    code, _, err = run("configure", "-latency", "soon")
+    assert code == 1 and "not a duration" in err
+    code, _, err = run("configure", "-throttle-rate", "2")
+    assert code == 1 and "between 0 and 1" in err
+    assert "Traceback" not in err
+
+
+def test_reset_asks_unless_forced(env, run, monkeypatch):
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    code, _, err = run("reset")
+    assert code == 1 and "cancelled" in err and env.store.path.exists()
+    env.store.close()
+    code, out, _ = run("reset", "-force")
+    assert code == 0 and not env.store.path.exists()
