@@ -21,9 +21,9 @@ import difflib
 from typing import Any, Callable, Iterable, Protocol
 
 from reconciler.config import ast
+from reconciler.config import evaluator_operators as ops
 from reconciler.config.functions import BUILTINS
 from reconciler.config.functions_spec import ArityError, FunctionError, invoke
-from reconciler.config import evaluator_operators as ops
 from reconciler.config.types import (ConversionError, a_type, normalize_number, to_bool, to_number,
                                      to_string)
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
@@ -40,8 +40,21 @@ class EvalError(DiagnosticsError):
         super().__init__(diagnostic)
 
 
+class StaticEvalError(EvalError):
+    """A mistake in the text itself (an undeclared name, an unknown function).
+
+    ``can`` and ``try`` only absorb errors that depend on values; these pass through
+    them, as in Terraform, so a typo isn't silently turned into the fallback.
+    """
+
+
 def fail(pos: ast.Pos | None, summary: str, detail: str = "") -> EvalError:
     return EvalError(error(CODE, summary, detail, range=pos.range() if pos else None))
+
+
+def fail_static(pos: ast.Pos | None, summary: str, detail: str = "") -> StaticEvalError:
+    """For a Scope: the name does not exist at all (not caught by can/try)."""
+    return StaticEvalError(error(CODE, summary, detail, range=pos.range() if pos else None))
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
@@ -55,7 +68,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
 class Scope(Protocol):
     def lookup(self, name: str, pos: ast.Pos) -> Any:
-        """The value of root name ``name``; raise EvalError when there is none."""
+        """The value of root name ``name``; raise ``fail_static(...)`` when there is none."""
 
 
 class MapScope:
@@ -67,7 +80,7 @@ class MapScope:
     def lookup(self, name: str, pos: ast.Pos) -> Any:
         if name in self.values:
             return self.values[name]
-        raise fail(pos, "Unknown variable",
+        raise fail_static(pos, "Unknown variable",
                    f'There is no variable named "{name}".' + did_you_mean(name, self.values))
 
 
@@ -440,7 +453,7 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
     fs = BUILTINS.get(expr.name)
     if fs is None:
         names = list(BUILTINS) + list(_SPECIAL_FORMS)
-        raise fail(expr.pos, "Call to unknown function",
+        raise fail_static(expr.pos, "Call to unknown function",
                    f'There is no function named "{expr.name}".' + did_you_mean(expr.name, names))
     args = [_eval(a, scope) for a in expr.args]
     if expr.expand_final:
@@ -474,6 +487,8 @@ def _can(expr: ast.Call, scope: Scope) -> Any:
                    'Function "can" takes exactly one expression: can(<expression>).')
     try:
         value = _eval(expr.args[0], scope)
+    except StaticEvalError:
+        raise
     except EvalError:
         return False
     return True if is_wholly_known(value) else UNKNOWN
@@ -487,6 +502,8 @@ def _try(expr: ast.Call, scope: Scope) -> Any:
     for arg in expr.args:
         try:
             value = _eval(arg, scope)
+        except StaticEvalError:
+            raise
         except EvalError as exc:
             reasons.append(f"- {exc.diagnostic.summary}: {exc.diagnostic.detail}")
             continue
