@@ -67,7 +67,8 @@ def _canon_identity_type(text: Any) -> str:
 def encryption_to_wire(enc: dict[str, Any]) -> dict[str, Any]:
     user = value(enc, "user_assigned_identity_id")
     if user:
-        kek = {"useSystemAssignedIdentity": False, "userAssignedIdentity": canonical(user)}
+        # Azure's own examples name only the identity; the flag is implied false.
+        kek = {"userAssignedIdentity": canonical(user)}
     else:
         kek = {"useSystemAssignedIdentity": True}
     return {
