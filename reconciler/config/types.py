@@ -161,9 +161,9 @@ def _parse(expr: ast.Expr, *, allow_optional: bool) -> TypeConstraint:
                        f'"{expr.name}" is not a type. {_TYPE_HELP}')
         return found
     if isinstance(expr, (ast.Literal, ast.Template)):
-        raise _bad(expr, "Invalid type specification",
-                   "Type constraints are written without quotes: remove the quotes, e.g. "
-                   "type = string.")
+        raise _bad(expr, "Invalid quoted type constraints",
+                   "Type constraints are written without quotes (the quoted form is from "
+                   "Terraform 0.11): remove the quotes, e.g. type = string.")
     if isinstance(expr, ast.Call):
         return _parse_call(expr, allow_optional=allow_optional)
     raise _bad(expr, "Invalid type specification", _TYPE_HELP)

@@ -44,7 +44,7 @@ def test_parse_object_with_optional_defaults():
 
 
 @pytest.mark.parametrize("text,summary", [
-    ('"string"', "Invalid type specification"),
+    ('"string"', "Invalid quoted type constraints"),
     ("strin", 'Invalid type specification "strin"'),
     ("list(string, number)", "takes one argument"),
     ("optional(string)", "optional() outside an object"),
