@@ -5,6 +5,8 @@ A ``Grant`` is one permission statement found in the plan: a standalone
 ``azurerm_key_vault`` (planned, or as refresh saw it), or an ``azurerm_role_assignment``
 whose scope covers a key vault. Deleted grants are left out: after apply they are gone.
 
+Roles come from ``providers.roles`` (the built-in Key Vault roles as data).
+
 Key Vault honours one authorization model at a time: access policies when
 ``rbac_authorization_enabled`` is false (the default), Azure RBAC role assignments when
 it is true. ``applies_to`` encodes that.
@@ -16,54 +18,46 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from providers.roles import (
+    CMK_KEY_PERMISSIONS,
+    LEAST_PRIVILEGE_CMK_ROLE,
+    BuiltInRole,
+    find_role,
+    grants_action,
+    grants_cmk,
+    is_least_privilege_for_cmk,
+)
 from reconciler.values import UNKNOWN
 
 from .model import Action, Node, PlanIndex, TypeName, unique
 from .refs import blocks, known_str
 
-CMK_PERMISSIONS = ("Get", "List", "WrapKey", "UnwrapKey")
+CMK_PERMISSIONS = CMK_KEY_PERMISSIONS
 CREATE_KEY_PERMISSIONS = ("Create",)
+LEAST_PRIVILEGE_ROLE = LEAST_PRIVILEGE_CMK_ROLE.name
 
 
-@dataclass(frozen=True)
-class Role:
-    """A Key Vault built-in role and what it lets a principal do with keys."""
-
-    name: str
-    definition_guid: str
-    cmk: bool                # has get, list, wrapKey and unwrapKey on keys
-    least_privilege: bool    # exactly what a CMK identity needs
-    creates_keys: bool       # may create keys (data-plane work of a deployer)
+KEY_CREATE_ACTION = "Microsoft.KeyVault/vaults/keys/create/action"
 
 
-LEAST_PRIVILEGE_ROLE = "Key Vault Crypto Service Encryption User"
-
-# Built-in role ids as Azure publishes them (they are the same in every tenant).
-ROLES: tuple[Role, ...] = (
-    Role("Key Vault Crypto Service Encryption User", "e147488a-f6f5-4113-8e2d-b22465e65bf6",
-         cmk=True, least_privilege=True, creates_keys=False),
-    Role("Key Vault Crypto User", "12338af0-0e69-4776-bea7-57ae8d297424",
-         cmk=True, least_privilege=False, creates_keys=False),
-    Role("Key Vault Crypto Officer", "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
-         cmk=True, least_privilege=False, creates_keys=True),
-    Role("Key Vault Administrator", "00482a5a-887f-4fb3-b363-3b7fe8e74483",
-         cmk=True, least_privilege=False, creates_keys=True),
-    Role("Key Vault Reader", "21090545-7ca7-4776-b22c-e363652d74d2",
-         cmk=False, least_privilege=False, creates_keys=False),
-)
-_BY_NAME = {r.name.lower(): r for r in ROLES}
-_BY_GUID = {r.definition_guid: r for r in ROLES}
-
-
-def role_named(name: Any, definition_id: Any) -> Role | None | Any:
-    """The built-in role of an assignment; None for roles without key access; UNKNOWN when unknown."""
-    text = known_str(name)
+def role_named(name: Any, definition_id: Any) -> BuiltInRole | None | Any:
+    """The built-in Key Vault role of an assignment; None for other roles; UNKNOWN when unknown."""
+    text = known_str(name) or known_str(definition_id)
     if text:
-        return _BY_NAME.get(text.lower())
-    did = known_str(definition_id)
-    if did:
-        return _BY_GUID.get(did.rstrip("/").rsplit("/", 1)[-1].lower())
+        return find_role(text)
     return UNKNOWN if UNKNOWN in (name, definition_id) else None
+
+
+def role_grants_cmk(role: BuiltInRole | None) -> bool:
+    return role is not None and grants_cmk(role)
+
+
+def role_is_least_privilege(role: BuiltInRole | None) -> bool:
+    return role is not None and is_least_privilege_for_cmk(role)
+
+
+def role_creates_keys(role: BuiltInRole | None) -> bool:
+    return role is not None and grants_action(role, KEY_CREATE_ACTION)
 
 
 class GrantKind(enum.Enum):
@@ -85,7 +79,7 @@ class Grant:
     principal_value: Any                # object id (str, UNKNOWN)
     key_vaults: tuple[str, ...]         # addresses of the key vaults it covers
     permissions: frozenset[str] | Any   # lower-case key permissions (policies), UNKNOWN
-    role: Role | None | Any             # role assignments
+    role: BuiltInRole | None | Any      # role assignments
 
     @property
     def node_id(self) -> str | None:
@@ -104,12 +98,10 @@ class Grant:
             return all(p.lower() in self.permissions for p in wanted)
         if self.role is UNKNOWN:
             return None
-        if self.role is None:
-            return False
         if wanted == CMK_PERMISSIONS:
-            return self.role.cmk
+            return role_grants_cmk(self.role)
         if wanted == CREATE_KEY_PERMISSIONS:
-            return self.role.creates_keys
+            return role_creates_keys(self.role)
         return False
 
     def missing(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
@@ -256,7 +248,8 @@ def names_identity(index: PlanIndex, grant: Grant, ident) -> bool:
 
 
 __all__ = [
-    "CMK_PERMISSIONS", "CREATE_KEY_PERMISSIONS", "LEAST_PRIVILEGE_ROLE", "ROLES", "Role", "role_named",
+    "CMK_PERMISSIONS", "CREATE_KEY_PERMISSIONS", "LEAST_PRIVILEGE_ROLE", "role_named",
+    "role_grants_cmk", "role_is_least_privilege", "role_creates_keys",
     "GrantKind", "Grant", "collect_grants", "authorization_model", "applies_to", "names_deployer",
     "names_identity", "grant_key_vaults",
 ]

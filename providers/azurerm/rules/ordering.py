@@ -53,6 +53,8 @@ def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
         node = encryption_node(vault.address)
         out.add(vault.address, node, "O5", reason("O5", vault=vault.address, node=node))
         kvs = key_vaults_of(index, vault, enc, planned=True)
+        for kv in kvs:
+            out.add(kv.address, node, "O3", reason("O3", key_vault=kv.address, node=node))
         ident = encryption_identity(index, vault, enc)
         if ident is not None:
             for kv in kvs:
@@ -60,8 +62,6 @@ def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
                     if applies_to(g, kv) and names_identity(index, g, ident):
                         out.add(g.node_id, node, "O2",
                                 reason("O2", grant=g.node_id, identity=ident.label, node=node))
-        for kv in kvs:
-            out.add(kv.address, node, "O3", reason("O3", key_vault=kv.address, node=node))
         for item in items_of(index, vault, TypeName.BACKUP_POLICY_VM, TypeName.PROTECTED_VM):
             if item.action.exists_after:
                 out.add(node, item.address, "O4",

@@ -15,10 +15,13 @@ from .context import RuleContext
 from .estate import VaultCase, encryption_identity, key_vaults_of, keys_of
 from .grants import (
     CMK_PERMISSIONS,
+    LEAST_PRIVILEGE_ROLE,
     applies_to,
     authorization_model,
     grant_key_vaults,
     names_identity,
+    role_grants_cmk,
+    role_is_least_privilege,
 )
 from .model import Action, Node, TypeName
 from .refs import blocks, known_str, normalize_location, same_text
@@ -142,15 +145,15 @@ def _judge_access(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterabl
     granted = frozenset().union(*(g.permissions for g in policies)) if policies else frozenset()
     if all(p.lower() in granted for p in CMK_PERMISSIONS):
         return
-    if any(g.role is not None and g.role.least_privilege for g in roles):
+    if any(role_is_least_privilege(g.role) for g in roles):
         return
-    broad = [g for g in roles if g.role is not None and g.role.cmk]
+    broad = [g for g in roles if role_grants_cmk(g.role)]
     if broad:
         yield _diag("R7/broad", case, identity=ident.label, grant=broad[0].holder.address,
-                    role=broad[0].role.name)
+                    role=broad[0].role.name, least=LEAST_PRIVILEGE_ROLE)
         return
     rbac = authorization_model(kv)
-    how = ("Assign it the role \"Key Vault Crypto Service Encryption User\" with the key vault as scope."
+    how = (f"Assign it the role \"{LEAST_PRIVILEGE_ROLE}\" with the key vault as scope."
            if rbac else "Add an access policy for it with key_permissions Get, List, WrapKey and UnwrapKey.")
     ignored = [g for g in naming if g not in counted]
     if policies:

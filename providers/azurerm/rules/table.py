@@ -116,8 +116,8 @@ MESSAGES: tuple[Message, ...] = (
     Message("R7/missing", _E, "The encryption identity can't use the key",
             "{identity} needs Get, List, WrapKey and UnwrapKey on keys in {key_vault}; {problem}. {how}"),
     Message("R7/broad", _W, "The encryption identity has more key permissions than it needs",
-            "{identity} reaches the key through {grant} ({role}). Assign the role \"Key Vault Crypto "
-            "Service Encryption User\" on the key vault instead: it holds exactly what encryption needs."),
+            "{identity} reaches the key through {grant} ({role}). Assign the role \"{least}\" on the "
+            "key vault instead: it holds exactly what encryption needs."),
     Message("R8/both", _E, "use_system_assigned_identity must be false when a user-assigned identity is set",
             "{vault} sets encryption.user_assigned_identity_id and leaves use_system_assigned_identity "
             "true (its default). Set use_system_assigned_identity = false, or remove "
