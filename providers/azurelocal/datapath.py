@@ -399,7 +399,7 @@ def _restore(env, vault_id: str, rp: dict | None, rp_id: str, des_id: str | None
         des = diskdata.disk_encryption_set(env, des_id)
         if des is None:
             raise JobFailure(Failure.NOT_FOUND, f"Disk encryption set '{des_id}' was not found.")
-    group = target or _group_of(extra.get("vm_id") or "")
+    group = (_group_of(target) if target and target.startswith("/") else target) or _group_of(extra.get("vm_id") or "")
     group_id = f"/subscriptions/{env.subscription_id}/resourceGroups/{group}"
     if env.store.get(Kind.RESOURCE_GROUP, group_id) is None:
         raise JobFailure(Failure.NOT_FOUND, f"Target resource group '{group}' was not found.")
@@ -431,7 +431,9 @@ def _group_of(resource_id: str) -> str:
 def _write_restored_disk(env, group_id: str, rp: dict, disk: dict, content: bytes, des: dict | None) -> str:
     disk_id = f"{group_id}/providers/Microsoft.Compute/disks/{disk['name']}-restored-{rp['name']}"
     if des is not None:
-        principal = (des.get("identity") or {}).get("principalId")
+        identity = des.get("identity") or {}
+        principal = identity.get("principalId") or next(
+            (v.get("principalId") for v in (identity.get("userAssignedIdentities") or {}).values()), None)
         key_id = (des.get("properties") or {}).get("activeKey", {}).get("keyUrl")
         try:
             sealed = diskdata.seal_disk_content(env, disk_id, content, key_id=key_id, principal_id=principal)

@@ -393,6 +393,9 @@ def purge_vault_keys(env, vault_name: str) -> int:
     return n
 
 
+purge_vault = purge_vault_keys
+
+
 def rotate_key(env, vault_name: str, name: str, *, principal_id: str | None = None) -> KeyInfo:
     """A new version with the latest version's type, size, operations and tags (Key Vault's rotate)."""
     latest = latest_version(env, vault_name, name)
@@ -513,5 +516,5 @@ def unwrap(env, principal_id: str, versioned_key_id: str, wrapped: bytes, *, alg
 
 __all__ = ["KeyInfo", "KeyRef", "parse_key_id", "get_key", "key_version", "latest_version", "list_versions",
            "list_keys", "deleted_state", "private_key", "create_key", "update_version", "delete_key",
-           "recover_key", "purge_key", "purge_vault_keys", "rotate_key", "rotation_policy",
+           "recover_key", "purge_key", "purge_vault_keys", "purge_vault", "rotate_key", "rotation_policy",
            "set_rotation_policy", "iso_duration", "wrap", "unwrap", "AzureError"]
