@@ -11,10 +11,10 @@ The table is merged from one module per family:
                            element flatten keys values lookup merge range reverse slice
                            sort zipmap one compact chunklist setunion setintersection
                            setsubtract alltrue anytrue
-``functions_conversion``   tostring tonumber tobool tolist toset tomap
+``functions_conversion``   tostring tonumber tobool tolist toset tomap sensitive nonsensitive
 ``functions_encoding``     jsonencode jsondecode base64encode base64decode sha1 sha256
                            sha512 md5 base64sha256 urlencode cidrsubnet cidrhost
-                           cidrnetmask; uuid and timestamp (impure: UNKNOWN at plan time)
+                           cidrnetmask uuidv5; uuid and timestamp (impure: UNKNOWN at plan time)
 =========================  =====================================================
 
 ``can`` and ``try`` are not here: they need their arguments unevaluated, so the

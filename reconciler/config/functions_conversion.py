@@ -1,4 +1,11 @@
-"""Type conversion functions: tostring, tonumber, tobool, tolist, toset, tomap."""
+"""Type conversion functions: tostring, tonumber, tobool, tolist, toset, tomap.
+
+``sensitive`` and ``nonsensitive`` are here too. Values carry no sensitivity mark
+in vaultform (sensitivity is a property of the attribute or variable that holds
+them: the schema's ``sensitive`` flag, ``variable { sensitive = true }``), so both
+return their argument unchanged; they exist so that configurations written for
+Terraform evaluate.
+"""
 
 from __future__ import annotations
 
@@ -68,4 +75,14 @@ def _tomap(v):
     return _unified(dict(v), "a map")
 
 
-FUNCTIONS = table(_tostring, _tonumber, _tobool, _tolist, _toset, _tomap)
+@spec("sensitive", Param("value", ParamType.ANY, Known.ANY, nullable=True))
+def _sensitive(v):
+    return v
+
+
+@spec("nonsensitive", Param("value", ParamType.ANY, Known.ANY, nullable=True))
+def _nonsensitive(v):
+    return v
+
+
+FUNCTIONS = table(_tostring, _tonumber, _tobool, _tolist, _toset, _tomap, _sensitive, _nonsensitive)

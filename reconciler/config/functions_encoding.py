@@ -13,6 +13,7 @@ import hashlib
 import ipaddress
 import json
 import urllib.parse
+import uuid
 from decimal import Decimal
 
 from reconciler.config.functions_spec import FunctionError, Param, ParamType, spec, table
@@ -101,6 +102,21 @@ def _urlencode(s):
     return urllib.parse.quote_plus(s, safe="-._~")
 
 
+_UUID_NAMESPACES = {"dns": uuid.NAMESPACE_DNS, "url": uuid.NAMESPACE_URL, "oid": uuid.NAMESPACE_OID,
+                    "x500": uuid.NAMESPACE_X500}
+
+
+@spec("uuidv5", Param("namespace", ParamType.STRING), Param("name", ParamType.STRING))
+def _uuidv5(namespace, name):
+    ns = _UUID_NAMESPACES.get(namespace)
+    if ns is None:
+        try:
+            ns = uuid.UUID(namespace)
+        except ValueError:
+            raise FunctionError('namespace must be "dns", "url", "oid", "x500" or a UUID', 0) from None
+    return str(uuid.uuid5(ns, name))
+
+
 # --------------------------------------------------------------------------- impure
 
 @spec("uuid", impure=True)
@@ -159,5 +175,5 @@ def _cidrnetmask(prefix):
 
 FUNCTIONS = table(_jsonencode, _jsondecode, _base64encode, _base64decode,
                   _hasher("sha256", "sha256"), _hasher("sha1", "sha1"), _hasher("md5", "md5"),
-                  _hasher("sha512", "sha512"), _base64sha256, _urlencode, _uuid, _timestamp,
+                  _hasher("sha512", "sha512"), _base64sha256, _urlencode, _uuidv5, _uuid, _timestamp,
                   _cidrsubnet, _cidrhost, _cidrnetmask)

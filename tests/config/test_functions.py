@@ -77,7 +77,9 @@ CASES = [
     ("sha256(\"abc\")", hashlib.sha256(b"abc").hexdigest()), ("sha1(\"abc\")", hashlib.sha1(b"abc").hexdigest()),
     ("md5(\"abc\")", hashlib.md5(b"abc").hexdigest()), ("urlencode(\"a b&c\")", "a+b%26c"),
     ("cidrsubnet(\"10.0.0.0/16\", 8, 2)", "10.0.2.0/24"), ("cidrhost(\"10.0.0.0/24\", 5)", "10.0.0.5"),
-    ("cidrhost(\"10.0.0.0/24\", -1)", "10.0.0.255"), ("cidrnetmask(\"10.0.0.0/12\")", "255.240.0.0"),
+    ("cidrhost(\"10.0.0.0/24\", -1)", "10.0.0.255"),
+    ("uuidv5(\"dns\", \"example.com\")", "cfbff0d1-9375-5685-968c-48ce8b15ae17"),
+    ("sensitive(\"s\")", "s"), ("nonsensitive([1])", [1]), ("cidrnetmask(\"10.0.0.0/12\")", "255.240.0.0"),
 ]
 
 
