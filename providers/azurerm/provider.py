@@ -47,6 +47,14 @@ def _known_config(config: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in (config or {}).items() if v is not UNKNOWN and v is not None}
 
 
+def _with_private(conformed: dict[str, Any] | None, raw: dict[str, Any] | None,
+                  private: tuple[str, ...]) -> dict[str, Any] | None:
+    """A refreshed object plus the handler's private facts (see ``Handler.private``)."""
+    if conformed is None or raw is None:
+        return conformed
+    return {**conformed, **{k: raw[k] for k in private if k in raw}}
+
+
 class AzurermProvider:
     name = "azurerm"
 
@@ -121,7 +129,8 @@ class AzurermProvider:
     def read(self, req: ReadRequest) -> ReadResponse:
         handler = self._handler(req.type_name)
         state = self._run(req.type_name, lambda: handler.read(self.context(), dict(req.prior)))
-        return ReadResponse(conform(SCHEMA.resources[req.type_name], state, req.prior))
+        return ReadResponse(_with_private(conform(SCHEMA.resources[req.type_name], state, req.prior),
+                                          state, handler.private))
 
     def read_data(self, req: DataRequest) -> ReadResponse:
         source = DATA_SOURCES.get(req.type_name)
@@ -132,7 +141,8 @@ class AzurermProvider:
         if state is None:
             return ReadResponse(None)
         merged = {**_known_config(req.config), **{k: v for k, v in state.items() if v is not None}}
-        return ReadResponse(conform(SCHEMA.data_sources[req.type_name], merged, None))
+        return ReadResponse(_with_private(conform(SCHEMA.data_sources[req.type_name], merged, None),
+                                          state, source.private))
 
     def create(self, req: CreateRequest) -> ApplyResponse:
         handler = self._handler(req.type_name)

@@ -177,6 +177,14 @@ def assert_holds(planned: Any, actual: Any, path: str) -> None:
         assert actual == planned, f"{path}: {actual!r} != planned {planned!r}"
 
 
+def public(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Without the provider-private facts a refresh adds for the domain rules."""
+    if state is None:
+        return None
+    private = {k for h in HANDLERS.values() for k in h.private}
+    return {k: v for k, v in state.items() if k not in private}
+
+
 def comparable(state: dict[str, Any], ignore: tuple[str, ...] = ()) -> dict[str, Any]:
     return {k: (_norm_location(v) if k == "location" else v) for k, v in state.items() if k not in ignore}
 
@@ -201,7 +209,7 @@ def test_lifecycle(world: World, name: str) -> None:
         raise
     assert_holds(planned, created, type_name)
     assert set(created) == set(SCHEMA.resources[type_name].block.names()), "state keys follow the catalog"
-    assert provider.read(ReadRequest(type_name, created)).state == created
+    assert public(provider.read(ReadRequest(type_name, created)).state) == created
 
     current = created
     if case.get("update"):
@@ -210,7 +218,7 @@ def test_lifecycle(world: World, name: str) -> None:
         current = provider.update(UpdateRequest(type_name, current, wanted, tuple(change))).state
         assert_holds(change, current, f"{type_name} (updated)")
         assert current["id"] == created["id"] or type_name == "azurerm_key_vault_key"
-        assert provider.read(ReadRequest(type_name, current)).state == current
+        assert public(provider.read(ReadRequest(type_name, current)).state) == current
 
     imported = provider.import_(ImportRequest(type_name, current["id"])).state
     ignore = tuple(case.get("import_ignore", ()))
@@ -227,7 +235,7 @@ def test_data_source(world: World, name: str) -> None:
     config = world.resolve(case.get("config", {}), scope)
     got = world.provider.read_data(DataRequest(case["type"], config)).state
     assert got is not None
-    assert set(got) == set(SCHEMA.data_sources[case["type"]].block.names())
+    assert set(public(got)) == set(SCHEMA.data_sources[case["type"]].block.names())
     assert_holds(world.resolve(case["expect"], scope), comparable(got), case["type"])
 
 

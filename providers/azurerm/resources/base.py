@@ -50,6 +50,9 @@ class Handler(abc.ABC):
     # Attributes Azure lets change in place (everything else in the schema that is
     # not computed is force-new for this type).
     updatable: tuple[str, ...] = ()
+    # Provider-private facts a refresh adds beside the schema's attributes, for the
+    # engine's domain rules (e.g. a vault's item history, whether a key is enabled).
+    private: tuple[str, ...] = ()
 
     @abc.abstractmethod
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]: ...
@@ -71,6 +74,7 @@ class Handler(abc.ABC):
 
 class DataSource(abc.ABC):
     type_name: str = ""
+    private: tuple[str, ...] = ()
 
     @abc.abstractmethod
     def read(self, ctx: Context, config: dict[str, Any]) -> dict[str, Any] | None: ...

@@ -100,6 +100,7 @@ def to_state(key, key_vault_id: str, *, rotation_policy: Any = None) -> dict[str
         "resource_id": f"{vault}/keys/{kid.name}/versions/{kid.version}",
         "resource_versionless_id": f"{vault}/keys/{kid.name}",
         "rotation_policy": rotation_policy,
+        "enabled": props.enabled is not False,
     }
     state.update(_public_key(kty, jwk))
     return state
@@ -151,6 +152,7 @@ class KeyVaultKey(Handler):
     refreshed = ("id", "version", "key_opts", "expiration_date", "not_before_date", "tags",
                  "rotation_policy", "n", "e", "public_key_pem")
     updatable = ("key_opts", "expiration_date", "not_before_date", "tags", "rotation_policy")
+    private = ("enabled",)
 
     def _client(self, ctx: Context, key_vault_id: str):
         rid = parse_resource_id(key_vault_id, expect="Microsoft.KeyVault/vaults")
@@ -244,6 +246,7 @@ class KeyVaultKey(Handler):
 
 class KeyVaultKeyData(DataSource):
     type_name = "azurerm_key_vault_key"
+    private = ("enabled",)
 
     def read(self, ctx: Context, config: dict[str, Any]) -> dict[str, Any] | None:
         handler = KeyVaultKey()

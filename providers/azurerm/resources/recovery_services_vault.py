@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.azurerm.ids import canonical, parse_resource_id, same_id
+from providers.azurerm.resources.vault_history import vault_history
 from providers.azurerm.resources.base import (
     Context, Handler, block, call, dig, enabled_flag, flag_enabled, keep_location, keep_spelling, known,
     not_found_is_none, tags_of, value, wait_lro, wire,
@@ -176,6 +177,7 @@ class RecoveryServicesVault(Handler):
     updatable = ("sku", "identity", "encryption", "storage_mode_type", "cross_region_restore_enabled",
                  "immutability", "public_network_access_enabled", "soft_delete_enabled", "tags",
                  "monitoring")
+    private = ("_history",)
 
     def _vaults(self, ctx: Context):
         return ctx.clients.recovery_services().vaults
@@ -195,7 +197,9 @@ class RecoveryServicesVault(Handler):
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rid = parse_resource_id(prior["id"], expect=TYPE)
         got = not_found_is_none(lambda: self._vaults(ctx).get(rid.resource_group, rid.name))
-        return None if got is None else to_state(wire(got), prior)
+        if got is None:
+            return None
+        return {**to_state(wire(got), prior), "_history": vault_history(ctx, rid)}
 
     def update(self, ctx, prior, planned, changed):
         rid = parse_resource_id(prior["id"], expect=TYPE)

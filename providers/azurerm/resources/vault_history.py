@@ -1,0 +1,53 @@
+"""What the cloud remembers about a Recovery Services vault's items (for rule R3).
+
+Azure refuses a customer-managed key on a vault that has, or ever had, protected or
+registered items, failed attempts included. No single API says so; the provider
+gathers it at refresh and hands it to the domain rules as the private fact
+``_history = {had_items, registration_attempts, protected_items}``:
+
+* through the SDK, on both clouds: items protected now, containers registered now,
+  and the vault's ConfigureBackup/Register jobs (which outlive the items);
+* on the local Azure, also the history the emulator keeps in the vault document
+  (``_emulator.ever_had_items`` / ``registration_attempts``, documented in the
+  emulator contract), which also counts attempts that failed before any job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from providers.azurerm.ids import ResourceId
+from providers.azurerm.resources.base import Context, dig, not_found_is_none, wire
+
+IAAS_FILTER = "backupManagementType eq 'AzureIaasVM'"
+ATTEMPT_OPERATIONS = frozenset({"configurebackup", "register"})
+
+
+def _count(fetch) -> list[dict[str, Any]]:
+    got = not_found_is_none(lambda: [wire(x) for x in fetch()])
+    return got or []
+
+
+def vault_history(ctx: Context, rid: ResourceId) -> dict[str, Any]:
+    backup = ctx.clients.backup()
+    vault, rg = rid.name, rid.resource_group
+    items = _count(lambda: backup.backup_protected_items.list(vault, rg, filter=IAAS_FILTER))
+    containers = _count(lambda: backup.backup_protection_containers.list(vault, rg, filter=IAAS_FILTER))
+    jobs = _count(lambda: backup.backup_jobs.list(vault, rg))
+    attempts = sum(1 for j in jobs if str(dig(j, "properties.operation") or "").lower() in ATTEMPT_OPERATIONS)
+    history = {
+        "had_items": bool(items or containers or attempts),
+        "registration_attempts": attempts,
+        "protected_items": len(items),
+    }
+    if ctx.clients.is_local:
+        recorded = _emulator_history(ctx, str(rid))
+        history["had_items"] = history["had_items"] or bool(recorded.get("ever_had_items"))
+        history["registration_attempts"] = max(attempts, int(recorded.get("registration_attempts") or 0))
+    return history
+
+
+def _emulator_history(ctx: Context, vault_id: str) -> dict[str, Any]:
+    store = ctx.clients.emulator.store
+    doc = store.get("rsvault", vault_id) or {}
+    return doc.get("_emulator") or {}
