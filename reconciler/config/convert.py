@@ -33,6 +33,10 @@ CONVERTER_VERSION = "1"
 # Python refuses int() of more digits than this (sys.get_int_max_str_digits).
 MAX_INT_DIGITS = 4300
 
+# Expressions nested deeper than this (about 100 brackets: each level is a term and its
+# contents) are refused, so the limit doesn't depend on how deep the caller's stack is.
+MAX_EXPR_DEPTH = 200
+
 
 class ConvertProblem(Exception):
     def __init__(self, summary: str, detail: str, pos: ast.Pos):
@@ -50,6 +54,7 @@ class Converter:
         self.line_shift = line_shift
         self.fragment = fragment  # (text, line, column) -> ast.Expr, for heredoc sequences
         self.diagnostics: list[Diagnostic] = []
+        self._depth = 0
 
     # ------------------------------------------------------------------ positions
 
@@ -125,7 +130,15 @@ class Converter:
     # ------------------------------------------------------------------ expressions
 
     def expr(self, node) -> ast.Expr:
-        return _DISPATCH[type(node)](self, node)
+        self._depth += 1
+        try:
+            if self._depth > MAX_EXPR_DEPTH:
+                raise ConvertProblem("Expression nested too deeply",
+                                     f"Expressions may nest about {MAX_EXPR_DEPTH // 2} levels; simplify this "
+                                     "one (move inner parts into locals).", self.pos(node._meta))
+            return _DISPATCH[type(node)](self, node)
+        finally:
+            self._depth -= 1
 
     def _expr_term(self, rule: r_expr.ExprTermRule) -> ast.Expr:
         inner = self.expr(rule.expression)
