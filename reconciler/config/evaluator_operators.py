@@ -10,7 +10,7 @@ convert; integers stay integers while exact, so ``4 / 2`` is 2 and ``5 / 2`` is 
 
 from __future__ import annotations
 
-import math
+from decimal import Decimal, DecimalException
 from typing import Any, Callable
 
 from reconciler.config.types import ConversionError, normalize_number, strict_equal, to_bool, to_number
@@ -37,25 +37,41 @@ _PHRASES = {
 }
 
 
+def _decimal(n: int | float) -> Decimal:
+    return Decimal(n) if isinstance(n, int) else Decimal(repr(n))
+
+
+def _decimal_op(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Integers compute exactly; anything with a fraction computes in decimal, so that
+    0.1 + 0.2 is 0.3 as in Terraform (whose numbers are arbitrary-precision decimals)."""
+    def op(a, b):
+        if isinstance(a, int) and isinstance(b, int):
+            return fn(a, b)
+        return float(fn(_decimal(a), _decimal(b)))
+    return op
+
+
 def _mod(a, b):
     if isinstance(a, int) and isinstance(b, int):
         r = abs(a) % abs(b)
         return -r if a < 0 else r
-    return math.fmod(a, b)
+    return a % b  # Decimal's remainder keeps the dividend's sign, as HCL's does
 
 
 def _div(a, b):
-    if isinstance(a, int) and isinstance(b, int) and a % b == 0:
-        return a // b
+    if isinstance(a, int) and isinstance(b, int):
+        if a % b == 0:
+            return a // b
+        return float(Decimal(a) / Decimal(b))
     return a / b
 
 
 ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": _div,
-    "%": _mod,
+    "+": _decimal_op(lambda a, b: a + b),
+    "-": _decimal_op(lambda a, b: a - b),
+    "*": _decimal_op(lambda a, b: a * b),
+    "/": _decimal_op(_div),
+    "%": _decimal_op(_mod),
 }
 COMPARISON: dict[str, Callable[[Any, Any], bool]] = {
     "<": lambda a, b: a < b,
@@ -84,7 +100,7 @@ def arithmetic(op: str, left: Any, right: Any) -> Any:
         if op in COMPARISON:
             return COMPARISON[op](a, b)
         return normalize_number(ARITHMETIC[op](a, b))
-    except (OverflowError, ConversionError):
+    except (OverflowError, ConversionError, DecimalException):
         raise OperatorError("Arithmetic overflow",
                             "The result is too large to represent as a number.") from None
 
