@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
 from reconciler.config.types import normalize_number, to_number
@@ -92,7 +93,10 @@ def _sum(items):
         raise FunctionError("argument must be a list of numbers, not containing null", 0)
     try:
         nums = [to_number(v) for v in items]
-        return normalize_number(sum(nums))
+        if all(isinstance(n, int) for n in nums):
+            return sum(nums)
+        return normalize_number(float(sum(Decimal(repr(n)) if isinstance(n, float) else Decimal(n)
+                                          for n in nums)))
     except OverflowError:
         raise FunctionError("the result is not a finite number") from None
 
