@@ -1,0 +1,200 @@
+"""Unit tests of the CMK rule engine's parts: references, lookups, roles, the rule table,
+and properties that must hold for any plan (unknown values anywhere never break a rule)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from providers.azurerm.rules import MESSAGES, RULES, RULES_BY_CODE, plan_rules
+from providers.azurerm.rules.grants import role_named, role_grants_cmk, role_is_least_privilege
+from providers.azurerm.rules.model import identity_kinds
+from providers.azurerm.rules.refs import lookup, module_prefix_of, parse_reference, resource_of
+from providers.azurerm.rules.table import ORDERING_REASONS, RuleKind, source_range
+from providers.base import PlannedInstance, PlanRulesRequest
+from reconciler.values import UNKNOWN
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
+
+
+# --------------------------------------------------------------------------- references
+
+@pytest.mark.parametrize("text, resource, key, attr", [
+    ("azurerm_recovery_services_vault.vault.identity[0].principal_id",
+     "azurerm_recovery_services_vault.vault", "", ("identity", 0, "principal_id")),
+    ('azurerm_key_vault_key.k["eu.west"].versionless_id', "azurerm_key_vault_key.k", '["eu.west"]',
+     ("versionless_id",)),
+    ("azurerm_key_vault_key.k[2].id", "azurerm_key_vault_key.k", "[2]", ("id",)),
+    ("azurerm_key_vault_key.k[count.index].id", "azurerm_key_vault_key.k", None, ("id",)),
+    ("data.azurerm_client_config.current.object_id", "data.azurerm_client_config.current", "", ("object_id",)),
+    ('module.net["eu"].azurerm_key_vault.kv.id', 'module.net["eu"].azurerm_key_vault.kv', "", ("id",)),
+])
+def test_parse_reference(text, resource, key, attr):
+    ref = parse_reference(text)
+    assert (ref.resource, ref.key, ref.attr) == (resource, key, attr)
+
+
+@pytest.mark.parametrize("text", ["var.key_id", "local.kv", "each.value", "count.index", "path.module", ""])
+def test_parse_reference_ignores_non_resources(text):
+    assert parse_reference(text) is None
+
+
+def test_reference_inside_module_gets_the_module_prefix():
+    prefix = module_prefix_of('module.backup["eu"].azurerm_key_vault_access_policy.vault')
+    assert prefix == 'module.backup["eu"].'
+    ref = parse_reference("azurerm_recovery_services_vault.vault.identity[0].principal_id", module_prefix=prefix)
+    assert ref.resource == 'module.backup["eu"].azurerm_recovery_services_vault.vault'
+    assert resource_of('azurerm_key_vault_key.k["a"]') == "azurerm_key_vault_key.k"
+
+
+def test_lookup_forgives_single_blocks_and_passes_unknown():
+    assert lookup({"identity": [{"type": "SystemAssigned"}]}, ("identity", 0, "type")) == "SystemAssigned"
+    assert lookup({"identity": {"type": "SystemAssigned"}}, ("identity", 0, "type")) == "SystemAssigned"
+    assert lookup({"identity": [{"type": "X"}]}, ("identity", "type")) == "X"
+    assert lookup({"identity": UNKNOWN}, ("identity", 0, "type")) is UNKNOWN
+    assert lookup({"identity": [UNKNOWN]}, ("identity", 0, "type")) is UNKNOWN
+    assert lookup({"identity": []}, ("identity", 0, "type")) is None
+
+
+def test_identity_kinds_reads_azurerm_spellings():
+    assert identity_kinds("SystemAssigned, UserAssigned") == {"SystemAssigned", "UserAssigned"}
+    assert identity_kinds("systemassigned") == {"SystemAssigned"}
+    assert identity_kinds(None) == frozenset()
+    assert identity_kinds(UNKNOWN) is UNKNOWN
+
+
+# --------------------------------------------------------------------------- roles and table
+
+def test_roles_by_name_or_definition_id():
+    by_id = role_named(None, "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/"
+                             "e147488a-f6f5-4113-8e2d-b22465e65bf6")
+    assert role_is_least_privilege(by_id)
+    officer = role_named("key vault crypto officer", None)
+    assert role_grants_cmk(officer) and not role_is_least_privilege(officer)
+    assert role_named("Reader", None) is None
+    assert role_named(UNKNOWN, None) is UNKNOWN
+
+
+def test_rule_table_is_complete():
+    codes = {r.code for r in RULES}
+    assert codes == {f"O{i}" for i in range(1, 6)} | {f"R{i}" for i in range(1, 15)} | {"A1", "A2", "A3"}
+    for msg in MESSAGES:
+        assert msg.code in RULES_BY_CODE and RULES_BY_CODE[msg.code].kind is not RuleKind.ORDERING
+        assert msg.summary and msg.fix
+    for rule in RULES:
+        if rule.kind is RuleKind.ORDERING:
+            assert rule.code in ORDERING_REASONS
+        else:
+            assert any(m.code == rule.code for m in MESSAGES), rule.code
+
+
+def test_source_range_parses_locations():
+    r = source_range("configs/main.tf:12")
+    assert (r.file, r.line) == ("configs/main.tf", 12)
+    assert source_range("") is None
+
+
+# --------------------------------------------------------------------------- small plans
+
+def _vault(address="azurerm_recovery_services_vault.vault", refs=None, **after):
+    base = {"name": "rsv", "resource_group_name": "rg", "location": "westeurope", "sku": "Standard",
+            "identity": [{"type": "SystemAssigned", "principal_id": UNKNOWN}],
+            "encryption": [{"key_id": UNKNOWN, "use_system_assigned_identity": True}]}
+    base.update(after)
+    return PlannedInstance(address, "azurerm_recovery_services_vault", "create", None, base,
+                           references=refs or {}, location="main.tf:1")
+
+
+def test_count_index_references_pick_the_same_instance():
+    kvs = [PlannedInstance(f"azurerm_key_vault.kv[{i}]", "azurerm_key_vault", "create", None,
+                           {"location": "westeurope", "purge_protection_enabled": True, "id": UNKNOWN})
+           for i in range(2)]
+    keys = [PlannedInstance(f"azurerm_key_vault_key.k[{i}]", "azurerm_key_vault_key", "create", None,
+                            {"key_type": "RSA", "key_size": 2048, "id": UNKNOWN},
+                            references={"key_vault_id": ("azurerm_key_vault.kv[count.index].id",)})
+             for i in range(2)]
+    vault = _vault("azurerm_recovery_services_vault.vault[1]",
+                   refs={"encryption": ("azurerm_key_vault_key.k[count.index].versionless_id",)})
+    resp = plan_rules(PlanRulesRequest(tuple(kvs + keys + [vault])))
+    o3 = [(e.before, e.after) for e in resp.edges if e.rule == "O3"]
+    assert o3 == [("azurerm_key_vault.kv[1]", "azurerm_recovery_services_vault.vault[1]#encryption")]
+
+
+def test_now_defaults_to_the_current_time():
+    kv = PlannedInstance("azurerm_key_vault.kv", "azurerm_key_vault", "create", None,
+                         {"location": "westeurope", "purge_protection_enabled": True, "id": UNKNOWN})
+    key = PlannedInstance("azurerm_key_vault_key.k", "azurerm_key_vault_key", "create", None,
+                          {"key_type": "RSA", "key_size": 2048, "expiration_date": "2001-01-01T00:00:00Z"},
+                          references={"key_vault_id": ("azurerm_key_vault.kv.id",)})
+    vault = _vault(refs={"encryption": ("azurerm_key_vault_key.k.id",)})
+    resp = plan_rules(PlanRulesRequest((kv, key, vault)))
+    assert any(d.code == "R4" and "expired" in d.summary for d in resp.diagnostics)
+    later = plan_rules(PlanRulesRequest((kv, key, vault), now=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+    assert not any(d.code == "R4" and "expired" in d.summary for d in later.diagnostics)
+
+
+def test_unknown_action_and_empty_plan_are_quiet():
+    assert plan_rules(PlanRulesRequest(())).diagnostics == []
+    odd = PlannedInstance("azurerm_recovery_services_vault.v", "azurerm_recovery_services_vault", "bogus",
+                          None, None)
+    assert plan_rules(PlanRulesRequest((odd,))).diagnostics == []
+
+
+# --------------------------------------------------------------------------- properties
+
+def _fixture_requests():
+    import test_rules_fixtures as tf  # the loader beside this file
+
+    return [(p.name, tf.load_request(p)) for p in tf.case_dirs()]
+
+
+_REQUESTS = _fixture_requests()
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, path + (i,))
+    yield path
+
+
+def _set(value, path, new):
+    if not path:
+        return new
+    out = copy.copy(value)
+    out[path[0]] = _set(value[path[0]], path[1:], new)
+    return out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_unknown_or_odd_values_anywhere_never_break_the_rules(data):
+    """Any value may be unknown (or of an unexpected shape, e.g. from a refresh): rules never raise."""
+    name, req = data.draw(st.sampled_from(_REQUESTS), label="fixture")
+    instances = list(req.instances)
+    for _ in range(data.draw(st.integers(1, 6), label="how many")):
+        n = data.draw(st.integers(0, len(instances) - 1))
+        inst = instances[n]
+        side = data.draw(st.sampled_from(["before", "after", "refreshed"]))
+        value = getattr(inst, side)
+        if value is None:
+            continue
+        paths = [p for p in _leaves(value) if p]
+        path = data.draw(st.sampled_from(paths))
+        odd = data.draw(st.sampled_from([UNKNOWN, UNKNOWN, None, "", 0, 7, True, False, [], {}, "x", [UNKNOWN]]))
+        new = _set(value, path, odd)
+        instances[n] = PlannedInstance(**{**inst.__dict__, side: new})
+    resp = plan_rules(PlanRulesRequest(tuple(instances), now=req.now))
+    vaults = {i.address for i in instances if i.type_name == "azurerm_recovery_services_vault"}
+    assert all(d.code in RULES_BY_CODE and d.detail for d in resp.diagnostics)
+    assert not [e for e in resp.edges if e.after in vaults]
+    json.dumps([d.to_json() for d in resp.diagnostics])
