@@ -20,7 +20,7 @@ import enum
 from dataclasses import dataclass
 from datetime import timedelta
 
-from providers.azurelocal import crypto, diskdata, keystore, rules
+from providers.azurelocal import crypto, diskdata, keyrotation, keystore, rules
 from providers.azurelocal.http import AzureError
 from providers.azurelocal.kvrules import inner_code, vault_document
 from providers.azurelocal.store import Kind
@@ -141,6 +141,7 @@ def effective_key(env, vault: dict, adopted: str | None) -> keystore.KeyInfo:
         if info is None:
             raise JobFailure(Failure.KEY_NOT_FOUND, f"Key '{key_uri}' was not found.")
         return info
+    keyrotation.run_due_rotations(env, ref.vault_name, ref.name)
     versions = keystore.list_versions(env, ref.vault_name, ref.name)
     if not versions:
         raise JobFailure(Failure.KEY_NOT_FOUND, f"Key '{key_uri}' was not found.")

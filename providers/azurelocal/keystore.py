@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from providers.azurelocal import crypto
@@ -208,6 +208,8 @@ def list_keys(env, vault_name: str, *, deleted: bool = False) -> list[KeyInfo]:
                             (vault_name.lower(), 1 if deleted else 0)).fetchall()
     out = []
     for (name,) in rows:
+        if deleted and deleted_state(env, vault_name, name) is None:
+            continue
         info = latest_version(env, vault_name, name, include_deleted=deleted)
         if info is not None:
             out.append(info)
@@ -216,7 +218,13 @@ def list_keys(env, vault_name: str, *, deleted: bool = False) -> list[KeyInfo]:
 
 def deleted_state(env, vault_name: str, key_name: str) -> dict | None:
     row = _name_row(env, vault_name.lower(), key_name)
-    return json.loads(row[1]) if row and row[1] else None
+    state = json.loads(row[1]) if row and row[1] else None
+    if state and env.clock.now().timestamp() >= state["scheduledPurgeDate"]:
+        with env.store.transaction() as db:      # Key Vault purges it once retention has passed
+            _remove(db, vault_name, key_name)
+        env.log(None, "KeyPurge (retention elapsed)", f"https://{vault_name.lower()}.{VAULT_DOMAIN}/deletedkeys/{row[0]}")
+        return None
+    return state
 
 
 def private_key(env, info: KeyInfo) -> crypto.PrivateKey:
@@ -230,20 +238,20 @@ def private_key(env, info: KeyInfo) -> crypto.PrivateKey:
 
 # --------------------------------------------------------------------------- writes
 
-def _bad(message: str) -> KeyVaultError:
+def bad_parameter(message: str) -> KeyVaultError:
     return KeyVaultError(400, "BadParameter", message)
 
 
 def validate_name(name: str) -> None:
     if not NAME_RE.match(name or ""):
-        raise _bad(f"The key name '{name}' is not valid: use 1-127 letters, digits and dashes.")
+        raise bad_parameter(f"The key name '{name}' is not valid: use 1-127 letters, digits and dashes.")
 
 
 def _kty(value: str | None) -> crypto.KeyType:
     try:
         return crypto.KeyType(value)
     except ValueError:
-        raise _bad(f"The key type '{value}' is not supported; use RSA, RSA-HSM, EC or EC-HSM.") from None
+        raise bad_parameter(f"The key type '{value}' is not supported; use RSA, RSA-HSM, EC or EC-HSM.") from None
 
 
 def _key_ops(kty: crypto.KeyType, ops) -> list[str]:
@@ -253,9 +261,9 @@ def _key_ops(kty: crypto.KeyType, ops) -> list[str]:
     out = []
     for op in ops:
         if not isinstance(op, str) or op.lower() not in canonical:
-            raise _bad(f"The key operation '{op}' is not valid; use {', '.join(ALL_KEY_OPS)}.")
+            raise bad_parameter(f"The key operation '{op}' is not valid; use {', '.join(ALL_KEY_OPS)}.")
         if not kty.is_rsa and canonical[op.lower()] not in EC_DEFAULT_OPS:
-            raise _bad(f"The key operation '{op}' is not supported for {kty.value} keys.")
+            raise bad_parameter(f"The key operation '{op}' is not supported for {kty.value} keys.")
         out.append(canonical[op.lower()])
     return out
 
@@ -263,7 +271,7 @@ def _key_ops(kty: crypto.KeyType, ops) -> list[str]:
 def create_key(env, vault_name: str, name: str, *, kty: str, size: int | None = None, curve: str | None = None,
                key_ops=None, enabled: bool = True, not_before: datetime | None = None,
                expires: datetime | None = None, tags: dict | None = None, public_exponent: int | None = None,
-               principal_id: str | None = None) -> KeyInfo:
+               principal_id: str | None = None, created_at: datetime | None = None) -> KeyInfo:
     """A new key, or a new version of an existing one (Key Vault's create semantics)."""
     validate_name(name)
     kind = _kty(kty)
@@ -277,12 +285,12 @@ def create_key(env, vault_name: str, name: str, *, kty: str, size: int | None = 
     try:
         key = crypto.generate_key(kind, size=size, curve=curve, public_exponent=public_exponent or 65537)
     except crypto.CryptoError as exc:
-        raise _bad(str(exc)) from None
+        raise bad_parameter(str(exc)) from None
     ops = _key_ops(kind, key_ops)
     if tags is not None and (not isinstance(tags, dict) or len(tags) > 15):
-        raise _bad("Tags must be an object with at most 15 entries.")
+        raise bad_parameter("Tags must be an object with at most 15 entries.")
     version = env.new_guid().replace("-", "")
-    now = int(env.clock.now().timestamp())
+    now = int((created_at or env.clock.now()).timestamp())
     body = {
         "version": version, "kty": kind.value, "key_ops": ops, "tags": tags or {},
         "size": crypto.key_size(key) if kind.is_rsa else None,
@@ -329,7 +337,7 @@ def update_version(env, info: KeyInfo, *, enabled: bool | None = None, not_befor
         db.execute("UPDATE kv_key_versions SET body=? WHERE vault=? AND name_key=? AND version=?",
                    (json.dumps(body), info.vault_name, info.name.lower(), info.version))
     env.log(principal_id, operation, info.versioned_id)
-    return replace(key_version(env, info.vault_name, info.name, info.version, include_deleted=True))
+    return key_version(env, info.vault_name, info.name, info.version, include_deleted=True)
 
 
 def delete_key(env, vault_name: str, name: str, *, principal_id: str | None = None) -> tuple[KeyInfo, dict | None]:
@@ -396,79 +404,24 @@ def purge_vault_keys(env, vault_name: str) -> int:
 purge_vault = purge_vault_keys
 
 
-def rotate_key(env, vault_name: str, name: str, *, principal_id: str | None = None) -> KeyInfo:
-    """A new version with the latest version's type, size, operations and tags (Key Vault's rotate)."""
-    latest = latest_version(env, vault_name, name)
-    if latest is None:
-        raise key_not_found(name)
-    policy = rotation_policy(env, vault_name, name)
-    expiry = policy.get("attributes", {}).get("expiryTime")
-    expires = env.clock.now() + iso_duration(expiry) if expiry else None
-    info = create_key(env, vault_name, latest.name, kty=latest.kty, size=latest.size, curve=latest.curve,
-                      key_ops=list(latest.key_ops), tags=latest.tags, expires=expires)
-    env.log(principal_id, "KeyRotate", info.versioned_id)
-    return info
-
-
-# --------------------------------------------------------------------------- rotation policy
-
-_DURATION_RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
-
-
-def iso_duration(text: str) -> timedelta:
-    """Key Vault's ISO 8601 durations (P90D, P1Y, PT12H); a year is 365 days, a month 30."""
-    m = _DURATION_RE.match(text or "")
-    if not m or text in ("P", "PT"):
-        raise _bad(f"'{text}' is not an ISO 8601 duration such as P90D or P1Y.")
-    y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
-    return timedelta(days=365 * y + 30 * mo + d, hours=h, minutes=mi, seconds=s)
-
-
-def default_rotation_policy(vault_name: str, name: str) -> dict:
-    return {"id": f"https://{vault_name.lower()}.{VAULT_DOMAIN}/keys/{name}/rotationpolicy",
-            "lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}}],
-            "attributes": {}}
-
-
-def rotation_policy(env, vault_name: str, name: str) -> dict:
+def stored_rotation_policy(env, vault_name: str, name: str) -> tuple[str, dict | None]:
+    """(the key's name as created, its stored rotation policy or None); KeyNotFound for a missing or deleted key."""
     row = _name_row(env, vault_name.lower(), name)
     if row is None or row[1]:
         raise key_not_found(name)
-    return json.loads(row[2]) if row[2] else default_rotation_policy(vault_name, row[0])
+    return row[0], (json.loads(row[2]) if row[2] else None)
 
 
-def set_rotation_policy(env, vault_name: str, name: str, policy: dict, *, principal_id: str | None = None) -> dict:
-    row = _name_row(env, vault_name.lower(), name)
-    if row is None or row[1]:
-        raise key_not_found(name)
-    actions = policy.get("lifetimeActions") or []
-    if not isinstance(actions, list):
-        raise _bad("lifetimeActions must be a list.")
-    clean = []
-    for item in actions:
-        trigger, action = (item or {}).get("trigger") or {}, ((item or {}).get("action") or {}).get("type")
-        if str(action).lower() not in ("rotate", "notify"):
-            raise _bad(f"The lifetime action type '{action}' is not valid; use Rotate or Notify.")
-        when = {k: v for k, v in trigger.items() if k in ("timeAfterCreate", "timeBeforeExpiry") and v}
-        if len(when) != 1:
-            raise _bad("Each lifetime action needs exactly one trigger: timeAfterCreate or timeBeforeExpiry.")
-        for value in when.values():
-            iso_duration(value)
-        clean.append({"trigger": when, "action": {"type": "Rotate" if str(action).lower() == "rotate" else "Notify"}})
-    attrs = dict(policy.get("attributes") or {})
-    if attrs.get("expiryTime"):
-        iso_duration(attrs["expiryTime"])
-    now = int(env.clock.now().timestamp())
-    previous = json.loads(row[2]) if row[2] else {}
-    stored = {"id": f"https://{vault_name.lower()}.{VAULT_DOMAIN}/keys/{row[0]}/rotationpolicy",
-              "lifetimeActions": clean,
-              "attributes": {"expiryTime": attrs.get("expiryTime"),
-                             "created": previous.get("attributes", {}).get("created", now), "updated": now}}
+def store_rotation_policy(env, vault_name: str, name: str, policy: dict) -> None:
     with env.store.transaction() as db:
         db.execute("UPDATE kv_key_names SET rotation_policy=? WHERE vault=? AND name_key=?",
-                   (json.dumps(stored), vault_name.lower(), name.lower()))
-    env.log(principal_id, "KeyRotationPolicySet", stored["id"])
-    return stored
+                   (json.dumps(policy), vault_name.lower(), name.lower()))
+
+
+def key_names(env, vault_name: str) -> list[str]:
+    rows = _db(env).execute("SELECT name FROM kv_key_names WHERE vault=? AND deleted IS NULL ORDER BY name_key",
+                            (vault_name.lower(),)).fetchall()
+    return [r[0] for r in rows]
 
 
 # --------------------------------------------------------------------------- cryptography for identities
@@ -476,7 +429,7 @@ def set_rotation_policy(env, vault_name: str, name: str, policy: dict, *, princi
 def _resolve(env, key_id: str) -> KeyInfo:
     ref = parse_key_id(key_id)
     if ref is None:
-        raise _bad(f"'{key_id}' is not a Key Vault key identifier.")
+        raise bad_parameter(f"'{key_id}' is not a Key Vault key identifier.")
     if vault_document(env, ref.vault_name) is None:
         raise KeyVaultError(404, "VaultNotFound", f"The key vault '{ref.vault_name}' does not exist.")
     info = get_key(env, key_id)
@@ -495,7 +448,7 @@ def wrap(env, principal_id: str, key_id: str, plaintext: bytes, *, alg: str = "R
     try:
         wrapped = crypto.rsa_encrypt(private_key(env, info), crypto.wrap_algorithm(alg), plaintext)
     except crypto.CryptoError as exc:
-        raise _bad(str(exc)) from None
+        raise bad_parameter(str(exc)) from None
     return info.versioned_id, wrapped
 
 
@@ -508,7 +461,7 @@ def unwrap(env, principal_id: str, versioned_key_id: str, wrapped: bytes, *, alg
     try:
         return crypto.rsa_decrypt(private_key(env, info), crypto.wrap_algorithm(alg), wrapped)
     except crypto.CryptoError as exc:
-        raise _bad(str(exc)) from None
+        raise bad_parameter(str(exc)) from None
     except crypto.IntegrityError:
         raise KeyVaultError(400, "BadParameter", "The wrapped value could not be unwrapped with this key version "
                                                  "(it was altered or wrapped by another key).") from None
@@ -516,5 +469,6 @@ def unwrap(env, principal_id: str, versioned_key_id: str, wrapped: bytes, *, alg
 
 __all__ = ["KeyInfo", "KeyRef", "parse_key_id", "get_key", "key_version", "latest_version", "list_versions",
            "list_keys", "deleted_state", "private_key", "create_key", "update_version", "delete_key",
-           "recover_key", "purge_key", "purge_vault_keys", "purge_vault", "rotate_key", "rotation_policy",
-           "set_rotation_policy", "iso_duration", "wrap", "unwrap", "AzureError"]
+           "recover_key", "purge_key", "purge_vault_keys", "purge_vault", "stored_rotation_policy",
+           "store_rotation_policy", "key_names", "wrap", "unwrap", "bad_parameter",
+           "AzureError"]

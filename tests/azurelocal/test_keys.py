@@ -201,3 +201,25 @@ def test_firewall_denies_by_default(env, client, keyvault_mgmt):
     keyvault_mgmt.vaults.update("rg-keys", VAULT, {"properties": {"networkAcls": {
         "defaultAction": "Deny", "bypass": "AzureServices", "ipRules": [{"value": "127.0.0.0/8"}]}}})
     assert client.get_key("cmk").name == "cmk"
+
+
+def test_rotation_policy_rotates_when_due(env, client):
+    first = client.create_rsa_key("auto", size=2048)
+    client.update_key_rotation_policy("auto", KeyRotationPolicy(lifetime_actions=[
+        KeyRotationLifetimeAction(KeyRotationPolicyAction.rotate, time_after_create="P30D")], expires_in="P90D"))
+    env.clock.advance(29 * 86400)
+    assert client.get_key("auto").id == first.id
+    env.clock.advance(2 * 86400)
+    rotated = client.get_key("auto")
+    assert rotated.id != first.id
+    assert rotated.properties.created_on == first.properties.created_on + timedelta(days=30)
+    assert rotated.properties.expires_on == rotated.properties.created_on + timedelta(days=90)
+    assert len(list(client.list_properties_of_key_versions("auto"))) == 2
+
+
+def test_soft_deleted_key_is_purged_after_retention(env, client):
+    client.create_rsa_key("gone", size=2048)
+    client.begin_delete_key("gone").result()
+    env.clock.advance(8 * 86400)    # the test vault keeps deleted keys 7 days
+    assert list(client.list_deleted_keys()) == []
+    assert client.create_rsa_key("gone", size=2048).name == "gone"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from providers.azurelocal import crypto, keystore
+from providers.azurelocal import crypto, keyrotation, keystore
 from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.kvrules import (
     LOCAL_CLIENT_ADDRESS, KeyVaultError, authorize, check_usable, key_not_found, vault_document)
@@ -47,7 +47,7 @@ def _attributes(info: keystore.KeyInfo, vault: dict) -> dict:
     return attrs
 
 
-def key_bundle(info: keystore.KeyInfo, vault: dict, kid_base: str | None = None) -> dict:
+def key_bundle(info: keystore.KeyInfo, vault: dict) -> dict:
     jwk = {"kid": info.versioned_id, "kty": info.kty, "key_ops": list(info.key_ops), **info.jwk}
     body = {"key": jwk, "attributes": _attributes(info, vault)}
     if info.tags:
@@ -117,6 +117,7 @@ class KeysService:
 
     def _caller(self, request: Request, vault: dict, permission: str) -> str:
         record = self.env.require_token(request)
+        keyrotation.run_due_rotations(self.env, vault["name"], request.params.get("name"))
         address = request.header(CLIENT_ADDRESS_HEADER) or LOCAL_CLIENT_ADDRESS
         try:
             authorize(self.env, record["object_id"], vault, permission, key_name=request.params.get("name"),
@@ -199,18 +200,18 @@ class KeysService:
     def rotate(self, request: Request) -> Response:
         vault = self._vault(request)
         who = self._caller(request, vault, "rotate")
-        return _ok(key_bundle(keystore.rotate_key(self.env, vault["name"], request.params["name"],
+        return _ok(key_bundle(keyrotation.rotate_key(self.env, vault["name"], request.params["name"],
                                                   principal_id=who), vault))
 
     def get_policy(self, request: Request) -> Response:
         vault = self._vault(request)
         self._caller(request, vault, "getrotationpolicy")
-        return _ok(keystore.rotation_policy(self.env, vault["name"], request.params["name"]))
+        return _ok(keyrotation.rotation_policy(self.env, vault["name"], request.params["name"]))
 
     def put_policy(self, request: Request) -> Response:
         vault = self._vault(request)
         who = self._caller(request, vault, "setrotationpolicy")
-        return _ok(keystore.set_rotation_policy(self.env, vault["name"], request.params["name"], _body(request),
+        return _ok(keyrotation.set_rotation_policy(self.env, vault["name"], request.params["name"], _body(request),
                                                 principal_id=who))
 
     # ---- deleted keys
