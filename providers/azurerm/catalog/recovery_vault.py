@@ -79,6 +79,9 @@ ENCRYPTION_BLOCK = NestedBlock(
     max_items=1,
     change_rule=ENCRYPTION_NOT_REMOVABLE,
     description="Customer-managed key encryption of the backup data.",
+    # applied as its own step after the vault exists with its identity and after the grants
+    # and key vault protections (DOMAIN.md O1-O5): the key assignment
+    phase="encryption",
 )
 
 MONITORING_BLOCK = NestedBlock(
