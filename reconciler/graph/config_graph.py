@@ -50,25 +50,25 @@ def _add_module(g: Graph, positions: dict[str, ast.Pos], info: ModuleInfo) -> No
     p, m = info.prefix, info.module
     # step 1: nodes
     for r in m.resources.values():
-        g.add(p + r.address, kind="resource")
+        g.add(p + r.address, kind="resource", prefix=p, name=r.address)
         positions[p + r.address] = r.pos
         for phase in _phases(r, info.schemas.get(r.address)):
             node = f"{p}{r.address}#{phase}"
-            g.add(node, kind="phase")
+            g.add(node, kind="phase", prefix=p, name=r.address, phase=phase)
             positions[node] = r.pos
             g.connect(p + r.address, node)          # the object before its later phase
     for name, local in m.locals.items():
-        g.add(f"{p}local.{name}", kind="local")
+        g.add(f"{p}local.{name}", kind="local", prefix=p, name=name)
         positions[f"{p}local.{name}"] = local.pos
     for name, var in m.variables.items():
-        g.add(f"{p}var.{name}", kind="variable")
+        g.add(f"{p}var.{name}", kind="variable", prefix=p, name=name)
         positions[f"{p}var.{name}"] = var.pos
     for name, out in m.outputs.items():
-        g.add(f"{p}output.{name}", kind="output")
+        g.add(f"{p}output.{name}", kind="output", prefix=p, name=name)
         positions[f"{p}output.{name}"] = out.pos
     for name, call in m.module_calls.items():
-        g.add(f"{p}module.{name}", kind="module")
-        g.add(f"{p}module.{name}.outputs", kind="module_outputs")
+        g.add(f"{p}module.{name}", kind="module", prefix=p, name=name)
+        g.add(f"{p}module.{name}.outputs", kind="module_outputs", prefix=p, name=name)
         positions[f"{p}module.{name}"] = call.pos
         positions[f"{p}module.{name}.outputs"] = call.pos
         for arg_name, attr in call.arguments.items():
@@ -85,7 +85,7 @@ def _add_module(g: Graph, positions: dict[str, ast.Pos], info: ModuleInfo) -> No
     for site in module_sites(m, info.schemas):
         target_node = p + site.node
         if target_node not in g:
-            g.add(target_node, kind="argument")
+            g.add(target_node, kind="argument", prefix=p, name=site.node)
         for ref in references(site.expr):
             if ref.root in site.bound:
                 continue

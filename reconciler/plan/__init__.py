@@ -1,0 +1,1 @@
+"""Planning: what changes, in which order, and why - pure functions over values."""

@@ -1,0 +1,148 @@
+"""What a plan is: plain records, no behaviour beyond small derived views.
+
+A ``Plan`` holds one ``ResourceChange`` per resource instance (and data source read),
+the output changes, the rule diagnostics, the ordering the apply must follow and where
+it came from (state lineage and serial, a digest of the configuration), so a saved plan
+can be checked for staleness before it is applied.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.diagnostics import Diagnostic
+
+
+class Action(enum.Enum):
+    NO_OP = "no-op"
+    CREATE = "create"
+    READ = "read"
+    UPDATE = "update"
+    DELETE_THEN_CREATE = "delete-then-create"
+    CREATE_THEN_DELETE = "create-then-delete"
+    DELETE = "delete"
+
+    @property
+    def is_replace(self) -> bool:
+        return self in (Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE)
+
+    @property
+    def json_actions(self) -> list[str]:
+        """Terraform's JSON plan spelling of the action."""
+        return {
+            Action.NO_OP: ["no-op"],
+            Action.CREATE: ["create"],
+            Action.READ: ["read"],
+            Action.UPDATE: ["update"],
+            Action.DELETE_THEN_CREATE: ["delete", "create"],
+            Action.CREATE_THEN_DELETE: ["create", "delete"],
+            Action.DELETE: ["delete"],
+        }[self]
+
+    @property
+    def symbol(self) -> str:
+        return {
+            Action.NO_OP: " ",
+            Action.CREATE: "+",
+            Action.READ: "<=",
+            Action.UPDATE: "~",
+            Action.DELETE_THEN_CREATE: "-/+",
+            Action.CREATE_THEN_DELETE: "+/-",
+            Action.DELETE: "-",
+        }[self]
+
+
+class Reason(enum.Enum):
+    """Why an action was chosen, for display only."""
+
+    NONE = ""
+    REPLACE_BECAUSE_CANNOT_UPDATE = "replace_because_cannot_update"
+    REPLACE_BY_REQUEST = "replace_by_request"
+    REPLACE_BY_TRIGGERS = "replace_by_triggers"
+    REPLACE_BECAUSE_TAINTED = "replace_because_tainted"
+    DELETE_BECAUSE_NO_RESOURCE_CONFIG = "delete_because_no_resource_config"
+    DELETE_BECAUSE_COUNT_INDEX = "delete_because_count_index"
+    DELETE_BECAUSE_EACH_KEY = "delete_because_each_key"
+    DELETE_BY_DESTROY = "delete_by_destroy"
+    READ_BECAUSE_CONFIG_UNKNOWN = "read_because_config_unknown"
+    READ_BECAUSE_DEPENDENCY_PENDING = "read_because_dependency_pending"
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    address: str                       # instance address, e.g. 'azurerm_key_vault_key.k[0]'
+    mode: str                          # "managed" | "data"
+    type: str
+    name: str
+    index: Any                         # None | int | str
+    module: str                        # "" or "module.a"
+    provider: str                      # local provider name, "azurerm"
+    action: Action
+    before: dict | None
+    after: dict | None                 # UNKNOWN marks values known only after apply
+    replace_paths: tuple[tuple, ...] = ()
+    reason: Reason = Reason.NONE
+    sensitive_paths: tuple[tuple, ...] = ()
+    depends_on: tuple[str, ...] = ()   # instance addresses this one waits for
+    # the phases of this instance in apply order; "" is the object itself
+    phases: tuple[str, ...] = ("",)
+    prevent_destroy: bool = False
+    create_before_destroy: bool = False
+    changed_attributes: tuple[str, ...] = ()
+    # the configuration value (after defaults) the provider is asked to create or update to
+    config: dict | None = None
+    references: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutputChange:
+    name: str
+    action: Action
+    before: Any
+    after: Any
+    sensitive: bool = False
+
+
+@dataclass
+class Plan:
+    changes: list[ResourceChange]
+    outputs: list[OutputChange] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    edges: list[tuple[str, str, str]] = field(default_factory=list)   # (before node, after node, why)
+    destroy: bool = False
+    refresh_only: bool = False
+    cloud: str = ""                       # which cloud the plan targets, for the header
+    state_lineage: str = ""
+    state_serial: int = 0
+    config_digest: str = ""
+    variables: dict[str, Any] = field(default_factory=dict)
+    timestamp: str = ""
+    # instance address -> refreshed attributes whose drift the plan accepted into state
+    refreshed: dict[str, dict | None] = field(default_factory=dict)
+
+    @property
+    def errored(self) -> bool:
+        return any(d.is_error for d in self.diagnostics)
+
+    @property
+    def applicable(self) -> bool:
+        return not self.errored
+
+    def change(self, address: str) -> ResourceChange | None:
+        for c in self.changes:
+            if c.address == address:
+                return c
+        return None
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action not in (Action.NO_OP, Action.READ) for c in self.changes) or any(
+            o.action is not Action.NO_OP for o in self.outputs)
+
+    def counts(self) -> dict[str, int]:
+        add = sum(1 for c in self.changes if c.action in (Action.CREATE,) or c.action.is_replace)
+        change = sum(1 for c in self.changes if c.action is Action.UPDATE)
+        destroy = sum(1 for c in self.changes if c.action is Action.DELETE or c.action.is_replace)
+        return {"add": add, "change": change, "destroy": destroy}
