@@ -192,6 +192,8 @@ class StateEncoder:
             for i in changed:
                 texts[i], instance_texts[i] = self._encode_resource(
                     resources[i], i, old[i], self._instance_texts[i])
+        elif abs(len(resources) - len(old)) == 1 and self._one_added_or_removed(resources):
+            texts, instance_texts = self._spliced(resources)
         else:
             by_key = {res.key: n for n, res in enumerate(old)}
             texts, instance_texts = [], []
@@ -221,6 +223,28 @@ class StateEncoder:
             '  "check_results": ', _dump(checks, 2), "\n}\n",
         ]).encode("utf-8")
         return [head, b",\n    ".join(texts), tail]
+
+    def _one_added_or_removed(self, resources: tuple[ResourceState, ...]) -> bool:
+        """Whether ``resources`` is the last state's with one resource inserted or removed."""
+        old = self._resources
+        at = self._first_difference(resources)
+        if len(resources) > len(old):
+            return all(map(operator.is_, resources[at + 1:], old[at:]))
+        return all(map(operator.is_, resources[at:], old[at + 1:]))
+
+    def _first_difference(self, resources: tuple[ResourceState, ...]) -> int:
+        old = self._resources
+        return next(itertools.compress(itertools.count(), map(operator.is_not, resources, old)),
+                    min(len(resources), len(old)))
+
+    def _spliced(self, resources: tuple[ResourceState, ...]) -> tuple[list, list]:
+        at = self._first_difference(resources)
+        if len(resources) < len(self._resources):
+            return self._texts[:at] + self._texts[at + 1:], \
+                self._instance_texts[:at] + self._instance_texts[at + 1:]
+        text, inst_texts = self._encode_resource(resources[at], at, None, ())
+        return self._texts[:at] + [text] + self._texts[at:], \
+            self._instance_texts[:at] + [inst_texts] + self._instance_texts[at:]
 
     @staticmethod
     def _encode_resource(res: ResourceState, i: int, previous: ResourceState | None,

@@ -432,16 +432,20 @@ class State:
 
     # ------------------------------------------------------------------ lookups
 
-    def _positions(self) -> dict:
+    def _by_key(self) -> dict:
+        """Resources by ``key``, built on first use and handed on to derived states."""
         index = self._index
         if index is None:
-            index = {res.key: i for i, res in enumerate(self.resources)}
+            index = {res.key: res for res in self.resources}
             object.__setattr__(self, "_index", index)
         return index
 
+    def _position(self, key: tuple) -> int:
+        """Where a resource with ``key`` is or would go in the sorted ``resources``."""
+        return bisect.bisect_left(self.resources, key, key=_resource_sort_key)
+
     def resource(self, addr: "ResourceAddress | InstanceAddress | str") -> ResourceState | None:
-        i = self._positions().get(_as_resource_address(addr).key)
-        return None if i is None else self.resources[i]
+        return self._by_key().get(_as_resource_address(addr).key)
 
     def instance(self, addr: "InstanceAddress | ResourceAddress | str") -> InstanceState | None:
         address = _as_instance_address(addr)
@@ -480,22 +484,26 @@ class State:
         """Insert or replace ``resource`` (an empty one is removed instead)."""
         if not resource.instances:
             return self.without_resource(resource.address)
-        positions = self._positions()
-        i = positions.get(resource.key)
-        if i is not None:
-            if self.resources[i] is resource:
-                return self
-            resources = self.resources[:i] + (resource,) + self.resources[i + 1:]
-            return self._derive(resources=resources, index=positions)
-        at = bisect.bisect_left(self.resources, resource.key, key=_resource_sort_key)
-        resources = self.resources[:at] + (resource,) + self.resources[at:]
-        return self._derive(resources=resources)
+        index = self._by_key()
+        existing = index.get(resource.key)
+        if existing is resource:
+            return self
+        at = self._position(resource.key)
+        after = at + 1 if existing is not None else at
+        index = dict(index)  # a C-level copy: cheap even for thousands of resources
+        index[resource.key] = resource
+        return self._derive(resources=self.resources[:at] + (resource,) + self.resources[after:],
+                            index=index)
 
     def without_resource(self, addr: "ResourceAddress | InstanceAddress | str") -> "State":
-        i = self._positions().get(_as_resource_address(addr).key)
-        if i is None:
+        key = _as_resource_address(addr).key
+        index = self._by_key()
+        if key not in index:
             return self
-        return self._derive(resources=self.resources[:i] + self.resources[i + 1:])
+        at = self._position(key)
+        index = dict(index)
+        del index[key]
+        return self._derive(resources=self.resources[:at] + self.resources[at + 1:], index=index)
 
     def with_instance(self, addr: "InstanceAddress | str", instance: InstanceState, *,
                       provider: str | None = None, prevent_destroy: bool | None = None) -> "State":
@@ -558,6 +566,6 @@ class State:
         for name in ("lineage", "serial", "vaultform_version", "resources", "outputs", "check_results"):
             object.__setattr__(new, name, changes.get(name, getattr(self, name)))
         if index is None and "resources" not in changes:
-            index = self._index  # positions are unchanged
+            index = self._index  # same resources
         object.__setattr__(new, "_index", index)
         return new

@@ -139,3 +139,20 @@ def test_damaged_documents_never_raise_anything_but_state_error(data):
         decode_state(json.dumps(doc))
     except StateError as err:
         assert err.problem
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["put", "drop", "touch"]), st.integers(0, 9),
+                          st.integers(0, 2)), min_size=1, max_size=25))
+def test_encoder_reuse_matches_fresh_encoding_for_any_edit_sequence(ops):
+    encoder = StateEncoder()
+    state = State.new(lineage="l")
+    for op, r, i in ops:
+        address = f"a.r{r}[{i}]"
+        if op == "put":
+            state = state.with_instance(address, InstanceState(attributes={"r": r, "i": i}), provider="p")
+        elif op == "drop":
+            state = state.without_resource(f"a.r{r}")
+        elif state.instance(address) is not None:
+            state = state.with_instance(address, state.instance(address).with_attributes({"t": len(ops)}))
+        assert encoder.encode(state) == encode_state(state)
