@@ -28,9 +28,14 @@ def encryption_node(vault_address: str) -> str:
 
 @dataclass
 class EdgeSet:
-    """Edges in discovery order, one per (before, after) pair, never into a plain vault node."""
+    """Edges in discovery order, one per (before, after) pair, never into a plain vault node.
+
+    Nothing is ordered in front of a data source either: it is read, not created, and
+    waiting would only defer the read to apply time.
+    """
 
     vaults: frozenset[str]
+    data_nodes: frozenset[str] = frozenset()
     edges: list[OrderingEdge] = field(default_factory=list)
     _seen: set[tuple[str, str]] = field(default_factory=set)
 
@@ -39,13 +44,16 @@ class EdgeSet:
             return
         if after in self.vaults:       # O5: the vault itself never waits for grants or keys
             return
+        if after in self.data_nodes:
+            return
         self._seen.add((before, after))
         self.edges.append(OrderingEdge(before, after, rule.split("/", 1)[0], why))
 
 
 def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
     vaults = [v for v in index.of_type(TypeName.VAULT, data=False) if v.action.exists_after]
-    out = EdgeSet(frozenset(v.address for v in vaults))
+    out = EdgeSet(frozenset(v.address for v in vaults),
+                  frozenset(n.address for n in index.nodes if n.is_data))
     for vault in vaults:
         enc = Encryption.of(vault.after)
         if enc is None:

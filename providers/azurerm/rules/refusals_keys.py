@@ -261,8 +261,19 @@ def _previous_nodes(ctx: RuleContext, case: VaultCase) -> list[Node]:
     return [n for n in dict((n.address, n) for n in nodes).values() if not n.is_data]
 
 
+def _rotation_added(key: Node) -> bool:
+    if key.action is not Action.UPDATE:
+        return False
+    new, old = key.planned("rotation_policy"), key.previous("rotation_policy")
+    return isinstance(new, (list, dict)) and bool(new) and new != old
+
+
 def r12_previous_key(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
+        if _live(case) and not case.key_changed:
+            for key in _in_use(ctx, case):
+                if key.type_name == TypeName.KEY.value and _rotation_added(key):
+                    yield _diag("R12/rotation", case, key, key=key.address)
         if not _live(case) or not case.key_changed:
             continue
         current = {n.address for n in _in_use(ctx, case)}

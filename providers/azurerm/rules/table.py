@@ -156,6 +156,11 @@ MESSAGES: tuple[Message, ...] = (
     Message("R12/keep", _W, "Keep the previous key version enabled until a backup completes",
             "{vault} changes its key from {old} to {new}. Data is re-wrapped with the new key at the next "
             "backup job; until that job completes the previous key version must stay enabled."),
+    Message("R12/rotation", _W, "Key rotation: keep previous versions enabled until a backup completes",
+            "{key} gets a rotation policy while {vault} uses it. Each new version is picked up within "
+            "about an hour (versionless key id) or when you change key_id (versioned); either way the "
+            "previous version must stay enabled until a backup job has completed with the new one, so "
+            "don't let expire_after disable versions sooner."),
     Message("R12/removed", _E, "The previous key is removed before a backup could use the new one",
             "{vault} changes its key away from {old}, and this plan also {change}. The previous "
             "key must stay enabled until at least one backup job has completed with the new key: change "
