@@ -244,7 +244,7 @@ def _as_resource_address(addr: "ResourceAddress | InstanceAddress | str") -> Res
         return addr
     if isinstance(addr, InstanceAddress):
         return addr.resource
-    return parse_address(addr).resource
+    return parse_address(str(addr)).resource  # text, or the engine's own address objects
 
 
 def _as_instance_address(addr: "InstanceAddress | ResourceAddress | str") -> InstanceAddress:
@@ -252,7 +252,7 @@ def _as_instance_address(addr: "InstanceAddress | ResourceAddress | str") -> Ins
         return addr
     if isinstance(addr, ResourceAddress):
         return InstanceAddress(addr, None)
-    return parse_address(addr)
+    return parse_address(str(addr))
 
 
 # --------------------------------------------------------------------------- state values

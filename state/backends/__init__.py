@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from state.backends.local import DEFAULT_STATE_FILE, BackupPolicy, LocalBackend
-from state.lock import Lock
+from state.lock import Lock, LockInfo
 from state.model import State
 
 
@@ -24,6 +24,9 @@ class Backend(Protocol):
 
     def lock(self, operation: str, timeout: float = 0.0) -> Lock:
         """Take the state lock, waiting up to ``timeout`` seconds; ``LockError`` otherwise."""
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        """Remove the lock whose id is ``lock_id``, when its holder has ended; ``LockError`` otherwise."""
 
     def describe(self) -> str:
         """Where the state lives, for messages."""

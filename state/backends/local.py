@@ -23,7 +23,7 @@ import tempfile
 
 from state.errors import StateError
 from state.format import StateEncoder, decode_state
-from state.lock import Lock, acquire
+from state.lock import Lock, LockInfo, acquire, force_unlock, read_lock_info
 from state.model import State
 
 DEFAULT_STATE_FILE = "vaultform.tfstate"
@@ -221,6 +221,14 @@ class LocalBackend:
     def lock(self, operation: str, timeout: float = 0.0, **options) -> Lock:
         """Lock this state for ``operation`` (see ``state.lock.acquire``)."""
         return acquire(self.path, operation, timeout, **options)
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        """Remove a lock left by a run that ended (``vaultform force-unlock ID``)."""
+        return force_unlock(self.path, lock_id)
+
+    def lock_info(self) -> LockInfo | None:
+        """Who holds the lock, when someone does."""
+        return read_lock_info(self.path)
 
 
 def _stamp(st: os.stat_result) -> tuple:

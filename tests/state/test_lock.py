@@ -191,3 +191,15 @@ def test_parse_duration(text, seconds):
 def test_parse_duration_refuses_nonsense(text):
     with pytest.raises(DurationError, match="like 30s, 2m, 1h"):
         parse_duration(text)
+
+
+def test_backend_lock_interface(tmp_path):
+    from state.backends import LocalBackend
+    backend = LocalBackend.for_directory(tmp_path)
+    with backend.lock("apply") as lock:
+        assert backend.lock_info().id == lock.id
+        with pytest.raises(LockError):
+            backend.lock("plan", 0.0)
+        with pytest.raises(LockError, match="held by a running process"):
+            backend.force_unlock(lock.id)
+    assert backend.lock_info() is None

@@ -129,3 +129,11 @@ def test_instance_values_are_normalised():
 def test_new_states_get_distinct_lineages():
     assert State.new().lineage != State.new().lineage
     assert State.new().serial == 0
+
+
+def test_lookups_accept_the_engines_address_objects():
+    from reconciler.addresses import InstanceAddress as EngineAddress, ResourceAddress as EngineResource
+    from reconciler.addresses import Mode as EngineMode
+    address = EngineAddress(EngineResource(EngineMode.MANAGED, "azurerm_key_vault_key", "k"), 2)
+    assert _state().instance(address).attributes["id"] == "k2"
+    assert _state().resource(address.resource).name == "k"
