@@ -299,6 +299,9 @@ def run_backup(env, vault_id: str, item_id: str | None, principal_id: str | None
     item = env.store.get(Kind.PROTECTED_ITEM, item_id) if item_id else None
     vm_id = vm_id or _item_vm_id(item)
     job = _jobs().create_job(env, vault_id, "Backup", _name_of(vm_id) or _name_of(item_id), "InProgress")
+    if item_id is None:     # a direct VM backup counts as having had items (no CMK afterwards)
+        from providers.azurelocal.services.recovery_vaults import mark_history
+        mark_history(env, vault_id, items=True)
     try:
         rp = _backup(env, vault_id, item_id, vm_id)
     except JobFailure as failure:
