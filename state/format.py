@@ -352,6 +352,8 @@ def decode_state(data: bytes | str, *, source: str = "state") -> State:
                                  f"({exc.msg})") from None
     except ValueError as exc:
         raise StateError(source, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise StateError(source, "values are nested too deeply to be a state") from None
     return from_document(doc, source=source)
 
 

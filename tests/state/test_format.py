@@ -156,3 +156,8 @@ def test_encoder_reuse_matches_fresh_encoding_for_any_edit_sequence(ops):
         elif state.instance(address) is not None:
             state = state.with_instance(address, state.instance(address).with_attributes({"t": len(ops)}))
         assert encoder.encode(state) == encode_state(state)
+
+
+def test_absurdly_nested_input_is_a_state_error():
+    with pytest.raises(StateError, match="nested too deeply"):
+        decode_state("[" * 100000 + "]" * 100000)
