@@ -253,7 +253,19 @@ class Emulator:
                                                   f'error="invalid_token"'})
         route, params = self.router.match(surface, request)
         request.params = {**host_params, **params}
-        response = route.handler(request)
+        if request.method not in WRITE_METHODS:
+            return route.handler(request)
+        # A write runs in one store transaction, so concurrent writers never interleave. A refusal
+        # (AzureError) keeps what the handler recorded on purpose before refusing - a failed job, a
+        # registration attempt - while an unexpected failure rolls everything back.
+        refusal: AzureError | None = None
+        with self.store.transaction():
+            try:
+                response = route.handler(request)
+            except AzureError as exc:
+                refusal = exc
+        if refusal is not None:
+            raise refusal
         self._log_write(request, response)
         return response
 

@@ -85,8 +85,18 @@ class Store:
             self._local.depth = 0
 
     def ensure_table(self, ddl: str) -> None:
-        """Run idempotent DDL (``CREATE ... IF NOT EXISTS``); never inside a transaction."""
-        self._conn().executescript(ddl)
+        """Run idempotent DDL (``CREATE ... IF NOT EXISTS``).
+
+        Outside a transaction the script runs as is; inside one (``executescript`` would commit it
+        early) each statement runs on its own within the open transaction.
+        """
+        conn = self._conn()
+        if getattr(self._local, "depth", 0):
+            for statement in ddl.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            return
+        conn.executescript(ddl)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

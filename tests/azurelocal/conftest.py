@@ -140,7 +140,7 @@ class CmkKit:
         properties.update(props)
         return self.keyvault.vaults.begin_create_or_update(CMK_RG, name, {"location": location, "properties": properties}).result()
 
-    def rsa_key(self, vault_name: str = CMK_KV, name: str = CMK_KEY, size: int = 3072, **kwargs):
+    def rsa_key(self, vault_name: str = CMK_KV, name: str = CMK_KEY, size: int = 2048, **kwargs):
         return self.key_client(vault_name).create_rsa_key(name, size=size, **kwargs)
 
     def rs_vault(self, name: str = CMK_VAULT, identity_type: str = "SystemAssigned", sku: str = "Standard",
