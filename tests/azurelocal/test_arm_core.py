@@ -83,3 +83,20 @@ def test_clock_advance_is_persisted(env, tmp_path):
     before = env.clock.now()
     env.clock.advance(3600)
     assert (env.clock.now() - before).total_seconds() >= 3600
+
+
+def test_subscription_and_resource_listing(resource_client, msi_client, env):
+    from azure.core.rest import HttpRequest
+    arm = "https://management.azure.com"
+    got = resource_client._client.send_request(
+        HttpRequest("GET", f"{arm}/subscriptions/{env.subscription_id}?api-version=2022-12-01")).json()
+    assert got["subscriptionId"] == env.subscription_id and got["tenantId"] == env.tenant_id
+    locations = resource_client._client.send_request(
+        HttpRequest("GET", f"{arm}/subscriptions/{env.subscription_id}/locations?api-version=2022-12-01")).json()
+    assert "westeurope" in {loc["name"] for loc in locations["value"]}
+    resource_client.resource_groups.create_or_update("rg-list", {"location": "westeurope"})
+    msi_client.user_assigned_identities.create_or_update("rg-list", "id-listed", {"location": "westeurope"})
+    in_group = [r.name for r in resource_client.resources.list_by_resource_group("rg-list")]
+    assert in_group == ["id-listed"]
+    vms = [r.name for r in resource_client.resources.list(filter="resourceType eq 'Microsoft.Compute/virtualMachines'")]
+    assert sorted(vms) == ["vm-app-01", "vm-app-02", "vm-db-01"]

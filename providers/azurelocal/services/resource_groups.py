@@ -168,14 +168,11 @@ def register(router, env) -> None:
 
     @router.route(ARM, "GET", base + "/resources")
     def list_resources(request: Request) -> Response:
+        from providers.azurelocal.services import subscriptions
         p = request.params
         group = _arm.require_group(env, p["sub"], p["rg"])
-        items = []
-        for kind in (Kind.IDENTITY, Kind.KEY_VAULT, Kind.RS_VAULT, Kind.VM, Kind.DISK, Kind.DISK_ENCRYPTION_SET):
-            for body in env.store.list(kind, group["id"] + "/providers/"):
-                items.append({k: body[k] for k in ("id", "name", "type", "location") if k in body}
-                             | {"tags": body.get("tags") or {}})
-        return Response(200, {"value": items})
+        return Response(200, {"value": subscriptions.resources_under(env, group["id"] + "/providers/",
+                                                                     request.query.get("$filter"))})
 
     @router.route(ARM, "POST", base + "/validateMoveResources")
     def validate_move(request: Request) -> Response:

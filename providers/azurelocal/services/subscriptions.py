@@ -1,0 +1,77 @@
+"""The one seeded subscription and tenant, their locations, and subscription-wide resource listing."""
+
+from __future__ import annotations
+
+import re
+
+from providers.azurelocal.http import Request, Response
+from providers.azurelocal.router import ARM
+from providers.azurelocal.services import _arm
+from providers.azurelocal.store import Kind
+
+LOCATIONS = (("westeurope", "West Europe"), ("northeurope", "North Europe"), ("eastus", "East US"),
+             ("eastus2", "East US 2"), ("westus2", "West US 2"), ("uksouth", "UK South"),
+             ("germanywestcentral", "Germany West Central"), ("swedencentral", "Sweden Central"))
+LISTED_KINDS = (Kind.IDENTITY, Kind.KEY_VAULT, Kind.RS_VAULT, Kind.VM, Kind.DISK, Kind.DISK_ENCRYPTION_SET)
+
+
+def summary(body: dict) -> dict:
+    out = {k: body[k] for k in ("id", "name", "type", "location") if k in body}
+    out["tags"] = body.get("tags") or {}
+    if body.get("identity"):
+        out["identity"] = body["identity"]
+    if body.get("sku"):
+        out["sku"] = body["sku"]
+    return out
+
+
+def resources_under(env, prefix: str, odata_filter: str | None) -> list[dict]:
+    """Top-level resources whose id starts with ``prefix``; honours ``resourceType eq '...'``."""
+    wanted = None
+    m = re.search(r"resourceType\s+eq\s+'([^']+)'", odata_filter or "", re.IGNORECASE)
+    if m:
+        wanted = m.group(1).lower()
+    items = []
+    for kind in LISTED_KINDS:
+        for body in env.store.list(kind, prefix):
+            if wanted and body.get("type", "").lower() != wanted:
+                continue
+            items.append(summary(body))
+    return items
+
+
+def register(router, env) -> None:
+    def subscription_body() -> dict:
+        return env.store.get(Kind.SUBSCRIPTION, f"/subscriptions/{env.subscription_id}") | {
+            "authorizationSource": "RoleBased",
+            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
+                                     "spendingLimit": "Off"}}
+
+    @router.route(ARM, "GET", "/subscriptions")
+    def list_subscriptions(request: Request) -> Response:
+        return Response(200, {"value": [subscription_body()]})
+
+    @router.route(ARM, "GET", "/subscriptions/{sub}")
+    def get_subscription(request: Request) -> Response:
+        _arm.check_subscription(env, request.params["sub"])
+        return Response(200, subscription_body())
+
+    @router.route(ARM, "GET", "/subscriptions/{sub}/locations")
+    def list_locations(request: Request) -> Response:
+        _arm.check_subscription(env, request.params["sub"])
+        return Response(200, {"value": [
+            {"id": f"/subscriptions/{env.subscription_id}/locations/{name}", "name": name, "displayName": display,
+             "regionalDisplayName": f"(Europe) {display}" if "europe" in name else display,
+             "type": "Region", "metadata": {"regionType": "Physical"}} for name, display in LOCATIONS]})
+
+    @router.route(ARM, "GET", "/tenants")
+    def list_tenants(request: Request) -> Response:
+        return Response(200, {"value": [{"id": f"/tenants/{env.tenant_id}", "tenantId": env.tenant_id,
+                                         "tenantCategory": "Home", "displayName": "vaultform local",
+                                         "defaultDomain": "vaultform.local"}]})
+
+    @router.route(ARM, "GET", "/subscriptions/{sub}/resources")
+    def list_resources(request: Request) -> Response:
+        _arm.check_subscription(env, request.params["sub"])
+        return Response(200, {"value": resources_under(env, f"/subscriptions/{env.subscription_id}/",
+                                                       request.query.get("$filter"))})
