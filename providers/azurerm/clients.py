@@ -12,7 +12,13 @@ Real Azure is chosen explicitly, by ``VAULTFORM_CLOUD=azure`` in the environment
 or ``cloud = "azure"`` in the ``provider "azurerm"`` block (the block
 wins). The subscription comes from the block's ``subscription_id`` or
 ``ARM_SUBSCRIPTION_ID`` / ``AZURE_SUBSCRIPTION_ID``; the tenant from the block's
-``tenant_id`` or ``ARM_TENANT_ID`` / ``AZURE_TENANT_ID``.
+``tenant_id`` or ``ARM_TENANT_ID`` / ``AZURE_TENANT_ID``; ``environment`` (public,
+usgovernment, china) picks the cloud's endpoints; the sign-in follows the block the
+way azurerm does (client secret, certificate, OIDC, managed identity, Azure CLI),
+falling back to ``DefaultAzureCredential``.
+
+Every pause the SDK makes (retries after 429/5xx, polling long-running operations)
+goes through the provider's clock and is reported.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.transport import RequestsTransport
 
 from providers.base import Clock, PermanentError
 
@@ -40,12 +47,36 @@ class CloudKind(enum.Enum):
 
 
 @dataclass(frozen=True)
+class AzureCloud:
+    """Endpoints of one Azure cloud (the provider block's ``environment``)."""
+
+    arm: str
+    authority: str
+    vault_suffix: str
+
+
+CLOUDS = {
+    "public": AzureCloud("https://management.azure.com", "login.microsoftonline.com", "vault.azure.net"),
+    "usgovernment": AzureCloud("https://management.usgovcloudapi.net", "login.microsoftonline.us",
+                               "vault.usgovcloudapi.net"),
+    "china": AzureCloud("https://management.chinacloudapi.cn", "login.chinacloudapi.cn", "vault.azure.cn"),
+}
+
+
+@dataclass(frozen=True)
 class CloudTarget:
     kind: CloudKind
     subscription_id: str = ""
     tenant_id: str = ""
     local_path: Path | None = None
     client_id: str = ""
+    environment: str = "public"
+    # how to sign in to real Azure (secrets never shown)
+    auth: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def cloud(self) -> AzureCloud:
+        return CLOUDS[self.environment]
 
 
 @dataclass(frozen=True)
@@ -85,11 +116,53 @@ def target_from(config: Mapping[str, Any], environ: Mapping[str, str]) -> CloudT
     client = _first(config.get("client_id"), environ.get("ARM_CLIENT_ID"), environ.get("AZURE_CLIENT_ID"))
     if kind is CloudKind.LOCAL:
         return CloudTarget(kind, subscription, tenant, default_local_path(environ), client)
+    environment = _first(config.get("environment"), environ.get("ARM_ENVIRONMENT"), "public").lower()
+    if environment not in CLOUDS:
+        raise PermanentError(f"unknown Azure environment {environment!r}: use one of {', '.join(CLOUDS)}",
+                             code="InvalidProviderConfig")
     if not subscription:
         raise PermanentError("no subscription for real Azure: set subscription_id in the provider "
                              "\"azurerm\" block or ARM_SUBSCRIPTION_ID in the environment",
                              code="InvalidProviderConfig")
-    return CloudTarget(kind, subscription, tenant, None, client)
+    auth = {
+        "client_secret": _first(config.get("client_secret"), environ.get("ARM_CLIENT_SECRET")),
+        "client_certificate_path": _first(config.get("client_certificate_path"),
+                                          environ.get("ARM_CLIENT_CERTIFICATE_PATH")),
+        "client_certificate_password": _first(config.get("client_certificate_password"),
+                                              environ.get("ARM_CLIENT_CERTIFICATE_PASSWORD")),
+        "oidc_token": _first(config.get("oidc_token"), environ.get("ARM_OIDC_TOKEN")),
+        "use_oidc": bool(config.get("use_oidc")) or environ.get("ARM_USE_OIDC", "").lower() == "true",
+        "use_cli": config.get("use_cli"),
+        "use_msi": bool(config.get("use_msi")) or environ.get("ARM_USE_MSI", "").lower() == "true",
+    }
+    return CloudTarget(kind, subscription, tenant, None, client, environment, auth)
+
+
+def credential_for(target: CloudTarget) -> Any:
+    """The azure-identity credential the provider block asks for (azurerm's order:
+    client secret, client certificate, OIDC, managed identity, Azure CLI), else the
+    DefaultAzureCredential chain."""
+    import azure.identity as identity
+    a, tenant, client = target.auth, target.tenant_id, target.client_id
+    common = {"authority": target.cloud.authority}
+    if client and tenant and a.get("client_secret"):
+        return identity.ClientSecretCredential(tenant, client, a["client_secret"], **common)
+    if client and tenant and a.get("client_certificate_path"):
+        return identity.CertificateCredential(tenant, client, a["client_certificate_path"],
+                                              password=a.get("client_certificate_password") or None, **common)
+    if client and tenant and a.get("use_oidc") and a.get("oidc_token"):
+        token = a["oidc_token"]
+        return identity.ClientAssertionCredential(tenant, client, lambda: token, **common)
+    if a.get("use_msi"):
+        return identity.ManagedIdentityCredential(client_id=client or None)
+    if a.get("use_cli") is True:
+        return identity.AzureCliCredential(tenant_id=tenant or None)
+    kwargs: dict[str, Any] = {"additionally_allowed_tenants": ["*"], **common}
+    if client:
+        kwargs["managed_identity_client_id"] = client
+    if a.get("use_cli") is False:
+        kwargs["exclude_cli_credential"] = True
+    return identity.DefaultAzureCredential(**kwargs)
 
 
 def _jwt_claims(token: str) -> dict[str, Any]:
@@ -126,6 +199,21 @@ class ReportingRetryPolicy(RetryPolicy):
             self._clock.sleep(delay)
 
 
+class ClockedTransport(RequestsTransport):
+    """The SDK's requests transport whose ``sleep`` (used by long-running-operation
+    pollers) goes through the provider's clock and is reported."""
+
+    def __init__(self, clock: Clock, report: Callable[[str], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._clock = clock
+        self._report = report
+
+    def sleep(self, duration: float) -> None:
+        if duration > 0:
+            self._report(f"waiting {duration:g}s before polling a long-running Azure operation")
+            self._clock.sleep(duration)
+
+
 @dataclass
 class ClientFactory:
     """Creates each SDK client on first use and keeps it.
@@ -152,15 +240,15 @@ class ClientFactory:
                 from providers.azurelocal.credential import LocalCredential
                 self.credential = LocalCredential()
             if self.transport_factory is None:
-                from providers.azurelocal.transport import local_transport
+                from providers.azurelocal.transport import local_session
                 env = self.emulator
-                self.transport_factory = lambda: local_transport(env)
-        elif self.credential is None:
-            from azure.identity import DefaultAzureCredential
-            kwargs = {"additionally_allowed_tenants": ["*"]}
-            if self.target.client_id:
-                kwargs["managed_identity_client_id"] = self.target.client_id
-            self.credential = DefaultAzureCredential(**kwargs)
+                self.transport_factory = lambda: ClockedTransport(
+                    self.clock, self.report, session=local_session(env), session_owner=False)
+        else:
+            if self.credential is None:
+                self.credential = credential_for(self.target)
+            if self.transport_factory is None:
+                self.transport_factory = lambda: ClockedTransport(self.clock, self.report)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None,
@@ -197,7 +285,8 @@ class ClientFactory:
 
     def caller(self) -> CallerIdentity:
         """Tenant, object id and client id of the credential, from its token."""
-        token = self.credential.get_token(ARM_SCOPE).token
+        scope = ARM_SCOPE if self.is_local else self.target.cloud.arm + "/.default"
+        token = self.credential.get_token(scope).token
         if token.startswith(LOCAL_TOKEN_PREFIX):
             object_id = token[len(LOCAL_TOKEN_PREFIX):] or self.emulator.deployer_object_id
             return CallerIdentity(self.target.tenant_id or self.emulator.tenant_id, object_id,
@@ -209,12 +298,14 @@ class ClientFactory:
 
     # ------------------------------------------------------------------ clients
 
-    def _kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"retry_policy": ReportingRetryPolicy(self.clock, self.report)}
-        if self.transport_factory is not None:
-            kwargs["transport"] = self.transport_factory()
+    def _kwargs(self, *, arm: bool = True) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"retry_policy": ReportingRetryPolicy(self.clock, self.report),
+                                  "transport": self.transport_factory()}
         if self.is_local:
             kwargs["polling_interval"] = 0
+        elif arm and self.target.environment != "public":
+            kwargs["base_url"] = self.target.cloud.arm
+            kwargs["credential_scopes"] = [self.target.cloud.arm + "/.default"]
         return kwargs
 
     def _cached(self, key: tuple, make: Callable[[], Any]) -> Any:
@@ -259,12 +350,12 @@ class ClientFactory:
         from azure.keyvault.keys import KeyClient
         uri = vault_uri.rstrip("/") + "/"
         return self._cached(("keys", uri.lower()), lambda: KeyClient(
-            uri, self.credential, **self._kwargs()))
+            uri, self.credential, **self._kwargs(arm=False)))
 
     def crypto(self, key_id: str):
         from azure.keyvault.keys.crypto import CryptographyClient
         return self._cached(("crypto", key_id.lower()), lambda: CryptographyClient(
-            key_id, self.credential, **self._kwargs()))
+            key_id, self.credential, **self._kwargs(arm=False)))
 
     def close(self) -> None:
         with self._lock:

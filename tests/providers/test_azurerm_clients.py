@@ -72,3 +72,27 @@ def test_local_caller_and_description(tmp_path, monkeypatch):
     assert f.resources() is f.resources()                      # cached
     assert f.keys("https://kv1.vault.azure.net") is f.keys("https://KV1.vault.azure.net/")
     env.store.close()
+
+
+def test_sign_in_follows_the_provider_block():
+    import azure.identity as identity
+
+    from providers.azurerm.clients import credential_for
+    base = {"cloud": "azure", "subscription_id": "s", "tenant_id": "00000000-0000-0000-0000-000000000001",
+            "client_id": "00000000-0000-0000-0000-000000000002"}
+    assert isinstance(credential_for(target_from({**base, "client_secret": "x"}, {})),
+                      identity.ClientSecretCredential)
+    assert isinstance(credential_for(target_from({**base, "use_msi": True}, {})), identity.ManagedIdentityCredential)
+    assert isinstance(credential_for(target_from({**base, "use_cli": True}, {})), identity.AzureCliCredential)
+    assert isinstance(credential_for(target_from(base, {})), identity.DefaultAzureCredential)
+    assert "x" not in repr(target_from({**base, "client_secret": "x"}, {}))   # secrets stay out of reprs
+
+
+def test_sovereign_clouds_use_their_own_endpoints():
+    t = target_from({"cloud": "azure", "subscription_id": "s", "environment": "usgovernment"}, {})
+    f = ClientFactory(t, credential=JwtCredential({"tid": "t", "oid": "o"}))
+    config = f.resources()._config
+    assert config.base_url == "https://management.usgovcloudapi.net"
+    assert config.credential_scopes == ["https://management.usgovcloudapi.net/.default"]
+    with pytest.raises(PermanentError):
+        target_from({"cloud": "azure", "subscription_id": "s", "environment": "mars"}, {})
