@@ -16,6 +16,7 @@ import argparse
 import json
 import re
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -82,6 +83,8 @@ def _command(fn):
             return o.error(f"{exc.code}: {exc.message}")
         except (ValueError, KeyError, OSError) as exc:
             return o.error(str(exc).strip("'\""))
+        except sqlite3.Error as exc:
+            return o.error(f"the local Azure database {_db_path(args)} can't be used: {exc}")
     run.__name__ = f"run_{fn.__name__.removeprefix('_')}"
     run.__doc__ = fn.__doc__
     return run

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     Prehashed, decode_dss_signature, encode_dss_signature)
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 MASTER_KEY_ENV = "VAULTFORM_LOCAL_AZURE_MASTER_KEY"
 KEY_BYTES = 32
@@ -122,6 +123,7 @@ class Sealer:
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise CryptoError("a sealing key is 32 bytes")
+        self._key = key
         self._aead = AESGCM(key)
 
     def seal(self, plaintext: bytes, context: str) -> bytes:
@@ -138,8 +140,8 @@ class Sealer:
 
     def derive(self, label: str) -> "Sealer":
         """A sealer under a sub-key of this one (e.g. the emulator's platform key)."""
-        sub = self._aead.encrypt(b"\x00" * NONCE_BYTES, hashlib.sha256(label.encode()).digest(), b"derive")
-        return Sealer(hashlib.sha256(sub).digest())
+        return Sealer(HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
+                           info=f"vaultform-local-azure:{label}".encode()).derive(self._key))
 
 
 # --------------------------------------------------------------------------- key types

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 
 from providers.azurelocal import crypto, keystore
+from providers.azurelocal.http import AzureError
 from providers.azurelocal.store import Kind
 
 DISK_BYTES = 4096
@@ -19,8 +20,7 @@ PLATFORM_LABEL = "vaultform-platform-key"
 
 
 def _platform(env) -> crypto.Sealer:
-    keystore._sealer(env)  # loads the master key once per Emulator
-    return env._kv_sealer.derive(PLATFORM_LABEL)
+    return keystore.master_sealer(env).derive(PLATFORM_LABEL)
 
 
 def platform_wrap(env, dek: bytes, context: str) -> bytes:
@@ -94,10 +94,8 @@ def read_disk(env, disk: dict) -> bytes:
         return crypto.open_envelope(dek, envelope, disk["id"].lower().encode())
     except (crypto.IntegrityError, crypto.CryptoError) as exc:
         raise DiskReadError(f"disk {disk['id']}: {exc}") from None
-    except Exception as exc:  # an AzureError from Key Vault (disabled key, revoked grant)
-        if hasattr(exc, "code"):
-            raise DiskReadError(f"disk {disk['id']}: {exc}") from None
-        raise
+    except AzureError as exc:  # Key Vault refused (disabled key, revoked grant)
+        raise DiskReadError(f"disk {disk['id']}: {exc}") from None
 
 
 def seal_disk_content(env, disk_id: str, content: bytes, *, key_id: str | None = None,

@@ -132,7 +132,8 @@ def _db(env):
     return env.store._conn()
 
 
-def _sealer(env) -> crypto.Sealer:
+def master_sealer(env) -> crypto.Sealer:
+    """The Emulator's sealer under its master key (loaded once per Emulator)."""
     sealer = getattr(env, "_kv_sealer", None)
     if sealer is None:
         path = env.store.path
@@ -232,7 +233,7 @@ def private_key(env, info: KeyInfo) -> crypto.PrivateKey:
                            (info.vault_name, info.name.lower(), info.version)).fetchone()
     if row is None:
         raise key_not_found(info.name, info.version)
-    der = _sealer(env).open(bytes(row[0]), _seal_context(info.vault_name, info.name, info.version))
+    der = master_sealer(env).open(bytes(row[0]), _seal_context(info.vault_name, info.name, info.version))
     return crypto.private_from_der(der)
 
 
@@ -299,7 +300,7 @@ def create_key(env, vault_name: str, name: str, *, kty: str, size: int | None = 
         "attributes": {"enabled": bool(enabled), "nbf": _ts(not_before), "exp": _ts(expires),
                        "created": now, "updated": now},
     }
-    sealed = _sealer(env).seal(crypto.private_to_der(key), _seal_context(vault_name.lower(), name, version))
+    sealed = master_sealer(env).seal(crypto.private_to_der(key), _seal_context(vault_name.lower(), name, version))
     with env.store.transaction() as db:
         ensure_tables(env)
         db.execute("INSERT INTO kv_key_names(vault, name_key, name) VALUES (?,?,?) "
@@ -467,7 +468,8 @@ def unwrap(env, principal_id: str, versioned_key_id: str, wrapped: bytes, *, alg
                                                  "(it was altered or wrapped by another key).") from None
 
 
-__all__ = ["KeyInfo", "KeyRef", "parse_key_id", "get_key", "key_version", "latest_version", "list_versions",
+__all__ = ["KeyInfo", "KeyRef", "master_sealer", "parse_key_id", "get_key", "key_version", "latest_version",
+           "list_versions",
            "list_keys", "deleted_state", "private_key", "create_key", "update_version", "delete_key",
            "recover_key", "purge_key", "purge_vault_keys", "purge_vault", "stored_rotation_policy",
            "store_rotation_policy", "key_names", "wrap", "unwrap", "bad_parameter",
