@@ -10,11 +10,12 @@ The table is merged from one module per family:
 ``functions_collections``  length coalesce coalescelist concat contains distinct index
                            element flatten keys values lookup merge range reverse slice
                            sort zipmap one compact chunklist setunion setintersection
-                           setsubtract alltrue anytrue
+                           setsubtract alltrue anytrue setproduct matchkeys transpose
 ``functions_conversion``   tostring tonumber tobool tolist toset tomap sensitive nonsensitive
 ``functions_encoding``     jsonencode jsondecode base64encode base64decode sha1 sha256
                            sha512 md5 base64sha256 urlencode cidrsubnet cidrhost
                            cidrnetmask uuidv5; uuid and timestamp (impure: UNKNOWN at plan time)
+``functions_time``         timeadd timecmp formatdate
 =========================  =====================================================
 
 ``can`` and ``try`` are not here: they need their arguments unevaluated, so the
@@ -24,11 +25,11 @@ evaluator implements them as special forms (the names are listed in ``SPECIAL_FO
 from __future__ import annotations
 
 from reconciler.config import (functions_collections, functions_conversion, functions_encoding,
-                               functions_format, functions_numeric, functions_strings)
+                               functions_format, functions_numeric, functions_strings, functions_time)
 from reconciler.config.functions_spec import FunctionSpec
 
 _FAMILIES = (functions_numeric, functions_strings, functions_format, functions_collections,
-             functions_conversion, functions_encoding)
+             functions_conversion, functions_encoding, functions_time)
 
 
 def _merge() -> dict[str, FunctionSpec]:

@@ -258,7 +258,42 @@ def _anytrue(lst):
     return any(v is True for v in _bools(lst))
 
 
+@spec("setproduct", variadic=Param("sets", ParamType.LIST))
+def _setproduct(*sets):
+    if len(sets) < 2:
+        raise FunctionError("setproduct needs at least two lists")
+    rows: list[list] = [[]]
+    for s in sets:
+        rows = [row + [v] for row in rows for v in s]
+        if len(rows) > RANGE_LIMIT * 10:
+            raise FunctionError(f"the product has more than {RANGE_LIMIT * 10} elements")
+    return rows
+
+
+@spec("matchkeys", Param("values", ParamType.LIST, Known.TOP), Param("keys", ParamType.LIST),
+      Param("searchset", ParamType.LIST))
+def _matchkeys(values, keys, searchset):
+    if len(values) != len(keys):
+        raise FunctionError("values and keys must have the same length", 1)
+    return [v for v, k in zip(values, keys) if any(strict_equal(k, s) is True for s in searchset)]
+
+
+@spec("transpose", Param("map", ParamType.MAP))
+def _transpose(m):
+    out: dict[str, list] = {}
+    for key in sorted(m):
+        items = m[key]
+        if not isinstance(items, list):
+            raise FunctionError(f'element "{key}" must be a list of strings', 0)
+        for item in items:
+            try:
+                out.setdefault(to_string(item), []).append(key)
+            except ConversionError:
+                raise FunctionError(f'element "{key}" must be a list of strings', 0) from None
+    return {k: out[k] for k in sorted(out)}
+
+
 FUNCTIONS = table(_length, _coalesce, _coalescelist, _concat, _contains, _distinct, _index,
                   _element, _flatten, _keys, _values, _lookup, _merge, _range, _reverse, _slice,
                   _sort, _zipmap, _one, _compact, _chunklist, _setunion, _setintersection,
-                  _setsubtract, _alltrue, _anytrue)
+                  _setsubtract, _alltrue, _anytrue, _setproduct, _matchkeys, _transpose)

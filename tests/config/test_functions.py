@@ -79,6 +79,16 @@ CASES = [
     ("cidrsubnet(\"10.0.0.0/16\", 8, 2)", "10.0.2.0/24"), ("cidrhost(\"10.0.0.0/24\", 5)", "10.0.0.5"),
     ("cidrhost(\"10.0.0.0/24\", -1)", "10.0.0.255"),
     ("uuidv5(\"dns\", \"example.com\")", "cfbff0d1-9375-5685-968c-48ce8b15ae17"),
+    # time
+    ("timeadd(\"2026-01-01T00:00:00Z\", \"8760h\")", "2027-01-01T00:00:00Z"),
+    ("timeadd(\"2026-03-01T10:00:00+01:00\", \"-1h30m\")", "2026-03-01T08:30:00+01:00"),
+    ("timecmp(\"2026-01-01T00:00:00Z\", \"2026-01-01T01:00:00+01:00\")", 0),
+    ("formatdate(\"DD MMM YYYY hh:mm ZZZ\", \"2026-02-03T04:05:06Z\")", "03 Feb 2026 04:05 UTC"),
+    ("formatdate(\"EEEE, h'h'mm AA\", \"2026-02-03T16:05:06Z\")", "Tuesday, 16h05 PM"),
+    # more collections
+    ("setproduct([\"a\", \"b\"], [1, 2])", [["a", 1], ["a", 2], ["b", 1], ["b", 2]]),
+    ("matchkeys([\"i1\", \"i2\"], [\"eu\", \"us\"], [\"us\"])", ["i2"]),
+    ("transpose({a = [\"1\", \"2\"], b = [\"2\"]})", {"1": ["a"], "2": ["a", "b"]}),
     ("sensitive(\"s\")", "s"), ("nonsensitive([1])", [1]), ("cidrnetmask(\"10.0.0.0/12\")", "255.240.0.0"),
 ]
 
@@ -128,6 +138,8 @@ ERRORS = [
     ("sum([])", "empty list"), ("max()", "at least one number"), ("coalesce(null, \"\")", "no non-null"),
     ("log(-1, 2)", "positive"), ("length(5)", "not a number"), ("chunklist([1], -1)", "negative"),
     ("toset([1, {a = 1}])", "same type"),
+    ("timeadd(\"2026-01-01\", \"1h\")", "RFC 3339"), ("timeadd(\"2026-01-01T00:00:00Z\", \"1 day\")", "not a duration"),
+    ("formatdate(\"YYYY-QQ\", \"2026-01-01T00:00:00Z\")", "invalid date format sequence"),
 ]
 
 
