@@ -204,7 +204,14 @@ def current_dek_version(env, vault_id: str) -> str | None:
 
 
 def ensure_dek(env, vault_id: str) -> tuple[bytes, dict]:
-    """The vault's DEK and its record, creating or re-wrapping it as the vault's key requires."""
+    """The vault's DEK and its record, creating or re-wrapping it as the vault's key requires.
+
+    One store transaction, so two backups of the same vault never make two data keys."""
+    with env.store.transaction():
+        return _ensure_dek(env, vault_id)
+
+
+def _ensure_dek(env, vault_id: str) -> tuple[bytes, dict]:
     vault = env.store.get(Kind.RS_VAULT, vault_id)
     if vault is None:
         raise JobFailure(Failure.NOT_FOUND, f"Recovery Services vault '{vault_id}' was not found.")

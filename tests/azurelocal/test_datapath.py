@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from providers.azurelocal import crypto, datapath, diskdata, keystore, seed
@@ -9,6 +11,10 @@ from providers.azurelocal.store import Kind
 from tests.azurelocal.kvhelpers import CMK_PERMISSIONS, grant, make_cmk_vault, revoke, rs_vault_body
 
 KV = "kv-backup"
+# DER RSA private keys: PKCS#1 (SEQUENCE, version 0, INTEGER modulus) and PKCS#8 (version 0, rsaEncryption OID)
+PKCS1_PREFIX = re.compile(rb"\x30\x82..\x02\x01\x00\x02\x82", re.DOTALL)
+PKCS8_RSA_PREFIX = re.compile(rb"\x30\x82..\x02\x01\x00\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01",
+                              re.DOTALL)
 GROUP = "rg-backup"
 VM = seed.vm_id("vm-app-01")
 DISK = seed.disk_id("vm-app-01_OsDisk_1")
@@ -78,8 +84,10 @@ def test_database_never_holds_private_keys_or_raw_deks(env, setup):
     for path in env.store.path.parent.glob(env.store.path.name + "*"):
         if not path.name.endswith(".key"):
             raw += path.read_bytes()
+    der = crypto.private_to_der(crypto.generate_key(crypto.KeyType.RSA, size=2048))
+    assert PKCS1_PREFIX.search(der) and PKCS8_RSA_PREFIX.search(der)   # the patterns do find a real key
     assert b"PRIVATE KEY" not in raw
-    assert bytes([0x02, 0x01, 0x00, 0x02, 0x82]) not in raw  # PKCS#1 RSAPrivateKey: version 0, then modulus
+    assert not PKCS1_PREFIX.search(raw) and not PKCS8_RSA_PREFIX.search(raw)
     assert dek not in raw and crypto.b64url_encode(dek).encode() not in raw
 
 
@@ -165,3 +173,13 @@ def test_restore_with_a_disk_encryption_set(env, setup, keyvault_mgmt):
                                                 "diskEncryptionSetId": des["id"]}
     assert disk["_emulator"]["sealed_content"]["key_id"] == setup.key.id
     assert restored_bytes(env, job) == [original]
+
+
+def test_expired_key_fails_backup(env, setup):
+    from datetime import timedelta
+    assert status(backup(env, setup))[0] == "Completed"
+    setup.kc.update_key_properties("cmk", setup.key.properties.version,
+                                   expires_on=env.clock.now() + timedelta(days=1))
+    env.clock.advance(2 * 86400)
+    assert status(backup(env, setup)) == ("Failed", "UserErrorCMKKeyExpired")
+    assert status(restore(env, setup, last_rp(env, setup.vault_id)["id"]))[0] == "Completed"
