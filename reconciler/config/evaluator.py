@@ -57,9 +57,11 @@ def fail_static(pos: ast.Pos | None, summary: str, detail: str = "") -> StaticEv
     return StaticEvalError(error(CODE, summary, detail, range=pos.range() if pos else None))
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """' Did you mean "x"?' for the closest candidate, or ''."""
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+def did_you_mean(name: str, candidates: Iterable[str], limit: int = 1) -> str:
+    """' Did you mean "x"?' (or '... one of "x", "y"?') for the closest candidates, or ''."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=limit, cutoff=0.6)
+    if len(close) > 1:
+        return " Did you mean one of " + ", ".join(f'"{c}"' for c in close) + "?"
     return f' Did you mean "{close[0]}"?' if close else ""
 
 
@@ -454,7 +456,7 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
     if fs is None:
         names = list(BUILTINS) + list(_SPECIAL_FORMS)
         raise fail_static(expr.pos, "Call to unknown function",
-                   f'There is no function named "{expr.name}".' + did_you_mean(expr.name, names))
+                   f'There is no function named "{expr.name}".' + did_you_mean(expr.name, names, 3))
     args = [_eval(a, scope) for a in expr.args]
     if expr.expand_final:
         if not args:

@@ -163,8 +163,14 @@ def test_argument_errors_point_at_the_argument():
 
 def test_unknown_function_suggests_close_names():
     with pytest.raises(EvalError) as info:
-        ev("jsonencod(1)")
-    assert 'Did you mean "jsonencode"?' in info.value.diagnostic.detail
+        ev("setunon(1)")
+    assert 'Did you mean "setunion"?' in info.value.diagnostic.detail
+
+
+def test_unknown_function_lists_several_close_names():
+    with pytest.raises(EvalError) as info:
+        ev("jsondecod(1)")
+    assert 'Did you mean one of "jsondecode", "jsonencode"?' in info.value.diagnostic.detail
 
 
 def test_impure_functions_are_unknown_at_plan_time():
