@@ -21,7 +21,8 @@ COUNTER_KEY = "fault_calls"
 class FaultSettings:
     latency_ms: int = 0                        # added to every call
     throttle_rate: float = 0.0                 # share of calls answered 429
-    retry_after_seconds: float = 0.0           # Retry-After sent with 429 and 5xx
+    retry_after_seconds: float = 0.01          # Retry-After sent with 429 and 5xx (azure-core treats
+                                               # 0 as absent and falls back to its backoff)
     transient_error_rate: float = 0.0          # share of calls answered 503
     grant_propagation_seconds: float = 0.0     # a key grant becomes effective this long after creation
     principal_propagation_seconds: float = 0.0  # a new principal is unknown to role assignments this long

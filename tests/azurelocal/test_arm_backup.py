@@ -181,3 +181,49 @@ def test_seeded_vms_are_read_only_inventory(cmk, make_client):
     assert "_emulator" not in got.json()
     put = client._client.send_request(HttpRequest("PUT", "https://management.azure.com" + vm_path, json={"location": "westeurope"}))
     assert put.status_code == 405
+
+
+def _arm_call(client, method: str, path: str, body: dict | None = None):
+    from azure.core.rest import HttpRequest
+    url = f"https://management.azure.com{path}?api-version=2024-03-02"
+    return client._client.send_request(HttpRequest(method, url, json=body))
+
+
+def test_disk_encryption_set_rules_and_restore_with_it(cmk):
+    cmk.key_vault()
+    key = cmk.rsa_key()
+    des_path = f"/subscriptions/{cmk.env.subscription_id}/resourceGroups/{cmk.RG}/providers/Microsoft.Compute/diskEncryptionSets/des-restore"
+    wrong = _arm_call(cmk.resources, "PUT", des_path, {"location": "westeurope", "identity": {"type": "SystemAssigned"},
+                      "properties": {"activeKey": {"keyUrl": key.id}, "rotationToLatestKeyVersionEnabled": True}})
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "InvalidParameter"
+    made = _arm_call(cmk.resources, "PUT", des_path, {"location": "westeurope", "identity": {"type": "SystemAssigned"},
+                     "properties": {"activeKey": {"keyUrl": key.id}}})
+    assert made.status_code == 201
+    des = made.json()
+    assert cmk.env.principal(des["identity"]["principalId"])["kind"] == "system_assigned"
+    cmk.grant_policy(des["identity"]["principalId"])
+    cmk.rs_vault()
+    pol = cmk.policy()
+    cmk.protect(pol.id)
+    cmk.backup.backups.trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM,
+                               {"properties": {"objectType": "IaasVMBackupRequest"}})
+    point = next(iter(cmk.backup.recovery_points.list(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM)))
+    cmk.backup.restores.begin_trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, point.name, {"properties": {
+        "objectType": "IaasVMRestoreRequest", "recoveryPointId": point.name, "recoveryType": "RestoreDisks",
+        "diskEncryptionSetId": des["id"],
+        "targetResourceGroupId": f"/subscriptions/{cmk.env.subscription_id}/resourceGroups/{cmk.RG}"}}).result()
+    restores = list(cmk.backup.backup_jobs.list(cmk.VAULT, cmk.RG, filter="operation eq 'Restore'"))
+    assert [j.properties.status for j in restores] == ["Completed"]
+
+
+def test_classic_vm_refused_on_cmk_vault(cmk):
+    cmk.key_vault()
+    key = cmk.rsa_key()
+    vault = cmk.rs_vault()
+    cmk.grant_policy(vault.identity.principal_id)
+    cmk.assign_key(key.id)
+    pol = cmk.policy()
+    body = {"properties": {"protectedItemType": "Microsoft.ClassicCompute/virtualMachines",
+                           "sourceResourceId": cmk.vm_id(), "policyId": pol.id}}
+    assert code_of(lambda: cmk.backup.protected_items.begin_create_or_update(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body).result()) == "BMSUserErrorClassicVMNotSupportedWithCMK"

@@ -49,6 +49,12 @@ def contained(env, group_id: str) -> dict[str, list[dict]]:
     return {kind: env.store.list(kind, prefix) for kind in CONTAINED_KINDS}
 
 
+def _forget_identity(env, body: dict) -> None:
+    principal = (body.get("identity") or {}).get("principalId")
+    if principal:
+        env.remove_principal(principal)
+
+
 def delete_group(env, group: dict) -> None:
     """Cascade-delete a group's content (raises when a vault still protects items)."""
     from providers.azurelocal.services import identities, key_vaults, recovery_vaults
@@ -57,7 +63,7 @@ def delete_group(env, group: dict) -> None:
     for vault in content[Kind.RS_VAULT]:
         recovery_vaults.ensure_deletable(env, vault)
     cleanups = {Kind.KEY_VAULT: key_vaults.soft_delete_vault, Kind.IDENTITY: identities.forget,
-                Kind.RS_VAULT: recovery_vaults.forget}
+                Kind.RS_VAULT: recovery_vaults.forget, Kind.DISK_ENCRYPTION_SET: _forget_identity}
     with env.store.transaction():
         for kind in CONTAINED_KINDS:
             for body in content[kind]:
