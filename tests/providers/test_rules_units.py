@@ -198,3 +198,26 @@ def test_unknown_or_odd_values_anywhere_never_break_the_rules(data):
     assert all(d.code in RULES_BY_CODE and d.detail for d in resp.diagnostics)
     assert not [e for e in resp.edges if e.after in vaults]
     json.dumps([d.to_json() for d in resp.diagnostics])
+
+
+def _in_module(inst: PlannedInstance, module: str) -> PlannedInstance:
+    def rename(v):
+        if isinstance(v, dict):
+            return {k: rename(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [rename(x) for x in v]
+        return v.replace("rsv-backup", f"rsv-{module}") if isinstance(v, str) else v
+    return PlannedInstance(**{**inst.__dict__, "address": f"module.{module}.{inst.address}",
+                              "after": rename(inst.after)})
+
+
+def test_module_instances_only_order_within_their_module():
+    import test_rules_fixtures as tf
+
+    req = tf.load_request(FIXTURES / "O5_two_phase_vault")
+    single = plan_rules(req)
+    both = plan_rules(PlanRulesRequest(tuple(_in_module(i, m) for m in ("eu", "us") for i in req.instances),
+                                       now=req.now))
+    assert len(both.edges) == 2 * len(single.edges)
+    for e in both.edges:
+        assert e.before.split(".", 2)[1] == e.after.split(".", 2)[1], e

@@ -188,12 +188,32 @@ def targets_vault(index: PlanIndex, item: Node, vault: Node) -> bool:
 
 
 def items_of(index: PlanIndex, vault: Node, *types: TypeName) -> list[Node]:
-    out = []
-    for t in types:
-        out += [n for n in index.of_type(t, data=False) if targets_vault(index, n, vault)]
+    """Managed backup policies / protected items (of ``types``) that target ``vault``."""
+    table = index.memo.get("items_by_vault")
+    if table is None:
+        table = index.memo["items_by_vault"] = _items_by_vault(index)
+    return [n for n in table.get(vault.address, []) if n.type_name in {t.value for t in types}]
+
+
+def _items_by_vault(index: PlanIndex) -> dict[str, list[Node]]:
+    """Vault address -> items aiming at it; candidates come from references and names, then are checked."""
+    vaults = index.of_type(TypeName.VAULT, data=False)
+    by_name: dict[str, list[Node]] = {}
+    for v in vaults:
+        name = known_str(v.value("name"))
+        if name:
+            by_name.setdefault(name.lower(), []).append(v)
+    out: dict[str, list[Node]] = {}
+    for t in (TypeName.BACKUP_POLICY_VM, TypeName.PROTECTED_VM):
+        for item in index.of_type(t, data=False):
+            candidates = [n for n, _ in index.targets(item, ("recovery_vault_name",), TypeName.VAULT)]
+            name = known_str(item.value("recovery_vault_name"))
+            if name:
+                candidates += by_name.get(name.lower(), [])
+            for v in unique(candidates):
+                if targets_vault(index, item, v):
+                    out.setdefault(v.address, []).append(item)
     return out
-
-
 
 
 # --------------------------------------------------------------------------- a vault in the plan

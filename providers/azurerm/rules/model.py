@@ -111,6 +111,7 @@ class Node:
     inst: PlannedInstance
     action: Action
     refs: dict[str, tuple[Reference, ...]]
+    is_data: bool = False            # a data source (read, never created)
 
     @property
     def address(self) -> str:
@@ -119,10 +120,6 @@ class Node:
     @property
     def type_name(self) -> str:
         return self.inst.type_name
-
-    @property
-    def is_data(self) -> bool:
-        return resource_of(self.address)[len(module_prefix_of(self.address)):].startswith("data.")
 
     @property
     def after(self) -> dict | None:
@@ -175,6 +172,8 @@ class PlanIndex:
     nodes: tuple[Node, ...]
     by_address: dict[str, Node] = field(default_factory=dict)
     by_resource: dict[str, list[Node]] = field(default_factory=dict)
+    by_type: dict[str, list[Node]] = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)      # derived lookups, computed once per plan
 
     @classmethod
     def build(cls, instances: Iterable[PlannedInstance]) -> "PlanIndex":
@@ -186,16 +185,18 @@ class PlanIndex:
                 action = Action.NOOP
             prefix = module_prefix_of(inst.address)
             refs = {k: parse_all(v, module_prefix=prefix) for k, v in (inst.references or {}).items()}
-            nodes.append(Node(inst, action, refs))
+            is_data = resource_of(inst.address)[len(prefix):].startswith("data.")
+            nodes.append(Node(inst, action, refs, is_data))
         index = cls(tuple(nodes))
         for n in index.nodes:
             index.by_address[n.address] = n
             index.by_resource.setdefault(resource_of(n.address), []).append(n)
+            index.by_type.setdefault(n.type_name, []).append(n)
         return index
 
     def of_type(self, type_name: TypeName, *, data: bool | None = None) -> list[Node]:
-        return [n for n in self.nodes if n.type_name == type_name.value
-                and (data is None or n.is_data == data)]
+        nodes = self.by_type.get(type_name.value, [])
+        return list(nodes) if data is None else [n for n in nodes if n.is_data == data]
 
     # ----------------------------------------------------------- references
 

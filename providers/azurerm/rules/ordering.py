@@ -88,10 +88,19 @@ def _identity_edges(index: PlanIndex, grants: list[Grant], vaults, out: EdgeSet)
     for uai in index.of_type(TypeName.USER_IDENTITY, data=False):
         if uai.action.exists_after:
             identities.append(EncryptionIdentity(uai, True, (uai,), known_str(uai.value("principal_id")), None))
+    by_source = {ident.identities[0].address if ident.user_assigned else ident.vault.address: ident
+                 for ident in identities}
+    by_principal: dict[str, list[EncryptionIdentity]] = {}
+    for ident in identities:
+        if ident.principal_id:
+            by_principal.setdefault(ident.principal_id.lower(), []).append(ident)
     for g in grants:
         if g.node_id is None:
             continue
-        for ident in identities:
+        candidates = list(by_principal.get((known_str(g.principal_value) or "").lower(), []))
+        for ref in g.holder.refs_for(g.principal_attr) if g.principal_attr else ():
+            candidates += [by_source[n.address] for n in index.resolve(ref, g.holder) if n.address in by_source]
+        for ident in dict((id(i), i) for i in candidates).values():
             if names_identity(index, g, ident):
                 for source in ident.sources:
                     out.add(source, g.node_id, "O1", reason("O1", grant=g.node_id, source=source))
