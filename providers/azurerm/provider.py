@@ -67,6 +67,7 @@ class AzurermProvider:
         self._environ = environ
         self._inject = factory_inject
         self._clients = clients
+        self._features: dict[str, Any] = {}
         if clients is not None:
             clients.clock, clients.report = self.clock, self.report
 
@@ -87,7 +88,7 @@ class AzurermProvider:
         return self._clients
 
     def context(self) -> Context:
-        return Context(self.clients, Waiter(self.clock, self.report))
+        return Context(self.clients, Waiter(self.clock, self.report), self._features)
 
     def describe(self) -> str:
         return self.clients.describe()
@@ -114,6 +115,10 @@ class AzurermProvider:
         return SCHEMA
 
     def configure(self, config: dict[str, Any]) -> list:
+        features = (config or {}).get("features")
+        if isinstance(features, list):
+            features = features[0] if features else {}
+        self._features = features if isinstance(features, dict) else {}
         try:
             self._clients = ClientFactory.from_config(_known_config(config), self._environ, clock=self.clock,
                                                       report=self.report, **self._inject)

@@ -22,6 +22,11 @@ TYPE = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/pro
 VM_TYPE = "Microsoft.Compute/virtualMachines"
 FABRIC = "Azure"
 ITEM_TYPE = "Microsoft.Compute/virtualMachines"
+# provider features that turn a destroy into "keep the data": feature -> protection state
+RETAIN_ON_DESTROY = (
+    ("vm_backup_stop_protection_and_retain_data_on_destroy", "ProtectionStopped"),
+    ("vm_backup_suspend_protection_and_retain_data_on_destroy", "BackupsSuspended"),
+)
 
 
 def container_name(vm: ResourceId) -> str:
@@ -93,8 +98,8 @@ class BackupProtectedVM(Handler):
         backup = ctx.clients.backup()
         props: dict[str, Any] = {"protectedItemType": ITEM_TYPE, "sourceResourceId": str(vm),
                                  "policyId": value(planned, "backup_policy_id", "")}
-        if state == "ProtectionStopped":
-            # stop backups, keep the recovery points (azurerm's way of "stop protection")
+        if state in ("ProtectionStopped", "BackupsSuspended"):
+            # stop (or suspend) backups, keep the recovery points
             props["protectionState"] = state
             props["policyId"] = ""
         ext = _luns(planned)
@@ -137,6 +142,12 @@ class BackupProtectedVM(Handler):
 
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
         rg, vault, container, item = _parts(prior["id"])
+        for feature, state in RETAIN_ON_DESTROY:
+            if ctx.feature("recovery_service", feature, False):
+                # keep the recovery points: stop (or suspend) protection instead of deleting
+                vm = parse_resource_id(prior["source_vm_id"], expect=VM_TYPE)
+                self._put(ctx, rg, vault, vm, prior, state)
+                return
         items = ctx.clients.backup().protected_items
         not_found_is_none(lambda: items.delete(vault, rg, FABRIC, container, item))
         ctx.waiter.until(f"the protected item {item} is gone",

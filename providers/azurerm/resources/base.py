@@ -28,6 +28,12 @@ class Context:
 
     clients: ClientFactory
     waiter: Waiter = field(default_factory=Waiter)
+    features: dict[str, Any] = field(default_factory=dict)   # the provider block's features {}
+
+    def feature(self, group: str, name: str, default: bool) -> bool:
+        """``features { <group> { <name> = bool } }``, or azurerm's default."""
+        got = value(block(self.features, group) or {}, name)
+        return default if got is None else bool(got)
 
     @property
     def clock(self) -> Clock:

@@ -1,0 +1,61 @@
+"""The provider block's features {} switches that change what a destroy does."""
+
+from __future__ import annotations
+
+import pytest
+
+from providers.azurelocal.app import Emulator
+from providers.azurerm.provider import AzurermProvider
+from providers.base import Clock, CreateRequest, DeleteRequest, PermanentError, ReadRequest
+
+VM = "/subscriptions/{sub}/resourceGroups/rg-workloads/providers/Microsoft.Compute/virtualMachines/vm-db-01"
+
+
+@pytest.fixture
+def make(tmp_path):
+    env = Emulator(tmp_path / "features.db")
+
+    def build(features: dict) -> AzurermProvider:
+        provider = AzurermProvider(environ={"VAULTFORM_LOCAL_AZURE": str(tmp_path / "features.db")},
+                                   emulator=env, clock=Clock(sleep=lambda s: env.clock.advance(s)))
+        assert provider.configure({"features": [features]}) == []
+        assert provider.clients.emulator is env
+        return provider
+
+    yield env, build
+    env.store.close()
+
+
+def test_a_group_with_other_resources_is_not_deleted_by_default(make):
+    env, build = make
+    provider = build({})
+    rg = provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-full", "location": "westeurope"})).state
+    provider.create(CreateRequest("azurerm_user_assigned_identity", {
+        "name": "someone-elses", "location": "westeurope", "resource_group_name": "rg-full"}))
+    with pytest.raises(PermanentError) as err:
+        provider.delete(DeleteRequest("azurerm_resource_group", rg))
+    assert err.value.code == "ResourceGroupNotEmpty"
+    assert "someone-elses" in err.value.message and "prevent_deletion_if_contains_resources" in err.value.message
+    assert provider.read(ReadRequest("azurerm_resource_group", rg)).state is not None
+
+    relaxed = build({"resource_group": [{"prevent_deletion_if_contains_resources": False}]})
+    relaxed.delete(DeleteRequest("azurerm_resource_group", rg))
+    assert relaxed.read(ReadRequest("azurerm_resource_group", rg)).state is None
+
+
+def test_stop_protection_and_retain_data_on_destroy(make):
+    env, build = make
+    provider = build({"recovery_service": [{"vm_backup_stop_protection_and_retain_data_on_destroy": True}]})
+    provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-keep", "location": "westeurope"}))
+    vault = provider.create(CreateRequest("azurerm_recovery_services_vault", {
+        "name": "rsv-keep", "location": "westeurope", "resource_group_name": "rg-keep", "sku": "Standard"})).state
+    policy = provider.create(CreateRequest("azurerm_backup_policy_vm", {
+        "name": "daily", "resource_group_name": "rg-keep", "recovery_vault_name": "rsv-keep",
+        "backup": [{"frequency": "Daily", "time": "23:00"}], "retention_daily": [{"count": 7}]})).state
+    item = provider.create(CreateRequest("azurerm_backup_protected_vm", {
+        "resource_group_name": "rg-keep", "recovery_vault_name": vault["name"],
+        "source_vm_id": VM.format(sub=env.subscription_id), "backup_policy_id": policy["id"]})).state
+    assert item["protection_state"] != "ProtectionStopped"
+    provider.delete(DeleteRequest("azurerm_backup_protected_vm", item))
+    kept = provider.read(ReadRequest("azurerm_backup_protected_vm", item)).state
+    assert kept is not None and kept["protection_state"] == "ProtectionStopped"
