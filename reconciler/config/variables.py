@@ -394,18 +394,23 @@ def _run_validations(declared: Mapping[str, VariableSpec],
                      resolved: dict[str, ResolvedVariable]) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     scope = MapScope({"var": {n: r.value for n, r in resolved.items()}})
+    secret = frozenset(n for n, r in resolved.items() if r.sensitive)
     for name, spec in declared.items():
         if name not in resolved:
             continue
         for rule in spec.validations:
-            problem = check_validation(rule, scope, name)
+            problem = check_validation(rule, scope, name, secret)
             if problem is not None:
                 diags.append(problem)
     return diags
 
 
-def check_validation(rule: Validation, scope: MapScope, name: str) -> Diagnostic | None:
-    """Run one validation rule; None when it passes or its result isn't known yet."""
+def check_validation(rule: Validation, scope: MapScope, name: str,
+                     sensitive: frozenset[str] = frozenset()) -> Diagnostic | None:
+    """Run one validation rule; None when it passes or its result isn't known yet.
+
+    An error message built from a sensitive variable is not shown (it would print the secret).
+    """
     try:
         ok = condition_value(evaluate(rule.condition, scope), rule.condition.pos, "validation condition")
     except EvalError as exc:
@@ -418,6 +423,10 @@ def check_validation(rule: Validation, scope: MapScope, name: str) -> Diagnostic
         return exc.diagnostic
     if not isinstance(message, str):
         message = f"The validation rule for var.{name} failed."
+    if any(r.subject[0] == "var" and r.subject[1:] and r.subject[1] in sensitive
+           for r in references(rule.error_message)):
+        message = (f"The validation rule for var.{name} failed; its error message includes a "
+                   "sensitive value, so it is not shown.")
     return error(CODE, "Invalid value for variable",
                  f"{message}\n\nThis was checked by the validation rule at "
                  f"{rule.pos.file}:{rule.pos.line}.", range=rule.pos.range(), address=f"var.{name}")

@@ -105,3 +105,14 @@ def test_bad_variable_blocks_are_diagnosed(tmp_path):
                          "Unsupported argument"]
     assert any('Did you mean "sensitive"?' in d.detail for d in diags)
     assert spec is not None and spec.type is None
+
+
+def test_validation_message_never_shows_a_sensitive_value(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "key" {\n  sensitive = true\n  validation {\n'
+        '    condition     = length(var.key) > 8\n'
+        '    error_message = "The key ${var.key} is too short."\n  }\n}\n')
+    values, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=["key=hunter2"],
+                                      var_files=[], environ={})
+    assert values["key"].sensitive and len(diags) == 1
+    assert "hunter2" not in diags[0].detail and "sensitive value" in diags[0].detail
