@@ -359,9 +359,16 @@ def _final_value(spec: VariableSpec, raw: _Raw | None, diags: list[Diagnostic]) 
         except ConversionError as exc:
             diags.append(error(CODE, "Invalid value for variable",
                                f"The value for var.{spec.name} from {raw.origin} is not a {spec.type}: "
-                               f"{exc}.", range=where))
+                               f"{_shown(exc, spec)}.", range=where))
             return None
     return ResolvedVariable(spec.name, value, spec.sensitive, raw.source, raw.origin)
+
+
+def _shown(exc: ConversionError, spec: VariableSpec) -> str:
+    """The conversion problem, without quoting any part of a sensitive value."""
+    if not spec.sensitive:
+        return str(exc)
+    return ConversionError("the sensitive value does not fit (not shown)", exc.path).render()
 
 
 def _default_value(spec: VariableSpec, diags: list[Diagnostic]) -> ResolvedVariable | None:

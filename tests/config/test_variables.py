@@ -116,3 +116,10 @@ def test_validation_message_never_shows_a_sensitive_value(tmp_path):
                                       var_files=[], environ={})
     assert values["key"].sensitive and len(diags) == 1
     assert "hunter2" not in diags[0].detail and "sensitive value" in diags[0].detail
+
+
+def test_conversion_errors_never_quote_a_sensitive_value(tmp_path):
+    (tmp_path / "main.tf").write_text('variable "pin" {\n  type = number\n  sensitive = true\n}\n')
+    _, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=["pin=s3cret"],
+                                 var_files=[], environ={})
+    assert len(diags) == 1 and "s3cret" not in diags[0].detail and "var.pin" in diags[0].detail
