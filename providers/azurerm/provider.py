@@ -171,8 +171,10 @@ class AzurermProvider:
         return ReadResponse(conform(SCHEMA.resources[req.type_name], state, None))
 
     def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
-        # The CMK domain rules (O1..O5, R1..R14) are the engine's; this provider adds none.
-        return PlanRulesResponse()
+        """The CMK domain rules (O1..O5, R1..R14, A1..A3): a pure function of the plan,
+        kept in ``providers.azurerm.rules``."""
+        from providers.azurerm.rules import plan_rules
+        return plan_rules(req)
 
     # ------------------------------------------------------------------ facts for the engine
 

@@ -126,3 +126,18 @@ def test_provider_checks(type_name, config, codes):
     diags = AzurermProvider(environ={}).validate(ValidateRequest(type_name, "managed", config))
     assert [d.code for d in diags] == codes
     assert all(d.detail for d in diags)                  # every one says how to fix it
+
+
+def test_plan_rules_are_the_domain_rules():
+    from providers.base import PlannedInstance, PlanRulesRequest
+    key = "https://kv1.vault.azure.net/keys/cmk"
+    before = {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v",
+              "name": "v", "resource_group_name": "rg", "location": "westeurope", "sku": "Standard",
+              "identity": [{"type": "SystemAssigned", "identity_ids": [], "principal_id": "p", "tenant_id": "t"}],
+              "encryption": [{"key_id": key, "infrastructure_encryption_enabled": False,
+                              "use_system_assigned_identity": True, "user_assigned_identity_id": None}]}
+    after = {**before, "encryption": []}
+    req = PlanRulesRequest((PlannedInstance("azurerm_recovery_services_vault.v", "azurerm_recovery_services_vault",
+                                            "update", before, after, before),))
+    codes = [d.code for d in AzurermProvider(environ={}).plan_rules(req).diagnostics if d.is_error]
+    assert "R1" in codes
