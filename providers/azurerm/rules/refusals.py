@@ -1,4 +1,4 @@
-"""Refusals judged on the Recovery Services vault itself: R1, R2, R3, R6, R8, R10, R14.
+"""Refusals judged on the Recovery Services vault and its identity: R1, R2, R3, R6, R8, R10, R14.
 
 Each check takes the ``RuleContext`` and yields diagnostics; ``VAULT_CHECKS`` lists
 them in rule order. Key and key vault refusals live in ``refusals_keys``.
@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 from reconciler.diagnostics import Diagnostic
 
 from .context import RuleContext
-from .estate import VaultCase, identity_ids, identity_types, items_of
+from .estate import VaultCase, identity_ids, identity_types, items_of, user_identities_of
 from .model import SYSTEM, USER, Action, TypeName, history_says_used
 from .refs import known_str, lookup, same_text
 from .table import diagnose
@@ -95,6 +95,19 @@ def r6_identity_narrowed(ctx: RuleContext) -> Iterable[Diagnostic]:
                 yield _diag("R6/ids", case, identity=ident)
 
 
+_IDENTITY_VERB = {Action.DELETE: "destroys", Action.REPLACE: "replaces (destroys, then re-creates)"}
+
+
+def r6_identity_destroyed(ctx: RuleContext) -> Iterable[Diagnostic]:
+    """The user-assigned identity resource that encryption uses is deleted or replaced."""
+    for case in ctx.cases:
+        if case.after is None or not case.vault.action.exists_after or case.after.uses_user_identity is not True:
+            continue
+        for ident in user_identities_of(ctx.index, case.vault, case.after):
+            if ident.action.removes_object and not ident.is_data:
+                yield _diag("R6/deleted", case, identity=ident.address, verb=_IDENTITY_VERB[ident.action])
+
+
 def _ref_targets(ctx: RuleContext, case: VaultCase, attr: str) -> set[str]:
     return {n.address for n, _ in ctx.index.targets(case.vault, (attr,), TypeName.USER_IDENTITY)}
 
@@ -169,6 +182,6 @@ def r14_classic_vm(ctx: RuleContext) -> Iterable[Diagnostic]:
 
 
 VAULT_CHECKS: tuple[Check, ...] = (
-    r1_encryption_removed, r2_moved, r3_vault_had_items, r6_identity_narrowed,
+    r1_encryption_removed, r2_moved, r3_vault_had_items, r6_identity_narrowed, r6_identity_destroyed,
     r8_identity_consistency, r10_sku_fixed, r14_classic_vm,
 )

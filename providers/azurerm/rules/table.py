@@ -113,6 +113,10 @@ MESSAGES: tuple[Message, ...] = (
             "{vault} removes {identity} from identity.identity_ids while its encryption uses it. Keep it "
             "in identity_ids; to switch identities, first attach the new one and point "
             "encryption.user_assigned_identity_id at it."),
+    Message("R6/deleted", _E, "The user-assigned identity used for encryption would be destroyed",
+            "{vault} encrypts with {identity}, and this plan {verb} it. The vault loses access to its key "
+            "and backups fail. Keep the identity; to switch, attach a new identity, grant it access and "
+            "point encryption.user_assigned_identity_id at it first."),
     Message("R7/missing", _E, "The encryption identity can't use the key",
             "{identity} needs Get, List, WrapKey and UnwrapKey on keys in {key_vault}; {problem}. {how}"),
     Message("R7/broad", _W, "The encryption identity has more key permissions than it needs",
