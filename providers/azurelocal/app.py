@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import pkgutil
 import sys
 import time
@@ -228,7 +229,8 @@ class Emulator:
             response = exc.response()
             self._log_write(request, response)
         except Exception as exc:  # a bug in a service must not kill the caller's process
-            traceback.print_exc(file=sys.stderr)
+            if os.environ.get("VAULTFORM_DEBUG"):
+                traceback.print_exc(file=sys.stderr)
             response = AzureError(500, "InternalServerError",
                                   f"The local Azure failed to process the request: {type(exc).__name__}: {exc}"
                                   ).response()

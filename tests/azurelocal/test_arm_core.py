@@ -59,7 +59,7 @@ def test_writes_are_in_the_activity_log(env, resource_client):
 
 
 def test_sdk_retry_recovers_from_throttling(env, resource_client):
-    env.configure_faults(throttle_rate=0.5, retry_after_seconds=0, seed=7)
+    env.configure_faults(throttle_rate=0.5, retry_after_seconds=0.001, seed=7)
     for i in range(6):
         resource_client.resource_groups.create_or_update(f"rg-throttled-{i}", {"location": "westeurope"})
     assert env.store.meta("fault_calls") > 6          # some calls were answered 429 and retried
@@ -100,3 +100,24 @@ def test_subscription_and_resource_listing(resource_client, msi_client, env):
     assert in_group == ["id-listed"]
     vms = [r.name for r in resource_client.resources.list(filter="resourceType eq 'Microsoft.Compute/virtualMachines'")]
     assert sorted(vms) == ["vm-app-01", "vm-app-02", "vm-db-01"]
+
+
+def test_refused_writes_are_logged_as_failed(env, resource_client):
+    resource_client.resource_groups.create_or_update("rg-once", {"location": "westeurope"})
+    with pytest.raises(HttpResponseError):
+        resource_client.resource_groups.create_or_update("rg-once", {"location": "eastus"})
+    entries = env.activity(f"/subscriptions/{env.subscription_id}/resourcegroups/rg-once")
+    assert [(e["status"], e["detail"]) for e in entries] == [("Succeeded", ""), ("Failed", "InvalidResourceGroupLocation")]
+
+
+@pytest.mark.parametrize("method, path, expected", [
+    ("PUT", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/accessPolicies/add",
+     "Microsoft.KeyVault/vaults/accessPolicies/write"),
+    ("DELETE", "/subscriptions/s/resourcegroups/rg", "Microsoft.Resources/subscriptions/resourceGroups/delete"),
+    ("POST", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/backupFabrics/Azure/"
+             "protectionContainers/c/protectedItems/i/backup",
+     "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/backup/action"),
+])
+def test_activity_operation_names(method, path, expected):
+    from providers.azurelocal.app import operation_name
+    assert operation_name(method, path) == expected
