@@ -13,9 +13,9 @@ Instances of the case are deep-merged into the base instance with the same addre
 ``{"$unknown": true}`` stands for a value known only after apply. An instance with
 action "no-op" and no "before" gets ``before = after``.
 
-``VAULTFORM_UPDATE_FIXTURES=1`` rewrites every ``expected.txt`` from the current output
-(review the diff before committing). ``expected.txt`` lists the edges and diagnostics exactly, in the order ``plan_rules``
-returns them.
+``expected.txt`` lists the edges and diagnostics exactly, in the order ``plan_rules``
+returns them. ``VAULTFORM_UPDATE_FIXTURES=1`` rewrites every ``expected.txt`` from the
+current output (review the diff before committing).
 """
 
 from __future__ import annotations
