@@ -12,10 +12,14 @@ import base64
 from datetime import datetime, timezone
 from typing import Any
 
+from azure.keyvault.keys import KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
 from providers.azurerm.ids import parse_key_id, parse_resource_id
 from providers.azurerm.resources.base import (
-    Context, DataSource, Handler, block, call, canon, canon_list, known, not_found_is_none, tags_of,
-    value,
+    Context, DataSource, Handler, block, call, canon, canon_list, dig, known, not_found_is_none, tags_of,
+    value, wire,
 )
 from providers.azurerm.resources.key_vault import find_vault_by_uri
 from providers.base import PermanentError
@@ -48,8 +52,6 @@ def parse_time(text: Any, attr: str) -> datetime | None:
 
 
 def _public_key(kty: str, jwk) -> dict[str, Any]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     out: dict[str, Any] = {"n": None, "e": None, "x": None, "y": None,
                            "public_key_pem": None, "public_key_openssh": None}
     if kty.startswith("RSA") and jwk.n and jwk.e:
@@ -109,7 +111,6 @@ def to_state(key, key_vault_id: str, *, rotation_policy: Any = None) -> dict[str
 # --------------------------------------------------------------------------- rotation policy
 
 def _policy_to_sdk(rp: dict[str, Any]):
-    from azure.keyvault.keys import KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction
     actions = []
     auto = block(rp, "automatic")
     if auto:
@@ -154,12 +155,12 @@ class KeyVaultKey(Handler):
     updatable = ("key_opts", "expiration_date", "not_before_date", "tags", "rotation_policy")
     private = ("enabled",)
 
-    def _client(self, ctx: Context, key_vault_id: str):
+    @staticmethod
+    def _client(ctx: Context, key_vault_id: str):
+        """The data-plane client of the key vault (its URI comes from ARM)."""
         rid = parse_resource_id(key_vault_id, expect="Microsoft.KeyVault/vaults")
-        from providers.azurerm.resources.key_vault import to_state as vault_state
         vault = call(lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))
-        from providers.azurerm.resources.base import wire
-        return ctx.clients.keys(vault_state(wire(vault))["vault_uri"])
+        return ctx.clients.keys(dig(wire(vault), "properties.vaultUri"))
 
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
         client = self._client(ctx, planned["key_vault_id"])
@@ -230,7 +231,6 @@ class KeyVaultKey(Handler):
                 tags=tags_of(planned)))
         if "rotation_policy" in changed:
             rp = block(planned, "rotation_policy")
-            from azure.keyvault.keys import KeyRotationPolicy
             call(lambda: client.update_key_rotation_policy(
                 kid.name, _policy_to_sdk(rp) if rp else KeyRotationPolicy(lifetime_actions=[])))
         state = self.read(ctx, {**prior, "rotation_policy": planned.get("rotation_policy")})
@@ -249,7 +249,6 @@ class KeyVaultKeyData(DataSource):
     private = ("enabled",)
 
     def read(self, ctx: Context, config: dict[str, Any]) -> dict[str, Any] | None:
-        handler = KeyVaultKey()
-        client = handler._client(ctx, config["key_vault_id"])
+        client = KeyVaultKey._client(ctx, config["key_vault_id"])
         key = not_found_is_none(lambda: client.get_key(config["name"]))
         return None if key is None else to_state(key, config["key_vault_id"])

@@ -23,11 +23,9 @@ from typing import Any
 from providers.schema import Attribute, BlockSchema, Kind, NestedBlock, Nesting, ResourceSchema
 from reconciler.values import UNKNOWN
 
-_EMPTY = ([], {}, "", ())
-
-
 def _is_empty(v: Any) -> bool:
-    return v is None or (not isinstance(v, bool) and any(v == e and type(v) is type(e) for e in _EMPTY))
+    """null, or an empty string, list or map (not False, not 0)."""
+    return v is None or (isinstance(v, (str, list, tuple, dict)) and len(v) == 0)
 
 
 def _canon(v: Any, choices: tuple) -> Any:
