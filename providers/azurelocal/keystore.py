@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from providers.azurelocal import crypto
-from providers.azurelocal.http import AzureError
 from providers.azurelocal.kvrules import (
-    KeyVaultError, authorize, check_usable, key_not_found, vault_document, vault_name_of)
+    KeyVaultError, authorize, check_usable, key_not_found, vault_document)
 
 VAULT_DOMAIN = "vault.azure.net"
 NAME_RE = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
@@ -472,5 +471,4 @@ __all__ = ["KeyInfo", "KeyRef", "master_sealer", "parse_key_id", "get_key", "key
            "list_versions",
            "list_keys", "deleted_state", "private_key", "create_key", "update_version", "delete_key",
            "recover_key", "purge_key", "purge_vault_keys", "purge_vault", "stored_rotation_policy",
-           "store_rotation_policy", "key_names", "wrap", "unwrap", "bad_parameter",
-           "AzureError"]
+           "store_rotation_policy", "key_names", "wrap", "unwrap", "bad_parameter"]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from providers.azurelocal import crypto, datapath, diskdata, keystore, seed
+from providers.azurelocal import crypto, datapath, diskdata, seed
 from providers.azurelocal.store import Kind
 from tests.azurelocal.kvhelpers import CMK_PERMISSIONS, grant, make_cmk_vault, revoke, rs_vault_body
 
