@@ -7,7 +7,8 @@ directory, then loads each with ``load_directory``:
 
 * cold: an empty cache directory (every file parsed and written to the cache),
 * warm: the same directory again (every file read from the cache),
-* serial cold: the pool turned off, to show what the process pool buys.
+* serial cold: the pool turned off, to show what the process pool buys (sizes up
+  to ``--serial-up-to``, 1,000 by default, to keep the run short).
 
 Peak memory is the process's maximum resident set size (ru_maxrss) after each
 size, and the tracemalloc peak of one warm load (the Python heap only).
@@ -140,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100,1000,10000")
     ap.add_argument("--blocks-per-file", type=int, default=50)
-    ap.add_argument("--skip-serial", action="store_true", help="don't time the serial cold load")
+    ap.add_argument("--serial-up-to", type=int, default=1000,
+                    help="also time a serial cold load (no process pool) for sizes up to this")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(f"python-hcl2 parse benchmark, {os.cpu_count()} CPUs, {args.blocks_per_file} blocks per file")
@@ -152,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             generate(conf, size, args.blocks_per_file)
             cache_dir = Path(tmp) / f"cache_{size}"
             runs = [("cold", cache_dir, None), ("warm", cache_dir, None)]
-            if not args.skip_serial:
+            if size <= args.serial_up_to:
                 runs.append(("cold serial", None, False))
             for mode, cdir, parallel in runs:
                 seconds, blocks, files = timed_load(conf, cdir, parallel)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -41,8 +42,10 @@ def _pool_size(jobs: int) -> int:
 
 
 def use_pool(sizes: list[int]) -> bool:
+    """Enough uncached work, more than one CPU, and no other threads (forking a threaded
+    process can copy a lock some other thread holds)."""
     return (len(sizes) >= PARALLEL_MIN_FILES and sum(sizes) >= PARALLEL_MIN_BYTES
-            and _pool_size(len(sizes)) > 1)
+            and _pool_size(len(sizes)) > 1 and threading.active_count() == 1)
 
 
 def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
