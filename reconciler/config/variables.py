@@ -204,16 +204,16 @@ def parse_tfvars(path: Path, source: ValueSource) -> tuple[list[_Raw], list[Diag
     return out, diags
 
 
-def _non_constant(expr: ast.Expr) -> Diagnostic | None:
+def _non_constant(expr: ast.Expr, what: str = "values in a variables file") -> Diagnostic | None:
     refs = references(expr)
     if refs:
         return error(CODE, "Variables not allowed",
-                     f'"{refs[0]}" is a reference; values in a variables file must be constants '
+                     f'"{refs[0]}" is a reference; {what} must be constants '
                      "(strings, numbers, bools, lists and maps written out).", range=refs[0].pos.range())
     for node in walk_expressions(expr):
         if isinstance(node, ast.Call):
             return error(CODE, "Functions may not be called here",
-                         f'"{node.name}(...)" is a function call; values in a variables file must be '
+                         f'"{node.name}(...)" is a function call; {what} must be '
                          "written out as constants.", range=node.pos.range())
     return None
 
@@ -275,7 +275,7 @@ def _read_text(raw: _Raw, spec: VariableSpec) -> Any:
         raise _ValueProblem(f"The {raw.origin} value for var.{spec.name} is not a valid expression; "
                             f"write a {spec.type} value, e.g. -var='{spec.name}=[\"a\", \"b\"]'.")
     expr = file.body.attributes[0].expr
-    problem = _non_constant(expr)
+    problem = _non_constant(expr, f"{raw.origin} values")
     if problem is not None:
         raise _ValueProblem(f"The {raw.origin} value for var.{spec.name} must be a constant: "
                             f"{problem.detail}")
@@ -374,6 +374,10 @@ def _shown(exc: ConversionError, spec: VariableSpec) -> str:
 def _default_value(spec: VariableSpec, diags: list[Diagnostic]) -> ResolvedVariable | None:
     value = None
     if spec.default is not None:
+        problem = _non_constant(spec.default, "variable defaults")
+        if problem is not None:
+            diags.append(problem)
+            return None
         try:
             value = evaluate(spec.default, MapScope({}))
         except EvalError as exc:

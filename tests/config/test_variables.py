@@ -123,3 +123,14 @@ def test_conversion_errors_never_quote_a_sensitive_value(tmp_path):
     _, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=["pin=s3cret"],
                                  var_files=[], environ={})
     assert len(diags) == 1 and "s3cret" not in diags[0].detail and "var.pin" in diags[0].detail
+
+
+def test_defaults_must_be_constants(tmp_path):
+    (tmp_path / "main.tf").write_text('variable "a" { default = "x" }\nvariable "b" { default = var.a }\n'
+                                      'variable "c" { default = upper("x") }\n')
+    values, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=[],
+                                      var_files=[], environ={})
+    assert set(values) == {"a"}
+    assert [(d.summary, d.range.line) for d in diags] == [("Variables not allowed", 2),
+                                                          ("Functions may not be called here", 3)]
+    assert all("variable defaults must be" in d.detail for d in diags)
