@@ -71,6 +71,10 @@ class Refusal(Enum):
     IMMUTABILITY_LOCKED = RefusalSpec(
         400, "UserErrorImmutabilityLocked",
         "Immutability of vault '{vault}' is Locked, which is final; it can't be set to '{new}'.", False)
+    IMMUTABILITY_TRANSITION = RefusalSpec(
+        400, "UserErrorImmutabilityStateTransitionNotAllowed",
+        "Immutability of vault '{vault}' can't go from '{old}' to '{new}'; allowed moves are Disabled <-> "
+        "Unlocked and Unlocked -> Locked (a new vault starts Disabled or Unlocked).", False)
     CMK_KEY_DISABLED = RefusalSpec(
         400, "UserErrorCMKKeyNotEnabled",
         "The key '{key}' is disabled (or not yet valid). Enable the key version and retry.", False)
@@ -104,6 +108,12 @@ class Refusal(Enum):
         spec = self.value
         return AzureError(spec.status, spec.code, spec.template.format(**values))
 
+
+# Immutability moves Azure accepts (state -> states); a new vault starts in one of CREATE_IMMUTABILITY.
+IMMUTABILITY_MOVES = {"Disabled": frozenset({"Disabled", "Unlocked"}),
+                      "Unlocked": frozenset({"Unlocked", "Disabled", "Locked"}),
+                      "Locked": frozenset({"Locked"})}
+CREATE_IMMUTABILITY = frozenset({"Disabled", "Unlocked"})
 
 RSA_KEY_TYPES = frozenset({"RSA", "RSA-HSM"})
 RSA_KEY_SIZES = frozenset({2048, 3072, 4096})
@@ -148,10 +158,20 @@ def check_vault_update(old: dict, new: dict) -> None:
         new_infra = new_enc.get("infrastructureEncryption") or old_infra
         if old_infra.lower() != new_infra.lower():
             raise Refusal.INFRA_ENCRYPTION_FIXED.error(vault=name, old=old_infra)
-    old_imm = immutability_state(old)
-    new_imm = immutability_state(new)
-    if old_imm == "Locked" and new_imm != "Locked":
-        raise Refusal.IMMUTABILITY_LOCKED.error(vault=name, new=new_imm)
+    check_immutability(name, immutability_state(old), immutability_state(new))
+
+
+def check_immutability(name: str, old: str | None, new: str) -> None:
+    """``old`` None means the vault is being created."""
+    if old is None:
+        if new not in CREATE_IMMUTABILITY:
+            raise Refusal.IMMUTABILITY_TRANSITION.error(vault=name, old="(new vault)", new=new)
+        return
+    if new in IMMUTABILITY_MOVES[old]:
+        return
+    if old == "Locked":
+        raise Refusal.IMMUTABILITY_LOCKED.error(vault=name, new=new)
+    raise Refusal.IMMUTABILITY_TRANSITION.error(vault=name, old=old, new=new)
 
 
 def immutability_state(vault: dict) -> str:

@@ -156,8 +156,16 @@ def test_cross_region_restore_needs_geo_redundancy(cmk):
         == "BMSUserErrorCrossRegionRestoreNeedsGeoRedundancy"
 
 
-def test_immutability_locked_is_final(cmk):
-    cmk.rs_vault(securitySettings={"immutabilitySettings": {"state": "Locked"}})
+def test_immutability_moves(cmk):
+    assert code_of(lambda: cmk.rs_vault(securitySettings={"immutabilitySettings": {"state": "Locked"}})) \
+        == "UserErrorImmutabilityStateTransitionNotAllowed"
+    cmk.rs_vault()
+    assert code_of(lambda: cmk.rs.vaults.begin_update(cmk.RG, cmk.VAULT, {"properties": {
+        "securitySettings": {"immutabilitySettings": {"state": "Locked"}}}}).result()) \
+        == "UserErrorImmutabilityStateTransitionNotAllowed"
+    for state in ("Unlocked", "Locked"):
+        cmk.rs.vaults.begin_update(cmk.RG, cmk.VAULT, {"properties": {
+            "securitySettings": {"immutabilitySettings": {"state": state}}}}).result()
     assert code_of(lambda: cmk.rs.vaults.begin_update(cmk.RG, cmk.VAULT, {"properties": {
         "securitySettings": {"immutabilitySettings": {"state": "Unlocked"}}}}).result()) == "UserErrorImmutabilityLocked"
 

@@ -209,6 +209,8 @@ def save(env, old: dict | None, new: dict, caller: str | None, new_principal: st
     _check_storage(new, old)
     if old is not None:
         rules.check_vault_update(old, new)
+    else:
+        rules.check_immutability(new["name"], None, rules.immutability_state(new))
     if rules.key_changed(old, new):
         if not (old and rules.encryption_of(old)):
             rules.check_cmk_history(new, history(new))

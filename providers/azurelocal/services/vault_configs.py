@@ -110,7 +110,7 @@ def register(router, env) -> None:
             soft = data["properties"]["securitySettings"]["softDeleteSettings"]
             if props.get("softDeleteFeatureState"):
                 if soft["softDeleteState"] == "AlwaysON" and props["softDeleteFeatureState"] != "AlwaysON":
-                    raise AzureError(400, "BMSUserErrorSoftDeleteAlwaysOn",
+                    raise AzureError(400, "BMSUserErrorSoftDeleteStateAlwaysOn",
                                      "Soft delete is always on for this vault and can't be turned off.")
                 soft["softDeleteState"] = props["softDeleteFeatureState"]
             if props.get("softDeleteRetentionPeriodInDays"):
