@@ -51,6 +51,8 @@ def test_reference_inside_module_gets_the_module_prefix():
     ref = parse_reference("azurerm_recovery_services_vault.vault.identity[0].principal_id", module_prefix=prefix)
     assert ref.resource == 'module.backup["eu"].azurerm_recovery_services_vault.vault'
     assert resource_of('azurerm_key_vault_key.k["a"]') == "azurerm_key_vault_key.k"
+    already = parse_reference('module.backup["eu"].azurerm_key_vault.kv.id', module_prefix=prefix)
+    assert already.resource == 'module.backup["eu"].azurerm_key_vault.kv'
 
 
 def test_lookup_forgives_single_blocks_and_passes_unknown():
@@ -200,24 +202,28 @@ def test_unknown_or_odd_values_anywhere_never_break_the_rules(data):
     json.dumps([d.to_json() for d in resp.diagnostics])
 
 
-def _in_module(inst: PlannedInstance, module: str) -> PlannedInstance:
+def _in_module(inst: PlannedInstance, module: str, prefixed_refs: bool) -> PlannedInstance:
     def rename(v):
         if isinstance(v, dict):
             return {k: rename(x) for k, x in v.items()}
         if isinstance(v, list):
             return [rename(x) for x in v]
         return v.replace("rsv-backup", f"rsv-{module}") if isinstance(v, str) else v
+    refs = inst.references
+    if prefixed_refs:   # the planner sends references with their module path
+        refs = {k: tuple(f"module.{module}.{r}" for r in v) for k, v in refs.items()}
     return PlannedInstance(**{**inst.__dict__, "address": f"module.{module}.{inst.address}",
-                              "after": rename(inst.after)})
+                              "after": rename(inst.after), "references": refs})
 
 
-def test_module_instances_only_order_within_their_module():
+@pytest.mark.parametrize("prefixed_refs", [False, True])
+def test_module_instances_only_order_within_their_module(prefixed_refs):
     import test_rules_fixtures as tf
 
     req = tf.load_request(FIXTURES / "O5_two_phase_vault")
     single = plan_rules(req)
-    both = plan_rules(PlanRulesRequest(tuple(_in_module(i, m) for m in ("eu", "us") for i in req.instances),
-                                       now=req.now))
+    both = plan_rules(PlanRulesRequest(tuple(_in_module(i, m, prefixed_refs) for m in ("eu", "us")
+                                             for i in req.instances), now=req.now))
     assert len(both.edges) == 2 * len(single.edges)
     for e in both.edges:
         assert e.before.split(".", 2)[1] == e.after.split(".", 2)[1], e

@@ -180,8 +180,11 @@ def parse_reference(text: str, *, module_prefix: str = "") -> Reference | None:
     """Parse ``[data.]type.name[key].attr...``; None for var./local./each. and the like.
 
     ``module_prefix`` (``module.m.``) is put in front of the resource address, because a
-    reference inside a module names resources of that module without the prefix.
+    reference inside a module names resources of that module without the prefix; a
+    reference that already starts with it is taken as it is.
     """
+    if module_prefix and text.startswith(module_prefix):
+        module_prefix = ""            # written with its module path already (as the planner sends it)
     toks = _tokens(text)
     i = 0
     prefix = module_prefix
