@@ -21,7 +21,6 @@ from pathlib import Path
 
 import hcl2
 from hcl2.parser import parser as _hcl2_parser
-from hcl2.transformer import RuleTransformer
 from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
 from reconciler.config import ast
@@ -88,10 +87,8 @@ def _parse(text: str, filename: str) -> tuple[ast.File | None, list[Diagnostic]]
         return None, [errors.syntax_error(filename, line, col, "Invalid character (NUL byte)",
                                           "Configuration files are text; remove the binary content.")]
     source, marks = strip_interpolation_markers(text)
-    lark_tree = None
     try:
-        lark_tree = _hcl2_parser().parse(source + "\n")
-        start = RuleTransformer(discard_new_line_or_comments=True).transform(lark_tree)
+        start = hcl2.parses(source, discard_comments=True)
     except UnexpectedInput as exc:
         return None, [errors.from_exception(exc, source, filename)]
     except VisitError as exc:
@@ -147,8 +144,7 @@ def _fragment_parser(filename: str):
         source, marks = strip_interpolation_markers(expr_text)
         padded = "x = (\n" + " " * (column - 1) + source + "\n)\n"
         try:
-            lark_tree = _hcl2_parser().parse(padded)
-            start = RuleTransformer(discard_new_line_or_comments=True).transform(lark_tree)
+            start = hcl2.parses(padded, discard_comments=True)
         except (LarkError, RuntimeError):
             raise ConvertProblem("Invalid expression in heredoc template",
                                  f'"{expr_text.strip()[:60]}" is not a valid expression; fix it or escape the '
