@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import hcl2
-from hcl2.parser import parser as _hcl2_parser
 from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
 from reconciler.config import ast

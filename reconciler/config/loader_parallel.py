@@ -16,7 +16,9 @@ from pathlib import Path
 
 from reconciler.config import ast
 from reconciler.config.cache import Entry, ParseCache, cache_key, decode_entry, encode_entry
-from reconciler.config.loader import _hcl2_parser, paused_gc, parse_bytes
+from hcl2.parser import parser as _hcl2_parser
+
+from reconciler.config.loader import paused_gc, parse_bytes
 from reconciler.diagnostics import Diagnostic, error
 
 PARALLEL_MIN_FILES = 8
