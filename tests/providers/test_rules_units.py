@@ -227,3 +227,14 @@ def test_module_instances_only_order_within_their_module(prefixed_refs):
     assert len(both.edges) == 2 * len(single.edges)
     for e in both.edges:
         assert e.before.split(".", 2)[1] == e.after.split(".", 2)[1], e
+
+
+def test_for_each_key_rendered_as_an_attribute_step_still_finds_the_instance():
+    vaults = [_vault(f'azurerm_recovery_services_vault.v["{k}"]') for k in ("eu", "us")]
+    policy = PlannedInstance(
+        "azurerm_key_vault_access_policy.p", "azurerm_key_vault_access_policy", "create", None,
+        {"object_id": UNKNOWN, "key_permissions": ["Get"]},
+        references={"object_id": ("azurerm_recovery_services_vault.v.us.identity[0].principal_id",)})
+    resp = plan_rules(PlanRulesRequest(tuple(vaults) + (policy,)))
+    o1 = [(e.before, e.after) for e in resp.edges if e.rule == "O1"]
+    assert o1 == [('azurerm_recovery_services_vault.v["us"]', "azurerm_key_vault_access_policy.p")]

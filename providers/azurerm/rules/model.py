@@ -192,7 +192,19 @@ class PlanIndex:
             index.by_address[n.address] = n
             index.by_resource.setdefault(resource_of(n.address), []).append(n)
             index.by_type.setdefault(n.type_name, []).append(n)
+        for n in index.nodes:
+            for name, refs in n.refs.items():
+                n.refs[name] = tuple(index._keyed(r) for r in refs)
         return index
+
+    def _keyed(self, ref: Reference) -> Reference:
+        """``k.eu.id`` where ``k["eu"]`` is an instance: a for_each key written as an attribute step."""
+        if ref.key != "" or not ref.attr or not isinstance(ref.attr[0], str):
+            return ref
+        key = '["' + ref.attr[0] + '"]'
+        if ref.resource + key not in self.by_address:
+            return ref
+        return Reference(ref.resource, key, ref.attr[1:], ref.type_name)
 
     def of_type(self, type_name: TypeName, *, data: bool | None = None) -> list[Node]:
         nodes = self.by_type.get(type_name.value, [])
