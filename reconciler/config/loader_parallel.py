@@ -14,10 +14,10 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from reconciler.config import ast
-from reconciler.config.cache import Entry, ParseCache, cache_key, decode_entry, encode_entry
 from hcl2.parser import parser as _hcl2_parser
 
+from reconciler.config import ast
+from reconciler.config.cache import Entry, ParseCache, cache_key, decode_entry, encode_entry
 from reconciler.config.loader import paused_gc, parse_bytes
 from reconciler.diagnostics import Diagnostic, error
 
