@@ -135,8 +135,11 @@ def _eval(expr: ast.Expr, scope: Scope) -> Any:
 
 def _literal(expr: ast.Literal, scope: Scope) -> Any:
     v = expr.value
-    if isinstance(v, float):
-        return normalize_number(v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        try:
+            return normalize_number(v)
+        except ConversionError as exc:
+            raise fail(expr.pos, "Invalid number", f"This number can't be used: {exc.message}.") from None
     return v
 
 
@@ -469,7 +472,10 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
                        f"The final argument expanded with ... must be a list, not {a_type(last)}.")
         args.extend(last)
     try:
-        return invoke(fs, args)
+        result = invoke(fs, args)
+        if isinstance(result, (int, float)) and not isinstance(result, bool):
+            result = normalize_number(result)
+        return result
     except ArityError as exc:
         raise fail(expr.pos, exc.summary, exc.message) from None
     except FunctionError as exc:

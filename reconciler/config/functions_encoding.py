@@ -56,7 +56,7 @@ def _parse_json_number(text: str):
 @spec("jsondecode", _STR)
 def _jsondecode(text):
     try:
-        return json.loads(text, parse_float=_parse_json_number, parse_int=int,
+        return json.loads(text, parse_float=_parse_json_number, parse_int=_parse_json_number,
                           parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise FunctionError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", 0) from None

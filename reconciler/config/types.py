@@ -281,13 +281,18 @@ class MapKey:
 _NUMBER_TEXT = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
+MAX_DIGITS = 300  # numbers beyond this are refused rather than printed as 4000-digit text
+
+
 def normalize_number(n: int | float) -> int | float:
     """Integral floats become ints so that results print and compare as Terraform's do."""
     if isinstance(n, float):
         if math.isnan(n) or math.isinf(n):
             raise ConversionError("the result is not a finite number")
         if n.is_integer():
-            return int(n)
+            n = int(n)
+    if isinstance(n, int) and not isinstance(n, bool) and abs(n) >= 10 ** MAX_DIGITS:
+        raise ConversionError(f"the number has more than {MAX_DIGITS} digits")
     return n
 
 
