@@ -448,8 +448,8 @@ def _read_resource(r: _Reader, res: Any, where: str) -> ResourceState:
             raise r.fail(f"{where}.instances[{j}]", f"index key {format_key(inst.index_key) or 'none'}"
                                                     f" appears twice (also at instances[{keys[marker]}])")
         keys[marker] = j
-    return ResourceState(mode, names["type"], names["name"], provider, tuple(instances),
-                         format_module(module_path), prevent)
+    return ResourceState(mode, names["type"], names["name"], format_module(module_path), provider,
+                         tuple(instances), prevent)
 
 
 def _read_instance(r: _Reader, inst: Any, where: str) -> InstanceState:

@@ -269,8 +269,8 @@ class PendingOperation:
 
     operation: PendingAction
     started_at: datetime
+    planned_id: str | None
     request_digest: str
-    planned_id: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.operation, PendingAction):
@@ -341,9 +341,9 @@ class ResourceState:
     mode: Mode
     type: str
     name: str
+    module: str  # "" for the root module, else "module.a.module.b[0]"
     provider: str
     instances: tuple[InstanceState, ...] = ()
-    module: str = ""
     prevent_destroy: bool = False
 
     def __post_init__(self) -> None:
@@ -520,8 +520,8 @@ class State:
             if not provider:
                 raise ValueError(f"{address}: a new resource in state needs its provider")
             ra = address.resource
-            res = ResourceState(ra.mode, ra.type, ra.name, provider, (instance,),
-                                ra.module_text, bool(prevent_destroy))
+            res = ResourceState(ra.mode, ra.type, ra.name, ra.module_text, provider, (instance,),
+                                bool(prevent_destroy))
         else:
             res = res.with_instance(instance)
             changes: dict[str, Any] = {}

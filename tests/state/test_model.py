@@ -71,8 +71,8 @@ def test_same_content_is_exact():
     s = _state()
     assert s.same_content(s.with_serial(9))
     rebuilt = State(lineage="l-1", resources=tuple(
-        ResourceState(r.mode, r.type, r.name, r.provider, tuple(
-            InstanceState(i.index_key, dict(i.attributes)) for i in r.instances), r.module)
+        ResourceState(r.mode, r.type, r.name, r.module, r.provider, tuple(
+            InstanceState(i.index_key, dict(i.attributes)) for i in r.instances))
         for r in s.resources))
     assert s.same_content(rebuilt)
     inst = s.instance("azurerm_key_vault.kv")
@@ -118,11 +118,12 @@ def test_instance_values_are_normalised():
     with pytest.raises(TypeError):
         InstanceState(True)
     with pytest.raises(ValueError, match="share an index key"):
-        ResourceState(Mode.MANAGED, "a", "b", "p", (InstanceState(0), InstanceState(0)))
+        ResourceState(Mode.MANAGED, "a", "b", "", "p", (InstanceState(0), InstanceState(0)))
     with pytest.raises(ValueError, match="time zone"):
-        PendingOperation(PendingAction.CREATE, datetime(2026, 1, 1), "d")
-    pending = PendingOperation("delete", datetime(2026, 1, 1, tzinfo=timezone.utc), "d", "/id")
+        PendingOperation(PendingAction.CREATE, datetime(2026, 1, 1), None, "d")
+    pending = PendingOperation("delete", datetime(2026, 1, 1, tzinfo=timezone.utc), "/id", "d")
     assert pending.operation is PendingAction.DELETE
+    assert (pending.planned_id, pending.request_digest) == ("/id", "d")
     assert inst.with_pending(pending).with_pending(None) == inst
 
 
