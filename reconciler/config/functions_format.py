@@ -16,6 +16,9 @@ from reconciler.config.functions_spec import FunctionError, Known, Param, ParamT
 from reconciler.config.types import ConversionError, a_type, format_number, to_bool, to_number, to_string
 
 
+MAX_WIDTH = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class Verb:
     char: str
@@ -65,6 +68,8 @@ def parse_format(text: str) -> list[str | Verb]:
         if text[i:i + 1] == ".":
             precision, i = _read_int(text, i + 1)
             precision = precision or 0
+        if (width or 0) > MAX_WIDTH or (precision or 0) > MAX_WIDTH:
+            raise FunctionError(f"width and precision are limited to {MAX_WIDTH} (at offset {start})", 0)
         if i >= len(text):
             raise FunctionError(f"unterminated format verb at offset {start}", 0)
         char = text[i]

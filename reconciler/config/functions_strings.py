@@ -85,7 +85,9 @@ def _strcontains(s, sub):
 
 @spec("indent", Param("spaces", ParamType.NUMBER), _STR)
 def _indent(spaces, s):
-    pad = " " * int(spaces)
+    if not isinstance(spaces, int) or not 0 <= spaces <= 1000:
+        raise FunctionError("spaces must be a whole number from 0 to 1000", 0)
+    pad = " " * spaces
     lines = s.split("\n")
     return "\n".join([lines[0]] + [pad + ln for ln in lines[1:]])
 
