@@ -134,8 +134,8 @@ class AzurermProvider:
     def read(self, req: ReadRequest) -> ReadResponse:
         handler = self._handler(req.type_name)
         state = self._run(req.type_name, lambda: handler.read(self.context(), dict(req.prior)))
-        return ReadResponse(_with_private(conform(SCHEMA.resources[req.type_name], state, req.prior),
-                                          state, handler.private))
+        return ReadResponse(_with_private(conform(SCHEMA.resources[req.type_name], state, req.prior,
+                                                  handler.implicit), state, handler.private))
 
     def read_data(self, req: DataRequest) -> ReadResponse:
         source = DATA_SOURCES.get(req.type_name)
@@ -152,14 +152,14 @@ class AzurermProvider:
     def create(self, req: CreateRequest) -> ApplyResponse:
         handler = self._handler(req.type_name)
         state = self._run(req.type_name, lambda: handler.create(self.context(), dict(req.planned)))
-        return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned))
+        return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
 
     def update(self, req: UpdateRequest) -> ApplyResponse:
         handler = self._handler(req.type_name)
         changed = req.changed or tuple(k for k in req.planned if req.planned.get(k) != req.prior.get(k))
         state = self._run(req.type_name, lambda: handler.update(
             self.context(), dict(req.prior), dict(req.planned), tuple(changed)))
-        return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned))
+        return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
 
     def delete(self, req: DeleteRequest) -> None:
         handler = self._handler(req.type_name)

@@ -59,6 +59,8 @@ class Handler(abc.ABC):
     # Provider-private facts a refresh adds beside the schema's attributes, for the
     # engine's domain rules (e.g. a vault's item history, whether a key is enabled).
     private: tuple[str, ...] = ()
+    # Values Azure fills in for optional arguments nobody set (read back as "unset").
+    implicit: dict[str, Any] = {}
 
     @abc.abstractmethod
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]: ...

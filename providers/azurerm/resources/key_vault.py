@@ -177,6 +177,7 @@ class KeyVault(Handler):
                  "soft_delete_retention_days", "rbac_authorization_enabled", "public_network_access_enabled",
                  "enabled_for_deployment", "enabled_for_disk_encryption", "enabled_for_template_deployment",
                  "vault_uri", "tags")
+    implicit = {"public_network_access_enabled": True}
     updatable = ("sku_name", "access_policy", "network_acls", "purge_protection_enabled",
                  "rbac_authorization_enabled", "enable_rbac_authorization", "public_network_access_enabled", "enabled_for_deployment",
                  "enabled_for_disk_encryption", "enabled_for_template_deployment", "tags", "tenant_id")

@@ -10,6 +10,9 @@ mapping to the type's schema, generically:
   where the plan had null (or the reverse) is not a difference (Terraform's SDK
   treats them alike too);
 * an optional attribute with a default that Azure leaves out reads as the default;
+* an optional attribute without a default that the reference left unset reads as
+  unset when Azure reports its zero value or its own default (Terraform's SDK
+  treats an unset primitive and its zero value alike);
 * nested blocks are conformed element by element against the reference's blocks.
 
 The reference is the planned object after create/update, the prior state on
@@ -37,9 +40,17 @@ def _canon(v: Any, choices: tuple) -> Any:
     return v
 
 
-def _attribute(attr: Attribute, v: Any, ref: Any, has_ref: bool) -> Any:
+def _is_zero(v: Any) -> bool:
+    return v is False or v == "" or (isinstance(v, (int, float)) and not isinstance(v, bool) and v == 0)
+
+
+def _attribute(attr: Attribute, v: Any, ref: Any, has_ref: bool, implicit: dict[str, Any]) -> Any:
     if v is None and attr.default is not None and not attr.computed:
         v = attr.default
+    if has_ref and ref is None and not attr.required and not attr.computed and attr.default is None:
+        # left unset: Azure's zero value (false, 0, "") or its documented default is "unset"
+        if (v == implicit[attr.name]) if attr.name in implicit else _is_zero(v):
+            return None
     if attr.enum:
         if isinstance(v, list):
             v = [_canon(x, attr.enum) for x in v]
@@ -77,20 +88,24 @@ def _nested(nb: NestedBlock, v: Any, ref: Any, has_ref: bool) -> Any:
 
 
 def conform_block(schema: BlockSchema, state: dict[str, Any], ref: dict[str, Any] | None,
-                  has_ref: bool = True) -> dict[str, Any]:
+                  has_ref: bool = True, implicit: dict[str, Any] | None = None) -> dict[str, Any]:
     ref = ref if isinstance(ref, dict) else {}
     out: dict[str, Any] = {}
     for attr in schema.attributes:
         out[attr.name] = _attribute(attr, state.get(attr.name), ref.get(attr.name),
-                                    has_ref and attr.name in ref)
+                                    has_ref and attr.name in ref, implicit or {})
     for nb in schema.blocks:
         out[nb.name] = _nested(nb, state.get(nb.name), ref.get(nb.name), has_ref and nb.name in ref)
     return out
 
 
 def conform(schema: ResourceSchema | None, state: dict[str, Any] | None,
-            reference: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """``state`` conformed to ``schema`` against ``reference`` (see the module doc)."""
+            reference: dict[str, Any] | None = None,
+            implicit: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """``state`` conformed to ``schema`` against ``reference`` (see the module doc).
+
+    ``implicit``: top-level attributes whose value Azure fills in when nobody set it
+    (e.g. a key vault's public network access, on by default)."""
     if state is None or schema is None:
         return state
-    return conform_block(schema.block, state, reference, reference is not None)
+    return conform_block(schema.block, state, reference, reference is not None, implicit)

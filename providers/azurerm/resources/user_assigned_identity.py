@@ -6,7 +6,7 @@ from typing import Any
 
 from providers.azurerm.ids import parse_resource_id
 from providers.azurerm.resources.base import (
-    Context, DataSource, Handler, call, dig, keep_location, not_found_is_none, tags_of, wire,
+    Context, DataSource, Handler, call, dig, keep_location, not_found_is_none, tags_of, value, wire,
 )
 
 TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -24,6 +24,7 @@ def to_state(body: dict, prior: dict | None = None) -> dict[str, Any]:
         "principal_id": dig(body, "properties.principalId"),
         "client_id": dig(body, "properties.clientId"),
         "tenant_id": dig(body, "properties.tenantId"),
+        "isolation_scope": dig(body, "properties.isolationScope"),
     }
 
 
@@ -31,9 +32,12 @@ class UserAssignedIdentity(Handler):
     type_name = "azurerm_user_assigned_identity"
     refreshed = ("location", "tags", "principal_id", "client_id", "tenant_id")
     updatable = ("tags",)
+    implicit = {"isolation_scope": "None"}
 
     def _put(self, ctx: Context, rg: str, name: str, planned: dict[str, Any]) -> dict[str, Any]:
-        body = {"location": planned["location"], "tags": tags_of(planned)}
+        body: dict[str, Any] = {"location": planned["location"], "tags": tags_of(planned)}
+        if value(planned, "isolation_scope"):
+            body["properties"] = {"isolationScope": planned["isolation_scope"]}
         out = call(lambda: ctx.clients.msi().user_assigned_identities.create_or_update(rg, name, body))
         return to_state(wire(out), planned)
 
