@@ -23,7 +23,7 @@ MAX_AUTOMATIC_ROTATIONS = 100
 
 def iso_duration(text: str) -> timedelta:
     """Key Vault's ISO 8601 durations (P90D, P1Y, PT12H); a year is 365 days, a month 30."""
-    m = _DURATION_RE.match(text or "")
+    m = _DURATION_RE.match(text) if isinstance(text, str) else None
     if not m or text in ("P", "PT"):
         raise keystore.bad_parameter(f"'{text}' is not an ISO 8601 duration such as P90D or P1Y.")
     y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
@@ -48,8 +48,9 @@ def set_rotation_policy(env, vault_name: str, name: str, policy: dict, *, princi
         raise keystore.bad_parameter("lifetimeActions must be a list.")
     clean = []
     for item in actions:
-        trigger = (item or {}).get("trigger") or {}
-        action = ((item or {}).get("action") or {}).get("type")
+        item = item if isinstance(item, dict) else {}
+        trigger = item.get("trigger") if isinstance(item.get("trigger"), dict) else {}
+        action = (item.get("action") or {}).get("type") if isinstance(item.get("action"), dict) else None
         if str(action).lower() not in ("rotate", "notify"):
             raise keystore.bad_parameter(f"The lifetime action type '{action}' is not valid; use Rotate or Notify.")
         when = {k: v for k, v in trigger.items() if k in ("timeAfterCreate", "timeBeforeExpiry") and v}
@@ -59,7 +60,9 @@ def set_rotation_policy(env, vault_name: str, name: str, policy: dict, *, princi
         for value in when.values():
             iso_duration(value)
         clean.append({"trigger": when, "action": {"type": "Rotate" if str(action).lower() == "rotate" else "Notify"}})
-    attrs = dict(policy.get("attributes") or {})
+    attrs = policy.get("attributes") or {}
+    if not isinstance(attrs, dict):
+        raise keystore.bad_parameter("attributes must be an object.")
     if attrs.get("expiryTime"):
         iso_duration(attrs["expiryTime"])
     now = int(env.clock.now().timestamp())

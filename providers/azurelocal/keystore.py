@@ -257,6 +257,8 @@ def _kty(value: str | None) -> crypto.KeyType:
 def _key_ops(kty: crypto.KeyType, ops) -> list[str]:
     if ops is None:
         return list(RSA_DEFAULT_OPS if kty.is_rsa else EC_DEFAULT_OPS)
+    if not isinstance(ops, list):
+        raise bad_parameter("key_ops must be a list of operation names.")
     canonical = {o.lower(): o for o in ALL_KEY_OPS}
     out = []
     for op in ops:
@@ -266,6 +268,13 @@ def _key_ops(kty: crypto.KeyType, ops) -> list[str]:
             raise bad_parameter(f"The key operation '{op}' is not supported for {kty.value} keys.")
         out.append(canonical[op.lower()])
     return out
+
+
+def check_tags(tags) -> None:
+    if tags is None:
+        return
+    if not isinstance(tags, dict) or len(tags) > 15 or not all(isinstance(v, str) for v in tags.values()):
+        raise bad_parameter("Tags must be an object of at most 15 string values.")
 
 
 def create_key(env, vault_name: str, name: str, *, kty: str, size: int | None = None, curve: str | None = None,
@@ -282,13 +291,18 @@ def create_key(env, vault_name: str, name: str, *, kty: str, size: int | None = 
         raise KeyVaultError(409, "Conflict",
                             f"Key {name} is currently in a deleted but recoverable state, and its name cannot be "
                             f"reused; in this state, the key can only be recovered or purged.")
+    if public_exponent not in (None, 3, 65537) or not (size is None or type(size) is int):
+        raise bad_parameter("key_size must be 2048, 3072 or 4096 and public_exponent 65537 (or 3).")
+    if key_ops is not None and not isinstance(key_ops, list):
+        raise bad_parameter("key_ops must be a list of operation names.")
+    if curve is not None and not isinstance(curve, str):
+        raise bad_parameter("crv must be a curve name such as P-256.")
     try:
         key = crypto.generate_key(kind, size=size, curve=curve, public_exponent=public_exponent or 65537)
     except crypto.CryptoError as exc:
         raise bad_parameter(str(exc)) from None
     ops = _key_ops(kind, key_ops)
-    if tags is not None and (not isinstance(tags, dict) or len(tags) > 15):
-        raise bad_parameter("Tags must be an object with at most 15 entries.")
+    check_tags(tags)
     version = env.new_guid().replace("-", "")
     now = int((created_at or env.clock.now()).timestamp())
     body = {
@@ -332,6 +346,7 @@ def update_version(env, info: KeyInfo, *, enabled: bool | None = None, not_befor
         if key_ops is not None:
             body["key_ops"] = _key_ops(_kty(body["kty"]), key_ops)
         if tags is not None:
+            check_tags(tags)
             body["tags"] = dict(tags)
         attrs["updated"] = int(env.clock.now().timestamp())
         db.execute("UPDATE kv_key_versions SET body=? WHERE vault=? AND name_key=? AND version=?",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -11,6 +12,9 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.keyvault.keys import KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction
 from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm, SignatureAlgorithm
 
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from providers.azurelocal import keystore
 from providers.azurelocal.credential import LocalCredential
 from providers.azurelocal.http import request_from_url
 from providers.azurelocal.transport import local_transport
@@ -223,3 +227,27 @@ def test_soft_deleted_key_is_purged_after_retention(env, client):
     env.clock.advance(8 * 86400)    # the test vault keeps deleted keys 7 days
     assert list(client.list_deleted_keys()) == []
     assert client.create_rsa_key("gone", size=2048).name == "gone"
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers(-5, 5000) | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                     max_leaves=8)
+_fields = st.fixed_dictionaries({}, optional={
+    "kty": st.sampled_from(["RSA", "EC", "oct", 7]) | _json, "key_size": st.sampled_from([2048, 1, "x"]) | _json,
+    "key_ops": _json, "attributes": _json, "tags": _json, "crv": _json, "public_exponent": _json,
+    "alg": st.sampled_from(["RSA-OAEP", "RS256"]) | _json, "value": _json, "digest": _json,
+    "lifetimeActions": _json})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_fields, route=st.sampled_from([("POST", "keys/fz/create"), ("PATCH", "keys/fz"),
+                                           ("POST", "keys/fz/{v}/wrapkey"), ("POST", "keys/fz/{v}/sign"),
+                                           ("POST", "keys/fz/{v}/verify"), ("PUT", "keys/fz/rotationpolicy")]))
+def test_odd_bodies_get_key_vault_errors_never_500(env, client, body, route):
+    if keystore.latest_version(env, VAULT, "fz") is None:
+        client.create_rsa_key("fz", size=2048)
+    version = keystore.latest_version(env, VAULT, "fz").version
+    method, path = route
+    url = f"https://{VAULT}.vault.azure.net/{path.format(v=version)}?api-version=7.5"
+    answer = env.handle(request_from_url(method, url, {"Authorization": "Bearer x"}, json.dumps(body).encode()))
+    assert answer.status < 500, answer.body

@@ -82,6 +82,17 @@ def _body(request: Request) -> dict:
     return data
 
 
+def _attributes_of(body: dict) -> dict:
+    attrs = body.get("attributes")
+    if attrs is None:
+        return {}
+    if not isinstance(attrs, dict):
+        raise KeyVaultError(400, "BadParameter", "Property 'attributes' must be an object.")
+    if "enabled" in attrs and attrs["enabled"] is not None and not isinstance(attrs["enabled"], bool):
+        raise KeyVaultError(400, "BadParameter", "Attribute 'enabled' must be true or false.")
+    return attrs
+
+
 def _time(value, field: str) -> datetime | None:
     if value is None:
         return None
@@ -144,12 +155,12 @@ class KeysService:
         vault = self._vault(request)
         who = self._caller(request, vault, "create")
         body = _body(request)
-        attrs = body.get("attributes") or {}
+        attrs = _attributes_of(body)
         if "kty" not in body:
             raise KeyVaultError(400, "BadParameter", "Property 'kty' is required: RSA, RSA-HSM, EC or EC-HSM.")
         info = keystore.create_key(
             self.env, vault["name"], request.params["name"], kty=body.get("kty"), size=body.get("key_size"),
-            curve=body.get("crv"), key_ops=body.get("key_ops"), enabled=attrs.get("enabled", True),
+            curve=body.get("crv"), key_ops=body.get("key_ops"), enabled=attrs.get("enabled") is not False,
             not_before=_time(attrs.get("nbf"), "nbf"), expires=_time(attrs.get("exp"), "exp"),
             tags=body.get("tags"), public_exponent=body.get("public_exponent"), principal_id=who)
         return _ok(key_bundle(info, vault))
@@ -183,7 +194,7 @@ class KeysService:
         who = self._caller(request, vault, "update")
         info = self._existing(vault, request.params["name"], (request.params.get("version") or "").lower() or None)
         body = _body(request)
-        attrs = body.get("attributes") or {}
+        attrs = _attributes_of(body)
         info = keystore.update_version(
             self.env, info, enabled=attrs.get("enabled"),
             not_before=_time(attrs["nbf"], "nbf") if "nbf" in attrs else ...,
