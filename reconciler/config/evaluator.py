@@ -83,7 +83,7 @@ class MapScope:
         if name in self.values:
             return self.values[name]
         raise fail_static(pos, "Unknown variable",
-                   f'There is no variable named "{name}".' + did_you_mean(name, self.values))
+                          f'There is no variable named "{name}".' + did_you_mean(name, self.values))
 
 
 class ChildScope:
@@ -459,7 +459,7 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
     if fs is None:
         names = list(BUILTINS) + list(_SPECIAL_FORMS)
         raise fail_static(expr.pos, "Call to unknown function",
-                   f'There is no function named "{expr.name}".' + did_you_mean(expr.name, names, 3))
+                          f'There is no function named "{expr.name}".' + did_you_mean(expr.name, names, 3))
     args = [_eval(a, scope) for a in expr.args]
     if expr.expand_final:
         if not args:
@@ -481,9 +481,7 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
     except FunctionError as exc:
         at = expr.args[exc.arg].pos if exc.arg is not None and exc.arg < len(expr.args) \
             and not expr.expand_final else expr.pos
-        summary = "Invalid function argument" if exc.message.startswith("Invalid value") \
-            else "Error in function call"
-        raise fail(at, summary, f'Call to function "{expr.name}" failed: {exc.message}.') from None
+        raise fail(at, exc.summary, f'Call to function "{expr.name}" failed: {exc.message}.') from None
     except ConversionError as exc:
         raise fail(expr.pos, "Error in function call",
                    f'Call to function "{expr.name}" failed: {exc}.') from None

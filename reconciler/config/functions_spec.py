@@ -61,16 +61,16 @@ class FunctionSpec:
 class FunctionError(Exception):
     """Raised by an implementation; ``arg`` is the 0-based index of the argument to blame."""
 
-    def __init__(self, message: str, arg: int | None = None):
+    def __init__(self, message: str, arg: int | None = None, summary: str = "Error in function call"):
         self.message = message
         self.arg = arg
+        self.summary = summary
         super().__init__(message)
 
 
 class ArityError(FunctionError):
     def __init__(self, summary: str, message: str):
-        self.summary = summary
-        super().__init__(message)
+        super().__init__(message, None, summary)
 
 
 def spec(name: str, *params: Param, variadic: Param | None = None, impure: bool = False):
@@ -83,6 +83,8 @@ def spec(name: str, *params: Param, variadic: Param | None = None, impure: bool 
 def table(*specs: FunctionSpec) -> dict[str, FunctionSpec]:
     return {s.name: s for s in specs}
 
+
+_BAD_ARGUMENT = "Invalid function argument"
 
 _CONVERT: dict[ParamType, Callable[[Any], Any]] = {
     ParamType.STRING: to_string,
@@ -114,7 +116,7 @@ def _prepare(fs: FunctionSpec, index: int, param: Param, value: Any) -> Any:
         if param.nullable:
             return None
         raise FunctionError(f'Invalid value for "{param.name}" parameter: argument must not be null',
-                            index)
+                            index, _BAD_ARGUMENT)
     if value is UNKNOWN:
         return value
     convert = _CONVERT.get(param.type)
@@ -122,11 +124,12 @@ def _prepare(fs: FunctionSpec, index: int, param: Param, value: Any) -> Any:
         try:
             return convert(value)
         except ConversionError as exc:
-            raise FunctionError(f'Invalid value for "{param.name}" parameter: {exc.message}', index)
+            raise FunctionError(f'Invalid value for "{param.name}" parameter: {exc.message}', index,
+                                _BAD_ARGUMENT)
     shapes = _SHAPES.get(param.type)
     if shapes is not None and not isinstance(value, shapes):
         raise FunctionError(f'Invalid value for "{param.name}" parameter: a {param.type.value} is '
-                            f"required, but {a_type(value)} was given", index)
+                            f"required, but {a_type(value)} was given", index, _BAD_ARGUMENT)
     return value
 
 
