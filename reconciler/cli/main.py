@@ -23,6 +23,9 @@ from reconciler.diagnostics import DiagnosticsError
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("reconciler.cli.cmd_validate", "Check the configuration: syntax, schema, references, cycles"),
+    "plan": ("reconciler.cli.cmd_plan", "Show what apply would change, and what vaultform refuses"),
+    "apply": ("reconciler.cli.cmd_apply", "Make the cloud match the configuration, in the order Azure needs"),
+    "destroy": ("reconciler.cli.cmd_apply:destroy", "Destroy every managed object (still subject to the refusals)"),
 }
 
 # commands contributed by plug-ins when the distribution's entry points are not installed
@@ -47,11 +50,13 @@ def build_parser() -> Parser:
                     description="Declarative reconciler for Azure Backup encryption with customer-managed keys.")
     parser.add_argument("-version", "--version", action="version", version=f"vaultform {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name, (module_name, help_text) in COMMANDS.items():
+    for name, (target, help_text) in COMMANDS.items():
+        module_name, _, variant = target.partition(":")
         module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=help_text, description=help_text)
-        module.setup(p)
-        p.set_defaults(func=module.run)
+        suffix = f"_{variant}" if variant else ""
+        getattr(module, f"setup{suffix}")(p)
+        p.set_defaults(func=getattr(module, f"run{suffix}"))
     for _name, register in _plugin_registrars():
         register(sub)
     return parser

@@ -85,7 +85,8 @@ class ResourceChange:
     replace_paths: tuple[tuple, ...] = ()
     reason: Reason = Reason.NONE
     sensitive_paths: tuple[tuple, ...] = ()
-    depends_on: tuple[str, ...] = ()   # instance addresses this one waits for
+    depends_on: tuple[str, ...] = ()   # nodes ("addr" or "addr#phase") the object itself waits for
+    phase_depends_on: dict[str, tuple[str, ...]] = field(default_factory=dict)  # phase -> nodes it waits for
     # the phases of this instance in apply order; "" is the object itself
     phases: tuple[str, ...] = ("",)
     prevent_destroy: bool = False
@@ -121,6 +122,8 @@ class Plan:
     timestamp: str = ""
     # instance address -> refreshed attributes whose drift the plan accepted into state
     refreshed: dict[str, dict | None] = field(default_factory=dict)
+    # data sources read while planning: instance address -> attributes
+    data_values: dict[str, dict] = field(default_factory=dict)
 
     @property
     def errored(self) -> bool:

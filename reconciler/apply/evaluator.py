@@ -1,0 +1,199 @@
+"""Final configuration values at apply time.
+
+A plan knows some values only "after apply" (a vault's principal id, a key's id).
+When a step runs, everything it depends on has been applied, so its configuration
+is evaluated again with the real values. ``ApplyEvaluator`` reuses the planning walker
+lazily: variables, locals and module outputs are evaluated the first time a step
+needs them (by then their resource ancestors are final, because the step's
+dependencies were computed through them), and resource values are set by the executor
+as each step completes.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from providers.schema import Kind, ResourceSchema
+from reconciler import providers_registry as registry
+from reconciler.addresses import AddressError, Mode, parse_instance
+from reconciler.checks.resources import _schema_mode
+from reconciler.config.expand import evaluate_body
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.plan.expansion import Instance, collect, expand
+from reconciler.plan.model import Action, Plan, ResourceChange
+from reconciler.plan.walk import PlanRequest, Walker, _phases_in, _without_blocks
+from reconciler.values import UNKNOWN, is_wholly_known
+
+VALUE_KINDS = ("variable", "local", "output", "module_outputs")
+
+
+class ApplyEvaluator(Walker):
+    def __init__(self, req: PlanRequest, plan: Plan):
+        super().__init__(req)
+        self.plan = plan
+        self._lock = threading.RLock()
+        self._evaluated: set[str] = set()
+        self._instance_values: dict[str, dict[Any, Any]] = {}   # prefix+address -> key -> value
+        self._keys: dict[str, list] = {}
+        for change in plan.changes:
+            value = change.after if change.after is not None else change.before
+            if change.mode == "data" and change.address in plan.data_values:
+                value = plan.data_values[change.address]
+            self._store(change, value)
+        for address, value in plan.data_values.items():
+            change = _data_change(address)
+            if change is not None:
+                self._store(change, value)
+
+    # ------------------------------------------------------------------ values in
+
+    def _store(self, change: ResourceChange, value: Any) -> None:
+        base = change.address.split("[")[0]
+        self._instance_values.setdefault(base, {})[change.index] = value
+
+    def set_value(self, change: ResourceChange, value: Any) -> None:
+        with self._lock:
+            self._store(change, value)
+            self._publish(change)
+
+    def _publish(self, change: ResourceChange) -> None:
+        prefix = f"{change.module}." if change.module else ""
+        address = change.address.split("[")[0][len(prefix):]
+        info = self.infos.get(prefix)
+        res = info.module.resources.get(address) if info else None
+        if res is None:
+            return
+        values = self._instance_values.get(prefix + address, {})
+        keys = sorted(values, key=lambda k: (k is None, k if not isinstance(k, str) else 0, str(k)))
+        instances = [Instance(k, {}) for k in keys]
+        value = collect(instances, values, counted=res.count is not None, each=res.for_each is not None)
+        self.ns[prefix].set_resource(res.type, res.name, value, data=res.mode is Mode.DATA)
+
+    def publish_all(self) -> None:
+        with self._lock:
+            for change in self.plan.changes:
+                self._publish(change)
+            for address in self.plan.data_values:
+                change = _data_change(address)
+                if change is not None:
+                    self._publish(change)
+
+    # ------------------------------------------------------------------ lazy values
+
+    def _ensure(self, node: str) -> None:
+        g = self.cg.graph.g
+        if node not in g:
+            return
+        stack = [(node, False)]
+        while stack:
+            current, expanded = stack.pop()
+            data = g.nodes[current]
+            if current in self._evaluated or (current != node and data.get("kind") in ("resource", "phase")):
+                continue
+            if expanded:
+                self._evaluated.add(current)
+                handler = {"variable": self._variable, "local": self._local, "output": self._output,
+                           "module_outputs": self._module_outputs}.get(data.get("kind"))
+                if handler is not None and current != node:
+                    handler(current, data)
+                continue
+            stack.append((current, True))
+            for pred in g.predecessors(current):
+                if pred not in self._evaluated:
+                    stack.append((pred, False))
+
+    def outputs_final(self) -> tuple[dict[str, Any], list[Diagnostic]]:
+        with self._lock:
+            self.diags = []
+            for name in self.infos[""].module.outputs:
+                node = f"output.{name}"
+                self._ensure(node)
+                self._output(node, self.cg.graph.data(node))
+            return dict(self.outputs.get("", {})), list(self.diags)
+
+    # ------------------------------------------------------------------ configuration of one step
+
+    def config_for(self, change: ResourceChange, phase: str | None) -> tuple[dict, ResourceSchema]:
+        """The step's configuration with final values; phase None = the object without later phases."""
+        with self._lock:
+            self.diags = []
+            prefix = f"{change.module}." if change.module else ""
+            address = change.address.split("[")[0][len(prefix):]
+            res = self.infos[prefix].module.resources[address]
+            rs = registry.resource_schema(_schema_mode(res.mode), res.type)
+            node = prefix + address + (f"#{phase}" if phase else "")
+            self._ensure(node)
+            scope = self._scope(prefix)
+            instances, diags = expand(res.count, res.for_each, scope)
+            self.diags.extend(diags)
+            inst = next((i for i in instances if i.key == change.index), None)
+            if inst is None:
+                raise DiagnosticsError(diags or [error(
+                    "apply_inconsistent", f"{change.address} is no longer in the configuration's instances",
+                    "count or for_each gave other instances at apply time than at plan time; plan again.",
+                    address=change.address)])
+            iscope = scope.child(inst.bindings)
+            phases = _phases_in(res, rs)
+            if phase is None and phases:
+                body = _without_blocks(res.body, phases)
+            else:
+                body = res.body
+            ev = evaluate_body(body, rs.block, iscope)
+            self.diags.extend(ev.diagnostics)
+            config = self._config_value(rs, ev, change.address)
+            errors = [d for d in self.diags if d.is_error]
+            if errors:
+                raise DiagnosticsError(errors)
+            if phase is None and phases:
+                for name in phases:
+                    config[name] = []
+            return config, rs
+
+
+def _data_change(address: str) -> ResourceChange | None:
+    try:
+        inst = parse_instance(address)
+    except AddressError:
+        return None
+    module = ".".join(str(m) for m in inst.resource.module)
+    return ResourceChange(address=address, mode="data", type=inst.type, name=inst.name, index=inst.key,
+                          module=module, provider="", action=Action.NO_OP, before=None, after=None)
+
+
+def known_differences(schema_block, planned: Any, actual: Any, path: tuple = ()) -> list[tuple]:
+    """Paths where a value known in the plan differs from what came back (configured attributes only)."""
+    out: list[tuple] = []
+    if planned is UNKNOWN or planned is None:
+        return out
+    if isinstance(planned, dict) and isinstance(actual, dict) and schema_block is not None:
+        for name, value in planned.items():
+            attr = schema_block.attribute_map.get(name)
+            nb = schema_block.block_map.get(name)
+            if attr is not None:
+                if attr.computed or value is None or value is UNKNOWN:
+                    continue
+                if not _same(attr, value, actual.get(name)):
+                    out.append(path + (name,))
+            elif nb is not None and isinstance(value, list) and isinstance(actual.get(name), list):
+                got = actual.get(name)
+                if nb.computed:
+                    continue
+                if len(value) != len(got):
+                    out.append(path + (name,))
+                    continue
+                for i, (p, a) in enumerate(zip(value, got)):
+                    out.extend(known_differences(nb.block, p, a, path + (name, i)))
+    return out
+
+
+def _same(attr, planned: Any, actual: Any) -> bool:
+    if not is_wholly_known(planned):
+        return True
+    if attr.type.kind is Kind.SET and isinstance(planned, list) and isinstance(actual, list):
+        return sorted(map(repr, planned)) == sorted(map(repr, actual))
+    if attr.case_insensitive and isinstance(planned, str) and isinstance(actual, str):
+        return planned.lower() == actual.lower()
+    if attr.case_insensitive and isinstance(planned, list) and isinstance(actual, list):
+        return sorted(str(x).lower() for x in planned) == sorted(str(x).lower() for x in actual)
+    return planned == actual

@@ -1,0 +1,273 @@
+"""Apply a plan: walk the apply graph, at most ``parallelism`` operations at once.
+
+A step starts when every step it depends on has finished. A failed step stops its
+dependents only; independent branches finish. Retryable provider errors are retried
+with exponential backoff and jitter, within a bound. The configuration of each step
+is evaluated again with final values, checked against the plan, and the provider's
+result is checked against what was planned ("inconsistent result" is an error).
+The first Ctrl-C stops starting new steps, lets running ones finish and keeps their
+results in state.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from providers.base import (CreateRequest, DataRequest, DeleteRequest, NotFoundError, ProviderError,
+                            RetryableError, UpdateRequest)
+from providers import validation
+from reconciler.apply.evaluator import ApplyEvaluator, known_differences
+from reconciler.apply.graph import ApplyGraph, Op, Step
+from reconciler.apply.recorder import StateRecorder
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from state.model import PendingAction
+
+VERB = {Op.CREATE: "create", Op.UPDATE: "update", Op.PHASE: "update", Op.DELETE: "delete", Op.READ: "read"}
+
+
+@dataclass
+class ApplyOptions:
+    parallelism: int = 10
+    max_attempts: int = 6
+    retry_base: float = 1.0
+    retry_cap: float = 30.0
+    heartbeat_every: float = 1.0
+
+
+@dataclass
+class ApplyResult:
+    completed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, Diagnostic]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    counts: dict[str, int] = field(default_factory=lambda: {"added": 0, "changed": 0, "destroyed": 0})
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted
+
+
+class Executor:
+    def __init__(self, graph: ApplyGraph, evaluator: ApplyEvaluator, providers: dict[str, Any],
+                 recorder: StateRecorder, progress, options: ApplyOptions | None = None,
+                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
+                 rng: random.Random | None = None):
+        self.graph = graph
+        self.evaluator = evaluator
+        self.providers = providers
+        self.recorder = recorder
+        self.progress = progress
+        self.options = options or ApplyOptions()
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.rng = rng or random.Random()
+        self.result = ApplyResult()
+
+    # ------------------------------------------------------------------ scheduling
+
+    def run(self) -> ApplyResult:
+        g = self.graph.graph.g
+        waiting = {n: set(g.predecessors(n)) for n in g.nodes}
+        order = {n: i for i, n in enumerate(self.graph.order())}
+        ready = sorted((n for n, deps in waiting.items() if not deps), key=order.get)
+        running: dict[Future, tuple[str, float]] = {}
+        blocked: set[str] = set()
+        stopping = False
+        with ThreadPoolExecutor(max_workers=max(1, self.options.parallelism)) as pool:
+            while ready or running:
+                try:
+                    while ready and not stopping and len(running) < self.options.parallelism:
+                        node = ready.pop(0)
+                        step = self.graph.steps[node]
+                        if step.op is Op.NOOP:
+                            self._finish(node, self._noop(step), waiting, ready, blocked, order)
+                            continue
+                        running[pool.submit(self._run_step, step)] = (node, self.monotonic())
+                    if stopping and not running:
+                        break
+                    if not running:
+                        continue
+                    done, _ = wait(list(running), timeout=self.options.heartbeat_every,
+                                   return_when=FIRST_COMPLETED)
+                    self.progress.heartbeat(self.monotonic())
+                    for fut in done:
+                        node, _started = running.pop(fut)
+                        self._finish(node, fut.result(), waiting, ready, blocked, order)
+                except KeyboardInterrupt:
+                    if stopping:
+                        raise
+                    stopping = True
+                    self.result.interrupted = True
+                    self.progress.interrupted()
+        never = set(g.nodes) - set(self.result.completed) - {f for f, _ in self.result.failed}
+        self.result.skipped = sorted(never, key=order.get)
+        return self.result
+
+    def _finish(self, node: str, failure: Diagnostic | None, waiting, ready, blocked, order) -> None:
+        g = self.graph.graph.g
+        if failure is None:
+            self.result.completed.append(node)
+            for succ in g.successors(node):
+                waiting[succ].discard(node)
+                if not waiting[succ] and succ not in blocked:
+                    ready.append(succ)
+            ready.sort(key=order.get)
+        else:
+            self.result.failed.append((node, failure))
+            blocked.update(self.graph.graph.descendants(node))
+
+    # ------------------------------------------------------------------ one step
+
+    def _run_step(self, step: Step) -> Diagnostic | None:
+        started = self.monotonic()
+        change = step.change
+        label = step.phase or VERB[step.op]
+        self.progress.started(change.address, label)
+        try:
+            new_id = self._with_retries(step, lambda: self._do(step))
+        except DiagnosticsError as exc:
+            diag = exc.diagnostics[0] if exc.diagnostics else error("apply_failed", f"{change.address} failed")
+            self.progress.failed(change.address, label, self.monotonic() - started, diag.summary)
+            return diag.with_address(change.address)
+        except ProviderError as exc:
+            if step.op is Op.CREATE and not isinstance(exc, RetryableError):
+                self.recorder.clear_pending(change)  # Azure refused: nothing was created
+            diag = error(exc.code or "apply_failed",
+                         f"Could not {VERB[step.op]} {change.address}" + (f" ({step.phase})" if step.phase else ""),
+                         exc.message, address=change.address)
+            self.progress.failed(change.address, label, self.monotonic() - started, exc.message)
+            return diag
+        except Exception as exc:  # an unexpected provider bug is this step's failure, not a crash
+            diag = error("apply_failed", f"Could not {VERB[step.op]} {change.address}",
+                         f"{type(exc).__name__}: {exc}", address=change.address)
+            self.progress.failed(change.address, label, self.monotonic() - started, str(exc))
+            return diag
+        self.progress.finished(change.address, label, self.monotonic() - started, new_id)
+        return None
+
+    def _with_retries(self, step: Step, fn: Callable[[], Any]) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return fn()
+            except RetryableError as exc:
+                attempt += 1
+                if attempt >= self.options.max_attempts:
+                    raise
+                backoff = min(self.options.retry_cap, self.options.retry_base * 2 ** (attempt - 1))
+                delay = exc.retry_after if exc.retry_after is not None else backoff * (0.5 + self.rng.random())
+                delay = min(delay, self.options.retry_cap)
+                self.progress.retrying(step.change.address, attempt, delay, exc.message)
+                self.sleep(delay)
+
+    def _provider(self, step: Step):
+        provider = self.providers.get(step.change.provider)
+        if provider is None:
+            raise DiagnosticsError(error("provider_missing", f'No provider "{step.change.provider}"',
+                                         f"{step.change.address} needs the {step.change.provider} provider.",
+                                         address=step.change.address))
+        return provider
+
+    def _do(self, step: Step) -> str | None:
+        return {Op.CREATE: self._create, Op.UPDATE: self._update, Op.PHASE: self._phase,
+                Op.DELETE: self._delete, Op.READ: self._read}[step.op](step)
+
+    def _create(self, step: Step) -> str | None:
+        change = step.change
+        config, rs = self.evaluator.config_for(change, None)
+        self._check_final(step, rs, config)
+        self.recorder.pending(change, PendingAction.CREATE, config)
+        state = self._provider(step).create(CreateRequest(change.type, config)).state
+        self.recorder.created(change, state, validation.sensitive_value_paths(rs.block, state))
+        self.evaluator.set_value(change, state)
+        self.result.counts["added"] += 1
+        self._check_result(step, rs, config, state)
+        return state.get("id")
+
+    def _update(self, step: Step) -> str | None:
+        change = step.change
+        config, rs = self.evaluator.config_for(change, None)
+        prior = self.recorder.attributes(change.address) or change.before or {}
+        for nb in rs.block.blocks:
+            if nb.phase:
+                config[nb.name] = prior.get(nb.name, [])
+        return self._send_update(step, rs, prior, config)
+
+    def _phase(self, step: Step) -> str | None:
+        change = step.change
+        config, rs = self.evaluator.config_for(change, step.phase)
+        prior = self.recorder.attributes(change.address) or change.before or {}
+        return self._send_update(step, rs, prior, config)
+
+    def _send_update(self, step: Step, rs, prior: dict, config: dict) -> str | None:
+        change = step.change
+        changed = tuple(sorted(k for k in config if config.get(k) != prior.get(k)))
+        self._check_final(step, rs, config)
+        self.recorder.pending(change, PendingAction.UPDATE, config, prior.get("id"))
+        state = self._provider(step).update(UpdateRequest(change.type, prior, config, changed)).state
+        self.recorder.created(change, state, validation.sensitive_value_paths(rs.block, state))
+        self.evaluator.set_value(change, state)
+        if step.op is Op.UPDATE or (step.op is Op.PHASE and change.action.value == "update"
+                                    and "" not in change.phases):
+            self.result.counts["changed"] += 1
+        self._check_result(step, rs, config, state)
+        return state.get("id")
+
+    def _delete(self, step: Step) -> str | None:
+        change = step.change
+        prior = change.before if step.deposed else (self.recorder.attributes(change.address) or change.before)
+        if prior is None:
+            return None
+        self.recorder.pending(change, PendingAction.DELETE, prior, prior.get("id"))
+        try:
+            self._provider(step).delete(DeleteRequest(change.type, prior))
+        except NotFoundError:
+            pass  # already gone: the wanted outcome
+        self.recorder.deleted(change, deposed=step.deposed)
+        self.result.counts["destroyed"] += 1
+        return None
+
+    def _read(self, step: Step) -> str | None:
+        change = step.change
+        config, _rs = self.evaluator.config_for(change, None)
+        state = self._provider(step).read_data(DataRequest(change.type, config)).state
+        if state is None:
+            raise DiagnosticsError(error("data_source_not_found", f"{change.address} found nothing",
+                                         "The data source's arguments match no object; check the names.",
+                                         address=change.address))
+        self.recorder.data_read(change, state)
+        self.evaluator.set_value(change, state)
+        return state.get("id")
+
+    def _noop(self, step: Step) -> None:
+        self.recorder.unchanged(step.change)
+        return None
+
+    # ------------------------------------------------------------------ consistency
+
+    def _check_final(self, step: Step, rs, config: dict) -> None:
+        planned = step.change.after or {}
+        phase_names = {nb.name for nb in rs.block.blocks if nb.phase}
+        if step.op is not Op.PHASE:
+            planned = {k: v for k, v in planned.items() if k not in phase_names}
+        diffs = known_differences(rs.block, planned, config)
+        if diffs:
+            shown = ", ".join(".".join(str(p) for p in d) for d in diffs)
+            raise DiagnosticsError(error(
+                "inconsistent_final_plan", f"The configuration of {step.change.address} changed since the plan",
+                f"At apply time {shown} had other values than planned. Nothing was sent for this "
+                "object; run plan again.", address=step.change.address))
+
+    def _check_result(self, step: Step, rs, config: dict, state: dict) -> None:
+        diffs = known_differences(rs.block, config, state)
+        if diffs:
+            shown = ", ".join(".".join(str(p) for p in d) for d in diffs)
+            raise DiagnosticsError(error(
+                "inconsistent_result", f"Provider produced an inconsistent result for {step.change.address}",
+                f"The object was {VERB[step.op]}d, but {shown} came back different from what was sent. "
+                "The object is recorded as Azure returned it; a later plan shows the difference.",
+                address=step.change.address))

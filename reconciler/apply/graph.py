@@ -1,0 +1,142 @@
+"""The apply graph: one node per operation, built from a plan.
+
+A created or updated object is one node ("addr"); each later phase of it is another
+("addr#encryption": the key assignment); a deletion is "addr (destroy)". Edges come
+from the plan's dependencies, the provider's ordering edges (DOMAIN.md O1-O5) and the
+destroy order (an object is deleted before whatever it depended on, and after the
+updates that stop needing it).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from reconciler.graph.dag import Graph
+from reconciler.plan.model import Action, Plan, ResourceChange
+
+
+class Op(enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    PHASE = "phase"          # a later phase of a created or updated object
+    DELETE = "delete"
+    READ = "read"
+    NOOP = "noop"
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    op: Op
+    change: ResourceChange
+    phase: str = ""
+    deposed: bool = False    # a create-then-delete replacement's old object
+
+
+def destroy_id(address: str) -> str:
+    return f"{address} (destroy)"
+
+
+def steps_for(change: ResourceChange) -> list[Step]:
+    a = change.address
+    later = [Step(f"{a}#{p}", Op.PHASE, change, p) for p in change.phases if p]
+    action = change.action
+    if action is Action.NO_OP:
+        return [Step(a, Op.NOOP, change)]
+    if action is Action.READ:
+        return [Step(a, Op.READ, change)]
+    if action is Action.DELETE:
+        return [Step(destroy_id(a), Op.DELETE, change)]
+    if action is Action.CREATE:
+        return [Step(a, Op.CREATE, change)] + later
+    if action is Action.UPDATE:
+        base = [Step(a, Op.UPDATE, change)] if "" in change.phases else []
+        return base + later
+    if action is Action.DELETE_THEN_CREATE:
+        return [Step(destroy_id(a), Op.DELETE, change), Step(a, Op.CREATE, change)] + later
+    if action is Action.CREATE_THEN_DELETE:
+        return [Step(a, Op.CREATE, change)] + later + [Step(destroy_id(a), Op.DELETE, change, deposed=True)]
+    raise ValueError(f"no steps for {action}")  # pragma: no cover - the enum is closed
+
+
+@dataclass
+class ApplyGraph:
+    graph: Graph
+    steps: dict[str, Step]
+
+    def order(self) -> list[str]:
+        return self.graph.order()
+
+
+def build_apply_graph(plan: Plan) -> ApplyGraph:
+    g = Graph()
+    steps: dict[str, Step] = {}
+    by_address = {c.address: c for c in plan.changes}
+    for change in plan.changes:
+        chain = steps_for(change)
+        for s in chain:
+            steps[s.id] = s
+            g.add(s.id)
+        for before, after in zip(chain, chain[1:]):
+            g.connect(before.id, after.id)
+
+    def node_for(ref: str) -> str | None:
+        """The step a dependency on ``ref`` ("addr" or "addr#phase") waits for."""
+        if ref in steps and steps[ref].op is not Op.DELETE:
+            return ref
+        base = ref.split("#")[0]
+        if base in steps:
+            return base
+        change = by_address.get(base)
+        if change is not None:
+            # an update with only a phase: its last phase step stands for it
+            phases = [s for s in steps_for(change) if s.op is Op.PHASE]
+            if phases:
+                return phases[-1].id
+        return None
+
+    for change in plan.changes:
+        chain = steps_for(change)
+        first_live = next((s for s in chain if s.op is not Op.DELETE), None)
+        if first_live is not None:
+            for dep in change.depends_on:
+                src = node_for(dep)
+                if src is not None and src != first_live.id:
+                    g.connect(src, first_live.id)
+        for s in chain:
+            if s.op is Op.PHASE:
+                for dep in change.phase_depends_on.get(s.phase, ()):
+                    src = node_for(dep)
+                    if src is not None and src != s.id:
+                        g.connect(src, s.id)
+
+    for before, after, _why in plan.edges:
+        src, dst = node_for(before), _target_for(after, steps, node_for)
+        if src is not None and dst is not None and src != dst:
+            g.connect(src, dst)
+
+    _destroy_edges(plan, g, steps)
+    return ApplyGraph(g, steps)
+
+
+def _target_for(ref: str, steps: dict[str, Step], node_for) -> str | None:
+    if ref in steps:
+        return ref
+    return node_for(ref)
+
+
+def _destroy_edges(plan: Plan, g: Graph, steps: dict[str, Step]) -> None:
+    deleting = {c.address for c in plan.changes if any(s.op is Op.DELETE for s in steps_for(c))}
+    for change in plan.changes:
+        deps = {d.split("#")[0] for d in change.depends_on}
+        for dep in deps & deleting:
+            dep_destroy = destroy_id(dep)
+            if destroy_id(change.address) in steps and change.action is Action.DELETE:
+                # dependents go first when both are deleted
+                g.connect(destroy_id(change.address), dep_destroy)
+            elif change.address in steps and steps[change.address].op in (Op.UPDATE, Op.NOOP):
+                # an update that stops using the object runs before the object goes
+                dep_change = next(c for c in plan.changes if c.address == dep)
+                if dep_change.action is Action.DELETE:
+                    g.connect(change.address, dep_destroy)

@@ -1,0 +1,57 @@
+"""`vaultform plan [DIR]`: refresh, plan, show - and change nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reconciler import session as steps
+from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock
+from reconciler.cli.flags import flag
+from reconciler.cli.output import Output
+from reconciler.plan.render_json import plan_to_json
+from reconciler.plan.render_markdown import render_markdown
+from reconciler.plan.render_text import render_plan
+
+
+def setup(parser) -> None:
+    add_config_flags(parser)
+    add_plan_flags(parser)
+    flag(parser, "json", action="store_true", help="the plan in Terraform's JSON plan format")
+    flag(parser, "markdown", metavar="FILE", default=None, help="also write the plan as markdown (PR comment)")
+    flag(parser, "detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
+
+
+def make(args, operation: str = "plan"):
+    session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    try:
+        with state_lock(session, operation, args):
+            refreshed = steps.refresh(session, args.parallelism) if args.refresh else None
+            plan = steps.plan(session, plan_options(args), refreshed)
+    except BaseException:
+        session.close()
+        raise
+    return session, plan
+
+
+def show(plan, args, out: Output) -> None:
+    if getattr(args, "json", False):
+        out.print(json.dumps(plan_to_json(plan), indent=2, default=str))
+    else:
+        out.print(render_plan(plan, color=out.color))
+    if getattr(args, "markdown", None):
+        Path(args.markdown).write_text(render_markdown(plan))
+
+
+def run(args, out: Output) -> int:
+    session, plan = make(args)
+    try:
+        show(plan, args, out)
+        if plan.errored:
+            return 1
+        if args.detailed_exitcode and plan.has_changes:
+            return 2
+        return 0
+    finally:
+        session.close()
+

@@ -1,0 +1,72 @@
+"""Flags and steps shared by plan, apply, destroy and drift."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+from reconciler.cli.flags import bool_flag, flag
+from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.plan.walk import PlanOptions
+from state.lock import LockError, parse_duration
+
+
+def add_config_flags(parser) -> None:
+    parser.add_argument("dir", nargs="?", default=".", help="configuration directory (default: .)")
+    flag(parser, "var", action="append", default=[], metavar="NAME=VALUE", help="set an input variable")
+    flag(parser, "var-file", action="append", default=[], metavar="FILE", help="read variables from a file")
+    flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
+    flag(parser, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for the state lock")
+    bool_flag(parser, "lock", True, "lock the state while running (default true)")
+    flag(parser, "no-color", action="store_true", help="no colour in the output")
+    bool_flag(parser, "input", True, "ask for input on a terminal (default true)")
+
+
+def add_plan_flags(parser) -> None:
+    bool_flag(parser, "refresh", True, "read every managed object first (default true)")
+    flag(parser, "target", action="append", default=[], metavar="ADDRESS", help="plan only this and what it needs")
+    flag(parser, "replace", action="append", default=[], metavar="ADDRESS", help="plan to replace this instance")
+    flag(parser, "destroy", action="store_true", help="plan to destroy every managed object")
+    flag(parser, "refresh-only", action="store_true", help="only take the cloud's current values into state")
+    flag(parser, "parallelism", type=int, default=10, metavar="N", help="operations at once (default 10)")
+
+
+def plan_options(args, *, destroy: bool | None = None) -> PlanOptions:
+    return PlanOptions(destroy=args.destroy if destroy is None else destroy,
+                       refresh_only=getattr(args, "refresh_only", False),
+                       targets=tuple(args.target), replace=tuple(args.replace))
+
+
+@contextmanager
+def state_lock(session, operation: str, args):
+    if not args.lock:
+        yield None
+        return
+    try:
+        timeout = parse_duration(args.lock_timeout)
+    except ValueError as exc:
+        raise DiagnosticsError(error("usage", "Invalid -lock-timeout", str(exc)))
+    try:
+        lock = session.backend.lock(operation, timeout)
+    except LockError as exc:
+        raise DiagnosticsError(error("state_locked", exc.summary if hasattr(exc, "summary") else str(exc),
+                                     getattr(exc, "detail", "")))
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+def confirm(out, question: str, args) -> bool:
+    if getattr(args, "auto_approve", False):
+        return True
+    if not args.input or not sys.stdin.isatty():
+        raise DiagnosticsError(error(
+            "approval_needed", "Approval needed",
+            "vaultform asks before it changes anything, and there is no terminal to ask on. "
+            "Run with -auto-approve to apply without asking (for pipelines), or apply a saved plan."))
+    out.print(f"\n{question}\n  Only 'yes' will be accepted to approve.\n")
+    out.out.write("  Enter a value: ")
+    out.out.flush()
+    answer = sys.stdin.readline().strip()
+    return answer == "yes"

@@ -1,0 +1,614 @@
+"""Make a plan: walk the configuration graph in order, evaluating and planning as it goes.
+
+Pure apart from data-source reads (through the ``read_data`` callback, which may be
+None: the read is then deferred to apply). For each node of the configuration graph
+(``reconciler.graph.config_graph``) in dependency order:
+
+* variables, locals, outputs and module outputs are evaluated into the module's
+  ``Namespace``;
+* a resource expands into instances (count/for_each); each instance's body is
+  evaluated, checked against its schema with the real values, and planned
+  (``reconciler.plan.diff.decide``). A resource with phases (a vault's key assignment)
+  is evaluated without its phase blocks first, so grants can refer to the vault's
+  identity, and planned whole at its phase node;
+* data sources are read now when their configuration is known, else at apply.
+
+What is left in state but not in the configuration is planned for deletion. The
+provider's domain rules then judge the whole plan and add their ordering edges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from providers import validation
+from providers.base import PlannedInstance, PlanRulesRequest
+from providers.schema import ResourceSchema
+from reconciler import providers_registry as registry
+from reconciler.addresses import Mode, format_key
+from reconciler.checks.resources import _schema_mode
+from reconciler.config import ast
+from reconciler.config.evaluator import EvalError, evaluate
+from reconciler.config.expand import EvaluatedBody, evaluate_body
+from reconciler.config.model import Resource
+from reconciler.config.references import references
+from reconciler.config.types import ConversionError, convert, parse_type
+from reconciler.diagnostics import Diagnostic, error
+from reconciler.graph.config_graph import ModuleInfo, build_config_graph
+from reconciler.plan.diff import InstanceRequest, decide, proposed_after
+from reconciler.plan.expansion import Instance, collect, expand
+from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
+from reconciler.plan.scope import Namespace, PlanScope
+from reconciler.values import UNKNOWN, is_wholly_known
+
+ReadData = Callable[[str, dict], dict]
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    destroy: bool = False
+    refresh_only: bool = False
+    targets: tuple[str, ...] = ()
+    replace: tuple[str, ...] = ()
+
+
+@dataclass
+class PlanRequest:
+    root_dir: Path
+    tree: Any                                   # reconciler.config.modules.ModuleTree
+    info: ModuleInfo
+    variables: dict[str, Any]
+    state: Any                                  # state.model.State
+    refreshed: dict[str, dict | None] | None    # None: refresh disabled
+    read_data: ReadData | None = None
+    plan_rules: Callable[[PlanRulesRequest], Any] | None = None
+    options: PlanOptions = field(default_factory=PlanOptions)
+    cloud: str = ""
+    sensitive_variables: frozenset[str] = frozenset()
+
+
+def instance_address(prefix: str, address: str, key: Any) -> str:
+    return f"{prefix}{address}{format_key(key)}"
+
+
+class Walker:
+    def __init__(self, req: PlanRequest):
+        self.req = req
+        self.cg = build_config_graph(req.info)
+        self.infos: dict[str, ModuleInfo] = {}
+        self.trees: dict[str, Any] = {}
+        self.ns: dict[str, Namespace] = {}
+        self._index(req.info, req.tree)
+        self.diags: list[Diagnostic] = []
+        self.changes: dict[str, ResourceChange] = {}
+        self.instances: dict[str, list[Instance]] = {}          # prefix+address -> instances
+        self.pending_phase: dict[str, dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
+        self.outputs: dict[str, dict[str, Any]] = {}            # prefix -> name -> value
+        self.data_values: dict[str, dict] = {}
+
+    def _index(self, info: ModuleInfo, tree) -> None:
+        self.infos[info.prefix] = info
+        self.trees[info.prefix] = tree
+        self.ns[info.prefix] = Namespace(info.prefix, Path(tree.directory), self.req.root_dir)
+        for name, child in info.children.items():
+            self._index(child, tree.children[name])
+
+    # ------------------------------------------------------------------ driver
+
+    def run(self) -> Plan:
+        handlers = {
+            "variable": self._variable, "local": self._local, "resource": self._resource,
+            "phase": self._phase, "output": self._output, "module_outputs": self._module_outputs,
+            "module": self._module_call,
+        }
+        for node in self.cg.graph.order():
+            data = self.cg.graph.data(node)
+            handler = handlers.get(data.get("kind"))
+            if handler is not None:
+                handler(node, data)
+        self._orphans()
+        self._attach_dependencies()
+        return self._finish()
+
+    def _scope(self, prefix: str, bindings: dict | None = None) -> PlanScope:
+        info = self.infos[prefix]
+        declared = {r.type for r in info.module.resources.values() if r.mode is Mode.MANAGED}
+        return PlanScope(self.ns[prefix], bindings, declared)
+
+    def _eval(self, expr: ast.Expr, scope: PlanScope) -> Any:
+        try:
+            return evaluate(expr, scope)
+        except EvalError as exc:
+            self.diags.extend(exc.diagnostics)
+            return UNKNOWN
+
+    # ------------------------------------------------------------------ values
+
+    def _variable(self, node: str, data: dict) -> None:
+        prefix, name = data["prefix"], data["name"]
+        ns = self.ns[prefix]
+        if prefix == "":
+            ns.vars[name] = self.req.variables.get(name, UNKNOWN)
+            return
+        parent_prefix, call_name = _parent(prefix)
+        call = self.infos[parent_prefix].module.module_calls[call_name]
+        var = self.infos[prefix].module.variables[name]
+        arg = call.arguments.get(name)
+        if arg is not None:
+            value = self._eval(arg.expr, self._scope(parent_prefix))
+        elif var.default_expr is not None:
+            value = self._eval(var.default_expr, self._scope(prefix))
+        else:
+            value = None
+        if var.type_expr is not None and value is not UNKNOWN:
+            type_, tdiags = parse_type(var.type_expr)
+            self.diags.extend(tdiags)
+            if type_ is not None:
+                try:
+                    value = convert(value, type_)
+                except ConversionError as exc:
+                    self.diags.append(error("variables", f'Invalid value for module variable "{name}"',
+                                            str(exc), range=(arg.pos if arg else var.pos).range()))
+                    value = UNKNOWN
+        ns.vars[name] = value
+
+    def _local(self, node: str, data: dict) -> None:
+        prefix, name = data["prefix"], data["name"]
+        local = self.infos[prefix].module.locals[name]
+        self.ns[prefix].locals[name] = self._eval(local.expr, self._scope(prefix))
+
+    def _output(self, node: str, data: dict) -> None:
+        prefix, name = data["prefix"], data["name"]
+        output = self.infos[prefix].module.outputs[name]
+        if self.req.options.destroy:
+            return
+        self.outputs.setdefault(prefix, {})[name] = self._eval(output.value, self._scope(prefix))
+
+    def _module_outputs(self, node: str, data: dict) -> None:
+        prefix, name = data["prefix"], data["name"]
+        self.ns[prefix].modules[name] = dict(self.outputs.get(f"{prefix}module.{name}.", {}))
+
+    def _module_call(self, node: str, data: dict) -> None:
+        call = self.infos[data["prefix"]].module.module_calls[data["name"]]
+        if call.count is not None or call.for_each is not None:
+            self.diags.append(error(
+                "module_expansion", "count and for_each on module blocks are not supported",
+                "vaultform expands count and for_each on resources, not on modules. Put the count or "
+                "for_each on the resources inside the module, and pass the collection as a variable.",
+                range=call.pos.range()))
+
+    # ------------------------------------------------------------------ resources
+
+    def _resource(self, node: str, data: dict) -> None:
+        prefix, address = data["prefix"], data["name"]
+        res = self.infos[prefix].module.resources[address]
+        if self.req.options.destroy:
+            return
+        rs = registry.resource_schema(_schema_mode(res.mode), res.type)
+        if rs is None:
+            return  # validate reported it
+        scope = self._scope(prefix)
+        instances, diags = expand(res.count, res.for_each, scope)
+        self.diags.extend(diags)
+        self.instances[prefix + address] = instances
+        phases = _phases_in(res, rs)
+        values: dict[Any, Any] = {}
+        for inst in instances:
+            iscope = scope.child(inst.bindings)
+            body = _without_blocks(res.body, phases) if phases else res.body
+            ev = evaluate_body(body, rs.block, iscope)
+            self.diags.extend(ev.diagnostics)
+            if res.mode is Mode.DATA:
+                values[inst.key] = self._data_instance(prefix, res, rs, inst, ev)
+            elif phases:
+                self.pending_phase.setdefault(prefix + address, {})[inst.key] = (ev, iscope)
+                prior = self._prior(instance_address(prefix, address, inst.key))
+                values[inst.key] = proposed_after(rs.block, _with_prior_phases(ev.value, prior, phases), prior)
+            else:
+                values[inst.key] = self._plan_instance(prefix, res, rs, inst, ev)
+        self._register(prefix, res, instances, values)
+
+    def _phase(self, node: str, data: dict) -> None:
+        prefix, address = data["prefix"], data["name"]
+        res = self.infos[prefix].module.resources[address]
+        pending = self.pending_phase.get(prefix + address)
+        if not pending or self.req.options.destroy:
+            return
+        rs = registry.resource_schema(_schema_mode(res.mode), res.type)
+        phases = _phases_in(res, rs)
+        phase_body = ast.Body((), tuple(b for b in res.body.blocks if _block_name(b) in phases), res.body.pos)
+        values: dict[Any, Any] = {}
+        instances = self.instances.get(prefix + address, [])
+        for inst in instances:
+            if inst.key not in pending:
+                continue
+            ev, iscope = pending[inst.key]
+            phase_ev = evaluate_body(phase_body, rs.block, iscope)
+            self.diags.extend(phase_ev.diagnostics)
+            merged = EvaluatedBody({**ev.value, **phase_ev.value}, {**ev.positions, **phase_ev.positions},
+                                   [], ev.samples + phase_ev.samples)
+            values[inst.key] = self._plan_instance(prefix, res, rs, inst, merged)
+        self._register(prefix, res, instances, values)
+        del self.pending_phase[prefix + address]
+
+    def _register(self, prefix: str, res: Resource, instances: list[Instance], values: dict) -> None:
+        value = collect(instances, values, counted=res.count is not None, each=res.for_each is not None)
+        self.ns[prefix].set_resource(res.type, res.name, value, data=res.mode is Mode.DATA)
+
+    def _prior_instance(self, address: str):
+        return self.req.state.instance(address)
+
+    def _prior(self, address: str) -> dict | None:
+        if self.req.refreshed is not None and address in self.req.refreshed:
+            return self.req.refreshed[address]
+        inst = self._prior_instance(address)
+        if inst is None or (inst.pending is not None and not inst.attributes):
+            return None  # only an intent was recorded: nothing is known to exist
+        return dict(inst.attributes)
+
+    def _config_value(self, rs: ResourceSchema, ev: EvaluatedBody, address: str) -> dict:
+        value = validation.coerce_block(rs.block, ev.value)
+        value = validation.normalize_block(rs.block, value)
+        self.diags.extend(d.with_address(address) for d in validation.check_block(
+            rs.block, value, where=ev.where, address=address)
+            if d.is_error and d.code != validation.Code.UNRECONCILED_ARGUMENT.value)
+        return validation.apply_defaults(rs.block, value)
+
+    def _plan_instance(self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance,
+                       ev: EvaluatedBody) -> Any:
+        address = instance_address(prefix, res.address, inst.key)
+        config = self._config_value(rs, ev, address)
+        prior_inst = self._prior_instance(address)
+        prior_res = self.req.state.resource(address.split("[")[0]) if prior_inst is not None else None
+        lc = res.lifecycle
+        decision = decide(InstanceRequest(
+            schema=rs, address=address, config=config, prior=self._prior(address),
+            tainted=bool(prior_inst and prior_inst.tainted),
+            replace_requested=address in self.req.options.replace,
+            replace_triggered=self._triggered(prefix, res, inst),
+            create_before_destroy=lc.create_before_destroy,
+            ignore_changes=tuple(p for p in (_path_of(e) for e in lc.ignore_changes) if p),
+            ignore_all_changes=lc.ignore_all_changes,
+            prevent_destroy=lc.prevent_destroy or bool(prior_res and prior_res.prevent_destroy),
+        ))
+        self.diags.extend(d.with_address(address).with_range(res.pos.range()) for d in decision.diagnostics)
+        before = self._prior(address)
+        self.changes[address] = ResourceChange(
+            address=address, mode="managed", type=res.type, name=res.name, index=inst.key,
+            module=prefix[:-1] if prefix else "", provider=res.provider_name, action=decision.action,
+            before=before, after=decision.after, replace_paths=decision.replace_paths, reason=decision.reason,
+            sensitive_paths=tuple(sorted(validation.sensitive_value_paths(rs.block, decision.after or {}),
+                                         key=repr)),
+            phases=_apply_phases(res, rs, decision, before),
+            prevent_destroy=lc.prevent_destroy, create_before_destroy=lc.create_before_destroy,
+            changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
+            config=config, references=_references_of(res, prefix))
+        return decision.after if decision.after is not None else UNKNOWN
+
+    def _triggered(self, prefix: str, res: Resource, inst: Instance) -> bool:
+        for expr in res.lifecycle.replace_triggered_by:
+            for ref in references(expr):
+                if len(ref.subject) < 2:
+                    continue
+                target = prefix + ".".join(ref.subject[:3] if ref.root == "data" else ref.subject[:2])
+                key = ref.remaining[0] if ref.remaining and isinstance(ref.remaining[0], (int, str)) else None
+                for addr, change in self.changes.items():
+                    base = addr.split("[")[0]
+                    if base != target or (key is not None and addr != instance_address("", target, key)):
+                        continue
+                    if change.action in (Action.UPDATE, Action.CREATE) or change.action.is_replace:
+                        return True
+        return False
+
+    def _data_instance(self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance,
+                       ev: EvaluatedBody) -> Any:
+        address = instance_address(prefix, res.address, inst.key)
+        config = self._config_value(rs, ev, address)
+        if self.req.read_data is not None and is_wholly_known(config) and not self._waits_on_changes(prefix, res):
+            try:
+                value = self.req.read_data(res.type, config)
+            except Exception as exc:  # a provider error is a diagnostic, never a traceback
+                self.diags.append(error(getattr(exc, "code", "") or "data_source",
+                                        f"Reading {address} failed", getattr(exc, "message", str(exc)),
+                                        address=address, range=res.pos.range()))
+                return UNKNOWN
+            self.data_values[address] = value
+            return value
+        after = proposed_after(rs.block, config, None)
+        self.changes[address] = ResourceChange(
+            address=address, mode="data", type=res.type, name=res.name, index=inst.key,
+            module=prefix[:-1] if prefix else "", provider=res.provider_name, action=Action.READ,
+            before=None, after=after, reason=Reason.READ_BECAUSE_CONFIG_UNKNOWN, config=config,
+            references=_references_of(res, prefix))
+        return after
+
+    def _waits_on_changes(self, prefix: str, res: Resource) -> bool:
+        for dep in self._resource_ancestors(prefix + res.address):
+            for addr, change in self.changes.items():
+                if addr.split("[")[0] == dep.split("#")[0] and change.action is not Action.NO_OP:
+                    return True
+        return False
+
+    # ------------------------------------------------------------------ orphans and ordering
+
+    def _orphans(self) -> None:
+        destroy = self.req.options.destroy
+        for iaddr, rstate, istate in self.req.state.instances():
+            address = str(iaddr)
+            if rstate.mode.value != "managed" or address in self.changes:
+                continue
+            module_text = iaddr.resource.module_text
+            prefix = f"{module_text}." if module_text else ""
+            base = f"{rstate.type}.{rstate.name}"
+            res = self.infos.get(prefix).module.resources.get(base) if prefix in self.infos else None
+            if destroy:
+                reason = Reason.DELETE_BY_DESTROY
+            elif res is None:
+                reason = Reason.DELETE_BECAUSE_NO_RESOURCE_CONFIG
+            elif res.count is not None:
+                reason = Reason.DELETE_BECAUSE_COUNT_INDEX
+            else:
+                reason = Reason.DELETE_BECAUSE_EACH_KEY
+            rs = registry.resource_schema(_schema_mode(Mode.MANAGED), rstate.type)
+            protected = rstate.prevent_destroy or bool(res and res.lifecycle.prevent_destroy)
+            if rs is not None:
+                d = decide(InstanceRequest(rs, address, None, self._prior(address), prevent_destroy=protected))
+                self.diags.extend(x.with_range(res.pos.range() if res else None) for x in d.diagnostics)
+            before = self._prior(address)
+            action = Action.DELETE if before is not None else Action.NO_OP
+            self.changes[address] = ResourceChange(
+                address=address, mode="managed", type=rstate.type, name=rstate.name, index=istate.index_key,
+                module=rstate.module, provider=rstate.provider, action=action, before=before, after=None,
+                reason=reason, prevent_destroy=protected, depends_on=tuple(istate.dependencies))
+
+    def _resource_ancestors(self, node: str) -> set[str]:
+        """The nearest resource and phase nodes ``node`` depends on, through any values between."""
+        g = self.cg.graph.g
+        if node not in g:
+            return set()
+        out: set[str] = set()
+        stack = list(g.predecessors(node))
+        seen: set[str] = set()
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            if g.nodes[n].get("kind") in ("resource", "phase"):
+                out.add(n)
+            else:
+                stack.extend(g.predecessors(n))
+        return out
+
+    def _instance_nodes(self, node: str) -> list[str]:
+        base, _, phase = node.partition("#")
+        suffix = f"#{phase}" if phase else ""
+        return [f"{a}{suffix}" for a in self.changes if a.split("[")[0] == base or a == base]
+
+    def _attach_dependencies(self) -> None:
+        for address, change in list(self.changes.items()):
+            if change.before is not None and change.after is None:
+                continue  # orphans keep the dependencies recorded in state
+            base = address.split("[")[0]
+            module_prefix = f"{change.module}." if change.module else ""
+            config_base = base if base.startswith(module_prefix) else module_prefix + base
+            deps = self._instance_deps(config_base, config_base)
+            phase_deps = {phase: self._instance_deps(f"{config_base}#{phase}", config_base)
+                          for phase in self._phases_of(change) if phase}
+            self.changes[address] = replace(change, depends_on=deps, phase_depends_on=phase_deps)
+
+    def _instance_deps(self, node: str, own: str) -> tuple[str, ...]:
+        nodes = self._resource_ancestors(node)
+        return tuple(sorted({d for n in nodes if n.split("#")[0] != own for d in self._instance_nodes(n)}))
+
+    def _phases_of(self, change: ResourceChange) -> list[str]:
+        rs = registry.resource_schema(_schema_mode(Mode.MANAGED), change.type)
+        return [nb.name for nb in rs.block.blocks if nb.phase] if rs else []
+
+    # ------------------------------------------------------------------ the plan
+
+    def _finish(self) -> Plan:
+        opts = self.req.options
+        changes = [self.changes[a] for a in sorted(self.changes)]
+        if opts.refresh_only:
+            changes = [replace(c, action=Action.NO_OP, after=c.before) for c in changes if c.mode == "managed"]
+        if opts.targets:
+            changes = _only_targets(changes, opts.targets)
+        plan = Plan(changes=changes, diagnostics=[], destroy=opts.destroy, refresh_only=opts.refresh_only,
+                    cloud=self.req.cloud, state_lineage=self.req.state.lineage,
+                    state_serial=self.req.state.serial, config_digest=config_digest(self.req.tree),
+                    variables={k: v for k, v in self.req.variables.items()},
+                    timestamp=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    refreshed=dict(self.req.refreshed or {}), data_values=dict(self.data_values))
+        plan.outputs = self._output_changes(opts)
+        diags = list(self.diags)
+        if self.req.plan_rules is not None and not opts.refresh_only:
+            response = self.req.plan_rules(PlanRulesRequest(tuple(_planned(c) for c in changes)))
+            # a refusal the schema itself declared (same code, same object) is not repeated
+            declared = {(d.code, d.address) for d in diags if d.is_error}
+            diags.extend(_placed(d, self) for d in response.diagnostics
+                         if not (d.is_error and (d.code, d.address) in declared))
+            plan.edges = [(e.before, e.after, f"{e.rule}: {e.reason}" if e.reason else e.rule)
+                          for e in response.edges]
+        plan.diagnostics = _dedupe(diags)
+        return plan
+
+    def _output_changes(self, opts: PlanOptions) -> list[OutputChange]:
+        before = dict(self.req.state.outputs)
+        after = {} if opts.destroy else self.outputs.get("", {})
+        out: list[OutputChange] = []
+        for name in sorted(set(before) | set(after)):
+            decl = self.infos[""].module.outputs.get(name)
+            old = before[name].value if name in before else None
+            sensitive = bool(decl.sensitive) if decl else bool(before[name].sensitive)
+            if name not in after:
+                out.append(OutputChange(name, Action.DELETE, old, None, sensitive))
+            elif name not in before:
+                out.append(OutputChange(name, Action.CREATE, None, after[name], sensitive))
+            elif is_wholly_known(after[name]) and old == after[name]:
+                out.append(OutputChange(name, Action.NO_OP, old, after[name], sensitive))
+            else:
+                out.append(OutputChange(name, Action.UPDATE, old, after[name], sensitive))
+        return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _parent(prefix: str) -> tuple[str, str]:
+    """"module.a.module.b." -> ("module.a.", "b")."""
+    body = prefix[: -1]
+    head, _, name = body.rpartition(".")
+    parent = head[: -len("module")] if head.endswith("module") else head
+    return parent, name
+
+
+def _block_name(block: ast.Block) -> str:
+    return block.labels[0] if block.type == "dynamic" and block.labels else block.type
+
+
+def _phases_in(res: Resource, rs: ResourceSchema) -> set[str]:
+    return {nb.name for nb in rs.block.blocks if nb.phase} & {_block_name(b) for b in res.body.blocks}
+
+
+def _without_blocks(body: ast.Body, names: set[str]) -> ast.Body:
+    return ast.Body(body.attributes, tuple(b for b in body.blocks if _block_name(b) not in names), body.pos)
+
+
+def _with_prior_phases(value: dict, prior: dict | None, phases: set[str]) -> dict:
+    out = dict(value)
+    for name in phases:
+        out[name] = prior.get(name) if prior else UNKNOWN
+    return out
+
+
+def _apply_phases(res: Resource, rs: ResourceSchema, decision, before: dict | None) -> tuple[str, ...]:
+    phases = sorted(_phases_in(res, rs))
+    if not phases or decision.action in (Action.NO_OP, Action.DELETE):
+        return ("",)
+    if decision.action is Action.UPDATE:
+        changed_tops = {p[0] for p in decision.changed}
+        if not changed_tops & set(phases):
+            return ("",)
+        if not changed_tops - set(phases):
+            return tuple(phases)  # only the key assignment changes
+    return ("",) + tuple(phases)
+
+
+def _path_of(expr: ast.Expr) -> tuple | None:
+    steps: list = []
+    node = expr
+    while True:
+        if isinstance(node, ast.Variable):
+            steps.append(node.name)
+            break
+        if isinstance(node, ast.GetAttr):
+            steps.append(node.name)
+            node = node.obj
+        elif isinstance(node, ast.Index) and isinstance(node.key, ast.Literal):
+            steps.append(node.key.value)
+            node = node.obj
+        elif isinstance(node, ast.Index) and isinstance(node.key, ast.Template) and all(
+                isinstance(p, str) for p in node.key.parts):
+            steps.append("".join(node.key.parts))
+            node = node.obj
+        else:
+            return None
+    return tuple(reversed(steps))
+
+
+def _references_of(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+
+    def add(name: str, expr: ast.Expr) -> None:
+        refs = [prefix + str(r) for r in references(expr) if r.root not in ("count", "each", "path", "terraform")]
+        if refs:
+            out[name] = tuple(dict.fromkeys(out.get(name, ()) + tuple(refs)))
+
+    for attr in res.body.attributes:
+        add(attr.name, attr.expr)
+    for block in res.body.blocks:
+        name = _block_name(block)
+        for expr in _block_exprs(block.body):
+            add(name, expr)
+    return out
+
+
+def _block_exprs(body: ast.Body):
+    for attr in body.attributes:
+        yield attr.expr
+    for block in body.blocks:
+        yield from _block_exprs(block.body)
+
+
+def _planned(change: ResourceChange) -> PlannedInstance:
+    action = "replace" if change.action.is_replace else change.action.value
+    return PlannedInstance(address=change.address, type_name=change.type, action=action,
+                           before=change.before, after=change.after, refreshed=change.before,
+                           depends_on=change.depends_on, references=change.references)
+
+
+def _placed(diag: Diagnostic, walker: Walker) -> Diagnostic:
+    if diag.range is not None or not diag.address:
+        return diag
+    base = diag.address.split("[")[0].split("#")[0]
+    for prefix, info in walker.infos.items():
+        if base.startswith(prefix):
+            res = info.module.resources.get(base[len(prefix):])
+            if res is not None:
+                return diag.with_range(res.pos.range())
+    return diag
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set = set()
+    out: list[Diagnostic] = []
+    for d in diags:
+        key = (d.severity, d.code, d.address, d.summary)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(d)
+    return out
+
+
+def _only_targets(changes: list[ResourceChange], targets: tuple[str, ...]) -> list[ResourceChange]:
+    by_address = {c.address: c for c in changes}
+    wanted: set[str] = set()
+    for t in targets:
+        wanted |= {a for a in by_address if a == t or a.split("[")[0] == t}
+    stack = list(wanted)
+    while stack:
+        for dep in by_address[stack.pop()].depends_on:
+            dep = dep.split("#")[0]
+            if dep in by_address and dep not in wanted:
+                wanted.add(dep)
+                stack.append(dep)
+    return [c if c.address in wanted else replace(c, action=Action.NO_OP, after=c.before) for c in changes]
+
+
+def config_digest(tree) -> str:
+    """A digest of every configuration file, so a saved plan can tell the configuration moved."""
+    h = hashlib.sha256()
+
+    def visit(t) -> None:
+        for f in sorted(t.module.files):
+            h.update(f.encode())
+            try:
+                h.update(Path(f).read_bytes())
+            except OSError:
+                pass
+        for name in sorted(t.children):
+            visit(t.children[name])
+
+    visit(tree)
+    return h.hexdigest()
+
+
+def make_plan(req: PlanRequest) -> Plan:
+    return Walker(req).run()
+
+

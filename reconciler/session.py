@@ -1,0 +1,219 @@
+"""One command's run: configuration, variables, state, providers - then refresh, plan, apply.
+
+The CLI commands are thin: they parse flags, call these steps in order, and render.
+Every user-facing problem surfaces as a ``DiagnosticsError``.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from providers.base import ProviderError, ReadRequest
+from providers.base import DataRequest
+from reconciler import providers_registry as registry
+from reconciler.config.evaluator import EvalError, MapScope, evaluate
+from reconciler.config.model import Module
+from reconciler.config.variables import Validation as VarValidation
+from reconciler.config.variables import VariableSpec, resolve_variables
+from reconciler.config.types import parse_type
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.plan.model import Plan
+from reconciler.plan.walk import PlanOptions, PlanRequest, make_plan
+from reconciler.validate import Validated, validate_directory
+from state.backends.local import LocalBackend
+from state.model import State
+
+
+@dataclass
+class Session:
+    root: Path
+    validated: Validated
+    variables: dict[str, Any]
+    sensitive_variables: frozenset[str]
+    backend: LocalBackend
+    state: State
+    providers: dict[str, Any] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def cloud(self) -> str:
+        provider = self.providers.get("azurerm")
+        if provider is None or not hasattr(provider, "describe"):
+            return "no cloud (built-in resources only)"
+        try:
+            return provider.describe()
+        except ProviderError as exc:
+            return f"unavailable cloud ({exc.message})"
+
+    def close(self) -> None:
+        for p in self.providers.values():
+            close = getattr(p, "close", None)
+            if close:
+                close()
+
+
+def variable_specs(module: Module) -> dict[str, VariableSpec]:
+    specs: dict[str, VariableSpec] = {}
+    for name, var in module.variables.items():
+        type_ = None
+        if var.type_expr is not None:
+            type_, _ = parse_type(var.type_expr)
+        specs[name] = VariableSpec(
+            name=name, pos=var.pos, type=type_, default=var.default_expr, nullable=var.nullable,
+            sensitive=var.sensitive, description=var.description or "",
+            validations=tuple(VarValidation(v.condition, v.error_message, v.pos) for v in var.validations))
+    return specs
+
+
+def open_session(directory: str | os.PathLike, *, cli_vars=(), var_files=(), state_path: str | None = None,
+                 need_config: bool = True) -> Session:
+    root = Path(directory)
+    validated = validate_directory(root)
+    errors = validated.diagnostics.errors
+    if errors:
+        raise DiagnosticsError(validated.diagnostics.sorted())
+    warnings = validated.diagnostics.warnings
+    module = validated.tree.module
+    resolved, var_diags = resolve_variables(variable_specs(module), module_dir=root,
+                                            cli_vars=list(cli_vars), var_files=list(var_files))
+    if any(d.is_error for d in var_diags):
+        raise DiagnosticsError([d for d in var_diags if d.is_error])
+    warnings += [d for d in var_diags if not d.is_error]
+    values = {name: r.value for name, r in resolved.items()}
+    sensitive = frozenset(name for name, r in resolved.items() if r.sensitive)
+    backend = LocalBackend.for_directory(root, state_path)
+    state = backend.read() or State.new()
+    session = Session(root, validated, values, sensitive, backend, state, warnings=warnings)
+    session.providers = _providers(session)
+    return session
+
+
+def _used_providers(session: Session) -> set[str]:
+    names = {registry.provider_name_for_type(r.type)
+             for r in _all_resources(session.validated.tree)}
+    names |= {res.provider.split(".")[0] if res.provider else registry.provider_name_for_type(res.type)
+              for res in session.state.resources}
+    return {n for n in names if registry.schema_for(n) is not None}
+
+
+def _all_resources(tree):
+    yield from tree.module.resources.values()
+    for child in tree.children.values():
+        yield from _all_resources(child)
+
+
+def _providers(session: Session) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    module = session.validated.tree.module
+    scope = MapScope({"var": session.variables, "terraform": {"workspace": "default"},
+                      "path": {"module": str(session.root), "root": str(session.root), "cwd": os.getcwd()}})
+    diags: list[Diagnostic] = []
+    for name in sorted(_used_providers(session)):
+        provider = registry.create_provider(name)
+        if provider is None:
+            continue
+        block = next((p for p in module.providers if p.name == name and not p.alias), None)
+        config: dict[str, Any] = {}
+        if block is not None:
+            for attr in block.body.attributes:
+                try:
+                    config[attr.name] = evaluate(attr.expr, scope)
+                except EvalError as exc:
+                    diags.extend(exc.diagnostics)
+            for b in block.body.blocks:
+                config.setdefault(b.type, []).append({a.name: _const(a.expr, scope, diags) for a in b.body.attributes})
+        diags.extend(provider.configure(config))
+        out[name] = provider
+    if any(d.is_error for d in diags):
+        raise DiagnosticsError([d for d in diags if d.is_error])
+    return out
+
+
+def _const(expr, scope, diags) -> Any:
+    try:
+        return evaluate(expr, scope)
+    except EvalError as exc:
+        diags.extend(exc.diagnostics)
+        return None
+
+
+# --------------------------------------------------------------------------- refresh
+
+def refresh(session: Session, parallelism: int = 10) -> dict[str, dict | None]:
+    """Read every managed object in state through its provider, in parallel."""
+    jobs = []
+    for iaddr, rstate, istate in session.state.instances():
+        if rstate.mode.value != "managed" or not istate.attributes:
+            continue
+        provider = session.providers.get(rstate.provider.split(".")[0])
+        if provider is None:
+            continue
+        jobs.append((str(iaddr), provider, rstate.type, dict(istate.attributes)))
+    out: dict[str, dict | None] = {}
+    failures: list[Diagnostic] = []
+
+    def read(job):
+        address, provider, type_name, prior = job
+        try:
+            return address, provider.read(ReadRequest(type_name, prior)).state, None
+        except ProviderError as exc:
+            return address, None, error(exc.code or "refresh_failed", f"Refreshing {address} failed",
+                                        exc.message, address=address)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        for address, state, problem in pool.map(read, jobs):
+            if problem is not None:
+                failures.append(problem)
+            else:
+                out[address] = state
+    if failures:
+        raise DiagnosticsError(failures)
+    return out
+
+
+# --------------------------------------------------------------------------- plan
+
+def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | None] | None) -> Plan:
+    def read_data(type_name: str, config: dict) -> dict:
+        provider = session.providers.get(registry.provider_name_for_type(type_name))
+        if provider is None:
+            raise ProviderError(f"no provider for {type_name}")
+        state = provider.read_data(DataRequest(type_name, config)).state
+        if state is None:
+            raise ProviderError("no object matches the data source's arguments; check the names",
+                                code="data_source_not_found")
+        return state
+
+    def plan_rules(req):
+        from providers.base import PlanRulesResponse
+        out = PlanRulesResponse()
+        for name, provider in session.providers.items():
+            rules = getattr(provider, "plan_rules", None)
+            if rules is None:
+                continue
+            mine = tuple(i for i in req.instances if registry.provider_name_for_type(i.type_name) == name)
+            if not mine:
+                continue
+            response = rules(type(req)(mine))
+            out.diagnostics.extend(response.diagnostics)
+            out.edges.extend(response.edges)
+        return out
+
+    v = session.validated
+    request = PlanRequest(root_dir=session.root, tree=v.tree, info=v.info, variables=session.variables,
+                          state=session.state, refreshed=refreshed, read_data=read_data,
+                          plan_rules=plan_rules, options=options, cloud=session.cloud,
+                          sensitive_variables=session.sensitive_variables)
+    result = make_plan(request)
+    result.diagnostics = session.warnings + result.diagnostics
+    return result
+
+
+def plan_request(session: Session, refreshed, options: PlanOptions) -> PlanRequest:
+    v = session.validated
+    return PlanRequest(root_dir=session.root, tree=v.tree, info=v.info, variables=session.variables,
+                       state=session.state, refreshed=refreshed, options=options, cloud=session.cloud)
