@@ -256,20 +256,33 @@ class Emulator:
         route, params = self.router.match(surface, request)
         request.params = {**host_params, **params}
         if request.method not in WRITE_METHODS:
-            return route.handler(request)
+            return self._call(route.handler, request)
         # A write runs in one store transaction, so concurrent writers never interleave. A refusal
         # (AzureError) keeps what the handler recorded on purpose before refusing - a failed job, a
         # registration attempt - while an unexpected failure rolls everything back.
         refusal: AzureError | None = None
         with self.store.transaction():
             try:
-                response = route.handler(request)
+                response = self._call(route.handler, request)
             except AzureError as exc:
                 refusal = exc
         if refusal is not None:
             raise refusal
         self._log_write(request, response)
         return response
+
+    @staticmethod
+    def _call(handler, request: Request) -> Response:
+        """Run a handler; a body of the wrong shape (a list where an object belongs, text where a
+        number belongs) surfaces as Azure's 400 InvalidRequestContent instead of a 500."""
+        try:
+            return handler(request)
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            if not request.body:
+                raise
+            raise AzureError(400, "InvalidRequestContent",
+                             f"The request content was invalid and could not be deserialized: "
+                             f"{type(exc).__name__}: {exc}") from exc
 
     def _log_write(self, request: Request, response: Response) -> None:
         if request.method not in WRITE_METHODS or request.host.lower() != ARM_HOST:
