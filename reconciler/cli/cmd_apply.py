@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from reconciler import session as steps
-from reconciler.apply.evaluator import ApplyEvaluator
+from reconciler.apply.evaluator import ApplyEvaluator, _data_change
 from reconciler.apply.executor import ApplyOptions, Executor
 from reconciler.apply.graph import build_apply_graph
-from reconciler.apply.progress import Progress
 from reconciler.apply.recorder import StateRecorder
 from reconciler.cli.common import add_config_flags, add_plan_flags, confirm, plan_options, state_lock
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
-from reconciler.plan.render_text import render_plan
 from reconciler.plan.walk import PlanOptions
 
 
@@ -46,6 +44,7 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
         with state_lock(session, operation, args):
             refreshed = steps.refresh(session, args.parallelism) if args.refresh else None
             plan = steps.plan(session, options, refreshed)
+            from reconciler.plan.render_text import render_plan
             out.print(render_plan(plan, color=out.color))
             if plan.errored:
                 return 1
@@ -80,8 +79,8 @@ def _execute(session, plan, refreshed, options: PlanOptions, args, out: Output) 
     evaluator.publish_all()
     for address, value in plan.data_values.items():
         change = next((c for c in plan.changes if c.address == address), None)
-        from reconciler.apply.evaluator import _data_change
         recorder.data_read(change or _data_change(address), value)
+    from reconciler.apply.progress import Progress
     progress = Progress(out.out, color=out.color)
     out.print("")
     result = Executor(graph, evaluator, session.providers, recorder, progress,

@@ -9,9 +9,6 @@ from reconciler import session as steps
 from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
-from reconciler.plan.render_json import plan_to_json
-from reconciler.plan.render_markdown import render_markdown
-from reconciler.plan.render_text import render_plan
 
 
 def setup(parser) -> None:
@@ -35,6 +32,9 @@ def make(args, operation: str = "plan"):
 
 
 def show(plan, args, out: Output) -> None:
+    from reconciler.plan.render_json import plan_to_json
+    from reconciler.plan.render_markdown import render_markdown
+    from reconciler.plan.render_text import render_plan
     if getattr(args, "json", False):
         out.print(json.dumps(plan_to_json(plan), indent=2, default=str))
     else:
