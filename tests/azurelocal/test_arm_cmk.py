@@ -232,3 +232,18 @@ def test_plain_vault_can_move(c):
     moved = c.rs.vaults.get("rg-target", c.VAULT)
     assert moved.id.lower() == vault.id.lower().replace("/resourcegroups/rg-backup/", "/resourcegroups/rg-target/")
     assert c.env.principal(moved.identity.principal_id)["kind"] == "system_assigned"
+
+
+def test_disabled_identity_cannot_take_the_key(c, env, ready):
+    key, vault = ready
+    env.set_principal_enabled(vault.identity.principal_id, False)
+    assert code_of(lambda: c.assign_key(key.id)) == "UserErrorCMKKeyVaultAuthFailure"
+
+
+def test_firewall_without_trusted_services_blocks_the_key(c, ready):
+    key, _ = ready
+    c.keyvault.vaults.update(c.RG, c.KV, {"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "None"}}})
+    assert code_of(lambda: c.assign_key(key.id)) == "UserErrorCMKKeyVaultAuthFailure"
+    c.keyvault.vaults.update(c.RG, c.KV, {"properties": {"networkAcls": {"defaultAction": "Deny",
+                                                                         "bypass": "AzureServices"}}})
+    assert c.assign_key(key.id).properties.encryption.key_vault_properties.key_uri == key.id

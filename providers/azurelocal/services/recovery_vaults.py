@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from providers.azurelocal import access, rules
+from providers.azurelocal import access, kvrules, rules
 from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.router import ARM
 from providers.azurelocal.services import _arm, jobs, operations
@@ -179,6 +179,16 @@ def assign_key(env, vault: dict, caller: str | None) -> dict:
     rules.check_key_vault_protection(key_vault, key.vault_name)
     if user_assigned:
         rules.check_user_identity_network(vault, key_vault)
+    record = env.principal(principal)
+    if record is None or not record.get("enabled", True):
+        raise rules.Refusal.CMK_KEY_VAULT_AUTH.error(
+            principal=principal, permission="get a token", key=key_uri,
+            reason="the identity is disabled or no longer exists")
+    try:
+        kvrules.check_network(env, key_vault, client_address=None, trusted_service=True)
+    except AzureError as exc:
+        raise rules.Refusal.CMK_KEY_VAULT_AUTH.error(principal=principal, permission="reach the key vault",
+                                                     key=key_uri, reason=exc.message.replace("\r\n", " "))
     for permission in rules.CMK_PERMISSIONS:
         try:
             access.check_key_permission(env, principal, key.vault_id, permission, key_name=key.name)
