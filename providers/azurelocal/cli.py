@@ -129,6 +129,10 @@ def _job_text(job: dict) -> str:
     for err in props.get("errorDetails") or []:
         lines.append(f"  {err['errorCode']}: {err['errorString']}")
         lines += [f"  hint: {r}" for r in err.get("recommendations") or []]
+    bag = (props.get("extendedInfo") or {}).get("propertyBag") or {}
+    for name in ("Recovery point", "Data key wrapped by"):
+        if bag.get(name):
+            lines.append(f"  {name.lower()}: {bag[name]}")
     for disk in job.get("restored_disk_ids") or []:
         lines.append(f"  restored disk: {disk}")
     return "\n".join(lines)
@@ -266,6 +270,19 @@ def _enable_key(args, o: _Out) -> int:
     return _set_key_enabled(args, o, True)
 
 
+def _rotate_key(args, o: _Out) -> int:
+    """Rotate a key now (a new version), as a person could in the portal."""
+    from providers.azurelocal import keyrotation
+    env = _env(args)
+    ref = keystore.parse_key_id(args.key_id)
+    if ref is None:
+        raise CliError(f"'{args.key_id}' is not a key id (https://<vault>.vault.azure.net/keys/<name>)")
+    info = keyrotation.rotate_key(env, ref.vault_name, ref.name, principal_id=env.deployer_object_id,
+                                  operation="KeyRotate (out of band)")
+    o.print(f"new key version {info.versioned_id}")
+    return 0
+
+
 def _remove_access_policy(args, o: _Out) -> int:
     """Remove a principal's access policy from a key vault out of band."""
     from providers.azurelocal.cli_changes import remove_access_policy
@@ -320,7 +337,7 @@ def _touch(args, o: _Out) -> int:
 run_serve, run_reset, run_show = _command(_serve), _command(_reset), _command(_show)
 run_backup, run_restore, run_configure = _command(_backup), _command(_restore), _command(_configure)
 run_advance, run_disable_key, run_enable_key = _command(_advance), _command(_disable_key), _command(_enable_key)
-run_remove_access_policy = _command(_remove_access_policy)
+run_remove_access_policy, run_rotate_key = _command(_remove_access_policy), _command(_rotate_key)
 run_remove_role_assignment = _command(_remove_role_assignment)
 run_disable_identity, run_set_network_rules = _command(_disable_identity), _command(_set_network_rules)
 run_create_des, run_touch = _command(_create_des), _command(_touch)
@@ -370,6 +387,8 @@ def register(subparsers) -> None:
     for name, func, verb in (("disable-key", run_disable_key, "Disable"), ("enable-key", run_enable_key, "Enable")):
         p = add(name, func, f"{verb} a key version out of band")
         p.add_argument("key_id", metavar="KEY_ID", help="versioned key id")
+    p = add("rotate-key", run_rotate_key, "Rotate a key now (a new version)")
+    p.add_argument("key_id", metavar="KEY_ID", help="key id, with or without a version")
     p = add("remove-access-policy", run_remove_access_policy, "Remove a principal's access policy from a key vault")
     p.add_argument("key_vault", metavar="KEY_VAULT", help="key vault name or id")
     p.add_argument("object_id", metavar="OBJECT_ID")

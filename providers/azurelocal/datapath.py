@@ -318,7 +318,9 @@ def run_backup(env, vault_id: str, item_id: str | None, principal_id: str | None
         return _jobs().finish_job(env, _job_key(job), "Failed", failure.error())
     _mark_item(env, item_id, "Completed", rp["id"])
     env.log(principal_id, "Microsoft.RecoveryServices/vaults/backupJobs/backup", vault_id, "Succeeded", rp["id"])
-    return _jobs().finish_job(env, _job_key(job), "Completed")
+    finished = _jobs().finish_job(env, _job_key(job), "Completed")
+    return _with_details(env, finished, {"Recovery point": rp["name"],
+                                         "Data key wrapped by": rp["_emulator"]["key_version_id"]})
 
 
 def _backup(env, vault_id: str, item_id: str | None, vm_id: str | None) -> dict:
@@ -385,17 +387,21 @@ def restore(env, vault_id: str, recovery_point_id: str, *, des_id: str | None = 
     return _with_restored(env, finished, disk_ids)
 
 
-def _with_restored(env, job: dict, disk_ids: list[str]) -> dict:
-    bag = job.setdefault("properties", {}).setdefault("extendedInfo", {}).setdefault("propertyBag", {})
-    bag["Restored disk(s)"] = ", ".join(disk_ids)
-    job["restored_disk_ids"] = list(disk_ids)
-    stored = env.store.get(Kind.JOB, job["id"]) if job.get("id") else None
-    if stored is not None:
-        stored.setdefault("properties", {}).setdefault("extendedInfo", {}).setdefault("propertyBag", {})[
-            "Restored disk(s)"] = bag["Restored disk(s)"]
-        stored.setdefault("_emulator", {})["restored_disk_ids"] = list(disk_ids)
-        env.store.put(Kind.JOB, stored["id"], stored)
+def _with_details(env, job: dict, details: dict[str, str], extra: dict | None = None) -> dict:
+    """Add ``details`` to the job's ``extendedInfo.propertyBag`` (and ``extra`` to its emulator data)."""
+    with env.store.transaction():
+        stored = env.store.get(Kind.JOB, job["id"]) if job.get("id") else None
+        for body in filter(None, (job, stored)):
+            body.setdefault("properties", {}).setdefault("extendedInfo", {}).setdefault("propertyBag", {}).update(details)
+            body.setdefault("_emulator", {}).update(extra or {})
+        if stored is not None:
+            env.store.put(Kind.JOB, stored["id"], stored)
+    job.update(extra or {})
     return job
+
+
+def _with_restored(env, job: dict, disk_ids: list[str]) -> dict:
+    return _with_details(env, job, {"Restored disk(s)": ", ".join(disk_ids)}, {"restored_disk_ids": list(disk_ids)})
 
 
 def _restore(env, vault_id: str, rp: dict | None, rp_id: str, des_id: str | None, target: str | None) -> list[str]:
