@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.azurerm.consistency import READ_BACK
+from providers.azurerm.consistency import READ_BACK, Backoff
 from providers.azurerm.ids import ResourceId, parse_resource_id, same_id
 from providers.azurerm.resources.base import (
     Context, Handler, call, dig, keep_spelling, not_found_is_none, value, wait_lro, wire,
 )
-from providers.base import PermanentError
+from providers.base import PermanentError, RetryableError
 
 TYPE = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems"
 VM_TYPE = "Microsoft.Compute/virtualMachines"
 FABRIC = "Azure"
 ITEM_TYPE = "Microsoft.Compute/virtualMachines"
+# How long a container refresh may take to list a VM as protectable.
+PROTECTABLE = Backoff(first=2.0, factor=2.0, cap=10.0, budget=60.0)
 # provider features that turn a destroy into "keep the data": feature -> protection state
 RETAIN_ON_DESTROY = (
     ("vm_backup_stop_protection_and_retain_data_on_destroy", "ProtectionStopped"),
@@ -122,11 +124,13 @@ class BackupProtectedVM(Handler):
                                  code="InvalidArgument")
         backup = ctx.clients.backup()
         call(lambda: backup.protection_containers.refresh(vault, rg, FABRIC))
-        found = ctx.waiter.until(f"{vm.name} is listed as protectable in {vault}",
-                                 lambda: self._find_protectable(ctx, rg, vault, vm), READ_BACK)
-        if not found:
-            raise PermanentError(f"{vm} can't be protected by {vault}: it isn't protectable there "
-                                 f"(same region? already protected elsewhere?)", code="BMSUserErrorNotFound")
+        try:
+            ctx.waiter.until(f"{vm.name} is listed as protectable in {vault}",
+                             lambda: self._find_protectable(ctx, rg, vault, vm), PROTECTABLE)
+        except RetryableError:
+            # Not discovered (another region, protected elsewhere, gone): Azure's answer
+            # to the PUT below says which, with its own error code.
+            ctx.waiter.report(f"{vm.name} isn't listed as protectable in {vault}; asking Azure anyway")
         return self._put(ctx, rg, vault, vm, planned, value(planned, "protection_state"))
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:

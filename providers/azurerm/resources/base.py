@@ -194,11 +194,17 @@ def not_found_is_none(fn: Callable[[], Any]) -> Any:
 
 
 def call(fn: Callable[[], Any]) -> Any:
-    """Run an SDK call; its exception becomes the classified provider error."""
+    """Run an SDK call; its exception becomes the classified provider error.
+
+    A 404 here is not "the object is gone" (reads use ``not_found_is_none``) but a
+    write or lookup naming something Azure doesn't have: a permanent failure."""
     try:
         return fn()
     except AzureError as exc:
-        raise classify(exc) from exc
+        err = classify(exc)
+        if isinstance(err, NotFoundError):
+            raise PermanentError(err.message, code=err.code, status=err.status) from exc
+        raise err from exc
 
 
 def wait_lro(poller: Any) -> Any:

@@ -29,7 +29,9 @@ IDENTITY_TYPES = ("SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigne
 
 # --------------------------------------------------------------------------- identity
 
-def identity_to_wire(identity: dict[str, Any] | None) -> dict[str, Any]:
+def identity_to_wire(identity: dict[str, Any] | None, prior: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The identity body; on a PATCH, user-assigned identities no longer wanted are
+    sent as null (ARM merges the map otherwise)."""
     if not identity:
         return {"type": "None"}
     kind = identity["type"]
@@ -37,6 +39,9 @@ def identity_to_wire(identity: dict[str, Any] | None) -> dict[str, Any]:
     ids = value(identity, "identity_ids", []) or []
     if "UserAssigned" in kind:
         out["userAssignedIdentities"] = {canonical(i): {} for i in ids}
+    dropped = [i for i in value(prior or {}, "identity_ids", []) or [] if not any(same_id(i, j) for j in ids)]
+    if dropped and "UserAssigned" in kind:
+        out["userAssignedIdentities"].update({canonical(i): None for i in dropped})
     return out
 
 
@@ -150,11 +155,11 @@ def vault_body(planned: dict[str, Any]) -> dict[str, Any]:
 
 
 # what a PATCH carries for each changed attribute
-def _patch_for(planned: dict[str, Any], changed: tuple[str, ...]) -> dict[str, Any]:
+def _patch_for(prior: dict[str, Any], planned: dict[str, Any], changed: tuple[str, ...]) -> dict[str, Any]:
     patch: dict[str, Any] = {}
     props: dict[str, Any] = {}
     if "identity" in changed:
-        patch["identity"] = identity_to_wire(block(planned, "identity"))
+        patch["identity"] = identity_to_wire(block(planned, "identity"), block(prior, "identity"))
     if "tags" in changed:
         patch["tags"] = tags_of(planned)
     if "sku" in changed:
@@ -204,7 +209,7 @@ class RecoveryServicesVault(Handler):
     def update(self, ctx, prior, planned, changed):
         rid = parse_resource_id(prior["id"], expect=TYPE)
         out = None
-        patch = _patch_for(planned, tuple(changed))
+        patch = _patch_for(prior, planned, tuple(changed))
         if patch:
             out = self._patch(ctx, rid.resource_group, rid.name, patch)
         enc = block(planned, "encryption")

@@ -13,6 +13,8 @@ mapping to the type's schema, generically:
 * an optional attribute without a default that the reference left unset reads as
   unset when Azure reports its zero value or its own default (Terraform's SDK
   treats an unset primitive and its zero value alike);
+* sets, and lists of enum values (permissions, key operations), keep the
+  reference's order when they hold the same members;
 * nested blocks are conformed element by element against the reference's blocks.
 
 The reference is the planned object after create/update, the prior state on
@@ -60,8 +62,10 @@ def _attribute(attr: Attribute, v: Any, ref: Any, has_ref: bool, implicit: dict[
         v = int(v)
     if has_ref and ref is not UNKNOWN and _is_empty(v) and _is_empty(ref):
         return ref
-    if attr.type.kind is Kind.SET and isinstance(v, list) and isinstance(ref, list) and ref is not UNKNOWN:
-        # keep the reference's order for a set with the same members
+    unordered = attr.type.kind is Kind.SET or (attr.type.kind is Kind.LIST and bool(attr.enum))
+    if unordered and isinstance(v, list) and isinstance(ref, list):
+        # keep the reference's order for a set (or a list of enum values, such as
+        # permissions and key operations, whose order Azure doesn't keep) with the same members
         if sorted(map(repr, v)) == sorted(map(repr, ref)):
             return list(ref)
     return v
