@@ -270,11 +270,7 @@ def _binary(expr: ast.Binary, scope: Scope) -> Any:
     op = expr.op
     try:
         if op in ("&&", "||"):
-            left = ops.bool_operand(_eval(expr.left, scope), f"left operand of {op}")
-            if ops.decides(op, left):
-                return left
-            right = ops.bool_operand(_eval(expr.right, scope), f"right operand of {op}")
-            return ops.logical(op, left, right)
+            return _logical(expr, scope)
         left, right = _eval(expr.left, scope), _eval(expr.right, scope)
         if op in ("==", "!="):
             return ops.equals(left, right, negate=op == "!=")
@@ -283,6 +279,34 @@ def _binary(expr: ast.Binary, scope: Scope) -> Any:
     except ops.OperatorError as exc:
         raise fail(expr.pos, exc.summary, exc.detail) from None
     raise fail(expr.pos, "Unsupported operator", f'The operator "{op}" is not part of the language.')
+
+
+def _logical_operand(expr: ast.Expr, scope: Scope, what: str) -> tuple[Any, EvalError | None]:
+    try:
+        return ops.bool_operand(_eval(expr, scope), what), None
+    except StaticEvalError:
+        raise
+    except ops.OperatorError as exc:
+        return None, fail(expr.pos, exc.summary, exc.detail)
+    except EvalError as exc:
+        return None, exc
+
+
+def _logical(expr: ast.Binary, scope: Scope) -> Any:
+    """``&&``/``||`` as HCL evaluates them: a side that decides the result wins, even over
+    an unknown or a failing other side; the right side isn't evaluated when the left decides."""
+    op = expr.op
+    left, left_error = _logical_operand(expr.left, scope, f"left operand of {op}")
+    if left_error is None and ops.decides(op, left):
+        return left
+    right, right_error = _logical_operand(expr.right, scope, f"right operand of {op}")
+    if right_error is None and ops.decides(op, right):
+        return right
+    if left_error is not None:
+        raise left_error
+    if right_error is not None:
+        raise right_error
+    return ops.logical(op, left, right)
 
 
 _UNARY = {"!": ops.logical_not, "-": ops.negate}
