@@ -176,3 +176,20 @@ def test_group_delete_cascades(env, group, resource_client, keyvault_mgmt, msi_c
     resource_client.resource_groups.begin_delete(group).result()
     assert env.principal(identity.principal_id) is None
     assert [d.name for d in keyvault_mgmt.vaults.list_deleted()] == ["kv-test-01"]
+
+
+def test_role_at_group_scope_reaches_the_vault_and_type_must_match(env, group, keyvault_mgmt, msi_client,
+                                                                   auth_client, sub):
+    vault = make_vault(keyvault_mgmt, env, enableRbacAuthorization=True)
+    identity = msi_client.user_assigned_identities.create_or_update(group, "id-scope", {"location": "westeurope"})
+    role = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6"
+    scope = f"/subscriptions/{sub}/resourceGroups/{group}"
+    with pytest.raises(HttpResponseError) as err:
+        auth_client.role_assignments.create(scope, str(uuid.uuid4()), {"properties": {
+            "roleDefinitionId": role, "principalId": identity.principal_id, "principalType": "User"}})
+    assert err.value.error.code == "UnmatchedPrincipalType"
+    auth_client.role_assignments.create(scope, str(uuid.uuid4()), {"properties": {
+        "roleDefinitionId": role, "principalId": identity.principal_id}})
+    access.check_key_permission(env, identity.principal_id, vault.id, "wrapKey")
+    with pytest.raises(Exception):
+        access.check_key_permission(env, identity.principal_id, vault.id, "delete")
