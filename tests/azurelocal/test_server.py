@@ -69,6 +69,23 @@ def test_sdk_clients_over_https(served):
     stored = served.env.store.list("keyvault")[0]
     assert stored["properties"]["vaultUri"] == "https://kv-served.vault.azure.net/"
 
+    # a local key id sent back through ARM is stored under Azure's name and shown under the local one
+    from azure.mgmt.recoveryservices import RecoveryServicesClient
+    rs = RecoveryServicesClient(AnyToken(), sub, base_url=base, retry_total=0)
+    body = {"location": "westeurope", "sku": {"name": "Standard"}, "identity": {"type": "SystemAssigned"},
+            "properties": {"publicNetworkAccess": "Enabled"}}
+    rsv = rs.vaults.begin_create_or_update("rg-served", "rsv-served", body).result()
+    kv.vaults.update_access_policy("rg-served", "kv-served", "add", {"properties": {"accessPolicies": [{
+        "tenantId": os.environ["AZURE_TENANT_ID"], "objectId": rsv.identity.principal_id,
+        "permissions": {"keys": ["get", "list", "wrapKey", "unwrapKey"]}}]}})
+    body["properties"]["encryption"] = {"keyVaultProperties": {"keyUri": key.id},
+                                        "kekIdentity": {"useSystemAssignedIdentity": True}}
+    encrypted = rs.vaults.begin_create_or_update("rg-served", "rsv-served", body).result()
+    assert encrypted.properties.encryption.key_vault_properties.key_uri == key.id
+    inside = served.env.store.get("rsvault", encrypted.id)
+    assert inside["properties"]["encryption"]["keyVaultProperties"]["keyUri"].startswith(
+        "https://kv-served.vault.azure.net/keys/cmk/")
+
 
 def test_clients_without_the_ca_are_refused(served, monkeypatch):
     from azure.core.exceptions import ServiceRequestError
