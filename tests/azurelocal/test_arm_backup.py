@@ -235,3 +235,26 @@ def test_classic_vm_refused_on_cmk_vault(cmk):
                            "sourceResourceId": cmk.vm_id(), "policyId": pol.id}}
     assert code_of(lambda: cmk.backup.protected_items.begin_create_or_update(
         cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body).result()) == "BMSUserErrorClassicVMNotSupportedWithCMK"
+
+
+def test_v2_hourly_policy_job_and_recovery_point_reads(cmk, protected):
+    v2 = {"properties": {
+        "backupManagementType": "AzureIaasVM", "policyType": "V2", "instantRpRetentionRangeInDays": 7,
+        "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicyV2", "scheduleRunFrequency": "Hourly",
+                           "hourlySchedule": {"interval": 4, "scheduleWindowStartTime": "2026-01-01T08:00:00Z",
+                                              "scheduleWindowDuration": 12}},
+        "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy", "dailySchedule": {
+            "retentionTimes": ["2026-01-01T08:00:00Z"], "retentionDuration": {"count": 30, "durationType": "Days"}}}}}
+    policy = cmk.backup.protection_policies.create_or_update(cmk.VAULT, cmk.RG, "hourly", v2)
+    assert policy.properties.policy_type == "V2"
+    v1_schedule = {**v2["properties"], "policyType": "V1"}
+    assert code_of(lambda: cmk.backup.protection_policies.create_or_update(
+        cmk.VAULT, cmk.RG, "bad-v1", {"properties": v1_schedule})) == "BMSUserErrorInvalidPolicyInput"
+    cmk.backup.backups.trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM,
+                               {"properties": {"objectType": "IaasVMBackupRequest"}})
+    job = next(iter(cmk.backup.backup_jobs.list(cmk.VAULT, cmk.RG, filter="operation eq 'Backup'")))
+    again = cmk.backup.job_details.get(cmk.VAULT, cmk.RG, job.name)
+    assert again.properties.status == "Completed" and again.properties.entity_friendly_name == "vm-app-01"
+    point = next(iter(cmk.backup.recovery_points.list(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM)))
+    same = cmk.backup.recovery_points.get(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, point.name)
+    assert same.id == point.id
