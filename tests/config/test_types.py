@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.config.loader import parse_text
 from reconciler.config.types import (ANY, BOOL, NUMBER, STRING, Collection, CollectionKind, ConversionError,
-                                     ObjectType, TupleType, convert, parse_type, to_string)
+                                     ObjectAttr, ObjectType, TupleType, convert, parse_type, to_string)
 from reconciler.values import UNKNOWN
 
 
@@ -103,3 +105,32 @@ def test_conversion_errors_name_the_path(value, type_text, message):
 @pytest.mark.parametrize("number,text", [(1, "1"), (1.5, "1.5"), (1e-7, "0.0000001"), (-0.25, "-0.25")])
 def test_numbers_render_as_terraform_does(number, text):
     assert to_string(number) == text
+
+
+# --------------------------------------------------------------------------- properties
+
+_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
+              st.text(max_size=6), st.sampled_from(["1", "true", "2.5", UNKNOWN])),
+    lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(st.sampled_from(["a", "b", "sku"]), c, max_size=3)),
+    max_leaves=8)
+_types = st.recursive(
+    st.sampled_from([STRING, NUMBER, BOOL, ANY]),
+    lambda c: st.one_of(
+        st.builds(Collection, st.sampled_from(list(CollectionKind)), c),
+        st.builds(lambda ts: TupleType(tuple(ts)), st.lists(c, max_size=3)),
+        st.builds(lambda attrs: ObjectType(tuple(ObjectAttr(n, t, optional=o) for n, (t, o) in attrs.items())),
+                  st.dictionaries(st.sampled_from(["a", "b", "sku"]), st.tuples(c, st.booleans()), max_size=3))),
+    max_leaves=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_values, _types)
+def test_convert_yields_a_value_or_a_conversion_error(value, type_):
+    try:
+        out = convert(value, type_)
+    except ConversionError as exc:
+        assert str(exc)
+        return
+    again = convert(out, type_)   # converting a converted value changes nothing
+    assert again == out
