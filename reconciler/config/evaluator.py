@@ -171,7 +171,7 @@ def get_attr(obj: Any, name: str, pos: ast.Pos) -> Any:
             return obj[name]
         raise fail(pos, "Unsupported attribute",
                    f'This value does not have an attribute named "{name}".' + did_you_mean(name, obj))
-    if isinstance(obj, list):
+    if isinstance(obj, (list, tuple)):
         raise fail(pos, "Unsupported attribute",
                    f"Can't access attributes on a list. Did you mean to access attribute \"{name}\" "
                    f"of a specific element (e.g. [0].{name}) or of every element ([*].{name})?")
@@ -192,7 +192,7 @@ def index_value(obj: Any, key: Any, pos: ast.Pos) -> Any:
         raise fail(pos, "Invalid index", "Can't use a null value as an indexing key.")
     if obj is UNKNOWN or key is UNKNOWN:
         return UNKNOWN
-    if isinstance(obj, list):
+    if isinstance(obj, (list, tuple)):
         try:
             i = to_number(key)
         except ConversionError as exc:
@@ -224,7 +224,7 @@ def _splat(expr: ast.Splat, scope: Scope) -> Any:
         return UNKNOWN
     if source is None:
         return []
-    items = source if isinstance(source, list) else [source]
+    items = list(source) if isinstance(source, (list, tuple)) else [source]
     return [_eval(expr.each, ChildScope(scope, {_SPLAT_ITEM: item})) for item in items]
 
 
@@ -350,7 +350,7 @@ def iterate(collection: Any, pos: ast.Pos) -> list[tuple[Any, Any]] | None:
         return None
     if collection is None:
         raise fail(pos, "Iteration over null value", "A null value can't be iterated; use a list or map.")
-    if isinstance(collection, list):
+    if isinstance(collection, (list, tuple)):
         return list(enumerate(collection))
     if isinstance(collection, dict):
         return [(k, collection[k]) for k in sorted(collection)]
@@ -491,7 +491,7 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
         last = args.pop()
         if last is UNKNOWN:
             return UNKNOWN
-        if not isinstance(last, list):
+        if not isinstance(last, (list, tuple)):
             raise fail(expr.args[-1].pos, "Invalid expanding argument",
                        f"The final argument expanded with ... must be a list, not {a_type(last)}.")
         args.extend(last)

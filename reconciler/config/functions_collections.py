@@ -26,7 +26,7 @@ def _whole(n, what: str, arg: int) -> int:
 
 @spec("length", Param("value", ParamType.ANY, Known.TOP))
 def _length(value):
-    if isinstance(value, (list, dict, str)):
+    if isinstance(value, (list, tuple, dict, str)):
         return len(value)
     raise FunctionError(f"length needs a string, list, set, map or object, not {a_type(value)}", 0)
 
@@ -92,7 +92,7 @@ def _flatten_into(out: list, lst: list) -> bool:
     for v in lst:
         if v is UNKNOWN:
             return False
-        if isinstance(v, list):
+        if isinstance(v, (list, tuple)):
             if not _flatten_into(out, v):
                 return False
         else:
@@ -283,7 +283,7 @@ def _transpose(m):
     out: dict[str, list] = {}
     for key in sorted(m):
         items = m[key]
-        if not isinstance(items, list):
+        if not isinstance(items, (list, tuple)):
             raise FunctionError(f'element "{key}" must be a list of strings', 0)
         for item in items:
             try:

@@ -15,7 +15,7 @@ from reconciler.config.types import (ANY, ConversionError, a_type, set_of, to_bo
 
 
 def _primitive(convert, value):
-    if isinstance(value, (list, dict)):
+    if isinstance(value, (list, tuple, dict)):
         raise FunctionError(f"cannot convert {a_type(value)} to a primitive value", 0)
     try:
         return convert(value)
@@ -52,7 +52,7 @@ def _unified(items, what: str):
 def _tolist(v):
     if v is None:
         return None
-    if not isinstance(v, list):
+    if not isinstance(v, (list, tuple)):
         raise FunctionError(f"cannot convert {a_type(v)} to a list", 0)
     return _unified(list(v), "a list")
 
@@ -61,7 +61,7 @@ def _tolist(v):
 def _toset(v):
     if v is None:
         return None
-    if not isinstance(v, list):
+    if not isinstance(v, (list, tuple)):
         raise FunctionError(f"cannot convert {a_type(v)} to a set", 0)
     return set_of(_unified(list(v), "a set"))
 

@@ -27,7 +27,7 @@ _STR = Param("str", ParamType.STRING)
 def _json_ready(value):
     if isinstance(value, dict):
         return {k: _json_ready(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_json_ready(v) for v in value]
     return value
 

@@ -115,7 +115,7 @@ def _integer(value, verb: Verb) -> int:
 
 
 def _fmt_default(value, verb: Verb) -> str:
-    if "#" in verb.flags or isinstance(value, (list, dict)):
+    if "#" in verb.flags or isinstance(value, (list, tuple, dict)):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     if value is None:
         return "null"
@@ -205,13 +205,13 @@ def _format(text, *args):
 
 @spec("formatlist", Param("format", ParamType.STRING), variadic=_ARGS)
 def _formatlist(text, *args):
-    lengths = {len(a) for a in args if isinstance(a, list)}
+    lengths = {len(a) for a in args if isinstance(a, (list, tuple))}
     if len(lengths) > 1:
         raise FunctionError("all list arguments must have the same length")
     if not lengths:
         return [apply_format(text, list(args))]
     count = lengths.pop()
-    rows = [[a[i] if isinstance(a, list) else a for a in args] for i in range(count)]
+    rows = [[a[i] if isinstance(a, (list, tuple)) else a for a in args] for i in range(count)]
     return [apply_format(text, row) for row in rows]
 
 

@@ -88,3 +88,12 @@ def test_eval_error_is_a_diagnostics_error():
 def test_sum_is_decimal_exact():
     call = ast.Call("sum", (ast.TupleCons((lit(0.1), lit(0.2)), P),), P)
     assert evaluate(call, MapScope()) == 0.3
+
+
+def test_tuples_from_callers_behave_as_lists():
+    scope = MapScope({"t": ("a", "b")})
+    assert evaluate(ast.Index(var("t"), lit(1), P), scope) == "b"
+    assert evaluate(ast.Splat(var("t"), ast.SplatItem(P), P), scope) == ["a", "b"]
+    assert evaluate(ast.For(None, "x", var("t"), var("x"), P), scope) == ["a", "b"]
+    assert evaluate(ast.Call("length", (var("t"),), P), scope) == 2
+    assert evaluate(ast.Call("jsonencode", (var("t"),), P), scope) == '["a","b"]'
