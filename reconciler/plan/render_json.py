@@ -1,0 +1,316 @@
+"""The machine plan: Terraform's JSON plan representation (format_version 1.2).
+
+Policy tools that read ``terraform show -json`` output (conftest/OPA, checkov...) read
+this too: ``variables``, ``planned_values``, ``resource_changes`` (with ``change.actions``
+such as ``["delete", "create"]``, ``before``/``after``, ``after_unknown``,
+``before_sensitive``/``after_sensitive``, ``replace_paths`` and ``action_reason``),
+``output_changes``, ``prior_state``, a minimal ``configuration``, ``timestamp``,
+``applyable``, ``complete`` and ``errored``. Unknown values are null in ``after`` and
+``true`` at the same path of ``after_unknown``; the ``*_unknown`` and ``*_sensitive``
+shapes mirror the value as Terraform's do (objects keep only keys that are or contain
+true, lists keep one entry per element).
+
+One deliberate difference from Terraform: Terraform prints sensitive values in plain text
+in the JSON plan and only flags them in ``before_sensitive``/``after_sensitive``.
+vaultform promises that secrets never appear in its output, so a value at a sensitive path
+(a sensitive schema attribute, a path the planner marked, a sensitive output) is replaced
+by null in ``before``/``after``, in ``planned_values``, ``prior_state`` and in
+``configuration`` constants, and flagged ``true`` in the matching ``*_sensitive`` shape.
+
+vaultform's own facts (diagnostics, target cloud, state lineage and serial, ordering
+edges, apply phases) live under the single top-level key ``vaultform``, which tools that
+only know Terraform's keys ignore.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable
+
+from reconciler import __version__
+from reconciler.diagnostics import Diagnostics
+from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
+from reconciler.plan.render_body import Sensitivity
+from reconciler.plan.render_text import SchemaOf, change_schema, schema_lookup
+from reconciler.values import UNKNOWN
+
+FORMAT_VERSION = "1.2"
+STATE_FORMAT_VERSION = "1.0"
+TERRAFORM_VERSION = f"vaultform {__version__}"
+
+# local provider name -> the full provider address Terraform prints
+PROVIDER_SOURCES = {
+    "azurerm": "registry.terraform.io/hashicorp/azurerm",
+    "terraform": "terraform.io/builtin/terraform",
+}
+
+
+def provider_address(local_name: str) -> str:
+    return PROVIDER_SOURCES.get(local_name, f"registry.terraform.io/hashicorp/{local_name}")
+
+
+# --------------------------------------------------------------------------- values
+
+def json_value(value: Any, hidden: Callable[[tuple], bool] = lambda p: False, path: tuple = (),
+               *, drop_unknown_keys: bool = False) -> Any:
+    """A plain JSON value: unknowns and values at hidden (sensitive) paths become null.
+
+    With ``drop_unknown_keys``, object keys whose value is unknown are left out instead
+    (Terraform's ``planned_values``, where unknown is indistinguishable from absent).
+    """
+    if value is UNKNOWN or (path and hidden(path)):
+        return None
+    if isinstance(value, dict):
+        return {str(k): json_value(v, hidden, path + (k,), drop_unknown_keys=drop_unknown_keys)
+                for k, v in value.items() if not (drop_unknown_keys and v is UNKNOWN)}
+    if isinstance(value, (list, tuple)):
+        return [json_value(v, hidden, path + (i,), drop_unknown_keys=drop_unknown_keys)
+                for i, v in enumerate(value)]
+    if isinstance(value, Decimal):
+        return int(value) if value == int(value) else float(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def bool_shape(value: Any, marked: Callable[[Any, tuple], bool], path: tuple = ()) -> Any:
+    """Terraform's mirrored marker shape: true where marked, objects keep only non-false
+    entries, lists keep one entry per element, anything else unmarked is false."""
+    if marked(value, path):
+        return True
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            shape = bool_shape(v, marked, path + (k,))
+            if shape is not False:
+                out[str(k)] = shape
+        return out
+    if isinstance(value, (list, tuple)):
+        return [bool_shape(v, marked, path + (i,)) for i, v in enumerate(value)]
+    return False
+
+
+def unknown_shape(value: Any) -> Any:
+    return bool_shape(value, lambda v, p: v is UNKNOWN)
+
+
+def sensitive_shape(value: Any, sensitive: Callable[[tuple], bool]) -> Any:
+    if value is None:
+        return False
+    return bool_shape(value, lambda v, p: bool(p) and v is not None and sensitive(p))
+
+
+# --------------------------------------------------------------------------- resources
+
+def _full_address(change: ResourceChange) -> str:
+    if change.module and not change.address.startswith(change.module + "."):
+        return f"{change.module}.{change.address}"
+    return change.address
+
+
+def _identity(change: ResourceChange) -> dict:
+    out: dict[str, Any] = {"address": _full_address(change)}
+    if change.module:
+        out["module_address"] = change.module
+    out.update({"mode": change.mode, "type": change.type, "name": change.name})
+    if change.index is not None:
+        out["index"] = change.index
+    out["provider_name"] = provider_address(change.provider)
+    return out
+
+
+class _Context:
+    """Schemas and sensitivity per change, looked up once."""
+
+    def __init__(self, schema_of: SchemaOf):
+        self.schema_of = schema_of
+        self._cache: dict[str, tuple] = {}
+
+    def of(self, change: ResourceChange):
+        if change.address not in self._cache:
+            schema = change_schema(change, self.schema_of)
+            self._cache[change.address] = (schema, Sensitivity.of(change.sensitive_paths, schema))
+        return self._cache[change.address]
+
+
+def _values_entry(change: ResourceChange, value: dict, ctx: _Context) -> dict:
+    schema, sensitive = ctx.of(change)
+    entry = _identity(change)
+    entry.pop("module_address", None)
+    entry["schema_version"] = schema.version if schema else 0
+    entry["values"] = json_value(value, sensitive, drop_unknown_keys=True)
+    entry["sensitive_values"] = sensitive_shape(value, sensitive) or {}
+    return entry
+
+
+def _module_tree(entries: list[tuple[str, dict]]) -> dict:
+    """Terraform's module nesting: root resources, then child_modules by address."""
+    root: dict = {"resources": []}
+    children: dict[str, dict] = {}
+
+    def module_node(address: str) -> dict:
+        if not address:
+            return root
+        if address not in children:
+            node = {"address": address, "resources": []}
+            children[address] = node
+            parent_address = address.rsplit(".module.", 1)[0] if ".module." in address else ""
+            parent = module_node(parent_address)
+            parent.setdefault("child_modules", []).append(node)
+        return children[address]
+
+    for module, entry in entries:
+        module_node(module)["resources"].append(entry)
+    return root
+
+
+def _changes_sorted(plan: Plan) -> list[ResourceChange]:
+    return sorted(plan.changes, key=lambda c: (_full_address(c)))
+
+
+def _resource_change(change: ResourceChange, ctx: _Context) -> dict:
+    _, sensitive = ctx.of(change)
+    before = change.before if change.action is not Action.CREATE else None
+    after = change.after if change.action is not Action.DELETE else None
+    body = {
+        "actions": change.action.json_actions,
+        "before": json_value(before, sensitive),
+        "after": json_value(after, sensitive),
+        "after_unknown": unknown_shape(after) if after is not None else False,
+        "before_sensitive": sensitive_shape(before, sensitive),
+        "after_sensitive": sensitive_shape(after, sensitive),
+    }
+    if change.replace_paths:
+        body["replace_paths"] = [list(p) for p in change.replace_paths]
+    out = _identity(change)
+    out["change"] = body
+    if change.reason is not Reason.NONE:
+        out["action_reason"] = change.reason.value
+    return out
+
+
+def _output_change(o: OutputChange) -> dict:
+    hidden = (lambda p: True) if o.sensitive else (lambda p: False)
+    before = None if o.action is Action.CREATE else o.before
+    after = None if o.action is Action.DELETE else o.after
+    return {
+        "actions": o.action.json_actions,
+        "before": None if o.sensitive else json_value(before, hidden),
+        "after": None if o.sensitive else json_value(after, hidden),
+        "after_unknown": unknown_shape(after) if after is not None else False,
+        "before_sensitive": o.sensitive and before is not None,
+        "after_sensitive": o.sensitive and after is not None,
+    }
+
+
+def _output_value(value: Any, sensitive: bool) -> dict:
+    out: dict[str, Any] = {"sensitive": sensitive}
+    if value is not UNKNOWN:
+        out["value"] = None if sensitive else json_value(value)
+    return out
+
+
+# --------------------------------------------------------------------------- configuration
+
+def _expressions(change: ResourceChange, sensitive: Sensitivity) -> dict:
+    exprs: dict[str, Any] = {}
+    config = change.config or {}
+    for name in sorted(set(config) | set(change.references), key=str):
+        refs = change.references.get(name)
+        if refs:
+            exprs[name] = {"references": list(refs)}
+            continue
+        value = config.get(name)
+        if value is None or value is UNKNOWN:
+            continue
+        exprs[name] = {"constant_value": json_value(value, sensitive, (name,))}
+    return exprs
+
+
+def _configuration(plan: Plan, ctx: _Context) -> dict:
+    providers: dict[str, dict] = {}
+    seen: set[str] = set()
+    entries: list[tuple[str, dict]] = []
+    for change in _changes_sorted(plan):
+        providers.setdefault(change.provider, {"name": change.provider,
+                                               "full_name": provider_address(change.provider)})
+        if change.config is None and not change.references:
+            continue
+        resource_address = (f"data.{change.type}.{change.name}" if change.mode == "data"
+                            else f"{change.type}.{change.name}")
+        key = f"{change.module}:{resource_address}"
+        if key in seen:
+            continue
+        seen.add(key)
+        schema, sensitive = ctx.of(change)
+        entries.append((change.module, {
+            "address": resource_address, "mode": change.mode, "type": change.type, "name": change.name,
+            "provider_config_key": change.provider, "expressions": _expressions(change, sensitive),
+            "schema_version": schema.version if schema else 0,
+        }))
+    root: dict = {"resources": [e for m, e in entries if not m]}
+    for module, entry in entries:
+        if not module:
+            continue
+        node = root
+        for step in module.split(".module."):
+            name = step.removeprefix("module.")
+            call = node.setdefault("module_calls", {}).setdefault(name, {"module": {"resources": []}})
+            node = call["module"]
+        node["resources"].append(entry)
+    return {"provider_config": dict(sorted(providers.items())), "root_module": root}
+
+
+# --------------------------------------------------------------------------- the plan
+
+def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict:
+    """The plan as Terraform's JSON plan representation (a dict ready for ``json.dumps``)."""
+    ctx = _Context(schema_lookup(schema_of))
+    changes = _changes_sorted(plan)
+    planned = [(c.module, _values_entry(c, c.after, ctx)) for c in changes
+               if c.after is not None and c.action is not Action.DELETE]
+    prior = [(c.module, _values_entry(c, c.before, ctx)) for c in changes
+             if c.before is not None and c.mode == "managed"]
+    outputs = sorted(plan.outputs, key=lambda o: o.name)
+    doc: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "terraform_version": TERRAFORM_VERSION,
+        "variables": {k: {"value": json_value(v)} for k, v in sorted(plan.variables.items())},
+        "planned_values": {
+            "outputs": {o.name: _output_value(o.after, o.sensitive) for o in outputs
+                        if o.action is not Action.DELETE},
+            "root_module": _module_tree(planned),
+        },
+        "resource_changes": [_resource_change(c, ctx) for c in changes],
+        "output_changes": {o.name: _output_change(o) for o in outputs},
+        "prior_state": {
+            "format_version": STATE_FORMAT_VERSION,
+            "terraform_version": TERRAFORM_VERSION,
+            "values": {
+                "outputs": {o.name: _output_value(o.before, o.sensitive) for o in outputs
+                            if o.before is not None and o.action is not Action.CREATE},
+                "root_module": _module_tree(prior),
+            },
+        },
+        "configuration": _configuration(plan, ctx),
+        "timestamp": plan.timestamp,
+        "applyable": plan.applicable and plan.has_changes,
+        "complete": True,
+        "errored": plan.errored,
+        "vaultform": _vaultform_section(plan),
+    }
+    return doc
+
+
+def _vaultform_section(plan: Plan) -> dict:
+    return {
+        "version": __version__,
+        "cloud": plan.cloud,
+        "state": {"lineage": plan.state_lineage, "serial": plan.state_serial},
+        "config_digest": plan.config_digest,
+        "destroy": plan.destroy,
+        "refresh_only": plan.refresh_only,
+        "diagnostics": Diagnostics(list(plan.diagnostics)).to_json(),
+        "ordering": [{"before": a, "after": b, "why": why} for a, b, why in plan.edges],
+        "phases": {c.address: list(c.phases) for c in _changes_sorted(plan) if any(c.phases)},
+    }

@@ -1,0 +1,292 @@
+"""The human plan: what vaultform will do, in the shape Terraform users read every day.
+
+``render_plan`` prints, in order: the cloud the plan targets, the legend of the action
+symbols the plan uses, the refusals (error diagnostics: nothing will be applied), the
+warnings and advisories, one block per resource change (no-ops skipped), the output
+changes and the summary. Unknown values show as ``(known after apply)``, sensitive ones as
+``(sensitive value)``; everything else is shown whole, with no truncation.
+
+The schema of each change's type (``schema_of(mode, type_name)``, by default the provider
+registry's ``resource_schema``) tells nested blocks from attributes, sets from lists, maps
+from objects and which attributes are sensitive; without a schema the values' own shapes
+decide. The object bodies themselves are drawn by ``reconciler.plan.render_body``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from providers.schema import Mode, ResourceSchema
+from reconciler.diagnostics import Diagnostic, Diagnostics, SourceCache, render_text
+from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
+from reconciler.plan.render_body import BodyRenderer, Palette, Sensitivity
+from reconciler.providers_registry import resource_schema
+
+SchemaOf = Callable[[Mode, str], "ResourceSchema | None"]
+
+# the legend, in the order it is printed: (action, what the symbol means)
+LEGEND: tuple[tuple[Action, str], ...] = (
+    (Action.CREATE, "create"),
+    (Action.UPDATE, "update in-place"),
+    (Action.DELETE_THEN_CREATE, "destroy and then create replacement"),
+    (Action.CREATE_THEN_DELETE, "create replacement and then destroy"),
+    (Action.DELETE, "destroy"),
+    (Action.READ, "read (data resources)"),
+)
+
+HEADLINE: dict[Action, str] = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in-place",
+    Action.DELETE_THEN_CREATE: "must be replaced",
+    Action.CREATE_THEN_DELETE: "must be replaced",
+    Action.DELETE: "will be destroyed",
+    Action.READ: "will be read during apply",
+}
+
+# a reason that changes the headline itself (replacements only)
+REASON_HEADLINE: dict[Reason, str] = {
+    Reason.REPLACE_BECAUSE_TAINTED: "is tainted, so it must be replaced",
+    Reason.REPLACE_BY_REQUEST: "will be replaced, as requested",
+    Reason.REPLACE_BY_TRIGGERS: "will be replaced because of a change in replace_triggered_by",
+}
+
+# a reason shown on its own comment line under the headline; {address} and {key} filled in
+REASON_NOTE: dict[Reason, str] = {
+    Reason.DELETE_BECAUSE_NO_RESOURCE_CONFIG: "(because {address} is not in configuration)",
+    Reason.DELETE_BECAUSE_COUNT_INDEX: "(because index {key} is out of range for count)",
+    Reason.DELETE_BECAUSE_EACH_KEY: "(because key {key} is not in for_each)",
+    Reason.DELETE_BY_DESTROY: "(because this is a destroy plan)",
+    Reason.READ_BECAUSE_CONFIG_UNKNOWN: "(config refers to values not yet known)",
+    Reason.READ_BECAUSE_DEPENDENCY_PENDING: "(depends on a resource with changes pending)",
+}
+
+
+def schema_lookup(schema_of: SchemaOf | None) -> SchemaOf:
+    """The lookup the renderers use: the caller's, or the provider registry's."""
+    return schema_of if schema_of is not None else resource_schema
+
+
+def change_schema(change: ResourceChange, schema_of: SchemaOf) -> ResourceSchema | None:
+    mode = Mode.DATA if change.mode == Mode.DATA.value else Mode.MANAGED
+    return schema_of(mode, change.type)
+
+
+# --------------------------------------------------------------------------- counting
+
+@dataclass(frozen=True)
+class ChangeCounts:
+    """How many instances a set of changes adds, changes, destroys, replaces and reads.
+
+    As in Terraform's summary, a replacement counts once as an add and once as a destroy.
+    """
+
+    add: int = 0
+    change: int = 0
+    destroy: int = 0
+    replace: int = 0
+    read: int = 0
+
+    @classmethod
+    def of(cls, changes: Iterable[ResourceChange]) -> "ChangeCounts":
+        actions = [c.action for c in changes]
+        return cls(
+            add=sum(1 for a in actions if a is Action.CREATE or a.is_replace),
+            change=sum(1 for a in actions if a is Action.UPDATE),
+            destroy=sum(1 for a in actions if a is Action.DELETE or a.is_replace),
+            replace=sum(1 for a in actions if a.is_replace),
+            read=sum(1 for a in actions if a is Action.READ),
+        )
+
+    @property
+    def any(self) -> bool:
+        return bool(self.add or self.change or self.destroy or self.replace or self.read)
+
+    def sentence(self) -> str:
+        return f"{self.add} to add, {self.change} to change, {self.destroy} to destroy"
+
+    def short(self) -> str:
+        """Only the non-zero parts, e.g. '1 to add, 1 to read'."""
+        parts = [(self.add, "to add"), (self.change, "to change"), (self.destroy, "to destroy"),
+                 (self.read, "to read")]
+        return ", ".join(f"{n} {what}" for n, what in parts if n)
+
+
+def counts_by_type(changes: Iterable[ResourceChange]) -> dict[str, ChangeCounts]:
+    """Counts per resource type (data sources prefixed ``data.``), sorted by type."""
+    groups: dict[str, list[ResourceChange]] = {}
+    for c in changes:
+        key = f"data.{c.type}" if c.mode == Mode.DATA.value else c.type
+        groups.setdefault(key, []).append(c)
+    out = {k: ChangeCounts.of(v) for k, v in sorted(groups.items())}
+    return {k: v for k, v in out.items() if v.any}
+
+
+# --------------------------------------------------------------------------- ordering
+
+def _natural(text: str) -> list:
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
+
+
+def visible_changes(plan: Plan) -> list[ResourceChange]:
+    """The changes a reader sees: no-ops dropped, sorted by address (numbers as numbers)."""
+    shown = [c for c in plan.changes if c.action is not Action.NO_OP]
+    return sorted(shown, key=lambda c: _natural(c.address))
+
+
+def visible_outputs(plan: Plan) -> list[OutputChange]:
+    return sorted((o for o in plan.outputs if o.action is not Action.NO_OP), key=lambda o: o.name)
+
+
+# --------------------------------------------------------------------------- one change
+
+def _key_text(change: ResourceChange) -> str:
+    if isinstance(change.index, str):
+        return f'["{change.index}"]'
+    return f"[{change.index}]"
+
+
+def headline(change: ResourceChange) -> str:
+    """'will be created', 'must be replaced'... (the words after the address)."""
+    if change.action.is_replace and change.reason in REASON_HEADLINE:
+        return REASON_HEADLINE[change.reason]
+    return HEADLINE[change.action]
+
+
+def _notes(change: ResourceChange) -> list[str]:
+    notes: list[str] = []
+    template = REASON_NOTE.get(change.reason)
+    if template and (change.action is Action.DELETE or change.action is Action.READ):
+        notes.append(template.format(address=change.address, key=_key_text(change)))
+    named = [p for p in change.phases if p]
+    if named and change.action not in (Action.DELETE, Action.READ, Action.NO_OP):
+        steps = " and ".join(named)
+        if "" in change.phases:
+            notes.append(f"(applied in steps: the object first, then its {steps} once what it "
+                         "needs is in place)")
+        else:
+            notes.append(f"(only its {steps} step runs)")
+    return notes
+
+
+def render_change(change: ResourceChange, *, color: bool = False,
+                  schema_of: SchemaOf | None = None) -> str:
+    """One change: the comment headline, any notes, and the object body."""
+    palette = Palette(color)
+    schema = change_schema(change, schema_lookup(schema_of))
+    lines = [f"  {palette.bold('# ' + change.address)} {headline(change)}"]
+    lines += [f"  # {n}" for n in _notes(change)]
+    symbol = change.action.symbol
+    kind = "data" if change.mode == Mode.DATA.value else "resource"
+    lines.append(" " * (3 - len(symbol)) + palette.symbol(symbol)
+                 + f' {kind} "{change.type}" "{change.name}" {{')
+    renderer = BodyRenderer(palette, Sensitivity.of(change.sensitive_paths, schema),
+                            frozenset(tuple(p) for p in change.replace_paths))
+    if change.action is Action.READ:
+        before, after = None, change.after or {}
+    elif change.action is Action.DELETE:
+        before, after = change.before or {}, None
+    elif change.action is Action.CREATE:
+        before, after = None, change.after or {}
+    else:
+        before, after = change.before or {}, change.after or {}
+    lines += renderer.body(schema.block if schema else None, before, after, 1, ())
+    lines.append("    }")
+    return "\n".join(lines)
+
+
+def render_outputs(outputs: list[OutputChange], *, color: bool = False) -> str:
+    """The 'Changes to Outputs:' section ('' when no output changes)."""
+    if not outputs:
+        return ""
+    palette = Palette(color)
+    entries = []
+    for o in outputs:
+        renderer = BodyRenderer(palette, Sensitivity.everything() if o.sensitive else Sensitivity(),
+                                frozenset())
+        before = None if o.action is Action.CREATE else o.before
+        after = None if o.action is Action.DELETE else o.after
+        entries.append((o.name, *renderer.value_change(before, after, 0, (), quote_keys=False)))
+    width = max(len(name) for name, _, _ in entries)
+    lines = [palette.bold("Changes to Outputs:")]
+    for name, sym, sub in entries:
+        lines.append(BodyRenderer.line_for(palette, 0, sym, f"{name.ljust(width)} = {sub[0]}"))
+        lines.extend(sub[1:])
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- whole plan
+
+def _legend(plan: Plan, changes: list[ResourceChange], outputs: list[OutputChange],
+            palette: Palette) -> str:
+    used = {c.action for c in changes} | {o.action for o in outputs}
+    lines = ["Resource actions are shown with these symbols:"]
+    for action, meaning in LEGEND:
+        if action in used:
+            symbol = action.symbol
+            lines.append(" " * (3 - len(symbol)) + palette.symbol(symbol) + f" {meaning}")
+    return "\n".join(lines)
+
+
+def _refusals(errors: list[Diagnostic], palette: Palette, **diag_opts) -> str:
+    head = palette.paint("vaultform refuses this plan: nothing will be applied.", "1", "31")
+    what = ("Each error below says why and what to do instead. Change the configuration (or the "
+            "objects) as it says, then run plan again.")
+    return f"{head}\n{what}\n\n" + render_text(errors, color=palette.enabled, **diag_opts).rstrip("\n")
+
+
+def _summary(plan: Plan, changes: list[ResourceChange], errors: list[Diagnostic],
+             palette: Palette) -> str:
+    counts = ChangeCounts.of(changes)
+    if errors:
+        codes = ", ".join(sorted({d.code for d in errors}, key=_natural))
+        n = len(errors)
+        first = palette.paint(f"Refused: {n} error{'s' if n != 1 else ''} ({codes}).", "1", "31")
+        lines = [f"{first} Nothing will be applied; the refused plan had {counts.sentence()}."]
+    else:
+        lines = [palette.bold(f"Plan: {counts.sentence()}.")]
+    for type_name, c in counts_by_type(changes).items():
+        lines.append(f"  {type_name}: {c.short()}")
+    return "\n".join(lines)
+
+
+def render_plan(plan: Plan, *, color: bool, schema_of: SchemaOf | None = None,
+                sources: SourceCache | None = None, display_path=None) -> str:
+    """The whole human plan as one string ending in a newline; deterministic for a plan."""
+    palette = Palette(color)
+    schema_of = schema_lookup(schema_of)
+    diag_opts = {"sources": sources, "display_path": display_path}
+    diags = Diagnostics(list(plan.diagnostics)).sorted()
+    errors = [d for d in diags if d.is_error]
+    others = [d for d in diags if not d.is_error]
+    changes = visible_changes(plan)
+    outputs = visible_outputs(plan)
+
+    parts: list[str] = []
+    if plan.cloud:
+        parts.append(f"{palette.bold('Target:')} {plan.cloud}")
+    if changes or outputs:
+        parts.append(_legend(plan, changes, outputs, palette))
+    if errors:
+        parts.append(_refusals(errors, palette, **diag_opts))
+    if others:
+        parts.append(palette.bold("Warnings and advisories:") + "\n\n"
+                     + render_text(others, color=color, **diag_opts).rstrip("\n"))
+    if not changes and not outputs:
+        if errors:
+            parts.append(_summary(plan, changes, errors, palette))
+        else:
+            parts.append(palette.bold("No changes.") + " Your infrastructure matches the configuration.\n\n"
+                         "vaultform compared the configuration with the stored state and the real "
+                         "objects and found nothing to do.")
+        return "\n\n".join(parts) + "\n"
+    if changes:
+        lead = ("The refused plan holds these actions; none of them will be applied:" if errors
+                else "vaultform will perform the following actions:")
+        parts.append(lead)
+        parts.extend(render_change(c, color=color, schema_of=schema_of) for c in changes)
+    if outputs:
+        parts.append(render_outputs(outputs, color=color))
+    parts.append(_summary(plan, changes, errors, palette))
+    return "\n\n".join(parts) + "\n"
