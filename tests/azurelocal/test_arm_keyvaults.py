@@ -193,3 +193,10 @@ def test_role_at_group_scope_reaches_the_vault_and_type_must_match(env, group, k
     access.check_key_permission(env, identity.principal_id, vault.id, "wrapKey")
     with pytest.raises(Exception):
         access.check_key_permission(env, identity.principal_id, vault.id, "delete")
+
+
+def test_key_vault_for_host(env, group, keyvault_mgmt):
+    vault = make_vault(keyvault_mgmt, env)
+    assert access.key_vault_for_host(env, "KV-TEST-01.vault.azure.net:443")["id"] == vault.id
+    assert access.key_vault_for_host(env, "other.vault.azure.net") is None
+    assert access.key_vault_for_host(env, "management.azure.com") is None

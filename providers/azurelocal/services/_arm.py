@@ -55,12 +55,6 @@ def resource_id(sub: str, rg: str, provider_type: str, name: str) -> str:
     return f"{group_id(sub, rg)}/providers/{provider_type}/{name}"
 
 
-def canonical_id(env, kind: str, rid: str) -> str:
-    """The id as first stored (Azure keeps the casing of creation)."""
-    body = env.store.get(kind, rid)
-    return body["id"] if body else rid
-
-
 def public(body: dict) -> dict:
     """The document as Azure returns it (internal bookkeeping removed)."""
     out = copy.deepcopy(body)

@@ -15,10 +15,6 @@ def forget(env, body: dict) -> None:
     env.remove_principal(body["properties"]["principalId"])
 
 
-def find(env, identity_id: str) -> dict | None:
-    return env.store.get(Kind.IDENTITY, identity_id)
-
-
 def register(router, env) -> None:
     one = _arm.RG + "/providers/" + TYPE + "/{name}"
 

@@ -48,10 +48,6 @@ def mark_history(env, vault_id: str, *, items: bool = False, attempt: bool = Fal
         env.store.put(Kind.RS_VAULT, vault["id"], vault)
 
 
-def find(env, vault_id: str) -> dict | None:
-    return env.store.get(Kind.RS_VAULT, vault_id)
-
-
 def ensure_deletable(env, vault: dict) -> None:
     items = env.store.list(Kind.PROTECTED_ITEM, vault["id"] + "/")
     containers = env.store.list(Kind.PROTECTION_CONTAINER, vault["id"] + "/")
