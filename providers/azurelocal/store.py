@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -145,8 +146,6 @@ class Store:
 
 
 # ---------------------------------------------------------------------- document kinds
-
-from enum import StrEnum  # noqa: E402  (kept beside the kinds it defines)
 
 
 class Kind(StrEnum):
