@@ -46,3 +46,20 @@ def test_backup_now_and_restore_disks_through_the_sdk(env, cmk):
     failed = [j for j in _jobs(cmk, "Backup") if j.properties.status == "Failed"]
     assert len(failed) == 1
     assert failed[0].properties.error_details[0].error_code == "UserErrorCMKKeyNotEnabled"
+
+
+def test_user_assigned_identity_wraps_the_data_key_until_the_key_vault_denies_network_access(env, cmk):
+    from providers.azurelocal import datapath
+    cmk.key_vault()
+    key = cmk.rsa_key()
+    identity = cmk.msi.user_assigned_identities.create_or_update(cmk.RG, "id-cmk", {"location": "westeurope"})
+    vault = cmk.rs_vault(identity_type="UserAssigned", user_identities=[identity.id])
+    cmk.grant_policy(identity.principal_id)
+    cmk.assign_key(key.id, user_identity=identity.id)
+    job = datapath.run_backup(env, vault.id, None, vm_id=cmk.vm_id())
+    assert job["properties"]["status"] == "Completed"
+    assert datapath.current_dek_version(env, vault.id) == key.id
+    cmk.keyvault.vaults.update(cmk.RG, cmk.KV, {"properties": {"networkAcls": {
+        "defaultAction": "Deny", "bypass": "AzureServices"}}})
+    failed = datapath.run_backup(env, vault.id, None, vm_id=cmk.vm_id())
+    assert failed["properties"]["errorDetails"][0]["errorCode"] == "UserErrorCMKUserAssignedIdentityNetworkRestricted"
