@@ -78,9 +78,17 @@ class Converter:
         attrs: list[ast.Attribute] = []
         blocks: list[ast.Block] = []
         seen: dict[str, ast.Attribute] = {}
+        last_line = 0
         for child in rule.children:
+            if isinstance(child, (r_base.AttributeRule, r_base.BlockRule)):
+                start = self.pos(child._meta)
+                if start.line <= last_line:
+                    raise ConvertProblem("Missing new line before this argument or block",
+                                         "Each argument and block starts on its own line; put a line break "
+                                         "before it.", start)
             if isinstance(child, r_base.AttributeRule):
                 attr = self.attribute(child)
+                last_line = attr.pos.end_line
                 first = seen.get(attr.name)
                 if first is not None:
                     self.diagnostics.append(error(
@@ -92,7 +100,9 @@ class Converter:
                 seen[attr.name] = attr
                 attrs.append(attr)
             elif isinstance(child, r_base.BlockRule):
-                blocks.append(self.block(child))
+                block = self.block(child)
+                last_line = block.pos.end_line
+                blocks.append(block)
         meta = rule._meta
         where = fallback if fallback is not None and getattr(meta, "empty", True) else self.pos(meta)
         return ast.Body(tuple(attrs), tuple(blocks), where)
@@ -197,18 +207,28 @@ class Converter:
 
     def _object(self, rule: r_cont.ObjectRule) -> ast.Expr:
         items = []
-        for elem in rule.elements:
-            key_rule = elem.key
-            if isinstance(key_rule, r_cont.ObjectElemKeyRule):
-                inner = key_rule.value
-                if isinstance(inner, r_lit.IdentifierRule):
-                    key = ast.Literal(str(inner.token.value), self.pos(inner._meta))
-                else:
-                    key = self.expr(inner)
-            else:
-                key = self.expr(key_rule.children[0])
-            items.append((key, self.expr(elem.expression)))
+        last_line, separated = 0, True
+        for child in rule.children:
+            if not isinstance(child, r_cont.ObjectElemRule):
+                if str(getattr(child, "value", "")) == ",":
+                    separated = True
+                continue
+            key = self._object_key(child.key)
+            if not separated and key.pos.line <= last_line:
+                raise ConvertProblem("Missing comma or new line between object elements",
+                                     'Separate the elements of an object with "," or a line break.', key.pos)
+            value = self.expr(child.expression)
+            items.append((key, value))
+            last_line, separated = value.pos.end_line, False
         return ast.ObjectCons(tuple(items), self.pos(rule._meta))
+
+    def _object_key(self, key_rule) -> ast.Expr:
+        if isinstance(key_rule, r_cont.ObjectElemKeyRule):
+            inner = key_rule.value
+            if isinstance(inner, r_lit.IdentifierRule):
+                return ast.Literal(str(inner.token.value), self.pos(inner._meta))
+            return self.expr(inner)
+        return self.expr(key_rule.children[0])
 
     def _call(self, rule: r_fn.FunctionCallRule) -> ast.Expr:
         name = "::".join(str(i.token.value) for i in rule.identifiers)

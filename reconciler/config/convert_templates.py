@@ -66,6 +66,18 @@ class Directive:
 
 Piece = Text | Interp | Directive
 
+# A backslash must start one of HCL's escapes (the grammar lets anything through).
+_ESCAPE = re.compile(r"\\(?:[nrt\"\\]|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})|(\\.?)", re.S)
+
+
+def _invalid_escape(text: str) -> str | None:
+    if "\\" not in text:
+        return None
+    for m in _ESCAPE.finditer(text):
+        if m.group(1) is not None:
+            return m.group(1)
+    return None
+
 
 # --------------------------------------------------------------------------- assembly
 
@@ -189,6 +201,12 @@ def quoted_pieces(rule, conv) -> list[Piece]:
             elif name == "ESCAPED_DIRECTIVE":
                 out.append(Text("%" + value[2:]))
             else:
+                bad = _invalid_escape(value)
+                if bad is not None:
+                    raise TemplateProblem(f'Invalid escape sequence "{bad}"',
+                                          'Quoted strings accept \\n, \\r, \\t, \\", \\\\, \\uNNNN and '
+                                          '\\UNNNNNNNN; write \\\\ for a literal backslash.',
+                                          conv.pos(part._meta))
                 out.append(Text(process_escape_sequences(value)))
 
     for part in rule.string_parts:

@@ -29,6 +29,7 @@ _BLOCK_HEADER = re.compile(r'^\s*[A-Za-z_][\w-]*(\s+("[^"]*"|[A-Za-z_][\w-]*))*\
 _NO_EQUALS = re.compile(r'^\s*([A-Za-z_][\w-]*)\s+(?![=\s])(\S.*)$')
 _OPENER_NAMES = {"{": "block", "[": "list", "(": "parenthesis"}
 _CLOSER = {"{": "}", "[": "]", "(": ")"}
+_CLOSERS = set(_CLOSER.values())
 
 
 def syntax_error(filename: str, line: int, column: int, summary: str, detail: str = "") -> Diagnostic:
@@ -79,7 +80,8 @@ def _string(offset: int, filename: str, index: LineIndex) -> Diagnostic:
                         'This string has no closing quote on its line; add the missing ".')
 
 
-def _unclosed(found: tuple[str, int], lines: list[str], filename: str, index: LineIndex) -> Diagnostic:
+def _unclosed(found: tuple[str, int], lines: list[str], filename: str, index: LineIndex,
+              detail: str | None = None) -> Diagnostic:
     char, offset = found
     line, col = _at(index, offset)
     kind = _OPENER_NAMES[char]
@@ -88,7 +90,7 @@ def _unclosed(found: tuple[str, int], lines: list[str], filename: str, index: Li
     closer = _CLOSER[char]
     return syntax_error(filename, line, col,
                         f'Unclosed {kind}: the "{char}" on line {line} has no matching "{closer}"',
-                        f'Add the missing "{closer}" where the {kind} ends.')
+                        detail or f'Add the missing "{closer}" where the {kind} ends.')
 
 
 def _missing_equals(lines: list[str], line: int, filename: str) -> Diagnostic | None:
@@ -145,6 +147,10 @@ def _unexpected_token(exc: UnexpectedToken, text: str, lines: list[str], filenam
         if report.unterminated_heredoc:
             return _heredoc(report.unterminated_heredoc, filename, index)
         char = str(token.value)[:1]
+        if char in _CLOSERS and report.unclosed:
+            return _unclosed(report.unclosed[-1], lines, filename, index,
+                             f'Found "{char}" on line {line} first; add the missing '
+                             f'"{_CLOSER[report.unclosed[-1][0]]}" before it.')
         if char == "\n":
             char = "new line"
         return syntax_error(filename, line, col, f'Invalid character "{char}"',
