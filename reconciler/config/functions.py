@@ -16,6 +16,8 @@ The table is merged from one module per family:
                            sha512 md5 base64sha256 urlencode cidrsubnet cidrhost
                            cidrnetmask uuidv5; uuid and timestamp (impure: UNKNOWN at plan time)
 ``functions_time``         timeadd timecmp formatdate
+``functions_files``        file fileexists filebase64 filesha256 filemd5 basename dirname
+                           abspath pathexpand (relative paths from the working directory)
 =========================  =====================================================
 
 ``can`` and ``try`` are not here: they need their arguments unevaluated, so the
@@ -25,11 +27,12 @@ evaluator implements them as special forms (the names are listed in ``SPECIAL_FO
 from __future__ import annotations
 
 from reconciler.config import (functions_collections, functions_conversion, functions_encoding,
-                               functions_format, functions_numeric, functions_strings, functions_time)
+                               functions_files, functions_format, functions_numeric, functions_strings,
+                               functions_time)
 from reconciler.config.functions_spec import FunctionSpec
 
 _FAMILIES = (functions_numeric, functions_strings, functions_format, functions_collections,
-             functions_conversion, functions_encoding, functions_time)
+             functions_conversion, functions_encoding, functions_time, functions_files)
 
 
 def _merge() -> dict[str, FunctionSpec]:

@@ -89,6 +89,9 @@ CASES = [
     ("setproduct([\"a\", \"b\"], [1, 2])", [["a", 1], ["a", 2], ["b", 1], ["b", 2]]),
     ("matchkeys([\"i1\", \"i2\"], [\"eu\", \"us\"], [\"us\"])", ["i2"]),
     ("transpose({a = [\"1\", \"2\"], b = [\"2\"]})", {"1": ["a"], "2": ["a", "b"]}),
+    # paths
+    ("basename(\"keys/policy.json\")", "policy.json"), ("basename(\"dir/\")", "dir"),
+    ("dirname(\"a/b/c.txt\")", "a/b"), ("dirname(\"a/\")", "a"), ("dirname(\"c.txt\")", "."),
     ("sensitive(\"s\")", "s"), ("nonsensitive([1])", [1]), ("cidrnetmask(\"10.0.0.0/12\")", "255.240.0.0"),
 ]
 
@@ -186,3 +189,19 @@ def test_the_table_holds_what_the_language_promises():
         setintersection chunklist jsonencode jsondecode base64encode base64decode sha256 sha1 md5 uuid
         timestamp cidrsubnet""".split()
     assert set(required) <= set(function_names())
+
+
+def test_file_functions_read_relative_to_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "policy.json").write_text('{"a": 1}')
+    (tmp_path / "blob.bin").write_bytes(b"\xff\x00")
+    monkeypatch.chdir(tmp_path)
+    assert ev('jsondecode(file("policy.json"))') == {"a": 1}
+    assert ev('fileexists("policy.json")') is True and ev('fileexists("nope.json")') is False
+    assert ev('filebase64("blob.bin")') == "/wA="
+    assert ev('filesha256("policy.json")') == hashlib.sha256(b'{"a": 1}').hexdigest()
+    with pytest.raises(EvalError) as info:
+        ev('file("missing.txt")')
+    assert 'no file exists at "missing.txt"' in info.value.diagnostic.detail
+    with pytest.raises(EvalError) as info:
+        ev('file("blob.bin")')
+    assert "not UTF-8" in info.value.diagnostic.detail

@@ -1,0 +1,97 @@
+"""Filesystem and path functions: file, fileexists, filebase64, filesha256, filemd5,
+basename, dirname, abspath, pathexpand.
+
+As in Terraform, relative paths are taken from the current working directory, so
+configurations write ``file("${path.module}/policy.json")``. Files are read when the
+expression is evaluated (they are part of the configuration, not of the cloud), must
+be UTF-8 for ``file`` and are limited to 16 MiB.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import posixpath
+
+from reconciler.config.functions_spec import FunctionError, Param, ParamType, spec, table
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+_PATH = Param("path", ParamType.STRING)
+
+
+def _read(path: str) -> bytes:
+    full = os.path.expanduser(path)
+    try:
+        size = os.path.getsize(full)
+        if size > MAX_FILE_BYTES:
+            raise FunctionError(f'"{path}" is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB', 0)
+        with open(full, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise FunctionError(f'no file exists at "{path}"; relative paths start at the working '
+                            'directory, so write "${path.module}/..." for files beside the configuration',
+                            0) from None
+    except IsADirectoryError:
+        raise FunctionError(f'"{path}" is a directory, not a file', 0) from None
+    except OSError as exc:
+        raise FunctionError(f'cannot read "{path}": {exc.strerror}', 0) from None
+
+
+@spec("file", _PATH)
+def _file(path):
+    try:
+        return _read(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise FunctionError(f'"{path}" is not UTF-8 text; use filebase64 for binary files', 0) from None
+
+
+@spec("fileexists", _PATH)
+def _fileexists(path):
+    full = os.path.expanduser(path)
+    if os.path.isdir(full):
+        raise FunctionError(f'"{path}" is a directory, not a file', 0)
+    return os.path.isfile(full)
+
+
+@spec("filebase64", _PATH)
+def _filebase64(path):
+    return base64.b64encode(_read(path)).decode()
+
+
+@spec("filesha256", _PATH)
+def _filesha256(path):
+    return hashlib.sha256(_read(path)).hexdigest()
+
+
+@spec("filemd5", _PATH)
+def _filemd5(path):
+    return hashlib.md5(_read(path)).hexdigest()
+
+
+@spec("basename", _PATH)
+def _basename(path):
+    stripped = path.rstrip("/")
+    if not stripped:
+        return "/" if path else "."
+    return posixpath.basename(stripped)
+
+
+@spec("dirname", _PATH)
+def _dirname(path):
+    head = path[:path.rfind("/") + 1]  # all but the last element, as Go's filepath.Dir
+    return posixpath.normpath(head) if head else "."
+
+
+@spec("abspath", _PATH)
+def _abspath(path):
+    return os.path.abspath(path).replace(os.sep, "/")
+
+
+@spec("pathexpand", _PATH)
+def _pathexpand(path):
+    return os.path.expanduser(path)
+
+
+FUNCTIONS = table(_file, _fileexists, _filebase64, _filesha256, _filemd5, _basename, _dirname,
+                  _abspath, _pathexpand)
