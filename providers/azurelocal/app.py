@@ -7,6 +7,7 @@ discovered and registered at start, so the ARM and the Key Vault services land i
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import os
@@ -253,6 +254,8 @@ class Emulator:
                              "Authentication failed. The 'Authorization' header is missing.",
                              {"WWW-Authenticate": f'Bearer authorization_uri="{LOGIN_AUTHORITY}/{self.tenant_id}", '
                                                   f'error="invalid_token"'})
+        if request.method == "HEAD" and not self._has_route(surface, request):
+            return self._head_via_get(surface, host_params, request)
         route, params = self.router.match(surface, request)
         request.params = {**host_params, **params}
         if request.method not in WRITE_METHODS:
@@ -270,6 +273,21 @@ class Emulator:
             raise refusal
         self._log_write(request, response)
         return response
+
+    def _has_route(self, surface: str, request: Request) -> bool:
+        try:
+            self.router.match(surface, request)
+        except AzureError:
+            return False
+        return True
+
+    def _head_via_get(self, surface: str, host_params: dict, request: Request) -> Response:
+        """ARM answers HEAD on any resource: 204 when a GET would find it, the GET's error otherwise."""
+        probe = dataclasses.replace(request, method="GET")
+        route, params = self.router.match(surface, probe)
+        probe.params = {**host_params, **params}
+        answer = self._call(route.handler, probe)
+        return Response(204 if answer.status == 200 else answer.status)
 
     @staticmethod
     def _call(handler, request: Request) -> Response:

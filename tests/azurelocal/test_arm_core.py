@@ -121,3 +121,13 @@ def test_refused_writes_are_logged_as_failed(env, resource_client):
 def test_activity_operation_names(method, path, expected):
     from providers.azurelocal.app import operation_name
     assert operation_name(method, path) == expected
+
+
+def test_head_on_any_resource(resource_client, msi_client, env):
+    resource_client.resource_groups.create_or_update("rg-head", {"location": "westeurope"})
+    identity = msi_client.user_assigned_identities.create_or_update("rg-head", "id-head", {"location": "westeurope"})
+    assert resource_client.resources.check_existence_by_id(identity.id, api_version="2023-01-31") is True
+    missing = identity.id.replace("id-head", "id-nope")
+    assert resource_client.resources.check_existence_by_id(missing, api_version="2023-01-31") is False
+    vm = f"/subscriptions/{env.subscription_id}/resourceGroups/rg-workloads/providers/Microsoft.Compute/virtualMachines/vm-db-01"
+    assert resource_client.resources.get_by_id(vm, api_version="2024-07-01").name == "vm-db-01"
