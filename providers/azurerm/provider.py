@@ -20,7 +20,7 @@ from providers.azurerm.clients import ClientFactory
 from providers.azurerm.consistency import Waiter
 from providers.azurerm.resources import DATA_SOURCES, HANDLERS, Context
 from providers.azurerm.resources.checks import CHECKS
-from providers.azurerm.resources.shape import conform
+from providers.azurerm.resources.shape import conform, conform_imported
 from providers.base import (
     ApplyResponse,
     Clock,
@@ -168,7 +168,7 @@ class AzurermProvider:
     def import_(self, req: ImportRequest) -> ReadResponse:
         handler = self._handler(req.type_name)
         state = self._run(req.type_name, lambda: handler.import_(self.context(), req.id))
-        return ReadResponse(conform(SCHEMA.resources[req.type_name], state, None))
+        return ReadResponse(conform_imported(SCHEMA.resources[req.type_name], state, handler.implicit))
 
     def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
         """The CMK domain rules (O1..O5, R1..R14, A1..A3): a pure function of the plan,

@@ -4,9 +4,11 @@ Each case is a fixture directory ``tests/fixtures/contract/<case>/case.json``: t
 the planned values, an optional in-place update, the cases it needs first (``needs``:
 alias -> case, or ``@<data source>``) and ``${alias.attr}`` references to their values.
 
-For every managed case: create -> the result holds every planned value -> a read equals
-it -> in-place update (when the case has one) -> read equals -> import(id) gives what was
-recorded -> delete -> read says gone. Data-source cases read and compare.
+For every managed case, with the engine's own planner deciding (reconciler.plan.diff):
+plan -> create -> the result holds every configured value -> a read equals it -> the next
+plan is a no-op -> in-place update (when the case has one; the planner must call it an
+update, not a replacement) -> read equals -> the next plan is a no-op -> import(id) gives
+what was recorded -> delete -> read says gone. Data-source cases read and compare.
 
 Worlds (the ``world`` fixture's parameters):
 * ``local``: the embedded local Azure on a temporary database;
@@ -37,6 +39,8 @@ from providers.base import (
     UpdateRequest,
 )
 from providers.schema import ChangeKind
+from reconciler.plan.diff import InstanceRequest, decide
+from reconciler.plan.model import Action
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "contract"
 CASES = {p.name: json.loads((p / "case.json").read_text()) for p in sorted(CASES_DIR.iterdir())
@@ -185,8 +189,19 @@ def public(state: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in state.items() if k not in private}
 
 
+def _nothing_as_none(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _nothing_as_none(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_nothing_as_none(x) for x in v] or None
+    return None if v == "" else v
+
+
 def comparable(state: dict[str, Any], ignore: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {k: (_norm_location(v) if k == "location" else v) for k, v in state.items() if k not in ignore}
+    """For the import round trip: locations in Azure's short form, and 'nothing' (null,
+    empty list, empty string) alike - an import can't know which form the configuration used."""
+    return {k: _nothing_as_none(_norm_location(v) if k == "location" else v)
+            for k, v in state.items() if k not in ignore}
 
 
 def skip_if_not_served(world: World, exc: Exception, type_name: str) -> None:
@@ -196,33 +211,51 @@ def skip_if_not_served(world: World, exc: Exception, type_name: str) -> None:
 
 # --------------------------------------------------------------------------- the suite
 
+def plan(type_name: str, config: dict[str, Any], prior: dict[str, Any] | None):
+    """The engine's own decision for one instance (reconciler.plan.diff)."""
+    return decide(InstanceRequest(SCHEMA.resources[type_name], f"{type_name}.contract", config, prior))
+
+
 @pytest.mark.parametrize("name", MANAGED)
 def test_lifecycle(world: World, name: str) -> None:
     case = CASES[name]
     type_name = case["type"]
     provider = world.provider
     try:
-        planned = world.planned(name)
-        created = provider.create(CreateRequest(type_name, planned)).state
+        config = world.planned(name)
+        planned = plan(type_name, config, None)
+        assert planned.action is Action.CREATE
+        created = provider.create(CreateRequest(type_name, planned.after)).state
     except NotFoundError as exc:
         skip_if_not_served(world, exc, type_name)
         raise
-    assert_holds(planned, created, type_name)
+    assert_holds(config, created, type_name)
     assert set(created) == set(SCHEMA.resources[type_name].block.names()), "state keys follow the catalog"
-    assert public(provider.read(ReadRequest(type_name, created)).state) == created
+    refreshed = public(provider.read(ReadRequest(type_name, created)).state)
+    assert refreshed == created
+    again = plan(type_name, config, refreshed)
+    assert again.action is Action.NO_OP, f"the next plan isn't empty: {again.changed}"
 
     current = created
     if case.get("update"):
-        change = world.resolve(case["update"], world.scope_for(case))
-        wanted = {**current, **change}
-        current = provider.update(UpdateRequest(type_name, current, wanted, tuple(change))).state
-        assert_holds(change, current, f"{type_name} (updated)")
+        config = {**config, **world.resolve(case["update"], world.scope_for(case))}
+        step = plan(type_name, config, current)
+        assert step.action is Action.UPDATE, f"{step.action}: {step.replace_paths or step.changed}"
+        changed = tuple(sorted({p[0] for p in step.changed}))
+        current = provider.update(UpdateRequest(type_name, current, step.after, changed)).state
+        assert_holds(config, current, f"{type_name} (updated)")
         assert current["id"] == created["id"] or type_name == "azurerm_key_vault_key"
-        assert public(provider.read(ReadRequest(type_name, current)).state) == current
+        refreshed = public(provider.read(ReadRequest(type_name, current)).state)
+        assert refreshed == current
+        again = plan(type_name, config, refreshed)
+        assert again.action is Action.NO_OP, f"the plan after the update isn't empty: {again.changed}"
 
     imported = provider.import_(ImportRequest(type_name, current["id"])).state
     ignore = tuple(case.get("import_ignore", ()))
     assert comparable(imported, ignore) == comparable(current, ignore)
+    # (the configuration's spelling of the region can't be known to an import; the rest must match)
+    assert plan(type_name, {**config, "location": imported.get("location")} if "location" in config else config,
+                imported).action is Action.NO_OP, "the first plan after an import changes nothing"
 
     provider.delete(DeleteRequest(type_name, current))
     assert provider.read(ReadRequest(type_name, current)).state is None

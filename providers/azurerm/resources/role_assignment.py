@@ -55,11 +55,11 @@ def to_state(ctx: Context, body: dict[str, Any], prior: dict[str, Any] | None = 
         "role_definition_name": rd_name,
         "principal_id": props.get("principalId"),
         "principal_type": props.get("principalType"),
-        "description": props.get("description") or "",
-        "condition": props.get("condition") or "",
-        "condition_version": props.get("conditionVersion") or "",
+        "description": props.get("description") or None,
+        "condition": props.get("condition") or None,
+        "condition_version": props.get("conditionVersion") or None,
         "skip_service_principal_aad_check": bool(value(prior, "skip_service_principal_aad_check", False)),
-        "delegated_managed_identity_resource_id": props.get("delegatedManagedIdentityResourceId") or "",
+        "delegated_managed_identity_resource_id": props.get("delegatedManagedIdentityResourceId") or None,
     }
 
 
