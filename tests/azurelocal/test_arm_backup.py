@@ -258,3 +258,9 @@ def test_v2_hourly_policy_job_and_recovery_point_reads(cmk, protected):
     point = next(iter(cmk.backup.recovery_points.list(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM)))
     same = cmk.backup.recovery_points.get(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, point.name)
     assert same.id == point.id
+
+
+def test_vault_deletion_removes_its_identity(cmk, vault):
+    cmk.rs.vaults.begin_delete(cmk.RG, cmk.VAULT).result()
+    assert cmk.env.principal(vault.identity.principal_id) is None
+    assert [v.name for v in cmk.rs.vaults.list_by_resource_group(cmk.RG)] == []
