@@ -36,17 +36,18 @@ resource "azurerm_key_vault" "cmk" {
   soft_delete_retention_days = 90
   purge_protection_enabled   = true
 
-  # The deployer manages the key.
-  access_policy {
-    tenant_id = data.azurerm_client_config.current.tenant_id
-    object_id = data.azurerm_client_config.current.object_id
-    key_permissions = [
-      "Get", "List", "Create", "Delete", "Update", "Recover", "Purge",
-      "GetRotationPolicy", "SetRotationPolicy",
-    ]
-  }
-
   tags = local.tags
+}
+
+# The deployer manages the key.
+resource "azurerm_key_vault_access_policy" "deployer" {
+  key_vault_id = azurerm_key_vault.cmk.id
+  tenant_id    = data.azurerm_client_config.current.tenant_id
+  object_id    = data.azurerm_client_config.current.object_id
+  key_permissions = [
+    "Get", "List", "Create", "Delete", "Update", "Recover", "Purge",
+    "GetRotationPolicy", "SetRotationPolicy",
+  ]
 }
 
 resource "azurerm_key_vault_key" "backup" {

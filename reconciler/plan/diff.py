@@ -43,6 +43,8 @@ def _computed_only(attr: Attribute) -> bool:
 
 
 def _propose_attr(attr: Attribute, configured: Any, prior: dict | None) -> Any:
+    if not attr.reconciled and prior is not None and attr.name in prior:
+        return prior[attr.name]  # accepted, never applied: the object keeps what it has
     if _computed_only(attr) or (configured is None and attr.computed):
         if prior is not None and attr.name in prior:
             return prior[attr.name]
@@ -101,40 +103,51 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def _canonical_by_schema(schema: BlockSchema, value: dict | None) -> dict | None:
-    if value is None:
-        return None
+_ZERO = {Kind.STRING: "", Kind.NUMBER: 0, Kind.BOOL: False, Kind.LIST: [], Kind.SET: [], Kind.MAP: {}}
+
+
+def _canonical_by_schema(schema: BlockSchema, value: dict | None) -> dict:
+    """The comparable form of an object: only what vaultform reconciles.
+
+    Keys outside the schema (provider-private facts such as a vault's item history) and
+    arguments accepted but not reconciled are left out; an unset optional argument equals
+    its type's zero value (an omitted bool is false, an omitted list is empty), as Azure
+    and azurerm read them back.
+    """
+    value = value or {}
     out: dict[str, Any] = {}
-    for k, v in value.items():
-        attr = schema.attribute_map.get(k)
-        nb = schema.block_map.get(k)
-        if attr is not None and attr.type.kind is Kind.SET and isinstance(v, (list, tuple)):
-            out[k] = sorted((_canonical(x) for x in v), key=repr)
-        elif nb is not None and isinstance(v, (list, tuple)):
-            items = [_canonical_by_schema(nb.block, x) if isinstance(x, dict) else _canonical(x) for x in v]
-            out[k] = sorted(items, key=repr) if nb.nesting is Nesting.SET else items
-        elif nb is not None and isinstance(v, dict):
-            out[k] = _canonical_by_schema(nb.block, v)
+    for attr in schema.attributes:
+        if not attr.reconciled:
+            continue
+        v = value.get(attr.name)
+        if v is None:
+            v = _ZERO.get(attr.type.kind)
+        if attr.type.kind is Kind.SET and isinstance(v, (list, tuple)):
+            out[attr.name] = sorted((_canonical(x) for x in v), key=repr)
         else:
-            out[k] = _canonical(v)
+            out[attr.name] = _canonical(v)
+    for nb in schema.blocks:
+        if not nb.reconciled:
+            continue
+        v = value.get(nb.name)
+        if v is UNKNOWN:
+            out[nb.name] = _UNKNOWN_MARK
+            continue
+        items = [_canonical_by_schema(nb.block, x) for x in _items(v)]
+        out[nb.name] = sorted(items, key=repr) if nb.nesting is Nesting.SET else items
     return out
 
 
 def changed_paths(schema: BlockSchema, prior: dict, after: dict) -> list[Path]:
     """Paths (attribute names, block indexes) whose value differs, unknowns included."""
-    a = _canonical_by_schema(schema, _without_empty(prior))
-    b = _canonical_by_schema(schema, _without_empty(after))
+    a = _canonical_by_schema(schema, prior)
+    b = _canonical_by_schema(schema, after)
     diff = DeepDiff(a, b, view="tree", verbose_level=0)
     paths: set[Path] = set()
     for levels in diff.values():
         for level in levels:
             paths.add(tuple(level.path(output_format="list")))
     return sorted(paths, key=repr)
-
-
-def _without_empty(value: dict) -> dict:
-    """None, empty lists and empty maps are the same 'nothing' to Azure and to users."""
-    return {k: v for k, v in value.items() if v not in (None, [], {})}
 
 
 # --------------------------------------------------------------------------- schema lookups
