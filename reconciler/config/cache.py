@@ -12,7 +12,8 @@ only worth having if it is much faster than parsing. The same form carries
 trees back from the worker processes of a parallel load.
 
 Directory: ``$VAULTFORM_CACHE_DIR`` or ``~/.cache/vaultform/parse``, created
-with mode 0700 (the entries are pickles: only the user may write them).
+with mode 0700. The entries are pickles, so a directory that another user owns
+or that group/others may write is not used at all (loading just parses).
 ``VAULTFORM_NO_PARSE_CACHE=1`` turns the cache off.
 
 Safe for concurrent processes: an entry is written to a temporary file in the
@@ -78,6 +79,18 @@ class ParseCache:
     def __init__(self, directory: str | os.PathLike) -> None:
         self.directory = Path(directory)
         self.stats = CacheStats()
+        self._trusted: bool | None = None
+
+    def trusted(self) -> bool:
+        """Entries are pickles: use a directory only if this user owns it and others can't write it."""
+        if self._trusted is None:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+                st = self.directory.stat()
+                self._trusted = (not hasattr(os, "getuid") or st.st_uid == os.getuid()) and not st.st_mode & 0o022
+            except OSError:
+                self._trusted = False
+        return self._trusted
 
     @classmethod
     def default(cls) -> "ParseCache":
@@ -88,6 +101,9 @@ class ParseCache:
 
     def get(self, key: str) -> Entry | None:
         path = self._entry_path(key)
+        if not self.trusted():
+            self.stats.misses += 1
+            return None
         try:
             data = path.read_bytes()
         except OSError:
@@ -107,6 +123,8 @@ class ParseCache:
 
     def put_bytes(self, key: str, payload: bytes) -> bool:
         path = self._entry_path(key)
+        if not self.trusted():
+            return False
         tmp_name = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -51,7 +51,7 @@ def use_pool(sizes: list[int]) -> bool:
 
 
 def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
-    cache_dir = str(store.directory) if store is not None else None
+    cache_dir = str(store.directory) if store is not None and store.trusted() else None
     work = [(data, name, cache_dir, key) for data, name, key in jobs]
     size = _pool_size(len(jobs))
     _hcl2_parser()  # load the grammar once here, so forked workers inherit it instead of each loading it
@@ -67,8 +67,8 @@ def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
         for (data, name, _), payload in zip(jobs, payloads):
             entry = decode_entry(payload) if payload is not None else None
             out.append(entry if entry is not None else parse_bytes(data, name))
-    if store is not None:
-        store.stats.writes += len(jobs)
+    if cache_dir is not None and store is not None:
+        store.stats.writes += sum(1 for p in payloads if p is not None)
     return out
 
 

@@ -156,3 +156,20 @@ def test_invalid_utf8_is_a_diagnostic(tmp_path):
     (conf / "main.tf").write_bytes(b'locals {\n  a = "caf\xe9"\n}\n')
     files, diags = load_directory(conf, cache=False)
     assert files == [] and diags[0].code == "encoding" and diags[0].range.line == 2
+
+
+def test_a_directory_others_can_write_is_not_used(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    paths = _write(tmp_path / "conf", {"main.tf": SOURCE})
+    store = ParseCache(shared)
+    files, diags = parse_many(paths, store, parallel=False)
+    assert len(files) == 1 and diags == []
+    assert store.stats.writes == 0 and not list(shared.rglob("*.pickle"))
+
+
+def test_new_cache_directory_is_private(tmp_path):
+    store = ParseCache(tmp_path / "a" / "b")
+    assert store.trusted()
+    assert (tmp_path / "a" / "b").stat().st_mode & 0o777 == 0o700
