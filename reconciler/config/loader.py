@@ -10,6 +10,21 @@ Public API
 ``load_directory(path, *, extensions=(".tf",), cache=True) -> ([ast.File], [Diagnostic])``
     Every file in ``path`` whose name ends with one of ``extensions``, in sorted
     order, through the parse cache (``reconciler.config.cache``).
+
+Where python-hcl2 8.1's tree can't give the exact HCL meaning, the loader does:
+
+* ``${~ x ~}``: the grammar has strip markers on directives only. A lexical
+  pre-pass (``loader_scan.strip_interpolation_markers``) blanks those ``~`` to
+  spaces (same lines and columns) and the converter restores the flags.
+* Heredocs are one opaque token: their bodies are read by
+  ``convert_templates.heredoc_pieces`` and each ``${...}``/``%{...}`` expression
+  is parsed by python-hcl2 on its own, at its real line and column.
+* The grammar is laxer than HCL: two arguments on one line, object elements
+  without "," or a new line, unknown backslash escapes and numbers Python can't
+  hold are refused by the converter with a diagnostic.
+* Comments are dropped (``discard_comments``): nothing downstream uses them.
+* Expressions nested deeper than ``convert.MAX_EXPR_DEPTH`` are refused, so the
+  limit doesn't depend on the stack depth of the caller.
 """
 
 from __future__ import annotations
