@@ -16,7 +16,7 @@ The table is merged from one module per family:
                            sha512 md5 base64sha256 urlencode cidrsubnet cidrhost
                            cidrnetmask uuidv5; uuid and timestamp (impure: UNKNOWN at plan time)
 ``functions_time``         timeadd timecmp formatdate
-``functions_files``        file fileexists filebase64 filesha256 filemd5 basename dirname
+``functions_files``        file templatefile fileexists filebase64 filesha256 filemd5 basename dirname
                            abspath pathexpand (relative paths from the working directory)
 =========================  =====================================================
 

@@ -1,5 +1,9 @@
 """Filesystem and path functions: file, fileexists, filebase64, filesha256, filemd5,
-basename, dirname, abspath, pathexpand.
+templatefile, basename, dirname, abspath, pathexpand.
+
+``templatefile(path, vars)`` renders the file as a template (``${...}`` and
+``%{...}`` as in a heredoc) in which only the keys of ``vars`` and the built-in
+functions are defined; it can't call templatefile again.
 
 As in Terraform, relative paths are taken from the current working directory, so
 configurations write ``file("${path.module}/policy.json")``. Files are read when the
@@ -14,7 +18,8 @@ import hashlib
 import os
 import posixpath
 
-from reconciler.config.functions_spec import FunctionError, Param, ParamType, spec, table
+from reconciler.config import ast
+from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 _PATH = Param("path", ParamType.STRING)
@@ -44,6 +49,51 @@ def _file(path):
         return _read(path).decode("utf-8")
     except UnicodeDecodeError:
         raise FunctionError(f'"{path}" is not UTF-8 text; use filebase64 for binary files', 0) from None
+
+
+_MARK = "VAULTFORM_TEMPLATE_END"
+
+
+@spec("templatefile", _PATH, Param("vars", ParamType.MAP, Known.TOP))
+def _templatefile(path, variables):
+    from reconciler.config.evaluator import EvalError, MapScope, evaluate
+    from reconciler.config.loader import parse_text
+    from reconciler.config.references import walk_expressions
+    try:
+        text = _read(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise FunctionError(f'"{path}" is not UTF-8 text', 0) from None
+    mark = _MARK
+    while mark in text:
+        mark += "_"
+    # the body is read as a heredoc; the opening line shifts positions by one
+    source = f"t = <<{mark}\n{text}{'' if text.endswith(chr(10)) or not text else chr(10)}{mark}\n"
+    file, diags = parse_text(source, path)
+    if file is None:
+        raise FunctionError(f"the template is not valid: {_first(diags)}", 0)
+    expr = file.body.attributes[0].expr
+    if any(isinstance(n, ast.Call) and n.name == "templatefile" for n in walk_expressions(expr)):
+        raise FunctionError("a template can't call templatefile", 0)
+    bad = [k for k in variables if not k.isidentifier()]
+    if bad:
+        raise FunctionError(f'template variable names must be identifiers, not "{bad[0]}"', 1)
+    try:
+        value = evaluate(expr, MapScope(dict(variables)))
+    except EvalError as exc:
+        d = exc.diagnostic
+        line = d.range.line - 1 if d.range else 0
+        raise FunctionError(f"{path}:{line}: {d.summary}: {d.detail}", 0) from None
+    if isinstance(value, str) and not text.endswith("\n") and value.endswith("\n"):
+        value = value[:-1]
+    return value
+
+
+def _first(diags) -> str:
+    if not diags:
+        return "it could not be read"
+    d = diags[0]
+    line = d.range.line - 1 if d.range else 0
+    return f"line {line}: {d.summary}"
 
 
 @spec("fileexists", _PATH)
@@ -93,5 +143,5 @@ def _pathexpand(path):
     return os.path.expanduser(path)
 
 
-FUNCTIONS = table(_file, _fileexists, _filebase64, _filesha256, _filemd5, _basename, _dirname,
+FUNCTIONS = table(_file, _templatefile, _fileexists, _filebase64, _filesha256, _filemd5, _basename, _dirname,
                   _abspath, _pathexpand)

@@ -205,3 +205,17 @@ def test_file_functions_read_relative_to_the_working_directory(tmp_path, monkeyp
     with pytest.raises(EvalError) as info:
         ev('file("blob.bin")')
     assert "not UTF-8" in info.value.diagnostic.detail
+
+
+def test_templatefile_renders_with_only_its_variables(tmp_path, monkeypatch):
+    (tmp_path / "policy.tpl").write_text(
+        '{"vault": "${name}", "ops": [%{ for o in ops ~}"${o}",%{ endfor ~}]}')
+    (tmp_path / "lines.tpl").write_text("a=${a}\n")
+    (tmp_path / "bad.tpl").write_text("ok\n${nope}\n")
+    monkeypatch.chdir(tmp_path)
+    assert ev('templatefile("policy.tpl", { name = "kv", ops = ["wrapKey", "unwrapKey"] })') == \
+        '{"vault": "kv", "ops": ["wrapKey","unwrapKey",]}'
+    assert ev('templatefile("lines.tpl", { a = 1 })') == "a=1\n"
+    with pytest.raises(EvalError) as info:
+        ev('templatefile("bad.tpl", {})')
+    assert "bad.tpl:2: Unknown variable" in info.value.diagnostic.detail
