@@ -194,7 +194,8 @@ def load_directory(path: str | os.PathLike, *, extensions=(".tf",),
 
     root = Path(path)
     if not root.is_dir():
-        return [], [error("config-dir", f"Configuration directory {str(root)!r} does not exist",
+        what = "is not a directory" if root.exists() else "does not exist"
+        return [], [error("config-dir", f"Configuration directory {str(root)!r} {what}",
                           "Run vaultform from the directory holding your .tf files or pass its path.")]
     try:
         paths = list_config_files(root, extensions)
