@@ -133,6 +133,33 @@ def local_world(tmp_path: Path, *, faults: bool) -> World:
     return World(provider, values, emulator=env)
 
 
+@pytest.mark.slow
+def test_a_grant_is_usable_when_create_returns(tmp_path):
+    """With propagation delays on, the provider waits (visibly, on the emulator clock) until the
+    new identity is known and its grant effective: the identity can wrap with the key at once."""
+    from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
+
+    from providers.azurelocal.credential import LocalCredential
+    from providers.azurelocal.transport import local_transport
+
+    world = local_world(tmp_path, faults=True)
+    env = world.emulator
+    env.configure_faults(throttle_rate=0.0, transient_error_rate=0.0)
+    start = env.clock.now()
+    key = world.ensure("key_vault_key")
+    uai = world.ensure("user_assigned_identity")
+    world.ensure("role_assignment")
+    world.ensure("key_vault_access_policy_cmk")
+    events = world.provider.events
+    assert any("PrincipalNotFound" in e for e in events)
+    assert any("is effective" in e for e in events)
+    assert (env.clock.now() - start).total_seconds() >= FAULTS["grant_propagation_seconds"]
+    crypto = CryptographyClient(key["id"], LocalCredential(uai["principal_id"]), transport=local_transport(env))
+    wrapped = crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, b"k" * 32)
+    assert crypto.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped.encrypted_key).key == b"k" * 32
+    env.store.close()
+
+
 def azure_world() -> World:
     if os.environ.get("VAULTFORM_TEST_AZURE") != "1":
         pytest.skip("real Azure contract run skipped: set VAULTFORM_TEST_AZURE=1 (with ARM_SUBSCRIPTION_ID "
