@@ -218,9 +218,8 @@ def render_outputs(outputs: list[OutputChange], *, color: bool = False) -> str:
 
 # --------------------------------------------------------------------------- whole plan
 
-def _legend(plan: Plan, changes: list[ResourceChange], outputs: list[OutputChange],
-            palette: Palette) -> str:
-    used = {c.action for c in changes} | {o.action for o in outputs}
+def _legend(changes: list[ResourceChange], palette: Palette) -> str:
+    used = {c.action for c in changes}
     lines = ["Resource actions are shown with these symbols:"]
     for action, meaning in LEGEND:
         if action in used:
@@ -266,8 +265,8 @@ def render_plan(plan: Plan, *, color: bool, schema_of: SchemaOf | None = None,
     parts: list[str] = []
     if plan.cloud:
         parts.append(f"{palette.bold('Target:')} {plan.cloud}")
-    if changes or outputs:
-        parts.append(_legend(plan, changes, outputs, palette))
+    if changes:
+        parts.append(_legend(changes, palette))
     if errors:
         parts.append(_refusals(errors, palette, **diag_opts))
     if others:
@@ -288,5 +287,9 @@ def render_plan(plan: Plan, *, color: bool, schema_of: SchemaOf | None = None,
         parts.extend(render_change(c, color=color, schema_of=schema_of) for c in changes)
     if outputs:
         parts.append(render_outputs(outputs, color=color))
-    parts.append(_summary(plan, changes, errors, palette))
+    if changes or errors:
+        parts.append(_summary(plan, changes, errors, palette))
+    else:
+        parts.append("Applying this plan records the new output values in state without changing any "
+                     "real infrastructure.")
     return "\n\n".join(parts) + "\n"
