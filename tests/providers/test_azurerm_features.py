@@ -59,3 +59,47 @@ def test_stop_protection_and_retain_data_on_destroy(make):
     provider.delete(DeleteRequest("azurerm_backup_protected_vm", item))
     kept = provider.read(ReadRequest("azurerm_backup_protected_vm", item)).state
     assert kept is not None and kept["protection_state"] == "ProtectionStopped"
+
+
+def _vault_and_key(provider, me):
+    kv = provider.create(CreateRequest("azurerm_key_vault", {
+        "name": "kv-again", "location": "westeurope", "resource_group_name": "rg-again",
+        "tenant_id": me["tenant_id"], "sku_name": "standard", "soft_delete_retention_days": 7,
+        "access_policy": [{"tenant_id": me["tenant_id"], "object_id": me["object_id"],
+                           "key_permissions": ["Get", "Create", "Delete", "Recover", "Update", "GetRotationPolicy"]}]}))
+    return kv.state
+
+
+def test_soft_deleted_keys_and_vaults_come_back_on_create(make):
+    from providers.base import DataRequest
+    env, build = make
+    provider = build({})
+    me = provider.read_data(DataRequest("azurerm_client_config", {})).state
+    provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-again", "location": "westeurope"}))
+    kv = _vault_and_key(provider, me)
+    planned = {"name": "cmk", "key_vault_id": kv["id"], "key_type": "RSA", "key_size": 2048,
+               "key_opts": ["wrapKey", "unwrapKey"]}
+    first = provider.create(CreateRequest("azurerm_key_vault_key", planned)).state
+    provider.delete(DeleteRequest("azurerm_key_vault_key", first))
+    again = provider.create(CreateRequest("azurerm_key_vault_key", {**planned, "tags": {"round": "2"}})).state
+    assert again["version"] == first["version"] and again["tags"] == {"round": "2"}
+    assert any("recovering the soft-deleted key cmk" in e for e in provider.events)
+
+    provider.delete(DeleteRequest("azurerm_key_vault", kv))
+    assert provider.read(ReadRequest("azurerm_key_vault", kv)).state is None
+    back = _vault_and_key(provider, me)
+    assert back["id"] == kv["id"] and back["access_policy"][0]["object_id"] == me["object_id"]
+    assert provider.read(ReadRequest("azurerm_key_vault_key", again)).state["version"] == first["version"]
+
+
+def test_without_recovery_azure_refuses_the_name(make):
+    from providers.base import DataRequest
+    env, build = make
+    provider = build({"key_vault": [{"recover_soft_deleted_key_vaults": False}]})
+    me = provider.read_data(DataRequest("azurerm_client_config", {})).state
+    provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-again", "location": "westeurope"}))
+    kv = _vault_and_key(provider, me)
+    provider.delete(DeleteRequest("azurerm_key_vault", kv))
+    with pytest.raises(PermanentError) as err:
+        _vault_and_key(provider, me)
+    assert "recover" in err.value.message

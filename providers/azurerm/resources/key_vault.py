@@ -1,7 +1,9 @@
 """azurerm_key_vault <-> ``Microsoft.KeyVault/vaults`` (management plane).
 
 Soft delete is always on for new vaults; ``soft_delete_retention_days`` is fixed once
-set and purge protection is one-way (the engine's change rules refuse the rest, and
+set and purge protection is one-way. A soft-deleted vault of the same name is
+recovered (``createMode: recover``) unless ``features.key_vault.
+recover_soft_deleted_key_vaults`` is false, as azurerm does (the engine's change rules refuse the rest, and
 Azure refuses them too). Inline ``access_policy`` blocks are sent only when the
 configuration has them, so grants made with ``azurerm_key_vault_access_policy``
 are left alone.
@@ -15,7 +17,7 @@ from providers.azurerm.ids import parse_resource_id
 from providers.azurerm.resources.grants import local_effective_at, wait_until_effective
 from providers.azurerm.resources.base import (
     Context, DataSource, Handler, block, blocks, call, canon, canon_list, dig, keep_location,
-    known, not_found_is_none, tags_of, value, wait_lro, wire,
+    known, normalize_location, not_found_is_none, tags_of, value, wait_lro, wire,
 )
 
 TYPE = "Microsoft.KeyVault/vaults"
@@ -184,12 +186,24 @@ class KeyVault(Handler):
 
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
         rg, name = planned["resource_group_name"], planned["name"]
+        vaults = ctx.clients.keyvault_mgmt().vaults
+        props = properties_from(planned, ctx.clients.tenant_id, creating=True)
+        recovering = ctx.feature("key_vault", "recover_soft_deleted_key_vaults", True) and not_found_is_none(
+            lambda: vaults.get_deleted(name, normalize_location(planned["location"]))) is not None
         body = {"location": planned["location"], "tags": tags_of(planned),
-                "properties": properties_from(planned, ctx.clients.tenant_id, creating=True)}
-        poller = call(lambda: ctx.clients.keyvault_mgmt().vaults.begin_create_or_update(rg, name, body))
+                "properties": {**props, "createMode": "recover"} if recovering else props}
+        if recovering:
+            ctx.waiter.report(f"recovering the soft-deleted key vault {name} (features.key_vault."
+                              f"recover_soft_deleted_key_vaults)")
         effective_at = local_effective_at(ctx)
-        state = to_state(wire(wait_lro(poller)), planned)
-        if body["properties"]["accessPolicies"]:
+        out = wait_lro(call(lambda: vaults.begin_create_or_update(rg, name, body)))
+        if recovering:
+            # a recovered vault comes back as it was; make it what the configuration says
+            settable = {k: v for k, v in props.items() if k not in ("enableSoftDelete", "softDeleteRetentionInDays")}
+            effective_at = local_effective_at(ctx)
+            out = call(lambda: vaults.update(rg, name, {"tags": tags_of(planned), "properties": settable}))
+        state = to_state(wire(out), planned)
+        if props["accessPolicies"]:
             wait_until_effective(ctx, effective_at, f"the access policies of key vault {name}")
         return state
 

@@ -3,7 +3,8 @@
 ``id`` is the versioned key id; a refresh reads the newest version (as azurerm
 does), so a rotation out of band shows as a change of ``id``/``version``. Delete
 is Key Vault's soft delete; vaultform never purges a key (recovery points may
-still depend on it).
+still depend on it), and a create that meets a soft-deleted key of the same name
+recovers it (azurerm's default).
 """
 
 from __future__ import annotations
@@ -175,13 +176,31 @@ class KeyVaultKey(Handler):
             kwargs["size"] = value(planned, "key_size")
         else:
             kwargs["curve"] = value(planned, "curve")
-        key = call(lambda: client.create_key(planned["name"], kty, **kwargs))
+        try:
+            key = call(lambda: client.create_key(planned["name"], kty, **kwargs))
+        except PermanentError as exc:
+            key = self._recover(ctx, client, planned["name"], exc, kwargs)
         policy = None
         rp = block(planned, "rotation_policy")
         if rp:
             policy = _policy_from_sdk(call(lambda: client.update_key_rotation_policy(
                 planned["name"], _policy_to_sdk(rp))), planned.get("rotation_policy"))
         return to_state(key, planned["key_vault_id"], rotation_policy=policy)
+
+    @staticmethod
+    def _recover(ctx: Context, client, name: str, refused: PermanentError, wanted: dict[str, Any]):
+        """Azure refuses a name held by a soft-deleted key (409); azurerm recovers that key
+        (``features.key_vault.recover_soft_deleted_keys``, on by default) and updates it."""
+        if refused.status != 409 or not ctx.feature("key_vault", "recover_soft_deleted_keys", True):
+            raise refused
+        if not_found_is_none(lambda: client.get_deleted_key(name)) is None:
+            raise refused
+        ctx.waiter.report(f"recovering the soft-deleted key {name} (features.key_vault.recover_soft_deleted_keys)")
+        call(lambda: client.begin_recover_deleted_key(name).result())
+        call(lambda: client.update_key_properties(
+            name, key_operations=wanted["key_operations"], tags=wanted["tags"],
+            expires_on=wanted["expires_on"], not_before=wanted["not_before"]))
+        return call(lambda: client.get_key(name))
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         kid = parse_key_id(prior["id"])
