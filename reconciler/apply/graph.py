@@ -121,8 +121,11 @@ def build_apply_graph(plan: Plan) -> ApplyGraph:
 
 
 def _target_for(ref: str, steps: dict[str, Step], node_for) -> str | None:
+    """Where an ordering edge ends; an edge into a phase that isn't applied is moot."""
     if ref in steps:
         return ref
+    if "#" in ref:
+        return None
     return node_for(ref)
 
 

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("reconciler.cli.cmd_plan", "Show what apply would change, and what vaultform refuses"),
     "apply": ("reconciler.cli.cmd_apply", "Make the cloud match the configuration, in the order Azure needs"),
     "destroy": ("reconciler.cli.cmd_apply:destroy", "Destroy every managed object (still subject to the refusals)"),
+    "graph": ("reconciler.cli.cmd_graph", "Show the order apply follows, with the CMK ordering rules"),
 }
 
 # commands contributed by plug-ins when the distribution's entry points are not installed
