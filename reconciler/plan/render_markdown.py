@@ -14,6 +14,7 @@ row counts replacements on their own.
 from __future__ import annotations
 
 import html
+import re
 
 from reconciler.diagnostics import Diagnostic, Diagnostics, Severity
 from reconciler.plan.model import Plan
@@ -38,7 +39,7 @@ def verdict(plan: Plan) -> str:
 def cell(text: str) -> str:
     """Text safe inside a table cell: pipes escaped, line breaks as <br>."""
     lines = [ln.strip() for ln in text.strip().splitlines()]
-    return "<br>".join(ln.replace("|", "\\|") for ln in lines if ln) or " "
+    return "<br>".join(html.escape(ln, quote=False).replace("|", "\\|") for ln in lines if ln) or " "
 
 
 def code(text: str) -> str:
@@ -106,9 +107,16 @@ def _warnings(others: list[Diagnostic]) -> list[str]:
     return lines
 
 
+def fence_for(body: str) -> str:
+    """A code fence longer than any run of backticks inside ``body``."""
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def _details(summary: str, body: str) -> list[str]:
-    return ["<details>", f"<summary>{summary}</summary>", "", "```diff", to_diff(body), "```", "",
-            "</details>"]
+    diff = to_diff(body)
+    fence = fence_for(diff)
+    return ["<details>", f"<summary>{summary}</summary>", "", f"{fence}diff", diff, fence, "", "</details>"]
 
 
 def render_markdown(plan: Plan, *, schema_of: SchemaOf | None = None) -> str:
