@@ -138,6 +138,8 @@ def rate(count: int, seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from reconciler.config.loader_parallel import use_pool
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100,1000,10000")
     ap.add_argument("--blocks-per-file", type=int, default=50)
@@ -145,7 +147,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="also time a serial cold load (no process pool) for sizes up to this")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    print(f"python-hcl2 parse benchmark, {os.cpu_count()} CPUs, {args.blocks_per_file} blocks per file")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"python-hcl2 parse benchmark, {os.cpu_count()} CPUs (load average {load:.1f}), "
+          f"{args.blocks_per_file} blocks per file; cold = process pool when the loader would use one "
+          f"(it would now for 20 files: {use_pool([25_000] * 20)})")
     print(f"{'blocks':>7} {'files':>6} {'mode':<12} {'seconds':>8} {'blocks/s':>12} {'files/s':>12}")
     with tempfile.TemporaryDirectory(prefix="vaultform-bench-") as tmp:
         for size in sizes:
@@ -155,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             cache_dir = Path(tmp) / f"cache_{size}"
             runs = [("cold", cache_dir, None), ("warm", cache_dir, None)]
             if size <= args.serial_up_to:
-                runs.append(("cold serial", None, False))
+                runs.append(("cold serial", Path(tmp) / f"cache_serial_{size}", False))
             for mode, cdir, parallel in runs:
                 seconds, blocks, files = timed_load(conf, cdir, parallel)
                 print(f"{blocks:>7} {files:>6} {mode:<12} {seconds:8.2f} {rate(blocks, seconds):>12} "

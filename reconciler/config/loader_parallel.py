@@ -1,9 +1,11 @@
 """Parse many files: cache look-ups first, then the misses serially or in a process pool.
 
-A pool only pays for itself when there is enough uncached text: starting workers
-and pickling the converted trees back costs a fixed amount, so small batches
-parse in this process (see ``benchmarks/parse.py`` for the measurements behind
-``PARALLEL_MIN_FILES`` and ``PARALLEL_MIN_BYTES``).
+A pool only pays for itself when there is enough uncached text and a spare CPU:
+starting workers and sending the converted trees back costs a fixed amount, so
+small batches parse in this process. Measured on 2 CPUs with 20 files of 50
+blocks (about 500 KB): the pool took 1.3-1.6 s against 1.9-2.6 s serially on an
+idle machine, and gained nothing when the load average was above the CPU count
+(``benchmarks/parse.py`` prints both).
 """
 
 from __future__ import annotations
@@ -43,11 +45,20 @@ def _pool_size(jobs: int) -> int:
     return max(1, min(cpus, jobs))
 
 
+def _idle_cpus(cpus: int) -> float:
+    try:
+        return cpus - os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return float(cpus)
+
+
 def use_pool(sizes: list[int]) -> bool:
-    """Enough uncached work, more than one CPU, and no other threads (forking a threaded
-    process can copy a lock some other thread holds)."""
+    """Enough uncached work, more than one CPU with at least one of them idle (on a busy
+    machine workers only compete with each other: measured no gain), and no other threads
+    (forking a threaded process can copy a lock some other thread holds)."""
+    cpus = _pool_size(len(sizes))
     return (len(sizes) >= PARALLEL_MIN_FILES and sum(sizes) >= PARALLEL_MIN_BYTES
-            and _pool_size(len(sizes)) > 1 and threading.active_count() == 1)
+            and cpus > 1 and threading.active_count() == 1 and _idle_cpus(cpus) >= 1.0)
 
 
 def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
