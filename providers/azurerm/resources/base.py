@@ -92,15 +92,14 @@ class DataSource(abc.ABC):
 
 def wire(obj: Any) -> Any:
     """An SDK response (model, mapping, list) as plain REST JSON."""
-    if obj is None or isinstance(obj, (str, int, float, bool)):
+    if obj is None or isinstance(obj, (int, float, bool)):
         return obj
+    if isinstance(obj, str):                                        # SDK enums are str subclasses
+        return str(obj)
     serialize = getattr(obj, "serialize", None)
-    if callable(serialize) and hasattr(obj, "_attribute_map"):
+    if callable(serialize) and hasattr(obj, "_attribute_map"):      # msrest models
         return serialize(keep_readonly=True)
-    as_dict = getattr(obj, "as_dict", None)
-    if callable(as_dict) and hasattr(obj, "_data"):
-        return {k: wire(v) for k, v in obj.items()}
-    if isinstance(obj, Mapping):
+    if isinstance(obj, Mapping):                                    # the newer dict-like models
         return {k: wire(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [wire(v) for v in obj]
