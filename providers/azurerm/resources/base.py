@@ -10,6 +10,7 @@ shape whatever client produced it.
 from __future__ import annotations
 
 import abc
+import enum
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
@@ -94,7 +95,9 @@ def wire(obj: Any) -> Any:
     """An SDK response (model, mapping, list) as plain REST JSON."""
     if obj is None or isinstance(obj, (int, float, bool)):
         return obj
-    if isinstance(obj, str):                                        # SDK enums are str subclasses
+    if isinstance(obj, enum.Enum):                                  # SDK enums (str subclasses)
+        return obj.value
+    if isinstance(obj, str):
         return str(obj)
     serialize = getattr(obj, "serialize", None)
     if callable(serialize) and hasattr(obj, "_attribute_map"):      # msrest models
