@@ -152,7 +152,11 @@ def _span(a: ast.Pos, b: ast.Pos) -> ast.Pos:
 # --------------------------------------------------------------------------- quoted strings
 
 def quoted_pieces(rule, conv) -> list[Piece]:
-    """Flatten a python-hcl2 StringRule's parts; ``conv`` converts expressions."""
+    """Flatten a python-hcl2 StringRule's parts; ``conv`` converts expressions.
+
+    TemplateIfRule/TemplateForRule expose their pieces only as ``_if_start``,
+    ``_if_body`` ... attributes (python-hcl2 8.1, pinned in pyproject.toml).
+    """
     from hcl2.rules.directives import (TemplateElseRule, TemplateEndforRule, TemplateEndifRule,
                                        TemplateForRule, TemplateForStartRule, TemplateIfRule,
                                        TemplateIfStartRule)
