@@ -17,86 +17,22 @@ the position of the offending expression.
 
 from __future__ import annotations
 
-import difflib
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable
 
 from reconciler.config import ast
 from reconciler.config import evaluator_operators as ops
+from reconciler.config.evaluator_scope import (CODE, ChildScope, EvalError, MapScope, Scope, StaticEvalError,
+                                               did_you_mean, fail, fail_static)
 from reconciler.config.functions import BUILTINS
 from reconciler.config.functions_spec import ArityError, FunctionError, invoke
 from reconciler.config.types import (ConversionError, a_type, normalize_number, to_bool, to_number,
                                      to_string)
-from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.diagnostics import Diagnostic
 from reconciler.values import UNKNOWN, is_wholly_known, type_name
 
-CODE = "eval"
-
-
-class EvalError(DiagnosticsError):
-    """An expression could not be evaluated; ``diagnostic`` says where and why."""
-
-    def __init__(self, diagnostic: Diagnostic):
-        self.diagnostic = diagnostic
-        super().__init__(diagnostic)
-
-
-class StaticEvalError(EvalError):
-    """A mistake in the text itself (an undeclared name, an unknown function).
-
-    ``can`` and ``try`` only absorb errors that depend on values; these pass through
-    them, as in Terraform, so a typo isn't silently turned into the fallback.
-    """
-
-
-def fail(pos: ast.Pos | None, summary: str, detail: str = "") -> EvalError:
-    return EvalError(error(CODE, summary, detail, range=pos.range() if pos else None))
-
-
-def fail_static(pos: ast.Pos | None, summary: str, detail: str = "") -> StaticEvalError:
-    """For a Scope: the name does not exist at all (not caught by can/try)."""
-    return StaticEvalError(error(CODE, summary, detail, range=pos.range() if pos else None))
-
-
-def did_you_mean(name: str, candidates: Iterable[str], limit: int = 1) -> str:
-    """' Did you mean "x"?' (or '... one of "x", "y"?') for the closest candidates, or ''."""
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=limit, cutoff=0.6)
-    if len(close) > 1:
-        return " Did you mean one of " + ", ".join(f'"{c}"' for c in close) + "?"
-    return f' Did you mean "{close[0]}"?' if close else ""
-
-
-# --------------------------------------------------------------------------- scopes
-
-
-class Scope(Protocol):
-    def lookup(self, name: str, pos: ast.Pos) -> Any:
-        """The value of root name ``name``; raise ``fail_static(...)`` when there is none."""
-
-
-class MapScope:
-    """A scope over a plain dict of root names (tests, constant contexts)."""
-
-    def __init__(self, values: dict[str, Any] | None = None):
-        self.values = dict(values or {})
-
-    def lookup(self, name: str, pos: ast.Pos) -> Any:
-        if name in self.values:
-            return self.values[name]
-        raise fail_static(pos, "Unknown variable",
-                          f'There is no variable named "{name}".' + did_you_mean(name, self.values))
-
-
-class ChildScope:
-    """Names bound by a for-expression (or template for) over a parent scope."""
-
-    def __init__(self, parent: Scope, bindings: dict[str, Any]):
-        self.parent = parent
-        self.bindings = bindings
-
-    def lookup(self, name: str, pos: ast.Pos) -> Any:
-        if name in self.bindings:
-            return self.bindings[name]
-        return self.parent.lookup(name, pos)
+__all__ = ["CODE", "EvalError", "StaticEvalError", "fail", "fail_static", "did_you_mean", "Scope",
+           "MapScope", "ChildScope", "evaluate", "evaluate_diags", "condition_value", "iterate",
+           "get_attr", "index_value", "render_parts"]
 
 
 _SPLAT_ITEM = "[*]"  # never a valid identifier, so it can't shadow a user name

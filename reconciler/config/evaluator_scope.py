@@ -1,0 +1,87 @@
+"""Scopes and errors of the expression evaluator.
+
+A ``Scope`` answers ``lookup(name, pos)`` for root names (``var``, ``local``,
+``azurerm_key_vault`` …); the caller supplies one. ``MapScope`` is a plain dict of
+root names; ``ChildScope`` layers the names a for-expression binds over a parent.
+
+``EvalError`` carries one ``Diagnostic`` (code ``eval``); ``StaticEvalError`` marks
+mistakes in the text (undeclared names, unknown functions) that ``can``/``try`` must
+not absorb. A Scope raises ``fail_static(...)`` for a name that does not exist.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Iterable, Protocol
+
+from reconciler.config import ast
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+
+CODE = "eval"
+
+
+class EvalError(DiagnosticsError):
+    """An expression could not be evaluated; ``diagnostic`` says where and why."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic)
+
+
+class StaticEvalError(EvalError):
+    """A mistake in the text itself (an undeclared name, an unknown function).
+
+    ``can`` and ``try`` only absorb errors that depend on values; these pass through
+    them, as in Terraform, so a typo isn't silently turned into the fallback.
+    """
+
+
+def fail(pos: ast.Pos | None, summary: str, detail: str = "") -> EvalError:
+    return EvalError(error(CODE, summary, detail, range=pos.range() if pos else None))
+
+
+def fail_static(pos: ast.Pos | None, summary: str, detail: str = "") -> StaticEvalError:
+    """For a Scope: the name does not exist at all (not caught by can/try)."""
+    return StaticEvalError(error(CODE, summary, detail, range=pos.range() if pos else None))
+
+
+def did_you_mean(name: str, candidates: Iterable[str], limit: int = 1) -> str:
+    """' Did you mean "x"?' (or '... one of "x", "y"?') for the closest candidates, or ''."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=limit, cutoff=0.6)
+    if len(close) > 1:
+        return " Did you mean one of " + ", ".join(f'"{c}"' for c in close) + "?"
+    return f' Did you mean "{close[0]}"?' if close else ""
+
+
+# --------------------------------------------------------------------------- scopes
+
+
+class Scope(Protocol):
+    def lookup(self, name: str, pos: ast.Pos) -> Any:
+        """The value of root name ``name``; raise ``fail_static(...)`` when there is none."""
+
+
+class MapScope:
+    """A scope over a plain dict of root names (tests, constant contexts)."""
+
+    def __init__(self, values: dict[str, Any] | None = None):
+        self.values = dict(values or {})
+
+    def lookup(self, name: str, pos: ast.Pos) -> Any:
+        if name in self.values:
+            return self.values[name]
+        raise fail_static(pos, "Unknown variable",
+                          f'There is no variable named "{name}".' + did_you_mean(name, self.values))
+
+
+class ChildScope:
+    """Names bound by a for-expression (or template for) over a parent scope."""
+
+    def __init__(self, parent: Scope, bindings: dict[str, Any]):
+        self.parent = parent
+        self.bindings = bindings
+
+    def lookup(self, name: str, pos: ast.Pos) -> Any:
+        if name in self.bindings:
+            return self.bindings[name]
+        return self.parent.lookup(name, pos)
