@@ -29,10 +29,12 @@ def _upper(s):
 
 @spec("title", _STR)
 def _title(s):
-    out, prev_letter = [], False
+    out, in_word = [], False
     for ch in s:
-        out.append(ch.upper() if not prev_letter else ch)
-        prev_letter = ch.isalnum() or ch in "_'"
+        out.append(ch if in_word else ch.upper())
+        # word characters as Terraform (Go) counts them: ASCII letters, digits and "_",
+        # and any non-ASCII character that isn't a space
+        in_word = (ch.isalnum() or ch == "_") if ch.isascii() else not ch.isspace()
     return "".join(out)
 
 

@@ -28,7 +28,7 @@ CASES = [
     ("pow(4, 0.5)", 2), ("log(8, 2)", 3), ("parseint(\"ff\", 16)", 255), ("sum([1, 2.5])", 3.5),
     # strings
     ("lower(\"AbC\")", "abc"), ("upper(\"kv\")", "KV"), ("title(\"key vault\")", "Key Vault"),
-    ("title(\"hELLO wORLD\")", "HELLO WORLD"), ("trimspace(\"  x \\n\")", "x"),
+    ("title(\"hELLO wORLD\")", "HELLO WORLD"), ("title(\"key-vault_name it's\")", "Key-Vault_name It'S"), ("trimspace(\"  x \\n\")", "x"),
     ("trim(\"?!hi!?\", \"!?\")", "hi"), ("trimprefix(\"rg-main\", \"rg-\")", "main"),
     ("trimsuffix(\"kv.vault\", \".vault\")", "kv"), ("replace(\"a.b.c\", \".\", \"-\")", "a-b-c"),
     ("replace(\"kv-001\", \"/[0-9]+/\", \"N\")", "kv-N"),
