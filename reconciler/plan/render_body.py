@@ -160,6 +160,10 @@ def key_text(key: Any, quote: bool) -> str:
     return json.dumps(text, ensure_ascii=False) if quote or not _is_identifier(text) else text
 
 
+def hidden_note(count: int, noun: str) -> str:
+    return f"# ({count} unchanged {noun}{'s' if count != 1 else ''} hidden)"
+
+
 def _multiline(value: Any) -> bool:
     return isinstance(value, str) and "\n" in value.rstrip("\n")
 
@@ -275,7 +279,7 @@ class BodyRenderer:
             lines.extend(sub[1:])
         if hidden:
             what = "element" if quote else "attribute"
-            lines.append(self.line(depth + 1, " ", f"# ({hidden} unchanged {what}{'s' if hidden != 1 else ''} hidden)"))
+            lines.append(self.line(depth + 1, " ", hidden_note(hidden, what)))
         return lines + [self.line(depth, " ", "}")]
 
     def _list_change(self, before, after, depth: int, path: tuple, as_set: bool) -> list[str]:
@@ -324,7 +328,7 @@ class BodyRenderer:
                 for j in range(j1, j2):
                     lines.extend(self._element(after[j], "+", depth + 1, path + (j,)))
         if hidden:
-            lines.append(self.line(depth + 1, " ", f"# ({hidden} unchanged element{'s' if hidden != 1 else ''} hidden)"))
+            lines.append(self.line(depth + 1, " ", hidden_note(hidden, "element")))
         return lines + [self.line(depth, " ", "]")]
 
     def _text_change(self, before: str, after: str, depth: int) -> list[str]:
@@ -380,7 +384,7 @@ class BodyRenderer:
             lines.append(self.line(depth, sym, f"{name.ljust(width)} = {sub[0]}"))
             lines.extend(sub[1:])
         if hidden_attrs:
-            lines.append(self.line(depth, " ", f"# ({hidden_attrs} unchanged attribute{'s' if hidden_attrs != 1 else ''} hidden)"))
+            lines.append(self.line(depth, " ", hidden_note(hidden_attrs, "attribute")))
         for group_line in nested:
             if group_line is _GROUP_START:
                 if lines:
@@ -390,7 +394,7 @@ class BodyRenderer:
         if hidden_blocks:
             if lines:
                 lines.append("")
-            lines.append(self.line(depth, " ", f"# ({hidden_blocks} unchanged block{'s' if hidden_blocks != 1 else ''} hidden)"))
+            lines.append(self.line(depth, " ", hidden_note(hidden_blocks, "block")))
         return lines
 
     def _blocks(self, nb: NestedBlock, before: Any, after: Any, updating: bool, depth: int,

@@ -146,7 +146,8 @@ def render_markdown(plan: Plan, *, schema_of: SchemaOf | None = None) -> str:
     if changes:
         section = ["### Resource changes", ""]
         for c in changes:
-            section += _details(f"<code>{html.escape(c.address)}</code> {headline(c)}", render_change(c, schema_of=schema_of))
+            summary = f"<code>{html.escape(c.address)}</code> {headline(c)}"
+            section += _details(summary, render_change(c, schema_of=schema_of))
             section.append("")
         blocks.append(section[:-1])
     if outputs:

@@ -157,7 +157,7 @@ def test_refused_plan_is_not_applyable_and_carries_diagnostics():
     doc = doc_of("refused")
     assert doc["errored"] is True and doc["applyable"] is False
     assert [d["code"] for d in doc["vaultform"]["diagnostics"]] == ["R10", "R1", "R7"]
-    assert doc["vaultform"]["diagnostics"][0]["range"]["filename"] == "main.tf"
+    assert doc["vaultform"]["diagnostics"][0]["range"]["filename"] == str(FIXTURES / "refused" / "main.tf")
     assert doc_of("create_cmk_vault")["applyable"] is True
     assert doc_of("no_changes")["applyable"] is False
 

@@ -117,10 +117,12 @@ def _change(raw: dict) -> ResourceChange:
     )
 
 
-def _diagnostic(raw: dict) -> Diagnostic:
+def _diagnostic(raw: dict, case_dir: Path) -> Diagnostic:
+    """A diagnostic; its range's file is relative to the fixture directory."""
     where = raw.get("range")
+    at = SourceRange(str(case_dir / where["file"]), where["line"]) if where else None
     return Diagnostic(Severity(raw["severity"]), raw["code"], raw["summary"], raw.get("detail", ""),
-                      raw.get("address"), SourceRange(where["file"], where["line"]) if where else None)
+                      raw.get("address"), at)
 
 
 def load_plan(case: str) -> Plan:
@@ -130,11 +132,17 @@ def load_plan(case: str) -> Plan:
         outputs=[OutputChange(o["name"], Action(o["action"]), with_unknowns(o.get("before")),
                               with_unknowns(o.get("after")), o.get("sensitive", False))
                  for o in raw.get("outputs", [])],
-        diagnostics=[_diagnostic(d) for d in raw.get("diagnostics", [])],
+        diagnostics=[_diagnostic(d, FIXTURES / case) for d in raw.get("diagnostics", [])],
         cloud=raw.get("cloud", ""), timestamp=raw.get("timestamp", ""),
         variables=raw.get("variables", {}), state_lineage=raw.get("state_lineage", ""),
         state_serial=raw.get("state_serial", 0),
     )
+
+
+def render(case: str, *, color: bool = False) -> str:
+    """The human plan of a fixture case, source files shown relative to the case directory."""
+    return render_plan(load_plan(case), color=color, schema_of=schema_of,
+                       display_path=lambda p: os.path.relpath(p, FIXTURES / case))
 
 
 def check_golden(path: Path, actual: str) -> None:
@@ -148,14 +156,12 @@ def check_golden(path: Path, actual: str) -> None:
 
 @pytest.mark.parametrize("case", CASES)
 def test_text_plan_matches_expected(case):
-    check_golden(FIXTURES / case / "expected.txt", render_plan(load_plan(case), color=False, schema_of=schema_of))
+    check_golden(FIXTURES / case / "expected.txt", render(case))
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_colour_only_decorates(case):
-    plan = load_plan(case)
-    colored = render_plan(plan, color=True, schema_of=schema_of)
-    assert ANSI.sub("", colored) == render_plan(plan, color=False, schema_of=schema_of)
+    assert ANSI.sub("", render(case, color=True)) == render(case)
 
 
 def test_colours_follow_the_action():
@@ -169,7 +175,8 @@ def test_colours_follow_the_action():
 
 
 def test_refusals_come_before_warnings_and_changes():
-    text = render_plan(load_plan("refused"), color=False, schema_of=schema_of)
+    text = render("refused")
+    assert "  on main.tf line 12, in azurerm_key_vault.kv:\n    12:   purge_protection_enabled = false\n" in text
     refuse = text.index("vaultform refuses this plan: nothing will be applied.")
     assert refuse < text.index("Error: Refused: encryption can't be removed [R1]")
     assert text.index("[R10]") < text.index("Warning:") < text.index("# azurerm_key_vault.kv")
