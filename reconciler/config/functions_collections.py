@@ -144,13 +144,12 @@ def _range(*params):
     if not 1 <= len(params) <= 3:
         raise FunctionError("range takes one to three numbers: range(limit), range(start, limit) "
                             "or range(start, limit, step)")
-    start, step = 0, 1
+    start = 0
     if len(params) == 1:
         limit = params[0]
     else:
         start, limit = params[0], params[1]
-        if len(params) == 3:
-            step = params[2]
+    step = params[2] if len(params) == 3 else (1 if start <= limit else -1)
     if step == 0:
         raise FunctionError("step must not be zero", 2)
     if (step > 0 and start > limit) or (step < 0 and start < limit):
