@@ -95,6 +95,8 @@ class ResourceChange:
     # the configuration value (after defaults) the provider is asked to create or update to
     config: dict | None = None
     references: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the id an import block brings this existing object into state from; None: no import
+    importing: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return any(c.action not in (Action.NO_OP, Action.READ) for c in self.changes) or any(
-            o.action is not Action.NO_OP for o in self.outputs)
+            o.action is not Action.NO_OP for o in self.outputs) or any(c.importing for c in self.changes)
 
     def counts(self) -> dict[str, int]:
         add = sum(1 for c in self.changes if c.action in (Action.CREATE,) or c.action.is_replace)
