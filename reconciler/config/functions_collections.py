@@ -83,9 +83,7 @@ def _element(lst, index):
     index = _whole(index, "index", 1)
     if not lst:
         raise FunctionError("cannot use element on an empty list", 0)
-    if index < 0:
-        raise FunctionError("cannot use element with a negative index", 1)
-    return lst[index % len(lst)]
+    return lst[index % len(lst)]  # wraps around both ways: -1 is the last element
 
 
 def _flatten_into(out: list, lst: list) -> bool:

@@ -53,7 +53,7 @@ CASES = [
     # collections
     ("coalesce(null, \"\", \"kv\")", "kv"), ("coalescelist([], [1])", [1]),
     ("concat([1], [2, 3])", [1, 2, 3]), ("contains([\"a\"], \"a\")", True), ("contains([1], \"1\")", False),
-    ("distinct([1, 2, 1])", [1, 2]), ("element([\"a\", \"b\"], 3)", "b"),
+    ("distinct([1, 2, 1])", [1, 2]), ("element([\"a\", \"b\"], 3)", "b"), ("element([\"a\", \"b\", \"c\"], -1)", "c"),
     ("flatten([[1, [2]], [], 3])", [1, 2, 3]), ("keys(var.m)", ["a", "b"]), ("values(var.m)", [1, 2]),
     ("length(\"héllo\")", 5), ("length(var.m)", 2), ("length(var.l)", 3),
     ("lookup(var.m, \"a\", 0)", 1), ("lookup(var.m, \"z\", 0)", 0),
