@@ -50,8 +50,14 @@ def _propose_attr(attr: Attribute, configured: Any, prior: dict | None) -> Any:
             return prior[attr.name]
         return UNKNOWN
     if configured is None:
+        if attr.default is None and prior is not None and _is_zero(attr, prior.get(attr.name)):
+            return prior[attr.name]  # Azure reads an unset argument back as its zero value
         return attr.default
     return configured
+
+
+def _is_zero(attr: Attribute, value: Any) -> bool:
+    return value is not None and value is not UNKNOWN and value == _ZERO.get(attr.type.kind)
 
 
 def _propose_block(nb: NestedBlock, configured: Any, prior: Any) -> Any:
@@ -229,6 +235,9 @@ def decide(req: InstanceRequest) -> InstanceDecision:
         return InstanceDecision(Action.NO_OP, after)
     if decision.action.is_replace:
         after = proposed_after(block, req.config, None)  # a new object: computed values are new too
+        for attr in block.attributes:  # ... but unset arguments read back as zero, as before
+            if after.get(attr.name) is None and not attr.computed and _is_zero(attr, req.prior.get(attr.name)):
+                after[attr.name] = req.prior[attr.name]
         decision.after = after
         _refuse_destroy(req, decision)
     decision.diagnostics.extend(change_rule_refusals(req, after, changed))
@@ -327,9 +336,16 @@ def change_rule_refusals(req: InstanceRequest, after: dict, changed: Iterable[Pa
         if _refused(rule, before, now):
             seen.add(top)
             shown = ".".join(str(s) for s in top)
-            out.append(error(rule.code, f"Refused: {shown} can't change from {_show(before)} to {_show(now)}",
-                             rule.message, address=req.address))
+            out.append(error(rule.code, _refusal_summary(shown, before, now), rule.message, address=req.address))
     return out
+
+
+def _refusal_summary(shown: str, before: Any, now: Any) -> str:
+    if now in (None, [], {}):
+        return f"Refused: {shown} can't be removed"
+    if isinstance(before, (dict, list)) or isinstance(now, (dict, list)):
+        return f"Refused: {shown} can't change"
+    return f"Refused: {shown} can't change from {_show(before)} to {_show(now)}"
 
 
 def _prefix_to_block(path: Path, name: str) -> Path:

@@ -95,6 +95,8 @@ class ResourceChange:
     # the configuration value (after defaults) the provider is asked to create or update to
     config: dict | None = None
     references: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # provider-private facts read at refresh (keys starting with "_"), for the domain rules only
+    private: dict = field(default_factory=dict)
     # the id an import block brings this existing object into state from; None: no import
     importing: str | None = None
 

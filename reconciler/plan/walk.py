@@ -276,7 +276,7 @@ class Walker:
             prevent_destroy=lc.prevent_destroy or bool(prior_res and prior_res.prevent_destroy),
         ))
         self.diags.extend(d.with_address(address).with_range(res.pos.range()) for d in decision.diagnostics)
-        before = self._prior(address)
+        before, private = _public(self._prior(address))
         self.changes[address] = ResourceChange(
             address=address, mode="managed", type=res.type, name=res.name, index=inst.key,
             module=prefix[:-1] if prefix else "", provider=res.provider_name, action=decision.action,
@@ -286,7 +286,7 @@ class Walker:
             phases=_apply_phases(res, rs, decision, before),
             prevent_destroy=lc.prevent_destroy, create_before_destroy=lc.create_before_destroy,
             changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
-            config=config, references=_references_of(res, prefix))
+            config=config, references=_references_of(res, prefix), private=private)
         return decision.after if decision.after is not None else UNKNOWN
 
     def _triggered(self, prefix: str, res: Resource, inst: Instance) -> bool:
@@ -358,12 +358,13 @@ class Walker:
             if rs is not None:
                 d = decide(InstanceRequest(rs, address, None, self._prior(address), prevent_destroy=protected))
                 self.diags.extend(x.with_range(res.pos.range() if res else None) for x in d.diagnostics)
-            before = self._prior(address)
+            before, private = _public(self._prior(address))
             action = Action.DELETE if before is not None else Action.NO_OP
             self.changes[address] = ResourceChange(
                 address=address, mode="managed", type=rstate.type, name=rstate.name, index=istate.index_key,
                 module=rstate.module, provider=rstate.provider, action=action, before=before, after=None,
-                reason=reason, prevent_destroy=protected, depends_on=tuple(istate.dependencies))
+                reason=reason, prevent_destroy=protected, depends_on=tuple(istate.dependencies),
+                private=private)
 
     def _resource_ancestors(self, node: str) -> set[str]:
         """The nearest resource and phase nodes ``node`` depends on, through any values between."""
@@ -544,10 +545,19 @@ def _block_exprs(body: ast.Body):
         yield from _block_exprs(block.body)
 
 
+def _public(prior: dict | None) -> tuple[dict | None, dict]:
+    """Split an object into what users see and the provider's private facts ("_" keys)."""
+    if prior is None:
+        return None, {}
+    return ({k: v for k, v in prior.items() if not k.startswith("_")},
+            {k: v for k, v in prior.items() if k.startswith("_")})
+
+
 def _planned(change: ResourceChange) -> PlannedInstance:
     action = "replace" if change.action.is_replace else change.action.value
+    refreshed = {**change.before, **change.private} if change.before is not None else None
     return PlannedInstance(address=change.address, type_name=change.type, action=action,
-                           before=change.before, after=change.after, refreshed=change.before,
+                           before=change.before, after=change.after, refreshed=refreshed,
                            depends_on=change.depends_on, references=change.references)
 
 

@@ -218,7 +218,9 @@ def source_range(location: str) -> SourceRange | None:
 def diagnose(message_id: str, *, address: str | None, location: str = "", **facts) -> Diagnostic:
     msg = MESSAGES_BY_ID[message_id]
     detail = msg.fix.format(**facts).strip()
-    detail = detail[:1].upper() + detail[1:]
+    first = detail.split(" ", 1)[0]
+    if "." not in first and "_" not in first:  # an address or attribute name keeps its spelling
+        detail = detail[:1].upper() + detail[1:]
     return Diagnostic(msg.severity, msg.code, msg.summary.format(**facts), detail,
                       address, source_range(location))
 
