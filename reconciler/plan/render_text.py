@@ -272,6 +272,10 @@ def render_plan(plan: Plan, *, color: bool, schema_of: SchemaOf | None = None,
     if others:
         parts.append(palette.bold("Warnings and advisories:") + "\n\n"
                      + render_text(others, color=color, **diag_opts).rstrip("\n"))
+    if plan.refresh_only:
+        n = len(plan.refreshed)
+        parts.append(f"This is a refresh-only plan: applying it records the {n} object{'s' if n != 1 else ''} "
+                     "read just now in state, as they are; nothing in the cloud changes.")
     if not changes and not outputs:
         if errors:
             parts.append(_summary(plan, changes, errors, palette))

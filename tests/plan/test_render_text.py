@@ -206,3 +206,11 @@ def test_registry_schema_is_the_default():
     text = render_plan(Plan([change]), color=False)
     assert "      + encryption {\n          + infrastructure_encryption_enabled = false\n" in text
     assert "+ id   = (known after apply)" in text
+
+
+def test_refresh_only_plan_says_nothing_changes_in_the_cloud():
+    plan = load_plan("no_changes")
+    plan.refresh_only = True
+    plan.refreshed = {"azurerm_resource_group.rg": {"id": "/subscriptions/0/resourceGroups/rg"}}
+    text = render_plan(plan, color=False, schema_of=schema_of)
+    assert "This is a refresh-only plan: applying it records the 1 object read just now in state" in text
