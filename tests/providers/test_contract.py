@@ -25,6 +25,7 @@ import json
 import os
 import re
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ MANAGED = sorted(n for n, c in CASES.items() if c.get("mode", "managed") == "man
 DATA = sorted(n for n, c in CASES.items() if c.get("mode") == "data")
 
 REF = re.compile(r"\$\{([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\}")
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 FAULTS = dict(throttle_rate=0.15, transient_error_rate=0.05, retry_after_seconds=2,
               grant_propagation_seconds=45, principal_propagation_seconds=20, seed=7)
@@ -77,8 +79,16 @@ class World:
             return value
         whole = REF.fullmatch(value)
         if whole:
-            return scope[whole.group(1)][whole.group(2)]
-        return REF.sub(lambda m: str(scope[m.group(1)][m.group(2)]), value)
+            return self.lookup(scope, whole.group(1), whole.group(2))
+        return REF.sub(lambda m: str(self.lookup(scope, m.group(1), m.group(2))), value)
+
+    @staticmethod
+    def lookup(scope: dict[str, dict[str, Any]], alias: str, attr: str) -> Any:
+        values = scope[alias]
+        if alias == "env" and values.get(attr) is None:
+            pytest.skip(f"this case needs {attr}: on real Azure set VAULTFORM_TEST_AZURE_VM_ID to a VM "
+                        f"the suite may protect")
+        return values[attr]
 
     def scope_for(self, case: dict[str, Any]) -> dict[str, dict[str, Any]]:
         scope: dict[str, dict[str, Any]] = {"env": self.env_values}
@@ -129,8 +139,18 @@ def local_world(tmp_path: Path, *, faults: bool) -> World:
     clients = ClientFactory(CloudTarget(CloudKind.LOCAL, local_path=tmp_path / "local-azure.db"), emulator=env)
     provider = AzurermProvider(clients=clients, clock=emulator_clock(env), report=lambda _m: None)
     values = {"subscription_id": env.subscription_id, "tenant_id": env.tenant_id,
-              "deployer_object_id": env.deployer_object_id}
+              "deployer_object_id": env.deployer_object_id,
+              **vm_values(f"/subscriptions/{env.subscription_id}/resourceGroups/rg-workloads/providers/"
+                          f"Microsoft.Compute/virtualMachines/vm-app-01", "westeurope")}
     return World(provider, values, emulator=env)
+
+
+def vm_values(vm_id: str | None, location: str | None) -> dict[str, Any]:
+    """The VM the protected-VM and VM data-source cases use (seeded in the local Azure)."""
+    if not vm_id:
+        return {}
+    parts = vm_id.split("/")
+    return {"vm_id": vm_id, "vm_name": parts[-1], "vm_resource_group": parts[4], "vm_location": location}
 
 
 @pytest.mark.slow
@@ -169,7 +189,9 @@ def azure_world() -> World:
     provider = AzurermProvider(environ={**os.environ, "VAULTFORM_CLOUD": "azure"})
     who = provider.clients.caller()
     values = {"subscription_id": who.subscription_id, "tenant_id": who.tenant_id,
-              "deployer_object_id": who.object_id}
+              "deployer_object_id": who.object_id,
+              **vm_values(os.environ.get("VAULTFORM_TEST_AZURE_VM_ID"),
+                          os.environ.get("VAULTFORM_TEST_AZURE_LOCATION", "westeurope"))}
     return World(provider, values, suffix="-" + uuid.uuid4().hex[:6])
 
 
@@ -216,6 +238,24 @@ def public(state: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in state.items() if k not in private}
 
 
+def _instant(v: Any) -> Any:
+    if isinstance(v, str) and RFC3339.fullmatch(v):
+        return datetime.fromisoformat(v.replace("Z", "+00:00"))
+    return v
+
+
+def spelled_as(config: dict[str, Any], imported: dict[str, Any]) -> dict[str, Any]:
+    """The configuration with the imported spelling wherever both mean the same region or instant."""
+    out = dict(config)
+    for k, v in config.items():
+        got = imported.get(k)
+        if k == "location" and _norm_location(v) == _norm_location(got):
+            out[k] = got
+        elif isinstance(v, str) and _instant(v) == _instant(got) and v != got:
+            out[k] = got
+    return out
+
+
 def _nothing_as_none(v: Any) -> Any:
     if isinstance(v, dict):
         return {k: _nothing_as_none(x) for k, x in v.items()}
@@ -225,9 +265,10 @@ def _nothing_as_none(v: Any) -> Any:
 
 
 def comparable(state: dict[str, Any], ignore: tuple[str, ...] = ()) -> dict[str, Any]:
-    """For the import round trip: locations in Azure's short form, and 'nothing' (null,
-    empty list, empty string) alike - an import can't know which form the configuration used."""
-    return {k: _nothing_as_none(_norm_location(v) if k == "location" else v)
+    """For the import round trip: locations in Azure's short form, instants as instants, and
+    'nothing' (null, empty list, empty string) alike - an import can't know which form the
+    configuration used."""
+    return {k: _nothing_as_none(_instant(_norm_location(v) if k == "location" else v))
             for k, v in state.items() if k not in ignore}
 
 
@@ -280,9 +321,9 @@ def test_lifecycle(world: World, name: str) -> None:
     imported = provider.import_(ImportRequest(type_name, current["id"])).state
     ignore = tuple(case.get("import_ignore", ()))
     assert comparable(imported, ignore) == comparable(current, ignore)
-    # (the configuration's spelling of the region can't be known to an import; the rest must match)
-    assert plan(type_name, {**config, "location": imported.get("location")} if "location" in config else config,
-                imported).action is Action.NO_OP, "the first plan after an import changes nothing"
+    # (the configuration's spelling of a region or an instant can't be known to an import)
+    assert plan(type_name, spelled_as(config, imported), imported).action is Action.NO_OP, \
+        "the first plan after an import changes nothing"
 
     provider.delete(DeleteRequest(type_name, current))
     assert provider.read(ReadRequest(type_name, current)).state is None

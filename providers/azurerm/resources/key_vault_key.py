@@ -80,7 +80,15 @@ def _enum(v: Any) -> str:
     return getattr(v, "value", v) if v is not None else ""
 
 
-def to_state(key, key_vault_id: str, *, rotation_policy: Any = None) -> dict[str, Any]:
+def _same_instant(a: Any, b: Any) -> bool:
+    try:
+        return parse_time(a, "") == parse_time(b, "")
+    except PermanentError:
+        return False
+
+
+def to_state(key, key_vault_id: str, *, rotation_policy: Any = None,
+             ref: dict[str, Any] | None = None) -> dict[str, Any]:
     kid = parse_key_id(key.id)
     props = key.properties
     kty = canon(_enum(key.key_type), KEY_TYPES)
@@ -106,6 +114,11 @@ def to_state(key, key_vault_id: str, *, rotation_policy: Any = None) -> dict[str
         "enabled": props.enabled is not False,
     }
     state.update(_public_key(kty, jwk))
+    for attr in ("not_before_date", "expiration_date"):
+        # the configuration's spelling of the same instant (+00:00 or Z, fractions)
+        mine = (ref or {}).get(attr)
+        if isinstance(mine, str) and state[attr] and _same_instant(mine, state[attr]):
+            state[attr] = mine
     return state
 
 
@@ -185,7 +198,7 @@ class KeyVaultKey(Handler):
         if rp:
             policy = _policy_from_sdk(call(lambda: client.update_key_rotation_policy(
                 planned["name"], _policy_to_sdk(rp))), planned.get("rotation_policy"))
-        return to_state(key, planned["key_vault_id"], rotation_policy=policy)
+        return to_state(key, planned["key_vault_id"], rotation_policy=policy, ref=planned)
 
     @staticmethod
     def _recover(ctx: Context, client, name: str, refused: PermanentError, wanted: dict[str, Any]):
@@ -211,7 +224,7 @@ class KeyVaultKey(Handler):
         key = not_found_is_none(lambda: client.get_key(kid.name))
         if key is None:
             return None
-        return to_state(key, vault_id, rotation_policy=self._read_policy(client, kid.name, prior))
+        return to_state(key, vault_id, rotation_policy=self._read_policy(client, kid.name, prior), ref=prior)
 
     @staticmethod
     def _read_policy(client, name: str, prior: dict[str, Any]) -> Any:
@@ -252,7 +265,9 @@ class KeyVaultKey(Handler):
             rp = block(planned, "rotation_policy")
             call(lambda: client.update_key_rotation_policy(
                 kid.name, _policy_to_sdk(rp) if rp else KeyRotationPolicy(lifetime_actions=[])))
-        state = self.read(ctx, {**prior, "rotation_policy": planned.get("rotation_policy")})
+        state = self.read(ctx, {**prior, "rotation_policy": planned.get("rotation_policy"),
+                                "not_before_date": planned.get("not_before_date"),
+                                "expiration_date": planned.get("expiration_date")})
         if state is None:
             raise PermanentError(f"key {kid.versionless_id} disappeared during the update", code="KeyNotFound")
         return state
