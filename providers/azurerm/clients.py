@@ -189,9 +189,9 @@ class ReportingRetryPolicy(RetryPolicy):
     def sleep(self, settings, transport, response=None) -> None:
         delay = self.get_retry_after(response) if response is not None else None
         source = "Retry-After"
-        if delay is None:
+        if delay is None:   # no hint from Azure: bounded exponential backoff
             delay, source = self.get_backoff_time(settings), "backoff"
-        delay = min(float(delay), float(settings.get("max_backoff") or self.backoff_max or delay))
+            delay = min(float(delay), float(settings.get("max_backoff") or self.backoff_max or delay))
         status = getattr(getattr(response, "http_response", None), "status_code", None)
         if delay > 0:
             self._report(f"waiting {delay:g}s before retrying an Azure request"
