@@ -178,3 +178,24 @@ class Provider(Protocol):
     def import_(self, req: ImportRequest) -> ReadResponse: ...
 
     def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse: ...
+
+
+@runtime_checkable
+class Locating(Protocol):
+    """Optional: what a provider whose objects live in a cloud offers for crash safety.
+
+    Before each create the engine records its intent with ``planned_id`` (the id the
+    create will give the object, when names make it: ARM ids do); a run that finds
+    such an intent left by a crash imports that id to adopt the object, and before
+    creating again it asks ``locate`` with the final configuration, so an object is
+    never created twice. ``objects_outside_state`` False (the built-in provider)
+    means the objects exist only in state: nothing to find after a crash, and
+    creates need no recorded intent.
+    """
+
+    objects_outside_state: bool
+
+    def planned_id(self, type_name: str, planned: dict[str, Any]) -> str | None: ...
+
+    def locate(self, type_name: str, planned: dict[str, Any]) -> dict[str, Any] | None: ...
+

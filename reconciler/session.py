@@ -143,8 +143,25 @@ def _const(expr, scope, diags) -> Any:
 
 # --------------------------------------------------------------------------- refresh
 
+def recover_pending(session: Session, *, persist: bool) -> list:
+    """Resolve operations a crashed run left pending (``reconciler.apply.recovery``).
+
+    With ``persist`` (apply, under the state lock) the resolved state is written at
+    once; otherwise (plan, drift) only this run's view changes. Returns the
+    resolutions, for the output.
+    """
+    from reconciler.apply.recovery import resolve_pending
+    recovery = resolve_pending(session.state, session.providers)
+    session.warnings.extend(d for d in recovery.diagnostics if d not in session.warnings)
+    if recovery.changed:
+        session.state = session.backend.write(recovery.state) if persist else recovery.state
+    return recovery.resolutions
+
+
 def refresh(session: Session, parallelism: int = 10) -> dict[str, dict | None]:
-    """Read every managed object in state through its provider, in parallel."""
+    """Read every managed object in state through its provider, in parallel
+    (after resolving what a crashed run left pending)."""
+    recover_pending(session, persist=False)
     jobs = []
     for iaddr, rstate, istate in session.state.instances():
         if rstate.mode.value != "managed" or not istate.attributes:

@@ -18,7 +18,9 @@ from typing import Any, Callable, Mapping
 from providers.azurerm.catalog import SCHEMA
 from providers.azurerm.clients import ClientFactory
 from providers.azurerm.consistency import Waiter
+from providers.azurerm.planned_ids import ROLE_ASSIGNMENT, planned_id, role_assignment_name
 from providers.azurerm.resources import DATA_SOURCES, HANDLERS, Context
+from providers.azurerm.resources.base import known
 from providers.azurerm.resources.checks import CHECKS
 from providers.azurerm.resources.shape import conform, conform_imported
 from providers.base import (
@@ -57,6 +59,7 @@ def _with_private(conformed: dict[str, Any] | None, raw: dict[str, Any] | None,
 
 class AzurermProvider:
     name = "azurerm"
+    objects_outside_state = True
 
     def __init__(self, *, clock: Clock | None = None, report: Callable[[str], None] | None = None,
                  environ: Mapping[str, str] | None = None, clients: ClientFactory | None = None,
@@ -151,7 +154,11 @@ class AzurermProvider:
 
     def create(self, req: CreateRequest) -> ApplyResponse:
         handler = self._handler(req.type_name)
-        state = self._run(req.type_name, lambda: handler.create(self.context(), dict(req.planned)))
+        planned = dict(req.planned)
+        if req.type_name == ROLE_ASSIGNMENT and not known(planned.get("name")):
+            # the name a retried create (or a crash recovery) can find again
+            planned["name"] = role_assignment_name(planned) or planned.get("name")
+        state = self._run(req.type_name, lambda: handler.create(self.context(), planned))
         return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
 
     def update(self, req: UpdateRequest) -> ApplyResponse:
@@ -175,6 +182,30 @@ class AzurermProvider:
         kept in ``providers.azurerm.rules``."""
         from providers.azurerm.rules import plan_rules
         return plan_rules(req)
+
+    # ------------------------------------------------------------------ crash recovery
+
+    def planned_id(self, type_name: str, planned: dict[str, Any]) -> str | None:
+        """The id ``create(planned)`` will give the object (ARM ids are made of names),
+        recorded with the intent so a later run can look for it; None when unknown."""
+        self._handler(type_name)
+        return planned_id(self.context(), type_name, planned)
+
+    def locate(self, type_name: str, planned: dict[str, Any]) -> dict[str, Any] | None:
+        """The object a create of ``planned`` made, shaped as ``create`` returns it, or
+        None when there is none (so creating it now can't make a second one)."""
+        handler = self._handler(type_name)
+        id_ = self.planned_id(type_name, planned)
+        if id_ is None:
+            return None
+        prior = {**_known_config(planned), "id": id_}
+        if type_name == "azurerm_key_vault_key":
+            state = self._run(type_name, lambda: handler.import_(self.context(), id_))
+        else:
+            state = self._run(type_name, lambda: handler.read(self.context(), prior))
+        if state is None:
+            return None
+        return conform(SCHEMA.resources[type_name], state, planned, handler.implicit)
 
     # ------------------------------------------------------------------ facts for the engine
 

@@ -40,6 +40,8 @@ def _value(v: Any) -> Any:
 
 class BuiltinProvider:
     name = "terraform"
+    # terraform_data lives only in state: a crash can't leave an object behind
+    objects_outside_state = False
 
     def __init__(self, *, clock: Clock | None = None) -> None:
         self.clock = clock or Clock()

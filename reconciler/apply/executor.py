@@ -23,6 +23,7 @@ from providers import validation
 from reconciler.apply.evaluator import ApplyEvaluator, known_differences
 from reconciler.apply.graph import ApplyGraph, Op, Step
 from reconciler.apply.recorder import StateRecorder
+from reconciler.apply.recovery import locate_left_over
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from state.model import PendingAction
 
@@ -180,8 +181,11 @@ class Executor:
         change = step.change
         config, rs = self.evaluator.config_for(change, None)
         self._check_final(step, rs, config)
-        self.recorder.pending(change, PendingAction.CREATE, config)
-        state = self._provider(step).create(CreateRequest(change.type, config)).state
+        provider = self._provider(step)
+        state = locate_left_over(provider, self.recorder.state, change.address, change.type, config)
+        if state is None:  # not made by an interrupted run: create it
+            self.recorder.pending(change, PendingAction.CREATE, config)
+            state = provider.create(CreateRequest(change.type, config)).state
         self.recorder.created(change, state, validation.sensitive_value_paths(rs.block, state))
         self.evaluator.set_value(change, state)
         self.result.counts["added"] += 1

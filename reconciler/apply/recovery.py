@@ -1,0 +1,169 @@
+"""Resolve the operations a crashed run left pending, by reading the cloud.
+
+Before each create, update or delete of a cloud object the apply records its intent
+(``PendingOperation``) in state; when the run completes the operation the result
+replaces it. A run that was killed in between leaves the intent behind, and the next
+run resolves it here, before refresh and planning, so the plan starts from what the
+cloud really holds and nothing is ever created twice:
+
+============  ===============================  =========================================
+intent        the cloud holds the object        the cloud doesn't
+============  ===============================  =========================================
+create        adopt it (imported by the id      forget the intent: the create never
+              recorded with the intent)         happened, the plan creates it
+update        keep it, take its current values  forget the instance (deleted meanwhile)
+              (the plan finishes the update)
+delete        keep it (the plan decides again)  forget the instance: the delete happened
+============  ===============================  =========================================
+
+A create intent without a recorded id (its provider can't know the id in advance)
+stays pending: the instance is planned as absent, and the executor asks the
+provider to ``locate`` the object with the final configuration before creating it
+(``locate_left_over``). Reading is the only effect; the caller persists the result.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+from providers.base import ImportRequest, NotFoundError, ProviderError, ReadRequest
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
+from state.model import InstanceState, Mode, PendingAction, PendingOperation, State
+
+
+class Outcome(enum.Enum):
+    ADOPTED = "adopted"                  # a create had happened: the object is now in state
+    NOT_CREATED = "not created"          # a create had not happened: the intent is dropped
+    UPDATED = "updated"                  # the object's current values replace the recorded ones
+    GONE = "gone"                        # the object no longer exists: forgotten
+    KEPT = "kept"                        # a delete had not happened: the object stays
+    LEFT_FOR_APPLY = "left for apply"    # no id to look for: apply locates it before creating
+
+
+@dataclass(frozen=True)
+class Resolution:
+    address: str
+    operation: PendingAction
+    outcome: Outcome
+    object_id: str | None = None
+
+    def describe(self) -> str:
+        what = f" ({self.object_id})" if self.object_id else ""
+        return f"{self.address}: interrupted {self.operation.value} -> {self.outcome.value}{what}"
+
+
+@dataclass
+class Recovery:
+    state: State
+    resolutions: list[Resolution] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(r.outcome is not Outcome.LEFT_FOR_APPLY for r in self.resolutions)
+
+
+def pending_instances(state: State):
+    """(address, resource, instance) of every managed instance with a pending operation."""
+    for iaddr, res, inst in state.instances():
+        if inst.pending is not None and res.mode is Mode.MANAGED:
+            yield str(iaddr), res, inst
+
+
+def resolve_pending(state: State, providers: Mapping[str, Any]) -> Recovery:
+    """Resolve every pending operation in ``state``; raises ``DiagnosticsError`` when a
+    read fails (planning on a guess could create an object twice)."""
+    out = Recovery(state)
+    failures: list[Diagnostic] = []
+    for address, res, inst in list(pending_instances(state)):
+        provider = providers.get(res.provider.split(".")[0])
+        if provider is None:
+            out.diagnostics.append(warning(
+                "pending_unresolved", f"{address} has an interrupted {inst.pending.operation.value}",
+                f"The {res.provider} provider is not configured in this run, so vaultform can't look "
+                "for the object. Add the provider to the configuration and run plan again.",
+                address=address))
+            continue
+        try:
+            resolution, new_inst = _resolve(provider, res.type, address, inst)
+        except ProviderError as exc:
+            failures.append(error(
+                exc.code or "pending_unresolved",
+                f"Could not learn what happened to the interrupted {inst.pending.operation.value} "
+                f"of {address}", f"{exc.message}. A previous run stopped during this operation; "
+                "vaultform reads the object before planning so it never creates it twice. Fix the "
+                "cause (access, network) and run again.", address=address))
+            continue
+        out.resolutions.append(resolution)
+        if new_inst is None:
+            out.state = out.state.without_instance(address)
+        elif new_inst is not inst:
+            out.state = out.state.with_instance(address, new_inst)
+    if failures:
+        raise DiagnosticsError(failures)
+    return out
+
+
+def _resolve(provider, type_name: str, address: str,
+             inst: InstanceState) -> tuple[Resolution, InstanceState | None]:
+    op: PendingOperation = inst.pending
+    cloud = bool(getattr(provider, "objects_outside_state", True))
+    if op.operation is PendingAction.CREATE and not inst.attributes:
+        if not cloud:
+            return Resolution(address, op.operation, Outcome.NOT_CREATED), None
+        if not op.planned_id:
+            return Resolution(address, op.operation, Outcome.LEFT_FOR_APPLY), inst
+        found = _import(provider, type_name, op.planned_id)
+        if found is None:
+            return Resolution(address, op.operation, Outcome.NOT_CREATED, op.planned_id), None
+        return (Resolution(address, op.operation, Outcome.ADOPTED, found.get("id")),
+                replace(inst, attributes=found, pending=None))
+    # the object was known before the operation: read it again
+    current = _read(provider, type_name, dict(inst.attributes)) if cloud else dict(inst.attributes)
+    if current is None:
+        return Resolution(address, op.operation, Outcome.GONE, inst.attributes.get("id")), None
+    outcome = Outcome.KEPT if op.operation is PendingAction.DELETE else Outcome.UPDATED
+    return (Resolution(address, op.operation, outcome, current.get("id")),
+            replace(inst, attributes=current, pending=None))
+
+
+def _import(provider, type_name: str, id_: str) -> dict | None:
+    try:
+        return provider.import_(ImportRequest(type_name, id_)).state
+    except NotFoundError:
+        return None
+
+
+def _read(provider, type_name: str, prior: dict) -> dict | None:
+    try:
+        return provider.read(ReadRequest(type_name, prior)).state
+    except NotFoundError:
+        return None
+
+
+# --------------------------------------------------------------------------- during apply
+
+def locate_left_over(provider, state: State, address: str, type_name: str, config: dict) -> dict | None:
+    """Before a create: the object an interrupted create of ``address`` already made.
+
+    Asked only when state still holds a create intent for ``address`` (one that
+    recovery could not resolve by id), so objects made outside vaultform are never
+    taken over silently. Returns the object shaped as ``create`` returns it.
+    """
+    inst = state.instance(address)
+    if inst is None or inst.pending is None or inst.pending.operation is not PendingAction.CREATE:
+        return None
+    locate = getattr(provider, "locate", None)
+    if locate is None:
+        return None
+    try:
+        return locate(type_name, config)
+    except NotFoundError:
+        return None
+
+
+def summary(resolutions: list[Resolution]) -> str:
+    """One line per resolved operation, for the run's output."""
+    return "\n".join(r.describe() for r in resolutions)
