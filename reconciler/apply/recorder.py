@@ -1,9 +1,24 @@
-"""The state as apply changes it: one writer, persisted after every completed operation.
+"""The state as apply changes it: one in-memory truth, persisted durably and cheaply.
 
-Before an object is created, updated or deleted the intent is recorded as a pending
-operation, so a crash leaves a trace the next run can resolve; after the operation the
-result replaces it. Every change goes through ``StateRecorder.update`` under one lock
-and is written through the backend at once (atomic, with a backup).
+Two kinds of change reach the state during apply, and they need different care:
+
+* An **intent** (a pending operation) for an object that lives in a cloud must be on
+  disk *before* the request that makes the object is sent: after a crash it is the
+  only trace of a create whose result was never recorded. ``pending`` therefore
+  returns only once a write that includes the intent has finished (fsync and all).
+* A **result** (created, updated, deleted, read, outputs) may be written a moment
+  later: if a crash loses it, the intent recorded before the request is still on
+  disk and the next run resolves it by reading the cloud (``reconciler.apply.recovery``).
+  Objects of a provider with no cloud (``terraform_data``) need no intent at all:
+  a lost result there leaves nothing behind in any cloud, and the next run simply
+  plans the instance again.
+
+With ``write_behind`` a single writer thread persists the latest state whenever it
+changed, so many results share one write, and every intent waiting while a write is
+in flight is covered by the next one (group commit). Without it (the default, for
+callers that make a handful of changes) every change is written at once.
+``flush`` and ``close`` return when everything recorded so far is on disk; the
+apply command calls ``close`` on every way out, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -13,10 +28,10 @@ import json
 import threading
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from reconciler.plan.model import ResourceChange
-from state.model import InstanceState, PendingAction, PendingOperation, State
+from state.model import InstanceState, OutputState, PendingAction, PendingOperation, State
 
 
 def request_digest(type_name: str, config: Any) -> str:
@@ -24,19 +39,127 @@ def request_digest(type_name: str, config: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def needs_intent(provider: Any) -> bool:
+    """Whether objects of ``provider`` exist outside state (then a crash can leave one)."""
+    return bool(getattr(provider, "objects_outside_state", True))
+
+
 class StateRecorder:
-    def __init__(self, backend, state: State):
+    """One writer of the state during apply.
+
+    ``providers`` (name -> provider) lets ``pending`` skip intents for objects that
+    live only in state and ask a provider for the id a create will produce.
+    ``batch_interval`` is how long the writer lets results gather before a write
+    when no intent is waiting (seconds).
+    """
+
+    def __init__(self, backend, state: State, *, providers: Mapping[str, Any] | None = None,
+                 write_behind: bool = False, batch_interval: float = 0.05):
         self.backend = backend
         self.state = state
-        self._lock = threading.Lock()
+        self.providers = dict(providers or {})
+        self.write_behind = write_behind
+        self.batch_interval = batch_interval
+        self.writes = 0                       # how many times the backend wrote (for measurements)
+        self._lock = threading.Condition(threading.Lock())
+        self._write_lock = threading.Lock()   # the backend is not thread-safe
+        self._changed = 0                     # bumped on every in-memory change
+        self._stored = 0                      # the last change known to be on disk
+        self._urgent = 0                      # the newest change someone waits for
+        self._failure: BaseException | None = None
+        self._stopping = False
+        self._writer: threading.Thread | None = None
+        if write_behind:
+            self._writer = threading.Thread(target=self._write_loop, name="state-writer", daemon=True)
+            self._writer.start()
 
-    def update(self, fn: Callable[[State], State]) -> State:
+    # ------------------------------------------------------------------ core
+
+    def update(self, fn: Callable[[State], State], *, durable: bool = False) -> State:
+        """Apply ``fn`` to the state; with ``durable`` return only once it is on disk."""
         with self._lock:
+            self._raise_failure()
             new = fn(self.state)
-            if new is not self.state and not new.same_content(self.state):
-                new = self.backend.write(new)
+            changed = new is not self.state and not new.same_content(self.state)
             self.state = new
+            if changed:
+                self._changed += 1
+            target = self._changed
+            if not self.write_behind:
+                if changed:
+                    self._write_now()
+                return self.state
+            if self._stored >= target:
+                return new
+            if durable:
+                self._urgent = max(self._urgent, target)
+            self._lock.notify_all()
+            if durable:
+                while self._stored < target and self._failure is None:
+                    self._lock.wait()
+                self._raise_failure()
             return new
+
+    def flush(self) -> State:
+        """Return once every change recorded so far is on disk."""
+        return self.update(lambda s: s, durable=True) if self.write_behind else self.state
+
+    def close(self) -> State:
+        """Flush and stop the writer; safe to call more than once."""
+        try:
+            self.flush()
+        finally:
+            with self._lock:
+                self._stopping = True
+                self._lock.notify_all()
+            if self._writer is not None and self._writer is not threading.current_thread():
+                self._writer.join()
+            self._writer = None
+        return self.state
+
+    def __enter__(self) -> "StateRecorder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _write_now(self) -> None:
+        """Synchronous mode: write under the state lock (callers hold it)."""
+        written = self.backend.write(self.state)
+        self.writes += 1
+        self.state = written
+        self._stored = self._changed
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._lock:
+                while self._stored >= self._changed and not self._stopping:
+                    self._lock.wait()
+                if self._stored >= self._changed:
+                    return  # stopping, and nothing left to write
+                if self._urgent <= self._stored and not self._stopping and self.batch_interval > 0:
+                    # only results are waiting: let a few more gather (an intent cuts it short)
+                    self._lock.wait(self.batch_interval)
+                snapshot, target = self.state, self._changed
+            try:
+                with self._write_lock:
+                    written = self.backend.write(snapshot)
+            except BaseException as exc:  # a full disk or a changed file: tell every waiter
+                with self._lock:
+                    self._failure = exc
+                    self._stopping = True
+                    self._lock.notify_all()
+                return
+            with self._lock:
+                self.writes += 1
+                if self.state is snapshot:
+                    self.state = written   # carry the stored serial
+                self._stored = max(self._stored, target)
+                self._lock.notify_all()
 
     def attributes(self, address: str) -> dict | None:
         inst = self.state.instance(address)
@@ -44,19 +167,35 @@ class StateRecorder:
             return None
         return dict(inst.attributes)
 
+    def pending_of(self, address: str) -> PendingOperation | None:
+        inst = self.state.instance(address)
+        return None if inst is None else inst.pending
+
     # ------------------------------------------------------------------ operations
 
     def pending(self, change: ResourceChange, operation: PendingAction, config: Any,
                 planned_id: str | None = None) -> None:
-        op = PendingOperation(operation, datetime.now(timezone.utc), request_digest(change.type, config),
-                              planned_id)
+        """Record the intent to change ``change``'s object; on disk when this returns.
+
+        Skipped for providers whose objects live only in state. ``planned_id``, when not
+        given for a create, is asked of the provider (the id the create will produce).
+        """
+        provider = self.providers.get(change.provider)
+        if provider is not None and not needs_intent(provider):
+            return
+        if planned_id is None and operation is PendingAction.CREATE and provider is not None:
+            ask = getattr(provider, "planned_id", None)
+            if ask is not None:
+                planned_id = ask(change.type, config)
+        op = PendingOperation(operation, datetime.now(timezone.utc), planned_id,
+                              request_digest(change.type, config))
 
         def mark(state: State) -> State:
             inst = state.instance(change.address)
             if inst is None:
                 inst = InstanceState(index_key=change.index)
             return state.with_instance(change.address, inst.with_pending(op), provider=change.provider)
-        self.update(mark)
+        self.update(mark, durable=True)
 
     def created(self, change: ResourceChange, attributes: dict, sensitive_paths=()) -> None:
         deps = dependencies_of(change)
@@ -116,7 +255,6 @@ class StateRecorder:
 
     def outputs(self, values: dict[str, Any], sensitive: dict[str, bool]) -> None:
         def record(state: State) -> State:
-            from state.model import OutputState
             wanted = {k: OutputState(v, sensitive.get(k, False)) for k, v in values.items()}
             if dict(state.outputs) == wanted:
                 return state
@@ -135,7 +273,7 @@ class StateRecorder:
                 elif dict(inst.attributes) != attrs:
                     state = state.with_instance(address, replace(inst, attributes=dict(attrs)))
             return state
-        self.update(record)
+        self.update(record, durable=True)
 
 
 def dependencies_of(change: ResourceChange) -> tuple[str, ...]:

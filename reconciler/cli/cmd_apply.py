@@ -42,6 +42,8 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
     session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
     try:
         with state_lock(session, operation, args):
+            for resolved in steps.recover_pending(session, persist=True):
+                out.print(f"Recovered {resolved.describe()}")
             refreshed = steps.refresh(session, args.parallelism) if args.refresh else None
             plan = steps.plan(session, options, refreshed)
             from reconciler.plan.render_text import render_plan
@@ -62,7 +64,14 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
 
 
 def _execute(session, plan, refreshed, options: PlanOptions, args, out: Output) -> int:
-    recorder = StateRecorder(session.backend, session.state)
+    recorder = StateRecorder(session.backend, session.state, providers=session.providers, write_behind=True)
+    try:
+        return _execute_recorded(session, plan, refreshed, options, args, out, recorder)
+    finally:
+        session.state = recorder.close()  # every result on disk before the lock is released
+
+
+def _execute_recorded(session, plan, refreshed, options: PlanOptions, args, out: Output, recorder) -> int:
     if options.refresh_only:
         recorder.accept_refreshed(plan.refreshed)
         out.print("\nApply complete! The state now holds the cloud's current values.")
