@@ -8,7 +8,9 @@ such as ``["delete", "create"]``, ``before``/``after``, ``after_unknown``,
 ``applyable``, ``complete`` and ``errored``. Unknown values are null in ``after`` and
 ``true`` at the same path of ``after_unknown``; the ``*_unknown`` and ``*_sensitive``
 shapes mirror the value as Terraform's do (objects keep only keys that are or contain
-true, lists keep one entry per element).
+true, lists keep one entry per element). ``resource_drift`` and ``relevant_attributes``
+are left out: a plan holds the refreshed objects but not the stored ones they were
+compared with (``vaultform drift`` reports drift), and Terraform treats both as optional.
 
 One deliberate difference from Terraform: Terraform prints sensitive values in plain text
 in the JSON plan and only flags them in ``before_sensitive``/``after_sensitive``.
