@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+from reconciler import importing
 from reconciler import session as steps
 from reconciler.apply.evaluator import ApplyEvaluator, _data_change
 from reconciler.apply.executor import ApplyOptions, Executor
@@ -30,6 +33,9 @@ def setup_destroy(parser) -> None:
 
 
 def run(args, out: Output) -> int:
+    if os.path.isfile(args.dir):  # a saved plan (`vaultform plan -out FILE`) instead of a directory
+        from reconciler.cli.cmd_apply_saved import run_saved
+        return run_saved(args, out)
     return _apply(args, out, plan_options(args), "apply")
 
 
@@ -45,9 +51,11 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
             for resolved in steps.recover_pending(session, persist=True):
                 out.print(f"Recovered {resolved.describe()}")
             refreshed = steps.refresh(session, args.parallelism) if args.refresh else None
-            plan = steps.plan(session, options, refreshed)
+            plan = importing.plan_with_imports(session, options, refreshed)
             from reconciler.plan.render_text import render_plan
             out.print(render_plan(plan, color=out.color))
+            if importing.render_imports(plan):
+                out.print(importing.render_imports(plan, color=out.color))
             if plan.errored:
                 return 1
             if not plan.has_changes and not options.refresh_only:
@@ -72,6 +80,7 @@ def _execute(session, plan, refreshed, options: PlanOptions, args, out: Output) 
 
 
 def _execute_recorded(session, plan, refreshed, options: PlanOptions, args, out: Output, recorder) -> int:
+    importing.record_imports(recorder, plan)
     if options.refresh_only:
         recorder.accept_refreshed(plan.refreshed)
         out.print("\nApply complete! The state now holds the cloud's current values.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from reconciler import importing
 from reconciler import session as steps
 from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock
 from reconciler.cli.flags import flag
@@ -17,6 +18,7 @@ def setup(parser) -> None:
     flag(parser, "json", action="store_true", help="the plan in Terraform's JSON plan format")
     flag(parser, "markdown", metavar="FILE", default=None, help="also write the plan as markdown (PR comment)")
     flag(parser, "detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
+    flag(parser, "out", metavar="FILE", default=None, help="save the plan to FILE, for `vaultform apply FILE`")
 
 
 def make(args, operation: str = "plan"):
@@ -24,7 +26,7 @@ def make(args, operation: str = "plan"):
     try:
         with state_lock(session, operation, args):
             refreshed = steps.refresh(session, args.parallelism) if args.refresh else None
-            plan = steps.plan(session, plan_options(args), refreshed)
+            plan = importing.plan_with_imports(session, plan_options(args), refreshed)
     except BaseException:
         session.close()
         raise
@@ -36,9 +38,11 @@ def show(plan, args, out: Output) -> None:
     from reconciler.plan.render_markdown import render_markdown
     from reconciler.plan.render_text import render_plan
     if getattr(args, "json", False):
-        out.print(json.dumps(plan_to_json(plan), indent=2, default=str))
+        out.print(json.dumps(importing.annotate_json(plan_to_json(plan), plan), indent=2, default=str))
     else:
         out.print(render_plan(plan, color=out.color))
+        if importing.render_imports(plan):
+            out.print(importing.render_imports(plan, color=out.color))
     if getattr(args, "markdown", None):
         Path(args.markdown).write_text(render_markdown(plan))
 
@@ -49,9 +53,19 @@ def run(args, out: Output) -> int:
         show(plan, args, out)
         if plan.errored:
             return 1
+        if getattr(args, "out", None):
+            save(session, plan, args, out)
         if args.detailed_exitcode and plan.has_changes:
             return 2
         return 0
     finally:
         session.close()
 
+
+def save(session, plan, args, out: Output) -> None:
+    from reconciler.plan.planfile import save_plan
+    save_plan(plan, args.out, config_dir=session.root, state_path=args.state, options=plan_options(args),
+              sensitive_variables=session.sensitive_variables, tree=session.validated.tree)
+    if not getattr(args, "json", False):
+        out.print(f"\nSaved the plan to: {args.out}\n\nTo perform exactly these actions, run:\n"
+                  f"  vaultform apply {args.out}")

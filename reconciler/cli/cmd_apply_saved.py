@@ -1,0 +1,81 @@
+"""`vaultform apply FILE`: apply exactly the changes a saved plan holds.
+
+A saved plan is the approval, as in Terraform: no new plan, no question. It is refused
+(exit 1) when it went stale - the state is another lineage, its serial moved since the plan
+(another run wrote it), or the configuration's files changed - because the changes were
+computed against a world that no longer is. The configuration is still loaded: steps are
+evaluated again at apply time with the final values of what they depend on, with the
+plan's own variable values.
+"""
+
+from __future__ import annotations
+
+import os
+
+from reconciler import session as steps
+from reconciler.cli.common import state_lock
+from reconciler.cli.output import Output
+from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.plan.planfile import SavedPlan, config_fingerprint, read_saved_plan, stale_reasons
+from reconciler.validate import validate_directory
+from state.backends.local import LocalBackend
+from state.model import State
+
+
+def _refuse_flags(args) -> None:
+    given = [name for name, value in (("-var", args.var), ("-var-file", args.var_file),
+                                      ("-target", args.target), ("-replace", args.replace))
+             if value]
+    given += [name for name, on in (("-destroy", args.destroy), ("-refresh-only", args.refresh_only)) if on]
+    if given:
+        raise DiagnosticsError(error(
+            "usage", f"{', '.join(given)} cannot be used with a saved plan",
+            "A saved plan already fixes the variables, targets and mode it was made with. Give them to "
+            "`vaultform plan -out FILE` instead, then apply that file."))
+
+
+def open_saved_session(saved: SavedPlan, state_path: str | None) -> steps.Session:
+    root = saved.config_dir
+    if not root.is_dir():
+        raise DiagnosticsError(error(
+            "plan_file", f"The saved plan's configuration directory {root} is gone",
+            "Apply the plan where it was made, or run plan again."))
+    validated = validate_directory(root)
+    if validated.diagnostics.errors:
+        raise DiagnosticsError(validated.diagnostics.sorted())
+    backend = LocalBackend.for_directory(root, state_path or saved.state_path)
+    state = backend.read() or State.new(lineage=saved.plan.state_lineage or None)
+    sensitive = frozenset(n for n, v in validated.tree.module.variables.items() if v.sensitive)
+    session = steps.Session(root, validated, dict(saved.plan.variables), sensitive, backend, state)
+    session.providers = steps._providers(session)
+    return session
+
+
+def run_saved(args, out: Output) -> int:
+    from reconciler.cli.cmd_apply import _execute
+    _refuse_flags(args)
+    saved = read_saved_plan(args.dir)
+    plan = saved.plan
+    if plan.errored:
+        raise DiagnosticsError(error("plan_file", "The saved plan has errors and cannot be applied",
+                                     "Fix what its errors say, then run plan -out again."))
+    session = open_saved_session(saved, args.state)
+    try:
+        with state_lock(session, "apply", args):
+            stored = session.backend.read()
+            state = session.state = stored or session.state
+            reasons = stale_reasons(saved, state=state, state_exists=stored is not None,
+                                    fingerprint=config_fingerprint(session.validated.tree))
+            if reasons:
+                raise DiagnosticsError(error(
+                    "plan_stale", "The saved plan is stale",
+                    f"{os.fspath(args.dir)} was made for another state or configuration: "
+                    + "; ".join(reasons) + ". Nothing was applied. Run plan again "
+                    "(`vaultform plan -out FILE`) and apply the new file."))
+            if not plan.has_changes and not plan.refresh_only:
+                out.print("No changes. The saved plan holds nothing to apply.")
+                return 0
+            refreshed = plan.refreshed or None
+            return _execute(session, plan, refreshed, saved.options, args, out)
+    finally:
+        session.close()

@@ -1,0 +1,293 @@
+"""Bringing existing objects under management: ``vaultform import ADDR ID`` and ``import`` blocks.
+
+Both read the object through its provider (``import_``) and record it in state with the same
+attributes a create would have recorded, so the next plan compares it with its configuration
+like any other object.
+
+``import`` blocks are resolved before planning (``plan_with_imports``): each target that is
+not yet in state is read now (reading changes nothing in the cloud) and handed to the planner
+as if a refresh had returned it, so the plan holds no create for that address - a no-op, or
+the update that makes the object match its configuration - and the change carries the id it
+is imported from (``ResourceChange.importing``). ``plan`` shows these as "will be imported";
+``apply`` (and ``apply FILE``) records them in state (``record_imports``) before the first
+operation runs, after the plan was approved. A target already in state makes its block a
+no-op, as in Terraform, so the blocks can stay in the configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from providers import validation
+from providers.base import ImportRequest, NotFoundError, ProviderError
+from providers.schema import Mode as SchemaMode
+from reconciler import providers_registry as registry
+from reconciler.config import ast
+from reconciler.config.evaluator import EvalError, MapScope, evaluate
+from reconciler.config.model import Import, Mode, Resource
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, SourceRange, error
+from state.errors import AddressError
+from state.model import InstanceAddress, InstanceState, format_key, parse_address
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    address: str                 # instance address in state
+    id: str                      # the object's id in the cloud
+    resource: Resource           # its configuration block
+    range: SourceRange | None    # the import block (or None for the command)
+
+
+# --------------------------------------------------------------------------- the configuration
+
+def find_resource(tree, address: InstanceAddress, *, at: SourceRange | None = None) -> Resource:
+    """The resource block ``address`` belongs to; a diagnostic with help when there is none."""
+    ra = address.resource
+    if ra.mode.value != "managed":
+        raise DiagnosticsError(error("import_address", f"Cannot import into {address}",
+                                     "Only managed resources are imported; data sources are read.", range=at))
+    module = tree
+    for step in ra.module:
+        child = module.children.get(step.name)
+        if child is None:
+            raise DiagnosticsError(error(
+                "import_no_module", f"There is no module.{step.name} in the configuration",
+                f"{address} names module calls that the configuration does not have. Add the module "
+                "block, or import into an address of the root module.", range=at))
+        module = child
+    local = f"{ra.type}.{ra.name}"
+    res = module.module.resources.get(local)
+    if res is None:
+        raise DiagnosticsError(_missing_block(module, ra, local, at))
+    _check_key(res, address, at)
+    return res
+
+
+def _missing_block(module, ra, local: str, at: SourceRange | None) -> Diagnostic:
+    where = module.address or "the root module"
+    same_type = [r for r in module.module.managed_resources if r.type == ra.type]
+    files = sorted(module.module.files)
+    lines = [f"Before importing, write its resource block in {where}, for example in "
+             f"{files[0] if files else 'main.tf'}:",
+             "", f'  resource "{ra.type}" "{ra.name}" {{', "    # the object's arguments", "  }", ""]
+    if same_type:
+        lines.append("Resource blocks of this type in that module: " + ", ".join(
+            f"{r.address} ({r.pos.file}:{r.pos.line})" for r in same_type) + ".")
+    lines.append("Then run the import again.")
+    return error("import_no_config", f"{local} is not in the configuration",
+                 "\n".join(lines), address=local, range=at)
+
+
+def _check_key(res: Resource, address: InstanceAddress, at: SourceRange | None) -> None:
+    key = address.key
+    if res.count is not None and not isinstance(key, int):
+        want = "an index such as [0] (the resource uses count)"
+    elif res.for_each is not None and not isinstance(key, str):
+        want = 'a key such as ["name"] (the resource uses for_each)'
+    elif res.count is None and res.for_each is None and key is not None:
+        want = "no instance key (the resource has neither count nor for_each)"
+    else:
+        return
+    raise DiagnosticsError(error(
+        "import_address", f"{address} does not match its resource block",
+        f"The address needs {want}; the block is at {res.pos.file}:{res.pos.line}.",
+        address=str(address), range=at or res.pos.range()))
+
+
+# --------------------------------------------------------------------------- import blocks
+
+def _root_scope(session) -> MapScope:
+    module = session.validated.tree.module
+    root = str(session.root)
+    base = {"var": dict(session.variables), "path": {"module": root, "root": root, "cwd": root},
+            "terraform": {"workspace": "default"}}
+    locals_: dict[str, Any] = {}
+    for _ in range(len(module.locals)):      # locals that use locals: a few passes settle them
+        before = len(locals_)
+        for name, local in module.locals.items():
+            if name in locals_:
+                continue
+            try:
+                locals_[name] = evaluate(local.expr, MapScope({**base, "local": locals_}))
+            except (EvalError, TypeError):
+                continue
+        if len(locals_) == before:
+            break
+    return MapScope({**base, "local": locals_})
+
+
+def _each_items(block: Import, scope: MapScope) -> list[dict | None]:
+    if block.for_each is None:
+        return [None]
+    value = evaluate(block.for_each, scope)
+    if isinstance(value, dict):
+        return [{"key": k, "value": v} for k, v in value.items()]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return [{"key": v, "value": v} for v in value]
+    raise DiagnosticsError(error(
+        "import_for_each", "An import block's for_each must be a map or a set of strings",
+        "Give for_each a map (each.key, each.value) or a set of strings known when planning.",
+        range=block.for_each.pos.range()))
+
+
+def _target_address(expr: ast.Expr, scope) -> str:
+    steps: list[str] = []
+    node = expr
+    while True:
+        if isinstance(node, ast.Variable):
+            steps.append(node.name)
+            break
+        if isinstance(node, ast.GetAttr):
+            steps.append("." + node.name)
+            node = node.obj
+        elif isinstance(node, ast.Index):
+            key = evaluate(node.key, scope)
+            if isinstance(key, bool) or not isinstance(key, (int, str)):
+                raise DiagnosticsError(error("import_address", "An import block's instance key is not a "
+                                             "number or a string", "Use each.key, a number or a string.",
+                                             range=node.key.pos.range()))
+            steps.append(format_key(key))
+            node = node.obj
+        else:
+            raise DiagnosticsError(error("import_address", 'import "to" is not a resource address',
+                                         "Write a bare address such as azurerm_key_vault.kv.",
+                                         range=expr.pos.range()))
+    return "".join(reversed(steps))
+
+
+def resolve_import_blocks(session) -> list[ImportTarget]:
+    """Every import block of the configuration as (address, id) pairs; diagnostics for mistakes."""
+    tree = session.validated.tree
+    diags: list[Diagnostic] = []
+    for child in list(tree.walk())[1:]:
+        for block in child.module.imports:
+            diags.append(error("import_in_module", "Import blocks belong in the root module",
+                               f"Move this block to the root module and write the address with its module "
+                               f"prefix: to = {child.address}.{block.to_address}.", range=block.pos.range()))
+    if not tree.module.imports:
+        if diags:
+            raise DiagnosticsError(diags)
+        return []
+    scope = _root_scope(session)
+    out: dict[str, ImportTarget] = {}
+    for block in tree.module.imports:
+        try:
+            for each in _each_items(block, scope):
+                s = MapScope({**scope.values, "each": each}) if each is not None else scope
+                text = _target_address(block.to, s)
+                ident = evaluate(block.id, s)
+                if not isinstance(ident, str) or not ident:
+                    raise DiagnosticsError(error(
+                        "import_id", "An import block's id must be a non-empty string known when planning",
+                        "Write the object's id, e.g. its ARM resource id, or an expression of variables.",
+                        range=block.id.pos.range()))
+                address = parse_address(text)
+                res = find_resource(tree, address, at=block.pos.range())
+                if text in out and out[text].id != ident:
+                    raise DiagnosticsError(error(
+                        "import_duplicate", f"Two import blocks import into {text}",
+                        f"One object per address: remove one of them (the other is at "
+                        f"{out[text].range}).", range=block.pos.range()))
+                out[text] = ImportTarget(text, ident, res, block.pos.range())
+        except AddressError as exc:
+            diags.append(error("import_address", "Invalid import address", str(exc), range=block.pos.range()))
+        except DiagnosticsError as exc:
+            diags.extend(exc.diagnostics)
+    if diags:
+        raise DiagnosticsError(diags)
+    return list(out.values())
+
+
+# --------------------------------------------------------------------------- reading the object
+
+def import_object(providers: dict, target: ImportTarget) -> InstanceState:
+    """Read the object through its provider: the instance a create would have recorded."""
+    res = target.resource
+    provider = providers.get(res.provider_name)
+    if provider is None:
+        raise DiagnosticsError(error("provider_missing", f'No provider "{res.provider_name}"',
+                                     f"{target.address} needs the {res.provider_name} provider.",
+                                     address=target.address, range=target.range))
+    try:
+        state = provider.import_(ImportRequest(res.type, target.id)).state
+    except NotFoundError:
+        state = None
+    except ProviderError as exc:
+        raise DiagnosticsError(error(exc.code or "import_failed", f"Importing {target.address} failed",
+                                     exc.message, address=target.address, range=target.range)) from None
+    if state is None:
+        raise DiagnosticsError(error(
+            "import_not_found", "Cannot import an object that does not exist",
+            f"No {res.type} with id {target.id!r} exists in the cloud. Check the id: it is the "
+            "object's full resource id, as `vaultform cloud` or the Azure portal shows it.",
+            address=target.address, range=target.range))
+    rs = registry.resource_schema(SchemaMode.MANAGED, res.type)
+    paths = validation.sensitive_value_paths(rs.block, state) if rs is not None else set()
+    return InstanceState(attributes=dict(state), sensitive_paths=tuple(paths))
+
+
+def plan_with_imports(session, options, refreshed):
+    """Plan with the configuration's import blocks resolved (see the module docstring)."""
+    from reconciler import session as steps
+    if options.destroy or options.refresh_only:
+        return steps.plan(session, options, refreshed)
+    targets = [t for t in resolve_import_blocks(session) if session.state.instance(t.address) is None]
+    if not targets:
+        return steps.plan(session, options, refreshed)
+    seen = dict(refreshed or {})
+    for t in targets:
+        seen[t.address] = dict(import_object(session.providers, t).attributes)
+    plan = steps.plan(session, options, seen)
+    ids = {t.address: t.id for t in targets}
+    planned = {c.address for c in plan.changes}
+    for t in targets:
+        if t.address not in planned:
+            plan.diagnostics.append(error(
+                "import_no_instance", f"{t.address} is not an instance of its resource block",
+                f"count or for_each of {t.resource.address} ({t.resource.pos.file}:{t.resource.pos.line}) "
+                "gives no such instance; import into one of its instances.", address=t.address,
+                range=t.range))
+    plan.changes = [replace(c, importing=ids[c.address]) if c.address in ids else c for c in plan.changes]
+    return plan
+
+
+def record_imports(recorder, plan) -> int:
+    """Record the plan's imported objects in state before any operation runs; how many."""
+    count = 0
+    for change in plan.changes:
+        if not change.importing or change.before is None or recorder.state.instance(change.address):
+            continue
+        rs = registry.resource_schema(SchemaMode.MANAGED, change.type)
+        paths = validation.sensitive_value_paths(rs.block, change.before) if rs is not None else set()
+        recorder.created(change, change.before, paths)
+        count += 1
+    return count
+
+
+# --------------------------------------------------------------------------- showing
+
+def render_imports(plan, *, color: bool = False) -> str:
+    """The "will be imported" lines of a plan ('' when it imports nothing)."""
+    imports = [c for c in plan.changes if c.importing]
+    if not imports:
+        return ""
+    bold = (lambda t: f"\x1b[1m{t}\x1b[0m") if color else (lambda t: t)
+    lines = [bold("Imports:") + " these existing objects will be recorded in state (importing changes "
+             "nothing in the cloud):", ""]
+    for c in imports:
+        then = {"no-op": "", "update": "; then updated in-place as shown above"}.get(
+            c.action.value, f"; then {c.action.value} as shown above")
+        lines.append(f"  # {c.address} will be imported")
+        lines.append(f"    (from id {c.importing!r}{then})")
+    lines += ["", bold(f"Plan: {len(imports)} to import.")]
+    return "\n".join(lines) + "\n"
+
+
+def annotate_json(doc: dict, plan) -> dict:
+    """Add Terraform's ``change.importing = {"id": ...}`` to a JSON plan's resource changes."""
+    ids = {c.address: c.importing for c in plan.changes if c.importing}
+    for rc in doc.get("resource_changes", []) or []:
+        if rc.get("address") in ids and isinstance(rc.get("change"), dict):
+            rc["change"]["importing"] = {"id": ids[rc["address"]]}
+    return doc

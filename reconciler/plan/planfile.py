@@ -1,0 +1,348 @@
+"""Saved plans: ``vaultform plan -out FILE`` writes one, ``vaultform apply FILE`` applies it.
+
+A saved plan is one UTF-8 JSON document (mode 0600, written atomically)::
+
+    {"format": "vaultform-plan", "format_version": 1, "vaultform_version": "0.1.0",
+     "config_dir": "/abs/dir", "state_path": "/abs/dir/vaultform.tfstate" | null,
+     "options": {"targets": [...], "replace": [...]},
+     "key_id": "<id of the key that sealed the secrets>" | null,
+     "plan": {"$record": "Plan", "fields": {...}}}
+
+The plan is stored whole (changes with before/after/config/phases/dependencies, ordering
+edges, data-source values, outputs, variables, diagnostics, state lineage and serial, the
+configuration digest, the cloud and the options), with ``UNKNOWN`` and the other types JSON
+lacks tagged (``reconciler.plan.planfile_codec``). Secrets are never in the clear: values at
+sensitive paths, sensitive variables and sensitive outputs are sealed with AES-256-GCM under
+the plan key (``reconciler.plan.planfile_crypto`` says where the key comes from).
+
+``apply FILE`` refuses a plan that went stale (``stale_reasons``): the state's lineage is
+another one, its serial moved since the plan, or the configuration's files changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from providers import validation
+from providers.schema import Mode
+from reconciler import __version__
+from reconciler import providers_registry as registry
+from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.plan.model import OutputChange, Plan, ResourceChange
+from reconciler.plan.planfile_codec import Decoder, Encoder, path_predicate
+from reconciler.plan.planfile_crypto import PlanKey, load_key
+from reconciler.plan.walk import PlanOptions
+
+FORMAT = "vaultform-plan"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    plan: Plan
+    config_dir: Path
+    state_path: str | None = None          # the -state the plan was made with, None: the default
+    options: PlanOptions = PlanOptions()
+    config_fingerprint: str = ""           # ``config_fingerprint`` of the configuration when saved
+
+
+# --------------------------------------------------------------------------- secrets
+
+def _schema_paths(type_name: str, mode: str, value: Any) -> set[tuple]:
+    rs = registry.resource_schema(Mode.DATA if mode == "data" else Mode.MANAGED, type_name)
+    if rs is None or not isinstance(value, dict):
+        return set()
+    return validation.sensitive_value_paths(rs.block, value)
+
+
+def _leaf_strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*(_leaf_strings(v) for v in value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_leaf_strings(v) for v in value)) if value else set()
+    return set()
+
+
+def _at(value: Any, path: tuple) -> Any:
+    for step in path:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+class _Secrets:
+    """Which paths of which values are sensitive in one plan, and the secret texts."""
+
+    def __init__(self, plan: Plan, sensitive_variables: frozenset[str] | None):
+        self.plan = plan
+        self.variables = set(plan.variables) if sensitive_variables is None else set(sensitive_variables)
+        self.by_address: dict[str, set[tuple]] = {}
+        for c in plan.changes:
+            paths = {tuple(p) for p in c.sensitive_paths}
+            for value in (c.before, c.after, c.config, plan.refreshed.get(c.address),
+                          plan.data_values.get(c.address)):
+                paths |= _schema_paths(c.type, c.mode, value)
+            self.by_address[c.address] = paths
+        for address, value in list(plan.refreshed.items()) + list(plan.data_values.items()):
+            if address not in self.by_address:
+                mode, type_name = _mode_and_type(address)
+                self.by_address[address] = _schema_paths(type_name, mode, value)
+
+    def paths(self, address: str) -> set[tuple]:
+        return self.by_address.get(address, set())
+
+    def texts(self) -> frozenset[str]:
+        out: set[str] = set()
+        for name in self.variables:
+            out |= _leaf_strings(self.plan.variables.get(name))
+        for c in self.plan.changes:
+            for value in (c.before, c.after, c.config, self.plan.refreshed.get(c.address),
+                          self.plan.data_values.get(c.address)):
+                for p in self.paths(c.address):
+                    out |= _leaf_strings(_at(value, p))
+        for o in self.plan.outputs:
+            if o.sensitive:
+                out |= _leaf_strings(o.before) | _leaf_strings(o.after)
+        return frozenset(out)
+
+
+def _mode_and_type(address: str) -> tuple[str, str]:
+    parts = address.split("[")[0].split(".")
+    while len(parts) > 2 and parts[0] == "module":
+        parts = parts[2:]
+    if parts and parts[0] == "data":
+        return "data", parts[1] if len(parts) > 1 else ""
+    return "managed", parts[0] if parts else ""
+
+
+# --------------------------------------------------------------------------- the configuration
+
+def config_fingerprint(tree) -> str:
+    """A digest of every configuration file's name (relative to the root) and content.
+
+    Unlike the plan's ``config_digest`` it does not depend on how the directory was spelled
+    (``plan -out`` run as ``plan cfg``, ``apply`` finding it as ``/abs/cfg``)."""
+    root = Path(tree.directory).resolve()
+    h = hashlib.sha256()
+    for t in tree.walk():
+        for f in sorted(t.module.files):
+            path = Path(f).resolve()
+            try:
+                name = path.relative_to(root).as_posix()
+            except ValueError:
+                name = path.as_posix()
+            h.update(name.encode() + b"\0")
+            try:
+                h.update(path.read_bytes())
+            except OSError:
+                h.update(b"\0missing")
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+def _fingerprint_of(config_dir) -> str:
+    from reconciler.config.modules import load_module_tree
+    tree, _diags = load_module_tree(config_dir)
+    return config_fingerprint(tree)
+
+
+# --------------------------------------------------------------------------- saving
+
+class _LazyKey:
+    def __init__(self) -> None:
+        self.key: PlanKey | None = None
+
+    def seal(self, data: bytes) -> str:
+        if self.key is None:
+            self.key = load_key(create=True)
+        return self.key.seal(data)
+
+
+def encode_plan(plan: Plan, *, sensitive_variables: frozenset[str] | None = None,
+                sealer=None) -> tuple[dict, str | None]:
+    """The plan as a JSON-ready document, and the id of the key used (None: nothing sealed)."""
+    lazy = _LazyKey()
+    secrets = _Secrets(plan, sensitive_variables)
+    enc = Encoder(sealer or lazy.seal, secrets.texts())
+
+    def change(c: ResourceChange) -> dict:
+        sensitive = path_predicate(secrets.paths(c.address))
+        value = lambda v: enc.value(v, sensitive)  # noqa: E731
+        return enc.record(c, {"before": value, "after": value, "config": value})
+
+    def output(o: OutputChange) -> dict:
+        whole = (lambda v: enc.seal(v) if v is not None else None) if o.sensitive else enc.value
+        return enc.record(o, {"before": whole, "after": whole})
+
+    def by_address(values: dict) -> dict:
+        return {a: enc.value(v, path_predicate(secrets.paths(a))) for a, v in values.items()}
+
+    special = {
+        "changes": lambda cs: [change(c) for c in cs],
+        "outputs": lambda os_: [output(o) for o in os_],
+        "variables": lambda vs: {k: (enc.seal(v) if k in secrets.variables else enc.value(v))
+                                 for k, v in vs.items()},
+        "refreshed": by_address,
+        "data_values": by_address,
+    }
+    fields = {}
+    for f in dataclasses.fields(plan):
+        v = getattr(plan, f.name)
+        fields[f.name] = special[f.name](v) if f.name in special else enc.value(v)
+    key_id = lazy.key.id if lazy.key is not None else None
+    return {"$record": "Plan", "fields": fields}, key_id
+
+
+def save_plan(plan: Plan, path: str | os.PathLike, *, config_dir: str | os.PathLike,
+              state_path: str | os.PathLike | None = None, options: PlanOptions | None = None,
+              sensitive_variables: frozenset[str] | None = None, tree=None) -> None:
+    """Write ``plan`` to ``path``. ``sensitive_variables`` None seals every variable; ``tree`` is
+    the configuration's module tree (loaded from ``config_dir`` when not given)."""
+    body, key_id = encode_plan(plan, sensitive_variables=sensitive_variables)
+    options = options or PlanOptions(destroy=plan.destroy, refresh_only=plan.refresh_only)
+    doc = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "vaultform_version": __version__,
+        "config_dir": os.path.abspath(config_dir),
+        "state_path": os.path.abspath(state_path) if state_path is not None else None,
+        "options": {"targets": list(options.targets), "replace": list(options.replace)},
+        "config_fingerprint": config_fingerprint(tree) if tree is not None else _fingerprint_of(config_dir),
+        "key_id": key_id,
+        "plan": body,
+    }
+    _write_atomically(os.fspath(path), json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=1))
+
+
+def _write_atomically(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".vaultform-plan.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise DiagnosticsError(error("plan_file", f"Cannot write the plan to {path}",
+                                     f"{exc.strerror}. Choose a path in a directory you can write.")) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o600)
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise DiagnosticsError(error("plan_file", f"Cannot write the plan to {path}",
+                                     f"{exc.strerror}. Choose a path in a directory you can write.")) from None
+
+
+# --------------------------------------------------------------------------- loading
+
+def is_plan_file(path: str | os.PathLike) -> bool:
+    """A cheap test: a regular file that starts like a saved plan."""
+    try:
+        if not os.path.isfile(path):
+            return False
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"{") and f'"format": "{FORMAT}"'.encode() in head
+
+
+def read_saved_plan(path: str | os.PathLike) -> SavedPlan:
+    source = os.fspath(path)
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DiagnosticsError(error("plan_file", f"No saved plan at {source}",
+                                     "Save one with `vaultform plan -out FILE`.")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DiagnosticsError(error("plan_file", f"Cannot read the saved plan {source}", str(exc))) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DiagnosticsError(error("plan_file", f"{source} is not a saved plan",
+                                     f"It is not JSON (line {exc.lineno}: {exc.msg}). Save a plan with "
+                                     "`vaultform plan -out FILE`.")) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise DiagnosticsError(error("plan_file", f"{source} is not a saved plan",
+                                     "Save a plan with `vaultform plan -out FILE`."))
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise DiagnosticsError(error(
+            "plan_file", f"{source} is a saved plan of format {doc.get('format_version')!r}",
+            f"This vaultform reads format {FORMAT_VERSION}. Run plan again with this vaultform."))
+    key_id = doc.get("key_id")
+    opened: list[PlanKey] = []
+
+    def opener():
+        if not opened:
+            key = load_key(create=False)
+            if key_id and key.id != key_id:
+                raise DiagnosticsError(error(
+                    "plan_key", "The saved plan was sealed with another key",
+                    f"The plan's secrets were sealed with key {key_id}; the key from {key.source} is "
+                    f"{key.id}. Use the key that was in effect when the plan was saved, or run plan again."))
+            opened.append(key)
+        return opened[0].open
+
+    dec = Decoder(opener, source)
+    body = doc.get("plan")
+    if not isinstance(body, dict) or body.get("$record") != "Plan" or not isinstance(body.get("fields"), dict):
+        raise dec.fail("it holds no plan.")
+    fields = body["fields"]
+    known = {f.name for f in dataclasses.fields(Plan)}
+    if set(fields) - known:
+        raise dec.fail(f"Plan has no field(s) {', '.join(sorted(set(fields) - known))}.")
+    values = {k: dec.value(v) for k, v in fields.items()}
+    try:
+        plan = Plan(**values)
+    except TypeError as exc:
+        raise dec.fail(str(exc)) from None
+    if not all(isinstance(c, ResourceChange) for c in plan.changes) or not all(
+            isinstance(o, OutputChange) for o in plan.outputs):
+        raise dec.fail("its changes are not resource changes.")
+    options = doc.get("options") or {}
+    return SavedPlan(
+        plan=plan, config_dir=Path(str(doc.get("config_dir") or ".")),
+        state_path=doc.get("state_path"),
+        options=PlanOptions(destroy=plan.destroy, refresh_only=plan.refresh_only,
+                            targets=tuple(options.get("targets") or ()),
+                            replace=tuple(options.get("replace") or ())),
+        config_fingerprint=str(doc.get("config_fingerprint") or ""))
+
+
+def load_plan(path: str | os.PathLike) -> tuple[Plan, Path]:
+    saved = read_saved_plan(path)
+    return saved.plan, saved.config_dir
+
+
+# --------------------------------------------------------------------------- staleness
+
+def stale_reasons(saved: SavedPlan, *, state, state_exists: bool, fingerprint: str) -> list[str]:
+    """Why the saved plan may no longer be applied to ``state`` and the configuration whose
+    ``config_fingerprint`` is ``fingerprint``; [] when it is fresh."""
+    plan = saved.plan
+    reasons = []
+    if state_exists or plan.state_serial != 0:
+        if state.lineage != plan.state_lineage:
+            reasons.append(f"the state is another one than the plan was made for (lineage {state.lineage}, "
+                           f"the plan's {plan.state_lineage})")
+        elif state.serial != plan.state_serial:
+            reasons.append(f"the state changed since the plan was made (serial {state.serial}, "
+                           f"the plan's {plan.state_serial}): another run wrote it")
+    if fingerprint != saved.config_fingerprint:
+        reasons.append("the configuration's files changed since the plan was made")
+    return reasons
