@@ -177,6 +177,7 @@ class BodyRenderer:
     palette: Palette
     sensitive: Sensitivity
     replace_paths: frozenset
+    show_unchanged: bool = False    # an object imported as it is: every value shown, none hidden
 
     @staticmethod
     def line_for(palette: Palette, depth: int, sym: str, text: str) -> str:
@@ -369,7 +370,7 @@ class BodyRenderer:
             as_set = kind is Kind.SET
             quote = kind is Kind.MAP or attr is None
             if before is not None and after is not None and same(b, a, as_set):
-                if name in IDENTIFYING and not self.sensitive(path + (name,)):
+                if (name in IDENTIFYING or self.show_unchanged) and not self.sensitive(path + (name,)):
                     entries.append((name, " ", self.value(a, " ", depth, path + (name,), quote)))
                 else:
                     hidden_attrs += 1
@@ -406,10 +407,10 @@ class BodyRenderer:
         for i, b, a in _pair_blocks(nb, b_items, a_items):
             bpath = path if single else path + (i,)
             if b is not None and a is not None and same(b, a):
-                if updating:
+                if updating and not self.show_unchanged:
                     hidden += 1
                     continue
-            sym = "+" if b is None else "-" if a is None else "~"
+            sym = "+" if b is None else "-" if a is None else " " if same(b, a) else "~"
             header = f"{nb.name} {{"
             if updating and self._forces(bpath, block=True):
                 header += self._mark()

@@ -184,6 +184,8 @@ def _resource_change(change: ResourceChange, ctx: _Context) -> dict:
     }
     if change.replace_paths:
         body["replace_paths"] = [list(p) for p in change.replace_paths]
+    if change.importing:
+        body["importing"] = {"id": change.importing}
     out = _identity(change)
     out["change"] = body
     if change.reason is not Reason.NONE:

@@ -72,6 +72,8 @@ def _title(plan: Plan) -> str:
 def _summary_table(counts: ChangeCounts) -> list[str]:
     rows = [("add", counts.add), ("change", counts.change), ("destroy", counts.destroy),
             ("replace", counts.replace), ("read", counts.read)]
+    if counts.imports:
+        rows.insert(0, ("import", counts.imports))
     return ["| Action | Count |", "|---|---:|"] + [f"| {name} | {n} |" for name, n in rows]
 
 

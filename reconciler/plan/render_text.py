@@ -87,9 +87,11 @@ class ChangeCounts:
     destroy: int = 0
     replace: int = 0
     read: int = 0
+    imports: int = 0
 
     @classmethod
     def of(cls, changes: Iterable[ResourceChange]) -> "ChangeCounts":
+        changes = list(changes)
         actions = [c.action for c in changes]
         return cls(
             add=sum(1 for a in actions if a is Action.CREATE or a.is_replace),
@@ -97,18 +99,20 @@ class ChangeCounts:
             destroy=sum(1 for a in actions if a is Action.DELETE or a.is_replace),
             replace=sum(1 for a in actions if a.is_replace),
             read=sum(1 for a in actions if a is Action.READ),
+            imports=sum(1 for c in changes if c.importing),
         )
 
     @property
     def any(self) -> bool:
-        return bool(self.add or self.change or self.destroy or self.replace or self.read)
+        return bool(self.add or self.change or self.destroy or self.replace or self.read or self.imports)
 
     def sentence(self) -> str:
-        return f"{self.add} to add, {self.change} to change, {self.destroy} to destroy"
+        imported = f"{self.imports} to import, " if self.imports else ""
+        return f"{imported}{self.add} to add, {self.change} to change, {self.destroy} to destroy"
 
     def short(self) -> str:
         """Only the non-zero parts, e.g. '1 to add, 1 to read'."""
-        parts = [(self.add, "to add"), (self.change, "to change"), (self.destroy, "to destroy"),
+        parts = [(self.imports, "to import"), (self.add, "to add"), (self.change, "to change"), (self.destroy, "to destroy"),
                  (self.read, "to read")]
         return ", ".join(f"{n} {what}" for n, what in parts if n)
 
@@ -130,8 +134,8 @@ def _natural(text: str) -> list:
 
 
 def visible_changes(plan: Plan) -> list[ResourceChange]:
-    """The changes a reader sees: no-ops dropped, sorted by address (numbers as numbers)."""
-    shown = [c for c in plan.changes if c.action is not Action.NO_OP]
+    """The changes a reader sees: no-ops dropped (unless imported), sorted by address (numbers as numbers)."""
+    shown = [c for c in plan.changes if c.action is not Action.NO_OP or c.importing]
     return sorted(shown, key=lambda c: _natural(c.address))
 
 
@@ -149,6 +153,8 @@ def _key_text(change: ResourceChange) -> str:
 
 def headline(change: ResourceChange) -> str:
     """'will be created', 'must be replaced'... (the words after the address)."""
+    if change.action is Action.NO_OP:
+        return "will be imported" if change.importing else "has no changes"
     if change.action.is_replace and change.reason in REASON_HEADLINE:
         return REASON_HEADLINE[change.reason]
     return HEADLINE[change.action]
@@ -156,6 +162,8 @@ def headline(change: ResourceChange) -> str:
 
 def _notes(change: ResourceChange) -> list[str]:
     notes: list[str] = []
+    if change.importing and change.action is not Action.NO_OP:
+        notes.append(f'(imported from "{change.importing}")')
     template = REASON_NOTE.get(change.reason)
     if template and (change.action is Action.DELETE or change.action is Action.READ):
         notes.append(template.format(address=change.address, key=_key_text(change)))
@@ -182,7 +190,8 @@ def render_change(change: ResourceChange, *, color: bool = False,
     lines.append(" " * (3 - len(symbol)) + palette.symbol(symbol)
                  + f' {kind} "{change.type}" "{change.name}" {{')
     renderer = BodyRenderer(palette, Sensitivity.of(change.sensitive_paths, schema),
-                            frozenset(tuple(p) for p in change.replace_paths))
+                            frozenset(tuple(p) for p in change.replace_paths),
+                            show_unchanged=change.action is Action.NO_OP)
     if change.action is Action.READ:
         before, after = None, change.after or {}
     elif change.action is Action.DELETE:

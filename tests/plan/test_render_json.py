@@ -191,3 +191,10 @@ def test_configuration_expressions_and_vaultform_section():
 @pytest.mark.parametrize("case", [c for c in CASES if (FIXTURES / c / "expected.json").exists()])
 def test_json_plan_matches_expected(case):
     check_golden(FIXTURES / case / "expected.json", json.dumps(doc_of(case), indent=2, sort_keys=True) + "\n")
+
+
+def test_imports_carry_the_id():
+    doc = doc_of("imports")
+    rg = _rc(doc, "azurerm_resource_group.rg")["change"]
+    assert rg["actions"] == ["no-op"] and rg["importing"] == {"id": "/subscriptions/0/resourceGroups/rg-backup"}
+    assert doc["applyable"] is True

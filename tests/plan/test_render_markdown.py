@@ -17,7 +17,7 @@ def markdown(case: str) -> str:
 
 
 def summary_table(text: str) -> dict[str, int]:
-    rows = re.findall(r"^\| (add|change|destroy|replace|read) \| (\d+) \|$", text, re.MULTILINE)
+    rows = re.findall(r"^\| (import|add|change|destroy|replace|read) \| (\d+) \|$", text, re.MULTILINE)
     return {name: int(n) for name, n in rows}
 
 
@@ -31,6 +31,7 @@ def test_markdown_matches_expected(case):
     ("update_in_place", {"add": 0, "change": 2, "destroy": 0, "replace": 0, "read": 0}),
     ("replace_and_destroy", {"add": 4, "change": 0, "destroy": 7, "replace": 4, "read": 0}),
     ("refused", {"add": 0, "change": 2, "destroy": 0, "replace": 0, "read": 0}),
+    ("imports", {"import": 2, "add": 0, "change": 1, "destroy": 0, "replace": 0, "read": 0}),
 ])
 def test_summary_table_counts(case, expected):
     text = markdown(case)

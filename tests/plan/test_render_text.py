@@ -114,6 +114,7 @@ def _change(raw: dict) -> ResourceChange:
         changed_attributes=tuple(raw.get("changed_attributes", [])),
         config=with_unknowns(raw.get("config")),
         references={k: tuple(v) for k, v in raw.get("references", {}).items()},
+        importing=raw.get("importing"),
     )
 
 
