@@ -134,7 +134,7 @@ def _natural(text: str) -> list:
 
 
 def visible_changes(plan: Plan) -> list[ResourceChange]:
-    """The changes a reader sees: no-ops dropped (unless imported), sorted by address (numbers as numbers)."""
+    """The changes a reader sees: no-ops dropped unless imported, sorted by address (numbers as numbers)."""
     shown = [c for c in plan.changes if c.action is not Action.NO_OP or c.importing]
     return sorted(shown, key=lambda c: _natural(c.address))
 
