@@ -112,8 +112,8 @@ class ChangeCounts:
 
     def short(self) -> str:
         """Only the non-zero parts, e.g. '1 to add, 1 to read'."""
-        parts = [(self.imports, "to import"), (self.add, "to add"), (self.change, "to change"), (self.destroy, "to destroy"),
-                 (self.read, "to read")]
+        parts = [(self.imports, "to import"), (self.add, "to add"), (self.change, "to change"),
+                 (self.destroy, "to destroy"), (self.read, "to read")]
         return ", ".join(f"{n} {what}" for n, what in parts if n)
 
 
