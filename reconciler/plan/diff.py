@@ -148,6 +148,8 @@ def changed_paths(schema: BlockSchema, prior: dict, after: dict) -> list[Path]:
     """Paths (attribute names, block indexes) whose value differs, unknowns included."""
     a = _canonical_by_schema(schema, prior)
     b = _canonical_by_schema(schema, after)
+    if a == b:
+        return []  # the common case, answered without building a diff
     diff = DeepDiff(a, b, view="tree", verbose_level=0)
     paths: set[Path] = set()
     for levels in diff.values():

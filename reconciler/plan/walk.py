@@ -85,6 +85,9 @@ class Walker:
         self._index(req.info, req.tree)
         self.diags: list[Diagnostic] = []
         self.changes: dict[str, ResourceChange] = {}
+        self.by_base: dict[str, list[str]] = {}                 # resource address -> instance addresses
+        self._ancestors: dict[str, set[str]] = {}
+        self._declared: dict[str, set[str]] = {}
         self.instances: dict[str, list[Instance]] = {}          # prefix+address -> instances
         self.pending_phase: dict[str, dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
         self.outputs: dict[str, dict[str, Any]] = {}            # prefix -> name -> value
@@ -115,8 +118,11 @@ class Walker:
         return self._finish()
 
     def _scope(self, prefix: str, bindings: dict | None = None) -> PlanScope:
-        info = self.infos[prefix]
-        declared = {r.type for r in info.module.resources.values() if r.mode is Mode.MANAGED}
+        declared = self._declared.get(prefix)
+        if declared is None:
+            info = self.infos[prefix]
+            declared = {r.type for r in info.module.resources.values() if r.mode is Mode.MANAGED}
+            self._declared[prefix] = declared
         return PlanScope(self.ns[prefix], bindings, declared)
 
     def _eval(self, expr: ast.Expr, scope: PlanScope) -> Any:
@@ -235,6 +241,11 @@ class Walker:
         self._register(prefix, res, instances, values)
         del self.pending_phase[prefix + address]
 
+    def _add(self, change: ResourceChange) -> None:
+        if change.address not in self.changes:
+            self.by_base.setdefault(change.address.split("[")[0], []).append(change.address)
+        self.changes[change.address] = change
+
     def _register(self, prefix: str, res: Resource, instances: list[Instance], values: dict) -> None:
         value = collect(instances, values, counted=res.count is not None, each=res.for_each is not None)
         self.ns[prefix].set_resource(res.type, res.name, value, data=res.mode is Mode.DATA)
@@ -277,7 +288,7 @@ class Walker:
         ))
         self.diags.extend(d.with_address(address).with_range(res.pos.range()) for d in decision.diagnostics)
         before, private = _public(self._prior(address))
-        self.changes[address] = ResourceChange(
+        self._add(ResourceChange(
             address=address, mode="managed", type=res.type, name=res.name, index=inst.key,
             module=prefix[:-1] if prefix else "", provider=res.provider_name, action=decision.action,
             before=before, after=decision.after, replace_paths=decision.replace_paths, reason=decision.reason,
@@ -286,7 +297,7 @@ class Walker:
             phases=_apply_phases(res, rs, decision, before),
             prevent_destroy=lc.prevent_destroy, create_before_destroy=lc.create_before_destroy,
             changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
-            config=config, references=_references_of(res, prefix), private=private)
+            config=config, references=_references_of(res, prefix), private=private))
         return decision.after if decision.after is not None else UNKNOWN
 
     def _triggered(self, prefix: str, res: Resource, inst: Instance) -> bool:
@@ -296,9 +307,9 @@ class Walker:
                     continue
                 target = prefix + ".".join(ref.subject[:3] if ref.root == "data" else ref.subject[:2])
                 key = ref.remaining[0] if ref.remaining and isinstance(ref.remaining[0], (int, str)) else None
-                for addr, change in self.changes.items():
-                    base = addr.split("[")[0]
-                    if base != target or (key is not None and addr != instance_address("", target, key)):
+                for addr in self.by_base.get(target, ()):
+                    change = self.changes[addr]
+                    if key is not None and addr != instance_address("", target, key):
                         continue
                     if change.action in (Action.UPDATE, Action.CREATE) or change.action.is_replace:
                         return True
@@ -319,17 +330,17 @@ class Walker:
             self.data_values[address] = value
             return value
         after = proposed_after(rs.block, config, None)
-        self.changes[address] = ResourceChange(
+        self._add(ResourceChange(
             address=address, mode="data", type=res.type, name=res.name, index=inst.key,
             module=prefix[:-1] if prefix else "", provider=res.provider_name, action=Action.READ,
             before=None, after=after, reason=Reason.READ_BECAUSE_CONFIG_UNKNOWN, config=config,
-            references=_references_of(res, prefix))
+            references=_references_of(res, prefix)))
         return after
 
     def _waits_on_changes(self, prefix: str, res: Resource) -> bool:
         for dep in self._resource_ancestors(prefix + res.address):
-            for addr, change in self.changes.items():
-                if addr.split("[")[0] == dep.split("#")[0] and change.action is not Action.NO_OP:
+            for addr in self.by_base.get(dep.split("#")[0], ()):
+                if self.changes[addr].action is not Action.NO_OP:
                     return True
         return False
 
@@ -360,14 +371,17 @@ class Walker:
                 self.diags.extend(x.with_range(res.pos.range() if res else None) for x in d.diagnostics)
             before, private = _public(self._prior(address))
             action = Action.DELETE if before is not None else Action.NO_OP
-            self.changes[address] = ResourceChange(
+            self._add(ResourceChange(
                 address=address, mode="managed", type=rstate.type, name=rstate.name, index=istate.index_key,
                 module=rstate.module, provider=rstate.provider, action=action, before=before, after=None,
                 reason=reason, prevent_destroy=protected, depends_on=tuple(istate.dependencies),
-                private=private)
+                private=private))
 
     def _resource_ancestors(self, node: str) -> set[str]:
         """The nearest resource and phase nodes ``node`` depends on, through any values between."""
+        cached = self._ancestors.get(node)
+        if cached is not None:
+            return cached
         g = self.cg.graph.g
         if node not in g:
             return set()
@@ -383,12 +397,13 @@ class Walker:
                 out.add(n)
             else:
                 stack.extend(g.predecessors(n))
+        self._ancestors[node] = out
         return out
 
     def _instance_nodes(self, node: str) -> list[str]:
         base, _, phase = node.partition("#")
         suffix = f"#{phase}" if phase else ""
-        return [f"{a}{suffix}" for a in self.changes if a.split("[")[0] == base or a == base]
+        return [f"{a}{suffix}" for a in self.by_base.get(base, ())]
 
     def _attach_dependencies(self) -> None:
         for address, change in list(self.changes.items()):
