@@ -1,0 +1,335 @@
+"""The CMK compliance audit of a subscription, and the objects in scope that state doesn't track.
+
+``audit_subscription(clients)`` reads every Recovery Services vault through the official
+SDK clients (real Azure or the local one alike) and says, per vault: customer-managed
+key on or off, the key pinned to a version or rotating, which identity unwraps the data
+key, the key vault's soft delete and purge protection, whether that identity's grant is
+least-privilege, broader or missing (``providers.roles``), and whether the key version is
+enabled and unexpired. A vault is compliant when none of its findings is an error.
+
+``list_unmanaged(clients, resource_groups, key_vault_ids, known)`` lists key vaults and
+Recovery Services vaults in the resource groups, and keys, access policies and role
+assignments in the key vaults, that none of the ``known`` (type, attributes) objects is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from azure.core.exceptions import AzureError
+
+from providers.azurerm.ids import InvalidIdError, parse_key_id, same_id
+from providers.azurerm.resources.base import call, dig, not_found_is_none, wire
+from providers.base import ProviderError
+from providers.roles import CMK_KEY_PERMISSIONS, find_role, grants_cmk, is_least_privilege_for_cmk
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str            # error (non-compliant) | warning | info
+    message: str
+
+
+@dataclass
+class VaultAudit:
+    id: str
+    name: str
+    resource_group: str
+    location: str
+    cmk: bool = False
+    key_id: str = ""
+    key_mode: str = ""                 # pinned | rotating
+    identity: str = ""                 # system-assigned | user-assigned
+    identity_id: str = ""              # the user-assigned identity's resource id
+    principal_id: str = ""
+    key_vault: str = ""                # key vault name
+    key_vault_id: str = ""
+    soft_delete: bool | None = None
+    purge_protection: bool | None = None
+    authorization: str = ""            # access policies | rbac
+    grant: str = ""                    # least-privilege | broader | missing | unknown
+    grant_detail: str = ""
+    key_enabled: bool | None = None
+    key_expires: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def compliant(self) -> bool:
+        return not any(f.severity == ERROR for f in self.findings)
+
+    def add(self, code: str, severity: str, message: str) -> None:
+        self.findings.append(Finding(code, severity, message))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["compliant"] = self.compliant
+        return out
+
+
+def _now(clients) -> datetime:
+    if clients.is_local and getattr(clients.emulator, "clock", None) is not None:
+        return clients.emulator.clock.now()
+    return datetime.now(timezone.utc)
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
+
+
+def _key_vaults(clients) -> list[dict[str, Any]]:
+    return [wire(v) for v in call(lambda: list(clients.keyvault_mgmt().vaults.list_by_subscription()))]
+
+
+def _key_vault_for(vaults: list[dict[str, Any]], vault_uri: str) -> dict[str, Any] | None:
+    host = vault_uri.lower().split("//", 1)[-1].split("/", 1)[0]
+    for body in vaults:
+        uri = (dig(body, "properties.vaultUri") or "").lower()
+        if host and host in uri:
+            return body
+    name = host.split(".", 1)[0]
+    return next((b for b in vaults if (b.get("name") or "").lower() == name), None)
+
+
+def _identity(audit: VaultAudit, body: dict[str, Any]) -> None:
+    identity = body.get("identity") or {}
+    kinds = {p.strip().lower() for p in str(identity.get("type") or "None").split(",")}
+    kek = dig(body, "properties.encryption.kekIdentity") or {}
+    user = kek.get("userAssignedIdentity")
+    if user:
+        audit.identity, audit.identity_id = "user-assigned", user
+        attached = identity.get("userAssignedIdentities") or {}
+        match = next((v for k, v in attached.items() if same_id(k, user)), None)
+        if match is None or "userassigned" not in kinds:
+            audit.add("IDENTITY_MISSING", ERROR, f"the user-assigned identity {user} that encryption uses is not "
+                                                 f"attached to the vault: backups can't unwrap the data key")
+            return
+        audit.principal_id = (match or {}).get("principalId") or ""
+    else:
+        audit.identity = "system-assigned"
+        audit.principal_id = identity.get("principalId") or ""
+        if "systemassigned" not in kinds or not audit.principal_id:
+            audit.add("IDENTITY_MISSING", ERROR, "encryption uses the system-assigned identity, which is off: "
+                                                 "backups can't unwrap the data key")
+
+
+def _grant_by_policy(audit: VaultAudit, kv: dict[str, Any]) -> None:
+    for entry in dig(kv, "properties.accessPolicies") or []:
+        if not same_id(entry.get("objectId"), audit.principal_id):
+            continue
+        perms = [str(p) for p in dig(entry, "permissions.keys") or []]
+        have = {p.lower() for p in perms}
+        missing = [p for p in CMK_KEY_PERMISSIONS if p.lower() not in have]
+        audit.grant_detail = "access policy: " + ", ".join(perms)
+        if missing:
+            audit.grant = "missing"
+            audit.add("GRANT_MISSING", ERROR, f"the identity's access policy lacks {', '.join(missing)}")
+        elif have - {p.lower() for p in CMK_KEY_PERMISSIONS}:
+            audit.grant = "broader"
+            audit.add("GRANT_BROADER", WARNING, "the access policy grants more than Get, List, WrapKey and "
+                                                "UnwrapKey (least privilege)")
+        else:
+            audit.grant = "least-privilege"
+        return
+    audit.grant = "missing"
+    audit.add("GRANT_MISSING", ERROR, f"no access policy on key vault {audit.key_vault} for principal "
+                                      f"{audit.principal_id}")
+
+
+def _grant_by_role(audit: VaultAudit, clients, kv: dict[str, Any]) -> None:
+    kv_id = kv["id"].lower()
+    assignments = [wire(a) for a in call(lambda: list(clients.authorization().role_assignments.list_for_scope(
+        kv["id"], filter=f"principalId eq '{audit.principal_id}'")))]
+    roles = []
+    for a in assignments:
+        scope = str(dig(a, "properties.scope") or "").rstrip("/").lower()
+        if not (kv_id == scope or kv_id.startswith(scope + "/")) or not same_id(
+                dig(a, "properties.principalId"), audit.principal_id):
+            continue
+        role = find_role(dig(a, "properties.roleDefinitionId"))
+        if role is not None and grants_cmk(role):
+            roles.append(role)
+    if not roles:
+        audit.grant = "missing"
+        audit.add("GRANT_MISSING", ERROR, f"no role assignment lets principal {audit.principal_id} read, wrap "
+                                          f"and unwrap with keys of {audit.key_vault}")
+        return
+    audit.grant_detail = "role: " + ", ".join(sorted({r.name for r in roles}))
+    if all(is_least_privilege_for_cmk(r) for r in roles):
+        audit.grant = "least-privilege"
+    else:
+        audit.grant = "broader"
+        audit.add("GRANT_BROADER", WARNING, "the identity holds a broader role than \"Key Vault Crypto Service "
+                                            "Encryption User\" (least privilege)")
+
+
+def _key_vault_facts(audit: VaultAudit, clients, kv: dict[str, Any]) -> None:
+    props = kv.get("properties") or {}
+    audit.key_vault, audit.key_vault_id = kv.get("name") or "", kv.get("id") or ""
+    audit.soft_delete = props.get("enableSoftDelete") is not False
+    audit.purge_protection = bool(props.get("enablePurgeProtection"))
+    if not audit.soft_delete:
+        audit.add("NO_SOFT_DELETE", ERROR, f"key vault {audit.key_vault} has soft delete off")
+    if not audit.purge_protection:
+        audit.add("NO_PURGE_PROTECTION", ERROR, f"key vault {audit.key_vault} has no purge protection: a purge "
+                                                f"would make every recovery point unrecoverable")
+    acls = props.get("networkAcls") or {}
+    if str(acls.get("defaultAction", "Allow")).lower() == "deny":
+        if audit.identity == "user-assigned":
+            audit.add("FIREWALL_BLOCKS_IDENTITY", ERROR, "the key vault denies by default and a user-assigned "
+                                                         "identity is not a trusted service (R9)")
+        elif str(acls.get("bypass", "AzureServices")).lower() == "none":
+            audit.add("FIREWALL_BLOCKS_IDENTITY", ERROR, "the key vault denies by default and admits no trusted "
+                                                         "services")
+    if not audit.principal_id:
+        audit.grant = "unknown"
+        return
+    if props.get("enableRbacAuthorization"):
+        audit.authorization = "rbac"
+        _grant_by_role(audit, clients, kv)
+    else:
+        audit.authorization = "access policies"
+        _grant_by_policy(audit, kv)
+
+
+def _key_facts(audit: VaultAudit, clients, now: datetime) -> None:
+    try:
+        kid = parse_key_id(audit.key_id)
+    except InvalidIdError as exc:
+        audit.add("KEY_ID_INVALID", ERROR, exc.message)
+        return
+    audit.key_mode = "pinned" if kid.version else "rotating"
+    audit.add("KEY_MODE", INFO, "pinned to one key version: no automatic rotation (A1)" if kid.version
+              else "versionless key id: the vault follows new key versions within about an hour (A2)")
+    client = clients.keys(kid.vault_uri)
+    try:
+        key = not_found_is_none(lambda: client.get_key(kid.name, kid.version or None))
+    except ProviderError as exc:
+        audit.add("KEY_UNREADABLE", ERROR, f"the key could not be read to verify it: {exc.message}")
+        return
+    if key is None:
+        audit.add("KEY_NOT_FOUND", ERROR, f"key {kid.versioned_id} does not exist (deleted?)")
+        return
+    props = key.properties
+    audit.key_enabled = props.enabled is not False
+    audit.key_expires = _iso(props.expires_on)
+    if not audit.key_enabled:
+        audit.add("KEY_DISABLED", ERROR, f"key version {props.version} is disabled: backups and restores fail")
+    if props.expires_on is not None and props.expires_on <= now:
+        audit.add("KEY_EXPIRED", ERROR, f"the key expired on {audit.key_expires}")
+    if props.not_before is not None and props.not_before > now:
+        audit.add("KEY_NOT_YET_VALID", ERROR, f"the key is valid only from {_iso(props.not_before)}")
+    kty = str(getattr(key.key_type, "value", key.key_type) or "")
+    if not kty.upper().startswith("RSA"):
+        audit.add("KEY_NOT_RSA", ERROR, f"the key is {kty}; Azure Backup needs an RSA key (R4)")
+
+
+def audit_vault(clients, body: dict[str, Any], key_vaults: list[dict[str, Any]], now: datetime) -> VaultAudit:
+    rid = body["id"]
+    parts = rid.split("/")
+    rg = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else ""
+    audit = VaultAudit(rid, body.get("name") or parts[-1], rg, body.get("location") or "")
+    key_uri = dig(body, "properties.encryption.keyVaultProperties.keyUri")
+    if not key_uri:
+        audit.add("NO_CMK", ERROR, "backups are encrypted with platform-managed keys, not a customer-managed key")
+        return audit
+    audit.cmk, audit.key_id = True, key_uri
+    _identity(audit, body)
+    try:
+        kv = _key_vault_for(key_vaults, parse_key_id(key_uri).vault_uri)
+    except InvalidIdError:
+        kv = None
+    if kv is None:
+        audit.add("KEY_VAULT_NOT_FOUND", ERROR, f"no key vault in the subscription serves {key_uri}")
+    else:
+        _key_vault_facts(audit, clients, kv)
+    _key_facts(audit, clients, now)
+    return audit
+
+
+def audit_subscription(clients) -> list[dict[str, Any]]:
+    """Every Recovery Services vault of the subscription with its CMK facts and findings."""
+    vaults = [wire(v) for v in call(lambda: list(clients.recovery_services().vaults.list_by_subscription_id()))]
+    key_vaults = _key_vaults(clients)
+    now = _now(clients)
+    audits = [audit_vault(clients, body, key_vaults, now) for body in vaults]
+    return [a.to_dict() for a in sorted(audits, key=lambda a: (a.resource_group.lower(), a.name.lower()))]
+
+
+# --------------------------------------------------------------------------- unmanaged objects
+
+def _tracked(known: Iterable[tuple[str, dict]], type_name: str, **match: str) -> bool:
+    for t, attrs in known:
+        if t != type_name:
+            continue
+        if all(same_id(str(attrs.get(k) or ""), v) for k, v in match.items()):
+            return True
+    return False
+
+
+def _inline_policy(known, kv_id: str, object_id: str) -> bool:
+    for t, attrs in known:
+        if t == "azurerm_key_vault" and same_id(str(attrs.get("id") or ""), kv_id):
+            return any(same_id(str(p.get("object_id") or ""), object_id) for p in attrs.get("access_policy") or [])
+    return False
+
+
+def list_unmanaged(clients, resource_groups: Iterable[str], key_vault_ids: Iterable[str],
+                   known: Iterable[tuple[str, dict]]) -> list[dict[str, Any]]:
+    known = list(known)
+    out: list[dict[str, Any]] = []
+
+    def add(type_name: str, id_: str, name: str, scope: str, detail: str = "") -> None:
+        out.append({"type": type_name, "id": id_, "name": name, "scope": scope, "detail": detail})
+
+    for rg in resource_groups:
+        kvs = not_found_is_none(lambda: [wire(v) for v in clients.keyvault_mgmt().vaults.list_by_resource_group(rg)])
+        for kv in kvs or []:
+            if not _tracked(known, "azurerm_key_vault", id=kv["id"]):
+                add("azurerm_key_vault", kv["id"], kv.get("name", ""), rg)
+        rsvs = not_found_is_none(lambda: [wire(v) for v in clients.recovery_services().vaults.list_by_resource_group(rg)])
+        for v in rsvs or []:
+            if not _tracked(known, "azurerm_recovery_services_vault", id=v["id"]):
+                cmk = "customer-managed key" if dig(v, "properties.encryption.keyVaultProperties.keyUri") \
+                    else "platform-managed key"
+                add("azurerm_recovery_services_vault", v["id"], v.get("name", ""), rg, cmk)
+    for kv_id in key_vault_ids:
+        parts = kv_id.split("/")
+        rg, name = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else "", parts[-1]
+        kv = not_found_is_none(lambda: wire(clients.keyvault_mgmt().vaults.get(rg, name)))
+        if kv is None:
+            continue
+        for entry in dig(kv, "properties.accessPolicies") or []:
+            oid = entry.get("objectId") or ""
+            if _tracked(known, "azurerm_key_vault_access_policy", key_vault_id=kv_id, object_id=oid) \
+                    or _inline_policy(known, kv_id, oid):
+                continue
+            perms = ", ".join(dig(entry, "permissions.keys") or []) or "no key permissions"
+            add("azurerm_key_vault_access_policy", f"{kv['id']}/objectId/{oid}", oid, name, f"keys: {perms}")
+        assignments = call(lambda: [wire(a) for a in clients.authorization().role_assignments.list_for_scope(
+            kv["id"], filter="atScope()")])
+        for a in assignments:
+            if not same_id(str(dig(a, "properties.scope") or ""), kv["id"]):
+                continue
+            if _tracked(known, "azurerm_role_assignment", id=a["id"]):
+                continue
+            role = find_role(dig(a, "properties.roleDefinitionId"))
+            add("azurerm_role_assignment", a["id"], a.get("name", ""), name,
+                f"{role.name if role else dig(a, 'properties.roleDefinitionId')} for "
+                f"{dig(a, 'properties.principalId')}")
+        uri = dig(kv, "properties.vaultUri")
+        try:
+            keys = list(clients.keys(uri).list_properties_of_keys()) if uri else []
+        except (AzureError, ProviderError) as exc:  # the caller may not list keys (firewall, grants)
+            out.append({"problem": f"the keys of key vault {name} could not be listed: "
+                                   f"{getattr(exc, 'message', None) or str(exc).splitlines()[0]}", "scope": name})
+            keys = []
+        for k in keys:
+            versionless = f"{uri.rstrip('/')}/keys/{k.name}"
+            if not _tracked(known, "azurerm_key_vault_key", versionless_id=versionless):
+                add("azurerm_key_vault_key", versionless, k.name, name)
+    return out

@@ -1,0 +1,44 @@
+"""`vaultform drift [DIR]`: read every managed object, compare with state and configuration, change nothing.
+
+Exit 0 no drift, 2 drift (changed, deleted or unmanaged objects), 1 error (including
+objects that could not be read when nothing else drifted).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler import session as steps
+from reconciler.cli.common import add_config_flags, state_lock
+from reconciler.cli.flags import flag
+from reconciler.cli.output import Output
+from reconciler.diagnostics import DiagnosticsError, error
+
+
+def setup(parser) -> None:
+    add_config_flags(parser)
+    flag(parser, "json", action="store_true", help="the report as JSON (reconciler/drift/SCHEMA.md)")
+    flag(parser, "markdown", metavar="FILE", default=None, help="also write the report as markdown")
+    flag(parser, "parallelism", type=int, default=10, metavar="N", help="reads at once (default 10)")
+
+
+def run(args, out: Output) -> int:
+    from reconciler.drift.render import render_json, render_markdown, render_text
+    from reconciler.drift.run import drift_report
+    session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    try:
+        with state_lock(session, "drift", args):
+            report = drift_report(session, args.parallelism)
+    finally:
+        session.close()
+    if args.json:
+        out.print(render_json(report))
+    else:
+        out.print(render_text(report, color=out.color))
+    if args.markdown:
+        try:
+            Path(args.markdown).write_text(render_markdown(report))
+        except OSError as exc:
+            raise DiagnosticsError(error("markdown_write", f"Can't write {args.markdown}",
+                                         f"{exc.strerror or exc}; choose a writable path for -markdown."))
+    return report.exit_code

@@ -1,0 +1,109 @@
+"""The CMK compliance audit for people (text), machines (JSON, see SCHEMA.md) and pull requests (markdown).
+
+The audit itself is the provider's (``provider.audit()`` returns one dict per Recovery
+Services vault, with ``findings`` and ``compliant``); this module only summarises and shows it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.drift.model import FORMAT_VERSION
+
+
+@dataclass
+class AuditReport:
+    vaults: list[dict[str, Any]] = field(default_factory=list)
+    cloud: str = ""
+    generated_at: str = ""
+
+    @property
+    def non_compliant(self) -> list[dict[str, Any]]:
+        return [v for v in self.vaults if not v.get("compliant")]
+
+    @property
+    def exit_code(self) -> int:
+        """0 every vault compliant, 2 any vault non-compliant."""
+        return 2 if self.non_compliant else 0
+
+
+def _yes(v: Any) -> str:
+    return {True: "yes", False: "no", None: "unknown"}.get(v, str(v))
+
+
+def _key_state(v: dict[str, Any]) -> str:
+    if not v.get("cmk"):
+        return "-"
+    if v.get("key_enabled") is None:
+        return "unknown"
+    text = "enabled" if v["key_enabled"] else "disabled"
+    return text + (f", expires {v['key_expires']}" if v.get("key_expires") else "")
+
+
+def _errors(v: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in v.get("findings") or [] if f["severity"] == "error"]
+
+
+def headline(report: AuditReport) -> str:
+    total, bad = len(report.vaults), len(report.non_compliant)
+    if not total:
+        return "No Recovery Services vaults in the subscription."
+    if not bad:
+        return f"All {total} Recovery Services vault(s) are compliant."
+    return f"{bad} of {total} Recovery Services vault(s) are not compliant."
+
+
+def render_text(report: AuditReport) -> str:
+    lines = [f"Target: {report.cloud}", "", headline(report)]
+    for v in report.vaults:
+        lines += ["", f"{v['name']} ({v['resource_group']}): {'compliant' if v['compliant'] else 'NOT COMPLIANT'}"]
+        if v.get("cmk"):
+            lines.append(f"  key          {v['key_id']} ({v['key_mode']}; {_key_state(v)})")
+            lines.append(f"  identity     {v['identity']} {v.get('identity_id') or v.get('principal_id') or ''}".rstrip())
+            lines.append(f"  key vault    {v['key_vault'] or '(not found)'}: soft delete {_yes(v['soft_delete'])}, "
+                         f"purge protection {_yes(v['purge_protection'])}")
+            lines.append(f"  grant        {v['grant'] or 'unknown'}"
+                         + (f" ({v['grant_detail']})" if v.get("grant_detail") else ""))
+        else:
+            lines.append("  key          none (platform-managed key)")
+        for f in v.get("findings") or []:
+            lines.append(f"  {f['severity']:<8} {f['code']}: {f['message']}")
+    return "\n".join(lines)
+
+
+def report_to_json(report: AuditReport) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "generated_at": report.generated_at,
+        "cloud": report.cloud,
+        "summary": {"vaults": len(report.vaults), "compliant": len(report.vaults) - len(report.non_compliant),
+                    "non_compliant": len(report.non_compliant), "exit_code": report.exit_code},
+        "vaults": report.vaults,
+    }
+
+
+def render_json(report: AuditReport) -> str:
+    return json.dumps(report_to_json(report), indent=2, default=str)
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: AuditReport) -> str:
+    lines = ["## vaultform CMK audit", "", f"Target: {report.cloud}", "", f"**{headline(report)}**", "",
+             "| Vault | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |",
+             "|---|---|---|---|---|---|---|---|"]
+    for v in report.vaults:
+        problems = "; ".join(f"{f['code']}" for f in _errors(v)) or "-"
+        lines.append("| " + " | ".join(_cell(x) for x in (
+            f"`{v['name']}`", "✅" if v["compliant"] else "❌", _yes(v["cmk"]),
+            f"{v['key_mode']}, {_key_state(v)}" if v["cmk"] else "-", v["identity"] or "-",
+            _yes(v["purge_protection"]) if v["cmk"] else "-", v["grant"] or "-", problems)) + " |")
+    details = [(v, f) for v in report.vaults for f in v.get("findings") or [] if f["severity"] != "info"]
+    if details:
+        lines += ["", "### Findings", ""]
+        lines += [f"- `{v['name']}` {f['severity']} {f['code']}: {_cell(f['message'])}" for v, f in details]
+    return "\n".join(lines) + "\n"

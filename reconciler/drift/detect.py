@@ -1,0 +1,183 @@
+"""Drift: compare what the cloud holds (refreshed) with state (recorded) and the plan (desired).
+
+Pure: ``detect`` takes the recorded objects, the refreshed ones, the plan made with the
+refreshed values and returns one ``DriftRecord`` per attribute that moved - and one per
+attribute the configuration wants otherwise although state already agrees with the
+cloud (drift accepted into state earlier, or a fact vaultform doesn't reconcile, such as a
+disabled key version). Reading the cloud and planning happen in ``reconciler.drift.run``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from reconciler.drift.classify import Facts, Subject, classify
+from reconciler.drift.compare import (
+    IMPLIED, Difference, differences, kind_of, lookup, object_view, pattern_of, same,
+)
+from reconciler.drift.model import ChangeKind, DriftRecord, ReadFailure
+from reconciler.drift.remedy import fix_for
+from reconciler.plan.model import Action, Plan
+from reconciler.values import UNKNOWN
+
+POLICY_TYPE = "azurerm_key_vault_access_policy"
+KEY_VAULT_TYPE = "azurerm_key_vault"
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """One managed object that state records."""
+
+    address: str
+    type: str
+    attributes: dict
+
+
+def _vault_uri_of_key(key_id: Any) -> str:
+    text = str(key_id or "")
+    if "://" not in text:
+        return ""
+    scheme, rest = text.split("://", 1)
+    return f"{scheme}://{rest.split('/', 1)[0]}".lower()
+
+
+def _first(blocks: Any) -> dict:
+    return blocks[0] if isinstance(blocks, list) and blocks and isinstance(blocks[0], dict) else {}
+
+
+def facts_of(objects: Iterable[tuple[str, dict]], now: datetime | None = None) -> Facts:
+    """``objects``: (type, attributes) of every recorded and refreshed object."""
+    objects = list(objects)
+    facts = Facts(now=now or datetime.now(timezone.utc))
+    identities = {str(a.get("id") or "").lower(): a for t, a in objects if t == "azurerm_user_assigned_identity"}
+    for type_name, attrs in objects:
+        if type_name != "azurerm_recovery_services_vault":
+            continue
+        enc = _first(attrs.get("encryption"))
+        uri = _vault_uri_of_key(enc.get("key_id"))
+        if not uri:
+            continue
+        facts.cmk_key_vault_uris.add(uri)
+        user = str(enc.get("user_assigned_identity_id") or "").lower()
+        if user:
+            facts.user_identity_key_vault_uris.add(uri)
+            principal = (identities.get(user) or {}).get("principal_id")
+            if principal:
+                facts.cmk_principals.add(str(principal).lower())
+        else:
+            principal = _first(attrs.get("identity")).get("principal_id")
+            if principal:
+                facts.cmk_principals.add(str(principal).lower())
+    return facts
+
+
+def _separately_managed_policies(tracked: list[Tracked], refreshed: dict[str, dict | None]) -> dict[str, set]:
+    """key vault id (lower) -> object ids whose grant an azurerm_key_vault_access_policy manages."""
+    out: dict[str, set] = {}
+    for t in tracked:
+        if t.type != POLICY_TYPE:
+            continue
+        for attrs in (t.attributes, refreshed.get(t.address) or {}):
+            if attrs.get("key_vault_id") and attrs.get("object_id"):
+                out.setdefault(str(attrs["key_vault_id"]).lower(), set()).add(str(attrs["object_id"]).lower())
+    return out
+
+
+def _without_policies(attrs: dict | None, object_ids: set) -> dict | None:
+    if attrs is None or not object_ids or not isinstance(attrs.get("access_policy"), list):
+        return attrs
+    kept = [p for p in attrs["access_policy"] if str(p.get("object_id") or "").lower() not in object_ids]
+    return {**attrs, "access_policy": kept}
+
+
+def _changes_it(plan_action: Action | None, changed: tuple[str, ...], top: str) -> bool:
+    if plan_action is None or plan_action is Action.NO_OP:
+        return False
+    if plan_action is Action.UPDATE:
+        return top in changed
+    return True
+
+
+def _shown(v: Any) -> Any:
+    if v is UNKNOWN:
+        return "(known after apply)"
+    if isinstance(v, dict):
+        return {k: _shown(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_shown(x) for x in v]
+    return v
+
+
+def detect(tracked: list[Tracked], refreshed: dict[str, dict | None], plan: Plan | None,
+           failures: list[ReadFailure] = (), *, local: bool = True, now: datetime | None = None) -> list[DriftRecord]:
+    failed = {f.address for f in failures}
+    facts = facts_of([(t.type, t.attributes) for t in tracked]
+                     + [(t.type, refreshed[t.address]) for t in tracked if refreshed.get(t.address)], now)
+    managed_policies = _separately_managed_policies(tracked, refreshed)
+    records: list[DriftRecord] = []
+    for t in tracked:
+        if t.address in failed or t.address not in refreshed:
+            continue
+        change = plan.change(t.address) if plan is not None else None
+        action = change.action if change is not None else None
+        action_text = action.value if action is not None else "no-op"
+        changed = change.changed_attributes if change is not None else ()
+        skip = managed_policies.get(str(t.attributes.get("id") or "").lower(), set()) \
+            if t.type == KEY_VAULT_TYPE else set()
+        recorded = object_view(t.type, _without_policies(t.attributes, skip))
+        actual = object_view(t.type, _without_policies(refreshed[t.address], skip))
+        after = object_view(t.type, _without_policies(change.after, skip)) if change and change.after else None
+
+        def record(path: str, kind: ChangeKind, rec: Any, act: Any, desired: Any) -> None:
+            pattern = pattern_of(path)
+            subject = Subject(t.type, pattern, kind, rec, act, recorded or {}, actual)
+            severity, why = classify(subject, facts)
+            top = path.split(".")[0].split("[")[0]
+            fix = fix_for(t.type, pattern, kind, plan_action=action_text,
+                          plan_changes_it=_changes_it(action, changed, top) if path else
+                          action in (Action.CREATE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE),
+                          obj=actual or recorded or {}, local=local)
+            records.append(DriftRecord(t.address, t.type, path, kind, rec, act, _shown(desired), severity, why,
+                                       fix, action_text))
+
+        if actual is None:
+            desired = None if action in (None, Action.DELETE, Action.NO_OP) else "(re-created)"
+            record("", ChangeKind.DELETED, recorded, None, desired)
+            continue
+        moved = differences(recorded, actual, type_name=t.type)
+        seen = {d.path for d in moved}
+        for d in moved:
+            record(d.path, kind_of(d.recorded, d.actual), d.recorded, d.actual,
+                   _desired(t, d, actual, after, action, changed))
+        for d in _unconverged(t, actual, after, action, changed):
+            if d.path in seen:
+                continue
+            desired = d.recorded     # differences(desired, actual): "recorded" side holds the desired value
+            record(d.path, kind_of(desired, d.actual), lookup(recorded, d.path, t.type), d.actual, desired)
+    return records
+
+
+def _desired(t: Tracked, d: Difference, actual: dict, after: dict | None, action: Action | None,
+             changed: tuple[str, ...]) -> Any:
+    implied = IMPLIED.get((t.type, d.top))
+    if implied is not None:
+        return implied
+    if after is not None and _changes_it(action, changed, d.top):
+        return lookup(after, d.path, t.type)
+    return d.actual
+
+
+def _unconverged(t: Tracked, actual: dict, after: dict | None, action: Action | None,
+                 changed: tuple[str, ...]) -> list[Difference]:
+    """Where the configuration wants another value than the cloud holds."""
+    out: list[Difference] = []
+    for (type_name, name), implied in IMPLIED.items():
+        if type_name == t.type and not same(implied, actual.get(name)):
+            out.append(Difference(name, implied, actual.get(name)))
+    if after is None or action is not Action.UPDATE:
+        return out
+    for top in changed:
+        out += differences(after.get(top), actual.get(top), top, type_name=t.type)
+    return out
