@@ -221,6 +221,18 @@ class AzurermProvider:
         handler = HANDLERS.get(type_name)
         return handler.updatable if handler else ()
 
+    # ------------------------------------------------------------------ audit (providers.azurerm.audit)
+
+    def audit(self) -> list[dict[str, Any]]:
+        """Every Recovery Services vault of the subscription with its CMK facts and findings."""
+        from providers.azurerm.audit import audit_subscription
+        return audit_subscription(self.clients)
+
+    def list_unmanaged(self, resource_groups, key_vault_ids, known) -> list[dict[str, Any]]:
+        """Vaults, keys and grants in these resource groups and key vaults that no ``known`` object is."""
+        from providers.azurerm.audit import list_unmanaged
+        return list_unmanaged(self.clients, resource_groups, key_vault_ids, known)
+
     def close(self) -> None:
         if self._clients is not None:
             self._clients.close()
