@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("reconciler.cli.cmd_apply", "Make the cloud match the configuration, in the order Azure needs"),
     "destroy": ("reconciler.cli.cmd_apply:destroy", "Destroy every managed object (still subject to the refusals)"),
     "drift": ("reconciler.cli.cmd_drift", "Compare the cloud with state and configuration; say what each change breaks"),
+    "audit": ("reconciler.cli.cmd_audit", "Check every Recovery Services vault's customer-managed key setup"),
     "graph": ("reconciler.cli.cmd_graph", "Show the order apply follows, with the CMK ordering rules"),
 }
 
