@@ -274,7 +274,15 @@ def _conditional(expr: ast.Conditional, scope: Scope) -> Any:
     cond = condition_value(_eval(expr.cond, scope), expr.cond.pos)
     if cond is UNKNOWN:
         return UNKNOWN
-    return _eval(expr.true if cond else expr.false, scope)
+    chosen, other = (expr.true, expr.false) if cond else (expr.false, expr.true)
+    value = _eval(chosen, scope)
+    try:  # only for the result type: errors of the branch not taken don't count
+        other_value = _eval(other, scope)
+    except StaticEvalError:
+        raise
+    except EvalError:
+        return value
+    return ops.unify_branches(value, other_value)
 
 
 # --------------------------------------------------------------------------- iteration

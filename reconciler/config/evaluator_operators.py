@@ -13,7 +13,8 @@ from __future__ import annotations
 from decimal import Decimal, DecimalException
 from typing import Any, Callable
 
-from reconciler.config.types import ConversionError, normalize_number, strict_equal, to_bool, to_number
+from reconciler.config.types import (ConversionError, normalize_number, strict_equal, to_bool, to_number,
+                                     to_string)
 from reconciler.values import UNKNOWN, type_name
 
 
@@ -151,3 +152,15 @@ def negate(value: Any) -> Any:
         raise OperatorError("Unsupported operator",
                             f"Cannot negate {article(type_name(value))}: {exc.message}.") from None
     return n if n is UNKNOWN else normalize_number(-n)
+
+
+_PRIMITIVES = ("string", "number", "bool")
+
+
+def unify_branches(chosen: Any, other: Any) -> Any:
+    """The result of ``cond ? a : b`` has one type: when one branch is a string and the
+    other a number or bool, the chosen value becomes a string (``true ? 1 : "x"`` is "1")."""
+    kinds = {type_name(chosen), type_name(other)}
+    if len(kinds) == 2 and kinds <= set(_PRIMITIVES) and "string" in kinds:
+        return to_string(chosen)
+    return chosen
