@@ -33,11 +33,13 @@ def _length(value):
 
 @spec("coalesce", variadic=Param("vals", ParamType.ANY, Known.ANY, nullable=True))
 def _coalesce(*vals):
+    kinds = {type_name(v) for v in vals if v is not None and v is not UNKNOWN}
+    as_string = "string" in kinds and len(kinds) > 1 and kinds <= {"string", "number", "bool"}
     for v in vals:
         if v is UNKNOWN:
             return UNKNOWN
         if v is not None and v != "":
-            return v
+            return to_string(v) if as_string else v  # arguments share one type, as in Terraform
     raise FunctionError("no non-null, non-empty-string arguments")
 
 

@@ -51,7 +51,7 @@ CASES = [
     ("format(\"%d\", \"12\")", "12"), ("format(\"%+d\", 5)", "+5"),
     ("formatlist(\"%s=%s\", [\"a\", \"b\"], \"x\")", ["a=x", "b=x"]),
     # collections
-    ("coalesce(null, \"\", \"kv\")", "kv"), ("coalescelist([], [1])", [1]),
+    ("coalesce(null, \"\", \"kv\")", "kv"), ("coalesce(1, \"x\")", "1"), ("coalesce(null, 2)", 2), ("coalescelist([], [1])", [1]),
     ("concat([1], [2, 3])", [1, 2, 3]), ("contains([\"a\"], \"a\")", True), ("contains([1], \"1\")", False),
     ("distinct([1, 2, 1])", [1, 2]), ("element([\"a\", \"b\"], 3)", "b"), ("element([\"a\", \"b\", \"c\"], -1)", "c"),
     ("flatten([[1, [2]], [], 3])", [1, 2, 3]), ("keys(var.m)", ["a", "b"]), ("values(var.m)", [1, 2]),
