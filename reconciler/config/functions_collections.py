@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
 from reconciler.config.types import ConversionError, a_type, set_of, strict_equal, to_bool, to_string
-from reconciler.values import UNKNOWN
+from reconciler.values import UNKNOWN, type_name
 
 _LIST = Param("list", ParamType.LIST)
 _LIST_TOP = Param("list", ParamType.LIST, Known.TOP)
