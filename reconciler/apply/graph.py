@@ -130,16 +130,28 @@ def _target_for(ref: str, steps: dict[str, Step], node_for) -> str | None:
 
 
 def _destroy_edges(plan: Plan, g: Graph, steps: dict[str, Step]) -> None:
+    """Deletions run against the recorded dependencies: dependents first.
+
+    Dependencies through a later phase (a vault's key assignment needs the grant that
+    names the vault) can point both ways; an edge that would close a cycle is skipped,
+    since either order is then safe to delete in.
+    """
+    by_address = {c.address: c for c in plan.changes}
     deleting = {c.address for c in plan.changes if any(s.op is Op.DELETE for s in steps_for(c))}
     for change in plan.changes:
-        deps = {d.split("#")[0] for d in change.depends_on}
-        for dep in deps & deleting:
+        direct = {d.split("#")[0] for d in change.depends_on}
+        through_phases = {d.split("#")[0] for ds in change.phase_depends_on.values() for d in ds} - direct
+        for dep in sorted(direct & deleting) + sorted(through_phases & deleting):
+            if dep == change.address:
+                continue
             dep_destroy = destroy_id(dep)
             if destroy_id(change.address) in steps and change.action is Action.DELETE:
-                # dependents go first when both are deleted
-                g.connect(destroy_id(change.address), dep_destroy)
-            elif change.address in steps and steps[change.address].op in (Op.UPDATE, Op.NOOP):
-                # an update that stops using the object runs before the object goes
-                dep_change = next(c for c in plan.changes if c.address == dep)
-                if dep_change.action is Action.DELETE:
-                    g.connect(change.address, dep_destroy)
+                source = destroy_id(change.address)      # dependents go first when both are deleted
+            elif change.address in steps and steps[change.address].op in (Op.UPDATE, Op.NOOP) \
+                    and by_address[dep].action is Action.DELETE:
+                source = change.address                  # an update that stops using it runs first
+            else:
+                continue
+            if not g.g.has_edge(source, dep_destroy) and g.reaches(dep_destroy, source):
+                continue
+            g.connect(source, dep_destroy)

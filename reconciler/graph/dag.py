@@ -44,6 +44,10 @@ class Graph:
     def dependents(self, node: str) -> list[str]:
         return sorted(self.g.successors(node))
 
+    def reaches(self, source: str, target: str) -> bool:
+        """True when a path leads from ``source`` to ``target``."""
+        return source in self.g and target in self.g and nx.has_path(self.g, source, target)
+
     def ancestors(self, node: str) -> set[str]:
         return nx.ancestors(self.g, node)
 

@@ -450,6 +450,7 @@ class Walker:
                          if not (d.is_error and (d.code, d.address) in declared))
             plan.edges = [(e.before, e.after, f"{e.rule}: {e.reason}" if e.reason else e.rule)
                           for e in response.edges]
+            plan.changes = _with_rule_dependencies(plan.changes, plan.edges)
         plan.diagnostics = _dedupe(diags)
         return plan
 
@@ -558,6 +559,31 @@ def _block_exprs(body: ast.Body):
         yield attr.expr
     for block in body.blocks:
         yield from _block_exprs(block.body)
+
+
+def _with_rule_dependencies(changes: list[ResourceChange], edges) -> list[ResourceChange]:
+    """Ordering rules become recorded dependencies too, so a later destroy runs them backwards
+    (a key is deleted while the grant that let the deployer manage it still exists)."""
+    extra: dict[str, list[str]] = {}
+    extra_phase: dict[tuple[str, str], list[str]] = {}
+    for before, after, _why in edges:
+        base, _, phase = after.partition("#")
+        if before.split("#")[0] == base:
+            continue
+        if phase:
+            extra_phase.setdefault((base, phase), []).append(before)
+        else:
+            extra.setdefault(base, []).append(before)
+    out = []
+    for c in changes:
+        deps = extra.get(c.address)
+        phases = {p: tuple(sorted(set(c.phase_depends_on.get(p, ())) | set(extra_phase[(c.address, p)])))
+                  for (a, p) in extra_phase if a == c.address}
+        if deps or phases:
+            c = replace(c, depends_on=tuple(sorted(set(c.depends_on) | set(deps or ()))),
+                        phase_depends_on={**c.phase_depends_on, **phases})
+        out.append(c)
+    return out
 
 
 def _public(prior: dict | None) -> tuple[dict | None, dict]:
