@@ -263,31 +263,3 @@ def record_imports(recorder, plan) -> int:
         recorder.created(change, change.before, paths)
         count += 1
     return count
-
-
-# --------------------------------------------------------------------------- showing
-
-def render_imports(plan, *, color: bool = False) -> str:
-    """The "will be imported" lines of a plan ('' when it imports nothing)."""
-    imports = [c for c in plan.changes if c.importing]
-    if not imports:
-        return ""
-    bold = (lambda t: f"\x1b[1m{t}\x1b[0m") if color else (lambda t: t)
-    lines = [bold("Imports:") + " these existing objects will be recorded in state (importing changes "
-             "nothing in the cloud):", ""]
-    for c in imports:
-        then = {"no-op": "", "update": "; then updated in-place as shown above"}.get(
-            c.action.value, f"; then {c.action.value} as shown above")
-        lines.append(f"  # {c.address} will be imported")
-        lines.append(f"    (from id {c.importing!r}{then})")
-    lines += ["", bold(f"Plan: {len(imports)} to import.")]
-    return "\n".join(lines) + "\n"
-
-
-def annotate_json(doc: dict, plan) -> dict:
-    """Add Terraform's ``change.importing = {"id": ...}`` to a JSON plan's resource changes."""
-    ids = {c.address: c.importing for c in plan.changes if c.importing}
-    for rc in doc.get("resource_changes", []) or []:
-        if rc.get("address") in ids and isinstance(rc.get("change"), dict):
-            rc["change"]["importing"] = {"id": ids[rc["address"]]}
-    return doc

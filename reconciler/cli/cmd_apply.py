@@ -54,8 +54,6 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
             plan = importing.plan_with_imports(session, options, refreshed)
             from reconciler.plan.render_text import render_plan
             out.print(render_plan(plan, color=out.color))
-            if importing.render_imports(plan):
-                out.print(importing.render_imports(plan, color=out.color))
             if plan.errored:
                 return 1
             if not plan.has_changes and not options.refresh_only:

@@ -38,11 +38,9 @@ def show(plan, args, out: Output) -> None:
     from reconciler.plan.render_markdown import render_markdown
     from reconciler.plan.render_text import render_plan
     if getattr(args, "json", False):
-        out.print(json.dumps(importing.annotate_json(plan_to_json(plan), plan), indent=2, default=str))
+        out.print(json.dumps(plan_to_json(plan), indent=2, default=str))
     else:
         out.print(render_plan(plan, color=out.color))
-        if importing.render_imports(plan):
-            out.print(importing.render_imports(plan, color=out.color))
     if getattr(args, "markdown", None):
         Path(args.markdown).write_text(render_markdown(plan))
 

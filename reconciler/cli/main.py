@@ -29,6 +29,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "drift": ("reconciler.cli.cmd_drift", "Compare the cloud with state and configuration; say what each change breaks"),
     "audit": ("reconciler.cli.cmd_audit", "Check every Recovery Services vault's customer-managed key setup"),
     "graph": ("reconciler.cli.cmd_graph", "Show the order apply follows, with the CMK ordering rules"),
+    "show": ("reconciler.cli.cmd_show", "Show the state, or a saved plan"),
+    "output": ("reconciler.cli.cmd_output", "Show output values from the state"),
+    "state": ("reconciler.cli.cmd_state", "Look at and repair the state: list, show, rm, mv, pull, push"),
+    "import": ("reconciler.cli.cmd_import", "Bring an existing object under management"),
+    "force-unlock": ("reconciler.cli.cmd_force_unlock", "Remove a state lock left behind by a run that ended"),
 }
 
 # commands contributed by plug-ins when the distribution's entry points are not installed

@@ -1,0 +1,59 @@
+"""`vaultform force-unlock [DIR] LOCK_ID [-force]`: remove a lock left behind by a run that ended.
+
+Only a lock whose id is named, and that no live process holds, is removed
+(``state.lock.force_unlock``); a running run's lock is never taken away. Without ``-force``
+vaultform asks first, because removing a lock that is in use lets two runs write at once.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from reconciler.cli.flags import UsageError, bool_flag, flag
+from reconciler.cli.output import Output
+from reconciler.diagnostics import DiagnosticsError, error
+from state.backends.local import LocalBackend
+from state.lock import LockError
+
+
+def setup(parser) -> None:
+    parser.add_argument("words", nargs="+", metavar="[DIR] LOCK_ID",
+                        help="the configuration directory (default: .) and the lock's id")
+    flag(parser, "force", action="store_true", help="do not ask for confirmation")
+    flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
+    flag(parser, "no-color", action="store_true", help="no colour in the output")
+    bool_flag(parser, "input", True, "ask for input on a terminal (default true)")
+
+
+def _confirm(out: Output, args, lock_id: str) -> bool:
+    if args.force:
+        return True
+    if not args.input or not sys.stdin.isatty():
+        raise DiagnosticsError(error(
+            "approval_needed", "Approval needed to remove the lock",
+            f"Removing a lock that a run still uses lets two runs write the state at once. There is no "
+            f"terminal to ask on: run `vaultform force-unlock -force {lock_id}` once you are sure the run "
+            "that held it has ended."))
+    out.print(f"Do you really want to force-unlock?\n  vaultform will remove the lock {lock_id} on the state. "
+              "Only 'yes' will be accepted to confirm.\n")
+    out.out.write("  Enter a value: ")
+    out.out.flush()
+    return sys.stdin.readline().strip() == "yes"
+
+
+def run(args, out: Output) -> int:
+    if len(args.words) not in (1, 2):
+        raise UsageError("force-unlock takes [DIR] LOCK_ID (the id a locked run prints)")
+    directory, lock_id = (".", args.words[0]) if len(args.words) == 1 else args.words
+    backend = LocalBackend.for_directory(directory, args.state)
+    if not _confirm(out, args, lock_id):
+        out.print("\nforce-unlock cancelled.")
+        return 1
+    try:
+        info = backend.force_unlock(lock_id)
+    except LockError as exc:
+        raise DiagnosticsError(error("state_lock", exc.summary, exc.detail)) from None
+    out.print(f"vaultform state has been successfully unlocked!\n\n"
+              f"Removed the lock {info.id} ({info.describe()}). The state is unlocked; look at it "
+              "(`vaultform state list`) before the next apply, as that run may have stopped midway.")
+    return 0

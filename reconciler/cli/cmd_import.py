@@ -1,0 +1,80 @@
+"""`vaultform import [DIR] ADDRESS ID`: bring one existing object under management.
+
+The resource block must already be in the configuration (the import says where it goes;
+the block says what it should look like). The object is read through its provider and
+recorded in state with the attributes a create would have recorded, so the next plan shows
+only the differences between the object and its block. An address already in state is
+refused: it already names an object. Nothing in the cloud changes.
+"""
+
+from __future__ import annotations
+
+from reconciler import importing
+from reconciler import session as steps
+from reconciler.cli.common import state_lock
+from reconciler.cli.flags import UsageError, bool_flag, flag
+from reconciler.cli.output import Output
+from reconciler.diagnostics import DiagnosticsError, error
+from state.errors import AddressError, StateError
+from state.model import State, parse_address
+
+
+def setup(parser) -> None:
+    parser.add_argument("words", nargs="+", metavar="[DIR] ADDRESS ID",
+                        help="the configuration directory (default: .), the address, the object's id")
+    flag(parser, "var", action="append", default=[], metavar="NAME=VALUE", help="set an input variable")
+    flag(parser, "var-file", action="append", default=[], metavar="FILE", help="read variables from a file")
+    flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
+    flag(parser, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for the state lock")
+    bool_flag(parser, "lock", True, "lock the state while writing (default true)")
+    flag(parser, "no-color", action="store_true", help="no colour in the output")
+    bool_flag(parser, "input", True, "ask for input on a terminal (default true)")
+
+
+def _words(args) -> tuple[str, str, str]:
+    if len(args.words) == 2:
+        return (".", *args.words)
+    if len(args.words) == 3:
+        return tuple(args.words)  # type: ignore[return-value]
+    raise UsageError("import takes [DIR] ADDRESS ID, e.g. "
+                     "vaultform import azurerm_resource_group.rg /subscriptions/<id>/resourceGroups/rg")
+
+
+def run(args, out: Output) -> int:
+    directory, text, ident = _words(args)
+    try:
+        address = parse_address(text)
+    except AddressError as exc:
+        raise DiagnosticsError(error("address", f"Invalid address {text!r}", f"{exc.problem}. Write it as "
+                                     'Terraform does: azurerm_key_vault.kv or azurerm_key_vault.kv["a"].')) from None
+    session = steps.open_session(directory, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    try:
+        res = importing.find_resource(session.validated.tree, address)
+        target = importing.ImportTarget(str(address), ident, res, None)
+        with state_lock(session, "import", args):
+            try:
+                state = session.backend.read() or State.new()
+            except StateError as exc:
+                raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
+            if state.instance(address) is not None:
+                existing = state.instance(address).attributes.get("id", "")
+                raise DiagnosticsError(error(
+                    "import_exists", f"{address} is already managed",
+                    f"The state already holds {address} (id {existing!r}). To manage another object "
+                    "there, forget this one first (`vaultform state rm`), or import into another address.",
+                    address=str(address), range=res.pos.range()))
+            out.print(f"{address}: Importing from ID {ident!r}...")
+            instance = importing.import_object(session.providers, target)
+            new = state.with_instance(address, instance, provider=res.provider_name,
+                                      prevent_destroy=res.lifecycle.prevent_destroy)
+            try:
+                session.backend.write(new)
+            except StateError as exc:
+                raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
+        out.print(f"{address}: Import prepared!\n  Prepared {res.type} for import\n"
+                  f"{address}: Refreshing state... [id={instance.attributes.get('id', ident)}]\n\n"
+                  "Import successful!\n\nThe object is now recorded in state; run plan to compare it with "
+                  "its configuration.")
+        return 0
+    finally:
+        session.close()

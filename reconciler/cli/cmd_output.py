@@ -1,0 +1,108 @@
+"""`vaultform output [NAME] [-json] [-raw]`: the root module's outputs, read from the state.
+
+As in Terraform: listing every output hides sensitive ones as ``<sensitive>``; asking for
+one by name, ``-json`` or ``-raw`` prints the value itself, because asking for it is the
+point (a pipeline passing a value on). ``-raw`` prints a string, number or bool with no
+quotes and no newline, for shell scripts.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from reconciler.cli.flags import flag
+from reconciler.cli.output import Output
+from reconciler.diagnostics import DiagnosticsError, error, warning
+
+
+def setup(parser) -> None:
+    parser.add_argument("name", nargs="?", default=None, help="one output (default: all)")
+    flag(parser, "json", action="store_true", help="as JSON")
+    flag(parser, "raw", action="store_true", help="one string, number or bool, as it is (for scripts)")
+    flag(parser, "state", metavar="PATH", default=None, help="state file (default: ./vaultform.tfstate)")
+    flag(parser, "no-color", action="store_true", help="no colour in the output")
+
+
+def hcl_text(value: Any, indent: int = 0) -> str:
+    """A value as Terraform prints output values (two-space indentation)."""
+    pad = "  " * (indent + 1)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        return str(int(value)) if isinstance(value, (float, Decimal)) and value == int(value) else str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        items = "".join(f"{pad}{hcl_text(v, indent + 1)},\n" for v in value)
+        return "[\n" + items + "  " * indent + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        keys = [k if _ident(str(k)) else json.dumps(str(k)) for k in value]
+        width = max(len(k) for k in keys)
+        items = "".join(f"{pad}{k.ljust(width)} = {hcl_text(v, indent + 1)}\n" for k, v in zip(keys, value.values()))
+        return "{\n" + items + "  " * indent + "}"
+    return json.dumps(str(value))
+
+
+def _ident(text: str) -> bool:
+    return bool(text) and (text[0].isalpha() or text[0] == "_") and all(c.isalnum() or c in "_-" for c in text)
+
+
+def _raw(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)) or isinstance(value, str):
+        return hcl_text(value) if not isinstance(value, str) else value
+    raise DiagnosticsError(error(
+        "output_raw", f'Output "{name}" is not a string, number or bool',
+        "-raw prints only those, as they are. Use -json for lists, maps and objects."))
+
+
+def run(args, out: Output) -> int:
+    from reconciler.cli.cmd_show import value_type
+    from reconciler.cli.cmd_state import backend_for, read_state
+    if args.raw and args.json:
+        raise DiagnosticsError(error("usage", "-raw and -json cannot be used together",
+                                     "Choose one: -raw for one plain value, -json for JSON."))
+    if args.raw and not args.name:
+        raise DiagnosticsError(error("usage", "-raw needs an output name",
+                                     "Write `vaultform output -raw NAME`."))
+    state = read_state(backend_for(args.state))
+    outputs = dict(state.outputs) if state is not None else {}
+    if args.name:
+        if args.name not in outputs:
+            known = ", ".join(sorted(outputs)) or "none"
+            raise DiagnosticsError(error(
+                "output_not_found", f'Output "{args.name}" not found',
+                f"The state has no output of that name (it has: {known}). Declare it in an output block "
+                "and run apply to record it."))
+        value = outputs[args.name].value
+        if args.raw:
+            out.out.write(_raw(args.name, value))
+            out.out.flush()
+        elif args.json:
+            out.print(json.dumps(value, indent=2, ensure_ascii=False))
+        else:
+            out.print(hcl_text(value))
+        return 0
+    if args.json:
+        out.print(json.dumps({name: {"sensitive": o.sensitive, "type": value_type(o.value), "value": o.value}
+                              for name, o in sorted(outputs.items())}, indent=2, ensure_ascii=False))
+        return 0
+    if not outputs:
+        out.diagnostics([warning(
+            "no_outputs", "No outputs found",
+            "The state has no outputs: declare them with output blocks in the configuration and run "
+            "apply to record their values.")])
+        return 0
+    for name in sorted(outputs):
+        o = outputs[name]
+        out.print(f"{name} = {'<sensitive>' if o.sensitive else hcl_text(o.value)}")
+    return 0

@@ -1,0 +1,242 @@
+"""`vaultform show [FILE] [-json]`: the state, or a saved plan, as Terraform's `show` prints them.
+
+Without FILE: the state (``-state PATH``, default ``./vaultform.tfstate``) - every resource
+with its attributes, sensitive values as ``(sensitive value)``, then the outputs. With
+``-json``: Terraform's JSON state representation (``format_version``, ``values.outputs``,
+``values.root_module.resources[]`` with ``child_modules``); sensitive values are null there
+and marked in ``sensitive_values``, so nothing secret is printed. FILE may be a saved plan
+(shown as ``plan`` shows it) or a state file.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from providers.schema import BlockSchema, Mode as SchemaMode
+from reconciler import providers_registry as registry
+from reconciler.cli.flags import flag
+from reconciler.cli.output import Output
+from reconciler.plan.render_body import Sensitivity
+from state.model import InstanceAddress, InstanceState, ResourceState, State
+
+SENSITIVE = "(sensitive value)"
+
+
+def setup(parser) -> None:
+    parser.add_argument("file", nargs="?", default=None, help="a saved plan or a state file (default: the state)")
+    flag(parser, "json", action="store_true", help="Terraform's JSON representation")
+    flag(parser, "state", metavar="PATH", default=None, help="state file (default: ./vaultform.tfstate)")
+    flag(parser, "no-color", action="store_true", help="no colour in the output")
+
+
+# --------------------------------------------------------------------------- text
+
+def _schema_block(res: ResourceState) -> BlockSchema | None:
+    mode = SchemaMode.DATA if res.mode.value == "data" else SchemaMode.MANAGED
+    rs = registry.resource_schema(mode, res.type)
+    return rs.block if rs is not None else None
+
+
+def _sensitivity(res: ResourceState, inst: InstanceState) -> Sensitivity:
+    return Sensitivity(frozenset(tuple(p) for p in inst.sensitive_paths), _schema_block(res))
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        return str(int(value)) if isinstance(value, (float, Decimal)) and value == int(value) else str(value)
+    text = str(value)
+    if "\n" in text.rstrip("\n"):
+        body = text[:-1] if text.endswith("\n") else text
+        return "<<-EOT\n" + "\n".join(body.split("\n")) + "\nEOT"
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _value(value: Any, depth: int, path: tuple, sensitive: Sensitivity) -> list[str]:
+    """A value's lines; the first goes after ``name = ``, the rest are indented for ``depth``."""
+    if path and sensitive(path):
+        return [SENSITIVE]
+    pad = "    " * (depth + 1)
+    if isinstance(value, dict):
+        if not value:
+            return ["{}"]
+        lines = ["{"]
+        keys = sorted(value, key=str)
+        width = max(len(json.dumps(str(k))) for k in keys)
+        for k in keys:
+            sub = _value(value[k], depth + 1, path + (k,), sensitive)
+            lines.append(f"{pad}{json.dumps(str(k)).ljust(width)} = {sub[0]}")
+            lines.extend(sub[1:])
+        lines.append("    " * depth + "}")
+        return lines
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return ["[]"]
+        lines = ["["]
+        for i, item in enumerate(value):
+            sub = _value(item, depth + 1, path + (i,), sensitive)
+            sub[-1] += ","
+            lines.append(f"{pad}{sub[0]}")
+            lines.extend(sub[1:])
+        lines.append("    " * depth + "]")
+        return lines
+    return [_scalar(value)]
+
+
+def _body(block: BlockSchema | None, value: dict, depth: int, path: tuple, sensitive: Sensitivity) -> list[str]:
+    nested = {nb.name: nb for nb in block.blocks} if block is not None else {}
+    pad = "    " * (depth + 1)
+    attrs = [(k, v) for k, v in sorted(value.items()) if k not in nested and v is not None]
+    lines: list[str] = []
+    width = max((len(k) for k, _ in attrs), default=0)
+    for k, v in attrs:
+        sub = _value(v, depth + 1, path + (k,), sensitive)
+        lines.append(f"{pad}{k.ljust(width)} = {sub[0]}")
+        lines.extend(sub[1:])
+    for name in sorted(nested):
+        raw = value.get(name)
+        items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            lines.append("")
+            inner = path + (name, i) if isinstance(raw, list) else path + (name,)
+            if sensitive(inner):
+                lines.append(f"{pad}{name} {{")
+                lines.append(f"{pad}    # {SENSITIVE}")
+            else:
+                lines.append(f"{pad}{name} {{")
+                lines.extend(_body(nested[name].block, item, depth + 1, inner, sensitive))
+            lines.append(f"{pad}}}")
+    return lines
+
+
+def render_instance(address: InstanceAddress | str, res: ResourceState, inst: InstanceState) -> str:
+    """One object as ``show`` and ``state show`` print it."""
+    keyword = "data" if res.mode.value == "data" else "resource"
+    head = [f"# {address}:"]
+    if inst.tainted:
+        head[0] += " (tainted)"
+    if inst.pending is not None:
+        head.append(f"# (an unfinished {inst.pending.operation.value} was recorded for this object)")
+    lines = head + [f'{keyword} "{res.type}" "{res.name}" {{']
+    lines += _body(_schema_block(res), dict(inst.attributes), 0, (), _sensitivity(res, inst))
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def render_outputs(state: State) -> str:
+    if not state.outputs:
+        return ""
+    lines = ["Outputs:", ""]
+    for name in sorted(state.outputs):
+        o = state.outputs[name]
+        sub = [SENSITIVE] if o.sensitive else _value(o.value, -1, (), Sensitivity())
+        lines.append(f"{name} = {sub[0]}")
+        lines.extend(sub[1:])
+    return "\n".join(lines)
+
+
+def render_state(state: State) -> str:
+    if not state.resources and not state.outputs:
+        return "The state is empty. No resources are managed yet.\n"
+    parts = [render_instance(addr, res, inst) for addr, res, inst in state.instances()]
+    outputs = render_outputs(state)
+    text = "\n\n".join(parts)
+    if outputs:
+        text = (text + "\n\n\n" if text else "") + outputs
+    return text + "\n"
+
+
+# --------------------------------------------------------------------------- JSON
+
+def value_type(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float, Decimal)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return ["tuple", [value_type(v) for v in value]]
+    if isinstance(value, dict):
+        return ["object", {str(k): value_type(v) for k, v in value.items()}]
+    return "dynamic"
+
+
+def state_to_json(state: State) -> dict:
+    """Terraform's JSON state representation of ``state``; sensitive values are null."""
+    from reconciler.plan.render_json import (STATE_FORMAT_VERSION, TERRAFORM_VERSION, json_value,
+                                             provider_address, sensitive_shape)
+    root: dict = {"resources": []}
+    modules: dict[str, dict] = {"": root}
+
+    def module_node(address: str) -> dict:
+        if address not in modules:
+            parent_address = address.rsplit(".module.", 1)[0] if ".module." in address else ""
+            node = {"address": address, "resources": []}
+            modules[address] = node
+            module_node(parent_address).setdefault("child_modules", []).append(node)
+        return modules[address]
+
+    for addr, res, inst in state.instances():
+        sensitive = _sensitivity(res, inst)
+        entry: dict[str, Any] = {"address": str(addr), "mode": res.mode.value, "type": res.type,
+                                 "name": res.name}
+        if inst.index_key is not None:
+            entry["index"] = inst.index_key
+        entry["provider_name"] = provider_address(res.provider.split(".")[0])
+        entry["schema_version"] = inst.schema_version
+        entry["values"] = json_value(dict(inst.attributes), sensitive)
+        entry["sensitive_values"] = sensitive_shape(dict(inst.attributes), sensitive) or {}
+        if inst.dependencies:
+            entry["depends_on"] = list(inst.dependencies)
+        if inst.tainted:
+            entry["tainted"] = True
+        module_node(res.module)["resources"].append(entry)
+    values: dict[str, Any] = {}
+    if state.outputs:
+        values["outputs"] = {
+            name: {"sensitive": o.sensitive, "value": None if o.sensitive else json_value(o.value),
+                   "type": value_type(o.value)}
+            for name, o in sorted(state.outputs.items())}
+    values["root_module"] = root
+    return {"format_version": STATE_FORMAT_VERSION, "terraform_version": TERRAFORM_VERSION, "values": values}
+
+
+# --------------------------------------------------------------------------- the command
+
+def run(args, out: Output) -> int:
+    from reconciler.cli.cmd_state import backend_for, read_state
+    from reconciler.plan.planfile import is_plan_file
+    if args.file and is_plan_file(args.file):
+        return _show_plan(args, out)
+    path = args.file or args.state
+    backend = backend_for(path)
+    state = read_state(backend)
+    if args.json:
+        out.print(json.dumps(state_to_json(state) if state is not None else
+                             {"format_version": "1.0"}, indent=2, ensure_ascii=False))
+    elif state is None:
+        out.print(f"No state. {backend.describe()} does not exist yet: nothing is managed.")
+    else:
+        out.print(render_state(state))
+    return 0
+
+
+def _show_plan(args, out: Output) -> int:
+    from reconciler.plan.planfile import read_saved_plan
+    saved = read_saved_plan(args.file)
+    plan = saved.plan
+    if args.json:
+        from reconciler.plan.render_json import plan_to_json
+        out.print(json.dumps(plan_to_json(plan), indent=2, default=str))
+        return 0
+    from reconciler.plan.render_text import render_plan
+    out.print(render_plan(plan, color=out.color))
+    return 0

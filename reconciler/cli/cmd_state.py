@@ -1,0 +1,229 @@
+"""`vaultform state list|show|rm|mv|pull|push`: look at and repair the stored state.
+
+Every subcommand takes ``-state PATH`` (default ``./vaultform.tfstate``). Those that write
+(rm, mv, push) hold the state lock while they read and write (``-lock=false`` skips it,
+``-lock-timeout`` waits for it); the write is the backend's atomic one, keeping the previous
+file as ``.backup``. ``rm`` and ``mv`` only change what vaultform remembers: nothing in the
+cloud is created, changed or destroyed.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import SimpleNamespace
+
+from reconciler.cli.cmd_state_edit import matches, move, parse_target, remove, select
+from reconciler.cli.common import state_lock
+from reconciler.cli.flags import Parser, bool_flag, flag
+from reconciler.cli.output import Output
+from reconciler.diagnostics import DiagnosticsError, error
+from state.backends.local import DEFAULT_STATE_FILE, LocalBackend
+from state.errors import StateError
+from state.format import decode_state, encode_state
+from state.model import State
+
+
+# --------------------------------------------------------------------------- shared by the state tools
+
+def backend_for(state_path: str | None, directory: str = ".") -> LocalBackend:
+    return LocalBackend.for_directory(directory, state_path)
+
+
+def read_state(backend: LocalBackend) -> State | None:
+    try:
+        return backend.read()
+    except StateError as exc:
+        raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
+
+
+def write_state(backend: LocalBackend, state: State, *, force: bool = False) -> State:
+    try:
+        return backend.write(state, force=force)
+    except StateError as exc:
+        raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
+
+
+def locked(backend: LocalBackend, operation: str, args):
+    """The state lock for a command that writes (``common.state_lock`` on a bare backend)."""
+    return state_lock(SimpleNamespace(backend=backend), operation, args)
+
+
+def add_state_flags(parser, *, writes: bool) -> None:
+    flag(parser, "state", metavar="PATH", default=None, help=f"state file (default: ./{DEFAULT_STATE_FILE})")
+    flag(parser, "no-color", action="store_true", help="no colour in the output")
+    if writes:
+        bool_flag(parser, "lock", True, "lock the state while writing (default true)")
+        flag(parser, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for the state lock")
+
+
+def _need_state(backend: LocalBackend) -> State:
+    state = read_state(backend)
+    if state is None:
+        raise DiagnosticsError(error("state_missing", f"No state at {backend.describe()}",
+                                     "Nothing is managed there yet. Give the state file with -state PATH, "
+                                     "or run the command in the configuration's directory."))
+    return state
+
+
+# --------------------------------------------------------------------------- subcommands
+
+SUBCOMMANDS = {
+    "list": "List the objects in the state",
+    "show": "Show one object in the state with its attributes",
+    "rm": "Forget objects without destroying them",
+    "mv": "Move an object to another address (rename, into or out of a module)",
+    "pull": "Print the state as stored (JSON)",
+    "push": "Replace the state with a state file",
+}
+
+
+def setup(parser) -> None:
+    sub = parser.add_subparsers(dest="state_command", metavar="SUBCOMMAND", parser_class=Parser)
+    sub.required = True
+    for name, help_text in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        globals()[f"_setup_{name}"](p)
+        p.set_defaults(state_run=globals()[f"_run_{name}"])
+
+
+def run(args, out: Output) -> int:
+    return args.state_run(args, out)
+
+
+def _setup_list(p) -> None:
+    p.add_argument("addresses", nargs="*", metavar="ADDRESS", help="only objects at or under these addresses")
+    flag(p, "id", metavar="ID", default=None, help="only the object with this id")
+    add_state_flags(p, writes=False)
+
+
+def _run_list(args, out: Output) -> int:
+    state = read_state(backend_for(args.state))
+    if state is None:
+        return 0
+    targets = [parse_target(t) for t in args.addresses]
+    for addr in select(state, targets):
+        if args.id is not None and state.instance(addr).attributes.get("id") != args.id:
+            continue
+        out.print(str(addr))
+    return 0
+
+
+def _setup_show(p) -> None:
+    p.add_argument("address", metavar="ADDRESS", help="one object, e.g. azurerm_key_vault.kv or kv[0]")
+    add_state_flags(p, writes=False)
+
+
+def _run_show(args, out: Output) -> int:
+    from reconciler.cli.cmd_show import render_instance
+    state = _need_state(backend_for(args.state))
+    target = parse_target(args.address)
+    if target.is_module:
+        raise DiagnosticsError(error("address", f"{args.address} is a module, not an object",
+                                     "Give one object's address; `vaultform state list module.NAME` lists them."))
+    found = [(a, r, i) for a, r, i in state.instances() if matches(target, a)]
+    if not found:
+        raise DiagnosticsError(error("state_no_match", f"No object in state at {args.address}",
+                                     "Run `vaultform state list` to see the addresses the state holds."))
+    if len(found) > 1:
+        raise DiagnosticsError(error(
+            "address", f"{args.address} has {len(found)} instances",
+            "Show one of them: " + ", ".join(str(a) for a, _, _ in found) + "."))
+    out.print(render_instance(*found[0]))
+    return 0
+
+
+def _setup_rm(p) -> None:
+    p.add_argument("addresses", nargs="+", metavar="ADDRESS", help="objects, resources or modules to forget")
+    flag(p, "dry-run", action="store_true", help="only say what would be forgotten")
+    add_state_flags(p, writes=True)
+
+
+def _run_rm(args, out: Output) -> int:
+    backend = backend_for(args.state)
+    targets = [parse_target(t) for t in args.addresses]
+    with locked(backend, "state rm", args):
+        state = _need_state(backend)
+        new, removed = remove(state, targets)
+        verb = "Would remove" if args.dry_run else "Removed"
+        for address in removed:
+            out.print(f"{verb} {address}")
+        if args.dry_run:
+            return 0
+        write_state(backend, new)
+    out.print(f"Successfully removed {len(removed)} resource instance(s). The objects still exist in the "
+              "cloud; vaultform no longer manages them.")
+    return 0
+
+
+def _setup_mv(p) -> None:
+    p.add_argument("source", metavar="SOURCE", help="the address the object has now")
+    p.add_argument("destination", metavar="DESTINATION", help="the address it gets")
+    flag(p, "dry-run", action="store_true", help="only say what would move")
+    add_state_flags(p, writes=True)
+
+
+def _run_mv(args, out: Output) -> int:
+    backend = backend_for(args.state)
+    with locked(backend, "state mv", args):
+        state = _need_state(backend)
+        new, pairs = move(state, args.source, args.destination)
+        verb = "Would move" if args.dry_run else "Move"
+        for old, to in pairs:
+            out.print(f'{verb} "{old}" to "{to}"')
+        if args.dry_run:
+            return 0
+        write_state(backend, new)
+    out.print(f"Successfully moved {len(pairs)} object(s).")
+    return 0
+
+
+def _setup_pull(p) -> None:
+    add_state_flags(p, writes=False)
+
+
+def _run_pull(args, out: Output) -> int:
+    state = read_state(backend_for(args.state))
+    if state is not None:
+        out.out.write(encode_state(state))
+        out.out.flush()
+    return 0
+
+
+def _setup_push(p) -> None:
+    p.add_argument("file", metavar="FILE", help="a state file, or - for standard input")
+    flag(p, "force", action="store_true", help="replace even a state of another lineage or a higher serial")
+    add_state_flags(p, writes=True)
+
+
+def _read_pushed(path: str) -> State:
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
+    except OSError as exc:
+        raise DiagnosticsError(error("state", f"Cannot read {path}", exc.strerror or str(exc))) from None
+    try:
+        return decode_state(data, source="standard input" if path == "-" else path)
+    except StateError as exc:
+        raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
+
+
+def _run_push(args, out: Output) -> int:
+    pushed = _read_pushed(args.file)
+    backend = backend_for(args.state)
+    with locked(backend, "state push", args):
+        current = read_state(backend)
+        if current is not None and not args.force:
+            if pushed.lineage != current.lineage:
+                raise DiagnosticsError(error(
+                    "state_push", "Refusing to push a state of another lineage",
+                    f"{args.file} has lineage {pushed.lineage}; the stored state {current.lineage}. They "
+                    "are different histories, so one would silently replace the other. If you really mean "
+                    "to replace the stored state, run again with -force."))
+            if pushed.serial < current.serial:
+                raise DiagnosticsError(error(
+                    "state_push", "Refusing to push an older state",
+                    f"{args.file} has serial {pushed.serial}; the stored state is newer (serial "
+                    f"{current.serial}), so pushing would undo later changes. Pull the current state "
+                    "(`vaultform state pull`), make your change on it and push that, or use -force."))
+        written = write_state(backend, pushed, force=args.force)
+    out.print(f"Pushed {args.file} to {backend.describe()} (serial {written.serial}).")
+    return 0

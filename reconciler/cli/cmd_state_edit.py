@@ -1,0 +1,193 @@
+"""What `vaultform state` changes, as pure functions of a State (no files, no locks).
+
+Addresses are Terraform's: ``module.a`` (a module and everything in it; a module step
+without a key also matches every instance of that module), ``TYPE.NAME`` (a resource with all
+its instances), ``TYPE.NAME[KEY]`` (one instance). Every refusal is a ``DiagnosticsError``
+that says what to do instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from reconciler.diagnostics import DiagnosticsError, error
+from state.errors import AddressError
+from state.model import (InstanceAddress, InstanceState, ModulePath, ResourceAddress, ResourceState, State,
+                         parse_address, parse_module)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed address: a module alone (``resource`` None), a resource, or an instance."""
+
+    text: str
+    module: ModulePath
+    resource: ResourceAddress | None = None
+    key: object = None
+
+    @property
+    def is_module(self) -> bool:
+        return self.resource is None
+
+    @property
+    def is_instance(self) -> bool:
+        return self.resource is not None and self.key is not None
+
+
+def parse_target(text: str) -> Target:
+    try:
+        if text.startswith("module.") and not _has_resource(text):
+            return Target(text, parse_module(text))
+        addr = parse_address(text)
+    except AddressError as exc:
+        raise DiagnosticsError(error(
+            "address", f"Invalid address {text!r}", f"{exc.problem}. Write it as Terraform does: "
+            'azurerm_key_vault.kv, azurerm_key_vault.kv[0], azurerm_key_vault.kv["a"] or module.name.')) from None
+    return Target(text, addr.resource.module, addr.resource, addr.key)
+
+
+def _has_resource(text: str) -> bool:
+    try:
+        parse_module(text)
+        return False
+    except AddressError:
+        return True
+
+
+def _module_matches(pattern: ModulePath, actual: ModulePath, *, exact: bool) -> bool:
+    if len(actual) < len(pattern) or (exact and len(actual) != len(pattern)):
+        return False
+    return all(p.name == a.name and (p.key is None or p.key == a.key) for p, a in zip(pattern, actual))
+
+
+def matches(target: Target, addr: InstanceAddress) -> bool:
+    if target.is_module:
+        return _module_matches(target.module, addr.resource.module, exact=False)
+    ra, ta = addr.resource, target.resource
+    if (ra.mode, ra.type, ra.name) != (ta.mode, ta.type, ta.name):
+        return False
+    if not _module_matches(ta.module, ra.module, exact=True):
+        return False
+    return target.key is None or (addr.key == target.key and type(addr.key) is type(target.key))
+
+
+def select(state: State, targets: list[Target]) -> list[InstanceAddress]:
+    """Instances matching any target (all when there are none), in state order."""
+    return [addr for addr, _, _ in state.instances() if not targets or any(matches(t, addr) for t in targets)]
+
+
+def _no_match(target: Target) -> DiagnosticsError:
+    return DiagnosticsError(error(
+        "state_no_match", f"No object in state matches {target.text}",
+        "Run `vaultform state list` to see the addresses the state holds, and check the spelling, "
+        "module path and instance key."))
+
+
+# --------------------------------------------------------------------------- rm
+
+def remove(state: State, targets: list[Target]) -> tuple[State, list[str]]:
+    """Forget the matching instances (the objects stay in the cloud). prevent_destroy does not
+    stop this: nothing is destroyed."""
+    removed: list[str] = []
+    for t in targets:
+        found = [a for a in select(state, [t])]
+        if not found:
+            raise _no_match(t)
+        for addr in found:
+            state = state.without_instance(addr)
+            removed.append(str(addr))
+    return state, removed
+
+
+# --------------------------------------------------------------------------- mv
+
+def _refuse(summary: str, detail: str) -> DiagnosticsError:
+    return DiagnosticsError(error("state_mv", summary, detail))
+
+
+def move(state: State, src_text: str, dst_text: str) -> tuple[State, list[tuple[str, str]]]:
+    """Move SRC to DST; returns the new state and (old, new) address pairs."""
+    src, dst = parse_target(src_text), parse_target(dst_text)
+    if src.is_module != dst.is_module:
+        raise _refuse(f"Cannot move {src.text} to {dst.text}",
+                      "Move a module to a module address (module.new) and a resource or instance to a "
+                      "resource or instance address.")
+    if src.is_module:
+        pairs = _module_pairs(state, src, dst)
+    else:
+        pairs = _resource_pairs(state, src, dst)
+    return _apply_moves(state, pairs), [(str(a), str(b)) for a, b in pairs]
+
+
+def _module_pairs(state: State, src: Target, dst: Target) -> list[tuple[InstanceAddress, InstanceAddress]]:
+    moved = [a for a in select(state, [src])]
+    if not moved:
+        raise _no_match(src)
+    if any(_module_matches(dst.module, a.resource.module, exact=False) for a, _, _ in state.instances()):
+        raise _refuse(f"{dst.text} already exists in state",
+                      f"Objects are already recorded under {dst.text}. Choose another module address, or "
+                      "remove those first (`vaultform state rm`).")
+    out = []
+    for a in moved:
+        rest = a.resource.module[len(src.module):]
+        module = tuple(dst.module) + tuple(rest)
+        out.append((a, InstanceAddress(replace(a.resource, module=module), a.key)))
+    return out
+
+
+def _resource_pairs(state: State, src: Target, dst: Target) -> list[tuple[InstanceAddress, InstanceAddress]]:
+    sres = state.resource(src.resource)
+    if sres is None or (src.is_instance and sres.instance(src.key) is None):
+        raise _no_match(src)
+    if src.resource.type != dst.resource.type or src.resource.mode != dst.resource.mode:
+        raise _refuse(f"Cannot move {src.text} to {dst.text}: the types differ",
+                      f"{src.text} is a {src.resource.type} and {dst.text} a {dst.resource.type}; an object "
+                      "keeps its type. Import the object under the new type instead.")
+    dres = state.resource(dst.resource)
+    if not src.is_instance and not dst.is_instance:
+        if dres is not None:
+            raise _refuse(f"{dst.text} already exists in state",
+                          "Choose an address the state does not hold, or remove that resource first "
+                          "(`vaultform state rm`).")
+        return [(InstanceAddress(src.resource, i.index_key), InstanceAddress(dst.resource, i.index_key))
+                for i in sres.instances]
+    if not src.is_instance:
+        if len(sres.instances) != 1 or sres.instances[0].index_key is not None:
+            raise _refuse(f"Cannot move all of {src.text} to the one instance {dst.text}",
+                          f"{src.text} has instances {', '.join(str(InstanceAddress(src.resource, i.index_key)) for i in sres.instances)}; "
+                          "move them one by one.")
+    target = InstanceAddress(dst.resource, dst.key)
+    if dres is not None and dres.instance(dst.key) is not None:
+        raise _refuse(f"{target} already exists in state",
+                      "Choose an address the state does not hold, or remove that object first "
+                      "(`vaultform state rm`).")
+    return [(InstanceAddress(src.resource, src.key), target)]
+
+
+def _apply_moves(state: State, pairs: list[tuple[InstanceAddress, InstanceAddress]]) -> State:
+    renamed = {str(a): str(b) for a, b in pairs}
+    renamed_resources = {str(a.resource): str(b.resource) for a, b in pairs}
+    taken: list[tuple[InstanceAddress, InstanceState, ResourceState]] = []
+    for old, _new in pairs:
+        res = state.resource(old.resource)
+        taken.append((old, res.instance(old.key), res))
+        state = state.without_instance(old)
+    for (old, inst, res), (_o, new) in zip(taken, pairs):
+        state = state.with_instance(new, inst, provider=res.provider, prevent_destroy=res.prevent_destroy)
+    # what other objects recorded as their dependencies follows the move
+    for addr, res, inst in list(state.instances()):
+        deps = tuple(_rename(d, renamed, renamed_resources) for d in inst.dependencies)
+        if deps != inst.dependencies:
+            state = state.with_instance(addr, inst.with_dependencies(deps))
+    return state
+
+
+def _rename(dep: str, instances: dict[str, str], resources: dict[str, str]) -> str:
+    if dep in instances:
+        return instances[dep]
+    if dep in resources:
+        return resources[dep]
+    base, bracket, rest = dep.partition("[")
+    if bracket and base in resources:
+        return f"{resources[base]}[{rest}"
+    return dep
