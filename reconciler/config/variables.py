@@ -63,7 +63,7 @@ class ResolvedVariable:
 
 
 @dataclass(frozen=True, slots=True)
-class _Raw:
+class RawValue:
     """A value before conversion: already a value, or text still to be read."""
 
     name: str
@@ -171,7 +171,7 @@ def variable_spec_from_block(block: ast.Block) -> tuple[VariableSpec | None, lis
 # --------------------------------------------------------------------------- tfvars files
 
 
-def parse_tfvars(path: Path, source: ValueSource) -> tuple[list[_Raw], list[Diagnostic]]:
+def parse_tfvars(path: Path, source: ValueSource) -> tuple[list[RawValue], list[Diagnostic]]:
     """Read one tfvars file (HCL or JSON): only attributes with constant values."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -184,7 +184,7 @@ def parse_tfvars(path: Path, source: ValueSource) -> tuple[list[_Raw], list[Diag
     file, diags = parse_text(text, str(path))
     if file is None:
         return [], diags
-    out: list[_Raw] = []
+    out: list[RawValue] = []
     for block in file.body.blocks:
         diags.append(error(CODE, "Unexpected block in variables file",
                            f'A variables file only assigns values (name = value); the "{block.type}" '
@@ -199,7 +199,7 @@ def parse_tfvars(path: Path, source: ValueSource) -> tuple[list[_Raw], list[Diag
         except EvalError as exc:
             diags.append(exc.diagnostic)
             continue
-        out.append(_Raw(attr.name, source, f"{path.name}:{attr.pos.line}", value=value,
+        out.append(RawValue(attr.name, source, f"{path.name}:{attr.pos.line}", value=value,
                         range=attr.pos.range()))
     return out, diags
 
@@ -218,7 +218,7 @@ def _non_constant(expr: ast.Expr, what: str = "values in a variables file") -> D
     return None
 
 
-def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list[_Raw], list[Diagnostic]]:
+def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list[RawValue], list[Diagnostic]]:
     try:
         doc = json.loads(text, parse_float=to_number)
     except json.JSONDecodeError as exc:
@@ -228,7 +228,7 @@ def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list
         return [], [error(CODE, "Invalid variables file",
                           "A JSON variables file holds one object whose properties are variable names.",
                           range=SourceRange(str(path), 1))]
-    return [_Raw(k, source, path.name, value=v, range=SourceRange(str(path), 1)) for k, v in doc.items()], []
+    return [RawValue(k, source, path.name, value=v, range=SourceRange(str(path), 1)) for k, v in doc.items()], []
 
 
 def _module_files(module_dir: Path) -> list[tuple[Path, ValueSource]]:
@@ -242,7 +242,7 @@ def _module_files(module_dir: Path) -> list[tuple[Path, ValueSource]]:
 # --------------------------------------------------------------------------- -var and TF_VAR_
 
 
-def _cli_values(cli_vars: list[str]) -> tuple[list[_Raw], list[Diagnostic]]:
+def _cli_values(cli_vars: list[str]) -> tuple[list[RawValue], list[Diagnostic]]:
     out, diags = [], []
     for item in cli_vars:
         name, eq, text = item.partition("=")
@@ -252,19 +252,19 @@ def _cli_values(cli_vars: list[str]) -> tuple[list[_Raw], list[Diagnostic]]:
                                f'The option -var="{item}" is not a name and a value: write '
                                '-var="name=value".'))
             continue
-        out.append(_Raw(name, ValueSource.CLI, "-var option", text=text))
+        out.append(RawValue(name, ValueSource.CLI, "-var option", text=text))
     return out, diags
 
 
-def _env_values(environ: Mapping[str, str], declared: Mapping[str, VariableSpec]) -> list[_Raw]:
+def _env_values(environ: Mapping[str, str], declared: Mapping[str, VariableSpec]) -> list[RawValue]:
     out = []
     for key in sorted(environ):
         if key.startswith("TF_VAR_") and key[7:] in declared:
-            out.append(_Raw(key[7:], ValueSource.ENVIRONMENT, key, text=environ[key]))
+            out.append(RawValue(key[7:], ValueSource.ENVIRONMENT, key, text=environ[key]))
     return out
 
 
-def _read_text(raw: _Raw, spec: VariableSpec) -> Any:
+def _read_text(raw: RawValue, spec: VariableSpec) -> Any:
     """A -var/TF_VAR_ value: literal text for primitive or no type, an expression otherwise."""
     if spec.type is None or is_primitive(spec.type):
         return raw.text
@@ -299,7 +299,7 @@ def resolve_variables(declared: Mapping[str, VariableSpec], *, module_dir: str |
     """Resolve every declared root variable; see the module docstring for the order."""
     environ = os.environ if environ is None else environ
     diags: list[Diagnostic] = []
-    raws: list[_Raw] = _env_values(environ, declared)
+    raws: list[RawValue] = _env_values(environ, declared)
     module = Path(module_dir)
     files = _module_files(module) if module.is_dir() else []
     files += [(Path(f), ValueSource.VAR_FILE) for f in var_files]
@@ -311,7 +311,7 @@ def resolve_variables(declared: Mapping[str, VariableSpec], *, module_dir: str |
     diags.extend(problems)
     raws.extend(cli)
 
-    latest: dict[str, _Raw] = {}
+    latest: dict[str, RawValue] = {}
     for raw in raws:
         if raw.name in declared:
             latest[raw.name] = raw
@@ -327,7 +327,7 @@ def resolve_variables(declared: Mapping[str, VariableSpec], *, module_dir: str |
     return resolved, diags
 
 
-def _undeclared(raw: _Raw, declared: Mapping[str, VariableSpec]) -> Diagnostic:
+def _undeclared(raw: RawValue, declared: Mapping[str, VariableSpec]) -> Diagnostic:
     hint = did_you_mean(raw.name, declared)
     if raw.source is ValueSource.CLI:
         return error(CODE, "Value for undeclared variable",
@@ -339,7 +339,7 @@ def _undeclared(raw: _Raw, declared: Mapping[str, VariableSpec]) -> Diagnostic:
                    f"{raw.origin} is ignored.{hint}", range=raw.range)
 
 
-def _final_value(spec: VariableSpec, raw: _Raw | None, diags: list[Diagnostic]) -> ResolvedVariable | None:
+def _final_value(spec: VariableSpec, raw: RawValue | None, diags: list[Diagnostic]) -> ResolvedVariable | None:
     if raw is None:
         return _default_value(spec, diags)
     try:
