@@ -118,7 +118,7 @@ class ReferenceChecker:
         steps = list(ref.remaining)
         multi = resource.count is not None or resource.for_each is not None
         if multi:
-            if steps and isinstance(steps[0], str) and not isinstance(steps[0], bool):
+            if steps and not ref.is_index(0):
                 how = "[count.index] or [0]" if resource.count is not None else '[each.key] or ["name"]'
                 return self._err(ref, "Missing resource instance key",
                                  f'{address} has "{"count" if resource.count is not None else "for_each"}" '
@@ -126,7 +126,7 @@ class ReferenceChecker:
                                  f"or all of them with {address}[*].{steps[0]}.")
             if steps:
                 steps = steps[1:]
-        elif steps and isinstance(steps[0], int):
+        elif steps and ref.is_index(0):
             return self._err(ref, "Unexpected resource instance key",
                              f'{address} has no "count" or "for_each", so it has one instance: '
                              f"write {address}.<attribute> without an index.")

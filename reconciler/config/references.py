@@ -18,6 +18,7 @@ references are listed separately. Names bound by a for-expression or a template
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Iterator, Union
 
@@ -38,6 +39,13 @@ class Reference:
     subject: tuple[str, ...]
     remaining: tuple[Step, ...]
     pos: ast.Pos
+    keyed: tuple[bool, ...] = ()   # per remaining step: written as an index ``[...]`` (True) or ``.name``
+
+    def is_index(self, i: int) -> bool:
+        """Whether remaining step ``i`` was written in brackets (``x["a"]``, ``x[0]``)."""
+        if i < len(self.keyed):
+            return self.keyed[i]
+        return isinstance(self.remaining[i], int)
 
     @property
     def root(self) -> str:
@@ -49,8 +57,13 @@ class Reference:
 
     def __str__(self) -> str:
         text = ".".join(self.subject)
-        for step in self.remaining:
-            text += f"[{step}]" if isinstance(step, int) else f".{step}"
+        for i, step in enumerate(self.remaining):
+            if isinstance(step, int):
+                text += f"[{step}]"
+            elif self.is_index(i):
+                text += "[" + json.dumps(step) + "]"
+            else:
+                text += f".{step}"
         return text
 
 
@@ -104,6 +117,7 @@ def _chain_reference(root: ast.Variable, nodes: list[ast.Expr], outer: ast.Expr,
                      dynamic: list[ast.Expr]) -> Reference:
     """Build the reference; keys that aren't literals are appended to ``dynamic``."""
     steps: list[Step] = []
+    keyed: list[bool] = []
     for node in nodes:
         if isinstance(node, ast.Index):
             key = _literal_key(node.key)
@@ -114,13 +128,15 @@ def _chain_reference(root: ast.Variable, nodes: list[ast.Expr], outer: ast.Expr,
             key = node.name
         if not dynamic:  # the static traversal ends at the first computed key
             steps.append(key)
+            keyed.append(isinstance(node, ast.Index))
     width = SUBJECT_WIDTH.get(root.name, DEFAULT_SUBJECT_WIDTH)
     subject = [root.name]
-    while len(subject) < width and steps and isinstance(steps[0], str):
+    while len(subject) < width and steps and isinstance(steps[0], str) and not keyed[0]:
         subject.append(steps.pop(0))  # type: ignore[arg-type]
+        keyed.pop(0)
     end = outer.pos
     pos = ast.Pos(root.pos.file, root.pos.line, root.pos.column, end.end_line, end.end_column)
-    return Reference(tuple(subject), tuple(steps), pos)
+    return Reference(tuple(subject), tuple(steps), pos, tuple(keyed))
 
 
 # --------------------------------------------------------------------------- the walk
