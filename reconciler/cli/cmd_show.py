@@ -136,7 +136,7 @@ def render_outputs(state: State) -> str:
     lines = ["Outputs:", ""]
     for name in sorted(state.outputs):
         o = state.outputs[name]
-        sub = [SENSITIVE] if o.sensitive else _value(o.value, -1, (), Sensitivity())
+        sub = [SENSITIVE] if o.sensitive else _value(o.value, 0, (), Sensitivity())
         lines.append(f"{name} = {sub[0]}")
         lines.extend(sub[1:])
     return "\n".join(lines)
