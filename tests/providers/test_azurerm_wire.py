@@ -135,3 +135,18 @@ def test_access_policy_goes_through_the_add_operation(recorded):
         "tenantId": me["tenant_id"], "objectId": uai["principal_id"],
         "permissions": {"keys": ["Get", "List", "WrapKey", "UnwrapKey"], "secrets": [], "certificates": [],
                         "storage": []}}]}}]
+
+
+def test_monitoring_settings_travel_in_the_vault_patch(recorded):
+    """(The local Azure doesn't keep monitoring settings, so only the request is checked.)"""
+    env, provider, log = recorded
+    provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-mon", "location": "westeurope"}))
+    vault = provider.create(CreateRequest("azurerm_recovery_services_vault", {
+        "name": "rsv-mon", "location": "westeurope", "resource_group_name": "rg-mon", "sku": "Standard"})).state
+    wanted = {**vault, "monitoring": [{"alerts_for_all_job_failures_enabled": True,
+                                       "alerts_for_critical_operation_failures_enabled": False}]}
+    provider.update(UpdateRequest("azurerm_recovery_services_vault", vault, wanted, ("monitoring",)))
+    (patch,) = _vault_requests(log, "PATCH", "rsv-mon")
+    assert patch == {"properties": {"monitoringSettings": {
+        "azureMonitorAlertSettings": {"alertsForAllJobFailures": "Enabled"},
+        "classicAlertSettings": {"alertsForCriticalOperations": "Disabled"}}}}

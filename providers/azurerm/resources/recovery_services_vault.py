@@ -98,6 +98,34 @@ def encryption_from_wire(body: dict[str, Any] | None, ref: dict[str, Any] | None
     }]
 
 
+# --------------------------------------------------------------------------- monitoring
+
+# monitoring block attribute -> (monitoringSettings section, Azure property)
+MONITORING = {
+    "alerts_for_all_job_failures_enabled": ("azureMonitorAlertSettings", "alertsForAllJobFailures"),
+    "alerts_for_all_replication_issues_enabled": ("azureMonitorAlertSettings", "alertsForAllReplicationIssues"),
+    "alerts_for_all_failover_issues_enabled": ("azureMonitorAlertSettings", "alertsForAllFailoverIssues"),
+    "alerts_for_critical_operation_failures_enabled": ("classicAlertSettings", "alertsForCriticalOperations"),
+    "email_notifications_for_site_recovery_enabled": ("classicAlertSettings", "emailNotificationsForSiteRecovery"),
+}
+
+
+def monitoring_to_wire(mon: dict[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, dict[str, str]] = {}
+    for attr, (section, prop) in MONITORING.items():
+        v = value(mon or {}, attr)
+        if v is not None:
+            out.setdefault(section, {})[prop] = enabled_flag(v)
+    return out
+
+
+def monitoring_from_wire(body: dict[str, Any] | None, ref: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not body or not ref:
+        return []   # only what the configuration manages
+    return [{attr: flag_enabled(dig(body, f"{section}.{prop}")) if dig(body, f"{section}.{prop}") is not None
+             else None for attr, (section, prop) in MONITORING.items()}]
+
+
 # --------------------------------------------------------------------------- whole vault
 
 def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -123,6 +151,7 @@ def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[st
         "soft_delete_enabled": soft is None or str(soft).lower() in ("enabled", "alwayson"),
         "classic_vmware_replication_enabled": ref.get("classic_vmware_replication_enabled"),
         "tags": dict(body.get("tags") or {}),
+        "monitoring": monitoring_from_wire(props.get("monitoringSettings"), block(ref, "monitoring")),
     }
 
 
@@ -150,6 +179,8 @@ def vault_body(planned: dict[str, Any]) -> dict[str, Any]:
             "publicNetworkAccess": enabled_flag(value(planned, "public_network_access_enabled", True)),
             "redundancySettings": _redundancy(planned),
             "securitySettings": _security(planned),
+            **({"monitoringSettings": monitoring_to_wire(block(planned, "monitoring"))}
+               if block(planned, "monitoring") else {}),
         },
     }
 
@@ -170,6 +201,8 @@ def _patch_for(prior: dict[str, Any], planned: dict[str, Any], changed: tuple[st
         props["redundancySettings"] = _redundancy(planned)
     if {"immutability", "soft_delete_enabled"} & set(changed):
         props["securitySettings"] = _security(planned)
+    if "monitoring" in changed and block(planned, "monitoring"):
+        props["monitoringSettings"] = monitoring_to_wire(block(planned, "monitoring"))
     if props:
         patch["properties"] = props
     return patch
