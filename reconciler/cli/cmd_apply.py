@@ -14,6 +14,7 @@ from reconciler.cli.common import add_config_flags, add_plan_flags, confirm, pla
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.plan.model import Action
 from reconciler.plan.walk import PlanOptions
 
 
@@ -101,6 +102,9 @@ def _execute_recorded(session, plan, refreshed, options: PlanOptions, args, out:
     out.print("")
     result = Executor(graph, evaluator, session.providers, recorder, progress,
                       ApplyOptions(parallelism=max(1, args.parallelism))).run()
+    # objects the plan leaves alone are recorded as the refresh read them (a key rotated out of band)
+    recorder.accept_refreshed({c.address: c.before for c in plan.changes if c.mode == "managed"
+                               and c.action is Action.NO_OP and c.address in plan.refreshed})
     session.state = recorder.state
     if not options.destroy:
         values, diags = evaluator.outputs_final()
