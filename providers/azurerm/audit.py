@@ -326,7 +326,7 @@ def list_unmanaged(clients, resource_groups: Iterable[str], key_vault_ids: Itera
             keys = list(clients.keys(uri).list_properties_of_keys()) if uri else []
         except (AzureError, ProviderError) as exc:  # the caller may not list keys (firewall, grants)
             out.append({"problem": f"the keys of key vault {name} could not be listed: "
-                                   f"{getattr(exc, 'message', None) or str(exc).splitlines()[0]}", "scope": name})
+                                   f"{(getattr(exc, 'message', None) or str(exc)).splitlines()[0]}", "scope": name})
             keys = []
         for k in keys:
             versionless = f"{uri.rstrip('/')}/keys/{k.name}"

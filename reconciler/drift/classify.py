@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Callable
 
 from reconciler.drift.compare import gained_members, lost_members
-from reconciler.drift.model import ChangeKind, Severity
+from reconciler.drift.model import Baseline, ChangeKind, Severity
 
 K = ChangeKind
 CRITICAL, WARNING, INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
@@ -47,6 +47,7 @@ class Subject:
     actual: Any
     obj_recorded: dict
     obj_actual: dict | None
+    baseline: Baseline = Baseline.RECORDED
 
 
 class Condition(enum.Enum):
@@ -123,6 +124,7 @@ class Rule:
     why: str
     when: tuple[Condition, ...] = ()            # all must hold
     members: frozenset[str] = frozenset()       # NARROWED: lost one of these; BROADENED: gained one
+    baseline: Baseline | None = None            # None: either
 
 
 def _k(*kinds: ChangeKind) -> frozenset[ChangeKind]:
@@ -202,6 +204,10 @@ RULES: tuple[Rule, ...] = (
                                                               "have"),
     Rule(RSV, "identity*", None, CRITICAL, "the vault's managed identity is disabled or changed: it can't "
                                            "unwrap the data key, so backups and restores fail"),
+    Rule(RSV, "encryption.key_id", None, WARNING, "the configuration names another key or key version than the "
+                                                  "vault uses (a rotation): apply moves the vault; the old "
+                                                  "version must stay enabled until a backup used the new one",
+         baseline=Baseline.DESIRED),
     Rule(RSV, "encryption*", None, CRITICAL, "the vault's encryption settings changed: the key or identity it "
                                              "uses is no longer the one granted"),
     Rule(RSV, "public_network_access_enabled", None, WARNING, "the vault's public network access changed"),
@@ -242,6 +248,8 @@ def matches(rule: Rule, s: Subject, facts: Facts) -> bool:
     if rule.path and not fnmatchcase(s.path, rule.path):
         return False
     if rule.kinds is not None and s.kind not in rule.kinds:
+        return False
+    if rule.baseline is not None and s.baseline is not rule.baseline:
         return False
     if not _members_match(rule, s):
         return False

@@ -17,7 +17,7 @@ from reconciler.drift.classify import Facts, Subject, classify
 from reconciler.drift.compare import (
     IMPLIED, Difference, differences, kind_of, lookup, object_view, pattern_of, same,
 )
-from reconciler.drift.model import ChangeKind, DriftRecord, ReadFailure
+from reconciler.drift.model import Baseline, ChangeKind, DriftRecord, ReadFailure
 from reconciler.drift.remedy import fix_for
 from reconciler.plan.model import Action, Plan
 from reconciler.values import UNKNOWN
@@ -85,10 +85,22 @@ def _separately_managed_policies(tracked: list[Tracked], refreshed: dict[str, di
     return out
 
 
-def _without_policies(attrs: dict | None, object_ids: set) -> dict | None:
-    if attrs is None or not object_ids or not isinstance(attrs.get("access_policy"), list):
+def inline_policy_ids(config: dict | None) -> set[str] | None:
+    """Object ids of the access policies a key vault's configuration sets inline (None: unknown)."""
+    if config is None:
+        return None
+    return {str(p.get("object_id") or "").lower() for p in config.get("access_policy") or []
+            if isinstance(p, dict)}
+
+
+def _policies_kept(attrs: dict | None, skip: set, only: set | None) -> dict | None:
+    """A key vault's access policies that are its own: not managed by separate access-policy
+    objects and, when the configuration is known, set inline (the rest of the list mirrors
+    grants made elsewhere; those are reported on their own objects or as unmanaged)."""
+    if attrs is None or not isinstance(attrs.get("access_policy"), list):
         return attrs
-    kept = [p for p in attrs["access_policy"] if str(p.get("object_id") or "").lower() not in object_ids]
+    kept = [p for p in attrs["access_policy"] if str(p.get("object_id") or "").lower() not in skip
+            and (only is None or str(p.get("object_id") or "").lower() in only)]
     return {**attrs, "access_policy": kept}
 
 
@@ -124,15 +136,17 @@ def detect(tracked: list[Tracked], refreshed: dict[str, dict | None], plan: Plan
         action = change.action if change is not None else None
         action_text = action.value if action is not None else "no-op"
         changed = change.changed_attributes if change is not None else ()
-        skip = managed_policies.get(str(t.attributes.get("id") or "").lower(), set()) \
-            if t.type == KEY_VAULT_TYPE else set()
-        recorded = object_view(t.type, _without_policies(t.attributes, skip))
-        actual = object_view(t.type, _without_policies(refreshed[t.address], skip))
-        after = object_view(t.type, _without_policies(change.after, skip)) if change and change.after else None
+        skip = managed_policies.get(str(t.attributes.get("id") or "").lower(), set())
+        only = inline_policy_ids(change.config if change is not None else None)
+        recorded = object_view(t.type, _policies_kept(t.attributes, skip, only))
+        actual = object_view(t.type, _policies_kept(refreshed[t.address], skip, only))
+        after = object_view(t.type, _policies_kept(change.after, skip, only)) if change and change.after else None
 
-        def record(path: str, kind: ChangeKind, rec: Any, act: Any, desired: Any) -> None:
+        def record(path: str, kind: ChangeKind, rec: Any, act: Any, desired: Any,
+                   baseline: Baseline = Baseline.RECORDED) -> None:
             pattern = pattern_of(path)
-            subject = Subject(t.type, pattern, kind, rec, act, recorded or {}, actual)
+            before = desired if baseline is Baseline.DESIRED else rec
+            subject = Subject(t.type, pattern, kind, before, act, recorded or {}, actual, baseline)
             severity, why = classify(subject, facts)
             top = path.split(".")[0].split("[")[0]
             fix = fix_for(t.type, pattern, kind, plan_action=action_text,
@@ -140,7 +154,7 @@ def detect(tracked: list[Tracked], refreshed: dict[str, dict | None], plan: Plan
                           action in (Action.CREATE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE),
                           obj=actual or recorded or {}, local=local)
             records.append(DriftRecord(t.address, t.type, path, kind, rec, act, _shown(desired), severity, why,
-                                       fix, action_text))
+                                       fix, action_text, baseline))
 
         if actual is None:
             desired = None if action in (None, Action.DELETE, Action.NO_OP) else "(re-created)"
@@ -155,7 +169,8 @@ def detect(tracked: list[Tracked], refreshed: dict[str, dict | None], plan: Plan
             if d.path in seen:
                 continue
             desired = d.recorded     # differences(desired, actual): "recorded" side holds the desired value
-            record(d.path, kind_of(desired, d.actual), lookup(recorded, d.path, t.type), d.actual, desired)
+            record(d.path, kind_of(desired, d.actual), lookup(recorded, d.path, t.type), d.actual, desired,
+                   Baseline.DESIRED)
     return records
 
 

@@ -39,7 +39,13 @@ class ChangeKind(enum.Enum):
     NARROWED = "narrowed"       # a set lost members (it may have gained others too)
     BROADENED = "broadened"     # a set only gained members
     CHANGED = "changed"         # any other change of value
-    UNCONVERGED = "unconverged"  # recorded = actual, but the configuration wants another value
+
+
+class Baseline(enum.Enum):
+    """What the cloud's value is compared with."""
+
+    RECORDED = "recorded"       # changed since state recorded it (out of band)
+    DESIRED = "desired"         # state agrees with the cloud, the configuration wants another value
 
 
 class FixKind(enum.Enum):
@@ -69,6 +75,7 @@ class DriftRecord:
     why: str                    # what the change breaks
     fix: Fix
     plan_action: str = "no-op"  # the action `vaultform plan` proposes for the object
+    baseline: Baseline = Baseline.RECORDED
 
 
 @dataclass(frozen=True)

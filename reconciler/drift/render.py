@@ -19,6 +19,10 @@ def show_value(v: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def _what(r: DriftRecord) -> str:
     return r.path or "(whole object)"
 
@@ -49,9 +53,9 @@ def render_text(report: DriftReport, *, color: bool = False) -> str:
             if color:
                 label = f"{_COLORS[r.severity]}{label}{_RESET}"
             lines.append(f"  {label}  {_what(r)}: {r.kind.value}")
-            lines.append(f"      recorded {show_value(r.recorded)}")
-            lines.append(f"      actual   {show_value(r.actual)}")
-            lines.append(f"      desired  {show_value(r.desired)}")
+            lines.append(f"      recorded {show_value(r.recorded, 160)}")
+            lines.append(f"      actual   {show_value(r.actual, 160)}")
+            lines.append(f"      desired  {show_value(r.desired, 160)}")
             lines.append(f"      why: {r.why}")
             lines.append(f"      fix: {r.fix.detail}")
     if report.unmanaged:
@@ -61,7 +65,7 @@ def render_text(report: DriftReport, *, color: bool = False) -> str:
     if report.failures:
         lines += ["", "Could not be read:"]
         for f in report.failures:
-            lines.append(f"  {f.address}: {f.code}: {f.message}")
+            lines.append(f"  {f.address}: {f.code}: {_one_line(f.message)}")
     return "\n".join(lines)
 
 
@@ -94,6 +98,7 @@ def report_to_json(report: DriftReport) -> dict[str, Any]:
             "recorded": _jsonable(r.recorded),
             "actual": _jsonable(r.actual),
             "desired": _jsonable(r.desired),
+            "baseline": r.baseline.value,
             "plan_action": r.plan_action,
             "fix": {"kind": r.fix.kind.value, "detail": r.fix.detail},
         } for r in report.sorted_records()],
@@ -145,5 +150,5 @@ def render_markdown(report: DriftReport) -> str:
     if report.failures:
         lines += ["", "### Could not be read", ""]
         for f in report.failures:
-            lines.append(f"- `{f.address}`: {_cell(f.code)}: {_cell(f.message)}")
+            lines.append(f"- `{f.address}`: {_cell(f.code)}: {_cell(_one_line(f.message))}")
     return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from providers.base import ProviderError, ReadRequest
 from reconciler import session as steps
-from reconciler.drift.detect import Tracked, detect
+from reconciler.drift.detect import Tracked, detect, inline_policy_ids
 from reconciler.drift.model import DriftReport, ReadFailure, UnmanagedObject
 from reconciler.plan.walk import PlanOptions
 
@@ -74,14 +74,26 @@ def _scope(tracked: list[Tracked], refreshed: dict[str, dict | None]) -> tuple[l
     return sorted(groups, key=str.lower), sorted(key_vaults, key=str.lower)
 
 
+def _own(t: Tracked, plan) -> dict:
+    """A tracked object's attributes, a key vault's access policies limited to those set inline."""
+    if t.type != "azurerm_key_vault":
+        return t.attributes
+    change = plan.change(t.address) if plan is not None else None
+    only = inline_policy_ids(change.config if change is not None else None)
+    if only is None:
+        return t.attributes
+    return {**t.attributes, "access_policy": [p for p in t.attributes.get("access_policy") or []
+                                              if str(p.get("object_id") or "").lower() in only]}
+
+
 def unmanaged_objects(session, tracked: list[Tracked], refreshed: dict[str, dict | None],
-                      problems: list[ReadFailure]) -> list[UnmanagedObject]:
+                      problems: list[ReadFailure], plan=None) -> list[UnmanagedObject]:
     """Objects in the resource groups and key vaults state touches that no state entry records;
     what could not be listed is added to ``problems``."""
     groups, key_vaults = _scope(tracked, refreshed)
     if not groups and not key_vaults:
         return []
-    known = [(t.type, t.attributes) for t in tracked]
+    known = [(t.type, _own(t, plan)) for t in tracked]
     out: list[UnmanagedObject] = []
     for provider in session.providers.values():
         lister = getattr(provider, "list_unmanaged", None)
@@ -104,7 +116,7 @@ def drift_report(session, parallelism: int = 10) -> DriftReport:
     local = session.cloud.startswith("local")
     records = detect(tracked, refreshed, plan, failures, local=local)
     try:
-        unmanaged = unmanaged_objects(session, tracked, refreshed, failures)
+        unmanaged = unmanaged_objects(session, tracked, refreshed, failures, plan)
     except ProviderError as exc:
         unmanaged = []
         failures.append(ReadFailure("(objects in scope)", exc.code or "list_failed", exc.message))
