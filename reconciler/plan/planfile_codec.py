@@ -57,7 +57,8 @@ class Encoder:
 
     def seal(self, value: Any) -> dict:
         self.sealed_count += 1
-        text = json.dumps(self.value(value), ensure_ascii=False, allow_nan=False)
+        inner = Encoder(self.sealer)  # inside a sealed value nothing is sealed again
+        text = json.dumps(inner.value(value), ensure_ascii=False, allow_nan=False)
         return {"$sealed": self.sealer(text.encode("utf-8"))}
 
     def _secret_text(self, value: str) -> bool:
