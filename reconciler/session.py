@@ -21,6 +21,7 @@ from reconciler.config.variables import Validation as VarValidation
 from reconciler.config.variables import VariableSpec, resolve_variables
 from reconciler.config.types import parse_type
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.moves import apply_moves
 from reconciler.plan.model import Plan
 from reconciler.plan.walk import PlanOptions, PlanRequest, make_plan
 from reconciler.validate import Validated, validate_directory
@@ -38,6 +39,7 @@ class Session:
     state: State
     providers: dict[str, Any] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
+    moves: list[tuple[str, str]] = field(default_factory=list)   # done by moved blocks, not yet saved
 
     @property
     def cloud(self) -> str:
@@ -87,7 +89,9 @@ def open_session(directory: str | os.PathLike, *, cli_vars=(), var_files=(), sta
     sensitive = frozenset(name for name, r in resolved.items() if r.sensitive)
     backend = LocalBackend.for_directory(root, state_path)
     state = backend.read() or State.new()
-    session = Session(root, validated, values, sensitive, backend, state, warnings=warnings)
+    state, moves, move_diags = apply_moves(state, validated.tree)
+    warnings += move_diags
+    session = Session(root, validated, values, sensitive, backend, state, warnings=warnings, moves=moves)
     session.providers = _providers(session)
     return session
 
@@ -227,6 +231,7 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
                           sensitive_variables=session.sensitive_variables)
     result = make_plan(request)
     result.diagnostics = session.warnings + result.diagnostics
+    result.moved = list(session.moves)
     return result
 
 

@@ -71,6 +71,8 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
 
 
 def _execute(session, plan, refreshed, options: PlanOptions, args, out: Output) -> int:
+    if plan.moved:  # renames from moved blocks are saved before anything else happens
+        session.state = session.backend.write(session.state)
     recorder = StateRecorder(session.backend, session.state, providers=session.providers, write_behind=True)
     try:
         return _execute_recorded(session, plan, refreshed, options, args, out, recorder)

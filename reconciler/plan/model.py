@@ -128,6 +128,8 @@ class Plan:
     refreshed: dict[str, dict | None] = field(default_factory=dict)
     # data sources read while planning: instance address -> attributes
     data_values: dict[str, dict] = field(default_factory=dict)
+    # (from, to) addresses that moved blocks renamed in state; apply records them
+    moved: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def errored(self) -> bool:
@@ -145,7 +147,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(c.action not in (Action.NO_OP, Action.READ) for c in self.changes) or any(
+        return bool(self.moved) or any(c.action not in (Action.NO_OP, Action.READ) for c in self.changes) or any(
             o.action is not Action.NO_OP for o in self.outputs) or any(c.importing for c in self.changes)
 
     def counts(self) -> dict[str, int]:
