@@ -153,7 +153,18 @@ def policy_body(planned: dict[str, Any]) -> dict[str, Any]:
     }
     if value(planned, "instant_restore_retention_days") is not None:
         props["instantRpRetentionRangeInDays"] = planned["instant_restore_retention_days"]
+    rg = block(planned, "instant_restore_resource_group")
+    if rg:
+        props["instantRPDetails"] = {"azureBackupRGNamePrefix": rg.get("prefix"),
+                                     "azureBackupRGNameSuffix": value(rg, "suffix")}
     return {"properties": props}
+
+
+def instant_rg_from_wire(body: dict[str, Any] | None, ref: Any) -> Any:
+    prefix = dig(body or {}, "azureBackupRGNamePrefix")
+    if not prefix:
+        return ref if not ref else []
+    return [{"prefix": prefix, "suffix": dig(body, "azureBackupRGNameSuffix")}]
 
 
 def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -169,7 +180,8 @@ def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[st
         "timezone": props.get("timeZone") or "UTC",
         "instant_restore_retention_days": props.get("instantRpRetentionRangeInDays"),
         "backup": [schedule_from_wire(props.get("schedulePolicy") or {})],
-        "instant_restore_resource_group": ref.get("instant_restore_resource_group"),
+        "instant_restore_resource_group": instant_rg_from_wire(props.get("instantRPDetails"),
+                                                               ref.get("instant_restore_resource_group")),
         "tiering_policy": ref.get("tiering_policy"),
     }
     state.update(retention_from_wire(props.get("retentionPolicy") or {}))
@@ -185,7 +197,7 @@ class BackupPolicyVM(Handler):
     type_name = "azurerm_backup_policy_vm"
     refreshed = ("backup", "retention_daily", "retention_weekly", "retention_monthly", "retention_yearly",
                  "timezone", "instant_restore_retention_days")
-    updatable = refreshed
+    updatable = refreshed + ("instant_restore_resource_group",)
 
     def _put(self, ctx: Context, rg: str, vault: str, name: str, planned: dict[str, Any]) -> dict[str, Any]:
         ops = ctx.clients.backup().protection_policies
