@@ -123,6 +123,7 @@ class Plan:
     state_serial: int = 0
     config_digest: str = ""
     variables: dict[str, Any] = field(default_factory=dict)
+    sensitive_variables: frozenset[str] = frozenset()   # never shown; a saved plan encrypts them
     timestamp: str = ""
     # instance address -> refreshed attributes whose drift the plan accepted into state
     refreshed: dict[str, dict | None] = field(default_factory=dict)

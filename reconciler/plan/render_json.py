@@ -279,7 +279,8 @@ def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict:
     doc: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "terraform_version": TERRAFORM_VERSION,
-        "variables": {k: {"value": json_value(v)} for k, v in sorted(plan.variables.items())},
+        "variables": {k: ({"value": None, "sensitive": True} if k in plan.sensitive_variables
+                          else {"value": json_value(v)}) for k, v in sorted(plan.variables.items())},
         "planned_values": {
             "outputs": {o.name: _output_value(o.after, o.sensitive) for o in outputs
                         if o.action is not Action.DELETE},

@@ -438,6 +438,7 @@ class Walker:
                     cloud=self.req.cloud, state_lineage=self.req.state.lineage,
                     state_serial=self.req.state.serial, config_digest=config_digest(self.req.tree),
                     variables={k: v for k, v in self.req.variables.items()},
+                    sensitive_variables=frozenset(self.req.sensitive_variables),
                     timestamp=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     refreshed=dict(self.req.refreshed or {}), data_values=dict(self.data_values))
         plan.outputs = self._output_changes(opts)
