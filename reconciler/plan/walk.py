@@ -37,7 +37,7 @@ from reconciler.config.expand import EvaluatedBody, evaluate_body
 from reconciler.config.model import Resource
 from reconciler.config.references import references
 from reconciler.config.types import ConversionError, convert, parse_type
-from reconciler.diagnostics import Diagnostic, error
+from reconciler.diagnostics import Diagnostic, error, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph
 from reconciler.plan.diff import InstanceRequest, decide, proposed_after
 from reconciler.plan.expansion import Instance, collect, expand
@@ -434,6 +434,13 @@ class Walker:
             changes = [replace(c, action=Action.NO_OP, after=c.before) for c in changes if c.mode == "managed"]
         if opts.targets:
             changes = _only_targets(changes, opts.targets)
+            known = {c.address for c in changes} | {c.address.split("[")[0] for c in changes}
+            for target in opts.targets:
+                if target not in known:
+                    self.diags.append(warning(
+                        "target_not_found", f"-target {target} matches nothing",
+                        "No resource or instance in the configuration or state has that address; check "
+                        "the spelling (vaultform state list shows what state holds)."))
         plan = Plan(changes=changes, diagnostics=[], destroy=opts.destroy, refresh_only=opts.refresh_only,
                     cloud=self.req.cloud, state_lineage=self.req.state.lineage,
                     state_serial=self.req.state.serial, config_digest=config_digest(self.req.tree),
