@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from reconciler import session as steps
+from reconciler.moves import apply_moves
 from reconciler.cli.common import state_lock
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
@@ -63,7 +64,9 @@ def run_saved(args, out: Output) -> int:
     try:
         with state_lock(session, "apply", args):
             stored = session.backend.read()
-            state = session.state = stored or session.state
+            state = stored or session.state
+            # the configuration's moved blocks rename in state as they did for the plan
+            session.state, session.moves, _ = apply_moves(state, session.validated.tree)
             reasons = stale_reasons(saved, state=state, state_exists=stored is not None,
                                     fingerprint=config_fingerprint(session.validated.tree))
             if reasons:

@@ -86,7 +86,9 @@ class _Secrets:
 
     def __init__(self, plan: Plan, sensitive_variables: frozenset[str] | None):
         self.plan = plan
-        self.variables = set(plan.variables) if sensitive_variables is None else set(sensitive_variables)
+        known = set(plan.sensitive_variables) | set(sensitive_variables or ())
+        # nothing says which are sensitive: every variable is sealed
+        self.variables = known if (known or sensitive_variables is not None) else set(plan.variables)
         self.by_address: dict[str, set[tuple]] = {}
         for c in plan.changes:
             paths = {tuple(p) for p in c.sensitive_paths}
@@ -207,7 +209,8 @@ def encode_plan(plan: Plan, *, sensitive_variables: frozenset[str] | None = None
 def save_plan(plan: Plan, path: str | os.PathLike, *, config_dir: str | os.PathLike,
               state_path: str | os.PathLike | None = None, options: PlanOptions | None = None,
               sensitive_variables: frozenset[str] | None = None, tree=None) -> None:
-    """Write ``plan`` to ``path``. ``sensitive_variables`` None seals every variable; ``tree`` is
+    """Write ``plan`` to ``path``. Variables named in ``sensitive_variables`` or the plan's own
+    ``sensitive_variables`` are sealed (every variable, when neither names any); ``tree`` is
     the configuration's module tree (loaded from ``config_dir`` when not given)."""
     body, key_id = encode_plan(plan, sensitive_variables=sensitive_variables)
     options = options or PlanOptions(destroy=plan.destroy, refresh_only=plan.refresh_only)

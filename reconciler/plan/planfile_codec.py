@@ -6,6 +6,7 @@ starts with ``$``:
 =====================  ===============================================
 ``{"$unknown": true}``  ``UNKNOWN`` (known after apply)
 ``{"$tuple": [...]}``   a tuple (paths, dependencies)
+``{"$frozenset": [...]}``  a frozen set (the names of sensitive variables)
 ``{"$dict": [[k, v]]}`` a dict whose keys are not all strings, or one with a key starting
                         with ``$`` (so user data can never pass for a tag)
 ``{"$enum": N, "value": v}``   a member of a known enum (``Action``, ``Reason``, ``Severity``)
@@ -82,6 +83,8 @@ class Encoder:
             return self.record(value)
         if isinstance(value, tuple):
             return {"$tuple": [self.value(v, sensitive, path + (i,)) for i, v in enumerate(value)]}
+        if isinstance(value, frozenset):
+            return {"$frozenset": [self.value(v) for v in sorted(value, key=repr)]}
         if isinstance(value, list):
             return [self.value(v, sensitive, path + (i,)) for i, v in enumerate(value)]
         if isinstance(value, dict):
@@ -127,6 +130,11 @@ class Decoder:
             return UNKNOWN
         if tag == "$tuple" and isinstance(doc[tag], list):
             return tuple(self.value(v) for v in doc[tag])
+        if tag == "$frozenset" and isinstance(doc[tag], list):
+            try:
+                return frozenset(self.value(v) for v in doc[tag])
+            except TypeError:
+                raise self.fail("a $frozenset holds a value that cannot be in a set") from None
         if tag == "$dict" and isinstance(doc[tag], list):
             try:
                 return {self.value(k): self.value(v) for k, v in doc[tag]}

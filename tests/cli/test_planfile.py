@@ -47,7 +47,8 @@ def rich_plan() -> Plan:
         phases=("", "encryption"), prevent_destroy=True, create_before_destroy=True,
         changed_attributes=("name", "tags"),
         config={"name": "rsv", "token": SECRET_ATTR, "with_secret_inside": f"prefix-{SECRET_VAR}-suffix"},
-        references={"encryption": ("azurerm_key_vault_key.k.id",)}, importing="/subscriptions/x/rsv")
+        references={"encryption": ("azurerm_key_vault_key.k.id",)}, importing="/subscriptions/x/rsv",
+        private={"_vault_state": {"soft_delete": True}})
     gone = ResourceChange(
         address="azurerm_key_vault.old[2]", mode="managed", type="azurerm_key_vault", name="old", index=2,
         module="", provider="azurerm", action=Action.DELETE, before={"id": "/kv/old", "n": {1: "int key"}},
@@ -63,6 +64,7 @@ def rich_plan() -> Plan:
         destroy=False, refresh_only=True, cloud="local Azure (/tmp/x.db)", state_lineage="lin-1",
         state_serial=7, config_digest="abc123", variables={"password": SECRET_VAR, "count": 3,
                                                             "nested": {"a": [True]}},
+        sensitive_variables=frozenset({"password"}), moved=[("terraform_data.a", "terraform_data.b")],
         timestamp="2026-11-28T12:00:00Z", refreshed={"azurerm_key_vault.old[2]": {"id": "/kv/old"},
                                                     "azurerm_key_vault.gone": None},
         data_values={"data.azurerm_client_config.c": {"tenant_id": "t"}})
@@ -87,7 +89,7 @@ def test_every_field_round_trips(tmp_path):
 
 def test_no_secret_in_the_clear(tmp_path, home):
     path = tmp_path / "p.plan"
-    save_plan(rich_plan(), path, config_dir=tmp_path, sensitive_variables=frozenset({"password"}))
+    save_plan(rich_plan(), path, config_dir=tmp_path)  # the plan itself names its sensitive variables
     data = path.read_bytes()
     for secret in (SECRET_ATTR, SECRET_VAR, SECRET_OUT, "1234"):
         assert secret.encode() not in data, secret
