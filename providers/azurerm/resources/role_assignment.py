@@ -76,6 +76,9 @@ class RoleAssignment(Handler):
         props: dict[str, Any] = {"roleDefinitionId": rd_id, "principalId": planned["principal_id"]}
         if value(planned, "principal_type"):
             props["principalType"] = planned["principal_type"]
+        elif value(planned, "skip_service_principal_aad_check", False):
+            # naming the type lets ARM skip the directory lookup a fresh identity may fail
+            props["principalType"] = "ServicePrincipal"
         for attr, prop in (("description", "description"), ("condition", "condition"),
                            ("condition_version", "conditionVersion"),
                            ("delegated_managed_identity_resource_id", "delegatedManagedIdentityResourceId")):
