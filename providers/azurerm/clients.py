@@ -230,12 +230,14 @@ class ClientFactory:
     report: Callable[[str], None] = lambda _message: None
     _clients: dict[tuple, Any] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _owns_emulator: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.target.kind is CloudKind.LOCAL:
             if self.emulator is None:
                 from providers.azurelocal.app import Emulator
                 self.emulator = Emulator(self.target.local_path)
+                self._owns_emulator = True
             if self.credential is None:
                 from providers.azurelocal.credential import LocalCredential
                 self.credential = LocalCredential()
@@ -367,3 +369,6 @@ class ClientFactory:
                     except Exception:  # closing is best effort; nothing to report
                         pass
             self._clients.clear()
+            if self._owns_emulator:
+                self.emulator.store.close()
+                self._owns_emulator = False
