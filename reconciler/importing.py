@@ -16,6 +16,7 @@ no-op, as in Terraform, so the blocks can stay in the configuration.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -69,14 +70,23 @@ def _missing_block(module, ra, local: str, at: SourceRange | None) -> Diagnostic
     same_type = [r for r in module.module.managed_resources if r.type == ra.type]
     files = sorted(module.module.files)
     lines = [f"Before importing, write its resource block in {where}, for example in "
-             f"{files[0] if files else 'main.tf'}:",
+             f"{_shown(files[0]) if files else 'main.tf'}:",
              "", f'  resource "{ra.type}" "{ra.name}" {{', "    # the object's arguments", "  }", ""]
     if same_type:
         lines.append("Resource blocks of this type in that module: " + ", ".join(
-            f"{r.address} ({r.pos.file}:{r.pos.line})" for r in same_type) + ".")
+            f"{r.address} ({_shown(r.pos.file)}:{r.pos.line})" for r in same_type) + ".")
     lines.append("Then run the import again.")
     return error("import_no_config", f"{local} is not in the configuration",
                  "\n".join(lines), address=local, range=at)
+
+
+def _shown(path: str) -> str:
+    """A file as messages show it: relative to the working directory when below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
 
 
 def _check_key(res: Resource, address: InstanceAddress, at: SourceRange | None) -> None:
@@ -91,7 +101,7 @@ def _check_key(res: Resource, address: InstanceAddress, at: SourceRange | None) 
         return
     raise DiagnosticsError(error(
         "import_address", f"{address} does not match its resource block",
-        f"The address needs {want}; the block is at {res.pos.file}:{res.pos.line}.",
+        f"The address needs {want}; the block is at {_shown(res.pos.file)}:{res.pos.line}.",
         address=str(address), range=at or res.pos.range()))
 
 
@@ -245,7 +255,7 @@ def plan_with_imports(session, options, refreshed):
         if t.address not in planned:
             plan.diagnostics.append(error(
                 "import_no_instance", f"{t.address} is not an instance of its resource block",
-                f"count or for_each of {t.resource.address} ({t.resource.pos.file}:{t.resource.pos.line}) "
+                f"count or for_each of {t.resource.address} ({_shown(t.resource.pos.file)}:{t.resource.pos.line}) "
                 "gives no such instance; import into one of its instances.", address=t.address,
                 range=t.range))
     plan.changes = [replace(c, importing=ids[c.address]) if c.address in ids else c for c in plan.changes]
