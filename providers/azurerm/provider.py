@@ -122,6 +122,8 @@ class AzurermProvider:
         if isinstance(features, list):
             features = features[0] if features else {}
         self._features = features if isinstance(features, dict) else {}
+        if self._clients is not None:
+            self._clients.close()
         try:
             self._clients = ClientFactory.from_config(_known_config(config), self._environ, clock=self.clock,
                                                       report=self.report, **self._inject)
