@@ -45,7 +45,10 @@ class World:
 
     def state(self, estate: str) -> dict[str, dict]:
         """instance address -> attributes recorded in the estate's state."""
-        doc = json.loads((self.dir(estate) / "vaultform.tfstate").read_text())
+        path = self.dir(estate) / "vaultform.tfstate"
+        if not path.exists():
+            return {}
+        doc = json.loads(path.read_text())
         out = {}
         for r in doc["resources"]:
             if r.get("mode", "managed") != "managed":
