@@ -5,8 +5,8 @@ transport handed to the very same SDK clients:
 
 * local: ``providers.azurelocal.app.Emulator`` on the SQLite file named by
   ``VAULTFORM_LOCAL_AZURE`` (default ``~/.vaultform/local-azure.db``), a
-  ``LocalCredential`` and ``local_transport(env)`` (in process, no socket);
-* real Azure: ``DefaultAzureCredential`` and the SDK's own HTTP transport.
+  ``LocalCredential`` and the emulator's in-process ``requests`` session (no socket);
+* real Azure: an azure-identity credential and the SDK's own HTTP transport.
 
 Real Azure is chosen explicitly, by ``VAULTFORM_CLOUD=azure`` in the environment
 or ``cloud = "azure"`` in the ``provider "azurerm"`` block (the block
