@@ -40,6 +40,7 @@ class Session:
     providers: dict[str, Any] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
     moves: list[tuple[str, str]] = field(default_factory=list)   # done by moved blocks, not yet saved
+    state_stamp: tuple | None = None   # the state file as read (see reload_state_if_changed)
 
     @property
     def cloud(self) -> str:
@@ -88,10 +89,12 @@ def open_session(directory: str | os.PathLike, *, cli_vars=(), var_files=(), sta
     values = {name: r.value for name, r in resolved.items()}
     sensitive = frozenset(name for name, r in resolved.items() if r.sensitive)
     backend = LocalBackend.for_directory(root, state_path)
+    stamp = _file_stamp(backend.path)
     state = backend.read() or State.new()
     state, moves, move_diags = apply_moves(state, validated.tree)
     warnings += move_diags
-    session = Session(root, validated, values, sensitive, backend, state, warnings=warnings, moves=moves)
+    session = Session(root, validated, values, sensitive, backend, state, warnings=warnings, moves=moves,
+                      state_stamp=stamp)
     session.providers = _providers(session)
     return session
 
@@ -147,6 +150,24 @@ def _const(expr, scope, diags) -> Any:
 
 # --------------------------------------------------------------------------- refresh
 
+def _file_stamp(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def reload_state_if_changed(session: Session) -> None:
+    """Read the state again when another run wrote it after this session read it (this
+    run waited for the lock with -lock-timeout while the other one applied)."""
+    stamp = _file_stamp(session.backend.path)
+    if stamp == session.state_stamp:
+        return
+    state, session.moves, _diags = apply_moves(session.backend.read() or State.new(), session.validated.tree)
+    session.state, session.state_stamp = state, stamp
+
+
 def recover_pending(session: Session, *, persist: bool) -> list:
     """Resolve operations a crashed run left pending (``reconciler.apply.recovery``).
 
@@ -155,6 +176,7 @@ def recover_pending(session: Session, *, persist: bool) -> list:
     resolutions, for the output.
     """
     from reconciler.apply.recovery import resolve_pending
+    reload_state_if_changed(session)
     recovery = resolve_pending(session.state, session.providers)
     session.warnings.extend(d for d in recovery.diagnostics if d not in session.warnings)
     if recovery.changed:

@@ -1,0 +1,74 @@
+"""Ctrl-C during apply: SIGINT sent to a `vaultform apply` child process.
+
+The first interrupt stops new operations; those in flight finish and their results
+are in state; the run exits 1 saying so; the lock is released; nothing is pending;
+every object the local Azure holds is in state; and a re-run completes the rest.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from providers.azurelocal.app import Emulator
+from providers.azurelocal.store import Kind
+from reconciler.cli.main import main
+from reconciler.cli.output import Output
+from state.backends.local import LocalBackend
+from state.lock import lock_path_for
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "crash" / "identities"
+CHILD = [sys.executable, "-c", "import sys; from reconciler.cli.main import main; sys.exit(main())"]
+
+
+def _identities_in_cloud(db: Path) -> set[str]:
+    env = Emulator(db)
+    try:
+        return {o["id"].lower() for o in env.store.list(Kind.IDENTITY) if "/rg-lock/" in o["id"].lower()}
+    finally:
+        env.store.close()
+
+
+def test_first_ctrl_c_finishes_running_operations_and_saves_state(tmp_path, monkeypatch):
+    work = tmp_path / "cfg"
+    shutil.copytree(FIXTURE, work)
+    db = tmp_path / "az.db"
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(db))
+    emulator = Emulator(db)
+    emulator.configure_faults(latency_ms=150)
+    emulator.store.close()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    child = subprocess.Popen(CHILD + ["apply", "-auto-approve", "-no-color", "-parallelism=2", str(work)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    lines = []
+    for line in child.stdout:
+        lines.append(line)
+        if "azurerm_user_assigned_identity.id[0]: Creating..." in line:
+            child.send_signal(signal.SIGINT)
+            break
+    rest, err = child.communicate(timeout=120)
+    out = "".join(lines) + rest
+
+    assert child.returncode == 1, out + err
+    assert "Interrupt received" in out
+    assert "operations that had started finished and are recorded in state" in err
+    assert "Traceback" not in err
+    assert not os.path.exists(lock_path_for(work / "vaultform.tfstate")), "the lock was not released"
+
+    state = LocalBackend(work / "vaultform.tfstate").read()
+    recorded = {str(inst.attributes["id"]).lower() for _a, res, inst in state.instances()
+                if res.type == "azurerm_user_assigned_identity"}
+    assert not any(inst.pending for _a, _r, inst in state.instances())
+    assert "azurerm_user_assigned_identity.id[0]" in state.addresses(), "the running create was not kept"
+    assert recorded == _identities_in_cloud(db)
+    assert len(recorded) < 8, "the interrupt stopped nothing"
+
+    code = main(["apply", "-auto-approve", "-no-color", str(work)],
+                output=Output(out=io.StringIO(), err=io.StringIO(), no_color=True))
+    assert code == 0
+    assert len(_identities_in_cloud(db)) == 8
