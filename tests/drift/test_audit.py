@@ -1,0 +1,80 @@
+"""`vaultform audit` over a local Azure holding compliant and non-compliant vaults."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+ESTATES = Path(__file__).parent.parent / "fixtures" / "drift" / "estates"
+
+
+def _audit(world) -> tuple[int, dict]:
+    code, out, err = world.run("audit -json")
+    assert code in (0, 2), f"audit failed ({code}):\n{out}\n{err}"
+    doc = json.loads(out)
+    return code, {v["name"]: v for v in doc["vaults"]} | {"": doc}
+
+
+def _codes(vault: dict, severity: str = "error") -> set[str]:
+    return {f["code"] for f in vault["findings"] if f["severity"] == severity}
+
+
+def test_compliant_vaults(world):
+    code, vaults = _audit(world)
+    assert code == 0
+    assert vaults[""]["format_version"] == "1.0"
+    assert vaults[""]["summary"] == {"vaults": 2, "compliant": 2, "non_compliant": 0, "exit_code": 0}
+    sys, uai = vaults["rsv-drift-sys"], vaults["rsv-drift-uai"]
+    assert (sys["compliant"], sys["cmk"], sys["key_mode"], sys["identity"]) == (True, True, "pinned", "system-assigned")
+    assert (sys["authorization"], sys["grant"]) == ("access policies", "least-privilege")
+    assert (sys["soft_delete"], sys["purge_protection"], sys["key_enabled"]) == (True, True, True)
+    assert (uai["compliant"], uai["key_mode"], uai["identity"]) == (True, "rotating", "user-assigned")
+    assert (uai["authorization"], uai["grant"]) == ("rbac", "least-privilege")
+    assert "Key Vault Crypto Service Encryption User" in uai["grant_detail"]
+
+
+def test_non_compliant_vaults(with_stray):
+    world = with_stray
+    world.ok("cloud disable-key {key_id}")
+    world.ok("cloud remove-role-assignment {role_assignment}", "user-identity")
+    code, vaults = _audit(world)
+    assert code == 2
+    assert vaults[""]["summary"]["non_compliant"] == 3
+    assert _codes(vaults["rsv-drift-stray"]) == {"NO_CMK"}
+    assert vaults["rsv-drift-stray"]["cmk"] is False
+    assert _codes(vaults["rsv-drift-sys"]) == {"KEY_DISABLED"}
+    assert vaults["rsv-drift-sys"]["key_enabled"] is False
+    assert _codes(vaults["rsv-drift-uai"]) == {"GRANT_MISSING"}
+    assert vaults["rsv-drift-uai"]["grant"] == "missing"
+
+
+def test_identity_off_and_firewall(world):
+    world.ok("cloud disable-identity rsv-drift-sys")
+    world.ok("cloud set-network-rules kv-drift-uai -default-action Deny", "user-identity")
+    code, vaults = _audit(world)
+    assert code == 2
+    assert "IDENTITY_MISSING" in _codes(vaults["rsv-drift-sys"])
+    assert "FIREWALL_BLOCKS_IDENTITY" in _codes(vaults["rsv-drift-uai"])
+
+
+def test_broader_grant_is_compliant_with_a_warning(world):
+    shutil.copytree(ESTATES / "broader-grant", world.root / "broader-grant")
+    world.ok("apply {dir} -auto-approve", "broader-grant")
+    code, vaults = _audit(world)
+    assert code == 0
+    uai = vaults["rsv-drift-uai"]
+    assert (uai["compliant"], uai["grant"]) == (True, "broader")
+    assert _codes(uai, "warning") == {"GRANT_BROADER"}
+
+
+def test_audit_markdown_and_text(with_stray, tmp_path):
+    md = tmp_path / "audit.md"
+    code, out, _ = with_stray.run(f"audit -markdown {md}")
+    assert code == 2
+    assert "1 of 3 Recovery Services vault(s) are not compliant." in out
+    assert "rsv-drift-stray (rg-drift-sys): NOT COMPLIANT" in out
+    text = md.read_text()
+    assert "| Vault | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |" in text
+    assert "| `rsv-drift-stray` | ❌ | no |" in text
+    assert "| `rsv-drift-sys` | ✅ | yes | pinned, enabled |" in text
