@@ -18,7 +18,9 @@ def setup(parser) -> None:
     flag(parser, "json", action="store_true", help="the plan in Terraform's JSON plan format")
     flag(parser, "markdown", metavar="FILE", default=None, help="also write the plan as markdown (PR comment)")
     flag(parser, "detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
-    flag(parser, "out", metavar="FILE", default=None, help="save the plan to FILE, for `vaultform apply FILE`")
+    flag(parser, "out", metavar="FILE", default=None,
+         help="save the plan to FILE, for `vaultform apply FILE` (secrets sealed with the key in "
+              "VAULTFORM_PLAN_KEY, else ~/.vaultform/plan.key)")
 
 
 def make(args, operation: str = "plan"):

@@ -11,6 +11,7 @@ and marked in ``sensitive_values``, so nothing secret is printed. FILE may be a 
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +26,8 @@ SENSITIVE = "(sensitive value)"
 
 
 def setup(parser) -> None:
-    parser.add_argument("file", nargs="?", default=None, help="a saved plan or a state file (default: the state)")
+    parser.add_argument("file", nargs="?", default=None,
+                        help="a saved plan, a state file or a configuration directory (default: ./vaultform.tfstate)")
     flag(parser, "json", action="store_true", help="Terraform's JSON representation")
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: ./vaultform.tfstate)")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
@@ -216,8 +218,10 @@ def run(args, out: Output) -> int:
     from reconciler.plan.planfile import is_plan_file
     if args.file and is_plan_file(args.file):
         return _show_plan(args, out)
-    path = args.file or args.state
-    backend = backend_for(path)
+    if args.file and os.path.isdir(args.file):  # a configuration directory: its state
+        backend = backend_for(args.state, args.file)
+    else:
+        backend = backend_for(args.file or args.state)
     state = read_state(backend)
     if args.json:
         out.print(json.dumps(state_to_json(state) if state is not None else
