@@ -30,7 +30,9 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
+from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.model import ResourceChange
+from state.errors import StateError
 from state.model import InstanceState, OutputState, PendingAction, PendingOperation, State
 
 
@@ -125,11 +127,14 @@ class StateRecorder:
 
     def _raise_failure(self) -> None:
         if self._failure is not None:
-            raise self._failure
+            raise _as_diagnostics(self._failure)
 
     def _write_now(self) -> None:
         """Synchronous mode: write under the state lock (callers hold it)."""
-        written = self.backend.write(self.state)
+        try:
+            written = self.backend.write(self.state)
+        except StateError as exc:
+            raise _as_diagnostics(exc) from None
         self.writes += 1
         self.state = written
         self._stored = self._changed
@@ -274,6 +279,16 @@ class StateRecorder:
                     state = state.with_instance(address, replace(inst, attributes=dict(attrs)))
             return state
         self.update(record, durable=True)
+
+
+def _as_diagnostics(exc: BaseException) -> BaseException:
+    """A state that can't be written is the user's to fix (space, permissions): a diagnostic."""
+    if not isinstance(exc, StateError):
+        return exc
+    return DiagnosticsError(error(
+        "state_write_failed", f"Could not save the state: {exc.summary}",
+        (exc.detail + " " if exc.detail else "") + "Operations that completed may be missing from the "
+        "state; the operations recorded as pending are resolved by the next run, which reads the cloud."))
 
 
 def dependencies_of(change: ResourceChange) -> tuple[str, ...]:
