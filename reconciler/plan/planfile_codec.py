@@ -22,7 +22,8 @@ enums listed here are ever built from a file.
 Secrets: a value is sealed when it sits at a sensitive path of its object (the change's
 ``sensitive_paths`` and the schema's sensitive attributes), when it is a sensitive variable
 or a sensitive output, and - because values flow from variables into attributes - when it is
-a string that contains the text of any of those secrets.
+a string that contains the text of any of those secrets (of at least ``MIN_EMBEDDED_SECRET``
+characters; a shorter one only where it is the whole string).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from reconciler.values import UNKNOWN
 
 RECORDS: dict[str, type] = {c.__name__: c for c in (ResourceChange, OutputChange, Diagnostic, SourceRange)}
 ENUMS: dict[str, type[enum.Enum]] = {e.__name__: e for e in (Action, Reason, Severity)}
+
+MIN_EMBEDDED_SECRET = 4   # shorter secret texts are sealed where they are a whole value, not inside others
 
 Sealer = Callable[[bytes], str]
 Opener = Callable[[str], bytes]
@@ -63,7 +66,8 @@ class Encoder:
         return {"$sealed": self.sealer(text.encode("utf-8"))}
 
     def _secret_text(self, value: str) -> bool:
-        return any(s in value for s in self.secrets)
+        # a secret of a few characters would match half the plan: those only when whole
+        return any(s == value or (len(s) >= MIN_EMBEDDED_SECRET and s in value) for s in self.secrets)
 
     def value(self, value: Any, sensitive: Sensitive = _never, path: tuple = ()) -> Any:
         if path and sensitive(path) and value is not None and value is not UNKNOWN:

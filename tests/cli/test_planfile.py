@@ -190,3 +190,17 @@ def test_missing_file(tmp_path):
     with pytest.raises(DiagnosticsError) as exc:
         load_plan(tmp_path / "none.plan")
     assert "plan -out" in exc.value.diagnostics[0].detail
+
+
+def test_a_short_secret_is_sealed_only_where_it_is_the_whole_value(tmp_path):
+    change = ResourceChange(address="terraform_data.d", mode="managed", type="terraform_data", name="d",
+                            index=None, module="", provider="terraform", action=Action.CREATE, before=None,
+                            after={"input": "ab", "other": "tab"}, config={"input": "ab"})
+    plan = Plan(changes=[change], variables={"pin": "ab"}, sensitive_variables=frozenset({"pin"}))
+    path = tmp_path / "p.plan"
+    save_plan(plan, path, config_dir=tmp_path)
+    doc = json.loads(path.read_text())
+    fields = doc["plan"]["fields"]["changes"][0]["fields"]
+    assert "$sealed" in fields["after"]["input"] and fields["after"]["other"] == "tab"
+    assert fields["type"] == "terraform_data"
+    assert load_plan(path)[0] == plan
