@@ -75,6 +75,8 @@ def run_saved(args, out: Output) -> int:
                     f"{os.fspath(args.dir)} was made for another state or configuration: "
                     + "; ".join(reasons) + ". Nothing was applied. Run plan again "
                     "(`vaultform plan -out FILE`) and apply the new file."))
+            for resolved in steps.recover_pending(session, persist=True):  # what a crashed run left
+                out.print(f"Recovered {resolved.describe()}")
             if not plan.has_changes and not plan.refresh_only:
                 out.print("No changes. The saved plan holds nothing to apply.")
                 return 0
