@@ -204,3 +204,23 @@ def test_a_short_secret_is_sealed_only_where_it_is_the_whole_value(tmp_path):
     assert "$sealed" in fields["after"]["input"] and fields["after"]["other"] == "tab"
     assert fields["type"] == "terraform_data"
     assert load_plan(path)[0] == plan
+
+
+@pytest.mark.parametrize("plan_lineage, plan_serial, state_lineage, state_serial, exists, fingerprint, expect", [
+    ("L", 3, "L", 3, True, "F", []),
+    ("L", 3, "other", 3, True, "F", ["another one"]),
+    ("L", 3, "L", 4, True, "F", ["serial 4, the plan's 3"]),
+    ("L", 3, "L", 3, True, "edited", ["configuration's files changed"]),
+    ("L", 0, "fresh", 0, False, "F", []),                    # no state then, none now
+    ("L", 0, "created-since", 1, True, "F", ["another one"]),  # another apply created it meanwhile
+])
+def test_stale_reasons(plan_lineage, plan_serial, state_lineage, state_serial, exists, fingerprint, expect):
+    from reconciler.plan.planfile import SavedPlan, stale_reasons
+    from state.model import State
+    saved = SavedPlan(Plan(changes=[], state_lineage=plan_lineage, state_serial=plan_serial), Path("."),
+                      config_fingerprint="F")
+    state = State.new(lineage=state_lineage).with_serial(state_serial)
+    reasons = stale_reasons(saved, state=state, state_exists=exists, fingerprint=fingerprint)
+    assert len(reasons) == len(expect)
+    for reason, words in zip(reasons, expect):
+        assert words in reason
