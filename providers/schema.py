@@ -91,6 +91,38 @@ class Attribute:
     conflicts_with: tuple[str, ...] = ()
     change_rule: ChangeRule | None = None
     description: str = ""
+    fold: str = ""                  # a name in FOLDS: spellings Azure treats as the same value
+
+
+def _fold_location(value: str) -> str:
+    return value.replace(" ", "").lower()
+
+
+def _fold_rfc3339(value: str) -> str:
+    from datetime import datetime, timezone
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Equivalent spellings of one value ("West Europe" is "westeurope"); the planner compares
+# folded values so a re-spelling is no change.
+FOLDS = {
+    "location": _fold_location,
+    "rfc3339": _fold_rfc3339,
+    "lower": str.lower,
+}
+
+
+def folded(attr: "Attribute", value: Any) -> Any:
+    fold = FOLDS.get(attr.fold)
+    if fold is None or not isinstance(value, str):
+        return value
+    return fold(value)
 
 
 class Nesting(enum.Enum):

@@ -15,7 +15,8 @@ from typing import Any
 from providers.base import ProviderError, ReadRequest
 from providers.base import DataRequest
 from reconciler import providers_registry as registry
-from reconciler.config.evaluator import EvalError, MapScope, evaluate
+from reconciler.config.evaluator import MapScope
+from reconciler.config.expand import evaluate_body
 from reconciler.config.model import Module
 from reconciler.config.variables import Validation as VarValidation
 from reconciler.config.variables import VariableSpec, resolve_variables
@@ -126,26 +127,14 @@ def _providers(session: Session) -> dict[str, Any]:
         block = next((p for p in module.providers if p.name == name and not p.alias), None)
         config: dict[str, Any] = {}
         if block is not None:
-            for attr in block.body.attributes:
-                try:
-                    config[attr.name] = evaluate(attr.expr, scope)
-                except EvalError as exc:
-                    diags.extend(exc.diagnostics)
-            for b in block.body.blocks:
-                config.setdefault(b.type, []).append({a.name: _const(a.expr, scope, diags) for a in b.body.attributes})
+            evaluated = evaluate_body(block.body, None, scope)  # nested blocks too: features { key_vault {...} }
+            diags.extend(evaluated.diagnostics)
+            config = evaluated.value
         diags.extend(provider.configure(config))
         out[name] = provider
     if any(d.is_error for d in diags):
         raise DiagnosticsError([d for d in diags if d.is_error])
     return out
-
-
-def _const(expr, scope, diags) -> Any:
-    try:
-        return evaluate(expr, scope)
-    except EvalError as exc:
-        diags.extend(exc.diagnostics)
-        return None
 
 
 # --------------------------------------------------------------------------- refresh

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from providers.schema import Kind, ResourceSchema
+from providers.schema import Kind, ResourceSchema, folded
 from reconciler import providers_registry as registry
 from reconciler.addresses import AddressError, Mode, parse_instance
 from reconciler.checks.resources import _schema_mode
@@ -192,6 +192,8 @@ def _same(attr, planned: Any, actual: Any) -> bool:
         return True
     if attr.type.kind is Kind.SET and isinstance(planned, list) and isinstance(actual, list):
         return sorted(map(repr, planned)) == sorted(map(repr, actual))
+    if attr.fold and folded(attr, planned) == folded(attr, actual):
+        return True
     if attr.case_insensitive and isinstance(planned, str) and isinstance(actual, str):
         return planned.lower() == actual.lower()
     if attr.case_insensitive and isinstance(planned, list) and isinstance(actual, list):

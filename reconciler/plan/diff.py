@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from deepdiff import DeepDiff
 
 from providers.schema import (Attribute, BlockSchema, ChangeKind, ChangeRule, Kind, NestedBlock,
-                              Nesting, ResourceSchema)
+                              Nesting, ResourceSchema, folded)
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.plan.model import Action, Reason
 from reconciler.values import UNKNOWN, is_wholly_known
@@ -125,7 +125,7 @@ def _canonical_by_schema(schema: BlockSchema, value: dict | None) -> dict:
     for attr in schema.attributes:
         if not attr.reconciled:
             continue
-        v = value.get(attr.name)
+        v = folded(attr, value.get(attr.name))
         if v is None:
             v = _ZERO.get(attr.type.kind)
         if attr.type.kind is Kind.SET and isinstance(v, (list, tuple)):

@@ -287,7 +287,7 @@ class Walker:
             prevent_destroy=lc.prevent_destroy or bool(prior_res and prior_res.prevent_destroy),
         ))
         self.diags.extend(d.with_address(address).with_range(res.pos.range()) for d in decision.diagnostics)
-        before, private = _public(self._prior(address))
+        before, private = _public(self._prior(address), rs)
         self._add(ResourceChange(
             address=address, mode="managed", type=res.type, name=res.name, index=inst.key,
             module=prefix[:-1] if prefix else "", provider=res.provider_name, action=decision.action,
@@ -369,7 +369,7 @@ class Walker:
             if rs is not None:
                 d = decide(InstanceRequest(rs, address, None, self._prior(address), prevent_destroy=protected))
                 self.diags.extend(x.with_range(res.pos.range() if res else None) for x in d.diagnostics)
-            before, private = _public(self._prior(address))
+            before, private = _public(self._prior(address), rs)
             action = Action.DELETE if before is not None else Action.NO_OP
             self._add(ResourceChange(
                 address=address, mode="managed", type=rstate.type, name=rstate.name, index=istate.index_key,
@@ -594,12 +594,14 @@ def _with_rule_dependencies(changes: list[ResourceChange], edges) -> list[Resour
     return out
 
 
-def _public(prior: dict | None) -> tuple[dict | None, dict]:
-    """Split an object into what users see and the provider's private facts ("_" keys)."""
+def _public(prior: dict | None, rs: ResourceSchema | None) -> tuple[dict | None, dict]:
+    """Split an object into what users see (its schema's names) and the provider's private
+    facts (anything else the refresh brought, e.g. a vault's item history)."""
     if prior is None:
         return None, {}
-    return ({k: v for k, v in prior.items() if not k.startswith("_")},
-            {k: v for k, v in prior.items() if k.startswith("_")})
+    names = set(rs.block.names()) if rs is not None else {k for k in prior if not k.startswith("_")}
+    return ({k: v for k, v in prior.items() if k in names},
+            {k: v for k, v in prior.items() if k not in names})
 
 
 def _planned(change: ResourceChange) -> PlannedInstance:

@@ -109,7 +109,7 @@ def name_attribute(pattern: str, hint: str, description: str, *, force_new: bool
 
 
 def location_attribute(description: str = "The Azure region; changing it creates a new object.") -> Attribute:
-    return Attribute("location", STRING, required=True, force_new=True, min_length=1,
+    return Attribute("location", STRING, required=True, force_new=True, min_length=1, fold="location",
                      description=description)
 
 
