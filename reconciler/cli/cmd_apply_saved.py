@@ -2,10 +2,10 @@
 
 A saved plan is the approval, as in Terraform: no new plan, no question. It is refused
 (exit 1) when it went stale - the state is another lineage, its serial moved since the plan
-(another run wrote it), or the configuration's files changed - because the changes were
-computed against a world that no longer is. The configuration is still loaded: steps are
-evaluated again at apply time with the final values of what they depend on, with the
-plan's own variable values.
+(another run wrote it), the configuration's files changed, or the run targets another cloud -
+because the changes were computed against a world that no longer is. The configuration is
+still loaded: steps are evaluated again at apply time with the final values of what they
+depend on, with the plan's own variable values.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def run_saved(args, out: Output) -> int:
             # the configuration's moved blocks rename in state as they did for the plan
             session.state, session.moves, _ = apply_moves(state, session.validated.tree)
             reasons = stale_reasons(saved, state=state, state_exists=stored is not None,
-                                    fingerprint=config_fingerprint(session.validated.tree))
+                                    fingerprint=config_fingerprint(session.validated.tree),
+                                    cloud=session.cloud)
             if reasons:
                 raise DiagnosticsError(error(
                     "plan_stale", "The saved plan is stale",

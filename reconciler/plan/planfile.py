@@ -334,9 +334,10 @@ def load_plan(path: str | os.PathLike) -> tuple[Plan, Path]:
 
 # --------------------------------------------------------------------------- staleness
 
-def stale_reasons(saved: SavedPlan, *, state, state_exists: bool, fingerprint: str) -> list[str]:
-    """Why the saved plan may no longer be applied to ``state`` and the configuration whose
-    ``config_fingerprint`` is ``fingerprint``; [] when it is fresh."""
+def stale_reasons(saved: SavedPlan, *, state, state_exists: bool, fingerprint: str,
+                  cloud: str | None = None) -> list[str]:
+    """Why the saved plan may no longer be applied to ``state``, the configuration whose
+    ``config_fingerprint`` is ``fingerprint`` and the cloud ``cloud``; [] when it is fresh."""
     plan = saved.plan
     reasons = []
     if state_exists or plan.state_serial != 0:
@@ -348,4 +349,6 @@ def stale_reasons(saved: SavedPlan, *, state, state_exists: bool, fingerprint: s
                            f"the plan's {plan.state_serial}): another run wrote it")
     if fingerprint != saved.config_fingerprint:
         reasons.append("the configuration's files changed since the plan was made")
+    if cloud is not None and plan.cloud and cloud != plan.cloud:
+        reasons.append(f"the plan was made for {plan.cloud}, and this run targets {cloud}")
     return reasons

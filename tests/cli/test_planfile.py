@@ -221,6 +221,18 @@ def test_stale_reasons(plan_lineage, plan_serial, state_lineage, state_serial, e
                       config_fingerprint="F")
     state = State.new(lineage=state_lineage).with_serial(state_serial)
     reasons = stale_reasons(saved, state=state, state_exists=exists, fingerprint=fingerprint)
+    assert stale_reasons(saved, state=state, state_exists=exists, fingerprint=fingerprint, cloud="") == reasons
     assert len(reasons) == len(expect)
     for reason, words in zip(reasons, expect):
         assert words in reason
+
+
+def test_a_plan_for_another_cloud_is_stale():
+    from reconciler.plan.planfile import SavedPlan, stale_reasons
+    from state.model import State
+    saved = SavedPlan(Plan(changes=[], state_lineage="L", cloud="local Azure (/a.db)"), Path("."),
+                      config_fingerprint="F")
+    state = State.new(lineage="L")
+    assert stale_reasons(saved, state=state, state_exists=False, fingerprint="F", cloud="local Azure (/a.db)") == []
+    [reason] = stale_reasons(saved, state=state, state_exists=False, fingerprint="F", cloud="Azure (sub 1)")
+    assert "made for local Azure (/a.db)" in reason
