@@ -17,6 +17,7 @@ from state.lock import LockError
 
 
 def setup(parser) -> None:
+    parser.usage = "vaultform force-unlock [options] [DIR] LOCK_ID"
     parser.add_argument("words", nargs="+", metavar="[DIR] LOCK_ID",
                         help="the configuration directory (default: .) and the lock's id")
     flag(parser, "force", action="store_true", help="do not ask for confirmation")

@@ -20,6 +20,7 @@ from state.model import State, parse_address
 
 
 def setup(parser) -> None:
+    parser.usage = "vaultform import [options] [DIR] ADDRESS ID"
     parser.add_argument("words", nargs="+", metavar="[DIR] ADDRESS ID",
                         help="the configuration directory (default: .), the address, the object's id")
     flag(parser, "var", action="append", default=[], metavar="NAME=VALUE", help="set an input variable")
