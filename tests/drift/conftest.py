@@ -85,6 +85,12 @@ class World:
         return code, json.loads(out)
 
 
+@pytest.fixture
+def cli():
+    """``cli(argv)`` -> (exit code, stdout, stderr) of the vaultform CLI run in process."""
+    return run_cli
+
+
 @pytest.fixture(scope="session")
 def base_world(tmp_path_factory):
     root = tmp_path_factory.mktemp("drift-base")

@@ -108,3 +108,30 @@ def test_refresh_only_forgets_what_was_deleted(world):
     assert "azurerm_key_vault_access_policy.rsv" not in world.state("system-identity")
     code, report = world.drift("system-identity")
     assert code == 0 and report["drift"] == []
+
+
+def test_objects_that_cannot_be_read_are_reported(world):
+    # the firewall now admits only 10.0.0.0/8 and no trusted services: vaultform can't read the key
+    world.ok("cloud set-network-rules kv-drift-sys -default-action Deny -bypass None -ip-rule 10.0.0.0/8")
+    code, report = world.drift("system-identity")
+    assert code == 2
+    assert [u["address"] for u in report["unreadable"] if not u["address"].startswith("(")] == \
+        ["azurerm_key_vault_key.cmk"]
+    assert "ForbiddenByFirewall" in report["unreadable"][0]["message"] + report["unreadable"][0]["code"]
+    severities = {r["attribute"]: r["severity"] for r in report["drift"]}
+    assert severities["network_acls[0].default_action"] == "critical"
+
+
+def test_bad_configuration_is_a_diagnostic_with_exit_1(tmp_path, cli):
+    (tmp_path / "main.tf").write_text('resource "azurerm_key_vault" "kv" {\n  nmae = "x"\n}\n')
+    code, out, err = cli(["drift", str(tmp_path)])
+    assert code == 1
+    assert "main.tf" in err and "Traceback" not in err
+
+
+def test_empty_state_has_no_drift(tmp_path, monkeypatch, cli):
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "azure.db"))
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "main.tf").write_text('resource "terraform_data" "x" {\n  input = "a"\n}\n')
+    code, out, _ = cli(["drift", str(tmp_path / "cfg")])
+    assert code == 0 and "No drift: 0 managed object(s)" in out
