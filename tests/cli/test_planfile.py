@@ -236,3 +236,36 @@ def test_a_plan_for_another_cloud_is_stale():
     assert stale_reasons(saved, state=state, state_exists=False, fingerprint="F", cloud="local Azure (/a.db)") == []
     [reason] = stale_reasons(saved, state=state, state_exists=False, fingerprint="F", cloud="Azure (sub 1)")
     assert "made for local Azure (/a.db)" in reason
+
+
+def _values():
+    from hypothesis import strategies as st
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+                        st.text(max_size=8), st.just(UNKNOWN))
+    keys = st.one_of(st.text(max_size=6), st.sampled_from(["$unknown", "$tuple", "$sealed", "$x"]),
+                     st.integers(-3, 3))
+    return st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.tuples(inner, inner),
+        st.dictionaries(keys, inner, max_size=4)), max_leaves=12)
+
+
+def test_any_value_round_trips_and_sealed_ones_open():
+    from hypothesis import given, settings
+
+    from reconciler.plan.planfile_codec import Decoder, Encoder
+    from reconciler.plan.planfile_crypto import PlanKey
+
+    key = PlanKey(b"\x01" * 32, "test")
+
+    @settings(max_examples=150, deadline=None)
+    @given(_values(), _values())
+    def check(plain, secret):
+        enc = Encoder(key.seal)
+        doc = {"plain": enc.value(plain), "secret": enc.seal(secret)}
+        text = json.dumps(doc)
+        dec = Decoder(lambda: key.open, "test")
+        back = json.loads(text)
+        assert dec.value(back["plain"]) == plain
+        assert dec.value(back["secret"]) == secret
+
+    check()
