@@ -76,3 +76,17 @@ def test_plan_against_an_unchanged_estate_makes_no_write_call(quickstart, monkey
     after = quickstart.snapshot()
     assert after.activity == before.activity
     assert after.state == before.state
+
+
+def test_quickstart_destroy_after_a_backup_warns_and_removes_everything(tmp_path):
+    ws = Workspace(tmp_path, EXAMPLES / "quickstart")
+    ws.ok("apply", "-auto-approve")
+    ws.cloud_ok("backup", "rsv-vfqs", "-vm", "vm-app-01")
+    gone = ws.ok("destroy", "-auto-approve")
+    assert "The key of a vault being destroyed is destroyed with it [R11]" in gone.text
+    assert "Resources: 0 added, 0 changed, 8 destroyed." in gone.out
+    assert gone.position("azurerm_recovery_services_vault.vault") < gone.position("azurerm_key_vault_key.backup"), \
+        "the key went before the vault that encrypts with it"
+    assert ws.state_addresses() == set()
+    assert "rsv-vfqs" not in ws.names("rsvault") and "kv-vfqs-cmk" not in ws.names("keyvault")
+    ws.ok("plan", "-destroy", "-detailed-exitcode")
