@@ -242,7 +242,8 @@ def plan_with_imports(session, options, refreshed):
     from reconciler import session as steps
     if options.destroy or options.refresh_only:
         return steps.plan(session, options, refreshed)
-    targets = [t for t in resolve_import_blocks(session) if session.state.instance(t.address) is None]
+    targets = [t for t in resolve_import_blocks(session) if session.state.instance(t.address) is None
+               and _targeted(t.address, options.targets)]
     if not targets:
         return steps.plan(session, options, refreshed)
     seen = dict(refreshed or {})
@@ -260,6 +261,11 @@ def plan_with_imports(session, options, refreshed):
                 range=t.range))
     plan.changes = [replace(c, importing=ids[c.address]) if c.address in ids else c for c in plan.changes]
     return plan
+
+
+def _targeted(address: str, targets: tuple[str, ...]) -> bool:
+    """With -target, only the named objects (or their resources) are imported."""
+    return not targets or any(address == t or address.split("[")[0] == t for t in targets)
 
 
 def record_imports(recorder, plan) -> int:
