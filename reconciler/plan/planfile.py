@@ -39,6 +39,8 @@ from reconciler.plan.model import OutputChange, Plan, ResourceChange
 from reconciler.plan.planfile_codec import Decoder, Encoder, path_predicate
 from reconciler.plan.planfile_crypto import PlanKey, load_key
 from reconciler.plan.walk import PlanOptions
+from state.errors import AddressError
+from state.model import parse_address
 
 FORMAT = "vaultform-plan"
 FORMAT_VERSION = 1
@@ -120,12 +122,11 @@ class _Secrets:
 
 
 def _mode_and_type(address: str) -> tuple[str, str]:
-    parts = address.split("[")[0].split(".")
-    while len(parts) > 2 and parts[0] == "module":
-        parts = parts[2:]
-    if parts and parts[0] == "data":
-        return "data", parts[1] if len(parts) > 1 else ""
-    return "managed", parts[0] if parts else ""
+    try:
+        resource = parse_address(address).resource
+    except AddressError:
+        return "managed", ""
+    return resource.mode.value, resource.type
 
 
 # --------------------------------------------------------------------------- the configuration
