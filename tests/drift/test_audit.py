@@ -78,3 +78,16 @@ def test_audit_markdown_and_text(with_stray, tmp_path):
     assert "| Vault | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |" in text
     assert "| `rsv-drift-stray` | ❌ | no |" in text
     assert "| `rsv-drift-sys` | ✅ | yes | pinned, enabled |" in text
+
+
+def test_expired_key_is_non_compliant(world):
+    from datetime import datetime, timedelta, timezone
+    keys = world.key_client("kv-drift-uai")
+    version = keys.get_key("cmk").properties.version
+    keys.update_key_properties("cmk", version, expires_on=datetime.now(timezone.utc) + timedelta(hours=1))
+    code, vaults = _audit(world)
+    assert code == 0 and vaults["rsv-drift-uai"]["key_expires"]
+    world.ok("cloud advance 2h")          # the local Azure's clock decides what has expired
+    code, vaults = _audit(world)
+    assert code == 2
+    assert _codes(vaults["rsv-drift-uai"]) == {"KEY_EXPIRED"}

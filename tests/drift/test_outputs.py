@@ -135,3 +135,18 @@ def test_empty_state_has_no_drift(tmp_path, monkeypatch, cli):
     (tmp_path / "cfg" / "main.tf").write_text('resource "terraform_data" "x" {\n  input = "a"\n}\n')
     code, out, _ = cli(["drift", str(tmp_path / "cfg")])
     assert code == 0 and "No drift: 0 managed object(s)" in out
+
+
+def test_expired_key_and_a_stray_key(world):
+    from datetime import datetime, timedelta, timezone
+    keys = world.key_client("kv-drift-sys")
+    version = keys.get_key("cmk").properties.version
+    keys.update_key_properties("cmk", version, expires_on=datetime.now(timezone.utc) - timedelta(days=1))
+    keys.create_rsa_key("someone-elses-key", size=2048)
+    code, report = world.drift("system-identity")
+    assert code == 2
+    [record] = report["drift"]
+    assert (record["address"], record["attribute"], record["change"], record["severity"]) == \
+        ("azurerm_key_vault_key.cmk", "expiration_date", "added", "critical")
+    assert (record["plan_action"], record["fix"]["kind"]) == ("update", "plan")
+    assert [(u["type"], u["name"]) for u in report["unmanaged"]] == [("azurerm_key_vault_key", "someone-elses-key")]
