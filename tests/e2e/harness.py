@@ -71,9 +71,6 @@ class Snapshot:
     activity: tuple[tuple[str, str, str], ...]
     inventory: str
 
-    def writes(self) -> int:
-        return len(self.activity)
-
 
 class Workspace:
     """A configuration copied into a temporary directory, with its own local Azure."""
@@ -162,6 +159,3 @@ class Workspace:
         activity = tuple((r["operation"], r["resource_id"], r["status"]) for r in self.activity())
         inventory = json.dumps(self.inventory(), sort_keys=True)
         return Snapshot(state, activity, inventory)
-
-    def write(self, name: str, text: str) -> None:
-        (self.dir / name).write_text(text)
