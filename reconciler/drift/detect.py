@@ -17,7 +17,7 @@ from reconciler.drift.classify import Facts, Subject, classify
 from reconciler.drift.compare import (
     IMPLIED, Difference, differences, kind_of, lookup, object_view, pattern_of, same,
 )
-from reconciler.drift.model import Baseline, ChangeKind, DriftRecord, ReadFailure
+from reconciler.drift.model import Baseline, ChangeKind, DriftRecord, Fix, FixKind, ReadFailure
 from reconciler.drift.remedy import fix_for
 from reconciler.plan.model import Action, Plan
 from reconciler.values import UNKNOWN
@@ -128,6 +128,8 @@ def detect(tracked: list[Tracked], refreshed: dict[str, dict | None], plan: Plan
     facts = facts_of([(t.type, t.attributes) for t in tracked]
                      + [(t.type, refreshed[t.address]) for t in tracked if refreshed.get(t.address)], now)
     managed_policies = _separately_managed_policies(tracked, refreshed)
+    refusals = [d for d in (plan.diagnostics if plan is not None else []) if d.is_error]
+    refusal = refusals[0].summary if refusals else ""
     records: list[DriftRecord] = []
     for t in tracked:
         if t.address in failed or t.address not in refreshed:
@@ -153,6 +155,9 @@ def detect(tracked: list[Tracked], refreshed: dict[str, dict | None], plan: Plan
                           plan_changes_it=_changes_it(action, changed, top) if path else
                           action in (Action.CREATE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE),
                           obj=actual or recorded or {}, local=local)
+            if fix.kind is FixKind.PLAN and refusal:
+                fix = Fix(FixKind.PLAN, f"{fix.detail}, but the plan is refused today ({refusal}): "
+                                        f"`vaultform plan` says why")
             records.append(DriftRecord(t.address, t.type, path, kind, rec, act, _shown(desired), severity, why,
                                        fix, action_text, baseline))
 
