@@ -26,7 +26,7 @@ from providers.schema import Mode as SchemaMode
 from reconciler import providers_registry as registry
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, evaluate
-from reconciler.config.model import Import, Mode, Resource
+from reconciler.config.model import Import, Resource
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, SourceRange, error
 from state.errors import AddressError
 from state.model import InstanceAddress, InstanceState, format_key, parse_address
