@@ -150,3 +150,16 @@ def test_expired_key_and_a_stray_key(world):
         ("azurerm_key_vault_key.cmk", "expiration_date", "added", "critical")
     assert (record["plan_action"], record["fix"]["kind"]) == ("update", "plan")
     assert [(u["type"], u["name"]) for u in report["unmanaged"]] == [("azurerm_key_vault_key", "someone-elses-key")]
+
+
+def test_unmanaged_role_assignment_on_the_key_vault(world):
+    import shutil
+    from pathlib import Path
+    estates = Path(__file__).parent.parent / "fixtures" / "drift" / "estates"
+    shutil.copytree(estates / "broader-grant", world.root / "broader-grant")
+    world.ok("apply {dir} -auto-approve", "broader-grant")
+    code, report = world.drift("user-identity")
+    assert code == 2 and report["drift"] == []
+    [grant] = report["unmanaged"]
+    assert (grant["type"], grant["scope"]) == ("azurerm_role_assignment", "kv-drift-uai")
+    assert grant["detail"].startswith("Key Vault Crypto Officer for ")
