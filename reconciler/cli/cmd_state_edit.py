@@ -173,7 +173,9 @@ def _apply_moves(state: State, pairs: list[tuple[InstanceAddress, InstanceAddres
         taken.append((old, res.instance(old.key), res))
         state = state.without_instance(old)
     for (old, inst, res), (_o, new) in zip(taken, pairs):
-        state = state.with_instance(new, inst, provider=res.provider, prevent_destroy=res.prevent_destroy)
+        joining = state.resource(new.resource) is not None  # an existing resource keeps its lifecycle
+        state = state.with_instance(new, inst, provider=res.provider,
+                                    prevent_destroy=None if joining else res.prevent_destroy)
     # what other objects recorded as their dependencies follows the move
     for addr, res, inst in list(state.instances()):
         deps = tuple(_rename(d, renamed, renamed_resources) for d in inst.dependencies)
