@@ -244,7 +244,9 @@ def audit_vault(clients, body: dict[str, Any], key_vaults: list[dict[str, Any]],
     except InvalidIdError:
         kv = None
     if kv is None:
-        audit.add("KEY_VAULT_NOT_FOUND", ERROR, f"no key vault in the subscription serves {key_uri}")
+        audit.add("KEY_VAULT_NOT_FOUND", ERROR, f"no key vault of this subscription serves {key_uri} (deleted, or "
+                                                f"in another subscription): its purge protection and the grant "
+                                                f"can't be verified")
     else:
         _key_vault_facts(audit, clients, kv)
     _key_facts(audit, clients, now)

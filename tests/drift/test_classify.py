@@ -125,3 +125,20 @@ def test_detect_without_a_plan_reports_recorded_differences():
     got = {(r.address, r.path, r.kind, r.severity) for r in records}
     assert got == {("azurerm_key_vault_key.k", "enabled", K.DISABLED, Severity.CRITICAL),
                    ("azurerm_resource_group.rg", "", K.DELETED, Severity.WARNING)}
+
+
+def test_key_vault_policies_compared_are_the_inline_ones():
+    from reconciler.plan.model import Action, Plan, ResourceChange
+    cmk = {"object_id": "vault-principal", "key_permissions": ["Get", "List", "WrapKey", "UnwrapKey"]}
+    other = {"object_id": "someone", "key_permissions": ["Get"]}
+    recorded = {"id": "kv", "vault_uri": KV_URI + "/", "access_policy": [cmk, other]}
+    actual = {"id": "kv", "vault_uri": KV_URI + "/", "access_policy": []}
+    change = ResourceChange(address="azurerm_key_vault.kv", mode="managed", type=KV, name="kv", index=None,
+                            module="", provider="azurerm", action=Action.UPDATE, before=actual,
+                            after={**actual, "access_policy": [cmk]}, changed_attributes=("access_policy",),
+                            config={"access_policy": [cmk]})
+    plan = Plan(changes=[change])
+    [record] = detect([Tracked("azurerm_key_vault.kv", KV, recorded)], {"azurerm_key_vault.kv": actual}, plan)
+    assert (record.path, record.kind, record.severity) == ("access_policy[vault-principal]", K.REMOVED,
+                                                           Severity.CRITICAL)
+    assert record.fix.kind is FixKind.PLAN and record.desired == cmk
