@@ -7,6 +7,7 @@ starts with ``$``:
 ``{"$unknown": true}``  ``UNKNOWN`` (known after apply)
 ``{"$tuple": [...]}``   a tuple (paths, dependencies)
 ``{"$frozenset": [...]}``  a frozen set (the names of sensitive variables)
+``{"$decimal": "1.5"}``  a Decimal number, exactly
 ``{"$dict": [[k, v]]}`` a dict whose keys are not all strings, or one with a key starting
                         with ``$`` (so user data can never pass for a tag)
 ``{"$enum": N, "value": v}``   a member of a known enum (``Action``, ``Reason``, ``Severity``)
@@ -31,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+from decimal import Decimal
 from typing import Any, Callable
 
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, Severity, SourceRange, error
@@ -78,6 +80,8 @@ class Encoder:
             return self.seal(value) if self._secret_text(value) else value
         if value is None or isinstance(value, (bool, int, float)):
             return value
+        if isinstance(value, Decimal):
+            return {"$decimal": str(value)}
         if isinstance(value, enum.Enum):
             name = type(value).__name__
             if ENUMS.get(name) is not type(value):
@@ -134,6 +138,11 @@ class Decoder:
             return UNKNOWN
         if tag == "$tuple" and isinstance(doc[tag], list):
             return tuple(self.value(v) for v in doc[tag])
+        if tag == "$decimal" and isinstance(doc[tag], str):
+            try:
+                return Decimal(doc[tag])
+            except ArithmeticError:
+                raise self.fail(f"{doc[tag]!r} is not a number") from None
         if tag == "$frozenset" and isinstance(doc[tag], list):
             try:
                 return frozenset(self.value(v) for v in doc[tag])

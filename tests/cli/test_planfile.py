@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import stat
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def rich_plan() -> Plan:
         action=Action.CREATE, before=None,
         after={"name": "rsv", "identity": [{"type": "SystemAssigned", "principal_id": UNKNOWN}],
                "encryption": [{"key_id": UNKNOWN, "infrastructure_encryption_enabled": True}],
-               "tags": {"$weird": "key", "x": [1, 2.5, None, UNKNOWN]}, "token": SECRET_ATTR,
+               "tags": {"$weird": "key", "x": [1, 2.5, None, UNKNOWN, Decimal("0.1")]}, "token": SECRET_ATTR,
                "pin": 1234},
         replace_paths=(("location",), ("identity", 0, "type")), reason=Reason.REPLACE_BY_REQUEST,
         sensitive_paths=(("token",), ("pin",)),
