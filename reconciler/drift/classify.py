@@ -204,6 +204,8 @@ RULES: tuple[Rule, ...] = (
                                                               "have"),
     Rule(RSV, "identity*", None, CRITICAL, "the vault's managed identity is disabled or changed: it can't "
                                            "unwrap the data key, so backups and restores fail"),
+    Rule(RSV, "encryption.key_id", _k(K.DISABLED, K.REMOVED), CRITICAL, "the key version the vault uses can't "
+                                                                       "wrap or unwrap: backups and restores fail"),
     Rule(RSV, "encryption.key_id", None, WARNING, "the configuration names another key or key version than the "
                                                   "vault uses (a rotation): apply moves the vault; the old "
                                                   "version must stay enabled until a backup used the new one",

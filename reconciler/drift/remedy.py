@@ -37,6 +37,10 @@ OUT_OF_BAND: tuple[Remedy, ...] = (
            "set expiration_date in the configuration so vaultform updates it, or rotate to a new version",
            "set expiration_date in the configuration so vaultform updates it, or `az keyvault key "
            "set-attributes --expires <time> --id {id}`"),
+    Remedy("azurerm_key_vault_key", "", frozenset({K.REMOVED}),
+           "recover the deleted key (Key Vault keeps it for the soft delete retention); vaultform never purges "
+           "a key",
+           "recover the deleted key with `az keyvault key recover --id {id}`; vaultform never purges a key"),
     Remedy("azurerm_key_vault", "network_acls*", None,
            "declare network_acls in the configuration so vaultform enforces it, or restore the rules with "
            "`vaultform cloud set-network-rules {name} -default-action Allow`",

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from providers.base import ProviderError, ReadRequest
 from reconciler import session as steps
 from reconciler.drift.detect import Tracked, detect, inline_policy_ids
+from reconciler.drift.health import health_records
 from reconciler.drift.model import DriftReport, ReadFailure, UnmanagedObject
 from reconciler.plan.walk import PlanOptions
 
@@ -109,12 +110,30 @@ def unmanaged_objects(session, tracked: list[Tracked], refreshed: dict[str, dict
     return sorted(out, key=lambda u: (u.scope.lower(), u.type, u.id.lower()))
 
 
+def _key_health(session, tracked: list[Tracked], refreshed: dict[str, dict | None], records, failures,
+                local: bool) -> list:
+    """Key versions managed vaults use, as the provider's CMK audit reads them (``reconciler.drift.health``)."""
+    if not any(t.type == "azurerm_recovery_services_vault" for t in tracked):
+        return []
+    out = []
+    for provider in session.providers.values():
+        audit = getattr(provider, "audit", None)
+        if audit is None:
+            continue
+        try:
+            out += health_records(audit(), tracked, refreshed, records, local=local)
+        except ProviderError as exc:
+            failures.append(ReadFailure("(key versions in use)", exc.code or "audit_failed", exc.message))
+    return out
+
+
 def drift_report(session, parallelism: int = 10) -> DriftReport:
     tracked = tracked_objects(session)
     refreshed, failures = refresh_each(session, tracked, parallelism)
     plan = steps.plan(session, PlanOptions(), refreshed)
     local = session.cloud.startswith("local")
     records = detect(tracked, refreshed, plan, failures, local=local)
+    records += _key_health(session, tracked, refreshed, records, failures, local)
     try:
         unmanaged = unmanaged_objects(session, tracked, refreshed, failures, plan)
     except ProviderError as exc:
