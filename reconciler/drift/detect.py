@@ -9,7 +9,7 @@ disabled key version). Reading the cloud and planning happen in ``reconciler.dri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -33,6 +33,31 @@ class Tracked:
     address: str
     type: str
     attributes: dict
+    sensitive: tuple[tuple, ...] = ()   # attribute paths state marks sensitive: never shown
+
+
+def path_text(path: tuple) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def _touches(record_path: str, secret: str) -> bool:
+    if not record_path:
+        return True
+    return any(a == b or a.startswith(b + ".") or a.startswith(b + "[")
+               for a, b in ((record_path, secret), (secret, record_path)))
+
+
+def _masked(record: DriftRecord, t: Tracked) -> DriftRecord:
+    secrets = [path_text(p) for p in t.sensitive]
+    if not any(_touches(record.path, s) for s in secrets):
+        return record
+    hidden = "(sensitive)"
+    return replace(record, recorded=hidden if record.recorded is not None else None,
+                   actual=hidden if record.actual is not None else None,
+                   desired=hidden if record.desired is not None else None)
 
 
 def _vault_uri_of_key(key_id: Any) -> str:
@@ -158,8 +183,8 @@ def detect(tracked: list[Tracked], refreshed: dict[str, dict | None], plan: Plan
             if fix.kind is FixKind.PLAN and refusal:
                 fix = Fix(FixKind.PLAN, f"{fix.detail}, but the plan is refused today ({refusal}): "
                                         f"`vaultform plan` says why")
-            records.append(DriftRecord(t.address, t.type, path, kind, rec, act, _shown(desired), severity, why,
-                                       fix, action_text, baseline))
+            records.append(_masked(DriftRecord(t.address, t.type, path, kind, rec, act, _shown(desired), severity,
+                                               why, fix, action_text, baseline), t))
 
         if actual is None:
             desired = None if action in (None, Action.DELETE, Action.NO_OP) else "(re-created)"

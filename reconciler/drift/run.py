@@ -25,7 +25,8 @@ def tracked_objects(session) -> list[Tracked]:
     for iaddr, rstate, istate in session.state.instances():
         if rstate.mode.value != "managed" or not istate.attributes:
             continue
-        out.append(Tracked(str(iaddr), rstate.type, dict(istate.attributes)))
+        out.append(Tracked(str(iaddr), rstate.type, dict(istate.attributes),
+                           tuple(tuple(p) for p in istate.sensitive_paths)))
     return out
 
 

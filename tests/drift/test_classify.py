@@ -142,3 +142,13 @@ def test_key_vault_policies_compared_are_the_inline_ones():
     assert (record.path, record.kind, record.severity) == ("access_policy[vault-principal]", K.REMOVED,
                                                            Severity.CRITICAL)
     assert record.fix.kind is FixKind.PLAN and record.desired == cmk
+
+
+def test_sensitive_values_never_shown():
+    tracked = [Tracked("terraform_data.x", "terraform_data", {"id": "1", "input": "secret-1", "output": "secret-1"},
+                       sensitive=(("input",), ("output",)))]
+    records = detect(tracked, {"terraform_data.x": {"id": "1", "input": "secret-2", "output": "secret-2"}}, None)
+    assert {r.path for r in records} == {"input", "output"}
+    assert all((r.recorded, r.actual) == ("(sensitive)", "(sensitive)") for r in records)
+    gone = detect(tracked, {"terraform_data.x": None}, None)
+    assert gone[0].recorded == "(sensitive)" and "secret" not in repr(gone)
