@@ -94,6 +94,15 @@ class Attribute:
     fold: str = ""                  # a name in FOLDS: spellings Azure treats as the same value
 
 
+_ZERO = {Kind.STRING: "", Kind.NUMBER: 0, Kind.BOOL: False, Kind.LIST: [], Kind.SET: [], Kind.MAP: {}}
+
+
+def zero_value(t: Type) -> Any:
+    """What Azure reads back for an unset argument of type ``t`` (None for ``any``)."""
+    zero = _ZERO.get(t.kind)
+    return type(zero)() if isinstance(zero, (list, dict)) else zero
+
+
 def _fold_location(value: str) -> str:
     return value.replace(" ", "").lower()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from providers.schema import Kind, ResourceSchema, folded
+from providers.schema import Kind, ResourceSchema, folded, zero_value
 from reconciler import providers_registry as registry
 from reconciler.addresses import AddressError, Mode, parse_instance
 from reconciler.checks.resources import _schema_mode
@@ -171,7 +171,7 @@ def known_differences(schema_block, planned: Any, actual: Any, path: tuple = ())
             attr = schema_block.attribute_map.get(name)
             nb = schema_block.block_map.get(name)
             if attr is not None:
-                if attr.computed or value is None or value is UNKNOWN:
+                if attr.computed or not attr.reconciled or value is None or value is UNKNOWN:
                     continue
                 if not _same(attr, value, actual.get(name)):
                     out.append(path + (name,))
@@ -190,6 +190,9 @@ def known_differences(schema_block, planned: Any, actual: Any, path: tuple = ())
 def _same(attr, planned: Any, actual: Any) -> bool:
     if not is_wholly_known(planned):
         return True
+    zero = zero_value(attr.type)
+    if (planned is None or planned == zero) and (actual is None or actual == zero):
+        return True  # unset and zero are one value to Azure
     if attr.type.kind is Kind.SET and isinstance(planned, list) and isinstance(actual, list):
         return sorted(map(repr, planned)) == sorted(map(repr, actual))
     if attr.fold and folded(attr, planned) == folded(attr, actual):

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from deepdiff import DeepDiff
 
 from providers.schema import (Attribute, BlockSchema, ChangeKind, ChangeRule, Kind, NestedBlock,
-                              Nesting, ResourceSchema, folded)
+                              Nesting, ResourceSchema, folded, zero_value)
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.plan.model import Action, Reason
 from reconciler.values import UNKNOWN, is_wholly_known
@@ -57,7 +57,7 @@ def _propose_attr(attr: Attribute, configured: Any, prior: dict | None) -> Any:
 
 
 def _is_zero(attr: Attribute, value: Any) -> bool:
-    return value is not None and value is not UNKNOWN and value == _ZERO.get(attr.type.kind)
+    return value is not None and value is not UNKNOWN and value == zero_value(attr.type)
 
 
 def _propose_block(nb: NestedBlock, configured: Any, prior: Any) -> Any:
@@ -109,9 +109,6 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-_ZERO = {Kind.STRING: "", Kind.NUMBER: 0, Kind.BOOL: False, Kind.LIST: [], Kind.SET: [], Kind.MAP: {}}
-
-
 def _canonical_by_schema(schema: BlockSchema, value: dict | None) -> dict:
     """The comparable form of an object: only what vaultform reconciles.
 
@@ -127,7 +124,7 @@ def _canonical_by_schema(schema: BlockSchema, value: dict | None) -> dict:
             continue
         v = folded(attr, value.get(attr.name))
         if v is None:
-            v = _ZERO.get(attr.type.kind)
+            v = zero_value(attr.type)
         if attr.type.kind is Kind.SET and isinstance(v, (list, tuple)):
             out[attr.name] = sorted((_canonical(x) for x in v), key=repr)
         else:
