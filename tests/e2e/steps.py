@@ -7,7 +7,8 @@ validate.
     apply -auto-approve                 => 0
     plan -detailed-exitcode             => 0
     cloud backup rsv-vfrule -vm vm-app-01 => 0 Completed
-    use step2                           (copy the fixture's step2/*.tf over the configuration)
+    use step2                           (copy the fixture's step2/*.tf over the configuration and
+                                         delete the files step2/REMOVE names)
     refuse -var step=2                  => R1 | can't go back | vault.tf line 4
     order A < B < C                     (in the last apply: A finished before B, B before C;
                                          "addr#encryption" is the key assignment step)
