@@ -11,6 +11,7 @@ results in state.
 
 from __future__ import annotations
 
+import heapq
 import random
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -73,8 +74,9 @@ class Executor:
     def run(self) -> ApplyResult:
         g = self.graph.graph.g
         waiting = {n: set(g.predecessors(n)) for n in g.nodes}
-        order = {n: i for i, n in enumerate(self.graph.order())}
-        ready = sorted((n for n, deps in waiting.items() if not deps), key=order.get)
+        order = self._priorities()
+        ready = [(order[n], n) for n, deps in waiting.items() if not deps]
+        heapq.heapify(ready)
         running: dict[Future, tuple[str, float]] = {}
         blocked: set[str] = set()
         stopping = False
@@ -82,7 +84,7 @@ class Executor:
             while ready or running:
                 try:
                     while ready and not stopping and len(running) < self.options.parallelism:
-                        node = ready.pop(0)
+                        node = heapq.heappop(ready)[1]
                         step = self.graph.steps[node]
                         if step.op is Op.NOOP:
                             self._finish(node, self._noop(step), waiting, ready, blocked, order)
@@ -108,6 +110,16 @@ class Executor:
         self.result.skipped = sorted(never, key=order.get)
         return self.result
 
+    def _priorities(self) -> dict[str, tuple[int, int]]:
+        """Ready steps start longest remaining chain first (then in graph order), so the
+        critical path is never left waiting behind short branches."""
+        g = self.graph.graph.g
+        topo = self.graph.order()
+        height: dict[str, int] = {}
+        for n in reversed(topo):
+            height[n] = 1 + max((height[s] for s in g.successors(n)), default=0)
+        return {n: (-height[n], i) for i, n in enumerate(topo)}
+
     def _finish(self, node: str, failure: Diagnostic | None, waiting, ready, blocked, order) -> None:
         g = self.graph.graph.g
         if failure is None:
@@ -115,8 +127,7 @@ class Executor:
             for succ in g.successors(node):
                 waiting[succ].discard(node)
                 if not waiting[succ] and succ not in blocked:
-                    ready.append(succ)
-            ready.sort(key=order.get)
+                    heapq.heappush(ready, (order[succ], succ))
         else:
             self.result.failed.append((node, failure))
             blocked.update(self.graph.graph.descendants(node))
