@@ -23,6 +23,11 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _recorded(r: DriftRecord, limit: int) -> str:
+    """A whole object that was deleted shows as such; its attributes are in the JSON report."""
+    return "(the object)" if not r.path and isinstance(r.recorded, dict) else show_value(r.recorded, limit)
+
+
 def _what(r: DriftRecord) -> str:
     return r.path or "(whole object)"
 
@@ -33,7 +38,8 @@ def headline(report: DriftReport) -> str:
     if not report.has_drift:
         extra = f"; {len(report.failures)} could not be read" if report.failures else ""
         return f"No drift: {report.checked} managed object(s) match state and configuration{extra}."
-    parts = [f"{objects} object(s) drifted ({c['critical']} critical, {c['warning']} warning, {c['info']} info)"]
+    parts = [f"{objects} object(s) drifted, findings: {c['critical']} critical, {c['warning']} warning, "
+             f"{c['info']} info"]
     if report.unmanaged:
         parts.append(f"{len(report.unmanaged)} unmanaged object(s) in scope")
     if report.failures:
@@ -53,7 +59,7 @@ def render_text(report: DriftReport, *, color: bool = False) -> str:
             if color:
                 label = f"{_COLORS[r.severity]}{label}{_RESET}"
             lines.append(f"  {label}  {_what(r)}: {r.kind.value}")
-            lines.append(f"      recorded {show_value(r.recorded, 160)}")
+            lines.append(f"      recorded {_recorded(r, 160)}")
             lines.append(f"      actual   {show_value(r.actual, 160)}")
             lines.append(f"      desired  {show_value(r.desired, 160)}")
             lines.append(f"      why: {r.why}")
@@ -137,7 +143,7 @@ def render_markdown(report: DriftReport) -> str:
         for r in report.sorted_records():
             lines.append("| " + " | ".join(_cell(x) for x in (
                 f"{_ICON[r.severity]} {r.severity.value}", f"`{r.address}`", f"`{_what(r)}`", r.kind.value,
-                show_value(r.recorded, 40), show_value(r.actual, 40), show_value(r.desired, 40),
+                _recorded(r, 40), show_value(r.actual, 40), show_value(r.desired, 40),
                 r.fix.detail)) + " |")
         lines += ["", "<details><summary>Why it matters</summary>", ""]
         for r in report.sorted_records():
