@@ -55,9 +55,7 @@ def test_drift_names_object_attribute_and_severity(world, name):
         assert want["address"] in text and want["attribute"] in text
 
 
-FIXABLE = [pytest.param(n, marks=pytest.mark.xfail(reason=_case(n)["engine_bug"], strict=False))
-           if _case(n).get("engine_bug") else n
-           for n in CASES if _case(n).get("fix_by_plan") or _case(n).get("fix_out_of_band")]
+FIXABLE = [n for n in CASES if _case(n).get("fix_by_plan") or _case(n).get("fix_out_of_band")]
 
 
 @pytest.mark.parametrize("name", FIXABLE)
