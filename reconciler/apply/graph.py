@@ -82,18 +82,17 @@ def build_apply_graph(plan: Plan) -> ApplyGraph:
             g.connect(before.id, after.id)
 
     def node_for(ref: str) -> str | None:
-        """The step a dependency on ``ref`` ("addr" or "addr#phase") waits for."""
+        """The step a dependency on ``ref`` ("addr" or "addr#phase") waits for.
+
+        None when there is nothing to wait for: an update that only changes a later phase
+        (a new key for a vault) leaves the object itself as it is, so what depends on the
+        object (a grant naming the vault's identity) needn't wait for the key assignment.
+        """
         if ref in steps and steps[ref].op is not Op.DELETE:
             return ref
         base = ref.split("#")[0]
-        if base in steps:
+        if base in steps and steps[base].op is not Op.DELETE:
             return base
-        change = by_address.get(base)
-        if change is not None:
-            # an update with only a phase: its last phase step stands for it
-            phases = [s for s in steps_for(change) if s.op is Op.PHASE]
-            if phases:
-                return phases[-1].id
         return None
 
     for change in plan.changes:
