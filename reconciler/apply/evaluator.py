@@ -22,7 +22,8 @@ from reconciler.config.expand import evaluate_body
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.expansion import Instance, collect, expand
 from reconciler.plan.model import Action, Plan, ResourceChange
-from reconciler.plan.walk import PlanRequest, Walker, _phases_in, _without_blocks
+from reconciler.plan.phases import phases_in, without_blocks
+from reconciler.plan.walk import PlanRequest, Walker
 from reconciler.values import UNKNOWN, is_wholly_known
 
 VALUE_KINDS = ("variable", "local", "output", "module_outputs")
@@ -134,9 +135,9 @@ class ApplyEvaluator(Walker):
                     "count or for_each gave other instances at apply time than at plan time; plan again.",
                     address=change.address)])
             iscope = scope.child(inst.bindings)
-            phases = _phases_in(res, rs)
+            phases = phases_in(res, rs)
             if phase is None and phases:
-                body = _without_blocks(res.body, phases)
+                body = without_blocks(res.body, phases)
             else:
                 body = res.body
             ev = evaluate_body(body, rs.block, iscope)

@@ -72,7 +72,6 @@ class ApplyGraph:
 def build_apply_graph(plan: Plan) -> ApplyGraph:
     g = Graph()
     steps: dict[str, Step] = {}
-    by_address = {c.address: c for c in plan.changes}
     for change in plan.changes:
         chain = steps_for(change)
         for s in chain:

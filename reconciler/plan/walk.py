@@ -19,14 +19,13 @@ provider's domain rules then judge the whole plan and add their ordering edges.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from providers import validation
-from providers.base import PlannedInstance, PlanRulesRequest
+from providers.base import PlanRulesRequest
 from providers.schema import ResourceSchema
 from reconciler import providers_registry as registry
 from reconciler.addresses import Mode, format_key
@@ -40,7 +39,10 @@ from reconciler.config.types import ConversionError, convert, parse_type
 from reconciler.diagnostics import Diagnostic, error, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph
 from reconciler.plan.diff import InstanceRequest, decide, proposed_after
+from reconciler.plan.assemble import (config_digest, dedupe, only_targets, path_of, planned_instance,
+                                      references_of, split_private, with_rule_dependencies)
 from reconciler.plan.expansion import Instance, collect, expand
+from reconciler.plan.phases import apply_phases, block_name, phases_in, with_prior_phases, without_blocks
 from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
 from reconciler.plan.scope import Namespace, PlanScope
 from reconciler.values import UNKNOWN, is_wholly_known
@@ -201,11 +203,11 @@ class Walker:
         instances, diags = expand(res.count, res.for_each, scope)
         self.diags.extend(diags)
         self.instances[prefix + address] = instances
-        phases = _phases_in(res, rs)
+        phases = phases_in(res, rs)
         values: dict[Any, Any] = {}
         for inst in instances:
             iscope = scope.child(inst.bindings)
-            body = _without_blocks(res.body, phases) if phases else res.body
+            body = without_blocks(res.body, phases) if phases else res.body
             ev = evaluate_body(body, rs.block, iscope)
             self.diags.extend(ev.diagnostics)
             if res.mode is Mode.DATA:
@@ -213,7 +215,7 @@ class Walker:
             elif phases:
                 self.pending_phase.setdefault(prefix + address, {})[inst.key] = (ev, iscope)
                 prior = self._prior(instance_address(prefix, address, inst.key))
-                values[inst.key] = proposed_after(rs.block, _with_prior_phases(ev.value, prior, phases), prior)
+                values[inst.key] = proposed_after(rs.block, with_prior_phases(ev.value, prior, phases), prior)
             else:
                 values[inst.key] = self._plan_instance(prefix, res, rs, inst, ev)
         self._register(prefix, res, instances, values)
@@ -225,8 +227,8 @@ class Walker:
         if not pending or self.req.options.destroy:
             return
         rs = registry.resource_schema(_schema_mode(res.mode), res.type)
-        phases = _phases_in(res, rs)
-        phase_body = ast.Body((), tuple(b for b in res.body.blocks if _block_name(b) in phases), res.body.pos)
+        phases = phases_in(res, rs)
+        phase_body = ast.Body((), tuple(b for b in res.body.blocks if block_name(b) in phases), res.body.pos)
         values: dict[Any, Any] = {}
         instances = self.instances.get(prefix + address, [])
         for inst in instances:
@@ -282,22 +284,22 @@ class Walker:
             replace_requested=address in self.req.options.replace,
             replace_triggered=self._triggered(prefix, res, inst),
             create_before_destroy=lc.create_before_destroy,
-            ignore_changes=tuple(p for p in (_path_of(e) for e in lc.ignore_changes) if p),
+            ignore_changes=tuple(p for p in (path_of(e) for e in lc.ignore_changes) if p),
             ignore_all_changes=lc.ignore_all_changes,
             prevent_destroy=lc.prevent_destroy or bool(prior_res and prior_res.prevent_destroy),
         ))
         self.diags.extend(d.with_address(address).with_range(res.pos.range()) for d in decision.diagnostics)
-        before, private = _public(self._prior(address), rs)
+        before, private = split_private(self._prior(address), rs)
         self._add(ResourceChange(
             address=address, mode="managed", type=res.type, name=res.name, index=inst.key,
             module=prefix[:-1] if prefix else "", provider=res.provider_name, action=decision.action,
             before=before, after=decision.after, replace_paths=decision.replace_paths, reason=decision.reason,
             sensitive_paths=tuple(sorted(validation.sensitive_value_paths(rs.block, decision.after or {}),
                                          key=repr)),
-            phases=_apply_phases(res, rs, decision, before),
+            phases=apply_phases(res, rs, decision, before),
             prevent_destroy=lc.prevent_destroy, create_before_destroy=lc.create_before_destroy,
             changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
-            config=config, references=_references_of(res, prefix), private=private))
+            config=config, references=references_of(res, prefix), private=private))
         return decision.after if decision.after is not None else UNKNOWN
 
     def _triggered(self, prefix: str, res: Resource, inst: Instance) -> bool:
@@ -334,7 +336,7 @@ class Walker:
             address=address, mode="data", type=res.type, name=res.name, index=inst.key,
             module=prefix[:-1] if prefix else "", provider=res.provider_name, action=Action.READ,
             before=None, after=after, reason=Reason.READ_BECAUSE_CONFIG_UNKNOWN, config=config,
-            references=_references_of(res, prefix)))
+            references=references_of(res, prefix)))
         return after
 
     def _waits_on_changes(self, prefix: str, res: Resource) -> bool:
@@ -369,7 +371,7 @@ class Walker:
             if rs is not None:
                 d = decide(InstanceRequest(rs, address, None, self._prior(address), prevent_destroy=protected))
                 self.diags.extend(x.with_range(res.pos.range() if res else None) for x in d.diagnostics)
-            before, private = _public(self._prior(address), rs)
+            before, private = split_private(self._prior(address), rs)
             action = Action.DELETE if before is not None else Action.NO_OP
             self._add(ResourceChange(
                 address=address, mode="managed", type=rstate.type, name=rstate.name, index=istate.index_key,
@@ -433,7 +435,7 @@ class Walker:
         if opts.refresh_only:
             changes = [replace(c, action=Action.NO_OP, after=c.before) for c in changes if c.mode == "managed"]
         if opts.targets:
-            changes = _only_targets(changes, opts.targets)
+            changes = only_targets(changes, opts.targets)
             known = {c.address for c in changes} | {c.address.split("[")[0] for c in changes}
             for target in opts.targets:
                 if target not in known:
@@ -451,15 +453,15 @@ class Walker:
         plan.outputs = self._output_changes(opts)
         diags = list(self.diags)
         if self.req.plan_rules is not None and not opts.refresh_only:
-            response = self.req.plan_rules(PlanRulesRequest(tuple(_planned(c) for c in changes)))
+            response = self.req.plan_rules(PlanRulesRequest(tuple(planned_instance(c) for c in changes)))
             # a refusal the schema itself declared (same code, same object) is not repeated
             declared = {(d.code, d.address) for d in diags if d.is_error}
             diags.extend(_placed(d, self) for d in response.diagnostics
                          if not (d.is_error and (d.code, d.address) in declared))
             plan.edges = [(e.before, e.after, f"{e.rule}: {e.reason}" if e.reason else e.rule)
                           for e in response.edges]
-            plan.changes = _with_rule_dependencies(plan.changes, plan.edges)
-        plan.diagnostics = _dedupe(diags)
+            plan.changes = with_rule_dependencies(plan.changes, plan.edges)
+        plan.diagnostics = dedupe(diags)
         return plan
 
     def _output_changes(self, opts: PlanOptions) -> list[OutputChange]:
@@ -491,127 +493,6 @@ def _parent(prefix: str) -> tuple[str, str]:
     return parent, name
 
 
-def _block_name(block: ast.Block) -> str:
-    return block.labels[0] if block.type == "dynamic" and block.labels else block.type
-
-
-def _phases_in(res: Resource, rs: ResourceSchema) -> set[str]:
-    return {nb.name for nb in rs.block.blocks if nb.phase} & {_block_name(b) for b in res.body.blocks}
-
-
-def _without_blocks(body: ast.Body, names: set[str]) -> ast.Body:
-    return ast.Body(body.attributes, tuple(b for b in body.blocks if _block_name(b) not in names), body.pos)
-
-
-def _with_prior_phases(value: dict, prior: dict | None, phases: set[str]) -> dict:
-    out = dict(value)
-    for name in phases:
-        out[name] = prior.get(name) if prior else UNKNOWN
-    return out
-
-
-def _apply_phases(res: Resource, rs: ResourceSchema, decision, before: dict | None) -> tuple[str, ...]:
-    phases = sorted(_phases_in(res, rs))
-    if not phases or decision.action in (Action.NO_OP, Action.DELETE):
-        return ("",)
-    if decision.action is Action.UPDATE:
-        changed_tops = {p[0] for p in decision.changed}
-        if not changed_tops & set(phases):
-            return ("",)
-        if not changed_tops - set(phases):
-            return tuple(phases)  # only the key assignment changes
-    return ("",) + tuple(phases)
-
-
-def _path_of(expr: ast.Expr) -> tuple | None:
-    steps: list = []
-    node = expr
-    while True:
-        if isinstance(node, ast.Variable):
-            steps.append(node.name)
-            break
-        if isinstance(node, ast.GetAttr):
-            steps.append(node.name)
-            node = node.obj
-        elif isinstance(node, ast.Index) and isinstance(node.key, ast.Literal):
-            steps.append(node.key.value)
-            node = node.obj
-        elif isinstance(node, ast.Index) and isinstance(node.key, ast.Template) and all(
-                isinstance(p, str) for p in node.key.parts):
-            steps.append("".join(node.key.parts))
-            node = node.obj
-        else:
-            return None
-    return tuple(reversed(steps))
-
-
-def _references_of(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
-    out: dict[str, tuple[str, ...]] = {}
-
-    def add(name: str, expr: ast.Expr) -> None:
-        refs = [prefix + str(r) for r in references(expr) if r.root not in ("count", "each", "path", "terraform")]
-        if refs:
-            out[name] = tuple(dict.fromkeys(out.get(name, ()) + tuple(refs)))
-
-    for attr in res.body.attributes:
-        add(attr.name, attr.expr)
-    for block in res.body.blocks:
-        name = _block_name(block)
-        for expr in _block_exprs(block.body):
-            add(name, expr)
-    return out
-
-
-def _block_exprs(body: ast.Body):
-    for attr in body.attributes:
-        yield attr.expr
-    for block in body.blocks:
-        yield from _block_exprs(block.body)
-
-
-def _with_rule_dependencies(changes: list[ResourceChange], edges) -> list[ResourceChange]:
-    """Ordering rules become recorded dependencies too, so a later destroy runs them backwards
-    (a key is deleted while the grant that let the deployer manage it still exists)."""
-    extra: dict[str, list[str]] = {}
-    extra_phase: dict[tuple[str, str], list[str]] = {}
-    for before, after, _why in edges:
-        base, _, phase = after.partition("#")
-        if before.split("#")[0] == base:
-            continue
-        if phase:
-            extra_phase.setdefault((base, phase), []).append(before)
-        else:
-            extra.setdefault(base, []).append(before)
-    out = []
-    for c in changes:
-        deps = extra.get(c.address)
-        phases = {p: tuple(sorted(set(c.phase_depends_on.get(p, ())) | set(extra_phase[(c.address, p)])))
-                  for (a, p) in extra_phase if a == c.address}
-        if deps or phases:
-            c = replace(c, depends_on=tuple(sorted(set(c.depends_on) | set(deps or ()))),
-                        phase_depends_on={**c.phase_depends_on, **phases})
-        out.append(c)
-    return out
-
-
-def _public(prior: dict | None, rs: ResourceSchema | None) -> tuple[dict | None, dict]:
-    """Split an object into what users see (its schema's names) and the provider's private
-    facts (anything else the refresh brought, e.g. a vault's item history)."""
-    if prior is None:
-        return None, {}
-    names = set(rs.block.names()) if rs is not None else {k for k in prior if not k.startswith("_")}
-    return ({k: v for k, v in prior.items() if k in names},
-            {k: v for k, v in prior.items() if k not in names})
-
-
-def _planned(change: ResourceChange) -> PlannedInstance:
-    action = "replace" if change.action.is_replace else change.action.value
-    refreshed = {**change.before, **change.private} if change.before is not None else None
-    return PlannedInstance(address=change.address, type_name=change.type, action=action,
-                           before=change.before, after=change.after, refreshed=refreshed,
-                           depends_on=change.depends_on, references=change.references)
-
-
 def _placed(diag: Diagnostic, walker: Walker) -> Diagnostic:
     if diag.range is not None or not diag.address:
         return diag
@@ -622,51 +503,6 @@ def _placed(diag: Diagnostic, walker: Walker) -> Diagnostic:
             if res is not None:
                 return diag.with_range(res.pos.range())
     return diag
-
-
-def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
-    seen: set = set()
-    out: list[Diagnostic] = []
-    for d in diags:
-        key = (d.severity, d.code, d.address, d.summary)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(d)
-    return out
-
-
-def _only_targets(changes: list[ResourceChange], targets: tuple[str, ...]) -> list[ResourceChange]:
-    by_address = {c.address: c for c in changes}
-    wanted: set[str] = set()
-    for t in targets:
-        wanted |= {a for a in by_address if a == t or a.split("[")[0] == t}
-    stack = list(wanted)
-    while stack:
-        for dep in by_address[stack.pop()].depends_on:
-            dep = dep.split("#")[0]
-            if dep in by_address and dep not in wanted:
-                wanted.add(dep)
-                stack.append(dep)
-    return [c if c.address in wanted else replace(c, action=Action.NO_OP, after=c.before) for c in changes]
-
-
-def config_digest(tree) -> str:
-    """A digest of every configuration file, so a saved plan can tell the configuration moved."""
-    h = hashlib.sha256()
-
-    def visit(t) -> None:
-        for f in sorted(t.module.files):
-            h.update(f.encode())
-            try:
-                h.update(Path(f).read_bytes())
-            except OSError:
-                pass
-        for name in sorted(t.children):
-            visit(t.children[name])
-
-    visit(tree)
-    return h.hexdigest()
 
 
 def make_plan(req: PlanRequest) -> Plan:

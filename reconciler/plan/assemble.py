@@ -1,0 +1,150 @@
+"""Pieces of a finished plan: references per attribute, rule dependencies, targets, digests."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+from providers.base import PlannedInstance
+from providers.schema import ResourceSchema
+from reconciler.config import ast
+from reconciler.config.model import Resource
+from reconciler.config.references import references
+from reconciler.diagnostics import Diagnostic
+from reconciler.plan.model import Action, ResourceChange
+from reconciler.plan.phases import block_name
+
+
+def path_of(expr: ast.Expr) -> tuple | None:
+    steps: list = []
+    node = expr
+    while True:
+        if isinstance(node, ast.Variable):
+            steps.append(node.name)
+            break
+        if isinstance(node, ast.GetAttr):
+            steps.append(node.name)
+            node = node.obj
+        elif isinstance(node, ast.Index) and isinstance(node.key, ast.Literal):
+            steps.append(node.key.value)
+            node = node.obj
+        elif isinstance(node, ast.Index) and isinstance(node.key, ast.Template) and all(
+                isinstance(p, str) for p in node.key.parts):
+            steps.append("".join(node.key.parts))
+            node = node.obj
+        else:
+            return None
+    return tuple(reversed(steps))
+
+
+def references_of(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+
+    def add(name: str, expr: ast.Expr) -> None:
+        refs = [prefix + str(r) for r in references(expr) if r.root not in ("count", "each", "path", "terraform")]
+        if refs:
+            out[name] = tuple(dict.fromkeys(out.get(name, ()) + tuple(refs)))
+
+    for attr in res.body.attributes:
+        add(attr.name, attr.expr)
+    for block in res.body.blocks:
+        name = block_name(block)
+        for expr in block_exprs(block.body):
+            add(name, expr)
+    return out
+
+
+def block_exprs(body: ast.Body):
+    for attr in body.attributes:
+        yield attr.expr
+    for block in body.blocks:
+        yield from block_exprs(block.body)
+
+
+def with_rule_dependencies(changes: list[ResourceChange], edges) -> list[ResourceChange]:
+    """Ordering rules become recorded dependencies too, so a later destroy runs them backwards
+    (a key is deleted while the grant that let the deployer manage it still exists)."""
+    extra: dict[str, list[str]] = {}
+    extra_phase: dict[tuple[str, str], list[str]] = {}
+    for before, after, _why in edges:
+        base, _, phase = after.partition("#")
+        if before.split("#")[0] == base:
+            continue
+        if phase:
+            extra_phase.setdefault((base, phase), []).append(before)
+        else:
+            extra.setdefault(base, []).append(before)
+    out = []
+    for c in changes:
+        deps = extra.get(c.address)
+        phases = {p: tuple(sorted(set(c.phase_depends_on.get(p, ())) | set(extra_phase[(c.address, p)])))
+                  for (a, p) in extra_phase if a == c.address}
+        if deps or phases:
+            c = replace(c, depends_on=tuple(sorted(set(c.depends_on) | set(deps or ()))),
+                        phase_depends_on={**c.phase_depends_on, **phases})
+        out.append(c)
+    return out
+
+
+def split_private(prior: dict | None, rs: ResourceSchema | None) -> tuple[dict | None, dict]:
+    """Split an object into what users see (its schema's names) and the provider's private
+    facts (anything else the refresh brought, e.g. a vault's item history)."""
+    if prior is None:
+        return None, {}
+    names = set(rs.block.names()) if rs is not None else {k for k in prior if not k.startswith("_")}
+    return ({k: v for k, v in prior.items() if k in names},
+            {k: v for k, v in prior.items() if k not in names})
+
+
+def planned_instance(change: ResourceChange) -> PlannedInstance:
+    action = "replace" if change.action.is_replace else change.action.value
+    refreshed = {**change.before, **change.private} if change.before is not None else None
+    return PlannedInstance(address=change.address, type_name=change.type, action=action,
+                           before=change.before, after=change.after, refreshed=refreshed,
+                           depends_on=change.depends_on, references=change.references)
+
+
+def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set = set()
+    out: list[Diagnostic] = []
+    for d in diags:
+        key = (d.severity, d.code, d.address, d.summary)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(d)
+    return out
+
+
+def only_targets(changes: list[ResourceChange], targets: tuple[str, ...]) -> list[ResourceChange]:
+    by_address = {c.address: c for c in changes}
+    wanted: set[str] = set()
+    for t in targets:
+        wanted |= {a for a in by_address if a == t or a.split("[")[0] == t}
+    stack = list(wanted)
+    while stack:
+        for dep in by_address[stack.pop()].depends_on:
+            dep = dep.split("#")[0]
+            if dep in by_address and dep not in wanted:
+                wanted.add(dep)
+                stack.append(dep)
+    return [c if c.address in wanted else replace(c, action=Action.NO_OP, after=c.before) for c in changes]
+
+
+def config_digest(tree) -> str:
+    """A digest of every configuration file, so a saved plan can tell the configuration moved."""
+    h = hashlib.sha256()
+
+    def visit(t) -> None:
+        for f in sorted(t.module.files):
+            h.update(f.encode())
+            try:
+                h.update(Path(f).read_bytes())
+            except OSError:
+                pass
+        for name in sorted(t.children):
+            visit(t.children[name])
+
+    visit(tree)
+    return h.hexdigest()
