@@ -5,6 +5,13 @@ A ``Grant`` is one permission statement found in the plan: a standalone
 ``azurerm_key_vault`` (planned, or as refresh saw it), or an ``azurerm_role_assignment``
 whose scope covers a key vault. Deleted grants are left out: after apply they are gone.
 
+A key vault holds one access-policy list, and both its planned ``access_policy`` (a
+computed attribute that carries the list over) and what refresh read include the
+entries of standalone policies. For a (tenant, object id) that a standalone
+``azurerm_key_vault_access_policy`` of the plan states, that resource decides: its
+planned permissions count, or nothing when it is deleted; the key vault's list
+entries for the same principal do not.
+
 Roles come from ``providers.roles`` (the built-in Key Vault roles as data).
 
 Key Vault honours one authorization model at a time: access policies when
@@ -160,9 +167,45 @@ def grant_key_vaults(index: PlanIndex, node: Node) -> list[Node]:
     return _policy_key_vaults(index, node)
 
 
+def _principal_keys(node: Node) -> set[tuple[str | None, str]]:
+    """(tenant, object id) pairs a standalone access policy states, planned or as it is now (lower-case)."""
+    out: set[tuple[str | None, str]] = set()
+    for src in (node.after, node.inst.before, node.inst.refreshed):
+        if not src:
+            continue
+        obj = known_str(src.get("object_id"))
+        if obj:
+            tenant = known_str(src.get("tenant_id"))
+            out.add((tenant.lower() if tenant else None, obj.lower()))
+    return out
+
+
+def _standalone_policies(index: PlanIndex) -> dict[str, set[tuple[str | None, str]]]:
+    """Key vault address -> (tenant, object id) pairs that a standalone access policy of the plan owns.
+
+    Key Vault keeps one access-policy list per vault, and refresh reads the standalone
+    policies back into it. The standalone resource is what the plan decides for that
+    principal, whatever its action: updated, its planned permissions count; deleted,
+    nothing counts; so the refreshed entry for the same principal must not.
+    """
+    out: dict[str, set[tuple[str | None, str]]] = {}
+    for node in index.of_type(TypeName.ACCESS_POLICY, data=False):
+        keys = _principal_keys(node)
+        for kv in _policy_key_vaults(index, node):
+            out.setdefault(kv.address, set()).update(keys)
+    return out
+
+
+def _owned(owned: set[tuple[str | None, str]], tenant: Any, object_id: str) -> bool:
+    t = known_str(tenant)
+    t = t.lower() if t else None
+    return any(obj == object_id.lower() and (t is None or ot is None or ot == t) for ot, obj in owned)
+
+
 def collect_grants(index: PlanIndex) -> list[Grant]:
     """Every grant that exists once the plan is applied."""
     out: list[Grant] = []
+    standalone = _standalone_policies(index)
     for node in index.of_type(TypeName.ACCESS_POLICY, data=False):
         if not node.action.exists_after:
             continue
@@ -179,11 +222,14 @@ def collect_grants(index: PlanIndex) -> list[Grant]:
     for kv in index.of_type(TypeName.KEY_VAULT):
         if not kv.action.exists_after:
             continue
+        owned = standalone.get(kv.address, set())
         planned = blocks(kv.after, "access_policy")
         for entry in planned:
             if entry is UNKNOWN:
                 out.append(Grant(GrantKind.INLINE_POLICY, kv, "access_policy", UNKNOWN, (kv.address,),
                                  UNKNOWN, None))
+                continue
+            if known_str(entry.get("object_id")) and _owned(owned, entry.get("tenant_id"), entry["object_id"]):
                 continue
             out.append(Grant(GrantKind.INLINE_POLICY, kv, "access_policy", entry.get("object_id"),
                              (kv.address,), _permissions(entry.get("key_permissions")), None))
@@ -191,6 +237,8 @@ def collect_grants(index: PlanIndex) -> list[Grant]:
             continue
         for entry in blocks(kv.inst.refreshed, "access_policy"):
             if entry is UNKNOWN or not known_str(entry.get("object_id")):
+                continue
+            if _owned(owned, entry.get("tenant_id"), entry["object_id"]):
                 continue
             out.append(Grant(GrantKind.REFRESHED_POLICY, kv, "", entry.get("object_id"), (kv.address,),
                              _permissions(entry.get("key_permissions")), None))
