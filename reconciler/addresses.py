@@ -6,18 +6,14 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import re
 from dataclasses import dataclass
 from typing import Union
 
+from providers.schema import Mode  # one Mode for configuration, schemas and plans
+
 InstanceKey = Union[None, int, str]
-
-
-class Mode(enum.Enum):
-    MANAGED = "managed"
-    DATA = "data"
 
 
 def format_key(key: InstanceKey) -> str:

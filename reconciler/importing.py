@@ -22,7 +22,7 @@ from typing import Any
 
 from providers import validation
 from providers.base import ImportRequest, NotFoundError, ProviderError
-from providers.schema import Mode as SchemaMode
+from reconciler.addresses import Mode as SchemaMode
 from reconciler import providers_registry as registry
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, evaluate

@@ -106,8 +106,7 @@ def _check_module(tree: ModuleTree, info: ModuleInfo, root_dir: Path, once: Unre
 
 def _block_schema(mode: Mode, type_name: str):
     from reconciler import providers_registry as registry
-    from reconciler.checks.resources import _schema_mode
-    rs = registry.resource_schema(_schema_mode(mode), type_name)
+    rs = registry.resource_schema(mode, type_name)
     return rs.block if rs else None
 
 

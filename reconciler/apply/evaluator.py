@@ -17,7 +17,6 @@ from typing import Any
 from providers.schema import Kind, ResourceSchema, folded, zero_value
 from reconciler import providers_registry as registry
 from reconciler.addresses import AddressError, Mode, parse_instance
-from reconciler.checks.resources import _schema_mode
 from reconciler.config.expand import evaluate_body
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.expansion import Instance, collect, expand
@@ -122,7 +121,7 @@ class ApplyEvaluator(Walker):
             prefix = f"{change.module}." if change.module else ""
             address = change.address.split("[")[0][len(prefix):]
             res = self.infos[prefix].module.resources[address]
-            rs = registry.resource_schema(_schema_mode(res.mode), res.type)
+            rs = registry.resource_schema(res.mode, res.type)
             node = prefix + address + (f"#{phase}" if phase else "")
             self._ensure(node)
             scope = self._scope(prefix)

@@ -22,16 +22,11 @@ CODE_TYPE = "unsupported_resource_type"
 
 
 def schema_for(resource: Resource) -> ResourceSchema | None:
-    return registry.resource_schema(_schema_mode(resource.mode), resource.type)
-
-
-def _schema_mode(mode: Mode):
-    from providers.schema import Mode as SchemaMode
-    return SchemaMode.DATA if mode is Mode.DATA else SchemaMode.MANAGED
+    return registry.resource_schema(resource.mode, resource.type)
 
 
 def unknown_type(resource: Resource) -> Diagnostic:
-    mode = _schema_mode(resource.mode)
+    mode = resource.mode
     kind = "data source" if resource.mode is Mode.DATA else "resource type"
     detail = registry.explain_unknown_type(mode, resource.type)
     if detail is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from providers.schema import BlockSchema
 from reconciler.addresses import Mode
-from reconciler.checks.sites import Site, module_sites, phase_of
+from reconciler.checks.sites import module_sites, phase_of
 from reconciler.config import ast
 from reconciler.config.model import Module
 from reconciler.config.references import Reference, references

@@ -29,7 +29,6 @@ from providers.base import PlanRulesRequest
 from providers.schema import ResourceSchema
 from reconciler import providers_registry as registry
 from reconciler.addresses import Mode, format_key
-from reconciler.checks.resources import _schema_mode
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.expand import EvaluatedBody, evaluate_body
@@ -196,7 +195,7 @@ class Walker:
         res = self.infos[prefix].module.resources[address]
         if self.req.options.destroy:
             return
-        rs = registry.resource_schema(_schema_mode(res.mode), res.type)
+        rs = registry.resource_schema(res.mode, res.type)
         if rs is None:
             return  # validate reported it
         scope = self._scope(prefix)
@@ -226,7 +225,7 @@ class Walker:
         pending = self.pending_phase.get(prefix + address)
         if not pending or self.req.options.destroy:
             return
-        rs = registry.resource_schema(_schema_mode(res.mode), res.type)
+        rs = registry.resource_schema(res.mode, res.type)
         phases = phases_in(res, rs)
         phase_body = ast.Body((), tuple(b for b in res.body.blocks if block_name(b) in phases), res.body.pos)
         values: dict[Any, Any] = {}
@@ -366,7 +365,7 @@ class Walker:
                 reason = Reason.DELETE_BECAUSE_COUNT_INDEX
             else:
                 reason = Reason.DELETE_BECAUSE_EACH_KEY
-            rs = registry.resource_schema(_schema_mode(Mode.MANAGED), rstate.type)
+            rs = registry.resource_schema(Mode.MANAGED, rstate.type)
             protected = rstate.prevent_destroy or bool(res and res.lifecycle.prevent_destroy)
             if rs is not None:
                 d = decide(InstanceRequest(rs, address, None, self._prior(address), prevent_destroy=protected))
@@ -424,7 +423,7 @@ class Walker:
         return tuple(sorted({d for n in nodes if n.split("#")[0] != own for d in self._instance_nodes(n)}))
 
     def _phases_of(self, change: ResourceChange) -> list[str]:
-        rs = registry.resource_schema(_schema_mode(Mode.MANAGED), change.type)
+        rs = registry.resource_schema(Mode.MANAGED, change.type)
         return [nb.name for nb in rs.block.blocks if nb.phase] if rs else []
 
     # ------------------------------------------------------------------ the plan
