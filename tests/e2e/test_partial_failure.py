@@ -8,8 +8,6 @@ InvalidResourceGroupLocation - nothing a plan can see.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.harness import REPO, Workspace
 
 FIXTURES = REPO / "tests" / "e2e" / "fixtures"
@@ -47,10 +45,6 @@ def test_failed_branch_leaves_the_other_applied_and_the_next_apply_finishes(tmp_
     ws.ok("plan", "-detailed-exitcode")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "rule engine: with for_each, the access policy of vault[\"a\"] (object_id = "
-    "azurerm_recovery_services_vault.branch[each.key].identity[0].principal_id) is not matched to "
-    "that instance, and branch[\"b\"] is judged against key vault branch[\"a\"]: R7 refuses a valid plan"))
 def test_for_each_branches_plan_without_refusal(tmp_path):
     ws = Workspace(tmp_path, FIXTURES / "two_branches_for_each")
     planned = ws.vf("plan", "-detailed-exitcode")

@@ -117,11 +117,11 @@ class EncryptionIdentity:
     def matches(self, index: PlanIndex, holder: Node, names: tuple[str, ...], value: Any) -> bool:
         """``holder`` names this identity as a principal (by reference in ``names``, or by value)."""
         for ref in holder.refs_for(*names):
-            if not (ref.last in ("principal_id", "object_id")):
+            if not (ref.last in ("principal_id", "object_id") or ref.path_cut):
                 continue
             targets = {n.address for n in index.resolve(ref, holder)}
             if not self.user_assigned and ref.type_name == TypeName.VAULT.value \
-                    and self.vault.address in targets and ref.reads("identity"):
+                    and self.vault.address in targets and (ref.reads("identity") or ref.path_cut):
                 return True
             if self.user_assigned and ref.type_name == TypeName.USER_IDENTITY.value \
                     and targets & {n.address for n in self.identities}:

@@ -213,15 +213,21 @@ class PlanIndex:
     # ----------------------------------------------------------- references
 
     def resolve(self, ref: Reference, origin: Node | None = None) -> list[Node]:
-        """The instances a reference points at."""
+        """The instances a reference points at.
+
+        A reference without a literal key (``x.branch[each.key].id`` reaches the rules as
+        ``x.branch``: the text stops at the computed key; ``[count.index]`` likewise), written
+        in an instance with key K, points at instance K of the referenced resource when that
+        resource has it: ``for_each``/``count`` set-ups pair their instances by key.
+        """
         if ref.key:
             node = self.by_address.get(ref.instance)
             return [node] if node else []
         candidates = self.by_resource.get(ref.resource, [])
-        if ref.key is None and origin is not None:
+        if origin is not None:
             own_key = origin.address[len(resource_of(origin.address)):]
-            same = self.by_address.get(ref.resource + own_key)
-            if own_key and same is not None:
+            same = self.by_address.get(ref.resource + own_key) if own_key else None
+            if same is not None:
                 return [same]
         return list(candidates)
 

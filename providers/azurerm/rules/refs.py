@@ -140,6 +140,12 @@ class Reference:
         return steps[: len(names)] == names
 
     @property
+    def path_cut(self) -> bool:
+        """No attribute path: the text stopped at a computed key (``x.y[each.key].id`` is sent as
+        ``x.y``), so what it reads is not known; rules may take it to read what they look for."""
+        return not self.attr
+
+    @property
     def last(self) -> str:
         steps = [s for s in self.attr if isinstance(s, str)]
         return steps[-1] if steps else ""
