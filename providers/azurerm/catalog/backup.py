@@ -25,13 +25,21 @@ from .common import (
     DAYS_OF_WEEK,
     MONTHS,
     VIRTUAL_MACHINE_ID_HINT,
-    VIRTUAL_MACHINE_ID_PATTERN,
     WEEKS_OF_MONTH,
+    arm_id_pattern,
     id_attribute,
     name_attribute,
     resource_group_name_attribute,
 )
 from .recovery_vault import RECOVERY_VAULT_NAME_HINT, RECOVERY_VAULT_NAME_PATTERN
+
+# An Azure Resource Manager VM, or a classic (Azure Service Manager) one: the id is well formed
+# either way; whether a classic VM may be protected in a CMK vault is rule R14's to say, with its
+# reason, not a generic invalid value here.
+SOURCE_VM_ID_PATTERN = arm_id_pattern("Microsoft.(?:Classic)?Compute/virtualMachines/{}")
+SOURCE_VM_ID_HINT = (
+    VIRTUAL_MACHINE_ID_HINT + " (or Microsoft.ClassicCompute/virtualMachines/{name} for a classic VM)"
+)
 
 POLICY_NAME_PATTERN = r"[a-zA-Z][-_!a-zA-Z0-9]{2,149}"
 POLICY_NAME_HINT = "3 to 150 characters starting with a letter: letters, digits, '-', '_' and '!'"
@@ -175,7 +183,7 @@ BACKUP_PROTECTED_VM = ResourceSchema(
         resource_group_name_attribute("The vault's resource group; changing it creates a new item."),
         _recovery_vault_name(),
         Attribute("source_vm_id", STRING, optional=True, computed=True, force_new=True,
-                  pattern=VIRTUAL_MACHINE_ID_PATTERN, pattern_hint=VIRTUAL_MACHINE_ID_HINT,
+                  pattern=SOURCE_VM_ID_PATTERN, pattern_hint=SOURCE_VM_ID_HINT,
                   description="The virtual machine to protect; needed when protection starts."),
         Attribute("backup_policy_id", STRING, optional=True, pattern=BACKUP_POLICY_ID_PATTERN,
                   pattern_hint=BACKUP_POLICY_ID_HINT,
