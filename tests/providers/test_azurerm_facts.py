@@ -42,7 +42,8 @@ def test_a_fresh_vault_has_no_history(cloud):
     _, provider = cloud
     vault = _vault(provider, "rsv-fresh")
     got = provider.read(ReadRequest("azurerm_recovery_services_vault", vault)).state
-    assert got["_history"] == {"had_items": False, "registration_attempts": 0, "protected_items": 0}
+    assert got["_history"] == {"had_items": False, "registration_attempts": 0, "protected_items": 0,
+                               "recovery_points": 0}
     assert "_history" not in vault                       # create records only the schema's attributes
 
 
@@ -59,6 +60,23 @@ def test_history_outlives_the_protected_item(cloud):
     after = provider.read(ReadRequest("azurerm_recovery_services_vault", vault)).state["_history"]
     assert after["protected_items"] == 0
     assert after["had_items"] and after["registration_attempts"] >= 1
+
+
+def test_recovery_points_are_counted(cloud):
+    env, provider = cloud
+    vault = _vault(provider, "rsv-points")
+    item = provider.create(CreateRequest("azurerm_backup_protected_vm", {
+        "resource_group_name": "rg-facts", "recovery_vault_name": vault["name"],
+        "source_vm_id": VM.format(sub=env.subscription_id, name="vm-app-02"),
+        "backup_policy_id": _policy(provider, vault)["id"]})).state
+    parts = item["id"].split("/")
+    container, name = parts[parts.index("protectionContainers") + 1], parts[parts.index("protectedItems") + 1]
+    backup = provider.clients.backup()
+    for _ in range(2):
+        backup.backups.trigger(vault["name"], "rg-facts", "Azure", container, name,
+                               {"properties": {"objectType": "IaasVMBackupRequest"}})
+    hist = provider.read(ReadRequest("azurerm_recovery_services_vault", vault)).state["_history"]
+    assert hist["recovery_points"] == 2 and hist["protected_items"] == 1
 
 
 def test_a_failed_protection_attempt_counts(cloud):

@@ -3,7 +3,10 @@
 Azure refuses a customer-managed key on a vault that has, or ever had, protected or
 registered items, failed attempts included. No single API says so; the provider
 gathers it at refresh and hands it to the domain rules as the private fact
-``_history = {had_items, registration_attempts, protected_items}``:
+``_history = {had_items, registration_attempts, protected_items, recovery_points}``
+(``recovery_points``: how many recovery points the vault's items hold now; they stay
+wrapped with the key version that was in use when each was taken, so rule R11 keeps
+that key from being destroyed or disabled even after the vault moves to another key):
 
 * through the SDK, on both clouds: items protected now, containers registered now,
   and the vault's ConfigureBackup/Register jobs (which outlive the items);
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.azurerm.ids import ResourceId
+from providers.azurerm.ids import InvalidIdError, ResourceId, parse_resource_id
 from providers.azurerm.resources.base import Context, dig, not_found_is_none, wire
 
 IAAS_FILTER = "backupManagementType eq 'AzureIaasVM'"
@@ -39,12 +42,26 @@ def vault_history(ctx: Context, rid: ResourceId) -> dict[str, Any]:
         "had_items": bool(items or containers or attempts),
         "registration_attempts": attempts,
         "protected_items": len(items),
+        "recovery_points": sum(_recovery_points(backup, vault, rg, item) for item in items),
     }
     if ctx.clients.is_local:
         recorded = _emulator_history(ctx, str(rid))
         history["had_items"] = history["had_items"] or bool(recorded.get("ever_had_items"))
         history["registration_attempts"] = max(attempts, int(recorded.get("registration_attempts") or 0))
     return history
+
+
+def _recovery_points(backup, vault: str, rg: str, item: dict[str, Any]) -> int:
+    """Recovery points of one protected item (its id names fabric, container and item)."""
+    try:
+        rid = parse_resource_id(str(item.get("id") or ""))
+    except InvalidIdError:
+        return 0
+    names = rid.names
+    if len(names) < 4:
+        return 0
+    fabric, container, name = names[1], names[2], names[3]
+    return len(_count(lambda: backup.recovery_points.list(vault, rg, fabric, container, name)))
 
 
 def _emulator_history(ctx: Context, vault_id: str) -> dict[str, Any]:

@@ -13,10 +13,13 @@ remembers about the vault's items, even after they are gone::
 
     {"had_items": bool,               # any item was ever protected or registered
      "registration_attempts": int,    # protection/registration attempts, failed ones included
-     "protected_items": int}          # items protected right now
+     "protected_items": int,          # items protected right now
+     "recovery_points": int}          # recovery points its items hold right now
 
-Any of the three being truthy means the vault can never take a customer-managed
-key (R3). Keys that are missing count as "no history".
+Any of the first three being truthy means the vault can never take a customer-managed
+key (R3). Keys that are missing count as "no history". Recovery points stay wrapped
+with the key that was in use when they were taken, so a key the vault moves away
+from is still needed while they exist (R11).
 
 ``refreshed["enabled"]`` on an ``azurerm_key_vault_key`` (managed or data source) —
 whether the current key version is enabled in Key Vault; ``after["enabled"]`` is
@@ -275,6 +278,13 @@ def history_says_used(vault: Node) -> bool:
         if v is True or (isinstance(v, int) and not isinstance(v, bool) and v > 0):
             return True
     return False
+
+
+def recovery_points(vault: Node) -> int:
+    """How many recovery points refresh found in the vault (0 when unknown)."""
+    hist = (vault.inst.refreshed or {}).get(HISTORY_KEY)
+    count = hist.get("recovery_points") if isinstance(hist, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
 
 
 def encryption_block(source: dict | None) -> dict | None:

@@ -1,5 +1,11 @@
 """Refusals judged on the key, the key vault and the grants: R4, R5, R7, R9, R11, R12, R13.
 
+R11 guards what something depends on now: the key or key vault a vault encrypts with
+before this plan (one that this plan assigns to it for the first time has no dependents
+yet; another vault that already uses it reports it as its own), and the previous key of
+a vault whose refreshed history holds recovery points, which stay wrapped with it after
+the vault moves to another key.
+
 Objects outside the plan can't be judged: a key id that names a key vault the plan
 doesn't hold yields no R4/R5/R7 diagnostic. Unknown values never yield one either.
 """
@@ -23,7 +29,7 @@ from .grants import (
     role_grants_cmk,
     role_is_least_privilege,
 )
-from .model import Action, Node, TypeName
+from .model import Action, Node, TypeName, recovery_points
 from .refs import blocks, known_str, normalize_location, same_text
 from .refusals import Check
 from .table import diagnose, join_words
@@ -236,6 +242,38 @@ def _in_use(ctx: RuleContext, case: VaultCase) -> list[Node]:
     return [n for n in dict((n.address, n) for n in nodes).values() if not n.is_data]
 
 
+def _used_now(ctx: RuleContext, case: VaultCase) -> set[str]:
+    """Keys and key vaults this vault encrypts with before the plan (state, or what refresh saw).
+
+    A key that another managed vault uses is that vault's to report (its own case finds it).
+    """
+    if case.before is None:
+        return set()
+    return {n.address for n in _previous_nodes(ctx, case)}
+
+
+def _retirement(ctx: RuleContext, n: Node) -> str | None:
+    """What this plan does to a previous key or key vault that would make it unusable, or None."""
+    if n.action.removes_object:
+        return f"{_REMOVE_VERB[n.action]} {n.address}"
+    if n.type_name == TypeName.KEY.value:
+        return _disabling(ctx, n)
+    return None
+
+
+def _recovery_point_losses(ctx: RuleContext, case: VaultCase) -> list[tuple[Node, str]]:
+    """Previous keys (and key vaults) still wrapping recovery points that this plan retires."""
+    if not _live(case) or not case.key_changed or recovery_points(case.vault) == 0:
+        return []
+    current = {n.address for n in _in_use(ctx, case)}
+    out = []
+    for n in _previous_nodes(ctx, case):
+        change = None if n.address in current else _retirement(ctx, n)
+        if change:
+            out.append((n, change))
+    return out
+
+
 def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
         v = case.vault
@@ -246,7 +284,14 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
             continue
         if not _live(case):
             continue
+        for n, change in _recovery_point_losses(ctx, case):
+            yield _diag("R11/recovery_points", case, n, target=n.address, verb=change,
+                        count=recovery_points(v), old=known_str(case.before.key_id),
+                        new=known_str(case.after.key_id) or "a key known after apply")
+        used = _used_now(ctx, case)
         for n in _in_use(ctx, case):
+            if case.encryption_touched and n.address not in used:
+                continue      # this plan assigns it to the vault: nothing of the vault depends on it yet
             if n.action.removes_object:
                 yield _diag("R11/remove", case, n, target=n.address, verb=_REMOVE_VERB[n.action])
             elif n.type_name == TypeName.KEY.value and not case.encryption_touched:
@@ -280,15 +325,15 @@ def r12_previous_key(ctx: RuleContext) -> Iterable[Diagnostic]:
         old_key = known_str(case.before.key_id)
         new_key = known_str(case.after.key_id) or "a key known after apply"
         removed = False
+        kept_for_points = {n.address for n, _ in _recovery_point_losses(ctx, case)}   # R11 refuses those
         for n in _previous_nodes(ctx, case):
             if n.address in current:
                 continue
-            change = f"{_REMOVE_VERB[n.action]} {n.address}" if n.action.removes_object else None
-            if change is None and n.type_name == TypeName.KEY.value:
-                change = _disabling(ctx, n)
+            change = _retirement(ctx, n)
             if change:
                 removed = True
-                yield _diag("R12/removed", case, n, old=old_key, change=change)
+                if n.address not in kept_for_points:
+                    yield _diag("R12/removed", case, n, old=old_key, change=change)
         if not removed:
             yield _diag("R12/keep", case, old=old_key, new=new_key)
 

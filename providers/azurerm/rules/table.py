@@ -154,6 +154,11 @@ MESSAGES: tuple[Message, ...] = (
     Message("R11/disable", _E, "The key in use would be disabled",
             "{vault} encrypts with {target}, and this plan {verb}. Backups and restores need the key "
             "enabled and unexpired. Keep it enabled; change the vault's key first if you mean to retire it."),
+    Message("R11/recovery_points", _E, "Recovery points still need the key this plan retires",
+            "{vault} holds {count} recovery point(s); those taken while it encrypted with {old} stay "
+            "wrapped with that key, and this plan {verb}. Without the key they can't be restored, even "
+            "after the vault moves to {new}. Keep {target} enabled for as long as those recovery points "
+            "are retained; retire it only when none of them is left."),
     Message("R11/vault_gone", _W, "The key of a vault being destroyed is destroyed with it",
             "{vault} and {target} are both destroyed by this plan. Soft-deleted backup items keep needing "
             "the key during the vault's soft-delete retention; keep the key if you may need to recover them."),
