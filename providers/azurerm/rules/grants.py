@@ -186,7 +186,8 @@ def _standalone_policies(index: PlanIndex) -> dict[str, set[tuple[str | None, st
     Key Vault keeps one access-policy list per vault, and refresh reads the standalone
     policies back into it. The standalone resource is what the plan decides for that
     principal, whatever its action: updated, its planned permissions count; deleted,
-    nothing counts; so the refreshed entry for the same principal must not.
+    nothing counts; so the key vault's list entry for the same principal (carried over in
+    its planned ``access_policy``, or read at refresh) must not.
     """
     out: dict[str, set[tuple[str | None, str]]] = {}
     for node in index.of_type(TypeName.ACCESS_POLICY, data=False):
