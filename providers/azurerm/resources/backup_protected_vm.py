@@ -16,6 +16,7 @@ from providers.azurerm.ids import ResourceId, parse_resource_id, same_id
 from providers.azurerm.resources.base import (
     Context, Handler, call, dig, keep_spelling, not_found_is_none, value, wait_lro, wire,
 )
+from providers.azurerm.resources.data_sources import VM_API_VERSION
 from providers.base import PermanentError, RetryableError
 
 TYPE = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems"
@@ -124,14 +125,20 @@ class BackupProtectedVM(Handler):
                                  code="InvalidArgument")
         backup = ctx.clients.backup()
         call(lambda: backup.protection_containers.refresh(vault, rg, FABRIC))
-        try:
-            ctx.waiter.until(f"{vm.name} is listed as protectable in {vault}",
-                             lambda: self._find_protectable(ctx, rg, vault, vm), PROTECTABLE)
-        except RetryableError:
-            # Not discovered (another region, protected elsewhere, gone): Azure's answer
-            # to the PUT below says which, with its own error code.
-            ctx.waiter.report(f"{vm.name} isn't listed as protectable in {vault}; asking Azure anyway")
+        if self._vm_exists(ctx, vm):  # discovery takes a while for a new VM; a missing one never shows
+            try:
+                ctx.waiter.until(f"{vm.name} is listed as protectable in {vault}",
+                                 lambda: self._find_protectable(ctx, rg, vault, vm), PROTECTABLE)
+            except RetryableError:
+                # Not discovered (another region, protected elsewhere): Azure's answer
+                # to the PUT below says which, with its own error code.
+                ctx.waiter.report(f"{vm.name} isn't listed as protectable in {vault}; asking Azure anyway")
         return self._put(ctx, rg, vault, vm, planned, value(planned, "protection_state"))
+
+    @staticmethod
+    def _vm_exists(ctx: Context, vm: ResourceId) -> bool:
+        resources = ctx.clients.resources().resources
+        return not_found_is_none(lambda: resources.get_by_id(str(vm), api_version=VM_API_VERSION)) is not None
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rg, vault, container, item = _parts(prior["id"])
