@@ -55,6 +55,17 @@ def resource_id(sub: str, rg: str, provider_type: str, name: str) -> str:
     return f"{group_id(sub, rg)}/providers/{provider_type}/{name}"
 
 
+def loader(env, kind: str, provider_type: str):
+    """``load(params)``: the stored document a route's {sub}/{rg}/{name} names, or Azure's 404."""
+    def load(p: dict) -> dict:
+        require_group(env, p["sub"], p["rg"])
+        body = env.store.get(kind, resource_id(p["sub"], p["rg"], provider_type, p["name"]))
+        if body is None:
+            raise not_found(provider_type, p["name"], p["rg"])
+        return body
+    return load
+
+
 def public(body: dict) -> dict:
     """The document as Azure returns it (internal bookkeeping removed)."""
     out = copy.deepcopy(body)

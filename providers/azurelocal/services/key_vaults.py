@@ -182,12 +182,7 @@ def _access_policy_update(env, body: dict, op: str, policies: list[dict]) -> Non
 def register(router, env) -> None:
     one = _arm.RG + "/providers/" + TYPE + "/{name}"
 
-    def load(p: dict) -> dict:
-        _arm.require_group(env, p["sub"], p["rg"])
-        body = env.store.get(Kind.KEY_VAULT, _arm.resource_id(p["sub"], p["rg"], TYPE, p["name"]))
-        if body is None:
-            raise _arm.not_found(TYPE, p["name"], p["rg"])
-        return body
+    load = _arm.loader(env, Kind.KEY_VAULT, TYPE)
 
     @router.route(ARM, "PUT", one)
     def put_vault(request: Request) -> Response:

@@ -257,12 +257,7 @@ def build(env, rid: str, name: str, data: dict, old: dict | None) -> tuple[dict,
 def register(router, env) -> None:
     one = _arm.RG + "/providers/" + TYPE + "/{name}"
 
-    def load(p: dict) -> dict:
-        _arm.require_group(env, p["sub"], p["rg"])
-        body = env.store.get(Kind.RS_VAULT, _arm.resource_id(p["sub"], p["rg"], TYPE, p["name"]))
-        if body is None:
-            raise _arm.not_found(TYPE, p["name"], p["rg"])
-        return body
+    load = _arm.loader(env, Kind.RS_VAULT, TYPE)
 
     @router.route(ARM, "PUT", one)
     def put_vault(request: Request) -> Response:
