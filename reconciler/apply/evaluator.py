@@ -122,8 +122,9 @@ class ApplyEvaluator(Walker):
             address = change.address.split("[")[0][len(prefix):]
             res = self.infos[prefix].module.resources[address]
             rs = registry.resource_schema(res.mode, res.type)
-            node = prefix + address + (f"#{phase}" if phase else "")
-            self._ensure(node)
+            self._ensure(prefix + address)      # a phase step evaluates the whole body: the
+            if phase:                           # object's values and the phase's
+                self._ensure(f"{prefix}{address}#{phase}")
             scope = self._scope(prefix)
             instances, diags = expand(res.count, res.for_each, scope)
             self.diags.extend(diags)

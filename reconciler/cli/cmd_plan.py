@@ -10,6 +10,7 @@ from reconciler import session as steps
 from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
+from reconciler.diagnostics import DiagnosticsError, error
 
 
 def setup(parser) -> None:
@@ -44,7 +45,12 @@ def show(plan, args, out: Output) -> None:
     else:
         out.print(render_plan(plan, color=out.color))
     if getattr(args, "markdown", None):
-        Path(args.markdown).write_text(render_markdown(plan))
+        try:
+            Path(args.markdown).write_text(render_markdown(plan))
+        except OSError as exc:
+            raise DiagnosticsError(error("markdown_write", f"Could not write the markdown plan to {args.markdown}",
+                                         f"{exc.strerror or exc}. Give -markdown a file in a directory that "
+                                         "exists and can be written."))
 
 
 def run(args, out: Output) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sqlite3
 import sys
 import traceback
 from importlib.metadata import entry_points
@@ -18,7 +19,8 @@ from importlib.metadata import entry_points
 from reconciler import __version__
 from reconciler.cli.flags import Parser, UsageError
 from reconciler.cli.output import Output
-from reconciler.diagnostics import DiagnosticsError
+from reconciler.diagnostics import DiagnosticsError, error
+from state.errors import StateError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -96,6 +98,17 @@ def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:
         return 1
     except DiagnosticsError as exc:
         out.diagnostics(exc.diagnostics)
+        return 1
+    except StateError as exc:  # an unreadable state file is the user's to fix, not a bug
+        out.diagnostics([error("state", exc.summary, exc.detail or
+                               "Restore the previous version from the .backup file next to it, "
+                               "or point -state at the right file.")])
+        return 1
+    except sqlite3.DatabaseError as exc:
+        path = os.environ.get("VAULTFORM_LOCAL_AZURE", "~/.vaultform/local-azure.db")
+        out.diagnostics([error("local_azure_unavailable", f"The local Azure's database can't be used: {exc}",
+                               f"The file {path} is not a usable database. Run `vaultform cloud reset` to "
+                               "start a new local Azure, or point VAULTFORM_LOCAL_AZURE at another file.")])
         return 1
     except KeyboardInterrupt:
         out.err.write("\nInterrupted.\n")
