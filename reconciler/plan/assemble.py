@@ -117,18 +117,37 @@ def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def only_targets(changes: list[ResourceChange], targets: tuple[str, ...]) -> list[ResourceChange]:
+def only_targets(changes: list[ResourceChange], targets: tuple[str, ...], *,
+                 destroy: bool = False) -> list[ResourceChange]:
+    """Keep the targeted changes and what they need; everything else is left as it is.
+
+    Creating or updating a target needs what it depends on (its key-assignment phase
+    included); destroying a target needs whatever depends on it to go first, as in Terraform.
+    """
     by_address = {c.address: c for c in changes}
+
+    def deps(c: ResourceChange) -> set[str]:
+        out = {d.split("#")[0] for d in c.depends_on}
+        out.update(d.split("#")[0] for ds in c.phase_depends_on.values() for d in ds)
+        return out & set(by_address)
+
+    if destroy:
+        dependents: dict[str, set[str]] = {}
+        for c in changes:
+            for d in deps(c):
+                dependents.setdefault(d, set()).add(c.address)
+        follow = lambda a: dependents.get(a, set())  # noqa: E731
+    else:
+        follow = lambda a: deps(by_address[a])  # noqa: E731
     wanted: set[str] = set()
     for t in targets:
         wanted |= {a for a in by_address if a == t or a.split("[")[0] == t}
     stack = list(wanted)
     while stack:
-        for dep in by_address[stack.pop()].depends_on:
-            dep = dep.split("#")[0]
-            if dep in by_address and dep not in wanted:
-                wanted.add(dep)
-                stack.append(dep)
+        for nxt in follow(stack.pop()):
+            if nxt not in wanted:
+                wanted.add(nxt)
+                stack.append(nxt)
     return [c if c.address in wanted else replace(c, action=Action.NO_OP, after=c.before) for c in changes]
 
 

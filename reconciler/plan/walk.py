@@ -434,7 +434,12 @@ class Walker:
         if opts.refresh_only:
             changes = [replace(c, action=Action.NO_OP, after=c.before) for c in changes if c.mode == "managed"]
         if opts.targets:
-            changes = only_targets(changes, opts.targets)
+            if self.req.plan_rules is not None and not opts.refresh_only:
+                # what a target needs includes what the ordering rules put before it (a vault's
+                # key assignment needs its grant), so the rules' edges count when choosing
+                whole = self.req.plan_rules(PlanRulesRequest(tuple(planned_instance(c) for c in changes)))
+                changes = with_rule_dependencies(changes, [(e.before, e.after, e.rule) for e in whole.edges])
+            changes = only_targets(changes, opts.targets, destroy=opts.destroy)
             known = {c.address for c in changes} | {c.address.split("[")[0] for c in changes}
             for target in opts.targets:
                 if target not in known:
