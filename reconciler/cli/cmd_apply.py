@@ -16,6 +16,7 @@ from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.model import Action
 from reconciler.plan.walk import PlanOptions
+from reconciler.values import is_wholly_known
 
 
 def setup(parser) -> None:
@@ -111,7 +112,7 @@ def _execute_recorded(session, plan, refreshed, options: PlanOptions, args, out:
     if not options.destroy:
         values, diags = evaluator.outputs_final()
         sensitive = {name: o.sensitive for name, o in session.validated.tree.module.outputs.items()}
-        recorder.outputs(values, sensitive)
+        recorder.outputs(_storable(values, recorder.state), sensitive)
     else:
         recorder.outputs({}, {})
     failures = [(node, diag) for node, diag in result.failed]
@@ -131,9 +132,21 @@ def _write_outputs(session, plan, refreshed, options, out: Output, apply_nothing
     values, _diags = evaluator.outputs_final()
     sensitive = {name: o.sensitive for name, o in session.validated.tree.module.outputs.items()}
     recorder = StateRecorder(session.backend, session.state)
-    recorder.outputs(values, sensitive)
+    recorder.outputs(_storable(values, recorder.state), sensitive)
     out.print("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
     _print_outputs(recorder.state, out)
+
+
+def _storable(values: dict, state) -> dict:
+    """Outputs state can hold: one whose value isn't known (its resource failed) keeps its last
+    recorded value, or waits for the next apply."""
+    out = {}
+    for name, value in values.items():
+        if is_wholly_known(value):
+            out[name] = value
+        elif name in state.outputs:
+            out[name] = state.outputs[name].value
+    return out
 
 
 def _print_outputs(state, out: Output) -> None:

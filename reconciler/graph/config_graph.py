@@ -108,9 +108,7 @@ def _targets(ref: Reference, info: ModuleInfo, *, depends_on: bool) -> list[str]
         return [f"{p}{root}.{ref.subject[1]}"]
     if root == "module" and len(ref.subject) > 1:
         name = ref.subject[1]
-        child = info.children.get(name)
-        if len(ref.subject) > 2 and child is not None:
-            return [f"{child.prefix}output.{ref.subject[2]}"]
+        # a module's outputs reach its caller as one value (module.<name>), gathered after all of them
         return [f"{p}module.{name}.outputs"]
     if root in ("count", "each", "path", "terraform", "self"):
         return []
