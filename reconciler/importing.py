@@ -105,6 +105,93 @@ def _check_key(res: Resource, address: InstanceAddress, at: SourceRange | None) 
         address=str(address), range=at or res.pos.range()))
 
 
+# --------------------------------------------------------------------------- count and for_each
+
+def check_instance_exists(session, address: InstanceAddress, res: Resource, *,
+                          at: SourceRange | None = None) -> None:
+    """Refuse an address that count/for_each of its blocks (module calls included) does not produce.
+
+    An import into an instance the configuration doesn't have would be planned for destroy at
+    the next apply - destroying the real object. The expansions are evaluated with the run's
+    variables and the modules' locals; one that depends on other objects can't be known here,
+    and that is said rather than guessed.
+    """
+    node = session.validated.tree
+    scope = _root_scope(session)
+    path = ""
+    for step in address.resource.module:
+        call = node.module.module_calls[step.name]
+        path += f"{'.' if path else ''}module.{step.name}"
+        bindings = _expansion_bindings(path, call.count, call.for_each, step.key,
+                                       scope, str(address), call.pos, at)
+        node = node.children[step.name]
+        scope = _child_scope(session, node, call, MapScope({**scope.values, **bindings}))
+    _expansion_bindings(str(address.resource), res.count, res.for_each, address.key, scope, str(address),
+                        res.pos, at)
+
+
+def _expansion_bindings(what: str, count, for_each, key, scope: MapScope, address: str,
+                        pos, at: SourceRange | None) -> dict:
+    """The count/each bindings of instance ``key`` of a block; a diagnostic when there is none."""
+    from reconciler.plan.expansion import expand
+    if count is None and for_each is None:
+        if key is not None:
+            raise DiagnosticsError(_no_target(address, f"{what} has neither count nor for_each, so it has "
+                                              f"one instance, without a key: write {what}.", pos, at))
+        return {}
+    instances, diags = expand(count, for_each, scope)
+    if diags:
+        argument = "count" if count is not None else "for_each"
+        raise DiagnosticsError(error(
+            "import_unknown_instances", f"Cannot tell whether {address} exists in the configuration",
+            f"The {argument} of {what} ({_shown(pos.file)}:{pos.line}) depends on more than the "
+            f"variables and locals, so import can't work out its instances ({diags[0].summary}"
+            + (f": {diags[0].detail}" if diags[0].detail else "") + ").\nSet the variables it needs "
+            "with -var or -var-file, or write an import block "
+            "(`import { to = ... id = ... }`): plan checks its target against the full expansion.",
+            address=address, range=at or pos.range()))
+    for inst in instances:
+        if inst.key == key:
+            return inst.bindings
+    argument = "count" if count is not None else "for_each"
+    if key is None:
+        detail = f"{what} uses {argument}: name one of its instances"
+    else:
+        detail = f"{argument} of {what} gives no instance {format_key(key)}"
+    keys = ", ".join(f"{what}{format_key(i.key)}" for i in instances[:10]) or "none"
+    more = f" (and {len(instances) - 10} more)" if len(instances) > 10 else ""
+    raise DiagnosticsError(_no_target(
+        address, f"{detail}. Its instances with the current variables: {keys}{more}. Import into one of "
+        f"them, or change {argument} so that it includes this key first.", pos, at))
+
+
+def _no_target(address: str, detail: str, pos, at: SourceRange | None) -> Diagnostic:
+    return error("import_no_target", "Configuration for import target does not exist",
+                 f"{detail} The block is at {_shown(pos.file)}:{pos.line}. An object imported where the "
+                 "configuration has no instance would be destroyed by the next apply.",
+                 address=address, range=at or pos.range())
+
+
+def _child_scope(session, node, call, parent: MapScope) -> MapScope:
+    """A module's scope: its call's arguments (evaluated in the caller) over its variables' defaults."""
+    variables: dict[str, Any] = {}
+    for name, var in node.module.variables.items():
+        attr = call.arguments.get(name)
+        expr = attr.expr if attr is not None else var.default_expr
+        if expr is None:
+            continue
+        try:
+            value = evaluate(expr, parent if attr is not None else MapScope({}))
+        except (EvalError, TypeError):
+            continue
+        variables[name] = value
+    where = str(node.directory)
+    root = str(session.root)
+    base = {"var": variables, "path": {"module": where, "root": root, "cwd": root},
+            "terraform": {"workspace": "default"}}
+    return _with_locals(node.module, base)
+
+
 # --------------------------------------------------------------------------- import blocks
 
 def _root_scope(session) -> MapScope:
@@ -112,6 +199,10 @@ def _root_scope(session) -> MapScope:
     root = str(session.root)
     base = {"var": dict(session.variables), "path": {"module": root, "root": root, "cwd": root},
             "terraform": {"workspace": "default"}}
+    return _with_locals(module, base)
+
+
+def _with_locals(module, base: dict) -> MapScope:
     locals_: dict[str, Any] = {}
     for _ in range(len(module.locals)):      # locals that use locals: a few passes settle them
         before = len(locals_)

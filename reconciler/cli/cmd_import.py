@@ -9,6 +9,8 @@ refused: it already names an object. Nothing in the cloud changes.
 
 from __future__ import annotations
 
+import argparse
+
 from reconciler import importing
 from reconciler import session as steps
 from reconciler.cli.common import state_lock
@@ -21,8 +23,13 @@ from state.model import State, parse_address
 
 def setup(parser) -> None:
     parser.usage = "vaultform import [options] [DIR] ADDRESS ID"
-    parser.add_argument("words", nargs="+", metavar="[DIR] ADDRESS ID",
-                        help="the configuration directory (default: .), the address, the object's id")
+    parser.epilog = ("One object per run: to bring several under management, run import once for each, or "
+                     "write import blocks in the configuration and run plan and apply.")
+    parser.add_argument("dir", nargs="?", default=".", metavar="DIR",
+                        help="the configuration directory (default: .)")
+    parser.add_argument("address", metavar="ADDRESS", help='where the object goes, e.g. azurerm_key_vault.kv["a"]')
+    parser.add_argument("id", metavar="ID", help="the object's id in the cloud (its ARM resource id)")
+    parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)   # refused with a word on why
     flag(parser, "var", action="append", default=[], metavar="NAME=VALUE", help="set an input variable")
     flag(parser, "var-file", action="append", default=[], metavar="FILE", help="read variables from a file")
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
@@ -32,17 +39,12 @@ def setup(parser) -> None:
     bool_flag(parser, "input", True, "ask for input on a terminal (default true)")
 
 
-def _words(args) -> tuple[str, str, str]:
-    if len(args.words) == 2:
-        return (".", *args.words)
-    if len(args.words) == 3:
-        return tuple(args.words)  # type: ignore[return-value]
-    raise UsageError("import takes [DIR] ADDRESS ID, e.g. "
-                     "vaultform import azurerm_resource_group.rg /subscriptions/<id>/resourceGroups/rg")
-
-
 def run(args, out: Output) -> int:
-    directory, text, ident = _words(args)
+    if args.extra:
+        raise UsageError("import takes one ADDRESS and one ID (after an optional DIR); to import several "
+                         "objects, run import once for each, or write import blocks and run apply.\n\n"
+                         "usage: vaultform import [options] [DIR] ADDRESS ID")
+    directory, text, ident = args.dir, args.address, args.id
     try:
         address = parse_address(text)
     except AddressError as exc:
@@ -51,6 +53,7 @@ def run(args, out: Output) -> int:
     session = steps.open_session(directory, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
     try:
         res = importing.find_resource(session.validated.tree, address)
+        importing.check_instance_exists(session, address, res)
         target = importing.ImportTarget(str(address), ident, res, None)
         with state_lock(session, "import", args):
             try:
