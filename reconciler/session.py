@@ -249,4 +249,5 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
 def plan_request(session: Session, refreshed, options: PlanOptions) -> PlanRequest:
     v = session.validated
     return PlanRequest(root_dir=session.root, tree=v.tree, info=v.info, variables=session.variables,
-                       state=session.state, refreshed=refreshed, options=options, cloud=session.cloud)
+                       state=session.state, refreshed=refreshed, options=options, cloud=session.cloud,
+                       sensitive_variables=session.sensitive_variables)

@@ -24,6 +24,7 @@ from providers import validation
 from reconciler.apply.evaluator import ApplyEvaluator, known_differences
 from reconciler.apply.graph import ApplyGraph, Op, Step
 from reconciler.apply.recorder import StateRecorder
+from reconciler.plan.assemble import secret_paths
 from reconciler.apply.recovery import locate_left_over
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from state.model import PendingAction
@@ -197,7 +198,7 @@ class Executor:
         if state is None:  # not made by an interrupted run: create it
             self.recorder.pending(change, PendingAction.CREATE, config)
             state = provider.create(CreateRequest(change.type, config)).state
-        self.recorder.created(change, state, validation.sensitive_value_paths(rs.block, state))
+        self.recorder.created(change, state, self._sensitive(rs, state))
         self.evaluator.set_value(change, state)
         self.result.counts["added"] += 1
         self._check_result(step, rs, config, state)
@@ -224,7 +225,7 @@ class Executor:
         self._check_final(step, rs, config)
         self.recorder.pending(change, PendingAction.UPDATE, config, prior.get("id"))
         state = self._provider(step).update(UpdateRequest(change.type, prior, config, changed)).state
-        self.recorder.created(change, state, validation.sensitive_value_paths(rs.block, state))
+        self.recorder.created(change, state, self._sensitive(rs, state))
         self.evaluator.set_value(change, state)
         if step.op is Op.UPDATE or (step.op is Op.PHASE and change.action.value == "update"
                                     and "" not in change.phases):
@@ -263,6 +264,11 @@ class Executor:
         return None
 
     # ------------------------------------------------------------------ consistency
+
+    def _sensitive(self, rs, state: dict) -> list:
+        """Paths state must treat as secret: the schema's, and wherever a sensitive variable landed."""
+        return sorted(set(validation.sensitive_value_paths(rs.block, state))
+                      | set(secret_paths(state, self.evaluator.secrets)), key=repr)
 
     def _check_final(self, step: Step, rs, config: dict) -> None:
         planned = step.change.after or {}

@@ -13,7 +13,8 @@ from reconciler.apply.recorder import StateRecorder
 from reconciler.cli.common import add_config_flags, add_plan_flags, confirm, plan_options, state_lock
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
-from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.diagnostics import DiagnosticsError, error, warning
+from reconciler.plan.assemble import secret_paths
 from reconciler.plan.model import Action
 from reconciler.plan.walk import PlanOptions
 from reconciler.values import is_wholly_known
@@ -111,7 +112,7 @@ def _execute_recorded(session, plan, refreshed, options: PlanOptions, args, out:
     session.state = recorder.state
     if not options.destroy:
         values, diags = evaluator.outputs_final()
-        sensitive = {name: o.sensitive for name, o in session.validated.tree.module.outputs.items()}
+        sensitive = _sensitive_outputs(session, values, evaluator.secrets, out)
         recorder.outputs(_storable(values, recorder.state), sensitive)
     else:
         recorder.outputs({}, {})
@@ -130,11 +131,24 @@ def _write_outputs(session, plan, refreshed, options, out: Output, apply_nothing
     evaluator = ApplyEvaluator(steps.plan_request(session, refreshed, options), plan)
     evaluator.publish_all()
     values, _diags = evaluator.outputs_final()
-    sensitive = {name: o.sensitive for name, o in session.validated.tree.module.outputs.items()}
+    sensitive = _sensitive_outputs(session, values, evaluator.secrets, out)
     recorder = StateRecorder(session.backend, session.state)
     recorder.outputs(_storable(values, recorder.state), sensitive)
     out.print("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
     _print_outputs(recorder.state, out)
+
+
+def _sensitive_outputs(session, values: dict, secrets: frozenset[str], out: Output) -> dict[str, bool]:
+    """Declared sensitive outputs, and any whose value carries a sensitive variable's text."""
+    declared = session.validated.tree.module.outputs
+    sensitive = {name: o.sensitive for name, o in declared.items()}
+    for name, value in values.items():
+        if not sensitive.get(name) and secret_paths(value, secrets):
+            sensitive[name] = True
+            out.diagnostics([warning("sensitive_output", f'Output "{name}" carries a sensitive value',
+                                     f'It is stored and shown as sensitive. Add sensitive = true to output "{name}".',
+                                     range=declared[name].pos.range() if name in declared else None)])
+    return sensitive
 
 
 def _storable(values: dict, state) -> dict:

@@ -39,7 +39,8 @@ from reconciler.diagnostics import Diagnostic, error, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph
 from reconciler.plan.diff import InstanceRequest, decide, proposed_after
 from reconciler.plan.assemble import (config_digest, dedupe, only_targets, path_of, planned_instance,
-                                      references_of, split_private, with_rule_dependencies)
+                                      references_of, secret_paths, split_private,
+                                      with_rule_dependencies)
 from reconciler.plan.expansion import Instance, collect, expand
 from reconciler.plan.phases import apply_phases, block_name, phases_in, with_prior_phases, without_blocks
 from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
@@ -89,6 +90,10 @@ class Walker:
         self.by_base: dict[str, list[str]] = {}                 # resource address -> instance addresses
         self._ancestors: dict[str, set[str]] = {}
         self._declared: dict[str, set[str]] = {}
+        # the text of every sensitive variable (short ones would hide unrelated values)
+        self.secrets = frozenset(str(v) for k, v in req.variables.items()
+                                 if k in req.sensitive_variables and isinstance(v, (str, int, float))
+                                 and len(str(v)) >= 4)
         self.instances: dict[str, list[Instance]] = {}          # prefix+address -> instances
         self.pending_phase: dict[str, dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
         self.outputs: dict[str, dict[str, Any]] = {}            # prefix -> name -> value
@@ -293,8 +298,9 @@ class Walker:
             address=address, mode="managed", type=res.type, name=res.name, index=inst.key,
             module=prefix[:-1] if prefix else "", provider=res.provider_name, action=decision.action,
             before=before, after=decision.after, replace_paths=decision.replace_paths, reason=decision.reason,
-            sensitive_paths=tuple(sorted(validation.sensitive_value_paths(rs.block, decision.after or {}),
-                                         key=repr)),
+            sensitive_paths=tuple(sorted(set(validation.sensitive_value_paths(rs.block, decision.after or {}))
+                                         | set(secret_paths(decision.after, self.secrets))
+                                         | set(secret_paths(before, self.secrets)), key=repr)),
             phases=apply_phases(res, rs, decision, before),
             prevent_destroy=lc.prevent_destroy, create_before_destroy=lc.create_before_destroy,
             changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
@@ -476,6 +482,13 @@ class Walker:
             decl = self.infos[""].module.outputs.get(name)
             old = before[name].value if name in before else None
             sensitive = bool(decl.sensitive) if decl else bool(before[name].sensitive)
+            if not sensitive and name in after and secret_paths(after[name], self.secrets):
+                sensitive = True
+                self.diags.append(error(
+                    "sensitive_output", f'Output "{name}" refers to sensitive values',
+                    f'Its value carries a sensitive variable. Add sensitive = true to output "{name}" so the '
+                    "value is never shown; vaultform hides it meanwhile.",
+                    range=decl.pos.range() if decl else None))
             if name not in after:
                 out.append(OutputChange(name, Action.DELETE, old, None, sensitive))
             elif name not in before:
