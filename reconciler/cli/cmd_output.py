@@ -21,7 +21,8 @@ def setup(parser) -> None:
     parser.add_argument("name", nargs="?", default=None, help="one output (default: all)")
     flag(parser, "json", action="store_true", help="as JSON")
     flag(parser, "raw", action="store_true", help="one string, number or bool, as it is (for scripts)")
-    flag(parser, "state", metavar="PATH", default=None, help="state file (default: ./vaultform.tfstate)")
+    flag(parser, "state", metavar="PATH", default=None,
+         help="state file (default: ./vaultform.tfstate; vaultform -chdir=DIR output reads DIR's)")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
 
 
@@ -67,17 +68,19 @@ def _raw(name: str, value: Any) -> str:
 
 def run(args, out: Output) -> int:
     from reconciler.cli.cmd_show import value_type
-    from reconciler.cli.cmd_state import backend_for, read_state
+    from reconciler.cli.cmd_state import backend_for, read_state, refuse_directory
     if args.raw and args.json:
         raise DiagnosticsError(error("usage", "-raw and -json cannot be used together",
                                      "Choose one: -raw for one plain value, -json for JSON."))
     if args.raw and not args.name:
         raise DiagnosticsError(error("usage", "-raw needs an output name",
                                      "Write `vaultform output -raw NAME`."))
-    state = read_state(backend_for(args.state))
+    backend = backend_for(args.state)
+    state = read_state(backend)
     outputs = dict(state.outputs) if state is not None else {}
     if args.name:
         if args.name not in outputs:
+            refuse_directory(args.name, "output")
             known = ", ".join(sorted(outputs)) or "none"
             raise DiagnosticsError(error(
                 "output_not_found", f'Output "{args.name}" not found',
@@ -97,10 +100,13 @@ def run(args, out: Output) -> int:
                               for name, o in sorted(outputs.items())}, indent=2, ensure_ascii=False))
         return 0
     if not outputs:
-        out.diagnostics([warning(
-            "no_outputs", "No outputs found",
-            "The state has no outputs: declare them with output blocks in the configuration and run "
-            "apply to record their values.")])
+        detail = ("The state has no outputs: declare them with output blocks in the configuration and run "
+                  "apply to record their values.")
+        if state is None:
+            detail = (f"There is no state at {backend.describe()}. `vaultform apply DIR` keeps the state in "
+                      "DIR: read its outputs with `vaultform -chdir=DIR output`, or give the state file "
+                      "with -state PATH.")
+        out.diagnostics([warning("no_outputs", "No outputs found", detail)])
         return 0
     for name in sorted(outputs):
         o = outputs[name]

@@ -1,6 +1,7 @@
 """`vaultform state list|show|rm|mv|pull|push`: look at and repair the stored state.
 
-Every subcommand takes ``-state PATH`` (default ``./vaultform.tfstate``). Those that write
+Every subcommand takes ``-state PATH`` (default ``./vaultform.tfstate``; the global
+``vaultform -chdir=DIR state ...`` reads ``DIR/vaultform.tfstate``). Those that write
 (rm, mv, push) hold the state lock while they read and write (``-lock=false`` skips it,
 ``-lock-timeout`` waits for it); the write is the backend's atomic one, keeping the previous
 file as ``.backup``. ``rm`` and ``mv`` only change what vaultform remembers: nothing in the
@@ -9,6 +10,7 @@ cloud is created, changed or destroyed.
 
 from __future__ import annotations
 
+import os
 import sys
 from types import SimpleNamespace
 
@@ -56,6 +58,18 @@ def add_state_flags(parser, *, writes: bool) -> None:
         flag(parser, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for the state lock")
 
 
+def refuse_directory(word: str, command: str) -> None:
+    """A positional argument that names a directory: these commands take none, say what does."""
+    if not os.path.isdir(word):
+        return
+    state_file = os.path.join(word, DEFAULT_STATE_FILE)
+    raise DiagnosticsError(error(
+        "usage", f"{word} is a directory; use -chdir=DIR or -state DIR/{DEFAULT_STATE_FILE}",
+        f"`vaultform {command}` reads the state of the working directory and takes no configuration "
+        f"directory. Run it there: `vaultform -chdir={word} {command}`, or name the state file: "
+        f"`vaultform {command} -state {state_file}`."))
+
+
 def _need_state(backend: LocalBackend) -> State:
     state = read_state(backend)
     if state is None:
@@ -98,6 +112,8 @@ def _setup_list(p) -> None:
 
 def _run_list(args, out: Output) -> int:
     state = read_state(backend_for(args.state))
+    if args.addresses and (state is None or not _selects(state, args.addresses[0])):
+        refuse_directory(args.addresses[0], "state list")
     if state is None:
         return 0
     targets = [parse_target(t) for t in args.addresses]
@@ -106,6 +122,14 @@ def _run_list(args, out: Output) -> int:
             continue
         out.print(str(addr))
     return 0
+
+
+def _selects(state: State, word: str) -> bool:
+    """Whether ``word`` is an address that selects something in ``state``."""
+    try:
+        return bool(select(state, [parse_target(word)]))
+    except DiagnosticsError:
+        return False
 
 
 def _setup_show(p) -> None:

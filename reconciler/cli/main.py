@@ -65,6 +65,8 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     parser = Parser(prog="vaultform",
                     description="Declarative reconciler for Azure Backup encryption with customer-managed keys.")
     parser.add_argument("-version", "--version", action="version", version=f"vaultform {__version__}")
+    parser.add_argument("-chdir", metavar="DIR", help="switch to DIR before running the command, written "
+                        "-chdir=DIR before the command name (paths given to the command are then relative to DIR)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (target, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -81,9 +83,46 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     return parser
 
 
+def split_chdir(argv: list[str]) -> tuple[str | None, list[str]]:
+    """Terraform's global ``-chdir=DIR`` (given before the command name) and the rest of argv."""
+    directory, rest = None, []
+    for i, word in enumerate(argv):
+        if not word.startswith("-"):         # the command name: what follows is the command's
+            return directory, rest + argv[i:]
+        name, eq, value = word.partition("=")
+        if name not in ("-chdir", "--chdir"):
+            rest.append(word)
+        elif not eq or not value:
+            raise UsageError("-chdir needs a directory, written as -chdir=DIR before the command name, "
+                             "e.g. vaultform -chdir=examples/quickstart output")
+        else:
+            directory = value
+    return directory, rest
+
+
 def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:
     out = output or Output()
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        directory, argv = split_chdir(argv)
+        previous = os.getcwd()
+        if directory is not None:
+            os.chdir(directory)
+    except UsageError as exc:
+        out.err.write(f"Error: {exc}\n")
+        return 1
+    except OSError as exc:
+        out.err.write(f"Error: Invalid -chdir option: cannot change to {directory}: "
+                      f"{exc.strerror or exc}\n")
+        return 1
+    try:
+        return _dispatch(argv, out)
+    finally:
+        if directory is not None:
+            os.chdir(previous)
+
+
+def _dispatch(argv: list[str], out: Output) -> int:
     try:
         parser = build_parser(argv)
         args = parser.parse_args(argv)
