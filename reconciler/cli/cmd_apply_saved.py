@@ -73,7 +73,7 @@ def run_saved(args, out: Output) -> int:
             if reasons:
                 raise DiagnosticsError(error(
                     "plan_stale", "The saved plan is stale",
-                    f"{os.fspath(args.dir)} was made for another state or configuration: "
+                    f"{os.fspath(args.dir)} no longer fits what it would be applied to: "
                     + "; ".join(reasons) + ". Nothing was applied. Run plan again "
                     "(`vaultform plan -out FILE`) and apply the new file."))
             for resolved in steps.recover_pending(session, persist=True):  # what a crashed run left

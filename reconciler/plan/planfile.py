@@ -16,7 +16,8 @@ sensitive paths, sensitive variables and sensitive outputs are sealed with AES-2
 the plan key (``reconciler.plan.planfile_crypto`` says where the key comes from).
 
 ``apply FILE`` refuses a plan that went stale (``stale_reasons``): the state's lineage is
-another one, its serial moved since the plan, or the configuration's files changed.
+another one (or, for a plan made before there was any state, another apply created it since),
+its serial moved since the plan, or the configuration's files changed.
 """
 
 from __future__ import annotations
@@ -342,7 +343,10 @@ def stale_reasons(saved: SavedPlan, *, state, state_exists: bool, fingerprint: s
     plan = saved.plan
     reasons = []
     if state_exists or plan.state_serial != 0:
-        if state.lineage != plan.state_lineage:
+        if plan.state_serial == 0 and state_exists and state.lineage != plan.state_lineage:
+            # planned when there was no state yet; another plan's apply has created one since
+            reasons.append("the state was created by another apply after this plan was made")
+        elif state.lineage != plan.state_lineage:
             reasons.append(f"the state is another one than the plan was made for (lineage {state.lineage}, "
                            f"the plan's {plan.state_lineage})")
         elif state.serial != plan.state_serial:
