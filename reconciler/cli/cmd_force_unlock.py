@@ -7,6 +7,7 @@ vaultform asks first, because removing a lock that is in use lets two runs write
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from reconciler.cli.flags import UsageError, bool_flag, flag
@@ -18,8 +19,10 @@ from state.lock import LockError
 
 def setup(parser) -> None:
     parser.usage = "vaultform force-unlock [options] [DIR] LOCK_ID"
-    parser.add_argument("words", nargs="+", metavar="[DIR] LOCK_ID",
-                        help="the configuration directory (default: .) and the lock's id")
+    parser.add_argument("dir", nargs="?", default=".", metavar="DIR",
+                        help="the configuration directory (default: .; or the global -chdir=DIR)")
+    parser.add_argument("lock_id", metavar="LOCK_ID", help="the lock's id, as the locked run prints it")
+    parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)   # refused with a word on why
     flag(parser, "force", action="store_true", help="do not ask for confirmation")
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
@@ -43,9 +46,10 @@ def _confirm(out: Output, args, lock_id: str) -> bool:
 
 
 def run(args, out: Output) -> int:
-    if len(args.words) not in (1, 2):
-        raise UsageError("force-unlock takes [DIR] LOCK_ID (the id a locked run prints)")
-    directory, lock_id = (".", args.words[0]) if len(args.words) == 1 else args.words
+    if args.extra:
+        raise UsageError("force-unlock takes one LOCK_ID (the id a locked run prints), after an optional DIR"
+                         "\n\nusage: vaultform force-unlock [options] [DIR] LOCK_ID")
+    directory, lock_id = args.dir, args.lock_id
     backend = LocalBackend.for_directory(directory, args.state)
     if not _confirm(out, args, lock_id):
         out.print("\nforce-unlock cancelled.")

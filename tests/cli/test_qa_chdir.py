@@ -142,3 +142,11 @@ def test_cwd_is_restored_after_a_failing_command(work):
     code, _, _ = run(f"-chdir={work}", "state", "show", "nothing.here")
     assert code == 1
     assert os.getcwd() == before
+
+
+def test_force_unlock_takes_one_lock_id(work):
+    code, _, err = run("force-unlock", "-force", str(work), "0123", "4567")
+    assert code == 1
+    assert "force-unlock takes one LOCK_ID" in err and "usage: vaultform force-unlock [options] [DIR] LOCK_ID" in err
+    code, _, err = run("force-unlock", "-force", str(work), "0123")
+    assert code == 1 and f"{work}/vaultform.tfstate is not locked" in err
