@@ -207,7 +207,8 @@ class StateRecorder:
 
         def record(state: State) -> State:
             inst = InstanceState(index_key=change.index, attributes=dict(attributes),
-                                 sensitive_paths=tuple(sensitive_paths), dependencies=deps,
+                                 sensitive_paths=tuple(sensitive_paths),
+                                 dependencies=_kept(state, change.address, deps),
                                  create_before_destroy=change.create_before_destroy)
             return state.with_instance(change.address, inst, provider=change.provider,
                                        prevent_destroy=change.prevent_destroy)
@@ -239,12 +240,13 @@ class StateRecorder:
             inst = state.instance(change.address)
             if inst is None:
                 return state
+            wanted = _kept(state, change.address, deps)
             res = state.resource(change.address.split("[")[0] if change.index is not None
                                  else change.address)
-            same = inst.dependencies == deps and (res is None or res.prevent_destroy == change.prevent_destroy)
+            same = inst.dependencies == wanted and (res is None or res.prevent_destroy == change.prevent_destroy)
             if same:
                 return state
-            return state.with_instance(change.address, inst.with_dependencies(deps),
+            return state.with_instance(change.address, inst.with_dependencies(wanted),
                                        prevent_destroy=change.prevent_destroy)
         if change.mode == "managed":
             self.update(refresh)
@@ -289,6 +291,19 @@ def _as_diagnostics(exc: BaseException) -> BaseException:
         "state_write_failed", f"Could not save the state: {exc.summary}",
         (exc.detail + " " if exc.detail else "") + "Operations that completed may be missing from the "
         "state; the operations recorded as pending are resolved by the next run, which reads the cloud."))
+
+
+def _kept(state: State, address: str, deps: tuple[str, ...]) -> tuple[str, ...]:
+    """Today's dependencies plus those recorded before that still exist.
+
+    An ordering rule speaks only when its objects change (a grant before the key it lets the
+    deployer create); a later plan that only updates tags mustn't forget that edge, or a
+    destroy would delete the grant before the key.
+    """
+    inst = state.instance(address)
+    before = inst.dependencies if inst is not None else ()
+    kept = {d for d in before if state.instance(d) is not None or state.resource(d) is not None}
+    return tuple(sorted(set(deps) | kept))
 
 
 def dependencies_of(change: ResourceChange) -> tuple[str, ...]:
