@@ -20,7 +20,8 @@ from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.model import Module
 from reconciler.config.modules import ModuleTree, load_module_tree
 from reconciler.config.references import references
-from reconciler.diagnostics import Diagnostic, Diagnostics
+from reconciler.config.types import parse_type
+from reconciler.diagnostics import Diagnostic, Diagnostics, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph, cycle_diagnostics
 from reconciler.graph.dag import Graph
 from reconciler.values import UNKNOWN
@@ -100,6 +101,7 @@ def _check_module(tree: ModuleTree, info: ModuleInfo, root_dir: Path, once: Unre
         diags.extend(fresh(check_resource(resource, scope, once)))
         diags.extend(meta_warnings(resource))
     _check_module_calls(tree, diags)
+    _check_variable_types(module, diags)
     for name, child in tree.children.items():
         _check_module(child, info.children[name], root_dir, once, diags)
 
@@ -110,9 +112,32 @@ def _block_schema(mode: Mode, type_name: str):
     return rs.block if rs else None
 
 
+def _check_variable_types(module: Module, diags: Diagnostics) -> None:
+    for var in module.variables.values():
+        if var.type_expr is not None:
+            _type, found = parse_type(var.type_expr)
+            diags.extend(found)
+
+
+def _check_backend(module: Module, diags: Diagnostics) -> None:
+    backend = module.terraform.backend if module.terraform else None
+    if backend is not None and backend.type != "local":
+        diags.add(warning(
+            "backend_not_supported", f'The "{backend.type}" backend is not used: state stays in a local file',
+            "vaultform keeps state in vaultform.tfstate next to the configuration (or at -state). "
+            "Share it through your pipeline's storage until team backends arrive; do not run two "
+            "copies against the same cloud with separate state files.", range=backend.pos.range()))
+
+
 def _check_module_calls(tree: ModuleTree, diags: Diagnostics) -> None:
     from reconciler.diagnostics import error
     for name, call in tree.module.module_calls.items():
+        if call.count is not None or call.for_each is not None:
+            diags.add(error(
+                "module_expansion", "count and for_each on module blocks are not supported",
+                "vaultform expands count and for_each on resources, not on modules. Put the count or "
+                "for_each on the resources inside the module, and pass the collection as a variable.",
+                range=call.pos.range()))
         child = tree.children.get(name)
         if child is None:
             continue
@@ -149,6 +174,7 @@ def validate_directory(directory: str | os.PathLike) -> Validated:
                         "vaultform reads every *.tf file in the directory; add one, or pass another directory."))
         return Validated(tree, None, diags)
     info = module_info(tree)
+    _check_backend(tree.module, diags)
     _check_module(tree, info, root, UnreconciledWarnings(), diags)
     diags.extend(cycle_diagnostics(build_config_graph(info)))
     return Validated(tree, info, diags)

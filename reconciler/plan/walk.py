@@ -112,7 +112,6 @@ class Walker:
         handlers = {
             "variable": self._variable, "local": self._local, "resource": self._resource,
             "phase": self._phase, "output": self._output, "module_outputs": self._module_outputs,
-            "module": self._module_call,
         }
         for node in self.cg.graph.order():
             data = self.cg.graph.data(node)
@@ -183,15 +182,6 @@ class Walker:
     def _module_outputs(self, node: str, data: dict) -> None:
         prefix, name = data["prefix"], data["name"]
         self.ns[prefix].modules[name] = dict(self.outputs.get(f"{prefix}module.{name}.", {}))
-
-    def _module_call(self, node: str, data: dict) -> None:
-        call = self.infos[data["prefix"]].module.module_calls[data["name"]]
-        if call.count is not None or call.for_each is not None:
-            self.diags.append(error(
-                "module_expansion", "count and for_each on module blocks are not supported",
-                "vaultform expands count and for_each on resources, not on modules. Put the count or "
-                "for_each on the resources inside the module, and pass the collection as a variable.",
-                range=call.pos.range()))
 
     # ------------------------------------------------------------------ resources
 
