@@ -213,7 +213,7 @@ def test_a_short_secret_is_sealed_only_where_it_is_the_whole_value(tmp_path):
     ("L", 3, "L", 4, True, "F", ["serial 4, the plan's 3"]),
     ("L", 3, "L", 3, True, "edited", ["configuration's files changed"]),
     ("L", 0, "fresh", 0, False, "F", []),                    # no state then, none now
-    ("L", 0, "created-since", 1, True, "F", ["another one"]),  # another apply created it meanwhile
+    ("L", 0, "created-since", 1, True, "F", ["created by another apply"]),  # another apply created it meanwhile
 ])
 def test_stale_reasons(plan_lineage, plan_serial, state_lineage, state_serial, exists, fingerprint, expect):
     from reconciler.plan.planfile import SavedPlan, stale_reasons
