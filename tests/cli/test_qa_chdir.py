@@ -62,7 +62,7 @@ def test_apply_then_output_and_state_list_with_chdir(tmp_path, monkeypatch):
 
     code, out, err = run("-chdir=quickstart", "state", "list")
     assert code == 0, err
-    assert "azurerm_recovery_services_vault.vault" in out.split() or "azurerm_recovery_services_vault" in out
+    assert "azurerm_recovery_services_vault.vault" in out.split()
     assert os.getcwd() == str(tmp_path)
 
 
