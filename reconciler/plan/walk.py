@@ -208,8 +208,7 @@ class Walker:
                 values[inst.key] = self._data_instance(prefix, res, rs, inst, ev)
             elif phases:
                 self.pending_phase.setdefault(prefix + address, {})[inst.key] = (ev, iscope)
-                prior = self._prior(instance_address(prefix, address, inst.key))
-                values[inst.key] = proposed_after(rs.block, with_prior_phases(ev.value, prior, phases), prior)
+                values[inst.key] = self._before_phases(prefix, res, rs, inst, ev, phases)
             else:
                 values[inst.key] = self._plan_instance(prefix, res, rs, inst, ev)
         self._register(prefix, res, instances, values)
@@ -265,14 +264,24 @@ class Walker:
             if d.is_error and d.code != validation.Code.UNRECONCILED_ARGUMENT.value)
         return validation.apply_defaults(rs.block, value)
 
-    def _plan_instance(self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance,
-                       ev: EvaluatedBody) -> Any:
+    def _before_phases(self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance,
+                       ev: EvaluatedBody, phases: set[str]) -> Any:
+        """What others see of an object before its later phases are planned (grants read a vault's
+        identity): planned with the phases as they are now, so a replacement shows its new
+        identity as unknown and the grant that names it is planned again."""
         address = instance_address(prefix, res.address, inst.key)
-        config = self._config_value(rs, ev, address)
+        prior = self._prior(address)
+        config = validation.apply_defaults(rs.block, validation.normalize_block(
+            rs.block, validation.coerce_block(rs.block, with_prior_phases(ev.value, prior, phases))))
+        decision = decide(self._request(prefix, res, rs, inst, address, config))
+        return decision.after if decision.after is not None else UNKNOWN
+
+    def _request(self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance, address: str,
+                 config: dict) -> InstanceRequest:
         prior_inst = self._prior_instance(address)
         prior_res = self.req.state.resource(address.split("[")[0]) if prior_inst is not None else None
         lc = res.lifecycle
-        decision = decide(InstanceRequest(
+        return InstanceRequest(
             schema=rs, address=address, config=config, prior=self._prior(address),
             tainted=bool(prior_inst and prior_inst.tainted),
             replace_requested=address in self.req.options.replace,
@@ -281,7 +290,14 @@ class Walker:
             ignore_changes=tuple(p for p in (path_of(e) for e in lc.ignore_changes) if p),
             ignore_all_changes=lc.ignore_all_changes,
             prevent_destroy=lc.prevent_destroy or bool(prior_res and prior_res.prevent_destroy),
-        ))
+        )
+
+    def _plan_instance(self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance,
+                       ev: EvaluatedBody) -> Any:
+        address = instance_address(prefix, res.address, inst.key)
+        config = self._config_value(rs, ev, address)
+        lc = res.lifecycle
+        decision = decide(self._request(prefix, res, rs, inst, address, config))
         self.diags.extend(d.with_address(address).with_range(res.pos.range()) for d in decision.diagnostics)
         before, private = split_private(self._prior(address), rs)
         self._add(ResourceChange(
