@@ -38,8 +38,7 @@ def cfg(tmp_path, monkeypatch) -> Path:
     ('azurerm_user_assigned_identity.id["b"]', 'gives no instance ["b"]'),
     ("terraform_data.marker[2]", "gives no instance [2]"),
     ("terraform_data.marker[-1]", "gives no instance"),
-    ("module.pool[1].terraform_data.member[0]", "count of module.pool gives no instance [1]"),
-    ("module.pool[0].terraform_data.member[3]", "gives no instance [3]"),
+    ("module.pool.terraform_data.member[3]", "count of module.pool.terraform_data.member gives no instance [3]"),
 ])
 def test_a_key_the_expansion_lacks_is_refused(cfg, address, message):
     code, out, err = run("import", str(cfg), address, "/subscriptions/0/resourceGroups/rg")
@@ -60,7 +59,7 @@ def test_the_message_names_the_instances_there_are(cfg):
     ('azurerm_resource_group.rg["a"]', "neither count nor for_each"),
     ("azurerm_user_assigned_identity.id", "the resource uses for_each"),
     ("terraform_data.marker", "the resource uses count"),
-    ("module.pool.terraform_data.member[0]", "module.pool uses count: name one of its instances"),
+    ("module.pool[0].terraform_data.member[0]", "module.pool has neither count nor for_each"),
 ])
 def test_a_key_of_the_wrong_shape_is_refused(cfg, address, message):
     code, _, err = run("import", str(cfg), address, "x")
@@ -80,7 +79,7 @@ def test_existing_instances_are_imported_with_the_run_variables(cfg):
     code, out, err = run("import", str(cfg), "terraform_data.marker[1]", "m1")
     assert code == 0, err
     assert "Import successful!" in out
-    code, _, err = run("import", str(cfg), "module.pool[0].terraform_data.member[2]", "p2")
+    code, _, err = run("import", str(cfg), "module.pool.terraform_data.member[2]", "p2")
     assert code == 0, err
     code, _, err = run("import", str(cfg), "terraform_data.marker[4]", "m4")
     assert code == 1 and "gives no instance [4]" in err
@@ -89,7 +88,7 @@ def test_existing_instances_are_imported_with_the_run_variables(cfg):
     state = decode_state((cfg / "vaultform.tfstate").read_bytes())
     assert state.instance("terraform_data.marker[1]") is not None
     assert state.instance("terraform_data.marker[4]") is not None
-    assert state.instance("module.pool[0].terraform_data.member[2]") is not None
+    assert state.instance("module.pool.terraform_data.member[2]") is not None
 
 
 def test_usage_names_one_address_and_id(cfg):
