@@ -96,7 +96,7 @@ def test_system_assigned_cmk_vault_sends_domain_shapes(recorded):
     (patch,) = _vault_requests(log, "PATCH", "rsv-sys")
     assert patch == {"properties": {"encryption": {
         "keyVaultProperties": {"keyUri": key["versionless_id"]},
-        "kekIdentity": {"useSystemAssignedIdentity": True},
+        "kekIdentity": {"useSystemAssignedIdentity": True, "userAssignedIdentity": None},
         "infrastructureEncryption": "Disabled",
     }}}
     assert after["encryption"] == encryption
@@ -119,7 +119,7 @@ def test_user_assigned_cmk_vault_sends_domain_shapes(recorded):
     (patch,) = _vault_requests(log, "PATCH", "rsv-uai")
     assert patch == {"properties": {"encryption": {
         "keyVaultProperties": {"keyUri": key["id"]},
-        "kekIdentity": {"userAssignedIdentity": uai["id"]},
+        "kekIdentity": {"useSystemAssignedIdentity": False, "userAssignedIdentity": uai["id"]},
         "infrastructureEncryption": "Enabled",
     }}}
     assert state["encryption"] == encryption

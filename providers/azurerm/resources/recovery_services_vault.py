@@ -72,11 +72,13 @@ def _canon_identity_type(text: Any) -> str:
 
 def encryption_to_wire(enc: dict[str, Any]) -> dict[str, Any]:
     user = value(enc, "user_assigned_identity_id")
+    # Both fields, always: the key assignment is a PATCH that Azure merges into the
+    # vault, so a field left out keeps its old value (a switch from the system-assigned
+    # identity to a user-assigned one would keep useSystemAssignedIdentity = true).
     if user:
-        # Azure's own examples name only the identity; the flag is implied false.
-        kek = {"userAssignedIdentity": canonical(user)}
+        kek = {"useSystemAssignedIdentity": False, "userAssignedIdentity": canonical(user)}
     else:
-        kek = {"useSystemAssignedIdentity": True}
+        kek = {"useSystemAssignedIdentity": True, "userAssignedIdentity": None}
     return {
         "keyVaultProperties": {"keyUri": enc["key_id"]},
         "kekIdentity": kek,
