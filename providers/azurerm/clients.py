@@ -174,6 +174,32 @@ def _jwt_claims(token: str) -> dict[str, Any]:
         return {}
 
 
+def local_azure_unavailable(path: Path | None, reason: str) -> PermanentError:
+    """The local Azure's database can't be used: say which file and how to get going again."""
+    shown = str(path) if path is not None else "the local Azure's database"
+    return PermanentError(
+        f"the local Azure's database {shown} can't be used ({reason}). Run `vaultform cloud reset` to "
+        f"start a new local Azure there, or point VAULTFORM_LOCAL_AZURE at another file.",
+        code="LocalAzureUnavailable")
+
+
+def open_local_azure(path: Path | None) -> Any:
+    """The embedded local Azure on ``path``; a file that is no SQLite database, a
+    directory, or a place that can't be written is a ``PermanentError``
+    (``LocalAzureUnavailable``) naming the path, never a raw sqlite error."""
+    import sqlite3
+
+    from providers.azurelocal.app import Emulator
+    if path is not None and path.is_dir():
+        raise local_azure_unavailable(path, "it is a directory")
+    try:
+        return Emulator(path)
+    except sqlite3.Error as exc:
+        raise local_azure_unavailable(path, str(exc)) from exc
+    except OSError as exc:
+        raise local_azure_unavailable(path, exc.strerror or str(exc)) from exc
+
+
 class ReportingRetryPolicy(RetryPolicy):
     """The SDK's retry policy (429/5xx, ``Retry-After``), bounded, whose pauses go
     through the provider's clock and are reported: nothing sleeps silently."""
@@ -235,8 +261,7 @@ class ClientFactory:
     def __post_init__(self) -> None:
         if self.target.kind is CloudKind.LOCAL:
             if self.emulator is None:
-                from providers.azurelocal.app import Emulator
-                self.emulator = Emulator(self.target.local_path)
+                self.emulator = open_local_azure(self.target.local_path)
                 self._owns_emulator = True
             if self.credential is None:
                 from providers.azurelocal.credential import LocalCredential
