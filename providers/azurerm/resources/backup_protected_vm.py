@@ -25,6 +25,15 @@ FABRIC = "Azure"
 ITEM_TYPE = "Microsoft.Compute/virtualMachines"
 # How long a container refresh may take to list a VM as protectable.
 PROTECTABLE = Backoff(first=2.0, factor=2.0, cap=10.0, budget=60.0)
+# The local Azure discovers a VM at the container refresh: waiting there longer
+# than a moment only delays Azure's own refusal.
+PROTECTABLE_LOCAL = Backoff(first=1.0, factor=2.0, cap=2.0, budget=3.0)
+# Azure Backup's answers to a protection request for a VM it has not discovered yet
+# (the VM exists: its container or item is unknown to the vault so far).
+NOT_DISCOVERED_CODES = frozenset(c.lower() for c in (
+    "BMSUserErrorVMNotFound", "BMSUserErrorContainerObjectNotFound", "BMSUserErrorItemNotFound",
+    "BMSUserErrorNotFound", "UserErrorVmNotFound",
+))
 # provider features that turn a destroy into "keep the data": feature -> protection state
 RETAIN_ON_DESTROY = (
     ("vm_backup_stop_protection_and_retain_data_on_destroy", "ProtectionStopped"),
@@ -44,6 +53,11 @@ def item_id(ctx: Context, rg: str, vault: str, vm: ResourceId) -> ResourceId:
     return ResourceId(ctx.subscription_id, rg, "Microsoft.RecoveryServices",
                       ("vaults", "backupFabrics", "protectionContainers", "protectedItems"),
                       (vault, FABRIC, container_name(vm), item_name(vm)))
+
+
+def not_discovered(exc: PermanentError) -> bool:
+    """Whether Azure refused a protection request only because it doesn't know the VM yet."""
+    return exc.status == 404 or exc.code.split("/")[0].lower() in NOT_DISCOVERED_CODES
 
 
 def _parts(id_: str) -> tuple[str, str, str, str]:
@@ -125,20 +139,43 @@ class BackupProtectedVM(Handler):
                                  code="InvalidArgument")
         backup = ctx.clients.backup()
         call(lambda: backup.protection_containers.refresh(vault, rg, FABRIC))
-        if self._vm_exists(ctx, vm):  # discovery takes a while for a new VM; a missing one never shows
+        state = value(planned, "protection_state")
+        if not self._vm_exists(ctx, vm) or self._find_protectable(ctx, rg, vault, vm) is not None:
+            # a missing VM never shows: Azure's answer says so with its own code
+            return self._put(ctx, rg, vault, vm, planned, state)
+        # Not listed yet: ask Azure now and let its answer decide. A VM protected by
+        # another vault, or in another region, is refused at once; only an answer
+        # saying Azure doesn't know the VM yet is worth waiting for its discovery.
+        try:
+            return self._put(ctx, rg, vault, vm, planned, state)
+        except PermanentError as exc:
+            if not not_discovered(exc):
+                raise
+            budget = PROTECTABLE_LOCAL if ctx.clients.is_local else PROTECTABLE
             try:
                 ctx.waiter.until(f"{vm.name} is listed as protectable in {vault}",
-                                 lambda: self._find_protectable(ctx, rg, vault, vm), PROTECTABLE)
+                                 lambda: self._find_protectable(ctx, rg, vault, vm), budget)
             except RetryableError:
-                # Not discovered (another region, protected elsewhere): Azure's answer
-                # to the PUT below says which, with its own error code.
-                ctx.waiter.report(f"{vm.name} isn't listed as protectable in {vault}; asking Azure anyway")
-        return self._put(ctx, rg, vault, vm, planned, value(planned, "protection_state"))
+                ctx.waiter.report(f"{vm.name} isn't listed as protectable in {vault}; asking Azure again")
+        return self._put(ctx, rg, vault, vm, planned, state)
 
     @staticmethod
     def _vm_exists(ctx: Context, vm: ResourceId) -> bool:
         resources = ctx.clients.resources().resources
         return not_found_is_none(lambda: resources.get_by_id(str(vm), api_version=VM_API_VERSION)) is not None
+
+    def existing(self, ctx: Context, planned: dict[str, Any], id_: str) -> str | None:
+        """The VM already protected in this vault (an item scheduled for deferred delete
+        doesn't count: protecting it again is how it comes back)."""
+        rg, vault, container, item = _parts(id_)
+        got = not_found_is_none(lambda: ctx.clients.backup().protected_items.get(
+            vault, rg, FABRIC, container, item))
+        if got is None:
+            return None
+        body = wire(got)
+        if dig(body, "properties.isScheduledForDeferredDelete") is True:
+            return None
+        return str(parse_resource_id(body.get("id") or id_))
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rg, vault, container, item = _parts(prior["id"])
