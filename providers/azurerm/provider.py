@@ -49,6 +49,15 @@ def _known_config(config: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in (config or {}).items() if v is not UNKNOWN and v is not None}
 
 
+def already_exists(type_name: str, id_: str, address: str = "") -> PermanentError:
+    """The refusal of a create whose object is already there, saying how to take it over."""
+    target = address or f"{type_name}.<name>"
+    return PermanentError(
+        f"A resource with the ID {id_!r} already exists. To manage it with vaultform, import it into "
+        f"the state: vaultform import {target} {id_} - or give this resource another name.",
+        code="ResourceAlreadyExists")
+
+
 def _with_private(conformed: dict[str, Any] | None, raw: dict[str, Any] | None,
                   private: tuple[str, ...]) -> dict[str, Any] | None:
     """A refreshed object plus the handler's private facts (see ``Handler.private``)."""
@@ -128,6 +137,8 @@ class AzurermProvider:
             self._clients = ClientFactory.from_config(_known_config(config), self._environ, clock=self.clock,
                                                       report=self.report, **self._inject)
         except PermanentError as exc:
+            if exc.code == "LocalAzureUnavailable":
+                return [error(exc.code, "The local Azure is unavailable", exc.message)]
             return [error("provider-config", "Invalid provider \"azurerm\" configuration", exc.message)]
         return []
 
@@ -160,8 +171,24 @@ class AzurermProvider:
         if req.type_name == ROLE_ASSIGNMENT and not known(planned.get("name")):
             # the name a retried create (or a crash recovery) can find again
             planned["name"] = role_assignment_name(planned) or planned.get("name")
-        state = self._run(req.type_name, lambda: handler.create(self.context(), planned))
+        ctx = self.context()
+        self._refuse_existing(ctx, req.type_name, planned, getattr(req, "address", "") or "")
+        state = self._run(req.type_name, lambda: handler.create(ctx, planned))
         return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
+
+    def _refuse_existing(self, ctx: Context, type_name: str, planned: dict[str, Any], address: str) -> None:
+        """Refuse to create what already exists (azurerm's "needs to be imported"): an
+        object at the planned id belongs to another configuration, or to this one's
+        state before a ``state rm``; a create would silently take it over (or, for a
+        key, add a version). Crash recovery adopts its own objects before this point
+        (``locate``), guided by the intent recorded in state."""
+        id_ = planned_id(ctx, type_name, planned)
+        if id_ is None:
+            return
+        handler = self._handler(type_name)
+        found = self._run(type_name, lambda: handler.existing(ctx, _known_config(planned), id_))
+        if found:
+            raise already_exists(type_name, found, address)
 
     def update(self, req: UpdateRequest) -> ApplyResponse:
         handler = self._handler(req.type_name)

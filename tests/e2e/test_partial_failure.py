@@ -2,8 +2,8 @@
 next apply finishes the rest.
 
 The failure comes from the local Azure at apply time only: another configuration (the "squatter",
-with its own state) holds branch b's resource group name in another region, which Azure refuses with
-InvalidResourceGroupLocation - nothing a plan can see.
+with its own state) holds branch b's resource group name in another region; the create is refused as
+ResourceAlreadyExists (it must be imported, never taken over) - nothing a plan can see.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def test_failed_branch_leaves_the_other_applied_and_the_next_apply_finishes(tmp_
 
     failed = ws.ok("apply", "-auto-approve", code=1)
     assert "azurerm_resource_group.b: Creation failed" in failed.out
-    assert "[InvalidResourceGroupLocation]" in failed.text
+    assert "[ResourceAlreadyExists]" in failed.text and "vaultform import" in failed.text
     assert ws.state_addresses() == _branch("a"), "branch a must be recorded, and nothing of branch b"
     assert failed.position("azurerm_recovery_services_vault.a", "Key assignment") >= 0
     assert "rsv-vfpf-a" in ws.names("rsvault") and "rsv-vfpf-b" not in ws.names("rsvault")

@@ -80,6 +80,14 @@ class Handler(abc.ABC):
     def import_(self, ctx: Context, id_: str) -> dict[str, Any] | None:
         return self.read(ctx, {"id": id_})
 
+    def existing(self, ctx: Context, planned: dict[str, Any], id_: str) -> str | None:
+        """The id of an object already where ``create(planned)`` would put its own
+        (``id_`` is the id the create would give it), or None when the place is free.
+        A create must not take over such an object: it belongs to someone else's
+        configuration (or to this one's state before ``state rm``) until imported."""
+        found = self.read(ctx, {**planned, "id": id_})
+        return None if found is None else str(found.get("id") or id_)
+
 
 class DataSource(abc.ABC):
     type_name: str = ""

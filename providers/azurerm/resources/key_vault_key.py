@@ -246,6 +246,21 @@ class KeyVaultKey(Handler):
             return None
         return self.read(ctx, {"id": id_, "key_vault_id": vault_id})
 
+    def existing(self, ctx: Context, planned: dict[str, Any], id_: str) -> str | None:
+        """A key of that name (any enabled state): creating it would add a version to it.
+        A soft-deleted one doesn't count: create recovers it."""
+        kid = parse_key_id(id_)
+        try:
+            key = not_found_is_none(lambda: ctx.clients.keys(kid.vault_uri).get_key(kid.name))
+        except PermanentError as exc:
+            if exc.status != 403:
+                raise
+            # the caller may create keys but not read them: nothing to check with, so
+            # the create goes ahead and Key Vault's own answer stands
+            ctx.waiter.report(f"can't check whether key {kid.name} exists (no keys get permission)")
+            return None
+        return None if key is None else str(key.id)
+
     @staticmethod
     def _vault_id_for(ctx: Context, vault_uri: str) -> str | None:
         body = find_vault_by_uri(ctx, vault_uri)

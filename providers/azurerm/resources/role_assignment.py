@@ -33,6 +33,11 @@ def find_role_definition_id(ctx: Context, scope: str, role_name: str) -> str:
                          f"(e.g. \"Key Vault Crypto Service Encryption User\")", code="RoleDefinitionNotFound")
 
 
+def _role_guid(role_definition_id: Any) -> str:
+    """A role definition's GUID: the same role is defined at every scope under one GUID."""
+    return str(role_definition_id or "").rstrip("/").rsplit("/", 1)[-1].lower()
+
+
 def role_name_of(ctx: Context, role_definition_id: str) -> str | None:
     got = not_found_is_none(lambda: ctx.clients.authorization().role_definitions.get_by_id(role_definition_id))
     return None if got is None else dig(wire(got), "properties.roleName")
@@ -96,6 +101,27 @@ class RoleAssignment(Handler):
             f"the role assignment {rid}")
         return to_state(ctx, wire(got), {**planned, "role_definition_id": value(planned, "role_definition_id")
                                          or rd_id})
+
+    def existing(self, ctx: Context, planned: dict[str, Any], id_: str) -> str | None:
+        """An assignment of this name, or one granting the same role to the same
+        principal at the same scope under another name (Azure refuses a second one)."""
+        got = super().existing(ctx, planned, id_)
+        if got:
+            return got
+        scope, principal = planned["scope"], planned["principal_id"]
+        rd_id = value(planned, "role_definition_id") or find_role_definition_id(
+            ctx, scope, planned["role_definition_name"])
+        auth = ctx.clients.authorization()
+        escaped = str(principal).replace("'", "''")
+        found = not_found_is_none(lambda: list(auth.role_assignments.list_for_scope(
+            scope, filter=f"principalId eq '{escaped}'"))) or []
+        for ra in found:
+            body = wire(ra)
+            props = body.get("properties") or {}
+            if (same_id(props.get("scope"), scope) and same_id(props.get("principalId"), principal)
+                    and _role_guid(props.get("roleDefinitionId")) == _role_guid(rd_id)):
+                return body["id"]
+        return None
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         got = not_found_is_none(lambda: ctx.clients.authorization().role_assignments.get_by_id(prior["id"]))
