@@ -21,7 +21,7 @@ def format_key(key: InstanceKey) -> str:
         return ""
     if isinstance(key, int):
         return f"[{key}]"
-    return "[" + json.dumps(key) + "]"
+    return "[" + json.dumps(key, ensure_ascii=False) + "]"
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -72,15 +72,20 @@ def _text(graph, nodes, steps_by_id, rules) -> str:
     return "\n".join(lines)
 
 
+def _quoted(text: str) -> str:
+    """A DOT string: quotes and backslashes escaped, any character kept as itself."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _dot(graph, nodes, steps_by_id, rules) -> str:
     lines = ["digraph vaultform {", '  rankdir = "LR";', '  node [shape = box];']
     for node in nodes:
-        lines.append(f'  "{node}" [label = "{_label(node, steps_by_id)}"];')
+        lines.append(f"  {_quoted(node)} [label = {_quoted(_label(node, steps_by_id))}];")
     for node in nodes:
         for dep in graph.dependencies(node):
             rule = rules.get((dep, node))
-            attr = f' [label = "{rule}"]' if rule else ""
-            lines.append(f'  "{dep}" -> "{node}"{attr};')
+            attr = f" [label = {_quoted(rule)}]" if rule else ""
+            lines.append(f"  {_quoted(dep)} -> {_quoted(node)}{attr};")
     lines.append("}")
     return "\n".join(lines)
 
@@ -92,7 +97,7 @@ def _mermaid_id(node: str) -> str:
 def _mermaid(graph, nodes, steps_by_id, rules) -> str:
     lines = ["flowchart LR"]
     for node in nodes:
-        label = _label(node, steps_by_id).replace('"', "'")
+        label = _label(node, steps_by_id).replace('"', "#quot;")
         lines.append(f'  {_mermaid_id(node)}["{label}"]')
     for node in nodes:
         for dep in graph.dependencies(node):
