@@ -112,6 +112,34 @@ class ApplyEvaluator(Walker):
                 self._output(node, self.cg.graph.data(node))
             return dict(self.outputs.get("", {})), list(self.diags)
 
+    # ------------------------------------------------------------------ postconditions
+
+    def postconditions(self, change: ResourceChange, state: dict) -> None:
+        """Check the resource's postconditions against the object Azure returned (``self``)."""
+        with self._lock:
+            prefix = f"{change.module}." if change.module else ""
+            address = change.address.split("[")[0][len(prefix):]
+            res = self.infos[prefix].module.resources.get(address)
+            if res is None or not res.lifecycle.postconditions:
+                return
+            bindings: dict[str, Any] = {"self": state}
+            if res.count is not None:
+                bindings["count"] = {"index": change.index}
+            if res.for_each is not None:
+                each = self._for_each_value(res, prefix, change.index)
+                bindings["each"] = {"key": change.index, "value": each}
+            self.diags = []
+            self._conditions(res.lifecycle.postconditions, self._scope(prefix, bindings), change.address,
+                             "Resource postcondition")
+            failed = [d for d in self.diags if d.is_error]
+            if failed:
+                raise DiagnosticsError(failed)
+
+    def _for_each_value(self, res, prefix: str, key: Any) -> Any:
+        instances, _ = expand(res.count, res.for_each, self._scope(prefix))
+        inst = next((i for i in instances if i.key == key), None)
+        return inst.bindings.get("each", {}).get("value") if inst else None
+
     # ------------------------------------------------------------------ configuration of one step
 
     def config_for(self, change: ResourceChange, phase: str | None) -> tuple[dict, ResourceSchema]:

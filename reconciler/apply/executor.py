@@ -202,6 +202,7 @@ class Executor:
         self.evaluator.set_value(change, state)
         self.result.counts["added"] += 1
         self._check_result(step, rs, config, state)
+        self.evaluator.postconditions(step.change, state)
         return state.get("id")
 
     def _update(self, step: Step) -> str | None:
@@ -231,6 +232,7 @@ class Executor:
                                     and "" not in change.phases):
             self.result.counts["changed"] += 1
         self._check_result(step, rs, config, state)
+        self.evaluator.postconditions(step.change, state)
         return state.get("id")
 
     def _delete(self, step: Step) -> str | None:

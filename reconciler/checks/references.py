@@ -172,5 +172,5 @@ class ReferenceChecker:
 
     def _self(self, ref: Reference, site: Site) -> Diagnostic | None:
         return self._err(ref, 'Invalid "self" reference',
-                         '"self" is only meaningful in provisioner and connection blocks, which vaultform '
-                         "does not run. Refer to the resource by its address instead.")
+                         '"self" names the object itself only in a postcondition block of its lifecycle. '
+                         "Elsewhere, refer to the resource by its address.")

@@ -61,9 +61,12 @@ def resource_sites(resource: Resource, schema: BlockSchema | None) -> Iterator[S
     lc = resource.lifecycle
     for expr in lc.replace_triggered_by:
         yield site(expr, kind="depends_on")
-    for v in (*lc.preconditions, *lc.postconditions):
+    for v in lc.preconditions:
         yield site(v.condition)
         yield site(v.error_message)
+    for v in lc.postconditions:  # "self" is the object as Azure returned it
+        yield site(v.condition, bound=frozenset({"self"}))
+        yield site(v.error_message, bound=frozenset({"self"}))
 
 
 def _block_sites(block: ast.Block, node: str, counted: bool, each: bool,

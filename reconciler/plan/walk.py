@@ -177,6 +177,7 @@ class Walker:
         output = self.infos[prefix].module.outputs[name]
         if self.req.options.destroy:
             return
+        self._conditions(output.preconditions, self._scope(prefix), "", f'Output "{name}" precondition')
         self.outputs.setdefault(prefix, {})[name] = self._eval(output.value, self._scope(prefix))
 
     def _module_outputs(self, node: str, data: dict) -> None:
@@ -292,9 +293,22 @@ class Walker:
             prevent_destroy=lc.prevent_destroy or bool(prior_res and prior_res.prevent_destroy),
         )
 
+    def _conditions(self, conditions, scope, address: str, what: str) -> None:
+        """A condition known to be false is an error with its own message; unknown waits for apply."""
+        for v in conditions:
+            value = self._eval(v.condition, scope)
+            if value is False:
+                message = self._eval(v.error_message, scope)
+                self.diags.append(error(
+                    "condition_failed", f"{what} failed for {address}" if address else f"{what} failed",
+                    message if isinstance(message, str) else "The condition is false.",
+                    address=address or None, range=v.condition.pos.range()))
+
     def _plan_instance(self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance,
                        ev: EvaluatedBody) -> Any:
         address = instance_address(prefix, res.address, inst.key)
+        self._conditions(res.lifecycle.preconditions, self._scope(prefix, inst.bindings), address,
+                         "Resource precondition")
         config = self._config_value(rs, ev, address)
         lc = res.lifecycle
         decision = decide(self._request(prefix, res, rs, inst, address, config))
