@@ -237,8 +237,16 @@ def _legend(changes: list[ResourceChange], palette: Palette) -> str:
     return "\n".join(lines)
 
 
+def is_refusal(diag: Diagnostic) -> bool:
+    """A domain refusal (R1..R14, prevent_destroy) rather than a mistake in the configuration."""
+    return bool(re.fullmatch(r"R\d+", diag.code)) or diag.code == "prevent_destroy"
+
+
 def _refusals(errors: list[Diagnostic], palette: Palette, **diag_opts) -> str:
-    head = palette.paint("vaultform refuses this plan: nothing will be applied.", "1", "31")
+    if any(is_refusal(d) for d in errors):
+        head = palette.paint("vaultform refuses this plan: nothing will be applied.", "1", "31")
+    else:
+        head = palette.paint("The plan has errors: nothing will be applied.", "1", "31")
     what = ("Each error below says why and what to do instead. Change the configuration (or the "
             "objects) as it says, then run plan again.")
     return f"{head}\n{what}\n\n" + render_text(errors, color=palette.enabled, **diag_opts).rstrip("\n")
@@ -250,8 +258,9 @@ def _summary(plan: Plan, changes: list[ResourceChange], errors: list[Diagnostic]
     if errors:
         codes = ", ".join(sorted({d.code for d in errors}, key=_natural))
         n = len(errors)
-        first = palette.paint(f"Refused: {n} error{'s' if n != 1 else ''} ({codes}).", "1", "31")
-        lines = [f"{first} Nothing will be applied; the refused plan had {counts.sentence()}."]
+        word = "Refused" if any(is_refusal(d) for d in errors) else "Errors"
+        first = palette.paint(f"{word}: {n} error{'s' if n != 1 else ''} ({codes}).", "1", "31")
+        lines = [f"{first} Nothing will be applied; the plan had {counts.sentence()}."]
     else:
         lines = [palette.bold(f"Plan: {counts.sentence()}.")]
     for type_name, c in counts_by_type(changes).items():
