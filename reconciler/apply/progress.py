@@ -196,7 +196,7 @@ class Progress:
 
     def summary(self, counts: Mapping[str, int],
                 failures: Iterable[Failure | tuple[str, Any]] | None = None, *,
-                skipped: Iterable[str] = ()) -> None:
+                skipped: Iterable[str] = (), verb: str = "Apply") -> None:
         """The closing line(s): 'Apply complete! ...' or 'Apply failed: ...' with each failure.
 
         ``counts`` uses "added"/"changed"/"destroyed" (or the plan's "add"/"change"/"destroy");
@@ -210,10 +210,10 @@ class Progress:
             skipped = list(skipped)
             self._write("")
             if not listed:
-                self._write(self._paint(f"Apply complete! {resources}", "1", "32"))
+                self._write(self._paint(f"{verb} complete! {resources}", "1", "32"))
                 return
             n = len(listed)
-            self._write(self._paint(f"Apply failed: {n} operation{'s' if n != 1 else ''} failed. {resources}",
+            self._write(self._paint(f"{verb} failed: {n} operation{'s' if n != 1 else ''} failed. {resources}",
                                     "1", "31"))
             for f in listed:
                 lines = f.message.strip().splitlines() or [""]

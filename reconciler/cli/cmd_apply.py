@@ -10,7 +10,7 @@ from reconciler.apply.evaluator import ApplyEvaluator, _data_change
 from reconciler.apply.executor import ApplyOptions, Executor
 from reconciler.apply.graph import build_apply_graph
 from reconciler.apply.recorder import StateRecorder
-from reconciler.cli.common import add_config_flags, add_plan_flags, confirm, plan_options, state_lock
+from reconciler.cli.common import add_config_flags, add_plan_flags, confirm, plan_options, positive_int, state_lock
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error, warning
@@ -31,7 +31,7 @@ def setup_destroy(parser) -> None:
     flag(parser, "refresh", nargs="?", const=True, default=True,
          type=lambda t: t.lower() not in ("false", "0", "no"), help="read objects first (default true)")
     flag(parser, "target", action="append", default=[], metavar="ADDRESS", help="destroy only this")
-    flag(parser, "parallelism", type=int, default=10, metavar="N", help="operations at once (default 10)")
+    flag(parser, "parallelism", type=positive_int, default=10, metavar="N", help="operations at once (default 10)")
     flag(parser, "auto-approve", action="store_true", help="destroy without asking")
 
 
@@ -117,7 +117,7 @@ def _execute_recorded(session, plan, refreshed, options: PlanOptions, args, out:
     else:
         recorder.outputs({}, {})
     failures = [(node, diag) for node, diag in result.failed]
-    progress.summary(result.counts, failures)
+    progress.summary(result.counts, failures, verb="Destroy" if options.destroy else "Apply")
     out.diagnostics([d for _, d in failures])
     if result.interrupted:
         out.err.write("\nInterrupted: operations that had started finished and are recorded in state.\n")

@@ -28,7 +28,18 @@ def add_plan_flags(parser) -> None:
     flag(parser, "replace", action="append", default=[], metavar="ADDRESS", help="plan to replace this instance")
     flag(parser, "destroy", action="store_true", help="plan to destroy every managed object")
     flag(parser, "refresh-only", action="store_true", help="only take the cloud's current values into state")
-    flag(parser, "parallelism", type=int, default=10, metavar="N", help="operations at once (default 10)")
+    flag(parser, "parallelism", type=positive_int, default=10, metavar="N", help="operations at once (default 10)")
+
+
+def positive_int(text: str) -> int:
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def plan_options(args, *, destroy: bool | None = None) -> PlanOptions:
