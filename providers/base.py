@@ -89,6 +89,7 @@ class DataRequest:
 class CreateRequest:
     type_name: str
     planned: dict[str, Any]   # config values with defaults; UNKNOWN for computed
+    address: str = ""         # the instance address, for messages ("import <address> <id>")
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,7 @@ class AzurermProvider:
             # the name a retried create (or a crash recovery) can find again
             planned["name"] = role_assignment_name(planned) or planned.get("name")
         ctx = self.context()
-        self._refuse_existing(ctx, req.type_name, planned, getattr(req, "address", "") or "")
+        self._refuse_existing(ctx, req.type_name, planned, req.address)
         state = self._run(req.type_name, lambda: handler.create(ctx, planned))
         return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
 

@@ -197,7 +197,7 @@ class Executor:
         state = locate_left_over(provider, self.recorder.state, change.address, change.type, config)
         if state is None:  # not made by an interrupted run: create it
             self.recorder.pending(change, PendingAction.CREATE, config)
-            state = provider.create(CreateRequest(change.type, config)).state
+            state = provider.create(CreateRequest(change.type, config, change.address)).state
         self.recorder.created(change, state, self._sensitive(rs, state))
         self.evaluator.set_value(change, state)
         self.result.counts["added"] += 1
