@@ -14,7 +14,9 @@ from ``os.wait4``) of each run, and vaultform's ratio to terraform (below 1: vau
 is faster or smaller). ``terraform init`` runs first and is not measured: the
 built-in ``terraform_data`` provider needs no download, so everything works offline.
 
-Usage: python benchmarks/compare_terraform.py [--sizes 1000,10000] [--keep DIR]
+A run that takes longer than ``--timeout`` is stopped and shown as such.
+
+Usage: python benchmarks/compare_terraform.py [--sizes 1000,10000] [--keep DIR] [--timeout 1800]
 """
 
 from __future__ import annotations
@@ -64,16 +66,31 @@ def write_config(directory: Path, size: int) -> None:
         (directory / f"data_{start // PER_FILE:03d}.tf").write_text(text)
 
 
-def measure(tool: str, size: int, step: str, argv: list[str], cwd: Path, env: dict) -> Run:
+TIMED_OUT = -999
+
+
+def measure(tool: str, size: int, step: str, argv: list[str], cwd: Path, env: dict,
+            timeout: float = 1800.0) -> Run:
+    """Run ``argv`` to its end (or kill it after ``timeout`` seconds: exit code TIMED_OUT)."""
     started = time.perf_counter()
-    child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    err = child.stderr.read().decode(errors="replace")
-    child.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 2):
-        print(f"  {tool} {step} failed (exit {code}):\n{err[-2000:]}", file=sys.stderr)
+    with tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() - started > timeout:
+                child.kill()
+                _pid, status, usage = os.wait4(child.pid, 0)
+                return Run(tool, size, step, timeout, usage.ru_maxrss / 1024, TIMED_OUT)
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        code = child.returncode
+        if code not in (0, 2):
+            err.seek(0)
+            print(f"  {tool} {step} failed (exit {code}):\n{err.read().decode(errors='replace')[-2000:]}",
+                  file=sys.stderr)
     return Run(tool, size, step, seconds, usage.ru_maxrss / 1024, code)
 
 
@@ -84,7 +101,7 @@ def vaultform_argv() -> list[str]:
     return [sys.executable, "-c", "import sys; from reconciler.cli.main import main; sys.exit(main())"]
 
 
-def bench(size: int, base: Path) -> list[Run]:
+def bench(size: int, base: Path, timeout: float) -> list[Run]:
     runs: list[Run] = []
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "NO_COLOR": "1"}
     tf_dir, vf_dir = base / f"terraform-{size}", base / f"vaultform-{size}"
@@ -100,14 +117,21 @@ def bench(size: int, base: Path) -> list[Run]:
     vf_steps = [vf + ["plan", "-no-color", "."],
                 vf + ["apply", "-auto-approve", "-no-color", "."],
                 vf + ["plan", "-no-color", "-detailed-exitcode", "."]]
+    tf_ok = True
     for step, tf_argv, vf_argv in zip(STEPS, tf_steps, vf_steps):
-        runs.append(measure("terraform", size, step, tf_argv, tf_dir, env))
-        runs.append(measure("vaultform", size, step, vf_argv, vf_dir, env))
+        tf_run = (measure("terraform", size, step, tf_argv, tf_dir, env, timeout) if tf_ok
+                  else Run("terraform", size, step, float("nan"), float("nan"), TIMED_OUT))
+        tf_ok = tf_ok and tf_run.exit_code != TIMED_OUT
+        runs += [tf_run, measure("vaultform", size, step, vf_argv, vf_dir, env, timeout)]
         print(report_line(runs[-2], runs[-1]), flush=True)
     return runs
 
 
 def report_line(tf: Run, vf: Run) -> str:
+    if tf.exit_code == TIMED_OUT:
+        shown = "not run" if tf.seconds != tf.seconds else f"> {tf.seconds:.0f} s (stopped)"
+        return (f"{tf.size:>6}  {tf.step:<20} terraform {shown:>22} | "
+                f"vaultform {vf.seconds:7.2f} s {vf.peak_mib:7.1f} MiB")
     return (f"{tf.size:>6}  {tf.step:<20} terraform {tf.seconds:7.2f} s {tf.peak_mib:7.1f} MiB | "
             f"vaultform {vf.seconds:7.2f} s {vf.peak_mib:7.1f} MiB | ratio time {vf.seconds / tf.seconds:5.2f} "
             f"memory {vf.peak_mib / tf.peak_mib:5.2f}")
@@ -117,6 +141,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temporary directory)")
+    parser.add_argument("--timeout", type=float, default=1800.0,
+                        help="stop a run after this many seconds (default 1800); later terraform steps are skipped")
     args = parser.parse_args()
     if shutil.which("terraform") is None:
         print("terraform is not on PATH", file=sys.stderr)
@@ -126,7 +152,7 @@ def main() -> int:
     print(f"{'size':>6}  {'step':<20} (wall time, peak RSS of the child)")
     try:
         for size in sizes:
-            bench(size, base)
+            bench(size, base, args.timeout)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
