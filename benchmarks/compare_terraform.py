@@ -128,6 +128,8 @@ def bench(size: int, base: Path, timeout: float) -> list[Run]:
 
 
 def report_line(tf: Run, vf: Run) -> str:
+    if vf.exit_code == TIMED_OUT:
+        return f"{tf.size:>6}  {tf.step:<20} vaultform stopped after {vf.seconds:.0f} s"
     if tf.exit_code == TIMED_OUT:
         shown = "not run" if tf.seconds != tf.seconds else f"> {tf.seconds:.0f} s (stopped)"
         return (f"{tf.size:>6}  {tf.step:<20} terraform {shown:>22} | "
