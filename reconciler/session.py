@@ -6,6 +6,7 @@ Every user-facing problem surfaces as a ``DiagnosticsError``.
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -196,8 +197,11 @@ def refresh(session: Session, parallelism: int = 10) -> dict[str, dict | None]:
             return address, None, error(exc.code or "refresh_failed", f"Refreshing {address} failed",
                                         exc.message, address=address)
 
+    # objects that live only in state (terraform_data) are read here: no cloud to wait for
+    local = [j for j in jobs if not getattr(j[1], "objects_outside_state", True)]
+    remote = [j for j in jobs if getattr(j[1], "objects_outside_state", True)]
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        for address, state, problem in pool.map(read, jobs):
+        for address, state, problem in itertools.chain(map(read, local), pool.map(read, remote)):
             if problem is not None:
                 failures.append(problem)
             else:
