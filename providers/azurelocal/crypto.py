@@ -85,11 +85,30 @@ def load_master_key(db_path: str | os.PathLike | None) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
+        if _holds_sealed_keys(db_path):
+            raise CryptoError(
+                f"the master key file {path} is missing, but {db_path} holds keys sealed with it; "
+                "restore the file, or start a new local Azure with `vaultform cloud reset`") from None
         data = _create_key_file(path)
     if len(data) != KEY_BYTES:
         raise CryptoError(f"master key file {path} is damaged (expected {KEY_BYTES} bytes); "
                           f"restore it, or reset the local Azure")
     return data
+
+
+def _holds_sealed_keys(db_path) -> bool:
+    """Whether the database already holds key material sealed under some master key."""
+    import sqlite3
+    if not Path(db_path).is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute("SELECT 1 FROM kv_key_versions LIMIT 1").fetchone() is not None
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
 
 
 _PROCESS_KEY: bytes | None = None
