@@ -20,6 +20,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import datetime
 from importlib import metadata
 from typing import Any, Iterator, Mapping, Union
@@ -190,6 +191,7 @@ class _Scanner:
         return value
 
 
+@lru_cache(maxsize=65536)
 def parse_address(text: str) -> InstanceAddress:
     """Parse ``[module.NAME[KEY].]...[data.]TYPE.NAME[KEY]``.
 
