@@ -12,7 +12,7 @@ from providers.azurerm.provider import AzurermProvider
 from providers.base import ImportRequest
 from tests.e2e.harness import Workspace
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers_qa"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers_already_exists"
 
 
 def _refusal(run, address: str) -> None:

@@ -1,4 +1,4 @@
-"""QA findings on the azurerm provider, each pinned by the behaviour the user sees.
+"""What users see of the azurerm provider's guards, each pinned by its behaviour.
 
 * A create never takes over an object that is already there (azurerm's "needs to be
   imported"); crash recovery still adopts what an interrupted run made (``locate``).
