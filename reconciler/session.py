@@ -74,8 +74,7 @@ def variable_specs(module: Module) -> dict[str, VariableSpec]:
     return specs
 
 
-def open_session(directory: str | os.PathLike, *, cli_vars=(), var_files=(), state_path: str | None = None,
-                 need_config: bool = True) -> Session:
+def open_session(directory: str | os.PathLike, *, cli_vars=(), var_files=(), state_path: str | None = None) -> Session:
     root = Path(directory)
     validated = validate_directory(root)
     errors = validated.diagnostics.errors

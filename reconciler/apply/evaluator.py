@@ -42,7 +42,7 @@ class ApplyEvaluator(Walker):
                 value = plan.data_values[change.address]
             self._store(change, value)
         for address, value in plan.data_values.items():
-            change = _data_change(address)
+            change = data_source_change(address)
             if change is not None:
                 self._store(change, value)
 
@@ -75,7 +75,7 @@ class ApplyEvaluator(Walker):
             for change in self.plan.changes:
                 self._publish(change)
             for address in self.plan.data_values:
-                change = _data_change(address)
+                change = data_source_change(address)
                 if change is not None:
                     self._publish(change)
 
@@ -180,7 +180,7 @@ class ApplyEvaluator(Walker):
             return config, rs
 
 
-def _data_change(address: str) -> ResourceChange | None:
+def data_source_change(address: str) -> ResourceChange | None:
     try:
         inst = parse_instance(address)
     except AddressError:

@@ -6,7 +6,7 @@ import os
 
 from reconciler import importing
 from reconciler import session as steps
-from reconciler.apply.evaluator import ApplyEvaluator, _data_change
+from reconciler.apply.evaluator import ApplyEvaluator, data_source_change
 from reconciler.apply.executor import ApplyOptions, Executor
 from reconciler.apply.graph import build_apply_graph
 from reconciler.apply.recorder import StateRecorder
@@ -100,7 +100,7 @@ def _execute_recorded(session, plan, refreshed, options: PlanOptions, args, out:
     evaluator.publish_all()
     for address, value in plan.data_values.items():
         change = next((c for c in plan.changes if c.address == address), None)
-        recorder.data_read(change or _data_change(address), value)
+        recorder.data_read(change or data_source_change(address), value)
     from reconciler.apply.progress import Progress
     progress = Progress(out.out, color=out.color)
     out.print("")
