@@ -69,8 +69,9 @@ def write_config(directory: Path, size: int) -> None:
 TIMED_OUT = -999
 
 
-def measure(tool: str, size: int, step: str, argv: list[str], cwd: Path, env: dict,
-            timeout: float = 1800.0) -> Run:
+def measure(
+    tool: str, size: int, step: str, argv: list[str], cwd: Path, env: dict, timeout: float = 1800.0
+) -> Run:
     """Run ``argv`` to its end (or kill it after ``timeout`` seconds: exit code TIMED_OUT)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err:
@@ -89,8 +90,10 @@ def measure(tool: str, size: int, step: str, argv: list[str], cwd: Path, env: di
         code = child.returncode
         if code not in (0, 2):
             err.seek(0)
-            print(f"  {tool} {step} failed (exit {code}):\n{err.read().decode(errors='replace')[-2000:]}",
-                  file=sys.stderr)
+            print(
+                f"  {tool} {step} failed (exit {code}):\n{err.read().decode(errors='replace')[-2000:]}",
+                file=sys.stderr,
+            )
     return Run(tool, size, step, seconds, usage.ru_maxrss / 1024, code)
 
 
@@ -107,20 +110,32 @@ def bench(size: int, base: Path, timeout: float) -> list[Run]:
     tf_dir, vf_dir = base / f"terraform-{size}", base / f"vaultform-{size}"
     write_config(tf_dir, size)
     write_config(vf_dir, size)
-    subprocess.run(["terraform", "init", "-input=false", "-no-color"], cwd=tf_dir, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["terraform", "init", "-input=false", "-no-color"],
+        cwd=tf_dir,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     tf = ["terraform"]
-    tf_steps = [tf + ["plan", "-input=false", "-no-color"],
-                tf + ["apply", "-auto-approve", "-input=false", "-no-color"],
-                tf + ["plan", "-input=false", "-no-color", "-detailed-exitcode"]]
+    tf_steps = [
+        tf + ["plan", "-input=false", "-no-color"],
+        tf + ["apply", "-auto-approve", "-input=false", "-no-color"],
+        tf + ["plan", "-input=false", "-no-color", "-detailed-exitcode"],
+    ]
     vf = vaultform_argv()
-    vf_steps = [vf + ["plan", "-no-color", "."],
-                vf + ["apply", "-auto-approve", "-no-color", "."],
-                vf + ["plan", "-no-color", "-detailed-exitcode", "."]]
+    vf_steps = [
+        vf + ["plan", "-no-color", "."],
+        vf + ["apply", "-auto-approve", "-no-color", "."],
+        vf + ["plan", "-no-color", "-detailed-exitcode", "."],
+    ]
     tf_ok = True
     for step, tf_argv, vf_argv in zip(STEPS, tf_steps, vf_steps):
-        tf_run = (measure("terraform", size, step, tf_argv, tf_dir, env, timeout) if tf_ok
-                  else Run("terraform", size, step, float("nan"), float("nan"), TIMED_OUT))
+        tf_run = (
+            measure("terraform", size, step, tf_argv, tf_dir, env, timeout)
+            if tf_ok
+            else Run("terraform", size, step, float("nan"), float("nan"), TIMED_OUT)
+        )
         tf_ok = tf_ok and tf_run.exit_code != TIMED_OUT
         runs += [tf_run, measure("vaultform", size, step, vf_argv, vf_dir, env, timeout)]
         print(report_line(runs[-2], runs[-1]), flush=True)
@@ -132,19 +147,29 @@ def report_line(tf: Run, vf: Run) -> str:
         return f"{tf.size:>6}  {tf.step:<20} vaultform stopped after {vf.seconds:.0f} s"
     if tf.exit_code == TIMED_OUT:
         shown = "not run" if tf.seconds != tf.seconds else f"> {tf.seconds:.0f} s (stopped)"
-        return (f"{tf.size:>6}  {tf.step:<20} terraform {shown:>22} | "
-                f"vaultform {vf.seconds:7.2f} s {vf.peak_mib:7.1f} MiB")
-    return (f"{tf.size:>6}  {tf.step:<20} terraform {tf.seconds:7.2f} s {tf.peak_mib:7.1f} MiB | "
-            f"vaultform {vf.seconds:7.2f} s {vf.peak_mib:7.1f} MiB | ratio time {vf.seconds / tf.seconds:5.2f} "
-            f"memory {vf.peak_mib / tf.peak_mib:5.2f}")
+        return (
+            f"{tf.size:>6}  {tf.step:<20} terraform {shown:>22} | "
+            f"vaultform {vf.seconds:7.2f} s {vf.peak_mib:7.1f} MiB"
+        )
+    return (
+        f"{tf.size:>6}  {tf.step:<20} terraform {tf.seconds:7.2f} s {tf.peak_mib:7.1f} MiB | "
+        f"vaultform {vf.seconds:7.2f} s {vf.peak_mib:7.1f} MiB | ratio time {vf.seconds / tf.seconds:5.2f} "
+        f"memory {vf.peak_mib / tf.peak_mib:5.2f}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temporary directory)")
-    parser.add_argument("--timeout", type=float, default=1800.0,
-                        help="stop a run after this many seconds (default 1800); later terraform steps are skipped")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="work in DIR and keep it (default: a temporary directory)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="stop a run after this many seconds (default 1800); later terraform steps are skipped",
+    )
     args = parser.parse_args()
     if shutil.which("terraform") is None:
         print("terraform is not on PATH", file=sys.stderr)

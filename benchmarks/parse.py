@@ -37,14 +37,14 @@ from reconciler.config.loader import list_config_files  # noqa: E402
 from reconciler.config.loader_parallel import parse_many  # noqa: E402
 
 TEMPLATES = [
-    '''resource "azurerm_user_assigned_identity" "id_{n}" {{
+    """resource "azurerm_user_assigned_identity" "id_{n}" {{
   name                = "id-backup-{n}"
   location            = var.location
   resource_group_name = azurerm_resource_group.rg.name
   tags                = merge(local.tags, {{ index = "{n}" }})
 }}
-''',
-    '''resource "azurerm_key_vault" "kv_{n}" {{
+""",
+    """resource "azurerm_key_vault" "kv_{n}" {{
   name                       = "kv-${{var.env}}-{n}"
   location                   = var.location
   resource_group_name        = azurerm_resource_group.rg.name
@@ -61,8 +61,8 @@ TEMPLATES = [
     prevent_destroy = true
   }}
 }}
-''',
-    '''resource "azurerm_key_vault_key" "key_{n}" {{
+""",
+    """resource "azurerm_key_vault_key" "key_{n}" {{
   name         = "backup-cmk-{n}"
   key_vault_id = azurerm_key_vault.kv_{n}.id
   key_type     = "RSA"
@@ -75,15 +75,15 @@ TEMPLATES = [
     expire_after = "P90D"
   }}
 }}
-''',
-    '''resource "azurerm_role_assignment" "kv_crypto_{n}" {{
+""",
+    """resource "azurerm_role_assignment" "kv_crypto_{n}" {{
   scope                = azurerm_key_vault.kv_{n}.id
   role_definition_name = "Key Vault Crypto Service Encryption User"
   principal_id         = azurerm_user_assigned_identity.id_{n}.principal_id
   depends_on           = [azurerm_key_vault_key.key_{n}]
 }}
-''',
-    '''resource "azurerm_recovery_services_vault" "rsv_{n}" {{
+""",
+    """resource "azurerm_recovery_services_vault" "rsv_{n}" {{
   name                = "rsv-{n}"
   location            = var.location
   resource_group_name = azurerm_resource_group.rg.name
@@ -100,12 +100,12 @@ TEMPLATES = [
     use_system_assigned_identity      = false
   }}
 }}
-''',
-    '''resource "terraform_data" "marker_{n}" {{
+""",
+    """resource "terraform_data" "marker_{n}" {{
   input            = {{ vault = azurerm_recovery_services_vault.rsv_{n}.id, n = {n} }}
   triggers_replace = [var.env, length(var.allowed_ips) > 0 ? "open" : "closed"]
 }}
-''',
+""",
 ]
 
 
@@ -144,14 +144,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100,1000,10000")
     ap.add_argument("--blocks-per-file", type=int, default=50)
-    ap.add_argument("--serial-up-to", type=int, default=1000,
-                    help="also time forced serial and forced pool cold loads for sizes up to this")
+    ap.add_argument(
+        "--serial-up-to",
+        type=int,
+        default=1000,
+        help="also time forced serial and forced pool cold loads for sizes up to this",
+    )
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"python-hcl2 parse benchmark, {os.cpu_count()} CPUs (load average {load:.1f}), "
-          f"{args.blocks_per_file} blocks per file; cold = process pool when the loader would use one "
-          f"(it would now for 20 files: {use_pool([25_000] * 20)})")
+    print(
+        f"python-hcl2 parse benchmark, {os.cpu_count()} CPUs (load average {load:.1f}), "
+        f"{args.blocks_per_file} blocks per file; cold = process pool when the loader would use one "
+        f"(it would now for 20 files: {use_pool([25_000] * 20)})"
+    )
     print(f"{'blocks':>7} {'files':>6} {'mode':<12} {'seconds':>8} {'blocks/s':>12} {'files/s':>12}")
     with tempfile.TemporaryDirectory(prefix="vaultform-bench-") as tmp:
         for size in sizes:
@@ -165,15 +171,19 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(("cold pool", Path(tmp) / f"cache_pool_{size}", True))
             for mode, cdir, parallel in runs:
                 seconds, blocks, files = timed_load(conf, cdir, parallel)
-                print(f"{blocks:>7} {files:>6} {mode:<12} {seconds:8.2f} {rate(blocks, seconds):>12} "
-                      f"{rate(files, seconds):>12}")
+                print(
+                    f"{blocks:>7} {files:>6} {mode:<12} {seconds:8.2f} {rate(blocks, seconds):>12} "
+                    f"{rate(files, seconds):>12}"
+                )
             tracemalloc.start()
             timed_load(conf, cache_dir, None)
             _, heap_peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"{'':>7} {'':>6} peak memory: {rss:,.0f} MiB max RSS so far, "
-                  f"{heap_peak / 2**20:,.1f} MiB Python heap in a warm load")
+            print(
+                f"{'':>7} {'':>6} peak memory: {rss:,.0f} MiB max RSS so far, "
+                f"{heap_peak / 2**20:,.1f} MiB Python heap in a warm load"
+            )
     return 0
 
 

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-ESTATE = '''
+ESTATE = """
 resource "azurerm_user_assigned_identity" "id_{n}" {{
   name                = "id-sched-{n}"
   location            = azurerm_resource_group.rg.location
@@ -112,9 +112,9 @@ resource "azurerm_backup_protected_vm" "vm_{n}" {{
   source_vm_id        = "{vm_id}"
   backup_policy_id    = azurerm_backup_policy_vm.policy_{n}.id
 }}
-'''
+"""
 
-HEADER = '''
+HEADER = """
 provider "azurerm" {
   features {}
 }
@@ -125,11 +125,12 @@ resource "azurerm_resource_group" "rg" {
   name     = "rg-sched"
   location = "westeurope"
 }
-'''
+"""
 
 
 def write_config(directory: Path, estates: int) -> None:
     from providers.azurelocal.seed import vm_id
+
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "main.tf").write_text(HEADER)
     for n in range(estates):
@@ -140,6 +141,7 @@ def add_vms(db: Path, estates: int, latency_ms: int) -> None:
     """One workload VM per estate (a VM is protected by one vault only)."""
     from providers.azurelocal import seed
     from providers.azurelocal.app import Emulator
+
     env = Emulator(db)
     with env.store.transaction():
         for n in range(estates):
@@ -199,15 +201,18 @@ def run(estates: int, latency_ms: int, parallelism: int) -> None:
     plan = steps.plan(session, options, steps.refresh(session, parallelism))
     errors = [d for d in plan.diagnostics if d.is_error]
     if errors:
-        raise SystemExit("the estate's plan has errors:\n" + "\n".join(f"{d.address}: {d.summary}" for d in errors))
+        raise SystemExit(
+            "the estate's plan has errors:\n" + "\n".join(f"{d.address}: {d.summary}" for d in errors)
+        )
     graph = build_apply_graph(plan)
     evaluator = ApplyEvaluator(steps.plan_request(session, None, options), plan)
     evaluator.publish_all()
     recorder = StateRecorder(session.backend, session.state, providers=session.providers, write_behind=True)
     timeline = Timeline(Progress(io.StringIO(), color=False))
     started = time.monotonic()
-    result = Executor(graph, evaluator, session.providers, recorder, timeline,
-                      ApplyOptions(parallelism=parallelism)).run()
+    result = Executor(
+        graph, evaluator, session.providers, recorder, timeline, ApplyOptions(parallelism=parallelism)
+    ).run()
     achieved = time.monotonic() - started
     recorder.close()
     session.close()
@@ -223,8 +228,10 @@ def run(estates: int, latency_ms: int, parallelism: int) -> None:
     work = sum(durations.values())
     path = critical_path(graph, durations)
     bound = max(path, work / parallelism)
-    print(f"estates {estates}, changes {len(plan.changes)}, steps {len(graph.steps)}, "
-          f"latency {latency_ms} ms, parallelism {parallelism}")
+    print(
+        f"estates {estates}, changes {len(plan.changes)}, steps {len(graph.steps)}, "
+        f"latency {latency_ms} ms, parallelism {parallelism}"
+    )
     print(f"  steps timed          {len(durations)} of {len(graph.steps)}")
     print(f"  total work           {work:8.2f} s  (sum of step times)")
     print(f"  work / parallelism   {work / parallelism:8.2f} s")
@@ -237,6 +244,7 @@ def run(estates: int, latency_ms: int, parallelism: int) -> None:
 
 def main() -> int:
     from state.lock import parse_duration
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--estates", type=int, default=50)
     parser.add_argument("--latency", default="20ms")

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from providers.schema import ProviderSchema
 
-
 # --------------------------------------------------------------------------- errors
+
 
 class ProviderError(Exception):
     """Base of every error a provider reports. ``code`` is the cloud's own code."""
@@ -33,8 +34,9 @@ class ProviderError(Exception):
 
 
 class RetryableError(ProviderError):
-    def __init__(self, message: str, *, code: str = "", status: int | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self, message: str, *, code: str = "", status: int | None = None, retry_after: float | None = None
+    ):
         super().__init__(message, code=code, status=status)
         self.retry_after = retry_after
 
@@ -49,6 +51,7 @@ class NotFoundError(ProviderError):
 
 # --------------------------------------------------------------------------- clock
 
+
 @dataclass
 class Clock:
     """Time and id source; tests pass fixed functions."""
@@ -61,22 +64,23 @@ class Clock:
 
 # --------------------------------------------------------------------------- requests
 
+
 @dataclass(frozen=True)
 class ValidateRequest:
     type_name: str
-    mode: str                 # "managed" | "data"
-    config: dict[str, Any]    # evaluated; may contain UNKNOWN
+    mode: str  # "managed" | "data"
+    config: dict[str, Any]  # evaluated; may contain UNKNOWN
 
 
 @dataclass(frozen=True)
 class ReadRequest:
     type_name: str
-    prior: dict[str, Any]     # the recorded object (at least its id)
+    prior: dict[str, Any]  # the recorded object (at least its id)
 
 
 @dataclass(frozen=True)
 class ReadResponse:
-    state: dict[str, Any] | None   # None: the object is gone
+    state: dict[str, Any] | None  # None: the object is gone
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,8 @@ class DataRequest:
 @dataclass(frozen=True)
 class CreateRequest:
     type_name: str
-    planned: dict[str, Any]   # config values with defaults; UNKNOWN for computed
-    address: str = ""         # the instance address, for messages ("import <address> <id>")
+    planned: dict[str, Any]  # config values with defaults; UNKNOWN for computed
+    address: str = ""  # the instance address, for messages ("import <address> <id>")
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ class UpdateRequest:
     type_name: str
     prior: dict[str, Any]
     planned: dict[str, Any]
-    changed: tuple[str, ...] = ()   # top-level attribute names that differ
+    changed: tuple[str, ...] = ()  # top-level attribute names that differ
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ class ImportRequest:
 class PlanRulesRequest:
     """Everything a provider needs to judge a plan: one entry per instance."""
 
-    instances: tuple["PlannedInstance", ...]
+    instances: tuple[PlannedInstance, ...]
     # the moment the plan is judged at (key expiry); None: the current UTC time
     now: datetime | None = None
 
@@ -130,7 +134,7 @@ class PlanRulesRequest:
 class PlannedInstance:
     address: str
     type_name: str
-    action: str                    # "create", "update", "replace", "delete", "no-op", "read"
+    action: str  # "create", "update", "replace", "delete", "no-op", "read"
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     refreshed: dict[str, Any] | None = None
@@ -139,14 +143,14 @@ class PlannedInstance:
     # ("azurerm_recovery_services_vault.vault.identity[0].principal_id"), so rules can match
     # objects whose ids are not known before apply
     references: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    location: str = ""              # "main.tf:12", for diagnostics
+    location: str = ""  # "main.tf:12", for diagnostics
 
 
 @dataclass(frozen=True)
 class OrderingEdge:
-    before: str                    # node id that must finish first
+    before: str  # node id that must finish first
     after: str
-    rule: str                      # "O1".."O5"
+    rule: str  # "O1".."O5"
     reason: str = ""
 
 
@@ -199,4 +203,3 @@ class Locating(Protocol):
     def planned_id(self, type_name: str, planned: dict[str, Any]) -> str | None: ...
 
     def locate(self, type_name: str, planned: dict[str, Any]) -> dict[str, Any] | None: ...
-

@@ -13,9 +13,9 @@ in every tenant.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Iterable
 
 CMK_KEY_PERMISSIONS: tuple[str, ...] = ("Get", "List", "WrapKey", "UnwrapKey")
 
@@ -39,54 +39,100 @@ class BuiltInRole:
 
 
 KEY_VAULT_ROLES: tuple[BuiltInRole, ...] = (
-    BuiltInRole("Key Vault Administrator", "00482a5a-887f-4fb3-b363-3b7fe8e74483",
-                ("Microsoft.KeyVault/vaults/*",),
-                "Every data-plane operation on keys, secrets and certificates."),
-    BuiltInRole("Key Vault Crypto Officer", "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
-                ("Microsoft.KeyVault/vaults/keys/*", "Microsoft.KeyVault/vaults/keyrotationpolicies/*"),
-                "Every operation on keys, including create, delete and purge."),
-    BuiltInRole("Key Vault Crypto Service Encryption User", "e147488a-f6f5-4113-8e2d-b22465e65bf6",
-                (KEYS_READ, KEYS_WRAP, KEYS_UNWRAP),
-                "Read key metadata and wrap/unwrap with the key: exactly what a service's CMK needs."),
-    BuiltInRole("Key Vault Crypto User", "12338af0-0e69-4776-bea7-57ae8d297424",
-                (KEYS_READ, "Microsoft.KeyVault/vaults/keys/update/action",
-                 "Microsoft.KeyVault/vaults/keys/backup/action",
-                 "Microsoft.KeyVault/vaults/keys/encrypt/action",
-                 "Microsoft.KeyVault/vaults/keys/decrypt/action", KEYS_WRAP, KEYS_UNWRAP,
-                 "Microsoft.KeyVault/vaults/keys/sign/action",
-                 "Microsoft.KeyVault/vaults/keys/verify/action"),
-                "Cryptographic operations with keys."),
-    BuiltInRole("Key Vault Crypto Service Release User", "08bbd89e-9f13-488c-ac41-acfcb10c90ab",
-                ("Microsoft.KeyVault/vaults/keys/release/action",),
-                "Release exportable keys to trusted environments."),
-    BuiltInRole("Key Vault Reader", "21090545-7ca7-4776-b22c-e363652d74d2",
-                ("Microsoft.KeyVault/vaults/*/read", "Microsoft.KeyVault/vaults/secrets/readMetadata/action"),
-                "Read metadata of the vault and its objects; no key operations."),
-    BuiltInRole("Key Vault Secrets Officer", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
-                ("Microsoft.KeyVault/vaults/secrets/*",),
-                "Every operation on secrets."),
-    BuiltInRole("Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6",
-                ("Microsoft.KeyVault/vaults/secrets/getSecret/action",
-                 "Microsoft.KeyVault/vaults/secrets/readMetadata/action"),
-                "Read secret contents."),
-    BuiltInRole("Key Vault Certificates Officer", "a4417e6f-fecd-4de8-b567-7b0420556985",
-                ("Microsoft.KeyVault/vaults/certificatecas/*", "Microsoft.KeyVault/vaults/certificates/*",
-                 "Microsoft.KeyVault/vaults/certificatecontacts/write"),
-                "Every operation on certificates."),
-    BuiltInRole("Key Vault Certificate User", "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
-                ("Microsoft.KeyVault/vaults/certificates/read",
-                 "Microsoft.KeyVault/vaults/secrets/getSecret/action",
-                 "Microsoft.KeyVault/vaults/secrets/readMetadata/action", KEYS_READ),
-                "Read certificates, including their secret and key parts."),
+    BuiltInRole(
+        "Key Vault Administrator",
+        "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+        ("Microsoft.KeyVault/vaults/*",),
+        "Every data-plane operation on keys, secrets and certificates.",
+    ),
+    BuiltInRole(
+        "Key Vault Crypto Officer",
+        "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+        ("Microsoft.KeyVault/vaults/keys/*", "Microsoft.KeyVault/vaults/keyrotationpolicies/*"),
+        "Every operation on keys, including create, delete and purge.",
+    ),
+    BuiltInRole(
+        "Key Vault Crypto Service Encryption User",
+        "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+        (KEYS_READ, KEYS_WRAP, KEYS_UNWRAP),
+        "Read key metadata and wrap/unwrap with the key: exactly what a service's CMK needs.",
+    ),
+    BuiltInRole(
+        "Key Vault Crypto User",
+        "12338af0-0e69-4776-bea7-57ae8d297424",
+        (
+            KEYS_READ,
+            "Microsoft.KeyVault/vaults/keys/update/action",
+            "Microsoft.KeyVault/vaults/keys/backup/action",
+            "Microsoft.KeyVault/vaults/keys/encrypt/action",
+            "Microsoft.KeyVault/vaults/keys/decrypt/action",
+            KEYS_WRAP,
+            KEYS_UNWRAP,
+            "Microsoft.KeyVault/vaults/keys/sign/action",
+            "Microsoft.KeyVault/vaults/keys/verify/action",
+        ),
+        "Cryptographic operations with keys.",
+    ),
+    BuiltInRole(
+        "Key Vault Crypto Service Release User",
+        "08bbd89e-9f13-488c-ac41-acfcb10c90ab",
+        ("Microsoft.KeyVault/vaults/keys/release/action",),
+        "Release exportable keys to trusted environments.",
+    ),
+    BuiltInRole(
+        "Key Vault Reader",
+        "21090545-7ca7-4776-b22c-e363652d74d2",
+        ("Microsoft.KeyVault/vaults/*/read", "Microsoft.KeyVault/vaults/secrets/readMetadata/action"),
+        "Read metadata of the vault and its objects; no key operations.",
+    ),
+    BuiltInRole(
+        "Key Vault Secrets Officer",
+        "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+        ("Microsoft.KeyVault/vaults/secrets/*",),
+        "Every operation on secrets.",
+    ),
+    BuiltInRole(
+        "Key Vault Secrets User",
+        "4633458b-17de-408a-b874-0445c86b69e6",
+        (
+            "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+            "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+        ),
+        "Read secret contents.",
+    ),
+    BuiltInRole(
+        "Key Vault Certificates Officer",
+        "a4417e6f-fecd-4de8-b567-7b0420556985",
+        (
+            "Microsoft.KeyVault/vaults/certificatecas/*",
+            "Microsoft.KeyVault/vaults/certificates/*",
+            "Microsoft.KeyVault/vaults/certificatecontacts/write",
+        ),
+        "Every operation on certificates.",
+    ),
+    BuiltInRole(
+        "Key Vault Certificate User",
+        "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
+        (
+            "Microsoft.KeyVault/vaults/certificates/read",
+            "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+            "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+            KEYS_READ,
+        ),
+        "Read certificates, including their secret and key parts.",
+    ),
 )
 
 LEAST_PRIVILEGE_CMK_ROLE: BuiltInRole = next(
-    r for r in KEY_VAULT_ROLES if r.name == "Key Vault Crypto Service Encryption User")
+    r for r in KEY_VAULT_ROLES if r.name == "Key Vault Crypto Service Encryption User"
+)
 
 _BY_NAME = {r.name.lower(): r for r in KEY_VAULT_ROLES}
 _BY_GUID = {r.guid.lower(): r for r in KEY_VAULT_ROLES}
-_DEFINITION_ID = re.compile(r"(?i)(?:/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/"
-                            r"roleDefinitions/([0-9a-f-]{36})/?")
+_DEFINITION_ID = re.compile(
+    r"(?i)(?:/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/"
+    r"roleDefinitions/([0-9a-f-]{36})/?"
+)
 
 
 def find_role(reference: str | BuiltInRole | None) -> BuiltInRole | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import UTC
 from functools import cached_property
 from typing import Any
 
@@ -20,13 +21,13 @@ class Kind(enum.Enum):
     LIST = "list"
     SET = "set"
     MAP = "map"
-    ANY = "any"          # dynamic: any value (terraform_data.input, ...)
+    ANY = "any"  # dynamic: any value (terraform_data.input, ...)
 
 
 @dataclass(frozen=True, slots=True)
 class Type:
     kind: Kind
-    element: "Type | None" = None
+    element: Type | None = None
 
     def __str__(self) -> str:
         if self.element is None:
@@ -55,17 +56,17 @@ def map_of(t: Type) -> Type:
 class ChangeKind(enum.Enum):
     """How an attribute may change once the object exists (beyond force_new)."""
 
-    FIXED_ONCE_SET = "fixed_once_set"   # any change after a value was set is refused
-    ONE_WAY = "one_way"                 # may move away from ``from_value`` never back to it
-    FINAL_VALUE = "final_value"         # once it holds ``value``, it can't change
+    FIXED_ONCE_SET = "fixed_once_set"  # any change after a value was set is refused
+    ONE_WAY = "one_way"  # may move away from ``from_value`` never back to it
+    FINAL_VALUE = "final_value"  # once it holds ``value``, it can't change
 
 
 @dataclass(frozen=True, slots=True)
 class ChangeRule:
     kind: ChangeKind
-    code: str                 # the refusal code, e.g. "R10"
-    message: str              # why Azure refuses it, in vaultform's words
-    value: Any = None         # FINAL_VALUE: the final value; ONE_WAY: the value never returned to
+    code: str  # the refusal code, e.g. "R10"
+    message: str  # why Azure refuses it, in vaultform's words
+    value: Any = None  # FINAL_VALUE: the final value; ONE_WAY: the value never returned to
 
 
 @dataclass(frozen=True)
@@ -74,24 +75,24 @@ class Attribute:
     type: Type
     required: bool = False
     optional: bool = False
-    computed: bool = False          # the provider sets it (optional+computed: user may set it)
-    default: Any = None             # filled when the user leaves it unset (and not computed)
+    computed: bool = False  # the provider sets it (optional+computed: user may set it)
+    default: Any = None  # filled when the user leaves it unset (and not computed)
     enum: tuple[Any, ...] | None = None
     case_insensitive: bool = False  # enum/permission values compared and read back case-insensitively
-    pattern: str | None = None      # a regular expression a string must fully match
-    pattern_hint: str = ""          # what the pattern means, for the error message
+    pattern: str | None = None  # a regular expression a string must fully match
+    pattern_hint: str = ""  # what the pattern means, for the error message
     min_value: float | None = None
     max_value: float | None = None
     min_length: int | None = None
     max_length: int | None = None
     force_new: bool = False
     sensitive: bool = False
-    reconciled: bool = True         # False: azurerm knows it, vaultform accepts it with a warning
-    deprecated: str = ""            # non-empty: a warning with this text
+    reconciled: bool = True  # False: azurerm knows it, vaultform accepts it with a warning
+    deprecated: str = ""  # non-empty: a warning with this text
     conflicts_with: tuple[str, ...] = ()
     change_rule: ChangeRule | None = None
     description: str = ""
-    fold: str = ""                  # a name in FOLDS: spellings Azure treats as the same value
+    fold: str = ""  # a name in FOLDS: spellings Azure treats as the same value
 
 
 _ZERO = {Kind.STRING: "", Kind.NUMBER: 0, Kind.BOOL: False, Kind.LIST: [], Kind.SET: [], Kind.MAP: {}}
@@ -108,14 +109,15 @@ def _fold_location(value: str) -> str:
 
 
 def _fold_rfc3339(value: str) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
+
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return value
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # Equivalent spellings of one value ("West Europe" is "westeurope"); the planner compares
@@ -127,7 +129,7 @@ FOLDS = {
 }
 
 
-def folded(attr: "Attribute", value: Any) -> Any:
+def folded(attr: Attribute, value: Any) -> Any:
     fold = FOLDS.get(attr.fold)
     if fold is None or not isinstance(value, str):
         return value
@@ -135,18 +137,18 @@ def folded(attr: "Attribute", value: Any) -> Any:
 
 
 class Nesting(enum.Enum):
-    SINGLE = "single"   # at most one block; value is a dict or None
-    LIST = "list"       # ordered blocks; value is a list of dicts
-    SET = "set"         # unordered blocks; value is a list of dicts compared as a set
+    SINGLE = "single"  # at most one block; value is a dict or None
+    LIST = "list"  # ordered blocks; value is a list of dicts
+    SET = "set"  # unordered blocks; value is a list of dicts compared as a set
 
 
 @dataclass(frozen=True)
 class BlockSchema:
     attributes: tuple[Attribute, ...] = ()
-    blocks: tuple["NestedBlock", ...] = ()
+    blocks: tuple[NestedBlock, ...] = ()
     # Cross-argument constraints between names (attributes or blocks) of this block.
-    exactly_one_of: tuple[tuple[str, ...], ...] = ()    # per group: exactly one is set
-    at_least_one_of: tuple[tuple[str, ...], ...] = ()   # per group: one or more are set
+    exactly_one_of: tuple[tuple[str, ...], ...] = ()  # per group: exactly one is set
+    at_least_one_of: tuple[tuple[str, ...], ...] = ()  # per group: one or more are set
     required_with: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, others): name set -> others set
 
     @cached_property
@@ -154,7 +156,7 @@ class BlockSchema:
         return {a.name: a for a in self.attributes}
 
     @cached_property
-    def block_map(self) -> dict[str, "NestedBlock"]:
+    def block_map(self) -> dict[str, NestedBlock]:
         return {b.name: b for b in self.blocks}
 
     def names(self) -> list[str]:
@@ -169,12 +171,12 @@ class NestedBlock:
     min_items: int = 0
     max_items: int | None = None
     force_new: bool = False
-    computed: bool = False          # the provider may fill it when the user leaves it out
+    computed: bool = False  # the provider may fill it when the user leaves it out
     reconciled: bool = True
     change_rule: ChangeRule | None = None
     description: str = ""
-    phase: str = ""                 # non-empty: applied as a separate graph node after the object
-                                    # itself (e.g. a vault's "encryption" is its key assignment)
+    phase: str = ""  # non-empty: applied as a separate graph node after the object
+    # itself (e.g. a vault's "encryption" is its key assignment)
 
 
 class Mode(enum.Enum):
@@ -184,11 +186,11 @@ class Mode(enum.Enum):
 
 @dataclass(frozen=True)
 class ResourceSchema:
-    type_name: str                  # "azurerm_key_vault"
+    type_name: str  # "azurerm_key_vault"
     mode: Mode
     block: BlockSchema
     description: str = ""
-    import_id_hint: str = ""        # how an import id looks, for messages
+    import_id_hint: str = ""  # how an import id looks, for messages
     version: int = 0
 
     @property
@@ -202,7 +204,7 @@ class ResourceSchema:
 
 @dataclass(frozen=True)
 class ProviderSchema:
-    name: str                                   # "azurerm"
+    name: str  # "azurerm"
     resources: dict[str, ResourceSchema] = field(default_factory=dict)
     data_sources: dict[str, ResourceSchema] = field(default_factory=dict)
     provider_config: BlockSchema = BlockSchema()

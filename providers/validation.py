@@ -18,8 +18,9 @@ from __future__ import annotations
 import difflib
 import enum
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from providers.schema import Attribute, BlockSchema, Kind, NestedBlock, Nesting, Type
 from reconciler.diagnostics import Diagnostic, SourceRange, error, warning
@@ -27,7 +28,7 @@ from reconciler.values import UNKNOWN, type_name
 
 Path = tuple
 Where = Callable[[Path], "SourceRange | None"]
-ANY_INDEX = "*"        # stands for every index of a LIST/SET block in ``sensitive_paths``
+ANY_INDEX = "*"  # stands for every index of a LIST/SET block in ``sensitive_paths``
 
 
 class Code(enum.StrEnum):
@@ -44,6 +45,7 @@ class Code(enum.StrEnum):
 
 
 # --------------------------------------------------------------------------- coercion
+
 
 class CoercionError(ValueError):
     """A value that can't be converted to the wanted type; ``path`` is relative to the value."""
@@ -104,15 +106,16 @@ def coerce(t: Type, value: Any) -> Any:
             if re.fullmatch(r"-?\d+", value):
                 return int(value)
             number = float(value)
-            return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+            return int(number) if number.is_integer() and abs(number) < 2**53 else number
         raise CoercionError("number", type_name(value), shown=_short(value) if isinstance(value, str) else "")
     if kind is Kind.BOOL:
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value in ("true", "1", "false", "0"):
             return value in ("true", "1")
-        raise CoercionError("bool", type_name(value),
-                            shown=_short(value) if isinstance(value, (str, int, float)) else "")
+        raise CoercionError(
+            "bool", type_name(value), shown=_short(value) if isinstance(value, (str, int, float)) else ""
+        )
     element = t.element or Type(Kind.ANY)
     if kind in (Kind.LIST, Kind.SET):
         if not isinstance(value, (list, tuple)):
@@ -147,6 +150,7 @@ def _dedupe(items: list) -> list:
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _is_set(body: dict, name: str) -> bool:
     return name in body and body[name] is not None
 
@@ -157,14 +161,18 @@ def _computed_only(attr: Attribute) -> bool:
 
 def _computed_only_block(nb: NestedBlock) -> bool:
     """A block only the provider fills (e.g. a data source's output list)."""
-    return nb.computed and all(_computed_only(a) for a in nb.block.attributes) and \
-        all(_computed_only_block(b) for b in nb.block.blocks)
+    return (
+        nb.computed
+        and all(_computed_only(a) for a in nb.block.attributes)
+        and all(_computed_only_block(b) for b in nb.block.blocks)
+    )
 
 
 def _settable_names(schema: BlockSchema) -> list[str]:
     """What a configuration may write in this block (for hints)."""
-    return [a.name for a in schema.attributes if not _computed_only(a)] + \
-        [b.name for b in schema.blocks if not _computed_only_block(b)]
+    return [a.name for a in schema.attributes if not _computed_only(a)] + [
+        b.name for b in schema.blocks if not _computed_only_block(b)
+    ]
 
 
 def _block_items(raw: Any) -> list | None:
@@ -219,6 +227,7 @@ def _enum_match(attr: Attribute, value: Any) -> Any:
 
 # --------------------------------------------------------------------------- checking
 
+
 @dataclass
 class _Checker:
     where: Where
@@ -246,23 +255,36 @@ class _Checker:
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            self.error(Code.WRONG_TYPE, "Incorrect block value type",
-                       f"{_display(path) or 'The body'} must be a block (an object), got "
-                       f"{_with_article(type_name(body))}.", path)
+            self.error(
+                Code.WRONG_TYPE,
+                "Incorrect block value type",
+                f"{_display(path) or 'The body'} must be a block (an object), got "
+                f"{_with_article(type_name(body))}.",
+                path,
+            )
             return
         names = _settable_names(schema)
         for key, raw in body.items():
             if key in schema.attribute_map or key in schema.block_map:
                 continue
             looks_like_block = isinstance(raw, dict) or (
-                isinstance(raw, (list, tuple)) and bool(raw) and all(isinstance(i, dict) for i in raw))
+                isinstance(raw, (list, tuple)) and bool(raw) and all(isinstance(i, dict) for i in raw)
+            )
             where = path + (key,)
             if looks_like_block:
-                self.error(Code.UNSUPPORTED_BLOCK, "Unsupported block type",
-                           f'Blocks of type "{key}" are not expected here.' + _suggest(key, names), where)
+                self.error(
+                    Code.UNSUPPORTED_BLOCK,
+                    "Unsupported block type",
+                    f'Blocks of type "{key}" are not expected here.' + _suggest(key, names),
+                    where,
+                )
             else:
-                self.error(Code.UNSUPPORTED_ARGUMENT, "Unsupported argument",
-                           f'An argument named "{key}" is not expected here.' + _suggest(key, names), where)
+                self.error(
+                    Code.UNSUPPORTED_ARGUMENT,
+                    "Unsupported argument",
+                    f'An argument named "{key}" is not expected here.' + _suggest(key, names),
+                    where,
+                )
         for attr in schema.attributes:
             self.attribute(attr, body, path)
         for nested in schema.blocks:
@@ -277,21 +299,32 @@ class _Checker:
         if not _is_set(body, attr.name):
             if attr.required:
                 why = f" ({attr.description})" if attr.description else ""
-                self.error(Code.MISSING_ARGUMENT, "Missing required argument",
-                           f'The argument "{shown}" is required, but no definition was found{why}.', here)
+                self.error(
+                    Code.MISSING_ARGUMENT,
+                    "Missing required argument",
+                    f'The argument "{shown}" is required, but no definition was found{why}.',
+                    here,
+                )
             return
         if _computed_only(attr):
-            self.error(Code.COMPUTED_ARGUMENT, "Value for unconfigurable attribute",
-                       f'Can\'t configure a value for "{shown}": its value is decided by the provider. '
-                       f"Remove it and read it from the object once it exists.", here)
+            self.error(
+                Code.COMPUTED_ARGUMENT,
+                "Value for unconfigurable attribute",
+                f'Can\'t configure a value for "{shown}": its value is decided by the provider. '
+                f"Remove it and read it from the object once it exists.",
+                here,
+            )
             return
         if attr.deprecated:
-            self.warn(Code.DEPRECATED_ARGUMENT, f'Deprecated argument "{attr.name}"',
-                      attr.deprecated, here)
+            self.warn(Code.DEPRECATED_ARGUMENT, f'Deprecated argument "{attr.name}"', attr.deprecated, here)
         if not attr.reconciled:
-            self.warn(Code.UNRECONCILED_ARGUMENT, f'Argument "{attr.name}" is not reconciled',
-                      f'"{shown}" is an azurerm argument that vaultform accepts but does not manage: '
-                      f"its value is neither applied nor compared with Azure.", here)
+            self.warn(
+                Code.UNRECONCILED_ARGUMENT,
+                f'Argument "{attr.name}" is not reconciled',
+                f'"{shown}" is an azurerm argument that vaultform accepts but does not manage: '
+                f"its value is neither applied nor compared with Azure.",
+                here,
+            )
         raw = body[attr.name]
         if raw is UNKNOWN:
             return
@@ -301,9 +334,13 @@ class _Checker:
             at = here + exc.path
             if attr.sensitive:
                 exc.shown = ""
-            self.error(Code.WRONG_TYPE, "Incorrect attribute value type",
-                       f'Inappropriate value for attribute "{_display(at)}": {exc.message}.'
-                       + _type_advice(exc.expected), at)
+            self.error(
+                Code.WRONG_TYPE,
+                "Incorrect attribute value type",
+                f'Inappropriate value for attribute "{_display(at)}": {exc.message}.'
+                + _type_advice(exc.expected),
+                at,
+            )
             return
         self.values(attr, value, here)
 
@@ -313,11 +350,13 @@ class _Checker:
             size = len(value) if isinstance(value, (str, list, dict)) else None
             unit = "characters" if isinstance(value, str) else "elements"
             if size is not None and attr.min_length is not None and size < attr.min_length:
-                self.invalid(attr, here, f'"{_display(here)}" must have at least {attr.min_length} {unit}, '
-                                         f"got {size}.")
+                self.invalid(
+                    attr, here, f'"{_display(here)}" must have at least {attr.min_length} {unit}, got {size}.'
+                )
             if size is not None and attr.max_length is not None and size > attr.max_length:
-                self.invalid(attr, here, f'"{_display(here)}" must have at most {attr.max_length} {unit}, '
-                                         f"got {size}.")
+                self.invalid(
+                    attr, here, f'"{_display(here)}" must have at most {attr.max_length} {unit}, got {size}.'
+                )
         for at, leaf in _leaves(attr.type, value, here):
             self.leaf(attr, leaf, at)
 
@@ -331,20 +370,33 @@ class _Checker:
             if match is not None:
                 hint = f' Did you mean "{match}"? The value is case-sensitive.'
             else:
-                close = difflib.get_close_matches(leaf, [v for v in attr.enum if isinstance(v, str)],
-                                                  n=1, cutoff=0.6) if isinstance(leaf, str) else []
+                close = (
+                    difflib.get_close_matches(
+                        leaf, [v for v in attr.enum if isinstance(v, str)], n=1, cutoff=0.6
+                    )
+                    if isinstance(leaf, str)
+                    else []
+                )
                 hint = f' Did you mean "{close[0]}"?' if close else ""
-            self.invalid(attr, at, f'{shown} is not an allowed value for "{_display(at)}".{hint} '
-                                   f"Allowed: {allowed}.")
+            self.invalid(
+                attr, at, f'{shown} is not an allowed value for "{_display(at)}".{hint} Allowed: {allowed}.'
+            )
             return
         if attr.pattern and isinstance(leaf, str) and not re.fullmatch(attr.pattern, leaf):
-            self.invalid(attr, at, f'{shown} is not a valid value for "{_display(at)}": expected '
-                                   f"{attr.pattern_hint or attr.pattern}.")
+            self.invalid(
+                attr,
+                at,
+                f'{shown} is not a valid value for "{_display(at)}": expected '
+                f"{attr.pattern_hint or attr.pattern}.",
+            )
         if isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
             low, high = attr.min_value, attr.max_value
             if (low is not None and leaf < low) or (high is not None and leaf > high):
-                self.invalid(attr, at, f'{shown} is out of range for "{_display(at)}": expected '
-                                       f"{_range_text(low, high)}.")
+                self.invalid(
+                    attr,
+                    at,
+                    f'{shown} is out of range for "{_display(at)}": expected {_range_text(low, high)}.',
+                )
 
     def invalid(self, attr: Attribute, at: Path, detail: str) -> None:
         self.error(Code.INVALID_VALUE, f'Invalid value for "{attr.name}"', detail, at)
@@ -357,27 +409,47 @@ class _Checker:
         items = _block_items(raw)
         shown = _display(here)
         if items is None:
-            self.error(Code.WRONG_TYPE, "Incorrect block value type",
-                       f'"{shown}" must be given as a block, got {_with_article(type_name(raw))}.', here)
+            self.error(
+                Code.WRONG_TYPE,
+                "Incorrect block value type",
+                f'"{shown}" must be given as a block, got {_with_article(type_name(raw))}.',
+                here,
+            )
             return
         if items and _computed_only_block(nb):
-            self.error(Code.COMPUTED_ARGUMENT, "Value for unconfigurable block",
-                       f'Can\'t configure "{shown}": the provider fills it in. Remove the block.', here)
+            self.error(
+                Code.COMPUTED_ARGUMENT,
+                "Value for unconfigurable block",
+                f'Can\'t configure "{shown}": the provider fills it in. Remove the block.',
+                here,
+            )
             return
         if items and not nb.reconciled:
-            self.warn(Code.UNRECONCILED_ARGUMENT, f'Block "{nb.name}" is not reconciled',
-                      f'"{shown}" is an azurerm block that vaultform accepts but does not manage: '
-                      f"its content is neither applied nor compared with Azure.", here)
+            self.warn(
+                Code.UNRECONCILED_ARGUMENT,
+                f'Block "{nb.name}" is not reconciled',
+                f'"{shown}" is an azurerm block that vaultform accepts but does not manage: '
+                f"its content is neither applied nor compared with Azure.",
+                here,
+            )
         known = not any(item is UNKNOWN for item in items)
         if known and len(items) < nb.min_items:
-            self.error(Code.MISSING_ARGUMENT, f'Insufficient "{nb.name}" blocks',
-                       f'At least {nb.min_items} "{shown}" block{"s" if nb.min_items > 1 else ""} '
-                       f"required{': ' + nb.description if nb.description else '.'}", here)
+            self.error(
+                Code.MISSING_ARGUMENT,
+                f'Insufficient "{nb.name}" blocks',
+                f'At least {nb.min_items} "{shown}" block{"s" if nb.min_items > 1 else ""} '
+                f"required{': ' + nb.description if nb.description else '.'}",
+                here,
+            )
         limit = 1 if nb.nesting is Nesting.SINGLE else nb.max_items
         if limit is not None and len(items) > limit:
-            self.error(Code.TOO_MANY_BLOCKS, f'Too many "{nb.name}" blocks',
-                       f'No more than {limit} "{shown}" block{"s" if limit > 1 else ""} allowed; '
-                       f"found {len(items)}. Merge or remove the extra ones.", here + (limit,))
+            self.error(
+                Code.TOO_MANY_BLOCKS,
+                f'Too many "{nb.name}" blocks',
+                f'No more than {limit} "{shown}" block{"s" if limit > 1 else ""} allowed; '
+                f"found {len(items)}. Merge or remove the extra ones.",
+                here + (limit,),
+            )
         for i, item in enumerate(items):
             sub = here if nb.nesting is Nesting.SINGLE else here + (i,)
             self.block(nb.block, item, sub)
@@ -402,24 +474,42 @@ class _Checker:
                 continue
             for other in others:
                 if not _is_set(body, other) or _has_empty_block(schema, body, other):
-                    self.error(Code.MISSING_ARGUMENT, "Missing required argument",
-                               f'"{_display(path + (other,))}" is required when '
-                               f'"{_display(path + (name,))}" is set.', path + (name,))
+                    self.error(
+                        Code.MISSING_ARGUMENT,
+                        "Missing required argument",
+                        f'"{_display(path + (other,))}" is required when '
+                        f'"{_display(path + (name,))}" is set.',
+                        path + (name,),
+                    )
 
-    def conflict(self, group: tuple[str, ...], body: dict, path: Path, *,
-                 at_most: int | None = None, at_least: int | None = None) -> None:
+    def conflict(
+        self,
+        group: tuple[str, ...],
+        body: dict,
+        path: Path,
+        *,
+        at_most: int | None = None,
+        at_least: int | None = None,
+    ) -> None:
         present = [n for n in group if _is_set(body, n) and not _has_empty_list(body, n)]
         if any(body.get(n) is UNKNOWN for n in present):
             return
         names = ", ".join(f'"{_display(path + (n,))}"' for n in group)
         if at_most is not None and len(present) > at_most:
-            self.error(Code.CONFLICTING_ARGUMENTS, "Conflicting arguments",
-                       f"Only one of {names} may be set; keep one and remove the others.",
-                       path + (max(present, key=list(body).index),))
+            self.error(
+                Code.CONFLICTING_ARGUMENTS,
+                "Conflicting arguments",
+                f"Only one of {names} may be set; keep one and remove the others.",
+                path + (max(present, key=list(body).index),),
+            )
         if at_least is not None and len(present) < at_least:
             exactly = at_most == 1
-            self.error(Code.MISSING_ARGUMENT, "Missing required argument",
-                       f"{'Exactly' if exactly else 'At least'} one of {names} must be set.", path)
+            self.error(
+                Code.MISSING_ARGUMENT,
+                "Missing required argument",
+                f"{'Exactly' if exactly else 'At least'} one of {names} must be set.",
+                path,
+            )
 
 
 def _has_empty_list(body: dict, name: str) -> bool:
@@ -442,6 +532,7 @@ def _type_advice(expected: str) -> str:
 def _range_text(low: float | None, high: float | None) -> str:
     def fmt(x: float) -> str:
         return str(int(x)) if float(x).is_integer() else str(x)
+
     if low is not None and high is not None:
         return f"a number from {fmt(low)} to {fmt(high)}"
     if low is not None:
@@ -449,8 +540,9 @@ def _range_text(low: float | None, high: float | None) -> str:
     return f"a number of at most {fmt(high)}"  # type: ignore[arg-type]
 
 
-def check_block(schema: BlockSchema, value: dict, *, where: Where,
-                address: str | None = None, path: Path = ()) -> list[Diagnostic]:
+def check_block(
+    schema: BlockSchema, value: dict, *, where: Where, address: str | None = None, path: Path = ()
+) -> list[Diagnostic]:
     """Every schema problem of one evaluated body, as diagnostics with source ranges.
 
     ``where(path)`` gives the source range of the attribute or block at ``path``
@@ -463,6 +555,7 @@ def check_block(schema: BlockSchema, value: dict, *, where: Where,
 
 
 # --------------------------------------------------------------------------- transforms
+
 
 def _map_body(schema: BlockSchema, value: Any, on_attr: Callable[[Attribute, dict], None]) -> Any:
     """A copy of ``value`` with ``on_attr`` applied to each body, recursively into blocks."""
@@ -485,12 +578,14 @@ def coerce_block(schema: BlockSchema, value: Any) -> Any:
 
     Values that can't be converted are left as they are (``check_block`` reports them).
     """
+
     def convert(attr: Attribute, body: dict) -> None:
         if attr.name in body:
             try:
                 body[attr.name] = coerce(attr.type, body[attr.name])
             except CoercionError:
                 pass
+
     return _map_body(schema, value, convert)
 
 
@@ -501,10 +596,12 @@ def normalize_block(schema: BlockSchema, value: Any, *, all_enums: bool = False)
     in any case). ``all_enums=True`` also folds case-sensitive enums, for values read
     back from Azure, which doesn't always keep the case it was given.
     """
+
     def fold(attr: Attribute, body: dict) -> None:
         if attr.enum is None or not (attr.case_insensitive or all_enums) or attr.name not in body:
             return
         body[attr.name] = _fold_value(attr, body[attr.name])
+
     return _map_body(schema, value, fold)
 
 
@@ -526,9 +623,11 @@ def apply_defaults(schema: BlockSchema, value: Any) -> Any:
     Computed attributes without a default are left for the provider; absent blocks
     stay absent (defaults apply inside the blocks that are written).
     """
+
     def fill(attr: Attribute, body: dict) -> None:
         if attr.default is not None and not attr.required and body.get(attr.name) is None:
             body[attr.name] = attr.default
+
     return _map_body(schema, value, fill)
 
 
@@ -545,8 +644,9 @@ def sensitive_value_paths(schema: BlockSchema, value: Any, prefix: Path = ()) ->
     """Concrete paths of sensitive attributes set in ``value``."""
     if not isinstance(value, dict):
         return set()
-    out: set[Path] = {prefix + (a.name,) for a in schema.attributes
-                      if a.sensitive and value.get(a.name) is not None}
+    out: set[Path] = {
+        prefix + (a.name,) for a in schema.attributes if a.sensitive and value.get(a.name) is not None
+    }
     for nb in schema.blocks:
         raw = value.get(nb.name)
         if isinstance(raw, dict):

@@ -47,7 +47,7 @@ class ResourceAddress:
         data = "data." if self.mode is Mode.DATA else ""
         return f"{prefix}{data}{self.type}.{self.name}"
 
-    def instance(self, key: InstanceKey = None) -> "InstanceAddress":
+    def instance(self, key: InstanceKey = None) -> InstanceAddress:
         return InstanceAddress(self, key)
 
     @property
@@ -80,12 +80,15 @@ class AddressError(ValueError):
     pass
 
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<name>[A-Za-z_][A-Za-z0-9_-]*)
   | \[(?P<int>\d+)\]
   | \[(?P<str>"(?:[^"\\]|\\.)*")\]
   | (?P<dot>\.)
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 
 def _tokens(text: str) -> list[tuple[str, object]]:

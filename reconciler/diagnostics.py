@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 
 class Severity(enum.Enum):
@@ -47,12 +47,12 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
-    def with_range(self, range: SourceRange | None) -> "Diagnostic":
+    def with_range(self, range: SourceRange | None) -> Diagnostic:
         if range is None or self.range is not None:
             return self
         return Diagnostic(self.severity, self.code, self.summary, self.detail, self.address, range)
 
-    def with_address(self, address: str | None) -> "Diagnostic":
+    def with_address(self, address: str | None) -> Diagnostic:
         if address is None or self.address is not None:
             return self
         return Diagnostic(self.severity, self.code, self.summary, self.detail, address, self.range)
@@ -78,18 +78,21 @@ class Diagnostic:
         return out
 
 
-def error(code: str, summary: str, detail: str = "", *, address: str | None = None,
-          range: SourceRange | None = None) -> Diagnostic:
+def error(
+    code: str, summary: str, detail: str = "", *, address: str | None = None, range: SourceRange | None = None
+) -> Diagnostic:
     return Diagnostic(Severity.ERROR, code, summary, detail, address, range)
 
 
-def warning(code: str, summary: str, detail: str = "", *, address: str | None = None,
-            range: SourceRange | None = None) -> Diagnostic:
+def warning(
+    code: str, summary: str, detail: str = "", *, address: str | None = None, range: SourceRange | None = None
+) -> Diagnostic:
     return Diagnostic(Severity.WARNING, code, summary, detail, address, range)
 
 
-def info(code: str, summary: str, detail: str = "", *, address: str | None = None,
-         range: SourceRange | None = None) -> Diagnostic:
+def info(
+    code: str, summary: str, detail: str = "", *, address: str | None = None, range: SourceRange | None = None
+) -> Diagnostic:
     return Diagnostic(Severity.INFO, code, summary, detail, address, range)
 
 
@@ -157,6 +160,7 @@ class DiagnosticsError(Exception):
 # Rendering (the one place diagnostics become text)
 # ---------------------------------------------------------------------------
 
+
 class SourceCache:
     """Reads source lines for snippets; tolerant of missing or binary files."""
 
@@ -180,8 +184,9 @@ class SourceCache:
 _LABEL = {Severity.ERROR: "Error", Severity.WARNING: "Warning", Severity.INFO: "Info"}
 
 
-def render_text(diags: Iterable[Diagnostic], *, sources: SourceCache | None = None,
-                color: bool = False, display_path=None) -> str:
+def render_text(
+    diags: Iterable[Diagnostic], *, sources: SourceCache | None = None, color: bool = False, display_path=None
+) -> str:
     """Render diagnostics the way Terraform users read them.
 
     ``display_path`` maps a file path to what is shown (e.g. relative to the cwd).

@@ -22,8 +22,8 @@ from typing import Any
 
 from providers import validation
 from providers.base import ImportRequest, NotFoundError, ProviderError
-from reconciler.addresses import Mode as SchemaMode
 from reconciler import providers_registry as registry
+from reconciler.addresses import Mode as SchemaMode
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, evaluate
 from reconciler.config.model import Import, Resource
@@ -34,28 +34,40 @@ from state.model import InstanceAddress, InstanceState, format_key, parse_addres
 
 @dataclass(frozen=True)
 class ImportTarget:
-    address: str                 # instance address in state
-    id: str                      # the object's id in the cloud
-    resource: Resource           # its configuration block
-    range: SourceRange | None    # the import block (or None for the command)
+    address: str  # instance address in state
+    id: str  # the object's id in the cloud
+    resource: Resource  # its configuration block
+    range: SourceRange | None  # the import block (or None for the command)
 
 
 # --------------------------------------------------------------------------- the configuration
+
 
 def find_resource(tree, address: InstanceAddress, *, at: SourceRange | None = None) -> Resource:
     """The resource block ``address`` belongs to; a diagnostic with help when there is none."""
     ra = address.resource
     if ra.mode.value != "managed":
-        raise DiagnosticsError(error("import_address", f"Cannot import into {address}",
-                                     "Only managed resources are imported; data sources are read.", range=at))
+        raise DiagnosticsError(
+            error(
+                "import_address",
+                f"Cannot import into {address}",
+                "Only managed resources are imported; data sources are read.",
+                range=at,
+            )
+        )
     module = tree
     for step in ra.module:
         child = module.children.get(step.name)
         if child is None:
-            raise DiagnosticsError(error(
-                "import_no_module", f"There is no module.{step.name} in the configuration",
-                f"{address} names module calls that the configuration does not have. Add the module "
-                "block, or import into an address of the root module.", range=at))
+            raise DiagnosticsError(
+                error(
+                    "import_no_module",
+                    f"There is no module.{step.name} in the configuration",
+                    f"{address} names module calls that the configuration does not have. Add the module "
+                    "block, or import into an address of the root module.",
+                    range=at,
+                )
+            )
         module = child
     local = f"{ra.type}.{ra.name}"
     res = module.module.resources.get(local)
@@ -69,15 +81,25 @@ def _missing_block(module, ra, local: str, at: SourceRange | None) -> Diagnostic
     where = module.address or "the root module"
     same_type = [r for r in module.module.managed_resources if r.type == ra.type]
     files = sorted(module.module.files)
-    lines = [f"Before importing, write its resource block in {where}, for example in "
-             f"{_shown(files[0]) if files else 'main.tf'}:",
-             "", f'  resource "{ra.type}" "{ra.name}" {{', "    # the object's arguments", "  }", ""]
+    lines = [
+        f"Before importing, write its resource block in {where}, for example in "
+        f"{_shown(files[0]) if files else 'main.tf'}:",
+        "",
+        f'  resource "{ra.type}" "{ra.name}" {{',
+        "    # the object's arguments",
+        "  }",
+        "",
+    ]
     if same_type:
-        lines.append("Resource blocks of this type in that module: " + ", ".join(
-            f"{r.address} ({_shown(r.pos.file)}:{r.pos.line})" for r in same_type) + ".")
+        lines.append(
+            "Resource blocks of this type in that module: "
+            + ", ".join(f"{r.address} ({_shown(r.pos.file)}:{r.pos.line})" for r in same_type)
+            + "."
+        )
     lines.append("Then run the import again.")
-    return error("import_no_config", f"{local} is not in the configuration",
-                 "\n".join(lines), address=local, range=at)
+    return error(
+        "import_no_config", f"{local} is not in the configuration", "\n".join(lines), address=local, range=at
+    )
 
 
 def _shown(path: str) -> str:
@@ -99,16 +121,23 @@ def _check_key(res: Resource, address: InstanceAddress, at: SourceRange | None) 
         want = "no instance key (the resource has neither count nor for_each)"
     else:
         return
-    raise DiagnosticsError(error(
-        "import_address", f"{address} does not match its resource block",
-        f"The address needs {want}; the block is at {_shown(res.pos.file)}:{res.pos.line}.",
-        address=str(address), range=at or res.pos.range()))
+    raise DiagnosticsError(
+        error(
+            "import_address",
+            f"{address} does not match its resource block",
+            f"The address needs {want}; the block is at {_shown(res.pos.file)}:{res.pos.line}.",
+            address=str(address),
+            range=at or res.pos.range(),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- count and for_each
 
-def check_instance_exists(session, address: InstanceAddress, res: Resource, *,
-                          at: SourceRange | None = None) -> None:
+
+def check_instance_exists(
+    session, address: InstanceAddress, res: Resource, *, at: SourceRange | None = None
+) -> None:
     """Refuse an address that count/for_each of its blocks (module calls included) does not produce.
 
     An import into an instance the configuration doesn't have would be planned for destroy at
@@ -122,34 +151,51 @@ def check_instance_exists(session, address: InstanceAddress, res: Resource, *,
     for step in address.resource.module:
         call = node.module.module_calls[step.name]
         path += f"{'.' if path else ''}module.{step.name}"
-        bindings = _expansion_bindings(path, call.count, call.for_each, step.key,
-                                       scope, str(address), call.pos, at)
+        bindings = _expansion_bindings(
+            path, call.count, call.for_each, step.key, scope, str(address), call.pos, at
+        )
         node = node.children[step.name]
         scope = _child_scope(session, node, call, MapScope({**scope.values, **bindings}))
-    _expansion_bindings(str(address.resource), res.count, res.for_each, address.key, scope, str(address),
-                        res.pos, at)
+    _expansion_bindings(
+        str(address.resource), res.count, res.for_each, address.key, scope, str(address), res.pos, at
+    )
 
 
-def _expansion_bindings(what: str, count, for_each, key, scope: MapScope, address: str,
-                        pos, at: SourceRange | None) -> dict:
+def _expansion_bindings(
+    what: str, count, for_each, key, scope: MapScope, address: str, pos, at: SourceRange | None
+) -> dict:
     """The count/each bindings of instance ``key`` of a block; a diagnostic when there is none."""
     from reconciler.plan.expansion import expand
+
     if count is None and for_each is None:
         if key is not None:
-            raise DiagnosticsError(_no_target(address, f"{what} has neither count nor for_each, so it has "
-                                              f"one instance, without a key: write {what}.", pos, at))
+            raise DiagnosticsError(
+                _no_target(
+                    address,
+                    f"{what} has neither count nor for_each, so it has "
+                    f"one instance, without a key: write {what}.",
+                    pos,
+                    at,
+                )
+            )
         return {}
     instances, diags = expand(count, for_each, scope)
     if diags:
         argument = "count" if count is not None else "for_each"
-        raise DiagnosticsError(error(
-            "import_unknown_instances", f"Cannot tell whether {address} exists in the configuration",
-            f"The {argument} of {what} ({_shown(pos.file)}:{pos.line}) depends on more than the "
-            f"variables and locals, so import can't work out its instances ({diags[0].summary}"
-            + (f": {diags[0].detail}" if diags[0].detail else "") + ").\nSet the variables it needs "
-            "with -var or -var-file, or write an import block "
-            "(`import { to = ... id = ... }`): plan checks its target against the full expansion.",
-            address=address, range=at or pos.range()))
+        raise DiagnosticsError(
+            error(
+                "import_unknown_instances",
+                f"Cannot tell whether {address} exists in the configuration",
+                f"The {argument} of {what} ({_shown(pos.file)}:{pos.line}) depends on more than the "
+                f"variables and locals, so import can't work out its instances ({diags[0].summary}"
+                + (f": {diags[0].detail}" if diags[0].detail else "")
+                + ").\nSet the variables it needs "
+                "with -var or -var-file, or write an import block "
+                "(`import { to = ... id = ... }`): plan checks its target against the full expansion.",
+                address=address,
+                range=at or pos.range(),
+            )
+        )
     for inst in instances:
         if inst.key == key:
             return inst.bindings
@@ -160,16 +206,26 @@ def _expansion_bindings(what: str, count, for_each, key, scope: MapScope, addres
         detail = f"{argument} of {what} gives no instance {format_key(key)}"
     keys = ", ".join(f"{what}{format_key(i.key)}" for i in instances[:10]) or "none"
     more = f" (and {len(instances) - 10} more)" if len(instances) > 10 else ""
-    raise DiagnosticsError(_no_target(
-        address, f"{detail}. Its instances with the current variables: {keys}{more}. Import into one of "
-        f"them, or change {argument} so that it includes this key first.", pos, at))
+    raise DiagnosticsError(
+        _no_target(
+            address,
+            f"{detail}. Its instances with the current variables: {keys}{more}. Import into one of "
+            f"them, or change {argument} so that it includes this key first.",
+            pos,
+            at,
+        )
+    )
 
 
 def _no_target(address: str, detail: str, pos, at: SourceRange | None) -> Diagnostic:
-    return error("import_no_target", "Configuration for import target does not exist",
-                 f"{detail} The block is at {_shown(pos.file)}:{pos.line}. An object imported where the "
-                 "configuration has no instance would be destroyed by the next apply.",
-                 address=address, range=at or pos.range())
+    return error(
+        "import_no_target",
+        "Configuration for import target does not exist",
+        f"{detail} The block is at {_shown(pos.file)}:{pos.line}. An object imported where the "
+        "configuration has no instance would be destroyed by the next apply.",
+        address=address,
+        range=at or pos.range(),
+    )
 
 
 def _child_scope(session, node, call, parent: MapScope) -> MapScope:
@@ -187,24 +243,31 @@ def _child_scope(session, node, call, parent: MapScope) -> MapScope:
         variables[name] = value
     where = str(node.directory)
     root = str(session.root)
-    base = {"var": variables, "path": {"module": where, "root": root, "cwd": root},
-            "terraform": {"workspace": "default"}}
+    base = {
+        "var": variables,
+        "path": {"module": where, "root": root, "cwd": root},
+        "terraform": {"workspace": "default"},
+    }
     return _with_locals(node.module, base)
 
 
 # --------------------------------------------------------------------------- import blocks
 
+
 def _root_scope(session) -> MapScope:
     module = session.validated.tree.module
     root = str(session.root)
-    base = {"var": dict(session.variables), "path": {"module": root, "root": root, "cwd": root},
-            "terraform": {"workspace": "default"}}
+    base = {
+        "var": dict(session.variables),
+        "path": {"module": root, "root": root, "cwd": root},
+        "terraform": {"workspace": "default"},
+    }
     return _with_locals(module, base)
 
 
 def _with_locals(module, base: dict) -> MapScope:
     locals_: dict[str, Any] = {}
-    for _ in range(len(module.locals)):      # locals that use locals: a few passes settle them
+    for _ in range(len(module.locals)):  # locals that use locals: a few passes settle them
         before = len(locals_)
         for name, local in module.locals.items():
             if name in locals_:
@@ -226,10 +289,14 @@ def _each_items(block: Import, scope: MapScope) -> list[dict | None]:
         return [{"key": k, "value": v} for k, v in value.items()]
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         return [{"key": v, "value": v} for v in value]
-    raise DiagnosticsError(error(
-        "import_for_each", "An import block's for_each must be a map or a set of strings",
-        "Give for_each a map (each.key, each.value) or a set of strings known when planning.",
-        range=block.for_each.pos.range()))
+    raise DiagnosticsError(
+        error(
+            "import_for_each",
+            "An import block's for_each must be a map or a set of strings",
+            "Give for_each a map (each.key, each.value) or a set of strings known when planning.",
+            range=block.for_each.pos.range(),
+        )
+    )
 
 
 def _target_address(expr: ast.Expr, scope) -> str:
@@ -245,15 +312,25 @@ def _target_address(expr: ast.Expr, scope) -> str:
         elif isinstance(node, ast.Index):
             key = evaluate(node.key, scope)
             if isinstance(key, bool) or not isinstance(key, (int, str)):
-                raise DiagnosticsError(error("import_address", "An import block's instance key is not a "
-                                             "number or a string", "Use each.key, a number or a string.",
-                                             range=node.key.pos.range()))
+                raise DiagnosticsError(
+                    error(
+                        "import_address",
+                        "An import block's instance key is not a number or a string",
+                        "Use each.key, a number or a string.",
+                        range=node.key.pos.range(),
+                    )
+                )
             steps.append(format_key(key))
             node = node.obj
         else:
-            raise DiagnosticsError(error("import_address", 'import "to" is not a resource address',
-                                         "Write a bare address such as azurerm_key_vault.kv.",
-                                         range=expr.pos.range()))
+            raise DiagnosticsError(
+                error(
+                    "import_address",
+                    'import "to" is not a resource address',
+                    "Write a bare address such as azurerm_key_vault.kv.",
+                    range=expr.pos.range(),
+                )
+            )
     return "".join(reversed(steps))
 
 
@@ -263,9 +340,15 @@ def resolve_import_blocks(session) -> list[ImportTarget]:
     diags: list[Diagnostic] = []
     for child in list(tree.walk())[1:]:
         for block in child.module.imports:
-            diags.append(error("import_in_module", "Import blocks belong in the root module",
-                               f"Move this block to the root module and write the address with its module "
-                               f"prefix: to = {child.address}.{block.to_address}.", range=block.pos.range()))
+            diags.append(
+                error(
+                    "import_in_module",
+                    "Import blocks belong in the root module",
+                    f"Move this block to the root module and write the address with its module "
+                    f"prefix: to = {child.address}.{block.to_address}.",
+                    range=block.pos.range(),
+                )
+            )
     if not tree.module.imports:
         if diags:
             raise DiagnosticsError(diags)
@@ -279,17 +362,26 @@ def resolve_import_blocks(session) -> list[ImportTarget]:
                 text = _target_address(block.to, s)
                 ident = evaluate(block.id, s)
                 if not isinstance(ident, str) or not ident:
-                    raise DiagnosticsError(error(
-                        "import_id", "An import block's id must be a non-empty string known when planning",
-                        "Write the object's id, e.g. its ARM resource id, or an expression of variables.",
-                        range=block.id.pos.range()))
+                    raise DiagnosticsError(
+                        error(
+                            "import_id",
+                            "An import block's id must be a non-empty string known when planning",
+                            "Write the object's id, e.g. its ARM resource id, or an expression of variables.",
+                            range=block.id.pos.range(),
+                        )
+                    )
                 address = parse_address(text)
                 res = find_resource(tree, address, at=block.pos.range())
                 if text in out and out[text].id != ident:
-                    raise DiagnosticsError(error(
-                        "import_duplicate", f"Two import blocks import into {text}",
-                        f"One object per address: remove one of them (the other is at "
-                        f"{out[text].range}).", range=block.pos.range()))
+                    raise DiagnosticsError(
+                        error(
+                            "import_duplicate",
+                            f"Two import blocks import into {text}",
+                            f"One object per address: remove one of them (the other is at "
+                            f"{out[text].range}).",
+                            range=block.pos.range(),
+                        )
+                    )
                 out[text] = ImportTarget(text, ident, res, block.pos.range())
         except AddressError as exc:
             diags.append(error("import_address", "Invalid import address", str(exc), range=block.pos.range()))
@@ -302,27 +394,46 @@ def resolve_import_blocks(session) -> list[ImportTarget]:
 
 # --------------------------------------------------------------------------- reading the object
 
+
 def import_object(providers: dict, target: ImportTarget) -> InstanceState:
     """Read the object through its provider: the instance a create would have recorded."""
     res = target.resource
     provider = providers.get(res.provider_name)
     if provider is None:
-        raise DiagnosticsError(error("provider_missing", f'No provider "{res.provider_name}"',
-                                     f"{target.address} needs the {res.provider_name} provider.",
-                                     address=target.address, range=target.range))
+        raise DiagnosticsError(
+            error(
+                "provider_missing",
+                f'No provider "{res.provider_name}"',
+                f"{target.address} needs the {res.provider_name} provider.",
+                address=target.address,
+                range=target.range,
+            )
+        )
     try:
         state = provider.import_(ImportRequest(res.type, target.id)).state
     except NotFoundError:
         state = None
     except ProviderError as exc:
-        raise DiagnosticsError(error(exc.code or "import_failed", f"Importing {target.address} failed",
-                                     exc.message, address=target.address, range=target.range)) from None
+        raise DiagnosticsError(
+            error(
+                exc.code or "import_failed",
+                f"Importing {target.address} failed",
+                exc.message,
+                address=target.address,
+                range=target.range,
+            )
+        ) from None
     if state is None:
-        raise DiagnosticsError(error(
-            "import_not_found", "Cannot import an object that does not exist",
-            f"No {res.type} with id {target.id!r} exists in the cloud. Check the id: it is the "
-            "object's full resource id, as `vaultform cloud` or the Azure portal shows it.",
-            address=target.address, range=target.range))
+        raise DiagnosticsError(
+            error(
+                "import_not_found",
+                "Cannot import an object that does not exist",
+                f"No {res.type} with id {target.id!r} exists in the cloud. Check the id: it is the "
+                "object's full resource id, as `vaultform cloud` or the Azure portal shows it.",
+                address=target.address,
+                range=target.range,
+            )
+        )
     rs = registry.resource_schema(SchemaMode.MANAGED, res.type)
     paths = validation.sensitive_value_paths(rs.block, state) if rs is not None else set()
     return InstanceState(attributes=dict(state), sensitive_paths=tuple(paths))
@@ -331,10 +442,14 @@ def import_object(providers: dict, target: ImportTarget) -> InstanceState:
 def plan_with_imports(session, options, refreshed):
     """Plan with the configuration's import blocks resolved (see the module docstring)."""
     from reconciler import session as steps
+
     if options.destroy or options.refresh_only:
         return steps.plan(session, options, refreshed)
-    targets = [t for t in resolve_import_blocks(session) if session.state.instance(t.address) is None
-               and _targeted(t.address, options.targets)]
+    targets = [
+        t
+        for t in resolve_import_blocks(session)
+        if session.state.instance(t.address) is None and _targeted(t.address, options.targets)
+    ]
     if not targets:
         return steps.plan(session, options, refreshed)
     seen = dict(refreshed or {})
@@ -345,11 +460,16 @@ def plan_with_imports(session, options, refreshed):
     planned = {c.address for c in plan.changes}
     for t in targets:
         if t.address not in planned:
-            plan.diagnostics.append(error(
-                "import_no_instance", f"{t.address} is not an instance of its resource block",
-                f"count or for_each of {t.resource.address} ({_shown(t.resource.pos.file)}:{t.resource.pos.line}) "
-                "gives no such instance; import into one of its instances.", address=t.address,
-                range=t.range))
+            plan.diagnostics.append(
+                error(
+                    "import_no_instance",
+                    f"{t.address} is not an instance of its resource block",
+                    f"count or for_each of {t.resource.address} ({_shown(t.resource.pos.file)}:{t.resource.pos.line}) "
+                    "gives no such instance; import into one of its instances.",
+                    address=t.address,
+                    range=t.range,
+                )
+            )
     plan.changes = [replace(c, importing=ids[c.address]) if c.address in ids else c for c in plan.changes]
     return plan
 

@@ -52,16 +52,23 @@ def _move(state: State, source: str, target: str, moved) -> tuple[State, Diagnos
         return state, None
     if _instances(state, target):
         return state, warning(
-            "moved_target_exists", f"Cannot move {source} to {target}: {target} already exists",
+            "moved_target_exists",
+            f"Cannot move {source} to {target}: {target} already exists",
             "Both addresses have objects in state, so the moved block is ignored. Remove the moved block, "
-            "or remove one of the objects from state with `vaultform state rm`.", range=moved.pos.range())
+            "or remove one of the objects from state with `vaultform state rm`.",
+            range=moved.pos.range(),
+        )
     resource = state.resource(source.split("[")[0])
     whole = "[" not in source
     for address, inst in found:
-        new_address = target + address[len(source):] if whole else target
+        new_address = target + address[len(source) :] if whole else target
         state = state.without_instance(address)
-        state = state.with_instance(new_address, inst, provider=resource.provider,
-                                    prevent_destroy=resource.prevent_destroy)
-    return state, info("moved", f"{source} has moved to {target}",
-                       "The object keeps its identity in the cloud; only its address in state changes.",
-                       range=moved.pos.range())
+        state = state.with_instance(
+            new_address, inst, provider=resource.provider, prevent_destroy=resource.prevent_destroy
+        )
+    return state, info(
+        "moved",
+        f"{source} has moved to {target}",
+        "The object keeps its identity in the cloud; only its address in state changes.",
+        range=moved.pos.range(),
+    )

@@ -8,7 +8,7 @@ table), so the layering stays: ``reconciler`` never imports a concrete provider 
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache
 from importlib.metadata import entry_points
 
 from providers.schema import Mode, ProviderSchema, ResourceSchema
@@ -35,7 +35,7 @@ def provider_name_for_type(type_name: str) -> str:
     return type_name.split("_", 1)[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema_for(provider: str) -> ProviderSchema | None:
     found = {ep.name: ep.value for ep in entry_points(group="vaultform.schemas")}
     target = found.get(provider) or DEFAULT_SCHEMAS.get(provider)

@@ -13,15 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from providers.base import ProviderError, ReadRequest
-from providers.base import DataRequest
+from providers.base import DataRequest, ProviderError, ReadRequest
 from reconciler import providers_registry as registry
 from reconciler.config.evaluator import MapScope
 from reconciler.config.expand import evaluate_body
 from reconciler.config.model import Module
+from reconciler.config.types import parse_type
 from reconciler.config.variables import Validation as VarValidation
 from reconciler.config.variables import VariableSpec, resolve_variables
-from reconciler.config.types import parse_type
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.moves import apply_moves
 from reconciler.plan.model import Plan
@@ -41,8 +40,8 @@ class Session:
     state: State
     providers: dict[str, Any] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
-    moves: list[tuple[str, str]] = field(default_factory=list)   # done by moved blocks, not yet saved
-    state_stamp: tuple | None = None   # the state file as read (see reload_state_if_changed)
+    moves: list[tuple[str, str]] = field(default_factory=list)  # done by moved blocks, not yet saved
+    state_stamp: tuple | None = None  # the state file as read (see reload_state_if_changed)
 
     @property
     def cloud(self) -> str:
@@ -68,13 +67,21 @@ def variable_specs(module: Module) -> dict[str, VariableSpec]:
         if var.type_expr is not None:
             type_, _ = parse_type(var.type_expr)
         specs[name] = VariableSpec(
-            name=name, pos=var.pos, type=type_, default=var.default_expr, nullable=var.nullable,
-            sensitive=var.sensitive, description=var.description or "",
-            validations=tuple(VarValidation(v.condition, v.error_message, v.pos) for v in var.validations))
+            name=name,
+            pos=var.pos,
+            type=type_,
+            default=var.default_expr,
+            nullable=var.nullable,
+            sensitive=var.sensitive,
+            description=var.description or "",
+            validations=tuple(VarValidation(v.condition, v.error_message, v.pos) for v in var.validations),
+        )
     return specs
 
 
-def open_session(directory: str | os.PathLike, *, cli_vars=(), var_files=(), state_path: str | None = None) -> Session:
+def open_session(
+    directory: str | os.PathLike, *, cli_vars=(), var_files=(), state_path: str | None = None
+) -> Session:
     root = Path(directory)
     validated = validate_directory(root)
     errors = validated.diagnostics.errors
@@ -82,8 +89,9 @@ def open_session(directory: str | os.PathLike, *, cli_vars=(), var_files=(), sta
         raise DiagnosticsError(validated.diagnostics.sorted())
     warnings = validated.diagnostics.warnings
     module = validated.tree.module
-    resolved, var_diags = resolve_variables(variable_specs(module), module_dir=root,
-                                            cli_vars=list(cli_vars), var_files=list(var_files))
+    resolved, var_diags = resolve_variables(
+        variable_specs(module), module_dir=root, cli_vars=list(cli_vars), var_files=list(var_files)
+    )
     if any(d.is_error for d in var_diags):
         raise DiagnosticsError([d for d in var_diags if d.is_error])
     warnings += [d for d in var_diags if not d.is_error]
@@ -94,17 +102,19 @@ def open_session(directory: str | os.PathLike, *, cli_vars=(), var_files=(), sta
     state = backend.read() or State.new()
     state, moves, move_diags = apply_moves(state, validated.tree)
     warnings += move_diags
-    session = Session(root, validated, values, sensitive, backend, state, warnings=warnings, moves=moves,
-                      state_stamp=stamp)
+    session = Session(
+        root, validated, values, sensitive, backend, state, warnings=warnings, moves=moves, state_stamp=stamp
+    )
     session.providers = _providers(session)
     return session
 
 
 def _used_providers(session: Session) -> set[str]:
-    names = {registry.provider_name_for_type(r.type)
-             for r in _all_resources(session.validated.tree)}
-    names |= {res.provider.split(".")[0] if res.provider else registry.provider_name_for_type(res.type)
-              for res in session.state.resources}
+    names = {registry.provider_name_for_type(r.type) for r in _all_resources(session.validated.tree)}
+    names |= {
+        res.provider.split(".")[0] if res.provider else registry.provider_name_for_type(res.type)
+        for res in session.state.resources
+    }
     return {n for n in names if registry.schema_for(n) is not None}
 
 
@@ -117,8 +127,13 @@ def _all_resources(tree):
 def _providers(session: Session) -> dict[str, Any]:
     out: dict[str, Any] = {}
     module = session.validated.tree.module
-    scope = MapScope({"var": session.variables, "terraform": {"workspace": "default"},
-                      "path": {"module": str(session.root), "root": str(session.root), "cwd": os.getcwd()}})
+    scope = MapScope(
+        {
+            "var": session.variables,
+            "terraform": {"workspace": "default"},
+            "path": {"module": str(session.root), "root": str(session.root), "cwd": os.getcwd()},
+        }
+    )
     diags: list[Diagnostic] = []
     for name in sorted(_used_providers(session)):
         provider = registry.create_provider(name)
@@ -127,7 +142,9 @@ def _providers(session: Session) -> dict[str, Any]:
         block = next((p for p in module.providers if p.name == name and not p.alias), None)
         config: dict[str, Any] = {}
         if block is not None:
-            evaluated = evaluate_body(block.body, None, scope)  # nested blocks too: features { key_vault {...} }
+            evaluated = evaluate_body(
+                block.body, None, scope
+            )  # nested blocks too: features { key_vault {...} }
             diags.extend(evaluated.diagnostics)
             config = evaluated.value
         diags.extend(provider.configure(config))
@@ -138,6 +155,7 @@ def _providers(session: Session) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- refresh
+
 
 def _file_stamp(path: str) -> tuple | None:
     try:
@@ -165,6 +183,7 @@ def recover_pending(session: Session, *, persist: bool) -> list:
     resolutions, for the output.
     """
     from reconciler.apply.recovery import resolve_pending
+
     reload_state_if_changed(session)
     recovery = resolve_pending(session.state, session.providers)
     session.warnings.extend(d for d in recovery.diagnostics if d not in session.warnings)
@@ -193,8 +212,13 @@ def refresh(session: Session, parallelism: int = 10) -> dict[str, dict | None]:
         try:
             return address, provider.read(ReadRequest(type_name, prior)).state, None
         except ProviderError as exc:
-            return address, None, error(exc.code or "refresh_failed", f"Refreshing {address} failed",
-                                        exc.message, address=address)
+            return (
+                address,
+                None,
+                error(
+                    exc.code or "refresh_failed", f"Refreshing {address} failed", exc.message, address=address
+                ),
+            )
 
     # objects that live only in state (terraform_data) are read here: no cloud to wait for
     local = [j for j in jobs if not getattr(j[1], "objects_outside_state", True)]
@@ -212,6 +236,7 @@ def refresh(session: Session, parallelism: int = 10) -> dict[str, dict | None]:
 
 # --------------------------------------------------------------------------- plan
 
+
 def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | None] | None) -> Plan:
     def read_data(type_name: str, config: dict) -> dict:
         provider = session.providers.get(registry.provider_name_for_type(type_name))
@@ -219,12 +244,14 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
             raise ProviderError(f"no provider for {type_name}")
         state = provider.read_data(DataRequest(type_name, config)).state
         if state is None:
-            raise ProviderError("no object matches the data source's arguments; check the names",
-                                code="data_source_not_found")
+            raise ProviderError(
+                "no object matches the data source's arguments; check the names", code="data_source_not_found"
+            )
         return state
 
     def plan_rules(req):
         from providers.base import PlanRulesResponse
+
         out = PlanRulesResponse()
         for name, provider in session.providers.items():
             rules = getattr(provider, "plan_rules", None)
@@ -239,10 +266,19 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
         return out
 
     v = session.validated
-    request = PlanRequest(root_dir=session.root, tree=v.tree, info=v.info, variables=session.variables,
-                          state=session.state, refreshed=refreshed, read_data=read_data,
-                          plan_rules=plan_rules, options=options, cloud=session.cloud,
-                          sensitive_variables=session.sensitive_variables)
+    request = PlanRequest(
+        root_dir=session.root,
+        tree=v.tree,
+        info=v.info,
+        variables=session.variables,
+        state=session.state,
+        refreshed=refreshed,
+        read_data=read_data,
+        plan_rules=plan_rules,
+        options=options,
+        cloud=session.cloud,
+        sensitive_variables=session.sensitive_variables,
+    )
     result = make_plan(request)
     result.diagnostics = session.warnings + result.diagnostics
     result.moved = list(session.moves)
@@ -251,6 +287,14 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
 
 def plan_request(session: Session, refreshed, options: PlanOptions) -> PlanRequest:
     v = session.validated
-    return PlanRequest(root_dir=session.root, tree=v.tree, info=v.info, variables=session.variables,
-                       state=session.state, refreshed=refreshed, options=options, cloud=session.cloud,
-                       sensitive_variables=session.sensitive_variables)
+    return PlanRequest(
+        root_dir=session.root,
+        tree=v.tree,
+        info=v.info,
+        variables=session.variables,
+        state=session.state,
+        refreshed=refreshed,
+        options=options,
+        cloud=session.cloud,
+        sensitive_variables=session.sensitive_variables,
+    )

@@ -82,18 +82,21 @@ def _evaluate_locals(module: Module, scope: ValidateScope) -> list[Diagnostic]:
     return diags
 
 
-def _check_module(tree: ModuleTree, info: ModuleInfo, root_dir: Path, once: UnreconciledWarnings,
-                  diags: Diagnostics) -> None:
+def _check_module(
+    tree: ModuleTree, info: ModuleInfo, root_dir: Path, once: UnreconciledWarnings, diags: Diagnostics
+) -> None:
     module = tree.module
-    static = ReferenceChecker(module, {n: c.module for n, c in tree.children.items()},
-                              lambda mode, t: _block_schema(mode, t)).check(module_sites(module, info.schemas))
+    static = ReferenceChecker(
+        module, {n: c.module for n, c in tree.children.items()}, lambda mode, t: _block_schema(mode, t)
+    ).check(module_sites(module, info.schemas))
     diags.extend(static)
     taken = {(d.range.file, d.range.line) for d in static if d.range}
 
     def fresh(found: list[Diagnostic]) -> list[Diagnostic]:
         # an expression whose reference is already reported needn't fail again at evaluation
-        return [d for d in found if not (d.code == "eval" and d.range
-                                         and (d.range.file, d.range.line) in taken)]
+        return [
+            d for d in found if not (d.code == "eval" and d.range and (d.range.file, d.range.line) in taken)
+        ]
 
     scope = ValidateScope(tree.directory, root_dir, {})
     diags.extend(fresh(_evaluate_locals(module, scope)))
@@ -108,6 +111,7 @@ def _check_module(tree: ModuleTree, info: ModuleInfo, root_dir: Path, once: Unre
 
 def _block_schema(mode: Mode, type_name: str):
     from reconciler import providers_registry as registry
+
     rs = registry.resource_schema(mode, type_name)
     return rs.block if rs else None
 
@@ -122,38 +126,59 @@ def _check_variable_types(module: Module, diags: Diagnostics) -> None:
 def _check_backend(module: Module, diags: Diagnostics) -> None:
     backend = module.terraform.backend if module.terraform else None
     if backend is not None and backend.type != "local":
-        diags.add(warning(
-            "backend_not_supported", f'The "{backend.type}" backend is not used: state stays in a local file',
-            "vaultform keeps state in vaultform.tfstate next to the configuration (or at -state). "
-            "Share it through your pipeline's storage until team backends arrive; do not run two "
-            "copies against the same cloud with separate state files.", range=backend.pos.range()))
+        diags.add(
+            warning(
+                "backend_not_supported",
+                f'The "{backend.type}" backend is not used: state stays in a local file',
+                "vaultform keeps state in vaultform.tfstate next to the configuration (or at -state). "
+                "Share it through your pipeline's storage until team backends arrive; do not run two "
+                "copies against the same cloud with separate state files.",
+                range=backend.pos.range(),
+            )
+        )
 
 
 def _check_module_calls(tree: ModuleTree, diags: Diagnostics) -> None:
     from reconciler.diagnostics import error
+
     for name, call in tree.module.module_calls.items():
         if call.count is not None or call.for_each is not None:
-            diags.add(error(
-                "module_expansion", "count and for_each on module blocks are not supported",
-                "vaultform expands count and for_each on resources, not on modules. Put the count or "
-                "for_each on the resources inside the module, and pass the collection as a variable.",
-                range=call.pos.range()))
+            diags.add(
+                error(
+                    "module_expansion",
+                    "count and for_each on module blocks are not supported",
+                    "vaultform expands count and for_each on resources, not on modules. Put the count or "
+                    "for_each on the resources inside the module, and pass the collection as a variable.",
+                    range=call.pos.range(),
+                )
+            )
         child = tree.children.get(name)
         if child is None:
             continue
         declared = child.module.variables
         for arg, attr in call.arguments.items():
             if arg not in declared:
-                diags.add(error("unsupported_argument", "Unsupported argument",
-                                f'Module "{name}" has no input variable named "{arg}". '
-                                f"Its variables are: {', '.join(sorted(declared)) or '(none)'}.",
-                                range=attr.name_pos.range()))
+                diags.add(
+                    error(
+                        "unsupported_argument",
+                        "Unsupported argument",
+                        f'Module "{name}" has no input variable named "{arg}". '
+                        f"Its variables are: {', '.join(sorted(declared)) or '(none)'}.",
+                        range=attr.name_pos.range(),
+                    )
+                )
         for var_name, var in declared.items():
             if var.default_expr is None and var_name not in call.arguments:
-                diags.add(error("missing_argument", "Missing required argument",
-                                f'Module "{name}" needs a value for its variable "{var_name}" '
-                                f"(declared at {var.pos.file}:{var.pos.line}); add {var_name} = ... "
-                                f"to the module block.", range=call.pos.range()))
+                diags.add(
+                    error(
+                        "missing_argument",
+                        "Missing required argument",
+                        f'Module "{name}" needs a value for its variable "{var_name}" '
+                        f"(declared at {var.pos.file}:{var.pos.line}); add {var_name} = ... "
+                        f"to the module block.",
+                        range=call.pos.range(),
+                    )
+                )
 
 
 def validate_directory(directory: str | os.PathLike) -> Validated:
@@ -161,8 +186,14 @@ def validate_directory(directory: str | os.PathLike) -> Validated:
     diags = Diagnostics()
     if not root.is_dir():
         from reconciler.diagnostics import error
-        diags.add(error("no_configuration", f"No configuration directory at {root}",
-                        "Pass the directory that holds your .tf files, e.g. `vaultform validate examples/quickstart`."))
+
+        diags.add(
+            error(
+                "no_configuration",
+                f"No configuration directory at {root}",
+                "Pass the directory that holds your .tf files, e.g. `vaultform validate examples/quickstart`.",
+            )
+        )
         return Validated(None, None, diags)
     tree, load_diags = load_module_tree(root)
     diags.extend(load_diags)
@@ -170,8 +201,14 @@ def validate_directory(directory: str | os.PathLike) -> Validated:
         return Validated(tree, None, diags)
     if not tree.module.files:
         from reconciler.diagnostics import error
-        diags.add(error("no_configuration", f"No .tf files in {root}",
-                        "vaultform reads every *.tf file in the directory; add one, or pass another directory."))
+
+        diags.add(
+            error(
+                "no_configuration",
+                f"No .tf files in {root}",
+                "vaultform reads every *.tf file in the directory; add one, or pass another directory.",
+            )
+        )
         return Validated(tree, None, diags)
     info = module_info(tree)
     _check_backend(tree.module, diags)

@@ -16,10 +16,10 @@ from typing import Any
 class Unknown:
     """The single 'known after apply' value."""
 
-    _instance: "Unknown | None" = None
+    _instance: Unknown | None = None
     __slots__ = ()
 
-    def __new__(cls) -> "Unknown":
+    def __new__(cls) -> Unknown:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance

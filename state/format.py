@@ -37,16 +37,36 @@ import json
 import math
 import operator
 import re
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from state.errors import AddressError, StateError
-from state.model import (VAULTFORM_VERSION, InstanceState, InstanceStatus, Mode, OutputState,
-                         PendingAction, PendingOperation, ResourceState, State, format_key,
-                         format_module, parse_address, parse_module)
+from state.model import (
+    VAULTFORM_VERSION,
+    InstanceState,
+    InstanceStatus,
+    Mode,
+    OutputState,
+    PendingAction,
+    PendingOperation,
+    ResourceState,
+    State,
+    format_key,
+    format_module,
+    parse_address,
+    parse_module,
+)
 
-__all__ = ["FORMAT_VERSION", "StateEncoder", "encode_state", "decode_state", "from_document",
-           "to_document", "format_time"]
+__all__ = [
+    "FORMAT_VERSION",
+    "StateEncoder",
+    "encode_state",
+    "decode_state",
+    "from_document",
+    "to_document",
+    "format_time",
+]
 
 FORMAT_VERSION = "1"
 
@@ -55,7 +75,7 @@ _PRIVATE_KEY_MARKERS = ("PRIVATE KEY-----",)
 
 def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC with a ``Z``: ``2026-11-28T12:00:00Z``."""
-    text = moment.astimezone(timezone.utc).isoformat()
+    text = moment.astimezone(UTC).isoformat()
     return text.replace("+00:00", "Z")
 
 
@@ -71,8 +91,12 @@ def _canonical(value: Any, where: str) -> Any:
         return value
     if isinstance(value, str):
         if "-----BEGIN" in value and any(m in value for m in _PRIVATE_KEY_MARKERS):
-            raise StateError("state", "refusing to store private key material", where=where,
-                             hint="Providers must return only public key parts and identifiers.")
+            raise StateError(
+                "state",
+                "refusing to store private key material",
+                where=where,
+                hint="Providers must return only public key parts and identifiers.",
+            )
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -88,9 +112,13 @@ def _canonical(value: Any, where: str) -> Any:
     if isinstance(value, (list, tuple)):
         return [_canonical(v, f"{where}[{i}]") for i, v in enumerate(value)]
     kind = "a value known only after apply" if type(value).__name__ == "Unknown" else type(value).__name__
-    raise StateError("state", f"cannot store {kind}", where=where,
-                     hint="Only fully known JSON values (strings, numbers, booleans, null, "
-                          "lists and objects) belong in state.")
+    raise StateError(
+        "state",
+        f"cannot store {kind}",
+        where=where,
+        hint="Only fully known JSON values (strings, numbers, booleans, null, "
+        "lists and objects) belong in state.",
+    )
 
 
 def _pending_doc(pending: PendingOperation | None) -> dict | None:
@@ -129,8 +157,10 @@ def _resource_head(res: ResourceState) -> dict:
 
 
 def _outputs_doc(outputs: dict[str, OutputState]) -> dict:
-    return {name: {"sensitive": out.sensitive, "value": _canonical(out.value, f"outputs.{name}")}
-            for name, out in sorted(outputs.items())}
+    return {
+        name: {"sensitive": out.sensitive, "value": _canonical(out.value, f"outputs.{name}")}
+        for name, out in sorted(outputs.items())
+    }
 
 
 def to_document(state: State) -> dict:
@@ -138,8 +168,9 @@ def to_document(state: State) -> dict:
     resources = []
     for i, res in enumerate(state.resources):
         doc = _resource_head(res)
-        doc["instances"] = [_instance_doc(inst, f"resources[{i}].instances[{j}]")
-                            for j, inst in enumerate(res.instances)]
+        doc["instances"] = [
+            _instance_doc(inst, f"resources[{i}].instances[{j}]") for j, inst in enumerate(res.instances)
+        ]
         resources.append(doc)
     return {
         "format_version": FORMAT_VERSION,
@@ -148,8 +179,7 @@ def to_document(state: State) -> dict:
         "serial": state.serial,
         "outputs": _outputs_doc(dict(state.outputs)),
         "resources": resources,
-        "check_results": [_canonical(c, f"check_results[{i}]")
-                          for i, c in enumerate(state.check_results)],
+        "check_results": [_canonical(c, f"check_results[{i}]") for i, c in enumerate(state.check_results)],
     }
 
 
@@ -191,7 +221,8 @@ class StateEncoder:
             changed = itertools.compress(range(len(resources)), map(operator.is_not, resources, old))
             for i in changed:
                 texts[i], instance_texts[i] = self._encode_resource(
-                    resources[i], i, old[i], self._instance_texts[i])
+                    resources[i], i, old[i], self._instance_texts[i]
+                )
         elif abs(len(resources) - len(old)) == 1 and self._one_added_or_removed(resources):
             texts, instance_texts = self._spliced(resources)
         else:
@@ -203,25 +234,31 @@ class StateEncoder:
                     text, inst_texts = self._texts[n], self._instance_texts[n]
                 else:
                     text, inst_texts = self._encode_resource(
-                        res, i, None if n is None else old[n],
-                        () if n is None else self._instance_texts[n])
+                        res, i, None if n is None else old[n], () if n is None else self._instance_texts[n]
+                    )
                 texts.append(text)
                 instance_texts.append(inst_texts)
         self._resources, self._texts, self._instance_texts = resources, texts, instance_texts
-        head = "".join([
-            "{\n",
-            f'  "format_version": {json.dumps(FORMAT_VERSION)},\n',
-            f'  "vaultform_version": {json.dumps(state.vaultform_version)},\n',
-            f'  "lineage": {json.dumps(state.lineage)},\n',
-            f'  "serial": {int(state.serial)},\n',
-            f'  "outputs": {_dump(_outputs_doc(dict(state.outputs)), 2)},\n',
-            '  "resources": [\n    ' if texts else '  "resources": [',
-        ]).encode("utf-8")
+        head = "".join(
+            [
+                "{\n",
+                f'  "format_version": {json.dumps(FORMAT_VERSION)},\n',
+                f'  "vaultform_version": {json.dumps(state.vaultform_version)},\n',
+                f'  "lineage": {json.dumps(state.lineage)},\n',
+                f'  "serial": {int(state.serial)},\n',
+                f'  "outputs": {_dump(_outputs_doc(dict(state.outputs)), 2)},\n',
+                '  "resources": [\n    ' if texts else '  "resources": [',
+            ]
+        ).encode("utf-8")
         checks = [_canonical(c, f"check_results[{i}]") for i, c in enumerate(state.check_results)]
-        tail = "".join([
-            "\n  ],\n" if texts else "],\n",
-            '  "check_results": ', _dump(checks, 2), "\n}\n",
-        ]).encode("utf-8")
+        tail = "".join(
+            [
+                "\n  ],\n" if texts else "],\n",
+                '  "check_results": ',
+                _dump(checks, 2),
+                "\n}\n",
+            ]
+        ).encode("utf-8")
         return [head, b",\n    ".join(texts), tail]
 
     def _one_added_or_removed(self, resources: tuple[ResourceState, ...]) -> bool:
@@ -229,26 +266,31 @@ class StateEncoder:
         old = self._resources
         at = self._first_difference(resources)
         if len(resources) > len(old):
-            return all(map(operator.is_, resources[at + 1:], old[at:]))
-        return all(map(operator.is_, resources[at:], old[at + 1:]))
+            return all(map(operator.is_, resources[at + 1 :], old[at:]))
+        return all(map(operator.is_, resources[at:], old[at + 1 :]))
 
     def _first_difference(self, resources: tuple[ResourceState, ...]) -> int:
         old = self._resources
-        return next(itertools.compress(itertools.count(), map(operator.is_not, resources, old)),
-                    min(len(resources), len(old)))
+        return next(
+            itertools.compress(itertools.count(), map(operator.is_not, resources, old)),
+            min(len(resources), len(old)),
+        )
 
     def _spliced(self, resources: tuple[ResourceState, ...]) -> tuple[list, list]:
         at = self._first_difference(resources)
         if len(resources) < len(self._resources):
-            return self._texts[:at] + self._texts[at + 1:], \
-                self._instance_texts[:at] + self._instance_texts[at + 1:]
+            return self._texts[:at] + self._texts[at + 1 :], self._instance_texts[:at] + self._instance_texts[
+                at + 1 :
+            ]
         text, inst_texts = self._encode_resource(resources[at], at, None, ())
-        return self._texts[:at] + [text] + self._texts[at:], \
-            self._instance_texts[:at] + [inst_texts] + self._instance_texts[at:]
+        return self._texts[:at] + [text] + self._texts[at:], self._instance_texts[:at] + [
+            inst_texts
+        ] + self._instance_texts[at:]
 
     @staticmethod
-    def _encode_resource(res: ResourceState, i: int, previous: ResourceState | None,
-                         previous_texts: tuple[bytes, ...]) -> tuple[bytes, tuple[bytes, ...]]:
+    def _encode_resource(
+        res: ResourceState, i: int, previous: ResourceState | None, previous_texts: tuple[bytes, ...]
+    ) -> tuple[bytes, tuple[bytes, ...]]:
         reuse: dict[int, bytes] = {}
         if previous is not None and previous.key == res.key:
             reuse = {id(inst): text for inst, text in zip(previous.instances, previous_texts)}
@@ -261,7 +303,7 @@ class StateEncoder:
         head = _dump(_resource_head(res), 4).encode("utf-8")
         # splice the instances in as the last member of the resource object
         listing = (b"[\n        " + b",\n        ".join(pieces) + b"\n      ]") if pieces else b"[]"
-        text = head[:-len(b"\n    }")] + b',\n      "instances": ' + listing + b"\n    }"
+        text = head[: -len(b"\n    }")] + b',\n      "instances": ' + listing + b"\n    }"
         return text, tuple(pieces)
 
 
@@ -273,16 +315,37 @@ def encode_state(state: State) -> str:
 # --------------------------------------------------------------------------- reading
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_TOP_KEYS = {"format_version", "vaultform_version", "lineage", "serial", "outputs", "resources",
-             "check_results"}
+_TOP_KEYS = {
+    "format_version",
+    "vaultform_version",
+    "lineage",
+    "serial",
+    "outputs",
+    "resources",
+    "check_results",
+}
 _RESOURCE_KEYS = {"module", "mode", "type", "name", "provider", "prevent_destroy", "instances"}
-_INSTANCE_KEYS = {"index_key", "schema_version", "status", "create_before_destroy", "attributes",
-                  "sensitive_paths", "dependencies", "pending"}
+_INSTANCE_KEYS = {
+    "index_key",
+    "schema_version",
+    "status",
+    "create_before_destroy",
+    "attributes",
+    "sensitive_paths",
+    "dependencies",
+    "pending",
+}
 _PENDING_KEYS = {"operation", "started_at", "planned_id", "request_digest"}
 _OUTPUT_KEYS = {"value", "sensitive"}
 
-_KIND_NAMES: dict[type, str] = {str: "a string", int: "a whole number", bool: "true or false",
-                                dict: "an object", list: "a list", type(None): "null"}
+_KIND_NAMES: dict[type, str] = {
+    str: "a string",
+    int: "a whole number",
+    bool: "true or false",
+    dict: "an object",
+    list: "a list",
+    type(None): "null",
+}
 _MISSING = object()
 
 
@@ -305,14 +368,14 @@ class _Reader:
         if any(type(value) is k for k in kinds):
             return value
         wanted = " or ".join(_KIND_NAMES[k] for k in kinds)
-        raise self.fail(_step(where, key) if where else key,
-                        f"expected {wanted}, found {_describe(value)}")
+        raise self.fail(_step(where, key) if where else key, f"expected {wanted}, found {_describe(value)}")
 
     def closed(self, obj: dict, allowed: set[str], where: str) -> None:
         extra = sorted(set(obj) - allowed)
         if extra:
-            raise self.fail(where, f"unexpected key {extra[0]!r}",
-                            f"Known keys here: {', '.join(sorted(allowed))}.")
+            raise self.fail(
+                where, f"unexpected key {extra[0]!r}", f"Known keys here: {', '.join(sorted(allowed))}."
+            )
 
     def enum(self, enum_type: Callable, value: str, where: str) -> Any:
         try:
@@ -339,17 +402,24 @@ def decode_state(data: bytes | str, *, source: str = "state") -> State:
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise StateError(source, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
-                                     f"{exc.start})", hint="The file is not a vaultform state.")
+            raise StateError(
+                source,
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                hint="The file is not a vaultform state.",
+            )
     if not data.strip():
-        raise StateError(source, "the file is empty",
-                         hint="A state file is never written empty. If you mean to start without "
-                              "state, remove the file; otherwise restore it from its .backup.")
+        raise StateError(
+            source,
+            "the file is empty",
+            hint="A state file is never written empty. If you mean to start without "
+            "state, remove the file; otherwise restore it from its .backup.",
+        )
     try:
         doc = json.loads(data, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise StateError(source, f"not valid JSON at line {exc.lineno}, column {exc.colno} "
-                                 f"({exc.msg})") from None
+        raise StateError(
+            source, f"not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+        ) from None
     except ValueError as exc:
         raise StateError(source, f"not valid JSON: {exc}") from None
     except RecursionError:
@@ -371,39 +441,55 @@ def from_document(doc: Any, *, source: str = "state") -> State:
         raise r.fail("serial", f"must not be negative, found {serial}")
     version = r.get(doc, "vaultform_version", "", str, default="")
     outputs = _read_outputs(r, r.get(doc, "outputs", "", dict, default={}))
-    resources = [_read_resource(r, res, f"resources[{i}]")
-                 for i, res in enumerate(r.get(doc, "resources", "", list))]
+    resources = [
+        _read_resource(r, res, f"resources[{i}]") for i, res in enumerate(r.get(doc, "resources", "", list))
+    ]
     seen: dict[tuple, int] = {}
     for i, res in enumerate(resources):
         if res.key in seen:
-            raise r.fail(f"resources[{i}]", f"{res.address} appears twice "
-                                            f"(also at resources[{seen[res.key]}])")
+            raise r.fail(
+                f"resources[{i}]", f"{res.address} appears twice (also at resources[{seen[res.key]}])"
+            )
         seen[res.key] = i
     checks = r.get(doc, "check_results", "", list, default=[])
     for i, check in enumerate(checks):
         if type(check) is not dict:
             raise r.fail(f"check_results[{i}]", f"expected an object, found {_describe(check)}")
-    return State(lineage=lineage, serial=serial, vaultform_version=version,
-                 resources=tuple(resources), outputs=outputs, check_results=tuple(checks))
+    return State(
+        lineage=lineage,
+        serial=serial,
+        vaultform_version=version,
+        resources=tuple(resources),
+        outputs=outputs,
+        check_results=tuple(checks),
+    )
 
 
 def _check_format_version(r: _Reader, doc: dict) -> None:
     if "format_version" not in doc:
         if "terraform_version" in doc or "version" in doc:
-            raise r.fail("", "this is a Terraform state file, not a vaultform state",
-                         "vaultform keeps its own state; bring existing objects under "
-                         "management with `vaultform import ADDRESS ID`.")
+            raise r.fail(
+                "",
+                "this is a Terraform state file, not a vaultform state",
+                "vaultform keeps its own state; bring existing objects under "
+                "management with `vaultform import ADDRESS ID`.",
+            )
         raise r.fail("", "missing format_version")
     fv = r.get(doc, "format_version", "", str)
     if not fv.isdigit():
         raise r.fail("format_version", f"{fv!r} is not a format version")
     if int(fv) > int(FORMAT_VERSION):
-        raise r.fail("", f"written by a newer vaultform (format_version {fv}); this vaultform "
-                         f"{VAULTFORM_VERSION} reads format_version {FORMAT_VERSION}",
-                     "Upgrade vaultform to use this state. It was left untouched.")
+        raise r.fail(
+            "",
+            f"written by a newer vaultform (format_version {fv}); this vaultform "
+            f"{VAULTFORM_VERSION} reads format_version {FORMAT_VERSION}",
+            "Upgrade vaultform to use this state. It was left untouched.",
+        )
     if fv != FORMAT_VERSION:
-        raise r.fail("format_version", f"unsupported format_version {fv}; this vaultform reads "
-                                       f"format_version {FORMAT_VERSION}")
+        raise r.fail(
+            "format_version",
+            f"unsupported format_version {fv}; this vaultform reads format_version {FORMAT_VERSION}",
+        )
 
 
 def _read_outputs(r: _Reader, outputs: dict) -> dict[str, OutputState]:
@@ -439,17 +525,23 @@ def _read_resource(r: _Reader, res: Any, where: str) -> ResourceState:
     if not provider:
         raise r.fail(f"{where}.provider", "is empty")
     prevent = r.get(res, "prevent_destroy", where, bool, default=False)
-    instances = [_read_instance(r, inst, f"{where}.instances[{j}]")
-                 for j, inst in enumerate(r.get(res, "instances", where, list))]
+    instances = [
+        _read_instance(r, inst, f"{where}.instances[{j}]")
+        for j, inst in enumerate(r.get(res, "instances", where, list))
+    ]
     keys: dict[Any, int] = {}
     for j, inst in enumerate(instances):
         marker = (type(inst.index_key).__name__, inst.index_key)
         if marker in keys:
-            raise r.fail(f"{where}.instances[{j}]", f"index key {format_key(inst.index_key) or 'none'}"
-                                                    f" appears twice (also at instances[{keys[marker]}])")
+            raise r.fail(
+                f"{where}.instances[{j}]",
+                f"index key {format_key(inst.index_key) or 'none'}"
+                f" appears twice (also at instances[{keys[marker]}])",
+            )
         keys[marker] = j
-    return ResourceState(mode, names["type"], names["name"], format_module(module_path), provider,
-                         tuple(instances), prevent)
+    return ResourceState(
+        mode, names["type"], names["name"], format_module(module_path), provider, tuple(instances), prevent
+    )
 
 
 def _read_instance(r: _Reader, inst: Any, where: str) -> InstanceState:
@@ -483,8 +575,9 @@ def _read_instance(r: _Reader, inst: Any, where: str) -> InstanceState:
         status=r.enum(InstanceStatus, r.get(inst, "status", where, str, default=""), f"{where}.status"),
         create_before_destroy=r.get(inst, "create_before_destroy", where, bool, default=False),
         schema_version=schema_version,
-        pending=_read_pending(r, r.get(inst, "pending", where, dict, type(None), default=None),
-                              f"{where}.pending"),
+        pending=_read_pending(
+            r, r.get(inst, "pending", where, dict, type(None), default=None), f"{where}.pending"
+        ),
     )
 
 

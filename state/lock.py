@@ -28,15 +28,25 @@ import re
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from state.format import format_time
 from state.model import VAULTFORM_VERSION
 
-__all__ = ["LockInfo", "Lock", "LockError", "DurationError", "acquire", "force_unlock",
-           "read_lock_info", "lock_path_for", "parse_duration", "pid_alive"]
+__all__ = [
+    "LockInfo",
+    "Lock",
+    "LockError",
+    "DurationError",
+    "acquire",
+    "force_unlock",
+    "read_lock_info",
+    "lock_path_for",
+    "parse_duration",
+    "pid_alive",
+]
 
 
 class DurationError(ValueError):
@@ -46,8 +56,9 @@ class DurationError(ValueError):
 class LockError(Exception):
     """The state could not be locked or unlocked; ``summary``/``detail`` are for a Diagnostic."""
 
-    def __init__(self, summary: str, detail: str = "", *, holder: "LockInfo | None" = None,
-                 stale: bool = False):
+    def __init__(
+        self, summary: str, detail: str = "", *, holder: LockInfo | None = None, stale: bool = False
+    ):
         self.summary = summary
         self.detail = detail
         self.holder = holder
@@ -67,20 +78,38 @@ class LockInfo:
     path: str
 
     def to_json(self) -> str:
-        return json.dumps({
-            "id": self.id, "who": self.who, "operation": self.operation,
-            "created": format_time(self.created), "pid": self.pid, "host": self.host,
-            "version": self.version, "path": self.path,
-        }, indent=2) + "\n"
+        return (
+            json.dumps(
+                {
+                    "id": self.id,
+                    "who": self.who,
+                    "operation": self.operation,
+                    "created": format_time(self.created),
+                    "pid": self.pid,
+                    "host": self.host,
+                    "version": self.version,
+                    "path": self.path,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
 
     @classmethod
-    def from_json(cls, text: str) -> "LockInfo | None":
+    def from_json(cls, text: str) -> LockInfo | None:
         """The lock information in ``text``, or None when it is not readable as such."""
         try:
             doc = json.loads(text)
-            info = cls(id=doc["id"], who=doc["who"], operation=doc["operation"],
-                       created=datetime.fromisoformat(doc["created"]), pid=doc["pid"],
-                       host=doc["host"], version=doc["version"], path=doc["path"])
+            info = cls(
+                id=doc["id"],
+                who=doc["who"],
+                operation=doc["operation"],
+                created=datetime.fromisoformat(doc["created"]),
+                pid=doc["pid"],
+                host=doc["host"],
+                version=doc["version"],
+                path=doc["path"],
+            )
         except (ValueError, KeyError, TypeError):
             return None
         if not (isinstance(info.id, str) and info.id and type(info.pid) is int):
@@ -88,8 +117,10 @@ class LockInfo:
         return info
 
     def describe(self) -> str:
-        return (f"{self.who} ({self.operation}, since {format_time(self.created.replace(microsecond=0))}, "
-                f"pid {self.pid} on {self.host}, vaultform {self.version})")
+        return (
+            f"{self.who} ({self.operation}, since {format_time(self.created.replace(microsecond=0))}, "
+            f"pid {self.pid} on {self.host}, vaultform {self.version})"
+        )
 
 
 def lock_path_for(state_path: str | os.PathLike) -> str:
@@ -147,7 +178,7 @@ class Lock:
         finally:
             os.close(fd)  # drops the OS lock
 
-    def __enter__(self) -> "Lock":
+    def __enter__(self) -> Lock:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -194,8 +225,10 @@ def _open_lock_file(lock_path: str) -> int:
     try:
         return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise LockError(f"Cannot create the state lock file {lock_path}",
-                        f"{exc.strerror}. Check that the directory exists and is writable.") from None
+        raise LockError(
+            f"Cannot create the state lock file {lock_path}",
+            f"{exc.strerror}. Check that the directory exists and is writable.",
+        ) from None
 
 
 def _try_lock(lock_path: str) -> int | _Held:
@@ -222,12 +255,17 @@ def _try_lock(lock_path: str) -> int | _Held:
         return _Held(info, os_locked=False, unreadable=info is None)
 
 
-def acquire(state_path: str | os.PathLike, operation: str, timeout: float = 0.0, *,
-            clock: Callable[[], float] = time.monotonic,
-            sleep: Callable[[float], None] = time.sleep,
-            now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-            poll_interval: float = 0.5,
-            is_alive: Callable[[int], bool] = pid_alive) -> Lock:
+def acquire(
+    state_path: str | os.PathLike,
+    operation: str,
+    timeout: float = 0.0,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    poll_interval: float = 0.5,
+    is_alive: Callable[[int], bool] = pid_alive,
+) -> Lock:
     """Lock ``state_path`` for ``operation``, waiting up to ``timeout`` seconds.
 
     Raises ``LockError`` naming the holder when the lock stays taken, and at once
@@ -240,23 +278,30 @@ def acquire(state_path: str | os.PathLike, operation: str, timeout: float = 0.0,
     while True:
         got = _try_lock(lock_path)
         if isinstance(got, int):
-            info = LockInfo(id=str(uuid.uuid4()), who=f"{_user()}@{host}", operation=operation,
-                            created=now(), pid=os.getpid(), host=host, version=VAULTFORM_VERSION,
-                            path=state_path)
+            info = LockInfo(
+                id=str(uuid.uuid4()),
+                who=f"{_user()}@{host}",
+                operation=operation,
+                created=now(),
+                pid=os.getpid(),
+                host=host,
+                version=VAULTFORM_VERSION,
+                path=state_path,
+            )
             try:
                 os.ftruncate(got, 0)
                 os.pwrite(got, info.to_json().encode("utf-8"), 0)
                 os.fsync(got)
             except OSError as exc:
                 os.close(got)
-                raise LockError(f"Cannot write the state lock file {lock_path}",
-                                f"{exc.strerror}.") from None
+                raise LockError(f"Cannot write the state lock file {lock_path}", f"{exc.strerror}.") from None
             return Lock(state_path, info, got)
         if not got.os_locked:
             if got.unreadable:
-                raise LockError(f"The state lock file {lock_path} is unreadable",
-                                "No running process holds it. Look at the file, then remove it to "
-                                "unlock the state.")
+                raise LockError(
+                    f"The state lock file {lock_path} is unreadable",
+                    "No running process holds it. Look at the file, then remove it to unlock the state.",
+                )
             if got.holder.host == host and not is_alive(got.holder.pid):
                 raise _stale_error(state_path, got.holder)
         remaining = deadline - clock()
@@ -274,24 +319,30 @@ def _held_error(state_path: str, holder: LockInfo | None, waited: float, *, os_l
         lines.append(f"Lock ID: {holder.id}")
     if waited > 0:
         lines.append(f"vaultform waited {_format_seconds(waited)} for it.")
-    lines.append("Wait for that run to finish and try again, or let vaultform wait for the lock "
-                 "with -lock-timeout=60s.")
+    lines.append(
+        "Wait for that run to finish and try again, or let vaultform wait for the lock "
+        "with -lock-timeout=60s."
+    )
     if holder is not None and not os_locked:
         if holder.host == socket.gethostname():
             why = f"process {holder.pid} exists but does not hold the lock; if it is not that run"
         else:
             why = f"if that run has ended (it ran on {holder.host}, so vaultform cannot check)"
-        lines.append(f"No process holds the OS lock: {why}, remove the lock with:\n"
-                     f"  vaultform force-unlock {holder.id}")
+        lines.append(
+            f"No process holds the OS lock: {why}, remove the lock with:\n"
+            f"  vaultform force-unlock {holder.id}"
+        )
     return LockError("The state is locked by another run", "\n".join(lines), holder=holder)
 
 
 def _stale_error(state_path: str, holder: LockInfo) -> LockError:
-    detail = (f"{state_path} was locked by {holder.describe()}, and process {holder.pid} is no "
-              f"longer running, so nothing will release the lock.\n"
-              f"That run may have stopped in the middle of an operation: look at the state "
-              f"(vaultform state list) before going on. Then remove the lock with:\n"
-              f"  vaultform force-unlock {holder.id}")
+    detail = (
+        f"{state_path} was locked by {holder.describe()}, and process {holder.pid} is no "
+        f"longer running, so nothing will release the lock.\n"
+        f"That run may have stopped in the middle of an operation: look at the state "
+        f"(vaultform state list) before going on. Then remove the lock with:\n"
+        f"  vaultform force-unlock {holder.id}"
+    )
     return LockError("The state lock is stale", detail, holder=holder, stale=True)
 
 
@@ -306,20 +357,26 @@ def force_unlock(state_path: str | os.PathLike, lock_id: str) -> LockInfo:
     try:
         info = LockInfo.from_json(_read_all(fd))
         if info is None:
-            raise LockError(f"The state lock file {lock_path} is unreadable",
-                            "Look at the file, then remove it yourself if no run is using the state.")
+            raise LockError(
+                f"The state lock file {lock_path} is unreadable",
+                "Look at the file, then remove it yourself if no run is using the state.",
+            )
         if info.id != lock_id:
-            raise LockError(f"Lock ID {lock_id!r} does not match the lock on {state_path}",
-                            f"The lock's ID is {info.id}, held by {info.describe()}. Run "
-                            f"`vaultform force-unlock {info.id}` if you mean to remove that lock.",
-                            holder=info)
+            raise LockError(
+                f"Lock ID {lock_id!r} does not match the lock on {state_path}",
+                f"The lock's ID is {info.id}, held by {info.describe()}. Run "
+                f"`vaultform force-unlock {info.id}` if you mean to remove that lock.",
+                holder=info,
+            )
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LockError(f"The lock on {state_path} is held by a running process",
-                            f"{info.describe()} is still running; force-unlock removes only locks "
-                            f"whose run has ended. Wait for it, or stop process {info.pid} first.",
-                            holder=info) from None
+            raise LockError(
+                f"The lock on {state_path} is held by a running process",
+                f"{info.describe()} is still running; force-unlock removes only locks "
+                f"whose run has ended. Wait for it, or stop process {info.pid} first.",
+                holder=info,
+            ) from None
         if _same_file(fd, lock_path):
             os.unlink(lock_path)
         return info
@@ -344,8 +401,9 @@ def parse_duration(text: str) -> float:
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         pos = match.end()
     if not s or pos < len(s):
-        raise DurationError(f'invalid duration "{text}": write a number and a unit, '
-                            f"like 30s, 2m, 1h or 1m30s")
+        raise DurationError(
+            f'invalid duration "{text}": write a number and a unit, like 30s, 2m, 1h or 1m30s'
+        )
     return total
 
 

@@ -19,11 +19,12 @@ import enum
 import json
 import re
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from importlib import metadata
-from typing import Any, Iterator, Mapping, Union
+from typing import Any, Union
 
 from state.errors import AddressError
 
@@ -123,7 +124,7 @@ class ResourceAddress:
         """The identity used to index resources in a ``State``."""
         return (self.module_text, self.mode.value, self.type, self.name)
 
-    def instance(self, key: IndexKey = None) -> "InstanceAddress":
+    def instance(self, key: IndexKey = None) -> InstanceAddress:
         return InstanceAddress(self, key)
 
     def __str__(self) -> str:
@@ -241,7 +242,7 @@ def parse_module(text: str) -> ModulePath:
     return parsed.resource.module
 
 
-def _as_resource_address(addr: "ResourceAddress | InstanceAddress | str") -> ResourceAddress:
+def _as_resource_address(addr: ResourceAddress | InstanceAddress | str) -> ResourceAddress:
     if isinstance(addr, ResourceAddress):
         return addr
     if isinstance(addr, InstanceAddress):
@@ -249,7 +250,7 @@ def _as_resource_address(addr: "ResourceAddress | InstanceAddress | str") -> Res
     return parse_address(str(addr)).resource  # text, or the engine's own address objects
 
 
-def _as_instance_address(addr: "InstanceAddress | ResourceAddress | str") -> InstanceAddress:
+def _as_instance_address(addr: InstanceAddress | ResourceAddress | str) -> InstanceAddress:
     if isinstance(addr, InstanceAddress):
         return addr
     if isinstance(addr, ResourceAddress):
@@ -258,6 +259,7 @@ def _as_instance_address(addr: "InstanceAddress | ResourceAddress | str") -> Ins
 
 
 # --------------------------------------------------------------------------- state values
+
 
 @dataclass(frozen=True, slots=True)
 class PendingOperation:
@@ -316,19 +318,20 @@ class InstanceState:
     def tainted(self) -> bool:
         return self.status is InstanceStatus.TAINTED
 
-    def with_attributes(self, attributes: Mapping[str, Any],
-                        sensitive_paths: "tuple | list | None" = None) -> "InstanceState":
+    def with_attributes(
+        self, attributes: Mapping[str, Any], sensitive_paths: tuple | list | None = None
+    ) -> InstanceState:
         if sensitive_paths is None:
             sensitive_paths = self.sensitive_paths
         return replace(self, attributes=dict(attributes), sensitive_paths=tuple(sensitive_paths))
 
-    def with_status(self, status: InstanceStatus) -> "InstanceState":
+    def with_status(self, status: InstanceStatus) -> InstanceState:
         return self if status is self.status else replace(self, status=status)
 
-    def with_pending(self, pending: PendingOperation | None) -> "InstanceState":
+    def with_pending(self, pending: PendingOperation | None) -> InstanceState:
         return self if pending == self.pending else replace(self, pending=pending)
 
-    def with_dependencies(self, dependencies: "tuple[str, ...] | list[str]") -> "InstanceState":
+    def with_dependencies(self, dependencies: tuple[str, ...] | list[str]) -> InstanceState:
         return replace(self, dependencies=tuple(dependencies))
 
 
@@ -377,21 +380,21 @@ class ResourceState:
                 return i
         return None
 
-    def with_instance(self, instance: InstanceState) -> "ResourceState":
+    def with_instance(self, instance: InstanceState) -> ResourceState:
         i = self._position(instance.index_key)
         if i is not None:
             if self.instances[i] is instance:
                 return self
-            instances = self.instances[:i] + (instance,) + self.instances[i + 1:]
+            instances = self.instances[:i] + (instance,) + self.instances[i + 1 :]
         else:
             instances = self.instances + (instance,)
         return replace(self, instances=instances)
 
-    def without_instance(self, key: IndexKey) -> "ResourceState":
+    def without_instance(self, key: IndexKey) -> ResourceState:
         i = self._position(key)
         if i is None:
             return self
-        return replace(self, instances=self.instances[:i] + self.instances[i + 1:])
+        return replace(self, instances=self.instances[:i] + self.instances[i + 1 :])
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,7 +432,7 @@ class State:
             raise ValueError("two resources in a state share an address")
 
     @classmethod
-    def new(cls, *, lineage: str | None = None, vaultform_version: str = VAULTFORM_VERSION) -> "State":
+    def new(cls, *, lineage: str | None = None, vaultform_version: str = VAULTFORM_VERSION) -> State:
         return cls(lineage=lineage or str(uuid.uuid4()), serial=0, vaultform_version=vaultform_version)
 
     # ------------------------------------------------------------------ lookups
@@ -446,10 +449,10 @@ class State:
         """Where a resource with ``key`` is or would go in the sorted ``resources``."""
         return bisect.bisect_left(self.resources, key, key=_resource_sort_key)
 
-    def resource(self, addr: "ResourceAddress | InstanceAddress | str") -> ResourceState | None:
+    def resource(self, addr: ResourceAddress | InstanceAddress | str) -> ResourceState | None:
         return self._by_key().get(_as_resource_address(addr).key)
 
-    def instance(self, addr: "InstanceAddress | ResourceAddress | str") -> InstanceState | None:
+    def instance(self, addr: InstanceAddress | ResourceAddress | str) -> InstanceState | None:
         address = _as_instance_address(addr)
         res = self.resource(address.resource)
         return None if res is None else res.instance(address.key)
@@ -466,7 +469,7 @@ class State:
 
     # ------------------------------------------------------------------ changes
 
-    def same_content(self, other: "State") -> bool:
+    def same_content(self, other: State) -> bool:
         """True when ``other`` holds the same lineage, resources, outputs and checks.
 
         Serial and vaultform_version are bookkeeping and not compared. Unchanged
@@ -474,15 +477,19 @@ class State:
         """
         if self is other:
             return True
-        return (self.lineage == other.lineage and self.resources == other.resources
-                and self.outputs == other.outputs and self.check_results == other.check_results)
+        return (
+            self.lineage == other.lineage
+            and self.resources == other.resources
+            and self.outputs == other.outputs
+            and self.check_results == other.check_results
+        )
 
-    def with_serial(self, serial: int) -> "State":
+    def with_serial(self, serial: int) -> State:
         if serial == self.serial:
             return self
         return self._derive(serial=serial)
 
-    def with_resource(self, resource: ResourceState) -> "State":
+    def with_resource(self, resource: ResourceState) -> State:
         """Insert or replace ``resource`` (an empty one is removed instead)."""
         if not resource.instances:
             return self.without_resource(resource.address)
@@ -494,10 +501,9 @@ class State:
         after = at + 1 if existing is not None else at
         index = dict(index)  # a C-level copy: cheap even for thousands of resources
         index[resource.key] = resource
-        return self._derive(resources=self.resources[:at] + (resource,) + self.resources[after:],
-                            index=index)
+        return self._derive(resources=self.resources[:at] + (resource,) + self.resources[after:], index=index)
 
-    def without_resource(self, addr: "ResourceAddress | InstanceAddress | str") -> "State":
+    def without_resource(self, addr: ResourceAddress | InstanceAddress | str) -> State:
         key = _as_resource_address(addr).key
         index = self._by_key()
         if key not in index:
@@ -505,10 +511,16 @@ class State:
         at = self._position(key)
         index = dict(index)
         del index[key]
-        return self._derive(resources=self.resources[:at] + self.resources[at + 1:], index=index)
+        return self._derive(resources=self.resources[:at] + self.resources[at + 1 :], index=index)
 
-    def with_instance(self, addr: "InstanceAddress | str", instance: InstanceState, *,
-                      provider: str | None = None, prevent_destroy: bool | None = None) -> "State":
+    def with_instance(
+        self,
+        addr: InstanceAddress | str,
+        instance: InstanceState,
+        *,
+        provider: str | None = None,
+        prevent_destroy: bool | None = None,
+    ) -> State:
         """Record ``instance`` at ``addr`` (its key is taken from the address).
 
         A resource not yet in state is created; it then needs ``provider``.
@@ -522,8 +534,9 @@ class State:
             if not provider:
                 raise ValueError(f"{address}: a new resource in state needs its provider")
             ra = address.resource
-            res = ResourceState(ra.mode, ra.type, ra.name, ra.module_text, provider, (instance,),
-                                bool(prevent_destroy))
+            res = ResourceState(
+                ra.mode, ra.type, ra.name, ra.module_text, provider, (instance,), bool(prevent_destroy)
+            )
         else:
             res = res.with_instance(instance)
             changes: dict[str, Any] = {}
@@ -535,7 +548,7 @@ class State:
                 res = replace(res, **changes)
         return self.with_resource(res)
 
-    def without_instance(self, addr: "InstanceAddress | str") -> "State":
+    def without_instance(self, addr: InstanceAddress | str) -> State:
         """Forget one instance; a resource left without instances is forgotten too."""
         address = _as_instance_address(addr)
         res = self.resource(address.resource)
@@ -543,26 +556,26 @@ class State:
             return self
         return self.with_resource(res.without_instance(address.key))
 
-    def with_output(self, name: str, value: Any, *, sensitive: bool = False) -> "State":
+    def with_output(self, name: str, value: Any, *, sensitive: bool = False) -> State:
         output = OutputState(value, sensitive)
         if self.outputs.get(name) == output:
             return self
         return self._derive(outputs={**self.outputs, name: output})
 
-    def without_output(self, name: str) -> "State":
+    def without_output(self, name: str) -> State:
         if name not in self.outputs:
             return self
         return self._derive(outputs={k: v for k, v in self.outputs.items() if k != name})
 
-    def with_outputs(self, outputs: Mapping[str, OutputState]) -> "State":
+    def with_outputs(self, outputs: Mapping[str, OutputState]) -> State:
         outputs = dict(outputs)
         return self if outputs == self.outputs else self._derive(outputs=outputs)
 
-    def with_check_results(self, check_results: "tuple | list") -> "State":
+    def with_check_results(self, check_results: tuple | list) -> State:
         results = tuple(check_results)
         return self if results == self.check_results else self._derive(check_results=results)
 
-    def _derive(self, *, index: dict | None = None, **changes: Any) -> "State":
+    def _derive(self, *, index: dict | None = None, **changes: Any) -> State:
         """A copy with ``changes``; resources are already sorted, so skip re-sorting."""
         new = object.__new__(State)
         for name in ("lineage", "serial", "vaultform_version", "resources", "outputs", "check_results"):

@@ -8,8 +8,10 @@ import pytest
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    saved = {k: os.environ.get(k) for k in ("VAULTFORM_LOCAL_AZURE", "VAULTFORM_CACHE_DIR", "VAULTFORM_CLOUD",
-                                            "HOME")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("VAULTFORM_LOCAL_AZURE", "VAULTFORM_CACHE_DIR", "VAULTFORM_CLOUD", "HOME")
+    }
     os.environ["HOME"] = str(home)  # defaults under ~ (local Azure, plan key) land here too
     os.environ["VAULTFORM_LOCAL_AZURE"] = str(home / "local-azure.db")
     os.environ["VAULTFORM_CACHE_DIR"] = str(home / "cache")

@@ -16,7 +16,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 RULES = {
-    "reconciler": ({"providers"}, {"providers", "providers.base", "providers.schema", "providers.validation"}),
+    "reconciler": (
+        {"providers"},
+        {"providers", "providers.base", "providers.schema", "providers.validation"},
+    ),
     "providers": ({"reconciler"}, {"reconciler.values", "reconciler.diagnostics"}),
     "state": ({"reconciler", "providers"}, set()),
 }
@@ -30,8 +33,11 @@ def imports(path: Path) -> list[tuple[int, str]]:
             found += [(node.lineno, a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.append((node.lineno, node.module))
-            found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names
-                      if node.module in ("providers", "reconciler")]
+            found += [
+                (node.lineno, f"{node.module}.{a.name}")
+                for a in node.names
+                if node.module in ("providers", "reconciler")
+            ]
     return found
 
 

@@ -33,46 +33,101 @@ _KEYS = "Microsoft.KeyVault/vaults/keys"
 
 # Built-in role definitions (ids and data actions as Azure publishes them) that matter here.
 BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
-    BuiltinRole("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner",
-                "Grants full access to manage all resources, including assigning roles.", ("*",)),
-    BuiltinRole("b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor",
-                "Grants full access to manage all resources, but not to assign roles.", ("*",)),
+    BuiltinRole(
+        "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+        "Owner",
+        "Grants full access to manage all resources, including assigning roles.",
+        ("*",),
+    ),
+    BuiltinRole(
+        "b24988ac-6180-42a0-ab88-20f7382dd24c",
+        "Contributor",
+        "Grants full access to manage all resources, but not to assign roles.",
+        ("*",),
+    ),
     BuiltinRole("acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader", "View all resources.", ("*/read",)),
-    BuiltinRole("18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "User Access Administrator",
-                "Lets you manage user access to Azure resources.", ("Microsoft.Authorization/*",)),
-    BuiltinRole("00482a5a-887f-4fb3-b363-3b7fe8e74483", "Key Vault Administrator",
-                "Perform all data plane operations on a key vault and all objects in it.",
-                ("Microsoft.KeyVault/vaults/*/read",), ("Microsoft.KeyVault/vaults/*",)),
-    BuiltinRole("14b46e9e-c2b7-41b4-b07b-48a6ebf60603", "Key Vault Crypto Officer",
-                "Perform any action on the keys of a key vault, except manage permissions.",
-                ("Microsoft.KeyVault/vaults/*/read",),
-                (f"{_KEYS}/*", "Microsoft.KeyVault/vaults/keyrotationpolicies/*")),
-    BuiltinRole("e147488a-f6f5-4113-8e2d-b22465e65bf6", "Key Vault Crypto Service Encryption User",
-                "Read metadata of keys and perform wrap/unwrap operations.",
-                ("Microsoft.KeyVault/vaults/*/read",),
-                (f"{_KEYS}/read", f"{_KEYS}/wrap/action", f"{_KEYS}/unwrap/action")),
-    BuiltinRole("12338af0-0e69-4776-bea7-57ae8d297424", "Key Vault Crypto User",
-                "Perform cryptographic operations using keys.", (),
-                (f"{_KEYS}/read", f"{_KEYS}/update/action", f"{_KEYS}/backup/action", f"{_KEYS}/encrypt/action",
-                 f"{_KEYS}/decrypt/action", f"{_KEYS}/wrap/action", f"{_KEYS}/unwrap/action",
-                 f"{_KEYS}/sign/action", f"{_KEYS}/verify/action")),
-    BuiltinRole("21090545-7ca7-4776-b22c-e363652d74d2", "Key Vault Reader",
-                "Read metadata of key vaults and its certificates, keys, and secrets.",
-                ("Microsoft.KeyVault/vaults/*/read",),
-                ("Microsoft.KeyVault/vaults/*/read", "Microsoft.KeyVault/vaults/secrets/readMetadata/action")),
-    BuiltinRole("4633458b-17de-408a-b874-0445c86b69e6", "Key Vault Secrets User",
-                "Read secret contents.", (), ("Microsoft.KeyVault/vaults/secrets/getSecret/action",
-                                              "Microsoft.KeyVault/vaults/secrets/readMetadata/action")),
-    BuiltinRole("5e467623-bb1f-42f4-a55d-6e525e11384b", "Backup Contributor",
-                "Lets you manage backup service, but can't create vaults and give access to others.",
-                ("Microsoft.RecoveryServices/vaults/*",)),
-    BuiltinRole("00c29273-979b-4161-815c-10b084fb9324", "Backup Operator",
-                "Lets you manage backup services, except removal of backup and vault creation.",
-                ("Microsoft.RecoveryServices/vaults/backupFabrics/*",)),
-    BuiltinRole("f1a07417-d97a-45cb-824c-7a7467783830", "Managed Identity Operator",
-                "Read and Assign User Assigned Identity.",
-                ("Microsoft.ManagedIdentity/userAssignedIdentities/*/read",
-                 "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action")),
+    BuiltinRole(
+        "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+        "User Access Administrator",
+        "Lets you manage user access to Azure resources.",
+        ("Microsoft.Authorization/*",),
+    ),
+    BuiltinRole(
+        "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+        "Key Vault Administrator",
+        "Perform all data plane operations on a key vault and all objects in it.",
+        ("Microsoft.KeyVault/vaults/*/read",),
+        ("Microsoft.KeyVault/vaults/*",),
+    ),
+    BuiltinRole(
+        "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+        "Key Vault Crypto Officer",
+        "Perform any action on the keys of a key vault, except manage permissions.",
+        ("Microsoft.KeyVault/vaults/*/read",),
+        (f"{_KEYS}/*", "Microsoft.KeyVault/vaults/keyrotationpolicies/*"),
+    ),
+    BuiltinRole(
+        "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+        "Key Vault Crypto Service Encryption User",
+        "Read metadata of keys and perform wrap/unwrap operations.",
+        ("Microsoft.KeyVault/vaults/*/read",),
+        (f"{_KEYS}/read", f"{_KEYS}/wrap/action", f"{_KEYS}/unwrap/action"),
+    ),
+    BuiltinRole(
+        "12338af0-0e69-4776-bea7-57ae8d297424",
+        "Key Vault Crypto User",
+        "Perform cryptographic operations using keys.",
+        (),
+        (
+            f"{_KEYS}/read",
+            f"{_KEYS}/update/action",
+            f"{_KEYS}/backup/action",
+            f"{_KEYS}/encrypt/action",
+            f"{_KEYS}/decrypt/action",
+            f"{_KEYS}/wrap/action",
+            f"{_KEYS}/unwrap/action",
+            f"{_KEYS}/sign/action",
+            f"{_KEYS}/verify/action",
+        ),
+    ),
+    BuiltinRole(
+        "21090545-7ca7-4776-b22c-e363652d74d2",
+        "Key Vault Reader",
+        "Read metadata of key vaults and its certificates, keys, and secrets.",
+        ("Microsoft.KeyVault/vaults/*/read",),
+        ("Microsoft.KeyVault/vaults/*/read", "Microsoft.KeyVault/vaults/secrets/readMetadata/action"),
+    ),
+    BuiltinRole(
+        "4633458b-17de-408a-b874-0445c86b69e6",
+        "Key Vault Secrets User",
+        "Read secret contents.",
+        (),
+        (
+            "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+            "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+        ),
+    ),
+    BuiltinRole(
+        "5e467623-bb1f-42f4-a55d-6e525e11384b",
+        "Backup Contributor",
+        "Lets you manage backup service, but can't create vaults and give access to others.",
+        ("Microsoft.RecoveryServices/vaults/*",),
+    ),
+    BuiltinRole(
+        "00c29273-979b-4161-815c-10b084fb9324",
+        "Backup Operator",
+        "Lets you manage backup services, except removal of backup and vault creation.",
+        ("Microsoft.RecoveryServices/vaults/backupFabrics/*",),
+    ),
+    BuiltinRole(
+        "f1a07417-d97a-45cb-824c-7a7467783830",
+        "Managed Identity Operator",
+        "Read and Assign User Assigned Identity.",
+        (
+            "Microsoft.ManagedIdentity/userAssignedIdentities/*/read",
+            "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action",
+        ),
+    ),
 )
 
 ROLES_BY_GUID = {r.guid: r for r in BUILTIN_ROLES}
@@ -80,13 +135,24 @@ ROLES_BY_NAME = {r.name.lower(): r for r in BUILTIN_ROLES}
 
 # access-policy key permission -> RBAC data action
 KEY_DATA_ACTIONS = {
-    "get": f"{_KEYS}/read", "list": f"{_KEYS}/read", "wrapkey": f"{_KEYS}/wrap/action",
-    "unwrapkey": f"{_KEYS}/unwrap/action", "encrypt": f"{_KEYS}/encrypt/action",
-    "decrypt": f"{_KEYS}/decrypt/action", "sign": f"{_KEYS}/sign/action", "verify": f"{_KEYS}/verify/action",
-    "create": f"{_KEYS}/create/action", "import": f"{_KEYS}/import/action", "update": f"{_KEYS}/update/action",
-    "delete": f"{_KEYS}/delete", "backup": f"{_KEYS}/backup/action", "restore": f"{_KEYS}/restore/action",
-    "recover": f"{_KEYS}/recover/action", "purge": "Microsoft.KeyVault/vaults/deletedKeys/delete",
-    "release": f"{_KEYS}/release/action", "rotate": f"{_KEYS}/rotate/action",
+    "get": f"{_KEYS}/read",
+    "list": f"{_KEYS}/read",
+    "wrapkey": f"{_KEYS}/wrap/action",
+    "unwrapkey": f"{_KEYS}/unwrap/action",
+    "encrypt": f"{_KEYS}/encrypt/action",
+    "decrypt": f"{_KEYS}/decrypt/action",
+    "sign": f"{_KEYS}/sign/action",
+    "verify": f"{_KEYS}/verify/action",
+    "create": f"{_KEYS}/create/action",
+    "import": f"{_KEYS}/import/action",
+    "update": f"{_KEYS}/update/action",
+    "delete": f"{_KEYS}/delete",
+    "backup": f"{_KEYS}/backup/action",
+    "restore": f"{_KEYS}/restore/action",
+    "recover": f"{_KEYS}/recover/action",
+    "purge": "Microsoft.KeyVault/vaults/deletedKeys/delete",
+    "release": f"{_KEYS}/release/action",
+    "rotate": f"{_KEYS}/rotate/action",
     "getrotationpolicy": "Microsoft.KeyVault/vaults/keyrotationpolicies/read",
     "setrotationpolicy": "Microsoft.KeyVault/vaults/keyrotationpolicies/write",
 }
@@ -122,18 +188,25 @@ def _forbidden(principal_id: str, vault: dict, permission: str, rbac: bool) -> K
     if rbac:
         action = KEY_DATA_ACTIONS.get(permission.lower(), permission)
         return KeyVaultError(
-            403, "Forbidden",
+            403,
+            "Forbidden",
             f"Caller is not authorized to perform action on resource. Caller: oid={principal_id}; "
             f"Action: '{action}'; Resource: '{vault['id'].lower()}'. Assign a role such as 'Key Vault "
-            f"Crypto Service Encryption User' on vault '{name}'.", inner="ForbiddenByRbac")
+            f"Crypto Service Encryption User' on vault '{name}'.",
+            inner="ForbiddenByRbac",
+        )
     return KeyVaultError(
-        403, "Forbidden",
+        403,
+        "Forbidden",
         f"The user, group or application 'oid={principal_id}' does not have keys {permission} permission on "
-        f"key vault '{name}'. Add an access policy granting it.", inner="ForbiddenByPolicy")
+        f"key vault '{name}'. Add an access policy granting it.",
+        inner="ForbiddenByPolicy",
+    )
 
 
-def check_key_permission(env, principal_id: str, key_vault_id: str, permission: str,
-                         *, key_name: str | None = None) -> None:
+def check_key_permission(
+    env, principal_id: str, key_vault_id: str, permission: str, *, key_name: str | None = None
+) -> None:
     """Raise 403 (inner ForbiddenByPolicy / ForbiddenByRbac) unless the grant is in place and effective."""
     vault = env.store.get(Kind.KEY_VAULT, key_vault_id)
     if vault is None:

@@ -16,8 +16,8 @@ import sys
 import time
 import traceback
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from providers.azurelocal import faults, seed
 from providers.azurelocal.credential import object_id_from_token
@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS activity_log (
 
 def _discover_services() -> list:
     import providers.azurelocal.services as package
+
     modules = []
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         if info.name.startswith("_"):
@@ -63,7 +64,7 @@ class EmulatorClock:
 
     def __init__(self, store: Store, base: Callable[[], datetime] | None = None) -> None:
         self.store = store
-        self._base = base or (lambda: datetime.now(timezone.utc))
+        self._base = base or (lambda: datetime.now(UTC))
 
     def offset(self) -> float:
         return float(self.store.meta(CLOCK_OFFSET_KEY, 0.0))
@@ -71,8 +72,8 @@ class EmulatorClock:
     def now(self) -> datetime:
         base = self._base()
         if base.tzinfo is None:
-            base = base.replace(tzinfo=timezone.utc)
-        return base.astimezone(timezone.utc) + timedelta(seconds=self.offset())
+            base = base.replace(tzinfo=UTC)
+        return base.astimezone(UTC) + timedelta(seconds=self.offset())
 
     def advance(self, seconds: float) -> datetime:
         with self.store.transaction():
@@ -84,7 +85,7 @@ def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class Emulator:
@@ -158,19 +159,33 @@ class Emulator:
 
     # ------------------------------------------------------------------ activity log
 
-    def log(self, principal_id: str | None, operation: str, resource_id: str,
-            status: str = "Succeeded", detail: str = "") -> None:
+    def log(
+        self,
+        principal_id: str | None,
+        operation: str,
+        resource_id: str,
+        status: str = "Succeeded",
+        detail: str = "",
+    ) -> None:
         with self.store.transaction() as db:
-            db.execute("INSERT INTO activity_log(at, principal_id, operation, resource_id, status, detail)"
-                       " VALUES (?,?,?,?,?,?)",
-                       (self.now_iso(), principal_id, operation, resource_id, status, detail))
+            db.execute(
+                "INSERT INTO activity_log(at, principal_id, operation, resource_id, status, detail)"
+                " VALUES (?,?,?,?,?,?)",
+                (self.now_iso(), principal_id, operation, resource_id, status, detail),
+            )
 
     def activity(self, resource_prefix: str = "") -> list[dict]:
         """Activity log entries, oldest first, for resources under ``resource_prefix``."""
         p = resource_prefix.lower()
-        rows = self.store._conn().execute(
-            "SELECT seq, at, principal_id, operation, resource_id, status, detail FROM activity_log "
-            "WHERE substr(lower(resource_id), 1, ?)=? ORDER BY seq", (len(p), p)).fetchall()
+        rows = (
+            self.store._conn()
+            .execute(
+                "SELECT seq, at, principal_id, operation, resource_id, status, detail FROM activity_log "
+                "WHERE substr(lower(resource_id), 1, ?)=? ORDER BY seq",
+                (len(p), p),
+            )
+            .fetchall()
+        )
         names = ("seq", "at", "principal_id", "operation", "resource_id", "status", "detail")
         return [dict(zip(names, row)) for row in rows]
 
@@ -191,12 +206,18 @@ class Emulator:
         object_id = object_id_from_token(token) or self.deployer_object_id
         record = self.principal(object_id)
         if record is None:
-            raise AzureError(401, "InvalidAuthenticationToken",
-                             f"The access token names principal '{object_id}', which does not exist "
-                             f"in tenant '{self.tenant_id}'.")
+            raise AzureError(
+                401,
+                "InvalidAuthenticationToken",
+                f"The access token names principal '{object_id}', which does not exist "
+                f"in tenant '{self.tenant_id}'.",
+            )
         if not record.get("enabled", True):
-            raise AzureError(401, "InvalidAuthenticationToken",
-                             f"The principal '{object_id}' is disabled and can't obtain tokens.")
+            raise AzureError(
+                401,
+                "InvalidAuthenticationToken",
+                f"The principal '{object_id}' is disabled and can't obtain tokens.",
+            )
         request.principal = record
         return record
 
@@ -206,10 +227,15 @@ class Emulator:
             return request.principal
         record = self.authenticate(request)
         if record is None:
-            challenge = (f'Bearer authorization="{LOGIN_AUTHORITY}/{self.tenant_id}", '
-                         f'resource="{VAULT_RESOURCE}"')
-            raise AzureError(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.",
-                             {"WWW-Authenticate": challenge})
+            challenge = (
+                f'Bearer authorization="{LOGIN_AUTHORITY}/{self.tenant_id}", resource="{VAULT_RESOURCE}"'
+            )
+            raise AzureError(
+                401,
+                "Unauthorized",
+                "AKV10000: Request is missing a Bearer or PoP token.",
+                {"WWW-Authenticate": challenge},
+            )
         return record
 
     # ------------------------------------------------------------------ dispatch
@@ -232,9 +258,11 @@ class Emulator:
         except Exception as exc:  # a bug in a service must not kill the caller's process
             if os.environ.get("VAULTFORM_DEBUG"):
                 traceback.print_exc(file=sys.stderr)
-            response = AzureError(500, "InternalServerError",
-                                  f"The local Azure failed to process the request: {type(exc).__name__}: {exc}"
-                                  ).response()
+            response = AzureError(
+                500,
+                "InternalServerError",
+                f"The local Azure failed to process the request: {type(exc).__name__}: {exc}",
+            ).response()
         response.headers.setdefault("x-ms-request-id", str(uuid.uuid4()))
         if response.body is not None and not isinstance(response.body, bytes):
             response.headers.setdefault("content-type", "application/json; charset=utf-8")
@@ -250,10 +278,15 @@ class Emulator:
         surface, host_params = self.surface_of(request.host)
         record = self.authenticate(request)
         if surface == ARM and record is None:
-            raise AzureError(401, "AuthenticationFailed",
-                             "Authentication failed. The 'Authorization' header is missing.",
-                             {"WWW-Authenticate": f'Bearer authorization_uri="{LOGIN_AUTHORITY}/{self.tenant_id}", '
-                                                  f'error="invalid_token"'})
+            raise AzureError(
+                401,
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is missing.",
+                {
+                    "WWW-Authenticate": f'Bearer authorization_uri="{LOGIN_AUTHORITY}/{self.tenant_id}", '
+                    f'error="invalid_token"'
+                },
+            )
         if request.method == "HEAD" and not self._has_route(surface, request):
             return self._head_via_get(surface, host_params, request)
         route, params = self.router.match(surface, request)
@@ -298,9 +331,11 @@ class Emulator:
         except (TypeError, AttributeError, KeyError, ValueError) as exc:
             if not request.body:
                 raise
-            raise AzureError(400, "InvalidRequestContent",
-                             f"The request content was invalid and could not be deserialized: "
-                             f"{type(exc).__name__}: {exc}") from exc
+            raise AzureError(
+                400,
+                "InvalidRequestContent",
+                f"The request content was invalid and could not be deserialized: {type(exc).__name__}: {exc}",
+            ) from exc
 
     def _log_write(self, request: Request, response: Response) -> None:
         if request.method not in WRITE_METHODS or request.host.lower() != ARM_HOST:
@@ -311,15 +346,44 @@ class Emulator:
         detail = ""
         if response.status >= 400 and isinstance(response.body, dict):
             detail = str(response.body.get("error", {}).get("code", ""))
-        self.log(request.principal.get("object_id"), operation_name(request.method, request.path),
-                 request.path, status, detail)
+        self.log(
+            request.principal.get("object_id"),
+            operation_name(request.method, request.path),
+            request.path,
+            status,
+            detail,
+        )
 
 
-_CANONICAL_SEGMENTS = {s.lower(): s for s in (
-    "subscriptions", "resourceGroups", "vaults", "accessPolicies", "userAssignedIdentities", "roleAssignments",
-    "backupPolicies", "backupFabrics", "protectionContainers", "protectedItems", "recoveryPoints", "backupJobs",
-    "backupstorageconfig", "backupconfig", "backupEncryptionConfigs", "deletedVaults", "locations",
-    "moveResources", "validateMoveResources", "refreshContainers", "restore", "backup", "purge", "inquire")}
+_CANONICAL_SEGMENTS = {
+    s.lower(): s
+    for s in (
+        "subscriptions",
+        "resourceGroups",
+        "vaults",
+        "accessPolicies",
+        "userAssignedIdentities",
+        "roleAssignments",
+        "backupPolicies",
+        "backupFabrics",
+        "protectionContainers",
+        "protectedItems",
+        "recoveryPoints",
+        "backupJobs",
+        "backupstorageconfig",
+        "backupconfig",
+        "backupEncryptionConfigs",
+        "deletedVaults",
+        "locations",
+        "moveResources",
+        "validateMoveResources",
+        "refreshContainers",
+        "restore",
+        "backup",
+        "purge",
+        "inquire",
+    )
+}
 
 
 def operation_name(method: str, path: str) -> str:
@@ -329,7 +393,7 @@ def operation_name(method: str, path: str) -> str:
     lower = [p.lower() for p in parts]
     if "providers" in lower:
         i = len(lower) - 1 - lower[::-1].index("providers")
-        rest = parts[i + 1:]
+        rest = parts[i + 1 :]
         namespace, segments = (rest[0], rest[1:]) if rest else ("Microsoft.Resources", [])
     else:
         namespace, segments = "Microsoft.Resources", parts

@@ -47,6 +47,7 @@ def _flag(parser, name: str, **kwargs) -> None:
 
 # --------------------------------------------------------------------------- plumbing
 
+
 class _Out:
     def __init__(self, out=None) -> None:
         self.out = getattr(out, "out", None) or sys.stdout
@@ -68,11 +69,13 @@ def _db_path(args) -> Path:
 
 def _env(args):
     from providers.azurelocal.app import Emulator
+
     return Emulator(_db_path(args))
 
 
 def _command(fn):
     """Wrap a subcommand: user errors become ``Error: ...`` and exit 1."""
+
     def run(args, out=None) -> int:
         o = _Out(out)
         try:
@@ -85,6 +88,7 @@ def _command(fn):
             return o.error(str(exc).strip("'\""))
         except sqlite3.Error as exc:
             return o.error(f"the local Azure database {_db_path(args)} can't be used: {exc}")
+
     run.__name__ = f"run_{fn.__name__.removeprefix('_')}"
     run.__doc__ = fn.__doc__
     return run
@@ -96,6 +100,7 @@ def _emit(o: _Out, args, data, text: str) -> None:
 
 # --------------------------------------------------------------------------- lookups
 
+
 def _find_by_name(env, kind: str, name_or_id: str, what: str) -> dict:
     if name_or_id.startswith("/"):
         doc = env.store.get(kind, name_or_id)
@@ -106,8 +111,10 @@ def _find_by_name(env, kind: str, name_or_id: str, what: str) -> dict:
     if not found:
         raise CliError(f"no {what} named '{name_or_id}' (see `vaultform cloud show inventory`)")
     if len(found) > 1:
-        raise CliError(f"several {what}s are named '{name_or_id}'; give the full id:\n  "
-                       + "\n  ".join(d["id"] for d in found))
+        raise CliError(
+            f"several {what}s are named '{name_or_id}'; give the full id:\n  "
+            + "\n  ".join(d["id"] for d in found)
+        )
     return found[0]
 
 
@@ -118,14 +125,21 @@ def _item(env, vault: dict, ref: str) -> dict:
         names = {item["id"].lower(), item.get("name", "").lower(), str(props.get("friendlyName", "")).lower()}
         if ref.lower() in names:
             return item
-    raise CliError(f"vault '{vault['name']}' has no protected item '{ref}'"
-                   + (f"; it has: {', '.join(i['name'] for i in items)}" if items else
-                      "; protect a VM first, or use -vm NAME to back a VM up directly"))
+    raise CliError(
+        f"vault '{vault['name']}' has no protected item '{ref}'"
+        + (
+            f"; it has: {', '.join(i['name'] for i in items)}"
+            if items
+            else "; protect a VM first, or use -vm NAME to back a VM up directly"
+        )
+    )
 
 
 def _job_text(job: dict) -> str:
     props = job["properties"]
-    lines = [f"{props['operation']} job {job['name']}: {props['status']} ({props.get('entityFriendlyName', '')})"]
+    lines = [
+        f"{props['operation']} job {job['name']}: {props['status']} ({props.get('entityFriendlyName', '')})"
+    ]
     for err in props.get("errorDetails") or []:
         lines.append(f"  {err['errorCode']}: {err['errorString']}")
         lines += [f"  hint: {r}" for r in err.get("recommendations") or []]
@@ -140,11 +154,13 @@ def _job_text(job: dict) -> str:
 
 # --------------------------------------------------------------------------- subcommands
 
+
 def _serve(args, o: _Out) -> int:
     """Serve the local Azure over HTTPS on 127.0.0.1 until interrupted."""
     import threading
 
     from providers.azurelocal.server import LocalAzureServer
+
     env = _env(args)
     server = LocalAzureServer(env, port=args.port, verbose=args.verbose).start()
     o.print(server.banner())
@@ -209,9 +225,19 @@ def _restore(args, o: _Out) -> int:
     """Restore a recovery point's disks."""
     env = _env(args)
     rp = _find_by_name(env, Kind.RECOVERY_POINT, args.recovery_point, "recovery point")
-    des = _find_by_name(env, Kind.DISK_ENCRYPTION_SET, args.des, "disk encryption set")["id"] if args.des else None
-    job = datapath.restore(env, rp["_emulator"]["vault_id"], rp["id"], des_id=des, target=args.target,
-                           principal_id=env.deployer_object_id)
+    des = (
+        _find_by_name(env, Kind.DISK_ENCRYPTION_SET, args.des, "disk encryption set")["id"]
+        if args.des
+        else None
+    )
+    job = datapath.restore(
+        env,
+        rp["_emulator"]["vault_id"],
+        rp["id"],
+        des_id=des,
+        target=args.target,
+        principal_id=env.deployer_object_id,
+    )
     _emit(o, args, job, _job_text(job))
     return 0 if job["properties"]["status"] == "Completed" else 1
 
@@ -222,14 +248,20 @@ def _configure(args, o: _Out) -> int:
     changes = {}
     if args.reset:
         env.reset_faults()
-    for flag, field, scale in (("latency", "latency_ms", 1000.0), ("grant_delay", "grant_propagation_seconds", 1.0),
-                               ("principal_delay", "principal_propagation_seconds", 1.0),
-                               ("retry_after", "retry_after_seconds", 1.0)):
+    for flag, field, scale in (
+        ("latency", "latency_ms", 1000.0),
+        ("grant_delay", "grant_propagation_seconds", 1.0),
+        ("principal_delay", "principal_propagation_seconds", 1.0),
+        ("retry_after", "retry_after_seconds", 1.0),
+    ):
         value = getattr(args, flag)
         if value is not None:
             changes[field] = int(round(value * scale)) if field == "latency_ms" else value
-    for flag, field in (("throttle_rate", "throttle_rate"), ("transient_rate", "transient_error_rate"),
-                        ("seed", "seed")):
+    for flag, field in (
+        ("throttle_rate", "throttle_rate"),
+        ("transient_rate", "transient_error_rate"),
+        ("seed", "seed"),
+    ):
         if getattr(args, flag) is not None:
             changes[field] = getattr(args, flag)
     settings = env.configure_faults(**changes) if changes else env.faults
@@ -252,9 +284,12 @@ def _set_key_enabled(args, o: _Out, enabled: bool) -> int:
     env = _env(args)
     info = keystore.get_key(env, args.key_id)
     if info is None:
-        raise CliError(f"no key version '{args.key_id}' (give https://<vault>.vault.azure.net/keys/<name>/<version>)")
-    keystore.update_version(env, info, enabled=enabled, principal_id=env.deployer_object_id,
-                            operation="KeyUpdate (out of band)")
+        raise CliError(
+            f"no key version '{args.key_id}' (give https://<vault>.vault.azure.net/keys/<name>/<version>)"
+        )
+    keystore.update_version(
+        env, info, enabled=enabled, principal_id=env.deployer_object_id, operation="KeyUpdate (out of band)"
+    )
     note = "" if keystore.parse_key_id(args.key_id).version else " (the latest version: the id had none)"
     o.print(f"key version {info.versioned_id} is now {'enabled' if enabled else 'disabled'}{note}")
     return 0
@@ -273,12 +308,18 @@ def _enable_key(args, o: _Out) -> int:
 def _rotate_key(args, o: _Out) -> int:
     """Rotate a key now (a new version), as a person could in the portal."""
     from providers.azurelocal import keyrotation
+
     env = _env(args)
     ref = keystore.parse_key_id(args.key_id)
     if ref is None:
         raise CliError(f"'{args.key_id}' is not a key id (https://<vault>.vault.azure.net/keys/<name>)")
-    info = keyrotation.rotate_key(env, ref.vault_name, ref.name, principal_id=env.deployer_object_id,
-                                  operation="KeyRotate (out of band)")
+    info = keyrotation.rotate_key(
+        env,
+        ref.vault_name,
+        ref.name,
+        principal_id=env.deployer_object_id,
+        operation="KeyRotate (out of band)",
+    )
     o.print(f"new key version {info.versioned_id}")
     return 0
 
@@ -286,6 +327,7 @@ def _rotate_key(args, o: _Out) -> int:
 def _remove_access_policy(args, o: _Out) -> int:
     """Remove a principal's access policy from a key vault out of band."""
     from providers.azurelocal.cli_changes import remove_access_policy
+
     o.print(remove_access_policy(_env(args), args.key_vault, args.object_id))
     return 0
 
@@ -293,6 +335,7 @@ def _remove_access_policy(args, o: _Out) -> int:
 def _remove_role_assignment(args, o: _Out) -> int:
     """Delete a role assignment out of band."""
     from providers.azurelocal.cli_changes import remove_role_assignment
+
     o.print(remove_role_assignment(_env(args), args.id))
     return 0
 
@@ -300,6 +343,7 @@ def _remove_role_assignment(args, o: _Out) -> int:
 def _disable_identity(args, o: _Out) -> int:
     """Turn off the managed identity a Recovery Services vault uses for its key."""
     from providers.azurelocal.cli_changes import disable_identity
+
     o.print(disable_identity(_env(args), args.vault))
     return 0
 
@@ -307,6 +351,7 @@ def _disable_identity(args, o: _Out) -> int:
 def _set_network_rules(args, o: _Out) -> int:
     """Change a key vault's network rules out of band."""
     from providers.azurelocal.cli_changes import set_network_rules
+
     o.print(set_network_rules(_env(args), args.key_vault, args.default_action, args.bypass, args.ip_rule))
     return 0
 
@@ -314,11 +359,17 @@ def _set_network_rules(args, o: _Out) -> int:
 def _create_des(args, o: _Out) -> int:
     """Create a disk encryption set for restores."""
     env = _env(args)
-    des = diskdata.create_disk_encryption_set(env, args.resource_group, args.name, args.key_id,
-                                              principal_id=env.deployer_object_id)
+    des = diskdata.create_disk_encryption_set(
+        env, args.resource_group, args.name, args.key_id, principal_id=env.deployer_object_id
+    )
     principal = des["identity"]["principalId"]
-    _emit(o, args, des, f"disk encryption set {des['id']}\n  identity principal {principal}: grant it Get, Wrap Key "
-                        f"and Unwrap Key on the key before restoring with it")
+    _emit(
+        o,
+        args,
+        des,
+        f"disk encryption set {des['id']}\n  identity principal {principal}: grant it Get, Wrap Key "
+        f"and Unwrap Key on the key before restoring with it",
+    )
     return 0
 
 
@@ -336,7 +387,11 @@ def _touch(args, o: _Out) -> int:
 
 run_serve, run_reset, run_show = _command(_serve), _command(_reset), _command(_show)
 run_backup, run_restore, run_configure = _command(_backup), _command(_restore), _command(_configure)
-run_advance, run_disable_key, run_enable_key = _command(_advance), _command(_disable_key), _command(_enable_key)
+run_advance, run_disable_key, run_enable_key = (
+    _command(_advance),
+    _command(_disable_key),
+    _command(_enable_key),
+)
 run_remove_access_policy, run_rotate_key = _command(_remove_access_policy), _command(_rotate_key)
 run_remove_role_assignment = _command(_remove_role_assignment)
 run_disable_identity, run_set_network_rules = _command(_disable_identity), _command(_set_network_rules)
@@ -344,13 +399,21 @@ run_create_des, run_touch = _command(_create_des), _command(_touch)
 
 
 def register(subparsers) -> None:
-    cloud = subparsers.add_parser("cloud", help="Operate the local Azure: serve, inspect, out-of-band changes",
-                                  description="Operate the embedded local Azure.")
+    cloud = subparsers.add_parser(
+        "cloud",
+        help="Operate the local Azure: serve, inspect, out-of-band changes",
+        description="Operate the embedded local Azure.",
+    )
     sub = cloud.add_subparsers(dest="cloud_command", metavar="SUBCOMMAND")
 
     def add(name: str, func, help_text: str, *, json_flag: bool = False):
         p = sub.add_parser(name, help=help_text, description=help_text)
-        _flag(p, "db", metavar="PATH", help="database file (default: $VAULTFORM_LOCAL_AZURE or ~/.vaultform/local-azure.db)")
+        _flag(
+            p,
+            "db",
+            metavar="PATH",
+            help="database file (default: $VAULTFORM_LOCAL_AZURE or ~/.vaultform/local-azure.db)",
+        )
         if json_flag:
             _flag(p, "json", action="store_true", help="machine-readable output")
         p.set_defaults(func=func)
@@ -361,7 +424,9 @@ def register(subparsers) -> None:
     _flag(p, "verbose", action="store_true", help="log every request")
     p = add("reset", run_reset, "Delete the local Azure's database (asks first)")
     _flag(p, "force", action="store_true", help="don't ask")
-    p = add("show", run_show, "Show inventory, activity, jobs, recovery points, keys or faults", json_flag=True)
+    p = add(
+        "show", run_show, "Show inventory, activity, jobs, recovery points, keys or faults", json_flag=True
+    )
     p.add_argument("topic", nargs="?", default="inventory", choices=SHOW_TOPICS)
     p = add("backup", run_backup, "Run a backup job now", json_flag=True)
     p.add_argument("vault", metavar="VAULT", help="Recovery Services vault name or id")
@@ -371,25 +436,41 @@ def register(subparsers) -> None:
     p.add_argument("recovery_point", metavar="RECOVERY_POINT", help="recovery point name or id")
     _flag(p, "des", metavar="ID", help="disk encryption set (name or id) for the restored disks")
     _flag(p, "target", metavar="RG", help="resource group for the restored disks (default: the VM's)")
-    p = add("configure", run_configure, "Set latency, throttling, transient errors and delays", json_flag=True)
+    p = add(
+        "configure", run_configure, "Set latency, throttling, transient errors and delays", json_flag=True
+    )
     _flag(p, "latency", type=parse_duration, metavar="DURATION", help="added to every call, e.g. 50ms")
     _flag(p, "throttle-rate", type=float, metavar="RATE", help="share of calls answered 429 (0..1)")
     _flag(p, "transient-rate", type=float, metavar="RATE", help="share of calls answered 503 (0..1)")
     _flag(p, "retry-after", type=parse_duration, metavar="DURATION", help="Retry-After on 429/503")
     _flag(p, "grant-delay", type=parse_duration, metavar="DURATION", help="grant propagation delay, e.g. 10s")
-    _flag(p, "principal-delay", type=parse_duration, metavar="DURATION", help="new principal propagation delay")
-    _flag(p, "rotation-delay", type=parse_duration, metavar="DURATION",
-          help="how long a new key version takes to reach a vault with a versionless key id (default 1h)")
+    _flag(
+        p, "principal-delay", type=parse_duration, metavar="DURATION", help="new principal propagation delay"
+    )
+    _flag(
+        p,
+        "rotation-delay",
+        type=parse_duration,
+        metavar="DURATION",
+        help="how long a new key version takes to reach a vault with a versionless key id (default 1h)",
+    )
     _flag(p, "seed", type=int, help="seed of the fault dice")
     _flag(p, "reset", action="store_true", help="turn every fault off first")
     p = add("advance", run_advance, "Move the local Azure's clock forward")
     p.add_argument("duration", type=parse_duration, metavar="DURATION", help="e.g. 90m, 1h, 2d")
-    for name, func, verb in (("disable-key", run_disable_key, "Disable"), ("enable-key", run_enable_key, "Enable")):
+    for name, func, verb in (
+        ("disable-key", run_disable_key, "Disable"),
+        ("enable-key", run_enable_key, "Enable"),
+    ):
         p = add(name, func, f"{verb} a key version out of band")
         p.add_argument("key_id", metavar="KEY_ID", help="versioned key id")
     p = add("rotate-key", run_rotate_key, "Rotate a key now (a new version)")
     p.add_argument("key_id", metavar="KEY_ID", help="key id, with or without a version")
-    p = add("remove-access-policy", run_remove_access_policy, "Remove a principal's access policy from a key vault")
+    p = add(
+        "remove-access-policy",
+        run_remove_access_policy,
+        "Remove a principal's access policy from a key vault",
+    )
     p.add_argument("key_vault", metavar="KEY_VAULT", help="key vault name or id")
     p.add_argument("object_id", metavar="OBJECT_ID")
     p = add("remove-role-assignment", run_remove_role_assignment, "Delete a role assignment")
@@ -400,12 +481,15 @@ def register(subparsers) -> None:
     p.add_argument("key_vault", metavar="KEY_VAULT", help="key vault name or id")
     _flag(p, "default-action", choices=["Allow", "Deny"], required=True)
     _flag(p, "bypass", choices=["AzureServices", "None"], default=None)
-    _flag(p, "ip-rule", action="append", metavar="CIDR", default=None, help="allowed address range (repeatable)")
+    _flag(
+        p, "ip-rule", action="append", metavar="CIDR", default=None, help="allowed address range (repeatable)"
+    )
     p = add("create-des", run_create_des, "Create a disk encryption set (for restores)", json_flag=True)
     p.add_argument("name", metavar="NAME")
     _flag(p, "key-id", required=True, metavar="KEY_ID", help="key id (versionless: follows rotation)")
     _flag(p, "resource-group", default="rg-workloads", metavar="RG")
     p = add("touch", run_touch, "Change a VM's disks so the next backup differs")
     p.add_argument("target", metavar="VM_OR_DISK")
-    cloud.set_defaults(func=lambda args, out=None: _Out(out).error(
-        "name a subcommand: " + ", ".join(sorted(sub.choices))))
+    cloud.set_defaults(
+        func=lambda args, out=None: _Out(out).error("name a subcommand: " + ", ".join(sorted(sub.choices)))
+    )

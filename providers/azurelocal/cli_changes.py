@@ -32,8 +32,12 @@ def remove_access_policy(env, key_vault: str, object_id: str) -> str:
             raise ValueError(f"key vault '{vault['name']}' has no access policy for object id {object_id}")
         vault["properties"]["accessPolicies"] = kept
         env.store.put(Kind.KEY_VAULT, vault["id"], vault)
-    env.log(env.deployer_object_id, "Microsoft.KeyVault/vaults/accessPolicies/remove/action (out of band)",
-            vault["id"], detail=object_id)
+    env.log(
+        env.deployer_object_id,
+        "Microsoft.KeyVault/vaults/accessPolicies/remove/action (out of band)",
+        vault["id"],
+        detail=object_id,
+    )
     return f"removed the access policy of {object_id} from key vault {vault['name']}"
 
 
@@ -42,7 +46,9 @@ def remove_role_assignment(env, ref: str) -> str:
         if ref.startswith("/"):
             doc = env.store.get(Kind.ROLE_ASSIGNMENT, ref)
         else:
-            doc = next((d for d in env.store.list(Kind.ROLE_ASSIGNMENT) if d["name"].lower() == ref.lower()), None)
+            doc = next(
+                (d for d in env.store.list(Kind.ROLE_ASSIGNMENT) if d["name"].lower() == ref.lower()), None
+            )
         if doc is None:
             raise ValueError(f"no role assignment '{ref}'")
         env.store.delete(Kind.ROLE_ASSIGNMENT, doc["id"])
@@ -57,7 +63,7 @@ def disable_identity(env, vault_ref: str) -> str:
         vault = _one(env, Kind.RS_VAULT, vault_ref, "Recovery Services vault")
         identity = vault.get("identity") or {}
         types = set(rules.identity_types(identity))
-        kek = ((rules.encryption_of(vault) or {}).get("kekIdentity") or {})
+        kek = (rules.encryption_of(vault) or {}).get("kekIdentity") or {}
         user_id = kek.get("userAssignedIdentity")
         if user_id:
             attached = identity.get("userAssignedIdentities") or {}
@@ -82,15 +88,24 @@ def disable_identity(env, vault_ref: str) -> str:
         identity["type"] = ", ".join(order) or "None"
         vault["identity"] = identity
         env.store.put(Kind.RS_VAULT, vault["id"], vault)
-    env.log(env.deployer_object_id, "Microsoft.RecoveryServices/vaults/write (out of band)", vault["id"], detail=what)
+    env.log(
+        env.deployer_object_id,
+        "Microsoft.RecoveryServices/vaults/write (out of band)",
+        vault["id"],
+        detail=what,
+    )
     return f"vault {vault['name']}: {what}; its next backup will fail"
 
 
-def set_network_rules(env, key_vault: str, default_action: str, bypass: str | None, ip_rules: list[str] | None) -> str:
+def set_network_rules(
+    env, key_vault: str, default_action: str, bypass: str | None, ip_rules: list[str] | None
+) -> str:
     with env.store.transaction():
         vault = _one(env, Kind.KEY_VAULT, key_vault, "key vault")
-        acls = dict(vault["properties"].get("networkAcls") or {"bypass": "AzureServices", "ipRules": [],
-                                                                "virtualNetworkRules": []})
+        acls = dict(
+            vault["properties"].get("networkAcls")
+            or {"bypass": "AzureServices", "ipRules": [], "virtualNetworkRules": []}
+        )
         acls["defaultAction"] = default_action
         if bypass is not None:
             acls["bypass"] = bypass
@@ -98,7 +113,13 @@ def set_network_rules(env, key_vault: str, default_action: str, bypass: str | No
             acls["ipRules"] = [{"value": r} for r in ip_rules]
         vault["properties"]["networkAcls"] = acls
         env.store.put(Kind.KEY_VAULT, vault["id"], vault)
-    env.log(env.deployer_object_id, "Microsoft.KeyVault/vaults/write (out of band)", vault["id"],
-            detail=f"networkAcls {acls}")
-    return (f"key vault {vault['name']}: default action {acls['defaultAction']}, bypass {acls.get('bypass')}, "
-            f"ip rules {[r['value'] for r in acls.get('ipRules') or []] or 'none'}")
+    env.log(
+        env.deployer_object_id,
+        "Microsoft.KeyVault/vaults/write (out of band)",
+        vault["id"],
+        detail=f"networkAcls {acls}",
+    )
+    return (
+        f"key vault {vault['name']}: default action {acls['defaultAction']}, bypass {acls.get('bypass')}, "
+        f"ip rules {[r['value'] for r in acls.get('ipRules') or []] or 'none'}"
+    )

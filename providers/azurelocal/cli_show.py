@@ -9,11 +9,18 @@ from providers.azurelocal.store import Kind
 
 SHOW_TOPICS = ("inventory", "activity", "jobs", "recovery-points", "keys", "faults")
 
-_INVENTORY = (("resource groups", Kind.RESOURCE_GROUP), ("virtual machines", Kind.VM), ("disks", Kind.DISK),
-              ("managed identities", Kind.IDENTITY), ("key vaults", Kind.KEY_VAULT),
-              ("Recovery Services vaults", Kind.RS_VAULT), ("backup policies", Kind.BACKUP_POLICY),
-              ("protected items", Kind.PROTECTED_ITEM), ("disk encryption sets", Kind.DISK_ENCRYPTION_SET),
-              ("role assignments", Kind.ROLE_ASSIGNMENT))
+_INVENTORY = (
+    ("resource groups", Kind.RESOURCE_GROUP),
+    ("virtual machines", Kind.VM),
+    ("disks", Kind.DISK),
+    ("managed identities", Kind.IDENTITY),
+    ("key vaults", Kind.KEY_VAULT),
+    ("Recovery Services vaults", Kind.RS_VAULT),
+    ("backup policies", Kind.BACKUP_POLICY),
+    ("protected items", Kind.PROTECTED_ITEM),
+    ("disk encryption sets", Kind.DISK_ENCRYPTION_SET),
+    ("role assignments", Kind.ROLE_ASSIGNMENT),
+)
 
 
 def _public(doc: dict) -> dict:
@@ -21,8 +28,13 @@ def _public(doc: dict) -> dict:
 
 
 def _inventory(env) -> tuple[dict, str]:
-    data, lines = {}, [f"tenant {env.tenant_id}, subscription {env.subscription_id}, "
-                       f"deployer {env.deployer_object_id}", f"clock {env.now_iso()}"]
+    data, lines = (
+        {},
+        [
+            f"tenant {env.tenant_id}, subscription {env.subscription_id}, deployer {env.deployer_object_id}",
+            f"clock {env.now_iso()}",
+        ],
+    )
     for title, kind in _INVENTORY:
         docs = env.store.list(kind)
         data[str(kind)] = [_public(d) for d in docs]
@@ -34,8 +46,11 @@ def _inventory(env) -> tuple[dict, str]:
 
 def _activity(env) -> tuple[list, str]:
     rows = env.activity()
-    text = [f"{r['at']}  {r['status']:<9} {r['operation']}  {r['resource_id']}"
-            + (f"  [{r['detail']}]" if r["detail"] else "") for r in rows]
+    text = [
+        f"{r['at']}  {r['status']:<9} {r['operation']}  {r['resource_id']}"
+        + (f"  [{r['detail']}]" if r["detail"] else "")
+        for r in rows
+    ]
     return rows, "\n".join(text) or "no activity yet"
 
 
@@ -45,8 +60,10 @@ def _jobs(env) -> tuple[list, str]:
     for job in jobs:
         p = job["properties"]
         errors = "; ".join(f"{e['errorCode']}: {e['errorString']}" for e in p.get("errorDetails") or [])
-        lines.append(f"{p['startTime']}  {p['status']:<10} {p['operation']:<20} {p.get('entityFriendlyName', '')}"
-                     f"  {job['name']}" + (f"\n    {errors}" if errors else ""))
+        lines.append(
+            f"{p['startTime']}  {p['status']:<10} {p['operation']:<20} {p.get('entityFriendlyName', '')}"
+            f"  {job['name']}" + (f"\n    {errors}" if errors else "")
+        )
     return [_public(j) for j in jobs], "\n".join(lines) or "no jobs yet"
 
 
@@ -55,10 +72,17 @@ def _recovery_points(env) -> tuple[list, str]:
     data, lines = [], []
     for rp in rps:
         extra = rp["_emulator"]
-        data.append({**_public(rp), "key_version_id": extra["key_version_id"],
-                     "disks": [{k: d[k] for k in ("disk_id", "size", "digest")} for d in extra["disks"]]})
-        lines.append(f"{rp['properties']['recoveryPointTime']}  {rp['name']}  wrapped by {extra['key_version_id']}"
-                     f"\n    {rp['id']}")
+        data.append(
+            {
+                **_public(rp),
+                "key_version_id": extra["key_version_id"],
+                "disks": [{k: d[k] for k in ("disk_id", "size", "digest")} for d in extra["disks"]],
+            }
+        )
+        lines.append(
+            f"{rp['properties']['recoveryPointTime']}  {rp['name']}  wrapped by {extra['key_version_id']}"
+            f"\n    {rp['id']}"
+        )
     return data, "\n".join(lines) or "no recovery points yet"
 
 
@@ -68,8 +92,15 @@ def _keys(env) -> tuple[list, str]:
         for deleted in (False, True):
             for latest in keystore.list_keys(env, vault["name"], deleted=deleted):
                 for info in keystore.list_versions(env, vault["name"], latest.name, include_deleted=deleted):
-                    row = {"id": info.versioned_id, "kty": info.kty, "size": info.size, "enabled": info.enabled,
-                           "expires": info.expires, "created": info.created, "deleted": deleted}
+                    row = {
+                        "id": info.versioned_id,
+                        "kty": info.kty,
+                        "size": info.size,
+                        "enabled": info.enabled,
+                        "expires": info.expires,
+                        "created": info.created,
+                        "deleted": deleted,
+                    }
                     data.append(row)
                     state = "deleted" if deleted else ("enabled" if info.enabled else "DISABLED")
                     exp = f" expires {info.expires.isoformat()}" if info.expires else ""
@@ -82,8 +113,14 @@ def _faults(env) -> tuple[dict, str]:
     return data, "\n".join(f"{k} = {v}" for k, v in data.items())
 
 
-_TOPICS = {"inventory": _inventory, "activity": _activity, "jobs": _jobs, "recovery-points": _recovery_points,
-           "keys": _keys, "faults": _faults}
+_TOPICS = {
+    "inventory": _inventory,
+    "activity": _activity,
+    "jobs": _jobs,
+    "recovery-points": _recovery_points,
+    "keys": _keys,
+    "faults": _faults,
+}
 
 
 def show(env, topic: str):

@@ -21,7 +21,7 @@ TOKEN_LIFETIME_SECONDS = 3600
 def object_id_from_token(token: str) -> str | None:
     """The principal a ``vflocal.`` token names, or None for any other token."""
     if token.startswith(TOKEN_PREFIX) and len(token) > len(TOKEN_PREFIX):
-        return token[len(TOKEN_PREFIX):]
+        return token[len(TOKEN_PREFIX) :]
     return None
 
 
@@ -35,8 +35,14 @@ class LocalCredential:
     def token(self) -> str:
         return f"{TOKEN_PREFIX}{self.object_id}"
 
-    def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
-                  enable_cae: bool = False, **kwargs: Any) -> AccessToken:
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
         return AccessToken(self.token, int(time.time()) + TOKEN_LIFETIME_SECONDS)
 
     def get_token_info(self, *scopes: str, options: dict | None = None) -> AccessTokenInfo:
@@ -45,7 +51,7 @@ class LocalCredential:
     def close(self) -> None:
         """Nothing to release; present so clients can close their credential."""
 
-    def __enter__(self) -> "LocalCredential":
+    def __enter__(self) -> LocalCredential:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -30,7 +30,10 @@ from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
-    Prehashed, decode_dss_signature, encode_dss_signature)
+    Prehashed,
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -49,6 +52,7 @@ class CryptoError(ValueError):
 
 
 # --------------------------------------------------------------------------- base64url
+
 
 def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -70,6 +74,7 @@ def _int_to_b64url(value: int, length: int | None = None) -> str:
 
 # --------------------------------------------------------------------------- master key
 
+
 def master_key_path(db_path: str | os.PathLike) -> Path:
     return Path(f"{db_path}.key")
 
@@ -88,17 +93,21 @@ def load_master_key(db_path: str | os.PathLike | None) -> bytes:
         if _holds_sealed_keys(db_path):
             raise CryptoError(
                 f"the master key file {path} is missing, but {db_path} holds keys sealed with it; "
-                "restore the file, or start a new local Azure with `vaultform cloud reset`") from None
+                "restore the file, or start a new local Azure with `vaultform cloud reset`"
+            ) from None
         data = _create_key_file(path)
     if len(data) != KEY_BYTES:
-        raise CryptoError(f"master key file {path} is damaged (expected {KEY_BYTES} bytes); "
-                          f"restore it, or reset the local Azure")
+        raise CryptoError(
+            f"master key file {path} is damaged (expected {KEY_BYTES} bytes); "
+            f"restore it, or reset the local Azure"
+        )
     return data
 
 
 def _holds_sealed_keys(db_path) -> bool:
     """Whether the database already holds key material sealed under some master key."""
     import sqlite3
+
     if not Path(db_path).is_file():
         return False
     try:
@@ -126,7 +135,7 @@ def _create_key_file(path: Path) -> bytes:
     key = secrets.token_bytes(KEY_BYTES)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:          # another process won the race: use its key
+    except FileExistsError:  # another process won the race: use its key
         return path.read_bytes()
     with os.fdopen(fd, "wb") as fh:
         fh.write(key)
@@ -157,13 +166,20 @@ class Sealer:
         except InvalidTag:
             raise IntegrityError("sealed data failed its integrity check") from None
 
-    def derive(self, label: str) -> "Sealer":
+    def derive(self, label: str) -> Sealer:
         """A sealer under a sub-key of this one (e.g. the emulator's platform key)."""
-        return Sealer(HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
-                           info=f"vaultform-local-azure:{label}".encode()).derive(self._key))
+        return Sealer(
+            HKDF(
+                algorithm=hashes.SHA256(),
+                length=KEY_BYTES,
+                salt=None,
+                info=f"vaultform-local-azure:{label}".encode(),
+            ).derive(self._key)
+        )
 
 
 # --------------------------------------------------------------------------- key types
+
 
 class KeyType(enum.Enum):
     RSA = "RSA"
@@ -190,12 +206,15 @@ DEFAULT_CURVE = "P-256"
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
-def generate_key(kty: KeyType, *, size: int | None = None, curve: str | None = None,
-                 public_exponent: int = 65537) -> PrivateKey:
+def generate_key(
+    kty: KeyType, *, size: int | None = None, curve: str | None = None, public_exponent: int = 65537
+) -> PrivateKey:
     if kty.is_rsa:
         size = size or DEFAULT_RSA_SIZE
         if size not in RSA_SIZES:
-            raise CryptoError(f"RSA key size {size} is not supported; use one of {', '.join(map(str, RSA_SIZES))}")
+            raise CryptoError(
+                f"RSA key size {size} is not supported; use one of {', '.join(map(str, RSA_SIZES))}"
+            )
         return rsa.generate_private_key(public_exponent=public_exponent, key_size=size)
     name = curve or DEFAULT_CURVE
     if name not in CURVES:
@@ -204,8 +223,9 @@ def generate_key(kty: KeyType, *, size: int | None = None, curve: str | None = N
 
 
 def private_to_der(key: PrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def private_from_der(der: bytes) -> PrivateKey:
@@ -233,11 +253,15 @@ def public_jwk(key: PrivateKey) -> dict:
         return {"n": _int_to_b64url(numbers.n), "e": _int_to_b64url(numbers.e)}
     numbers = key.public_key().public_numbers()
     length = (key.curve.key_size + 7) // 8
-    return {"crv": curve_name(key), "x": _int_to_b64url(numbers.x, length),
-            "y": _int_to_b64url(numbers.y, length)}
+    return {
+        "crv": curve_name(key),
+        "x": _int_to_b64url(numbers.x, length),
+        "y": _int_to_b64url(numbers.y, length),
+    }
 
 
 # --------------------------------------------------------------------------- encryption algorithms
+
 
 class WrapAlgorithm(enum.Enum):
     RSA_OAEP = "RSA-OAEP"
@@ -257,8 +281,9 @@ def wrap_algorithm(name: str) -> WrapAlgorithm:
     try:
         return WrapAlgorithm(name)
     except ValueError:
-        raise CryptoError(f"algorithm {name!r} is not supported; use one of "
-                          f"{', '.join(a.value for a in WrapAlgorithm)}") from None
+        raise CryptoError(
+            f"algorithm {name!r} is not supported; use one of {', '.join(a.value for a in WrapAlgorithm)}"
+        ) from None
 
 
 def _rsa(key: PrivateKey) -> rsa.RSAPrivateKey:
@@ -286,13 +311,14 @@ def rsa_decrypt(key: PrivateKey, alg: WrapAlgorithm, ciphertext: bytes) -> bytes
 # --------------------------------------------------------------------------- signatures
 
 _SIGN_HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
-SIGN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-                   "ES256", "ES384", "ES512", "ES256K")
+SIGN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "ES256K")
 
 
 def _sign_parts(alg: str) -> tuple[str, hashes.HashAlgorithm]:
     if alg not in SIGN_ALGORITHMS:
-        raise CryptoError(f"signature algorithm {alg!r} is not supported; use one of {', '.join(SIGN_ALGORITHMS)}")
+        raise CryptoError(
+            f"signature algorithm {alg!r} is not supported; use one of {', '.join(SIGN_ALGORITHMS)}"
+        )
     bits = "256" if alg == "ES256K" else alg[2:]
     return alg[:2], _SIGN_HASHES[bits]()
 
@@ -302,8 +328,11 @@ def sign_digest(key: PrivateKey, alg: str, digest: bytes) -> bytes:
     if len(digest) != algo.digest_size:
         raise CryptoError(f"{alg} signs a {algo.digest_size}-byte digest, got {len(digest)} bytes")
     if family in ("RS", "PS"):
-        pad = padding.PKCS1v15() if family == "RS" else padding.PSS(
-            mgf=padding.MGF1(algo), salt_length=algo.digest_size)
+        pad = (
+            padding.PKCS1v15()
+            if family == "RS"
+            else padding.PSS(mgf=padding.MGF1(algo), salt_length=algo.digest_size)
+        )
         return _rsa(key).sign(digest, pad, Prehashed(algo))
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise CryptoError(f"{alg} needs an EC key")
@@ -316,8 +345,11 @@ def verify_digest(key: PrivateKey, alg: str, digest: bytes, signature: bytes) ->
     family, algo = _sign_parts(alg)
     try:
         if family in ("RS", "PS"):
-            pad = padding.PKCS1v15() if family == "RS" else padding.PSS(
-                mgf=padding.MGF1(algo), salt_length=padding.PSS.AUTO)
+            pad = (
+                padding.PKCS1v15()
+                if family == "RS"
+                else padding.PSS(mgf=padding.MGF1(algo), salt_length=padding.PSS.AUTO)
+            )
             _rsa(key).public_key().verify(signature, digest, pad, Prehashed(algo))
             return True
         if not isinstance(key, ec.EllipticCurvePrivateKey):
@@ -325,8 +357,9 @@ def verify_digest(key: PrivateKey, alg: str, digest: bytes, signature: bytes) ->
         size = (key.curve.key_size + 7) // 8
         if len(signature) != 2 * size:
             return False
-        der = encode_dss_signature(int.from_bytes(signature[:size], "big"),
-                                   int.from_bytes(signature[size:], "big"))
+        der = encode_dss_signature(
+            int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
+        )
         key.public_key().verify(der, digest, ec.ECDSA(Prehashed(algo)))
         return True
     except InvalidSignature:
@@ -334,6 +367,7 @@ def verify_digest(key: PrivateKey, alg: str, digest: bytes, signature: bytes) ->
 
 
 # --------------------------------------------------------------------------- data keys and envelopes
+
 
 def new_data_key() -> bytes:
     """A fresh AES-256 data encryption key."""
@@ -349,14 +383,18 @@ class Envelope:
     tag: bytes
 
     def to_json(self) -> dict:
-        return {"nonce": b64url_encode(self.nonce), "ciphertext": b64url_encode(self.ciphertext),
-                "tag": b64url_encode(self.tag)}
+        return {
+            "nonce": b64url_encode(self.nonce),
+            "ciphertext": b64url_encode(self.ciphertext),
+            "tag": b64url_encode(self.tag),
+        }
 
     @classmethod
-    def from_json(cls, data: dict) -> "Envelope":
+    def from_json(cls, data: dict) -> Envelope:
         try:
-            return cls(b64url_decode(data["nonce"]), b64url_decode(data["ciphertext"]),
-                       b64url_decode(data["tag"]))
+            return cls(
+                b64url_decode(data["nonce"]), b64url_decode(data["ciphertext"]), b64url_decode(data["tag"])
+            )
         except (KeyError, TypeError, CryptoError) as exc:
             raise IntegrityError(f"envelope is malformed: {exc}") from None
 
@@ -375,7 +413,9 @@ def open_envelope(dek: bytes, envelope: Envelope, associated_data: bytes) -> byt
     try:
         return AESGCM(dek).decrypt(envelope.nonce, envelope.ciphertext + envelope.tag, associated_data)
     except InvalidTag:
-        raise IntegrityError("backup data failed its integrity check (ciphertext, tag or binding altered)") from None
+        raise IntegrityError(
+            "backup data failed its integrity check (ciphertext, tag or binding altered)"
+        ) from None
 
 
 def digest(data: bytes) -> str:

@@ -35,37 +35,53 @@ WRAP_ALG = "RSA-OAEP-256"
 class FailureSpec:
     code: str
     hint: str
-    found: bool    # the code is Azure's own (Backup's documentation); otherwise shared with rules.py
+    found: bool  # the code is Azure's own (Backup's documentation); otherwise shared with rules.py
 
 
 class Failure(enum.Enum):
     IDENTITY = FailureSpec(
         "UserErrorCMKMissingMangedIdentityPermissionOnKeyVault",
         "Keep the vault's managed identity enabled and attached, and grant it Get, Wrap Key and Unwrap "
-        "Key on the key (access policy) or 'Key Vault Crypto Service Encryption User' (RBAC).", True)
+        "Key on the key (access policy) or 'Key Vault Crypto Service Encryption User' (RBAC).",
+        True,
+    )
     KEY_NOT_FOUND = FailureSpec(
         "UserErrorKeyVaultKeyWasNotFound",
-        "Recover the deleted key (or key vault) from soft delete, or point the vault at an existing key.", True)
+        "Recover the deleted key (or key vault) from soft delete, or point the vault at an existing key.",
+        True,
+    )
     KEY_DISABLED = FailureSpec(
         "UserErrorCMKKeyNotEnabled",
-        "Enable the key version again; a version that wrapped backup data must stay enabled.", False)
+        "Enable the key version again; a version that wrapped backup data must stay enabled.",
+        False,
+    )
     KEY_EXPIRED = FailureSpec(
         "UserErrorCMKKeyExpired",
-        "Extend the key's expiry or rotate to a new version and point the vault at it.", False)
+        "Extend the key's expiry or rotate to a new version and point the vault at it.",
+        False,
+    )
     FIREWALL = FailureSpec(
         "UserErrorCMKKeyVaultAuthFailure",
         "Let trusted Azure services through the key vault's firewall (bypass AzureServices) or set its default "
-        "network action to Allow.", True)
+        "network action to Allow.",
+        True,
+    )
     NETWORK = FailureSpec(
         "UserErrorCMKUserAssignedIdentityNetworkRestricted",
         "Allow trusted Azure services (bypass AzureServices) with the system-assigned identity, or set "
-        "the key vault's default network action to Allow.", False)
+        "the key vault's default network action to Allow.",
+        False,
+    )
     INTEGRITY = FailureSpec(
         "UserErrorRecoveryPointIntegrityCheckFailed",
-        "The recovery point's data or wrapped key was altered; restore from another recovery point.", False)
+        "The recovery point's data or wrapped key was altered; restore from another recovery point.",
+        False,
+    )
     NOT_FOUND = FailureSpec(
         "UserErrorBackupItemNotFound",
-        "Check the vault, protected item, virtual machine or recovery point id.", False)
+        "Check the vault, protected item, virtual machine or recovery point id.",
+        False,
+    )
 
 
 class JobFailure(Exception):
@@ -81,6 +97,7 @@ class JobFailure(Exception):
 
 # --------------------------------------------------------------------------- settings
 
+
 def rotation_delay(env) -> float:
     return float(env.store.meta(ROTATION_DELAY_KEY, DEFAULT_ROTATION_DELAY))
 
@@ -93,31 +110,44 @@ def set_rotation_delay(env, seconds: float) -> None:
 
 # --------------------------------------------------------------------------- key access for a vault
 
+
 def _kek_identity(vault: dict) -> tuple[str, bool]:
     try:
         principal_id, user_assigned = rules.cmk_identity_principal(vault)
     except AzureError as exc:
-        raise JobFailure(Failure.IDENTITY, f"The vault's encryption identity is not usable: {exc.message}") from None
+        raise JobFailure(
+            Failure.IDENTITY, f"The vault's encryption identity is not usable: {exc.message}"
+        ) from None
     return principal_id, user_assigned
 
 
 def _translate(exc: AzureError, key_id: str, action: str) -> JobFailure:
     inner = inner_code(exc) or ""
     if exc.status == 404:
-        return JobFailure(Failure.KEY_NOT_FOUND, f"Could not {action}: key '{key_id}' was not found ({exc.message}).")
+        return JobFailure(
+            Failure.KEY_NOT_FOUND, f"Could not {action}: key '{key_id}' was not found ({exc.message})."
+        )
     if inner == "KeyDisabled":
         return JobFailure(Failure.KEY_DISABLED, f"Could not {action}: key version '{key_id}' is disabled.")
     if inner in ("KeyExpired", "KeyNotYetValid"):
-        return JobFailure(Failure.KEY_EXPIRED, f"Could not {action}: key version '{key_id}' is expired or not "
-                                               f"yet valid.")
+        return JobFailure(
+            Failure.KEY_EXPIRED, f"Could not {action}: key version '{key_id}' is expired or not yet valid."
+        )
     if inner == "ForbiddenByFirewall":
-        return JobFailure(Failure.FIREWALL, f"Could not {action}: the key vault's firewall refused the vault's "
-                                           f"identity ({exc.message.splitlines()[0]}).")
+        return JobFailure(
+            Failure.FIREWALL,
+            f"Could not {action}: the key vault's firewall refused the vault's "
+            f"identity ({exc.message.splitlines()[0]}).",
+        )
     if exc.status == 400:
-        return JobFailure(Failure.INTEGRITY, f"Could not {action}: the wrapped data key does not unwrap with "
-                                             f"'{key_id}'; it was altered.")
-    return JobFailure(Failure.IDENTITY, f"Could not {action} with key '{key_id}': {exc.code} "
-                                        f"{inner and f'({inner}) '}{exc.message}")
+        return JobFailure(
+            Failure.INTEGRITY,
+            f"Could not {action}: the wrapped data key does not unwrap with '{key_id}'; it was altered.",
+        )
+    return JobFailure(
+        Failure.IDENTITY,
+        f"Could not {action} with key '{key_id}': {exc.code} {inner and f'({inner}) '}{exc.message}",
+    )
 
 
 def _check_state(env, info: keystore.KeyInfo, *, for_wrap: bool) -> None:
@@ -126,7 +156,9 @@ def _check_state(env, info: keystore.KeyInfo, *, for_wrap: bool) -> None:
         raise JobFailure(Failure.KEY_DISABLED, f"Key version '{info.versioned_id}' is disabled.")
     now = env.clock.now()
     if for_wrap and (info.expired(now) or info.not_yet_valid(now)):
-        raise JobFailure(Failure.KEY_EXPIRED, f"Key version '{info.versioned_id}' is expired or not yet valid.")
+        raise JobFailure(
+            Failure.KEY_EXPIRED, f"Key version '{info.versioned_id}' is expired or not yet valid."
+        )
 
 
 def effective_key(env, vault: dict, adopted: str | None) -> keystore.KeyInfo:
@@ -145,10 +177,12 @@ def effective_key(env, vault: dict, adopted: str | None) -> keystore.KeyInfo:
     versions = keystore.list_versions(env, ref.vault_name, ref.name)
     if not versions:
         raise JobFailure(Failure.KEY_NOT_FOUND, f"Key '{key_uri}' was not found.")
-    index = next((i for i, v in enumerate(versions) if adopted and v.versioned_id.lower() == adopted.lower()), None)
+    index = next(
+        (i for i, v in enumerate(versions) if adopted and v.versioned_id.lower() == adopted.lower()), None
+    )
     current = versions[index] if index is not None else None
     settled = env.clock.now() - timedelta(seconds=rotation_delay(env))
-    later = versions if index is None else versions[index + 1:]
+    later = versions if index is None else versions[index + 1 :]
     newer = [v for v in later if v.enabled and v.created <= settled]
     if newer:
         return newer[-1]
@@ -160,8 +194,11 @@ def _trusted(env, vault: dict, info: keystore.KeyInfo, user_assigned: bool) -> b
     key_vault = vault_document(env, info.vault_name) or {}
     acls = (key_vault.get("properties") or {}).get("networkAcls") or {}
     if user_assigned and str(acls.get("defaultAction", "Allow")).lower() == "deny":
-        raise JobFailure(Failure.NETWORK, f"The vault uses a user-assigned identity, which is not supported with key "
-                                          f"vault '{info.vault_name}' denying network access by default.")
+        raise JobFailure(
+            Failure.NETWORK,
+            f"The vault uses a user-assigned identity, which is not supported with key "
+            f"vault '{info.vault_name}' denying network access by default.",
+        )
     return not user_assigned
 
 
@@ -169,8 +206,14 @@ def _wrap(env, vault: dict, info: keystore.KeyInfo, dek: bytes) -> bytes:
     principal_id, user_assigned = _kek_identity(vault)
     _check_state(env, info, for_wrap=True)
     try:
-        _, wrapped = keystore.wrap(env, principal_id, info.versioned_id, dek, alg=WRAP_ALG,
-                                   trusted_service=_trusted(env, vault, info, user_assigned))
+        _, wrapped = keystore.wrap(
+            env,
+            principal_id,
+            info.versioned_id,
+            dek,
+            alg=WRAP_ALG,
+            trusted_service=_trusted(env, vault, info, user_assigned),
+        )
     except AzureError as exc:
         raise _translate(exc, info.versioned_id, "wrap the data encryption key") from None
     return wrapped
@@ -181,21 +224,32 @@ def _unwrap(env, vault: dict, key_id: str, wrapped: bytes) -> bytes:
         try:
             return diskdata.platform_unwrap(env, wrapped, vault["id"].lower())
         except crypto.IntegrityError:
-            raise JobFailure(Failure.INTEGRITY, "The platform-wrapped data encryption key was altered.") from None
+            raise JobFailure(
+                Failure.INTEGRITY, "The platform-wrapped data encryption key was altered."
+            ) from None
     principal_id, user_assigned = _kek_identity(vault)
     info = keystore.get_key(env, key_id)
     if info is None:
-        raise JobFailure(Failure.KEY_NOT_FOUND, f"Key version '{key_id}' that wrapped the data encryption key "
-                                                f"was not found (deleted or purged).")
+        raise JobFailure(
+            Failure.KEY_NOT_FOUND,
+            f"Key version '{key_id}' that wrapped the data encryption key was not found (deleted or purged).",
+        )
     _check_state(env, info, for_wrap=False)
     try:
-        return keystore.unwrap(env, principal_id, key_id, wrapped, alg=WRAP_ALG,
-                               trusted_service=_trusted(env, vault, info, user_assigned))
+        return keystore.unwrap(
+            env,
+            principal_id,
+            key_id,
+            wrapped,
+            alg=WRAP_ALG,
+            trusted_service=_trusted(env, vault, info, user_assigned),
+        )
     except AzureError as exc:
         raise _translate(exc, key_id, "unwrap the data encryption key") from None
 
 
 # --------------------------------------------------------------------------- the vault's DEK
+
 
 def current_dek_version(env, vault_id: str) -> str | None:
     """The key version id (or "platform") that wraps the vault's DEK now; None before the first backup."""
@@ -223,8 +277,11 @@ def _ensure_dek(env, vault_id: str) -> tuple[bytes, dict]:
     if not cmk:
         if dek is None:
             dek = crypto.new_data_key()
-            record = {"version_key_id": PLATFORM_KEY, "created": env.now_iso(),
-                      "wrapped": crypto.b64url_encode(diskdata.platform_wrap(env, dek, vault["id"].lower()))}
+            record = {
+                "version_key_id": PLATFORM_KEY,
+                "created": env.now_iso(),
+                "wrapped": crypto.b64url_encode(diskdata.platform_wrap(env, dek, vault["id"].lower())),
+            }
             _save_dek(env, vault_id, record)
         return dek, record
     adopted = record.get("version_key_id") if record.get("version_key_id") != PLATFORM_KEY else None
@@ -234,11 +291,17 @@ def _ensure_dek(env, vault_id: str) -> tuple[bytes, dict]:
         return dek, record
     dek = dek or crypto.new_data_key()
     wrapped = _wrap(env, vault, target, dek)
-    record = {"version_key_id": target.versioned_id, "created": record.get("created") or env.now_iso(),
-              "rewrapped": env.now_iso(), "wrapped": crypto.b64url_encode(wrapped),
-              "previous_version_key_id": record.get("version_key_id")}
+    record = {
+        "version_key_id": target.versioned_id,
+        "created": record.get("created") or env.now_iso(),
+        "rewrapped": env.now_iso(),
+        "wrapped": crypto.b64url_encode(wrapped),
+        "previous_version_key_id": record.get("version_key_id"),
+    }
     _save_dek(env, vault_id, record)
-    env.log(None, "Microsoft.RecoveryServices/vaults/dataEncryptionKey/wrap", vault_id, detail=target.versioned_id)
+    env.log(
+        None, "Microsoft.RecoveryServices/vaults/dataEncryptionKey/wrap", vault_id, detail=target.versioned_id
+    )
     return dek, record
 
 
@@ -261,8 +324,10 @@ def _save_dek(env, vault_id: str, record: dict) -> None:
 
 # --------------------------------------------------------------------------- jobs
 
+
 def _jobs():
     from providers.azurelocal.services import jobs
+
     return jobs
 
 
@@ -300,27 +365,40 @@ def _mark_item(env, item_id: str | None, status: str, rp_id: str | None = None) 
 
 # --------------------------------------------------------------------------- backup
 
-def run_backup(env, vault_id: str, item_id: str | None, principal_id: str | None = None, *,
-               vm_id: str | None = None) -> dict:
+
+def run_backup(
+    env, vault_id: str, item_id: str | None, principal_id: str | None = None, *, vm_id: str | None = None
+) -> dict:
     """Back up the item's VM now; returns the finished job (Completed or Failed, never raises)."""
     item = env.store.get(Kind.PROTECTED_ITEM, item_id) if item_id else None
     vm_id = vm_id or _item_vm_id(item)
     job = _jobs().create_job(env, vault_id, "Backup", _name_of(vm_id) or _name_of(item_id), "InProgress")
-    if item_id is None:     # a direct VM backup counts as having had items (no CMK afterwards)
+    if item_id is None:  # a direct VM backup counts as having had items (no CMK afterwards)
         from providers.azurelocal.services.recovery_vaults import mark_history
+
         mark_history(env, vault_id, items=True)
     try:
         rp = _backup(env, vault_id, item_id, vm_id)
     except JobFailure as failure:
         _mark_item(env, item_id, "Failed")
-        env.log(principal_id, "Microsoft.RecoveryServices/vaults/backupJobs/backup", vault_id, "Failed",
-                failure.failure.value.code)
+        env.log(
+            principal_id,
+            "Microsoft.RecoveryServices/vaults/backupJobs/backup",
+            vault_id,
+            "Failed",
+            failure.failure.value.code,
+        )
         return _jobs().finish_job(env, _job_key(job), "Failed", failure.error())
     _mark_item(env, item_id, "Completed", rp["id"])
-    env.log(principal_id, "Microsoft.RecoveryServices/vaults/backupJobs/backup", vault_id, "Succeeded", rp["id"])
+    env.log(
+        principal_id, "Microsoft.RecoveryServices/vaults/backupJobs/backup", vault_id, "Succeeded", rp["id"]
+    )
     finished = _jobs().finish_job(env, _job_key(job), "Completed")
-    return _with_details(env, finished, {"Recovery point": rp["name"],
-                                         "Data key wrapped by": rp["_emulator"]["key_version_id"]})
+    return _with_details(
+        env,
+        finished,
+        {"Recovery point": rp["name"], "Data key wrapped by": rp["_emulator"]["key_version_id"]},
+    )
 
 
 def _backup(env, vault_id: str, item_id: str | None, vm_id: str | None) -> dict:
@@ -333,7 +411,9 @@ def _backup(env, vault_id: str, item_id: str | None, vm_id: str | None) -> dict:
     for disk_id in diskdata.vm_disk_ids(vm):
         disk = env.store.get(Kind.DISK, disk_id)
         if disk is None:
-            raise JobFailure(Failure.NOT_FOUND, f"Disk '{disk_id}' of virtual machine '{vm['name']}' was not found.")
+            raise JobFailure(
+                Failure.NOT_FOUND, f"Disk '{disk_id}' of virtual machine '{vm['name']}' was not found."
+            )
         try:
             contents.append((disk, diskdata.read_disk(env, disk)))
         except diskdata.DiskReadError as exc:
@@ -345,18 +425,37 @@ def _backup(env, vault_id: str, item_id: str | None, vm_id: str | None) -> dict:
     disks = []
     for disk, content in contents:
         sealed = crypto.seal_envelope(dek, content, _binding(rp_id, disk["id"]))
-        disks.append({"disk_id": disk["id"], "name": disk["name"], "size": len(content),
-                      "digest": crypto.digest(content), "envelope": sealed.to_json()})
+        disks.append(
+            {
+                "disk_id": disk["id"],
+                "name": disk["name"],
+                "size": len(content),
+                "digest": crypto.digest(content),
+                "envelope": sealed.to_json(),
+            }
+        )
     os_type = (((vm.get("properties") or {}).get("storageProfile") or {}).get("osDisk") or {}).get("osType")
     body = {
-        "id": rp_id, "name": rp_name,
+        "id": rp_id,
+        "name": rp_name,
         "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/recoveryPoints",
-        "properties": {"objectType": "IaasVMRecoveryPoint", "recoveryPointType": "CrashConsistent",
-                       "recoveryPointTime": env.now_iso(), "osType": os_type, "isManagedVirtualMachine": True,
-                       "sourceVMStorageType": "NormalStorage",
-                       "recoveryPointTierDetails": [{"type": "HardenedRP", "status": "Valid"}]},
-        "_emulator": {"vault_id": vault_id, "item_id": item_id, "vm_id": vm["id"],
-                      "key_version_id": record["version_key_id"], "wrapped_dek": record["wrapped"], "disks": disks},
+        "properties": {
+            "objectType": "IaasVMRecoveryPoint",
+            "recoveryPointType": "CrashConsistent",
+            "recoveryPointTime": env.now_iso(),
+            "osType": os_type,
+            "isManagedVirtualMachine": True,
+            "sourceVMStorageType": "NormalStorage",
+            "recoveryPointTierDetails": [{"type": "HardenedRP", "status": "Valid"}],
+        },
+        "_emulator": {
+            "vault_id": vault_id,
+            "item_id": item_id,
+            "vm_id": vm["id"],
+            "key_version_id": record["version_key_id"],
+            "wrapped_dek": record["wrapped"],
+            "disks": disks,
+        },
     }
     env.store.put(Kind.RECOVERY_POINT, rp_id, body)
     return body
@@ -364,8 +463,16 @@ def _backup(env, vault_id: str, item_id: str | None, vm_id: str | None) -> dict:
 
 # --------------------------------------------------------------------------- restore
 
-def restore(env, vault_id: str, recovery_point_id: str, *, des_id: str | None = None, target: str | None = None,
-            principal_id: str | None = None) -> dict:
+
+def restore(
+    env,
+    vault_id: str,
+    recovery_point_id: str,
+    *,
+    des_id: str | None = None,
+    target: str | None = None,
+    principal_id: str | None = None,
+) -> dict:
     """Restore the recovery point's disks into resource group ``target`` (default: the VM's group).
 
     Returns the finished job; a Completed job lists the restored disk ids in
@@ -373,16 +480,27 @@ def restore(env, vault_id: str, recovery_point_id: str, *, des_id: str | None = 
     """
     rp = env.store.get(Kind.RECOVERY_POINT, recovery_point_id)
     vm_id = ((rp or {}).get("_emulator") or {}).get("vm_id")
-    job = _jobs().create_job(env, vault_id, "Restore", _name_of(vm_id) or _name_of(recovery_point_id),
-                             "InProgress")
+    job = _jobs().create_job(
+        env, vault_id, "Restore", _name_of(vm_id) or _name_of(recovery_point_id), "InProgress"
+    )
     try:
         disk_ids = _restore(env, vault_id, rp, recovery_point_id, des_id, target)
     except JobFailure as failure:
-        env.log(principal_id, "Microsoft.RecoveryServices/vaults/backupJobs/restore", recovery_point_id, "Failed",
-                failure.failure.value.code)
+        env.log(
+            principal_id,
+            "Microsoft.RecoveryServices/vaults/backupJobs/restore",
+            recovery_point_id,
+            "Failed",
+            failure.failure.value.code,
+        )
         return _jobs().finish_job(env, _job_key(job), "Failed", failure.error())
-    env.log(principal_id, "Microsoft.RecoveryServices/vaults/backupJobs/restore", recovery_point_id, "Succeeded",
-            ", ".join(disk_ids))
+    env.log(
+        principal_id,
+        "Microsoft.RecoveryServices/vaults/backupJobs/restore",
+        recovery_point_id,
+        "Succeeded",
+        ", ".join(disk_ids),
+    )
     finished = _jobs().finish_job(env, _job_key(job), "Completed")
     return _with_restored(env, finished, disk_ids)
 
@@ -392,7 +510,9 @@ def _with_details(env, job: dict, details: dict[str, str], extra: dict | None = 
     with env.store.transaction():
         stored = env.store.get(Kind.JOB, job["id"]) if job.get("id") else None
         for body in filter(None, (job, stored)):
-            body.setdefault("properties", {}).setdefault("extendedInfo", {}).setdefault("propertyBag", {}).update(details)
+            body.setdefault("properties", {}).setdefault("extendedInfo", {}).setdefault(
+                "propertyBag", {}
+            ).update(details)
             body.setdefault("_emulator", {}).update(extra or {})
         if stored is not None:
             env.store.put(Kind.JOB, stored["id"], stored)
@@ -401,22 +521,30 @@ def _with_details(env, job: dict, details: dict[str, str], extra: dict | None = 
 
 
 def _with_restored(env, job: dict, disk_ids: list[str]) -> dict:
-    return _with_details(env, job, {"Restored disk(s)": ", ".join(disk_ids)}, {"restored_disk_ids": list(disk_ids)})
+    return _with_details(
+        env, job, {"Restored disk(s)": ", ".join(disk_ids)}, {"restored_disk_ids": list(disk_ids)}
+    )
 
 
-def _restore(env, vault_id: str, rp: dict | None, rp_id: str, des_id: str | None, target: str | None) -> list[str]:
+def _restore(
+    env, vault_id: str, rp: dict | None, rp_id: str, des_id: str | None, target: str | None
+) -> list[str]:
     vault = env.store.get(Kind.RS_VAULT, vault_id)
     if vault is None:
         raise JobFailure(Failure.NOT_FOUND, f"Recovery Services vault '{vault_id}' was not found.")
     extra = (rp or {}).get("_emulator") or {}
     if rp is None or (extra.get("vault_id") or "").lower() != vault_id.lower():
-        raise JobFailure(Failure.NOT_FOUND, f"Recovery point '{rp_id}' was not found in vault '{vault['name']}'.")
+        raise JobFailure(
+            Failure.NOT_FOUND, f"Recovery point '{rp_id}' was not found in vault '{vault['name']}'."
+        )
     des = None
     if des_id:
         des = diskdata.disk_encryption_set(env, des_id)
         if des is None:
             raise JobFailure(Failure.NOT_FOUND, f"Disk encryption set '{des_id}' was not found.")
-    group = (_group_of(target) if target and target.startswith("/") else target) or _group_of(extra.get("vm_id") or "")
+    group = (_group_of(target) if target and target.startswith("/") else target) or _group_of(
+        extra.get("vm_id") or ""
+    )
     group_id = f"/subscriptions/{env.subscription_id}/resourceGroups/{group}"
     if env.store.get(Kind.RESOURCE_GROUP, group_id) is None:
         raise JobFailure(Failure.NOT_FOUND, f"Target resource group '{group}' was not found.")
@@ -428,13 +556,19 @@ def _restore(env, vault_id: str, rp: dict | None, rp_id: str, des_id: str | None
     restored = []
     for disk in extra["disks"]:
         try:
-            content = crypto.open_envelope(dek, crypto.Envelope.from_json(disk["envelope"]),
-                                           _binding(rp_id, disk["disk_id"]))
+            content = crypto.open_envelope(
+                dek, crypto.Envelope.from_json(disk["envelope"]), _binding(rp_id, disk["disk_id"])
+            )
         except crypto.IntegrityError as exc:
-            raise JobFailure(Failure.INTEGRITY, f"Disk '{disk['name']}' of recovery point '{rp['name']}': {exc}.") from None
+            raise JobFailure(
+                Failure.INTEGRITY, f"Disk '{disk['name']}' of recovery point '{rp['name']}': {exc}."
+            ) from None
         if crypto.digest(content) != disk["digest"] or len(content) != disk["size"]:
-            raise JobFailure(Failure.INTEGRITY, f"Disk '{disk['name']}' of recovery point '{rp['name']}' does not "
-                                                f"match the digest recorded at backup.")
+            raise JobFailure(
+                Failure.INTEGRITY,
+                f"Disk '{disk['name']}' of recovery point '{rp['name']}' does not "
+                f"match the digest recorded at backup.",
+            )
         restored.append(_write_restored_disk(env, group_id, rp, disk, content, des))
     return restored
 
@@ -450,26 +584,48 @@ def _write_restored_disk(env, group_id: str, rp: dict, disk: dict, content: byte
     if des is not None:
         identity = des.get("identity") or {}
         principal = identity.get("principalId") or next(
-            (v.get("principalId") for v in (identity.get("userAssignedIdentities") or {}).values()), None)
+            (v.get("principalId") for v in (identity.get("userAssignedIdentities") or {}).values()), None
+        )
         key_id = (des.get("properties") or {}).get("activeKey", {}).get("keyUrl")
         try:
             sealed = diskdata.seal_disk_content(env, disk_id, content, key_id=key_id, principal_id=principal)
         except AzureError as exc:
-            failure = _translate(exc, key_id, f"encrypt the restored disk with disk encryption set '{des['name']}'")
+            failure = _translate(
+                exc, key_id, f"encrypt the restored disk with disk encryption set '{des['name']}'"
+            )
             raise JobFailure(failure.failure, failure.message) from None
         encryption = {"type": "EncryptionAtRestWithCustomerKey", "diskEncryptionSetId": des["id"]}
     else:
         sealed = diskdata.seal_disk_content(env, disk_id, content)
         encryption = {"type": "EncryptionAtRestWithPlatformKey"}
-    body = {"id": disk_id, "name": disk_id.rsplit("/", 1)[-1], "type": "Microsoft.Compute/disks",
-            "location": env.location_default, "managedBy": None, "sku": {"name": "Premium_LRS", "tier": "Premium"},
-            "properties": {"diskSizeGB": 1, "encryption": encryption, "diskState": "Unattached",
-                           "provisioningState": "Succeeded", "creationData": {"createOption": "Restore",
-                                                                              "sourceResourceId": rp["id"]}},
-            "_emulator": {"sealed_content": sealed, "restored_from": rp["id"]}}
+    body = {
+        "id": disk_id,
+        "name": disk_id.rsplit("/", 1)[-1],
+        "type": "Microsoft.Compute/disks",
+        "location": env.location_default,
+        "managedBy": None,
+        "sku": {"name": "Premium_LRS", "tier": "Premium"},
+        "properties": {
+            "diskSizeGB": 1,
+            "encryption": encryption,
+            "diskState": "Unattached",
+            "provisioningState": "Succeeded",
+            "creationData": {"createOption": "Restore", "sourceResourceId": rp["id"]},
+        },
+        "_emulator": {"sealed_content": sealed, "restored_from": rp["id"]},
+    }
     env.store.put(Kind.DISK, disk_id, body)
     return disk_id
 
 
-__all__ = ["Failure", "JobFailure", "rotation_delay", "set_rotation_delay", "effective_key", "current_dek_version",
-           "ensure_dek", "run_backup", "restore"]
+__all__ = [
+    "Failure",
+    "JobFailure",
+    "rotation_delay",
+    "set_rotation_delay",
+    "effective_key",
+    "current_dek_version",
+    "ensure_dek",
+    "run_backup",
+    "restore",
+]

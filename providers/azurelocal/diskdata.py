@@ -98,8 +98,9 @@ def read_disk(env, disk: dict) -> bytes:
         raise DiskReadError(f"disk {disk['id']}: {exc}") from None
 
 
-def seal_disk_content(env, disk_id: str, content: bytes, *, key_id: str | None = None,
-                      principal_id: str | None = None) -> dict:
+def seal_disk_content(
+    env, disk_id: str, content: bytes, *, key_id: str | None = None, principal_id: str | None = None
+) -> dict:
     """The ``_emulator.sealed_content`` record for a restored disk."""
     dek = crypto.new_data_key()
     envelope = crypto.seal_envelope(dek, content, disk_id.lower().encode())
@@ -107,39 +108,67 @@ def seal_disk_content(env, disk_id: str, content: bytes, *, key_id: str | None =
         version_id, wrapped = keystore.wrap(env, principal_id, key_id, dek)
     else:
         version_id, wrapped = None, platform_wrap(env, dek, disk_id.lower())
-    return {"envelope": envelope.to_json(), "wrapped_dek": crypto.b64url_encode(wrapped),
-            "key_id": version_id, "principal_id": principal_id if key_id else None,
-            "digest": crypto.digest(content)}
+    return {
+        "envelope": envelope.to_json(),
+        "wrapped_dek": crypto.b64url_encode(wrapped),
+        "key_id": version_id,
+        "principal_id": principal_id if key_id else None,
+        "digest": crypto.digest(content),
+    }
 
 
 # --------------------------------------------------------------------------- disk encryption sets
 
+
 def des_id(env, resource_group: str, name: str) -> str:
-    return (f"/subscriptions/{env.subscription_id}/resourceGroups/{resource_group}"
-            f"/providers/Microsoft.Compute/diskEncryptionSets/{name}")
+    return (
+        f"/subscriptions/{env.subscription_id}/resourceGroups/{resource_group}"
+        f"/providers/Microsoft.Compute/diskEncryptionSets/{name}"
+    )
 
 
-def create_disk_encryption_set(env, resource_group: str, name: str, key_id: str, *,
-                               location: str | None = None, principal_id: str | None = None) -> dict:
+def create_disk_encryption_set(
+    env,
+    resource_group: str,
+    name: str,
+    key_id: str,
+    *,
+    location: str | None = None,
+    principal_id: str | None = None,
+) -> dict:
     """A disk encryption set with a system-assigned identity that must be granted access to the key."""
     ref = keystore.parse_key_id(key_id)
     if ref is None:
-        raise ValueError(f"'{key_id}' is not a Key Vault key id (https://<vault>.vault.azure.net/keys/<name>[/<version>])")
+        raise ValueError(
+            f"'{key_id}' is not a Key Vault key id (https://<vault>.vault.azure.net/keys/<name>[/<version>])"
+        )
     if keystore.get_key(env, key_id) is None:
         raise ValueError(f"key '{key_id}' does not exist")
     set_id = des_id(env, resource_group, name)
     if env.store.get(Kind.DISK_ENCRYPTION_SET, set_id) is not None:
         raise ValueError(f"disk encryption set '{name}' already exists in resource group '{resource_group}'")
     object_id = env.new_guid()
-    env.register_principal({"object_id": object_id, "type": "ServicePrincipal", "display_name": name,
-                            "kind": "system_assigned", "resource_id": set_id})
+    env.register_principal(
+        {
+            "object_id": object_id,
+            "type": "ServicePrincipal",
+            "display_name": name,
+            "kind": "system_assigned",
+            "resource_id": set_id,
+        }
+    )
     body = {
-        "id": set_id, "name": name, "type": "Microsoft.Compute/diskEncryptionSets",
+        "id": set_id,
+        "name": name,
+        "type": "Microsoft.Compute/diskEncryptionSets",
         "location": location or env.location_default,
         "identity": {"type": "SystemAssigned", "principalId": object_id, "tenantId": env.tenant_id},
-        "properties": {"activeKey": {"keyUrl": key_id}, "encryptionType": "EncryptionAtRestWithCustomerKey",
-                       "rotationToLatestKeyVersionEnabled": ref.version is None,
-                       "provisioningState": "Succeeded"},
+        "properties": {
+            "activeKey": {"keyUrl": key_id},
+            "encryptionType": "EncryptionAtRestWithCustomerKey",
+            "rotationToLatestKeyVersionEnabled": ref.version is None,
+            "provisioningState": "Succeeded",
+        },
     }
     env.store.put(Kind.DISK_ENCRYPTION_SET, set_id, body)
     env.log(principal_id, "Microsoft.Compute/diskEncryptionSets/write", set_id)

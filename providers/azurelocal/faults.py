@@ -19,12 +19,12 @@ COUNTER_KEY = "fault_calls"
 
 @dataclass(frozen=True)
 class FaultSettings:
-    latency_ms: int = 0                        # added to every call
-    throttle_rate: float = 0.0                 # share of calls answered 429
-    retry_after_seconds: float = 0.01          # Retry-After sent with 429 and 5xx (azure-core treats
-                                               # 0 as absent and falls back to its backoff)
-    transient_error_rate: float = 0.0          # share of calls answered 503
-    grant_propagation_seconds: float = 0.0     # a key grant becomes effective this long after creation
+    latency_ms: int = 0  # added to every call
+    throttle_rate: float = 0.0  # share of calls answered 429
+    retry_after_seconds: float = 0.01  # Retry-After sent with 429 and 5xx (azure-core treats
+    # 0 as absent and falls back to its backoff)
+    transient_error_rate: float = 0.0  # share of calls answered 503
+    grant_propagation_seconds: float = 0.0  # a key grant becomes effective this long after creation
     principal_propagation_seconds: float = 0.0  # a new principal is unknown to role assignments this long
     seed: int = 0
 
@@ -32,7 +32,7 @@ class FaultSettings:
         return bool(self.latency_ms or self.throttle_rate or self.transient_error_rate)
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "FaultSettings":
+    def from_dict(cls, data: dict | None) -> FaultSettings:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in (data or {}).items() if k in known})
 
@@ -54,8 +54,12 @@ def validate(settings: dict) -> FaultSettings:
         value = getattr(result, name)
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be between 0 and 1, got {value}")
-    for name in ("latency_ms", "retry_after_seconds", "grant_propagation_seconds",
-                 "principal_propagation_seconds"):
+    for name in (
+        "latency_ms",
+        "retry_after_seconds",
+        "grant_propagation_seconds",
+        "principal_propagation_seconds",
+    ):
         if getattr(result, name) < 0:
             raise ValueError(f"{name} must not be negative")
     return result
@@ -93,13 +97,19 @@ def _retry_after(settings: FaultSettings) -> str:
 
 def error_for(kind: FaultKind, settings: FaultSettings) -> AzureError | None:
     if kind is FaultKind.THROTTLE:
-        return AzureError(429, "TooManyRequests",
-                          "The request is being throttled as the limit has been reached for operation type.",
-                          {"Retry-After": _retry_after(settings)})
+        return AzureError(
+            429,
+            "TooManyRequests",
+            "The request is being throttled as the limit has been reached for operation type.",
+            {"Retry-After": _retry_after(settings)},
+        )
     if kind is FaultKind.TRANSIENT:
-        return AzureError(503, "ServiceUnavailable",
-                          "The service is temporarily unavailable. Please retry the request.",
-                          {"Retry-After": _retry_after(settings)})
+        return AzureError(
+            503,
+            "ServiceUnavailable",
+            "The service is temporarily unavailable. Please retry the request.",
+            {"Retry-After": _retry_after(settings)},
+        )
     return None
 
 

@@ -9,14 +9,14 @@ from typing import Any
 
 @dataclass
 class Request:
-    method: str                      # upper case
-    host: str                        # lower case, no port: "management.azure.com", "kv1.vault.azure.net"
-    path: str                        # as sent (case preserved)
+    method: str  # upper case
+    host: str  # lower case, no port: "management.azure.com", "kv1.vault.azure.net"
+    path: str  # as sent (case preserved)
     query: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)   # keys lower case
+    headers: dict[str, str] = field(default_factory=dict)  # keys lower case
     body: bytes = b""
-    params: dict[str, str] = field(default_factory=dict)    # filled by the router from the pattern
-    principal: Any = None            # filled by authentication: the calling principal
+    params: dict[str, str] = field(default_factory=dict)  # filled by the router from the pattern
+    principal: Any = None  # filled by authentication: the calling principal
 
     def json(self) -> Any:
         if not self.body:
@@ -33,7 +33,7 @@ class Request:
 @dataclass
 class Response:
     status: int
-    body: Any = None                 # JSON-able value, bytes, or None
+    body: Any = None  # JSON-able value, bytes, or None
     headers: dict[str, str] = field(default_factory=dict)
 
     def encoded(self) -> bytes:
@@ -65,8 +65,9 @@ def not_found(kind: str, name: str) -> AzureError:
     return AzureError(404, "ResourceNotFound", f"The Resource '{kind}/{name}' was not found.")
 
 
-def request_from_url(method: str, url: str, headers: dict[str, str] | None = None,
-                     body: bytes | None = b"") -> Request:
+def request_from_url(
+    method: str, url: str, headers: dict[str, str] | None = None, body: bytes | None = b""
+) -> Request:
     """Build a Request from a full URL: host lower-cased without port, path percent-decoded
     (so ``iaasvmcontainer%3Bv2`` routes as ``iaasvmcontainer;v2``), query as a flat dict."""
     from urllib.parse import parse_qsl, unquote, urlsplit
@@ -74,5 +75,11 @@ def request_from_url(method: str, url: str, headers: dict[str, str] | None = Non
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    return Request(method=method.upper(), host=host, path=unquote(parts.path or "/"), query=query,
-                   headers={k.lower(): v for k, v in (headers or {}).items()}, body=body or b"")
+    return Request(
+        method=method.upper(),
+        host=host,
+        path=unquote(parts.path or "/"),
+        query=query,
+        headers={k.lower(): v for k, v in (headers or {}).items()},
+        body=body or b"",
+    )

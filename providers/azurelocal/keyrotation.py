@@ -31,9 +31,11 @@ def iso_duration(text: str) -> timedelta:
 
 
 def default_rotation_policy(vault_name: str, name: str) -> dict:
-    return {"id": f"https://{vault_name.lower()}.{VAULT_DOMAIN}/keys/{name}/rotationpolicy",
-            "lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}}],
-            "attributes": {}}
+    return {
+        "id": f"https://{vault_name.lower()}.{VAULT_DOMAIN}/keys/{name}/rotationpolicy",
+        "lifetimeActions": [{"trigger": {"timeBeforeExpiry": "P30D"}, "action": {"type": "Notify"}}],
+        "attributes": {},
+    }
 
 
 def rotation_policy(env, vault_name: str, name: str) -> dict:
@@ -41,7 +43,9 @@ def rotation_policy(env, vault_name: str, name: str) -> dict:
     return stored or default_rotation_policy(vault_name, real_name)
 
 
-def set_rotation_policy(env, vault_name: str, name: str, policy: dict, *, principal_id: str | None = None) -> dict:
+def set_rotation_policy(
+    env, vault_name: str, name: str, policy: dict, *, principal_id: str | None = None
+) -> dict:
     real_name, previous = keystore.stored_rotation_policy(env, vault_name, name)
     actions = policy.get("lifetimeActions") or []
     if not isinstance(actions, list):
@@ -52,41 +56,66 @@ def set_rotation_policy(env, vault_name: str, name: str, policy: dict, *, princi
         trigger = item.get("trigger") if isinstance(item.get("trigger"), dict) else {}
         action = (item.get("action") or {}).get("type") if isinstance(item.get("action"), dict) else None
         if str(action).lower() not in ("rotate", "notify"):
-            raise keystore.bad_parameter(f"The lifetime action type '{action}' is not valid; use Rotate or Notify.")
+            raise keystore.bad_parameter(
+                f"The lifetime action type '{action}' is not valid; use Rotate or Notify."
+            )
         when = {k: v for k, v in trigger.items() if k in ("timeAfterCreate", "timeBeforeExpiry") and v}
         if len(when) != 1:
-            raise keystore.bad_parameter("Each lifetime action needs exactly one trigger: timeAfterCreate or "
-                                         "timeBeforeExpiry.")
+            raise keystore.bad_parameter(
+                "Each lifetime action needs exactly one trigger: timeAfterCreate or timeBeforeExpiry."
+            )
         for value in when.values():
             iso_duration(value)
-        clean.append({"trigger": when, "action": {"type": "Rotate" if str(action).lower() == "rotate" else "Notify"}})
+        clean.append(
+            {"trigger": when, "action": {"type": "Rotate" if str(action).lower() == "rotate" else "Notify"}}
+        )
     attrs = policy.get("attributes") or {}
     if not isinstance(attrs, dict):
         raise keystore.bad_parameter("attributes must be an object.")
     if attrs.get("expiryTime"):
         iso_duration(attrs["expiryTime"])
     now = int(env.clock.now().timestamp())
-    stored = {"id": f"https://{vault_name.lower()}.{VAULT_DOMAIN}/keys/{real_name}/rotationpolicy",
-              "lifetimeActions": clean,
-              "attributes": {"expiryTime": attrs.get("expiryTime"),
-                             "created": ((previous or {}).get("attributes") or {}).get("created", now),
-                             "updated": now}}
+    stored = {
+        "id": f"https://{vault_name.lower()}.{VAULT_DOMAIN}/keys/{real_name}/rotationpolicy",
+        "lifetimeActions": clean,
+        "attributes": {
+            "expiryTime": attrs.get("expiryTime"),
+            "created": ((previous or {}).get("attributes") or {}).get("created", now),
+            "updated": now,
+        },
+    }
     keystore.store_rotation_policy(env, vault_name, real_name, stored)
     env.log(principal_id, "KeyRotationPolicySet", stored["id"])
     return stored
 
 
-def rotate_key(env, vault_name: str, name: str, *, principal_id: str | None = None,
-               at: datetime | None = None, operation: str = "KeyRotate") -> keystore.KeyInfo:
+def rotate_key(
+    env,
+    vault_name: str,
+    name: str,
+    *,
+    principal_id: str | None = None,
+    at: datetime | None = None,
+    operation: str = "KeyRotate",
+) -> keystore.KeyInfo:
     """A new version with the latest version's type, size, operations and tags (Key Vault's rotate)."""
     latest = keystore.latest_version(env, vault_name, name)
     if latest is None:
         raise key_not_found(name)
     expiry = (rotation_policy(env, vault_name, name).get("attributes") or {}).get("expiryTime")
     when = at or env.clock.now()
-    info = keystore.create_key(env, vault_name, latest.name, kty=latest.kty, size=latest.size, curve=latest.curve,
-                               key_ops=list(latest.key_ops), tags=latest.tags,
-                               expires=when + iso_duration(expiry) if expiry else None, created_at=when)
+    info = keystore.create_key(
+        env,
+        vault_name,
+        latest.name,
+        kty=latest.kty,
+        size=latest.size,
+        curve=latest.curve,
+        key_ops=list(latest.key_ops),
+        tags=latest.tags,
+        expires=when + iso_duration(expiry) if expiry else None,
+        created_at=when,
+    )
     env.log(principal_id, operation, info.versioned_id)
     return info
 
@@ -112,13 +141,20 @@ def run_due_rotations(env, vault_name: str, name: str | None = None) -> list[key
     for key_name in names:
         try:
             _, policy = keystore.stored_rotation_policy(env, vault_name, key_name)
-        except AzureError:          # a missing or deleted key has nothing to rotate
+        except AzureError:  # a missing or deleted key has nothing to rotate
             continue
         for _ in range(MAX_AUTOMATIC_ROTATIONS):
             latest = keystore.latest_version(env, vault_name, key_name)
             due = _due(policy or {}, latest) if latest else None
             if due is None or due > now:
                 break
-            created.append(rotate_key(env, vault_name, key_name, at=max(due, latest.created + timedelta(seconds=1)),
-                                      operation="KeyRotate (rotation policy)"))
+            created.append(
+                rotate_key(
+                    env,
+                    vault_name,
+                    key_name,
+                    at=max(due, latest.created + timedelta(seconds=1)),
+                    operation="KeyRotate (rotation policy)",
+                )
+            )
     return created

@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from providers.azurelocal import crypto
-from providers.azurelocal.kvrules import (
-    KeyVaultError, authorize, check_usable, key_not_found, vault_document)
+from providers.azurelocal.kvrules import KeyVaultError, authorize, check_usable, key_not_found, vault_document
 
 VAULT_DOMAIN = "vault.azure.net"
 NAME_RE = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
@@ -47,6 +46,7 @@ CREATE TABLE IF NOT EXISTS kv_key_versions (
 
 
 # --------------------------------------------------------------------------- records
+
 
 @dataclass(frozen=True)
 class KeyInfo:
@@ -100,7 +100,9 @@ class KeyRef:
     version: str | None
 
 
-_KEY_ID_RE = re.compile(r"^https://([0-9a-zA-Z-]+)\.vault\.azure\.net(?::443)?/keys/([0-9a-zA-Z-]+)(?:/([0-9a-fA-F]{32}))?/?$")
+_KEY_ID_RE = re.compile(
+    r"^https://([0-9a-zA-Z-]+)\.vault\.azure\.net(?::443)?/keys/([0-9a-zA-Z-]+)(?:/([0-9a-fA-F]{32}))?/?$"
+)
 
 
 def parse_key_id(key_id: str) -> KeyRef | None:
@@ -117,7 +119,7 @@ def _ts(dt: datetime | None) -> int | None:
 def _dt(value) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromtimestamp(int(value), tz=timezone.utc)
+    return datetime.fromtimestamp(int(value), tz=UTC)
 
 
 def ensure_tables(env) -> None:
@@ -148,24 +150,50 @@ def _seal_context(vault: str, name: str, version: str) -> str:
 def _info(env, vault: dict, name: str, body: dict, deleted: bool) -> KeyInfo:
     attrs = body["attributes"]
     return KeyInfo(
-        vault_id=vault["id"], vault_name=vault["name"].lower(), name=name, version=body["version"],
-        kty=body["kty"], size=body.get("size"), curve=body.get("crv"), enabled=bool(attrs.get("enabled", True)),
-        expires=_dt(attrs.get("exp")), not_before=_dt(attrs.get("nbf")), created=_dt(attrs["created"]),
-        updated=_dt(attrs["updated"]), key_ops=tuple(body.get("key_ops", ())), tags=dict(body.get("tags") or {}),
-        jwk=dict(body.get("jwk") or {}), location=vault.get("location", env.location_default), deleted=deleted)
+        vault_id=vault["id"],
+        vault_name=vault["name"].lower(),
+        name=name,
+        version=body["version"],
+        kty=body["kty"],
+        size=body.get("size"),
+        curve=body.get("crv"),
+        enabled=bool(attrs.get("enabled", True)),
+        expires=_dt(attrs.get("exp")),
+        not_before=_dt(attrs.get("nbf")),
+        created=_dt(attrs["created"]),
+        updated=_dt(attrs["updated"]),
+        key_ops=tuple(body.get("key_ops", ())),
+        tags=dict(body.get("tags") or {}),
+        jwk=dict(body.get("jwk") or {}),
+        location=vault.get("location", env.location_default),
+        deleted=deleted,
+    )
 
 
 def _name_row(env, vault: str, name: str):
-    return _db(env).execute("SELECT name, deleted, rotation_policy FROM kv_key_names WHERE vault=? AND name_key=?",
-                            (vault, name.lower())).fetchone()
+    return (
+        _db(env)
+        .execute(
+            "SELECT name, deleted, rotation_policy FROM kv_key_names WHERE vault=? AND name_key=?",
+            (vault, name.lower()),
+        )
+        .fetchone()
+    )
 
 
 def _version_rows(env, vault: str, name: str) -> list[tuple[str, str]]:
-    return _db(env).execute("SELECT version, body FROM kv_key_versions WHERE vault=? AND name_key=? ORDER BY seq",
-                            (vault, name.lower())).fetchall()
+    return (
+        _db(env)
+        .execute(
+            "SELECT version, body FROM kv_key_versions WHERE vault=? AND name_key=? ORDER BY seq",
+            (vault, name.lower()),
+        )
+        .fetchall()
+    )
 
 
 # --------------------------------------------------------------------------- reads
+
 
 def get_key(env, key_id: str, *, include_deleted: bool = False) -> KeyInfo | None:
     """The key version ``key_id`` names (its latest version when the id has none), or None."""
@@ -177,13 +205,21 @@ def get_key(env, key_id: str, *, include_deleted: bool = False) -> KeyInfo | Non
     return key_version(env, ref.vault_name, ref.name, ref.version, include_deleted=include_deleted)
 
 
-def key_version(env, vault_name: str, key_name: str, version: str, *, include_deleted: bool = False) -> KeyInfo | None:
+def key_version(
+    env, vault_name: str, key_name: str, version: str, *, include_deleted: bool = False
+) -> KeyInfo | None:
     vault = vault_document(env, vault_name)
     row = _name_row(env, vault_name.lower(), key_name)
     if vault is None or row is None or (row[1] and not include_deleted):
         return None
-    found = _db(env).execute("SELECT body FROM kv_key_versions WHERE vault=? AND name_key=? AND version=?",
-                             (vault_name.lower(), key_name.lower(), version.lower())).fetchone()
+    found = (
+        _db(env)
+        .execute(
+            "SELECT body FROM kv_key_versions WHERE vault=? AND name_key=? AND version=?",
+            (vault_name.lower(), key_name.lower(), version.lower()),
+        )
+        .fetchone()
+    )
     return _info(env, vault, row[0], json.loads(found[0]), bool(row[1])) if found else None
 
 
@@ -198,14 +234,22 @@ def list_versions(env, vault_name: str, key_name: str, *, include_deleted: bool 
     row = _name_row(env, vault_name.lower(), key_name)
     if vault is None or row is None or (row[1] and not include_deleted):
         return []
-    return [_info(env, vault, row[0], json.loads(body), bool(row[1]))
-            for _, body in _version_rows(env, vault_name.lower(), key_name)]
+    return [
+        _info(env, vault, row[0], json.loads(body), bool(row[1]))
+        for _, body in _version_rows(env, vault_name.lower(), key_name)
+    ]
 
 
 def list_keys(env, vault_name: str, *, deleted: bool = False) -> list[KeyInfo]:
     """The latest version of every key in a vault (or of every soft-deleted key), by name."""
-    rows = _db(env).execute("SELECT name FROM kv_key_names WHERE vault=? AND (deleted IS NOT NULL)=? ORDER BY name_key",
-                            (vault_name.lower(), 1 if deleted else 0)).fetchall()
+    rows = (
+        _db(env)
+        .execute(
+            "SELECT name FROM kv_key_names WHERE vault=? AND (deleted IS NOT NULL)=? ORDER BY name_key",
+            (vault_name.lower(), 1 if deleted else 0),
+        )
+        .fetchall()
+    )
     out = []
     for (name,) in rows:
         if deleted and deleted_state(env, vault_name, name) is None:
@@ -220,16 +264,26 @@ def deleted_state(env, vault_name: str, key_name: str) -> dict | None:
     row = _name_row(env, vault_name.lower(), key_name)
     state = json.loads(row[1]) if row and row[1] else None
     if state and env.clock.now().timestamp() >= state["scheduledPurgeDate"]:
-        with env.store.transaction() as db:      # Key Vault purges it once retention has passed
+        with env.store.transaction() as db:  # Key Vault purges it once retention has passed
             _remove(db, vault_name, key_name)
-        env.log(None, "KeyPurge (retention elapsed)", f"https://{vault_name.lower()}.{VAULT_DOMAIN}/deletedkeys/{row[0]}")
+        env.log(
+            None,
+            "KeyPurge (retention elapsed)",
+            f"https://{vault_name.lower()}.{VAULT_DOMAIN}/deletedkeys/{row[0]}",
+        )
         return None
     return state
 
 
 def private_key(env, info: KeyInfo) -> crypto.PrivateKey:
-    row = _db(env).execute("SELECT sealed FROM kv_key_versions WHERE vault=? AND name_key=? AND version=?",
-                           (info.vault_name, info.name.lower(), info.version)).fetchone()
+    row = (
+        _db(env)
+        .execute(
+            "SELECT sealed FROM kv_key_versions WHERE vault=? AND name_key=? AND version=?",
+            (info.vault_name, info.name.lower(), info.version),
+        )
+        .fetchone()
+    )
     if row is None:
         raise key_not_found(info.name, info.version)
     der = master_sealer(env).open(bytes(row[0]), _seal_context(info.vault_name, info.name, info.version))
@@ -237,6 +291,7 @@ def private_key(env, info: KeyInfo) -> crypto.PrivateKey:
 
 
 # --------------------------------------------------------------------------- writes
+
 
 def bad_parameter(message: str) -> KeyVaultError:
     return KeyVaultError(400, "BadParameter", message)
@@ -251,7 +306,9 @@ def _kty(value: str | None) -> crypto.KeyType:
     try:
         return crypto.KeyType(value)
     except ValueError:
-        raise bad_parameter(f"The key type '{value}' is not supported; use RSA, RSA-HSM, EC or EC-HSM.") from None
+        raise bad_parameter(
+            f"The key type '{value}' is not supported; use RSA, RSA-HSM, EC or EC-HSM."
+        ) from None
 
 
 def _key_ops(kty: crypto.KeyType, ops) -> list[str]:
@@ -277,10 +334,23 @@ def check_tags(tags) -> None:
         raise bad_parameter("Tags must be an object of at most 15 string values.")
 
 
-def create_key(env, vault_name: str, name: str, *, kty: str, size: int | None = None, curve: str | None = None,
-               key_ops=None, enabled: bool = True, not_before: datetime | None = None,
-               expires: datetime | None = None, tags: dict | None = None, public_exponent: int | None = None,
-               principal_id: str | None = None, created_at: datetime | None = None) -> KeyInfo:
+def create_key(
+    env,
+    vault_name: str,
+    name: str,
+    *,
+    kty: str,
+    size: int | None = None,
+    curve: str | None = None,
+    key_ops=None,
+    enabled: bool = True,
+    not_before: datetime | None = None,
+    expires: datetime | None = None,
+    tags: dict | None = None,
+    public_exponent: int | None = None,
+    principal_id: str | None = None,
+    created_at: datetime | None = None,
+) -> KeyInfo:
     """A new key, or a new version of an existing one (Key Vault's create semantics)."""
     validate_name(name)
     kind = _kty(kty)
@@ -288,9 +358,12 @@ def create_key(env, vault_name: str, name: str, *, kty: str, size: int | None = 
     if vault is None:
         raise KeyVaultError(404, "VaultNotFound", f"The key vault '{vault_name}' does not exist.")
     if deleted_state(env, vault_name, name):
-        raise KeyVaultError(409, "Conflict",
-                            f"Key {name} is currently in a deleted but recoverable state, and its name cannot be "
-                            f"reused; in this state, the key can only be recovered or purged.")
+        raise KeyVaultError(
+            409,
+            "Conflict",
+            f"Key {name} is currently in a deleted but recoverable state, and its name cannot be "
+            f"reused; in this state, the key can only be recovered or purged.",
+        )
     if public_exponent not in (None, 3, 65537) or not (size is None or type(size) is int):
         raise bad_parameter("key_size must be 2048, 3072 or 4096 and public_exponent 65537 (or 3).")
     if key_ops is not None and not isinstance(key_ops, list):
@@ -306,33 +379,62 @@ def create_key(env, vault_name: str, name: str, *, kty: str, size: int | None = 
     version = env.new_guid().replace("-", "")
     now = int((created_at or env.clock.now()).timestamp())
     body = {
-        "version": version, "kty": kind.value, "key_ops": ops, "tags": tags or {},
+        "version": version,
+        "kty": kind.value,
+        "key_ops": ops,
+        "tags": tags or {},
         "size": crypto.key_size(key) if kind.is_rsa else None,
         "crv": None if kind.is_rsa else crypto.curve_name(key),
         "jwk": crypto.public_jwk(key),
-        "attributes": {"enabled": bool(enabled), "nbf": _ts(not_before), "exp": _ts(expires),
-                       "created": now, "updated": now},
+        "attributes": {
+            "enabled": bool(enabled),
+            "nbf": _ts(not_before),
+            "exp": _ts(expires),
+            "created": now,
+            "updated": now,
+        },
     }
-    sealed = master_sealer(env).seal(crypto.private_to_der(key), _seal_context(vault_name.lower(), name, version))
+    sealed = master_sealer(env).seal(
+        crypto.private_to_der(key), _seal_context(vault_name.lower(), name, version)
+    )
     with env.store.transaction() as db:
         ensure_tables(env)
-        db.execute("INSERT INTO kv_key_names(vault, name_key, name) VALUES (?,?,?) "
-                   "ON CONFLICT(vault, name_key) DO NOTHING", (vault_name.lower(), name.lower(), name))
-        seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM kv_key_versions WHERE vault=? AND name_key=?",
-                         (vault_name.lower(), name.lower())).fetchone()[0]
-        db.execute("INSERT INTO kv_key_versions(vault, name_key, version, seq, body, sealed) VALUES (?,?,?,?,?,?)",
-                   (vault_name.lower(), name.lower(), version, seq, json.dumps(body), sealed))
+        db.execute(
+            "INSERT INTO kv_key_names(vault, name_key, name) VALUES (?,?,?) "
+            "ON CONFLICT(vault, name_key) DO NOTHING",
+            (vault_name.lower(), name.lower(), name),
+        )
+        seq = db.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM kv_key_versions WHERE vault=? AND name_key=?",
+            (vault_name.lower(), name.lower()),
+        ).fetchone()[0]
+        db.execute(
+            "INSERT INTO kv_key_versions(vault, name_key, version, seq, body, sealed) VALUES (?,?,?,?,?,?)",
+            (vault_name.lower(), name.lower(), version, seq, json.dumps(body), sealed),
+        )
     info = key_version(env, vault_name, name, version)
     env.log(principal_id, "KeyCreate", info.versioned_id)
     return info
 
 
-def update_version(env, info: KeyInfo, *, enabled: bool | None = None, not_before=..., expires=...,
-                   key_ops=None, tags=None, principal_id: str | None = None, operation: str = "KeyUpdate") -> KeyInfo:
+def update_version(
+    env,
+    info: KeyInfo,
+    *,
+    enabled: bool | None = None,
+    not_before=...,
+    expires=...,
+    key_ops=None,
+    tags=None,
+    principal_id: str | None = None,
+    operation: str = "KeyUpdate",
+) -> KeyInfo:
     """Change a version's attributes; ``...`` leaves a date as it is, None clears it."""
     with env.store.transaction() as db:
-        row = db.execute("SELECT body FROM kv_key_versions WHERE vault=? AND name_key=? AND version=?",
-                         (info.vault_name, info.name.lower(), info.version)).fetchone()
+        row = db.execute(
+            "SELECT body FROM kv_key_versions WHERE vault=? AND name_key=? AND version=?",
+            (info.vault_name, info.name.lower(), info.version),
+        ).fetchone()
         if row is None:
             raise key_not_found(info.name, info.version)
         body = json.loads(row[0])
@@ -349,13 +451,17 @@ def update_version(env, info: KeyInfo, *, enabled: bool | None = None, not_befor
             check_tags(tags)
             body["tags"] = dict(tags)
         attrs["updated"] = int(env.clock.now().timestamp())
-        db.execute("UPDATE kv_key_versions SET body=? WHERE vault=? AND name_key=? AND version=?",
-                   (json.dumps(body), info.vault_name, info.name.lower(), info.version))
+        db.execute(
+            "UPDATE kv_key_versions SET body=? WHERE vault=? AND name_key=? AND version=?",
+            (json.dumps(body), info.vault_name, info.name.lower(), info.version),
+        )
     env.log(principal_id, operation, info.versioned_id)
     return key_version(env, info.vault_name, info.name, info.version, include_deleted=True)
 
 
-def delete_key(env, vault_name: str, name: str, *, principal_id: str | None = None) -> tuple[KeyInfo, dict | None]:
+def delete_key(
+    env, vault_name: str, name: str, *, principal_id: str | None = None
+) -> tuple[KeyInfo, dict | None]:
     """Soft-delete a key (all its versions) or, when the vault has no soft delete, remove it."""
     latest = latest_version(env, vault_name, name)
     if latest is None:
@@ -369,10 +475,14 @@ def delete_key(env, vault_name: str, name: str, *, principal_id: str | None = No
             _remove(db, vault_name, name)
         else:
             days = int(props.get("softDeleteRetentionInDays") or 90)
-            state = {"deletedDate": int(now.timestamp()),
-                     "scheduledPurgeDate": int((now + timedelta(days=days)).timestamp())}
-            db.execute("UPDATE kv_key_names SET deleted=? WHERE vault=? AND name_key=?",
-                       (json.dumps(state), vault_name.lower(), name.lower()))
+            state = {
+                "deletedDate": int(now.timestamp()),
+                "scheduledPurgeDate": int((now + timedelta(days=days)).timestamp()),
+            }
+            db.execute(
+                "UPDATE kv_key_names SET deleted=? WHERE vault=? AND name_key=?",
+                (json.dumps(state), vault_name.lower(), name.lower()),
+            )
     env.log(principal_id, "KeyDelete", latest.versionless_id)
     return latest, state
 
@@ -386,8 +496,10 @@ def recover_key(env, vault_name: str, name: str, *, principal_id: str | None = N
     if deleted_state(env, vault_name, name) is None:
         raise KeyVaultError(404, "KeyNotFound", f"Deleted Key not found: {name}")
     with env.store.transaction() as db:
-        db.execute("UPDATE kv_key_names SET deleted=NULL WHERE vault=? AND name_key=?",
-                   (vault_name.lower(), name.lower()))
+        db.execute(
+            "UPDATE kv_key_names SET deleted=NULL WHERE vault=? AND name_key=?",
+            (vault_name.lower(), name.lower()),
+        )
     info = latest_version(env, vault_name, name)
     env.log(principal_id, "KeyRecover", info.versionless_id)
     return info
@@ -398,10 +510,13 @@ def purge_key(env, vault_name: str, name: str, *, principal_id: str | None = Non
         raise KeyVaultError(404, "KeyNotFound", f"Deleted Key not found: {name}")
     vault = vault_document(env, vault_name)
     if vault.get("properties", {}).get("enablePurgeProtection"):
-        raise KeyVaultError(403, "Forbidden",
-                            f"Operation \"purge\" is not allowed because purge protection is enabled for this "
-                            f"vault. Key Vault will automatically purge '{name}' after its retention period.",
-                            inner="PurgeProtectionEnabled")
+        raise KeyVaultError(
+            403,
+            "Forbidden",
+            f'Operation "purge" is not allowed because purge protection is enabled for this '
+            f"vault. Key Vault will automatically purge '{name}' after its retention period.",
+            inner="PurgeProtectionEnabled",
+        )
     with env.store.transaction() as db:
         _remove(db, vault_name, name)
     env.log(principal_id, "KeyPurge", f"https://{vault_name.lower()}.{VAULT_DOMAIN}/deletedkeys/{name}")
@@ -429,17 +544,26 @@ def stored_rotation_policy(env, vault_name: str, name: str) -> tuple[str, dict |
 
 def store_rotation_policy(env, vault_name: str, name: str, policy: dict) -> None:
     with env.store.transaction() as db:
-        db.execute("UPDATE kv_key_names SET rotation_policy=? WHERE vault=? AND name_key=?",
-                   (json.dumps(policy), vault_name.lower(), name.lower()))
+        db.execute(
+            "UPDATE kv_key_names SET rotation_policy=? WHERE vault=? AND name_key=?",
+            (json.dumps(policy), vault_name.lower(), name.lower()),
+        )
 
 
 def key_names(env, vault_name: str) -> list[str]:
-    rows = _db(env).execute("SELECT name FROM kv_key_names WHERE vault=? AND deleted IS NULL ORDER BY name_key",
-                            (vault_name.lower(),)).fetchall()
+    rows = (
+        _db(env)
+        .execute(
+            "SELECT name FROM kv_key_names WHERE vault=? AND deleted IS NULL ORDER BY name_key",
+            (vault_name.lower(),),
+        )
+        .fetchall()
+    )
     return [r[0] for r in rows]
 
 
 # --------------------------------------------------------------------------- cryptography for identities
+
 
 def _resolve(env, key_id: str) -> KeyInfo:
     ref = parse_key_id(key_id)
@@ -453,12 +577,25 @@ def _resolve(env, key_id: str) -> KeyInfo:
     return info
 
 
-def wrap(env, principal_id: str, key_id: str, plaintext: bytes, *, alg: str = "RSA-OAEP-256",
-         trusted_service: bool = False) -> tuple[str, bytes]:
+def wrap(
+    env,
+    principal_id: str,
+    key_id: str,
+    plaintext: bytes,
+    *,
+    alg: str = "RSA-OAEP-256",
+    trusted_service: bool = False,
+) -> tuple[str, bytes]:
     """Wrap ``plaintext`` with the key (its latest version when ``key_id`` has none) as ``principal_id``."""
     info = _resolve(env, key_id)
-    authorize(env, principal_id, vault_document(env, info.vault_name), "wrapKey", key_name=info.name,
-              trusted_service=trusted_service)
+    authorize(
+        env,
+        principal_id,
+        vault_document(env, info.vault_name),
+        "wrapKey",
+        key_name=info.name,
+        trusted_service=trusted_service,
+    )
     check_usable(env, info, "wrapKey")
     try:
         wrapped = crypto.rsa_encrypt(private_key(env, info), crypto.wrap_algorithm(alg), plaintext)
@@ -467,23 +604,61 @@ def wrap(env, principal_id: str, key_id: str, plaintext: bytes, *, alg: str = "R
     return info.versioned_id, wrapped
 
 
-def unwrap(env, principal_id: str, versioned_key_id: str, wrapped: bytes, *, alg: str = "RSA-OAEP-256",
-           trusted_service: bool = False) -> bytes:
+def unwrap(
+    env,
+    principal_id: str,
+    versioned_key_id: str,
+    wrapped: bytes,
+    *,
+    alg: str = "RSA-OAEP-256",
+    trusted_service: bool = False,
+) -> bytes:
     info = _resolve(env, versioned_key_id)
-    authorize(env, principal_id, vault_document(env, info.vault_name), "unwrapKey", key_name=info.name,
-              trusted_service=trusted_service)
+    authorize(
+        env,
+        principal_id,
+        vault_document(env, info.vault_name),
+        "unwrapKey",
+        key_name=info.name,
+        trusted_service=trusted_service,
+    )
     check_usable(env, info, "unwrapKey")
     try:
         return crypto.rsa_decrypt(private_key(env, info), crypto.wrap_algorithm(alg), wrapped)
     except crypto.CryptoError as exc:
         raise bad_parameter(str(exc)) from None
     except crypto.IntegrityError:
-        raise KeyVaultError(400, "BadParameter", "The wrapped value could not be unwrapped with this key version "
-                                                 "(it was altered or wrapped by another key).") from None
+        raise KeyVaultError(
+            400,
+            "BadParameter",
+            "The wrapped value could not be unwrapped with this key version "
+            "(it was altered or wrapped by another key).",
+        ) from None
 
 
-__all__ = ["KeyInfo", "KeyRef", "master_sealer", "parse_key_id", "get_key", "key_version", "latest_version",
-           "list_versions",
-           "list_keys", "deleted_state", "private_key", "create_key", "update_version", "delete_key",
-           "recover_key", "purge_key", "purge_vault_keys", "purge_vault", "stored_rotation_policy",
-           "store_rotation_policy", "key_names", "wrap", "unwrap", "bad_parameter"]
+__all__ = [
+    "KeyInfo",
+    "KeyRef",
+    "master_sealer",
+    "parse_key_id",
+    "get_key",
+    "key_version",
+    "latest_version",
+    "list_versions",
+    "list_keys",
+    "deleted_state",
+    "private_key",
+    "create_key",
+    "update_version",
+    "delete_key",
+    "recover_key",
+    "purge_key",
+    "purge_vault_keys",
+    "purge_vault",
+    "stored_rotation_policy",
+    "store_rotation_policy",
+    "key_names",
+    "wrap",
+    "unwrap",
+    "bad_parameter",
+]

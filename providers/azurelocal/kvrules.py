@@ -28,8 +28,15 @@ _REFUSED_WHEN_OUT_OF_DATE = frozenset({"encrypt", "sign", "wrapkey"})
 class KeyVaultError(AzureError):
     """An AzureError whose body carries Key Vault's ``innererror``."""
 
-    def __init__(self, status: int, code: str, message: str, *, inner: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        inner: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(status, code, message, headers)
         self.inner = inner
 
@@ -53,9 +60,12 @@ def inner_code(error: AzureError) -> str | None:
 
 def key_not_found(name: str, version: str | None = None) -> KeyVaultError:
     what = f"{name}/{version}" if version else name
-    return KeyVaultError(404, "KeyNotFound",
-                         f"A key with (name/id) {what} was not found in this key vault. If you recently deleted "
-                         f"this key you may be able to recover it using the correct recovery command.")
+    return KeyVaultError(
+        404,
+        "KeyNotFound",
+        f"A key with (name/id) {what} was not found in this key vault. If you recently deleted "
+        f"this key you may be able to recover it using the correct recovery command.",
+    )
 
 
 def vault_name_of(doc: dict) -> str:
@@ -82,14 +92,23 @@ def vault_document(env, vault_name: str) -> dict | None:
 
 # --------------------------------------------------------------------------- callers
 
+
 def _principal(env, principal_id: str | None) -> dict:
     record = env.principal(principal_id) if principal_id else None
     if record is None:
-        raise KeyVaultError(401, "Unauthorized", f"AKV10032: The principal '{principal_id}' is not known to "
-                                                 f"tenant '{env.tenant_id}'; it can't obtain a token.")
+        raise KeyVaultError(
+            401,
+            "Unauthorized",
+            f"AKV10032: The principal '{principal_id}' is not known to "
+            f"tenant '{env.tenant_id}'; it can't obtain a token.",
+        )
     if not record.get("enabled", True):
-        raise KeyVaultError(401, "Unauthorized", f"AKV10032: The principal '{principal_id}' is disabled; "
-                                                 f"it can't obtain a token for the key vault.")
+        raise KeyVaultError(
+            401,
+            "Unauthorized",
+            f"AKV10032: The principal '{principal_id}' is disabled; "
+            f"it can't obtain a token for the key vault.",
+        )
     return record
 
 
@@ -117,41 +136,66 @@ def check_network(env, vault: dict, *, client_address: str | None, trusted_servi
     if client_address and _address_allowed(client_address, acls.get("ipRules")):
         return
     caller = "a trusted Azure service not admitted by bypass" if trusted_service else "not a trusted service"
-    raise KeyVaultError(403, "Forbidden",
-                        f"Client address is not authorized and caller is {caller}.\r\n"
-                        f"Client address: {client_address or 'unknown'}\r\nVault: {vault_name_of(vault)}",
-                        inner="ForbiddenByFirewall")
+    raise KeyVaultError(
+        403,
+        "Forbidden",
+        f"Client address is not authorized and caller is {caller}.\r\n"
+        f"Client address: {client_address or 'unknown'}\r\nVault: {vault_name_of(vault)}",
+        inner="ForbiddenByFirewall",
+    )
 
 
-def authorize(env, principal_id: str | None, vault: dict, permission: str, *, key_name: str | None = None,
-              client_address: str | None = None, trusted_service: bool = False) -> dict:
+def authorize(
+    env,
+    principal_id: str | None,
+    vault: dict,
+    permission: str,
+    *,
+    key_name: str | None = None,
+    client_address: str | None = None,
+    trusted_service: bool = False,
+) -> dict:
     """Refuse unless ``principal_id`` may use ``permission`` on keys of ``vault`` from where it calls."""
     record = _principal(env, principal_id)
     check_network(env, vault, client_address=client_address, trusted_service=trusted_service)
     from providers.azurelocal import access
+
     access.check_key_permission(env, record["object_id"], vault["id"], permission, key_name=key_name)
     return record
 
 
 # --------------------------------------------------------------------------- key state
 
+
 def check_usable(env, info, operation: str, now: datetime | None = None) -> None:
     """Refuse ``operation`` (a Key Vault key operation name) when the key's state forbids it."""
     op = operation.lower()
     now = now or env.clock.now()
     if not info.enabled and op in _REFUSED_WHEN_DISABLED:
-        raise KeyVaultError(403, "Forbidden", f"Operation {operation} is not allowed on a disabled key.",
-                            inner="KeyDisabled")
+        raise KeyVaultError(
+            403, "Forbidden", f"Operation {operation} is not allowed on a disabled key.", inner="KeyDisabled"
+        )
     if op in _REFUSED_WHEN_OUT_OF_DATE:
         if info.expired(now):
-            raise KeyVaultError(403, "Forbidden", f"Operation {operation} is not allowed on an expired key.",
-                                inner="KeyExpired")
+            raise KeyVaultError(
+                403,
+                "Forbidden",
+                f"Operation {operation} is not allowed on an expired key.",
+                inner="KeyExpired",
+            )
         if info.not_yet_valid(now):
-            raise KeyVaultError(403, "Forbidden",
-                                f"Operation {operation} is not allowed on a key that is not yet valid.",
-                                inner="KeyNotYetValid")
+            raise KeyVaultError(
+                403,
+                "Forbidden",
+                f"Operation {operation} is not allowed on a key that is not yet valid.",
+                inner="KeyNotYetValid",
+            )
     allowed = {o.lower() for o in info.key_ops}
     if op in {"encrypt", "decrypt", "sign", "verify", "wrapkey", "unwrapkey"} and op not in allowed:
-        raise KeyVaultError(403, "Forbidden",
-                            f"Operation {operation} is not permitted on this key; its key_ops are "
-                            f"{', '.join(info.key_ops) or 'empty'}.", inner="KeyOperationForbidden")
+        raise KeyVaultError(
+            403,
+            "Forbidden",
+            f"Operation {operation} is not permitted on this key; its key_ops are "
+            f"{', '.join(info.key_ops) or 'empty'}.",
+            inner="KeyOperationForbidden",
+        )

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from providers.azurelocal.http import AzureError, Request, Response
 
 Handler = Callable[[Request], Response]
 
-ARM = "arm"          # management.azure.com
-VAULT = "vault"      # {name}.vault.azure.net
+ARM = "arm"  # management.azure.com
+VAULT = "vault"  # {name}.vault.azure.net
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Router:
         def deco(fn: Handler) -> Handler:
             self.add(surface, method, template, fn)
             return fn
+
         return deco
 
     def match(self, surface: str, request: Request) -> tuple[Route, dict[str, str]]:
@@ -69,7 +70,13 @@ class Router:
         if best:
             return best
         if allowed:
-            raise AzureError(405, "MethodNotAllowed",
-                             f"The requested resource does not support http method '{request.method}'.")
-        raise AzureError(404, "NoRegisteredProviderFound" if surface == ARM else "NotFound",
-                         f"No route for {request.method} {request.path}")
+            raise AzureError(
+                405,
+                "MethodNotAllowed",
+                f"The requested resource does not support http method '{request.method}'.",
+            )
+        raise AzureError(
+            404,
+            "NoRegisteredProviderFound" if surface == ARM else "NotFound",
+            f"No route for {request.method} {request.path}",
+        )

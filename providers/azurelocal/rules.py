@@ -20,89 +20,148 @@ class RefusalSpec:
     status: int
     code: str
     template: str
-    found: bool          # the code is Azure's own, found in its docs or error reports
+    found: bool  # the code is Azure's own, found in its docs or error reports
 
 
 class Refusal(Enum):
     CMK_KEY_VAULT_AUTH = RefusalSpec(
-        400, "UserErrorCMKKeyVaultAuthFailure",
+        400,
+        "UserErrorCMKKeyVaultAuthFailure",
         "The managed identity {principal} of the vault can't {permission} on key '{key}': {reason}. "
         "Grant it Get, Wrap Key and Unwrap Key (access policy) or the 'Key Vault Crypto Service "
-        "Encryption User' role on the key vault, wait for the grant to take effect, and retry.", True)
+        "Encryption User' role on the key vault, wait for the grant to take effect, and retry.",
+        True,
+    )
     CMK_KEY_UNSUPPORTED = RefusalSpec(
-        400, "UserErrorCMKMissingMangedIdentityPermissionOnKeyVault",
+        400,
+        "UserErrorCMKMissingMangedIdentityPermissionOnKeyVault",
         "The key '{key}' is {kty} {size}: Backup encryption supports only RSA or RSA-HSM keys of "
-        "2048, 3072 or 4096 bits.", True)
+        "2048, 3072 or 4096 bits.",
+        True,
+    )
     CMK_IDENTITY_INVALID = RefusalSpec(
-        400, "InvalidRestApiParameter",
-        "cmkIdentity parameter is invalid: {reason}.", True)
+        400, "InvalidRestApiParameter", "cmkIdentity parameter is invalid: {reason}.", True
+    )
     VAULT_NOT_EMPTY = RefusalSpec(
-        409, "ServiceResourceNotEmptyWithBackendMessage",
+        409,
+        "ServiceResourceNotEmptyWithBackendMessage",
         "Vault cannot be deleted as there are existing resources within the vault: {items}. Stop "
-        "protection and delete backup data for every item, unregister the containers, and retry.", True)
+        "protection and delete backup data for every item, unregister the containers, and retry.",
+        True,
+    )
     CMK_KEY_NOT_FOUND = RefusalSpec(
-        400, "UserErrorKeyVaultKeyWasNotFound",
-        "The key '{key}' was not found in its key vault. Check the key URI (and its version).", True)
+        400,
+        "UserErrorKeyVaultKeyWasNotFound",
+        "The key '{key}' was not found in its key vault. Check the key URI (and its version).",
+        True,
+    )
     CMK_VAULT_HAS_HISTORY = RefusalSpec(
-        400, "UserErrorCMKEncryptionNotAllowedOnVaultWithItems",
+        400,
+        "UserErrorCMKEncryptionNotAllowedOnVaultWithItems",
         "Customer-managed key encryption can be enabled only on a vault that never had items "
         "protected or registered, even by a failed attempt; vault '{vault}' has {history}. Create a "
-        "new vault, enable the key on it first, then protect items.", False)
+        "new vault, enable the key on it first, then protect items.",
+        False,
+    )
     CMK_REMOVAL = RefusalSpec(
-        400, "UserErrorCMKEncryptionCannotBeDisabled",
+        400,
+        "UserErrorCMKEncryptionCannotBeDisabled",
         "Vault '{vault}' is encrypted with a customer-managed key; going back to platform-managed keys "
-        "is not supported. You can change the key or key version instead.", False)
+        "is not supported. You can change the key or key version instead.",
+        False,
+    )
     IDENTITY_NARROWED = RefusalSpec(
-        400, "UserErrorManagedIdentityInUseForCMK",
+        400,
+        "UserErrorManagedIdentityInUseForCMK",
         "Vault '{vault}' uses its managed identity for customer-managed key encryption; changing the "
-        "identity type from '{old}' to '{new}' would disable it. Keep the identity enabled.", False)
+        "identity type from '{old}' to '{new}' would disable it. Keep the identity enabled.",
+        False,
+    )
     CMK_IDENTITY_DETACH = RefusalSpec(
-        400, "UserErrorManagedIdentityInUseForCMK",
+        400,
+        "UserErrorManagedIdentityInUseForCMK",
         "The user-assigned identity '{identity}' is used for the vault's customer-managed key "
         "encryption and can't be removed from the vault. Switch encryption to another identity first.",
-        False)
+        False,
+    )
     INFRA_ENCRYPTION_FIXED = RefusalSpec(
-        400, "UserErrorInfrastructureEncryptionCannotBeChanged",
-        "Infrastructure encryption of vault '{vault}' is '{old}' and can't be changed once set.", False)
+        400,
+        "UserErrorInfrastructureEncryptionCannotBeChanged",
+        "Infrastructure encryption of vault '{vault}' is '{old}' and can't be changed once set.",
+        False,
+    )
     SKU_FIXED_WITH_CMK = RefusalSpec(
-        400, "UserErrorSkuChangeNotAllowedWithCMK",
+        400,
+        "UserErrorSkuChangeNotAllowedWithCMK",
         "The sku of vault '{vault}' can't change from '{old}' to '{new}' while customer-managed key "
-        "encryption is on.", False)
+        "encryption is on.",
+        False,
+    )
     IMMUTABILITY_LOCKED = RefusalSpec(
-        400, "UserErrorImmutabilityLocked",
-        "Immutability of vault '{vault}' is Locked, which is final; it can't be set to '{new}'.", False)
+        400,
+        "UserErrorImmutabilityLocked",
+        "Immutability of vault '{vault}' is Locked, which is final; it can't be set to '{new}'.",
+        False,
+    )
     IMMUTABILITY_TRANSITION = RefusalSpec(
-        400, "UserErrorImmutabilityStateTransitionNotAllowed",
+        400,
+        "UserErrorImmutabilityStateTransitionNotAllowed",
         "Immutability of vault '{vault}' can't go from '{old}' to '{new}'; allowed moves are Disabled <-> "
-        "Unlocked and Unlocked -> Locked (a new vault starts Disabled or Unlocked).", False)
+        "Unlocked and Unlocked -> Locked (a new vault starts Disabled or Unlocked).",
+        False,
+    )
     CMK_KEY_DISABLED = RefusalSpec(
-        400, "UserErrorCMKKeyNotEnabled",
-        "The key '{key}' is disabled (or not yet valid). Enable the key version and retry.", False)
+        400,
+        "UserErrorCMKKeyNotEnabled",
+        "The key '{key}' is disabled (or not yet valid). Enable the key version and retry.",
+        False,
+    )
     CMK_KEY_EXPIRED = RefusalSpec(
-        400, "UserErrorCMKKeyExpired",
-        "The key '{key}' expired at {expires}. Use a key version that has not expired.", False)
+        400,
+        "UserErrorCMKKeyExpired",
+        "The key '{key}' expired at {expires}. Use a key version that has not expired.",
+        False,
+    )
     CMK_KEY_VAULT_NOT_RECOVERABLE = RefusalSpec(
-        400, "UserErrorCMKKeyVaultNotRecoverable",
+        400,
+        "UserErrorCMKKeyVaultNotRecoverable",
         "The key vault '{key_vault}' must have soft delete and purge protection enabled before its key can "
-        "encrypt a Recovery Services vault; {missing}.", False)
+        "encrypt a Recovery Services vault; {missing}.",
+        False,
+    )
     CMK_KEY_REGION = RefusalSpec(
-        400, "UserErrorCMKKeyVaultRegionMismatch",
+        400,
+        "UserErrorCMKKeyVaultRegionMismatch",
         "The key vault '{key_vault}' is in '{kv_location}' but the Recovery Services vault is in "
-        "'{location}'; the key must be in a key vault in the same region.", False)
+        "'{location}'; the key must be in a key vault in the same region.",
+        False,
+    )
     CMK_UAI_NETWORK = RefusalSpec(
-        400, "UserErrorCMKUserAssignedIdentityNetworkRestricted",
+        400,
+        "UserErrorCMKUserAssignedIdentityNetworkRestricted",
         "A user-assigned identity for customer-managed keys is not supported {reason}. Use the "
-        "system-assigned identity, or {fix}.", False)
+        "system-assigned identity, or {fix}.",
+        False,
+    )
     CMK_VAULT_MOVE = RefusalSpec(
-        409, "ResourceMoveProviderValidationFailed",
+        409,
+        "ResourceMoveProviderValidationFailed",
         "Recovery Services vault '{vault}' is encrypted with a customer-managed key; moving it across "
-        "resource groups or subscriptions is not supported.", True)
+        "resource groups or subscriptions is not supported.",
+        True,
+    )
     STORAGE_TYPE_LOCKED = RefusalSpec(
-        400, "BMSUserErrorStorageTypeLocked",
-        "The storage redundancy of vault '{vault}' can't change after items were protected.", False)
+        400,
+        "BMSUserErrorStorageTypeLocked",
+        "The storage redundancy of vault '{vault}' can't change after items were protected.",
+        False,
+    )
     CRR_NEEDS_GRS = RefusalSpec(
-        400, "BMSUserErrorCrossRegionRestoreNeedsGeoRedundancy",
-        "Cross region restore needs GeoRedundant storage; vault '{vault}' is '{storage}'.", False)
+        400,
+        "BMSUserErrorCrossRegionRestoreNeedsGeoRedundancy",
+        "Cross region restore needs GeoRedundant storage; vault '{vault}' is '{storage}'.",
+        False,
+    )
 
     def error(self, **values) -> AzureError:
         spec = self.value
@@ -110,9 +169,11 @@ class Refusal(Enum):
 
 
 # Immutability moves Azure accepts (state -> states); a new vault starts in one of CREATE_IMMUTABILITY.
-IMMUTABILITY_MOVES = {"Disabled": frozenset({"Disabled", "Unlocked"}),
-                      "Unlocked": frozenset({"Unlocked", "Disabled", "Locked"}),
-                      "Locked": frozenset({"Locked"})}
+IMMUTABILITY_MOVES = {
+    "Disabled": frozenset({"Disabled", "Unlocked"}),
+    "Unlocked": frozenset({"Unlocked", "Disabled", "Locked"}),
+    "Locked": frozenset({"Locked"}),
+}
 CREATE_IMMUTABILITY = frozenset({"Disabled", "Unlocked"})
 
 RSA_KEY_TYPES = frozenset({"RSA", "RSA-HSM"})
@@ -121,6 +182,7 @@ CMK_PERMISSIONS = ("get", "wrapKey", "unwrapKey")
 
 
 # ---------------------------------------------------------------------- identity helpers
+
 
 def identity_types(identity: dict | None) -> frozenset[str]:
     kind = ((identity or {}).get("type") or "None").replace(" ", "")
@@ -136,6 +198,7 @@ def encryption_of(vault: dict) -> dict | None:
 
 # ---------------------------------------------------------------------- vault update checks
 
+
 def check_vault_update(old: dict, new: dict) -> None:
     """Refuse an update that Azure refuses (the vault exists, ``new`` is the merged result)."""
     name = old["name"]
@@ -145,8 +208,9 @@ def check_vault_update(old: dict, new: dict) -> None:
     if old_enc:
         old_types, new_types = identity_types(old.get("identity")), identity_types(new.get("identity"))
         if old_types - new_types:
-            raise Refusal.IDENTITY_NARROWED.error(vault=name, old=old["identity"]["type"],
-                                                  new=(new.get("identity") or {}).get("type", "None"))
+            raise Refusal.IDENTITY_NARROWED.error(
+                vault=name, old=old["identity"]["type"], new=(new.get("identity") or {}).get("type", "None")
+            )
         used = (old_enc.get("kekIdentity") or {}).get("userAssignedIdentity")
         attached = {k.lower() for k in ((new.get("identity") or {}).get("userAssignedIdentities") or {})}
         if used and used.lower() not in attached:
@@ -175,7 +239,9 @@ def check_immutability(name: str, old: str | None, new: str) -> None:
 
 
 def immutability_state(vault: dict) -> str:
-    settings = ((vault.get("properties") or {}).get("securitySettings") or {}).get("immutabilitySettings") or {}
+    settings = ((vault.get("properties") or {}).get("securitySettings") or {}).get(
+        "immutabilitySettings"
+    ) or {}
     return settings.get("state") or "Disabled"
 
 
@@ -186,8 +252,9 @@ def key_changed(old: dict | None, new: dict) -> bool:
         return False
     if not old_enc:
         return True
-    return (old_enc["keyVaultProperties"]["keyUri"].lower() != new_enc["keyVaultProperties"]["keyUri"].lower()
-            or (old_enc.get("kekIdentity") or {}) != (new_enc.get("kekIdentity") or {}))
+    return old_enc["keyVaultProperties"]["keyUri"].lower() != new_enc["keyVaultProperties"][
+        "keyUri"
+    ].lower() or (old_enc.get("kekIdentity") or {}) != (new_enc.get("kekIdentity") or {})
 
 
 def check_cmk_history(vault: dict, history: dict) -> None:
@@ -214,19 +281,23 @@ def cmk_identity_principal(vault: dict) -> tuple[str, bool]:
     if user_id:
         if use_system:
             raise Refusal.CMK_IDENTITY_INVALID.error(
-                reason="useSystemAssignedIdentity must be false when userAssignedIdentity is set")
+                reason="useSystemAssignedIdentity must be false when userAssignedIdentity is set"
+            )
         attached = {k.lower(): v for k, v in (identity.get("userAssignedIdentities") or {}).items()}
         if "UserAssigned" not in types or user_id.lower() not in attached:
             raise Refusal.CMK_IDENTITY_INVALID.error(
                 reason=f"the user-assigned identity '{user_id}' is not attached to the vault; add it to "
-                       f"identity.userAssignedIdentities first")
+                f"identity.userAssignedIdentities first"
+            )
         return attached[user_id.lower()]["principalId"], True
     if use_system is False:
         raise Refusal.CMK_IDENTITY_INVALID.error(
-            reason="set useSystemAssignedIdentity to true or name a userAssignedIdentity")
+            reason="set useSystemAssignedIdentity to true or name a userAssignedIdentity"
+        )
     if "SystemAssigned" not in types or not identity.get("principalId"):
         raise Refusal.CMK_IDENTITY_INVALID.error(
-            reason="the vault has no system-assigned identity; enable it before assigning the key")
+            reason="the vault has no system-assigned identity; enable it before assigning the key"
+        )
     return identity["principalId"], False
 
 
@@ -239,15 +310,21 @@ def check_key_shape(key, key_uri: str, location: str, now) -> None:
     if key.expires is not None and key.expires <= now:
         raise Refusal.CMK_KEY_EXPIRED.error(key=key_uri, expires=key.expires.isoformat())
     if key.location and key.location.replace(" ", "").lower() != location.replace(" ", "").lower():
-        raise Refusal.CMK_KEY_REGION.error(key_vault=key.vault_name, kv_location=key.location,
-                                           location=location)
+        raise Refusal.CMK_KEY_REGION.error(
+            key_vault=key.vault_name, kv_location=key.location, location=location
+        )
 
 
 def check_key_vault_protection(key_vault: dict | None, name: str) -> None:
     props = (key_vault or {}).get("properties") or {}
-    missing = [label for flag, label in (("enableSoftDelete", "soft delete is off"),
-                                         ("enablePurgeProtection", "purge protection is off"))
-               if not props.get(flag)]
+    missing = [
+        label
+        for flag, label in (
+            ("enableSoftDelete", "soft delete is off"),
+            ("enablePurgeProtection", "purge protection is off"),
+        )
+        if not props.get(flag)
+    ]
     if missing:
         raise Refusal.CMK_KEY_VAULT_NOT_RECOVERABLE.error(key_vault=name, missing=" and ".join(missing))
 
@@ -256,13 +333,15 @@ def check_user_identity_network(vault: dict, key_vault: dict | None) -> None:
     """User-assigned CMK identity: no private endpoints for Backup, no key vault that denies by default."""
     props = vault.get("properties") or {}
     if props.get("privateEndpointConnections") or props.get("privateEndpointStateForBackup") == "Enabled":
-        raise Refusal.CMK_UAI_NETWORK.error(reason="on a vault with private endpoints for Backup",
-                                            fix="remove the vault's private endpoints")
+        raise Refusal.CMK_UAI_NETWORK.error(
+            reason="on a vault with private endpoints for Backup", fix="remove the vault's private endpoints"
+        )
     acls = ((key_vault or {}).get("properties") or {}).get("networkAcls") or {}
     if (acls.get("defaultAction") or "Allow").lower() == "deny":
         raise Refusal.CMK_UAI_NETWORK.error(
             reason="with a key vault whose network rules deny by default",
-            fix="set the key vault's network default action to Allow")
+            fix="set the key vault's network default action to Allow",
+        )
 
 
 def check_vault_move(vault: dict) -> None:

@@ -116,18 +116,42 @@ def ensure_seeded(env) -> None:
         now = env.clock.now().isoformat()
         store.set_meta("tenant_id", TENANT_ID)
         store.set_meta("subscription_id", SUBSCRIPTION_ID)
-        store.put("subscription", f"/subscriptions/{SUBSCRIPTION_ID}", {
-            "id": f"/subscriptions/{SUBSCRIPTION_ID}", "subscriptionId": SUBSCRIPTION_ID,
-            "tenantId": TENANT_ID, "displayName": "vaultform local", "state": "Enabled"})
-        env.register_principal({
-            "object_id": DEPLOYER_OBJECT_ID, "tenant_id": TENANT_ID, "type": "User",
-            "display_name": DEPLOYER_NAME, "enabled": True, "kind": "deployer", "resource_id": None,
-            "created": "2000-01-01T00:00:00+00:00"})
-        store.put("resourcegroup", group_id(WORKLOAD_GROUP), {
-            "id": group_id(WORKLOAD_GROUP), "name": WORKLOAD_GROUP,
-            "type": "Microsoft.Resources/resourceGroups", "location": LOCATION_DEFAULT,
-            "tags": {"purpose": "workloads"}, "properties": {"provisioningState": "Succeeded"},
-            "_emulator": {"created": now, "managed_by_seed": True}})
+        store.put(
+            "subscription",
+            f"/subscriptions/{SUBSCRIPTION_ID}",
+            {
+                "id": f"/subscriptions/{SUBSCRIPTION_ID}",
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+                "displayName": "vaultform local",
+                "state": "Enabled",
+            },
+        )
+        env.register_principal(
+            {
+                "object_id": DEPLOYER_OBJECT_ID,
+                "tenant_id": TENANT_ID,
+                "type": "User",
+                "display_name": DEPLOYER_NAME,
+                "enabled": True,
+                "kind": "deployer",
+                "resource_id": None,
+                "created": "2000-01-01T00:00:00+00:00",
+            }
+        )
+        store.put(
+            "resourcegroup",
+            group_id(WORKLOAD_GROUP),
+            {
+                "id": group_id(WORKLOAD_GROUP),
+                "name": WORKLOAD_GROUP,
+                "type": "Microsoft.Resources/resourceGroups",
+                "location": LOCATION_DEFAULT,
+                "tags": {"purpose": "workloads"},
+                "properties": {"provisioningState": "Succeeded"},
+                "_emulator": {"created": now, "managed_by_seed": True},
+            },
+        )
         for name in WORKLOAD_VMS:
             shape = _VM_SHAPES[name]
             store.put("vm", vm_id(name), _vm_body(shape))

@@ -46,6 +46,7 @@ _URL_HEADERS = ("location", "azure-asyncoperation", "operation-location", "www-a
 
 # --------------------------------------------------------------------------- certificates
 
+
 @dataclass(frozen=True)
 class TlsFiles:
     ca_cert: Path
@@ -65,56 +66,98 @@ def _still_valid(path: Path) -> bool:
         cert = x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError):
         return False
-    return cert.not_valid_after_utc > dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    return cert.not_valid_after_utc > dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
 
 
 def ensure_certificates(directory: Path) -> TlsFiles:
     """A CA and a server certificate (SANs localhost, 127.0.0.1) in ``directory``, made once."""
     files = TlsFiles(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
-    if all(p.exists() for p in (files.ca_cert, files.server_cert, files.server_key)) and \
-            _still_valid(files.server_cert) and _still_valid(files.ca_cert):
+    if (
+        all(p.exists() for p in (files.ca_cert, files.server_cert, files.server_key))
+        and _still_valid(files.server_cert)
+        and _still_valid(files.ca_cert)
+    ):
         return files
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
-    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vaultform local Azure CA")])
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-               .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now).not_valid_after(now + dt.timedelta(days=CERT_DAYS))
-               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-               .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                            content_commitment=False, key_encipherment=False,
-                                            data_encipherment=False, key_agreement=False,
-                                            encipher_only=False, decipher_only=False), critical=True)
-               .add_extension(ca_ski, critical=False)
-               .sign(ca_key, hashes.SHA256()))
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=CERT_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + dt.timedelta(days=CERT_DAYS))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False,
-                                         content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=True,
-                                         encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=CERT_DAYS))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=False,
+                crl_sign=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     files.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     files.server_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    _write_private(files.server_key, key.private_bytes(serialization.Encoding.PEM,
-                                                       serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
+    _write_private(
+        files.server_key,
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    )
     return files
 
 
 # --------------------------------------------------------------------------- address translation
+
 
 def challenge_resource(netloc: str) -> str:
     """The challenge resource for a vault reached at ``netloc``: the host minus its first label."""
@@ -138,6 +181,7 @@ class AddressBook:
 
         def vault(m: re.Match) -> str:
             return open_vault(m.group(1).lower())
+
         return _VAULT_URL_RE.sub(vault, text)
 
     def to_azure(self, text: str) -> str:
@@ -150,11 +194,12 @@ class AddressBook:
 
 # --------------------------------------------------------------------------- the server
 
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "vaultform-local-azure"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+    def log_message(self, format: str, *args) -> None:
         if self.server.owner.verbose:
             super().log_message(format, *args)
 
@@ -172,8 +217,14 @@ class _Handler(BaseHTTPRequestHandler):
                 body = owner.book.to_azure(body.decode("utf-8")).encode("utf-8")
             except UnicodeDecodeError:
                 pass
-        request = Request(method=self.command.upper(), host=host, path=unquote(parts.path or "/"),
-                          query=dict(parse_qsl(parts.query, keep_blank_values=True)), headers=headers, body=body)
+        request = Request(
+            method=self.command.upper(),
+            host=host,
+            path=unquote(parts.path or "/"),
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            headers=headers,
+            body=body,
+        )
         response = owner.env.handle(request)
         data = response.encoded()
         if data and not isinstance(response.body, bytes):
@@ -184,8 +235,9 @@ class _Handler(BaseHTTPRequestHandler):
                 value = owner.book.to_local(out_headers[name], owner.open_vault)
                 if name.lower() == "www-authenticate" and vault:
                     netloc = self.headers.get("Host") or f"{LOOPBACK}:{self.server.server_address[1]}"
-                    value = value.replace('resource="https://vault.azure.net"',
-                                          f'resource="{challenge_resource(netloc)}"')
+                    value = value.replace(
+                        'resource="https://vault.azure.net"', f'resource="{challenge_resource(netloc)}"'
+                    )
                 out_headers[name] = value
         self.send_response(response.status)
         for name, value in out_headers.items():
@@ -203,7 +255,7 @@ class _Listener(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, owner: "LocalAzureServer", port: int, vault_name: str | None) -> None:
+    def __init__(self, owner: LocalAzureServer, port: int, vault_name: str | None) -> None:
         super().__init__((LOOPBACK, port), _Handler)
         self.owner = owner
         self.vault_name = vault_name
@@ -241,8 +293,9 @@ class LocalAzureServer:
         return listener
 
     def _run(self, listener: _Listener) -> None:
-        thread = threading.Thread(target=listener.serve_forever, name=f"local-azure:{listener.server_address[1]}",
-                                  daemon=True)
+        thread = threading.Thread(
+            target=listener.serve_forever, name=f"local-azure:{listener.server_address[1]}", daemon=True
+        )
         thread.start()
         self._threads.append(thread)
 
@@ -266,8 +319,9 @@ class LocalAzureServer:
     def vault_url(self, name: str) -> str:
         return self.open_vault(name.lower()) + "/"
 
-    def start(self) -> "LocalAzureServer":
+    def start(self) -> LocalAzureServer:
         from providers.azurelocal.store import Kind
+
         for doc in self.env.store.list(Kind.KEY_VAULT):
             self.open_vault(doc["name"].lower())
         with self._lock:
@@ -284,10 +338,15 @@ class LocalAzureServer:
 
     def environment(self) -> dict[str, str]:
         """What a client needs: ``export`` these and use ``base_url``."""
-        return {"REQUESTS_CA_BUNDLE": str(self.tls.ca_cert), "AZURE_SUBSCRIPTION_ID": self.env.subscription_id,
-                "ARM_SUBSCRIPTION_ID": self.env.subscription_id, "AZURE_TENANT_ID": self.env.tenant_id,
-                "ARM_TENANT_ID": self.env.tenant_id, "VAULTFORM_OBJECT_ID": self.env.deployer_object_id,
-                "VAULTFORM_LOCAL_AZURE_URL": self.base_url}
+        return {
+            "REQUESTS_CA_BUNDLE": str(self.tls.ca_cert),
+            "AZURE_SUBSCRIPTION_ID": self.env.subscription_id,
+            "ARM_SUBSCRIPTION_ID": self.env.subscription_id,
+            "AZURE_TENANT_ID": self.env.tenant_id,
+            "ARM_TENANT_ID": self.env.tenant_id,
+            "VAULTFORM_OBJECT_ID": self.env.deployer_object_id,
+            "VAULTFORM_LOCAL_AZURE_URL": self.base_url,
+        }
 
     def banner(self) -> str:
         lines = [f"local Azure listening on {self.base_url}", f"CA certificate: {self.tls.ca_cert}"]

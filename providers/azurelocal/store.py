@@ -13,10 +13,11 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 SCHEMA_VERSION = 1
 
@@ -53,8 +54,7 @@ class Store:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
@@ -108,8 +108,11 @@ class Store:
     # ------------------------------------------------------------------ documents
 
     def get(self, kind: str, id: str) -> dict | None:
-        row = self._conn().execute(
-            "SELECT body FROM objects WHERE kind=? AND id_key=?", (kind, id.lower())).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT body FROM objects WHERE kind=? AND id_key=?", (kind, id.lower()))
+            .fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     def put(self, kind: str, id: str, body: dict) -> None:
@@ -117,7 +120,8 @@ class Store:
             db.execute(
                 "INSERT INTO objects(kind, id_key, id, body) VALUES (?,?,?,?) "
                 "ON CONFLICT(kind, id_key) DO UPDATE SET id=excluded.id, body=excluded.body",
-                (kind, id.lower(), id, json.dumps(body, sort_keys=True)))
+                (kind, id.lower(), id, json.dumps(body, sort_keys=True)),
+            )
 
     def delete(self, kind: str, id: str) -> bool:
         with self.transaction() as db:
@@ -127,9 +131,14 @@ class Store:
     def list(self, kind: str, prefix: str = "") -> list[dict]:
         """Documents of ``kind`` whose id starts with ``prefix`` (case-insensitive), by id."""
         p = prefix.lower()
-        rows = self._conn().execute(
-            "SELECT body FROM objects WHERE kind=? AND substr(id_key, 1, ?)=? ORDER BY id_key",
-            (kind, len(p), p)).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT body FROM objects WHERE kind=? AND substr(id_key, 1, ?)=? ORDER BY id_key",
+                (kind, len(p), p),
+            )
+            .fetchall()
+        )
         return [json.loads(r[0]) for r in rows]
 
     # ------------------------------------------------------------------ meta
@@ -140,9 +149,11 @@ class Store:
 
     def set_meta(self, key: str, value: Any) -> None:
         with self.transaction() as db:
-            db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                       (key, json.dumps(value)))
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, json.dumps(value)),
+            )
 
 
 # ---------------------------------------------------------------------- document kinds

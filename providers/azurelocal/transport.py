@@ -18,10 +18,21 @@ from urllib3.response import HTTPResponse
 from providers.azurelocal.credential import LocalCredential
 from providers.azurelocal.http import request_from_url
 
-_REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request",
-            401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-            409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error",
-            503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 credential = LocalCredential()
 
@@ -45,17 +56,31 @@ class EmulatorAdapter(requests.adapters.HTTPAdapter):
         super().__init__()
         self.env = env
 
-    def send(self, request: requests.PreparedRequest, stream=False, timeout=None, verify=True,
-             cert=None, proxies=None) -> requests.Response:
-        emulated = request_from_url(request.method or "GET", request.url or "",
-                                    dict(request.headers), _body_bytes(request.body))
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream=False,
+        timeout=None,
+        verify=True,
+        cert=None,
+        proxies=None,
+    ) -> requests.Response:
+        emulated = request_from_url(
+            request.method or "GET", request.url or "", dict(request.headers), _body_bytes(request.body)
+        )
         answer = self.env.handle(emulated)
         data = answer.encoded()
         headers = {k: v for k, v in answer.headers.items()}
         headers["Content-Length"] = str(len(data))
-        raw = HTTPResponse(body=io.BytesIO(data), headers=headers, status=answer.status,
-                           reason=_REASONS.get(answer.status, ""), preload_content=False,
-                           decode_content=False, request_url=request.url)
+        raw = HTTPResponse(
+            body=io.BytesIO(data),
+            headers=headers,
+            status=answer.status,
+            reason=_REASONS.get(answer.status, ""),
+            preload_content=False,
+            decode_content=False,
+            request_url=request.url,
+        )
         return self.build_response(request, raw)
 
     def close(self) -> None:

@@ -14,9 +14,10 @@ assignments in the key vaults, that none of the ``known`` (type, attributes) obj
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from azure.core.exceptions import AzureError
 
@@ -31,7 +32,7 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 @dataclass(frozen=True)
 class Finding:
     code: str
-    severity: str            # error (non-compliant) | warning | info
+    severity: str  # error (non-compliant) | warning | info
     message: str
 
 
@@ -43,16 +44,16 @@ class VaultAudit:
     location: str
     cmk: bool = False
     key_id: str = ""
-    key_mode: str = ""                 # pinned | rotating
-    identity: str = ""                 # system-assigned | user-assigned
-    identity_id: str = ""              # the user-assigned identity's resource id
+    key_mode: str = ""  # pinned | rotating
+    identity: str = ""  # system-assigned | user-assigned
+    identity_id: str = ""  # the user-assigned identity's resource id
     principal_id: str = ""
-    key_vault: str = ""                # key vault name
+    key_vault: str = ""  # key vault name
     key_vault_id: str = ""
     soft_delete: bool | None = None
     purge_protection: bool | None = None
-    authorization: str = ""            # access policies | rbac
-    grant: str = ""                    # least-privilege | broader | missing | unknown
+    authorization: str = ""  # access policies | rbac
+    grant: str = ""  # least-privilege | broader | missing | unknown
     grant_detail: str = ""
     key_enabled: bool | None = None
     key_expires: str | None = None
@@ -74,11 +75,11 @@ class VaultAudit:
 def _now(clients) -> datetime:
     if clients.is_local and getattr(clients.emulator, "clock", None) is not None:
         return clients.emulator.clock.now()
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _iso(t: datetime | None) -> str | None:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
 
 
 def _key_vaults(clients) -> list[dict[str, Any]]:
@@ -105,16 +106,24 @@ def _identity(audit: VaultAudit, body: dict[str, Any]) -> None:
         attached = identity.get("userAssignedIdentities") or {}
         match = next((v for k, v in attached.items() if same_id(k, user)), None)
         if match is None or "userassigned" not in kinds:
-            audit.add("IDENTITY_MISSING", ERROR, f"the user-assigned identity {user} that encryption uses is not "
-                                                 f"attached to the vault: backups can't unwrap the data key")
+            audit.add(
+                "IDENTITY_MISSING",
+                ERROR,
+                f"the user-assigned identity {user} that encryption uses is not "
+                f"attached to the vault: backups can't unwrap the data key",
+            )
             return
         audit.principal_id = (match or {}).get("principalId") or ""
     else:
         audit.identity = "system-assigned"
         audit.principal_id = identity.get("principalId") or ""
         if "systemassigned" not in kinds or not audit.principal_id:
-            audit.add("IDENTITY_MISSING", ERROR, "encryption uses the system-assigned identity, which is off: "
-                                                 "backups can't unwrap the data key")
+            audit.add(
+                "IDENTITY_MISSING",
+                ERROR,
+                "encryption uses the system-assigned identity, which is off: "
+                "backups can't unwrap the data key",
+            )
 
 
 def _grant_by_policy(audit: VaultAudit, kv: dict[str, Any]) -> None:
@@ -130,41 +139,64 @@ def _grant_by_policy(audit: VaultAudit, kv: dict[str, Any]) -> None:
             audit.add("GRANT_MISSING", ERROR, f"the identity's access policy lacks {', '.join(missing)}")
         elif have - {p.lower() for p in CMK_KEY_PERMISSIONS}:
             audit.grant = "broader"
-            audit.add("GRANT_BROADER", WARNING, "the access policy grants more than Get, List, WrapKey and "
-                                                "UnwrapKey (least privilege)")
+            audit.add(
+                "GRANT_BROADER",
+                WARNING,
+                "the access policy grants more than Get, List, WrapKey and UnwrapKey (least privilege)",
+            )
         else:
             audit.grant = "least-privilege"
         return
     audit.grant = "missing"
-    audit.add("GRANT_MISSING", ERROR, f"no access policy on key vault {audit.key_vault} for principal "
-                                      f"{audit.principal_id}")
+    audit.add(
+        "GRANT_MISSING",
+        ERROR,
+        f"no access policy on key vault {audit.key_vault} for principal {audit.principal_id}",
+    )
 
 
 def _grant_by_role(audit: VaultAudit, clients, kv: dict[str, Any]) -> None:
     kv_id = kv["id"].lower()
-    assignments = [wire(a) for a in call(lambda: list(clients.authorization().role_assignments.list_for_scope(
-        kv["id"], filter=f"principalId eq '{audit.principal_id}'")))]
+    assignments = [
+        wire(a)
+        for a in call(
+            lambda: list(
+                clients.authorization().role_assignments.list_for_scope(
+                    kv["id"], filter=f"principalId eq '{audit.principal_id}'"
+                )
+            )
+        )
+    ]
     roles = []
     for a in assignments:
         scope = str(dig(a, "properties.scope") or "").rstrip("/").lower()
         if not (kv_id == scope or kv_id.startswith(scope + "/")) or not same_id(
-                dig(a, "properties.principalId"), audit.principal_id):
+            dig(a, "properties.principalId"), audit.principal_id
+        ):
             continue
         role = find_role(dig(a, "properties.roleDefinitionId"))
         if role is not None and grants_cmk(role):
             roles.append(role)
     if not roles:
         audit.grant = "missing"
-        audit.add("GRANT_MISSING", ERROR, f"no role assignment lets principal {audit.principal_id} read, wrap "
-                                          f"and unwrap with keys of {audit.key_vault}")
+        audit.add(
+            "GRANT_MISSING",
+            ERROR,
+            f"no role assignment lets principal {audit.principal_id} read, wrap "
+            f"and unwrap with keys of {audit.key_vault}",
+        )
         return
     audit.grant_detail = "role: " + ", ".join(sorted({r.name for r in roles}))
     if all(is_least_privilege_for_cmk(r) for r in roles):
         audit.grant = "least-privilege"
     else:
         audit.grant = "broader"
-        audit.add("GRANT_BROADER", WARNING, "the identity holds a broader role than \"Key Vault Crypto Service "
-                                            "Encryption User\" (least privilege)")
+        audit.add(
+            "GRANT_BROADER",
+            WARNING,
+            'the identity holds a broader role than "Key Vault Crypto Service '
+            'Encryption User" (least privilege)',
+        )
 
 
 def _key_vault_facts(audit: VaultAudit, clients, kv: dict[str, Any]) -> None:
@@ -175,16 +207,26 @@ def _key_vault_facts(audit: VaultAudit, clients, kv: dict[str, Any]) -> None:
     if not audit.soft_delete:
         audit.add("NO_SOFT_DELETE", ERROR, f"key vault {audit.key_vault} has soft delete off")
     if not audit.purge_protection:
-        audit.add("NO_PURGE_PROTECTION", ERROR, f"key vault {audit.key_vault} has no purge protection: a purge "
-                                                f"would make every recovery point unrecoverable")
+        audit.add(
+            "NO_PURGE_PROTECTION",
+            ERROR,
+            f"key vault {audit.key_vault} has no purge protection: a purge "
+            f"would make every recovery point unrecoverable",
+        )
     acls = props.get("networkAcls") or {}
     if str(acls.get("defaultAction", "Allow")).lower() == "deny":
         if audit.identity == "user-assigned":
-            audit.add("FIREWALL_BLOCKS_IDENTITY", ERROR, "the key vault denies by default and a user-assigned "
-                                                         "identity is not a trusted service (R9)")
+            audit.add(
+                "FIREWALL_BLOCKS_IDENTITY",
+                ERROR,
+                "the key vault denies by default and a user-assigned identity is not a trusted service (R9)",
+            )
         elif str(acls.get("bypass", "AzureServices")).lower() == "none":
-            audit.add("FIREWALL_BLOCKS_IDENTITY", ERROR, "the key vault denies by default and admits no trusted "
-                                                         "services")
+            audit.add(
+                "FIREWALL_BLOCKS_IDENTITY",
+                ERROR,
+                "the key vault denies by default and admits no trusted services",
+            )
     if not audit.principal_id:
         audit.grant = "unknown"
         return
@@ -203,8 +245,13 @@ def _key_facts(audit: VaultAudit, clients, now: datetime) -> None:
         audit.add("KEY_ID_INVALID", ERROR, exc.message)
         return
     audit.key_mode = "pinned" if kid.version else "rotating"
-    audit.add("KEY_MODE", INFO, "pinned to one key version: no automatic rotation (A1)" if kid.version
-              else "versionless key id: the vault follows new key versions within about an hour (A2)")
+    audit.add(
+        "KEY_MODE",
+        INFO,
+        "pinned to one key version: no automatic rotation (A1)"
+        if kid.version
+        else "versionless key id: the vault follows new key versions within about an hour (A2)",
+    )
     client = clients.keys(kid.vault_uri)
     try:
         key = not_found_is_none(lambda: client.get_key(kid.name, kid.version or None))
@@ -218,7 +265,9 @@ def _key_facts(audit: VaultAudit, clients, now: datetime) -> None:
     audit.key_enabled = props.enabled is not False
     audit.key_expires = _iso(props.expires_on)
     if not audit.key_enabled:
-        audit.add("KEY_DISABLED", ERROR, f"key version {props.version} is disabled: backups and restores fail")
+        audit.add(
+            "KEY_DISABLED", ERROR, f"key version {props.version} is disabled: backups and restores fail"
+        )
     if props.expires_on is not None and props.expires_on <= now:
         audit.add("KEY_EXPIRED", ERROR, f"the key expired on {audit.key_expires}")
     if props.not_before is not None and props.not_before > now:
@@ -235,7 +284,9 @@ def audit_vault(clients, body: dict[str, Any], key_vaults: list[dict[str, Any]],
     audit = VaultAudit(rid, body.get("name") or parts[-1], rg, body.get("location") or "")
     key_uri = dig(body, "properties.encryption.keyVaultProperties.keyUri")
     if not key_uri:
-        audit.add("NO_CMK", ERROR, "backups are encrypted with platform-managed keys, not a customer-managed key")
+        audit.add(
+            "NO_CMK", ERROR, "backups are encrypted with platform-managed keys, not a customer-managed key"
+        )
         return audit
     audit.cmk, audit.key_id = True, key_uri
     _identity(audit, body)
@@ -244,9 +295,13 @@ def audit_vault(clients, body: dict[str, Any], key_vaults: list[dict[str, Any]],
     except InvalidIdError:
         kv = None
     if kv is None:
-        audit.add("KEY_VAULT_NOT_FOUND", ERROR, f"no key vault of this subscription serves {key_uri} (deleted, or "
-                                                f"in another subscription): its purge protection and the grant "
-                                                f"can't be verified")
+        audit.add(
+            "KEY_VAULT_NOT_FOUND",
+            ERROR,
+            f"no key vault of this subscription serves {key_uri} (deleted, or "
+            f"in another subscription): its purge protection and the grant "
+            f"can't be verified",
+        )
     else:
         _key_vault_facts(audit, clients, kv)
     _key_facts(audit, clients, now)
@@ -255,7 +310,9 @@ def audit_vault(clients, body: dict[str, Any], key_vaults: list[dict[str, Any]],
 
 def audit_subscription(clients) -> list[dict[str, Any]]:
     """Every Recovery Services vault of the subscription with its CMK facts and findings."""
-    vaults = [wire(v) for v in call(lambda: list(clients.recovery_services().vaults.list_by_subscription_id()))]
+    vaults = [
+        wire(v) for v in call(lambda: list(clients.recovery_services().vaults.list_by_subscription_id()))
+    ]
     key_vaults = _key_vaults(clients)
     now = _now(clients)
     audits = [audit_vault(clients, body, key_vaults, now) for body in vaults]
@@ -263,6 +320,7 @@ def audit_subscription(clients) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- unmanaged objects
+
 
 def _tracked(known: Iterable[tuple[str, dict]], type_name: str, **match: str) -> bool:
     for t, attrs in known:
@@ -276,12 +334,15 @@ def _tracked(known: Iterable[tuple[str, dict]], type_name: str, **match: str) ->
 def _inline_policy(known, kv_id: str, object_id: str) -> bool:
     for t, attrs in known:
         if t == "azurerm_key_vault" and same_id(str(attrs.get("id") or ""), kv_id):
-            return any(same_id(str(p.get("object_id") or ""), object_id) for p in attrs.get("access_policy") or [])
+            return any(
+                same_id(str(p.get("object_id") or ""), object_id) for p in attrs.get("access_policy") or []
+            )
     return False
 
 
-def list_unmanaged(clients, resource_groups: Iterable[str], key_vault_ids: Iterable[str],
-                   known: Iterable[tuple[str, dict]]) -> list[dict[str, Any]]:
+def list_unmanaged(
+    clients, resource_groups: Iterable[str], key_vault_ids: Iterable[str], known: Iterable[tuple[str, dict]]
+) -> list[dict[str, Any]]:
     known = list(known)
     out: list[dict[str, Any]] = []
 
@@ -289,15 +350,22 @@ def list_unmanaged(clients, resource_groups: Iterable[str], key_vault_ids: Itera
         out.append({"type": type_name, "id": id_, "name": name, "scope": scope, "detail": detail})
 
     for rg in resource_groups:
-        kvs = not_found_is_none(lambda: [wire(v) for v in clients.keyvault_mgmt().vaults.list_by_resource_group(rg)])
+        kvs = not_found_is_none(
+            lambda: [wire(v) for v in clients.keyvault_mgmt().vaults.list_by_resource_group(rg)]
+        )
         for kv in kvs or []:
             if not _tracked(known, "azurerm_key_vault", id=kv["id"]):
                 add("azurerm_key_vault", kv["id"], kv.get("name", ""), rg)
-        rsvs = not_found_is_none(lambda: [wire(v) for v in clients.recovery_services().vaults.list_by_resource_group(rg)])
+        rsvs = not_found_is_none(
+            lambda: [wire(v) for v in clients.recovery_services().vaults.list_by_resource_group(rg)]
+        )
         for v in rsvs or []:
             if not _tracked(known, "azurerm_recovery_services_vault", id=v["id"]):
-                cmk = "customer-managed key" if dig(v, "properties.encryption.keyVaultProperties.keyUri") \
+                cmk = (
+                    "customer-managed key"
+                    if dig(v, "properties.encryption.keyVaultProperties.keyUri")
                     else "platform-managed key"
+                )
                 add("azurerm_recovery_services_vault", v["id"], v.get("name", ""), rg, cmk)
     for kv_id in key_vault_ids:
         parts = kv_id.split("/")
@@ -307,28 +375,43 @@ def list_unmanaged(clients, resource_groups: Iterable[str], key_vault_ids: Itera
             continue
         for entry in dig(kv, "properties.accessPolicies") or []:
             oid = entry.get("objectId") or ""
-            if _tracked(known, "azurerm_key_vault_access_policy", key_vault_id=kv_id, object_id=oid) \
-                    or _inline_policy(known, kv_id, oid):
+            if _tracked(
+                known, "azurerm_key_vault_access_policy", key_vault_id=kv_id, object_id=oid
+            ) or _inline_policy(known, kv_id, oid):
                 continue
             perms = ", ".join(dig(entry, "permissions.keys") or []) or "no key permissions"
             add("azurerm_key_vault_access_policy", f"{kv['id']}/objectId/{oid}", oid, name, f"keys: {perms}")
-        assignments = call(lambda: [wire(a) for a in clients.authorization().role_assignments.list_for_scope(
-            kv["id"], filter="atScope()")])
+        assignments = call(
+            lambda: [
+                wire(a)
+                for a in clients.authorization().role_assignments.list_for_scope(kv["id"], filter="atScope()")
+            ]
+        )
         for a in assignments:
             if not same_id(str(dig(a, "properties.scope") or ""), kv["id"]):
                 continue
             if _tracked(known, "azurerm_role_assignment", id=a["id"]):
                 continue
             role = find_role(dig(a, "properties.roleDefinitionId"))
-            add("azurerm_role_assignment", a["id"], a.get("name", ""), name,
+            add(
+                "azurerm_role_assignment",
+                a["id"],
+                a.get("name", ""),
+                name,
                 f"{role.name if role else dig(a, 'properties.roleDefinitionId')} for "
-                f"{dig(a, 'properties.principalId')}")
+                f"{dig(a, 'properties.principalId')}",
+            )
         uri = dig(kv, "properties.vaultUri")
         try:
             keys = list(clients.keys(uri).list_properties_of_keys()) if uri else []
         except (AzureError, ProviderError) as exc:  # the caller may not list keys (firewall, grants)
-            out.append({"problem": f"the keys of key vault {name} could not be listed: "
-                                   f"{(getattr(exc, 'message', None) or str(exc)).splitlines()[0]}", "scope": name})
+            out.append(
+                {
+                    "problem": f"the keys of key vault {name} could not be listed: "
+                    f"{(getattr(exc, 'message', None) or str(exc)).splitlines()[0]}",
+                    "scope": name,
+                }
+            )
             keys = []
         for k in keys:
             versionless = f"{uri.rstrip('/')}/keys/{k.name}"

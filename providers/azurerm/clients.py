@@ -28,9 +28,10 @@ import enum
 import json
 import os
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import RequestsTransport
@@ -57,8 +58,9 @@ class AzureCloud:
 
 CLOUDS = {
     "public": AzureCloud("https://management.azure.com", "login.microsoftonline.com", "vault.azure.net"),
-    "usgovernment": AzureCloud("https://management.usgovcloudapi.net", "login.microsoftonline.us",
-                               "vault.usgovcloudapi.net"),
+    "usgovernment": AzureCloud(
+        "https://management.usgovcloudapi.net", "login.microsoftonline.us", "vault.usgovcloudapi.net"
+    ),
     "china": AzureCloud("https://management.chinacloudapi.cn", "login.chinacloudapi.cn", "vault.azure.cn"),
 }
 
@@ -107,29 +109,40 @@ def target_from(config: Mapping[str, Any], environ: Mapping[str, str]) -> CloudT
     try:
         kind = CloudKind(chosen)
     except ValueError:
-        raise PermanentError(f"unknown cloud {chosen!r}: use \"local\" (the embedded local Azure, "
-                             f"the default) or \"azure\" (a real subscription)",
-                             code="InvalidProviderConfig") from None
-    subscription = _first(config.get("subscription_id"), environ.get("ARM_SUBSCRIPTION_ID"),
-                          environ.get("AZURE_SUBSCRIPTION_ID"))
+        raise PermanentError(
+            f'unknown cloud {chosen!r}: use "local" (the embedded local Azure, '
+            f'the default) or "azure" (a real subscription)',
+            code="InvalidProviderConfig",
+        ) from None
+    subscription = _first(
+        config.get("subscription_id"),
+        environ.get("ARM_SUBSCRIPTION_ID"),
+        environ.get("AZURE_SUBSCRIPTION_ID"),
+    )
     tenant = _first(config.get("tenant_id"), environ.get("ARM_TENANT_ID"), environ.get("AZURE_TENANT_ID"))
     client = _first(config.get("client_id"), environ.get("ARM_CLIENT_ID"), environ.get("AZURE_CLIENT_ID"))
     if kind is CloudKind.LOCAL:
         return CloudTarget(kind, subscription, tenant, default_local_path(environ), client)
     environment = _first(config.get("environment"), environ.get("ARM_ENVIRONMENT"), "public").lower()
     if environment not in CLOUDS:
-        raise PermanentError(f"unknown Azure environment {environment!r}: use one of {', '.join(CLOUDS)}",
-                             code="InvalidProviderConfig")
+        raise PermanentError(
+            f"unknown Azure environment {environment!r}: use one of {', '.join(CLOUDS)}",
+            code="InvalidProviderConfig",
+        )
     if not subscription:
-        raise PermanentError("no subscription for real Azure: set subscription_id in the provider "
-                             "\"azurerm\" block or ARM_SUBSCRIPTION_ID in the environment",
-                             code="InvalidProviderConfig")
+        raise PermanentError(
+            "no subscription for real Azure: set subscription_id in the provider "
+            '"azurerm" block or ARM_SUBSCRIPTION_ID in the environment',
+            code="InvalidProviderConfig",
+        )
     auth = {
         "client_secret": _first(config.get("client_secret"), environ.get("ARM_CLIENT_SECRET")),
-        "client_certificate_path": _first(config.get("client_certificate_path"),
-                                          environ.get("ARM_CLIENT_CERTIFICATE_PATH")),
-        "client_certificate_password": _first(config.get("client_certificate_password"),
-                                              environ.get("ARM_CLIENT_CERTIFICATE_PASSWORD")),
+        "client_certificate_path": _first(
+            config.get("client_certificate_path"), environ.get("ARM_CLIENT_CERTIFICATE_PATH")
+        ),
+        "client_certificate_password": _first(
+            config.get("client_certificate_password"), environ.get("ARM_CLIENT_CERTIFICATE_PASSWORD")
+        ),
         "oidc_token": _first(config.get("oidc_token"), environ.get("ARM_OIDC_TOKEN")),
         "use_oidc": bool(config.get("use_oidc")) or environ.get("ARM_USE_OIDC", "").lower() == "true",
         "use_cli": config.get("use_cli"),
@@ -143,13 +156,19 @@ def credential_for(target: CloudTarget) -> Any:
     client secret, client certificate, OIDC, managed identity, Azure CLI), else the
     DefaultAzureCredential chain."""
     import azure.identity as identity
+
     a, tenant, client = target.auth, target.tenant_id, target.client_id
     common = {"authority": target.cloud.authority}
     if client and tenant and a.get("client_secret"):
         return identity.ClientSecretCredential(tenant, client, a["client_secret"], **common)
     if client and tenant and a.get("client_certificate_path"):
-        return identity.CertificateCredential(tenant, client, a["client_certificate_path"],
-                                              password=a.get("client_certificate_password") or None, **common)
+        return identity.CertificateCredential(
+            tenant,
+            client,
+            a["client_certificate_path"],
+            password=a.get("client_certificate_password") or None,
+            **common,
+        )
     if client and tenant and a.get("use_oidc") and a.get("oidc_token"):
         token = a["oidc_token"]
         return identity.ClientAssertionCredential(tenant, client, lambda: token, **common)
@@ -180,7 +199,8 @@ def local_azure_unavailable(path: Path | None, reason: str) -> PermanentError:
     return PermanentError(
         f"the local Azure's database {shown} can't be used ({reason}). Run `vaultform cloud reset` to "
         f"start a new local Azure there, or point VAULTFORM_LOCAL_AZURE at another file.",
-        code="LocalAzureUnavailable")
+        code="LocalAzureUnavailable",
+    )
 
 
 def open_local_azure(path: Path | None) -> Any:
@@ -190,6 +210,7 @@ def open_local_azure(path: Path | None) -> Any:
     import sqlite3
 
     from providers.azurelocal.app import Emulator
+
     if path is not None and path.is_dir():
         raise local_azure_unavailable(path, "it is a directory")
     try:
@@ -215,13 +236,15 @@ class ReportingRetryPolicy(RetryPolicy):
     def sleep(self, settings, transport, response=None) -> None:
         delay = self.get_retry_after(response) if response is not None else None
         source = "Retry-After"
-        if delay is None:   # no hint from Azure: bounded exponential backoff
+        if delay is None:  # no hint from Azure: bounded exponential backoff
             delay, source = self.get_backoff_time(settings), "backoff"
             delay = min(float(delay), float(settings.get("max_backoff") or self.backoff_max or delay))
         status = getattr(getattr(response, "http_response", None), "status_code", None)
         if delay > 0:
-            self._report(f"waiting {delay:g}s before retrying an Azure request"
-                         f"{f' answered {status}' if status else ''} ({source})")
+            self._report(
+                f"waiting {delay:g}s before retrying an Azure request"
+                f"{f' answered {status}' if status else ''} ({source})"
+            )
             self._clock.sleep(delay)
 
 
@@ -265,12 +288,15 @@ class ClientFactory:
                 self._owns_emulator = True
             if self.credential is None:
                 from providers.azurelocal.credential import LocalCredential
+
                 self.credential = LocalCredential()
             if self.transport_factory is None:
                 from providers.azurelocal.transport import local_session
+
                 env = self.emulator
                 self.transport_factory = lambda: ClockedTransport(
-                    self.clock, self.report, session=local_session(env), session_owner=False)
+                    self.clock, self.report, session=local_session(env), session_owner=False
+                )
         else:
             if self.credential is None:
                 self.credential = credential_for(self.target)
@@ -278,8 +304,9 @@ class ClientFactory:
                 self.transport_factory = lambda: ClockedTransport(self.clock, self.report)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None,
-                    **inject: Any) -> "ClientFactory":
+    def from_config(
+        cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None, **inject: Any
+    ) -> ClientFactory:
         return cls(target_from(config, os.environ if environ is None else environ), **inject)
 
     # ------------------------------------------------------------------ facts
@@ -306,7 +333,7 @@ class ClientFactory:
             home = str(Path.home())
             shown = str(path)
             if shown.startswith(home + os.sep):
-                shown = "~" + shown[len(home):]
+                shown = "~" + shown[len(home) :]
             return f"local Azure ({shown})"
         return f"Azure subscription {self.subscription_id}"
 
@@ -315,19 +342,28 @@ class ClientFactory:
         scope = ARM_SCOPE if self.is_local else self.target.cloud.arm + "/.default"
         token = self.credential.get_token(scope).token
         if token.startswith(LOCAL_TOKEN_PREFIX):
-            object_id = token[len(LOCAL_TOKEN_PREFIX):] or self.emulator.deployer_object_id
-            return CallerIdentity(self.target.tenant_id or self.emulator.tenant_id, object_id,
-                                  self.subscription_id, self.target.client_id or object_id)
+            object_id = token[len(LOCAL_TOKEN_PREFIX) :] or self.emulator.deployer_object_id
+            return CallerIdentity(
+                self.target.tenant_id or self.emulator.tenant_id,
+                object_id,
+                self.subscription_id,
+                self.target.client_id or object_id,
+            )
         claims = _jwt_claims(token)
-        return CallerIdentity(_first(self.target.tenant_id, claims.get("tid")),
-                              _first(claims.get("oid")), self.subscription_id,
-                              _first(self.target.client_id, claims.get("appid"), claims.get("azp")))
+        return CallerIdentity(
+            _first(self.target.tenant_id, claims.get("tid")),
+            _first(claims.get("oid")),
+            self.subscription_id,
+            _first(self.target.client_id, claims.get("appid"), claims.get("azp")),
+        )
 
     # ------------------------------------------------------------------ clients
 
     def _kwargs(self, *, arm: bool = True) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"retry_policy": ReportingRetryPolicy(self.clock, self.report),
-                                  "transport": self.transport_factory()}
+        kwargs: dict[str, Any] = {
+            "retry_policy": ReportingRetryPolicy(self.clock, self.report),
+            "transport": self.transport_factory(),
+        }
         if self.is_local:
             kwargs["polling_interval"] = 0
         elif arm and self.target.environment != "public":
@@ -345,44 +381,67 @@ class ClientFactory:
 
     def resources(self):
         from azure.mgmt.resource.resources import ResourceManagementClient
-        return self._cached(("resources",), lambda: ResourceManagementClient(
-            self.credential, self.subscription_id, **self._kwargs()))
+
+        return self._cached(
+            ("resources",),
+            lambda: ResourceManagementClient(self.credential, self.subscription_id, **self._kwargs()),
+        )
 
     def msi(self):
         from azure.mgmt.msi import ManagedServiceIdentityClient
-        return self._cached(("msi",), lambda: ManagedServiceIdentityClient(
-            self.credential, self.subscription_id, **self._kwargs()))
+
+        return self._cached(
+            ("msi",),
+            lambda: ManagedServiceIdentityClient(self.credential, self.subscription_id, **self._kwargs()),
+        )
 
     def keyvault_mgmt(self):
         from azure.mgmt.keyvault import KeyVaultManagementClient
-        return self._cached(("keyvault",), lambda: KeyVaultManagementClient(
-            self.credential, self.subscription_id, **self._kwargs()))
+
+        return self._cached(
+            ("keyvault",),
+            lambda: KeyVaultManagementClient(self.credential, self.subscription_id, **self._kwargs()),
+        )
 
     def authorization(self):
         from azure.mgmt.authorization import AuthorizationManagementClient
-        return self._cached(("authorization",), lambda: AuthorizationManagementClient(
-            self.credential, self.subscription_id, **self._kwargs()))
+
+        return self._cached(
+            ("authorization",),
+            lambda: AuthorizationManagementClient(self.credential, self.subscription_id, **self._kwargs()),
+        )
 
     def recovery_services(self):
         from azure.mgmt.recoveryservices import RecoveryServicesClient
-        return self._cached(("recoveryservices",), lambda: RecoveryServicesClient(
-            self.credential, self.subscription_id, **self._kwargs()))
+
+        return self._cached(
+            ("recoveryservices",),
+            lambda: RecoveryServicesClient(self.credential, self.subscription_id, **self._kwargs()),
+        )
 
     def backup(self):
         from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
-        return self._cached(("backup",), lambda: RecoveryServicesBackupClient(
-            self.credential, self.subscription_id, **self._kwargs()))
+
+        return self._cached(
+            ("backup",),
+            lambda: RecoveryServicesBackupClient(self.credential, self.subscription_id, **self._kwargs()),
+        )
 
     def keys(self, vault_uri: str):
         from azure.keyvault.keys import KeyClient
+
         uri = vault_uri.rstrip("/") + "/"
-        return self._cached(("keys", uri.lower()), lambda: KeyClient(
-            uri, self.credential, **self._kwargs(arm=False)))
+        return self._cached(
+            ("keys", uri.lower()), lambda: KeyClient(uri, self.credential, **self._kwargs(arm=False))
+        )
 
     def crypto(self, key_id: str):
         from azure.keyvault.keys.crypto import CryptographyClient
-        return self._cached(("crypto", key_id.lower()), lambda: CryptographyClient(
-            key_id, self.credential, **self._kwargs(arm=False)))
+
+        return self._cached(
+            ("crypto", key_id.lower()),
+            lambda: CryptographyClient(key_id, self.credential, **self._kwargs(arm=False)),
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -15,8 +15,9 @@ raises ``RetryableError`` so the executor decides what happens next.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from providers.base import Clock, ProviderError, RetryableError
 
@@ -36,7 +37,7 @@ class Backoff:
     first: float = 1.0
     factor: float = 2.0
     cap: float = 15.0
-    budget: float = 300.0         # total seconds a wait may take before giving up
+    budget: float = 300.0  # total seconds a wait may take before giving up
 
     def delays(self):
         delay = self.first
@@ -78,14 +79,22 @@ class Waiter:
                 return result
             elapsed = max(waited, self.clock.monotonic() - start)
             if elapsed + delay > backoff.budget:
-                raise RetryableError(f"gave up after {elapsed:g}s waiting until {description}",
-                                     code="ConsistencyTimeout", retry_after=backoff.cap)
+                raise RetryableError(
+                    f"gave up after {elapsed:g}s waiting until {description}",
+                    code="ConsistencyTimeout",
+                    retry_after=backoff.cap,
+                )
             self.pause(delay, f"until {description}")
             waited += delay
         raise AssertionError("unreachable: delays() is endless")
 
-    def retrying(self, description: str, action: Callable[[], T], codes: frozenset[str],
-                 backoff: Backoff = PRINCIPAL_REPLICATION) -> T:
+    def retrying(
+        self,
+        description: str,
+        action: Callable[[], T],
+        codes: frozenset[str],
+        backoff: Backoff = PRINCIPAL_REPLICATION,
+    ) -> T:
         """Run ``action``; when it fails with one of ``codes`` (Azure error codes, any
         case), wait and run it again, within the backoff's budget."""
         wanted = {c.lower() for c in codes}

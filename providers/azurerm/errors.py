@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 from azure.core.exceptions import (
     AzureError,
@@ -31,22 +31,33 @@ RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 # Error codes that mean "try again shortly" whatever the status says. Sources: ARM
 # throttling and conflict guidance; azurerm retries PrincipalNotFound on role
 # assignments for identities that are minutes old (replication delay in Entra ID).
-RETRYABLE_CODES = frozenset(c.lower() for c in (
-    "PrincipalNotFound",
-    "AnotherOperationInProgress",
-    "RetryableError",
-    "TooManyRequests",
-    "Throttled",
-    "ServiceUnavailable",
-    "InternalServerError",
-    "OperationNotAllowed_Retry",
-    "UserErrorAnotherOperationInProgress",
-))
+RETRYABLE_CODES = frozenset(
+    c.lower()
+    for c in (
+        "PrincipalNotFound",
+        "AnotherOperationInProgress",
+        "RetryableError",
+        "TooManyRequests",
+        "Throttled",
+        "ServiceUnavailable",
+        "InternalServerError",
+        "OperationNotAllowed_Retry",
+        "UserErrorAnotherOperationInProgress",
+    )
+)
 
-NOT_FOUND_CODES = frozenset(c.lower() for c in (
-    "ResourceNotFound", "ResourceGroupNotFound", "NotFound", "KeyNotFound",
-    "VaultNotFound", "BMSUserErrorNotFound", "RoleAssignmentNotFound",
-))
+NOT_FOUND_CODES = frozenset(
+    c.lower()
+    for c in (
+        "ResourceNotFound",
+        "ResourceGroupNotFound",
+        "NotFound",
+        "KeyNotFound",
+        "VaultNotFound",
+        "BMSUserErrorNotFound",
+        "RoleAssignmentNotFound",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -88,8 +99,12 @@ def error_info(exc: AzureError) -> AzureErrorInfo:
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
     odata = getattr(exc, "error", None)
-    code = (getattr(odata, "code", None) or getattr(exc, "error_code", None)
-            or (headers.get("x-ms-error-code") if headers else None) or "")
+    code = (
+        getattr(odata, "code", None)
+        or getattr(exc, "error_code", None)
+        or (headers.get("x-ms-error-code") if headers else None)
+        or ""
+    )
     message = getattr(odata, "message", None) or _first_line(exc)
     inner = ""
     innererror = getattr(odata, "innererror", None)
@@ -117,11 +132,17 @@ def classify(exc: BaseException) -> ProviderError:
     text = f"{info.code or 'Error'}: {info.message}"
     if info.inner_code:
         text += f" (inner error: {info.inner_code})"
-    if isinstance(exc, ResourceNotFoundError) or info.status == 404 or (
-            info.code.lower() in NOT_FOUND_CODES and info.status in (None, 400, 404)):
+    if (
+        isinstance(exc, ResourceNotFoundError)
+        or info.status == 404
+        or (info.code.lower() in NOT_FOUND_CODES and info.status in (None, 400, 404))
+    ):
         return NotFoundError(text, code=info.code or "NotFound", status=info.status or 404)
-    if (info.status in RETRYABLE_STATUS or info.code.lower() in RETRYABLE_CODES
-            or info.inner_code.lower() in RETRYABLE_CODES):
+    if (
+        info.status in RETRYABLE_STATUS
+        or info.code.lower() in RETRYABLE_CODES
+        or info.inner_code.lower() in RETRYABLE_CODES
+    ):
         return RetryableError(text, code=info.code, status=info.status, retry_after=info.retry_after)
     if not isinstance(exc, HttpResponseError) and info.status is None:
         return RetryableError(text, code=info.code or "AzureError")

@@ -53,17 +53,19 @@ class ResourceId:
     def resource_group_id(self) -> str:
         return f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
 
-    def parent(self) -> "ResourceId":
+    def parent(self) -> ResourceId:
         if len(self.types) > 1:
-            return ResourceId(self.subscription, self.resource_group, self.provider,
-                              self.types[:-1], self.names[:-1])
+            return ResourceId(
+                self.subscription, self.resource_group, self.provider, self.types[:-1], self.names[:-1]
+            )
         if self.types:
             return ResourceId(self.subscription, self.resource_group)
         return ResourceId(self.subscription)
 
-    def child(self, type_: str, name: str) -> "ResourceId":
-        return ResourceId(self.subscription, self.resource_group, self.provider,
-                          self.types + (type_,), self.names + (name,))
+    def child(self, type_: str, name: str) -> ResourceId:
+        return ResourceId(
+            self.subscription, self.resource_group, self.provider, self.types + (type_,), self.names + (name,)
+        )
 
     def __str__(self) -> str:
         out = f"/subscriptions/{self.subscription}"
@@ -85,48 +87,82 @@ def parse_resource_id(value: str, *, expect: str | None = None) -> ResourceId:
     Raises ``InvalidIdError`` with a message saying what a valid id looks like.
     """
     if not isinstance(value, str) or not value.startswith("/"):
-        raise InvalidIdError(f"{value!r} is not an Azure resource id (it must start with "
-                             f"'/subscriptions/').", code="InvalidResourceId")
+        raise InvalidIdError(
+            f"{value!r} is not an Azure resource id (it must start with '/subscriptions/').",
+            code="InvalidResourceId",
+        )
     parts = _SEGMENTS.findall(value)
     if len(parts) < 2 or parts[0].lower() != "subscriptions":
-        raise InvalidIdError(f"{value!r} is not an Azure resource id: it must start with "
-                             f"'/subscriptions/<subscription id>'.", code="InvalidResourceId")
+        raise InvalidIdError(
+            f"{value!r} is not an Azure resource id: it must start with '/subscriptions/<subscription id>'.",
+            code="InvalidResourceId",
+        )
     subscription, rest = parts[1], parts[2:]
     rg = ""
     if rest:
         if rest[0].lower() != "resourcegroups" or len(rest) < 2:
-            raise InvalidIdError(f"{value!r}: expected '/resourceGroups/<name>' after the "
-                                 f"subscription.", code="InvalidResourceId")
+            raise InvalidIdError(
+                f"{value!r}: expected '/resourceGroups/<name>' after the subscription.",
+                code="InvalidResourceId",
+            )
         rg, rest = rest[1], rest[2:]
     provider, types, names = "", [], []
     if rest:
         if rest[0].lower() != "providers" or len(rest) < 4 or (len(rest) - 2) % 2:
-            raise InvalidIdError(f"{value!r}: expected '/providers/<namespace>/<type>/<name>' "
-                                 f"after the resource group.", code="InvalidResourceId")
+            raise InvalidIdError(
+                f"{value!r}: expected '/providers/<namespace>/<type>/<name>' after the resource group.",
+                code="InvalidResourceId",
+            )
         provider = rest[1]
         pairs = rest[2:]
         types = pairs[0::2]
         names = pairs[1::2]
-    rid = ResourceId(subscription, rg, _canonical_provider(provider), tuple(_canonical_type(t) for t in types),
-                     tuple(names))
+    rid = ResourceId(
+        subscription,
+        rg,
+        _canonical_provider(provider),
+        tuple(_canonical_type(t) for t in types),
+        tuple(names),
+    )
     if expect is not None and rid.type.lower() != expect.lower():
-        raise InvalidIdError(f"{value!r} is a {rid.type} id, but a {expect} id is needed here "
-                             f"(like /subscriptions/<s>/resourceGroups/<rg>/providers/{expect}/<name>).",
-                             code="InvalidResourceId")
+        raise InvalidIdError(
+            f"{value!r} is a {rid.type} id, but a {expect} id is needed here "
+            f"(like /subscriptions/<s>/resourceGroups/<rg>/providers/{expect}/<name>).",
+            code="InvalidResourceId",
+        )
     return rid
 
 
 # Canonical casing for the namespaces and types vaultform manages (Azure echoes ids
 # back in whatever casing the caller used or it stores).
-_PROVIDERS = {p.lower(): p for p in (
-    "Microsoft.KeyVault", "Microsoft.ManagedIdentity", "Microsoft.RecoveryServices",
-    "Microsoft.Authorization", "Microsoft.Compute", "Microsoft.Resources",
-)}
-_TYPES = {t.lower(): t for t in (
-    "vaults", "userAssignedIdentities", "roleAssignments", "roleDefinitions",
-    "virtualMachines", "diskEncryptionSets", "backupPolicies", "backupFabrics",
-    "protectionContainers", "protectedItems", "accessPolicies", "keys",
-)}
+_PROVIDERS = {
+    p.lower(): p
+    for p in (
+        "Microsoft.KeyVault",
+        "Microsoft.ManagedIdentity",
+        "Microsoft.RecoveryServices",
+        "Microsoft.Authorization",
+        "Microsoft.Compute",
+        "Microsoft.Resources",
+    )
+}
+_TYPES = {
+    t.lower(): t
+    for t in (
+        "vaults",
+        "userAssignedIdentities",
+        "roleAssignments",
+        "roleDefinitions",
+        "virtualMachines",
+        "diskEncryptionSets",
+        "backupPolicies",
+        "backupFabrics",
+        "protectionContainers",
+        "protectedItems",
+        "accessPolicies",
+        "keys",
+    )
+}
 
 
 def _canonical_provider(p: str) -> str:
@@ -158,6 +194,7 @@ def resource_id(subscription: str, rg: str, provider: str, type_: str, name: str
 
 # --------------------------------------------------------------------------- scopes
 
+
 def split_scoped_id(value: str, marker: str) -> tuple[str, str]:
     """``{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`` -> (scope, name)."""
     low = value.lower()
@@ -165,7 +202,7 @@ def split_scoped_id(value: str, marker: str) -> tuple[str, str]:
     if idx < 0:
         raise InvalidIdError(f"{value!r} does not contain {marker!r}.", code="InvalidResourceId")
     scope = value[:idx] or "/"
-    name = value[idx + len(marker):].strip("/")
+    name = value[idx + len(marker) :].strip("/")
     if not name or "/" in name:
         raise InvalidIdError(f"{value!r}: expected one name after {marker!r}.", code="InvalidResourceId")
     return scope, name
@@ -180,8 +217,8 @@ _VERSION = re.compile(r"^[0-9a-fA-F]{32}$")
 class KeyVaultObjectId:
     """``https://{vault}.vault.azure.net/keys/{name}[/{version}]``."""
 
-    vault_uri: str               # "https://kv1.vault.azure.net/" (always with the trailing slash)
-    collection: str              # "keys"
+    vault_uri: str  # "https://kv1.vault.azure.net/" (always with the trailing slash)
+    collection: str  # "keys"
     name: str
     version: str = ""
 
@@ -205,17 +242,19 @@ def parse_key_id(value: str, *, collection: str = "keys") -> KeyVaultObjectId:
     """Parse a Key Vault key id, versioned or versionless."""
     parsed = urlparse(value) if isinstance(value, str) else None
     if not parsed or parsed.scheme != "https" or not parsed.hostname:
-        raise InvalidIdError(f"{value!r} is not a Key Vault {collection} id (like "
-                             f"https://<vault>.vault.azure.net/{collection}/<name>/<version>).",
-                             code="InvalidKeyId")
+        raise InvalidIdError(
+            f"{value!r} is not a Key Vault {collection} id (like "
+            f"https://<vault>.vault.azure.net/{collection}/<name>/<version>).",
+            code="InvalidKeyId",
+        )
     parts = [p for p in parsed.path.split("/") if p]
     if len(parts) not in (2, 3) or parts[0].lower() != collection:
-        raise InvalidIdError(f"{value!r}: expected the path /{collection}/<name>[/<version>].",
-                             code="InvalidKeyId")
+        raise InvalidIdError(
+            f"{value!r}: expected the path /{collection}/<name>[/<version>].", code="InvalidKeyId"
+        )
     version = parts[2] if len(parts) == 3 else ""
     if version and not _VERSION.match(version):
-        raise InvalidIdError(f"{value!r}: a key version is 32 hexadecimal characters.",
-                             code="InvalidKeyId")
+        raise InvalidIdError(f"{value!r}: a key version is 32 hexadecimal characters.", code="InvalidKeyId")
     port = f":{parsed.port}" if parsed.port else ""
     return KeyVaultObjectId(f"https://{parsed.hostname.lower()}{port}/", collection, parts[1], version)
 
@@ -225,7 +264,15 @@ def vault_uri_for(name: str, suffix: str = "vault.azure.net") -> str:
 
 
 __all__ = [
-    "InvalidIdError", "ResourceId", "parse_resource_id", "canonical", "same_id",
-    "resource_group_id", "resource_id", "split_scoped_id", "KeyVaultObjectId",
-    "parse_key_id", "vault_uri_for",
+    "InvalidIdError",
+    "ResourceId",
+    "parse_resource_id",
+    "canonical",
+    "same_id",
+    "resource_group_id",
+    "resource_id",
+    "split_scoped_id",
+    "KeyVaultObjectId",
+    "parse_key_id",
+    "vault_uri_for",
 ]

@@ -16,9 +16,16 @@ data-plane URI, read from ARM.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from providers.azurerm.ids import InvalidIdError, ResourceId, parse_resource_id, resource_group_id, resource_id
+from providers.azurerm.ids import (
+    InvalidIdError,
+    ResourceId,
+    parse_resource_id,
+    resource_group_id,
+    resource_id,
+)
 from providers.azurerm.resources.backup_policy_vm import policy_id as backup_policy_id
 from providers.azurerm.resources.backup_protected_vm import VM_TYPE, item_id
 from providers.azurerm.resources.base import Context, call, dig, known, wire
@@ -36,8 +43,11 @@ def role_assignment_name(planned: Mapping[str, Any]) -> str | None:
     """The assignment's GUID: the configured one, else one derived from the grant."""
     if known(planned.get("name")):
         return str(planned["name"])
-    role = planned.get("role_definition_id") if known(planned.get("role_definition_id")) \
+    role = (
+        planned.get("role_definition_id")
+        if known(planned.get("role_definition_id"))
         else planned.get("role_definition_name")
+    )
     parts = (planned.get("scope"), role, planned.get("principal_id"))
     if not all(known(p) and isinstance(p, str) for p in parts):
         return None
@@ -47,7 +57,10 @@ def role_assignment_name(planned: Mapping[str, Any]) -> str | None:
 
 def _arm(provider: str, type_: str) -> Callable[[Context, Mapping[str, Any]], str]:
     def make(ctx: Context, planned: Mapping[str, Any]) -> str:
-        return resource_id(ctx.subscription_id, planned["resource_group_name"], provider, type_, planned["name"])
+        return resource_id(
+            ctx.subscription_id, planned["resource_group_name"], provider, type_, planned["name"]
+        )
+
     return make
 
 
@@ -68,8 +81,9 @@ def _role_assignment(ctx: Context, planned: Mapping[str, Any]) -> str | None:
 
 
 def _backup_policy(ctx: Context, planned: Mapping[str, Any]) -> str:
-    return str(backup_policy_id(ctx, planned["resource_group_name"], planned["recovery_vault_name"],
-                                planned["name"]))
+    return str(
+        backup_policy_id(ctx, planned["resource_group_name"], planned["recovery_vault_name"], planned["name"])
+    )
 
 
 def _protected_vm(ctx: Context, planned: Mapping[str, Any]) -> str:

@@ -13,7 +13,8 @@ to ``report`` (default: the ``vaultform.azurerm`` logger) and kept in ``events``
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from providers.azurerm.catalog import SCHEMA
 from providers.azurerm.clients import ClientFactory
@@ -55,11 +56,13 @@ def already_exists(type_name: str, id_: str, address: str = "") -> PermanentErro
     return PermanentError(
         f"A resource with the ID {id_!r} already exists. To manage it with vaultform, import it into "
         f"the state: vaultform import {target} {id_} - or give this resource another name.",
-        code="ResourceAlreadyExists")
+        code="ResourceAlreadyExists",
+    )
 
 
-def _with_private(conformed: dict[str, Any] | None, raw: dict[str, Any] | None,
-                  private: tuple[str, ...]) -> dict[str, Any] | None:
+def _with_private(
+    conformed: dict[str, Any] | None, raw: dict[str, Any] | None, private: tuple[str, ...]
+) -> dict[str, Any] | None:
     """A refreshed object plus the handler's private facts (see ``Handler.private``)."""
     if conformed is None or raw is None:
         return conformed
@@ -70,9 +73,15 @@ class AzurermProvider:
     name = "azurerm"
     objects_outside_state = True
 
-    def __init__(self, *, clock: Clock | None = None, report: Callable[[str], None] | None = None,
-                 environ: Mapping[str, str] | None = None, clients: ClientFactory | None = None,
-                 **factory_inject: Any) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        report: Callable[[str], None] | None = None,
+        environ: Mapping[str, str] | None = None,
+        clients: ClientFactory | None = None,
+        **factory_inject: Any,
+    ) -> None:
         self.clock = clock or Clock()
         self.events: list[str] = []
         self._report = report
@@ -95,8 +104,9 @@ class AzurermProvider:
     @property
     def clients(self) -> ClientFactory:
         if self._clients is None:
-            self._clients = ClientFactory.from_config({}, self._environ, clock=self.clock, report=self.report,
-                                                      **self._inject)
+            self._clients = ClientFactory.from_config(
+                {}, self._environ, clock=self.clock, report=self.report, **self._inject
+            )
         return self._clients
 
     def context(self) -> Context:
@@ -109,8 +119,9 @@ class AzurermProvider:
     def _handler(type_name: str):
         handler = HANDLERS.get(type_name)
         if handler is None:
-            raise PermanentError(f"the azurerm provider has no resource type {type_name!r}",
-                                 code="UnknownResourceType")
+            raise PermanentError(
+                f"the azurerm provider has no resource type {type_name!r}", code="UnknownResourceType"
+            )
         return handler
 
     @staticmethod
@@ -118,8 +129,9 @@ class AzurermProvider:
         try:
             return action()
         except KeyError as exc:
-            raise PermanentError(f"{type_name}: the argument {exc.args[0]!r} is needed here",
-                                 code="MissingArgument") from exc
+            raise PermanentError(
+                f"{type_name}: the argument {exc.args[0]!r} is needed here", code="MissingArgument"
+            ) from exc
 
     # ------------------------------------------------------------------ protocol
 
@@ -134,12 +146,13 @@ class AzurermProvider:
         if self._clients is not None:
             self._clients.close()
         try:
-            self._clients = ClientFactory.from_config(_known_config(config), self._environ, clock=self.clock,
-                                                      report=self.report, **self._inject)
+            self._clients = ClientFactory.from_config(
+                _known_config(config), self._environ, clock=self.clock, report=self.report, **self._inject
+            )
         except PermanentError as exc:
             if exc.code == "LocalAzureUnavailable":
                 return [error(exc.code, "The local Azure is unavailable", exc.message)]
-            return [error("provider-config", "Invalid provider \"azurerm\" configuration", exc.message)]
+            return [error("provider-config", 'Invalid provider "azurerm" configuration', exc.message)]
         return []
 
     def validate(self, req: ValidateRequest) -> list:
@@ -150,20 +163,27 @@ class AzurermProvider:
     def read(self, req: ReadRequest) -> ReadResponse:
         handler = self._handler(req.type_name)
         state = self._run(req.type_name, lambda: handler.read(self.context(), dict(req.prior)))
-        return ReadResponse(_with_private(conform(SCHEMA.resources[req.type_name], state, req.prior,
-                                                  handler.implicit), state, handler.private))
+        return ReadResponse(
+            _with_private(
+                conform(SCHEMA.resources[req.type_name], state, req.prior, handler.implicit),
+                state,
+                handler.private,
+            )
+        )
 
     def read_data(self, req: DataRequest) -> ReadResponse:
         source = DATA_SOURCES.get(req.type_name)
         if source is None:
-            raise PermanentError(f"the azurerm provider has no data source {req.type_name!r}",
-                                 code="UnknownDataSource")
+            raise PermanentError(
+                f"the azurerm provider has no data source {req.type_name!r}", code="UnknownDataSource"
+            )
         state = self._run(req.type_name, lambda: source.read(self.context(), dict(req.config)))
         if state is None:
             return ReadResponse(None)
         merged = {**_known_config(req.config), **{k: v for k, v in state.items() if v is not None}}
-        return ReadResponse(_with_private(conform(SCHEMA.data_sources[req.type_name], merged, None),
-                                          state, source.private))
+        return ReadResponse(
+            _with_private(conform(SCHEMA.data_sources[req.type_name], merged, None), state, source.private)
+        )
 
     def create(self, req: CreateRequest) -> ApplyResponse:
         handler = self._handler(req.type_name)
@@ -193,8 +213,10 @@ class AzurermProvider:
     def update(self, req: UpdateRequest) -> ApplyResponse:
         handler = self._handler(req.type_name)
         changed = req.changed or tuple(k for k in req.planned if req.planned.get(k) != req.prior.get(k))
-        state = self._run(req.type_name, lambda: handler.update(
-            self.context(), dict(req.prior), dict(req.planned), tuple(changed)))
+        state = self._run(
+            req.type_name,
+            lambda: handler.update(self.context(), dict(req.prior), dict(req.planned), tuple(changed)),
+        )
         return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
 
     def delete(self, req: DeleteRequest) -> None:
@@ -210,6 +232,7 @@ class AzurermProvider:
         """The CMK domain rules (O1..O5, R1..R14, A1..A3): a pure function of the plan,
         kept in ``providers.azurerm.rules``."""
         from providers.azurerm.rules import plan_rules
+
         return plan_rules(req)
 
     # ------------------------------------------------------------------ crash recovery
@@ -255,11 +278,13 @@ class AzurermProvider:
     def audit(self) -> list[dict[str, Any]]:
         """Every Recovery Services vault of the subscription with its CMK facts and findings."""
         from providers.azurerm.audit import audit_subscription
+
         return audit_subscription(self.clients)
 
     def list_unmanaged(self, resource_groups, key_vault_ids, known) -> list[dict[str, Any]]:
         """Vaults, keys and grants in these resource groups and key vaults that no ``known`` object is."""
         from providers.azurerm.audit import list_unmanaged
+
         return list_unmanaged(self.clients, resource_groups, key_vault_ids, known)
 
     def close(self) -> None:

@@ -48,15 +48,20 @@ class BuiltinProvider:
 
     def _check_type(self, type_name: str) -> None:
         if type_name != TYPE:
-            raise PermanentError(f"the built-in provider has no resource type {type_name!r} "
-                                 f"(it serves only {TYPE})", code="UnknownResourceType")
+            raise PermanentError(
+                f"the built-in provider has no resource type {type_name!r} (it serves only {TYPE})",
+                code="UnknownResourceType",
+            )
 
     @staticmethod
     def _known_input(planned: dict[str, Any]) -> Any:
         value = planned.get("input")
         if not is_wholly_known(value):
-            raise PermanentError("terraform_data.input still holds a value known only after apply; "
-                                 "the engine must resolve it before applying", code="UnknownValue")
+            raise PermanentError(
+                "terraform_data.input still holds a value known only after apply; "
+                "the engine must resolve it before applying",
+                code="UnknownValue",
+            )
         return copy.deepcopy(value)
 
     # ------------------------------------------------------------------ protocol
@@ -75,28 +80,33 @@ class BuiltinProvider:
         return ReadResponse(copy.deepcopy(dict(req.prior)))
 
     def read_data(self, req: DataRequest) -> ReadResponse:
-        raise PermanentError(f"the built-in provider has no data source {req.type_name!r}",
-                             code="UnknownDataSource")
+        raise PermanentError(
+            f"the built-in provider has no data source {req.type_name!r}", code="UnknownDataSource"
+        )
 
     def create(self, req: CreateRequest) -> ApplyResponse:
         self._check_type(req.type_name)
         value = self._known_input(req.planned)
-        return ApplyResponse({
-            "id": self.clock.new_id(),
-            "input": value,
-            "output": copy.deepcopy(value),
-            "triggers_replace": _value(req.planned.get("triggers_replace")),
-        })
+        return ApplyResponse(
+            {
+                "id": self.clock.new_id(),
+                "input": value,
+                "output": copy.deepcopy(value),
+                "triggers_replace": _value(req.planned.get("triggers_replace")),
+            }
+        )
 
     def update(self, req: UpdateRequest) -> ApplyResponse:
         self._check_type(req.type_name)
         value = self._known_input(req.planned)
-        return ApplyResponse({
-            "id": req.prior["id"],
-            "input": value,
-            "output": copy.deepcopy(value),
-            "triggers_replace": _value(req.planned.get("triggers_replace")),
-        })
+        return ApplyResponse(
+            {
+                "id": req.prior["id"],
+                "input": value,
+                "output": copy.deepcopy(value),
+                "triggers_replace": _value(req.planned.get("triggers_replace")),
+            }
+        )
 
     def delete(self, req: DeleteRequest) -> None:
         self._check_type(req.type_name)

@@ -14,14 +14,22 @@ TERRAFORM_DATA = ResourceSchema(
     mode=Mode.MANAGED,
     description="A value kept in state; replacing it can trigger replacement of others.",
     import_id_hint="any id; terraform_data imports as an instance with no input",
-    block=BlockSchema(attributes=(
-        Attribute("input", ANY, optional=True,
-                  description="Any value; it is copied to output once applied."),
-        Attribute("triggers_replace", ANY, optional=True, force_new=True,
-                  description="Any value; when it changes the instance is replaced."),
-        Attribute("output", ANY, computed=True, description="The applied copy of input."),
-        Attribute("id", STRING, computed=True, description="A unique id generated at creation."),
-    )),
+    block=BlockSchema(
+        attributes=(
+            Attribute(
+                "input", ANY, optional=True, description="Any value; it is copied to output once applied."
+            ),
+            Attribute(
+                "triggers_replace",
+                ANY,
+                optional=True,
+                force_new=True,
+                description="Any value; when it changes the instance is replaced.",
+            ),
+            Attribute("output", ANY, computed=True, description="The applied copy of input."),
+            Attribute("id", STRING, computed=True, description="A unique id generated at creation."),
+        )
+    ),
 )
 
 SCHEMA = ProviderSchema(name="terraform", resources={TERRAFORM_DATA.type_name: TERRAFORM_DATA})

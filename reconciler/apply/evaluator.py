@@ -34,7 +34,7 @@ class ApplyEvaluator(Walker):
         self.plan = plan
         self._lock = threading.RLock()
         self._evaluated: set[str] = set()
-        self._instance_values: dict[str, dict[Any, Any]] = {}   # prefix+address -> key -> value
+        self._instance_values: dict[str, dict[Any, Any]] = {}  # prefix+address -> key -> value
         self._keys: dict[str, list] = {}
         for change in plan.changes:
             value = change.after if change.after is not None else change.before
@@ -59,7 +59,7 @@ class ApplyEvaluator(Walker):
 
     def _publish(self, change: ResourceChange) -> None:
         prefix = f"{change.module}." if change.module else ""
-        address = change.address.split("[")[0][len(prefix):]
+        address = change.address.split("[")[0][len(prefix) :]
         info = self.infos.get(prefix)
         res = info.module.resources.get(address) if info else None
         if res is None:
@@ -93,8 +93,12 @@ class ApplyEvaluator(Walker):
                 continue
             if expanded:
                 self._evaluated.add(current)
-                handler = {"variable": self._variable, "local": self._local, "output": self._output,
-                           "module_outputs": self._module_outputs}.get(data.get("kind"))
+                handler = {
+                    "variable": self._variable,
+                    "local": self._local,
+                    "output": self._output,
+                    "module_outputs": self._module_outputs,
+                }.get(data.get("kind"))
                 if handler is not None and current != node:
                     handler(current, data)
                 continue
@@ -118,7 +122,7 @@ class ApplyEvaluator(Walker):
         """Check the resource's postconditions against the object Azure returned (``self``)."""
         with self._lock:
             prefix = f"{change.module}." if change.module else ""
-            address = change.address.split("[")[0][len(prefix):]
+            address = change.address.split("[")[0][len(prefix) :]
             res = self.infos[prefix].module.resources.get(address)
             if res is None or not res.lifecycle.postconditions:
                 return
@@ -129,8 +133,12 @@ class ApplyEvaluator(Walker):
                 each = self._for_each_value(res, prefix, change.index)
                 bindings["each"] = {"key": change.index, "value": each}
             self.diags = []
-            self._conditions(res.lifecycle.postconditions, self._scope(prefix, bindings), change.address,
-                             "Resource postcondition")
+            self._conditions(
+                res.lifecycle.postconditions,
+                self._scope(prefix, bindings),
+                change.address,
+                "Resource postcondition",
+            )
             failed = [d for d in self.diags if d.is_error]
             if failed:
                 raise DiagnosticsError(failed)
@@ -147,21 +155,28 @@ class ApplyEvaluator(Walker):
         with self._lock:
             self.diags = []
             prefix = f"{change.module}." if change.module else ""
-            address = change.address.split("[")[0][len(prefix):]
+            address = change.address.split("[")[0][len(prefix) :]
             res = self.infos[prefix].module.resources[address]
             rs = registry.resource_schema(res.mode, res.type)
-            self._ensure(prefix + address)      # a phase step evaluates the whole body: the
-            if phase:                           # object's values and the phase's
+            self._ensure(prefix + address)  # a phase step evaluates the whole body: the
+            if phase:  # object's values and the phase's
                 self._ensure(f"{prefix}{address}#{phase}")
             scope = self._scope(prefix)
             instances, diags = expand(res.count, res.for_each, scope)
             self.diags.extend(diags)
             inst = next((i for i in instances if i.key == change.index), None)
             if inst is None:
-                raise DiagnosticsError(diags or [error(
-                    "apply_inconsistent", f"{change.address} is no longer in the configuration's instances",
-                    "count or for_each gave other instances at apply time than at plan time; plan again.",
-                    address=change.address)])
+                raise DiagnosticsError(
+                    diags
+                    or [
+                        error(
+                            "apply_inconsistent",
+                            f"{change.address} is no longer in the configuration's instances",
+                            "count or for_each gave other instances at apply time than at plan time; plan again.",
+                            address=change.address,
+                        )
+                    ]
+                )
             iscope = scope.child(inst.bindings)
             phases = phases_in(res, rs)
             if phase is None and phases:
@@ -186,8 +201,18 @@ def data_source_change(address: str) -> ResourceChange | None:
     except AddressError:
         return None
     module = ".".join(str(m) for m in inst.resource.module)
-    return ResourceChange(address=address, mode="data", type=inst.type, name=inst.name, index=inst.key,
-                          module=module, provider="", action=Action.NO_OP, before=None, after=None)
+    return ResourceChange(
+        address=address,
+        mode="data",
+        type=inst.type,
+        name=inst.name,
+        index=inst.key,
+        module=module,
+        provider="",
+        action=Action.NO_OP,
+        before=None,
+        after=None,
+    )
 
 
 def known_differences(schema_block, planned: Any, actual: Any, path: tuple = ()) -> list[tuple]:

@@ -14,19 +14,27 @@ from __future__ import annotations
 import heapq
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from providers.base import (CreateRequest, DataRequest, DeleteRequest, NotFoundError, ProviderError,
-                            RetryableError, UpdateRequest)
 from providers import validation
+from providers.base import (
+    CreateRequest,
+    DataRequest,
+    DeleteRequest,
+    NotFoundError,
+    ProviderError,
+    RetryableError,
+    UpdateRequest,
+)
 from reconciler.apply.evaluator import ApplyEvaluator, known_differences
 from reconciler.apply.graph import ApplyGraph, Op, Step
 from reconciler.apply.recorder import StateRecorder
-from reconciler.plan.assemble import secret_paths
 from reconciler.apply.recovery import locate_left_over
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.plan.assemble import secret_paths
 from state.model import PendingAction
 
 VERB = {Op.CREATE: "create", Op.UPDATE: "update", Op.PHASE: "update", Op.DELETE: "delete", Op.READ: "read"}
@@ -55,10 +63,18 @@ class ApplyResult:
 
 
 class Executor:
-    def __init__(self, graph: ApplyGraph, evaluator: ApplyEvaluator, providers: dict[str, Any],
-                 recorder: StateRecorder, progress, options: ApplyOptions | None = None,
-                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
-                 rng: random.Random | None = None):
+    def __init__(
+        self,
+        graph: ApplyGraph,
+        evaluator: ApplyEvaluator,
+        providers: dict[str, Any],
+        recorder: StateRecorder,
+        progress,
+        options: ApplyOptions | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ):
         self.graph = graph
         self.evaluator = evaluator
         self.providers = providers
@@ -95,8 +111,9 @@ class Executor:
                         break
                     if not running:
                         continue
-                    done, _ = wait(list(running), timeout=self.options.heartbeat_every,
-                                   return_when=FIRST_COMPLETED)
+                    done, _ = wait(
+                        list(running), timeout=self.options.heartbeat_every, return_when=FIRST_COMPLETED
+                    )
                     self.progress.heartbeat(self.monotonic())
                     for fut in done:
                         node, _started = running.pop(fut)
@@ -143,20 +160,29 @@ class Executor:
         try:
             new_id = self._with_retries(step, lambda: self._do(step))
         except DiagnosticsError as exc:
-            diag = exc.diagnostics[0] if exc.diagnostics else error("apply_failed", f"{change.address} failed")
+            diag = (
+                exc.diagnostics[0] if exc.diagnostics else error("apply_failed", f"{change.address} failed")
+            )
             self.progress.failed(change.address, label, self.monotonic() - started, diag.summary)
             return diag.with_address(change.address)
         except ProviderError as exc:
             if step.op is Op.CREATE and not isinstance(exc, RetryableError):
                 self.recorder.clear_pending(change)  # Azure refused: nothing was created
-            diag = error(exc.code or "apply_failed",
-                         f"Could not {VERB[step.op]} {change.address}" + (f" ({step.phase})" if step.phase else ""),
-                         exc.message, address=change.address)
+            diag = error(
+                exc.code or "apply_failed",
+                f"Could not {VERB[step.op]} {change.address}" + (f" ({step.phase})" if step.phase else ""),
+                exc.message,
+                address=change.address,
+            )
             self.progress.failed(change.address, label, self.monotonic() - started, exc.message)
             return diag
         except Exception as exc:  # an unexpected provider bug is this step's failure, not a crash
-            diag = error("apply_failed", f"Could not {VERB[step.op]} {change.address}",
-                         f"{type(exc).__name__}: {exc}", address=change.address)
+            diag = error(
+                "apply_failed",
+                f"Could not {VERB[step.op]} {change.address}",
+                f"{type(exc).__name__}: {exc}",
+                address=change.address,
+            )
             self.progress.failed(change.address, label, self.monotonic() - started, str(exc))
             return diag
         self.progress.finished(change.address, label, self.monotonic() - started, new_id)
@@ -172,7 +198,9 @@ class Executor:
                 if attempt >= self.options.max_attempts:
                     raise
                 backoff = min(self.options.retry_cap, self.options.retry_base * 2 ** (attempt - 1))
-                delay = exc.retry_after if exc.retry_after is not None else backoff * (0.5 + self.rng.random())
+                delay = (
+                    exc.retry_after if exc.retry_after is not None else backoff * (0.5 + self.rng.random())
+                )
                 delay = min(delay, self.options.retry_cap)
                 self.progress.retrying(step.change.address, attempt, delay, exc.message)
                 self.sleep(delay)
@@ -180,14 +208,24 @@ class Executor:
     def _provider(self, step: Step):
         provider = self.providers.get(step.change.provider)
         if provider is None:
-            raise DiagnosticsError(error("provider_missing", f'No provider "{step.change.provider}"',
-                                         f"{step.change.address} needs the {step.change.provider} provider.",
-                                         address=step.change.address))
+            raise DiagnosticsError(
+                error(
+                    "provider_missing",
+                    f'No provider "{step.change.provider}"',
+                    f"{step.change.address} needs the {step.change.provider} provider.",
+                    address=step.change.address,
+                )
+            )
         return provider
 
     def _do(self, step: Step) -> str | None:
-        return {Op.CREATE: self._create, Op.UPDATE: self._update, Op.PHASE: self._phase,
-                Op.DELETE: self._delete, Op.READ: self._read}[step.op](step)
+        return {
+            Op.CREATE: self._create,
+            Op.UPDATE: self._update,
+            Op.PHASE: self._phase,
+            Op.DELETE: self._delete,
+            Op.READ: self._read,
+        }[step.op](step)
 
     def _create(self, step: Step) -> str | None:
         change = step.change
@@ -228,8 +266,9 @@ class Executor:
         state = self._provider(step).update(UpdateRequest(change.type, prior, config, changed)).state
         self.recorder.created(change, state, self._sensitive(rs, state))
         self.evaluator.set_value(change, state)
-        if step.op is Op.UPDATE or (step.op is Op.PHASE and change.action.value == "update"
-                                    and "" not in change.phases):
+        if step.op is Op.UPDATE or (
+            step.op is Op.PHASE and change.action.value == "update" and "" not in change.phases
+        ):
             self.result.counts["changed"] += 1
         self._check_result(step, rs, config, state)
         self.evaluator.postconditions(step.change, state)
@@ -254,9 +293,14 @@ class Executor:
         config, _rs = self.evaluator.config_for(change, None)
         state = self._provider(step).read_data(DataRequest(change.type, config)).state
         if state is None:
-            raise DiagnosticsError(error("data_source_not_found", f"{change.address} found nothing",
-                                         "The data source's arguments match no object; check the names.",
-                                         address=change.address))
+            raise DiagnosticsError(
+                error(
+                    "data_source_not_found",
+                    f"{change.address} found nothing",
+                    "The data source's arguments match no object; check the names.",
+                    address=change.address,
+                )
+            )
         self.recorder.data_read(change, state)
         self.evaluator.set_value(change, state)
         return state.get("id")
@@ -269,8 +313,11 @@ class Executor:
 
     def _sensitive(self, rs, state: dict) -> list:
         """Paths state must treat as secret: the schema's, and wherever a sensitive variable landed."""
-        return sorted(set(validation.sensitive_value_paths(rs.block, state))
-                      | set(secret_paths(state, self.evaluator.secrets)), key=repr)
+        return sorted(
+            set(validation.sensitive_value_paths(rs.block, state))
+            | set(secret_paths(state, self.evaluator.secrets)),
+            key=repr,
+        )
 
     def _check_final(self, step: Step, rs, config: dict) -> None:
         planned = step.change.after or {}
@@ -280,17 +327,26 @@ class Executor:
         diffs = known_differences(rs.block, planned, config)
         if diffs:
             shown = ", ".join(".".join(str(p) for p in d) for d in diffs)
-            raise DiagnosticsError(error(
-                "inconsistent_final_plan", f"The configuration of {step.change.address} changed since the plan",
-                f"At apply time {shown} had other values than planned. Nothing was sent for this "
-                "object; run plan again.", address=step.change.address))
+            raise DiagnosticsError(
+                error(
+                    "inconsistent_final_plan",
+                    f"The configuration of {step.change.address} changed since the plan",
+                    f"At apply time {shown} had other values than planned. Nothing was sent for this "
+                    "object; run plan again.",
+                    address=step.change.address,
+                )
+            )
 
     def _check_result(self, step: Step, rs, config: dict, state: dict) -> None:
         diffs = known_differences(rs.block, config, state)
         if diffs:
             shown = ", ".join(".".join(str(p) for p in d) for d in diffs)
-            raise DiagnosticsError(error(
-                "inconsistent_result", f"Provider produced an inconsistent result for {step.change.address}",
-                f"The object was {VERB[step.op]}d, but {shown} came back different from what was sent. "
-                "The object is recorded as Azure returned it; a later plan shows the difference.",
-                address=step.change.address))
+            raise DiagnosticsError(
+                error(
+                    "inconsistent_result",
+                    f"Provider produced an inconsistent result for {step.change.address}",
+                    f"The object was {VERB[step.op]}d, but {shown} came back different from what was sent. "
+                    "The object is recorded as Azure returned it; a later plan shows the difference.",
+                    address=step.change.address,
+                )
+            )

@@ -19,7 +19,7 @@ from reconciler.plan.model import Action, Plan, ResourceChange
 class Op(enum.Enum):
     CREATE = "create"
     UPDATE = "update"
-    PHASE = "phase"          # a later phase of a created or updated object
+    PHASE = "phase"  # a later phase of a created or updated object
     DELETE = "delete"
     READ = "read"
     NOOP = "noop"
@@ -31,7 +31,7 @@ class Step:
     op: Op
     change: ResourceChange
     phase: str = ""
-    deposed: bool = False    # a create-then-delete replacement's old object
+    deposed: bool = False  # a create-then-delete replacement's old object
 
 
 def destroy_id(address: str) -> str:
@@ -144,10 +144,13 @@ def _destroy_edges(plan: Plan, g: Graph, steps: dict[str, Step]) -> None:
                 continue
             dep_destroy = destroy_id(dep)
             if destroy_id(change.address) in steps and change.action is Action.DELETE:
-                source = destroy_id(change.address)      # dependents go first when both are deleted
-            elif change.address in steps and steps[change.address].op in (Op.UPDATE, Op.NOOP) \
-                    and by_address[dep].action is Action.DELETE:
-                source = change.address                  # an update that stops using it runs first
+                source = destroy_id(change.address)  # dependents go first when both are deleted
+            elif (
+                change.address in steps
+                and steps[change.address].op in (Op.UPDATE, Op.NOOP)
+                and by_address[dep].action is Action.DELETE
+            ):
+                source = change.address  # an update that stops using it runs first
             else:
                 continue
             if not g.g.has_edge(source, dep_destroy) and g.reaches(dep_destroy, source):

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, TextIO
+from typing import Any, TextIO
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.plan.model import Action
@@ -32,8 +33,8 @@ HEARTBEAT_INTERVAL = 10.0
 class Wording:
     """How one kind of operation reads: 'Creating...', 'Still creating...', 'Creation complete'."""
 
-    doing: str          # "Creating"
-    noun: str           # "Creation"  (-> "Creation complete after 2s", "Creation failed after 2s")
+    doing: str  # "Creating"
+    noun: str  # "Creation"  (-> "Creation complete after 2s", "Creation failed after 2s")
     shows_id_at_start: bool = False
 
     @property
@@ -50,11 +51,16 @@ ASSIGN_KEY = Wording("Assigning the encryption key", "Key assignment")
 
 # every spelling an operation may arrive in -> its wording
 WORDING: dict[str, Wording] = {
-    Action.CREATE.value: CREATE, "create": CREATE,
-    Action.UPDATE.value: MODIFY, "modify": MODIFY,
-    Action.DELETE.value: DESTROY, "destroy": DESTROY,
+    Action.CREATE.value: CREATE,
+    "create": CREATE,
+    Action.UPDATE.value: MODIFY,
+    "modify": MODIFY,
+    Action.DELETE.value: DESTROY,
+    "destroy": DESTROY,
     Action.READ.value: READ,
-    Action.DELETE_THEN_CREATE.value: REPLACE, Action.CREATE_THEN_DELETE.value: REPLACE, "replace": REPLACE,
+    Action.DELETE_THEN_CREATE.value: REPLACE,
+    Action.CREATE_THEN_DELETE.value: REPLACE,
+    "replace": REPLACE,
     # apply phases (ResourceChange.phases / NestedBlock.phase)
     "encryption": ASSIGN_KEY,
 }
@@ -65,7 +71,7 @@ def wording(action: Action | str) -> Wording:
     found = WORDING.get(key)
     if found is not None:
         return found
-    if isinstance(action, Action):   # NO_OP: nothing runs, but say so plainly if asked
+    if isinstance(action, Action):  # NO_OP: nothing runs, but say so plainly if asked
         return Wording("Checking", "Check")
     # a phase this table doesn't name yet: say which phase runs
     return Wording(f"Applying {key}", f"{key[:1].upper()}{key[1:]} step")
@@ -103,7 +109,7 @@ class _Running:
     address: str
     words: Wording
     started: float
-    ticks: int = 0      # heartbeats printed so far
+    ticks: int = 0  # heartbeats printed so far
 
 
 _COUNT_KEYS = (("added", "add"), ("changed", "change"), ("destroyed", "destroy"))
@@ -116,8 +122,14 @@ def _count(counts: Mapping[str, int], names: tuple[str, str]) -> int:
 class Progress:
     """Thread-safe apply progress printer."""
 
-    def __init__(self, out: TextIO, *, color: bool, clock: Callable[[], float] = time.monotonic,
-                 interval: float = HEARTBEAT_INTERVAL):
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        color: bool,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = HEARTBEAT_INTERVAL,
+    ):
         self.out = out
         self.color = color
         self.clock = clock
@@ -153,8 +165,9 @@ class Progress:
         with self._lock:
             self._running.pop((address, self._key(action)), None)
             suffix = f" [id={id}]" if id and words is not DESTROY else ""
-            self._write(self._paint(f"{address}: {words.noun} complete after {format_duration(elapsed)}{suffix}",
-                                    "1"))
+            self._write(
+                self._paint(f"{address}: {words.noun} complete after {format_duration(elapsed)}{suffix}", "1")
+            )
 
     def failed(self, address: str, action: Action | str, elapsed: float, message: str) -> None:
         words = wording(action)
@@ -172,8 +185,12 @@ class Progress:
         with self._lock:
             first = (reason.strip().splitlines() or [""])[0]
             because = f": {first}" if first else ""
-            self._write(self._paint(f"{address}: Attempt {attempt} failed{because}; "
-                                    f"retrying in {format_delay(delay)}...", "33"))
+            self._write(
+                self._paint(
+                    f"{address}: Attempt {attempt} failed{because}; retrying in {format_delay(delay)}...",
+                    "33",
+                )
+            )
 
     def heartbeat(self, now: float | None = None) -> None:
         """'Still creating... [10s elapsed]' for every operation past each whole interval."""
@@ -184,19 +201,33 @@ class Progress:
                 ticks = int(elapsed // self.interval) if self.interval > 0 else 0
                 if ticks > run.ticks:
                     run.ticks = ticks
-                    self._write(self._paint(
-                        f"{run.address}: {run.words.still}... [{format_duration(elapsed)} elapsed]", "1"))
+                    self._write(
+                        self._paint(
+                            f"{run.address}: {run.words.still}... [{format_duration(elapsed)} elapsed]", "1"
+                        )
+                    )
 
     def interrupted(self) -> None:
         with self._lock:
             self._write("")
-            self._write(self._paint("Interrupt received: no new operations will start; the running ones "
-                                    "finish and their results are kept in state. Press Ctrl-C again to "
-                                    "stop at once (results of running operations may be lost).", "1", "33"))
+            self._write(
+                self._paint(
+                    "Interrupt received: no new operations will start; the running ones "
+                    "finish and their results are kept in state. Press Ctrl-C again to "
+                    "stop at once (results of running operations may be lost).",
+                    "1",
+                    "33",
+                )
+            )
 
-    def summary(self, counts: Mapping[str, int],
-                failures: Iterable[Failure | tuple[str, Any]] | None = None, *,
-                skipped: Iterable[str] = (), verb: str = "Apply") -> None:
+    def summary(
+        self,
+        counts: Mapping[str, int],
+        failures: Iterable[Failure | tuple[str, Any]] | None = None,
+        *,
+        skipped: Iterable[str] = (),
+        verb: str = "Apply",
+    ) -> None:
         """The closing line(s): 'Apply complete! ...' or 'Apply failed: ...' with each failure.
 
         ``counts`` uses "added"/"changed"/"destroyed" (or the plan's "add"/"change"/"destroy");
@@ -213,8 +244,11 @@ class Progress:
                 self._write(self._paint(f"{verb} complete! {resources}", "1", "32"))
                 return
             n = len(listed)
-            self._write(self._paint(f"{verb} failed: {n} operation{'s' if n != 1 else ''} failed. {resources}",
-                                    "1", "31"))
+            self._write(
+                self._paint(
+                    f"{verb} failed: {n} operation{'s' if n != 1 else ''} failed. {resources}", "1", "31"
+                )
+            )
             for f in listed:
                 lines = f.message.strip().splitlines() or [""]
                 self._write(f"  - {f.address}: {lines[0]}".rstrip())

@@ -26,9 +26,10 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.model import ResourceChange
@@ -55,19 +56,26 @@ class StateRecorder:
     when no intent is waiting (seconds).
     """
 
-    def __init__(self, backend, state: State, *, providers: Mapping[str, Any] | None = None,
-                 write_behind: bool = False, batch_interval: float = 0.05):
+    def __init__(
+        self,
+        backend,
+        state: State,
+        *,
+        providers: Mapping[str, Any] | None = None,
+        write_behind: bool = False,
+        batch_interval: float = 0.05,
+    ):
         self.backend = backend
         self.state = state
         self.providers = dict(providers or {})
         self.write_behind = write_behind
         self.batch_interval = batch_interval
-        self.writes = 0                       # how many times the backend wrote (for measurements)
+        self.writes = 0  # how many times the backend wrote (for measurements)
         self._lock = threading.Condition(threading.Lock())
-        self._write_lock = threading.Lock()   # the backend is not thread-safe
-        self._changed = 0                     # bumped on every in-memory change
-        self._stored = 0                      # the last change known to be on disk
-        self._urgent = 0                      # the newest change someone waits for
+        self._write_lock = threading.Lock()  # the backend is not thread-safe
+        self._changed = 0  # bumped on every in-memory change
+        self._stored = 0  # the last change known to be on disk
+        self._urgent = 0  # the newest change someone waits for
         self._failure: BaseException | None = None
         self._stopping = False
         self._writer: threading.Thread | None = None
@@ -119,7 +127,7 @@ class StateRecorder:
             self._writer = None
         return self.state
 
-    def __enter__(self) -> "StateRecorder":
+    def __enter__(self) -> StateRecorder:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -162,7 +170,7 @@ class StateRecorder:
             with self._lock:
                 self.writes += 1
                 if self.state is snapshot:
-                    self.state = written   # carry the stored serial
+                    self.state = written  # carry the stored serial
                 self._stored = max(self._stored, target)
                 self._lock.notify_all()
 
@@ -178,8 +186,9 @@ class StateRecorder:
 
     # ------------------------------------------------------------------ operations
 
-    def pending(self, change: ResourceChange, operation: PendingAction, config: Any,
-                planned_id: str | None = None) -> None:
+    def pending(
+        self, change: ResourceChange, operation: PendingAction, config: Any, planned_id: str | None = None
+    ) -> None:
         """Record the intent to change ``change``'s object; on disk when this returns.
 
         Skipped for providers whose objects live only in state. ``planned_id``, when not
@@ -192,26 +201,31 @@ class StateRecorder:
             ask = getattr(provider, "planned_id", None)
             if ask is not None:
                 planned_id = ask(change.type, config)
-        op = PendingOperation(operation, datetime.now(timezone.utc), planned_id,
-                              request_digest(change.type, config))
+        op = PendingOperation(operation, datetime.now(UTC), planned_id, request_digest(change.type, config))
 
         def mark(state: State) -> State:
             inst = state.instance(change.address)
             if inst is None:
                 inst = InstanceState(index_key=change.index)
             return state.with_instance(change.address, inst.with_pending(op), provider=change.provider)
+
         self.update(mark, durable=True)
 
     def created(self, change: ResourceChange, attributes: dict, sensitive_paths=()) -> None:
         deps = dependencies_of(change)
 
         def record(state: State) -> State:
-            inst = InstanceState(index_key=change.index, attributes=dict(attributes),
-                                 sensitive_paths=tuple(sensitive_paths),
-                                 dependencies=_kept(state, change.address, deps),
-                                 create_before_destroy=change.create_before_destroy)
-            return state.with_instance(change.address, inst, provider=change.provider,
-                                       prevent_destroy=change.prevent_destroy)
+            inst = InstanceState(
+                index_key=change.index,
+                attributes=dict(attributes),
+                sensitive_paths=tuple(sensitive_paths),
+                dependencies=_kept(state, change.address, deps),
+                create_before_destroy=change.create_before_destroy,
+            )
+            return state.with_instance(
+                change.address, inst, provider=change.provider, prevent_destroy=change.prevent_destroy
+            )
+
         self.update(record)
 
     def deleted(self, change: ResourceChange, *, deposed: bool = False) -> None:
@@ -220,6 +234,7 @@ class StateRecorder:
                 inst = state.instance(change.address)
                 return state if inst is None else state.with_instance(change.address, inst.with_pending(None))
             return state.without_instance(change.address)
+
         self.update(forget)
 
     def clear_pending(self, change: ResourceChange) -> None:
@@ -230,6 +245,7 @@ class StateRecorder:
             if not inst.attributes:
                 return state.without_instance(change.address)
             return state.with_instance(change.address, inst.with_pending(None))
+
         self.update(clear)
 
     def unchanged(self, change: ResourceChange) -> None:
@@ -241,13 +257,16 @@ class StateRecorder:
             if inst is None:
                 return state
             wanted = _kept(state, change.address, deps)
-            res = state.resource(change.address.split("[")[0] if change.index is not None
-                                 else change.address)
-            same = inst.dependencies == wanted and (res is None or res.prevent_destroy == change.prevent_destroy)
+            res = state.resource(change.address.split("[")[0] if change.index is not None else change.address)
+            same = inst.dependencies == wanted and (
+                res is None or res.prevent_destroy == change.prevent_destroy
+            )
             if same:
                 return state
-            return state.with_instance(change.address, inst.with_dependencies(wanted),
-                                       prevent_destroy=change.prevent_destroy)
+            return state.with_instance(
+                change.address, inst.with_dependencies(wanted), prevent_destroy=change.prevent_destroy
+            )
+
         if change.mode == "managed":
             self.update(refresh)
 
@@ -258,6 +277,7 @@ class StateRecorder:
             if existing is not None and dict(existing.attributes) == dict(attributes):
                 return state
             return state.with_instance(change.address, inst, provider=change.provider or "azurerm")
+
         self.update(record)
 
     def outputs(self, values: dict[str, Any], sensitive: dict[str, bool]) -> None:
@@ -266,10 +286,12 @@ class StateRecorder:
             if dict(state.outputs) == wanted:
                 return state
             return state.with_outputs(wanted)
+
         self.update(record)
 
     def accept_refreshed(self, refreshed: dict[str, dict | None]) -> None:
         """Refresh-only apply: take what the cloud says into state; objects gone are forgotten."""
+
         def record(state: State) -> State:
             for address, attrs in refreshed.items():
                 inst = state.instance(address)
@@ -280,6 +302,7 @@ class StateRecorder:
                 elif dict(inst.attributes) != attrs:
                     state = state.with_instance(address, replace(inst, attributes=dict(attrs)))
             return state
+
         self.update(record, durable=True)
 
 
@@ -287,10 +310,14 @@ def _as_diagnostics(exc: BaseException) -> BaseException:
     """A state that can't be written is the user's to fix (space, permissions): a diagnostic."""
     if not isinstance(exc, StateError):
         return exc
-    return DiagnosticsError(error(
-        "state_write_failed", f"Could not save the state: {exc.summary}",
-        (exc.detail + " " if exc.detail else "") + "Operations that completed may be missing from the "
-        "state; the operations recorded as pending are resolved by the next run, which reads the cloud."))
+    return DiagnosticsError(
+        error(
+            "state_write_failed",
+            f"Could not save the state: {exc.summary}",
+            (exc.detail + " " if exc.detail else "") + "Operations that completed may be missing from the "
+            "state; the operations recorded as pending are resolved by the next run, which reads the cloud.",
+        )
+    )
 
 
 def _kept(state: State, address: str, deps: tuple[str, ...]) -> tuple[str, ...]:

@@ -25,8 +25,9 @@ provider to ``locate`` the object with the final configuration before creating i
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from providers.base import ImportRequest, NotFoundError, ProviderError, ReadRequest
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
@@ -34,12 +35,12 @@ from state.model import InstanceState, Mode, PendingAction, PendingOperation, St
 
 
 class Outcome(enum.Enum):
-    ADOPTED = "adopted"                  # a create had happened: the object is now in state
-    NOT_CREATED = "not created"          # a create had not happened: the intent is dropped
-    UPDATED = "updated"                  # the object's current values replace the recorded ones
-    GONE = "gone"                        # the object no longer exists: forgotten
-    KEPT = "kept"                        # a delete had not happened: the object stays
-    LEFT_FOR_APPLY = "left for apply"    # no id to look for: apply locates it before creating
+    ADOPTED = "adopted"  # a create had happened: the object is now in state
+    NOT_CREATED = "not created"  # a create had not happened: the intent is dropped
+    UPDATED = "updated"  # the object's current values replace the recorded ones
+    GONE = "gone"  # the object no longer exists: forgotten
+    KEPT = "kept"  # a delete had not happened: the object stays
+    LEFT_FOR_APPLY = "left for apply"  # no id to look for: apply locates it before creating
 
 
 @dataclass(frozen=True)
@@ -80,21 +81,30 @@ def resolve_pending(state: State, providers: Mapping[str, Any]) -> Recovery:
     for address, res, inst in list(pending_instances(state)):
         provider = providers.get(res.provider.split(".")[0])
         if provider is None:
-            out.diagnostics.append(warning(
-                "pending_unresolved", f"{address} has an interrupted {inst.pending.operation.value}",
-                f"The {res.provider} provider is not configured in this run, so vaultform can't look "
-                "for the object. Add the provider to the configuration and run plan again.",
-                address=address))
+            out.diagnostics.append(
+                warning(
+                    "pending_unresolved",
+                    f"{address} has an interrupted {inst.pending.operation.value}",
+                    f"The {res.provider} provider is not configured in this run, so vaultform can't look "
+                    "for the object. Add the provider to the configuration and run plan again.",
+                    address=address,
+                )
+            )
             continue
         try:
             resolution, new_inst = _resolve(provider, res.type, address, inst)
         except ProviderError as exc:
-            failures.append(error(
-                exc.code or "pending_unresolved",
-                f"Could not learn what happened to the interrupted {inst.pending.operation.value} "
-                f"of {address}", f"{exc.message}. A previous run stopped during this operation; "
-                "vaultform reads the object before planning so it never creates it twice. Fix the "
-                "cause (access, network) and run again.", address=address))
+            failures.append(
+                error(
+                    exc.code or "pending_unresolved",
+                    f"Could not learn what happened to the interrupted {inst.pending.operation.value} "
+                    f"of {address}",
+                    f"{exc.message}. A previous run stopped during this operation; "
+                    "vaultform reads the object before planning so it never creates it twice. Fix the "
+                    "cause (access, network) and run again.",
+                    address=address,
+                )
+            )
             continue
         out.resolutions.append(resolution)
         if new_inst is None:
@@ -106,8 +116,9 @@ def resolve_pending(state: State, providers: Mapping[str, Any]) -> Recovery:
     return out
 
 
-def _resolve(provider, type_name: str, address: str,
-             inst: InstanceState) -> tuple[Resolution, InstanceState | None]:
+def _resolve(
+    provider, type_name: str, address: str, inst: InstanceState
+) -> tuple[Resolution, InstanceState | None]:
     op: PendingOperation = inst.pending
     cloud = bool(getattr(provider, "objects_outside_state", True))
     if op.operation is PendingAction.CREATE and not inst.attributes:
@@ -118,15 +129,19 @@ def _resolve(provider, type_name: str, address: str,
         found = _import(provider, type_name, op.planned_id)
         if found is None:
             return Resolution(address, op.operation, Outcome.NOT_CREATED, op.planned_id), None
-        return (Resolution(address, op.operation, Outcome.ADOPTED, found.get("id")),
-                replace(inst, attributes=found, pending=None))
+        return (
+            Resolution(address, op.operation, Outcome.ADOPTED, found.get("id")),
+            replace(inst, attributes=found, pending=None),
+        )
     # the object was known before the operation: read it again
     current = _read(provider, type_name, dict(inst.attributes)) if cloud else dict(inst.attributes)
     if current is None:
         return Resolution(address, op.operation, Outcome.GONE, inst.attributes.get("id")), None
     outcome = Outcome.KEPT if op.operation is PendingAction.DELETE else Outcome.UPDATED
-    return (Resolution(address, op.operation, outcome, current.get("id")),
-            replace(inst, attributes=current, pending=None))
+    return (
+        Resolution(address, op.operation, outcome, current.get("id")),
+        replace(inst, attributes=current, pending=None),
+    )
 
 
 def _import(provider, type_name: str, id_: str) -> dict | None:
@@ -144,6 +159,7 @@ def _read(provider, type_name: str, prior: dict) -> dict | None:
 
 
 # --------------------------------------------------------------------------- during apply
+
 
 def locate_left_over(provider, state: State, address: str, type_name: str, config: dict) -> dict | None:
     """Before a create: the object an interrupted create of ``address`` already made.

@@ -7,8 +7,8 @@ Every problem is a diagnostic at the reference's own position with a "did you me
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from providers.schema import BlockSchema
 from reconciler.addresses import Mode
@@ -31,7 +31,7 @@ def _hint(name: str, candidates: Iterable[str]) -> str:
 @dataclass
 class ReferenceChecker:
     module: Module
-    children: dict[str, Module | None]     # module call name -> loaded child (None: failed to load)
+    children: dict[str, Module | None]  # module call name -> loaded child (None: failed to load)
     schema_of: SchemaLookup
 
     def check(self, sites: Iterable[Site]) -> list[Diagnostic]:
@@ -49,9 +49,15 @@ class ReferenceChecker:
 
     def check_one(self, ref: Reference, site: Site) -> Diagnostic | None:
         handler = {
-            "var": self._var, "local": self._local, "module": self._module, "data": self._data,
-            "count": self._count, "each": self._each, "path": self._path,
-            "terraform": self._terraform, "self": self._self,
+            "var": self._var,
+            "local": self._local,
+            "module": self._module,
+            "data": self._data,
+            "count": self._count,
+            "each": self._each,
+            "path": self._path,
+            "terraform": self._terraform,
+            "self": self._self,
         }.get(ref.root, self._resource)
         return handler(ref, site)
 
@@ -62,17 +68,23 @@ class ReferenceChecker:
         name = ref.subject[1] if len(ref.subject) > 1 else ""
         if name in self.module.variables:
             return None
-        return self._err(ref, "Reference to undeclared input variable",
-                         f'An input variable named "{name}" has not been declared. Declare it with '
-                         f'variable "{name}" {{ type = string }}.' + _hint(name, self.module.variables))
+        return self._err(
+            ref,
+            "Reference to undeclared input variable",
+            f'An input variable named "{name}" has not been declared. Declare it with '
+            f'variable "{name}" {{ type = string }}.' + _hint(name, self.module.variables),
+        )
 
     def _local(self, ref: Reference, site: Site) -> Diagnostic | None:
         name = ref.subject[1] if len(ref.subject) > 1 else ""
         if name in self.module.locals:
             return None
-        return self._err(ref, "Reference to undeclared local value",
-                         f'No local value named "{name}" is declared. Add it to a locals {{ }} block.'
-                         + _hint(name, self.module.locals))
+        return self._err(
+            ref,
+            "Reference to undeclared local value",
+            f'No local value named "{name}" is declared. Add it to a locals {{ }} block.'
+            + _hint(name, self.module.locals),
+        )
 
     def _module(self, ref: Reference, site: Site) -> Diagnostic | None:
         if len(ref.subject) < 2:
@@ -80,29 +92,37 @@ class ReferenceChecker:
         name = ref.subject[1]
         call = self.module.module_calls.get(name)
         if call is None:
-            return self._err(ref, "Reference to undeclared module",
-                             f'No module call named "{name}" is declared in this module.'
-                             + _hint(name, self.module.module_calls))
+            return self._err(
+                ref,
+                "Reference to undeclared module",
+                f'No module call named "{name}" is declared in this module.'
+                + _hint(name, self.module.module_calls),
+            )
         child = self.children.get(name)
         if child is None or len(ref.subject) < 3:
             return None
         output = ref.subject[2]
         if output in child.outputs:
             return None
-        return self._err(ref, "Unsupported attribute",
-                         f'Module "{name}" has no output named "{output}".' + _hint(output, child.outputs))
+        return self._err(
+            ref,
+            "Unsupported attribute",
+            f'Module "{name}" has no output named "{output}".' + _hint(output, child.outputs),
+        )
 
     def _data(self, ref: Reference, site: Site) -> Diagnostic | None:
         if len(ref.subject) < 3:
-            return self._err(ref, "Invalid data source reference",
-                             'Write "data.<type>.<name>.<attribute>".')
+            return self._err(ref, "Invalid data source reference", 'Write "data.<type>.<name>.<attribute>".')
         return self._resource_like(ref, Mode.DATA, ref.subject[1], ref.subject[2])
 
     def _resource(self, ref: Reference, site: Site) -> Diagnostic | None:
         if len(ref.subject) < 2:
-            return self._err(ref, "Invalid reference",
-                             f'"{ref.root}" alone is not a value. A resource is referred to as '
-                             f'<type>.<name>.<attribute>; other names are var.*, local.*, module.*, data.*.')
+            return self._err(
+                ref,
+                "Invalid reference",
+                f'"{ref.root}" alone is not a value. A resource is referred to as '
+                f"<type>.<name>.<attribute>; other names are var.*, local.*, module.*, data.*.",
+            )
         return self._resource_like(ref, Mode.MANAGED, ref.subject[0], ref.subject[1])
 
     def _resource_like(self, ref: Reference, mode: Mode, rtype: str, name: str) -> Diagnostic | None:
@@ -111,25 +131,33 @@ class ReferenceChecker:
         resource = self.module.resources.get(address)
         if resource is None:
             same_mode = [a for a, r in self.module.resources.items() if r.mode is mode]
-            return self._err(ref, "Reference to undeclared resource",
-                             f'A {"data source" if mode is Mode.DATA else "managed resource"} '
-                             f'"{rtype}" "{name}" has not been declared in this module.'
-                             + _hint(address, same_mode))
+            return self._err(
+                ref,
+                "Reference to undeclared resource",
+                f"A {'data source' if mode is Mode.DATA else 'managed resource'} "
+                f'"{rtype}" "{name}" has not been declared in this module.' + _hint(address, same_mode),
+            )
         steps = list(ref.remaining)
         multi = resource.count is not None or resource.for_each is not None
         if multi:
             if steps and not ref.is_index(0):
                 how = "[count.index] or [0]" if resource.count is not None else '[each.key] or ["name"]'
-                return self._err(ref, "Missing resource instance key",
-                                 f'{address} has "{"count" if resource.count is not None else "for_each"}" '
-                                 f"set, so its attributes belong to specific instances. Pick one with {how}, "
-                                 f"or all of them with {address}[*].{steps[0]}.")
+                return self._err(
+                    ref,
+                    "Missing resource instance key",
+                    f'{address} has "{"count" if resource.count is not None else "for_each"}" '
+                    f"set, so its attributes belong to specific instances. Pick one with {how}, "
+                    f"or all of them with {address}[*].{steps[0]}.",
+                )
             if steps:
                 steps = steps[1:]
         elif steps and ref.is_index(0):
-            return self._err(ref, "Unexpected resource instance key",
-                             f'{address} has no "count" or "for_each", so it has one instance: '
-                             f"write {address}.<attribute> without an index.")
+            return self._err(
+                ref,
+                "Unexpected resource instance key",
+                f'{address} has no "count" or "for_each", so it has one instance: '
+                f"write {address}.<attribute> without an index.",
+            )
         if not steps or not isinstance(steps[0], str):
             return None
         schema = self.schema_of(mode, rtype)
@@ -139,38 +167,49 @@ class ReferenceChecker:
         if attr in schema.attribute_map or attr in schema.block_map:
             return None
         names = schema.names()
-        return self._err(ref, "Unsupported attribute",
-                         f'{rtype} has no attribute named "{attr}".' + (
-                             _hint(attr, names) or f" Its attributes are: {', '.join(sorted(names))}."))
+        return self._err(
+            ref,
+            "Unsupported attribute",
+            f'{rtype} has no attribute named "{attr}".'
+            + (_hint(attr, names) or f" Its attributes are: {', '.join(sorted(names))}."),
+        )
 
     def _count(self, ref: Reference, site: Site) -> Diagnostic | None:
         if len(ref.subject) > 1 and ref.subject[1] != "index":
             return self._err(ref, "Invalid count attribute", 'The only attribute of "count" is "index".')
         if not site.has_count:
-            return self._err(ref, 'Reference to "count" in non-counted context',
-                             '"count.index" is only available in a resource or module block that sets count.')
+            return self._err(
+                ref,
+                'Reference to "count" in non-counted context',
+                '"count.index" is only available in a resource or module block that sets count.',
+            )
         return None
 
     def _each(self, ref: Reference, site: Site) -> Diagnostic | None:
         if len(ref.subject) > 1 and ref.subject[1] not in ("key", "value"):
             return self._err(ref, 'Invalid "each" attribute', '"each" has only "key" and "value".')
         if not site.has_for_each:
-            return self._err(ref, 'Reference to "each" in context without for_each',
-                             '"each.key" and "each.value" are only available in a block that sets for_each.')
+            return self._err(
+                ref,
+                'Reference to "each" in context without for_each',
+                '"each.key" and "each.value" are only available in a block that sets for_each.',
+            )
         return None
 
     def _path(self, ref: Reference, site: Site) -> Diagnostic | None:
         if len(ref.subject) > 1 and ref.subject[1] in PATH_ATTRS:
             return None
-        return self._err(ref, 'Invalid "path" attribute',
-                         'Use path.module, path.root or path.cwd.')
+        return self._err(ref, 'Invalid "path" attribute', "Use path.module, path.root or path.cwd.")
 
     def _terraform(self, ref: Reference, site: Site) -> Diagnostic | None:
         if len(ref.subject) > 1 and ref.subject[1] == "workspace":
             return None
-        return self._err(ref, 'Invalid "terraform" attribute', 'The only attribute is terraform.workspace.')
+        return self._err(ref, 'Invalid "terraform" attribute', "The only attribute is terraform.workspace.")
 
     def _self(self, ref: Reference, site: Site) -> Diagnostic | None:
-        return self._err(ref, 'Invalid "self" reference',
-                         '"self" names the object itself only in a postcondition block of its lifecycle. '
-                         "Elsewhere, refer to the resource by its address.")
+        return self._err(
+            ref,
+            'Invalid "self" reference',
+            '"self" names the object itself only in a postcondition block of its lifecycle. '
+            "Elsewhere, refer to the resource by its address.",
+        )

@@ -8,7 +8,7 @@ of constants); everything else is unknown and skipped by the checker, the way
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 from providers import validation
 from providers.schema import ResourceSchema
@@ -32,10 +32,14 @@ def unknown_type(resource: Resource) -> Diagnostic:
     if detail is None:
         supported = registry.supported_types(mode)
         close = difflib.get_close_matches(resource.type, supported, n=1, cutoff=0.7)
-        detail = (f'Did you mean "{close[0]}"?' if close
-                  else f"vaultform manages these {kind}s: " + ", ".join(supported) + ".")
-    return error(CODE_TYPE, f"Unsupported {kind}", detail,
-                 address=resource.address, range=resource.pos.range())
+        detail = (
+            f'Did you mean "{close[0]}"?'
+            if close
+            else f"vaultform manages these {kind}s: " + ", ".join(supported) + "."
+        )
+    return error(
+        CODE_TYPE, f"Unsupported {kind}", detail, address=resource.address, range=resource.pos.range()
+    )
 
 
 class UnreconciledWarnings:
@@ -62,14 +66,18 @@ def check_resource(resource: Resource, scope, once: UnreconciledWarnings) -> lis
         return [unknown_type(resource)]
     evaluated = evaluate_body(resource.body, schema.block, scope)
     diags = list(evaluated.diagnostics)
-    diags += validation.check_block(schema.block, evaluated.value, where=evaluated.where,
-                                    address=resource.address)
+    diags += validation.check_block(
+        schema.block, evaluated.value, where=evaluated.where, address=resource.address
+    )
     for path, sample in evaluated.samples:
         nested = schema.block.block_map.get(path[-1]) if len(path) == 1 else None
         if nested is not None:
-            diags += validation.check_block(nested.block, sample,
-                                            where=lambda p, base=path: evaluated.where(base + (0,) + tuple(p)),
-                                            address=resource.address)
+            diags += validation.check_block(
+                nested.block,
+                sample,
+                where=lambda p, base=path: evaluated.where(base + (0,) + tuple(p)),
+                address=resource.address,
+            )
     diags = [d.with_address(resource.address) for d in diags]
     return once.filter(resource.type, diags)
 
@@ -81,11 +89,18 @@ def meta_warnings(resource: Resource) -> list[Diagnostic]:
         return []
     out: list[Diagnostic] = []
     from reconciler.config.references import references
+
     for expr in resource.lifecycle.ignore_changes:
         for ref in references(expr):
             name = ref.subject[0]
             if name not in schema.attribute_map and name not in schema.block_map:
-                out.append(warning("ignore_changes", "ignore_changes names an unknown attribute",
-                                   f'{resource.type} has no attribute "{name}"; the entry has no effect.',
-                                   address=resource.address, range=ref.pos.range()))
+                out.append(
+                    warning(
+                        "ignore_changes",
+                        "ignore_changes names an unknown attribute",
+                        f'{resource.type} has no attribute "{name}"; the entry has no effect.',
+                        address=resource.address,
+                        range=ref.pos.range(),
+                    )
+                )
     return out

@@ -8,8 +8,8 @@ all walk the same list, so they never disagree about what refers to what.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from providers.schema import BlockSchema
 from reconciler.config import ast
@@ -19,12 +19,12 @@ from reconciler.config.model import Module, Resource
 @dataclass(frozen=True)
 class Site:
     expr: ast.Expr
-    node: str                        # graph node, e.g. "azurerm_key_vault.kv", "local.tags"
+    node: str  # graph node, e.g. "azurerm_key_vault.kv", "local.tags"
     has_count: bool = False
     has_for_each: bool = False
-    bound: frozenset[str] = frozenset()   # names bound by enclosing dynamic blocks
-    attribute: str = ""              # top-level attribute or block name inside a resource
-    kind: str = "expr"               # "expr" | "depends_on" | "ignore_changes"
+    bound: frozenset[str] = frozenset()  # names bound by enclosing dynamic blocks
+    attribute: str = ""  # top-level attribute or block name inside a resource
+    kind: str = "expr"  # "expr" | "depends_on" | "ignore_changes"
 
 
 def resource_node(resource: Resource, phase: str = "") -> str:
@@ -69,8 +69,9 @@ def resource_sites(resource: Resource, schema: BlockSchema | None) -> Iterator[S
         yield site(v.error_message, bound=frozenset({"self"}))
 
 
-def _block_sites(block: ast.Block, node: str, counted: bool, each: bool,
-                 bound: frozenset[str], top: str) -> Iterator[Site]:
+def _block_sites(
+    block: ast.Block, node: str, counted: bool, each: bool, bound: frozenset[str], top: str
+) -> Iterator[Site]:
     if block.type == "dynamic":
         body = block.body
         iterator = block.labels[0] if block.labels else "dynamic"
@@ -87,8 +88,9 @@ def _block_sites(block: ast.Block, node: str, counted: bool, each: bool,
     yield from _body_sites(block.body, node, counted, each, bound, top)
 
 
-def _body_sites(body: ast.Body, node: str, counted: bool, each: bool,
-                bound: frozenset[str], top: str) -> Iterator[Site]:
+def _body_sites(
+    body: ast.Body, node: str, counted: bool, each: bool, bound: frozenset[str], top: str
+) -> Iterator[Site]:
     for attr in body.attributes:
         yield Site(attr.expr, node, counted, each, bound, top)
     for block in body.blocks:

@@ -10,7 +10,14 @@ from reconciler.apply.evaluator import ApplyEvaluator, data_source_change
 from reconciler.apply.executor import ApplyOptions, Executor
 from reconciler.apply.graph import build_apply_graph
 from reconciler.apply.recorder import StateRecorder
-from reconciler.cli.common import add_config_flags, add_plan_flags, confirm, plan_options, positive_int, state_lock
+from reconciler.cli.common import (
+    add_config_flags,
+    add_plan_flags,
+    confirm,
+    plan_options,
+    positive_int,
+    state_lock,
+)
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error, warning
@@ -28,16 +35,31 @@ def setup(parser) -> None:
 
 def setup_destroy(parser) -> None:
     add_config_flags(parser)
-    flag(parser, "refresh", nargs="?", const=True, default=True,
-         type=lambda t: t.lower() not in ("false", "0", "no"), help="read objects first (default true)")
+    flag(
+        parser,
+        "refresh",
+        nargs="?",
+        const=True,
+        default=True,
+        type=lambda t: t.lower() not in ("false", "0", "no"),
+        help="read objects first (default true)",
+    )
     flag(parser, "target", action="append", default=[], metavar="ADDRESS", help="destroy only this")
-    flag(parser, "parallelism", type=positive_int, default=10, metavar="N", help="operations at once (default 10)")
+    flag(
+        parser,
+        "parallelism",
+        type=positive_int,
+        default=10,
+        metavar="N",
+        help="operations at once (default 10)",
+    )
     flag(parser, "auto-approve", action="store_true", help="destroy without asking")
 
 
 def run(args, out: Output) -> int:
     if os.path.isfile(args.dir):  # a saved plan (`vaultform plan -out FILE`) instead of a directory
         from reconciler.cli.cmd_apply_saved import run_saved
+
         return run_saved(args, out)
     return _apply(args, out, plan_options(args), "apply")
 
@@ -56,14 +78,18 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
             refreshed = steps.refresh(session, args.parallelism) if args.refresh else None
             plan = importing.plan_with_imports(session, options, refreshed)
             from reconciler.plan.render_text import render_plan
+
             out.print(render_plan(plan, color=out.color))
             if plan.errored:
                 return 1
             if not plan.has_changes and not options.refresh_only:
                 _write_outputs(session, plan, refreshed, options, out, apply_nothing=True)
                 return 0
-            question = ("Do you really want to destroy all resources?" if options.destroy
-                        else "Do you want to perform these actions?")
+            question = (
+                "Do you really want to destroy all resources?"
+                if options.destroy
+                else "Do you want to perform these actions?"
+            )
             if not confirm(out, question, args):
                 out.print("\nApply cancelled.")
                 return 1
@@ -91,24 +117,41 @@ def _execute_recorded(session, plan, refreshed, options: PlanOptions, args, out:
     graph = build_apply_graph(plan)
     cycles = graph.graph.cycles()
     if cycles:
-        raise DiagnosticsError(error(
-            "apply_cycle", "The apply order has a cycle",
-            "These steps wait for each other: " + "; ".join(" -> ".join(c) for c in cycles)
-            + ". This is a bug in the ordering rules or a configuration that needs two applies; "
-              "use -target to apply one side first."))
+        raise DiagnosticsError(
+            error(
+                "apply_cycle",
+                "The apply order has a cycle",
+                "These steps wait for each other: "
+                + "; ".join(" -> ".join(c) for c in cycles)
+                + ". This is a bug in the ordering rules or a configuration that needs two applies; "
+                "use -target to apply one side first.",
+            )
+        )
     evaluator = ApplyEvaluator(steps.plan_request(session, refreshed, options), plan)
     evaluator.publish_all()
     for address, value in plan.data_values.items():
         change = next((c for c in plan.changes if c.address == address), None)
         recorder.data_read(change or data_source_change(address), value)
     from reconciler.apply.progress import Progress
+
     progress = Progress(out.out, color=out.color)
     out.print("")
-    result = Executor(graph, evaluator, session.providers, recorder, progress,
-                      ApplyOptions(parallelism=max(1, args.parallelism))).run()
+    result = Executor(
+        graph,
+        evaluator,
+        session.providers,
+        recorder,
+        progress,
+        ApplyOptions(parallelism=max(1, args.parallelism)),
+    ).run()
     # objects the plan leaves alone are recorded as the refresh read them (a key rotated out of band)
-    recorder.accept_refreshed({c.address: c.before for c in plan.changes if c.mode == "managed"
-                               and c.action is Action.NO_OP and c.address in plan.refreshed})
+    recorder.accept_refreshed(
+        {
+            c.address: c.before
+            for c in plan.changes
+            if c.mode == "managed" and c.action is Action.NO_OP and c.address in plan.refreshed
+        }
+    )
     session.state = recorder.state
     if not options.destroy:
         values, diags = evaluator.outputs_final()
@@ -145,9 +188,16 @@ def _sensitive_outputs(session, values: dict, secrets: frozenset[str], out: Outp
     for name, value in values.items():
         if not sensitive.get(name) and secret_paths(value, secrets):
             sensitive[name] = True
-            out.diagnostics([warning("sensitive_output", f'Output "{name}" carries a sensitive value',
-                                     f'It is stored and shown as sensitive. Add sensitive = true to output "{name}".',
-                                     range=declared[name].pos.range() if name in declared else None)])
+            out.diagnostics(
+                [
+                    warning(
+                        "sensitive_output",
+                        f'Output "{name}" carries a sensitive value',
+                        f'It is stored and shown as sensitive. Add sensitive = true to output "{name}".',
+                        range=declared[name].pos.range() if name in declared else None,
+                    )
+                ]
+            )
     return sensitive
 
 
@@ -175,4 +225,5 @@ def _print_outputs(state, out: Output) -> None:
 
 def _show(value) -> str:
     import json
+
     return json.dumps(value) if not isinstance(value, str) else f'"{value}"'

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 
 from reconciler import session as steps
-from reconciler.moves import apply_moves
 from reconciler.cli.common import state_lock
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.moves import apply_moves
 from reconciler.plan.planfile import SavedPlan, config_fingerprint, read_saved_plan, stale_reasons
 from reconciler.validate import validate_directory
 from state.backends.local import LocalBackend
@@ -24,23 +24,38 @@ from state.model import State
 
 
 def _refuse_flags(args) -> None:
-    given = [name for name, value in (("-var", args.var), ("-var-file", args.var_file),
-                                      ("-target", args.target), ("-replace", args.replace))
-             if value]
+    given = [
+        name
+        for name, value in (
+            ("-var", args.var),
+            ("-var-file", args.var_file),
+            ("-target", args.target),
+            ("-replace", args.replace),
+        )
+        if value
+    ]
     given += [name for name, on in (("-destroy", args.destroy), ("-refresh-only", args.refresh_only)) if on]
     if given:
-        raise DiagnosticsError(error(
-            "usage", f"{', '.join(given)} cannot be used with a saved plan",
-            "A saved plan already fixes the variables, targets and mode it was made with. Give them to "
-            "`vaultform plan -out FILE` instead, then apply that file."))
+        raise DiagnosticsError(
+            error(
+                "usage",
+                f"{', '.join(given)} cannot be used with a saved plan",
+                "A saved plan already fixes the variables, targets and mode it was made with. Give them to "
+                "`vaultform plan -out FILE` instead, then apply that file.",
+            )
+        )
 
 
 def open_saved_session(saved: SavedPlan, state_path: str | None) -> steps.Session:
     root = saved.config_dir
     if not root.is_dir():
-        raise DiagnosticsError(error(
-            "plan_file", f"The saved plan's configuration directory {root} is gone",
-            "Apply the plan where it was made, or run plan again."))
+        raise DiagnosticsError(
+            error(
+                "plan_file",
+                f"The saved plan's configuration directory {root} is gone",
+                "Apply the plan where it was made, or run plan again.",
+            )
+        )
     validated = validate_directory(root)
     if validated.diagnostics.errors:
         raise DiagnosticsError(validated.diagnostics.sorted())
@@ -54,12 +69,18 @@ def open_saved_session(saved: SavedPlan, state_path: str | None) -> steps.Sessio
 
 def run_saved(args, out: Output) -> int:
     from reconciler.cli.cmd_apply import _execute
+
     _refuse_flags(args)
     saved = read_saved_plan(args.dir)
     plan = saved.plan
     if plan.errored:
-        raise DiagnosticsError(error("plan_file", "The saved plan has errors and cannot be applied",
-                                     "Fix what its errors say, then run plan -out again."))
+        raise DiagnosticsError(
+            error(
+                "plan_file",
+                "The saved plan has errors and cannot be applied",
+                "Fix what its errors say, then run plan -out again.",
+            )
+        )
     session = open_saved_session(saved, args.state)
     try:
         with state_lock(session, "apply", args):
@@ -67,15 +88,24 @@ def run_saved(args, out: Output) -> int:
             state = stored or session.state
             # the configuration's moved blocks rename in state as they did for the plan
             session.state, session.moves, _ = apply_moves(state, session.validated.tree)
-            reasons = stale_reasons(saved, state=state, state_exists=stored is not None,
-                                    fingerprint=config_fingerprint(session.validated.tree),
-                                    cloud=session.cloud)
+            reasons = stale_reasons(
+                saved,
+                state=state,
+                state_exists=stored is not None,
+                fingerprint=config_fingerprint(session.validated.tree),
+                cloud=session.cloud,
+            )
             if reasons:
-                raise DiagnosticsError(error(
-                    "plan_stale", "The saved plan is stale",
-                    f"{os.fspath(args.dir)} no longer fits what it would be applied to: "
-                    + "; ".join(reasons) + ". Nothing was applied. Run plan again "
-                    "(`vaultform plan -out FILE`) and apply the new file."))
+                raise DiagnosticsError(
+                    error(
+                        "plan_stale",
+                        "The saved plan is stale",
+                        f"{os.fspath(args.dir)} no longer fits what it would be applied to: "
+                        + "; ".join(reasons)
+                        + ". Nothing was applied. Run plan again "
+                        "(`vaultform plan -out FILE`) and apply the new file.",
+                    )
+                )
             for resolved in steps.recover_pending(session, persist=True):  # what a crashed run left
                 out.print(f"Recovered {resolved.describe()}")
             if not plan.has_changes and not plan.refresh_only:

@@ -25,6 +25,7 @@ def setup(parser) -> None:
 def run(args, out: Output) -> int:
     from reconciler.drift.render import render_json, render_markdown, render_text
     from reconciler.drift.run import drift_report
+
     session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
     try:
         with state_lock(session, "drift", args):
@@ -39,6 +40,11 @@ def run(args, out: Output) -> int:
         try:
             Path(args.markdown).write_text(render_markdown(report))
         except OSError as exc:
-            raise DiagnosticsError(error("markdown_write", f"Can't write {args.markdown}",
-                                         f"{exc.strerror or exc}; choose a writable path for -markdown."))
+            raise DiagnosticsError(
+                error(
+                    "markdown_write",
+                    f"Can't write {args.markdown}",
+                    f"{exc.strerror or exc}; choose a writable path for -markdown.",
+                )
+            )
     return report.exit_code

@@ -19,10 +19,15 @@ from state.lock import LockError
 
 def setup(parser) -> None:
     parser.usage = "vaultform force-unlock [options] [DIR] LOCK_ID"
-    parser.add_argument("dir", nargs="?", default=".", metavar="DIR",
-                        help="the configuration directory (default: .; or the global -chdir=DIR)")
+    parser.add_argument(
+        "dir",
+        nargs="?",
+        default=".",
+        metavar="DIR",
+        help="the configuration directory (default: .; or the global -chdir=DIR)",
+    )
     parser.add_argument("lock_id", metavar="LOCK_ID", help="the lock's id, as the locked run prints it")
-    parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)   # refused with a word on why
+    parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)  # refused with a word on why
     flag(parser, "force", action="store_true", help="do not ask for confirmation")
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
@@ -33,13 +38,19 @@ def _confirm(out: Output, args, lock_id: str) -> bool:
     if args.force:
         return True
     if not args.input or not sys.stdin.isatty():
-        raise DiagnosticsError(error(
-            "approval_needed", "Approval needed to remove the lock",
-            f"Removing a lock that a run still uses lets two runs write the state at once. There is no "
-            f"terminal to ask on: run `vaultform force-unlock -force {lock_id}` once you are sure the run "
-            "that held it has ended."))
-    out.print(f"Do you really want to force-unlock?\n  vaultform will remove the lock {lock_id} on the state. "
-              "Only 'yes' will be accepted to confirm.\n")
+        raise DiagnosticsError(
+            error(
+                "approval_needed",
+                "Approval needed to remove the lock",
+                f"Removing a lock that a run still uses lets two runs write the state at once. There is no "
+                f"terminal to ask on: run `vaultform force-unlock -force {lock_id}` once you are sure the run "
+                "that held it has ended.",
+            )
+        )
+    out.print(
+        f"Do you really want to force-unlock?\n  vaultform will remove the lock {lock_id} on the state. "
+        "Only 'yes' will be accepted to confirm.\n"
+    )
     out.out.write("  Enter a value: ")
     out.out.flush()
     return sys.stdin.readline().strip() == "yes"
@@ -47,8 +58,10 @@ def _confirm(out: Output, args, lock_id: str) -> bool:
 
 def run(args, out: Output) -> int:
     if args.extra:
-        raise UsageError("force-unlock takes one LOCK_ID (the id a locked run prints), after an optional DIR"
-                         "\n\nusage: vaultform force-unlock [options] [DIR] LOCK_ID")
+        raise UsageError(
+            "force-unlock takes one LOCK_ID (the id a locked run prints), after an optional DIR"
+            "\n\nusage: vaultform force-unlock [options] [DIR] LOCK_ID"
+        )
     directory, lock_id = args.dir, args.lock_id
     backend = LocalBackend.for_directory(directory, args.state)
     if not _confirm(out, args, lock_id):
@@ -58,7 +71,9 @@ def run(args, out: Output) -> int:
         info = backend.force_unlock(lock_id)
     except LockError as exc:
         raise DiagnosticsError(error("state_lock", exc.summary, exc.detail)) from None
-    out.print(f"vaultform state has been successfully unlocked!\n\n"
-              f"Removed the lock {info.id} ({info.describe()}). The state is unlocked; look at it "
-              "(`vaultform state list`) before the next apply, as that run may have stopped midway.")
+    out.print(
+        f"vaultform state has been successfully unlocked!\n\n"
+        f"Removed the lock {info.id} ({info.describe()}). The state is unlocked; look at it "
+        "(`vaultform state list`) before the next apply, as that run may have stopped midway."
+    )
     return 0

@@ -78,7 +78,7 @@ def _quoted(text: str) -> str:
 
 
 def _dot(graph, nodes, steps_by_id, rules) -> str:
-    lines = ["digraph vaultform {", '  rankdir = "LR";', '  node [shape = box];']
+    lines = ["digraph vaultform {", '  rankdir = "LR";', "  node [shape = box];"]
     for node in nodes:
         lines.append(f"  {_quoted(node)} [label = {_quoted(_label(node, steps_by_id))}];")
     for node in nodes:

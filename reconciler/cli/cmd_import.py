@@ -23,13 +23,18 @@ from state.model import State, parse_address
 
 def setup(parser) -> None:
     parser.usage = "vaultform import [options] [DIR] ADDRESS ID"
-    parser.epilog = ("One object per run: to bring several under management, run import once for each, or "
-                     "write import blocks in the configuration and run plan and apply.")
-    parser.add_argument("dir", nargs="?", default=".", metavar="DIR",
-                        help="the configuration directory (default: .)")
-    parser.add_argument("address", metavar="ADDRESS", help='where the object goes, e.g. azurerm_key_vault.kv["a"]')
+    parser.epilog = (
+        "One object per run: to bring several under management, run import once for each, or "
+        "write import blocks in the configuration and run plan and apply."
+    )
+    parser.add_argument(
+        "dir", nargs="?", default=".", metavar="DIR", help="the configuration directory (default: .)"
+    )
+    parser.add_argument(
+        "address", metavar="ADDRESS", help='where the object goes, e.g. azurerm_key_vault.kv["a"]'
+    )
     parser.add_argument("id", metavar="ID", help="the object's id in the cloud (its ARM resource id)")
-    parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)   # refused with a word on why
+    parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)  # refused with a word on why
     flag(parser, "var", action="append", default=[], metavar="NAME=VALUE", help="set an input variable")
     flag(parser, "var-file", action="append", default=[], metavar="FILE", help="read variables from a file")
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
@@ -41,15 +46,23 @@ def setup(parser) -> None:
 
 def run(args, out: Output) -> int:
     if args.extra:
-        raise UsageError("import takes one ADDRESS and one ID (after an optional DIR); to import several "
-                         "objects, run import once for each, or write import blocks and run apply.\n\n"
-                         "usage: vaultform import [options] [DIR] ADDRESS ID")
+        raise UsageError(
+            "import takes one ADDRESS and one ID (after an optional DIR); to import several "
+            "objects, run import once for each, or write import blocks and run apply.\n\n"
+            "usage: vaultform import [options] [DIR] ADDRESS ID"
+        )
     directory, text, ident = args.dir, args.address, args.id
     try:
         address = parse_address(text)
     except AddressError as exc:
-        raise DiagnosticsError(error("address", f"Invalid address {text!r}", f"{exc.problem}. Write it as "
-                                     'Terraform does: azurerm_key_vault.kv or azurerm_key_vault.kv["a"].')) from None
+        raise DiagnosticsError(
+            error(
+                "address",
+                f"Invalid address {text!r}",
+                f"{exc.problem}. Write it as "
+                'Terraform does: azurerm_key_vault.kv or azurerm_key_vault.kv["a"].',
+            )
+        ) from None
     session = steps.open_session(directory, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
     try:
         res = importing.find_resource(session.validated.tree, address)
@@ -62,23 +75,31 @@ def run(args, out: Output) -> int:
                 raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
             if state.instance(address) is not None:
                 existing = state.instance(address).attributes.get("id", "")
-                raise DiagnosticsError(error(
-                    "import_exists", f"{address} is already managed",
-                    f"The state already holds {address} (id {existing!r}). To manage another object "
-                    "there, forget this one first (`vaultform state rm`), or import into another address.",
-                    address=str(address), range=res.pos.range()))
+                raise DiagnosticsError(
+                    error(
+                        "import_exists",
+                        f"{address} is already managed",
+                        f"The state already holds {address} (id {existing!r}). To manage another object "
+                        "there, forget this one first (`vaultform state rm`), or import into another address.",
+                        address=str(address),
+                        range=res.pos.range(),
+                    )
+                )
             out.print(f"{address}: Importing from ID {ident!r}...")
             instance = importing.import_object(session.providers, target)
-            new = state.with_instance(address, instance, provider=res.provider_name,
-                                      prevent_destroy=res.lifecycle.prevent_destroy)
+            new = state.with_instance(
+                address, instance, provider=res.provider_name, prevent_destroy=res.lifecycle.prevent_destroy
+            )
             try:
                 session.backend.write(new)
             except StateError as exc:
                 raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
-        out.print(f"{address}: Import prepared!\n  Prepared {res.type} for import\n"
-                  f"{address}: Refreshing state... [id={instance.attributes.get('id', ident)}]\n\n"
-                  "Import successful!\n\nThe object is now recorded in state; run plan to compare it with "
-                  "its configuration.")
+        out.print(
+            f"{address}: Import prepared!\n  Prepared {res.type} for import\n"
+            f"{address}: Refreshing state... [id={instance.attributes.get('id', ident)}]\n\n"
+            "Import successful!\n\nThe object is now recorded in state; run plan to compare it with "
+            "its configuration."
+        )
         return 0
     finally:
         session.close()

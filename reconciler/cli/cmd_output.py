@@ -21,8 +21,13 @@ def setup(parser) -> None:
     parser.add_argument("name", nargs="?", default=None, help="one output (default: all)")
     flag(parser, "json", action="store_true", help="as JSON")
     flag(parser, "raw", action="store_true", help="one string, number or bool, as it is (for scripts)")
-    flag(parser, "state", metavar="PATH", default=None,
-         help="state file (default: ./vaultform.tfstate; vaultform -chdir=DIR output reads DIR's)")
+    flag(
+        parser,
+        "state",
+        metavar="PATH",
+        default=None,
+        help="state file (default: ./vaultform.tfstate; vaultform -chdir=DIR output reads DIR's)",
+    )
     flag(parser, "no-color", action="store_true", help="no colour in the output")
 
 
@@ -47,13 +52,17 @@ def hcl_text(value: Any, indent: int = 0) -> str:
             return "{}"
         keys = [k if _ident(str(k)) else json.dumps(str(k)) for k in value]
         width = max(len(k) for k in keys)
-        items = "".join(f"{pad}{k.ljust(width)} = {hcl_text(v, indent + 1)}\n" for k, v in zip(keys, value.values()))
+        items = "".join(
+            f"{pad}{k.ljust(width)} = {hcl_text(v, indent + 1)}\n" for k, v in zip(keys, value.values())
+        )
         return "{\n" + items + "  " * indent + "}"
     return json.dumps(str(value))
 
 
 def _ident(text: str) -> bool:
-    return bool(text) and (text[0].isalpha() or text[0] == "_") and all(c.isalnum() or c in "_-" for c in text)
+    return (
+        bool(text) and (text[0].isalpha() or text[0] == "_") and all(c.isalnum() or c in "_-" for c in text)
+    )
 
 
 def _raw(name: str, value: Any) -> str:
@@ -61,20 +70,31 @@ def _raw(name: str, value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float, Decimal)) or isinstance(value, str):
         return hcl_text(value) if not isinstance(value, str) else value
-    raise DiagnosticsError(error(
-        "output_raw", f'Output "{name}" is not a string, number or bool',
-        "-raw prints only those, as they are. Use -json for lists, maps and objects."))
+    raise DiagnosticsError(
+        error(
+            "output_raw",
+            f'Output "{name}" is not a string, number or bool',
+            "-raw prints only those, as they are. Use -json for lists, maps and objects.",
+        )
+    )
 
 
 def run(args, out: Output) -> int:
     from reconciler.cli.cmd_show import value_type
     from reconciler.cli.cmd_state import backend_for, read_state, refuse_directory
+
     if args.raw and args.json:
-        raise DiagnosticsError(error("usage", "-raw and -json cannot be used together",
-                                     "Choose one: -raw for one plain value, -json for JSON."))
+        raise DiagnosticsError(
+            error(
+                "usage",
+                "-raw and -json cannot be used together",
+                "Choose one: -raw for one plain value, -json for JSON.",
+            )
+        )
     if args.raw and not args.name:
-        raise DiagnosticsError(error("usage", "-raw needs an output name",
-                                     "Write `vaultform output -raw NAME`."))
+        raise DiagnosticsError(
+            error("usage", "-raw needs an output name", "Write `vaultform output -raw NAME`.")
+        )
     backend = backend_for(args.state)
     state = read_state(backend)
     outputs = dict(state.outputs) if state is not None else {}
@@ -82,10 +102,14 @@ def run(args, out: Output) -> int:
         if args.name not in outputs:
             refuse_directory(args.name, "output")
             known = ", ".join(sorted(outputs)) or "none"
-            raise DiagnosticsError(error(
-                "output_not_found", f'Output "{args.name}" not found',
-                f"The state has no output of that name (it has: {known}). Declare it in an output block "
-                "and run apply to record it."))
+            raise DiagnosticsError(
+                error(
+                    "output_not_found",
+                    f'Output "{args.name}" not found',
+                    f"The state has no output of that name (it has: {known}). Declare it in an output block "
+                    "and run apply to record it.",
+                )
+            )
         value = outputs[args.name].value
         if args.raw:
             out.out.write(_raw(args.name, value))
@@ -96,16 +120,28 @@ def run(args, out: Output) -> int:
             out.print(hcl_text(value))
         return 0
     if args.json:
-        out.print(json.dumps({name: {"sensitive": o.sensitive, "type": value_type(o.value), "value": o.value}
-                              for name, o in sorted(outputs.items())}, indent=2, ensure_ascii=False))
+        out.print(
+            json.dumps(
+                {
+                    name: {"sensitive": o.sensitive, "type": value_type(o.value), "value": o.value}
+                    for name, o in sorted(outputs.items())
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return 0
     if not outputs:
-        detail = ("The state has no outputs: declare them with output blocks in the configuration and run "
-                  "apply to record their values.")
+        detail = (
+            "The state has no outputs: declare them with output blocks in the configuration and run "
+            "apply to record their values."
+        )
         if state is None:
-            detail = (f"There is no state at {backend.describe()}. `vaultform apply DIR` keeps the state in "
-                      "DIR: read its outputs with `vaultform -chdir=DIR output`, or give the state file "
-                      "with -state PATH.")
+            detail = (
+                f"There is no state at {backend.describe()}. `vaultform apply DIR` keeps the state in "
+                "DIR: read its outputs with `vaultform -chdir=DIR output`, or give the state file "
+                "with -state PATH."
+            )
         out.diagnostics([warning("no_outputs", "No outputs found", detail)])
         return 0
     for name in sorted(outputs):

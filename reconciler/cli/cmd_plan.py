@@ -17,11 +17,18 @@ def setup(parser) -> None:
     add_config_flags(parser)
     add_plan_flags(parser)
     flag(parser, "json", action="store_true", help="the plan in Terraform's JSON plan format")
-    flag(parser, "markdown", metavar="FILE", default=None, help="also write the plan as markdown (PR comment)")
+    flag(
+        parser, "markdown", metavar="FILE", default=None, help="also write the plan as markdown (PR comment)"
+    )
     flag(parser, "detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
-    flag(parser, "out", metavar="FILE", default=None,
-         help="save the plan to FILE, for `vaultform apply FILE` (secrets sealed with the key in "
-              "VAULTFORM_PLAN_KEY, else ~/.vaultform/plan.key)")
+    flag(
+        parser,
+        "out",
+        metavar="FILE",
+        default=None,
+        help="save the plan to FILE, for `vaultform apply FILE` (secrets sealed with the key in "
+        "VAULTFORM_PLAN_KEY, else ~/.vaultform/plan.key)",
+    )
 
 
 def make(args, operation: str = "plan"):
@@ -40,6 +47,7 @@ def show(plan, args, out: Output) -> None:
     from reconciler.plan.render_json import plan_to_json
     from reconciler.plan.render_markdown import render_markdown
     from reconciler.plan.render_text import render_plan
+
     if getattr(args, "json", False):
         out.print(json.dumps(plan_to_json(plan), indent=2, default=str))
     else:
@@ -48,9 +56,14 @@ def show(plan, args, out: Output) -> None:
         try:
             Path(args.markdown).write_text(render_markdown(plan))
         except OSError as exc:
-            raise DiagnosticsError(error("markdown_write", f"Could not write the markdown plan to {args.markdown}",
-                                         f"{exc.strerror or exc}. Give -markdown a file in a directory that "
-                                         "exists and can be written."))
+            raise DiagnosticsError(
+                error(
+                    "markdown_write",
+                    f"Could not write the markdown plan to {args.markdown}",
+                    f"{exc.strerror or exc}. Give -markdown a file in a directory that "
+                    "exists and can be written.",
+                )
+            )
 
 
 def run(args, out: Output) -> int:
@@ -70,8 +83,18 @@ def run(args, out: Output) -> int:
 
 def save(session, plan, args, out: Output) -> None:
     from reconciler.plan.planfile import save_plan
-    save_plan(plan, args.out, config_dir=session.root, state_path=args.state, options=plan_options(args),
-              sensitive_variables=session.sensitive_variables, tree=session.validated.tree)
+
+    save_plan(
+        plan,
+        args.out,
+        config_dir=session.root,
+        state_path=args.state,
+        options=plan_options(args),
+        sensitive_variables=session.sensitive_variables,
+        tree=session.validated.tree,
+    )
     if not getattr(args, "json", False):
-        out.print(f"\nSaved the plan to: {args.out}\n\nTo perform exactly these actions, run:\n"
-                  f"  vaultform apply {args.out}")
+        out.print(
+            f"\nSaved the plan to: {args.out}\n\nTo perform exactly these actions, run:\n"
+            f"  vaultform apply {args.out}"
+        )

@@ -15,7 +15,8 @@ import os
 from decimal import Decimal
 from typing import Any
 
-from providers.schema import BlockSchema, Mode as SchemaMode
+from providers.schema import BlockSchema
+from providers.schema import Mode as SchemaMode
 from reconciler import providers_registry as registry
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
@@ -26,14 +27,19 @@ SENSITIVE = "(sensitive value)"
 
 
 def setup(parser) -> None:
-    parser.add_argument("file", nargs="?", default=None,
-                        help="a saved plan, a state file or a configuration directory (default: ./vaultform.tfstate)")
+    parser.add_argument(
+        "file",
+        nargs="?",
+        default=None,
+        help="a saved plan, a state file or a configuration directory (default: ./vaultform.tfstate)",
+    )
     flag(parser, "json", action="store_true", help="Terraform's JSON representation")
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: ./vaultform.tfstate)")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
 
 
 # --------------------------------------------------------------------------- text
+
 
 def _schema_block(res: ResourceState) -> BlockSchema | None:
     mode = SchemaMode.DATA if res.mode.value == "data" else SchemaMode.MANAGED
@@ -90,7 +96,9 @@ def _value(value: Any, depth: int, path: tuple, sensitive: Sensitivity) -> list[
     return [_scalar(value)]
 
 
-def _body(block: BlockSchema | None, value: dict, depth: int, path: tuple, sensitive: Sensitivity) -> list[str]:
+def _body(
+    block: BlockSchema | None, value: dict, depth: int, path: tuple, sensitive: Sensitivity
+) -> list[str]:
     nested = {nb.name: nb for nb in block.blocks} if block is not None else {}
     pad = "    " * (depth + 1)
     attrs = [(k, v) for k, v in sorted(value.items()) if k not in nested and v is not None]
@@ -157,6 +165,7 @@ def render_state(state: State) -> str:
 
 # --------------------------------------------------------------------------- JSON
 
+
 def value_type(value: Any) -> Any:
     if isinstance(value, bool):
         return "bool"
@@ -173,8 +182,14 @@ def value_type(value: Any) -> Any:
 
 def state_to_json(state: State) -> dict:
     """Terraform's JSON state representation of ``state``; sensitive values are null."""
-    from reconciler.plan.render_json import (STATE_FORMAT_VERSION, TERRAFORM_VERSION, json_value,
-                                             provider_address, sensitive_shape)
+    from reconciler.plan.render_json import (
+        STATE_FORMAT_VERSION,
+        TERRAFORM_VERSION,
+        json_value,
+        provider_address,
+        sensitive_shape,
+    )
+
     root: dict = {"resources": []}
     modules: dict[str, dict] = {"": root}
 
@@ -188,8 +203,12 @@ def state_to_json(state: State) -> dict:
 
     for addr, res, inst in state.instances():
         sensitive = _sensitivity(res, inst)
-        entry: dict[str, Any] = {"address": str(addr), "mode": res.mode.value, "type": res.type,
-                                 "name": res.name}
+        entry: dict[str, Any] = {
+            "address": str(addr),
+            "mode": res.mode.value,
+            "type": res.type,
+            "name": res.name,
+        }
         if inst.index_key is not None:
             entry["index"] = inst.index_key
         entry["provider_name"] = provider_address(res.provider.split(".")[0])
@@ -204,18 +223,24 @@ def state_to_json(state: State) -> dict:
     values: dict[str, Any] = {}
     if state.outputs:
         values["outputs"] = {
-            name: {"sensitive": o.sensitive, "value": None if o.sensitive else json_value(o.value),
-                   "type": value_type(o.value)}
-            for name, o in sorted(state.outputs.items())}
+            name: {
+                "sensitive": o.sensitive,
+                "value": None if o.sensitive else json_value(o.value),
+                "type": value_type(o.value),
+            }
+            for name, o in sorted(state.outputs.items())
+        }
     values["root_module"] = root
     return {"format_version": STATE_FORMAT_VERSION, "terraform_version": TERRAFORM_VERSION, "values": values}
 
 
 # --------------------------------------------------------------------------- the command
 
+
 def run(args, out: Output) -> int:
     from reconciler.cli.cmd_state import backend_for, read_state
     from reconciler.plan.planfile import is_plan_file
+
     if args.file and is_plan_file(args.file):
         return _show_plan(args, out)
     if args.file and os.path.isdir(args.file):  # a configuration directory: its state
@@ -224,8 +249,13 @@ def run(args, out: Output) -> int:
         backend = backend_for(args.file or args.state)
     state = read_state(backend)
     if args.json:
-        out.print(json.dumps(state_to_json(state) if state is not None else
-                             {"format_version": "1.0"}, indent=2, ensure_ascii=False))
+        out.print(
+            json.dumps(
+                state_to_json(state) if state is not None else {"format_version": "1.0"},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     elif state is None:
         out.print(f"No state. {backend.describe()} does not exist yet: nothing is managed.")
     else:
@@ -235,12 +265,15 @@ def run(args, out: Output) -> int:
 
 def _show_plan(args, out: Output) -> int:
     from reconciler.plan.planfile import read_saved_plan
+
     saved = read_saved_plan(args.file)
     plan = saved.plan
     if args.json:
         from reconciler.plan.render_json import plan_to_json
+
         out.print(json.dumps(plan_to_json(plan), indent=2, default=str))
         return 0
     from reconciler.plan.render_text import render_plan
+
     out.print(render_plan(plan, color=out.color))
     return 0

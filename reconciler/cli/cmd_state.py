@@ -24,8 +24,8 @@ from state.errors import StateError
 from state.format import decode_state, encode_state
 from state.model import State
 
-
 # --------------------------------------------------------------------------- shared by the state tools
+
 
 def backend_for(state_path: str | None, directory: str = ".") -> LocalBackend:
     return LocalBackend.for_directory(directory, state_path)
@@ -55,7 +55,9 @@ def add_state_flags(parser, *, writes: bool) -> None:
     flag(parser, "no-color", action="store_true", help="no colour in the output")
     if writes:
         bool_flag(parser, "lock", True, "lock the state while writing (default true)")
-        flag(parser, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for the state lock")
+        flag(
+            parser, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for the state lock"
+        )
 
 
 def refuse_directory(word: str, command: str) -> None:
@@ -63,19 +65,28 @@ def refuse_directory(word: str, command: str) -> None:
     if not os.path.isdir(word):
         return
     state_file = os.path.join(word, DEFAULT_STATE_FILE)
-    raise DiagnosticsError(error(
-        "usage", f"{word} is a directory; use -chdir=DIR or -state DIR/{DEFAULT_STATE_FILE}",
-        f"`vaultform {command}` reads the state of the working directory and takes no configuration "
-        f"directory. Run it there: `vaultform -chdir={word} {command}`, or name the state file: "
-        f"`vaultform {command} -state {state_file}`."))
+    raise DiagnosticsError(
+        error(
+            "usage",
+            f"{word} is a directory; use -chdir=DIR or -state DIR/{DEFAULT_STATE_FILE}",
+            f"`vaultform {command}` reads the state of the working directory and takes no configuration "
+            f"directory. Run it there: `vaultform -chdir={word} {command}`, or name the state file: "
+            f"`vaultform {command} -state {state_file}`.",
+        )
+    )
 
 
 def _need_state(backend: LocalBackend) -> State:
     state = read_state(backend)
     if state is None:
-        raise DiagnosticsError(error("state_missing", f"No state at {backend.describe()}",
-                                     "Nothing is managed there yet. Give the state file with -state PATH, "
-                                     "or run the command in the configuration's directory."))
+        raise DiagnosticsError(
+            error(
+                "state_missing",
+                f"No state at {backend.describe()}",
+                "Nothing is managed there yet. Give the state file with -state PATH, "
+                "or run the command in the configuration's directory.",
+            )
+        )
     return state
 
 
@@ -139,19 +150,34 @@ def _setup_show(p) -> None:
 
 def _run_show(args, out: Output) -> int:
     from reconciler.cli.cmd_show import render_instance
+
     state = _need_state(backend_for(args.state))
     target = parse_target(args.address)
     if target.is_module:
-        raise DiagnosticsError(error("address", f"{args.address} is a module, not an object",
-                                     "Give one object's address; `vaultform state list module.NAME` lists them."))
+        raise DiagnosticsError(
+            error(
+                "address",
+                f"{args.address} is a module, not an object",
+                "Give one object's address; `vaultform state list module.NAME` lists them.",
+            )
+        )
     found = [(a, r, i) for a, r, i in state.instances() if matches(target, a)]
     if not found:
-        raise DiagnosticsError(error("state_no_match", f"No object in state at {args.address}",
-                                     "Run `vaultform state list` to see the addresses the state holds."))
+        raise DiagnosticsError(
+            error(
+                "state_no_match",
+                f"No object in state at {args.address}",
+                "Run `vaultform state list` to see the addresses the state holds.",
+            )
+        )
     if len(found) > 1:
-        raise DiagnosticsError(error(
-            "address", f"{args.address} has {len(found)} instances",
-            "Show one of them: " + ", ".join(str(a) for a, _, _ in found) + "."))
+        raise DiagnosticsError(
+            error(
+                "address",
+                f"{args.address} has {len(found)} instances",
+                "Show one of them: " + ", ".join(str(a) for a, _, _ in found) + ".",
+            )
+        )
     out.print(render_instance(*found[0]))
     return 0
 
@@ -174,8 +200,10 @@ def _run_rm(args, out: Output) -> int:
         if args.dry_run:
             return 0
         write_state(backend, new)
-    out.print(f"Successfully removed {len(removed)} resource instance(s). The objects still exist in the "
-              "cloud; vaultform no longer manages them.")
+    out.print(
+        f"Successfully removed {len(removed)} resource instance(s). The objects still exist in the "
+        "cloud; vaultform no longer manages them."
+    )
     return 0
 
 
@@ -237,17 +265,25 @@ def _run_push(args, out: Output) -> int:
         current = read_state(backend)
         if current is not None and not args.force:
             if pushed.lineage != current.lineage:
-                raise DiagnosticsError(error(
-                    "state_push", "Refusing to push a state of another lineage",
-                    f"{args.file} has lineage {pushed.lineage}; the stored state {current.lineage}. They "
-                    "are different histories, so one would silently replace the other. If you really mean "
-                    "to replace the stored state, run again with -force."))
+                raise DiagnosticsError(
+                    error(
+                        "state_push",
+                        "Refusing to push a state of another lineage",
+                        f"{args.file} has lineage {pushed.lineage}; the stored state {current.lineage}. They "
+                        "are different histories, so one would silently replace the other. If you really mean "
+                        "to replace the stored state, run again with -force.",
+                    )
+                )
             if pushed.serial < current.serial:
-                raise DiagnosticsError(error(
-                    "state_push", "Refusing to push an older state",
-                    f"{args.file} has serial {pushed.serial}; the stored state is newer (serial "
-                    f"{current.serial}), so pushing would undo later changes. Pull the current state "
-                    "(`vaultform state pull`), make your change on it and push that, or use -force."))
+                raise DiagnosticsError(
+                    error(
+                        "state_push",
+                        "Refusing to push an older state",
+                        f"{args.file} has serial {pushed.serial}; the stored state is newer (serial "
+                        f"{current.serial}), so pushing would undo later changes. Pull the current state "
+                        "(`vaultform state pull`), make your change on it and push that, or use -force.",
+                    )
+                )
         written = write_state(backend, pushed, force=args.force)
     out.print(f"Pushed {args.file} to {backend.describe()} (serial {written.serial}).")
     return 0

@@ -12,8 +12,16 @@ from dataclasses import dataclass, replace
 
 from reconciler.diagnostics import DiagnosticsError, error
 from state.errors import AddressError
-from state.model import (InstanceAddress, InstanceState, ModulePath, ResourceAddress, ResourceState, State,
-                         parse_address, parse_module)
+from state.model import (
+    InstanceAddress,
+    InstanceState,
+    ModulePath,
+    ResourceAddress,
+    ResourceState,
+    State,
+    parse_address,
+    parse_module,
+)
 
 
 @dataclass(frozen=True)
@@ -40,9 +48,14 @@ def parse_target(text: str) -> Target:
             return Target(text, parse_module(text))
         addr = parse_address(text)
     except AddressError as exc:
-        raise DiagnosticsError(error(
-            "address", f"Invalid address {text!r}", f"{exc.problem}. Write it as Terraform does: "
-            'azurerm_key_vault.kv, azurerm_key_vault.kv[0], azurerm_key_vault.kv["a"] or module.name.')) from None
+        raise DiagnosticsError(
+            error(
+                "address",
+                f"Invalid address {text!r}",
+                f"{exc.problem}. Write it as Terraform does: "
+                'azurerm_key_vault.kv, azurerm_key_vault.kv[0], azurerm_key_vault.kv["a"] or module.name.',
+            )
+        ) from None
     return Target(text, addr.resource.module, addr.resource, addr.key)
 
 
@@ -77,13 +90,18 @@ def select(state: State, targets: list[Target]) -> list[InstanceAddress]:
 
 
 def _no_match(target: Target) -> DiagnosticsError:
-    return DiagnosticsError(error(
-        "state_no_match", f"No object in state matches {target.text}",
-        "Run `vaultform state list` to see the addresses the state holds, and check the spelling, "
-        "module path and instance key."))
+    return DiagnosticsError(
+        error(
+            "state_no_match",
+            f"No object in state matches {target.text}",
+            "Run `vaultform state list` to see the addresses the state holds, and check the spelling, "
+            "module path and instance key.",
+        )
+    )
 
 
 # --------------------------------------------------------------------------- rm
+
 
 def remove(state: State, targets: list[Target]) -> tuple[State, list[str]]:
     """Forget the matching instances (the objects stay in the cloud). prevent_destroy does not
@@ -101,6 +119,7 @@ def remove(state: State, targets: list[Target]) -> tuple[State, list[str]]:
 
 # --------------------------------------------------------------------------- mv
 
+
 def _refuse(summary: str, detail: str) -> DiagnosticsError:
     return DiagnosticsError(error("state_mv", summary, detail))
 
@@ -109,9 +128,11 @@ def move(state: State, src_text: str, dst_text: str) -> tuple[State, list[tuple[
     """Move SRC to DST; returns the new state and (old, new) address pairs."""
     src, dst = parse_target(src_text), parse_target(dst_text)
     if src.is_module != dst.is_module:
-        raise _refuse(f"Cannot move {src.text} to {dst.text}",
-                      "Move a module to a module address (module.new) and a resource or instance to a "
-                      "resource or instance address.")
+        raise _refuse(
+            f"Cannot move {src.text} to {dst.text}",
+            "Move a module to a module address (module.new) and a resource or instance to a "
+            "resource or instance address.",
+        )
     if src.is_module:
         pairs = _module_pairs(state, src, dst)
     else:
@@ -124,12 +145,14 @@ def _module_pairs(state: State, src: Target, dst: Target) -> list[tuple[Instance
     if not moved:
         raise _no_match(src)
     if any(_module_matches(dst.module, a.resource.module, exact=False) for a, _, _ in state.instances()):
-        raise _refuse(f"{dst.text} already exists in state",
-                      f"Objects are already recorded under {dst.text}. Choose another module address, or "
-                      "remove those first (`vaultform state rm`).")
+        raise _refuse(
+            f"{dst.text} already exists in state",
+            f"Objects are already recorded under {dst.text}. Choose another module address, or "
+            "remove those first (`vaultform state rm`).",
+        )
     out = []
     for a in moved:
-        rest = a.resource.module[len(src.module):]
+        rest = a.resource.module[len(src.module) :]
         module = tuple(dst.module) + tuple(rest)
         out.append((a, InstanceAddress(replace(a.resource, module=module), a.key)))
     return out
@@ -140,27 +163,36 @@ def _resource_pairs(state: State, src: Target, dst: Target) -> list[tuple[Instan
     if sres is None or (src.is_instance and sres.instance(src.key) is None):
         raise _no_match(src)
     if src.resource.type != dst.resource.type or src.resource.mode != dst.resource.mode:
-        raise _refuse(f"Cannot move {src.text} to {dst.text}: the types differ",
-                      f"{src.text} is a {src.resource.type} and {dst.text} a {dst.resource.type}; an object "
-                      "keeps its type. Import the object under the new type instead.")
+        raise _refuse(
+            f"Cannot move {src.text} to {dst.text}: the types differ",
+            f"{src.text} is a {src.resource.type} and {dst.text} a {dst.resource.type}; an object "
+            "keeps its type. Import the object under the new type instead.",
+        )
     dres = state.resource(dst.resource)
     if not src.is_instance and not dst.is_instance:
         if dres is not None:
-            raise _refuse(f"{dst.text} already exists in state",
-                          "Choose an address the state does not hold, or remove that resource first "
-                          "(`vaultform state rm`).")
-        return [(InstanceAddress(src.resource, i.index_key), InstanceAddress(dst.resource, i.index_key))
-                for i in sres.instances]
+            raise _refuse(
+                f"{dst.text} already exists in state",
+                "Choose an address the state does not hold, or remove that resource first "
+                "(`vaultform state rm`).",
+            )
+        return [
+            (InstanceAddress(src.resource, i.index_key), InstanceAddress(dst.resource, i.index_key))
+            for i in sres.instances
+        ]
     if not src.is_instance:
         if len(sres.instances) != 1 or sres.instances[0].index_key is not None:
-            raise _refuse(f"Cannot move all of {src.text} to the one instance {dst.text}",
-                          f"{src.text} has instances {', '.join(str(InstanceAddress(src.resource, i.index_key)) for i in sres.instances)}; "
-                          "move them one by one.")
+            raise _refuse(
+                f"Cannot move all of {src.text} to the one instance {dst.text}",
+                f"{src.text} has instances {', '.join(str(InstanceAddress(src.resource, i.index_key)) for i in sres.instances)}; "
+                "move them one by one.",
+            )
     target = InstanceAddress(dst.resource, dst.key)
     if dres is not None and dres.instance(dst.key) is not None:
-        raise _refuse(f"{target} already exists in state",
-                      "Choose an address the state does not hold, or remove that object first "
-                      "(`vaultform state rm`).")
+        raise _refuse(
+            f"{target} already exists in state",
+            "Choose an address the state does not hold, or remove that object first (`vaultform state rm`).",
+        )
     return [(InstanceAddress(src.resource, src.key), target)]
 
 
@@ -174,8 +206,9 @@ def _apply_moves(state: State, pairs: list[tuple[InstanceAddress, InstanceAddres
         state = state.without_instance(old)
     for (old, inst, res), (_o, new) in zip(taken, pairs):
         joining = state.resource(new.resource) is not None  # an existing resource keeps its lifecycle
-        state = state.with_instance(new, inst, provider=res.provider,
-                                    prevent_destroy=None if joining else res.prevent_destroy)
+        state = state.with_instance(
+            new, inst, provider=res.provider, prevent_destroy=None if joining else res.prevent_destroy
+        )
     # what other objects recorded as their dependencies follows the move
     for addr, res, inst in list(state.instances()):
         deps = tuple(_rename(d, renamed, renamed_resources) for d in inst.dependencies)

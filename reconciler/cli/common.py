@@ -24,15 +24,37 @@ def add_config_flags(parser) -> None:
 
 def add_plan_flags(parser) -> None:
     bool_flag(parser, "refresh", True, "read every managed object first (default true)")
-    flag(parser, "target", action="append", default=[], metavar="ADDRESS", help="plan only this and what it needs")
-    flag(parser, "replace", action="append", default=[], metavar="ADDRESS", help="plan to replace this instance")
+    flag(
+        parser,
+        "target",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="plan only this and what it needs",
+    )
+    flag(
+        parser,
+        "replace",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="plan to replace this instance",
+    )
     flag(parser, "destroy", action="store_true", help="plan to destroy every managed object")
     flag(parser, "refresh-only", action="store_true", help="only take the cloud's current values into state")
-    flag(parser, "parallelism", type=positive_int, default=10, metavar="N", help="operations at once (default 10)")
+    flag(
+        parser,
+        "parallelism",
+        type=positive_int,
+        default=10,
+        metavar="N",
+        help="operations at once (default 10)",
+    )
 
 
 def positive_int(text: str) -> int:
     import argparse
+
     try:
         value = int(text)
     except ValueError:
@@ -43,9 +65,12 @@ def positive_int(text: str) -> int:
 
 
 def plan_options(args, *, destroy: bool | None = None) -> PlanOptions:
-    return PlanOptions(destroy=args.destroy if destroy is None else destroy,
-                       refresh_only=getattr(args, "refresh_only", False),
-                       targets=tuple(args.target), replace=tuple(args.replace))
+    return PlanOptions(
+        destroy=args.destroy if destroy is None else destroy,
+        refresh_only=getattr(args, "refresh_only", False),
+        targets=tuple(args.target),
+        replace=tuple(args.replace),
+    )
 
 
 @contextmanager
@@ -60,8 +85,13 @@ def state_lock(session, operation: str, args):
     try:
         lock = session.backend.lock(operation, timeout)
     except LockError as exc:
-        raise DiagnosticsError(error("state_locked", exc.summary if hasattr(exc, "summary") else str(exc),
-                                     getattr(exc, "detail", "")))
+        raise DiagnosticsError(
+            error(
+                "state_locked",
+                exc.summary if hasattr(exc, "summary") else str(exc),
+                getattr(exc, "detail", ""),
+            )
+        )
     try:
         yield lock
     finally:
@@ -72,10 +102,14 @@ def confirm(out, question: str, args) -> bool:
     if getattr(args, "auto_approve", False):
         return True
     if not args.input or not sys.stdin.isatty():
-        raise DiagnosticsError(error(
-            "approval_needed", "Approval needed",
-            "vaultform asks before it changes anything, and there is no terminal to ask on. "
-            "Run with -auto-approve to apply without asking (for pipelines), or apply a saved plan."))
+        raise DiagnosticsError(
+            error(
+                "approval_needed",
+                "Approval needed",
+                "vaultform asks before it changes anything, and there is no terminal to ask on. "
+                "Run with -auto-approve to apply without asking (for pipelines), or apply a saved plan.",
+            )
+        )
     out.print(f"\n{question}\n  Only 'yes' will be accepted to approve.\n")
     out.out.write("  Enter a value: ")
     out.out.flush()

@@ -24,18 +24,30 @@ from state.errors import StateError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("reconciler.cli.cmd_validate", "Check the configuration: syntax, schema, references, cycles"),
+    "validate": (
+        "reconciler.cli.cmd_validate",
+        "Check the configuration: syntax, schema, references, cycles",
+    ),
     "plan": ("reconciler.cli.cmd_plan", "Show what apply would change, and what vaultform refuses"),
     "apply": ("reconciler.cli.cmd_apply", "Make the cloud match the configuration, in the order Azure needs"),
-    "destroy": ("reconciler.cli.cmd_apply:destroy", "Destroy every managed object (still subject to the refusals)"),
-    "drift": ("reconciler.cli.cmd_drift", "Compare the cloud with state and configuration; say what each change breaks"),
+    "destroy": (
+        "reconciler.cli.cmd_apply:destroy",
+        "Destroy every managed object (still subject to the refusals)",
+    ),
+    "drift": (
+        "reconciler.cli.cmd_drift",
+        "Compare the cloud with state and configuration; say what each change breaks",
+    ),
     "audit": ("reconciler.cli.cmd_audit", "Check every Recovery Services vault's customer-managed key setup"),
     "graph": ("reconciler.cli.cmd_graph", "Show the order apply follows, with the CMK ordering rules"),
     "show": ("reconciler.cli.cmd_show", "Show the state, or a saved plan"),
     "output": ("reconciler.cli.cmd_output", "Show output values from the state"),
     "state": ("reconciler.cli.cmd_state", "Look at and repair the state: list, show, rm, mv, pull, push"),
     "import": ("reconciler.cli.cmd_import", "Bring an existing object under management"),
-    "force-unlock": ("reconciler.cli.cmd_force_unlock", "Remove a state lock left behind by a run that ended"),
+    "force-unlock": (
+        "reconciler.cli.cmd_force_unlock",
+        "Remove a state lock left behind by a run that ended",
+    ),
 }
 
 # commands contributed by plug-ins when the distribution's entry points are not installed
@@ -62,11 +74,17 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     ``vaultform validate`` shouldn't pay for ``vaultform cloud``.
     """
     wanted = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
-    parser = Parser(prog="vaultform",
-                    description="Declarative reconciler for Azure Backup encryption with customer-managed keys.")
+    parser = Parser(
+        prog="vaultform",
+        description="Declarative reconciler for Azure Backup encryption with customer-managed keys.",
+    )
     parser.add_argument("-version", "--version", action="version", version=f"vaultform {__version__}")
-    parser.add_argument("-chdir", metavar="DIR", help="switch to DIR before running the command, written "
-                        "-chdir=DIR before the command name (paths given to the command are then relative to DIR)")
+    parser.add_argument(
+        "-chdir",
+        metavar="DIR",
+        help="switch to DIR before running the command, written "
+        "-chdir=DIR before the command name (paths given to the command are then relative to DIR)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (target, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -87,14 +105,16 @@ def split_chdir(argv: list[str]) -> tuple[str | None, list[str]]:
     """Terraform's global ``-chdir=DIR`` (given before the command name) and the rest of argv."""
     directory, rest = None, []
     for i, word in enumerate(argv):
-        if not word.startswith("-"):         # the command name: what follows is the command's
+        if not word.startswith("-"):  # the command name: what follows is the command's
             return directory, rest + argv[i:]
         name, eq, value = word.partition("=")
         if name not in ("-chdir", "--chdir"):
             rest.append(word)
         elif not eq or not value:
-            raise UsageError("-chdir needs a directory, written as -chdir=DIR before the command name, "
-                             "e.g. vaultform -chdir=examples/quickstart output")
+            raise UsageError(
+                "-chdir needs a directory, written as -chdir=DIR before the command name, "
+                "e.g. vaultform -chdir=examples/quickstart output"
+            )
         else:
             directory = value
     return directory, rest
@@ -112,8 +132,7 @@ def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:
         out.err.write(f"Error: {exc}\n")
         return 1
     except OSError as exc:
-        out.err.write(f"Error: Invalid -chdir option: cannot change to {directory}: "
-                      f"{exc.strerror or exc}\n")
+        out.err.write(f"Error: Invalid -chdir option: cannot change to {directory}: {exc.strerror or exc}\n")
         return 1
     try:
         return _dispatch(argv, out)
@@ -139,15 +158,30 @@ def _dispatch(argv: list[str], out: Output) -> int:
         out.diagnostics(exc.diagnostics)
         return 1
     except StateError as exc:  # an unreadable state file is the user's to fix, not a bug
-        out.diagnostics([error("state", exc.summary, exc.detail or
-                               "Restore the previous version from the .backup file next to it, "
-                               "or point -state at the right file.")])
+        out.diagnostics(
+            [
+                error(
+                    "state",
+                    exc.summary,
+                    exc.detail
+                    or "Restore the previous version from the .backup file next to it, "
+                    "or point -state at the right file.",
+                )
+            ]
+        )
         return 1
     except sqlite3.DatabaseError as exc:
         path = os.environ.get("VAULTFORM_LOCAL_AZURE", "~/.vaultform/local-azure.db")
-        out.diagnostics([error("local_azure_unavailable", f"The local Azure's database can't be used: {exc}",
-                               f"The file {path} is not a usable database. Run `vaultform cloud reset` to "
-                               "start a new local Azure, or point VAULTFORM_LOCAL_AZURE at another file.")])
+        out.diagnostics(
+            [
+                error(
+                    "local_azure_unavailable",
+                    f"The local Azure's database can't be used: {exc}",
+                    f"The file {path} is not a usable database. Run `vaultform cloud reset` to "
+                    "start a new local Azure, or point VAULTFORM_LOCAL_AZURE at another file.",
+                )
+            ]
+        )
         return 1
     except KeyboardInterrupt:
         out.err.write("\nInterrupted.\n")
@@ -160,7 +194,8 @@ def _dispatch(argv: list[str], out: Output) -> int:
         out.err.write(
             f"\nError: internal error in vaultform: {type(exc).__name__}: {exc}\n\n"
             "  This is a bug in vaultform, not in your configuration. Run again with\n"
-            "  VAULTFORM_DEBUG=1 to see the details, and report them with the command you ran.\n")
+            "  VAULTFORM_DEBUG=1 to see the details, and report them with the command you ran.\n"
+        )
         return 1
 
 

@@ -39,8 +39,7 @@ class Output:
             return
         stream = stream or self.err
         color = not self.no_color and "NO_COLOR" not in os.environ and is_terminal(stream)
-        stream.write("\n" + render_text(diags, sources=self.sources, color=color,
-                                        display_path=_display_path))
+        stream.write("\n" + render_text(diags, sources=self.sources, color=color, display_path=_display_path))
         stream.flush()
 
     def style(self, text: str, code: str) -> str:

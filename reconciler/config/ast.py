@@ -40,10 +40,12 @@ class Pos:
 
     def range(self):
         from reconciler.diagnostics import SourceRange
+
         return SourceRange(self.file, self.line, self.column, self.end_line, self.end_column)
 
 
 # --------------------------------------------------------------------------- expressions
+
 
 @dataclass(frozen=True, slots=True)
 class Literal:
@@ -53,16 +55,16 @@ class Literal:
 
 @dataclass(frozen=True, slots=True)
 class TemplateInterp:
-    expr: "Expr"
+    expr: Expr
     strip_left: bool = False
     strip_right: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class TemplateIf:
-    cond: "Expr"
-    then: tuple["TemplatePart", ...]
-    else_: tuple["TemplatePart", ...]
+    cond: Expr
+    then: tuple[TemplatePart, ...]
+    else_: tuple[TemplatePart, ...]
     pos: Pos
 
 
@@ -70,8 +72,8 @@ class TemplateIf:
 class TemplateFor:
     key_var: str | None
     value_var: str
-    collection: "Expr"
-    body: tuple["TemplatePart", ...]
+    collection: Expr
+    body: tuple[TemplatePart, ...]
     pos: Pos
 
 
@@ -93,15 +95,15 @@ class Variable:
 
 @dataclass(frozen=True, slots=True)
 class GetAttr:
-    obj: "Expr"
+    obj: Expr
     name: str
     pos: Pos
 
 
 @dataclass(frozen=True, slots=True)
 class Index:
-    obj: "Expr"
-    key: "Expr"
+    obj: Expr
+    key: Expr
     pos: Pos
 
 
@@ -112,15 +114,15 @@ class SplatItem:
 
 @dataclass(frozen=True, slots=True)
 class Splat:
-    source: "Expr"
-    each: "Expr"  # built on SplatItem
+    source: Expr
+    each: Expr  # built on SplatItem
     pos: Pos
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
     name: str
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     pos: Pos
     expand_final: bool = False
 
@@ -128,23 +130,23 @@ class Call:
 @dataclass(frozen=True, slots=True)
 class Unary:
     op: str
-    operand: "Expr"
+    operand: Expr
     pos: Pos
 
 
 @dataclass(frozen=True, slots=True)
 class Binary:
     op: str
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     pos: Pos
 
 
 @dataclass(frozen=True, slots=True)
 class Conditional:
-    cond: "Expr"
-    true: "Expr"
-    false: "Expr"
+    cond: Expr
+    true: Expr
+    false: Expr
     pos: Pos
 
 
@@ -152,52 +154,68 @@ class Conditional:
 class For:
     key_var: str | None
     value_var: str
-    collection: "Expr"
-    value: "Expr"
+    collection: Expr
+    value: Expr
     pos: Pos
-    key: "Expr | None" = None      # set for object-for expressions
-    cond: "Expr | None" = None
-    grouping: bool = False         # the "..." after the value of an object-for
+    key: Expr | None = None  # set for object-for expressions
+    cond: Expr | None = None
+    grouping: bool = False  # the "..." after the value of an object-for
 
 
 @dataclass(frozen=True, slots=True)
 class TupleCons:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     pos: Pos
 
 
 @dataclass(frozen=True, slots=True)
 class ObjectCons:
-    items: tuple[tuple["Expr", "Expr"], ...]
+    items: tuple[tuple[Expr, Expr], ...]
     pos: Pos
 
 
 @dataclass(frozen=True, slots=True)
 class Parens:
-    expr: "Expr"
+    expr: Expr
     pos: Pos
 
 
-Expr = Union[Literal, Template, Variable, GetAttr, Index, SplatItem, Splat, Call, Unary,
-             Binary, Conditional, For, TupleCons, ObjectCons, Parens]
+Expr = Union[
+    Literal,
+    Template,
+    Variable,
+    GetAttr,
+    Index,
+    SplatItem,
+    Splat,
+    Call,
+    Unary,
+    Binary,
+    Conditional,
+    For,
+    TupleCons,
+    ObjectCons,
+    Parens,
+]
 
 
 # --------------------------------------------------------------------------- structure
+
 
 @dataclass(frozen=True, slots=True)
 class Attribute:
     name: str
     expr: Expr
-    pos: Pos          # the whole "name = expr"
-    name_pos: Pos     # just the name
+    pos: Pos  # the whole "name = expr"
+    name_pos: Pos  # just the name
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
     type: str
     labels: tuple[str, ...]
-    body: "Body"
-    pos: Pos          # the header line through the closing brace
+    body: Body
+    pos: Pos  # the header line through the closing brace
     label_pos: tuple[Pos, ...] = ()
 
 

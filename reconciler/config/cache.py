@@ -87,13 +87,15 @@ class ParseCache:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
                 st = self.directory.stat()
-                self._trusted = (not hasattr(os, "getuid") or st.st_uid == os.getuid()) and not st.st_mode & 0o022
+                self._trusted = (
+                    not hasattr(os, "getuid") or st.st_uid == os.getuid()
+                ) and not st.st_mode & 0o022
             except OSError:
                 self._trusted = False
         return self._trusted
 
     @classmethod
-    def default(cls) -> "ParseCache":
+    def default(cls) -> ParseCache:
         return cls(default_directory())
 
     def _entry_path(self, key: str) -> Path:
@@ -148,9 +150,14 @@ class ParseCache:
 # --------------------------------------------------------------------------- compact form
 
 _CLASSES: tuple[type, ...] = tuple(
-    c for c in vars(ast).values()
-    if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == ast.__name__
-    and c is not ast.Pos and c is not ast.File)
+    c
+    for c in vars(ast).values()
+    if isinstance(c, type)
+    and dataclasses.is_dataclass(c)
+    and c.__module__ == ast.__name__
+    and c is not ast.Pos
+    and c is not ast.File
+)
 _TAG = {c: i for i, c in enumerate(_CLASSES)}
 _FIELDS = {c: tuple(f.name for f in dataclasses.fields(c)) for c in _CLASSES}
 _POS = -1
@@ -195,14 +202,17 @@ def decode_entry(data: bytes) -> Entry | None:
     if not data.startswith(_FORMAT):
         return None
     try:
-        form, diags, signature = pickle.loads(data[len(_FORMAT):])
+        form, diags, signature = pickle.loads(data[len(_FORMAT) :])
         if signature != _class_signature():
             return None
         node = None if form is None else ast.File(form[0], _dec(form[1], form[0]))
-    except Exception:  # noqa: BLE001 - any unreadable entry is just a miss
+    except Exception:
         return None
-    if (not (node is None or isinstance(node.body, ast.Body)) or not isinstance(diags, list)
-            or not all(isinstance(d, Diagnostic) for d in diags)):
+    if (
+        not (node is None or isinstance(node.body, ast.Body))
+        or not isinstance(diags, list)
+        or not all(isinstance(d, Diagnostic) for d in diags)
+    ):
         return None
     return node, diags
 

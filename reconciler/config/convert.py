@@ -47,8 +47,14 @@ class ConvertProblem(Exception):
 
 
 class Converter:
-    def __init__(self, file: str, marks: dict[tuple[int, int], tuple[bool, bool]] | None = None,
-                 *, line_shift: int = 0, fragment=None) -> None:
+    def __init__(
+        self,
+        file: str,
+        marks: dict[tuple[int, int], tuple[bool, bool]] | None = None,
+        *,
+        line_shift: int = 0,
+        fragment=None,
+    ) -> None:
         self.file = file
         self.marks = marks or {}
         self.line_shift = line_shift
@@ -83,19 +89,25 @@ class Converter:
             if isinstance(child, (r_base.AttributeRule, r_base.BlockRule)):
                 start = self.pos(child._meta)
                 if start.line <= last_line:
-                    raise ConvertProblem("Missing new line before this argument or block",
-                                         "Each argument and block starts on its own line; put a line break "
-                                         "before it.", start)
+                    raise ConvertProblem(
+                        "Missing new line before this argument or block",
+                        "Each argument and block starts on its own line; put a line break before it.",
+                        start,
+                    )
             if isinstance(child, r_base.AttributeRule):
                 attr = self.attribute(child)
                 last_line = attr.pos.end_line
                 first = seen.get(attr.name)
                 if first is not None:
-                    self.diagnostics.append(error(
-                        "duplicate-attribute", f'Duplicate argument "{attr.name}"',
-                        f'"{attr.name}" is already set on line {first.pos.line} '
-                        f"(and again on line {attr.pos.line}); keep one of them.",
-                        range=attr.name_pos.range()))
+                    self.diagnostics.append(
+                        error(
+                            "duplicate-attribute",
+                            f'Duplicate argument "{attr.name}"',
+                            f'"{attr.name}" is already set on line {first.pos.line} '
+                            f"(and again on line {attr.pos.line}); keep one of them.",
+                            range=attr.name_pos.range(),
+                        )
+                    )
                     continue
                 seen[attr.name] = attr
                 attrs.append(attr)
@@ -111,8 +123,9 @@ class Converter:
         name = str(rule.identifier.token.value)
         name_pos = self.pos(rule.identifier._meta)
         if rule.identifier._meta is rule._meta:  # a keyword name (``in = 1``) carries the attribute's meta
-            name_pos = ast.Pos(self.file, name_pos.line, name_pos.column, name_pos.line,
-                               name_pos.column + len(name))
+            name_pos = ast.Pos(
+                self.file, name_pos.line, name_pos.column, name_pos.line, name_pos.column + len(name)
+            )
         expr = self.expr(rule.expression)
         whole = ast.Pos(self.file, name_pos.line, name_pos.column, expr.pos.end_line, expr.pos.end_column)
         return ast.Attribute(name, expr, whole, name_pos)
@@ -126,16 +139,20 @@ class Converter:
             if isinstance(label, r_str.StringRule):
                 value = self.expr(label)
                 if not isinstance(value, ast.Literal):
-                    raise ConvertProblem("Block labels must be plain strings",
-                                         'A label such as "name" can\'t contain "${...}" or "%{...}"; '
-                                         "write the name literally.", where)
+                    raise ConvertProblem(
+                        "Block labels must be plain strings",
+                        'A label such as "name" can\'t contain "${...}" or "%{...}"; '
+                        "write the name literally.",
+                        where,
+                    )
                 names.append(value.value)
             else:
                 names.append(str(label.token.value))
             label_pos.append(where)
         where = self.pos(rule._meta)
-        return ast.Block(str(head.token.value), tuple(names), self.body(rule.body, where), where,
-                         tuple(label_pos))
+        return ast.Block(
+            str(head.token.value), tuple(names), self.body(rule.body, where), where, tuple(label_pos)
+        )
 
     # ------------------------------------------------------------------ expressions
 
@@ -143,9 +160,12 @@ class Converter:
         self._depth += 1
         try:
             if self._depth > MAX_EXPR_DEPTH:
-                raise ConvertProblem("Expression nested too deeply",
-                                     f"Expressions may nest about {MAX_EXPR_DEPTH // 2} levels; simplify this "
-                                     "one (move inner parts into locals).", self.pos(node._meta))
+                raise ConvertProblem(
+                    "Expression nested too deeply",
+                    f"Expressions may nest about {MAX_EXPR_DEPTH // 2} levels; simplify this "
+                    "one (move inner parts into locals).",
+                    self.pos(node._meta),
+                )
             return _DISPATCH[type(node)](self, node)
         finally:
             self._depth -= 1
@@ -167,18 +187,22 @@ class Converter:
         text = str(rule.token.value)
         where = self.pos(rule._meta)
         if len(text.lstrip("-")) > MAX_INT_DIGITS:
-            raise ConvertProblem("Number too large",
-                                 f"This number has {len(text)} digits; numbers may have at most "
-                                 f"{MAX_INT_DIGITS}.", where)
+            raise ConvertProblem(
+                "Number too large",
+                f"This number has {len(text)} digits; numbers may have at most {MAX_INT_DIGITS}.",
+                where,
+            )
         return ast.Literal(int(text), where)
 
     def _float(self, rule) -> ast.Expr:
         where = self.pos(rule._meta)
         value = float(str(rule.token.value))
         if math.isinf(value):
-            raise ConvertProblem("Number out of range",
-                                 f"{str(rule.token.value)[:40]} is too large to represent; "
-                                 "use a smaller number.", where)
+            raise ConvertProblem(
+                "Number out of range",
+                f"{str(rule.token.value)[:40]} is too large to represent; use a smaller number.",
+                where,
+            )
         return ast.Literal(value, where)
 
     def _string(self, rule: r_str.StringRule) -> ast.Expr:
@@ -200,6 +224,7 @@ class Converter:
 
     def _template_string(self, rule: r_str.TemplateStringRule) -> ast.Expr:
         from hcl2.utils import process_escape_sequences
+
         return ast.Literal(process_escape_sequences(rule.inner_value), self.pos(rule._meta))
 
     def _tuple(self, rule: r_cont.TupleRule) -> ast.Expr:
@@ -215,8 +240,11 @@ class Converter:
                 continue
             key = self._object_key(child.key)
             if not separated and key.pos.line <= last_line:
-                raise ConvertProblem("Missing comma or new line between object elements",
-                                     'Separate the elements of an object with "," or a line break.', key.pos)
+                raise ConvertProblem(
+                    "Missing comma or new line between object elements",
+                    'Separate the elements of an object with "," or a line break.',
+                    key.pos,
+                )
             value = self.expr(child.expression)
             items.append((key, value))
             last_line, separated = value.pos.end_line, False
@@ -290,14 +318,23 @@ class Converter:
     def _for_tuple(self, rule: r_for.ForTupleExprRule) -> ast.Expr:
         key_var, value_var, coll = self._for_intro(rule.for_intro)
         cond = self.expr(rule.condition.condition_expr) if rule.condition is not None else None
-        return ast.For(key_var, value_var, coll, self.expr(rule.value_expr), self.pos(rule._meta),
-                       None, cond, False)
+        return ast.For(
+            key_var, value_var, coll, self.expr(rule.value_expr), self.pos(rule._meta), None, cond, False
+        )
 
     def _for_object(self, rule: r_for.ForObjectExprRule) -> ast.Expr:
         key_var, value_var, coll = self._for_intro(rule.for_intro)
         cond = self.expr(rule.condition.condition_expr) if rule.condition is not None else None
-        return ast.For(key_var, value_var, coll, self.expr(rule.value_expr), self.pos(rule._meta),
-                       self.expr(rule.key_expr), cond, rule.ellipsis is not None)
+        return ast.For(
+            key_var,
+            value_var,
+            coll,
+            self.expr(rule.value_expr),
+            self.pos(rule._meta),
+            self.expr(rule.key_expr),
+            cond,
+            rule.ellipsis is not None,
+        )
 
     def _conditional(self, rule: r_expr.ConditionalRule) -> ast.Expr:
         cond = self.expr(rule.condition)
@@ -315,8 +352,12 @@ class Converter:
         op = rule.operator.strip()
         operand = self.expr(rule.expr_term)
         where = self.pos(rule._meta)
-        if (op == "-" and isinstance(operand, ast.Literal) and not isinstance(operand.value, bool)
-                and isinstance(operand.value, (int, float))):
+        if (
+            op == "-"
+            and isinstance(operand, ast.Literal)
+            and not isinstance(operand.value, bool)
+            and isinstance(operand.value, (int, float))
+        ):
             return ast.Literal(-operand.value, where)
         return ast.Unary(op, operand, where)
 

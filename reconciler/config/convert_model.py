@@ -14,13 +14,26 @@ from dataclasses import dataclass
 
 from reconciler.config import ast
 from reconciler.config import model as m
-from reconciler.config.convert_model_exprs import (literal_bool, literal_string, provider_ref,
-                                                   reference_list, traversal_address)
+from reconciler.config.convert_model_exprs import (
+    literal_bool,
+    literal_string,
+    provider_ref,
+    reference_list,
+    traversal_address,
+)
 from reconciler.diagnostics import Diagnostic, error, warning
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_RESERVED_VARIABLES = {"source", "version", "providers", "count", "for_each", "lifecycle", "depends_on",
-                       "locals"}
+_RESERVED_VARIABLES = {
+    "source",
+    "version",
+    "providers",
+    "count",
+    "for_each",
+    "lifecycle",
+    "depends_on",
+    "locals",
+}
 _RESOURCE_META_ATTRS = {"count", "for_each", "provider", "depends_on"}
 _LIFECYCLE_ARGS = {"prevent_destroy", "create_before_destroy", "ignore_changes", "replace_triggered_by"}
 _LIFECYCLE_BLOCKS = {"precondition", "postcondition"}
@@ -45,33 +58,50 @@ class _Decoder:
 
     # ------------------------------------------------------------------ helpers
 
-    def err(self, code: str, summary: str, detail: str, pos: ast.Pos | None,
-            address: str | None = None) -> None:
+    def err(
+        self, code: str, summary: str, detail: str, pos: ast.Pos | None, address: str | None = None
+    ) -> None:
         self.diags.append(error(code, summary, detail, address=address, range=pos.range() if pos else None))
 
     def duplicate(self, kind: str, name: str, first: ast.Pos, again: ast.Pos) -> None:
-        self.err("duplicate-declaration", f'Duplicate {kind} "{name}"',
-                 f'{kind.capitalize()} "{name}" is already declared at {first.file}:{first.line} '
-                 f"(and again at {again.file}:{again.line}); names must be unique in a module — "
-                 "rename or remove one.", again)
+        self.err(
+            "duplicate-declaration",
+            f'Duplicate {kind} "{name}"',
+            f'{kind.capitalize()} "{name}" is already declared at {first.file}:{first.line} '
+            f"(and again at {again.file}:{again.line}); names must be unique in a module — "
+            "rename or remove one.",
+            again,
+        )
 
     def only(self, body: ast.Body, what: str, attrs: set[str], blocks: set[str] = frozenset()) -> None:
         for a in body.attributes:
             if a.name not in attrs:
-                self.err("unsupported-argument", f'Unsupported argument "{a.name}" in {what}',
-                         f"A {what} accepts: {', '.join(sorted(attrs)) or 'no arguments'}.", a.name_pos)
+                self.err(
+                    "unsupported-argument",
+                    f'Unsupported argument "{a.name}" in {what}',
+                    f"A {what} accepts: {', '.join(sorted(attrs)) or 'no arguments'}.",
+                    a.name_pos,
+                )
         for b in body.blocks:
             if b.type not in blocks:
-                self.err("unsupported-block", f'Unsupported block "{b.type}" in {what}',
-                         f"A {what} accepts these blocks: {', '.join(sorted(blocks)) or 'none'}.", b.pos)
+                self.err(
+                    "unsupported-block",
+                    f'Unsupported block "{b.type}" in {what}',
+                    f"A {what} accepts these blocks: {', '.join(sorted(blocks)) or 'none'}.",
+                    b.pos,
+                )
 
     def valid_name(self, block: ast.Block, kind: str) -> bool:
         name = block.labels[0] if block.labels else ""
         if _NAME.match(name):
             return True
-        self.err("invalid-name", f'Invalid {kind} name "{name}"',
-                 "A name must start with a letter or underscore and contain only letters, digits, "
-                 "underscores and dashes.", block.label_pos[0] if block.label_pos else block.pos)
+        self.err(
+            "invalid-name",
+            f'Invalid {kind} name "{name}"',
+            "A name must start with a letter or underscore and contain only letters, digits, "
+            "underscores and dashes.",
+            block.label_pos[0] if block.label_pos else block.pos,
+        )
         return False
 
     def lit_string(self, attr: ast.Attribute | None, what: str) -> str | None:
@@ -79,9 +109,13 @@ class _Decoder:
             return None
         value = literal_string(attr.expr)
         if value is None:
-            self.err("literal-required", f"{what} must be a literal string",
-                     f'Write {attr.name} as a quoted string without "${{...}}"; it is read before any '
-                     "expression is evaluated.", attr.expr.pos)
+            self.err(
+                "literal-required",
+                f"{what} must be a literal string",
+                f'Write {attr.name} as a quoted string without "${{...}}"; it is read before any '
+                "expression is evaluated.",
+                attr.expr.pos,
+            )
         return value
 
     def lit_bool(self, attr: ast.Attribute | None, what: str, default: bool) -> bool:
@@ -89,9 +123,13 @@ class _Decoder:
             return default
         value = literal_bool(attr.expr)
         if value is None:
-            self.err("literal-required", f"{what} must be true or false",
-                     f"Write {attr.name} = true or {attr.name} = false; it is read before any expression "
-                     "is evaluated.", attr.expr.pos)
+            self.err(
+                "literal-required",
+                f"{what} must be true or false",
+                f"Write {attr.name} = true or {attr.name} = false; it is read before any expression "
+                "is evaluated.",
+                attr.expr.pos,
+            )
             return default
         return value
 
@@ -100,10 +138,13 @@ class _Decoder:
             return ()
         items, bad = reference_list(attr.expr)
         if bad is not None:
-            self.err("meta-argument", f"{what} must be a list of references",
-                     "Write a list of resource or module names such as "
-                     "[azurerm_key_vault.kv, module.network]; strings and expressions aren't allowed.",
-                     bad.pos)
+            self.err(
+                "meta-argument",
+                f"{what} must be a list of references",
+                "Write a list of resource or module names such as "
+                "[azurerm_key_vault.kv, module.network]; strings and expressions aren't allowed.",
+                bad.pos,
+            )
         return items
 
     def conditions(self, blocks: tuple[ast.Block, ...], what: str) -> tuple[m.Validation, ...]:
@@ -113,8 +154,12 @@ class _Decoder:
             cond, msg = b.body.attribute("condition"), b.body.attribute("error_message")
             if cond is None or msg is None:
                 missing = "condition" if cond is None else "error_message"
-                self.err("missing-argument", f'Missing "{missing}" in {b.type} block of {what}',
-                         f"A {b.type} block needs both condition and error_message.", b.pos)
+                self.err(
+                    "missing-argument",
+                    f'Missing "{missing}" in {b.type} block of {what}',
+                    f"A {b.type} block needs both condition and error_message.",
+                    b.pos,
+                )
                 continue
             out.append(m.Validation(cond.expr, msg.expr, b.pos))
         return tuple(out)
@@ -124,8 +169,12 @@ class _Decoder:
     def terraform(self, block: ast.Block) -> None:
         self.terraform_pos = self.terraform_pos or block.pos
         body = block.body
-        self.only(body, "terraform block", {"required_version", "experiments"},
-                  {"required_providers", "backend", "cloud", "provider_meta"})
+        self.only(
+            body,
+            "terraform block",
+            {"required_version", "experiments"},
+            {"required_providers", "backend", "cloud", "provider_meta"},
+        )
         rv = body.attribute("required_version")
         if rv is not None:
             self.required_version.append(rv.expr)
@@ -134,10 +183,14 @@ class _Decoder:
                 self.required_provider(attr)
         for b in body.blocks_of("backend") + body.blocks_of("cloud"):
             if b.type == "cloud" or len(b.labels) != 1:
-                self.err("label-count" if b.type == "backend" else "unsupported-block",
-                         "A backend block needs one label, the backend type" if b.type == "backend"
-                         else "Terraform Cloud is not supported",
-                         'Write backend "local" { ... } (or "azurerm", "pg").', b.pos)
+                self.err(
+                    "label-count" if b.type == "backend" else "unsupported-block",
+                    "A backend block needs one label, the backend type"
+                    if b.type == "backend"
+                    else "Terraform Cloud is not supported",
+                    'Write backend "local" { ... } (or "azurerm", "pg").',
+                    b.pos,
+                )
                 continue
             if self.backend is not None:
                 self.duplicate("backend", b.labels[0], self.backend.pos, b.pos)
@@ -155,11 +208,19 @@ class _Decoder:
                 k = literal_string(key)
                 v = literal_string(value)
                 if k not in ("source", "version", "configuration_aliases"):
-                    self.err("unsupported-argument", f'Unsupported required_providers setting "{k}"',
-                             "Each provider requirement takes source and version.", key.pos)
+                    self.err(
+                        "unsupported-argument",
+                        f'Unsupported required_providers setting "{k}"',
+                        "Each provider requirement takes source and version.",
+                        key.pos,
+                    )
                 elif k != "configuration_aliases" and v is None:
-                    self.err("literal-required", f'required_providers "{attr.name}" {k} must be a literal string',
-                             'Write it in quotes, e.g. source = "hashicorp/azurerm".', value.pos)
+                    self.err(
+                        "literal-required",
+                        f'required_providers "{attr.name}" {k} must be a literal string',
+                        'Write it in quotes, e.g. source = "hashicorp/azurerm".',
+                        value.pos,
+                    )
                 elif k == "source":
                     source = v
                 elif k == "version":
@@ -167,8 +228,12 @@ class _Decoder:
         elif literal_string(expr) is not None:
             version = literal_string(expr)  # the legacy form: azurerm = "~> 3.0"
         else:
-            self.err("literal-required", f'Invalid requirement for provider "{attr.name}"',
-                     'Write { source = "hashicorp/azurerm", version = "~> 3.100" }.', expr.pos)
+            self.err(
+                "literal-required",
+                f'Invalid requirement for provider "{attr.name}"',
+                'Write { source = "hashicorp/azurerm", version = "~> 3.100" }.',
+                expr.pos,
+            )
         self.required_providers[attr.name] = m.RequiredProvider(attr.name, source, version, attr.pos)
 
     def provider(self, block: ast.Block) -> None:
@@ -188,12 +253,20 @@ class _Decoder:
             return
         name = block.labels[0]
         if name in _RESERVED_VARIABLES:
-            self.err("invalid-name", f'Invalid variable name "{name}"',
-                     f'"{name}" is reserved for module meta-arguments; choose another name.', block.label_pos[0])
+            self.err(
+                "invalid-name",
+                f'Invalid variable name "{name}"',
+                f'"{name}" is reserved for module meta-arguments; choose another name.',
+                block.label_pos[0],
+            )
             return
         body = block.body
-        self.only(body, "variable block", {"type", "default", "description", "sensitive", "nullable",
-                                           "ephemeral"}, {"validation"})
+        self.only(
+            body,
+            "variable block",
+            {"type", "default", "description", "sensitive", "nullable", "ephemeral"},
+            {"validation"},
+        )
         attr = body.attribute
         var = m.Variable(
             name=name,
@@ -203,7 +276,8 @@ class _Decoder:
             sensitive=self.lit_bool(attr("sensitive"), "sensitive", False),
             nullable=self.lit_bool(attr("nullable"), "nullable", True),
             validations=self.conditions(body.blocks_of("validation"), f'variable "{name}"'),
-            pos=block.pos)
+            pos=block.pos,
+        )
         if name in self.variables:
             self.duplicate("variable", name, self.variables[name].pos, block.pos)
             return
@@ -211,8 +285,12 @@ class _Decoder:
 
     def locals_block(self, block: ast.Block) -> None:
         for b in block.body.blocks:
-            self.err("unsupported-block", f'Unexpected block "{b.type}" in locals',
-                     "A locals block holds only name = expression lines.", b.pos)
+            self.err(
+                "unsupported-block",
+                f'Unexpected block "{b.type}" in locals',
+                "A locals block holds only name = expression lines.",
+                b.pos,
+            )
         for a in block.body.attributes:
             if a.name in self.locals:
                 self.duplicate("local value", a.name, self.locals[a.name].pos, a.pos)
@@ -224,17 +302,30 @@ class _Decoder:
             return
         name = block.labels[0]
         body = block.body
-        self.only(body, "output block", {"value", "description", "sensitive", "depends_on", "ephemeral"},
-                  {"precondition"})
+        self.only(
+            body,
+            "output block",
+            {"value", "description", "sensitive", "depends_on", "ephemeral"},
+            {"precondition"},
+        )
         value = body.attribute("value")
         if value is None:
-            self.err("missing-argument", f'Output "{name}" has no value',
-                     'Add value = <expression> to the output block.', block.pos)
+            self.err(
+                "missing-argument",
+                f'Output "{name}" has no value',
+                "Add value = <expression> to the output block.",
+                block.pos,
+            )
             return
-        out = m.Output(name, value.expr, self.lit_string(body.attribute("description"), "An output description"),
-                       self.lit_bool(body.attribute("sensitive"), "sensitive", False),
-                       self.refs(body.attribute("depends_on"), "depends_on"), block.pos,
-                       self.conditions(body.blocks_of("precondition"), f'output "{name}"'))
+        out = m.Output(
+            name,
+            value.expr,
+            self.lit_string(body.attribute("description"), "An output description"),
+            self.lit_bool(body.attribute("sensitive"), "sensitive", False),
+            self.refs(body.attribute("depends_on"), "depends_on"),
+            block.pos,
+            self.conditions(body.blocks_of("precondition"), f'output "{name}"'),
+        )
         if name in self.outputs:
             self.duplicate("output", name, self.outputs[name].pos, block.pos)
             return
@@ -245,35 +336,68 @@ class _Decoder:
         address = ("data." if mode is m.Mode.DATA else "") + f"{rtype}.{name}"
         for label, where in zip(block.labels, block.label_pos):
             if not _NAME.match(label):
-                self.err("invalid-name", f'Invalid name "{label}" in {address}',
-                         "Resource types and names contain only letters, digits, underscores and dashes, "
-                         "and start with a letter or underscore.", where, address)
+                self.err(
+                    "invalid-name",
+                    f'Invalid name "{label}" in {address}',
+                    "Resource types and names contain only letters, digits, underscores and dashes, "
+                    "and start with a letter or underscore.",
+                    where,
+                    address,
+                )
                 return
         body = block.body
         count, for_each = body.attribute("count"), body.attribute("for_each")
         if count is not None and for_each is not None:
-            self.err("meta-argument", 'Both "count" and "for_each" are set',
-                     f"{address} can use count or for_each, not both; remove one.", for_each.name_pos, address)
+            self.err(
+                "meta-argument",
+                'Both "count" and "for_each" are set',
+                f"{address} can use count or for_each, not both; remove one.",
+                for_each.name_pos,
+                address,
+            )
         provider = None
         p_attr = body.attribute("provider")
         if p_attr is not None:
             provider = provider_ref(p_attr.expr)
             if provider is None:
-                self.err("meta-argument", "Invalid provider reference",
-                         "Write provider = azurerm or provider = azurerm.<alias> (no quotes).",
-                         p_attr.expr.pos, address)
+                self.err(
+                    "meta-argument",
+                    "Invalid provider reference",
+                    "Write provider = azurerm or provider = azurerm.<alias> (no quotes).",
+                    p_attr.expr.pos,
+                    address,
+                )
         lifecycle = self.lifecycle(body.blocks_of("lifecycle"), address, mode)
         for b in body.blocks_of("provisioner") + body.blocks_of("connection"):
-            self.diags.append(warning("unsupported-block", f'"{b.type}" blocks are not supported; ignored',
-                                      "vaultform manages Azure objects through their APIs only; run scripts "
-                                      "outside the configuration.", address=address, range=b.pos.range()))
-        res = m.Resource(mode, rtype, name, count.expr if count else None, for_each.expr if for_each else None,
-                         provider, self.refs(body.attribute("depends_on"), "depends_on"), lifecycle,
-                         _without(body, _RESOURCE_META_ATTRS, {"lifecycle", "provisioner", "connection"}),
-                         block.pos)
+            self.diags.append(
+                warning(
+                    "unsupported-block",
+                    f'"{b.type}" blocks are not supported; ignored',
+                    "vaultform manages Azure objects through their APIs only; run scripts "
+                    "outside the configuration.",
+                    address=address,
+                    range=b.pos.range(),
+                )
+            )
+        res = m.Resource(
+            mode,
+            rtype,
+            name,
+            count.expr if count else None,
+            for_each.expr if for_each else None,
+            provider,
+            self.refs(body.attribute("depends_on"), "depends_on"),
+            lifecycle,
+            _without(body, _RESOURCE_META_ATTRS, {"lifecycle", "provisioner", "connection"}),
+            block.pos,
+        )
         if address in self.resources:
-            self.duplicate("resource" if mode is m.Mode.MANAGED else "data source", address,
-                           self.resources[address].pos, block.pos)
+            self.duplicate(
+                "resource" if mode is m.Mode.MANAGED else "data source",
+                address,
+                self.resources[address].pos,
+                block.pos,
+            )
             return
         self.resources[address] = res
 
@@ -281,21 +405,35 @@ class _Decoder:
         if not blocks:
             return m.Lifecycle()
         for extra in blocks[1:]:
-            self.err("duplicate-declaration", f"Duplicate lifecycle block in {address}",
-                     f"Only one lifecycle block is allowed (the first is on line {blocks[0].pos.line}); "
-                     "merge them.", extra.pos, address)
+            self.err(
+                "duplicate-declaration",
+                f"Duplicate lifecycle block in {address}",
+                f"Only one lifecycle block is allowed (the first is on line {blocks[0].pos.line}); "
+                "merge them.",
+                extra.pos,
+                address,
+            )
         block = blocks[0]
         body = block.body
         allowed = _LIFECYCLE_ARGS if mode is m.Mode.MANAGED else set()
         for a in body.attributes:
             if a.name not in allowed:
-                self.err("lifecycle", f'Unknown lifecycle argument "{a.name}"',
-                         f"lifecycle accepts: {', '.join(sorted(allowed)) or 'only precondition/postcondition blocks'}.",
-                         a.name_pos, address)
+                self.err(
+                    "lifecycle",
+                    f'Unknown lifecycle argument "{a.name}"',
+                    f"lifecycle accepts: {', '.join(sorted(allowed)) or 'only precondition/postcondition blocks'}.",
+                    a.name_pos,
+                    address,
+                )
         for b in body.blocks:
             if b.type not in _LIFECYCLE_BLOCKS:
-                self.err("lifecycle", f'Unknown lifecycle block "{b.type}"',
-                         "lifecycle accepts precondition and postcondition blocks.", b.pos, address)
+                self.err(
+                    "lifecycle",
+                    f'Unknown lifecycle block "{b.type}"',
+                    "lifecycle accepts precondition and postcondition blocks.",
+                    b.pos,
+                    address,
+                )
         ignore_all = False
         ignore: tuple[ast.Expr, ...] = ()
         ic = body.attribute("ignore_changes")
@@ -305,24 +443,37 @@ class _Decoder:
             else:
                 ignore, bad = reference_list(ic.expr)
                 if bad is not None:
-                    self.err("lifecycle", "ignore_changes must be a list of attribute names or all",
-                             "Write ignore_changes = [tags, network_acls] (no quotes) or ignore_changes = all.",
-                             bad.pos, address)
+                    self.err(
+                        "lifecycle",
+                        "ignore_changes must be a list of attribute names or all",
+                        "Write ignore_changes = [tags, network_acls] (no quotes) or ignore_changes = all.",
+                        bad.pos,
+                        address,
+                    )
         rtb = body.attribute("replace_triggered_by")
         replace: tuple[ast.Expr, ...] = ()
         if rtb is not None:
             replace, bad = reference_list(rtb.expr)
             if bad is not None:
-                self.err("lifecycle", "replace_triggered_by must be a list of references",
-                         "Write replace_triggered_by = [azurerm_key_vault_key.k.id].", bad.pos, address)
+                self.err(
+                    "lifecycle",
+                    "replace_triggered_by must be a list of references",
+                    "Write replace_triggered_by = [azurerm_key_vault_key.k.id].",
+                    bad.pos,
+                    address,
+                )
         return m.Lifecycle(
             prevent_destroy=self.lit_bool(body.attribute("prevent_destroy"), "prevent_destroy", False),
-            create_before_destroy=self.lit_bool(body.attribute("create_before_destroy"),
-                                                "create_before_destroy", False),
-            ignore_changes=ignore, ignore_all_changes=ignore_all, replace_triggered_by=replace,
+            create_before_destroy=self.lit_bool(
+                body.attribute("create_before_destroy"), "create_before_destroy", False
+            ),
+            ignore_changes=ignore,
+            ignore_all_changes=ignore_all,
+            replace_triggered_by=replace,
             preconditions=self.conditions(body.blocks_of("precondition"), address),
             postconditions=self.conditions(body.blocks_of("postcondition"), address),
-            pos=block.pos)
+            pos=block.pos,
+        )
 
     def module_call(self, block: ast.Block) -> None:
         if not self.valid_name(block, "module"):
@@ -331,26 +482,46 @@ class _Decoder:
         body = block.body
         src = body.attribute("source")
         if src is None:
-            self.err("missing-argument", f'Module "{name}" has no source',
-                     'Add source = "./modules/<name>" to the module block.', block.pos, f"module.{name}")
+            self.err(
+                "missing-argument",
+                f'Module "{name}" has no source',
+                'Add source = "./modules/<name>" to the module block.',
+                block.pos,
+                f"module.{name}",
+            )
             return
         source = self.lit_string(src, "A module source")
         if source is None:
             return
         count, for_each = body.attribute("count"), body.attribute("for_each")
         if count is not None and for_each is not None:
-            self.err("meta-argument", 'Both "count" and "for_each" are set',
-                     f"module.{name} can use count or for_each, not both; remove one.", for_each.name_pos,
-                     f"module.{name}")
+            self.err(
+                "meta-argument",
+                'Both "count" and "for_each" are set',
+                f"module.{name} can use count or for_each, not both; remove one.",
+                for_each.name_pos,
+                f"module.{name}",
+            )
         for b in body.blocks:
-            self.err("unsupported-block", f'Unexpected block "{b.type}" in module "{name}"',
-                     "A module block takes arguments only (lifecycle isn't supported on modules).", b.pos)
+            self.err(
+                "unsupported-block",
+                f'Unexpected block "{b.type}" in module "{name}"',
+                "A module block takes arguments only (lifecycle isn't supported on modules).",
+                b.pos,
+            )
         providers = body.attribute("providers")
         call = m.ModuleCall(
-            name, source, src.expr.pos, self.lit_string(body.attribute("version"), "A module version"),
-            count.expr if count else None, for_each.expr if for_each else None,
-            self.refs(body.attribute("depends_on"), "depends_on"), providers.expr if providers else None,
-            {a.name: a for a in body.attributes if a.name not in _MODULE_META}, block.pos)
+            name,
+            source,
+            src.expr.pos,
+            self.lit_string(body.attribute("version"), "A module version"),
+            count.expr if count else None,
+            for_each.expr if for_each else None,
+            self.refs(body.attribute("depends_on"), "depends_on"),
+            providers.expr if providers else None,
+            {a.name: a for a in body.attributes if a.name not in _MODULE_META},
+            block.pos,
+        )
         if name in self.module_calls:
             self.duplicate("module call", name, self.module_calls[name].pos, block.pos)
             return
@@ -363,14 +534,21 @@ class _Decoder:
         for key in ("from", "to"):
             attr = body.attribute(key)
             if attr is None:
-                self.err("missing-argument", f'Missing "{key}" in moved block',
-                         "A moved block needs from = <old address> and to = <new address>.", block.pos)
+                self.err(
+                    "missing-argument",
+                    f'Missing "{key}" in moved block',
+                    "A moved block needs from = <old address> and to = <new address>.",
+                    block.pos,
+                )
                 return
             address = traversal_address(attr.expr, allow_module=True)
             if address is None:
-                self.err("address", f'moved "{key}" is not a resource or module address',
-                         "Write a bare address such as azurerm_key_vault.old or module.net (no quotes).",
-                         attr.expr.pos)
+                self.err(
+                    "address",
+                    f'moved "{key}" is not a resource or module address',
+                    "Write a bare address such as azurerm_key_vault.old or module.net (no quotes).",
+                    attr.expr.pos,
+                )
                 return
             ends.append((attr.expr, address))
         self.moved.append(m.Moved(ends[0][0], ends[1][0], ends[0][1], ends[1][1], block.pos))
@@ -381,33 +559,55 @@ class _Decoder:
         to, id_ = body.attribute("to"), body.attribute("id")
         if to is None or id_ is None:
             missing = "to" if to is None else "id"
-            self.err("missing-argument", f'Missing "{missing}" in import block',
-                     "An import block needs to = <resource address> and id = <the object's id>.", block.pos)
+            self.err(
+                "missing-argument",
+                f'Missing "{missing}" in import block',
+                "An import block needs to = <resource address> and id = <the object's id>.",
+                block.pos,
+            )
             return
         address = traversal_address(to.expr, allow_module=False, allow_key_exprs=True)
         if address is None or address.startswith("data."):
-            self.err("address", 'import "to" is not a managed resource address',
-                     "Write a bare address such as azurerm_key_vault.kv (no quotes).", to.expr.pos)
+            self.err(
+                "address",
+                'import "to" is not a managed resource address',
+                "Write a bare address such as azurerm_key_vault.kv (no quotes).",
+                to.expr.pos,
+            )
             return
         provider = None
         p_attr = body.attribute("provider")
         if p_attr is not None:
             provider = provider_ref(p_attr.expr)
             if provider is None:
-                self.err("meta-argument", "Invalid provider reference",
-                         "Write provider = azurerm or provider = azurerm.<alias>.", p_attr.expr.pos)
+                self.err(
+                    "meta-argument",
+                    "Invalid provider reference",
+                    "Write provider = azurerm or provider = azurerm.<alias>.",
+                    p_attr.expr.pos,
+                )
         fe = body.attribute("for_each")
-        self.imports.append(m.Import(to.expr, address, id_.expr, fe.expr if fe else None, provider, block.pos))
+        self.imports.append(
+            m.Import(to.expr, address, id_.expr, fe.expr if fe else None, provider, block.pos)
+        )
 
     def ignored(self, block: ast.Block) -> None:
-        self.diags.append(warning("unsupported-block", f'"{block.type}" blocks are not supported; ignored',
-                                  f"vaultform skips {block.type} blocks; the rest of the configuration "
-                                  "is used.", range=block.pos.range()))
+        self.diags.append(
+            warning(
+                "unsupported-block",
+                f'"{block.type}" blocks are not supported; ignored',
+                f"vaultform skips {block.type} blocks; the rest of the configuration is used.",
+                range=block.pos.range(),
+            )
+        )
 
 
 def _without(body: ast.Body, attrs: set[str], blocks: set[str]) -> ast.Body:
-    return ast.Body(tuple(a for a in body.attributes if a.name not in attrs),
-                    tuple(b for b in body.blocks if b.type not in blocks), body.pos)
+    return ast.Body(
+        tuple(a for a in body.attributes if a.name not in attrs),
+        tuple(b for b in body.blocks if b.type not in blocks),
+        body.pos,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,28 +637,54 @@ def decode_module(files: list[ast.File]) -> tuple[m.Module, list[Diagnostic]]:
     d = _Decoder()
     for f in files:
         for attr in f.body.attributes:
-            d.err("unexpected-argument", f'Unexpected argument "{attr.name}" at the top level',
-                  "Top-level lines must be blocks such as resource, variable or locals; put "
-                  f'"{attr.name}" inside a locals block if it is a value.', attr.name_pos)
+            d.err(
+                "unexpected-argument",
+                f'Unexpected argument "{attr.name}" at the top level',
+                "Top-level lines must be blocks such as resource, variable or locals; put "
+                f'"{attr.name}" inside a locals block if it is a value.',
+                attr.name_pos,
+            )
         for block in f.body.blocks:
             kind = _BLOCKS.get(block.type)
             if kind is None:
-                d.err("unknown-block", f'Unknown block type "{block.type}"',
-                      "Top-level blocks are: " + ", ".join(sorted(_BLOCKS)) + ".", block.pos)
+                d.err(
+                    "unknown-block",
+                    f'Unknown block type "{block.type}"',
+                    "Top-level blocks are: " + ", ".join(sorted(_BLOCKS)) + ".",
+                    block.pos,
+                )
                 continue
             if len(block.labels) != kind.labels:
-                want = (f"{kind.labels} label{'s' if kind.labels != 1 else ''} ({kind.label_names})"
-                        if kind.labels else "no labels")
-                example = {0: f"{block.type} {{", 1: f'{block.type} "name" {{',
-                           2: f'{block.type} "type" "name" {{'}[kind.labels]
-                d.err("label-count", f'A "{block.type}" block needs {want}',
-                      f"It has {len(block.labels)}; write {example} ... }}.", block.pos)
+                want = (
+                    f"{kind.labels} label{'s' if kind.labels != 1 else ''} ({kind.label_names})"
+                    if kind.labels
+                    else "no labels"
+                )
+                example = {
+                    0: f"{block.type} {{",
+                    1: f'{block.type} "name" {{',
+                    2: f'{block.type} "type" "name" {{',
+                }[kind.labels]
+                d.err(
+                    "label-count",
+                    f'A "{block.type}" block needs {want}',
+                    f"It has {len(block.labels)}; write {example} ... }}.",
+                    block.pos,
+                )
                 continue
             kind.decode(d, block)
     module = m.Module(
-        terraform=m.Terraform(tuple(d.required_version), tuple(d.required_providers.values()), d.backend,
-                              d.terraform_pos),
-        providers=tuple(d.providers), variables=d.variables, locals=d.locals, outputs=d.outputs,
-        resources=d.resources, module_calls=d.module_calls, moved=tuple(d.moved), imports=tuple(d.imports),
-        files=tuple(f.path for f in files))
+        terraform=m.Terraform(
+            tuple(d.required_version), tuple(d.required_providers.values()), d.backend, d.terraform_pos
+        ),
+        providers=tuple(d.providers),
+        variables=d.variables,
+        locals=d.locals,
+        outputs=d.outputs,
+        resources=d.resources,
+        module_calls=d.module_calls,
+        moved=tuple(d.moved),
+        imports=tuple(d.imports),
+        files=tuple(f.path for f in files),
+    )
     return module, d.diags

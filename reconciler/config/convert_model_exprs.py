@@ -96,7 +96,7 @@ def traversal_address(expr: ast.Expr, *, allow_module: bool, allow_key_exprs: bo
         """The ``[key]`` text at ``tokens[j]`` (or "") and the next index; None for a bad key."""
         if j < len(tokens) and tokens[j][0] == "index":
             text = _key_text(tokens[j][1], allow_key_exprs)  # type: ignore[arg-type]
-            return (None if text is None else (f"[{text}]", j + 1))
+            return None if text is None else (f"[{text}]", j + 1)
         return "", j
 
     while i + 1 < len(tokens) and tokens[i] == ("attr", "module") and tokens[i + 1][0] == "attr":

@@ -22,8 +22,8 @@ processed in heredocs (as in HCL).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from hcl2.utils import process_escape_sequences
 
@@ -55,11 +55,11 @@ class Interp:
 
 @dataclass(frozen=True, slots=True)
 class Directive:
-    kind: str                      # "if" | "else" | "endif" | "for" | "endfor"
+    kind: str  # "if" | "else" | "endif" | "for" | "endfor"
     strip_left: bool
     strip_right: bool
     pos: ast.Pos
-    expr: ast.Expr | None = None   # the if condition or the for collection
+    expr: ast.Expr | None = None  # the if condition or the for collection
     key_var: str | None = None
     value_var: str | None = None
 
@@ -81,14 +81,18 @@ def _invalid_escape(text: str) -> str | None:
 
 # --------------------------------------------------------------------------- assembly
 
+
 def build(pieces: list[Piece], pos: ast.Pos, *, heredoc: bool) -> ast.Expr:
     """Strip, assemble and simplify: a template without sequences is a Literal."""
     stripped = _apply_strip(pieces)
     parts, i, stop = _assemble(stripped, 0, pos, ())
     if stop is not None:
-        raise TemplateProblem(f"Unexpected %{{{stop.kind}}}",
-                              f"This %{{{stop.kind}}} has no opening directive; remove it or add "
-                              f"the matching %{{if}} / %{{for}}.", stop.pos)
+        raise TemplateProblem(
+            f"Unexpected %{{{stop.kind}}}",
+            f"This %{{{stop.kind}}} has no opening directive; remove it or add "
+            f"the matching %{{if}} / %{{for}}.",
+            stop.pos,
+        )
     if all(isinstance(p, str) for p in parts):
         return ast.Literal("".join(parts), pos)
     return ast.Template(parts, pos, heredoc)
@@ -141,8 +145,11 @@ def _assemble(pieces: list[Piece], i: int, pos: ast.Pos, stops: tuple[str, ...])
 
 
 def _unterminated(p: Directive, closer: str) -> TemplateProblem:
-    return TemplateProblem(f"Unterminated template directive: %{{{p.kind}}} has no %{{{closer}}}",
-                           f"Add %{{{closer}}} where the %{{{p.kind}}} section ends.", p.pos)
+    return TemplateProblem(
+        f"Unterminated template directive: %{{{p.kind}}} has no %{{{closer}}}",
+        f"Add %{{{closer}}} where the %{{{p.kind}}} section ends.",
+        p.pos,
+    )
 
 
 def _span(a: ast.Pos, b: ast.Pos) -> ast.Pos:
@@ -151,15 +158,22 @@ def _span(a: ast.Pos, b: ast.Pos) -> ast.Pos:
 
 # --------------------------------------------------------------------------- quoted strings
 
+
 def quoted_pieces(rule, conv) -> list[Piece]:
     """Flatten a python-hcl2 StringRule's parts; ``conv`` converts expressions.
 
     TemplateIfRule/TemplateForRule expose their pieces only as ``_if_start``,
     ``_if_body`` ... attributes (python-hcl2 8.1, pinned in pyproject.toml).
     """
-    from hcl2.rules.directives import (TemplateElseRule, TemplateEndforRule, TemplateEndifRule,
-                                       TemplateForRule, TemplateForStartRule, TemplateIfRule,
-                                       TemplateIfStartRule)
+    from hcl2.rules.directives import (
+        TemplateElseRule,
+        TemplateEndforRule,
+        TemplateEndifRule,
+        TemplateForRule,
+        TemplateForStartRule,
+        TemplateIfRule,
+        TemplateIfStartRule,
+    )
     from hcl2.rules.strings import InterpolationRule
 
     out: list[Piece] = []
@@ -184,18 +198,33 @@ def quoted_pieces(rule, conv) -> list[Piece]:
                 add(sub)
             add(content._endfor)
         elif isinstance(content, TemplateIfStartRule):
-            out.append(Directive("if", content.strip_open, content.strip_close, conv.pos(content._meta),
-                                 expr=conv.expr(content.condition)))
+            out.append(
+                Directive(
+                    "if",
+                    content.strip_open,
+                    content.strip_close,
+                    conv.pos(content._meta),
+                    expr=conv.expr(content.condition),
+                )
+            )
         elif isinstance(content, TemplateForStartRule):
             first = content.iterator.token.value
             second = content.key_iterator.token.value if content.key_iterator is not None else None
-            out.append(Directive("for", content.strip_open, content.strip_close, conv.pos(content._meta),
-                                 expr=conv.expr(content.collection),
-                                 key_var=first if second is not None else None,
-                                 value_var=second if second is not None else first))
+            out.append(
+                Directive(
+                    "for",
+                    content.strip_open,
+                    content.strip_close,
+                    conv.pos(content._meta),
+                    expr=conv.expr(content.collection),
+                    key_var=first if second is not None else None,
+                    value_var=second if second is not None else first,
+                )
+            )
         elif isinstance(content, (TemplateElseRule, TemplateEndifRule, TemplateEndforRule)):
-            kind = {TemplateElseRule: "else", TemplateEndifRule: "endif",
-                    TemplateEndforRule: "endfor"}[type(content)]
+            kind = {TemplateElseRule: "else", TemplateEndifRule: "endif", TemplateEndforRule: "endfor"}[
+                type(content)
+            ]
             out.append(Directive(kind, content.strip_open, content.strip_close, conv.pos(content._meta)))
         else:
             name = content.lark_name()
@@ -207,10 +236,12 @@ def quoted_pieces(rule, conv) -> list[Piece]:
             else:
                 bad = _invalid_escape(value)
                 if bad is not None:
-                    raise TemplateProblem(f'Invalid escape sequence "{bad}"',
-                                          'Quoted strings accept \\n, \\r, \\t, \\", \\\\, \\uNNNN and '
-                                          '\\UNNNNNNNN; write \\\\ for a literal backslash.',
-                                          conv.pos(part._meta))
+                    raise TemplateProblem(
+                        f'Invalid escape sequence "{bad}"',
+                        'Quoted strings accept \\n, \\r, \\t, \\", \\\\, \\uNNNN and '
+                        "\\UNNNNNNNN; write \\\\ for a literal backslash.",
+                        conv.pos(part._meta),
+                    )
                 out.append(Text(process_escape_sequences(value)))
 
     for part in rule.string_parts:
@@ -231,15 +262,14 @@ def heredoc_body(raw: str) -> tuple[str, bool, int, int]:
     """Split a heredoc token into (body, trimmed, closing-line offset, closing-line length)."""
     m = _HEADER.match(raw)
     assert m is not None  # the grammar's terminal guarantees this shape
-    rest = raw[m.end():].rstrip("\n").rstrip("\r")
+    rest = raw[m.end() :].rstrip("\n").rstrip("\r")
     nl = rest.rfind("\n")
     body = rest[: nl + 1] if nl >= 0 else ""
-    closing = rest[nl + 1:] if nl >= 0 else rest
+    closing = rest[nl + 1 :] if nl >= 0 else rest
     return body.replace("\r\n", "\n"), m.group(1) == "-", body.count("\n") + 1, len(closing)
 
 
-def heredoc_pieces(body: str, trimmed: bool, first_line: int, file: str,
-                   fragment: Fragment) -> list[Piece]:
+def heredoc_pieces(body: str, trimmed: bool, first_line: int, file: str, fragment: Fragment) -> list[Piece]:
     """Pieces of a heredoc body whose first line is ``first_line`` of the file."""
     shift = 0
     if trimmed:
@@ -270,14 +300,17 @@ def heredoc_pieces(body: str, trimmed: bool, first_line: int, file: str,
         if c in "$%" and body.startswith(c + "{", i):
             close = find_template_close(body, i + 2)
             if close < 0:
-                raise TemplateProblem("Unterminated template sequence",
-                                      f'The "{c}{{" here has no closing "}}" in the heredoc.', pos(i, i + 2))
+                raise TemplateProblem(
+                    "Unterminated template sequence",
+                    f'The "{c}{{" here has no closing "}}" in the heredoc.',
+                    pos(i, i + 2),
+                )
             out.append(Text(body[lit:i]))
-            inner = body[i + 2:close]
+            inner = body[i + 2 : close]
             left = inner.startswith("~")
             right = inner.endswith("~") and len(inner) > (1 if left else 0)
             start = i + 2 + (1 if left else 0)
-            text = inner[(1 if left else 0): len(inner) - (1 if right else 0)]
+            text = inner[(1 if left else 0) : len(inner) - (1 if right else 0)]
             line, col = where(start)
             if c == "$":
                 out.append(Interp(fragment(text, line, col), left, right))
@@ -290,22 +323,30 @@ def heredoc_pieces(body: str, trimmed: bool, first_line: int, file: str,
     return out
 
 
-def _directive(text: str, line: int, col: int, left: bool, right: bool, where: ast.Pos,
-               fragment: Fragment) -> Directive:
+def _directive(
+    text: str, line: int, col: int, left: bool, right: bool, where: ast.Pos, fragment: Fragment
+) -> Directive:
     lead = len(text) - len(text.lstrip())
     word = text.strip()
     if word in ("else", "endif", "endfor"):
         return Directive(word, left, right, where)
     m = _IF.match(word)
     if m:
-        return Directive("if", left, right, where,
-                         expr=fragment(m.group(1), line, col + lead + m.start(1)))
+        return Directive("if", left, right, where, expr=fragment(m.group(1), line, col + lead + m.start(1)))
     m = _FOR.match(word)
     if m:
         first, second = m.group(1), m.group(2)
-        return Directive("for", left, right, where,
-                         expr=fragment(m.group(3), line, col + lead + m.start(3)),
-                         key_var=first if second else None, value_var=second or first)
-    raise TemplateProblem("Invalid template directive",
-                          'A "%{" directive must be one of: if <condition>, else, endif, '
-                          "for <name> in <collection>, endfor.", where)
+        return Directive(
+            "for",
+            left,
+            right,
+            where,
+            expr=fragment(m.group(3), line, col + lead + m.start(3)),
+            key_var=first if second else None,
+            value_var=second or first,
+        )
+    raise TemplateProblem(
+        "Invalid template directive",
+        'A "%{" directive must be one of: if <condition>, else, endif, for <name> in <collection>, endfor.',
+        where,
+    )

@@ -17,22 +17,46 @@ the position of the offending expression.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reconciler.config import ast
 from reconciler.config import evaluator_operators as ops
-from reconciler.config.evaluator_scope import (CODE, ChildScope, EvalError, MapScope, Scope, StaticEvalError,
-                                               did_you_mean, fail, fail_static)
+from reconciler.config.evaluator_scope import (
+    CODE,
+    ChildScope,
+    EvalError,
+    MapScope,
+    Scope,
+    StaticEvalError,
+    did_you_mean,
+    fail,
+    fail_static,
+)
 from reconciler.config.functions import BUILTINS
 from reconciler.config.functions_spec import ArityError, FunctionError, invoke
-from reconciler.config.types import (ConversionError, a_type, normalize_number, to_bool, to_number,
-                                     to_string)
+from reconciler.config.types import ConversionError, a_type, normalize_number, to_bool, to_number, to_string
 from reconciler.diagnostics import Diagnostic
 from reconciler.values import UNKNOWN, is_wholly_known, type_name
 
-__all__ = ["CODE", "EvalError", "StaticEvalError", "fail", "fail_static", "did_you_mean", "Scope",
-           "MapScope", "ChildScope", "evaluate", "evaluate_diags", "condition_value", "iterate",
-           "get_attr", "index_value", "render_parts"]
+__all__ = [
+    "CODE",
+    "EvalError",
+    "StaticEvalError",
+    "fail",
+    "fail_static",
+    "did_you_mean",
+    "Scope",
+    "MapScope",
+    "ChildScope",
+    "evaluate",
+    "evaluate_diags",
+    "condition_value",
+    "iterate",
+    "get_attr",
+    "index_value",
+    "render_parts",
+]
 
 
 _SPLAT_ITEM = "[*]"  # never a valid identifier, so it can't shadow a user name
@@ -46,8 +70,11 @@ def evaluate(expr: ast.Expr, scope: Scope) -> Any:
     try:
         return _eval(expr, scope)
     except RecursionError:
-        raise fail(expr.pos, "Expression too complex",
-                   "The expression is nested too deeply to evaluate; split it with locals.") from None
+        raise fail(
+            expr.pos,
+            "Expression too complex",
+            "The expression is nested too deeply to evaluate; split it with locals.",
+        ) from None
 
 
 def evaluate_diags(expr: ast.Expr, scope: Scope) -> tuple[Any, list[Diagnostic]]:
@@ -61,8 +88,11 @@ def evaluate_diags(expr: ast.Expr, scope: Scope) -> tuple[Any, list[Diagnostic]]
 def _eval(expr: ast.Expr, scope: Scope) -> Any:
     handler = _HANDLERS.get(type(expr))
     if handler is None:
-        raise fail(getattr(expr, "pos", None), "Unsupported expression",
-                   f"vaultform can't evaluate a {type(expr).__name__} expression here.")
+        raise fail(
+            getattr(expr, "pos", None),
+            "Unsupported expression",
+            f"vaultform can't evaluate a {type(expr).__name__} expression here.",
+        )
     return handler(expr, scope)
 
 
@@ -100,19 +130,31 @@ def get_attr(obj: Any, name: str, pos: ast.Pos) -> Any:
     if obj is UNKNOWN:
         return UNKNOWN
     if obj is None:
-        raise fail(pos, "Attempt to get attribute from null value",
-                   f'This value is null, so it does not have an attribute named "{name}".')
+        raise fail(
+            pos,
+            "Attempt to get attribute from null value",
+            f'This value is null, so it does not have an attribute named "{name}".',
+        )
     if isinstance(obj, dict):
         if name in obj:
             return obj[name]
-        raise fail(pos, "Unsupported attribute",
-                   f'This value does not have an attribute named "{name}".' + did_you_mean(name, obj))
+        raise fail(
+            pos,
+            "Unsupported attribute",
+            f'This value does not have an attribute named "{name}".' + did_you_mean(name, obj),
+        )
     if isinstance(obj, (list, tuple)):
-        raise fail(pos, "Unsupported attribute",
-                   f"Can't access attributes on a list. Did you mean to access attribute \"{name}\" "
-                   f"of a specific element (e.g. [0].{name}) or of every element ([*].{name})?")
-    raise fail(pos, "Unsupported attribute",
-               f"Can't access attributes on a primitive-typed value ({type_name(obj)}).")
+        raise fail(
+            pos,
+            "Unsupported attribute",
+            f'Can\'t access attributes on a list. Did you mean to access attribute "{name}" '
+            f"of a specific element (e.g. [0].{name}) or of every element ([*].{name})?",
+        )
+    raise fail(
+        pos,
+        "Unsupported attribute",
+        f"Can't access attributes on a primitive-typed value ({type_name(obj)}).",
+    )
 
 
 def _index(expr: ast.Index, scope: Scope) -> Any:
@@ -136,21 +178,27 @@ def index_value(obj: Any, key: Any, pos: ast.Pos) -> Any:
         if not isinstance(i, int):
             raise fail(pos, "Invalid index", f"A list index must be a whole number, not {i}.")
         if not 0 <= i < len(obj):
-            raise fail(pos, "Invalid index",
-                       f"The given key does not identify an element of this list (length {len(obj)}, "
-                       f"index {i}).")
+            raise fail(
+                pos,
+                "Invalid index",
+                f"The given key does not identify an element of this list (length {len(obj)}, index {i}).",
+            )
         return obj[i]
     if isinstance(obj, dict):
         try:
             k = to_string(key)
         except ConversionError:
-            raise fail(pos, "Invalid index",
-                       f"A map or object key must be a string, not {a_type(key)}.") from None
+            raise fail(
+                pos, "Invalid index", f"A map or object key must be a string, not {a_type(key)}."
+            ) from None
         if k in obj:
             return obj[k]
-        raise fail(pos, "Invalid index",
-                   f'The given key does not identify an element of this map or object: there is no '
-                   f'key "{k}".' + did_you_mean(k, obj))
+        raise fail(
+            pos,
+            "Invalid index",
+            f"The given key does not identify an element of this map or object: there is no "
+            f'key "{k}".' + did_you_mean(k, obj),
+        )
     raise fail(pos, "Invalid index", f"This value does not have any indices (it is {a_type(obj)}).")
 
 
@@ -179,8 +227,9 @@ def object_key(value: Any, pos: ast.Pos) -> Any:
     try:
         return to_string(value)
     except ConversionError:
-        raise fail(pos, "Invalid object key",
-                   f"An object key must be a string, not {a_type(value)}.") from None
+        raise fail(
+            pos, "Invalid object key", f"An object key must be a string, not {a_type(value)}."
+        ) from None
 
 
 def _object(expr: ast.ObjectCons, scope: Scope) -> Any:
@@ -266,8 +315,9 @@ def condition_value(value: Any, pos: ast.Pos, what: str = "condition") -> Any:
     try:
         return to_bool(value)
     except ConversionError:
-        raise fail(pos, "Invalid condition",
-                   f"The {what} must be a bool, but it is {a_type(value)}.") from None
+        raise fail(
+            pos, "Invalid condition", f"The {what} must be a bool, but it is {a_type(value)}."
+        ) from None
 
 
 def _conditional(expr: ast.Conditional, scope: Scope) -> Any:
@@ -298,8 +348,11 @@ def iterate(collection: Any, pos: ast.Pos) -> list[tuple[Any, Any]] | None:
         return list(enumerate(collection))
     if isinstance(collection, dict):
         return [(k, collection[k]) for k in sorted(collection)]
-    raise fail(pos, "Iteration over non-iterable value",
-               f"A for expression iterates over a list, set, map or object, not {a_type(collection)}.")
+    raise fail(
+        pos,
+        "Iteration over non-iterable value",
+        f"A for expression iterates over a list, set, map or object, not {a_type(collection)}.",
+    )
 
 
 def _bindings(key_var: str | None, value_var: str, key: Any, value: Any) -> dict[str, Any]:
@@ -342,10 +395,13 @@ def _group(items: list[tuple[Any, Any]], expr: ast.For) -> dict:
         if expr.grouping:
             out.setdefault(key, []).append(value)
         elif key in out:
-            raise fail(expr.key.pos if expr.key else expr.pos, "Duplicate object key",
-                       f'Two items produced the key "{key}" in this for expression. If duplicates '
-                       "are expected, add an ellipsis (...) after the value expression to group "
-                       "the values by key.")
+            raise fail(
+                expr.key.pos if expr.key else expr.pos,
+                "Duplicate object key",
+                f'Two items produced the key "{key}" in this for expression. If duplicates '
+                "are expected, add an ellipsis (...) after the value expression to group "
+                "the values by key.",
+            )
         else:
             out[key] = value
     return out
@@ -357,20 +413,26 @@ def _group(items: list[tuple[Any, Any]], expr: ast.For) -> dict:
 def _template(expr: ast.Template, scope: Scope) -> Any:
     parts = expr.parts
     if len(parts) == 1 and isinstance(parts[0], ast.TemplateInterp):
-        return _eval(parts[0].expr, scope)   # "${x}" alone yields x itself
+        return _eval(parts[0].expr, scope)  # "${x}" alone yields x itself
     return render_parts(parts, scope)
 
 
 def _template_string(value: Any, pos: ast.Pos) -> Any:
     if value is None:
-        raise fail(pos, "Invalid template interpolation value",
-                   "The expression result is null. Cannot include a null value in a string template.")
+        raise fail(
+            pos,
+            "Invalid template interpolation value",
+            "The expression result is null. Cannot include a null value in a string template.",
+        )
     try:
         return to_string(value)
     except ConversionError:
-        raise fail(pos, "Invalid template interpolation value",
-                   f"Cannot include the given value in a string template: a string is required, but "
-                   f"{a_type(value)} was given.") from None
+        raise fail(
+            pos,
+            "Invalid template interpolation value",
+            f"Cannot include the given value in a string template: a string is required, but "
+            f"{a_type(value)} was given.",
+        ) from None
 
 
 def render_parts(parts: tuple, scope: Scope) -> Any:
@@ -411,8 +473,10 @@ def _template_for(part: ast.TemplateFor, scope: Scope) -> Any:
     pairs = iterate(_eval(part.collection, scope), part.collection.pos)
     if pairs is None:
         return UNKNOWN
-    chunks = [render_parts(part.body, ChildScope(scope, _bindings(part.key_var, part.value_var, k, v)))
-              for k, v in pairs]
+    chunks = [
+        render_parts(part.body, ChildScope(scope, _bindings(part.key_var, part.value_var, k, v)))
+        for k, v in pairs
+    ]
     return UNKNOWN if any(c is UNKNOWN for c in chunks) else "".join(chunks)
 
 
@@ -426,8 +490,11 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
     fs = BUILTINS.get(expr.name)
     if fs is None:
         names = list(BUILTINS) + list(_SPECIAL_FORMS)
-        raise fail_static(expr.pos, "Call to unknown function",
-                          f'There is no function named "{expr.name}".' + did_you_mean(expr.name, names, 3))
+        raise fail_static(
+            expr.pos,
+            "Call to unknown function",
+            f'There is no function named "{expr.name}".' + did_you_mean(expr.name, names, 3),
+        )
     args = [_eval(a, scope) for a in expr.args]
     if expr.expand_final:
         if not args:
@@ -436,8 +503,11 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
         if last is UNKNOWN:
             return UNKNOWN
         if not isinstance(last, (list, tuple)):
-            raise fail(expr.args[-1].pos, "Invalid expanding argument",
-                       f"The final argument expanded with ... must be a list, not {a_type(last)}.")
+            raise fail(
+                expr.args[-1].pos,
+                "Invalid expanding argument",
+                f"The final argument expanded with ... must be a list, not {a_type(last)}.",
+            )
         args.extend(last)
     try:
         result = invoke(fs, args)
@@ -447,18 +517,25 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
     except ArityError as exc:
         raise fail(expr.pos, exc.summary, exc.message) from None
     except FunctionError as exc:
-        at = expr.args[exc.arg].pos if exc.arg is not None and exc.arg < len(expr.args) \
-            and not expr.expand_final else expr.pos
+        at = (
+            expr.args[exc.arg].pos
+            if exc.arg is not None and exc.arg < len(expr.args) and not expr.expand_final
+            else expr.pos
+        )
         raise fail(at, exc.summary, f'Call to function "{expr.name}" failed: {exc.message}.') from None
     except ConversionError as exc:
-        raise fail(expr.pos, "Error in function call",
-                   f'Call to function "{expr.name}" failed: {exc}.') from None
+        raise fail(
+            expr.pos, "Error in function call", f'Call to function "{expr.name}" failed: {exc}.'
+        ) from None
 
 
 def _can(expr: ast.Call, scope: Scope) -> Any:
     if len(expr.args) != 1:
-        raise fail(expr.pos, "Wrong number of function arguments",
-                   'Function "can" takes exactly one expression: can(<expression>).')
+        raise fail(
+            expr.pos,
+            "Wrong number of function arguments",
+            'Function "can" takes exactly one expression: can(<expression>).',
+        )
     try:
         value = _eval(expr.args[0], scope)
     except StaticEvalError:
@@ -470,8 +547,11 @@ def _can(expr: ast.Call, scope: Scope) -> Any:
 
 def _try(expr: ast.Call, scope: Scope) -> Any:
     if not expr.args:
-        raise fail(expr.pos, "Not enough function arguments",
-                   'Function "try" needs at least one expression: try(<expr>, <fallback>...).')
+        raise fail(
+            expr.pos,
+            "Not enough function arguments",
+            'Function "try" needs at least one expression: try(<expr>, <fallback>...).',
+        )
     reasons: list[str] = []
     for arg in expr.args:
         try:
@@ -482,8 +562,11 @@ def _try(expr: ast.Call, scope: Scope) -> Any:
             reasons.append(f"- {exc.diagnostic.summary}: {exc.diagnostic.detail}")
             continue
         return value if is_wholly_known(value) else UNKNOWN
-    raise fail(expr.pos, "Error in function call",
-               'Call to function "try" failed: no expression succeeded:\n' + "\n".join(reasons))
+    raise fail(
+        expr.pos,
+        "Error in function call",
+        'Call to function "try" failed: no expression succeeded:\n' + "\n".join(reasons),
+    )
 
 
 _SPECIAL_FORMS: dict[str, Callable[[ast.Call, Scope], Any]] = {"can": _can, "try": _try}

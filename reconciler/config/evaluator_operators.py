@@ -10,11 +10,18 @@ convert; integers stay integers while exact, so ``4 / 2`` is 2 and ``5 / 2`` is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, DecimalException
-from typing import Any, Callable
+from typing import Any
 
-from reconciler.config.types import (ConversionError, normalize_number, strict_equal, to_bool, to_number,
-                                     to_string)
+from reconciler.config.types import (
+    ConversionError,
+    normalize_number,
+    strict_equal,
+    to_bool,
+    to_number,
+    to_string,
+)
 from reconciler.values import UNKNOWN, type_name
 
 
@@ -45,10 +52,12 @@ def _decimal(n: int | float) -> Decimal:
 def _decimal_op(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """Integers compute exactly; anything with a fraction computes in decimal, so that
     0.1 + 0.2 is 0.3 as in Terraform (whose numbers are arbitrary-precision decimals)."""
+
     def op(a, b):
         if isinstance(a, int) and isinstance(b, int):
             return fn(a, b)
         return float(fn(_decimal(a), _decimal(b)))
+
     return op
 
 
@@ -85,10 +94,12 @@ COMPARISON: dict[str, Callable[[Any, Any], bool]] = {
 def arithmetic(op: str, left: Any, right: Any) -> Any:
     """``left op right`` for an arithmetic or comparison operator."""
     phrase = _PHRASES.get(op, "compare {l} with {r}").format(
-        l=article(type_name(left)), r=article(type_name(right)))
+        l=article(type_name(left)), r=article(type_name(right))
+    )
     if left is None or right is None:
-        raise OperatorError("Invalid operand",
-                            f"Cannot {phrase}: an operand is null, and {op} needs numbers.")
+        raise OperatorError(
+            "Invalid operand", f"Cannot {phrase}: an operand is null, and {op} needs numbers."
+        )
     try:
         a, b = to_number(left), to_number(right)
     except ConversionError as exc:
@@ -102,8 +113,9 @@ def arithmetic(op: str, left: Any, right: Any) -> Any:
             return COMPARISON[op](a, b)
         return normalize_number(ARITHMETIC[op](a, b))
     except (OverflowError, ConversionError, DecimalException):
-        raise OperatorError("Arithmetic overflow",
-                            "The result is too large to represent as a number.") from None
+        raise OperatorError(
+            "Arithmetic overflow", "The result is too large to represent as a number."
+        ) from None
 
 
 def equals(left: Any, right: Any, negate: bool = False) -> Any:
@@ -149,8 +161,9 @@ def negate(value: Any) -> Any:
     try:
         n = to_number(value)
     except ConversionError as exc:
-        raise OperatorError("Unsupported operator",
-                            f"Cannot negate {article(type_name(value))}: {exc.message}.") from None
+        raise OperatorError(
+            "Unsupported operator", f"Cannot negate {article(type_name(value))}: {exc.message}."
+        ) from None
     return n if n is UNKNOWN else normalize_number(-n)
 
 

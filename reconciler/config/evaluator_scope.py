@@ -12,7 +12,8 @@ not absorb. A Scope raises ``fail_static(...)`` for a name that does not exist.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterable, Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from reconciler.config import ast
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
@@ -70,8 +71,9 @@ class MapScope:
     def lookup(self, name: str, pos: ast.Pos) -> Any:
         if name in self.values:
             return self.values[name]
-        raise fail_static(pos, "Unknown variable",
-                          f'There is no variable named "{name}".' + did_you_mean(name, self.values))
+        raise fail_static(
+            pos, "Unknown variable", f'There is no variable named "{name}".' + did_you_mean(name, self.values)
+        )
 
 
 class ChildScope:

@@ -49,8 +49,14 @@ def eval_expr(expr: ast.Expr, scope, diags: list[Diagnostic]) -> Any:
         diags.extend(exc.diagnostics)
         return UNKNOWN
     except RecursionError:
-        diags.append(error("eval", "Expression too deeply nested",
-                           "Split the expression into locals.", range=expr.pos.range()))
+        diags.append(
+            error(
+                "eval",
+                "Expression too deeply nested",
+                "Split the expression into locals.",
+                range=expr.pos.range(),
+            )
+        )
         return UNKNOWN
 
 
@@ -61,8 +67,9 @@ def evaluate_body(body: ast.Body, schema: BlockSchema | None, scope) -> Evaluate
     return out
 
 
-def _fill(body: ast.Body, schema: BlockSchema | None, scope, path: Path, into: dict,
-          out: EvaluatedBody) -> None:
+def _fill(
+    body: ast.Body, schema: BlockSchema | None, scope, path: Path, into: dict, out: EvaluatedBody
+) -> None:
     for attr in body.attributes:
         out.positions[path + (attr.name,)] = attr.pos
         into[attr.name] = eval_expr(attr.expr, scope, out.diagnostics)
@@ -102,24 +109,32 @@ def _shape(schema: BlockSchema | None, name: str, items):
     return items
 
 
-def _dynamic(block: ast.Block, schema: BlockSchema | None, scope, path: Path,
-             grouped: dict, out: EvaluatedBody) -> None:
+def _dynamic(
+    block: ast.Block, schema: BlockSchema | None, scope, path: Path, grouped: dict, out: EvaluatedBody
+) -> None:
     if len(block.labels) != 1:
-        out.diagnostics.append(error(
-            "invalid_dynamic_block", "A dynamic block needs exactly one label",
-            'Write `dynamic "<block type>" { for_each = ... content { ... } }`.',
-            range=block.pos.range()))
+        out.diagnostics.append(
+            error(
+                "invalid_dynamic_block",
+                "A dynamic block needs exactly one label",
+                'Write `dynamic "<block type>" { for_each = ... content { ... } }`.',
+                range=block.pos.range(),
+            )
+        )
         return
     name = block.labels[0]
     inner = block.body
     for_each_attr = inner.attribute("for_each")
     contents = inner.blocks_of("content")
     if for_each_attr is None or len(contents) != 1:
-        out.diagnostics.append(error(
-            "invalid_dynamic_block",
-            f'The dynamic "{name}" block needs a for_each argument and exactly one content block',
-            "Give it `for_each = <collection>` and one `content { ... }` block with the block's arguments.",
-            range=block.pos.range()))
+        out.diagnostics.append(
+            error(
+                "invalid_dynamic_block",
+                f'The dynamic "{name}" block needs a for_each argument and exactly one content block',
+                "Give it `for_each = <collection>` and one `content { ... }` block with the block's arguments.",
+                range=block.pos.range(),
+            )
+        )
         return
     iterator = name
     it_attr = inner.attribute("iterator")
@@ -127,9 +142,14 @@ def _dynamic(block: ast.Block, schema: BlockSchema | None, scope, path: Path,
         if isinstance(it_attr.expr, ast.Variable):
             iterator = it_attr.expr.name
         else:
-            out.diagnostics.append(error(
-                "invalid_dynamic_block", "The iterator must be a plain name",
-                'Write `iterator = item`, without quotes.', range=it_attr.pos.range()))
+            out.diagnostics.append(
+                error(
+                    "invalid_dynamic_block",
+                    "The iterator must be a plain name",
+                    "Write `iterator = item`, without quotes.",
+                    range=it_attr.pos.range(),
+                )
+            )
     child_schema = _child_schema(schema, name)
     collection = eval_expr(for_each_attr.expr, scope, out.diagnostics)
     items = grouped.setdefault(name, [])
@@ -151,10 +171,14 @@ def _dynamic(block: ast.Block, schema: BlockSchema | None, scope, path: Path,
     elif collection is None:
         pairs = []
     else:
-        out.diagnostics.append(error(
-            "invalid_dynamic_block", f'The for_each of dynamic "{name}" must be a map, set or list',
-            f"It is a {type(collection).__name__}; wrap a single value in a list: [value].",
-            range=for_each_attr.pos.range()))
+        out.diagnostics.append(
+            error(
+                "invalid_dynamic_block",
+                f'The for_each of dynamic "{name}" must be a map, set or list',
+                f"It is a {type(collection).__name__}; wrap a single value in a list: [value].",
+                range=for_each_attr.pos.range(),
+            )
+        )
         return
     for key, value in pairs:
         index = len(items)

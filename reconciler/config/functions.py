@@ -26,13 +26,28 @@ evaluator implements them as special forms (the names are listed in ``SPECIAL_FO
 
 from __future__ import annotations
 
-from reconciler.config import (functions_collections, functions_conversion, functions_encoding,
-                               functions_files, functions_format, functions_numeric, functions_strings,
-                               functions_time)
+from reconciler.config import (
+    functions_collections,
+    functions_conversion,
+    functions_encoding,
+    functions_files,
+    functions_format,
+    functions_numeric,
+    functions_strings,
+    functions_time,
+)
 from reconciler.config.functions_spec import FunctionSpec
 
-_FAMILIES = (functions_numeric, functions_strings, functions_format, functions_collections,
-             functions_conversion, functions_encoding, functions_time, functions_files)
+_FAMILIES = (
+    functions_numeric,
+    functions_strings,
+    functions_format,
+    functions_collections,
+    functions_conversion,
+    functions_encoding,
+    functions_time,
+    functions_files,
+)
 
 
 def _merge() -> dict[str, FunctionSpec]:

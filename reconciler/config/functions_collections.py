@@ -118,8 +118,12 @@ def _values(m):
     return [m[k] for k in sorted(m)]
 
 
-@spec("lookup", Param("map", ParamType.MAP, Known.TOP), Param("key", ParamType.STRING),
-      variadic=Param("default", ParamType.ANY, Known.ANY, nullable=True))
+@spec(
+    "lookup",
+    Param("map", ParamType.MAP, Known.TOP),
+    Param("key", ParamType.STRING),
+    variadic=Param("default", ParamType.ANY, Known.ANY, nullable=True),
+)
 def _lookup(m, key, *default):
     if len(default) > 1:
         raise FunctionError("lookup takes at most three arguments: lookup(map, key, default)")
@@ -142,8 +146,9 @@ def _merge(*maps):
 @spec("range", variadic=Param("params", ParamType.NUMBER))
 def _range(*params):
     if not 1 <= len(params) <= 3:
-        raise FunctionError("range takes one to three numbers: range(limit), range(start, limit) "
-                            "or range(start, limit, step)")
+        raise FunctionError(
+            "range takes one to three numbers: range(limit), range(start, limit) or range(start, limit, step)"
+        )
     start = 0
     if len(params) == 1:
         limit = params[0]
@@ -173,8 +178,9 @@ def _reverse(lst):
 def _slice(lst, start, end):
     start, end = _whole(start, "start_index", 1), _whole(end, "end_index", 2)
     if start < 0 or end > len(lst) or start > end:
-        raise FunctionError(f"indexes must satisfy 0 <= start_index <= end_index <= {len(lst)} "
-                            f"(got {start} and {end})")
+        raise FunctionError(
+            f"indexes must satisfy 0 <= start_index <= end_index <= {len(lst)} (got {start} and {end})"
+        )
     return lst[start:end]
 
 
@@ -192,8 +198,10 @@ def _sort(lst):
 @spec("zipmap", Param("keys", ParamType.LIST), Param("values", ParamType.LIST, Known.TOP))
 def _zipmap(keys, values):
     if len(keys) != len(values):
-        raise FunctionError(f"the keys list has {len(keys)} elements but the values list has "
-                            f"{len(values)}; they must be the same length")
+        raise FunctionError(
+            f"the keys list has {len(keys)} elements but the values list has "
+            f"{len(values)}; they must be the same length"
+        )
     try:
         return {to_string(k): v for k, v in zip(keys, values)}
     except ConversionError:
@@ -203,8 +211,9 @@ def _zipmap(keys, values):
 @spec("one", _LIST_TOP)
 def _one(lst):
     if len(lst) > 1:
-        raise FunctionError(f"must be a list, set, or tuple value with either zero or one elements, "
-                            f"not {len(lst)}", 0)
+        raise FunctionError(
+            f"must be a list, set, or tuple value with either zero or one elements, not {len(lst)}", 0
+        )
     return lst[0] if lst else None
 
 
@@ -220,7 +229,7 @@ def _chunklist(lst, size):
         raise FunctionError("size must not be negative", 1)
     if size == 0:
         return [lst]
-    return [lst[i:i + size] for i in range(0, len(lst), size)]
+    return [lst[i : i + size] for i in range(0, len(lst), size)]
 
 
 @spec("setunion", variadic=Param("sets", ParamType.LIST))
@@ -269,8 +278,12 @@ def _setproduct(*sets):
     return rows
 
 
-@spec("matchkeys", Param("values", ParamType.LIST, Known.TOP), Param("keys", ParamType.LIST),
-      Param("searchset", ParamType.LIST))
+@spec(
+    "matchkeys",
+    Param("values", ParamType.LIST, Known.TOP),
+    Param("keys", ParamType.LIST),
+    Param("searchset", ParamType.LIST),
+)
 def _matchkeys(values, keys, searchset):
     if len(values) != len(keys):
         raise FunctionError("values and keys must have the same length", 1)
@@ -292,7 +305,34 @@ def _transpose(m):
     return {k: out[k] for k in sorted(out)}
 
 
-FUNCTIONS = table(_length, _coalesce, _coalescelist, _concat, _contains, _distinct, _index,
-                  _element, _flatten, _keys, _values, _lookup, _merge, _range, _reverse, _slice,
-                  _sort, _zipmap, _one, _compact, _chunklist, _setunion, _setintersection,
-                  _setsubtract, _alltrue, _anytrue, _setproduct, _matchkeys, _transpose)
+FUNCTIONS = table(
+    _length,
+    _coalesce,
+    _coalescelist,
+    _concat,
+    _contains,
+    _distinct,
+    _index,
+    _element,
+    _flatten,
+    _keys,
+    _values,
+    _lookup,
+    _merge,
+    _range,
+    _reverse,
+    _slice,
+    _sort,
+    _zipmap,
+    _one,
+    _compact,
+    _chunklist,
+    _setunion,
+    _setintersection,
+    _setsubtract,
+    _alltrue,
+    _anytrue,
+    _setproduct,
+    _matchkeys,
+    _transpose,
+)

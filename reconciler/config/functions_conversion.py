@@ -10,8 +10,16 @@ Terraform evaluate.
 from __future__ import annotations
 
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
-from reconciler.config.types import (ANY, ConversionError, a_type, set_of, to_bool, to_number, to_string,
-                                     unify_elements)
+from reconciler.config.types import (
+    ANY,
+    ConversionError,
+    a_type,
+    set_of,
+    to_bool,
+    to_number,
+    to_string,
+    unify_elements,
+)
 
 
 def _primitive(convert, value):

@@ -24,6 +24,7 @@ _STR = Param("str", ParamType.STRING)
 
 # --------------------------------------------------------------------------- JSON
 
+
 def _json_ready(value):
     if isinstance(value, dict):
         return {k: _json_ready(value[k]) for k in sorted(value)}
@@ -56,8 +57,12 @@ def _parse_json_number(text: str):
 @spec("jsondecode", _STR)
 def _jsondecode(text):
     try:
-        return json.loads(text, parse_float=_parse_json_number, parse_int=_parse_json_number,
-                          parse_constant=_reject_constant)
+        return json.loads(
+            text,
+            parse_float=_parse_json_number,
+            parse_int=_parse_json_number,
+            parse_constant=_reject_constant,
+        )
     except json.JSONDecodeError as exc:
         raise FunctionError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", 0) from None
 
@@ -67,6 +72,7 @@ def _reject_constant(name: str):
 
 
 # --------------------------------------------------------------------------- base64, hashes, URLs
+
 
 @spec("base64encode", _STR)
 def _base64encode(s):
@@ -89,6 +95,7 @@ def _hasher(name: str, algorithm: str):
     @spec(name, _STR)
     def fn(s):
         return hashlib.new(algorithm, s.encode()).hexdigest()
+
     return fn
 
 
@@ -102,8 +109,12 @@ def _urlencode(s):
     return urllib.parse.quote_plus(s, safe="-._~")
 
 
-_UUID_NAMESPACES = {"dns": uuid.NAMESPACE_DNS, "url": uuid.NAMESPACE_URL, "oid": uuid.NAMESPACE_OID,
-                    "x500": uuid.NAMESPACE_X500}
+_UUID_NAMESPACES = {
+    "dns": uuid.NAMESPACE_DNS,
+    "url": uuid.NAMESPACE_URL,
+    "oid": uuid.NAMESPACE_OID,
+    "x500": uuid.NAMESPACE_X500,
+}
 
 
 @spec("uuidv5", Param("namespace", ParamType.STRING), Param("name", ParamType.STRING))
@@ -119,6 +130,7 @@ def _uuidv5(namespace, name):
 
 # --------------------------------------------------------------------------- impure
 
+
 @spec("uuid", impure=True)
 def _uuid():  # invoke() answers UNKNOWN for impure functions before this runs
     raise AssertionError("impure functions are never called at plan time")
@@ -131,6 +143,7 @@ def _timestamp():
 
 # --------------------------------------------------------------------------- networks
 
+
 def _network(prefix: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         return ipaddress.ip_network(prefix, strict=False)
@@ -138,8 +151,12 @@ def _network(prefix: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         raise FunctionError(f'invalid CIDR prefix "{prefix}"', 0) from None
 
 
-@spec("cidrsubnet", Param("prefix", ParamType.STRING), Param("newbits", ParamType.NUMBER),
-      Param("netnum", ParamType.NUMBER))
+@spec(
+    "cidrsubnet",
+    Param("prefix", ParamType.STRING),
+    Param("newbits", ParamType.NUMBER),
+    Param("netnum", ParamType.NUMBER),
+)
 def _cidrsubnet(prefix, newbits, netnum):
     net = _network(prefix)
     if not isinstance(newbits, int) or newbits < 0:
@@ -147,7 +164,7 @@ def _cidrsubnet(prefix, newbits, netnum):
     new_len = net.prefixlen + newbits
     if new_len > net.max_prefixlen:
         raise FunctionError(f"{newbits} bits extend the prefix beyond /{net.max_prefixlen}", 1)
-    if not isinstance(netnum, int) or not 0 <= netnum < 2 ** newbits:
+    if not isinstance(netnum, int) or not 0 <= netnum < 2**newbits:
         raise FunctionError(f"netnum {netnum} does not fit in {newbits} bits", 2)
     base = int(net.network_address) + (netnum << (net.max_prefixlen - new_len))
     return str(ipaddress.ip_network((base, new_len)))
@@ -173,7 +190,21 @@ def _cidrnetmask(prefix):
     return str(net.netmask)
 
 
-FUNCTIONS = table(_jsonencode, _jsondecode, _base64encode, _base64decode,
-                  _hasher("sha256", "sha256"), _hasher("sha1", "sha1"), _hasher("md5", "md5"),
-                  _hasher("sha512", "sha512"), _base64sha256, _urlencode, _uuidv5, _uuid, _timestamp,
-                  _cidrsubnet, _cidrhost, _cidrnetmask)
+FUNCTIONS = table(
+    _jsonencode,
+    _jsondecode,
+    _base64encode,
+    _base64decode,
+    _hasher("sha256", "sha256"),
+    _hasher("sha1", "sha1"),
+    _hasher("md5", "md5"),
+    _hasher("sha512", "sha512"),
+    _base64sha256,
+    _urlencode,
+    _uuidv5,
+    _uuid,
+    _timestamp,
+    _cidrsubnet,
+    _cidrhost,
+    _cidrnetmask,
+)

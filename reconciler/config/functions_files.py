@@ -34,9 +34,11 @@ def _read(path: str) -> bytes:
         with open(full, "rb") as fh:
             return fh.read()
     except FileNotFoundError:
-        raise FunctionError(f'no file exists at "{path}"; relative paths start at the working '
-                            'directory, so write "${path.module}/..." for files beside the configuration',
-                            0) from None
+        raise FunctionError(
+            f'no file exists at "{path}"; relative paths start at the working '
+            'directory, so write "${path.module}/..." for files beside the configuration',
+            0,
+        ) from None
     except IsADirectoryError:
         raise FunctionError(f'"{path}" is a directory, not a file', 0) from None
     except OSError as exc:
@@ -59,6 +61,7 @@ def _templatefile(path, variables):
     from reconciler.config.evaluator import EvalError, MapScope, evaluate
     from reconciler.config.loader import parse_text
     from reconciler.config.references import walk_expressions
+
     try:
         text = _read(path).decode("utf-8")
     except UnicodeDecodeError:
@@ -129,7 +132,7 @@ def _basename(path):
 
 @spec("dirname", _PATH)
 def _dirname(path):
-    head = path[:path.rfind("/") + 1]  # all but the last element, as Go's filepath.Dir
+    head = path[: path.rfind("/") + 1]  # all but the last element, as Go's filepath.Dir
     return posixpath.normpath(head) if head else "."
 
 
@@ -143,5 +146,15 @@ def _pathexpand(path):
     return os.path.expanduser(path)
 
 
-FUNCTIONS = table(_file, _templatefile, _fileexists, _filebase64, _filesha256, _filemd5, _basename, _dirname,
-                  _abspath, _pathexpand)
+FUNCTIONS = table(
+    _file,
+    _templatefile,
+    _fileexists,
+    _filebase64,
+    _filesha256,
+    _filemd5,
+    _basename,
+    _dirname,
+    _abspath,
+    _pathexpand,
+)

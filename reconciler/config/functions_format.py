@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
 from reconciler.config.types import ConversionError, a_type, format_number, to_bool, to_number, to_string
 
-
 MAX_WIDTH = 1000
 
 
@@ -46,7 +45,7 @@ def parse_format(text: str) -> list[str | Verb]:
             literal.append(ch)
             i += 1
             continue
-        if text[i + 1:i + 2] == "%":
+        if text[i + 1 : i + 2] == "%":
             literal.append("%")
             i += 2
             continue
@@ -57,15 +56,15 @@ def parse_format(text: str) -> list[str | Verb]:
             flags += text[i]
             i += 1
         arg_index = None
-        if text[i:i + 1] == "[":
+        if text[i : i + 1] == "[":
             end = text.find("]", i)
-            n = text[i + 1:end] if end > 0 else ""
+            n = text[i + 1 : end] if end > 0 else ""
             if not n.isdigit() or int(n) < 1:
-                raise FunctionError(f"invalid argument index in {text[start:end + 1 or None]!r}", 0)
+                raise FunctionError(f"invalid argument index in {text[start : end + 1 or None]!r}", 0)
             arg_index, i = int(n) - 1, end + 1
         width, i = _read_int(text, i)
         precision = None
-        if text[i:i + 1] == ".":
+        if text[i : i + 1] == ".":
             precision, i = _read_int(text, i + 1)
             precision = precision or 0
         if (width or 0) > MAX_WIDTH or (precision or 0) > MAX_WIDTH:
@@ -92,7 +91,7 @@ def _pad(text: str, verb: Verb, numeric: bool = False) -> str:
         return text.ljust(verb.width)
     if "0" in verb.flags and numeric:
         sign = text[0] if text[:1] in "+- " else ""
-        return sign + text[len(sign):].rjust(verb.width - len(sign), "0")
+        return sign + text[len(sign) :].rjust(verb.width - len(sign), "0")
     return text.rjust(verb.width)
 
 
@@ -129,7 +128,7 @@ def _fmt_string(value, verb: Verb) -> str:
         raise FunctionError(f"%{verb.char} needs a string, not {a_type(value)}") from None
     if text is None:
         raise FunctionError(f"%{verb.char} can't format null")
-    return text if verb.precision is None else text[:verb.precision]
+    return text if verb.precision is None else text[: verb.precision]
 
 
 def _fmt_quoted(value, verb: Verb) -> str:
@@ -152,6 +151,7 @@ def _fmt_int_base(base_spec: str):
         n = _integer(value, verb)
         prefix = "#" if "#" in verb.flags else ""
         return format(n, f"{_sign(verb)}{prefix}{base_spec}")
+
     return fmt
 
 
@@ -161,17 +161,27 @@ def _fmt_float(kind: str):
         precision = 6 if verb.precision is None else verb.precision
         if kind in "gG" and verb.precision is None:
             text = format_number(n) if kind == "g" else format_number(n).upper()
-            return ("+" + text if "+" in verb.flags and n >= 0 else text)
+            return "+" + text if "+" in verb.flags and n >= 0 else text
         return format(float(n), f"{_sign(verb)}.{precision}{kind}")
+
     return fmt
 
 
 _FORMATTERS = {
-    "v": _fmt_default, "s": _fmt_string, "q": _fmt_quoted, "t": _fmt_bool,
-    "d": _fmt_int_base("d"), "b": _fmt_int_base("b"), "o": _fmt_int_base("o"),
-    "x": _fmt_int_base("x"), "X": _fmt_int_base("X"),
-    "e": _fmt_float("e"), "E": _fmt_float("E"), "f": _fmt_float("f"),
-    "g": _fmt_float("g"), "G": _fmt_float("G"),
+    "v": _fmt_default,
+    "s": _fmt_string,
+    "q": _fmt_quoted,
+    "t": _fmt_bool,
+    "d": _fmt_int_base("d"),
+    "b": _fmt_int_base("b"),
+    "o": _fmt_int_base("o"),
+    "x": _fmt_int_base("x"),
+    "X": _fmt_int_base("X"),
+    "e": _fmt_float("e"),
+    "E": _fmt_float("E"),
+    "f": _fmt_float("f"),
+    "g": _fmt_float("g"),
+    "G": _fmt_float("G"),
 }
 _NUMERIC = set("dboxXeEfgG")
 

@@ -53,8 +53,8 @@ def _min(*nums):
 def _pow(base, power):
     try:
         if isinstance(base, int) and isinstance(power, int) and 0 <= power <= 1024:
-            result = base ** power
-            if abs(result) < 10 ** 300:
+            result = base**power
+            if abs(result) < 10**300:
                 return result
         return normalize_number(float(base) ** float(power))
     except (OverflowError, ZeroDivisionError, ValueError):
@@ -95,8 +95,9 @@ def _sum(items):
         nums = [to_number(v) for v in items]
         if all(isinstance(n, int) for n in nums):
             return sum(nums)
-        return normalize_number(float(sum(Decimal(repr(n)) if isinstance(n, float) else Decimal(n)
-                                          for n in nums)))
+        return normalize_number(
+            float(sum(Decimal(repr(n)) if isinstance(n, float) else Decimal(n) for n in nums))
+        )
     except OverflowError:
         raise FunctionError("the result is not a finite number") from None
 

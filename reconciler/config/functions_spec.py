@@ -10,8 +10,9 @@ calling the implementation when an argument the result depends on is unknown.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from reconciler.config.types import ConversionError, a_type, to_bool, to_number, to_string
 from reconciler.values import UNKNOWN, is_wholly_known
@@ -30,9 +31,9 @@ class ParamType(enum.Enum):
 class Known(enum.Enum):
     """How much of an argument must be known for the implementation to run."""
 
-    WHOLE = "whole"   # any unknown anywhere inside -> result unknown
-    TOP = "top"       # the argument itself must be known; its elements may be unknown
-    ANY = "any"       # the implementation handles unknowns itself
+    WHOLE = "whole"  # any unknown anywhere inside -> result unknown
+    TOP = "top"  # the argument itself must be known; its elements may be unknown
+    ANY = "any"  # the implementation handles unknowns itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class FunctionSpec:
     params: tuple[Param, ...]
     impl: Callable[..., Any]
     variadic: Param | None = None
-    impure: bool = False      # result is unknown at plan time (uuid, timestamp)
+    impure: bool = False  # result is unknown at plan time (uuid, timestamp)
 
     def signature(self) -> str:
         names = [p.name for p in self.params]
@@ -75,8 +76,10 @@ class ArityError(FunctionError):
 
 def spec(name: str, *params: Param, variadic: Param | None = None, impure: bool = False):
     """Decorator: ``@spec("lower", Param("str", STRING))`` builds a FunctionSpec."""
+
     def wrap(fn: Callable[..., Any]) -> FunctionSpec:
         return FunctionSpec(name, tuple(params), fn, variadic, impure)
+
     return wrap
 
 
@@ -102,21 +105,25 @@ def _check_arity(fs: FunctionSpec, count: int) -> None:
     need = len(fs.params)
     if count < need:
         missing = fs.params[count].name
-        raise ArityError("Not enough function arguments",
-                         f'Function "{fs.name}" expects {need} argument(s); missing a value for '
-                         f'"{missing}". Call it as {fs.signature()}.')
+        raise ArityError(
+            "Not enough function arguments",
+            f'Function "{fs.name}" expects {need} argument(s); missing a value for '
+            f'"{missing}". Call it as {fs.signature()}.',
+        )
     if count > need and fs.variadic is None:
-        raise ArityError("Too many function arguments",
-                         f'Function "{fs.name}" expects only {need} argument(s). '
-                         f"Call it as {fs.signature()}.")
+        raise ArityError(
+            "Too many function arguments",
+            f'Function "{fs.name}" expects only {need} argument(s). Call it as {fs.signature()}.',
+        )
 
 
 def _prepare(fs: FunctionSpec, index: int, param: Param, value: Any) -> Any:
     if value is None:
         if param.nullable:
             return None
-        raise FunctionError(f'Invalid value for "{param.name}" parameter: argument must not be null',
-                            index, _BAD_ARGUMENT)
+        raise FunctionError(
+            f'Invalid value for "{param.name}" parameter: argument must not be null', index, _BAD_ARGUMENT
+        )
     if value is UNKNOWN:
         return value
     convert = _CONVERT.get(param.type)
@@ -124,12 +131,17 @@ def _prepare(fs: FunctionSpec, index: int, param: Param, value: Any) -> Any:
         try:
             return convert(value)
         except ConversionError as exc:
-            raise FunctionError(f'Invalid value for "{param.name}" parameter: {exc.message}', index,
-                                _BAD_ARGUMENT)
+            raise FunctionError(
+                f'Invalid value for "{param.name}" parameter: {exc.message}', index, _BAD_ARGUMENT
+            )
     shapes = _SHAPES.get(param.type)
     if shapes is not None and not isinstance(value, shapes):
-        raise FunctionError(f'Invalid value for "{param.name}" parameter: a {param.type.value} is '
-                            f"required, but {a_type(value)} was given", index, _BAD_ARGUMENT)
+        raise FunctionError(
+            f'Invalid value for "{param.name}" parameter: a {param.type.value} is '
+            f"required, but {a_type(value)} was given",
+            index,
+            _BAD_ARGUMENT,
+        )
     return value
 
 

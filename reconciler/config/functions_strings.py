@@ -113,8 +113,12 @@ def _split(sep, s):
     return s.split(sep)
 
 
-@spec("join", Param("separator", ParamType.STRING), Param("list", ParamType.LIST, Known.TOP),
-      variadic=Param("lists", ParamType.LIST, Known.TOP))
+@spec(
+    "join",
+    Param("separator", ParamType.STRING),
+    Param("list", ParamType.LIST, Known.TOP),
+    variadic=Param("lists", ParamType.LIST, Known.TOP),
+)
 def _join(sep, *lists):
     items = [v for lst in lists for v in lst]
     if not is_wholly_known(items):
@@ -165,18 +169,18 @@ def _go_replacement(template: str) -> str:
         ch = template[i]
         if ch == "\\":
             out.append("\\\\")
-        elif ch == "$" and template[i + 1:i + 2] == "$":
+        elif ch == "$" and template[i + 1 : i + 2] == "$":
             out.append("$")
             i += 1
-        elif ch == "$" and template[i + 1:i + 2] == "{" and "}" in template[i:]:
+        elif ch == "$" and template[i + 1 : i + 2] == "{" and "}" in template[i:]:
             end = template.index("}", i)
-            out.append(f"\\g<{template[i + 2:end]}>")
+            out.append(f"\\g<{template[i + 2 : end]}>")
             i = end
         elif ch == "$":
             j = i + 1
             while j < len(template) and (template[j].isalnum() or template[j] == "_"):
                 j += 1
-            out.append(f"\\g<{template[i + 1:j]}>" if j > i + 1 else "$")
+            out.append(f"\\g<{template[i + 1 : j]}>" if j > i + 1 else "$")
             i = j - 1
         else:
             out.append(ch)
@@ -195,6 +199,24 @@ def _replace(s, sub, rep):
     return s.replace(sub, rep)
 
 
-FUNCTIONS = table(_lower, _upper, _title, _trimspace, _trim, _trimprefix, _trimsuffix, _chomp,
-                  _strrev, _startswith, _endswith, _strcontains, _indent, _substr, _split, _join,
-                  _regex, _regexall, _replace)
+FUNCTIONS = table(
+    _lower,
+    _upper,
+    _title,
+    _trimspace,
+    _trim,
+    _trimprefix,
+    _trimsuffix,
+    _chomp,
+    _strrev,
+    _startswith,
+    _endswith,
+    _strcontains,
+    _indent,
+    _substr,
+    _split,
+    _join,
+    _regex,
+    _regexall,
+    _replace,
+)

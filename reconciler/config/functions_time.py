@@ -14,8 +14,16 @@ from decimal import Decimal, InvalidOperation
 
 from reconciler.config.functions_spec import FunctionError, Param, ParamType, spec, table
 
-_UNITS = {"ns": Decimal("1e-9"), "us": Decimal("1e-6"), "µs": Decimal("1e-6"), "μs": Decimal("1e-6"),
-          "ms": Decimal("1e-3"), "s": Decimal(1), "m": Decimal(60), "h": Decimal(3600)}
+_UNITS = {
+    "ns": Decimal("1e-9"),
+    "us": Decimal("1e-6"),
+    "µs": Decimal("1e-6"),
+    "μs": Decimal("1e-6"),
+    "ms": Decimal("1e-3"),
+    "s": Decimal(1),
+    "m": Decimal(60),
+    "h": Decimal(3600),
+}
 
 
 def parse_timestamp(text: str, arg: int = 0) -> datetime:
@@ -85,8 +93,20 @@ def _timecmp(a, b):
     return (ta > tb) - (ta < tb)
 
 
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -98,17 +118,28 @@ def _offset(t: datetime, colon: bool) -> str:
 
 
 _TOKENS = {
-    "YYYY": lambda t: f"{t.year:04d}", "YY": lambda t: f"{t.year % 100:02d}",
-    "MMMM": lambda t: _MONTHS[t.month - 1], "MMM": lambda t: _MONTHS[t.month - 1][:3],
-    "MM": lambda t: f"{t.month:02d}", "M": lambda t: str(t.month),
-    "DD": lambda t: f"{t.day:02d}", "D": lambda t: str(t.day),
-    "EEEE": lambda t: _DAYS[t.weekday()], "EEE": lambda t: _DAYS[t.weekday()][:3],
-    "hh": lambda t: f"{t.hour:02d}", "h": lambda t: str(t.hour),
-    "HH": lambda t: f"{(t.hour % 12) or 12:02d}", "H": lambda t: str((t.hour % 12) or 12),
-    "AA": lambda t: "AM" if t.hour < 12 else "PM", "aa": lambda t: "am" if t.hour < 12 else "pm",
-    "mm": lambda t: f"{t.minute:02d}", "m": lambda t: str(t.minute),
-    "ss": lambda t: f"{t.second:02d}", "s": lambda t: str(t.second),
-    "ZZZZZ": lambda t: _offset(t, True), "ZZZZ": lambda t: _offset(t, False),
+    "YYYY": lambda t: f"{t.year:04d}",
+    "YY": lambda t: f"{t.year % 100:02d}",
+    "MMMM": lambda t: _MONTHS[t.month - 1],
+    "MMM": lambda t: _MONTHS[t.month - 1][:3],
+    "MM": lambda t: f"{t.month:02d}",
+    "M": lambda t: str(t.month),
+    "DD": lambda t: f"{t.day:02d}",
+    "D": lambda t: str(t.day),
+    "EEEE": lambda t: _DAYS[t.weekday()],
+    "EEE": lambda t: _DAYS[t.weekday()][:3],
+    "hh": lambda t: f"{t.hour:02d}",
+    "h": lambda t: str(t.hour),
+    "HH": lambda t: f"{(t.hour % 12) or 12:02d}",
+    "H": lambda t: str((t.hour % 12) or 12),
+    "AA": lambda t: "AM" if t.hour < 12 else "PM",
+    "aa": lambda t: "am" if t.hour < 12 else "pm",
+    "mm": lambda t: f"{t.minute:02d}",
+    "m": lambda t: str(t.minute),
+    "ss": lambda t: f"{t.second:02d}",
+    "s": lambda t: str(t.second),
+    "ZZZZZ": lambda t: _offset(t, True),
+    "ZZZZ": lambda t: _offset(t, False),
     "ZZZ": lambda t: "UTC" if not t.utcoffset() else _offset(t, False),
     "Z": lambda t: "Z" if not t.utcoffset() else _offset(t, True),
 }
@@ -124,7 +155,7 @@ def _formatdate(fmt, timestamp):
             end = fmt.find("'", i + 1)
             if end < 0:
                 raise FunctionError("unterminated quoted literal in the format", 0)
-            out.append("'" if end == i + 1 else fmt[i + 1:end])
+            out.append("'" if end == i + 1 else fmt[i + 1 : end])
             i = end + 1
             continue
         if not ch.isalpha():
@@ -136,7 +167,9 @@ def _formatdate(fmt, timestamp):
             j += 1
         token = fmt[i:j]
         if token not in _TOKENS:
-            raise FunctionError(f'invalid date format sequence "{token}"; quote literal letters with \'...\'', 0)
+            raise FunctionError(
+                f"invalid date format sequence \"{token}\"; quote literal letters with '...'", 0
+            )
         out.append(_TOKENS[token](t))
         i = j
     return "".join(out)

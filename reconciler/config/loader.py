@@ -75,9 +75,16 @@ def parse_text(text: str, filename: str) -> tuple[ast.File | None, list[Diagnost
             return _parse(text, filename)
         except RecursionError:
             return None, [_too_deep(text, filename)]
-        except Exception as exc:  # noqa: BLE001 - last line of defence: bad input never escapes as a traceback
-            return None, [errors.syntax_error(filename, 1, 1, "Invalid syntax",
-                                              f"The file could not be read as configuration ({type(exc).__name__}).")]
+        except Exception as exc:
+            return None, [
+                errors.syntax_error(
+                    filename,
+                    1,
+                    1,
+                    "Invalid syntax",
+                    f"The file could not be read as configuration ({type(exc).__name__}).",
+                )
+            ]
 
 
 def parse_bytes(data: bytes, filename: str) -> tuple[ast.File | None, list[Diagnostic]]:
@@ -87,10 +94,15 @@ def parse_bytes(data: bytes, filename: str) -> tuple[ast.File | None, list[Diagn
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        return None, [error("encoding", "Invalid UTF-8 in configuration file",
-                            f"Byte 0x{data[exc.start]:02x} at offset {exc.start} is not valid UTF-8; "
-                            "save the file as UTF-8.",
-                            range=SourceRange(filename, line, column))]
+        return None, [
+            error(
+                "encoding",
+                "Invalid UTF-8 in configuration file",
+                f"Byte 0x{data[exc.start]:02x} at offset {exc.start} is not valid UTF-8; "
+                "save the file as UTF-8.",
+                range=SourceRange(filename, line, column),
+            )
+        ]
     return parse_text(text, filename)
 
 
@@ -98,8 +110,15 @@ def _parse(text: str, filename: str) -> tuple[ast.File | None, list[Diagnostic]]
     if "\x00" in text:
         offset = text.index("\x00")
         line, col = LineIndex(text).position(offset)
-        return None, [errors.syntax_error(filename, line, col, "Invalid character (NUL byte)",
-                                          "Configuration files are text; remove the binary content.")]
+        return None, [
+            errors.syntax_error(
+                filename,
+                line,
+                col,
+                "Invalid character (NUL byte)",
+                "Configuration files are text; remove the binary content.",
+            )
+        ]
     source, marks = strip_interpolation_markers(text)
     try:
         start = hcl2.parses(source, discard_comments=True)
@@ -135,9 +154,13 @@ def _visit_problem(exc: VisitError, text: str, filename: str) -> Diagnostic:
     if "Unterminated template" in message:
         kind = "if" if " if " in message else "for"
         closer = "endif" if kind == "if" else "endfor"
-        return errors.syntax_error(filename, line, column,
-                                   f"Unterminated template directive: %{{{kind}}} has no %{{{closer}}}",
-                                   f"Add %{{{closer}}} where the %{{{kind}}} section of this string ends.")
+        return errors.syntax_error(
+            filename,
+            line,
+            column,
+            f"Unterminated template directive: %{{{kind}}} has no %{{{closer}}}",
+            f"Add %{{{closer}}} where the %{{{kind}}} section of this string ends.",
+        )
     return errors.syntax_error(filename, line, column, "Invalid syntax", message[:200])
 
 
@@ -146,9 +169,14 @@ def _too_deep(text: str, filename: str) -> Diagnostic:
     line = col = 1
     if report.too_deep_at is not None:
         line, col = LineIndex(text).position(report.too_deep_at)
-    return errors.syntax_error(filename, line, col, "Expression nested too deeply",
-                               f"Brackets nest {report.max_depth} levels deep here; simplify the expression "
-                               "(use locals for the inner parts).")
+    return errors.syntax_error(
+        filename,
+        line,
+        col,
+        "Expression nested too deeply",
+        f"Brackets nest {report.max_depth} levels deep here; simplify the expression "
+        "(use locals for the inner parts).",
+    )
 
 
 def _fragment_parser(filename: str):
@@ -160,10 +188,12 @@ def _fragment_parser(filename: str):
         try:
             start = hcl2.parses(padded, discard_comments=True)
         except (LarkError, RuntimeError):
-            raise ConvertProblem("Invalid expression in heredoc template",
-                                 f'"{expr_text.strip()[:60]}" is not a valid expression; fix it or escape the '
-                                 'sequence as "$${" / "%%{".',
-                                 ast.Pos(filename, line, column, line, column + len(expr_text))) from None
+            raise ConvertProblem(
+                "Invalid expression in heredoc template",
+                f'"{expr_text.strip()[:60]}" is not a valid expression; fix it or escape the '
+                'sequence as "$${" / "%%{".',
+                ast.Pos(filename, line, column, line, column + len(expr_text)),
+            ) from None
         shift = line - 2
         marks_lc = {}
         if marks:
@@ -179,15 +209,20 @@ def _fragment_parser(filename: str):
 
 # --------------------------------------------------------------------------- directories
 
+
 def list_config_files(path: str | os.PathLike, extensions=(".tf",)) -> list[Path]:
     """The configuration files directly in ``path``, sorted by name."""
     root = Path(path)
-    return sorted(p for p in root.iterdir()
-                  if p.is_file() and p.name.endswith(tuple(extensions)) and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in root.iterdir()
+        if p.is_file() and p.name.endswith(tuple(extensions)) and not p.name.startswith(".")
+    )
 
 
-def load_directory(path: str | os.PathLike, *, extensions=(".tf",),
-                   cache: bool = True) -> tuple[list[ast.File], list[Diagnostic]]:
+def load_directory(
+    path: str | os.PathLike, *, extensions=(".tf",), cache: bool = True
+) -> tuple[list[ast.File], list[Diagnostic]]:
     """Parse every configuration file of a directory (sorted), using the parse cache."""
     from reconciler.config.cache import ParseCache, cache_disabled_by_env
     from reconciler.config.loader_parallel import parse_many
@@ -195,13 +230,21 @@ def load_directory(path: str | os.PathLike, *, extensions=(".tf",),
     root = Path(path)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
-        return [], [error("config-dir", f"Configuration directory {str(root)!r} {what}",
-                          "Run vaultform from the directory holding your .tf files or pass its path.")]
+        return [], [
+            error(
+                "config-dir",
+                f"Configuration directory {str(root)!r} {what}",
+                "Run vaultform from the directory holding your .tf files or pass its path.",
+            )
+        ]
     try:
         paths = list_config_files(root, extensions)
     except OSError as exc:
-        return [], [error("config-dir", f"Can't read configuration directory {str(root)!r}",
-                          f"{exc.strerror or exc}.")]
+        return [], [
+            error(
+                "config-dir", f"Can't read configuration directory {str(root)!r}", f"{exc.strerror or exc}."
+            )
+        ]
     use_cache = cache and not cache_disabled_by_env()
     store = ParseCache.default() if use_cache else None
     return parse_many([str(p) for p in paths], store)

@@ -20,7 +20,7 @@ from hcl2.parser import parser as _hcl2_parser
 
 from reconciler.config import ast
 from reconciler.config.cache import Entry, ParseCache, cache_key, decode_entry, encode_entry
-from reconciler.config.loader import paused_gc, parse_bytes
+from reconciler.config.loader import parse_bytes, paused_gc
 from reconciler.diagnostics import Diagnostic, error
 
 PARALLEL_MIN_FILES = 8
@@ -57,8 +57,13 @@ def use_pool(sizes: list[int]) -> bool:
     machine workers only compete with each other: measured no gain), and no other threads
     (forking a threaded process can copy a lock some other thread holds)."""
     cpus = _pool_size(len(sizes))
-    return (len(sizes) >= PARALLEL_MIN_FILES and sum(sizes) >= PARALLEL_MIN_BYTES
-            and cpus > 1 and threading.active_count() == 1 and _idle_cpus(cpus) >= 1.0)
+    return (
+        len(sizes) >= PARALLEL_MIN_FILES
+        and sum(sizes) >= PARALLEL_MIN_BYTES
+        and cpus > 1
+        and threading.active_count() == 1
+        and _idle_cpus(cpus) >= 1.0
+    )
 
 
 def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
@@ -67,8 +72,11 @@ def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
     size = _pool_size(len(jobs))
     _hcl2_parser()  # load the grammar once here, so forked workers inherit it instead of each loading it
     try:
-        ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() \
+        ctx = (
+            multiprocessing.get_context("fork")
+            if "fork" in multiprocessing.get_all_start_methods()
             else multiprocessing.get_context()
+        )
         with ProcessPoolExecutor(max_workers=size, mp_context=ctx) as ex:
             payloads = list(ex.map(_worker, work, chunksize=max(1, len(jobs) // (4 * size))))
     except (OSError, RuntimeError, ImportError):
@@ -83,8 +91,9 @@ def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
     return out
 
 
-def parse_many(paths: list[str], store: ParseCache | None, *,
-               parallel: bool | None = None) -> tuple[list[ast.File], list[Diagnostic]]:
+def parse_many(
+    paths: list[str], store: ParseCache | None, *, parallel: bool | None = None
+) -> tuple[list[ast.File], list[Diagnostic]]:
     """Parse ``paths`` (kept in the given order) through ``store`` when given."""
     results: list[Entry | None] = [None] * len(paths)
     pending: list[tuple[int, str, bytes, str | None]] = []
@@ -92,8 +101,10 @@ def parse_many(paths: list[str], store: ParseCache | None, *,
         try:
             data = Path(name).read_bytes()
         except OSError as exc:
-            results[i] = (None, [error("config-read", f"Can't read configuration file {name!r}",
-                                       f"{exc.strerror or exc}.")])
+            results[i] = (
+                None,
+                [error("config-read", f"Can't read configuration file {name!r}", f"{exc.strerror or exc}.")],
+            )
             continue
         key = cache_key(name, data) if store is not None else None
         cached = store.get(key) if store is not None else None

@@ -139,8 +139,9 @@ def scan_brackets(text: str, depth_limit: int = 10**9) -> BracketReport:
     return report
 
 
-def _walk_code(text: str, *, report: BracketReport | None = None, on_interp=None,
-               depth_limit: int = 10**9) -> None:
+def _walk_code(
+    text: str, *, report: BracketReport | None = None, on_interp=None, depth_limit: int = 10**9
+) -> None:
     """One pass over configuration text outside strings, comments and heredocs."""
     n = len(text)
     i = 0

@@ -16,22 +16,38 @@ from dataclasses import dataclass, field
 from reconciler.addresses import Mode
 from reconciler.config import ast
 
-__all__ = ["Mode", "RequiredProvider", "Backend", "Terraform", "ProviderRef", "ProviderConfig",
-           "Validation", "Variable", "Local", "Output", "Lifecycle", "Resource", "ModuleCall", "Moved",
-           "Import", "Module", "decode_module"]
+__all__ = [
+    "Mode",
+    "RequiredProvider",
+    "Backend",
+    "Terraform",
+    "ProviderRef",
+    "ProviderConfig",
+    "Validation",
+    "Variable",
+    "Local",
+    "Output",
+    "Lifecycle",
+    "Resource",
+    "ModuleCall",
+    "Moved",
+    "Import",
+    "Module",
+    "decode_module",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class RequiredProvider:
-    name: str                 # the local name, e.g. "azurerm"
-    source: str | None        # e.g. "hashicorp/azurerm"
-    version: str | None       # a constraint such as "~> 3.100"
+    name: str  # the local name, e.g. "azurerm"
+    source: str | None  # e.g. "hashicorp/azurerm"
+    version: str | None  # a constraint such as "~> 3.100"
     pos: ast.Pos
 
 
 @dataclass(frozen=True, slots=True)
 class Backend:
-    type: str                 # "local", "azurerm", "pg" ...
+    type: str  # "local", "azurerm", "pg" ...
     config: ast.Body
     pos: ast.Pos
 
@@ -40,7 +56,7 @@ class Backend:
 class Terraform:
     """All ``terraform`` blocks of a module, merged."""
 
-    required_version: tuple[ast.Expr, ...] = ()   # every constraint must hold
+    required_version: tuple[ast.Expr, ...] = ()  # every constraint must hold
     required_providers: tuple[RequiredProvider, ...] = ()
     backend: Backend | None = None
     pos: ast.Pos | None = None
@@ -68,7 +84,7 @@ class ProviderRef:
 class ProviderConfig:
     name: str
     alias: str | None
-    body: ast.Body            # without the ``alias`` argument
+    body: ast.Body  # without the ``alias`` argument
     pos: ast.Pos
 
     @property
@@ -123,8 +139,8 @@ class Output:
 class Lifecycle:
     prevent_destroy: bool = False
     create_before_destroy: bool = False
-    ignore_changes: tuple[ast.Expr, ...] = ()      # attribute references such as ``tags`` or ``tags["a"]``
-    ignore_all_changes: bool = False               # ``ignore_changes = all``
+    ignore_changes: tuple[ast.Expr, ...] = ()  # attribute references such as ``tags`` or ``tags["a"]``
+    ignore_all_changes: bool = False  # ``ignore_changes = all``
     replace_triggered_by: tuple[ast.Expr, ...] = ()
     preconditions: tuple[Validation, ...] = ()
     postconditions: tuple[Validation, ...] = ()
@@ -141,7 +157,7 @@ class Resource:
     provider: ProviderRef | None
     depends_on: tuple[ast.Expr, ...]
     lifecycle: Lifecycle
-    body: ast.Body            # without meta-arguments; ``dynamic`` blocks stay for the expander
+    body: ast.Body  # without meta-arguments; ``dynamic`` blocks stay for the expander
     pos: ast.Pos
 
     @property
@@ -167,7 +183,7 @@ class ModuleCall:
     for_each: ast.Expr | None
     depends_on: tuple[ast.Expr, ...]
     providers: ast.Expr | None
-    arguments: dict[str, ast.Attribute] = field(hash=False)   # the module's input variables
+    arguments: dict[str, ast.Attribute] = field(hash=False)  # the module's input variables
     pos: ast.Pos
 
 
@@ -175,7 +191,7 @@ class ModuleCall:
 class Moved:
     from_: ast.Expr
     to: ast.Expr
-    from_address: str         # canonical text, e.g. ``module.a.azurerm_key_vault.kv[0]``
+    from_address: str  # canonical text, e.g. ``module.a.azurerm_key_vault.kv[0]``
     to_address: str
     pos: ast.Pos
 
@@ -199,7 +215,7 @@ class Module:
     variables: dict[str, Variable] = field(hash=False)
     locals: dict[str, Local] = field(hash=False)
     outputs: dict[str, Output] = field(hash=False)
-    resources: dict[str, Resource] = field(hash=False)   # by address: ``type.name`` / ``data.type.name``
+    resources: dict[str, Resource] = field(hash=False)  # by address: ``type.name`` / ``data.type.name``
     module_calls: dict[str, ModuleCall] = field(hash=False)
     moved: tuple[Moved, ...] = ()
     imports: tuple[Import, ...] = ()

@@ -38,9 +38,15 @@ class SourceKind(enum.Enum):
 
 _REGISTRY = re.compile(r"^([a-z0-9.-]+\.[a-z]{2,}/)?[A-Za-z0-9_-]+/[A-Za-z0-9_-]+/[A-Za-z0-9_-]+(//.*)?$")
 _PREFIXES: tuple[tuple[str, SourceKind], ...] = (
-    ("git::", SourceKind.GIT), ("git@", SourceKind.GIT), ("github.com/", SourceKind.GITHUB),
-    ("bitbucket.org/", SourceKind.BITBUCKET), ("http://", SourceKind.HTTP), ("https://", SourceKind.HTTP),
-    ("s3::", SourceKind.BUCKET), ("gcs::", SourceKind.BUCKET), ("hg::", SourceKind.MERCURIAL),
+    ("git::", SourceKind.GIT),
+    ("git@", SourceKind.GIT),
+    ("github.com/", SourceKind.GITHUB),
+    ("bitbucket.org/", SourceKind.BITBUCKET),
+    ("http://", SourceKind.HTTP),
+    ("https://", SourceKind.HTTP),
+    ("s3::", SourceKind.BUCKET),
+    ("gcs::", SourceKind.BUCKET),
+    ("hg::", SourceKind.MERCURIAL),
 )
 
 
@@ -60,9 +66,9 @@ def classify_source(source: str) -> SourceKind:
 @dataclass(frozen=True, slots=True)
 class ModuleTree:
     module: Module
-    path: tuple[str, ...]            # call names from the root: () for the root, ("net", "subnets") ...
+    path: tuple[str, ...]  # call names from the root: () for the root, ("net", "subnets") ...
     directory: Path
-    children: dict[str, "ModuleTree"] = field(default_factory=dict, hash=False)
+    children: dict[str, ModuleTree] = field(default_factory=dict, hash=False)
 
     @property
     def address(self) -> str:
@@ -75,15 +81,18 @@ class ModuleTree:
             yield from child.walk()
 
 
-def load_module_tree(root_dir: str | os.PathLike, *, cache: bool = True) -> tuple[ModuleTree, list[Diagnostic]]:
+def load_module_tree(
+    root_dir: str | os.PathLike, *, cache: bool = True
+) -> tuple[ModuleTree, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     root = Path(root_dir)
     tree = _load(root, (), (), diags, cache)
     return tree, diags
 
 
-def _load(directory: Path, path: tuple[str, ...], stack: tuple[Path, ...], diags: list[Diagnostic],
-          cache: bool) -> ModuleTree:
+def _load(
+    directory: Path, path: tuple[str, ...], stack: tuple[Path, ...], diags: list[Diagnostic], cache: bool
+) -> ModuleTree:
     files, found = load_directory(directory, cache=cache)
     address = ".".join(f"module.{n}" for n in path) or None
     diags.extend(d.with_address(address) for d in found)
@@ -98,54 +107,111 @@ def _load(directory: Path, path: tuple[str, ...], stack: tuple[Path, ...], diags
     return ModuleTree(module, path, directory, children)
 
 
-def _child_directory(call: ModuleCall, directory: Path, here: Path, path: tuple[str, ...],
-                     stack: tuple[Path, ...], diags: list[Diagnostic]) -> Path | None:
+def _child_directory(
+    call: ModuleCall,
+    directory: Path,
+    here: Path,
+    path: tuple[str, ...],
+    stack: tuple[Path, ...],
+    diags: list[Diagnostic],
+) -> Path | None:
     address = ".".join(f"module.{n}" for n in path + (call.name,))
     where = call.source_pos.range()
     kind = classify_source(call.source)
     if kind is SourceKind.ABSOLUTE:
-        diags.append(error("module-source", f'Module "{call.name}" uses an absolute path as source',
-                           f'Write the path relative to this directory, starting with "./" or "../" '
-                           f'(for example source = "./modules/{call.name}").', address=address, range=where))
+        diags.append(
+            error(
+                "module-source",
+                f'Module "{call.name}" uses an absolute path as source',
+                f'Write the path relative to this directory, starting with "./" or "../" '
+                f'(for example source = "./modules/{call.name}").',
+                address=address,
+                range=where,
+            )
+        )
         return None
     if kind is SourceKind.OTHER and (directory / call.source).is_dir():
-        diags.append(error("module-source", f'Module "{call.name}": local paths must start with "./" or "../"',
-                           f'Write source = "./{call.source}" so it is read as a directory of this repository.',
-                           address=address, range=where))
+        diags.append(
+            error(
+                "module-source",
+                f'Module "{call.name}": local paths must start with "./" or "../"',
+                f'Write source = "./{call.source}" so it is read as a directory of this repository.',
+                address=address,
+                range=where,
+            )
+        )
         return None
     if kind is not SourceKind.LOCAL:
-        diags.append(error("module-source", f'Module "{call.name}": {kind.value} "{call.source}" can\'t be fetched offline',
-                           "vaultform loads only modules stored in the repository. Vendor it: copy the module's "
-                           f'files into ./modules/{call.name} and set source = "./modules/{call.name}".',
-                           address=address, range=where))
+        diags.append(
+            error(
+                "module-source",
+                f'Module "{call.name}": {kind.value} "{call.source}" can\'t be fetched offline',
+                "vaultform loads only modules stored in the repository. Vendor it: copy the module's "
+                f'files into ./modules/{call.name} and set source = "./modules/{call.name}".',
+                address=address,
+                range=where,
+            )
+        )
         return None
     if call.version is not None:
-        diags.append(error("module-source", f'Module "{call.name}": version is only for registry modules',
-                           "A local module is used as it is in the repository; remove the version argument.",
-                           address=address, range=where))
+        diags.append(
+            error(
+                "module-source",
+                f'Module "{call.name}": version is only for registry modules',
+                "A local module is used as it is in the repository; remove the version argument.",
+                address=address,
+                range=where,
+            )
+        )
     child = (directory / call.source).resolve()
     if not child.is_dir():
-        diags.append(error("module-source", f'Module "{call.name}": directory {str(child)!r} does not exist',
-                           f'The source "{call.source}" resolves to {child}; create it or fix the path.',
-                           address=address, range=where))
+        diags.append(
+            error(
+                "module-source",
+                f'Module "{call.name}": directory {str(child)!r} does not exist',
+                f'The source "{call.source}" resolves to {child}; create it or fix the path.',
+                address=address,
+                range=where,
+            )
+        )
         return None
     if child == here or child in stack:
         chain = " -> ".join([*(f"module.{n}" for n in path), f"module.{call.name}"]) or call.name
-        diags.append(error("module-cycle", f'Module "{call.name}" calls a module that is already loading',
-                           f"The call chain {chain} leads back to {child}; a module can't include itself. "
-                           "Break the cycle.", address=address, range=where))
+        diags.append(
+            error(
+                "module-cycle",
+                f'Module "{call.name}" calls a module that is already loading',
+                f"The call chain {chain} leads back to {child}; a module can't include itself. "
+                "Break the cycle.",
+                address=address,
+                range=where,
+            )
+        )
         return None
     if len(path) + 1 > MAX_DEPTH:
-        diags.append(error("module-depth", f'Modules nested more than {MAX_DEPTH} levels deep',
-                           "Flatten the module structure.", address=address, range=where))
+        diags.append(
+            error(
+                "module-depth",
+                f"Modules nested more than {MAX_DEPTH} levels deep",
+                "Flatten the module structure.",
+                address=address,
+                range=where,
+            )
+        )
         return None
     try:
         has_files = bool(list_config_files(child))
     except OSError:
         has_files = False
     if not has_files:
-        diags.append(error("module-source", f'Module "{call.name}": {str(child)!r} contains no .tf files',
-                           "Put the module's configuration files there or fix the source path.",
-                           address=address, range=where))
+        diags.append(
+            error(
+                "module-source",
+                f'Module "{call.name}": {str(child)!r} contains no .tf files',
+                "Put the module's configuration files there or fix the source path.",
+                address=address,
+                range=where,
+            )
+        )
         return None
     return child

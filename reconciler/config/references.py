@@ -19,8 +19,9 @@ references are listed separately. Names bound by a for-expression or a template
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Union
+from typing import Union
 
 from reconciler.config import ast
 
@@ -28,8 +29,15 @@ Step = Union[str, int]
 
 # How many leading names identify the object behind each kind of root name.
 SUBJECT_WIDTH: dict[str, int] = {
-    "var": 2, "local": 2, "count": 2, "each": 2, "path": 2, "terraform": 2, "self": 2,
-    "module": 3, "data": 3,
+    "var": 2,
+    "local": 2,
+    "count": 2,
+    "each": 2,
+    "path": 2,
+    "terraform": 2,
+    "self": 2,
+    "module": 3,
+    "data": 3,
 }
 DEFAULT_SUBJECT_WIDTH = 2  # a managed resource: type and name
 
@@ -39,7 +47,7 @@ class Reference:
     subject: tuple[str, ...]
     remaining: tuple[Step, ...]
     pos: ast.Pos
-    keyed: tuple[bool, ...] = ()   # per remaining step: written as an index ``[...]`` (True) or ``.name``
+    keyed: tuple[bool, ...] = ()  # per remaining step: written as an index ``[...]`` (True) or ``.name``
 
     def is_index(self, i: int) -> bool:
         """Whether remaining step ``i`` was written in brackets (``x["a"]``, ``x[0]``)."""
@@ -113,8 +121,9 @@ def _unwind(expr: ast.Expr) -> tuple[ast.Variable, list[ast.Expr]] | None:
     return node, nodes
 
 
-def _chain_reference(root: ast.Variable, nodes: list[ast.Expr], outer: ast.Expr,
-                     dynamic: list[ast.Expr]) -> Reference:
+def _chain_reference(
+    root: ast.Variable, nodes: list[ast.Expr], outer: ast.Expr, dynamic: list[ast.Expr]
+) -> Reference:
     """Build the reference; keys that aren't literals are appended to ``dynamic``."""
     steps: list[Step] = []
     keyed: list[bool] = []

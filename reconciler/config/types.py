@@ -57,7 +57,7 @@ class CollectionKind(enum.Enum):
 @dataclass(frozen=True, slots=True)
 class Collection:
     kind: CollectionKind
-    element: "TypeConstraint"
+    element: TypeConstraint
 
     def __str__(self) -> str:
         return f"{self.kind.value}({self.element})"
@@ -65,7 +65,7 @@ class Collection:
 
 @dataclass(frozen=True, slots=True)
 class TupleType:
-    elements: tuple["TypeConstraint", ...]
+    elements: tuple[TypeConstraint, ...]
 
     def __str__(self) -> str:
         return "tuple([" + ", ".join(str(e) for e in self.elements) + "])"
@@ -77,9 +77,9 @@ _NO_DEFAULT = object()
 @dataclass(frozen=True, slots=True)
 class ObjectAttr:
     name: str
-    type: "TypeConstraint"
+    type: TypeConstraint
     optional: bool = False
-    default: Any = None          # only meaningful when has_default
+    default: Any = None  # only meaningful when has_default
     has_default: bool = False
 
 
@@ -94,8 +94,10 @@ class ObjectType:
         return None
 
     def __str__(self) -> str:
-        inner = ", ".join(f"{a.name}={'optional(' if a.optional else ''}{a.type}"
-                          f"{')' if a.optional else ''}" for a in self.attrs)
+        inner = ", ".join(
+            f"{a.name}={'optional(' if a.optional else ''}{a.type}{')' if a.optional else ''}"
+            for a in self.attrs
+        )
         return "object({" + inner + "})"
 
 
@@ -107,7 +109,10 @@ BOOL = Primitive(PrimitiveKind.BOOL)
 ANY = AnyType()
 
 _KEYWORDS: dict[str, TypeConstraint] = {
-    "string": STRING, "number": NUMBER, "bool": BOOL, "any": ANY,
+    "string": STRING,
+    "number": NUMBER,
+    "bool": BOOL,
+    "any": ANY,
     # legacy shorthands Terraform still accepts
     "list": Collection(CollectionKind.LIST, ANY),
     "map": Collection(CollectionKind.MAP, ANY),
@@ -139,8 +144,10 @@ def _bad(expr: ast.Expr, summary: str, detail: str) -> TypeExprError:
     return TypeExprError(error("type", summary, detail, range=expr.pos.range()))
 
 
-_TYPE_HELP = ("A type is a keyword (string, number, bool, any) or a constructor: list(T), set(T), "
-              "map(T), tuple([T, ...]), object({name = T, ...}).")
+_TYPE_HELP = (
+    "A type is a keyword (string, number, bool, any) or a constructor: list(T), set(T), "
+    "map(T), tuple([T, ...]), object({name = T, ...})."
+)
 
 
 def parse_type(expr: ast.Expr) -> tuple[TypeConstraint | None, list[Diagnostic]]:
@@ -157,13 +164,19 @@ def _parse(expr: ast.Expr, *, allow_optional: bool) -> TypeConstraint:
     if isinstance(expr, ast.Variable):
         found = _KEYWORDS.get(expr.name)
         if found is None:
-            raise _bad(expr, f'Invalid type specification "{expr.name}"',
-                       f'"{expr.name}" is not a type. {_TYPE_HELP}')
+            raise _bad(
+                expr,
+                f'Invalid type specification "{expr.name}"',
+                f'"{expr.name}" is not a type. {_TYPE_HELP}',
+            )
         return found
     if isinstance(expr, (ast.Literal, ast.Template)):
-        raise _bad(expr, "Invalid quoted type constraints",
-                   "Type constraints are written without quotes (the quoted form is from "
-                   "Terraform 0.11): remove the quotes, e.g. type = string.")
+        raise _bad(
+            expr,
+            "Invalid quoted type constraints",
+            "Type constraints are written without quotes (the quoted form is from "
+            "Terraform 0.11): remove the quotes, e.g. type = string.",
+        )
     if isinstance(expr, ast.Call):
         return _parse_call(expr, allow_optional=allow_optional)
     raise _bad(expr, "Invalid type specification", _TYPE_HELP)
@@ -171,8 +184,7 @@ def _parse(expr: ast.Expr, *, allow_optional: bool) -> TypeConstraint:
 
 def _one_arg(call: ast.Call, what: str) -> ast.Expr:
     if len(call.args) != 1:
-        raise _bad(call, f"Invalid type specification: {call.name}() takes one argument",
-                   f"Write {what}.")
+        raise _bad(call, f"Invalid type specification: {call.name}() takes one argument", f"Write {what}.")
     return call.args[0]
 
 
@@ -190,9 +202,12 @@ def _parse_call(call: ast.Call, *, allow_optional: bool) -> TypeConstraint:
         arg = _one_arg(call, "object({<name> = <type>, ...})")
         return _parse_object(arg)
     if name == "optional":
-        raise _bad(call, "Invalid type specification: optional() outside an object",
-                   "optional(<type>) and optional(<type>, <default>) mark an attribute inside "
-                   "object({...}) as optional; it can't be used on its own.")
+        raise _bad(
+            call,
+            "Invalid type specification: optional() outside an object",
+            "optional(<type>) and optional(<type>, <default>) mark an attribute inside "
+            "object({...}) as optional; it can't be used on its own.",
+        )
     raise _bad(call, f'Invalid type specification: unknown type constructor "{name}"', _TYPE_HELP)
 
 
@@ -204,8 +219,11 @@ def _parse_object(arg: ast.Expr) -> ObjectType:
     for key_expr, type_expr in arg.items:
         key = _attr_name(key_expr)
         if key in seen:
-            raise _bad(key_expr, f'Duplicate attribute "{key}" in object type',
-                       "Each attribute of an object type is declared once.")
+            raise _bad(
+                key_expr,
+                f'Duplicate attribute "{key}" in object type',
+                "Each attribute of an object type is declared once.",
+            )
         seen.add(key)
         attrs.append(_parse_attr(key, type_expr))
     return ObjectType(tuple(attrs))
@@ -218,15 +236,21 @@ def _attr_name(key_expr: ast.Expr) -> str:
         return key_expr.name
     if isinstance(key_expr, ast.Template) and all(isinstance(p, str) for p in key_expr.parts):
         return "".join(key_expr.parts)  # type: ignore[arg-type]
-    raise _bad(key_expr, "Invalid object type attribute name",
-               "Attribute names in an object type are plain names: object({sku = string}).")
+    raise _bad(
+        key_expr,
+        "Invalid object type attribute name",
+        "Attribute names in an object type are plain names: object({sku = string}).",
+    )
 
 
 def _parse_attr(name: str, type_expr: ast.Expr) -> ObjectAttr:
     if isinstance(type_expr, ast.Call) and type_expr.name == "optional":
         if len(type_expr.args) not in (1, 2):
-            raise _bad(type_expr, "Invalid optional() attribute",
-                       "Write optional(<type>) or optional(<type>, <default>).")
+            raise _bad(
+                type_expr,
+                "Invalid optional() attribute",
+                "Write optional(<type>) or optional(<type>, <default>).",
+            )
         inner = _parse(type_expr.args[0], allow_optional=False)
         if len(type_expr.args) == 1:
             return ObjectAttr(name, inner, optional=True)
@@ -234,8 +258,11 @@ def _parse_attr(name: str, type_expr: ast.Expr) -> ObjectAttr:
         try:
             default = convert(default, inner)
         except ConversionError as exc:
-            raise _bad(type_expr.args[1], f'Invalid default for optional attribute "{name}"',
-                       f"The default does not match the attribute type {inner}: {exc}.")
+            raise _bad(
+                type_expr.args[1],
+                f'Invalid default for optional attribute "{name}"',
+                f"The default does not match the attribute type {inner}: {exc}.",
+            )
         return ObjectAttr(name, inner, optional=True, default=default, has_default=True)
     return ObjectAttr(name, _parse(type_expr, allow_optional=False))
 
@@ -243,6 +270,7 @@ def _parse_attr(name: str, type_expr: ast.Expr) -> ObjectAttr:
 def _constant(expr: ast.Expr) -> Any:
     # imported here: the evaluator imports this module for conversions
     from reconciler.config.evaluator import EvalError, MapScope, evaluate
+
     try:
         return evaluate(expr, MapScope({}))
     except EvalError as exc:
@@ -291,7 +319,7 @@ def normalize_number(n: int | float) -> int | float:
             raise ConversionError("the result is not a finite number")
         if n.is_integer():
             n = int(n)
-    if isinstance(n, int) and not isinstance(n, bool) and abs(n) >= 10 ** MAX_DIGITS:
+    if isinstance(n, int) and not isinstance(n, bool) and abs(n) >= 10**MAX_DIGITS:
         raise ConversionError(f"the number has more than {MAX_DIGITS} digits")
     return n
 
@@ -355,8 +383,9 @@ def to_bool(value: Any) -> Any:
     if value == "false" and isinstance(value, str):
         return False
     if isinstance(value, str):
-        raise ConversionError(f'a bool is required, and the string "{_clip(value)}" is neither '
-                              '"true" nor "false"')
+        raise ConversionError(
+            f'a bool is required, and the string "{_clip(value)}" is neither "true" nor "false"'
+        )
     raise ConversionError(f"a bool is required, but {a_type(value)} was given")
 
 
@@ -395,13 +424,15 @@ def convert(value: Any, type_: TypeConstraint, path: tuple = ()) -> Any:
 def _convert_collection(value: Any, type_: Collection, path: tuple) -> Any:
     if type_.kind is CollectionKind.MAP:
         if not isinstance(value, dict):
-            raise ConversionError(f"a map of {type_.element} is required, but {a_type(value)} "
-                                  "was given", path)
+            raise ConversionError(
+                f"a map of {type_.element} is required, but {a_type(value)} was given", path
+            )
         out = {k: convert(v, type_.element, path + (MapKey(k),)) for k, v in value.items()}
         return unify_elements(out, type_.element, path) if isinstance(type_.element, AnyType) else out
     if not isinstance(value, (list, tuple)):
-        raise ConversionError(f"a {type_.kind.value} of {type_.element} is required, but "
-                              f"{a_type(value)} was given", path)
+        raise ConversionError(
+            f"a {type_.kind.value} of {type_.element} is required, but {a_type(value)} was given", path
+        )
     items = [convert(v, type_.element, path + (i,)) for i, v in enumerate(value)]
     if isinstance(type_.element, AnyType):
         items = unify_elements(items, type_.element, path)
@@ -414,8 +445,9 @@ def _convert_tuple(value: Any, type_: TupleType, path: tuple) -> list:
     if not isinstance(value, (list, tuple)):
         raise ConversionError(f"a tuple is required, but {a_type(value)} was given", path)
     if len(value) != len(type_.elements):
-        raise ConversionError(f"a tuple of {len(type_.elements)} elements is required, but "
-                              f"{len(value)} were given", path)
+        raise ConversionError(
+            f"a tuple of {len(type_.elements)} elements is required, but {len(value)} were given", path
+        )
     return [convert(v, t, path + (i,)) for i, (v, t) in enumerate(zip(value, type_.elements))]
 
 
@@ -456,8 +488,9 @@ def unify_elements(items, element: TypeConstraint, path: tuple):
         if isinstance(items, dict):
             return {k: to_string(v) for k, v in items.items()}
         return [to_string(v) for v in items]
-    raise ConversionError("all elements must have the same type, but they mix "
-                          + " and ".join(sorted(kinds)), path)
+    raise ConversionError(
+        "all elements must have the same type, but they mix " + " and ".join(sorted(kinds)), path
+    )
 
 
 def strict_equal(a: Any, b: Any) -> Any:

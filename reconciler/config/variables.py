@@ -26,22 +26,36 @@ from __future__ import annotations
 import enum
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, condition_value, did_you_mean, evaluate
 from reconciler.config.references import references, walk_expressions
-from reconciler.config.types import (ConversionError, TypeConstraint, convert, is_primitive, parse_type,
-                                     to_number)
+from reconciler.config.types import (
+    ConversionError,
+    TypeConstraint,
+    convert,
+    is_primitive,
+    parse_type,
+    to_number,
+)
 from reconciler.diagnostics import Diagnostic, SourceRange, error, warning
 from reconciler.values import UNKNOWN
 
 CODE = "variables"
 
-__all__ = ["ValueSource", "ResolvedVariable", "VariableSpec", "Validation", "resolve_variables",
-           "variable_spec_from_block", "parse_tfvars"]
+__all__ = [
+    "ValueSource",
+    "ResolvedVariable",
+    "VariableSpec",
+    "Validation",
+    "resolve_variables",
+    "variable_spec_from_block",
+    "parse_tfvars",
+]
 
 
 class ValueSource(enum.Enum):
@@ -59,7 +73,7 @@ class ResolvedVariable:
     value: Any
     sensitive: bool
     source: ValueSource
-    origin: str          # "terraform.tfvars:3", "-var option", "TF_VAR_region", "default"
+    origin: str  # "terraform.tfvars:3", "-var option", "TF_VAR_region", "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +84,7 @@ class RawValue:
     source: ValueSource
     origin: str
     value: Any = None
-    text: str | None = None                  # -var / TF_VAR_ text, read per the declared type
+    text: str | None = None  # -var / TF_VAR_ text, read per the declared type
     range: SourceRange | None = None
 
 
@@ -116,9 +130,14 @@ def _constant_of(attr: ast.Attribute | None, kind: type, diags: list[Diagnostic]
         diags.append(exc.diagnostic)
         return fallback
     if not isinstance(value, kind):
-        diags.append(error(CODE, f'Invalid value for "{attr.name}"',
-                           f'"{attr.name}" must be a constant {"bool" if kind is bool else "string"}.',
-                           range=attr.expr.pos.range()))
+        diags.append(
+            error(
+                CODE,
+                f'Invalid value for "{attr.name}"',
+                f'"{attr.name}" must be a constant {"bool" if kind is bool else "string"}.',
+                range=attr.expr.pos.range(),
+            )
+        )
         return fallback
     return value
 
@@ -127,15 +146,26 @@ def variable_spec_from_block(block: ast.Block) -> tuple[VariableSpec | None, lis
     """Build a ``VariableSpec`` from a ``variable "name" { ... }`` block."""
     diags: list[Diagnostic] = []
     if len(block.labels) != 1:
-        return None, [error(CODE, "Invalid variable block",
-                            'A variable block has exactly one label, its name: variable "region" { }.',
-                            range=block.pos.range())]
+        return None, [
+            error(
+                CODE,
+                "Invalid variable block",
+                'A variable block has exactly one label, its name: variable "region" { }.',
+                range=block.pos.range(),
+            )
+        ]
     body = block.body
     for attr in body.attributes:
         if attr.name not in _VARIABLE_ARGS:
-            diags.append(error(CODE, "Unsupported argument",
-                               f'A variable block has no argument "{attr.name}".'
-                               + did_you_mean(attr.name, _VARIABLE_ARGS), range=attr.name_pos.range()))
+            diags.append(
+                error(
+                    CODE,
+                    "Unsupported argument",
+                    f'A variable block has no argument "{attr.name}".'
+                    + did_you_mean(attr.name, _VARIABLE_ARGS),
+                    range=attr.name_pos.range(),
+                )
+            )
     type_ = None
     type_attr = body.attribute("type")
     if type_attr is not None:
@@ -145,20 +175,32 @@ def variable_spec_from_block(block: ast.Block) -> tuple[VariableSpec | None, lis
     validations = []
     for vb in body.blocks:
         if vb.type != "validation":
-            diags.append(error(CODE, "Unsupported block type",
-                               f'A variable block has no "{vb.type}" block; only validation blocks.',
-                               range=vb.pos.range()))
+            diags.append(
+                error(
+                    CODE,
+                    "Unsupported block type",
+                    f'A variable block has no "{vb.type}" block; only validation blocks.',
+                    range=vb.pos.range(),
+                )
+            )
             continue
         cond, msg = vb.body.attribute("condition"), vb.body.attribute("error_message")
         if cond is None or msg is None:
             missing = "condition" if cond is None else "error_message"
-            diags.append(error(CODE, f'Missing required argument "{missing}"',
-                               "A validation block needs both condition and error_message.",
-                               range=vb.pos.range()))
+            diags.append(
+                error(
+                    CODE,
+                    f'Missing required argument "{missing}"',
+                    "A validation block needs both condition and error_message.",
+                    range=vb.pos.range(),
+                )
+            )
             continue
         validations.append(Validation(cond.expr, msg.expr, vb.pos))
     spec = VariableSpec(
-        name=block.labels[0], pos=block.pos, type=type_,
+        name=block.labels[0],
+        pos=block.pos,
+        type=type_,
         default=default_attr.expr if default_attr is not None else None,
         nullable=_constant_of(body.attribute("nullable"), bool, diags, True),
         sensitive=_constant_of(body.attribute("sensitive"), bool, diags, False),
@@ -176,19 +218,31 @@ def parse_tfvars(path: Path, source: ValueSource) -> tuple[list[RawValue], list[
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return [], [error(CODE, "Failed to read variables file",
-                          f'Could not read "{path}": {exc}. Check the path given to -var-file.')]
+        return [], [
+            error(
+                CODE,
+                "Failed to read variables file",
+                f'Could not read "{path}": {exc}. Check the path given to -var-file.',
+            )
+        ]
     if path.name.endswith(".json"):
         return _parse_json_tfvars(text, path, source)
     from reconciler.config.loader import parse_text
+
     file, diags = parse_text(text, str(path))
     if file is None:
         return [], diags
     out: list[RawValue] = []
     for block in file.body.blocks:
-        diags.append(error(CODE, "Unexpected block in variables file",
-                           f'A variables file only assigns values (name = value); the "{block.type}" '
-                           "block doesn't belong here.", range=block.pos.range()))
+        diags.append(
+            error(
+                CODE,
+                "Unexpected block in variables file",
+                f'A variables file only assigns values (name = value); the "{block.type}" '
+                "block doesn't belong here.",
+                range=block.pos.range(),
+            )
+        )
     for attr in file.body.attributes:
         problem = _non_constant(attr.expr)
         if problem is not None:
@@ -199,22 +253,30 @@ def parse_tfvars(path: Path, source: ValueSource) -> tuple[list[RawValue], list[
         except EvalError as exc:
             diags.append(exc.diagnostic)
             continue
-        out.append(RawValue(attr.name, source, f"{path.name}:{attr.pos.line}", value=value,
-                        range=attr.pos.range()))
+        out.append(
+            RawValue(attr.name, source, f"{path.name}:{attr.pos.line}", value=value, range=attr.pos.range())
+        )
     return out, diags
 
 
 def _non_constant(expr: ast.Expr, what: str = "values in a variables file") -> Diagnostic | None:
     refs = references(expr)
     if refs:
-        return error(CODE, "Variables not allowed",
-                     f'"{refs[0]}" is a reference; {what} must be constants '
-                     "(strings, numbers, bools, lists and maps written out).", range=refs[0].pos.range())
+        return error(
+            CODE,
+            "Variables not allowed",
+            f'"{refs[0]}" is a reference; {what} must be constants '
+            "(strings, numbers, bools, lists and maps written out).",
+            range=refs[0].pos.range(),
+        )
     for node in walk_expressions(expr):
         if isinstance(node, ast.Call):
-            return error(CODE, "Functions may not be called here",
-                         f'"{node.name}(...)" is a function call; {what} must be '
-                         "written out as constants.", range=node.pos.range())
+            return error(
+                CODE,
+                "Functions may not be called here",
+                f'"{node.name}(...)" is a function call; {what} must be written out as constants.',
+                range=node.pos.range(),
+            )
     return None
 
 
@@ -222,20 +284,36 @@ def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list
     try:
         doc = json.loads(text, parse_float=to_number)
     except json.JSONDecodeError as exc:
-        return [], [error(CODE, "Invalid JSON in variables file", f"{exc.msg}.",
-                          range=SourceRange(str(path), exc.lineno, exc.colno))]
+        return [], [
+            error(
+                CODE,
+                "Invalid JSON in variables file",
+                f"{exc.msg}.",
+                range=SourceRange(str(path), exc.lineno, exc.colno),
+            )
+        ]
     if not isinstance(doc, dict):
-        return [], [error(CODE, "Invalid variables file",
-                          "A JSON variables file holds one object whose properties are variable names.",
-                          range=SourceRange(str(path), 1))]
-    return [RawValue(k, source, path.name, value=v, range=SourceRange(str(path), 1)) for k, v in doc.items()], []
+        return [], [
+            error(
+                CODE,
+                "Invalid variables file",
+                "A JSON variables file holds one object whose properties are variable names.",
+                range=SourceRange(str(path), 1),
+            )
+        ]
+    return [
+        RawValue(k, source, path.name, value=v, range=SourceRange(str(path), 1)) for k, v in doc.items()
+    ], []
 
 
 def _module_files(module_dir: Path) -> list[tuple[Path, ValueSource]]:
     files = [(module_dir / n, ValueSource.TFVARS) for n in ("terraform.tfvars", "terraform.tfvars.json")]
     found = [(p, s) for p, s in files if p.is_file()]
-    auto = sorted(p for p in module_dir.iterdir()
-                  if p.is_file() and p.name.endswith((".auto.tfvars", ".auto.tfvars.json")))
+    auto = sorted(
+        p
+        for p in module_dir.iterdir()
+        if p.is_file() and p.name.endswith((".auto.tfvars", ".auto.tfvars.json"))
+    )
     return found + [(p, ValueSource.AUTO_TFVARS) for p in auto]
 
 
@@ -248,9 +326,13 @@ def _cli_values(cli_vars: list[str]) -> tuple[list[RawValue], list[Diagnostic]]:
         name, eq, text = item.partition("=")
         name = name.strip()
         if not eq or not name:
-            diags.append(error(CODE, "Invalid -var option",
-                               f'The option -var="{item}" is not a name and a value: write '
-                               '-var="name=value".'))
+            diags.append(
+                error(
+                    CODE,
+                    "Invalid -var option",
+                    f'The option -var="{item}" is not a name and a value: write -var="name=value".',
+                )
+            )
             continue
         out.append(RawValue(name, ValueSource.CLI, "-var option", text=text))
     return out, diags
@@ -269,16 +351,20 @@ def _read_text(raw: RawValue, spec: VariableSpec) -> Any:
     if spec.type is None or is_primitive(spec.type):
         return raw.text
     from reconciler.config.loader import parse_text
+
     where = f"<value for var.{spec.name}>"
     file, diags = parse_text(f"v = {raw.text}\n", where)
     if file is None or diags or len(file.body.attributes) != 1 or file.body.blocks:
-        raise _ValueProblem(f"The {raw.origin} value for var.{spec.name} is not a valid expression; "
-                            f"write a {spec.type} value, e.g. -var='{spec.name}=[\"a\", \"b\"]'.")
+        raise _ValueProblem(
+            f"The {raw.origin} value for var.{spec.name} is not a valid expression; "
+            f'write a {spec.type} value, e.g. -var=\'{spec.name}=["a", "b"]\'.'
+        )
     expr = file.body.attributes[0].expr
     problem = _non_constant(expr, f"{raw.origin} values")
     if problem is not None:
-        raise _ValueProblem(f"The {raw.origin} value for var.{spec.name} must be a constant: "
-                            f"{problem.detail}")
+        raise _ValueProblem(
+            f"The {raw.origin} value for var.{spec.name} must be a constant: {problem.detail}"
+        )
     try:
         return evaluate(expr, MapScope({}))
     except EvalError as exc:
@@ -292,10 +378,14 @@ class _ValueProblem(Exception):
 # --------------------------------------------------------------------------- resolution
 
 
-def resolve_variables(declared: Mapping[str, VariableSpec], *, module_dir: str | os.PathLike,
-                      cli_vars: list[str] = (), var_files: list[str] = (),
-                      environ: Mapping[str, str] | None = None
-                      ) -> tuple[dict[str, ResolvedVariable], list[Diagnostic]]:
+def resolve_variables(
+    declared: Mapping[str, VariableSpec],
+    *,
+    module_dir: str | os.PathLike,
+    cli_vars: list[str] = (),
+    var_files: list[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> tuple[dict[str, ResolvedVariable], list[Diagnostic]]:
     """Resolve every declared root variable; see the module docstring for the order."""
     environ = os.environ if environ is None else environ
     diags: list[Diagnostic] = []
@@ -330,16 +420,25 @@ def resolve_variables(declared: Mapping[str, VariableSpec], *, module_dir: str |
 def _undeclared(raw: RawValue, declared: Mapping[str, VariableSpec]) -> Diagnostic:
     hint = did_you_mean(raw.name, declared)
     if raw.source is ValueSource.CLI:
-        return error(CODE, "Value for undeclared variable",
-                     f'A variable named "{raw.name}" was assigned on the command line, but the root '
-                     f'module does not declare it.{hint} Declare it with a variable "{raw.name}" {{}} '
-                     "block or remove the -var option.")
-    return warning(CODE, "Value for undeclared variable",
-                   f'The root module does not declare a variable named "{raw.name}", so the value in '
-                   f"{raw.origin} is ignored.{hint}", range=raw.range)
+        return error(
+            CODE,
+            "Value for undeclared variable",
+            f'A variable named "{raw.name}" was assigned on the command line, but the root '
+            f'module does not declare it.{hint} Declare it with a variable "{raw.name}" {{}} '
+            "block or remove the -var option.",
+        )
+    return warning(
+        CODE,
+        "Value for undeclared variable",
+        f'The root module does not declare a variable named "{raw.name}", so the value in '
+        f"{raw.origin} is ignored.{hint}",
+        range=raw.range,
+    )
 
 
-def _final_value(spec: VariableSpec, raw: RawValue | None, diags: list[Diagnostic]) -> ResolvedVariable | None:
+def _final_value(
+    spec: VariableSpec, raw: RawValue | None, diags: list[Diagnostic]
+) -> ResolvedVariable | None:
     if raw is None:
         return _default_value(spec, diags)
     try:
@@ -349,17 +448,29 @@ def _final_value(spec: VariableSpec, raw: RawValue | None, diags: list[Diagnosti
         return None
     where = raw.range or spec.pos.range()
     if value is None and not spec.nullable:
-        diags.append(error(CODE, "Invalid value for variable",
-                           f"var.{spec.name} is set to null in {raw.origin}, but the variable is declared "
-                           "with nullable = false: give it a value.", range=where))
+        diags.append(
+            error(
+                CODE,
+                "Invalid value for variable",
+                f"var.{spec.name} is set to null in {raw.origin}, but the variable is declared "
+                "with nullable = false: give it a value.",
+                range=where,
+            )
+        )
         return None
     if spec.type is not None:
         try:
             value = convert(value, spec.type)
         except ConversionError as exc:
-            diags.append(error(CODE, "Invalid value for variable",
-                               f"The value for var.{spec.name} from {raw.origin} is not a {spec.type}: "
-                               f"{_shown(exc, spec)}.", range=where))
+            diags.append(
+                error(
+                    CODE,
+                    "Invalid value for variable",
+                    f"The value for var.{spec.name} from {raw.origin} is not a {spec.type}: "
+                    f"{_shown(exc, spec)}.",
+                    range=where,
+                )
+            )
             return None
     return ResolvedVariable(spec.name, value, spec.sensitive, raw.source, raw.origin)
 
@@ -384,25 +495,37 @@ def _default_value(spec: VariableSpec, diags: list[Diagnostic]) -> ResolvedVaria
             diags.append(exc.diagnostic)
             return None
     if spec.default is None or (value is None and not spec.nullable):
-        diags.append(error(CODE, "No value for required variable",
-                           f'The root module input variable "{spec.name}" is not set and has no default '
-                           f'value. Pass it with -var="{spec.name}=...", in a terraform.tfvars or '
-                           f"*.auto.tfvars file, with -var-file, or as the environment variable "
-                           f"TF_VAR_{spec.name}.", range=spec.pos.range()))
+        diags.append(
+            error(
+                CODE,
+                "No value for required variable",
+                f'The root module input variable "{spec.name}" is not set and has no default '
+                f'value. Pass it with -var="{spec.name}=...", in a terraform.tfvars or '
+                f"*.auto.tfvars file, with -var-file, or as the environment variable "
+                f"TF_VAR_{spec.name}.",
+                range=spec.pos.range(),
+            )
+        )
         return None
     if spec.type is not None:
         try:
             value = convert(value, spec.type)
         except ConversionError as exc:
-            diags.append(error(CODE, "Invalid default value for variable",
-                               f"The default for var.{spec.name} is not a {spec.type}: {exc}.",
-                               range=spec.default.pos.range()))
+            diags.append(
+                error(
+                    CODE,
+                    "Invalid default value for variable",
+                    f"The default for var.{spec.name} is not a {spec.type}: {exc}.",
+                    range=spec.default.pos.range(),
+                )
+            )
             return None
     return ResolvedVariable(spec.name, value, spec.sensitive, ValueSource.DEFAULT, "default")
 
 
-def _run_validations(declared: Mapping[str, VariableSpec],
-                     resolved: dict[str, ResolvedVariable]) -> list[Diagnostic]:
+def _run_validations(
+    declared: Mapping[str, VariableSpec], resolved: dict[str, ResolvedVariable]
+) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     scope = MapScope({"var": {n: r.value for n, r in resolved.items()}})
     secret = frozenset(n for n, r in resolved.items() if r.sensitive)
@@ -416,8 +539,9 @@ def _run_validations(declared: Mapping[str, VariableSpec],
     return diags
 
 
-def check_validation(rule: Validation, scope: MapScope, name: str,
-                     sensitive: frozenset[str] = frozenset()) -> Diagnostic | None:
+def check_validation(
+    rule: Validation, scope: MapScope, name: str, sensitive: frozenset[str] = frozenset()
+) -> Diagnostic | None:
     """Run one validation rule; None when it passes or its result isn't known yet.
 
     An error message built from a sensitive variable is not shown (it would print the secret).
@@ -434,10 +558,18 @@ def check_validation(rule: Validation, scope: MapScope, name: str,
         return exc.diagnostic
     if not isinstance(message, str):
         message = f"The validation rule for var.{name} failed."
-    if any(r.subject[0] == "var" and r.subject[1:] and r.subject[1] in sensitive
-           for r in references(rule.error_message)):
-        message = (f"The validation rule for var.{name} failed; its error message includes a "
-                   "sensitive value, so it is not shown.")
-    return error(CODE, "Invalid value for variable",
-                 f"{message}\n\nThis was checked by the validation rule at "
-                 f"{rule.pos.file}:{rule.pos.line}.", range=rule.pos.range(), address=f"var.{name}")
+    if any(
+        r.subject[0] == "var" and r.subject[1:] and r.subject[1] in sensitive
+        for r in references(rule.error_message)
+    ):
+        message = (
+            f"The validation rule for var.{name} failed; its error message includes a "
+            "sensitive value, so it is not shown."
+        )
+    return error(
+        CODE,
+        "Invalid value for variable",
+        f"{message}\n\nThis was checked by the validation rule at {rule.pos.file}:{rule.pos.line}.",
+        range=rule.pos.range(),
+        address=f"var.{name}",
+    )

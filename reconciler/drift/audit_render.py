@@ -58,14 +58,23 @@ def headline(report: AuditReport) -> str:
 def render_text(report: AuditReport) -> str:
     lines = [f"Target: {report.cloud}", "", headline(report)]
     for v in report.vaults:
-        lines += ["", f"{v['name']} ({v['resource_group']}): {'compliant' if v['compliant'] else 'NOT COMPLIANT'}"]
+        lines += [
+            "",
+            f"{v['name']} ({v['resource_group']}): {'compliant' if v['compliant'] else 'NOT COMPLIANT'}",
+        ]
         if v.get("cmk"):
             lines.append(f"  key          {v['key_id']} ({v['key_mode']}; {_key_state(v)})")
-            lines.append(f"  identity     {v['identity']} {v.get('identity_id') or v.get('principal_id') or ''}".rstrip())
-            lines.append(f"  key vault    {v['key_vault'] or '(not found)'}: soft delete {_yes(v['soft_delete'])}, "
-                         f"purge protection {_yes(v['purge_protection'])}")
-            lines.append(f"  grant        {v['grant'] or 'unknown'}"
-                         + (f" ({v['grant_detail']})" if v.get("grant_detail") else ""))
+            lines.append(
+                f"  identity     {v['identity']} {v.get('identity_id') or v.get('principal_id') or ''}".rstrip()
+            )
+            lines.append(
+                f"  key vault    {v['key_vault'] or '(not found)'}: soft delete {_yes(v['soft_delete'])}, "
+                f"purge protection {_yes(v['purge_protection'])}"
+            )
+            lines.append(
+                f"  grant        {v['grant'] or 'unknown'}"
+                + (f" ({v['grant_detail']})" if v.get("grant_detail") else "")
+            )
         else:
             lines.append("  key          none (platform-managed key)")
         for f in v.get("findings") or []:
@@ -78,8 +87,12 @@ def report_to_json(report: AuditReport) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "generated_at": report.generated_at,
         "cloud": report.cloud,
-        "summary": {"vaults": len(report.vaults), "compliant": len(report.vaults) - len(report.non_compliant),
-                    "non_compliant": len(report.non_compliant), "exit_code": report.exit_code},
+        "summary": {
+            "vaults": len(report.vaults),
+            "compliant": len(report.vaults) - len(report.non_compliant),
+            "non_compliant": len(report.non_compliant),
+            "exit_code": report.exit_code,
+        },
         "vaults": report.vaults,
     }
 
@@ -93,15 +106,35 @@ def _cell(text: Any) -> str:
 
 
 def render_markdown(report: AuditReport) -> str:
-    lines = ["## vaultform CMK audit", "", f"Target: {report.cloud}", "", f"**{headline(report)}**", "",
-             "| Vault | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## vaultform CMK audit",
+        "",
+        f"Target: {report.cloud}",
+        "",
+        f"**{headline(report)}**",
+        "",
+        "| Vault | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for v in report.vaults:
         problems = "; ".join(f"{f['code']}" for f in _errors(v)) or "-"
-        lines.append("| " + " | ".join(_cell(x) for x in (
-            f"`{v['name']}`", "✅" if v["compliant"] else "❌", _yes(v["cmk"]),
-            f"{v['key_mode']}, {_key_state(v)}" if v["cmk"] else "-", v["identity"] or "-",
-            _yes(v["purge_protection"]) if v["cmk"] else "-", v["grant"] or "-", problems)) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(x)
+                for x in (
+                    f"`{v['name']}`",
+                    "✅" if v["compliant"] else "❌",
+                    _yes(v["cmk"]),
+                    f"{v['key_mode']}, {_key_state(v)}" if v["cmk"] else "-",
+                    v["identity"] or "-",
+                    _yes(v["purge_protection"]) if v["cmk"] else "-",
+                    v["grant"] or "-",
+                    problems,
+                )
+            )
+            + " |"
+        )
     details = [(v, f) for v in report.vaults for f in v.get("findings") or [] if f["severity"] != "info"]
     if details:
         lines += ["", "### Findings", ""]

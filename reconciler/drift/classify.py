@@ -10,10 +10,11 @@ is INFO. Conditions are named facts about the estate (``Facts``), computed once 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from typing import Any, Callable
+from typing import Any
 
 from reconciler.drift.compare import gained_members, lost_members
 from reconciler.drift.model import Baseline, ChangeKind, Severity
@@ -30,10 +31,12 @@ CMK_KEY_OPS = frozenset({"wrapkey", "unwrapkey"})
 class Facts:
     """What the estate's objects say about each other, for the rules' conditions."""
 
-    cmk_key_vault_uris: set[str] = field(default_factory=set)       # key vaults holding a vault's key
-    user_identity_key_vault_uris: set[str] = field(default_factory=set)  # ... used by a user-assigned identity
-    cmk_principals: set[str] = field(default_factory=set)           # identities that wrap data keys
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    cmk_key_vault_uris: set[str] = field(default_factory=set)  # key vaults holding a vault's key
+    user_identity_key_vault_uris: set[str] = field(
+        default_factory=set
+    )  # ... used by a user-assigned identity
+    cmk_principals: set[str] = field(default_factory=set)  # identities that wrap data keys
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class Subject:
     """One difference to classify, with its object's attributes for the conditions."""
 
     type: str
-    path: str                   # without selectors
+    path: str  # without selectors
     kind: ChangeKind
     recorded: Any
     actual: Any
@@ -81,7 +84,7 @@ def _time(text: Any) -> datetime | None:
         t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _policy(s: Subject) -> dict:
@@ -108,116 +111,253 @@ CONDITIONS: dict[Condition, Callable[[Subject, Facts], bool]] = {
     Condition.DENY_BY_DEFAULT: lambda s, f: str(_acls(s).get("default_action", "")).lower() == "deny",
     Condition.NO_TRUSTED_BYPASS: lambda s, f: str(_acls(s).get("bypass", "")).lower() == "none",
     Condition.EXPIRED: lambda s, f: (t := _time(_obj(s).get("expiration_date"))) is not None and t <= f.now,
-    Condition.NOT_YET_VALID: lambda s, f: (t := _time(_obj(s).get("not_before_date"))) is not None and t > f.now,
+    Condition.NOT_YET_VALID: lambda s, f: (
+        (t := _time(_obj(s).get("not_before_date"))) is not None and t > f.now
+    ),
     Condition.CMK_GRANT: _cmk_grant,
-    Condition.KEY_VAULT_SCOPE: lambda s, f: "/providers/microsoft.keyvault/vaults/" in str(
-        _obj(s).get("scope") or "").lower(),
+    Condition.KEY_VAULT_SCOPE: lambda s, f: (
+        "/providers/microsoft.keyvault/vaults/" in str(_obj(s).get("scope") or "").lower()
+    ),
 }
 
 
 @dataclass(frozen=True)
 class Rule:
-    type: str                                   # resource type ("*" any)
-    path: str                                   # fnmatch over the path without selectors; "" whole object
-    kinds: frozenset[ChangeKind] | None         # None: any kind
+    type: str  # resource type ("*" any)
+    path: str  # fnmatch over the path without selectors; "" whole object
+    kinds: frozenset[ChangeKind] | None  # None: any kind
     severity: Severity
     why: str
-    when: tuple[Condition, ...] = ()            # all must hold
-    members: frozenset[str] = frozenset()       # NARROWED: lost one of these; BROADENED: gained one
-    baseline: Baseline | None = None            # None: either
+    when: tuple[Condition, ...] = ()  # all must hold
+    members: frozenset[str] = frozenset()  # NARROWED: lost one of these; BROADENED: gained one
+    baseline: Baseline | None = None  # None: either
 
 
 def _k(*kinds: ChangeKind) -> frozenset[ChangeKind]:
     return frozenset(kinds)
 
 
-KV, KEY, POLICY, ROLE = "azurerm_key_vault", "azurerm_key_vault_key", "azurerm_key_vault_access_policy", \
-    "azurerm_role_assignment"
+KV, KEY, POLICY, ROLE = (
+    "azurerm_key_vault",
+    "azurerm_key_vault_key",
+    "azurerm_key_vault_access_policy",
+    "azurerm_role_assignment",
+)
 RSV, UAI = "azurerm_recovery_services_vault", "azurerm_user_assigned_identity"
 GONE = _k(K.DELETED)
 LESS = _k(K.NARROWED, K.REMOVED)
 
 RULES: tuple[Rule, ...] = (
     # keys: a disabled, expired, deleted or not-yet-valid key version can't wrap or unwrap data keys
-    Rule(KEY, "", GONE, CRITICAL, "the key is deleted: backups can't wrap their data key and restores of "
-                                  "recovery points it protects fail"),
-    Rule(KEY, "enabled", _k(K.DISABLED), CRITICAL, "the key version is disabled: the next backup can't wrap "
-                                                   "its data key and restores can't unwrap it"),
-    Rule(KEY, "expiration_date", None, CRITICAL, "the key has expired: Key Vault refuses to wrap with it, so "
-                                                 "backups fail", when=(Condition.EXPIRED,)),
+    Rule(
+        KEY,
+        "",
+        GONE,
+        CRITICAL,
+        "the key is deleted: backups can't wrap their data key and restores of "
+        "recovery points it protects fail",
+    ),
+    Rule(
+        KEY,
+        "enabled",
+        _k(K.DISABLED),
+        CRITICAL,
+        "the key version is disabled: the next backup can't wrap its data key and restores can't unwrap it",
+    ),
+    Rule(
+        KEY,
+        "expiration_date",
+        None,
+        CRITICAL,
+        "the key has expired: Key Vault refuses to wrap with it, so backups fail",
+        when=(Condition.EXPIRED,),
+    ),
     Rule(KEY, "expiration_date", None, WARNING, "the key's expiry moved: backups fail from that date on"),
-    Rule(KEY, "not_before_date", None, CRITICAL, "the key is not valid yet: Key Vault refuses to wrap with it",
-         when=(Condition.NOT_YET_VALID,)),
-    Rule(KEY, "key_opts", LESS, CRITICAL, "the key no longer allows wrapKey/unwrapKey: backups and restores "
-                                          "fail", members=CMK_KEY_OPS),
+    Rule(
+        KEY,
+        "not_before_date",
+        None,
+        CRITICAL,
+        "the key is not valid yet: Key Vault refuses to wrap with it",
+        when=(Condition.NOT_YET_VALID,),
+    ),
+    Rule(
+        KEY,
+        "key_opts",
+        LESS,
+        CRITICAL,
+        "the key no longer allows wrapKey/unwrapKey: backups and restores fail",
+        members=CMK_KEY_OPS,
+    ),
     Rule(KEY, "key_opts", None, WARNING, "the key's permitted operations changed"),
-    Rule(KEY, "id", None, WARNING, "the key has a new version (rotated out of band): a vault pinned to the old "
-                                   "version keeps using it, which must stay enabled until a backup used the "
-                                   "new one"),
+    Rule(
+        KEY,
+        "id",
+        None,
+        WARNING,
+        "the key has a new version (rotated out of band): a vault pinned to the old "
+        "version keeps using it, which must stay enabled until a backup used the "
+        "new one",
+    ),
     Rule(KEY, "rotation_policy*", None, WARNING, "the key's rotation schedule changed"),
     # grants
-    Rule(POLICY, "", GONE, CRITICAL, "the access policy is gone: the identity can no longer read, wrap or "
-                                     "unwrap with the key, so backups and restores fail",
-         when=(Condition.CMK_GRANT,)),
+    Rule(
+        POLICY,
+        "",
+        GONE,
+        CRITICAL,
+        "the access policy is gone: the identity can no longer read, wrap or "
+        "unwrap with the key, so backups and restores fail",
+        when=(Condition.CMK_GRANT,),
+    ),
     Rule(POLICY, "", GONE, WARNING, "an access policy vaultform manages was removed"),
-    Rule(POLICY, "key_permissions", LESS, CRITICAL, "the grant lost Get, List, WrapKey or UnwrapKey: the "
-                                                    "identity can't use the key", members=CMK_PERMISSIONS),
-    Rule(POLICY, "*_permissions", _k(K.BROADENED, K.ADDED), WARNING, "the grant is broader than what was "
-                                                                     "recorded (least privilege is Get, List, "
-                                                                     "WrapKey, UnwrapKey)"),
+    Rule(
+        POLICY,
+        "key_permissions",
+        LESS,
+        CRITICAL,
+        "the grant lost Get, List, WrapKey or UnwrapKey: the identity can't use the key",
+        members=CMK_PERMISSIONS,
+    ),
+    Rule(
+        POLICY,
+        "*_permissions",
+        _k(K.BROADENED, K.ADDED),
+        WARNING,
+        "the grant is broader than what was recorded (least privilege is Get, List, WrapKey, UnwrapKey)",
+    ),
     Rule(POLICY, "*_permissions", None, INFO, "the grant lost permissions CMK doesn't need"),
-    Rule(KV, "access_policy", _k(K.REMOVED), CRITICAL, "an access policy the key depends on was removed",
-         when=(Condition.CMK_GRANT,)),
+    Rule(
+        KV,
+        "access_policy",
+        _k(K.REMOVED),
+        CRITICAL,
+        "an access policy the key depends on was removed",
+        when=(Condition.CMK_GRANT,),
+    ),
     Rule(KV, "access_policy", _k(K.ADDED), WARNING, "a new access policy grants access to the key vault"),
     Rule(KV, "access_policy", _k(K.REMOVED), WARNING, "an access policy was removed from the key vault"),
-    Rule(KV, "access_policy.key_permissions", LESS, CRITICAL, "the grant lost Get, List, WrapKey or UnwrapKey",
-         members=CMK_PERMISSIONS),
+    Rule(
+        KV,
+        "access_policy.key_permissions",
+        LESS,
+        CRITICAL,
+        "the grant lost Get, List, WrapKey or UnwrapKey",
+        members=CMK_PERMISSIONS,
+    ),
     Rule(KV, "access_policy.*", _k(K.BROADENED, K.ADDED), WARNING, "a grant on the key vault is broader"),
-    Rule(ROLE, "", GONE, CRITICAL, "the role assignment on the key vault is deleted: the identity can no longer "
-                                   "use the key", when=(Condition.KEY_VAULT_SCOPE,)),
+    Rule(
+        ROLE,
+        "",
+        GONE,
+        CRITICAL,
+        "the role assignment on the key vault is deleted: the identity can no longer use the key",
+        when=(Condition.KEY_VAULT_SCOPE,),
+    ),
     Rule(ROLE, "", GONE, WARNING, "a role assignment vaultform manages was deleted"),
     Rule(ROLE, "*", None, WARNING, "the role assignment changed"),
     # key vault protections and network
     Rule(KV, "", GONE, CRITICAL, "the key vault is deleted: every key in it is unusable"),
-    Rule(KV, "network_acls.default_action", _k(K.CHANGED), CRITICAL,
-         "the key vault firewall now denies by default and a user-assigned identity is not a trusted service: "
-         "backups and restores fail", when=(Condition.DENY_BY_DEFAULT, Condition.USER_IDENTITY_KEY_VAULT)),
-    Rule(KV, "network_acls.*", None, CRITICAL, "the key vault firewall denies by default and admits no trusted "
-                                               "Azure services: the vault's identity is refused",
-         when=(Condition.DENY_BY_DEFAULT, Condition.NO_TRUSTED_BYPASS, Condition.CMK_KEY_VAULT)),
-    Rule(KV, "network_acls", _k(K.ADDED), CRITICAL, "the key vault firewall now denies by default and a "
-                                                    "user-assigned identity is not a trusted service",
-         when=(Condition.DENY_BY_DEFAULT, Condition.USER_IDENTITY_KEY_VAULT)),
+    Rule(
+        KV,
+        "network_acls.default_action",
+        _k(K.CHANGED),
+        CRITICAL,
+        "the key vault firewall now denies by default and a user-assigned identity is not a trusted service: "
+        "backups and restores fail",
+        when=(Condition.DENY_BY_DEFAULT, Condition.USER_IDENTITY_KEY_VAULT),
+    ),
+    Rule(
+        KV,
+        "network_acls.*",
+        None,
+        CRITICAL,
+        "the key vault firewall denies by default and admits no trusted "
+        "Azure services: the vault's identity is refused",
+        when=(Condition.DENY_BY_DEFAULT, Condition.NO_TRUSTED_BYPASS, Condition.CMK_KEY_VAULT),
+    ),
+    Rule(
+        KV,
+        "network_acls",
+        _k(K.ADDED),
+        CRITICAL,
+        "the key vault firewall now denies by default and a user-assigned identity is not a trusted service",
+        when=(Condition.DENY_BY_DEFAULT, Condition.USER_IDENTITY_KEY_VAULT),
+    ),
     Rule(KV, "network_acls*", None, WARNING, "the key vault's network rules changed"),
     Rule(KV, "public_network_access_enabled", None, WARNING, "the key vault's public network access changed"),
-    Rule(KV, "purge_protection_enabled", None, WARNING, "purge protection reads differently (CMK needs it on)"),
+    Rule(
+        KV, "purge_protection_enabled", None, WARNING, "purge protection reads differently (CMK needs it on)"
+    ),
     Rule(KV, "soft_delete_retention_days", None, WARNING, "the soft delete retention reads differently"),
-    Rule(KV, "rbac_authorization_enabled", None, CRITICAL, "the key vault switched authorization model: the "
-                                                           "grants the vault's identity relies on stop applying",
-         when=(Condition.CMK_KEY_VAULT,)),
+    Rule(
+        KV,
+        "rbac_authorization_enabled",
+        None,
+        CRITICAL,
+        "the key vault switched authorization model: the grants the vault's identity relies on stop applying",
+        when=(Condition.CMK_KEY_VAULT,),
+    ),
     Rule(KV, "rbac_authorization_enabled", None, WARNING, "the key vault switched authorization model"),
-    Rule(KV, "tenant_id", None, CRITICAL, "the key vault moved tenant: identities of the old tenant can't use "
-                                          "its keys (R13)"),
+    Rule(
+        KV,
+        "tenant_id",
+        None,
+        CRITICAL,
+        "the key vault moved tenant: identities of the old tenant can't use its keys (R13)",
+    ),
     # the Recovery Services vault
     Rule(RSV, "", GONE, CRITICAL, "the Recovery Services vault is deleted"),
-    Rule(RSV, "identity*", _k(K.BROADENED, K.ADDED), WARNING, "the vault's identity gained access it didn't "
-                                                              "have"),
-    Rule(RSV, "identity*", None, CRITICAL, "the vault's managed identity is disabled or changed: it can't "
-                                           "unwrap the data key, so backups and restores fail"),
-    Rule(RSV, "encryption.key_id", _k(K.DISABLED, K.REMOVED), CRITICAL, "the key version the vault uses can't "
-                                                                       "wrap or unwrap: backups and restores fail"),
-    Rule(RSV, "encryption.key_id", None, WARNING, "the configuration names another key or key version than the "
-                                                  "vault uses (a rotation): apply moves the vault; the old "
-                                                  "version must stay enabled until a backup used the new one",
-         baseline=Baseline.DESIRED),
-    Rule(RSV, "encryption*", None, CRITICAL, "the vault's encryption settings changed: the key or identity it "
-                                             "uses is no longer the one granted"),
+    Rule(
+        RSV,
+        "identity*",
+        _k(K.BROADENED, K.ADDED),
+        WARNING,
+        "the vault's identity gained access it didn't have",
+    ),
+    Rule(
+        RSV,
+        "identity*",
+        None,
+        CRITICAL,
+        "the vault's managed identity is disabled or changed: it can't "
+        "unwrap the data key, so backups and restores fail",
+    ),
+    Rule(
+        RSV,
+        "encryption.key_id",
+        _k(K.DISABLED, K.REMOVED),
+        CRITICAL,
+        "the key version the vault uses can't wrap or unwrap: backups and restores fail",
+    ),
+    Rule(
+        RSV,
+        "encryption.key_id",
+        None,
+        WARNING,
+        "the configuration names another key or key version than the "
+        "vault uses (a rotation): apply moves the vault; the old "
+        "version must stay enabled until a backup used the new one",
+        baseline=Baseline.DESIRED,
+    ),
+    Rule(
+        RSV,
+        "encryption*",
+        None,
+        CRITICAL,
+        "the vault's encryption settings changed: the key or identity it uses is no longer the one granted",
+    ),
     Rule(RSV, "public_network_access_enabled", None, WARNING, "the vault's public network access changed"),
     Rule(RSV, "soft_delete_enabled", None, WARNING, "the vault's soft delete reads differently"),
     Rule(RSV, "immutability", None, WARNING, "the vault's immutability changed"),
     # identities, backups
-    Rule(UAI, "", GONE, CRITICAL, "the user-assigned identity is deleted: a vault using it can't unwrap "
-                                  "its data key"),
+    Rule(
+        UAI,
+        "",
+        GONE,
+        CRITICAL,
+        "the user-assigned identity is deleted: a vault using it can't unwrap its data key",
+    ),
     Rule(UAI, "principal_id", None, CRITICAL, "the identity is a new principal: its grants are gone"),
     Rule("azurerm_backup_protected_vm", "", GONE, WARNING, "the VM is no longer protected: no new backups"),
     Rule("azurerm_backup_protected_vm", "*", None, WARNING, "the VM's protection changed"),

@@ -30,8 +30,19 @@ KEYED_LISTS: dict[tuple[str, str], str] = {
 }
 
 IGNORED: dict[str, frozenset[str]] = {
-    "azurerm_key_vault_key": frozenset({"version", "n", "e", "x", "y", "public_key_pem", "public_key_openssh",
-                                        "resource_id", "resource_versionless_id"}),
+    "azurerm_key_vault_key": frozenset(
+        {
+            "version",
+            "n",
+            "e",
+            "x",
+            "y",
+            "public_key_pem",
+            "public_key_openssh",
+            "resource_id",
+            "resource_versionless_id",
+        }
+    ),
     "azurerm_role_assignment": frozenset({"role_definition_name"}),
 }
 
@@ -44,7 +55,7 @@ _SELECTOR = re.compile(r"\[[^\]]*\]")
 
 @dataclass(frozen=True)
 class Difference:
-    path: str            # display path, with selectors
+    path: str  # display path, with selectors
     recorded: Any
     actual: Any
 

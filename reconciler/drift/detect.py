@@ -9,13 +9,21 @@ disabled key version). Reading the cloud and planning happen in ``reconciler.dri
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from reconciler.drift.classify import Facts, Subject, classify
 from reconciler.drift.compare import (
-    IMPLIED, Difference, differences, kind_of, lookup, object_view, pattern_of, same,
+    IMPLIED,
+    Difference,
+    differences,
+    kind_of,
+    lookup,
+    object_view,
+    pattern_of,
+    same,
 )
 from reconciler.drift.model import Baseline, ChangeKind, DriftRecord, Fix, FixKind, ReadFailure
 from reconciler.drift.remedy import fix_for
@@ -33,7 +41,7 @@ class Tracked:
     address: str
     type: str
     attributes: dict
-    sensitive: tuple[tuple, ...] = ()   # attribute paths state marks sensitive: never shown
+    sensitive: tuple[tuple, ...] = ()  # attribute paths state marks sensitive: never shown
 
 
 def path_text(path: tuple) -> str:
@@ -46,8 +54,10 @@ def path_text(path: tuple) -> str:
 def _touches(record_path: str, secret: str) -> bool:
     if not record_path:
         return True
-    return any(a == b or a.startswith(b + ".") or a.startswith(b + "[")
-               for a, b in ((record_path, secret), (secret, record_path)))
+    return any(
+        a == b or a.startswith(b + ".") or a.startswith(b + "[")
+        for a, b in ((record_path, secret), (secret, record_path))
+    )
 
 
 def _masked(record: DriftRecord, t: Tracked) -> DriftRecord:
@@ -55,9 +65,12 @@ def _masked(record: DriftRecord, t: Tracked) -> DriftRecord:
     if not any(_touches(record.path, s) for s in secrets):
         return record
     hidden = "(sensitive)"
-    return replace(record, recorded=hidden if record.recorded is not None else None,
-                   actual=hidden if record.actual is not None else None,
-                   desired=hidden if record.desired is not None else None)
+    return replace(
+        record,
+        recorded=hidden if record.recorded is not None else None,
+        actual=hidden if record.actual is not None else None,
+        desired=hidden if record.desired is not None else None,
+    )
 
 
 def _vault_uri_of_key(key_id: Any) -> str:
@@ -75,8 +88,10 @@ def _first(blocks: Any) -> dict:
 def facts_of(objects: Iterable[tuple[str, dict]], now: datetime | None = None) -> Facts:
     """``objects``: (type, attributes) of every recorded and refreshed object."""
     objects = list(objects)
-    facts = Facts(now=now or datetime.now(timezone.utc))
-    identities = {str(a.get("id") or "").lower(): a for t, a in objects if t == "azurerm_user_assigned_identity"}
+    facts = Facts(now=now or datetime.now(UTC))
+    identities = {
+        str(a.get("id") or "").lower(): a for t, a in objects if t == "azurerm_user_assigned_identity"
+    }
     for type_name, attrs in objects:
         if type_name != "azurerm_recovery_services_vault":
             continue
@@ -114,8 +129,11 @@ def inline_policy_ids(config: dict | None) -> set[str] | None:
     """Object ids of the access policies a key vault's configuration sets inline (None: unknown)."""
     if config is None:
         return None
-    return {str(p.get("object_id") or "").lower() for p in config.get("access_policy") or []
-            if isinstance(p, dict)}
+    return {
+        str(p.get("object_id") or "").lower()
+        for p in config.get("access_policy") or []
+        if isinstance(p, dict)
+    }
 
 
 def _policies_kept(attrs: dict | None, skip: set, only: set | None) -> dict | None:
@@ -124,8 +142,12 @@ def _policies_kept(attrs: dict | None, skip: set, only: set | None) -> dict | No
     grants made elsewhere; those are reported on their own objects or as unmanaged)."""
     if attrs is None or not isinstance(attrs.get("access_policy"), list):
         return attrs
-    kept = [p for p in attrs["access_policy"] if str(p.get("object_id") or "").lower() not in skip
-            and (only is None or str(p.get("object_id") or "").lower() in only)]
+    kept = [
+        p
+        for p in attrs["access_policy"]
+        if str(p.get("object_id") or "").lower() not in skip
+        and (only is None or str(p.get("object_id") or "").lower() in only)
+    ]
     return {**attrs, "access_policy": kept}
 
 
@@ -147,11 +169,21 @@ def _shown(v: Any) -> Any:
     return v
 
 
-def detect(tracked: list[Tracked], refreshed: dict[str, dict | None], plan: Plan | None,
-           failures: list[ReadFailure] = (), *, local: bool = True, now: datetime | None = None) -> list[DriftRecord]:
+def detect(
+    tracked: list[Tracked],
+    refreshed: dict[str, dict | None],
+    plan: Plan | None,
+    failures: list[ReadFailure] = (),
+    *,
+    local: bool = True,
+    now: datetime | None = None,
+) -> list[DriftRecord]:
     failed = {f.address for f in failures}
-    facts = facts_of([(t.type, t.attributes) for t in tracked]
-                     + [(t.type, refreshed[t.address]) for t in tracked if refreshed.get(t.address)], now)
+    facts = facts_of(
+        [(t.type, t.attributes) for t in tracked]
+        + [(t.type, refreshed[t.address]) for t in tracked if refreshed.get(t.address)],
+        now,
+    )
     managed_policies = _separately_managed_policies(tracked, refreshed)
     refusals = [d for d in (plan.diagnostics if plan is not None else []) if d.is_error]
     refusal = refusals[0].summary if refusals else ""
@@ -167,24 +199,58 @@ def detect(tracked: list[Tracked], refreshed: dict[str, dict | None], plan: Plan
         only = inline_policy_ids(change.config if change is not None else None)
         recorded = object_view(t.type, _policies_kept(t.attributes, skip, only))
         actual = object_view(t.type, _policies_kept(refreshed[t.address], skip, only))
-        after = object_view(t.type, _policies_kept(change.after, skip, only)) if change and change.after else None
+        after = (
+            object_view(t.type, _policies_kept(change.after, skip, only)) if change and change.after else None
+        )
 
-        def record(path: str, kind: ChangeKind, rec: Any, act: Any, desired: Any,
-                   baseline: Baseline = Baseline.RECORDED) -> None:
+        def record(
+            path: str,
+            kind: ChangeKind,
+            rec: Any,
+            act: Any,
+            desired: Any,
+            baseline: Baseline = Baseline.RECORDED,
+        ) -> None:
             pattern = pattern_of(path)
             before = desired if baseline is Baseline.DESIRED else rec
             subject = Subject(t.type, pattern, kind, before, act, recorded or {}, actual, baseline)
             severity, why = classify(subject, facts)
             top = path.split(".")[0].split("[")[0]
-            fix = fix_for(t.type, pattern, kind, plan_action=action_text,
-                          plan_changes_it=_changes_it(action, changed, top) if path else
-                          action in (Action.CREATE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE),
-                          obj=actual or recorded or {}, local=local)
+            fix = fix_for(
+                t.type,
+                pattern,
+                kind,
+                plan_action=action_text,
+                plan_changes_it=_changes_it(action, changed, top)
+                if path
+                else action in (Action.CREATE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE),
+                obj=actual or recorded or {},
+                local=local,
+            )
             if fix.kind is FixKind.PLAN and refusal:
-                fix = Fix(FixKind.PLAN, f"{fix.detail}, but the plan is refused today ({refusal}): "
-                                        f"`vaultform plan` says why")
-            records.append(_masked(DriftRecord(t.address, t.type, path, kind, rec, act, _shown(desired), severity,
-                                               why, fix, action_text, baseline), t))
+                fix = Fix(
+                    FixKind.PLAN,
+                    f"{fix.detail}, but the plan is refused today ({refusal}): `vaultform plan` says why",
+                )
+            records.append(
+                _masked(
+                    DriftRecord(
+                        t.address,
+                        t.type,
+                        path,
+                        kind,
+                        rec,
+                        act,
+                        _shown(desired),
+                        severity,
+                        why,
+                        fix,
+                        action_text,
+                        baseline,
+                    ),
+                    t,
+                )
+            )
 
         if actual is None:
             desired = None if action in (None, Action.DELETE, Action.NO_OP) else "(re-created)"
@@ -193,19 +259,36 @@ def detect(tracked: list[Tracked], refreshed: dict[str, dict | None], plan: Plan
         moved = differences(recorded, actual, type_name=t.type)
         seen = {d.path for d in moved}
         for d in moved:
-            record(d.path, kind_of(d.recorded, d.actual), d.recorded, d.actual,
-                   _desired(t, d, actual, after, action, changed))
+            record(
+                d.path,
+                kind_of(d.recorded, d.actual),
+                d.recorded,
+                d.actual,
+                _desired(t, d, actual, after, action, changed),
+            )
         for d in _unconverged(t, actual, after, action, changed):
             if d.path in seen:
                 continue
-            desired = d.recorded     # differences(desired, actual): "recorded" side holds the desired value
-            record(d.path, kind_of(desired, d.actual), lookup(recorded, d.path, t.type), d.actual, desired,
-                   Baseline.DESIRED)
+            desired = d.recorded  # differences(desired, actual): "recorded" side holds the desired value
+            record(
+                d.path,
+                kind_of(desired, d.actual),
+                lookup(recorded, d.path, t.type),
+                d.actual,
+                desired,
+                Baseline.DESIRED,
+            )
     return records
 
 
-def _desired(t: Tracked, d: Difference, actual: dict, after: dict | None, action: Action | None,
-             changed: tuple[str, ...]) -> Any:
+def _desired(
+    t: Tracked,
+    d: Difference,
+    actual: dict,
+    after: dict | None,
+    action: Action | None,
+    changed: tuple[str, ...],
+) -> Any:
     implied = IMPLIED.get((t.type, d.top))
     if implied is not None:
         return implied
@@ -214,8 +297,9 @@ def _desired(t: Tracked, d: Difference, actual: dict, after: dict | None, action
     return d.actual
 
 
-def _unconverged(t: Tracked, actual: dict, after: dict | None, action: Action | None,
-                 changed: tuple[str, ...]) -> list[Difference]:
+def _unconverged(
+    t: Tracked, actual: dict, after: dict | None, action: Action | None, changed: tuple[str, ...]
+) -> list[Difference]:
     """Where the configuration wants another value than the cloud holds."""
     out: list[Difference] = []
     for (type_name, name), implied in IMPLIED.items():

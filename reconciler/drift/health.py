@@ -35,8 +35,14 @@ def _ids(attrs: dict | None) -> set[str]:
     return {str(attrs.get(k) or "").lower() for k in ("id", "versionless_id")} - {""}
 
 
-def health_records(audits: list[dict[str, Any]], tracked: list[Tracked], refreshed: dict[str, dict | None],
-                   records: list[DriftRecord], *, local: bool) -> list[DriftRecord]:
+def health_records(
+    audits: list[dict[str, Any]],
+    tracked: list[Tracked],
+    refreshed: dict[str, dict | None],
+    records: list[DriftRecord],
+    *,
+    local: bool,
+) -> list[DriftRecord]:
     vaults = {}
     for t in tracked:
         if t.type == VAULT_TYPE:
@@ -49,8 +55,11 @@ def health_records(audits: list[dict[str, Any]], tracked: list[Tracked], refresh
         key_id = str(audit.get("key_id") or "")
         if t is None or not key_id:
             continue
-        keys = [k for k in tracked if k.type == KEY_TYPE
-                and key_id.lower() in _ids(refreshed.get(k.address)) | _ids(k.attributes)]
+        keys = [
+            k
+            for k in tracked
+            if k.type == KEY_TYPE and key_id.lower() in _ids(refreshed.get(k.address)) | _ids(k.attributes)
+        ]
         if any(k.address in critical_keys for k in keys):
             continue
         for finding in audit.get("findings") or []:
@@ -58,11 +67,40 @@ def health_records(audits: list[dict[str, Any]], tracked: list[Tracked], refresh
             if known is None:
                 continue
             kind, actual, key_attr = known
-            subject = Subject(VAULT_TYPE, "encryption.key_id", kind, "usable", actual, t.attributes,
-                              refreshed.get(t.address), Baseline.DESIRED)
+            subject = Subject(
+                VAULT_TYPE,
+                "encryption.key_id",
+                kind,
+                "usable",
+                actual,
+                t.attributes,
+                refreshed.get(t.address),
+                Baseline.DESIRED,
+            )
             severity, why = classify(subject, Facts())
-            fix = fix_for(KEY_TYPE, key_attr, kind, plan_action="no-op", plan_changes_it=False,
-                          obj={"id": key_id}, local=local)
-            out.append(DriftRecord(t.address, VAULT_TYPE, PATH, kind, "usable", f"{actual}: {key_id}", "usable",
-                                   severity, why, fix, "no-op", Baseline.DESIRED))
+            fix = fix_for(
+                KEY_TYPE,
+                key_attr,
+                kind,
+                plan_action="no-op",
+                plan_changes_it=False,
+                obj={"id": key_id},
+                local=local,
+            )
+            out.append(
+                DriftRecord(
+                    t.address,
+                    VAULT_TYPE,
+                    PATH,
+                    kind,
+                    "usable",
+                    f"{actual}: {key_id}",
+                    "usable",
+                    severity,
+                    why,
+                    fix,
+                    "no-op",
+                    Baseline.DESIRED,
+                )
+            )
     return out

@@ -19,9 +19,9 @@ FORMAT_VERSION = "1.0"
 class Severity(enum.Enum):
     """What the drift breaks, worst first."""
 
-    CRITICAL = "critical"   # backups or restores will fail
-    WARNING = "warning"     # other security-relevant change
-    INFO = "info"           # everything else (tags...)
+    CRITICAL = "critical"  # backups or restores will fail
+    WARNING = "warning"  # other security-relevant change
+    INFO = "info"  # everything else (tags...)
 
     @property
     def rank(self) -> int:
@@ -31,48 +31,48 @@ class Severity(enum.Enum):
 class ChangeKind(enum.Enum):
     """How a value moved from what was recorded to what the cloud holds now."""
 
-    DELETED = "deleted"         # the whole object is gone
-    ADDED = "added"             # a value appeared where there was none
-    REMOVED = "removed"         # a value disappeared
-    ENABLED = "enabled"         # false -> true
-    DISABLED = "disabled"       # true -> false
-    NARROWED = "narrowed"       # a set lost members (it may have gained others too)
-    BROADENED = "broadened"     # a set only gained members
-    CHANGED = "changed"         # any other change of value
+    DELETED = "deleted"  # the whole object is gone
+    ADDED = "added"  # a value appeared where there was none
+    REMOVED = "removed"  # a value disappeared
+    ENABLED = "enabled"  # false -> true
+    DISABLED = "disabled"  # true -> false
+    NARROWED = "narrowed"  # a set lost members (it may have gained others too)
+    BROADENED = "broadened"  # a set only gained members
+    CHANGED = "changed"  # any other change of value
 
 
 class Baseline(enum.Enum):
     """What the cloud's value is compared with."""
 
-    RECORDED = "recorded"       # changed since state recorded it (out of band)
-    DESIRED = "desired"         # state agrees with the cloud, the configuration wants another value
+    RECORDED = "recorded"  # changed since state recorded it (out of band)
+    DESIRED = "desired"  # state agrees with the cloud, the configuration wants another value
 
 
 class FixKind(enum.Enum):
     """Who can undo the drift."""
 
-    PLAN = "plan"               # `vaultform plan` / `apply` proposes the fix
+    PLAN = "plan"  # `vaultform plan` / `apply` proposes the fix
     OUT_OF_BAND = "out-of-band"  # vaultform doesn't reconcile it: undo it where it was done
-    ACCEPT = "accept"           # nothing to undo: take it into state (`apply -refresh-only`)
+    ACCEPT = "accept"  # nothing to undo: take it into state (`apply -refresh-only`)
 
 
 @dataclass(frozen=True)
 class Fix:
     kind: FixKind
-    detail: str                 # what to run or do, in one or two sentences
+    detail: str  # what to run or do, in one or two sentences
 
 
 @dataclass(frozen=True)
 class DriftRecord:
-    address: str                # resource instance address
-    type: str                   # resource type
-    path: str                   # attribute path, "" for the whole object
+    address: str  # resource instance address
+    type: str  # resource type
+    path: str  # attribute path, "" for the whole object
     kind: ChangeKind
-    recorded: Any               # what state holds
-    actual: Any                 # what the cloud holds now (None when deleted)
-    desired: Any                # what the configuration wants (the planner's value)
+    recorded: Any  # what state holds
+    actual: Any  # what the cloud holds now (None when deleted)
+    desired: Any  # what the configuration wants (the planner's value)
     severity: Severity
-    why: str                    # what the change breaks
+    why: str  # what the change breaks
     fix: Fix
     plan_action: str = "no-op"  # the action `vaultform plan` proposes for the object
     baseline: Baseline = Baseline.RECORDED
@@ -85,7 +85,7 @@ class UnmanagedObject:
     type: str
     id: str
     name: str
-    scope: str                  # the resource group or key vault it was found in
+    scope: str  # the resource group or key vault it was found in
     detail: str = ""
 
 
@@ -102,7 +102,7 @@ class DriftReport:
     unmanaged: list[UnmanagedObject] = field(default_factory=list)
     failures: list[ReadFailure] = field(default_factory=list)
     cloud: str = ""
-    checked: int = 0            # managed objects refreshed
+    checked: int = 0  # managed objects refreshed
     generated_at: str = ""
 
     @property

@@ -38,8 +38,10 @@ def headline(report: DriftReport) -> str:
     if not report.has_drift:
         extra = f"; {len(report.failures)} could not be read" if report.failures else ""
         return f"No drift: {report.checked} managed object(s) match state and configuration{extra}."
-    parts = [f"{objects} object(s) drifted, findings: {c['critical']} critical, {c['warning']} warning, "
-             f"{c['info']} info"]
+    parts = [
+        f"{objects} object(s) drifted, findings: {c['critical']} critical, {c['warning']} warning, "
+        f"{c['info']} info"
+    ]
     if report.unmanaged:
         parts.append(f"{len(report.unmanaged)} unmanaged object(s) in scope")
     if report.failures:
@@ -48,6 +50,7 @@ def headline(report: DriftReport) -> str:
 
 
 # --------------------------------------------------------------------------- text
+
 
 def render_text(report: DriftReport, *, color: bool = False) -> str:
     lines = [f"Target: {report.cloud}", "", headline(report)]
@@ -77,6 +80,7 @@ def render_text(report: DriftReport, *, color: bool = False) -> str:
 
 # --------------------------------------------------------------------------- JSON
 
+
 def report_to_json(report: DriftReport) -> dict[str, Any]:
     c = report.counts()
     return {
@@ -94,22 +98,27 @@ def report_to_json(report: DriftReport) -> dict[str, Any]:
             "unreadable": len(report.failures),
             "exit_code": report.exit_code,
         },
-        "drift": [{
-            "address": r.address,
-            "type": r.type,
-            "attribute": r.path,
-            "change": r.kind.value,
-            "severity": r.severity.value,
-            "why": r.why,
-            "recorded": _jsonable(r.recorded),
-            "actual": _jsonable(r.actual),
-            "desired": _jsonable(r.desired),
-            "baseline": r.baseline.value,
-            "plan_action": r.plan_action,
-            "fix": {"kind": r.fix.kind.value, "detail": r.fix.detail},
-        } for r in report.sorted_records()],
-        "unmanaged": [{"type": u.type, "id": u.id, "name": u.name, "scope": u.scope, "detail": u.detail}
-                      for u in report.unmanaged],
+        "drift": [
+            {
+                "address": r.address,
+                "type": r.type,
+                "attribute": r.path,
+                "change": r.kind.value,
+                "severity": r.severity.value,
+                "why": r.why,
+                "recorded": _jsonable(r.recorded),
+                "actual": _jsonable(r.actual),
+                "desired": _jsonable(r.desired),
+                "baseline": r.baseline.value,
+                "plan_action": r.plan_action,
+                "fix": {"kind": r.fix.kind.value, "detail": r.fix.detail},
+            }
+            for r in report.sorted_records()
+        ],
+        "unmanaged": [
+            {"type": u.type, "id": u.id, "name": u.name, "scope": u.scope, "detail": u.detail}
+            for u in report.unmanaged
+        ],
         "unreadable": [{"address": f.address, "code": f.code, "message": f.message} for f in report.failures],
     }
 
@@ -124,27 +133,53 @@ def render_json(report: DriftReport) -> str:
 
 # --------------------------------------------------------------------------- markdown
 
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(report: DriftReport) -> str:
     c = report.counts()
-    lines = ["## vaultform drift", "", f"Target: {report.cloud}", "", f"**{headline(report)}**", "",
-             "| Severity | Findings |", "|---|---:|"]
+    lines = [
+        "## vaultform drift",
+        "",
+        f"Target: {report.cloud}",
+        "",
+        f"**{headline(report)}**",
+        "",
+        "| Severity | Findings |",
+        "|---|---:|",
+    ]
     for s in Severity:
         lines.append(f"| {_ICON[s]} {s.value} | {c[s.value]} |")
     lines.append(f"| unmanaged objects | {len(report.unmanaged)} |")
     lines.append(f"| could not be read | {len(report.failures)} |")
     if report.records:
-        lines += ["", "### Changes", "",
-                  "| Severity | Object | Attribute | Change | Recorded | Actual | Desired | Fix |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "### Changes",
+            "",
+            "| Severity | Object | Attribute | Change | Recorded | Actual | Desired | Fix |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for r in report.sorted_records():
-            lines.append("| " + " | ".join(_cell(x) for x in (
-                f"{_ICON[r.severity]} {r.severity.value}", f"`{r.address}`", f"`{_what(r)}`", r.kind.value,
-                _recorded(r, 40), show_value(r.actual, 40), show_value(r.desired, 40),
-                r.fix.detail)) + " |")
+            lines.append(
+                "| "
+                + " | ".join(
+                    _cell(x)
+                    for x in (
+                        f"{_ICON[r.severity]} {r.severity.value}",
+                        f"`{r.address}`",
+                        f"`{_what(r)}`",
+                        r.kind.value,
+                        _recorded(r, 40),
+                        show_value(r.actual, 40),
+                        show_value(r.desired, 40),
+                        r.fix.detail,
+                    )
+                )
+                + " |"
+            )
         lines += ["", "<details><summary>Why it matters</summary>", ""]
         for r in report.sorted_records():
             lines.append(f"- `{r.address}` `{_what(r)}`: {_cell(r.why)}")

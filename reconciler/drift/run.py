@@ -10,7 +10,7 @@ key vaults that no state entry tracks.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from providers.base import ProviderError, ReadRequest
 from reconciler import session as steps
@@ -25,8 +25,14 @@ def tracked_objects(session) -> list[Tracked]:
     for iaddr, rstate, istate in session.state.instances():
         if rstate.mode.value != "managed" or not istate.attributes:
             continue
-        out.append(Tracked(str(iaddr), rstate.type, dict(istate.attributes),
-                           tuple(tuple(p) for p in istate.sensitive_paths)))
+        out.append(
+            Tracked(
+                str(iaddr),
+                rstate.type,
+                dict(istate.attributes),
+                tuple(tuple(p) for p in istate.sensitive_paths),
+            )
+        )
     return out
 
 
@@ -37,9 +43,11 @@ def _provider_name(session, address: str) -> str:
     return ""
 
 
-def refresh_each(session, tracked: list[Tracked], parallelism: int = 10
-                 ) -> tuple[dict[str, dict | None], list[ReadFailure]]:
+def refresh_each(
+    session, tracked: list[Tracked], parallelism: int = 10
+) -> tuple[dict[str, dict | None], list[ReadFailure]]:
     """Read every tracked object; a failure is recorded and the others go on."""
+
     def read(t: Tracked):
         provider = session.providers.get(_provider_name(session, t.address))
         if provider is None:
@@ -84,12 +92,19 @@ def _own(t: Tracked, plan) -> dict:
     only = inline_policy_ids(change.config if change is not None else None)
     if only is None:
         return t.attributes
-    return {**t.attributes, "access_policy": [p for p in t.attributes.get("access_policy") or []
-                                              if str(p.get("object_id") or "").lower() in only]}
+    return {
+        **t.attributes,
+        "access_policy": [
+            p
+            for p in t.attributes.get("access_policy") or []
+            if str(p.get("object_id") or "").lower() in only
+        ],
+    }
 
 
-def unmanaged_objects(session, tracked: list[Tracked], refreshed: dict[str, dict | None],
-                      problems: list[ReadFailure], plan=None) -> list[UnmanagedObject]:
+def unmanaged_objects(
+    session, tracked: list[Tracked], refreshed: dict[str, dict | None], problems: list[ReadFailure], plan=None
+) -> list[UnmanagedObject]:
     """Objects in the resource groups and key vaults state touches that no state entry records;
     what could not be listed is added to ``problems``."""
     groups, key_vaults = _scope(tracked, refreshed)
@@ -103,16 +118,25 @@ def unmanaged_objects(session, tracked: list[Tracked], refreshed: dict[str, dict
             continue
         for item in lister(groups, key_vaults, known):
             if "problem" in item:
-                problems.append(ReadFailure(f"(objects in {item.get('scope', 'scope')})", "list_failed",
-                                            item["problem"]))
+                problems.append(
+                    ReadFailure(f"(objects in {item.get('scope', 'scope')})", "list_failed", item["problem"])
+                )
                 continue
-            out.append(UnmanagedObject(item["type"], item["id"], item.get("name", ""), item.get("scope", ""),
-                                       item.get("detail", "")))
+            out.append(
+                UnmanagedObject(
+                    item["type"],
+                    item["id"],
+                    item.get("name", ""),
+                    item.get("scope", ""),
+                    item.get("detail", ""),
+                )
+            )
     return sorted(out, key=lambda u: (u.scope.lower(), u.type, u.id.lower()))
 
 
-def _key_health(session, tracked: list[Tracked], refreshed: dict[str, dict | None], records, failures,
-                local: bool) -> list:
+def _key_health(
+    session, tracked: list[Tracked], refreshed: dict[str, dict | None], records, failures, local: bool
+) -> list:
     """Key versions managed vaults use, as the provider's CMK audit reads them (``reconciler.drift.health``)."""
     if not any(t.type == "azurerm_recovery_services_vault" for t in tracked):
         return []
@@ -140,6 +164,11 @@ def drift_report(session, parallelism: int = 10) -> DriftReport:
     except ProviderError as exc:
         unmanaged = []
         failures.append(ReadFailure("(objects in scope)", exc.code or "list_failed", exc.message))
-    return DriftReport(records=records, unmanaged=unmanaged, failures=failures, cloud=session.cloud,
-                       checked=len(tracked),
-                       generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return DriftReport(
+        records=records,
+        unmanaged=unmanaged,
+        failures=failures,
+        cloud=session.cloud,
+        checked=len(tracked),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )

@@ -28,9 +28,9 @@ class ModuleInfo:
     """One module instance of the tree as the graph needs it."""
 
     module: Module
-    prefix: str                                   # "" for the root, "module.a." for a child
-    schemas: dict[str, BlockSchema | None]        # resource address -> block schema
-    children: dict[str, "ModuleInfo"] = field(default_factory=dict)
+    prefix: str  # "" for the root, "module.a." for a child
+    schemas: dict[str, BlockSchema | None]  # resource address -> block schema
+    children: dict[str, ModuleInfo] = field(default_factory=dict)
 
 
 @dataclass
@@ -56,7 +56,7 @@ def _add_module(g: Graph, positions: dict[str, ast.Pos], info: ModuleInfo) -> No
             node = f"{p}{r.address}#{phase}"
             g.add(node, kind="phase", prefix=p, name=r.address, phase=phase)
             positions[node] = r.pos
-            g.connect(p + r.address, node)          # the object before its later phase
+            g.connect(p + r.address, node)  # the object before its later phase
     for name, local in m.locals.items():
         g.add(f"{p}local.{name}", kind="local", prefix=p, name=name)
         positions[f"{p}local.{name}"] = local.pos
@@ -147,13 +147,17 @@ def cycle_diagnostics(cg: ConfigGraph) -> list[Diagnostic]:
             where = f"{_shown(pos.file)}:{pos.line}" if pos else "(no position)"
             lines.append(f"  {m}  ({where})")
         first = cg.positions.get(shown[0])
-        out.append(error(
-            "cycle", "Cycle: " + ", ".join(shown),
-            "These blocks refer to each other, so none of them can be evaluated first:\n"
-            + "\n".join(lines)
-            + "\nBreak the cycle by removing one of the references or depends_on entries "
-              "(for example, pass a value through a variable or a local that does not depend on the others).",
-            range=first.range() if first else None))
+        out.append(
+            error(
+                "cycle",
+                "Cycle: " + ", ".join(shown),
+                "These blocks refer to each other, so none of them can be evaluated first:\n"
+                + "\n".join(lines)
+                + "\nBreak the cycle by removing one of the references or depends_on entries "
+                "(for example, pass a value through a variable or a local that does not depend on the others).",
+                range=first.range() if first else None,
+            )
+        )
     return out
 
 

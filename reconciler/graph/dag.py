@@ -6,8 +6,9 @@ graph (cycles as lists of members, a stable order, ancestors/descendants by name
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 
@@ -70,13 +71,13 @@ class Graph:
         """A deterministic topological order (dependencies first)."""
         return list(nx.lexicographical_topological_sort(self.g))
 
-    def subgraph(self, nodes: Iterable[str]) -> "Graph":
+    def subgraph(self, nodes: Iterable[str]) -> Graph:
         return Graph(self.g.subgraph(nodes).copy())
 
-    def reversed(self) -> "Graph":
+    def reversed(self) -> Graph:
         return Graph(self.g.reverse(copy=True))
 
-    def without_redundant_edges(self) -> "Graph":
+    def without_redundant_edges(self) -> Graph:
         """The transitive reduction (for display); node data kept."""
         reduced = nx.transitive_reduction(self.g)
         reduced.add_nodes_from(self.g.nodes(data=True))

@@ -29,8 +29,11 @@ def path_of(expr: ast.Expr) -> tuple | None:
         elif isinstance(node, ast.Index) and isinstance(node.key, ast.Literal):
             steps.append(node.key.value)
             node = node.obj
-        elif isinstance(node, ast.Index) and isinstance(node.key, ast.Template) and all(
-                isinstance(p, str) for p in node.key.parts):
+        elif (
+            isinstance(node, ast.Index)
+            and isinstance(node.key, ast.Template)
+            and all(isinstance(p, str) for p in node.key.parts)
+        ):
             steps.append("".join(node.key.parts))
             node = node.obj
         else:
@@ -42,7 +45,9 @@ def references_of(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
 
     def add(name: str, expr: ast.Expr) -> None:
-        refs = [prefix + str(r) for r in references(expr) if r.root not in ("count", "each", "path", "terraform")]
+        refs = [
+            prefix + str(r) for r in references(expr) if r.root not in ("count", "each", "path", "terraform")
+        ]
         if refs:
             out[name] = tuple(dict.fromkeys(out.get(name, ()) + tuple(refs)))
 
@@ -78,11 +83,17 @@ def with_rule_dependencies(changes: list[ResourceChange], edges) -> list[Resourc
     out = []
     for c in changes:
         deps = extra.get(c.address)
-        phases = {p: tuple(sorted(set(c.phase_depends_on.get(p, ())) | set(extra_phase[(c.address, p)])))
-                  for (a, p) in extra_phase if a == c.address}
+        phases = {
+            p: tuple(sorted(set(c.phase_depends_on.get(p, ())) | set(extra_phase[(c.address, p)])))
+            for (a, p) in extra_phase
+            if a == c.address
+        }
         if deps or phases:
-            c = replace(c, depends_on=tuple(sorted(set(c.depends_on) | set(deps or ()))),
-                        phase_depends_on={**c.phase_depends_on, **phases})
+            c = replace(
+                c,
+                depends_on=tuple(sorted(set(c.depends_on) | set(deps or ()))),
+                phase_depends_on={**c.phase_depends_on, **phases},
+            )
         out.append(c)
     return out
 
@@ -93,16 +104,25 @@ def split_private(prior: dict | None, rs: ResourceSchema | None) -> tuple[dict |
     if prior is None:
         return None, {}
     names = set(rs.block.names()) if rs is not None else {k for k in prior if not k.startswith("_")}
-    return ({k: v for k, v in prior.items() if k in names},
-            {k: v for k, v in prior.items() if k not in names})
+    return (
+        {k: v for k, v in prior.items() if k in names},
+        {k: v for k, v in prior.items() if k not in names},
+    )
 
 
 def planned_instance(change: ResourceChange) -> PlannedInstance:
     action = "replace" if change.action.is_replace else change.action.value
     refreshed = {**change.before, **change.private} if change.before is not None else None
-    return PlannedInstance(address=change.address, type_name=change.type, action=action,
-                           before=change.before, after=change.after, refreshed=refreshed,
-                           depends_on=change.depends_on, references=change.references)
+    return PlannedInstance(
+        address=change.address,
+        type_name=change.type,
+        action=action,
+        before=change.before,
+        after=change.after,
+        refreshed=refreshed,
+        depends_on=change.depends_on,
+        references=change.references,
+    )
 
 
 def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
@@ -117,8 +137,9 @@ def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def only_targets(changes: list[ResourceChange], targets: tuple[str, ...], *,
-                 destroy: bool = False) -> list[ResourceChange]:
+def only_targets(
+    changes: list[ResourceChange], targets: tuple[str, ...], *, destroy: bool = False
+) -> list[ResourceChange]:
     """Keep the targeted changes and what they need; everything else is left as it is.
 
     Creating or updating a target needs what it depends on (its key-assignment phase

@@ -11,13 +11,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from deepdiff import DeepDiff
 
-from providers.schema import (Attribute, BlockSchema, ChangeKind, ChangeRule, Kind, NestedBlock,
-                              Nesting, ResourceSchema, folded, zero_value)
+from providers.schema import (
+    Attribute,
+    BlockSchema,
+    ChangeKind,
+    ChangeRule,
+    Kind,
+    NestedBlock,
+    Nesting,
+    ResourceSchema,
+    folded,
+    zero_value,
+)
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.plan.model import Action, Reason
 from reconciler.values import UNKNOWN, is_wholly_known
@@ -27,6 +38,7 @@ _UNKNOWN_MARK = "\x00(known after apply)"
 
 
 # --------------------------------------------------------------------------- proposal
+
 
 def proposed_after(schema: BlockSchema, config: dict | None, prior: dict | None) -> dict:
     config = config or {}
@@ -98,6 +110,7 @@ def _match_prior(nb: NestedBlock, item: dict, prior_items: list[dict], index: in
 
 # --------------------------------------------------------------------------- comparison
 
+
 def _canonical(value: Any) -> Any:
     """Comparable form: unknowns marked, sets (lists of scalars) sorted, tuples as lists."""
     if value is UNKNOWN:
@@ -157,6 +170,7 @@ def changed_paths(schema: BlockSchema, prior: dict, after: dict) -> list[Path]:
 
 # --------------------------------------------------------------------------- schema lookups
 
+
 def attribute_at(schema: BlockSchema, path: Path) -> tuple[Attribute | None, list[NestedBlock]]:
     """The attribute a path ends in (if any) and the nested blocks it passes through."""
     blocks: list[NestedBlock] = []
@@ -180,12 +194,13 @@ def forces_replacement(schema: BlockSchema, path: Path) -> bool:
 
 # --------------------------------------------------------------------------- decision
 
+
 @dataclass(frozen=True)
 class InstanceRequest:
     schema: ResourceSchema
     address: str
-    config: dict | None            # evaluated, coerced, defaults applied; None: no longer configured
-    prior: dict | None             # the object as it is now (refreshed, or as recorded)
+    config: dict | None  # evaluated, coerced, defaults applied; None: no longer configured
+    prior: dict | None  # the object as it is now (refreshed, or as recorded)
     tainted: bool = False
     replace_requested: bool = False
     replace_triggered: bool = False
@@ -219,7 +234,7 @@ def decide(req: InstanceRequest) -> InstanceDecision:
     after = _apply_ignore_changes(req, after)
     changed = tuple(changed_paths(block, req.prior, after))
     replace_paths = tuple(p for p in changed if forces_replacement(block, p))
-    replace = (Action.CREATE_THEN_DELETE if req.create_before_destroy else Action.DELETE_THEN_CREATE)
+    replace = Action.CREATE_THEN_DELETE if req.create_before_destroy else Action.DELETE_THEN_CREATE
     if req.tainted:
         decision = InstanceDecision(replace, after, replace_paths, changed, Reason.REPLACE_BECAUSE_TAINTED)
     elif req.replace_requested:
@@ -227,7 +242,9 @@ def decide(req: InstanceRequest) -> InstanceDecision:
     elif req.replace_triggered:
         decision = InstanceDecision(replace, after, replace_paths, changed, Reason.REPLACE_BY_TRIGGERS)
     elif replace_paths:
-        decision = InstanceDecision(replace, after, replace_paths, changed, Reason.REPLACE_BECAUSE_CANNOT_UPDATE)
+        decision = InstanceDecision(
+            replace, after, replace_paths, changed, Reason.REPLACE_BECAUSE_CANNOT_UPDATE
+        )
     elif changed:
         decision = InstanceDecision(Action.UPDATE, after, (), changed)
     else:
@@ -235,7 +252,11 @@ def decide(req: InstanceRequest) -> InstanceDecision:
     if decision.action.is_replace:
         after = proposed_after(block, req.config, None)  # a new object: computed values are new too
         for attr in block.attributes:  # ... but unset arguments read back as zero, as before
-            if after.get(attr.name) is None and not attr.computed and _is_zero(attr, req.prior.get(attr.name)):
+            if (
+                after.get(attr.name) is None
+                and not attr.computed
+                and _is_zero(attr, req.prior.get(attr.name))
+            ):
                 after[attr.name] = req.prior[attr.name]
         decision.after = after
         _refuse_destroy(req, decision)
@@ -247,11 +268,16 @@ def _refuse_destroy(req: InstanceRequest, decision: InstanceDecision) -> None:
     if not req.prevent_destroy:
         return
     verb = "destroy" if decision.action is Action.DELETE else "replace"
-    decision.diagnostics.append(error(
-        "prevent_destroy", f"Instance cannot be {'destroyed' if verb == 'destroy' else 'replaced'}",
-        f"{req.address} has lifecycle.prevent_destroy set (it is recorded in state, so it protects the "
-        f"object even after its block is removed). The plan would {verb} it. If that is really what you "
-        "want, set prevent_destroy = false, apply, and then make the change.", address=req.address))
+    decision.diagnostics.append(
+        error(
+            "prevent_destroy",
+            f"Instance cannot be {'destroyed' if verb == 'destroy' else 'replaced'}",
+            f"{req.address} has lifecycle.prevent_destroy set (it is recorded in state, so it protects the "
+            f"object even after its block is removed). The plan would {verb} it. If that is really what you "
+            "want, set prevent_destroy = false, apply, and then make the change.",
+            address=req.address,
+        )
+    )
 
 
 def _apply_ignore_changes(req: InstanceRequest, after: dict) -> dict:
@@ -289,6 +315,7 @@ def _copy_path(src: dict, dst: dict, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- schema refusals
+
 
 def _value_at(value: Any, path: Path) -> Any:
     for step in path:
@@ -335,7 +362,9 @@ def change_rule_refusals(req: InstanceRequest, after: dict, changed: Iterable[Pa
         if _refused(rule, before, now):
             seen.add(top)
             shown = ".".join(str(s) for s in top)
-            out.append(error(rule.code, _refusal_summary(shown, before, now), rule.message, address=req.address))
+            out.append(
+                error(rule.code, _refusal_summary(shown, before, now), rule.message, address=req.address)
+            )
     return out
 
 

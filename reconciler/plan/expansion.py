@@ -13,19 +13,24 @@ from reconciler.values import UNKNOWN, is_wholly_known
 
 @dataclass(frozen=True)
 class Instance:
-    key: Any                      # None | int | str
-    bindings: dict                # {"count": {...}} / {"each": {...}}
+    key: Any  # None | int | str
+    bindings: dict  # {"count": {...}} / {"each": {...}}
 
 
 def _unknown_error(what: str, expr: ast.Expr) -> Diagnostic:
-    return error("invalid_" + what, f"Invalid {what} argument",
-                 f"The {what} value depends on values that are known only after apply, so vaultform "
-                 "can't tell how many instances to plan. Use values known at plan time (variables, "
-                 "locals, constants), or apply the resources it depends on first with -target.",
-                 range=expr.pos.range())
+    return error(
+        "invalid_" + what,
+        f"Invalid {what} argument",
+        f"The {what} value depends on values that are known only after apply, so vaultform "
+        "can't tell how many instances to plan. Use values known at plan time (variables, "
+        "locals, constants), or apply the resources it depends on first with -target.",
+        range=expr.pos.range(),
+    )
 
 
-def expand(count: ast.Expr | None, for_each: ast.Expr | None, scope) -> tuple[list[Instance], list[Diagnostic]]:
+def expand(
+    count: ast.Expr | None, for_each: ast.Expr | None, scope
+) -> tuple[list[Instance], list[Diagnostic]]:
     if count is None and for_each is None:
         return [Instance(None, {})], []
     expr = count if count is not None else for_each
@@ -46,32 +51,56 @@ def _count(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnostic]
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return [], [error("invalid_count", "Invalid count argument",
-                          f"count must be a whole number of zero or more; it is {value!r}.",
-                          range=expr.pos.range())]
+        return [], [
+            error(
+                "invalid_count",
+                "Invalid count argument",
+                f"count must be a whole number of zero or more; it is {value!r}.",
+                range=expr.pos.range(),
+            )
+        ]
     return [Instance(i, {"count": {"index": i}}) for i in range(value)], []
 
 
 def _for_each(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnostic]]:
-    if value is UNKNOWN or (isinstance(value, dict) and UNKNOWN in value.keys()) or (
-            isinstance(value, list) and not is_wholly_known(value)):
+    if (
+        value is UNKNOWN
+        or (isinstance(value, dict) and UNKNOWN in value.keys())
+        or (isinstance(value, list) and not is_wholly_known(value))
+    ):
         return [], [_unknown_error("for_each", expr)]
     if value is None:
-        return [], [error("invalid_for_each", "Invalid for_each argument",
-                          "for_each is null; give it a map or a set of strings (an empty one for none).",
-                          range=expr.pos.range())]
+        return [], [
+            error(
+                "invalid_for_each",
+                "Invalid for_each argument",
+                "for_each is null; give it a map or a set of strings (an empty one for none).",
+                range=expr.pos.range(),
+            )
+        ]
     if isinstance(value, dict):
         return [Instance(str(k), {"each": {"key": str(k), "value": v}}) for k, v in sorted(value.items())], []
     if isinstance(value, list):
         if not all(isinstance(v, str) for v in value):
-            return [], [error("invalid_for_each", "Invalid for_each argument",
-                              "for_each over a list needs strings; use toset([...]) of strings, "
-                              "or a map whose keys name the instances.", range=expr.pos.range())]
+            return [], [
+                error(
+                    "invalid_for_each",
+                    "Invalid for_each argument",
+                    "for_each over a list needs strings; use toset([...]) of strings, "
+                    "or a map whose keys name the instances.",
+                    range=expr.pos.range(),
+                )
+            ]
         keys = sorted(set(value))
         return [Instance(k, {"each": {"key": k, "value": k}}) for k in keys], []
-    return [], [error("invalid_for_each", "Invalid for_each argument",
-                      f"for_each must be a map or a set of strings, not {type(value).__name__}.",
-                      range=expr.pos.range())]
+    return [], [
+        error(
+            "invalid_for_each",
+            "Invalid for_each argument",
+            f"for_each must be a map or a set of strings, not {type(value).__name__}.",
+            range=expr.pos.range(),
+        )
+    ]
 
 
 def collect(instances: list[Instance], values: dict[Any, Any], *, counted: bool, each: bool) -> Any:

@@ -72,20 +72,20 @@ class Reason(enum.Enum):
 
 @dataclass(frozen=True)
 class ResourceChange:
-    address: str                       # instance address, e.g. 'azurerm_key_vault_key.k[0]'
-    mode: str                          # "managed" | "data"
+    address: str  # instance address, e.g. 'azurerm_key_vault_key.k[0]'
+    mode: str  # "managed" | "data"
     type: str
     name: str
-    index: Any                         # None | int | str
-    module: str                        # "" or "module.a"
-    provider: str                      # local provider name, "azurerm"
+    index: Any  # None | int | str
+    module: str  # "" or "module.a"
+    provider: str  # local provider name, "azurerm"
     action: Action
     before: dict | None
-    after: dict | None                 # UNKNOWN marks values known only after apply
+    after: dict | None  # UNKNOWN marks values known only after apply
     replace_paths: tuple[tuple, ...] = ()
     reason: Reason = Reason.NONE
     sensitive_paths: tuple[tuple, ...] = ()
-    depends_on: tuple[str, ...] = ()   # nodes ("addr" or "addr#phase") the object itself waits for
+    depends_on: tuple[str, ...] = ()  # nodes ("addr" or "addr#phase") the object itself waits for
     phase_depends_on: dict[str, tuple[str, ...]] = field(default_factory=dict)  # phase -> nodes it waits for
     # the phases of this instance in apply order; "" is the object itself
     phases: tuple[str, ...] = ("",)
@@ -115,15 +115,15 @@ class Plan:
     changes: list[ResourceChange]
     outputs: list[OutputChange] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    edges: list[tuple[str, str, str]] = field(default_factory=list)   # (before node, after node, why)
+    edges: list[tuple[str, str, str]] = field(default_factory=list)  # (before node, after node, why)
     destroy: bool = False
     refresh_only: bool = False
-    cloud: str = ""                       # which cloud the plan targets, for the header
+    cloud: str = ""  # which cloud the plan targets, for the header
     state_lineage: str = ""
     state_serial: int = 0
     config_digest: str = ""
     variables: dict[str, Any] = field(default_factory=dict)
-    sensitive_variables: frozenset[str] = frozenset()   # never shown; a saved plan encrypts them
+    sensitive_variables: frozenset[str] = frozenset()  # never shown; a saved plan encrypts them
     timestamp: str = ""
     # instance address -> refreshed attributes whose drift the plan accepted into state
     refreshed: dict[str, dict | None] = field(default_factory=dict)
@@ -148,8 +148,12 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.moved) or any(c.action not in (Action.NO_OP, Action.READ) for c in self.changes) or any(
-            o.action is not Action.NO_OP for o in self.outputs) or any(c.importing for c in self.changes)
+        return (
+            bool(self.moved)
+            or any(c.action not in (Action.NO_OP, Action.READ) for c in self.changes)
+            or any(o.action is not Action.NO_OP for o in self.outputs)
+            or any(c.importing for c in self.changes)
+        )
 
     def counts(self) -> dict[str, int]:
         add = sum(1 for c in self.changes if c.action in (Action.CREATE,) or c.action.is_replace)

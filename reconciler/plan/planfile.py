@@ -51,12 +51,13 @@ FORMAT_VERSION = 1
 class SavedPlan:
     plan: Plan
     config_dir: Path
-    state_path: str | None = None          # the -state the plan was made with, None: the default
+    state_path: str | None = None  # the -state the plan was made with, None: the default
     options: PlanOptions = PlanOptions()
-    config_fingerprint: str = ""           # ``config_fingerprint`` of the configuration when saved
+    config_fingerprint: str = ""  # ``config_fingerprint`` of the configuration when saved
 
 
 # --------------------------------------------------------------------------- secrets
+
 
 def _schema_paths(type_name: str, mode: str, value: Any) -> set[tuple]:
     rs = registry.resource_schema(Mode.DATA if mode == "data" else Mode.MANAGED, type_name)
@@ -95,8 +96,13 @@ class _Secrets:
         self.by_address: dict[str, set[tuple]] = {}
         for c in plan.changes:
             paths = {tuple(p) for p in c.sensitive_paths}
-            for value in (c.before, c.after, c.config, plan.refreshed.get(c.address),
-                          plan.data_values.get(c.address)):
+            for value in (
+                c.before,
+                c.after,
+                c.config,
+                plan.refreshed.get(c.address),
+                plan.data_values.get(c.address),
+            ):
                 paths |= _schema_paths(c.type, c.mode, value)
             self.by_address[c.address] = paths
         for address, value in list(plan.refreshed.items()) + list(plan.data_values.items()):
@@ -112,8 +118,13 @@ class _Secrets:
         for name in self.variables:
             out |= _leaf_strings(self.plan.variables.get(name))
         for c in self.plan.changes:
-            for value in (c.before, c.after, c.config, self.plan.refreshed.get(c.address),
-                          self.plan.data_values.get(c.address)):
+            for value in (
+                c.before,
+                c.after,
+                c.config,
+                self.plan.refreshed.get(c.address),
+                self.plan.data_values.get(c.address),
+            ):
                 for p in self.paths(c.address):
                     out |= _leaf_strings(_at(value, p))
         for o in self.plan.outputs:
@@ -131,6 +142,7 @@ def _mode_and_type(address: str) -> tuple[str, str]:
 
 
 # --------------------------------------------------------------------------- the configuration
+
 
 def config_fingerprint(tree) -> str:
     """A digest of every configuration file's name (relative to the root) and content.
@@ -157,11 +169,13 @@ def config_fingerprint(tree) -> str:
 
 def _fingerprint_of(config_dir) -> str:
     from reconciler.config.modules import load_module_tree
+
     tree, _diags = load_module_tree(config_dir)
     return config_fingerprint(tree)
 
 
 # --------------------------------------------------------------------------- saving
+
 
 class _LazyKey:
     def __init__(self) -> None:
@@ -173,8 +187,9 @@ class _LazyKey:
         return self.key.seal(data)
 
 
-def encode_plan(plan: Plan, *, sensitive_variables: frozenset[str] | None = None,
-                sealer=None) -> tuple[dict, str | None]:
+def encode_plan(
+    plan: Plan, *, sensitive_variables: frozenset[str] | None = None, sealer=None
+) -> tuple[dict, str | None]:
     """The plan as a JSON-ready document, and the id of the key used (None: nothing sealed)."""
     lazy = _LazyKey()
     secrets = _Secrets(plan, sensitive_variables)
@@ -195,8 +210,9 @@ def encode_plan(plan: Plan, *, sensitive_variables: frozenset[str] | None = None
     special = {
         "changes": lambda cs: [change(c) for c in cs],
         "outputs": lambda os_: [output(o) for o in os_],
-        "variables": lambda vs: {k: (enc.seal(v) if k in secrets.variables else enc.value(v))
-                                 for k, v in vs.items()},
+        "variables": lambda vs: {
+            k: (enc.seal(v) if k in secrets.variables else enc.value(v)) for k, v in vs.items()
+        },
         "refreshed": by_address,
         "data_values": by_address,
     }
@@ -208,9 +224,16 @@ def encode_plan(plan: Plan, *, sensitive_variables: frozenset[str] | None = None
     return {"$record": "Plan", "fields": fields}, key_id
 
 
-def save_plan(plan: Plan, path: str | os.PathLike, *, config_dir: str | os.PathLike,
-              state_path: str | os.PathLike | None = None, options: PlanOptions | None = None,
-              sensitive_variables: frozenset[str] | None = None, tree=None) -> None:
+def save_plan(
+    plan: Plan,
+    path: str | os.PathLike,
+    *,
+    config_dir: str | os.PathLike,
+    state_path: str | os.PathLike | None = None,
+    options: PlanOptions | None = None,
+    sensitive_variables: frozenset[str] | None = None,
+    tree=None,
+) -> None:
     """Write ``plan`` to ``path``. Variables named in ``sensitive_variables`` or the plan's own
     ``sensitive_variables`` are sealed (every variable, when neither names any); ``tree`` is
     the configuration's module tree (loaded from ``config_dir`` when not given)."""
@@ -235,8 +258,13 @@ def _write_atomically(path: str, text: str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=".vaultform-plan.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise DiagnosticsError(error("plan_file", f"Cannot write the plan to {path}",
-                                     f"{exc.strerror}. Choose a path in a directory you can write.")) from None
+        raise DiagnosticsError(
+            error(
+                "plan_file",
+                f"Cannot write the plan to {path}",
+                f"{exc.strerror}. Choose a path in a directory you can write.",
+            )
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             os.fchmod(fh.fileno(), 0o600)
@@ -249,11 +277,17 @@ def _write_atomically(path: str, text: str) -> None:
             os.unlink(tmp)
         except OSError:
             pass
-        raise DiagnosticsError(error("plan_file", f"Cannot write the plan to {path}",
-                                     f"{exc.strerror}. Choose a path in a directory you can write.")) from None
+        raise DiagnosticsError(
+            error(
+                "plan_file",
+                f"Cannot write the plan to {path}",
+                f"{exc.strerror}. Choose a path in a directory you can write.",
+            )
+        ) from None
 
 
 # --------------------------------------------------------------------------- loading
+
 
 def is_plan_file(path: str | os.PathLike) -> bool:
     """A cheap test: a regular file that starts like a saved plan."""
@@ -272,23 +306,36 @@ def read_saved_plan(path: str | os.PathLike) -> SavedPlan:
     try:
         text = Path(source).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DiagnosticsError(error("plan_file", f"No saved plan at {source}",
-                                     "Save one with `vaultform plan -out FILE`.")) from None
+        raise DiagnosticsError(
+            error("plan_file", f"No saved plan at {source}", "Save one with `vaultform plan -out FILE`.")
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DiagnosticsError(error("plan_file", f"Cannot read the saved plan {source}", str(exc))) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DiagnosticsError(error("plan_file", f"{source} is not a saved plan",
-                                     f"It is not JSON (line {exc.lineno}: {exc.msg}). Save a plan with "
-                                     "`vaultform plan -out FILE`.")) from None
+        raise DiagnosticsError(
+            error(
+                "plan_file",
+                f"{source} is not a saved plan",
+                f"It is not JSON (line {exc.lineno}: {exc.msg}). Save a plan with "
+                "`vaultform plan -out FILE`.",
+            )
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise DiagnosticsError(error("plan_file", f"{source} is not a saved plan",
-                                     "Save a plan with `vaultform plan -out FILE`."))
+        raise DiagnosticsError(
+            error(
+                "plan_file", f"{source} is not a saved plan", "Save a plan with `vaultform plan -out FILE`."
+            )
+        )
     if doc.get("format_version") != FORMAT_VERSION:
-        raise DiagnosticsError(error(
-            "plan_file", f"{source} is a saved plan of format {doc.get('format_version')!r}",
-            f"This vaultform reads format {FORMAT_VERSION}. Run plan again with this vaultform."))
+        raise DiagnosticsError(
+            error(
+                "plan_file",
+                f"{source} is a saved plan of format {doc.get('format_version')!r}",
+                f"This vaultform reads format {FORMAT_VERSION}. Run plan again with this vaultform.",
+            )
+        )
     key_id = doc.get("key_id")
     opened: list[PlanKey] = []
 
@@ -296,16 +343,24 @@ def read_saved_plan(path: str | os.PathLike) -> SavedPlan:
         if not opened:
             key = load_key(create=False)
             if key_id and key.id != key_id:
-                raise DiagnosticsError(error(
-                    "plan_key", "The saved plan was sealed with another key",
-                    f"The plan's secrets were sealed with key {key_id}; the key from {key.source} is "
-                    f"{key.id}. Use the key that was in effect when the plan was saved, or run plan again."))
+                raise DiagnosticsError(
+                    error(
+                        "plan_key",
+                        "The saved plan was sealed with another key",
+                        f"The plan's secrets were sealed with key {key_id}; the key from {key.source} is "
+                        f"{key.id}. Use the key that was in effect when the plan was saved, or run plan again.",
+                    )
+                )
             opened.append(key)
         return opened[0].open
 
     dec = Decoder(opener, source)
     body = doc.get("plan")
-    if not isinstance(body, dict) or body.get("$record") != "Plan" or not isinstance(body.get("fields"), dict):
+    if (
+        not isinstance(body, dict)
+        or body.get("$record") != "Plan"
+        or not isinstance(body.get("fields"), dict)
+    ):
         raise dec.fail("it holds no plan.")
     fields = body["fields"]
     known = {f.name for f in dataclasses.fields(Plan)}
@@ -317,16 +372,22 @@ def read_saved_plan(path: str | os.PathLike) -> SavedPlan:
     except TypeError as exc:
         raise dec.fail(str(exc)) from None
     if not all(isinstance(c, ResourceChange) for c in plan.changes) or not all(
-            isinstance(o, OutputChange) for o in plan.outputs):
+        isinstance(o, OutputChange) for o in plan.outputs
+    ):
         raise dec.fail("its changes are not resource changes.")
     options = doc.get("options") or {}
     return SavedPlan(
-        plan=plan, config_dir=Path(str(doc.get("config_dir") or ".")),
+        plan=plan,
+        config_dir=Path(str(doc.get("config_dir") or ".")),
         state_path=doc.get("state_path"),
-        options=PlanOptions(destroy=plan.destroy, refresh_only=plan.refresh_only,
-                            targets=tuple(options.get("targets") or ()),
-                            replace=tuple(options.get("replace") or ())),
-        config_fingerprint=str(doc.get("config_fingerprint") or ""))
+        options=PlanOptions(
+            destroy=plan.destroy,
+            refresh_only=plan.refresh_only,
+            targets=tuple(options.get("targets") or ()),
+            replace=tuple(options.get("replace") or ()),
+        ),
+        config_fingerprint=str(doc.get("config_fingerprint") or ""),
+    )
 
 
 def load_plan(path: str | os.PathLike) -> tuple[Plan, Path]:
@@ -336,8 +397,10 @@ def load_plan(path: str | os.PathLike) -> tuple[Plan, Path]:
 
 # --------------------------------------------------------------------------- staleness
 
-def stale_reasons(saved: SavedPlan, *, state, state_exists: bool, fingerprint: str,
-                  cloud: str | None = None) -> list[str]:
+
+def stale_reasons(
+    saved: SavedPlan, *, state, state_exists: bool, fingerprint: str, cloud: str | None = None
+) -> list[str]:
     """Why the saved plan may no longer be applied to ``state``, the configuration whose
     ``config_fingerprint`` is ``fingerprint`` and the cloud ``cloud``; [] when it is fresh."""
     plan = saved.plan
@@ -347,11 +410,15 @@ def stale_reasons(saved: SavedPlan, *, state, state_exists: bool, fingerprint: s
             # planned when there was no state yet; another plan's apply has created one since
             reasons.append("the state was created by another apply after this plan was made")
         elif state.lineage != plan.state_lineage:
-            reasons.append(f"the state is another one than the plan was made for (lineage {state.lineage}, "
-                           f"the plan's {plan.state_lineage})")
+            reasons.append(
+                f"the state is another one than the plan was made for (lineage {state.lineage}, "
+                f"the plan's {plan.state_lineage})"
+            )
         elif state.serial != plan.state_serial:
-            reasons.append(f"the state changed since the plan was made (serial {state.serial}, "
-                           f"the plan's {plan.state_serial}): another run wrote it")
+            reasons.append(
+                f"the state changed since the plan was made (serial {state.serial}, "
+                f"the plan's {plan.state_serial}): another run wrote it"
+            )
     if fingerprint != saved.config_fingerprint:
         reasons.append("the configuration's files changed since the plan was made")
     if cloud is not None and plan.cloud and cloud != plan.cloud:

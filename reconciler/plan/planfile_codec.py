@@ -32,8 +32,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, Severity, SourceRange, error
 from reconciler.plan.model import Action, OutputChange, Reason, ResourceChange
@@ -42,7 +43,7 @@ from reconciler.values import UNKNOWN
 RECORDS: dict[str, type] = {c.__name__: c for c in (ResourceChange, OutputChange, Diagnostic, SourceRange)}
 ENUMS: dict[str, type[enum.Enum]] = {e.__name__: e for e in (Action, Reason, Severity)}
 
-MIN_EMBEDDED_SECRET = 4   # shorter secret texts are sealed where they are a whole value, not inside others
+MIN_EMBEDDED_SECRET = 4  # shorter secret texts are sealed where they are a whole value, not inside others
 
 Sealer = Callable[[bytes], str]
 Opener = Callable[[str], bytes]
@@ -98,7 +99,9 @@ class Encoder:
         if isinstance(value, dict):
             if all(isinstance(k, str) and not k.startswith("$") for k in value):
                 return {k: self.value(v, sensitive, path + (k,)) for k, v in value.items()}
-            return {"$dict": [[self.value(k), self.value(v, sensitive, path + (k,))] for k, v in value.items()]}
+            return {
+                "$dict": [[self.value(k), self.value(v, sensitive, path + (k,))] for k, v in value.items()]
+            }
         raise TypeError(f"a saved plan cannot hold a {type(value).__name__}")
 
     def record(self, value: Any, special: dict[str, Callable[[Any], Any]] | None = None) -> dict:
@@ -115,13 +118,18 @@ class Encoder:
 
 class Decoder:
     def __init__(self, opener: Callable[[], Opener], source: str):
-        self._opener = opener          # fetched on the first sealed value only
+        self._opener = opener  # fetched on the first sealed value only
         self.source = source
 
     def fail(self, problem: str) -> DiagnosticsError:
-        return DiagnosticsError(error("plan_file", f"{self.source} is not a valid saved plan", problem
-                                      + " The file was altered or written by another program; run plan "
-                                        "again to save a fresh plan."))
+        return DiagnosticsError(
+            error(
+                "plan_file",
+                f"{self.source} is not a valid saved plan",
+                problem + " The file was altered or written by another program; run plan "
+                "again to save a fresh plan.",
+            )
+        )
 
     def value(self, doc: Any) -> Any:
         if doc is None or isinstance(doc, (bool, int, float, str)):
@@ -190,4 +198,5 @@ def path_predicate(paths) -> Sensitive:
 
     def check(path: tuple) -> bool:
         return any(path[:n] in wanted for n in range(1, len(path) + 1))
+
     return check

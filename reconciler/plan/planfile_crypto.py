@@ -42,7 +42,7 @@ def key_file_path() -> Path:
 @dataclass(frozen=True)
 class PlanKey:
     key: bytes
-    source: str          # where it came from, for messages
+    source: str  # where it came from, for messages
 
     @property
     def id(self) -> str:
@@ -58,10 +58,14 @@ class PlanKey:
             raw = base64.b64decode(text.encode("ascii"), validate=True)
             return AESGCM(self.key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], ASSOCIATED_DATA)
         except (InvalidTag, ValueError, binascii.Error, UnicodeEncodeError):
-            raise DiagnosticsError(error(
-                "plan_file_secret", "A sealed value of the saved plan does not open",
-                f"The value was altered, or sealed with another key than the one from {self.source}. "
-                "Run plan again to save a fresh plan.")) from None
+            raise DiagnosticsError(
+                error(
+                    "plan_file_secret",
+                    "A sealed value of the saved plan does not open",
+                    f"The value was altered, or sealed with another key than the one from {self.source}. "
+                    "Run plan again to save a fresh plan.",
+                )
+            ) from None
 
 
 def _parse_key(text: str, source: str) -> bytes:
@@ -80,10 +84,14 @@ def _parse_key(text: str, source: str) -> bytes:
     for key in candidates:
         if len(key) == KEY_BYTES:
             return key
-    raise DiagnosticsError(error(
-        "plan_key", f"The saved-plan key in {source} is not a 32-byte key",
-        "Write 32 random bytes as base64 or as 64 hexadecimal digits, for example the output of "
-        "`openssl rand -base64 32`."))
+    raise DiagnosticsError(
+        error(
+            "plan_key",
+            f"The saved-plan key in {source} is not a 32-byte key",
+            "Write 32 random bytes as base64 or as 64 hexadecimal digits, for example the output of "
+            "`openssl rand -base64 32`.",
+        )
+    )
 
 
 def _read_key_file(path: Path) -> PlanKey:
@@ -91,13 +99,21 @@ def _read_key_file(path: Path) -> PlanKey:
         st = path.stat()
         text = path.read_text()
     except OSError as exc:
-        raise DiagnosticsError(error("plan_key", f"Cannot read the saved-plan key {path}",
-                                     f"{exc.strerror}. Fix the file's permissions, or set "
-                                     f"{KEY_ENV} instead.")) from None
+        raise DiagnosticsError(
+            error(
+                "plan_key",
+                f"Cannot read the saved-plan key {path}",
+                f"{exc.strerror}. Fix the file's permissions, or set {KEY_ENV} instead.",
+            )
+        ) from None
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise DiagnosticsError(error(
-            "plan_key", f"The saved-plan key {path} can be read by others",
-            f"Its mode is {stat.S_IMODE(st.st_mode):04o}. Run `chmod 600 {path}` and try again."))
+        raise DiagnosticsError(
+            error(
+                "plan_key",
+                f"The saved-plan key {path} can be read by others",
+                f"Its mode is {stat.S_IMODE(st.st_mode):04o}. Run `chmod 600 {path}` and try again.",
+            )
+        )
     return PlanKey(_parse_key(text, str(path)), str(path))
 
 
@@ -110,11 +126,15 @@ def load_key(*, create: bool) -> PlanKey:
     if path.exists():
         return _read_key_file(path)
     if not create:
-        raise DiagnosticsError(error(
-            "plan_key", "No key to open the saved plan's secrets",
-            f"The plan holds sealed values, and neither {KEY_ENV} is set nor {path} exists. Use the "
-            f"key that was in effect when the plan was saved (set {KEY_ENV}, or copy that key file "
-            "here), or run plan again."))
+        raise DiagnosticsError(
+            error(
+                "plan_key",
+                "No key to open the saved plan's secrets",
+                f"The plan holds sealed values, and neither {KEY_ENV} is set nor {path} exists. Use the "
+                f"key that was in effect when the plan was saved (set {KEY_ENV}, or copy that key file "
+                "here), or run plan again.",
+            )
+        )
     return _create_key_file(path)
 
 
@@ -126,10 +146,14 @@ def _create_key_file(path: Path) -> PlanKey:
     except FileExistsError:  # made by a run at the same moment: use that one
         return _read_key_file(path)
     except OSError as exc:
-        raise DiagnosticsError(error(
-            "plan_key", f"Cannot create the saved-plan key {path}",
-            f"{exc.strerror}. Set {KEY_ENV} to 32 random bytes in base64 (`openssl rand -base64 32`) "
-            "instead.")) from None
+        raise DiagnosticsError(
+            error(
+                "plan_key",
+                f"Cannot create the saved-plan key {path}",
+                f"{exc.strerror}. Set {KEY_ENV} to 32 random bytes in base64 (`openssl rand -base64 32`) "
+                "instead.",
+            )
+        ) from None
     with os.fdopen(fd, "w") as fh:
         os.fchmod(fh.fileno(), 0o600)
         fh.write(base64.b64encode(key).decode("ascii") + "\n")

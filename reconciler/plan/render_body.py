@@ -45,7 +45,7 @@ class Palette:
         return self.paint(text, _BOLD)
 
     def symbol(self, sym: str) -> str:
-        if len(sym) == 3 and sym[1] == "/":      # -/+ and +/-
+        if len(sym) == 3 and sym[1] == "/":  # -/+ and +/-
             return self.symbol(sym[0]) + "/" + self.symbol(sym[2])
         color = _SYMBOL_COLOR.get(sym)
         return self.paint(sym, color) if color else sym
@@ -77,22 +77,23 @@ class Sensitivity:
     all: bool = False
 
     @classmethod
-    def of(cls, paths, schema: ResourceSchema | None) -> "Sensitivity":
+    def of(cls, paths, schema: ResourceSchema | None) -> Sensitivity:
         return cls(frozenset(tuple(p) for p in paths), schema.block if schema else None)
 
     @classmethod
-    def everything(cls) -> "Sensitivity":
+    def everything(cls) -> Sensitivity:
         return cls(all=True)
 
     def __call__(self, path: tuple) -> bool:
         if self.all:
             return True
-        if any(path[:len(p)] == p for p in self.paths):
+        if any(path[: len(p)] == p for p in self.paths):
             return True
         return schema_sensitive(self.block, path)
 
 
 # --------------------------------------------------------------------------- values
+
 
 def nothing(value: Any) -> bool:
     """None, an empty list and an empty map all mean 'not set' to users and to Azure."""
@@ -170,6 +171,7 @@ def _multiline(value: Any) -> bool:
 
 # --------------------------------------------------------------------------- renderer
 
+
 @dataclass(frozen=True)
 class BodyRenderer:
     """Draws values and bodies; ``replace_paths`` get the '# forces replacement' marker."""
@@ -177,7 +179,7 @@ class BodyRenderer:
     palette: Palette
     sensitive: Sensitivity
     replace_paths: frozenset
-    show_unchanged: bool = False    # an object imported as it is: every value shown, none hidden
+    show_unchanged: bool = False  # an object imported as it is: every value shown, none hidden
 
     @staticmethod
     def line_for(palette: Palette, depth: int, sym: str, text: str) -> str:
@@ -191,9 +193,11 @@ class BodyRenderer:
 
     def _forces(self, path: tuple, *, block: bool) -> bool:
         if block:
-            return any(p == path or (path and isinstance(path[-1], int) and p == path[:-1])
-                       for p in self.replace_paths)
-        return any(p[:len(path)] == path for p in self.replace_paths)
+            return any(
+                p == path or (path and isinstance(path[-1], int) and p == path[:-1])
+                for p in self.replace_paths
+            )
+        return any(p[: len(path)] == path for p in self.replace_paths)
 
     def _mark(self) -> str:
         return " " + self.palette.paint(FORCES_REPLACEMENT, _RED)
@@ -236,8 +240,9 @@ class BodyRenderer:
 
     # ---- a value that may have changed: (symbol, lines) with the first line inline
 
-    def value_change(self, before: Any, after: Any, depth: int, path: tuple, *,
-                     quote_keys: bool, as_set: bool = False) -> tuple[str, list[str]]:
+    def value_change(
+        self, before: Any, after: Any, depth: int, path: tuple, *, quote_keys: bool, as_set: bool = False
+    ) -> tuple[str, list[str]]:
         if before is None:
             return "+", self.value(after, "+", depth, path, quote_keys)
         if after is None:
@@ -314,9 +319,14 @@ class BodyRenderer:
                 if tag == "equal":
                     hidden += i2 - i1
                     continue
-                pairs = tag == "replace" and i2 - i1 == j2 - j1 and all(
-                    isinstance(before[i], dict) and isinstance(after[j], dict)
-                    for i, j in zip(range(i1, i2), range(j1, j2)))
+                pairs = (
+                    tag == "replace"
+                    and i2 - i1 == j2 - j1
+                    and all(
+                        isinstance(before[i], dict) and isinstance(after[j], dict)
+                        for i, j in zip(range(i1, i2), range(j1, j2))
+                    )
+                )
                 if pairs:
                     for i, j in zip(range(i1, i2), range(j1, j2)):
                         sub = self._map_change(before[i], after[j], depth + 1, path + (j,), False)
@@ -345,8 +355,9 @@ class BodyRenderer:
 
     # ---- object bodies
 
-    def body(self, block: BlockSchema | None, before: dict | None, after: dict | None,
-             depth: int, path: tuple) -> list[str]:
+    def body(
+        self, block: BlockSchema | None, before: dict | None, after: dict | None, depth: int, path: tuple
+    ) -> list[str]:
         """Lines of a body; ``before`` None: created, ``after`` None: destroyed."""
         b_all, a_all = before or {}, after or {}
         blocks = block.block_map if block else {}
@@ -358,8 +369,9 @@ class BodyRenderer:
             a = a_all.get(name) if after is not None else None
             nb = blocks.get(name)
             if nb is not None and _block_items(b) is not None and _block_items(a) is not None:
-                groups, hidden = self._blocks(nb, b, a, before is not None and after is not None,
-                                              depth, path + (name,))
+                groups, hidden = self._blocks(
+                    nb, b, a, before is not None and after is not None, depth, path + (name,)
+                )
                 nested.extend(groups)
                 hidden_blocks += hidden
                 continue
@@ -398,8 +410,9 @@ class BodyRenderer:
             lines.append(self.line(depth, " ", hidden_note(hidden_blocks, "block")))
         return lines
 
-    def _blocks(self, nb: NestedBlock, before: Any, after: Any, updating: bool, depth: int,
-                path: tuple) -> tuple[list[str], int]:
+    def _blocks(
+        self, nb: NestedBlock, before: Any, after: Any, updating: bool, depth: int, path: tuple
+    ) -> tuple[list[str], int]:
         b_items, a_items = _block_items(before) or [], _block_items(after) or []
         single = nb.nesting is Nesting.SINGLE
         out: list[str] = []
@@ -421,7 +434,7 @@ class BodyRenderer:
         return out, hidden
 
 
-_GROUP_START = "\x00block"   # marks where a nested block starts, for the blank line before it
+_GROUP_START = "\x00block"  # marks where a nested block starts, for the blank line before it
 
 
 def _block_items(value: Any) -> list[dict] | None:

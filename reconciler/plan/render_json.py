@@ -26,8 +26,9 @@ only know Terraform's keys ignore.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from reconciler import __version__
 from reconciler.diagnostics import Diagnostics
@@ -53,8 +54,14 @@ def provider_address(local_name: str) -> str:
 
 # --------------------------------------------------------------------------- values
 
-def json_value(value: Any, hidden: Callable[[tuple], bool] = lambda p: False, path: tuple = (),
-               *, drop_unknown_keys: bool = False) -> Any:
+
+def json_value(
+    value: Any,
+    hidden: Callable[[tuple], bool] = lambda p: False,
+    path: tuple = (),
+    *,
+    drop_unknown_keys: bool = False,
+) -> Any:
     """A plain JSON value: unknowns and values at hidden (sensitive) paths become null.
 
     With ``drop_unknown_keys``, object keys whose value is unknown are left out instead
@@ -63,11 +70,16 @@ def json_value(value: Any, hidden: Callable[[tuple], bool] = lambda p: False, pa
     if value is UNKNOWN or (path and hidden(path)):
         return None
     if isinstance(value, dict):
-        return {str(k): json_value(v, hidden, path + (k,), drop_unknown_keys=drop_unknown_keys)
-                for k, v in value.items() if not (drop_unknown_keys and v is UNKNOWN)}
+        return {
+            str(k): json_value(v, hidden, path + (k,), drop_unknown_keys=drop_unknown_keys)
+            for k, v in value.items()
+            if not (drop_unknown_keys and v is UNKNOWN)
+        }
     if isinstance(value, (list, tuple)):
-        return [json_value(v, hidden, path + (i,), drop_unknown_keys=drop_unknown_keys)
-                for i, v in enumerate(value)]
+        return [
+            json_value(v, hidden, path + (i,), drop_unknown_keys=drop_unknown_keys)
+            for i, v in enumerate(value)
+        ]
     if isinstance(value, Decimal):
         return int(value) if value == int(value) else float(value)
     if value is None or isinstance(value, (str, int, float, bool)):
@@ -103,6 +115,7 @@ def sensitive_shape(value: Any, sensitive: Callable[[tuple], bool]) -> Any:
 
 
 # --------------------------------------------------------------------------- resources
+
 
 def _full_address(change: ResourceChange) -> str:
     if change.module and not change.address.startswith(change.module + "."):
@@ -167,7 +180,7 @@ def _module_tree(entries: list[tuple[str, dict]]) -> dict:
 
 
 def _changes_sorted(plan: Plan) -> list[ResourceChange]:
-    return sorted(plan.changes, key=lambda c: (_full_address(c)))
+    return sorted(plan.changes, key=lambda c: _full_address(c))
 
 
 def _resource_change(change: ResourceChange, ctx: _Context) -> dict:
@@ -216,6 +229,7 @@ def _output_value(value: Any, sensitive: bool) -> dict:
 
 # --------------------------------------------------------------------------- configuration
 
+
 def _expressions(change: ResourceChange, sensitive: Sensitivity) -> dict:
     exprs: dict[str, Any] = {}
     config = change.config or {}
@@ -236,22 +250,33 @@ def _configuration(plan: Plan, ctx: _Context) -> dict:
     seen: set[str] = set()
     entries: list[tuple[str, dict]] = []
     for change in _changes_sorted(plan):
-        providers.setdefault(change.provider, {"name": change.provider,
-                                               "full_name": provider_address(change.provider)})
+        providers.setdefault(
+            change.provider, {"name": change.provider, "full_name": provider_address(change.provider)}
+        )
         if change.config is None and not change.references:
             continue
-        resource_address = (f"data.{change.type}.{change.name}" if change.mode == "data"
-                            else f"{change.type}.{change.name}")
+        resource_address = (
+            f"data.{change.type}.{change.name}" if change.mode == "data" else f"{change.type}.{change.name}"
+        )
         key = f"{change.module}:{resource_address}"
         if key in seen:
             continue
         seen.add(key)
         schema, sensitive = ctx.of(change)
-        entries.append((change.module, {
-            "address": resource_address, "mode": change.mode, "type": change.type, "name": change.name,
-            "provider_config_key": change.provider, "expressions": _expressions(change, sensitive),
-            "schema_version": schema.version if schema else 0,
-        }))
+        entries.append(
+            (
+                change.module,
+                {
+                    "address": resource_address,
+                    "mode": change.mode,
+                    "type": change.type,
+                    "name": change.name,
+                    "provider_config_key": change.provider,
+                    "expressions": _expressions(change, sensitive),
+                    "schema_version": schema.version if schema else 0,
+                },
+            )
+        )
     root: dict = {"resources": [e for m, e in entries if not m]}
     for module, entry in entries:
         if not module:
@@ -267,23 +292,37 @@ def _configuration(plan: Plan, ctx: _Context) -> dict:
 
 # --------------------------------------------------------------------------- the plan
 
+
 def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict:
     """The plan as Terraform's JSON plan representation (a dict ready for ``json.dumps``)."""
     ctx = _Context(schema_lookup(schema_of))
     changes = _changes_sorted(plan)
-    planned = [(c.module, _values_entry(c, c.after, ctx)) for c in changes
-               if c.after is not None and c.action is not Action.DELETE]
-    prior = [(c.module, _values_entry(c, c.before, ctx)) for c in changes
-             if c.before is not None and c.mode == "managed"]
+    planned = [
+        (c.module, _values_entry(c, c.after, ctx))
+        for c in changes
+        if c.after is not None and c.action is not Action.DELETE
+    ]
+    prior = [
+        (c.module, _values_entry(c, c.before, ctx))
+        for c in changes
+        if c.before is not None and c.mode == "managed"
+    ]
     outputs = sorted(plan.outputs, key=lambda o: o.name)
     doc: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "terraform_version": TERRAFORM_VERSION,
-        "variables": {k: ({"value": None, "sensitive": True} if k in plan.sensitive_variables
-                          else {"value": json_value(v)}) for k, v in sorted(plan.variables.items())},
+        "variables": {
+            k: (
+                {"value": None, "sensitive": True}
+                if k in plan.sensitive_variables
+                else {"value": json_value(v)}
+            )
+            for k, v in sorted(plan.variables.items())
+        },
         "planned_values": {
-            "outputs": {o.name: _output_value(o.after, o.sensitive) for o in outputs
-                        if o.action is not Action.DELETE},
+            "outputs": {
+                o.name: _output_value(o.after, o.sensitive) for o in outputs if o.action is not Action.DELETE
+            },
             "root_module": _module_tree(planned),
         },
         "resource_changes": [_resource_change(c, ctx) for c in changes],
@@ -292,8 +331,11 @@ def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict:
             "format_version": STATE_FORMAT_VERSION,
             "terraform_version": TERRAFORM_VERSION,
             "values": {
-                "outputs": {o.name: _output_value(o.before, o.sensitive) for o in outputs
-                            if o.before is not None and o.action is not Action.CREATE},
+                "outputs": {
+                    o.name: _output_value(o.before, o.sensitive)
+                    for o in outputs
+                    if o.before is not None and o.action is not Action.CREATE
+                },
                 "root_module": _module_tree(prior),
             },
         },

@@ -18,9 +18,17 @@ import re
 
 from reconciler.diagnostics import Diagnostic, Diagnostics, Severity
 from reconciler.plan.model import Plan
-from reconciler.plan.render_text import (ChangeCounts, SchemaOf, counts_by_type, headline,
-                                         render_change, render_outputs, schema_lookup,
-                                         visible_changes, visible_outputs)
+from reconciler.plan.render_text import (
+    ChangeCounts,
+    SchemaOf,
+    counts_by_type,
+    headline,
+    render_change,
+    render_outputs,
+    schema_lookup,
+    visible_changes,
+    visible_outputs,
+)
 
 VERDICT_REFUSED = "refused"
 VERDICT_CHANGES = "changes"
@@ -56,22 +64,30 @@ def to_diff(text: str) -> str:
         if symbol not in _DIFF_MARK or not stripped.startswith(symbol + " "):
             out.append(line)
             continue
-        moved = " " * (indent + len(symbol)) + line[indent + len(symbol):]
+        moved = " " * (indent + len(symbol)) + line[indent + len(symbol) :]
         out.append(_DIFF_MARK[symbol] + moved[1:])
     return "\n".join(out)
 
 
 def _title(plan: Plan) -> str:
     v = verdict(plan)
-    words = {VERDICT_REFUSED: "refused", VERDICT_CHANGES: "changes to apply",
-             VERDICT_NO_CHANGES: "no changes"}[v]
+    words = {
+        VERDICT_REFUSED: "refused",
+        VERDICT_CHANGES: "changes to apply",
+        VERDICT_NO_CHANGES: "no changes",
+    }[v]
     target = f" - {plan.cloud}" if plan.cloud else ""
     return f"## vaultform plan: {words}{target}"
 
 
 def _summary_table(counts: ChangeCounts) -> list[str]:
-    rows = [("add", counts.add), ("change", counts.change), ("destroy", counts.destroy),
-            ("replace", counts.replace), ("read", counts.read)]
+    rows = [
+        ("add", counts.add),
+        ("change", counts.change),
+        ("destroy", counts.destroy),
+        ("replace", counts.replace),
+        ("read", counts.read),
+    ]
     if counts.imports:
         rows.insert(0, ("import", counts.imports))
     return ["| Action | Count |", "|---|---:|"] + [f"| {name} | {n} |" for name, n in rows]
@@ -88,9 +104,14 @@ def _type_table(plan: Plan) -> list[str]:
 
 
 def _refusals(errors: list[Diagnostic]) -> list[str]:
-    lines = ["### Refused", "",
-             "Nothing will be applied. Each row says what to do instead.", "",
-             "| Code | Address | Summary | What to do |", "|---|---|---|---|"]
+    lines = [
+        "### Refused",
+        "",
+        "Nothing will be applied. Each row says what to do instead.",
+        "",
+        "| Code | Address | Summary | What to do |",
+        "|---|---|---|---|",
+    ]
     for d in errors:
         where = code(d.address) if d.address else (f"{d.range.file}:{d.range.line}" if d.range else " ")
         lines.append(f"| {cell(d.code)} | {where} | {cell(d.summary)} | {cell(d.detail)} |")
@@ -135,8 +156,11 @@ def render_markdown(plan: Plan, *, schema_of: SchemaOf | None = None) -> str:
     if errors:
         blocks.append(_refusals(errors))
     if changes or outputs or errors:
-        summary = [f"**Plan:** {counts.sentence()}." if not errors
-                   else f"**Refused plan:** {counts.sentence()} (none of it will be applied)."]
+        summary = [
+            f"**Plan:** {counts.sentence()}."
+            if not errors
+            else f"**Refused plan:** {counts.sentence()} (none of it will be applied)."
+        ]
         blocks.append(summary + [""] + _summary_table(counts))
         types = _type_table(plan)
         if types:

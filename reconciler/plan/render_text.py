@@ -15,8 +15,8 @@ decide. The object bodies themselves are drawn by ``reconciler.plan.render_body`
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from providers.schema import Mode, ResourceSchema
 from reconciler.diagnostics import Diagnostic, Diagnostics, SourceCache, render_text
@@ -75,6 +75,7 @@ def change_schema(change: ResourceChange, schema_of: SchemaOf) -> ResourceSchema
 
 # --------------------------------------------------------------------------- counting
 
+
 @dataclass(frozen=True)
 class ChangeCounts:
     """How many instances a set of changes adds, changes, destroys, replaces and reads.
@@ -90,7 +91,7 @@ class ChangeCounts:
     imports: int = 0
 
     @classmethod
-    def of(cls, changes: Iterable[ResourceChange]) -> "ChangeCounts":
+    def of(cls, changes: Iterable[ResourceChange]) -> ChangeCounts:
         changes = list(changes)
         actions = [c.action for c in changes]
         return cls(
@@ -112,8 +113,13 @@ class ChangeCounts:
 
     def short(self) -> str:
         """Only the non-zero parts, e.g. '1 to add, 1 to read'."""
-        parts = [(self.imports, "to import"), (self.add, "to add"), (self.change, "to change"),
-                 (self.destroy, "to destroy"), (self.read, "to read")]
+        parts = [
+            (self.imports, "to import"),
+            (self.add, "to add"),
+            (self.change, "to change"),
+            (self.destroy, "to destroy"),
+            (self.read, "to read"),
+        ]
         return ", ".join(f"{n} {what}" for n, what in parts if n)
 
 
@@ -128,6 +134,7 @@ def counts_by_type(changes: Iterable[ResourceChange]) -> dict[str, ChangeCounts]
 
 
 # --------------------------------------------------------------------------- ordering
+
 
 def _natural(text: str) -> list:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
@@ -144,6 +151,7 @@ def visible_outputs(plan: Plan) -> list[OutputChange]:
 
 
 # --------------------------------------------------------------------------- one change
+
 
 def _key_text(change: ResourceChange) -> str:
     if isinstance(change.index, str):
@@ -171,15 +179,15 @@ def _notes(change: ResourceChange) -> list[str]:
     if named and change.action not in (Action.DELETE, Action.READ, Action.NO_OP):
         steps = " and ".join(named)
         if "" in change.phases:
-            notes.append(f"(applied in steps: the object first, then its {steps} once what it "
-                         "needs is in place)")
+            notes.append(
+                f"(applied in steps: the object first, then its {steps} once what it needs is in place)"
+            )
         else:
             notes.append(f"(only its {steps} step runs)")
     return notes
 
 
-def render_change(change: ResourceChange, *, color: bool = False,
-                  schema_of: SchemaOf | None = None) -> str:
+def render_change(change: ResourceChange, *, color: bool = False, schema_of: SchemaOf | None = None) -> str:
     """One change: the comment headline, any notes, and the object body."""
     palette = Palette(color)
     schema = change_schema(change, schema_lookup(schema_of))
@@ -187,11 +195,15 @@ def render_change(change: ResourceChange, *, color: bool = False,
     lines += [f"  # {n}" for n in _notes(change)]
     symbol = change.action.symbol
     kind = "data" if change.mode == Mode.DATA.value else "resource"
-    lines.append(" " * (3 - len(symbol)) + palette.symbol(symbol)
-                 + f' {kind} "{change.type}" "{change.name}" {{')
-    renderer = BodyRenderer(palette, Sensitivity.of(change.sensitive_paths, schema),
-                            frozenset(tuple(p) for p in change.replace_paths),
-                            show_unchanged=change.action is Action.NO_OP)
+    lines.append(
+        " " * (3 - len(symbol)) + palette.symbol(symbol) + f' {kind} "{change.type}" "{change.name}" {{'
+    )
+    renderer = BodyRenderer(
+        palette,
+        Sensitivity.of(change.sensitive_paths, schema),
+        frozenset(tuple(p) for p in change.replace_paths),
+        show_unchanged=change.action is Action.NO_OP,
+    )
     if change.action is Action.READ:
         before, after = None, change.after or {}
     elif change.action is Action.DELETE:
@@ -212,8 +224,9 @@ def render_outputs(outputs: list[OutputChange], *, color: bool = False) -> str:
     palette = Palette(color)
     entries = []
     for o in outputs:
-        renderer = BodyRenderer(palette, Sensitivity.everything() if o.sensitive else Sensitivity(),
-                                frozenset())
+        renderer = BodyRenderer(
+            palette, Sensitivity.everything() if o.sensitive else Sensitivity(), frozenset()
+        )
         before = None if o.action is Action.CREATE else o.before
         after = None if o.action is Action.DELETE else o.after
         entries.append((o.name, *renderer.value_change(before, after, 0, (), quote_keys=False)))
@@ -226,6 +239,7 @@ def render_outputs(outputs: list[OutputChange], *, color: bool = False) -> str:
 
 
 # --------------------------------------------------------------------------- whole plan
+
 
 def _legend(changes: list[ResourceChange], palette: Palette) -> str:
     used = {c.action for c in changes}
@@ -247,13 +261,14 @@ def _refusals(errors: list[Diagnostic], palette: Palette, **diag_opts) -> str:
         head = palette.paint("vaultform refuses this plan: nothing will be applied.", "1", "31")
     else:
         head = palette.paint("The plan has errors: nothing will be applied.", "1", "31")
-    what = ("Each error below says why and what to do instead. Change the configuration (or the "
-            "objects) as it says, then run plan again.")
+    what = (
+        "Each error below says why and what to do instead. Change the configuration (or the "
+        "objects) as it says, then run plan again."
+    )
     return f"{head}\n{what}\n\n" + render_text(errors, color=palette.enabled, **diag_opts).rstrip("\n")
 
 
-def _summary(plan: Plan, changes: list[ResourceChange], errors: list[Diagnostic],
-             palette: Palette) -> str:
+def _summary(plan: Plan, changes: list[ResourceChange], errors: list[Diagnostic], palette: Palette) -> str:
     counts = ChangeCounts.of(changes)
     if errors:
         codes = ", ".join(sorted({d.code for d in errors}, key=_natural))
@@ -268,8 +283,14 @@ def _summary(plan: Plan, changes: list[ResourceChange], errors: list[Diagnostic]
     return "\n".join(lines)
 
 
-def render_plan(plan: Plan, *, color: bool, schema_of: SchemaOf | None = None,
-                sources: SourceCache | None = None, display_path=None) -> str:
+def render_plan(
+    plan: Plan,
+    *,
+    color: bool,
+    schema_of: SchemaOf | None = None,
+    sources: SourceCache | None = None,
+    display_path=None,
+) -> str:
     """The whole human plan as one string ending in a newline; deterministic for a plan."""
     palette = Palette(color)
     schema_of = schema_lookup(schema_of)
@@ -288,23 +309,33 @@ def render_plan(plan: Plan, *, color: bool, schema_of: SchemaOf | None = None,
     if errors:
         parts.append(_refusals(errors, palette, **diag_opts))
     if others:
-        parts.append(palette.bold("Warnings and advisories:") + "\n\n"
-                     + render_text(others, color=color, **diag_opts).rstrip("\n"))
+        parts.append(
+            palette.bold("Warnings and advisories:")
+            + "\n\n"
+            + render_text(others, color=color, **diag_opts).rstrip("\n")
+        )
     if plan.refresh_only:
         n = len(plan.refreshed)
-        parts.append(f"This is a refresh-only plan: applying it records the {n} object{'s' if n != 1 else ''} "
-                     "read just now in state, as they are; nothing in the cloud changes.")
+        parts.append(
+            f"This is a refresh-only plan: applying it records the {n} object{'s' if n != 1 else ''} "
+            "read just now in state, as they are; nothing in the cloud changes."
+        )
     if not changes and not outputs:
         if errors:
             parts.append(_summary(plan, changes, errors, palette))
         else:
-            parts.append(palette.bold("No changes.") + " Your infrastructure matches the configuration.\n\n"
-                         "vaultform compared the configuration with the stored state and the real "
-                         "objects and found nothing to do.")
+            parts.append(
+                palette.bold("No changes.") + " Your infrastructure matches the configuration.\n\n"
+                "vaultform compared the configuration with the stored state and the real "
+                "objects and found nothing to do."
+            )
         return "\n\n".join(parts) + "\n"
     if changes:
-        lead = ("The refused plan holds these actions; none of them will be applied:" if errors
-                else "vaultform will perform the following actions:")
+        lead = (
+            "The refused plan holds these actions; none of them will be applied:"
+            if errors
+            else "vaultform will perform the following actions:"
+        )
         parts.append(lead)
         parts.extend(render_change(c, color=color, schema_of=schema_of) for c in changes)
     if outputs:
@@ -312,6 +343,8 @@ def render_plan(plan: Plan, *, color: bool, schema_of: SchemaOf | None = None,
     if changes or errors:
         parts.append(_summary(plan, changes, errors, palette))
     else:
-        parts.append("Applying this plan records the new output values in state without changing any "
-                     "real infrastructure.")
+        parts.append(
+            "Applying this plan records the new output values in state without changing any "
+            "real infrastructure."
+        )
     return "\n\n".join(parts) + "\n"

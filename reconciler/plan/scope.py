@@ -19,14 +19,14 @@ from reconciler.values import UNKNOWN
 
 @dataclass
 class Namespace:
-    prefix: str                                  # "" or "module.a."
+    prefix: str  # "" or "module.a."
     directory: Path
     root: Path
     vars: dict[str, Any] = field(default_factory=dict)
     locals: dict[str, Any] = field(default_factory=dict)
-    resources: dict[str, dict[str, Any]] = field(default_factory=dict)   # type -> name -> value
-    data: dict[str, dict[str, Any]] = field(default_factory=dict)        # type -> name -> value
-    modules: dict[str, Any] = field(default_factory=dict)                # call name -> outputs
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # type -> name -> value
+    data: dict[str, dict[str, Any]] = field(default_factory=dict)  # type -> name -> value
+    modules: dict[str, Any] = field(default_factory=dict)  # call name -> outputs
 
     def set_resource(self, type_: str, name: str, value: Any, *, data: bool = False) -> None:
         table = self.data if data else self.resources
@@ -37,13 +37,17 @@ ROOTS_WITHOUT_RESOURCES = ("var", "local", "module", "data", "path", "terraform"
 
 
 class PlanScope:
-    def __init__(self, ns: Namespace, bindings: dict[str, Any] | None = None,
-                 declared_resources: set[str] | None = None):
+    def __init__(
+        self,
+        ns: Namespace,
+        bindings: dict[str, Any] | None = None,
+        declared_resources: set[str] | None = None,
+    ):
         self.ns = ns
         self.bindings = bindings or {}
         self.declared = declared_resources or set()
 
-    def child(self, bindings: dict[str, Any]) -> "PlanScope":
+    def child(self, bindings: dict[str, Any]) -> PlanScope:
         return PlanScope(self.ns, {**self.bindings, **bindings}, self.declared)
 
     def lookup(self, name: str, pos: ast.Pos) -> Any:
@@ -63,13 +67,18 @@ class PlanScope:
         if name == "terraform":
             return {"workspace": os.environ.get("TF_WORKSPACE", "default")}
         if name in ("count", "each", "self"):
-            raise fail(pos, f'"{name}" is not available here',
-                       f'"{name}" can only be used inside a block that sets '
-                       + ("count." if name == "count" else "for_each." if name == "each" else "it."))
+            raise fail(
+                pos,
+                f'"{name}" is not available here',
+                f'"{name}" can only be used inside a block that sets '
+                + ("count." if name == "count" else "for_each." if name == "each" else "it."),
+            )
         if name in ns.resources:
             return ns.resources[name]
         if name in self.declared:
             return UNKNOWN  # declared but not evaluated on this path (e.g. a targeted plan)
-        raise fail(pos, "Reference to undeclared resource",
-                   f'No resource of type "{name}" is declared in this module.'
-                   + did_you_mean(name, self.declared))
+        raise fail(
+            pos,
+            "Reference to undeclared resource",
+            f'No resource of type "{name}" is declared in this module.' + did_you_mean(name, self.declared),
+        )

@@ -19,10 +19,11 @@ provider's domain rules then judge the whole plan and add their ordering edges.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from providers import validation
 from providers.base import PlanRulesRequest
@@ -37,13 +38,21 @@ from reconciler.config.references import references
 from reconciler.config.types import ConversionError, convert, parse_type
 from reconciler.diagnostics import Diagnostic, error, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph
+from reconciler.plan.assemble import (
+    config_digest,
+    dedupe,
+    only_targets,
+    path_of,
+    planned_instance,
+    references_of,
+    secret_paths,
+    split_private,
+    with_rule_dependencies,
+)
 from reconciler.plan.diff import InstanceRequest, decide, proposed_after
-from reconciler.plan.assemble import (config_digest, dedupe, only_targets, path_of, planned_instance,
-                                      references_of, secret_paths, split_private,
-                                      with_rule_dependencies)
 from reconciler.plan.expansion import Instance, collect, expand
-from reconciler.plan.phases import apply_phases, block_name, phases_in, with_prior_phases, without_blocks
 from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
+from reconciler.plan.phases import apply_phases, block_name, phases_in, with_prior_phases, without_blocks
 from reconciler.plan.scope import Namespace, PlanScope
 from reconciler.values import UNKNOWN, is_wholly_known
 
@@ -61,11 +70,11 @@ class PlanOptions:
 @dataclass
 class PlanRequest:
     root_dir: Path
-    tree: Any                                   # reconciler.config.modules.ModuleTree
+    tree: Any  # reconciler.config.modules.ModuleTree
     info: ModuleInfo
     variables: dict[str, Any]
-    state: Any                                  # state.model.State
-    refreshed: dict[str, dict | None] | None    # None: refresh disabled
+    state: Any  # state.model.State
+    refreshed: dict[str, dict | None] | None  # None: refresh disabled
     read_data: ReadData | None = None
     plan_rules: Callable[[PlanRulesRequest], Any] | None = None
     options: PlanOptions = field(default_factory=PlanOptions)
@@ -87,16 +96,18 @@ class Walker:
         self._index(req.info, req.tree)
         self.diags: list[Diagnostic] = []
         self.changes: dict[str, ResourceChange] = {}
-        self.by_base: dict[str, list[str]] = {}                 # resource address -> instance addresses
+        self.by_base: dict[str, list[str]] = {}  # resource address -> instance addresses
         self._ancestors: dict[str, set[str]] = {}
         self._declared: dict[str, set[str]] = {}
         # the text of every sensitive variable (short ones would hide unrelated values)
-        self.secrets = frozenset(str(v) for k, v in req.variables.items()
-                                 if k in req.sensitive_variables and isinstance(v, (str, int, float))
-                                 and len(str(v)) >= 4)
-        self.instances: dict[str, list[Instance]] = {}          # prefix+address -> instances
+        self.secrets = frozenset(
+            str(v)
+            for k, v in req.variables.items()
+            if k in req.sensitive_variables and isinstance(v, (str, int, float)) and len(str(v)) >= 4
+        )
+        self.instances: dict[str, list[Instance]] = {}  # prefix+address -> instances
         self.pending_phase: dict[str, dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
-        self.outputs: dict[str, dict[str, Any]] = {}            # prefix -> name -> value
+        self.outputs: dict[str, dict[str, Any]] = {}  # prefix -> name -> value
         self.data_values: dict[str, dict] = {}
 
     def _index(self, info: ModuleInfo, tree) -> None:
@@ -110,8 +121,12 @@ class Walker:
 
     def run(self) -> Plan:
         handlers = {
-            "variable": self._variable, "local": self._local, "resource": self._resource,
-            "phase": self._phase, "output": self._output, "module_outputs": self._module_outputs,
+            "variable": self._variable,
+            "local": self._local,
+            "resource": self._resource,
+            "phase": self._phase,
+            "output": self._output,
+            "module_outputs": self._module_outputs,
         }
         for node in self.cg.graph.order():
             data = self.cg.graph.data(node)
@@ -162,8 +177,14 @@ class Walker:
                 try:
                     value = convert(value, type_)
                 except ConversionError as exc:
-                    self.diags.append(error("variables", f'Invalid value for module variable "{name}"',
-                                            str(exc), range=(arg.pos if arg else var.pos).range()))
+                    self.diags.append(
+                        error(
+                            "variables",
+                            f'Invalid value for module variable "{name}"',
+                            str(exc),
+                            range=(arg.pos if arg else var.pos).range(),
+                        )
+                    )
                     value = UNKNOWN
         ns.vars[name] = value
 
@@ -231,8 +252,12 @@ class Walker:
             ev, iscope = pending[inst.key]
             phase_ev = evaluate_body(phase_body, rs.block, iscope)
             self.diags.extend(phase_ev.diagnostics)
-            merged = EvaluatedBody({**ev.value, **phase_ev.value}, {**ev.positions, **phase_ev.positions},
-                                   [], ev.samples + phase_ev.samples)
+            merged = EvaluatedBody(
+                {**ev.value, **phase_ev.value},
+                {**ev.positions, **phase_ev.positions},
+                [],
+                ev.samples + phase_ev.samples,
+            )
             values[inst.key] = self._plan_instance(prefix, res, rs, inst, merged)
         self._register(prefix, res, instances, values)
         del self.pending_phase[prefix + address]
@@ -260,30 +285,47 @@ class Walker:
     def _config_value(self, rs: ResourceSchema, ev: EvaluatedBody, address: str) -> dict:
         value = validation.coerce_block(rs.block, ev.value)
         value = validation.normalize_block(rs.block, value)
-        self.diags.extend(d.with_address(address) for d in validation.check_block(
-            rs.block, value, where=ev.where, address=address)
-            if d.is_error and d.code != validation.Code.UNRECONCILED_ARGUMENT.value)
+        self.diags.extend(
+            d.with_address(address)
+            for d in validation.check_block(rs.block, value, where=ev.where, address=address)
+            if d.is_error and d.code != validation.Code.UNRECONCILED_ARGUMENT.value
+        )
         return validation.apply_defaults(rs.block, value)
 
-    def _before_phases(self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance,
-                       ev: EvaluatedBody, phases: set[str]) -> Any:
+    def _before_phases(
+        self,
+        prefix: str,
+        res: Resource,
+        rs: ResourceSchema,
+        inst: Instance,
+        ev: EvaluatedBody,
+        phases: set[str],
+    ) -> Any:
         """What others see of an object before its later phases are planned (grants read a vault's
         identity): planned with the phases as they are now, so a replacement shows its new
         identity as unknown and the grant that names it is planned again."""
         address = instance_address(prefix, res.address, inst.key)
         prior = self._prior(address)
-        config = validation.apply_defaults(rs.block, validation.normalize_block(
-            rs.block, validation.coerce_block(rs.block, with_prior_phases(ev.value, prior, phases))))
+        config = validation.apply_defaults(
+            rs.block,
+            validation.normalize_block(
+                rs.block, validation.coerce_block(rs.block, with_prior_phases(ev.value, prior, phases))
+            ),
+        )
         decision = decide(self._request(prefix, res, rs, inst, address, config))
         return decision.after if decision.after is not None else UNKNOWN
 
-    def _request(self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance, address: str,
-                 config: dict) -> InstanceRequest:
+    def _request(
+        self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance, address: str, config: dict
+    ) -> InstanceRequest:
         prior_inst = self._prior_instance(address)
         prior_res = self.req.state.resource(address.split("[")[0]) if prior_inst is not None else None
         lc = res.lifecycle
         return InstanceRequest(
-            schema=rs, address=address, config=config, prior=self._prior(address),
+            schema=rs,
+            address=address,
+            config=config,
+            prior=self._prior(address),
             tainted=bool(prior_inst and prior_inst.tainted),
             replace_requested=address in self.req.options.replace,
             replace_triggered=self._triggered(prefix, res, inst),
@@ -299,32 +341,59 @@ class Walker:
             value = self._eval(v.condition, scope)
             if value is False:
                 message = self._eval(v.error_message, scope)
-                self.diags.append(error(
-                    "condition_failed", f"{what} failed for {address}" if address else f"{what} failed",
-                    message if isinstance(message, str) else "The condition is false.",
-                    address=address or None, range=v.condition.pos.range()))
+                self.diags.append(
+                    error(
+                        "condition_failed",
+                        f"{what} failed for {address}" if address else f"{what} failed",
+                        message if isinstance(message, str) else "The condition is false.",
+                        address=address or None,
+                        range=v.condition.pos.range(),
+                    )
+                )
 
-    def _plan_instance(self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance,
-                       ev: EvaluatedBody) -> Any:
+    def _plan_instance(
+        self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance, ev: EvaluatedBody
+    ) -> Any:
         address = instance_address(prefix, res.address, inst.key)
-        self._conditions(res.lifecycle.preconditions, self._scope(prefix, inst.bindings), address,
-                         "Resource precondition")
+        self._conditions(
+            res.lifecycle.preconditions, self._scope(prefix, inst.bindings), address, "Resource precondition"
+        )
         config = self._config_value(rs, ev, address)
         lc = res.lifecycle
         decision = decide(self._request(prefix, res, rs, inst, address, config))
         self.diags.extend(d.with_address(address).with_range(res.pos.range()) for d in decision.diagnostics)
         before, private = split_private(self._prior(address), rs)
-        self._add(ResourceChange(
-            address=address, mode="managed", type=res.type, name=res.name, index=inst.key,
-            module=prefix[:-1] if prefix else "", provider=res.provider_name, action=decision.action,
-            before=before, after=decision.after, replace_paths=decision.replace_paths, reason=decision.reason,
-            sensitive_paths=tuple(sorted(set(validation.sensitive_value_paths(rs.block, decision.after or {}))
-                                         | set(secret_paths(decision.after, self.secrets))
-                                         | set(secret_paths(before, self.secrets)), key=repr)),
-            phases=apply_phases(res, rs, decision, before),
-            prevent_destroy=lc.prevent_destroy, create_before_destroy=lc.create_before_destroy,
-            changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
-            config=config, references=references_of(res, prefix), private=private))
+        self._add(
+            ResourceChange(
+                address=address,
+                mode="managed",
+                type=res.type,
+                name=res.name,
+                index=inst.key,
+                module=prefix[:-1] if prefix else "",
+                provider=res.provider_name,
+                action=decision.action,
+                before=before,
+                after=decision.after,
+                replace_paths=decision.replace_paths,
+                reason=decision.reason,
+                sensitive_paths=tuple(
+                    sorted(
+                        set(validation.sensitive_value_paths(rs.block, decision.after or {}))
+                        | set(secret_paths(decision.after, self.secrets))
+                        | set(secret_paths(before, self.secrets)),
+                        key=repr,
+                    )
+                ),
+                phases=apply_phases(res, rs, decision, before),
+                prevent_destroy=lc.prevent_destroy,
+                create_before_destroy=lc.create_before_destroy,
+                changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
+                config=config,
+                references=references_of(res, prefix),
+                private=private,
+            )
+        )
         return decision.after if decision.after is not None else UNKNOWN
 
     def _triggered(self, prefix: str, res: Resource, inst: Instance) -> bool:
@@ -342,26 +411,49 @@ class Walker:
                         return True
         return False
 
-    def _data_instance(self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance,
-                       ev: EvaluatedBody) -> Any:
+    def _data_instance(
+        self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance, ev: EvaluatedBody
+    ) -> Any:
         address = instance_address(prefix, res.address, inst.key)
         config = self._config_value(rs, ev, address)
-        if self.req.read_data is not None and is_wholly_known(config) and not self._waits_on_changes(prefix, res):
+        if (
+            self.req.read_data is not None
+            and is_wholly_known(config)
+            and not self._waits_on_changes(prefix, res)
+        ):
             try:
                 value = self.req.read_data(res.type, config)
             except Exception as exc:  # a provider error is a diagnostic, never a traceback
-                self.diags.append(error(getattr(exc, "code", "") or "data_source",
-                                        f"Reading {address} failed", getattr(exc, "message", str(exc)),
-                                        address=address, range=res.pos.range()))
+                self.diags.append(
+                    error(
+                        getattr(exc, "code", "") or "data_source",
+                        f"Reading {address} failed",
+                        getattr(exc, "message", str(exc)),
+                        address=address,
+                        range=res.pos.range(),
+                    )
+                )
                 return UNKNOWN
             self.data_values[address] = value
             return value
         after = proposed_after(rs.block, config, None)
-        self._add(ResourceChange(
-            address=address, mode="data", type=res.type, name=res.name, index=inst.key,
-            module=prefix[:-1] if prefix else "", provider=res.provider_name, action=Action.READ,
-            before=None, after=after, reason=Reason.READ_BECAUSE_CONFIG_UNKNOWN, config=config,
-            references=references_of(res, prefix)))
+        self._add(
+            ResourceChange(
+                address=address,
+                mode="data",
+                type=res.type,
+                name=res.name,
+                index=inst.key,
+                module=prefix[:-1] if prefix else "",
+                provider=res.provider_name,
+                action=Action.READ,
+                before=None,
+                after=after,
+                reason=Reason.READ_BECAUSE_CONFIG_UNKNOWN,
+                config=config,
+                references=references_of(res, prefix),
+            )
+        )
         return after
 
     def _waits_on_changes(self, prefix: str, res: Resource) -> bool:
@@ -394,15 +486,30 @@ class Walker:
             rs = registry.resource_schema(Mode.MANAGED, rstate.type)
             protected = rstate.prevent_destroy or bool(res and res.lifecycle.prevent_destroy)
             if rs is not None:
-                d = decide(InstanceRequest(rs, address, None, self._prior(address), prevent_destroy=protected))
+                d = decide(
+                    InstanceRequest(rs, address, None, self._prior(address), prevent_destroy=protected)
+                )
                 self.diags.extend(x.with_range(res.pos.range() if res else None) for x in d.diagnostics)
             before, private = split_private(self._prior(address), rs)
             action = Action.DELETE if before is not None else Action.NO_OP
-            self._add(ResourceChange(
-                address=address, mode="managed", type=rstate.type, name=rstate.name, index=istate.index_key,
-                module=rstate.module, provider=rstate.provider, action=action, before=before, after=None,
-                reason=reason, prevent_destroy=protected, depends_on=tuple(istate.dependencies),
-                private=private))
+            self._add(
+                ResourceChange(
+                    address=address,
+                    mode="managed",
+                    type=rstate.type,
+                    name=rstate.name,
+                    index=istate.index_key,
+                    module=rstate.module,
+                    provider=rstate.provider,
+                    action=action,
+                    before=before,
+                    after=None,
+                    reason=reason,
+                    prevent_destroy=protected,
+                    depends_on=tuple(istate.dependencies),
+                    private=private,
+                )
+            )
 
     def _resource_ancestors(self, node: str) -> set[str]:
         """The nearest resource and phase nodes ``node`` depends on, through any values between."""
@@ -440,8 +547,11 @@ class Walker:
             module_prefix = f"{change.module}." if change.module else ""
             config_base = base if base.startswith(module_prefix) else module_prefix + base
             deps = self._instance_deps(config_base, config_base)
-            phase_deps = {phase: self._instance_deps(f"{config_base}#{phase}", config_base)
-                          for phase in self._phases_of(change) if phase}
+            phase_deps = {
+                phase: self._instance_deps(f"{config_base}#{phase}", config_base)
+                for phase in self._phases_of(change)
+                if phase
+            }
             self.changes[address] = replace(change, depends_on=deps, phase_depends_on=phase_deps)
 
     def _instance_deps(self, node: str, own: str) -> tuple[str, ...]:
@@ -458,7 +568,9 @@ class Walker:
         opts = self.req.options
         changes = [self.changes[a] for a in sorted(self.changes)]
         if opts.refresh_only:
-            changes = [replace(c, action=Action.NO_OP, after=c.before) for c in changes if c.mode == "managed"]
+            changes = [
+                replace(c, action=Action.NO_OP, after=c.before) for c in changes if c.mode == "managed"
+            ]
         if opts.targets:
             if self.req.plan_rules is not None and not opts.refresh_only:
                 # what a target needs includes what the ordering rules put before it (a vault's
@@ -469,27 +581,43 @@ class Walker:
             known = {c.address for c in changes} | {c.address.split("[")[0] for c in changes}
             for target in opts.targets:
                 if target not in known:
-                    self.diags.append(warning(
-                        "target_not_found", f"-target {target} matches nothing",
-                        "No resource or instance in the configuration or state has that address; check "
-                        "the spelling (vaultform state list shows what state holds)."))
-        plan = Plan(changes=changes, diagnostics=[], destroy=opts.destroy, refresh_only=opts.refresh_only,
-                    cloud=self.req.cloud, state_lineage=self.req.state.lineage,
-                    state_serial=self.req.state.serial, config_digest=config_digest(self.req.tree),
-                    variables={k: v for k, v in self.req.variables.items()},
-                    sensitive_variables=frozenset(self.req.sensitive_variables),
-                    timestamp=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    refreshed=dict(self.req.refreshed or {}), data_values=dict(self.data_values))
+                    self.diags.append(
+                        warning(
+                            "target_not_found",
+                            f"-target {target} matches nothing",
+                            "No resource or instance in the configuration or state has that address; check "
+                            "the spelling (vaultform state list shows what state holds).",
+                        )
+                    )
+        plan = Plan(
+            changes=changes,
+            diagnostics=[],
+            destroy=opts.destroy,
+            refresh_only=opts.refresh_only,
+            cloud=self.req.cloud,
+            state_lineage=self.req.state.lineage,
+            state_serial=self.req.state.serial,
+            config_digest=config_digest(self.req.tree),
+            variables={k: v for k, v in self.req.variables.items()},
+            sensitive_variables=frozenset(self.req.sensitive_variables),
+            timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            refreshed=dict(self.req.refreshed or {}),
+            data_values=dict(self.data_values),
+        )
         plan.outputs = self._output_changes(opts)
         diags = list(self.diags)
         if self.req.plan_rules is not None and not opts.refresh_only:
             response = self.req.plan_rules(PlanRulesRequest(tuple(planned_instance(c) for c in changes)))
             # a refusal the schema itself declared (same code, same object) is not repeated
             declared = {(d.code, d.address) for d in diags if d.is_error}
-            diags.extend(_placed(d, self) for d in response.diagnostics
-                         if not (d.is_error and (d.code, d.address) in declared))
-            plan.edges = [(e.before, e.after, f"{e.rule}: {e.reason}" if e.reason else e.rule)
-                          for e in response.edges]
+            diags.extend(
+                _placed(d, self)
+                for d in response.diagnostics
+                if not (d.is_error and (d.code, d.address) in declared)
+            )
+            plan.edges = [
+                (e.before, e.after, f"{e.rule}: {e.reason}" if e.reason else e.rule) for e in response.edges
+            ]
             plan.changes = with_rule_dependencies(plan.changes, plan.edges)
         plan.diagnostics = dedupe(diags)
         return plan
@@ -504,11 +632,15 @@ class Walker:
             sensitive = bool(decl.sensitive) if decl else bool(before[name].sensitive)
             if not sensitive and name in after and secret_paths(after[name], self.secrets):
                 sensitive = True
-                self.diags.append(error(
-                    "sensitive_output", f'Output "{name}" refers to sensitive values',
-                    f'Its value carries a sensitive variable. Add sensitive = true to output "{name}" so the '
-                    "value is never shown; vaultform hides it meanwhile.",
-                    range=decl.pos.range() if decl else None))
+                self.diags.append(
+                    error(
+                        "sensitive_output",
+                        f'Output "{name}" refers to sensitive values',
+                        f'Its value carries a sensitive variable. Add sensitive = true to output "{name}" so the '
+                        "value is never shown; vaultform hides it meanwhile.",
+                        range=decl.pos.range() if decl else None,
+                    )
+                )
             if name not in after:
                 out.append(OutputChange(name, Action.DELETE, old, None, sensitive))
             elif name not in before:
@@ -522,9 +654,10 @@ class Walker:
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _parent(prefix: str) -> tuple[str, str]:
-    """"module.a.module.b." -> ("module.a.", "b")."""
-    body = prefix[: -1]
+    """ "module.a.module.b." -> ("module.a.", "b")."""
+    body = prefix[:-1]
     head, _, name = body.rpartition(".")
     parent = head[: -len("module")] if head.endswith("module") else head
     return parent, name
@@ -536,7 +669,7 @@ def _placed(diag: Diagnostic, walker: Walker) -> Diagnostic:
     base = diag.address.split("[")[0].split("#")[0]
     for prefix, info in walker.infos.items():
         if base.startswith(prefix):
-            res = info.module.resources.get(base[len(prefix):])
+            res = info.module.resources.get(base[len(prefix) :])
             if res is not None:
                 return diag.with_range(res.pos.range())
     return diag
@@ -544,5 +677,3 @@ def _placed(diag: Diagnostic, walker: Walker) -> Diagnostic:
 
 def make_plan(req: PlanRequest) -> Plan:
     return Walker(req).run()
-
-

@@ -51,8 +51,9 @@ class LocalBackend:
         self._backed_up = False
 
     @classmethod
-    def for_directory(cls, config_dir: str | os.PathLike, state_path: str | os.PathLike | None = None,
-                      **options) -> "LocalBackend":
+    def for_directory(
+        cls, config_dir: str | os.PathLike, state_path: str | os.PathLike | None = None, **options
+    ) -> LocalBackend:
         """``vaultform.tfstate`` in the configuration directory, or ``state_path``
         (the ``-state`` flag) as given, relative to the working directory."""
         if state_path is not None:
@@ -85,7 +86,8 @@ class LocalBackend:
             if os.path.exists(self.backup_path):
                 hint = (hint + "\n" if hint else "") + (
                     f"The previous version is kept in {self.backup_path}; look at both "
-                    f"before replacing one with the other.")
+                    f"before replacing one with the other."
+                )
             raise StateError(exc.source, exc.problem, where=exc.where, hint=hint) from None
         self._remember(state, stamp)
         return state
@@ -109,10 +111,12 @@ class LocalBackend:
         if current is not None:
             if state.lineage != current.lineage and not force:
                 raise StateError(
-                    self.path, f"refusing to write a state of lineage {state.lineage} over the "
-                               f"stored state of lineage {current.lineage}",
+                    self.path,
+                    f"refusing to write a state of lineage {state.lineage} over the "
+                    f"stored state of lineage {current.lineage}",
                     hint="The two states have different histories. Use `vaultform state push "
-                         "-force` if you really mean to replace the stored state.")
+                    "-force` if you really mean to replace the stored state.",
+                )
             if state.same_content(current):
                 return current
             serial = current.serial + 1
@@ -124,17 +128,24 @@ class LocalBackend:
         try:
             chunks = self._encoder.encode_chunks(new)
         except StateError as exc:
-            raise StateError(self.path, exc.problem, where=exc.where,
-                             hint=(exc.hint + " " if exc.hint else "")
-                             + "Nothing was written; the stored state is unchanged.") from None
+            raise StateError(
+                self.path,
+                exc.problem,
+                where=exc.where,
+                hint=(exc.hint + " " if exc.hint else "")
+                + "Nothing was written; the stored state is unchanged.",
+            ) from None
         self._remember(new, self._replace_file(chunks))
         return new
 
     def _current(self, force: bool) -> State | None:
         if self._loaded and not force and self._on_disk() != self._stamp:
-            raise StateError(self.path, "the state file changed since this run read it",
-                             hint="Another run wrote it, probably without the state lock. Nothing "
-                                  "was written; run again to start from the stored state.")
+            raise StateError(
+                self.path,
+                "the state file changed since this run read it",
+                hint="Another run wrote it, probably without the state lock. Nothing "
+                "was written; run again to start from the stored state.",
+            )
         if not self._loaded or force:
             try:
                 self.read()
@@ -212,9 +223,11 @@ class LocalBackend:
             raise
 
     def _write_failed(self, exc: OSError) -> StateError:
-        return StateError(self.path, f"could not write the state ({exc.strerror or exc})",
-                          hint="The stored state is unchanged. Free space or fix permissions, "
-                               "then run again.")
+        return StateError(
+            self.path,
+            f"could not write the state ({exc.strerror or exc})",
+            hint="The stored state is unchanged. Free space or fix permissions, then run again.",
+        )
 
     # ------------------------------------------------------------------ locking
 

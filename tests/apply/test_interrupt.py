@@ -43,8 +43,13 @@ def test_first_ctrl_c_finishes_running_operations_and_saves_state(tmp_path, monk
     emulator.configure_faults(latency_ms=150)
     emulator.store.close()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen(CHILD + ["apply", "-auto-approve", "-no-color", "-parallelism=2", str(work)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    child = subprocess.Popen(
+        CHILD + ["apply", "-auto-approve", "-no-color", "-parallelism=2", str(work)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     lines = []
     for line in child.stdout:
         lines.append(line)
@@ -61,14 +66,19 @@ def test_first_ctrl_c_finishes_running_operations_and_saves_state(tmp_path, monk
     assert not os.path.exists(lock_path_for(work / "vaultform.tfstate")), "the lock was not released"
 
     state = LocalBackend(work / "vaultform.tfstate").read()
-    recorded = {str(inst.attributes["id"]).lower() for _a, res, inst in state.instances()
-                if res.type == "azurerm_user_assigned_identity"}
+    recorded = {
+        str(inst.attributes["id"]).lower()
+        for _a, res, inst in state.instances()
+        if res.type == "azurerm_user_assigned_identity"
+    }
     assert not any(inst.pending for _a, _r, inst in state.instances())
     assert "azurerm_user_assigned_identity.id[0]" in state.addresses(), "the running create was not kept"
     assert recorded == _identities_in_cloud(db)
     assert len(recorded) < 8, "the interrupt stopped nothing"
 
-    code = main(["apply", "-auto-approve", "-no-color", str(work)],
-                output=Output(out=io.StringIO(), err=io.StringIO(), no_color=True))
+    code = main(
+        ["apply", "-auto-approve", "-no-color", str(work)],
+        output=Output(out=io.StringIO(), err=io.StringIO(), no_color=True),
+    )
     assert code == 0
     assert len(_identities_in_cloud(db)) == 8

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from providers.azurelocal.app import Emulator
-from providers.azurelocal.store import Kind
 from reconciler.cli.main import main
 from reconciler.cli.output import Output
 from state.backends.local import LocalBackend
@@ -42,8 +41,13 @@ def estate(tmp_path, monkeypatch):
 
 
 def _start(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(CHILD + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, text=True)
+    return subprocess.Popen(
+        CHILD + args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        text=True,
+    )
 
 
 def _wait_for(child: subprocess.Popen, text: str) -> str:
@@ -52,7 +56,9 @@ def _wait_for(child: subprocess.Popen, text: str) -> str:
         seen.append(line)
         if text in line:
             return "".join(seen)
-    raise AssertionError(f"the child ended without printing {text!r}:\n{''.join(seen)}\n{child.stderr.read()}")
+    raise AssertionError(
+        f"the child ended without printing {text!r}:\n{''.join(seen)}\n{child.stderr.read()}"
+    )
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -79,8 +85,9 @@ def test_second_apply_fails_naming_the_holder_or_waits_and_loses_nothing(estate)
         assert "-lock-timeout" in err
 
         # the same run with -lock-timeout waits for the first and applies on top of it
-        code, out, err = _run("apply", "-auto-approve", "-no-color", "-lock-timeout=120s", "-var", "markers=4",
-                              str(work))
+        code, out, err = _run(
+            "apply", "-auto-approve", "-no-color", "-lock-timeout=120s", "-var", "markers=4", str(work)
+        )
         assert code == 0, out + err
         assert "2 added, 0 changed" in out, "the waiting run did not start from what the holder recorded"
     finally:
@@ -88,7 +95,8 @@ def test_second_apply_fails_naming_the_holder_or_waits_and_loses_nothing(estate)
     assert first.returncode == 0
     state = _state(work)
     assert {a for a in state.addresses() if a.startswith("terraform_data")} == {
-        f"terraform_data.marker[{i}]" for i in range(4)}
+        f"terraform_data.marker[{i}]" for i in range(4)
+    }
     assert len([a for a in state.addresses() if a.startswith("azurerm_user_assigned_identity")]) == 8
     assert not os.path.exists(lock_path_for(work / "vaultform.tfstate"))
     code, out, _err = _run("plan", "-detailed-exitcode", "-no-color", "-var", "markers=4", str(work))
@@ -128,12 +136,15 @@ def test_killed_holder_leaves_a_stale_lock_with_the_exact_force_unlock_command(e
     assert len(_state(work).addresses()) == 11
 
 
-@pytest.mark.parametrize("args", [
-    ("apply", "-auto-approve", "-no-color", "-var", "identities=-1"),     # the plan is refused
-    ("apply", "-auto-approve", "-no-color", "-var", "identities=0"),      # success
-    ("plan", "-no-color"),                                                # plan
-    ("destroy", "-auto-approve", "-no-color"),                            # destroy
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("apply", "-auto-approve", "-no-color", "-var", "identities=-1"),  # the plan is refused
+        ("apply", "-auto-approve", "-no-color", "-var", "identities=0"),  # success
+        ("plan", "-no-color"),  # plan
+        ("destroy", "-auto-approve", "-no-color"),  # destroy
+    ],
+)
 def test_the_lock_is_released_on_every_way_out(estate, args):
     work, _db = estate
     _run(*args, str(work))

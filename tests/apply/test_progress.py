@@ -87,21 +87,29 @@ def test_summary_from_reported_failures_and_diagnostics():
     progress.summary({"added": 0, "changed": 0, "destroyed": 0})
     assert out.getvalue().splitlines()[-2:] == [
         "Apply failed: 1 operation failed. Resources: 0 added, 0 changed, 0 destroyed.",
-        "  - azurerm_key_vault.kv: Conflict"]
+        "  - azurerm_key_vault.kv: Conflict",
+    ]
     out.truncate(0)
     out.seek(0)
-    progress.summary({"added": 1}, [("azurerm_recovery_services_vault.v",
-                                     error("R4", "Key is disabled", "Enable the key.")),
-                                    Failure("azurerm_role_assignment.r", "Forbidden")])
+    progress.summary(
+        {"added": 1},
+        [
+            ("azurerm_recovery_services_vault.v", error("R4", "Key is disabled", "Enable the key.")),
+            Failure("azurerm_role_assignment.r", "Forbidden"),
+        ],
+    )
     assert out.getvalue().splitlines()[1:] == [
         "Apply failed: 2 operations failed. Resources: 1 added, 0 changed, 0 destroyed.",
         "  - azurerm_recovery_services_vault.v: Key is disabled",
         "      Enable the key.",
-        "  - azurerm_role_assignment.r: Forbidden"]
+        "  - azurerm_role_assignment.r: Forbidden",
+    ]
 
 
-@pytest.mark.parametrize("seconds, text", [(0, "0s"), (0.9, "0s"), (9.99, "9s"), (60, "1m0s"),
-                                           (61.5, "1m1s"), (3600, "1h0m0s"), (3725, "1h2m5s")])
+@pytest.mark.parametrize(
+    "seconds, text",
+    [(0, "0s"), (0.9, "0s"), (9.99, "9s"), (60, "1m0s"), (61.5, "1m1s"), (3600, "1h0m0s"), (3725, "1h2m5s")],
+)
 def test_durations_read_like_terraform(seconds, text):
     assert format_duration(seconds) == text
 
@@ -134,5 +142,11 @@ def test_lines_never_interleave_across_threads():
     lines = out.getvalue().splitlines()
     assert sum(1 for ln in lines if ln.endswith(": Creating...")) == 300
     assert sum(1 for ln in lines if ": Creation complete after 1s [id=/id/" in ln) == 300
-    assert all(re.fullmatch(r"azurerm_role_assignment\.r\d+_\d+: (Creating\.\.\.|Creation complete after 1s "
-                            r"\[id=/id/\d+/\d+\]|Still creating\.\.\. \[[0-9hms]+ elapsed\])", ln) for ln in lines)
+    assert all(
+        re.fullmatch(
+            r"azurerm_role_assignment\.r\d+_\d+: (Creating\.\.\.|Creation complete after 1s "
+            r"\[id=/id/\d+/\d+\]|Still creating\.\.\. \[[0-9hms]+ elapsed\])",
+            ln,
+        )
+        for ln in lines
+    )

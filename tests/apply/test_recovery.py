@@ -3,16 +3,16 @@ reconciler/apply/recovery.py, against a fake cloud."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from providers.base import ApplyResponse, NotFoundError, PermanentError, ReadResponse
+from providers.base import NotFoundError, PermanentError, ReadResponse
 from reconciler.apply.recovery import Outcome, locate_left_over, resolve_pending
 from reconciler.diagnostics import DiagnosticsError
 from state.model import InstanceState, PendingAction, PendingOperation, State
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
 
 
@@ -70,20 +70,55 @@ NEWER = {**OBJ, "principal_id": "p-2"}
 
 CASES = [
     # (name, instance, cloud objects, outcome, attributes after (None: forgotten))
-    ("create happened", InstanceState(pending=_op(PendingAction.CREATE, ID + "a")), [OBJ],
-     Outcome.ADOPTED, OBJ),
-    ("create never happened", InstanceState(pending=_op(PendingAction.CREATE, ID + "a")), [],
-     Outcome.NOT_CREATED, None),
-    ("create without a known id", InstanceState(pending=_op(PendingAction.CREATE)), [OBJ],
-     Outcome.LEFT_FOR_APPLY, {}),
-    ("update: take the current values", InstanceState(attributes=OBJ, pending=_op(PendingAction.UPDATE, OBJ["id"])),
-     [NEWER], Outcome.UPDATED, NEWER),
-    ("update: object deleted meanwhile", InstanceState(attributes=OBJ, pending=_op(PendingAction.UPDATE)), [],
-     Outcome.GONE, None),
-    ("delete happened", InstanceState(attributes=OBJ, pending=_op(PendingAction.DELETE, OBJ["id"])), [],
-     Outcome.GONE, None),
-    ("delete never happened", InstanceState(attributes=OBJ, pending=_op(PendingAction.DELETE, OBJ["id"])), [OBJ],
-     Outcome.KEPT, OBJ),
+    (
+        "create happened",
+        InstanceState(pending=_op(PendingAction.CREATE, ID + "a")),
+        [OBJ],
+        Outcome.ADOPTED,
+        OBJ,
+    ),
+    (
+        "create never happened",
+        InstanceState(pending=_op(PendingAction.CREATE, ID + "a")),
+        [],
+        Outcome.NOT_CREATED,
+        None,
+    ),
+    (
+        "create without a known id",
+        InstanceState(pending=_op(PendingAction.CREATE)),
+        [OBJ],
+        Outcome.LEFT_FOR_APPLY,
+        {},
+    ),
+    (
+        "update: take the current values",
+        InstanceState(attributes=OBJ, pending=_op(PendingAction.UPDATE, OBJ["id"])),
+        [NEWER],
+        Outcome.UPDATED,
+        NEWER,
+    ),
+    (
+        "update: object deleted meanwhile",
+        InstanceState(attributes=OBJ, pending=_op(PendingAction.UPDATE)),
+        [],
+        Outcome.GONE,
+        None,
+    ),
+    (
+        "delete happened",
+        InstanceState(attributes=OBJ, pending=_op(PendingAction.DELETE, OBJ["id"])),
+        [],
+        Outcome.GONE,
+        None,
+    ),
+    (
+        "delete never happened",
+        InstanceState(attributes=OBJ, pending=_op(PendingAction.DELETE, OBJ["id"])),
+        [OBJ],
+        Outcome.KEPT,
+        OBJ,
+    ),
 ]
 
 

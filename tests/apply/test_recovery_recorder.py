@@ -54,18 +54,30 @@ class StateOnly:
 def _change(address: str, provider: str = "azurerm", type_: str = "azurerm_resource_group") -> ResourceChange:
     name = address.split(".")[1].split("[")[0]
     index = int(address.split("[")[1][:-1]) if "[" in address else None
-    return ResourceChange(address=address, mode="managed", type=type_, name=name, index=index, module="",
-                          provider=provider, action=Action.CREATE, before=None, after={})
+    return ResourceChange(
+        address=address,
+        mode="managed",
+        type=type_,
+        name=name,
+        index=index,
+        module="",
+        provider=provider,
+        action=Action.CREATE,
+        before=None,
+        after={},
+    )
 
 
 def test_an_intent_is_on_disk_when_pending_returns():
     backend = SlowBackend()
-    recorder = StateRecorder(backend, State.new(lineage="l"), providers={"azurerm": Cloud()}, write_behind=True)
+    recorder = StateRecorder(
+        backend, State.new(lineage="l"), providers={"azurerm": Cloud()}, write_behind=True
+    )
     change = _change("azurerm_resource_group.rg")
     recorder.pending(change, PendingAction.CREATE, {"name": "rg"})
     on_disk = backend.written[-1].instance("azurerm_resource_group.rg")
     assert on_disk.pending.operation is PendingAction.CREATE
-    assert on_disk.pending.planned_id == "/ids/rg"   # asked of the provider
+    assert on_disk.pending.planned_id == "/ids/rg"  # asked of the provider
     recorder.close()
 
 
@@ -83,10 +95,16 @@ def test_results_are_batched_and_all_on_disk_after_close():
 
 def test_intents_waiting_together_share_a_write():
     backend = SlowBackend(delay=0.05)
-    recorder = StateRecorder(backend, State.new(lineage="l"), providers={"azurerm": Cloud()}, write_behind=True)
-    threads = [threading.Thread(target=recorder.pending, args=(_change(f"azurerm_resource_group.g[{i}]"),
-                                                               PendingAction.CREATE, {"name": f"g{i}"}))
-               for i in range(10)]
+    recorder = StateRecorder(
+        backend, State.new(lineage="l"), providers={"azurerm": Cloud()}, write_behind=True
+    )
+    threads = [
+        threading.Thread(
+            target=recorder.pending,
+            args=(_change(f"azurerm_resource_group.g[{i}]"), PendingAction.CREATE, {"name": f"g{i}"}),
+        )
+        for i in range(10)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -98,8 +116,9 @@ def test_intents_waiting_together_share_a_write():
 
 def test_objects_living_only_in_state_need_no_intent():
     backend = SlowBackend()
-    recorder = StateRecorder(backend, State.new(lineage="l"), providers={"terraform": StateOnly()},
-                             write_behind=True)
+    recorder = StateRecorder(
+        backend, State.new(lineage="l"), providers={"terraform": StateOnly()}, write_behind=True
+    )
     recorder.pending(_change("terraform_data.t", "terraform", "terraform_data"), PendingAction.CREATE, {})
     assert backend.written == [] and recorder.state.instance("terraform_data.t") is None
     recorder.close()
@@ -112,12 +131,14 @@ def test_without_write_behind_every_change_is_written_at_once():
         recorder.created(_change(f"terraform_data.t[{i}]", "terraform", "terraform_data"), {"id": str(i)})
     assert [len(s.addresses()) for s in backend.written] == [1, 2, 3]
     recorder.created(_change("terraform_data.t[2]", "terraform", "terraform_data"), {"id": "2"})
-    assert len(backend.written) == 3    # the same content is not written again
+    assert len(backend.written) == 3  # the same content is not written again
 
 
 def test_a_failed_write_reaches_the_next_intent_and_close():
     backend = SlowBackend(fail_after=1)
-    recorder = StateRecorder(backend, State.new(lineage="l"), providers={"azurerm": Cloud()}, write_behind=True)
+    recorder = StateRecorder(
+        backend, State.new(lineage="l"), providers={"azurerm": Cloud()}, write_behind=True
+    )
     recorder.pending(_change("azurerm_resource_group.a"), PendingAction.CREATE, {"name": "a"})
     with pytest.raises(DiagnosticsError) as caught:
         recorder.pending(_change("azurerm_resource_group.b"), PendingAction.CREATE, {"name": "b"})

@@ -53,42 +53,49 @@ def make_client(env, transport, credential):
         if "vault_url" in options or (args and str(args[0]).startswith("https://")):
             return cls(*args, credential=cred, transport=local_transport(env), **options)
         return cls(cred, env.subscription_id, *args, transport=local_transport(env), **options)
+
     return build
 
 
 @pytest.fixture
 def resource_client(make_client):
     from azure.mgmt.resource.resources import ResourceManagementClient
+
     return make_client(ResourceManagementClient)
 
 
 @pytest.fixture
 def msi_client(make_client):
     from azure.mgmt.msi import ManagedServiceIdentityClient
+
     return make_client(ManagedServiceIdentityClient)
 
 
 @pytest.fixture
 def keyvault_mgmt(make_client):
     from azure.mgmt.keyvault import KeyVaultManagementClient
+
     return make_client(KeyVaultManagementClient)
 
 
 @pytest.fixture
 def auth_client(make_client):
     from azure.mgmt.authorization import AuthorizationManagementClient
+
     return make_client(AuthorizationManagementClient)
 
 
 @pytest.fixture
 def rs_client(make_client):
     from azure.mgmt.recoveryservices import RecoveryServicesClient
+
     return make_client(RecoveryServicesClient)
 
 
 @pytest.fixture
 def backup_client(make_client):
     from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
+
     return make_client(RecoveryServicesBackupClient)
 
 
@@ -98,8 +105,13 @@ def key_client(env):
     from azure.keyvault.keys import KeyClient
 
     def build(vault_name: str, object_id: str | None = None):
-        return KeyClient(f"https://{vault_name}.vault.azure.net/", LocalCredential(object_id),
-                         transport=local_transport(env), **FAST_RETRY)
+        return KeyClient(
+            f"https://{vault_name}.vault.azure.net/",
+            LocalCredential(object_id),
+            transport=local_transport(env),
+            **FAST_RETRY,
+        )
+
     return build
 
 
@@ -131,64 +143,131 @@ class CmkKit:
     backup: object
     key_client: object
 
-    def key_vault(self, name: str = CMK_KV, location: str = "westeurope", purge_protection: bool = True, **props):
-        properties = {"tenantId": self.env.tenant_id, "sku": {"family": "A", "name": "standard"},
-                      "accessPolicies": [{"tenantId": self.env.tenant_id, "objectId": self.env.deployer_object_id,
-                                          "permissions": {"keys": ["Get", "List", "Create", "Update", "Delete", "Rotate"]}}]}
+    def key_vault(
+        self, name: str = CMK_KV, location: str = "westeurope", purge_protection: bool = True, **props
+    ):
+        properties = {
+            "tenantId": self.env.tenant_id,
+            "sku": {"family": "A", "name": "standard"},
+            "accessPolicies": [
+                {
+                    "tenantId": self.env.tenant_id,
+                    "objectId": self.env.deployer_object_id,
+                    "permissions": {"keys": ["Get", "List", "Create", "Update", "Delete", "Rotate"]},
+                }
+            ],
+        }
         if purge_protection:
             properties["enablePurgeProtection"] = True
         properties.update(props)
-        return self.keyvault.vaults.begin_create_or_update(CMK_RG, name, {"location": location, "properties": properties}).result()
+        return self.keyvault.vaults.begin_create_or_update(
+            CMK_RG, name, {"location": location, "properties": properties}
+        ).result()
 
     def rsa_key(self, vault_name: str = CMK_KV, name: str = CMK_KEY, size: int = 2048, **kwargs):
         return self.key_client(vault_name).create_rsa_key(name, size=size, **kwargs)
 
-    def rs_vault(self, name: str = CMK_VAULT, identity_type: str = "SystemAssigned", sku: str = "Standard",
-                 user_identities: list[str] | None = None, **props):
+    def rs_vault(
+        self,
+        name: str = CMK_VAULT,
+        identity_type: str = "SystemAssigned",
+        sku: str = "Standard",
+        user_identities: list[str] | None = None,
+        **props,
+    ):
         identity = {"type": identity_type}
         if user_identities:
             identity["userAssignedIdentities"] = {i: {} for i in user_identities}
-        body = {"location": "westeurope", "sku": {"name": sku}, "identity": identity,
-                "properties": {"publicNetworkAccess": "Enabled", **props}}
+        body = {
+            "location": "westeurope",
+            "sku": {"name": sku},
+            "identity": identity,
+            "properties": {"publicNetworkAccess": "Enabled", **props},
+        }
         return self.rs.vaults.begin_create_or_update(CMK_RG, name, body).result()
 
     def grant_policy(self, principal_id: str, kv_name: str = CMK_KV, permissions=None):
-        self.keyvault.vaults.update_access_policy(CMK_RG, kv_name, "add", {"properties": {"accessPolicies": [
-            {"tenantId": self.env.tenant_id, "objectId": principal_id,
-             "permissions": {"keys": list(permissions or CMK_GRANT)}}]}})
+        self.keyvault.vaults.update_access_policy(
+            CMK_RG,
+            kv_name,
+            "add",
+            {
+                "properties": {
+                    "accessPolicies": [
+                        {
+                            "tenantId": self.env.tenant_id,
+                            "objectId": principal_id,
+                            "permissions": {"keys": list(permissions or CMK_GRANT)},
+                        }
+                    ]
+                }
+            },
+        )
 
-    def encryption(self, key_id: str, user_identity: str | None = None, infrastructure: str = "Disabled") -> dict:
-        kek = {"userAssignedIdentity": user_identity, "useSystemAssignedIdentity": False} if user_identity \
+    def encryption(
+        self, key_id: str, user_identity: str | None = None, infrastructure: str = "Disabled"
+    ) -> dict:
+        kek = (
+            {"userAssignedIdentity": user_identity, "useSystemAssignedIdentity": False}
+            if user_identity
             else {"useSystemAssignedIdentity": True}
-        return {"keyVaultProperties": {"keyUri": key_id}, "kekIdentity": kek, "infrastructureEncryption": infrastructure}
+        )
+        return {
+            "keyVaultProperties": {"keyUri": key_id},
+            "kekIdentity": kek,
+            "infrastructureEncryption": infrastructure,
+        }
 
     def assign_key(self, key_id: str, vault_name: str = CMK_VAULT, **kw):
-        return self.rs.vaults.begin_update(CMK_RG, vault_name, {"properties": {"encryption": self.encryption(key_id, **kw)}}).result()
+        return self.rs.vaults.begin_update(
+            CMK_RG, vault_name, {"properties": {"encryption": self.encryption(key_id, **kw)}}
+        ).result()
 
     def vm_id(self, name: str = "vm-app-01") -> str:
         return f"/subscriptions/{self.env.subscription_id}/resourceGroups/rg-workloads/providers/Microsoft.Compute/virtualMachines/{name}"
 
     def policy(self, vault_name: str = CMK_VAULT, name: str = "daily"):
-        body = {"properties": {
-            "backupManagementType": "AzureIaasVM", "policyType": "V1", "timeZone": "UTC",
-            "instantRpRetentionRangeInDays": 2,
-            "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Daily",
-                               "scheduleRunTimes": ["2026-01-01T23:00:00Z"]},
-            "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy", "dailySchedule": {
-                "retentionTimes": ["2026-01-01T23:00:00Z"], "retentionDuration": {"count": 30, "durationType": "Days"}}}}}
+        body = {
+            "properties": {
+                "backupManagementType": "AzureIaasVM",
+                "policyType": "V1",
+                "timeZone": "UTC",
+                "instantRpRetentionRangeInDays": 2,
+                "schedulePolicy": {
+                    "schedulePolicyType": "SimpleSchedulePolicy",
+                    "scheduleRunFrequency": "Daily",
+                    "scheduleRunTimes": ["2026-01-01T23:00:00Z"],
+                },
+                "retentionPolicy": {
+                    "retentionPolicyType": "LongTermRetentionPolicy",
+                    "dailySchedule": {
+                        "retentionTimes": ["2026-01-01T23:00:00Z"],
+                        "retentionDuration": {"count": 30, "durationType": "Days"},
+                    },
+                },
+            }
+        }
         return self.backup.protection_policies.create_or_update(vault_name, CMK_RG, name, body)
 
     def protect(self, policy_id: str, vm: str = "vm-app-01", vault_name: str = CMK_VAULT):
         container = f"iaasvmcontainer;iaasvmcontainerv2;rg-workloads;{vm}"
         item = f"VM;iaasvmcontainerv2;rg-workloads;{vm}"
-        body = {"properties": {"protectedItemType": "Microsoft.Compute/virtualMachines",
-                               "sourceResourceId": self.vm_id(vm), "policyId": policy_id}}
-        return self.backup.protected_items.begin_create_or_update(vault_name, CMK_RG, "Azure", container, item, body).result()
-
+        body = {
+            "properties": {
+                "protectedItemType": "Microsoft.Compute/virtualMachines",
+                "sourceResourceId": self.vm_id(vm),
+                "policyId": policy_id,
+            }
+        }
+        return self.backup.protected_items.begin_create_or_update(
+            vault_name, CMK_RG, "Azure", container, item, body
+        ).result()
 
 
 @pytest.fixture
 def cmk(env, resource_client, msi_client, keyvault_mgmt, auth_client, rs_client, backup_client, key_client):
     """A CmkKit with its resource group created."""
     resource_client.resource_groups.create_or_update(CMK_RG, {"location": "westeurope"})
-    return CmkKit(env, resource_client, msi_client, keyvault_mgmt, auth_client, rs_client, backup_client, key_client)
+    return CmkKit(
+        env, resource_client, msi_client, keyvault_mgmt, auth_client, rs_client, backup_client, key_client
+    )

@@ -34,11 +34,21 @@ def test_policy_roundtrip_and_validation(cmk, vault):
     assert pol.properties.backup_management_type == "AzureIaasVM"
     got = cmk.backup.protection_policies.get(cmk.VAULT, cmk.RG, "daily")
     assert got.id == pol.id and got.properties.time_zone == "UTC"
-    bad = {"properties": {"backupManagementType": "AzureIaasVM", "policyType": "V1",
-                          "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Hourly"},
-                          "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy"}}}
-    assert code_of(lambda: cmk.backup.protection_policies.create_or_update(cmk.VAULT, cmk.RG, "bad", bad)) \
+    bad = {
+        "properties": {
+            "backupManagementType": "AzureIaasVM",
+            "policyType": "V1",
+            "schedulePolicy": {
+                "schedulePolicyType": "SimpleSchedulePolicy",
+                "scheduleRunFrequency": "Hourly",
+            },
+            "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy"},
+        }
+    }
+    assert (
+        code_of(lambda: cmk.backup.protection_policies.create_or_update(cmk.VAULT, cmk.RG, "bad", bad))
         == "BMSUserErrorInvalidPolicyInput"
+    )
 
 
 def test_protection_follows_azurerm_sequence(cmk, vault):
@@ -53,10 +63,16 @@ def test_protection_follows_azurerm_sequence(cmk, vault):
     assert item.properties["sourceResourceId"].lower() == cmk.vm_id().lower()
     got = cmk.backup.protected_items.get(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM)
     assert got.properties.policy_id == pol.id
-    containers = [c.name for c in cmk.backup.backup_protection_containers.list(cmk.VAULT, cmk.RG, filter="backupManagementType eq 'AzureIaasVM'")]
+    containers = [
+        c.name
+        for c in cmk.backup.backup_protection_containers.list(
+            cmk.VAULT, cmk.RG, filter="backupManagementType eq 'AzureIaasVM'"
+        )
+    ]
     assert containers == [CONTAINER]
     assert "vm;iaasvmcontainerv2;rg-workloads;vm-app-01" not in [
-        p.name for p in cmk.backup.backup_protectable_items.list(cmk.VAULT, cmk.RG)]
+        p.name for p in cmk.backup.backup_protectable_items.list(cmk.VAULT, cmk.RG)
+    ]
 
 
 def test_vm_protected_by_one_vault_only(cmk, protected):
@@ -71,9 +87,12 @@ def test_unknown_vm_is_refused(cmk, vault):
 
 
 def test_backup_now_creates_recovery_point_and_job(cmk, protected):
-    cmk.backup.backups.trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM,
-                               {"properties": {"objectType": "IaasVMBackupRequest"}})
-    jobs = {(j.properties.operation, j.properties.status) for j in cmk.backup.backup_jobs.list(cmk.VAULT, cmk.RG)}
+    cmk.backup.backups.trigger(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, {"properties": {"objectType": "IaasVMBackupRequest"}}
+    )
+    jobs = {
+        (j.properties.operation, j.properties.status) for j in cmk.backup.backup_jobs.list(cmk.VAULT, cmk.RG)
+    }
     assert ("Backup", "Completed") in jobs and ("ConfigureBackup", "Completed") in jobs
     points = list(cmk.backup.recovery_points.list(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM))
     assert len(points) == 1
@@ -83,26 +102,60 @@ def test_backup_now_creates_recovery_point_and_job(cmk, protected):
 
 
 def test_restore_from_recovery_point(cmk, protected):
-    cmk.backup.backups.trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM,
-                               {"properties": {"objectType": "IaasVMBackupRequest"}})
+    cmk.backup.backups.trigger(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, {"properties": {"objectType": "IaasVMBackupRequest"}}
+    )
     point = next(iter(cmk.backup.recovery_points.list(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM)))
     target = f"/subscriptions/{cmk.env.subscription_id}/resourceGroups/{cmk.RG}"
-    cmk.backup.restores.begin_trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, point.name, {"properties": {
-        "objectType": "IaasVMRestoreRequest", "recoveryPointId": point.name, "recoveryType": "RestoreDisks",
-        "sourceResourceId": cmk.vm_id(), "targetResourceGroupId": target, "region": "westeurope"}}).result()
+    cmk.backup.restores.begin_trigger(
+        cmk.VAULT,
+        cmk.RG,
+        "Azure",
+        CONTAINER,
+        ITEM,
+        point.name,
+        {
+            "properties": {
+                "objectType": "IaasVMRestoreRequest",
+                "recoveryPointId": point.name,
+                "recoveryType": "RestoreDisks",
+                "sourceResourceId": cmk.vm_id(),
+                "targetResourceGroupId": target,
+                "region": "westeurope",
+            }
+        },
+    ).result()
     restores = [j for j in cmk.backup.backup_jobs.list(cmk.VAULT, cmk.RG, filter="operation eq 'Restore'")]
     assert [j.properties.status for j in restores] == ["Completed"]
 
 
 def test_restore_with_unknown_disk_encryption_set(cmk, protected):
-    cmk.backup.backups.trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM,
-                               {"properties": {"objectType": "IaasVMBackupRequest"}})
+    cmk.backup.backups.trigger(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, {"properties": {"objectType": "IaasVMBackupRequest"}}
+    )
     point = next(iter(cmk.backup.recovery_points.list(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM)))
     des = f"/subscriptions/{cmk.env.subscription_id}/resourceGroups/{cmk.RG}/providers/Microsoft.Compute/diskEncryptionSets/nope"
-    assert code_of(lambda: cmk.backup.restores.begin_trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, point.name, {
-        "properties": {"objectType": "IaasVMRestoreRequest", "recoveryPointId": point.name,
-                       "recoveryType": "RestoreDisks", "diskEncryptionSetId": des}}).result()) \
+    assert (
+        code_of(
+            lambda: cmk.backup.restores.begin_trigger(
+                cmk.VAULT,
+                cmk.RG,
+                "Azure",
+                CONTAINER,
+                ITEM,
+                point.name,
+                {
+                    "properties": {
+                        "objectType": "IaasVMRestoreRequest",
+                        "recoveryPointId": point.name,
+                        "recoveryType": "RestoreDisks",
+                        "diskEncryptionSetId": des,
+                    }
+                },
+            ).result()
+        )
         == "BMSUserErrorDiskEncryptionSetNotFound"
+    )
 
 
 def test_backup_in_cmk_vault(cmk):
@@ -113,61 +166,121 @@ def test_backup_in_cmk_vault(cmk):
     cmk.assign_key(key.id)
     pol = cmk.policy()
     cmk.protect(pol.id)
-    cmk.backup.backups.trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM,
-                               {"properties": {"objectType": "IaasVMBackupRequest"}})
+    cmk.backup.backups.trigger(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, {"properties": {"objectType": "IaasVMBackupRequest"}}
+    )
     backups = list(cmk.backup.backup_jobs.list(cmk.VAULT, cmk.RG, filter="operation eq 'Backup'"))
     assert [j.properties.status for j in backups] == ["Completed"]
 
 
 def test_vault_with_items_blocks_vault_and_group_deletion(cmk, protected):
-    assert code_of(lambda: cmk.rs.vaults.begin_delete(cmk.RG, cmk.VAULT).result()) \
+    assert (
+        code_of(lambda: cmk.rs.vaults.begin_delete(cmk.RG, cmk.VAULT).result())
         == "ServiceResourceNotEmptyWithBackendMessage"
-    assert code_of(lambda: cmk.resources.resource_groups.begin_delete(cmk.RG).result()) \
+    )
+    assert (
+        code_of(lambda: cmk.resources.resource_groups.begin_delete(cmk.RG).result())
         == "ServiceResourceNotEmptyWithBackendMessage"
+    )
     cmk.backup.protected_items.delete(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM)
     cmk.resources.resource_groups.begin_delete(cmk.RG).result()
     assert not cmk.resources.resource_groups.check_existence(cmk.RG)
 
 
 def test_policy_in_use_cannot_be_deleted(cmk, protected):
-    assert code_of(lambda: cmk.backup.protection_policies.begin_delete(cmk.VAULT, cmk.RG, "daily").result()) \
+    assert (
+        code_of(lambda: cmk.backup.protection_policies.begin_delete(cmk.VAULT, cmk.RG, "daily").result())
         == "BMSUserErrorPolicyInUse"
+    )
 
 
 def test_stop_protection_blocks_backup_now(cmk, protected):
-    body = {"properties": {"protectedItemType": "Microsoft.Compute/virtualMachines",
-                           "sourceResourceId": cmk.vm_id(), "protectionState": "ProtectionStopped"}}
-    cmk.backup.protected_items.begin_create_or_update(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body).result()
-    assert code_of(lambda: cmk.backup.backups.trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, {
-        "properties": {"objectType": "IaasVMBackupRequest"}})) == "BMSUserErrorBackupNotAllowed"
+    body = {
+        "properties": {
+            "protectedItemType": "Microsoft.Compute/virtualMachines",
+            "sourceResourceId": cmk.vm_id(),
+            "protectionState": "ProtectionStopped",
+        }
+    }
+    cmk.backup.protected_items.begin_create_or_update(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body
+    ).result()
+    assert (
+        code_of(
+            lambda: cmk.backup.backups.trigger(
+                cmk.VAULT,
+                cmk.RG,
+                "Azure",
+                CONTAINER,
+                ITEM,
+                {"properties": {"objectType": "IaasVMBackupRequest"}},
+            )
+        )
+        == "BMSUserErrorBackupNotAllowed"
+    )
 
 
 def test_storage_redundancy_locked_after_items(cmk, protected):
     config = cmk.backup.backup_resource_storage_configs_non_crr.get(cmk.VAULT, cmk.RG)
     assert config.properties.storage_type_state == "Locked"
-    assert code_of(lambda: cmk.rs.vaults.begin_update(cmk.RG, cmk.VAULT, {"properties": {
-        "redundancySettings": {"standardTierStorageRedundancy": "LocallyRedundant"}}}).result()) \
+    assert (
+        code_of(
+            lambda: cmk.rs.vaults.begin_update(
+                cmk.RG,
+                cmk.VAULT,
+                {"properties": {"redundancySettings": {"standardTierStorageRedundancy": "LocallyRedundant"}}},
+            ).result()
+        )
         == "BMSUserErrorStorageTypeLocked"
+    )
 
 
 def test_cross_region_restore_needs_geo_redundancy(cmk):
-    assert code_of(lambda: cmk.rs_vault(redundancySettings={"standardTierStorageRedundancy": "LocallyRedundant",
-                                                            "crossRegionRestore": "Enabled"})) \
+    assert (
+        code_of(
+            lambda: cmk.rs_vault(
+                redundancySettings={
+                    "standardTierStorageRedundancy": "LocallyRedundant",
+                    "crossRegionRestore": "Enabled",
+                }
+            )
+        )
         == "BMSUserErrorCrossRegionRestoreNeedsGeoRedundancy"
+    )
 
 
 def test_immutability_moves(cmk):
-    assert code_of(lambda: cmk.rs_vault(securitySettings={"immutabilitySettings": {"state": "Locked"}})) \
+    assert (
+        code_of(lambda: cmk.rs_vault(securitySettings={"immutabilitySettings": {"state": "Locked"}}))
         == "UserErrorImmutabilityStateTransitionNotAllowed"
+    )
     cmk.rs_vault()
-    assert code_of(lambda: cmk.rs.vaults.begin_update(cmk.RG, cmk.VAULT, {"properties": {
-        "securitySettings": {"immutabilitySettings": {"state": "Locked"}}}}).result()) \
+    assert (
+        code_of(
+            lambda: cmk.rs.vaults.begin_update(
+                cmk.RG,
+                cmk.VAULT,
+                {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Locked"}}}},
+            ).result()
+        )
         == "UserErrorImmutabilityStateTransitionNotAllowed"
+    )
     for state in ("Unlocked", "Locked"):
-        cmk.rs.vaults.begin_update(cmk.RG, cmk.VAULT, {"properties": {
-            "securitySettings": {"immutabilitySettings": {"state": state}}}}).result()
-    assert code_of(lambda: cmk.rs.vaults.begin_update(cmk.RG, cmk.VAULT, {"properties": {
-        "securitySettings": {"immutabilitySettings": {"state": "Unlocked"}}}}).result()) == "UserErrorImmutabilityLocked"
+        cmk.rs.vaults.begin_update(
+            cmk.RG,
+            cmk.VAULT,
+            {"properties": {"securitySettings": {"immutabilitySettings": {"state": state}}}},
+        ).result()
+    assert (
+        code_of(
+            lambda: cmk.rs.vaults.begin_update(
+                cmk.RG,
+                cmk.VAULT,
+                {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Unlocked"}}}},
+            ).result()
+        )
+        == "UserErrorImmutabilityLocked"
+    )
 
 
 def test_vault_defaults_and_identity(cmk, vault):
@@ -182,17 +295,21 @@ def test_vault_defaults_and_identity(cmk, vault):
 def test_seeded_vms_are_read_only_inventory(cmk, make_client):
     from azure.core.rest import HttpRequest
     from azure.mgmt.resource.resources import ResourceManagementClient
+
     client = make_client(ResourceManagementClient)
     vm_path = cmk.vm_id() + "?api-version=2024-07-01"
     got = client._client.send_request(HttpRequest("GET", "https://management.azure.com" + vm_path))
     assert got.status_code == 200 and got.json()["name"] == "vm-app-01"
     assert "_emulator" not in got.json()
-    put = client._client.send_request(HttpRequest("PUT", "https://management.azure.com" + vm_path, json={"location": "westeurope"}))
+    put = client._client.send_request(
+        HttpRequest("PUT", "https://management.azure.com" + vm_path, json={"location": "westeurope"})
+    )
     assert put.status_code == 405
 
 
 def _arm_call(client, method: str, path: str, body: dict | None = None):
     from azure.core.rest import HttpRequest
+
     url = f"https://management.azure.com{path}?api-version=2024-03-02"
     return client._client.send_request(HttpRequest(method, url, json=body))
 
@@ -201,11 +318,27 @@ def test_disk_encryption_set_rules_and_restore_with_it(cmk):
     cmk.key_vault()
     key = cmk.rsa_key()
     des_path = f"/subscriptions/{cmk.env.subscription_id}/resourceGroups/{cmk.RG}/providers/Microsoft.Compute/diskEncryptionSets/des-restore"
-    wrong = _arm_call(cmk.resources, "PUT", des_path, {"location": "westeurope", "identity": {"type": "SystemAssigned"},
-                      "properties": {"activeKey": {"keyUrl": key.id}, "rotationToLatestKeyVersionEnabled": True}})
+    wrong = _arm_call(
+        cmk.resources,
+        "PUT",
+        des_path,
+        {
+            "location": "westeurope",
+            "identity": {"type": "SystemAssigned"},
+            "properties": {"activeKey": {"keyUrl": key.id}, "rotationToLatestKeyVersionEnabled": True},
+        },
+    )
     assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "InvalidParameter"
-    made = _arm_call(cmk.resources, "PUT", des_path, {"location": "westeurope", "identity": {"type": "SystemAssigned"},
-                     "properties": {"activeKey": {"keyUrl": key.id}}})
+    made = _arm_call(
+        cmk.resources,
+        "PUT",
+        des_path,
+        {
+            "location": "westeurope",
+            "identity": {"type": "SystemAssigned"},
+            "properties": {"activeKey": {"keyUrl": key.id}},
+        },
+    )
     assert made.status_code == 201
     des = made.json()
     assert cmk.env.principal(des["identity"]["principalId"])["kind"] == "system_assigned"
@@ -213,13 +346,27 @@ def test_disk_encryption_set_rules_and_restore_with_it(cmk):
     cmk.rs_vault()
     pol = cmk.policy()
     cmk.protect(pol.id)
-    cmk.backup.backups.trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM,
-                               {"properties": {"objectType": "IaasVMBackupRequest"}})
+    cmk.backup.backups.trigger(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, {"properties": {"objectType": "IaasVMBackupRequest"}}
+    )
     point = next(iter(cmk.backup.recovery_points.list(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM)))
-    cmk.backup.restores.begin_trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, point.name, {"properties": {
-        "objectType": "IaasVMRestoreRequest", "recoveryPointId": point.name, "recoveryType": "RestoreDisks",
-        "diskEncryptionSetId": des["id"],
-        "targetResourceGroupId": f"/subscriptions/{cmk.env.subscription_id}/resourceGroups/{cmk.RG}"}}).result()
+    cmk.backup.restores.begin_trigger(
+        cmk.VAULT,
+        cmk.RG,
+        "Azure",
+        CONTAINER,
+        ITEM,
+        point.name,
+        {
+            "properties": {
+                "objectType": "IaasVMRestoreRequest",
+                "recoveryPointId": point.name,
+                "recoveryType": "RestoreDisks",
+                "diskEncryptionSetId": des["id"],
+                "targetResourceGroupId": f"/subscriptions/{cmk.env.subscription_id}/resourceGroups/{cmk.RG}",
+            }
+        },
+    ).result()
     restores = list(cmk.backup.backup_jobs.list(cmk.VAULT, cmk.RG, filter="operation eq 'Restore'"))
     assert [j.properties.status for j in restores] == ["Completed"]
 
@@ -231,27 +378,61 @@ def test_classic_vm_refused_on_cmk_vault(cmk):
     cmk.grant_policy(vault.identity.principal_id)
     cmk.assign_key(key.id)
     pol = cmk.policy()
-    body = {"properties": {"protectedItemType": "Microsoft.ClassicCompute/virtualMachines",
-                           "sourceResourceId": cmk.vm_id(), "policyId": pol.id}}
-    assert code_of(lambda: cmk.backup.protected_items.begin_create_or_update(
-        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body).result()) == "BMSUserErrorClassicVMNotSupportedWithCMK"
+    body = {
+        "properties": {
+            "protectedItemType": "Microsoft.ClassicCompute/virtualMachines",
+            "sourceResourceId": cmk.vm_id(),
+            "policyId": pol.id,
+        }
+    }
+    assert (
+        code_of(
+            lambda: cmk.backup.protected_items.begin_create_or_update(
+                cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body
+            ).result()
+        )
+        == "BMSUserErrorClassicVMNotSupportedWithCMK"
+    )
 
 
 def test_v2_hourly_policy_job_and_recovery_point_reads(cmk, protected):
-    v2 = {"properties": {
-        "backupManagementType": "AzureIaasVM", "policyType": "V2", "instantRpRetentionRangeInDays": 7,
-        "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicyV2", "scheduleRunFrequency": "Hourly",
-                           "hourlySchedule": {"interval": 4, "scheduleWindowStartTime": "2026-01-01T08:00:00Z",
-                                              "scheduleWindowDuration": 12}},
-        "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy", "dailySchedule": {
-            "retentionTimes": ["2026-01-01T08:00:00Z"], "retentionDuration": {"count": 30, "durationType": "Days"}}}}}
+    v2 = {
+        "properties": {
+            "backupManagementType": "AzureIaasVM",
+            "policyType": "V2",
+            "instantRpRetentionRangeInDays": 7,
+            "schedulePolicy": {
+                "schedulePolicyType": "SimpleSchedulePolicyV2",
+                "scheduleRunFrequency": "Hourly",
+                "hourlySchedule": {
+                    "interval": 4,
+                    "scheduleWindowStartTime": "2026-01-01T08:00:00Z",
+                    "scheduleWindowDuration": 12,
+                },
+            },
+            "retentionPolicy": {
+                "retentionPolicyType": "LongTermRetentionPolicy",
+                "dailySchedule": {
+                    "retentionTimes": ["2026-01-01T08:00:00Z"],
+                    "retentionDuration": {"count": 30, "durationType": "Days"},
+                },
+            },
+        }
+    }
     policy = cmk.backup.protection_policies.create_or_update(cmk.VAULT, cmk.RG, "hourly", v2)
     assert policy.properties.policy_type == "V2"
     v1_schedule = {**v2["properties"], "policyType": "V1"}
-    assert code_of(lambda: cmk.backup.protection_policies.create_or_update(
-        cmk.VAULT, cmk.RG, "bad-v1", {"properties": v1_schedule})) == "BMSUserErrorInvalidPolicyInput"
-    cmk.backup.backups.trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM,
-                               {"properties": {"objectType": "IaasVMBackupRequest"}})
+    assert (
+        code_of(
+            lambda: cmk.backup.protection_policies.create_or_update(
+                cmk.VAULT, cmk.RG, "bad-v1", {"properties": v1_schedule}
+            )
+        )
+        == "BMSUserErrorInvalidPolicyInput"
+    )
+    cmk.backup.backups.trigger(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, {"properties": {"objectType": "IaasVMBackupRequest"}}
+    )
     job = next(iter(cmk.backup.backup_jobs.list(cmk.VAULT, cmk.RG, filter="operation eq 'Backup'")))
     again = cmk.backup.job_details.get(cmk.VAULT, cmk.RG, job.name)
     assert again.properties.status == "Completed" and again.properties.entity_friendly_name == "vm-app-01"

@@ -37,7 +37,9 @@ def test_key_assignment_succeeds_and_shows_as_job(c, ready):
     assert updated.properties.encryption.key_vault_properties.key_uri == key.id
     assert updated.properties.encryption.kek_identity.use_system_assigned_identity is True
     jobs = list(c.backup.backup_jobs.list(c.VAULT, c.RG))
-    assert [(j.properties.operation, j.properties.status) for j in jobs] == [("ConfigureEncryption", "Completed")]
+    assert [(j.properties.operation, j.properties.status) for j in jobs] == [
+        ("ConfigureEncryption", "Completed")
+    ]
     config = c.backup.backup_resource_encryption_configs.get(c.VAULT, c.RG)
     assert config.properties.encryption_at_rest_type == "CustomerManaged"
 
@@ -48,7 +50,9 @@ def test_assignment_without_grant_is_auth_failure(c):
     c.rs_vault()
     assert code_of(lambda: c.assign_key(key.id)) == "UserErrorCMKKeyVaultAuthFailure"
     failed = list(c.backup.backup_jobs.list(c.VAULT, c.RG))
-    assert [(j.properties.operation, j.properties.status) for j in failed] == [("ConfigureEncryption", "Failed")]
+    assert [(j.properties.operation, j.properties.status) for j in failed] == [
+        ("ConfigureEncryption", "Failed")
+    ]
 
 
 def test_assignment_without_wrap_permission_is_auth_failure(c):
@@ -73,15 +77,31 @@ def test_grant_propagation_delay_is_honoured(c, env):
 def test_rbac_vault_with_least_privilege_role(c):
     kv = c.key_vault(enableRbacAuthorization=True)
     sub_scope = f"/subscriptions/{c.env.subscription_id}"
-    role = f"{sub_scope}/providers/Microsoft.Authorization/roleDefinitions/14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
-    c.auth.role_assignments.create(kv.id, str(uuid.uuid4()), {"properties": {
-        "roleDefinitionId": role, "principalId": c.env.deployer_object_id}})
+    role = (
+        f"{sub_scope}/providers/Microsoft.Authorization/roleDefinitions/14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
+    )
+    c.auth.role_assignments.create(
+        kv.id,
+        str(uuid.uuid4()),
+        {"properties": {"roleDefinitionId": role, "principalId": c.env.deployer_object_id}},
+    )
     key = c.rsa_key()
     vault = c.rs_vault()
     assert code_of(lambda: c.assign_key(key.id)) == "UserErrorCMKKeyVaultAuthFailure"
-    least = f"{sub_scope}/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6"
-    c.auth.role_assignments.create(kv.id, str(uuid.uuid4()), {"properties": {
-        "roleDefinitionId": least, "principalId": vault.identity.principal_id, "principalType": "ServicePrincipal"}})
+    least = (
+        f"{sub_scope}/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6"
+    )
+    c.auth.role_assignments.create(
+        kv.id,
+        str(uuid.uuid4()),
+        {
+            "properties": {
+                "roleDefinitionId": least,
+                "principalId": vault.identity.principal_id,
+                "principalType": "ServicePrincipal",
+            }
+        },
+    )
     versionless = key.id.rsplit("/", 1)[0]
     assert c.assign_key(versionless).properties.encryption.key_vault_properties.key_uri == versionless
 
@@ -104,10 +124,16 @@ def test_cmk_refused_after_failed_protection_attempt(c, ready):
 def test_encryption_cannot_be_removed(c, ready):
     key, _ = ready
     c.assign_key(key.id)
-    body = {"location": "westeurope", "sku": {"name": "Standard"}, "identity": {"type": "SystemAssigned"},
-            "properties": {"publicNetworkAccess": "Enabled"}}
-    assert code_of(lambda: c.rs.vaults.begin_create_or_update(c.RG, c.VAULT, body).result()) \
+    body = {
+        "location": "westeurope",
+        "sku": {"name": "Standard"},
+        "identity": {"type": "SystemAssigned"},
+        "properties": {"publicNetworkAccess": "Enabled"},
+    }
+    assert (
+        code_of(lambda: c.rs.vaults.begin_create_or_update(c.RG, c.VAULT, body).result())
         == "UserErrorCMKEncryptionCannotBeDisabled"
+    )
 
 
 def test_key_can_change_to_new_version(c, ready):
@@ -123,22 +149,28 @@ def test_key_can_change_to_new_version(c, ready):
 def test_identity_cannot_be_narrowed(c, ready):
     key, _ = ready
     c.assign_key(key.id)
-    assert code_of(lambda: c.rs.vaults.begin_update(c.RG, c.VAULT, {"identity": {"type": "None"}}).result()) \
+    assert (
+        code_of(lambda: c.rs.vaults.begin_update(c.RG, c.VAULT, {"identity": {"type": "None"}}).result())
         == "UserErrorManagedIdentityInUseForCMK"
+    )
 
 
 def test_infrastructure_encryption_is_fixed(c, ready):
     key, _ = ready
     c.assign_key(key.id)
-    assert code_of(lambda: c.assign_key(key.id, infrastructure="Enabled")) \
+    assert (
+        code_of(lambda: c.assign_key(key.id, infrastructure="Enabled"))
         == "UserErrorInfrastructureEncryptionCannotBeChanged"
+    )
 
 
 def test_sku_fixed_while_cmk(c, ready):
     key, _ = ready
     c.assign_key(key.id)
-    assert code_of(lambda: c.rs.vaults.begin_update(c.RG, c.VAULT, {"sku": {"name": "RS0"}}).result()) \
+    assert (
+        code_of(lambda: c.rs.vaults.begin_update(c.RG, c.VAULT, {"sku": {"name": "RS0"}}).result())
         == "UserErrorSkuChangeNotAllowedWithCMK"
+    )
 
 
 def test_key_must_be_rsa(c):
@@ -165,7 +197,10 @@ def test_key_must_not_be_expired(c, env, ready):
 
 def test_key_must_exist(c, ready):
     key, _ = ready
-    assert code_of(lambda: c.assign_key(key.id.rsplit("/", 2)[0] + "/nokey")) == "UserErrorKeyVaultKeyWasNotFound"
+    assert (
+        code_of(lambda: c.assign_key(key.id.rsplit("/", 2)[0] + "/nokey"))
+        == "UserErrorKeyVaultKeyWasNotFound"
+    )
 
 
 def test_key_vault_must_be_in_vault_region(c):
@@ -205,11 +240,15 @@ def test_user_assigned_identity_refused_with_deny_network_rules(c):
     identity = c.msi.user_assigned_identities.create_or_update(c.RG, "id-cmk", {"location": "westeurope"})
     c.keyvault.vaults.update(c.RG, c.KV, {"properties": {"networkAcls": {"defaultAction": "Allow"}}})
     key = c.rsa_key()
-    c.keyvault.vaults.update(c.RG, c.KV, {"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}}})
+    c.keyvault.vaults.update(
+        c.RG, c.KV, {"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}}}
+    )
     c.rs_vault(identity_type="UserAssigned", user_identities=[identity.id])
     c.grant_policy(identity.principal_id)
-    assert code_of(lambda: c.assign_key(key.id, user_identity=identity.id)) \
+    assert (
+        code_of(lambda: c.assign_key(key.id, user_identity=identity.id))
         == "UserErrorCMKUserAssignedIdentityNetworkRestricted"
+    )
 
 
 def test_cmk_vault_cannot_move(c, ready):
@@ -218,19 +257,27 @@ def test_cmk_vault_cannot_move(c, ready):
     c.resources.resource_groups.create_or_update("rg-target", {"location": "westeurope"})
     target = f"/subscriptions/{c.env.subscription_id}/resourceGroups/rg-target"
     move = {"resources": [vault.id], "targetResourceGroup": target}
-    assert code_of(lambda: c.resources.resources.begin_validate_move_resources(c.RG, move).result()) \
+    assert (
+        code_of(lambda: c.resources.resources.begin_validate_move_resources(c.RG, move).result())
         == "ResourceMoveProviderValidationFailed"
-    assert code_of(lambda: c.resources.resources.begin_move_resources(c.RG, move).result()) \
+    )
+    assert (
+        code_of(lambda: c.resources.resources.begin_move_resources(c.RG, move).result())
         == "ResourceMoveProviderValidationFailed"
+    )
 
 
 def test_plain_vault_can_move(c):
     vault = c.rs_vault()
     c.resources.resource_groups.create_or_update("rg-target", {"location": "westeurope"})
     target = f"/subscriptions/{c.env.subscription_id}/resourceGroups/rg-target"
-    c.resources.resources.begin_move_resources(c.RG, {"resources": [vault.id], "targetResourceGroup": target}).result()
+    c.resources.resources.begin_move_resources(
+        c.RG, {"resources": [vault.id], "targetResourceGroup": target}
+    ).result()
     moved = c.rs.vaults.get("rg-target", c.VAULT)
-    assert moved.id.lower() == vault.id.lower().replace("/resourcegroups/rg-backup/", "/resourcegroups/rg-target/")
+    assert moved.id.lower() == vault.id.lower().replace(
+        "/resourcegroups/rg-backup/", "/resourcegroups/rg-target/"
+    )
     assert c.env.principal(moved.identity.principal_id)["kind"] == "system_assigned"
 
 
@@ -242,8 +289,11 @@ def test_disabled_identity_cannot_take_the_key(c, env, ready):
 
 def test_firewall_without_trusted_services_blocks_the_key(c, ready):
     key, _ = ready
-    c.keyvault.vaults.update(c.RG, c.KV, {"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "None"}}})
+    c.keyvault.vaults.update(
+        c.RG, c.KV, {"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "None"}}}
+    )
     assert code_of(lambda: c.assign_key(key.id)) == "UserErrorCMKKeyVaultAuthFailure"
-    c.keyvault.vaults.update(c.RG, c.KV, {"properties": {"networkAcls": {"defaultAction": "Deny",
-                                                                         "bypass": "AzureServices"}}})
+    c.keyvault.vaults.update(
+        c.RG, c.KV, {"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}}}
+    )
     assert c.assign_key(key.id).properties.encryption.key_vault_properties.key_uri == key.id

@@ -36,15 +36,21 @@ def test_resource_group_location_is_fixed(resource_client):
 
 
 def test_missing_token_is_refused_on_arm(env, sub):
-    response = env.handle(request_from_url("GET", f"https://management.azure.com/subscriptions/{sub}/resourcegroups"))
+    response = env.handle(
+        request_from_url("GET", f"https://management.azure.com/subscriptions/{sub}/resourcegroups")
+    )
     assert response.status == 401
     assert response.body["error"]["code"] == "AuthenticationFailed"
 
 
 def test_unknown_subscription(env):
     from providers.azurelocal.http import Request
-    req = request_from_url("GET", "https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/x",
-                           {"Authorization": "Bearer anything"})
+
+    req = request_from_url(
+        "GET",
+        "https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/x",
+        {"Authorization": "Bearer anything"},
+    )
     response = env.handle(req)
     assert response.status == 404
     assert response.body["error"]["code"] == "SubscriptionNotFound"
@@ -62,7 +68,7 @@ def test_sdk_retry_recovers_from_throttling(env, resource_client):
     env.configure_faults(throttle_rate=0.5, retry_after_seconds=0.001, seed=7)
     for i in range(6):
         resource_client.resource_groups.create_or_update(f"rg-throttled-{i}", {"location": "westeurope"})
-    assert env.store.meta("fault_calls") > 6          # some calls were answered 429 and retried
+    assert env.store.meta("fault_calls") > 6  # some calls were answered 429 and retried
     env.reset_faults()
     assert len([g for g in resource_client.resource_groups.list() if g.name.startswith("rg-throttled-")]) == 6
 
@@ -87,18 +93,24 @@ def test_clock_advance_is_persisted(env, tmp_path):
 
 def test_subscription_and_resource_listing(resource_client, msi_client, env):
     from azure.core.rest import HttpRequest
+
     arm = "https://management.azure.com"
     got = resource_client._client.send_request(
-        HttpRequest("GET", f"{arm}/subscriptions/{env.subscription_id}?api-version=2022-12-01")).json()
+        HttpRequest("GET", f"{arm}/subscriptions/{env.subscription_id}?api-version=2022-12-01")
+    ).json()
     assert got["subscriptionId"] == env.subscription_id and got["tenantId"] == env.tenant_id
     locations = resource_client._client.send_request(
-        HttpRequest("GET", f"{arm}/subscriptions/{env.subscription_id}/locations?api-version=2022-12-01")).json()
+        HttpRequest("GET", f"{arm}/subscriptions/{env.subscription_id}/locations?api-version=2022-12-01")
+    ).json()
     assert "westeurope" in {loc["name"] for loc in locations["value"]}
     resource_client.resource_groups.create_or_update("rg-list", {"location": "westeurope"})
     msi_client.user_assigned_identities.create_or_update("rg-list", "id-listed", {"location": "westeurope"})
     in_group = [r.name for r in resource_client.resources.list_by_resource_group("rg-list")]
     assert in_group == ["id-listed"]
-    vms = [r.name for r in resource_client.resources.list(filter="resourceType eq 'Microsoft.Compute/virtualMachines'")]
+    vms = [
+        r.name
+        for r in resource_client.resources.list(filter="resourceType eq 'Microsoft.Compute/virtualMachines'")
+    ]
     assert sorted(vms) == ["vm-app-01", "vm-app-02", "vm-db-01"]
 
 
@@ -107,25 +119,44 @@ def test_refused_writes_are_logged_as_failed(env, resource_client):
     with pytest.raises(HttpResponseError):
         resource_client.resource_groups.create_or_update("rg-once", {"location": "eastus"})
     entries = env.activity(f"/subscriptions/{env.subscription_id}/resourcegroups/rg-once")
-    assert [(e["status"], e["detail"]) for e in entries] == [("Succeeded", ""), ("Failed", "InvalidResourceGroupLocation")]
+    assert [(e["status"], e["detail"]) for e in entries] == [
+        ("Succeeded", ""),
+        ("Failed", "InvalidResourceGroupLocation"),
+    ]
 
 
-@pytest.mark.parametrize("method, path, expected", [
-    ("PUT", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/accessPolicies/add",
-     "Microsoft.KeyVault/vaults/accessPolicies/write"),
-    ("DELETE", "/subscriptions/s/resourcegroups/rg", "Microsoft.Resources/subscriptions/resourceGroups/delete"),
-    ("POST", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/backupFabrics/Azure/"
-             "protectionContainers/c/protectedItems/i/backup",
-     "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/backup/action"),
-])
+@pytest.mark.parametrize(
+    "method, path, expected",
+    [
+        (
+            "PUT",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/accessPolicies/add",
+            "Microsoft.KeyVault/vaults/accessPolicies/write",
+        ),
+        (
+            "DELETE",
+            "/subscriptions/s/resourcegroups/rg",
+            "Microsoft.Resources/subscriptions/resourceGroups/delete",
+        ),
+        (
+            "POST",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/backupFabrics/Azure/"
+            "protectionContainers/c/protectedItems/i/backup",
+            "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/backup/action",
+        ),
+    ],
+)
 def test_activity_operation_names(method, path, expected):
     from providers.azurelocal.app import operation_name
+
     assert operation_name(method, path) == expected
 
 
 def test_head_on_any_resource(resource_client, msi_client, env):
     resource_client.resource_groups.create_or_update("rg-head", {"location": "westeurope"})
-    identity = msi_client.user_assigned_identities.create_or_update("rg-head", "id-head", {"location": "westeurope"})
+    identity = msi_client.user_assigned_identities.create_or_update(
+        "rg-head", "id-head", {"location": "westeurope"}
+    )
     assert resource_client.resources.check_existence_by_id(identity.id, api_version="2023-01-31") is True
     missing = identity.id.replace("id-head", "id-nope")
     assert resource_client.resources.check_existence_by_id(missing, api_version="2023-01-31") is False

@@ -22,11 +22,14 @@ def make_vault(keyvault_mgmt, env, name="kv-test-01", **props):
     properties = {"tenantId": env.tenant_id, "sku": {"family": "A", "name": "standard"}, "accessPolicies": []}
     properties.update(props)
     return keyvault_mgmt.vaults.begin_create_or_update(
-        RG, name, {"location": "westeurope", "properties": properties}).result()
+        RG, name, {"location": "westeurope", "properties": properties}
+    ).result()
 
 
 def test_identity_gets_principal_and_client_ids(env, group, msi_client):
-    identity = msi_client.user_assigned_identities.create_or_update(group, "id-backup", {"location": "westeurope"})
+    identity = msi_client.user_assigned_identities.create_or_update(
+        group, "id-backup", {"location": "westeurope"}
+    )
     assert identity.principal_id and identity.client_id and identity.tenant_id == env.tenant_id
     record = env.principal(identity.principal_id)
     assert record["kind"] == "user_assigned" and record["type"] == "ServicePrincipal"
@@ -70,8 +73,14 @@ def test_vault_names_are_unique_and_soft_deleted_names_held(env, group, resource
     make_vault(keyvault_mgmt, env)
     resource_client.resource_groups.create_or_update("rg-other", {"location": "westeurope"})
     with pytest.raises(HttpResponseError) as err:
-        keyvault_mgmt.vaults.begin_create_or_update("rg-other", "kv-test-01", {
-            "location": "westeurope", "properties": {"tenantId": env.tenant_id, "sku": {"family": "A", "name": "standard"}}}).result()
+        keyvault_mgmt.vaults.begin_create_or_update(
+            "rg-other",
+            "kv-test-01",
+            {
+                "location": "westeurope",
+                "properties": {"tenantId": env.tenant_id, "sku": {"family": "A", "name": "standard"}},
+            },
+        ).result()
     assert err.value.error.code == "VaultAlreadyExists"
     keyvault_mgmt.vaults.delete(RG, "kv-test-01")
     assert [d.name for d in keyvault_mgmt.vaults.list_deleted()] == ["kv-test-01"]
@@ -97,14 +106,24 @@ def test_access_policy_add_and_remove(env, group, keyvault_mgmt):
     vault = make_vault(keyvault_mgmt, env)
     oid = env.deployer_object_id
     policy = {"tenantId": env.tenant_id, "objectId": oid, "permissions": {"keys": ["Get", "WrapKey"]}}
-    keyvault_mgmt.vaults.update_access_policy(RG, "kv-test-01", "add", {"properties": {"accessPolicies": [policy]}})
+    keyvault_mgmt.vaults.update_access_policy(
+        RG, "kv-test-01", "add", {"properties": {"accessPolicies": [policy]}}
+    )
     access.check_key_permission(env, oid, vault.id, "wrapkey")
-    keyvault_mgmt.vaults.update_access_policy(RG, "kv-test-01", "add", {"properties": {"accessPolicies": [
-        {**policy, "permissions": {"keys": ["UnwrapKey"]}}]}})
+    keyvault_mgmt.vaults.update_access_policy(
+        RG,
+        "kv-test-01",
+        "add",
+        {"properties": {"accessPolicies": [{**policy, "permissions": {"keys": ["UnwrapKey"]}}]}},
+    )
     got = keyvault_mgmt.vaults.get(RG, "kv-test-01")
     assert sorted(got.properties.access_policies[0].permissions["keys"]) == ["Get", "UnwrapKey", "WrapKey"]
-    keyvault_mgmt.vaults.update_access_policy(RG, "kv-test-01", "remove", {"properties": {"accessPolicies": [
-        {**policy, "permissions": {"keys": ["WrapKey"]}}]}})
+    keyvault_mgmt.vaults.update_access_policy(
+        RG,
+        "kv-test-01",
+        "remove",
+        {"properties": {"accessPolicies": [{**policy, "permissions": {"keys": ["WrapKey"]}}]}},
+    )
     with pytest.raises(Exception) as err:
         access.check_key_permission(env, oid, vault.id, "wrapKey")
     assert err.value.response().body["error"]["innererror"]["code"] == "ForbiddenByPolicy"
@@ -112,8 +131,13 @@ def test_access_policy_add_and_remove(env, group, keyvault_mgmt):
 
 def test_grant_propagation_delay(env, group, keyvault_mgmt):
     env.configure_faults(grant_propagation_seconds=60)
-    vault = make_vault(keyvault_mgmt, env, accessPolicies=[
-        {"tenantId": env.tenant_id, "objectId": env.deployer_object_id, "permissions": {"keys": ["get"]}}])
+    vault = make_vault(
+        keyvault_mgmt,
+        env,
+        accessPolicies=[
+            {"tenantId": env.tenant_id, "objectId": env.deployer_object_id, "permissions": {"keys": ["get"]}}
+        ],
+    )
     with pytest.raises(Exception):
         access.check_key_permission(env, env.deployer_object_id, vault.id, "get")
     env.clock.advance(61)
@@ -122,22 +146,33 @@ def test_grant_propagation_delay(env, group, keyvault_mgmt):
 
 def test_role_assignment_rbac_vault(env, group, keyvault_mgmt, msi_client, auth_client):
     vault = make_vault(keyvault_mgmt, env, enableRbacAuthorization=True)
-    identity = msi_client.user_assigned_identities.create_or_update(group, "id-kek", {"location": "westeurope"})
+    identity = msi_client.user_assigned_identities.create_or_update(
+        group, "id-kek", {"location": "westeurope"}
+    )
     role = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
     definition = auth_client.role_definitions.get(vault.id, role)
     assert definition.role_name == "Key Vault Crypto Service Encryption User"
     with pytest.raises(Exception) as err:
         access.check_key_permission(env, identity.principal_id, vault.id, "unwrapKey")
     assert err.value.response().body["error"]["innererror"]["code"] == "ForbiddenByRbac"
-    params = {"properties": {"roleDefinitionId": definition.id, "principalId": identity.principal_id,
-                             "principalType": "ServicePrincipal"}}
+    params = {
+        "properties": {
+            "roleDefinitionId": definition.id,
+            "principalId": identity.principal_id,
+            "principalType": "ServicePrincipal",
+        }
+    }
     created = auth_client.role_assignments.create(vault.id, str(uuid.uuid4()), params)
     assert created.scope.lower() == vault.id.lower()
     access.check_key_permission(env, identity.principal_id, vault.id, "unwrapKey")
     with pytest.raises(HttpResponseError) as err:
         auth_client.role_assignments.create(vault.id, str(uuid.uuid4()), params)
     assert err.value.error.code == "RoleAssignmentExists"
-    listed = list(auth_client.role_assignments.list_for_scope(vault.id, filter=f"principalId eq '{identity.principal_id}'"))
+    listed = list(
+        auth_client.role_assignments.list_for_scope(
+            vault.id, filter=f"principalId eq '{identity.principal_id}'"
+        )
+    )
     assert [a.name for a in listed] == [created.name]
     auth_client.role_assignments.delete(vault.id, created.name)
     with pytest.raises(Exception):
@@ -145,51 +180,88 @@ def test_role_assignment_rbac_vault(env, group, keyvault_mgmt, msi_client, auth_
 
 
 def test_role_definition_lookup_by_name(auth_client, sub):
-    found = list(auth_client.role_definitions.list(f"/subscriptions/{sub}", filter="roleName eq 'Key Vault Crypto Officer'"))
+    found = list(
+        auth_client.role_definitions.list(
+            f"/subscriptions/{sub}", filter="roleName eq 'Key Vault Crypto Officer'"
+        )
+    )
     assert [d.name for d in found] == ["14b46e9e-c2b7-41b4-b07b-48a6ebf60603"]
 
 
 def test_role_assignment_unknown_principal(env, group, auth_client, sub):
     with pytest.raises(HttpResponseError) as err:
-        auth_client.role_assignments.create(f"/subscriptions/{sub}/resourceGroups/{group}", str(uuid.uuid4()), {
-            "properties": {"roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
-                           "principalId": str(uuid.uuid4())}})
+        auth_client.role_assignments.create(
+            f"/subscriptions/{sub}/resourceGroups/{group}",
+            str(uuid.uuid4()),
+            {
+                "properties": {
+                    "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+                    "principalId": str(uuid.uuid4()),
+                }
+            },
+        )
     assert err.value.error.code == "PrincipalNotFound"
 
 
 def test_new_principal_not_found_during_replication(env, group, msi_client, auth_client, sub):
     env.configure_faults(principal_propagation_seconds=30)
-    identity = msi_client.user_assigned_identities.create_or_update(group, "id-young", {"location": "westeurope"})
-    params = {"properties": {"roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
-                             "principalId": identity.principal_id}}
+    identity = msi_client.user_assigned_identities.create_or_update(
+        group, "id-young", {"location": "westeurope"}
+    )
+    params = {
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+            "principalId": identity.principal_id,
+        }
+    }
     scope = f"/subscriptions/{sub}/resourceGroups/{group}"
     with pytest.raises(HttpResponseError) as err:
         auth_client.role_assignments.create(scope, str(uuid.uuid4()), params)
     assert err.value.error.code == "PrincipalNotFound"
     env.clock.advance(31)
-    assert auth_client.role_assignments.create(scope, str(uuid.uuid4()), params).principal_type == "ServicePrincipal"
+    assert (
+        auth_client.role_assignments.create(scope, str(uuid.uuid4()), params).principal_type
+        == "ServicePrincipal"
+    )
 
 
 def test_group_delete_cascades(env, group, resource_client, keyvault_mgmt, msi_client):
     make_vault(keyvault_mgmt, env)
-    identity = msi_client.user_assigned_identities.create_or_update(group, "id-gone", {"location": "westeurope"})
+    identity = msi_client.user_assigned_identities.create_or_update(
+        group, "id-gone", {"location": "westeurope"}
+    )
     resource_client.resource_groups.begin_delete(group).result()
     assert env.principal(identity.principal_id) is None
     assert [d.name for d in keyvault_mgmt.vaults.list_deleted()] == ["kv-test-01"]
 
 
-def test_role_at_group_scope_reaches_the_vault_and_type_must_match(env, group, keyvault_mgmt, msi_client,
-                                                                   auth_client, sub):
+def test_role_at_group_scope_reaches_the_vault_and_type_must_match(
+    env, group, keyvault_mgmt, msi_client, auth_client, sub
+):
     vault = make_vault(keyvault_mgmt, env, enableRbacAuthorization=True)
-    identity = msi_client.user_assigned_identities.create_or_update(group, "id-scope", {"location": "westeurope"})
+    identity = msi_client.user_assigned_identities.create_or_update(
+        group, "id-scope", {"location": "westeurope"}
+    )
     role = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6"
     scope = f"/subscriptions/{sub}/resourceGroups/{group}"
     with pytest.raises(HttpResponseError) as err:
-        auth_client.role_assignments.create(scope, str(uuid.uuid4()), {"properties": {
-            "roleDefinitionId": role, "principalId": identity.principal_id, "principalType": "User"}})
+        auth_client.role_assignments.create(
+            scope,
+            str(uuid.uuid4()),
+            {
+                "properties": {
+                    "roleDefinitionId": role,
+                    "principalId": identity.principal_id,
+                    "principalType": "User",
+                }
+            },
+        )
     assert err.value.error.code == "UnmatchedPrincipalType"
-    auth_client.role_assignments.create(scope, str(uuid.uuid4()), {"properties": {
-        "roleDefinitionId": role, "principalId": identity.principal_id}})
+    auth_client.role_assignments.create(
+        scope,
+        str(uuid.uuid4()),
+        {"properties": {"roleDefinitionId": role, "principalId": identity.principal_id}},
+    )
     access.check_key_permission(env, identity.principal_id, vault.id, "wrapKey")
     with pytest.raises(Exception):
         access.check_key_permission(env, identity.principal_id, vault.id, "delete")

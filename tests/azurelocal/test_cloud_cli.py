@@ -25,6 +25,7 @@ def run(env):
         out, err = io.StringIO(), io.StringIO()
         code = main(["cloud", *argv, "-db", str(env.store.path)], output=Output(out=out, err=err))
         return code, out.getvalue(), err.getvalue()
+
     return invoke
 
 
@@ -69,7 +70,9 @@ def test_out_of_band_grant_removal_and_identity_disable_fail_backups(env, cmk, r
 
 
 def test_configure_advance_network_rules_and_touch(env, cmk, run):
-    code, out, _ = run("configure", "-latency", "5ms", "-grant-delay", "10s", "-rotation-delay", "2h", "-json")
+    code, out, _ = run(
+        "configure", "-latency", "5ms", "-grant-delay", "10s", "-rotation-delay", "2h", "-json"
+    )
     data = json.loads(out)
     assert code == 0 and data["latency_ms"] == 5 and data["grant_propagation_seconds"] == 10
     assert data["rotation_delay_seconds"] == 7200
@@ -115,24 +118,45 @@ def test_reset_asks_unless_forced(env, run, monkeypatch):
     assert code == 0 and not env.store.path.exists()
 
 
-def test_removed_role_assignment_fails_backup_on_an_rbac_key_vault(env, run, keyvault_mgmt, resource_client,
-                                                                    rs_client, auth_client, key_client):
+def test_removed_role_assignment_fails_backup_on_an_rbac_key_vault(
+    env, run, keyvault_mgmt, resource_client, rs_client, auth_client, key_client
+):
     from tests.azurelocal.kvhelpers import make_key_vault, rs_vault_body
+
     kv = make_key_vault(env, keyvault_mgmt, resource_client, "kv-rbac", group="rg-backup", rbac=True)
     roles = f"{kv['id']}/providers/Microsoft.Authorization/roleDefinitions/"
     officer, service_user = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603", "e147488a-f6f5-4113-8e2d-b22465e65bf6"
-    auth_client.role_assignments.create(kv["id"], "0b6f4c1e-0000-4000-8000-000000000001", {
-        "role_definition_id": roles + officer, "principal_id": env.deployer_object_id, "principal_type": "User"})
+    auth_client.role_assignments.create(
+        kv["id"],
+        "0b6f4c1e-0000-4000-8000-000000000001",
+        {
+            "role_definition_id": roles + officer,
+            "principal_id": env.deployer_object_id,
+            "principal_type": "User",
+        },
+    )
     key = key_client("kv-rbac").create_rsa_key("cmk", size=2048)
     vault = rs_client.vaults.begin_create_or_update("rg-backup", "rsv-rbac", rs_vault_body(env)).result()
     grant_name = "0b6f4c1e-0000-4000-8000-000000000002"
-    auth_client.role_assignments.create(kv["id"], grant_name, {
-        "role_definition_id": roles + service_user, "principal_id": vault.identity.principal_id,
-        "principal_type": "ServicePrincipal"})
+    auth_client.role_assignments.create(
+        kv["id"],
+        grant_name,
+        {
+            "role_definition_id": roles + service_user,
+            "principal_id": vault.identity.principal_id,
+            "principal_type": "ServicePrincipal",
+        },
+    )
     enc = {"keyVaultProperties": {"keyUri": key.id}, "kekIdentity": {"useSystemAssignedIdentity": True}}
-    rs_client.vaults.begin_create_or_update("rg-backup", "rsv-rbac", rs_vault_body(env, encryption=enc)).result()
+    rs_client.vaults.begin_create_or_update(
+        "rg-backup", "rsv-rbac", rs_vault_body(env, encryption=enc)
+    ).result()
     assert run("backup", "rsv-rbac", "-vm", "vm-app-02")[0] == 0
     code, out, _ = run("remove-role-assignment", grant_name)
     assert code == 0 and grant_name in out
     code, out, _ = run("backup", "rsv-rbac", "-vm", "vm-app-02")
-    assert code == 1 and "UserErrorCMKMissingMangedIdentityPermissionOnKeyVault" in out and "ForbiddenByRbac" in out
+    assert (
+        code == 1
+        and "UserErrorCMKMissingMangedIdentityPermissionOnKeyVault" in out
+        and "ForbiddenByRbac" in out
+    )

@@ -22,7 +22,9 @@ def _cases() -> list[Path]:
 
 
 def _newest_rp(env) -> str:
-    rps = sorted(env.store.list(Kind.RECOVERY_POINT), key=lambda r: (r["properties"]["recoveryPointTime"], r["id"]))
+    rps = sorted(
+        env.store.list(Kind.RECOVERY_POINT), key=lambda r: (r["properties"]["recoveryPointTime"], r["id"])
+    )
     return rps[-1]["id"] if rps else "<none>"
 
 
@@ -41,9 +43,13 @@ def test_cloud_cli_scenario(case, env, keyvault_mgmt, resource_client, rs_client
 
     def fill(text: str) -> str:
         latest = keystore.latest_version(env, "kv-backup", "cmk")
-        return (text.replace("{key_id}", made.key.id).replace("{versionless_id}", made.versionless)
-                .replace("{latest_key_id}", latest.versioned_id if latest else "<none>")
-                .replace("{principal}", made.principal).replace("{last_rp}", _newest_rp(env)))
+        return (
+            text.replace("{key_id}", made.key.id)
+            .replace("{versionless_id}", made.versionless)
+            .replace("{latest_key_id}", latest.versioned_id if latest else "<none>")
+            .replace("{principal}", made.principal)
+            .replace("{last_rp}", _newest_rp(env))
+        )
 
     for number, raw in enumerate((case / "steps.txt").read_text().splitlines(), start=1):
         line = raw.strip()
@@ -56,8 +62,10 @@ def test_cloud_cli_scenario(case, env, keyvault_mgmt, resource_client, rs_client
         command, _, expected = line.partition("=>")
         code_text, _, wanted = expected.strip().partition(" ")
         out, err = io.StringIO(), io.StringIO()
-        code = main(["cloud", *shlex.split(fill(command)), "-db", str(env.store.path)],
-                    output=Output(out=out, err=err))
+        code = main(
+            ["cloud", *shlex.split(fill(command)), "-db", str(env.store.path)],
+            output=Output(out=out, err=err),
+        )
         shown = out.getvalue() + err.getvalue()
         assert code == int(code_text), f"{where}\nexit {code}\n{shown}"
         for piece in filter(None, (w.strip() for w in fill(wanted).split("|"))):

@@ -7,7 +7,8 @@ import stat
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from providers.azurelocal import crypto
 
@@ -72,8 +73,9 @@ def test_rsa_wrap_unwrap_round_trip(alg):
 def test_oaep_256_matches_the_standard_construction():
     """A value wrapped by any RSA-OAEP-256 implementation (here: cryptography directly) unwraps."""
     pub = RSA_KEY.public_key()
-    wrapped = pub.encrypt(b"k" * 32, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()),
-                                                   algorithm=hashes.SHA256(), label=None))
+    wrapped = pub.encrypt(
+        b"k" * 32, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    )
     assert crypto.rsa_decrypt(RSA_KEY, crypto.WrapAlgorithm.RSA_OAEP_256, wrapped) == b"k" * 32
     with pytest.raises(crypto.IntegrityError):
         crypto.rsa_decrypt(RSA_KEY, crypto.WrapAlgorithm.RSA_OAEP, wrapped)

@@ -13,8 +13,9 @@ from tests.azurelocal.kvhelpers import CMK_PERMISSIONS, grant, make_cmk_vault, r
 KV = "kv-backup"
 # DER RSA private keys: PKCS#1 (SEQUENCE, version 0, INTEGER modulus) and PKCS#8 (version 0, rsaEncryption OID)
 PKCS1_PREFIX = re.compile(rb"\x30\x82..\x02\x01\x00\x02\x82", re.DOTALL)
-PKCS8_RSA_PREFIX = re.compile(rb"\x30\x82..\x02\x01\x00\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01",
-                              re.DOTALL)
+PKCS8_RSA_PREFIX = re.compile(
+    rb"\x30\x82..\x02\x01\x00\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01", re.DOTALL
+)
 GROUP = "rg-backup"
 VM = seed.vm_id("vm-app-01")
 DISK = seed.disk_id("vm-app-01_OsDisk_1")
@@ -27,7 +28,9 @@ def _vault_body(env, identity="SystemAssigned", encryption=None):
 @pytest.fixture
 def setup(env, keyvault_mgmt, resource_client, rs_client, key_client):
     """A CMK vault (system identity, versionless key) ready to back up."""
-    return make_cmk_vault(env, keyvault_mgmt, resource_client, rs_client, key_client, key_vault=KV, group=GROUP)
+    return make_cmk_vault(
+        env, keyvault_mgmt, resource_client, rs_client, key_client, key_vault=KV, group=GROUP
+    )
 
 
 def backup(env, ns):
@@ -85,7 +88,7 @@ def test_database_never_holds_private_keys_or_raw_deks(env, setup):
         if not path.name.endswith(".key"):
             raw += path.read_bytes()
     der = crypto.private_to_der(crypto.generate_key(crypto.KeyType.RSA, size=2048))
-    assert PKCS1_PREFIX.search(der) and PKCS8_RSA_PREFIX.search(der)   # the patterns do find a real key
+    assert PKCS1_PREFIX.search(der) and PKCS8_RSA_PREFIX.search(der)  # the patterns do find a real key
     assert b"PRIVATE KEY" not in raw
     assert not PKCS1_PREFIX.search(raw) and not PKCS8_RSA_PREFIX.search(raw)
     assert dek not in raw and crypto.b64url_encode(dek).encode() not in raw
@@ -118,10 +121,10 @@ def test_rotation_is_followed_after_the_delay_and_old_version_stays_needed(env, 
     first_rp = last_rp(env, setup.vault_id)
     new = setup.kc.rotate_key("cmk")
     assert status(backup(env, setup))[0] == "Completed"
-    assert datapath.current_dek_version(env, setup.vault_id) == setup.key.id   # not yet: delay is one hour
+    assert datapath.current_dek_version(env, setup.vault_id) == setup.key.id  # not yet: delay is one hour
     env.clock.advance(datapath.DEFAULT_ROTATION_DELAY + 1)
     assert status(backup(env, setup))[0] == "Completed"
-    assert datapath.current_dek_version(env, setup.vault_id) == new.id          # re-wrapped with the new version
+    assert datapath.current_dek_version(env, setup.vault_id) == new.id  # re-wrapped with the new version
     assert last_rp(env, setup.vault_id)["_emulator"]["key_version_id"] == new.id
     setup.kc.update_key_properties("cmk", setup.key.properties.version, enabled=False)
     failed = restore(env, setup, first_rp["id"])
@@ -169,17 +172,21 @@ def test_restore_with_a_disk_encryption_set(env, setup, keyvault_mgmt):
     job = restore(env, setup, rp["id"], des_id=des["id"])
     assert status(job)[0] == "Completed"
     disk = env.store.get(Kind.DISK, job["restored_disk_ids"][0])
-    assert disk["properties"]["encryption"] == {"type": "EncryptionAtRestWithCustomerKey",
-                                                "diskEncryptionSetId": des["id"]}
+    assert disk["properties"]["encryption"] == {
+        "type": "EncryptionAtRestWithCustomerKey",
+        "diskEncryptionSetId": des["id"],
+    }
     assert disk["_emulator"]["sealed_content"]["key_id"] == setup.key.id
     assert restored_bytes(env, job) == [original]
 
 
 def test_expired_key_fails_backup(env, setup):
     from datetime import timedelta
+
     assert status(backup(env, setup))[0] == "Completed"
-    setup.kc.update_key_properties("cmk", setup.key.properties.version,
-                                   expires_on=env.clock.now() + timedelta(days=1))
+    setup.kc.update_key_properties(
+        "cmk", setup.key.properties.version, expires_on=env.clock.now() + timedelta(days=1)
+    )
     env.clock.advance(2 * 86400)
     assert status(backup(env, setup)) == ("Failed", "UserErrorCMKKeyExpired")
     assert status(restore(env, setup, last_rp(env, setup.vault_id)["id"]))[0] == "Completed"

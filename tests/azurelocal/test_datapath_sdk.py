@@ -22,17 +22,33 @@ def test_backup_now_and_restore_disks_through_the_sdk(env, cmk):
     cmk.protect(cmk.policy().id)
     original = diskdata.read_disk(env, env.store.get(Kind.DISK, seed.disk_id("vm-app-01_OsDisk_1")))
 
-    cmk.backup.backups.trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM,
-                               {"properties": {"objectType": "IaasVMBackupRequest"}})
+    cmk.backup.backups.trigger(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, {"properties": {"objectType": "IaasVMBackupRequest"}}
+    )
     assert [j.properties.status for j in _jobs(cmk, "Backup")] == ["Completed"]
     points = list(cmk.backup.recovery_points.list(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM))
     assert len(points) == 1
 
     group_id = f"/subscriptions/{env.subscription_id}/resourceGroups/{cmk.RG}"
-    cmk.backup.restores.begin_trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, points[0].name, {"properties": {
-        "objectType": "IaasVMRestoreRequest", "recoveryPointId": points[0].name, "recoveryType": "RestoreDisks",
-        "sourceResourceId": cmk.vm_id(), "targetResourceGroupId": group_id, "region": "westeurope",
-        "originalStorageAccountOption": False}}).result()
+    cmk.backup.restores.begin_trigger(
+        cmk.VAULT,
+        cmk.RG,
+        "Azure",
+        CONTAINER,
+        ITEM,
+        points[0].name,
+        {
+            "properties": {
+                "objectType": "IaasVMRestoreRequest",
+                "recoveryPointId": points[0].name,
+                "recoveryType": "RestoreDisks",
+                "sourceResourceId": cmk.vm_id(),
+                "targetResourceGroupId": group_id,
+                "region": "westeurope",
+                "originalStorageAccountOption": False,
+            }
+        },
+    ).result()
     restore_jobs = _jobs(cmk, "Restore")
     assert [j.properties.status for j in restore_jobs] == ["Completed"]
     stored = env.store.get(Kind.JOB, restore_jobs[0].id)
@@ -41,8 +57,9 @@ def test_backup_now_and_restore_disks_through_the_sdk(env, cmk):
     assert diskdata.read_disk(env, env.store.get(Kind.DISK, disks[0])) == original
 
     cmk.key_client(cmk.KV).update_key_properties(cmk.KEY, key.properties.version, enabled=False)
-    cmk.backup.backups.trigger(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM,
-                               {"properties": {"objectType": "IaasVMBackupRequest"}})
+    cmk.backup.backups.trigger(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, {"properties": {"objectType": "IaasVMBackupRequest"}}
+    )
     failed = [j for j in _jobs(cmk, "Backup") if j.properties.status == "Failed"]
     assert len(failed) == 1
     assert failed[0].properties.error_details[0].error_code == "UserErrorCMKKeyNotEnabled"
@@ -50,6 +67,7 @@ def test_backup_now_and_restore_disks_through_the_sdk(env, cmk):
 
 def test_user_assigned_identity_wraps_the_data_key_until_the_key_vault_denies_network_access(env, cmk):
     from providers.azurelocal import datapath
+
     cmk.key_vault()
     key = cmk.rsa_key()
     identity = cmk.msi.user_assigned_identities.create_or_update(cmk.RG, "id-cmk", {"location": "westeurope"})
@@ -59,7 +77,11 @@ def test_user_assigned_identity_wraps_the_data_key_until_the_key_vault_denies_ne
     job = datapath.run_backup(env, vault.id, None, vm_id=cmk.vm_id())
     assert job["properties"]["status"] == "Completed"
     assert datapath.current_dek_version(env, vault.id) == key.id
-    cmk.keyvault.vaults.update(cmk.RG, cmk.KV, {"properties": {"networkAcls": {
-        "defaultAction": "Deny", "bypass": "AzureServices"}}})
+    cmk.keyvault.vaults.update(
+        cmk.RG, cmk.KV, {"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}}}
+    )
     failed = datapath.run_backup(env, vault.id, None, vm_id=cmk.vm_id())
-    assert failed["properties"]["errorDetails"][0]["errorCode"] == "UserErrorCMKUserAssignedIdentityNetworkRestricted"
+    assert (
+        failed["properties"]["errorDetails"][0]["errorCode"]
+        == "UserErrorCMKUserAssignedIdentityNetworkRestricted"
+    )

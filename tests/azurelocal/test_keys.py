@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.keyvault.keys import KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction
 from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm, SignatureAlgorithm
-
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from providers.azurelocal import keystore
 from providers.azurelocal.credential import LocalCredential
@@ -34,8 +34,9 @@ def client(vault, key_client):
 
 
 def crypto_client(env, key_id, object_id=None):
-    return CryptographyClient(key_id, LocalCredential(object_id), transport=local_transport(env),
-                              retry_total=0)
+    return CryptographyClient(
+        key_id, LocalCredential(object_id), transport=local_transport(env), retry_total=0
+    )
 
 
 def inner(exc: HttpResponseError) -> str:
@@ -62,9 +63,11 @@ def test_create_get_list_update_and_versions(client):
     assert client.get_key("cmk").id == second.id
     assert client.get_key("cmk", key.properties.version).id == key.id
     assert [p.version for p in client.list_properties_of_key_versions("cmk")] == [
-        key.properties.version, second.properties.version]
+        key.properties.version,
+        second.properties.version,
+    ]
     assert [p.name for p in client.list_properties_of_keys()] == ["cmk"]
-    expires = datetime(2031, 1, 1, tzinfo=timezone.utc)
+    expires = datetime(2031, 1, 1, tzinfo=UTC)
     updated = client.update_key_properties("cmk", key.properties.version, enabled=False, expires_on=expires)
     assert updated.properties.enabled is False and updated.properties.expires_on == expires
     assert client.get_key("cmk").properties.enabled is True
@@ -115,6 +118,7 @@ def test_expired_key_refuses_wrap_but_still_unwraps(env, client):
     wrapped = cc.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, b"k" * 32).encrypted_key
     env.clock.advance(2 * 86400)
     from providers.azurelocal import keystore
+
     with pytest.raises(Exception) as err:
         keystore.wrap(env, env.deployer_object_id, key.id, b"x" * 32)
     assert getattr(err.value, "inner", None) == "KeyExpired"
@@ -125,6 +129,7 @@ def test_access_policy_denies_without_grant_then_allows(env, client, keyvault_mg
     key = client.create_rsa_key("cmk", size=2048)
     identity = new_principal(env, "vault-identity")
     from providers.azurelocal import keystore
+
     with pytest.raises(Exception) as err:
         keystore.wrap(env, identity, key.id, b"d" * 32)
     assert err.value.status == 403 and err.value.inner == "ForbiddenByPolicy"
@@ -140,16 +145,23 @@ def test_access_policy_denies_without_grant_then_allows(env, client, keyvault_mg
     assert gone.value.inner == "ForbiddenByPolicy"
 
 
-def test_rbac_vault_denies_by_rbac_and_honours_role(env, keyvault_mgmt, resource_client, auth_client, key_client):
+def test_rbac_vault_denies_by_rbac_and_honours_role(
+    env, keyvault_mgmt, resource_client, auth_client, key_client
+):
     make_key_vault(env, keyvault_mgmt, resource_client, "kv-rbac", rbac=True)
     deployer = key_client("kv-rbac")
     with pytest.raises(HttpResponseError) as err:
         deployer.create_rsa_key("cmk", size=2048)
     assert err.value.status_code == 403 and inner(err.value) == "ForbiddenByRbac"
     scope = keyvault_mgmt.vaults.get("rg-keys", "kv-rbac").id
-    officer = f"{scope}/providers/Microsoft.Authorization/roleDefinitions/14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
-    auth_client.role_assignments.create(scope, "5f6b1f4e-0000-4000-8000-000000000001", {
-        "role_definition_id": officer, "principal_id": env.deployer_object_id, "principal_type": "User"})
+    officer = (
+        f"{scope}/providers/Microsoft.Authorization/roleDefinitions/14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
+    )
+    auth_client.role_assignments.create(
+        scope,
+        "5f6b1f4e-0000-4000-8000-000000000001",
+        {"role_definition_id": officer, "principal_id": env.deployer_object_id, "principal_type": "User"},
+    )
     key = deployer.create_rsa_key("cmk", size=2048)
     assert key.properties.enabled
 
@@ -184,8 +196,15 @@ def test_rotate_and_rotation_policy(client):
     first = client.create_rsa_key("cmk", size=3072)
     policy = client.get_key_rotation_policy("cmk")
     assert policy.lifetime_actions[0].action == KeyRotationPolicyAction.notify
-    client.update_key_rotation_policy("cmk", KeyRotationPolicy(lifetime_actions=[
-        KeyRotationLifetimeAction(KeyRotationPolicyAction.rotate, time_after_create="P90D")], expires_in="P1Y"))
+    client.update_key_rotation_policy(
+        "cmk",
+        KeyRotationPolicy(
+            lifetime_actions=[
+                KeyRotationLifetimeAction(KeyRotationPolicyAction.rotate, time_after_create="P90D")
+            ],
+            expires_in="P1Y",
+        ),
+    )
     stored = client.get_key_rotation_policy("cmk")
     assert stored.expires_in == "P1Y" and stored.lifetime_actions[0].time_after_create == "P90D"
     rotated = client.rotate_key("cmk")
@@ -197,20 +216,41 @@ def test_rotate_and_rotation_policy(client):
 
 def test_firewall_denies_by_default(env, client, keyvault_mgmt):
     client.create_rsa_key("cmk", size=2048)
-    keyvault_mgmt.vaults.update("rg-keys", VAULT, {"properties": {"networkAcls": {
-        "defaultAction": "Deny", "bypass": "AzureServices", "ipRules": []}}})
+    keyvault_mgmt.vaults.update(
+        "rg-keys",
+        VAULT,
+        {"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices", "ipRules": []}}},
+    )
     with pytest.raises(HttpResponseError) as err:
         client.get_key("cmk")
     assert err.value.status_code == 403 and inner(err.value) == "ForbiddenByFirewall"
-    keyvault_mgmt.vaults.update("rg-keys", VAULT, {"properties": {"networkAcls": {
-        "defaultAction": "Deny", "bypass": "AzureServices", "ipRules": [{"value": "127.0.0.0/8"}]}}})
+    keyvault_mgmt.vaults.update(
+        "rg-keys",
+        VAULT,
+        {
+            "properties": {
+                "networkAcls": {
+                    "defaultAction": "Deny",
+                    "bypass": "AzureServices",
+                    "ipRules": [{"value": "127.0.0.0/8"}],
+                }
+            }
+        },
+    )
     assert client.get_key("cmk").name == "cmk"
 
 
 def test_rotation_policy_rotates_when_due(env, client):
     first = client.create_rsa_key("auto", size=2048)
-    client.update_key_rotation_policy("auto", KeyRotationPolicy(lifetime_actions=[
-        KeyRotationLifetimeAction(KeyRotationPolicyAction.rotate, time_after_create="P30D")], expires_in="P90D"))
+    client.update_key_rotation_policy(
+        "auto",
+        KeyRotationPolicy(
+            lifetime_actions=[
+                KeyRotationLifetimeAction(KeyRotationPolicyAction.rotate, time_after_create="P30D")
+            ],
+            expires_in="P90D",
+        ),
+    )
     env.clock.advance(29 * 86400)
     assert client.get_key("auto").id == first.id
     env.clock.advance(2 * 86400)
@@ -224,30 +264,55 @@ def test_rotation_policy_rotates_when_due(env, client):
 def test_soft_deleted_key_is_purged_after_retention(env, client):
     client.create_rsa_key("gone", size=2048)
     client.begin_delete_key("gone").result()
-    env.clock.advance(8 * 86400)    # the test vault keeps deleted keys 7 days
+    env.clock.advance(8 * 86400)  # the test vault keeps deleted keys 7 days
     assert list(client.list_deleted_keys()) == []
     assert client.create_rsa_key("gone", size=2048).name == "gone"
 
 
-_json = st.recursive(st.none() | st.booleans() | st.integers(-5, 5000) | st.text(max_size=8),
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                     max_leaves=8)
-_fields = st.fixed_dictionaries({}, optional={
-    "kty": st.sampled_from(["RSA", "EC", "oct", 7]) | _json, "key_size": st.sampled_from([2048, 1, "x"]) | _json,
-    "key_ops": _json, "attributes": _json, "tags": _json, "crv": _json, "public_exponent": _json,
-    "alg": st.sampled_from(["RSA-OAEP", "RS256"]) | _json, "value": _json, "digest": _json,
-    "lifetimeActions": _json})
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5000) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "kty": st.sampled_from(["RSA", "EC", "oct", 7]) | _json,
+        "key_size": st.sampled_from([2048, 1, "x"]) | _json,
+        "key_ops": _json,
+        "attributes": _json,
+        "tags": _json,
+        "crv": _json,
+        "public_exponent": _json,
+        "alg": st.sampled_from(["RSA-OAEP", "RS256"]) | _json,
+        "value": _json,
+        "digest": _json,
+        "lifetimeActions": _json,
+    },
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=_fields, route=st.sampled_from([("POST", "keys/fz/create"), ("PATCH", "keys/fz"),
-                                           ("POST", "keys/fz/{v}/wrapkey"), ("POST", "keys/fz/{v}/sign"),
-                                           ("POST", "keys/fz/{v}/verify"), ("PUT", "keys/fz/rotationpolicy")]))
+@given(
+    body=_fields,
+    route=st.sampled_from(
+        [
+            ("POST", "keys/fz/create"),
+            ("PATCH", "keys/fz"),
+            ("POST", "keys/fz/{v}/wrapkey"),
+            ("POST", "keys/fz/{v}/sign"),
+            ("POST", "keys/fz/{v}/verify"),
+            ("PUT", "keys/fz/rotationpolicy"),
+        ]
+    ),
+)
 def test_odd_bodies_get_key_vault_errors_never_500(env, client, body, route):
     if keystore.latest_version(env, VAULT, "fz") is None:
         client.create_rsa_key("fz", size=2048)
     version = keystore.latest_version(env, VAULT, "fz").version
     method, path = route
     url = f"https://{VAULT}.vault.azure.net/{path.format(v=version)}?api-version=7.5"
-    answer = env.handle(request_from_url(method, url, {"Authorization": "Bearer x"}, json.dumps(body).encode()))
+    answer = env.handle(
+        request_from_url(method, url, {"Authorization": "Bearer x"}, json.dumps(body).encode())
+    )
     assert answer.status < 500, answer.body

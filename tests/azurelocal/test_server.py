@@ -19,6 +19,7 @@ class AnyToken:
 
     def get_token(self, *scopes, **kwargs):
         from azure.core.credentials import AccessToken
+
         return AccessToken("anything", 4102444800)
 
 
@@ -52,11 +53,25 @@ def test_sdk_clients_over_https(served):
     group = resources.resource_groups.create_or_update("rg-served", {"location": "westeurope"})
     assert group.name == "rg-served"
     kv = KeyVaultManagementClient(AnyToken(), sub, base_url=base, retry_total=0)
-    vault = kv.vaults.begin_create_or_update("rg-served", "kv-served", {"location": "westeurope", "properties": {
-        "tenantId": os.environ["AZURE_TENANT_ID"], "sku": {"family": "A", "name": "standard"},
-        "enablePurgeProtection": True, "accessPolicies": [{
-            "tenantId": os.environ["AZURE_TENANT_ID"], "objectId": os.environ["VAULTFORM_OBJECT_ID"],
-            "permissions": {"keys": ["get", "list", "create", "wrapKey", "unwrapKey"]}}]}}).result()
+    vault = kv.vaults.begin_create_or_update(
+        "rg-served",
+        "kv-served",
+        {
+            "location": "westeurope",
+            "properties": {
+                "tenantId": os.environ["AZURE_TENANT_ID"],
+                "sku": {"family": "A", "name": "standard"},
+                "enablePurgeProtection": True,
+                "accessPolicies": [
+                    {
+                        "tenantId": os.environ["AZURE_TENANT_ID"],
+                        "objectId": os.environ["VAULTFORM_OBJECT_ID"],
+                        "permissions": {"keys": ["get", "list", "create", "wrapKey", "unwrapKey"]},
+                    }
+                ],
+            },
+        },
+    ).result()
     assert vault.properties.vault_uri.startswith("https://127.0.0.1:")
     assert vault.properties.vault_uri != base
     keys = KeyClient(vault.properties.vault_uri, AnyToken(), retry_total=0)
@@ -71,27 +86,50 @@ def test_sdk_clients_over_https(served):
 
     # a local key id sent back through ARM is stored under Azure's name and shown under the local one
     from azure.mgmt.recoveryservices import RecoveryServicesClient
+
     rs = RecoveryServicesClient(AnyToken(), sub, base_url=base, retry_total=0)
-    body = {"location": "westeurope", "sku": {"name": "Standard"}, "identity": {"type": "SystemAssigned"},
-            "properties": {"publicNetworkAccess": "Enabled"}}
+    body = {
+        "location": "westeurope",
+        "sku": {"name": "Standard"},
+        "identity": {"type": "SystemAssigned"},
+        "properties": {"publicNetworkAccess": "Enabled"},
+    }
     rsv = rs.vaults.begin_create_or_update("rg-served", "rsv-served", body).result()
-    kv.vaults.update_access_policy("rg-served", "kv-served", "add", {"properties": {"accessPolicies": [{
-        "tenantId": os.environ["AZURE_TENANT_ID"], "objectId": rsv.identity.principal_id,
-        "permissions": {"keys": ["get", "list", "wrapKey", "unwrapKey"]}}]}})
-    body["properties"]["encryption"] = {"keyVaultProperties": {"keyUri": key.id},
-                                        "kekIdentity": {"useSystemAssignedIdentity": True}}
+    kv.vaults.update_access_policy(
+        "rg-served",
+        "kv-served",
+        "add",
+        {
+            "properties": {
+                "accessPolicies": [
+                    {
+                        "tenantId": os.environ["AZURE_TENANT_ID"],
+                        "objectId": rsv.identity.principal_id,
+                        "permissions": {"keys": ["get", "list", "wrapKey", "unwrapKey"]},
+                    }
+                ]
+            }
+        },
+    )
+    body["properties"]["encryption"] = {
+        "keyVaultProperties": {"keyUri": key.id},
+        "kekIdentity": {"useSystemAssignedIdentity": True},
+    }
     encrypted = rs.vaults.begin_create_or_update("rg-served", "rsv-served", body).result()
     assert encrypted.properties.encryption.key_vault_properties.key_uri == key.id
     inside = served.env.store.get("rsvault", encrypted.id)
     assert inside["properties"]["encryption"]["keyVaultProperties"]["keyUri"].startswith(
-        "https://kv-served.vault.azure.net/keys/cmk/")
+        "https://kv-served.vault.azure.net/keys/cmk/"
+    )
 
 
 def test_clients_without_the_ca_are_refused(served, monkeypatch):
     from azure.core.exceptions import ServiceRequestError
+
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
-    resources = ResourceManagementClient(AnyToken(), served.env.subscription_id, base_url=served.base_url,
-                                         retry_total=0)
+    resources = ResourceManagementClient(
+        AnyToken(), served.env.subscription_id, base_url=served.base_url, retry_total=0
+    )
     with pytest.raises(ServiceRequestError, match="CERTIFICATE_VERIFY_FAILED"):
         resources.resource_groups.get("rg-workloads")
     assert oct(os.stat(served.tls.server_key).st_mode & 0o777) == "0o600"

@@ -13,7 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -112,24 +112,34 @@ def test_state_commands_read_and_write_the_state_of_chdir(work, tmp_path):
 def test_force_unlock_removes_the_lock_in_chdir(work):
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
-    info = LockInfo(id="0123-stale", who="someone@host", operation="apply",
-                    created=datetime.now(timezone.utc), pid=child.pid, host=socket.gethostname(),
-                    version="0", path="vaultform.tfstate")
+    info = LockInfo(
+        id="0123-stale",
+        who="someone@host",
+        operation="apply",
+        created=datetime.now(UTC),
+        pid=child.pid,
+        host=socket.gethostname(),
+        version="0",
+        path="vaultform.tfstate",
+    )
     (work / "vaultform.tfstate.lock").write_text(info.to_json())
 
     code, _, err = run("force-unlock", "-force", "0123-stale")
-    assert code == 1 and "not locked" in err           # the working directory has no lock
+    assert code == 1 and "not locked" in err  # the working directory has no lock
     code, out, err = run(f"-chdir={work}", "force-unlock", "-force", "0123-stale")
     assert code == 0, err
     assert "successfully unlocked" in out
     assert not (work / "vaultform.tfstate.lock").exists()
 
 
-@pytest.mark.parametrize("argv, message", [
-    (("-chdir", "output"), "-chdir needs a directory, written as -chdir=DIR"),
-    (("-chdir=", "output"), "-chdir needs a directory"),
-    (("-chdir=does-not-exist", "output"), "Invalid -chdir option: cannot change to does-not-exist"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (("-chdir", "output"), "-chdir needs a directory, written as -chdir=DIR"),
+        (("-chdir=", "output"), "-chdir needs a directory"),
+        (("-chdir=does-not-exist", "output"), "Invalid -chdir option: cannot change to does-not-exist"),
+    ],
+)
 def test_chdir_mistakes(work, argv, message):
     before = os.getcwd()
     code, _, err = run(*argv)
@@ -147,6 +157,9 @@ def test_cwd_is_restored_after_a_failing_command(work):
 def test_force_unlock_takes_one_lock_id(work):
     code, _, err = run("force-unlock", "-force", str(work), "0123", "4567")
     assert code == 1
-    assert "force-unlock takes one LOCK_ID" in err and "usage: vaultform force-unlock [options] [DIR] LOCK_ID" in err
+    assert (
+        "force-unlock takes one LOCK_ID" in err
+        and "usage: vaultform force-unlock [options] [DIR] LOCK_ID" in err
+    )
     code, _, err = run("force-unlock", "-force", str(work), "0123")
     assert code == 1 and f"{work}/vaultform.tfstate is not locked" in err

@@ -7,7 +7,7 @@ import io
 from reconciler.cli.main import main
 from reconciler.cli.output import Output
 
-CONFIG = '''
+CONFIG = """
 variable "v" {
   default = "good"
 }
@@ -31,7 +31,7 @@ output "o" {
     error_message = "v must not be ugly."
   }
 }
-'''
+"""
 
 
 def run(*argv: str) -> tuple[int, str]:

@@ -72,7 +72,10 @@ def test_rm_plans_a_create_and_import_brings_the_object_back_unchanged(applied):
     assert "azurerm_resource_group.rg will be created" in out
     assert "azurerm_user_assigned_identity.backup will be created" in out
 
-    for address, attrs in (("azurerm_resource_group.rg", rg), ("azurerm_user_assigned_identity.backup", ident)):
+    for address, attrs in (
+        ("azurerm_resource_group.rg", rg),
+        ("azurerm_user_assigned_identity.backup", ident),
+    ):
         code, out, err = run("import", str(applied), address, attrs["id"])
         assert code == 0, err
         assert "Import successful!" in out
@@ -124,7 +127,8 @@ def test_import_blocks_plan_as_imports_and_apply_records_them(applied, tmp_path)
     (applied / "imports.tf").write_text(
         'import {\n  to = azurerm_resource_group.rg\n  id = "%s"\n}\n\n'
         'import {\n  for_each = { "imported-marker" = 1 }\n  to = terraform_data.marker[each.value]\n'
-        '  id = each.key\n}\n' % rg_id)
+        "  id = each.key\n}\n" % rg_id
+    )
     stored = (applied / "vaultform.tfstate").read_text()
 
     code, out, err = run("plan", str(applied), "-detailed-exitcode")

@@ -30,8 +30,10 @@ def test_import_block_mistakes(case, tmp_path):
     case_dir = FIXTURES / case
     tf, line, summary = expected(case_dir)
     out, err = io.StringIO(), io.StringIO()
-    code = main(["plan", str(case_dir), "-state", str(tmp_path / "s.tfstate")],
-                output=Output(out=out, err=err, no_color=True))
+    code = main(
+        ["plan", str(case_dir), "-state", str(tmp_path / "s.tfstate")],
+        output=Output(out=out, err=err, no_color=True),
+    )
     assert code == 1
     text = err.getvalue() + out.getvalue()
     assert summary in text and "Traceback" not in text

@@ -34,12 +34,18 @@ def cfg(tmp_path, monkeypatch) -> Path:
     return target
 
 
-@pytest.mark.parametrize("address, message", [
-    ('azurerm_user_assigned_identity.id["b"]', 'gives no instance ["b"]'),
-    ("terraform_data.marker[2]", "gives no instance [2]"),
-    ("terraform_data.marker[-1]", "gives no instance"),
-    ("module.pool.terraform_data.member[3]", "count of module.pool.terraform_data.member gives no instance [3]"),
-])
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ('azurerm_user_assigned_identity.id["b"]', 'gives no instance ["b"]'),
+        ("terraform_data.marker[2]", "gives no instance [2]"),
+        ("terraform_data.marker[-1]", "gives no instance"),
+        (
+            "module.pool.terraform_data.member[3]",
+            "count of module.pool.terraform_data.member gives no instance [3]",
+        ),
+    ],
+)
 def test_a_key_the_expansion_lacks_is_refused(cfg, address, message):
     code, out, err = run("import", str(cfg), address, "/subscriptions/0/resourceGroups/rg")
     assert code == 1
@@ -55,12 +61,15 @@ def test_the_message_names_the_instances_there_are(cfg):
     assert "main.tf:27" in err
 
 
-@pytest.mark.parametrize("address, message", [
-    ('azurerm_resource_group.rg["a"]', "neither count nor for_each"),
-    ("azurerm_user_assigned_identity.id", "the resource uses for_each"),
-    ("terraform_data.marker", "the resource uses count"),
-    ("module.pool[0].terraform_data.member[0]", "module.pool has neither count nor for_each"),
-])
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ('azurerm_resource_group.rg["a"]', "neither count nor for_each"),
+        ("azurerm_user_assigned_identity.id", "the resource uses for_each"),
+        ("terraform_data.marker", "the resource uses count"),
+        ("module.pool[0].terraform_data.member[0]", "module.pool has neither count nor for_each"),
+    ],
+)
 def test_a_key_of_the_wrong_shape_is_refused(cfg, address, message):
     code, _, err = run("import", str(cfg), address, "x")
     assert code == 1 and message in err

@@ -34,48 +34,94 @@ def home(tmp_path, monkeypatch) -> Path:
 
 def rich_plan() -> Plan:
     vault = ResourceChange(
-        address='module.m.azurerm_recovery_services_vault.v["a"]', mode="managed",
-        type="azurerm_recovery_services_vault", name="v", index="a", module="module.m", provider="azurerm",
-        action=Action.CREATE, before=None,
-        after={"name": "rsv", "identity": [{"type": "SystemAssigned", "principal_id": UNKNOWN}],
-               "encryption": [{"key_id": UNKNOWN, "infrastructure_encryption_enabled": True}],
-               "tags": {"$weird": "key", "x": [1, 2.5, None, UNKNOWN, Decimal("0.1")]}, "token": SECRET_ATTR,
-               "pin": 1234},
-        replace_paths=(("location",), ("identity", 0, "type")), reason=Reason.REPLACE_BY_REQUEST,
+        address='module.m.azurerm_recovery_services_vault.v["a"]',
+        mode="managed",
+        type="azurerm_recovery_services_vault",
+        name="v",
+        index="a",
+        module="module.m",
+        provider="azurerm",
+        action=Action.CREATE,
+        before=None,
+        after={
+            "name": "rsv",
+            "identity": [{"type": "SystemAssigned", "principal_id": UNKNOWN}],
+            "encryption": [{"key_id": UNKNOWN, "infrastructure_encryption_enabled": True}],
+            "tags": {"$weird": "key", "x": [1, 2.5, None, UNKNOWN, Decimal("0.1")]},
+            "token": SECRET_ATTR,
+            "pin": 1234,
+        },
+        replace_paths=(("location",), ("identity", 0, "type")),
+        reason=Reason.REPLACE_BY_REQUEST,
         sensitive_paths=(("token",), ("pin",)),
         depends_on=("azurerm_resource_group.rg", "azurerm_key_vault_key.k#"),
         phase_depends_on={"encryption": ("azurerm_key_vault_access_policy.p",)},
-        phases=("", "encryption"), prevent_destroy=True, create_before_destroy=True,
+        phases=("", "encryption"),
+        prevent_destroy=True,
+        create_before_destroy=True,
         changed_attributes=("name", "tags"),
         config={"name": "rsv", "token": SECRET_ATTR, "with_secret_inside": f"prefix-{SECRET_VAR}-suffix"},
-        references={"encryption": ("azurerm_key_vault_key.k.id",)}, importing="/subscriptions/x/rsv",
-        private={"_vault_state": {"soft_delete": True}})
+        references={"encryption": ("azurerm_key_vault_key.k.id",)},
+        importing="/subscriptions/x/rsv",
+        private={"_vault_state": {"soft_delete": True}},
+    )
     gone = ResourceChange(
-        address="azurerm_key_vault.old[2]", mode="managed", type="azurerm_key_vault", name="old", index=2,
-        module="", provider="azurerm", action=Action.DELETE, before={"id": "/kv/old", "n": {1: "int key"}},
-        after=None, reason=Reason.DELETE_BECAUSE_COUNT_INDEX)
+        address="azurerm_key_vault.old[2]",
+        mode="managed",
+        type="azurerm_key_vault",
+        name="old",
+        index=2,
+        module="",
+        provider="azurerm",
+        action=Action.DELETE,
+        before={"id": "/kv/old", "n": {1: "int key"}},
+        after=None,
+        reason=Reason.DELETE_BECAUSE_COUNT_INDEX,
+    )
     return Plan(
         changes=[vault, gone],
-        outputs=[OutputChange("pw", Action.CREATE, None, SECRET_OUT, sensitive=True),
-                 OutputChange("name", Action.UPDATE, "a", UNKNOWN)],
-        diagnostics=[warning("A1", "advice", "do this", address="azurerm_key_vault.old[2]",
-                             range=SourceRange("main.tf", 3, 1, 3, 9)),
-                     error("R3", "refused", "because")],
-        edges=[("azurerm_key_vault_key.k", 'module.m.azurerm_recovery_services_vault.v["a"]#encryption', "O2: x")],
-        destroy=False, refresh_only=True, cloud="local Azure (/tmp/x.db)", state_lineage="lin-1",
-        state_serial=7, config_digest="abc123", variables={"password": SECRET_VAR, "count": 3,
-                                                            "nested": {"a": [True]}},
-        sensitive_variables=frozenset({"password"}), moved=[("terraform_data.a", "terraform_data.b")],
-        timestamp="2026-11-28T12:00:00Z", refreshed={"azurerm_key_vault.old[2]": {"id": "/kv/old"},
-                                                    "azurerm_key_vault.gone": None},
-        data_values={"data.azurerm_client_config.c": {"tenant_id": "t"}})
+        outputs=[
+            OutputChange("pw", Action.CREATE, None, SECRET_OUT, sensitive=True),
+            OutputChange("name", Action.UPDATE, "a", UNKNOWN),
+        ],
+        diagnostics=[
+            warning(
+                "A1",
+                "advice",
+                "do this",
+                address="azurerm_key_vault.old[2]",
+                range=SourceRange("main.tf", 3, 1, 3, 9),
+            ),
+            error("R3", "refused", "because"),
+        ],
+        edges=[
+            ("azurerm_key_vault_key.k", 'module.m.azurerm_recovery_services_vault.v["a"]#encryption', "O2: x")
+        ],
+        destroy=False,
+        refresh_only=True,
+        cloud="local Azure (/tmp/x.db)",
+        state_lineage="lin-1",
+        state_serial=7,
+        config_digest="abc123",
+        variables={"password": SECRET_VAR, "count": 3, "nested": {"a": [True]}},
+        sensitive_variables=frozenset({"password"}),
+        moved=[("terraform_data.a", "terraform_data.b")],
+        timestamp="2026-11-28T12:00:00Z",
+        refreshed={"azurerm_key_vault.old[2]": {"id": "/kv/old"}, "azurerm_key_vault.gone": None},
+        data_values={"data.azurerm_client_config.c": {"tenant_id": "t"}},
+    )
 
 
 def test_every_field_round_trips(tmp_path):
     plan = rich_plan()
     path = tmp_path / "p.plan"
-    save_plan(plan, path, config_dir=tmp_path, sensitive_variables=frozenset({"password"}),
-              options=PlanOptions(targets=("a.b",), replace=("c.d",)))
+    save_plan(
+        plan,
+        path,
+        config_dir=tmp_path,
+        sensitive_variables=frozenset({"password"}),
+        options=PlanOptions(targets=("a.b",), replace=("c.d",)),
+    )
     loaded, config_dir = load_plan(path)
     assert loaded == plan
     assert loaded.changes[0].after["identity"][0]["principal_id"] is UNKNOWN
@@ -169,15 +215,24 @@ def test_tampering_is_detected(tmp_path):
     assert "does not open" in exc.value.diagnostics[0].summary
 
 
-@pytest.mark.parametrize("text, message", [
-    ("not json", "is not a saved plan"),
-    ('{"format": "something-else"}', "is not a saved plan"),
-    ('{"format": "vaultform-plan", "format_version": 99}', "format 99"),
-    ('{"format": "vaultform-plan", "format_version": 1, "plan": {"$record": "Plan", "fields": '
-     '{"changes": [{"$record": "Evil", "fields": {}}]}}}', "unexpected record"),
-    ('{"format": "vaultform-plan", "format_version": 1, "plan": {"$record": "Plan", "fields": '
-     '{"changes": [], "bogus": 1}}}', "no field"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("not json", "is not a saved plan"),
+        ('{"format": "something-else"}', "is not a saved plan"),
+        ('{"format": "vaultform-plan", "format_version": 99}', "format 99"),
+        (
+            '{"format": "vaultform-plan", "format_version": 1, "plan": {"$record": "Plan", "fields": '
+            '{"changes": [{"$record": "Evil", "fields": {}}]}}}',
+            "unexpected record",
+        ),
+        (
+            '{"format": "vaultform-plan", "format_version": 1, "plan": {"$record": "Plan", "fields": '
+            '{"changes": [], "bogus": 1}}}',
+            "no field",
+        ),
+    ],
+)
 def test_broken_files_are_diagnostics(tmp_path, text, message):
     path = tmp_path / "p.plan"
     path.write_text(text)
@@ -194,9 +249,19 @@ def test_missing_file(tmp_path):
 
 
 def test_a_short_secret_is_sealed_only_where_it_is_the_whole_value(tmp_path):
-    change = ResourceChange(address="terraform_data.d", mode="managed", type="terraform_data", name="d",
-                            index=None, module="", provider="terraform", action=Action.CREATE, before=None,
-                            after={"input": "ab", "other": "tab"}, config={"input": "ab"})
+    change = ResourceChange(
+        address="terraform_data.d",
+        mode="managed",
+        type="terraform_data",
+        name="d",
+        index=None,
+        module="",
+        provider="terraform",
+        action=Action.CREATE,
+        before=None,
+        after={"input": "ab", "other": "tab"},
+        config={"input": "ab"},
+    )
     plan = Plan(changes=[change], variables={"pin": "ab"}, sensitive_variables=frozenset({"pin"}))
     path = tmp_path / "p.plan"
     save_plan(plan, path, config_dir=tmp_path)
@@ -207,22 +272,39 @@ def test_a_short_secret_is_sealed_only_where_it_is_the_whole_value(tmp_path):
     assert load_plan(path)[0] == plan
 
 
-@pytest.mark.parametrize("plan_lineage, plan_serial, state_lineage, state_serial, exists, fingerprint, expect", [
-    ("L", 3, "L", 3, True, "F", []),
-    ("L", 3, "other", 3, True, "F", ["another one"]),
-    ("L", 3, "L", 4, True, "F", ["serial 4, the plan's 3"]),
-    ("L", 3, "L", 3, True, "edited", ["configuration's files changed"]),
-    ("L", 0, "fresh", 0, False, "F", []),                    # no state then, none now
-    ("L", 0, "created-since", 1, True, "F", ["created by another apply"]),  # another apply created it meanwhile
-])
+@pytest.mark.parametrize(
+    "plan_lineage, plan_serial, state_lineage, state_serial, exists, fingerprint, expect",
+    [
+        ("L", 3, "L", 3, True, "F", []),
+        ("L", 3, "other", 3, True, "F", ["another one"]),
+        ("L", 3, "L", 4, True, "F", ["serial 4, the plan's 3"]),
+        ("L", 3, "L", 3, True, "edited", ["configuration's files changed"]),
+        ("L", 0, "fresh", 0, False, "F", []),  # no state then, none now
+        (
+            "L",
+            0,
+            "created-since",
+            1,
+            True,
+            "F",
+            ["created by another apply"],
+        ),  # another apply created it meanwhile
+    ],
+)
 def test_stale_reasons(plan_lineage, plan_serial, state_lineage, state_serial, exists, fingerprint, expect):
     from reconciler.plan.planfile import SavedPlan, stale_reasons
     from state.model import State
-    saved = SavedPlan(Plan(changes=[], state_lineage=plan_lineage, state_serial=plan_serial), Path("."),
-                      config_fingerprint="F")
+
+    saved = SavedPlan(
+        Plan(changes=[], state_lineage=plan_lineage, state_serial=plan_serial),
+        Path("."),
+        config_fingerprint="F",
+    )
     state = State.new(lineage=state_lineage).with_serial(state_serial)
     reasons = stale_reasons(saved, state=state, state_exists=exists, fingerprint=fingerprint)
-    assert stale_reasons(saved, state=state, state_exists=exists, fingerprint=fingerprint, cloud="") == reasons
+    assert (
+        stale_reasons(saved, state=state, state_exists=exists, fingerprint=fingerprint, cloud="") == reasons
+    )
     assert len(reasons) == len(expect)
     for reason, words in zip(reasons, expect):
         assert words in reason
@@ -231,23 +313,40 @@ def test_stale_reasons(plan_lineage, plan_serial, state_lineage, state_serial, e
 def test_a_plan_for_another_cloud_is_stale():
     from reconciler.plan.planfile import SavedPlan, stale_reasons
     from state.model import State
-    saved = SavedPlan(Plan(changes=[], state_lineage="L", cloud="local Azure (/a.db)"), Path("."),
-                      config_fingerprint="F")
+
+    saved = SavedPlan(
+        Plan(changes=[], state_lineage="L", cloud="local Azure (/a.db)"), Path("."), config_fingerprint="F"
+    )
     state = State.new(lineage="L")
-    assert stale_reasons(saved, state=state, state_exists=False, fingerprint="F", cloud="local Azure (/a.db)") == []
+    assert (
+        stale_reasons(saved, state=state, state_exists=False, fingerprint="F", cloud="local Azure (/a.db)")
+        == []
+    )
     [reason] = stale_reasons(saved, state=state, state_exists=False, fingerprint="F", cloud="Azure (sub 1)")
     assert "made for local Azure (/a.db)" in reason
 
 
 def _values():
     from hypothesis import strategies as st
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-                        st.text(max_size=8), st.just(UNKNOWN))
-    keys = st.one_of(st.text(max_size=6), st.sampled_from(["$unknown", "$tuple", "$sealed", "$x"]),
-                     st.integers(-3, 3))
-    return st.recursive(scalars, lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.tuples(inner, inner),
-        st.dictionaries(keys, inner, max_size=4)), max_leaves=12)
+
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=8),
+        st.just(UNKNOWN),
+    )
+    keys = st.one_of(
+        st.text(max_size=6), st.sampled_from(["$unknown", "$tuple", "$sealed", "$x"]), st.integers(-3, 3)
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4), st.tuples(inner, inner), st.dictionaries(keys, inner, max_size=4)
+        ),
+        max_leaves=12,
+    )
 
 
 def test_any_value_round_trips_and_sealed_ones_open():

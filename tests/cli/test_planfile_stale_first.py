@@ -66,15 +66,21 @@ def test_the_second_plan_made_before_any_state_is_refused_in_plain_words(workdir
 
 
 def test_reasons_for_a_plan_made_without_state():
-    saved = SavedPlan(Plan(changes=[], state_lineage="planned", state_serial=0), Path("."), config_fingerprint="F")
+    saved = SavedPlan(
+        Plan(changes=[], state_lineage="planned", state_serial=0), Path("."), config_fingerprint="F"
+    )
     created = State.new(lineage="created").with_serial(1)
     assert stale_reasons(saved, state=created, state_exists=True, fingerprint="F") == [
-        "the state was created by another apply after this plan was made"]
+        "the state was created by another apply after this plan was made"
+    ]
     # its own lineage, written since (a partial apply of this very plan): the serial moved
-    [reason] = stale_reasons(saved, state=State.new(lineage="planned").with_serial(2), state_exists=True,
-                             fingerprint="F")
+    [reason] = stale_reasons(
+        saved, state=State.new(lineage="planned").with_serial(2), state_exists=True, fingerprint="F"
+    )
     assert "serial 2" in reason
     # a plan made with a state, applied to another one, still names both lineages
-    with_state = SavedPlan(Plan(changes=[], state_lineage="L", state_serial=3), Path("."), config_fingerprint="F")
+    with_state = SavedPlan(
+        Plan(changes=[], state_lineage="L", state_serial=3), Path("."), config_fingerprint="F"
+    )
     [reason] = stale_reasons(with_state, state=created, state_exists=True, fingerprint="F")
     assert "lineage created" in reason

@@ -33,8 +33,11 @@ def run(*argv: str) -> tuple[int, str]:
 def test_secret_is_hidden_in_plan_json_markdown_apply_and_output(tmp_path):
     (tmp_path / "main.tf").write_text(CONFIG)
     md = tmp_path / "plan.md"
-    for argv in (["plan", str(tmp_path)], ["plan", "-json", str(tmp_path)],
-                 ["plan", "-markdown", str(md), str(tmp_path)]):
+    for argv in (
+        ["plan", str(tmp_path)],
+        ["plan", "-json", str(tmp_path)],
+        ["plan", "-markdown", str(md), str(tmp_path)],
+    ):
         code, text = run(*argv)
         assert code == 0 and SECRET not in text, argv
     assert SECRET not in md.read_text()

@@ -50,16 +50,23 @@ def test_all_outputs_as_json(state_file):
     code, out, _ = run("output", "-json", "-state", state_file)
     assert code == 0
     doc = json.loads(out)
-    assert doc["ids"] == {"sensitive": False, "type": ["tuple", ["string", "string"]], "value": ["id0", "id1"]}
+    assert doc["ids"] == {
+        "sensitive": False,
+        "type": ["tuple", ["string", "string"]],
+        "value": ["id0", "id1"],
+    }
     assert doc["password"]["sensitive"] is True
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["-raw", "ids"], "not a string, number or bool"),
-    (["nope"], 'Output "nope" not found'),
-    (["-raw"], "-raw needs an output name"),
-    (["-raw", "-json", "ids"], "cannot be used together"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["-raw", "ids"], "not a string, number or bool"),
+        (["nope"], 'Output "nope" not found'),
+        (["-raw"], "-raw needs an output name"),
+        (["-raw", "-json", "ids"], "cannot be used together"),
+    ],
+)
 def test_output_errors(state_file, argv, message):
     code, _, err = run("output", "-state", state_file, *argv)
     assert code == 1 and message in err
@@ -75,9 +82,19 @@ def test_no_outputs_is_a_warning(tmp_path):
 def test_show_a_saved_plan(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv(KEY_ENV, raising=False)
-    change = ResourceChange(address="terraform_data.d", mode="managed", type="terraform_data", name="d",
-                            index=None, module="", provider="terraform", action=Action.CREATE, before=None,
-                            after={"input": "hello", "id": None}, config={"input": "hello"})
+    change = ResourceChange(
+        address="terraform_data.d",
+        mode="managed",
+        type="terraform_data",
+        name="d",
+        index=None,
+        module="",
+        provider="terraform",
+        action=Action.CREATE,
+        before=None,
+        after={"input": "hello", "id": None},
+        config={"input": "hello"},
+    )
     path = tmp_path / "p.plan"
     save_plan(Plan(changes=[change], cloud="local Azure (test)"), path, config_dir=tmp_path)
     code, out, _ = run("show", "-no-color", str(path))

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -41,21 +41,29 @@ def stored(path: Path):
 
 # --------------------------------------------------------------------------- reading
 
+
 def test_list_shows_every_instance(state_file):
     code, out, _ = run("state", "list", "-state", str(state_file))
     assert code == 0
     assert out == (FIXTURES / "basic" / "list.txt").read_text()
 
 
-@pytest.mark.parametrize("filters, expected", [
-    (["azurerm_user_assigned_identity.id"], ["azurerm_user_assigned_identity.id[0]",
-                                             "azurerm_user_assigned_identity.id[1]"]),
-    (["azurerm_user_assigned_identity.id[1]"], ["azurerm_user_assigned_identity.id[1]"]),
-    (["module.vault"], ['module.vault.azurerm_resource_group.inner["a"]']),
-    (["terraform_data.secret", "module.vault"], ["terraform_data.secret",
-                                                 'module.vault.azurerm_resource_group.inner["a"]']),
-    (["azurerm_key_vault.none"], []),
-])
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        (
+            ["azurerm_user_assigned_identity.id"],
+            ["azurerm_user_assigned_identity.id[0]", "azurerm_user_assigned_identity.id[1]"],
+        ),
+        (["azurerm_user_assigned_identity.id[1]"], ["azurerm_user_assigned_identity.id[1]"]),
+        (["module.vault"], ['module.vault.azurerm_resource_group.inner["a"]']),
+        (
+            ["terraform_data.secret", "module.vault"],
+            ["terraform_data.secret", 'module.vault.azurerm_resource_group.inner["a"]'],
+        ),
+        (["azurerm_key_vault.none"], []),
+    ],
+)
 def test_list_filters_by_address(state_file, filters, expected):
     code, out, _ = run("state", "list", "-state", str(state_file), *filters)
     assert code == 0
@@ -100,7 +108,7 @@ def test_show_json_is_terraforms_state_representation(state_file):
 def test_state_show_one_instance(state_file):
     code, out, _ = run("state", "show", "-state", str(state_file), "terraform_data.secret")
     assert code == 0
-    assert out.startswith("# terraform_data.secret:\nresource \"terraform_data\" \"secret\" {\n")
+    assert out.startswith('# terraform_data.secret:\nresource "terraform_data" "secret" {\n')
     assert "input  = (sensitive value)" in out and "hunter2" not in out
 
 
@@ -138,6 +146,7 @@ def test_missing_state(tmp_path):
 
 # --------------------------------------------------------------------------- rm
 
+
 def test_rm_forgets_even_a_protected_object(state_file):
     before = stored(state_file)
     assert before.resource("terraform_data.secret").prevent_destroy
@@ -146,43 +155,65 @@ def test_rm_forgets_even_a_protected_object(state_file):
     assert "Removed terraform_data.secret" in out and "Successfully removed 2 resource instance(s)" in out
     after = stored(state_file)
     assert after.instance("terraform_data.secret") is None
-    assert after.addresses() == [a for a in before.addresses()
-                                 if a not in ("terraform_data.secret", 'module.vault.azurerm_resource_group.inner["a"]')]
+    assert after.addresses() == [
+        a
+        for a in before.addresses()
+        if a not in ("terraform_data.secret", 'module.vault.azurerm_resource_group.inner["a"]')
+    ]
     assert after.serial == before.serial + 1 and after.lineage == before.lineage
     assert Path(str(state_file) + ".backup").exists()
 
 
 def test_rm_dry_run_changes_nothing(state_file):
     text = state_file.read_text()
-    code, out, _ = run("state", "rm", "-dry-run", "-state", str(state_file), "azurerm_user_assigned_identity.id")
+    code, out, _ = run(
+        "state", "rm", "-dry-run", "-state", str(state_file), "azurerm_user_assigned_identity.id"
+    )
     assert code == 0 and out.count("Would remove") == 2
     assert state_file.read_text() == text
 
 
 def test_rm_of_nothing_changes_nothing(state_file):
     text = state_file.read_text()
-    code, _, err = run("state", "rm", "-state", str(state_file), "terraform_data.secret", "terraform_data.nope")
+    code, _, err = run(
+        "state", "rm", "-state", str(state_file), "terraform_data.secret", "terraform_data.nope"
+    )
     assert code == 1 and "No object in state matches terraform_data.nope" in err
     assert state_file.read_text() == text
 
 
 # --------------------------------------------------------------------------- mv
 
+
 def test_mv_renames_a_resource_and_follows_dependencies(state_file):
-    code, out, _ = run("state", "mv", "-state", str(state_file), "azurerm_user_assigned_identity.id",
-                       "azurerm_user_assigned_identity.ident")
+    code, out, _ = run(
+        "state",
+        "mv",
+        "-state",
+        str(state_file),
+        "azurerm_user_assigned_identity.id",
+        "azurerm_user_assigned_identity.ident",
+    )
     assert code == 0
     assert 'Move "azurerm_user_assigned_identity.id[0]" to "azurerm_user_assigned_identity.ident[0]"' in out
     after = stored(state_file)
     assert after.resource("azurerm_user_assigned_identity.id") is None
     assert after.instance("azurerm_user_assigned_identity.ident[1]").attributes["name"] == "id1"
     assert after.instance("terraform_data.secret").dependencies == (
-        "azurerm_resource_group.rg", "azurerm_user_assigned_identity.ident[0]")
+        "azurerm_resource_group.rg",
+        "azurerm_user_assigned_identity.ident[0]",
+    )
 
 
 def test_mv_instance_into_a_module_and_keeps_lifecycle(state_file):
-    code, _, _ = run("state", "mv", "-state", str(state_file), "terraform_data.secret",
-                     "module.vault.terraform_data.secret")
+    code, _, _ = run(
+        "state",
+        "mv",
+        "-state",
+        str(state_file),
+        "terraform_data.secret",
+        "module.vault.terraform_data.secret",
+    )
     assert code == 0
     after = stored(state_file)
     res = after.resource("module.vault.terraform_data.secret")
@@ -198,14 +229,21 @@ def test_mv_module(state_file):
     assert not [a for a in after.addresses() if a.startswith("module.vault")]
 
 
-@pytest.mark.parametrize("src, dst, message", [
-    ("azurerm_resource_group.rg", "terraform_data.rg", "the types differ"),
-    ("azurerm_user_assigned_identity.id[0]", "azurerm_user_assigned_identity.id[1]", "already exists"),
-    ("azurerm_resource_group.rg", 'module.vault.azurerm_resource_group.inner', "already exists"),
-    ("azurerm_resource_group.nope", "azurerm_resource_group.other", "No object in state matches"),
-    ("module.vault", "azurerm_resource_group.x", "Move a module to a module address"),
-    ("azurerm_user_assigned_identity.id", "azurerm_user_assigned_identity.one[0]", "move them one by one"),
-])
+@pytest.mark.parametrize(
+    "src, dst, message",
+    [
+        ("azurerm_resource_group.rg", "terraform_data.rg", "the types differ"),
+        ("azurerm_user_assigned_identity.id[0]", "azurerm_user_assigned_identity.id[1]", "already exists"),
+        ("azurerm_resource_group.rg", "module.vault.azurerm_resource_group.inner", "already exists"),
+        ("azurerm_resource_group.nope", "azurerm_resource_group.other", "No object in state matches"),
+        ("module.vault", "azurerm_resource_group.x", "Move a module to a module address"),
+        (
+            "azurerm_user_assigned_identity.id",
+            "azurerm_user_assigned_identity.one[0]",
+            "move them one by one",
+        ),
+    ],
+)
 def test_mv_refusals_leave_the_state_alone(state_file, src, dst, message):
     text = state_file.read_text()
     code, _, err = run("state", "mv", "-state", str(state_file), src, dst)
@@ -230,10 +268,12 @@ def test_remove_refuses_an_unknown_target():
 
 # --------------------------------------------------------------------------- push
 
+
 def _variant(state_file: Path, tmp_path: Path, **changes) -> Path:
     state = stored(state_file)
     if "lineage" in changes:
         from dataclasses import replace
+
         state = replace(state, lineage=changes["lineage"])
     if "serial" in changes:
         state = state.with_serial(changes["serial"])
@@ -251,10 +291,13 @@ def test_push_replaces_the_state(state_file, tmp_path):
     assert "rg_name" not in after.outputs and after.serial == 5
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"lineage": "0a0a0a0a-0000-4000-8000-000000000000"}, "another lineage"),
-    ({"serial": 2}, "older state"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"lineage": "0a0a0a0a-0000-4000-8000-000000000000"}, "another lineage"),
+        ({"serial": 2}, "older state"),
+    ],
+)
 def test_push_refuses_unless_forced(state_file, tmp_path, changes, message):
     pushed = _variant(state_file, tmp_path, **changes)
     text = state_file.read_text()
@@ -275,6 +318,7 @@ def test_push_of_a_broken_file_is_a_diagnostic(state_file, tmp_path):
 
 # --------------------------------------------------------------------------- locks
 
+
 def test_writes_wait_for_the_lock(state_file):
     text = state_file.read_text()
     with acquire(str(state_file), "apply"):
@@ -284,9 +328,16 @@ def test_writes_wait_for_the_lock(state_file):
 
 
 def _stale_lock(state_file: Path) -> LockInfo:
-    info = LockInfo(id="2c1f0d2e-5b7a-4d3c-9e8f-0123456789ab", who="someone@host", operation="apply",
-                    created=datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc), pid=2 ** 22 + 12345, host=socket.gethostname(),
-                    version="0.1.0", path=str(state_file))
+    info = LockInfo(
+        id="2c1f0d2e-5b7a-4d3c-9e8f-0123456789ab",
+        who="someone@host",
+        operation="apply",
+        created=datetime(2026, 11, 28, 12, 0, tzinfo=UTC),
+        pid=2**22 + 12345,
+        host=socket.gethostname(),
+        version="0.1.0",
+        path=str(state_file),
+    )
     Path(lock_path_for(str(state_file))).write_text(info.to_json())
     return info
 

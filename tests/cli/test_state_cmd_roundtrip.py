@@ -37,7 +37,9 @@ def test_mv_with_the_configuration_renamed_plans_no_change(tmp_path):
     code, out, _ = run("plan", str(tmp_path), "-detailed-exitcode")
     assert code == 2 and "azurerm_resource_group.old will be destroyed" in out
 
-    code, out, err = run("state", "mv", "-state", state, "azurerm_resource_group.old", "azurerm_resource_group.renamed")
+    code, out, err = run(
+        "state", "mv", "-state", state, "azurerm_resource_group.old", "azurerm_resource_group.renamed"
+    )
     assert code == 0, err
     code, out, err = run("plan", str(tmp_path), "-detailed-exitcode")
     assert code == 0, out + err

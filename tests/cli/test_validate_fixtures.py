@@ -52,13 +52,15 @@ def test_each_marked_line_gets_its_error(case: Path):
     unmatched = list(errors)
     for file, line, words in expected:
         hits = [d for d in errors if (file, line) in _places(d) and words.lower() in d.summary.lower()]
-        assert hits, (f"{Path(file).name}:{line}: expected an error containing {words!r}; got "
-                      + "; ".join(f"{d.range.line if d.range else '?'}: {d.summary}" for d in errors))
+        assert hits, f"{Path(file).name}:{line}: expected an error containing {words!r}; got " + "; ".join(
+            f"{d.range.line if d.range else '?'}: {d.summary}" for d in errors
+        )
         for d in hits:
             if d in unmatched:
                 unmatched.remove(d)
     assert not unmatched, "unexpected errors: " + "; ".join(
-        f"{d.range.line if d.range else '?'}: {d.summary}" for d in unmatched)
+        f"{d.range.line if d.range else '?'}: {d.summary}" for d in unmatched
+    )
 
 
 @pytest.mark.parametrize("case", GOOD, ids=[p.name for p in GOOD])
@@ -78,7 +80,9 @@ def test_examples_validate(example: str):
 
 def test_json_output_is_stable_and_complete():
     out = io.StringIO()
-    code = main(["validate", str(FIXTURES / "validate" / "wrong-type"), "-json"], output=Output(out=out, err=out))
+    code = main(
+        ["validate", str(FIXTURES / "validate" / "wrong-type"), "-json"], output=Output(out=out, err=out)
+    )
     assert code == 1
     doc = json.loads(out.getvalue())
     assert doc["format_version"] == "1.0" and doc["valid"] is False

@@ -38,12 +38,12 @@ def truncate_inside_block(data):
 
 def drop_brace(data):
     i = data.draw(st.sampled_from(BRACES))
-    return (TEXT[:i] + TEXT[i + 1:]).encode()
+    return (TEXT[:i] + TEXT[i + 1 :]).encode()
 
 
 def drop_quote(data):
     i = data.draw(st.sampled_from(QUOTES))
-    return (TEXT[:i] + TEXT[i + 1:]).encode()
+    return (TEXT[:i] + TEXT[i + 1 :]).encode()
 
 
 def stray_bytes(data):
@@ -63,15 +63,19 @@ def huge_number(data):
 
 def deep_nesting(data):
     depth = data.draw(st.integers(50, 5000))
-    return TEXT.replace('sku_name                   = "premium"',
-                        "sku_name = " + "[" * depth + "]" * depth).encode()
+    return TEXT.replace(
+        'sku_name                   = "premium"', "sku_name = " + "[" * depth + "]" * depth
+    ).encode()
 
 
 DAMAGE = [truncate_inside_block, drop_brace, drop_quote, stray_bytes, huge_number, deep_nesting]
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_damaged_configuration_is_reported_not_crashed(tmp_path_factory, data):
     damage = data.draw(st.sampled_from(DAMAGE))
@@ -85,5 +89,9 @@ def test_damaged_configuration_is_reported_not_crashed(tmp_path_factory, data):
     assert "Traceback" not in text and "internal error" not in text, text[-2000:]
     assert code == 1, f"{damage.__name__}: exit {code}\n{text[-2000:]}"
     doc = json.loads(out.getvalue())
-    placed = [d for d in doc["diagnostics"] if d.get("range", {}).get("filename") and d["range"]["start"]["line"] >= 1]
+    placed = [
+        d
+        for d in doc["diagnostics"]
+        if d.get("range", {}).get("filename") and d["range"]["start"]["line"] >= 1
+    ]
     assert placed, f"{damage.__name__}: no diagnostic with a file and line: {doc['diagnostics']}"

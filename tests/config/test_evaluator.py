@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from reconciler.config import ast
-from reconciler.config.evaluator import (ChildScope, EvalError, MapScope, StaticEvalError, evaluate,
-                                         evaluate_diags, fail_static)
+from reconciler.config.evaluator import (
+    ChildScope,
+    EvalError,
+    MapScope,
+    StaticEvalError,
+    evaluate,
+    evaluate_diags,
+    fail_static,
+)
 from reconciler.values import UNKNOWN
 
 P = ast.Pos("hand.tf", 4, 3, 4, 9)
@@ -29,8 +36,13 @@ def test_evaluate_diags_returns_the_diagnostic_with_position():
     value, diags = evaluate_diags(ast.GetAttr(var("m"), "nope", P), MapScope({"m": {"name": 1}}))
     assert value is None and len(diags) == 1
     d = diags[0]
-    assert (d.code, d.summary, d.range.file, d.range.line, d.range.column) == \
-        ("eval", "Unsupported attribute", "hand.tf", 4, 3)
+    assert (d.code, d.summary, d.range.file, d.range.line, d.range.column) == (
+        "eval",
+        "Unsupported attribute",
+        "hand.tf",
+        4,
+        3,
+    )
 
 
 def test_unknown_root_name_is_static_and_suggests():
@@ -80,6 +92,7 @@ def test_expanding_final_argument():
 
 def test_eval_error_is_a_diagnostics_error():
     from reconciler.diagnostics import DiagnosticsError
+
     with pytest.raises(DiagnosticsError) as info:
         evaluate(ast.Binary("/", lit(1), lit(0), P), MapScope())
     assert info.value.diagnostics[0].summary == "Division by zero"

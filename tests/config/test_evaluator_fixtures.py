@@ -43,8 +43,9 @@ def _cases():
         for attr in file.body.attributes:
             line = lines[attr.pos.line - 1]
             marker = line.split("# ERROR:", 1)[1].strip() if "# ERROR:" in line else None
-            yield pytest.param(attr, scope, expected.get(attr.name, KeyError), marker,
-                               id=f"{case.name}/{attr.name}")
+            yield pytest.param(
+                attr, scope, expected.get(attr.name, KeyError), marker, id=f"{case.name}/{attr.name}"
+            )
 
 
 @pytest.mark.parametrize("attr,scope,expected,marker", list(_cases()))

@@ -13,15 +13,19 @@ from reconciler.values import UNKNOWN, is_wholly_known
 
 P = ast.Pos("prop.tf", 1, 1, 1, 2)
 
-numbers = st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
-                    st.sampled_from([0, 1, -1, 0.5, 10**20]))
+numbers = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+    st.sampled_from([0, 1, -1, 0.5, 10**20]),
+)
 texts = st.one_of(st.text(max_size=8), st.sampled_from(["1", "2.5", "-3", "true", "false", "", "/a/", "%d"]))
 primitives = st.one_of(numbers, texts, st.booleans(), st.none())
 literals = primitives.map(lambda v: ast.Literal(v, P))
 roots = st.sampled_from(["n", "s", "l", "m", "u", "nothing"]).map(lambda name: ast.Variable(name, P))
 
-SCOPE = MapScope({"n": 3, "s": "kv", "l": [1, "a", None], "m": {"a": 1, "b": [2]}, "u": UNKNOWN,
-                  "nothing": None})
+SCOPE = MapScope(
+    {"n": 3, "s": "kv", "l": [1, "a", None], "m": {"a": 1, "b": [2]}, "u": UNKNOWN, "nothing": None}
+)
 OPERATORS = ["+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=", "&&", "||"]
 
 
@@ -30,17 +34,23 @@ def _extend(children):
         st.builds(lambda op, a, b: ast.Binary(op, a, b, P), st.sampled_from(OPERATORS), children, children),
         st.builds(lambda op, a: ast.Unary(op, a, P), st.sampled_from(["-", "!"]), children),
         st.builds(lambda c, a, b: ast.Conditional(c, a, b, P), children, children, children),
-        st.builds(lambda parts: ast.Template(tuple(ast.TemplateInterp(p) if not isinstance(p, str) else p
-                                                   for p in parts), P),
-                  st.lists(st.one_of(st.text(max_size=3), children), max_size=3)),
+        st.builds(
+            lambda parts: ast.Template(
+                tuple(ast.TemplateInterp(p) if not isinstance(p, str) else p for p in parts), P
+            ),
+            st.lists(st.one_of(st.text(max_size=3), children), max_size=3),
+        ),
         st.builds(lambda items: ast.TupleCons(tuple(items), P), st.lists(children, max_size=3)),
         st.builds(lambda k, v: ast.ObjectCons(((k, v),), P), children, children),
         st.builds(lambda o, k: ast.Index(o, k, P), children, children),
         st.builds(lambda o, n: ast.GetAttr(o, n, P), children, st.sampled_from(["a", "b", "id"])),
         st.builds(lambda s: ast.Splat(s, ast.SplatItem(P), P), children),
         st.builds(lambda c, v: ast.For(None, "x", c, v, P), children, children),
-        st.builds(lambda name, args: ast.Call(name, tuple(args), P),
-                  st.sampled_from(sorted(BUILTINS) + ["can", "try"]), st.lists(children, max_size=3)),
+        st.builds(
+            lambda name, args: ast.Call(name, tuple(args), P),
+            st.sampled_from(sorted(BUILTINS) + ["can", "try"]),
+            st.lists(children, max_size=3),
+        ),
     )
 
 
@@ -71,9 +81,13 @@ def _assert_value(value):
         _assert_value(v)
 
 
-arith = st.recursive(numbers.map(lambda v: ast.Literal(v, P)),
-                     lambda c: st.builds(lambda op, a, b: ast.Binary(op, a, b, P),
-                                         st.sampled_from(["+", "-", "*", "/", "%"]), c, c), max_leaves=8)
+arith = st.recursive(
+    numbers.map(lambda v: ast.Literal(v, P)),
+    lambda c: st.builds(
+        lambda op, a, b: ast.Binary(op, a, b, P), st.sampled_from(["+", "-", "*", "/", "%"]), c, c
+    ),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=300, deadline=None)

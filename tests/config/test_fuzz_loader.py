@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from reconciler.config.loader import load_directory, parse_text
 
 SEEDS = [
-    '''resource "azurerm_key_vault" "kv" {
+    """resource "azurerm_key_vault" "kv" {
   name                = "kv-backup"
   location            = var.location
   tags                = merge(local.tags, { role = "cmk" })
@@ -25,16 +25,16 @@ SEEDS = [
     default_action = "Deny"
   }
 }
-''',
-    '''locals {
+""",
+    """locals {
   names  = { for k, v in var.map : k => v.name... }
   banner = "%{ if var.on }on%{ else }off%{ endif } ${var.env}"
   script = <<-EOT
     echo ${var.x}
   EOT
 }
-''',
-    '''variable "env" {
+""",
+    """variable "env" {
   type    = string
   default = "dev"
   validation {
@@ -46,7 +46,7 @@ SEEDS = [
 output "ids" {
   value = azurerm_key_vault.kv[*].id
 }
-''',
+""",
 ]
 
 FILENAME = "fuzz.tf"
@@ -81,7 +81,7 @@ def brace_removed(draw):
     seed = draw(st.sampled_from(SEEDS))
     start, end = draw(st.sampled_from(_brace_spans(seed)))
     which = draw(st.sampled_from([start, end]))
-    return seed[:which] + seed[which + 1:]
+    return seed[:which] + seed[which + 1 :]
 
 
 @st.composite
@@ -91,7 +91,7 @@ def quote_removed(draw):
     n = draw(st.sampled_from(candidates))
     positions = [i for i, c in enumerate(lines[n]) if c == '"']
     drop = draw(st.sampled_from(positions))
-    lines[n] = lines[n][:drop] + lines[n][drop + 1:]
+    lines[n] = lines[n][:drop] + lines[n][drop + 1 :]
     return "\n".join(lines)
 
 
@@ -99,8 +99,11 @@ def quote_removed(draw):
 def garbage_line(draw):
     seed = draw(st.sampled_from(SEEDS))
     head = draw(st.sampled_from(list("@)]}=,*/?:;!&|^`'\\<>")))
-    tail = draw(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x00"),
-                        max_size=30))
+    tail = draw(
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x00"), max_size=30
+        )
+    )
     at = draw(st.sampled_from([0, len(seed)]))
     return seed[:at] + head + tail + "\n" + seed[at:]
 
@@ -132,8 +135,15 @@ def nul_inserted(draw):
     return seed[:at] + "\x00" + noise + seed[at:]
 
 
-DAMAGED = st.one_of(truncated(), brace_removed(), quote_removed(), garbage_line(), huge_number(),
-                    deep_nesting(), nul_inserted())
+DAMAGED = st.one_of(
+    truncated(),
+    brace_removed(),
+    quote_removed(),
+    garbage_line(),
+    huge_number(),
+    deep_nesting(),
+    nul_inserted(),
+)
 
 
 def _assert_located_error(diags, text: str) -> None:

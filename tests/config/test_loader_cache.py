@@ -12,7 +12,7 @@ from reconciler.config.cache import ParseCache, cache_key, decode_entry, encode_
 from reconciler.config.loader import load_directory, parse_text
 from reconciler.config.loader_parallel import parse_many
 
-SOURCE = '''resource "azurerm_key_vault" "kv" {
+SOURCE = """resource "azurerm_key_vault" "kv" {
   name     = "kv-${var.env}"
   key_opts = [for o in var.opts : upper(o) if o != ""]
   tags     = { (var.k) = 1, b = "x" }
@@ -20,7 +20,7 @@ SOURCE = '''resource "azurerm_key_vault" "kv" {
     echo ${var.x}
   EOT
 }
-'''
+"""
 
 
 def _write(directory: Path, files: dict[str, str]) -> list[str]:
@@ -38,7 +38,7 @@ def test_round_trip_of_the_compact_form_is_exact():
 
 
 def test_second_load_is_served_from_the_cache(tmp_path):
-    paths = _write(tmp_path / "conf", {"a.tf": SOURCE, "b.tf": 'locals {\n  x = 1\n}\n'})
+    paths = _write(tmp_path / "conf", {"a.tf": SOURCE, "b.tf": "locals {\n  x = 1\n}\n"})
     store = ParseCache(tmp_path / "cache")
     first = parse_many(paths, store, parallel=False)
     assert store.stats.misses == 2 and store.stats.writes == 2 and store.stats.hits == 0
@@ -53,13 +53,16 @@ def test_changed_content_or_path_is_a_different_key():
     assert cache_key("a.tf", b"x = 1") != cache_key("b.tf", b"x = 1")
 
 
-@pytest.mark.parametrize("damage", [
-    lambda data: b"",
-    lambda data: data[: len(data) // 2],                         # truncated
-    lambda data: b"garbage" + data,                               # wrong header
-    lambda data: cache_mod._FORMAT + b"\x80\x05not a pickle",   # unpicklable
-    lambda data: cache_mod._FORMAT + __import__("pickle").dumps(("x", [], "sig")),  # wrong shape
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"",
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: b"garbage" + data,  # wrong header
+        lambda data: cache_mod._FORMAT + b"\x80\x05not a pickle",  # unpicklable
+        lambda data: cache_mod._FORMAT + __import__("pickle").dumps(("x", [], "sig")),  # wrong shape
+    ],
+)
 def test_broken_entry_is_ignored_and_rewritten(tmp_path, damage):
     paths = _write(tmp_path / "conf", {"main.tf": SOURCE})
     store = ParseCache(tmp_path / "cache")
@@ -81,7 +84,7 @@ def test_unwritable_cache_directory_is_not_fatal(tmp_path):
 
 
 def test_syntax_errors_are_cached_with_their_diagnostics(tmp_path):
-    paths = _write(tmp_path / "conf", {"main.tf": 'locals {\n  a = \n}\n'})
+    paths = _write(tmp_path / "conf", {"main.tf": "locals {\n  a = \n}\n"})
     store = ParseCache(tmp_path / "cache")
     files, diags = parse_many(paths, store, parallel=False)
     again = ParseCache(tmp_path / "cache")
@@ -141,8 +144,16 @@ def test_pool_and_serial_parsing_agree(tmp_path):
 
 def test_load_directory_reads_only_matching_files_in_sorted_order(tmp_path):
     conf = tmp_path / "conf"
-    _write(conf, {"b.tf": "locals {\n  b = 1\n}\n", "a.tf": "locals {\n  a = 1\n}\n",
-                  "c.tf.json": "{}", "notes.txt": "x", ".hidden.tf": "broken {"})
+    _write(
+        conf,
+        {
+            "b.tf": "locals {\n  b = 1\n}\n",
+            "a.tf": "locals {\n  a = 1\n}\n",
+            "c.tf.json": "{}",
+            "notes.txt": "x",
+            ".hidden.tf": "broken {",
+        },
+    )
     (conf / "sub.tf").mkdir()
     files, diags = load_directory(conf, cache=False)
     assert [Path(f.path).name for f in files] == ["a.tf", "b.tf"] and diags == []

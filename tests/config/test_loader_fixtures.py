@@ -47,11 +47,17 @@ def render(node, indent: int = 0) -> list[str]:
     if isinstance(node, ast.Block):
         labels = " ".join(json.dumps(x) for x in node.labels)
         lpos = " ".join(_p(x) for x in node.label_pos)
-        return [f"{pad}Block {node.type} {labels} {_p(node.pos)} labels{lpos}".rstrip()] + render(node.body, indent + 1)
+        return [f"{pad}Block {node.type} {labels} {_p(node.pos)} labels{lpos}".rstrip()] + render(
+            node.body, indent + 1
+        )
     if isinstance(node, ast.Attribute):
-        return [f"{pad}Attribute {node.name} {_p(node.pos)} name{_p(node.name_pos)}"] + render(node.expr, indent + 1)
+        return [f"{pad}Attribute {node.name} {_p(node.pos)} name{_p(node.name_pos)}"] + render(
+            node.expr, indent + 1
+        )
     if isinstance(node, ast.TemplateInterp):
-        return [f"{pad}Interp strip_left={node.strip_left} strip_right={node.strip_right}"] + render(node.expr, indent + 1)
+        return [f"{pad}Interp strip_left={node.strip_left} strip_right={node.strip_right}"] + render(
+            node.expr, indent + 1
+        )
     name = type(node).__name__
     scalars, children = [], []
     for field in node.__dataclass_fields__:
@@ -116,9 +122,12 @@ def test_error_fixture(case):
     errors = [d for d in diags if d.is_error]
     for (name, line), text in marks.items():
         hits = [d for d in errors if Path(d.range.file).name == name and d.range.line == line]
-        assert hits, f"{case}: no error on {name}:{line} (expected {text!r}); got " + \
-            "; ".join(f"{Path(d.range.file).name}:{d.range.line} {d.summary}" for d in errors)
-        assert any(text in d.summary for d in hits), f"{case}:{line}: {[d.summary for d in hits]} lacks {text!r}"
+        assert hits, f"{case}: no error on {name}:{line} (expected {text!r}); got " + "; ".join(
+            f"{Path(d.range.file).name}:{d.range.line} {d.summary}" for d in errors
+        )
+        assert any(text in d.summary for d in hits), (
+            f"{case}:{line}: {[d.summary for d in hits]} lacks {text!r}"
+        )
     stray = [d for d in errors if (Path(d.range.file).name, d.range.line) not in marks]
     assert not stray, f"{case}: unexpected errors {[(d.range.line, d.summary) for d in stray]}"
     for d in errors:

@@ -24,16 +24,24 @@ def test_tree_loads_nested_local_modules():
     assert subnet.path == ("net", "subnet") and subnet.address == "module.net.module.subnet"
     assert list(subnet.module.variables) == ["cidr"]
     assert [t.address for t in tree.walk()] == [
-        "", "module.net", "module.net.module.subnet", "module.net_dr", "module.net_dr.module.subnet"]
+        "",
+        "module.net",
+        "module.net.module.subnet",
+        "module.net_dr",
+        "module.net_dr.module.subnet",
+    ]
 
 
 @pytest.mark.parametrize("case", ["modules_cycle", "modules_remote"])
 def test_source_errors_point_at_the_source_line(case):
     root = FIXTURES / case
     tree, diags = load_module_tree(root, cache=False)
-    marks = {(p.resolve(), n): m.group(1)
-             for p in root.rglob("*.tf")
-             for n, line in enumerate(p.read_text().splitlines(), 1) if (m := _MARK.search(line))}
+    marks = {
+        (p.resolve(), n): m.group(1)
+        for p in root.rglob("*.tf")
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if (m := _MARK.search(line))
+    }
     errors = [d for d in diags if d.is_error]
     assert len(errors) == len(marks)
     for d in errors:
@@ -61,21 +69,31 @@ def test_cycle_stops_and_names_the_chain():
     assert tree.children["a"].children["b"].children == {}
 
 
-@pytest.mark.parametrize("source, kind", [
-    ("./x", SourceKind.LOCAL), ("../x", SourceKind.LOCAL),
-    ("hashicorp/consul/aws", SourceKind.REGISTRY), ("app.terraform.io/org/name/azurerm", SourceKind.REGISTRY),
-    ("git::ssh://git@example.com/x.git", SourceKind.GIT), ("git@github.com:org/repo.git", SourceKind.GIT),
-    ("github.com/org/repo", SourceKind.GITHUB), ("bitbucket.org/org/repo", SourceKind.BITBUCKET),
-    ("https://example.com/m.zip", SourceKind.HTTP), ("s3::https://s3.amazonaws.com/b/m.zip", SourceKind.BUCKET),
-    ("gcs::https://www.googleapis.com/storage/v1/b/m", SourceKind.BUCKET), ("hg::http://x/y", SourceKind.MERCURIAL),
-    ("/abs/path", SourceKind.ABSOLUTE), ("modules/net", SourceKind.OTHER),
-])
+@pytest.mark.parametrize(
+    "source, kind",
+    [
+        ("./x", SourceKind.LOCAL),
+        ("../x", SourceKind.LOCAL),
+        ("hashicorp/consul/aws", SourceKind.REGISTRY),
+        ("app.terraform.io/org/name/azurerm", SourceKind.REGISTRY),
+        ("git::ssh://git@example.com/x.git", SourceKind.GIT),
+        ("git@github.com:org/repo.git", SourceKind.GIT),
+        ("github.com/org/repo", SourceKind.GITHUB),
+        ("bitbucket.org/org/repo", SourceKind.BITBUCKET),
+        ("https://example.com/m.zip", SourceKind.HTTP),
+        ("s3::https://s3.amazonaws.com/b/m.zip", SourceKind.BUCKET),
+        ("gcs::https://www.googleapis.com/storage/v1/b/m", SourceKind.BUCKET),
+        ("hg::http://x/y", SourceKind.MERCURIAL),
+        ("/abs/path", SourceKind.ABSOLUTE),
+        ("modules/net", SourceKind.OTHER),
+    ],
+)
 def test_classify_source(source, kind):
     assert classify_source(source) is kind
 
 
 def test_root_with_syntax_error_still_returns_a_tree(tmp_path):
-    (tmp_path / "main.tf").write_text("resource \"a\" \"b\" {\n")
+    (tmp_path / "main.tf").write_text('resource "a" "b" {\n')
     tree, diags = load_module_tree(tmp_path, cache=False)
     assert tree.module.resources == {} and diags[0].code == "syntax" and diags[0].range.line == 1
 
@@ -86,4 +104,6 @@ def test_path_without_dot_prefix_is_explained(tmp_path):
     (tmp_path / "main.tf").write_text('module "net" {\n  source = "modules/net"\n}\n')
     _, diags = load_module_tree(tmp_path, cache=False)
     (d,) = diags
-    assert 'must start with "./"' in d.summary and 'source = "./modules/net"' in d.detail and d.range.line == 2
+    assert (
+        'must start with "./"' in d.summary and 'source = "./modules/net"' in d.detail and d.range.line == 2
+    )

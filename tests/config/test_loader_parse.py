@@ -30,7 +30,7 @@ def test_byte_order_mark_and_crlf():
 
 
 def test_duplicate_argument_names_both_lines_and_keeps_the_first():
-    node, diags = parse_text('a = 1\nb = 2\na = 3\n', "main.tf")
+    node, diags = parse_text("a = 1\nb = 2\na = 3\n", "main.tf")
     (d,) = diags
     assert d.code == "duplicate-attribute" and d.range.line == 3
     assert "line 1" in d.detail and "line 3" in d.detail
@@ -67,20 +67,23 @@ def test_single_interpolation_template_is_a_template_not_a_literal():
 def test_nul_and_invalid_utf8_are_diagnostics():
     node, diags = parse_text("a = 1\nb = \x00\n", "main.tf")
     assert node is None and diags[0].range.line == 2
-    node, diags = parse_bytes(b"a = 1\nb = \"\xff\xfe\"\n", "main.tf")
+    node, diags = parse_bytes(b'a = 1\nb = "\xff\xfe"\n', "main.tf")
     assert node is None and diags[0].code == "encoding"
     assert (diags[0].range.line, diags[0].range.column) == (2, 6)
 
 
-@pytest.mark.parametrize("text, summary, line", [
-    ('a = <<EOT\nhello\n', 'Unterminated heredoc: no line closes "<<EOT"', 1),
-    ('a = f(1, 2\nb = 1\n', 'Unclosed parenthesis: the "(" on line 1', 1),
-    ('a = [1 2]\n', 'Unexpected "2"', 1),
-    ('a = x\nb = "%{ for x in y }z"\n', "Unterminated template directive: %{for} has no %{endfor}", 2),
-    ('a = "%{ endif }"\n', "Unexpected %{endif}", 1),
-    ('a = <<EOT\n%{ while x }\nEOT\n', "Invalid template directive", 2),
-    ('a = 1e400\n', "Number out of range", 1),
-])
+@pytest.mark.parametrize(
+    "text, summary, line",
+    [
+        ("a = <<EOT\nhello\n", 'Unterminated heredoc: no line closes "<<EOT"', 1),
+        ("a = f(1, 2\nb = 1\n", 'Unclosed parenthesis: the "(" on line 1', 1),
+        ("a = [1 2]\n", 'Unexpected "2"', 1),
+        ('a = x\nb = "%{ for x in y }z"\n', "Unterminated template directive: %{for} has no %{endfor}", 2),
+        ('a = "%{ endif }"\n', "Unexpected %{endif}", 1),
+        ("a = <<EOT\n%{ while x }\nEOT\n", "Invalid template directive", 2),
+        ("a = 1e400\n", "Number out of range", 1),
+    ],
+)
 def test_more_syntax_errors(text, summary, line):
     node, diags = parse_text(text, "main.tf")
     assert node is None and len(diags) == 1

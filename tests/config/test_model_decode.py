@@ -101,7 +101,9 @@ def test_module_call(module):
 
 def test_moved_and_import(module):
     assert [(m.from_address, m.to_address) for m in module.moved] == [
-        ("azurerm_key_vault.old", 'azurerm_key_vault.kv["a"]'), ("module.old_net", "module.net")]
+        ("azurerm_key_vault.old", 'azurerm_key_vault.kv["a"]'),
+        ("module.old_net", "module.net"),
+    ]
     (imp,) = module.imports
     assert imp.to_address == "azurerm_key_vault.kv[each.key]" and imp.for_each is not None
 
@@ -117,28 +119,43 @@ def test_module_records_are_frozen(module):
         module.resources["azurerm_key_vault.kv"].name = "x"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("text, summary", [
-    ('variable "count" {}', 'Invalid variable name "count"'),
-    ('variable "v" {\n  bogus = 1\n}', 'Unsupported argument "bogus" in variable block'),
-    ('output "o" {}', 'Output "o" has no value'),
-    ('module "m" {\n  source = "./${var.x}"\n}', "A module source must be a literal string"),
-    ('resource "a" "b" {\n  provider = "azurerm"\n}', "Invalid provider reference"),
-    ('data "a" "b" {\n  lifecycle {\n    prevent_destroy = true\n  }\n}', 'Unknown lifecycle argument "prevent_destroy"'),
-    ('resource "a" "b" {\n  lifecycle {\n    ignore_changes = ["tags"]\n  }\n}', "ignore_changes must be a list"),
-    ('moved {\n  from = a.b\n}', 'Missing "to" in moved block'),
-    ('terraform {\n  backend "local" {}\n}\nterraform {\n  backend "azurerm" {}\n}', 'Duplicate backend "azurerm"'),
-    ('provider "azurerm" {}\nprovider "azurerm" {}', 'Duplicate provider configuration "azurerm"'),
-])
+@pytest.mark.parametrize(
+    "text, summary",
+    [
+        ('variable "count" {}', 'Invalid variable name "count"'),
+        ('variable "v" {\n  bogus = 1\n}', 'Unsupported argument "bogus" in variable block'),
+        ('output "o" {}', 'Output "o" has no value'),
+        ('module "m" {\n  source = "./${var.x}"\n}', "A module source must be a literal string"),
+        ('resource "a" "b" {\n  provider = "azurerm"\n}', "Invalid provider reference"),
+        (
+            'data "a" "b" {\n  lifecycle {\n    prevent_destroy = true\n  }\n}',
+            'Unknown lifecycle argument "prevent_destroy"',
+        ),
+        (
+            'resource "a" "b" {\n  lifecycle {\n    ignore_changes = ["tags"]\n  }\n}',
+            "ignore_changes must be a list",
+        ),
+        ("moved {\n  from = a.b\n}", 'Missing "to" in moved block'),
+        (
+            'terraform {\n  backend "local" {}\n}\nterraform {\n  backend "azurerm" {}\n}',
+            'Duplicate backend "azurerm"',
+        ),
+        ('provider "azurerm" {}\nprovider "azurerm" {}', 'Duplicate provider configuration "azurerm"'),
+    ],
+)
 def test_structural_errors(text, summary):
     node, diags = parse_text(text, "main.tf")
     assert diags == []
     _, diags = decode_module([node])
-    assert any(summary in d.summary and d.is_error and d.range is not None for d in diags), \
-        [d.summary for d in diags]
+    assert any(summary in d.summary and d.is_error and d.range is not None for d in diags), [
+        d.summary for d in diags
+    ]
 
 
 def test_check_blocks_are_ignored_with_a_warning():
-    node, _ = parse_text('check "health" {\n  assert {\n    condition = true\n    error_message = "x"\n  }\n}', "m.tf")
+    node, _ = parse_text(
+        'check "health" {\n  assert {\n    condition = true\n    error_message = "x"\n  }\n}', "m.tf"
+    )
     mod, diags = decode_module([node])
     assert [d.severity.value for d in diags] == ["warning"] and diags[0].range.line == 1
     assert mod.resources == {}

@@ -14,27 +14,35 @@ def refs(text: str):
     return [(r.subject, r.remaining) for r in references(file.body.attributes[0].expr)]
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("var.region", [(("var", "region"), ())]),
-    ("local.tags.env", [(("local", "tags"), ("env",))]),
-    ("azurerm_key_vault.kv.id", [(("azurerm_key_vault", "kv"), ("id",))]),
-    ("azurerm_key_vault.kv[0].id", [(("azurerm_key_vault", "kv"), (0, "id"))]),
-    ('azurerm_key_vault.kv["main"].id', [(("azurerm_key_vault", "kv"), ("main", "id"))]),
-    ("data.azurerm_client_config.current.tenant_id",
-     [(("data", "azurerm_client_config", "current"), ("tenant_id",))]),
-    ("module.net.subnet_id", [(("module", "net", "subnet_id"), ())]),
-    ("count.index", [(("count", "index"), ())]),
-    ("each.value.name", [(("each", "value"), ("name",))]),
-    ("path.module", [(("path", "module"), ())]),
-    ("terraform.workspace", [(("terraform", "workspace"), ())]),
-    ("self.principal_id", [(("self", "principal_id"), ())]),
-    ("azurerm_key_vault.kv[var.i].id", [(("azurerm_key_vault", "kv"), ()), (("var", "i"), ())]),
-    ("azurerm_user_assigned_identity.id[*].principal_id", [(("azurerm_user_assigned_identity", "id"), ())]),
-    ('"${var.a}-${local.b}"', [(("var", "a"), ()), (("local", "b"), ())]),
-    ("length(var.list) > 0 ? var.list[0] : null", [(("var", "list"), ()), (("var", "list"), (0,))]),
-    ("{ (var.k) = local.v }", [(("var", "k"), ()), (("local", "v"), ())]),
-    ("1 + 2", []),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("var.region", [(("var", "region"), ())]),
+        ("local.tags.env", [(("local", "tags"), ("env",))]),
+        ("azurerm_key_vault.kv.id", [(("azurerm_key_vault", "kv"), ("id",))]),
+        ("azurerm_key_vault.kv[0].id", [(("azurerm_key_vault", "kv"), (0, "id"))]),
+        ('azurerm_key_vault.kv["main"].id', [(("azurerm_key_vault", "kv"), ("main", "id"))]),
+        (
+            "data.azurerm_client_config.current.tenant_id",
+            [(("data", "azurerm_client_config", "current"), ("tenant_id",))],
+        ),
+        ("module.net.subnet_id", [(("module", "net", "subnet_id"), ())]),
+        ("count.index", [(("count", "index"), ())]),
+        ("each.value.name", [(("each", "value"), ("name",))]),
+        ("path.module", [(("path", "module"), ())]),
+        ("terraform.workspace", [(("terraform", "workspace"), ())]),
+        ("self.principal_id", [(("self", "principal_id"), ())]),
+        ("azurerm_key_vault.kv[var.i].id", [(("azurerm_key_vault", "kv"), ()), (("var", "i"), ())]),
+        (
+            "azurerm_user_assigned_identity.id[*].principal_id",
+            [(("azurerm_user_assigned_identity", "id"), ())],
+        ),
+        ('"${var.a}-${local.b}"', [(("var", "a"), ()), (("local", "b"), ())]),
+        ("length(var.list) > 0 ? var.list[0] : null", [(("var", "list"), ()), (("var", "list"), (0,))]),
+        ("{ (var.k) = local.v }", [(("var", "k"), ()), (("local", "v"), ())]),
+        ("1 + 2", []),
+    ],
+)
 def test_references(text, expected):
     assert refs(text) == expected
 
@@ -63,8 +71,10 @@ def test_positions_cover_the_traversal():
 
 
 def test_body_references_walk_nested_blocks():
-    text = ('resource "azurerm_recovery_services_vault" "v" {\n  location = var.location\n'
-            '  encryption {\n    key_id = azurerm_key_vault_key.k.id\n  }\n}\n')
+    text = (
+        'resource "azurerm_recovery_services_vault" "v" {\n  location = var.location\n'
+        "  encryption {\n    key_id = azurerm_key_vault_key.k.id\n  }\n}\n"
+    )
     file, _ = parse_text(text, "r.tf")
     found = [str(r) for r in body_references(file.body.blocks[0].body)]
     assert found == ["var.location", "azurerm_key_vault_key.k.id"]

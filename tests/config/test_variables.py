@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.config.loader import parse_text
-from reconciler.config.variables import (ValueSource, VariableSpec, resolve_variables,
-                                         variable_spec_from_block)
+from reconciler.config.variables import ValueSource, VariableSpec, resolve_variables, variable_spec_from_block
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "evaluator" / "variables"
 
@@ -35,8 +34,12 @@ def declared_in(case: Path) -> dict[str, VariableSpec]:
 def resolve_case(case: Path):
     doc = json.loads((case / "case.json").read_text())
     values, diags = resolve_variables(
-        declared_in(case), module_dir=case, cli_vars=doc["cli_vars"],
-        var_files=[str(case / f) for f in doc["var_files"]], environ=doc["environ"])
+        declared_in(case),
+        module_dir=case,
+        cli_vars=doc["cli_vars"],
+        var_files=[str(case / f) for f in doc["var_files"]],
+        environ=doc["environ"],
+    )
     return doc, values, diags
 
 
@@ -52,7 +55,9 @@ def test_variable_fixture(case):
     remaining = list(diags)
     for want in doc["diagnostics"]:
         match = next((d for d in remaining if _matches(d, want)), None)
-        assert match is not None, f"missing {want}\n got {[(d.summary, d.detail, d.range) for d in remaining]}"
+        assert match is not None, (
+            f"missing {want}\n got {[(d.summary, d.detail, d.range) for d in remaining]}"
+        )
         remaining.remove(match)
     assert not remaining, f"unexpected {[(d.summary, d.detail, d.range) for d in remaining]}"
 
@@ -63,8 +68,11 @@ def _matches(diag, want) -> bool:
     if want["detail"] not in diag.detail:
         return False
     if "file" in want:
-        return diag.range is not None and Path(diag.range.file).name == want["file"] \
+        return (
+            diag.range is not None
+            and Path(diag.range.file).name == want["file"]
             and diag.range.line == want["line"]
+        )
     return True
 
 
@@ -76,33 +84,39 @@ def test_errors_case_resolves_only_the_good_values():
 
 def test_undeclared_environment_variables_are_ignored(tmp_path):
     (tmp_path / "main.tf").write_text('variable "a" { default = 1 }\n')
-    values, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=[],
-                                      var_files=[], environ={"TF_VAR_b": "x"})
+    values, diags = resolve_variables(
+        declared_in(tmp_path), module_dir=tmp_path, cli_vars=[], var_files=[], environ={"TF_VAR_b": "x"}
+    )
     assert values["a"].value == 1 and diags == []
 
 
 def test_validation_sees_the_converted_value(tmp_path):
     (tmp_path / "main.tf").write_text(
         'variable "days" {\n  type = number\n  validation {\n'
-        '    condition     = var.days >= 7 && var.days <= 90\n'
-        '    error_message = "days must be 7..90."\n  }\n}\n')
-    ok, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=["days=30"],
-                                  var_files=[], environ={})
+        "    condition     = var.days >= 7 && var.days <= 90\n"
+        '    error_message = "days must be 7..90."\n  }\n}\n'
+    )
+    ok, diags = resolve_variables(
+        declared_in(tmp_path), module_dir=tmp_path, cli_vars=["days=30"], var_files=[], environ={}
+    )
     assert ok["days"].value == 30 and diags == []
-    _, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=["days=3"],
-                                 var_files=[], environ={})
+    _, diags = resolve_variables(
+        declared_in(tmp_path), module_dir=tmp_path, cli_vars=["days=3"], var_files=[], environ={}
+    )
     assert [d.detail.splitlines()[0] for d in diags] == ["days must be 7..90."]
     assert diags[0].range.line == 3
 
 
 def test_bad_variable_blocks_are_diagnosed(tmp_path):
-    text = ('variable "x" {\n  type = strng\n  sensitiv = true\n  validation {\n'
-            '    condition = true\n  }\n}\n')
+    text = 'variable "x" {\n  type = strng\n  sensitiv = true\n  validation {\n    condition = true\n  }\n}\n'
     file, _ = parse_text(text, "v.tf")
     spec, diags = variable_spec_from_block(file.body.blocks[0])
     summaries = sorted(d.summary for d in diags)
-    assert summaries == ['Invalid type specification "strng"', 'Missing required argument "error_message"',
-                         "Unsupported argument"]
+    assert summaries == [
+        'Invalid type specification "strng"',
+        'Missing required argument "error_message"',
+        "Unsupported argument",
+    ]
     assert any('Did you mean "sensitive"?' in d.detail for d in diags)
     assert spec is not None and spec.type is None
 
@@ -110,27 +124,35 @@ def test_bad_variable_blocks_are_diagnosed(tmp_path):
 def test_validation_message_never_shows_a_sensitive_value(tmp_path):
     (tmp_path / "main.tf").write_text(
         'variable "key" {\n  sensitive = true\n  validation {\n'
-        '    condition     = length(var.key) > 8\n'
-        '    error_message = "The key ${var.key} is too short."\n  }\n}\n')
-    values, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=["key=hunter2"],
-                                      var_files=[], environ={})
+        "    condition     = length(var.key) > 8\n"
+        '    error_message = "The key ${var.key} is too short."\n  }\n}\n'
+    )
+    values, diags = resolve_variables(
+        declared_in(tmp_path), module_dir=tmp_path, cli_vars=["key=hunter2"], var_files=[], environ={}
+    )
     assert values["key"].sensitive and len(diags) == 1
     assert "hunter2" not in diags[0].detail and "sensitive value" in diags[0].detail
 
 
 def test_conversion_errors_never_quote_a_sensitive_value(tmp_path):
     (tmp_path / "main.tf").write_text('variable "pin" {\n  type = number\n  sensitive = true\n}\n')
-    _, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=["pin=s3cret"],
-                                 var_files=[], environ={})
+    _, diags = resolve_variables(
+        declared_in(tmp_path), module_dir=tmp_path, cli_vars=["pin=s3cret"], var_files=[], environ={}
+    )
     assert len(diags) == 1 and "s3cret" not in diags[0].detail and "var.pin" in diags[0].detail
 
 
 def test_defaults_must_be_constants(tmp_path):
-    (tmp_path / "main.tf").write_text('variable "a" { default = "x" }\nvariable "b" { default = var.a }\n'
-                                      'variable "c" { default = upper("x") }\n')
-    values, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, cli_vars=[],
-                                      var_files=[], environ={})
+    (tmp_path / "main.tf").write_text(
+        'variable "a" { default = "x" }\nvariable "b" { default = var.a }\n'
+        'variable "c" { default = upper("x") }\n'
+    )
+    values, diags = resolve_variables(
+        declared_in(tmp_path), module_dir=tmp_path, cli_vars=[], var_files=[], environ={}
+    )
     assert set(values) == {"a"}
-    assert [(d.summary, d.range.line) for d in diags] == [("Variables not allowed", 2),
-                                                          ("Functions may not be called here", 3)]
+    assert [(d.summary, d.range.line) for d in diags] == [
+        ("Variables not allowed", 2),
+        ("Functions may not be called here", 3),
+    ]
     assert all("variable defaults must be" in d.detail for d in diags)

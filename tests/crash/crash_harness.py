@@ -27,25 +27,39 @@ from reconciler.cli.output import Output
 from state.backends.local import LocalBackend
 from state.model import State
 
-PROGRESS = re.compile(r"^\S+: (Creating|Destroying|Modifying|Creation complete|Destruction complete|"
-                      r"Modifications complete|Reading|Read complete)")
-CLOUD_KINDS = (Kind.RESOURCE_GROUP, Kind.IDENTITY, Kind.KEY_VAULT, Kind.ROLE_ASSIGNMENT, Kind.RS_VAULT,
-               Kind.BACKUP_POLICY)
+PROGRESS = re.compile(
+    r"^\S+: (Creating|Destroying|Modifying|Creation complete|Destruction complete|"
+    r"Modifications complete|Reading|Read complete)"
+)
+CLOUD_KINDS = (
+    Kind.RESOURCE_GROUP,
+    Kind.IDENTITY,
+    Kind.KEY_VAULT,
+    Kind.ROLE_ASSIGNMENT,
+    Kind.RS_VAULT,
+    Kind.BACKUP_POLICY,
+)
 CHILD = [sys.executable, "-c", "import sys; from reconciler.cli.main import main; sys.exit(main())"]
 
 
 @dataclass(frozen=True)
 class Killed:
     pid: int
-    progress_lines: int     # progress lines seen before the kill
-    finished: bool          # the child ended on its own before the moment came
+    progress_lines: int  # progress lines seen before the kill
+    finished: bool  # the child ended on its own before the moment came
 
 
-def run_and_kill(args: list[str], env: dict[str, str], after_lines: int, extra_delay: float,
-                 timeout: float = 120.0) -> Killed:
+def run_and_kill(
+    args: list[str], env: dict[str, str], after_lines: int, extra_delay: float, timeout: float = 120.0
+) -> Killed:
     """Start ``vaultform args`` and SIGKILL it after ``after_lines`` progress lines."""
-    child = subprocess.Popen(CHILD + args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                             env={**env, "PYTHONUNBUFFERED": "1"}, text=True)
+    child = subprocess.Popen(
+        CHILD + args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        text=True,
+    )
     seen = 0
     deadline = time.monotonic() + timeout
     try:
@@ -94,14 +108,17 @@ def cloud_ids(db: Path, marker: str) -> tuple[list[str], dict[str, int]]:
     of versions of every key in those key vaults (a second create makes a second version)."""
     env = Emulator(db)
     try:
-        ids = [o["id"].lower() for kind in CLOUD_KINDS for o in env.store.list(kind)
-               if marker in o["id"].lower()]
+        ids = [
+            o["id"].lower() for kind in CLOUD_KINDS for o in env.store.list(kind) if marker in o["id"].lower()
+        ]
         versions: dict[str, int] = {}
         for vault in env.store.list(Kind.KEY_VAULT):
             if marker not in vault["id"].lower():
                 continue
             for info in keystore.list_keys(env, vault["name"]):
-                versions[info.versionless_id.lower()] = len(keystore.list_versions(env, vault["name"], info.name))
+                versions[info.versionless_id.lower()] = len(
+                    keystore.list_versions(env, vault["name"], info.name)
+                )
         return ids + list(versions), versions
     finally:
         env.store.close()

@@ -20,19 +20,29 @@ import shutil
 from pathlib import Path
 
 import pytest
+from crash_harness import (
+    clean_env,
+    cloud_ids,
+    lock_holder_pid,
+    read_state,
+    run_and_kill,
+    state_ids,
+    vaultform,
+)
 
-from crash_harness import (clean_env, cloud_ids, lock_holder_pid, read_state, run_and_kill, state_ids,
-                           vaultform)
 from providers.azurelocal.app import Emulator
 from state.backends.local import LocalBackend
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "crash" / "estate"
 MARKER = "rg-crash-"
 # (operation, kill after this many progress lines, extra milliseconds)
-KILLS = [("apply", n, ms) for n, ms in ((1, 0), (4, 3), (9, 11), (15, 0), (22, 7), (30, 2), (41, 13),
-                                         (52, 0), (63, 5), (77, 17))] + \
-        [("destroy", n, ms) for n, ms in ((2, 0), (6, 9), (11, 1), (19, 14), (27, 0), (36, 6), (48, 3),
-                                           (58, 19), (70, 0), (85, 8))]
+KILLS = [
+    ("apply", n, ms)
+    for n, ms in ((1, 0), (4, 3), (9, 11), (15, 0), (22, 7), (30, 2), (41, 13), (52, 0), (63, 5), (77, 17))
+] + [
+    ("destroy", n, ms)
+    for n, ms in ((2, 0), (6, 9), (11, 1), (19, 14), (27, 0), (36, 6), (48, 3), (58, 19), (70, 0), (85, 8))
+]
 
 
 def _schedule():
@@ -60,10 +70,12 @@ def test_kill_at_twenty_moments(tmp_path, monkeypatch):
     recovered: list[str] = []
     for operation, lines, ms in _schedule():
         killed = run_and_kill([operation, "-auto-approve", "-no-color", str(work)], env, lines, ms / 1000)
-        assert not killed.finished, f"{operation} finished before {lines} progress lines; pick an earlier moment"
+        assert not killed.finished, (
+            f"{operation} finished before {lines} progress lines; pick an earlier moment"
+        )
         moments.add((operation, killed.progress_lines, ms))
 
-        after_kill = read_state(state_path)          # parses
+        after_kill = read_state(state_path)  # parses
         pending_left += sum(1 for _a, _r, inst in after_kill.instances() if inst.pending)
         if lock_holder_pid(state_path) == killed.pid:
             code, _out, err = vaultform("plan", "-no-color", str(work))
@@ -75,9 +87,13 @@ def test_kill_at_twenty_moments(tmp_path, monkeypatch):
         code, out, err = vaultform(operation, "-auto-approve", "-no-color", str(work))
         assert code == 0, f"re-run of {operation} after a kill at line {lines}:\n{out}\n{err}"
         recovered += [line for line in out.splitlines() if line.startswith("Recovered ")]
-        plan_args = ["plan", "-detailed-exitcode", "-no-color"] + (["-destroy"] if operation == "destroy" else [])
+        plan_args = ["plan", "-detailed-exitcode", "-no-color"] + (
+            ["-destroy"] if operation == "destroy" else []
+        )
         code, out, err = vaultform(*plan_args, str(work))
-        assert code == 0, f"plan after converging {operation} (kill at line {lines}) has changes:\n{out}\n{err}"
+        assert code == 0, (
+            f"plan after converging {operation} (kill at line {lines}) has changes:\n{out}\n{err}"
+        )
 
         state = read_state(state_path)
         in_state = state_ids(state)
@@ -85,7 +101,8 @@ def test_kill_at_twenty_moments(tmp_path, monkeypatch):
         assert len(in_state) == len(set(in_state)), "an object is recorded twice"
         assert sorted(in_cloud) == sorted(in_state), (
             f"after a kill during {operation} at line {lines}: missing from state "
-            f"{sorted(set(in_cloud) - set(in_state))}, missing from the cloud {sorted(set(in_state) - set(in_cloud))}")
+            f"{sorted(set(in_cloud) - set(in_state))}, missing from the cloud {sorted(set(in_state) - set(in_cloud))}"
+        )
         assert all(n == 1 for n in versions.values()), f"a key was created twice: {versions}"
         assert not any(inst.pending for _a, _r, inst in state.instances()), "a pending operation was left"
         expected = 46 if operation == "apply" else 0

@@ -82,11 +82,15 @@ class World:
     def key_client(self, vault_name: str):
         """An azure-keyvault-keys KeyClient on this world's local Azure, acting as the deployer."""
         from azure.keyvault.keys import KeyClient
+
         from providers.azurelocal.app import Emulator
         from providers.azurelocal.credential import LocalCredential
         from providers.azurelocal.transport import local_transport
+
         env = Emulator(self.db)
-        return KeyClient(f"https://{vault_name}.vault.azure.net/", LocalCredential(), transport=local_transport(env))
+        return KeyClient(
+            f"https://{vault_name}.vault.azure.net/", LocalCredential(), transport=local_transport(env)
+        )
 
     def drift(self, estate: str) -> tuple[int, dict]:
         code, out, err = self.run("drift {dir} -json", estate)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 ESTATES = Path(__file__).parent.parent / "fixtures" / "drift" / "estates"
@@ -26,7 +27,12 @@ def test_compliant_vaults(world):
     assert vaults[""]["format_version"] == "1.0"
     assert vaults[""]["summary"] == {"vaults": 2, "compliant": 2, "non_compliant": 0, "exit_code": 0}
     sys, uai = vaults["rsv-drift-sys"], vaults["rsv-drift-uai"]
-    assert (sys["compliant"], sys["cmk"], sys["key_mode"], sys["identity"]) == (True, True, "pinned", "system-assigned")
+    assert (sys["compliant"], sys["cmk"], sys["key_mode"], sys["identity"]) == (
+        True,
+        True,
+        "pinned",
+        "system-assigned",
+    )
     assert (sys["authorization"], sys["grant"]) == ("access policies", "least-privilege")
     assert (sys["soft_delete"], sys["purge_protection"], sys["key_enabled"]) == (True, True, True)
     assert (uai["compliant"], uai["key_mode"], uai["identity"]) == (True, "rotating", "user-assigned")
@@ -81,13 +87,14 @@ def test_audit_markdown_and_text(with_stray, tmp_path):
 
 
 def test_expired_key_is_non_compliant(world):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
+
     keys = world.key_client("kv-drift-uai")
     version = keys.get_key("cmk").properties.version
-    keys.update_key_properties("cmk", version, expires_on=datetime.now(timezone.utc) + timedelta(hours=1))
+    keys.update_key_properties("cmk", version, expires_on=datetime.now(UTC) + timedelta(hours=1))
     code, vaults = _audit(world)
     assert code == 0 and vaults["rsv-drift-uai"]["key_expires"]
-    world.ok("cloud advance 2h")          # the local Azure's clock decides what has expired
+    world.ok("cloud advance 2h")  # the local Azure's clock decides what has expired
     code, vaults = _audit(world)
     assert code == 2
     assert _codes(vaults["rsv-drift-uai"]) == {"KEY_EXPIRED"}

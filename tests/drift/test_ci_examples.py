@@ -33,7 +33,7 @@ def vaultform_lines(doc) -> list[list[str]]:
     for text in _strings(doc):
         for line in text.splitlines():
             words = shlex.split(line, comments=True) if line.strip() else []
-            if len(words) < 2 or words[0] != "vaultform":   # a bare "vaultform" is a name, not a command
+            if len(words) < 2 or words[0] != "vaultform":  # a bare "vaultform" is a name, not a command
                 continue
             argv = []
             for w in words[1:]:
@@ -73,7 +73,7 @@ def test_a_bad_flag_is_caught():
 
 def test_github_triggers_and_exit_code_handling():
     doc = yaml.safe_load(PIPELINES[0].read_text())
-    triggers = doc.get("on", doc.get(True))     # YAML 1.1 reads a bare `on` as true
+    triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
     assert {"pull_request", "push", "schedule"} <= set(triggers)
     drift_steps = [s for s in doc["jobs"]["drift"]["steps"] if "vaultform drift" in s.get("run", "")]
     assert any("exit $code" in s["run"] for s in drift_steps)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,25 +22,44 @@ def _subject(type_, path, recorded, actual, obj_actual=None, obj_recorded=None):
     return Subject(type_, path, kind_of(recorded, actual), recorded, actual, obj_recorded or {}, obj_actual)
 
 
-@pytest.mark.parametrize("recorded, actual, kind", [
-    (True, False, K.DISABLED), (False, True, K.ENABLED), (None, "x", K.ADDED), (["a"], [], K.REMOVED),
-    (["Get", "WrapKey"], ["Get"], K.NARROWED), (["Get"], ["get", "List"], K.BROADENED),
-    (["Get", "WrapKey"], ["Get", "Purge"], K.NARROWED), ("Allow", "Deny", K.CHANGED),
-])
+@pytest.mark.parametrize(
+    "recorded, actual, kind",
+    [
+        (True, False, K.DISABLED),
+        (False, True, K.ENABLED),
+        (None, "x", K.ADDED),
+        (["a"], [], K.REMOVED),
+        (["Get", "WrapKey"], ["Get"], K.NARROWED),
+        (["Get"], ["get", "List"], K.BROADENED),
+        (["Get", "WrapKey"], ["Get", "Purge"], K.NARROWED),
+        ("Allow", "Deny", K.CHANGED),
+    ],
+)
 def test_kind_of(recorded, actual, kind):
     assert kind_of(recorded, actual) is kind
 
 
 def test_differences_match_keyed_blocks_and_sets():
-    before = {"access_policy": [{"object_id": "A", "key_permissions": ["Get", "List"]},
-                                {"object_id": "B", "key_permissions": ["Get"]}],
-              "network_acls": [{"ip_rules": ["1.1.1.1/32", "2.2.2.2/32"]}], "_history": {"x": 1}}
-    after = {"access_policy": [{"object_id": "B", "key_permissions": ["get"]},
-                               {"object_id": "A", "key_permissions": ["Get"]}],
-             "network_acls": [{"ip_rules": ["2.2.2.2/32", "1.1.1.1/32"]}], "_history": {"x": 2}}
+    before = {
+        "access_policy": [
+            {"object_id": "A", "key_permissions": ["Get", "List"]},
+            {"object_id": "B", "key_permissions": ["Get"]},
+        ],
+        "network_acls": [{"ip_rules": ["1.1.1.1/32", "2.2.2.2/32"]}],
+        "_history": {"x": 1},
+    }
+    after = {
+        "access_policy": [
+            {"object_id": "B", "key_permissions": ["get"]},
+            {"object_id": "A", "key_permissions": ["Get"]},
+        ],
+        "network_acls": [{"ip_rules": ["2.2.2.2/32", "1.1.1.1/32"]}],
+        "_history": {"x": 2},
+    }
     diffs = differences(before, after, type_name=KV)
-    assert [(d.path, d.pattern_path) for d in diffs] == [("access_policy[a].key_permissions",
-                                                          "access_policy.key_permissions")]
+    assert [(d.path, d.pattern_path) for d in diffs] == [
+        ("access_policy[a].key_permissions", "access_policy.key_permissions")
+    ]
     assert lookup(after, "access_policy[a].key_permissions", KV) == ["Get"]
 
 
@@ -54,19 +73,28 @@ def test_implied_fact_and_derived_attributes():
     assert view == {"id": "k", "enabled": True}
 
 
-@pytest.mark.parametrize("type_, path, recorded, actual, severity", [
-    (POLICY, "key_permissions", ["Get", "List", "WrapKey", "UnwrapKey"], ["Get", "List", "UnwrapKey"], "critical"),
-    (POLICY, "key_permissions", ["Get", "Purge"], ["Get"], "info"),
-    (POLICY, "key_permissions", ["Get"], ["Get", "Decrypt"], "warning"),
-    ("azurerm_key_vault_key", "enabled", True, False, "critical"),
-    ("azurerm_key_vault_key", "key_opts", ["wrapKey", "unwrapKey"], ["unwrapKey"], "critical"),
-    ("azurerm_recovery_services_vault", "identity.type", "SystemAssigned", "UserAssigned", "critical"),
-    ("azurerm_recovery_services_vault", "encryption.user_assigned_identity_id", "a", "b", "critical"),
-    ("azurerm_recovery_services_vault", "public_network_access_enabled", False, True, "warning"),
-    (KV, "purge_protection_enabled", True, False, "warning"),
-    (KV, "tags", {"a": "1"}, {"a": "2"}, "info"),
-    ("azurerm_resource_group", "tags", {}, {"a": "1"}, "info"),
-])
+@pytest.mark.parametrize(
+    "type_, path, recorded, actual, severity",
+    [
+        (
+            POLICY,
+            "key_permissions",
+            ["Get", "List", "WrapKey", "UnwrapKey"],
+            ["Get", "List", "UnwrapKey"],
+            "critical",
+        ),
+        (POLICY, "key_permissions", ["Get", "Purge"], ["Get"], "info"),
+        (POLICY, "key_permissions", ["Get"], ["Get", "Decrypt"], "warning"),
+        ("azurerm_key_vault_key", "enabled", True, False, "critical"),
+        ("azurerm_key_vault_key", "key_opts", ["wrapKey", "unwrapKey"], ["unwrapKey"], "critical"),
+        ("azurerm_recovery_services_vault", "identity.type", "SystemAssigned", "UserAssigned", "critical"),
+        ("azurerm_recovery_services_vault", "encryption.user_assigned_identity_id", "a", "b", "critical"),
+        ("azurerm_recovery_services_vault", "public_network_access_enabled", False, True, "warning"),
+        (KV, "purge_protection_enabled", True, False, "warning"),
+        (KV, "tags", {"a": "1"}, {"a": "2"}, "info"),
+        ("azurerm_resource_group", "tags", {}, {"a": "1"}, "info"),
+    ],
+)
 def test_consequence_table(type_, path, recorded, actual, severity):
     got, why = classify(_subject(type_, path, recorded, actual), Facts())
     assert got.value == severity and why
@@ -76,21 +104,27 @@ def test_firewall_depends_on_the_identity_the_key_vault_serves():
     obj = {"vault_uri": KV_URI + "/", "network_acls": [{"default_action": "Deny", "bypass": "AzureServices"}]}
     s = _subject(KV, "network_acls.default_action", "Allow", "Deny", obj_actual=obj)
     assert classify(s, Facts())[0] is Severity.WARNING
-    assert classify(s, Facts(cmk_key_vault_uris={KV_URI}, user_identity_key_vault_uris={KV_URI}))[0] \
+    assert (
+        classify(s, Facts(cmk_key_vault_uris={KV_URI}, user_identity_key_vault_uris={KV_URI}))[0]
         is Severity.CRITICAL
+    )
     no_bypass = {**obj, "network_acls": [{"default_action": "Deny", "bypass": "None"}]}
     s = _subject(KV, "network_acls.bypass", "AzureServices", "None", obj_actual=no_bypass)
     assert classify(s, Facts(cmk_key_vault_uris={KV_URI}))[0] is Severity.CRITICAL
 
 
 def test_expired_key():
-    past = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    future = (datetime.now(timezone.utc) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    past = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    future = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     key = "azurerm_key_vault_key"
-    assert classify(_subject(key, "expiration_date", future, past, {"expiration_date": past}), Facts())[0] \
+    assert (
+        classify(_subject(key, "expiration_date", future, past, {"expiration_date": past}), Facts())[0]
         is Severity.CRITICAL
-    assert classify(_subject(key, "expiration_date", None, future, {"expiration_date": future}), Facts())[0] \
+    )
+    assert (
+        classify(_subject(key, "expiration_date", None, future, {"expiration_date": future}), Facts())[0]
         is Severity.WARNING
+    )
 
 
 def test_deleted_grant_of_a_vault_identity_is_critical():
@@ -104,50 +138,106 @@ def test_every_rule_has_a_reason():
 
 
 def test_fix_prefers_the_plan_then_out_of_band_then_accept():
-    assert fix_for("azurerm_key_vault_key", "enabled", K.DISABLED, plan_action="no-op", plan_changes_it=False,
-                   obj={"id": "https://kv1.vault.azure.net/keys/k/v1"}, local=True).detail.endswith(
-        "`vaultform cloud enable-key https://kv1.vault.azure.net/keys/k/v1`")
-    azure = fix_for("azurerm_key_vault_key", "enabled", K.DISABLED, plan_action="no-op", plan_changes_it=False,
-                    obj={"id": "ID"}, local=False)
-    assert azure.kind is FixKind.OUT_OF_BAND and "az keyvault key set-attributes --enabled true --id ID" in azure.detail
-    assert fix_for(KV, "network_acls.default_action", K.CHANGED, plan_action="update", plan_changes_it=True,
-                   obj={}, local=True).kind is FixKind.PLAN
-    assert fix_for(KV, "tags", K.CHANGED, plan_action="no-op", plan_changes_it=False, obj={},
-                   local=True).kind is FixKind.ACCEPT
+    assert fix_for(
+        "azurerm_key_vault_key",
+        "enabled",
+        K.DISABLED,
+        plan_action="no-op",
+        plan_changes_it=False,
+        obj={"id": "https://kv1.vault.azure.net/keys/k/v1"},
+        local=True,
+    ).detail.endswith("`vaultform cloud enable-key https://kv1.vault.azure.net/keys/k/v1`")
+    azure = fix_for(
+        "azurerm_key_vault_key",
+        "enabled",
+        K.DISABLED,
+        plan_action="no-op",
+        plan_changes_it=False,
+        obj={"id": "ID"},
+        local=False,
+    )
+    assert (
+        azure.kind is FixKind.OUT_OF_BAND
+        and "az keyvault key set-attributes --enabled true --id ID" in azure.detail
+    )
+    assert (
+        fix_for(
+            KV,
+            "network_acls.default_action",
+            K.CHANGED,
+            plan_action="update",
+            plan_changes_it=True,
+            obj={},
+            local=True,
+        ).kind
+        is FixKind.PLAN
+    )
+    assert (
+        fix_for(KV, "tags", K.CHANGED, plan_action="no-op", plan_changes_it=False, obj={}, local=True).kind
+        is FixKind.ACCEPT
+    )
 
 
 def test_detect_without_a_plan_reports_recorded_differences():
-    tracked = [Tracked("azurerm_key_vault_key.k", "azurerm_key_vault_key", {"id": "k1", "tags": {}}),
-               Tracked("azurerm_resource_group.rg", "azurerm_resource_group", {"id": "rg", "tags": {}})]
-    refreshed = {"azurerm_key_vault_key.k": {"id": "k1", "tags": {}, "enabled": False},
-                 "azurerm_resource_group.rg": None}
+    tracked = [
+        Tracked("azurerm_key_vault_key.k", "azurerm_key_vault_key", {"id": "k1", "tags": {}}),
+        Tracked("azurerm_resource_group.rg", "azurerm_resource_group", {"id": "rg", "tags": {}}),
+    ]
+    refreshed = {
+        "azurerm_key_vault_key.k": {"id": "k1", "tags": {}, "enabled": False},
+        "azurerm_resource_group.rg": None,
+    }
     records = detect(tracked, refreshed, None)
     got = {(r.address, r.path, r.kind, r.severity) for r in records}
-    assert got == {("azurerm_key_vault_key.k", "enabled", K.DISABLED, Severity.CRITICAL),
-                   ("azurerm_resource_group.rg", "", K.DELETED, Severity.WARNING)}
+    assert got == {
+        ("azurerm_key_vault_key.k", "enabled", K.DISABLED, Severity.CRITICAL),
+        ("azurerm_resource_group.rg", "", K.DELETED, Severity.WARNING),
+    }
 
 
 def test_key_vault_policies_compared_are_the_inline_ones():
     from reconciler.plan.model import Action, Plan, ResourceChange
+
     cmk = {"object_id": "vault-principal", "key_permissions": ["Get", "List", "WrapKey", "UnwrapKey"]}
     other = {"object_id": "someone", "key_permissions": ["Get"]}
     recorded = {"id": "kv", "vault_uri": KV_URI + "/", "access_policy": [cmk, other]}
     actual = {"id": "kv", "vault_uri": KV_URI + "/", "access_policy": []}
-    change = ResourceChange(address="azurerm_key_vault.kv", mode="managed", type=KV, name="kv", index=None,
-                            module="", provider="azurerm", action=Action.UPDATE, before=actual,
-                            after={**actual, "access_policy": [cmk]}, changed_attributes=("access_policy",),
-                            config={"access_policy": [cmk]})
+    change = ResourceChange(
+        address="azurerm_key_vault.kv",
+        mode="managed",
+        type=KV,
+        name="kv",
+        index=None,
+        module="",
+        provider="azurerm",
+        action=Action.UPDATE,
+        before=actual,
+        after={**actual, "access_policy": [cmk]},
+        changed_attributes=("access_policy",),
+        config={"access_policy": [cmk]},
+    )
     plan = Plan(changes=[change])
     [record] = detect([Tracked("azurerm_key_vault.kv", KV, recorded)], {"azurerm_key_vault.kv": actual}, plan)
-    assert (record.path, record.kind, record.severity) == ("access_policy[vault-principal]", K.REMOVED,
-                                                           Severity.CRITICAL)
+    assert (record.path, record.kind, record.severity) == (
+        "access_policy[vault-principal]",
+        K.REMOVED,
+        Severity.CRITICAL,
+    )
     assert record.fix.kind is FixKind.PLAN and record.desired == cmk
 
 
 def test_sensitive_values_never_shown():
-    tracked = [Tracked("terraform_data.x", "terraform_data", {"id": "1", "input": "secret-1", "output": "secret-1"},
-                       sensitive=(("input",), ("output",)))]
-    records = detect(tracked, {"terraform_data.x": {"id": "1", "input": "secret-2", "output": "secret-2"}}, None)
+    tracked = [
+        Tracked(
+            "terraform_data.x",
+            "terraform_data",
+            {"id": "1", "input": "secret-1", "output": "secret-1"},
+            sensitive=(("input",), ("output",)),
+        )
+    ]
+    records = detect(
+        tracked, {"terraform_data.x": {"id": "1", "input": "secret-2", "output": "secret-2"}}, None
+    )
     assert {r.path for r in records} == {"input", "output"}
     assert all((r.recorded, r.actual) == ("(sensitive)", "(sensitive)") for r in records)
     gone = detect(tracked, {"terraform_data.x": None}, None)

@@ -4,13 +4,39 @@ unmanaged objects in scope, and `apply -refresh-only` accepting drift into state
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
-REPORT_KEYS = {"format_version": str, "generated_at": str, "cloud": str, "summary": dict, "drift": list,
-               "unmanaged": list, "unreadable": list}
-SUMMARY_KEYS = {"drifted": bool, "objects_checked": int, "objects_drifted": int, "critical": int,
-                "warning": int, "info": int, "unmanaged": int, "unreadable": int, "exit_code": int}
-RECORD_KEYS = {"address": str, "type": str, "attribute": str, "change": str, "severity": str, "why": str,
-               "baseline": str, "plan_action": str, "fix": dict}
+REPORT_KEYS = {
+    "format_version": str,
+    "generated_at": str,
+    "cloud": str,
+    "summary": dict,
+    "drift": list,
+    "unmanaged": list,
+    "unreadable": list,
+}
+SUMMARY_KEYS = {
+    "drifted": bool,
+    "objects_checked": int,
+    "objects_drifted": int,
+    "critical": int,
+    "warning": int,
+    "info": int,
+    "unmanaged": int,
+    "unreadable": int,
+    "exit_code": int,
+}
+RECORD_KEYS = {
+    "address": str,
+    "type": str,
+    "attribute": str,
+    "change": str,
+    "severity": str,
+    "why": str,
+    "baseline": str,
+    "plan_action": str,
+    "fix": dict,
+}
 CHANGES = {"deleted", "added", "removed", "enabled", "disabled", "narrowed", "broadened", "changed"}
 
 
@@ -49,8 +75,8 @@ def test_markdown_summary_table(world, tmp_path):
     lines = text.splitlines()
     header = lines.index("| Severity | Findings |")
     assert lines[header + 1] == "|---|---:|"
-    assert any(line.endswith("critical | 1 |") for line in lines[header:header + 7])
-    assert any(line.endswith("warning | 0 |") for line in lines[header:header + 7])
+    assert any(line.endswith("critical | 1 |") for line in lines[header : header + 7])
+    assert any(line.endswith("warning | 0 |") for line in lines[header : header + 7])
     assert "| Severity | Object | Attribute | Change | Recorded | Actual | Desired | Fix |" in text
     assert "`azurerm_key_vault_key.cmk`" in text and "`enabled`" in text
 
@@ -75,11 +101,17 @@ def test_unmanaged_objects_in_scope(with_stray):
 def test_unmanaged_grant_in_key_vault(world):
     # a grant added in the portal for someone vaultform doesn't know
     from providers.azurelocal.app import Emulator
+
     env = Emulator(world.db)
     try:
         doc = next(d for d in env.store.list("keyvault") if d["name"] == "kv-drift-sys")
-        doc["properties"]["accessPolicies"].append({"tenantId": env.tenant_id, "objectId": "0000aaaa-1111-2222-3333-444455556666",
-                                                    "permissions": {"keys": ["Get", "Decrypt"]}})
+        doc["properties"]["accessPolicies"].append(
+            {
+                "tenantId": env.tenant_id,
+                "objectId": "0000aaaa-1111-2222-3333-444455556666",
+                "permissions": {"keys": ["Get", "Decrypt"]},
+            }
+        )
         env.store.put("keyvault", doc["id"], doc)
     finally:
         env.store.close()
@@ -115,8 +147,9 @@ def test_objects_that_cannot_be_read_are_reported(world):
     world.ok("cloud set-network-rules kv-drift-sys -default-action Deny -bypass None -ip-rule 10.0.0.0/8")
     code, report = world.drift("system-identity")
     assert code == 2
-    assert [u["address"] for u in report["unreadable"] if not u["address"].startswith("(")] == \
-        ["azurerm_key_vault_key.cmk"]
+    assert [u["address"] for u in report["unreadable"] if not u["address"].startswith("(")] == [
+        "azurerm_key_vault_key.cmk"
+    ]
     assert "ForbiddenByFirewall" in report["unreadable"][0]["message"] + report["unreadable"][0]["code"]
     severities = {r["attribute"]: r["severity"] for r in report["drift"]}
     assert severities["network_acls[0].default_action"] == "critical"
@@ -138,23 +171,31 @@ def test_empty_state_has_no_drift(tmp_path, monkeypatch, cli):
 
 
 def test_expired_key_and_a_stray_key(world):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
+
     keys = world.key_client("kv-drift-sys")
     version = keys.get_key("cmk").properties.version
-    keys.update_key_properties("cmk", version, expires_on=datetime.now(timezone.utc) - timedelta(days=1))
+    keys.update_key_properties("cmk", version, expires_on=datetime.now(UTC) - timedelta(days=1))
     keys.create_rsa_key("someone-elses-key", size=2048)
     code, report = world.drift("system-identity")
     assert code == 2
     [record] = report["drift"]
-    assert (record["address"], record["attribute"], record["change"], record["severity"]) == \
-        ("azurerm_key_vault_key.cmk", "expiration_date", "added", "critical")
+    assert (record["address"], record["attribute"], record["change"], record["severity"]) == (
+        "azurerm_key_vault_key.cmk",
+        "expiration_date",
+        "added",
+        "critical",
+    )
     assert (record["plan_action"], record["fix"]["kind"]) == ("update", "plan")
-    assert [(u["type"], u["name"]) for u in report["unmanaged"]] == [("azurerm_key_vault_key", "someone-elses-key")]
+    assert [(u["type"], u["name"]) for u in report["unmanaged"]] == [
+        ("azurerm_key_vault_key", "someone-elses-key")
+    ]
 
 
 def test_unmanaged_role_assignment_on_the_key_vault(world):
     import shutil
     from pathlib import Path
+
     estates = Path(__file__).parent.parent / "fixtures" / "drift" / "estates"
     shutil.copytree(estates / "broader-grant", world.root / "broader-grant")
     world.ok("apply {dir} -auto-approve", "broader-grant")

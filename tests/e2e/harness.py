@@ -35,6 +35,7 @@ COMPLETE_LINE = re.compile(r"^(?P<address>[\w.\[\]\"-]+): (?P<what>[A-Z][a-z]+(?
 @dataclass(frozen=True)
 class Run:
     """One command's exit code and output."""
+
     argv: tuple[str, ...]
     code: int
     out: str
@@ -67,6 +68,7 @@ class Run:
 @dataclass(frozen=True)
 class Snapshot:
     """What a refused command must leave untouched."""
+
     state: bytes | None
     activity: tuple[tuple[str, str, str], ...]
     inventory: str

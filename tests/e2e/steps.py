@@ -77,8 +77,9 @@ def parse_steps(path: Path) -> list[Step]:
             continue
         command, arrow, expected = line.partition("=>")
         words = tuple(shlex.split(command))
-        kind = {"use": Kind.USE, "refuse": Kind.REFUSE, "order": Kind.ORDER,
-                "activity": Kind.ACTIVITY}.get(words[0], Kind.RUN)
+        kind = {"use": Kind.USE, "refuse": Kind.REFUSE, "order": Kind.ORDER, "activity": Kind.ACTIVITY}.get(
+            words[0], Kind.RUN
+        )
         if kind is Kind.RUN and not arrow:
             raise ValueError(f"{where}: a command needs '=> EXIT'")
         exit_code, codes, texts = _expectation(kind, expected) if arrow else (None, (), ())
@@ -141,8 +142,9 @@ class Runner:
         before = self.ws.snapshot()
         plan = self.ws.vf("plan", *step.words)
         self._check(step, plan, 1)
-        assert error_codes(plan.text) == set(step.codes), \
+        assert error_codes(plan.text) == set(step.codes), (
             f"{step.where}\nerror codes {sorted(error_codes(plan.text))}, expected {list(step.codes)}\n{plan.explain()}"
+        )
         assert "nothing will be applied" in plan.text.lower(), f"{step.where}\n{plan.explain()}"
         assert self.ws.snapshot() == before, f"{step.where}: the refused plan changed state or cloud"
         apply = self.ws.vf("apply", "-auto-approve", *step.words)
@@ -151,7 +153,8 @@ class Runner:
         after = self.ws.snapshot()
         assert after.state == before.state, f"{step.where}: the refused apply rewrote the state file"
         assert after.activity == before.activity, (
-            f"{step.where}: the refused apply wrote to the cloud: {after.activity[len(before.activity):]}")
+            f"{step.where}: the refused apply wrote to the cloud: {after.activity[len(before.activity) :]}"
+        )
         assert after.inventory == before.inventory, f"{step.where}: the refused apply changed the cloud"
 
     def _order(self, step: Step) -> None:
@@ -163,7 +166,8 @@ class Runner:
             what = "Key assignment" if phase == "encryption" else None
             positions.append(self.last_apply.position(address, what))
         assert positions == sorted(positions) and len(set(positions)) == len(positions), (
-            f"{step.where}: finished in the order {self.last_apply.completed()}")
+            f"{step.where}: finished in the order {self.last_apply.completed()}"
+        )
 
     def _activity(self, step: Step) -> None:
         rows = [f"{r['operation']} {r['resource_id']}" for r in self.ws.activity()]
@@ -171,7 +175,10 @@ class Runner:
         positions = []
         for name in names:
             found = next((i for i, row in enumerate(rows) if name in row), None)
-            assert found is not None, f"{step.where}: no activity entry contains {name!r}:\n" + "\n".join(rows)
+            assert found is not None, f"{step.where}: no activity entry contains {name!r}:\n" + "\n".join(
+                rows
+            )
             positions.append(found)
         assert positions == sorted(positions) and len(set(positions)) == len(positions), (
-            f"{step.where}: activity order is\n" + "\n".join(rows))
+            f"{step.where}: activity order is\n" + "\n".join(rows)
+        )

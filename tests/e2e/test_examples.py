@@ -21,7 +21,8 @@ def test_every_example_has_a_readme_that_says_what_it_shows():
         lines = readme.read_text().splitlines()
         first = lines[0].strip() if lines else ""
         assert len(first.split()) >= 5 and not first.startswith("#"), (
-            f"{example.name}/README.md must open with a sentence saying what it shows, not {first!r}")
+            f"{example.name}/README.md must open with a sentence saying what it shows, not {first!r}"
+        )
 
 
 @pytest.mark.parametrize("example", APPLIED_EXAMPLES)
@@ -85,8 +86,9 @@ def test_quickstart_destroy_after_a_backup_warns_and_removes_everything(tmp_path
     gone = ws.ok("destroy", "-auto-approve")
     assert "The key of a vault being destroyed is destroyed with it [R11]" in gone.text
     assert "Resources: 0 added, 0 changed, 8 destroyed." in gone.out
-    assert gone.position("azurerm_recovery_services_vault.vault") < gone.position("azurerm_key_vault_key.backup"), \
-        "the key went before the vault that encrypts with it"
+    assert gone.position("azurerm_recovery_services_vault.vault") < gone.position(
+        "azurerm_key_vault_key.backup"
+    ), "the key went before the vault that encrypts with it"
     assert ws.state_addresses() == set()
     assert "rsv-vfqs" not in ws.names("rsvault") and "kv-vfqs-cmk" not in ws.names("keyvault")
     ws.ok("plan", "-destroy", "-detailed-exitcode")

@@ -7,14 +7,17 @@ version is enabled, and fails with UserErrorCMKKeyNotEnabled while it is disable
 from __future__ import annotations
 
 import re
+
 from providers.azurelocal import diskdata
 from providers.azurelocal.app import Emulator
 from providers.azurelocal.store import Kind
 from tests.e2e.harness import EXAMPLES, Workspace
 
 VERSIONLESS = "https://kv-vfrot-cmk.vault.azure.net/keys/backup-cmk"
-VM_DISK = ("/subscriptions/3b9e6c2d-58a1-4f07-b2d4-6a1e0c9f8d27/resourceGroups/rg-workloads"
-           "/providers/Microsoft.Compute/disks/vm-app-01_OsDisk_1")
+VM_DISK = (
+    "/subscriptions/3b9e6c2d-58a1-4f07-b2d4-6a1e0c9f8d27/resourceGroups/rg-workloads"
+    "/providers/Microsoft.Compute/disks/vm-app-01_OsDisk_1"
+)
 
 
 def _field(text: str, label: str) -> str:
@@ -47,7 +50,7 @@ def test_restore_of_an_older_recovery_point_after_rotation(tmp_path):
     assert _disk_bytes(ws, VM_DISK) != original
     version2 = _field(ws.cloud_ok("rotate-key", VERSIONLESS).out, "new key version")
     assert version2 != version1
-    ws.ok("plan", "-detailed-exitcode")    # rotation changes nothing vaultform manages
+    ws.ok("plan", "-detailed-exitcode")  # rotation changes nothing vaultform manages
 
     # within the hour the vault still wraps with the first version
     early = ws.cloud_ok("backup", "rsv-vfrot", "vm-app-01")

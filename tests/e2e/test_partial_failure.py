@@ -11,9 +11,14 @@ from __future__ import annotations
 from tests.e2e.harness import REPO, Workspace
 
 FIXTURES = REPO / "tests" / "e2e" / "fixtures"
-BRANCH = ("azurerm_resource_group.{b}", "azurerm_key_vault.{b}", "azurerm_key_vault_access_policy.deployer_{b}",
-          "azurerm_key_vault_key.{b}", "azurerm_recovery_services_vault.{b}",
-          "azurerm_key_vault_access_policy.vault_{b}")
+BRANCH = (
+    "azurerm_resource_group.{b}",
+    "azurerm_key_vault.{b}",
+    "azurerm_key_vault_access_policy.deployer_{b}",
+    "azurerm_key_vault_key.{b}",
+    "azurerm_recovery_services_vault.{b}",
+    "azurerm_key_vault_access_policy.vault_{b}",
+)
 
 
 def _branch(b: str) -> set[str]:
@@ -22,7 +27,7 @@ def _branch(b: str) -> set[str]:
 
 def test_failed_branch_leaves_the_other_applied_and_the_next_apply_finishes(tmp_path):
     squatter = Workspace(tmp_path, FIXTURES / "squatter", "squatter")
-    ws = Workspace(tmp_path, FIXTURES / "two_branches", "main")   # the same local Azure
+    ws = Workspace(tmp_path, FIXTURES / "two_branches", "main")  # the same local Azure
     squatter.ok("apply", "-auto-approve")
 
     failed = ws.ok("apply", "-auto-approve", code=1)

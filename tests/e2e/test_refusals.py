@@ -16,7 +16,9 @@ from tests.e2e.harness import EXAMPLES, Workspace
 from tests.e2e.steps import error_codes
 
 README = EXAMPLES / "refusals" / "README.md"
-COMMAND = re.compile(r"^vaultform (?P<args>.+?)\s+# (?:(?:exit (?P<exit>\d+))|(?:refused: (?P<codes>[A-Z0-9 ]+)))\s*$")
+COMMAND = re.compile(
+    r"^vaultform (?P<args>.+?)\s+# (?:(?:exit (?P<exit>\d+))|(?:refused: (?P<codes>[A-Z0-9 ]+)))\s*$"
+)
 
 
 def readme_commands() -> list[tuple[list[str], int, tuple[str, ...]]]:
@@ -55,8 +57,11 @@ def test_walkthrough(estate):
         if not codes:
             continue
         assert error_codes(result.text) == set(codes), (
-            f"error codes {sorted(error_codes(result.text))}, README says {codes}\n{result.explain()}")
+            f"error codes {sorted(error_codes(result.text))}, README says {codes}\n{result.explain()}"
+        )
         after = estate.snapshot()
         assert after.state == before.state, f"{args}: the state file changed"
-        assert after.activity == before.activity, f"{args}: wrote to the cloud: {after.activity[len(before.activity):]}"
+        assert after.activity == before.activity, (
+            f"{args}: wrote to the cloud: {after.activity[len(before.activity) :]}"
+        )
         assert after.inventory == before.inventory, f"{args}: the cloud's objects changed"

@@ -9,8 +9,10 @@ from providers.azurelocal.app import Emulator
 from providers.azurelocal.store import Kind
 from tests.e2e.harness import EXAMPLES, Workspace
 
-DB_DISK = ("/subscriptions/3b9e6c2d-58a1-4f07-b2d4-6a1e0c9f8d27/resourceGroups/rg-workloads"
-           "/providers/Microsoft.Compute/disks/vm-db-01_OsDisk_1")
+DB_DISK = (
+    "/subscriptions/3b9e6c2d-58a1-4f07-b2d4-6a1e0c9f8d27/resourceGroups/rg-workloads"
+    "/providers/Microsoft.Compute/disks/vm-db-01_OsDisk_1"
+)
 DISK_KEY = "https://kv-vfdes-cmk.vault.azure.net/keys/restored-disks/"
 
 
@@ -47,8 +49,10 @@ def test_restore_encrypts_the_restored_disk_with_the_managed_des(tmp_path):
     assert "/resourceGroups/rg-vfdes-backup/" in disk_id
     disk, content = _disk(ws, disk_id)
     assert content == original, "the restored disk differs from the backed-up one"
-    assert disk["properties"]["encryption"] == {"type": "EncryptionAtRestWithCustomerKey",
-                                                "diskEncryptionSetId": des[0]["id"]}
+    assert disk["properties"]["encryption"] == {
+        "type": "EncryptionAtRestWithCustomerKey",
+        "diskEncryptionSetId": des[0]["id"],
+    }
     sealed = disk["_emulator"]["sealed_content"]
     assert sealed["key_id"].startswith(DISK_KEY) and sealed["principal_id"] == des_principal
 
@@ -58,7 +62,7 @@ def test_restore_encrypts_the_restored_disk_with_the_managed_des(tmp_path):
     assert plain_disk["properties"]["encryption"]["type"] == "EncryptionAtRestWithPlatformKey"
     assert plain_content == original
 
-    ws.ok("plan", "-detailed-exitcode")    # restores change nothing vaultform manages
+    ws.ok("plan", "-detailed-exitcode")  # restores change nothing vaultform manages
 
     ws.cloud_ok("remove-access-policy", "kv-vfdes-cmk", des_principal)
     failed = ws.cloud_ok("restore", rp, "-des", "des-vfdes-restore", code=1)

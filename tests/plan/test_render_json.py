@@ -9,19 +9,28 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_render_text import CASES, FIXTURES, check_golden, load_plan, schema_of
 
 from reconciler.diagnostics import error
 from reconciler.plan.model import Action, Plan, ResourceChange
 from reconciler.plan.render_json import plan_to_json
 from reconciler.values import UNKNOWN
-from test_render_text import CASES, FIXTURES, check_golden, load_plan, schema_of
 
 ACTIONS = {"no-op", "create", "read", "update", "delete"}
 ACTION_REASONS = {
-    "replace_because_tainted", "replace_because_cannot_update", "replace_by_request", "replace_by_triggers",
-    "delete_because_no_resource_config", "delete_because_wrong_repetition", "delete_because_count_index",
-    "delete_because_each_key", "delete_because_no_module", "delete_because_no_move_target",
-    "read_because_config_unknown", "read_because_dependency_pending", "read_because_check_nested",
+    "replace_because_tainted",
+    "replace_because_cannot_update",
+    "replace_by_request",
+    "replace_by_triggers",
+    "delete_because_no_resource_config",
+    "delete_because_wrong_repetition",
+    "delete_because_count_index",
+    "delete_because_each_key",
+    "delete_because_no_module",
+    "delete_because_no_move_target",
+    "read_because_config_unknown",
+    "read_because_dependency_pending",
+    "read_because_check_nested",
     "delete_by_destroy",
 }
 
@@ -33,9 +42,16 @@ def doc_of(case: str) -> dict:
 def _check_values_module(module: dict) -> None:
     assert isinstance(module["resources"], list)
     for r in module["resources"]:
-        for key, kind in (("address", str), ("mode", str), ("type", str), ("name", str),
-                          ("provider_name", str), ("schema_version", int), ("values", dict),
-                          ("sensitive_values", dict)):
+        for key, kind in (
+            ("address", str),
+            ("mode", str),
+            ("type", str),
+            ("name", str),
+            ("provider_name", str),
+            ("schema_version", int),
+            ("values", dict),
+            ("sensitive_values", dict),
+        ):
             assert isinstance(r[key], kind), (r["address"], key)
         assert r["mode"] in ("managed", "data")
     for child in module.get("child_modules", []):
@@ -44,8 +60,12 @@ def _check_values_module(module: dict) -> None:
 
 
 def _check_change(change: dict) -> None:
-    for key, kind in (("actions", list), ("after_unknown", (dict, bool)),
-                      ("before_sensitive", (dict, bool)), ("after_sensitive", (dict, bool))):
+    for key, kind in (
+        ("actions", list),
+        ("after_unknown", (dict, bool)),
+        ("before_sensitive", (dict, bool)),
+        ("after_sensitive", (dict, bool)),
+    ):
         assert isinstance(change[key], kind), key
     assert set(change["actions"]) <= ACTIONS
     assert change["before"] is None or isinstance(change["before"], dict)
@@ -57,26 +77,47 @@ def _check_change(change: dict) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_documented_keys_and_types(case):
     doc = doc_of(case)
-    json.dumps(doc)     # serialisable as it is
+    json.dumps(doc)  # serialisable as it is
     assert doc["format_version"] == "1.2"
     assert doc["terraform_version"].startswith("vaultform ")
     assert all(set(v) == {"value"} for v in doc["variables"].values())
-    for key, kind in (("planned_values", dict), ("resource_changes", list), ("output_changes", dict),
-                      ("prior_state", dict), ("configuration", dict), ("timestamp", str),
-                      ("applyable", bool), ("complete", bool), ("errored", bool)):
+    for key, kind in (
+        ("planned_values", dict),
+        ("resource_changes", list),
+        ("output_changes", dict),
+        ("prior_state", dict),
+        ("configuration", dict),
+        ("timestamp", str),
+        ("applyable", bool),
+        ("complete", bool),
+        ("errored", bool),
+    ):
         assert isinstance(doc[key], kind), key
     _check_values_module(doc["planned_values"]["root_module"])
     _check_values_module(doc["prior_state"]["values"]["root_module"])
     for rc in doc["resource_changes"]:
-        for key, kind in (("address", str), ("mode", str), ("type", str), ("name", str), ("provider_name", str),
-                          ("change", dict)):
+        for key, kind in (
+            ("address", str),
+            ("mode", str),
+            ("type", str),
+            ("name", str),
+            ("provider_name", str),
+            ("change", dict),
+        ):
             assert isinstance(rc[key], kind), (rc["address"], key)
         assert isinstance(rc.get("index", 0), (int, str))
         assert isinstance(rc.get("module_address", ""), str)
         assert rc.get("action_reason", "delete_by_destroy") in ACTION_REASONS
         _check_change(rc["change"])
-    for oc in doc["output_changes"].values():     # an output's shapes follow its value: any JSON type
-        assert set(oc) == {"actions", "before", "after", "after_unknown", "before_sensitive", "after_sensitive"}
+    for oc in doc["output_changes"].values():  # an output's shapes follow its value: any JSON type
+        assert set(oc) == {
+            "actions",
+            "before",
+            "after",
+            "after_unknown",
+            "before_sensitive",
+            "after_sensitive",
+        }
         assert set(oc["actions"]) <= ACTIONS
     assert isinstance(doc["vaultform"]["diagnostics"], list)
 
@@ -94,7 +135,10 @@ def test_every_action_spelled_as_terraform_does():
     assert _rc(created, "azurerm_key_vault.kv")["change"]["actions"] == ["create"]
     read = _rc(created, "data.azurerm_client_config.current")
     assert (read["mode"], read["change"]["actions"], read["action_reason"]) == (
-        "data", ["read"], "read_because_dependency_pending")
+        "data",
+        ["read"],
+        "read_because_dependency_pending",
+    )
     updated = doc_of("update_in_place")
     assert _rc(updated, "azurerm_key_vault.kv")["change"]["actions"] == ["update"]
     assert _rc(updated, "azurerm_resource_group.rg")["change"]["actions"] == ["no-op"]
@@ -107,7 +151,7 @@ def test_unknown_is_null_in_after_and_true_in_after_unknown():
     assert change["after"]["identity"][0]["principal_id"] is None
     assert change["after_unknown"]["identity"] == [{"principal_id": True, "tenant_id": True}]
     assert change["after_unknown"]["encryption"] == [{"key_id": True}]
-    assert "name" not in change["after_unknown"]      # known values are left out, as Terraform does
+    assert "name" not in change["after_unknown"]  # known values are left out, as Terraform does
 
 
 def test_delete_and_replace_details():
@@ -133,7 +177,11 @@ def test_sensitive_values_hidden_and_flagged():
     assert updated["before_sensitive"]["labels"] == {"tier": True}
     token = doc["output_changes"]["token"]
     assert (token["before"], token["after"], token["before_sensitive"], token["after_sensitive"]) == (
-        None, None, True, True)
+        None,
+        None,
+        True,
+        True,
+    )
     assert doc["planned_values"]["outputs"]["token"] == {"sensitive": True, "value": None}
 
 
@@ -150,7 +198,7 @@ def test_modules_nest_in_planned_values():
     assert rc["module_address"] == "module.backup.module.keys"
     assert rc["provider_name"] == "terraform.io/builtin/terraform"
     calls = doc["configuration"]["root_module"]
-    assert "module_calls" not in calls     # no configuration recorded for these fixture changes
+    assert "module_calls" not in calls  # no configuration recorded for these fixture changes
 
 
 def test_refused_plan_is_not_applyable_and_carries_diagnostics():
@@ -164,26 +212,60 @@ def test_refused_plan_is_not_applyable_and_carries_diagnostics():
 
 def test_configuration_expressions_and_vaultform_section():
     change = ResourceChange(
-        "azurerm_key_vault.kv", "managed", "azurerm_key_vault", "kv", None, "", "azurerm", Action.CREATE, None,
+        "azurerm_key_vault.kv",
+        "managed",
+        "azurerm_key_vault",
+        "kv",
+        None,
+        "",
+        "azurerm",
+        Action.CREATE,
+        None,
         {"name": "kv", "tenant_id": UNKNOWN, "id": UNKNOWN},
         config={"name": "kv", "tenant_id": UNKNOWN, "sku_name": "standard"},
-        references={"tenant_id": ("data.azurerm_client_config.current.tenant_id", "data.azurerm_client_config.current")},
-        phases=("", "encryption"))
-    plan = Plan([change], diagnostics=[error("R5", "Purge protection off", "Turn it on.", address="azurerm_key_vault.kv")],
-                edges=[("azurerm_key_vault.kv", "azurerm_recovery_services_vault.v#encryption", "O3")],
-                cloud="local Azure", state_lineage="b2a0", state_serial=7, variables={"n": 1.5})
+        references={
+            "tenant_id": (
+                "data.azurerm_client_config.current.tenant_id",
+                "data.azurerm_client_config.current",
+            )
+        },
+        phases=("", "encryption"),
+    )
+    plan = Plan(
+        [change],
+        diagnostics=[error("R5", "Purge protection off", "Turn it on.", address="azurerm_key_vault.kv")],
+        edges=[("azurerm_key_vault.kv", "azurerm_recovery_services_vault.v#encryption", "O3")],
+        cloud="local Azure",
+        state_lineage="b2a0",
+        state_serial=7,
+        variables={"n": 1.5},
+    )
     doc = plan_to_json(plan, schema_of=schema_of)
     (res,) = doc["configuration"]["root_module"]["resources"]
     assert res["expressions"] == {
-        "name": {"constant_value": "kv"}, "sku_name": {"constant_value": "standard"},
-        "tenant_id": {"references": ["data.azurerm_client_config.current.tenant_id",
-                                     "data.azurerm_client_config.current"]}}
-    assert doc["configuration"]["provider_config"]["azurerm"]["full_name"] == "registry.terraform.io/hashicorp/azurerm"
+        "name": {"constant_value": "kv"},
+        "sku_name": {"constant_value": "standard"},
+        "tenant_id": {
+            "references": [
+                "data.azurerm_client_config.current.tenant_id",
+                "data.azurerm_client_config.current",
+            ]
+        },
+    }
+    assert (
+        doc["configuration"]["provider_config"]["azurerm"]["full_name"]
+        == "registry.terraform.io/hashicorp/azurerm"
+    )
     assert doc["variables"] == {"n": {"value": 1.5}}
     extra = doc["vaultform"]
     assert extra["state"] == {"lineage": "b2a0", "serial": 7} and extra["cloud"] == "local Azure"
-    assert extra["ordering"] == [{"before": "azurerm_key_vault.kv",
-                                  "after": "azurerm_recovery_services_vault.v#encryption", "why": "O3"}]
+    assert extra["ordering"] == [
+        {
+            "before": "azurerm_key_vault.kv",
+            "after": "azurerm_recovery_services_vault.v#encryption",
+            "why": "O3",
+        }
+    ]
     assert extra["phases"] == {"azurerm_key_vault.kv": ["", "encryption"]}
     assert doc["planned_values"]["root_module"]["resources"][0]["values"] == {"name": "kv"}
 
@@ -196,5 +278,7 @@ def test_json_plan_matches_expected(case):
 def test_imports_carry_the_id():
     doc = doc_of("imports")
     rg = _rc(doc, "azurerm_resource_group.rg")["change"]
-    assert rg["actions"] == ["no-op"] and rg["importing"] == {"id": "/subscriptions/0/resourceGroups/rg-backup"}
+    assert rg["actions"] == ["no-op"] and rg["importing"] == {
+        "id": "/subscriptions/0/resourceGroups/rg-backup"
+    }
     assert doc["applyable"] is True

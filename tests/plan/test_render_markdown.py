@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_render_text import CASES, FIXTURES, check_golden, load_plan, schema_of
 
 from reconciler.plan.render_markdown import render_markdown, to_diff, verdict
-from test_render_text import CASES, FIXTURES, check_golden, load_plan, schema_of
 
 MARKDOWN_CASES = [c for c in CASES if (FIXTURES / c / "expected.md").exists()]
 
@@ -26,13 +26,16 @@ def test_markdown_matches_expected(case):
     check_golden(FIXTURES / case / "expected.md", markdown(case))
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("create_cmk_vault", {"add": 4, "change": 0, "destroy": 0, "replace": 0, "read": 1}),
-    ("update_in_place", {"add": 0, "change": 2, "destroy": 0, "replace": 0, "read": 0}),
-    ("replace_and_destroy", {"add": 4, "change": 0, "destroy": 7, "replace": 4, "read": 0}),
-    ("refused", {"add": 0, "change": 2, "destroy": 0, "replace": 0, "read": 0}),
-    ("imports", {"import": 2, "add": 0, "change": 1, "destroy": 0, "replace": 0, "read": 0}),
-])
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("create_cmk_vault", {"add": 4, "change": 0, "destroy": 0, "replace": 0, "read": 1}),
+        ("update_in_place", {"add": 0, "change": 2, "destroy": 0, "replace": 0, "read": 0}),
+        ("replace_and_destroy", {"add": 4, "change": 0, "destroy": 7, "replace": 4, "read": 0}),
+        ("refused", {"add": 0, "change": 2, "destroy": 0, "replace": 0, "read": 0}),
+        ("imports", {"import": 2, "add": 0, "change": 1, "destroy": 0, "replace": 0, "read": 0}),
+    ],
+)
 def test_summary_table_counts(case, expected):
     text = markdown(case)
     assert "| Action | Count |" in text
@@ -45,8 +48,15 @@ def test_per_type_table():
     assert "| `azurerm_resource_group` | 0 | 0 | 1 | 0 | 0 |" in text
 
 
-@pytest.mark.parametrize("case, word", [("refused", "refused"), ("create_cmk_vault", "changes"),
-                                        ("no_changes", "no changes"), ("outputs_only", "changes")])
+@pytest.mark.parametrize(
+    "case, word",
+    [
+        ("refused", "refused"),
+        ("create_cmk_vault", "changes"),
+        ("no_changes", "no changes"),
+        ("outputs_only", "changes"),
+    ],
+)
 def test_verdict_in_title(case, word):
     plan = load_plan(case)
     assert verdict(plan) == word
@@ -57,23 +67,26 @@ def test_verdict_in_title(case, word):
 def test_refusals_listed_with_what_to_do():
     text = markdown("refused")
     assert text.index("### Refused") < text.index("| Action | Count |")
-    assert ("| R1 | `azurerm_recovery_services_vault.vault` | Refused: encryption can't be removed | "
-            "A vault encrypted with a customer-managed key can't go back to platform-managed keys;<br>"
-            "change the key instead of removing the encryption block. |") in text
+    assert (
+        "| R1 | `azurerm_recovery_services_vault.vault` | Refused: encryption can't be removed | "
+        "A vault encrypted with a customer-managed key can't go back to platform-managed keys;<br>"
+        "change the key instead of removing the encryption block. |"
+    ) in text
     assert "- **R7** warning (`azurerm_role_assignment.officer`)" in text
 
 
 def test_each_change_in_a_collapsible_diff():
     text = markdown("update_in_place")
-    assert text.count("<details>") == 3          # two resources and the outputs
+    assert text.count("<details>") == 3  # two resources and the outputs
     assert "```diff\n  # azurerm_key_vault.kv will be updated in-place\n!   resource" in text
-    assert "\n+               \"10.0.0.9\",\n" in text
-    assert "\n-               \"10.0.0.2\",\n" in text
+    assert '\n+               "10.0.0.9",\n' in text
+    assert '\n-               "10.0.0.2",\n' in text
 
 
 def test_to_diff_moves_symbols_to_the_first_column():
     assert to_diff('-/+ resource "a" "b" {\n      ~ x = 1 -> 2\n        y = 3') == (
-        '!   resource "a" "b" {\n!       x = 1 -> 2\n        y = 3')
+        '!   resource "a" "b" {\n!       x = 1 -> 2\n        y = 3'
+    )
 
 
 def test_no_secret_in_markdown():

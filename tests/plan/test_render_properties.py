@@ -22,15 +22,33 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SECRET = "s3cr3t-marker"
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12),
-    st.floats(allow_nan=False, allow_infinity=False), st.decimals(allow_nan=False, allow_infinity=False, places=3),
-    st.text(max_size=30), st.just("line one\nline two\n"), st.just(UNKNOWN))
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4)), max_leaves=12)
-objects = st.dictionaries(st.sampled_from(["id", "name", "tags", "key_opts", "input", "x-y", "n"]), values, max_size=6)
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.text(max_size=30),
+    st.just("line one\nline two\n"),
+    st.just(UNKNOWN),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+objects = st.dictionaries(
+    st.sampled_from(["id", "name", "tags", "key_opts", "input", "x-y", "n"]), values, max_size=6
+)
 
-SECRET_SCHEMA = ResourceSchema("vaultform_test_secret", Mode.MANAGED, BlockSchema((
-    Attribute("value", STRING, optional=True, sensitive=True), Attribute("name", STRING, optional=True))))
+SECRET_SCHEMA = ResourceSchema(
+    "vaultform_test_secret",
+    Mode.MANAGED,
+    BlockSchema(
+        (Attribute("value", STRING, optional=True, sensitive=True), Attribute("name", STRING, optional=True))
+    ),
+)
 
 
 def schema_of(mode: Mode, type_name: str):
@@ -46,23 +64,50 @@ def changes(draw, index: int) -> ResourceChange:
         before = {k: v for k, v in before.items()}
     paths = tuple((k,) for k in (after or before or {}) if draw(st.booleans()))
     return ResourceChange(
-        address=f"example_thing.t{index}", mode="data" if action is Action.READ else "managed",
-        type="example_thing", name=f"t{index}", index=None, module="", provider="example", action=action,
-        before=before, after=after, replace_paths=paths if action.is_replace else (),
-        reason=draw(st.sampled_from(list(Reason))), sensitive_paths=())
+        address=f"example_thing.t{index}",
+        mode="data" if action is Action.READ else "managed",
+        type="example_thing",
+        name=f"t{index}",
+        index=None,
+        module="",
+        provider="example",
+        action=action,
+        before=before,
+        after=after,
+        replace_paths=paths if action.is_replace else (),
+        reason=draw(st.sampled_from(list(Reason))),
+        sensitive_paths=(),
+    )
 
 
 @st.composite
 def plans(draw) -> Plan:
     n = draw(st.integers(0, 4))
     found = [draw(changes(i)) for i in range(n)]
-    secret = ResourceChange("vaultform_test_secret.s", "managed", "vaultform_test_secret", "s", None, "",
-                            "vaultform_test", draw(st.sampled_from([Action.CREATE, Action.UPDATE, Action.DELETE])),
-                            {"value": SECRET + "-old", "name": "a"}, {"value": SECRET + "-new", "name": "b"})
+    secret = ResourceChange(
+        "vaultform_test_secret.s",
+        "managed",
+        "vaultform_test_secret",
+        "s",
+        None,
+        "",
+        "vaultform_test",
+        draw(st.sampled_from([Action.CREATE, Action.UPDATE, Action.DELETE])),
+        {"value": SECRET + "-old", "name": "a"},
+        {"value": SECRET + "-new", "name": "b"},
+    )
     if secret.action is Action.CREATE:
         secret = ResourceChange(**{**secret.__dict__, "before": None})
-    outputs = [OutputChange(f"o{i}", draw(st.sampled_from([Action.CREATE, Action.UPDATE, Action.DELETE])),
-                            draw(values), draw(values), draw(st.booleans())) for i in range(draw(st.integers(0, 2)))]
+    outputs = [
+        OutputChange(
+            f"o{i}",
+            draw(st.sampled_from([Action.CREATE, Action.UPDATE, Action.DELETE])),
+            draw(values),
+            draw(values),
+            draw(st.booleans()),
+        )
+        for i in range(draw(st.integers(0, 2)))
+    ]
     return Plan(found + [secret], outputs=outputs, cloud="local Azure")
 
 
@@ -104,8 +149,18 @@ def test_renderers_never_fail_and_agree(plan):
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=2))
 def test_decimal_numbers_stay_numbers_in_json(number):
-    change = ResourceChange("example_thing.t", "managed", "example_thing", "t", None, "", "example",
-                            Action.CREATE, None, {"n": number})
+    change = ResourceChange(
+        "example_thing.t",
+        "managed",
+        "example_thing",
+        "t",
+        None,
+        "",
+        "example",
+        Action.CREATE,
+        None,
+        {"n": number},
+    )
     after = plan_to_json(Plan([change]))["resource_changes"][0]["change"]["after"]["n"]
     assert isinstance(after, (int, float)) and not isinstance(after, bool)
     assert abs(Decimal(repr(after)) - number) <= Decimal("1e-9") * max(1, abs(number))

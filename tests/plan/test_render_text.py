@@ -17,8 +17,21 @@ from pathlib import Path
 
 import pytest
 
-from providers.schema import (ANY, BOOL, NUMBER, STRING, Attribute, BlockSchema, Mode, NestedBlock,
-                              Nesting, ResourceSchema, list_of, map_of, set_of)
+from providers.schema import (
+    ANY,
+    BOOL,
+    NUMBER,
+    STRING,
+    Attribute,
+    BlockSchema,
+    Mode,
+    NestedBlock,
+    Nesting,
+    ResourceSchema,
+    list_of,
+    map_of,
+    set_of,
+)
 from reconciler.diagnostics import Diagnostic, Severity, SourceRange
 from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
 from reconciler.plan.render_text import render_plan
@@ -31,6 +44,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 # --------------------------------------------------------------------------- schemas
+
 
 def _computed(name: str, type_=STRING) -> Attribute:
     return Attribute(name, type_, computed=True)
@@ -46,44 +60,121 @@ def _schema(type_name: str, attrs, blocks=(), mode=Mode.MANAGED) -> ResourceSche
 
 _ID, _TAGS = _computed("id"), _opt("tags", map_of(STRING))
 SCHEMAS = {
-    (Mode.MANAGED, s.type_name): s for s in (
-        _schema("azurerm_resource_group", [_ID, _opt("name", force_new=True), _opt("location", force_new=True), _TAGS]),
-        _schema("azurerm_key_vault", [
-            _ID, _opt("name"), _opt("location"), _opt("resource_group_name"), _opt("tenant_id"), _opt("sku_name"),
-            _opt("soft_delete_retention_days", NUMBER), _opt("purge_protection_enabled", BOOL),
-            _computed("vault_uri"), _TAGS,
-        ], [
-            NestedBlock("access_policy", BlockSchema((
-                _opt("tenant_id"), _opt("object_id"), _opt("key_permissions", list_of(STRING))))),
-            NestedBlock("network_acls", BlockSchema((
-                _opt("default_action"), _opt("bypass"), _opt("ip_rules", set_of(STRING)))), max_items=1),
-        ]),
-        _schema("azurerm_key_vault_key", [
-            _ID, _computed("versionless_id"), _computed("version"), _opt("name", force_new=True),
-            _opt("key_vault_id", force_new=True), _opt("key_type", force_new=True),
-            _opt("key_size", NUMBER, force_new=True), _opt("key_opts", list_of(STRING)), _opt("expiration_date"),
-        ]),
-        _schema("azurerm_recovery_services_vault", [
-            _ID, _opt("name"), _opt("location"), _opt("resource_group_name"), _opt("sku"), _opt("storage_mode_type"),
-        ], [
-            NestedBlock("identity", BlockSchema((
-                _opt("type"), _computed("principal_id"), _computed("tenant_id"),
-                _opt("identity_ids", set_of(STRING)))), max_items=1),
-            NestedBlock("encryption", BlockSchema((
-                _opt("key_id"), _opt("infrastructure_encryption_enabled", BOOL),
-                _opt("use_system_assigned_identity", BOOL), _opt("user_assigned_identity_id"))),
-                max_items=1, phase="encryption"),
-        ]),
-        _schema("azurerm_role_assignment", [_ID, _opt("scope"), _opt("role_definition_name"), _opt("principal_id")]),
-        _schema("azurerm_user_assigned_identity", [_ID, _opt("name"), _opt("location"), _computed("principal_id")]),
-        _schema("terraform_data", [_ID, _opt("input", ANY), _opt("triggers_replace", ANY), _computed("output", ANY)]),
-        _schema("vaultform_test_secret", [_ID, _opt("name"), _opt("value", sensitive=True), _opt("labels", map_of(STRING))],
-                [NestedBlock("settings", BlockSchema((_opt("mode"), _opt("token", sensitive=True))),
-                             nesting=Nesting.SINGLE)]),
+    (Mode.MANAGED, s.type_name): s
+    for s in (
+        _schema(
+            "azurerm_resource_group",
+            [_ID, _opt("name", force_new=True), _opt("location", force_new=True), _TAGS],
+        ),
+        _schema(
+            "azurerm_key_vault",
+            [
+                _ID,
+                _opt("name"),
+                _opt("location"),
+                _opt("resource_group_name"),
+                _opt("tenant_id"),
+                _opt("sku_name"),
+                _opt("soft_delete_retention_days", NUMBER),
+                _opt("purge_protection_enabled", BOOL),
+                _computed("vault_uri"),
+                _TAGS,
+            ],
+            [
+                NestedBlock(
+                    "access_policy",
+                    BlockSchema(
+                        (_opt("tenant_id"), _opt("object_id"), _opt("key_permissions", list_of(STRING)))
+                    ),
+                ),
+                NestedBlock(
+                    "network_acls",
+                    BlockSchema((_opt("default_action"), _opt("bypass"), _opt("ip_rules", set_of(STRING)))),
+                    max_items=1,
+                ),
+            ],
+        ),
+        _schema(
+            "azurerm_key_vault_key",
+            [
+                _ID,
+                _computed("versionless_id"),
+                _computed("version"),
+                _opt("name", force_new=True),
+                _opt("key_vault_id", force_new=True),
+                _opt("key_type", force_new=True),
+                _opt("key_size", NUMBER, force_new=True),
+                _opt("key_opts", list_of(STRING)),
+                _opt("expiration_date"),
+            ],
+        ),
+        _schema(
+            "azurerm_recovery_services_vault",
+            [
+                _ID,
+                _opt("name"),
+                _opt("location"),
+                _opt("resource_group_name"),
+                _opt("sku"),
+                _opt("storage_mode_type"),
+            ],
+            [
+                NestedBlock(
+                    "identity",
+                    BlockSchema(
+                        (
+                            _opt("type"),
+                            _computed("principal_id"),
+                            _computed("tenant_id"),
+                            _opt("identity_ids", set_of(STRING)),
+                        )
+                    ),
+                    max_items=1,
+                ),
+                NestedBlock(
+                    "encryption",
+                    BlockSchema(
+                        (
+                            _opt("key_id"),
+                            _opt("infrastructure_encryption_enabled", BOOL),
+                            _opt("use_system_assigned_identity", BOOL),
+                            _opt("user_assigned_identity_id"),
+                        )
+                    ),
+                    max_items=1,
+                    phase="encryption",
+                ),
+            ],
+        ),
+        _schema(
+            "azurerm_role_assignment",
+            [_ID, _opt("scope"), _opt("role_definition_name"), _opt("principal_id")],
+        ),
+        _schema(
+            "azurerm_user_assigned_identity", [_ID, _opt("name"), _opt("location"), _computed("principal_id")]
+        ),
+        _schema(
+            "terraform_data",
+            [_ID, _opt("input", ANY), _opt("triggers_replace", ANY), _computed("output", ANY)],
+        ),
+        _schema(
+            "vaultform_test_secret",
+            [_ID, _opt("name"), _opt("value", sensitive=True), _opt("labels", map_of(STRING))],
+            [
+                NestedBlock(
+                    "settings",
+                    BlockSchema((_opt("mode"), _opt("token", sensitive=True))),
+                    nesting=Nesting.SINGLE,
+                )
+            ],
+        ),
     )
 }
 SCHEMAS[(Mode.DATA, "azurerm_client_config")] = _schema(
-    "azurerm_client_config", [_computed("tenant_id"), _computed("object_id"), _computed("subscription_id")], mode=Mode.DATA)
+    "azurerm_client_config",
+    [_computed("tenant_id"), _computed("object_id"), _computed("subscription_id")],
+    mode=Mode.DATA,
+)
 
 
 def schema_of(mode: Mode, type_name: str) -> ResourceSchema | None:
@@ -91,6 +182,7 @@ def schema_of(mode: Mode, type_name: str) -> ResourceSchema | None:
 
 
 # --------------------------------------------------------------------------- fixture loading
+
 
 def with_unknowns(value):
     if value == UNKNOWN_TEXT:
@@ -104,9 +196,16 @@ def with_unknowns(value):
 
 def _change(raw: dict) -> ResourceChange:
     return ResourceChange(
-        address=raw["address"], mode=raw.get("mode", "managed"), type=raw["type"], name=raw["name"],
-        index=raw.get("index"), module=raw.get("module", ""), provider=raw.get("provider", "azurerm"),
-        action=Action(raw["action"]), before=with_unknowns(raw.get("before")), after=with_unknowns(raw.get("after")),
+        address=raw["address"],
+        mode=raw.get("mode", "managed"),
+        type=raw["type"],
+        name=raw["name"],
+        index=raw.get("index"),
+        module=raw.get("module", ""),
+        provider=raw.get("provider", "azurerm"),
+        action=Action(raw["action"]),
+        before=with_unknowns(raw.get("before")),
+        after=with_unknowns(raw.get("after")),
         replace_paths=tuple(tuple(p) for p in raw.get("replace_paths", [])),
         reason=Reason(raw.get("reason", "")),
         sensitive_paths=tuple(tuple(p) for p in raw.get("sensitive_paths", [])),
@@ -122,28 +221,42 @@ def _diagnostic(raw: dict, case_dir: Path) -> Diagnostic:
     """A diagnostic; its range's file is relative to the fixture directory."""
     where = raw.get("range")
     at = SourceRange(str(case_dir / where["file"]), where["line"]) if where else None
-    return Diagnostic(Severity(raw["severity"]), raw["code"], raw["summary"], raw.get("detail", ""),
-                      raw.get("address"), at)
+    return Diagnostic(
+        Severity(raw["severity"]), raw["code"], raw["summary"], raw.get("detail", ""), raw.get("address"), at
+    )
 
 
 def load_plan(case: str) -> Plan:
     raw = json.loads((FIXTURES / case / "plan.json").read_text())
     return Plan(
         changes=[_change(c) for c in raw.get("changes", [])],
-        outputs=[OutputChange(o["name"], Action(o["action"]), with_unknowns(o.get("before")),
-                              with_unknowns(o.get("after")), o.get("sensitive", False))
-                 for o in raw.get("outputs", [])],
+        outputs=[
+            OutputChange(
+                o["name"],
+                Action(o["action"]),
+                with_unknowns(o.get("before")),
+                with_unknowns(o.get("after")),
+                o.get("sensitive", False),
+            )
+            for o in raw.get("outputs", [])
+        ],
         diagnostics=[_diagnostic(d, FIXTURES / case) for d in raw.get("diagnostics", [])],
-        cloud=raw.get("cloud", ""), timestamp=raw.get("timestamp", ""),
-        variables=raw.get("variables", {}), state_lineage=raw.get("state_lineage", ""),
+        cloud=raw.get("cloud", ""),
+        timestamp=raw.get("timestamp", ""),
+        variables=raw.get("variables", {}),
+        state_lineage=raw.get("state_lineage", ""),
         state_serial=raw.get("state_serial", 0),
     )
 
 
 def render(case: str, *, color: bool = False) -> str:
     """The human plan of a fixture case, source files shown relative to the case directory."""
-    return render_plan(load_plan(case), color=color, schema_of=schema_of,
-                       display_path=lambda p: os.path.relpath(p, FIXTURES / case))
+    return render_plan(
+        load_plan(case),
+        color=color,
+        schema_of=schema_of,
+        display_path=lambda p: os.path.relpath(p, FIXTURES / case),
+    )
 
 
 def check_golden(path: Path, actual: str) -> None:
@@ -154,6 +267,7 @@ def check_golden(path: Path, actual: str) -> None:
 
 
 # --------------------------------------------------------------------------- tests
+
 
 @pytest.mark.parametrize("case", CASES)
 def test_text_plan_matches_expected(case):
@@ -167,8 +281,8 @@ def test_colour_only_decorates(case):
 
 def test_colours_follow_the_action():
     colored = render_plan(load_plan("replace_and_destroy"), color=True, schema_of=schema_of)
-    assert "\x1b[31m-\x1b[0m/\x1b[32m+\x1b[0m resource" in colored       # -/+ red then green
-    assert "\x1b[32m+\x1b[0m/\x1b[31m-\x1b[0m resource" in colored       # +/- green then red
+    assert "\x1b[31m-\x1b[0m/\x1b[32m+\x1b[0m resource" in colored  # -/+ red then green
+    assert "\x1b[32m+\x1b[0m/\x1b[31m-\x1b[0m resource" in colored  # +/- green then red
     assert "\x1b[31m# forces replacement\x1b[0m" in colored
     updated = render_plan(load_plan("update_in_place"), color=True, schema_of=schema_of)
     assert "\x1b[33m~\x1b[0m resource" in updated
@@ -177,11 +291,13 @@ def test_colours_follow_the_action():
 
 def test_refusals_come_before_warnings_and_changes():
     text = render("refused")
-    assert "  on main.tf line 12, in azurerm_key_vault.kv:\n    12:   purge_protection_enabled = false\n" in text
+    assert (
+        "  on main.tf line 12, in azurerm_key_vault.kv:\n    12:   purge_protection_enabled = false\n" in text
+    )
     refuse = text.index("vaultform refuses this plan: nothing will be applied.")
     assert refuse < text.index("Error: Refused: encryption can't be removed [R1]")
     assert text.index("[R10]") < text.index("Warning:") < text.index("# azurerm_key_vault.kv")
-    assert "Plan:" not in text     # a refused plan has no 'Plan:' line a pipeline could mistake for approval
+    assert "Plan:" not in text  # a refused plan has no 'Plan:' line a pipeline could mistake for approval
 
 
 def test_order_of_changes_does_not_matter():
@@ -200,10 +316,23 @@ def test_sensitive_values_never_printed():
 def test_registry_schema_is_the_default():
     """Without schema_of the provider registry's azurerm schema decides blocks from attributes."""
     change = ResourceChange(
-        "azurerm_recovery_services_vault.v", "managed", "azurerm_recovery_services_vault", "v", None, "",
-        "azurerm", Action.CREATE, None,
-        {"name": "v", "id": UNKNOWN, "encryption": [{"key_id": "https://kv.vault.azure.net/keys/k",
-                                                     "infrastructure_encryption_enabled": False}]})
+        "azurerm_recovery_services_vault.v",
+        "managed",
+        "azurerm_recovery_services_vault",
+        "v",
+        None,
+        "",
+        "azurerm",
+        Action.CREATE,
+        None,
+        {
+            "name": "v",
+            "id": UNKNOWN,
+            "encryption": [
+                {"key_id": "https://kv.vault.azure.net/keys/k", "infrastructure_encryption_enabled": False}
+            ],
+        },
+    )
     text = render_plan(Plan([change]), color=False)
     assert "      + encryption {\n          + infrastructure_encryption_enabled = false\n" in text
     assert "+ id   = (known after apply)" in text

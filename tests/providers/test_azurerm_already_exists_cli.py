@@ -25,18 +25,22 @@ def _refusal(run, address: str) -> None:
 
 def test_a_second_configuration_on_the_same_local_azure_is_refused(tmp_path):
     first = Workspace(tmp_path, FIXTURES / "shared_vault", "first")
-    second = Workspace(tmp_path, FIXTURES / "shared_vault", "second")   # same root: same database
+    second = Workspace(tmp_path, FIXTURES / "shared_vault", "second")  # same root: same database
     first.ok("apply", "-auto-approve")
     run = second.vf("apply", "-auto-approve", "-var", "owner=second")
     _refusal(run, "azurerm_resource_group.shared")
-    groups = [g for g in first.inventory().get("resourcegroup", first.inventory().get("resource_group", []))
-              if g.get("name") == "rg-vfqa-shared"]
+    groups = [
+        g
+        for g in first.inventory().get("resourcegroup", first.inventory().get("resource_group", []))
+        if g.get("name") == "rg-vfqa-shared"
+    ]
     vaults = [v for v in first.inventory().get("rsvault", []) if v.get("name") == "rsv-vfqa-shared"]
     for found in (groups, vaults):
         assert all((doc.get("tags") or {}).get("owner") == "first" for doc in found), found
-    assert "azurerm_recovery_services_vault.shared" not in (second.state_addresses()
-                                                            if second.state_path.exists() else set())
-    first.ok("plan", "-detailed-exitcode", code=0)          # the first configuration still owns them
+    assert "azurerm_recovery_services_vault.shared" not in (
+        second.state_addresses() if second.state_path.exists() else set()
+    )
+    first.ok("plan", "-detailed-exitcode", code=0)  # the first configuration still owns them
 
 
 def test_a_key_removed_from_state_is_not_created_again(tmp_path):
@@ -54,4 +58,4 @@ def test_a_key_removed_from_state_is_not_created_again(tmp_path):
         now = provider.import_(ImportRequest("azurerm_key_vault_key", attributes["versionless_id"])).state
     finally:
         provider.close()
-    assert now["version"] == attributes["version"]          # no version was added by the refused apply
+    assert now["version"] == attributes["version"]  # no version was added by the refused apply

@@ -53,10 +53,17 @@ class JwtCredential:
 
 
 def test_caller_identity_from_a_real_token_and_the_description():
-    f = ClientFactory(CloudTarget(CloudKind.AZURE, subscription_id="sub-1"),
-                      credential=JwtCredential({"tid": "t-1", "oid": "o-1", "appid": "a-1"}))
+    f = ClientFactory(
+        CloudTarget(CloudKind.AZURE, subscription_id="sub-1"),
+        credential=JwtCredential({"tid": "t-1", "oid": "o-1", "appid": "a-1"}),
+    )
     who = f.caller()
-    assert (who.tenant_id, who.object_id, who.client_id, who.subscription_id) == ("t-1", "o-1", "a-1", "sub-1")
+    assert (who.tenant_id, who.object_id, who.client_id, who.subscription_id) == (
+        "t-1",
+        "o-1",
+        "a-1",
+        "sub-1",
+    )
     assert f.describe() == "Azure subscription sub-1"
 
 
@@ -67,9 +74,12 @@ def test_local_caller_and_description(tmp_path, monkeypatch):
     f = ClientFactory(CloudTarget(CloudKind.LOCAL, local_path=path), emulator=env)
     assert f.describe() == f"local Azure (~{Path('/.vaultform/local-azure.db')})"
     who = f.caller()
-    assert (who.tenant_id, who.object_id, who.subscription_id) == (env.tenant_id, env.deployer_object_id,
-                                                                   env.subscription_id)
-    assert f.resources() is f.resources()                      # cached
+    assert (who.tenant_id, who.object_id, who.subscription_id) == (
+        env.tenant_id,
+        env.deployer_object_id,
+        env.subscription_id,
+    )
+    assert f.resources() is f.resources()  # cached
     assert f.keys("https://kv1.vault.azure.net") is f.keys("https://KV1.vault.azure.net/")
     env.store.close()
 
@@ -78,14 +88,22 @@ def test_sign_in_follows_the_provider_block():
     import azure.identity as identity
 
     from providers.azurerm.clients import credential_for
-    base = {"cloud": "azure", "subscription_id": "s", "tenant_id": "00000000-0000-0000-0000-000000000001",
-            "client_id": "00000000-0000-0000-0000-000000000002"}
-    assert isinstance(credential_for(target_from({**base, "client_secret": "x"}, {})),
-                      identity.ClientSecretCredential)
-    assert isinstance(credential_for(target_from({**base, "use_msi": True}, {})), identity.ManagedIdentityCredential)
+
+    base = {
+        "cloud": "azure",
+        "subscription_id": "s",
+        "tenant_id": "00000000-0000-0000-0000-000000000001",
+        "client_id": "00000000-0000-0000-0000-000000000002",
+    }
+    assert isinstance(
+        credential_for(target_from({**base, "client_secret": "x"}, {})), identity.ClientSecretCredential
+    )
+    assert isinstance(
+        credential_for(target_from({**base, "use_msi": True}, {})), identity.ManagedIdentityCredential
+    )
     assert isinstance(credential_for(target_from({**base, "use_cli": True}, {})), identity.AzureCliCredential)
     assert isinstance(credential_for(target_from(base, {})), identity.DefaultAzureCredential)
-    assert "x" not in repr(target_from({**base, "client_secret": "x"}, {}))   # secrets stay out of reprs
+    assert "x" not in repr(target_from({**base, "client_secret": "x"}, {}))  # secrets stay out of reprs
 
 
 def test_sovereign_clouds_use_their_own_endpoints():

@@ -25,7 +25,10 @@ def test_until_polls_with_growing_capped_pauses_and_reports_each():
     ft, events = FakeTime(), []
     answers = iter([None, False, None, None, "ready"])
     waiter = Waiter(ft.clock(), events.append)
-    assert waiter.until("the grant shows", lambda: next(answers), Backoff(first=1, factor=2, cap=3, budget=60)) == "ready"
+    assert (
+        waiter.until("the grant shows", lambda: next(answers), Backoff(first=1, factor=2, cap=3, budget=60))
+        == "ready"
+    )
     assert ft.slept == [1, 2, 3, 3]
     assert len(events) == 4 and all("until the grant shows" in e for e in events)
 
@@ -50,7 +53,7 @@ def test_retrying_only_the_named_codes_and_honouring_retry_after():
 
     waiter = Waiter(ft.clock(), events.append)
     assert waiter.retrying("the assignment", create, frozenset({"PrincipalNotFound"})) == "created"
-    assert ft.slept == [10, 10]                # the hint beat the smaller backoff
+    assert ft.slept == [10, 10]  # the hint beat the smaller backoff
     assert all("PrincipalNotFound" in e for e in events)
 
     def forbidden():
@@ -58,7 +61,7 @@ def test_retrying_only_the_named_codes_and_honouring_retry_after():
 
     with pytest.raises(PermanentError):
         waiter.retrying("x", forbidden, frozenset({"PrincipalNotFound"}))
-    assert ft.slept == [10, 10]                # no pause for an error that isn't waited out
+    assert ft.slept == [10, 10]  # no pause for an error that isn't waited out
 
 
 def test_retrying_stops_at_the_budget():
@@ -68,6 +71,7 @@ def test_retrying_stops_at_the_budget():
         raise RetryableError("still unknown", code="PrincipalNotFound")
 
     with pytest.raises(RetryableError):
-        Waiter(ft.clock()).retrying("x", always, frozenset({"principalnotfound"}),
-                                    Backoff(first=4, factor=2, cap=8, budget=30))
+        Waiter(ft.clock()).retrying(
+            "x", always, frozenset({"principalnotfound"}), Backoff(first=4, factor=2, cap=8, budget=30)
+        )
     assert sum(ft.slept) <= 30

@@ -10,7 +10,13 @@ from providers.azurerm.clients import ClientFactory, CloudKind, CloudTarget
 from providers.azurerm.errors import classify, retry_after_seconds
 from providers.azurerm.provider import AzurermProvider
 from providers.base import (
-    Clock, CreateRequest, DataRequest, NotFoundError, PermanentError, ReadRequest, RetryableError,
+    Clock,
+    CreateRequest,
+    DataRequest,
+    NotFoundError,
+    PermanentError,
+    ReadRequest,
+    RetryableError,
 )
 
 RG = "/subscriptions/{sub}/resourceGroups/rg-err"
@@ -36,19 +42,42 @@ def test_gone_objects_read_as_none(cloud):
     env, provider, _, _ = cloud
     prior = {"id": RG.format(sub=env.subscription_id) + "/providers/Microsoft.KeyVault/vaults/kv-none"}
     assert provider.read(ReadRequest("azurerm_key_vault", prior)).state is None
-    assert provider.read(ReadRequest("azurerm_resource_group", {"id": RG.format(sub=env.subscription_id)})).state is None
+    assert (
+        provider.read(ReadRequest("azurerm_resource_group", {"id": RG.format(sub=env.subscription_id)})).state
+        is None
+    )
 
 
 def test_forbidden_key_operation_is_permanent_with_inner_code(cloud):
     env, provider, _, _ = cloud
     me = provider.read_data(DataRequest("azurerm_client_config", {})).state
     provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-err", "location": "westeurope"}))
-    kv = provider.create(CreateRequest("azurerm_key_vault", {
-        "name": "kv-err", "location": "westeurope", "resource_group_name": "rg-err",
-        "tenant_id": me["tenant_id"], "sku_name": "standard", "access_policy": []})).state
+    kv = provider.create(
+        CreateRequest(
+            "azurerm_key_vault",
+            {
+                "name": "kv-err",
+                "location": "westeurope",
+                "resource_group_name": "rg-err",
+                "tenant_id": me["tenant_id"],
+                "sku_name": "standard",
+                "access_policy": [],
+            },
+        )
+    ).state
     with pytest.raises(PermanentError) as err:
-        provider.create(CreateRequest("azurerm_key_vault_key", {
-            "name": "k", "key_vault_id": kv["id"], "key_type": "RSA", "key_size": 2048, "key_opts": ["wrapKey"]}))
+        provider.create(
+            CreateRequest(
+                "azurerm_key_vault_key",
+                {
+                    "name": "k",
+                    "key_vault_id": kv["id"],
+                    "key_type": "RSA",
+                    "key_size": 2048,
+                    "key_opts": ["wrapKey"],
+                },
+            )
+        )
     assert err.value.code == "Forbidden/ForbiddenByPolicy"
     assert err.value.status == 403
     assert "create" in err.value.message
@@ -61,15 +90,17 @@ def test_throttling_is_retried_through_the_clock_then_reported_retryable(cloud):
         provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-429", "location": "westeurope"}))
     assert err.value.status == 429
     assert err.value.retry_after == 7
-    assert slept and all(s == 7 for s in slept)          # the SDK's retries honoured Retry-After ...
-    assert len(events) == len(slept)                      # ... and each pause was announced
+    assert slept and all(s == 7 for s in slept)  # the SDK's retries honoured Retry-After ...
+    assert len(events) == len(slept)  # ... and each pause was announced
     assert "Retry-After" in events[0]
 
 
 def test_transient_failures_recover_within_the_sdk_retries(cloud):
     env, provider, slept, _ = cloud
     env.configure_faults(transient_error_rate=0.5, retry_after_seconds=1, seed=3)
-    state = provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-503", "location": "westeurope"})).state
+    state = provider.create(
+        CreateRequest("azurerm_resource_group", {"name": "rg-503", "location": "westeurope"})
+    ).state
     assert state["name"] == "rg-503"
 
 
@@ -84,14 +115,17 @@ def test_not_found_error_passes_through():
     assert classify(nf) is nf
 
 
-@pytest.mark.parametrize("headers,expected", [
-    ({"Retry-After": "12"}, 12.0),
-    ({"retry-after": "0"}, 0.0),
-    ({"x-ms-retry-after-ms": "1500"}, 1.5),
-    ({"Retry-After": "Wed, 21 Oct 2015 07:28:10 GMT"}, 10.0),
-    ({}, None),
-    ({"Retry-After": "soon"}, None),
-])
+@pytest.mark.parametrize(
+    "headers,expected",
+    [
+        ({"Retry-After": "12"}, 12.0),
+        ({"retry-after": "0"}, 0.0),
+        ({"x-ms-retry-after-ms": "1500"}, 1.5),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:10 GMT"}, 10.0),
+        ({}, None),
+        ({"Retry-After": "soon"}, None),
+    ],
+)
 def test_retry_after_forms(headers, expected):
-    now = 1445412480.0   # 2015-10-21T07:28:00Z
+    now = 1445412480.0  # 2015-10-21T07:28:00Z
     assert retry_after_seconds(headers, now=now) == expected

@@ -9,7 +9,13 @@ from providers.azurelocal.app import Emulator
 from providers.azurerm.clients import ClientFactory, CloudKind, CloudTarget
 from providers.azurerm.provider import AzurermProvider
 from providers.base import (
-    Clock, CreateRequest, DataRequest, DeleteRequest, PermanentError, ReadRequest, ValidateRequest,
+    Clock,
+    CreateRequest,
+    DataRequest,
+    DeleteRequest,
+    PermanentError,
+    ReadRequest,
+    ValidateRequest,
 )
 from reconciler.values import UNKNOWN
 
@@ -27,33 +33,62 @@ def cloud(tmp_path):
 
 
 def _vault(provider, name):
-    return provider.create(CreateRequest("azurerm_recovery_services_vault", {
-        "name": name, "location": "westeurope", "resource_group_name": "rg-facts", "sku": "Standard",
-        "identity": [{"type": "SystemAssigned"}]})).state
+    return provider.create(
+        CreateRequest(
+            "azurerm_recovery_services_vault",
+            {
+                "name": name,
+                "location": "westeurope",
+                "resource_group_name": "rg-facts",
+                "sku": "Standard",
+                "identity": [{"type": "SystemAssigned"}],
+            },
+        )
+    ).state
 
 
 def _policy(provider, vault):
-    return provider.create(CreateRequest("azurerm_backup_policy_vm", {
-        "name": "daily", "resource_group_name": "rg-facts", "recovery_vault_name": vault["name"],
-        "backup": [{"frequency": "Daily", "time": "23:00"}], "retention_daily": [{"count": 7}]})).state
+    return provider.create(
+        CreateRequest(
+            "azurerm_backup_policy_vm",
+            {
+                "name": "daily",
+                "resource_group_name": "rg-facts",
+                "recovery_vault_name": vault["name"],
+                "backup": [{"frequency": "Daily", "time": "23:00"}],
+                "retention_daily": [{"count": 7}],
+            },
+        )
+    ).state
 
 
 def test_a_fresh_vault_has_no_history(cloud):
     _, provider = cloud
     vault = _vault(provider, "rsv-fresh")
     got = provider.read(ReadRequest("azurerm_recovery_services_vault", vault)).state
-    assert got["_history"] == {"had_items": False, "registration_attempts": 0, "protected_items": 0,
-                               "recovery_points": 0}
-    assert "_history" not in vault                       # create records only the schema's attributes
+    assert got["_history"] == {
+        "had_items": False,
+        "registration_attempts": 0,
+        "protected_items": 0,
+        "recovery_points": 0,
+    }
+    assert "_history" not in vault  # create records only the schema's attributes
 
 
 def test_history_outlives_the_protected_item(cloud):
     env, provider = cloud
     vault = _vault(provider, "rsv-used")
-    item = provider.create(CreateRequest("azurerm_backup_protected_vm", {
-        "resource_group_name": "rg-facts", "recovery_vault_name": vault["name"],
-        "source_vm_id": VM.format(sub=env.subscription_id, name="vm-app-02"),
-        "backup_policy_id": _policy(provider, vault)["id"]})).state
+    item = provider.create(
+        CreateRequest(
+            "azurerm_backup_protected_vm",
+            {
+                "resource_group_name": "rg-facts",
+                "recovery_vault_name": vault["name"],
+                "source_vm_id": VM.format(sub=env.subscription_id, name="vm-app-02"),
+                "backup_policy_id": _policy(provider, vault)["id"],
+            },
+        )
+    ).state
     during = provider.read(ReadRequest("azurerm_recovery_services_vault", vault)).state["_history"]
     assert during["protected_items"] == 1 and during["had_items"]
     provider.delete(DeleteRequest("azurerm_backup_protected_vm", item))
@@ -65,16 +100,29 @@ def test_history_outlives_the_protected_item(cloud):
 def test_recovery_points_are_counted(cloud):
     env, provider = cloud
     vault = _vault(provider, "rsv-points")
-    item = provider.create(CreateRequest("azurerm_backup_protected_vm", {
-        "resource_group_name": "rg-facts", "recovery_vault_name": vault["name"],
-        "source_vm_id": VM.format(sub=env.subscription_id, name="vm-app-02"),
-        "backup_policy_id": _policy(provider, vault)["id"]})).state
+    item = provider.create(
+        CreateRequest(
+            "azurerm_backup_protected_vm",
+            {
+                "resource_group_name": "rg-facts",
+                "recovery_vault_name": vault["name"],
+                "source_vm_id": VM.format(sub=env.subscription_id, name="vm-app-02"),
+                "backup_policy_id": _policy(provider, vault)["id"],
+            },
+        )
+    ).state
     parts = item["id"].split("/")
     container, name = parts[parts.index("protectionContainers") + 1], parts[parts.index("protectedItems") + 1]
     backup = provider.clients.backup()
     for _ in range(2):
-        backup.backups.trigger(vault["name"], "rg-facts", "Azure", container, name,
-                               {"properties": {"objectType": "IaasVMBackupRequest"}})
+        backup.backups.trigger(
+            vault["name"],
+            "rg-facts",
+            "Azure",
+            container,
+            name,
+            {"properties": {"objectType": "IaasVMBackupRequest"}},
+        )
     hist = provider.read(ReadRequest("azurerm_recovery_services_vault", vault)).state["_history"]
     assert hist["recovery_points"] == 2 and hist["protected_items"] == 1
 
@@ -83,10 +131,17 @@ def test_a_failed_protection_attempt_counts(cloud):
     env, provider = cloud
     vault = _vault(provider, "rsv-tried")
     with pytest.raises(PermanentError):
-        provider.create(CreateRequest("azurerm_backup_protected_vm", {
-            "resource_group_name": "rg-facts", "recovery_vault_name": vault["name"],
-            "source_vm_id": VM.format(sub=env.subscription_id, name="vm-app-01"),
-            "backup_policy_id": vault["id"] + "/backupPolicies/missing"}))
+        provider.create(
+            CreateRequest(
+                "azurerm_backup_protected_vm",
+                {
+                    "resource_group_name": "rg-facts",
+                    "recovery_vault_name": vault["name"],
+                    "source_vm_id": VM.format(sub=env.subscription_id, name="vm-app-01"),
+                    "backup_policy_id": vault["id"] + "/backupPolicies/missing",
+                },
+            )
+        )
     hist = provider.read(ReadRequest("azurerm_recovery_services_vault", vault)).state["_history"]
     assert hist["registration_attempts"] >= 1 and hist["protected_items"] == 0
 
@@ -94,18 +149,43 @@ def test_a_failed_protection_attempt_counts(cloud):
 def test_a_key_disabled_out_of_band_reads_as_disabled(cloud):
     env, provider = cloud
     me = provider.read_data(DataRequest("azurerm_client_config", {})).state
-    kv = provider.create(CreateRequest("azurerm_key_vault", {
-        "name": "kv-facts", "location": "westeurope", "resource_group_name": "rg-facts",
-        "tenant_id": me["tenant_id"], "sku_name": "standard",
-        "access_policy": [{"tenant_id": me["tenant_id"], "object_id": me["object_id"],
-                           "key_permissions": ["Get", "Create", "Update", "GetRotationPolicy"]}]})).state
-    key = provider.create(CreateRequest("azurerm_key_vault_key", {
-        "name": "cmk", "key_vault_id": kv["id"], "key_type": "RSA", "key_size": 2048,
-        "key_opts": ["wrapKey", "unwrapKey"]})).state
+    kv = provider.create(
+        CreateRequest(
+            "azurerm_key_vault",
+            {
+                "name": "kv-facts",
+                "location": "westeurope",
+                "resource_group_name": "rg-facts",
+                "tenant_id": me["tenant_id"],
+                "sku_name": "standard",
+                "access_policy": [
+                    {
+                        "tenant_id": me["tenant_id"],
+                        "object_id": me["object_id"],
+                        "key_permissions": ["Get", "Create", "Update", "GetRotationPolicy"],
+                    }
+                ],
+            },
+        )
+    ).state
+    key = provider.create(
+        CreateRequest(
+            "azurerm_key_vault_key",
+            {
+                "name": "cmk",
+                "key_vault_id": kv["id"],
+                "key_type": "RSA",
+                "key_size": 2048,
+                "key_opts": ["wrapKey", "unwrapKey"],
+            },
+        )
+    ).state
     assert provider.read(ReadRequest("azurerm_key_vault_key", key)).state["enabled"] is True
     provider.clients.keys(kv["vault_uri"]).update_key_properties("cmk", enabled=False)
     assert provider.read(ReadRequest("azurerm_key_vault_key", key)).state["enabled"] is False
-    data = provider.read_data(DataRequest("azurerm_key_vault_key", {"name": "cmk", "key_vault_id": kv["id"]})).state
+    data = provider.read_data(
+        DataRequest("azurerm_key_vault_key", {"name": "cmk", "key_vault_id": kv["id"]})
+    ).state
     assert data["enabled"] is False and data["id"] == key["id"]
 
 
@@ -114,28 +194,65 @@ CHECKS = [
     ("azurerm_key_vault_key", {"key_type": "RSA-HSM", "key_size": 2048}, []),
     ("azurerm_key_vault_key", {"key_type": "EC", "key_size": 2048, "curve": "P-256"}, ["key-size-ec"]),
     ("azurerm_key_vault_key", {"key_type": UNKNOWN, "key_size": None}, []),
-    ("azurerm_recovery_services_vault", {"cross_region_restore_enabled": True,
-                                         "storage_mode_type": "LocallyRedundant"}, ["cross-region-restore-storage"]),
-    ("azurerm_recovery_services_vault", {"cross_region_restore_enabled": True,
-                                         "storage_mode_type": "GeoRedundant"}, []),
-    ("azurerm_backup_policy_vm", {"backup": [{"frequency": "Hourly", "time": "08:00"}],
-                                  "retention_daily": [{"count": 7}]},
-     ["backup-hourly-needs-v2", "backup-hourly-window"]),
-    ("azurerm_backup_policy_vm", {"policy_type": "V2", "backup": [{"frequency": "Hourly", "time": "08:00",
-                                                                   "hour_interval": 4, "hour_duration": 6}],
-                                  "retention_daily": [{"count": 7}]}, ["backup-hourly-window"]),
-    ("azurerm_backup_policy_vm", {"backup": [{"frequency": "Weekly", "time": "08:00"}]},
-     ["backup-weekdays-required"]),
-    ("azurerm_backup_policy_vm", {"backup": [{"frequency": "Daily", "time": "08:00"}], "retention_daily": []},
-     ["backup-retention-daily"]),
-    ("azurerm_backup_policy_vm", {"backup": [{"frequency": "Daily", "time": "08:00"}],
-                                  "retention_daily": [{"count": 7}], "instant_restore_retention_days": 7},
-     ["backup-instant-restore-v1"]),
-    ("azurerm_backup_policy_vm", {"backup": [{"frequency": "Weekly", "time": "08:00", "weekdays": ["Sunday"]}],
-                                  "retention_weekly": [{"count": 4, "weekdays": ["Sunday", "Monday"]}]},
-     ["backup-retention-weekdays"]),
-    ("azurerm_backup_policy_vm", {"backup": [{"frequency": "Weekly", "time": "08:00", "weekdays": ["Sunday"]}],
-                                  "retention_weekly": [{"count": 4, "weekdays": ["sunday"]}]}, []),
+    (
+        "azurerm_recovery_services_vault",
+        {"cross_region_restore_enabled": True, "storage_mode_type": "LocallyRedundant"},
+        ["cross-region-restore-storage"],
+    ),
+    (
+        "azurerm_recovery_services_vault",
+        {"cross_region_restore_enabled": True, "storage_mode_type": "GeoRedundant"},
+        [],
+    ),
+    (
+        "azurerm_backup_policy_vm",
+        {"backup": [{"frequency": "Hourly", "time": "08:00"}], "retention_daily": [{"count": 7}]},
+        ["backup-hourly-needs-v2", "backup-hourly-window"],
+    ),
+    (
+        "azurerm_backup_policy_vm",
+        {
+            "policy_type": "V2",
+            "backup": [{"frequency": "Hourly", "time": "08:00", "hour_interval": 4, "hour_duration": 6}],
+            "retention_daily": [{"count": 7}],
+        },
+        ["backup-hourly-window"],
+    ),
+    (
+        "azurerm_backup_policy_vm",
+        {"backup": [{"frequency": "Weekly", "time": "08:00"}]},
+        ["backup-weekdays-required"],
+    ),
+    (
+        "azurerm_backup_policy_vm",
+        {"backup": [{"frequency": "Daily", "time": "08:00"}], "retention_daily": []},
+        ["backup-retention-daily"],
+    ),
+    (
+        "azurerm_backup_policy_vm",
+        {
+            "backup": [{"frequency": "Daily", "time": "08:00"}],
+            "retention_daily": [{"count": 7}],
+            "instant_restore_retention_days": 7,
+        },
+        ["backup-instant-restore-v1"],
+    ),
+    (
+        "azurerm_backup_policy_vm",
+        {
+            "backup": [{"frequency": "Weekly", "time": "08:00", "weekdays": ["Sunday"]}],
+            "retention_weekly": [{"count": 4, "weekdays": ["Sunday", "Monday"]}],
+        },
+        ["backup-retention-weekdays"],
+    ),
+    (
+        "azurerm_backup_policy_vm",
+        {
+            "backup": [{"frequency": "Weekly", "time": "08:00", "weekdays": ["Sunday"]}],
+            "retention_weekly": [{"count": 4, "weekdays": ["sunday"]}],
+        },
+        [],
+    ),
 ]
 
 
@@ -143,19 +260,41 @@ CHECKS = [
 def test_provider_checks(type_name, config, codes):
     diags = AzurermProvider(environ={}).validate(ValidateRequest(type_name, "managed", config))
     assert [d.code for d in diags] == codes
-    assert all(d.detail for d in diags)                  # every one says how to fix it
+    assert all(d.detail for d in diags)  # every one says how to fix it
 
 
 def test_plan_rules_are_the_domain_rules():
     from providers.base import PlannedInstance, PlanRulesRequest
+
     key = "https://kv1.vault.azure.net/keys/cmk"
-    before = {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v",
-              "name": "v", "resource_group_name": "rg", "location": "westeurope", "sku": "Standard",
-              "identity": [{"type": "SystemAssigned", "identity_ids": [], "principal_id": "p", "tenant_id": "t"}],
-              "encryption": [{"key_id": key, "infrastructure_encryption_enabled": False,
-                              "use_system_assigned_identity": True, "user_assigned_identity_id": None}]}
+    before = {
+        "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v",
+        "name": "v",
+        "resource_group_name": "rg",
+        "location": "westeurope",
+        "sku": "Standard",
+        "identity": [{"type": "SystemAssigned", "identity_ids": [], "principal_id": "p", "tenant_id": "t"}],
+        "encryption": [
+            {
+                "key_id": key,
+                "infrastructure_encryption_enabled": False,
+                "use_system_assigned_identity": True,
+                "user_assigned_identity_id": None,
+            }
+        ],
+    }
     after = {**before, "encryption": []}
-    req = PlanRulesRequest((PlannedInstance("azurerm_recovery_services_vault.v", "azurerm_recovery_services_vault",
-                                            "update", before, after, before),))
+    req = PlanRulesRequest(
+        (
+            PlannedInstance(
+                "azurerm_recovery_services_vault.v",
+                "azurerm_recovery_services_vault",
+                "update",
+                before,
+                after,
+                before,
+            ),
+        )
+    )
     codes = [d.code for d in AzurermProvider(environ={}).plan_rules(req).diagnostics if d.is_error]
     assert "R1" in codes

@@ -16,8 +16,11 @@ def make(tmp_path):
     env = Emulator(tmp_path / "features.db")
 
     def build(features: dict) -> AzurermProvider:
-        provider = AzurermProvider(environ={"VAULTFORM_LOCAL_AZURE": str(tmp_path / "features.db")},
-                                   emulator=env, clock=Clock(sleep=lambda s: env.clock.advance(s)))
+        provider = AzurermProvider(
+            environ={"VAULTFORM_LOCAL_AZURE": str(tmp_path / "features.db")},
+            emulator=env,
+            clock=Clock(sleep=lambda s: env.clock.advance(s)),
+        )
         assert provider.configure({"features": [features]}) == []
         assert provider.clients.emulator is env
         return provider
@@ -29,13 +32,21 @@ def make(tmp_path):
 def test_a_group_with_other_resources_is_not_deleted_by_default(make):
     env, build = make
     provider = build({})
-    rg = provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-full", "location": "westeurope"})).state
-    provider.create(CreateRequest("azurerm_user_assigned_identity", {
-        "name": "someone-elses", "location": "westeurope", "resource_group_name": "rg-full"}))
+    rg = provider.create(
+        CreateRequest("azurerm_resource_group", {"name": "rg-full", "location": "westeurope"})
+    ).state
+    provider.create(
+        CreateRequest(
+            "azurerm_user_assigned_identity",
+            {"name": "someone-elses", "location": "westeurope", "resource_group_name": "rg-full"},
+        )
+    )
     with pytest.raises(PermanentError) as err:
         provider.delete(DeleteRequest("azurerm_resource_group", rg))
     assert err.value.code == "ResourceGroupNotEmpty"
-    assert "someone-elses" in err.value.message and "prevent_deletion_if_contains_resources" in err.value.message
+    assert (
+        "someone-elses" in err.value.message and "prevent_deletion_if_contains_resources" in err.value.message
+    )
     assert provider.read(ReadRequest("azurerm_resource_group", rg)).state is not None
 
     relaxed = build({"resource_group": [{"prevent_deletion_if_contains_resources": False}]})
@@ -47,14 +58,40 @@ def test_stop_protection_and_retain_data_on_destroy(make):
     env, build = make
     provider = build({"recovery_service": [{"vm_backup_stop_protection_and_retain_data_on_destroy": True}]})
     provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-keep", "location": "westeurope"}))
-    vault = provider.create(CreateRequest("azurerm_recovery_services_vault", {
-        "name": "rsv-keep", "location": "westeurope", "resource_group_name": "rg-keep", "sku": "Standard"})).state
-    policy = provider.create(CreateRequest("azurerm_backup_policy_vm", {
-        "name": "daily", "resource_group_name": "rg-keep", "recovery_vault_name": "rsv-keep",
-        "backup": [{"frequency": "Daily", "time": "23:00"}], "retention_daily": [{"count": 7}]})).state
-    item = provider.create(CreateRequest("azurerm_backup_protected_vm", {
-        "resource_group_name": "rg-keep", "recovery_vault_name": vault["name"],
-        "source_vm_id": VM.format(sub=env.subscription_id), "backup_policy_id": policy["id"]})).state
+    vault = provider.create(
+        CreateRequest(
+            "azurerm_recovery_services_vault",
+            {
+                "name": "rsv-keep",
+                "location": "westeurope",
+                "resource_group_name": "rg-keep",
+                "sku": "Standard",
+            },
+        )
+    ).state
+    policy = provider.create(
+        CreateRequest(
+            "azurerm_backup_policy_vm",
+            {
+                "name": "daily",
+                "resource_group_name": "rg-keep",
+                "recovery_vault_name": "rsv-keep",
+                "backup": [{"frequency": "Daily", "time": "23:00"}],
+                "retention_daily": [{"count": 7}],
+            },
+        )
+    ).state
+    item = provider.create(
+        CreateRequest(
+            "azurerm_backup_protected_vm",
+            {
+                "resource_group_name": "rg-keep",
+                "recovery_vault_name": vault["name"],
+                "source_vm_id": VM.format(sub=env.subscription_id),
+                "backup_policy_id": policy["id"],
+            },
+        )
+    ).state
     assert item["protection_state"] != "ProtectionStopped"
     provider.delete(DeleteRequest("azurerm_backup_protected_vm", item))
     kept = provider.read(ReadRequest("azurerm_backup_protected_vm", item)).state
@@ -62,23 +99,51 @@ def test_stop_protection_and_retain_data_on_destroy(make):
 
 
 def _vault_and_key(provider, me):
-    kv = provider.create(CreateRequest("azurerm_key_vault", {
-        "name": "kv-again", "location": "westeurope", "resource_group_name": "rg-again",
-        "tenant_id": me["tenant_id"], "sku_name": "standard", "soft_delete_retention_days": 7,
-        "access_policy": [{"tenant_id": me["tenant_id"], "object_id": me["object_id"],
-                           "key_permissions": ["Get", "Create", "Delete", "Recover", "Update", "GetRotationPolicy"]}]}))
+    kv = provider.create(
+        CreateRequest(
+            "azurerm_key_vault",
+            {
+                "name": "kv-again",
+                "location": "westeurope",
+                "resource_group_name": "rg-again",
+                "tenant_id": me["tenant_id"],
+                "sku_name": "standard",
+                "soft_delete_retention_days": 7,
+                "access_policy": [
+                    {
+                        "tenant_id": me["tenant_id"],
+                        "object_id": me["object_id"],
+                        "key_permissions": [
+                            "Get",
+                            "Create",
+                            "Delete",
+                            "Recover",
+                            "Update",
+                            "GetRotationPolicy",
+                        ],
+                    }
+                ],
+            },
+        )
+    )
     return kv.state
 
 
 def test_soft_deleted_keys_and_vaults_come_back_on_create(make):
     from providers.base import DataRequest
+
     env, build = make
     provider = build({})
     me = provider.read_data(DataRequest("azurerm_client_config", {})).state
     provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-again", "location": "westeurope"}))
     kv = _vault_and_key(provider, me)
-    planned = {"name": "cmk", "key_vault_id": kv["id"], "key_type": "RSA", "key_size": 2048,
-               "key_opts": ["wrapKey", "unwrapKey"]}
+    planned = {
+        "name": "cmk",
+        "key_vault_id": kv["id"],
+        "key_type": "RSA",
+        "key_size": 2048,
+        "key_opts": ["wrapKey", "unwrapKey"],
+    }
     first = provider.create(CreateRequest("azurerm_key_vault_key", planned)).state
     provider.delete(DeleteRequest("azurerm_key_vault_key", first))
     again = provider.create(CreateRequest("azurerm_key_vault_key", {**planned, "tags": {"round": "2"}})).state
@@ -94,6 +159,7 @@ def test_soft_deleted_keys_and_vaults_come_back_on_create(make):
 
 def test_without_recovery_azure_refuses_the_name(make):
     from providers.base import DataRequest
+
     env, build = make
     provider = build({"key_vault": [{"recover_soft_deleted_key_vaults": False}]})
     me = provider.read_data(DataRequest("azurerm_client_config", {})).state

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from providers.base import (
-    Clock, CreateRequest, DataRequest, DeleteRequest, ImportRequest, PermanentError, Provider,
-    ReadRequest, UpdateRequest,
+    Clock,
+    CreateRequest,
+    DataRequest,
+    DeleteRequest,
+    ImportRequest,
+    PermanentError,
+    Provider,
+    ReadRequest,
+    UpdateRequest,
 )
 from providers.builtin.provider import BuiltinProvider
 from reconciler.values import UNKNOWN
@@ -26,10 +33,13 @@ def test_is_a_provider(provider):
 
 def test_create_echoes_input_as_output(provider):
     value = {"keys": ["a", "b"], "n": 3}
-    state = provider.create(CreateRequest("terraform_data", {"input": value, "triggers_replace": "v1",
-                                                             "output": UNKNOWN, "id": UNKNOWN})).state
+    state = provider.create(
+        CreateRequest(
+            "terraform_data", {"input": value, "triggers_replace": "v1", "output": UNKNOWN, "id": UNKNOWN}
+        )
+    ).state
     assert state == {"id": "id-0", "input": value, "output": value, "triggers_replace": "v1"}
-    value["keys"].append("c")                      # the state holds its own copy
+    value["keys"].append("c")  # the state holds its own copy
     assert state["output"] == {"keys": ["a", "b"], "n": 3}
 
 
@@ -40,8 +50,9 @@ def test_read_returns_the_recorded_object(provider):
 
 def test_update_keeps_the_id_and_follows_input(provider):
     prior = provider.create(CreateRequest("terraform_data", {"input": 1})).state
-    after = provider.update(UpdateRequest("terraform_data", prior, {**prior, "input": 2, "output": UNKNOWN},
-                                          ("input",))).state
+    after = provider.update(
+        UpdateRequest("terraform_data", prior, {**prior, "input": 2, "output": UNKNOWN}, ("input",))
+    ).state
     assert after == {"id": prior["id"], "input": 2, "output": 2, "triggers_replace": None}
 
 

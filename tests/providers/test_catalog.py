@@ -26,14 +26,24 @@ from providers.validation import coerce
 
 # DOMAIN.md section 1, in its own words; kept here so the test runs without the shared docs.
 DOMAIN_MANAGED = {
-    "azurerm_resource_group", "azurerm_user_assigned_identity", "azurerm_key_vault",
-    "azurerm_key_vault_access_policy", "azurerm_key_vault_key", "azurerm_role_assignment",
-    "azurerm_recovery_services_vault", "azurerm_backup_policy_vm", "azurerm_backup_protected_vm",
+    "azurerm_resource_group",
+    "azurerm_user_assigned_identity",
+    "azurerm_key_vault",
+    "azurerm_key_vault_access_policy",
+    "azurerm_key_vault_key",
+    "azurerm_role_assignment",
+    "azurerm_recovery_services_vault",
+    "azurerm_backup_policy_vm",
+    "azurerm_backup_protected_vm",
     "azurerm_disk_encryption_set",
 }
 DOMAIN_DATA = {
-    "azurerm_client_config", "azurerm_resource_group", "azurerm_key_vault", "azurerm_key_vault_key",
-    "azurerm_user_assigned_identity", "azurerm_virtual_machine",
+    "azurerm_client_config",
+    "azurerm_resource_group",
+    "azurerm_key_vault",
+    "azurerm_key_vault_key",
+    "azurerm_user_assigned_identity",
+    "azurerm_virtual_machine",
 }
 DOMAIN_KEY_PERMISSIONS = (
     "Get, List, Update, Create, Import, Delete, Recover, Backup, Restore, Decrypt, Encrypt, "
@@ -52,8 +62,11 @@ def _walk(block: BlockSchema, prefix: str = ""):
 
 
 def _all_blocks():
-    for r in list(SCHEMA.resources.values()) + list(SCHEMA.data_sources.values()) + \
-            list(BUILTIN.resources.values()):
+    for r in (
+        list(SCHEMA.resources.values())
+        + list(SCHEMA.data_sources.values())
+        + list(BUILTIN.resources.values())
+    ):
         yield f"{r.mode.value} {r.type_name}", r.block
     yield "provider azurerm", SCHEMA.provider_config
 
@@ -76,6 +89,7 @@ def _find(schema: ResourceSchema, dotted: str):
 
 # --------------------------------------------------------------------------- coverage
 
+
 def test_every_domain_type_is_served():
     assert set(SCHEMA.resources) == DOMAIN_MANAGED
     assert set(SCHEMA.data_sources) == DOMAIN_DATA
@@ -86,8 +100,11 @@ def test_every_domain_type_is_served():
 
 
 def test_tables_are_keyed_by_their_own_names_and_modes():
-    for table, mode in ((SCHEMA.resources, Mode.MANAGED), (SCHEMA.data_sources, Mode.DATA),
-                        (BUILTIN.resources, Mode.MANAGED)):
+    for table, mode in (
+        (SCHEMA.resources, Mode.MANAGED),
+        (SCHEMA.data_sources, Mode.DATA),
+        (BUILTIN.resources, Mode.MANAGED),
+    ):
         for key, r in table.items():
             assert key == r.type_name and r.mode is mode and r.description
 
@@ -111,7 +128,9 @@ def test_out_of_scope_names_are_not_served():
 
 def test_unknown_type_detail_tells_out_of_scope_from_typo():
     assert "azurerm knows" in unknown_type_detail(Mode.MANAGED, "azurerm_key_vault_secret")
-    assert 'Did you mean "azurerm_key_vault_key"?' in unknown_type_detail(Mode.MANAGED, "azurerm_keyvault_key")
+    assert 'Did you mean "azurerm_key_vault_key"?' in unknown_type_detail(
+        Mode.MANAGED, "azurerm_keyvault_key"
+    )
     assert "data block" in unknown_type_detail(Mode.MANAGED, "azurerm_client_config")
     assert "Supported:" in unknown_type_detail(Mode.DATA, "azurerm_nothing_like_it_at_all")
 
@@ -124,14 +143,17 @@ def test_registry_finds_both_schemas_by_name():
 
 
 def test_catalog_import_pulls_in_no_sdk():
-    code = ("import sys, providers.azurerm, providers.azurerm.catalog, providers.builtin.schema, "
-            "providers.roles, providers.validation; "
-            "print(sorted(m for m in sys.modules if m == 'azure' or m.startswith('azure.')))")
+    code = (
+        "import sys, providers.azurerm, providers.azurerm.catalog, providers.builtin.schema, "
+        "providers.roles, providers.validation; "
+        "print(sorted(m for m in sys.modules if m == 'azure' or m.startswith('azure.')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 # --------------------------------------------------------------------------- consistency
+
 
 def test_attribute_flags_are_coherent():
     for owner, path, item, parent in _everything():
@@ -226,8 +248,13 @@ FORCE_NEW = {
     "azurerm_key_vault": ("name", "location", "resource_group_name"),
     "azurerm_key_vault_access_policy": ("key_vault_id", "tenant_id", "object_id"),
     "azurerm_key_vault_key": ("name", "key_vault_id", "key_type", "key_size"),
-    "azurerm_role_assignment": ("scope", "role_definition_name", "role_definition_id", "principal_id",
-                                "principal_type"),
+    "azurerm_role_assignment": (
+        "scope",
+        "role_definition_name",
+        "role_definition_id",
+        "principal_id",
+        "principal_type",
+    ),
     "azurerm_recovery_services_vault": ("name", "location", "resource_group_name"),
     "azurerm_backup_policy_vm": ("name", "resource_group_name", "recovery_vault_name", "policy_type"),
     "azurerm_backup_protected_vm": ("resource_group_name", "recovery_vault_name", "source_vm_id"),
@@ -250,8 +277,13 @@ def test_builtin_triggers_replace_forces_new():
 CHANGE_RULES = [
     ("azurerm_key_vault", "purge_protection_enabled", ChangeKind.ONE_WAY, "R10", False),
     ("azurerm_key_vault", "soft_delete_retention_days", ChangeKind.FIXED_ONCE_SET, "R10", None),
-    ("azurerm_recovery_services_vault", "encryption.infrastructure_encryption_enabled",
-     ChangeKind.FIXED_ONCE_SET, "R10", None),
+    (
+        "azurerm_recovery_services_vault",
+        "encryption.infrastructure_encryption_enabled",
+        ChangeKind.FIXED_ONCE_SET,
+        "R10",
+        None,
+    ),
     ("azurerm_recovery_services_vault", "immutability", ChangeKind.FINAL_VALUE, "R10", "Locked"),
     ("azurerm_recovery_services_vault", "encryption", ChangeKind.ONE_WAY, "R1", None),
 ]
@@ -273,14 +305,25 @@ def test_domain_values_defaults_and_ranges():
     assert _find(kv, "vault_uri").computed
     key = SCHEMA.resources["azurerm_key_vault_key"]
     assert set(_find(key, "key_type").enum) == {"RSA", "RSA-HSM", "EC", "EC-HSM"}
-    assert set(_find(key, "key_opts").enum) == {"decrypt", "encrypt", "sign", "unwrapKey", "verify", "wrapKey"}
+    assert set(_find(key, "key_opts").enum) == {
+        "decrypt",
+        "encrypt",
+        "sign",
+        "unwrapKey",
+        "verify",
+        "wrapKey",
+    }
     for name in ("id", "version", "versionless_id", "resource_id", "public_key_pem", "n", "e"):
         assert _find(key, name).computed and not _find(key, name).optional, name
     assert _find(key, "rotation_policy.automatic.time_after_creation").optional
     assert _find(key, "rotation_policy.automatic.time_before_expiry").optional
     rsv = SCHEMA.resources["azurerm_recovery_services_vault"]
     assert set(_find(rsv, "sku").enum) == {"RS0", "Standard"}
-    assert _find(rsv, "identity.type").enum == ("SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned")
+    assert _find(rsv, "identity.type").enum == (
+        "SystemAssigned",
+        "UserAssigned",
+        "SystemAssigned, UserAssigned",
+    )
     assert _find(rsv, "identity.principal_id").computed and _find(rsv, "identity.tenant_id").computed
     assert _find(rsv, "encryption.use_system_assigned_identity").default is True
     assert _find(rsv, "storage_mode_type").default == "GeoRedundant"
@@ -289,7 +332,10 @@ def test_domain_values_defaults_and_ranges():
     for name in ("principal_id", "client_id", "tenant_id"):
         assert _find(uai, name).computed
     assert _find(SCHEMA.resources["azurerm_backup_policy_vm"], "policy_type").enum == ("V1", "V2")
-    assert _find(SCHEMA.resources["azurerm_disk_encryption_set"], "auto_key_rotation_enabled").type.kind is Kind.BOOL
+    assert (
+        _find(SCHEMA.resources["azurerm_disk_encryption_set"], "auto_key_rotation_enabled").type.kind
+        is Kind.BOOL
+    )
     for name in ("tenant_id", "object_id", "subscription_id", "client_id"):
         assert SCHEMA.data_sources["azurerm_client_config"].attribute_map[name].computed
 
@@ -300,8 +346,9 @@ def test_tags_are_reconciled_and_some_arguments_are_not():
             assert r.attribute_map["tags"].reconciled, r.type_name
     assert not SCHEMA.resources["azurerm_key_vault"].block_map["contact"].reconciled
     assert not SCHEMA.resources["azurerm_recovery_services_vault"].block_map["monitoring"].reconciled
-    assert not _find(SCHEMA.resources["azurerm_recovery_services_vault"],
-                     "classic_vmware_replication_enabled").reconciled
+    assert not _find(
+        SCHEMA.resources["azurerm_recovery_services_vault"], "classic_vmware_replication_enabled"
+    ).reconciled
     assert not _find(SCHEMA.resources["azurerm_backup_protected_vm"], "exclude_disk_luns").reconciled
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from providers.azurerm.catalog.access_policy import KEY_PERMISSIONS
 from providers.roles import (
     CMK_DATA_ACTIONS,
     CMK_KEY_PERMISSIONS,
@@ -18,7 +19,6 @@ from providers.roles import (
     key_permissions_grant_cmk,
     missing_cmk_key_permissions,
 )
-from providers.azurerm.catalog.access_policy import KEY_PERMISSIONS
 
 PUBLISHED_GUIDS = {
     "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
@@ -41,16 +41,19 @@ def test_roles_carry_the_published_guids():
         assert r.data_actions and all(a.startswith("Microsoft.KeyVault/vaults/") for a in r.data_actions)
 
 
-@pytest.mark.parametrize("name,cmk,least", [
-    ("Key Vault Crypto Service Encryption User", True, True),
-    ("Key Vault Crypto Officer", True, False),
-    ("Key Vault Crypto User", True, False),
-    ("Key Vault Administrator", True, False),
-    ("Key Vault Reader", False, False),
-    ("Key Vault Secrets Officer", False, False),
-    ("Key Vault Secrets User", False, False),
-    ("Key Vault Crypto Service Release User", False, False),
-])
+@pytest.mark.parametrize(
+    "name,cmk,least",
+    [
+        ("Key Vault Crypto Service Encryption User", True, True),
+        ("Key Vault Crypto Officer", True, False),
+        ("Key Vault Crypto User", True, False),
+        ("Key Vault Administrator", True, False),
+        ("Key Vault Reader", False, False),
+        ("Key Vault Secrets Officer", False, False),
+        ("Key Vault Secrets User", False, False),
+        ("Key Vault Crypto Service Release User", False, False),
+    ],
+)
 def test_which_roles_serve_cmk(name, cmk, least):
     assert grants_cmk(name) is cmk
     assert is_least_privilege_for_cmk(name) is least
@@ -58,12 +61,18 @@ def test_which_roles_serve_cmk(name, cmk, least):
 
 def test_roles_are_found_by_name_guid_or_definition_id():
     guid = PUBLISHED_GUIDS["Key Vault Crypto Service Encryption User"]
-    for ref in ("key vault crypto service encryption user", guid, guid.upper(),
-                f"/providers/Microsoft.Authorization/roleDefinitions/{guid}",
-                f"/subscriptions/0000/providers/Microsoft.Authorization/roleDefinitions/{guid}"):
+    for ref in (
+        "key vault crypto service encryption user",
+        guid,
+        guid.upper(),
+        f"/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+        f"/subscriptions/0000/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+    ):
         assert find_role(ref) is LEAST_PRIVILEGE_CMK_ROLE, ref
-    assert LEAST_PRIVILEGE_CMK_ROLE.definition_id("sub") == \
-        f"/subscriptions/sub/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+    assert (
+        LEAST_PRIVILEGE_CMK_ROLE.definition_id("sub")
+        == f"/subscriptions/sub/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+    )
     assert find_role("Owner") is None and not grants_cmk("Owner") and not grants_cmk(None)
 
 

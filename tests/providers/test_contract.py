@@ -36,7 +36,13 @@ from providers.azurerm.clients import ClientFactory, CloudKind, CloudTarget
 from providers.azurerm.provider import AzurermProvider
 from providers.azurerm.resources import HANDLERS
 from providers.base import (
-    Clock, CreateRequest, DataRequest, DeleteRequest, ImportRequest, NotFoundError, ReadRequest,
+    Clock,
+    CreateRequest,
+    DataRequest,
+    DeleteRequest,
+    ImportRequest,
+    NotFoundError,
+    ReadRequest,
     UpdateRequest,
 )
 from providers.schema import ChangeKind
@@ -44,25 +50,36 @@ from reconciler.plan.diff import InstanceRequest, decide
 from reconciler.plan.model import Action
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "contract"
-CASES = {p.name: json.loads((p / "case.json").read_text()) for p in sorted(CASES_DIR.iterdir())
-         if (p / "case.json").is_file()}
+CASES = {
+    p.name: json.loads((p / "case.json").read_text())
+    for p in sorted(CASES_DIR.iterdir())
+    if (p / "case.json").is_file()
+}
 MANAGED = sorted(n for n, c in CASES.items() if c.get("mode", "managed") == "managed")
 DATA = sorted(n for n, c in CASES.items() if c.get("mode") == "data")
 
 REF = re.compile(r"\$\{([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\}")
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
-FAULTS = dict(throttle_rate=0.15, transient_error_rate=0.05, retry_after_seconds=2,
-              grant_propagation_seconds=45, principal_propagation_seconds=20, seed=7)
+FAULTS = dict(
+    throttle_rate=0.15,
+    transient_error_rate=0.05,
+    retry_after_seconds=2,
+    grant_propagation_seconds=45,
+    principal_propagation_seconds=20,
+    seed=7,
+)
 
 
 # --------------------------------------------------------------------------- worlds
 
+
 class World:
     """A provider on one cloud, plus what the cases created in it."""
 
-    def __init__(self, provider: AzurermProvider, env_values: dict[str, str], *, suffix: str = "",
-                 emulator: Any = None) -> None:
+    def __init__(
+        self, provider: AzurermProvider, env_values: dict[str, str], *, suffix: str = "", emulator: Any = None
+    ) -> None:
         self.provider = provider
         self.env_values = env_values
         self.suffix = suffix
@@ -86,8 +103,10 @@ class World:
     def lookup(scope: dict[str, dict[str, Any]], alias: str, attr: str) -> Any:
         values = scope[alias]
         if alias == "env" and values.get(attr) is None:
-            pytest.skip(f"this case needs {attr}: on real Azure set VAULTFORM_TEST_AZURE_VM_ID to a VM "
-                        f"the suite may protect")
+            pytest.skip(
+                f"this case needs {attr}: on real Azure set VAULTFORM_TEST_AZURE_VM_ID to a VM "
+                f"the suite may protect"
+            )
         return values[attr]
 
     def scope_for(self, case: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -125,23 +144,34 @@ class World:
 
 def emulator_clock(env) -> Clock:
     """A provider clock that moves the emulator's clock instead of sleeping."""
-    return Clock(now=lambda: env.clock.now().timestamp(),
-                 monotonic=lambda: env.clock.now().timestamp(),
-                 sleep=lambda seconds: env.clock.advance(seconds),
-                 new_id=lambda: str(uuid.uuid4()))
+    return Clock(
+        now=lambda: env.clock.now().timestamp(),
+        monotonic=lambda: env.clock.now().timestamp(),
+        sleep=lambda seconds: env.clock.advance(seconds),
+        new_id=lambda: str(uuid.uuid4()),
+    )
 
 
 def local_world(tmp_path: Path, *, faults: bool) -> World:
     from providers.azurelocal.app import Emulator
+
     env = Emulator(tmp_path / "local-azure.db")
     if faults:
         env.configure_faults(**FAULTS)
-    clients = ClientFactory(CloudTarget(CloudKind.LOCAL, local_path=tmp_path / "local-azure.db"), emulator=env)
+    clients = ClientFactory(
+        CloudTarget(CloudKind.LOCAL, local_path=tmp_path / "local-azure.db"), emulator=env
+    )
     provider = AzurermProvider(clients=clients, clock=emulator_clock(env), report=lambda _m: None)
-    values = {"subscription_id": env.subscription_id, "tenant_id": env.tenant_id,
-              "deployer_object_id": env.deployer_object_id,
-              **vm_values(f"/subscriptions/{env.subscription_id}/resourceGroups/rg-workloads/providers/"
-                          f"Microsoft.Compute/virtualMachines/vm-app-01", "westeurope")}
+    values = {
+        "subscription_id": env.subscription_id,
+        "tenant_id": env.tenant_id,
+        "deployer_object_id": env.deployer_object_id,
+        **vm_values(
+            f"/subscriptions/{env.subscription_id}/resourceGroups/rg-workloads/providers/"
+            f"Microsoft.Compute/virtualMachines/vm-app-01",
+            "westeurope",
+        ),
+    }
     return World(provider, values, emulator=env)
 
 
@@ -174,7 +204,9 @@ def test_a_grant_is_usable_when_create_returns(tmp_path):
     assert any("PrincipalNotFound" in e for e in events)
     assert any("is effective" in e for e in events)
     assert (env.clock.now() - start).total_seconds() >= FAULTS["grant_propagation_seconds"]
-    crypto = CryptographyClient(key["id"], LocalCredential(uai["principal_id"]), transport=local_transport(env))
+    crypto = CryptographyClient(
+        key["id"], LocalCredential(uai["principal_id"]), transport=local_transport(env)
+    )
     wrapped = crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, b"k" * 32)
     assert crypto.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped.encrypted_key).key == b"k" * 32
     env.store.close()
@@ -182,16 +214,23 @@ def test_a_grant_is_usable_when_create_returns(tmp_path):
 
 def azure_world() -> World:
     if os.environ.get("VAULTFORM_TEST_AZURE") != "1":
-        pytest.skip("real Azure contract run skipped: set VAULTFORM_TEST_AZURE=1 (with ARM_SUBSCRIPTION_ID "
-                    "and credentials DefaultAzureCredential can use) to run it")
+        pytest.skip(
+            "real Azure contract run skipped: set VAULTFORM_TEST_AZURE=1 (with ARM_SUBSCRIPTION_ID "
+            "and credentials DefaultAzureCredential can use) to run it"
+        )
     if not (os.environ.get("ARM_SUBSCRIPTION_ID") or os.environ.get("AZURE_SUBSCRIPTION_ID")):
         pytest.skip("real Azure contract run skipped: VAULTFORM_TEST_AZURE=1 but no ARM_SUBSCRIPTION_ID")
     provider = AzurermProvider(environ={**os.environ, "VAULTFORM_CLOUD": "azure"})
     who = provider.clients.caller()
-    values = {"subscription_id": who.subscription_id, "tenant_id": who.tenant_id,
-              "deployer_object_id": who.object_id,
-              **vm_values(os.environ.get("VAULTFORM_TEST_AZURE_VM_ID"),
-                          os.environ.get("VAULTFORM_TEST_AZURE_LOCATION", "westeurope"))}
+    values = {
+        "subscription_id": who.subscription_id,
+        "tenant_id": who.tenant_id,
+        "deployer_object_id": who.object_id,
+        **vm_values(
+            os.environ.get("VAULTFORM_TEST_AZURE_VM_ID"),
+            os.environ.get("VAULTFORM_TEST_AZURE_LOCATION", "westeurope"),
+        ),
+    }
     return World(provider, values, suffix="-" + uuid.uuid4().hex[:6])
 
 
@@ -209,6 +248,7 @@ def world(request, tmp_path):
 
 # --------------------------------------------------------------------------- comparisons
 
+
 def _norm_location(v: Any) -> Any:
     return v.replace(" ", "").lower() if isinstance(v, str) else v
 
@@ -224,8 +264,9 @@ def assert_holds(planned: Any, actual: Any, path: str) -> None:
         for i, (p, a) in enumerate(zip(planned, actual)):
             assert_holds(p, a, f"{path}[{i}]")
     elif isinstance(planned, list):
-        assert isinstance(actual, list) and sorted(map(repr, planned)) == sorted(map(repr, actual)), \
+        assert isinstance(actual, list) and sorted(map(repr, planned)) == sorted(map(repr, actual)), (
             f"{path}: {actual!r} != {planned!r}"
+        )
     else:
         assert actual == planned, f"{path}: {actual!r} != planned {planned!r}"
 
@@ -249,9 +290,13 @@ def spelled_as(config: dict[str, Any], imported: dict[str, Any]) -> dict[str, An
     out = dict(config)
     for k, v in config.items():
         got = imported.get(k)
-        if k == "location" and _norm_location(v) == _norm_location(got):
-            out[k] = got
-        elif isinstance(v, str) and _instant(v) == _instant(got) and v != got:
+        if (
+            k == "location"
+            and _norm_location(v) == _norm_location(got)
+            or isinstance(v, str)
+            and _instant(v) == _instant(got)
+            and v != got
+        ):
             out[k] = got
     return out
 
@@ -268,16 +313,24 @@ def comparable(state: dict[str, Any], ignore: tuple[str, ...] = ()) -> dict[str,
     """For the import round trip: locations in Azure's short form, instants as instants, and
     'nothing' (null, empty list, empty string) alike - an import can't know which form the
     configuration used."""
-    return {k: _nothing_as_none(_instant(_norm_location(v) if k == "location" else v))
-            for k, v in state.items() if k not in ignore}
+    return {
+        k: _nothing_as_none(_instant(_norm_location(v) if k == "location" else v))
+        for k, v in state.items()
+        if k not in ignore
+    }
 
 
 def skip_if_not_served(world: World, exc: Exception, type_name: str) -> None:
-    if world.emulator is not None and isinstance(exc, NotFoundError) and exc.code == "NoRegisteredProviderFound":
+    if (
+        world.emulator is not None
+        and isinstance(exc, NotFoundError)
+        and exc.code == "NoRegisteredProviderFound"
+    ):
         pytest.skip(f"the local Azure doesn't serve {type_name} yet ({exc.message})")
 
 
 # --------------------------------------------------------------------------- the suite
+
 
 def plan(type_name: str, config: dict[str, Any], prior: dict[str, Any] | None):
     """The engine's own decision for one instance (reconciler.plan.diff)."""
@@ -322,8 +375,9 @@ def test_lifecycle(world: World, name: str) -> None:
     ignore = tuple(case.get("import_ignore", ()))
     assert comparable(imported, ignore) == comparable(current, ignore)
     # (the configuration's spelling of a region or an instant can't be known to an import)
-    assert plan(type_name, spelled_as(config, imported), imported).action is Action.NO_OP, \
+    assert plan(type_name, spelled_as(config, imported), imported).action is Action.NO_OP, (
         "the first plan after an import changes nothing"
+    )
 
     provider.delete(DeleteRequest(type_name, current))
     assert provider.read(ReadRequest(type_name, current)).state is None
@@ -354,14 +408,17 @@ def test_every_force_new_attribute_is_in_the_schema(type_name: str) -> None:
         elif not force_new:
             attr = schema.block.attribute_map.get(name)
             unreconciled = attr is not None and not attr.reconciled
-            refused = attr is not None and attr.change_rule is not None \
+            refused = (
+                attr is not None
+                and attr.change_rule is not None
                 and attr.change_rule.kind is ChangeKind.FIXED_ONCE_SET
-            assert unreconciled or refused, \
+            )
+            assert unreconciled or refused, (
                 f"{type_name}.{name} can't change in place, yet the schema neither forces new nor refuses it"
+            )
 
 
 def test_every_type_has_a_case() -> None:
     covered = {CASES[n]["type"] for n in MANAGED}
     assert covered == set(SCHEMA.resources)
     assert {CASES[n]["type"] for n in DATA} == set(SCHEMA.data_sources)
-

@@ -139,8 +139,11 @@ def test_rule_fixture(case_dir: Path):
     for d in resp.diagnostics:
         assert d.detail and d.range is not None or d.code == "A3", d
     # O5: nothing ever waits in front of a vault's own node for a grant or a key
-    vaults = {i.address for i in load_request(case_dir).instances
-              if i.type_name == "azurerm_recovery_services_vault"}
+    vaults = {
+        i.address
+        for i in load_request(case_dir).instances
+        if i.type_name == "azurerm_recovery_services_vault"
+    }
     assert not [e for e in resp.edges if e.after in vaults]
 
 

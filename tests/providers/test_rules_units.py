@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from providers.azurerm.rules import MESSAGES, RULES, RULES_BY_CODE, plan_rules
-from providers.azurerm.rules.grants import role_named, role_grants_cmk, role_is_least_privilege
+from providers.azurerm.rules.grants import role_grants_cmk, role_is_least_privilege, role_named
 from providers.azurerm.rules.model import identity_kinds
 from providers.azurerm.rules.refs import lookup, module_prefix_of, parse_reference, resource_of
 from providers.azurerm.rules.table import ORDERING_REASONS, RuleKind, source_range
@@ -25,16 +25,33 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 
 # --------------------------------------------------------------------------- references
 
-@pytest.mark.parametrize("text, resource, key, attr", [
-    ("azurerm_recovery_services_vault.vault.identity[0].principal_id",
-     "azurerm_recovery_services_vault.vault", "", ("identity", 0, "principal_id")),
-    ('azurerm_key_vault_key.k["eu.west"].versionless_id', "azurerm_key_vault_key.k", '["eu.west"]',
-     ("versionless_id",)),
-    ("azurerm_key_vault_key.k[2].id", "azurerm_key_vault_key.k", "[2]", ("id",)),
-    ("azurerm_key_vault_key.k[count.index].id", "azurerm_key_vault_key.k", None, ("id",)),
-    ("data.azurerm_client_config.current.object_id", "data.azurerm_client_config.current", "", ("object_id",)),
-    ('module.net["eu"].azurerm_key_vault.kv.id', 'module.net["eu"].azurerm_key_vault.kv', "", ("id",)),
-])
+
+@pytest.mark.parametrize(
+    "text, resource, key, attr",
+    [
+        (
+            "azurerm_recovery_services_vault.vault.identity[0].principal_id",
+            "azurerm_recovery_services_vault.vault",
+            "",
+            ("identity", 0, "principal_id"),
+        ),
+        (
+            'azurerm_key_vault_key.k["eu.west"].versionless_id',
+            "azurerm_key_vault_key.k",
+            '["eu.west"]',
+            ("versionless_id",),
+        ),
+        ("azurerm_key_vault_key.k[2].id", "azurerm_key_vault_key.k", "[2]", ("id",)),
+        ("azurerm_key_vault_key.k[count.index].id", "azurerm_key_vault_key.k", None, ("id",)),
+        (
+            "data.azurerm_client_config.current.object_id",
+            "data.azurerm_client_config.current",
+            "",
+            ("object_id",),
+        ),
+        ('module.net["eu"].azurerm_key_vault.kv.id', 'module.net["eu"].azurerm_key_vault.kv', "", ("id",)),
+    ],
+)
 def test_parse_reference(text, resource, key, attr):
     ref = parse_reference(text)
     assert (ref.resource, ref.key, ref.attr) == (resource, key, attr)
@@ -48,7 +65,9 @@ def test_parse_reference_ignores_non_resources(text):
 def test_reference_inside_module_gets_the_module_prefix():
     prefix = module_prefix_of('module.backup["eu"].azurerm_key_vault_access_policy.vault')
     assert prefix == 'module.backup["eu"].'
-    ref = parse_reference("azurerm_recovery_services_vault.vault.identity[0].principal_id", module_prefix=prefix)
+    ref = parse_reference(
+        "azurerm_recovery_services_vault.vault.identity[0].principal_id", module_prefix=prefix
+    )
     assert ref.resource == 'module.backup["eu"].azurerm_recovery_services_vault.vault'
     assert resource_of('azurerm_key_vault_key.k["a"]') == "azurerm_key_vault_key.k"
     already = parse_reference('module.backup["eu"].azurerm_key_vault.kv.id', module_prefix=prefix)
@@ -73,9 +92,13 @@ def test_identity_kinds_reads_azurerm_spellings():
 
 # --------------------------------------------------------------------------- roles and table
 
+
 def test_roles_by_name_or_definition_id():
-    by_id = role_named(None, "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/"
-                             "e147488a-f6f5-4113-8e2d-b22465e65bf6")
+    by_id = role_named(
+        None,
+        "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/"
+        "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+    )
     assert role_is_least_privilege(by_id)
     officer = role_named("key vault crypto officer", None)
     assert role_grants_cmk(officer) and not role_is_least_privilege(officer)
@@ -104,51 +127,92 @@ def test_source_range_parses_locations():
 
 # --------------------------------------------------------------------------- small plans
 
+
 def _vault(address="azurerm_recovery_services_vault.vault", refs=None, **after):
-    base = {"name": "rsv", "resource_group_name": "rg", "location": "westeurope", "sku": "Standard",
-            "identity": [{"type": "SystemAssigned", "principal_id": UNKNOWN}],
-            "encryption": [{"key_id": UNKNOWN, "use_system_assigned_identity": True}]}
+    base = {
+        "name": "rsv",
+        "resource_group_name": "rg",
+        "location": "westeurope",
+        "sku": "Standard",
+        "identity": [{"type": "SystemAssigned", "principal_id": UNKNOWN}],
+        "encryption": [{"key_id": UNKNOWN, "use_system_assigned_identity": True}],
+    }
     base.update(after)
-    return PlannedInstance(address, "azurerm_recovery_services_vault", "create", None, base,
-                           references=refs or {}, location="main.tf:1")
+    return PlannedInstance(
+        address,
+        "azurerm_recovery_services_vault",
+        "create",
+        None,
+        base,
+        references=refs or {},
+        location="main.tf:1",
+    )
 
 
 def test_count_index_references_pick_the_same_instance():
-    kvs = [PlannedInstance(f"azurerm_key_vault.kv[{i}]", "azurerm_key_vault", "create", None,
-                           {"location": "westeurope", "purge_protection_enabled": True, "id": UNKNOWN})
-           for i in range(2)]
-    keys = [PlannedInstance(f"azurerm_key_vault_key.k[{i}]", "azurerm_key_vault_key", "create", None,
-                            {"key_type": "RSA", "key_size": 2048, "id": UNKNOWN},
-                            references={"key_vault_id": ("azurerm_key_vault.kv[count.index].id",)})
-             for i in range(2)]
-    vault = _vault("azurerm_recovery_services_vault.vault[1]",
-                   refs={"encryption": ("azurerm_key_vault_key.k[count.index].versionless_id",)})
+    kvs = [
+        PlannedInstance(
+            f"azurerm_key_vault.kv[{i}]",
+            "azurerm_key_vault",
+            "create",
+            None,
+            {"location": "westeurope", "purge_protection_enabled": True, "id": UNKNOWN},
+        )
+        for i in range(2)
+    ]
+    keys = [
+        PlannedInstance(
+            f"azurerm_key_vault_key.k[{i}]",
+            "azurerm_key_vault_key",
+            "create",
+            None,
+            {"key_type": "RSA", "key_size": 2048, "id": UNKNOWN},
+            references={"key_vault_id": ("azurerm_key_vault.kv[count.index].id",)},
+        )
+        for i in range(2)
+    ]
+    vault = _vault(
+        "azurerm_recovery_services_vault.vault[1]",
+        refs={"encryption": ("azurerm_key_vault_key.k[count.index].versionless_id",)},
+    )
     resp = plan_rules(PlanRulesRequest(tuple(kvs + keys + [vault])))
     o3 = [(e.before, e.after) for e in resp.edges if e.rule == "O3"]
     assert o3 == [("azurerm_key_vault.kv[1]", "azurerm_recovery_services_vault.vault[1]#encryption")]
 
 
 def test_now_defaults_to_the_current_time():
-    kv = PlannedInstance("azurerm_key_vault.kv", "azurerm_key_vault", "create", None,
-                         {"location": "westeurope", "purge_protection_enabled": True, "id": UNKNOWN})
-    key = PlannedInstance("azurerm_key_vault_key.k", "azurerm_key_vault_key", "create", None,
-                          {"key_type": "RSA", "key_size": 2048, "expiration_date": "2001-01-01T00:00:00Z"},
-                          references={"key_vault_id": ("azurerm_key_vault.kv.id",)})
+    kv = PlannedInstance(
+        "azurerm_key_vault.kv",
+        "azurerm_key_vault",
+        "create",
+        None,
+        {"location": "westeurope", "purge_protection_enabled": True, "id": UNKNOWN},
+    )
+    key = PlannedInstance(
+        "azurerm_key_vault_key.k",
+        "azurerm_key_vault_key",
+        "create",
+        None,
+        {"key_type": "RSA", "key_size": 2048, "expiration_date": "2001-01-01T00:00:00Z"},
+        references={"key_vault_id": ("azurerm_key_vault.kv.id",)},
+    )
     vault = _vault(refs={"encryption": ("azurerm_key_vault_key.k.id",)})
     resp = plan_rules(PlanRulesRequest((kv, key, vault)))
     assert any(d.code == "R4" and "expired" in d.summary for d in resp.diagnostics)
-    later = plan_rules(PlanRulesRequest((kv, key, vault), now=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+    later = plan_rules(PlanRulesRequest((kv, key, vault), now=datetime(2000, 1, 1, tzinfo=UTC)))
     assert not any(d.code == "R4" and "expired" in d.summary for d in later.diagnostics)
 
 
 def test_unknown_action_and_empty_plan_are_quiet():
     assert plan_rules(PlanRulesRequest(())).diagnostics == []
-    odd = PlannedInstance("azurerm_recovery_services_vault.v", "azurerm_recovery_services_vault", "bogus",
-                          None, None)
+    odd = PlannedInstance(
+        "azurerm_recovery_services_vault.v", "azurerm_recovery_services_vault", "bogus", None, None
+    )
     assert plan_rules(PlanRulesRequest((odd,))).diagnostics == []
 
 
 # --------------------------------------------------------------------------- properties
+
 
 def _fixture_requests():
     import test_rules_fixtures as tf  # the loader beside this file
@@ -192,7 +256,9 @@ def test_unknown_or_odd_values_anywhere_never_break_the_rules(data):
             continue
         paths = [p for p in _leaves(value) if p]
         path = data.draw(st.sampled_from(paths))
-        odd = data.draw(st.sampled_from([UNKNOWN, UNKNOWN, None, "", 0, 7, True, False, [], {}, "x", [UNKNOWN]]))
+        odd = data.draw(
+            st.sampled_from([UNKNOWN, UNKNOWN, None, "", 0, 7, True, False, [], {}, "x", [UNKNOWN]])
+        )
         new = _set(value, path, odd)
         instances[n] = PlannedInstance(**{**inst.__dict__, side: new})
     resp = plan_rules(PlanRulesRequest(tuple(instances), now=req.now))
@@ -209,11 +275,18 @@ def _in_module(inst: PlannedInstance, module: str, prefixed_refs: bool) -> Plann
         if isinstance(v, list):
             return [rename(x) for x in v]
         return v.replace("rsv-backup", f"rsv-{module}") if isinstance(v, str) else v
+
     refs = inst.references
-    if prefixed_refs:   # the planner sends references with their module path
+    if prefixed_refs:  # the planner sends references with their module path
         refs = {k: tuple(f"module.{module}.{r}" for r in v) for k, v in refs.items()}
-    return PlannedInstance(**{**inst.__dict__, "address": f"module.{module}.{inst.address}",
-                              "after": rename(inst.after), "references": refs})
+    return PlannedInstance(
+        **{
+            **inst.__dict__,
+            "address": f"module.{module}.{inst.address}",
+            "after": rename(inst.after),
+            "references": refs,
+        }
+    )
 
 
 @pytest.mark.parametrize("prefixed_refs", [False, True])
@@ -222,8 +295,11 @@ def test_module_instances_only_order_within_their_module(prefixed_refs):
 
     req = tf.load_request(FIXTURES / "O5_two_phase_vault")
     single = plan_rules(req)
-    both = plan_rules(PlanRulesRequest(tuple(_in_module(i, m, prefixed_refs) for m in ("eu", "us")
-                                             for i in req.instances), now=req.now))
+    both = plan_rules(
+        PlanRulesRequest(
+            tuple(_in_module(i, m, prefixed_refs) for m in ("eu", "us") for i in req.instances), now=req.now
+        )
+    )
     assert len(both.edges) == 2 * len(single.edges)
     for e in both.edges:
         assert e.before.split(".", 2)[1] == e.after.split(".", 2)[1], e
@@ -232,9 +308,13 @@ def test_module_instances_only_order_within_their_module(prefixed_refs):
 def test_for_each_key_rendered_as_an_attribute_step_still_finds_the_instance():
     vaults = [_vault(f'azurerm_recovery_services_vault.v["{k}"]') for k in ("eu", "us")]
     policy = PlannedInstance(
-        "azurerm_key_vault_access_policy.p", "azurerm_key_vault_access_policy", "create", None,
+        "azurerm_key_vault_access_policy.p",
+        "azurerm_key_vault_access_policy",
+        "create",
+        None,
         {"object_id": UNKNOWN, "key_permissions": ["Get"]},
-        references={"object_id": ("azurerm_recovery_services_vault.v.us.identity[0].principal_id",)})
+        references={"object_id": ("azurerm_recovery_services_vault.v.us.identity[0].principal_id",)},
+    )
     resp = plan_rules(PlanRulesRequest(tuple(vaults) + (policy,)))
     o1 = [(e.before, e.after) for e in resp.edges if e.rule == "O1"]
     assert o1 == [('azurerm_recovery_services_vault.v["us"]', "azurerm_key_vault_access_policy.p")]

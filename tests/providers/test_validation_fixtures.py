@@ -83,8 +83,11 @@ def test_full_fixtures_set_every_reconciled_top_level_argument_or_block():
         spec, _ = run_case(f"valid-{name.replace('azurerm_', '')}-full")
         body = json.loads((FIXTURES / f"valid-{name.replace('azurerm_', '')}-full" / "body.json").read_text())
         block = AZURERM.resources[name].block
-        wanted = {a.name for a in block.attributes
-                  if a.reconciled and not a.deprecated and (a.required or a.optional)}
+        wanted = {
+            a.name
+            for a in block.attributes
+            if a.reconciled and not a.deprecated and (a.required or a.optional)
+        }
         wanted |= {b.name for b in block.blocks if b.reconciled}
         # groups where only one member may be set count as covered by any member
         for group in block.exactly_one_of:

@@ -21,8 +21,8 @@ from providers.schema import (
 )
 from providers.validation import (
     ANY_INDEX,
-    CoercionError,
     Code,
+    CoercionError,
     apply_defaults,
     check_block,
     coerce,
@@ -38,8 +38,13 @@ KV = SCHEMA.resources["azurerm_key_vault"].block
 RSV = SCHEMA.resources["azurerm_recovery_services_vault"].block
 POLICY = SCHEMA.resources["azurerm_backup_policy_vm"].block
 TENANT = "11111111-2222-3333-4444-555555555555"
-KV_BODY = {"name": "kv-backup", "location": "westeurope", "resource_group_name": "rg",
-           "sku_name": "standard", "tenant_id": TENANT}
+KV_BODY = {
+    "name": "kv-backup",
+    "location": "westeurope",
+    "resource_group_name": "rg",
+    "sku_name": "standard",
+    "tenant_id": TENANT,
+}
 
 
 def nowhere(path):
@@ -52,36 +57,55 @@ def codes(diags):
 
 # --------------------------------------------------------------------------- coerce
 
-@pytest.mark.parametrize("type_,given_,wanted", [
-    (BOOL, "true", True), (BOOL, "1", True), (BOOL, "false", False), (BOOL, "0", False),
-    (NUMBER, "5", 5), (NUMBER, "-2.5", -2.5), (NUMBER, "90.0", 90), (NUMBER, 7, 7),
-    (STRING, True, "true"), (STRING, 3, "3"), (STRING, 2.5, "2.5"), (STRING, 4.0, "4"),
-    (list_of(NUMBER), ["1", 2], [1, 2]), (set_of(STRING), ["a", "a", "b"], ["a", "b"]),
-    (map_of(BOOL), {"x": "true"}, {"x": True}),
-    (list_of(STRING), ["a", UNKNOWN], ["a", UNKNOWN]), (STRING, UNKNOWN, UNKNOWN), (BOOL, None, None),
-])
+
+@pytest.mark.parametrize(
+    "type_,given_,wanted",
+    [
+        (BOOL, "true", True),
+        (BOOL, "1", True),
+        (BOOL, "false", False),
+        (BOOL, "0", False),
+        (NUMBER, "5", 5),
+        (NUMBER, "-2.5", -2.5),
+        (NUMBER, "90.0", 90),
+        (NUMBER, 7, 7),
+        (STRING, True, "true"),
+        (STRING, 3, "3"),
+        (STRING, 2.5, "2.5"),
+        (STRING, 4.0, "4"),
+        (list_of(NUMBER), ["1", 2], [1, 2]),
+        (set_of(STRING), ["a", "a", "b"], ["a", "b"]),
+        (map_of(BOOL), {"x": "true"}, {"x": True}),
+        (list_of(STRING), ["a", UNKNOWN], ["a", UNKNOWN]),
+        (STRING, UNKNOWN, UNKNOWN),
+        (BOOL, None, None),
+    ],
+)
 def test_coerce_converts_like_terraform(type_, given_, wanted):
     got = coerce(type_, given_)
     assert got == wanted and type(got) is type(wanted)
 
 
-@pytest.mark.parametrize("type_,given_,message,path", [
-    (BOOL, "yes", 'a bool is required, got a string ("yes")', ()),
-    (BOOL, 1, "a bool is required, got a number (1)", ()),
-    (NUMBER, True, "a number is required, got a bool", ()),
-    (NUMBER, "ninety", 'a number is required, got a string ("ninety")', ()),
-    (STRING, ["a"], "a string is required, got a list", ()),
-    (list_of(STRING), "a", "a list of string is required, got a string", ()),
-    (list_of(NUMBER), [1, "x"], 'a number is required, got a string ("x")', (1,)),
-    (map_of(STRING), {"k": {"n": 1}}, "a string is required, got an object", ("k",)),
-])
+@pytest.mark.parametrize(
+    "type_,given_,message,path",
+    [
+        (BOOL, "yes", 'a bool is required, got a string ("yes")', ()),
+        (BOOL, 1, "a bool is required, got a number (1)", ()),
+        (NUMBER, True, "a number is required, got a bool", ()),
+        (NUMBER, "ninety", 'a number is required, got a string ("ninety")', ()),
+        (STRING, ["a"], "a string is required, got a list", ()),
+        (list_of(STRING), "a", "a list of string is required, got a string", ()),
+        (list_of(NUMBER), [1, "x"], 'a number is required, got a string ("x")', (1,)),
+        (map_of(STRING), {"k": {"n": 1}}, "a string is required, got an object", ("k",)),
+    ],
+)
 def test_coerce_refuses_with_expected_and_got(type_, given_, message, path):
     with pytest.raises(CoercionError) as caught:
         coerce(type_, given_)
     assert caught.value.message == message and caught.value.path == path
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12))
+@given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_numeric_strings_become_the_same_number(n):
     assert coerce(NUMBER, str(n)) == n
 
@@ -89,7 +113,11 @@ def test_numeric_strings_become_the_same_number(n):
 # --------------------------------------------------------------------------- check_block
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
     | st.just(UNKNOWN),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=12,
@@ -106,8 +134,14 @@ def test_check_block_never_raises_on_any_body(body):
 
 def test_unknown_body_and_unknown_parts_are_skipped():
     assert check_block(KV, UNKNOWN, where=nowhere) == []
-    body = {**KV_BODY, "sku_name": UNKNOWN, "soft_delete_retention_days": UNKNOWN,
-            "access_policy": [UNKNOWN], "network_acls": UNKNOWN, "tags": {"a": UNKNOWN}}
+    body = {
+        **KV_BODY,
+        "sku_name": UNKNOWN,
+        "soft_delete_retention_days": UNKNOWN,
+        "access_policy": [UNKNOWN],
+        "network_acls": UNKNOWN,
+        "tags": {"a": UNKNOWN},
+    }
     assert check_block(KV, body, where=nowhere) == []
 
 
@@ -134,7 +168,7 @@ def test_where_falls_back_to_the_nearest_parent_and_address_is_set():
     diags = check_block(KV, body, where=ranges.get, address="azurerm_key_vault.main")
     assert len(diags) == 1
     assert diags[0].range == SourceRange("main.tf", 12) and diags[0].address == "azurerm_key_vault.main"
-    assert 'Did you mean' not in diags[0].detail and '"Allow"' in diags[0].detail
+    assert "Did you mean" not in diags[0].detail and '"Allow"' in diags[0].detail
 
 
 def test_path_prefix_is_respected():
@@ -150,8 +184,17 @@ def test_sensitive_values_are_not_echoed():
 
 
 def test_single_nesting_uses_dicts_and_allows_one():
-    schema = BlockSchema(blocks=(NestedBlock("settings", BlockSchema(attributes=(
-        Attribute("level", NUMBER, required=True, min_value=1, description="d"),)), nesting=Nesting.SINGLE),))
+    schema = BlockSchema(
+        blocks=(
+            NestedBlock(
+                "settings",
+                BlockSchema(
+                    attributes=(Attribute("level", NUMBER, required=True, min_value=1, description="d"),)
+                ),
+                nesting=Nesting.SINGLE,
+            ),
+        )
+    )
     seen = []
     diags = check_block(schema, {"settings": {"level": 0}}, where=lambda p: seen.append(p) or None)
     assert codes(diags) == ["invalid_value"] and ("settings", "level") in seen
@@ -160,8 +203,9 @@ def test_single_nesting_uses_dicts_and_allows_one():
 
 
 def test_warnings_are_warnings_and_name_their_argument():
-    diags = check_block(KV, {**KV_BODY, "enabled_for_deployment": True, "contact": [{"email": "a@b.c"}]},
-                        where=nowhere)
+    diags = check_block(
+        KV, {**KV_BODY, "enabled_for_deployment": True, "contact": [{"email": "a@b.c"}]}, where=nowhere
+    )
     assert [(d.severity, d.code) for d in diags] == [(Severity.WARNING, "unreconciled_argument")] * 2
     # the engine warns once per (type, summary): each argument needs its own summary
     assert len({d.summary for d in diags}) == 2
@@ -170,13 +214,17 @@ def test_warnings_are_warnings_and_name_their_argument():
 
 # --------------------------------------------------------------------------- transforms
 
+
 def test_normalize_folds_case_insensitive_enums_only_by_default():
     body = {"retention_weekly": [{"count": 4, "weekdays": ["sunday", "MONDAY"]}]}
     out = normalize_block(POLICY, body)
     assert out["retention_weekly"][0]["weekdays"] == ["Sunday", "Monday"]
     assert body["retention_weekly"][0]["weekdays"] == ["sunday", "MONDAY"], "input must not change"
-    kv = {**KV_BODY, "sku_name": "Standard",
-          "access_policy": [{"tenant_id": TENANT, "object_id": TENANT, "key_permissions": ["get", "wrapkey"]}]}
+    kv = {
+        **KV_BODY,
+        "sku_name": "Standard",
+        "access_policy": [{"tenant_id": TENANT, "object_id": TENANT, "key_permissions": ["get", "wrapkey"]}],
+    }
     assert normalize_block(KV, kv)["access_policy"][0]["key_permissions"] == ["get", "wrapkey"]
     read_back = normalize_block(KV, kv, all_enums=True)
     assert read_back["access_policy"][0]["key_permissions"] == ["Get", "WrapKey"]
@@ -197,16 +245,33 @@ def test_apply_defaults_fills_unset_optionals_recursively():
 
 
 def test_coerce_block_converts_known_and_keeps_bad_values():
-    out = coerce_block(KV, {**KV_BODY, "purge_protection_enabled": "true", "soft_delete_retention_days": "x",
-                            "network_acls": [{"ip_rules": ["1.2.3.4", "1.2.3.4"]}]})
+    out = coerce_block(
+        KV,
+        {
+            **KV_BODY,
+            "purge_protection_enabled": "true",
+            "soft_delete_retention_days": "x",
+            "network_acls": [{"ip_rules": ["1.2.3.4", "1.2.3.4"]}],
+        },
+    )
     assert out["purge_protection_enabled"] is True and out["soft_delete_retention_days"] == "x"
     assert out["network_acls"][0]["ip_rules"] == ["1.2.3.4"]
 
 
 def test_sensitive_paths():
     assert sensitive_paths(SCHEMA.provider_config) >= {("client_secret",), ("oidc_token",)}
-    schema = BlockSchema(blocks=(NestedBlock("login", BlockSchema(attributes=(
-        Attribute("password", STRING, optional=True, sensitive=True, description="d"),))),))
+    schema = BlockSchema(
+        blocks=(
+            NestedBlock(
+                "login",
+                BlockSchema(
+                    attributes=(
+                        Attribute("password", STRING, optional=True, sensitive=True, description="d"),
+                    )
+                ),
+            ),
+        )
+    )
     assert sensitive_paths(schema) == {("login", ANY_INDEX, "password")}
     value = {"login": [{"password": "x"}, {}, {"password": "y"}]}
     assert sensitive_value_paths(schema, value) == {("login", 0, "password"), ("login", 2, "password")}

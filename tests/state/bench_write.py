@@ -24,8 +24,11 @@ AZURERM = "registry.terraform.io/hashicorp/azurerm"
 def _attributes(i: int, version: int) -> dict:
     return {
         "id": f"/subscriptions/0000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv{i}",
-        "name": f"kv{i}", "location": "westeurope", "sku_name": "premium",
-        "purge_protection_enabled": True, "soft_delete_retention_days": 90,
+        "name": f"kv{i}",
+        "location": "westeurope",
+        "sku_name": "premium",
+        "purge_protection_enabled": True,
+        "soft_delete_retention_days": 90,
         "tags": {"env": "bench", "version": str(version)},
     }
 
@@ -45,8 +48,10 @@ class _Timed:
 
 
 def _report(phase: str, writes: int, total: float, encoding: float) -> None:
-    print(f"{phase}: {writes} writes in {total:.1f} s, {total / writes * 1e3:.2f} ms each "
-          f"(encoding {encoding / writes * 1e3:.2f} ms, the rest {(total - encoding) / writes * 1e3:.2f} ms)")
+    print(
+        f"{phase}: {writes} writes in {total:.1f} s, {total / writes * 1e3:.2f} ms each "
+        f"(encoding {encoding / writes * 1e3:.2f} ms, the rest {(total - encoding) / writes * 1e3:.2f} ms)"
+    )
 
 
 def main(resources: int = 5000, updates: int = 5000) -> None:
@@ -56,8 +61,11 @@ def main(resources: int = 5000, updates: int = 5000) -> None:
         state = backend.write(State.new())
         start = time.perf_counter()
         for i in range(resources):
-            state = backend.write(state.with_instance(
-                f"azurerm_key_vault.kv{i}", InstanceState(attributes=_attributes(i, 0)), provider=AZURERM))
+            state = backend.write(
+                state.with_instance(
+                    f"azurerm_key_vault.kv{i}", InstanceState(attributes=_attributes(i, 0)), provider=AZURERM
+                )
+            )
         _report(f"create {resources} resources", resources, time.perf_counter() - start, timer.spent)
         with open(backend.path, "rb") as fh:
             size = len(fh.read())

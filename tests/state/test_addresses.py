@@ -1,43 +1,69 @@
 """Resource addresses: parse and format are inverse, errors point at the problem."""
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from state.errors import AddressError
-from state.model import (InstanceAddress, Mode, ModuleStep, ResourceAddress, parse_address,
-                         parse_module, parse_resource_address)
+from state.model import (
+    InstanceAddress,
+    Mode,
+    ModuleStep,
+    ResourceAddress,
+    parse_address,
+    parse_module,
+    parse_resource_address,
+)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("azurerm_key_vault.kv", InstanceAddress(ResourceAddress(Mode.MANAGED, "azurerm_key_vault", "kv"))),
-    ("azurerm_key_vault_key.k[0]",
-     InstanceAddress(ResourceAddress(Mode.MANAGED, "azurerm_key_vault_key", "k"), 0)),
-    ('terraform_data.x["a"]', InstanceAddress(ResourceAddress(Mode.MANAGED, "terraform_data", "x"), "a")),
-    ("module.m.azurerm_x.y", InstanceAddress(ResourceAddress(Mode.MANAGED, "azurerm_x", "y",
-                                                             (ModuleStep("m"),)))),
-    ("data.azurerm_client_config.c",
-     InstanceAddress(ResourceAddress(Mode.DATA, "azurerm_client_config", "c"))),
-    ('module.a[2].module.b["k"].data.t.n[3]',
-     InstanceAddress(ResourceAddress(Mode.DATA, "t", "n", (ModuleStep("a", 2), ModuleStep("b", "k"))), 3)),
-    ('terraform_data.x["say \\"hi\\"\\n"]',
-     InstanceAddress(ResourceAddress(Mode.MANAGED, "terraform_data", "x"), 'say "hi"\n')),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("azurerm_key_vault.kv", InstanceAddress(ResourceAddress(Mode.MANAGED, "azurerm_key_vault", "kv"))),
+        (
+            "azurerm_key_vault_key.k[0]",
+            InstanceAddress(ResourceAddress(Mode.MANAGED, "azurerm_key_vault_key", "k"), 0),
+        ),
+        ('terraform_data.x["a"]', InstanceAddress(ResourceAddress(Mode.MANAGED, "terraform_data", "x"), "a")),
+        (
+            "module.m.azurerm_x.y",
+            InstanceAddress(ResourceAddress(Mode.MANAGED, "azurerm_x", "y", (ModuleStep("m"),))),
+        ),
+        (
+            "data.azurerm_client_config.c",
+            InstanceAddress(ResourceAddress(Mode.DATA, "azurerm_client_config", "c")),
+        ),
+        (
+            'module.a[2].module.b["k"].data.t.n[3]',
+            InstanceAddress(
+                ResourceAddress(Mode.DATA, "t", "n", (ModuleStep("a", 2), ModuleStep("b", "k"))), 3
+            ),
+        ),
+        (
+            'terraform_data.x["say \\"hi\\"\\n"]',
+            InstanceAddress(ResourceAddress(Mode.MANAGED, "terraform_data", "x"), 'say "hi"\n'),
+        ),
+    ],
+)
 def test_parse_and_format(text, expected):
     assert parse_address(text) == expected
     assert str(expected) == text
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("", "an address is not empty"),
-    ("azurerm_key_vault", "expected '.' after the type 'azurerm_key_vault'"),
-    ("azurerm_key_vault.", "expected a resource name"),
-    ("azurerm_key_vault.kv[", "an instance key is a number"),
-    ('azurerm_key_vault.kv["a]', "unterminated or badly escaped string key"),
-    ("azurerm_key_vault.kv[0", "expected ']' to close the instance key"),
-    ("azurerm_key_vault.kv.extra", "unexpected text after the address"),
-    ("module.m", "expected '.' after module.m"),
-    ("1abc.x", "expected a resource type"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("", "an address is not empty"),
+        ("azurerm_key_vault", "expected '.' after the type 'azurerm_key_vault'"),
+        ("azurerm_key_vault.", "expected a resource name"),
+        ("azurerm_key_vault.kv[", "an instance key is a number"),
+        ('azurerm_key_vault.kv["a]', "unterminated or badly escaped string key"),
+        ("azurerm_key_vault.kv[0", "expected ']' to close the instance key"),
+        ("azurerm_key_vault.kv.extra", "unexpected text after the address"),
+        ("module.m", "expected '.' after module.m"),
+        ("1abc.x", "expected a resource type"),
+    ],
+)
 def test_bad_addresses_name_the_problem(text, problem):
     with pytest.raises(AddressError) as err:
         parse_address(text)

@@ -4,13 +4,14 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from reconciler.values import UNKNOWN
 from state.backends.local import LocalBackend
 from state.errors import StateError
 from state.format import StateEncoder, decode_state, encode_state, to_document
 from state.model import VAULTFORM_VERSION, InstanceState, InstanceStatus, State, format_key
-from reconciler.values import UNKNOWN
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "state"
 CORRUPT = sorted(p.name for p in (FIXTURES / "corrupt").iterdir())
@@ -24,7 +25,8 @@ def test_full_fixture_round_trips_byte_for_byte():
     assert state.resource("azurerm_key_vault.kv").prevent_destroy is True
     assert state.instance("azurerm_key_vault_key.k[1]").status is InstanceStatus.TAINTED
     assert state.instance('terraform_data.marker["a \\"quoted\\" key"]').sensitive_paths == (
-        ("input", "password"),)
+        ("input", "password"),
+    )
     pending = state.instance('module.vaults["west"].azurerm_recovery_services_vault_encryption.e').pending
     assert pending.planned_id.endswith("/encryption") and pending.started_at.tzinfo is not None
     assert state.outputs["marker_secret"].sensitive is True
@@ -49,23 +51,31 @@ def test_newer_format_is_refused_with_advice():
 
 
 def test_encoding_is_deterministic_whatever_the_insertion_order():
-    a = State.new(lineage="l").with_instance("x.a", InstanceState(attributes={"b": 1, "a": {"d": 2, "c": 3}}),
-                                              provider="p").with_instance("x.b", InstanceState(), provider="p")
-    b = State.new(lineage="l").with_instance("x.b", InstanceState(), provider="p").with_instance(
-        "x.a", InstanceState(attributes={"a": {"c": 3, "d": 2}, "b": 1}), provider="p")
+    a = (
+        State.new(lineage="l")
+        .with_instance("x.a", InstanceState(attributes={"b": 1, "a": {"d": 2, "c": 3}}), provider="p")
+        .with_instance("x.b", InstanceState(), provider="p")
+    )
+    b = (
+        State.new(lineage="l")
+        .with_instance("x.b", InstanceState(), provider="p")
+        .with_instance("x.a", InstanceState(attributes={"a": {"c": 3, "d": 2}, "b": 1}), provider="p")
+    )
     assert encode_state(a) == encode_state(b)
 
 
-@pytest.mark.parametrize("value, problem", [
-    (UNKNOWN, "cannot store a value known only after apply"),
-    (float("nan"), "cannot store the number nan"),
-    ({1: "x"}, "object key 1 is not a string"),
-    (object(), "cannot store object"),
-    ("-----BEGIN RSA PRIVATE KEY-----\nMIIE...", "refusing to store private key material"),
-])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        (UNKNOWN, "cannot store a value known only after apply"),
+        (float("nan"), "cannot store the number nan"),
+        ({1: "x"}, "object key 1 is not a string"),
+        (object(), "cannot store object"),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIE...", "refusing to store private key material"),
+    ],
+)
 def test_unstorable_values_are_refused(value, problem):
-    s = State.new().with_instance("x.a", InstanceState(attributes={"nested": [{"v": value}]}),
-                                  provider="p")
+    s = State.new().with_instance("x.a", InstanceState(attributes={"nested": [{"v": value}]}), provider="p")
     with pytest.raises(StateError) as err:
         encode_state(s)
     assert err.value.problem == problem
@@ -73,17 +83,28 @@ def test_unstorable_values_are_refused(value, problem):
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    max_leaves=12)
+    max_leaves=12,
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["a.x", "a.y", "data.d.z", "module.m.a.x"]),
-                          st.one_of(st.none(), st.integers(0, 3), st.text(max_size=4)),
-                          st.dictionaries(st.text(max_size=6), _json, max_size=4)), max_size=8),
-       st.dictionaries(st.text(min_size=1, max_size=5), _json, max_size=3))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a.x", "a.y", "data.d.z", "module.m.a.x"]),
+            st.one_of(st.none(), st.integers(0, 3), st.text(max_size=4)),
+            st.dictionaries(st.text(max_size=6), _json, max_size=4),
+        ),
+        max_size=8,
+    ),
+    st.dictionaries(st.text(min_size=1, max_size=5), _json, max_size=3),
+)
 def test_any_state_round_trips(entries, outputs):
     state = State.new(lineage="l")
     for address, key, attrs in entries:
@@ -128,6 +149,7 @@ def test_damaged_documents_never_raise_anything_but_state_error(data):
         elif isinstance(node, list):
             for i, v in enumerate(node):
                 walk(v, path + [i])
+
     walk(doc, [])
     path = data.draw(st.sampled_from(paths[1:]))
     replacement = data.draw(_json)
@@ -142,8 +164,13 @@ def test_damaged_documents_never_raise_anything_but_state_error(data):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["put", "drop", "touch"]), st.integers(0, 9),
-                          st.integers(0, 2)), min_size=1, max_size=25))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["put", "drop", "touch"]), st.integers(0, 9), st.integers(0, 2)),
+        min_size=1,
+        max_size=25,
+    )
+)
 def test_encoder_reuse_matches_fresh_encoding_for_any_edit_sequence(ops):
     encoder = StateEncoder()
     state = State.new(lineage="l")

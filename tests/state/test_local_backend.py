@@ -39,7 +39,7 @@ def test_round_trip_and_serial_rules(backend):
     fresh = LocalBackend(backend.path).read()
     assert fresh.same_content(first) and fresh.serial == 1 and fresh.lineage == first.lineage
 
-    assert backend.write(first) is first            # identical: nothing written
+    assert backend.write(first) is first  # identical: nothing written
     assert backend.write(first.with_serial(40)).serial == 1
     assert LocalBackend(backend.path).read().serial == 1
 
@@ -76,7 +76,9 @@ def test_backup_holds_the_previous_version_and_modes_are_0600(backend):
     assert _mode(backend.path) == 0o600
     assert _mode(backend.backup_path) == 0o600
     assert sorted(os.listdir(os.path.dirname(backend.path))) == [
-        "vaultform.tfstate", "vaultform.tfstate.backup"]
+        "vaultform.tfstate",
+        "vaultform.tfstate.backup",
+    ]
 
 
 def test_a_loose_existing_file_is_tightened(backend):
@@ -105,8 +107,7 @@ def test_a_failed_write_leaves_the_old_state_intact(backend, monkeypatch, broken
         raise OSError(errno.ENOSPC, "No space left on device")
 
     if broken == "write":
-        monkeypatch.setattr("state.backends.local.os.fdopen",
-                            lambda fd, mode: _FailingFile(fd), raising=True)
+        monkeypatch.setattr("state.backends.local.os.fdopen", lambda fd, mode: _FailingFile(fd), raising=True)
     else:
         monkeypatch.setattr(f"state.backends.local.os.{broken}", disk_full)
     with pytest.raises(StateError) as err:

@@ -8,8 +8,15 @@ import socket
 
 import pytest
 
-from state.lock import (DurationError, LockError, acquire, force_unlock, lock_path_for, parse_duration,
-                        read_lock_info)
+from state.lock import (
+    DurationError,
+    LockError,
+    acquire,
+    force_unlock,
+    lock_path_for,
+    parse_duration,
+    read_lock_info,
+)
 
 FORK = multiprocessing.get_context("fork")
 
@@ -141,9 +148,16 @@ def test_release_is_idempotent(state_path):
 
 
 def _write_info(state_path, **changes):
-    info = {"id": "abc-123", "who": "bob@elsewhere", "operation": "apply",
-            "created": "2026-11-28T12:00:00Z", "pid": 4242, "host": "elsewhere", "version": "0.1.0",
-            "path": state_path}
+    info = {
+        "id": "abc-123",
+        "who": "bob@elsewhere",
+        "operation": "apply",
+        "created": "2026-11-28T12:00:00Z",
+        "pid": 4242,
+        "host": "elsewhere",
+        "version": "0.1.0",
+        "path": state_path,
+    }
     info.update(changes)
     with open(lock_path_for(state_path), "w") as fh:
         json.dump(info, fh)
@@ -162,8 +176,9 @@ def test_lock_of_a_live_pid_on_this_host_is_waited_for(state_path):
     _write_info(state_path, host=socket.gethostname(), pid=os.getpid())
     fake = FakeTime()
     with pytest.raises(LockError) as err:
-        acquire(state_path, "plan", timeout=2.0, clock=fake.clock, sleep=fake.sleep,
-                is_alive=lambda pid: True)
+        acquire(
+            state_path, "plan", timeout=2.0, clock=fake.clock, sleep=fake.sleep, is_alive=lambda pid: True
+        )
     assert not err.value.stale and fake.sleeps
 
 
@@ -179,10 +194,20 @@ def test_lock_in_a_missing_directory(tmp_path):
         acquire(str(tmp_path / "nope" / "s.tfstate"), "plan")
 
 
-@pytest.mark.parametrize("text, seconds", [
-    ("30s", 30.0), ("2m", 120.0), ("1h", 3600.0), ("0s", 0.0), ("0", 0.0), ("1m30s", 90.0),
-    ("500ms", 0.5), ("1.5h", 5400.0), (" 10s ", 10.0),
-])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("30s", 30.0),
+        ("2m", 120.0),
+        ("1h", 3600.0),
+        ("0s", 0.0),
+        ("0", 0.0),
+        ("1m30s", 90.0),
+        ("500ms", 0.5),
+        ("1.5h", 5400.0),
+        (" 10s ", 10.0),
+    ],
+)
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == pytest.approx(seconds)
 
@@ -195,6 +220,7 @@ def test_parse_duration_refuses_nonsense(text):
 
 def test_backend_lock_interface(tmp_path):
     from state.backends import LocalBackend
+
     backend = LocalBackend.for_directory(tmp_path)
     with backend.lock("apply") as lock:
         assert backend.lock_info().id == lock.id

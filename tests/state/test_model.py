@@ -1,11 +1,18 @@
 """The state model: lookups by address, changes as new values, exact change detection."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from state.model import (InstanceState, InstanceStatus, Mode, PendingAction, PendingOperation,
-                         ResourceState, State)
+from state.model import (
+    InstanceState,
+    InstanceStatus,
+    Mode,
+    PendingAction,
+    PendingOperation,
+    ResourceState,
+    State,
+)
 
 AZURERM = "registry.terraform.io/hashicorp/azurerm"
 
@@ -14,21 +21,26 @@ def _state() -> State:
     s = State.new(lineage="l-1")
     s = s.with_instance("azurerm_key_vault.kv", InstanceState(attributes={"id": "/kv"}), provider=AZURERM)
     for i in range(3):
-        s = s.with_instance(f"azurerm_key_vault_key.k[{i}]", InstanceState(attributes={"id": f"k{i}"}),
-                            provider=AZURERM)
+        s = s.with_instance(
+            f"azurerm_key_vault_key.k[{i}]", InstanceState(attributes={"id": f"k{i}"}), provider=AZURERM
+        )
     s = s.with_instance('terraform_data.x["a"]', InstanceState(attributes={"id": "a"}), provider="builtin")
     s = s.with_instance("module.m.azurerm_x.y", InstanceState(attributes={"id": "y"}), provider=AZURERM)
-    return s.with_instance("data.azurerm_client_config.c", InstanceState(attributes={"tenant_id": "t"}),
-                           provider=AZURERM)
+    return s.with_instance(
+        "data.azurerm_client_config.c", InstanceState(attributes={"tenant_id": "t"}), provider=AZURERM
+    )
 
 
-@pytest.mark.parametrize("address, attribute_id", [
-    ("azurerm_key_vault.kv", "/kv"),
-    ("azurerm_key_vault_key.k[0]", "k0"),
-    ("azurerm_key_vault_key.k[2]", "k2"),
-    ('terraform_data.x["a"]', "a"),
-    ("module.m.azurerm_x.y", "y"),
-])
+@pytest.mark.parametrize(
+    "address, attribute_id",
+    [
+        ("azurerm_key_vault.kv", "/kv"),
+        ("azurerm_key_vault_key.k[0]", "k0"),
+        ("azurerm_key_vault_key.k[2]", "k2"),
+        ('terraform_data.x["a"]', "a"),
+        ("module.m.azurerm_x.y", "y"),
+    ],
+)
 def test_lookup_by_address(address, attribute_id):
     assert _state().instance(address).attributes["id"] == attribute_id
 
@@ -47,9 +59,14 @@ def test_lookups_that_find_nothing():
 def test_resources_and_instances_are_kept_sorted():
     s = _state()
     assert s.addresses() == [
-        "data.azurerm_client_config.c", "azurerm_key_vault.kv", "azurerm_key_vault_key.k[0]",
-        "azurerm_key_vault_key.k[1]", "azurerm_key_vault_key.k[2]", 'terraform_data.x["a"]',
-        "module.m.azurerm_x.y"]
+        "data.azurerm_client_config.c",
+        "azurerm_key_vault.kv",
+        "azurerm_key_vault_key.k[0]",
+        "azurerm_key_vault_key.k[1]",
+        "azurerm_key_vault_key.k[2]",
+        'terraform_data.x["a"]',
+        "module.m.azurerm_x.y",
+    ]
     shuffled = State(lineage="l-1", resources=tuple(reversed(s.resources)))
     assert shuffled.addresses() == s.addresses()
 
@@ -57,27 +74,42 @@ def test_resources_and_instances_are_kept_sorted():
 def test_changes_return_new_values_and_share_the_rest():
     s = _state()
     kv = s.resource("azurerm_key_vault.kv")
-    changed = s.with_instance("azurerm_key_vault_key.k[1]",
-                              s.instance("azurerm_key_vault_key.k[1]").with_status(InstanceStatus.TAINTED))
+    changed = s.with_instance(
+        "azurerm_key_vault_key.k[1]",
+        s.instance("azurerm_key_vault_key.k[1]").with_status(InstanceStatus.TAINTED),
+    )
     assert changed is not s
     assert s.instance("azurerm_key_vault_key.k[1]").status is InstanceStatus.READY
     assert changed.instance("azurerm_key_vault_key.k[1]").tainted
     assert changed.resource("azurerm_key_vault.kv") is kv
-    assert changed.resource("azurerm_key_vault_key.k").instances[0] is s.resource(
-        "azurerm_key_vault_key.k").instances[0]
+    assert (
+        changed.resource("azurerm_key_vault_key.k").instances[0]
+        is s.resource("azurerm_key_vault_key.k").instances[0]
+    )
 
 
 def test_same_content_is_exact():
     s = _state()
     assert s.same_content(s.with_serial(9))
-    rebuilt = State(lineage="l-1", resources=tuple(
-        ResourceState(r.mode, r.type, r.name, r.module, r.provider, tuple(
-            InstanceState(i.index_key, dict(i.attributes)) for i in r.instances))
-        for r in s.resources))
+    rebuilt = State(
+        lineage="l-1",
+        resources=tuple(
+            ResourceState(
+                r.mode,
+                r.type,
+                r.name,
+                r.module,
+                r.provider,
+                tuple(InstanceState(i.index_key, dict(i.attributes)) for i in r.instances),
+            )
+            for r in s.resources
+        ),
+    )
     assert s.same_content(rebuilt)
     inst = s.instance("azurerm_key_vault.kv")
-    assert not s.same_content(s.with_instance("azurerm_key_vault.kv",
-                                              inst.with_attributes({"id": "/kv", "x": 1})))
+    assert not s.same_content(
+        s.with_instance("azurerm_key_vault.kv", inst.with_attributes({"id": "/kv", "x": 1}))
+    )
     assert not s.same_content(s.with_output("o", 1))
     assert not s.same_content(State.new(lineage="l-2").with_outputs({}))
 
@@ -111,8 +143,9 @@ def test_lifecycle_flags_and_provider_are_recorded():
 
 
 def test_instance_values_are_normalised():
-    inst = InstanceState(1, {"id": "x"}, sensitive_paths=[["b"], ["a", 0], ["b"]],
-                         dependencies=["z.z", "a.a", "z.z"])
+    inst = InstanceState(
+        1, {"id": "x"}, sensitive_paths=[["b"], ["a", 0], ["b"]], dependencies=["z.z", "a.a", "z.z"]
+    )
     assert inst.sensitive_paths == (("a", 0), ("b",))
     assert inst.dependencies == ("a.a", "z.z")
     with pytest.raises(TypeError):
@@ -121,7 +154,7 @@ def test_instance_values_are_normalised():
         ResourceState(Mode.MANAGED, "a", "b", "", "p", (InstanceState(0), InstanceState(0)))
     with pytest.raises(ValueError, match="time zone"):
         PendingOperation(PendingAction.CREATE, datetime(2026, 1, 1), None, "d")
-    pending = PendingOperation("delete", datetime(2026, 1, 1, tzinfo=timezone.utc), "/id", "d")
+    pending = PendingOperation("delete", datetime(2026, 1, 1, tzinfo=UTC), "/id", "d")
     assert pending.operation is PendingAction.DELETE
     assert (pending.planned_id, pending.request_digest) == ("/id", "d")
     assert inst.with_pending(pending).with_pending(None) == inst
@@ -133,8 +166,10 @@ def test_new_states_get_distinct_lineages():
 
 
 def test_lookups_accept_the_engines_address_objects():
-    from reconciler.addresses import InstanceAddress as EngineAddress, ResourceAddress as EngineResource
+    from reconciler.addresses import InstanceAddress as EngineAddress
     from reconciler.addresses import Mode as EngineMode
+    from reconciler.addresses import ResourceAddress as EngineResource
+
     address = EngineAddress(EngineResource(EngineMode.MANAGED, "azurerm_key_vault_key", "k"), 2)
     assert _state().instance(address).attributes["id"] == "k2"
     assert _state().resource(address.resource).name == "k"

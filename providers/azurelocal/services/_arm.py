@@ -13,16 +13,23 @@ RG = "/subscriptions/{sub}/resourceGroups/{rg}"
 
 _NAME_RULES = {
     # kind label -> (regex, human rule)
-    "keyvault": (re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$"),
-                 "3-24 characters: letters, digits and hyphens, starting with a letter, "
-                 "ending with a letter or digit"),
-    "rsvault": (re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,49}$"),
-                "2-50 characters: letters, digits and hyphens, starting with a letter"),
-    "resourcegroup": (re.compile(r"^[-\w._()]{0,89}[-\w_()]$"),
-                      "1-90 characters: letters, digits, underscores, periods, hyphens and parentheses, "
-                      "not ending in a period"),
-    "identity": (re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$"),
-                 "3-128 characters: letters, digits, hyphens and underscores, starting with a letter or digit"),
+    "keyvault": (
+        re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$"),
+        "3-24 characters: letters, digits and hyphens, starting with a letter, ending with a letter or digit",
+    ),
+    "rsvault": (
+        re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,49}$"),
+        "2-50 characters: letters, digits and hyphens, starting with a letter",
+    ),
+    "resourcegroup": (
+        re.compile(r"^[-\w._()]{0,89}[-\w_()]$"),
+        "1-90 characters: letters, digits, underscores, periods, hyphens and parentheses, "
+        "not ending in a period",
+    ),
+    "identity": (
+        re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$"),
+        "3-128 characters: letters, digits, hyphens and underscores, starting with a letter or digit",
+    ),
 }
 
 
@@ -30,7 +37,8 @@ def check_name(kind: str, name: str) -> None:
     pattern, rule = _NAME_RULES[kind]
     if not pattern.match(name):
         code = {"keyvault": "VaultNameNotValid", "resourcegroup": "InvalidResourceGroupName"}.get(
-            kind, "InvalidResourceName")
+            kind, "InvalidResourceName"
+        )
         raise AzureError(400, code, f"The name '{name}' is not valid: use {rule}.")
 
 
@@ -57,12 +65,14 @@ def resource_id(sub: str, rg: str, provider_type: str, name: str) -> str:
 
 def loader(env, kind: str, provider_type: str):
     """``load(params)``: the stored document a route's {sub}/{rg}/{name} names, or Azure's 404."""
+
     def load(p: dict) -> dict:
         require_group(env, p["sub"], p["rg"])
         body = env.store.get(kind, resource_id(p["sub"], p["rg"], provider_type, p["name"]))
         if body is None:
             raise not_found(provider_type, p["name"], p["rg"])
         return body
+
     return load
 
 
@@ -85,8 +95,7 @@ def listing(items: list[dict]) -> Response:
 
 def not_found(provider_type: str, name: str, rg: str | None = None) -> AzureError:
     where = f" under resource group '{rg}'" if rg else ""
-    return AzureError(404, "ResourceNotFound",
-                      f"The Resource '{provider_type}/{name}'{where} was not found.")
+    return AzureError(404, "ResourceNotFound", f"The Resource '{provider_type}/{name}'{where} was not found.")
 
 
 def body_of(request: Request) -> dict:

@@ -17,8 +17,12 @@ NOT_BACKED_UP = ("ProtectionStopped", "BackupsSuspended")
 
 
 def _job_operation(env, resource_id: str, name: str, job: dict) -> Response:
-    op = operations.record_operation(env, resource_id, name, properties={
-        "objectType": "OperationStatusJobExtendedInfo", "jobId": job["name"]})
+    op = operations.record_operation(
+        env,
+        resource_id,
+        name,
+        properties={"objectType": "OperationStatusJobExtendedInfo", "jobId": job["name"]},
+    )
     return operations.accepted(env, op)
 
 
@@ -27,9 +31,12 @@ def trigger_backup(env, vault: dict, item: dict, caller: str | None) -> dict:
 
     state = item["properties"].get("protectionState")
     if state in NOT_BACKED_UP:
-        raise AzureError(400, "BMSUserErrorBackupNotAllowed",
-                         f"Protection of '{item['properties']['friendlyName']}' is {state}; resume protection "
-                         f"before taking a backup.")
+        raise AzureError(
+            400,
+            "BMSUserErrorBackupNotAllowed",
+            f"Protection of '{item['properties']['friendlyName']}' is {state}; resume protection "
+            f"before taking a backup.",
+        )
     job = datapath.run_backup(env, vault["id"], item["id"], caller)
     if job["properties"]["status"] == "Completed":
         with env.store.transaction():
@@ -39,7 +46,8 @@ def trigger_backup(env, vault: dict, item: dict, caller: str | None) -> dict:
                 if props.get("protectionState") == "IRPending":
                     props["protectionState"] = "Protected"
                 props.setdefault("extendedInfo", {})["recoveryPointCount"] = len(
-                    env.store.list(Kind.RECOVERY_POINT, item["id"] + "/"))
+                    env.store.list(Kind.RECOVERY_POINT, item["id"] + "/")
+                )
                 env.store.put(Kind.PROTECTED_ITEM, fresh["id"], fresh)
     return job
 
@@ -47,8 +55,11 @@ def trigger_backup(env, vault: dict, item: dict, caller: str | None) -> dict:
 def _recovery_point(env, item: dict, name: str) -> dict:
     rp = env.store.get(Kind.RECOVERY_POINT, f"{item['id']}/recoveryPoints/{name}")
     if rp is None:
-        raise AzureError(404, "BMSUserErrorRecoveryPointNotFound",
-                         f"Recovery point '{name}' was not found for '{item['properties']['friendlyName']}'.")
+        raise AzureError(
+            404,
+            "BMSUserErrorRecoveryPointNotFound",
+            f"Recovery point '{name}' was not found for '{item['properties']['friendlyName']}'.",
+        )
     return rp
 
 
@@ -62,8 +73,11 @@ def register(router, env) -> None:
     @router.route(ARM, "GET", RECOVERY_POINTS)
     def list_points(request: Request) -> Response:
         _, item = protected_items.load_item(env, request.params)
-        points = sorted(env.store.list(Kind.RECOVERY_POINT, item["id"] + "/recoveryPoints/"),
-                        key=lambda rp: rp["properties"].get("recoveryPointTime", ""), reverse=True)
+        points = sorted(
+            env.store.list(Kind.RECOVERY_POINT, item["id"] + "/recoveryPoints/"),
+            key=lambda rp: rp["properties"].get("recoveryPointTime", ""),
+            reverse=True,
+        )
         return _arm.listing(points)
 
     @router.route(ARM, "GET", RECOVERY_POINTS + "/{rp}")
@@ -80,12 +94,24 @@ def register(router, env) -> None:
         props = _arm.body_of(request).get("properties") or {}
         kind = props.get("objectType") or "IaasVMRestoreRequest"
         if not kind.startswith("IaasVMRestore"):
-            raise AzureError(400, "BMSUserErrorInvalidInput",
-                             f"objectType '{kind}' is not a VM restore request; use IaasVMRestoreRequest.")
+            raise AzureError(
+                400,
+                "BMSUserErrorInvalidInput",
+                f"objectType '{kind}' is not a VM restore request; use IaasVMRestoreRequest.",
+            )
         des_id = props.get("diskEncryptionSetId")
         if des_id and env.store.get(Kind.DISK_ENCRYPTION_SET, des_id) is None:
-            raise AzureError(400, "BMSUserErrorDiskEncryptionSetNotFound",
-                             f"The disk encryption set '{des_id}' was not found.")
-        job = datapath.restore(env, vault["id"], rp["id"], des_id=des_id,
-                               target=props.get("targetResourceGroupId"), principal_id=_arm.caller_id(request))
+            raise AzureError(
+                400,
+                "BMSUserErrorDiskEncryptionSetNotFound",
+                f"The disk encryption set '{des_id}' was not found.",
+            )
+        job = datapath.restore(
+            env,
+            vault["id"],
+            rp["id"],
+            des_id=des_id,
+            target=props.get("targetResourceGroupId"),
+            principal_id=_arm.caller_id(request),
+        )
         return _job_operation(env, rp["id"], "Restore", job)

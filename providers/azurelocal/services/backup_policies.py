@@ -36,13 +36,18 @@ def validate(props: dict) -> dict:
     out["policyType"] = version
     schedule = out.get("schedulePolicy") or {}
     if schedule.get("schedulePolicyType") != SCHEDULE_TYPE[version]:
-        raise invalid(f"A {version} policy needs schedulePolicyType '{SCHEDULE_TYPE[version]}', "
-                      f"got '{schedule.get('schedulePolicyType')}'.")
-    frequency = schedule.get("scheduleRunFrequency") or ((schedule.get("dailySchedule") and "Daily") or
-                                                         (schedule.get("hourlySchedule") and "Hourly"))
+        raise invalid(
+            f"A {version} policy needs schedulePolicyType '{SCHEDULE_TYPE[version]}', "
+            f"got '{schedule.get('schedulePolicyType')}'."
+        )
+    frequency = schedule.get("scheduleRunFrequency") or (
+        (schedule.get("dailySchedule") and "Daily") or (schedule.get("hourlySchedule") and "Hourly")
+    )
     if frequency not in FREQUENCIES[version]:
-        raise invalid(f"scheduleRunFrequency '{frequency}' is not valid for a {version} policy; use "
-                      f"{', '.join(FREQUENCIES[version])}.")
+        raise invalid(
+            f"scheduleRunFrequency '{frequency}' is not valid for a {version} policy; use "
+            f"{', '.join(FREQUENCIES[version])}."
+        )
     retention = out.get("retentionPolicy") or {}
     if retention.get("retentionPolicyType") != "LongTermRetentionPolicy":
         raise invalid("retentionPolicy needs retentionPolicyType 'LongTermRetentionPolicy'.")
@@ -52,11 +57,15 @@ def validate(props: dict) -> dict:
     if daily:
         count = int((daily.get("retentionDuration") or {}).get("count") or 0)
         if not DAILY_RETENTION[0] <= count <= DAILY_RETENTION[1]:
-            raise invalid(f"Daily retention must keep {DAILY_RETENTION[0]} to {DAILY_RETENTION[1]} days, got {count}.")
+            raise invalid(
+                f"Daily retention must keep {DAILY_RETENTION[0]} to {DAILY_RETENTION[1]} days, got {count}."
+            )
     instant = out.get("instantRpRetentionRangeInDays")
     limit = 30 if version == "V2" else 5
     if instant is not None and not 1 <= int(instant) <= limit:
-        raise invalid(f"instantRpRetentionRangeInDays must be 1..{limit} for a {version} policy, got {instant}.")
+        raise invalid(
+            f"instantRpRetentionRangeInDays must be 1..{limit} for a {version} policy, got {instant}."
+        )
     out.setdefault("instantRpRetentionRangeInDays", 2)
     out.setdefault("timeZone", "UTC")
     return out
@@ -64,8 +73,11 @@ def validate(props: dict) -> dict:
 
 def items_using(env, policy: dict) -> list[dict]:
     vault_id = policy["id"].rsplit("/backupPolicies/", 1)[0]
-    return [i for i in env.store.list(Kind.PROTECTED_ITEM, vault_id + "/")
-            if (i["properties"].get("policyId") or "").lower() == policy["id"].lower()]
+    return [
+        i
+        for i in env.store.list(Kind.PROTECTED_ITEM, vault_id + "/")
+        if (i["properties"].get("policyId") or "").lower() == policy["id"].lower()
+    ]
 
 
 def register(router, env) -> None:
@@ -73,8 +85,10 @@ def register(router, env) -> None:
 
     def vault_of(p: dict) -> dict:
         _arm.require_group(env, p["sub"], p["rg"])
-        vault = env.store.get(Kind.RS_VAULT, _arm.resource_id(p["sub"], p["rg"], "Microsoft.RecoveryServices/vaults",
-                                                              p["vault"]))
+        vault = env.store.get(
+            Kind.RS_VAULT,
+            _arm.resource_id(p["sub"], p["rg"], "Microsoft.RecoveryServices/vaults", p["vault"]),
+        )
         if vault is None:
             raise _arm.not_found("Microsoft.RecoveryServices/vaults", p["vault"], p["rg"])
         return vault
@@ -82,8 +96,11 @@ def register(router, env) -> None:
     def load(p: dict) -> dict:
         body = env.store.get(Kind.BACKUP_POLICY, policy_id(vault_of(p)["id"], p["name"]))
         if body is None:
-            raise AzureError(404, "BMSUserErrorPolicyNotFound",
-                             f"Policy '{p['name']}' was not found in vault '{p['vault']}'.")
+            raise AzureError(
+                404,
+                "BMSUserErrorPolicyNotFound",
+                f"Policy '{p['name']}' was not found in vault '{p['vault']}'.",
+            )
         return body
 
     @router.route(ARM, "PUT", one)
@@ -95,9 +112,17 @@ def register(router, env) -> None:
         existing = env.store.get(Kind.BACKUP_POLICY, rid)
         props = validate(data.get("properties") or {})
         if existing and existing["properties"]["policyType"] != props["policyType"]:
-            raise invalid(f"Policy '{p['name']}' is {existing['properties']['policyType']}; its policyType can't change.")
-        body = {"id": existing["id"] if existing else rid, "name": existing["name"] if existing else p["name"],
-                "type": TYPE, "location": vault["location"], "tags": data.get("tags") or {}, "properties": props}
+            raise invalid(
+                f"Policy '{p['name']}' is {existing['properties']['policyType']}; its policyType can't change."
+            )
+        body = {
+            "id": existing["id"] if existing else rid,
+            "name": existing["name"] if existing else p["name"],
+            "type": TYPE,
+            "location": vault["location"],
+            "tags": data.get("tags") or {},
+            "properties": props,
+        }
         body["properties"]["protectedItemsCount"] = len(items_using(env, body)) if existing else 0
         env.store.put(Kind.BACKUP_POLICY, body["id"], body)
         return _arm.ok(body)
@@ -117,9 +142,12 @@ def register(router, env) -> None:
             return Response(204)
         users = items_using(env, body)
         if users:
-            raise AzureError(400, "BMSUserErrorPolicyInUse",
-                             f"Policy '{p['name']}' protects {len(users)} item(s); move them to another policy or "
-                             f"stop their protection before deleting it.")
+            raise AzureError(
+                400,
+                "BMSUserErrorPolicyInUse",
+                f"Policy '{p['name']}' protects {len(users)} item(s); move them to another policy or "
+                f"stop their protection before deleting it.",
+            )
         env.store.delete(Kind.BACKUP_POLICY, body["id"])
         return Response(200)
 

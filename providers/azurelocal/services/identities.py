@@ -28,22 +28,42 @@ def register(router, env) -> None:
         existing = env.store.get(Kind.IDENTITY, rid)
         location = _arm.location_of(data, existing["location"] if existing else None)
         if existing and location != existing["location"]:
-            raise AzureError(400, "InvalidResourceLocation",
-                             f"The resource '{p['name']}' already exists in location '{existing['location']}' "
-                             f"in resource group '{group['name']}'. A resource with the same name cannot be "
-                             f"created in location '{location}'.")
+            raise AzureError(
+                400,
+                "InvalidResourceLocation",
+                f"The resource '{p['name']}' already exists in location '{existing['location']}' "
+                f"in resource group '{group['name']}'. A resource with the same name cannot be "
+                f"created in location '{location}'.",
+            )
         if existing:
             body = {**existing, "tags": data.get("tags") or {}}
         else:
             principal_id, client_id = env.new_guid(), env.new_guid()
-            body = {"id": rid, "name": p["name"], "type": TYPE, "location": location,
-                    "tags": data.get("tags") or {},
-                    "properties": {"tenantId": env.tenant_id, "principalId": principal_id,
-                                   "clientId": client_id, "isolationScope": "None"}}
-            env.register_principal({"object_id": principal_id, "tenant_id": env.tenant_id,
-                                    "type": "ServicePrincipal", "display_name": p["name"],
-                                    "enabled": True, "kind": "user_assigned", "resource_id": rid,
-                                    "client_id": client_id})
+            body = {
+                "id": rid,
+                "name": p["name"],
+                "type": TYPE,
+                "location": location,
+                "tags": data.get("tags") or {},
+                "properties": {
+                    "tenantId": env.tenant_id,
+                    "principalId": principal_id,
+                    "clientId": client_id,
+                    "isolationScope": "None",
+                },
+            }
+            env.register_principal(
+                {
+                    "object_id": principal_id,
+                    "tenant_id": env.tenant_id,
+                    "type": "ServicePrincipal",
+                    "display_name": p["name"],
+                    "enabled": True,
+                    "kind": "user_assigned",
+                    "resource_id": rid,
+                    "client_id": client_id,
+                }
+            )
         env.store.put(Kind.IDENTITY, body["id"], body)
         return _arm.ok(body, 200 if existing else 201)
 

@@ -33,7 +33,9 @@ def _des_body(env, rid: str, name: str, data: dict, old: dict | None) -> tuple[d
         raise invalid(f"The key '{key_url}' was not found; use the id of an existing Key Vault key.")
     rotate = bool(props.get("rotationToLatestKeyVersionEnabled"))
     if rotate and ref.version:
-        raise invalid("Automatic key rotation needs a versionless key URL; drop the version from activeKey.keyUrl.")
+        raise invalid(
+            "Automatic key rotation needs a versionless key URL; drop the version from activeKey.keyUrl."
+        )
     if not rotate and not ref.version:
         raise invalid("Without automatic key rotation the key URL must name a key version.")
     identity = data.get("identity") or {"type": "SystemAssigned"}
@@ -53,17 +55,27 @@ def _des_body(env, rid: str, name: str, data: dict, old: dict | None) -> tuple[d
             doc = env.store.get(Kind.IDENTITY, identity_id)
             if doc is None:
                 raise invalid(f"The user-assigned identity '{identity_id}' was not found.")
-            attached[doc["id"]] = {"principalId": doc["properties"]["principalId"],
-                                   "clientId": doc["properties"]["clientId"]}
+            attached[doc["id"]] = {
+                "principalId": doc["properties"]["principalId"],
+                "clientId": doc["properties"]["clientId"],
+            }
         out_identity["userAssignedIdentities"] = attached
     vault = env.store.get(Kind.KEY_VAULT, keystore.get_key(env, key_url).vault_id)
-    body = {"id": old["id"] if old else rid, "name": old["name"] if old else name, "type": DES_TYPE,
-            "location": _arm.location_of(data, old["location"] if old else None), "tags": data.get("tags") or {},
-            "identity": out_identity,
-            "properties": {"activeKey": {"keyUrl": key_url, "sourceVault": {"id": vault["id"] if vault else None}},
-                           "encryptionType": props.get("encryptionType") or "EncryptionAtRestWithCustomerKey",
-                           "rotationToLatestKeyVersionEnabled": rotate, "provisioningState": "Succeeded",
-                           "previousKeys": []}}
+    body = {
+        "id": old["id"] if old else rid,
+        "name": old["name"] if old else name,
+        "type": DES_TYPE,
+        "location": _arm.location_of(data, old["location"] if old else None),
+        "tags": data.get("tags") or {},
+        "identity": out_identity,
+        "properties": {
+            "activeKey": {"keyUrl": key_url, "sourceVault": {"id": vault["id"] if vault else None}},
+            "encryptionType": props.get("encryptionType") or "EncryptionAtRestWithCustomerKey",
+            "rotationToLatestKeyVersionEnabled": rotate,
+            "provisioningState": "Succeeded",
+            "previousKeys": [],
+        },
+    }
     if old and old["properties"]["activeKey"]["keyUrl"] != key_url:
         body["properties"]["previousKeys"] = [old["properties"]["activeKey"]]
     return body, new_principal
@@ -80,6 +92,7 @@ def register(router, env) -> None:
                 _arm.check_subscription(env, p["sub"])
                 prefix = f"/subscriptions/{p['sub']}/"
             return _arm.listing([b for b in env.store.list(kind, prefix) if b["type"] == provider_type])
+
         return handler
 
     def getter(kind: str, provider_type: str):
@@ -90,12 +103,21 @@ def register(router, env) -> None:
             if body is None:
                 raise _arm.not_found(provider_type, p["name"], p["rg"])
             return _arm.ok(body)
+
         return handler
 
-    for kind, provider_type in ((Kind.VM, VM_TYPE), (Kind.DISK, DISK_TYPE), (Kind.DISK_ENCRYPTION_SET, DES_TYPE)):
-        router.add(ARM, "GET", _arm.RG + "/providers/" + provider_type + "/{name}", getter(kind, provider_type))
+    for kind, provider_type in (
+        (Kind.VM, VM_TYPE),
+        (Kind.DISK, DISK_TYPE),
+        (Kind.DISK_ENCRYPTION_SET, DES_TYPE),
+    ):
+        router.add(
+            ARM, "GET", _arm.RG + "/providers/" + provider_type + "/{name}", getter(kind, provider_type)
+        )
         router.add(ARM, "GET", _arm.RG + "/providers/" + provider_type, lister(kind, provider_type, "group"))
-        router.add(ARM, "GET", "/subscriptions/{sub}/providers/" + provider_type, lister(kind, provider_type, "sub"))
+        router.add(
+            ARM, "GET", "/subscriptions/{sub}/providers/" + provider_type, lister(kind, provider_type, "sub")
+        )
 
     des_one = _arm.RG + "/providers/" + DES_TYPE + "/{name}"
 
@@ -108,9 +130,17 @@ def register(router, env) -> None:
         body, new_principal = _des_body(env, rid, p["name"], _arm.body_of(request), old)
         with env.store.transaction():
             if new_principal:
-                env.register_principal({"object_id": new_principal, "tenant_id": env.tenant_id,
-                                        "type": "ServicePrincipal", "display_name": p["name"], "enabled": True,
-                                        "kind": "system_assigned", "resource_id": body["id"]})
+                env.register_principal(
+                    {
+                        "object_id": new_principal,
+                        "tenant_id": env.tenant_id,
+                        "type": "ServicePrincipal",
+                        "display_name": p["name"],
+                        "enabled": True,
+                        "kind": "system_assigned",
+                        "resource_id": body["id"],
+                    }
+                )
             env.store.put(Kind.DISK_ENCRYPTION_SET, body["id"], body)
         return _arm.ok(body, 200 if old else 201)
 
@@ -118,15 +148,23 @@ def register(router, env) -> None:
     def delete_des(request: Request) -> Response:
         p = request.params
         _arm.require_group(env, p["sub"], p["rg"])
-        body = env.store.get(Kind.DISK_ENCRYPTION_SET, _arm.resource_id(p["sub"], p["rg"], DES_TYPE, p["name"]))
+        body = env.store.get(
+            Kind.DISK_ENCRYPTION_SET, _arm.resource_id(p["sub"], p["rg"], DES_TYPE, p["name"])
+        )
         if body is None:
             return Response(204)
-        users = [d["name"] for d in env.store.list(Kind.DISK)
-                 if ((d.get("properties") or {}).get("encryption") or {}).get("diskEncryptionSetId", "").lower()
-                 == body["id"].lower()]
+        users = [
+            d["name"]
+            for d in env.store.list(Kind.DISK)
+            if ((d.get("properties") or {}).get("encryption") or {}).get("diskEncryptionSetId", "").lower()
+            == body["id"].lower()
+        ]
         if users:
-            raise AzureError(409, "DiskEncryptionSetInUse",
-                             f"Disk encryption set '{p['name']}' still encrypts disk(s) {', '.join(users)}.")
+            raise AzureError(
+                409,
+                "DiskEncryptionSetInUse",
+                f"Disk encryption set '{p['name']}' still encrypts disk(s) {', '.join(users)}.",
+            )
         with env.store.transaction():
             principal = (body.get("identity") or {}).get("principalId")
             if principal:

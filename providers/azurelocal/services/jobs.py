@@ -18,17 +18,35 @@ def job_id(vault_id: str, name: str) -> str:
     return f"{vault_id}/backupJobs/{name}"
 
 
-def create_job(env, vault_id: str, operation: str, entity: str, status: str = "InProgress", *,
-               management_type: str = "AzureIaasVM", extra: dict | None = None) -> dict:
+def create_job(
+    env,
+    vault_id: str,
+    operation: str,
+    entity: str,
+    status: str = "InProgress",
+    *,
+    management_type: str = "AzureIaasVM",
+    extra: dict | None = None,
+) -> dict:
     """Record a job (``status`` InProgress unless given) and return its document."""
     name = env.new_guid()
     now = env.now_iso()
-    body = {"id": job_id(vault_id, name), "name": name, "type": "Microsoft.RecoveryServices/vaults/backupJobs",
-            "properties": {"jobType": JOB_TYPES.get(management_type, "AzureIaaSVMJob"),
-                           "entityFriendlyName": entity, "backupManagementType": management_type,
-                           "operation": operation, "status": status, "startTime": now,
-                           "activityId": env.new_guid(), "errorDetails": [],
-                           "extendedInfo": {"tasksList": [], "propertyBag": {}}}}
+    body = {
+        "id": job_id(vault_id, name),
+        "name": name,
+        "type": "Microsoft.RecoveryServices/vaults/backupJobs",
+        "properties": {
+            "jobType": JOB_TYPES.get(management_type, "AzureIaaSVMJob"),
+            "entityFriendlyName": entity,
+            "backupManagementType": management_type,
+            "operation": operation,
+            "status": status,
+            "startTime": now,
+            "activityId": env.new_guid(),
+            "errorDetails": [],
+            "extendedInfo": {"tasksList": [], "propertyBag": {}},
+        },
+    }
     if extra:
         body["properties"]["extendedInfo"]["propertyBag"].update({k: str(v) for k, v in extra.items()})
     if status in TERMINAL:
@@ -44,8 +62,13 @@ def _finish_fields(env, body: dict, status: str, error: dict | None) -> None:
     seconds = (parse_time(props["endTime"]) - parse_time(props["startTime"])).total_seconds()
     props["duration"] = f"PT{max(seconds, 0):.0f}S"
     if error:
-        props["errorDetails"] = [{"errorCode": error.get("code", "Failed"), "errorString": error.get("message", ""),
-                                  "recommendations": list(error.get("recommendations") or [])}]
+        props["errorDetails"] = [
+            {
+                "errorCode": error.get("code", "Failed"),
+                "errorString": error.get("message", ""),
+                "recommendations": list(error.get("recommendations") or []),
+            }
+        ]
 
 
 def find_job(env, job_ref: str) -> dict | None:
@@ -70,8 +93,11 @@ def finish_job(env, job_ref: str, status: str, error: dict | None = None) -> dic
 
 
 def jobs_of(env, vault_id: str) -> list[dict]:
-    return sorted(env.store.list(Kind.JOB, vault_id + "/backupJobs/"),
-                  key=lambda b: b["properties"]["startTime"], reverse=True)
+    return sorted(
+        env.store.list(Kind.JOB, vault_id + "/backupJobs/"),
+        key=lambda b: b["properties"]["startTime"],
+        reverse=True,
+    )
 
 
 def _filter(jobs: list[dict], text: str | None) -> list[dict]:
@@ -86,8 +112,11 @@ def _filter(jobs: list[dict], text: str | None) -> list[dict]:
     out = []
     for job in jobs:
         props = job["properties"]
-        if all(props.get(k, "").lower() == v for k, v in wanted.items()
-               if k in ("operation", "status", "backupmanagementtype")):
+        if all(
+            props.get(k, "").lower() == v
+            for k, v in wanted.items()
+            if k in ("operation", "status", "backupmanagementtype")
+        ):
             out.append(job)
     return out
 
@@ -95,8 +124,10 @@ def _filter(jobs: list[dict], text: str | None) -> list[dict]:
 def register(router, env) -> None:
     def vault_of(p: dict) -> dict:
         _arm.require_group(env, p["sub"], p["rg"])
-        vault = env.store.get(Kind.RS_VAULT, _arm.resource_id(p["sub"], p["rg"], "Microsoft.RecoveryServices/vaults",
-                                                              p["vault"]))
+        vault = env.store.get(
+            Kind.RS_VAULT,
+            _arm.resource_id(p["sub"], p["rg"], "Microsoft.RecoveryServices/vaults", p["vault"]),
+        )
         if vault is None:
             raise _arm.not_found("Microsoft.RecoveryServices/vaults", p["vault"], p["rg"])
         return vault
@@ -105,7 +136,9 @@ def register(router, env) -> None:
         vault = vault_of(p)
         body = env.store.get(Kind.JOB, job_id(vault["id"], p["job"]))
         if body is None:
-            raise AzureError(404, "BMSUserErrorJobNotFound", f"Job '{p['job']}' was not found in vault '{p['vault']}'.")
+            raise AzureError(
+                404, "BMSUserErrorJobNotFound", f"Job '{p['job']}' was not found in vault '{p['vault']}'."
+            )
         return body
 
     @router.route(ARM, "GET", VAULT + "/backupJobs")

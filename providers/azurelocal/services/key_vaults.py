@@ -55,8 +55,11 @@ def _normalize_policy(policy: dict, tenant_id: str) -> dict:
     if not policy.get("objectId"):
         raise bad_request("Each access policy needs an objectId.")
     perms = policy.get("permissions") or {}
-    out = {"tenantId": policy.get("tenantId") or tenant_id, "objectId": policy["objectId"],
-           "permissions": {k: list(perms.get(k) or []) for k in PERMISSION_KINDS if perms.get(k) is not None}}
+    out = {
+        "tenantId": policy.get("tenantId") or tenant_id,
+        "objectId": policy["objectId"],
+        "permissions": {k: list(perms.get(k) or []) for k in PERMISSION_KINDS if perms.get(k) is not None},
+    }
     if policy.get("applicationId"):
         out["applicationId"] = policy["applicationId"]
     return out
@@ -66,7 +69,9 @@ def _stamp_grants(env, body: dict, before: list[dict]) -> None:
     """Remember when each principal's key permissions last grew (for the propagation delay)."""
     internal = body.setdefault(_arm.INTERNAL, {})
     times = internal.setdefault("policy_granted_at", {})
-    old = {p["objectId"].lower(): {x.lower() for x in p.get("permissions", {}).get("keys", [])} for p in before}
+    old = {
+        p["objectId"].lower(): {x.lower() for x in p.get("permissions", {}).get("keys", [])} for p in before
+    }
     for policy in body["properties"].get("accessPolicies", []):
         oid = policy["objectId"].lower()
         now_keys = {x.lower() for x in policy.get("permissions", {}).get("keys", [])}
@@ -77,17 +82,25 @@ def _stamp_grants(env, body: dict, before: list[dict]) -> None:
 def _check_settings(old_props: dict | None, props: dict) -> None:
     retention = props.get("softDeleteRetentionInDays")
     if retention is not None and not RETENTION_MIN <= int(retention) <= RETENTION_MAX:
-        raise bad_request(f"The property \"softDeleteRetentionInDays\" must be between {RETENTION_MIN} and "
-                          f"{RETENTION_MAX}, got {retention}.")
+        raise bad_request(
+            f'The property "softDeleteRetentionInDays" must be between {RETENTION_MIN} and '
+            f"{RETENTION_MAX}, got {retention}."
+        )
     if props.get("enableSoftDelete") is False:
-        raise bad_request("The property \"enableSoftDelete\" cannot be set to false. Soft delete is always on "
-                          "for key vaults and can't be turned off.")
+        raise bad_request(
+            'The property "enableSoftDelete" cannot be set to false. Soft delete is always on '
+            "for key vaults and can't be turned off."
+        )
     if props.get("enablePurgeProtection") is False:
-        raise bad_request("The property \"enablePurgeProtection\" cannot be set to false. Enabling the purge "
-                          "protection for a vault is an irreversible action.")
+        raise bad_request(
+            'The property "enablePurgeProtection" cannot be set to false. Enabling the purge '
+            "protection for a vault is an irreversible action."
+        )
     if old_props and retention is not None and int(retention) != old_props.get("softDeleteRetentionInDays"):
-        raise bad_request(f"The property \"softDeleteRetentionInDays\" has been set already and it can't be "
-                          f"modified (it is {old_props.get('softDeleteRetentionInDays')}).")
+        raise bad_request(
+            f'The property "softDeleteRetentionInDays" has been set already and it can\'t be '
+            f"modified (it is {old_props.get('softDeleteRetentionInDays')})."
+        )
     sku = (props.get("sku") or {}).get("name")
     if sku is not None and sku.lower() not in SKUS:
         raise bad_request(f"The sku name '{sku}' is not valid; use 'standard' or 'premium'.")
@@ -98,9 +111,9 @@ def _properties(env, data_props: dict, old_props: dict | None, name: str) -> dic
     base = dict(old_props or {})
     if not old_props:
         if not data_props.get("tenantId"):
-            raise bad_request("The property \"tenantId\" is required.")
+            raise bad_request('The property "tenantId" is required.')
         if not data_props.get("sku"):
-            raise bad_request("The property \"sku\" is required.")
+            raise bad_request('The property "sku" is required.')
     for key, value in data_props.items():
         if value is not None and key not in ("vaultUri", "provisioningState", "hsmPoolResourceId"):
             base[key] = value
@@ -114,10 +127,12 @@ def _properties(env, data_props: dict, old_props: dict | None, name: str) -> dic
     for flag in ("enabledForDeployment", "enabledForDiskEncryption", "enabledForTemplateDeployment"):
         base.setdefault(flag, False)
     acls = base.get("networkAcls") or {}
-    base["networkAcls"] = {"bypass": acls.get("bypass") or "AzureServices",
-                           "defaultAction": acls.get("defaultAction") or "Allow",
-                           "ipRules": acls.get("ipRules") or [],
-                           "virtualNetworkRules": acls.get("virtualNetworkRules") or []}
+    base["networkAcls"] = {
+        "bypass": acls.get("bypass") or "AzureServices",
+        "defaultAction": acls.get("defaultAction") or "Allow",
+        "ipRules": acls.get("ipRules") or [],
+        "virtualNetworkRules": acls.get("virtualNetworkRules") or [],
+    }
     base.setdefault("publicNetworkAccess", "Enabled")
     base["vaultUri"] = vault_uri(name)
     base["provisioningState"] = "Succeeded"
@@ -130,13 +145,20 @@ def soft_delete_vault(env, body: dict) -> dict:
     props = body["properties"]
     now = env.clock.now()
     purge_at = now + timedelta(days=int(props.get("softDeleteRetentionInDays") or RETENTION_DEFAULT))
-    deleted = {"id": deleted_id(env, body["location"], body["name"]), "name": body["name"],
-               "type": "Microsoft.KeyVault/deletedVaults",
-               "properties": {"vaultId": body["id"], "location": body["location"],
-                              "deletionDate": now.isoformat(), "scheduledPurgeDate": purge_at.isoformat(),
-                              "tags": body.get("tags") or {},
-                              "purgeProtectionEnabled": bool(props.get("enablePurgeProtection"))},
-               _arm.INTERNAL: {"vault": body}}
+    deleted = {
+        "id": deleted_id(env, body["location"], body["name"]),
+        "name": body["name"],
+        "type": "Microsoft.KeyVault/deletedVaults",
+        "properties": {
+            "vaultId": body["id"],
+            "location": body["location"],
+            "deletionDate": now.isoformat(),
+            "scheduledPurgeDate": purge_at.isoformat(),
+            "tags": body.get("tags") or {},
+            "purgeProtectionEnabled": bool(props.get("enablePurgeProtection")),
+        },
+        _arm.INTERNAL: {"vault": body},
+    }
     env.store.put(Kind.DELETED_KEY_VAULT, deleted["id"], deleted)
     env.store.delete(Kind.KEY_VAULT, body["id"])
     return deleted
@@ -145,10 +167,14 @@ def soft_delete_vault(env, body: dict) -> dict:
 def _purge(env, deleted: dict) -> None:
     props = deleted["properties"]
     if props.get("purgeProtectionEnabled") and env.clock.now() < parse_time(props["scheduledPurgeDate"]):
-        raise AzureError(405, "MethodNotAllowed",
-                         f"Operation 'DeletedVaultPurge' is not allowed: vault '{deleted['name']}' has purge "
-                         f"protection and is purged automatically on {props['scheduledPurgeDate']}.")
+        raise AzureError(
+            405,
+            "MethodNotAllowed",
+            f"Operation 'DeletedVaultPurge' is not allowed: vault '{deleted['name']}' has purge "
+            f"protection and is purged automatically on {props['scheduledPurgeDate']}.",
+        )
     from providers.azurelocal import keystore
+
     purge_keys = getattr(keystore, "purge_vault", None)
     if callable(purge_keys):
         purge_keys(env, deleted["name"])
@@ -160,8 +186,15 @@ def _access_policy_update(env, body: dict, op: str, policies: list[dict]) -> Non
     current = body["properties"]["accessPolicies"]
     before = [dict(p) for p in current]
     for incoming in (_normalize_policy(p, tenant) for p in policies):
-        match = next((p for p in current if p["objectId"].lower() == incoming["objectId"].lower()
-                      and p.get("applicationId") == incoming.get("applicationId")), None)
+        match = next(
+            (
+                p
+                for p in current
+                if p["objectId"].lower() == incoming["objectId"].lower()
+                and p.get("applicationId") == incoming.get("applicationId")
+            ),
+            None,
+        )
         if op == "replace" or (op == "add" and match is None):
             if match is not None:
                 current.remove(match)
@@ -170,10 +203,12 @@ def _access_policy_update(env, body: dict, op: str, policies: list[dict]) -> Non
             for kind, perms in incoming["permissions"].items():
                 have = match["permissions"].setdefault(kind, [])
                 have.extend(p for p in perms if p.lower() not in {h.lower() for h in have})
-        elif match is not None:   # remove
+        elif match is not None:  # remove
             for kind, perms in incoming["permissions"].items():
                 drop = {p.lower() for p in perms}
-                match["permissions"][kind] = [p for p in match["permissions"].get(kind, []) if p.lower() not in drop]
+                match["permissions"][kind] = [
+                    p for p in match["permissions"].get(kind, []) if p.lower() not in drop
+                ]
             if not any(match["permissions"].values()) or not incoming["permissions"]:
                 current.remove(match)
     _stamp_grants(env, body, before)
@@ -196,35 +231,55 @@ def register(router, env) -> None:
         if existing is None:
             other = by_name(env, p["name"])
             if other is not None:
-                raise AzureError(409, "VaultAlreadyExists",
-                                 f"The vault name '{p['name']}' is already in use. Vault names are globally "
-                                 f"unique; choose another name.")
+                raise AzureError(
+                    409,
+                    "VaultAlreadyExists",
+                    f"The vault name '{p['name']}' is already in use. Vault names are globally "
+                    f"unique; choose another name.",
+                )
             deleted = deleted_by_name(env, p["name"])
             if deleted is not None:
                 if (props_in.get("createMode") or "").lower() != "recover":
-                    raise AzureError(409, "ConflictError",
-                                     "A vault with the same name already exists in deleted state. You need to "
-                                     "either recover (createMode 'recover') or purge the existing key vault.")
+                    raise AzureError(
+                        409,
+                        "ConflictError",
+                        "A vault with the same name already exists in deleted state. You need to "
+                        "either recover (createMode 'recover') or purge the existing key vault.",
+                    )
                 restored = deleted[_arm.INTERNAL]["vault"]
                 env.store.delete(Kind.DELETED_KEY_VAULT, deleted["id"])
                 env.store.put(Kind.KEY_VAULT, restored["id"], restored)
                 return _arm.ok(restored, 200)
             if (props_in.get("createMode") or "").lower() == "recover":
-                raise AzureError(404, "ResourceNotFound",
-                                 f"There is no deleted vault named '{p['name']}' to recover.")
+                raise AzureError(
+                    404, "ResourceNotFound", f"There is no deleted vault named '{p['name']}' to recover."
+                )
         location = _arm.location_of(data, existing["location"] if existing else None)
         if existing and location != existing["location"]:
-            raise AzureError(400, "InvalidResourceLocation",
-                             f"The key vault '{p['name']}' already exists in location '{existing['location']}'.")
+            raise AzureError(
+                400,
+                "InvalidResourceLocation",
+                f"The key vault '{p['name']}' already exists in location '{existing['location']}'.",
+            )
         old_props = existing["properties"] if existing else None
         if existing and props_in.get("accessPolicies") is None:
             props_in = {**props_in, "accessPolicies": old_props.get("accessPolicies", [])}
-        body = {"id": rid if not existing else existing["id"], "name": p["name"] if not existing else existing["name"],
-                "type": TYPE, "location": location, "tags": data.get("tags") or {},
-                "properties": _properties(env, props_in, None, p["name"]) if not existing
-                else _properties(env, props_in, {**old_props, "accessPolicies": []}, existing["name"]),
-                _arm.INTERNAL: (existing or {}).get(_arm.INTERNAL) or {"created": env.now_iso()}}
-        if existing and old_props.get("enablePurgeProtection") and not body["properties"].get("enablePurgeProtection"):
+        body = {
+            "id": rid if not existing else existing["id"],
+            "name": p["name"] if not existing else existing["name"],
+            "type": TYPE,
+            "location": location,
+            "tags": data.get("tags") or {},
+            "properties": _properties(env, props_in, None, p["name"])
+            if not existing
+            else _properties(env, props_in, {**old_props, "accessPolicies": []}, existing["name"]),
+            _arm.INTERNAL: (existing or {}).get(_arm.INTERNAL) or {"created": env.now_iso()},
+        }
+        if (
+            existing
+            and old_props.get("enablePurgeProtection")
+            and not body["properties"].get("enablePurgeProtection")
+        ):
             body["properties"]["enablePurgeProtection"] = True
         _stamp_grants(env, body, old_props.get("accessPolicies", []) if old_props else [])
         env.store.put(Kind.KEY_VAULT, body["id"], body)
@@ -264,14 +319,23 @@ def register(router, env) -> None:
         p = request.params
         op = p["op"].lower()
         if op not in POLICY_OPS:
-            raise bad_request(f"The access policy operation '{p['op']}' is not valid; use add, replace or remove.")
+            raise bad_request(
+                f"The access policy operation '{p['op']}' is not valid; use add, replace or remove."
+            )
         body = load(p)
         policies = ((_arm.body_of(request).get("properties") or {}).get("accessPolicies")) or []
         _access_policy_update(env, body, op, policies)
         env.store.put(Kind.KEY_VAULT, body["id"], body)
-        return Response(200, {"id": f"{body['id']}/accessPolicies/{op}", "name": op,
-                              "type": "Microsoft.KeyVault/vaults/accessPolicies", "location": body["location"],
-                              "properties": {"accessPolicies": body["properties"]["accessPolicies"]}})
+        return Response(
+            200,
+            {
+                "id": f"{body['id']}/accessPolicies/{op}",
+                "name": op,
+                "type": "Microsoft.KeyVault/vaults/accessPolicies",
+                "location": body["location"],
+                "properties": {"accessPolicies": body["properties"]["accessPolicies"]},
+            },
+        )
 
     @router.route(ARM, "GET", _arm.RG + "/providers/" + TYPE)
     def list_in_group(request: Request) -> Response:
@@ -293,9 +357,13 @@ def register(router, env) -> None:
 
     def load_deleted(p: dict) -> dict:
         _arm.check_subscription(env, p["sub"])
-        body = env.store.get(Kind.DELETED_KEY_VAULT, deleted_id(env, _arm.normalize_location(p["loc"]), p["name"]))
+        body = env.store.get(
+            Kind.DELETED_KEY_VAULT, deleted_id(env, _arm.normalize_location(p["loc"]), p["name"])
+        )
         if body is None:
-            raise AzureError(404, "ResourceNotFound", f"Deleted vault '{p['name']}' was not found in '{p['loc']}'.")
+            raise AzureError(
+                404, "ResourceNotFound", f"Deleted vault '{p['name']}' was not found in '{p['loc']}'."
+            )
         return body
 
     @router.route(ARM, "GET", deleted_one)
@@ -313,10 +381,18 @@ def register(router, env) -> None:
         _arm.check_subscription(env, request.params["sub"])
         name = _arm.body_of(request).get("name") or ""
         if by_name(env, name) or deleted_by_name(env, name):
-            return Response(200, {"nameAvailable": False, "reason": "AlreadyExists",
-                                  "message": f"The vault name '{name}' is already in use."})
+            return Response(
+                200,
+                {
+                    "nameAvailable": False,
+                    "reason": "AlreadyExists",
+                    "message": f"The vault name '{name}' is already in use.",
+                },
+            )
         try:
             _arm.check_name("keyvault", name)
         except AzureError as exc:
-            return Response(200, {"nameAvailable": False, "reason": "AccountNameInvalid", "message": exc.message})
+            return Response(
+                200, {"nameAvailable": False, "reason": "AccountNameInvalid", "message": exc.message}
+            )
         return Response(200, {"nameAvailable": True})

@@ -8,22 +8,41 @@ Unix-second attributes, ``recoveryLevel``; errors with an ``innererror`` code.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from providers.azurelocal import crypto, keyrotation, keystore
 from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.kvrules import (
-    LOCAL_CLIENT_ADDRESS, KeyVaultError, authorize, check_usable, key_not_found, vault_document)
+    LOCAL_CLIENT_ADDRESS,
+    KeyVaultError,
+    authorize,
+    check_usable,
+    key_not_found,
+    vault_document,
+)
 from providers.azurelocal.router import VAULT, Router
 
 CLIENT_ADDRESS_HEADER = "x-vaultform-client-address"
-_CRYPTO_OPS = {"wrapkey": "wrapKey", "unwrapkey": "unwrapKey", "encrypt": "encrypt", "decrypt": "decrypt",
-               "sign": "sign", "verify": "verify"}
-_AUDIT_NAMES = {"wrapKey": "KeyWrap", "unwrapKey": "KeyUnwrap", "encrypt": "KeyEncrypt", "decrypt": "KeyDecrypt",
-                "sign": "KeySign", "verify": "KeyVerify"}
+_CRYPTO_OPS = {
+    "wrapkey": "wrapKey",
+    "unwrapkey": "unwrapKey",
+    "encrypt": "encrypt",
+    "decrypt": "decrypt",
+    "sign": "sign",
+    "verify": "verify",
+}
+_AUDIT_NAMES = {
+    "wrapKey": "KeyWrap",
+    "unwrapKey": "KeyUnwrap",
+    "encrypt": "KeyEncrypt",
+    "decrypt": "KeyDecrypt",
+    "sign": "KeySign",
+    "verify": "KeyVerify",
+}
 
 
 # --------------------------------------------------------------------------- rendering
+
 
 def recovery_level(vault: dict) -> tuple[str, int | None]:
     props = vault.get("properties") or {}
@@ -31,13 +50,18 @@ def recovery_level(vault: dict) -> tuple[str, int | None]:
         return "Purgeable", None
     days = int(props.get("softDeleteRetentionInDays") or 90)
     level = "Recoverable" if props.get("enablePurgeProtection") else "Recoverable+Purgeable"
-    return ("CustomizedRecoverable" + level[len("Recoverable"):] if days < 90 else level), days
+    return ("CustomizedRecoverable" + level[len("Recoverable") :] if days < 90 else level), days
 
 
 def _attributes(info: keystore.KeyInfo, vault: dict) -> dict:
     level, days = recovery_level(vault)
-    attrs = {"enabled": info.enabled, "created": int(info.created.timestamp()),
-             "updated": int(info.updated.timestamp()), "recoveryLevel": level, "exportable": False}
+    attrs = {
+        "enabled": info.enabled,
+        "created": int(info.created.timestamp()),
+        "updated": int(info.updated.timestamp()),
+        "recoveryLevel": level,
+        "exportable": False,
+    }
     if days is not None:
         attrs["recoverableDays"] = days
     if info.not_before is not None:
@@ -56,7 +80,10 @@ def key_bundle(info: keystore.KeyInfo, vault: dict) -> dict:
 
 
 def key_item(info: keystore.KeyInfo, vault: dict, versioned: bool = False) -> dict:
-    item = {"kid": info.versioned_id if versioned else info.versionless_id, "attributes": _attributes(info, vault)}
+    item = {
+        "kid": info.versioned_id if versioned else info.versionless_id,
+        "attributes": _attributes(info, vault),
+    }
     if info.tags:
         item["tags"] = dict(info.tags)
     return item
@@ -65,8 +92,11 @@ def key_item(info: keystore.KeyInfo, vault: dict, versioned: bool = False) -> di
 def _deleted_fields(info: keystore.KeyInfo, state: dict | None) -> dict:
     if not state:
         return {}
-    return {"recoveryId": f"{info.vault_url}/deletedkeys/{info.name}", "deletedDate": state["deletedDate"],
-            "scheduledPurgeDate": state["scheduledPurgeDate"]}
+    return {
+        "recoveryId": f"{info.vault_url}/deletedkeys/{info.name}",
+        "deletedDate": state["deletedDate"],
+        "scheduledPurgeDate": state["scheduledPurgeDate"],
+    }
 
 
 def _ok(body, status: int = 200) -> Response:
@@ -74,6 +104,7 @@ def _ok(body, status: int = 200) -> Response:
 
 
 # --------------------------------------------------------------------------- request parsing
+
 
 def _body(request: Request) -> dict:
     data = request.json()
@@ -98,7 +129,7 @@ def _time(value, field: str) -> datetime | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise KeyVaultError(400, "BadParameter", f"Attribute '{field}' must be a Unix time in seconds.")
-    return datetime.fromtimestamp(int(value), tz=timezone.utc)
+    return datetime.fromtimestamp(int(value), tz=UTC)
 
 
 def _b64(body: dict, field: str) -> bytes:
@@ -113,6 +144,7 @@ def _b64(body: dict, field: str) -> bytes:
 
 # --------------------------------------------------------------------------- the service
 
+
 class KeysService:
     def __init__(self, env) -> None:
         self.env = env
@@ -123,7 +155,9 @@ class KeysService:
         name = request.params.get("vault", "")
         vault = vault_document(self.env, name)
         if vault is None:
-            raise KeyVaultError(404, "VaultNotFound", f"The key vault '{name}' does not exist in the local Azure.")
+            raise KeyVaultError(
+                404, "VaultNotFound", f"The key vault '{name}' does not exist in the local Azure."
+            )
         return vault
 
     def _caller(self, request: Request, vault: dict, permission: str) -> str:
@@ -131,20 +165,33 @@ class KeysService:
         keyrotation.run_due_rotations(self.env, vault["name"], request.params.get("name"))
         address = request.header(CLIENT_ADDRESS_HEADER) or LOCAL_CLIENT_ADDRESS
         try:
-            authorize(self.env, record["object_id"], vault, permission, key_name=request.params.get("name"),
-                      client_address=address)
+            authorize(
+                self.env,
+                record["object_id"],
+                vault,
+                permission,
+                key_name=request.params.get("name"),
+                client_address=address,
+            )
         except AzureError as exc:
             if request.method != "GET":
-                self.env.log(record["object_id"], f"Key{permission[:1].upper()}{permission[1:]}",
-                             f"https://{vault['name'].lower()}.vault.azure.net{request.path}", "Failed",
-                             exc.code)
+                self.env.log(
+                    record["object_id"],
+                    f"Key{permission[:1].upper()}{permission[1:]}",
+                    f"https://{vault['name'].lower()}.vault.azure.net{request.path}",
+                    "Failed",
+                    exc.code,
+                )
             raise
         return record["object_id"]
 
     def _existing(self, vault: dict, name: str, version: str | None = None) -> keystore.KeyInfo:
         vname = vault["name"]
-        info = (keystore.key_version(self.env, vname, name, version) if version
-                else keystore.latest_version(self.env, vname, name))
+        info = (
+            keystore.key_version(self.env, vname, name, version)
+            if version
+            else keystore.latest_version(self.env, vname, name)
+        )
         if info is None:
             raise key_not_found(name, version)
         return info
@@ -157,12 +204,24 @@ class KeysService:
         body = _body(request)
         attrs = _attributes_of(body)
         if "kty" not in body:
-            raise KeyVaultError(400, "BadParameter", "Property 'kty' is required: RSA, RSA-HSM, EC or EC-HSM.")
+            raise KeyVaultError(
+                400, "BadParameter", "Property 'kty' is required: RSA, RSA-HSM, EC or EC-HSM."
+            )
         info = keystore.create_key(
-            self.env, vault["name"], request.params["name"], kty=body.get("kty"), size=body.get("key_size"),
-            curve=body.get("crv"), key_ops=body.get("key_ops"), enabled=attrs.get("enabled") is not False,
-            not_before=_time(attrs.get("nbf"), "nbf"), expires=_time(attrs.get("exp"), "exp"),
-            tags=body.get("tags"), public_exponent=body.get("public_exponent"), principal_id=who)
+            self.env,
+            vault["name"],
+            request.params["name"],
+            kty=body.get("kty"),
+            size=body.get("key_size"),
+            curve=body.get("crv"),
+            key_ops=body.get("key_ops"),
+            enabled=attrs.get("enabled") is not False,
+            not_before=_time(attrs.get("nbf"), "nbf"),
+            expires=_time(attrs.get("exp"), "exp"),
+            tags=body.get("tags"),
+            public_exponent=body.get("public_exponent"),
+            principal_id=who,
+        )
         return _ok(key_bundle(info, vault))
 
     def get(self, request: Request) -> Response:
@@ -178,8 +237,12 @@ class KeysService:
     def list(self, request: Request) -> Response:
         vault = self._vault(request)
         self._caller(request, vault, "list")
-        return _ok({"value": [key_item(i, vault) for i in keystore.list_keys(self.env, vault["name"])],
-                    "nextLink": None})
+        return _ok(
+            {
+                "value": [key_item(i, vault) for i in keystore.list_keys(self.env, vault["name"])],
+                "nextLink": None,
+            }
+        )
 
     def versions(self, request: Request) -> Response:
         vault = self._vault(request)
@@ -192,14 +255,21 @@ class KeysService:
     def update(self, request: Request) -> Response:
         vault = self._vault(request)
         who = self._caller(request, vault, "update")
-        info = self._existing(vault, request.params["name"], (request.params.get("version") or "").lower() or None)
+        info = self._existing(
+            vault, request.params["name"], (request.params.get("version") or "").lower() or None
+        )
         body = _body(request)
         attrs = _attributes_of(body)
         info = keystore.update_version(
-            self.env, info, enabled=attrs.get("enabled"),
+            self.env,
+            info,
+            enabled=attrs.get("enabled"),
             not_before=_time(attrs["nbf"], "nbf") if "nbf" in attrs else ...,
             expires=_time(attrs["exp"], "exp") if "exp" in attrs else ...,
-            key_ops=body.get("key_ops"), tags=body.get("tags"), principal_id=who)
+            key_ops=body.get("key_ops"),
+            tags=body.get("tags"),
+            principal_id=who,
+        )
         return _ok(key_bundle(info, vault))
 
     def delete(self, request: Request) -> Response:
@@ -211,8 +281,12 @@ class KeysService:
     def rotate(self, request: Request) -> Response:
         vault = self._vault(request)
         who = self._caller(request, vault, "rotate")
-        return _ok(key_bundle(keyrotation.rotate_key(self.env, vault["name"], request.params["name"],
-                                                  principal_id=who), vault))
+        return _ok(
+            key_bundle(
+                keyrotation.rotate_key(self.env, vault["name"], request.params["name"], principal_id=who),
+                vault,
+            )
+        )
 
     def get_policy(self, request: Request) -> Response:
         vault = self._vault(request)
@@ -222,8 +296,11 @@ class KeysService:
     def put_policy(self, request: Request) -> Response:
         vault = self._vault(request)
         who = self._caller(request, vault, "setrotationpolicy")
-        return _ok(keyrotation.set_rotation_policy(self.env, vault["name"], request.params["name"], _body(request),
-                                                principal_id=who))
+        return _ok(
+            keyrotation.set_rotation_policy(
+                self.env, vault["name"], request.params["name"], _body(request), principal_id=who
+            )
+        )
 
     # ---- deleted keys
 
@@ -282,9 +359,12 @@ class KeysService:
         except crypto.CryptoError as exc:
             raise KeyVaultError(400, "BadParameter", str(exc)) from None
         except crypto.IntegrityError:
-            raise KeyVaultError(400, "BadParameter",
-                                f"The value could not be processed by {op}: it was not produced by this key "
-                                f"version with {alg}, or it was altered.") from None
+            raise KeyVaultError(
+                400,
+                "BadParameter",
+                f"The value could not be processed by {op}: it was not produced by this key "
+                f"version with {alg}, or it was altered.",
+            ) from None
         if op in ("wrapKey", "unwrapKey", "encrypt", "decrypt", "sign"):
             self.env.log(who, _AUDIT_NAMES[op], info.versioned_id)
         if op == "verify":

@@ -15,13 +15,26 @@ ARM_BASE = "https://management.azure.com"
 API_VERSION = "2022-12-01"
 
 
-def record_operation(env, resource_id: str, name: str, *, status: str = "Succeeded",
-                     error: dict | None = None, properties: dict | None = None) -> dict:
+def record_operation(
+    env,
+    resource_id: str,
+    name: str,
+    *,
+    status: str = "Succeeded",
+    error: dict | None = None,
+    properties: dict | None = None,
+) -> dict:
     op_id = env.new_guid()
     now = env.now_iso()
-    body = {"id": f"/subscriptions/{env.subscription_id}/operationresults/{op_id}", "name": op_id,
-            "operation": name, "resourceId": resource_id, "status": status,
-            "startTime": now, "endTime": now}
+    body = {
+        "id": f"/subscriptions/{env.subscription_id}/operationresults/{op_id}",
+        "name": op_id,
+        "operation": name,
+        "resourceId": resource_id,
+        "status": status,
+        "startTime": now,
+        "endTime": now,
+    }
     if error:
         body["error"] = error
     if properties:
@@ -34,11 +47,15 @@ def accepted(env, operation: dict) -> Response:
     """202 pointing at the operation's status endpoints."""
     sub = env.subscription_id
     op = operation["name"]
-    return Response(202, None, {
-        "Location": f"{ARM_BASE}/subscriptions/{sub}/operationresults/{op}?api-version={API_VERSION}",
-        "Azure-AsyncOperation": f"{ARM_BASE}/subscriptions/{sub}/operationstatuses/{op}?api-version={API_VERSION}",
-        "Retry-After": "0",
-    })
+    return Response(
+        202,
+        None,
+        {
+            "Location": f"{ARM_BASE}/subscriptions/{sub}/operationresults/{op}?api-version={API_VERSION}",
+            "Azure-AsyncOperation": f"{ARM_BASE}/subscriptions/{sub}/operationstatuses/{op}?api-version={API_VERSION}",
+            "Retry-After": "0",
+        },
+    )
 
 
 def _operation(env, request: Request) -> dict:
@@ -53,8 +70,11 @@ def register(router, env) -> None:
     def operation_result(request: Request) -> Response:
         body = _operation(env, request)
         if body["status"] == "InProgress":
-            return Response(202, None, {"Location": f"{ARM_BASE}{request.path}?api-version={API_VERSION}",
-                                        "Retry-After": "0"})
+            return Response(
+                202,
+                None,
+                {"Location": f"{ARM_BASE}{request.path}?api-version={API_VERSION}", "Retry-After": "0"},
+            )
         if body["status"] == "Failed":
             err = body.get("error") or {"code": "OperationFailed", "message": "The operation failed."}
             raise AzureError(409, err["code"], err["message"])

@@ -24,8 +24,14 @@ CONTAINER = FABRIC + "/protectionContainers/{container}"
 ITEM = CONTAINER + "/protectedItems/{item}"
 VM_TYPE = "Microsoft.Compute/virtualMachines"
 CLASSIC_VM_TYPE = "Microsoft.ClassicCompute/virtualMachines"
-PROTECTION_STATES = ("IRPending", "Protected", "ProtectionError", "ProtectionStopped", "ProtectionPaused",
-                     "BackupsSuspended")
+PROTECTION_STATES = (
+    "IRPending",
+    "Protected",
+    "ProtectionError",
+    "ProtectionStopped",
+    "ProtectionPaused",
+    "BackupsSuspended",
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,11 @@ def parse_name(name: str, kind: str) -> VmRef:
     parts = name.split(";")
     expected = "iaasvmcontainer" if kind == "container" else "vm"
     if len(parts) != 4 or parts[0].lower() != expected or parts[1].lower() != "iaasvmcontainerv2":
-        example = "iaasvmcontainer;iaasvmcontainerv2;{rg};{vm}" if kind == "container" else "vm;iaasvmcontainerv2;{rg};{vm}"
+        example = (
+            "iaasvmcontainer;iaasvmcontainerv2;{rg};{vm}"
+            if kind == "container"
+            else "vm;iaasvmcontainerv2;{rg};{vm}"
+        )
         raise bad(f"The {kind} name '{name}' is not in the correct format; expected '{example}'.")
     return VmRef(parts[2], parts[3])
 
@@ -65,41 +75,66 @@ def vm_ref_of(vm_id: str) -> VmRef:
 
 
 def container_body(vault: dict, ref: VmRef, vm: dict) -> dict:
-    return {"id": f"{vault['id']}/backupFabrics/Azure/protectionContainers/{ref.container}", "name": ref.container,
-            "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers",
-            "properties": {"friendlyName": vm["name"], "backupManagementType": "AzureIaasVM",
-                           "registrationStatus": "Registered", "healthStatus": "Healthy",
-                           "containerType": VM_TYPE, "protectableObjectType": VM_TYPE,
-                           "virtualMachineId": vm["id"], "virtualMachineVersion": "Compute",
-                           "resourceGroup": ref.resource_group}}
+    return {
+        "id": f"{vault['id']}/backupFabrics/Azure/protectionContainers/{ref.container}",
+        "name": ref.container,
+        "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers",
+        "properties": {
+            "friendlyName": vm["name"],
+            "backupManagementType": "AzureIaasVM",
+            "registrationStatus": "Registered",
+            "healthStatus": "Healthy",
+            "containerType": VM_TYPE,
+            "protectableObjectType": VM_TYPE,
+            "virtualMachineId": vm["id"],
+            "virtualMachineVersion": "Compute",
+            "resourceGroup": ref.resource_group,
+        },
+    }
 
 
 def _item_body(env, vault: dict, ref: VmRef, vm: dict, policy: dict, container_id: str) -> dict:
-    return {"id": f"{container_id}/protectedItems/{ref.item}", "name": ref.item,
-            "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
-            "location": vault["location"],
-            "properties": {"protectedItemType": VM_TYPE, "backupManagementType": "AzureIaasVM",
-                           "workloadType": "VM", "containerName": f"iaasvmcontainerv2;{ref.resource_group};{ref.vm}",
-                           "sourceResourceId": vm["id"], "virtualMachineId": vm["id"], "friendlyName": vm["name"],
-                           "policyId": policy["id"], "policyName": policy["name"],
-                           "protectionStatus": "Healthy", "protectionState": "IRPending", "healthStatus": "Passed",
-                           "lastBackupStatus": "", "protectedItemDataId": str(abs(hash(vm["id"].lower())) % 10**12),
-                           "isScheduledForDeferredDelete": False, "isRehydrate": False,
-                           "extendedInfo": {"recoveryPointCount": 0, "policyInconsistent": False}}}
+    return {
+        "id": f"{container_id}/protectedItems/{ref.item}",
+        "name": ref.item,
+        "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
+        "location": vault["location"],
+        "properties": {
+            "protectedItemType": VM_TYPE,
+            "backupManagementType": "AzureIaasVM",
+            "workloadType": "VM",
+            "containerName": f"iaasvmcontainerv2;{ref.resource_group};{ref.vm}",
+            "sourceResourceId": vm["id"],
+            "virtualMachineId": vm["id"],
+            "friendlyName": vm["name"],
+            "policyId": policy["id"],
+            "policyName": policy["name"],
+            "protectionStatus": "Healthy",
+            "protectionState": "IRPending",
+            "healthStatus": "Passed",
+            "lastBackupStatus": "",
+            "protectedItemDataId": str(abs(hash(vm["id"].lower())) % 10**12),
+            "isScheduledForDeferredDelete": False,
+            "isRehydrate": False,
+            "extendedInfo": {"recoveryPointCount": 0, "policyInconsistent": False},
+        },
+    }
 
 
 def protected_elsewhere(env, vm_id: str, vault_id: str) -> dict | None:
     for item in env.store.list(Kind.PROTECTED_ITEM):
-        if (item["properties"].get("sourceResourceId") or "").lower() == vm_id.lower() \
-                and not item["id"].lower().startswith(vault_id.lower() + "/"):
+        if (item["properties"].get("sourceResourceId") or "").lower() == vm_id.lower() and not item[
+            "id"
+        ].lower().startswith(vault_id.lower() + "/"):
             return item
     return None
 
 
 def _vault(env, p: dict) -> dict:
     _arm.require_group(env, p["sub"], p["rg"])
-    vault = env.store.get(Kind.RS_VAULT, _arm.resource_id(p["sub"], p["rg"], "Microsoft.RecoveryServices/vaults",
-                                                          p["vault"]))
+    vault = env.store.get(
+        Kind.RS_VAULT, _arm.resource_id(p["sub"], p["rg"], "Microsoft.RecoveryServices/vaults", p["vault"])
+    )
     if vault is None:
         raise _arm.not_found("Microsoft.RecoveryServices/vaults", p["vault"], p["rg"])
     if "fabric" in p and p["fabric"].lower() != "azure":
@@ -110,10 +145,15 @@ def _vault(env, p: dict) -> dict:
 def _check_vm(env, vault: dict, ref: VmRef, item_type: str | None, source_id: str | None) -> dict:
     if item_type and item_type.lower() == CLASSIC_VM_TYPE.lower():
         if rules.encryption_of(vault):
-            raise bad("Classic virtual machines can't be backed up to a vault encrypted with a customer-managed "
-                      "key; migrate the VM to Azure Resource Manager first.", "BMSUserErrorClassicVMNotSupportedWithCMK")
-        raise bad("Classic virtual machines are not supported; migrate the VM to Azure Resource Manager.",
-                  "BMSUserErrorClassicVMNotSupported")
+            raise bad(
+                "Classic virtual machines can't be backed up to a vault encrypted with a customer-managed "
+                "key; migrate the VM to Azure Resource Manager first.",
+                "BMSUserErrorClassicVMNotSupportedWithCMK",
+            )
+        raise bad(
+            "Classic virtual machines are not supported; migrate the VM to Azure Resource Manager.",
+            "BMSUserErrorClassicVMNotSupported",
+        )
     if item_type and item_type.lower() != VM_TYPE.lower():
         raise bad(f"protectedItemType '{item_type}' is not supported; use '{VM_TYPE}'.")
     vm_id = ref.vm_id(vault["id"].split("/")[2])
@@ -123,13 +163,18 @@ def _check_vm(env, vault: dict, ref: VmRef, item_type: str | None, source_id: st
     if vm is None:
         raise AzureError(404, "BMSUserErrorVMNotFound", f"The virtual machine '{vm_id}' was not found.")
     if _arm.normalize_location(vm["location"]) != vault["location"]:
-        raise bad(f"The virtual machine is in '{vm['location']}' but the vault is in '{vault['location']}'; a VM can "
-                  f"only be protected by a vault in its own region.", "BMSUserErrorVMAndVaultInDifferentRegion")
+        raise bad(
+            f"The virtual machine is in '{vm['location']}' but the vault is in '{vault['location']}'; a VM can "
+            f"only be protected by a vault in its own region.",
+            "BMSUserErrorVMAndVaultInDifferentRegion",
+        )
     other = protected_elsewhere(env, vm["id"], vault["id"])
     if other is not None:
-        raise bad(f"The virtual machine '{vm['name']}' is already protected by vault "
-                  f"'{other['id'].split('/vaults/')[1].split('/')[0]}'; stop its protection there first.",
-                  "BMSUserErrorVMAlreadyProtected")
+        raise bad(
+            f"The virtual machine '{vm['name']}' is already protected by vault "
+            f"'{other['id'].split('/vaults/')[1].split('/')[0]}'; stop its protection there first.",
+            "BMSUserErrorVMAlreadyProtected",
+        )
     return vm
 
 
@@ -138,8 +183,11 @@ def _policy(env, vault: dict, policy_id: str | None) -> dict:
         raise bad("policyId is required to protect an item.")
     policy = env.store.get(Kind.BACKUP_POLICY, policy_id)
     if policy is None or not policy["id"].lower().startswith(vault["id"].lower() + "/"):
-        raise AzureError(400, "BMSUserErrorPolicyNotFound",
-                         f"The backup policy '{policy_id}' was not found in vault '{vault['name']}'.")
+        raise AzureError(
+            400,
+            "BMSUserErrorPolicyNotFound",
+            f"The backup policy '{policy_id}' was not found in vault '{vault['name']}'.",
+        )
     return policy
 
 
@@ -148,8 +196,9 @@ def protect(env, vault: dict, ref: VmRef, props: dict, caller: str | None) -> di
     recovery_vaults.mark_history(env, vault["id"], attempt=True)
     vm = _check_vm(env, vault, ref, props.get("protectedItemType"), props.get("sourceResourceId"))
     policy = _policy(env, vault, props.get("policyId"))
-    container = env.store.get(Kind.PROTECTION_CONTAINER, f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
-                                                           f"{ref.container}") or container_body(vault, ref, vm)
+    container = env.store.get(
+        Kind.PROTECTION_CONTAINER, f"{vault['id']}/backupFabrics/Azure/protectionContainers/{ref.container}"
+    ) or container_body(vault, ref, vm)
     item = _item_body(env, vault, ref, vm, policy, container["id"])
     with env.store.transaction():
         env.store.put(Kind.PROTECTION_CONTAINER, container["id"], container)
@@ -169,14 +218,25 @@ def update(env, vault: dict, item: dict, props: dict) -> dict:
         if state not in PROTECTION_STATES:
             raise bad(f"protectionState '{state}' is not valid; use one of {', '.join(PROTECTION_STATES)}.")
         if state == "BackupsSuspended" and rules.immutability_state(vault) == "Disabled":
-            raise bad("Backups can be suspended only on an immutable vault.", "BMSUserErrorSuspendNeedsImmutability")
-        if current["protectionState"] in ("ProtectionStopped", "BackupsSuspended") and state in ("Protected", "IRPending"):
+            raise bad(
+                "Backups can be suspended only on an immutable vault.", "BMSUserErrorSuspendNeedsImmutability"
+            )
+        if current["protectionState"] in ("ProtectionStopped", "BackupsSuspended") and state in (
+            "Protected",
+            "IRPending",
+        ):
             current["protectionState"] = "Protected"
         else:
             current["protectionState"] = state
         if state in ("ProtectionStopped", "BackupsSuspended"):
-            jobs.create_job(env, vault["id"], "ConfigureBackup", current["friendlyName"], "Completed",
-                            extra={"Protection state": state})
+            jobs.create_job(
+                env,
+                vault["id"],
+                "ConfigureBackup",
+                current["friendlyName"],
+                "Completed",
+                extra={"Protection state": state},
+            )
     env.store.put(Kind.PROTECTED_ITEM, item["id"], item)
     return item
 
@@ -197,11 +257,14 @@ def load_item(env, p: dict) -> tuple[dict, dict]:
     vault = _vault(env, p)
     parse_name(p["container"], "container")
     parse_name(p["item"], "item")
-    item = env.store.get(Kind.PROTECTED_ITEM, f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
-                                               f"{p['container']}/protectedItems/{p['item']}")
+    item = env.store.get(
+        Kind.PROTECTED_ITEM,
+        f"{vault['id']}/backupFabrics/Azure/protectionContainers/{p['container']}/protectedItems/{p['item']}",
+    )
     if item is None:
-        raise AzureError(404, "BMSUserErrorItemNotFound",
-                         f"Item '{p['item']}' is not protected by vault '{p['vault']}'.")
+        raise AzureError(
+            404, "BMSUserErrorItemNotFound", f"Item '{p['item']}' is not protected by vault '{p['vault']}'."
+        )
     return vault, item
 
 
@@ -211,17 +274,29 @@ def protectable_items(env, vault: dict) -> list[dict]:
         if _arm.normalize_location(vm["location"]) != vault["location"]:
             continue
         ref = vm_ref_of(vm["id"])
-        protected = env.store.get(Kind.PROTECTED_ITEM, f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
-                                                        f"{ref.container}/protectedItems/{ref.item}")
+        protected = env.store.get(
+            Kind.PROTECTED_ITEM,
+            f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
+            f"{ref.container}/protectedItems/{ref.item}",
+        )
         if protected or protected_elsewhere(env, vm["id"], vault["id"]):
             continue
-        out.append({"id": f"{vault['id']}/backupFabrics/Azure/protectionContainers/{ref.container}/"
-                          f"protectableItems/{ref.item}",
-                    "name": ref.item.lower(),
-                    "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectableItems",
-                    "properties": {"protectableItemType": VM_TYPE, "backupManagementType": "AzureIaasVM",
-                                   "friendlyName": vm["name"], "protectionState": "NotProtected",
-                                   "virtualMachineId": vm["id"], "workloadType": "VM"}})
+        out.append(
+            {
+                "id": f"{vault['id']}/backupFabrics/Azure/protectionContainers/{ref.container}/"
+                f"protectableItems/{ref.item}",
+                "name": ref.item.lower(),
+                "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectableItems",
+                "properties": {
+                    "protectableItemType": VM_TYPE,
+                    "backupManagementType": "AzureIaasVM",
+                    "friendlyName": vm["name"],
+                    "protectionState": "NotProtected",
+                    "virtualMachineId": vm["id"],
+                    "workloadType": "VM",
+                },
+            }
+        )
     return out
 
 
@@ -232,11 +307,17 @@ def register(router, env) -> None:
         vault = _vault(env, p)
         ref = parse_name(p["item"], "item")
         container_ref = parse_name(p["container"], "container")
-        if (container_ref.resource_group.lower(), container_ref.vm.lower()) != (ref.resource_group.lower(), ref.vm.lower()):
+        if (container_ref.resource_group.lower(), container_ref.vm.lower()) != (
+            ref.resource_group.lower(),
+            ref.vm.lower(),
+        ):
             raise bad(f"Container '{p['container']}' and item '{p['item']}' name different virtual machines.")
         props = _arm.body_of(request).get("properties") or {}
-        existing = env.store.get(Kind.PROTECTED_ITEM, f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
-                                                       f"{p['container']}/protectedItems/{p['item']}")
+        existing = env.store.get(
+            Kind.PROTECTED_ITEM,
+            f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
+            f"{p['container']}/protectedItems/{p['item']}",
+        )
         if existing is None:
             item = protect(env, vault, ref, props, _arm.caller_id(request))
         else:
@@ -267,11 +348,16 @@ def register(router, env) -> None:
     def get_container(request: Request) -> Response:
         p = request.params
         vault = _vault(env, p)
-        body = env.store.get(Kind.PROTECTION_CONTAINER, f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
-                                                         f"{p['container']}")
+        body = env.store.get(
+            Kind.PROTECTION_CONTAINER,
+            f"{vault['id']}/backupFabrics/Azure/protectionContainers/{p['container']}",
+        )
         if body is None:
-            raise AzureError(404, "BMSUserErrorContainerNotFound",
-                             f"Container '{p['container']}' is not registered to vault '{p['vault']}'.")
+            raise AzureError(
+                404,
+                "BMSUserErrorContainerNotFound",
+                f"Container '{p['container']}' is not registered to vault '{p['vault']}'.",
+            )
         return _arm.ok(body)
 
     @router.route(ARM, "PUT", CONTAINER)

@@ -18,11 +18,18 @@ from providers.azurelocal.store import Kind
 
 TYPE = "Microsoft.RecoveryServices/vaults"
 SKUS = {"rs0": "RS0", "standard": "Standard"}
-REDUNDANCY = {"georedundant": "GeoRedundant", "locallyredundant": "LocallyRedundant",
-              "zoneredundant": "ZoneRedundant"}
+REDUNDANCY = {
+    "georedundant": "GeoRedundant",
+    "locallyredundant": "LocallyRedundant",
+    "zoneredundant": "ZoneRedundant",
+}
 IMMUTABILITY = {"disabled": "Disabled", "unlocked": "Unlocked", "locked": "Locked"}
-IDENTITY_TYPES = {"none": "None", "systemassigned": "SystemAssigned", "userassigned": "UserAssigned",
-                  "systemassigned,userassigned": "SystemAssigned, UserAssigned"}
+IDENTITY_TYPES = {
+    "none": "None",
+    "systemassigned": "SystemAssigned",
+    "userassigned": "UserAssigned",
+    "systemassigned,userassigned": "SystemAssigned, UserAssigned",
+}
 ENCRYPTION_JOB_OPERATION = "ConfigureEncryption"
 
 
@@ -52,8 +59,10 @@ def ensure_deletable(env, vault: dict) -> None:
     items = env.store.list(Kind.PROTECTED_ITEM, vault["id"] + "/")
     containers = env.store.list(Kind.PROTECTION_CONTAINER, vault["id"] + "/")
     if items or containers:
-        names = sorted({c["properties"].get("friendlyName", c["name"]) for c in containers}
-                       | {i["properties"].get("friendlyName", i["name"]) for i in items})
+        names = sorted(
+            {c["properties"].get("friendlyName", c["name"]) for c in containers}
+            | {i["properties"].get("friendlyName", i["name"]) for i in items}
+        )
         raise rules.Refusal.VAULT_NOT_EMPTY.error(items=", ".join(names))
 
 
@@ -69,6 +78,7 @@ def forget(env, vault: dict) -> None:
 
 # ---------------------------------------------------------------------- document building
 
+
 def _normalize_identity(env, data: dict | None, old: dict | None) -> tuple[dict | None, str | None]:
     """The vault's identity block and the new system principal id (if one must be registered)."""
     if data is None:
@@ -76,45 +86,67 @@ def _normalize_identity(env, data: dict | None, old: dict | None) -> tuple[dict 
     raw = (data.get("type") or "None").replace(" ", "").lower()
     kind = IDENTITY_TYPES.get(raw)
     if kind is None:
-        raise bad_request(f"The identity type '{data.get('type')}' is not valid; use SystemAssigned, UserAssigned, "
-                          f"'SystemAssigned, UserAssigned' or None.", "InvalidIdentityType")
+        raise bad_request(
+            f"The identity type '{data.get('type')}' is not valid; use SystemAssigned, UserAssigned, "
+            f"'SystemAssigned, UserAssigned' or None.",
+            "InvalidIdentityType",
+        )
     out: dict = {"type": kind}
     new_principal = None
     types = rules.identity_types(out)
     if "SystemAssigned" in types:
-        old_principal = (old or {}).get("principalId") if "SystemAssigned" in rules.identity_types(old) else None
+        old_principal = (
+            (old or {}).get("principalId") if "SystemAssigned" in rules.identity_types(old) else None
+        )
         out["principalId"] = old_principal or env.new_guid()
         out["tenantId"] = env.tenant_id
         new_principal = None if old_principal else out["principalId"]
     if "UserAssigned" in types:
         wanted = data.get("userAssignedIdentities") or {}
         if not wanted:
-            raise bad_request("Identity type UserAssigned needs at least one entry in userAssignedIdentities.",
-                              "InvalidIdentity")
+            raise bad_request(
+                "Identity type UserAssigned needs at least one entry in userAssignedIdentities.",
+                "InvalidIdentity",
+            )
         attached = {}
         for identity_id in wanted:
             doc = env.store.get(Kind.IDENTITY, identity_id)
             if doc is None:
-                raise bad_request(f"The user-assigned identity '{identity_id}' was not found.", "InvalidIdentity")
-            attached[doc["id"]] = {"principalId": doc["properties"]["principalId"],
-                                   "clientId": doc["properties"]["clientId"]}
+                raise bad_request(
+                    f"The user-assigned identity '{identity_id}' was not found.", "InvalidIdentity"
+                )
+            attached[doc["id"]] = {
+                "principalId": doc["properties"]["principalId"],
+                "clientId": doc["properties"]["clientId"],
+            }
         out["userAssignedIdentities"] = attached
     elif data.get("userAssignedIdentities"):
-        raise bad_request("userAssignedIdentities is set but the identity type has no UserAssigned.",
-                          "InvalidIdentity")
+        raise bad_request(
+            "userAssignedIdentities is set but the identity type has no UserAssigned.", "InvalidIdentity"
+        )
     return out, new_principal
 
 
 def _normalize_properties(props: dict) -> dict:
     out = copy.deepcopy(props)
-    for readonly in ("provisioningState", "privateEndpointConnections", "upgradeDetails", "moveDetails",
-                     "moveState", "backupStorageVersion", "bcdrSecurityLevel", "secureScore"):
+    for readonly in (
+        "provisioningState",
+        "privateEndpointConnections",
+        "upgradeDetails",
+        "moveDetails",
+        "moveState",
+        "backupStorageVersion",
+        "bcdrSecurityLevel",
+        "secureScore",
+    ):
         out.pop(readonly, None)
     red = out.get("redundancySettings") or {}
     storage = REDUNDANCY.get(str(red.get("standardTierStorageRedundancy") or "GeoRedundant").lower())
     if storage is None:
-        raise bad_request(f"standardTierStorageRedundancy '{red.get('standardTierStorageRedundancy')}' is not valid; "
-                          f"use GeoRedundant, LocallyRedundant or ZoneRedundant.")
+        raise bad_request(
+            f"standardTierStorageRedundancy '{red.get('standardTierStorageRedundancy')}' is not valid; "
+            f"use GeoRedundant, LocallyRedundant or ZoneRedundant."
+        )
     crr = "Enabled" if str(red.get("crossRegionRestore") or "Disabled").lower() == "enabled" else "Disabled"
     out["redundancySettings"] = {"standardTierStorageRedundancy": storage, "crossRegionRestore": crr}
     security = out.get("securitySettings") or {}
@@ -124,9 +156,11 @@ def _normalize_properties(props: dict) -> dict:
             raise bad_request(f"Immutability state '{imm}' is not valid; use Disabled, Unlocked or Locked.")
         security["immutabilitySettings"] = {"state": IMMUTABILITY[str(imm).lower()]}
     soft = security.get("softDeleteSettings") or {}
-    security["softDeleteSettings"] = {"softDeleteState": soft.get("softDeleteState") or "Enabled",
-                                      "softDeleteRetentionPeriodInDays": int(soft.get("softDeleteRetentionPeriodInDays") or 14),
-                                      "enhancedSecurityState": soft.get("enhancedSecurityState") or "Enabled"}
+    security["softDeleteSettings"] = {
+        "softDeleteState": soft.get("softDeleteState") or "Enabled",
+        "softDeleteRetentionPeriodInDays": int(soft.get("softDeleteRetentionPeriodInDays") or 14),
+        "enhancedSecurityState": soft.get("enhancedSecurityState") or "Enabled",
+    }
     out["securitySettings"] = security
     pna = str(out.get("publicNetworkAccess") or "Enabled")
     out["publicNetworkAccess"] = "Disabled" if pna.lower() == "disabled" else "Enabled"
@@ -135,7 +169,9 @@ def _normalize_properties(props: dict) -> dict:
         infra = enc.get("infrastructureEncryption")
         if infra is not None and str(infra).lower() not in ("enabled", "disabled"):
             raise bad_request(f"infrastructureEncryption '{infra}' is not valid; use Enabled or Disabled.")
-        enc["infrastructureEncryption"] = "Enabled" if str(infra or "Disabled").lower() == "enabled" else "Disabled"
+        enc["infrastructureEncryption"] = (
+            "Enabled" if str(infra or "Disabled").lower() == "enabled" else "Disabled"
+        )
         kek = enc.get("kekIdentity") or {}
         if not kek.get("userAssignedIdentity") and kek.get("useSystemAssignedIdentity") is None:
             kek["useSystemAssignedIdentity"] = True
@@ -152,7 +188,9 @@ def _normalize_properties(props: dict) -> dict:
 def _check_storage(vault: dict, old: dict | None) -> None:
     red = vault["properties"]["redundancySettings"]
     if red["crossRegionRestore"] == "Enabled" and red["standardTierStorageRedundancy"] != "GeoRedundant":
-        raise rules.Refusal.CRR_NEEDS_GRS.error(vault=vault["name"], storage=red["standardTierStorageRedundancy"])
+        raise rules.Refusal.CRR_NEEDS_GRS.error(
+            vault=vault["name"], storage=red["standardTierStorageRedundancy"]
+        )
     if old is None:
         return
     old_storage = old["properties"]["redundancySettings"]["standardTierStorageRedundancy"]
@@ -178,27 +216,42 @@ def assign_key(env, vault: dict, caller: str | None) -> dict:
     record = env.principal(principal)
     if record is None or not record.get("enabled", True):
         raise rules.Refusal.CMK_KEY_VAULT_AUTH.error(
-            principal=principal, permission="get a token", key=key_uri,
-            reason="the identity is disabled or no longer exists")
+            principal=principal,
+            permission="get a token",
+            key=key_uri,
+            reason="the identity is disabled or no longer exists",
+        )
     try:
         kvrules.check_network(env, key_vault, client_address=None, trusted_service=True)
     except AzureError as exc:
-        raise rules.Refusal.CMK_KEY_VAULT_AUTH.error(principal=principal, permission="reach the key vault",
-                                                     key=key_uri, reason=exc.message.replace("\r\n", " "))
+        raise rules.Refusal.CMK_KEY_VAULT_AUTH.error(
+            principal=principal,
+            permission="reach the key vault",
+            key=key_uri,
+            reason=exc.message.replace("\r\n", " "),
+        )
     for permission in rules.CMK_PERMISSIONS:
         try:
             access.check_key_permission(env, principal, key.vault_id, permission, key_name=key.name)
         except AzureError as exc:
-            raise rules.Refusal.CMK_KEY_VAULT_AUTH.error(principal=principal, permission=permission, key=key_uri,
-                                                         reason=exc.message)
-    return {"key_uri": key_uri, "key_version": key.version, "versionless": key_uri.rstrip("/").count("/") == 4,
-            "principal_id": principal, "user_assigned": user_assigned, "assigned_at": env.now_iso(),
-            "assigned_by": caller}
+            raise rules.Refusal.CMK_KEY_VAULT_AUTH.error(
+                principal=principal, permission=permission, key=key_uri, reason=exc.message
+            )
+    return {
+        "key_uri": key_uri,
+        "key_version": key.version,
+        "versionless": key_uri.rstrip("/").count("/") == 4,
+        "principal_id": principal,
+        "user_assigned": user_assigned,
+        "assigned_at": env.now_iso(),
+        "assigned_by": caller,
+    }
 
 
 def _record_assignment(env, vault: dict, caller: str | None) -> None:
-    job = jobs.create_job(env, vault["id"], ENCRYPTION_JOB_OPERATION, vault["name"], "InProgress",
-                          management_type="Vault")
+    job = jobs.create_job(
+        env, vault["id"], ENCRYPTION_JOB_OPERATION, vault["name"], "InProgress", management_type="Vault"
+    )
     try:
         record = assign_key(env, vault, caller)
     except AzureError as exc:
@@ -206,8 +259,13 @@ def _record_assignment(env, vault: dict, caller: str | None) -> None:
         raise
     history(vault)["cmk"] = record
     jobs.finish_job(env, job["id"], "Completed")
-    env.log(caller, "Microsoft.RecoveryServices/vaults/encryption/write", vault["id"], "Succeeded",
-            f"key {record['key_uri']} via principal {record['principal_id']}")
+    env.log(
+        caller,
+        "Microsoft.RecoveryServices/vaults/encryption/write",
+        vault["id"],
+        "Succeeded",
+        f"key {record['key_uri']} via principal {record['principal_id']}",
+    )
 
 
 def save(env, old: dict | None, new: dict, caller: str | None, new_principal: str | None) -> None:
@@ -223,9 +281,17 @@ def save(env, old: dict | None, new: dict, caller: str | None, new_principal: st
         _record_assignment(env, new, caller)
     with env.store.transaction():
         if new_principal:
-            env.register_principal({"object_id": new_principal, "tenant_id": env.tenant_id,
-                                    "type": "ServicePrincipal", "display_name": new["name"], "enabled": True,
-                                    "kind": "system_assigned", "resource_id": new["id"]})
+            env.register_principal(
+                {
+                    "object_id": new_principal,
+                    "tenant_id": env.tenant_id,
+                    "type": "ServicePrincipal",
+                    "display_name": new["name"],
+                    "enabled": True,
+                    "kind": "system_assigned",
+                    "resource_id": new["id"],
+                }
+            )
         old_principal = ((old or {}).get("identity") or {}).get("principalId")
         if old_principal and old_principal != (new.get("identity") or {}).get("principalId"):
             env.remove_principal(old_principal)
@@ -235,20 +301,30 @@ def save(env, old: dict | None, new: dict, caller: str | None, new_principal: st
 def build(env, rid: str, name: str, data: dict, old: dict | None) -> tuple[dict, str | None]:
     location = _arm.location_of(data, old["location"] if old else None)
     if old and location != old["location"]:
-        raise bad_request(f"The vault '{name}' already exists in location '{old['location']}'.",
-                          "InvalidResourceLocation")
+        raise bad_request(
+            f"The vault '{name}' already exists in location '{old['location']}'.", "InvalidResourceLocation"
+        )
     sku_name = SKUS.get(str((data.get("sku") or {}).get("name") or "Standard").lower())
     if sku_name is None:
-        raise bad_request(f"The sku '{(data.get('sku') or {}).get('name')}' is not valid; use RS0 or Standard.",
-                          "InvalidSku")
+        raise bad_request(
+            f"The sku '{(data.get('sku') or {}).get('name')}' is not valid; use RS0 or Standard.",
+            "InvalidSku",
+        )
     identity, new_principal = _normalize_identity(env, data.get("identity"), (old or {}).get("identity"))
-    body = {"id": old["id"] if old else rid, "name": old["name"] if old else name, "type": TYPE,
-            "location": location, "tags": data.get("tags") or {}, "etag": f'W/"datetime\'{env.now_iso()}\'"',
-            "sku": {"name": sku_name, "tier": "Standard"},
-            "properties": _normalize_properties(data.get("properties") or {}),
-            _arm.INTERNAL: copy.deepcopy((old or {}).get(_arm.INTERNAL) or
-                                         {"created": env.now_iso(), "ever_had_items": False,
-                                          "registration_attempts": 0})}
+    body = {
+        "id": old["id"] if old else rid,
+        "name": old["name"] if old else name,
+        "type": TYPE,
+        "location": location,
+        "tags": data.get("tags") or {},
+        "etag": f"W/\"datetime'{env.now_iso()}'\"",
+        "sku": {"name": sku_name, "tier": "Standard"},
+        "properties": _normalize_properties(data.get("properties") or {}),
+        _arm.INTERNAL: copy.deepcopy(
+            (old or {}).get(_arm.INTERNAL)
+            or {"created": env.now_iso(), "ever_had_items": False, "registration_attempts": 0}
+        ),
+    }
     if identity is not None:
         body["identity"] = identity
     return body, new_principal
@@ -274,8 +350,10 @@ def register(router, env) -> None:
     def patch_vault(request: Request) -> Response:
         old = load(request.params)
         patch = _arm.body_of(request)
-        merged = _arm.merge(_arm.public(old), {k: v for k, v in patch.items() if k in
-                                               ("tags", "sku", "identity", "properties", "etag")})
+        merged = _arm.merge(
+            _arm.public(old),
+            {k: v for k, v in patch.items() if k in ("tags", "sku", "identity", "properties", "etag")},
+        )
         identity = merged.get("identity")
         if identity and "UserAssigned" not in rules.identity_types(identity):
             identity.pop("userAssignedIdentities", None)
@@ -304,8 +382,9 @@ def register(router, env) -> None:
     def list_in_group(request: Request) -> Response:
         p = request.params
         group = _arm.require_group(env, p["sub"], p["rg"])
-        return _arm.listing([v for v in env.store.list(Kind.RS_VAULT, group["id"] + "/")
-                             if v["id"].count("/") == 8])
+        return _arm.listing(
+            [v for v in env.store.list(Kind.RS_VAULT, group["id"] + "/") if v["id"].count("/") == 8]
+        )
 
     @router.route(ARM, "GET", "/subscriptions/{sub}/providers/" + TYPE)
     def list_in_subscription(request: Request) -> Response:

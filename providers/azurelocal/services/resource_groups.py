@@ -16,20 +16,43 @@ from providers.azurelocal.services import _arm, operations
 from providers.azurelocal.store import Kind
 
 # kinds that live inside a resource group, in the order a cascade removes them
-CONTAINED_KINDS = (Kind.PROTECTED_ITEM, Kind.RECOVERY_POINT, Kind.PROTECTION_CONTAINER, Kind.BACKUP_POLICY,
-                   Kind.JOB, Kind.RS_VAULT, Kind.ROLE_ASSIGNMENT, Kind.KEY_VAULT, Kind.IDENTITY,
-                   Kind.DISK_ENCRYPTION_SET, Kind.VM, Kind.DISK)
-MOVABLE_KINDS = (Kind.IDENTITY, Kind.KEY_VAULT, Kind.RS_VAULT, Kind.BACKUP_POLICY, Kind.PROTECTION_CONTAINER,
-                 Kind.PROTECTED_ITEM, Kind.RECOVERY_POINT, Kind.JOB, Kind.ROLE_ASSIGNMENT,
-                 Kind.DISK_ENCRYPTION_SET)
+CONTAINED_KINDS = (
+    Kind.PROTECTED_ITEM,
+    Kind.RECOVERY_POINT,
+    Kind.PROTECTION_CONTAINER,
+    Kind.BACKUP_POLICY,
+    Kind.JOB,
+    Kind.RS_VAULT,
+    Kind.ROLE_ASSIGNMENT,
+    Kind.KEY_VAULT,
+    Kind.IDENTITY,
+    Kind.DISK_ENCRYPTION_SET,
+    Kind.VM,
+    Kind.DISK,
+)
+MOVABLE_KINDS = (
+    Kind.IDENTITY,
+    Kind.KEY_VAULT,
+    Kind.RS_VAULT,
+    Kind.BACKUP_POLICY,
+    Kind.PROTECTION_CONTAINER,
+    Kind.PROTECTED_ITEM,
+    Kind.RECOVERY_POINT,
+    Kind.JOB,
+    Kind.ROLE_ASSIGNMENT,
+    Kind.DISK_ENCRYPTION_SET,
+)
 
 
 def _group_body(env, sub: str, rg: str, data: dict, existing: dict | None) -> dict:
     location = _arm.location_of(data, existing["location"] if existing else None)
     if existing and location != existing["location"]:
-        raise AzureError(409, "InvalidResourceGroupLocation",
-                         f"Invalid resource group location '{location}'. The Resource group already exists "
-                         f"in location '{existing['location']}'.")
+        raise AzureError(
+            409,
+            "InvalidResourceGroupLocation",
+            f"Invalid resource group location '{location}'. The Resource group already exists "
+            f"in location '{existing['location']}'.",
+        )
     body = {
         "id": existing["id"] if existing else _arm.group_id(sub, rg),
         "name": existing["name"] if existing else rg,
@@ -62,8 +85,12 @@ def delete_group(env, group: dict) -> None:
     content = contained(env, group["id"])
     for vault in content[Kind.RS_VAULT]:
         recovery_vaults.ensure_deletable(env, vault)
-    cleanups = {Kind.KEY_VAULT: key_vaults.soft_delete_vault, Kind.IDENTITY: identities.forget,
-                Kind.RS_VAULT: recovery_vaults.forget, Kind.DISK_ENCRYPTION_SET: _forget_identity}
+    cleanups = {
+        Kind.KEY_VAULT: key_vaults.soft_delete_vault,
+        Kind.IDENTITY: identities.forget,
+        Kind.RS_VAULT: recovery_vaults.forget,
+        Kind.DISK_ENCRYPTION_SET: _forget_identity,
+    }
     with env.store.transaction():
         for kind in CONTAINED_KINDS:
             for body in content[kind]:
@@ -82,11 +109,13 @@ def _move(env, source: dict, resource_ids: list[str], target_group_id: str) -> N
     """Re-home resources (and everything under them) into the target group."""
     with env.store.transaction():
         for rid in resource_ids:
-            name_part = rid[len(source["id"]):]
+            name_part = rid[len(source["id"]) :]
             new_id = target_group_id + name_part
             for kind in MOVABLE_KINDS:
                 for body in env.store.list(kind, rid):
-                    if not (body["id"].lower() == rid.lower() or body["id"].lower().startswith(rid.lower() + "/")):
+                    if not (
+                        body["id"].lower() == rid.lower() or body["id"].lower().startswith(rid.lower() + "/")
+                    ):
                         continue
                     text = json.dumps(body)
                     moved = json.loads(_replace_ci(text, rid, new_id))
@@ -96,6 +125,7 @@ def _move(env, source: dict, resource_ids: list[str], target_group_id: str) -> N
 
 def _replace_ci(text: str, old: str, new: str) -> str:
     import re
+
     return re.sub(re.escape(old), new.replace("\\", "\\\\"), text, flags=re.IGNORECASE)
 
 
@@ -106,15 +136,21 @@ def _move_request(env, request: Request) -> tuple[dict, list[str], str]:
     resources = data.get("resources") or []
     target = data.get("targetResourceGroup") or data.get("targetResourceGroupId") or ""
     if not resources or not target:
-        raise AzureError(400, "InvalidRequestContent",
-                         "A move needs 'resources' (resource ids) and 'targetResourceGroup' (a group id).")
+        raise AzureError(
+            400,
+            "InvalidRequestContent",
+            "A move needs 'resources' (resource ids) and 'targetResourceGroup' (a group id).",
+        )
     target_sub, _, target_rg = target.strip("/").partition("/resourceGroups/")
     target_sub = target_sub.split("/")[-1]
     target_group = _arm.require_group(env, target_sub, target_rg.split("/")[0])
     for rid in resources:
         if not rid.lower().startswith(source["id"].lower() + "/providers/"):
-            raise AzureError(400, "ResourceNotInSourceGroup",
-                             f"The resource '{rid}' is not in the source resource group '{source['name']}'.")
+            raise AzureError(
+                400,
+                "ResourceNotInSourceGroup",
+                f"The resource '{rid}' is not in the source resource group '{source['name']}'.",
+            )
         vault = env.store.get(Kind.RS_VAULT, rid)
         if vault is not None:
             rules.check_vault_move(vault)
@@ -175,15 +211,24 @@ def register(router, env) -> None:
     @router.route(ARM, "GET", base + "/resources")
     def list_resources(request: Request) -> Response:
         from providers.azurelocal.services import subscriptions
+
         p = request.params
         group = _arm.require_group(env, p["sub"], p["rg"])
-        return Response(200, {"value": subscriptions.resources_under(env, group["id"] + "/providers/",
-                                                                     request.query.get("$filter"))})
+        return Response(
+            200,
+            {
+                "value": subscriptions.resources_under(
+                    env, group["id"] + "/providers/", request.query.get("$filter")
+                )
+            },
+        )
 
     @router.route(ARM, "POST", base + "/validateMoveResources")
     def validate_move(request: Request) -> Response:
         _move_request(env, request)
-        return operations.accepted(env, operations.record_operation(env, request.path, "ValidateMoveResources"))
+        return operations.accepted(
+            env, operations.record_operation(env, request.path, "ValidateMoveResources")
+        )
 
     @router.route(ARM, "POST", base + "/moveResources")
     def move(request: Request) -> Response:

@@ -9,9 +9,16 @@ from providers.azurelocal.router import ARM
 from providers.azurelocal.services import _arm
 from providers.azurelocal.store import Kind
 
-LOCATIONS = (("westeurope", "West Europe"), ("northeurope", "North Europe"), ("eastus", "East US"),
-             ("eastus2", "East US 2"), ("westus2", "West US 2"), ("uksouth", "UK South"),
-             ("germanywestcentral", "Germany West Central"), ("swedencentral", "Sweden Central"))
+LOCATIONS = (
+    ("westeurope", "West Europe"),
+    ("northeurope", "North Europe"),
+    ("eastus", "East US"),
+    ("eastus2", "East US 2"),
+    ("westus2", "West US 2"),
+    ("uksouth", "UK South"),
+    ("germanywestcentral", "Germany West Central"),
+    ("swedencentral", "Sweden Central"),
+)
 LISTED_KINDS = (Kind.IDENTITY, Kind.KEY_VAULT, Kind.RS_VAULT, Kind.VM, Kind.DISK, Kind.DISK_ENCRYPTION_SET)
 
 
@@ -44,8 +51,12 @@ def register(router, env) -> None:
     def subscription_body() -> dict:
         return env.store.get(Kind.SUBSCRIPTION, f"/subscriptions/{env.subscription_id}") | {
             "authorizationSource": "RoleBased",
-            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
-                                     "spendingLimit": "Off"}}
+            "subscriptionPolicies": {
+                "locationPlacementId": "Public_2014-09-01",
+                "quotaId": "PayAsYouGo_2014-09-01",
+                "spendingLimit": "Off",
+            },
+        }
 
     @router.route(ARM, "GET", "/subscriptions")
     def list_subscriptions(request: Request) -> Response:
@@ -59,19 +70,48 @@ def register(router, env) -> None:
     @router.route(ARM, "GET", "/subscriptions/{sub}/locations")
     def list_locations(request: Request) -> Response:
         _arm.check_subscription(env, request.params["sub"])
-        return Response(200, {"value": [
-            {"id": f"/subscriptions/{env.subscription_id}/locations/{name}", "name": name, "displayName": display,
-             "regionalDisplayName": f"(Europe) {display}" if "europe" in name else display,
-             "type": "Region", "metadata": {"regionType": "Physical"}} for name, display in LOCATIONS]})
+        return Response(
+            200,
+            {
+                "value": [
+                    {
+                        "id": f"/subscriptions/{env.subscription_id}/locations/{name}",
+                        "name": name,
+                        "displayName": display,
+                        "regionalDisplayName": f"(Europe) {display}" if "europe" in name else display,
+                        "type": "Region",
+                        "metadata": {"regionType": "Physical"},
+                    }
+                    for name, display in LOCATIONS
+                ]
+            },
+        )
 
     @router.route(ARM, "GET", "/tenants")
     def list_tenants(request: Request) -> Response:
-        return Response(200, {"value": [{"id": f"/tenants/{env.tenant_id}", "tenantId": env.tenant_id,
-                                         "tenantCategory": "Home", "displayName": "vaultform local",
-                                         "defaultDomain": "vaultform.local"}]})
+        return Response(
+            200,
+            {
+                "value": [
+                    {
+                        "id": f"/tenants/{env.tenant_id}",
+                        "tenantId": env.tenant_id,
+                        "tenantCategory": "Home",
+                        "displayName": "vaultform local",
+                        "defaultDomain": "vaultform.local",
+                    }
+                ]
+            },
+        )
 
     @router.route(ARM, "GET", "/subscriptions/{sub}/resources")
     def list_resources(request: Request) -> Response:
         _arm.check_subscription(env, request.params["sub"])
-        return Response(200, {"value": resources_under(env, f"/subscriptions/{env.subscription_id}/",
-                                                       request.query.get("$filter"))})
+        return Response(
+            200,
+            {
+                "value": resources_under(
+                    env, f"/subscriptions/{env.subscription_id}/", request.query.get("$filter")
+                )
+            },
+        )

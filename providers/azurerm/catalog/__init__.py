@@ -68,21 +68,21 @@ def unknown_type_detail(mode: Mode, type_name: str) -> str:
     word = _MODE_WORD[mode]
     entry = out_of_scope(mode, type_name)
     if entry is not None:
-        text = f"azurerm knows the {word} \"{type_name}\"; vaultform doesn't manage it."
+        text = f'azurerm knows the {word} "{type_name}"; vaultform doesn\'t manage it.'
         return f"{text} {entry.note}" if entry.note else text
     other = Mode.DATA if mode is Mode.MANAGED else Mode.MANAGED
     if SCHEMA.lookup(other, type_name) is not None:
         kind = "a data source" if other is Mode.DATA else "a managed resource"
         block = "data" if other is Mode.DATA else "resource"
-        return (f"vaultform serves \"{type_name}\" as {kind} only; "
-                f"declare it in a {block} block.")
+        return f'vaultform serves "{type_name}" as {kind} only; declare it in a {block} block.'
     candidates = supported_types(mode)
     close = difflib.get_close_matches(type_name, candidates, n=1, cutoff=0.75)
     if close:
-        return f"There is no {word} \"{type_name}\". Did you mean \"{close[0]}\"?"
-    return (f"There is no {word} \"{type_name}\" in vaultform's azurerm catalog. "
-            f"Supported: {', '.join(candidates)}.")
+        return f'There is no {word} "{type_name}". Did you mean "{close[0]}"?'
+    return (
+        f'There is no {word} "{type_name}" in vaultform\'s azurerm catalog. '
+        f"Supported: {', '.join(candidates)}."
+    )
 
 
-__all__ = ["SCHEMA", "DATA", "OutOfScope", "supported_types", "lookup", "unknown_type_detail",
-           "out_of_scope"]
+__all__ = ["SCHEMA", "DATA", "OutOfScope", "supported_types", "lookup", "unknown_type_detail", "out_of_scope"]

@@ -85,8 +85,20 @@ ISO8601_DURATION_PATTERN = r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\
 ISO8601_DURATION_HINT = "an ISO 8601 duration such as P30D, P1Y or P90D"
 
 DAYS_OF_WEEK = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 WEEKS_OF_MONTH = ("First", "Second", "Third", "Fourth", "Last")
 
 IDENTITY_TYPES = ("SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned")
@@ -104,52 +116,103 @@ def id_attribute(description: str = "The Azure resource id of the object.") -> A
 
 
 def name_attribute(pattern: str, hint: str, description: str, *, force_new: bool = True) -> Attribute:
-    return Attribute("name", STRING, required=True, force_new=force_new, pattern=pattern,
-                     pattern_hint=hint, description=description)
+    return Attribute(
+        "name",
+        STRING,
+        required=True,
+        force_new=force_new,
+        pattern=pattern,
+        pattern_hint=hint,
+        description=description,
+    )
 
 
 def location_attribute(description: str = "The Azure region; changing it creates a new object.") -> Attribute:
-    return Attribute("location", STRING, required=True, force_new=True, min_length=1, fold="location",
-                     description=description)
+    return Attribute(
+        "location",
+        STRING,
+        required=True,
+        force_new=True,
+        min_length=1,
+        fold="location",
+        description=description,
+    )
 
 
 def resource_group_name_attribute(
-        description: str = "The resource group that holds the object; changing it creates a new object.",
+    description: str = "The resource group that holds the object; changing it creates a new object.",
 ) -> Attribute:
-    return Attribute("resource_group_name", STRING, required=True, force_new=True,
-                     pattern=RESOURCE_GROUP_NAME_PATTERN, pattern_hint=RESOURCE_GROUP_NAME_HINT,
-                     description=description)
+    return Attribute(
+        "resource_group_name",
+        STRING,
+        required=True,
+        force_new=True,
+        pattern=RESOURCE_GROUP_NAME_PATTERN,
+        pattern_hint=RESOURCE_GROUP_NAME_HINT,
+        description=description,
+    )
 
 
 def tags_attribute() -> Attribute:
-    return Attribute("tags", map_of(STRING), optional=True,
-                     description="Free-form name/value labels kept on the Azure object.")
+    return Attribute(
+        "tags",
+        map_of(STRING),
+        optional=True,
+        description="Free-form name/value labels kept on the Azure object.",
+    )
 
 
-def uuid_attribute(name: str, description: str, *, required: bool = False, optional: bool = False,
-                   computed_: bool = False, force_new: bool = False) -> Attribute:
-    return Attribute(name, STRING, required=required, optional=optional, computed=computed_,
-                     force_new=force_new, pattern=UUID_PATTERN, pattern_hint=UUID_HINT,
-                     description=description)
+def uuid_attribute(
+    name: str,
+    description: str,
+    *,
+    required: bool = False,
+    optional: bool = False,
+    computed_: bool = False,
+    force_new: bool = False,
+) -> Attribute:
+    return Attribute(
+        name,
+        STRING,
+        required=required,
+        optional=optional,
+        computed=computed_,
+        force_new=force_new,
+        pattern=UUID_PATTERN,
+        pattern_hint=UUID_HINT,
+        description=description,
+    )
 
 
-def managed_identity_block(*, required: bool, types: tuple[str, ...] = IDENTITY_TYPES,
-                           description: str = "") -> NestedBlock:
+def managed_identity_block(
+    *, required: bool, types: tuple[str, ...] = IDENTITY_TYPES, description: str = ""
+) -> NestedBlock:
     """The ``identity`` block azurerm uses for system and/or user-assigned identities."""
     attrs: list[Attribute] = [
-        Attribute("type", STRING, required=True, enum=types,
-                  description="Which managed identities the object has."),
+        Attribute(
+            "type", STRING, required=True, enum=types, description="Which managed identities the object has."
+        ),
     ]
     if any("UserAssigned" in t for t in types):
-        attrs.append(Attribute(
-            "identity_ids", set_of(STRING), optional=True,
-            pattern=USER_ASSIGNED_IDENTITY_ID_PATTERN, pattern_hint=USER_ASSIGNED_IDENTITY_ID_HINT,
-            description="Resource ids of the user-assigned identities; needed when type includes UserAssigned."))
+        attrs.append(
+            Attribute(
+                "identity_ids",
+                set_of(STRING),
+                optional=True,
+                pattern=USER_ASSIGNED_IDENTITY_ID_PATTERN,
+                pattern_hint=USER_ASSIGNED_IDENTITY_ID_HINT,
+                description="Resource ids of the user-assigned identities; needed when type includes UserAssigned.",
+            )
+        )
     attrs += [
         computed("principal_id", "The object id of the system-assigned identity, once it exists."),
         computed("tenant_id", "The tenant of the system-assigned identity, once it exists."),
     ]
-    return NestedBlock("identity", BlockSchema(tuple(attrs)), nesting=Nesting.LIST,
-                       min_items=1 if required else 0, max_items=1,
-                       description=description or "The managed identity of the object.")
-
+    return NestedBlock(
+        "identity",
+        BlockSchema(tuple(attrs)),
+        nesting=Nesting.LIST,
+        min_items=1 if required else 0,
+        max_items=1,
+        description=description or "The managed identity of the object.",
+    )

@@ -28,32 +28,42 @@ from .common import (
 
 
 def _required(name: str, description: str, pattern: str | None = None, hint: str = "") -> Attribute:
-    return Attribute(name, STRING, required=True, pattern=pattern, pattern_hint=hint,
-                     description=description)
+    return Attribute(name, STRING, required=True, pattern=pattern, pattern_hint=hint, description=description)
 
 
 def _rg() -> Attribute:
-    return _required("resource_group_name", "The resource group to look in.",
-                     RESOURCE_GROUP_NAME_PATTERN, RESOURCE_GROUP_NAME_HINT)
+    return _required(
+        "resource_group_name",
+        "The resource group to look in.",
+        RESOURCE_GROUP_NAME_PATTERN,
+        RESOURCE_GROUP_NAME_HINT,
+    )
 
 
 def _computed_block(name: str, description: str, *attrs: Attribute) -> NestedBlock:
-    return NestedBlock(name, BlockSchema(attributes=attrs), nesting=Nesting.LIST, computed=True,
-                       description=description)
+    return NestedBlock(
+        name, BlockSchema(attributes=attrs), nesting=Nesting.LIST, computed=True, description=description
+    )
 
 
 def _tags() -> Attribute:
     return computed("tags", "The object's tags.", map_of(STRING))
 
 
-def _data(type_name: str, description: str, attrs: tuple[Attribute, ...],
-          blocks: tuple[NestedBlock, ...] = ()) -> ResourceSchema:
-    return ResourceSchema(type_name=type_name, mode=Mode.DATA, description=description,
-                          block=BlockSchema(attributes=attrs, blocks=blocks))
+def _data(
+    type_name: str, description: str, attrs: tuple[Attribute, ...], blocks: tuple[NestedBlock, ...] = ()
+) -> ResourceSchema:
+    return ResourceSchema(
+        type_name=type_name,
+        mode=Mode.DATA,
+        description=description,
+        block=BlockSchema(attributes=attrs, blocks=blocks),
+    )
 
 
 CLIENT_CONFIG = _data(
-    "azurerm_client_config", "Who vaultform runs as: tenant, subscription and principal.",
+    "azurerm_client_config",
+    "Who vaultform runs as: tenant, subscription and principal.",
     (
         computed("client_id", "The application (client) id of the caller."),
         computed("tenant_id", "The caller's tenant."),
@@ -64,10 +74,12 @@ CLIENT_CONFIG = _data(
 )
 
 RESOURCE_GROUP = _data(
-    "azurerm_resource_group", "An existing resource group.",
+    "azurerm_resource_group",
+    "An existing resource group.",
     (
-        _required("name", "The resource group's name.", RESOURCE_GROUP_NAME_PATTERN,
-                  RESOURCE_GROUP_NAME_HINT),
+        _required(
+            "name", "The resource group's name.", RESOURCE_GROUP_NAME_PATTERN, RESOURCE_GROUP_NAME_HINT
+        ),
         computed("location", "The group's region."),
         computed("managed_by", "The id of the resource managing the group, if any."),
         _tags(),
@@ -76,7 +88,8 @@ RESOURCE_GROUP = _data(
 )
 
 KEY_VAULT = _data(
-    "azurerm_key_vault", "An existing key vault, e.g. one a security team owns.",
+    "azurerm_key_vault",
+    "An existing key vault, e.g. one a security team owns.",
     (
         _required("name", "The key vault's name."),
         _rg(),
@@ -97,7 +110,8 @@ KEY_VAULT = _data(
     ),
     (
         _computed_block(
-            "access_policy", "The vault's access policies.",
+            "access_policy",
+            "The vault's access policies.",
             computed("tenant_id", "Tenant of the principal."),
             computed("object_id", "Object id of the principal."),
             computed("application_id", "Application of a compound identity."),
@@ -107,7 +121,8 @@ KEY_VAULT = _data(
             computed("storage_permissions", "Storage permissions.", list_of(STRING)),
         ),
         _computed_block(
-            "network_acls", "The vault's network rules.",
+            "network_acls",
+            "The vault's network rules.",
             computed("default_action", "Allow or Deny."),
             computed("bypass", "AzureServices or None."),
             computed("ip_rules", "Allowed addresses.", set_of(STRING)),
@@ -117,11 +132,11 @@ KEY_VAULT = _data(
 )
 
 KEY_VAULT_KEY = _data(
-    "azurerm_key_vault_key", "An existing key, e.g. a CMK a security team rotates.",
+    "azurerm_key_vault_key",
+    "An existing key, e.g. a CMK a security team rotates.",
     (
         _required("name", "The key's name."),
-        _required("key_vault_id", "The key vault holding the key.", KEY_VAULT_ID_PATTERN,
-                  KEY_VAULT_ID_HINT),
+        _required("key_vault_id", "The key vault holding the key.", KEY_VAULT_ID_PATTERN, KEY_VAULT_ID_HINT),
         computed("key_type", "RSA, RSA-HSM, EC or EC-HSM."),
         computed("key_size", "RSA modulus size in bits.", NUMBER),
         computed("key_opts", "Operations the key allows.", list_of(STRING)),
@@ -142,7 +157,8 @@ KEY_VAULT_KEY = _data(
 )
 
 USER_ASSIGNED_IDENTITY = _data(
-    "azurerm_user_assigned_identity", "An existing user-assigned managed identity.",
+    "azurerm_user_assigned_identity",
+    "An existing user-assigned managed identity.",
     (
         _required("name", "The identity's name."),
         _rg(),
@@ -156,7 +172,8 @@ USER_ASSIGNED_IDENTITY = _data(
 )
 
 VIRTUAL_MACHINE = _data(
-    "azurerm_virtual_machine", "An existing virtual machine to protect with backups.",
+    "azurerm_virtual_machine",
+    "An existing virtual machine to protect with backups.",
     (
         _required("name", "The virtual machine's name."),
         _rg(),
@@ -170,7 +187,8 @@ VIRTUAL_MACHINE = _data(
     ),
     (
         _computed_block(
-            "identity", "The machine's managed identity.",
+            "identity",
+            "The machine's managed identity.",
             computed("type", "Which managed identities the machine has."),
             computed("identity_ids", "User-assigned identity ids.", list_of(STRING)),
             computed("principal_id", "Object id of the system-assigned identity."),
@@ -179,5 +197,11 @@ VIRTUAL_MACHINE = _data(
     ),
 )
 
-DATA_SOURCES = (CLIENT_CONFIG, RESOURCE_GROUP, KEY_VAULT, KEY_VAULT_KEY, USER_ASSIGNED_IDENTITY,
-                VIRTUAL_MACHINE)
+DATA_SOURCES = (
+    CLIENT_CONFIG,
+    RESOURCE_GROUP,
+    KEY_VAULT,
+    KEY_VAULT_KEY,
+    USER_ASSIGNED_IDENTITY,
+    VIRTUAL_MACHINE,
+)

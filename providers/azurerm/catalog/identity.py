@@ -23,21 +23,35 @@ USER_ASSIGNED_IDENTITY = ResourceSchema(
     type_name="azurerm_user_assigned_identity",
     mode=Mode.MANAGED,
     description="A user-assigned managed identity; a vault may use it to reach its key.",
-    import_id_hint=("/subscriptions/{subscription_id}/resourceGroups/{group}"
-                    "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"),
-    block=BlockSchema(attributes=(
-        name_attribute(IDENTITY_NAME_PATTERN, IDENTITY_NAME_HINT,
-                       "The identity name; changing it creates a new identity."),
-        location_attribute(),
-        resource_group_name_attribute(),
-        Attribute("isolation_scope", STRING, optional=True, force_new=True, enum=("None", "Regional"),
-                  reconciled=False, description="Whether the identity is usable only in its region."),
-        tags_attribute(),
-        id_attribute("The identity's Azure resource id."),
-        computed("principal_id", "The object id of the identity's service principal."),
-        computed("client_id", "The application (client) id of the identity."),
-        computed("tenant_id", "The tenant the identity belongs to."),
-    )),
+    import_id_hint=(
+        "/subscriptions/{subscription_id}/resourceGroups/{group}"
+        "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+    ),
+    block=BlockSchema(
+        attributes=(
+            name_attribute(
+                IDENTITY_NAME_PATTERN,
+                IDENTITY_NAME_HINT,
+                "The identity name; changing it creates a new identity.",
+            ),
+            location_attribute(),
+            resource_group_name_attribute(),
+            Attribute(
+                "isolation_scope",
+                STRING,
+                optional=True,
+                force_new=True,
+                enum=("None", "Regional"),
+                reconciled=False,
+                description="Whether the identity is usable only in its region.",
+            ),
+            tags_attribute(),
+            id_attribute("The identity's Azure resource id."),
+            computed("principal_id", "The object id of the identity's service principal."),
+            computed("client_id", "The application (client) id of the identity."),
+            computed("tenant_id", "The tenant the identity belongs to."),
+        )
+    ),
 )
 
 RESOURCES = (USER_ASSIGNED_IDENTITY,)

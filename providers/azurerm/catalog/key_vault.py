@@ -42,12 +42,14 @@ KEY_VAULT_NAME_HINT = (
 )
 
 PURGE_PROTECTION_ONE_WAY = ChangeRule(
-    ChangeKind.ONE_WAY, "R10",
+    ChangeKind.ONE_WAY,
+    "R10",
     "Purge protection can't be turned off once it is on; Azure keeps it for the life of the vault.",
     value=False,
 )
 RETENTION_FIXED = ChangeRule(
-    ChangeKind.FIXED_ONCE_SET, "R10",
+    ChangeKind.FIXED_ONCE_SET,
+    "R10",
     "The soft-delete retention period is set when the vault is created and can't change afterwards.",
 )
 
@@ -58,24 +60,44 @@ ACCESS_POLICY_BLOCK = NestedBlock(
     max_items=1024,
     computed=True,
     description="Inline access policies. Don't mix them with azurerm_key_vault_access_policy "
-                "resources on the same vault; each would undo the other.",
+    "resources on the same vault; each would undo the other.",
 )
 
 NETWORK_ACLS_BLOCK = NestedBlock(
     "network_acls",
-    BlockSchema(attributes=(
-        Attribute("default_action", STRING, required=True, enum=("Allow", "Deny"),
-                  description="What happens to traffic no rule matches. Deny also blocks a "
-                              "user-assigned identity used for Backup CMK (R9)."),
-        Attribute("bypass", STRING, required=True, enum=("AzureServices", "None"),
-                  description="Whether trusted Azure services (Backup among them) pass the rules."),
-        Attribute("ip_rules", set_of(STRING), optional=True,
-                  pattern=r"\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?",
-                  pattern_hint="an IPv4 address or CIDR block such as 203.0.113.0/24",
-                  description="Addresses or CIDR blocks allowed in."),
-        Attribute("virtual_network_subnet_ids", set_of(STRING), optional=True,
-                  description="Subnet ids allowed in."),
-    )),
+    BlockSchema(
+        attributes=(
+            Attribute(
+                "default_action",
+                STRING,
+                required=True,
+                enum=("Allow", "Deny"),
+                description="What happens to traffic no rule matches. Deny also blocks a "
+                "user-assigned identity used for Backup CMK (R9).",
+            ),
+            Attribute(
+                "bypass",
+                STRING,
+                required=True,
+                enum=("AzureServices", "None"),
+                description="Whether trusted Azure services (Backup among them) pass the rules.",
+            ),
+            Attribute(
+                "ip_rules",
+                set_of(STRING),
+                optional=True,
+                pattern=r"\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?",
+                pattern_hint="an IPv4 address or CIDR block such as 203.0.113.0/24",
+                description="Addresses or CIDR blocks allowed in.",
+            ),
+            Attribute(
+                "virtual_network_subnet_ids",
+                set_of(STRING),
+                optional=True,
+                description="Subnet ids allowed in.",
+            ),
+        )
+    ),
     nesting=Nesting.LIST,
     max_items=1,
     computed=True,
@@ -84,11 +106,13 @@ NETWORK_ACLS_BLOCK = NestedBlock(
 
 CONTACT_BLOCK = NestedBlock(
     "contact",
-    BlockSchema(attributes=(
-        Attribute("email", STRING, required=True, description="E-mail address of the contact."),
-        Attribute("name", STRING, optional=True, description="Name of the contact."),
-        Attribute("phone", STRING, optional=True, description="Phone number of the contact."),
-    )),
+    BlockSchema(
+        attributes=(
+            Attribute("email", STRING, required=True, description="E-mail address of the contact."),
+            Attribute("name", STRING, optional=True, description="Name of the contact."),
+            Attribute("phone", STRING, optional=True, description="Phone number of the contact."),
+        )
+    ),
     nesting=Nesting.SET,
     reconciled=False,
     description="Certificate contacts (azurerm now prefers azurerm_key_vault_certificate_contacts).",
@@ -98,42 +122,94 @@ KEY_VAULT = ResourceSchema(
     type_name="azurerm_key_vault",
     mode=Mode.MANAGED,
     description="An Azure Key Vault; it must have soft delete and purge protection to hold a CMK.",
-    import_id_hint=("/subscriptions/{subscription_id}/resourceGroups/{group}"
-                    "/providers/Microsoft.KeyVault/vaults/{name}"),
+    import_id_hint=(
+        "/subscriptions/{subscription_id}/resourceGroups/{group}/providers/Microsoft.KeyVault/vaults/{name}"
+    ),
     block=BlockSchema(
         attributes=(
-            name_attribute(KEY_VAULT_NAME_PATTERN, KEY_VAULT_NAME_HINT,
-                           "The vault name; changing it creates a new vault."),
+            name_attribute(
+                KEY_VAULT_NAME_PATTERN,
+                KEY_VAULT_NAME_HINT,
+                "The vault name; changing it creates a new vault.",
+            ),
             location_attribute(),
             resource_group_name_attribute(),
-            Attribute("sku_name", STRING, required=True, enum=("standard", "premium"),
-                      description="The pricing tier; premium adds HSM-backed keys."),
-            uuid_attribute("tenant_id", "The Entra ID tenant that authenticates requests to the vault.",
-                           required=True),
-            Attribute("enabled_for_deployment", BOOL, optional=True, reconciled=False,
-                      description="Whether virtual machines may read certificates stored as secrets."),
-            Attribute("enabled_for_disk_encryption", BOOL, optional=True, reconciled=False,
-                      description="Whether Azure Disk Encryption may read secrets and unwrap keys."),
-            Attribute("enabled_for_template_deployment", BOOL, optional=True, reconciled=False,
-                      description="Whether Resource Manager deployments may read secrets."),
-            Attribute("rbac_authorization_enabled", BOOL, optional=True, computed=True,
-                      conflicts_with=("enable_rbac_authorization",),
-                      description="Whether data-plane access is decided by Azure RBAC role assignments "
-                                  "instead of access policies."),
-            Attribute("enable_rbac_authorization", BOOL, optional=True, computed=True,
-                      conflicts_with=("rbac_authorization_enabled",),
-                      deprecated="enable_rbac_authorization is the old name of rbac_authorization_enabled; "
-                                 "use rbac_authorization_enabled.",
-                      description="Former name of rbac_authorization_enabled."),
-            Attribute("public_network_access_enabled", BOOL, optional=True, reconciled=False,
-                      description="Whether the vault accepts traffic from public networks."),
-            Attribute("purge_protection_enabled", BOOL, optional=True, default=False,
-                      change_rule=PURGE_PROTECTION_ONE_WAY,
-                      description="Whether deleted vaults and keys are kept until the retention period "
-                                  "ends. Required for CMK (R5); can never be turned off (R10)."),
-            Attribute("soft_delete_retention_days", NUMBER, optional=True, default=90,
-                      min_value=7, max_value=90, change_rule=RETENTION_FIXED,
-                      description="Days a deleted vault or key is recoverable (7 to 90); fixed once set."),
+            Attribute(
+                "sku_name",
+                STRING,
+                required=True,
+                enum=("standard", "premium"),
+                description="The pricing tier; premium adds HSM-backed keys.",
+            ),
+            uuid_attribute(
+                "tenant_id", "The Entra ID tenant that authenticates requests to the vault.", required=True
+            ),
+            Attribute(
+                "enabled_for_deployment",
+                BOOL,
+                optional=True,
+                reconciled=False,
+                description="Whether virtual machines may read certificates stored as secrets.",
+            ),
+            Attribute(
+                "enabled_for_disk_encryption",
+                BOOL,
+                optional=True,
+                reconciled=False,
+                description="Whether Azure Disk Encryption may read secrets and unwrap keys.",
+            ),
+            Attribute(
+                "enabled_for_template_deployment",
+                BOOL,
+                optional=True,
+                reconciled=False,
+                description="Whether Resource Manager deployments may read secrets.",
+            ),
+            Attribute(
+                "rbac_authorization_enabled",
+                BOOL,
+                optional=True,
+                computed=True,
+                conflicts_with=("enable_rbac_authorization",),
+                description="Whether data-plane access is decided by Azure RBAC role assignments "
+                "instead of access policies.",
+            ),
+            Attribute(
+                "enable_rbac_authorization",
+                BOOL,
+                optional=True,
+                computed=True,
+                conflicts_with=("rbac_authorization_enabled",),
+                deprecated="enable_rbac_authorization is the old name of rbac_authorization_enabled; "
+                "use rbac_authorization_enabled.",
+                description="Former name of rbac_authorization_enabled.",
+            ),
+            Attribute(
+                "public_network_access_enabled",
+                BOOL,
+                optional=True,
+                reconciled=False,
+                description="Whether the vault accepts traffic from public networks.",
+            ),
+            Attribute(
+                "purge_protection_enabled",
+                BOOL,
+                optional=True,
+                default=False,
+                change_rule=PURGE_PROTECTION_ONE_WAY,
+                description="Whether deleted vaults and keys are kept until the retention period "
+                "ends. Required for CMK (R5); can never be turned off (R10).",
+            ),
+            Attribute(
+                "soft_delete_retention_days",
+                NUMBER,
+                optional=True,
+                default=90,
+                min_value=7,
+                max_value=90,
+                change_rule=RETENTION_FIXED,
+                description="Days a deleted vault or key is recoverable (7 to 90); fixed once set.",
+            ),
             tags_attribute(),
             id_attribute("The key vault's Azure resource id."),
             computed("vault_uri", "The data-plane URI, https://{name}.vault.azure.net/."),

@@ -41,8 +41,14 @@ CURVES = ("P-256", "P-256K", "P-384", "P-521")
 
 
 def _duration(name: str, description: str) -> Attribute:
-    return Attribute(name, STRING, optional=True, pattern=ISO8601_DURATION_PATTERN,
-                     pattern_hint=ISO8601_DURATION_HINT, description=description)
+    return Attribute(
+        name,
+        STRING,
+        optional=True,
+        pattern=ISO8601_DURATION_PATTERN,
+        pattern_hint=ISO8601_DURATION_HINT,
+        description=description,
+    )
 
 
 AUTOMATIC_BLOCK = NestedBlock(
@@ -68,13 +74,15 @@ ROTATION_POLICY_BLOCK = NestedBlock(
         ),
         blocks=(AUTOMATIC_BLOCK,),
         at_least_one_of=(("expire_after", "automatic"),),
-        required_with=(("expire_after", ("notify_before_expiry",)),
-                       ("notify_before_expiry", ("expire_after",))),
+        required_with=(
+            ("expire_after", ("notify_before_expiry",)),
+            ("notify_before_expiry", ("expire_after",)),
+        ),
     ),
     nesting=Nesting.LIST,
     max_items=1,
     description="The key's rotation policy. With a versionless key id the vault follows "
-                "rotations automatically (within about an hour).",
+    "rotations automatically (within about an hour).",
 )
 
 KEY_VAULT_KEY = ResourceSchema(
@@ -85,23 +93,67 @@ KEY_VAULT_KEY = ResourceSchema(
     block=BlockSchema(
         attributes=(
             name_attribute(KEY_NAME_PATTERN, KEY_NAME_HINT, "The key name; changing it creates a new key."),
-            Attribute("key_vault_id", STRING, required=True, force_new=True,
-                      pattern=KEY_VAULT_ID_PATTERN, pattern_hint=KEY_VAULT_ID_HINT,
-                      description="The key vault that holds the key; changing it creates a new key."),
-            Attribute("key_type", STRING, required=True, force_new=True, enum=KEY_TYPES,
-                      description="The key's kind; Backup CMK needs RSA or RSA-HSM."),
-            Attribute("key_size", NUMBER, optional=True, force_new=True, enum=RSA_KEY_SIZES,
-                      conflicts_with=("curve",),
-                      description="RSA modulus size in bits; required for RSA and RSA-HSM keys."),
-            Attribute("curve", STRING, optional=True, computed=True, force_new=True, enum=CURVES,
-                      conflicts_with=("key_size",), description="Elliptic curve of an EC key."),
-            Attribute("key_opts", list_of(STRING), required=True, enum=KEY_OPTS,
-                      description="Operations the key allows; CMK needs wrapKey and unwrapKey."),
-            Attribute("not_before_date", STRING, optional=True, pattern=RFC3339_PATTERN, fold="rfc3339",
-                      pattern_hint=RFC3339_HINT, description="The key can't be used before this time."),
-            Attribute("expiration_date", STRING, optional=True, pattern=RFC3339_PATTERN, fold="rfc3339",
-                      pattern_hint=RFC3339_HINT,
-                      description="The key can't be used after this time; an expired key breaks backups."),
+            Attribute(
+                "key_vault_id",
+                STRING,
+                required=True,
+                force_new=True,
+                pattern=KEY_VAULT_ID_PATTERN,
+                pattern_hint=KEY_VAULT_ID_HINT,
+                description="The key vault that holds the key; changing it creates a new key.",
+            ),
+            Attribute(
+                "key_type",
+                STRING,
+                required=True,
+                force_new=True,
+                enum=KEY_TYPES,
+                description="The key's kind; Backup CMK needs RSA or RSA-HSM.",
+            ),
+            Attribute(
+                "key_size",
+                NUMBER,
+                optional=True,
+                force_new=True,
+                enum=RSA_KEY_SIZES,
+                conflicts_with=("curve",),
+                description="RSA modulus size in bits; required for RSA and RSA-HSM keys.",
+            ),
+            Attribute(
+                "curve",
+                STRING,
+                optional=True,
+                computed=True,
+                force_new=True,
+                enum=CURVES,
+                conflicts_with=("key_size",),
+                description="Elliptic curve of an EC key.",
+            ),
+            Attribute(
+                "key_opts",
+                list_of(STRING),
+                required=True,
+                enum=KEY_OPTS,
+                description="Operations the key allows; CMK needs wrapKey and unwrapKey.",
+            ),
+            Attribute(
+                "not_before_date",
+                STRING,
+                optional=True,
+                pattern=RFC3339_PATTERN,
+                fold="rfc3339",
+                pattern_hint=RFC3339_HINT,
+                description="The key can't be used before this time.",
+            ),
+            Attribute(
+                "expiration_date",
+                STRING,
+                optional=True,
+                pattern=RFC3339_PATTERN,
+                fold="rfc3339",
+                pattern_hint=RFC3339_HINT,
+                description="The key can't be used after this time; an expired key breaks backups.",
+            ),
             tags_attribute(),
             computed("id", "The versioned key id, https://{vault}.vault.azure.net/keys/{name}/{version}."),
             computed("version", "The current version (32 hex digits)."),

@@ -19,30 +19,47 @@ def _flag(name: str, description: str) -> Attribute:
 
 
 def _feature(name: str, description: str, *flags: tuple[str, str], reconciled: bool = False) -> NestedBlock:
-    return NestedBlock(name, BlockSchema(attributes=tuple(_flag(n, d) for n, d in flags)),
-                       nesting=Nesting.LIST, max_items=1, reconciled=reconciled, description=description)
+    return NestedBlock(
+        name,
+        BlockSchema(attributes=tuple(_flag(n, d) for n, d in flags)),
+        nesting=Nesting.LIST,
+        max_items=1,
+        reconciled=reconciled,
+        description=description,
+    )
 
 
 FEATURES_BLOCK = NestedBlock(
     "features",
-    BlockSchema(blocks=(
-        _feature("key_vault", "Soft-delete and purge behaviour of Key Vault objects on destroy. vaultform "
-                              "never purges what a vault's encryption depends on (R11).",
-                 ("purge_soft_delete_on_destroy", "Purge a deleted key vault."),
-                 ("recover_soft_deleted_key_vaults", "Recover a soft-deleted vault of the same name."),
-                 ("purge_soft_deleted_keys_on_destroy", "Purge deleted keys."),
-                 ("recover_soft_deleted_keys", "Recover soft-deleted keys of the same name."),
-                 ("purge_soft_deleted_secrets_on_destroy", "Purge deleted secrets."),
-                 ("recover_soft_deleted_secrets", "Recover soft-deleted secrets."),
-                 ("purge_soft_deleted_certificates_on_destroy", "Purge deleted certificates."),
-                 ("recover_soft_deleted_certificates", "Recover soft-deleted certificates.")),
-        _feature("recovery_service", "What destroying a protected VM does to its recovery points.",
-                 ("vm_backup_stop_protection_and_retain_data_on_destroy", "Stop protection, keep data."),
-                 ("vm_backup_suspend_protection_and_retain_data_on_destroy", "Suspend protection, keep data."),
-                 ("purge_protected_items_from_vault_on_destroy", "Remove protected items with the vault.")),
-        _feature("resource_group", "Resource group deletion safety.",
-                 ("prevent_deletion_if_contains_resources", "Refuse to delete a group that isn't empty.")),
-    )),
+    BlockSchema(
+        blocks=(
+            _feature(
+                "key_vault",
+                "Soft-delete and purge behaviour of Key Vault objects on destroy. vaultform "
+                "never purges what a vault's encryption depends on (R11).",
+                ("purge_soft_delete_on_destroy", "Purge a deleted key vault."),
+                ("recover_soft_deleted_key_vaults", "Recover a soft-deleted vault of the same name."),
+                ("purge_soft_deleted_keys_on_destroy", "Purge deleted keys."),
+                ("recover_soft_deleted_keys", "Recover soft-deleted keys of the same name."),
+                ("purge_soft_deleted_secrets_on_destroy", "Purge deleted secrets."),
+                ("recover_soft_deleted_secrets", "Recover soft-deleted secrets."),
+                ("purge_soft_deleted_certificates_on_destroy", "Purge deleted certificates."),
+                ("recover_soft_deleted_certificates", "Recover soft-deleted certificates."),
+            ),
+            _feature(
+                "recovery_service",
+                "What destroying a protected VM does to its recovery points.",
+                ("vm_backup_stop_protection_and_retain_data_on_destroy", "Stop protection, keep data."),
+                ("vm_backup_suspend_protection_and_retain_data_on_destroy", "Suspend protection, keep data."),
+                ("purge_protected_items_from_vault_on_destroy", "Remove protected items with the vault."),
+            ),
+            _feature(
+                "resource_group",
+                "Resource group deletion safety.",
+                ("prevent_deletion_if_contains_resources", "Refuse to delete a group that isn't empty."),
+            ),
+        )
+    ),
     nesting=Nesting.LIST,
     min_items=1,
     max_items=1,
@@ -51,38 +68,92 @@ FEATURES_BLOCK = NestedBlock(
 
 PROVIDER_CONFIG = BlockSchema(
     attributes=(
-        Attribute("cloud", STRING, optional=True, enum=CLOUDS,
-                  description="vaultform only: 'local' (the embedded local Azure, the default) or "
-                              "'azure'. VAULTFORM_CLOUD sets it too."),
+        Attribute(
+            "cloud",
+            STRING,
+            optional=True,
+            enum=CLOUDS,
+            description="vaultform only: 'local' (the embedded local Azure, the default) or "
+            "'azure'. VAULTFORM_CLOUD sets it too.",
+        ),
         Attribute("subscription_id", STRING, optional=True, description="The subscription to manage."),
         Attribute("tenant_id", STRING, optional=True, description="The Entra ID tenant to sign in to."),
         Attribute("client_id", STRING, optional=True, description="The service principal's client id."),
-        Attribute("client_secret", STRING, optional=True, sensitive=True,
-                  description="The service principal's secret."),
-        Attribute("client_certificate_path", STRING, optional=True,
-                  description="Path to a PFX certificate for the service principal."),
-        Attribute("client_certificate_password", STRING, optional=True, sensitive=True,
-                  description="Password of that certificate."),
-        Attribute("oidc_token", STRING, optional=True, sensitive=True,
-                  description="An OIDC token for workload identity federation."),
-        Attribute("environment", STRING, optional=True, enum=ENVIRONMENTS,
-                  description="The Azure cloud environment."),
-        Attribute("metadata_host", STRING, optional=True, reconciled=False,
-                  description="Host serving cloud environment metadata (Azure Stack)."),
+        Attribute(
+            "client_secret",
+            STRING,
+            optional=True,
+            sensitive=True,
+            description="The service principal's secret.",
+        ),
+        Attribute(
+            "client_certificate_path",
+            STRING,
+            optional=True,
+            description="Path to a PFX certificate for the service principal.",
+        ),
+        Attribute(
+            "client_certificate_password",
+            STRING,
+            optional=True,
+            sensitive=True,
+            description="Password of that certificate.",
+        ),
+        Attribute(
+            "oidc_token",
+            STRING,
+            optional=True,
+            sensitive=True,
+            description="An OIDC token for workload identity federation.",
+        ),
+        Attribute(
+            "environment",
+            STRING,
+            optional=True,
+            enum=ENVIRONMENTS,
+            description="The Azure cloud environment.",
+        ),
+        Attribute(
+            "metadata_host",
+            STRING,
+            optional=True,
+            reconciled=False,
+            description="Host serving cloud environment metadata (Azure Stack).",
+        ),
         _flag("use_cli", "Sign in with the Azure CLI's account."),
         _flag("use_msi", "Sign in with the managed identity of the machine."),
         _flag("use_oidc", "Sign in with workload identity federation."),
         Attribute("msi_endpoint", STRING, optional=True, description="A custom managed identity endpoint."),
-        Attribute("auxiliary_tenant_ids", list_of(STRING), optional=True, max_length=3,
-                  description="Other tenants to get tokens for (cross-tenant keys)."),
-        Attribute("resource_provider_registrations", STRING, optional=True, enum=REGISTRATION_SETS,
-                  reconciled=False, description="Which resource providers to register automatically."),
-        Attribute("skip_provider_registration", BOOL, optional=True, reconciled=False,
-                  deprecated="skip_provider_registration is replaced by "
-                             "resource_provider_registrations = \"none\".",
-                  description="Former switch for resource provider registration."),
-        Attribute("storage_use_azuread", BOOL, optional=True, reconciled=False,
-                  description="Use Entra ID rather than keys for storage data planes."),
+        Attribute(
+            "auxiliary_tenant_ids",
+            list_of(STRING),
+            optional=True,
+            max_length=3,
+            description="Other tenants to get tokens for (cross-tenant keys).",
+        ),
+        Attribute(
+            "resource_provider_registrations",
+            STRING,
+            optional=True,
+            enum=REGISTRATION_SETS,
+            reconciled=False,
+            description="Which resource providers to register automatically.",
+        ),
+        Attribute(
+            "skip_provider_registration",
+            BOOL,
+            optional=True,
+            reconciled=False,
+            deprecated='skip_provider_registration is replaced by resource_provider_registrations = "none".',
+            description="Former switch for resource provider registration.",
+        ),
+        Attribute(
+            "storage_use_azuread",
+            BOOL,
+            optional=True,
+            reconciled=False,
+            description="Use Entra ID rather than keys for storage data planes.",
+        ),
     ),
     blocks=(FEATURES_BLOCK,),
 )

@@ -15,14 +15,32 @@ from providers.azurerm.resources.resource_group import ResourceGroup, ResourceGr
 from providers.azurerm.resources.role_assignment import RoleAssignment
 from providers.azurerm.resources.user_assigned_identity import UserAssignedIdentity, UserAssignedIdentityData
 
-HANDLERS: dict[str, Handler] = {h.type_name: h for h in (
-    ResourceGroup(), UserAssignedIdentity(), KeyVault(), KeyVaultAccessPolicy(), KeyVaultKey(),
-    RoleAssignment(), RecoveryServicesVault(), BackupPolicyVM(), BackupProtectedVM(), DiskEncryptionSet(),
-)}
+HANDLERS: dict[str, Handler] = {
+    h.type_name: h
+    for h in (
+        ResourceGroup(),
+        UserAssignedIdentity(),
+        KeyVault(),
+        KeyVaultAccessPolicy(),
+        KeyVaultKey(),
+        RoleAssignment(),
+        RecoveryServicesVault(),
+        BackupPolicyVM(),
+        BackupProtectedVM(),
+        DiskEncryptionSet(),
+    )
+}
 
-DATA_SOURCES: dict[str, DataSource] = {d.type_name: d for d in (
-    ClientConfigData(), ResourceGroupData(), KeyVaultData(), KeyVaultKeyData(), UserAssignedIdentityData(),
-    VirtualMachineData(),
-)}
+DATA_SOURCES: dict[str, DataSource] = {
+    d.type_name: d
+    for d in (
+        ClientConfigData(),
+        ResourceGroupData(),
+        KeyVaultData(),
+        KeyVaultKeyData(),
+        UserAssignedIdentityData(),
+        VirtualMachineData(),
+    )
+}
 
 __all__ = ["HANDLERS", "DATA_SOURCES", "Context", "Handler", "DataSource"]

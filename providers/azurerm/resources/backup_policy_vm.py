@@ -11,7 +11,15 @@ from typing import Any
 
 from providers.azurerm.ids import ResourceId, parse_resource_id
 from providers.azurerm.resources.base import (
-    Context, Handler, block, call, dig, not_found_is_none, value, wait_lro, wire,
+    Context,
+    Handler,
+    block,
+    call,
+    dig,
+    not_found_is_none,
+    value,
+    wait_lro,
+    wire,
 )
 
 TYPE = "Microsoft.RecoveryServices/vaults/backupPolicies"
@@ -37,15 +45,21 @@ def schedule_to_wire(sched: dict[str, Any], policy_type: str) -> dict[str, Any]:
     freq = sched["frequency"]
     times = [_stamp(sched["time"])]
     if policy_type == "V1":
-        out: dict[str, Any] = {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": freq,
-                               "scheduleRunTimes": times}
+        out: dict[str, Any] = {
+            "schedulePolicyType": "SimpleSchedulePolicy",
+            "scheduleRunFrequency": freq,
+            "scheduleRunTimes": times,
+        }
         if freq == "Weekly":
             out["scheduleRunDays"] = _days(sched)
         return out
     out = {"schedulePolicyType": "SimpleSchedulePolicyV2", "scheduleRunFrequency": freq}
     if freq == "Hourly":
-        out["hourlySchedule"] = {"interval": value(sched, "hour_interval"), "scheduleWindowStartTime": times[0],
-                                 "scheduleWindowDuration": value(sched, "hour_duration")}
+        out["hourlySchedule"] = {
+            "interval": value(sched, "hour_interval"),
+            "scheduleWindowStartTime": times[0],
+            "scheduleWindowDuration": value(sched, "hour_duration"),
+        }
     elif freq == "Daily":
         out["dailySchedule"] = {"scheduleRunTimes": times}
     else:
@@ -55,8 +69,13 @@ def schedule_to_wire(sched: dict[str, Any], policy_type: str) -> dict[str, Any]:
 
 def schedule_from_wire(body: dict[str, Any]) -> dict[str, Any]:
     freq = body.get("scheduleRunFrequency")
-    out: dict[str, Any] = {"frequency": freq, "time": None, "weekdays": None,
-                           "hour_interval": None, "hour_duration": None}
+    out: dict[str, Any] = {
+        "frequency": freq,
+        "time": None,
+        "weekdays": None,
+        "hour_interval": None,
+        "hour_duration": None,
+    }
     if body.get("schedulePolicyType") == "SimpleSchedulePolicyV2":
         if freq == "Hourly":
             out["time"] = _hhmm(dig(body, "hourlySchedule.scheduleWindowStartTime"))
@@ -81,21 +100,28 @@ def _calendar(b: dict[str, Any]) -> dict[str, Any]:
         points = [{"date": int(d), "isLast": False} for d in days]
         if value(b, "include_last_days", False):
             points.append({"date": 0, "isLast": True})
-        return {"retentionScheduleFormatType": "Daily",
-                "retentionScheduleDaily": {"daysOfTheMonth": points}}
-    return {"retentionScheduleFormatType": "Weekly",
-            "retentionScheduleWeekly": {"daysOfTheWeek": _days(b), "weeksOfTheMonth": _days(b, "weeks")}}
+        return {"retentionScheduleFormatType": "Daily", "retentionScheduleDaily": {"daysOfTheMonth": points}}
+    return {
+        "retentionScheduleFormatType": "Weekly",
+        "retentionScheduleWeekly": {"daysOfTheWeek": _days(b), "weeksOfTheMonth": _days(b, "weeks")},
+    }
 
 
 def _calendar_from(body: dict[str, Any]) -> dict[str, Any]:
     if str(body.get("retentionScheduleFormatType")).lower() == "daily":
         points = dig(body, "retentionScheduleDaily.daysOfTheMonth") or []
-        return {"days": [p.get("date") for p in points if not p.get("isLast")],
-                "include_last_days": any(p.get("isLast") for p in points),
-                "weekdays": None, "weeks": None}
-    return {"weekdays": dig(body, "retentionScheduleWeekly.daysOfTheWeek"),
-            "weeks": dig(body, "retentionScheduleWeekly.weeksOfTheMonth"),
-            "days": None, "include_last_days": False}
+        return {
+            "days": [p.get("date") for p in points if not p.get("isLast")],
+            "include_last_days": any(p.get("isLast") for p in points),
+            "weekdays": None,
+            "weeks": None,
+        }
+    return {
+        "weekdays": dig(body, "retentionScheduleWeekly.daysOfTheWeek"),
+        "weeks": dig(body, "retentionScheduleWeekly.weeksOfTheMonth"),
+        "days": None,
+        "include_last_days": False,
+    }
 
 
 def retention_to_wire(planned: dict[str, Any], time: str) -> dict[str, Any]:
@@ -103,21 +129,32 @@ def retention_to_wire(planned: dict[str, Any], time: str) -> dict[str, Any]:
     out: dict[str, Any] = {"retentionPolicyType": "LongTermRetentionPolicy"}
     daily = block(planned, "retention_daily")
     if daily:
-        out["dailySchedule"] = {"retentionTimes": times,
-                                "retentionDuration": {"count": daily["count"], "durationType": "Days"}}
+        out["dailySchedule"] = {
+            "retentionTimes": times,
+            "retentionDuration": {"count": daily["count"], "durationType": "Days"},
+        }
     weekly = block(planned, "retention_weekly")
     if weekly:
-        out["weeklySchedule"] = {"daysOfTheWeek": _days(weekly), "retentionTimes": times,
-                                 "retentionDuration": {"count": weekly["count"], "durationType": "Weeks"}}
+        out["weeklySchedule"] = {
+            "daysOfTheWeek": _days(weekly),
+            "retentionTimes": times,
+            "retentionDuration": {"count": weekly["count"], "durationType": "Weeks"},
+        }
     monthly = block(planned, "retention_monthly")
     if monthly:
-        out["monthlySchedule"] = {**_calendar(monthly), "retentionTimes": times,
-                                  "retentionDuration": {"count": monthly["count"], "durationType": "Months"}}
+        out["monthlySchedule"] = {
+            **_calendar(monthly),
+            "retentionTimes": times,
+            "retentionDuration": {"count": monthly["count"], "durationType": "Months"},
+        }
     yearly = block(planned, "retention_yearly")
     if yearly:
-        out["yearlySchedule"] = {**_calendar(yearly), "monthsOfYear": list(yearly.get("months") or []),
-                                 "retentionTimes": times,
-                                 "retentionDuration": {"count": yearly["count"], "durationType": "Years"}}
+        out["yearlySchedule"] = {
+            **_calendar(yearly),
+            "monthsOfYear": list(yearly.get("months") or []),
+            "retentionTimes": times,
+            "retentionDuration": {"count": yearly["count"], "durationType": "Years"},
+        }
     return out
 
 
@@ -125,8 +162,12 @@ def retention_from_wire(body: dict[str, Any]) -> dict[str, list]:
     def count(part: dict[str, Any]) -> Any:
         return dig(part, "retentionDuration.count")
 
-    out: dict[str, list] = {"retention_daily": [], "retention_weekly": [], "retention_monthly": [],
-                            "retention_yearly": []}
+    out: dict[str, list] = {
+        "retention_daily": [],
+        "retention_weekly": [],
+        "retention_monthly": [],
+        "retention_yearly": [],
+    }
     if body.get("dailySchedule"):
         out["retention_daily"] = [{"count": count(body["dailySchedule"])}]
     if body.get("weeklySchedule"):
@@ -155,8 +196,10 @@ def policy_body(planned: dict[str, Any]) -> dict[str, Any]:
         props["instantRpRetentionRangeInDays"] = planned["instant_restore_retention_days"]
     rg = block(planned, "instant_restore_resource_group")
     if rg:
-        props["instantRPDetails"] = {"azureBackupRGNamePrefix": rg.get("prefix"),
-                                     "azureBackupRGNameSuffix": value(rg, "suffix")}
+        props["instantRPDetails"] = {
+            "azureBackupRGNamePrefix": rg.get("prefix"),
+            "azureBackupRGNameSuffix": value(rg, "suffix"),
+        }
     return {"properties": props}
 
 
@@ -180,8 +223,9 @@ def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[st
         "timezone": props.get("timeZone") or "UTC",
         "instant_restore_retention_days": props.get("instantRpRetentionRangeInDays"),
         "backup": [schedule_from_wire(props.get("schedulePolicy") or {})],
-        "instant_restore_resource_group": instant_rg_from_wire(props.get("instantRPDetails"),
-                                                               ref.get("instant_restore_resource_group")),
+        "instant_restore_resource_group": instant_rg_from_wire(
+            props.get("instantRPDetails"), ref.get("instant_restore_resource_group")
+        ),
         "tiering_policy": ref.get("tiering_policy"),
     }
     state.update(retention_from_wire(props.get("retentionPolicy") or {}))
@@ -189,14 +233,22 @@ def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[st
 
 
 def policy_id(ctx: Context, rg: str, vault: str, name: str) -> ResourceId:
-    return ResourceId(ctx.subscription_id, rg, "Microsoft.RecoveryServices", ("vaults", "backupPolicies"),
-                      (vault, name))
+    return ResourceId(
+        ctx.subscription_id, rg, "Microsoft.RecoveryServices", ("vaults", "backupPolicies"), (vault, name)
+    )
 
 
 class BackupPolicyVM(Handler):
     type_name = "azurerm_backup_policy_vm"
-    refreshed = ("backup", "retention_daily", "retention_weekly", "retention_monthly", "retention_yearly",
-                 "timezone", "instant_restore_retention_days")
+    refreshed = (
+        "backup",
+        "retention_daily",
+        "retention_weekly",
+        "retention_monthly",
+        "retention_yearly",
+        "timezone",
+        "instant_restore_retention_days",
+    )
     updatable = refreshed + ("instant_restore_resource_group",)
 
     def _put(self, ctx: Context, rg: str, vault: str, name: str, planned: dict[str, Any]) -> dict[str, Any]:
@@ -207,13 +259,15 @@ class BackupPolicyVM(Handler):
         return to_state(wire(got), planned)
 
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
-        return self._put(ctx, planned["resource_group_name"], planned["recovery_vault_name"],
-                         planned["name"], planned)
+        return self._put(
+            ctx, planned["resource_group_name"], planned["recovery_vault_name"], planned["name"], planned
+        )
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rid = parse_resource_id(prior["id"], expect=TYPE)
-        got = not_found_is_none(lambda: ctx.clients.backup().protection_policies.get(
-            rid.names[0], rid.resource_group, rid.name))
+        got = not_found_is_none(
+            lambda: ctx.clients.backup().protection_policies.get(rid.names[0], rid.resource_group, rid.name)
+        )
         return None if got is None else to_state(wire(got), prior)
 
     def update(self, ctx, prior, planned, changed):
@@ -222,7 +276,10 @@ class BackupPolicyVM(Handler):
 
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
         rid = parse_resource_id(prior["id"], expect=TYPE)
-        poller = not_found_is_none(lambda: ctx.clients.backup().protection_policies.begin_delete(
-            rid.names[0], rid.resource_group, rid.name))
+        poller = not_found_is_none(
+            lambda: ctx.clients.backup().protection_policies.begin_delete(
+                rid.names[0], rid.resource_group, rid.name
+            )
+        )
         if poller is not None:
             not_found_is_none(lambda: wait_lro(poller))

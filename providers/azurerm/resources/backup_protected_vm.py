@@ -14,7 +14,15 @@ from typing import Any
 from providers.azurerm.consistency import READ_BACK, Backoff
 from providers.azurerm.ids import ResourceId, parse_resource_id, same_id
 from providers.azurerm.resources.base import (
-    Context, Handler, call, dig, keep_spelling, not_found_is_none, value, wait_lro, wire,
+    Context,
+    Handler,
+    call,
+    dig,
+    keep_spelling,
+    not_found_is_none,
+    value,
+    wait_lro,
+    wire,
 )
 from providers.azurerm.resources.data_sources import VM_API_VERSION
 from providers.base import PermanentError, RetryableError
@@ -30,10 +38,16 @@ PROTECTABLE = Backoff(first=2.0, factor=2.0, cap=10.0, budget=60.0)
 PROTECTABLE_LOCAL = Backoff(first=1.0, factor=2.0, cap=2.0, budget=3.0)
 # Azure Backup's answers to a protection request for a VM it has not discovered yet
 # (the VM exists: its container or item is unknown to the vault so far).
-NOT_DISCOVERED_CODES = frozenset(c.lower() for c in (
-    "BMSUserErrorVMNotFound", "BMSUserErrorContainerObjectNotFound", "BMSUserErrorItemNotFound",
-    "BMSUserErrorNotFound", "UserErrorVmNotFound",
-))
+NOT_DISCOVERED_CODES = frozenset(
+    c.lower()
+    for c in (
+        "BMSUserErrorVMNotFound",
+        "BMSUserErrorContainerObjectNotFound",
+        "BMSUserErrorItemNotFound",
+        "BMSUserErrorNotFound",
+        "UserErrorVmNotFound",
+    )
+)
 # provider features that turn a destroy into "keep the data": feature -> protection state
 RETAIN_ON_DESTROY = (
     ("vm_backup_stop_protection_and_retain_data_on_destroy", "ProtectionStopped"),
@@ -50,9 +64,13 @@ def item_name(vm: ResourceId) -> str:
 
 
 def item_id(ctx: Context, rg: str, vault: str, vm: ResourceId) -> ResourceId:
-    return ResourceId(ctx.subscription_id, rg, "Microsoft.RecoveryServices",
-                      ("vaults", "backupFabrics", "protectionContainers", "protectedItems"),
-                      (vault, FABRIC, container_name(vm), item_name(vm)))
+    return ResourceId(
+        ctx.subscription_id,
+        rg,
+        "Microsoft.RecoveryServices",
+        ("vaults", "backupFabrics", "protectionContainers", "protectedItems"),
+        (vault, FABRIC, container_name(vm), item_name(vm)),
+    )
 
 
 def not_discovered(exc: PermanentError) -> bool:
@@ -70,8 +88,12 @@ def _luns(planned: dict[str, Any]) -> dict[str, Any] | None:
     for attr, include in (("include_disk_luns", True), ("exclude_disk_luns", False)):
         luns = value(planned, attr)
         if luns:
-            return {"diskExclusionProperties": {"diskLunList": sorted(int(x) for x in luns),
-                                                "isInclusionList": include}}
+            return {
+                "diskExclusionProperties": {
+                    "diskLunList": sorted(int(x) for x in luns),
+                    "isInclusionList": include,
+                }
+            }
     return None
 
 
@@ -102,19 +124,34 @@ class BackupProtectedVM(Handler):
 
     def _find_protectable(self, ctx: Context, rg: str, vault: str, vm: ResourceId) -> dict[str, Any] | None:
         backup = ctx.clients.backup()
-        items = call(lambda: list(backup.backup_protectable_items.list(
-            vault, rg, filter="backupManagementType eq 'AzureIaasVM'")))
+        items = call(
+            lambda: list(
+                backup.backup_protectable_items.list(
+                    vault, rg, filter="backupManagementType eq 'AzureIaasVM'"
+                )
+            )
+        )
         for it in items:
             body = wire(it)
             if same_id(dig(body, "properties.virtualMachineId"), str(vm)):
                 return body
         return None
 
-    def _put(self, ctx: Context, rg: str, vault: str, vm: ResourceId, planned: dict[str, Any],
-             state: str | None = None) -> dict[str, Any]:
+    def _put(
+        self,
+        ctx: Context,
+        rg: str,
+        vault: str,
+        vm: ResourceId,
+        planned: dict[str, Any],
+        state: str | None = None,
+    ) -> dict[str, Any]:
         backup = ctx.clients.backup()
-        props: dict[str, Any] = {"protectedItemType": ITEM_TYPE, "sourceResourceId": str(vm),
-                                 "policyId": value(planned, "backup_policy_id", "")}
+        props: dict[str, Any] = {
+            "protectedItemType": ITEM_TYPE,
+            "sourceResourceId": str(vm),
+            "policyId": value(planned, "backup_policy_id", ""),
+        }
         if state in ("ProtectionStopped", "BackupsSuspended"):
             # stop (or suspend) backups, keep the recovery points
             props["protectionState"] = state
@@ -123,20 +160,28 @@ class BackupProtectedVM(Handler):
         if ext:
             props["extendedProperties"] = ext
         body = {"properties": props}
-        poller = call(lambda: backup.protected_items.begin_create_or_update(
-            vault, rg, FABRIC, container_name(vm), item_name(vm), body))
+        poller = call(
+            lambda: backup.protected_items.begin_create_or_update(
+                vault, rg, FABRIC, container_name(vm), item_name(vm), body
+            )
+        )
         wait_lro(poller)
-        got = ctx.waiter.until(f"the protected item for {vm.name} shows",
-                               lambda: not_found_is_none(lambda: backup.protected_items.get(
-                                   vault, rg, FABRIC, container_name(vm), item_name(vm))), READ_BACK)
+        got = ctx.waiter.until(
+            f"the protected item for {vm.name} shows",
+            lambda: not_found_is_none(
+                lambda: backup.protected_items.get(vault, rg, FABRIC, container_name(vm), item_name(vm))
+            ),
+            READ_BACK,
+        )
         return to_state(wire(got), planned)
 
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
         rg, vault = planned["resource_group_name"], planned["recovery_vault_name"]
         vm = parse_resource_id(planned["source_vm_id"], expect=VM_TYPE)
         if not value(planned, "backup_policy_id"):
-            raise PermanentError("backup_policy_id is needed to start protecting a VM",
-                                 code="InvalidArgument")
+            raise PermanentError(
+                "backup_policy_id is needed to start protecting a VM", code="InvalidArgument"
+            )
         backup = ctx.clients.backup()
         call(lambda: backup.protection_containers.refresh(vault, rg, FABRIC))
         state = value(planned, "protection_state")
@@ -153,8 +198,11 @@ class BackupProtectedVM(Handler):
                 raise
             budget = PROTECTABLE_LOCAL if ctx.clients.is_local else PROTECTABLE
             try:
-                ctx.waiter.until(f"{vm.name} is listed as protectable in {vault}",
-                                 lambda: self._find_protectable(ctx, rg, vault, vm), budget)
+                ctx.waiter.until(
+                    f"{vm.name} is listed as protectable in {vault}",
+                    lambda: self._find_protectable(ctx, rg, vault, vm),
+                    budget,
+                )
             except RetryableError:
                 ctx.waiter.report(f"{vm.name} isn't listed as protectable in {vault}; asking Azure again")
         return self._put(ctx, rg, vault, vm, planned, state)
@@ -168,8 +216,9 @@ class BackupProtectedVM(Handler):
         """The VM already protected in this vault (an item scheduled for deferred delete
         doesn't count: protecting it again is how it comes back)."""
         rg, vault, container, item = _parts(id_)
-        got = not_found_is_none(lambda: ctx.clients.backup().protected_items.get(
-            vault, rg, FABRIC, container, item))
+        got = not_found_is_none(
+            lambda: ctx.clients.backup().protected_items.get(vault, rg, FABRIC, container, item)
+        )
         if got is None:
             return None
         body = wire(got)
@@ -179,8 +228,9 @@ class BackupProtectedVM(Handler):
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rg, vault, container, item = _parts(prior["id"])
-        got = not_found_is_none(lambda: ctx.clients.backup().protected_items.get(
-            vault, rg, FABRIC, container, item))
+        got = not_found_is_none(
+            lambda: ctx.clients.backup().protected_items.get(vault, rg, FABRIC, container, item)
+        )
         return None if got is None else to_state(wire(got), prior)
 
     def update(self, ctx, prior, planned, changed):
@@ -198,6 +248,8 @@ class BackupProtectedVM(Handler):
                 return
         items = ctx.clients.backup().protected_items
         not_found_is_none(lambda: items.delete(vault, rg, FABRIC, container, item))
-        ctx.waiter.until(f"the protected item {item} is gone",
-                         lambda: not_found_is_none(lambda: items.get(vault, rg, FABRIC, container, item))
-                         is None, READ_BACK)
+        ctx.waiter.until(
+            f"the protected item {item} is gone",
+            lambda: not_found_is_none(lambda: items.get(vault, rg, FABRIC, container, item)) is None,
+            READ_BACK,
+        )

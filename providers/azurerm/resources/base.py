@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import abc
 import enum
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
+
+from azure.core.exceptions import AzureError
 
 from providers.azurerm.clients import ClientFactory
 from providers.azurerm.consistency import Waiter
 from providers.azurerm.errors import classify
-from azure.core.exceptions import AzureError
-
 from providers.base import Clock, NotFoundError, PermanentError
 from reconciler.values import UNKNOWN
 
@@ -29,7 +30,7 @@ class Context:
 
     clients: ClientFactory
     waiter: Waiter = field(default_factory=Waiter)
-    features: dict[str, Any] = field(default_factory=dict)   # the provider block's features {}
+    features: dict[str, Any] = field(default_factory=dict)  # the provider block's features {}
 
     def feature(self, group: str, name: str, default: bool) -> bool:
         """``features { <group> { <name> = bool } }``, or azurerm's default."""
@@ -69,10 +70,10 @@ class Handler(abc.ABC):
     @abc.abstractmethod
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None: ...
 
-    def update(self, ctx: Context, prior: dict[str, Any], planned: dict[str, Any],
-               changed: tuple[str, ...]) -> dict[str, Any]:
-        raise PermanentError(f"{self.type_name} can't change in place; it is replaced",
-                             code="Unsupported")
+    def update(
+        self, ctx: Context, prior: dict[str, Any], planned: dict[str, Any], changed: tuple[str, ...]
+    ) -> dict[str, Any]:
+        raise PermanentError(f"{self.type_name} can't change in place; it is replaced", code="Unsupported")
 
     @abc.abstractmethod
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None: ...
@@ -99,24 +100,25 @@ class DataSource(abc.ABC):
 
 # --------------------------------------------------------------------------- wire values
 
+
 def wire(obj: Any) -> Any:
     """An SDK response (model, mapping, list) as plain REST JSON."""
     if obj is None or isinstance(obj, (int, float, bool)):
         return obj
-    if isinstance(obj, enum.Enum):                                  # SDK enums (str subclasses)
+    if isinstance(obj, enum.Enum):  # SDK enums (str subclasses)
         return obj.value
     if isinstance(obj, str):
         return str(obj)
     serialize = getattr(obj, "serialize", None)
-    if callable(serialize) and hasattr(obj, "_attribute_map"):      # msrest models
+    if callable(serialize) and hasattr(obj, "_attribute_map"):  # msrest models
         return serialize(keep_readonly=True)
-    if isinstance(obj, Mapping):                                    # the newer dict-like models
+    if isinstance(obj, Mapping):  # the newer dict-like models
         return {k: wire(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [wire(v) for v in obj]
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
-    if hasattr(obj, "value") and isinstance(getattr(obj, "value"), str):
+    if hasattr(obj, "value") and isinstance(obj.value, str):
         return obj.value
     return obj
 
@@ -223,6 +225,7 @@ def wait_lro(poller: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- locations
+
 
 def normalize_location(location: str | None) -> str:
     """Azure's short form: "West Europe" -> "westeurope"."""

@@ -9,7 +9,8 @@ returns Diagnostics saying how to fix the configuration.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from providers.azurerm.resources.base import block, known
 from reconciler.diagnostics import Diagnostic, error
@@ -30,25 +31,44 @@ def key_size_for_type(config: dict[str, Any]) -> list[Diagnostic]:
     kty = (_str(config.get("key_type")) or "").upper()
     size, curve = config.get("key_size"), config.get("curve")
     if kty in RSA_TYPES and size is None:
-        return [error("key-size-required", "key_size is required for RSA keys",
-                      f"Add key_size = 2048 (or {', '.join(map(str, RSA_SIZES[1:]))}) to this "
-                      f"{kty} key; Azure Backup CMK accepts these sizes.")]
+        return [
+            error(
+                "key-size-required",
+                "key_size is required for RSA keys",
+                f"Add key_size = 2048 (or {', '.join(map(str, RSA_SIZES[1:]))}) to this "
+                f"{kty} key; Azure Backup CMK accepts these sizes.",
+            )
+        ]
     if kty in RSA_TYPES and known(curve):
-        return [error("key-curve-rsa", "curve applies only to EC keys",
-                      "Remove curve from this RSA key, or set key_type to \"EC\" or \"EC-HSM\".")]
+        return [
+            error(
+                "key-curve-rsa",
+                "curve applies only to EC keys",
+                'Remove curve from this RSA key, or set key_type to "EC" or "EC-HSM".',
+            )
+        ]
     if kty in EC_TYPES and known(size):
-        return [error("key-size-ec", "key_size applies only to RSA keys",
-                      "Remove key_size and set curve (P-256, P-256K, P-384 or P-521) for an EC key.")]
+        return [
+            error(
+                "key-size-ec",
+                "key_size applies only to RSA keys",
+                "Remove key_size and set curve (P-256, P-256K, P-384 or P-521) for an EC key.",
+            )
+        ]
     return []
 
 
 def cross_region_restore_needs_geo(config: dict[str, Any]) -> list[Diagnostic]:
     crr, mode = config.get("cross_region_restore_enabled"), config.get("storage_mode_type")
     if crr is True and known(mode) and mode != "GeoRedundant":
-        return [error("cross-region-restore-storage",
-                      "cross_region_restore_enabled needs GeoRedundant storage",
-                      f"storage_mode_type is {mode!r}: set it to \"GeoRedundant\", or set "
-                      f"cross_region_restore_enabled = false.")]
+        return [
+            error(
+                "cross-region-restore-storage",
+                "cross_region_restore_enabled needs GeoRedundant storage",
+                f'storage_mode_type is {mode!r}: set it to "GeoRedundant", or set '
+                f"cross_region_restore_enabled = false.",
+            )
+        ]
     return []
 
 
@@ -61,28 +81,62 @@ def backup_schedule(config: dict[str, Any]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     weekdays = sched.get("weekdays")
     if freq == "Weekly" and weekdays is not UNKNOWN and not weekdays:
-        out.append(error("backup-weekdays-required", "A weekly backup needs weekdays",
-                         "Add weekdays = [\"Sunday\"] (the days backups run) to the backup block."))
+        out.append(
+            error(
+                "backup-weekdays-required",
+                "A weekly backup needs weekdays",
+                'Add weekdays = ["Sunday"] (the days backups run) to the backup block.',
+            )
+        )
     if freq == "Hourly":
         if ptype != "V2":
-            out.append(error("backup-hourly-needs-v2", "Hourly backups need an Enhanced (V2) policy",
-                             "Set policy_type = \"V2\", or use frequency \"Daily\" or \"Weekly\"."))
+            out.append(
+                error(
+                    "backup-hourly-needs-v2",
+                    "Hourly backups need an Enhanced (V2) policy",
+                    'Set policy_type = "V2", or use frequency "Daily" or "Weekly".',
+                )
+            )
         interval, duration = sched.get("hour_interval"), sched.get("hour_duration")
         if interval is None or duration is None:
-            out.append(error("backup-hourly-window", "An hourly backup needs hour_interval and hour_duration",
-                             "Set hour_interval (4, 6, 8 or 12) and hour_duration (4 to 24, a multiple "
-                             "of hour_interval) in the backup block."))
+            out.append(
+                error(
+                    "backup-hourly-window",
+                    "An hourly backup needs hour_interval and hour_duration",
+                    "Set hour_interval (4, 6, 8 or 12) and hour_duration (4 to 24, a multiple "
+                    "of hour_interval) in the backup block.",
+                )
+            )
         elif known(interval) and known(duration) and interval and duration % interval:
-            out.append(error("backup-hourly-window", "hour_duration must be a multiple of hour_interval",
-                             f"hour_duration {duration} is not a multiple of hour_interval {interval}."))
-    if freq in ("Daily", "Hourly") and known(config.get("retention_daily")) and not block(config, "retention_daily"):
-        out.append(error("backup-retention-daily", f"A {freq.lower()} backup needs retention_daily",
-                         "Add retention_daily { count = 7 } (7 or more daily recovery points)."))
+            out.append(
+                error(
+                    "backup-hourly-window",
+                    "hour_duration must be a multiple of hour_interval",
+                    f"hour_duration {duration} is not a multiple of hour_interval {interval}.",
+                )
+            )
+    if (
+        freq in ("Daily", "Hourly")
+        and known(config.get("retention_daily"))
+        and not block(config, "retention_daily")
+    ):
+        out.append(
+            error(
+                "backup-retention-daily",
+                f"A {freq.lower()} backup needs retention_daily",
+                "Add retention_daily { count = 7 } (7 or more daily recovery points).",
+            )
+        )
     days = config.get("instant_restore_retention_days")
     if ptype == "V1" and known(days) and isinstance(days, (int, float)) and days > 5:
-        out.append(error("backup-instant-restore-v1", "V1 policies keep instant restore snapshots 1 to 5 days",
-                         f"Lower instant_restore_retention_days from {days} to 5 or less, or set "
-                         f"policy_type = \"V2\" (up to 30 days)."))
+        out.append(
+            error(
+                "backup-instant-restore-v1",
+                "V1 policies keep instant restore snapshots 1 to 5 days",
+                f"Lower instant_restore_retention_days from {days} to 5 or less, or set "
+                f'policy_type = "V2" (up to 30 days).',
+            )
+        )
     return out
 
 
@@ -95,8 +149,13 @@ def weekly_retention_days(config: dict[str, Any]) -> list[Diagnostic]:
         return []
     extra = sorted({d.lower() for d in keep} - {d.lower() for d in run})
     if extra:
-        return [error("backup-retention-weekdays", "retention_weekly keeps days backups don't run on",
-                      f"{', '.join(extra)} isn't in backup.weekdays; keep only days the schedule runs.")]
+        return [
+            error(
+                "backup-retention-weekdays",
+                "retention_weekly keeps days backups don't run on",
+                f"{', '.join(extra)} isn't in backup.weekdays; keep only days the schedule runs.",
+            )
+        ]
     return []
 
 

@@ -23,8 +23,10 @@ class ClientConfigData(DataSource):
     def read(self, ctx: Context, config: dict[str, Any]) -> dict[str, Any] | None:
         who = ctx.clients.caller()
         return {
-            "id": (f"clientConfigs/clientId={who.client_id};objectId={who.object_id};"
-                   f"subscriptionId={who.subscription_id};tenantId={who.tenant_id}"),
+            "id": (
+                f"clientConfigs/clientId={who.client_id};objectId={who.object_id};"
+                f"subscriptionId={who.subscription_id};tenantId={who.tenant_id}"
+            ),
             "client_id": who.client_id,
             "object_id": who.object_id,
             "subscription_id": who.subscription_id,
@@ -44,15 +46,23 @@ class VirtualMachineData(DataSource):
     type_name = "azurerm_virtual_machine"
 
     def read(self, ctx: Context, config: dict[str, Any]) -> dict[str, Any] | None:
-        vm_id = str(ResourceId(ctx.subscription_id, config["resource_group_name"], "Microsoft.Compute",
-                               ("virtualMachines",), (config["name"],)))
+        vm_id = str(
+            ResourceId(
+                ctx.subscription_id,
+                config["resource_group_name"],
+                "Microsoft.Compute",
+                ("virtualMachines",),
+                (config["name"],),
+            )
+        )
         res = ctx.clients.resources().resources
         got = not_found_is_none(lambda: res.get_by_id(vm_id, api_version=VM_API_VERSION))
         if got is None:
             return None
         body = wire(got)
-        view = dig(body, "properties.instanceView") or wire(not_found_is_none(
-            lambda: res.get_by_id(f"{vm_id}/instanceView", api_version=VM_API_VERSION)))
+        view = dig(body, "properties.instanceView") or wire(
+            not_found_is_none(lambda: res.get_by_id(f"{vm_id}/instanceView", api_version=VM_API_VERSION))
+        )
         return {
             "id": body.get("id") or vm_id,
             "name": body.get("name") or config["name"],

@@ -11,8 +11,18 @@ from typing import Any
 
 from providers.azurerm.ids import ResourceId, parse_key_id, parse_resource_id
 from providers.azurerm.resources.base import (
-    Context, Handler, block, call, dig, keep_location, keep_spelling, not_found_is_none, tags_of, value,
-    wait_lro, wire,
+    Context,
+    Handler,
+    block,
+    call,
+    dig,
+    keep_location,
+    keep_spelling,
+    not_found_is_none,
+    tags_of,
+    value,
+    wait_lro,
+    wire,
 )
 from providers.azurerm.resources.key_vault import find_vault_by_uri
 from providers.azurerm.resources.recovery_services_vault import identity_from_wire, identity_to_wire
@@ -64,8 +74,12 @@ class DiskEncryptionSet(Handler):
         }
         if value(planned, "federated_client_id"):
             props["federatedClientId"] = planned["federated_client_id"]
-        return {"location": planned["location"], "tags": tags_of(planned),
-                "identity": identity_to_wire(block(planned, "identity")), "properties": props}
+        return {
+            "location": planned["location"],
+            "tags": tags_of(planned),
+            "identity": identity_to_wire(block(planned, "identity")),
+            "properties": props,
+        }
 
     def _put(self, ctx: Context, id_: str, planned: dict[str, Any]) -> dict[str, Any]:
         body = self._body(ctx, planned)
@@ -81,8 +95,9 @@ class DiskEncryptionSet(Handler):
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         id_ = str(parse_resource_id(prior["id"], expect=TYPE))
-        got = not_found_is_none(lambda: ctx.clients.resources().resources.get_by_id(
-            id_, api_version=API_VERSION))
+        got = not_found_is_none(
+            lambda: ctx.clients.resources().resources.get_by_id(id_, api_version=API_VERSION)
+        )
         return None if got is None else to_state(wire(got), prior)
 
     def update(self, ctx, prior, planned, changed):

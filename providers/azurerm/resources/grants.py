@@ -16,8 +16,9 @@ Every pause is announced through the waiter's report callback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from providers.azurerm.consistency import GRANT_PROPAGATION, READ_BACK
 from providers.azurerm.resources.base import Context
@@ -48,8 +49,12 @@ def wait_until_effective(ctx: Context, effective_at, what: str) -> None:
 
 def _has(entry: dict[str, Any], state: dict[str, Any]) -> bool:
     perms = entry.get("permissions") or {}
-    for azure, attr in (("keys", "key_permissions"), ("secrets", "secret_permissions"),
-                        ("certificates", "certificate_permissions"), ("storage", "storage_permissions")):
+    for azure, attr in (
+        ("keys", "key_permissions"),
+        ("secrets", "secret_permissions"),
+        ("certificates", "certificate_permissions"),
+        ("storage", "storage_permissions"),
+    ):
         want = {p.lower() for p in perms.get(azure) or []}
         have = {p.lower() for p in state.get(attr) or []}
         if want != have:
@@ -57,12 +62,16 @@ def _has(entry: dict[str, Any], state: dict[str, Any]) -> bool:
     return True
 
 
-def wait_for_key_grant(ctx: Context, state: dict[str, Any], reader: Reader, entry: dict[str, Any],
-                       vault_id: str) -> dict[str, Any]:
+def wait_for_key_grant(
+    ctx: Context, state: dict[str, Any], reader: Reader, entry: dict[str, Any], vault_id: str
+) -> dict[str, Any]:
     """After an access-policy write: read it back, then wait until it is effective."""
     effective_at = local_effective_at(ctx)
-    got = ctx.waiter.until(f"the access policy for {entry['objectId']} shows on {vault_id}",
-                           lambda: _confirmed(reader(ctx, state), entry), READ_BACK)
+    got = ctx.waiter.until(
+        f"the access policy for {entry['objectId']} shows on {vault_id}",
+        lambda: _confirmed(reader(ctx, state), entry),
+        READ_BACK,
+    )
     wait_until_effective(ctx, effective_at, f"the access policy for {entry['objectId']}")
     return got
 
@@ -71,7 +80,9 @@ def _confirmed(got: dict[str, Any] | None, entry: dict[str, Any]) -> dict[str, A
     return got if got is not None and _has(entry, got) else None
 
 
-def wait_for_role_assignment(ctx: Context, read: Callable[[], "dict[str, Any] | None"], what: str) -> dict[str, Any]:
+def wait_for_role_assignment(
+    ctx: Context, read: Callable[[], dict[str, Any] | None], what: str
+) -> dict[str, Any]:
     effective_at = local_effective_at(ctx)
     got = ctx.waiter.until(f"{what} shows", read, READ_BACK)
     wait_until_effective(ctx, effective_at, what)

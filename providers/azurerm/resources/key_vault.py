@@ -14,11 +14,26 @@ from __future__ import annotations
 from typing import Any
 
 from providers.azurerm.ids import parse_resource_id
-from providers.azurerm.resources.grants import local_effective_at, wait_until_effective
 from providers.azurerm.resources.base import (
-    Context, DataSource, Handler, block, blocks, call, canon, canon_list, dig, keep_location,
-    known, normalize_location, not_found_is_none, tags_of, value, wait_lro, wire,
+    Context,
+    DataSource,
+    Handler,
+    block,
+    blocks,
+    call,
+    canon,
+    canon_list,
+    dig,
+    keep_location,
+    known,
+    normalize_location,
+    not_found_is_none,
+    tags_of,
+    value,
+    wait_lro,
+    wire,
 )
+from providers.azurerm.resources.grants import local_effective_at, wait_until_effective
 
 TYPE = "Microsoft.KeyVault/vaults"
 
@@ -26,15 +41,63 @@ SKUS = ("standard", "premium")
 DEFAULT_ACTIONS = ("Allow", "Deny")
 BYPASSES = ("None", "AzureServices")
 
-KEY_PERMISSIONS = ("Backup", "Create", "Decrypt", "Delete", "Encrypt", "Get", "Import", "List",
-                   "Purge", "Recover", "Restore", "Sign", "UnwrapKey", "Update", "Verify",
-                   "WrapKey", "Release", "Rotate", "GetRotationPolicy", "SetRotationPolicy")
+KEY_PERMISSIONS = (
+    "Backup",
+    "Create",
+    "Decrypt",
+    "Delete",
+    "Encrypt",
+    "Get",
+    "Import",
+    "List",
+    "Purge",
+    "Recover",
+    "Restore",
+    "Sign",
+    "UnwrapKey",
+    "Update",
+    "Verify",
+    "WrapKey",
+    "Release",
+    "Rotate",
+    "GetRotationPolicy",
+    "SetRotationPolicy",
+)
 SECRET_PERMISSIONS = ("Backup", "Delete", "Get", "List", "Purge", "Recover", "Restore", "Set")
-CERTIFICATE_PERMISSIONS = ("Backup", "Create", "Delete", "DeleteIssuers", "Get", "GetIssuers",
-                           "Import", "List", "ListIssuers", "ManageContacts", "ManageIssuers",
-                           "Purge", "Recover", "Restore", "SetIssuers", "Update")
-STORAGE_PERMISSIONS = ("Backup", "Delete", "DeleteSAS", "Get", "GetSAS", "List", "ListSAS",
-                       "Purge", "Recover", "RegenerateKey", "Restore", "Set", "SetSAS", "Update")
+CERTIFICATE_PERMISSIONS = (
+    "Backup",
+    "Create",
+    "Delete",
+    "DeleteIssuers",
+    "Get",
+    "GetIssuers",
+    "Import",
+    "List",
+    "ListIssuers",
+    "ManageContacts",
+    "ManageIssuers",
+    "Purge",
+    "Recover",
+    "Restore",
+    "SetIssuers",
+    "Update",
+)
+STORAGE_PERMISSIONS = (
+    "Backup",
+    "Delete",
+    "DeleteSAS",
+    "Get",
+    "GetSAS",
+    "List",
+    "ListSAS",
+    "Purge",
+    "Recover",
+    "RegenerateKey",
+    "Restore",
+    "Set",
+    "SetSAS",
+    "Update",
+)
 
 # catalog attribute of a policy block -> (Azure's permissions key, the catalog spelling)
 PERMISSION_FIELDS = {
@@ -65,12 +128,14 @@ SCALAR_DEFAULTS = {
 
 # --------------------------------------------------------------------------- policies
 
+
 def policy_to_wire(policy: dict[str, Any], tenant_default: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "tenantId": value(policy, "tenant_id", tenant_default),
         "objectId": policy["object_id"],
-        "permissions": {azure: list(value(policy, attr, []) or [])
-                        for attr, (azure, _) in PERMISSION_FIELDS.items()},
+        "permissions": {
+            azure: list(value(policy, attr, []) or []) for attr, (azure, _) in PERMISSION_FIELDS.items()
+        },
     }
     if value(policy, "application_id"):
         out["applicationId"] = policy["application_id"]
@@ -90,6 +155,7 @@ def policy_from_wire(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- network rules
+
 
 def acls_to_wire(acls: dict[str, Any] | None) -> dict[str, Any] | None:
     if not acls:
@@ -119,6 +185,7 @@ def _shape_block(planned: dict[str, Any], name: str, item: dict[str, Any]) -> An
 
 # --------------------------------------------------------------------------- state
 
+
 def to_state(body: dict, prior: dict | None = None) -> dict[str, Any]:
     prior = prior or {}
     rid = parse_resource_id(body["id"], expect=TYPE)
@@ -131,7 +198,8 @@ def to_state(body: dict, prior: dict | None = None) -> dict[str, Any]:
         "tenant_id": props.get("tenantId"),
         "sku_name": canon(dig(props, "sku.name"), SKUS),
         "vault_uri": props.get("vaultUri"),
-        "public_network_access_enabled": (props.get("publicNetworkAccess") or "Enabled").lower() != "disabled",
+        "public_network_access_enabled": (props.get("publicNetworkAccess") or "Enabled").lower()
+        != "disabled",
         "access_policy": [policy_from_wire(p) for p in props.get("accessPolicies") or []],
         "network_acls": _shape_block(prior, "network_acls", acls_from_wire(props.get("networkAcls"))),
         "tags": dict(body.get("tags") or {}),
@@ -139,18 +207,22 @@ def to_state(body: dict, prior: dict | None = None) -> dict[str, Any]:
     for attr, prop in SCALARS.items():
         got = props.get(prop)
         out[attr] = SCALAR_DEFAULTS[attr] if got is None else got
-    out["enable_rbac_authorization"] = out["rbac_authorization_enabled"]   # azurerm's former name
+    out["enable_rbac_authorization"] = out["rbac_authorization_enabled"]  # azurerm's former name
     return out
 
 
 def properties_from(planned: dict[str, Any], tenant_default: str, *, creating: bool) -> dict[str, Any]:
-    if not known(planned.get("rbac_authorization_enabled")) and known(planned.get("enable_rbac_authorization")):
+    if not known(planned.get("rbac_authorization_enabled")) and known(
+        planned.get("enable_rbac_authorization")
+    ):
         planned = {**planned, "rbac_authorization_enabled": planned["enable_rbac_authorization"]}
     tenant = value(planned, "tenant_id", tenant_default)
     props: dict[str, Any] = {
         "tenantId": tenant,
         "sku": {"family": "A", "name": value(planned, "sku_name", "standard").lower()},
-        "publicNetworkAccess": "Enabled" if value(planned, "public_network_access_enabled", True) else "Disabled",
+        "publicNetworkAccess": "Enabled"
+        if value(planned, "public_network_access_enabled", True)
+        else "Disabled",
     }
     for attr, prop in SCALARS.items():
         v = planned.get(attr)
@@ -175,31 +247,63 @@ def properties_from(planned: dict[str, Any], tenant_default: str, *, creating: b
 
 class KeyVault(Handler):
     type_name = "azurerm_key_vault"
-    refreshed = ("tenant_id", "sku_name", "access_policy", "network_acls", "purge_protection_enabled",
-                 "soft_delete_retention_days", "rbac_authorization_enabled", "public_network_access_enabled",
-                 "enabled_for_deployment", "enabled_for_disk_encryption", "enabled_for_template_deployment",
-                 "vault_uri", "tags")
+    refreshed = (
+        "tenant_id",
+        "sku_name",
+        "access_policy",
+        "network_acls",
+        "purge_protection_enabled",
+        "soft_delete_retention_days",
+        "rbac_authorization_enabled",
+        "public_network_access_enabled",
+        "enabled_for_deployment",
+        "enabled_for_disk_encryption",
+        "enabled_for_template_deployment",
+        "vault_uri",
+        "tags",
+    )
     implicit = {"public_network_access_enabled": True}
-    updatable = ("sku_name", "access_policy", "network_acls", "purge_protection_enabled",
-                 "rbac_authorization_enabled", "enable_rbac_authorization", "public_network_access_enabled", "enabled_for_deployment",
-                 "enabled_for_disk_encryption", "enabled_for_template_deployment", "tags", "tenant_id")
+    updatable = (
+        "sku_name",
+        "access_policy",
+        "network_acls",
+        "purge_protection_enabled",
+        "rbac_authorization_enabled",
+        "enable_rbac_authorization",
+        "public_network_access_enabled",
+        "enabled_for_deployment",
+        "enabled_for_disk_encryption",
+        "enabled_for_template_deployment",
+        "tags",
+        "tenant_id",
+    )
 
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
         rg, name = planned["resource_group_name"], planned["name"]
         vaults = ctx.clients.keyvault_mgmt().vaults
         props = properties_from(planned, ctx.clients.tenant_id, creating=True)
-        recovering = ctx.feature("key_vault", "recover_soft_deleted_key_vaults", True) and not_found_is_none(
-            lambda: vaults.get_deleted(name, normalize_location(planned["location"]))) is not None
-        body = {"location": planned["location"], "tags": tags_of(planned),
-                "properties": {**props, "createMode": "recover"} if recovering else props}
+        recovering = (
+            ctx.feature("key_vault", "recover_soft_deleted_key_vaults", True)
+            and not_found_is_none(lambda: vaults.get_deleted(name, normalize_location(planned["location"])))
+            is not None
+        )
+        body = {
+            "location": planned["location"],
+            "tags": tags_of(planned),
+            "properties": {**props, "createMode": "recover"} if recovering else props,
+        }
         if recovering:
-            ctx.waiter.report(f"recovering the soft-deleted key vault {name} (features.key_vault."
-                              f"recover_soft_deleted_key_vaults)")
+            ctx.waiter.report(
+                f"recovering the soft-deleted key vault {name} (features.key_vault."
+                f"recover_soft_deleted_key_vaults)"
+            )
         effective_at = local_effective_at(ctx)
         out = wait_lro(call(lambda: vaults.begin_create_or_update(rg, name, body)))
         if recovering:
             # a recovered vault comes back as it was; make it what the configuration says
-            settable = {k: v for k, v in props.items() if k not in ("enableSoftDelete", "softDeleteRetentionInDays")}
+            settable = {
+                k: v for k, v in props.items() if k not in ("enableSoftDelete", "softDeleteRetentionInDays")
+            }
             effective_at = local_effective_at(ctx)
             out = call(lambda: vaults.update(rg, name, {"tags": tags_of(planned), "properties": settable}))
         state = to_state(wire(out), planned)
@@ -215,12 +319,19 @@ class KeyVault(Handler):
     def update(self, ctx, prior, planned, changed):
         rid = parse_resource_id(prior["id"], expect=TYPE)
         full = properties_from(planned, ctx.clients.tenant_id, creating=False)
-        changed = tuple(changed) + (("rbac_authorization_enabled",) if "enable_rbac_authorization" in changed
-                                    else ())
+        changed = tuple(changed) + (
+            ("rbac_authorization_enabled",) if "enable_rbac_authorization" in changed else ()
+        )
         wanted = {SCALARS.get(a) for a in changed} | {
-            {"sku_name": "sku", "tenant_id": "tenantId", "network_acls": "networkAcls",
-             "access_policy": "accessPolicies",
-             "public_network_access_enabled": "publicNetworkAccess"}.get(a) for a in changed}
+            {
+                "sku_name": "sku",
+                "tenant_id": "tenantId",
+                "network_acls": "networkAcls",
+                "access_policy": "accessPolicies",
+                "public_network_access_enabled": "publicNetworkAccess",
+            }.get(a)
+            for a in changed
+        }
         patch: dict[str, Any] = {"properties": {k: v for k, v in full.items() if k in wanted}}
         if "tags" in changed:
             patch["tags"] = tags_of(planned)

@@ -28,18 +28,21 @@ def parse_policy_id(id_: str) -> tuple[str, str, str]:
     low = id_.lower()
     idx = low.find("/objectid/")
     if idx < 0:
-        raise InvalidIdError(f"{id_!r} is not a key vault access policy id (like "
-                             f"<key vault id>/objectId/<object id>).", code="InvalidResourceId")
+        raise InvalidIdError(
+            f"{id_!r} is not a key vault access policy id (like <key vault id>/objectId/<object id>).",
+            code="InvalidResourceId",
+        )
     vault_id = str(parse_resource_id(id_[:idx], expect=VAULT_TYPE))
-    rest = id_[idx + len("/objectId/"):].split("/")
+    rest = id_[idx + len("/objectId/") :].split("/")
     object_id = rest[0]
     application_id = rest[2] if len(rest) >= 3 and rest[1].lower() == "applicationid" else ""
     return vault_id, object_id, application_id
 
 
 def _matches(entry: dict[str, Any], object_id: str, application_id: str) -> bool:
-    return (same_id(entry.get("objectId"), object_id)
-            and same_id(entry.get("applicationId") or "", application_id or ""))
+    return same_id(entry.get("objectId"), object_id) and same_id(
+        entry.get("applicationId") or "", application_id or ""
+    )
 
 
 class KeyVaultAccessPolicy(Handler):
@@ -50,8 +53,11 @@ class KeyVaultAccessPolicy(Handler):
     def _send(self, ctx: Context, kind: str, vault_id: str, entry: dict[str, Any]) -> None:
         rid = parse_resource_id(vault_id, expect=VAULT_TYPE)
         body = {"properties": {"accessPolicies": [entry]}}
-        call(lambda: ctx.clients.keyvault_mgmt().vaults.update_access_policy(
-            rid.resource_group, rid.name, kind, body))
+        call(
+            lambda: ctx.clients.keyvault_mgmt().vaults.update_access_policy(
+                rid.resource_group, rid.name, kind, body
+            )
+        )
 
     def _apply(self, ctx: Context, planned: dict[str, Any], kind: str) -> dict[str, Any]:
         vault_id = planned["key_vault_id"]
@@ -64,15 +70,18 @@ class KeyVaultAccessPolicy(Handler):
     def _read_entry(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         vault_id, object_id, application_id = parse_policy_id(prior["id"])
         rid = parse_resource_id(vault_id, expect=VAULT_TYPE)
-        vault = not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))
+        vault = not_found_is_none(
+            lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name)
+        )
         if vault is None:
             return None
         for entry in dig(wire(vault), "properties.accessPolicies") or []:
             if _matches(entry, object_id, application_id):
                 state = policy_from_wire(entry)
                 state["id"] = prior["id"]
-                state["key_vault_id"] = prior.get("key_vault_id") if same_id(
-                    prior.get("key_vault_id"), vault_id) else vault_id
+                state["key_vault_id"] = (
+                    prior.get("key_vault_id") if same_id(prior.get("key_vault_id"), vault_id) else vault_id
+                )
                 return state
         return None
 

@@ -10,7 +10,7 @@ recovers it (azurerm's default).
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.keyvault.keys import KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction
@@ -19,8 +19,19 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from providers.azurerm.ids import parse_key_id, parse_resource_id
 from providers.azurerm.resources.base import (
-    Context, DataSource, Handler, block, call, canon, canon_list, dig, known, not_found_is_none, tags_of,
-    value, wire,
+    Context,
+    DataSource,
+    Handler,
+    block,
+    call,
+    canon,
+    canon_list,
+    dig,
+    known,
+    not_found_is_none,
+    tags_of,
+    value,
+    wire,
 )
 from providers.azurerm.resources.key_vault import find_vault_by_uri
 from providers.base import PermanentError
@@ -39,7 +50,7 @@ def _b64url(data: bytes | None) -> str | None:
 def _time(v: datetime | None) -> str | None:
     if v is None:
         return None
-    return v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return v.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_time(text: Any, attr: str) -> datetime | None:
@@ -48,29 +59,43 @@ def parse_time(text: Any, attr: str) -> datetime | None:
     try:
         return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
-        raise PermanentError(f"{attr} = {text!r} is not an RFC 3339 time (like 2030-01-31T00:00:00Z)",
-                             code="InvalidArgument") from None
+        raise PermanentError(
+            f"{attr} = {text!r} is not an RFC 3339 time (like 2030-01-31T00:00:00Z)", code="InvalidArgument"
+        ) from None
 
 
 def _public_key(kty: str, jwk) -> dict[str, Any]:
-    out: dict[str, Any] = {"n": None, "e": None, "x": None, "y": None,
-                           "public_key_pem": None, "public_key_openssh": None}
+    out: dict[str, Any] = {
+        "n": None,
+        "e": None,
+        "x": None,
+        "y": None,
+        "public_key_pem": None,
+        "public_key_openssh": None,
+    }
     if kty.startswith("RSA") and jwk.n and jwk.e:
         out["n"], out["e"] = _b64url(jwk.n), _b64url(jwk.e)
         public = rsa.RSAPublicNumbers(int.from_bytes(jwk.e, "big"), int.from_bytes(jwk.n, "big")).public_key()
     elif kty.startswith("EC") and jwk.x and jwk.y:
         out["x"], out["y"] = _b64url(jwk.x), _b64url(jwk.y)
-        curve = {"P-256": ec.SECP256R1(), "P-256K": ec.SECP256K1(), "P-384": ec.SECP384R1(),
-                 "P-521": ec.SECP521R1()}[str(jwk.crv)]
-        public = ec.EllipticCurvePublicNumbers(int.from_bytes(jwk.x, "big"), int.from_bytes(jwk.y, "big"),
-                                               curve).public_key()
+        curve = {
+            "P-256": ec.SECP256R1(),
+            "P-256K": ec.SECP256K1(),
+            "P-384": ec.SECP384R1(),
+            "P-521": ec.SECP521R1(),
+        }[str(jwk.crv)]
+        public = ec.EllipticCurvePublicNumbers(
+            int.from_bytes(jwk.x, "big"), int.from_bytes(jwk.y, "big"), curve
+        ).public_key()
     else:
         return out
-    out["public_key_pem"] = public.public_bytes(serialization.Encoding.PEM,
-                                                serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    out["public_key_pem"] = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
     try:
-        out["public_key_openssh"] = public.public_bytes(serialization.Encoding.OpenSSH,
-                                                        serialization.PublicFormat.OpenSSH).decode()
+        out["public_key_openssh"] = public.public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        ).decode()
     except ValueError:  # OpenSSH has no encoding for some curves (P-256K)
         out["public_key_openssh"] = ""
     return out
@@ -87,8 +112,9 @@ def _same_instant(a: Any, b: Any) -> bool:
         return False
 
 
-def to_state(key, key_vault_id: str, *, rotation_policy: Any = None,
-             ref: dict[str, Any] | None = None) -> dict[str, Any]:
+def to_state(
+    key, key_vault_id: str, *, rotation_policy: Any = None, ref: dict[str, Any] | None = None
+) -> dict[str, Any]:
     kid = parse_key_id(key.id)
     props = key.properties
     kty = canon(_enum(key.key_type), KEY_TYPES)
@@ -124,17 +150,24 @@ def to_state(key, key_vault_id: str, *, rotation_policy: Any = None,
 
 # --------------------------------------------------------------------------- rotation policy
 
+
 def _policy_to_sdk(rp: dict[str, Any]):
     actions = []
     auto = block(rp, "automatic")
     if auto:
-        actions.append(KeyRotationLifetimeAction(
-            KeyRotationPolicyAction.rotate,
-            time_after_create=value(auto, "time_after_creation") or None,
-            time_before_expiry=value(auto, "time_before_expiry") or None))
+        actions.append(
+            KeyRotationLifetimeAction(
+                KeyRotationPolicyAction.rotate,
+                time_after_create=value(auto, "time_after_creation") or None,
+                time_before_expiry=value(auto, "time_before_expiry") or None,
+            )
+        )
     if value(rp, "notify_before_expiry"):
-        actions.append(KeyRotationLifetimeAction(KeyRotationPolicyAction.notify,
-                                                 time_before_expiry=rp["notify_before_expiry"]))
+        actions.append(
+            KeyRotationLifetimeAction(
+                KeyRotationPolicyAction.notify, time_before_expiry=rp["notify_before_expiry"]
+            )
+        )
     return KeyRotationPolicy(expires_in=value(rp, "expire_after") or None, lifetime_actions=actions)
 
 
@@ -145,8 +178,10 @@ def _policy_from_sdk(policy, shape_like: Any) -> Any:
     for action in policy.lifetime_actions or []:
         kind = str(_enum(action.action)).lower()
         if kind == "rotate":
-            auto = {"time_after_creation": action.time_after_create,
-                    "time_before_expiry": action.time_before_expiry}
+            auto = {
+                "time_after_creation": action.time_after_create,
+                "time_before_expiry": action.time_before_expiry,
+            }
             out["automatic"] = [auto] if isinstance(shape_like, list) and _nested_list(shape_like) else auto
         elif kind == "notify":
             out["notify_before_expiry"] = action.time_before_expiry
@@ -158,14 +193,27 @@ def _policy_from_sdk(policy, shape_like: Any) -> Any:
 
 
 def _nested_list(shape_like: list) -> bool:
-    return bool(shape_like) and isinstance(shape_like[0], dict) and isinstance(
-        shape_like[0].get("automatic"), list)
+    return (
+        bool(shape_like)
+        and isinstance(shape_like[0], dict)
+        and isinstance(shape_like[0].get("automatic"), list)
+    )
 
 
 class KeyVaultKey(Handler):
     type_name = "azurerm_key_vault_key"
-    refreshed = ("id", "version", "key_opts", "expiration_date", "not_before_date", "tags",
-                 "rotation_policy", "n", "e", "public_key_pem")
+    refreshed = (
+        "id",
+        "version",
+        "key_opts",
+        "expiration_date",
+        "not_before_date",
+        "tags",
+        "rotation_policy",
+        "n",
+        "e",
+        "public_key_pem",
+    )
     updatable = ("key_opts", "expiration_date", "not_before_date", "tags", "rotation_policy")
     private = ("enabled",)
 
@@ -196,8 +244,10 @@ class KeyVaultKey(Handler):
         policy = None
         rp = block(planned, "rotation_policy")
         if rp:
-            policy = _policy_from_sdk(call(lambda: client.update_key_rotation_policy(
-                planned["name"], _policy_to_sdk(rp))), planned.get("rotation_policy"))
+            policy = _policy_from_sdk(
+                call(lambda: client.update_key_rotation_policy(planned["name"], _policy_to_sdk(rp))),
+                planned.get("rotation_policy"),
+            )
         return to_state(key, planned["key_vault_id"], rotation_policy=policy, ref=planned)
 
     @staticmethod
@@ -208,11 +258,19 @@ class KeyVaultKey(Handler):
             raise refused
         if not_found_is_none(lambda: client.get_deleted_key(name)) is None:
             raise refused
-        ctx.waiter.report(f"recovering the soft-deleted key {name} (features.key_vault.recover_soft_deleted_keys)")
+        ctx.waiter.report(
+            f"recovering the soft-deleted key {name} (features.key_vault.recover_soft_deleted_keys)"
+        )
         call(lambda: client.begin_recover_deleted_key(name).result())
-        call(lambda: client.update_key_properties(
-            name, key_operations=wanted["key_operations"], tags=wanted["tags"],
-            expires_on=wanted["expires_on"], not_before=wanted["not_before"]))
+        call(
+            lambda: client.update_key_properties(
+                name,
+                key_operations=wanted["key_operations"],
+                tags=wanted["tags"],
+                expires_on=wanted["expires_on"],
+                not_before=wanted["not_before"],
+            )
+        )
         return call(lambda: client.get_key(name))
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
@@ -270,21 +328,35 @@ class KeyVaultKey(Handler):
         kid = parse_key_id(prior["id"])
         client = ctx.clients.keys(kid.vault_uri)
         if set(changed) & {"key_opts", "expiration_date", "not_before_date", "tags"}:
-            call(lambda: client.update_key_properties(
-                kid.name,
-                key_operations=list(value(planned, "key_opts", []) or []),
-                expires_on=parse_time(planned.get("expiration_date"), "expiration_date"),
-                not_before=parse_time(planned.get("not_before_date"), "not_before_date"),
-                tags=tags_of(planned)))
+            call(
+                lambda: client.update_key_properties(
+                    kid.name,
+                    key_operations=list(value(planned, "key_opts", []) or []),
+                    expires_on=parse_time(planned.get("expiration_date"), "expiration_date"),
+                    not_before=parse_time(planned.get("not_before_date"), "not_before_date"),
+                    tags=tags_of(planned),
+                )
+            )
         if "rotation_policy" in changed:
             rp = block(planned, "rotation_policy")
-            call(lambda: client.update_key_rotation_policy(
-                kid.name, _policy_to_sdk(rp) if rp else KeyRotationPolicy(lifetime_actions=[])))
-        state = self.read(ctx, {**prior, "rotation_policy": planned.get("rotation_policy"),
-                                "not_before_date": planned.get("not_before_date"),
-                                "expiration_date": planned.get("expiration_date")})
+            call(
+                lambda: client.update_key_rotation_policy(
+                    kid.name, _policy_to_sdk(rp) if rp else KeyRotationPolicy(lifetime_actions=[])
+                )
+            )
+        state = self.read(
+            ctx,
+            {
+                **prior,
+                "rotation_policy": planned.get("rotation_policy"),
+                "not_before_date": planned.get("not_before_date"),
+                "expiration_date": planned.get("expiration_date"),
+            },
+        )
         if state is None:
-            raise PermanentError(f"key {kid.versionless_id} disappeared during the update", code="KeyNotFound")
+            raise PermanentError(
+                f"key {kid.versionless_id} disappeared during the update", code="KeyNotFound"
+            )
         return state
 
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:

@@ -14,11 +14,24 @@ from __future__ import annotations
 from typing import Any
 
 from providers.azurerm.ids import canonical, parse_resource_id, same_id
-from providers.azurerm.resources.vault_history import vault_history
 from providers.azurerm.resources.base import (
-    Context, Handler, block, call, dig, enabled_flag, flag_enabled, keep_location, keep_spelling, known,
-    not_found_is_none, tags_of, value, wait_lro, wire,
+    Context,
+    Handler,
+    block,
+    call,
+    dig,
+    enabled_flag,
+    flag_enabled,
+    keep_location,
+    keep_spelling,
+    known,
+    not_found_is_none,
+    tags_of,
+    value,
+    wait_lro,
+    wire,
 )
+from providers.azurerm.resources.vault_history import vault_history
 
 TYPE = "Microsoft.RecoveryServices/vaults"
 SKUS = ("RS0", "Standard")
@@ -28,6 +41,7 @@ IDENTITY_TYPES = ("SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigne
 
 
 # --------------------------------------------------------------------------- identity
+
 
 def identity_to_wire(identity: dict[str, Any] | None, prior: dict[str, Any] | None = None) -> dict[str, Any]:
     """The identity body; on a PATCH, user-assigned identities no longer wanted are
@@ -50,14 +64,18 @@ def identity_from_wire(body: dict[str, Any] | None, ref: dict[str, Any] | None) 
         return []
     kind = _canon_identity_type(body.get("type"))
     wanted = (ref or {}).get("identity_ids") or []
-    ids = [keep_spelling(next((w for w in wanted if same_id(w, i)), None), i)
-           for i in (body.get("userAssignedIdentities") or {})]
-    return [{
-        "type": kind,
-        "identity_ids": ids,
-        "principal_id": body.get("principalId"),
-        "tenant_id": body.get("tenantId"),
-    }]
+    ids = [
+        keep_spelling(next((w for w in wanted if same_id(w, i)), None), i)
+        for i in (body.get("userAssignedIdentities") or {})
+    ]
+    return [
+        {
+            "type": kind,
+            "identity_ids": ids,
+            "principal_id": body.get("principalId"),
+            "tenant_id": body.get("tenantId"),
+        }
+    ]
 
 
 def _canon_identity_type(text: Any) -> str:
@@ -69,6 +87,7 @@ def _canon_identity_type(text: Any) -> str:
 
 
 # --------------------------------------------------------------------------- encryption
+
 
 def encryption_to_wire(enc: dict[str, Any]) -> dict[str, Any]:
     user = value(enc, "user_assigned_identity_id")
@@ -92,12 +111,16 @@ def encryption_from_wire(body: dict[str, Any] | None, ref: dict[str, Any] | None
     ref = ref or {}
     kek = body.get("kekIdentity") or {}
     user = kek.get("userAssignedIdentity")
-    return [{
-        "key_id": keep_spelling(ref.get("key_id"), dig(body, "keyVaultProperties.keyUri")),
-        "infrastructure_encryption_enabled": flag_enabled(body.get("infrastructureEncryption")),
-        "use_system_assigned_identity": bool(kek.get("useSystemAssignedIdentity", not user)),
-        "user_assigned_identity_id": keep_spelling(ref.get("user_assigned_identity_id"), user) if user else None,
-    }]
+    return [
+        {
+            "key_id": keep_spelling(ref.get("key_id"), dig(body, "keyVaultProperties.keyUri")),
+            "infrastructure_encryption_enabled": flag_enabled(body.get("infrastructureEncryption")),
+            "use_system_assigned_identity": bool(kek.get("useSystemAssignedIdentity", not user)),
+            "user_assigned_identity_id": keep_spelling(ref.get("user_assigned_identity_id"), user)
+            if user
+            else None,
+        }
+    ]
 
 
 # --------------------------------------------------------------------------- monitoring
@@ -105,10 +128,16 @@ def encryption_from_wire(body: dict[str, Any] | None, ref: dict[str, Any] | None
 # monitoring block attribute -> (monitoringSettings section, Azure property)
 MONITORING = {
     "alerts_for_all_job_failures_enabled": ("azureMonitorAlertSettings", "alertsForAllJobFailures"),
-    "alerts_for_all_replication_issues_enabled": ("azureMonitorAlertSettings", "alertsForAllReplicationIssues"),
+    "alerts_for_all_replication_issues_enabled": (
+        "azureMonitorAlertSettings",
+        "alertsForAllReplicationIssues",
+    ),
     "alerts_for_all_failover_issues_enabled": ("azureMonitorAlertSettings", "alertsForAllFailoverIssues"),
     "alerts_for_critical_operation_failures_enabled": ("classicAlertSettings", "alertsForCriticalOperations"),
-    "email_notifications_for_site_recovery_enabled": ("classicAlertSettings", "emailNotificationsForSiteRecovery"),
+    "email_notifications_for_site_recovery_enabled": (
+        "classicAlertSettings",
+        "emailNotificationsForSiteRecovery",
+    ),
 }
 
 
@@ -123,12 +152,19 @@ def monitoring_to_wire(mon: dict[str, Any] | None) -> dict[str, Any]:
 
 def monitoring_from_wire(body: dict[str, Any] | None, ref: dict[str, Any] | None) -> list[dict[str, Any]]:
     if not body or not ref:
-        return []   # only what the configuration manages
-    return [{attr: flag_enabled(dig(body, f"{section}.{prop}")) if dig(body, f"{section}.{prop}") is not None
-             else None for attr, (section, prop) in MONITORING.items()}]
+        return []  # only what the configuration manages
+    return [
+        {
+            attr: flag_enabled(dig(body, f"{section}.{prop}"))
+            if dig(body, f"{section}.{prop}") is not None
+            else None
+            for attr, (section, prop) in MONITORING.items()
+        }
+    ]
 
 
 # --------------------------------------------------------------------------- whole vault
+
 
 def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[str, Any]:
     ref = ref or {}
@@ -158,16 +194,19 @@ def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[st
 
 
 def _security(planned: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"softDeleteSettings": {
-        "softDeleteState": enabled_flag(value(planned, "soft_delete_enabled", True))}}
+    out: dict[str, Any] = {
+        "softDeleteSettings": {"softDeleteState": enabled_flag(value(planned, "soft_delete_enabled", True))}
+    }
     if known(planned.get("immutability")):
         out["immutabilitySettings"] = {"state": planned["immutability"]}
     return out
 
 
 def _redundancy(planned: dict[str, Any]) -> dict[str, Any]:
-    return {"standardTierStorageRedundancy": value(planned, "storage_mode_type", "GeoRedundant"),
-            "crossRegionRestore": enabled_flag(value(planned, "cross_region_restore_enabled", False))}
+    return {
+        "standardTierStorageRedundancy": value(planned, "storage_mode_type", "GeoRedundant"),
+        "crossRegionRestore": enabled_flag(value(planned, "cross_region_restore_enabled", False)),
+    }
 
 
 def vault_body(planned: dict[str, Any]) -> dict[str, Any]:
@@ -181,8 +220,11 @@ def vault_body(planned: dict[str, Any]) -> dict[str, Any]:
             "publicNetworkAccess": enabled_flag(value(planned, "public_network_access_enabled", True)),
             "redundancySettings": _redundancy(planned),
             "securitySettings": _security(planned),
-            **({"monitoringSettings": monitoring_to_wire(block(planned, "monitoring"))}
-               if block(planned, "monitoring") else {}),
+            **(
+                {"monitoringSettings": monitoring_to_wire(block(planned, "monitoring"))}
+                if block(planned, "monitoring")
+                else {}
+            ),
         },
     }
 
@@ -212,11 +254,29 @@ def _patch_for(prior: dict[str, Any], planned: dict[str, Any], changed: tuple[st
 
 class RecoveryServicesVault(Handler):
     type_name = "azurerm_recovery_services_vault"
-    refreshed = ("sku", "identity", "encryption", "storage_mode_type", "cross_region_restore_enabled",
-                 "immutability", "public_network_access_enabled", "soft_delete_enabled", "tags")
-    updatable = ("sku", "identity", "encryption", "storage_mode_type", "cross_region_restore_enabled",
-                 "immutability", "public_network_access_enabled", "soft_delete_enabled", "tags",
-                 "monitoring")
+    refreshed = (
+        "sku",
+        "identity",
+        "encryption",
+        "storage_mode_type",
+        "cross_region_restore_enabled",
+        "immutability",
+        "public_network_access_enabled",
+        "soft_delete_enabled",
+        "tags",
+    )
+    updatable = (
+        "sku",
+        "identity",
+        "encryption",
+        "storage_mode_type",
+        "cross_region_restore_enabled",
+        "immutability",
+        "public_network_access_enabled",
+        "soft_delete_enabled",
+        "tags",
+        "monitoring",
+    )
     private = ("_history",)
 
     def _vaults(self, ctx: Context):
@@ -250,8 +310,9 @@ class RecoveryServicesVault(Handler):
         enc = block(planned, "encryption")
         if "encryption" in changed and enc:
             # The key assignment goes alone, after any identity change it relies on.
-            out = self._patch(ctx, rid.resource_group, rid.name,
-                              {"properties": {"encryption": encryption_to_wire(enc)}})
+            out = self._patch(
+                ctx, rid.resource_group, rid.name, {"properties": {"encryption": encryption_to_wire(enc)}}
+            )
         if out is None:
             out = wire(call(lambda: self._vaults(ctx).get(rid.resource_group, rid.name)))
         return to_state(out, planned)

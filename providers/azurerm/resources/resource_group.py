@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from providers.azurerm.ids import parse_resource_id, resource_group_id
-from providers.base import PermanentError
 from providers.azurerm.resources.base import (
-    Context, DataSource, Handler, call, dig, keep_location, not_found_is_none, tags_of, value, wait_lro,
+    Context,
+    DataSource,
+    Handler,
+    call,
+    dig,
+    keep_location,
+    not_found_is_none,
+    tags_of,
+    value,
+    wait_lro,
     wire,
 )
+from providers.base import PermanentError
 
 
 def to_state(body: dict, prior: dict | None = None) -> dict[str, Any]:
@@ -53,18 +62,26 @@ class ResourceGroup(Handler):
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
         rid = parse_resource_id(prior["id"])
         if ctx.feature("resource_group", "prevent_deletion_if_contains_resources", True):
-            inside = not_found_is_none(lambda: [wire(r)["id"] for r in
-                                                ctx.clients.resources().resources.list_by_resource_group(
-                                                    rid.resource_group)]) or []
+            inside = (
+                not_found_is_none(
+                    lambda: [
+                        wire(r)["id"]
+                        for r in ctx.clients.resources().resources.list_by_resource_group(rid.resource_group)
+                    ]
+                )
+                or []
+            )
             if inside:
                 shown = "\n".join(f"  {i}" for i in inside[:10]) + ("\n  ..." if len(inside) > 10 else "")
                 raise PermanentError(
                     f"resource group {rid.resource_group} still holds {len(inside)} resource(s) vaultform "
                     f"doesn't manage here:\n{shown}\nRemove them first, or set features {{ resource_group "
                     f"{{ prevent_deletion_if_contains_resources = false }} }} in the provider block.",
-                    code="ResourceGroupNotEmpty")
-        poller = not_found_is_none(lambda: ctx.clients.resources().resource_groups.begin_delete(
-            rid.resource_group))
+                    code="ResourceGroupNotEmpty",
+                )
+        poller = not_found_is_none(
+            lambda: ctx.clients.resources().resource_groups.begin_delete(rid.resource_group)
+        )
         if poller is not None:
             not_found_is_none(lambda: wait_lro(poller))
 
@@ -78,9 +95,13 @@ class ResourceGroupData(DataSource):
         if got is None:
             return None
         body = wire(got)
-        return {"id": str(parse_resource_id(body["id"])), "name": body.get("name") or name,
-                "location": dig(body, "location"), "managed_by": body.get("managedBy"),
-                "tags": dict(body.get("tags") or {})}
+        return {
+            "id": str(parse_resource_id(body["id"])),
+            "name": body.get("name") or name,
+            "location": dig(body, "location"),
+            "managed_by": body.get("managedBy"),
+            "tags": dict(body.get("tags") or {}),
+        }
 
 
 def group_id(ctx: Context, name: str) -> str:

@@ -29,8 +29,11 @@ def find_role_definition_id(ctx: Context, scope: str, role_name: str) -> str:
         body = wire(rd)
         if (dig(body, "properties.roleName") or "").lower() == role_name.lower():
             return body["id"]
-    raise PermanentError(f"no role named {role_name!r} is defined at scope {scope}: check the spelling "
-                         f"(e.g. \"Key Vault Crypto Service Encryption User\")", code="RoleDefinitionNotFound")
+    raise PermanentError(
+        f"no role named {role_name!r} is defined at scope {scope}: check the spelling "
+        f'(e.g. "Key Vault Crypto Service Encryption User")',
+        code="RoleDefinitionNotFound",
+    )
 
 
 def _role_guid(role_definition_id: Any) -> str:
@@ -39,7 +42,9 @@ def _role_guid(role_definition_id: Any) -> str:
 
 
 def role_name_of(ctx: Context, role_definition_id: str) -> str | None:
-    got = not_found_is_none(lambda: ctx.clients.authorization().role_definitions.get_by_id(role_definition_id))
+    got = not_found_is_none(
+        lambda: ctx.clients.authorization().role_definitions.get_by_id(role_definition_id)
+    )
     return None if got is None else dig(wire(got), "properties.roleName")
 
 
@@ -48,14 +53,19 @@ def to_state(ctx: Context, body: dict[str, Any], prior: dict[str, Any] | None = 
     props = body.get("properties") or {}
     scope, name = split_scoped_id(body["id"], MARKER)
     rd_id = props.get("roleDefinitionId")
-    rd_name = prior.get("role_definition_name") if same_id(prior.get("role_definition_id"), rd_id) \
-        and value(prior, "role_definition_name") else role_name_of(ctx, rd_id)
+    rd_name = (
+        prior.get("role_definition_name")
+        if same_id(prior.get("role_definition_id"), rd_id) and value(prior, "role_definition_name")
+        else role_name_of(ctx, rd_id)
+    )
     return {
         "id": body["id"],
         "name": name,
-        "scope": prior.get("scope") if same_id(prior.get("scope"), props.get("scope") or scope)
+        "scope": prior.get("scope")
+        if same_id(prior.get("scope"), props.get("scope") or scope)
         else props.get("scope") or scope,
-        "role_definition_id": prior.get("role_definition_id") if same_id(prior.get("role_definition_id"), rd_id)
+        "role_definition_id": prior.get("role_definition_id")
+        if same_id(prior.get("role_definition_id"), rd_id)
         else rd_id,
         "role_definition_name": rd_name,
         "principal_id": props.get("principalId"),
@@ -76,7 +86,8 @@ class RoleAssignment(Handler):
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
         scope = planned["scope"]
         rd_id = value(planned, "role_definition_id") or find_role_definition_id(
-            ctx, scope, planned["role_definition_name"])
+            ctx, scope, planned["role_definition_name"]
+        )
         name = value(planned, "name") or ctx.clock.new_id()
         props: dict[str, Any] = {"roleDefinitionId": rd_id, "principalId": planned["principal_id"]}
         if value(planned, "principal_type"):
@@ -84,9 +95,12 @@ class RoleAssignment(Handler):
         elif value(planned, "skip_service_principal_aad_check", False):
             # naming the type lets ARM skip the directory lookup a fresh identity may fail
             props["principalType"] = "ServicePrincipal"
-        for attr, prop in (("description", "description"), ("condition", "condition"),
-                           ("condition_version", "conditionVersion"),
-                           ("delegated_managed_identity_resource_id", "delegatedManagedIdentityResourceId")):
+        for attr, prop in (
+            ("description", "description"),
+            ("condition", "condition"),
+            ("condition_version", "conditionVersion"),
+            ("delegated_managed_identity_resource_id", "delegatedManagedIdentityResourceId"),
+        ):
             if value(planned, attr):
                 props[prop] = planned[attr]
         auth = ctx.clients.authorization()
@@ -94,13 +108,18 @@ class RoleAssignment(Handler):
         created = ctx.waiter.retrying(
             f"the role assignment for principal {planned['principal_id']}",
             lambda: call(lambda: auth.role_assignments.create(scope, name, body)),
-            frozenset({"PrincipalNotFound"}), PRINCIPAL_REPLICATION)
+            frozenset({"PrincipalNotFound"}),
+            PRINCIPAL_REPLICATION,
+        )
         rid = wire(created)["id"]
         got = wait_for_role_assignment(
-            ctx, lambda: not_found_is_none(lambda: auth.role_assignments.get_by_id(rid)),
-            f"the role assignment {rid}")
-        return to_state(ctx, wire(got), {**planned, "role_definition_id": value(planned, "role_definition_id")
-                                         or rd_id})
+            ctx,
+            lambda: not_found_is_none(lambda: auth.role_assignments.get_by_id(rid)),
+            f"the role assignment {rid}",
+        )
+        return to_state(
+            ctx, wire(got), {**planned, "role_definition_id": value(planned, "role_definition_id") or rd_id}
+        )
 
     def existing(self, ctx: Context, planned: dict[str, Any], id_: str) -> str | None:
         """An assignment of this name, or one granting the same role to the same
@@ -110,16 +129,26 @@ class RoleAssignment(Handler):
             return got
         scope, principal = planned["scope"], planned["principal_id"]
         rd_id = value(planned, "role_definition_id") or find_role_definition_id(
-            ctx, scope, planned["role_definition_name"])
+            ctx, scope, planned["role_definition_name"]
+        )
         auth = ctx.clients.authorization()
         escaped = str(principal).replace("'", "''")
-        found = not_found_is_none(lambda: list(auth.role_assignments.list_for_scope(
-            scope, filter=f"principalId eq '{escaped}'"))) or []
+        found = (
+            not_found_is_none(
+                lambda: list(
+                    auth.role_assignments.list_for_scope(scope, filter=f"principalId eq '{escaped}'")
+                )
+            )
+            or []
+        )
         for ra in found:
             body = wire(ra)
             props = body.get("properties") or {}
-            if (same_id(props.get("scope"), scope) and same_id(props.get("principalId"), principal)
-                    and _role_guid(props.get("roleDefinitionId")) == _role_guid(rd_id)):
+            if (
+                same_id(props.get("scope"), scope)
+                and same_id(props.get("principalId"), principal)
+                and _role_guid(props.get("roleDefinitionId")) == _role_guid(rd_id)
+            ):
                 return body["id"]
         return None
 

@@ -28,6 +28,7 @@ from typing import Any
 from providers.schema import Attribute, BlockSchema, Kind, NestedBlock, Nesting, ResourceSchema
 from reconciler.values import UNKNOWN
 
+
 def _is_empty(v: Any) -> bool:
     """null, or an empty string, list or map (not False, not 0)."""
     return v is None or (isinstance(v, (str, list, tuple, dict)) and len(v) == 0)
@@ -79,13 +80,13 @@ def _block_items(v: Any) -> list[dict[str, Any]]:
     return [x for x in v if isinstance(x, dict)]
 
 
-def _nested(nb: NestedBlock, v: Any, ref: Any, has_ref: bool, implicit: dict[str, Any],
-            unset: bool) -> Any:
+def _nested(nb: NestedBlock, v: Any, ref: Any, has_ref: bool, implicit: dict[str, Any], unset: bool) -> Any:
     items = _block_items(v)
     refs = _block_items(ref) if has_ref else []
-    out = [conform_block(nb.block, item, refs[i] if i < len(refs) else None, i < len(refs) or unset,
-                         None, unset)
-           for i, item in enumerate(items)]
+    out = [
+        conform_block(nb.block, item, refs[i] if i < len(refs) else None, i < len(refs) or unset, None, unset)
+        for i, item in enumerate(items)
+    ]
     if nb.nesting is Nesting.SINGLE:
         return out[0] if out else None
     if not out and has_ref and ref is None:
@@ -93,24 +94,38 @@ def _nested(nb: NestedBlock, v: Any, ref: Any, has_ref: bool, implicit: dict[str
     return out
 
 
-def conform_block(schema: BlockSchema, state: dict[str, Any], ref: dict[str, Any] | None,
-                  has_ref: bool = True, implicit: dict[str, Any] | None = None,
-                  unset: bool = False) -> dict[str, Any]:
+def conform_block(
+    schema: BlockSchema,
+    state: dict[str, Any],
+    ref: dict[str, Any] | None,
+    has_ref: bool = True,
+    implicit: dict[str, Any] | None = None,
+    unset: bool = False,
+) -> dict[str, Any]:
     """``unset``: an attribute the reference doesn't mention counts as left unset."""
     ref = ref if isinstance(ref, dict) else {}
     out: dict[str, Any] = {}
     for attr in schema.attributes:
-        out[attr.name] = _attribute(attr, state.get(attr.name), ref.get(attr.name),
-                                    has_ref and (unset or attr.name in ref), implicit or {})
+        out[attr.name] = _attribute(
+            attr,
+            state.get(attr.name),
+            ref.get(attr.name),
+            has_ref and (unset or attr.name in ref),
+            implicit or {},
+        )
     for nb in schema.blocks:
-        out[nb.name] = _nested(nb, state.get(nb.name), ref.get(nb.name), has_ref and nb.name in ref,
-                               implicit or {}, unset)
+        out[nb.name] = _nested(
+            nb, state.get(nb.name), ref.get(nb.name), has_ref and nb.name in ref, implicit or {}, unset
+        )
     return out
 
 
-def conform(schema: ResourceSchema | None, state: dict[str, Any] | None,
-            reference: dict[str, Any] | None = None,
-            implicit: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def conform(
+    schema: ResourceSchema | None,
+    state: dict[str, Any] | None,
+    reference: dict[str, Any] | None = None,
+    implicit: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
     """``state`` conformed to ``schema`` against ``reference`` (see the module doc).
 
     ``implicit``: top-level attributes whose value Azure fills in when nobody set it
@@ -120,8 +135,9 @@ def conform(schema: ResourceSchema | None, state: dict[str, Any] | None,
     return conform_block(schema.block, state, reference, reference is not None, implicit)
 
 
-def conform_imported(schema: ResourceSchema | None, state: dict[str, Any] | None,
-                     implicit: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def conform_imported(
+    schema: ResourceSchema | None, state: dict[str, Any] | None, implicit: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """An imported object: no configuration is known, so the likeliest one is assumed
     (every optional argument without a default left unset), so that the first plan
     after an import doesn't see zero values as changes."""

@@ -6,7 +6,16 @@ from typing import Any
 
 from providers.azurerm.ids import parse_resource_id
 from providers.azurerm.resources.base import (
-    Context, DataSource, Handler, call, dig, keep_location, not_found_is_none, tags_of, value, wire,
+    Context,
+    DataSource,
+    Handler,
+    call,
+    dig,
+    keep_location,
+    not_found_is_none,
+    tags_of,
+    value,
+    wire,
 )
 
 TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -46,21 +55,24 @@ class UserAssignedIdentity(Handler):
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rid = parse_resource_id(prior["id"], expect=TYPE)
-        got = not_found_is_none(lambda: ctx.clients.msi().user_assigned_identities.get(
-            rid.resource_group, rid.name))
+        got = not_found_is_none(
+            lambda: ctx.clients.msi().user_assigned_identities.get(rid.resource_group, rid.name)
+        )
         return None if got is None else to_state(wire(got), prior)
 
     def update(self, ctx, prior, planned, changed):
         rid = parse_resource_id(prior["id"], expect=TYPE)
         body = {"tags": tags_of(planned)}
-        out = call(lambda: ctx.clients.msi().user_assigned_identities.update(
-            rid.resource_group, rid.name, body))
+        out = call(
+            lambda: ctx.clients.msi().user_assigned_identities.update(rid.resource_group, rid.name, body)
+        )
         return to_state(wire(out), prior)
 
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
         rid = parse_resource_id(prior["id"], expect=TYPE)
-        not_found_is_none(lambda: ctx.clients.msi().user_assigned_identities.delete(
-            rid.resource_group, rid.name))
+        not_found_is_none(
+            lambda: ctx.clients.msi().user_assigned_identities.delete(rid.resource_group, rid.name)
+        )
 
 
 class UserAssignedIdentityData(DataSource):

@@ -9,7 +9,7 @@ known yet, the reference decides: ``….versionless_id`` rotates, ``….id`` pin
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from reconciler.diagnostics import Diagnostic
 
@@ -50,8 +50,14 @@ def a1_a2_rotation(ctx: RuleContext) -> Iterable[Diagnostic]:
         if pinned is None:
             continue
         mars = MARS_NOTE if case.newly_encrypted else ""
-        yield diagnose("A1" if pinned else "A2", address=case.address, location=case.vault.location,
-                       vault=case.address, key=key, mars=mars)
+        yield diagnose(
+            "A1" if pinned else "A2",
+            address=case.address,
+            location=case.vault.location,
+            vault=case.address,
+            key=key,
+            mars=mars,
+        )
 
 
 def a3_cost(ctx: RuleContext) -> Iterable[Diagnostic]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .estate import VaultCase, vault_cases
@@ -20,10 +20,10 @@ class RuleContext:
     now: datetime
 
     @classmethod
-    def build(cls, index: PlanIndex, now: datetime | None = None) -> "RuleContext":
-        when = now or datetime.now(timezone.utc)
+    def build(cls, index: PlanIndex, now: datetime | None = None) -> RuleContext:
+        when = now or datetime.now(UTC)
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         return cls(index, tuple(collect_grants(index)), tuple(vault_cases(index)), when)
 
     def is_past(self, value: Any) -> bool:
@@ -36,5 +36,5 @@ class RuleContext:
         except ValueError:
             return False
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         return moment <= self.now

@@ -27,8 +27,10 @@ def _key_id_matches(key: Node, key_id: str) -> bool:
             continue
         for attr in ("id", "versionless_id"):
             have = known_str(lookup(src, (attr,)))
-            if have and (wanted == have.rstrip("/").lower()
-                         or (attr == "versionless_id" and wanted.startswith(have.rstrip("/").lower() + "/"))):
+            if have and (
+                wanted == have.rstrip("/").lower()
+                or (attr == "versionless_id" and wanted.startswith(have.rstrip("/").lower() + "/"))
+            ):
                 return True
     return False
 
@@ -80,14 +82,17 @@ def key_vaults_of(index: PlanIndex, vault: Node, enc: Encryption | None, *, plan
     host = _host(enc.key_id)
     if host:
         for kv in index.of_type(TypeName.KEY_VAULT):
-            if _host(kv.value("vault_uri")) == host:
-                found.append(kv)
-            elif known_str(kv.value("name")) and host.split(".", 1)[0] == kv.value("name").lower():
+            if (
+                _host(kv.value("vault_uri")) == host
+                or known_str(kv.value("name"))
+                and host.split(".", 1)[0] == kv.value("name").lower()
+            ):
                 found.append(kv)
     return unique(found)
 
 
 # --------------------------------------------------------------------------- identities
+
 
 @dataclass(frozen=True)
 class EncryptionIdentity:
@@ -95,8 +100,8 @@ class EncryptionIdentity:
 
     vault: Node
     user_assigned: bool
-    identities: tuple[Node, ...]     # azurerm_user_assigned_identity nodes (managed or data)
-    principal_id: str | None          # known object id of the identity
+    identities: tuple[Node, ...]  # azurerm_user_assigned_identity nodes (managed or data)
+    principal_id: str | None  # known object id of the identity
     tenant_id: str | None
 
     @property
@@ -120,11 +125,18 @@ class EncryptionIdentity:
             if not (ref.last in ("principal_id", "object_id") or ref.path_cut):
                 continue
             targets = {n.address for n in index.resolve(ref, holder)}
-            if not self.user_assigned and ref.type_name == TypeName.VAULT.value \
-                    and self.vault.address in targets and (ref.reads("identity") or ref.path_cut):
+            if (
+                not self.user_assigned
+                and ref.type_name == TypeName.VAULT.value
+                and self.vault.address in targets
+                and (ref.reads("identity") or ref.path_cut)
+            ):
                 return True
-            if self.user_assigned and ref.type_name == TypeName.USER_IDENTITY.value \
-                    and targets & {n.address for n in self.identities}:
+            if (
+                self.user_assigned
+                and ref.type_name == TypeName.USER_IDENTITY.value
+                and targets & {n.address for n in self.identities}
+            ):
                 return True
         return bool(same_text(value, self.principal_id))
 
@@ -141,8 +153,13 @@ def encryption_identity(index: PlanIndex, vault: Node, enc: Encryption) -> Encry
     if user is None:
         return None
     if not user:
-        return EncryptionIdentity(vault, False, (), known_str(vault.value("identity", 0, "principal_id")),
-                                  known_str(vault.value("identity", 0, "tenant_id")))
+        return EncryptionIdentity(
+            vault,
+            False,
+            (),
+            known_str(vault.value("identity", 0, "principal_id")),
+            known_str(vault.value("identity", 0, "tenant_id")),
+        )
     nodes = user_identities_of(index, vault, enc)
     principal = tenant = None
     for n in nodes:
@@ -177,9 +194,11 @@ def identity_ids(source: dict | None) -> frozenset[str] | Any:
 
 def targets_vault(index: PlanIndex, item: Node, vault: Node) -> bool:
     """A backup policy or protected item aims at ``vault`` (recovery_vault_name + resource group)."""
-    by_ref = any(ref.type_name == TypeName.VAULT.value and vault.address in
-                 {n.address for n in index.resolve(ref, item)}
-                 for ref in item.refs_for("recovery_vault_name"))
+    by_ref = any(
+        ref.type_name == TypeName.VAULT.value
+        and vault.address in {n.address for n in index.resolve(ref, item)}
+        for ref in item.refs_for("recovery_vault_name")
+    )
     if not by_ref:
         if not same_text(item.value("recovery_vault_name"), vault.value("name")):
             return False
@@ -218,6 +237,7 @@ def _items_by_vault(index: PlanIndex) -> dict[str, list[Node]]:
 
 # --------------------------------------------------------------------------- a vault in the plan
 
+
 @dataclass(frozen=True)
 class VaultCase:
     """A Recovery Services vault with its encryption before and after the plan."""
@@ -227,7 +247,7 @@ class VaultCase:
     after: Encryption | None
 
     @classmethod
-    def of(cls, vault: Node) -> "VaultCase":
+    def of(cls, vault: Node) -> VaultCase:
         return cls(vault, Encryption.of(vault.prior), Encryption.of(vault.after))
 
     @property
@@ -264,7 +284,17 @@ def vault_cases(index: PlanIndex) -> list[VaultCase]:
 
 
 __all__ = [
-    "keys_of", "key_ref_of", "key_vaults_of_key", "key_vaults_of", "EncryptionIdentity",
-    "encryption_identity", "user_identities_of", "identity_types", "identity_ids", "targets_vault",
-    "items_of", "VaultCase", "vault_cases",
+    "keys_of",
+    "key_ref_of",
+    "key_vaults_of_key",
+    "key_vaults_of",
+    "EncryptionIdentity",
+    "encryption_identity",
+    "user_identities_of",
+    "identity_types",
+    "identity_ids",
+    "targets_vault",
+    "items_of",
+    "VaultCase",
+    "vault_cases",
 ]

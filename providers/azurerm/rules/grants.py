@@ -81,12 +81,12 @@ class GrantKind(enum.Enum):
 @dataclass(frozen=True)
 class Grant:
     kind: GrantKind
-    holder: Node                        # the node whose attributes state the grant
-    principal_attr: str                 # where the principal is written ("object_id", "access_policy")
-    principal_value: Any                # object id (str, UNKNOWN)
-    key_vaults: tuple[str, ...]         # addresses of the key vaults it covers
-    permissions: frozenset[str] | Any   # lower-case key permissions (policies), UNKNOWN
-    role: BuiltInRole | None | Any      # role assignments
+    holder: Node  # the node whose attributes state the grant
+    principal_attr: str  # where the principal is written ("object_id", "access_policy")
+    principal_value: Any  # object id (str, UNKNOWN)
+    key_vaults: tuple[str, ...]  # addresses of the key vaults it covers
+    permissions: frozenset[str] | Any  # lower-case key permissions (policies), UNKNOWN
+    role: BuiltInRole | None | Any  # role assignments
 
     @property
     def node_id(self) -> str | None:
@@ -134,8 +134,10 @@ def _scope_key_vaults(index: PlanIndex, node: Node) -> list[Node]:
         found += [n for n, _ in index.targets(key, ("key_vault_id",), TypeName.KEY_VAULT)]
     for rg, _ in index.targets(node, ("scope",), TypeName.RESOURCE_GROUP):
         for kv in index.of_type(TypeName.KEY_VAULT):
-            by_ref = any(t.address == rg.address for t, _ in
-                         index.targets(kv, ("resource_group_name",), TypeName.RESOURCE_GROUP))
+            by_ref = any(
+                t.address == rg.address
+                for t, _ in index.targets(kv, ("resource_group_name",), TypeName.RESOURCE_GROUP)
+            )
             if by_ref or _same(kv.value("resource_group_name"), rg.value("name")):
                 found.append(kv)
     scope = known_str(node.value("scope"))
@@ -143,8 +145,9 @@ def _scope_key_vaults(index: PlanIndex, node: Node) -> list[Node]:
         s = scope.rstrip("/").lower()
         for kv in index.of_type(TypeName.KEY_VAULT):
             kv_id = known_str(kv.value("id"))
-            if kv_id and (kv_id.lower() == s or kv_id.lower().startswith(s + "/")
-                          or s.startswith(kv_id.lower() + "/")):
+            if kv_id and (
+                kv_id.lower() == s or kv_id.lower().startswith(s + "/") or s.startswith(kv_id.lower() + "/")
+            ):
                 found.append(kv)
     return unique(found)
 
@@ -211,15 +214,33 @@ def collect_grants(index: PlanIndex) -> list[Grant]:
         if not node.action.exists_after:
             continue
         kvs = tuple(n.address for n in _policy_key_vaults(index, node))
-        out.append(Grant(GrantKind.ACCESS_POLICY, node, "object_id", node.planned("object_id"), kvs,
-                         _permissions(node.planned("key_permissions")), None))
+        out.append(
+            Grant(
+                GrantKind.ACCESS_POLICY,
+                node,
+                "object_id",
+                node.planned("object_id"),
+                kvs,
+                _permissions(node.planned("key_permissions")),
+                None,
+            )
+        )
     for node in index.of_type(TypeName.ROLE_ASSIGNMENT, data=False):
         if not node.action.exists_after:
             continue
         kvs = tuple(n.address for n in _scope_key_vaults(index, node))
         role = role_named(node.planned("role_definition_name"), node.planned("role_definition_id"))
-        out.append(Grant(GrantKind.ROLE_ASSIGNMENT, node, "principal_id", node.planned("principal_id"),
-                         kvs, frozenset(), role))
+        out.append(
+            Grant(
+                GrantKind.ROLE_ASSIGNMENT,
+                node,
+                "principal_id",
+                node.planned("principal_id"),
+                kvs,
+                frozenset(),
+                role,
+            )
+        )
     for kv in index.of_type(TypeName.KEY_VAULT):
         if not kv.action.exists_after:
             continue
@@ -227,13 +248,25 @@ def collect_grants(index: PlanIndex) -> list[Grant]:
         planned = blocks(kv.after, "access_policy")
         for entry in planned:
             if entry is UNKNOWN:
-                out.append(Grant(GrantKind.INLINE_POLICY, kv, "access_policy", UNKNOWN, (kv.address,),
-                                 UNKNOWN, None))
+                out.append(
+                    Grant(GrantKind.INLINE_POLICY, kv, "access_policy", UNKNOWN, (kv.address,), UNKNOWN, None)
+                )
                 continue
-            if known_str(entry.get("object_id")) and _owned(owned, entry.get("tenant_id"), entry["object_id"]):
+            if known_str(entry.get("object_id")) and _owned(
+                owned, entry.get("tenant_id"), entry["object_id"]
+            ):
                 continue
-            out.append(Grant(GrantKind.INLINE_POLICY, kv, "access_policy", entry.get("object_id"),
-                             (kv.address,), _permissions(entry.get("key_permissions")), None))
+            out.append(
+                Grant(
+                    GrantKind.INLINE_POLICY,
+                    kv,
+                    "access_policy",
+                    entry.get("object_id"),
+                    (kv.address,),
+                    _permissions(entry.get("key_permissions")),
+                    None,
+                )
+            )
         if kv.action is Action.REPLACE or kv.is_data:
             continue
         for entry in blocks(kv.inst.refreshed, "access_policy"):
@@ -241,8 +274,17 @@ def collect_grants(index: PlanIndex) -> list[Grant]:
                 continue
             if _owned(owned, entry.get("tenant_id"), entry["object_id"]):
                 continue
-            out.append(Grant(GrantKind.REFRESHED_POLICY, kv, "", entry.get("object_id"), (kv.address,),
-                             _permissions(entry.get("key_permissions")), None))
+            out.append(
+                Grant(
+                    GrantKind.REFRESHED_POLICY,
+                    kv,
+                    "",
+                    entry.get("object_id"),
+                    (kv.address,),
+                    _permissions(entry.get("key_permissions")),
+                    None,
+                )
+            )
     return out
 
 
@@ -290,15 +332,29 @@ def names_identity(index: PlanIndex, grant: Grant, ident) -> bool:
     Inline blocks share one reference list, so their references only count for a
     block whose object id is not known yet.
     """
-    use_refs = grant.kind is GrantKind.ACCESS_POLICY or grant.kind is GrantKind.ROLE_ASSIGNMENT \
+    use_refs = (
+        grant.kind is GrantKind.ACCESS_POLICY
+        or grant.kind is GrantKind.ROLE_ASSIGNMENT
         or (grant.kind is GrantKind.INLINE_POLICY and grant.principal_value is UNKNOWN)
+    )
     names = (grant.principal_attr,) if use_refs else ()
     return ident.matches(index, grant.holder, names, grant.principal_value)
 
 
 __all__ = [
-    "CMK_PERMISSIONS", "CREATE_KEY_PERMISSIONS", "LEAST_PRIVILEGE_ROLE", "role_named",
-    "role_grants_cmk", "role_is_least_privilege", "role_creates_keys",
-    "GrantKind", "Grant", "collect_grants", "authorization_model", "applies_to", "names_deployer",
-    "names_identity", "grant_key_vaults",
+    "CMK_PERMISSIONS",
+    "CREATE_KEY_PERMISSIONS",
+    "LEAST_PRIVILEGE_ROLE",
+    "role_named",
+    "role_grants_cmk",
+    "role_is_least_privilege",
+    "role_creates_keys",
+    "GrantKind",
+    "Grant",
+    "collect_grants",
+    "authorization_model",
+    "applies_to",
+    "names_deployer",
+    "names_identity",
+    "grant_key_vaults",
 ]

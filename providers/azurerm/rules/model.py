@@ -29,8 +29,9 @@ honoured the same way when a configuration sets it.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from providers.base import PlannedInstance
 from reconciler.values import UNKNOWN
@@ -107,6 +108,7 @@ def identity_kinds(value: Any) -> frozenset[str] | Any:
 
 # --------------------------------------------------------------------------- nodes
 
+
 @dataclass(frozen=True)
 class Node:
     """One planned instance with its action parsed and its references read."""
@@ -114,7 +116,7 @@ class Node:
     inst: PlannedInstance
     action: Action
     refs: dict[str, tuple[Reference, ...]]
-    is_data: bool = False            # a data source (read, never created)
+    is_data: bool = False  # a data source (read, never created)
 
     @property
     def address(self) -> str:
@@ -170,16 +172,17 @@ class Node:
 
 # --------------------------------------------------------------------------- the index
 
+
 @dataclass
 class PlanIndex:
     nodes: tuple[Node, ...]
     by_address: dict[str, Node] = field(default_factory=dict)
     by_resource: dict[str, list[Node]] = field(default_factory=dict)
     by_type: dict[str, list[Node]] = field(default_factory=dict)
-    memo: dict = field(default_factory=dict)      # derived lookups, computed once per plan
+    memo: dict = field(default_factory=dict)  # derived lookups, computed once per plan
 
     @classmethod
-    def build(cls, instances: Iterable[PlannedInstance]) -> "PlanIndex":
+    def build(cls, instances: Iterable[PlannedInstance]) -> PlanIndex:
         nodes = []
         for inst in instances:
             try:
@@ -188,7 +191,7 @@ class PlanIndex:
                 action = Action.NOOP
             prefix = module_prefix_of(inst.address)
             refs = {k: parse_all(v, module_prefix=prefix) for k, v in (inst.references or {}).items()}
-            is_data = resource_of(inst.address)[len(prefix):].startswith("data.")
+            is_data = resource_of(inst.address)[len(prefix) :].startswith("data.")
             nodes.append(Node(inst, action, refs, is_data))
         index = cls(tuple(nodes))
         for n in index.nodes:
@@ -228,14 +231,15 @@ class PlanIndex:
             return [node] if node else []
         candidates = self.by_resource.get(ref.resource, [])
         if origin is not None:
-            own_key = origin.address[len(resource_of(origin.address)):]
+            own_key = origin.address[len(resource_of(origin.address)) :]
             same = self.by_address.get(ref.resource + own_key) if own_key else None
             if same is not None:
                 return [same]
         return list(candidates)
 
-    def targets(self, node: Node, names: tuple[str, ...], type_name: TypeName,
-                *, reads: tuple[str, ...] = ()) -> list[tuple[Node, Reference]]:
+    def targets(
+        self, node: Node, names: tuple[str, ...], type_name: TypeName, *, reads: tuple[str, ...] = ()
+    ) -> list[tuple[Node, Reference]]:
         """Nodes of ``type_name`` that ``node``'s attributes ``names`` reference (reading ``reads``)."""
         out = []
         for ref in node.refs_for(*names):
@@ -304,13 +308,13 @@ def encryption_block(source: dict | None) -> dict | None:
 class Encryption:
     """A vault's encryption setting as planned (or as it is now)."""
 
-    key_id: Any                      # str, UNKNOWN
-    use_system: Any                  # bool, UNKNOWN (azurerm default: true)
-    user_identity_id: Any            # str, UNKNOWN, None
+    key_id: Any  # str, UNKNOWN
+    use_system: Any  # bool, UNKNOWN (azurerm default: true)
+    user_identity_id: Any  # str, UNKNOWN, None
     infrastructure: Any
 
     @classmethod
-    def of(cls, source: dict | None) -> "Encryption | None":
+    def of(cls, source: dict | None) -> Encryption | None:
         enc = encryption_block(source)
         if enc is None:
             return None

@@ -42,7 +42,7 @@ class EdgeSet:
     def add(self, before: str | None, after: str, rule: str, why: str) -> None:
         if before is None or before == after or (before, after) in self._seen:
             return
-        if after in self.vaults:       # O5: the vault itself never waits for grants or keys
+        if after in self.vaults:  # O5: the vault itself never waits for grants or keys
             return
         if after in self.data_nodes:
             return
@@ -52,8 +52,9 @@ class EdgeSet:
 
 def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
     vaults = [v for v in index.of_type(TypeName.VAULT, data=False) if v.action.exists_after]
-    out = EdgeSet(frozenset(v.address for v in vaults),
-                  frozenset(n.address for n in index.nodes if n.is_data))
+    out = EdgeSet(
+        frozenset(v.address for v in vaults), frozenset(n.address for n in index.nodes if n.is_data)
+    )
     for vault in vaults:
         enc = Encryption.of(vault.after)
         if enc is None:
@@ -68,12 +69,17 @@ def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
             for kv in kvs:
                 for g in grants:
                     if applies_to(g, kv) and names_identity(index, g, ident):
-                        out.add(g.node_id, node, "O2",
-                                reason("O2", grant=g.node_id, identity=ident.label, node=node))
+                        out.add(
+                            g.node_id,
+                            node,
+                            "O2",
+                            reason("O2", grant=g.node_id, identity=ident.label, node=node),
+                        )
         for item in items_of(index, vault, TypeName.BACKUP_POLICY_VM, TypeName.PROTECTED_VM):
             if item.action.exists_after:
-                out.add(node, item.address, "O4",
-                        reason("O4", item=item.address, vault=vault.address, node=node))
+                out.add(
+                    node, item.address, "O4", reason("O4", item=item.address, vault=vault.address, node=node)
+                )
     _identity_edges(index, grants, vaults, out)
     _deployer_edges(index, grants, out)
     return sorted(out.edges, key=lambda e: (int(e.rule[1:]), e.before, e.after))
@@ -83,13 +89,18 @@ def _identity_edges(index: PlanIndex, grants: list[Grant], vaults, out: EdgeSet)
     """O1: the vault (system identity) or the identity resource before every grant naming it."""
     identities: list[EncryptionIdentity] = []
     for vault in vaults:
-        identities.append(EncryptionIdentity(
-            vault, False, (), known_str(vault.value("identity", 0, "principal_id")), None))
+        identities.append(
+            EncryptionIdentity(vault, False, (), known_str(vault.value("identity", 0, "principal_id")), None)
+        )
     for uai in index.of_type(TypeName.USER_IDENTITY, data=False):
         if uai.action.exists_after:
-            identities.append(EncryptionIdentity(uai, True, (uai,), known_str(uai.value("principal_id")), None))
-    by_source = {ident.identities[0].address if ident.user_assigned else ident.vault.address: ident
-                 for ident in identities}
+            identities.append(
+                EncryptionIdentity(uai, True, (uai,), known_str(uai.value("principal_id")), None)
+            )
+    by_source = {
+        ident.identities[0].address if ident.user_assigned else ident.vault.address: ident
+        for ident in identities
+    }
     by_principal: dict[str, list[EncryptionIdentity]] = {}
     for ident in identities:
         if ident.principal_id:
@@ -99,7 +110,9 @@ def _identity_edges(index: PlanIndex, grants: list[Grant], vaults, out: EdgeSet)
             continue
         candidates = list(by_principal.get((known_str(g.principal_value) or "").lower(), []))
         for ref in g.holder.refs_for(g.principal_attr) if g.principal_attr else ():
-            candidates += [by_source[n.address] for n in index.resolve(ref, g.holder) if n.address in by_source]
+            candidates += [
+                by_source[n.address] for n in index.resolve(ref, g.holder) if n.address in by_source
+            ]
         for ident in dict((id(i), i) for i in candidates).values():
             if names_identity(index, g, ident):
                 for source in ident.sources:
@@ -116,5 +129,9 @@ def _deployer_edges(index: PlanIndex, grants: list[Grant], out: EdgeSet) -> None
             if not g.standalone or not any(applies_to(g, kv) for kv in kvs):
                 continue
             if names_deployer(index, g) and g.has_all(CREATE_KEY_PERMISSIONS) is not False:
-                out.add(g.node_id, key.address, "O2/deployer",
-                        reason("O2/deployer", grant=g.node_id, key=key.address))
+                out.add(
+                    g.node_id,
+                    key.address,
+                    "O2/deployer",
+                    reason("O2/deployer", grant=g.node_id, key=key.address),
+                )

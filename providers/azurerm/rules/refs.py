@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from reconciler.values import UNKNOWN
 
@@ -107,12 +108,13 @@ def same_text(a: Any, b: Any) -> bool | None:
 
 
 def normalize_location(value: Any) -> str | None:
-    """"West Europe" and "westeurope" are the same region."""
+    """ "West Europe" and "westeurope" are the same region."""
     text = known_str(value)
     return re.sub(r"\s+", "", text).lower() if text else None
 
 
 # --------------------------------------------------------------------------- references
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -190,7 +192,7 @@ def parse_reference(text: str, *, module_prefix: str = "") -> Reference | None:
     reference that already starts with it is taken as it is.
     """
     if module_prefix and text.startswith(module_prefix):
-        module_prefix = ""            # written with its module path already (as the planner sends it)
+        module_prefix = ""  # written with its module path already (as the planner sends it)
     toks = _tokens(text)
     i = 0
     prefix = module_prefix
@@ -208,7 +210,7 @@ def parse_reference(text: str, *, module_prefix: str = "") -> Reference | None:
     if i + 1 >= len(toks) or toks[i][0] != "name" or toks[i + 1][0] != "name":
         return None
     type_name, name = toks[i][1], toks[i + 1][1]
-    if "_" not in type_name:          # var.x, local.y, each.value, count.index, path.module
+    if "_" not in type_name:  # var.x, local.y, each.value, count.index, path.module
         return None
     i += 2
     key: str | None = ""

@@ -12,7 +12,7 @@ they are not reported twice.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from reconciler.diagnostics import Diagnostic
 
@@ -26,14 +26,18 @@ Check = Callable[[RuleContext], Iterable[Diagnostic]]
 
 
 def _diag(message_id: str, case: VaultCase, **facts) -> Diagnostic:
-    return diagnose(message_id, address=case.address, location=case.vault.location,
-                    vault=case.address, **facts)
+    return diagnose(
+        message_id, address=case.address, location=case.vault.location, vault=case.address, **facts
+    )
 
 
 def r1_encryption_removed(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
-        if case.before is not None and case.after is None and \
-                case.vault.action in (Action.UPDATE, Action.REPLACE):
+        if (
+            case.before is not None
+            and case.after is None
+            and case.vault.action in (Action.UPDATE, Action.REPLACE)
+        ):
             yield _diag("R1", case)
 
 
@@ -62,11 +66,16 @@ def r3_vault_had_items(ctx: RuleContext) -> Iterable[Diagnostic]:
         if not case.newly_encrypted or v.action is not Action.UPDATE:
             continue
         if history_says_used(v):
-            yield _diag("R3", case, why="has, or once had, protected or registered items (Azure keeps "
-                                        "that record even for failed attempts)")
+            yield _diag(
+                "R3",
+                case,
+                why="has, or once had, protected or registered items (Azure keeps "
+                "that record even for failed attempts)",
+            )
             continue
-        existing = [i.address for i in items_of(ctx.index, v, TypeName.PROTECTED_VM)
-                    if i.action.existed_before]
+        existing = [
+            i.address for i in items_of(ctx.index, v, TypeName.PROTECTED_VM) if i.action.existed_before
+        ]
         if existing:
             yield _diag("R3", case, why="already protects " + ", ".join(existing))
 
@@ -83,8 +92,13 @@ def r6_identity_narrowed(ctx: RuleContext) -> Iterable[Diagnostic]:
             continue
         old, new = identity_types(v.prior), identity_types(v.after)
         if isinstance(old, frozenset) and isinstance(new, frozenset) and old - new:
-            yield _diag("R6/type", case, old=_types_text(v.prior), new=_types_text(v.after),
-                        lost=" and ".join(sorted(old - new)) + " identity")
+            yield _diag(
+                "R6/type",
+                case,
+                old=_types_text(v.prior),
+                new=_types_text(v.after),
+                lost=" and ".join(sorted(old - new)) + " identity",
+            )
             continue
         old_ids, new_ids = identity_ids(v.prior), identity_ids(v.after)
         if not (isinstance(old_ids, frozenset) and isinstance(new_ids, frozenset)):
@@ -101,7 +115,11 @@ _IDENTITY_VERB = {Action.DELETE: "destroys", Action.REPLACE: "replaces (destroys
 def r6_identity_destroyed(ctx: RuleContext) -> Iterable[Diagnostic]:
     """The user-assigned identity resource that encryption uses is deleted or replaced."""
     for case in ctx.cases:
-        if case.after is None or not case.vault.action.exists_after or case.after.uses_user_identity is not True:
+        if (
+            case.after is None
+            or not case.vault.action.exists_after
+            or case.after.uses_user_identity is not True
+        ):
             continue
         for ident in user_identities_of(ctx.index, case.vault, case.after):
             if ident.action.removes_object and not ident.is_data:
@@ -147,7 +165,8 @@ def r8_identity_consistency(ctx: RuleContext) -> Iterable[Diagnostic]:
         elif has_user and enc.use_system is False:
             if _attached(ctx, case) is False:
                 ident = known_str(enc.user_identity_id) or next(
-                    iter(sorted(_ref_targets(ctx, case, "encryption"))), "the user-assigned identity")
+                    iter(sorted(_ref_targets(ctx, case, "encryption"))), "the user-assigned identity"
+                )
                 yield _diag("R8/not_attached", case, identity=ident)
         elif enc.use_system is True:
             types = identity_types(case.vault.after)
@@ -177,11 +196,23 @@ def r14_classic_vm(ctx: RuleContext) -> Iterable[Diagnostic]:
                 continue
             vm = known_str(item.planned("source_vm_id"))
             if vm and CLASSIC_MARKER in vm.lower():
-                yield diagnose("R14/classic", address=item.address, location=item.location,
-                               item=item.address, vm=vm, vault=case.address)
+                yield diagnose(
+                    "R14/classic",
+                    address=item.address,
+                    location=item.location,
+                    item=item.address,
+                    vm=vm,
+                    vault=case.address,
+                )
 
 
 VAULT_CHECKS: tuple[Check, ...] = (
-    r1_encryption_removed, r2_moved, r3_vault_had_items, r6_identity_narrowed, r6_identity_destroyed,
-    r8_identity_consistency, r10_sku_fixed, r14_classic_vm,
+    r1_encryption_removed,
+    r2_moved,
+    r3_vault_had_items,
+    r6_identity_narrowed,
+    r6_identity_destroyed,
+    r8_identity_consistency,
+    r10_sku_fixed,
+    r14_classic_vm,
 )

@@ -12,7 +12,7 @@ doesn't hold yields no R4/R5/R7 diagnostic. Unknown values never yield one eithe
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.values import UNKNOWN
@@ -60,8 +60,12 @@ def _key_problems(ctx: RuleContext, case: VaultCase, key: Node) -> Iterable[Diag
     if key_type and key_type.upper() not in RSA_TYPES:
         yield _diag("R4/type", case, key, key=key.address, value=key_type)
     size = key.value("key_size")
-    if isinstance(size, int) and not isinstance(size, bool) and size not in RSA_SIZES \
-            and (key_type is None or key_type.upper() in RSA_TYPES):
+    if (
+        isinstance(size, int)
+        and not isinstance(size, bool)
+        and size not in RSA_SIZES
+        and (key_type is None or key_type.upper() in RSA_TYPES)
+    ):
         yield _diag("R4/size", case, key, key=key.address, value=size)
     ops = key.value("key_opts")
     if isinstance(ops, (list, tuple)) and UNKNOWN not in ops:
@@ -91,8 +95,14 @@ def r4_key_fit(ctx: RuleContext) -> Iterable[Diagnostic]:
         for kv in key_vaults_of(ctx.index, case.vault, case.after, planned=True):
             kv_loc = normalize_location(kv.value("location"))
             if vault_loc and kv_loc and vault_loc != kv_loc:
-                yield _diag("R4/region", case, key=kv.address, key_vault=kv.address,
-                            kv_location=kv.value("location"), vault_location=case.vault.value("location"))
+                yield _diag(
+                    "R4/region",
+                    case,
+                    key=kv.address,
+                    key_vault=kv.address,
+                    kv_location=kv.value("location"),
+                    vault_location=case.vault.value("location"),
+                )
 
 
 # --------------------------------------------------------------------------- R5
@@ -155,23 +165,35 @@ def _judge_access(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterabl
         return
     broad = [g for g in roles if role_grants_cmk(g.role)]
     if broad:
-        yield _diag("R7/broad", case, identity=ident.label, grant=broad[0].holder.address,
-                    role=broad[0].role.name, least=LEAST_PRIVILEGE_ROLE)
+        yield _diag(
+            "R7/broad",
+            case,
+            identity=ident.label,
+            grant=broad[0].holder.address,
+            role=broad[0].role.name,
+            least=LEAST_PRIVILEGE_ROLE,
+        )
         return
     rbac = authorization_model(kv)
-    how = (f"Assign it the role \"{LEAST_PRIVILEGE_ROLE}\" with the key vault as scope."
-           if rbac else "Add an access policy for it with key_permissions Get, List, WrapKey and UnwrapKey.")
+    how = (
+        f'Assign it the role "{LEAST_PRIVILEGE_ROLE}" with the key vault as scope.'
+        if rbac
+        else "Add an access policy for it with key_permissions Get, List, WrapKey and UnwrapKey."
+    )
     ignored = [g for g in naming if g not in counted]
     if policies:
         lacking = [p for p in CMK_PERMISSIONS if p.lower() not in granted]
         problem = "its access policy lacks " + join_words(lacking)
     elif roles:
         problem = "its role ({}) has no key access".format(
-            ", ".join(sorted({g.role.name if g.role else "a role without key access" for g in roles})))
+            ", ".join(sorted({g.role.name if g.role else "a role without key access" for g in roles}))
+        )
     elif ignored:
         model = "Azure RBAC" if rbac else "access policies"
-        problem = (f"the key vault authorizes with {model}, so {ignored[0].kind.value} "
-                   f"{ignored[0].holder.address} doesn't count")
+        problem = (
+            f"the key vault authorizes with {model}, so {ignored[0].kind.value} "
+            f"{ignored[0].holder.address} doesn't count"
+        )
     else:
         problem = "nothing in this plan or the key vault's current policies grants it access"
     yield _diag("R7/missing", case, identity=ident.label, key_vault=kv.address, problem=problem, how=how)
@@ -191,10 +213,13 @@ def _backup_private_endpoints(ctx: RuleContext, vault: Node) -> list[Node]:
                 continue
             names = conn.get("subresource_names")
             if not isinstance(names, (list, tuple)) or not any(
-                    isinstance(n, str) and n.lower() == "azurebackup" for n in names):
+                isinstance(n, str) and n.lower() == "azurebackup" for n in names
+            ):
                 continue
-            by_ref = any(t.address == vault.address for t, _ in
-                         ctx.index.targets(pe, ("private_service_connection",), TypeName.VAULT))
+            by_ref = any(
+                t.address == vault.address
+                for t, _ in ctx.index.targets(pe, ("private_service_connection",), TypeName.VAULT)
+            )
             if by_ref or same_text(conn.get("private_connection_resource_id"), vault_id):
                 out.append(pe)
     return out
@@ -285,13 +310,20 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
         if not _live(case):
             continue
         for n, change in _recovery_point_losses(ctx, case):
-            yield _diag("R11/recovery_points", case, n, target=n.address, verb=change,
-                        count=recovery_points(v), old=known_str(case.before.key_id),
-                        new=known_str(case.after.key_id) or "a key known after apply")
+            yield _diag(
+                "R11/recovery_points",
+                case,
+                n,
+                target=n.address,
+                verb=change,
+                count=recovery_points(v),
+                old=known_str(case.before.key_id),
+                new=known_str(case.after.key_id) or "a key known after apply",
+            )
         used = _used_now(ctx, case)
         for n in _in_use(ctx, case):
             if case.encryption_touched and n.address not in used:
-                continue      # this plan assigns it to the vault: nothing of the vault depends on it yet
+                continue  # this plan assigns it to the vault: nothing of the vault depends on it yet
             if n.action.removes_object:
                 yield _diag("R11/remove", case, n, target=n.address, verb=_REMOVE_VERB[n.action])
             elif n.type_name == TypeName.KEY.value and not case.encryption_touched:
@@ -325,7 +357,7 @@ def r12_previous_key(ctx: RuleContext) -> Iterable[Diagnostic]:
         old_key = known_str(case.before.key_id)
         new_key = known_str(case.after.key_id) or "a key known after apply"
         removed = False
-        kept_for_points = {n.address for n, _ in _recovery_point_losses(ctx, case)}   # R11 refuses those
+        kept_for_points = {n.address for n, _ in _recovery_point_losses(ctx, case)}  # R11 refuses those
         for n in _previous_nodes(ctx, case):
             if n.address in current:
                 continue
@@ -351,13 +383,24 @@ def r13_tenant(ctx: RuleContext) -> Iterable[Diagnostic]:
         for kv in key_vaults_of(ctx.index, case.vault, case.after, planned=True):
             kv_tenant = known_str(kv.value("tenant_id"))
             if kv_tenant and same_text(kv_tenant, ident.tenant_id) is False:
-                yield _diag("R13", case, identity=ident.label, identity_tenant=ident.tenant_id,
-                            key_vault=kv.address, kv_tenant=kv_tenant)
+                yield _diag(
+                    "R13",
+                    case,
+                    identity=ident.label,
+                    identity_tenant=ident.tenant_id,
+                    key_vault=kv.address,
+                    kv_tenant=kv_tenant,
+                )
 
 
 KEY_CHECKS: tuple[Check, ...] = (
-    r4_key_fit, r5_key_vault_protections, r7_identity_can_use_key, r9_user_identity_network,
-    r11_key_in_use, r12_previous_key, r13_tenant,
+    r4_key_fit,
+    r5_key_vault_protections,
+    r7_identity_can_use_key,
+    r9_user_identity_network,
+    r11_key_in_use,
+    r12_previous_key,
+    r13_tenant,
 )
 
 __all__ = ["KEY_CHECKS"]

@@ -31,10 +31,18 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     Rule("O1", RuleKind.ORDERING, "the managed identity exists before anything grants it access"),
-    Rule("O2", RuleKind.ORDERING, "grants before the key is assigned (and before data-plane work they allow)"),
+    Rule(
+        "O2", RuleKind.ORDERING, "grants before the key is assigned (and before data-plane work they allow)"
+    ),
     Rule("O3", RuleKind.ORDERING, "key vault soft delete and purge protection before the key is assigned"),
-    Rule("O4", RuleKind.ORDERING, "the key is assigned before backup policies and protected items of the vault"),
-    Rule("O5", RuleKind.ORDERING, "a CMK vault is planned in two phases: vault with identity, then key assignment"),
+    Rule(
+        "O4", RuleKind.ORDERING, "the key is assigned before backup policies and protected items of the vault"
+    ),
+    Rule(
+        "O5",
+        RuleKind.ORDERING,
+        "a CMK vault is planned in two phases: vault with identity, then key assignment",
+    ),
     Rule("R1", RuleKind.REFUSAL, "encryption can't be removed from a vault"),
     Rule("R2", RuleKind.REFUSAL, "a CMK vault can't move to another resource group or subscription"),
     Rule("R3", RuleKind.REFUSAL, "CMK only on vaults that never had items"),
@@ -43,7 +51,11 @@ RULES: tuple[Rule, ...] = (
     Rule("R6", RuleKind.REFUSAL, "a managed identity, once on, is never disabled"),
     Rule("R7", RuleKind.REFUSAL, "the encryption identity has Get, List, WrapKey and UnwrapKey on the key"),
     Rule("R8", RuleKind.REFUSAL, "the encryption block names its identity consistently"),
-    Rule("R9", RuleKind.REFUSAL, "user-assigned CMK identity: no Backup private endpoints, no deny-by-default key vault"),
+    Rule(
+        "R9",
+        RuleKind.REFUSAL,
+        "user-assigned CMK identity: no Backup private endpoints, no deny-by-default key vault",
+    ),
     Rule("R10", RuleKind.REFUSAL, "the sku of a CMK vault is fixed"),
     Rule("R11", RuleKind.REFUSAL, "a key or key vault in use is never destroyed or disabled"),
     Rule("R12", RuleKind.REFUSAL, "the previous key stays enabled until a backup ran with the new one"),
@@ -58,7 +70,7 @@ RULES_BY_CODE = {r.code: r for r in RULES}
 
 @dataclass(frozen=True)
 class Message:
-    id: str                # "R7/missing"
+    id: str  # "R7/missing"
     severity: Severity
     summary: str
     fix: str
@@ -71,133 +83,271 @@ class Message:
 _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 MESSAGES: tuple[Message, ...] = (
-    Message("R1", _E, "Customer-managed key encryption can't be removed from a vault",
-            "{vault} encrypts its backups with a customer-managed key. Azure Backup can't go back to "
-            "platform-managed keys once a vault uses its own key. Keep the encryption block; to use "
-            "another key or key version, change encryption.key_id instead."),
-    Message("R2", _E, "A vault encrypted with a customer-managed key can't move to another {what}",
-            "{vault} uses a customer-managed key, and Azure doesn't support moving such a vault across "
-            "resource groups or subscriptions. Changing {attr} from {old!r} to {new!r} would destroy the "
-            "vault and its recovery points. Keep {attr} as {old!r}; create a new vault in the target "
-            "{what} if you need one there."),
-    Message("R3", _E, "Customer-managed key encryption can only be enabled on a vault that never had items",
-            "{vault} {why}. Azure Backup accepts a customer-managed key only on a vault that has never "
-            "had an item protected or registered, not even a failed attempt. Create a new vault, set its "
-            "encryption before protecting anything, and protect the items there."),
-    Message("R4/type", _E, "The encryption key must be an RSA key",
-            "{key} has key_type {value!r}. Azure Backup encrypts with RSA keys only: set key_type to "
-            "\"RSA\" or \"RSA-HSM\"."),
-    Message("R4/size", _E, "The encryption key must be 2048, 3072 or 4096 bits",
-            "{key} has key_size {value!r}. Use key_size 2048, 3072 or 4096."),
-    Message("R4/ops", _E, "The encryption key must allow wrapKey and unwrapKey",
-            "{key} lacks {missing} in key_opts. Add \"wrapKey\" and \"unwrapKey\" to key_opts; Azure "
-            "Backup wraps its data encryption key with them."),
-    Message("R4/disabled", _E, "The encryption key is disabled",
-            "{key} is not enabled in Key Vault. Enable the key (or pick an enabled one) before assigning "
-            "it to {vault}."),
-    Message("R4/expired", _E, "The encryption key has expired",
-            "{key} expired at {value}. Set a later expiration_date on the key, or pick a key that hasn't "
-            "expired, before assigning it to {vault}."),
-    Message("R4/region", _E, "The key vault must be in the vault's region",
-            "{key_vault} is in {kv_location} but {vault} is in {vault_location}. Azure Backup only uses "
-            "keys from a key vault in the same region: create the key vault and key in {vault_location}."),
-    Message("R5", _E, "The key vault must have {missing} enabled",
-            "{key_vault} holds the encryption key of {vault} but doesn't have {missing} enabled. Set "
-            "purge_protection_enabled = true on the key vault (soft delete is always on for new key "
-            "vaults); without it a deleted key could be purged and every backup lost."),
-    Message("R6/type", _E, "A managed identity can't be disabled once it is on",
-            "{vault} changes its identity type from {old!r} to {new!r}, which turns off {lost}. Azure "
-            "Backup requires an enabled identity to stay enabled, even temporarily. Keep {lost} in "
-            "identity.type (adding identities is allowed)."),
-    Message("R6/ids", _E, "The user-assigned identity used for encryption can't be detached",
-            "{vault} removes {identity} from identity.identity_ids while its encryption uses it. Keep it "
-            "in identity_ids; to switch identities, first attach the new one and point "
-            "encryption.user_assigned_identity_id at it."),
-    Message("R6/deleted", _E, "The user-assigned identity used for encryption would be destroyed",
-            "{vault} encrypts with {identity}, and this plan {verb} it. The vault loses access to its key "
-            "and backups fail. Keep the identity; to switch, attach a new identity, grant it access and "
-            "point encryption.user_assigned_identity_id at it first."),
-    Message("R7/missing", _E, "The encryption identity can't use the key",
-            "{identity} needs Get, List, WrapKey and UnwrapKey on keys in {key_vault}; {problem}. {how}"),
-    Message("R7/broad", _W, "The encryption identity has more key permissions than it needs",
-            "{identity} reaches the key through {grant} ({role}). Assign the role \"{least}\" on the "
-            "key vault instead: it holds exactly what encryption needs."),
-    Message("R8/both", _E, "use_system_assigned_identity must be false when a user-assigned identity is set",
-            "{vault} sets encryption.user_assigned_identity_id and leaves use_system_assigned_identity "
-            "true (its default). Set use_system_assigned_identity = false, or remove "
-            "user_assigned_identity_id to encrypt with the system-assigned identity."),
-    Message("R8/none", _E, "The encryption block names no identity",
-            "{vault} sets use_system_assigned_identity = false without user_assigned_identity_id. Set "
-            "user_assigned_identity_id to an identity in identity.identity_ids, or set "
-            "use_system_assigned_identity = true."),
-    Message("R8/not_attached", _E, "The encryption identity is not attached to the vault",
-            "{vault} encrypts with {identity}, which is not in identity.identity_ids. Add it to "
-            "identity_ids and include \"UserAssigned\" in identity.type."),
-    Message("R8/no_system", _E, "Encryption uses the system-assigned identity, but the vault has none",
-            "{vault} encrypts with its system-assigned identity, but identity.type is {types!r}. Add "
-            "\"SystemAssigned\" to identity.type, or encrypt with a user-assigned identity."),
-    Message("R9/network", _E, "A user-assigned encryption identity can't reach a key vault that denies by default",
-            "{vault} encrypts with a user-assigned identity, and {key_vault} has network_acls "
-            "default_action = \"Deny\". Azure Backup doesn't support that combination yet. Use the "
-            "vault's system-assigned identity, or set default_action = \"Allow\"."),
-    Message("R9/private_endpoint", _E, "A user-assigned encryption identity can't be used with Backup private endpoints",
-            "{vault} encrypts with a user-assigned identity and {endpoint} is a private endpoint for "
-            "its Backup service. Azure Backup doesn't support both; encrypt with the system-assigned "
-            "identity or remove the private endpoint."),
-    Message("R10", _E, "The sku of a vault encrypted with a customer-managed key can't change",
-            "{vault} uses a customer-managed key; changing sku from {old!r} to {new!r} is refused. Keep "
-            "sku = {old!r}."),
-    Message("R11/remove", _E, "The key in use would be destroyed",
-            "{vault} encrypts with {target}, and this plan {verb} it. Backups and restores need the key: "
-            "without it they become unrecoverable. Keep {target}; to change keys, point the vault at the "
-            "new key first and remove the old one only after a backup job has completed with the new one."),
-    Message("R11/disable", _E, "The key in use would be disabled",
-            "{vault} encrypts with {target}, and this plan {verb}. Backups and restores need the key "
-            "enabled and unexpired. Keep it enabled; change the vault's key first if you mean to retire it."),
-    Message("R11/recovery_points", _E, "Recovery points still need the key this plan retires",
-            "{vault} holds {count} recovery point(s); those taken while it encrypted with {old} stay "
-            "wrapped with that key, and this plan {verb}. Without the key they can't be restored, even "
-            "after the vault moves to {new}. Keep {target} enabled for as long as those recovery points "
-            "are retained; retire it only when none of them is left."),
-    Message("R11/vault_gone", _W, "The key of a vault being destroyed is destroyed with it",
-            "{vault} and {target} are both destroyed by this plan. Soft-deleted backup items keep needing "
-            "the key during the vault's soft-delete retention; keep the key if you may need to recover them."),
-    Message("R12/keep", _W, "Keep the previous key version enabled until a backup completes",
-            "{vault} changes its key from {old} to {new}. Data is re-wrapped with the new key at the next "
-            "backup job; until that job completes the previous key version must stay enabled."),
-    Message("R12/rotation", _W, "Key rotation: keep previous versions enabled until a backup completes",
-            "{key} gets a rotation policy while {vault} uses it. Each new version is picked up within "
-            "about an hour (versionless key id) or when you change key_id (versioned); either way the "
-            "previous version must stay enabled until a backup job has completed with the new one, so "
-            "don't let expire_after disable versions sooner."),
-    Message("R12/removed", _E, "The previous key is removed before a backup could use the new one",
-            "{vault} changes its key away from {old}, and this plan also {change}. The previous "
-            "key must stay enabled until at least one backup job has completed with the new key: change "
-            "the key now and retire the old one in a later plan."),
-    Message("R13", _E, "The vault's identity and the key vault are in different tenants",
-            "{identity} is in tenant {identity_tenant}, but {key_vault} is in tenant {kv_tenant}. After a "
-            "tenant move the vault's managed identity and its key must be re-created in the new tenant, "
-            "with their permissions: re-create the identity, grant it access to a key vault in the same "
-            "tenant, and point encryption.key_id at a key there."),
-    Message("R14/classic", _E, "Classic virtual machines can't be protected in a CMK-encrypted vault",
-            "{item} protects {vm}, a classic (Microsoft.ClassicCompute) VM, in {vault}, which uses a "
-            "customer-managed key. Backup with CMK doesn't support classic VMs: migrate the VM to Azure "
-            "Resource Manager, or protect it in a vault without CMK."),
-    Message("A1", _W, "The key is pinned to one version: no automatic rotation",
-            "{vault} uses the versioned key id {key}. Backups keep using that version until you change "
-            "key_id; remove the version part of the id to rotate automatically. {mars}"),
-    Message("A2", _I, "The key rotates automatically",
-            "{vault} uses the versionless key id {key}: a new enabled key version is picked up within "
-            "about an hour. Keep the previous version enabled until a backup job has completed with the "
-            "new one. {mars}"),
-    Message("A3", _I, "Customer-managed keys add no Azure Backup cost",
-            "Encrypting backups with your own key is free in Azure Backup; Key Vault bills its key "
-            "operations as usual."),
+    Message(
+        "R1",
+        _E,
+        "Customer-managed key encryption can't be removed from a vault",
+        "{vault} encrypts its backups with a customer-managed key. Azure Backup can't go back to "
+        "platform-managed keys once a vault uses its own key. Keep the encryption block; to use "
+        "another key or key version, change encryption.key_id instead.",
+    ),
+    Message(
+        "R2",
+        _E,
+        "A vault encrypted with a customer-managed key can't move to another {what}",
+        "{vault} uses a customer-managed key, and Azure doesn't support moving such a vault across "
+        "resource groups or subscriptions. Changing {attr} from {old!r} to {new!r} would destroy the "
+        "vault and its recovery points. Keep {attr} as {old!r}; create a new vault in the target "
+        "{what} if you need one there.",
+    ),
+    Message(
+        "R3",
+        _E,
+        "Customer-managed key encryption can only be enabled on a vault that never had items",
+        "{vault} {why}. Azure Backup accepts a customer-managed key only on a vault that has never "
+        "had an item protected or registered, not even a failed attempt. Create a new vault, set its "
+        "encryption before protecting anything, and protect the items there.",
+    ),
+    Message(
+        "R4/type",
+        _E,
+        "The encryption key must be an RSA key",
+        "{key} has key_type {value!r}. Azure Backup encrypts with RSA keys only: set key_type to "
+        '"RSA" or "RSA-HSM".',
+    ),
+    Message(
+        "R4/size",
+        _E,
+        "The encryption key must be 2048, 3072 or 4096 bits",
+        "{key} has key_size {value!r}. Use key_size 2048, 3072 or 4096.",
+    ),
+    Message(
+        "R4/ops",
+        _E,
+        "The encryption key must allow wrapKey and unwrapKey",
+        '{key} lacks {missing} in key_opts. Add "wrapKey" and "unwrapKey" to key_opts; Azure '
+        "Backup wraps its data encryption key with them.",
+    ),
+    Message(
+        "R4/disabled",
+        _E,
+        "The encryption key is disabled",
+        "{key} is not enabled in Key Vault. Enable the key (or pick an enabled one) before assigning "
+        "it to {vault}.",
+    ),
+    Message(
+        "R4/expired",
+        _E,
+        "The encryption key has expired",
+        "{key} expired at {value}. Set a later expiration_date on the key, or pick a key that hasn't "
+        "expired, before assigning it to {vault}.",
+    ),
+    Message(
+        "R4/region",
+        _E,
+        "The key vault must be in the vault's region",
+        "{key_vault} is in {kv_location} but {vault} is in {vault_location}. Azure Backup only uses "
+        "keys from a key vault in the same region: create the key vault and key in {vault_location}.",
+    ),
+    Message(
+        "R5",
+        _E,
+        "The key vault must have {missing} enabled",
+        "{key_vault} holds the encryption key of {vault} but doesn't have {missing} enabled. Set "
+        "purge_protection_enabled = true on the key vault (soft delete is always on for new key "
+        "vaults); without it a deleted key could be purged and every backup lost.",
+    ),
+    Message(
+        "R6/type",
+        _E,
+        "A managed identity can't be disabled once it is on",
+        "{vault} changes its identity type from {old!r} to {new!r}, which turns off {lost}. Azure "
+        "Backup requires an enabled identity to stay enabled, even temporarily. Keep {lost} in "
+        "identity.type (adding identities is allowed).",
+    ),
+    Message(
+        "R6/ids",
+        _E,
+        "The user-assigned identity used for encryption can't be detached",
+        "{vault} removes {identity} from identity.identity_ids while its encryption uses it. Keep it "
+        "in identity_ids; to switch identities, first attach the new one and point "
+        "encryption.user_assigned_identity_id at it.",
+    ),
+    Message(
+        "R6/deleted",
+        _E,
+        "The user-assigned identity used for encryption would be destroyed",
+        "{vault} encrypts with {identity}, and this plan {verb} it. The vault loses access to its key "
+        "and backups fail. Keep the identity; to switch, attach a new identity, grant it access and "
+        "point encryption.user_assigned_identity_id at it first.",
+    ),
+    Message(
+        "R7/missing",
+        _E,
+        "The encryption identity can't use the key",
+        "{identity} needs Get, List, WrapKey and UnwrapKey on keys in {key_vault}; {problem}. {how}",
+    ),
+    Message(
+        "R7/broad",
+        _W,
+        "The encryption identity has more key permissions than it needs",
+        '{identity} reaches the key through {grant} ({role}). Assign the role "{least}" on the '
+        "key vault instead: it holds exactly what encryption needs.",
+    ),
+    Message(
+        "R8/both",
+        _E,
+        "use_system_assigned_identity must be false when a user-assigned identity is set",
+        "{vault} sets encryption.user_assigned_identity_id and leaves use_system_assigned_identity "
+        "true (its default). Set use_system_assigned_identity = false, or remove "
+        "user_assigned_identity_id to encrypt with the system-assigned identity.",
+    ),
+    Message(
+        "R8/none",
+        _E,
+        "The encryption block names no identity",
+        "{vault} sets use_system_assigned_identity = false without user_assigned_identity_id. Set "
+        "user_assigned_identity_id to an identity in identity.identity_ids, or set "
+        "use_system_assigned_identity = true.",
+    ),
+    Message(
+        "R8/not_attached",
+        _E,
+        "The encryption identity is not attached to the vault",
+        "{vault} encrypts with {identity}, which is not in identity.identity_ids. Add it to "
+        'identity_ids and include "UserAssigned" in identity.type.',
+    ),
+    Message(
+        "R8/no_system",
+        _E,
+        "Encryption uses the system-assigned identity, but the vault has none",
+        "{vault} encrypts with its system-assigned identity, but identity.type is {types!r}. Add "
+        '"SystemAssigned" to identity.type, or encrypt with a user-assigned identity.',
+    ),
+    Message(
+        "R9/network",
+        _E,
+        "A user-assigned encryption identity can't reach a key vault that denies by default",
+        "{vault} encrypts with a user-assigned identity, and {key_vault} has network_acls "
+        'default_action = "Deny". Azure Backup doesn\'t support that combination yet. Use the '
+        'vault\'s system-assigned identity, or set default_action = "Allow".',
+    ),
+    Message(
+        "R9/private_endpoint",
+        _E,
+        "A user-assigned encryption identity can't be used with Backup private endpoints",
+        "{vault} encrypts with a user-assigned identity and {endpoint} is a private endpoint for "
+        "its Backup service. Azure Backup doesn't support both; encrypt with the system-assigned "
+        "identity or remove the private endpoint.",
+    ),
+    Message(
+        "R10",
+        _E,
+        "The sku of a vault encrypted with a customer-managed key can't change",
+        "{vault} uses a customer-managed key; changing sku from {old!r} to {new!r} is refused. Keep "
+        "sku = {old!r}.",
+    ),
+    Message(
+        "R11/remove",
+        _E,
+        "The key in use would be destroyed",
+        "{vault} encrypts with {target}, and this plan {verb} it. Backups and restores need the key: "
+        "without it they become unrecoverable. Keep {target}; to change keys, point the vault at the "
+        "new key first and remove the old one only after a backup job has completed with the new one.",
+    ),
+    Message(
+        "R11/disable",
+        _E,
+        "The key in use would be disabled",
+        "{vault} encrypts with {target}, and this plan {verb}. Backups and restores need the key "
+        "enabled and unexpired. Keep it enabled; change the vault's key first if you mean to retire it.",
+    ),
+    Message(
+        "R11/recovery_points",
+        _E,
+        "Recovery points still need the key this plan retires",
+        "{vault} holds {count} recovery point(s); those taken while it encrypted with {old} stay "
+        "wrapped with that key, and this plan {verb}. Without the key they can't be restored, even "
+        "after the vault moves to {new}. Keep {target} enabled for as long as those recovery points "
+        "are retained; retire it only when none of them is left.",
+    ),
+    Message(
+        "R11/vault_gone",
+        _W,
+        "The key of a vault being destroyed is destroyed with it",
+        "{vault} and {target} are both destroyed by this plan. Soft-deleted backup items keep needing "
+        "the key during the vault's soft-delete retention; keep the key if you may need to recover them.",
+    ),
+    Message(
+        "R12/keep",
+        _W,
+        "Keep the previous key version enabled until a backup completes",
+        "{vault} changes its key from {old} to {new}. Data is re-wrapped with the new key at the next "
+        "backup job; until that job completes the previous key version must stay enabled.",
+    ),
+    Message(
+        "R12/rotation",
+        _W,
+        "Key rotation: keep previous versions enabled until a backup completes",
+        "{key} gets a rotation policy while {vault} uses it. Each new version is picked up within "
+        "about an hour (versionless key id) or when you change key_id (versioned); either way the "
+        "previous version must stay enabled until a backup job has completed with the new one, so "
+        "don't let expire_after disable versions sooner.",
+    ),
+    Message(
+        "R12/removed",
+        _E,
+        "The previous key is removed before a backup could use the new one",
+        "{vault} changes its key away from {old}, and this plan also {change}. The previous "
+        "key must stay enabled until at least one backup job has completed with the new key: change "
+        "the key now and retire the old one in a later plan.",
+    ),
+    Message(
+        "R13",
+        _E,
+        "The vault's identity and the key vault are in different tenants",
+        "{identity} is in tenant {identity_tenant}, but {key_vault} is in tenant {kv_tenant}. After a "
+        "tenant move the vault's managed identity and its key must be re-created in the new tenant, "
+        "with their permissions: re-create the identity, grant it access to a key vault in the same "
+        "tenant, and point encryption.key_id at a key there.",
+    ),
+    Message(
+        "R14/classic",
+        _E,
+        "Classic virtual machines can't be protected in a CMK-encrypted vault",
+        "{item} protects {vm}, a classic (Microsoft.ClassicCompute) VM, in {vault}, which uses a "
+        "customer-managed key. Backup with CMK doesn't support classic VMs: migrate the VM to Azure "
+        "Resource Manager, or protect it in a vault without CMK.",
+    ),
+    Message(
+        "A1",
+        _W,
+        "The key is pinned to one version: no automatic rotation",
+        "{vault} uses the versioned key id {key}. Backups keep using that version until you change "
+        "key_id; remove the version part of the id to rotate automatically. {mars}",
+    ),
+    Message(
+        "A2",
+        _I,
+        "The key rotates automatically",
+        "{vault} uses the versionless key id {key}: a new enabled key version is picked up within "
+        "about an hour. Keep the previous version enabled until a backup job has completed with the "
+        "new one. {mars}",
+    ),
+    Message(
+        "A3",
+        _I,
+        "Customer-managed keys add no Azure Backup cost",
+        "Encrypting backups with your own key is free in Azure Backup; Key Vault bills its key "
+        "operations as usual.",
+    ),
 )
 MESSAGES_BY_ID = {m.id: m for m in MESSAGES}
 
-MARS_NOTE = ("The MARS agent can't back up to a vault that uses a customer-managed key (it uses its own "
-             "passphrase encryption).")
+MARS_NOTE = (
+    "The MARS agent can't back up to a vault that uses a customer-managed key (it uses its own "
+    "passphrase encryption)."
+)
 
 # Ordering edges: the reason each edge carries, by rule.
 ORDERING_REASONS = {
@@ -226,12 +376,13 @@ def diagnose(message_id: str, *, address: str | None, location: str = "", **fact
     first = detail.split(" ", 1)[0]
     if "." not in first and "_" not in first:  # an address or attribute name keeps its spelling
         detail = detail[:1].upper() + detail[1:]
-    return Diagnostic(msg.severity, msg.code, msg.summary.format(**facts), detail,
-                      address, source_range(location))
+    return Diagnostic(
+        msg.severity, msg.code, msg.summary.format(**facts), detail, address, source_range(location)
+    )
 
 
 def join_words(items) -> str:
-    """"a", "a and b", "a, b and c"."""
+    """ "a", "a and b", "a, b and c"."""
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
