@@ -163,7 +163,7 @@ def _serve(args, o: _Out) -> int:
 
     env = _env(args)
     server = LocalAzureServer(env, port=args.port, verbose=args.verbose).start()
-    o.print(server.banner())
+    o.print(server.banner(f" -db {_db_path(args)}" if getattr(args, "db", None) else ""))
     o.print("\nPress Ctrl-C to stop.")
     try:
         threading.Event().wait()
@@ -171,6 +171,40 @@ def _serve(args, o: _Out) -> int:
         o.print("stopping")
     finally:
         server.stop()
+    return 0
+
+
+def _token(args, o: _Out) -> int:
+    """Print an access token this local Azure's ``cloud serve`` accepts (signed with its key)."""
+    from providers.azurelocal import tokens
+
+    env = _env(args)
+    object_id = args.object_id or env.deployer_object_id
+    if env.principal(object_id) is None:
+        raise CliError(f"no principal {object_id} in the local Azure; see `vaultform cloud show inventory`")
+    issuer = tokens.Issuer(env)
+    audience = tokens.audience_of(args.resource)
+    token, expires_on = issuer.issue(object_id, audience, lifetime=int(args.lifetime))
+    if args.json:
+        # the shape of `az account get-access-token` (so scripts written for it work unchanged)
+        from datetime import UTC, datetime
+
+        when = datetime.fromtimestamp(expires_on, UTC)
+        o.print(
+            json.dumps(
+                {
+                    "accessToken": token,
+                    "expiresOn": when.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    "expires_on": expires_on,
+                    "subscription": env.subscription_id,
+                    "tenant": env.tenant_id,
+                    "tokenType": "Bearer",
+                },
+                indent=2,
+            )
+        )
+    else:
+        o.print(token)
     return 0
 
 
@@ -386,6 +420,7 @@ def _touch(args, o: _Out) -> int:
 # --------------------------------------------------------------------------- registration
 
 run_serve, run_reset, run_show = _command(_serve), _command(_reset), _command(_show)
+run_token = _command(_token)
 run_backup, run_restore, run_configure = _command(_backup), _command(_restore), _command(_configure)
 run_advance, run_disable_key, run_enable_key = (
     _command(_advance),
@@ -422,6 +457,16 @@ def register(subparsers) -> None:
     p = add("serve", run_serve, "Serve ARM and every key vault over HTTPS on 127.0.0.1")
     _flag(p, "port", type=int, default=0, help="ARM port (default: a free port)")
     _flag(p, "verbose", action="store_true", help="log every request")
+    p = add("token", run_token, "Print an access token `cloud serve` accepts (for scripts)", json_flag=True)
+    _flag(
+        p,
+        "resource",
+        default="https://management.azure.com",
+        metavar="URI",
+        help="audience: https://management.azure.com (default) or https://vault.azure.net",
+    )
+    _flag(p, "object-id", metavar="OBJECT_ID", help="act as this principal (default: the deployer)")
+    _flag(p, "lifetime", type=parse_duration, default=3600, metavar="DURATION", help="validity (default 1h)")
     p = add("reset", run_reset, "Delete the local Azure's database (asks first)")
     _flag(p, "force", action="store_true", help="don't ask")
     p = add(

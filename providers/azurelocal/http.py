@@ -24,10 +24,39 @@ class Request:
         try:
             return json.loads(self.body)
         except ValueError as exc:
-            raise AzureError(400, "InvalidRequestContent", f"The request content was invalid: {exc}")
+            raise AzureError(
+                400, "InvalidRequestContent", f"The request content was invalid: {exc}"
+            ) from None
+        except RecursionError:
+            raise AzureError(
+                400, "InvalidRequestContent", "The request content is nested too deeply."
+            ) from None
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply the arrays and objects of a JSON text nest, counted without parsing (so a body nested
+    100,000 deep costs one pass, not a recursion): brackets inside strings don't count."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
 
 
 @dataclass

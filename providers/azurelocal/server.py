@@ -12,13 +12,24 @@ minus its first label, which passes that check with the client unmodified.
 
 TLS: a self-signed CA and a server certificate for ``localhost`` and ``127.0.0.1`` are made with
 ``cryptography`` in ``<db>.tls/`` (keys mode 0600) and reused while valid; clients trust the CA file
-(``REQUESTS_CA_BUNDLE``).
+(``REQUESTS_CA_BUNDLE``). The handshake runs in each connection's worker thread, with a deadline, so a
+client that connects and says nothing holds only its own thread.
+
+Sign-in: the ARM listener is also the local Azure's login host (``POST /{tenant}/oauth2/v2.0/token``,
+its OpenID configuration and keys, and ``/metadata/endpoints`` for ``ARM_METADATA_HOSTNAME``). ARM and
+the key vaults accept only bearer tokens this local Azure signed, for their audience and tenant and not
+expired (``providers.azurelocal.tokens``); the principal a request acts as is the token's ``oid``.
+
+Requests with a malformed ``Content-Length``, a body too large or JSON nested too deeply are answered
+400 / 413 on the open connection, never dropped or answered 500.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
+import json
 import os
 import re
 import ssl
@@ -33,7 +44,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from providers.azurelocal.http import Request
+from providers.azurelocal import tokens
+from providers.azurelocal.credential import TOKEN_PREFIX
+from providers.azurelocal.http import AzureError, Request, Response, json_depth
 from providers.azurelocal.services.keys import CLIENT_ADDRESS_HEADER
 
 ARM_HOST = "management.azure.com"
@@ -42,6 +55,15 @@ PORTS_META_KEY = "server_vault_ports"
 CERT_DAYS = 825
 _VAULT_URL_RE = re.compile(r"https://([0-9a-z-]+)\.vault\.azure\.net(?::443)?", re.IGNORECASE)
 _URL_HEADERS = ("location", "azure-asyncoperation", "operation-location", "www-authenticate")
+HANDSHAKE_SECONDS = 10.0  # a client that connects and sends nothing is dropped after this (invented)
+IDLE_SECONDS = 60.0  # an idle keep-alive connection is closed after this (invented)
+MAX_BODY_BYTES = (
+    4 * 1024 * 1024
+)  # ARM's request size limit is 4 MB (docs: azure-resource-manager/management/azure-subscription-service-limits)
+MAX_JSON_DEPTH = 64  # invented: no Azure limit found; deep enough for every body the SDKs send
+_TOKEN_PATH_RE = re.compile(r"^/([^/]+)/oauth2/v2\.0/token/?$")
+_OPENID_PATH_RE = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration/?$")
+_KEYS_PATH_RE = re.compile(r"^/([^/]+)/discovery/v2\.0/keys/?$")
 
 
 # --------------------------------------------------------------------------- certificates
@@ -195,28 +217,153 @@ class AddressBook:
 # --------------------------------------------------------------------------- the server
 
 
+def _arm_rejection(rejected: tokens.TokenRejected, tenant_id: str) -> AzureError:
+    """ARM's 401 for a token it won't take. Codes and wording as ARM answers them:
+    InvalidAuthenticationTokenAudience (Azure-Samples/active-directory-dotnetcore-daemon-v2 issue 145),
+    InvalidAuthenticationTokenTenant (Azure/azure-sdk-for-python issue 38382), ExpiredAuthenticationToken
+    (microsoft/vscode-azureappservice issue 2483); InvalidAuthenticationToken for a token that isn't one of
+    ours (the code ARM uses; the message is invented)."""
+    reason = tokens.Rejection
+    if rejected.reason is reason.AUDIENCE:
+        code = "InvalidAuthenticationTokenAudience"
+        message = (
+            f"The access token has been obtained for wrong audience or resource '{rejected.found}'. It should "
+            f"exactly match with one of the allowed audiences "
+            f"{','.join(repr(a) for a in sorted(tokens.ARM_AUDIENCES))}."
+        )
+    elif rejected.reason is reason.TENANT:
+        code = "InvalidAuthenticationTokenTenant"
+        message = (
+            f"The access token is from the wrong issuer '{rejected.found}'. It must match the tenant "
+            f"'{tokens.issuer_url(tenant_id)}' associated with this subscription. Please use the authority "
+            f"(URL) 'https://login.windows.net/{tenant_id}' to get the token."
+        )
+    elif rejected.reason is reason.EXPIRED:
+        code = "ExpiredAuthenticationToken"
+        message = (
+            f"The access token expiry UTC time '{_utc(rejected.found)}' is earlier than current UTC time "
+            f"'{_utc(rejected.expected)}'."
+        )
+    else:
+        code = "InvalidAuthenticationToken"
+        message = "The access token is invalid: it was not issued by this local Azure for a known principal."
+    challenge = f'Bearer authorization_uri="https://login.windows.net/", error="invalid_token", error_description="{message}"'
+    return AzureError(401, code, message, {"WWW-Authenticate": challenge})
+
+
+def _vault_rejection(rejected: tokens.TokenRejected, tenant_id: str, resource: str) -> AzureError:
+    """Key Vault's 401 (code Unauthorized, an AKV number in the message, and the challenge):
+    AKV10022 invalid audience (Azure/go-autorest issue 525), AKV10032 invalid issuer (MicrosoftDocs/azure-docs
+    issue 75410), AKV10046 key for signature validation not found (Azure-Samples/azuresandbox issue 362).
+    The expired-token wording is invented."""
+    reason = tokens.Rejection
+    if rejected.reason is reason.AUDIENCE:
+        message = f"AKV10022: Invalid audience. Expected {resource}, found: {rejected.found}."
+    elif rejected.reason is reason.TENANT:
+        message = f"AKV10032: Invalid issuer. Expected one of {tokens.issuer_url(tenant_id)}, found {rejected.found}."
+    elif rejected.reason is reason.EXPIRED:
+        message = f"Token expired at {_utc(rejected.found)}; current time is {_utc(rejected.expected)}."
+    else:
+        message = "AKV10046: Unable to resolve the key used for signature validation."
+    challenge = f'Bearer authorization="https://login.microsoftonline.com/{tenant_id}", resource="{resource}"'
+    return AzureError(401, "Unauthorized", message, {"WWW-Authenticate": challenge})
+
+
+def _utc(epoch: str) -> str:
+    try:
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%m/%d/%Y %H:%M:%S")
+    except (TypeError, ValueError):
+        return str(epoch)
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "vaultform-local-azure"
+    timeout = IDLE_SECONDS
 
     def log_message(self, format: str, *args) -> None:
         if self.server.owner.verbose:
             super().log_message(format, *args)
 
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            raise _BadRequest(
+                411, "LengthRequired", "Chunked request bodies are not accepted; send Content-Length."
+            )
+        raw = self.headers.get_all("Content-Length") or []
+        if not raw:
+            return b""
+        if len(set(v.strip() for v in raw)) != 1 or not raw[0].strip().isdigit():
+            raise _BadRequest(
+                400, "InvalidContentLength", f"The Content-Length header {raw!r} is not a length."
+            )
+        length = int(raw[0].strip())
+        if length > MAX_BODY_BYTES:
+            raise _BadRequest(
+                413,
+                "RequestEntityTooLarge",
+                f"The request body of {length} bytes exceeds {MAX_BODY_BYTES} bytes.",
+            )
+        body = self.rfile.read(length) if length else b""
+        if len(body) != length:
+            raise _BadRequest(
+                400, "InvalidContentLength", "The request body is shorter than its Content-Length."
+            )
+        return body
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_json(self, status: int, value, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(value).encode("utf-8")
+        self._send(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
     def _serve(self) -> None:
         owner: LocalAzureServer = self.server.owner
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            body = self._read_body()
+        except _BadRequest as bad:
+            self.close_connection = True  # what follows a bad length can't be framed
+            error = {"error": {"code": bad.code, "message": bad.message}}
+            self._send_json(bad.status, error, {"x-ms-error-code": bad.code})
+            return
+        brackets = body.count(b"[") + body.count(b"{") if body else 0
+        if brackets > MAX_JSON_DEPTH and json_depth(body) > MAX_JSON_DEPTH:
+            error = AzureError(
+                400,
+                "InvalidRequestContent",
+                f"The request content is nested deeper than {MAX_JSON_DEPTH} levels.",
+            )
+            self._respond(error.response())
+            return
         parts = urlsplit(self.path)
+        vault = self.server.vault_name
+        if vault is None and self._serve_login(parts, body):
+            return
         headers = {k.lower(): v for k, v in self.headers.items() if k.lower() != CLIENT_ADDRESS_HEADER}
         headers[CLIENT_ADDRESS_HEADER] = self.client_address[0]
-        vault = self.server.vault_name
+        try:
+            self._authorize(headers, vault)
+        except AzureError as rejected:
+            self._respond(rejected.response())
+            return
         host = f"{vault}.vault.azure.net" if vault else ARM_HOST
         if body:
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 body = owner.book.to_azure(body.decode("utf-8")).encode("utf-8")
-            except UnicodeDecodeError:
-                pass
         request = Request(
             method=self.command.upper(),
             host=host,
@@ -225,7 +372,57 @@ class _Handler(BaseHTTPRequestHandler):
             headers=headers,
             body=body,
         )
-        response = owner.env.handle(request)
+        self._respond(owner.env.handle(request))
+
+    def _authorize(self, headers: dict[str, str], vault: str | None) -> None:
+        """Check the bearer token; hand the emulator the principal it names. A request without one goes
+        on, for the emulator to answer its 401 challenge."""
+        owner: LocalAzureServer = self.server.owner
+        scheme, _, token = (headers.get("authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            headers.pop("authorization", None)
+            return
+        resource = challenge_resource(self.headers.get("Host") or "") if vault else ""
+        audiences = (
+            tokens.ARM_AUDIENCES if vault is None else tokens.VAULT_AUDIENCES | {resource, resource + "/"}
+        )
+        try:
+            claims = owner.issuer.verify(token.strip(), audiences)
+        except tokens.TokenRejected as rejected:
+            if vault is None:
+                raise _arm_rejection(rejected, owner.env.tenant_id) from None
+            raise _vault_rejection(rejected, owner.env.tenant_id, resource) from None
+        headers["authorization"] = f"Bearer {TOKEN_PREFIX}{claims['oid']}"
+
+    def _serve_login(self, parts, body: bytes) -> bool:
+        """The login host's endpoints on the ARM listener; False when the path is not one of them."""
+        owner: LocalAzureServer = self.server.owner
+        path = parts.path
+        base = owner.book.arm_base
+        if self.command == "POST" and (m := _TOKEN_PATH_RE.match(path)):
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            try:
+                answer = owner.issuer.client_credentials(m.group(1), form, f"{base}{path}")
+            except tokens.TokenEndpointError as err:
+                self._send_json(err.status, err.body())
+                return True
+            self._send_json(200, answer, {"Cache-Control": "no-store"})
+            return True
+        if self.command == "GET" and (m := _OPENID_PATH_RE.match(path)):
+            tenant = m.group(1)
+            self._send_json(200, owner.openid_configuration(tenant))
+            return True
+        if self.command == "GET" and _KEYS_PATH_RE.match(path):
+            self._send_json(200, owner.issuer.jwks())
+            return True
+        if self.command == "GET" and path.rstrip("/") == "/metadata/endpoints":
+            self._send_json(200, owner.metadata_endpoints())
+            return True
+        return False
+
+    def _respond(self, response: Response) -> None:
+        owner: LocalAzureServer = self.server.owner
+        vault = self.server.vault_name
         data = response.encoded()
         if data and not isinstance(response.body, bytes):
             data = owner.book.to_local(data.decode("utf-8"), owner.open_vault).encode("utf-8")
@@ -239,27 +436,40 @@ class _Handler(BaseHTTPRequestHandler):
                         'resource="https://vault.azure.net"', f'resource="{challenge_resource(netloc)}"'
                     )
                 out_headers[name] = value
-        self.send_response(response.status)
-        for name, value in out_headers.items():
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        self._send(response.status, data, out_headers)
 
     do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = _serve
 
 
 class _Listener(ThreadingHTTPServer):
+    """A listener whose TLS handshake happens in each connection's worker thread, never in the accept
+    loop, so one silent client can't stop the others from being served."""
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64
 
     def __init__(self, owner: LocalAzureServer, port: int, vault_name: str | None) -> None:
         super().__init__((LOOPBACK, port), _Handler)
         self.owner = owner
         self.vault_name = vault_name
-        self.socket = owner.ssl_context.wrap_socket(self.socket, server_side=True)
+
+    def finish_request(self, request, client_address) -> None:
+        request.settimeout(HANDSHAKE_SECONDS)
+        try:
+            tls = self.owner.ssl_context.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            return  # a failed or abandoned handshake closes only this connection
+        try:
+            tls.settimeout(IDLE_SECONDS)
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            with contextlib.suppress(OSError):
+                tls.close()
+
+    def handle_error(self, request, client_address) -> None:
+        if self.owner.verbose:
+            super().handle_error(request, client_address)
 
 
 class LocalAzureServer:
@@ -273,6 +483,9 @@ class LocalAzureServer:
         self.ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ssl_context.minimum_version = ssl.TLSVersion.TLSv1_2
         self.ssl_context.load_cert_chain(self.tls.server_cert, self.tls.server_key)
+        self.issuer = tokens.Issuer(env, self.tls.ca_cert.parent)
+        self.client_id = tokens.register_application(env, env.deployer_object_id)
+        self.client_secret = ""
         self._lock = threading.Lock()
         self._listeners: list[_Listener] = []
         self._threads: list[threading.Thread] = []
@@ -319,8 +532,61 @@ class LocalAzureServer:
     def vault_url(self, name: str) -> str:
         return self.open_vault(name.lower()) + "/"
 
+    def openid_configuration(self, tenant: str) -> dict:
+        """The login host's discovery document (what MSAL reads before asking for a token)."""
+        base = f"{self.book.arm_base}/{tenant}"
+        return {
+            "issuer": f"{base}/v2.0",
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "jwks_uri": f"{base}/discovery/v2.0/keys",
+            "response_types_supported": ["code", "id_token", "token id_token"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_post",
+                "private_key_jwt",
+                "client_secret_basic",
+            ],
+            "tenant_region_scope": "EU",
+        }
+
+    def metadata_endpoints(self) -> list[dict]:
+        """This local Azure as a cloud environment, in the shape azurerm's ``metadata_host`` reads
+        (hashicorp/go-azure-sdk sdk/environments/metadata.go): login, ARM and the Key Vault suffix."""
+        return [
+            {
+                "name": "VaultformLocal",
+                "resourceManager": self.book.arm_base + "/",
+                "authentication": {
+                    "loginEndpoint": self.book.arm_base,
+                    "audiences": ["https://management.azure.com/"],
+                    "tenant": self.env.tenant_id,
+                    "identityProvider": "AAD",
+                },
+                "suffixes": {"keyVaultDns": "vault.azure.net"},
+                "portal": "",
+                "graph": "",
+                "graphAudience": "",
+                "batch": "",
+                "gallery": "",
+                "media": "",
+                "sqlManagement": "",
+                "vmImageAliasDoc": "",
+                "activeDirectoryDataLake": "",
+            }
+        ]
+
+    def token_for(self, object_id: str | None = None, audience: str = "https://management.azure.com") -> str:
+        """A token signed by this local Azure (what ``vaultform cloud token`` prints)."""
+        return self.issuer.issue(object_id or self.env.deployer_object_id, audience)[0]
+
     def start(self) -> LocalAzureServer:
         from providers.azurelocal.store import Kind
+
+        # The deployer's application signs in with a secret made fresh at each start, printed by the banner.
+        record = tokens.registrations(self.env)[self.client_id]
+        record["secrets"] = []
+        tokens._save_registration(self.env, self.client_id, record)
+        self.client_secret = tokens.add_client_secret(self.env, self.client_id)
 
         for doc in self.env.store.list(Kind.KEY_VAULT):
             self.open_vault(doc["name"].lower())
@@ -337,21 +603,32 @@ class LocalAzureServer:
             thread.join(timeout=5)
 
     def environment(self) -> dict[str, str]:
-        """What a client needs: ``export`` these and use ``base_url``."""
+        """What a client needs: ``export`` these and use ``base_url``. vaultform (and azurerm's
+        variables) sign in as the deployer with its client secret through this local Azure's login host."""
         return {
             "REQUESTS_CA_BUNDLE": str(self.tls.ca_cert),
             "AZURE_SUBSCRIPTION_ID": self.env.subscription_id,
             "ARM_SUBSCRIPTION_ID": self.env.subscription_id,
             "AZURE_TENANT_ID": self.env.tenant_id,
             "ARM_TENANT_ID": self.env.tenant_id,
+            "ARM_CLIENT_ID": self.client_id,
+            "ARM_CLIENT_SECRET": self.client_secret,
+            "ARM_METADATA_HOSTNAME": f"{LOOPBACK}:{self.port}",
+            "VAULTFORM_CLOUD": "azure",
             "VAULTFORM_OBJECT_ID": self.env.deployer_object_id,
             "VAULTFORM_LOCAL_AZURE_URL": self.base_url,
         }
 
-    def banner(self) -> str:
+    def banner(self, db_hint: str = "") -> str:
         lines = [f"local Azure listening on {self.base_url}", f"CA certificate: {self.tls.ca_cert}"]
+        lines.append(f"token endpoint: {self.book.arm_base}/{self.env.tenant_id}/oauth2/v2.0/token")
         for name, port in sorted(self.book.vault_ports.items()):
             lines.append(f"key vault {name}: https://{LOOPBACK}:{port}/")
         lines.append("")
+        lines.append("Only tokens this local Azure issued are accepted. Sign in as the deployer with:")
         lines += [f"export {k}={v}" for k, v in self.environment().items()]
+        lines.append("")
+        lines.append('A bearer token for scripts (curl -H "Authorization: Bearer $TOKEN"):')
+        lines.append(f"export TOKEN=$(vaultform cloud token{db_hint})")
+        lines.append(f"Key Vault: vaultform cloud token{db_hint} -resource https://vault.azure.net")
         return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from azure.identity import ClientSecretCredential
 from azure.keyvault.keys import KeyClient
 from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
 from azure.mgmt.keyvault import KeyVaultManagementClient
@@ -12,15 +13,6 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from providers.azurelocal.app import Emulator
 from providers.azurelocal.server import LocalAzureServer, challenge_resource
-
-
-class AnyToken:
-    """A trivial credential: the server takes any bearer token as the deployer."""
-
-    def get_token(self, *scopes, **kwargs):
-        from azure.core.credentials import AccessToken
-
-        return AccessToken("anything", 4102444800)
 
 
 @pytest.fixture
@@ -32,6 +24,17 @@ def served(tmp_path, monkeypatch):
     yield server
     server.stop()
     env.store.close()
+
+
+def signed_in(server: LocalAzureServer) -> ClientSecretCredential:
+    """The deployer signed in the way the banner says: its client secret at the local login host."""
+    return ClientSecretCredential(
+        server.env.tenant_id,
+        os.environ["ARM_CLIENT_ID"],
+        os.environ["ARM_CLIENT_SECRET"],
+        authority=server.book.arm_base,
+        disable_instance_discovery=True,
+    )
 
 
 def test_challenge_resource_is_the_host_minus_its_first_label():
@@ -48,11 +51,12 @@ def test_banner_prints_exports(served):
 
 def test_sdk_clients_over_https(served):
     sub = os.environ["AZURE_SUBSCRIPTION_ID"]
+    credential = signed_in(served)
     base = served.base_url
-    resources = ResourceManagementClient(AnyToken(), sub, base_url=base, retry_total=0)
+    resources = ResourceManagementClient(credential, sub, base_url=base, retry_total=0)
     group = resources.resource_groups.create_or_update("rg-served", {"location": "westeurope"})
     assert group.name == "rg-served"
-    kv = KeyVaultManagementClient(AnyToken(), sub, base_url=base, retry_total=0)
+    kv = KeyVaultManagementClient(credential, sub, base_url=base, retry_total=0)
     vault = kv.vaults.begin_create_or_update(
         "rg-served",
         "kv-served",
@@ -74,10 +78,10 @@ def test_sdk_clients_over_https(served):
     ).result()
     assert vault.properties.vault_uri.startswith("https://127.0.0.1:")
     assert vault.properties.vault_uri != base
-    keys = KeyClient(vault.properties.vault_uri, AnyToken(), retry_total=0)
+    keys = KeyClient(vault.properties.vault_uri, credential, retry_total=0)
     key = keys.create_rsa_key("cmk", size=2048)
     assert key.id.startswith(vault.properties.vault_uri + "keys/cmk/")
-    crypto = CryptographyClient(key.id, AnyToken(), retry_total=0)
+    crypto = CryptographyClient(key.id, credential, retry_total=0)
     wrapped = crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, b"d" * 32)
     assert crypto.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped.encrypted_key).key == b"d" * 32
     # inside, the emulator keeps Azure's names
@@ -87,7 +91,7 @@ def test_sdk_clients_over_https(served):
     # a local key id sent back through ARM is stored under Azure's name and shown under the local one
     from azure.mgmt.recoveryservices import RecoveryServicesClient
 
-    rs = RecoveryServicesClient(AnyToken(), sub, base_url=base, retry_total=0)
+    rs = RecoveryServicesClient(credential, sub, base_url=base, retry_total=0)
     body = {
         "location": "westeurope",
         "sku": {"name": "Standard"},
@@ -127,8 +131,10 @@ def test_clients_without_the_ca_are_refused(served, monkeypatch):
     from azure.core.exceptions import ServiceRequestError
 
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    from providers.azurelocal.tokens import IssuedCredential
+
     resources = ResourceManagementClient(
-        AnyToken(), served.env.subscription_id, base_url=served.base_url, retry_total=0
+        IssuedCredential(served.issuer), served.env.subscription_id, base_url=served.base_url, retry_total=0
     )
     with pytest.raises(ServiceRequestError, match="CERTIFICATE_VERIFY_FAILED"):
         resources.resource_groups.get("rg-workloads")
