@@ -2,11 +2,18 @@
 
 A saved plan is one UTF-8 JSON document (mode 0600, written atomically)::
 
-    {"format": "vaultform-plan", "format_version": 1, "vaultform_version": "0.1.0",
+    {"format": "vaultform-plan", "format_version": 2, "mac": "<64 hex digits>",
+     "vaultform_version": "0.1.0",
      "config_dir": "/abs/dir", "state_path": "/abs/dir/vaultform.tfstate" | null,
      "options": {"targets": [...], "replace": [...]},
-     "key_id": "<id of the key that sealed the secrets>" | null,
+     "key_id": "<id of the plan key>",
      "plan": {"$record": "Plan", "fields": {...}}}
+
+The whole file is authenticated with the plan key: ``mac`` is the HMAC of the file's exact
+bytes with the 64 digits of ``mac`` itself written as zeros. Reading checks it before it
+believes anything in the file, so any change - one byte anywhere, a grant's principal edited
+in the JSON - is refused ("was changed after it was saved"), and a plan made with another key
+says so. Every saved plan therefore needs the plan key, also one without secrets.
 
 The plan is stored whole (changes with before/after/config/phases/dependencies, ordering
 edges, data-source values, outputs, variables, diagnostics, state lineage and serial, the
@@ -26,6 +33,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,13 +46,16 @@ from reconciler import providers_registry as registry
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.model import OutputChange, Plan, ResourceChange
 from reconciler.plan.planfile_codec import Decoder, Encoder, path_predicate
-from reconciler.plan.planfile_crypto import PlanKey, load_key
+from reconciler.plan.planfile_crypto import MAC_HEX_DIGITS, PlanKey, load_key
 from reconciler.plan.walk import PlanOptions
 from state.errors import AddressError
 from state.model import parse_address
 
 FORMAT = "vaultform-plan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_MAC_PLACEHOLDER = "0" * MAC_HEX_DIGITS
+_MAC_FIELD = re.compile(rb'"mac": "([0-9a-f]{%d})"' % MAC_HEX_DIGITS)
+_HEADER_BYTES = 256  # ``mac`` is the third key, always within these
 
 
 @dataclass(frozen=True)
@@ -237,23 +248,34 @@ def save_plan(
     """Write ``plan`` to ``path``. Variables named in ``sensitive_variables`` or the plan's own
     ``sensitive_variables`` are sealed (every variable, when neither names any); ``tree`` is
     the configuration's module tree (loaded from ``config_dir`` when not given)."""
-    body, key_id = encode_plan(plan, sensitive_variables=sensitive_variables)
+    key = load_key(create=True)
+    body, _ = encode_plan(plan, sensitive_variables=sensitive_variables, sealer=key.seal)
     options = options or PlanOptions(destroy=plan.destroy, refresh_only=plan.refresh_only)
     doc = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "mac": _MAC_PLACEHOLDER,
         "vaultform_version": __version__,
         "config_dir": os.path.abspath(config_dir),
         "state_path": os.path.abspath(state_path) if state_path is not None else None,
         "options": {"targets": list(options.targets), "replace": list(options.replace)},
         "config_fingerprint": config_fingerprint(tree) if tree is not None else _fingerprint_of(config_dir),
-        "key_id": key_id,
+        "key_id": key.id,
         "plan": body,
     }
-    _write_atomically(os.fspath(path), json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=1))
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=1) + "\n"
+    _write_atomically(os.fspath(path), _authenticated(text.encode("utf-8"), key))
 
 
-def _write_atomically(path: str, text: str) -> None:
+def _authenticated(data: bytes, key: PlanKey) -> bytes:
+    """``data`` (with the zero placeholder in ``mac``) with its authentication code filled in."""
+    match = _MAC_FIELD.search(data, 0, _HEADER_BYTES)
+    assert match is not None and match.group(1) == _MAC_PLACEHOLDER.encode()
+    start, end = match.span(1)
+    return data[:start] + key.mac(data).encode("ascii") + data[end:]
+
+
+def _write_atomically(path: str, data: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".vaultform-plan.", suffix=".tmp", dir=directory)
@@ -266,9 +288,9 @@ def _write_atomically(path: str, text: str) -> None:
             )
         ) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), 0o600)
-            fh.write(text + "\n")
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -301,60 +323,99 @@ def is_plan_file(path: str | os.PathLike) -> bool:
     return head.lstrip().startswith(b"{") and f'"format": "{FORMAT}"'.encode() in head
 
 
+def _authenticate(source: str, data: bytes) -> PlanKey:
+    """The plan key, once ``data`` proved to be a plan file saved with it and unchanged since."""
+    match = _MAC_FIELD.search(data, 0, _HEADER_BYTES)
+    if match is None:
+        raise _not_authentic(source, data)
+    key = load_key(create=False)  # "No key to open the saved plan" when there is none
+    start, end = match.span(1)
+    if key.verify(data[:start] + _MAC_PLACEHOLDER.encode() + data[end:], match.group(1).decode()):
+        return key
+    claimed = re.search(rb'"key_id": "([0-9a-f]{16})"', data)
+    if claimed is not None and claimed.group(1).decode() != key.id:
+        raise DiagnosticsError(
+            error(
+                "plan_key",
+                f"The saved plan {source} was made with another key, or changed after it was saved",
+                f"It names key {claimed.group(1).decode()}; the key from {key.source} is {key.id}. Use the key "
+                "that was in effect when the plan was saved (the same VAULTFORM_PLAN_KEY in the plan and the "
+                "apply job), or run plan again. Nothing was applied.",
+            )
+        )
+    raise DiagnosticsError(
+        error(
+            "plan_file_altered",
+            f"The saved plan {source} was changed after it was saved",
+            "Its content does not match its authentication code: someone or something edited the file, "
+            "so what it would apply is not what was approved. Nothing was applied. Run plan again "
+            "(`vaultform plan -out FILE`), review it, and apply the new file.",
+        )
+    )
+
+
+def _not_authentic(source: str, data: bytes) -> DiagnosticsError:
+    """Why a file without an authentication code is refused: not a plan, an old plan, or an edited one."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc, why = (
+            None,
+            (f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)),
+        )
+    else:
+        why = ""
+    if isinstance(doc, dict) and doc.get("format") == FORMAT and doc.get("format_version") != FORMAT_VERSION:
+        return DiagnosticsError(
+            error(
+                "plan_file",
+                f"{source} is a saved plan of format {doc.get('format_version')!r}",
+                f"This vaultform reads format {FORMAT_VERSION} (authenticated with the plan key). Run plan "
+                "again with this vaultform.",
+            )
+        )
+    if f'"format": "{FORMAT}"'.encode() in data[:_HEADER_BYTES]:
+        return DiagnosticsError(
+            error(
+                "plan_file_altered",
+                f"The saved plan {source} was changed after it was saved",
+                "Its authentication code is missing or damaged, so nothing in it can be trusted. Nothing was "
+                "applied. Run plan again (`vaultform plan -out FILE`), review it, and apply the new file.",
+            )
+        )
+    return DiagnosticsError(
+        error(
+            "plan_file",
+            f"{source} is not a saved plan",
+            (f"It is not JSON ({why}). " if why else "") + "Save a plan with `vaultform plan -out FILE`.",
+        )
+    )
+
+
 def read_saved_plan(path: str | os.PathLike) -> SavedPlan:
     source = os.fspath(path)
     try:
-        text = Path(source).read_text(encoding="utf-8")
+        data = Path(source).read_bytes()
     except FileNotFoundError:
         raise DiagnosticsError(
             error("plan_file", f"No saved plan at {source}", "Save one with `vaultform plan -out FILE`.")
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise DiagnosticsError(error("plan_file", f"Cannot read the saved plan {source}", str(exc))) from None
+    key = _authenticate(source, data)
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:  # authentic, so written by a broken vaultform
         raise DiagnosticsError(
-            error(
-                "plan_file",
-                f"{source} is not a saved plan",
-                f"It is not JSON (line {exc.lineno}: {exc.msg}). Save a plan with "
-                "`vaultform plan -out FILE`.",
-            )
+            error("plan_file", f"{source} is not a saved plan", f"It is not JSON ({exc}).")
         ) from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise DiagnosticsError(
-            error(
-                "plan_file", f"{source} is not a saved plan", "Save a plan with `vaultform plan -out FILE`."
-            )
-        )
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise DiagnosticsError(
-            error(
-                "plan_file",
-                f"{source} is a saved plan of format {doc.get('format_version')!r}",
-                f"This vaultform reads format {FORMAT_VERSION}. Run plan again with this vaultform.",
-            )
-        )
-    key_id = doc.get("key_id")
-    opened: list[PlanKey] = []
-
-    def opener():
-        if not opened:
-            key = load_key(create=False)
-            if key_id and key.id != key_id:
-                raise DiagnosticsError(
-                    error(
-                        "plan_key",
-                        "The saved plan was sealed with another key",
-                        f"The plan's secrets were sealed with key {key_id}; the key from {key.source} is "
-                        f"{key.id}. Use the key that was in effect when the plan was saved, or run plan again.",
-                    )
-                )
-            opened.append(key)
-        return opened[0].open
-
-    dec = Decoder(opener, source)
+    if (
+        not isinstance(doc, dict)
+        or doc.get("format") != FORMAT
+        or doc.get("format_version") != FORMAT_VERSION
+    ):
+        raise _not_authentic(source, data)
+    dec = Decoder(lambda: key.open, source)
     body = doc.get("plan")
     if (
         not isinstance(body, dict)

@@ -12,6 +12,11 @@ Where the key comes from, first match wins:
 Each sealed value is ``base64(nonce || ciphertext || tag)`` with a fresh 12-byte nonce and the
 associated data ``vaultform-plan/1``. A plan file records the key's id (a digest that does
 not reveal the key) so that opening it with another key says so plainly.
+
+The same key authenticates the whole plan file: ``mac`` is an HMAC-SHA256 over the file's
+exact bytes, under a key derived from the plan key for that purpose only (the AES key is
+never used for two things). Sealing alone protects the secrets, not the rest: without the
+code, an edited grant (another principal id in the clear) would be applied as approved.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 import stat
 from dataclasses import dataclass
@@ -33,6 +39,8 @@ KEY_ENV = "VAULTFORM_PLAN_KEY"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 ASSOCIATED_DATA = b"vaultform-plan/1"
+MAC_LABEL = b"vaultform plan file authentication\0"
+MAC_HEX_DIGITS = 64
 
 
 def key_file_path() -> Path:
@@ -47,6 +55,14 @@ class PlanKey:
     @property
     def id(self) -> str:
         return hashlib.sha256(b"vaultform plan key id\0" + self.key).hexdigest()[:16]
+
+    def mac(self, data: bytes) -> str:
+        """The authentication code of ``data``: 64 hexadecimal digits."""
+        subkey = hmac.digest(self.key, MAC_LABEL, "sha256")
+        return hmac.new(subkey, data, hashlib.sha256).hexdigest()
+
+    def verify(self, data: bytes, code: str) -> bool:
+        return hmac.compare_digest(self.mac(data), code)
 
     def seal(self, plaintext: bytes) -> str:
         nonce = os.urandom(NONCE_BYTES)
@@ -129,8 +145,9 @@ def load_key(*, create: bool) -> PlanKey:
         raise DiagnosticsError(
             error(
                 "plan_key",
-                "No key to open the saved plan's secrets",
-                f"The plan holds sealed values, and neither {KEY_ENV} is set nor {path} exists. Use the "
+                "No key to open the saved plan",
+                f"A saved plan is authenticated (and its secrets sealed) with the plan key, and neither "
+                f"{KEY_ENV} is set nor {path} exists. Use the "
                 f"key that was in effect when the plan was saved (set {KEY_ENV}, or copy that key file "
                 "here), or run plan again.",
             )

@@ -159,12 +159,16 @@ def test_unknown_sensitivity_seals_every_variable(tmp_path):
     assert load_plan(path)[0].variables == {"region": "plain-region-value"}
 
 
-def test_a_plan_without_secrets_needs_no_key(tmp_path, home):
+def test_a_plan_without_secrets_still_needs_the_key_that_authenticates_it(tmp_path, home, monkeypatch):
     path = tmp_path / "p.plan"
     plan = Plan(changes=[], variables={"region": "westeurope"}, state_lineage="l")
     save_plan(plan, path, config_dir=tmp_path, sensitive_variables=frozenset())
-    assert not (home / ".vaultform").exists()
+    assert (home / ".vaultform" / "plan.key").exists()
     assert load_plan(path)[0] == plan
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
+    with pytest.raises(DiagnosticsError) as exc:
+        load_plan(path)
+    assert "No key" in exc.value.diagnostics[0].summary
 
 
 def test_key_from_the_environment(tmp_path, home, monkeypatch):
@@ -176,7 +180,7 @@ def test_key_from_the_environment(tmp_path, home, monkeypatch):
     monkeypatch.setenv(KEY_ENV, (b"z" * 32).hex())
     with pytest.raises(DiagnosticsError) as exc:
         load_plan(path)
-    assert "sealed with another key" in exc.value.diagnostics[0].summary
+    assert "made with another key" in exc.value.diagnostics[0].summary
     monkeypatch.delenv(KEY_ENV)
     with pytest.raises(DiagnosticsError) as exc:
         load_plan(path)
@@ -201,7 +205,7 @@ def test_a_key_file_others_can_read_is_refused(tmp_path, home):
     assert "chmod 600" in exc.value.diagnostics[0].detail
 
 
-def test_tampering_is_detected(tmp_path):
+def test_tampering_with_a_sealed_value_is_detected(tmp_path):
     path = tmp_path / "p.plan"
     save_plan(rich_plan(), path, config_dir=tmp_path)
     doc = json.loads(path.read_text())
@@ -209,10 +213,21 @@ def test_tampering_is_detected(tmp_path):
     raw = bytearray(base64.b64decode(token["$sealed"]))
     raw[-1] ^= 1
     token["$sealed"] = base64.b64encode(bytes(raw)).decode()
-    path.write_text(json.dumps(doc))
+    path.write_text(json.dumps(doc, indent=1))
     with pytest.raises(DiagnosticsError) as exc:
         load_plan(path)
-    assert "does not open" in exc.value.diagnostics[0].summary
+    assert "changed after it was saved" in exc.value.diagnostics[0].summary
+
+
+def _authentic(text: str) -> bytes:
+    """``text`` (a plan document with a zero ``mac``) as vaultform would have authenticated it."""
+    from reconciler.plan.planfile import _authenticated
+    from reconciler.plan.planfile_crypto import load_key
+
+    return _authenticated(text.encode(), load_key(create=True))
+
+
+ZERO_MAC = '"mac": "' + "0" * 64 + '"'
 
 
 @pytest.mark.parametrize(
@@ -221,21 +236,23 @@ def test_tampering_is_detected(tmp_path):
         ("not json", "is not a saved plan"),
         ('{"format": "something-else"}', "is not a saved plan"),
         ('{"format": "vaultform-plan", "format_version": 99}', "format 99"),
+        ('{"format": "vaultform-plan", "format_version": 1, "plan": {}}', "format 1"),
+        ('{"format": "vaultform-plan", "format_version": 2, "plan": {}}', "changed after it was saved"),
         (
-            '{"format": "vaultform-plan", "format_version": 1, "plan": {"$record": "Plan", "fields": '
-            '{"changes": [{"$record": "Evil", "fields": {}}]}}}',
+            '{"format": "vaultform-plan", "format_version": 2, ' + ZERO_MAC + ', "plan": {"$record": "Plan", '
+            '"fields": {"changes": [{"$record": "Evil", "fields": {}}]}}}',
             "unexpected record",
         ),
         (
-            '{"format": "vaultform-plan", "format_version": 1, "plan": {"$record": "Plan", "fields": '
-            '{"changes": [], "bogus": 1}}}',
+            '{"format": "vaultform-plan", "format_version": 2, ' + ZERO_MAC + ', "plan": {"$record": "Plan", '
+            '"fields": {"changes": [], "bogus": 1}}}',
             "no field",
         ),
     ],
 )
 def test_broken_files_are_diagnostics(tmp_path, text, message):
     path = tmp_path / "p.plan"
-    path.write_text(text)
+    path.write_bytes(_authentic(text) if ZERO_MAC in text else text.encode())
     with pytest.raises(DiagnosticsError) as exc:
         load_plan(path)
     d = exc.value.diagnostics[0]
