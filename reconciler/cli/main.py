@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Compare the cloud with state and configuration; say what each change breaks",
     ),
     "audit": ("reconciler.cli.cmd_audit", "Check every Recovery Services vault's customer-managed key setup"),
+    "fmt": ("reconciler.cli.cmd_fmt", "Rewrite configuration files to Terraform's canonical format"),
     "graph": ("reconciler.cli.cmd_graph", "Show the order apply follows, with the CMK ordering rules"),
     "show": ("reconciler.cli.cmd_show", "Show the state, or a saved plan"),
     "output": ("reconciler.cli.cmd_output", "Show output values from the state"),
