@@ -11,9 +11,31 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
+    """argparse with Terraform's flag habits: ``-help``, and booleans written ``-flag=false``."""
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("allow_abbrev", False)
+        kwargs["add_help"] = False
         super().__init__(*args, **kwargs)
+        self.bool_flags: set[str] = set()
+        self.add_argument("-h", "-help", "--help", action="help", help="show this help and exit")
+
+    def parse_known_args(self, args=None, namespace=None):
+        if args is not None and self.bool_flags:
+            args = [self._bool_word(word) for word in args]
+        return super().parse_known_args(args, namespace)
+
+    def _bool_word(self, word: str) -> str:
+        """``-name=VALUE`` for a boolean flag becomes ``-name`` or its hidden false twin."""
+        name, eq, value = word.lstrip("-").partition("=")
+        if not eq or not word.startswith("-") or name not in self.bool_flags:
+            return word
+        try:
+            return f"-{name}" if parse_bool(value) else f"--{name}:false"
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(
+                f"invalid boolean value for -{name}: {exc}\n\n{self.format_usage().strip()}"
+            ) from None
 
     def error(self, message: str):  # never exit from inside argparse: report as a usage error
         raise UsageError(f"{message}\n\n{self.format_usage().strip()}")
@@ -26,17 +48,22 @@ def flag(parser: argparse.ArgumentParser, name: str, **kwargs) -> None:
 
 
 def parse_bool(text: str) -> bool:
+    """The spellings Go's flag package accepts for a boolean (strconv.ParseBool), and yes/no."""
     low = text.strip().lower()
-    if low in ("true", "1", "yes"):
+    if low in ("true", "t", "1", "yes"):
         return True
-    if low in ("false", "0", "no"):
+    if low in ("false", "f", "0", "no"):
         return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
 def bool_flag(parser: argparse.ArgumentParser, name: str, default: bool, help: str) -> None:
-    """``-name`` alone means true; ``-name=false`` sets false."""
-    flag(parser, name, nargs="?", const=True, default=default, type=parse_bool, help=help)
+    """``-name`` alone means true and ``-name=false`` false; never takes the next word, as in Go."""
+    dest = name.replace("-", "_")
+    flag(parser, name, action="store_true", default=default, help=help)
+    parser.add_argument(f"--{name}:false", dest=dest, action="store_false", help=argparse.SUPPRESS)
+    if isinstance(parser, Parser):
+        parser.bool_flags.add(name)
 
 
 def is_terminal(stream=None) -> bool:
