@@ -49,13 +49,22 @@ class CloudKind(enum.Enum):
 
 @dataclass(frozen=True)
 class AzureCloud:
-    """Endpoints of one Azure cloud (the provider block's ``environment``)."""
+    """Endpoints of one Azure cloud (the provider block's ``environment``, or what ``metadata_host``
+    publishes). ``authority`` is the login host; ``custom`` clouds skip Entra's instance discovery."""
 
     arm: str
     authority: str
     vault_suffix: str
+    arm_audience: str = ""
+    custom: bool = False
+
+    @property
+    def arm_scope(self) -> str:
+        return (self.arm_audience or self.arm).rstrip("/") + "/.default"
 
 
+# Endpoints per environment: hashicorp/go-azure-sdk sdk/environments (azure_public.go, azure_gov.go,
+# azure_china.go): login host, Resource Manager and the Key Vault DNS suffix.
 CLOUDS = {
     "public": AzureCloud("https://management.azure.com", "login.microsoftonline.com", "vault.azure.net"),
     "usgovernment": AzureCloud(
@@ -63,6 +72,61 @@ CLOUDS = {
     ),
     "china": AzureCloud("https://management.chinacloudapi.cn", "login.chinacloudapi.cn", "vault.azure.cn"),
 }
+
+
+def cloud_from_metadata_host(host: str, environment: str | None = None) -> AzureCloud:
+    """The cloud a metadata host describes (azurerm's ``metadata_host`` / ``ARM_METADATA_HOSTNAME``):
+    ``GET https://{host}/metadata/endpoints`` lists environments; the one named ``environment``, or the
+    only one (hashicorp/go-azure-sdk sdk/environments/metadata.go). TLS trusts ``REQUESTS_CA_BUNDLE``."""
+    import requests
+
+    url = f"https://{host}/metadata/endpoints?api-version=2022-09-01"
+    try:
+        answer = requests.get(url, timeout=30)
+        answer.raise_for_status()
+        listed = answer.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise PermanentError(
+            f"the metadata host {host} (metadata_host / ARM_METADATA_HOSTNAME) could not be read: {exc}",
+            code="InvalidProviderConfig",
+        ) from None
+    chosen = [
+        e
+        for e in listed
+        if (environment and str(e.get("name", "")).lower() == environment.lower())
+        or (not environment and len(listed) == 1)
+    ]
+    if not chosen:
+        raise PermanentError(
+            f"the metadata host {host} lists no environment named {environment!r}",
+            code="InvalidProviderConfig",
+        )
+    found = chosen[0]
+    auth = found.get("authentication") or {}
+    arm = (found.get("resourceManager") or f"https://{host}/").rstrip("/")
+    return AzureCloud(
+        arm,
+        str(auth.get("loginEndpoint") or "").rstrip("/"),
+        str((found.get("suffixes") or {}).get("keyVaultDns") or "vault.azure.net"),
+        arm_audience=str((auth.get("audiences") or [arm])[0]),
+        custom=True,
+    )
+
+
+class SignIn(enum.Enum):
+    """How the provider signs in, in azurerm's order of preference (hashicorp/go-azure-sdk sdk/auth/auth.go:
+    client certificate, client secret, OIDC token, OIDC token requested from a pipeline, managed identity,
+    Azure CLI)."""
+
+    CLIENT_CERTIFICATE = "client certificate"
+    CLIENT_SECRET = "client secret"
+    OIDC_TOKEN = "OIDC token"
+    OIDC_TOKEN_FILE = "OIDC token file"
+    ADO_PIPELINE_OIDC = "Azure DevOps service connection (OIDC)"
+    GITHUB_OIDC = "GitHub Actions (OIDC)"
+    MANAGED_IDENTITY = "managed identity"
+    AZURE_CLI = "Azure CLI"
+    DEFAULT_CHAIN = "DefaultAzureCredential"
 
 
 @dataclass(frozen=True)
@@ -76,9 +140,11 @@ class CloudTarget:
     # how to sign in to real Azure (secrets never shown)
     auth: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    metadata_cloud: AzureCloud | None = None
+
     @property
     def cloud(self) -> AzureCloud:
-        return CLOUDS[self.environment]
+        return self.metadata_cloud or CLOUDS[self.environment]
 
 
 @dataclass(frozen=True)
@@ -135,46 +201,216 @@ def target_from(config: Mapping[str, Any], environ: Mapping[str, str]) -> CloudT
             '"azurerm" block or ARM_SUBSCRIPTION_ID in the environment',
             code="InvalidProviderConfig",
         )
-    auth = {
-        "client_secret": _first(config.get("client_secret"), environ.get("ARM_CLIENT_SECRET")),
-        "client_certificate_path": _first(
-            config.get("client_certificate_path"), environ.get("ARM_CLIENT_CERTIFICATE_PATH")
+    metadata_host = _first(config.get("metadata_host"), environ.get("ARM_METADATA_HOSTNAME"))
+    metadata_cloud = None
+    if metadata_host:
+        named = _first(config.get("environment"), environ.get("ARM_ENVIRONMENT")) or None
+        metadata_cloud = cloud_from_metadata_host(metadata_host, named)
+    return CloudTarget(
+        kind,
+        subscription,
+        tenant,
+        None,
+        client,
+        environment,
+        sign_in_settings(config, environ),
+        metadata_cloud,
+    )
+
+
+def _flag(config: Mapping[str, Any], name: str, environ: Mapping[str, str], *variables: str) -> bool | None:
+    """A boolean argument: the block's value, else the first variable set ("true"/"false"), else None."""
+    value = config.get(name)
+    if isinstance(value, bool):
+        return value
+    for variable in variables:
+        raw = environ.get(variable, "").strip().lower()
+        if raw in ("true", "1"):
+            return True
+        if raw in ("false", "0"):
+            return False
+    return None
+
+
+def sign_in_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """azurerm's sign-in arguments, each from the provider block or else its variables, in azurerm's order
+    of variables (terraform-provider-azurerm internal/provider/framework/config.go)."""
+
+    def arg(name: str, *variables: str) -> str:
+        return _first(config.get(name), *(environ.get(v) for v in variables))
+
+    secret = arg("client_secret", "ARM_CLIENT_SECRET")
+    secret_file = arg("client_secret_file_path", "ARM_CLIENT_SECRET_FILE_PATH")
+    if not secret and secret_file:
+        try:
+            secret = Path(secret_file).expanduser().read_text().strip()
+        except OSError as exc:
+            raise PermanentError(
+                f"the client secret file {secret_file} can't be read: {exc.strerror or exc}",
+                code="InvalidProviderConfig",
+            ) from None
+    return {
+        "client_secret": secret,
+        "client_certificate": arg("client_certificate", "ARM_CLIENT_CERTIFICATE"),
+        "client_certificate_path": arg("client_certificate_path", "ARM_CLIENT_CERTIFICATE_PATH"),
+        "client_certificate_password": arg("client_certificate_password", "ARM_CLIENT_CERTIFICATE_PASSWORD"),
+        "use_oidc": bool(
+            _flag(config, "use_oidc", environ, "ARM_USE_OIDC")
+            or _flag(config, "use_aks_workload_identity", environ, "ARM_USE_AKS_WORKLOAD_IDENTITY")
         ),
-        "client_certificate_password": _first(
-            config.get("client_certificate_password"), environ.get("ARM_CLIENT_CERTIFICATE_PASSWORD")
+        "oidc_token": arg("oidc_token", "ARM_OIDC_TOKEN"),
+        "oidc_token_file_path": arg(
+            "oidc_token_file_path", "ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"
         ),
-        "oidc_token": _first(config.get("oidc_token"), environ.get("ARM_OIDC_TOKEN")),
-        "use_oidc": bool(config.get("use_oidc")) or environ.get("ARM_USE_OIDC", "").lower() == "true",
-        "use_cli": config.get("use_cli"),
-        "use_msi": bool(config.get("use_msi")) or environ.get("ARM_USE_MSI", "").lower() == "true",
+        "oidc_request_url": arg(
+            "oidc_request_url",
+            "ARM_OIDC_REQUEST_URL",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "SYSTEM_OIDCREQUESTURI",
+        ),
+        "oidc_request_token": arg(
+            "oidc_request_token",
+            "ARM_OIDC_REQUEST_TOKEN",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "SYSTEM_ACCESSTOKEN",
+        ),
+        "ado_pipeline_service_connection_id": arg(
+            "ado_pipeline_service_connection_id",
+            "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID",
+            "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID",
+        ),
+        "use_msi": bool(_flag(config, "use_msi", environ, "ARM_USE_MSI")),
+        "msi_endpoint": arg("msi_endpoint", "ARM_MSI_ENDPOINT"),
+        "use_cli": _flag(config, "use_cli", environ, "ARM_USE_CLI"),
     }
-    return CloudTarget(kind, subscription, tenant, None, client, environment, auth)
+
+
+def sign_in_method(target: CloudTarget) -> SignIn:
+    """Which way of signing in the settings select, azurerm's first that is fully configured."""
+    a, ready = target.auth, bool(target.client_id and target.tenant_id)
+    oidc = ready and a.get("use_oidc")
+    pipeline_request = oidc and a.get("oidc_request_url") and a.get("oidc_request_token")
+    chosen = [
+        (
+            ready and (a.get("client_certificate") or a.get("client_certificate_path")),
+            SignIn.CLIENT_CERTIFICATE,
+        ),
+        (ready and a.get("client_secret"), SignIn.CLIENT_SECRET),
+        (oidc and a.get("oidc_token"), SignIn.OIDC_TOKEN),
+        (oidc and a.get("oidc_token_file_path"), SignIn.OIDC_TOKEN_FILE),
+        # An Azure DevOps request names a service connection; without one the request URL is GitHub's.
+        (pipeline_request and a.get("ado_pipeline_service_connection_id"), SignIn.ADO_PIPELINE_OIDC),
+        (pipeline_request, SignIn.GITHUB_OIDC),
+        (a.get("use_msi"), SignIn.MANAGED_IDENTITY),
+        (a.get("use_cli") is True, SignIn.AZURE_CLI),
+    ]
+    return next((method for ok, method in chosen if ok), SignIn.DEFAULT_CHAIN)
+
+
+def _request_json(method: str, url: str, token: str, what: str) -> dict:
+    import requests
+
+    try:
+        answer = requests.request(
+            method,
+            url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return answer.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise PermanentError(
+            f"requesting the {what} OIDC token failed: {exc}", code="AuthenticationFailed"
+        ) from None
+
+
+def github_assertion(url: str, token: str) -> Callable[[], str]:
+    """GitHub Actions' ID token: GET the request URL with ``audience=api://AzureADTokenExchange`` and the
+    request token as bearer; the answer's ``value`` (hashicorp/go-azure-sdk sdk/auth/github_oidc_authorizer.go)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.setdefault("audience", "api://AzureADTokenExchange")
+    full = urlunsplit(parts._replace(query=urlencode(query)))
+    return lambda: str(_request_json("GET", full, token, "GitHub Actions")["value"])
+
+
+def ado_assertion(url: str, token: str, service_connection_id: str) -> Callable[[], str]:
+    """An Azure DevOps service connection's ID token: POST the request URL with ``api-version=7.1`` and
+    ``serviceConnectionId``, the system access token as bearer; the answer's ``oidcToken``
+    (hashicorp/go-azure-sdk sdk/auth/ado_pipeline_oidc_authorizer.go)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.setdefault("api-version", "7.1")
+    query.setdefault("serviceConnectionId", service_connection_id)
+    full = urlunsplit(parts._replace(query=urlencode(query)))
+    return lambda: str(_request_json("POST", full, token, "Azure DevOps")["oidcToken"])
+
+
+def token_file_assertion(path: str) -> Callable[[], str]:
+    """A federated token read from a file at each use (it is rotated, as AKS does)."""
+
+    def read() -> str:
+        try:
+            return Path(path).expanduser().read_text().strip()
+        except OSError as exc:
+            raise PermanentError(
+                f"the OIDC token file {path} can't be read: {exc.strerror or exc}",
+                code="AuthenticationFailed",
+            ) from None
+
+    return read
+
+
+def _certificate_bytes(a: Mapping[str, Any]) -> bytes:
+    if a.get("client_certificate"):
+        return base64.b64decode(a["client_certificate"])
+    try:
+        return Path(a["client_certificate_path"]).expanduser().read_bytes()
+    except OSError as exc:
+        raise PermanentError(
+            f"the client certificate {a['client_certificate_path']} can't be read: {exc.strerror or exc}",
+            code="InvalidProviderConfig",
+        ) from None
 
 
 def credential_for(target: CloudTarget) -> Any:
-    """The azure-identity credential the provider block asks for (azurerm's order:
-    client secret, client certificate, OIDC, managed identity, Azure CLI), else the
-    DefaultAzureCredential chain."""
+    """The azure-identity credential azurerm's settings select (``sign_in_method``), signing in at the
+    cloud's login host; a custom cloud (a metadata host) skips instance discovery."""
     import azure.identity as identity
 
     a, tenant, client = target.auth, target.tenant_id, target.client_id
-    common = {"authority": target.cloud.authority}
-    if client and tenant and a.get("client_secret"):
-        return identity.ClientSecretCredential(tenant, client, a["client_secret"], **common)
-    if client and tenant and a.get("client_certificate_path"):
+    common: dict[str, Any] = {"authority": target.cloud.authority}
+    if target.cloud.custom:
+        common["disable_instance_discovery"] = True
+    method = sign_in_method(target)
+    if method is SignIn.CLIENT_CERTIFICATE:
         return identity.CertificateCredential(
             tenant,
             client,
-            a["client_certificate_path"],
+            certificate_data=_certificate_bytes(a),
             password=a.get("client_certificate_password") or None,
             **common,
         )
-    if client and tenant and a.get("use_oidc") and a.get("oidc_token"):
-        token = a["oidc_token"]
-        return identity.ClientAssertionCredential(tenant, client, lambda: token, **common)
-    if a.get("use_msi"):
+    if method is SignIn.CLIENT_SECRET:
+        return identity.ClientSecretCredential(tenant, client, a["client_secret"], **common)
+    assertions = {
+        SignIn.OIDC_TOKEN: lambda: lambda token=a["oidc_token"]: token,
+        SignIn.OIDC_TOKEN_FILE: lambda: token_file_assertion(a["oidc_token_file_path"]),
+        SignIn.ADO_PIPELINE_OIDC: lambda: ado_assertion(
+            a["oidc_request_url"], a["oidc_request_token"], a["ado_pipeline_service_connection_id"]
+        ),
+        SignIn.GITHUB_OIDC: lambda: github_assertion(a["oidc_request_url"], a["oidc_request_token"]),
+    }
+    if method in assertions:
+        return identity.ClientAssertionCredential(tenant, client, assertions[method](), **common)
+    if method is SignIn.MANAGED_IDENTITY:
         return identity.ManagedIdentityCredential(client_id=client or None)
-    if a.get("use_cli") is True:
+    if method is SignIn.AZURE_CLI:
         return identity.AzureCliCredential(tenant_id=tenant or None)
     kwargs: dict[str, Any] = {"additionally_allowed_tenants": ["*"], **common}
     if client:
@@ -339,7 +575,7 @@ class ClientFactory:
 
     def caller(self) -> CallerIdentity:
         """Tenant, object id and client id of the credential, from its token."""
-        scope = ARM_SCOPE if self.is_local else self.target.cloud.arm + "/.default"
+        scope = ARM_SCOPE if self.is_local else self.target.cloud.arm_scope
         token = self.credential.get_token(scope).token
         if token.startswith(LOCAL_TOKEN_PREFIX):
             object_id = token[len(LOCAL_TOKEN_PREFIX) :] or self.emulator.deployer_object_id
@@ -366,9 +602,9 @@ class ClientFactory:
         }
         if self.is_local:
             kwargs["polling_interval"] = 0
-        elif arm and self.target.environment != "public":
+        elif arm and (self.target.environment != "public" or self.target.cloud.custom):
             kwargs["base_url"] = self.target.cloud.arm
-            kwargs["credential_scopes"] = [self.target.cloud.arm + "/.default"]
+            kwargs["credential_scopes"] = [self.target.cloud.arm_scope]
         return kwargs
 
     def _cached(self, key: tuple, make: Callable[[], Any]) -> Any:

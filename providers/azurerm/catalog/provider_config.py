@@ -87,10 +87,23 @@ PROVIDER_CONFIG = BlockSchema(
             description="The service principal's secret.",
         ),
         Attribute(
+            "client_secret_file_path",
+            STRING,
+            optional=True,
+            description="A file holding the service principal's secret (ARM_CLIENT_SECRET_FILE_PATH).",
+        ),
+        Attribute(
+            "client_certificate",
+            STRING,
+            optional=True,
+            sensitive=True,
+            description="A base64-encoded PFX certificate for the service principal (ARM_CLIENT_CERTIFICATE).",
+        ),
+        Attribute(
             "client_certificate_path",
             STRING,
             optional=True,
-            description="Path to a PFX certificate for the service principal.",
+            description="Path to a PFX (or PEM) certificate for the service principal.",
         ),
         Attribute(
             "client_certificate_password",
@@ -107,6 +120,34 @@ PROVIDER_CONFIG = BlockSchema(
             description="An OIDC token for workload identity federation.",
         ),
         Attribute(
+            "oidc_token_file_path",
+            STRING,
+            optional=True,
+            description="A file holding an OIDC token (ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE).",
+        ),
+        Attribute(
+            "oidc_request_url",
+            STRING,
+            optional=True,
+            description="Where to request an OIDC token (ARM_OIDC_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_URL, "
+            "SYSTEM_OIDCREQUESTURI).",
+        ),
+        Attribute(
+            "oidc_request_token",
+            STRING,
+            optional=True,
+            sensitive=True,
+            description="The bearer token for that request (ARM_OIDC_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_TOKEN, "
+            "SYSTEM_ACCESSTOKEN).",
+        ),
+        Attribute(
+            "ado_pipeline_service_connection_id",
+            STRING,
+            optional=True,
+            description="The Azure DevOps service connection whose OIDC token signs in "
+            "(ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID, ARM_OIDC_AZURE_SERVICE_CONNECTION_ID).",
+        ),
+        Attribute(
             "environment",
             STRING,
             optional=True,
@@ -117,12 +158,13 @@ PROVIDER_CONFIG = BlockSchema(
             "metadata_host",
             STRING,
             optional=True,
-            reconciled=False,
-            description="Host serving cloud environment metadata (Azure Stack).",
+            description="Host serving cloud environment metadata (Azure Stack, or `vaultform cloud serve`); "
+            "ARM_METADATA_HOSTNAME sets it too.",
         ),
         _flag("use_cli", "Sign in with the Azure CLI's account."),
         _flag("use_msi", "Sign in with the managed identity of the machine."),
         _flag("use_oidc", "Sign in with workload identity federation."),
+        _flag("use_aks_workload_identity", "Sign in with AKS workload identity (an OIDC token file)."),
         Attribute("msi_endpoint", STRING, optional=True, description="A custom managed identity endpoint."),
         Attribute(
             "auxiliary_tenant_ids",
