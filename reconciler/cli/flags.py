@@ -10,6 +10,22 @@ class UsageError(Exception):
     """Bad command-line usage; shown with the command's usage line, exit 1."""
 
 
+class HelpRequested(Exception):
+    """``-help`` was given: the CLI prints this parser's help on standard output and exits 0."""
+
+    def __init__(self, parser: argparse.ArgumentParser):
+        super().__init__(parser.prog)
+        self.parser = parser
+
+
+class _HelpAction(argparse.Action):
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        raise HelpRequested(parser)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with Terraform's flag habits: ``-help``, and booleans written ``-flag=false``."""
 
@@ -18,7 +34,8 @@ class Parser(argparse.ArgumentParser):
         kwargs["add_help"] = False
         super().__init__(*args, **kwargs)
         self.bool_flags: set[str] = set()
-        self.add_argument("-h", "-help", "--help", action="help", help="show this help and exit")
+        self.command_parsers: dict[str, Parser] = {}  # the top-level parser's, by command name
+        self.add_argument("-h", "-help", "--help", action=_HelpAction, help="show this help and exit")
 
     def parse_known_args(self, args=None, namespace=None):
         if args is not None and self.bool_flags:
@@ -38,7 +55,10 @@ class Parser(argparse.ArgumentParser):
             ) from None
 
     def error(self, message: str):  # never exit from inside argparse: report as a usage error
-        raise UsageError(f"{message}\n\n{self.format_usage().strip()}")
+        raise UsageError(f"{message}\n\n{self.format_usage().strip()}{self.more_help()}")
+
+    def more_help(self) -> str:
+        return f"\n\nFor more help on using this command, run:\n  {self.prog} -help"
 
 
 def flag(parser: argparse.ArgumentParser, name: str, **kwargs) -> None:

@@ -9,6 +9,7 @@ as an internal error (``VAULTFORM_DEBUG=1`` shows the traceback).
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import sqlite3
@@ -16,8 +17,8 @@ import sys
 import traceback
 from importlib.metadata import entry_points
 
-from reconciler import __version__
-from reconciler.cli.flags import Parser, UsageError
+from reconciler.cli import cmd_version, completion
+from reconciler.cli.flags import HelpRequested, Parser, UsageError
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
 from state.errors import StateError
@@ -49,7 +50,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "reconciler.cli.cmd_force_unlock",
         "Remove a state lock left behind by a run that ended",
     ),
+    "version": ("reconciler.cli.cmd_version", "Show the vaultform version"),
+    "completion": ("reconciler.cli.cmd_completion", "Print the shell line that completes vaultform commands"),
 }
+
+# the exit code when no command is given, as terraform's
+NO_COMMAND_EXIT = 127
 
 # commands contributed by plug-ins when the distribution's entry points are not installed
 FALLBACK_PLUGIN_COMMANDS = {"cloud": "providers.azurelocal.cli:register"}
@@ -79,16 +85,24 @@ def build_parser(argv: list[str] | None = None) -> Parser:
         prog="vaultform",
         description="Declarative reconciler for Azure Backup encryption with customer-managed keys.",
     )
-    parser.add_argument("-version", "--version", action="version", version=f"vaultform {__version__}")
+    parser.add_argument("-v", "-version", "--version", action="store_true", help="show the version")
+    parser.add_argument("-json", action="store_true", help=argparse.SUPPRESS)  # -version -json
     parser.add_argument(
         "-chdir",
         metavar="DIR",
         help="switch to DIR before running the command, written "
         "-chdir=DIR before the command name (paths given to the command are then relative to DIR)",
     )
+    parser.add_argument(
+        "-install-autocomplete", action="store_true", help="add shell completion to ~/.bashrc and ~/.zshrc"
+    )
+    parser.add_argument(
+        "-uninstall-autocomplete", action="store_true", help="take shell completion out again"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (target, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, prog=f"vaultform {name}")
+        parser.command_parsers[name] = p
         if wanted is not None and name != wanted:
             continue
         module_name, _, variant = target.partition(":")
@@ -103,26 +117,62 @@ def build_parser(argv: list[str] | None = None) -> Parser:
 
 
 def split_chdir(argv: list[str]) -> tuple[str | None, list[str]]:
-    """Terraform's global ``-chdir=DIR`` (given before the command name) and the rest of argv."""
+    """Terraform's global ``-chdir=DIR`` (or ``-chdir DIR``), given before the command name."""
     directory, rest = None, []
-    for i, word in enumerate(argv):
+    words = iter(enumerate(argv))
+    for i, word in words:
         if not word.startswith("-"):  # the command name: what follows is the command's
             return directory, rest + argv[i:]
         name, eq, value = word.partition("=")
         if name not in ("-chdir", "--chdir"):
             rest.append(word)
-        elif not eq or not value:
+            continue
+        if not eq:
+            value = next(words, (0, ""))[1]
+        if not value:
             raise UsageError(
                 "-chdir needs a directory, written as -chdir=DIR before the command name, "
                 "e.g. vaultform -chdir=examples/quickstart output"
             )
-        else:
-            directory = value
+        directory = value
     return directory, rest
+
+
+def _help_command(argv: list[str]) -> list[str]:
+    """``vaultform help [COMMAND]`` is ``vaultform [COMMAND] -help``."""
+    if argv[:1] == ["help"]:
+        return [*argv[1:2], "-help"]
+    return argv
+
+
+def _flags_of(command: str) -> list[str]:
+    parser = build_parser([command]).command_parsers.get(command)
+    if parser is None:
+        return []
+    return [
+        option
+        for action in parser._actions
+        for option in action.option_strings
+        if option.startswith("-") and not option.startswith("--") and ":" not in option
+    ]
+
+
+def _complete(out: Output) -> int:
+    line = os.environ.get("COMP_LINE", "")
+    try:
+        point = int(os.environ.get("COMP_POINT", len(line)))
+    except ValueError:
+        point = len(line)
+    names = [*COMMANDS, *FALLBACK_PLUGIN_COMMANDS, "help"]
+    for word in completion.candidates(line, point, dict.fromkeys(names), _flags_of):
+        out.out.write(word + "\n")
+    return 0
 
 
 def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:
     out = output or Output()
+    if argv is None and "COMP_LINE" in os.environ:  # the shell asks what may come next
+        return _complete(out)
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         directory, argv = split_chdir(argv)
@@ -142,16 +192,39 @@ def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:
             os.chdir(previous)
 
 
+def _global_only(args, parser: Parser, out: Output) -> int:
+    """No command: the version, installing completion, or the list of commands."""
+    if args.version:
+        return cmd_version.run(args, out)
+    if args.install_autocomplete or args.uninstall_autocomplete:
+        changed = completion.install() if args.install_autocomplete else completion.uninstall()
+        verb = "Added completion to" if args.install_autocomplete else "Removed completion from"
+        out.print(f"{verb} {', '.join(changed)}." if changed else "Nothing to change.")
+        return 0
+    parser.print_help(out.out)
+    return NO_COMMAND_EXIT
+
+
 def _dispatch(argv: list[str], out: Output) -> int:
     try:
+        argv = _help_command(argv)
         parser = build_parser(argv)
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            command = parser.command_parsers.get(getattr(args, "command", None) or "", parser)
+            word = extra[0]
+            what = (
+                f"flag provided but not defined: {word}" if word.startswith("-") else f"unexpected {word!r}"
+            )
+            command.error(what)
         if not getattr(args, "func", None):
-            parser.print_help(out.out)
-            return 1
+            return _global_only(args, parser, out)
         if getattr(args, "no_color", False):
             out.no_color = True
         return int(args.func(args, out) or 0)
+    except HelpRequested as request:
+        request.parser.print_help(out.out)
+        return 0
     except UsageError as exc:
         out.err.write(f"Error: {exc}\n")
         return 1

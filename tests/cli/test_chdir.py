@@ -135,7 +135,8 @@ def test_force_unlock_removes_the_lock_in_chdir(work):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (("-chdir", "output"), "-chdir needs a directory, written as -chdir=DIR"),
+        (("-chdir",), "-chdir needs a directory, written as -chdir=DIR"),
+        (("-chdir", "output"), "Invalid -chdir option: cannot change to output"),  # DIR, then no command
         (("-chdir=", "output"), "-chdir needs a directory"),
         (("-chdir=does-not-exist", "output"), "Invalid -chdir option: cannot change to does-not-exist"),
     ],
