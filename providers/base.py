@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from providers.drift_protocol import DriftEstate, DriftRules, UnmanagedListing
 from providers.schema import ProviderSchema
 
 # --------------------------------------------------------------------------- errors
@@ -203,3 +204,40 @@ class Locating(Protocol):
     def planned_id(self, type_name: str, planned: dict[str, Any]) -> str | None: ...
 
     def locate(self, type_name: str, planned: dict[str, Any]) -> dict[str, Any] | None: ...
+
+
+# --------------------------------------------------------------------------- optional capabilities
+#
+# The engine asks ``isinstance(provider, SupportsX)`` before using one; a provider without
+# it gets the engine's generic behaviour (drift compares attributes only, audit says the
+# provider has none, the cloud is described by the provider's name).
+
+
+@runtime_checkable
+class SupportsDescribe(Protocol):
+    """Optional: which cloud the provider talks to, in a few words for reports."""
+
+    def describe(self) -> str: ...
+
+
+@runtime_checkable
+class SupportsAudit(Protocol):
+    """Optional: a compliance audit of everything the credentials can read, one dict per
+    audited object with ``findings`` and ``compliant`` (``reconciler/drift/SCHEMA.md``)."""
+
+    def audit(self) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
+class SupportsDriftRules(Protocol):
+    """Optional: what drift of the provider's objects means (``providers.drift_protocol``)."""
+
+    def drift_rules(self, estate: DriftEstate) -> DriftRules: ...
+
+
+@runtime_checkable
+class SupportsUnmanagedListing(Protocol):
+    """Optional: objects in the estate's scope (the containers its objects live in) that no
+    state entry tracks; what could not be listed comes back as problems, not errors."""
+
+    def list_unmanaged(self, estate: DriftEstate) -> UnmanagedListing: ...

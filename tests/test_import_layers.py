@@ -18,7 +18,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES = {
     "reconciler": (
         {"providers"},
-        {"providers", "providers.base", "providers.schema", "providers.validation"},
+        {
+            "providers",
+            "providers.base",
+            "providers.schema",
+            "providers.validation",
+            "providers.drift_protocol",
+            "providers.bundled",
+        },
     ),
     "providers": ({"reconciler"}, {"reconciler.values", "reconciler.diagnostics"}),
     "state": ({"reconciler", "providers"}, set()),

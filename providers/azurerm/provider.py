@@ -19,6 +19,7 @@ from typing import Any
 from providers.azurerm.catalog import SCHEMA
 from providers.azurerm.clients import ClientFactory
 from providers.azurerm.consistency import Waiter
+from providers.azurerm.drift.rules import drift_rules, unmanaged
 from providers.azurerm.planned_ids import ROLE_ASSIGNMENT, planned_id, role_assignment_name
 from providers.azurerm.resources import DATA_SOURCES, HANDLERS, Context
 from providers.azurerm.resources.base import known
@@ -39,6 +40,7 @@ from providers.base import (
     UpdateRequest,
     ValidateRequest,
 )
+from providers.drift_protocol import DriftEstate, DriftRules, UnmanagedListing
 from providers.schema import Mode, ProviderSchema
 from reconciler.diagnostics import error
 from reconciler.values import UNKNOWN
@@ -277,15 +279,23 @@ class AzurermProvider:
 
     def audit(self) -> list[dict[str, Any]]:
         """Every Recovery Services vault of the subscription with its CMK facts and findings."""
-        from providers.azurerm.audit import audit_subscription
+        from providers.azurerm.audit import audit_subscription  # lazy: start-up (the SDK clients)
 
         return audit_subscription(self.clients)
 
-    def list_unmanaged(self, resource_groups, key_vault_ids, known) -> list[dict[str, Any]]:
-        """Vaults, keys and grants in these resource groups and key vaults that no ``known`` object is."""
-        from providers.azurerm.audit import list_unmanaged
+    # ------------------------------------------------------------------ drift (providers.azurerm.drift)
 
-        return list_unmanaged(self.clients, resource_groups, key_vault_ids, known)
+    def drift_rules(self, estate: DriftEstate) -> DriftRules:
+        """What drift of this estate's objects breaks and how to undo it."""
+        return drift_rules(estate, local=self.clients.is_local, audit=self.audit)
+
+    def list_unmanaged(self, estate: DriftEstate) -> UnmanagedListing:
+        """Vaults, keys and grants in the estate's resource groups and key vaults that it doesn't track."""
+        from providers.azurerm.audit import list_unmanaged  # lazy: start-up (the SDK clients)
+
+        return unmanaged(
+            estate, lambda groups, vaults, known: list_unmanaged(self.clients, groups, vaults, known)
+        )
 
     def close(self) -> None:
         if self._clients is not None:

@@ -7,48 +7,25 @@ matches. A block element present on one side only is one difference, not one per
 attribute. Lists of plain values are compared as sets (Azure returns permissions and
 address ranges in any order and spelling case). ``kind_of`` says how a value moved.
 
-The tables below are data about the azurerm types drift reads:
-
-* ``KEYED_LISTS`` - repeated blocks matched by a key attribute instead of position;
-* ``IGNORED`` - attributes derived from others, never reported on their own;
-* ``IMPLIED`` - provider facts outside the schema, with the value they have when state
-  recorded nothing (a key that vaultform created is enabled) and that the configuration
-  implicitly wants.
+What is particular to a provider's types comes from its ``DriftRules``
+(``providers.drift_protocol``): repeated blocks matched by a key attribute instead of
+position (``keyed_lists``), derived attributes never reported (``ignored``) and facts
+outside the schema with the value they have when state recorded nothing (``implied``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
+from providers.drift_protocol import DriftRules
 from reconciler.drift.model import ChangeKind
 from reconciler.values import UNKNOWN
 
-KEYED_LISTS: dict[tuple[str, str], str] = {
-    ("azurerm_key_vault", "access_policy"): "object_id",
-}
-
-IGNORED: dict[str, frozenset[str]] = {
-    "azurerm_key_vault_key": frozenset(
-        {
-            "version",
-            "n",
-            "e",
-            "x",
-            "y",
-            "public_key_pem",
-            "public_key_openssh",
-            "resource_id",
-            "resource_versionless_id",
-        }
-    ),
-    "azurerm_role_assignment": frozenset({"role_definition_name"}),
-}
-
-IMPLIED: dict[tuple[str, str], Any] = {
-    ("azurerm_key_vault_key", "enabled"): True,
-}
+NO_KEYS: Mapping[tuple[str, str], str] = MappingProxyType({})
 
 _SELECTOR = re.compile(r"\[[^\]]*\]")
 
@@ -101,7 +78,14 @@ def _elements(values: list, key: str | None) -> dict[str, dict]:
     return {str(v.get(key) or i).lower(): v for i, v in enumerate(values)}
 
 
-def differences(recorded: Any, actual: Any, path: str = "", *, type_name: str = "") -> list[Difference]:
+def differences(
+    recorded: Any,
+    actual: Any,
+    path: str = "",
+    *,
+    type_name: str = "",
+    keyed_lists: Mapping[tuple[str, str], str] = NO_KEYS,
+) -> list[Difference]:
     if same(recorded, actual):
         return []
     if isinstance(recorded, dict) and isinstance(actual, dict):
@@ -110,17 +94,19 @@ def differences(recorded: Any, actual: Any, path: str = "", *, type_name: str = 
             if name.startswith("_"):
                 continue
             sub = f"{path}.{name}" if path else name
-            out += differences(recorded.get(name), actual.get(name), sub, type_name=type_name)
+            out += differences(
+                recorded.get(name), actual.get(name), sub, type_name=type_name, keyed_lists=keyed_lists
+            )
         return out
     blocks = [v for v in (recorded, actual) if _is_block_list(v)]
     if blocks and all(_is_block_list(v) or is_empty(v) for v in (recorded, actual)):
-        key = KEYED_LISTS.get((type_name, pattern_of(path)))
+        key = keyed_lists.get((type_name, pattern_of(path)))
         left, right = _elements(recorded or [], key), _elements(actual or [], key)
         out = []
         for k in sorted(set(left) | set(right), key=lambda s: (len(s), s)):
             sub = f"{path}[{k}]"
             if k in left and k in right:
-                out += differences(left[k], right[k], sub, type_name=type_name)
+                out += differences(left[k], right[k], sub, type_name=type_name, keyed_lists=keyed_lists)
             else:
                 out.append(Difference(sub, left.get(k), right.get(k)))
         return out
@@ -143,19 +129,9 @@ def kind_of(recorded: Any, actual: Any) -> ChangeKind:
     return ChangeKind.CHANGED
 
 
-def lost_members(recorded: Any, actual: Any) -> frozenset:
-    if isinstance(recorded, list) and isinstance(actual, list):
-        return _scalar_set(recorded) - _scalar_set(actual)
-    return frozenset()
-
-
-def gained_members(recorded: Any, actual: Any) -> frozenset:
-    if isinstance(recorded, list) and isinstance(actual, list):
-        return _scalar_set(actual) - _scalar_set(recorded)
-    return frozenset()
-
-
-def lookup(value: Any, path: str, type_name: str = "") -> Any:
+def lookup(
+    value: Any, path: str, type_name: str = "", keyed_lists: Mapping[tuple[str, str], str] = NO_KEYS
+) -> Any:
     """The value at a display path (as ``differences`` writes it); None when absent."""
     current = value
     walked = ""
@@ -166,7 +142,7 @@ def lookup(value: Any, path: str, type_name: str = "") -> Any:
             sel = part[1:-1]
             if not isinstance(current, list):
                 return None
-            key = KEYED_LISTS.get((type_name, pattern_of(walked)))
+            key = keyed_lists.get((type_name, pattern_of(walked)))
             current = _elements(current, key).get(sel.lower() if key else sel)
             walked += part
         else:
@@ -175,13 +151,13 @@ def lookup(value: Any, path: str, type_name: str = "") -> Any:
     return current
 
 
-def object_view(type_name: str, attributes: dict | None) -> dict | None:
+def object_view(type_name: str, attributes: dict | None, rules: DriftRules) -> dict | None:
     """The attributes drift compares: derived ones left out, implied facts filled in."""
     if attributes is None:
         return None
-    ignored = IGNORED.get(type_name, frozenset())
+    ignored = rules.ignored.get(type_name, frozenset())
     out = {k: v for k, v in attributes.items() if k not in ignored and not k.startswith("_")}
-    for (t, name), implied in IMPLIED.items():
+    for (t, name), implied in rules.implied.items():
         if t == type_name and out.get(name) is None:
             out[name] = implied
     return out

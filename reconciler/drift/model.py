@@ -4,7 +4,9 @@ A ``DriftRecord`` is one attribute (or one whole object) whose value in the clou
 differs from what state recorded or from what the configuration wants, with the
 consequence class that ``classify`` gave it and how to fix it. A ``DriftReport``
 holds every record, the objects in scope that no state entry tracks, and the
-objects that could not be read.
+objects that could not be read. The words shared with providers (``Severity``,
+``ChangeKind``, ``Baseline``, ``UnmanagedObject``) are the drift protocol's
+(``providers.drift_protocol``).
 """
 
 from __future__ import annotations
@@ -13,39 +15,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from providers.drift_protocol import Baseline, ChangeKind, Severity, UnmanagedObject
+
 FORMAT_VERSION = "1.0"
-
-
-class Severity(enum.Enum):
-    """What the drift breaks, worst first."""
-
-    CRITICAL = "critical"  # backups or restores will fail
-    WARNING = "warning"  # other security-relevant change
-    INFO = "info"  # everything else (tags...)
-
-    @property
-    def rank(self) -> int:
-        return {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}[self]
-
-
-class ChangeKind(enum.Enum):
-    """How a value moved from what was recorded to what the cloud holds now."""
-
-    DELETED = "deleted"  # the whole object is gone
-    ADDED = "added"  # a value appeared where there was none
-    REMOVED = "removed"  # a value disappeared
-    ENABLED = "enabled"  # false -> true
-    DISABLED = "disabled"  # true -> false
-    NARROWED = "narrowed"  # a set lost members (it may have gained others too)
-    BROADENED = "broadened"  # a set only gained members
-    CHANGED = "changed"  # any other change of value
-
-
-class Baseline(enum.Enum):
-    """What the cloud's value is compared with."""
-
-    RECORDED = "recorded"  # changed since state recorded it (out of band)
-    DESIRED = "desired"  # state agrees with the cloud, the configuration wants another value
 
 
 class FixKind(enum.Enum):
@@ -76,17 +48,6 @@ class DriftRecord:
     fix: Fix
     plan_action: str = "no-op"  # the action `vaultform plan` proposes for the object
     baseline: Baseline = Baseline.RECORDED
-
-
-@dataclass(frozen=True)
-class UnmanagedObject:
-    """An object in the scope the configuration touches that no state entry tracks."""
-
-    type: str
-    id: str
-    name: str
-    scope: str  # the resource group or key vault it was found in
-    detail: str = ""
 
 
 @dataclass(frozen=True)

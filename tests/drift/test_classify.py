@@ -1,4 +1,5 @@
-"""The pure half of drift: comparing values, the consequence table and the fix table, without a cloud."""
+"""The pure half of drift: comparing values, the azurerm provider's consequence and remedy tables, and
+detection with and without a provider's rules, without a cloud."""
 
 from __future__ import annotations
 
@@ -6,16 +7,27 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reconciler.drift.classify import RULES, Facts, Subject, classify
+from providers.azurerm.drift.classify import RULES, Facts, classify
+from providers.azurerm.drift.remedy import remedy_for
+from providers.azurerm.drift.rules import drift_rules
+from providers.azurerm.drift.tables import KEYED_LISTS
+from providers.drift_protocol import DriftRules, Subject
 from reconciler.drift.compare import differences, kind_of, lookup, object_view
-from reconciler.drift.detect import Tracked, detect
+from reconciler.drift.detect import Tracked, detect, estate_of
+from reconciler.drift.fixes import fix_for
 from reconciler.drift.model import ChangeKind, FixKind, Severity
-from reconciler.drift.remedy import fix_for
 
 K = ChangeKind
 POLICY = "azurerm_key_vault_access_policy"
 KV = "azurerm_key_vault"
 KV_URI = "https://kv1.vault.azure.net"
+
+
+def azurerm_detect(tracked, refreshed, plan):
+    """``detect`` with the azurerm provider's rules for these objects (local Azure remedies)."""
+    tracked = [Tracked(t.address, t.type, t.attributes, t.sensitive, "azurerm") for t in tracked]
+    rules = drift_rules(estate_of(tracked, refreshed, plan), local=True, audit=list)
+    return detect(tracked, refreshed, plan, rules={"azurerm": rules})
 
 
 def _subject(type_, path, recorded, actual, obj_actual=None, obj_recorded=None):
@@ -56,11 +68,17 @@ def test_differences_match_keyed_blocks_and_sets():
         "network_acls": [{"ip_rules": ["2.2.2.2/32", "1.1.1.1/32"]}],
         "_history": {"x": 2},
     }
-    diffs = differences(before, after, type_name=KV)
+    diffs = differences(before, after, type_name=KV, keyed_lists=KEYED_LISTS)
     assert [(d.path, d.pattern_path) for d in diffs] == [
         ("access_policy[a].key_permissions", "access_policy.key_permissions")
     ]
-    assert lookup(after, "access_policy[a].key_permissions", KV) == ["Get"]
+    assert lookup(after, "access_policy[a].key_permissions", KV, KEYED_LISTS) == ["Get"]
+    # without the provider's keys, blocks are matched by position
+    assert [d.path for d in differences(before, after, type_name=KV)] == [
+        "access_policy[0].key_permissions",
+        "access_policy[0].object_id",
+        "access_policy[1].object_id",
+    ]
 
 
 def test_whole_block_removed_is_one_difference():
@@ -69,8 +87,15 @@ def test_whole_block_removed_is_one_difference():
 
 
 def test_implied_fact_and_derived_attributes():
-    view = object_view("azurerm_key_vault_key", {"id": "k", "n": "AQAB", "version": "v", "_x": 1})
+    from providers.azurerm.drift.tables import IGNORED, IMPLIED
+
+    rules = DriftRules(ignored=IGNORED, implied=IMPLIED)
+    view = object_view("azurerm_key_vault_key", {"id": "k", "n": "AQAB", "version": "v", "_x": 1}, rules)
     assert view == {"id": "k", "enabled": True}
+    assert object_view("azurerm_key_vault_key", {"id": "k", "n": "AQAB"}, DriftRules()) == {
+        "id": "k",
+        "n": "AQAB",
+    }
 
 
 @pytest.mark.parametrize(
@@ -138,44 +163,23 @@ def test_every_rule_has_a_reason():
 
 
 def test_fix_prefers_the_plan_then_out_of_band_then_accept():
-    assert fix_for(
+    local = remedy_for(
         "azurerm_key_vault_key",
         "enabled",
         K.DISABLED,
-        plan_action="no-op",
-        plan_changes_it=False,
-        obj={"id": "https://kv1.vault.azure.net/keys/k/v1"},
+        {"id": "https://kv1.vault.azure.net/keys/k/v1"},
         local=True,
-    ).detail.endswith("`vaultform cloud enable-key https://kv1.vault.azure.net/keys/k/v1`")
-    azure = fix_for(
-        "azurerm_key_vault_key",
-        "enabled",
-        K.DISABLED,
-        plan_action="no-op",
-        plan_changes_it=False,
-        obj={"id": "ID"},
-        local=False,
     )
+    assert local.endswith("`vaultform cloud enable-key https://kv1.vault.azure.net/keys/k/v1`")
+    remedy = remedy_for("azurerm_key_vault_key", "enabled", K.DISABLED, {"id": "ID"}, local=False)
+    azure = fix_for(K.DISABLED, plan_action="no-op", plan_changes_it=False, remedy=remedy)
     assert (
         azure.kind is FixKind.OUT_OF_BAND
         and "az keyvault key set-attributes --enabled true --id ID" in azure.detail
     )
-    assert (
-        fix_for(
-            KV,
-            "network_acls.default_action",
-            K.CHANGED,
-            plan_action="update",
-            plan_changes_it=True,
-            obj={},
-            local=True,
-        ).kind
-        is FixKind.PLAN
-    )
-    assert (
-        fix_for(KV, "tags", K.CHANGED, plan_action="no-op", plan_changes_it=False, obj={}, local=True).kind
-        is FixKind.ACCEPT
-    )
+    assert fix_for(K.CHANGED, plan_action="update", plan_changes_it=True, remedy=remedy).kind is FixKind.PLAN
+    assert remedy_for(KV, "tags", K.CHANGED, {}, local=True) is None
+    assert fix_for(K.CHANGED, plan_action="no-op", plan_changes_it=False, remedy=None).kind is FixKind.ACCEPT
 
 
 def test_detect_without_a_plan_reports_recorded_differences():
@@ -187,11 +191,28 @@ def test_detect_without_a_plan_reports_recorded_differences():
         "azurerm_key_vault_key.k": {"id": "k1", "tags": {}, "enabled": False},
         "azurerm_resource_group.rg": None,
     }
-    records = detect(tracked, refreshed, None)
+    records = azurerm_detect(tracked, refreshed, None)
     got = {(r.address, r.path, r.kind, r.severity) for r in records}
     assert got == {
         ("azurerm_key_vault_key.k", "enabled", K.DISABLED, Severity.CRITICAL),
         ("azurerm_resource_group.rg", "", K.DELETED, Severity.WARNING),
+    }
+
+
+def test_detect_without_provider_rules_compares_attributes_generically():
+    tracked = [
+        Tracked("azurerm_key_vault_key.k", "azurerm_key_vault_key", {"id": "k1", "tags": {}, "n": "A"}),
+        Tracked("azurerm_resource_group.rg", "azurerm_resource_group", {"id": "rg", "tags": {}}),
+    ]
+    refreshed = {
+        "azurerm_key_vault_key.k": {"id": "k1", "tags": {"a": "1"}, "n": "B"},
+        "azurerm_resource_group.rg": None,
+    }
+    got = {(r.address, r.path, r.kind, r.severity, r.fix.kind) for r in detect(tracked, refreshed, None)}
+    assert got == {
+        ("azurerm_key_vault_key.k", "n", K.CHANGED, Severity.INFO, FixKind.ACCEPT),
+        ("azurerm_key_vault_key.k", "tags.a", K.ADDED, Severity.INFO, FixKind.ACCEPT),
+        ("azurerm_resource_group.rg", "", K.DELETED, Severity.WARNING, FixKind.ACCEPT),
     }
 
 
@@ -217,7 +238,9 @@ def test_key_vault_policies_compared_are_the_inline_ones():
         config={"access_policy": [cmk]},
     )
     plan = Plan(changes=[change])
-    [record] = detect([Tracked("azurerm_key_vault.kv", KV, recorded)], {"azurerm_key_vault.kv": actual}, plan)
+    [record] = azurerm_detect(
+        [Tracked("azurerm_key_vault.kv", KV, recorded)], {"azurerm_key_vault.kv": actual}, plan
+    )
     assert (record.path, record.kind, record.severity) == (
         "access_policy[vault-principal]",
         K.REMOVED,

@@ -2,22 +2,21 @@
 
 A refresh reads the newest version of each key, so a vault pinned to an older version
 (after a rotation) can lose it - disabled, expired, deleted - without any attribute of
-the key object moving. The provider's CMK audit (``provider.audit()``) reads the very
-version each vault names; ``health_records`` turns its key findings about managed vaults
+the key object moving. The provider's CMK audit (``providers.azurerm.audit``) reads the very
+version each vault names; ``key_findings`` turns its key findings about managed vaults
 into drift records, unless a record on the key object already says the same.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from reconciler.drift.classify import Facts, Subject, classify
-from reconciler.drift.detect import Tracked
-from reconciler.drift.model import Baseline, ChangeKind, DriftRecord, Severity
-from reconciler.drift.remedy import fix_for
+from providers.azurerm.drift.classify import Facts, classify
+from providers.azurerm.drift.remedy import remedy_for
+from providers.azurerm.drift.types import KEY, RSV
+from providers.drift_protocol import Baseline, ChangeKind, DriftEstate, Finding, Severity, Subject
 
-VAULT_TYPE = "azurerm_recovery_services_vault"
-KEY_TYPE = "azurerm_key_vault_key"
 PATH = "encryption[0].key_id"
 
 # audit finding code -> (how the key version moved, what the cloud holds now, the key attribute whose
@@ -35,32 +34,24 @@ def _ids(attrs: dict | None) -> set[str]:
     return {str(attrs.get(k) or "").lower() for k in ("id", "versionless_id")} - {""}
 
 
-def health_records(
+def key_findings(
     audits: list[dict[str, Any]],
-    tracked: list[Tracked],
-    refreshed: dict[str, dict | None],
-    records: list[DriftRecord],
+    estate: DriftEstate,
+    reported: Mapping[str, Severity],
     *,
     local: bool,
-) -> list[DriftRecord]:
-    vaults = {}
-    for t in tracked:
-        if t.type == VAULT_TYPE:
-            attrs = refreshed.get(t.address) or t.attributes
-            vaults[str(attrs.get("id") or "").lower()] = t
-    critical_keys = {r.address for r in records if r.type == KEY_TYPE and r.severity is Severity.CRITICAL}
-    out: list[DriftRecord] = []
+) -> list[Finding]:
+    """``reported``: the worst severity drift already gave each address."""
+    vaults = {str(o.current.get("id") or "").lower(): o for o in estate.objects if o.type == RSV}
+    keys = [o for o in estate.objects if o.type == KEY]
+    out: list[Finding] = []
     for audit in audits:
-        t = vaults.get(str(audit.get("id") or "").lower())
+        vault = vaults.get(str(audit.get("id") or "").lower())
         key_id = str(audit.get("key_id") or "")
-        if t is None or not key_id:
+        if vault is None or not key_id:
             continue
-        keys = [
-            k
-            for k in tracked
-            if k.type == KEY_TYPE and key_id.lower() in _ids(refreshed.get(k.address)) | _ids(k.attributes)
-        ]
-        if any(k.address in critical_keys for k in keys):
+        used = [k for k in keys if key_id.lower() in _ids(k.refreshed) | _ids(k.recorded)]
+        if any(reported.get(k.address) is Severity.CRITICAL for k in used):
             continue
         for finding in audit.get("findings") or []:
             known = KEY_FINDINGS.get(finding.get("code"))
@@ -68,29 +59,20 @@ def health_records(
                 continue
             kind, actual, key_attr = known
             subject = Subject(
-                VAULT_TYPE,
+                RSV,
                 "encryption.key_id",
                 kind,
                 "usable",
                 actual,
-                t.attributes,
-                refreshed.get(t.address),
+                vault.recorded,
+                vault.refreshed,
                 Baseline.DESIRED,
             )
             severity, why = classify(subject, Facts())
-            fix = fix_for(
-                KEY_TYPE,
-                key_attr,
-                kind,
-                plan_action="no-op",
-                plan_changes_it=False,
-                obj={"id": key_id},
-                local=local,
-            )
             out.append(
-                DriftRecord(
-                    t.address,
-                    VAULT_TYPE,
+                Finding(
+                    vault.address,
+                    RSV,
                     PATH,
                     kind,
                     "usable",
@@ -98,8 +80,7 @@ def health_records(
                     "usable",
                     severity,
                     why,
-                    fix,
-                    "no-op",
+                    remedy_for(KEY, key_attr, kind, {"id": key_id}, local=local) or "",
                     Baseline.DESIRED,
                 )
             )

@@ -1,10 +1,10 @@
-"""Consequence classes of drift, as data: what each kind of change breaks.
+"""Consequence classes of drift for azurerm objects, as data: what each kind of change breaks.
 
 ``RULES`` is read top to bottom; the first row whose resource type, attribute pattern
 (``fnmatch`` over the path without selectors, ``""`` for the whole object), change kinds,
 members and conditions all match gives the severity and the reason. Nothing matching
 is INFO. Conditions are named facts about the estate (``Facts``), computed once by
-``detect`` from state and the refreshed objects, so the table stays a table.
+``facts_of`` from state and the refreshed objects, so the table stays a table.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from reconciler.drift.compare import gained_members, lost_members
-from reconciler.drift.model import Baseline, ChangeKind, Severity
+from providers.azurerm.drift.types import BACKUP_POLICY, KEY, KV, POLICY, PROTECTED_VM, ROLE, RSV, UAI
+from providers.drift_protocol import Baseline, ChangeKind, Severity, Subject
 
 K = ChangeKind
 CRITICAL, WARNING, INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
@@ -37,20 +37,6 @@ class Facts:
     )  # ... used by a user-assigned identity
     cmk_principals: set[str] = field(default_factory=set)  # identities that wrap data keys
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-@dataclass(frozen=True)
-class Subject:
-    """One difference to classify, with its object's attributes for the conditions."""
-
-    type: str
-    path: str  # without selectors
-    kind: ChangeKind
-    recorded: Any
-    actual: Any
-    obj_recorded: dict
-    obj_actual: dict | None
-    baseline: Baseline = Baseline.RECORDED
 
 
 class Condition(enum.Enum):
@@ -89,7 +75,7 @@ def _time(text: Any) -> datetime | None:
 
 def _policy(s: Subject) -> dict:
     """The access policy a subject is about: the object itself, or one inline entry."""
-    if s.type == "azurerm_key_vault_access_policy":
+    if s.type == POLICY:
         return s.obj_recorded
     for v in (s.recorded, s.actual):
         if isinstance(v, dict) and "object_id" in v:
@@ -137,13 +123,6 @@ def _k(*kinds: ChangeKind) -> frozenset[ChangeKind]:
     return frozenset(kinds)
 
 
-KV, KEY, POLICY, ROLE = (
-    "azurerm_key_vault",
-    "azurerm_key_vault_key",
-    "azurerm_key_vault_access_policy",
-    "azurerm_role_assignment",
-)
-RSV, UAI = "azurerm_recovery_services_vault", "azurerm_user_assigned_identity"
 GONE = _k(K.DELETED)
 LESS = _k(K.NARROWED, K.REMOVED)
 
@@ -359,15 +338,31 @@ RULES: tuple[Rule, ...] = (
         "the user-assigned identity is deleted: a vault using it can't unwrap its data key",
     ),
     Rule(UAI, "principal_id", None, CRITICAL, "the identity is a new principal: its grants are gone"),
-    Rule("azurerm_backup_protected_vm", "", GONE, WARNING, "the VM is no longer protected: no new backups"),
-    Rule("azurerm_backup_protected_vm", "*", None, WARNING, "the VM's protection changed"),
-    Rule("azurerm_backup_policy_vm", "", GONE, WARNING, "the backup policy is deleted"),
-    Rule("azurerm_backup_policy_vm", "*", None, WARNING, "the backup schedule or retention changed"),
+    Rule(PROTECTED_VM, "", GONE, WARNING, "the VM is no longer protected: no new backups"),
+    Rule(PROTECTED_VM, "*", None, WARNING, "the VM's protection changed"),
+    Rule(BACKUP_POLICY, "", GONE, WARNING, "the backup policy is deleted"),
+    Rule(BACKUP_POLICY, "*", None, WARNING, "the backup schedule or retention changed"),
     Rule("*", "", GONE, WARNING, "the object was deleted out of band"),
     Rule("*", "tags*", None, INFO, "tags changed"),
 )
 
 DEFAULT_WHY = "changed out of band; nothing in backup or restore depends on it"
+
+
+def _members(v: list) -> frozenset:
+    return frozenset(str(x).lower() if isinstance(x, str) else x for x in v)
+
+
+def lost_members(recorded: Any, actual: Any) -> frozenset:
+    if isinstance(recorded, list) and isinstance(actual, list):
+        return _members(recorded) - _members(actual)
+    return frozenset()
+
+
+def gained_members(recorded: Any, actual: Any) -> frozenset:
+    if isinstance(recorded, list) and isinstance(actual, list):
+        return _members(actual) - _members(recorded)
+    return frozenset()
 
 
 def _members_match(rule: Rule, s: Subject) -> bool:

@@ -1,10 +1,10 @@
-"""How to undo drift, as data: who can fix each kind of change and what to run.
+"""How to undo drift of azurerm objects that the plan doesn't, as data.
 
-``fix_for`` prefers the plan: when `vaultform plan` already proposes to change the
+The engine prefers the plan: when `vaultform plan` already proposes to change the
 attribute (or re-create the object) the fix is a normal apply. What vaultform doesn't
 reconcile (a key version's enabled flag, settings the configuration leaves unset) has a
-hint from ``OUT_OF_BAND`` - one text for the embedded local Azure, one for Azure - and
-anything else the configuration doesn't care about can be accepted into state.
+hint from ``OUT_OF_BAND`` - one text for the embedded local Azure, one for Azure; anything
+else the engine offers to accept into state.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from reconciler.drift.model import ChangeKind, Fix, FixKind
+from providers.azurerm.drift.types import KEY, KV
+from providers.drift_protocol import ChangeKind
 
 K = ChangeKind
 
@@ -29,7 +30,7 @@ class Remedy:
 
 OUT_OF_BAND: tuple[Remedy, ...] = (
     Remedy(
-        "azurerm_key_vault_key",
+        KEY,
         "enabled",
         frozenset({K.DISABLED}),
         "vaultform doesn't reconcile a key's enabled flag: enable the version again with "
@@ -38,7 +39,7 @@ OUT_OF_BAND: tuple[Remedy, ...] = (
         "`az keyvault key set-attributes --enabled true --id {id}` or in the portal",
     ),
     Remedy(
-        "azurerm_key_vault_key",
+        KEY,
         "expiration_date",
         None,
         "set expiration_date in the configuration so vaultform updates it, or rotate to a new version",
@@ -46,7 +47,7 @@ OUT_OF_BAND: tuple[Remedy, ...] = (
         "set-attributes --expires <time> --id {id}`",
     ),
     Remedy(
-        "azurerm_key_vault_key",
+        KEY,
         "",
         frozenset({K.REMOVED}),
         "recover the deleted key (Key Vault keeps it for the soft delete retention); vaultform never purges "
@@ -54,7 +55,7 @@ OUT_OF_BAND: tuple[Remedy, ...] = (
         "recover the deleted key with `az keyvault key recover --id {id}`; vaultform never purges a key",
     ),
     Remedy(
-        "azurerm_key_vault",
+        KV,
         "network_acls*",
         None,
         "declare network_acls in the configuration so vaultform enforces it, or restore the rules with "
@@ -63,17 +64,13 @@ OUT_OF_BAND: tuple[Remedy, ...] = (
         "`az keyvault update --name {name} --default-action Allow` (or add the right bypass and IP rules)",
     ),
     Remedy(
-        "azurerm_key_vault",
+        KV,
         "access_policy",
         frozenset({K.REMOVED}),
         "manage the grant with an azurerm_key_vault_access_policy so vaultform restores it",
         "manage the grant with an azurerm_key_vault_access_policy so vaultform restores it, or "
         "`az keyvault set-policy --name {name} --object-id <id> --key-permissions get list wrapKey unwrapKey`",
     ),
-)
-
-FAILED_READ = (
-    "the object could not be read; fix access (network rules, grants for the caller) and run drift again"
 )
 
 
@@ -94,35 +91,11 @@ def _fill(text: str, obj: dict) -> str:
     return text.format(**values)
 
 
-def fix_for(
-    type_name: str,
-    path: str,
-    kind: ChangeKind,
-    *,
-    plan_action: str,
-    plan_changes_it: bool,
-    obj: dict[str, Any],
-    local: bool,
-) -> Fix:
-    """``path`` without selectors; ``plan_changes_it``: the plan changes this attribute or object."""
-    if plan_changes_it:
-        verb = {
-            "create": "re-creates the object",
-            "update": "restores it in place",
-            "delete-then-create": "replaces the object",
-            "create-then-delete": "replaces the object",
-            "delete": "deletes the object (the configuration no longer has it)",
-        }.get(plan_action, "restores it")
-        return Fix(FixKind.PLAN, f"`vaultform apply` {verb}; review it with `vaultform plan` first")
+def remedy_for(
+    type_name: str, path: str, kind: ChangeKind, obj: dict[str, Any], *, local: bool
+) -> str | None:
+    """``path`` without selectors; ``obj``: the object's attributes for ``{id}`` and ``{name}``."""
     remedy = _out_of_band(type_name, path, kind)
-    if remedy is not None:
-        return Fix(FixKind.OUT_OF_BAND, _fill(remedy.local if local else remedy.azure, obj))
-    if kind is ChangeKind.DELETED:
-        return Fix(
-            FixKind.ACCEPT, "the configuration no longer has it: `vaultform apply -refresh-only` forgets it"
-        )
-    return Fix(
-        FixKind.ACCEPT,
-        "the configuration doesn't set it: `vaultform apply -refresh-only` records the "
-        "new value, or set it in the configuration to have vaultform enforce it",
-    )
+    if remedy is None:
+        return None
+    return _fill(remedy.local if local else remedy.azure, obj)
