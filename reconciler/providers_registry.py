@@ -2,7 +2,8 @@
 
 The engine knows providers only through ``providers.base``; concrete ones are located by
 the ``vaultform.providers`` entry-point group (falling back to the distribution's own
-table), so the layering stays: ``reconciler`` never imports a concrete provider module.
+table, ``providers.bundled``), so the layering stays: ``reconciler`` never imports a
+concrete provider module.
 """
 
 from __future__ import annotations
@@ -11,18 +12,9 @@ import importlib
 from functools import cache
 from importlib.metadata import entry_points
 
+from providers import bundled
+from providers.base import SupportsDescribe
 from providers.schema import Mode, ProviderSchema, ResourceSchema
-
-# local provider name -> "module:attribute" of the provider factory
-DEFAULT_PROVIDERS = {
-    "azurerm": "providers.azurerm.provider:AzurermProvider",
-    "terraform": "providers.builtin.provider:BuiltinProvider",
-}
-# local provider name -> "module:attribute" of its schema (cheap: no SDK import)
-DEFAULT_SCHEMAS = {
-    "azurerm": "providers.azurerm.catalog:SCHEMA",
-    "terraform": "providers.builtin.schema:SCHEMA",
-}
 
 
 def _load(target: str):
@@ -38,13 +30,13 @@ def provider_name_for_type(type_name: str) -> str:
 @cache
 def schema_for(provider: str) -> ProviderSchema | None:
     found = {ep.name: ep.value for ep in entry_points(group="vaultform.schemas")}
-    target = found.get(provider) or DEFAULT_SCHEMAS.get(provider)
+    target = found.get(provider) or bundled.SCHEMAS.get(provider)
     return _load(target) if target else None
 
 
 def known_provider_names() -> list[str]:
     found = {ep.name for ep in entry_points(group="vaultform.schemas")}
-    return sorted(found | set(DEFAULT_SCHEMAS))
+    return sorted(found | set(bundled.SCHEMAS))
 
 
 def resource_schema(mode: Mode, type_name: str) -> ResourceSchema | None:
@@ -64,10 +56,21 @@ def supported_types(mode: Mode) -> list[str]:
 
 def create_provider(provider: str):
     found = {ep.name: ep.value for ep in entry_points(group="vaultform.providers")}
-    target = found.get(provider) or DEFAULT_PROVIDERS.get(provider)
+    target = found.get(provider) or bundled.PROVIDERS.get(provider)
     if not target:
         return None
     return _load(target)()
+
+
+def installed_providers() -> list:
+    """One unconfigured instance of every installed provider (creating one talks to no cloud)."""
+    found = {ep.name for ep in entry_points(group="vaultform.providers")}
+    return [p for name in sorted(found | set(bundled.PROVIDERS)) if (p := create_provider(name)) is not None]
+
+
+def describe_cloud(providers) -> str:
+    """Which clouds ``providers`` talk to, in their own words (``SupportsDescribe``); "" when none says."""
+    return "; ".join(p.describe() for p in providers if isinstance(p, SupportsDescribe))
 
 
 def explain_unknown_type(mode: Mode, type_name: str) -> str | None:

@@ -45,11 +45,8 @@ class Session:
 
     @property
     def cloud(self) -> str:
-        provider = self.providers.get("azurerm")
-        if provider is None or not hasattr(provider, "describe"):
-            return "no cloud (built-in resources only)"
         try:
-            return provider.describe()
+            return registry.describe_cloud(self.providers.values()) or "no cloud (built-in resources only)"
         except ProviderError as exc:
             return f"unavailable cloud ({exc.message})"
 

@@ -1,8 +1,11 @@
-"""`vaultform audit [DIR]`: the CMK compliance of every Recovery Services vault in the subscription.
+"""`vaultform audit [DIR]`: the compliance audit of everything the providers' credentials can read.
 
-Works on the embedded local Azure (the default) or real Azure (``VAULTFORM_CLOUD=azure``,
-or a configuration directory whose ``provider "azurerm"`` block says which subscription).
-Exit 0 when every vault is compliant, 2 when any is not, 1 on error.
+Each provider that has an audit (``SupportsAudit``) says what it checks; for the azurerm
+provider, for example, the CMK compliance of every Recovery Services vault in the
+subscription, on the embedded local Azure (the default) or real Azure. With DIR, the
+configuration's providers are audited, configured by its provider blocks; without, every
+installed provider that can audit, with its defaults. Exit 0 when everything audited is
+compliant, 2 when anything is not, 1 on error (including no provider with an audit).
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from providers.base import ProviderError
+from providers.base import ProviderError, SupportsAudit
 from reconciler import providers_registry as registry
+from reconciler import session as steps
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.drift.audit_render import AuditReport, render_json, render_markdown, render_text
 
 
 def setup(parser) -> None:
@@ -22,63 +27,80 @@ def setup(parser) -> None:
         "dir",
         nargs="?",
         default=None,
-        help="configuration directory whose provider block selects the cloud (optional)",
+        help="configuration directory whose provider blocks select the cloud (optional)",
     )
     flag(parser, "json", action="store_true", help="the audit as JSON (reconciler/drift/SCHEMA.md)")
     flag(parser, "markdown", metavar="FILE", default=None, help="also write the audit as markdown")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
 
 
-def _provider(args):
-    """The azurerm provider, configured by DIR's provider block when DIR has a configuration."""
-    if args.dir and any(Path(args.dir).glob("*.tf")):
-        from reconciler import session as steps
+def _configured(providers: list) -> list:
+    for p in providers:
+        diags = p.configure({})
+        if any(d.is_error for d in diags):
+            raise DiagnosticsError([d for d in diags if d.is_error])
+    return providers
 
-        session = steps.open_session(args.dir)
-        provider = session.providers.get("azurerm")
-        if provider is not None:
-            return provider, session.close
-        session.close()
-    provider = registry.create_provider("azurerm")
-    if provider is None:
-        raise DiagnosticsError(
-            error(
-                "no_provider",
-                "The azurerm provider is not installed",
-                "vaultform audit reads Recovery Services vaults through the azurerm "
-                "provider; reinstall vaultform.",
-            )
+
+def auditors(providers: list, where: str) -> list[SupportsAudit]:
+    """The providers that can audit; none is an error that names them."""
+    able = [p for p in providers if isinstance(p, SupportsAudit)]
+    if able:
+        return able
+    names = ", ".join(sorted(str(getattr(p, "name", type(p).__name__)) for p in providers)) or "none"
+    raise DiagnosticsError(
+        error(
+            "audit_unsupported",
+            f"No provider {where} has an audit",
+            f"The providers {where} ({names}) offer no audit; audit needs a provider that implements "
+            "one. Run it on a configuration that uses such a provider, or without a directory to "
+            "use every installed one.",
         )
-    diags = provider.configure({})
-    if any(d.is_error for d in diags):
-        raise DiagnosticsError([d for d in diags if d.is_error])
-    return provider, provider.close
+    )
 
 
-def run(args, out: Output) -> int:
-    from reconciler.drift.audit_render import AuditReport, render_json, render_markdown, render_text
-
-    provider, close = _provider(args)
-    try:
-        audit = getattr(provider, "audit", None)
-        if audit is None:
-            raise DiagnosticsError(
-                error("audit_unsupported", "This provider can't audit vaults", "Use the azurerm provider.")
-            )
+def audit_all(providers: list) -> tuple[list[dict], str]:
+    """Everything the providers audit, and which clouds they read."""
+    vaults: list[dict] = []
+    for p in providers:
         try:
-            vaults = audit()
-            cloud = provider.describe()
+            vaults += p.audit()
         except ProviderError as exc:
             raise DiagnosticsError(
                 error(
                     exc.code or "audit_failed",
-                    "Reading the subscription failed",
-                    f"{exc.message} Check the credentials and that the caller may read "
-                    f"Recovery Services vaults and key vaults.",
+                    "Reading the cloud for the audit failed",
+                    f"{exc.message} Check the credentials and that the caller may read what the "
+                    f"{getattr(p, 'name', 'provider')} provider audits.",
                 )
-            )
-    finally:
-        close()
+            ) from exc
+    try:
+        cloud = registry.describe_cloud(providers)
+    except ProviderError as exc:
+        cloud = f"unavailable cloud ({exc.message})"
+    return vaults, cloud
+
+
+def _close(providers: list) -> None:
+    for p in providers:
+        close = getattr(p, "close", None)
+        if close is not None:
+            close()
+
+
+def run(args, out: Output) -> int:
+    if args.dir and any(Path(args.dir).glob("*.tf")):
+        session = steps.open_session(args.dir)  # configures the providers from the provider blocks
+        try:
+            vaults, cloud = audit_all(auditors(list(session.providers.values()), "in this configuration"))
+        finally:
+            session.close()
+    else:
+        installed = registry.installed_providers()
+        try:
+            vaults, cloud = audit_all(_configured(auditors(installed, "installed")))
+        finally:
+            _close(installed)
     report = AuditReport(vaults, cloud, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     out.print(render_json(report) if args.json else render_text(report))
     if args.markdown:
@@ -91,5 +113,5 @@ def run(args, out: Output) -> int:
                     f"Can't write {args.markdown}",
                     f"{exc.strerror or exc}; choose a writable path for -markdown.",
                 )
-            )
+            ) from exc
     return report.exit_code

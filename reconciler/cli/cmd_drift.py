@@ -13,6 +13,8 @@ from reconciler.cli.common import add_config_flags, state_lock
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.drift.render import render_json, render_markdown, render_text
+from reconciler.drift.run import drift_report
 
 
 def setup(parser) -> None:
@@ -23,9 +25,6 @@ def setup(parser) -> None:
 
 
 def run(args, out: Output) -> int:
-    from reconciler.drift.render import render_json, render_markdown, render_text
-    from reconciler.drift.run import drift_report
-
     session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
     try:
         with state_lock(session, "drift", args):
@@ -46,5 +45,5 @@ def run(args, out: Output) -> int:
                     f"Can't write {args.markdown}",
                     f"{exc.strerror or exc}; choose a writable path for -markdown.",
                 )
-            )
+            ) from exc
     return report.exit_code

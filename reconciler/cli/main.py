@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import sqlite3
 import sys
 import traceback
 from importlib.metadata import entry_points
 
+from providers import bundled  # commands of plug-ins whose entry points are not installed
 from reconciler.cli import cmd_version, completion
 from reconciler.cli.flags import HelpRequested, Parser, UsageError
 from reconciler.cli.output import Output
@@ -57,13 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 # the exit code when no command is given, as terraform's
 NO_COMMAND_EXIT = 127
 
-# commands contributed by plug-ins when the distribution's entry points are not installed
-FALLBACK_PLUGIN_COMMANDS = {"cloud": "providers.azurelocal.cli:register"}
-
 
 def _plugin_registrars():
     found = {ep.name: ep.value for ep in entry_points(group="vaultform.commands")}
-    for name, target in {**FALLBACK_PLUGIN_COMMANDS, **found}.items():
+    for name, target in {**bundled.COMMANDS, **found}.items():
         if name in COMMANDS:
             continue
         mod_name, _, attr = target.partition(":")
@@ -163,7 +160,7 @@ def _complete(out: Output) -> int:
         point = int(os.environ.get("COMP_POINT", len(line)))
     except ValueError:
         point = len(line)
-    names = [*COMMANDS, *FALLBACK_PLUGIN_COMMANDS, "help"]
+    names = [*COMMANDS, *bundled.COMMANDS, "help"]
     for word in completion.candidates(line, point, dict.fromkeys(names), _flags_of):
         out.out.write(word + "\n")
     return 0
@@ -240,19 +237,6 @@ def _dispatch(argv: list[str], out: Output) -> int:
                     exc.detail
                     or "Restore the previous version from the .backup file next to it, "
                     "or point -state at the right file.",
-                )
-            ]
-        )
-        return 1
-    except sqlite3.DatabaseError as exc:
-        path = os.environ.get("VAULTFORM_LOCAL_AZURE", "~/.vaultform/local-azure.db")
-        out.diagnostics(
-            [
-                error(
-                    "local_azure_unavailable",
-                    f"The local Azure's database can't be used: {exc}",
-                    f"The file {path} is not a usable database. Run `vaultform cloud reset` to "
-                    "start a new local Azure, or point VAULTFORM_LOCAL_AZURE at another file.",
                 )
             ]
         )
