@@ -31,7 +31,7 @@ from reconciler.plan.model import Action, Plan
 from reconciler.values import UNKNOWN
 
 GENERIC = DriftRules()
-DEFAULT_WHY = "changed out of band; nothing in backup or restore depends on it"
+DEFAULT_WHY = "changed out of band"
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ def generic_classify(s: Subject) -> tuple[Severity, str]:
         return Severity.WARNING, "the object was deleted out of band"
     if s.path.startswith("tags"):
         return Severity.INFO, "tags changed"
+    if s.baseline is Baseline.DESIRED:
+        return Severity.INFO, "the configuration wants another value than the one recorded"
     return Severity.INFO, DEFAULT_WHY
 
 
