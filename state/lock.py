@@ -5,14 +5,19 @@ A state is locked while either holds:
 * a live process holds ``fcntl.flock`` on ``<state>.lock`` (the kernel drops it
   when the process ends, however it ends), or
 * ``<state>.lock`` holds lock information (JSON: id, who, operation, created,
-  pid, host, vaultform version, path).
+  pid, host, the holder process's start, vaultform version, path).
 
 A run that ends normally removes the file; a run that is killed leaves the
-information behind without the OS lock. Such a lock is *stale*: its holder can
-never release it, and the state may hold half-finished operations, so vaultform
-stops and names the exact ``vaultform force-unlock <ID>`` command instead of
-silently carrying on. ``force_unlock`` removes a lock only when the caller names
-its id and no live process holds the OS lock.
+information behind without the OS lock. When its holder is *provably gone*
+(``why_gone``: it ran on this host and that process no longer runs - its pid is
+free, or now belongs to a process that started at another moment, or the
+machine restarted - or, on a backend with leases, its lease expired), the next
+run takes the lock over and says whose it was (``Lock.taken_over``); a crashed
+run's half-finished operations are then recovered from state as usual. A lock
+whose holder may still run (another host, no OS lock but a live pid) is never
+taken: the message names the holder and the exact ``force-unlock`` command for
+where the user stands (``unlock_command``). ``force_unlock`` removes a lock only
+when the caller names its id and no live process holds the OS lock.
 
 Windows is not supported (``fcntl``).
 """
@@ -33,11 +38,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from state.format import format_time
+from state.liveness import own_start, pid_alive, same_process_running
 from state.model import VAULTFORM_VERSION
 
 __all__ = [
     "LockInfo",
     "Lock",
+    "Takeover",
+    "why_gone",
     "LockError",
     "DurationError",
     "acquire",
@@ -56,13 +64,10 @@ class DurationError(ValueError):
 class LockError(Exception):
     """The state could not be locked or unlocked; ``summary``/``detail`` are for a Diagnostic."""
 
-    def __init__(
-        self, summary: str, detail: str = "", *, holder: LockInfo | None = None, stale: bool = False
-    ):
+    def __init__(self, summary: str, detail: str = "", *, holder: LockInfo | None = None):
         self.summary = summary
         self.detail = detail
         self.holder = holder
-        self.stale = stale
         super().__init__(summary + (f"\n{detail}" if detail else ""))
 
 
@@ -76,24 +81,25 @@ class LockInfo:
     host: str
     version: str
     path: str
+    process_start: str = ""  # ``state.liveness.process_start`` of the holder; "" when unknown
+    expires: datetime | None = None  # the end of the holder's lease, on backends that lease
 
     def to_json(self) -> str:
-        return (
-            json.dumps(
-                {
-                    "id": self.id,
-                    "who": self.who,
-                    "operation": self.operation,
-                    "created": format_time(self.created),
-                    "pid": self.pid,
-                    "host": self.host,
-                    "version": self.version,
-                    "path": self.path,
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        doc = {
+            "id": self.id,
+            "who": self.who,
+            "operation": self.operation,
+            "created": format_time(self.created),
+            "pid": self.pid,
+            "host": self.host,
+            "version": self.version,
+            "path": self.path,
+        }
+        if self.process_start:
+            doc["process_start"] = self.process_start
+        if self.expires is not None:
+            doc["expires"] = format_time(self.expires)
+        return json.dumps(doc, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> LockInfo | None:
@@ -109,10 +115,14 @@ class LockInfo:
                 host=doc["host"],
                 version=doc["version"],
                 path=doc["path"],
+                process_start=doc.get("process_start") or "",
+                expires=datetime.fromisoformat(doc["expires"]) if doc.get("expires") else None,
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
         if not (isinstance(info.id, str) and info.id and type(info.pid) is int):
+            return None
+        if not isinstance(info.process_start, str):
             return None
         return info
 
@@ -127,21 +137,40 @@ def lock_path_for(state_path: str | os.PathLike) -> str:
     return os.fspath(state_path) + ".lock"
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` runs on this host (a zombie counts as ended)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+def why_gone(
+    holder: LockInfo,
+    *,
+    host: str,
+    now: datetime,
+    running: Callable[[int, str], bool] = same_process_running,
+) -> str | None:
+    """Why ``holder`` provably no longer holds its lock, or None when it may.
+
+    Any backend can use this: a lease that ran out proves it (remote backends), and so
+    does a holder on this host whose process no longer runs (``running``: the pid and
+    the process start it recorded, so a reused pid is told apart).
+    """
+    if holder.expires is not None and holder.expires <= now:
+        return f"its lease expired at {format_time(holder.expires.replace(microsecond=0))}"
+    if holder.host == host and not running(holder.pid, holder.process_start):
+        return f"process {holder.pid} on {holder.host} is no longer running"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    """The lock of a provably gone holder, taken over: whose it was and why it could be."""
+
+    previous: LockInfo
+    reason: str
+
+    def describe(self) -> str:
+        p = self.previous
+        return (
+            f"The state lock was held by {p.who} ({p.operation}, since "
+            f"{format_time(p.created.replace(microsecond=0))}, lock ID {p.id}), and {self.reason}, "
+            f"so vaultform took the lock over."
+        )
 
 
 def _user() -> str:
@@ -154,10 +183,11 @@ def _user() -> str:
 class Lock:
     """A held state lock; ``release`` is idempotent, and the lock is a context manager."""
 
-    def __init__(self, state_path: str, info: LockInfo, fd: int):
+    def __init__(self, state_path: str, info: LockInfo, fd: int, taken_over: Takeover | None = None):
         self.state_path = state_path
         self.lock_path = lock_path_for(state_path)
         self.info = info
+        self.taken_over = taken_over  # the previous holder's lock, when it was taken over
         self._fd: int | None = fd
 
     @property
@@ -219,6 +249,7 @@ class _Held:
     holder: LockInfo | None
     os_locked: bool
     unreadable: bool = False
+    fd: int | None = None  # the lock file, OS-locked by us, when no process holds it
 
 
 def _open_lock_file(lock_path: str) -> int:
@@ -232,7 +263,8 @@ def _open_lock_file(lock_path: str) -> int:
 
 
 def _try_lock(lock_path: str) -> int | _Held:
-    """One attempt: the fd of a held, empty lock file, or what holds it."""
+    """One attempt: the fd of a held, empty lock file, or what holds it (with the fd, OS-locked
+    by us, when what holds it is only the information a run left behind)."""
     while True:
         fd = _open_lock_file(lock_path)
         try:
@@ -250,9 +282,12 @@ def _try_lock(lock_path: str) -> int | _Held:
         text = _read_all(fd)
         if not text.strip():
             return fd
-        os.close(fd)
         info = LockInfo.from_json(text)
-        return _Held(info, os_locked=False, unreadable=info is None)
+        return _Held(info, os_locked=False, unreadable=info is None, fd=fd)
+
+
+def default_unlock_command(lock_id: str) -> str:
+    return f"vaultform force-unlock {lock_id}"
 
 
 def acquire(
@@ -264,12 +299,14 @@ def acquire(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     poll_interval: float = 0.5,
-    is_alive: Callable[[int], bool] = pid_alive,
+    running: Callable[[int, str], bool] = same_process_running,
+    unlock_command: Callable[[str], str] = default_unlock_command,
 ) -> Lock:
     """Lock ``state_path`` for ``operation``, waiting up to ``timeout`` seconds.
 
-    Raises ``LockError`` naming the holder when the lock stays taken, and at once
-    (without waiting) when the lock is stale, since nobody can release it.
+    A lock whose holder is provably gone (``why_gone``) is taken over at once
+    (``Lock.taken_over`` says whose it was). Raises ``LockError`` naming the holder and
+    the exact command to remove the lock (``unlock_command(lock_id)``) when it stays taken.
     """
     state_path = os.fspath(state_path)
     lock_path = lock_path_for(state_path)
@@ -277,40 +314,58 @@ def acquire(
     deadline = clock() + max(timeout, 0.0)
     while True:
         got = _try_lock(lock_path)
+        taken_over = None
+        if isinstance(got, _Held) and got.fd is not None and got.holder is not None:
+            reason = why_gone(got.holder, host=host, now=now(), running=running)
+            if reason is not None:
+                taken_over = Takeover(got.holder, reason)
+                got = got.fd
         if isinstance(got, int):
-            info = LockInfo(
-                id=str(uuid.uuid4()),
-                who=f"{_user()}@{host}",
-                operation=operation,
-                created=now(),
-                pid=os.getpid(),
-                host=host,
-                version=VAULTFORM_VERSION,
-                path=state_path,
+            return _take(got, state_path, operation, host, now(), taken_over)
+        if got.fd is not None:
+            os.close(got.fd)
+        if got.unreadable:
+            raise LockError(
+                f"The state lock file {lock_path} is unreadable",
+                "No running process holds it. Look at the file, then remove it to unlock the state.",
             )
-            try:
-                os.ftruncate(got, 0)
-                os.pwrite(got, info.to_json().encode("utf-8"), 0)
-                os.fsync(got)
-            except OSError as exc:
-                os.close(got)
-                raise LockError(f"Cannot write the state lock file {lock_path}", f"{exc.strerror}.") from None
-            return Lock(state_path, info, got)
-        if not got.os_locked:
-            if got.unreadable:
-                raise LockError(
-                    f"The state lock file {lock_path} is unreadable",
-                    "No running process holds it. Look at the file, then remove it to unlock the state.",
-                )
-            if got.holder.host == host and not is_alive(got.holder.pid):
-                raise _stale_error(state_path, got.holder)
         remaining = deadline - clock()
         if remaining <= 0:
-            raise _held_error(state_path, got.holder, timeout, os_locked=got.os_locked)
+            raise _held_error(
+                state_path, got.holder, timeout, os_locked=got.os_locked, command=unlock_command
+            )
         sleep(min(poll_interval, remaining))
 
 
-def _held_error(state_path: str, holder: LockInfo | None, waited: float, *, os_locked: bool) -> LockError:
+def _take(fd: int, state_path: str, operation: str, host: str, now: datetime, taken_over) -> Lock:
+    """Write our lock information into the lock file ``fd`` (OS-locked by us)."""
+    info = LockInfo(
+        id=str(uuid.uuid4()),
+        who=f"{_user()}@{host}",
+        operation=operation,
+        created=now,
+        pid=os.getpid(),
+        host=host,
+        version=VAULTFORM_VERSION,
+        path=state_path,
+        process_start=own_start(),
+    )
+    data = info.to_json().encode("utf-8")
+    try:
+        os.ftruncate(fd, 0)  # a kill between these leaves an empty file: a free lock, never garbage
+        os.pwrite(fd, data, 0)
+        os.fsync(fd)
+    except OSError as exc:
+        os.close(fd)
+        raise LockError(
+            f"Cannot write the state lock file {lock_path_for(state_path)}", f"{exc.strerror}."
+        ) from None
+    return Lock(state_path, info, fd, taken_over)
+
+
+def _held_error(
+    state_path: str, holder: LockInfo | None, waited: float, *, os_locked: bool, command: Callable[[str], str]
+) -> LockError:
     lines = []
     if holder is None:
         lines.append(f"{state_path} is locked by a run that has not yet written its lock information.")
@@ -323,30 +378,26 @@ def _held_error(state_path: str, holder: LockInfo | None, waited: float, *, os_l
         "Wait for that run to finish and try again, or let vaultform wait for the lock "
         "with -lock-timeout=60s."
     )
-    if holder is not None and not os_locked:
-        if holder.host == socket.gethostname():
-            why = f"process {holder.pid} exists but does not hold the lock; if it is not that run"
+    if holder is not None:
+        if os_locked:
+            why = (
+                f"If that run hangs, stop it (process {holder.pid} on {holder.host}): the next run then "
+                "takes its lock over by itself; or, once it has ended"
+            )
+        elif holder.host == socket.gethostname():
+            why = f"Process {holder.pid} runs but does not hold the lock; if it is not that run"
         else:
-            why = f"if that run has ended (it ran on {holder.host}, so vaultform cannot check)"
-        lines.append(
-            f"No process holds the OS lock: {why}, remove the lock with:\n"
-            f"  vaultform force-unlock {holder.id}"
-        )
+            why = f"If that run has ended (it ran on {holder.host}, so vaultform cannot check)"
+        lines.append(f"{why}, remove the lock with:\n  {command(holder.id)}")
     return LockError("The state is locked by another run", "\n".join(lines), holder=holder)
 
 
-def _stale_error(state_path: str, holder: LockInfo) -> LockError:
-    detail = (
-        f"{state_path} was locked by {holder.describe()}, and process {holder.pid} is no "
-        f"longer running, so nothing will release the lock.\n"
-        f"That run may have stopped in the middle of an operation: look at the state "
-        f"(vaultform state list) before going on. Then remove the lock with:\n"
-        f"  vaultform force-unlock {holder.id}"
-    )
-    return LockError("The state lock is stale", detail, holder=holder, stale=True)
-
-
-def force_unlock(state_path: str | os.PathLike, lock_id: str) -> LockInfo:
+def force_unlock(
+    state_path: str | os.PathLike,
+    lock_id: str,
+    *,
+    unlock_command: Callable[[str], str] = default_unlock_command,
+) -> LockInfo:
     """Remove the lock on ``state_path`` whose id is ``lock_id``; returns what it removed."""
     state_path = os.fspath(state_path)
     lock_path = lock_path_for(state_path)
@@ -365,7 +416,7 @@ def force_unlock(state_path: str | os.PathLike, lock_id: str) -> LockInfo:
             raise LockError(
                 f"Lock ID {lock_id!r} does not match the lock on {state_path}",
                 f"The lock's ID is {info.id}, held by {info.describe()}. Run "
-                f"`vaultform force-unlock {info.id}` if you mean to remove that lock.",
+                f"`{unlock_command(info.id)}` if you mean to remove that lock.",
                 holder=info,
             )
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reconciler.cli.common import force_unlock_command
 from reconciler.cli.flags import UsageError, bool_flag, flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
@@ -34,7 +35,11 @@ def setup(parser) -> None:
     bool_flag(parser, "input", True, "ask for input on a terminal (default true)")
 
 
-def _confirm(out: Output, args, lock_id: str) -> bool:
+def _with_force(command: str) -> str:
+    return command.replace(" force-unlock ", " force-unlock -force ", 1)
+
+
+def _confirm(out: Output, args, lock_id: str, command) -> bool:
     if args.force:
         return True
     if not args.input or not sys.stdin.isatty():
@@ -43,8 +48,8 @@ def _confirm(out: Output, args, lock_id: str) -> bool:
                 "approval_needed",
                 "Approval needed to remove the lock",
                 f"Removing a lock that a run still uses lets two runs write the state at once. There is no "
-                f"terminal to ask on: run `vaultform force-unlock -force {lock_id}` once you are sure the run "
-                "that held it has ended.",
+                f"terminal to ask on: run `{_with_force(command(lock_id))}` once you are sure the run that "
+                "held it has ended.",
             )
         )
     out.print(
@@ -64,11 +69,12 @@ def run(args, out: Output) -> int:
         )
     directory, lock_id = args.dir, args.lock_id
     backend = LocalBackend.for_directory(directory, args.state)
-    if not _confirm(out, args, lock_id):
+    command = force_unlock_command(backend, args)
+    if not _confirm(out, args, lock_id, command):
         out.print("\nforce-unlock cancelled.")
         return 1
     try:
-        info = backend.force_unlock(lock_id)
+        info = backend.force_unlock(lock_id, unlock_command=command)
     except LockError as exc:
         raise DiagnosticsError(error("state_lock", exc.summary, exc.detail)) from None
     out.print(

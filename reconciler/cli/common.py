@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from reconciler.cli.flags import bool_flag, flag
-from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.diagnostics import DiagnosticsError, error, warning
 from reconciler.plan.walk import PlanOptions
 from state.lock import LockError, parse_duration
 
@@ -73,6 +75,14 @@ def plan_options(args, *, destroy: bool | None = None) -> PlanOptions:
     )
 
 
+def force_unlock_command(backend, args) -> Callable[[str], str]:
+    """The ``vaultform force-unlock`` command that finds ``backend``'s lock from where the user
+    stands: with the global -chdir, the configuration directory or -state, as this run got them."""
+    chdir = getattr(args, "global_chdir", None)
+    head = ["vaultform"] + ([f"-chdir={chdir}"] if chdir else []) + ["force-unlock"]
+    return lambda lock_id: shlex.join(head + backend.unlock_arguments() + [lock_id])
+
+
 @contextmanager
 def state_lock(session, operation: str, args):
     if not args.lock:
@@ -81,21 +91,33 @@ def state_lock(session, operation: str, args):
     try:
         timeout = parse_duration(args.lock_timeout)
     except ValueError as exc:
-        raise DiagnosticsError(error("usage", "Invalid -lock-timeout", str(exc)))
+        raise DiagnosticsError(error("usage", "Invalid -lock-timeout", str(exc))) from None
     try:
-        lock = session.backend.lock(operation, timeout)
-    except LockError as exc:
-        raise DiagnosticsError(
-            error(
-                "state_locked",
-                exc.summary if hasattr(exc, "summary") else str(exc),
-                getattr(exc, "detail", ""),
-            )
+        lock = session.backend.lock(
+            operation, timeout, unlock_command=force_unlock_command(session.backend, args)
         )
+    except LockError as exc:
+        raise DiagnosticsError(error("state_locked", exc.summary, exc.detail)) from None
     try:
+        if lock.taken_over is not None:
+            _say_taken_over(lock.taken_over, args)
         yield lock
     finally:
         lock.release()
+
+
+def _say_taken_over(takeover, args) -> None:
+    out = getattr(args, "output_to", None)
+    diag = warning(
+        "state_lock_taken_over",
+        f"Took over the state lock of {takeover.previous.who}, whose run ended",
+        takeover.describe() + " Anything that run left half-done is recovered from the state before "
+        "this run goes on.",
+    )
+    if out is not None:
+        out.diagnostics([diag])
+    else:
+        sys.stderr.write(f"Warning: {diag.summary}\n{diag.detail}\n")
 
 
 def confirm(out, question: str, args) -> bool:

@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:
         out.err.write(f"Error: Invalid -chdir option: cannot change to {directory}: {exc.strerror or exc}\n")
         return 1
     try:
-        return _dispatch(argv, out)
+        return _dispatch(argv, out, directory)
     finally:
         if directory is not None:
             os.chdir(previous)
@@ -202,7 +202,7 @@ def _global_only(args, parser: Parser, out: Output) -> int:
     return NO_COMMAND_EXIT
 
 
-def _dispatch(argv: list[str], out: Output) -> int:
+def _dispatch(argv: list[str], out: Output, chdir: str | None = None) -> int:
     try:
         argv = _help_command(argv)
         parser = build_parser(argv)
@@ -214,6 +214,7 @@ def _dispatch(argv: list[str], out: Output) -> int:
                 f"flag provided but not defined: {word}" if word.startswith("-") else f"unexpected {word!r}"
             )
             command.error(what)
+        args.global_chdir, args.output_to = chdir, out  # for messages that name a command to run
         if not getattr(args, "func", None):
             return _global_only(args, parser, out)
         if getattr(args, "no_color", False):

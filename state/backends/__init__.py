@@ -22,11 +22,26 @@ class Backend(Protocol):
     def write(self, state: State, *, force: bool = False) -> State:
         """Store ``state`` if its content changed; returns it as stored (serial bumped)."""
 
-    def lock(self, operation: str, timeout: float = 0.0) -> Lock:
-        """Take the state lock, waiting up to ``timeout`` seconds; ``LockError`` otherwise."""
+    def lock(self, operation: str, timeout: float = 0.0, *, unlock_command=...) -> Lock:
+        """Take the state lock, waiting up to ``timeout`` seconds; ``LockError`` otherwise.
+
+        A lock whose holder is provably gone (``state.lock.why_gone``: a lease that ran out, a
+        process on this host that no longer runs) is taken over, and ``Lock.taken_over`` says
+        whose it was. ``unlock_command(lock_id)`` is the force-unlock command that messages name."""
+
+    def lock_info(self) -> LockInfo | None:
+        """Who holds the lock (who, operation, since when, pid and host or lease), if anyone."""
 
     def force_unlock(self, lock_id: str) -> LockInfo:
         """Remove the lock whose id is ``lock_id``, when its holder has ended; ``LockError`` otherwise."""
+
+    def unlock_arguments(self) -> list[str]:
+        """The arguments ``vaultform force-unlock`` needs, before the lock id, to find this state
+        from the working directory (the configuration directory, ``-state=PATH``, ...)."""
+
+    def identity(self) -> str:
+        """Which state this is - kind and place, and the workspace on backends that have them -
+        stable across runs; the key under which a configuration remembers its lineage."""
 
     def describe(self) -> str:
         """Where the state lives, for messages."""

@@ -3,7 +3,9 @@
 A write goes to a temporary file in the same directory, is flushed and fsynced,
 and then renamed over the state file (``os.replace``), after which the directory
 is fsynced too; a crash or a full disk at any point leaves either the old file or
-the new one, never a mix. The previous file is kept as ``<path>.backup`` (a hard
+the new one, never a mix. A temporary file's name carries its writer's pid and
+start (``.vaultform.tfstate.PID.START.XXXX.tmp``), so the run that next takes the
+lock removes the ones whose writer was killed, and no more. The previous file is kept as ``<path>.backup`` (a hard
 link, so no copy is made). Both files have mode 0600: state holds the values of
 sensitive attributes.
 
@@ -18,11 +20,13 @@ from __future__ import annotations
 import enum
 import errno
 import os
+import re
 import shutil
 import tempfile
 
 from state.errors import StateError
 from state.format import StateEncoder, decode_state
+from state.liveness import own_start, same_process_running
 from state.lock import Lock, LockInfo, acquire, force_unlock, read_lock_info
 from state.model import State
 
@@ -40,8 +44,15 @@ class BackupPolicy(enum.Enum):
 class LocalBackend:
     """State in a local file; ``read``/``write``/``lock`` as the backend interface asks."""
 
-    def __init__(self, path: str | os.PathLike, *, backup: BackupPolicy = BackupPolicy.EVERY_WRITE):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        backup: BackupPolicy = BackupPolicy.EVERY_WRITE,
+        directory: str | os.PathLike | None = None,
+    ):
         self.path = os.fspath(path)
+        self.directory = os.fspath(directory) if directory is not None else None  # DIR, when no -state
         self.backup_path = self.path + ".backup"
         self.backup_policy = backup
         self._encoder = StateEncoder()
@@ -58,10 +69,22 @@ class LocalBackend:
         (the ``-state`` flag) as given, relative to the working directory."""
         if state_path is not None:
             return cls(state_path, **options)
-        return cls(os.path.join(os.fspath(config_dir), DEFAULT_STATE_FILE), **options)
+        directory = os.fspath(config_dir)
+        return cls(os.path.join(directory, DEFAULT_STATE_FILE), directory=directory, **options)
 
     def describe(self) -> str:
         return self.path
+
+    def identity(self) -> str:
+        """Which state this is, the same however the path was spelled (lineage memory's key)."""
+        return "local:" + os.path.realpath(self.path)
+
+    def unlock_arguments(self) -> list[str]:
+        """What ``vaultform force-unlock`` needs, before the lock id, to find this state from the
+        working directory: the directory as given (none for ``.``), or ``-state=PATH``."""
+        if self.directory is not None:
+            return [] if os.path.normpath(self.directory) == "." else [self.directory]
+        return [f"-state={self.path}"]
 
     def __repr__(self) -> str:
         return f"LocalBackend({self.path!r})"
@@ -168,7 +191,7 @@ class LocalBackend:
         directory = os.path.dirname(os.path.abspath(self.path))
         base = os.path.basename(self.path)
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
+            fd, tmp = tempfile.mkstemp(prefix=f".{base}.{_writer_tag()}.", suffix=".tmp", dir=directory)
         except OSError as exc:
             raise self._write_failed(exc) from None
         try:
@@ -201,7 +224,9 @@ class LocalBackend:
 
     def _keep_backup(self) -> None:
         """Make ``<path>.backup`` the current file, atomically and without copying."""
-        tmp = f"{self.backup_path}.{os.getpid()}.tmp"
+        tmp = os.path.join(
+            os.path.dirname(self.backup_path), f".{os.path.basename(self.backup_path)}.{_writer_tag()}.tmp"
+        )
         try:
             os.unlink(tmp)
         except FileNotFoundError:
@@ -232,16 +257,52 @@ class LocalBackend:
     # ------------------------------------------------------------------ locking
 
     def lock(self, operation: str, timeout: float = 0.0, **options) -> Lock:
-        """Lock this state for ``operation`` (see ``state.lock.acquire``)."""
-        return acquire(self.path, operation, timeout, **options)
+        """Lock this state for ``operation`` (see ``state.lock.acquire``: a lock whose holder is
+        provably gone is taken over); then remove the temporary files of killed writers."""
+        lock = acquire(self.path, operation, timeout, **options)
+        self.remove_stale_temporaries()
+        return lock
 
-    def force_unlock(self, lock_id: str) -> LockInfo:
+    def force_unlock(self, lock_id: str, **options) -> LockInfo:
         """Remove a lock left by a run that ended (``vaultform force-unlock ID``)."""
-        return force_unlock(self.path, lock_id)
+        return force_unlock(self.path, lock_id, **options)
+
+    def remove_stale_temporaries(self) -> list[str]:
+        """Remove the temporary files of state writes whose writer no longer runs; returns them."""
+        directory = os.path.dirname(os.path.abspath(self.path))
+        names = {os.path.basename(self.path), os.path.basename(self.backup_path)}
+        pattern = re.compile(
+            r"\.(" + "|".join(re.escape(n) for n in names) + r")\.(\d+)\.(\d+)\.(?:[^.]+\.)?tmp\Z"
+        )
+        removed = []
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            return removed
+        boot = own_start().partition(":")[0]
+        for name in entries:
+            match = pattern.match(name)
+            if match is None:
+                continue
+            pid, ticks = int(match.group(2)), match.group(3)
+            if same_process_running(pid, f"{boot}:{ticks}" if boot else ""):
+                continue
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                continue
+            removed.append(name)
+        return removed
 
     def lock_info(self) -> LockInfo | None:
         """Who holds the lock, when someone does."""
         return read_lock_info(self.path)
+
+
+def _writer_tag() -> str:
+    """``PID.TICKS``: this process, as ``remove_stale_temporaries`` reads it back."""
+    start = own_start()
+    return f"{os.getpid()}.{start.partition(':')[2] or '0'}"
 
 
 def _stamp(st: os.stat_result) -> tuple:

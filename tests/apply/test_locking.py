@@ -1,9 +1,10 @@
 """Two runs on one state: the state lock during apply and plan.
 
-A second apply while the first holds the lock fails at once naming the holder, or
-with -lock-timeout waits for it and then applies on top of what the first recorded
-(nothing lost); a holder killed with SIGKILL leaves a stale lock reported with the
-exact force-unlock command; the lock is released on every way out of a run.
+A second apply while the first holds the lock fails at once naming the holder and the
+force-unlock command that works from where the user stands, or with -lock-timeout waits
+for it and then applies on top of what the first recorded (nothing lost); the lock of a
+holder killed with SIGKILL is taken over by the next apply, which says whose it was; the
+lock is released on every way out of a run.
 """
 
 from __future__ import annotations
@@ -114,26 +115,70 @@ def test_plan_waits_for_the_lock_too(estate):
         first.communicate(timeout=120)
 
 
-def test_killed_holder_leaves_a_stale_lock_with_the_exact_force_unlock_command(estate):
+def _temporaries(work: Path) -> list[str]:
+    return sorted(p.name for p in work.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_killed_holders_lock_is_taken_over_by_the_next_apply(estate, tmp_path, monkeypatch):
     work, db = estate
     first = _start(["apply", "-auto-approve", "-no-color", "-parallelism=1", str(work)])
     _wait_for(first, "Creation complete")
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=30)
-    backend = LocalBackend(work / "vaultform.tfstate")
-    info = backend.lock_info()
+    info = LocalBackend(work / "vaultform.tfstate").lock_info()
     assert info is not None and info.pid == first.pid
 
-    code, _out, err = _run("apply", "-auto-approve", "-no-color", "-lock-timeout=30s", str(work))
-    assert code == 1
-    assert "The state lock is stale" in err
-    assert f"vaultform force-unlock {info.id}" in err
-    assert f"process {first.pid} is no longer running" in err
-
-    backend.force_unlock(info.id)
-    code, out, err = _run("apply", "-auto-approve", "-no-color", str(work))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("apply", "-auto-approve", "-no-color", "cfg")
     assert code == 0, out + err
+    assert f"Took over the state lock of {info.who}" in err
+    assert "(apply, since " in err and info.id in err
+    assert f"process {first.pid} on {info.host} is no longer running" in err
+    assert "force-unlock" not in err
     assert len(_state(work).addresses()) == 11
+    assert not os.path.exists(lock_path_for(work / "vaultform.tfstate"))
+    assert _temporaries(work) == []
+
+
+def _second_apply_refused(*args: str) -> str:
+    code, out, err = _run("apply", "-auto-approve", "-no-color", *args)
+    assert code == 1, out + err
+    assert "The state is locked by another run" in err
+    return err
+
+
+def test_a_live_holder_blocks_with_the_force_unlock_command_that_works_from_here(
+    estate, tmp_path, monkeypatch
+):
+    work, _db = estate
+    first = _start(["apply", "-auto-approve", "-no-color", "-parallelism=1", str(work)])
+    try:
+        _wait_for(first, "Creating...")
+        lock_id = LocalBackend(work / "vaultform.tfstate").lock_info().id
+        monkeypatch.chdir(tmp_path)
+        expected = {
+            ("cfg",): f"vaultform force-unlock cfg {lock_id}",
+            (
+                "-state=cfg/vaultform.tfstate",
+                "cfg",
+            ): f"vaultform force-unlock -state=cfg/vaultform.tfstate {lock_id}",
+            (str(work),): f"vaultform force-unlock {work} {lock_id}",
+        }
+        for args, command in expected.items():
+            err = _second_apply_refused(*args)
+            assert f"pid {first.pid}" in err
+            assert command in err, err
+        code, out, err = _run("-chdir=cfg", "apply", "-auto-approve", "-no-color")
+        assert code == 1 and f"vaultform -chdir=cfg force-unlock {lock_id}" in err, out + err
+        assert first.poll() is None, "the holder ended too early for this test"
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+    # the command printed for the directory argument removes the lock, run from here
+    words = expected[("cfg",)].split()
+    code, out, err = _run(words[1], "-force", *words[2:])
+    assert code == 0 and "successfully unlocked" in out, out + err
+    assert LocalBackend(work / "vaultform.tfstate").lock_info() is None
 
 
 @pytest.mark.parametrize(

@@ -194,3 +194,43 @@ def test_a_file_changed_behind_our_back_is_not_overwritten(backend):
     assert LocalBackend(backend.path).read().instance("a.x").attributes == {"id": "other"}
     assert backend.read().serial == 2
     assert backend.write(_with(backend.read(), "a.x", id="mine")).serial == 3
+
+
+_KILLED_WRITER = """
+import os, sys, time
+from state.backends.local import LocalBackend
+from state.model import State
+real_replace = os.replace
+def stuck(src, dst):
+    print("written", flush=True)
+    time.sleep(60)
+os.replace = stuck
+LocalBackend(sys.argv[1]).write(State.new())
+"""
+
+
+def test_the_next_lock_removes_the_temporary_files_of_killed_writers_only(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "vaultform.tfstate"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout.readline().strip() == "written"
+    child.kill()
+    child.wait(30)
+    left = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(left) == 1 and f".{child.pid}." in left[0], left
+
+    from state.backends.local import _writer_tag
+
+    ours = tmp_path / f".vaultform.tfstate.{_writer_tag()}.abc123.tmp"  # a live writer's: kept
+    ours.write_bytes(b"")
+    other = tmp_path / ".unrelated.1.2.tmp"
+    other.write_bytes(b"")
+    backend = LocalBackend.for_directory(tmp_path)
+    with backend.lock("apply"):
+        remaining = sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp"))
+    assert remaining == sorted([ours.name, other.name])
+    assert not path.exists()

@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from state.liveness import own_start
 from state.lock import (
     DurationError,
     LockError,
@@ -72,7 +73,6 @@ def test_contention_between_processes_times_out_naming_the_holder(state_path):
         fake = FakeTime()
         with pytest.raises(LockError) as err:
             acquire(state_path, "plan", timeout=5.0, clock=fake.clock, sleep=fake.sleep, poll_interval=1.0)
-        assert err.value.stale is False
         assert err.value.holder.pid == child.pid and err.value.holder.operation == "apply"
         assert f"pid {child.pid}" in err.value.detail
         assert "-lock-timeout=60s" in err.value.detail and "waited 5s" in err.value.detail
@@ -98,26 +98,57 @@ def test_a_waiting_run_gets_the_lock_when_the_holder_releases(state_path):
     assert not os.path.exists(lock_path_for(state_path))
 
 
-def test_lock_of_a_killed_process_is_stale_with_the_force_unlock_command(state_path):
+def test_lock_of_a_killed_process_is_taken_over_saying_whose_it_was(state_path):
     child = _start(_hold_forever, state_path)
     os.kill(child.pid, signal.SIGKILL)
     child.join(30)
     info = read_lock_info(state_path)
-    assert info.pid == child.pid
+    assert info.pid == child.pid and info.process_start
 
     fake = FakeTime()
+    with acquire(state_path, "apply", timeout=60.0, clock=fake.clock, sleep=fake.sleep) as lock:
+        assert fake.sleeps == []  # nobody can release it: no point in waiting
+        assert lock.taken_over is not None and lock.taken_over.previous == info
+        assert f"process {child.pid} on {info.host} is no longer running" in lock.taken_over.reason
+        said = lock.taken_over.describe()
+        assert info.who in said and "(apply, since " in said and info.id in said
+        assert read_lock_info(state_path).id == lock.id and read_lock_info(state_path).pid == os.getpid()
+    assert not os.path.exists(lock_path_for(state_path))
+
+
+def test_a_reused_pid_does_not_keep_a_dead_holder_alive(state_path):
+    """The holder's pid now belongs to another process (here: ours): its start time tells them apart."""
+    boot, _, ticks = own_start().partition(":")
+    assert boot and ticks, "this test needs /proc"
+    _write_info(
+        state_path, host=socket.gethostname(), pid=os.getpid(), process_start=f"{boot}:{int(ticks) - 1}"
+    )
+    with acquire(state_path, "apply") as lock:
+        assert lock.taken_over is not None and lock.taken_over.previous.id == "abc-123"
+    _write_info(state_path, host=socket.gethostname(), pid=os.getpid(), process_start=own_start())
+    with pytest.raises(LockError, match="locked by another run"):
+        acquire(state_path, "apply")  # the same pid and start: that process runs
+
+
+def test_a_lease_that_ran_out_is_taken_over_on_any_host(state_path):
+    _write_info(state_path, expires="2026-11-28T12:05:00Z")
+    with acquire(state_path, "apply") as lock:
+        assert "its lease expired at 2026-11-28T12:05:00Z" in lock.taken_over.reason
+    _write_info(state_path, expires="2999-01-01T00:00:00Z")
     with pytest.raises(LockError) as err:
-        acquire(state_path, "apply", timeout=60.0, clock=fake.clock, sleep=fake.sleep)
-    assert err.value.stale is True
-    assert fake.sleeps == []  # nobody can release it: no point in waiting
-    assert f"vaultform force-unlock {info.id}" in err.value.detail
-    assert f"process {child.pid} is no longer running" in err.value.detail
+        acquire(state_path, "apply")
+    assert "bob@elsewhere" in err.value.detail
 
+
+def test_a_wrong_id_is_not_force_unlocked(state_path):
+    _write_info(state_path)
+    info = read_lock_info(state_path)
     with pytest.raises(LockError) as wrong:
-        force_unlock(state_path, "not-the-id")
-    assert info.id in wrong.value.detail and "does not match" in wrong.value.summary
+        force_unlock(state_path, "not-the-id", unlock_command=lambda i: f"vaultform force-unlock cfg {i}")
+    assert (
+        "vaultform force-unlock cfg abc-123" in wrong.value.detail and "does not match" in wrong.value.summary
+    )
     assert read_lock_info(state_path) == info
-
     assert force_unlock(state_path, info.id) == info
     assert not os.path.exists(lock_path_for(state_path))
     acquire(state_path, "apply").release()
@@ -163,23 +194,27 @@ def _write_info(state_path, **changes):
         json.dump(info, fh)
 
 
-def test_lock_left_on_another_host_is_not_called_stale(state_path):
+def test_lock_left_on_another_host_is_not_taken_over(state_path):
     _write_info(state_path)
     with pytest.raises(LockError) as err:
-        acquire(state_path, "plan")
-    assert not err.value.stale
+        acquire(state_path, "plan", unlock_command=lambda i: f"vaultform force-unlock -state=x.tfstate {i}")
     assert "bob@elsewhere" in err.value.detail
-    assert "vaultform force-unlock abc-123" in err.value.detail
+    assert "vaultform force-unlock -state=x.tfstate abc-123" in err.value.detail
 
 
-def test_lock_of_a_live_pid_on_this_host_is_waited_for(state_path):
+def test_lock_of_a_live_holder_on_this_host_is_waited_for(state_path):
     _write_info(state_path, host=socket.gethostname(), pid=os.getpid())
     fake = FakeTime()
     with pytest.raises(LockError) as err:
         acquire(
-            state_path, "plan", timeout=2.0, clock=fake.clock, sleep=fake.sleep, is_alive=lambda pid: True
+            state_path,
+            "plan",
+            timeout=2.0,
+            clock=fake.clock,
+            sleep=fake.sleep,
+            running=lambda pid, start: True,
         )
-    assert not err.value.stale and fake.sleeps
+    assert fake.sleeps and "vaultform force-unlock abc-123" in err.value.detail
 
 
 def test_unreadable_lock_file(state_path):
