@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import enum
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -38,6 +39,9 @@ from azure.core.pipeline.transport import RequestsTransport
 
 from providers.base import Clock, PermanentError
 
+log = logging.getLogger(__name__)
+http_log = logging.getLogger("providers.azurerm.http")
+TRACE = 5  # the level reconciler.log calls TRACE
 ARM_SCOPE = "https://management.azure.com/.default"
 LOCAL_TOKEN_PREFIX = "vflocal."
 
@@ -476,6 +480,12 @@ class ReportingRetryPolicy(RetryPolicy):
             delay, source = self.get_backoff_time(settings), "backoff"
             delay = min(float(delay), float(settings.get("max_backoff") or self.backoff_max or delay))
         status = getattr(getattr(response, "http_response", None), "status_code", None)
+        log.info(
+            "retrying an Azure request after %s: waiting %.3gs (%s)",
+            f"HTTP {status}" if status else "a connection error",
+            delay,
+            source,
+        )
         if delay > 0:
             self._report(
                 f"waiting {delay:g}s before retrying an Azure request"
@@ -484,14 +494,139 @@ class ReportingRetryPolicy(RetryPolicy):
             self._clock.sleep(delay)
 
 
+# --------------------------------------------------------------------------- HTTP at TRACE, redacted
+
+REDACTED = "<redacted>"
+# Headers that carry credentials (bearer tokens, auxiliary tenant tokens, the managed identity secret).
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-ms-authorization-auxiliary",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-identity-header",
+    }
+)
+# JSON members that carry key material or secrets: JWK private and public parts (Key Vault key bodies),
+# the value of wrapkey/unwrapkey/encrypt/decrypt and secrets (a string "value"), and tokens.
+SECRET_JSON_KEYS = frozenset(
+    {
+        "n", "e", "d", "dp", "dq", "p", "q", "qi", "k", "t", "x", "y", "key_hsm",
+        "access_token", "refresh_token", "id_token", "client_secret", "client_assertion",
+        "password", "secret", "oidctoken", "primarykey", "secondarykey", "accesstoken",
+    }
+)  # fmt: skip
+SECRET_FORM_FIELDS = frozenset(
+    {"client_secret", "client_assertion", "assertion", "password", "refresh_token", "code"}
+)
+SECRET_QUERY_FIELDS = frozenset({"sig", "code", "client_secret", "token"})
+
+
+def redact_json(value: Any, depth: int = 0) -> Any:
+    if depth > 64:
+        return REDACTED
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            secret = k.lower() in SECRET_JSON_KEYS or (k == "value" and isinstance(v, str))
+            out[k] = REDACTED if secret else redact_json(v, depth + 1)
+        return out
+    if isinstance(value, list):
+        return [redact_json(v, depth + 1) for v in value]
+    return value
+
+
+def redact_body(body: Any, content_type: str = "") -> str:
+    """A request or response body fit for a log: JSON and forms with their secrets blanked, anything else
+    by its length only."""
+    if body is None or body == b"" or body == "":
+        return ""
+    if isinstance(body, (dict, list)):
+        return json.dumps(redact_json(body))
+    raw = body if isinstance(body, bytes) else str(body).encode("utf-8", "replace")
+    try:
+        return json.dumps(redact_json(json.loads(raw)))
+    except (ValueError, RecursionError):
+        pass
+    if "x-www-form-urlencoded" in content_type or b"=" in raw[:200]:
+        from urllib.parse import parse_qsl, urlencode
+
+        try:
+            fields = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+        except (ValueError, UnicodeDecodeError):
+            fields = []
+        if fields:
+            return urlencode([(k, REDACTED if k.lower() in SECRET_FORM_FIELDS else v) for k, v in fields])
+    return f"<{len(raw)} bytes>"
+
+
+def redact_url(url: str) -> str:
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [
+        (k, REDACTED if k.lower() in SECRET_QUERY_FIELDS else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+def trace_request(request: Any) -> None:
+    if not http_log.isEnabledFor(TRACE):
+        return
+    headers = dict(getattr(request, "headers", {}) or {})
+    body = getattr(request, "content", None)
+    if body is None:
+        body = getattr(request, "body", None)
+    http_log.log(
+        TRACE,
+        "HTTP request: %s %s headers=%s body=%s",
+        request.method,
+        redact_url(request.url),
+        json.dumps(redact_headers(headers)),
+        redact_body(body, headers.get("Content-Type", "") or headers.get("content-type", "")),
+    )
+
+
+def trace_response(request: Any, response: Any, *, streamed: bool) -> None:
+    if not http_log.isEnabledFor(TRACE):
+        return
+    headers = dict(getattr(response, "headers", {}) or {})
+    body = "<streamed>" if streamed else redact_body(response.body(), headers.get("Content-Type", ""))
+    http_log.log(
+        TRACE,
+        "HTTP response: %s %s -> %s headers=%s body=%s",
+        request.method,
+        redact_url(request.url),
+        response.status_code,
+        json.dumps(redact_headers(headers)),
+        body,
+    )
+
+
 class ClockedTransport(RequestsTransport):
     """The SDK's requests transport whose ``sleep`` (used by long-running-operation
-    pollers) goes through the provider's clock and is reported."""
+    pollers) goes through the provider's clock and is reported. It is the last hop of every
+    client's pipeline, so at TRACE it logs each request and response as sent and received
+    (after authentication, after every retry), redacted."""
 
     def __init__(self, clock: Clock, report: Callable[[str], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._clock = clock
         self._report = report
+
+    def send(self, request, **kwargs):  # type: ignore[override]
+        trace_request(request)
+        response = super().send(request, **kwargs)
+        trace_response(request, response, streamed=bool(kwargs.get("stream")))
+        return response
 
     def sleep(self, duration: float) -> None:
         if duration > 0:

@@ -12,6 +12,7 @@ results in state.
 from __future__ import annotations
 
 import heapq
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -36,6 +37,8 @@ from reconciler.apply.recovery import locate_left_over
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.assemble import secret_paths
 from state.model import PendingAction
+
+log = logging.getLogger(__name__)
 
 VERB = {Op.CREATE: "create", Op.UPDATE: "update", Op.PHASE: "update", Op.DELETE: "delete", Op.READ: "read"}
 
@@ -156,6 +159,7 @@ class Executor:
         started = self.monotonic()
         change = step.change
         label = step.phase or VERB[step.op]
+        log.debug("starting %s of %s (%s)", label, change.address, change.action.value)
         self.progress.started(change.address, label)
         try:
             new_id = self._with_retries(step, lambda: self._do(step))
@@ -202,6 +206,9 @@ class Executor:
                     exc.retry_after if exc.retry_after is not None else backoff * (0.5 + self.rng.random())
                 )
                 delay = min(delay, self.options.retry_cap)
+                log.info(
+                    "retrying %s (attempt %d) in %.3gs: %s", step.change.address, attempt, delay, exc.message
+                )
                 self.progress.retrying(step.change.address, attempt, delay, exc.message)
                 self.sleep(delay)
 

@@ -10,10 +10,13 @@ updates that stop needing it).
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass
 
 from reconciler.graph.dag import Graph
 from reconciler.plan.model import Action, Plan, ResourceChange
+
+log = logging.getLogger(__name__)
 
 
 class Op(enum.Enum):
@@ -101,6 +104,7 @@ def build_apply_graph(plan: Plan) -> ApplyGraph:
             for dep in change.depends_on:
                 src = node_for(dep)
                 if src is not None and src != first_live.id:
+                    log.debug("apply order: %s before %s (it depends on %s)", src, first_live.id, dep)
                     g.connect(src, first_live.id)
         for s in chain:
             if s.op is Op.PHASE:
@@ -112,6 +116,7 @@ def build_apply_graph(plan: Plan) -> ApplyGraph:
     for before, after, _why in plan.edges:
         src, dst = node_for(before), _target_for(after, steps, node_for)
         if src is not None and dst is not None and src != dst:
+            log.debug("apply order: %s before %s (rule: %s)", src, dst, _why)
             g.connect(src, dst)
 
     _destroy_edges(plan, g, steps)
@@ -155,4 +160,5 @@ def _destroy_edges(plan: Plan, g: Graph, steps: dict[str, Step]) -> None:
                 continue
             if not g.g.has_edge(source, dep_destroy) and g.reaches(dep_destroy, source):
                 continue
+            log.debug("apply order: %s before %s (dependents are destroyed first)", source, dep_destroy)
             g.connect(source, dep_destroy)

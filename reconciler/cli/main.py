@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 import traceback
 from importlib.metadata import entry_points
 
 from providers import bundled  # commands of plug-ins whose entry points are not installed
+from reconciler import __version__, log
 from reconciler.cli import cmd_version, completion
 from reconciler.cli.flags import HelpRequested, Parser, UsageError
 from reconciler.cli.output import Output
@@ -171,6 +173,17 @@ def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:
     if argv is None and "COMP_LINE" in os.environ:  # the shell asks what may come next
         return _complete(out)
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        log.configure(stderr=out.err)
+        # the command only: arguments can carry secrets (-var), which never reach the log
+        command = next((a for a in argv if not a.startswith("-")), "")
+        logging.getLogger("reconciler.cli").info("vaultform %s, command %r", __version__, command)
+        return _main(argv, out)
+    finally:
+        log.reset()
+
+
+def _main(argv: list[str], out: Output) -> int:
     try:
         directory, argv = split_chdir(argv)
         previous = os.getcwd()

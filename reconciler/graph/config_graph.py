@@ -10,6 +10,7 @@ key assignment that needs the grant form no cycle (DOMAIN.md O5).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ from reconciler.config.model import Module
 from reconciler.config.references import Reference, references
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.graph.dag import Graph
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -93,6 +96,7 @@ def _add_module(g: Graph, positions: dict[str, ast.Pos], info: ModuleInfo) -> No
                 if source == target_node and g.data(source).get("kind") == "variable":
                     continue  # a variable's validation reads the variable itself
                 if source in g:
+                    log.debug("graph edge: %s -> %s (%s reference)", source, target_node, site.kind)
                     g.connect(source, target_node)
 
 
