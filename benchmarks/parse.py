@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from reconciler.config.cache import ParseCache  # noqa: E402
-from reconciler.config.loader import list_config_files  # noqa: E402
+from reconciler.config.directory import list_config_files  # noqa: E402
 from reconciler.config.loader_parallel import parse_many  # noqa: E402
 
 TEMPLATES = [

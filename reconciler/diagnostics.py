@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 import json
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -171,6 +173,9 @@ class SourceCache:
         lines = self._lines.get(file)
         if lines is None:
             try:
+                # Regular files only: opening a named pipe would wait for a writer forever.
+                if not stat.S_ISREG(os.stat(file).st_mode):
+                    raise IsADirectoryError(file)
                 with open(file, "rb") as fh:
                     lines = fh.read().decode("utf-8", "replace").splitlines()
             except OSError:

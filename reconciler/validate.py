@@ -181,6 +181,11 @@ def _check_module_calls(tree: ModuleTree, diags: Diagnostics) -> None:
                 )
 
 
+# Codes of a configuration file that exists but could not be read or decoded: the
+# directory does have configuration files, so "No .tf files" would be false.
+_FILE_PROBLEMS = frozenset({"config-read", "encoding", "syntax"})
+
+
 def validate_directory(directory: str | os.PathLike) -> Validated:
     root = Path(directory)
     diags = Diagnostics()
@@ -199,7 +204,7 @@ def validate_directory(directory: str | os.PathLike) -> Validated:
     diags.extend(load_diags)
     if tree is None or diags.has_errors and any(d.code == "syntax" for d in diags):
         return Validated(tree, None, diags)
-    if not tree.module.files:
+    if not tree.module.files and not any(d.code in _FILE_PROBLEMS for d in load_diags):
         from reconciler.diagnostics import error
 
         diags.add(

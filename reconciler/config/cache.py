@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.config import ast
-from reconciler.config.convert import CONVERTER_VERSION
+from reconciler.config.convert import CONVERTER_VERSION, HCL2_VERSION
 from reconciler.diagnostics import Diagnostic
 
 ENV_DIR = "VAULTFORM_CACHE_DIR"
@@ -57,8 +57,6 @@ def default_directory() -> Path:
 
 
 def cache_key(path: str, content: bytes) -> str:
-    from reconciler.config.loader import HCL2_VERSION
-
     h = hashlib.sha256()
     h.update(path.encode("utf-8", "surrogateescape"))
     h.update(b"\0")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+import hcl2
 from hcl2.rules import base as r_base
 from hcl2.rules import containers as r_cont
 from hcl2.rules import expressions as r_expr
@@ -29,6 +30,8 @@ from reconciler.diagnostics import Diagnostic, error
 
 # Bumped whenever the shape of the converted tree changes (it keys the parse cache).
 CONVERTER_VERSION = "1"
+# Part of every parse-cache key: a tree parsed by another python-hcl2 may differ.
+HCL2_VERSION = getattr(hcl2, "__version__", "unknown")
 
 # Python refuses int() of more digits than this (sys.get_int_max_str_digits).
 MAX_INT_DIGITS = 4300

@@ -7,9 +7,9 @@ Public API
     (code "syntax") with file, line and column; nothing raises.
 ``parse_bytes(data, filename)``
     The same for raw file content: invalid UTF-8 becomes a diagnostic.
-``load_directory(path, *, extensions=(".tf",), cache=True) -> ([ast.File], [Diagnostic])``
-    Every file in ``path`` whose name ends with one of ``extensions``, in sorted
-    order, through the parse cache (``reconciler.config.cache``).
+
+Whole directories are read by ``reconciler.config.directory`` (through the parse
+cache and, for large uncached batches, a process pool).
 
 Where python-hcl2 8.1's tree can't give the exact HCL meaning, the loader does:
 
@@ -30,20 +30,19 @@ Where python-hcl2 8.1's tree can't give the exact HCL meaning, the loader does:
 from __future__ import annotations
 
 import gc
-import os
 from contextlib import contextmanager
-from pathlib import Path
 
 import hcl2
 from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
 from reconciler.config import ast
 from reconciler.config import loader_errors as errors
-from reconciler.config.convert import Converter, ConvertProblem
+from reconciler.config.convert import HCL2_VERSION, Converter, ConvertProblem
 from reconciler.config.loader_scan import LineIndex, scan_brackets, strip_interpolation_markers
-from reconciler.diagnostics import Diagnostic, SourceRange, error
+from reconciler.config.source_files import decode_source
+from reconciler.diagnostics import Diagnostic, error
 
-HCL2_VERSION = getattr(hcl2, "__version__", "unknown")
+__all__ = ["HCL2_VERSION", "parse_bytes", "parse_text", "paused_gc"]
 
 # Where a too-deep diagnostic points: the first bracket nested deeper than this.
 # (python-hcl2's tree walk is recursive; its RecursionError is what refuses the file.)
@@ -89,20 +88,9 @@ def parse_text(text: str, filename: str) -> tuple[ast.File | None, list[Diagnost
 
 def parse_bytes(data: bytes, filename: str) -> tuple[ast.File | None, list[Diagnostic]]:
     """Decode UTF-8 (a diagnostic names the first bad byte's line) and parse."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        return None, [
-            error(
-                "encoding",
-                "Invalid UTF-8 in configuration file",
-                f"Byte 0x{data[exc.start]:02x} at offset {exc.start} is not valid UTF-8; "
-                "save the file as UTF-8.",
-                range=SourceRange(filename, line, column),
-            )
-        ]
+    text = decode_source(data, filename)
+    if isinstance(text, Diagnostic):
+        return None, [text]
     return parse_text(text, filename)
 
 
@@ -205,46 +193,3 @@ def _fragment_parser(filename: str):
         return inner.expr if isinstance(inner, ast.Parens) else inner
 
     return parse
-
-
-# --------------------------------------------------------------------------- directories
-
-
-def list_config_files(path: str | os.PathLike, extensions=(".tf",)) -> list[Path]:
-    """The configuration files directly in ``path``, sorted by name."""
-    root = Path(path)
-    return sorted(
-        p
-        for p in root.iterdir()
-        if p.is_file() and p.name.endswith(tuple(extensions)) and not p.name.startswith(".")
-    )
-
-
-def load_directory(
-    path: str | os.PathLike, *, extensions=(".tf",), cache: bool = True
-) -> tuple[list[ast.File], list[Diagnostic]]:
-    """Parse every configuration file of a directory (sorted), using the parse cache."""
-    from reconciler.config.cache import ParseCache, cache_disabled_by_env
-    from reconciler.config.loader_parallel import parse_many
-
-    root = Path(path)
-    if not root.is_dir():
-        what = "is not a directory" if root.exists() else "does not exist"
-        return [], [
-            error(
-                "config-dir",
-                f"Configuration directory {str(root)!r} {what}",
-                "Run vaultform from the directory holding your .tf files or pass its path.",
-            )
-        ]
-    try:
-        paths = list_config_files(root, extensions)
-    except OSError as exc:
-        return [], [
-            error(
-                "config-dir", f"Can't read configuration directory {str(root)!r}", f"{exc.strerror or exc}."
-            )
-        ]
-    use_cache = cache and not cache_disabled_by_env()
-    store = ParseCache.default() if use_cache else None
-    return parse_many([str(p) for p in paths], store)

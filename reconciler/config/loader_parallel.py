@@ -14,14 +14,14 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 from hcl2.parser import parser as _hcl2_parser
 
 from reconciler.config import ast
 from reconciler.config.cache import Entry, ParseCache, cache_key, decode_entry, encode_entry
 from reconciler.config.loader import parse_bytes, paused_gc
-from reconciler.diagnostics import Diagnostic, error
+from reconciler.config.source_files import ReadProblem, read_source
+from reconciler.diagnostics import Diagnostic
 
 PARALLEL_MIN_FILES = 8
 PARALLEL_MIN_BYTES = 256 * 1024
@@ -98,13 +98,9 @@ def parse_many(
     results: list[Entry | None] = [None] * len(paths)
     pending: list[tuple[int, str, bytes, str | None]] = []
     for i, name in enumerate(paths):
-        try:
-            data = Path(name).read_bytes()
-        except OSError as exc:
-            results[i] = (
-                None,
-                [error("config-read", f"Can't read configuration file {name!r}", f"{exc.strerror or exc}.")],
-            )
+        data = read_source(name)
+        if isinstance(data, ReadProblem):
+            results[i] = (None, [data.diagnostic()])
             continue
         key = cache_key(name, data) if store is not None else None
         cached = store.get(key) if store is not None else None

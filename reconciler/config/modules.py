@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.config.loader import list_config_files, load_directory
+from reconciler.config.directory import list_config_files, load_directory
 from reconciler.config.model import Module, ModuleCall, decode_module
 from reconciler.diagnostics import Diagnostic, error
 

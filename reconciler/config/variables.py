@@ -33,7 +33,9 @@ from typing import Any
 
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, condition_value, did_you_mean, evaluate
+from reconciler.config.loader import parse_text
 from reconciler.config.references import references, walk_expressions
+from reconciler.config.source_files import ReadProblem, decode_source, list_source_files, read_source
 from reconciler.config.types import (
     ConversionError,
     TypeConstraint,
@@ -215,20 +217,22 @@ def variable_spec_from_block(block: ast.Block) -> tuple[VariableSpec | None, lis
 
 def parse_tfvars(path: Path, source: ValueSource) -> tuple[list[RawValue], list[Diagnostic]]:
     """Read one tfvars file (HCL or JSON): only attributes with constant values."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [
-            error(
-                CODE,
-                "Failed to read variables file",
-                f'Could not read "{path}": {exc}. Check the path given to -var-file.',
-            )
-        ]
+    data = read_source(path)
+    if isinstance(data, ReadProblem):
+        if source is ValueSource.VAR_FILE and not os.path.lexists(path):
+            return [], [
+                error(
+                    CODE,
+                    "Failed to read variables file",
+                    f'Could not read "{path}": no such file. Check the path given to -var-file.',
+                )
+            ]
+        return [], [data.diagnostic("variables file")]
+    text = decode_source(data, str(path), "variables file")
+    if isinstance(text, Diagnostic):
+        return [], [text]
     if path.name.endswith(".json"):
         return _parse_json_tfvars(text, path, source)
-    from reconciler.config.loader import parse_text
-
     file, diags = parse_text(text, str(path))
     if file is None:
         return [], diags
@@ -307,13 +311,10 @@ def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list
 
 
 def _module_files(module_dir: Path) -> list[tuple[Path, ValueSource]]:
+    # lexists, not is_file: a variables file that is a dangling link or a pipe is reported, not skipped.
     files = [(module_dir / n, ValueSource.TFVARS) for n in ("terraform.tfvars", "terraform.tfvars.json")]
-    found = [(p, s) for p, s in files if p.is_file()]
-    auto = sorted(
-        p
-        for p in module_dir.iterdir()
-        if p.is_file() and p.name.endswith((".auto.tfvars", ".auto.tfvars.json"))
-    )
+    found = [(p, s) for p, s in files if os.path.lexists(p)]
+    auto = list_source_files(module_dir, (".auto.tfvars", ".auto.tfvars.json"))
     return found + [(p, ValueSource.AUTO_TFVARS) for p in auto]
 
 
@@ -350,8 +351,6 @@ def _read_text(raw: RawValue, spec: VariableSpec) -> Any:
     """A -var/TF_VAR_ value: literal text for primitive or no type, an expression otherwise."""
     if spec.type is None or is_primitive(spec.type):
         return raw.text
-    from reconciler.config.loader import parse_text
-
     where = f"<value for var.{spec.name}>"
     file, diags = parse_text(f"v = {raw.text}\n", where)
     if file is None or diags or len(file.body.attributes) != 1 or file.body.blocks:

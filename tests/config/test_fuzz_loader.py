@@ -13,7 +13,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.config.loader import load_directory, parse_text
+from reconciler.config.directory import load_directory
+from reconciler.config.loader import parse_text
 
 SEEDS = [
     """resource "azurerm_key_vault" "kv" {

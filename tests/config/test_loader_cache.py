@@ -9,7 +9,8 @@ import pytest
 
 from reconciler.config import cache as cache_mod
 from reconciler.config.cache import ParseCache, cache_key, decode_entry, encode_entry
-from reconciler.config.loader import load_directory, parse_text
+from reconciler.config.directory import load_directory
+from reconciler.config.loader import parse_text
 from reconciler.config.loader_parallel import parse_many
 
 SOURCE = """resource "azurerm_key_vault" "kv" {
@@ -154,9 +155,14 @@ def test_load_directory_reads_only_matching_files_in_sorted_order(tmp_path):
             ".hidden.tf": "broken {",
         },
     )
-    (conf / "sub.tf").mkdir()
     files, diags = load_directory(conf, cache=False)
     assert [Path(f.path).name for f in files] == ["a.tf", "b.tf"] and diags == []
+    # A directory named like a configuration file is refused, not skipped: skipping a
+    # name that looks like configuration could silently drop what it declares.
+    (conf / "sub.tf").mkdir()
+    files, diags = load_directory(conf, cache=False)
+    assert [Path(f.path).name for f in files] == ["a.tf", "b.tf"]
+    assert [d.code for d in diags] == ["config-read"] and "sub.tf" in diags[0].summary
     missing, diags = load_directory(tmp_path / "nope")
     assert missing == [] and diags[0].is_error
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import ast
-from reconciler.config.loader import load_directory, parse_text
+from reconciler.config.directory import load_directory
+from reconciler.config.loader import parse_text
 from reconciler.config.model import decode_module
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "loader"
