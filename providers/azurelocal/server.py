@@ -32,6 +32,7 @@ import ipaddress
 import json
 import os
 import re
+import secrets
 import ssl
 import threading
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ MAX_BODY_BYTES = (
 MAX_JSON_DEPTH = 64  # invented: no Azure limit found; deep enough for every body the SDKs send
 _TOKEN_PATH_RE = re.compile(r"^/([^/]+)/oauth2/v2\.0/token/?$")
 _OPENID_PATH_RE = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration/?$")
+MSI_PATH = "/msi/token"
 _KEYS_PATH_RE = re.compile(r"^/([^/]+)/discovery/v2\.0/keys/?$")
 
 
@@ -415,10 +417,47 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET" and _KEYS_PATH_RE.match(path):
             self._send_json(200, owner.issuer.jwks())
             return True
+        if self.command == "GET" and path.rstrip("/") == MSI_PATH:
+            self._serve_managed_identity(parts)
+            return True
         if self.command == "GET" and path.rstrip("/") == "/metadata/endpoints":
             self._send_json(200, owner.metadata_endpoints())
             return True
         return False
+
+    def _serve_managed_identity(self, parts) -> None:
+        """The App Service managed identity endpoint (``IDENTITY_ENDPOINT`` / ``IDENTITY_HEADER``,
+        api-version 2019-08-01: https://learn.microsoft.com/azure/app-service/overview-managed-identity
+        #rest-endpoint-reference). ``client_id``, ``principal_id`` or ``mi_res_id`` pick a user-assigned
+        identity; none picks the host's own identity, here the deployer (invented). The header is the
+        secret ``cloud serve`` printed."""
+        owner: LocalAzureServer = self.server.owner
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if self.headers.get("X-IDENTITY-HEADER") != owner.identity_header:
+            self._send_json(401, {"statusCode": 401, "message": "The X-IDENTITY-HEADER is missing or wrong."})
+            return
+        resource = query.get("resource", "")
+        if not resource or query.get("api-version") != "2019-08-01":
+            self._send_json(
+                400, {"statusCode": 400, "message": "api-version 2019-08-01 and resource are required."}
+            )
+            return
+        object_id = owner.managed_identity(query)
+        if object_id is None:
+            self._send_json(400, {"statusCode": 400, "message": "No managed identity matches the request."})
+            return
+        token, expires_on = owner.issuer.issue(object_id, tokens.audience_of(resource))
+        client_id = (owner.env.principal(object_id) or {}).get("client_id") or object_id
+        self._send_json(
+            200,
+            {
+                "access_token": token,
+                "expires_on": str(expires_on),
+                "resource": resource,
+                "token_type": "Bearer",
+                "client_id": client_id,
+            },
+        )
 
     def _respond(self, response: Response) -> None:
         owner: LocalAzureServer = self.server.owner
@@ -486,6 +525,7 @@ class LocalAzureServer:
         self.issuer = tokens.Issuer(env, self.tls.ca_cert.parent)
         self.client_id = tokens.register_application(env, env.deployer_object_id)
         self.client_secret = ""
+        self.identity_header = secrets.token_urlsafe(24)
         self._lock = threading.Lock()
         self._listeners: list[_Listener] = []
         self._threads: list[threading.Thread] = []
@@ -575,6 +615,26 @@ class LocalAzureServer:
             }
         ]
 
+    def managed_identity(self, query: dict[str, str]) -> str | None:
+        """The principal a managed identity token request names (see ``_serve_managed_identity``)."""
+        from providers.azurelocal.store import Kind
+
+        wanted = {
+            k: (query.get(k) or "").lower() for k in ("client_id", "principal_id", "object_id", "mi_res_id")
+        }
+        if not any(wanted.values()):
+            return self.env.deployer_object_id
+        for record in self.env.store.list(Kind.PRINCIPAL):
+            if record.get("kind") != "user_assigned":
+                continue
+            if (
+                (wanted["client_id"] and str(record.get("client_id", "")).lower() == wanted["client_id"])
+                or (wanted["principal_id"] or wanted["object_id"]) in (str(record["object_id"]).lower(),)
+                or (wanted["mi_res_id"] and str(record.get("resource_id", "")).lower() == wanted["mi_res_id"])
+            ):
+                return record["object_id"]
+        return None
+
     def token_for(self, object_id: str | None = None, audience: str = "https://management.azure.com") -> str:
         """A token signed by this local Azure (what ``vaultform cloud token`` prints)."""
         return self.issuer.issue(object_id or self.env.deployer_object_id, audience)[0]
@@ -631,4 +691,8 @@ class LocalAzureServer:
         lines.append('A bearer token for scripts (curl -H "Authorization: Bearer $TOKEN"):')
         lines.append(f"export TOKEN=$(vaultform cloud token{db_hint})")
         lines.append(f"Key Vault: vaultform cloud token{db_hint} -resource https://vault.azure.net")
+        lines.append("")
+        lines.append("Managed identity (ARM_USE_MSI=true; ARM_CLIENT_ID picks a user-assigned identity):")
+        lines.append(f"export IDENTITY_ENDPOINT={self.book.arm_base}{MSI_PATH}")
+        lines.append(f"export IDENTITY_HEADER={self.identity_header}")
         return "\n".join(lines)

@@ -318,3 +318,40 @@ def test_arm_environment_picks_the_authority_and_endpoints(environment, authorit
     assert (
         credential_for(target)._authority == f"https://{authority}"
     )  # azure-identity's normalised authority
+
+
+def test_managed_identity_of_the_host(cloud, monkeypatch):
+    """ARM_USE_MSI with ARM_CLIENT_ID naming a user-assigned identity, through the App Service managed
+    identity endpoint the local Azure serves (IDENTITY_ENDPOINT / IDENTITY_HEADER)."""
+    from azure.mgmt.msi import ManagedServiceIdentityClient
+
+    from providers.azurelocal.credential import LocalCredential
+    from providers.azurelocal.transport import local_transport
+
+    msi = ManagedServiceIdentityClient(
+        LocalCredential(), cloud.env.subscription_id, transport=local_transport(cloud.env)
+    )
+    uai = msi.user_assigned_identities.create_or_update("rg-workloads", "id-ci", {"location": "westeurope"})
+    monkeypatch.setenv("ARM_USE_MSI", "true")
+    monkeypatch.setenv("ARM_CLIENT_ID", uai.client_id)
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{cloud.server.book.arm_base}/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", cloud.server.identity_header)
+    assert sign_in_method(target_from({"cloud": "azure"}, os.environ)) is SignIn.MANAGED_IDENTITY
+    cloud.signs_in_as(uai.principal_id)
+    monkeypatch.setenv("IDENTITY_HEADER", "a-guess")  # without the endpoint's secret, no token
+    from azure.core.exceptions import ClientAuthenticationError
+
+    factory = ClientFactory(target_from({"cloud": "azure"}, os.environ))
+    with pytest.raises(ClientAuthenticationError):
+        factory.caller()
+
+
+def test_azure_cli_account(cloud, monkeypatch):
+    """ARM_USE_CLI=true signs in with the Azure CLI's account (`az account get-access-token`)."""
+    bin_dir = FIXTURES / "bin"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("VAULTFORM_TEST_PYTHON", sys.executable)
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(cloud.env.store.path))
+    monkeypatch.setenv("ARM_USE_CLI", "true")
+    assert sign_in_method(target_from({"cloud": "azure"}, os.environ)) is SignIn.AZURE_CLI
+    cloud.signs_in_as(cloud.env.deployer_object_id)
