@@ -11,11 +11,15 @@ from __future__ import annotations
 PROVIDERS = {
     "azurerm": "providers.azurerm.provider:AzurermProvider",
     "terraform": "providers.builtin.provider:BuiltinProvider",
+    "random": "providers.random.provider:RandomProvider",
+    "time": "providers.time.provider:TimeProvider",
 }
 # local provider name -> "module:attribute" of its schema (cheap: no SDK import)
 SCHEMAS = {
     "azurerm": "providers.azurerm.catalog:SCHEMA",
     "terraform": "providers.builtin.schema:SCHEMA",
+    "random": "providers.random.schema:SCHEMA",
+    "time": "providers.time.schema:SCHEMA",
 }
 # command name -> "module:attribute" of a function that registers it on the CLI
 COMMANDS = {"cloud": "providers.azurelocal.cli:register"}
