@@ -105,6 +105,7 @@ def _check_module(
         diags.extend(meta_warnings(resource))
     _check_module_calls(tree, diags)
     _check_variable_types(module, diags)
+    _check_required_providers(module, diags)
     for name, child in tree.children.items():
         _check_module(child, info.children[name], root_dir, once, diags)
 
@@ -134,6 +135,27 @@ def _check_backend(module: Module, diags: Diagnostics) -> None:
                 "Share it through your pipeline's storage until team backends arrive; do not run two "
                 "copies against the same cloud with separate state files.",
                 range=backend.pos.range(),
+            )
+        )
+
+
+def _check_required_providers(module: Module, diags: Diagnostics) -> None:
+    """A provider the configuration asks for that vaultform doesn't carry is named, not ignored."""
+    from reconciler import providers_registry as registry
+    from reconciler.diagnostics import error
+
+    known = registry.known_provider_names()
+    for wanted in module.terraform.required_providers if module.terraform else ():
+        if wanted.name in known:
+            continue
+        source = f" ({wanted.source})" if wanted.source else ""
+        diags.add(
+            error(
+                "unsupported_provider",
+                f'vaultform has no provider "{wanted.name}"{source}',
+                f"vaultform carries the providers {', '.join(known)}. Remove {wanted.name} from "
+                "required_providers along with its resources, or manage those with another tool.",
+                range=wanted.pos.range(),
             )
         )
 
