@@ -170,9 +170,15 @@ def role_grants(role: BuiltinRole, data_action: str) -> bool:
     return any(fnmatch.fnmatchcase(data_action.lower(), pattern.lower()) for pattern in role.data_actions)
 
 
-def _effective(env, granted_at: str | None) -> bool:
-    """A grant counts once the propagation delay has passed since it was made."""
-    delay = env.faults.grant_propagation_seconds
+def _effective(env, granted_at: str | None, label: str, for_backup: bool) -> bool:
+    """A grant counts once its propagation delay has passed since it was made. Real grants give no
+    signal when they reach Azure Backup: the key assignment fails with
+    UserErrorCMKKeyVaultAuthFailure until they do, and succeeds when retried (azurerm issue 27817,
+    Bicep issue 16601). The random share of the delay applies to Azure Backup's checks only."""
+    settings = env.faults
+    delay = (
+        settings.grant_delay(f"{label}@{granted_at}") if for_backup else settings.grant_propagation_seconds
+    )
     if not delay or not granted_at:
         return True
     return (env.clock.now() - parse_time(granted_at)).total_seconds() >= delay
@@ -205,9 +211,16 @@ def _forbidden(principal_id: str, vault: dict, permission: str, rbac: bool) -> K
 
 
 def check_key_permission(
-    env, principal_id: str, key_vault_id: str, permission: str, *, key_name: str | None = None
+    env,
+    principal_id: str,
+    key_vault_id: str,
+    permission: str,
+    *,
+    key_name: str | None = None,
+    for_backup: bool = False,
 ) -> None:
-    """Raise 403 (inner ForbiddenByPolicy / ForbiddenByRbac) unless the grant is in place and effective."""
+    """Raise 403 (inner ForbiddenByPolicy / ForbiddenByRbac) unless the grant is in place and
+    effective; ``for_backup``: Azure Backup asks (the key assignment, backup and restore jobs)."""
     vault = env.store.get(Kind.KEY_VAULT, key_vault_id)
     if vault is None:
         raise KeyVaultError(404, "VaultNotFound", f"The key vault '{key_vault_id}' does not exist.")
@@ -221,7 +234,12 @@ def check_key_permission(
             if ap["principalId"].lower() != principal_id.lower() or not _in_scope(ap["scope"], target):
                 continue
             role = ROLES_BY_GUID.get(role_guid(ap["roleDefinitionId"]))
-            if role and action and role_grants(role, action) and _effective(env, ap.get("createdOn")):
+            if (
+                role
+                and action
+                and role_grants(role, action)
+                and _effective(env, ap.get("createdOn"), assignment["id"], for_backup)
+            ):
                 return
         raise _forbidden(principal_id, vault, permission, rbac=True)
     granted = ((vault.get("_emulator") or {}).get("policy_granted_at") or {}).get(principal_id.lower())
@@ -229,7 +247,9 @@ def check_key_permission(
         if policy["objectId"].lower() != principal_id.lower():
             continue
         keys = {k.lower() for k in (policy.get("permissions") or {}).get("keys") or []}
-        if (wanted in keys or "all" in keys) and _effective(env, granted):
+        if (wanted in keys or "all" in keys) and _effective(
+            env, granted, f"{vault['id']}/{principal_id}", for_backup
+        ):
             return
     raise _forbidden(principal_id, vault, permission, rbac=False)
 

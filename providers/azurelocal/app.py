@@ -7,6 +7,7 @@ discovered and registered at start, so the ARM and the Key Vault services land i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
@@ -103,6 +104,9 @@ class Emulator:
         self.deployer_object_id = seed.DEPLOYER_OBJECT_ID
         self.location_default = seed.LOCATION_DEFAULT
         seed.ensure_seeded(self)
+        # (request) -> context manager a write runs inside, before its store transaction; services
+        # add one to model a write that takes time (a key vault write conflicts with an overlapping one)
+        self.write_guards: list[Callable[[Request], contextlib.AbstractContextManager]] = []
         self.router = Router()
         for service in SERVICES:
             service.register(self.router, self)
@@ -156,6 +160,10 @@ class Emulator:
 
     def reset_faults(self) -> faults.FaultSettings:
         return faults.save(self.store, faults.FaultSettings())
+
+    def calm_faults(self, **overrides) -> faults.FaultSettings:
+        """Switch off the propagation delays and write conflicts that are on by default."""
+        return faults.save(self.store, faults.FaultSettings.calm(**overrides))
 
     # ------------------------------------------------------------------ activity log
 
@@ -297,11 +305,14 @@ class Emulator:
         # (AzureError) keeps what the handler recorded on purpose before refusing - a failed job, a
         # registration attempt - while an unexpected failure rolls everything back.
         refusal: AzureError | None = None
-        with self.store.transaction():
-            try:
-                response = self._call(route.handler, request)
-            except AzureError as exc:
-                refusal = exc
+        with contextlib.ExitStack() as guards:
+            for guard in self.write_guards:
+                guards.enter_context(guard(request))
+            with self.store.transaction():
+                try:
+                    response = self._call(route.handler, request)
+                except AzureError as exc:
+                    refusal = exc
         if refusal is not None:
             raise refusal
         self._log_write(request, response)

@@ -1,8 +1,22 @@
 """Fault injection for the local Azure: latency, throttling, transient errors, propagation delays.
 
 Settings live in the store's meta table (key ``faults``) so every process that opens the same
-database sees the same behaviour. Everything is off by default. Decisions are deterministic:
-the n-th call draws from ``random.Random(f"{seed}:{n}")``, and ``n`` is a persisted counter.
+database sees the same behaviour. Decisions are deterministic: the n-th call draws from
+``random.Random(f"{seed}:{n}")``, and ``n`` is a persisted counter.
+
+Latency, throttling and transient errors are off by default. What real Azure always does is on
+by default, bounded on the emulator clock so a whole estate still applies in seconds:
+
+* a new access policy or role assignment reaches Azure Backup a random while after ARM accepted
+  it (``grant_propagation_jitter_seconds``; azurerm issue 27817, Bicep issue 16601: the key
+  assignment fails with UserErrorCMKKeyVaultAuthFailure and succeeds when retried);
+* a new principal is unknown to role assignments for a random while
+  (``principal_propagation_jitter_seconds``; 400 PrincipalNotFound, which azurerm retries:
+  internal/services/authorization/role_assignment_resource.go);
+* a key vault write holds the vault for ``keyvault_write_seconds``; an overlapping write to the
+  same vault answers 409 ConflictError (Azure/AzureKeyVault issue 6, azurerm issue 15127).
+
+``calm()`` switches these off for tests that look at something else.
 """
 
 from __future__ import annotations
@@ -25,11 +39,43 @@ class FaultSettings:
     # 0 as absent and falls back to its backoff)
     transient_error_rate: float = 0.0  # share of calls answered 503
     grant_propagation_seconds: float = 0.0  # a key grant becomes effective this long after creation
+    grant_propagation_jitter_seconds: float = 1.5  # ... plus a random share of this (per grant)
     principal_propagation_seconds: float = 0.0  # a new principal is unknown to role assignments this long
+    principal_propagation_jitter_seconds: float = 1.0  # ... plus a random share of this (per principal)
+    keyvault_write_seconds: float = 0.05  # a key vault write holds the vault this long (real time)
     seed: int = 0
 
     def active(self) -> bool:
         return bool(self.latency_ms or self.throttle_rate or self.transient_error_rate)
+
+    @classmethod
+    def calm(cls, **overrides) -> FaultSettings:
+        """No propagation delays and no write conflicts: for tests of other behaviours."""
+        return cls(
+            **{
+                "grant_propagation_jitter_seconds": 0.0,
+                "principal_propagation_jitter_seconds": 0.0,
+                "keyvault_write_seconds": 0.0,
+                **overrides,
+            }
+        )
+
+    def grant_delay(self, label: str) -> float:
+        """Seconds a grant identified by ``label`` takes to reach Azure Backup (deterministic)."""
+        return (
+            self.grant_propagation_seconds
+            + self._share(f"grant:{label}") * self.grant_propagation_jitter_seconds
+        )
+
+    def principal_delay(self, label: str) -> float:
+        """Seconds a new principal stays unknown to role assignments (deterministic)."""
+        return self.principal_propagation_seconds + (
+            self._share(f"principal:{label}") * self.principal_propagation_jitter_seconds
+        )
+
+    def _share(self, label: str) -> float:
+        """Between half and all of the jitter, so a grant used at once always finds it missing."""
+        return 0.5 + 0.5 * random.Random(f"{self.seed}:{label.lower()}").random()
 
     @classmethod
     def from_dict(cls, data: dict | None) -> FaultSettings:
@@ -58,7 +104,10 @@ def validate(settings: dict) -> FaultSettings:
         "latency_ms",
         "retry_after_seconds",
         "grant_propagation_seconds",
+        "grant_propagation_jitter_seconds",
         "principal_propagation_seconds",
+        "principal_propagation_jitter_seconds",
+        "keyvault_write_seconds",
     ):
         if getattr(result, name) < 0:
             raise ValueError(f"{name} must not be negative")

@@ -169,6 +169,9 @@ class Refusal(Enum):
 
 
 # Immutability moves Azure accepts (state -> states); a new vault starts in one of CREATE_IMMUTABILITY.
+# Source: azurerm internal/services/recoveryservices/recovery_services_vault_resource.go ("The API
+# doesn't allow to set the immutability to Locked on creation"; moves are Locked <- Unlocked <->
+# Disabled), which creates Unlocked and PATCHes to Locked afterwards.
 IMMUTABILITY_MOVES = {
     "Disabled": frozenset({"Disabled", "Unlocked"}),
     "Unlocked": frozenset({"Unlocked", "Disabled", "Locked"}),

@@ -46,6 +46,11 @@ RETRYABLE_CODES = frozenset(
     )
 )
 
+# The key assignment of a Recovery Services vault fails with this code while a new grant has
+# not reached Azure Backup (azurerm issue 27817; Bicep issue 16601: "succeeds when retried"); the
+# vault handler retries it, bounded by the executor.
+GRANT_NOT_EFFECTIVE_CODES = frozenset(c.lower() for c in ("UserErrorCMKKeyVaultAuthFailure",))
+
 NOT_FOUND_CODES = frozenset(
     c.lower()
     for c in (

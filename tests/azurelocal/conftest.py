@@ -26,6 +26,9 @@ FAST_RETRY = {"retry_backoff_factor": 0.0, "retry_backoff_max": 0.0, "retry_tota
 @pytest.fixture
 def env(tmp_path):
     emulator = Emulator(tmp_path / "local-azure.db")
+    # Propagation delays and write conflicts are on by default; tests of other behaviours switch
+    # them off (the tests of those behaviours switch them back on).
+    emulator.calm_faults()
     yield emulator
     emulator.store.close()
 
@@ -184,7 +187,12 @@ class CmkKit:
             "identity": identity,
             "properties": {"publicNetworkAccess": "Enabled", **props},
         }
-        return self.rs.vaults.begin_create_or_update(CMK_RG, name, body).result()
+        if "UserAssigned" not in identity_type:
+            return self.rs.vaults.begin_create_or_update(CMK_RG, name, body).result()
+        # As azurerm does (azure-rest-api-specs issues 27869 and 27851): create without the
+        # user-assigned identity, then PATCH it on.
+        self.rs.vaults.begin_create_or_update(CMK_RG, name, {**body, "identity": {"type": "None"}}).result()
+        return self.rs.vaults.begin_update(CMK_RG, name, {"identity": identity}).result()
 
     def grant_policy(self, principal_id: str, kv_name: str = CMK_KV, permissions=None):
         self.keyvault.vaults.update_access_policy(

@@ -37,6 +37,7 @@ def _provider(env: Emulator, path, events: list[str]) -> AzurermProvider:
 def cloud(tmp_path):
     path = tmp_path / "qa.db"
     env = Emulator(path)
+    env.calm_faults()  # propagation delays have their own tests
     events: list[str] = []
     provider = _provider(env, path, events)
     yield env, provider, events

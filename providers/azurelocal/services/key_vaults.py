@@ -9,6 +9,10 @@ propagation delay.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import time
 from datetime import timedelta
 
 from providers.azurelocal.app import parse_time
@@ -214,8 +218,67 @@ def _access_policy_update(env, body: dict, op: str, policies: list[dict]) -> Non
     _stamp_grants(env, body, before)
 
 
+_VAULT_WRITE = re.compile(
+    r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.keyvault/vaults/([^/]+)"
+    r"(?:/accesspolicies/[^/]+)?/?$",
+    re.IGNORECASE,
+)
+
+
+def write_guard(env):
+    """A write to a key vault (the vault or its access policies) takes time; one that overlaps
+    another write to the same vault answers 409 ConflictError, as real Key Vault does ("The
+    operation failed because the ... 'Key Vault' changed from the point the operation began ...
+    serialize the operations": Azure/AzureKeyVault issue 6; azurerm issue 15127, and azurerm
+    takes a lock per key vault name for that reason: internal/services/keyvault/
+    key_vault_access_policy_resource.go). The hold is kept in the store so every process sees it,
+    in wall time, and expires on its own if a writer dies."""
+
+    @contextlib.contextmanager
+    def guard(request: Request):
+        m = _VAULT_WRITE.match(request.path) if request.method in ("PUT", "PATCH", "DELETE") else None
+        window = env.faults.keyvault_write_seconds if m else 0.0
+        if not window:
+            yield
+            return
+        key = f"keyvault_write:{m.group(1).lower()}"
+        with env.store.transaction():
+            if _held(env.store.meta(key)):
+                raise AzureError(
+                    409,
+                    "ConflictError",
+                    f"A conflict occurred that prevented the operation from completing. The operation "
+                    f"failed because the key vault '{m.group(1)}' changed from the point the operation "
+                    f"began. This can happen if parallel operations are being performed on the key "
+                    f"vault. To prevent this error, serialize the operations so that only one operation "
+                    f"is performed on the key vault at a time.",
+                )
+            env.store.set_meta(key, {"until": time.time() + window + 2.0, "pid": os.getpid()})
+        try:
+            time.sleep(window)
+            yield
+        finally:
+            env.store.set_meta(key, None)
+
+    return guard
+
+
+def _held(hold) -> bool:
+    """A hold counts until it expires, or until its writer (a process on this host) is gone."""
+    if not isinstance(hold, dict) or float(hold.get("until") or 0.0) <= time.time():
+        return False
+    try:
+        os.kill(int(hold.get("pid") or 0), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError, OverflowError):
+        return True
+    return True
+
+
 def register(router, env) -> None:
     one = _arm.RG + "/providers/" + TYPE + "/{name}"
+    env.write_guards.append(write_guard(env))
 
     load = _arm.loader(env, Kind.KEY_VAULT, TYPE)
 
@@ -231,6 +294,7 @@ def register(router, env) -> None:
         if existing is None:
             other = by_name(env, p["name"])
             if other is not None:
+                # code and wording: azurerm users' reports (Azure/ARO-Landing-Zone-Accelerator issue 28)
                 raise AzureError(
                     409,
                     "VaultAlreadyExists",
@@ -240,6 +304,8 @@ def register(router, env) -> None:
             deleted = deleted_by_name(env, p["name"])
             if deleted is not None:
                 if (props_in.get("createMode") or "").lower() != "recover":
+                    # 409 ConflictError with this message: alan-turing-institute/data-safe-haven
+                    # issue 2523, Azure/azure-dev issue 1431
                     raise AzureError(
                         409,
                         "ConflictError",

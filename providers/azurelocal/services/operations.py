@@ -45,22 +45,28 @@ def record_operation(
 
 def accepted(env, operation: dict) -> Response:
     """202 pointing at the operation's status endpoints."""
+    return Response(202, None, async_headers(env, operation["name"]))
+
+
+def async_headers(env, op: str) -> dict[str, str]:
     sub = env.subscription_id
-    op = operation["name"]
-    return Response(
-        202,
-        None,
-        {
-            "Location": f"{ARM_BASE}/subscriptions/{sub}/operationresults/{op}?api-version={API_VERSION}",
-            "Azure-AsyncOperation": f"{ARM_BASE}/subscriptions/{sub}/operationstatuses/{op}?api-version={API_VERSION}",
-            "Retry-After": "0",
-        },
-    )
+    return {
+        "Location": f"{ARM_BASE}/subscriptions/{sub}/operationresults/{op}?api-version={API_VERSION}",
+        "Azure-AsyncOperation": f"{ARM_BASE}/subscriptions/{sub}/operationstatuses/{op}?api-version={API_VERSION}",
+        "Retry-After": "0",
+    }
+
+
+def unknown_operation(env) -> str:
+    """An operation id no status endpoint knows (its GET answers 404)."""
+    return env.new_guid()
 
 
 def _operation(env, request: Request) -> dict:
     body = env.store.get(Kind.OPERATION, request.params["op"])
     if body is None:
+        # invented code: real Azure's 404 for an unknown operation carries no documented code
+        # (azure-rest-api-specs issue 27869 shows only the status)
         raise AzureError(404, "OperationNotFound", f"The operation '{request.params['op']}' was not found.")
     return body
 

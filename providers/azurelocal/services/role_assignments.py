@@ -54,7 +54,10 @@ def definition_body(role: access.BuiltinRole, scope: str) -> dict:
 
 def _check_principal(env, principal_id: str, principal_type: str | None) -> dict:
     record = env.principal(principal_id)
-    delay = env.faults.principal_propagation_seconds
+    # A principal minutes old is not replicated to every directory replica yet: Azure answers 400
+    # PrincipalNotFound (the message suggests retrying), and azurerm retries it
+    # (internal/services/authorization/role_assignment_resource.go retries a 400 naming PrincipalNotFound).
+    delay = env.faults.principal_delay(principal_id) if record is not None else 0.0
     young = (
         record is not None
         and delay

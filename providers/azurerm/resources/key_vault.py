@@ -33,7 +33,7 @@ from providers.azurerm.resources.base import (
     wait_lro,
     wire,
 )
-from providers.azurerm.resources.grants import local_effective_at, wait_until_effective
+from providers.azurerm.resources.vault_locks import key_vault_writer
 
 TYPE = "Microsoft.KeyVault/vaults"
 
@@ -279,6 +279,10 @@ class KeyVault(Handler):
     )
 
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
+        with key_vault_writer(planned["name"], ctx.waiter.report):
+            return self._create(ctx, planned)
+
+    def _create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
         rg, name = planned["resource_group_name"], planned["name"]
         vaults = ctx.clients.keyvault_mgmt().vaults
         props = properties_from(planned, ctx.clients.tenant_id, creating=True)
@@ -297,19 +301,14 @@ class KeyVault(Handler):
                 f"recovering the soft-deleted key vault {name} (features.key_vault."
                 f"recover_soft_deleted_key_vaults)"
             )
-        effective_at = local_effective_at(ctx)
         out = wait_lro(call(lambda: vaults.begin_create_or_update(rg, name, body)))
         if recovering:
             # a recovered vault comes back as it was; make it what the configuration says
             settable = {
                 k: v for k, v in props.items() if k not in ("enableSoftDelete", "softDeleteRetentionInDays")
             }
-            effective_at = local_effective_at(ctx)
             out = call(lambda: vaults.update(rg, name, {"tags": tags_of(planned), "properties": settable}))
-        state = to_state(wire(out), planned)
-        if props["accessPolicies"]:
-            wait_until_effective(ctx, effective_at, f"the access policies of key vault {name}")
-        return state
+        return to_state(wire(out), planned)
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rid = parse_resource_id(prior["id"], expect=TYPE)
@@ -335,16 +334,16 @@ class KeyVault(Handler):
         patch: dict[str, Any] = {"properties": {k: v for k, v in full.items() if k in wanted}}
         if "tags" in changed:
             patch["tags"] = tags_of(planned)
-        out = call(lambda: ctx.clients.keyvault_mgmt().vaults.update(rid.resource_group, rid.name, patch))
-        if "accessPolicies" in patch["properties"]:
-            wait_until_effective(ctx, local_effective_at(ctx), f"the access policies of key vault {rid.name}")
+        with key_vault_writer(rid.name, ctx.waiter.report):
+            out = call(lambda: ctx.clients.keyvault_mgmt().vaults.update(rid.resource_group, rid.name, patch))
         return to_state(wire(out), planned)
 
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
         # A delete is a soft delete (Azure keeps the vault for its retention period);
         # vaultform never purges a key vault: keys in it may still protect backups.
         rid = parse_resource_id(prior["id"], expect=TYPE)
-        not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.delete(rid.resource_group, rid.name))
+        with key_vault_writer(rid.name, ctx.waiter.report):
+            not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.delete(rid.resource_group, rid.name))
 
 
 class KeyVaultData(DataSource):

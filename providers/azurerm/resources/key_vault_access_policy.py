@@ -3,7 +3,7 @@
 Written through ``.../vaults/{name}/accessPolicies/{add|replace|remove}`` so other
 entries are never touched; the id follows azurerm:
 ``<key vault id>/objectId/<object id>[/applicationId/<application id>]``.
-After a grant the provider waits until it is effective (see ``grants.py``).
+After a grant the provider reads it back until it shows (see ``grants.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from providers.azurerm.ids import InvalidIdError, parse_resource_id, same_id
 from providers.azurerm.resources.base import Context, Handler, call, dig, not_found_is_none, value, wire
 from providers.azurerm.resources.grants import wait_for_key_grant
 from providers.azurerm.resources.key_vault import PERMISSION_FIELDS, policy_from_wire, policy_to_wire
+from providers.azurerm.resources.vault_locks import key_vault_writer
 
 VAULT_TYPE = "Microsoft.KeyVault/vaults"
 
@@ -53,11 +54,12 @@ class KeyVaultAccessPolicy(Handler):
     def _send(self, ctx: Context, kind: str, vault_id: str, entry: dict[str, Any]) -> None:
         rid = parse_resource_id(vault_id, expect=VAULT_TYPE)
         body = {"properties": {"accessPolicies": [entry]}}
-        call(
-            lambda: ctx.clients.keyvault_mgmt().vaults.update_access_policy(
-                rid.resource_group, rid.name, kind, body
+        with key_vault_writer(rid.name, ctx.waiter.report):
+            call(
+                lambda: ctx.clients.keyvault_mgmt().vaults.update_access_policy(
+                    rid.resource_group, rid.name, kind, body
+                )
             )
-        )
 
     def _apply(self, ctx: Context, planned: dict[str, Any], kind: str) -> dict[str, Any]:
         vault_id = planned["key_vault_id"]

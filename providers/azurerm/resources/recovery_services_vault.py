@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.azurerm.errors import GRANT_NOT_EFFECTIVE_CODES
 from providers.azurerm.ids import canonical, parse_resource_id, same_id
 from providers.azurerm.resources.base import (
     Context,
@@ -32,6 +33,7 @@ from providers.azurerm.resources.base import (
     wire,
 )
 from providers.azurerm.resources.vault_history import vault_history
+from providers.base import NotFoundError, PermanentError, ProviderError, RetryableError
 
 TYPE = "Microsoft.RecoveryServices/vaults"
 SKUS = ("RS0", "Standard")
@@ -229,6 +231,25 @@ def vault_body(planned: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def create_then_patch(planned: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The create's PUT body and the PATCH that must follow it, as azurerm splits them:
+
+    * immutability Locked can't be set at creation: create Unlocked, then PATCH Locked;
+    * a user-assigned identity at creation makes the create's async operation answer 404
+      (azure-rest-api-specs issue 27869), and "SystemAssigned, UserAssigned" comes back as
+      None (issue 27851): create without an identity, then PATCH the identity on.
+    """
+    body = vault_body(planned)
+    follow: dict[str, Any] = {}
+    if planned.get("immutability") == "Locked":
+        body["properties"]["securitySettings"] = _security({**planned, "immutability": "Unlocked"})
+        follow["properties"] = {"securitySettings": _security(planned)}
+    if "UserAssigned" in str(body["identity"].get("type")):
+        follow["identity"] = body["identity"]
+        body["identity"] = {"type": "None"}
+    return body, follow
+
+
 # what a PATCH carries for each changed attribute
 def _patch_for(prior: dict[str, Any], planned: dict[str, Any], changed: tuple[str, ...]) -> dict[str, Any]:
     patch: dict[str, Any] = {}
@@ -245,6 +266,10 @@ def _patch_for(prior: dict[str, Any], planned: dict[str, Any], changed: tuple[st
         props["redundancySettings"] = _redundancy(planned)
     if {"immutability", "soft_delete_enabled"} & set(changed):
         props["securitySettings"] = _security(planned)
+        if planned.get("immutability") == "Locked" and value(prior, "immutability", "Disabled") == "Disabled":
+            # Disabled can't go straight to Locked: Unlocked first, Locked in a second PATCH
+            # (azurerm recovery_services_vault_resource.go does the same).
+            props["securitySettings"] = _security({**planned, "immutability": "Unlocked"})
     if "monitoring" in changed and block(planned, "monitoring"):
         props["monitoringSettings"] = monitoring_to_wire(block(planned, "monitoring"))
     if props:
@@ -285,13 +310,52 @@ class RecoveryServicesVault(Handler):
     def _patch(self, ctx: Context, rg: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
         return wire(wait_lro(call(lambda: self._vaults(ctx).begin_update(rg, name, patch))))
 
+    def _assign_key(self, ctx: Context, rg: str, name: str, enc: dict[str, Any]) -> dict[str, Any]:
+        """The key assignment; a grant that has not reached Azure Backup yet is waited out by the
+        executor's retries (Azure gives no signal when it arrives: azurerm issue 27817, Bicep
+        issue 16601 - "succeeds when retried")."""
+        try:
+            return self._patch(ctx, rg, name, {"properties": {"encryption": encryption_to_wire(enc)}})
+        except PermanentError as exc:
+            if exc.code.split("/")[0].lower() not in GRANT_NOT_EFFECTIVE_CODES:
+                raise
+            raise RetryableError(
+                f"waiting for the key vault grant of vault {name}'s identity to take effect: Azure "
+                f"Backup can't use key {enc['key_id']} yet ({exc.message}). A new access policy or "
+                f"role assignment takes seconds to minutes to reach Azure Backup.",
+                code=exc.code,
+                status=exc.status,
+            ) from exc
+
+    def _put(self, ctx: Context, rg: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT the vault; an operation that answers 404 though the vault was made (azure-rest-api-
+        specs issue 27869) is followed by a GET, so a created vault is never lost."""
+        poller = call(lambda: self._vaults(ctx).begin_create_or_update(rg, name, body))
+        try:
+            return wire(wait_lro(poller))
+        except (NotFoundError, PermanentError) as exc:
+            if exc.status != 404:
+                raise
+            got = not_found_is_none(lambda: self._vaults(ctx).get(rg, name))
+            if got is None:
+                raise
+            return wire(got)
+
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
         rg, name = planned["resource_group_name"], planned["name"]
-        body = vault_body(planned)
-        out = wire(wait_lro(call(lambda: self._vaults(ctx).begin_create_or_update(rg, name, body))))
+        body, follow_up = create_then_patch(planned)
+        out = self._put(ctx, rg, name, body)
+        if follow_up:
+            # The vault exists from here on: a failed follow-up still returns it (as Azure has it),
+            # so it is recorded and the next plan shows what is left to do.
+            try:
+                out = self._patch(ctx, rg, name, follow_up)
+            except ProviderError as exc:
+                ctx.waiter.report(f"vault {name} was created, but completing it failed: {exc.message}")
+                return to_state(out, planned)
         enc = block(planned, "encryption")
         if enc:
-            out = self._patch(ctx, rg, name, {"properties": {"encryption": encryption_to_wire(enc)}})
+            out = self._assign_key(ctx, rg, name, enc)
         return to_state(out, planned)
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
@@ -307,12 +371,18 @@ class RecoveryServicesVault(Handler):
         patch = _patch_for(prior, planned, tuple(changed))
         if patch:
             out = self._patch(ctx, rid.resource_group, rid.name, patch)
+        if (
+            "immutability" in changed
+            and planned.get("immutability") == "Locked"
+            and dig(out or {}, "properties.securitySettings.immutabilitySettings.state") != "Locked"
+        ):
+            out = self._patch(
+                ctx, rid.resource_group, rid.name, {"properties": {"securitySettings": _security(planned)}}
+            )
         enc = block(planned, "encryption")
         if "encryption" in changed and enc:
             # The key assignment goes alone, after any identity change it relies on.
-            out = self._patch(
-                ctx, rid.resource_group, rid.name, {"properties": {"encryption": encryption_to_wire(enc)}}
-            )
+            out = self._assign_key(ctx, rid.resource_group, rid.name, enc)
         if out is None:
             out = wire(call(lambda: self._vaults(ctx).get(rid.resource_group, rid.name)))
         return to_state(out, planned)
