@@ -8,6 +8,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from providers.azurelocal import access
+from providers.azurelocal.kvrules import KeyVaultError
 
 RG = "rg-kv"
 
@@ -124,7 +125,7 @@ def test_access_policy_add_and_remove(env, group, keyvault_mgmt):
         "remove",
         {"properties": {"accessPolicies": [{**policy, "permissions": {"keys": ["WrapKey"]}}]}},
     )
-    with pytest.raises(Exception) as err:
+    with pytest.raises(KeyVaultError) as err:
         access.check_key_permission(env, oid, vault.id, "wrapKey")
     assert err.value.response().body["error"]["innererror"]["code"] == "ForbiddenByPolicy"
 
@@ -138,8 +139,10 @@ def test_grant_propagation_delay(env, group, keyvault_mgmt):
             {"tenantId": env.tenant_id, "objectId": env.deployer_object_id, "permissions": {"keys": ["get"]}}
         ],
     )
-    with pytest.raises(Exception):
+    with pytest.raises(KeyVaultError) as err:
         access.check_key_permission(env, env.deployer_object_id, vault.id, "get")
+    assert err.value.status == 403
+    assert err.value.response().body["error"]["innererror"]["code"] == "ForbiddenByPolicy"
     env.clock.advance(61)
     access.check_key_permission(env, env.deployer_object_id, vault.id, "get")
 
@@ -152,7 +155,7 @@ def test_role_assignment_rbac_vault(env, group, keyvault_mgmt, msi_client, auth_
     role = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
     definition = auth_client.role_definitions.get(vault.id, role)
     assert definition.role_name == "Key Vault Crypto Service Encryption User"
-    with pytest.raises(Exception) as err:
+    with pytest.raises(KeyVaultError) as err:
         access.check_key_permission(env, identity.principal_id, vault.id, "unwrapKey")
     assert err.value.response().body["error"]["innererror"]["code"] == "ForbiddenByRbac"
     params = {
@@ -175,8 +178,10 @@ def test_role_assignment_rbac_vault(env, group, keyvault_mgmt, msi_client, auth_
     )
     assert [a.name for a in listed] == [created.name]
     auth_client.role_assignments.delete(vault.id, created.name)
-    with pytest.raises(Exception):
+    with pytest.raises(KeyVaultError) as err:
         access.check_key_permission(env, identity.principal_id, vault.id, "get")
+    assert err.value.status == 403
+    assert err.value.response().body["error"]["innererror"]["code"] == "ForbiddenByRbac"
 
 
 def test_role_definition_lookup_by_name(auth_client, sub):
@@ -263,8 +268,10 @@ def test_role_at_group_scope_reaches_the_vault_and_type_must_match(
         {"properties": {"roleDefinitionId": role, "principalId": identity.principal_id}},
     )
     access.check_key_permission(env, identity.principal_id, vault.id, "wrapKey")
-    with pytest.raises(Exception):
+    with pytest.raises(KeyVaultError) as err:
         access.check_key_permission(env, identity.principal_id, vault.id, "delete")
+    assert err.value.status == 403
+    assert err.value.response().body["error"]["innererror"]["code"] == "ForbiddenByRbac"
 
 
 def test_key_vault_for_host(env, group, keyvault_mgmt):

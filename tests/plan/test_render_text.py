@@ -3,8 +3,9 @@
 A plan fixture is the Plan as JSON: changes (address, type, name, action, before,
 after, ...), outputs and diagnostics; the string "(known after apply)" stands for
 UNKNOWN. Schemas come from ``SCHEMAS`` below (shaped like the azurerm catalog) so the
-expected texts don't move when the catalog grows. Set VAULTFORM_UPDATE_GOLDEN=1 to
-rewrite the expected files after a deliberate wording change, then review the diff.
+expected texts don't move when the catalog grows. The test only compares; after a
+deliberate wording change, rewrite the expected files with
+``python tests/plan/update_render_goldens.py`` and review the diff.
 """
 
 from __future__ import annotations
@@ -260,10 +261,10 @@ def render(case: str, *, color: bool = False) -> str:
 
 
 def check_golden(path: Path, actual: str) -> None:
-    if os.environ.get("VAULTFORM_UPDATE_GOLDEN"):
-        path.write_text(actual)
-    assert path.is_file(), f"{path} is missing; run with VAULTFORM_UPDATE_GOLDEN=1 and review it"
-    assert actual == path.read_text()
+    assert path.is_file(), f"{path} is missing; run python tests/plan/update_render_goldens.py and review it"
+    assert actual == path.read_text(), f"{path} differs; if the change is deliberate, run " + (
+        "python tests/plan/update_render_goldens.py and review the diff"
+    )
 
 
 # --------------------------------------------------------------------------- tests

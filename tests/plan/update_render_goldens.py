@@ -1,0 +1,35 @@
+"""Rewrite tests/fixtures/render/<case>/expected.txt from the current renderer.
+
+Run by hand after a deliberate change to the plan's wording, then review the diff:
+
+    python tests/plan/update_render_goldens.py [CASE ...]
+
+The test (test_render_text.py) only ever compares; it never writes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_render_text import CASES, FIXTURES, render
+
+
+def main(argv: list[str]) -> int:
+    unknown = sorted(set(argv) - set(CASES))
+    if unknown:
+        print(f"unknown case(s): {', '.join(unknown)}; cases are: {', '.join(CASES)}", file=sys.stderr)
+        return 2
+    for case in argv or CASES:
+        path = FIXTURES / case / "expected.txt"
+        text = render(case)
+        if not path.is_file() or path.read_text() != text:
+            path.write_text(text)
+            print(f"updated {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
