@@ -18,7 +18,7 @@ from reconciler import providers_registry as registry
 from reconciler.config.evaluator import MapScope
 from reconciler.config.expand import evaluate_body
 from reconciler.config.model import Module
-from reconciler.config.types import parse_type
+from reconciler.config.type_exprs import parse_type
 from reconciler.config.variables import Validation as VarValidation
 from reconciler.config.variables import VariableSpec, resolve_variables
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error

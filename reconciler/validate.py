@@ -20,7 +20,7 @@ from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.model import Module
 from reconciler.config.modules import ModuleTree, load_module_tree
 from reconciler.config.references import references
-from reconciler.config.types import parse_type
+from reconciler.config.type_exprs import parse_type
 from reconciler.diagnostics import Diagnostic, Diagnostics, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph, cycle_diagnostics
 from reconciler.graph.dag import Graph

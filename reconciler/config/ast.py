@@ -29,6 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
+from reconciler.diagnostics import SourceRange
+
 
 @dataclass(frozen=True, slots=True)
 class Pos:
@@ -39,8 +41,6 @@ class Pos:
     end_column: int
 
     def range(self):
-        from reconciler.diagnostics import SourceRange
-
         return SourceRange(self.file, self.line, self.column, self.end_line, self.end_column)
 
 

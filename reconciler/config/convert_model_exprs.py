@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from reconciler.config import ast
+from reconciler.config.model import ProviderRef
 
 
 def literal_string(expr: ast.Expr) -> str | None:
@@ -63,8 +64,6 @@ def reference_list(expr: ast.Expr) -> tuple[tuple[ast.Expr, ...], ast.Expr | Non
 
 
 def provider_ref(expr: ast.Expr):
-    from reconciler.config.model import ProviderRef
-
     if isinstance(expr, ast.Variable):
         return ProviderRef(expr.name, None, expr.pos)
     if isinstance(expr, ast.GetAttr) and isinstance(expr.obj, ast.Variable):

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.config import ast
+from reconciler.config import ast, functions_files
 from reconciler.config import evaluator_operators as ops
 from reconciler.config.evaluator_scope import (
     CODE,
@@ -35,6 +35,8 @@ from reconciler.config.evaluator_scope import (
 )
 from reconciler.config.functions import BUILTINS
 from reconciler.config.functions_spec import ArityError, FunctionError, invoke
+from reconciler.config.loader import parse_text
+from reconciler.config.references import walk_expressions
 from reconciler.config.types import ConversionError, a_type, normalize_number, to_bool, to_number, to_string
 from reconciler.diagnostics import Diagnostic
 from reconciler.values import UNKNOWN, is_wholly_known, type_name
@@ -588,3 +590,47 @@ _HANDLERS: dict[type, Callable[[Any, Scope], Any]] = {
     ast.ObjectCons: _object,
     ast.Parens: _parens,
 }
+
+
+# --------------------------------------------------------------------------- templatefile
+
+_TEMPLATE_MARK = "VAULTFORM_TEMPLATE_END"
+
+
+def render_template_file(text: str, path: str, variables: dict) -> Any:
+    """templatefile's rendering: ``text`` read as a heredoc body, with only ``variables``
+    (and the built-in functions) in scope; a template can't call templatefile again."""
+    mark = _TEMPLATE_MARK
+    while mark in text:
+        mark += "_"
+    # the body is read as a heredoc; the opening line shifts positions by one
+    source = f"t = <<{mark}\n{text}{'' if text.endswith(chr(10)) or not text else chr(10)}{mark}\n"
+    file, diags = parse_text(source, path)
+    if file is None:
+        raise FunctionError(f"the template is not valid: {_first_problem(diags)}", 0)
+    expr = file.body.attributes[0].expr
+    if any(isinstance(n, ast.Call) and n.name == "templatefile" for n in walk_expressions(expr)):
+        raise FunctionError("a template can't call templatefile", 0)
+    bad = [k for k in variables if not k.isidentifier()]
+    if bad:
+        raise FunctionError(f'template variable names must be identifiers, not "{bad[0]}"', 1)
+    try:
+        value = evaluate(expr, MapScope(dict(variables)))
+    except EvalError as exc:
+        d = exc.diagnostic
+        line = d.range.line - 1 if d.range else 0
+        raise FunctionError(f"{path}:{line}: {d.summary}: {d.detail}", 0) from None
+    if isinstance(value, str) and not text.endswith("\n") and value.endswith("\n"):
+        value = value[:-1]
+    return value
+
+
+def _first_problem(diags) -> str:
+    if not diags:
+        return "it could not be read"
+    d = diags[0]
+    line = d.range.line - 1 if d.range else 0
+    return f"line {line}: {d.summary}"
+
+
+functions_files.use_template_renderer(render_template_file)

@@ -17,8 +17,10 @@ import base64
 import hashlib
 import os
 import posixpath
+import stat
+from collections.abc import Callable
+from typing import Any
 
-from reconciler.config import ast
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -28,7 +30,13 @@ _PATH = Param("path", ParamType.STRING)
 def _read(path: str) -> bytes:
     full = os.path.expanduser(path)
     try:
-        size = os.path.getsize(full)
+        st = os.stat(full)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(full)
+        if not stat.S_ISREG(st.st_mode):
+            # a named pipe or device would block or never end
+            raise FunctionError(f'"{path}" is not a regular file (a named pipe or device?)', 0)
+        size = st.st_size
         if size > MAX_FILE_BYTES:
             raise FunctionError(f'"{path}" is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB', 0)
         with open(full, "rb") as fh:
@@ -53,50 +61,27 @@ def _file(path):
         raise FunctionError(f'"{path}" is not UTF-8 text; use filebase64 for binary files', 0) from None
 
 
-_MARK = "VAULTFORM_TEMPLATE_END"
+# Rendering a template is evaluating an expression, which is the evaluator's job; the
+# evaluator imports the function table (and so this module), so it hands its renderer
+# down here when it is imported instead of this module importing it.
+TemplateRenderer = Callable[[str, str, dict], Any]
+_renderer: list[TemplateRenderer] = []
+
+
+def use_template_renderer(render: TemplateRenderer) -> None:
+    """Set how templatefile renders ``(text, path, vars)``; the evaluator calls this."""
+    _renderer[:] = [render]
 
 
 @spec("templatefile", _PATH, Param("vars", ParamType.MAP, Known.TOP))
 def _templatefile(path, variables):
-    from reconciler.config.evaluator import EvalError, MapScope, evaluate
-    from reconciler.config.loader import parse_text
-    from reconciler.config.references import walk_expressions
-
     try:
         text = _read(path).decode("utf-8")
     except UnicodeDecodeError:
         raise FunctionError(f'"{path}" is not UTF-8 text', 0) from None
-    mark = _MARK
-    while mark in text:
-        mark += "_"
-    # the body is read as a heredoc; the opening line shifts positions by one
-    source = f"t = <<{mark}\n{text}{'' if text.endswith(chr(10)) or not text else chr(10)}{mark}\n"
-    file, diags = parse_text(source, path)
-    if file is None:
-        raise FunctionError(f"the template is not valid: {_first(diags)}", 0)
-    expr = file.body.attributes[0].expr
-    if any(isinstance(n, ast.Call) and n.name == "templatefile" for n in walk_expressions(expr)):
-        raise FunctionError("a template can't call templatefile", 0)
-    bad = [k for k in variables if not k.isidentifier()]
-    if bad:
-        raise FunctionError(f'template variable names must be identifiers, not "{bad[0]}"', 1)
-    try:
-        value = evaluate(expr, MapScope(dict(variables)))
-    except EvalError as exc:
-        d = exc.diagnostic
-        line = d.range.line - 1 if d.range else 0
-        raise FunctionError(f"{path}:{line}: {d.summary}: {d.detail}", 0) from None
-    if isinstance(value, str) and not text.endswith("\n") and value.endswith("\n"):
-        value = value[:-1]
-    return value
-
-
-def _first(diags) -> str:
-    if not diags:
-        return "it could not be read"
-    d = diags[0]
-    line = d.range.line - 1 if d.range else 0
-    return f"line {line}: {d.summary}"
+    if not _renderer:
+        raise FunctionError("templates can only be rendered by the evaluator", 0)
+    return _renderer[0](text, path, dict(variables))
 
 
 @spec("fileexists", _PATH)

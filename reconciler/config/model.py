@@ -33,7 +33,6 @@ __all__ = [
     "Moved",
     "Import",
     "Module",
-    "decode_module",
 ]
 
 
@@ -234,10 +233,3 @@ class Module:
             if p.key == key:
                 return p
         return None
-
-
-def decode_module(files) -> tuple[Module, list]:
-    """Decode a module's parsed files; see ``reconciler.config.convert_model``."""
-    from reconciler.config.convert_model import decode_module as _decode
-
-    return _decode(files)

@@ -16,8 +16,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.config.convert_model import decode_module
 from reconciler.config.directory import list_config_files, load_directory
-from reconciler.config.model import Module, ModuleCall, decode_module
+from reconciler.config.model import Module, ModuleCall
 from reconciler.diagnostics import Diagnostic, error
 
 MAX_DEPTH = 32

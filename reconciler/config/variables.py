@@ -36,12 +36,12 @@ from reconciler.config.evaluator import EvalError, MapScope, condition_value, di
 from reconciler.config.loader import parse_text
 from reconciler.config.references import references, walk_expressions
 from reconciler.config.source_files import ReadProblem, decode_source, list_source_files, read_source
+from reconciler.config.type_exprs import parse_type
 from reconciler.config.types import (
     ConversionError,
     TypeConstraint,
     convert,
     is_primitive,
-    parse_type,
     to_number,
 )
 from reconciler.diagnostics import Diagnostic, SourceRange, error, warning

@@ -35,7 +35,8 @@ from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.expand import EvaluatedBody, evaluate_body
 from reconciler.config.model import Resource
 from reconciler.config.references import references
-from reconciler.config.types import ConversionError, convert, parse_type
+from reconciler.config.type_exprs import parse_type
+from reconciler.config.types import ConversionError, convert
 from reconciler.diagnostics import Diagnostic, error, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph
 from reconciler.plan.assemble import (

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import ast
+from reconciler.config.convert_model import decode_module
 from reconciler.config.directory import load_directory
 from reconciler.config.loader import parse_text
-from reconciler.config.model import decode_module
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "loader"
 _MARK = re.compile(r"#\s*ERROR:\s*(.+?)\s*$")

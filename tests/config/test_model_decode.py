@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import ast
+from reconciler.config.convert_model import decode_module
 from reconciler.config.directory import load_directory
 from reconciler.config.loader import parse_text
-from reconciler.config.model import Mode, decode_module
+from reconciler.config.model import Mode
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "loader" / "module_valid"
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.config.loader import parse_text
+from reconciler.config.type_exprs import parse_type
 from reconciler.config.types import (
     ANY,
     BOOL,
@@ -19,7 +20,6 @@ from reconciler.config.types import (
     ObjectType,
     TupleType,
     convert,
-    parse_type,
     to_string,
 )
 from reconciler.values import UNKNOWN
