@@ -93,6 +93,7 @@ class Attribute:
     change_rule: ChangeRule | None = None
     description: str = ""
     fold: str = ""  # a name in FOLDS: spellings Azure treats as the same value
+    echoes: str = ""  # another attribute of the block whose value this one repeats: its marks follow
 
 
 _ZERO = {Kind.STRING: "", Kind.NUMBER: 0, Kind.BOOL: False, Kind.LIST: [], Kind.SET: [], Kind.MAP: {}}

@@ -26,7 +26,7 @@ TERRAFORM_DATA = ResourceSchema(
                 force_new=True,
                 description="Any value; when it changes the instance is replaced.",
             ),
-            Attribute("output", ANY, computed=True, description="The applied copy of input."),
+            Attribute("output", ANY, computed=True, echoes="input", description="The applied copy of input."),
             Attribute("id", STRING, computed=True, description="A unique id generated at creation."),
         )
     ),

@@ -7,6 +7,11 @@ lazily: variables, locals and module outputs are evaluated the first time a step
 needs them (by then their resource ancestors are final, because the step's
 dependencies were computed through them), and resource values are set by the executor
 as each step completes.
+
+Sensitive values keep their marks here as while planning: a stored value is marked at
+its change's sensitive paths, a step's configuration remembers where it was marked
+(``sensitive_paths``: what state records and what others see marked), and the outputs
+come back plain with the names of those that carried a mark (``marked_outputs``).
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.expansion import Instance, collect, expand
 from reconciler.plan.model import Action, Plan, ResourceChange
 from reconciler.plan.phases import phases_in, without_blocks
+from reconciler.plan.sensitivity import object_paths
 from reconciler.plan.walk import PlanRequest, Walker
-from reconciler.values import UNKNOWN, is_wholly_known
+from reconciler.values import UNKNOWN, is_wholly_known, mark_paths, unmark_deep
 
 VALUE_KINDS = ("variable", "local", "output", "module_outputs")
 
@@ -36,6 +42,9 @@ class ApplyEvaluator(Walker):
         self._evaluated: set[str] = set()
         self._instance_values: dict[str, dict[Any, Any]] = {}  # prefix+address -> key -> value
         self._keys: dict[str, list] = {}
+        self._config_marks: dict[str, list[tuple]] = {}  # instance address -> marked config paths
+        self._schemas: dict[str, Any] = {}  # instance address -> schema block
+        self.marked_outputs: set[str] = set()
         for change in plan.changes:
             value = change.after if change.after is not None else change.before
             if change.mode == "data" and change.address in plan.data_values:
@@ -48,13 +57,27 @@ class ApplyEvaluator(Walker):
 
     # ------------------------------------------------------------------ values in
 
-    def _store(self, change: ResourceChange, value: Any) -> None:
+    def _store(self, change: ResourceChange, value: Any, paths=None) -> None:
         base = change.address.split("[")[0]
+        if paths is None:
+            paths = change.sensitive_paths
+        if paths and value is not None:
+            value = mark_paths(value, paths)
         self._instance_values.setdefault(base, {})[change.index] = value
+
+    def sensitive_paths(self, change: ResourceChange, value: dict) -> tuple[tuple, ...]:
+        """The paths of ``value`` (what the provider returned for ``change``) that are sensitive:
+        the schema's, those its final configuration marked, and their echoes."""
+        with self._lock:
+            rs = registry.resource_schema(Mode.DATA if change.mode == "data" else Mode.MANAGED, change.type)
+            marked = self._config_marks.get(change.address, ())
+            return object_paths(rs.block if rs else None, value, marked)
 
     def set_value(self, change: ResourceChange, value: Any) -> None:
         with self._lock:
-            self._store(change, value)
+            self._store(
+                change, value, self.sensitive_paths(change, value) if isinstance(value, dict) else None
+            )
             self._publish(change)
 
     def _publish(self, change: ResourceChange) -> None:
@@ -114,7 +137,13 @@ class ApplyEvaluator(Walker):
                 node = f"output.{name}"
                 self._ensure(node)
                 self._output(node, self.cg.graph.data(node))
-            return dict(self.outputs.get("", {})), list(self.diags)
+            values = {}
+            self.marked_outputs = set()
+            for name, value in self.outputs.get("", {}).items():
+                values[name], marked = unmark_deep(value)
+                if marked:
+                    self.marked_outputs.add(name)
+            return values, list(self.diags)
 
     # ------------------------------------------------------------------ postconditions
 
@@ -186,6 +215,7 @@ class ApplyEvaluator(Walker):
             ev = evaluate_body(body, rs.block, iscope)
             self.diags.extend(ev.diagnostics)
             config = self._config_value(rs, ev, change.address)
+            self._config_marks[change.address] = list(ev.sensitive_paths)
             errors = [d for d in self.diags if d.is_error]
             if errors:
                 raise DiagnosticsError(errors)

@@ -20,7 +20,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers import validation
 from providers.base import (
     CreateRequest,
     DataRequest,
@@ -35,7 +34,6 @@ from reconciler.apply.graph import ApplyGraph, Op, Step
 from reconciler.apply.recorder import StateRecorder
 from reconciler.apply.recovery import locate_left_over
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
-from reconciler.plan.assemble import secret_paths
 from state.model import PendingAction
 
 log = logging.getLogger(__name__)
@@ -243,7 +241,7 @@ class Executor:
         if state is None:  # not made by an interrupted run: create it
             self.recorder.pending(change, PendingAction.CREATE, config)
             state = provider.create(CreateRequest(change.type, config, change.address)).state
-        self.recorder.created(change, state, self._sensitive(rs, state))
+        self.recorder.created(change, state, self._sensitive(change, state))
         self.evaluator.set_value(change, state)
         self.result.counts["added"] += 1
         self._check_result(step, rs, config, state)
@@ -271,7 +269,7 @@ class Executor:
         self._check_final(step, rs, config)
         self.recorder.pending(change, PendingAction.UPDATE, config, prior.get("id"))
         state = self._provider(step).update(UpdateRequest(change.type, prior, config, changed)).state
-        self.recorder.created(change, state, self._sensitive(rs, state))
+        self.recorder.created(change, state, self._sensitive(change, state))
         self.evaluator.set_value(change, state)
         if step.op is Op.UPDATE or (
             step.op is Op.PHASE and change.action.value == "update" and "" not in change.phases
@@ -318,13 +316,9 @@ class Executor:
 
     # ------------------------------------------------------------------ consistency
 
-    def _sensitive(self, rs, state: dict) -> list:
-        """Paths state must treat as secret: the schema's, and wherever a sensitive variable landed."""
-        return sorted(
-            set(validation.sensitive_value_paths(rs.block, state))
-            | set(secret_paths(state, self.evaluator.secrets)),
-            key=repr,
-        )
+    def _sensitive(self, change, state: dict) -> list:
+        """Paths state must treat as secret: the schema's, and wherever the configuration was marked."""
+        return list(self.evaluator.sensitive_paths(change, state))
 
     def _check_final(self, step: Step, rs, config: dict) -> None:
         planned = step.change.after or {}

@@ -21,7 +21,6 @@ from reconciler.cli.common import (
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error, warning
-from reconciler.plan.assemble import secret_paths
 from reconciler.plan.model import Action
 from reconciler.plan.walk import PlanOptions
 from reconciler.values import is_wholly_known
@@ -155,7 +154,7 @@ def _execute_recorded(session, plan, refreshed, options: PlanOptions, args, out:
     session.state = recorder.state
     if not options.destroy:
         values, diags = evaluator.outputs_final()
-        sensitive = _sensitive_outputs(session, values, evaluator.secrets, out)
+        sensitive = _sensitive_outputs(session, values, evaluator.marked_outputs, out)
         recorder.outputs(_storable(values, recorder.state), sensitive)
     else:
         recorder.outputs({}, {})
@@ -174,19 +173,19 @@ def _write_outputs(session, plan, refreshed, options, out: Output, apply_nothing
     evaluator = ApplyEvaluator(steps.plan_request(session, refreshed, options), plan)
     evaluator.publish_all()
     values, _diags = evaluator.outputs_final()
-    sensitive = _sensitive_outputs(session, values, evaluator.secrets, out)
+    sensitive = _sensitive_outputs(session, values, evaluator.marked_outputs, out)
     recorder = StateRecorder(session.backend, session.state)
     recorder.outputs(_storable(values, recorder.state), sensitive)
     out.print("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
     _print_outputs(recorder.state, out)
 
 
-def _sensitive_outputs(session, values: dict, secrets: frozenset[str], out: Output) -> dict[str, bool]:
-    """Declared sensitive outputs, and any whose value carries a sensitive variable's text."""
+def _sensitive_outputs(session, values: dict, marked: set[str], out: Output) -> dict[str, bool]:
+    """Declared sensitive outputs, and any whose value carried a sensitive mark."""
     declared = session.validated.tree.module.outputs
     sensitive = {name: o.sensitive for name, o in declared.items()}
-    for name, value in values.items():
-        if not sensitive.get(name) and secret_paths(value, secrets):
+    for name in values:
+        if not sensitive.get(name) and name in marked:
             sensitive[name] = True
             out.diagnostics(
                 [

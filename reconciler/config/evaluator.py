@@ -11,6 +11,13 @@ strings holding numbers convert for arithmetic, equality is typed (1 != "1"),
 ``&&``/``||`` short-circuit, an unknown flows through every operator and function,
 and ``can``/``try`` are special forms that evaluate their arguments lazily.
 
+Sensitivity marks travel as Terraform's do: an operation unwraps ``Sensitive``
+operands and marks its result (operators, conditionals by their condition, for
+expressions by their collection, condition and keys, templates by any part, splats
+and indexing by their source); collections keep their elements' marks where they
+stand, and functions follow ``functions_spec.Marks``. A diagnostic never quotes a
+marked value: the text of every marked operand is replaced by ``(sensitive value)``.
+
 Every problem raises ``EvalError`` carrying a ``Diagnostic`` with code ``eval`` and
 the position of the offending expression.
 """
@@ -39,7 +46,17 @@ from reconciler.config.loader import parse_text
 from reconciler.config.references import walk_expressions
 from reconciler.config.types import ConversionError, a_type, normalize_number, to_bool, to_number, to_string
 from reconciler.diagnostics import Diagnostic
-from reconciler.values import UNKNOWN, is_wholly_known, type_name
+from reconciler.values import (
+    UNKNOWN,
+    Sensitive,
+    is_wholly_known,
+    mark,
+    mark_if,
+    redact,
+    type_name,
+    unmark,
+    unmark_deep,
+)
 
 __all__ = [
     "CODE",
@@ -129,6 +146,8 @@ def _get_attr(expr: ast.GetAttr, scope: Scope) -> Any:
 
 
 def get_attr(obj: Any, name: str, pos: ast.Pos) -> Any:
+    if type(obj) is Sensitive:
+        return mark(get_attr(obj.value, name, pos))
     if obj is UNKNOWN:
         return UNKNOWN
     if obj is None:
@@ -166,6 +185,12 @@ def _index(expr: ast.Index, scope: Scope) -> Any:
 
 
 def index_value(obj: Any, key: Any, pos: ast.Pos) -> Any:
+    if type(obj) is Sensitive or type(key) is Sensitive:
+        plain_obj, plain_key = unmark(obj)[0], unmark(key)[0]
+        try:
+            return mark(index_value(plain_obj, plain_key, pos))
+        except EvalError as exc:
+            raise exc.hiding(key) from None
     if obj is None:
         raise fail(pos, "Attempt to index null value", "This value is null, so it does not have any indices.")
     if key is None:
@@ -205,13 +230,13 @@ def index_value(obj: Any, key: Any, pos: ast.Pos) -> Any:
 
 
 def _splat(expr: ast.Splat, scope: Scope) -> Any:
-    source = _eval(expr.source, scope)
+    source, marked = unmark(_eval(expr.source, scope))
     if source is UNKNOWN:
-        return UNKNOWN
+        return mark_if(UNKNOWN, marked)
     if source is None:
-        return []
+        return mark_if([], marked)
     items = list(source) if isinstance(source, (list, tuple)) else [source]
-    return [_eval(expr.each, ChildScope(scope, {_SPLAT_ITEM: item})) for item in items]
+    return mark_if([_eval(expr.each, ChildScope(scope, {_SPLAT_ITEM: item})) for item in items], marked)
 
 
 # --------------------------------------------------------------------------- constructors
@@ -222,6 +247,7 @@ def _tuple(expr: ast.TupleCons, scope: Scope) -> list:
 
 
 def object_key(value: Any, pos: ast.Pos) -> Any:
+    value = value.value if type(value) is Sensitive else value
     if value is UNKNOWN:
         return UNKNOWN
     if value is None:
@@ -235,19 +261,23 @@ def object_key(value: Any, pos: ast.Pos) -> Any:
 
 
 def _object(expr: ast.ObjectCons, scope: Scope) -> Any:
+    """An object; a key that is sensitive marks the whole object (its keys are part of it)."""
     out: dict = {}
     unknown_key = False
+    marked = False
     for key_expr, value_expr in expr.items:
         if isinstance(key_expr, ast.Literal) and isinstance(key_expr.value, str):
             key = key_expr.value
         else:
-            key = object_key(_eval(key_expr, scope), key_expr.pos)
+            raw = _eval(key_expr, scope)
+            marked = marked or type(raw) is Sensitive
+            key = object_key(raw, key_expr.pos)
         value = _eval(value_expr, scope)
         if key is UNKNOWN:
             unknown_key = True
             continue
         out[key] = value
-    return UNKNOWN if unknown_key else out
+    return mark_if(UNKNOWN if unknown_key else out, marked)
 
 
 # --------------------------------------------------------------------------- operators
@@ -258,60 +288,68 @@ def _binary(expr: ast.Binary, scope: Scope) -> Any:
     try:
         if op in ("&&", "||"):
             return _logical(expr, scope)
-        left, right = _eval(expr.left, scope), _eval(expr.right, scope)
+        (left, left_marked), (right, right_marked) = (
+            unmark_deep(_eval(expr.left, scope)),
+            unmark_deep(_eval(expr.right, scope)),
+        )
+        marked = left_marked or right_marked
         if op in ("==", "!="):
-            return ops.equals(left, right, negate=op == "!=")
+            return mark_if(ops.equals(left, right, negate=op == "!="), marked)
         if op in ops.ARITHMETIC or op in ops.COMPARISON:
-            return ops.arithmetic(op, left, right)
+            return mark_if(ops.arithmetic(op, left, right), marked)
     except ops.OperatorError as exc:
-        raise fail(expr.pos, exc.summary, exc.detail) from None
+        hidden = [mark(v) for v, m in ((left, left_marked), (right, right_marked)) if m]
+        raise fail(expr.pos, exc.summary, redact(exc.detail, *hidden)) from None
     raise fail(expr.pos, "Unsupported operator", f'The operator "{op}" is not part of the language.')
 
 
-def _logical_operand(expr: ast.Expr, scope: Scope, what: str) -> tuple[Any, EvalError | None]:
+def _logical_operand(expr: ast.Expr, scope: Scope, what: str) -> tuple[Any, EvalError | None, bool]:
+    marked = False
     try:
-        return ops.bool_operand(_eval(expr, scope), what), None
+        value, marked = unmark_deep(_eval(expr, scope))
+        return ops.bool_operand(value, what), None, marked
     except StaticEvalError:
         raise
     except ops.OperatorError as exc:
-        return None, fail(expr.pos, exc.summary, exc.detail)
+        return None, fail(expr.pos, exc.summary, redact(exc.detail, mark_if(value, marked))), False
     except EvalError as exc:
-        return None, exc
+        return None, exc, False
 
 
 def _logical(expr: ast.Binary, scope: Scope) -> Any:
     """``&&``/``||`` as HCL evaluates them: a side that decides the result wins, even over
     an unknown or a failing other side; the right side isn't evaluated when the left decides."""
     op = expr.op
-    left, left_error = _logical_operand(expr.left, scope, f"left operand of {op}")
+    left, left_error, left_marked = _logical_operand(expr.left, scope, f"left operand of {op}")
     if left_error is None and ops.decides(op, left):
-        return left
-    right, right_error = _logical_operand(expr.right, scope, f"right operand of {op}")
+        return mark_if(left, left_marked)
+    right, right_error, right_marked = _logical_operand(expr.right, scope, f"right operand of {op}")
     if right_error is None and ops.decides(op, right):
-        return right
+        return mark_if(right, right_marked)
     if left_error is not None:
         raise left_error
     if right_error is not None:
         raise right_error
-    return ops.logical(op, left, right)
+    return mark_if(ops.logical(op, left, right), left_marked or right_marked)
 
 
 _UNARY = {"!": ops.logical_not, "-": ops.negate}
 
 
 def _unary(expr: ast.Unary, scope: Scope) -> Any:
-    value = _eval(expr.operand, scope)
+    value, marked = unmark_deep(_eval(expr.operand, scope))
     apply = _UNARY.get(expr.op)
     if apply is None:
         raise fail(expr.pos, "Unsupported operator", f'The operator "{expr.op}" is not part of the language.')
     try:
-        return apply(value)
+        return mark_if(apply(value), marked)
     except ops.OperatorError as exc:
-        raise fail(expr.pos, exc.summary, exc.detail) from None
+        raise fail(expr.pos, exc.summary, redact(exc.detail, mark_if(value, marked))) from None
 
 
 def condition_value(value: Any, pos: ast.Pos, what: str = "condition") -> Any:
-    """A condition as bool (or UNKNOWN); errors say 'The condition must be a bool'."""
+    """A condition as bool (or UNKNOWN), without its mark; errors say 'The condition must be a bool'."""
+    value = value.value if type(value) is Sensitive else value
     if value is None:
         raise fail(pos, "Invalid condition", f"The {what} must be a bool, but it is null.")
     try:
@@ -323,9 +361,12 @@ def condition_value(value: Any, pos: ast.Pos, what: str = "condition") -> Any:
 
 
 def _conditional(expr: ast.Conditional, scope: Scope) -> Any:
-    cond = condition_value(_eval(expr.cond, scope), expr.cond.pos)
+    """The chosen branch keeps its marks; a sensitive condition marks the result."""
+    raw = _eval(expr.cond, scope)
+    cond_marked = type(raw) is Sensitive
+    cond = condition_value(raw, expr.cond.pos)
     if cond is UNKNOWN:
-        return UNKNOWN
+        return mark_if(UNKNOWN, cond_marked)
     chosen, other = (expr.true, expr.false) if cond else (expr.false, expr.true)
     value = _eval(chosen, scope)
     try:  # only for the result type: errors of the branch not taken don't count
@@ -333,15 +374,19 @@ def _conditional(expr: ast.Conditional, scope: Scope) -> Any:
     except StaticEvalError:
         raise
     except EvalError:
-        return value
-    return ops.unify_branches(value, other_value)
+        return mark_if(value, cond_marked)
+    plain, marked = unmark(value)
+    other_plain = other_value.value if type(other_value) is Sensitive else other_value
+    return mark_if(ops.unify_branches(plain, other_plain), marked or cond_marked)
 
 
 # --------------------------------------------------------------------------- iteration
 
 
 def iterate(collection: Any, pos: ast.Pos) -> list[tuple[Any, Any]] | None:
-    """(key, value) pairs of a list (index keys) or map (sorted keys); None if unknown."""
+    """(key, value) pairs of a list (index keys) or map (sorted keys); None if unknown.
+    The collection's own mark is dropped (callers that keep it look first); elements keep theirs."""
+    collection = collection.value if type(collection) is Sensitive else collection
     if collection is UNKNOWN:
         return None
     if collection is None:
@@ -365,42 +410,54 @@ def _bindings(key_var: str | None, value_var: str, key: Any, value: Any) -> dict
 
 
 def _for(expr: ast.For, scope: Scope) -> Any:
-    pairs = iterate(_eval(expr.collection, scope), expr.collection.pos)
+    """Elements keep their marks; a sensitive collection, if clause or key marks the result
+    (keys of an object can't carry marks of their own)."""
+    collection = _eval(expr.collection, scope)
+    marked = type(collection) is Sensitive
+    pairs = iterate(collection, expr.collection.pos)
     if pairs is None:
-        return UNKNOWN
+        return mark_if(UNKNOWN, marked)
     is_object = expr.key is not None
     items: list[tuple[Any, Any]] = []
     unknown = False
+    keys_marked = False
     for k, v in pairs:
         inner = ChildScope(scope, _bindings(expr.key_var, expr.value_var, k, v))
         if expr.cond is not None:
-            keep = condition_value(_eval(expr.cond, inner), expr.cond.pos, "for expression's if clause")
+            raw = _eval(expr.cond, inner)
+            marked = marked or type(raw) is Sensitive
+            keep = condition_value(raw, expr.cond.pos, "for expression's if clause")
             if keep is UNKNOWN:
                 unknown = True
                 continue
             if not keep:
                 continue
-        key = object_key(_eval(expr.key, inner), expr.key.pos) if is_object else None
+        key = None
+        if is_object:
+            raw = _eval(expr.key, inner)
+            keys_marked = keys_marked or type(raw) is Sensitive
+            key = object_key(raw, expr.key.pos)
         value = _eval(expr.value, inner)
         unknown = unknown or key is UNKNOWN
         items.append((key, value))
     if unknown:
-        return UNKNOWN
+        return mark_if(UNKNOWN, marked or keys_marked)
     if not is_object:
-        return [v for _, v in items]
-    return _group(items, expr)
+        return mark_if([v for _, v in items], marked)
+    return mark_if(_group(items, expr, keys_marked), marked or keys_marked)
 
 
-def _group(items: list[tuple[Any, Any]], expr: ast.For) -> dict:
+def _group(items: list[tuple[Any, Any]], expr: ast.For, keys_marked: bool = False) -> dict:
     out: dict = {}
     for key, value in items:
         if expr.grouping:
             out.setdefault(key, []).append(value)
         elif key in out:
+            shown = "(sensitive value)" if keys_marked else f'"{key}"'
             raise fail(
                 expr.key.pos if expr.key else expr.pos,
                 "Duplicate object key",
-                f'Two items produced the key "{key}" in this for expression. If duplicates '
+                f"Two items produced the key {shown} in this for expression. If duplicates "
                 "are expected, add an ellipsis (...) after the value expression to group "
                 "the values by key.",
             )
@@ -438,9 +495,11 @@ def _template_string(value: Any, pos: ast.Pos) -> Any:
 
 
 def render_parts(parts: tuple, scope: Scope) -> Any:
-    """Render template parts to a string (UNKNOWN when any part is unknown)."""
+    """Render template parts to a string (UNKNOWN when any part is unknown), marked sensitive
+    when any part, condition or collection it used was."""
     out: list[str] = []
     unknown = False
+    marked = False
     strip_next = False
     for i, part in enumerate(parts):
         if isinstance(part, str):
@@ -451,35 +510,45 @@ def render_parts(parts: tuple, scope: Scope) -> Any:
         if isinstance(part, ast.TemplateInterp):
             if part.strip_left and i > 0 and isinstance(parts[i - 1], str) and out:
                 out[-1] = out[-1].rstrip()  # the loader usually trimmed already; this is idempotent
-            text = _template_string(_eval(part.expr, scope), part.expr.pos)
+            value, part_marked = unmark_deep(_eval(part.expr, scope))
+            text = _template_string(value, part.expr.pos)
             strip_next = part.strip_right
         elif isinstance(part, ast.TemplateIf):
-            text = _template_if(part, scope)
+            text, part_marked = unmark(_template_if(part, scope))
         else:
-            text = _template_for(part, scope)
+            text, part_marked = unmark(_template_for(part, scope))
+        marked = marked or part_marked
         if text is UNKNOWN:
             unknown = True
         else:
             out.append(text)
-    return UNKNOWN if unknown else "".join(out)
+    return mark_if(UNKNOWN if unknown else "".join(out), marked)
 
 
 def _template_if(part: ast.TemplateIf, scope: Scope) -> Any:
-    cond = condition_value(_eval(part.cond, scope), part.cond.pos, "%{if} condition")
+    raw = _eval(part.cond, scope)
+    marked = type(raw) is Sensitive
+    cond = condition_value(raw, part.cond.pos, "%{if} condition")
     if cond is UNKNOWN:
-        return UNKNOWN
-    return render_parts(part.then if cond else part.else_, scope)
+        return mark_if(UNKNOWN, marked)
+    text = render_parts(part.then if cond else part.else_, scope)
+    return mark_if(text, marked)
 
 
 def _template_for(part: ast.TemplateFor, scope: Scope) -> Any:
-    pairs = iterate(_eval(part.collection, scope), part.collection.pos)
+    collection = _eval(part.collection, scope)
+    marked = type(collection) is Sensitive
+    pairs = iterate(collection, part.collection.pos)
     if pairs is None:
-        return UNKNOWN
-    chunks = [
-        render_parts(part.body, ChildScope(scope, _bindings(part.key_var, part.value_var, k, v)))
-        for k, v in pairs
-    ]
-    return UNKNOWN if any(c is UNKNOWN for c in chunks) else "".join(chunks)
+        return mark_if(UNKNOWN, marked)
+    chunks = []
+    for k, v in pairs:
+        chunk, chunk_marked = unmark(
+            render_parts(part.body, ChildScope(scope, _bindings(part.key_var, part.value_var, k, v)))
+        )
+        marked = marked or chunk_marked
+        chunks.append(chunk)
+    return mark_if(UNKNOWN if any(c is UNKNOWN for c in chunks) else "".join(chunks), marked)
 
 
 # --------------------------------------------------------------------------- calls
@@ -498,12 +567,13 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
             f'There is no function named "{expr.name}".' + did_you_mean(expr.name, names, 3),
         )
     args = [_eval(a, scope) for a in expr.args]
+    expanded_marked = False
     if expr.expand_final:
         if not args:
             raise fail(expr.pos, "Invalid expanding argument", "The ... expansion needs a final argument.")
-        last = args.pop()
+        last, expanded_marked = unmark(args.pop())
         if last is UNKNOWN:
-            return UNKNOWN
+            return mark_if(UNKNOWN, expanded_marked)
         if not isinstance(last, (list, tuple)):
             raise fail(
                 expr.args[-1].pos,
@@ -512,10 +582,10 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
             )
         args.extend(last)
     try:
-        result = invoke(fs, args)
+        result, marked = unmark(invoke(fs, args))
         if isinstance(result, (int, float)) and not isinstance(result, bool):
             result = normalize_number(result)
-        return result
+        return mark_if(result, marked or expanded_marked)
     except ArityError as exc:
         raise fail(expr.pos, exc.summary, exc.message) from None
     except FunctionError as exc:
@@ -524,10 +594,12 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
             if exc.arg is not None and exc.arg < len(expr.args) and not expr.expand_final
             else expr.pos
         )
-        raise fail(at, exc.summary, f'Call to function "{expr.name}" failed: {exc.message}.') from None
+        message = redact(exc.message, *args)
+        raise fail(at, exc.summary, f'Call to function "{expr.name}" failed: {message}.') from None
     except ConversionError as exc:
+        message = redact(str(exc), *args)
         raise fail(
-            expr.pos, "Error in function call", f'Call to function "{expr.name}" failed: {exc}.'
+            expr.pos, "Error in function call", f'Call to function "{expr.name}" failed: {message}.'
         ) from None
 
 

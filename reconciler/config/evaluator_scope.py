@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from reconciler.config import ast
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.values import redact
 
 CODE = "eval"
 
@@ -27,6 +29,13 @@ class EvalError(DiagnosticsError):
     def __init__(self, diagnostic: Diagnostic):
         self.diagnostic = diagnostic
         super().__init__(diagnostic)
+
+    def hiding(self, *values: Any) -> EvalError:
+        """The same error with the text of every marked part of ``values`` replaced by
+        ``(sensitive value)``."""
+        d = self.diagnostic
+        hidden = replace(d, summary=redact(d.summary, *values), detail=redact(d.detail, *values))
+        return type(self)(hidden)
 
 
 class StaticEvalError(EvalError):

@@ -5,6 +5,10 @@ or a dict (``Nesting.SINGLE``), and ``dynamic`` blocks are expanded from their
 ``for_each``. Every value keeps its source position (``positions[path]``) so the schema
 checker and the planner can point at the right line. Evaluation errors become
 diagnostics and leave ``UNKNOWN`` in place, so one bad expression doesn't hide others.
+
+The value comes back without sensitivity marks: the paths that were marked are in
+``sensitive_paths`` (the attributes a plan and the state must hide), so schema checks and
+providers see plain values.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from providers.schema import BlockSchema, Nesting
 from reconciler.config import ast
 from reconciler.config.evaluator import ChildScope, EvalError, evaluate
 from reconciler.diagnostics import Diagnostic, error
-from reconciler.values import UNKNOWN
+from reconciler.values import UNKNOWN, mark, unmark, unmark_paths
 
 Path = tuple
 
@@ -28,6 +32,7 @@ class EvaluatedBody:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # content of dynamic blocks whose for_each is not known yet: (path of the block, sample value)
     samples: list[tuple[Path, dict]] = field(default_factory=list)
+    sensitive_paths: list[Path] = field(default_factory=list)  # where the value was marked
 
     def where(self, path: Path):
         """The source range of ``path``, or of its nearest ancestor that has one."""
@@ -64,6 +69,8 @@ def evaluate_body(body: ast.Body, schema: BlockSchema | None, scope) -> Evaluate
     out = EvaluatedBody(value={})
     out.positions[()] = body.pos
     _fill(body, schema, scope, (), out.value, out)
+    out.value, out.sensitive_paths = unmark_paths(out.value)
+    out.samples = [(path, unmark_paths(sample)[0]) for path, sample in out.samples]
     return out
 
 
@@ -151,7 +158,7 @@ def _dynamic(
                 )
             )
     child_schema = _child_schema(schema, name)
-    collection = eval_expr(for_each_attr.expr, scope, out.diagnostics)
+    collection, marked = unmark(eval_expr(for_each_attr.expr, scope, out.diagnostics))
     items = grouped.setdefault(name, [])
     out.positions.setdefault(path + (name,), block.pos)
     if collection is UNKNOWN or items is UNKNOWN:
@@ -180,6 +187,8 @@ def _dynamic(
             )
         )
         return
+    if marked:  # a sensitive collection: every value drawn from it is sensitive
+        pairs = [(key, mark(value)) for key, value in pairs]
     for key, value in pairs:
         index = len(items)
         out.positions[path + (name, index)] = contents[0].pos

@@ -7,7 +7,7 @@ depend on unknown elements the parameter is ``Known.TOP`` (``length``, ``keys``,
 
 from __future__ import annotations
 
-from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
+from reconciler.config.functions_spec import FunctionError, Known, Marks, Param, ParamType, spec, table
 from reconciler.config.types import ConversionError, a_type, set_of, strict_equal, to_bool, to_string
 from reconciler.values import UNKNOWN, type_name
 
@@ -24,7 +24,7 @@ def _whole(n, what: str, arg: int) -> int:
     return n
 
 
-@spec("length", Param("value", ParamType.ANY, Known.TOP))
+@spec("length", Param("value", ParamType.ANY, Known.TOP), marks=Marks.ELEMENTS)
 def _length(value):
     if isinstance(value, (list, tuple, dict, str)):
         return len(value)
@@ -43,7 +43,7 @@ def _coalesce(*vals):
     raise FunctionError("no non-null, non-empty-string arguments")
 
 
-@spec("coalescelist", variadic=Param("lists", ParamType.LIST, Known.TOP))
+@spec("coalescelist", variadic=Param("lists", ParamType.LIST, Known.TOP), marks=Marks.ELEMENTS)
 def _coalescelist(*lists):
     for lst in lists:
         if lst is UNKNOWN:
@@ -53,7 +53,7 @@ def _coalescelist(*lists):
     raise FunctionError("no non-empty list arguments")
 
 
-@spec("concat", variadic=Param("lists", ParamType.LIST, Known.TOP))
+@spec("concat", variadic=Param("lists", ParamType.LIST, Known.TOP), marks=Marks.ELEMENTS)
 def _concat(*lists):
     return [v for lst in lists for v in lst]
 
@@ -80,7 +80,7 @@ def _index(lst, value):
     raise FunctionError("item not found in the list", 1)
 
 
-@spec("element", _LIST_TOP, Param("index", ParamType.NUMBER))
+@spec("element", _LIST_TOP, Param("index", ParamType.NUMBER), marks=Marks.ELEMENTS)
 def _element(lst, index):
     index = _whole(index, "index", 1)
     if not lst:
@@ -108,12 +108,12 @@ def _flatten(lst):
     return out if _flatten_into(out, lst) else UNKNOWN
 
 
-@spec("keys", Param("map", ParamType.MAP, Known.TOP))
+@spec("keys", Param("map", ParamType.MAP, Known.TOP), marks=Marks.ELEMENTS)
 def _keys(m):
     return sorted(m)
 
 
-@spec("values", Param("map", ParamType.MAP, Known.TOP))
+@spec("values", Param("map", ParamType.MAP, Known.TOP), marks=Marks.ELEMENTS)
 def _values(m):
     return [m[k] for k in sorted(m)]
 
@@ -123,6 +123,7 @@ def _values(m):
     Param("map", ParamType.MAP, Known.TOP),
     Param("key", ParamType.STRING),
     variadic=Param("default", ParamType.ANY, Known.ANY, nullable=True),
+    marks=Marks.ELEMENTS,
 )
 def _lookup(m, key, *default):
     if len(default) > 1:
@@ -134,7 +135,7 @@ def _lookup(m, key, *default):
     raise FunctionError(f'the map has no key "{key}" and no default was given', 1)
 
 
-@spec("merge", variadic=Param("maps", ParamType.MAP, Known.TOP, nullable=True))
+@spec("merge", variadic=Param("maps", ParamType.MAP, Known.TOP, nullable=True), marks=Marks.ELEMENTS)
 def _merge(*maps):
     out: dict = {}
     for m in maps:
@@ -169,12 +170,18 @@ def _range(*params):
     return out
 
 
-@spec("reverse", _LIST_TOP)
+@spec("reverse", _LIST_TOP, marks=Marks.ELEMENTS)
 def _reverse(lst):
     return list(reversed(lst))
 
 
-@spec("slice", _LIST_TOP, Param("start_index", ParamType.NUMBER), Param("end_index", ParamType.NUMBER))
+@spec(
+    "slice",
+    _LIST_TOP,
+    Param("start_index", ParamType.NUMBER),
+    Param("end_index", ParamType.NUMBER),
+    marks=Marks.ELEMENTS,
+)
 def _slice(lst, start, end):
     start, end = _whole(start, "start_index", 1), _whole(end, "end_index", 2)
     if start < 0 or end > len(lst) or start > end:
@@ -195,7 +202,9 @@ def _sort(lst):
     return sorted(items)
 
 
-@spec("zipmap", Param("keys", ParamType.LIST), Param("values", ParamType.LIST, Known.TOP))
+@spec(
+    "zipmap", Param("keys", ParamType.LIST), Param("values", ParamType.LIST, Known.TOP), marks=Marks.ELEMENTS
+)
 def _zipmap(keys, values):
     if len(keys) != len(values):
         raise FunctionError(
@@ -208,7 +217,7 @@ def _zipmap(keys, values):
         raise FunctionError("keys must be strings", 0) from None
 
 
-@spec("one", _LIST_TOP)
+@spec("one", _LIST_TOP, marks=Marks.ELEMENTS)
 def _one(lst):
     if len(lst) > 1:
         raise FunctionError(
@@ -222,7 +231,7 @@ def _compact(lst):
     return [v for v in lst if v is not None and v != ""]
 
 
-@spec("chunklist", _LIST_TOP, Param("size", ParamType.NUMBER))
+@spec("chunklist", _LIST_TOP, Param("size", ParamType.NUMBER), marks=Marks.ELEMENTS)
 def _chunklist(lst, size):
     size = _whole(size, "size", 1)
     if size < 0:

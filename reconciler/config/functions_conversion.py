@@ -1,15 +1,15 @@
 """Type conversion functions: tostring, tonumber, tobool, tolist, toset, tomap.
 
-``sensitive`` and ``nonsensitive`` are here too. Values carry no sensitivity mark
-in vaultform (sensitivity is a property of the attribute or variable that holds
-them: the schema's ``sensitive`` flag, ``variable { sensitive = true }``), so both
-return their argument unchanged; they exist so that configurations written for
-Terraform evaluate.
+``sensitive`` and ``nonsensitive`` are here too: the first marks its argument
+sensitive, the second removes the argument's own mark (marks on its elements stay), as
+Terraform's do. ``tolist`` and ``tomap`` keep each element's mark on that element; a set
+can't hold marked elements, so ``toset`` marks the whole set (Terraform's cty sets do
+the same).
 """
 
 from __future__ import annotations
 
-from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
+from reconciler.config.functions_spec import FunctionError, Known, Marks, Param, ParamType, spec, table
 from reconciler.config.types import (
     ANY,
     ConversionError,
@@ -20,6 +20,7 @@ from reconciler.config.types import (
     to_string,
     unify_elements,
 )
+from reconciler.values import UNKNOWN, mark, mark_paths, strip, unmark_paths
 
 
 def _primitive(convert, value):
@@ -56,7 +57,21 @@ def _unified(items, what: str):
         raise FunctionError(f"cannot convert to {what}: {exc.message}", 0) from None
 
 
-@spec("tolist", _V)
+def _in_place(convert):
+    """``convert`` applied to the value without marks; the marks go back where they stood."""
+
+    def run(v):
+        plain, paths = unmark_paths(v)
+        if plain is UNKNOWN:
+            return v
+        return mark_paths(convert(plain), paths)
+
+    run.__name__ = convert.__name__
+    return run
+
+
+@spec("tolist", _V, marks=Marks.KEEP)
+@_in_place
 def _tolist(v):
     if v is None:
         return None
@@ -74,7 +89,8 @@ def _toset(v):
     return set_of(_unified(list(v), "a set"))
 
 
-@spec("tomap", _V)
+@spec("tomap", _V, marks=Marks.KEEP)
+@_in_place
 def _tomap(v):
     if v is None:
         return None
@@ -83,14 +99,14 @@ def _tomap(v):
     return _unified(dict(v), "a map")
 
 
-@spec("sensitive", Param("value", ParamType.ANY, Known.ANY, nullable=True))
+@spec("sensitive", Param("value", ParamType.ANY, Known.ANY, nullable=True), marks=Marks.KEEP)
 def _sensitive(v):
-    return v
+    return mark(v)
 
 
-@spec("nonsensitive", Param("value", ParamType.ANY, Known.ANY, nullable=True))
+@spec("nonsensitive", Param("value", ParamType.ANY, Known.ANY, nullable=True), marks=Marks.KEEP)
 def _nonsensitive(v):
-    return v
+    return strip(v)
 
 
 FUNCTIONS = table(_tostring, _tonumber, _tobool, _tolist, _toset, _tomap, _sensitive, _nonsensitive)

@@ -5,6 +5,14 @@ Each family module (``functions_numeric``, ``functions_strings`` …) exports a
 ``invoke`` checks arity, nulls and types, converts arguments the way Terraform does
 (``"2"`` is a fine number, ``3`` a fine string), and returns ``UNKNOWN`` without
 calling the implementation when an argument the result depends on is unknown.
+
+Sensitivity marks (``reconciler.values.Sensitive``) are handled here too, as
+Terraform's functions handle cty marks: by default every mark anywhere in the
+arguments is removed before the call and the result is marked when there was one
+(``Marks.DEEP``); functions that only move elements around (``length``, ``concat``,
+``lookup`` …) lift just the arguments' own marks and leave the elements' marks where
+they are (``Marks.ELEMENTS``); a few see the marks as they are (``Marks.KEEP``:
+``sensitive``, ``nonsensitive``, and conversions that keep elements in place).
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.config.types import ConversionError, a_type, to_bool, to_number, to_string
-from reconciler.values import UNKNOWN, is_wholly_known
+from reconciler.values import UNKNOWN, is_wholly_known, mark_if, unmark, unmark_deep
 
 
 class ParamType(enum.Enum):
@@ -36,6 +44,14 @@ class Known(enum.Enum):
     ANY = "any"  # the implementation handles unknowns itself
 
 
+class Marks(enum.Enum):
+    """How a function treats sensitivity marks on its arguments."""
+
+    DEEP = "deep"  # every mark inside any argument marks the result
+    ELEMENTS = "elements"  # arguments' own marks mark the result; elements keep theirs
+    KEEP = "keep"  # the implementation receives the marks and decides
+
+
 @dataclass(frozen=True, slots=True)
 class Param:
     name: str
@@ -51,6 +67,7 @@ class FunctionSpec:
     impl: Callable[..., Any]
     variadic: Param | None = None
     impure: bool = False  # result is unknown at plan time (uuid, timestamp)
+    marks: Marks = Marks.DEEP
 
     def signature(self) -> str:
         names = [p.name for p in self.params]
@@ -74,11 +91,17 @@ class ArityError(FunctionError):
         super().__init__(message, None, summary)
 
 
-def spec(name: str, *params: Param, variadic: Param | None = None, impure: bool = False):
+def spec(
+    name: str,
+    *params: Param,
+    variadic: Param | None = None,
+    impure: bool = False,
+    marks: Marks = Marks.DEEP,
+):
     """Decorator: ``@spec("lower", Param("str", STRING))`` builds a FunctionSpec."""
 
     def wrap(fn: Callable[..., Any]) -> FunctionSpec:
-        return FunctionSpec(name, tuple(params), fn, variadic, impure)
+        return FunctionSpec(name, tuple(params), fn, variadic, impure, marks)
 
     return wrap
 
@@ -160,12 +183,19 @@ def invoke(fs: FunctionSpec, args: list[Any]) -> Any:
         return UNKNOWN
     prepared: list[Any] = []
     blocked = False
+    marked = False
     for i, value in enumerate(args):
         param = fs.params[i] if i < len(fs.params) else fs.variadic
         assert param is not None
+        if fs.marks is Marks.DEEP or (fs.marks is Marks.ELEMENTS and param.known is Known.WHOLE):
+            value, m = unmark_deep(value)
+            marked = marked or m
+        elif fs.marks is Marks.ELEMENTS:
+            value, m = unmark(value)
+            marked = marked or m
         value = _prepare(fs, i, param, value)
         blocked = blocked or _blocks_on_unknown(param, value)
         prepared.append(value)
     if blocked:
-        return UNKNOWN
-    return fs.impl(*prepared)
+        return mark_if(UNKNOWN, marked)
+    return mark_if(fs.impl(*prepared), marked)

@@ -8,7 +8,7 @@ from typing import Any
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.diagnostics import Diagnostic, error
-from reconciler.values import UNKNOWN, is_wholly_known
+from reconciler.values import UNKNOWN, Sensitive, is_wholly_known, strip
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,21 @@ def expand(
     except EvalError as exc:
         return [], list(exc.diagnostics)
     if count is not None:
-        return _count(value, count)
+        return _count(strip(value), count)  # a sensitive count is allowed, as in Terraform
+    if type(value) is Sensitive or (isinstance(value, list) and any(type(v) is Sensitive for v in value)):
+        return [], [_sensitive_for_each(for_each)]
     return _for_each(value, for_each)
+
+
+def _sensitive_for_each(expr: ast.Expr) -> Diagnostic:
+    """Terraform's refusal: instance keys are shown everywhere, so they can't be secrets."""
+    return error(
+        "invalid_for_each",
+        "Invalid for_each argument",
+        "Sensitive values, or values derived from sensitive values, cannot be used as for_each "
+        "arguments. If used, the sensitive value could be exposed as a resource instance key.",
+        range=expr.pos.range(),
+    )
 
 
 def _count(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnostic]]:

@@ -215,8 +215,9 @@ def _output_change(o: OutputChange) -> dict:
         "before": None if o.sensitive else json_value(before, hidden),
         "after": None if o.sensitive else json_value(after, hidden),
         "after_unknown": unknown_shape(after) if after is not None else False,
-        "before_sensitive": o.sensitive and before is not None,
-        "after_sensitive": o.sensitive and after is not None,
+        # as Terraform: a sensitive output is flagged on both sides, even the null one
+        "before_sensitive": o.sensitive,
+        "after_sensitive": o.sensitive,
     }
 
 

@@ -13,6 +13,11 @@ None: the read is then deferred to apply). For each node of the configuration gr
   identity, and planned whole at its phase node;
 * data sources are read now when their configuration is known, else at apply.
 
+Sensitive values travel as marks (``reconciler.values.Sensitive``): sensitive variables
+are marked when they enter the namespace, a resource's value is marked at its sensitive
+paths (``reconciler.plan.sensitivity``) when it is registered, and changes and outputs
+leave the walk as plain values with the paths that were marked.
+
 What is left in state but not in the configuration is planned for deletion. The
 provider's domain rules then judge the whole plan and add their ordering edges.
 """
@@ -46,7 +51,6 @@ from reconciler.plan.assemble import (
     path_of,
     planned_instance,
     references_of,
-    secret_paths,
     split_private,
     with_rule_dependencies,
 )
@@ -55,7 +59,16 @@ from reconciler.plan.expansion import Instance, collect, expand
 from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
 from reconciler.plan.phases import apply_phases, block_name, phases_in, with_prior_phases, without_blocks
 from reconciler.plan.scope import Namespace, PlanScope
-from reconciler.values import UNKNOWN, is_wholly_known
+from reconciler.plan.sensitivity import hide_in, object_paths
+from reconciler.values import (
+    UNKNOWN,
+    is_wholly_known,
+    mark_if,
+    mark_paths,
+    redact,
+    unmark_deep,
+    unmark_paths,
+)
 
 ReadData = Callable[[str, dict], dict]
 
@@ -159,7 +172,8 @@ class Walker:
         prefix, name = data["prefix"], data["name"]
         ns = self.ns[prefix]
         if prefix == "":
-            ns.vars[name] = self.req.variables.get(name, UNKNOWN)
+            value = self.req.variables.get(name, UNKNOWN)
+            ns.vars[name] = mark_if(value, name in self.req.sensitive_variables)
             return
         parent_prefix, call_name = _parent(prefix)
         call = self.infos[parent_prefix].module.module_calls[call_name]
@@ -171,23 +185,24 @@ class Walker:
             value = self._eval(var.default_expr, self._scope(prefix))
         else:
             value = None
-        if var.type_expr is not None and value is not UNKNOWN:
+        plain, marked = unmark_paths(value)
+        if var.type_expr is not None and plain is not UNKNOWN:
             type_, tdiags = parse_type(var.type_expr)
             self.diags.extend(tdiags)
             if type_ is not None:
                 try:
-                    value = convert(value, type_)
+                    value = mark_paths(convert(plain, type_), marked)
                 except ConversionError as exc:
                     self.diags.append(
                         error(
                             "variables",
                             f'Invalid value for module variable "{name}"',
-                            str(exc),
+                            redact(str(exc), value),
                             range=(arg.pos if arg else var.pos).range(),
                         )
                     )
                     value = UNKNOWN
-        ns.vars[name] = value
+        ns.vars[name] = mark_if(value, var.sensitive)
 
     def _local(self, node: str, data: dict) -> None:
         prefix, name = data["prefix"], data["name"]
@@ -200,7 +215,8 @@ class Walker:
         if self.req.options.destroy:
             return
         self._conditions(output.preconditions, self._scope(prefix), "", f'Output "{name}" precondition')
-        self.outputs.setdefault(prefix, {})[name] = self._eval(output.value, self._scope(prefix))
+        value = self._eval(output.value, self._scope(prefix))
+        self.outputs.setdefault(prefix, {})[name] = mark_if(value, output.sensitive)
 
     def _module_outputs(self, node: str, data: dict) -> None:
         prefix, name = data["prefix"], data["name"]
@@ -258,6 +274,7 @@ class Walker:
                 {**ev.positions, **phase_ev.positions},
                 [],
                 ev.samples + phase_ev.samples,
+                ev.sensitive_paths + phase_ev.sensitive_paths,
             )
             values[inst.key] = self._plan_instance(prefix, res, rs, inst, merged)
         self._register(prefix, res, instances, values)
@@ -286,12 +303,17 @@ class Walker:
     def _config_value(self, rs: ResourceSchema, ev: EvaluatedBody, address: str) -> dict:
         value = validation.coerce_block(rs.block, ev.value)
         value = validation.normalize_block(rs.block, value)
-        self.diags.extend(
+        found = [
             d.with_address(address)
             for d in validation.check_block(rs.block, value, where=ev.where, address=address)
             if d.is_error and d.code != validation.Code.UNRECONCILED_ARGUMENT.value
-        )
+        ]
+        self.diags.extend(hide_in(found, value, object_paths(rs.block, value, ev.sensitive_paths)))
         return validation.apply_defaults(rs.block, value)
+
+    def _prior_paths(self, address: str) -> tuple:
+        inst = self._prior_instance(address)
+        return tuple(tuple(p) for p in inst.sensitive_paths) if inst is not None else ()
 
     def _before_phases(
         self,
@@ -314,7 +336,9 @@ class Walker:
             ),
         )
         decision = decide(self._request(prefix, res, rs, inst, address, config))
-        return decision.after if decision.after is not None else UNKNOWN
+        if decision.after is None:
+            return UNKNOWN
+        return mark_paths(decision.after, object_paths(rs.block, decision.after, ev.sensitive_paths))
 
     def _request(
         self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance, address: str, config: dict
@@ -339,9 +363,11 @@ class Walker:
     def _conditions(self, conditions, scope, address: str, what: str) -> None:
         """A condition known to be false is an error with its own message; unknown waits for apply."""
         for v in conditions:
-            value = self._eval(v.condition, scope)
+            value, _ = unmark_deep(self._eval(v.condition, scope))
             if value is False:
-                message = self._eval(v.error_message, scope)
+                message, marked = unmark_deep(self._eval(v.error_message, scope))
+                if marked:  # Terraform refuses to print an error message built from secrets
+                    message = "The error message refers to sensitive values, so it is not shown."
                 self.diags.append(
                     error(
                         "condition_failed",
@@ -362,8 +388,12 @@ class Walker:
         config = self._config_value(rs, ev, address)
         lc = res.lifecycle
         decision = decide(self._request(prefix, res, rs, inst, address, config))
-        self.diags.extend(d.with_address(address).with_range(res.pos.range()) for d in decision.diagnostics)
+        after_paths = object_paths(rs.block, decision.after, ev.sensitive_paths)
         before, private = split_private(self._prior(address), rs)
+        before_paths = object_paths(rs.block, before, self._prior_paths(address))
+        hidden = sorted(set(after_paths) | set(before_paths), key=repr)
+        found = [d.with_address(address).with_range(res.pos.range()) for d in decision.diagnostics]
+        self.diags.extend(hide_in(hide_in(found, decision.after, after_paths), before, before_paths))
         self._add(
             ResourceChange(
                 address=address,
@@ -378,14 +408,7 @@ class Walker:
                 after=decision.after,
                 replace_paths=decision.replace_paths,
                 reason=decision.reason,
-                sensitive_paths=tuple(
-                    sorted(
-                        set(validation.sensitive_value_paths(rs.block, decision.after or {}))
-                        | set(secret_paths(decision.after, self.secrets))
-                        | set(secret_paths(before, self.secrets)),
-                        key=repr,
-                    )
-                ),
+                sensitive_paths=tuple(hidden),
                 phases=apply_phases(res, rs, decision, before),
                 prevent_destroy=lc.prevent_destroy,
                 create_before_destroy=lc.create_before_destroy,
@@ -395,7 +418,9 @@ class Walker:
                 private=private,
             )
         )
-        return decision.after if decision.after is not None else UNKNOWN
+        if decision.after is None:
+            return UNKNOWN
+        return mark_paths(decision.after, after_paths)
 
     def _triggered(self, prefix: str, res: Resource, inst: Instance) -> bool:
         for expr in res.lifecycle.replace_triggered_by:
@@ -436,8 +461,9 @@ class Walker:
                 )
                 return UNKNOWN
             self.data_values[address] = value
-            return value
+            return mark_paths(value, object_paths(rs.block, value, ev.sensitive_paths))
         after = proposed_after(rs.block, config, None)
+        after_paths = object_paths(rs.block, after, ev.sensitive_paths)
         self._add(
             ResourceChange(
                 address=address,
@@ -453,9 +479,10 @@ class Walker:
                 reason=Reason.READ_BECAUSE_CONFIG_UNKNOWN,
                 config=config,
                 references=references_of(res, prefix),
+                sensitive_paths=after_paths,
             )
         )
-        return after
+        return mark_paths(after, after_paths)
 
     def _waits_on_changes(self, prefix: str, res: Resource) -> bool:
         for dep in self._resource_ancestors(prefix + res.address):
@@ -625,23 +652,18 @@ class Walker:
 
     def _output_changes(self, opts: PlanOptions) -> list[OutputChange]:
         before = dict(self.req.state.outputs)
-        after = {} if opts.destroy else self.outputs.get("", {})
+        after = {} if opts.destroy else dict(self.outputs.get("", {}))
         out: list[OutputChange] = []
         for name in sorted(set(before) | set(after)):
             decl = self.infos[""].module.outputs.get(name)
             old = before[name].value if name in before else None
             sensitive = bool(decl.sensitive) if decl else bool(before[name].sensitive)
-            if not sensitive and name in after and secret_paths(after[name], self.secrets):
+            marked = False
+            if name in after:
+                after[name], marked = unmark_deep(after[name])
+            if not sensitive and marked:
                 sensitive = True
-                self.diags.append(
-                    error(
-                        "sensitive_output",
-                        f'Output "{name}" refers to sensitive values',
-                        f'Its value carries a sensitive variable. Add sensitive = true to output "{name}" so the '
-                        "value is never shown; vaultform hides it meanwhile.",
-                        range=decl.pos.range() if decl else None,
-                    )
-                )
+                self.diags.append(sensitive_output_error(name, decl.pos.range() if decl else None))
             if name not in after:
                 out.append(OutputChange(name, Action.DELETE, old, None, sensitive))
             elif name not in before:
@@ -654,6 +676,19 @@ class Walker:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def sensitive_output_error(name: str, range=None) -> Diagnostic:
+    """Terraform's refusal of a root output whose value is sensitive but not declared so."""
+    return error(
+        "sensitive_output",
+        "Output refers to sensitive values",
+        "To reduce the risk of accidentally exporting sensitive data that was intended to be only "
+        "internal, vaultform requires that any root module output containing sensitive data be "
+        "explicitly marked as sensitive, to confirm your intent.\n\nIf you do intend to export this "
+        f'data, annotate output "{name}" as sensitive by adding the following argument:\n    sensitive = true',
+        range=range,
+    )
 
 
 def _parent(prefix: str) -> tuple[str, str]:

@@ -1,50 +1,150 @@
-"""A sensitive variable's value is never shown, wherever it flows."""
+"""A sensitive value is never shown, wherever it flows.
+
+The canary configuration (tests/fixtures/sensitive/canary) passes a secret through
+variables, locals, functions, resource attributes (terraform_data input -> output),
+for_each values, a module and outputs. Every command's output is searched for the
+secret and for the encodings a configuration derives from it. The exceptions are
+Terraform's own: ``output NAME``, ``output -raw NAME`` and ``output -json`` print the
+value of a sensitive output in clear (``terraform output -json`` does), and the state
+file stores values as they are, listing the sensitive paths. The plan file holds the
+secret only sealed.
+"""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import shutil
+from pathlib import Path
+
+import pytest
 
 from reconciler.cli.main import main
 from reconciler.cli.output import Output
 
-SECRET = "hunter2-very-secret"
-CONFIG = f'''
-variable "secret" {{
-  type      = string
-  sensitive = true
-  default   = "{SECRET}"
-}}
-resource "terraform_data" "s" {{
-  input = "prefix-${{var.secret}}"
-}}
-output "s" {{
-  value = terraform_data.s.output
-}}
-'''
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "sensitive"
+CANARY = "CANARY-b7e1d05"
+# what the configuration derives from it (upper, base64, JSON) is just as secret
+FORMS = (CANARY, CANARY.upper(), base64.b64encode(CANARY.encode()).decode(), "b7e1d05", "B7E1D05")
 
 
-def run(*argv: str) -> tuple[int, str]:
+def run(directory: Path, *argv: str) -> tuple[int, str]:
     out = io.StringIO()
-    code = main(list(argv), output=Output(out=out, err=out))
+    code = main([f"-chdir={directory}", *argv], output=Output(out=out, err=out))
     return code, out.getvalue()
 
 
-def test_secret_is_hidden_in_plan_json_markdown_apply_and_output(tmp_path):
-    (tmp_path / "main.tf").write_text(CONFIG)
-    md = tmp_path / "plan.md"
-    for argv in (
-        ["plan", str(tmp_path)],
-        ["plan", "-json", str(tmp_path)],
-        ["plan", "-markdown", str(md), str(tmp_path)],
-    ):
-        code, text = run(*argv)
-        assert code == 0 and SECRET not in text, argv
-    assert SECRET not in md.read_text()
-    code, text = run("apply", "-auto-approve", str(tmp_path))
-    assert code == 0 and SECRET not in text
-    assert 'Output "s" carries a sensitive value' in text
-    state = json.loads((tmp_path / "vaultform.tfstate").read_text())
-    assert state["outputs"]["s"]["sensitive"] is True
-    code, text = run("show", str(tmp_path))
-    assert SECRET not in text
+def leaks(text: str) -> list[str]:
+    return [f for f in FORMS if f in text]
+
+
+@pytest.fixture
+def canary(tmp_path) -> Path:
+    shutil.copytree(FIXTURES / "canary", tmp_path / "canary")
+    return tmp_path / "canary"
+
+
+def test_the_canary_appears_in_no_output_of_any_command(canary):
+    plan_file = canary / "saved.plan"
+    before_apply = [
+        ("validate",),
+        ("validate", "-json"),
+        ("plan",),
+        ("plan", "-json"),
+        ("plan", "-markdown", str(canary / "plan.md")),
+        ("plan", "-out", str(plan_file)),
+        ("show", str(plan_file)),
+        ("show", "-json", str(plan_file)),
+        ("graph",),
+        ("graph", "-format", "dot"),
+    ]
+    for argv in before_apply:
+        code, text = run(canary, *argv)
+        assert code == 0, (argv, text)
+        assert leaks(text) == [], argv
+    assert leaks((canary / "plan.md").read_text()) == []
+    assert leaks(plan_file.read_bytes().decode("latin-1")) == []  # sealed, never in clear
+
+    code, text = run(canary, "apply", "-auto-approve")
+    assert code == 0, text
+    assert leaks(text) == []
+
+    addresses = run(canary, "state", "list")[1].split()
+    assert 'terraform_data.each["prod"]' in addresses and "module.wrap.terraform_data.inner" in addresses
+    after_apply = [
+        ("plan",),
+        ("plan", "-json"),
+        ("plan", "-refresh=false"),
+        ("show",),
+        ("show", "-json"),
+        ("output",),
+        ("output", "label"),
+        ("state", "list"),
+        ("drift",),
+        ("drift", "-json"),
+        ("graph",),
+        *[("state", "show", a) for a in addresses],
+    ]
+    for argv in after_apply:
+        code, text = run(canary, *argv)
+        assert code in (0, 2), (argv, text)
+        assert leaks(text) == [], argv
+
+    # Terraform's exceptions: the value of a sensitive output, asked for by name or as JSON
+    assert run(canary, "output", "-raw", "from_module")[1] == "module-again-" + CANARY
+    assert CANARY in run(canary, "output", "from_module")[1]
+    values = json.loads(run(canary, "output", "-json")[1])
+    assert values["from_module"] == {"sensitive": True, "type": "string", "value": "module-again-" + CANARY}
+    assert values["label"]["sensitive"] is False and values["revealed"]["value"] == "REVEALED"
+
+    # the state stores values as Terraform does, with the paths that are sensitive
+    state = json.loads((canary / "vaultform.tfstate").read_text())
+    paths = {
+        (r["module"], r["name"]): sorted(map(tuple, i["sensitive_paths"]))
+        for r in state["resources"]
+        for i in r["instances"]
+    }
+    assert paths[("", "direct")] == [("input",), ("output",)]
+    assert ("input", "doc", "token") in paths[("", "derived")]
+    assert ("output", "encoded") in paths[("", "derived")]
+    assert ("input", "label") not in paths[("", "derived")]
+    assert paths[("module.wrap", "inner")] == [("input",), ("output",)]
+    assert state["outputs"]["from_module"]["sensitive"] is True
+
+
+def test_the_saved_plan_applies_without_showing_the_canary(canary):
+    plan_file = canary / "saved.plan"
+    assert run(canary, "plan", "-out", str(plan_file))[0] == 0
+    code, text = run(canary, "apply", str(plan_file))
+    assert code == 0, text
+    assert leaks(text) == []
+
+
+def test_a_sensitive_for_each_is_refused_as_terraform_refuses_it(tmp_path):
+    shutil.copytree(FIXTURES / "for_each_key", tmp_path / "c")
+    code, text = run(tmp_path / "c", "plan")
+    assert code == 1
+    assert "Invalid for_each argument" in text
+    assert "Sensitive values, or values derived from sensitive values, cannot be used as for_each" in text
+    assert leaks(text) == []
+
+
+def test_an_output_carrying_a_secret_must_be_declared_sensitive(tmp_path):
+    shutil.copytree(FIXTURES / "undeclared_output", tmp_path / "c")
+    for argv in (("plan",), ("plan", "-json"), ("apply", "-auto-approve")):
+        code, text = run(tmp_path / "c", *argv)
+        assert code == 1, argv
+        assert "Output refers to sensitive values" in text and "sensitive = true" in text
+        assert leaks(text) == [], argv
+
+
+def test_errors_about_a_secret_do_not_quote_it(tmp_path):
+    shutil.copytree(FIXTURES / "bad_use", tmp_path / "c")
+    assert run(tmp_path / "c", "validate")[0] == 0  # variables are unknown to validate, as in Terraform
+    for argv in (("plan",), ("plan", "-json")):
+        code, text = run(tmp_path / "c", *argv)
+        assert code == 1, (argv, text)
+        assert leaks(text) == [], argv
+    code, text = run(tmp_path / "c", "plan")
+    assert "(sensitive value)" in text

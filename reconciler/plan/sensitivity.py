@@ -1,0 +1,62 @@
+"""Which paths of an object are sensitive, and keeping them out of messages.
+
+A resource instance's sensitive paths are the schema's sensitive attributes, every path
+where its configuration held a marked value (``EvaluatedBody.sensitive_paths``), the
+same paths in attributes that echo another (``Attribute.echoes``: terraform_data's
+``output`` repeats ``input``, so a secret given as input stays secret as output), and,
+for the object as it stood before, the paths state recorded. Values that leave the
+object for the rest of the configuration carry marks at these paths again
+(``reconciler.values.mark_paths``), so a reference to a sensitive attribute is sensitive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from providers import validation
+from providers.schema import BlockSchema
+from reconciler.diagnostics import Diagnostic
+from reconciler.values import mark_paths, redact
+
+Path = tuple
+
+
+def echoed(block: BlockSchema, paths: Iterable[Path]) -> set[Path]:
+    """``paths`` and their copies under each attribute that echoes the one they start with."""
+    out = {tuple(p) for p in paths}
+    echoes = [(a.name, a.echoes) for a in block.attributes if a.echoes]
+    if not echoes:
+        return out
+    for path in list(out):
+        for name, source in echoes:
+            if path and path[0] == source:
+                out.add((name,) + path[1:])
+    return out
+
+
+def object_paths(block: BlockSchema | None, value: Any, marked: Iterable[Path] = ()) -> tuple[Path, ...]:
+    """Every sensitive path of ``value``: the schema's, the marked ones, and their echoes."""
+    if block is None:
+        return tuple(sorted({tuple(p) for p in marked}, key=repr))
+    out = echoed(block, marked)
+    if isinstance(value, dict):
+        out |= validation.sensitive_value_paths(block, value)
+    return tuple(sorted(out, key=repr))
+
+
+def hide_in(diags: Iterable[Diagnostic], value: Any, paths: Iterable[Path]) -> list[Diagnostic]:
+    """``diags`` with the text of every value at ``paths`` of ``value`` replaced by
+    ``(sensitive value)`` (a diagnostic about an attribute may quote it)."""
+    diags = list(diags)
+    paths = list(paths)
+    if not paths or not diags:
+        return diags
+    marked = mark_paths(value, paths)
+    out = []
+    for d in diags:
+        summary, detail = redact(d.summary, marked), redact(d.detail, marked)
+        if summary != d.summary or detail != d.detail:
+            d = Diagnostic(d.severity, d.code, summary, detail, d.address, d.range)
+        out.append(d)
+    return out
