@@ -3,7 +3,8 @@
 The canary configuration (tests/fixtures/sensitive/canary) passes a secret through
 variables, locals, functions, resource attributes (terraform_data input -> output),
 for_each values, a module and outputs. Every command's output is searched for the
-secret and for the encodings a configuration derives from it. The exceptions are
+secret and for the encodings a configuration derives from it, and so is the TRACE log.
+The exceptions are
 Terraform's own: ``output NAME``, ``output -raw NAME`` and ``output -json`` print the
 value of a sensitive output in clear (``terraform output -json`` does), and the state
 file stores values as they are, listing the sensitive paths. The plan file holds the
@@ -45,7 +46,10 @@ def canary(tmp_path) -> Path:
     return tmp_path / "canary"
 
 
-def test_the_canary_appears_in_no_output_of_any_command(canary):
+def test_the_canary_appears_in_no_output_of_any_command(canary, monkeypatch):
+    log = canary.parent / "trace.log"
+    monkeypatch.setenv("VAULTFORM_LOG", "TRACE")
+    monkeypatch.setenv("VAULTFORM_LOG_PATH", str(log))
     plan_file = canary / "saved.plan"
     before_apply = [
         ("validate",),
@@ -111,6 +115,9 @@ def test_the_canary_appears_in_no_output_of_any_command(canary):
     assert ("input", "label") not in paths[("", "derived")]
     assert paths[("module.wrap", "inner")] == [("input",), ("output",)]
     assert state["outputs"]["from_module"]["sensitive"] is True
+
+    # nor in the log, at its most verbose
+    assert log.stat().st_size > 0 and leaks(log.read_text()) == []
 
 
 def test_the_saved_plan_applies_without_showing_the_canary(canary):
