@@ -27,6 +27,7 @@ from state.errors import StateError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("reconciler.cli.cmd_init", "Prepare the directory: install remote modules, check providers"),
     "validate": (
         "reconciler.cli.cmd_validate",
         "Check the configuration: syntax, schema, references, cycles",

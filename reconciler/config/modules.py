@@ -1,11 +1,11 @@
 """Local modules: the root directory and every module it calls, as a tree.
 
 ``load_module_tree(root_dir) -> (ModuleTree, diagnostics)`` loads the root
-module and, recursively, each ``module`` block whose ``source`` is a local path
-("./x", "../x"), relative to the calling module's directory. A cycle of calls
-is reported on the ``source`` that closes it. Sources vaultform can't fetch
-offline (registry, git, GitHub, HTTP, S3/GCS, Mercurial) get an error on their
-``source`` line explaining how to vendor the module.
+module and, recursively, each ``module`` block: a local path ("./x", "../x") is
+read relative to the calling module's directory; a remote source (git, registry,
+HTTPS archive) from where ``vaultform init`` installed it (.vaultform/modules),
+and is an error saying to run init when it isn't there. A cycle of calls is
+reported on the ``source`` that closes it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from reconciler.config.convert_model import decode_module
 from reconciler.config.directory import list_config_files, load_directory
 from reconciler.config.model import Module, ModuleCall
 from reconciler.diagnostics import Diagnostic, error
+from reconciler.modinstall import manifest
+from reconciler.modinstall.sources import parse_source
 
 MAX_DEPTH = 32
 
@@ -87,12 +89,18 @@ def load_module_tree(
 ) -> tuple[ModuleTree, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     root = Path(root_dir)
-    tree = _load(root, (), (), diags, cache)
+    installed = manifest.load(root)
+    tree = _load(root, (), (), diags, cache, installed)
     return tree, diags
 
 
 def _load(
-    directory: Path, path: tuple[str, ...], stack: tuple[Path, ...], diags: list[Diagnostic], cache: bool
+    directory: Path,
+    path: tuple[str, ...],
+    stack: tuple[Path, ...],
+    diags: list[Diagnostic],
+    cache: bool,
+    installed: manifest.Manifest,
 ) -> ModuleTree:
     files, found = load_directory(directory, cache=cache)
     address = ".".join(f"module.{n}" for n in path) or None
@@ -102,10 +110,38 @@ def _load(
     here = directory.resolve()
     children: dict[str, ModuleTree] = {}
     for call in module.module_calls.values():
-        child_dir = _child_directory(call, directory, here, path, stack, diags)
+        child_dir = _child_directory(call, directory, here, path, stack, diags, installed)
         if child_dir is not None:
-            children[call.name] = _load(child_dir, path + (call.name,), stack + (here,), diags, cache)
+            children[call.name] = _load(
+                child_dir, path + (call.name,), stack + (here,), diags, cache, installed
+            )
     return ModuleTree(module, path, directory, children)
+
+
+def _installed_directory(
+    call: ModuleCall,
+    key: str,
+    kind: SourceKind,
+    installed: manifest.Manifest,
+    address: str,
+    diags: list[Diagnostic],
+) -> Path | None:
+    """Where ``vaultform init`` put a remote module; an error saying to run init when it didn't."""
+    entry = installed.get(key)
+    if entry is None or entry.Source != call.source:
+        why = "is not installed" if entry is None else "changed since it was installed"
+        diags.append(
+            error(
+                "module-not-installed",
+                f'Module "{call.name}" ({kind.value} "{call.source}") {why}',
+                "Run `vaultform init` to fetch it into .vaultform/modules (init needs the network for remote "
+                "sources; without it, vendor the module and use a ./local source).",
+                address=address,
+                range=call.source_pos.range(),
+            )
+        )
+        return None
+    return installed.directory(entry)
 
 
 def _child_directory(
@@ -115,10 +151,13 @@ def _child_directory(
     path: tuple[str, ...],
     stack: tuple[Path, ...],
     diags: list[Diagnostic],
+    installed: manifest.Manifest,
 ) -> Path | None:
     address = ".".join(f"module.{n}" for n in path + (call.name,))
     where = call.source_pos.range()
     kind = classify_source(call.source)
+    if kind not in (SourceKind.LOCAL, SourceKind.ABSOLUTE, SourceKind.OTHER) or parse_source(call.source):
+        return _installed_directory(call, ".".join(path + (call.name,)), kind, installed, address, diags)
     if kind is SourceKind.ABSOLUTE:
         diags.append(
             error(
@@ -146,9 +185,9 @@ def _child_directory(
         diags.append(
             error(
                 "module-source",
-                f'Module "{call.name}": {kind.value} "{call.source}" can\'t be fetched offline',
-                "vaultform loads only modules stored in the repository. Vendor it: copy the module's "
-                f'files into ./modules/{call.name} and set source = "./modules/{call.name}".',
+                f'Module "{call.name}": {kind.value} "{call.source}" can\'t be fetched',
+                "vaultform init fetches git, registry and HTTPS archive sources; this one it can't. Vendor "
+                f'it: copy the module\'s files into ./modules/{call.name} and set source = "./modules/{call.name}".',
                 address=address,
                 range=where,
             )

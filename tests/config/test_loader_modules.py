@@ -52,11 +52,11 @@ def test_source_errors_point_at_the_source_line(case):
     assert tree.module is not None
 
 
-def test_remote_source_detail_says_how_to_vendor():
+def test_remote_source_not_installed_says_to_run_init_or_vendor():
     _, diags = load_module_tree(FIXTURES / "modules_remote", cache=False)
     registry = next(d for d in diags if "registry" in d.summary)
-    assert "can't be fetched offline" in registry.summary
-    assert 'source = "./modules/registry"' in registry.detail
+    assert registry.summary.endswith("is not installed")
+    assert "Run `vaultform init`" in registry.detail and "vendor the module" in registry.detail
     missing = next(d for d in diags if "does not exist" in d.summary)
     assert str((FIXTURES / "modules_remote" / "modules" / "not-there").resolve()) in missing.summary
 
