@@ -12,9 +12,9 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
-from providers.azurelocal.app import parse_time
-from providers.azurelocal.kvrules import KeyVaultError
+from providers.azurelocal.kverrors import KeyVaultError
 from providers.azurelocal.store import Kind
+from providers.azurelocal.times import parse_time
 
 VAULT_HOST_SUFFIX = ".vault.azure.net"
 ROLE_DEFINITIONS_PATH = "/providers/Microsoft.Authorization/roleDefinitions/"

@@ -25,6 +25,7 @@ from providers.azurelocal.credential import object_id_from_token
 from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.router import ARM, VAULT, Router
 from providers.azurelocal.store import Kind, Store
+from providers.azurelocal.times import parse_time as parse_time  # re-exported for the services
 
 ARM_HOST = "management.azure.com"
 VAULT_HOST_SUFFIX = ".vault.azure.net"
@@ -80,13 +81,6 @@ class EmulatorClock:
         with self.store.transaction():
             self.store.set_meta(CLOCK_OFFSET_KEY, self.offset() + float(seconds))
         return self.now()
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class Emulator:

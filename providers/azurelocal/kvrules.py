@@ -16,56 +16,16 @@ from __future__ import annotations
 import ipaddress
 from datetime import datetime
 
-from providers.azurelocal.http import AzureError, Response
+from providers.azurelocal import access
+from providers.azurelocal.kverrors import KeyVaultError
+from providers.azurelocal.kverrors import inner_code as inner_code  # re-exported for the routes
+from providers.azurelocal.kverrors import key_not_found as key_not_found  # re-exported for the routes
 from providers.azurelocal.store import Kind
 
 LOCAL_CLIENT_ADDRESS = "127.0.0.1"
 
 _REFUSED_WHEN_DISABLED = frozenset({"decrypt", "sign", "unwrapkey"})
 _REFUSED_WHEN_OUT_OF_DATE = frozenset({"encrypt", "sign", "wrapkey"})
-
-
-class KeyVaultError(AzureError):
-    """An AzureError whose body carries Key Vault's ``innererror``."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        inner: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(status, code, message, headers)
-        self.inner = inner
-
-    def response(self) -> Response:
-        response = super().response()
-        if self.inner:
-            response.body["error"]["innererror"] = {"code": self.inner}
-        return response
-
-
-def inner_code(error: AzureError) -> str | None:
-    """The innererror code of any AzureError (ours, or one raised by the access rules)."""
-    inner = getattr(error, "inner", None) or getattr(error, "inner_code", None)
-    if inner:
-        return inner if isinstance(inner, str) else inner.get("code")
-    body = error.response().body
-    if isinstance(body, dict):
-        return ((body.get("error") or {}).get("innererror") or {}).get("code")
-    return None
-
-
-def key_not_found(name: str, version: str | None = None) -> KeyVaultError:
-    what = f"{name}/{version}" if version else name
-    return KeyVaultError(
-        404,
-        "KeyNotFound",
-        f"A key with (name/id) {what} was not found in this key vault. If you recently deleted "
-        f"this key you may be able to recover it using the correct recovery command.",
-    )
 
 
 def vault_name_of(doc: dict) -> str:
@@ -158,8 +118,6 @@ def authorize(
     """Refuse unless ``principal_id`` may use ``permission`` on keys of ``vault`` from where it calls."""
     record = _principal(env, principal_id)
     check_network(env, vault, client_address=client_address, trusted_service=trusted_service)
-    from providers.azurelocal import access
-
     access.check_key_permission(env, record["object_id"], vault["id"], permission, key_name=key_name)
     return record
 

@@ -3,7 +3,7 @@
 Local Azure (the default) and real Azure differ only in the credential and the
 transport handed to the very same SDK clients:
 
-* local: ``providers.azurelocal.app.Emulator`` on the SQLite file named by
+* local: the local Azure (through its seam, ``providers.azurelocal.seam``) on the SQLite file named by
   ``VAULTFORM_LOCAL_AZURE`` (default ``~/.vaultform/local-azure.db``), a
   ``LocalCredential`` and the emulator's in-process ``requests`` session (no socket);
 * real Azure: an azure-identity credential and the SDK's own HTTP transport.
@@ -447,18 +447,12 @@ def open_local_azure(path: Path | None) -> Any:
     """The embedded local Azure on ``path``; a file that is no SQLite database, a
     directory, or a place that can't be written is a ``PermanentError``
     (``LocalAzureUnavailable``) naming the path, never a raw sqlite error."""
-    import sqlite3
+    from providers.azurelocal.seam import LocalAzureUnavailable, open_emulator  # lazy: start-up
 
-    from providers.azurelocal.app import Emulator
-
-    if path is not None and path.is_dir():
-        raise local_azure_unavailable(path, "it is a directory")
     try:
-        return Emulator(path)
-    except sqlite3.Error as exc:
-        raise local_azure_unavailable(path, str(exc)) from exc
-    except OSError as exc:
-        raise local_azure_unavailable(path, exc.strerror or str(exc)) from exc
+        return open_emulator(path)
+    except LocalAzureUnavailable as exc:
+        raise local_azure_unavailable(path, exc.reason) from exc
 
 
 class ReportingRetryPolicy(RetryPolicy):
@@ -658,11 +652,11 @@ class ClientFactory:
                 self.emulator = open_local_azure(self.target.local_path)
                 self._owns_emulator = True
             if self.credential is None:
-                from providers.azurelocal.credential import LocalCredential
+                from providers.azurelocal.seam import LocalCredential  # lazy: start-up
 
                 self.credential = LocalCredential()
             if self.transport_factory is None:
-                from providers.azurelocal.transport import local_session
+                from providers.azurelocal.seam import local_session  # lazy: start-up
 
                 env = self.emulator
                 self.transport_factory = lambda: ClockedTransport(

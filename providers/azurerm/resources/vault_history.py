@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.azurerm.clients import local_azure_unavailable
 from providers.azurerm.ids import InvalidIdError, ResourceId, parse_resource_id
 from providers.azurerm.resources.base import Context, dig, not_found_is_none, wire
 
@@ -65,6 +66,9 @@ def _recovery_points(backup, vault: str, rg: str, item: dict[str, Any]) -> int:
 
 
 def _emulator_history(ctx: Context, vault_id: str) -> dict[str, Any]:
-    store = ctx.clients.emulator.store
-    doc = store.get("rsvault", vault_id) or {}
-    return doc.get("_emulator") or {}
+    from providers.azurelocal.seam import LocalAzureUnavailable, emulator_facts  # lazy: start-up
+
+    try:
+        return emulator_facts(ctx.clients.emulator, "rsvault", vault_id)
+    except LocalAzureUnavailable as exc:
+        raise local_azure_unavailable(None, exc.reason) from exc

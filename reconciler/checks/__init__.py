@@ -1,0 +1,1 @@
+"""Checks of a configuration beyond its schema: resource types, references, conditions."""
