@@ -14,7 +14,10 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
+
+from providers.base import PermanentError
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +56,18 @@ class LocalAzureTime:
 
     def _emulator_clock(self):
         if self._clock is None:
-            from providers.azurelocal.app import Emulator  # lazy: start-up; opens the database
+            from providers.azurelocal.seam import LocalAzureUnavailable, open_emulator  # lazy: start-up
 
-            self._clock = Emulator(self._path).clock
+            path = Path(self._path) if self._path else None
+            try:
+                self._clock = open_emulator(path).clock
+            except LocalAzureUnavailable as exc:
+                raise PermanentError(
+                    f"the local Azure's database {path or 'at its default place'} can't be used "
+                    f"({exc.reason}). Run `vaultform cloud reset` to start a new local Azure there, or point "
+                    "VAULTFORM_LOCAL_AZURE at another file.",
+                    code="LocalAzureUnavailable",
+                ) from exc
         return self._clock
 
     def now(self) -> datetime:
