@@ -6,8 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.config.convert_model import decode_module
 from reconciler.config.directory import load_directory
-from reconciler.config.model import ModuleCall, decode_module
+from reconciler.config.model import ModuleCall
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.modinstall import manifest, registry
 from reconciler.modinstall.fetch import FetchError, fetch
