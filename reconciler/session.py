@@ -25,6 +25,7 @@ from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.moves import apply_moves
 from reconciler.plan.model import Plan
 from reconciler.plan.walk import PlanOptions, PlanRequest, make_plan
+from reconciler.plan.whole_state_replaced import whole_state_replaced
 from reconciler.validate import Validated, validate_directory
 from state.backends.local import LocalBackend
 from state.model import State
@@ -168,7 +169,8 @@ def reload_state_if_changed(session: Session) -> None:
     stamp = _file_stamp(session.backend.path)
     if stamp == session.state_stamp:
         return
-    state, session.moves, _diags = apply_moves(session.backend.read() or State.new(), session.validated.tree)
+    stored = session.backend.read() or State.new(lineage=session.state.lineage)  # the lineage checked at lock
+    state, session.moves, _diags = apply_moves(stored, session.validated.tree)
     session.state, session.state_stamp = state, stamp
 
 
@@ -277,7 +279,9 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
         sensitive_variables=session.sensitive_variables,
     )
     result = make_plan(request)
-    result.diagnostics = session.warnings + result.diagnostics
+    result.diagnostics = (
+        whole_state_replaced(result, session.state, options) + session.warnings + result.diagnostics
+    )
     result.moved = list(session.moves)
     return result
 

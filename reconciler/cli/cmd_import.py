@@ -70,7 +70,7 @@ def run(args, out: Output) -> int:
         target = importing.ImportTarget(str(address), ident, res, None)
         with state_lock(session, "import", args):
             try:
-                state = session.backend.read() or State.new()
+                state = session.backend.read() or State.new(lineage=session.state.lineage)  # as checked
             except StateError as exc:
                 raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
             if state.instance(address) is not None:

@@ -258,6 +258,34 @@ def _read_pushed(path: str) -> State:
         raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
 
 
+def _check_pushed_lineage(backend: LocalBackend, pushed: State, args) -> None:
+    """A pushed state of another lineage than the configuration here last used is refused
+    without -force; with it, its lineage is remembered (``state.lineage_memory``)."""
+    from state import lineage_memory
+
+    # the configuration: where its default state file lives, else the working directory
+    named_default = os.path.basename(backend.path) == DEFAULT_STATE_FILE
+    config_dir = (os.path.dirname(backend.path) or ".") if named_default else "."
+    try:
+        lineage_memory.check(
+            lineage_memory.DirectoryMemory(config_dir),
+            backend.identity(),
+            backend.describe(),
+            pushed.lineage,
+            pushed.lineage,
+            allow_change=args.force,
+        )
+    except lineage_memory.LineageChange as exc:
+        raise DiagnosticsError(
+            error(
+                "state_push",
+                f"Refusing to push a state of lineage {exc.found}",
+                f"This configuration last used lineage {exc.remembered.lineage} at {exc.where} (remembered in "
+                f"{exc.memory}). If you really mean to make {args.file} its state, run again with -force.",
+            )
+        ) from None
+
+
 def _run_push(args, out: Output) -> int:
     pushed = _read_pushed(args.file)
     backend = backend_for(args.state)
@@ -284,6 +312,7 @@ def _run_push(args, out: Output) -> int:
                         "(`vaultform state pull`), make your change on it and push that, or use -force.",
                     )
                 )
+        _check_pushed_lineage(backend, pushed, args)
         written = write_state(backend, pushed, force=args.force)
     out.print(f"Pushed {args.file} to {backend.describe()} (serial {written.serial}).")
     return 0

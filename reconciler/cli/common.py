@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from reconciler.cli.flags import bool_flag, flag
 from reconciler.diagnostics import DiagnosticsError, error, warning
 from reconciler.plan.walk import PlanOptions
+from state import lineage_memory
+from state.lineage_memory import DirectoryMemory
 from state.lock import LockError, parse_duration
 
 
@@ -22,6 +24,12 @@ def add_config_flags(parser) -> None:
     bool_flag(parser, "lock", True, "lock the state while running (default true)")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
     bool_flag(parser, "input", True, "ask for input on a terminal (default true)")
+    flag(
+        parser,
+        "allow-lineage-change",
+        action="store_true",
+        help="accept a state of another lineage than this configuration last used, and remember it",
+    )
 
 
 def add_plan_flags(parser) -> None:
@@ -85,7 +93,10 @@ def force_unlock_command(backend, args) -> Callable[[str], str]:
 
 @contextmanager
 def state_lock(session, operation: str, args):
+    """Hold the state lock (unless -lock=false) while the block runs, once the stored state
+    proved to be this configuration's (``check_lineage``)."""
     if not args.lock:
+        check_lineage(session, args)
         yield None
         return
     try:
@@ -101,19 +112,57 @@ def state_lock(session, operation: str, args):
     try:
         if lock.taken_over is not None:
             _say_taken_over(lock.taken_over, args)
+        check_lineage(session, args)
         yield lock
     finally:
         lock.release()
 
 
+def check_lineage(session, args) -> None:
+    """Refuse a stored state of another lineage than the configuration directory last used
+    (``state.lineage_memory``), unless -allow-lineage-change; a bare backend (``state`` commands)
+    has no configuration and is not checked here."""
+    root = getattr(session, "root", None)
+    if root is None:
+        return
+    backend, memory = session.backend, DirectoryMemory(root)
+    before = memory.recall(backend.identity())
+    try:
+        verdict = lineage_memory.check(
+            memory,
+            backend.identity(),
+            backend.describe(),
+            backend.stored_lineage(),
+            session.state.lineage,
+            allow_change=getattr(args, "allow_lineage_change", False),
+        )
+    except lineage_memory.LineageChange as exc:
+        raise DiagnosticsError(error("state_lineage_changed", exc.summary, exc.detail)) from None
+    if verdict is lineage_memory.Verdict.ACCEPTED and before is not None:
+        _say(
+            warning(
+                "state_lineage_accepted",
+                "This configuration now uses a state of another lineage",
+                f"{backend.describe()} holds lineage {session.state.lineage}; this configuration used "
+                f"{before.lineage} before. As -allow-lineage-change says, the new lineage is remembered "
+                "from now on.",
+            ),
+            args,
+        )
+
+
 def _say_taken_over(takeover, args) -> None:
-    out = getattr(args, "output_to", None)
     diag = warning(
         "state_lock_taken_over",
         f"Took over the state lock of {takeover.previous.who}, whose run ended",
         takeover.describe() + " Anything that run left half-done is recovered from the state before "
         "this run goes on.",
     )
+    _say(diag, args)
+
+
+def _say(diag, args) -> None:
+    out = getattr(args, "output_to", None)
     if out is not None:
         out.diagnostics([diag])
     else:

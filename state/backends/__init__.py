@@ -19,6 +19,9 @@ class Backend(Protocol):
     def read(self) -> State | None:
         """The stored state, or None when none is stored yet; ``StateError`` when unreadable."""
 
+    def stored_lineage(self) -> str | None:
+        """The lineage of the stored state, None when none is stored yet."""
+
     def write(self, state: State, *, force: bool = False) -> State:
         """Store ``state`` if its content changed; returns it as stored (serial bumped)."""
 

@@ -115,6 +115,21 @@ class LocalBackend:
         self._remember(state, stamp)
         return state
 
+    def stored_lineage(self) -> str | None:
+        """The lineage of the state stored now (None: none is); a file another run wrote since this
+        backend read it is looked at without changing what this backend remembers having read."""
+        if not self._loaded:
+            self.read()
+        elif self._on_disk() != self._stamp:
+            try:
+                with open(self.path, "rb") as fh:
+                    return decode_state(fh.read(), source=self.path).lineage
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise StateError(self.path, f"cannot read the state file ({exc.strerror})") from None
+        return self._persisted.lineage if self._persisted is not None else None
+
     def _remember(self, state: State | None, stamp: tuple | None) -> None:
         self._persisted = state
         self._stamp = stamp
