@@ -53,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "reconciler.cli.cmd_force_unlock",
         "Remove a state lock left behind by a run that ended",
     ),
+    "providers": ("reconciler.cli.cmd_providers", "Show the providers the configuration and the state need"),
     "version": ("reconciler.cli.cmd_version", "Show the vaultform version"),
     "completion": ("reconciler.cli.cmd_completion", "Print the shell line that completes vaultform commands"),
 }

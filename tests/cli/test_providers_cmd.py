@@ -1,0 +1,77 @@
+"""`vaultform providers` prints what `terraform providers` prints for the same configuration and state."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli.main import main
+from reconciler.cli.output import Output
+
+TERRAFORM = shutil.which("terraform")
+
+
+def _vaultform(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(args), output=Output(out=out, err=io.StringIO(), no_color=True))
+    return code, out.getvalue()
+
+
+def _terraform(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+    done = subprocess.run([TERRAFORM, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _configuration(root: Path) -> Path:
+    (root / "modules" / "names").mkdir(parents=True)
+    (root / "main.tf").write_text(
+        'terraform {\n  required_providers {\n    azurerm = {\n      source  = "hashicorp/azurerm"\n'
+        '      version = "~> 4.0"\n    }\n  }\n}\n'
+        'resource "terraform_data" "a" {}\n'
+        'module "names" {\n  source = "./modules/names"\n}\n'
+        'module "more" {\n  source = "./modules/names"\n}\n'
+    )
+    (root / "modules" / "names" / "main.tf").write_text('resource "random_pet" "p" {}\n')
+    return root
+
+
+@pytest.mark.skipif(TERRAFORM is None, reason="install terraform to compare with it")
+def test_configuration_tree_matches_terraform(tmp_path):
+    root = _configuration(tmp_path)
+    _terraform(root, "get", "-no-color")  # terraform needs its local modules "installed" first
+    assert _vaultform("providers", str(root)) == (0, _terraform(root, "providers", "-no-color"))
+
+
+@pytest.mark.skipif(TERRAFORM is None, reason="install terraform to compare with it")
+def test_state_section_matches_terraform(tmp_path):
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text('resource "terraform_data" "a" {\n  input = 1\n}\n')
+    _terraform(theirs, "init", "-no-color")
+    _terraform(theirs, "apply", "-auto-approve", "-no-color")
+    assert _vaultform("apply", str(ours), "-auto-approve", "-no-color")[0] == 0
+    expected = _terraform(theirs, "providers", "-no-color")
+    assert "Providers required by state" in expected
+    assert _vaultform("providers", str(ours)) == (0, expected)
+
+
+def test_modules_called_twice_each_get_a_branch(tmp_path):
+    code, out = _vaultform("providers", str(_configuration(tmp_path)))
+    assert code == 0
+    assert out.splitlines()[3:] == [
+        "├── provider[registry.terraform.io/hashicorp/azurerm] ~> 4.0",
+        "├── provider[terraform.io/builtin/terraform]",
+        "├── module.more",
+        "│\u00a0\u00a0 └── provider[registry.terraform.io/hashicorp/random]",
+        "└── module.names",
+        "    └── provider[registry.terraform.io/hashicorp/random]",
+        "",
+    ]
