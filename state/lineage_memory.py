@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from state.format import format_time
+from state.liveness import remove_dead_writers_files, writer_tag
 
 MEMORY_DIR = ".vaultform"
 MEMORY_FILE = "lineage.json"
@@ -108,7 +109,10 @@ class DirectoryMemory:
         text = json.dumps({"version": 1, "states": states}, indent=2, sort_keys=True) + "\n"
         with contextlib.suppress(OSError):  # unprotected, not failing: see the module's doc
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{MEMORY_FILE}.", suffix=".tmp", dir=self.directory)
+            remove_dead_writers_files(self.directory, [f".{MEMORY_FILE}."])
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{MEMORY_FILE}.{writer_tag()}.", suffix=".tmp", dir=self.directory
+            )
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
                     fh.write(text)

@@ -11,9 +11,18 @@ is taken to be the writer (never a reason to take anything over).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 
-__all__ = ["pid_alive", "process_start", "own_start", "same_process_running"]
+__all__ = [
+    "pid_alive",
+    "process_start",
+    "own_start",
+    "same_process_running",
+    "writer_tag",
+    "remove_dead_writers_files",
+]
 
 
 def pid_alive(pid: int) -> bool:
@@ -78,3 +87,35 @@ def same_process_running(pid: int, start: str) -> bool:
     if boot != now.partition(":")[0]:
         return False  # the machine restarted: nothing from before runs
     return now == start
+
+
+def writer_tag() -> str:
+    """``PID.TICKS``, this process, for the names of its temporary files: a file named
+    ``PREFIX PID.TICKS [.RANDOM] .tmp`` is removed by ``remove_dead_writers_files`` once
+    that process no longer runs."""
+    return f"{os.getpid()}.{own_start().partition(':')[2] or '0'}"
+
+
+def remove_dead_writers_files(directory: str, prefixes: list[str]) -> list[str]:
+    """Remove the temporary files in ``directory`` named ``PREFIX`` + ``writer_tag()`` of a
+    process that no longer runs (killed mid-write); returns the names removed."""
+    pattern = re.compile(
+        "(?:" + "|".join(re.escape(p) for p in prefixes) + r")(\d+)\.(\d+)\.(?:[^.]+\.)?tmp\Z"
+    )
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return []
+    boot = own_start().partition(":")[0]
+    removed = []
+    for name in entries:
+        match = pattern.match(name)
+        if match is None:
+            continue
+        pid, ticks = int(match.group(1)), match.group(2)
+        if same_process_running(pid, f"{boot}:{ticks}" if boot else ""):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(directory, name))
+            removed.append(name)
+    return removed

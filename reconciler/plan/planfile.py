@@ -49,6 +49,7 @@ from reconciler.plan.planfile_codec import Decoder, Encoder, path_predicate
 from reconciler.plan.planfile_crypto import MAC_HEX_DIGITS, PlanKey, load_key
 from reconciler.plan.walk import PlanOptions
 from state.errors import AddressError
+from state.liveness import remove_dead_writers_files, writer_tag
 from state.model import parse_address
 
 FORMAT = "vaultform-plan"
@@ -277,8 +278,9 @@ def _authenticated(data: bytes, key: PlanKey) -> bytes:
 
 def _write_atomically(path: str, data: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
+    remove_dead_writers_files(directory, [".vaultform-plan."])  # what a killed plan -out left
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".vaultform-plan.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".vaultform-plan.{writer_tag()}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise DiagnosticsError(
             error(

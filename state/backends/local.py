@@ -20,13 +20,12 @@ from __future__ import annotations
 import enum
 import errno
 import os
-import re
 import shutil
 import tempfile
 
 from state.errors import StateError
 from state.format import StateEncoder, decode_state
-from state.liveness import own_start, same_process_running
+from state.liveness import remove_dead_writers_files, writer_tag
 from state.lock import Lock, LockInfo, acquire, force_unlock, read_lock_info
 from state.model import State
 
@@ -206,7 +205,7 @@ class LocalBackend:
         directory = os.path.dirname(os.path.abspath(self.path))
         base = os.path.basename(self.path)
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{base}.{_writer_tag()}.", suffix=".tmp", dir=directory)
+            fd, tmp = tempfile.mkstemp(prefix=f".{base}.{writer_tag()}.", suffix=".tmp", dir=directory)
         except OSError as exc:
             raise self._write_failed(exc) from None
         try:
@@ -240,7 +239,7 @@ class LocalBackend:
     def _keep_backup(self) -> None:
         """Make ``<path>.backup`` the current file, atomically and without copying."""
         tmp = os.path.join(
-            os.path.dirname(self.backup_path), f".{os.path.basename(self.backup_path)}.{_writer_tag()}.tmp"
+            os.path.dirname(self.backup_path), f".{os.path.basename(self.backup_path)}.{writer_tag()}.tmp"
         )
         try:
             os.unlink(tmp)
@@ -285,39 +284,12 @@ class LocalBackend:
     def remove_stale_temporaries(self) -> list[str]:
         """Remove the temporary files of state writes whose writer no longer runs; returns them."""
         directory = os.path.dirname(os.path.abspath(self.path))
-        names = {os.path.basename(self.path), os.path.basename(self.backup_path)}
-        pattern = re.compile(
-            r"\.(" + "|".join(re.escape(n) for n in names) + r")\.(\d+)\.(\d+)\.(?:[^.]+\.)?tmp\Z"
-        )
-        removed = []
-        try:
-            entries = os.listdir(directory)
-        except OSError:
-            return removed
-        boot = own_start().partition(":")[0]
-        for name in entries:
-            match = pattern.match(name)
-            if match is None:
-                continue
-            pid, ticks = int(match.group(2)), match.group(3)
-            if same_process_running(pid, f"{boot}:{ticks}" if boot else ""):
-                continue
-            try:
-                os.unlink(os.path.join(directory, name))
-            except OSError:
-                continue
-            removed.append(name)
-        return removed
+        names = (os.path.basename(self.path), os.path.basename(self.backup_path))
+        return remove_dead_writers_files(directory, [f".{n}." for n in names])
 
     def lock_info(self) -> LockInfo | None:
         """Who holds the lock, when someone does."""
         return read_lock_info(self.path)
-
-
-def _writer_tag() -> str:
-    """``PID.TICKS``: this process, as ``remove_stale_temporaries`` reads it back."""
-    start = own_start()
-    return f"{os.getpid()}.{start.partition(':')[2] or '0'}"
 
 
 def _stamp(st: os.stat_result) -> tuple:

@@ -135,3 +135,15 @@ def test_apply_of_an_edited_plan_exits_1_and_applies_nothing(tmp_path):
     code, out, err = run("apply", "-no-color", str(planfile))
     assert code == 0, out + err
     assert "1 added" in out
+
+
+def test_a_killed_plan_outs_temporary_file_is_removed_by_the_next(tmp_path):
+    import subprocess
+    import sys
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    left = tmp_path / f".vaultform-plan.{ended.pid}.12345.k1ll3d.tmp"
+    left.write_bytes(b"")
+    save_plan(grant_plan(), tmp_path / "grant.plan", config_dir=tmp_path, sensitive_variables=frozenset())
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []

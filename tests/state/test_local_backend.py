@@ -223,7 +223,7 @@ def test_the_next_lock_removes_the_temporary_files_of_killed_writers_only(tmp_pa
     left = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert len(left) == 1 and f".{child.pid}." in left[0], left
 
-    from state.backends.local import _writer_tag
+    from state.liveness import writer_tag as _writer_tag
 
     ours = tmp_path / f".vaultform.tfstate.{_writer_tag()}.abc123.tmp"  # a live writer's: kept
     ours.write_bytes(b"")
