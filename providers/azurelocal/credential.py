@@ -2,7 +2,9 @@
 
 ``LocalCredential()`` speaks for the seeded deployer; ``LocalCredential(object_id)`` speaks for
 any registered principal (a managed identity, say). The token is ``vflocal.<object_id>``; the
-emulator reads the object id back from it. Nothing here is secret.
+emulator reads the object id back from it. Nothing here is secret: it is for the in-process transport,
+where caller and emulator share a process. ``cloud serve`` refuses these tokens and accepts only the
+signed ones of ``providers.azurelocal.tokens``.
 """
 
 from __future__ import annotations

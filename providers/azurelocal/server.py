@@ -288,6 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "vaultform-local-azure"
     timeout = IDLE_SECONDS
+    server: _Listener  # the listener that accepted this connection
 
     def log_message(self, format: str, *args) -> None:
         if self.server.owner.verbose:
@@ -339,17 +340,17 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._read_body()
         except _BadRequest as bad:
             self.close_connection = True  # what follows a bad length can't be framed
-            error = {"error": {"code": bad.code, "message": bad.message}}
-            self._send_json(bad.status, error, {"x-ms-error-code": bad.code})
+            body_of_error = {"error": {"code": bad.code, "message": bad.message}}
+            self._send_json(bad.status, body_of_error, {"x-ms-error-code": bad.code})
             return
         brackets = body.count(b"[") + body.count(b"{") if body else 0
         if brackets > MAX_JSON_DEPTH and json_depth(body) > MAX_JSON_DEPTH:
-            error = AzureError(
+            too_deep = AzureError(
                 400,
                 "InvalidRequestContent",
                 f"The request content is nested deeper than {MAX_JSON_DEPTH} levels.",
             )
-            self._respond(error.response())
+            self._respond(too_deep.response())
             return
         parts = urlsplit(self.path)
         vault = self.server.vault_name
@@ -470,7 +471,7 @@ class _Handler(BaseHTTPRequestHandler):
             if name.lower() in _URL_HEADERS:
                 value = owner.book.to_local(out_headers[name], owner.open_vault)
                 if name.lower() == "www-authenticate" and vault:
-                    netloc = self.headers.get("Host") or f"{LOOPBACK}:{self.server.server_address[1]}"
+                    netloc = self.headers.get("Host") or f"{LOOPBACK}:{self.server.server_address[1]!s}"
                     value = value.replace(
                         'resource="https://vault.azure.net"', f'resource="{challenge_resource(netloc)}"'
                     )
@@ -501,7 +502,7 @@ class _Listener(ThreadingHTTPServer):
             return  # a failed or abandoned handshake closes only this connection
         try:
             tls.settimeout(IDLE_SECONDS)
-            self.RequestHandlerClass(tls, client_address, self)
+            self.RequestHandlerClass(tls, client_address, self)  # type: ignore[arg-type]
         finally:
             with contextlib.suppress(OSError):
                 tls.close()

@@ -402,7 +402,7 @@ class Issuer:
                 f"application. [Reason - The key was not found., Thumbprint of key used by client: "
                 f"'{(sha1 or sha256 or '').upper()}']",
             )
-        public_key = x509.load_pem_x509_certificate(cert["pem"].encode()).public_key()
+        public_key: Any = x509.load_pem_x509_certificate(cert["pem"].encode()).public_key()
         try:
             claims = jwt.decode(
                 assertion,

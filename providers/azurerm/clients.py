@@ -402,8 +402,9 @@ def credential_for(target: CloudTarget) -> Any:
         )
     if method is SignIn.CLIENT_SECRET:
         return identity.ClientSecretCredential(tenant, client, a["client_secret"], **common)
-    assertions = {
-        SignIn.OIDC_TOKEN: lambda: lambda token=a["oidc_token"]: token,
+    held: str = a.get("oidc_token") or ""
+    assertions: dict[SignIn, Callable[[], Callable[[], str]]] = {
+        SignIn.OIDC_TOKEN: lambda: lambda: held,
         SignIn.OIDC_TOKEN_FILE: lambda: token_file_assertion(a["oidc_token_file_path"]),
         SignIn.ADO_PIPELINE_OIDC: lambda: ado_assertion(
             a["oidc_request_url"], a["oidc_request_token"], a["ado_pipeline_service_connection_id"]
@@ -415,7 +416,7 @@ def credential_for(target: CloudTarget) -> Any:
     if method is SignIn.MANAGED_IDENTITY:
         return identity.ManagedIdentityCredential(client_id=client or None)
     if method is SignIn.AZURE_CLI:
-        return identity.AzureCliCredential(tenant_id=tenant or None)
+        return identity.AzureCliCredential(tenant_id=tenant or "")
     kwargs: dict[str, Any] = {"additionally_allowed_tenants": ["*"], **common}
     if client:
         kwargs["managed_identity_client_id"] = client
