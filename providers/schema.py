@@ -204,11 +204,39 @@ class ResourceSchema:
 
 
 @dataclass(frozen=True)
+class ValueKind:
+    """What a string means beyond its type: a key URI, a key vault's ARM id, a principal id..."""
+
+    name: str
+    description: str  # "a key vault's ARM id (/subscriptions/.../vaults/NAME)"
+    where: str = ""  # where a value of this kind comes from, for the fix: "azurerm_key_vault_key.NAME.id"
+
+
+@dataclass(frozen=True)
+class ValueKinds:
+    """Which attributes produce which kind of value, and which kinds each argument accepts.
+
+    Keys are ``(TYPE, PATH)``: TYPE is ``azurerm_key_vault`` or ``data.azurerm_key_vault``, PATH
+    the attribute's dotted path with block names (``identity.principal_id``,
+    ``encryption.key_id``). The engine reports an argument given a reference to another kind,
+    before any value is known.
+    """
+
+    kinds: dict[str, ValueKind] = field(default_factory=dict)
+    produces: dict[tuple[str, str], str] = field(default_factory=dict)
+    accepts: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+    def accepted_by(self, type_name: str) -> dict[str, tuple[str, ...]]:
+        return {path: kinds for (t, path), kinds in self.accepts.items() if t == type_name}
+
+
+@dataclass(frozen=True)
 class ProviderSchema:
     name: str  # "azurerm"
     resources: dict[str, ResourceSchema] = field(default_factory=dict)
     data_sources: dict[str, ResourceSchema] = field(default_factory=dict)
     provider_config: BlockSchema = BlockSchema()
+    value_kinds: ValueKinds = field(default_factory=ValueKinds)
 
     def lookup(self, mode: Mode, type_name: str) -> ResourceSchema | None:
         table = self.resources if mode is Mode.MANAGED else self.data_sources

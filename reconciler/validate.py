@@ -15,6 +15,7 @@ from reconciler.addresses import Mode
 from reconciler.checks.references import ReferenceChecker
 from reconciler.checks.resources import UnreconciledWarnings, check_resource, meta_warnings, schema_for
 from reconciler.checks.sites import module_sites
+from reconciler.checks.value_kinds import check_value_kinds
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.model import Module
@@ -106,6 +107,7 @@ def _check_module(
     _check_module_calls(tree, diags)
     _check_variable_types(module, diags)
     _check_required_providers(module, diags)
+    diags.extend(check_value_kinds(module))
     for name, child in tree.children.items():
         _check_module(child, info.children[name], root_dir, once, diags)
 

@@ -26,6 +26,7 @@ from . import (
 )
 from .out_of_scope import DATA, OutOfScope, out_of_scope
 from .provider_config import PROVIDER_CONFIG
+from .value_kinds import VALUE_KINDS
 
 _MANAGED: tuple[ResourceSchema, ...] = (
     *resource_group.RESOURCES,
@@ -44,6 +45,7 @@ SCHEMA = ProviderSchema(
     resources={r.type_name: r for r in _MANAGED},
     data_sources={d.type_name: d for d in data_sources.DATA_SOURCES},
     provider_config=PROVIDER_CONFIG,
+    value_kinds=VALUE_KINDS,
 )
 
 _MODE_WORD = {Mode.MANAGED: "resource type", Mode.DATA: "data source"}
