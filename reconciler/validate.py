@@ -25,7 +25,8 @@ from reconciler.config.type_exprs import parse_type
 from reconciler.diagnostics import Diagnostic, Diagnostics, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph, cycle_diagnostics
 from reconciler.graph.dag import Graph
-from reconciler.values import UNKNOWN
+from reconciler.plan.expansion import sensitive_for_each
+from reconciler.values import UNKNOWN, mark_if
 
 
 @dataclass
@@ -36,14 +37,17 @@ class Validated:
 
 
 class ValidateScope:
-    """Root names at validate time: constants and locals known, everything else unknown."""
+    """Root names at validate time: constants and locals known, everything else unknown
+    (a sensitive variable is an unknown marked sensitive, so what it reaches is known to be)."""
 
-    def __init__(self, directory: Path, root: Path, locals_: dict[str, Any]):
+    def __init__(self, directory: Path, root: Path, locals_: dict[str, Any], module: Module | None = None):
         self.values = {
             "path": {"module": str(directory), "root": str(root), "cwd": os.getcwd()},
             "terraform": {"workspace": os.environ.get("TF_WORKSPACE", "default")},
             "local": locals_,
         }
+        if module is not None:
+            self.values["var"] = {n: mark_if(UNKNOWN, v.sensitive) for n, v in module.variables.items()}
 
     def lookup(self, name: str, pos: ast.Pos) -> Any:
         return self.values.get(name, UNKNOWN)
@@ -99,10 +103,11 @@ def _check_module(
             d for d in found if not (d.code == "eval" and d.range and (d.range.file, d.range.line) in taken)
         ]
 
-    scope = ValidateScope(tree.directory, root_dir, {})
+    scope = ValidateScope(tree.directory, root_dir, {}, module)
     diags.extend(fresh(_evaluate_locals(module, scope)))
     for resource in module.resources.values():
         diags.extend(fresh(check_resource(resource, scope, once)))
+        diags.extend(_sensitive_for_each(resource, scope))
         diags.extend(meta_warnings(resource))
     _check_module_calls(tree, diags)
     _check_variable_types(module, diags)
@@ -110,6 +115,17 @@ def _check_module(
     diags.extend(check_value_kinds(module))
     for name, child in tree.children.items():
         _check_module(child, info.children[name], root_dir, once, diags)
+
+
+def _sensitive_for_each(resource, scope: ValidateScope) -> list[Diagnostic]:
+    if resource.for_each is None:
+        return []
+    try:
+        value = evaluate(resource.for_each, scope)
+    except (EvalError, RecursionError):
+        return []  # reported where the expression is checked
+    refused = sensitive_for_each(value, resource.for_each)
+    return [refused.with_address(resource.address)] if refused else []
 
 
 def _block_schema(mode: Mode, type_name: str):

@@ -29,7 +29,7 @@ from reconciler.plan.model import Action, Plan, ResourceChange
 from reconciler.plan.phases import phases_in, without_blocks
 from reconciler.plan.sensitivity import object_paths
 from reconciler.plan.walk import PlanRequest, Walker
-from reconciler.values import UNKNOWN, is_wholly_known, mark_paths, unmark_deep
+from reconciler.values import UNKNOWN, is_wholly_known, mark_paths, redact, unmark_deep
 
 VALUE_KINDS = ("variable", "local", "output", "module_outputs")
 
@@ -43,6 +43,7 @@ class ApplyEvaluator(Walker):
         self._instance_values: dict[str, dict[Any, Any]] = {}  # prefix+address -> key -> value
         self._keys: dict[str, list] = {}
         self._config_marks: dict[str, list[tuple]] = {}  # instance address -> marked config paths
+        self._final_configs: dict[str, Any] = {}  # instance address -> its final configuration, marked
         self._schemas: dict[str, Any] = {}  # instance address -> schema block
         self.marked_outputs: set[str] = set()
         for change in plan.changes:
@@ -72,6 +73,18 @@ class ApplyEvaluator(Walker):
             rs = registry.resource_schema(Mode.DATA if change.mode == "data" else Mode.MANAGED, change.type)
             marked = self._config_marks.get(change.address, ())
             return object_paths(rs.block if rs else None, value, marked)
+
+    def hide(self, change: ResourceChange, text: str) -> str:
+        """``text`` (a provider's error, say) with every sensitive value of ``change`` - planned,
+        prior, or in its final configuration - replaced by ``(sensitive value)``."""
+        with self._lock:
+            config = self._final_configs.get(change.address)
+        return redact(
+            text,
+            mark_paths(change.after, change.sensitive_paths) if change.after is not None else None,
+            mark_paths(change.before, change.sensitive_paths) if change.before is not None else None,
+            config,
+        )
 
     def set_value(self, change: ResourceChange, value: Any) -> None:
         with self._lock:
@@ -216,6 +229,8 @@ class ApplyEvaluator(Walker):
             self.diags.extend(ev.diagnostics)
             config = self._config_value(rs, ev, change.address)
             self._config_marks[change.address] = list(ev.sensitive_paths)
+            if ev.sensitive_paths:
+                self._final_configs[change.address] = mark_paths(config, ev.sensitive_paths)
             errors = [d for d in self.diags if d.is_error]
             if errors:
                 raise DiagnosticsError(errors)

@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from providers.base import (
@@ -165,27 +165,32 @@ class Executor:
             diag = (
                 exc.diagnostics[0] if exc.diagnostics else error("apply_failed", f"{change.address} failed")
             )
+            diag = replace(
+                diag, summary=self._hide(change, diag.summary), detail=self._hide(change, diag.detail)
+            )
             self.progress.failed(change.address, label, self.monotonic() - started, diag.summary)
             return diag.with_address(change.address)
         except ProviderError as exc:
             if step.op is Op.CREATE and not isinstance(exc, RetryableError):
                 self.recorder.clear_pending(change)  # Azure refused: nothing was created
+            message = self._hide(change, exc.message)
             diag = error(
                 exc.code or "apply_failed",
                 f"Could not {VERB[step.op]} {change.address}" + (f" ({step.phase})" if step.phase else ""),
-                exc.message,
+                message,
                 address=change.address,
             )
-            self.progress.failed(change.address, label, self.monotonic() - started, exc.message)
+            self.progress.failed(change.address, label, self.monotonic() - started, message)
             return diag
         except Exception as exc:  # an unexpected provider bug is this step's failure, not a crash
+            message = self._hide(change, str(exc))
             diag = error(
                 "apply_failed",
                 f"Could not {VERB[step.op]} {change.address}",
-                f"{type(exc).__name__}: {exc}",
+                f"{type(exc).__name__}: {message}",
                 address=change.address,
             )
-            self.progress.failed(change.address, label, self.monotonic() - started, str(exc))
+            self.progress.failed(change.address, label, self.monotonic() - started, message)
             return diag
         self.progress.finished(change.address, label, self.monotonic() - started, new_id)
         return None
@@ -315,6 +320,13 @@ class Executor:
         return None
 
     # ------------------------------------------------------------------ consistency
+
+    def _hide(self, change, text: str) -> str:
+        """A message about ``change`` without its sensitive values (a provider may quote what it was sent)."""
+        try:
+            return self.evaluator.hide(change, text)
+        except Exception:  # never lose the failure itself over hiding
+            return text if not change.sensitive_paths else "(details hidden: they may quote sensitive values)"
 
     def _sensitive(self, change, state: dict) -> list:
         """Paths state must treat as secret: the schema's, and wherever the configuration was marked."""

@@ -40,13 +40,19 @@ def expand(
         return [], list(exc.diagnostics)
     if count is not None:
         return _count(strip(value), count)  # a sensitive count is allowed, as in Terraform
-    if type(value) is Sensitive or (isinstance(value, list) and any(type(v) is Sensitive for v in value)):
-        return [], [_sensitive_for_each(for_each)]
+    refused = sensitive_for_each(value, for_each)
+    if refused is not None:
+        return [], [refused]
     return _for_each(value, for_each)
 
 
-def _sensitive_for_each(expr: ast.Expr) -> Diagnostic:
-    """Terraform's refusal: instance keys are shown everywhere, so they can't be secrets."""
+def sensitive_for_each(value: Any, expr: ast.Expr) -> Diagnostic | None:
+    """Terraform's refusal of a sensitive for_each (or a set with a sensitive member): instance
+    keys are shown everywhere, so they can't be secrets. A map's values may be sensitive."""
+    if not (
+        type(value) is Sensitive or (isinstance(value, list) and any(type(v) is Sensitive for v in value))
+    ):
+        return None
     return error(
         "invalid_for_each",
         "Invalid for_each argument",

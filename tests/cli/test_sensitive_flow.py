@@ -130,11 +130,12 @@ def test_the_saved_plan_applies_without_showing_the_canary(canary):
 
 def test_a_sensitive_for_each_is_refused_as_terraform_refuses_it(tmp_path):
     shutil.copytree(FIXTURES / "for_each_key", tmp_path / "c")
-    code, text = run(tmp_path / "c", "plan")
-    assert code == 1
-    assert "Invalid for_each argument" in text
-    assert "Sensitive values, or values derived from sensitive values, cannot be used as for_each" in text
-    assert leaks(text) == []
+    for argv in (("validate",), ("plan",)):
+        code, text = run(tmp_path / "c", *argv)
+        assert code == 1, argv
+        assert "Invalid for_each argument" in text
+        assert "Sensitive values, or values derived from sensitive values, cannot be used as for_each" in text
+        assert leaks(text) == []
 
 
 def test_an_output_carrying_a_secret_must_be_declared_sensitive(tmp_path):
