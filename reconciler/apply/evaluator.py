@@ -168,7 +168,7 @@ class ApplyEvaluator(Walker):
             res = self.infos[prefix].module.resources.get(address)
             if res is None or not res.lifecycle.postconditions:
                 return
-            bindings: dict[str, Any] = {"self": state}
+            bindings: dict[str, Any] = {"self": mark_paths(state, self.sensitive_paths(change, state))}
             if res.count is not None:
                 bindings["count"] = {"index": change.index}
             if res.for_each is not None:

@@ -156,3 +156,11 @@ def test_errors_about_a_secret_do_not_quote_it(tmp_path):
         assert leaks(text) == [], argv
     code, text = run(tmp_path / "c", "plan")
     assert "(sensitive value)" in text
+
+
+def test_a_failing_condition_does_not_print_its_secret_message(tmp_path):
+    shutil.copytree(FIXTURES / "failing_condition", tmp_path / "c")
+    code, text = run(tmp_path / "c", "apply", "-auto-approve")
+    assert code == 1 and "Resource postcondition failed" in text
+    assert "refers to sensitive values" in text
+    assert leaks(text) == []
