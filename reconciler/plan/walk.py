@@ -24,6 +24,7 @@ provider's domain rules then judge the whole plan and add their ordering edges.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -69,6 +70,8 @@ from reconciler.values import (
     unmark_deep,
     unmark_paths,
 )
+
+log = logging.getLogger(__name__)
 
 ReadData = Callable[[str, dict], dict]
 
@@ -388,6 +391,13 @@ class Walker:
         config = self._config_value(rs, ev, address)
         lc = res.lifecycle
         decision = decide(self._request(prefix, res, rs, inst, address, config))
+        log.debug(
+            "plan: %s %s (%s; changed %s)",
+            address,
+            decision.action.value,
+            decision.reason.name,
+            decision.changed,
+        )
         after_paths = object_paths(rs.block, decision.after, ev.sensitive_paths)
         before, private = split_private(self._prior(address), rs)
         before_paths = object_paths(rs.block, before, self._prior_paths(address))

@@ -61,6 +61,7 @@ def test_levels_go_to_stderr_in_terraforms_format(quickstart, tmp_path):
     assert any("[INFO]  reconciler.cli: vaultform" in line for line in info_lines), info.stderr
     assert not any("[DEBUG]" in line for line in info_lines)
     assert any("[DEBUG]" in line and "graph edge:" in line for line in debug_lines), debug.stderr
+    assert any("plan: azurerm_key_vault.cmk create (NONE" in line for line in debug_lines), debug.stderr
     assert _log_lines(info.stdout) == [] and _log_lines(debug.stdout) == []  # logs never mix into output
 
 
