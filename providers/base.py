@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from providers.drift_protocol import DriftEstate, DriftRules, UnmanagedListing
 from providers.schema import ProviderSchema
+from state.addresses import Node
 
 # --------------------------------------------------------------------------- errors
 
@@ -139,7 +140,7 @@ class PlannedInstance:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     refreshed: dict[str, Any] | None = None
-    depends_on: tuple[str, ...] = ()
+    depends_on: tuple[Node, ...] = ()  # the graph nodes the instance waits for
     # top-level attribute name -> the references its expression makes, as written
     # ("azurerm_recovery_services_vault.vault.identity[0].principal_id"), so rules can match
     # objects whose ids are not known before apply

@@ -13,6 +13,8 @@ from datetime import UTC
 from functools import cached_property
 from typing import Any
 
+from state.addresses import Mode  # one Mode for configuration, schemas, plans and state
+
 
 class Kind(enum.Enum):
     STRING = "string"
@@ -178,11 +180,6 @@ class NestedBlock:
     description: str = ""
     phase: str = ""  # non-empty: applied as a separate graph node after the object
     # itself (e.g. a vault's "encryption" is its key assignment)
-
-
-class Mode(enum.Enum):
-    MANAGED = "managed"
-    DATA = "data"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, evaluate
 from reconciler.config.model import Import, Resource
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, SourceRange, error
+from reconciler.plan.assemble import targets_address
 from state.errors import AddressError
 from state.model import InstanceAddress, InstanceState, format_key, parse_address
 
@@ -476,7 +477,7 @@ def plan_with_imports(session, options, refreshed):
 
 def _targeted(address: str, targets: tuple[str, ...]) -> bool:
     """With -target, only the named objects (or their resources) are imported."""
-    return not targets or any(address == t or address.split("[")[0] == t for t in targets)
+    return not targets or any(targets_address(t, address) for t in targets)
 
 
 def record_imports(recorder, plan) -> int:

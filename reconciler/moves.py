@@ -58,7 +58,7 @@ def _move(state: State, source: str, target: str, moved) -> tuple[State, Diagnos
             "or remove one of the objects from state with `vaultform state rm`.",
             range=moved.pos.range(),
         )
-    resource = state.resource(source.split("[")[0])
+    resource = state.resource(source)
     whole = "[" not in source
     for address, inst in found:
         new_address = target + address[len(source) :] if whole else target

@@ -8,8 +8,8 @@ and only the replaced parts are compared field by field. ``attributes`` dicts
 and ``outputs`` are plain dicts for convenience: treat them as read-only and
 build a new instance (``InstanceState.with_attributes``) instead of editing one.
 
-Addresses are parsed and formatted here (``parse_address``, ``InstanceAddress``)
-so the state package does not depend on the engine.
+Addresses come from ``state.addresses`` (the one address family the engine and the
+providers use too); they are re-exported here for the state package's callers.
 """
 
 from __future__ import annotations
@@ -17,16 +17,44 @@ from __future__ import annotations
 import bisect
 import enum
 import json
-import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import lru_cache
 from importlib import metadata
 from typing import Any, Union
 
-from state.errors import AddressError
+from state.addresses import (
+    IndexKey,
+    InstanceAddress,
+    Mode,
+    ModulePath,
+    ModuleStep,
+    ResourceAddress,
+    as_instance_address,
+    as_resource_address,
+    format_key,
+    format_module,
+    key_order,
+    parse_address,
+    parse_module,
+    parse_resource_address,
+)
+
+__all__ = [  # the address names are re-exported for the state package's callers
+    "IndexKey",
+    "InstanceAddress",
+    "Mode",
+    "ModulePath",
+    "ModuleStep",
+    "ResourceAddress",
+    "format_key",
+    "format_module",
+    "key_order",
+    "parse_address",
+    "parse_module",
+    "parse_resource_address",
+]
 
 
 def _installed_version() -> str:
@@ -38,15 +66,7 @@ def _installed_version() -> str:
 
 VAULTFORM_VERSION = _installed_version()
 
-IndexKey = Union[None, int, str]
-"""An instance key: None (no count/for_each), an int (count) or a str (for_each)."""
-
 PathStep = Union[str, int]
-
-
-class Mode(enum.Enum):
-    MANAGED = "managed"
-    DATA = "data"
 
 
 class InstanceStatus(enum.Enum):
@@ -59,203 +79,6 @@ class PendingAction(enum.Enum):
     UPDATE = "update"
     DELETE = "delete"
     REPLACE = "replace"
-
-
-# --------------------------------------------------------------------------- addresses
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
-
-def _is_ident(text: str) -> bool:
-    return _IDENT.fullmatch(text) is not None
-
-
-def format_key(key: IndexKey) -> str:
-    """``[0]``, ``["a"]`` or ``""`` for no key; strings use JSON escapes."""
-    if key is None:
-        return ""
-    if isinstance(key, bool) or not isinstance(key, (int, str)):
-        raise TypeError(f"an instance key is an int or a str, not {type(key).__name__}")
-    if isinstance(key, int):
-        return f"[{key}]"
-    return "[" + json.dumps(key, ensure_ascii=False) + "]"
-
-
-def key_order(key: IndexKey) -> tuple:
-    """Sort order of instance keys: no key, then ints, then strings."""
-    if key is None:
-        return (0, 0, "")
-    if isinstance(key, int):
-        return (1, key, "")
-    return (2, 0, key)
-
-
-@dataclass(frozen=True, slots=True)
-class ModuleStep:
-    name: str
-    key: IndexKey = None
-
-    def __str__(self) -> str:
-        return f"module.{self.name}{format_key(self.key)}"
-
-
-ModulePath = tuple[ModuleStep, ...]
-
-
-def format_module(path: ModulePath) -> str:
-    return ".".join(str(step) for step in path)
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceAddress:
-    """``module.m.azurerm_key_vault.kv`` or ``data.azurerm_client_config.c``."""
-
-    mode: Mode
-    type: str
-    name: str
-    module: ModulePath = ()
-
-    @property
-    def module_text(self) -> str:
-        return format_module(self.module)
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        """The identity used to index resources in a ``State``."""
-        return (self.module_text, self.mode.value, self.type, self.name)
-
-    def instance(self, key: IndexKey = None) -> InstanceAddress:
-        return InstanceAddress(self, key)
-
-    def __str__(self) -> str:
-        local = f"{self.type}.{self.name}"
-        if self.mode is Mode.DATA:
-            local = "data." + local
-        return f"{self.module_text}.{local}" if self.module else local
-
-
-@dataclass(frozen=True, slots=True)
-class InstanceAddress:
-    """A resource address plus an instance key (None when there is none)."""
-
-    resource: ResourceAddress
-    key: IndexKey = None
-
-    def __str__(self) -> str:
-        return f"{self.resource}{format_key(self.key)}"
-
-
-class _Scanner:
-    def __init__(self, text: str):
-        self.text = text
-        self.pos = 0
-
-    def fail(self, problem: str) -> AddressError:
-        return AddressError(self.text, problem, self.pos)
-
-    def at_end(self) -> bool:
-        return self.pos >= len(self.text)
-
-    def ident(self, what: str) -> str:
-        match = _IDENT.match(self.text, self.pos)
-        if not match:
-            raise self.fail(f"expected {what} (letters, digits, '_' or '-', not starting with a digit)")
-        self.pos = match.end()
-        return match.group()
-
-    def dot(self, after: str) -> None:
-        if self.at_end() or self.text[self.pos] != ".":
-            raise self.fail(f"expected '.' after {after}")
-        self.pos += 1
-
-    def key(self) -> IndexKey:
-        if self.at_end() or self.text[self.pos] != "[":
-            return None
-        start = self.pos
-        self.pos += 1
-        if self.pos < len(self.text) and self.text[self.pos] == '"':
-            try:
-                value, end = json.JSONDecoder().raw_decode(self.text, self.pos)
-            except json.JSONDecodeError:
-                raise self.fail("unterminated or badly escaped string key") from None
-            self.pos = end
-        else:
-            match = re.compile(r"-?[0-9]+").match(self.text, self.pos)
-            if not match:
-                raise self.fail('an instance key is a number like [0] or a quoted string like ["a"]')
-            value = int(match.group())
-            self.pos = match.end()
-        if self.at_end() or self.text[self.pos] != "]":
-            self.pos = max(self.pos, start)
-            raise self.fail("expected ']' to close the instance key")
-        self.pos += 1
-        return value
-
-
-@lru_cache(maxsize=65536)
-def parse_address(text: str) -> InstanceAddress:
-    """Parse ``[module.NAME[KEY].]...[data.]TYPE.NAME[KEY]``.
-
-    The result's ``key`` is None when the text has no instance key; use
-    ``.resource`` for the resource as a whole.
-    """
-    if not isinstance(text, str) or not text:
-        raise AddressError(str(text), "an address is not empty")
-    scan = _Scanner(text)
-    module: list[ModuleStep] = []
-    while True:
-        word = scan.ident("a resource type, 'data' or 'module'")
-        if word == "module":
-            scan.dot("'module'")
-            name = scan.ident("a module name")
-            module.append(ModuleStep(name, scan.key()))
-            scan.dot(f"module.{name}")
-            continue
-        mode = Mode.MANAGED
-        if word == "data":
-            mode = Mode.DATA
-            scan.dot("'data'")
-            word = scan.ident("a data source type")
-        scan.dot(f"the type {word!r}")
-        name = scan.ident("a resource name")
-        key = scan.key()
-        if not scan.at_end():
-            raise scan.fail("unexpected text after the address")
-        return InstanceAddress(ResourceAddress(mode, word, name, tuple(module)), key)
-
-
-def parse_resource_address(text: str) -> ResourceAddress:
-    """Like ``parse_address`` but refuses an instance key."""
-    parsed = parse_address(text)
-    if parsed.key is not None:
-        raise AddressError(text, "expected a resource address without an instance key")
-    return parsed.resource
-
-
-def parse_module(text: str) -> ModulePath:
-    """Parse a module path such as ``module.a[0].module.b``; ``""`` is the root."""
-    if text == "":
-        return ()
-    parsed = parse_address(f"{text}.x.y")
-    if parsed.resource.mode is not Mode.MANAGED or parsed.key is not None:
-        raise AddressError(text, "expected a module path like module.a.module.b")
-    return parsed.resource.module
-
-
-def _as_resource_address(addr: ResourceAddress | InstanceAddress | str) -> ResourceAddress:
-    if isinstance(addr, ResourceAddress):
-        return addr
-    if isinstance(addr, InstanceAddress):
-        return addr.resource
-    return parse_address(str(addr)).resource  # text, or the engine's own address objects
-
-
-def _as_instance_address(addr: InstanceAddress | ResourceAddress | str) -> InstanceAddress:
-    if isinstance(addr, InstanceAddress):
-        return addr
-    if isinstance(addr, ResourceAddress):
-        return InstanceAddress(addr, None)
-    return parse_address(str(addr))
 
 
 # --------------------------------------------------------------------------- state values
@@ -450,10 +273,10 @@ class State:
         return bisect.bisect_left(self.resources, key, key=_resource_sort_key)
 
     def resource(self, addr: ResourceAddress | InstanceAddress | str) -> ResourceState | None:
-        return self._by_key().get(_as_resource_address(addr).key)
+        return self._by_key().get(as_resource_address(addr).key)
 
     def instance(self, addr: InstanceAddress | ResourceAddress | str) -> InstanceState | None:
-        address = _as_instance_address(addr)
+        address = as_instance_address(addr)
         res = self.resource(address.resource)
         return None if res is None else res.instance(address.key)
 
@@ -504,7 +327,7 @@ class State:
         return self._derive(resources=self.resources[:at] + (resource,) + self.resources[after:], index=index)
 
     def without_resource(self, addr: ResourceAddress | InstanceAddress | str) -> State:
-        key = _as_resource_address(addr).key
+        key = as_resource_address(addr).key
         index = self._by_key()
         if key not in index:
             return self
@@ -526,7 +349,7 @@ class State:
         A resource not yet in state is created; it then needs ``provider``.
         ``prevent_destroy``, when given, updates the recorded lifecycle flag.
         """
-        address = _as_instance_address(addr)
+        address = as_instance_address(addr)
         if instance.index_key != address.key or type(instance.index_key) is not type(address.key):
             instance = replace(instance, index_key=address.key)
         res = self.resource(address.resource)
@@ -550,7 +373,7 @@ class State:
 
     def without_instance(self, addr: InstanceAddress | str) -> State:
         """Forget one instance; a resource left without instances is forgotten too."""
-        address = _as_instance_address(addr)
+        address = as_instance_address(addr)
         res = self.resource(address.resource)
         if res is None:
             return self

@@ -21,7 +21,8 @@ from typing import Any
 
 from providers.schema import Kind, ResourceSchema, folded, zero_value
 from reconciler import providers_registry as registry
-from reconciler.addresses import AddressError, Mode, parse_instance
+from reconciler.addresses import AddressError, Mode, parse_address
+from reconciler.checks.sites import phase_node
 from reconciler.config.expand import evaluate_body
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.expansion import Instance, collect, expand
@@ -59,7 +60,7 @@ class ApplyEvaluator(Walker):
     # ------------------------------------------------------------------ values in
 
     def _store(self, change: ResourceChange, value: Any, paths=None) -> None:
-        base = change.address.split("[")[0]
+        base = _resource_text(change)
         if paths is None:
             paths = change.sensitive_paths
         if paths and value is not None:
@@ -95,7 +96,7 @@ class ApplyEvaluator(Walker):
 
     def _publish(self, change: ResourceChange) -> None:
         prefix = f"{change.module}." if change.module else ""
-        address = change.address.split("[")[0][len(prefix) :]
+        address = _resource_text(change)[len(prefix) :]
         info = self.infos.get(prefix)
         res = info.module.resources.get(address) if info else None
         if res is None:
@@ -164,7 +165,7 @@ class ApplyEvaluator(Walker):
         """Check the resource's postconditions against the object Azure returned (``self``)."""
         with self._lock:
             prefix = f"{change.module}." if change.module else ""
-            address = change.address.split("[")[0][len(prefix) :]
+            address = _resource_text(change)[len(prefix) :]
             res = self.infos[prefix].module.resources.get(address)
             if res is None or not res.lifecycle.postconditions:
                 return
@@ -197,12 +198,12 @@ class ApplyEvaluator(Walker):
         with self._lock:
             self.diags = []
             prefix = f"{change.module}." if change.module else ""
-            address = change.address.split("[")[0][len(prefix) :]
+            address = _resource_text(change)[len(prefix) :]
             res = self.infos[prefix].module.resources[address]
             rs = registry.resource_schema(res.mode, res.type)
             self._ensure(prefix + address)  # a phase step evaluates the whole body: the
             if phase:  # object's values and the phase's
-                self._ensure(f"{prefix}{address}#{phase}")
+                self._ensure(phase_node(prefix + address, phase))
             scope = self._scope(prefix)
             instances, diags = expand(res.count, res.for_each, scope)
             self.diags.extend(diags)
@@ -240,9 +241,14 @@ class ApplyEvaluator(Walker):
             return config, rs
 
 
+def _resource_text(change: ResourceChange) -> str:
+    """The resource an instance change belongs to, as text (its address without the key)."""
+    return str(parse_address(change.address).resource)
+
+
 def data_source_change(address: str) -> ResourceChange | None:
     try:
-        inst = parse_instance(address)
+        inst = parse_address(address)
     except AddressError:
         return None
     module = ".".join(str(m) for m in inst.resource.module)

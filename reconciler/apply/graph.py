@@ -1,10 +1,10 @@
 """The apply graph: one node per operation, built from a plan.
 
-A created or updated object is one node ("addr"); each later phase of it is another
-("addr#encryption": the key assignment); a deletion is "addr (destroy)". Edges come
-from the plan's dependencies, the provider's ordering edges (DOMAIN.md O1-O5) and the
-destroy order (an object is deleted before whatever it depended on, and after the
-updates that stop needing it).
+A created or updated object is one step (``StepId(address)``); each later phase of it is
+another (``StepId(address, "encryption")``: the key assignment); a deletion is
+``StepId(address, destroy=True)``. Edges come from the plan's dependencies, the
+provider's ordering edges (DOMAIN.md O1-O5) and the destroy order (an object is deleted
+before whatever it depended on, and after the updates that stop needing it).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import enum
 import logging
 from dataclasses import dataclass
 
+from reconciler.addresses import InstanceAddress, Node, parse_address
 from reconciler.graph.dag import Graph
 from reconciler.plan.model import Action, Plan, ResourceChange
 
@@ -28,77 +29,98 @@ class Op(enum.Enum):
     NOOP = "noop"
 
 
+@dataclass(frozen=True, slots=True)
+class StepId:
+    """An apply graph node: a graph ``Node`` (the object or a later phase), or its deletion."""
+
+    address: InstanceAddress
+    phase: str = ""
+    destroy: bool = False
+
+    @classmethod
+    def of(cls, node: Node) -> StepId:
+        return cls(node.address, node.phase)
+
+    @property
+    def node(self) -> Node:
+        return Node(self.address, self.phase)
+
+    def __str__(self) -> str:
+        if self.destroy:
+            return f"{self.address} (destroy)"
+        return f"{self.address}#{self.phase}" if self.phase else str(self.address)
+
+
 @dataclass(frozen=True)
 class Step:
-    id: str
+    id: StepId
     op: Op
     change: ResourceChange
     phase: str = ""
     deposed: bool = False  # a create-then-delete replacement's old object
 
 
-def destroy_id(address: str) -> str:
-    return f"{address} (destroy)"
-
-
 def steps_for(change: ResourceChange) -> list[Step]:
-    a = change.address
-    later = [Step(f"{a}#{p}", Op.PHASE, change, p) for p in change.phases if p]
+    a = parse_address(change.address)
+    live, gone = StepId(a), StepId(a, destroy=True)
+    later = [Step(StepId(a, p), Op.PHASE, change, p) for p in change.phases if p]
     action = change.action
     if action is Action.NO_OP:
-        return [Step(a, Op.NOOP, change)]
+        return [Step(live, Op.NOOP, change)]
     if action is Action.READ:
-        return [Step(a, Op.READ, change)]
+        return [Step(live, Op.READ, change)]
     if action is Action.DELETE:
-        return [Step(destroy_id(a), Op.DELETE, change)]
+        return [Step(gone, Op.DELETE, change)]
     if action is Action.CREATE:
-        return [Step(a, Op.CREATE, change)] + later
+        return [Step(live, Op.CREATE, change)] + later
     if action is Action.UPDATE:
-        base = [Step(a, Op.UPDATE, change)] if "" in change.phases else []
+        base = [Step(live, Op.UPDATE, change)] if "" in change.phases else []
         return base + later
     if action is Action.DELETE_THEN_CREATE:
-        return [Step(destroy_id(a), Op.DELETE, change), Step(a, Op.CREATE, change)] + later
+        return [Step(gone, Op.DELETE, change), Step(live, Op.CREATE, change)] + later
     if action is Action.CREATE_THEN_DELETE:
-        return [Step(a, Op.CREATE, change)] + later + [Step(destroy_id(a), Op.DELETE, change, deposed=True)]
+        return [Step(live, Op.CREATE, change)] + later + [Step(gone, Op.DELETE, change, deposed=True)]
     raise ValueError(f"no steps for {action}")  # pragma: no cover - the enum is closed
 
 
 @dataclass
 class ApplyGraph:
     graph: Graph
-    steps: dict[str, Step]
+    steps: dict[StepId, Step]
 
-    def order(self) -> list[str]:
+    def order(self) -> list[StepId]:
         return self.graph.order()
 
 
 def build_apply_graph(plan: Plan) -> ApplyGraph:
     g = Graph()
-    steps: dict[str, Step] = {}
+    steps: dict[StepId, Step] = {}
+    chains: list[tuple[ResourceChange, list[Step]]] = []
     for change in plan.changes:
         chain = steps_for(change)
+        chains.append((change, chain))
         for s in chain:
             steps[s.id] = s
             g.add(s.id)
         for before, after in zip(chain, chain[1:]):
             g.connect(before.id, after.id)
 
-    def node_for(ref: str) -> str | None:
-        """The step a dependency on ``ref`` ("addr" or "addr#phase") waits for.
+    def node_for(ref: Node) -> StepId | None:
+        """The step a dependency on ``ref`` (an object or one of its phases) waits for.
 
         None when there is nothing to wait for: an update that only changes a later phase
         (a new key for a vault) leaves the object itself as it is, so what depends on the
         object (a grant naming the vault's identity) needn't wait for the key assignment.
         """
-        if ref in steps and steps[ref].op is not Op.DELETE:
-            return ref
-        base = ref.split("#")[0]
+        step = StepId.of(ref)
+        if step in steps and steps[step].op is not Op.DELETE:
+            return step
+        base = StepId(ref.address)
         if base in steps and steps[base].op is not Op.DELETE:
             return base
         return None
 
-    for change in plan.changes:
-        chain = steps_for(change)
+    for change, chain in chains:
         first_live = next((s for s in chain if s.op is not Op.DELETE), None)
         if first_live is not None:
             for dep in change.depends_on:
@@ -123,39 +145,40 @@ def build_apply_graph(plan: Plan) -> ApplyGraph:
     return ApplyGraph(g, steps)
 
 
-def _target_for(ref: str, steps: dict[str, Step], node_for) -> str | None:
+def _target_for(ref: Node, steps: dict[StepId, Step], node_for) -> StepId | None:
     """Where an ordering edge ends; an edge into a phase that isn't applied is moot."""
-    if ref in steps:
-        return ref
-    if "#" in ref:
+    if StepId.of(ref) in steps:
+        return StepId.of(ref)
+    if ref.phase:
         return None
     return node_for(ref)
 
 
-def _destroy_edges(plan: Plan, g: Graph, steps: dict[str, Step]) -> None:
+def _destroy_edges(plan: Plan, g: Graph, steps: dict[StepId, Step]) -> None:
     """Deletions run against the recorded dependencies: dependents first.
 
     Dependencies through a later phase (a vault's key assignment needs the grant that
     names the vault) can point both ways; an edge that would close a cycle is skipped,
     since either order is then safe to delete in.
     """
-    by_address = {c.address: c for c in plan.changes}
-    deleting = {c.address for c in plan.changes if any(s.op is Op.DELETE for s in steps_for(c))}
-    for change in plan.changes:
-        direct = {d.split("#")[0] for d in change.depends_on}
-        through_phases = {d.split("#")[0] for ds in change.phase_depends_on.values() for d in ds} - direct
-        for dep in sorted(direct & deleting) + sorted(through_phases & deleting):
-            if dep == change.address:
+    by_address = {parse_address(c.address): c for c in plan.changes}
+    deleting = {a for a, c in by_address.items() if any(s.op is Op.DELETE for s in steps_for(c))}
+    for address, change in by_address.items():
+        direct = {d.address for d in change.depends_on}
+        through_phases = {d.address for ds in change.phase_depends_on.values() for d in ds} - direct
+        own_live, own_destroy = StepId(address), StepId(address, destroy=True)
+        for dep in sorted(direct & deleting, key=str) + sorted(through_phases & deleting, key=str):
+            if dep == address:
                 continue
-            dep_destroy = destroy_id(dep)
-            if destroy_id(change.address) in steps and change.action is Action.DELETE:
-                source = destroy_id(change.address)  # dependents go first when both are deleted
+            dep_destroy = StepId(dep, destroy=True)
+            if own_destroy in steps and change.action is Action.DELETE:
+                source = own_destroy  # dependents go first when both are deleted
             elif (
-                change.address in steps
-                and steps[change.address].op in (Op.UPDATE, Op.NOOP)
+                own_live in steps
+                and steps[own_live].op in (Op.UPDATE, Op.NOOP)
                 and by_address[dep].action is Action.DELETE
             ):
-                source = change.address  # an update that stops using it runs first
+                source = own_live  # an update that stops using it runs first
             else:
                 continue
             if not g.g.has_edge(source, dep_destroy) and g.reaches(dep_destroy, source):

@@ -257,7 +257,7 @@ class StateRecorder:
             if inst is None:
                 return state
             wanted = _kept(state, change.address, deps)
-            res = state.resource(change.address.split("[")[0] if change.index is not None else change.address)
+            res = state.resource(change.address)
             same = inst.dependencies == wanted and (
                 res is None or res.prevent_destroy == change.prevent_destroy
             )
@@ -334,7 +334,8 @@ def _kept(state: State, address: str, deps: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def dependencies_of(change: ResourceChange) -> tuple[str, ...]:
-    deps = set(change.depends_on)
+    """The instances a change depends on (through any of its phases), as state records them."""
+    deps = {d.address for d in change.depends_on}
     for more in change.phase_depends_on.values():
-        deps.update(more)
-    return tuple(sorted({d.split("#")[0] for d in deps} - {change.address}))
+        deps.update(d.address for d in more)
+    return tuple(sorted({str(d) for d in deps} - {change.address}))

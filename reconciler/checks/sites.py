@@ -27,8 +27,18 @@ class Site:
     kind: str = "expr"  # "expr" | "depends_on" | "ignore_changes"
 
 
+def phase_node(resource_node: str, phase: str) -> str:
+    """The configuration graph's node of a resource block's later phase.
+
+    Configuration nodes name blocks (before count/for_each), whose names are identifiers, so
+    the joined name is unambiguous; it is never taken apart: the node's data holds ``prefix``,
+    ``name`` and ``phase``. Instance-level graphs use ``Node`` pairs instead.
+    """
+    return f"{resource_node}#{phase}"
+
+
 def resource_node(resource: Resource, phase: str = "") -> str:
-    return f"{resource.address}#{phase}" if phase else resource.address
+    return phase_node(resource.address, phase) if phase else resource.address
 
 
 def phase_of(schema: BlockSchema | None, block_name: str) -> str:

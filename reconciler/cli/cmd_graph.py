@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from reconciler import session as steps
-from reconciler.apply.graph import build_apply_graph
+from reconciler.apply.graph import StepId, build_apply_graph
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError
@@ -40,7 +40,7 @@ def run(args, out: Output) -> int:
     if errors:
         raise DiagnosticsError(errors)
     applied = build_apply_graph(plan)
-    rules = {(b, a): why.split(":")[0] for b, a, why in plan.edges}
+    rules = {(StepId.of(b), StepId.of(a)): why.split(":")[0] for b, a, why in plan.edges}
     graph = applied.graph
     if not graph.cycles():
         graph = graph.without_redundant_edges()
@@ -53,12 +53,12 @@ def run(args, out: Output) -> int:
     return 0
 
 
-def _label(node: str, steps_by_id) -> str:
+def _label(node: StepId, steps_by_id) -> str:
     step = steps_by_id.get(node)
     if step is None:
-        return node
+        return str(node)
     verb = step.op.value if not step.phase else f"{step.phase} (key assignment)"
-    return f"{node.split('#')[0] if step.phase else node} [{verb}]"
+    return f"{node.address if step.phase else node} [{verb}]"
 
 
 def _text(graph, nodes, steps_by_id, rules) -> str:
@@ -80,28 +80,42 @@ def _quoted(text: str) -> str:
 def _dot(graph, nodes, steps_by_id, rules) -> str:
     lines = ["digraph vaultform {", '  rankdir = "LR";', "  node [shape = box];"]
     for node in nodes:
-        lines.append(f"  {_quoted(node)} [label = {_quoted(_label(node, steps_by_id))}];")
+        lines.append(f"  {_quoted(str(node))} [label = {_quoted(_label(node, steps_by_id))}];")
     for node in nodes:
         for dep in graph.dependencies(node):
             rule = rules.get((dep, node))
             attr = f" [label = {_quoted(rule)}]" if rule else ""
-            lines.append(f"  {_quoted(dep)} -> {_quoted(node)}{attr};")
+            lines.append(f"  {_quoted(str(dep))} -> {_quoted(str(node))}{attr};")
     lines.append("}")
     return "\n".join(lines)
 
 
-def _mermaid_id(node: str) -> str:
-    return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", node)
+def _mermaid_ids(nodes) -> dict:
+    """A Mermaid id per node: its text with every other character as "_", numbered when two
+    nodes would otherwise share one (instance keys "a.b" and "a#b")."""
+    ids: dict = {}
+    taken: set[str] = set()
+    for node in sorted(nodes, key=str):
+        base = "n_" + re.sub(r"[^A-Za-z0-9_]", "_", str(node))
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}_{n}"
+        taken.add(candidate)
+        ids[node] = candidate
+    return ids
 
 
 def _mermaid(graph, nodes, steps_by_id, rules) -> str:
+    ids = _mermaid_ids(graph.nodes())
     lines = ["flowchart LR"]
     for node in nodes:
-        label = _label(node, steps_by_id).replace('"', "#quot;")
-        lines.append(f'  {_mermaid_id(node)}["{label}"]')
+        # Mermaid's entity codes: "#" first, since the others are written with it
+        label = _label(node, steps_by_id).replace("#", "#35;").replace('"', "#quot;")
+        lines.append(f'  {ids[node]}["{label}"]')
     for node in nodes:
         for dep in graph.dependencies(node):
             rule = rules.get((dep, node))
             arrow = f"-->|{rule}|" if rule else "-->"
-            lines.append(f"  {_mermaid_id(dep)} {arrow} {_mermaid_id(node)}")
+            lines.append(f"  {ids[dep]} {arrow} {ids[node]}")
     return "\n".join(lines)

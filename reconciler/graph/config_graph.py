@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from providers.schema import BlockSchema
 from reconciler.addresses import Mode
-from reconciler.checks.sites import module_sites, phase_of
+from reconciler.checks.sites import module_sites, phase_node, phase_of
 from reconciler.config import ast
 from reconciler.config.model import Module
 from reconciler.config.references import Reference, references
@@ -56,7 +56,7 @@ def _add_module(g: Graph, positions: dict[str, ast.Pos], info: ModuleInfo) -> No
         g.add(p + r.address, kind="resource", prefix=p, name=r.address)
         positions[p + r.address] = r.pos
         for phase in _phases(r, info.schemas.get(r.address)):
-            node = f"{p}{r.address}#{phase}"
+            node = phase_node(p + r.address, phase)
             g.add(node, kind="phase", prefix=p, name=r.address, phase=phase)
             positions[node] = r.pos
             g.connect(p + r.address, node)  # the object before its later phase
@@ -130,14 +130,14 @@ def _targets(ref: Reference, info: ModuleInfo, *, depends_on: bool) -> list[str]
     schema = info.schemas.get(address)
     phases = _phases(resource, schema)
     if depends_on:
-        return [p + address] + [f"{p}{address}#{ph}" for ph in phases]
+        return [p + address] + [phase_node(p + address, ph) for ph in phases]
     steps = list(ref.remaining)
     if steps and (resource.count is not None or resource.for_each is not None):
         steps = steps[1:]
     if steps and isinstance(steps[0], str):
         phase = phase_of(schema, steps[0])
         if phase:
-            return [f"{p}{address}#{phase}"]
+            return [phase_node(p + address, phase)]
     return [p + address]
 
 

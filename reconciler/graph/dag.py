@@ -1,7 +1,8 @@
-"""A directed acyclic graph of named nodes: dependency -> dependent.
+"""A directed acyclic graph of nodes: dependency -> dependent.
 
 Thin on purpose: networkx does the work; this module adds what the engine asks of a
 graph (cycles as lists of members, a stable order, ancestors/descendants by name).
+Nodes are any hashable values (names, typed graph nodes); orders are by their text.
 """
 
 from __future__ import annotations
@@ -17,45 +18,45 @@ import networkx as nx
 class Graph:
     g: nx.DiGraph = field(default_factory=nx.DiGraph)
 
-    def add(self, node: str, **data: Any) -> None:
+    def add(self, node: Any, **data: Any) -> None:
         if node in self.g:
             self.g.nodes[node].update(data)
         else:
             self.g.add_node(node, **data)
 
-    def connect(self, before: str, after: str, **data: Any) -> None:
+    def connect(self, before: Any, after: Any, **data: Any) -> None:
         """``after`` depends on ``before``. Self-edges are kept (they are cycles)."""
         if self.g.has_edge(before, after):
             self.g.edges[before, after].setdefault("reasons", []).extend(data.get("reasons", []))
             return
         self.g.add_edge(before, after, **data)
 
-    def __contains__(self, node: str) -> bool:
+    def __contains__(self, node: Any) -> bool:
         return node in self.g
 
-    def nodes(self) -> list[str]:
+    def nodes(self) -> list:
         return list(self.g.nodes)
 
-    def data(self, node: str) -> dict:
+    def data(self, node: Any) -> dict:
         return self.g.nodes[node]
 
-    def dependencies(self, node: str) -> list[str]:
-        return sorted(self.g.predecessors(node))
+    def dependencies(self, node: Any) -> list:
+        return sorted(self.g.predecessors(node), key=str)
 
-    def dependents(self, node: str) -> list[str]:
-        return sorted(self.g.successors(node))
+    def dependents(self, node: Any) -> list:
+        return sorted(self.g.successors(node), key=str)
 
-    def reaches(self, source: str, target: str) -> bool:
+    def reaches(self, source: Any, target: Any) -> bool:
         """True when a path leads from ``source`` to ``target``."""
         return source in self.g and target in self.g and nx.has_path(self.g, source, target)
 
-    def ancestors(self, node: str) -> set[str]:
+    def ancestors(self, node: Any) -> set:
         return nx.ancestors(self.g, node)
 
-    def descendants(self, node: str) -> set[str]:
+    def descendants(self, node: Any) -> set:
         return nx.descendants(self.g, node)
 
-    def cycles(self) -> list[list[str]]:
+    def cycles(self) -> list[list]:
         """Each strongly connected set of nodes that forms a cycle, members in a stable order."""
         out: list[list[str]] = []
         for comp in nx.strongly_connected_components(self.g):
@@ -65,13 +66,13 @@ class Graph:
                 (only,) = tuple(comp)
                 if self.g.has_edge(only, only):
                     out.append([only])
-        return sorted(out)
+        return sorted(out, key=lambda members: [str(m) for m in members])
 
-    def order(self) -> list[str]:
+    def order(self) -> list:
         """A deterministic topological order (dependencies first)."""
-        return list(nx.lexicographical_topological_sort(self.g))
+        return list(nx.lexicographical_topological_sort(self.g, key=str))
 
-    def subgraph(self, nodes: Iterable[str]) -> Graph:
+    def subgraph(self, nodes: Iterable) -> Graph:
         return Graph(self.g.subgraph(nodes).copy())
 
     def reversed(self) -> Graph:
@@ -84,13 +85,13 @@ class Graph:
         return Graph(reduced)
 
 
-def _cycle_order(sub: nx.DiGraph) -> list[str]:
+def _cycle_order(sub: nx.DiGraph) -> list:
     """Walk one simple cycle through the component from its smallest member."""
-    start = min(sub.nodes)
+    start = min(sub.nodes, key=str)
     try:
         cycle = nx.find_cycle(sub, source=start)
         members = [edge[0] for edge in cycle]
     except nx.NetworkXNoCycle:  # pragma: no cover - a component of size > 1 has a cycle
-        members = sorted(sub.nodes)
-    rest = sorted(set(sub.nodes) - set(members))
+        members = sorted(sub.nodes, key=str)
+    rest = sorted(set(sub.nodes) - set(members), key=str)
     return members + rest

@@ -6,8 +6,9 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
-from providers.base import PlannedInstance
+from providers.base import OrderingEdge, PlannedInstance
 from providers.schema import ResourceSchema
+from reconciler.addresses import AddressError, Node, parse_address
 from reconciler.config import ast
 from reconciler.config.model import Resource
 from reconciler.config.references import references
@@ -67,31 +68,61 @@ def block_exprs(body: ast.Body):
         yield from block_exprs(block.body)
 
 
-def with_rule_dependencies(changes: list[ResourceChange], edges) -> list[ResourceChange]:
+def rule_edges(
+    changes: list[ResourceChange], edges: list[OrderingEdge], *, reasons: bool = True
+) -> list[tuple[Node, Node, str]]:
+    """The provider's ordering edges as (before, after, why) between typed graph nodes.
+
+    The protocol names a node as text: an instance address, or one followed by ``#`` and a
+    phase name. Read here once, against the planned instances: text naming a planned
+    instance is that instance (whatever its key holds, ``#`` included); otherwise the
+    phase is what follows the last ``#`` (phase names are identifiers). Text naming nothing
+    planned is left out.
+    """
+    by_text = {c.address: parse_address(c.address) for c in changes}
+
+    def node(text: str) -> Node | None:
+        if text in by_text:
+            return Node(by_text[text])
+        base, sep, phase = text.rpartition("#")
+        return Node(by_text[base], phase) if sep and base in by_text else None
+
+    out: list[tuple[Node, Node, str]] = []
+    for e in edges:
+        before, after = node(e.before), node(e.after)
+        if before is not None and after is not None:
+            why = f"{e.rule}: {e.reason}" if reasons and e.reason else e.rule
+            out.append((before, after, why))
+    return out
+
+
+def with_rule_dependencies(
+    changes: list[ResourceChange], edges: list[tuple[Node, Node, str]]
+) -> list[ResourceChange]:
     """Ordering rules become recorded dependencies too, so a later destroy runs them backwards
     (a key is deleted while the grant that let the deployer manage it still exists)."""
-    extra: dict[str, list[str]] = {}
-    extra_phase: dict[tuple[str, str], list[str]] = {}
+    extra: dict[str, list[Node]] = {}
+    extra_phase: dict[tuple[str, str], list[Node]] = {}
     for before, after, _why in edges:
-        base, _, phase = after.partition("#")
-        if before.split("#")[0] == base:
+        if before.address == after.address:
             continue
-        if phase:
-            extra_phase.setdefault((base, phase), []).append(before)
+        base = str(after.address)
+        if after.phase:
+            extra_phase.setdefault((base, after.phase), []).append(before)
         else:
             extra.setdefault(base, []).append(before)
     out = []
     for c in changes:
         deps = extra.get(c.address)
         phases = {
-            p: tuple(sorted(set(c.phase_depends_on.get(p, ())) | set(extra_phase[(c.address, p)])))
+            p: tuple(sorted(set(c.phase_depends_on.get(p, ())) | set(extra_phase[(c.address, p)]), key=str))
             for (a, p) in extra_phase
             if a == c.address
         }
         if deps or phases:
             c = replace(
                 c,
-                depends_on=tuple(sorted(set(c.depends_on) | set(deps or ()))),
+                depends_on=tuple(sorted(set(c.depends_on) | set(deps or ()), key=str)),
                 phase_depends_on={**c.phase_depends_on, **phases},
             )
         out.append(c)
@@ -148,8 +179,8 @@ def only_targets(
     by_address = {c.address: c for c in changes}
 
     def deps(c: ResourceChange) -> set[str]:
-        out = {d.split("#")[0] for d in c.depends_on}
-        out.update(d.split("#")[0] for ds in c.phase_depends_on.values() for d in ds)
+        out = {str(d.address) for d in c.depends_on}
+        out.update(str(d.address) for ds in c.phase_depends_on.values() for d in ds)
         return out & set(by_address)
 
     if destroy:
@@ -162,7 +193,7 @@ def only_targets(
         follow = lambda a: deps(by_address[a])  # noqa: E731
     wanted: set[str] = set()
     for t in targets:
-        wanted |= {a for a in by_address if a == t or a.split("[")[0] == t}
+        wanted |= {a for a in by_address if targets_address(t, a)}
     stack = list(wanted)
     while stack:
         for nxt in follow(stack.pop()):
@@ -170,6 +201,18 @@ def only_targets(
                 wanted.add(nxt)
                 stack.append(nxt)
     return [c if c.address in wanted else replace(c, action=Action.NO_OP, after=c.before) for c in changes]
+
+
+def targets_address(target: str, address: str) -> bool:
+    """True when ``-target target`` selects the instance ``address``: it names the instance,
+    or the resource (without a key) the instance belongs to."""
+    if target == address:
+        return True
+    try:
+        wanted, addr = parse_address(target), parse_address(address)
+    except AddressError:
+        return False
+    return wanted == addr or (wanted.key is None and wanted.resource == addr.resource)
 
 
 def config_digest(tree) -> str:

@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.addresses import Node, parse_address
 from reconciler.diagnostics import Diagnostic
 
 
@@ -85,8 +86,8 @@ class ResourceChange:
     replace_paths: tuple[tuple, ...] = ()
     reason: Reason = Reason.NONE
     sensitive_paths: tuple[tuple, ...] = ()
-    depends_on: tuple[str, ...] = ()  # nodes ("addr" or "addr#phase") the object itself waits for
-    phase_depends_on: dict[str, tuple[str, ...]] = field(default_factory=dict)  # phase -> nodes it waits for
+    depends_on: tuple[Node, ...] = ()  # the graph nodes the object itself waits for
+    phase_depends_on: dict[str, tuple[Node, ...]] = field(default_factory=dict)  # phase -> nodes it waits for
     # the phases of this instance in apply order; "" is the object itself
     phases: tuple[str, ...] = ("",)
     prevent_destroy: bool = False
@@ -99,6 +100,14 @@ class ResourceChange:
     private: dict = field(default_factory=dict)
     # the id an import block brings this existing object into state from; None: no import
     importing: str | None = None
+
+    @property
+    def node(self) -> Node:
+        """The graph node of the object itself."""
+        return Node(parse_address(self.address))
+
+    def phase_node(self, phase: str) -> Node:
+        return Node(parse_address(self.address), phase)
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,7 @@ class Plan:
     changes: list[ResourceChange]
     outputs: list[OutputChange] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    edges: list[tuple[str, str, str]] = field(default_factory=list)  # (before node, after node, why)
+    edges: list[tuple[Node, Node, str]] = field(default_factory=list)  # (before node, after node, why)
     destroy: bool = False
     refresh_only: bool = False
     cloud: str = ""  # which cloud the plan targets, for the header

@@ -8,6 +8,7 @@ starts with ``$``:
 ``{"$tuple": [...]}``   a tuple (paths, dependencies)
 ``{"$frozenset": [...]}``  a frozen set (the names of sensitive variables)
 ``{"$decimal": "1.5"}``  a Decimal number, exactly
+``{"$address": "a.b[\"k\"]"}``  an instance address (``InstanceAddress``), as users write it
 ``{"$dict": [[k, v]]}`` a dict whose keys are not all strings, or one with a key starting
                         with ``$`` (so user data can never pass for a tag)
 ``{"$enum": N, "value": v}``   a member of a known enum (``Action``, ``Reason``, ``Severity``)
@@ -36,11 +37,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from reconciler.addresses import AddressError, InstanceAddress, Node, parse_address
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, Severity, SourceRange, error
 from reconciler.plan.model import Action, OutputChange, Reason, ResourceChange
 from reconciler.values import UNKNOWN
 
-RECORDS: dict[str, type] = {c.__name__: c for c in (ResourceChange, OutputChange, Diagnostic, SourceRange)}
+RECORDS: dict[str, type] = {
+    c.__name__: c for c in (ResourceChange, OutputChange, Diagnostic, SourceRange, Node)
+}
 ENUMS: dict[str, type[enum.Enum]] = {e.__name__: e for e in (Action, Reason, Severity)}
 
 MIN_EMBEDDED_SECRET = 4  # shorter secret texts are sealed where they are a whole value, not inside others
@@ -83,6 +87,8 @@ class Encoder:
             return value
         if isinstance(value, Decimal):
             return {"$decimal": str(value)}
+        if isinstance(value, InstanceAddress):
+            return {"$address": str(value)}
         if isinstance(value, enum.Enum):
             name = type(value).__name__
             if ENUMS.get(name) is not type(value):
@@ -161,6 +167,11 @@ class Decoder:
                 return {self.value(k): self.value(v) for k, v in doc[tag]}
             except (TypeError, ValueError):
                 raise self.fail("a $dict entry is not a [key, value] pair") from None
+        if tag == "$address" and isinstance(doc[tag], str):
+            try:
+                return parse_address(doc[tag])
+            except AddressError as exc:
+                raise self.fail(str(exc)) from None
         if tag == "$enum":
             enum_type = ENUMS.get(doc["$enum"])
             try:

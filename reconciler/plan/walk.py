@@ -35,7 +35,8 @@ from providers import validation
 from providers.base import PlanRulesRequest
 from providers.schema import ResourceSchema
 from reconciler import providers_registry as registry
-from reconciler.addresses import Mode, format_key
+from reconciler.addresses import AddressError, Mode, Node, format_key, parse_address
+from reconciler.checks.sites import phase_node
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.expand import EvaluatedBody, evaluate_body
@@ -52,7 +53,9 @@ from reconciler.plan.assemble import (
     path_of,
     planned_instance,
     references_of,
+    rule_edges,
     split_private,
+    targets_address,
     with_rule_dependencies,
 )
 from reconciler.plan.diff import InstanceRequest, decide, proposed_after
@@ -101,6 +104,11 @@ class PlanRequest:
 
 def instance_address(prefix: str, address: str, key: Any) -> str:
     return f"{prefix}{address}{format_key(key)}"
+
+
+def resource_text(address: str) -> str:
+    """The resource an instance address belongs to, as text (the address without its key)."""
+    return str(parse_address(address).resource)
 
 
 class Walker:
@@ -285,7 +293,7 @@ class Walker:
 
     def _add(self, change: ResourceChange) -> None:
         if change.address not in self.changes:
-            self.by_base.setdefault(change.address.split("[")[0], []).append(change.address)
+            self.by_base.setdefault(resource_text(change.address), []).append(change.address)
         self.changes[change.address] = change
 
     def _register(self, prefix: str, res: Resource, instances: list[Instance], values: dict) -> None:
@@ -347,7 +355,7 @@ class Walker:
         self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance, address: str, config: dict
     ) -> InstanceRequest:
         prior_inst = self._prior_instance(address)
-        prior_res = self.req.state.resource(address.split("[")[0]) if prior_inst is not None else None
+        prior_res = self.req.state.resource(address) if prior_inst is not None else None
         lc = res.lifecycle
         return InstanceRequest(
             schema=rs,
@@ -496,7 +504,7 @@ class Walker:
 
     def _waits_on_changes(self, prefix: str, res: Resource) -> bool:
         for dep in self._resource_ancestors(prefix + res.address):
-            for addr in self.by_base.get(dep.split("#")[0], ()):
+            for addr in self.by_base.get(self._config_resource(dep), ()):
                 if self.changes[addr].action is not Action.NO_OP:
                     return True
         return False
@@ -544,7 +552,7 @@ class Walker:
                     after=None,
                     reason=reason,
                     prevent_destroy=protected,
-                    depends_on=tuple(istate.dependencies),
+                    depends_on=tuple(Node(parse_address(d)) for d in istate.dependencies),
                     private=private,
                 )
             )
@@ -572,29 +580,35 @@ class Walker:
         self._ancestors[node] = out
         return out
 
-    def _instance_nodes(self, node: str) -> list[str]:
-        base, _, phase = node.partition("#")
-        suffix = f"#{phase}" if phase else ""
-        return [f"{a}{suffix}" for a in self.by_base.get(base, ())]
+    def _config_resource(self, node: str) -> str:
+        """The resource (prefix + address) a configuration graph node of a resource or phase is of."""
+        data = self.cg.graph.data(node)
+        return data["prefix"] + data["name"]
+
+    def _instance_nodes(self, node: str) -> list[Node]:
+        """The graph nodes of every instance of a configuration graph node (a resource or a phase)."""
+        phase = self.cg.graph.data(node).get("phase", "")
+        return [Node(parse_address(a), phase) for a in self.by_base.get(self._config_resource(node), ())]
 
     def _attach_dependencies(self) -> None:
         for address, change in list(self.changes.items()):
             if change.before is not None and change.after is None:
                 continue  # orphans keep the dependencies recorded in state
-            base = address.split("[")[0]
+            base = resource_text(address)
             module_prefix = f"{change.module}." if change.module else ""
             config_base = base if base.startswith(module_prefix) else module_prefix + base
             deps = self._instance_deps(config_base, config_base)
             phase_deps = {
-                phase: self._instance_deps(f"{config_base}#{phase}", config_base)
+                phase: self._instance_deps(phase_node(config_base, phase), config_base)
                 for phase in self._phases_of(change)
                 if phase
             }
             self.changes[address] = replace(change, depends_on=deps, phase_depends_on=phase_deps)
 
-    def _instance_deps(self, node: str, own: str) -> tuple[str, ...]:
+    def _instance_deps(self, node: str, own: str) -> tuple[Node, ...]:
         nodes = self._resource_ancestors(node)
-        return tuple(sorted({d for n in nodes if n.split("#")[0] != own for d in self._instance_nodes(n)}))
+        deps = {d for n in nodes if self._config_resource(n) != own for d in self._instance_nodes(n)}
+        return tuple(sorted(deps, key=str))
 
     def _phases_of(self, change: ResourceChange) -> list[str]:
         rs = registry.resource_schema(Mode.MANAGED, change.type)
@@ -614,11 +628,10 @@ class Walker:
                 # what a target needs includes what the ordering rules put before it (a vault's
                 # key assignment needs its grant), so the rules' edges count when choosing
                 whole = self.req.plan_rules(PlanRulesRequest(tuple(planned_instance(c) for c in changes)))
-                changes = with_rule_dependencies(changes, [(e.before, e.after, e.rule) for e in whole.edges])
+                changes = with_rule_dependencies(changes, rule_edges(changes, whole.edges, reasons=False))
             changes = only_targets(changes, opts.targets, destroy=opts.destroy)
-            known = {c.address for c in changes} | {c.address.split("[")[0] for c in changes}
             for target in opts.targets:
-                if target not in known:
+                if not any(targets_address(target, c.address) for c in changes):
                     self.diags.append(
                         warning(
                             "target_not_found",
@@ -653,9 +666,7 @@ class Walker:
                 for d in response.diagnostics
                 if not (d.is_error and (d.code, d.address) in declared)
             )
-            plan.edges = [
-                (e.before, e.after, f"{e.rule}: {e.reason}" if e.reason else e.rule) for e in response.edges
-            ]
+            plan.edges = rule_edges(plan.changes, response.edges)
             plan.changes = with_rule_dependencies(plan.changes, plan.edges)
         plan.diagnostics = dedupe(diags)
         return plan
@@ -712,13 +723,19 @@ def _parent(prefix: str) -> tuple[str, str]:
 def _placed(diag: Diagnostic, walker: Walker) -> Diagnostic:
     if diag.range is not None or not diag.address:
         return diag
-    base = diag.address.split("[")[0].split("#")[0]
-    for prefix, info in walker.infos.items():
-        if base.startswith(prefix):
-            res = info.module.resources.get(base[len(prefix) :])
-            if res is not None:
-                return diag.with_range(res.pos.range())
-    return diag
+    try:
+        resource = parse_address(diag.address).resource
+    except AddressError:
+        return diag
+    prefix = "".join(f"module.{step.name}." for step in resource.module)
+    local = (
+        f"data.{resource.type}.{resource.name}"
+        if resource.mode is Mode.DATA
+        else f"{resource.type}.{resource.name}"
+    )
+    info = walker.infos.get(prefix)
+    res = info.module.resources.get(local) if info is not None else None
+    return diag.with_range(res.pos.range()) if res is not None else diag
 
 
 def make_plan(req: PlanRequest) -> Plan:

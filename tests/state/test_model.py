@@ -165,11 +165,14 @@ def test_new_states_get_distinct_lineages():
     assert State.new().serial == 0
 
 
-def test_lookups_accept_the_engines_address_objects():
-    from reconciler.addresses import InstanceAddress as EngineAddress
-    from reconciler.addresses import Mode as EngineMode
-    from reconciler.addresses import ResourceAddress as EngineResource
+def test_the_engine_and_the_state_share_one_address_family():
+    import providers.schema
+    import reconciler.addresses
+    import state.model
 
-    address = EngineAddress(EngineResource(EngineMode.MANAGED, "azurerm_key_vault_key", "k"), 2)
+    for name in ("InstanceAddress", "ResourceAddress", "ModuleStep", "Mode", "parse_address"):
+        assert getattr(reconciler.addresses, name) is getattr(state.model, name), name
+    assert providers.schema.Mode is state.model.Mode
+    address = reconciler.addresses.parse_address("azurerm_key_vault_key.k[2]")
     assert _state().instance(address).attributes["id"] == "k2"
     assert _state().resource(address.resource).name == "k"
