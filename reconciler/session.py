@@ -103,7 +103,7 @@ def open_session(
     session = Session(
         root, validated, values, sensitive, backend, state, warnings=warnings, moves=moves, state_stamp=stamp
     )
-    session.providers = _providers(session)
+    session.providers = providers_for(session)
     return session
 
 
@@ -122,7 +122,7 @@ def _all_resources(tree):
         yield from _all_resources(child)
 
 
-def _providers(session: Session) -> dict[str, Any]:
+def providers_for(session: Session) -> dict[str, Any]:
     out: dict[str, Any] = {}
     module = session.validated.tree.module
     scope = MapScope(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from reconciler import session as steps
+from reconciler.cli.applying import apply_and_render
 from reconciler.cli.common import state_lock
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
@@ -63,13 +64,11 @@ def open_saved_session(saved: SavedPlan, state_path: str | None) -> steps.Sessio
     state = backend.read() or State.new(lineage=saved.plan.state_lineage or None)
     sensitive = frozenset(n for n, v in validated.tree.module.variables.items() if v.sensitive)
     session = steps.Session(root, validated, dict(saved.plan.variables), sensitive, backend, state)
-    session.providers = steps._providers(session)
+    session.providers = steps.providers_for(session)
     return session
 
 
 def run_saved(args, out: Output) -> int:
-    from reconciler.cli.cmd_apply import _execute
-
     _refuse_flags(args)
     saved = read_saved_plan(args.dir)
     plan = saved.plan
@@ -112,6 +111,6 @@ def run_saved(args, out: Output) -> int:
                 out.print("No changes. The saved plan holds nothing to apply.")
                 return 0
             refreshed = plan.refreshed or None
-            return _execute(session, plan, refreshed, saved.options, args, out)
+            return apply_and_render(session, plan, refreshed, saved.options, args.parallelism, out)
     finally:
         session.close()

@@ -16,7 +16,7 @@ from typing import Any
 
 from providers import validation
 from providers.schema import BlockSchema
-from reconciler.diagnostics import Diagnostic
+from reconciler.diagnostics import Diagnostic, error, warning
 from reconciler.values import mark_paths, redact
 
 Path = tuple
@@ -60,3 +60,37 @@ def hide_in(diags: Iterable[Diagnostic], value: Any, paths: Iterable[Path]) -> l
             d = Diagnostic(d.severity, d.code, summary, detail, d.address, d.range)
         out.append(d)
     return out
+
+
+def output_sensitivity(
+    name: str, declared: Any, marked: bool, *, at_apply: bool = False
+) -> tuple[bool, Diagnostic | None]:
+    """The output-sensitivity policy, for plan and apply alike: whether root output ``name`` is
+    sensitive, and the diagnostic when its value carried a sensitive mark it did not declare.
+
+    Terraform's rule: such an output is refused ("Output refers to sensitive values") when the
+    plan sees it. A value known only after apply that turns out marked is stored and shown as
+    sensitive, with a warning: its objects are already made. ``declared`` is the output block
+    (None when the configuration no longer has it).
+    """
+    if declared is not None and declared.sensitive:
+        return True, None
+    if not marked:
+        return False, None
+    at = declared.pos.range() if declared is not None else None
+    if at_apply:
+        return True, warning(
+            "sensitive_output",
+            f'Output "{name}" carries a sensitive value',
+            f'It is stored and shown as sensitive. Add sensitive = true to output "{name}".',
+            range=at,
+        )
+    return True, error(
+        "sensitive_output",
+        "Output refers to sensitive values",
+        "To reduce the risk of accidentally exporting sensitive data that was intended to be only "
+        "internal, vaultform requires that any root module output containing sensitive data be "
+        "explicitly marked as sensitive, to confirm your intent.\n\nIf you do intend to export this "
+        f'data, annotate output "{name}" as sensitive by adding the following argument:\n    sensitive = true',
+        range=at,
+    )

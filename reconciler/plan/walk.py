@@ -63,7 +63,7 @@ from reconciler.plan.expansion import Instance, collect, expand
 from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
 from reconciler.plan.phases import apply_phases, block_name, phases_in, with_prior_phases, without_blocks
 from reconciler.plan.scope import Namespace, PlanScope
-from reconciler.plan.sensitivity import hide_in, object_paths
+from reconciler.plan.sensitivity import hide_in, object_paths, output_sensitivity
 from reconciler.values import (
     UNKNOWN,
     is_wholly_known,
@@ -678,13 +678,13 @@ class Walker:
         for name in sorted(set(before) | set(after)):
             decl = self.infos[""].module.outputs.get(name)
             old = before[name].value if name in before else None
-            sensitive = bool(decl.sensitive) if decl else bool(before[name].sensitive)
-            marked = False
             if name in after:
                 after[name], marked = unmark_deep(after[name])
-            if not sensitive and marked:
-                sensitive = True
-                self.diags.append(sensitive_output_error(name, decl.pos.range() if decl else None))
+                sensitive, diag = output_sensitivity(name, decl, marked)
+                if diag is not None:
+                    self.diags.append(diag)
+            else:
+                sensitive = bool(decl.sensitive) if decl else bool(before[name].sensitive)
             if name not in after:
                 out.append(OutputChange(name, Action.DELETE, old, None, sensitive))
             elif name not in before:
@@ -697,19 +697,6 @@ class Walker:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def sensitive_output_error(name: str, range=None) -> Diagnostic:
-    """Terraform's refusal of a root output whose value is sensitive but not declared so."""
-    return error(
-        "sensitive_output",
-        "Output refers to sensitive values",
-        "To reduce the risk of accidentally exporting sensitive data that was intended to be only "
-        "internal, vaultform requires that any root module output containing sensitive data be "
-        "explicitly marked as sensitive, to confirm your intent.\n\nIf you do intend to export this "
-        f'data, annotate output "{name}" as sensitive by adding the following argument:\n    sensitive = true',
-        range=range,
-    )
 
 
 def _parent(prefix: str) -> tuple[str, str]:

@@ -1,0 +1,156 @@
+"""Apply a plan: the orchestration `apply`, `destroy` and the saved-plan apply share.
+
+Builds the apply graph, evaluates each step with the final values of what it depends
+on, runs the steps through the executor while the recorder keeps state on disk, then
+records the outputs. Commands only parse their flags, call these and render what they
+return: nothing here prints (progress goes through the ``Progress`` the caller passes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from providers.base import Clock
+from reconciler import importing
+from reconciler import session as steps
+from reconciler.apply.evaluator import ApplyEvaluator, data_source_change
+from reconciler.apply.executor import ApplyOptions, ApplyResult, Executor
+from reconciler.apply.graph import build_apply_graph
+from reconciler.apply.progress import Progress
+from reconciler.apply.recorder import StateRecorder
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.plan.model import Action, Plan
+from reconciler.plan.sensitivity import output_sensitivity
+from reconciler.plan.walk import PlanOptions
+from reconciler.values import is_wholly_known
+from state.model import State
+
+
+@dataclass
+class ApplyOutcome:
+    """What an apply did: the executor's result (None when no step ran), the state as it was
+    left, and diagnostics about the outputs."""
+
+    state: State
+    result: ApplyResult | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.result is None or self.result.ok
+
+
+def apply_plan(
+    session: steps.Session,
+    plan: Plan,
+    refreshed: dict[str, dict | None] | None,
+    options: PlanOptions,
+    progress: Progress,
+    *,
+    parallelism: int = 10,
+    clock: Clock | None = None,
+) -> ApplyOutcome:
+    """Apply ``plan`` (already approved) and record every result; ``session.state`` is left
+    as the state on disk."""
+    if plan.moved:  # renames from moved blocks are saved before anything else happens
+        session.state = session.backend.write(session.state)
+    recorder = StateRecorder(session.backend, session.state, providers=session.providers, write_behind=True)
+    try:
+        outcome = _apply_recorded(session, plan, refreshed, options, progress, recorder, parallelism, clock)
+    finally:
+        session.state = recorder.close()  # every result on disk before the lock is released
+    outcome.state = session.state
+    return outcome
+
+
+def _apply_recorded(
+    session, plan: Plan, refreshed, options: PlanOptions, progress, recorder, parallelism, clock
+) -> ApplyOutcome:
+    importing.record_imports(recorder, plan)
+    if options.refresh_only:
+        recorder.accept_refreshed(plan.refreshed)
+        return ApplyOutcome(recorder.state)
+    graph = build_apply_graph(plan)
+    cycles = graph.graph.cycles()
+    if cycles:
+        raise DiagnosticsError(
+            error(
+                "apply_cycle",
+                "The apply order has a cycle",
+                "These steps wait for each other: "
+                + "; ".join(" -> ".join(str(step) for step in c) for c in cycles)
+                + ". This is a bug in the ordering rules or a configuration that needs two applies; "
+                "use -target to apply one side first.",
+            )
+        )
+    evaluator = ApplyEvaluator(steps.plan_request(session, refreshed, options), plan)
+    evaluator.publish_all()
+    for address, value in plan.data_values.items():
+        change = next((c for c in plan.changes if c.address == address), None)
+        recorder.data_read(change or data_source_change(address), value)
+    clock = clock or Clock()
+    result = Executor(
+        graph,
+        evaluator,
+        session.providers,
+        recorder,
+        progress,
+        ApplyOptions(parallelism=max(1, parallelism)),
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+    ).run()
+    # objects the plan leaves alone are recorded as the refresh read them (a key rotated out of band)
+    recorder.accept_refreshed(
+        {
+            c.address: c.before
+            for c in plan.changes
+            if c.mode == "managed" and c.action is Action.NO_OP and c.address in plan.refreshed
+        }
+    )
+    diagnostics: list[Diagnostic] = []
+    if not options.destroy:
+        diagnostics = _record_outputs(session, evaluator, recorder)
+    else:
+        recorder.outputs({}, {})
+    return ApplyOutcome(recorder.state, result, diagnostics)
+
+
+def record_outputs_only(
+    session: steps.Session, plan: Plan, refreshed: dict[str, dict | None] | None, options: PlanOptions
+) -> ApplyOutcome:
+    """Nothing to apply: record the outputs' current values (a new or changed output block)."""
+    if options.destroy:
+        return ApplyOutcome(session.state)
+    evaluator = ApplyEvaluator(steps.plan_request(session, refreshed, options), plan)
+    evaluator.publish_all()
+    recorder = StateRecorder(session.backend, session.state)
+    diagnostics = _record_outputs(session, evaluator, recorder)
+    return ApplyOutcome(recorder.state, None, diagnostics)
+
+
+def _record_outputs(session, evaluator: ApplyEvaluator, recorder: StateRecorder) -> list[Diagnostic]:
+    values, _diags = evaluator.outputs_final()
+    declared = session.validated.tree.module.outputs
+    sensitive: dict[str, bool] = {}
+    diagnostics: list[Diagnostic] = []
+    for name, decl in declared.items():
+        sensitive[name], diag = output_sensitivity(
+            name, decl, name in values and name in evaluator.marked_outputs, at_apply=True
+        )
+        if diag is not None:
+            diagnostics.append(diag)
+    recorder.outputs(_storable(values, recorder.state), sensitive)
+    return diagnostics
+
+
+def _storable(values: dict[str, Any], state: State) -> dict[str, Any]:
+    """Outputs state can hold: one whose value isn't known (its resource failed) keeps its last
+    recorded value, or waits for the next apply."""
+    out = {}
+    for name, value in values.items():
+        if is_wholly_known(value):
+            out[name] = value
+        elif name in state.outputs:
+            out[name] = state.outputs[name].value
+    return out
