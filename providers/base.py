@@ -56,7 +56,8 @@ class NotFoundError(ProviderError):
 
 @dataclass
 class Clock:
-    """Time and id source; tests pass fixed functions."""
+    """Time and id source; tests pass fixed functions. ``now`` is wall-clock seconds since the
+    epoch (what a plan is judged at), ``monotonic`` measures durations, ``sleep`` waits."""
 
     now: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
@@ -128,8 +129,9 @@ class PlanRulesRequest:
     """Everything a provider needs to judge a plan: one entry per instance."""
 
     instances: tuple[PlannedInstance, ...]
-    # the moment the plan is judged at (key expiry); None: the current UTC time
-    now: datetime | None = None
+    # the moment the plan is judged at (key expiry), read once from the engine's clock:
+    # rules never read the clock themselves, so a plan is a function of its inputs
+    now: datetime
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from providers.base import DataRequest, ProviderError, ReadRequest
+from providers.base import Clock, DataRequest, ProviderError, ReadRequest
 from reconciler import providers_registry as registry
 from reconciler.config.evaluator import MapScope
 from reconciler.config.expand import evaluate_body
@@ -43,6 +43,7 @@ class Session:
     warnings: list[Diagnostic] = field(default_factory=list)
     moves: list[tuple[str, str]] = field(default_factory=list)  # done by moved blocks, not yet saved
     state_stamp: tuple | None = None  # the state file as read (see reload_state_if_changed)
+    clock: Clock = field(default_factory=Clock)  # what plans are judged at; what apply waits with
 
     @property
     def cloud(self) -> str:
@@ -259,7 +260,7 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
             mine = tuple(i for i in req.instances if registry.provider_name_for_type(i.type_name) == name)
             if not mine:
                 continue
-            response = rules(type(req)(mine))
+            response = rules(replace(req, instances=mine))
             out.diagnostics.extend(response.diagnostics)
             out.edges.extend(response.edges)
         return out
@@ -277,6 +278,7 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
         options=options,
         cloud=session.cloud,
         sensitive_variables=session.sensitive_variables,
+        clock=session.clock,
     )
     result = make_plan(request)
     result.diagnostics = (
@@ -298,4 +300,5 @@ def plan_request(session: Session, refreshed, options: PlanOptions) -> PlanReque
         options=options,
         cloud=session.cloud,
         sensitive_variables=session.sensitive_variables,
+        clock=session.clock,
     )

@@ -14,13 +14,13 @@ from __future__ import annotations
 import heapq
 import logging
 import random
-import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from providers.base import (
+    Clock,
     CreateRequest,
     DataRequest,
     DeleteRequest,
@@ -72,8 +72,7 @@ class Executor:
         recorder: StateRecorder,
         progress,
         options: ApplyOptions | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
         rng: random.Random | None = None,
     ):
         self.graph = graph
@@ -82,8 +81,7 @@ class Executor:
         self.recorder = recorder
         self.progress = progress
         self.options = options or ApplyOptions()
-        self.sleep = sleep
-        self.monotonic = monotonic
+        self.clock = clock or Clock()  # retries wait and steps are timed through it, never directly
         self.rng = rng or random.Random()
         self.result = ApplyResult()
 
@@ -107,7 +105,7 @@ class Executor:
                         if step.op is Op.NOOP:
                             self._finish(node, self._noop(step), waiting, ready, blocked, order)
                             continue
-                        running[pool.submit(self._run_step, step)] = (node, self.monotonic())
+                        running[pool.submit(self._run_step, step)] = (node, self.clock.monotonic())
                     if stopping and not running:
                         break
                     if not running:
@@ -115,7 +113,7 @@ class Executor:
                     done, _ = wait(
                         list(running), timeout=self.options.heartbeat_every, return_when=FIRST_COMPLETED
                     )
-                    self.progress.heartbeat(self.monotonic())
+                    self.progress.heartbeat(self.clock.monotonic())
                     for fut in done:
                         node, _started = running.pop(fut)
                         self._finish(node, fut.result(), waiting, ready, blocked, order)
@@ -154,7 +152,7 @@ class Executor:
     # ------------------------------------------------------------------ one step
 
     def _run_step(self, step: Step) -> Diagnostic | None:
-        started = self.monotonic()
+        started = self.clock.monotonic()
         change = step.change
         label = step.phase or VERB[step.op]
         log.debug("starting %s of %s (%s)", label, change.address, change.action.value)
@@ -168,7 +166,7 @@ class Executor:
             diag = replace(
                 diag, summary=self._hide(change, diag.summary), detail=self._hide(change, diag.detail)
             )
-            self.progress.failed(change.address, label, self.monotonic() - started, diag.summary)
+            self.progress.failed(change.address, label, self.clock.monotonic() - started, diag.summary)
             return diag.with_address(change.address)
         except ProviderError as exc:
             if step.op is Op.CREATE and not isinstance(exc, RetryableError):
@@ -180,7 +178,7 @@ class Executor:
                 message,
                 address=change.address,
             )
-            self.progress.failed(change.address, label, self.monotonic() - started, message)
+            self.progress.failed(change.address, label, self.clock.monotonic() - started, message)
             return diag
         except Exception as exc:  # an unexpected provider bug is this step's failure, not a crash
             message = self._hide(change, str(exc))
@@ -190,9 +188,9 @@ class Executor:
                 f"{type(exc).__name__}: {message}",
                 address=change.address,
             )
-            self.progress.failed(change.address, label, self.monotonic() - started, message)
+            self.progress.failed(change.address, label, self.clock.monotonic() - started, message)
             return diag
-        self.progress.finished(change.address, label, self.monotonic() - started, new_id)
+        self.progress.finished(change.address, label, self.clock.monotonic() - started, new_id)
         return None
 
     def _with_retries(self, step: Step, fn: Callable[[], Any]) -> Any:
@@ -213,7 +211,7 @@ class Executor:
                     "retrying %s (attempt %d) in %.3gs: %s", step.change.address, attempt, delay, exc.message
                 )
                 self.progress.retrying(step.change.address, attempt, delay, exc.message)
-                self.sleep(delay)
+                self.clock.sleep(delay)
 
     def _provider(self, step: Step):
         provider = self.providers.get(step.change.provider)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.base import Clock
 from reconciler import importing
 from reconciler import session as steps
 from reconciler.apply.evaluator import ApplyEvaluator, data_source_change
@@ -49,7 +48,6 @@ def apply_plan(
     progress: Progress,
     *,
     parallelism: int = 10,
-    clock: Clock | None = None,
 ) -> ApplyOutcome:
     """Apply ``plan`` (already approved) and record every result; ``session.state`` is left
     as the state on disk."""
@@ -57,7 +55,7 @@ def apply_plan(
         session.state = session.backend.write(session.state)
     recorder = StateRecorder(session.backend, session.state, providers=session.providers, write_behind=True)
     try:
-        outcome = _apply_recorded(session, plan, refreshed, options, progress, recorder, parallelism, clock)
+        outcome = _apply_recorded(session, plan, refreshed, options, progress, recorder, parallelism)
     finally:
         session.state = recorder.close()  # every result on disk before the lock is released
     outcome.state = session.state
@@ -65,7 +63,7 @@ def apply_plan(
 
 
 def _apply_recorded(
-    session, plan: Plan, refreshed, options: PlanOptions, progress, recorder, parallelism, clock
+    session, plan: Plan, refreshed, options: PlanOptions, progress, recorder, parallelism
 ) -> ApplyOutcome:
     importing.record_imports(recorder, plan)
     if options.refresh_only:
@@ -89,7 +87,6 @@ def _apply_recorded(
     for address, value in plan.data_values.items():
         change = next((c for c in plan.changes if c.address == address), None)
         recorder.data_read(change or data_source_change(address), value)
-    clock = clock or Clock()
     result = Executor(
         graph,
         evaluator,
@@ -97,8 +94,7 @@ def _apply_recorded(
         recorder,
         progress,
         ApplyOptions(parallelism=max(1, parallelism)),
-        sleep=clock.sleep,
-        monotonic=clock.monotonic,
+        clock=session.clock,
     ).run()
     # objects the plan leaves alone are recorded as the refresh read them (a key rotated out of band)
     recorder.accept_refreshed(

@@ -12,7 +12,7 @@ from reconciler.plan.walk import PlanOptions
 
 
 def apply_and_render(session, plan, refreshed, options: PlanOptions, parallelism: int, out: Output) -> int:
-    progress = Progress(out.out, color=out.color)
+    progress = Progress(out.out, color=out.color, clock=session.clock.monotonic)
     if not options.refresh_only:
         out.print("")
     outcome = apply_plan(session, plan, refreshed, options, progress, parallelism=parallelism)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from providers import validation
-from providers.base import PlanRulesRequest
+from providers.base import Clock, PlanRulesRequest
 from providers.schema import ResourceSchema
 from reconciler import providers_registry as registry
 from reconciler.addresses import AddressError, Mode, Node, format_key, parse_address
@@ -100,6 +100,7 @@ class PlanRequest:
     options: PlanOptions = field(default_factory=PlanOptions)
     cloud: str = ""
     sensitive_variables: frozenset[str] = frozenset()
+    clock: Clock = field(default_factory=Clock)  # the plan is judged at clock.now(), read once
 
 
 def instance_address(prefix: str, address: str, key: Any) -> str:
@@ -134,6 +135,7 @@ class Walker:
         self.pending_phase: dict[str, dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
         self.outputs: dict[str, dict[str, Any]] = {}  # prefix -> name -> value
         self.data_values: dict[str, dict] = {}
+        self.now = datetime.fromtimestamp(req.clock.now(), UTC)
 
     def _index(self, info: ModuleInfo, tree) -> None:
         self.infos[info.prefix] = info
@@ -627,7 +629,9 @@ class Walker:
             if self.req.plan_rules is not None and not opts.refresh_only:
                 # what a target needs includes what the ordering rules put before it (a vault's
                 # key assignment needs its grant), so the rules' edges count when choosing
-                whole = self.req.plan_rules(PlanRulesRequest(tuple(planned_instance(c) for c in changes)))
+                whole = self.req.plan_rules(
+                    PlanRulesRequest(tuple(planned_instance(c) for c in changes), now=self.now)
+                )
                 changes = with_rule_dependencies(changes, rule_edges(changes, whole.edges, reasons=False))
             changes = only_targets(changes, opts.targets, destroy=opts.destroy)
             for target in opts.targets:
@@ -651,14 +655,16 @@ class Walker:
             config_digest=config_digest(self.req.tree),
             variables={k: v for k, v in self.req.variables.items()},
             sensitive_variables=frozenset(self.req.sensitive_variables),
-            timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            timestamp=self.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             refreshed=dict(self.req.refreshed or {}),
             data_values=dict(self.data_values),
         )
         plan.outputs = self._output_changes(opts)
         diags = list(self.diags)
         if self.req.plan_rules is not None and not opts.refresh_only:
-            response = self.req.plan_rules(PlanRulesRequest(tuple(planned_instance(c) for c in changes)))
+            response = self.req.plan_rules(
+                PlanRulesRequest(tuple(planned_instance(c) for c in changes), now=self.now)
+            )
             # a refusal the schema itself declared (same code, same object) is not repeated
             declared = {(d.code, d.address) for d in diags if d.is_error}
             diags.extend(

@@ -3,6 +3,8 @@ Also the provider's own cross-field checks (validate)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from providers.azurelocal.app import Emulator
@@ -294,7 +296,8 @@ def test_plan_rules_are_the_domain_rules():
                 after,
                 before,
             ),
-        )
+        ),
+        now=datetime(2026, 1, 1, tzinfo=UTC),
     )
     codes = [d.code for d in AzurermProvider(environ={}).plan_rules(req).diagnostics if d.is_error]
     assert "R1" in codes

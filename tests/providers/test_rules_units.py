@@ -21,6 +21,7 @@ from providers.base import PlannedInstance, PlanRulesRequest
 from reconciler.values import UNKNOWN
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the moment plans are judged at (rules never read the clock)
 
 
 # --------------------------------------------------------------------------- references
@@ -175,7 +176,7 @@ def test_count_index_references_pick_the_same_instance():
         "azurerm_recovery_services_vault.vault[1]",
         refs={"encryption": ("azurerm_key_vault_key.k[count.index].versionless_id",)},
     )
-    resp = plan_rules(PlanRulesRequest(tuple(kvs + keys + [vault])))
+    resp = plan_rules(PlanRulesRequest(tuple(kvs + keys + [vault]), now=NOW))
     o3 = [(e.before, e.after) for e in resp.edges if e.rule == "O3"]
     assert o3 == [("azurerm_key_vault.kv[1]", "azurerm_recovery_services_vault.vault[1]#encryption")]
 
@@ -197,18 +198,18 @@ def test_now_defaults_to_the_current_time():
         references={"key_vault_id": ("azurerm_key_vault.kv.id",)},
     )
     vault = _vault(refs={"encryption": ("azurerm_key_vault_key.k.id",)})
-    resp = plan_rules(PlanRulesRequest((kv, key, vault)))
+    resp = plan_rules(PlanRulesRequest((kv, key, vault), now=NOW))
     assert any(d.code == "R4" and "expired" in d.summary for d in resp.diagnostics)
     later = plan_rules(PlanRulesRequest((kv, key, vault), now=datetime(2000, 1, 1, tzinfo=UTC)))
     assert not any(d.code == "R4" and "expired" in d.summary for d in later.diagnostics)
 
 
 def test_unknown_action_and_empty_plan_are_quiet():
-    assert plan_rules(PlanRulesRequest(())).diagnostics == []
+    assert plan_rules(PlanRulesRequest((), now=NOW)).diagnostics == []
     odd = PlannedInstance(
         "azurerm_recovery_services_vault.v", "azurerm_recovery_services_vault", "bogus", None, None
     )
-    assert plan_rules(PlanRulesRequest((odd,))).diagnostics == []
+    assert plan_rules(PlanRulesRequest((odd,), now=NOW)).diagnostics == []
 
 
 # --------------------------------------------------------------------------- properties
@@ -315,6 +316,6 @@ def test_for_each_key_rendered_as_an_attribute_step_still_finds_the_instance():
         {"object_id": UNKNOWN, "key_permissions": ["Get"]},
         references={"object_id": ("azurerm_recovery_services_vault.v.us.identity[0].principal_id",)},
     )
-    resp = plan_rules(PlanRulesRequest(tuple(vaults) + (policy,)))
+    resp = plan_rules(PlanRulesRequest(tuple(vaults) + (policy,), now=NOW))
     o1 = [(e.before, e.after) for e in resp.edges if e.rule == "O1"]
     assert o1 == [('azurerm_recovery_services_vault.v["us"]', "azurerm_key_vault_access_policy.p")]

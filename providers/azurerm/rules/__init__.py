@@ -3,7 +3,7 @@
 ``plan_rules(req)`` reads the planned instances and returns the ordering edges the
 graph must add (O1-O5) and the diagnostics of the refusals (R1-R14, errors unless
 the table says otherwise) and advisories (A1-A3). It has no effects and reads no
-clock unless ``req.now`` is missing.
+clock: ``req.now`` is the moment the plan is judged at.
 
 Layout: ``refs`` (values and references), ``model`` (the plan index), ``estate``
 (relations between objects), ``grants`` (access policies and roles), ``table`` (the
@@ -32,7 +32,7 @@ def _rule_order(code: str) -> tuple[int, int]:
 
 def plan_rules(req: PlanRulesRequest) -> PlanRulesResponse:
     index = PlanIndex.build(req.instances)
-    ctx = RuleContext.build(index, getattr(req, "now", None))
+    ctx = RuleContext.build(index, req.now)
     diagnostics = []
     for check in CHECKS:
         for diag in check(ctx):

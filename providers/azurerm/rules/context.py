@@ -20,8 +20,8 @@ class RuleContext:
     now: datetime
 
     @classmethod
-    def build(cls, index: PlanIndex, now: datetime | None = None) -> RuleContext:
-        when = now or datetime.now(UTC)
+    def build(cls, index: PlanIndex, now: datetime) -> RuleContext:
+        when = now
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         return cls(index, tuple(collect_grants(index)), tuple(vault_cases(index)), when)
