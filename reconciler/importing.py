@@ -328,7 +328,7 @@ def _target_address(expr: ast.Expr, scope) -> str:
                 error(
                     "import_address",
                     'import "to" is not a resource address',
-                    "Write a bare address such as azurerm_key_vault.kv.",
+                    "Write a bare address such as terraform_data.example.",
                     range=expr.pos.range(),
                 )
             )

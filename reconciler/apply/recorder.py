@@ -31,6 +31,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from reconciler import providers_registry as registry
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.model import ResourceChange
 from state.errors import StateError
@@ -276,7 +277,9 @@ class StateRecorder:
             existing = state.instance(change.address)
             if existing is not None and dict(existing.attributes) == dict(attributes):
                 return state
-            return state.with_instance(change.address, inst, provider=change.provider or "azurerm")
+            return state.with_instance(
+                change.address, inst, provider=change.provider or registry.provider_name_for_type(change.type)
+            )
 
         self.update(record)
 

@@ -31,7 +31,7 @@ def setup(parser) -> None:
         "dir", nargs="?", default=".", metavar="DIR", help="the configuration directory (default: .)"
     )
     parser.add_argument(
-        "address", metavar="ADDRESS", help='where the object goes, e.g. azurerm_key_vault.kv["a"]'
+        "address", metavar="ADDRESS", help='where the object goes, e.g. terraform_data.x["a"]'
     )
     parser.add_argument("id", metavar="ID", help="the object's id in the cloud (its ARM resource id)")
     parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)  # refused with a word on why
@@ -59,8 +59,7 @@ def run(args, out: Output) -> int:
             error(
                 "address",
                 f"Invalid address {text!r}",
-                f"{exc.problem}. Write it as "
-                'Terraform does: azurerm_key_vault.kv or azurerm_key_vault.kv["a"].',
+                f'{exc.problem}. Write it as Terraform does: terraform_data.x or terraform_data.x["a"].',
             )
         ) from None
     session = steps.open_session(directory, cli_vars=args.var, var_files=args.var_file, state_path=args.state)

@@ -144,7 +144,9 @@ def _selects(state: State, word: str) -> bool:
 
 
 def _setup_show(p) -> None:
-    p.add_argument("address", metavar="ADDRESS", help="one object, e.g. azurerm_key_vault.kv or kv[0]")
+    p.add_argument(
+        "address", metavar="ADDRESS", help="one object, e.g. terraform_data.x or terraform_data.x[0]"
+    )
     add_state_flags(p, writes=False)
 
 

@@ -53,7 +53,7 @@ def parse_target(text: str) -> Target:
                 "address",
                 f"Invalid address {text!r}",
                 f"{exc.problem}. Write it as Terraform does: "
-                'azurerm_key_vault.kv, azurerm_key_vault.kv[0], azurerm_key_vault.kv["a"] or module.name.',
+                'terraform_data.x, terraform_data.x[0], terraform_data.x["a"] or module.name.',
             )
         ) from None
     return Target(text, addr.resource.module, addr.resource, addr.key)

@@ -73,13 +73,13 @@ class Reason(enum.Enum):
 
 @dataclass(frozen=True)
 class ResourceChange:
-    address: str  # instance address, e.g. 'azurerm_key_vault_key.k[0]'
+    address: str  # instance address, e.g. 'terraform_data.x[0]'
     mode: str  # "managed" | "data"
     type: str
     name: str
     index: Any  # None | int | str
     module: str  # "" or "module.a"
-    provider: str  # local provider name, "azurerm"
+    provider: str  # local provider name, e.g. "terraform"
     action: Action
     before: dict | None
     after: dict | None  # UNKNOWN marks values known only after apply
