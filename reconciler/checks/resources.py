@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from functools import cache
 
 from providers import validation
+from providers.base import ValidateRequest
 from providers.schema import ResourceSchema
 from reconciler import providers_registry as registry
 from reconciler.addresses import Mode
@@ -78,8 +80,24 @@ def check_resource(resource: Resource, scope, once: UnreconciledWarnings) -> lis
                 where=lambda p, base=path: evaluated.where(base + (0,) + tuple(p)),
                 address=resource.address,
             )
+    diags += _provider_checks(resource, evaluated.value)
     diags = [d.with_address(resource.address) for d in diags]
     return once.filter(resource.type, diags)
+
+
+@cache
+def _provider(name: str):
+    """One unconfigured provider per name, for its own checks (creating one talks to no cloud)."""
+    return registry.create_provider(name)
+
+
+def _provider_checks(resource: Resource, config: dict) -> list[Diagnostic]:
+    """The provider's cross-argument checks (``validate``), placed at the resource when they have no line."""
+    provider = _provider(resource.provider_name)
+    if provider is None:
+        return []
+    found = provider.validate(ValidateRequest(resource.type, resource.mode.value, config))
+    return [d if d.range is not None else d.with_range(resource.pos.range()) for d in found]
 
 
 def meta_warnings(resource: Resource) -> list[Diagnostic]:
