@@ -336,3 +336,54 @@ def test_resource_manager_client_with_the_printed_environment(served, monkeypatc
     )
     client = ResourceManagementClient(credential, os.environ["ARM_SUBSCRIPTION_ID"], base_url=served.base_url)
     assert client.resource_groups.get("rg-workloads").name == "rg-workloads"
+
+
+def test_cloud_serve_prints_exports_that_sign_vaultform_in(tmp_path):
+    """`vaultform cloud serve` as a user starts it: the export lines it prints are enough for vaultform's
+    provider to sign in (client secret at the local login host) as the deployer."""
+    import os
+    import signal
+
+    from providers.azurerm.clients import ClientFactory, target_from
+
+    db = tmp_path / "served.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.cli.main", "cloud", "serve", "-db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        exports: dict[str, str] = {}
+        started = time.monotonic()
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("export ") and "=" in line and "$(" not in line:
+                name, _, value = line[len("export ") :].strip().partition("=")
+                exports[name] = value
+            if "Press Ctrl-C" in line or time.monotonic() - started > 60:
+                break
+        assert {"ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_METADATA_HOSTNAME", "REQUESTS_CA_BUNDLE"} <= set(
+            exports
+        )
+        saved = {k: os.environ.get(k) for k in exports}
+        os.environ.update(exports)  # REQUESTS_CA_BUNDLE is read from the process environment
+        try:
+            factory = ClientFactory(target_from({}, exports))
+            caller = factory.caller()
+            assert caller.object_id == "c41d8e7a-0b3f-4a29-8e65-2f9d1b7c4a03"  # the seeded deployer
+            assert factory.resources().resource_groups.get("rg-workloads").name == "rg-workloads"
+            factory.close()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
