@@ -65,6 +65,7 @@ MAX_JSON_DEPTH = 64  # invented: no Azure limit found; deep enough for every bod
 _TOKEN_PATH_RE = re.compile(r"^/([^/]+)/oauth2/v2\.0/token/?$")
 _OPENID_PATH_RE = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration/?$")
 MSI_PATH = "/msi/token"
+IMDS_PATH = "/metadata/identity/oauth2/token"
 _KEYS_PATH_RE = re.compile(r"^/([^/]+)/discovery/v2\.0/keys/?$")
 
 
@@ -418,29 +419,40 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET" and _KEYS_PATH_RE.match(path):
             self._send_json(200, owner.issuer.jwks())
             return True
-        if self.command == "GET" and path.rstrip("/") == MSI_PATH:
-            self._serve_managed_identity(parts)
+        if self.command == "GET" and path.rstrip("/") in (MSI_PATH, IMDS_PATH):
+            self._serve_managed_identity(parts, imds=path.rstrip("/") == IMDS_PATH)
             return True
         if self.command == "GET" and path.rstrip("/") == "/metadata/endpoints":
             self._send_json(200, owner.metadata_endpoints())
             return True
         return False
 
-    def _serve_managed_identity(self, parts) -> None:
-        """The App Service managed identity endpoint (``IDENTITY_ENDPOINT`` / ``IDENTITY_HEADER``,
+    def _serve_managed_identity(self, parts, *, imds: bool) -> None:
+        """Managed identity tokens in two shapes: App Service's (``IDENTITY_ENDPOINT`` / ``IDENTITY_HEADER``,
         api-version 2019-08-01: https://learn.microsoft.com/azure/app-service/overview-managed-identity
-        #rest-endpoint-reference). ``client_id``, ``principal_id`` or ``mi_res_id`` pick a user-assigned
-        identity; none picks the host's own identity, here the deployer (invented). The header is the
-        secret ``cloud serve`` printed."""
+        #rest-endpoint-reference) and the instance metadata service's (``/metadata/identity/oauth2/token``,
+        api-version 2018-02-01, header ``Metadata: true``: https://learn.microsoft.com/entra/identity/
+        managed-identities-azure-resources/how-to-use-vm-token#get-a-token-using-http). Both need the
+        secret ``cloud serve`` printed as IDENTITY_HEADER (for the metadata shape that is invented: a local
+        process must not take an identity it wasn't given). ``client_id``, ``principal_id``/``object_id`` or
+        ``mi_res_id`` pick a user-assigned identity; none picks the host's own identity, the deployer
+        (invented)."""
         owner: LocalAzureServer = self.server.owner
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         if self.headers.get("X-IDENTITY-HEADER") != owner.identity_header:
             self._send_json(401, {"statusCode": 401, "message": "The X-IDENTITY-HEADER is missing or wrong."})
             return
-        resource = query.get("resource", "")
-        if not resource or query.get("api-version") != "2019-08-01":
+        version = "2018-02-01" if imds else "2019-08-01"
+        if imds and (self.headers.get("Metadata") or "").lower() != "true":
             self._send_json(
-                400, {"statusCode": 400, "message": "api-version 2019-08-01 and resource are required."}
+                400,
+                {"error": "invalid_request", "error_description": "Required metadata header not specified"},
+            )
+            return
+        resource = query.get("resource", "")
+        if not resource or query.get("api-version") != version:
+            self._send_json(
+                400, {"statusCode": 400, "message": f"api-version {version} and resource are required."}
             )
             return
         object_id = owner.managed_identity(query)
@@ -449,16 +461,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         token, expires_on = owner.issuer.issue(object_id, tokens.audience_of(resource))
         client_id = (owner.env.principal(object_id) or {}).get("client_id") or object_id
-        self._send_json(
-            200,
-            {
-                "access_token": token,
-                "expires_on": str(expires_on),
-                "resource": resource,
-                "token_type": "Bearer",
-                "client_id": client_id,
-            },
-        )
+        answer = {
+            "access_token": token,
+            "expires_on": str(expires_on),
+            "resource": resource,
+            "token_type": "Bearer",
+            "client_id": client_id,
+        }
+        if imds:
+            lifetime = str(expires_on - owner.issuer.now())
+            answer.update(expires_in=lifetime, ext_expires_in=lifetime, not_before=str(owner.issuer.now()))
+        self._send_json(200, answer)
 
     def _respond(self, response: Response) -> None:
         owner: LocalAzureServer = self.server.owner

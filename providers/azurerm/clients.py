@@ -370,6 +370,61 @@ def token_file_assertion(path: str) -> Callable[[], str]:
     return read
 
 
+class MsiEndpointCredential:
+    """Managed identity from a custom endpoint (azurerm's ``msi_endpoint`` / ``ARM_MSI_ENDPOINT``), asked
+    as go-azure-sdk asks it (sdk/auth/msi.go): ``GET {endpoint}?api-version=2018-02-01&resource=R
+    [&client_id=C]`` with ``Metadata: true``. ``IDENTITY_HEADER``, when set, is sent as ``X-IDENTITY-HEADER``
+    (the local Azure's endpoint asks for it; Azure's instance metadata service ignores it)."""
+
+    def __init__(self, endpoint: str, client_id: str | None = None) -> None:
+        self.endpoint, self.client_id = endpoint, client_id
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _fetch(self, resource: str):
+        import time
+
+        import requests
+        from azure.core.credentials import AccessTokenInfo
+        from azure.core.exceptions import ClientAuthenticationError
+
+        params = {"api-version": "2018-02-01", "resource": resource}
+        if self.client_id:
+            params["client_id"] = self.client_id
+        headers = {"Metadata": "true"}
+        if os.environ.get("IDENTITY_HEADER"):
+            headers["X-IDENTITY-HEADER"] = os.environ["IDENTITY_HEADER"]
+        try:
+            answer = requests.get(self.endpoint, params=params, headers=headers, timeout=30)
+            answer.raise_for_status()
+            body = answer.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise ClientAuthenticationError(
+                f"the managed identity endpoint {self.endpoint} refused: {exc}"
+            ) from None
+        expires_on = int(body.get("expires_on") or 0) or int(time.time()) + int(body.get("expires_in") or 300)
+        return AccessTokenInfo(body["access_token"], expires_on)
+
+    def get_token_info(self, *scopes: str, options: Mapping[str, Any] | None = None):
+        import time
+
+        resource = scopes[0].removesuffix("/.default") if scopes else ""
+        with self._lock:
+            held = self._cache.get(resource)
+            if held is None or held.expires_on - 300 < time.time():
+                held = self._cache[resource] = self._fetch(resource)
+            return held
+
+    def get_token(self, *scopes: str, **kwargs: Any):
+        from azure.core.credentials import AccessToken
+
+        info = self.get_token_info(*scopes)
+        return AccessToken(info.token, info.expires_on)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 def _certificate_bytes(a: Mapping[str, Any]) -> bytes:
     if a.get("client_certificate"):
         return base64.b64decode(a["client_certificate"])
@@ -413,6 +468,8 @@ def credential_for(target: CloudTarget) -> Any:
     }
     if method in assertions:
         return identity.ClientAssertionCredential(tenant, client, assertions[method](), **common)
+    if method is SignIn.MANAGED_IDENTITY and a.get("msi_endpoint"):
+        return MsiEndpointCredential(a["msi_endpoint"], client or None)
     if method is SignIn.MANAGED_IDENTITY:
         return identity.ManagedIdentityCredential(client_id=client or None)
     if method is SignIn.AZURE_CLI:

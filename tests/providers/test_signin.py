@@ -355,3 +355,24 @@ def test_azure_cli_account(cloud, monkeypatch):
     monkeypatch.setenv("ARM_USE_CLI", "true")
     assert sign_in_method(target_from({"cloud": "azure"}, os.environ)) is SignIn.AZURE_CLI
     cloud.signs_in_as(cloud.env.deployer_object_id)
+
+
+def test_managed_identity_at_a_custom_endpoint(cloud, monkeypatch):
+    """ARM_USE_MSI with ARM_MSI_ENDPOINT: the instance metadata service's request shape, at the address
+    given (as go-azure-sdk asks it)."""
+    from azure.mgmt.msi import ManagedServiceIdentityClient
+
+    from providers.azurelocal.credential import LocalCredential
+    from providers.azurelocal.transport import local_transport
+    from providers.azurerm.clients import MsiEndpointCredential, credential_for
+
+    msi = ManagedServiceIdentityClient(
+        LocalCredential(), cloud.env.subscription_id, transport=local_transport(cloud.env)
+    )
+    uai = msi.user_assigned_identities.create_or_update("rg-workloads", "id-imds", {"location": "westeurope"})
+    monkeypatch.setenv("ARM_USE_MSI", "true")
+    monkeypatch.setenv("ARM_CLIENT_ID", uai.client_id)
+    monkeypatch.setenv("ARM_MSI_ENDPOINT", f"{cloud.server.book.arm_base}/metadata/identity/oauth2/token")
+    monkeypatch.setenv("IDENTITY_HEADER", cloud.server.identity_header)
+    assert isinstance(credential_for(target_from({"cloud": "azure"}, os.environ)), MsiEndpointCredential)
+    cloud.signs_in_as(uai.principal_id)
