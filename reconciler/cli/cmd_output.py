@@ -12,8 +12,10 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from reconciler.cli.cmd_show import value_type
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
+from reconciler.cli.state_files import backend_for, read_state, refuse_directory
 from reconciler.diagnostics import DiagnosticsError, error, warning
 
 
@@ -80,8 +82,6 @@ def _raw(name: str, value: Any) -> str:
 
 
 def run(args, out: Output) -> int:
-    from reconciler.cli.cmd_show import value_type
-    from reconciler.cli.cmd_state import backend_for, read_state, refuse_directory
 
     if args.raw and args.json:
         raise DiagnosticsError(

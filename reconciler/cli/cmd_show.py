@@ -20,6 +20,7 @@ from providers.schema import Mode as SchemaMode
 from reconciler import providers_registry as registry
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
+from reconciler.cli.state_files import backend_for, read_state
 from reconciler.plan.render_body import Sensitivity
 from state.model import InstanceAddress, InstanceState, ResourceState, State
 
@@ -238,7 +239,6 @@ def state_to_json(state: State) -> dict:
 
 
 def run(args, out: Output) -> int:
-    from reconciler.cli.cmd_state import backend_for, read_state
     from reconciler.plan.planfile import is_plan_file
 
     if args.file and is_plan_file(args.file):

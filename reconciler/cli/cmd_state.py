@@ -14,10 +14,12 @@ import os
 import sys
 from types import SimpleNamespace
 
+from reconciler.cli.cmd_show import render_instance
 from reconciler.cli.cmd_state_edit import matches, move, parse_target, remove, select
 from reconciler.cli.common import state_lock
 from reconciler.cli.flags import Parser, bool_flag, flag
 from reconciler.cli.output import Output
+from reconciler.cli.state_files import backend_for, read_state, refuse_directory, write_state
 from reconciler.diagnostics import DiagnosticsError, error
 from state.backends.local import DEFAULT_STATE_FILE, LocalBackend
 from state.errors import StateError
@@ -25,24 +27,6 @@ from state.format import decode_state, encode_state
 from state.model import State
 
 # --------------------------------------------------------------------------- shared by the state tools
-
-
-def backend_for(state_path: str | None, directory: str = ".") -> LocalBackend:
-    return LocalBackend.for_directory(directory, state_path)
-
-
-def read_state(backend: LocalBackend) -> State | None:
-    try:
-        return backend.read()
-    except StateError as exc:
-        raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
-
-
-def write_state(backend: LocalBackend, state: State, *, force: bool = False) -> State:
-    try:
-        return backend.write(state, force=force)
-    except StateError as exc:
-        raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
 
 
 def locked(backend: LocalBackend, operation: str, args):
@@ -58,22 +42,6 @@ def add_state_flags(parser, *, writes: bool) -> None:
         flag(
             parser, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for the state lock"
         )
-
-
-def refuse_directory(word: str, command: str) -> None:
-    """A positional argument that names a directory: these commands take none, say what does."""
-    if not os.path.isdir(word):
-        return
-    state_file = os.path.join(word, DEFAULT_STATE_FILE)
-    raise DiagnosticsError(
-        error(
-            "usage",
-            f"{word} is a directory; use -chdir=DIR or -state DIR/{DEFAULT_STATE_FILE}",
-            f"`vaultform {command}` reads the state of the working directory and takes no configuration "
-            f"directory. Run it there: `vaultform -chdir={word} {command}`, or name the state file: "
-            f"`vaultform {command} -state {state_file}`.",
-        )
-    )
 
 
 def _need_state(backend: LocalBackend) -> State:
@@ -151,8 +119,6 @@ def _setup_show(p) -> None:
 
 
 def _run_show(args, out: Output) -> int:
-    from reconciler.cli.cmd_show import render_instance
-
     state = _need_state(backend_for(args.state))
     target = parse_target(args.address)
     if target.is_module:
