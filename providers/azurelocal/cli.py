@@ -101,6 +101,10 @@ def _emit(o: _Out, args, data, text: str) -> None:
 # --------------------------------------------------------------------------- lookups
 
 
+# the `vaultform cloud show` listing that names objects of a kind (default: the inventory)
+_LISTING = {Kind.RECOVERY_POINT: "recovery-points"}
+
+
 def _find_by_name(env, kind: str, name_or_id: str, what: str) -> dict:
     if name_or_id.startswith("/"):
         doc = env.store.get(kind, name_or_id)
@@ -109,7 +113,8 @@ def _find_by_name(env, kind: str, name_or_id: str, what: str) -> dict:
         return doc
     found = [d for d in env.store.list(kind) if d.get("name", "").lower() == name_or_id.lower()]
     if not found:
-        raise CliError(f"no {what} named '{name_or_id}' (see `vaultform cloud show inventory`)")
+        listing = _LISTING.get(kind, "inventory")
+        raise CliError(f"no {what} named '{name_or_id}' (see `vaultform cloud show {listing}`)")
     if len(found) > 1:
         raise CliError(
             f"several {what}s are named '{name_or_id}'; give the full id:\n  "

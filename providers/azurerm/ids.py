@@ -126,8 +126,7 @@ def parse_resource_id(value: str, *, expect: str | None = None) -> ResourceId:
     )
     if expect is not None and rid.type.lower() != expect.lower():
         raise InvalidIdError(
-            f"{value!r} is a {rid.type} id, but a {expect} id is needed here "
-            f"(like /subscriptions/<s>/resourceGroups/<rg>/providers/{expect}/<name>).",
+            f"{value!r} is a {rid.type} id, but a {expect} id is needed here (like {example_id(expect)}).",
             code="InvalidResourceId",
         )
     return rid
@@ -163,6 +162,18 @@ _TYPES = {
         "keys",
     )
 }
+
+
+def example_id(resource_type: str) -> str:
+    """An id of ``resource_type`` with a placeholder for every name: a child type's path names
+    its parents too (``.../vaults/<vault>/backupPolicies/<name>``)."""
+    provider, *types = resource_type.split("/")
+    parts = [f"{t}/<{_singular(t)}>" for t in types[:-1]] + [f"{types[-1]}/<name>"] if types else []
+    return f"/subscriptions/<s>/resourceGroups/<rg>/providers/{provider}/" + "/".join(parts)
+
+
+def _singular(type_name: str) -> str:
+    return type_name[:-1] if type_name.endswith("s") else type_name
 
 
 def _canonical_provider(p: str) -> str:

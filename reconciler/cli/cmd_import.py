@@ -31,9 +31,11 @@ def setup(parser) -> None:
         "dir", nargs="?", default=".", metavar="DIR", help="the configuration directory (default: .)"
     )
     parser.add_argument(
-        "address", metavar="ADDRESS", help='where the object goes, e.g. terraform_data.x["a"]'
+        "address", metavar="ADDRESS", nargs="?", help='where the object goes, e.g. terraform_data.x["a"]'
     )
-    parser.add_argument("id", metavar="ID", help="the object's id in the cloud (its ARM resource id)")
+    parser.add_argument(
+        "id", metavar="ID", nargs="?", help="the object's id in the cloud (its ARM resource id)"
+    )
     parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)  # refused with a word on why
     flag(parser, "var", action="append", default=[], metavar="NAME=VALUE", help="set an input variable")
     flag(parser, "var-file", action="append", default=[], metavar="FILE", help="read variables from a file")
@@ -45,6 +47,12 @@ def setup(parser) -> None:
 
 
 def run(args, out: Output) -> int:
+    if args.id is None:  # one word: argparse took it as DIR's default and the ADDRESS
+        raise UsageError(
+            "import needs the ADDRESS to import into and the ID of the object, e.g.\n"
+            "  vaultform import azurerm_key_vault.cmk /subscriptions/.../providers/Microsoft.KeyVault/vaults/NAME\n\n"
+            "usage: vaultform import [options] [DIR] ADDRESS ID"
+        )
     if args.extra:
         raise UsageError(
             "import takes one ADDRESS and one ID (after an optional DIR); to import several "

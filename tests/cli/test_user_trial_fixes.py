@@ -1,0 +1,89 @@
+"""Small things a Terraform user tripped on: each fails on the code before its fix."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from providers.azurerm.ids import InvalidIdError, parse_resource_id
+from reconciler.cli.main import main
+from reconciler.cli.output import Output
+from reconciler.modinstall.versions import admits_at_least
+from reconciler.validate import validate_directory
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), output=Output(out=out, err=err, no_color=True))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_import_with_one_argument_says_what_is_missing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = _run("import", "azurerm_key_vault.cmk")
+    assert code == 1
+    assert "import needs the ADDRESS to import into and the ID" in err
+    assert "extra" not in err
+
+
+def test_a_child_resource_id_example_names_its_parent():
+    with pytest.raises(InvalidIdError) as info:
+        parse_resource_id(
+            "/subscriptions/0/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv",
+            expect="Microsoft.RecoveryServices/vaults/backupPolicies",
+        )
+    assert "Microsoft.RecoveryServices/vaults/<vault>/backupPolicies/<name>" in str(info.value)
+
+
+def test_restore_of_an_unknown_recovery_point_points_at_the_recovery_point_listing(tmp_path):
+    code, out, err = _run("cloud", "restore", "no-such-point", "-db", str(tmp_path / "azure.db"))
+    assert code == 1
+    assert "vaultform cloud show recovery-points" in out + err
+
+
+KEY_VAULT = """terraform {
+  required_providers {
+    azurerm = {
+      source  = "hashicorp/azurerm"
+      version = "%s"
+    }
+  }
+}
+resource "azurerm_key_vault" "kv" {
+  name                      = "kv-backup-cmk"
+  location                  = "westeurope"
+  resource_group_name       = "rg-backup"
+  tenant_id                 = "00000000-0000-0000-0000-000000000000"
+  sku_name                  = "standard"
+  purge_protection_enabled  = true
+  enable_rbac_authorization = true
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "constraint, deprecated",
+    [("~> 3.117", False), (">= 3.0, < 4.42", False), ("~> 4.0", True), ("= 4.50.0", True), (">= 3.0", True)],
+)
+def test_enable_rbac_authorization_is_deprecated_only_where_the_new_name_exists(
+    tmp_path, constraint, deprecated
+):
+    (tmp_path / "main.tf").write_text(KEY_VAULT % constraint)
+    found = [d for d in validate_directory(tmp_path).diagnostics if d.code == "deprecated_argument"]
+    assert bool(found) is deprecated
+
+
+@pytest.mark.parametrize(
+    "constraint, floor, expected",
+    [
+        (None, "4.42.0", True),
+        ("~> 3.0", "4.42.0", False),
+        ("~> 4.41.0", "4.42.0", False),
+        ("> 4.41.9", "4.42.0", True),
+        ("!= 4.42.0, < 4.42.1", "4.42.0", False),
+        ("<= 4.42.0", "4.42.0", True),
+    ],
+)
+def test_admits_at_least(constraint, floor, expected):
+    assert admits_at_least(constraint, floor) is expected
