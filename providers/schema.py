@@ -91,6 +91,7 @@ class Attribute:
     sensitive: bool = False
     reconciled: bool = True  # False: azurerm knows it, vaultform accepts it with a warning
     deprecated: str = ""  # non-empty: a warning with this text
+    deprecated_since: str = ""  # the provider version that deprecated it: no warning when pinned below
     conflicts_with: tuple[str, ...] = ()
     change_rule: ChangeRule | None = None
     description: str = ""

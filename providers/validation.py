@@ -232,6 +232,7 @@ def _enum_match(attr: Attribute, value: Any) -> Any:
 class _Checker:
     where: Where
     address: str | None
+    admits: Callable[[str], bool]  # whether the configured provider versions reach this one
     diags: list[Diagnostic] = field(default_factory=list)
 
     def _range(self, path: Path) -> SourceRange | None:
@@ -315,7 +316,7 @@ class _Checker:
                 here,
             )
             return
-        if attr.deprecated:
+        if attr.deprecated and (not attr.deprecated_since or self.admits(attr.deprecated_since)):
             self.warn(Code.DEPRECATED_ARGUMENT, f'Deprecated argument "{attr.name}"', attr.deprecated, here)
         if not attr.reconciled:
             self.warn(
@@ -541,7 +542,13 @@ def _range_text(low: float | None, high: float | None) -> str:
 
 
 def check_block(
-    schema: BlockSchema, value: dict, *, where: Where, address: str | None = None, path: Path = ()
+    schema: BlockSchema,
+    value: dict,
+    *,
+    where: Where,
+    address: str | None = None,
+    path: Path = (),
+    admits: Callable[[str], bool] | None = None,
 ) -> list[Diagnostic]:
     """Every schema problem of one evaluated body, as diagnostics with source ranges.
 
@@ -549,7 +556,7 @@ def check_block(
     (e.g. ``("encryption", 0, "key_id")``); when it has none the nearest parent's
     range is used.
     """
-    checker = _Checker(where=where, address=address)
+    checker = _Checker(where=where, address=address, admits=admits or (lambda _version: True))
     checker.block(schema, value, tuple(path))
     return checker.diags
 

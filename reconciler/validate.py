@@ -106,7 +106,8 @@ def _check_module(
     scope = ValidateScope(tree.directory, root_dir, {}, module)
     diags.extend(fresh(_evaluate_locals(module, scope)))
     for resource in module.resources.values():
-        diags.extend(fresh(check_resource(resource, scope, once)))
+        wanted = module.terraform.provider(resource.provider_name) if module.terraform else None
+        diags.extend(fresh(check_resource(resource, scope, once, wanted.version if wanted else None)))
         diags.extend(_sensitive_for_each(resource, scope))
         diags.extend(meta_warnings(resource))
     _check_module_calls(tree, diags)

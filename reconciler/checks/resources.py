@@ -19,6 +19,7 @@ from reconciler.addresses import Mode
 from reconciler.config.expand import evaluate_body
 from reconciler.config.model import Resource
 from reconciler.diagnostics import Diagnostic, error, warning
+from reconciler.modinstall.versions import admits_at_least
 
 CODE_TYPE = "unsupported_resource_type"
 
@@ -62,14 +63,22 @@ class UnreconciledWarnings:
         return out
 
 
-def check_resource(resource: Resource, scope, once: UnreconciledWarnings) -> list[Diagnostic]:
+def check_resource(
+    resource: Resource, scope, once: UnreconciledWarnings, version_constraint: str | None = None
+) -> list[Diagnostic]:
+    """Schema and provider checks of one resource block; ``version_constraint`` is the module's
+    required_providers version for the resource's provider (deprecations newer than it stay quiet)."""
     schema = schema_for(resource)
     if schema is None:
         return [unknown_type(resource)]
     evaluated = evaluate_body(resource.body, schema.block, scope)
     diags = list(evaluated.diagnostics)
     diags += validation.check_block(
-        schema.block, evaluated.value, where=evaluated.where, address=resource.address
+        schema.block,
+        evaluated.value,
+        where=evaluated.where,
+        address=resource.address,
+        admits=lambda since: admits_at_least(version_constraint, since),
     )
     for path, sample in evaluated.samples:
         nested = schema.block.block_map.get(path[-1]) if len(path) == 1 else None

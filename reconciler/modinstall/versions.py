@@ -82,3 +82,22 @@ def newest_matching(available: list[str], constraint: str | None) -> str | None:
         if all(_holds(op, want, v) for op, want in wanted) and (best is None or v.key() > best.key()):
             best, best_text = v, text
     return best_text
+
+
+def admits_at_least(constraint: str | None, floor: str) -> bool:
+    """Whether ``constraint`` allows some version at or above ``floor`` (no constraint: yes).
+
+    The allowed set is an interval with holes, so its lowest member at or above the floor is
+    the floor itself, a bound the constraint names, or just above one.
+    """
+    if not constraint:
+        return True
+    try:
+        wanted = parse_constraints(constraint)
+        low = parse_version(floor)
+    except ValueError:
+        return True
+    candidates = [low, Version(10**6, 0, 0)]
+    for _op, v in wanted:
+        candidates += [v, Version(v.major, v.minor, v.patch + 1), Version(v.major, v.minor + 1, 0)]
+    return any(c.key() >= low.key() and all(_holds(op, w, c) for op, w in wanted) for c in candidates)

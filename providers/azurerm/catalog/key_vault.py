@@ -182,6 +182,9 @@ KEY_VAULT = ResourceSchema(
                 conflicts_with=("rbac_authorization_enabled",),
                 deprecated="enable_rbac_authorization is the old name of rbac_authorization_enabled; "
                 "use rbac_authorization_enabled.",
+                # azurerm 4.42.0 added rbac_authorization_enabled and deprecated this name
+                # (Azure/terraform-azurerm-avm-res-keyvault-vault issue 254, PR 329)
+                deprecated_since="4.42.0",
                 description="Former name of rbac_authorization_enabled.",
             ),
             Attribute(
