@@ -9,6 +9,7 @@ starts with ``$``:
 ``{"$frozenset": [...]}``  a frozen set (the names of sensitive variables)
 ``{"$decimal": "1.5"}``  a Decimal number, exactly
 ``{"$address": "a.b[\"k\"]"}``  an instance address (``InstanceAddress``), as users write it
+``{"$node": ["a.b", "phase"]}``  a graph node (``Node``): its address as users write it, and its phase
 ``{"$dict": [[k, v]]}`` a dict whose keys are not all strings, or one with a key starting
                         with ``$`` (so user data can never pass for a tag)
 ``{"$enum": N, "value": v}``   a member of a known enum (``Action``, ``Reason``, ``Severity``)
@@ -42,9 +43,7 @@ from reconciler.diagnostics import Diagnostic, DiagnosticsError, Severity, Sourc
 from reconciler.plan.model import Action, OutputChange, Reason, ResourceChange
 from reconciler.values import UNKNOWN
 
-RECORDS: dict[str, type] = {
-    c.__name__: c for c in (ResourceChange, OutputChange, Diagnostic, SourceRange, Node)
-}
+RECORDS: dict[str, type] = {c.__name__: c for c in (ResourceChange, OutputChange, Diagnostic, SourceRange)}
 ENUMS: dict[str, type[enum.Enum]] = {e.__name__: e for e in (Action, Reason, Severity)}
 
 MIN_EMBEDDED_SECRET = 4  # shorter secret texts are sealed where they are a whole value, not inside others
@@ -89,6 +88,8 @@ class Encoder:
             return {"$decimal": str(value)}
         if isinstance(value, InstanceAddress):
             return {"$address": str(value)}
+        if isinstance(value, Node):  # compact: a plan may hold a million dependencies
+            return {"$node": [str(value.address), value.phase]}
         if isinstance(value, enum.Enum):
             name = type(value).__name__
             if ENUMS.get(name) is not type(value):
@@ -170,6 +171,14 @@ class Decoder:
         if tag == "$address" and isinstance(doc[tag], str):
             try:
                 return parse_address(doc[tag])
+            except AddressError as exc:
+                raise self.fail(str(exc)) from None
+        if tag == "$node" and isinstance(doc[tag], list) and len(doc[tag]) == 2:
+            text, phase = doc[tag]
+            if not isinstance(text, str) or not isinstance(phase, str):
+                raise self.fail("a $node is not [address, phase]")
+            try:
+                return Node(parse_address(text), phase)
             except AddressError as exc:
                 raise self.fail(str(exc)) from None
         if tag == "$enum":

@@ -124,6 +124,7 @@ class Walker:
         self.changes: dict[str, ResourceChange] = {}
         self.by_base: dict[str, list[str]] = {}  # resource address -> instance addresses
         self._ancestors: dict[str, set[str]] = {}
+        self._deps_of: dict[tuple[str, str], tuple[Node, ...]] = {}  # (config node, own resource) -> deps
         self._declared: dict[str, set[str]] = {}
         # the text of every sensitive variable (short ones would hide unrelated values)
         self.secrets = frozenset(
@@ -608,9 +609,14 @@ class Walker:
             self.changes[address] = replace(change, depends_on=deps, phase_depends_on=phase_deps)
 
     def _instance_deps(self, node: str, own: str) -> tuple[Node, ...]:
-        nodes = self._resource_ancestors(node)
-        deps = {d for n in nodes if self._config_resource(n) != own for d in self._instance_nodes(n)}
-        return tuple(sorted(deps, key=str))
+        """The instance nodes a configuration node waits for; every instance of a resource waits
+        for the same ones, so they are worked out once per configuration node."""
+        cached = self._deps_of.get((node, own))
+        if cached is None:
+            nodes = self._resource_ancestors(node)
+            deps = {d for n in nodes if self._config_resource(n) != own for d in self._instance_nodes(n)}
+            cached = self._deps_of[(node, own)] = tuple(sorted(deps, key=str))
+        return cached
 
     def _phases_of(self, change: ResourceChange) -> list[str]:
         rs = registry.resource_schema(Mode.MANAGED, change.type)

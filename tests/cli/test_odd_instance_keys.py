@@ -91,3 +91,15 @@ def test_odd_keys_graph_draws_every_instance(tmp_path):
     declared = [line.split("[", 1)[0].strip() for line in mermaid.splitlines()[1:] if '["' in line]
     assert len(declared) == 15 and len(set(declared)) == 15  # one distinct id per instance
     assert "terraform_data.first[#quot;a#35;b#quot;] [create]" in mermaid
+
+
+def test_odd_keys_through_a_saved_plan(tmp_path):
+    shutil.copytree(FIXTURE, tmp_path / "cfg")
+    cfg, planfile = tmp_path / "cfg", tmp_path / "odd.plan"
+    code, text = run("plan", "-out", str(planfile), str(cfg))
+    assert code == 0, text
+    code, text = run("apply", str(planfile))
+    assert code == 0, text
+    assert "Resources: 15 added, 0 changed, 0 destroyed." in text
+    code, text = run("plan", "-detailed-exitcode", str(cfg))
+    assert code == 0, text
