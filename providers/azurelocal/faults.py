@@ -43,6 +43,13 @@ class FaultSettings:
     principal_propagation_seconds: float = 0.0  # a new principal is unknown to role assignments this long
     principal_propagation_jitter_seconds: float = 1.0  # ... plus a random share of this (per principal)
     keyvault_write_seconds: float = 0.05  # a key vault write holds the vault this long (real time)
+    # Azure Backup's asynchronous operations, on by default and bounded on the emulator clock: a
+    # container refresh (the VM discovery) and a policy write run this long before they finish
+    # (spec examples RefreshContainers*.json and ProtectionPolicies_CreateOrUpdate_Complex.json show
+    # 202 + Location; azurerm issues 2143 and 2207 show a protection request for a VM not yet
+    # discovered refused with BMSUserErrorInvalidConfigureProtectionRequest).
+    backup_operation_seconds: float = 0.4
+    backup_discovery_required: bool = True  # protecting a VM needs a finished container refresh first
     seed: int = 0
 
     def active(self) -> bool:
@@ -56,6 +63,8 @@ class FaultSettings:
                 "grant_propagation_jitter_seconds": 0.0,
                 "principal_propagation_jitter_seconds": 0.0,
                 "keyvault_write_seconds": 0.0,
+                "backup_operation_seconds": 0.0,
+                "backup_discovery_required": False,
                 **overrides,
             }
         )
@@ -108,6 +117,7 @@ def validate(settings: dict) -> FaultSettings:
         "principal_propagation_seconds",
         "principal_propagation_jitter_seconds",
         "keyvault_write_seconds",
+        "backup_operation_seconds",
     ):
         if getattr(result, name) < 0:
             raise ValueError(f"{name} must not be negative")

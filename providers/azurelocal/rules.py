@@ -42,8 +42,9 @@ class Refusal(Enum):
     CMK_IDENTITY_INVALID = RefusalSpec(
         400, "InvalidRestApiParameter", "cmkIdentity parameter is invalid: {reason}.", True
     )
+    # HTTP 400 and the wording: Azure CLI issue 14776; soft-deleted items count too (azurerm issue 8351)
     VAULT_NOT_EMPTY = RefusalSpec(
-        409,
+        400,
         "ServiceResourceNotEmptyWithBackendMessage",
         "Vault cannot be deleted as there are existing resources within the vault: {items}. Stop "
         "protection and delete backup data for every item, unregister the containers, and retry.",

@@ -183,6 +183,12 @@ def test_vault_with_items_blocks_vault_and_group_deletion(cmk, protected):
         == "ServiceResourceNotEmptyWithBackendMessage"
     )
     cmk.backup.protected_items.delete(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM)
+    # the deleted item stays soft-deleted for the vault's 14 days: the vault is still not empty
+    assert (
+        code_of(lambda: cmk.resources.resource_groups.begin_delete(cmk.RG).result())
+        == "ServiceResourceNotEmptyWithBackendMessage"
+    )
+    cmk.env.clock.advance(14 * 86400 + 1)
     cmk.resources.resource_groups.begin_delete(cmk.RG).result()
     assert not cmk.resources.resource_groups.check_existence(cmk.RG)
 

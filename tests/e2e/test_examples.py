@@ -83,6 +83,16 @@ def test_quickstart_destroy_after_a_backup_warns_and_removes_everything(tmp_path
     ws = Workspace(tmp_path, EXAMPLES / "quickstart")
     ws.ok("apply", "-auto-approve")
     ws.cloud_ok("backup", "rsv-vfqs", "-vm", "vm-app-01")
+    # with the vault's soft delete on, the VM's backup would stay soft-deleted and keep the vault:
+    # the plan says so, with the ways out, before anything is deleted
+    refused = ws.ok("destroy", "-auto-approve", code=1)
+    assert "[R15]" in refused.text and "soft_delete_enabled = false" in refused.text
+    assert "rsv-vfqs" in ws.names("rsvault")
+    main_tf = ws.dir / "main.tf"
+    main_tf.write_text(
+        main_tf.read_text().replace("soft_delete_enabled = true", "soft_delete_enabled = false")
+    )
+    ws.ok("apply", "-auto-approve")
     gone = ws.ok("destroy", "-auto-approve")
     assert "The key of a vault being destroyed is destroyed with it [R11]" in gone.text
     assert "Resources: 0 added, 0 changed, 8 destroyed." in gone.out

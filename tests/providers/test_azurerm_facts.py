@@ -73,6 +73,7 @@ def test_a_fresh_vault_has_no_history(cloud):
         "registration_attempts": 0,
         "protected_items": 0,
         "recovery_points": 0,
+        "soft_deleted_items": [],
     }
     assert "_history" not in vault  # create records only the schema's attributes
 
@@ -96,6 +97,7 @@ def test_history_outlives_the_protected_item(cloud):
     provider.delete(DeleteRequest("azurerm_backup_protected_vm", item))
     after = provider.read(ReadRequest("azurerm_recovery_services_vault", vault)).state["_history"]
     assert after["protected_items"] == 0
+    assert [i["name"] for i in after["soft_deleted_items"]] == ["vm-app-02"]  # Azure keeps it 14 days
     assert after["had_items"] and after["registration_attempts"] >= 1
 
 

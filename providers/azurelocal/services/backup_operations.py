@@ -33,6 +33,7 @@ def trigger_backup(env, vault: dict, item: dict, caller: str | None) -> dict:
     if state in NOT_BACKED_UP:
         raise AzureError(
             400,
+            # invented code (none found publicly)
             "BMSUserErrorBackupNotAllowed",
             f"Protection of '{item['properties']['friendlyName']}' is {state}; resume protection "
             f"before taking a backup.",
@@ -57,6 +58,7 @@ def _recovery_point(env, item: dict, name: str) -> dict:
     if rp is None:
         raise AzureError(
             404,
+            # invented code (none found publicly)
             "BMSUserErrorRecoveryPointNotFound",
             f"Recovery point '{name}' was not found for '{item['properties']['friendlyName']}'.",
         )
@@ -96,6 +98,7 @@ def register(router, env) -> None:
         if not kind.startswith("IaasVMRestore"):
             raise AzureError(
                 400,
+                # real code: az backup troubleshooting notes quote 'BMSUserErrorInvalidInput: Input provided for the call is invalid.' (400)
                 "BMSUserErrorInvalidInput",
                 f"objectType '{kind}' is not a VM restore request; use IaasVMRestoreRequest.",
             )
@@ -103,6 +106,7 @@ def register(router, env) -> None:
         if des_id and env.store.get(Kind.DISK_ENCRYPTION_SET, des_id) is None:
             raise AzureError(
                 400,
+                # invented code (none found publicly)
                 "BMSUserErrorDiskEncryptionSetNotFound",
                 f"The disk encryption set '{des_id}' was not found.",
             )

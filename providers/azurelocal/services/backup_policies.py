@@ -1,4 +1,14 @@
-"""VM backup policies of a Recovery Services vault (``.../vaults/{v}/backupPolicies/{p}``)."""
+"""VM backup policies of a Recovery Services vault (``.../vaults/{v}/backupPolicies/{p}``).
+
+A policy write is asynchronous, as in Azure: the PUT is checked at once (a bad policy is a 400) and
+answers 202 with ``Location`` (``.../backupPolicies/{p}/operationResults/{id}``),
+``Azure-AsyncOperation`` (``.../backupPolicies/{p}/operations/{id}``) and ``Retry-After``; the
+policy (or its new version) shows on GET only when the operation has finished, so a GET right after
+creating one can answer 404 - azurerm polls GET until found (backup_policy_vm_resource.go,
+resourceBackupProtectionPolicyVMWaitForUpdate). Spec examples (2026-10-01):
+AzureIaasVm/ProtectionPolicies_CreateOrUpdate_Complex.json, ProtectionPolicyOperationResults_Get.json,
+ProtectionPolicyOperationStatuses_Get.json. With ``backup_operation_seconds`` 0 the PUT answers 200.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +16,7 @@ import copy
 
 from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.router import ARM
-from providers.azurelocal.services import _arm
+from providers.azurelocal.services import _arm, _backup_async
 from providers.azurelocal.store import Kind
 
 VAULT = _arm.RG + "/providers/Microsoft.RecoveryServices/vaults/{vault}"
@@ -17,6 +27,7 @@ DAILY_RETENTION = (7, 9999)
 
 
 def invalid(message: str) -> AzureError:
+    # real code, 400: 'Input for create or update policy is not in proper format' (public RSV client notes)
     return AzureError(400, "BMSUserErrorInvalidPolicyInput", message)
 
 
@@ -80,6 +91,29 @@ def items_using(env, policy: dict) -> list[dict]:
     ]
 
 
+PENDING = "_policy"  # the body a policy operation writes when it finishes
+APPLIED = "_applied"
+
+
+def land_finished(env, pid: str) -> None:
+    """Write the policy bodies whose operations have finished (oldest first)."""
+    ops = sorted(_backup_async.operations_under(env, pid), key=lambda o: o[_backup_async.DONE_AT])
+    for op in ops:
+        if op["status"] == "Succeeded" and PENDING in op and not op.get(APPLIED):
+            env.store.put(Kind.BACKUP_POLICY, op[PENDING]["id"], op[PENDING])
+            op[APPLIED] = True
+            env.store.put(Kind.OPERATION, f"{pid}/operations/{op['name']}", op)
+
+
+def land_all(env, vault_id: str) -> None:
+    seen = {
+        o["id"].split("/operationsStatus/")[0]
+        for o in env.store.list(Kind.OPERATION, vault_id + "/backupPolicies/")
+    }
+    for pid in seen:
+        land_finished(env, pid)
+
+
 def register(router, env) -> None:
     one = VAULT + "/backupPolicies/{name}"
 
@@ -94,10 +128,13 @@ def register(router, env) -> None:
         return vault
 
     def load(p: dict) -> dict:
-        body = env.store.get(Kind.BACKUP_POLICY, policy_id(vault_of(p)["id"], p["name"]))
+        pid = policy_id(vault_of(p)["id"], p["name"])
+        land_finished(env, pid)
+        body = env.store.get(Kind.BACKUP_POLICY, pid)
         if body is None:
             raise AzureError(
                 404,
+                # invented code (none found publicly)
                 "BMSUserErrorPolicyNotFound",
                 f"Policy '{p['name']}' was not found in vault '{p['vault']}'.",
             )
@@ -109,6 +146,7 @@ def register(router, env) -> None:
         vault = vault_of(p)
         data = _arm.body_of(request)
         rid = policy_id(vault["id"], p["name"])
+        land_finished(env, rid)
         existing = env.store.get(Kind.BACKUP_POLICY, rid)
         props = validate(data.get("properties") or {})
         if existing and existing["properties"]["policyType"] != props["policyType"]:
@@ -124,8 +162,29 @@ def register(router, env) -> None:
             "properties": props,
         }
         body["properties"]["protectedItemsCount"] = len(items_using(env, body)) if existing else 0
-        env.store.put(Kind.BACKUP_POLICY, body["id"], body)
-        return _arm.ok(body)
+        if _backup_async.duration(env) <= 0:
+            env.store.put(Kind.BACKUP_POLICY, body["id"], body)
+            return _arm.ok(body)
+        op = _backup_async.start(env, rid, "CreateOrUpdatePolicy", extra={PENDING: body})
+        return _backup_async.accepted(env, op, rid, status_kind="operations")
+
+    @router.route(ARM, "GET", one + "/operationResults/{op}")
+    def policy_operation_result(request: Request) -> Response:
+        # 202 while running; 200 with the policy when done (ProtectionPolicyOperationResults_Get.json)
+        p = request.params
+        rid = policy_id(vault_of(p)["id"], p["name"])
+        op = _backup_async.load(env, rid, p["op"])
+        if op["status"] == "InProgress":
+            return _backup_async.still_running(env, op, rid)
+        return _arm.ok(load(p))
+
+    @router.route(ARM, "GET", one + "/operations/{op}")
+    def policy_operation_status(request: Request) -> Response:
+        # ProtectionPolicyOperationStatuses_Get.json: name, id, status, startTime, endTime
+        p = request.params
+        rid = policy_id(vault_of(p)["id"], p["name"])
+        land_finished(env, rid)
+        return Response(200, _backup_async.status_body(_backup_async.load(env, rid, p["op"])))
 
     @router.route(ARM, "GET", one)
     def get_policy(request: Request) -> Response:
@@ -144,6 +203,7 @@ def register(router, env) -> None:
         if users:
             raise AzureError(
                 400,
+                # invented code; the rule is documented (backup-azure-delete-vault: a policy with items can't be deleted)
                 "BMSUserErrorPolicyInUse",
                 f"Policy '{p['name']}' protects {len(users)} item(s); move them to another policy or "
                 f"stop their protection before deleting it.",
@@ -154,4 +214,5 @@ def register(router, env) -> None:
     @router.route(ARM, "GET", VAULT + "/backupPolicies")
     def list_policies(request: Request) -> Response:
         vault = vault_of(request.params)
+        land_all(env, vault["id"])
         return _arm.listing(env.store.list(Kind.BACKUP_POLICY, vault["id"] + "/backupPolicies/"))

@@ -137,7 +137,10 @@ def register(router, env) -> None:
         body = env.store.get(Kind.JOB, job_id(vault["id"], p["job"]))
         if body is None:
             raise AzureError(
-                404, "BMSUserErrorJobNotFound", f"Job '{p['job']}' was not found in vault '{p['vault']}'."
+                # invented code (none found publicly)
+                404,
+                "BMSUserErrorJobNotFound",
+                f"Job '{p['job']}' was not found in vault '{p['vault']}'.",
             )
         return body
 

@@ -11,11 +11,20 @@ still be enabled on the vault.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from providers.azurelocal import rules
+from providers.azurelocal import faults, rules
+from providers.azurelocal.app import parse_time
 from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.router import ARM
-from providers.azurelocal.services import _arm, jobs, operations, recovery_vaults
+from providers.azurelocal.services import (
+    _arm,
+    _backup_async,
+    backup_policies,
+    jobs,
+    operations,
+    recovery_vaults,
+)
 from providers.azurelocal.store import Kind
 
 VAULT = _arm.RG + "/providers/Microsoft.RecoveryServices/vaults/{vault}"
@@ -51,8 +60,87 @@ class VmRef:
         return f"/subscriptions/{sub}/resourceGroups/{self.resource_group}/providers/{VM_TYPE}/{self.vm}"
 
 
+# real code: az backup troubleshooting notes quote 'BMSUserErrorInvalidInput: Input provided for the call is invalid.' (400)
 def bad(message: str, code: str = "BMSUserErrorInvalidInput") -> AzureError:
     return AzureError(400, code, message)
+
+
+# Azure's answer to a protection request for a VM its discovery (the container refresh) has not
+# found yet; code, status and wording as azurerm issues 2143 and 2207 (and PR 1637) show them.
+NOT_DISCOVERED = (
+    400,
+    "BMSUserErrorInvalidConfigureProtectionRequest",
+    "Input for configure protection is not in proper format\r\nPlease ensure that container exists and "
+    "other parameters are in valid format",
+)
+# A deleted backup item stays, soft-deleted, for the vault's soft delete retention (14 days by
+# default): the item answers GET with isScheduledForDeferredDelete true and deferredDeleteTimeInUTC,
+# and the vault can't be deleted meanwhile. Fields: the ProtectedItem definition of the
+# recoveryservicesbackup spec (isScheduledForDeferredDelete, deferredDeleteTimeInUTC,
+# deferredDeleteTimeRemaining, isDeferredDeleteScheduleUpcoming, isRehydrate); behaviour:
+# learn.microsoft.com/azure/backup/backup-azure-security-feature-cloud (soft delete for VMs).
+SOFT_DELETE_ON = ("enabled", "alwayson")
+# A write to a soft-deleted item other than the undelete (isRehydrate) - invented code: Azure's
+# own for this case was not found in public sources.
+SOFT_DELETED_WRITE = "BMSUserErrorItemSoftDeleted"
+
+
+def fabric_scope(vault: dict) -> str:
+    return f"{vault['id']}/backupFabrics/Azure"
+
+
+def discovered(env, vault: dict, ref: VmRef) -> bool:
+    """Whether the vault's discovery has found the VM: a finished container refresh, or a
+    container the vault already has for it."""
+    if not faults.load(env.store).backup_discovery_required:
+        return True
+    container = env.store.get(
+        Kind.PROTECTION_CONTAINER, f"{fabric_scope(vault)}/protectionContainers/{ref.container}"
+    )
+    if container is not None:
+        return True
+    return any(
+        op.get("operation") == "RefreshContainers" and op["status"] == "Succeeded"
+        for op in _backup_async.operations_under(env, fabric_scope(vault))
+    )
+
+
+def soft_deleted(item: dict) -> bool:
+    return bool(item["properties"].get("isScheduledForDeferredDelete"))
+
+
+def soft_delete_days(vault: dict) -> int | None:
+    """The vault's soft delete retention in days, or None when soft delete is off."""
+    soft = ((vault.get("properties") or {}).get("securitySettings") or {}).get("softDeleteSettings") or {}
+    if str(soft.get("softDeleteState") or "Enabled").lower() not in SOFT_DELETE_ON:
+        return None
+    return int(soft.get("softDeleteRetentionPeriodInDays") or 14)
+
+
+def _remaining(seconds: float) -> str:
+    """A .NET TimeSpan string, d.hh:mm:ss, as deferredDeleteTimeRemaining carries it."""
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{days}.{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def refresh_deferred(env, item: dict) -> dict:
+    """Keep deferredDeleteTimeRemaining current on a soft-deleted item (as read now)."""
+    if soft_deleted(item):
+        left = (parse_time(item["properties"]["deferredDeleteTimeInUTC"]) - env.clock.now()).total_seconds()
+        item["properties"]["deferredDeleteTimeRemaining"] = _remaining(left)
+        item["properties"]["isDeferredDeleteScheduleUpcoming"] = left < 2 * 86400
+    return item
+
+
+def purge_expired(env, vault_id: str) -> None:
+    """Soft-deleted items whose retention has passed are gone for good."""
+    now = env.clock.now()
+    for item in env.store.list(Kind.PROTECTED_ITEM, vault_id + "/"):
+        if soft_deleted(item) and parse_time(item["properties"]["deferredDeleteTimeInUTC"]) <= now:
+            _erase(env, item)
 
 
 def parse_name(name: str, kind: str) -> VmRef:
@@ -93,7 +181,9 @@ def container_body(vault: dict, ref: VmRef, vm: dict) -> dict:
     }
 
 
-def _item_body(env, vault: dict, ref: VmRef, vm: dict, policy: dict, container_id: str) -> dict:
+def _item_body(
+    env, vault: dict, ref: VmRef, vm: dict, policy: dict, container_id: str, extended: dict | None = None
+) -> dict:
     return {
         "id": f"{container_id}/protectedItems/{ref.item}",
         "name": ref.item,
@@ -117,6 +207,7 @@ def _item_body(env, vault: dict, ref: VmRef, vm: dict, policy: dict, container_i
             "isScheduledForDeferredDelete": False,
             "isRehydrate": False,
             "extendedInfo": {"recoveryPointCount": 0, "policyInconsistent": False},
+            **({"extendedProperties": extended} if extended else {}),
         },
     }
 
@@ -148,10 +239,12 @@ def _check_vm(env, vault: dict, ref: VmRef, item_type: str | None, source_id: st
             raise bad(
                 "Classic virtual machines can't be backed up to a vault encrypted with a customer-managed "
                 "key; migrate the VM to Azure Resource Manager first.",
+                # invented code (none found publicly)
                 "BMSUserErrorClassicVMNotSupportedWithCMK",
             )
         raise bad(
             "Classic virtual machines are not supported; migrate the VM to Azure Resource Manager.",
+            # invented code (none found publicly)
             "BMSUserErrorClassicVMNotSupported",
         )
     if item_type and item_type.lower() != VM_TYPE.lower():
@@ -161,11 +254,13 @@ def _check_vm(env, vault: dict, ref: VmRef, item_type: str | None, source_id: st
         raise bad(f"sourceResourceId '{source_id}' does not match the item name, which names '{vm_id}'.")
     vm = env.store.get(Kind.VM, vm_id)
     if vm is None:
+        # invented code (none found publicly)
         raise AzureError(404, "BMSUserErrorVMNotFound", f"The virtual machine '{vm_id}' was not found.")
     if _arm.normalize_location(vm["location"]) != vault["location"]:
         raise bad(
             f"The virtual machine is in '{vm['location']}' but the vault is in '{vault['location']}'; a VM can "
             f"only be protected by a vault in its own region.",
+            # invented code (none found publicly)
             "BMSUserErrorVMAndVaultInDifferentRegion",
         )
     other = protected_elsewhere(env, vm["id"], vault["id"])
@@ -173,6 +268,7 @@ def _check_vm(env, vault: dict, ref: VmRef, item_type: str | None, source_id: st
         raise bad(
             f"The virtual machine '{vm['name']}' is already protected by vault "
             f"'{other['id'].split('/vaults/')[1].split('/')[0]}'; stop its protection there first.",
+            # invented code (none found publicly)
             "BMSUserErrorVMAlreadyProtected",
         )
     return vm
@@ -181,10 +277,12 @@ def _check_vm(env, vault: dict, ref: VmRef, item_type: str | None, source_id: st
 def _policy(env, vault: dict, policy_id: str | None) -> dict:
     if not policy_id:
         raise bad("policyId is required to protect an item.")
+    backup_policies.land_finished(env, policy_id)
     policy = env.store.get(Kind.BACKUP_POLICY, policy_id)
     if policy is None or not policy["id"].lower().startswith(vault["id"].lower() + "/"):
         raise AzureError(
             400,
+            # invented code (none found publicly)
             "BMSUserErrorPolicyNotFound",
             f"The backup policy '{policy_id}' was not found in vault '{vault['name']}'.",
         )
@@ -195,11 +293,13 @@ def protect(env, vault: dict, ref: VmRef, props: dict, caller: str | None) -> di
     """Create the container and item (the vault's history is marked before any check)."""
     recovery_vaults.mark_history(env, vault["id"], attempt=True)
     vm = _check_vm(env, vault, ref, props.get("protectedItemType"), props.get("sourceResourceId"))
+    if not discovered(env, vault, ref):
+        raise AzureError(*NOT_DISCOVERED)
     policy = _policy(env, vault, props.get("policyId"))
     container = env.store.get(
         Kind.PROTECTION_CONTAINER, f"{vault['id']}/backupFabrics/Azure/protectionContainers/{ref.container}"
     ) or container_body(vault, ref, vm)
-    item = _item_body(env, vault, ref, vm, policy, container["id"])
+    item = _item_body(env, vault, ref, vm, policy, container["id"], props.get("extendedProperties"))
     with env.store.transaction():
         env.store.put(Kind.PROTECTION_CONTAINER, container["id"], container)
         env.store.put(Kind.PROTECTED_ITEM, item["id"], item)
@@ -208,8 +308,31 @@ def protect(env, vault: dict, ref: VmRef, props: dict, caller: str | None) -> di
     return item
 
 
+def undelete(env, vault: dict, item: dict) -> dict:
+    """``isRehydrate: true`` on a soft-deleted item brings it back, protection stopped with its
+    data kept (azurerm's resourceRecoveryServicesVaultBackupProtectedVMRecoverSoftDeleted)."""
+    current = item["properties"]
+    current["isScheduledForDeferredDelete"] = False
+    for key in ("deferredDeleteTimeInUTC", "deferredDeleteTimeRemaining", "isDeferredDeleteScheduleUpcoming"):
+        current.pop(key, None)
+    current["protectionState"] = "ProtectionStopped"
+    env.store.put(Kind.PROTECTED_ITEM, item["id"], item)
+    jobs.create_job(env, vault["id"], "Undelete", current["friendlyName"], "Completed")
+    return item
+
+
 def update(env, vault: dict, item: dict, props: dict) -> dict:
     current = item["properties"]
+    if soft_deleted(item):
+        if props.get("isRehydrate"):
+            return undelete(env, vault, item)
+        raise bad(
+            f"'{current['friendlyName']}' is soft-deleted until {current['deferredDeleteTimeInUTC']}; "
+            f"undelete it (isRehydrate: true) before changing its protection.",
+            SOFT_DELETED_WRITE,
+        )
+    if "extendedProperties" in props:
+        current["extendedProperties"] = props.get("extendedProperties") or {}
     if props.get("policyId") and props["policyId"].lower() != current["policyId"].lower():
         policy = _policy(env, vault, props["policyId"])
         current["policyId"], current["policyName"] = policy["id"], policy["name"]
@@ -219,7 +342,9 @@ def update(env, vault: dict, item: dict, props: dict) -> dict:
             raise bad(f"protectionState '{state}' is not valid; use one of {', '.join(PROTECTION_STATES)}.")
         if state == "BackupsSuspended" and rules.immutability_state(vault) == "Disabled":
             raise bad(
-                "Backups can be suspended only on an immutable vault.", "BMSUserErrorSuspendNeedsImmutability"
+                # invented code; azure-rest-api-specs issue 32688 shows the refusal's message is unclear
+                "Backups can be suspended only on an immutable vault.",
+                "BMSUserErrorSuspendNeedsImmutability",
             )
         if current["protectionState"] in ("ProtectionStopped", "BackupsSuspended") and state in (
             "Protected",
@@ -242,7 +367,28 @@ def update(env, vault: dict, item: dict, props: dict) -> dict:
 
 
 def remove(env, vault: dict, item: dict) -> None:
-    """Stop protection and delete backup data (the container goes with its last item)."""
+    """Stop protection and delete backup data: with the vault's soft delete on, the item and its
+    recovery points stay, soft-deleted, for the retention period; otherwise they go now."""
+    days = soft_delete_days(vault)
+    if days is not None and not soft_deleted(item):
+        props = item["properties"]
+        props["isScheduledForDeferredDelete"] = True
+        props["deferredDeleteTimeInUTC"] = (
+            (env.clock.now() + timedelta(days=days)).isoformat().replace("+00:00", "Z")
+        )
+        props["protectionState"] = "ProtectionStopped"
+        props["policyId"], props["policyName"] = "", ""  # protection stopped: no policy uses it now
+        env.store.put(Kind.PROTECTED_ITEM, item["id"], refresh_deferred(env, item))
+        jobs.create_job(env, vault["id"], "DeleteBackupData", props["friendlyName"], "Completed")
+        return
+    if days is not None:
+        return  # already soft-deleted: nothing more happens until its retention ends
+    _erase(env, item)
+    jobs.create_job(env, vault["id"], "DeleteBackupData", item["properties"]["friendlyName"], "Completed")
+
+
+def _erase(env, item: dict) -> None:
+    """The item, its recovery points, and its container when it was the last item, go."""
     container_id = item["id"].rsplit("/protectedItems/", 1)[0]
     with env.store.transaction():
         for rp in env.store.list(Kind.RECOVERY_POINT, item["id"] + "/"):
@@ -250,11 +396,11 @@ def remove(env, vault: dict, item: dict) -> None:
         env.store.delete(Kind.PROTECTED_ITEM, item["id"])
         if not env.store.list(Kind.PROTECTED_ITEM, container_id + "/"):
             env.store.delete(Kind.PROTECTION_CONTAINER, container_id)
-    jobs.create_job(env, vault["id"], "DeleteBackupData", item["properties"]["friendlyName"], "Completed")
 
 
 def load_item(env, p: dict) -> tuple[dict, dict]:
     vault = _vault(env, p)
+    purge_expired(env, vault["id"])
     parse_name(p["container"], "container")
     parse_name(p["item"], "item")
     item = env.store.get(
@@ -263,9 +409,12 @@ def load_item(env, p: dict) -> tuple[dict, dict]:
     )
     if item is None:
         raise AzureError(
-            404, "BMSUserErrorItemNotFound", f"Item '{p['item']}' is not protected by vault '{p['vault']}'."
+            # invented code (none found publicly)
+            404,
+            "BMSUserErrorItemNotFound",
+            f"Item '{p['item']}' is not protected by vault '{p['vault']}'.",
         )
-    return vault, item
+    return vault, refresh_deferred(env, item)
 
 
 def protectable_items(env, vault: dict) -> list[dict]:
@@ -279,7 +428,7 @@ def protectable_items(env, vault: dict) -> list[dict]:
             f"{vault['id']}/backupFabrics/Azure/protectionContainers/"
             f"{ref.container}/protectedItems/{ref.item}",
         )
-        if protected or protected_elsewhere(env, vm["id"], vault["id"]):
+        if protected or protected_elsewhere(env, vm["id"], vault["id"]) or not discovered(env, vault, ref):
             continue
         out.append(
             {
@@ -342,7 +491,10 @@ def register(router, env) -> None:
     @router.route(ARM, "GET", VAULT + "/backupProtectedItems")
     def list_items(request: Request) -> Response:
         vault = _vault(env, request.params)
-        return _arm.listing(env.store.list(Kind.PROTECTED_ITEM, vault["id"] + "/"))
+        purge_expired(env, vault["id"])
+        return _arm.listing(
+            [refresh_deferred(env, i) for i in env.store.list(Kind.PROTECTED_ITEM, vault["id"] + "/")]
+        )
 
     @router.route(ARM, "GET", CONTAINER)
     def get_container(request: Request) -> Response:
@@ -355,6 +507,7 @@ def register(router, env) -> None:
         if body is None:
             raise AzureError(
                 404,
+                # invented code (none found publicly)
                 "BMSUserErrorContainerNotFound",
                 f"Container '{p['container']}' is not registered to vault '{p['vault']}'.",
             )
@@ -379,9 +532,11 @@ def register(router, env) -> None:
 
     @router.route(ARM, "POST", FABRIC + "/refreshContainers")
     def refresh(request: Request) -> Response:
+        # 202 with Location (.../backupFabrics/Azure/operationResults/{id}) and Retry-After, no body:
+        # spec example Common/RefreshContainers.json. Discovery finishes when the operation does.
         vault = _vault(env, request.params)
-        op = operations.record_operation(env, vault["id"], "RefreshContainers")
-        return operations.accepted(env, op)
+        op = _backup_async.start(env, fabric_scope(vault), "RefreshContainers")
+        return _backup_async.accepted(env, op, fabric_scope(vault), status_kind=None)
 
     @router.route(ARM, "GET", VAULT + "/backupProtectableItems")
     def list_protectable(request: Request) -> Response:
@@ -390,5 +545,16 @@ def register(router, env) -> None:
 
     @router.route(ARM, "GET", FABRIC + "/operationResults/{op}")
     def fabric_operation_result(request: Request) -> Response:
-        _vault(env, request.params)
+        # 202 (Location + Retry-After) while running, 204 when done:
+        # spec example Common/RefreshContainers_OperationResults.json
+        scope = fabric_scope(_vault(env, request.params))
+        op = _backup_async.load(env, scope, request.params["op"])
+        if op["status"] == "InProgress":
+            return _backup_async.still_running(env, op, scope)
         return Response(204)
+
+    @router.route(ARM, "GET", FABRIC + "/operationsStatus/{op}")
+    def fabric_operation_status(request: Request) -> Response:
+        # spec example Common/RefreshContainers_OperationStatus.json
+        scope = fabric_scope(_vault(env, request.params))
+        return Response(200, _backup_async.status_body(_backup_async.load(env, scope, request.params["op"])))

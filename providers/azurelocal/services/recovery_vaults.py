@@ -56,13 +56,22 @@ def mark_history(env, vault_id: str, *, items: bool = False, attempt: bool = Fal
 
 
 def ensure_deletable(env, vault: dict) -> None:
+    from providers.azurelocal.services import protected_items  # it imports this module
+
+    protected_items.purge_expired(env, vault["id"])
     items = env.store.list(Kind.PROTECTED_ITEM, vault["id"] + "/")
     containers = env.store.list(Kind.PROTECTION_CONTAINER, vault["id"] + "/")
     if items or containers:
+        soft = {
+            i["properties"].get("friendlyName", i["name"]): i["properties"]["deferredDeleteTimeInUTC"]
+            for i in items
+            if protected_items.soft_deleted(i)
+        }
         names = sorted(
             {c["properties"].get("friendlyName", c["name"]) for c in containers}
             | {i["properties"].get("friendlyName", i["name"]) for i in items}
         )
+        names = [f"{n} (soft-deleted until {soft[n]})" if n in soft else n for n in names]
         raise rules.Refusal.VAULT_NOT_EMPTY.error(items=", ".join(names))
 
 
@@ -71,7 +80,7 @@ def forget(env, vault: dict) -> None:
     principal = (vault.get("identity") or {}).get("principalId")
     if principal:
         env.remove_principal(principal)
-    for kind in (Kind.JOB, Kind.BACKUP_POLICY, Kind.RECOVERY_POINT):
+    for kind in (Kind.JOB, Kind.BACKUP_POLICY, Kind.RECOVERY_POINT, Kind.OPERATION):
         for body in env.store.list(kind, vault["id"] + "/"):
             env.store.delete(kind, body["id"])
 

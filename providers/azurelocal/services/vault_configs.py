@@ -138,6 +138,7 @@ def register(router, env) -> None:
                 if soft["softDeleteState"] == "AlwaysON" and props["softDeleteFeatureState"] != "AlwaysON":
                     raise AzureError(
                         400,
+                        # invented code (none found publicly)
                         "BMSUserErrorSoftDeleteStateAlwaysOn",
                         "Soft delete is always on for this vault and can't be turned off.",
                     )
@@ -165,10 +166,14 @@ def register(router, env) -> None:
                 rules.Refusal.CMK_REMOVAL.error(vault=old["name"])
                 if rules.encryption_of(old)
                 else AzureError(
-                    400, "BMSUserErrorInvalidInput", "Only CustomerManaged encryption can be configured here."
+                    # real code: az backup troubleshooting notes quote 'BMSUserErrorInvalidInput: Input provided for the call is invalid.' (400)
+                    400,
+                    "BMSUserErrorInvalidInput",
+                    "Only CustomerManaged encryption can be configured here.",
                 )
             )
         if not props.get("keyUri"):
+            # real code: az backup troubleshooting notes quote 'BMSUserErrorInvalidInput: Input provided for the call is invalid.' (400)
             raise AzureError(400, "BMSUserErrorInvalidInput", "keyUri is required.")
 
         def change(data: dict) -> None:

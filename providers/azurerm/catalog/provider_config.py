@@ -54,6 +54,15 @@ FEATURES_BLOCK = NestedBlock(
                 ("purge_protected_items_from_vault_on_destroy", "Remove protected items with the vault."),
             ),
             _feature(
+                "recovery_services_vaults",
+                "Whether creating a protected VM whose backup is soft-deleted recovers it.",
+                (
+                    "recover_soft_deleted_backup_protected_vm",
+                    "Undelete a soft-deleted backup item of the same VM (default true).",
+                ),
+                reconciled=True,
+            ),
+            _feature(
                 "resource_group",
                 "Resource group deletion safety.",
                 ("prevent_deletion_if_contains_resources", "Refuse to delete a group that isn't empty."),

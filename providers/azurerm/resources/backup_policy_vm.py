@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.azurerm.consistency import Backoff
+from providers.azurerm.errors import retry_after_seconds
 from providers.azurerm.ids import ResourceId, parse_resource_id
 from providers.azurerm.resources.base import (
     Context,
@@ -21,6 +23,7 @@ from providers.azurerm.resources.base import (
     wait_lro,
     wire,
 )
+from providers.base import PermanentError
 
 TYPE = "Microsoft.RecoveryServices/vaults/backupPolicies"
 ANCHOR_DATE = "2018-07-30"
@@ -194,6 +197,9 @@ def policy_body(planned: dict[str, Any]) -> dict[str, Any]:
     }
     if value(planned, "instant_restore_retention_days") is not None:
         props["instantRpRetentionRangeInDays"] = planned["instant_restore_retention_days"]
+    props["tieringPolicy"] = tiering_to_wire(block(planned, "tiering_policy"))
+    if value(planned, "consistency_type"):
+        props["snapshotConsistencyType"] = planned["consistency_type"]
     rg = block(planned, "instant_restore_resource_group")
     if rg:
         props["instantRPDetails"] = {
@@ -201,6 +207,46 @@ def policy_body(planned: dict[str, Any]) -> dict[str, Any]:
             "azureBackupRGNameSuffix": value(rg, "suffix"),
         }
     return {"properties": props}
+
+
+# No tiering is sent as azurerm sends it (expandBackupProtectionPolicyVMTieringPolicy): ArchivedRP
+# DoNotTier / Invalid / 0, which reads back as "no tiering_policy block".
+NO_TIERING = {"tieringMode": "DoNotTier", "durationType": "Invalid", "duration": 0}
+
+
+def tiering_to_wire(tiering: dict[str, Any] | None) -> dict[str, Any]:
+    archived = block(tiering or {}, "archived_restore_point")
+    if not archived:
+        return {"ArchivedRP": dict(NO_TIERING)}
+    out: dict[str, Any] = {"tieringMode": archived.get("mode")}
+    if value(archived, "duration_type"):
+        out["durationType"] = archived["duration_type"]
+    if value(archived, "duration"):
+        out["duration"] = int(archived["duration"])
+    return {"ArchivedRP": out}
+
+
+def tiering_from_wire(body: dict[str, Any] | None, ref: Any) -> Any:
+    archived = dig(body or {}, "ArchivedRP") or {}
+    mode = archived.get("tieringMode")
+    if not mode or (
+        mode == "DoNotTier"
+        and archived.get("durationType") in (None, "Invalid")
+        and not archived.get("duration")
+    ):
+        return ref if not ref else []
+    duration_type = archived.get("durationType")
+    return [
+        {
+            "archived_restore_point": [
+                {
+                    "mode": mode,
+                    "duration": archived.get("duration") or None,
+                    "duration_type": None if duration_type in (None, "Invalid") else duration_type,
+                }
+            ]
+        }
+    ]
 
 
 def instant_rg_from_wire(body: dict[str, Any] | None, ref: Any) -> Any:
@@ -226,7 +272,8 @@ def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[st
         "instant_restore_resource_group": instant_rg_from_wire(
             props.get("instantRPDetails"), ref.get("instant_restore_resource_group")
         ),
-        "tiering_policy": ref.get("tiering_policy"),
+        "tiering_policy": tiering_from_wire(props.get("tieringPolicy"), ref.get("tiering_policy")),
+        "consistency_type": props.get("snapshotConsistencyType") or None,
     }
     state.update(retention_from_wire(props.get("retentionPolicy") or {}))
     return state
@@ -236,6 +283,20 @@ def policy_id(ctx: Context, rg: str, vault: str, name: str) -> ResourceId:
     return ResourceId(
         ctx.subscription_id, rg, "Microsoft.RecoveryServices", ("vaults", "backupPolicies"), (vault, name)
     )
+
+
+# A policy write answers 202 and the policy shows later (azurerm polls GET until found:
+# backup_policy_vm_resource.go, resourceBackupProtectionPolicyVMWaitForUpdate, 30 s apart within the
+# create timeout). The operation's status says when the write is done; the GET confirms it.
+POLICY_OPERATION = Backoff(first=2.0, factor=2.0, cap=30.0, budget=600.0)
+POLICY_OPERATION_LOCAL = Backoff(first=0.25, factor=2.0, cap=1.0, budget=30.0)
+
+
+def operation_id(location: str | None) -> str | None:
+    """The operation id at the end of a ``.../operationResults/{id}?api-version=...`` URL."""
+    if not location or "/operationResults/" not in location:
+        return None
+    return location.split("/operationResults/", 1)[1].split("?", 1)[0].strip("/") or None
 
 
 class BackupPolicyVM(Handler):
@@ -248,15 +309,61 @@ class BackupPolicyVM(Handler):
         "retention_yearly",
         "timezone",
         "instant_restore_retention_days",
+        "instant_restore_resource_group",
+        "tiering_policy",
+        "consistency_type",
     )
-    updatable = refreshed + ("instant_restore_resource_group",)
+    updatable = refreshed
 
     def _put(self, ctx: Context, rg: str, vault: str, name: str, planned: dict[str, Any]) -> dict[str, Any]:
-        ops = ctx.clients.backup().protection_policies
-        got = call(lambda: ops.create_or_update(vault, rg, name, policy_body(planned)))
+        backup = ctx.clients.backup()
+        ops = backup.protection_policies
+        status, headers, got = call(
+            lambda: ops.create_or_update(
+                vault,
+                rg,
+                name,
+                policy_body(planned),
+                cls=lambda resp, body, _h: (resp.http_response.status_code, resp.http_response.headers, body),
+            )
+        )
+        if status == 202:
+            self._follow(ctx, rg, vault, name, headers)
+            got = None
+        budget = POLICY_OPERATION_LOCAL if ctx.clients.is_local else POLICY_OPERATION
         if got is None:
-            got = call(lambda: ops.get(vault, rg, name))
+            got = ctx.waiter.until(
+                f"the backup policy {name} shows in {vault}",
+                lambda: not_found_is_none(lambda: ops.get(vault, rg, name)),
+                budget,
+            )
         return to_state(wire(got), planned)
+
+    def _follow(self, ctx: Context, rg: str, vault: str, name: str, headers: Any) -> None:
+        """Wait, visibly and within bounds, until the policy write's operation has finished."""
+        op = operation_id(headers.get("Location")) or operation_id(
+            (headers.get("Azure-AsyncOperation") or "").replace("/operations/", "/operationResults/")
+        )
+        if op is None:
+            return  # nothing to follow: the GET below waits for the policy instead
+        statuses = ctx.clients.backup().protection_policy_operation_statuses
+        base = POLICY_OPERATION_LOCAL if ctx.clients.is_local else POLICY_OPERATION
+        hint = retry_after_seconds(headers)
+        budget = Backoff(
+            first=max(base.first, min(hint or 0.0, base.cap)), factor=2.0, cap=base.cap, budget=base.budget
+        )
+
+        def finished() -> dict[str, Any] | None:
+            got = wire(call(lambda: statuses.get(vault, rg, name, op)))
+            return None if str(got.get("status")).lower() == "inprogress" else got
+
+        done = ctx.waiter.until(f"Azure has written the backup policy {name}", finished, budget)
+        if str(done.get("status")).lower() == "failed":
+            err = done.get("error") or {}
+            raise PermanentError(
+                f"Azure could not write the backup policy {name}: {err.get('message') or done}",
+                code=str(err.get("code") or "OperationFailed"),
+            )
 
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
         return self._put(

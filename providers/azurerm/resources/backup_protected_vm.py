@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from providers.azurerm.consistency import READ_BACK, Backoff
-from providers.azurerm.ids import ResourceId, parse_resource_id, same_id
+from providers.azurerm.errors import retry_after_seconds
+from providers.azurerm.ids import ResourceId, parse_resource_id
 from providers.azurerm.resources.base import (
     Context,
     Handler,
@@ -31,23 +32,20 @@ TYPE = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/pro
 VM_TYPE = "Microsoft.Compute/virtualMachines"
 FABRIC = "Azure"
 ITEM_TYPE = "Microsoft.Compute/virtualMachines"
-# How long a container refresh may take to list a VM as protectable.
-PROTECTABLE = Backoff(first=2.0, factor=2.0, cap=10.0, budget=60.0)
-# The local Azure discovers a VM at the container refresh: waiting there longer
-# than a moment only delays Azure's own refusal.
-PROTECTABLE_LOCAL = Backoff(first=1.0, factor=2.0, cap=2.0, budget=3.0)
-# Azure Backup's answers to a protection request for a VM it has not discovered yet
-# (the VM exists: its container or item is unknown to the vault so far).
-NOT_DISCOVERED_CODES = frozenset(
-    c.lower()
-    for c in (
-        "BMSUserErrorVMNotFound",
-        "BMSUserErrorContainerObjectNotFound",
-        "BMSUserErrorItemNotFound",
-        "BMSUserErrorNotFound",
-        "UserErrorVmNotFound",
-    )
-)
+# How long a container refresh (Azure Backup's VM discovery) may run: it answers 202 with a
+# Location that answers 202 until the discovery is done, then 204 (spec examples 2026-10-01
+# Common/RefreshContainers.json, RefreshContainers_OperationResults.json; Retry-After 60 there).
+DISCOVERY = Backoff(first=5.0, factor=2.0, cap=60.0, budget=900.0)
+DISCOVERY_LOCAL = Backoff(first=0.25, factor=2.0, cap=1.0, budget=30.0)
+# Delay hint when Azure refuses a VM it has not discovered yet: the executor retries the create
+# (which refreshes the containers again) after it.
+NOT_DISCOVERED_RETRY = 30.0
+NOT_DISCOVERED_RETRY_LOCAL = 0.5
+# Azure Backup's answer to a protection request for a VM it has not discovered yet (the VM
+# exists: its container is unknown to the vault so far): 400
+# BMSUserErrorInvalidConfigureProtectionRequest, "Please ensure that container exists" - azurerm
+# issues 2143 and 2207. A 404 on the item or container says the same.
+NOT_DISCOVERED_CODES = frozenset({"bmsusererrorinvalidconfigureprotectionrequest"})
 # provider features that turn a destroy into "keep the data": feature -> protection state
 RETAIN_ON_DESTROY = (
     ("vm_backup_stop_protection_and_retain_data_on_destroy", "ProtectionStopped"),
@@ -97,6 +95,15 @@ def _luns(planned: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+# States Azure passes through on its way to Protected: "Protected" as written stays in agreement
+# with them (azurerm's DiffSuppressFunc on protection_state does the same).
+TRANSIENT_STATES = frozenset({"IRPending", "ProtectionPaused"})
+
+
+def _state_as_written(written: Any, azure: Any) -> Any:
+    return written if written == "Protected" and azure in TRANSIENT_STATES else azure
+
+
 def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[str, Any]:
     ref = ref or {}
     rg, vault, _, _ = _parts(body["id"])
@@ -111,7 +118,7 @@ def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[st
         "recovery_vault_name": vault,
         "source_vm_id": keep_spelling(ref.get("source_vm_id"), props.get("sourceResourceId")),
         "backup_policy_id": keep_spelling(ref.get("backup_policy_id"), policy),
-        "protection_state": props.get("protectionState"),
+        "protection_state": _state_as_written(ref.get("protection_state"), props.get("protectionState")),
         "include_disk_luns": luns if include else None,
         "exclude_disk_luns": luns if not include else None,
     }
@@ -119,23 +126,14 @@ def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[st
 
 class BackupProtectedVM(Handler):
     type_name = "azurerm_backup_protected_vm"
-    refreshed = ("backup_policy_id", "protection_state", "source_vm_id")
+    refreshed = (
+        "backup_policy_id",
+        "protection_state",
+        "source_vm_id",
+        "include_disk_luns",
+        "exclude_disk_luns",
+    )
     updatable = ("backup_policy_id", "protection_state", "include_disk_luns", "exclude_disk_luns")
-
-    def _find_protectable(self, ctx: Context, rg: str, vault: str, vm: ResourceId) -> dict[str, Any] | None:
-        backup = ctx.clients.backup()
-        items = call(
-            lambda: list(
-                backup.backup_protectable_items.list(
-                    vault, rg, filter="backupManagementType eq 'AzureIaasVM'"
-                )
-            )
-        )
-        for it in items:
-            body = wire(it)
-            if same_id(dig(body, "properties.virtualMachineId"), str(vm)):
-                return body
-        return None
 
     def _put(
         self,
@@ -175,6 +173,62 @@ class BackupProtectedVM(Handler):
         )
         return to_state(wire(got), planned)
 
+    def _discover(self, ctx: Context, rg: str, vault: str) -> None:
+        """Refresh the vault's view of the Azure fabric and follow the operation until it is done."""
+        backup = ctx.clients.backup()
+        headers = call(
+            lambda: backup.protection_containers.refresh(
+                vault, rg, FABRIC, cls=lambda resp, _b, _h: resp.http_response.headers
+            )
+        )
+        location = (headers or {}).get("Location") or ""
+        if "/operationResults/" not in location:
+            return
+        op = location.split("/operationResults/", 1)[1].split("?", 1)[0]
+        results = backup.protection_container_refresh_operation_results
+        base = DISCOVERY_LOCAL if ctx.clients.is_local else DISCOVERY
+        hint = retry_after_seconds(headers) or 0.0
+        budget = Backoff(
+            first=max(base.first, min(hint, base.cap)), factor=2.0, cap=base.cap, budget=base.budget
+        )
+        ctx.waiter.until(
+            f"the vault {vault} has discovered the virtual machines (container refresh)",
+            lambda: (
+                call(
+                    lambda: results.get(
+                        vault, rg, FABRIC, op, cls=lambda resp, _b, _h: resp.http_response.status_code
+                    )
+                )
+                != 202
+            ),
+            budget,
+        )
+
+    def _recover_soft_deleted(self, ctx: Context, rg: str, vault: str, vm: ResourceId) -> None:
+        """An item soft-deleted earlier comes back (undelete), as azurerm does by default
+        (features.recovery_services_vaults.recover_soft_deleted_backup_protected_vm)."""
+        items = ctx.clients.backup().protected_items
+        got = not_found_is_none(lambda: items.get(vault, rg, FABRIC, container_name(vm), item_name(vm)))
+        if got is None or dig(wire(got), "properties.isScheduledForDeferredDelete") is not True:
+            return
+        if not ctx.feature("recovery_services_vaults", "recover_soft_deleted_backup_protected_vm", True):
+            raise PermanentError(
+                f"The backup of {vm.name} in vault {vault} is soft-deleted (it stays until "
+                f"{dig(wire(got), 'properties.deferredDeleteTimeInUTC')}), and recovering it is turned off "
+                f"by features.recovery_services_vaults.recover_soft_deleted_backup_protected_vm = false. "
+                f"Turn that on, or undelete it yourself and import it.",
+                code="SoftDeletedBackupItem",
+            )
+        ctx.waiter.report(f"recovering the soft-deleted backup of {vm.name} in {vault}")
+        body = {"properties": {"protectedItemType": ITEM_TYPE, "isRehydrate": True}}
+        wait_lro(
+            call(
+                lambda: items.begin_create_or_update(
+                    vault, rg, FABRIC, container_name(vm), item_name(vm), body
+                )
+            )
+        )
+
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
         rg, vault = planned["resource_group_name"], planned["recovery_vault_name"]
         vm = parse_resource_id(planned["source_vm_id"], expect=VM_TYPE)
@@ -182,30 +236,30 @@ class BackupProtectedVM(Handler):
             raise PermanentError(
                 "backup_policy_id is needed to start protecting a VM", code="InvalidArgument"
             )
-        backup = ctx.clients.backup()
-        call(lambda: backup.protection_containers.refresh(vault, rg, FABRIC))
+        self._recover_soft_deleted(ctx, rg, vault, vm)
         state = value(planned, "protection_state")
-        if not self._vm_exists(ctx, vm) or self._find_protectable(ctx, rg, vault, vm) is not None:
-            # a missing VM never shows: Azure's answer says so with its own code
-            return self._put(ctx, rg, vault, vm, planned, state)
-        # Not listed yet: ask Azure now and let its answer decide. A VM protected by
-        # another vault, or in another region, is refused at once; only an answer
-        # saying Azure doesn't know the VM yet is worth waiting for its discovery.
+        # Ask first: a VM the vault already knows is protected at once, and a refusal that has
+        # nothing to do with discovery (another vault protects it, another region) comes without
+        # waiting. Only "not discovered yet" is worth a container refresh and a second request.
         try:
             return self._put(ctx, rg, vault, vm, planned, state)
         except PermanentError as exc:
+            if not not_discovered(exc) or not self._vm_exists(ctx, vm):
+                raise
+        self._discover(ctx, rg, vault)
+        try:
+            return self._put(ctx, rg, vault, vm, planned, state)
+        except PermanentError as exc:
+            # Still unknown after a finished refresh: the executor retries the whole create (a
+            # new refresh, then the request) after the hint.
             if not not_discovered(exc):
                 raise
-            budget = PROTECTABLE_LOCAL if ctx.clients.is_local else PROTECTABLE
-            try:
-                ctx.waiter.until(
-                    f"{vm.name} is listed as protectable in {vault}",
-                    lambda: self._find_protectable(ctx, rg, vault, vm),
-                    budget,
-                )
-            except RetryableError:
-                ctx.waiter.report(f"{vm.name} isn't listed as protectable in {vault}; asking Azure again")
-        return self._put(ctx, rg, vault, vm, planned, state)
+            raise RetryableError(
+                f"vault {vault} has not discovered {vm.name} yet ({exc.code}); refreshing and asking again",
+                code=exc.code,
+                status=exc.status,
+                retry_after=NOT_DISCOVERED_RETRY_LOCAL if ctx.clients.is_local else NOT_DISCOVERED_RETRY,
+            ) from exc
 
     @staticmethod
     def _vm_exists(ctx: Context, vm: ResourceId) -> bool:
@@ -227,11 +281,15 @@ class BackupProtectedVM(Handler):
         return str(parse_resource_id(body.get("id") or id_))
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
+        """The item, or None when it is gone - a soft-deleted item counts as gone, as in azurerm
+        (backup_protected_vm_resource.go reads isScheduledForDeferredDelete so)."""
         rg, vault, container, item = _parts(prior["id"])
         got = not_found_is_none(
             lambda: ctx.clients.backup().protected_items.get(vault, rg, FABRIC, container, item)
         )
-        return None if got is None else to_state(wire(got), prior)
+        if got is None or dig(wire(got), "properties.isScheduledForDeferredDelete") is True:
+            return None
+        return to_state(wire(got), prior)
 
     def update(self, ctx, prior, planned, changed):
         rg, vault, _, _ = _parts(prior["id"])
@@ -248,8 +306,9 @@ class BackupProtectedVM(Handler):
                 return
         items = ctx.clients.backup().protected_items
         not_found_is_none(lambda: items.delete(vault, rg, FABRIC, container, item))
+        # gone, or soft-deleted (the vault keeps it for its soft delete retention)
         ctx.waiter.until(
-            f"the protected item {item} is gone",
-            lambda: not_found_is_none(lambda: items.get(vault, rg, FABRIC, container, item)) is None,
+            f"the protected item {item} is deleted",
+            lambda: self.read(ctx, prior) is None,
             READ_BACK,
         )

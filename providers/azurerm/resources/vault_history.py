@@ -3,10 +3,15 @@
 Azure refuses a customer-managed key on a vault that has, or ever had, protected or
 registered items, failed attempts included. No single API says so; the provider
 gathers it at refresh and hands it to the domain rules as the private fact
-``_history = {had_items, registration_attempts, protected_items, recovery_points}``
+``_history = {had_items, registration_attempts, protected_items, recovery_points,
+soft_deleted_items}``
 (``recovery_points``: how many recovery points the vault's items hold now; they stay
 wrapped with the key version that was in use when each was taken, so rule R11 keeps
-that key from being destroyed or disabled even after the vault moves to another key):
+that key from being destroyed or disabled even after the vault moves to another key;
+``soft_deleted_items``: ``[{"name", "until"}]`` for items deleted while the vault's soft
+delete was on - Azure keeps them, isScheduledForDeferredDelete, until ``until``
+(deferredDeleteTimeInUTC), and refuses to delete the vault meanwhile, which the
+plan says before it tries):
 
 * through the SDK, on both clouds: items protected now, containers registered now,
   and the vault's ConfigureBackup/Register jobs (which outlive the items);
@@ -42,14 +47,27 @@ def vault_history(ctx: Context, rid: ResourceId) -> dict[str, Any]:
     history = {
         "had_items": bool(items or containers or attempts),
         "registration_attempts": attempts,
-        "protected_items": len(items),
+        "protected_items": sum(
+            1 for i in items if dig(i, "properties.isScheduledForDeferredDelete") is not True
+        ),
         "recovery_points": sum(_recovery_points(backup, vault, rg, item) for item in items),
+        "soft_deleted_items": soft_deleted_items(items),
     }
     if ctx.clients.is_local:
         recorded = _emulator_history(ctx, str(rid))
         history["had_items"] = history["had_items"] or bool(recorded.get("ever_had_items"))
         history["registration_attempts"] = max(attempts, int(recorded.get("registration_attempts") or 0))
     return history
+
+
+def soft_deleted_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items Azure keeps soft-deleted: name and the time they go for good."""
+    out = []
+    for item in items:
+        if dig(item, "properties.isScheduledForDeferredDelete") is True:
+            name = dig(item, "properties.friendlyName") or item.get("name")
+            out.append({"name": str(name), "until": dig(item, "properties.deferredDeleteTimeInUTC")})
+    return sorted(out, key=lambda i: i["name"])
 
 
 def _recovery_points(backup, vault: str, rg: str, item: dict[str, Any]) -> int:

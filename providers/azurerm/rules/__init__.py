@@ -16,6 +16,7 @@ from __future__ import annotations
 from providers.base import PlanRulesRequest, PlanRulesResponse
 
 from .advisories import ADVISORY_CHECKS
+from .backup_items import BACKUP_ITEM_CHECKS
 from .context import RuleContext
 from .model import PlanIndex
 from .ordering import ENCRYPTION_PHASE, encryption_node, ordering_edges
@@ -23,7 +24,7 @@ from .refusals import VAULT_CHECKS
 from .refusals_keys import KEY_CHECKS
 from .table import MESSAGES, RULES, RULES_BY_CODE
 
-CHECKS = VAULT_CHECKS + KEY_CHECKS + ADVISORY_CHECKS
+CHECKS = VAULT_CHECKS + KEY_CHECKS + BACKUP_ITEM_CHECKS + ADVISORY_CHECKS
 
 
 def _rule_order(code: str) -> tuple[int, int]:

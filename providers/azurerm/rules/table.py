@@ -61,6 +61,7 @@ RULES: tuple[Rule, ...] = (
     Rule("R12", RuleKind.REFUSAL, "the previous key stays enabled until a backup ran with the new one"),
     Rule("R13", RuleKind.REFUSAL, "identity and key vault are in the same tenant"),
     Rule("R14", RuleKind.REFUSAL, "MARS agent backups and classic VMs are not supported with CMK"),
+    Rule("R15", RuleKind.REFUSAL, "a vault that keeps soft-deleted backup items can't be deleted"),
     Rule("A1", RuleKind.ADVISORY, "a versioned key id pins the key"),
     Rule("A2", RuleKind.ADVISORY, "a versionless key id rotates automatically"),
     Rule("A3", RuleKind.ADVISORY, "CMK adds no Backup cost"),
@@ -318,6 +319,27 @@ MESSAGES: tuple[Message, ...] = (
         "{item} protects {vm}, a classic (Microsoft.ClassicCompute) VM, in {vault}, which uses a "
         "customer-managed key. Backup with CMK doesn't support classic VMs: migrate the VM to Azure "
         "Resource Manager, or protect it in a vault without CMK.",
+    ),
+    Message(
+        "R15/soft_deleted",
+        _E,
+        "The vault keeps soft-deleted backup items, so Azure won't delete it",
+        "{vault} keeps the backups of {items} soft-deleted until {until} ({days} days from now), and "
+        "Azure refuses to delete a vault that holds any (ServiceResourceNotEmptyWithBackendMessage). "
+        "Ways out: wait until {until} and run this again; or undelete the items (az backup protection "
+        "undelete), set soft_delete_enabled = false on the vault and apply, delete the items again "
+        "(they then go at once), and destroy; or keep the vault out of this run (vaultform state rm "
+        "{vault}, or -target the rest).",
+    ),
+    Message(
+        "R15/will_soft_delete",
+        _E,
+        "Deleting the vault's protected VMs leaves their backups soft-deleted, so the vault can't go too",
+        "{vault} has soft delete on: deleting {items} keeps their backups soft-deleted for {days} days, "
+        "and Azure then refuses to delete the vault (ServiceResourceNotEmptyWithBackendMessage). Ways "
+        "out: set soft_delete_enabled = false on the vault and apply first (deleted backups then go at "
+        "once); or delete the protected VMs now (-target) and the vault after {days} days; or keep the "
+        "vault (vaultform state rm {vault}).",
     ),
     Message(
         "A1",
