@@ -349,7 +349,7 @@ def test_tags_are_reconciled_and_some_arguments_are_not():
     assert not _find(
         SCHEMA.resources["azurerm_recovery_services_vault"], "classic_vmware_replication_enabled"
     ).reconciled
-    assert not _find(SCHEMA.resources["azurerm_backup_protected_vm"], "exclude_disk_luns").reconciled
+    assert _find(SCHEMA.resources["azurerm_backup_protected_vm"], "exclude_disk_luns").reconciled
 
 
 def test_key_permissions_match_the_domain_list_exactly():

@@ -76,6 +76,9 @@ def _des_body(env, rid: str, name: str, data: dict, old: dict | None) -> tuple[d
             "previousKeys": [],
         },
     }
+    if props.get("federatedClientId"):
+        # multi-tenant application for a key in another tenant (Compute spec, EncryptionSetProperties)
+        body["properties"]["federatedClientId"] = props["federatedClientId"]
     if old and old["properties"]["activeKey"]["keyUrl"] != key_url:
         body["properties"]["previousKeys"] = [old["properties"]["activeKey"]]
     return body, new_principal

@@ -195,7 +195,6 @@ TIERING_POLICY_BLOCK = NestedBlock(
     ),
     nesting=Nesting.LIST,
     max_items=1,
-    reconciled=False,
     description="Archive-tier settings of the policy.",
 )
 
@@ -222,6 +221,13 @@ BACKUP_POLICY_VM = ResourceSchema(
                 default="V1",
                 enum=("V1", "V2"),
                 description="V2 (Enhanced) adds hourly schedules and longer instant restore.",
+            ),
+            Attribute(
+                "consistency_type",
+                STRING,
+                optional=True,
+                enum=("OnlyCrashConsistent",),
+                description="Snapshot consistency of the policy's backups (V2 policies only).",
             ),
             Attribute(
                 "timezone",
@@ -286,7 +292,6 @@ BACKUP_POLICY_VM = ResourceSchema(
                 ),
                 nesting=Nesting.LIST,
                 max_items=1,
-                reconciled=False,
                 description="Where instant-restore snapshots are kept.",
             ),
             TIERING_POLICY_BLOCK,
@@ -332,7 +337,6 @@ BACKUP_PROTECTED_VM = ResourceSchema(
                 optional=True,
                 min_value=0,
                 conflicts_with=("include_disk_luns",),
-                reconciled=False,
                 description="Data disk LUNs left out of the backup.",
             ),
             Attribute(
@@ -341,7 +345,6 @@ BACKUP_PROTECTED_VM = ResourceSchema(
                 optional=True,
                 min_value=0,
                 conflicts_with=("exclude_disk_luns",),
-                reconciled=False,
                 description="The only data disk LUNs backed up.",
             ),
             Attribute(

@@ -54,7 +54,6 @@ DISK_ENCRYPTION_SET = ResourceSchema(
                 "managed_hsm_key_id",
                 STRING,
                 optional=True,
-                reconciled=False,
                 description="A Managed HSM key instead of a Key Vault key.",
             ),
             Attribute(
@@ -77,7 +76,6 @@ DISK_ENCRYPTION_SET = ResourceSchema(
                 "federated_client_id",
                 STRING,
                 optional=True,
-                reconciled=False,
                 description="Multi-tenant application used to reach a key in another tenant.",
             ),
             tags_attribute(),

@@ -35,18 +35,25 @@ def set_id(ctx: Context, rg: str, name: str) -> str:
     return str(ResourceId(ctx.subscription_id, rg, "Microsoft.Compute", ("diskEncryptionSets",), (name,)))
 
 
+def is_managed_hsm(key_url: Any) -> bool:
+    """A Managed HSM key (https://{hsm}.managedhsm.azure.net/keys/...) rather than a Key Vault key."""
+    host = str(key_url or "").split("://", 1)[-1].split("/", 1)[0].lower()
+    return ".managedhsm." in host
+
+
 def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[str, Any]:
     ref = ref or {}
     rid = parse_resource_id(body["id"], expect=TYPE)
     props = body.get("properties") or {}
     key_url = dig(props, "activeKey.keyUrl")
+    hsm = is_managed_hsm(key_url)
     return {
         "id": str(rid),
         "name": rid.name,
         "resource_group_name": rid.resource_group,
         "location": keep_location(ref.get("location"), body.get("location")),
-        "key_vault_key_id": keep_spelling(ref.get("key_vault_key_id"), key_url),
-        "managed_hsm_key_id": ref.get("managed_hsm_key_id"),
+        "key_vault_key_id": None if hsm else keep_spelling(ref.get("key_vault_key_id"), key_url),
+        "managed_hsm_key_id": keep_spelling(ref.get("managed_hsm_key_id"), key_url) if hsm else None,
         "auto_key_rotation_enabled": bool(props.get("rotationToLatestKeyVersionEnabled", False)),
         "encryption_type": props.get("encryptionType") or "EncryptionAtRestWithCustomerKey",
         "federated_client_id": props.get("federatedClientId"),
@@ -58,15 +65,31 @@ def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[st
 
 class DiskEncryptionSet(Handler):
     type_name = "azurerm_disk_encryption_set"
-    refreshed = ("key_vault_key_id", "auto_key_rotation_enabled", "identity", "key_vault_key_url", "tags")
-    updatable = ("key_vault_key_id", "auto_key_rotation_enabled", "identity", "tags", "federated_client_id")
+    refreshed = (
+        "key_vault_key_id",
+        "managed_hsm_key_id",
+        "auto_key_rotation_enabled",
+        "identity",
+        "key_vault_key_url",
+        "federated_client_id",
+        "tags",
+    )
+    updatable = (
+        "key_vault_key_id",
+        "managed_hsm_key_id",
+        "auto_key_rotation_enabled",
+        "identity",
+        "tags",
+        "federated_client_id",
+    )
 
     def _body(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
-        key_id = planned["key_vault_key_id"]
-        vault = find_vault_by_uri(ctx, parse_key_id(key_id).vault_uri)
+        key_id = value(planned, "key_vault_key_id") or planned["managed_hsm_key_id"]
         active: dict[str, Any] = {"keyUrl": key_id}
-        if vault is not None:
-            active["sourceVault"] = {"id": str(parse_resource_id(vault["id"]))}
+        if not is_managed_hsm(key_id):  # a Managed HSM key names no key vault resource
+            vault = find_vault_by_uri(ctx, parse_key_id(key_id).vault_uri)
+            if vault is not None:
+                active["sourceVault"] = {"id": str(parse_resource_id(vault["id"]))}
         props: dict[str, Any] = {
             "activeKey": active,
             "encryptionType": value(planned, "encryption_type", "EncryptionAtRestWithCustomerKey"),
