@@ -221,3 +221,46 @@ def _policy_body() -> dict:
             },
         }
     }
+
+
+# The response fields of spec example AzureIaasVm/StopProtection.json (2026-10-01), ProtectedItems_CreateOrUpdate.
+STOP_PROTECTION_FIELDS = {
+    "backupManagementType",
+    "containerName",
+    "friendlyName",
+    "healthStatus",
+    "lastBackupStatus",
+    "policyId",
+    "protectedItemDataId",
+    "protectedItemType",
+    "protectionState",
+    "protectionStatus",
+    "sourceResourceId",
+    "virtualMachineId",
+    "workloadType",
+}
+
+
+def test_stop_protection_answers_as_the_spec_example(cmk):
+    cmk.rs_vault()
+    cmk.protect(cmk.policy().id)
+    body = {
+        "properties": {
+            "protectedItemType": "Microsoft.Compute/virtualMachines",
+            "protectionState": "ProtectionStopped",
+            "sourceResourceId": cmk.vm_id(),
+        }
+    }
+    got = cmk.backup.protected_items.begin_create_or_update(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body, polling=False
+    )
+    response = got.polling_method()._initial_response.http_response
+    assert response.status_code in (200, 202)
+    doc = response.json()
+    assert (
+        doc["type"] == "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems"
+    )
+    assert doc["name"] == ITEM
+    assert STOP_PROTECTION_FIELDS <= set(doc["properties"]), STOP_PROTECTION_FIELDS - set(doc["properties"])
+    assert doc["properties"]["protectionState"] == "ProtectionStopped"
+    assert doc["properties"]["containerName"] == "iaasvmcontainerv2;rg-workloads;vm-app-01"

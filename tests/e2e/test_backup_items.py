@@ -82,8 +82,14 @@ def test_every_backup_argument_is_applied_and_compared(tmp_path):
     assert hourly["instant_restore_resource_group"] == [{"prefix": "rg-irp-", "suffix": "-snap"}]
     # a changed argument is an in-place update that converges too
     main_tf = ws.dir / "main.tf"
-    main_tf.write_text(main_tf.read_text().replace("exclude_disk_luns   = [1, 2]", "exclude_disk_luns   = [3]"))
+    main_tf.write_text(
+        main_tf.read_text().replace("exclude_disk_luns   = [1, 2]", "exclude_disk_luns   = [3]")
+    )
     changed = ws.ok("plan", "-detailed-exitcode", code=2)
     assert "exclude_disk_luns" in changed.out
+    ws.ok("apply", "-auto-approve")
+    ws.ok("plan", "-detailed-exitcode")
+    # and removing it backs every disk up again
+    main_tf.write_text(main_tf.read_text().replace("  exclude_disk_luns   = [3]\n", ""))
     ws.ok("apply", "-auto-approve")
     ws.ok("plan", "-detailed-exitcode")

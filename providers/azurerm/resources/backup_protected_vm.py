@@ -143,6 +143,7 @@ class BackupProtectedVM(Handler):
         vm: ResourceId,
         planned: dict[str, Any],
         state: str | None = None,
+        clear_luns: bool = False,
     ) -> dict[str, Any]:
         backup = ctx.clients.backup()
         props: dict[str, Any] = {
@@ -157,6 +158,10 @@ class BackupProtectedVM(Handler):
         ext = _luns(planned)
         if ext:
             props["extendedProperties"] = ext
+        elif clear_luns:  # the LUN lists were removed: back up every disk again
+            props["extendedProperties"] = {
+                "diskExclusionProperties": {"diskLunList": [], "isInclusionList": False}
+            }
         body = {"properties": props}
         poller = call(
             lambda: backup.protected_items.begin_create_or_update(
@@ -294,7 +299,8 @@ class BackupProtectedVM(Handler):
     def update(self, ctx, prior, planned, changed):
         rg, vault, _, _ = _parts(prior["id"])
         vm = parse_resource_id(prior.get("source_vm_id") or planned["source_vm_id"], expect=VM_TYPE)
-        return self._put(ctx, rg, vault, vm, planned, value(planned, "protection_state"))
+        clear = bool(value(prior, "include_disk_luns") or value(prior, "exclude_disk_luns"))
+        return self._put(ctx, rg, vault, vm, planned, value(planned, "protection_state"), clear_luns=clear)
 
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
         rg, vault, container, item = _parts(prior["id"])
