@@ -26,8 +26,9 @@ FAST_RETRY = {"retry_backoff_factor": 0.0, "retry_backoff_max": 0.0, "retry_tota
 @pytest.fixture
 def env(tmp_path):
     emulator = Emulator(tmp_path / "local-azure.db")
-    # Propagation delays, write conflicts and Azure Backup's asynchronous operations are on by default; tests of other behaviours switch
-    # them off (the tests of those behaviours switch them back on).
+    # Propagation delays, write conflicts and Azure Backup's asynchronous operations are on by
+    # default; tests of other behaviours switch them off (the tests of those behaviours switch
+    # them back on).
     emulator.calm_faults()
     yield emulator
     emulator.store.close()
