@@ -8,6 +8,7 @@ force-new, sensitive values, one-way changes) and never branches on a type name.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from functools import cached_property
@@ -235,6 +236,8 @@ class ProviderSchema:
     data_sources: dict[str, ResourceSchema] = field(default_factory=dict)
     provider_config: BlockSchema = BlockSchema()
     value_kinds: ValueKinds = field(default_factory=ValueKinds)
+    # the provider's own words for a type it doesn't serve ("did you mean ...", "known but not managed")
+    explain_unknown: Callable[[Mode, str], str] | None = field(default=None, compare=False)
 
     def lookup(self, mode: Mode, type_name: str) -> ResourceSchema | None:
         table = self.resources if mode is Mode.MANAGED else self.data_sources

@@ -74,13 +74,8 @@ def describe_cloud(providers) -> str:
 
 
 def explain_unknown_type(mode: Mode, type_name: str) -> str | None:
-    """The provider's own words for a type it doesn't serve (``catalog.unknown_type_detail``)."""
-    provider = provider_name_for_type(type_name)
-    if schema_for(provider) is None:
+    """The provider's own words for a type it doesn't serve (``ProviderSchema.explain_unknown``)."""
+    schema = schema_for(provider_name_for_type(type_name))
+    if schema is None or schema.explain_unknown is None:
         return None
-    try:
-        catalog = importlib.import_module(f"providers.{provider}.catalog")
-    except ImportError:
-        return None
-    explain = getattr(catalog, "unknown_type_detail", None)
-    return explain(mode, type_name) if explain else None
+    return schema.explain_unknown(mode, type_name)

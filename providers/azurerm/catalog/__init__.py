@@ -46,6 +46,7 @@ SCHEMA = ProviderSchema(
     data_sources={d.type_name: d for d in data_sources.DATA_SOURCES},
     provider_config=PROVIDER_CONFIG,
     value_kinds=VALUE_KINDS,
+    explain_unknown=lambda mode, type_name: unknown_type_detail(mode, type_name),
 )
 
 _MODE_WORD = {Mode.MANAGED: "resource type", Mode.DATA: "data source"}
