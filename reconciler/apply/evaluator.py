@@ -62,7 +62,7 @@ class ApplyEvaluator(Walker):
     def _store(self, change: ResourceChange, value: Any, paths=None) -> None:
         base = _resource_text(change)
         if paths is None:
-            paths = change.sensitive_paths
+            paths = change.sensitive_paths if change.after is not None else change.before_sensitive_paths
         if paths and value is not None:
             value = mark_paths(value, paths)
         self._instance_values.setdefault(base, {})[change.index] = value
@@ -82,8 +82,8 @@ class ApplyEvaluator(Walker):
             config = self._final_configs.get(change.address)
         return redact(
             text,
-            mark_paths(change.after, change.sensitive_paths) if change.after is not None else None,
-            mark_paths(change.before, change.sensitive_paths) if change.before is not None else None,
+            mark_paths(change.after, change.hidden_paths) if change.after is not None else None,
+            mark_paths(change.before, change.hidden_paths) if change.before is not None else None,
             config,
         )
 

@@ -324,7 +324,7 @@ class Executor:
         try:
             return self.evaluator.hide(change, text)
         except Exception:  # never lose the failure itself over hiding
-            return text if not change.sensitive_paths else "(details hidden: they may quote sensitive values)"
+            return text if not change.hidden_paths else "(details hidden: they may quote sensitive values)"
 
     def _sensitive(self, change, state: dict) -> list:
         """Paths state must treat as secret: the schema's, and wherever the configuration was marked."""

@@ -56,7 +56,11 @@ def _tree(tree: ModuleTree, indent: str, lines: list[str]) -> None:
         last = i == len(items) - 1
         lines.append(f"{indent}{'└── ' if last else '├── '}{text}")
         if kind == "module":
-            _tree(tree.children[text.removeprefix("module.")], indent + ("    " if last else "│\u00a0\u00a0 "), lines)
+            _tree(
+                tree.children[text.removeprefix("module.")],
+                indent + ("    " if last else "│\u00a0\u00a0 "),
+                lines,
+            )
 
 
 def _state_address(provider: str) -> str:

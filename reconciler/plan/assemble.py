@@ -231,23 +231,3 @@ def config_digest(tree) -> str:
 
     visit(tree)
     return h.hexdigest()
-
-
-def secret_paths(value, secrets: frozenset[str], prefix: tuple = ()) -> list[tuple]:
-    """Paths of every string inside ``value`` that carries a sensitive variable's value.
-
-    vaultform keeps no sensitivity marks on values, so a secret is followed by its content:
-    wherever a sensitive variable's text lands, that attribute is treated as sensitive.
-    """
-    if not secrets:
-        return []
-    if isinstance(value, str):
-        return [prefix] if any(s in value for s in secrets) else []
-    out: list[tuple] = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            out.extend(secret_paths(v, secrets, prefix + (k,)))
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            out.extend(secret_paths(v, secrets, prefix + (i,)))
-    return out

@@ -85,7 +85,7 @@ class ResourceChange:
     after: dict | None  # UNKNOWN marks values known only after apply
     replace_paths: tuple[tuple, ...] = ()
     reason: Reason = Reason.NONE
-    sensitive_paths: tuple[tuple, ...] = ()
+    sensitive_paths: tuple[tuple, ...] = ()  # paths of ``after`` that are sensitive
     depends_on: tuple[Node, ...] = ()  # the graph nodes the object itself waits for
     phase_depends_on: dict[str, tuple[Node, ...]] = field(default_factory=dict)  # phase -> nodes it waits for
     # the phases of this instance in apply order; "" is the object itself
@@ -100,6 +100,15 @@ class ResourceChange:
     private: dict = field(default_factory=dict)
     # the id an import block brings this existing object into state from; None: no import
     importing: str | None = None
+    # paths of ``before`` that are sensitive (as state recorded them, and the schema's)
+    before_sensitive_paths: tuple[tuple, ...] = ()
+
+    @property
+    def hidden_paths(self) -> tuple[tuple, ...]:
+        """Every path sensitive on either side: what a renderer showing both must hide."""
+        if not self.before_sensitive_paths:
+            return self.sensitive_paths
+        return tuple(sorted(set(self.sensitive_paths) | set(self.before_sensitive_paths), key=repr))
 
     @property
     def node(self) -> Node:

@@ -107,7 +107,7 @@ class _Secrets:
         self.variables = known if (known or sensitive_variables is not None) else set(plan.variables)
         self.by_address: dict[str, set[tuple]] = {}
         for c in plan.changes:
-            paths = {tuple(p) for p in c.sensitive_paths}
+            paths = {tuple(p) for p in c.hidden_paths}
             for value in (
                 c.before,
                 c.after,

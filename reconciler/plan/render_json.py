@@ -142,10 +142,20 @@ class _Context:
         self._cache: dict[str, tuple] = {}
 
     def of(self, change: ResourceChange):
+        """The schema, and which paths to hide: sensitive on either side of the change."""
         if change.address not in self._cache:
             schema = change_schema(change, self.schema_of)
-            self._cache[change.address] = (schema, Sensitivity.of(change.sensitive_paths, schema))
+            self._cache[change.address] = (schema, Sensitivity.of(change.hidden_paths, schema))
         return self._cache[change.address]
+
+    def sides(self, change: ResourceChange) -> tuple[Sensitivity, Sensitivity]:
+        """What is sensitive in ``before`` and in ``after``, each on its own (Terraform's
+        ``before_sensitive`` and ``after_sensitive``)."""
+        schema = self.of(change)[0]
+        return (
+            Sensitivity.of(change.before_sensitive_paths, schema),
+            Sensitivity.of(change.sensitive_paths, schema),
+        )
 
 
 def _values_entry(change: ResourceChange, value: dict, ctx: _Context) -> dict:
@@ -192,8 +202,8 @@ def _resource_change(change: ResourceChange, ctx: _Context) -> dict:
         "before": json_value(before, sensitive),
         "after": json_value(after, sensitive),
         "after_unknown": unknown_shape(after) if after is not None else False,
-        "before_sensitive": sensitive_shape(before, sensitive),
-        "after_sensitive": sensitive_shape(after, sensitive),
+        "before_sensitive": sensitive_shape(before, ctx.sides(change)[0]),
+        "after_sensitive": sensitive_shape(after, ctx.sides(change)[1]),
     }
     if change.replace_paths:
         body["replace_paths"] = [list(p) for p in change.replace_paths]

@@ -200,7 +200,7 @@ def render_change(change: ResourceChange, *, color: bool = False, schema_of: Sch
     )
     renderer = BodyRenderer(
         palette,
-        Sensitivity.of(change.sensitive_paths, schema),
+        Sensitivity.of(change.hidden_paths, schema),
         frozenset(tuple(p) for p in change.replace_paths),
         show_unchanged=change.action is Action.NO_OP,
     )

@@ -126,12 +126,6 @@ class Walker:
         self._ancestors: dict[str, set[str]] = {}
         self._deps_of: dict[tuple[str, str], tuple[Node, ...]] = {}  # (config node, own resource) -> deps
         self._declared: dict[str, set[str]] = {}
-        # the text of every sensitive variable (short ones would hide unrelated values)
-        self.secrets = frozenset(
-            str(v)
-            for k, v in req.variables.items()
-            if k in req.sensitive_variables and isinstance(v, (str, int, float)) and len(str(v)) >= 4
-        )
         self.instances: dict[str, list[Instance]] = {}  # prefix+address -> instances
         self.pending_phase: dict[str, dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
         self.outputs: dict[str, dict[str, Any]] = {}  # prefix -> name -> value
@@ -412,7 +406,6 @@ class Walker:
         after_paths = object_paths(rs.block, decision.after, ev.sensitive_paths)
         before, private = split_private(self._prior(address), rs)
         before_paths = object_paths(rs.block, before, self._prior_paths(address))
-        hidden = sorted(set(after_paths) | set(before_paths), key=repr)
         found = [d.with_address(address).with_range(res.pos.range()) for d in decision.diagnostics]
         self.diags.extend(hide_in(hide_in(found, decision.after, after_paths), before, before_paths))
         self._add(
@@ -429,7 +422,8 @@ class Walker:
                 after=decision.after,
                 replace_paths=decision.replace_paths,
                 reason=decision.reason,
-                sensitive_paths=tuple(hidden),
+                sensitive_paths=after_paths,
+                before_sensitive_paths=before_paths,
                 phases=apply_phases(res, rs, decision, before),
                 prevent_destroy=lc.prevent_destroy,
                 create_before_destroy=lc.create_before_destroy,
@@ -541,6 +535,7 @@ class Walker:
                 self.diags.extend(x.with_range(res.pos.range() if res else None) for x in d.diagnostics)
             before, private = split_private(self._prior(address), rs)
             action = Action.DELETE if before is not None else Action.NO_OP
+            before_paths = object_paths(rs.block if rs else None, before, self._prior_paths(address))
             self._add(
                 ResourceChange(
                     address=address,
@@ -557,6 +552,7 @@ class Walker:
                     prevent_destroy=protected,
                     depends_on=tuple(Node(parse_address(d)) for d in istate.dependencies),
                     private=private,
+                    before_sensitive_paths=before_paths,
                 )
             )
 

@@ -116,6 +116,12 @@ def test_the_canary_appears_in_no_output_of_any_command(canary, monkeypatch):
     assert paths[("module.wrap", "inner")] == [("input",), ("output",)]
     assert state["outputs"]["from_module"]["sensitive"] is True
 
+    # destroying shows the prior objects with what state recorded as sensitive
+    for argv in (("plan", "-destroy"), ("plan", "-destroy", "-json"), ("destroy", "-auto-approve")):
+        code, text = run(canary, *argv)
+        assert code in (0, 2), (argv, text)
+        assert leaks(text) == [], argv
+
     # nor in the log, at its most verbose
     assert log.stat().st_size > 0 and leaks(log.read_text()) == []
 
