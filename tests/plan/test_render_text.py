@@ -210,6 +210,7 @@ def _change(raw: dict) -> ResourceChange:
         replace_paths=tuple(tuple(p) for p in raw.get("replace_paths", [])),
         reason=Reason(raw.get("reason", "")),
         sensitive_paths=tuple(tuple(p) for p in raw.get("sensitive_paths", [])),
+        before_sensitive_paths=tuple(tuple(p) for p in raw.get("before_sensitive_paths", [])),
         phases=tuple(raw.get("phases", [""])),
         changed_attributes=tuple(raw.get("changed_attributes", [])),
         config=with_unknowns(raw.get("config")),
