@@ -23,6 +23,12 @@ writes anything:
   ``-allow-lineage-change`` (or pushes the state with ``vaultform state push -force``),
   and then the new lineage is remembered from then on.
 
+Terraform compares lineages only when a state is pushed over another ("Differing lineage ...
+Terraform will not allow you to push the state", lifted by ``-force``:
+https://developer.hashicorp.com/terraform/cli/commands/state/push); a state file copied over
+the local one is used as it is. Remembering the lineage per directory is vaultform's own
+(invented) guard, with the same way out.
+
 The memory is a convenience of one checkout: when it cannot be read (damaged) it is
 started afresh, and when it cannot be written the run goes on unprotected rather than
 failing.
