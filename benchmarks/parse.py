@@ -14,7 +14,13 @@ directory, then loads each with ``load_directory``:
 Peak memory is the process's maximum resident set size (ru_maxrss) after each
 size, and the tracemalloc peak of one warm load (the Python heap only).
 
-Usage: python benchmarks/parse.py [--sizes 100,1000,10000] [--blocks-per-file 50]
+Then one file of about ``--validate-mb`` MB (3 by default) and half of it go through
+``validate_directory`` (parse without the cache, decode, references, schema checks,
+cycles), printing MB/s for each: the two rates match when validation is linear in the
+size of the configuration. (Before the duplicate check of diagnostics and the "did you
+mean" hints were bounded, a file twice as large took about four times as long.)
+
+Usage: python benchmarks/parse.py [--sizes 100,1000,10000] [--blocks-per-file 50] [--validate-mb 3]
 """
 
 from __future__ import annotations
@@ -150,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         default=1000,
         help="also time forced serial and forced pool cold loads for sizes up to this",
     )
+    ap.add_argument(
+        "--validate-mb", type=float, default=3.0, help="size of the one-file validate run (0: skip)"
+    )
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -184,7 +193,31 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'':>7} {'':>6} peak memory: {rss:,.0f} MiB max RSS so far, "
                 f"{heap_peak / 2**20:,.1f} MiB Python heap in a warm load"
             )
+        if args.validate_mb > 0:
+            validate_rates(Path(tmp), args.validate_mb)
     return 0
+
+
+def validate_rates(tmp: Path, megabytes: float) -> None:
+    """validate one big file and one half its size: MB/s of each (equal when linear)."""
+    from reconciler.validate import validate_directory
+
+    print(f"\nvalidate, one file, no parse cache ({megabytes:g} MB and half of it):")
+    print(f"{'MB':>7} {'blocks':>7} {'seconds':>8} {'MB/s':>8} {'blocks/s':>12}")
+    os.environ["VAULTFORM_NO_PARSE_CACHE"] = "1"
+    for share in (0.5, 1.0):
+        conf = tmp / f"validate_{share}"
+        conf.mkdir()
+        parts, size, n = [], 0, 0
+        while size < megabytes * 1_000_000 * share:
+            parts.append(TEMPLATES[n % len(TEMPLATES)].format(n=n // len(TEMPLATES)))
+            size += len(parts[-1]) + 1
+            n += 1
+        (conf / "main.tf").write_text("\n".join(parts))
+        t0 = time.perf_counter()
+        validate_directory(conf)  # the generated blocks refer to undeclared names: thousands of errors
+        seconds = time.perf_counter() - t0
+        print(f"{size / 1e6:7.2f} {n:>7} {seconds:8.2f} {size / 1e6 / seconds:8.3f} {rate(n, seconds):>12}")
 
 
 if __name__ == "__main__":

@@ -103,9 +103,15 @@ class Diagnostics:
     """An ordered collection of diagnostics with duplicate suppression."""
 
     items: list[Diagnostic] = field(default_factory=list)
+    # What items holds, for constant-time duplicate checks (a list scan made 3,000
+    # diagnostics cost seconds); rebuilt if items was changed directly.
+    _seen: set[Diagnostic] = field(default_factory=set, repr=False, compare=False)
 
     def add(self, diag: Diagnostic) -> None:
-        if diag not in self.items:
+        if len(self._seen) != len(self.items):
+            self._seen = set(self.items)
+        if diag not in self._seen:
+            self._seen.add(diag)
             self.items.append(diag)
 
     def extend(self, diags: Iterable[Diagnostic]) -> None:

@@ -7,7 +7,7 @@ Every problem is a diagnostic at the reference's own position with a "did you me
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 
 from providers.schema import BlockSchema
@@ -23,8 +23,21 @@ PATH_ATTRS = ("module", "root", "cwd")
 SchemaLookup = Callable[[Mode, str], "BlockSchema | None"]
 
 
+# A hint compares the name with every candidate; with thousands of both, hinting every
+# error was quadratic (a 3 MB configuration spent minutes here). Past this many
+# comparisons in one check, errors come without a hint.
+HINT_COMPARISONS = 200_000
+_hint_budget = [HINT_COMPARISONS]
+
+
 def _hint(name: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    if _hint_budget[0] <= 0 or (isinstance(candidates, Sized) and len(candidates) > _hint_budget[0]):
+        return ""
+    names = sorted(set(candidates))
+    if len(names) > _hint_budget[0]:
+        return ""
+    _hint_budget[0] -= len(names)
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     return f' Did you mean "{close[0]}"?' if close else ""
 
 
@@ -35,6 +48,7 @@ class ReferenceChecker:
     schema_of: SchemaLookup
 
     def check(self, sites: Iterable[Site]) -> list[Diagnostic]:
+        _hint_budget[0] = HINT_COMPARISONS
         out: list[Diagnostic] = []
         for site in sites:
             for ref in references(site.expr):
@@ -125,12 +139,22 @@ class ReferenceChecker:
             )
         return self._resource_like(ref, Mode.MANAGED, ref.subject[0], ref.subject[1])
 
+    def _addresses_by_mode(self) -> dict[Mode, list[str]]:
+        """The module's resource addresses per mode, listed once per check (not per error)."""
+        cached = self.__dict__.get("_by_mode")
+        if cached is None:
+            cached = {}
+            for address, resource in self.module.resources.items():
+                cached.setdefault(resource.mode, []).append(address)
+            self.__dict__["_by_mode"] = cached
+        return cached
+
     def _resource_like(self, ref: Reference, mode: Mode, rtype: str, name: str) -> Diagnostic | None:
         prefix = "data." if mode is Mode.DATA else ""
         address = f"{prefix}{rtype}.{name}"
         resource = self.module.resources.get(address)
         if resource is None:
-            same_mode = [a for a, r in self.module.resources.items() if r.mode is mode]
+            same_mode = self._addresses_by_mode().get(mode, [])
             return self._err(
                 ref,
                 "Reference to undeclared resource",

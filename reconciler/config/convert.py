@@ -28,8 +28,8 @@ from reconciler.config import ast
 from reconciler.config import convert_templates as tpl
 from reconciler.diagnostics import Diagnostic, error
 
-# Bumped whenever the shape of the converted tree changes (it keys the parse cache).
-CONVERTER_VERSION = "1"
+# Bumped whenever the converted tree or the parse diagnostics change (it keys the parse cache).
+CONVERTER_VERSION = "2"
 # Part of every parse-cache key: a tree parsed by another python-hcl2 may differ.
 HCL2_VERSION = getattr(hcl2, "__version__", "unknown")
 

@@ -45,52 +45,73 @@ class LineIndex:
         return self._starts[line - 1] + column - 1
 
 
-def skip_string(text: str, i: int, on_interp=None) -> int:
+def skip_string(text: str, i: int, on_interp=None, on_depth=None) -> int:
     """``i`` is just after an opening quote; return the index after the closing one.
 
     Returns ``-1`` when the string is not terminated. ``on_interp(start, close)``
-    is called for every ``${`` found (``start`` at the ``$``).
+    is called for every ``${`` found (``start`` at the ``$``), innermost first;
+    ``on_depth(start, depth)`` for every ``${``/``%{`` opened, with how many
+    templates enclose it (1 for one directly in this string).
     """
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-        elif c == '"':
-            return i + 1
-        elif c == "\n":
-            return -1
-        elif c in "$%" and text.startswith(c + c + "{", i):
-            i += 3
-        elif c in "$%" and text.startswith(c + "{", i):
-            close = find_template_close(text, i + 2, on_interp)
-            if close < 0:
-                return -1
-            if c == "$" and on_interp is not None:
-                on_interp(i, close)
-            i = close + 1
-        else:
-            i += 1
-    return -1
+    return _scan(text, i, [_STRING], on_interp, on_depth)
 
 
 def find_template_close(text: str, i: int, on_interp=None) -> int:
     """``i`` is just after ``${`` or ``%{``; return the index of the matching ``}`` or -1."""
-    depth = 0
+    return _scan(text, i, [[_TEMPLATE, i - 2, text[i - 2 : i - 1], 0]], on_interp, None)
+
+
+_STRING = "string"
+_TEMPLATE = "template"
+
+
+def _scan(text: str, i: int, stack: list, on_interp, on_depth) -> int:
+    """Strings inside templates inside strings, to any depth, with an explicit stack (a
+    recursive scanner overflowed Python's stack on a template nested a few hundred deep).
+
+    A string entry is ``_STRING``; a template entry is ``[_TEMPLATE, start, "$" or "%",
+    open braces]``. Returns the index after the closing quote of the outermost string,
+    or the index of the ``}`` closing the outermost template; -1 if it never ends."""
     n = len(text)
+    templates = sum(1 for entry in stack if entry is not _STRING)
     while i < n:
+        top = stack[-1]
         c = text[i]
-        if c == '"':
-            i = skip_string(text, i + 1, on_interp)
-            if i < 0:
+        if top is _STRING:
+            if c == "\\":
+                i += 2
+            elif c == '"':
+                stack.pop()
+                i += 1
+                if not stack:
+                    return i
+            elif c == "\n":
                 return -1
+            elif c in "$%" and text.startswith(c + c + "{", i):
+                i += 3
+            elif c in "$%" and text.startswith(c + "{", i):
+                stack.append([_TEMPLATE, i, c, 0])
+                templates += 1
+                if on_depth is not None:
+                    on_depth(i, templates)
+                i += 2
+            else:
+                i += 1
             continue
-        if c == "{":
-            depth += 1
+        if c == '"':
+            stack.append(_STRING)
+        elif c == "{":
+            top[3] += 1
         elif c == "}":
-            if depth == 0:
-                return i
-            depth -= 1
+            if top[3] == 0:
+                stack.pop()
+                templates -= 1
+                if top[2] == "$" and on_interp is not None:
+                    on_interp(top[1], i)
+                if not stack:
+                    return i
+            else:
+                top[3] -= 1
         i += 1
     return -1
 
@@ -146,6 +167,13 @@ def _walk_code(
     n = len(text)
     i = 0
     stack: list[tuple[str, int]] = []
+    on_depth = None
+    if report is not None:
+
+        def on_depth(start: int, templates: int) -> None:
+            # a template inside a string counts as one more level of nesting
+            _deeper(report, len(stack) + templates, start, depth_limit)
+
     while i < n:
         c = text[i]
         if c == "#" or (c == "/" and text.startswith("//", i)):
@@ -157,7 +185,7 @@ def _walk_code(
             i = n if end < 0 else end + 2
             continue
         if c == '"':
-            end = skip_string(text, i + 1, on_interp)
+            end = skip_string(text, i + 1, on_interp, on_depth)
             if end < 0:
                 if report is not None and report.unterminated_string is None:
                     report.unterminated_string = i
@@ -180,10 +208,7 @@ def _walk_code(
         if report is not None:
             if c in _OPENERS:
                 stack.append((c, i))
-                if len(stack) > report.max_depth:
-                    report.max_depth = len(stack)
-                    if report.max_depth > depth_limit and report.too_deep_at is None:
-                        report.too_deep_at = i
+                _deeper(report, len(stack), i, depth_limit)
             elif c in _CLOSERS:
                 if stack and stack[-1][0] == _CLOSERS[c]:
                     stack.pop()
@@ -192,3 +217,10 @@ def _walk_code(
         i += 1
     if report is not None:
         report.unclosed = stack
+
+
+def _deeper(report: BracketReport, depth: int, offset: int, depth_limit: int) -> None:
+    if depth > report.max_depth:
+        report.max_depth = depth
+        if depth > depth_limit and report.too_deep_at is None:
+            report.too_deep_at = offset

@@ -73,6 +73,10 @@ def _kind_problem(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else "is not a regular file"
 
 
+def _directory_problem(mode: int) -> str | None:
+    return "is a directory, not a file" if stat.S_ISDIR(mode) else None
+
+
 def _link_problem(path: str) -> str | None:
     """For a symbolic link that can't be followed: why."""
     try:
@@ -106,21 +110,26 @@ def _os_problem(path: str, exc: OSError) -> str:
     return f"could not be opened: {exc.strerror or exc}"
 
 
-def read_source(path: str | os.PathLike) -> bytes | ReadProblem:
-    """The bytes of a regular file, or why it can't be read; never blocks on a pipe."""
+def read_source(path: str | os.PathLike, *, named_by_user: bool = False) -> bytes | ReadProblem:
+    """The bytes of a regular file, or why it can't be read; never blocks on a pipe.
+
+    ``named_by_user``: the user gave this path on the command line (``-var-file``), so a
+    pipe or device is read as asked (``-var-file=<(...)``, ``/dev/stdin``); only files
+    found by listing a directory must be regular."""
     name = os.fspath(path)
+    check = _directory_problem if named_by_user else _kind_problem
     try:
-        reason = _kind_problem(os.stat(name).st_mode)
+        reason = check(os.stat(name).st_mode)
     except OSError as exc:
         return ReadProblem(name, _os_problem(name, exc))
     if reason is not None:
         return ReadProblem(name, reason)
     try:
-        fd = os.open(name, _OPEN_FLAGS)
+        fd = os.open(name, _OPEN_FLAGS & ~getattr(os, "O_NONBLOCK", 0) if named_by_user else _OPEN_FLAGS)
     except OSError as exc:
         return ReadProblem(name, _os_problem(name, exc))
     try:
-        reason = _kind_problem(os.fstat(fd).st_mode)
+        reason = check(os.fstat(fd).st_mode)
         if reason is not None:
             return ReadProblem(name, reason)
         chunks = []

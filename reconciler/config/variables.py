@@ -217,7 +217,7 @@ def variable_spec_from_block(block: ast.Block) -> tuple[VariableSpec | None, lis
 
 def parse_tfvars(path: Path, source: ValueSource) -> tuple[list[RawValue], list[Diagnostic]]:
     """Read one tfvars file (HCL or JSON): only attributes with constant values."""
-    data = read_source(path)
+    data = read_source(path, named_by_user=source is ValueSource.VAR_FILE)
     if isinstance(data, ReadProblem):
         if source is ValueSource.VAR_FILE and not os.path.lexists(path):
             return [], [
@@ -287,6 +287,9 @@ def _non_constant(expr: ast.Expr, what: str = "values in a variables file") -> D
 def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list[RawValue], list[Diagnostic]]:
     try:
         doc = json.loads(text, parse_float=to_number)
+        deepest = _depth(doc)
+    except RecursionError:
+        deepest = MAX_VALUE_DEPTH + 1
     except json.JSONDecodeError as exc:
         return [], [
             error(
@@ -294,6 +297,16 @@ def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list
                 "Invalid JSON in variables file",
                 f"{exc.msg}.",
                 range=SourceRange(str(path), exc.lineno, exc.colno),
+            )
+        ]
+    if deepest > MAX_VALUE_DEPTH:
+        return [], [
+            error(
+                CODE,
+                "Value nested too deeply",
+                f"Values in a variables file may nest at most {MAX_VALUE_DEPTH} levels of lists and "
+                "objects; flatten this one.",
+                range=SourceRange(str(path), 1),
             )
         ]
     if not isinstance(doc, dict):
@@ -308,6 +321,28 @@ def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list
     return [
         RawValue(k, source, path.name, value=v, range=SourceRange(str(path), 1)) for k, v in doc.items()
     ], []
+
+
+# Deeper values are refused when read, so nothing that walks them later runs out of stack.
+MAX_VALUE_DEPTH = 100
+
+
+def _depth(value: Any) -> int:
+    """How many lists and objects nest in a decoded JSON value (iteratively)."""
+    deepest = 0
+    todo = [(value, 0)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_VALUE_DEPTH:
+                    break
+            todo.extend((x, depth) for x in item)
+    return deepest
 
 
 def _module_files(module_dir: Path) -> list[tuple[Path, ValueSource]]:
