@@ -200,7 +200,9 @@ def _resource_change(change: ResourceChange, ctx: _Context) -> dict:
     body = {
         "actions": change.action.json_actions,
         "before": json_value(before, sensitive),
-        "after": json_value(after, sensitive),
+        "after": json_value(
+            after, sensitive, drop_unknown_keys=True
+        ),  # as terraform: unknown only in after_unknown
         "after_unknown": unknown_shape(after) if after is not None else False,
         "before_sensitive": sensitive_shape(before, ctx.sides(change)[0]),
         "after_sensitive": sensitive_shape(after, ctx.sides(change)[1]),
@@ -220,7 +222,7 @@ def _output_change(o: OutputChange) -> dict:
     hidden = (lambda p: True) if o.sensitive else (lambda p: False)
     before = None if o.action is Action.CREATE else o.before
     after = None if o.action is Action.DELETE else o.after
-    return {
+    body = {
         "actions": o.action.json_actions,
         "before": None if o.sensitive else json_value(before, hidden),
         "after": None if o.sensitive else json_value(after, hidden),
@@ -229,6 +231,9 @@ def _output_change(o: OutputChange) -> dict:
         "before_sensitive": o.sensitive,
         "after_sensitive": o.sensitive,
     }
+    if after is UNKNOWN:
+        del body["after"]  # as terraform: a wholly unknown value shows only in after_unknown
+    return body
 
 
 def _output_value(value: Any, sensitive: bool) -> dict:

@@ -1,4 +1,4 @@
-"""Rewrite tests/fixtures/render/<case>/expected.txt from the current renderer.
+"""Rewrite tests/fixtures/render/<case>/expected.txt (and expected.json) from the current renderers.
 
 Run by hand after a deliberate change to the plan's wording, then review the diff:
 
@@ -9,11 +9,14 @@ The test (test_render_text.py) only ever compares; it never writes.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from test_render_json import CASES as JSON_CASES
+from test_render_json import doc_of
 from test_render_text import CASES, FIXTURES, render
 
 
@@ -26,6 +29,12 @@ def main(argv: list[str]) -> int:
         path = FIXTURES / case / "expected.txt"
         text = render(case)
         if not path.is_file() or path.read_text() != text:
+            path.write_text(text)
+            print(f"updated {path}")
+    for case in argv or JSON_CASES:
+        path = FIXTURES / case / "expected.json"
+        text = json.dumps(doc_of(case), indent=2, sort_keys=True) + "\n"
+        if case in JSON_CASES and (not path.is_file() or path.read_text() != text):
             path.write_text(text)
             print(f"updated {path}")
     return 0
