@@ -233,6 +233,7 @@ def decide(req: InstanceRequest) -> InstanceDecision:
         return InstanceDecision(Action.CREATE, after)
     after = _apply_ignore_changes(req, after)
     changed = tuple(changed_paths(block, req.prior, after))
+    changed += _unknown_echoes(block, after, changed)
     replace_paths = tuple(p for p in changed if forces_replacement(block, p))
     replace = Action.CREATE_THEN_DELETE if req.create_before_destroy else Action.DELETE_THEN_CREATE
     if req.tainted:
@@ -262,6 +263,16 @@ def decide(req: InstanceRequest) -> InstanceDecision:
         _refuse_destroy(req, decision)
     decision.diagnostics.extend(change_rule_refusals(req, after, changed))
     return decision
+
+
+def _unknown_echoes(block: BlockSchema, after: dict, changed: tuple[Path, ...]) -> tuple[Path, ...]:
+    """An attribute that echoes a changed one (terraform_data's output of its input) is known
+    only after apply, as Terraform plans it, so what reads it is planned to change too."""
+    moved = {p[0] for p in changed}
+    echoing = [a.name for a in block.attributes if a.echoes and a.echoes in moved and a.name not in moved]
+    for name in echoing:
+        after[name] = UNKNOWN
+    return tuple((name,) for name in echoing)
 
 
 def _refuse_destroy(req: InstanceRequest, decision: InstanceDecision) -> None:
