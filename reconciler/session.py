@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -192,9 +193,14 @@ def recover_pending(session: Session, *, persist: bool) -> list:
     return recovery.resolutions
 
 
-def refresh(session: Session, parallelism: int = 10) -> dict[str, dict | None]:
+def refresh(
+    session: Session,
+    parallelism: int = 10,
+    report: Callable[[str, str | None, bool], None] | None = None,
+) -> dict[str, dict | None]:
     """Read every managed object in state through its provider, in parallel
-    (after resolving what a crashed run left pending)."""
+    (after resolving what a crashed run left pending). ``report(address, id, done)`` hears of
+    each read as it starts and as it finishes."""
     recover_pending(session, persist=False)
     jobs = []
     for iaddr, rstate, istate in session.state.instances():
@@ -209,8 +215,13 @@ def refresh(session: Session, parallelism: int = 10) -> dict[str, dict | None]:
 
     def read(job):
         address, provider, type_name, prior = job
+        if report is not None:
+            report(address, prior.get("id"), False)
         try:
-            return address, provider.read(ReadRequest(type_name, prior)).state, None
+            found = provider.read(ReadRequest(type_name, prior)).state
+            if report is not None:
+                report(address, prior.get("id"), True)
+            return address, found, None
         except ProviderError as exc:
             return (
                 address,

@@ -156,7 +156,7 @@ class Executor:
         change = step.change
         label = step.phase or VERB[step.op]
         log.debug("starting %s of %s (%s)", label, change.address, change.action.value)
-        self.progress.started(change.address, label)
+        self.progress.started(change.address, label, (change.before or {}).get("id"))
         try:
             new_id = self._with_retries(step, lambda: self._do(step))
         except DiagnosticsError as exc:

@@ -7,27 +7,51 @@ import json
 
 from reconciler.apply.progress import Progress
 from reconciler.apply.run import apply_plan, record_outputs_only
+from reconciler.cli.json_ui import JsonProgress
 from reconciler.cli.output import Output
+from reconciler.plan.render_text import render_plan
 from reconciler.plan.walk import PlanOptions
 
 
+def show_plan(plan, out: Output) -> None:
+    """The plan before apply: Terraform's text, or under -json its planned-change messages."""
+    if out.json_ui is None:
+        out.print(render_plan(plan, color=out.color))
+        return
+    ui = out.json_ui
+    ui.diagnostics(plan.diagnostics)
+    ui.planned_changes(plan)
+    ui.change_summary(plan.counts(), "plan", imported=sum(1 for c in plan.changes if c.importing))
+    ui.plan_outputs(plan)
+
+
 def apply_and_render(session, plan, refreshed, options: PlanOptions, parallelism: int, out: Output) -> int:
-    progress = Progress(out.out, color=out.color, clock=session.clock.monotonic)
-    if not options.refresh_only:
-        out.print("")
+    if out.json_ui is not None:
+        progress = JsonProgress(out.json_ui, clock=session.clock.monotonic)
+    else:
+        progress = Progress(out.out, color=out.color, clock=session.clock.monotonic)
+        if not options.refresh_only:
+            out.print("")
     outcome = apply_plan(session, plan, refreshed, options, progress, parallelism=parallelism)
     if outcome.result is None:
-        out.print("\nApply complete! The state now holds the cloud's current values.")
+        _say(out, "\nApply complete! The state now holds the cloud's current values.")
         return 0
     out.diagnostics(outcome.diagnostics)
     result = outcome.result
     failures = [(str(node), diag) for node, diag in result.failed]
     progress.summary(result.counts, failures, verb="Destroy" if options.destroy else "Apply")
     out.diagnostics([d for _, d in failures])
-    if result.interrupted:
+    if result.interrupted and out.json_ui is None:
         out.err.write("\nInterrupted: operations that had started finished and are recorded in state.\n")
     print_outputs(outcome.state, out)
     return 0 if result.ok else 1
+
+
+def _say(out: Output, text: str) -> None:
+    if out.json_ui is not None:
+        out.json_ui.emit("log", text.strip())
+    else:
+        out.print(text)
 
 
 def outputs_and_render(session, plan, refreshed, options: PlanOptions, out: Output) -> None:
@@ -36,11 +60,17 @@ def outputs_and_render(session, plan, refreshed, options: PlanOptions, out: Outp
         return
     outcome = record_outputs_only(session, plan, refreshed, options)
     out.diagnostics(outcome.diagnostics)
-    out.print("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
+    if out.json_ui is not None:
+        out.json_ui.change_summary({}, "apply")
+    else:
+        out.print("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
     print_outputs(outcome.state, out)
 
 
 def print_outputs(state, out: Output) -> None:
+    if out.json_ui is not None:
+        out.json_ui.applied_outputs(state.outputs)
+        return
     if not state.outputs:
         return
     out.print("\nOutputs:\n")

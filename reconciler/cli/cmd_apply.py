@@ -6,8 +6,9 @@ import os
 
 from reconciler import importing
 from reconciler import session as steps
-from reconciler.cli.applying import apply_and_render, outputs_and_render
+from reconciler.cli.applying import apply_and_render, outputs_and_render, show_plan
 from reconciler.cli.cmd_apply_saved import run_saved
+from reconciler.cli.cmd_plan import refresh_reporter
 from reconciler.cli.common import (
     add_config_flags,
     add_plan_flags,
@@ -16,29 +17,23 @@ from reconciler.cli.common import (
     positive_int,
     state_lock,
 )
-from reconciler.cli.flags import flag
+from reconciler.cli.flags import UsageError, bool_flag, flag
 from reconciler.cli.output import Output
-from reconciler.plan.render_text import render_plan
 from reconciler.plan.walk import PlanOptions
+
+JSON_HELP = "Terraform's machine-readable UI: one JSON message a line (needs -auto-approve or a saved plan)"
 
 
 def setup(parser) -> None:
     add_config_flags(parser)
     add_plan_flags(parser)
     flag(parser, "auto-approve", action="store_true", help="apply without asking")
+    flag(parser, "json", action="store_true", help=JSON_HELP)
 
 
 def setup_destroy(parser) -> None:
     add_config_flags(parser)
-    flag(
-        parser,
-        "refresh",
-        nargs="?",
-        const=True,
-        default=True,
-        type=lambda t: t.lower() not in ("false", "0", "no"),
-        help="read objects first (default true)",
-    )
+    bool_flag(parser, "refresh", True, "read objects first (default true)")
     flag(parser, "target", action="append", default=[], metavar="ADDRESS", help="destroy only this")
     flag(
         parser,
@@ -49,6 +44,7 @@ def setup_destroy(parser) -> None:
         help="operations at once (default 10)",
     )
     flag(parser, "auto-approve", action="store_true", help="destroy without asking")
+    flag(parser, "json", action="store_true", help=JSON_HELP)
 
 
 def run(args, out: Output) -> int:
@@ -63,14 +59,23 @@ def run_destroy(args, out: Output) -> int:
 
 
 def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
+    if out.json_ui is not None and not args.auto_approve:
+        raise UsageError(
+            "-json streams machine-readable output and can't ask for approval: add -auto-approve, "
+            f"or apply a saved plan (vaultform plan -out FILE, then vaultform {operation} FILE -json)"
+        )
     session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
     try:
         with state_lock(session, operation, args):
             for resolved in steps.recover_pending(session, persist=True):
                 out.print(f"Recovered {resolved.describe()}")
-            refreshed = steps.refresh(session, args.parallelism) if args.refresh else None
+            refreshed = (
+                steps.refresh(session, args.parallelism, report=refresh_reporter(out))
+                if args.refresh
+                else None
+            )
             plan = importing.plan_with_imports(session, options, refreshed)
-            out.print(render_plan(plan, color=out.color))
+            show_plan(plan, out)
             if plan.errored:
                 return 1
             if not plan.has_changes and not options.refresh_only:

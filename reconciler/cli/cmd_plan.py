@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from reconciler import importing
@@ -16,7 +15,12 @@ from reconciler.diagnostics import DiagnosticsError, error
 def setup(parser) -> None:
     add_config_flags(parser)
     add_plan_flags(parser)
-    flag(parser, "json", action="store_true", help="the plan in Terraform's JSON plan format")
+    flag(
+        parser,
+        "json",
+        action="store_true",
+        help="Terraform's machine-readable UI: one JSON message a line (the plan itself: show -json PLANFILE)",
+    )
     flag(
         parser, "markdown", metavar="FILE", default=None, help="also write the plan as markdown (PR comment)"
     )
@@ -31,11 +35,24 @@ def setup(parser) -> None:
     )
 
 
-def make(args, operation: str = "plan"):
+def refresh_reporter(out: Output):
+    """What a refresh says of each object it reads: Terraform's 'Refreshing state...' lines."""
+    if out.json_ui is not None:
+        return out.json_ui.refreshing
+
+    def report(address: str, id_value: str | None, done: bool) -> None:
+        if not done:
+            out.print(f"{address}: Refreshing state... [id={id_value}]")
+
+    return report
+
+
+def make(args, operation: str = "plan", out: Output | None = None):
     session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    report = refresh_reporter(out) if out is not None else None
     try:
         with state_lock(session, operation, args):
-            refreshed = steps.refresh(session, args.parallelism) if args.refresh else None
+            refreshed = steps.refresh(session, args.parallelism, report=report) if args.refresh else None
             plan = importing.plan_with_imports(session, plan_options(args), refreshed)
     except BaseException:
         session.close()
@@ -44,12 +61,15 @@ def make(args, operation: str = "plan"):
 
 
 def show(plan, args, out: Output) -> None:
-    from reconciler.plan.render_json import plan_to_json
     from reconciler.plan.render_markdown import render_markdown
     from reconciler.plan.render_text import render_plan
 
-    if getattr(args, "json", False):
-        out.print(json.dumps(plan_to_json(plan), indent=2, default=str))
+    if out.json_ui is not None:
+        ui = out.json_ui
+        ui.diagnostics(plan.diagnostics)
+        ui.planned_changes(plan)
+        ui.change_summary(plan.counts(), "plan", imported=sum(1 for c in plan.changes if c.importing))
+        ui.plan_outputs(plan)
     else:
         out.print(render_plan(plan, color=out.color))
     if getattr(args, "markdown", None):
@@ -67,7 +87,7 @@ def show(plan, args, out: Output) -> None:
 
 
 def run(args, out: Output) -> int:
-    session, plan = make(args)
+    session, plan = make(args, out=out)
     try:
         show(plan, args, out)
         if plan.errored:

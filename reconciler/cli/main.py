@@ -58,6 +58,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "completion": ("reconciler.cli.cmd_completion", "Print the shell line that completes vaultform commands"),
 }
 
+# commands whose -json is Terraform's machine-readable UI: a stream of JSON lines
+STREAMING_JSON = ("plan", "apply", "destroy")
+
 # the exit code when no command is given, as terraform's
 NO_COMMAND_EXIT = 127
 
@@ -234,6 +237,11 @@ def _dispatch(argv: list[str], out: Output, chdir: str | None = None) -> int:
             return _global_only(args, parser, out)
         if getattr(args, "no_color", False):
             out.no_color = True
+        if getattr(args, "json", False) and getattr(args, "command", None) in STREAMING_JSON:
+            from reconciler.cli.json_ui import JsonUi  # lazy: start-up (pulls in the planner)
+
+            out.json_ui = JsonUi(out.out)
+            out.json_ui.version()
         return int(args.func(args, out) or 0)
     except HelpRequested as request:
         request.parser.print_help(out.out)

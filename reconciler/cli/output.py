@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from reconciler.cli.flags import is_terminal
 from reconciler.diagnostics import Diagnostic, SourceCache, render_text
@@ -25,6 +25,8 @@ class Output:
     err: TextIO = field(default_factory=lambda: sys.stderr)
     no_color: bool = False
     sources: SourceCache = field(default_factory=SourceCache)
+    # set under -json on plan/apply/destroy: diagnostics and progress become JSON lines
+    json_ui: Any = None
 
     @property
     def color(self) -> bool:
@@ -36,6 +38,9 @@ class Output:
 
     def diagnostics(self, diags: list[Diagnostic], *, stream: TextIO | None = None) -> None:
         if not diags:
+            return
+        if self.json_ui is not None:
+            self.json_ui.diagnostics(diags)
             return
         stream = stream or self.err
         color = not self.no_color and "NO_COLOR" not in os.environ and is_terminal(stream)

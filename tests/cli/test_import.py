@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import io
 import uuid
 from pathlib import Path
@@ -139,7 +141,8 @@ def test_import_blocks_plan_as_imports_and_apply_records_them(applied, tmp_path)
     assert (applied / "vaultform.tfstate").read_text() == stored  # plan changes nothing
 
     code, out, err = run("plan", str(applied), "-json")
-    assert code == 0 and f'"id": "{rg_id}"' in out
+    changes = [json.loads(line)["change"] for line in out.splitlines() if '"planned_change"' in line]
+    assert code == 0 and {"id": rg_id} in [c.get("importing") for c in changes]
 
     planfile = tmp_path / "imports.plan"
     assert run("plan", str(applied), "-out", str(planfile))[0] == 0

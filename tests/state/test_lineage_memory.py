@@ -78,8 +78,8 @@ def test_allow_lineage_change_accepts_and_remembers_and_the_plan_calls_it_out(te
 
     code, out, err = run("plan", "-no-color", "-json", str(b))  # remembered: no flag needed now
     assert code == 0, out + err
-    doc = json.loads(out)
-    codes = [d["code"] for d in doc["vaultform"]["diagnostics"]]
+    messages = [json.loads(line) for line in out.splitlines()]
+    codes = [m["diagnostic"]["code"] for m in messages if m["type"] == "diagnostic"]
     assert "whole_state_replaced" in codes
     assert DirectoryMemory(b).recall(LocalBackend.for_directory(b).identity()).lineage == theirs
 
