@@ -625,7 +625,9 @@ class Walker:
         changes = [self.changes[a] for a in sorted(self.changes)]
         if opts.refresh_only:
             changes = [
-                replace(c, action=Action.NO_OP, after=c.before) for c in changes if c.mode == "managed"
+                replace(c, action=Action.NO_OP, after=c.before, sensitive_paths=c.before_sensitive_paths)
+                for c in changes
+                if c.mode == "managed"
             ]
         if opts.targets:
             if self.req.plan_rules is not None and not opts.refresh_only:

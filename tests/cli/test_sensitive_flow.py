@@ -116,6 +116,21 @@ def test_the_canary_appears_in_no_output_of_any_command(canary, monkeypatch):
     assert paths[("module.wrap", "inner")] == [("input",), ("output",)]
     assert state["outputs"]["from_module"]["sensitive"] is True
 
+    # a refresh-only plan flags the objects' sensitive paths on both sides
+    refresh_plan = canary / "refresh.plan"
+    assert run(canary, "plan", "-refresh-only", "-out", str(refresh_plan))[0] in (0, 2)
+    code, text = run(canary, "show", "-json", str(refresh_plan))
+    assert code == 0 and leaks(text) == []
+    (direct,) = [c for c in json.loads(text)["resource_changes"] if c["address"] == "terraform_data.direct"]
+    assert (
+        direct["change"]["before_sensitive"]
+        == direct["change"]["after_sensitive"]
+        == {
+            "input": True,
+            "output": True,
+        }
+    )
+
     # destroying shows the prior objects with what state recorded as sensitive
     for argv in (("plan", "-destroy"), ("plan", "-destroy", "-json"), ("destroy", "-auto-approve")):
         code, text = run(canary, *argv)
