@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from reconciler.config.functions_spec import FunctionError, Known, Marks, Param, ParamType, spec, table
 from reconciler.config.types import ConversionError, a_type, set_of, strict_equal, to_bool, to_string
-from reconciler.values import UNKNOWN, type_name
+from reconciler.values import UNKNOWN, mark_if, type_name, unmark
 
 _LIST = Param("list", ParamType.LIST)
 _LIST_TOP = Param("list", ParamType.LIST, Known.TOP)
@@ -88,24 +88,32 @@ def _element(lst, index):
     return lst[index % len(lst)]  # wraps around both ways: -1 is the last element
 
 
-def _flatten_into(out: list, lst: list) -> bool:
+def _flatten_into(out: list, lst: list) -> tuple[bool, bool]:
+    """Append the leaves of ``lst`` to ``out``: (whether all was known, whether a nested list was
+    sensitive). A sensitive leaf keeps its mark; a sensitive nested list marks the whole result,
+    as Terraform's flatten does."""
+    hoisted = False
     for v in lst:
-        if v is UNKNOWN:
-            return False
-        if isinstance(v, (list, tuple)):
-            if not _flatten_into(out, v):
-                return False
+        inner, marked = unmark(v)
+        if inner is UNKNOWN:
+            return False, hoisted or marked
+        if isinstance(inner, (list, tuple)):
+            known, inner_hoisted = _flatten_into(out, inner)
+            hoisted = hoisted or marked or inner_hoisted
+            if not known:
+                return False, hoisted
         else:
             out.append(v)
-    return True
+    return True, hoisted
 
 
-@spec("flatten", Param("list", ParamType.LIST, Known.ANY))
+@spec("flatten", Param("list", ParamType.LIST, Known.ANY), marks=Marks.ELEMENTS)
 def _flatten(lst):
     if lst is UNKNOWN:
         return UNKNOWN
     out: list = []
-    return out if _flatten_into(out, lst) else UNKNOWN
+    known, hoisted = _flatten_into(out, lst)
+    return mark_if(out if known else UNKNOWN, hoisted)
 
 
 @spec("keys", Param("map", ParamType.MAP, Known.TOP), marks=Marks.ELEMENTS)

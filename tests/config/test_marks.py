@@ -113,6 +113,8 @@ CASES = [
     ("slice(var.l, 1, 2)", NONE),
     ('zipmap(["k1", "k2"], var.l)', [("k1",)]),
     ("tolist(var.l)", [(0,)]),
+    ("flatten([var.l, [var.s]])", [(0,), (2,)]),
+    ('flatten([var.sl, ["c"]])', WHOLE),
     # sensitive() adds the mark, nonsensitive() removes the value's own
     ('sensitive("x")', WHOLE),
     ("nonsensitive(var.s)", NONE),
