@@ -51,11 +51,13 @@ class ApplyEvaluator(Walker):
             value = change.after if change.after is not None else change.before
             if change.mode == "data" and change.address in plan.data_values:
                 value = plan.data_values[change.address]
+                self._store(change, value, plan.data_sensitive_paths.get(change.address, ()))
+                continue
             self._store(change, value)
         for address, value in plan.data_values.items():
             change = data_source_change(address)
             if change is not None:
-                self._store(change, value)
+                self._store(change, value, plan.data_sensitive_paths.get(address, ()))
 
     # ------------------------------------------------------------------ values in
 

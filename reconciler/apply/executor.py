@@ -309,7 +309,7 @@ class Executor:
                     address=change.address,
                 )
             )
-        self.recorder.data_read(change, state)
+        self.recorder.data_read(change, state, self._sensitive(change, state))
         self.evaluator.set_value(change, state)
         return state.get("id")
 

@@ -271,11 +271,17 @@ class StateRecorder:
         if change.mode == "managed":
             self.update(refresh)
 
-    def data_read(self, change: ResourceChange, attributes: dict) -> None:
+    def data_read(self, change: ResourceChange, attributes: dict, sensitive_paths=()) -> None:
         def record(state: State) -> State:
-            inst = InstanceState(index_key=change.index, attributes=dict(attributes))
+            inst = InstanceState(
+                index_key=change.index, attributes=dict(attributes), sensitive_paths=tuple(sensitive_paths)
+            )
             existing = state.instance(change.address)
-            if existing is not None and dict(existing.attributes) == dict(attributes):
+            if (
+                existing is not None
+                and dict(existing.attributes) == dict(attributes)
+                and existing.sensitive_paths == inst.sensitive_paths
+            ):
                 return state
             return state.with_instance(
                 change.address, inst, provider=change.provider or registry.provider_name_for_type(change.type)

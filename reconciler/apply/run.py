@@ -86,7 +86,9 @@ def _apply_recorded(
     evaluator.publish_all()
     for address, value in plan.data_values.items():
         change = next((c for c in plan.changes if c.address == address), None)
-        recorder.data_read(change or data_source_change(address), value)
+        recorder.data_read(
+            change or data_source_change(address), value, plan.data_sensitive_paths.get(address, ())
+        )
     result = Executor(
         graph,
         evaluator,

@@ -147,6 +147,8 @@ class Plan:
     refreshed: dict[str, dict | None] = field(default_factory=dict)
     # data sources read while planning: instance address -> attributes
     data_values: dict[str, dict] = field(default_factory=dict)
+    # their sensitive paths (the schema's and where their configuration was marked)
+    data_sensitive_paths: dict[str, tuple[tuple, ...]] = field(default_factory=dict)
     # (from, to) addresses that moved blocks renamed in state; apply records them
     moved: list[tuple[str, str]] = field(default_factory=list)
 

@@ -121,6 +121,8 @@ class _Secrets:
             if address not in self.by_address:
                 mode, type_name = _mode_and_type(address)
                 self.by_address[address] = _schema_paths(type_name, mode, value)
+        for address, data_paths in plan.data_sensitive_paths.items():
+            self.by_address.setdefault(address, set()).update(tuple(p) for p in data_paths)
 
     def paths(self, address: str) -> set[tuple]:
         return self.by_address.get(address, set())

@@ -130,6 +130,7 @@ class Walker:
         self.pending_phase: dict[str, dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
         self.outputs: dict[str, dict[str, Any]] = {}  # prefix -> name -> value
         self.data_values: dict[str, dict] = {}
+        self.data_paths: dict[str, tuple[tuple, ...]] = {}
         self.now = datetime.fromtimestamp(req.clock.now(), UTC)
 
     def _index(self, info: ModuleInfo, tree) -> None:
@@ -476,7 +477,10 @@ class Walker:
                 )
                 return UNKNOWN
             self.data_values[address] = value
-            return mark_paths(value, object_paths(rs.block, value, ev.sensitive_paths))
+            paths = object_paths(rs.block, value, ev.sensitive_paths)
+            if paths:
+                self.data_paths[address] = paths
+            return mark_paths(value, paths)
         after = proposed_after(rs.block, config, None)
         after_paths = object_paths(rs.block, after, ev.sensitive_paths)
         self._add(
@@ -662,6 +666,7 @@ class Walker:
             timestamp=self.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             refreshed=dict(self.req.refreshed or {}),
             data_values=dict(self.data_values),
+            data_sensitive_paths=dict(self.data_paths),
         )
         plan.outputs = self._output_changes(opts)
         diags = list(self.diags)

@@ -185,3 +185,16 @@ def test_a_failing_condition_does_not_print_its_secret_message(tmp_path):
     assert code == 1 and "Resource postcondition failed" in text
     assert "refers to sensitive values" in text
     assert leaks(text) == []
+
+
+def test_a_data_source_read_with_a_secret_keeps_it_sensitive_in_state(tmp_path):
+    shutil.copytree(FIXTURES / "data_source", tmp_path / "c")
+    directory = tmp_path / "c"
+    for _ in range(2):  # read at apply (its resource group is new), then while planning
+        code, text = run(directory, "apply", "-auto-approve")
+        assert code == 0, text
+        state = json.loads((directory / "vaultform.tfstate").read_text())
+        (data,) = [r for r in state["resources"] if r["mode"] == "data"]
+        assert data["instances"][0]["sensitive_paths"] == [["name"]]
+        code, text = run(directory, "state", "show", "data.azurerm_resource_group.read")
+        assert code == 0 and "name     = (sensitive value)" in text
