@@ -11,7 +11,7 @@ provider's (``DriftRules``); a provider without rules gets the generic answer
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -148,7 +148,7 @@ def detect(
     tracked: list[Tracked],
     refreshed: dict[str, dict | None],
     plan: Plan | None,
-    failures: list[ReadFailure] = (),
+    failures: Sequence[ReadFailure] = (),
     *,
     rules: Mapping[str, DriftRules] | None = None,
 ) -> list[DriftRecord]:
@@ -161,94 +161,102 @@ def detect(
     for t in tracked:
         if t.address in failed or t.address not in refreshed:
             continue
-        r = rules.get(t.provider, GENERIC)
         change = plan.change(t.address) if plan is not None else None
-        action = change.action if change is not None else None
-        action_text = action.value if action is not None else "no-op"
-        changed = change.changed_attributes if change is not None else ()
+        records += _object_records(t, rules.get(t.provider, GENERIC), refreshed[t.address], change, refusal)
+    return records
 
-        def view(attrs: dict | None, t: Tracked = t, r: DriftRules = r) -> dict | None:
-            return object_view(t.type, r.own(t.address, attrs), r)
 
-        recorded = view(t.attributes)
-        actual = view(refreshed[t.address])
-        after = view(change.after) if change and change.after else None
+def _object_records(
+    t: Tracked, r: DriftRules, refreshed: dict | None, change, refusal: str
+) -> list[DriftRecord]:
+    """The records of one object that could be read (``refreshed`` None: it is gone)."""
+    records: list[DriftRecord] = []
+    action = change.action if change is not None else None
+    action_text = action.value if action is not None else "no-op"
+    changed = change.changed_attributes if change is not None else ()
 
-        def record(
-            path: str,
-            kind: ChangeKind,
-            rec: Any,
-            act: Any,
-            desired: Any,
-            baseline: Baseline = Baseline.RECORDED,
-        ) -> None:
-            pattern = pattern_of(path)
-            before = desired if baseline is Baseline.DESIRED else rec
-            subject = Subject(t.type, pattern, kind, before, act, recorded or {}, actual, baseline)
-            severity, why = r.classify(subject) or generic_classify(subject)
-            top = path.split(".")[0].split("[")[0]
-            plan_changes_it = (
-                _changes_it(action, changed, top)
-                if path
-                else action in (Action.CREATE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE)
+    def view(attrs: dict | None) -> dict | None:
+        return object_view(t.type, r.own(t.address, attrs), r)
+
+    recorded = view(t.attributes)
+    actual = view(refreshed)
+    after = view(change.after) if change and change.after else None
+
+    def record(
+        path: str,
+        kind: ChangeKind,
+        rec: Any,
+        act: Any,
+        desired: Any,
+        baseline: Baseline = Baseline.RECORDED,
+    ) -> None:
+        pattern = pattern_of(path)
+        before = desired if baseline is Baseline.DESIRED else rec
+        subject = Subject(t.type, pattern, kind, before, act, recorded or {}, actual, baseline)
+        severity, why = r.classify(subject) or generic_classify(subject)
+        top = path.split(".")[0].split("[")[0]
+        plan_changes_it = (
+            _changes_it(action, changed, top)
+            if path
+            else action in (Action.CREATE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE)
+        )
+        fix = fix_for(
+            kind,
+            plan_action=action_text,
+            plan_changes_it=plan_changes_it,
+            remedy=None if plan_changes_it else r.remedy(subject),
+        )
+        if fix.kind is FixKind.PLAN and refusal:
+            fix = Fix(
+                FixKind.PLAN,
+                f"{fix.detail}, but the plan is refused today ({refusal}): `vaultform plan` says why",
             )
-            fix = fix_for(
-                kind,
-                plan_action=action_text,
-                plan_changes_it=plan_changes_it,
-                remedy=None if plan_changes_it else r.remedy(subject),
+        records.append(
+            _masked(
+                DriftRecord(
+                    t.address,
+                    t.type,
+                    path,
+                    kind,
+                    rec,
+                    act,
+                    _shown(desired),
+                    severity,
+                    why,
+                    fix,
+                    action_text,
+                    baseline,
+                ),
+                t,
             )
-            if fix.kind is FixKind.PLAN and refusal:
-                fix = Fix(
-                    FixKind.PLAN,
-                    f"{fix.detail}, but the plan is refused today ({refusal}): `vaultform plan` says why",
-                )
-            records.append(
-                _masked(
-                    DriftRecord(
-                        t.address,
-                        t.type,
-                        path,
-                        kind,
-                        rec,
-                        act,
-                        _shown(desired),
-                        severity,
-                        why,
-                        fix,
-                        action_text,
-                        baseline,
-                    ),
-                    t,
-                )
-            )
+        )
 
-        if actual is None:
-            desired = None if action in (None, Action.DELETE, Action.NO_OP) else "(re-created)"
-            record("", ChangeKind.DELETED, recorded, None, desired)
+    if actual is None:
+        desired = None if action in (None, Action.DELETE, Action.NO_OP) else "(re-created)"
+        record("", ChangeKind.DELETED, recorded, None, desired)
+        return records
+    moved = differences(recorded, actual, type_name=t.type, keyed_lists=r.keyed_lists)
+    seen = {d.path for d in moved}
+    for d in moved:
+        record(
+            d.path,
+            kind_of(d.recorded, d.actual),
+            d.recorded,
+            d.actual,
+            _desired(t, r, d, actual, after, action, changed),
+        )
+    for d in _unconverged(t, r, actual, after, action, changed):
+        if d.path in seen:
             continue
-        moved = differences(recorded, actual, type_name=t.type, keyed_lists=r.keyed_lists)
-        seen = {d.path for d in moved}
-        for d in moved:
-            record(
-                d.path,
-                kind_of(d.recorded, d.actual),
-                d.recorded,
-                d.actual,
-                _desired(t, r, d, actual, after, action, changed),
-            )
-        for d in _unconverged(t, r, actual, after, action, changed):
-            if d.path in seen:
-                continue
-            desired = d.recorded  # differences(desired, actual): "recorded" side holds the desired value
-            record(
-                d.path,
-                kind_of(desired, d.actual),
-                lookup(recorded, d.path, t.type, r.keyed_lists),
-                d.actual,
-                desired,
-                Baseline.DESIRED,
-            )
+        desired = d.recorded  # differences(desired, actual): "recorded" side holds the desired value
+        record(
+            d.path,
+            kind_of(desired, d.actual),
+            lookup(recorded, d.path, t.type, r.keyed_lists),
+            d.actual,
+            desired,
+            Baseline.DESIRED,
+        )
     return records
 
 
