@@ -232,12 +232,19 @@ class ValueKinds:
 @dataclass(frozen=True)
 class ProviderSchema:
     name: str  # "azurerm"
+    # the provider's full address as Terraform prints it ("registry.terraform.io/hashicorp/azurerm");
+    # "" for the registry's hashicorp namespace under ``name``
+    source: str = ""
     resources: dict[str, ResourceSchema] = field(default_factory=dict)
     data_sources: dict[str, ResourceSchema] = field(default_factory=dict)
     provider_config: BlockSchema = BlockSchema()
     value_kinds: ValueKinds = field(default_factory=ValueKinds)
     # the provider's own words for a type it doesn't serve ("did you mean ...", "known but not managed")
     explain_unknown: Callable[[Mode, str], str] | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> str:
+        return self.source or f"registry.terraform.io/hashicorp/{self.name}"
 
     def lookup(self, mode: Mode, type_name: str) -> ResourceSchema | None:
         table = self.resources if mode is Mode.MANAGED else self.data_sources

@@ -34,6 +34,12 @@ def schema_for(provider: str) -> ProviderSchema | None:
     return _load(target) if target else None
 
 
+def provider_address(provider: str) -> str:
+    """A provider's full address as Terraform prints it (its schema's ``address``)."""
+    schema = schema_for(provider)
+    return schema.address if schema is not None else f"registry.terraform.io/hashicorp/{provider}"
+
+
 def known_provider_names() -> list[str]:
     found = {ep.name for ep in entry_points(group="vaultform.schemas")}
     return sorted(found | set(bundled.SCHEMAS))

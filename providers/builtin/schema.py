@@ -32,4 +32,8 @@ TERRAFORM_DATA = ResourceSchema(
     ),
 )
 
-SCHEMA = ProviderSchema(name="terraform", resources={TERRAFORM_DATA.type_name: TERRAFORM_DATA})
+SCHEMA = ProviderSchema(
+    name="terraform",
+    source="terraform.io/builtin/terraform",
+    resources={TERRAFORM_DATA.type_name: TERRAFORM_DATA},
+)

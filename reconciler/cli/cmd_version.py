@@ -5,17 +5,11 @@ from __future__ import annotations
 import json
 import platform
 import sys
-from importlib.metadata import entry_points
 
 from reconciler import __version__
+from reconciler import providers_registry as registry
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
-
-# the providers vaultform carries, by the source addresses users write in required_providers
-_SOURCES = {
-    "azurerm": "registry.terraform.io/hashicorp/azurerm",
-    "terraform": "terraform.io/builtin/terraform",
-}
 
 
 def setup(parser) -> None:
@@ -29,8 +23,11 @@ def _platform() -> str:
 
 
 def _providers() -> dict[str, str]:
-    names = {ep.name for ep in entry_points(group="vaultform.providers")} or set(_SOURCES)
-    return {_SOURCES.get(name, name): __version__ for name in sorted(names)}
+    # sorted by address, as Go's encoding/json writes terraform's map
+    return {
+        address: __version__
+        for address in sorted(map(registry.provider_address, registry.known_provider_names()))
+    }
 
 
 def run(args, out: Output) -> int:

@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from reconciler import __version__
+from reconciler import providers_registry as registry
 from reconciler.diagnostics import Diagnostics
 from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
 from reconciler.plan.render_body import Sensitivity
@@ -41,15 +42,9 @@ FORMAT_VERSION = "1.2"
 STATE_FORMAT_VERSION = "1.0"
 TERRAFORM_VERSION = f"vaultform {__version__}"
 
-# local provider name -> the full provider address Terraform prints
-PROVIDER_SOURCES = {
-    "azurerm": "registry.terraform.io/hashicorp/azurerm",
-    "terraform": "terraform.io/builtin/terraform",
-}
-
 
 def provider_address(local_name: str) -> str:
-    return PROVIDER_SOURCES.get(local_name, f"registry.terraform.io/hashicorp/{local_name}")
+    return registry.provider_address(local_name)
 
 
 # --------------------------------------------------------------------------- values
