@@ -101,6 +101,9 @@ class Emulator:
         # (request) -> context manager a write runs inside, before its store transaction; services
         # add one to model a write that takes time (a key vault write conflicts with an overlapping one)
         self.write_guards: list[Callable[[Request], contextlib.AbstractContextManager]] = []
+        # (request) -> None or raise: checks every ARM request passes once routed (services add
+        # them; e.g. a namespace the subscription is not registered for)
+        self.request_checks: list[Callable[[Request], None]] = []
         self.router = Router()
         for service in SERVICES:
             service.register(self.router, self)
@@ -293,6 +296,9 @@ class Emulator:
             return self._head_via_get(surface, host_params, request)
         route, params = self.router.match(surface, request)
         request.params = {**host_params, **params}
+        if surface == ARM:
+            for check in self.request_checks:
+                check(request)
         if request.method not in WRITE_METHODS:
             return self._call(route.handler, request)
         # A write runs in one store transaction, so concurrent writers never interleave. A refusal

@@ -21,6 +21,11 @@ WORKLOAD_GROUP = "rg-workloads"
 WORKLOAD_VMS = ("vm-app-01", "vm-app-02", "vm-db-01")
 
 
+# Namespaces a new subscription starts registered for: Microsoft.Resources and
+# Microsoft.Authorization are always registered; Microsoft.Compute hosts the seeded workload VMs.
+REGISTERED_AT_START = ("Microsoft.Resources", "Microsoft.Authorization", "Microsoft.Compute")
+
+
 @dataclass(frozen=True)
 class SeedVm:
     name: str
@@ -125,6 +130,9 @@ def ensure_seeded(env) -> None:
                 "tenantId": TENANT_ID,
                 "displayName": "vaultform local",
                 "state": "Enabled",
+                # A fresh subscription has only Azure's always-registered namespaces; the rest
+                # answer MissingSubscriptionRegistration until registered (services/providers.py).
+                "_emulator": {"registered": list(REGISTERED_AT_START)},
             },
         )
         env.register_principal(

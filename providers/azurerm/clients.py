@@ -686,6 +686,20 @@ class ClockedTransport(RequestsTransport):
             self._clock.sleep(duration)
 
 
+def _without_silent_registration(client: Any) -> None:
+    """The management SDKs register a resource provider on their own when Azure answers
+    MissingSubscriptionRegistration, sleeping 10 s at a time without a word until it is done
+    (azure-mgmt-core's ARMAutoResourceProviderRegistrationPolicy). vaultform registers what the
+    provider block's ``resource_provider_registrations`` says, visibly (``registrations.py``), and
+    explains the rest; so that policy is told never to register."""
+    from azure.mgmt.core.policies import ARMAutoResourceProviderRegistrationPolicy
+
+    pipeline = getattr(getattr(client, "_client", None), "_pipeline", None)
+    for policy in getattr(pipeline, "_impl_policies", None) or ():
+        if isinstance(policy, ARMAutoResourceProviderRegistrationPolicy):
+            policy._register_rp = lambda *_args, **_kwargs: False
+
+
 @dataclass
 class ClientFactory:
     """Creates each SDK client on first use and keeps it.
@@ -799,6 +813,7 @@ class ClientFactory:
             client = self._clients.get(key)
             if client is None:
                 client = make()
+                _without_silent_registration(client)
                 self._clients[key] = client
             return client
 

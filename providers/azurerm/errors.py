@@ -151,6 +151,12 @@ def classify(exc: BaseException) -> ProviderError:
         return RetryableError(text, code=info.code, status=info.status, retry_after=info.retry_after)
     if not isinstance(exc, HttpResponseError) and info.status is None:
         return RetryableError(text, code=info.code or "AzureError")
+    if info.code.lower() == "missingsubscriptionregistration":
+        text += (
+            " Register the namespace (az provider register --namespace <namespace>), or let vaultform "
+            'register it: resource_provider_registrations = "legacy" (or "extended", "all") or '
+            "resource_providers_to_register in the provider block."
+        )
     return PermanentError(text, code=code, status=info.status)
 
 

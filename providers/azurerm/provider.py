@@ -13,9 +13,11 @@ to ``report`` (default: the ``vaultform.azurerm`` logger) and kept in ``events``
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from providers.azurerm import registrations
 from providers.azurerm.catalog import SCHEMA
 from providers.azurerm.clients import ClientFactory
 from providers.azurerm.consistency import Waiter
@@ -91,6 +93,8 @@ class AzurermProvider:
         self._inject = factory_inject
         self._clients = clients
         self._features: dict[str, Any] = {}
+        self._registrations = registrations.wanted({}, os.environ if environ is None else environ)
+        self._registrar = registrations.Registrar()
         if clients is not None:
             clients.clock, clients.report = self.clock, self.report
 
@@ -113,6 +117,14 @@ class AzurermProvider:
 
     def context(self) -> Context:
         return Context(self.clients, Waiter(self.clock, self.report), self._features)
+
+    def write_context(self) -> Context:
+        """The context of a write: the resource providers the provider block asks for are
+        registered first (once). Plans and refreshes never register anything: a refused plan
+        changes nothing in the cloud."""
+        ctx = self.context()
+        self._registrar.ensure(ctx.clients, *self._registrations, ctx.waiter, self.report)
+        return ctx
 
     def describe(self) -> str:
         return self.clients.describe()
@@ -145,6 +157,10 @@ class AzurermProvider:
         if isinstance(features, list):
             features = features[0] if features else {}
         self._features = features if isinstance(features, dict) else {}
+        self._registrations = registrations.wanted(
+            _known_config(config), os.environ if self._environ is None else self._environ
+        )
+        self._registrar.reset()
         if self._clients is not None:
             self._clients.close()
         try:
@@ -193,7 +209,7 @@ class AzurermProvider:
         if req.type_name == ROLE_ASSIGNMENT and not known(planned.get("name")):
             # the name a retried create (or a crash recovery) can find again
             planned["name"] = role_assignment_name(planned) or planned.get("name")
-        ctx = self.context()
+        ctx = self.write_context()
         self._refuse_existing(ctx, req.type_name, planned, req.address)
         state = self._run(req.type_name, lambda: handler.create(ctx, planned))
         return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
@@ -217,13 +233,13 @@ class AzurermProvider:
         changed = req.changed or tuple(k for k in req.planned if req.planned.get(k) != req.prior.get(k))
         state = self._run(
             req.type_name,
-            lambda: handler.update(self.context(), dict(req.prior), dict(req.planned), tuple(changed)),
+            lambda: handler.update(self.write_context(), dict(req.prior), dict(req.planned), tuple(changed)),
         )
         return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
 
     def delete(self, req: DeleteRequest) -> None:
         handler = self._handler(req.type_name)
-        self._run(req.type_name, lambda: handler.delete(self.context(), dict(req.prior)))
+        self._run(req.type_name, lambda: handler.delete(self.write_context(), dict(req.prior)))
 
     def import_(self, req: ImportRequest) -> ReadResponse:
         handler = self._handler(req.type_name)
@@ -234,8 +250,12 @@ class AzurermProvider:
         """The CMK domain rules (O1..O5, R1..R14, A1..A3): a pure function of the plan,
         kept in ``providers.azurerm.rules``."""
         from providers.azurerm.rules import plan_rules
+        from providers.azurerm.soft_delete import plan_notes
 
-        return plan_rules(req)
+        response = plan_rules(req)
+        if any(i.action in ("create", "replace") for i in req.instances):
+            response.diagnostics.extend(plan_notes(self.context(), req.instances))
+        return response
 
     # ------------------------------------------------------------------ crash recovery
 

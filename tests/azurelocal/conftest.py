@@ -18,6 +18,7 @@ import pytest
 
 from providers.azurelocal.app import Emulator
 from providers.azurelocal.credential import LocalCredential
+from providers.azurelocal.services.providers import register_everything
 from providers.azurelocal.transport import local_transport
 
 FAST_RETRY = {"retry_backoff_factor": 0.0, "retry_backoff_max": 0.0, "retry_total": 10}
@@ -30,6 +31,7 @@ def env(tmp_path):
     # default; tests of other behaviours switch them off (the tests of those behaviours switch
     # them back on).
     emulator.calm_faults()
+    register_everything(emulator)
     yield emulator
     emulator.store.close()
 

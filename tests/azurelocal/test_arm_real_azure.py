@@ -143,3 +143,36 @@ def test_immutability_is_locked_only_after_creation_and_then_for_good(c):
                 c.RG, "rsv-locked", {"properties": _immutability(later)}
             ).result()
         ) == (400, "UserErrorImmutabilityLocked")
+
+
+def test_a_fresh_subscription_must_register_its_resource_providers(tmp_path):
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    from providers.azurelocal.app import Emulator
+    from providers.azurelocal.credential import LocalCredential
+    from providers.azurelocal.transport import local_transport
+
+    env = Emulator(tmp_path / "fresh.db")  # a new subscription, nothing calmed or registered
+    clients = {
+        cls: cls(LocalCredential(), env.subscription_id, transport=local_transport(env))
+        for cls in (ResourceManagementClient, KeyVaultManagementClient)
+    }
+    resources, keyvault = clients[ResourceManagementClient], clients[KeyVaultManagementClient]
+    # the SDK would register the namespace itself on the 409 (and retry): see the answer as sent
+    from providers.azurerm.clients import _without_silent_registration
+
+    _without_silent_registration(keyvault)
+    resources.resource_groups.create_or_update("rg-fresh", {"location": "westeurope"})
+    body = {
+        "location": "westeurope",
+        "properties": {"tenantId": env.tenant_id, "sku": {"family": "A", "name": "standard"}},
+    }
+    assert code_of(lambda: keyvault.vaults.begin_create_or_update("rg-fresh", "kv-fresh", body).result()) == (
+        409,
+        "MissingSubscriptionRegistration",
+    )
+    assert resources.providers.get("Microsoft.KeyVault").registration_state == "NotRegistered"
+    assert resources.providers.register("Microsoft.KeyVault").registration_state == "Registered"
+    assert keyvault.vaults.begin_create_or_update("rg-fresh", "kv-fresh", body).result().name == "kv-fresh"
+    env.store.close()

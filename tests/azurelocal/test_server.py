@@ -13,12 +13,14 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from providers.azurelocal.app import Emulator
 from providers.azurelocal.server import LocalAzureServer, challenge_resource
+from providers.azurelocal.services.providers import register_everything
 
 
 @pytest.fixture
 def served(tmp_path, monkeypatch):
     env = Emulator(tmp_path / "served.db")
     env.calm_faults()  # this test looks at the HTTPS server, not at propagation delays
+    register_everything(env)  # ... nor at resource provider registration
     server = LocalAzureServer(env).start()
     for name, value in server.environment().items():
         monkeypatch.setenv(name, value)

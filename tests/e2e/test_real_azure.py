@@ -82,3 +82,105 @@ def test_immutability_is_locked_after_creation_and_stays_locked(applied):
         main.write_text(
             main.read_text().replace('immutability        = "Unlocked"', 'immutability        = "Locked"')
         )
+
+
+FRESH = """
+provider "azurerm" {
+  features {}
+  %s
+}
+
+resource "azurerm_resource_group" "rg" {
+  name     = "rg-vffresh"
+  location = "westeurope"
+}
+
+resource "azurerm_user_assigned_identity" "id" {
+  name                = "id-vffresh"
+  location            = azurerm_resource_group.rg.location
+  resource_group_name = azurerm_resource_group.rg.name
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "setting, registers",
+    [
+        ("", True),
+        ('resource_provider_registrations = "core"', True),
+        ("skip_provider_registration = true", False),
+    ],
+)
+def test_a_fresh_subscription_is_registered_as_the_provider_block_says(tmp_path, setting, registers):
+    ws = Workspace(tmp_path)
+    (ws.dir / "main.tf").write_text(FRESH % setting)
+    if registers:
+        assert "Apply complete!" in ws.ok("apply", "-auto-approve").out
+        return
+    failed = ws.ok("apply", "-auto-approve", code=1)
+    assert "MissingSubscriptionRegistration" in failed.text
+    assert "resource_provider_registrations" in failed.text  # says how to get going
+    assert "azurerm_resource_group.rg" in ws.state_addresses()
+
+
+SOFT = Path(__file__).parent / "fixtures" / "soft_deleted"
+
+
+def test_a_soft_deleted_key_vault_is_recovered_and_the_plan_says_so(tmp_path):
+    ws = Workspace(tmp_path, SOFT)
+    ws.ok("apply", "-auto-approve")
+    ws.ok("destroy", "-auto-approve")
+    assert "kv-vfsoft" not in ws.names("keyvault")
+    plan = ws.ok("plan")
+    assert "azurerm_key_vault.kv will be recovered, not created" in plan.text, plan.text
+    assert "Apply complete!" in ws.ok("apply", "-auto-approve").out
+    assert "kv-vfsoft" in ws.names("keyvault")
+    assert "No changes." in ws.ok("plan", "-detailed-exitcode").out
+
+
+def test_a_soft_deleted_name_is_refused_at_plan_when_recovery_is_off(tmp_path):
+    ws = Workspace(tmp_path, SOFT)
+    ws.ok("apply", "-auto-approve")
+    ws.ok("destroy", "-auto-approve")
+    main = ws.dir / "main.tf"
+    main.write_text(
+        main.read_text().replace(
+            "features {}",
+            "features {\n    key_vault {\n      recover_soft_deleted_key_vaults = false\n    }\n  }",
+        )
+    )
+    before = ws.snapshot()
+    refused = ws.ok("apply", "-auto-approve", code=1)
+    assert "held by a soft-deleted key vault" in refused.text, refused.text
+    assert "recover_soft_deleted_key_vaults" in refused.text
+    assert ws.snapshot().activity == before.activity  # nothing was applied
+
+
+ALL_ARGUMENTS = Path(__file__).parent / "fixtures" / "all_arguments"
+
+
+def test_every_argument_users_write_is_applied_and_compared(tmp_path):
+    ws = Workspace(tmp_path, ALL_ARGUMENTS)
+    applied = ws.ok("apply", "-auto-approve")
+    assert "unreconciled" not in applied.text and "not reconciled" not in applied.text, applied.text
+    assert "No changes." in ws.ok("plan", "-detailed-exitcode").out
+    inventory = ws.inventory()
+    kv = next(v for v in inventory["keyvault"] if v["name"] == "kv-vfargs")["properties"]
+    assert (
+        kv["enabledForDiskEncryption"],
+        kv["enabledForDeployment"],
+        kv["enabledForTemplateDeployment"],
+    ) == (
+        True,
+        True,
+        True,
+    )
+    policy = next(p for p in kv["accessPolicies"] if p["permissions"].get("secrets"))
+    assert policy["permissions"]["storage"] == ["Get"] and policy["permissions"]["certificates"] == ["Get"]
+    identity = next(i for i in inventory["identity"] if i["name"] == "id-vfargs")
+    assert identity["properties"]["isolationScope"] == "Regional"
+    state = {
+        r["name"]: r["instances"][0]["attributes"] for r in ws.state()["resources"] if r["mode"] == "managed"
+    }
+    assert state["vault"]["classic_vmware_replication_enabled"] is True
+    assert state["reader"]["description"] == "read vault metadata"

@@ -133,7 +133,10 @@ def test_soft_deleted_keys_and_vaults_come_back_on_create(make):
     from providers.base import DataRequest
 
     env, build = make
-    provider = build({})
+    # what is destroyed is left soft-deleted (azurerm's default purges it when it can)
+    provider = build(
+        {"key_vault": [{"purge_soft_delete_on_destroy": False, "purge_soft_deleted_keys_on_destroy": False}]}
+    )
     me = provider.read_data(DataRequest("azurerm_client_config", {})).state
     provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-again", "location": "westeurope"}))
     kv = _vault_and_key(provider, me)
@@ -161,7 +164,9 @@ def test_without_recovery_azure_refuses_the_name(make):
     from providers.base import DataRequest
 
     env, build = make
-    provider = build({"key_vault": [{"recover_soft_deleted_key_vaults": False}]})
+    provider = build(
+        {"key_vault": [{"recover_soft_deleted_key_vaults": False, "purge_soft_delete_on_destroy": False}]}
+    )
     me = provider.read_data(DataRequest("azurerm_client_config", {})).state
     provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-again", "location": "westeurope"}))
     kv = _vault_and_key(provider, me)
@@ -169,3 +174,41 @@ def test_without_recovery_azure_refuses_the_name(make):
     with pytest.raises(PermanentError) as err:
         _vault_and_key(provider, me)
     assert "recover" in err.value.message
+
+
+def _key_vault(provider, env, name: str, **extra) -> dict:
+    provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-kv", "location": "westeurope"}))
+    return provider.create(
+        CreateRequest(
+            "azurerm_key_vault",
+            {
+                "name": name,
+                "location": "westeurope",
+                "resource_group_name": "rg-kv",
+                "tenant_id": env.tenant_id,
+                "sku_name": "standard",
+                **extra,
+            },
+        )
+    ).state
+
+
+@pytest.mark.parametrize("purge, left", [(None, False), (True, False), (False, True)])
+def test_purge_soft_delete_on_destroy(make, purge, left):
+    """azurerm's default purges a destroyed key vault, so its name is free again at once."""
+    env, build = make
+    features = {} if purge is None else {"key_vault": [{"purge_soft_delete_on_destroy": purge}]}
+    provider = build(features)
+    kv = _key_vault(provider, env, "kv-purged")
+    provider.delete(DeleteRequest("azurerm_key_vault", kv))
+    deleted = [v["name"] for v in env.store.list("deletedkeyvault")]
+    assert ("kv-purged" in deleted) is left
+
+
+def test_a_purge_protected_key_vault_is_left_soft_deleted(make):
+    env, build = make
+    provider = build({"key_vault": [{"purge_soft_delete_on_destroy": True}]})
+    kv = _key_vault(provider, env, "kv-protected", purge_protection_enabled=True)
+    provider.delete(DeleteRequest("azurerm_key_vault", kv))
+    assert [v["name"] for v in env.store.list("deletedkeyvault")] == ["kv-protected"]
+    assert any("purge protection" in e for e in provider.events)

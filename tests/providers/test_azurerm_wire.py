@@ -198,9 +198,7 @@ def test_user_assigned_cmk_vault_sends_domain_shapes(recorded):
     assert put["identity"] == {"type": "None"}
     assert "encryption" not in put["properties"]
     identity_patch, patch = _vault_requests(log, "PATCH", "rsv-uai")
-    assert identity_patch == {
-        "identity": {"type": "UserAssigned", "userAssignedIdentities": {uai["id"]: {}}}
-    }
+    assert identity_patch == {"identity": {"type": "UserAssigned", "userAssignedIdentities": {uai["id"]: {}}}}
     assert patch == {
         "properties": {
             "encryption": {

@@ -15,6 +15,20 @@ def forget(env, body: dict) -> None:
     env.remove_principal(body["properties"]["principalId"])
 
 
+ISOLATION_SCOPES = {"none": "None", "regional": "Regional"}
+
+
+def _isolation_scope(data: dict) -> str:
+    wanted = str((data.get("properties") or {}).get("isolationScope") or "None")
+    scope = ISOLATION_SCOPES.get(wanted.lower())
+    if scope is None:
+        # invented code: Azure's answer to an unknown isolation scope was not found publicly
+        raise AzureError(
+            400, "InvalidIsolationScope", f"isolationScope '{wanted}' is not valid; use None or Regional."
+        )
+    return scope
+
+
 def register(router, env) -> None:
     one = _arm.RG + "/providers/" + TYPE + "/{name}"
 
@@ -49,7 +63,8 @@ def register(router, env) -> None:
                     "tenantId": env.tenant_id,
                     "principalId": principal_id,
                     "clientId": client_id,
-                    "isolationScope": "None",
+                    # "None" or "Regional" (Microsoft.ManagedIdentity 2024-11-30 userAssignedIdentities)
+                    "isolationScope": _isolation_scope(data),
                 },
             }
             env.register_principal(

@@ -345,6 +345,19 @@ def build(env, rid: str, name: str, data: dict, old: dict | None) -> tuple[dict,
     return body, new_principal
 
 
+def vault_operation_headers(vault_id: str, op: str) -> dict[str, str]:
+    """A vault operation's status endpoints, where the 2025-02-01 examples put them
+    (PATCHVault_WithCMK.json 202: Azure-AsyncOperation .../vaults/{name}/operationStatus/{id},
+    Location .../operationResults/{id}, Retry-After); Retry-After 0 so pollers don't wait."""
+    base = f"{operations.ARM_BASE}{vault_id}"
+    version = f"api-version={operations.API_VERSION}"
+    return {
+        "Azure-AsyncOperation": f"{base}/operationStatus/{op}?{version}",
+        "Location": f"{base}/operationResults/{op}?{version}",
+        "Retry-After": "0",
+    }
+
+
 def register(router, env) -> None:
     one = _arm.RG + "/providers/" + TYPE + "/{name}"
 
@@ -370,7 +383,7 @@ def register(router, env) -> None:
             # azure-rest-api-specs issue 27869: creating a vault with a user-assigned identity
             # answers 201 with an Azure-AsyncOperation whose GET is 404, though the vault exists.
             lost = operations.unknown_operation(env)
-            return _arm.ok(body, 201, operations.async_headers(env, lost))
+            return _arm.ok(body, 201, vault_operation_headers(body["id"], lost))
         return _arm.ok(body, 200 if old else 201)
 
     @router.route(ARM, "PATCH", one)
@@ -401,7 +414,7 @@ def register(router, env) -> None:
                 status="Failed",
                 error={"code": exc.code, "message": exc.message},
             )
-            return operations.accepted(env, failed)
+            return Response(202, None, vault_operation_headers(old["id"], failed["name"]))
         return _arm.ok(env.store.get(Kind.RS_VAULT, new["id"]))
 
     @router.route(ARM, "GET", one)
@@ -420,6 +433,72 @@ def register(router, env) -> None:
             forget(env, vault)
             env.store.delete(Kind.RS_VAULT, vault["id"])
         return operations.accepted(env, operations.record_operation(env, vault["id"], "DeleteVault"))
+
+    def vault_operation(request: Request) -> dict:
+        vault_id = _arm.resource_id(request.params["sub"], request.params["rg"], TYPE, request.params["name"])
+        op = env.store.get(Kind.OPERATION, request.params["op"])
+        if op is None or op.get("resourceId", "").lower() != vault_id.lower():
+            # invented code (see operations.py); azure-rest-api-specs issue 27869 shows the 404
+            raise AzureError(
+                404, "OperationNotFound", f"The operation '{request.params['op']}' was not found."
+            )
+        return op
+
+    @router.route(ARM, "GET", one + "/operationStatus/{op}")
+    def operation_status(request: Request) -> Response:
+        # GetOperationStatus.json (2025-02-01): id, name, status, startTime, endTime (+ error)
+        op = vault_operation(request)
+        body = {
+            "id": f"{op['resourceId']}/operationStatus/{op['name']}",
+            "name": op["name"],
+            "status": op["status"],
+            "startTime": op["startTime"],
+            "endTime": op["endTime"],
+        }
+        if op.get("error"):
+            body["error"] = op["error"]
+        return Response(200, body)
+
+    @router.route(ARM, "GET", one + "/operationResults/{op}")
+    def operation_result(request: Request) -> Response:
+        # GetOperationResult.json (2025-02-01): the vault when done
+        op = vault_operation(request)
+        if op["status"] == "Failed":
+            err = op.get("error") or {}
+            raise AzureError(
+                400, err.get("code", "OperationFailed"), err.get("message", "The operation failed.")
+            )
+        return _arm.ok(load(request.params))
+
+    # Site Recovery's vault settings (api-version 2024-04-01, recoveryservicessiterecovery
+    # replicationVaultSettings): azurerm writes setting "default" with vmwareToAzureProviderType
+    # "Vmware" for classic_vmware_replication_enabled and reads it back on every refresh.
+    def setting_body(vault: dict, name: str) -> dict:
+        props = (history(vault).get("replication_vault_settings") or {}).get(name.lower()) or {}
+        return {
+            "id": f"{vault['id']}/replicationVaultSettings/{name}",
+            "name": name,
+            "type": "Microsoft.RecoveryServices/vaults/replicationVaultSettings",
+            "properties": dict(props),
+        }
+
+    @router.route(ARM, "GET", one + "/replicationVaultSettings/{setting}")
+    def get_setting(request: Request) -> Response:
+        return Response(200, setting_body(load(request.params), request.params["setting"]))
+
+    @router.route(ARM, "PUT", one + "/replicationVaultSettings/{setting}")
+    def put_setting(request: Request) -> Response:
+        vault = load(request.params)
+        name = request.params["setting"]
+        props_in = _arm.body_of(request).get("properties") or {}
+        kept = {
+            k: props_in[k]
+            for k in ("vmwareToAzureProviderType", "hyperVToAzureProviderType", "migrationSolutionId")
+            if props_in.get(k) is not None
+        }
+        history(vault).setdefault("replication_vault_settings", {})[name.lower()] = kept
+        env.store.put(Kind.RS_VAULT, vault["id"], vault)
+        return Response(200, setting_body(vault, name))
 
     @router.route(ARM, "GET", _arm.RG + "/providers/" + TYPE)
     def list_in_group(request: Request) -> Response:

@@ -182,7 +182,7 @@ def register(router, env) -> None:
                 "updatedOn": now,
                 "createdBy": _arm.caller_id(request),
                 "updatedBy": _arm.caller_id(request),
-                "delegatedManagedIdentityResourceId": None,
+                "delegatedManagedIdentityResourceId": props.get("delegatedManagedIdentityResourceId"),
             },
         }
         env.store.put(Kind.ROLE_ASSIGNMENT, rid, body)

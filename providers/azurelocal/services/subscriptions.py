@@ -49,7 +49,7 @@ def resources_under(env, prefix: str, odata_filter: str | None) -> list[dict]:
 
 def register(router, env) -> None:
     def subscription_body() -> dict:
-        return env.store.get(Kind.SUBSCRIPTION, f"/subscriptions/{env.subscription_id}") | {
+        return _arm.public(env.store.get(Kind.SUBSCRIPTION, f"/subscriptions/{env.subscription_id}")) | {
             "authorizationSource": "RoleBased",
             "subscriptionPolicies": {
                 "locationPlacementId": "Public_2014-09-01",

@@ -93,7 +93,6 @@ def permission_attributes() -> tuple[Attribute, ...]:
             list_of(STRING),
             optional=True,
             enum=SECRET_PERMISSIONS,
-            reconciled=False,
             description="Operations the principal may perform on secrets.",
         ),
         Attribute(
@@ -101,7 +100,6 @@ def permission_attributes() -> tuple[Attribute, ...]:
             list_of(STRING),
             optional=True,
             enum=CERTIFICATE_PERMISSIONS,
-            reconciled=False,
             description="Operations the principal may perform on certificates.",
         ),
         Attribute(
@@ -109,7 +107,6 @@ def permission_attributes() -> tuple[Attribute, ...]:
             list_of(STRING),
             optional=True,
             enum=STORAGE_PERMISSIONS,
-            reconciled=False,
             description="Operations the principal may perform on managed storage accounts.",
         ),
     )

@@ -42,7 +42,6 @@ USER_ASSIGNED_IDENTITY = ResourceSchema(
                 optional=True,
                 force_new=True,
                 enum=("None", "Regional"),
-                reconciled=False,
                 description="Whether the identity is usable only in its region.",
             ),
             tags_attribute(),

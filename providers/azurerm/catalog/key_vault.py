@@ -148,21 +148,18 @@ KEY_VAULT = ResourceSchema(
                 "enabled_for_deployment",
                 BOOL,
                 optional=True,
-                reconciled=False,
                 description="Whether virtual machines may read certificates stored as secrets.",
             ),
             Attribute(
                 "enabled_for_disk_encryption",
                 BOOL,
                 optional=True,
-                reconciled=False,
                 description="Whether Azure Disk Encryption may read secrets and unwrap keys.",
             ),
             Attribute(
                 "enabled_for_template_deployment",
                 BOOL,
                 optional=True,
-                reconciled=False,
                 description="Whether Resource Manager deployments may read secrets.",
             ),
             Attribute(
@@ -191,7 +188,6 @@ KEY_VAULT = ResourceSchema(
                 "public_network_access_enabled",
                 BOOL,
                 optional=True,
-                reconciled=False,
                 description="Whether the vault accepts traffic from public networks.",
             ),
             Attribute(

@@ -187,14 +187,19 @@ PROVIDER_CONFIG = BlockSchema(
             STRING,
             optional=True,
             enum=REGISTRATION_SETS,
-            reconciled=False,
-            description="Which resource providers to register automatically.",
+            description="Which resource providers to register automatically (default legacy, as in "
+            "azurerm 4; ARM_RESOURCE_PROVIDER_REGISTRATIONS sets it too).",
+        ),
+        Attribute(
+            "resource_providers_to_register",
+            list_of(STRING),
+            optional=True,
+            description="More resource providers to register, besides the set above.",
         ),
         Attribute(
             "skip_provider_registration",
             BOOL,
             optional=True,
-            reconciled=False,
             deprecated='skip_provider_registration is replaced by resource_provider_registrations = "none".',
             description="Former switch for resource provider registration.",
         ),

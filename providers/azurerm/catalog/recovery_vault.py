@@ -125,7 +125,6 @@ MONITORING_BLOCK = NestedBlock(
     ),
     nesting=Nesting.LIST,
     max_items=1,
-    reconciled=False,
     description="Alert settings of the vault.",
 )
 
@@ -198,7 +197,6 @@ RECOVERY_SERVICES_VAULT = ResourceSchema(
                 BOOL,
                 optional=True,
                 force_new=True,
-                reconciled=False,
                 description="Use the classic experience for VMware replication (Site Recovery).",
             ),
             tags_attribute(),

@@ -31,7 +31,6 @@ RESOURCE_GROUP = ResourceSchema(
                 STRING,
                 optional=True,
                 min_length=1,
-                reconciled=False,
                 description="The id of the resource that manages this group (informational).",
             ),
             tags_attribute(),

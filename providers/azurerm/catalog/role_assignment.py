@@ -73,7 +73,6 @@ ROLE_ASSIGNMENT = ResourceSchema(
                 BOOL,
                 optional=True,
                 computed=True,
-                reconciled=False,
                 description="Skip the directory lookup of a freshly created service principal.",
             ),
             Attribute(
@@ -81,7 +80,6 @@ ROLE_ASSIGNMENT = ResourceSchema(
                 STRING,
                 optional=True,
                 force_new=True,
-                reconciled=False,
                 description="For cross-tenant delegation: the delegated managed identity.",
             ),
             Attribute(
@@ -98,7 +96,6 @@ ROLE_ASSIGNMENT = ResourceSchema(
                 optional=True,
                 force_new=True,
                 min_length=1,
-                reconciled=False,
                 description="An ABAC condition narrowing the grant.",
             ),
             Attribute(
@@ -108,7 +105,6 @@ ROLE_ASSIGNMENT = ResourceSchema(
                 computed=True,
                 force_new=True,
                 enum=("1.0", "2.0"),
-                reconciled=False,
                 description="The condition language version.",
             ),
             computed(

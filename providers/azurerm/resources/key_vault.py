@@ -178,6 +178,15 @@ def acls_from_wire(body: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def _public_access(props: dict[str, Any], prior: dict[str, Any]) -> bool | None:
+    """Azure says "Enabled" for a vault nobody restricted (azurerm's default, true): that is what
+    leaving the argument unset means, so it reads back unset unless the configuration set it."""
+    enabled = (props.get("publicNetworkAccess") or "Enabled").lower() != "disabled"
+    if enabled and not known(prior.get("public_network_access_enabled")):
+        return None
+    return enabled
+
+
 def _shape_block(planned: dict[str, Any], name: str, item: dict[str, Any]) -> Any:
     """The block in the same nesting the plan used (a dict or a list of one)."""
     return item if isinstance(planned.get(name), dict) else [item]
@@ -198,8 +207,7 @@ def to_state(body: dict, prior: dict | None = None) -> dict[str, Any]:
         "tenant_id": props.get("tenantId"),
         "sku_name": canon(dig(props, "sku.name"), SKUS),
         "vault_uri": props.get("vaultUri"),
-        "public_network_access_enabled": (props.get("publicNetworkAccess") or "Enabled").lower()
-        != "disabled",
+        "public_network_access_enabled": _public_access(props, prior),
         "access_policy": [policy_from_wire(p) for p in props.get("accessPolicies") or []],
         "network_acls": _shape_block(prior, "network_acls", acls_from_wire(props.get("networkAcls"))),
         "tags": dict(body.get("tags") or {}),
@@ -339,11 +347,33 @@ class KeyVault(Handler):
         return to_state(wire(out), planned)
 
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
-        # A delete is a soft delete (Azure keeps the vault for its retention period);
-        # vaultform never purges a key vault: keys in it may still protect backups.
+        # A delete is a soft delete: Azure keeps the vault (and its name) for its retention
+        # period. As azurerm does (key_vault_resource.go), the deleted vault is then purged when
+        # features.key_vault.purge_soft_delete_on_destroy says so (default true) - unless purge
+        # protection forbids it, when Azure purges it at the end of its retention. The plan's
+        # rules refuse to destroy a key vault a vault's encryption still depends on (R11).
         rid = parse_resource_id(prior["id"], expect=TYPE)
+        vaults = ctx.clients.keyvault_mgmt().vaults
         with key_vault_writer(rid.name, ctx.waiter.report):
-            not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.delete(rid.resource_group, rid.name))
+            current = not_found_is_none(lambda: vaults.get(rid.resource_group, rid.name))
+            not_found_is_none(lambda: vaults.delete(rid.resource_group, rid.name))
+        if not ctx.feature("key_vault", "purge_soft_delete_on_destroy", True):
+            return
+        body = wire(current) if current is not None else {}
+        protected = dig(body, "properties.enablePurgeProtection", prior.get("purge_protection_enabled"))
+        if protected:
+            ctx.waiter.report(
+                f"key vault {rid.name} has purge protection: Azure keeps it soft-deleted for its retention "
+                f"period and purges it then"
+            )
+            return
+        location = normalize_location(body.get("location") or prior.get("location"))
+        ctx.waiter.report(
+            f"purging the deleted key vault {rid.name} (features.key_vault.purge_soft_delete_on_destroy)"
+        )
+        poller = not_found_is_none(lambda: vaults.begin_purge_deleted(rid.name, location))
+        if poller is not None:
+            not_found_is_none(lambda: wait_lro(poller))
 
 
 class KeyVaultData(DataSource):

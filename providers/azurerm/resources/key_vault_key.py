@@ -2,9 +2,11 @@
 
 ``id`` is the versioned key id; a refresh reads the newest version (as azurerm
 does), so a rotation out of band shows as a change of ``id``/``version``. Delete
-is Key Vault's soft delete; vaultform never purges a key (recovery points may
-still depend on it), and a create that meets a soft-deleted key of the same name
-recovers it (azurerm's default).
+is Key Vault's soft delete, then a purge as ``features.key_vault.
+purge_soft_deleted_keys_on_destroy`` says (azurerm's default: true; never under purge
+protection; the plan refuses to destroy a key recovery points still depend on, R11),
+and a create that meets a soft-deleted key of the same name recovers it (azurerm's
+default).
 """
 
 from __future__ import annotations
@@ -362,7 +364,33 @@ class KeyVaultKey(Handler):
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
         kid = parse_key_id(prior["id"])
         client = ctx.clients.keys(kid.vault_uri)
-        not_found_is_none(lambda: client.begin_delete_key(kid.name))
+        poller = not_found_is_none(lambda: client.begin_delete_key(kid.name))
+        if poller is None or not ctx.feature("key_vault", "purge_soft_deleted_keys_on_destroy", True):
+            return
+        # As azurerm (key_vault_key_resource.go): purge the deleted key, unless its vault has
+        # purge protection (Key Vault refuses then; the key is purged at the end of retention).
+        vault_id = prior.get("key_vault_id") or self._vault_id_for(ctx, kid.vault_uri)
+        if not vault_id or self._purge_protected(ctx, vault_id):
+            return
+        not_found_is_none(lambda: poller.result())
+        ctx.waiter.report(
+            f"purging the deleted key {kid.name} (features.key_vault.purge_soft_deleted_keys_on_destroy)"
+        )
+        try:
+            not_found_is_none(lambda: client.purge_deleted_key(kid.name))
+        except PermanentError as exc:
+            if exc.status != 403:
+                raise
+            # the key is deleted; only its purge is not allowed to this caller: say so, don't fail
+            ctx.waiter.report(
+                f"the deleted key {kid.name} stays soft-deleted: purging it was refused ({exc.message})"
+            )
+
+    @staticmethod
+    def _purge_protected(ctx: Context, vault_id: str) -> bool:
+        rid = parse_resource_id(vault_id)
+        got = not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))
+        return got is None or bool(dig(wire(got), "properties.enablePurgeProtection"))
 
 
 class KeyVaultKeyData(DataSource):

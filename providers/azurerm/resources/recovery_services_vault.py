@@ -189,7 +189,10 @@ def to_state(body: dict[str, Any], ref: dict[str, Any] | None = None) -> dict[st
         "immutability": dig(security, "immutabilitySettings.state") or "Disabled",
         "public_network_access_enabled": flag_enabled(props.get("publicNetworkAccess"), default=True),
         "soft_delete_enabled": soft is None or str(soft).lower() in ("enabled", "alwayson"),
-        "classic_vmware_replication_enabled": ref.get("classic_vmware_replication_enabled"),
+        # Site Recovery's setting, read by ``read``; otherwise what was asked for
+        "classic_vmware_replication_enabled": bool(
+            ref.get("_classic_vmware", value(ref, "classic_vmware_replication_enabled", False))
+        ),
         "tags": dict(body.get("tags") or {}),
         "monitoring": monitoring_from_wire(props.get("monitoringSettings"), block(ref, "monitoring")),
     }
@@ -277,6 +280,35 @@ def _patch_for(prior: dict[str, Any], planned: dict[str, Any], changed: tuple[st
     return patch
 
 
+SETTINGS_API_VERSION = "2024-04-01"  # Microsoft.RecoveryServices replicationVaultSettings, as azurerm
+
+
+def _settings_id(vault_id: str) -> str:
+    return f"{vault_id}/replicationVaultSettings/default"
+
+
+def classic_vmware(ctx: Context, vault_id: str) -> bool:
+    """Whether Site Recovery's vault setting names the classic VMware provider (azurerm reads
+    ``vmwareToAzureProviderType`` of setting "default")."""
+    got = not_found_is_none(
+        lambda: ctx.clients.resources().resources.get_by_id(
+            _settings_id(vault_id), api_version=SETTINGS_API_VERSION
+        )
+    )
+    kind = dig(wire(got), "properties.vmwareToAzureProviderType") if got is not None else None
+    return str(kind or "").lower() == "vmware"
+
+
+def enable_classic_vmware(ctx: Context, vault_id: str) -> None:
+    body = {"properties": {"vmwareToAzureProviderType": "Vmware"}}
+    poller = call(
+        lambda: ctx.clients.resources().resources.begin_create_or_update_by_id(
+            _settings_id(vault_id), body, api_version=SETTINGS_API_VERSION
+        )
+    )
+    wait_lro(poller)
+
+
 class RecoveryServicesVault(Handler):
     type_name = "azurerm_recovery_services_vault"
     refreshed = (
@@ -289,6 +321,8 @@ class RecoveryServicesVault(Handler):
         "public_network_access_enabled",
         "soft_delete_enabled",
         "tags",
+        "classic_vmware_replication_enabled",
+        "monitoring",
     )
     updatable = (
         "sku",
@@ -353,6 +387,8 @@ class RecoveryServicesVault(Handler):
             except ProviderError as exc:
                 ctx.waiter.report(f"vault {name} was created, but completing it failed: {exc.message}")
                 return to_state(out, planned)
+        if value(planned, "classic_vmware_replication_enabled", False):
+            enable_classic_vmware(ctx, out["id"])
         enc = block(planned, "encryption")
         if enc:
             out = self._assign_key(ctx, rg, name, enc)
@@ -363,7 +399,9 @@ class RecoveryServicesVault(Handler):
         got = not_found_is_none(lambda: self._vaults(ctx).get(rid.resource_group, rid.name))
         if got is None:
             return None
-        return {**to_state(wire(got), prior), "_history": vault_history(ctx, rid)}
+        body = wire(got)
+        state = to_state(body, {**prior, "_classic_vmware": classic_vmware(ctx, body["id"])})
+        return {**state, "_history": vault_history(ctx, rid)}
 
     def update(self, ctx, prior, planned, changed):
         rid = parse_resource_id(prior["id"], expect=TYPE)

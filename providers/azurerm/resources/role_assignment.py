@@ -80,8 +80,18 @@ def to_state(ctx: Context, body: dict[str, Any], prior: dict[str, Any] | None = 
 
 class RoleAssignment(Handler):
     type_name = "azurerm_role_assignment"
-    refreshed = ("role_definition_id", "principal_id", "principal_type", "scope")
-    updatable = ()
+    refreshed = (
+        "role_definition_id",
+        "principal_id",
+        "principal_type",
+        "scope",
+        "description",
+        "condition",
+        "condition_version",
+        "delegated_managed_identity_resource_id",
+    )
+    # azurerm's schema: optional and computed, not force-new; it only steers the create
+    updatable = ("skip_service_principal_aad_check",)
 
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
         scope = planned["scope"]
@@ -120,6 +130,17 @@ class RoleAssignment(Handler):
         return to_state(
             ctx, wire(got), {**planned, "role_definition_id": value(planned, "role_definition_id") or rd_id}
         )
+
+    def update(self, ctx, prior, planned, changed):
+        got = self.read(
+            ctx,
+            {**prior, "skip_service_principal_aad_check": planned.get("skip_service_principal_aad_check")},
+        )
+        if got is None:
+            raise PermanentError(
+                f"the role assignment {prior['id']} no longer exists", code="RoleAssignmentNotFound"
+            )
+        return got
 
     def existing(self, ctx: Context, planned: dict[str, Any], id_: str) -> str | None:
         """An assignment of this name, or one granting the same role to the same

@@ -12,6 +12,7 @@ from providers.azurerm.resources.base import (
     call,
     dig,
     keep_location,
+    known,
     not_found_is_none,
     tags_of,
     value,
@@ -33,13 +34,20 @@ def to_state(body: dict, prior: dict | None = None) -> dict[str, Any]:
         "principal_id": dig(body, "properties.principalId"),
         "client_id": dig(body, "properties.clientId"),
         "tenant_id": dig(body, "properties.tenantId"),
-        "isolation_scope": dig(body, "properties.isolationScope"),
+        "isolation_scope": _isolation_scope(dig(body, "properties.isolationScope"), prior),
     }
+
+
+def _isolation_scope(azure: str | None, prior: dict) -> str | None:
+    """Azure reports "None" for an identity nobody scoped; that is what unset means."""
+    if str(azure or "None") == "None" and not known(prior.get("isolation_scope")):
+        return None
+    return azure
 
 
 class UserAssignedIdentity(Handler):
     type_name = "azurerm_user_assigned_identity"
-    refreshed = ("location", "tags", "principal_id", "client_id", "tenant_id")
+    refreshed = ("location", "tags", "principal_id", "client_id", "tenant_id", "isolation_scope")
     updatable = ("tags",)
     implicit = {"isolation_scope": "None"}
 

@@ -1,0 +1,104 @@
+"""What the plan says about soft-deleted names: an object that will be recovered, not created.
+
+A destroyed key vault (and a deleted key) keeps its name for its retention period; Azure refuses
+to create another under that name (409 ConflictError "A vault with the same name already exists
+in deleted state"). azurerm recovers it instead when ``features { key_vault {
+recover_soft_deleted_key_vaults / recover_soft_deleted_keys } }`` allow (both default true), and
+refuses otherwise (internal/services/keyvault/key_vault_resource.go,
+optedOutOfRecoveringSoftDeletedKeyVaultErrorFmt). The plan looks the names up so it can say which
+happens before anything is applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from providers.azurerm.resources.base import Context, known, normalize_location, not_found_is_none, wire
+from providers.base import PlannedInstance, ProviderError
+from reconciler.diagnostics import Diagnostic, error, info
+
+
+def _deleted_vault(ctx: Context, name: str, location: str) -> dict[str, Any] | None:
+    vaults = ctx.clients.keyvault_mgmt().vaults
+    got = not_found_is_none(lambda: vaults.get_deleted(name, normalize_location(location)))
+    return None if got is None else wire(got)
+
+
+def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
+    after = inst.after or {}
+    name, location = after.get("name"), after.get("location")
+    if not (known(name) and known(location)):
+        return None
+    deleted = _deleted_vault(ctx, name, location)
+    if deleted is None:
+        return None
+    purge_date = (deleted.get("properties") or {}).get("scheduledPurgeDate") or "the end of its retention"
+    if ctx.feature("key_vault", "recover_soft_deleted_key_vaults", True):
+        return info(
+            "soft_deleted_key_vault_recovered",
+            f"{inst.address} will be recovered, not created",
+            f"A soft-deleted key vault named {name!r} exists in {location} (purged on {purge_date}); "
+            f"apply recovers it (features.key_vault.recover_soft_deleted_key_vaults) and sets it to "
+            f"this configuration. Its keys come back with it.",
+            address=inst.address,
+        )
+    return error(
+        "soft_deleted_key_vault_exists",
+        f"{inst.address}: the name {name!r} is held by a soft-deleted key vault",
+        f"A soft-deleted key vault named {name!r} exists in {location} (purged on {purge_date}), and "
+        f"features.key_vault.recover_soft_deleted_key_vaults is false, so Azure would refuse the create "
+        f"(409 ConflictError). Recover it (set the feature to true, or `az keyvault recover`) and import "
+        f"it, purge it if purge protection allows, or choose another name.",
+        address=inst.address,
+    )
+
+
+def _key_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
+    after = inst.after or {}
+    name, vault_id = after.get("name"), after.get("key_vault_id")
+    if not (known(name) and known(vault_id)):
+        return None
+    from providers.azurerm.resources.key_vault_key import KeyVaultKey
+
+    try:
+        client = KeyVaultKey._client(ctx, vault_id)
+        deleted = not_found_is_none(lambda: client.get_deleted_key(name))
+    except ProviderError:
+        return None  # the vault itself is not there yet, or its deleted keys can't be listed
+    if deleted is None:
+        return None
+    if ctx.feature("key_vault", "recover_soft_deleted_keys", True):
+        return info(
+            "soft_deleted_key_recovered",
+            f"{inst.address} will be recovered, not created",
+            f"A soft-deleted key named {name!r} exists in this key vault; apply recovers it with its "
+            f"versions (features.key_vault.recover_soft_deleted_keys) and updates it to this configuration.",
+            address=inst.address,
+        )
+    return error(
+        "soft_deleted_key_exists",
+        f"{inst.address}: the name {name!r} is held by a soft-deleted key",
+        f"A soft-deleted key named {name!r} exists in this key vault and "
+        f"features.key_vault.recover_soft_deleted_keys is false, so Key Vault would refuse the create "
+        f"(409 Conflict). Recover it, purge it, or choose another name.",
+        address=inst.address,
+    )
+
+
+NOTES = {"azurerm_key_vault": _vault_note, "azurerm_key_vault_key": _key_note}
+
+
+def plan_notes(ctx: Context, instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
+    out = []
+    for inst in instances:
+        note = NOTES.get(inst.type_name)
+        if note is None or inst.action not in ("create", "replace"):
+            continue
+        try:
+            found = note(ctx, inst)
+        except ProviderError:
+            continue  # can't look: the apply still meets Azure's own answer
+        if found is not None:
+            out.append(found)
+    return out
