@@ -29,6 +29,7 @@ from reconciler.plan.walk import PlanOptions, PlanRequest, make_plan
 from reconciler.plan.whole_state_replaced import whole_state_replaced
 from reconciler.validate import Validated, validate_directory
 from state.backends.local import LocalBackend
+from state.format import instances_without_id
 from state.model import State
 
 
@@ -100,6 +101,7 @@ def open_session(
     backend = LocalBackend.for_directory(root, state_path)
     stamp = _file_stamp(backend.path)
     state = backend.read() or State.new()
+    _refuse_instances_without_id(state, backend.path)
     state, moves, move_diags = apply_moves(state, validated.tree)
     warnings += move_diags
     session = Session(
@@ -107,6 +109,26 @@ def open_session(
     )
     session.providers = providers_for(session)
     return session
+
+
+def _refuse_instances_without_id(state: State, path: str) -> None:
+    """A damaged state (an object without its id) stops here, naming each instance, before
+    anything tries to refresh or destroy what it can't name."""
+    problems = instances_without_id(state)
+    if problems:
+        raise DiagnosticsError(
+            [
+                error(
+                    "state",
+                    f"{address} in {path} {what}",
+                    "The state file was edited or damaged. Restore it from its .backup or put the "
+                    f"object's id back; if the object is gone, run `vaultform state rm '{address}'` "
+                    "(and import it again if it still exists).",
+                    address=address,
+                )
+                for address, what in problems
+            ]
+        )
 
 
 def _used_providers(session: Session) -> set[str]:

@@ -66,6 +66,7 @@ __all__ = [
     "from_document",
     "to_document",
     "format_time",
+    "instances_without_id",
 ]
 
 FORMAT_VERSION = "1"
@@ -598,3 +599,25 @@ def _read_pending(r: _Reader, pending: dict | None, where: str) -> PendingOperat
         request_digest=r.get(pending, "request_digest", where, str),
         planned_id=r.get(pending, "planned_id", where, str, type(None), default=None),
     )
+
+
+def instances_without_id(state: State) -> list[tuple[str, str]]:
+    """``(instance address, what is wrong)`` for every managed object in ``state`` that has no
+    usable id: nothing can refresh, update or destroy an object it can't name. (A state
+    with them decodes, so ``state rm`` can still remove them.) An instance whose create was
+    interrupted carries a pending operation instead and is left to recovery."""
+    found = []
+    for address, res, inst in state.instances():
+        if res.mode is not Mode.MANAGED or inst.pending is not None or not inst.attributes:
+            continue
+        value = inst.attributes.get("id", _MISSING)
+        if type(value) is str and value:
+            continue
+        if value is _MISSING:
+            what = "has no id"
+        elif value == "":
+            what = "has an empty id"
+        else:
+            what = f"has {_describe(value)} as its id"
+        found.append((str(address), what))
+    return found

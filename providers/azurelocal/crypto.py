@@ -104,6 +104,19 @@ def load_master_key(db_path: str | os.PathLike | None) -> bytes:
     return data
 
 
+def check_master_key(db_path: str | os.PathLike) -> None:
+    """Raise CryptoError when the database holds sealed keys and their master key file is gone
+    (run when the database is opened; the key itself is loaded on first use)."""
+    if os.environ.get(MASTER_KEY_ENV):
+        return
+    path = master_key_path(db_path)
+    if not path.exists() and _holds_sealed_keys(db_path):
+        raise CryptoError(
+            f"the master key file {path} is missing, but {db_path} holds keys sealed with it; "
+            "restore the file, or start a new local Azure with `vaultform cloud reset`"
+        )
+
+
 def _holds_sealed_keys(db_path) -> bool:
     """Whether the database already holds key material sealed under some master key."""
     import sqlite3

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.azurelocal.app import Emulator
+from providers.azurelocal.crypto import CryptoError
 from providers.azurelocal.credential import LocalCredential as LocalCredential  # part of the seam
 from providers.azurelocal.transport import local_session as local_session  # part of the seam
 
@@ -39,6 +40,8 @@ def open_emulator(path: Path | None) -> Emulator:
         raise LocalAzureUnavailable(str(exc)) from exc
     except OSError as exc:
         raise LocalAzureUnavailable(exc.strerror or str(exc)) from exc
+    except CryptoError as exc:  # its master key is gone: checked when the database is opened
+        raise LocalAzureUnavailable(str(exc)) from exc
 
 
 def emulator_facts(env: Emulator, kind: str, object_id: str) -> dict[str, Any]:

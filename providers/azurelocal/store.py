@@ -19,6 +19,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from providers.azurelocal import crypto
+
 SCHEMA_VERSION = 1
 
 _BASE_SCHEMA = """
@@ -40,11 +42,36 @@ def default_path() -> Path:
     return Path.home() / ".vaultform" / "local-azure.db"
 
 
+# The database holds key material (sealed) and secrets in clear; SQLite creates its WAL
+# and SHM files with the database's own mode, so the database is created 0600 first.
+PRIVATE_SUFFIXES = ("", "-wal", "-shm", "-journal", ".key")
+
+
+def _make_private(path: Path) -> None:
+    """Create the database file owner-only if it is missing; make it and every file beside it
+    (WAL, SHM, journal, master key) owner-only if they exist with a wider mode."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600))
+    except OSError:
+        return  # sqlite reports what is wrong with the path
+    for suffix in PRIVATE_SUFFIXES:
+        beside = Path(f"{path}{suffix}")
+        try:
+            if beside.is_file() and beside.stat().st_mode & 0o077:
+                beside.chmod(0o600)
+        except OSError:
+            pass
+
+
 class Store:
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _make_private(self.path)
+            # a database that holds sealed keys is useless without its master key: say so now,
+            # not at the first unwrap (where it reads as "the wrapped key was altered")
+            crypto.check_master_key(self.path)
         self._local = threading.local()
         self._lock = threading.RLock()
         self.ensure_table(_BASE_SCHEMA)

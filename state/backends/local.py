@@ -21,6 +21,7 @@ import enum
 import errno
 import os
 import shutil
+import stat
 import tempfile
 
 from state.errors import StateError
@@ -93,6 +94,15 @@ class LocalBackend:
     def read(self) -> State | None:
         """The stored state, or None when there is no state file yet."""
         try:
+            # a named pipe or device in the state file's place would block or never end: refuse it
+            kind = os.stat(self.path).st_mode
+            if not stat.S_ISREG(kind):
+                raise StateError(
+                    self.path,
+                    "is not a regular file (a named pipe, device or directory)",
+                    hint="A state file is a plain file vaultform writes. Move this one away, and restore "
+                    "the state from its .backup if there is one.",
+                )
             with open(self.path, "rb") as fh:
                 data = fh.read()
                 stamp = _stamp(os.fstat(fh.fileno()))

@@ -99,11 +99,11 @@ def test_thousands_of_undeclared_references_validate_in_seconds(tmp_path):
     """Each error's "did you mean" compared it with every resource: quadratic in a big configuration."""
     blocks = [
         f'resource "terraform_data" "m_{n}" {{\n  input = terraform_data.missing_{n}.id\n}}\n'
-        for n in range(1500)
+        for n in range(2500)
     ]
     (tmp_path / "main.tf").write_text("\n".join(blocks))
     started = time.monotonic()
     code, text = run("validate", "-no-color", str(tmp_path))
     elapsed = time.monotonic() - started
-    assert code == 1 and text.count("Reference to undeclared resource") == 1500
-    assert elapsed < 30, f"validate took {elapsed:.1f} s"
+    assert code == 1 and text.count("Reference to undeclared resource") == 2500
+    assert elapsed < 90, f"validate took {elapsed:.1f} s"  # about 10 s; quadratic, minutes
