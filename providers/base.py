@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from providers.drift_protocol import DriftEstate, DriftRules, UnmanagedListing
 from providers.schema import ProviderSchema
-from state.addresses import Node
+from state.addresses import InstanceAddress, Node, parse_address
 
 # --------------------------------------------------------------------------- errors
 
@@ -136,7 +136,7 @@ class PlanRulesRequest:
 
 @dataclass(frozen=True)
 class PlannedInstance:
-    address: str
+    address: InstanceAddress  # text is read as an address (fixtures, tests)
     type_name: str
     action: str  # "create", "update", "replace", "delete", "no-op", "read"
     before: dict[str, Any] | None
@@ -149,11 +149,15 @@ class PlannedInstance:
     references: dict[str, tuple[str, ...]] = field(default_factory=dict)
     location: str = ""  # "main.tf:12", for diagnostics
 
+    def __post_init__(self) -> None:
+        if isinstance(self.address, str):
+            object.__setattr__(self, "address", parse_address(self.address))
+
 
 @dataclass(frozen=True)
 class OrderingEdge:
-    before: str  # node id that must finish first
-    after: str
+    before: Node  # the graph node (an instance, or one of its phases) that must finish first
+    after: Node
     rule: str  # "O1".."O5"
     reason: str = ""
 

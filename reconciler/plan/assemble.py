@@ -71,28 +71,14 @@ def block_exprs(body: ast.Body):
 def rule_edges(
     changes: list[ResourceChange], edges: list[OrderingEdge], *, reasons: bool = True
 ) -> list[tuple[Node, Node, str]]:
-    """The provider's ordering edges as (before, after, why) between typed graph nodes.
-
-    The protocol names a node as text: an instance address, or one followed by ``#`` and a
-    phase name. Read here once, against the planned instances: text naming a planned
-    instance is that instance (whatever its key holds, ``#`` included); otherwise the
-    phase is what follows the last ``#`` (phase names are identifiers). Text naming nothing
-    planned is left out.
-    """
-    by_text = {c.address: parse_address(c.address) for c in changes}
-
-    def node(text: str) -> Node | None:
-        if text in by_text:
-            return Node(by_text[text])
-        base, sep, phase = text.rpartition("#")
-        return Node(by_text[base], phase) if sep and base in by_text else None
-
+    """The provider's ordering edges as (before, after, why); an edge naming an instance
+    that is not planned is left out."""
+    planned = {parse_address(c.address) for c in changes}
     out: list[tuple[Node, Node, str]] = []
     for e in edges:
-        before, after = node(e.before), node(e.after)
-        if before is not None and after is not None:
+        if e.before.address in planned and e.after.address in planned:
             why = f"{e.rule}: {e.reason}" if reasons and e.reason else e.rule
-            out.append((before, after, why))
+            out.append((e.before, e.after, why))
     return out
 
 
@@ -145,7 +131,7 @@ def planned_instance(change: ResourceChange) -> PlannedInstance:
     action = "replace" if change.action.is_replace else change.action.value
     refreshed = {**change.before, **change.private} if change.before is not None else None
     return PlannedInstance(
-        address=change.address,
+        address=parse_address(change.address),
         type_name=change.type,
         action=action,
         before=change.before,

@@ -113,11 +113,11 @@ class EncryptionIdentity:
         return "the user-assigned identity of the encryption block"
 
     @property
-    def sources(self) -> tuple[str, ...]:
-        """Addresses whose creation brings the identity into being."""
+    def sources(self) -> tuple[Node, ...]:
+        """The instances whose creation brings the identity into being."""
         if not self.user_assigned:
-            return (self.vault.address,)
-        return tuple(n.address for n in self.identities)
+            return (self.vault,)
+        return self.identities
 
     def matches(self, index: PlanIndex, holder: Node, names: tuple[str, ...], value: Any) -> bool:
         """``holder`` names this identity as a principal (by reference in ``names``, or by value)."""

@@ -35,6 +35,8 @@ from typing import Any
 
 from providers.base import PlannedInstance
 from reconciler.values import UNKNOWN
+from state.addresses import Mode
+from state.addresses import Node as GraphNode
 
 from .refs import (
     Reference,
@@ -120,7 +122,12 @@ class Node:
 
     @property
     def address(self) -> str:
-        return self.inst.address
+        return str(self.inst.address)
+
+    @property
+    def graph_node(self) -> GraphNode:
+        """The instance's node in the engine's dependency graph (the object itself)."""
+        return GraphNode(self.inst.address)
 
     @property
     def type_name(self) -> str:
@@ -189,9 +196,9 @@ class PlanIndex:
                 action = Action(inst.action)
             except ValueError:
                 action = Action.NOOP
-            prefix = module_prefix_of(inst.address)
+            prefix = module_prefix_of(str(inst.address))
             refs = {k: parse_all(v, module_prefix=prefix) for k, v in (inst.references or {}).items()}
-            is_data = resource_of(inst.address)[len(prefix) :].startswith("data.")
+            is_data = inst.address.mode is Mode.DATA
             nodes.append(Node(inst, action, refs, is_data))
         index = cls(tuple(nodes))
         for n in index.nodes:

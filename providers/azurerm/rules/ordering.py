@@ -1,8 +1,8 @@
 """Ordering edges O1-O5: what the graph must do first, even without ``depends_on``.
 
-Node ids are instance addresses; a Recovery Services vault with an ``encryption``
-block is two nodes: the vault with its identity (its address) and the key
-assignment (``<address>#encryption``). Grants and key vault protections point at
+Edges join the engine's graph nodes (``state.addresses.Node``); a Recovery Services
+vault with an ``encryption`` block is two nodes: the vault with its identity
+(``Node(address)``) and the key assignment (``Node(address, "encryption")``). Grants and key vault protections point at
 the second node only, never at the vault itself (O5: that is the cycle of
 terraform-provider-azurerm issue #27817).
 """
@@ -12,18 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from providers.base import OrderingEdge
+from state.addresses import Node as GraphNode
 
 from .estate import EncryptionIdentity, encryption_identity, items_of, key_vaults_of, key_vaults_of_key
 from .grants import CREATE_KEY_PERMISSIONS, Grant, applies_to, names_deployer, names_identity
-from .model import Action, Encryption, PlanIndex, TypeName
+from .model import Action, Encryption, Node, PlanIndex, TypeName
 from .refs import known_str
 from .table import reason
 
-ENCRYPTION_PHASE = "#encryption"
+ENCRYPTION_PHASE = "encryption"
 
 
-def encryption_node(vault_address: str) -> str:
-    return vault_address + ENCRYPTION_PHASE
+def encryption_node(vault: Node) -> GraphNode:
+    """The graph node of a vault's key assignment."""
+    return GraphNode(vault.inst.address, ENCRYPTION_PHASE)
 
 
 @dataclass
@@ -34,12 +36,12 @@ class EdgeSet:
     waiting would only defer the read to apply time.
     """
 
-    vaults: frozenset[str]
-    data_nodes: frozenset[str] = frozenset()
+    vaults: frozenset[GraphNode]
+    data_nodes: frozenset[GraphNode] = frozenset()
     edges: list[OrderingEdge] = field(default_factory=list)
-    _seen: set[tuple[str, str]] = field(default_factory=set)
+    _seen: set[tuple[GraphNode, GraphNode]] = field(default_factory=set)
 
-    def add(self, before: str | None, after: str, rule: str, why: str) -> None:
+    def add(self, before: GraphNode | None, after: GraphNode, rule: str, why: str) -> None:
         if before is None or before == after or (before, after) in self._seen:
             return
         if after in self.vaults:  # O5: the vault itself never waits for grants or keys
@@ -53,36 +55,44 @@ class EdgeSet:
 def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
     vaults = [v for v in index.of_type(TypeName.VAULT, data=False) if v.action.exists_after]
     out = EdgeSet(
-        frozenset(v.address for v in vaults), frozenset(n.address for n in index.nodes if n.is_data)
+        frozenset(v.graph_node for v in vaults), frozenset(n.graph_node for n in index.nodes if n.is_data)
     )
     for vault in vaults:
         enc = Encryption.of(vault.after)
         if enc is None:
             continue
-        node = encryption_node(vault.address)
-        out.add(vault.address, node, "O5", reason("O5", vault=vault.address, node=node))
+        node = encryption_node(vault)
+        out.add(vault.graph_node, node, "O5", reason("O5", vault=vault.address, node=str(node)))
         kvs = key_vaults_of(index, vault, enc, planned=True)
         for kv in kvs:
-            out.add(kv.address, node, "O3", reason("O3", key_vault=kv.address, node=node))
+            out.add(kv.graph_node, node, "O3", reason("O3", key_vault=kv.address, node=str(node)))
         ident = encryption_identity(index, vault, enc)
         if ident is not None:
             for kv in kvs:
                 for g in grants:
                     if applies_to(g, kv) and names_identity(index, g, ident):
                         out.add(
-                            g.node_id,
+                            _grant_node(g),
                             node,
                             "O2",
-                            reason("O2", grant=g.node_id, identity=ident.label, node=node),
+                            reason("O2", grant=g.node_id, identity=ident.label, node=str(node)),
                         )
         for item in items_of(index, vault, TypeName.BACKUP_POLICY_VM, TypeName.PROTECTED_VM):
             if item.action.exists_after:
                 out.add(
-                    node, item.address, "O4", reason("O4", item=item.address, vault=vault.address, node=node)
+                    node,
+                    item.graph_node,
+                    "O4",
+                    reason("O4", item=item.address, vault=vault.address, node=str(node)),
                 )
     _identity_edges(index, grants, vaults, out)
     _deployer_edges(index, grants, out)
-    return sorted(out.edges, key=lambda e: (int(e.rule[1:]), e.before, e.after))
+    return sorted(out.edges, key=lambda e: (int(e.rule[1:]), str(e.before), str(e.after)))
+
+
+def _grant_node(grant: Grant) -> GraphNode | None:
+    """The node that must finish for the grant to exist (None: it exists already)."""
+    return grant.holder.graph_node if grant.node_id is not None else None
 
 
 def _identity_edges(index: PlanIndex, grants: list[Grant], vaults, out: EdgeSet) -> None:
@@ -116,7 +126,12 @@ def _identity_edges(index: PlanIndex, grants: list[Grant], vaults, out: EdgeSet)
         for ident in dict((id(i), i) for i in candidates).values():
             if names_identity(index, g, ident):
                 for source in ident.sources:
-                    out.add(source, g.node_id, "O1", reason("O1", grant=g.node_id, source=source))
+                    out.add(
+                        source.graph_node,
+                        _grant_node(g),
+                        "O1",
+                        reason("O1", grant=g.node_id, source=source.address),
+                    )
 
 
 def _deployer_edges(index: PlanIndex, grants: list[Grant], out: EdgeSet) -> None:
@@ -130,8 +145,8 @@ def _deployer_edges(index: PlanIndex, grants: list[Grant], out: EdgeSet) -> None
                 continue
             if names_deployer(index, g) and g.has_all(CREATE_KEY_PERMISSIONS) is not False:
                 out.add(
-                    g.node_id,
-                    key.address,
+                    _grant_node(g),
+                    key.graph_node,
                     "O2/deployer",
                     reason("O2/deployer", grant=g.node_id, key=key.address),
                 )
