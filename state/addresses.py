@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Union
 
@@ -107,9 +107,15 @@ class InstanceAddress:
 
     resource: ResourceAddress
     key: IndexKey = None
+    # the text, worked out on first use (addresses are sorted and shown by their text often)
+    _text: str | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __str__(self) -> str:
-        return f"{self.resource}{format_key(self.key)}"
+        text = self._text
+        if text is None:
+            text = f"{self.resource}{format_key(self.key)}"
+            object.__setattr__(self, "_text", text)
+        return text
 
     @property
     def mode(self) -> Mode:

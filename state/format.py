@@ -141,7 +141,7 @@ def _instance_doc(inst: InstanceState, where: str) -> dict:
         "create_before_destroy": inst.create_before_destroy,
         "attributes": _canonical(dict(inst.attributes), f"{where}.attributes"),
         "sensitive_paths": [list(p) for p in inst.sensitive_paths],
-        "dependencies": list(inst.dependencies),
+        "dependencies": [str(d) for d in inst.dependencies],
         "pending": _pending_doc(inst.pending),
     }
 

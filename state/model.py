@@ -122,7 +122,7 @@ class InstanceState:
     index_key: IndexKey = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
     sensitive_paths: tuple[tuple[PathStep, ...], ...] = ()
-    dependencies: tuple[str, ...] = ()
+    dependencies: tuple[InstanceAddress, ...] = ()  # text is read as addresses
     status: InstanceStatus = InstanceStatus.READY
     create_before_destroy: bool = False
     schema_version: int = 0
@@ -135,7 +135,8 @@ class InstanceState:
             object.__setattr__(self, "status", InstanceStatus(self.status))
         paths = {tuple(p) for p in self.sensitive_paths}
         object.__setattr__(self, "sensitive_paths", tuple(sorted(paths, key=_sensitive_sort_key)))
-        object.__setattr__(self, "dependencies", tuple(sorted(set(self.dependencies))))
+        deps = {d if isinstance(d, InstanceAddress) else parse_address(d) for d in self.dependencies}
+        object.__setattr__(self, "dependencies", tuple(sorted(deps, key=str)))
 
     @property
     def tainted(self) -> bool:
@@ -154,7 +155,9 @@ class InstanceState:
     def with_pending(self, pending: PendingOperation | None) -> InstanceState:
         return self if pending == self.pending else replace(self, pending=pending)
 
-    def with_dependencies(self, dependencies: tuple[str, ...] | list[str]) -> InstanceState:
+    def with_dependencies(
+        self, dependencies: tuple[InstanceAddress, ...] | list[InstanceAddress]
+    ) -> InstanceState:
         return replace(self, dependencies=tuple(dependencies))
 
 

@@ -35,7 +35,15 @@ from reconciler import providers_registry as registry
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.model import ResourceChange
 from state.errors import StateError
-from state.model import InstanceState, OutputState, PendingAction, PendingOperation, State
+from state.model import (
+    InstanceAddress,
+    InstanceState,
+    OutputState,
+    PendingAction,
+    PendingOperation,
+    State,
+    parse_address,
+)
 
 
 def request_digest(type_name: str, config: Any) -> str:
@@ -329,7 +337,7 @@ def _as_diagnostics(exc: BaseException) -> BaseException:
     )
 
 
-def _kept(state: State, address: str, deps: tuple[str, ...]) -> tuple[str, ...]:
+def _kept(state: State, address: str, deps: tuple[InstanceAddress, ...]) -> tuple[InstanceAddress, ...]:
     """Today's dependencies plus those recorded before that still exist.
 
     An ordering rule speaks only when its objects change (a grant before the key it lets the
@@ -339,12 +347,13 @@ def _kept(state: State, address: str, deps: tuple[str, ...]) -> tuple[str, ...]:
     inst = state.instance(address)
     before = inst.dependencies if inst is not None else ()
     kept = {d for d in before if state.instance(d) is not None or state.resource(d) is not None}
-    return tuple(sorted(set(deps) | kept))
+    return tuple(sorted(set(deps) | kept, key=str))
 
 
-def dependencies_of(change: ResourceChange) -> tuple[str, ...]:
+def dependencies_of(change: ResourceChange) -> tuple[InstanceAddress, ...]:
     """The instances a change depends on (through any of its phases), as state records them."""
     deps = {d.address for d in change.depends_on}
     for more in change.phase_depends_on.values():
         deps.update(d.address for d in more)
-    return tuple(sorted({str(d) for d in deps} - {change.address}))
+    deps.discard(parse_address(change.address))
+    return tuple(sorted(deps, key=str))

@@ -217,7 +217,7 @@ def state_to_json(state: State) -> dict:
         entry["values"] = json_value(dict(inst.attributes), sensitive)
         entry["sensitive_values"] = sensitive_shape(dict(inst.attributes), sensitive) or {}
         if inst.dependencies:
-            entry["depends_on"] = list(inst.dependencies)
+            entry["depends_on"] = [str(d) for d in inst.dependencies]
         if inst.tainted:
             entry["tainted"] = True
         module_node(res.module)["resources"].append(entry)

@@ -211,7 +211,7 @@ def _apply_moves(state: State, pairs: list[tuple[InstanceAddress, InstanceAddres
         )
     # what other objects recorded as their dependencies follows the move
     for addr, res, inst in list(state.instances()):
-        deps = tuple(_rename(d, renamed, renamed_resources) for d in inst.dependencies)
+        deps = tuple(parse_address(_rename(str(d), renamed, renamed_resources)) for d in inst.dependencies)
         if deps != inst.dependencies:
             state = state.with_instance(addr, inst.with_dependencies(deps))
     return state

@@ -554,7 +554,7 @@ class Walker:
                     after=None,
                     reason=reason,
                     prevent_destroy=protected,
-                    depends_on=tuple(Node(parse_address(d)) for d in istate.dependencies),
+                    depends_on=tuple(Node(d) for d in istate.dependencies),
                     private=private,
                     before_sensitive_paths=before_paths,
                 )

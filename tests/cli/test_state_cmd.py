@@ -198,7 +198,7 @@ def test_mv_renames_a_resource_and_follows_dependencies(state_file):
     after = stored(state_file)
     assert after.resource("azurerm_user_assigned_identity.id") is None
     assert after.instance("azurerm_user_assigned_identity.ident[1]").attributes["name"] == "id1"
-    assert after.instance("terraform_data.secret").dependencies == (
+    assert tuple(str(d) for d in after.instance("terraform_data.secret").dependencies) == (
         "azurerm_resource_group.rg",
         "azurerm_user_assigned_identity.ident[0]",
     )

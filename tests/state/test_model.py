@@ -12,6 +12,7 @@ from state.model import (
     PendingOperation,
     ResourceState,
     State,
+    parse_address,
 )
 
 AZURERM = "registry.terraform.io/hashicorp/azurerm"
@@ -147,7 +148,7 @@ def test_instance_values_are_normalised():
         1, {"id": "x"}, sensitive_paths=[["b"], ["a", 0], ["b"]], dependencies=["z.z", "a.a", "z.z"]
     )
     assert inst.sensitive_paths == (("a", 0), ("b",))
-    assert inst.dependencies == ("a.a", "z.z")
+    assert inst.dependencies == (parse_address("a.a"), parse_address("z.z"))  # text is read as addresses
     with pytest.raises(TypeError):
         InstanceState(True)
     with pytest.raises(ValueError, match="share an index key"):
