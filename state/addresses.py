@@ -107,8 +107,17 @@ class InstanceAddress:
 
     resource: ResourceAddress
     key: IndexKey = None
-    # the text, worked out on first use (addresses are sorted and shown by their text often)
+    # the text and the hash, worked out on first use: addresses are sorted, shown and kept in
+    # sets often, and a parsed address is shared (``parse_address`` is cached)
     _text: str | None = field(default=None, init=False, repr=False, compare=False, hash=False)
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False, hash=False)
+
+    def __hash__(self) -> int:
+        value = self._hash
+        if value is None:
+            value = hash((self.resource, self.key))
+            object.__setattr__(self, "_hash", value)
+        return value
 
     def __str__(self) -> str:
         text = self._text

@@ -556,13 +556,13 @@ def _read_instance(r: _Reader, inst: Any, where: str) -> InstanceState:
         if type(path) is not list or not path or not all(type(s) in (str, int) for s in path):
             raise r.fail(at, "a sensitive path is a non-empty list of keys and indexes")
         paths.append(tuple(path))
-    dependencies = r.get(inst, "dependencies", where, list, default=[])
-    for k, dep in enumerate(dependencies):
+    dependencies = []
+    for k, dep in enumerate(r.get(inst, "dependencies", where, list, default=[])):
         at = f"{where}.dependencies[{k}]"
         if type(dep) is not str:
             raise r.fail(at, f"expected a string, found {_describe(dep)}")
         try:
-            parse_address(dep)
+            dependencies.append(parse_address(dep))
         except AddressError as exc:
             raise r.fail(at, str(exc)) from None
     schema_version = r.get(inst, "schema_version", where, int, default=0)
