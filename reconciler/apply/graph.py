@@ -135,8 +135,8 @@ def build_apply_graph(plan: Plan) -> ApplyGraph:
                     if src is not None and src != s.id:
                         g.connect(src, s.id)
 
-    for before, after, _why in plan.edges:
-        src, dst = node_for(before), _target_for(after, steps, node_for)
+    for first, then, _why in plan.edges:
+        src, dst = node_for(first), _target_for(then, steps, node_for)
         if src is not None and dst is not None and src != dst:
             log.debug("apply order: %s before %s (rule: %s)", src, dst, _why)
             g.connect(src, dst)

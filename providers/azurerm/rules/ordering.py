@@ -41,8 +41,8 @@ class EdgeSet:
     edges: list[OrderingEdge] = field(default_factory=list)
     _seen: set[tuple[GraphNode, GraphNode]] = field(default_factory=set)
 
-    def add(self, before: GraphNode | None, after: GraphNode, rule: str, why: str) -> None:
-        if before is None or before == after or (before, after) in self._seen:
+    def add(self, before: GraphNode | None, after: GraphNode | None, rule: str, why: str) -> None:
+        if before is None or after is None or before == after or (before, after) in self._seen:
             return
         if after in self.vaults:  # O5: the vault itself never waits for grants or keys
             return
