@@ -31,6 +31,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from providers.base import Clock
 from reconciler import providers_registry as registry
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.model import ResourceChange
@@ -73,8 +74,10 @@ class StateRecorder:
         providers: Mapping[str, Any] | None = None,
         write_behind: bool = False,
         batch_interval: float = 0.05,
+        clock: Clock | None = None,
     ):
         self.backend = backend
+        self.clock = clock or Clock()  # when an operation started, as its pending record says
         self.state = state
         self.providers = dict(providers or {})
         self.write_behind = write_behind
@@ -210,7 +213,8 @@ class StateRecorder:
             ask = getattr(provider, "planned_id", None)
             if ask is not None:
                 planned_id = ask(change.type, config)
-        op = PendingOperation(operation, datetime.now(UTC), planned_id, request_digest(change.type, config))
+        started = datetime.fromtimestamp(self.clock.now(), UTC)
+        op = PendingOperation(operation, started, planned_id, request_digest(change.type, config))
 
         def mark(state: State) -> State:
             inst = state.instance(change.address)

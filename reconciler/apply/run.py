@@ -53,7 +53,9 @@ def apply_plan(
     as the state on disk."""
     if plan.moved:  # renames from moved blocks are saved before anything else happens
         session.state = session.backend.write(session.state)
-    recorder = StateRecorder(session.backend, session.state, providers=session.providers, write_behind=True)
+    recorder = StateRecorder(
+        session.backend, session.state, providers=session.providers, write_behind=True, clock=session.clock
+    )
     try:
         outcome = _apply_recorded(session, plan, refreshed, options, progress, recorder, parallelism)
     finally:

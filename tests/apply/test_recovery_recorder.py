@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 
+from providers.base import Clock
 from reconciler.apply.recorder import StateRecorder
 from reconciler.diagnostics import DiagnosticsError
 from reconciler.plan.model import Action, ResourceChange
@@ -78,6 +80,19 @@ def test_an_intent_is_on_disk_when_pending_returns():
     on_disk = backend.written[-1].instance("azurerm_resource_group.rg")
     assert on_disk.pending.operation is PendingAction.CREATE
     assert on_disk.pending.planned_id == "/ids/rg"  # asked of the provider
+    recorder.close()
+
+
+def test_an_intent_records_when_it_started_by_the_injected_clock():
+    recorder = StateRecorder(
+        SlowBackend(),
+        State.new(lineage="l"),
+        providers={"azurerm": Cloud()},
+        clock=Clock(now=lambda: 86400.0),
+    )
+    recorder.pending(_change("azurerm_resource_group.rg"), PendingAction.CREATE, {"name": "rg"})
+    started = recorder.state.instance("azurerm_resource_group.rg").pending.started_at
+    assert started == datetime(1970, 1, 2, tzinfo=UTC)
     recorder.close()
 
 
