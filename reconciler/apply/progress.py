@@ -115,6 +115,17 @@ class _Running:
 _COUNT_KEYS = (("added", "add"), ("changed", "change"), ("destroyed", "destroy"))
 
 
+def resource_count(counts: Mapping[str, int], verb: str = "Apply") -> str:
+    """The 'Resources: ...' part of the closing line, worded as terraform's (views/apply.go):
+    a destroy counts what it destroyed; imports are counted only when there were some."""
+    added, changed, destroyed = (_count(counts, k) for k in _COUNT_KEYS)
+    if verb == "Destroy":
+        return f"Resources: {destroyed} destroyed."
+    imported = int(counts.get("imported", 0))
+    head = f"{imported} imported, " if imported else ""
+    return f"Resources: {head}{added} added, {changed} changed, {destroyed} destroyed."
+
+
 def _count(counts: Mapping[str, int], names: tuple[str, str]) -> int:
     return int(sum(counts.get(n, 0) for n in names))
 
@@ -174,12 +185,10 @@ class Progress:
         with self._lock:
             self._running.pop((address, self._key(action)), None)
             self.failures.append(Failure(address, message, self._key(action)))
-            head = f"{address}: {words.noun} failed after {format_duration(elapsed)}"
-            lines = message.strip().splitlines() or [""]
-            text = head + (f": {lines[0]}" if lines[0] else "")
-            self._write(self._paint(text, "1", "31"))
-            for extra in lines[1:]:
-                self._write(f"  {extra}" if extra else "")
+            # the reason is told once, in the error that follows the summary
+            self._write(
+                self._paint(f"{address}: {words.noun} failed after {format_duration(elapsed)}", "1", "31")
+            )
 
     def retrying(self, address: str, attempt: int, delay: float, reason: str) -> None:
         with self._lock:
@@ -236,8 +245,7 @@ class Progress:
         """
         with self._lock:
             listed = [_as_failure(f) for f in failures] if failures is not None else list(self.failures)
-            added, changed, destroyed = (_count(counts, k) for k in _COUNT_KEYS)
-            resources = f"Resources: {added} added, {changed} changed, {destroyed} destroyed."
+            resources = resource_count(counts, verb)
             skipped = list(skipped)
             self._write("")
             if not listed:
@@ -262,7 +270,6 @@ def _as_failure(item: Failure | tuple[str, Any]) -> Failure:
     if isinstance(item, Failure):
         return item
     address, what = item
-    if isinstance(what, Diagnostic):
-        message = what.summary + (f"\n{what.detail}" if what.detail else "")
-        return Failure(address, message)
+    if isinstance(what, Diagnostic):  # its detail is printed with the error itself
+        return Failure(address, what.summary)
     return Failure(address, str(what))

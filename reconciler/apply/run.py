@@ -67,7 +67,7 @@ def apply_plan(
 def _apply_recorded(
     session, plan: Plan, refreshed, options: PlanOptions, progress, recorder, parallelism
 ) -> ApplyOutcome:
-    importing.record_imports(recorder, plan)
+    imported = importing.record_imports(recorder, plan)
     if options.refresh_only:
         recorder.accept_refreshed(plan.refreshed)
         return ApplyOutcome(recorder.state)
@@ -100,6 +100,7 @@ def _apply_recorded(
         ApplyOptions(parallelism=max(1, parallelism)),
         clock=session.clock,
     ).run()
+    result.counts["imported"] = imported
     # objects the plan leaves alone are recorded as the refresh read them (a key rotated out of band)
     recorder.accept_refreshed(
         {

@@ -90,11 +90,20 @@ def _setup_list(p) -> None:
 
 
 def _run_list(args, out: Output) -> int:
-    state = read_state(backend_for(args.state))
+    backend = backend_for(args.state)
+    state = read_state(backend)
     if args.addresses and (state is None or not _selects(state, args.addresses[0])):
         refuse_directory(args.addresses[0], "state list")
-    if state is None:
-        return 0
+    if state is None:  # as terraform: no state at all is an error; an empty state lists nothing
+        raise DiagnosticsError(
+            error(
+                "no_state",
+                "No state file was found",
+                f"There is no state at {backend.describe()}. State commands need the state of a configuration "
+                "that was applied: run them in its directory (vaultform -chdir=DIR state list) or point "
+                "-state at the file.",
+            )
+        )
     targets = [parse_target(t) for t in args.addresses]
     for addr in select(state, targets):
         if args.id is not None and state.instance(addr).attributes.get("id") != args.id:

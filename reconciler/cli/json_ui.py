@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from reconciler import __version__
-from reconciler.apply.progress import DESTROY, Failure, format_duration, wording
+from reconciler.apply.progress import DESTROY, Failure, format_duration, resource_count, wording
 from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.plan.model import Action, Plan, ResourceChange
 from reconciler.providers_registry import provider_name_for_type
@@ -161,7 +161,7 @@ class JsonUi:
             text = f"Plan: {add} to add, {change} to change, {remove} to destroy."
         else:
             verb = "Destroy" if operation == "destroy" else "Apply"
-            text = f"{verb} complete! Resources: {add} added, {change} changed, {remove} destroyed."
+            text = f"{verb} complete! {resource_count({**counts, 'imported': imported}, verb)}"
         changes = {"add": add, "change": change, "import": imported, "remove": remove, "operation": operation}
         self.emit("change_summary", text, changes=changes)
 
@@ -302,4 +302,5 @@ class JsonProgress:
         verb: str = "Apply",
     ) -> None:
         if failures is None and not self.failures or failures is not None and not list(failures):
-            self.ui.change_summary(counts, "destroy" if verb == "Destroy" else "apply")
+            imported = int(counts.get("imported", 0))
+            self.ui.change_summary(counts, "destroy" if verb == "Destroy" else "apply", imported=imported)

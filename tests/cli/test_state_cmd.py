@@ -136,7 +136,8 @@ def test_pull_prints_the_stored_state(state_file):
 
 def test_missing_state(tmp_path):
     missing = str(tmp_path / "none.tfstate")
-    assert run("state", "list", "-state", missing)[:2] == (0, "")
+    code, out, err = run("state", "list", "-state", missing)  # as terraform: no state is an error
+    assert (code, out) == (1, "") and "No state file was found" in err
     code, out, _ = run("show", "-state", missing)
     assert code == 0 and "No state" in out
     code, _, err = run("state", "rm", "-state", missing, "terraform_data.x")

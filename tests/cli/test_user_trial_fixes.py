@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -87,3 +90,55 @@ def test_enable_rbac_authorization_is_deprecated_only_where_the_new_name_exists(
 )
 def test_admits_at_least(constraint, floor, expected):
     assert admits_at_least(constraint, floor) is expected
+
+
+IMPORTING = """import {
+  to = terraform_data.kept
+  id = "kept-1"
+}
+resource "terraform_data" "kept" {}
+resource "terraform_data" "new" {
+  input = "x"
+}
+"""
+
+
+def _closing_line(text: str) -> str:
+    return next(line for line in reversed(text.splitlines()) if " complete! " in line)
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="install terraform to compare with it")
+def test_apply_and_destroy_closing_lines_count_as_terraform_does(tmp_path, monkeypatch):
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(IMPORTING)
+
+    def tf(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["terraform", *args, "-no-color"], cwd=theirs, env=env, capture_output=True, text=True
+        )
+
+    assert tf("init").returncode == 0
+    monkeypatch.chdir(ours)
+    applied_t, applied_v = tf("apply", "-auto-approve").stdout, _run("apply", "-auto-approve")[1]
+    assert (
+        _closing_line(applied_v)
+        == _closing_line(applied_t)
+        == ("Apply complete! Resources: 1 imported, 1 added, 0 changed, 0 destroyed.")
+    )
+    destroyed_t, destroyed_v = tf("destroy", "-auto-approve").stdout, _run("destroy", "-auto-approve")[1]
+    assert (
+        _closing_line(destroyed_v)
+        == _closing_line(destroyed_t)
+        == "Destroy complete! Resources: 2 destroyed."
+    )
+
+
+def test_a_failed_create_tells_its_reason_once(tmp_path):
+    """The reason appears in the error, not again on the progress line and in the summary."""
+    (tmp_path / "main.tf").write_text('resource "random_integer" "n" {\n  min = "${9}"\n  max = 1\n}\n')
+    code, out, err = _run("apply", str(tmp_path), "-auto-approve")
+    assert code == 1
+    assert (out + err).count("is greater than max") == 1

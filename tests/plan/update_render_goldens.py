@@ -19,6 +19,10 @@ from test_render_json import CASES as JSON_CASES
 from test_render_json import doc_of
 from test_render_text import CASES, FIXTURES, render
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "apply"))
+from test_progress import CASES as PROGRESS_CASES
+from test_progress import play
+
 
 def main(argv: list[str]) -> int:
     unknown = sorted(set(argv) - set(CASES))
@@ -30,6 +34,11 @@ def main(argv: list[str]) -> int:
         text = render(case)
         if not path.is_file() or path.read_text() != text:
             path.write_text(text)
+            print(f"updated {path}")
+    for case in argv or PROGRESS_CASES:
+        path = FIXTURES / case / "expected.txt"
+        if case in PROGRESS_CASES and path.read_text() != play(case):
+            path.write_text(play(case))
             print(f"updated {path}")
     for case in argv or JSON_CASES:
         path = FIXTURES / case / "expected.json"
