@@ -15,6 +15,7 @@ Public functions:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import enum
 import re
@@ -588,10 +589,8 @@ def coerce_block(schema: BlockSchema, value: Any) -> Any:
 
     def convert(attr: Attribute, body: dict) -> None:
         if attr.name in body:
-            try:
+            with contextlib.suppress(CoercionError):
                 body[attr.name] = coerce(attr.type, body[attr.name])
-            except CoercionError:
-                pass
 
     return _map_body(schema, value, convert)
 

@@ -15,11 +15,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Union
 
 from state.errors import AddressError
 
-IndexKey = Union[None, int, str]
+IndexKey = None | int | str
 """An instance key: None (no count/for_each), an int (count) or a str (for_each)."""
 
 

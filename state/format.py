@@ -407,7 +407,7 @@ def decode_state(data: bytes | str, *, source: str = "state") -> State:
                 source,
                 f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
                 hint="The file is not a vaultform state.",
-            )
+            ) from exc
     if not data.strip():
         raise StateError(
             source,

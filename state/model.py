@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import metadata
-from typing import Any, Union
+from typing import Any
 
 from state.addresses import (
     IndexKey,
@@ -66,7 +66,7 @@ def _installed_version() -> str:
 
 VAULTFORM_VERSION = _installed_version()
 
-PathStep = Union[str, int]
+PathStep = str | int
 
 
 class InstanceStatus(enum.Enum):

@@ -351,13 +351,13 @@ def list_unmanaged(
 
     for rg in resource_groups:
         kvs = not_found_is_none(
-            lambda: [wire(v) for v in clients.keyvault_mgmt().vaults.list_by_resource_group(rg)]
+            lambda rg=rg: [wire(v) for v in clients.keyvault_mgmt().vaults.list_by_resource_group(rg)]
         )
         for kv in kvs or []:
             if not _tracked(known, "azurerm_key_vault", id=kv["id"]):
                 add("azurerm_key_vault", kv["id"], kv.get("name", ""), rg)
         rsvs = not_found_is_none(
-            lambda: [wire(v) for v in clients.recovery_services().vaults.list_by_resource_group(rg)]
+            lambda rg=rg: [wire(v) for v in clients.recovery_services().vaults.list_by_resource_group(rg)]
         )
         for v in rsvs or []:
             if not _tracked(known, "azurerm_recovery_services_vault", id=v["id"]):
@@ -370,7 +370,7 @@ def list_unmanaged(
     for kv_id in key_vault_ids:
         parts = kv_id.split("/")
         rg, name = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else "", parts[-1]
-        kv = not_found_is_none(lambda: wire(clients.keyvault_mgmt().vaults.get(rg, name)))
+        kv = not_found_is_none(lambda rg=rg, name=name: wire(clients.keyvault_mgmt().vaults.get(rg, name)))
         if kv is None:
             continue
         for entry in dig(kv, "properties.accessPolicies") or []:
@@ -382,7 +382,7 @@ def list_unmanaged(
             perms = ", ".join(dig(entry, "permissions.keys") or []) or "no key permissions"
             add("azurerm_key_vault_access_policy", f"{kv['id']}/objectId/{oid}", oid, name, f"keys: {perms}")
         assignments = call(
-            lambda: [
+            lambda kv=kv: [
                 wire(a)
                 for a in clients.authorization().role_assignments.list_for_scope(kv["id"], filter="atScope()")
             ]

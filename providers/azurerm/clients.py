@@ -24,6 +24,7 @@ goes through the provider's clock and is reported.
 from __future__ import annotations
 
 import base64
+import contextlib
 import enum
 import json
 import logging
@@ -886,10 +887,8 @@ class ClientFactory:
             for client in self._clients.values():
                 close = getattr(client, "close", None)
                 if close:
-                    try:
+                    with contextlib.suppress(Exception):  # closing is best effort; nothing to report
                         close()
-                    except Exception:  # closing is best effort; nothing to report
-                        pass
             self._clients.clear()
             if self._owns_emulator:
                 self.emulator.store.close()

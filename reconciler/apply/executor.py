@@ -11,6 +11,7 @@ results in state.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import random
@@ -288,10 +289,8 @@ class Executor:
         if prior is None:
             return None
         self.recorder.pending(change, PendingAction.DELETE, prior, prior.get("id"))
-        try:
+        with contextlib.suppress(NotFoundError):  # already gone: the wanted outcome
             self._provider(step).delete(DeleteRequest(change.type, prior))
-        except NotFoundError:
-            pass  # already gone: the wanted outcome
         self.recorder.deleted(change, deposed=step.deposed)
         self.result.counts["destroyed"] += 1
         return None

@@ -70,7 +70,7 @@ def _ident(text: str) -> bool:
 def _raw(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float, Decimal)) or isinstance(value, str):
+    if isinstance(value, (int, float, Decimal, str)):
         return hcl_text(value) if not isinstance(value, str) else value
     raise DiagnosticsError(
         error(

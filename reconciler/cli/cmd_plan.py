@@ -83,7 +83,7 @@ def show(plan, args, out: Output) -> None:
                     f"{exc.strerror or exc}. Give -markdown a file in a directory that "
                     "exists and can be written.",
                 )
-            )
+            ) from exc
 
 
 def run(args, out: Output) -> int:

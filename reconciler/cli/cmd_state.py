@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 from reconciler.cli.cmd_show import render_instance
@@ -226,7 +227,7 @@ def _setup_push(p) -> None:
 
 def _read_pushed(path: str) -> State:
     try:
-        data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
         raise DiagnosticsError(error("state", f"Cannot read {path}", exc.strerror or str(exc))) from None
     try:

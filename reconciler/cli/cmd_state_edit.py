@@ -180,13 +180,12 @@ def _resource_pairs(state: State, src: Target, dst: Target) -> list[tuple[Instan
             (InstanceAddress(src.resource, i.index_key), InstanceAddress(dst.resource, i.index_key))
             for i in sres.instances
         ]
-    if not src.is_instance:
-        if len(sres.instances) != 1 or sres.instances[0].index_key is not None:
-            raise _refuse(
-                f"Cannot move all of {src.text} to the one instance {dst.text}",
-                f"{src.text} has instances {', '.join(str(InstanceAddress(src.resource, i.index_key)) for i in sres.instances)}; "
-                "move them one by one.",
-            )
+    if not src.is_instance and (len(sres.instances) != 1 or sres.instances[0].index_key is not None):
+        raise _refuse(
+            f"Cannot move all of {src.text} to the one instance {dst.text}",
+            f"{src.text} has instances {', '.join(str(InstanceAddress(src.resource, i.index_key)) for i in sres.instances)}; "
+            "move them one by one.",
+        )
     target = InstanceAddress(dst.resource, dst.key)
     if dres is not None and dres.instance(dst.key) is not None:
         raise _refuse(
@@ -204,13 +203,13 @@ def _apply_moves(state: State, pairs: list[tuple[InstanceAddress, InstanceAddres
         res = state.resource(old.resource)
         taken.append((old, res.instance(old.key), res))
         state = state.without_instance(old)
-    for (old, inst, res), (_o, new) in zip(taken, pairs):
+    for (_old, inst, res), (_o, new) in zip(taken, pairs):
         joining = state.resource(new.resource) is not None  # an existing resource keeps its lifecycle
         state = state.with_instance(
             new, inst, provider=res.provider, prevent_destroy=None if joining else res.prevent_destroy
         )
     # what other objects recorded as their dependencies follows the move
-    for addr, res, inst in list(state.instances()):
+    for addr, _res, inst in list(state.instances()):
         deps = tuple(parse_address(_rename(str(d), renamed, renamed_resources)) for d in inst.dependencies)
         if deps != inst.dependencies:
             state = state.with_instance(addr, inst.with_dependencies(deps))

@@ -27,7 +27,7 @@ Expressions
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from reconciler.diagnostics import SourceRange
 
@@ -77,7 +77,7 @@ class TemplateFor:
     pos: Pos
 
 
-TemplatePart = Union[str, TemplateInterp, TemplateIf, TemplateFor]
+TemplatePart = str | TemplateInterp | TemplateIf | TemplateFor
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,23 +180,23 @@ class Parens:
     pos: Pos
 
 
-Expr = Union[
-    Literal,
-    Template,
-    Variable,
-    GetAttr,
-    Index,
-    SplatItem,
-    Splat,
-    Call,
-    Unary,
-    Binary,
-    Conditional,
-    For,
-    TupleCons,
-    ObjectCons,
-    Parens,
-]
+Expr = (
+    Literal
+    | Template
+    | Variable
+    | GetAttr
+    | Index
+    | SplatItem
+    | Splat
+    | Call
+    | Unary
+    | Binary
+    | Conditional
+    | For
+    | TupleCons
+    | ObjectCons
+    | Parens
+)
 
 
 # --------------------------------------------------------------------------- structure

@@ -26,6 +26,7 @@ loading fail.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -139,10 +140,8 @@ class ParseCache:
             return False
         finally:
             if tmp_name is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp_name)
-                except OSError:
-                    pass
 
 
 # --------------------------------------------------------------------------- compact form

@@ -201,7 +201,7 @@ def index_value(obj: Any, key: Any, pos: ast.Pos) -> Any:
         try:
             i = to_number(key)
         except ConversionError as exc:
-            raise fail(pos, "Invalid index", f"A list index must be a whole number: {exc.message}.")
+            raise fail(pos, "Invalid index", f"A list index must be a whole number: {exc.message}.") from exc
         if not isinstance(i, int):
             raise fail(pos, "Invalid index", f"A list index must be a whole number, not {i}.")
         if not 0 <= i < len(obj):

@@ -156,7 +156,7 @@ def _prepare(fs: FunctionSpec, index: int, param: Param, value: Any) -> Any:
         except ConversionError as exc:
             raise FunctionError(
                 f'Invalid value for "{param.name}" parameter: {exc.message}', index, _BAD_ARGUMENT
-            )
+            ) from exc
     shapes = _SHAPES.get(param.type)
     if shapes is not None and not isinstance(value, shapes):
         raise FunctionError(

@@ -21,11 +21,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Union
 
 from reconciler.config import ast
 
-Step = Union[str, int]
+Step = str | int
 
 # How many leading names identify the object behind each kind of root name.
 SUBJECT_WIDTH: dict[str, int] = {

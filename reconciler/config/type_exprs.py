@@ -168,7 +168,7 @@ def _parse_attr(name: str, type_expr: ast.Expr) -> ObjectAttr:
                 type_expr.args[1],
                 f'Invalid default for optional attribute "{name}"',
                 f"The default does not match the attribute type {inner}: {exc}.",
-            )
+            ) from exc
         return ObjectAttr(name, inner, optional=True, default=default, has_default=True)
     return ObjectAttr(name, _parse(type_expr, allow_optional=False))
 
@@ -177,4 +177,4 @@ def _constant(expr: ast.Expr) -> Any:
     try:
         return evaluate(expr, MapScope({}))
     except EvalError as exc:
-        raise TypeExprError(exc.diagnostic)
+        raise TypeExprError(exc.diagnostic) from exc

@@ -20,7 +20,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Union
+from typing import Any
 
 from reconciler.values import UNKNOWN, type_name
 
@@ -100,7 +100,7 @@ class ObjectType:
         return "object({" + inner + "})"
 
 
-TypeConstraint = Union[Primitive, AnyType, Collection, TupleType, ObjectType]
+TypeConstraint = Primitive | AnyType | Collection | TupleType | ObjectType
 
 STRING = Primitive(PrimitiveKind.STRING)
 NUMBER = Primitive(PrimitiveKind.NUMBER)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import replace
 from pathlib import Path
@@ -208,10 +209,8 @@ def config_digest(tree) -> str:
     def visit(t) -> None:
         for f in sorted(t.module.files):
             h.update(f.encode())
-            try:
+            with contextlib.suppress(OSError):
                 h.update(Path(f).read_bytes())
-            except OSError:
-                pass
         for name in sorted(t.children):
             visit(t.children[name])
 

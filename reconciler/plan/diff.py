@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -319,10 +320,8 @@ def _copy_path(src: dict, dst: dict, path: Path) -> None:
         except (KeyError, IndexError, TypeError):
             return
     last = path[-1]
-    try:
+    with contextlib.suppress(KeyError, IndexError, TypeError):
         d[last] = s[last]
-    except (KeyError, IndexError, TypeError):
-        pass
 
 
 # --------------------------------------------------------------------------- schema refusals

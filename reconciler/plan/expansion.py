@@ -84,7 +84,7 @@ def _count(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnostic]
 def _for_each(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnostic]]:
     if (
         value is UNKNOWN
-        or (isinstance(value, dict) and UNKNOWN in value.keys())
+        or (isinstance(value, dict) and UNKNOWN in value)
         or (isinstance(value, list) and not is_wholly_known(value))
     ):
         return [], [_unknown_error("for_each", expr)]

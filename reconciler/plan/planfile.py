@@ -29,6 +29,7 @@ its serial moved since the plan, or the configuration's files changed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -299,10 +300,8 @@ def _write_atomically(path: str, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise DiagnosticsError(
             error(
                 "plan_file",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import os
@@ -88,15 +89,11 @@ def _parse_key(text: str, source: str) -> bytes:
     text = text.strip()
     candidates = []
     if len(text) == 2 * KEY_BYTES:
-        try:
+        with contextlib.suppress(ValueError):
             candidates.append(bytes.fromhex(text))
-        except ValueError:
-            pass
     for decode in (base64.b64decode, base64.urlsafe_b64decode):
-        try:
+        with contextlib.suppress(binascii.Error, ValueError, UnicodeEncodeError):
             candidates.append(decode(text.encode("ascii")))
-        except (binascii.Error, ValueError, UnicodeEncodeError):
-            pass
     for key in candidates:
         if len(key) == KEY_BYTES:
             return key

@@ -419,10 +419,9 @@ class BodyRenderer:
         hidden = 0
         for i, b, a in _pair_blocks(nb, b_items, a_items):
             bpath = path if single else path + (i,)
-            if b is not None and a is not None and same(b, a):
-                if updating and not self.show_unchanged:
-                    hidden += 1
-                    continue
+            if b is not None and a is not None and same(b, a) and updating and not self.show_unchanged:
+                hidden += 1
+                continue
             sym = "+" if b is None else "-" if a is None else " " if same(b, a) else "~"
             header = f"{nb.name} {{"
             if updating and self._forces(bpath, block=True):

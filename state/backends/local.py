@@ -17,6 +17,7 @@ write.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import errno
 import os
@@ -230,10 +231,8 @@ class LocalBackend:
                 self._keep_backup()
             os.replace(tmp, self.path)
         except BaseException as exc:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             if isinstance(exc, OSError):
                 raise self._write_failed(exc) from None
             raise
@@ -251,10 +250,8 @@ class LocalBackend:
         tmp = os.path.join(
             os.path.dirname(self.backup_path), f".{os.path.basename(self.backup_path)}.{writer_tag()}.tmp"
         )
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         try:
             os.link(self.path, tmp)
         except OSError as exc:
@@ -265,10 +262,8 @@ class LocalBackend:
             os.chmod(tmp, 0o600)
             os.replace(tmp, self.backup_path)
         except BaseException:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise
 
     def _write_failed(self, exc: OSError) -> StateError:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import io
+import json
 import uuid
 from pathlib import Path
 
@@ -127,9 +126,9 @@ def test_import_blocks_plan_as_imports_and_apply_records_them(applied, tmp_path)
     rg_id = state_of(applied).instance("azurerm_resource_group.rg").attributes["id"]
     forget(applied, "azurerm_resource_group.rg", "terraform_data.marker[1]")
     (applied / "imports.tf").write_text(
-        'import {\n  to = azurerm_resource_group.rg\n  id = "%s"\n}\n\n'
+        f'import {{\n  to = azurerm_resource_group.rg\n  id = "{rg_id}"\n}}\n\n'
         'import {\n  for_each = { "imported-marker" = 1 }\n  to = terraform_data.marker[each.value]\n'
-        "  id = each.key\n}\n" % rg_id
+        "  id = each.key\n}\n"
     )
     stored = (applied / "vaultform.tfstate").read_text()
 

@@ -156,7 +156,7 @@ def test_catalog_import_pulls_in_no_sdk():
 
 
 def test_attribute_flags_are_coherent():
-    for owner, path, item, parent in _everything():
+    for owner, path, item, _parent in _everything():
         if not isinstance(item, Attribute):
             continue
         where = f"{owner}: {path}"

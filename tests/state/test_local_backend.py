@@ -3,6 +3,7 @@
 import errno
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -101,7 +102,7 @@ def test_first_write_backup_policy_keeps_the_starting_point(tmp_path):
 @pytest.mark.parametrize("broken", ["replace", "fsync", "write"])
 def test_a_failed_write_leaves_the_old_state_intact(backend, monkeypatch, broken):
     stored = backend.write(_with(State.new(), "a.x", id="old"))
-    before = open(backend.path, "rb").read()
+    before = Path(backend.path).read_bytes()
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -115,7 +116,7 @@ def test_a_failed_write_leaves_the_old_state_intact(backend, monkeypatch, broken
     monkeypatch.undo()
     assert "No space left on device" in err.value.problem
     assert "unchanged" in err.value.hint
-    assert open(backend.path, "rb").read() == before
+    assert Path(backend.path).read_bytes() == before
     assert LocalBackend(backend.path).read().instance("a.x").attributes == {"id": "old"}
     leftovers = [n for n in os.listdir(os.path.dirname(backend.path)) if n.endswith(".tmp")]
     assert leftovers == []
@@ -180,7 +181,7 @@ def test_many_writes_stay_consistent_with_a_fresh_read(backend):
         state = backend.write(_with(state, f"a.r{i % 9}", n=i))
         if i % 5 == 0:
             state = backend.write(state.without_instance(f"a.r{(i + 3) % 9}"))
-    text = open(backend.path).read()
+    text = Path(backend.path).read_text()
     assert decode_state(text).same_content(state)
     assert LocalBackend(backend.path).read().serial == state.serial
 

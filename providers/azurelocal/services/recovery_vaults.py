@@ -238,7 +238,7 @@ def assign_key(env, vault: dict, caller: str | None) -> dict:
             permission="reach the key vault",
             key=key_uri,
             reason=exc.message.replace("\r\n", " "),
-        )
+        ) from exc
     for permission in rules.CMK_PERMISSIONS:
         try:
             access.check_key_permission(
@@ -251,7 +251,7 @@ def assign_key(env, vault: dict, caller: str | None) -> dict:
                 permission=permission,
                 key=key_uri,
                 reason=f"{exc.code}{f' ({inner})' if inner else ''}: {exc.message}",
-            )
+            ) from exc
     return {
         "key_uri": key_uri,
         "key_version": key.version,

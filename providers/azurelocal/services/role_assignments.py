@@ -137,7 +137,7 @@ def register(router, env) -> None:
                 400,
                 "InvalidRoleAssignmentId",
                 f"The role assignment ID '{p['name']}' is not valid. The role assignment ID must be a GUID.",
-            )
+            ) from None
         if not props.get("principalId") or not props.get("roleDefinitionId"):
             raise AzureError(400, "InvalidRequestContent", "roleDefinitionId and principalId are required.")
         role = _role(props["roleDefinitionId"])

@@ -50,10 +50,10 @@ def _is_zero(v: Any) -> bool:
 def _attribute(attr: Attribute, v: Any, ref: Any, has_ref: bool, implicit: dict[str, Any]) -> Any:
     if v is None and attr.default is not None and not attr.computed:
         v = attr.default
-    if has_ref and ref is None and not attr.required and not attr.computed and attr.default is None:
-        # left unset: Azure's zero value (false, 0, "") or its documented default is "unset"
-        if (v == implicit[attr.name]) if attr.name in implicit else _is_zero(v):
-            return None
+    left_unset = has_ref and ref is None and not attr.required and not attr.computed and attr.default is None
+    # left unset: Azure's zero value (false, 0, "") or its documented default is "unset"
+    if left_unset and ((v == implicit[attr.name]) if attr.name in implicit else _is_zero(v)):
+        return None
     if attr.enum:
         if isinstance(v, list):
             v = [_canon(x, attr.enum) for x in v]
@@ -64,11 +64,15 @@ def _attribute(attr: Attribute, v: Any, ref: Any, has_ref: bool, implicit: dict[
     if has_ref and ref is not UNKNOWN and _is_empty(v) and _is_empty(ref):
         return ref
     unordered = attr.type.kind is Kind.SET or (attr.type.kind is Kind.LIST and bool(attr.enum))
-    if unordered and isinstance(v, list) and isinstance(ref, list):
-        # keep the reference's order for a set (or a list of enum values, such as
-        # permissions and key operations, whose order Azure doesn't keep) with the same members
-        if sorted(map(repr, v)) == sorted(map(repr, ref)):
-            return list(ref)
+    # keep the reference's order for a set (or a list of enum values, such as
+    # permissions and key operations, whose order Azure doesn't keep) with the same members
+    if (
+        unordered
+        and isinstance(v, list)
+        and isinstance(ref, list)
+        and sorted(map(repr, v)) == sorted(map(repr, ref))
+    ):
+        return list(ref)
     return v
 
 

@@ -199,9 +199,8 @@ def targets_vault(index: PlanIndex, item: Node, vault: Node) -> bool:
         and vault.address in {n.address for n in index.resolve(ref, item)}
         for ref in item.refs_for("recovery_vault_name")
     )
-    if not by_ref:
-        if not same_text(item.value("recovery_vault_name"), vault.value("name")):
-            return False
+    if not by_ref and not same_text(item.value("recovery_vault_name"), vault.value("name")):
+        return False
     rg_same = same_text(item.value("resource_group_name"), vault.value("resource_group_name"))
     return rg_same is not False or by_ref
 

@@ -319,9 +319,11 @@ def names_deployer(index: PlanIndex, grant: Grant) -> bool:
     configs = deployer_ids(index)
     if grant.principal_attr:
         for ref in grant.holder.refs_for(grant.principal_attr):
-            if ref.type_name == TypeName.CLIENT_CONFIG.value and ref.last == "object_id":
-                if grant.kind is not GrantKind.INLINE_POLICY or grant.principal_value is UNKNOWN:
-                    return True
+            deployer_ref = ref.type_name == TypeName.CLIENT_CONFIG.value and ref.last == "object_id"
+            if deployer_ref and (
+                grant.kind is not GrantKind.INLINE_POLICY or grant.principal_value is UNKNOWN
+            ):
+                return True
     value = known_str(grant.principal_value)
     return bool(value and any(_same(value, c.value("object_id")) for c in configs))
 
