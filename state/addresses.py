@@ -47,7 +47,7 @@ def format_key(key: IndexKey) -> str:
     return "[" + json.dumps(key, ensure_ascii=False) + "]"
 
 
-def key_order(key: IndexKey) -> tuple:
+def key_order(key: IndexKey) -> tuple[int, int, str]:
     """Sort order of instance keys: no key, then ints, then strings."""
     if key is None:
         return (0, 0, "")
@@ -176,10 +176,11 @@ class _Scanner:
         self.pos += 1
         if self.pos < len(self.text) and self.text[self.pos] == '"':
             try:
-                value, end = json.JSONDecoder().raw_decode(self.text, self.pos)
+                decoded, end = json.JSONDecoder().raw_decode(self.text, self.pos)
             except json.JSONDecodeError:
                 raise self.fail("unterminated or badly escaped string key") from None
             self.pos = end
+            value: IndexKey = str(decoded)  # a JSON text that starts with '"' is a string
         else:
             match = re.compile(r"-?[0-9]+").match(self.text, self.pos)
             if not match:

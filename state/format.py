@@ -122,7 +122,7 @@ def _canonical(value: Any, where: str) -> Any:
     )
 
 
-def _pending_doc(pending: PendingOperation | None) -> dict | None:
+def _pending_doc(pending: PendingOperation | None) -> dict[str, Any] | None:
     if pending is None:
         return None
     return {
@@ -133,7 +133,7 @@ def _pending_doc(pending: PendingOperation | None) -> dict | None:
     }
 
 
-def _instance_doc(inst: InstanceState, where: str) -> dict:
+def _instance_doc(inst: InstanceState, where: str) -> dict[str, Any]:
     return {
         "index_key": inst.index_key,
         "schema_version": inst.schema_version,
@@ -146,7 +146,7 @@ def _instance_doc(inst: InstanceState, where: str) -> dict:
     }
 
 
-def _resource_head(res: ResourceState) -> dict:
+def _resource_head(res: ResourceState) -> dict[str, Any]:
     return {
         "module": res.module,
         "mode": res.mode.value,
@@ -157,14 +157,14 @@ def _resource_head(res: ResourceState) -> dict:
     }
 
 
-def _outputs_doc(outputs: dict[str, OutputState]) -> dict:
+def _outputs_doc(outputs: dict[str, OutputState]) -> dict[str, Any]:
     return {
         name: {"sensitive": out.sensitive, "value": _canonical(out.value, f"outputs.{name}")}
         for name, out in sorted(outputs.items())
     }
 
 
-def to_document(state: State) -> dict:
+def to_document(state: State) -> dict[str, Any]:
     """The state as a JSON-ready dict (the same content ``encode_state`` writes)."""
     resources = []
     for i, res in enumerate(state.resources):
@@ -277,7 +277,7 @@ class StateEncoder:
             min(len(resources), len(old)),
         )
 
-    def _spliced(self, resources: tuple[ResourceState, ...]) -> tuple[list, list]:
+    def _spliced(self, resources: tuple[ResourceState, ...]) -> tuple[list[Any], list[Any]]:
         at = self._first_difference(resources)
         if len(resources) < len(self._resources):
             return self._texts[:at] + self._texts[at + 1 :], self._instance_texts[:at] + self._instance_texts[
@@ -359,7 +359,7 @@ class _Reader:
     def fail(self, where: str, problem: str, hint: str = "") -> StateError:
         return StateError(self.source, problem, where=where, hint=hint)
 
-    def get(self, obj: dict, key: str, where: str, *kinds: type, default: Any = _MISSING) -> Any:
+    def get(self, obj: dict[str, Any], key: str, where: str, *kinds: type, default: Any = _MISSING) -> Any:
         if key not in obj:
             if default is _MISSING:
                 raise self.fail(where, f"missing {key}")
@@ -371,14 +371,14 @@ class _Reader:
         wanted = " or ".join(_KIND_NAMES[k] for k in kinds)
         raise self.fail(_step(where, key) if where else key, f"expected {wanted}, found {_describe(value)}")
 
-    def closed(self, obj: dict, allowed: set[str], where: str) -> None:
+    def closed(self, obj: dict[str, Any], allowed: set[str], where: str) -> None:
         extra = sorted(set(obj) - allowed)
         if extra:
             raise self.fail(
                 where, f"unexpected key {extra[0]!r}", f"Known keys here: {', '.join(sorted(allowed))}."
             )
 
-    def enum(self, enum_type: Callable, value: str, where: str) -> Any:
+    def enum(self, enum_type: Callable[..., Any], value: str, where: str) -> Any:
         try:
             return enum_type(value)
         except ValueError:
@@ -445,7 +445,7 @@ def from_document(doc: Any, *, source: str = "state") -> State:
     resources = [
         _read_resource(r, res, f"resources[{i}]") for i, res in enumerate(r.get(doc, "resources", "", list))
     ]
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[Any, ...], int] = {}
     for i, res in enumerate(resources):
         if res.key in seen:
             raise r.fail(
@@ -466,7 +466,7 @@ def from_document(doc: Any, *, source: str = "state") -> State:
     )
 
 
-def _check_format_version(r: _Reader, doc: dict) -> None:
+def _check_format_version(r: _Reader, doc: dict[str, Any]) -> None:
     if "format_version" not in doc:
         if "terraform_version" in doc or "version" in doc:
             raise r.fail(
@@ -493,7 +493,7 @@ def _check_format_version(r: _Reader, doc: dict) -> None:
         )
 
 
-def _read_outputs(r: _Reader, outputs: dict) -> dict[str, OutputState]:
+def _read_outputs(r: _Reader, outputs: dict[str, Any]) -> dict[str, OutputState]:
     result = {}
     for name, out in outputs.items():
         where = _step("outputs", name)
@@ -582,7 +582,7 @@ def _read_instance(r: _Reader, inst: Any, where: str) -> InstanceState:
     )
 
 
-def _read_pending(r: _Reader, pending: dict | None, where: str) -> PendingOperation | None:
+def _read_pending(r: _Reader, pending: dict[str, Any] | None, where: str) -> PendingOperation | None:
     if pending is None:
         return None
     r.closed(pending, _PENDING_KEYS, where)

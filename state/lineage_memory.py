@@ -43,7 +43,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from state.format import format_time
 from state.liveness import remove_dead_writers_files, writer_tag
@@ -82,14 +82,14 @@ class LineageMemory(Protocol):
 class DirectoryMemory:
     """``DIR/.vaultform/lineage.json`` of one configuration directory."""
 
-    def __init__(self, config_dir: str | os.PathLike):
+    def __init__(self, config_dir: str | os.PathLike[str]):
         self.directory = os.path.join(os.fspath(config_dir), MEMORY_DIR)
         self.path = os.path.join(self.directory, MEMORY_FILE)
 
     def describe(self) -> str:
         return self.path
 
-    def _states(self) -> dict:
+    def _states(self) -> dict[str, Any]:
         try:
             with open(self.path, encoding="utf-8") as fh:
                 doc = json.load(fh)

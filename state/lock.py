@@ -133,7 +133,7 @@ class LockInfo:
         )
 
 
-def lock_path_for(state_path: str | os.PathLike) -> str:
+def lock_path_for(state_path: str | os.PathLike[str]) -> str:
     return os.fspath(state_path) + ".lock"
 
 
@@ -235,7 +235,7 @@ def _read_all(fd: int) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-def read_lock_info(state_path: str | os.PathLike) -> LockInfo | None:
+def read_lock_info(state_path: str | os.PathLike[str]) -> LockInfo | None:
     """The information of the lock on ``state_path``, or None when there is none (or unreadable)."""
     try:
         with open(lock_path_for(state_path), encoding="utf-8", errors="replace") as fh:
@@ -291,7 +291,7 @@ def default_unlock_command(lock_id: str) -> str:
 
 
 def acquire(
-    state_path: str | os.PathLike,
+    state_path: str | os.PathLike[str],
     operation: str,
     timeout: float = 0.0,
     *,
@@ -337,7 +337,9 @@ def acquire(
         sleep(min(poll_interval, remaining))
 
 
-def _take(fd: int, state_path: str, operation: str, host: str, now: datetime, taken_over) -> Lock:
+def _take(
+    fd: int, state_path: str, operation: str, host: str, now: datetime, taken_over: Takeover | None
+) -> Lock:
     """Write our lock information into the lock file ``fd`` (OS-locked by us)."""
     info = LockInfo(
         id=str(uuid.uuid4()),
@@ -393,7 +395,7 @@ def _held_error(
 
 
 def force_unlock(
-    state_path: str | os.PathLike,
+    state_path: str | os.PathLike[str],
     lock_id: str,
     *,
     unlock_command: Callable[[str], str] = default_unlock_command,

@@ -143,7 +143,7 @@ class InstanceState:
         return self.status is InstanceStatus.TAINTED
 
     def with_attributes(
-        self, attributes: Mapping[str, Any], sensitive_paths: tuple | list | None = None
+        self, attributes: Mapping[str, Any], sensitive_paths: tuple[Any, ...] | list[Any] | None = None
     ) -> InstanceState:
         if sensitive_paths is None:
             sensitive_paths = self.sensitive_paths
@@ -161,7 +161,7 @@ class InstanceState:
         return replace(self, dependencies=tuple(dependencies))
 
 
-def _instance_sort_key(inst: InstanceState) -> tuple:
+def _instance_sort_key(inst: InstanceState) -> tuple[Any, ...]:
     return key_order(inst.index_key)
 
 
@@ -229,8 +229,11 @@ class OutputState:
     sensitive: bool = False
 
 
-def _resource_sort_key(res: ResourceState) -> tuple:
+def _resource_sort_key(res: ResourceState) -> tuple[Any, ...]:
     return res.key
+
+
+_ResourceIndex = dict[tuple[str, str, str, str], ResourceState]
 
 
 @dataclass(frozen=True)
@@ -248,7 +251,7 @@ class State:
     resources: tuple[ResourceState, ...] = ()
     outputs: Mapping[str, OutputState] = field(default_factory=dict)
     check_results: tuple[Mapping[str, Any], ...] = ()
-    _index: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
+    _index: _ResourceIndex | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         resources = tuple(sorted(self.resources, key=_resource_sort_key))
@@ -263,7 +266,7 @@ class State:
 
     # ------------------------------------------------------------------ lookups
 
-    def _by_key(self) -> dict:
+    def _by_key(self) -> _ResourceIndex:
         """Resources by ``key``, built on first use and handed on to derived states."""
         index = self._index
         if index is None:
@@ -271,7 +274,7 @@ class State:
             object.__setattr__(self, "_index", index)
         return index
 
-    def _position(self, key: tuple) -> int:
+    def _position(self, key: tuple[Any, ...]) -> int:
         """Where a resource with ``key`` is or would go in the sorted ``resources``."""
         return bisect.bisect_left(self.resources, key, key=_resource_sort_key)
 
@@ -397,11 +400,11 @@ class State:
         outputs = dict(outputs)
         return self if outputs == self.outputs else self._derive(outputs=outputs)
 
-    def with_check_results(self, check_results: tuple | list) -> State:
+    def with_check_results(self, check_results: tuple[Any, ...] | list[Any]) -> State:
         results = tuple(check_results)
         return self if results == self.check_results else self._derive(check_results=results)
 
-    def _derive(self, *, index: dict | None = None, **changes: Any) -> State:
+    def _derive(self, *, index: _ResourceIndex | None = None, **changes: Any) -> State:
         """A copy with ``changes``; resources are already sorted, so skip re-sorting."""
         new = object.__new__(State)
         for name in ("lineage", "serial", "vaultform_version", "resources", "outputs", "check_results"):

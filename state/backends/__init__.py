@@ -7,6 +7,7 @@ with advisory locks) come on the same interface.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from state.backends.local import DEFAULT_STATE_FILE, BackupPolicy, LocalBackend
@@ -25,7 +26,9 @@ class Backend(Protocol):
     def write(self, state: State, *, force: bool = False) -> State:
         """Store ``state`` if its content changed; returns it as stored (serial bumped)."""
 
-    def lock(self, operation: str, timeout: float = 0.0, *, unlock_command=...) -> Lock:
+    def lock(
+        self, operation: str, timeout: float = 0.0, *, unlock_command: Callable[[str], str] = ...
+    ) -> Lock:
         """Take the state lock, waiting up to ``timeout`` seconds; ``LockError`` otherwise.
 
         A lock whose holder is provably gone (``state.lock.why_gone``: a lease that ran out, a

@@ -24,6 +24,7 @@ import os
 import shutil
 import stat
 import tempfile
+from typing import Any
 
 from state.errors import StateError
 from state.format import StateEncoder, decode_state
@@ -32,6 +33,9 @@ from state.lock import Lock, LockInfo, acquire, force_unlock, read_lock_info
 from state.model import State
 
 DEFAULT_STATE_FILE = "vaultform.tfstate"
+
+_Stamp = tuple[int, int, int, int]
+"""Identity of a state file: device, inode, size and modification time in nanoseconds."""
 
 
 class BackupPolicy(enum.Enum):
@@ -47,10 +51,10 @@ class LocalBackend:
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        path: str | os.PathLike[str],
         *,
         backup: BackupPolicy = BackupPolicy.EVERY_WRITE,
-        directory: str | os.PathLike | None = None,
+        directory: str | os.PathLike[str] | None = None,
     ):
         self.path = os.fspath(path)
         self.directory = os.fspath(directory) if directory is not None else None  # DIR, when no -state
@@ -59,12 +63,15 @@ class LocalBackend:
         self._encoder = StateEncoder()
         self._persisted: State | None = None
         self._loaded = False
-        self._stamp: tuple | None = None  # identity of the file as last read or written
+        self._stamp: _Stamp | None = None  # identity of the file as last read or written
         self._backed_up = False
 
     @classmethod
     def for_directory(
-        cls, config_dir: str | os.PathLike, state_path: str | os.PathLike | None = None, **options
+        cls,
+        config_dir: str | os.PathLike[str],
+        state_path: str | os.PathLike[str] | None = None,
+        **options: Any,
     ) -> LocalBackend:
         """``vaultform.tfstate`` in the configuration directory, or ``state_path``
         (the ``-state`` flag) as given, relative to the working directory."""
@@ -140,7 +147,7 @@ class LocalBackend:
                 raise StateError(self.path, f"cannot read the state file ({exc.strerror})") from None
         return self._persisted.lineage if self._persisted is not None else None
 
-    def _remember(self, state: State | None, stamp: tuple | None) -> None:
+    def _remember(self, state: State | None, stamp: _Stamp | None) -> None:
         self._persisted = state
         self._stamp = stamp
         self._loaded = True
@@ -203,7 +210,7 @@ class LocalBackend:
                 self._remember(None, self._on_disk())
         return self._persisted
 
-    def _on_disk(self) -> tuple | None:
+    def _on_disk(self) -> _Stamp | None:
         try:
             return _stamp(os.stat(self.path))
         except FileNotFoundError:
@@ -211,7 +218,7 @@ class LocalBackend:
         except OSError as exc:
             raise StateError(self.path, f"cannot read the state file ({exc.strerror})") from None
 
-    def _replace_file(self, chunks: list[bytes]) -> tuple:
+    def _replace_file(self, chunks: list[bytes]) -> _Stamp:
         """Write the file atomically; returns the new file's stamp."""
         directory = os.path.dirname(os.path.abspath(self.path))
         base = os.path.basename(self.path)
@@ -275,14 +282,14 @@ class LocalBackend:
 
     # ------------------------------------------------------------------ locking
 
-    def lock(self, operation: str, timeout: float = 0.0, **options) -> Lock:
+    def lock(self, operation: str, timeout: float = 0.0, **options: Any) -> Lock:
         """Lock this state for ``operation`` (see ``state.lock.acquire``: a lock whose holder is
         provably gone is taken over); then remove the temporary files of killed writers."""
         lock = acquire(self.path, operation, timeout, **options)
         self.remove_stale_temporaries()
         return lock
 
-    def force_unlock(self, lock_id: str, **options) -> LockInfo:
+    def force_unlock(self, lock_id: str, **options: Any) -> LockInfo:
         """Remove a lock left by a run that ended (``vaultform force-unlock ID``)."""
         return force_unlock(self.path, lock_id, **options)
 
@@ -297,7 +304,7 @@ class LocalBackend:
         return read_lock_info(self.path)
 
 
-def _stamp(st: os.stat_result) -> tuple:
+def _stamp(st: os.stat_result) -> _Stamp:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
