@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from providers.azurelocal.app import Emulator
-from providers.azurelocal.crypto import CryptoError
 from providers.azurelocal.credential import LocalCredential as LocalCredential  # part of the seam
+from providers.azurelocal.crypto import CryptoError
 from providers.azurelocal.transport import local_session as local_session  # part of the seam
 
 
