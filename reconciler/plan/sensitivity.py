@@ -22,10 +22,22 @@ from reconciler.values import mark_paths, redact
 Path = tuple
 
 
+_ECHOES: dict[int, tuple[BlockSchema, list[tuple[str, str]]]] = {}  # id(block) -> (block, echoes)
+
+
+def _echoes(block: BlockSchema) -> list[tuple[str, str]]:
+    """(attribute, the attribute it echoes) of ``block``, looked up once per schema."""
+    cached = _ECHOES.get(id(block))
+    if cached is None or cached[0] is not block:
+        cached = (block, [(a.name, a.echoes) for a in block.attributes if a.echoes])
+        _ECHOES[id(block)] = cached
+    return cached[1]
+
+
 def echoed(block: BlockSchema, paths: Iterable[Path]) -> set[Path]:
     """``paths`` and their copies under each attribute that echoes the one they start with."""
     out = {tuple(p) for p in paths}
-    echoes = [(a.name, a.echoes) for a in block.attributes if a.echoes]
+    echoes = _echoes(block) if out else ()
     if not echoes:
         return out
     for path in list(out):
