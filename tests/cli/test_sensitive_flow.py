@@ -198,3 +198,11 @@ def test_a_data_source_read_with_a_secret_keeps_it_sensitive_in_state(tmp_path):
         assert data["instances"][0]["sensitive_paths"] == [["name"]]
         code, text = run(directory, "state", "show", "data.azurerm_resource_group.read")
         assert code == 0 and "name     = (sensitive value)" in text
+
+
+def test_a_schema_check_of_a_secret_does_not_quote_it(tmp_path):
+    shutil.copytree(FIXTURES / "bad_value", tmp_path / "c")
+    for argv in (("plan",), ("plan", "-json")):
+        code, text = run(tmp_path / "c", *argv)
+        assert code == 1, (argv, text)
+        assert "is not an allowed value" in text and leaks(text) == [], argv
