@@ -81,8 +81,15 @@ def variable_specs(module: Module) -> dict[str, VariableSpec]:
 
 
 def open_session(
-    directory: str | os.PathLike, *, cli_vars=(), var_files=(), state_path: str | None = None
+    directory: str | os.PathLike,
+    *,
+    cli_vars=(),
+    var_files=(),
+    state_path: str | None = None,
+    ask: Callable[[VariableSpec], str] | None = None,
 ) -> Session:
+    """Load, check and resolve a configuration with its state. ``ask`` (-input on a terminal)
+    is asked for each required root variable that nothing else set, as terraform prompts."""
     root = Path(directory)
     validated = validate_directory(root)
     errors = validated.diagnostics.errors
@@ -90,9 +97,16 @@ def open_session(
         raise DiagnosticsError(validated.diagnostics.sorted())
     warnings = validated.diagnostics.warnings
     module = validated.tree.module
+    specs = variable_specs(module)
     resolved, var_diags = resolve_variables(
-        variable_specs(module), module_dir=root, cli_vars=list(cli_vars), var_files=list(var_files)
+        specs, module_dir=root, cli_vars=list(cli_vars), var_files=list(var_files)
     )
+    missing = [spec for name, spec in specs.items() if name not in resolved and spec.default is None]
+    if missing and ask is not None:
+        cli_vars = [*cli_vars, *(f"{spec.name}={ask(spec)}" for spec in missing)]
+        resolved, var_diags = resolve_variables(
+            specs, module_dir=root, cli_vars=list(cli_vars), var_files=list(var_files)
+        )
     if any(d.is_error for d in var_diags):
         raise DiagnosticsError([d for d in var_diags if d.is_error])
     warnings += [d for d in var_diags if not d.is_error]

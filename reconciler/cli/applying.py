@@ -13,10 +13,10 @@ from reconciler.plan.render_text import render_plan
 from reconciler.plan.walk import PlanOptions
 
 
-def show_plan(plan, out: Output) -> None:
+def show_plan(plan, out: Output, *, compact_warnings: bool = False) -> None:
     """The plan before apply: Terraform's text, or under -json its planned-change messages."""
     if out.json_ui is None:
-        out.print(render_plan(plan, color=out.color))
+        out.print(render_plan(plan, color=out.color, compact_warnings=compact_warnings))
         return
     ui = out.json_ui
     ui.diagnostics(plan.diagnostics)

@@ -16,6 +16,7 @@ from reconciler.cli.common import (
     plan_options,
     positive_int,
     state_lock,
+    variable_prompt,
 )
 from reconciler.cli.flags import UsageError, bool_flag, flag
 from reconciler.cli.output import Output
@@ -64,7 +65,13 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
             "-json streams machine-readable output and can't ask for approval: add -auto-approve, "
             f"or apply a saved plan (vaultform plan -out FILE, then vaultform {operation} FILE -json)"
         )
-    session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    session = steps.open_session(
+        args.dir,
+        cli_vars=args.var,
+        var_files=args.var_file,
+        state_path=args.state,
+        ask=variable_prompt(args, out) if out is not None else None,
+    )
     try:
         with state_lock(session, operation, args):
             for resolved in steps.recover_pending(session, persist=True):
@@ -75,7 +82,7 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
                 else None
             )
             plan = importing.plan_with_imports(session, options, refreshed)
-            show_plan(plan, out)
+            show_plan(plan, out, compact_warnings=args.compact_warnings)
             if plan.errored:
                 return 1
             if not plan.has_changes and not options.refresh_only:

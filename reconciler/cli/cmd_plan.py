@@ -6,7 +6,7 @@ from pathlib import Path
 
 from reconciler import importing
 from reconciler import session as steps
-from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock
+from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock, variable_prompt
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
@@ -48,7 +48,13 @@ def refresh_reporter(out: Output):
 
 
 def make(args, operation: str = "plan", out: Output | None = None):
-    session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    session = steps.open_session(
+        args.dir,
+        cli_vars=args.var,
+        var_files=args.var_file,
+        state_path=args.state,
+        ask=variable_prompt(args, out) if out is not None else None,
+    )
     report = refresh_reporter(out) if out is not None else None
     try:
         with state_lock(session, operation, args):
@@ -71,7 +77,9 @@ def show(plan, args, out: Output) -> None:
         ui.change_summary(plan.counts(), "plan", imported=sum(1 for c in plan.changes if c.importing))
         ui.plan_outputs(plan)
     else:
-        out.print(render_plan(plan, color=out.color))
+        out.print(
+            render_plan(plan, color=out.color, compact_warnings=getattr(args, "compact_warnings", False))
+        )
     if getattr(args, "markdown", None):
         try:
             Path(args.markdown).write_text(render_markdown(plan))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shlex
 import sys
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from reconciler.cli.flags import bool_flag, flag
 from reconciler.diagnostics import DiagnosticsError, error, warning
 from reconciler.plan.walk import PlanOptions
 from state import lineage_memory
+from state.addresses import AddressError, parse_address, parse_module
 from state.lineage_memory import DirectoryMemory
 from state.lock import LockError, parse_duration
 
@@ -24,6 +26,7 @@ def add_config_flags(parser) -> None:
     bool_flag(parser, "lock", True, "lock the state while running (default true)")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
     bool_flag(parser, "input", True, "ask for input on a terminal (default true)")
+    flag(parser, "compact-warnings", action="store_true", help="list warnings by their summaries only")
     flag(
         parser,
         "allow-lineage-change",
@@ -78,9 +81,34 @@ def plan_options(args, *, destroy: bool | None = None) -> PlanOptions:
     return PlanOptions(
         destroy=args.destroy if destroy is None else destroy,
         refresh_only=getattr(args, "refresh_only", False),
-        targets=tuple(args.target),
-        replace=tuple(args.replace),
+        targets=checked_addresses(args.target, "target", modules=True),
+        replace=checked_addresses(args.replace, "replace", modules=False),
     )
+
+
+def checked_addresses(texts, flag_name: str, *, modules: bool) -> tuple[str, ...]:
+    """-target and -replace addresses, each an error (as terraform's) when it isn't one."""
+    for text in texts:
+        try:
+            if modules and text.startswith("module."):
+                try:
+                    parse_module(text)
+                    continue
+                except AddressError:
+                    pass
+            parse_address(text)
+        except AddressError as exc:
+            raise DiagnosticsError(
+                error(
+                    "invalid_address",
+                    f'Invalid {flag_name} "{text}"',
+                    f"{exc.problem[:1].upper()}{exc.problem[1:]}. Write a resource address as Terraform does: "
+                    "terraform_data.x, "
+                    'terraform_data.x[0], terraform_data.x["a"]'
+                    + (" or module.name." if modules else " (-replace names one resource instance)."),
+                )
+            ) from None
+    return tuple(texts)
 
 
 def force_unlock_command(backend, args) -> Callable[[str], str]:
@@ -167,6 +195,27 @@ def _say(diag, args) -> None:
         out.diagnostics([diag])
     else:
         sys.stderr.write(f"Warning: {diag.summary}\n{diag.detail}\n")
+
+
+def variable_prompt(args, out) -> Callable | None:
+    """With -input (the default) on a terminal: ask for a required variable nothing set, as
+    terraform does ("var.NAME", its description, "Enter a value:"); a sensitive one unechoed."""
+    if not getattr(args, "input", False) or not (sys.stdin.isatty() and out.out.isatty()):
+        return None
+
+    def ask(spec) -> str:
+        out.print(f"var.{spec.name}")
+        if spec.description:
+            out.print(f"  {spec.description}\n")
+        if spec.sensitive:
+            return getpass.getpass("  Enter a value: ")
+        out.out.write("  Enter a value: ")
+        out.out.flush()
+        answer = sys.stdin.readline().rstrip("\n")
+        out.print("")
+        return answer
+
+    return ask
 
 
 def confirm(out, question: str, args) -> bool:

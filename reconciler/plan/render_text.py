@@ -283,6 +283,15 @@ def _summary(plan: Plan, changes: list[ResourceChange], errors: list[Diagnostic]
     return "\n".join(lines)
 
 
+def _compact(d, display_path) -> str:
+    """One warning as terraform's compact form lists it: '- summary' and where."""
+    line = f"- {d.summary}"
+    if d.range is not None:
+        shown = display_path(d.range.file) if display_path else d.range.file
+        line += f"\n  on {shown} line {d.range.line}"
+    return line
+
+
 def render_plan(
     plan: Plan,
     *,
@@ -290,8 +299,12 @@ def render_plan(
     schema_of: SchemaOf | None = None,
     sources: SourceCache | None = None,
     display_path=None,
+    compact_warnings: bool = False,
 ) -> str:
-    """The whole human plan as one string ending in a newline; deterministic for a plan."""
+    """The whole human plan as one string ending in a newline; deterministic for a plan.
+
+    ``compact_warnings`` (-compact-warnings): when nothing is an error, warnings are listed by
+    their summaries and places only, as terraform's compact form does."""
     palette = Palette(color)
     schema_of = schema_lookup(schema_of)
     diag_opts = {"sources": sources, "display_path": display_path}
@@ -308,7 +321,11 @@ def render_plan(
         parts.append(_legend(changes, palette))
     if errors:
         parts.append(_refusals(errors, palette, **diag_opts))
-    if others:
+    if others and compact_warnings and not errors:
+        parts.append(
+            palette.bold("Warnings:") + "\n\n" + "\n".join(_compact(d, display_path) for d in others)
+        )
+    elif others:
         parts.append(
             palette.bold("Warnings and advisories:")
             + "\n\n"

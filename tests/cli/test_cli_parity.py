@@ -146,3 +146,85 @@ def test_install_and_uninstall_autocomplete_edit_the_shell_files(tmp_path, monke
     assert _run(["-uninstall-autocomplete"])[0] == 0
     assert (tmp_path / ".bashrc").read_text() == "alias ll='ls -l'\n"
     assert not (tmp_path / ".zshrc").exists()
+
+
+@pytest.mark.parametrize(
+    "flag, text, summary",
+    [
+        ("-target", "terraform_data.a[", 'Invalid target "terraform_data.a["'),
+        ("-target", "terraform_data", 'Invalid target "terraform_data"'),
+        ("-replace", "module.net", 'Invalid replace "module.net"'),
+    ],
+)
+def test_an_invalid_target_or_replace_address_is_an_error(tmp_path, monkeypatch, flag, text, summary):
+    (tmp_path / "main.tf").write_text(CONFIG)
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = _run(["plan", f"{flag}={text}"])
+    assert code == 1 and summary in err
+
+
+def test_compact_warnings_lists_summaries_and_places(tmp_path, monkeypatch):
+    (tmp_path / "main.tf").write_text(
+        'terraform {\n  required_providers {\n    azurerm = {\n      source  = "hashicorp/azurerm"\n'
+        '      version = "~> 4.0"\n    }\n  }\n}\n'
+        'resource "azurerm_resource_group" "rg" {\n  name     = "rg-compact"\n  location = "westeurope"\n}\n'
+        'resource "azurerm_key_vault" "kv" {\n  name                      = "kv-compact-warn"\n'
+        '  location                  = "westeurope"\n  resource_group_name       = azurerm_resource_group.rg.name\n'
+        '  tenant_id                 = "00000000-0000-0000-0000-000000000000"\n  sku_name = "standard"\n'
+        "  enable_rbac_authorization = true\n}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, _err = _run(["plan", "-compact-warnings"])
+    assert code == 0
+    assert 'Warnings:\n\n- Deprecated argument "enable_rbac_authorization"\n  on main.tf line 19' in out
+    assert "Warnings and advisories" not in out
+
+
+def test_input_prompts_for_missing_variables_on_a_terminal(tmp_path):
+    import pty
+    import select
+    import time
+
+    (tmp_path / "main.tf").write_text(
+        'variable "region" {\n  type        = string\n  description = "Where the vault lives"\n}\n'
+        'variable "n" {\n  type = number\n}\n'
+        'resource "terraform_data" "a" {\n  input = "${var.region}-${var.n + 1}"\n}\n'
+    )
+    main_fd, child_fd = pty.openpty()
+    code = "import sys; from reconciler.cli.main import main; sys.exit(main())"
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, "plan", "-no-color"],
+        stdin=child_fd,
+        stdout=child_fd,
+        stderr=child_fd,
+        cwd=tmp_path,
+    )
+    os.close(child_fd)
+    seen, answers = b"", [b"westeurope\n", b"2\n"]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main_fd], [], [], 0.5)
+        if main_fd in ready:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if answers and seen.count(b"Enter a value:") == 3 - len(answers):
+                os.write(main_fd, answers.pop(0))
+        elif child.poll() is not None:
+            break
+    os.close(main_fd)
+    text = seen.decode(errors="replace")
+    assert child.wait(timeout=60) == 0, text
+    assert "var.region\r\n  Where the vault lives" in text
+    assert 'input  = "westeurope-3"' in text
+
+
+def test_input_false_names_every_missing_variable(tmp_path, monkeypatch):
+    (tmp_path / "main.tf").write_text('variable "a" {}\nvariable "b" {}\n')
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = _run(["plan", "-input=false"])
+    assert code == 1 and 'variable "a"' in err and 'variable "b"' in err
