@@ -18,6 +18,7 @@ from reconciler import providers_registry as registry
 from reconciler.addresses import Mode
 from reconciler.config.expand import evaluate_body
 from reconciler.config.model import Resource
+from reconciler.config.references import references
 from reconciler.diagnostics import Diagnostic, error, warning
 from reconciler.modinstall.versions import admits_at_least
 
@@ -115,8 +116,6 @@ def meta_warnings(resource: Resource) -> list[Diagnostic]:
     if schema is None:
         return []
     out: list[Diagnostic] = []
-    from reconciler.config.references import references
-
     for expr in resource.lifecycle.ignore_changes:
         for ref in references(expr):
             name = ref.subject[0]
