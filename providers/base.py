@@ -221,6 +221,16 @@ class Locating(Protocol):
 
 
 @runtime_checkable
+class SupportsEmptyTarget(Protocol):
+    """Optional: says when the cloud it talks to held nothing before this run opened it (a
+    local Azure database that was missing or 0 bytes), in a few words ("the local Azure at
+    PATH"); None otherwise. The engine refuses to plan against it while state records objects
+    of this provider: every one of them would be created again."""
+
+    def empty_target(self) -> str | None: ...
+
+
+@runtime_checkable
 class SupportsDescribe(Protocol):
     """Optional: which cloud the provider talks to, in a few words for reports."""
 

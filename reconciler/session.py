@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from providers.base import Clock, DataRequest, ProviderError, ReadRequest
+from providers.base import Clock, DataRequest, ProviderError, ReadRequest, SupportsEmptyTarget
 from reconciler import providers_registry as registry
 from reconciler.config.evaluator import MapScope
 from reconciler.config.expand import evaluate_body
@@ -122,7 +122,41 @@ def open_session(
         root, validated, values, sensitive, backend, state, warnings=warnings, moves=moves, state_stamp=stamp
     )
     session.providers = providers_for(session)
+    _refuse_empty_targets(session)
     return session
+
+
+def _refuse_empty_targets(session: Session) -> None:
+    """A cloud that held nothing before this run (a new local Azure) while state records
+    objects in it: planning would create every one of them again. Say so instead."""
+    problems = []
+    for name, provider in session.providers.items():
+        if not isinstance(provider, SupportsEmptyTarget):
+            continue
+        where = provider.empty_target()
+        if where is None:
+            continue
+        count = sum(
+            1
+            for _addr, res, inst in session.state.instances()
+            if res.mode.value == "managed"
+            and inst.attributes
+            and (res.provider.split(".")[0] if res.provider else registry.provider_name_for_type(res.type))
+            == name
+        )
+        if count:
+            problems.append(
+                error(
+                    "empty-target",
+                    f"{where[0].upper()}{where[1:]} is empty but state says {count} objects exist",
+                    "Planning now would create every one of them again. If the database was moved or "
+                    "reset by mistake, put it back (or point VAULTFORM_LOCAL_AZURE at it); if the objects "
+                    "are really gone, remove them from state with `vaultform state rm ADDRESS...` (or move "
+                    "the state file away) and apply again.",
+                )
+            )
+    if problems:
+        raise DiagnosticsError(problems)
 
 
 def _refuse_instances_without_id(state: State, path: str) -> None:

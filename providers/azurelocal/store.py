@@ -50,10 +50,14 @@ PRIVATE_SUFFIXES = ("", "-wal", "-shm", "-journal", ".key")
 def _make_private(path: Path) -> None:
     """Create the database file owner-only if it is missing; make it and every file beside it
     (WAL, SHM, journal, master key) owner-only if they exist with a wider mode."""
-    try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600))
-    except OSError:
-        return  # sqlite reports what is wrong with the path
+    # Only a missing file is created (and its descriptor closed) here: closing any descriptor
+    # of a database this process already has open drops SQLite's POSIX locks on it, and a
+    # database written without its locks is corrupted.
+    if not os.path.lexists(path):
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
+        except OSError:
+            pass  # created meanwhile, or a path sqlite will report on
     for suffix in PRIVATE_SUFFIXES:
         beside = Path(f"{path}{suffix}")
         try:
@@ -169,6 +173,10 @@ class Store:
         return [json.loads(r[0]) for r in rows]
 
     # ------------------------------------------------------------------ meta
+
+    def object_count(self) -> int:
+        """How many objects the database holds (of every kind)."""
+        return self._conn().execute("SELECT COUNT(*) FROM objects").fetchone()[0]
 
     def meta(self, key: str, default: Any = None) -> Any:
         row = self._conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()

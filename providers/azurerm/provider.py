@@ -19,7 +19,7 @@ from typing import Any
 
 from providers.azurerm import registrations
 from providers.azurerm.catalog import SCHEMA
-from providers.azurerm.clients import ClientFactory
+from providers.azurerm.clients import ClientFactory, CloudKind, CloudTarget, target_from
 from providers.azurerm.consistency import Waiter
 from providers.azurerm.drift.rules import drift_rules, unmanaged
 from providers.azurerm.planned_ids import ROLE_ASSIGNMENT, planned_id, role_assignment_name
@@ -129,6 +129,18 @@ class AzurermProvider:
     def describe(self) -> str:
         return self.clients.describe()
 
+    def empty_target(self) -> str | None:
+        """``SupportsEmptyTarget``: a local Azure created empty (its database was missing or 0
+        bytes) that still holds only what it was seeded with."""
+        clients = self._clients
+        store = getattr(getattr(clients, "emulator", None), "store", None) if clients is not None else None
+        if store is None or not clients.is_local:
+            return None
+        seeded = store.meta(_SEEDED_OBJECTS)
+        if seeded is None or store.object_count() != seeded:
+            return None
+        return f"the local Azure at {clients.target.local_path}"
+
     @staticmethod
     def _handler(type_name: str):
         handler = HANDLERS.get(type_name)
@@ -164,9 +176,16 @@ class AzurermProvider:
         if self._clients is not None:
             self._clients.close()
         try:
+            environ = os.environ if self._environ is None else self._environ
+            was_empty = _empty_local_azure(target_from(_known_config(config), environ))
             self._clients = ClientFactory.from_config(
                 _known_config(config), self._environ, clock=self.clock, report=self.report, **self._inject
             )
+            store = getattr(self._clients.emulator, "store", None)
+            if was_empty and store is not None:
+                # remembered in the new database: until something is created in it, it is the
+                # same empty local Azure for the next run too (opening it seeded it)
+                store.set_meta(_SEEDED_OBJECTS, store.object_count())
         except PermanentError as exc:
             if exc.code == "LocalAzureUnavailable":
                 return [error(exc.code, "The local Azure is unavailable", exc.message)]
@@ -320,3 +339,25 @@ class AzurermProvider:
     def close(self) -> None:
         if self._clients is not None:
             self._clients.close()
+
+
+_SEEDED_OBJECTS = "vaultform.created_empty.objects"
+
+
+def _empty_local_azure(target: CloudTarget) -> str | None:
+    """ "the local Azure at PATH" when the target is a local Azure whose database file is
+    missing or 0 bytes (opening it creates a new, empty one); None otherwise."""
+    if (
+        target.kind is not CloudKind.LOCAL
+        or target.local_path is None
+        or str(target.local_path) == ":memory:"
+    ):
+        return None
+    try:
+        if target.local_path.stat().st_size > 0:
+            return None
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    return f"the local Azure at {target.local_path}"

@@ -135,3 +135,26 @@ def test_database_and_every_file_beside_it_are_private(tmp_path, monkeypatch):
         assert stat.S_IMODE(db.stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+@pytest.mark.parametrize("how", ["missing", "0 bytes"])
+def test_an_empty_local_azure_with_objects_in_state_is_reported_not_recreated(tmp_path, monkeypatch, how):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    monkeypatch.delenv("VAULTFORM_CLOUD", raising=False)
+    shutil.copytree(Path(__file__).parents[2] / "examples" / "quickstart", tmp_path / "cfg")
+    monkeypatch.chdir(tmp_path / "cfg")
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "first.db"))
+    code, text = run("apply", "-auto-approve")
+    assert code == 0, text
+    state = (tmp_path / "cfg" / "vaultform.tfstate").read_bytes()
+    empty = tmp_path / "empty.db"
+    if how == "0 bytes":
+        empty.write_bytes(b"")
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(empty))
+    for command in (["plan"], ["apply", "-auto-approve"]):  # the second run too: opening it seeded it
+        code, text = run(*command)
+        assert code == 1, text
+        assert f"The local Azure at {empty} is empty but state says 8 objects exist" in text, text
+        assert "will be created" not in text and "state rm" in text
+    assert (tmp_path / "cfg" / "vaultform.tfstate").read_bytes() == state
