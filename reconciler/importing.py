@@ -24,6 +24,7 @@ from providers import validation
 from providers.base import ImportRequest, NotFoundError, ProviderError
 from reconciler import providers_registry as registry
 from reconciler.addresses import Mode as SchemaMode
+from reconciler.backend_select import current_workspace
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, evaluate
 from reconciler.config.model import Import, Resource
@@ -247,7 +248,7 @@ def _child_scope(session, node, call, parent: MapScope) -> MapScope:
     base = {
         "var": variables,
         "path": {"module": where, "root": root, "cwd": root},
-        "terraform": {"workspace": "default"},
+        "terraform": {"workspace": current_workspace(root)},
     }
     return _with_locals(node.module, base)
 
@@ -261,7 +262,7 @@ def _root_scope(session) -> MapScope:
     base = {
         "var": dict(session.variables),
         "path": {"module": root, "root": root, "cwd": root},
-        "terraform": {"workspace": "default"},
+        "terraform": {"workspace": current_workspace(root)},
     }
     return _with_locals(module, base)
 

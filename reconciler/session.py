@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.base import Clock, DataRequest, ProviderError, ReadRequest, SupportsEmptyTarget
+from reconciler import backend_select
 from reconciler import providers_registry as registry
 from reconciler.config.evaluator import MapScope
 from reconciler.config.expand import evaluate_body
@@ -28,7 +29,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.walk import PlanOptions, PlanRequest, make_plan
 from reconciler.plan.whole_state_replaced import whole_state_replaced
 from reconciler.validate import Validated, validate_directory
-from state.backends.local import LocalBackend
+from state.errors import StateError
 from state.format import instances_without_id
 from state.model import State
 
@@ -39,7 +40,7 @@ class Session:
     validated: Validated
     variables: dict[str, Any]
     sensitive_variables: frozenset[str]
-    backend: LocalBackend
+    backend: Any  # a state.backends Backend
     state: State
     providers: dict[str, Any] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
@@ -112,10 +113,14 @@ def open_session(
     warnings += [d for d in var_diags if not d.is_error]
     values = {name: r.value for name, r in resolved.items()}
     sensitive = frozenset(name for name, r in resolved.items() if r.sensitive)
-    backend = LocalBackend.for_directory(root, state_path)
-    stamp = _file_stamp(backend.path)
-    state = backend.read() or State.new()
-    _refuse_instances_without_id(state, backend.path)
+    block = module.terraform.backend if module.terraform else None
+    backend = backend_select.backend_for(root, block, state_path)
+    stamp = backend_stamp(backend)
+    try:
+        state = backend.read() or State.new()
+    except StateError as exc:
+        raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
+    _refuse_instances_without_id(state, backend.describe())
     state, moves, move_diags = apply_moves(state, validated.tree)
     warnings += move_diags
     session = Session(
@@ -200,7 +205,7 @@ def providers_for(session: Session) -> dict[str, Any]:
     scope = MapScope(
         {
             "var": session.variables,
-            "terraform": {"workspace": "default"},
+            "terraform": {"workspace": backend_select.current_workspace(session.root)},
             "path": {"module": str(session.root), "root": str(session.root), "cwd": os.getcwd()},
         }
     )
@@ -227,6 +232,15 @@ def providers_for(session: Session) -> dict[str, Any]:
 # --------------------------------------------------------------------------- refresh
 
 
+def backend_stamp(backend) -> Any:
+    """What is stored now, to notice another run's write: the backend's own ``stamp()`` or the
+    local file's identity."""
+    own = getattr(backend, "stamp", None)
+    if own is not None:
+        return own()
+    return _file_stamp(backend.path)
+
+
 def _file_stamp(path: str) -> tuple | None:
     try:
         st = os.stat(path)
@@ -238,7 +252,7 @@ def _file_stamp(path: str) -> tuple | None:
 def reload_state_if_changed(session: Session) -> None:
     """Read the state again when another run wrote it after this session read it (this
     run waited for the lock with -lock-timeout while the other one applied)."""
-    stamp = _file_stamp(session.backend.path)
+    stamp = backend_stamp(session.backend)
     if stamp == session.state_stamp:
         return
     stored = session.backend.read() or State.new(lineage=session.state.lineage)  # the lineage checked at lock

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.addresses import Mode
+from reconciler.backend_select import current_workspace
 from reconciler.checks.references import ReferenceChecker
 from reconciler.checks.resources import UnreconciledWarnings, check_resource, meta_warnings, schema_for
 from reconciler.checks.sites import module_sites
@@ -43,7 +44,7 @@ class ValidateScope:
     def __init__(self, directory: Path, root: Path, locals_: dict[str, Any], module: Module | None = None):
         self.values = {
             "path": {"module": str(directory), "root": str(root), "cwd": os.getcwd()},
-            "terraform": {"workspace": os.environ.get("TF_WORKSPACE", "default")},
+            "terraform": {"workspace": current_workspace(root)},
             "local": locals_,
         }
         if module is not None:
@@ -145,14 +146,14 @@ def _check_variable_types(module: Module, diags: Diagnostics) -> None:
 
 def _check_backend(module: Module, diags: Diagnostics) -> None:
     backend = module.terraform.backend if module.terraform else None
-    if backend is not None and backend.type != "local":
+    if backend is not None and backend.type not in ("local", "pg"):
         diags.add(
             warning(
                 "backend_not_supported",
-                f'The "{backend.type}" backend is not used: state stays in a local file',
-                "vaultform keeps state in vaultform.tfstate next to the configuration (or at -state). "
-                "Share it through your pipeline's storage until team backends arrive; do not run two "
-                "copies against the same cloud with separate state files.",
+                f'The "{backend.type}" backend is not supported yet: use "local" or "pg"',
+                'vaultform keeps state in a local file or in PostgreSQL (backend "pg"). Plan and apply '
+                "refuse this configuration until its backend is one of those; do not run two copies "
+                "against the same cloud with separate state files.",
                 range=backend.pos.range(),
             )
         )

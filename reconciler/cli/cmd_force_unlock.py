@@ -13,8 +13,8 @@ import sys
 from reconciler.cli.common import force_unlock_command
 from reconciler.cli.flags import UsageError, bool_flag, flag
 from reconciler.cli.output import Output
+from reconciler.cli.state_files import backend_for
 from reconciler.diagnostics import DiagnosticsError, error
-from state.backends.local import LocalBackend
 from state.lock import LockError
 
 
@@ -68,7 +68,7 @@ def run(args, out: Output) -> int:
             "\n\nusage: vaultform force-unlock [options] [DIR] LOCK_ID"
         )
     directory, lock_id = args.dir, args.lock_id
-    backend = LocalBackend.for_directory(directory, args.state)
+    backend = backend_for(args.state, directory)
     command = force_unlock_command(backend, args)
     if not _confirm(out, args, lock_id, command):
         out.print("\nforce-unlock cancelled.")

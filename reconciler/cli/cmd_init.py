@@ -1,4 +1,7 @@
-"""`vaultform init [DIR] [-upgrade] [-get=false]`: prepare a working directory, as terraform init.
+"""`vaultform init [DIR] [-upgrade] [-get=false] [-backend-config=...] [-reconfigure] [-backend=false]`:
+prepare a working directory, as terraform init.
+
+It sets up the configuration's backend (``reconciler.cli.init_backend``).
 
 It installs the remote modules the configuration calls into .vaultform/modules (git sources,
 registry modules and HTTPS archives; local modules are read where they are), checks that
@@ -11,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.cli.flags import bool_flag, flag
+from reconciler.cli.init_backend import init_backend
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.modinstall.install import install_modules
@@ -23,6 +27,18 @@ def setup(parser) -> None:
     bool_flag(parser, "get", True, "install modules (default true)")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
     bool_flag(parser, "input", True, "ask for input on a terminal (default true)")
+    bool_flag(parser, "backend", True, "set up the backend (default true)")
+    flag(
+        parser,
+        "backend-config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE|FILE",
+        help="complete the backend block: a key=value pair or a file of key = value lines (repeatable)",
+    )
+    flag(
+        parser, "reconfigure", action="store_true", help="set up a changed backend, ignoring the previous one"
+    )
 
 
 def run(args, out: Output) -> int:
@@ -58,6 +74,8 @@ def run(args, out: Output) -> int:
         out.diagnostics(provider_problems)
         return 1
     tree = checked.tree
+    if args.backend and tree is not None and not init_backend(root, tree.module, args, out):
+        return 1
     providers = (
         sorted({r.type.split("_", 1)[0] for m in tree.walk() for r in m.module.resources.values()})
         if tree

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from reconciler import backend_select
 from reconciler.diagnostics import DiagnosticsError, error
 from state.backends.local import DEFAULT_STATE_FILE, LocalBackend
 from state.errors import StateError
@@ -12,7 +13,11 @@ from state.model import State
 
 
 def backend_for(state_path: str | None, directory: str = ".") -> LocalBackend:
-    return LocalBackend.for_directory(directory, state_path)
+    """The state of the configuration in ``directory``: its backend (``backend_select``), or the
+    local file ``state_path`` (``-state``)."""
+    if state_path is not None:
+        return LocalBackend.for_directory(directory, state_path)
+    return backend_select.backend_for(directory, backend_select.configured_block(directory))
 
 
 def read_state(backend: LocalBackend) -> State | None:

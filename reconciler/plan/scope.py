@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.backend_select import current_workspace
 from reconciler.config import ast
 from reconciler.config.evaluator import did_you_mean, fail
 from reconciler.values import UNKNOWN
@@ -65,7 +66,7 @@ class PlanScope:
         if name == "path":
             return {"module": str(ns.directory), "root": str(ns.root), "cwd": os.getcwd()}
         if name == "terraform":
-            return {"workspace": os.environ.get("TF_WORKSPACE", "default")}
+            return {"workspace": current_workspace(ns.root)}
         if name in ("count", "each", "self"):
             raise fail(
                 pos,

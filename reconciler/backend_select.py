@@ -1,0 +1,270 @@
+"""Where a configuration's state lives: its ``terraform { backend "TYPE" { ... } }`` block, as set
+up by ``vaultform init``, and the selected workspace.
+
+As with Terraform (https://developer.hashicorp.com/terraform/language/backend), a backend block
+is set up by ``init`` - which may complete it with ``-backend-config`` (a partial configuration) -
+and init records what it set up; a later run whose block differs is told to run init again
+("Backend initialization required"). Terraform records the whole configuration, secrets included,
+in ``.terraform/terraform.tfstate``; vaultform records it in ``.vaultform/backend.json`` without
+secrets (a password in a pg ``conn_str`` is dropped: libpq then reads PGPASSWORD or ~/.pgpass).
+
+A configuration without a backend block (or with ``backend "local"``) needs no init: its state is
+``vaultform.tfstate`` beside it, or the block's ``path``. The selected workspace is
+``TF_WORKSPACE`` when set, else the one ``vaultform workspace select`` kept in
+``.vaultform/environment`` (Terraform's ``.terraform/environment``), else ``default``; the local
+backend keeps a workspace's state in ``vaultform.tfstate.d/NAME/vaultform.tfstate`` (Terraform's
+``terraform.tfstate.d/NAME/terraform.tfstate``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.config.evaluator import MapScope
+from reconciler.config.expand import evaluate_body
+from reconciler.config.model import Backend as BackendBlock
+from reconciler.diagnostics import DiagnosticsError, error
+from state.backends.local import DEFAULT_STATE_FILE, LocalBackend
+from state.lineage_memory import MEMORY_DIR
+
+RECORD_FILE = "backend.json"
+ENVIRONMENT_FILE = "environment"
+WORKSPACE_DIR = "vaultform.tfstate.d"
+DEFAULT_WORKSPACE = "default"
+
+# The arguments each backend takes (Terraform's names), and which are secrets never written down.
+ARGUMENTS: dict[str, frozenset[str]] = {
+    "local": frozenset({"path", "workspace_dir"}),
+    "pg": frozenset(
+        {"conn_str", "schema_name", "skip_schema_creation", "skip_table_creation", "skip_index_creation"}
+    ),
+}
+BOOLEANS = frozenset({"skip_schema_creation", "skip_table_creation", "skip_index_creation"})
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A backend's type and configuration as init resolved it (no secrets)."""
+
+    type: str
+    config: dict[str, Any] = field(default_factory=dict)
+    block_hash: str = ""  # of the backend block as written, to notice a changed block
+
+    def to_json(self) -> str:
+        doc = {"version": 1, "type": self.type, "config": self.config, "block_hash": self.block_hash}
+        return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def _record_path(root: str | os.PathLike[str]) -> Path:
+    return Path(root) / MEMORY_DIR / RECORD_FILE
+
+
+def recorded(root: str | os.PathLike[str]) -> Resolved | None:
+    try:
+        doc = json.loads(_record_path(root).read_text(encoding="utf-8"))
+        return Resolved(str(doc["type"]), dict(doc.get("config") or {}), str(doc.get("block_hash") or ""))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def record(root: str | os.PathLike[str], resolved: Resolved | None) -> None:
+    path = _record_path(root)
+    if resolved is None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{RECORD_FILE}.{os.getpid()}.tmp")
+    tmp.write_text(resolved.to_json(), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def block_values(block: BackendBlock) -> dict[str, Any]:
+    """The block's arguments (literals: a backend block takes no variables, as in Terraform)."""
+    evaluated = evaluate_body(block.config, None, MapScope({}))
+    errors = [d for d in evaluated.diagnostics if d.is_error]
+    if errors:
+        raise DiagnosticsError(errors)
+    known = ARGUMENTS.get(block.type)
+    if known is None:
+        raise DiagnosticsError(
+            error(
+                "backend_unsupported",
+                f'vaultform has no "{block.type}" backend',
+                f'Use backend "local" or "pg" (supported: {", ".join(sorted(ARGUMENTS))}).',
+                range=block.pos.range(),
+            )
+        )
+    unknown = sorted(set(evaluated.value) - known)
+    if unknown:
+        raise DiagnosticsError(
+            error(
+                "backend_argument",
+                f'Unsupported argument {unknown[0]!r} in backend "{block.type}"',
+                f"The {block.type} backend takes: {', '.join(sorted(known))}.",
+                range=block.pos.range(),
+            )
+        )
+    return dict(evaluated.value)
+
+
+def block_hash(block: BackendBlock | None) -> str:
+    if block is None:
+        return ""
+    doc = {"type": block.type, "config": block_values(block)}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _without_secrets(type_: str, config: dict[str, Any]) -> dict[str, Any]:
+    out = dict(config)
+    if type_ == "pg" and isinstance(out.get("conn_str"), str):
+        from state.backends.pg import without_password
+
+        out["conn_str"] = without_password(out["conn_str"])
+    return out
+
+
+def resolve(block: BackendBlock | None, overrides: dict[str, Any]) -> Resolved | None:
+    """The backend init sets up: the block completed with ``-backend-config`` values."""
+    if block is None:
+        return None
+    config = block_values(block)
+    known = ARGUMENTS[block.type]
+    for key, value in overrides.items():
+        if key not in known:
+            raise DiagnosticsError(
+                error(
+                    "backend_argument",
+                    f'Invalid -backend-config argument {key!r} for backend "{block.type}"',
+                    f"The {block.type} backend takes: {', '.join(sorted(known))}.",
+                )
+            )
+        config[key] = _coerce(key, value)
+    return Resolved(block.type, _without_secrets(block.type, config), block_hash(block))
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if key in BOOLEANS and isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return value
+
+
+def init_required(reason: str) -> DiagnosticsError:
+    return DiagnosticsError(
+        error(
+            "backend_init_required",
+            'Backend initialization required, please run "vaultform init"',
+            f"Reason: {reason}\n\nThe backend is where vaultform keeps the state. `vaultform init` sets it up "
+            "(and `vaultform init -reconfigure` sets up a changed one); nothing was planned or changed.",
+        )
+    )
+
+
+def current_workspace(root: str | os.PathLike[str]) -> str:
+    env = os.environ.get("TF_WORKSPACE")
+    if env:
+        return env
+    try:
+        name = (Path(root) / MEMORY_DIR / ENVIRONMENT_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return DEFAULT_WORKSPACE
+    return name or DEFAULT_WORKSPACE
+
+
+def select_workspace(root: str | os.PathLike[str], name: str) -> None:
+    path = Path(root) / MEMORY_DIR / ENVIRONMENT_FILE
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.write_text(name, encoding="utf-8")
+
+
+def local_state_path(root: str | os.PathLike[str], config: dict[str, Any], workspace: str) -> str:
+    if workspace == DEFAULT_WORKSPACE:
+        return os.path.join(os.fspath(root), str(config.get("path") or DEFAULT_STATE_FILE))
+    base = str(config.get("workspace_dir") or WORKSPACE_DIR)
+    return os.path.join(os.fspath(root), base, workspace, DEFAULT_STATE_FILE)
+
+
+def backend_for(
+    root: str | os.PathLike[str],
+    block: BackendBlock | None,
+    state_path: str | None = None,
+    *,
+    workspace: str | None = None,
+    check_init: bool = True,
+    **options: Any,
+) -> Any:
+    """The backend of the configuration in ``root`` (``-state`` names a local file and wins)."""
+    if state_path is not None:
+        return LocalBackend.for_directory(root, state_path, **options)
+    workspace = workspace or current_workspace(root)
+    directory = os.fspath(root)
+    if block is None or block.type == "local":
+        config = block_values(block) if block is not None else {}
+        if block is None and workspace == DEFAULT_WORKSPACE:
+            return LocalBackend.for_directory(root, None, **options)
+        return LocalBackend(local_state_path(root, config, workspace), directory=directory, **options)
+    rec = recorded(root)
+    if check_init:
+        if rec is None or rec.type != block.type:
+            raise init_required(f'Initial configuration of the requested backend "{block.type}"')
+        if rec.block_hash != block_hash(block):
+            raise init_required("Backend configuration block has changed")
+    config = dict(rec.config) if rec is not None else block_values(block)
+    written = block_values(block).get("conn_str")
+    if (
+        block.type == "pg"
+        and isinstance(written, str)
+        and config.get("conn_str") == _without_secrets("pg", {"conn_str": written}).get("conn_str")
+    ):
+        config["conn_str"] = written  # the password as written in the block, which init did not record
+    return make_backend(block.type, config, workspace=workspace, directory=directory)
+
+
+def configured_block(root: str | os.PathLike[str]) -> BackendBlock | None:
+    """The backend block of the configuration in ``root``, for commands that don't load it
+    otherwise (state, show, output, force-unlock); files that don't mention one aren't parsed."""
+    from reconciler.config.directory import list_config_files
+    from reconciler.config.modules import load_module_tree
+
+    try:
+        files = list_config_files(root)
+        if not any("backend" in f.read_text(encoding="utf-8", errors="replace") for f in files):
+            return None
+    except OSError:
+        return None
+    tree, _diags = load_module_tree(Path(root))
+    if tree is None or tree.module.terraform is None:
+        return None
+    return tree.module.terraform.backend
+
+
+def make_backend(type_: str, config: dict[str, Any], *, workspace: str, directory: str) -> Any:
+    if type_ == "pg":
+        from state.backends.pg import DEFAULT_SCHEMA, PgBackend
+
+        conn_str = config.get("conn_str") or os.environ.get("PG_CONN_STR")
+        if not conn_str:
+            raise DiagnosticsError(
+                error(
+                    "backend_argument",
+                    'The "pg" backend needs conn_str',
+                    "Set conn_str in the backend block, pass -backend-config=conn_str=... to "
+                    "`vaultform init`, or set PG_CONN_STR.",
+                )
+            )
+        return PgBackend(
+            conn_str,
+            schema_name=str(config.get("schema_name") or DEFAULT_SCHEMA),
+            workspace=workspace,
+            skip_schema_creation=bool(config.get("skip_schema_creation")),
+            skip_table_creation=bool(config.get("skip_table_creation")),
+            skip_index_creation=bool(config.get("skip_index_creation")),
+            directory=directory,
+        )
+    raise DiagnosticsError(error("backend_unsupported", f'vaultform has no "{type_}" backend'))

@@ -1,0 +1,459 @@
+"""The PostgreSQL backend: one row per workspace in a ``states`` table, advisory locks.
+
+The layout is Terraform's pg backend's (https://developer.hashicorp.com/terraform/language/backend/pg:
+"a table named states in the automatically-managed Postgres schema configured by the schema_name
+variable", default ``terraform_remote_state``; one row per workspace, keyed by its name, the state
+JSON in ``data``), so a database Terraform set up is used as it is:
+
+    CREATE SCHEMA IF NOT EXISTS terraform_remote_state;
+    CREATE SEQUENCE IF NOT EXISTS public.global_states_id_seq AS bigint;
+    CREATE TABLE IF NOT EXISTS terraform_remote_state.states
+        (id bigint NOT NULL DEFAULT nextval('public.global_states_id_seq') PRIMARY KEY,
+         name text UNIQUE, data text);
+    CREATE UNIQUE INDEX IF NOT EXISTS states_by_name ON terraform_remote_state.states (name);
+
+``skip_schema_creation``, ``skip_table_creation`` and ``skip_index_creation`` leave the matching
+statement out, for a database whose owner created them.
+
+A write is one transaction: the stored row is read ``FOR UPDATE``, compared with what this run
+read (a row another run wrote meanwhile is refused, as the local file's stamp is), and replaced
+with the next serial.
+
+Locking is a session-level ``pg_try_advisory_lock`` on a connection this backend holds for the
+whole run. PostgreSQL itself releases it when that session ends - however the holder ends, a
+SIGKILL included - so a killed holder's lock is free at once. Who holds it is kept beside the
+state in a ``vaultform_locks`` table (invented: Terraform's pg backend records no holder), so a
+run that finds the state locked names the holder, and a run that gets the lock while an old row
+is still there knows that row's session ended and says whose lock PostgreSQL released.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from state.errors import StateError
+from state.format import StateEncoder, decode_state
+from state.liveness import own_start
+from state.lock import Lock, LockError, LockInfo, Takeover, _user, default_unlock_command
+from state.model import VAULTFORM_VERSION, State
+
+DEFAULT_SCHEMA = "terraform_remote_state"
+DEFAULT_WORKSPACE = "default"
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
+        raise StateError(
+            "pg backend", "the psycopg package is missing", hint="Install it: pip install 'psycopg[binary]'."
+        ) from None
+    return psycopg
+
+
+def without_password(conn_str: str) -> str:
+    """``conn_str`` with any password removed (what may be written down; libpq then takes the
+    password from PGPASSWORD or ~/.pgpass)."""
+    conninfo = _psycopg().conninfo
+    try:
+        params = conninfo.conninfo_to_dict(conn_str)
+    except Exception:  # psycopg.ProgrammingError; an unparsable string is reported when used
+        return conn_str
+    if "password" not in params:
+        return conn_str
+    params.pop("password")
+    return str(conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None}))
+
+
+class _PgLock(Lock):
+    """A held advisory lock; releasing unlocks it and removes the holder's row."""
+
+    def __init__(self, backend: PgBackend, info: LockInfo, taken_over: Takeover | None):
+        self.state_path = backend.describe()
+        self.lock_path = backend.describe()
+        self.info = info
+        self.taken_over = taken_over
+        self._backend: PgBackend | None = backend
+        self._fd = 0  # "held" for Lock.held
+
+    def release(self) -> None:
+        backend, self._backend = self._backend, None
+        self._fd = None
+        if backend is not None:
+            backend._release(self.info)
+
+    def __repr__(self) -> str:
+        return f"PgLock({self.lock_path!r}, id={self.id!r}, held={self.held})"
+
+
+class PgBackend:
+    """State in PostgreSQL (see the module's doc)."""
+
+    def __init__(
+        self,
+        conn_str: str,
+        *,
+        schema_name: str = DEFAULT_SCHEMA,
+        workspace: str = DEFAULT_WORKSPACE,
+        skip_schema_creation: bool = False,
+        skip_table_creation: bool = False,
+        skip_index_creation: bool = False,
+        directory: str | None = None,
+    ):
+        self.conn_str = conn_str
+        self.schema = schema_name
+        self.workspace = workspace
+        self.skip_schema_creation = skip_schema_creation
+        self.skip_table_creation = skip_table_creation
+        self.skip_index_creation = skip_index_creation
+        self.directory = directory
+        self._conn: Any = None
+        self._encoder = StateEncoder()
+        self._persisted: State | None = None
+        self._digest: str | None = None  # the stored text as last read or written
+        self._loaded = False
+        self._set_up = False
+
+    # ------------------------------------------------------------------ naming
+
+    def describe(self) -> str:
+        return f'pg backend {self._safe_dsn()} (schema {self.schema}, workspace "{self.workspace}")'
+
+    def _safe_dsn(self) -> str:
+        return without_password(self.conn_str)
+
+    def identity(self) -> str:
+        return f"pg:{self._safe_dsn()}:{self.schema}:{self.workspace}"
+
+    def unlock_arguments(self) -> list[str]:
+        if self.directory is None or os.path.normpath(self.directory) == ".":
+            return []
+        return [self.directory]
+
+    def __repr__(self) -> str:
+        return f"PgBackend({self.identity()!r})"
+
+    # ------------------------------------------------------------------ connection
+
+    def _connection(self) -> Any:
+        if self._conn is None or self._conn.closed:
+            psycopg = _psycopg()
+            try:
+                self._conn = psycopg.connect(self.conn_str, autocommit=True, connect_timeout=10)
+            except psycopg.Error as exc:
+                raise StateError(
+                    self.describe(),
+                    f"cannot connect to PostgreSQL ({str(exc).strip()})",
+                    hint="Check conn_str (or PG_CONN_STR) and that the server runs; the password comes "
+                    "from the connection string, PGPASSWORD or ~/.pgpass.",
+                ) from None
+            self._set_up = False
+        if not self._set_up:
+            self._create_objects(self._conn)
+            self._set_up = True
+        return self._conn
+
+    def _table(self, name: str) -> Any:
+        sql = _psycopg().sql
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
+
+    def _create_objects(self, conn: Any) -> None:
+        sql = _psycopg().sql
+        schema = sql.Identifier(self.schema)
+        statements = []
+        if not self.skip_schema_creation:
+            statements.append(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        if not self.skip_table_creation:
+            statements.append(sql.SQL("CREATE SEQUENCE IF NOT EXISTS public.global_states_id_seq AS bigint"))
+            statements.append(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (id bigint NOT NULL DEFAULT "
+                    "nextval('public.global_states_id_seq') PRIMARY KEY, name text UNIQUE, data text)"
+                ).format(self._table("states"))
+            )
+        if not self.skip_index_creation:
+            statements.append(
+                sql.SQL("CREATE UNIQUE INDEX IF NOT EXISTS states_by_name ON {} (name)").format(
+                    self._table("states")
+                )
+            )
+        statements.append(
+            sql.SQL("CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, info text NOT NULL)").format(
+                self._table("vaultform_locks")
+            )
+        )
+        psycopg = _psycopg()
+        try:
+            # concurrent first runs would race on CREATE ... IF NOT EXISTS; one at a time
+            with conn.transaction():
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))", ("vaultform-setup:" + self.schema,)
+                )
+                for statement in statements:
+                    conn.execute(statement)
+        except psycopg.Error as exc:
+            raise StateError(
+                self.describe(),
+                f"cannot set up the states table ({str(exc).strip()})",
+                hint="The user needs rights to create the schema and tables, or create them yourself and "
+                "set skip_schema_creation / skip_table_creation / skip_index_creation.",
+            ) from None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    def _fail(self, exc: Exception, what: str) -> StateError:
+        return StateError(self.describe(), f"{what} ({str(exc).strip()})")
+
+    # ------------------------------------------------------------------ reading
+
+    def _fetch(self, conn: Any, *, for_update: bool = False) -> str | None:
+        sql = _psycopg().sql
+        query = sql.SQL("SELECT data FROM {} WHERE name = %s" + (" FOR UPDATE" if for_update else "")).format(
+            self._table("states")
+        )
+        row = conn.execute(query, (self.workspace,)).fetchone()
+        return row[0] if row is not None and row[0] is not None else None
+
+    def read(self) -> State | None:
+        psycopg = _psycopg()
+        try:
+            text = self._fetch(self._connection())
+        except psycopg.Error as exc:
+            raise self._fail(exc, "cannot read the state") from None
+        state = decode_state(text, source=self.describe()) if text is not None else None
+        self._persisted, self._digest, self._loaded = state, _digest(text), True
+        return state
+
+    def stored_lineage(self) -> str | None:
+        psycopg = _psycopg()
+        try:
+            text = self._fetch(self._connection())
+        except psycopg.Error as exc:
+            raise self._fail(exc, "cannot read the state") from None
+        return decode_state(text, source=self.describe()).lineage if text is not None else None
+
+    def stamp(self) -> str | None:
+        """What is stored now, as a digest (``reload_state_if_changed`` compares it)."""
+        psycopg = _psycopg()
+        try:
+            return _digest(self._fetch(self._connection()))
+        except psycopg.Error as exc:
+            raise self._fail(exc, "cannot read the state") from None
+
+    def workspaces(self) -> list[str]:
+        sql = _psycopg().sql
+        rows = self._connection().execute(
+            sql.SQL("SELECT name FROM {} ORDER BY name").format(self._table("states"))
+        )
+        names = {r[0] for r in rows}
+        return sorted(names | {DEFAULT_WORKSPACE})
+
+    def delete_workspace(self, name: str) -> None:
+        sql = _psycopg().sql
+        self._connection().execute(
+            sql.SQL("DELETE FROM {} WHERE name = %s").format(self._table("states")), (name,)
+        )
+
+    # ------------------------------------------------------------------ writing
+
+    def write(self, state: State, *, force: bool = False) -> State:
+        psycopg = _psycopg()
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                text = self._fetch(conn, for_update=True)
+                if self._loaded and not force and _digest(text) != self._digest:
+                    raise StateError(
+                        self.describe(),
+                        "the stored state changed since this run read it",
+                        hint="Another run wrote it, probably without the state lock. Nothing was written; "
+                        "run again to start from the stored state.",
+                    )
+                current = None
+                if text is not None:
+                    try:
+                        current = decode_state(text, source=self.describe())
+                    except StateError:
+                        if not force:
+                            raise
+                if current is not None:
+                    if state.lineage != current.lineage and not force:
+                        raise StateError(
+                            self.describe(),
+                            f"refusing to write a state of lineage {state.lineage} over the "
+                            f"stored state of lineage {current.lineage}",
+                            hint="The two states have different histories. Use `vaultform state push "
+                            "-force` if you really mean to replace the stored state.",
+                        )
+                    if state.same_content(current):
+                        self._persisted, self._digest, self._loaded = current, _digest(text), True
+                        return current
+                    serial = current.serial + 1
+                    if force:
+                        serial = max(serial, state.serial)
+                else:
+                    serial = state.serial + 1
+                new = state.with_serial(serial)
+                data = b"".join(self._encoder.encode_chunks(new)).decode("utf-8")
+                conn.execute(
+                    _psycopg()
+                    .sql.SQL(
+                        "INSERT INTO {} (name, data) VALUES (%s, %s) "
+                        "ON CONFLICT (name) DO UPDATE SET data = EXCLUDED.data"
+                    )
+                    .format(self._table("states")),
+                    (self.workspace, data),
+                )
+        except psycopg.Error as exc:
+            raise StateError(
+                self.describe(),
+                f"could not write the state ({str(exc).strip()})",
+                hint="The transaction was rolled back: the stored state is unchanged. Run again.",
+            ) from None
+        self._persisted, self._digest, self._loaded = new, _digest(data), True
+        return new
+
+    # ------------------------------------------------------------------ locking
+
+    def _lock_key(self) -> str:
+        return f"vaultform-state:{self.schema}:{self.workspace}"
+
+    def _holder(self, conn: Any) -> LockInfo | None:
+        sql = _psycopg().sql
+        row = conn.execute(
+            sql.SQL("SELECT info FROM {} WHERE name = %s").format(self._table("vaultform_locks")),
+            (self.workspace,),
+        ).fetchone()
+        return LockInfo.from_json(row[0]) if row else None
+
+    def lock_info(self) -> LockInfo | None:
+        return self._holder(self._connection())
+
+    def lock(
+        self,
+        operation: str,
+        timeout: float = 0.0,
+        *,
+        unlock_command: Callable[[str], str] = default_unlock_command,
+        poll_interval: float = 0.25,
+        **_options: Any,
+    ) -> Lock:
+        """Take the advisory lock, waiting up to ``timeout`` seconds; ``LockError`` naming the holder."""
+        psycopg = _psycopg()
+        conn = self._connection()
+        deadline = time.monotonic() + max(timeout, 0.0)
+        try:
+            while True:
+                got = conn.execute(
+                    "SELECT pg_try_advisory_lock(hashtext(%s))", (self._lock_key(),)
+                ).fetchone()
+                if got[0]:
+                    return self._take(conn, operation)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise self._held_error(self._holder(conn), timeout, unlock_command)
+                time.sleep(min(poll_interval, remaining))
+        except psycopg.Error as exc:
+            raise LockError(f"Cannot lock the state in {self.describe()}", str(exc).strip()) from None
+
+    def _take(self, conn: Any, operation: str) -> Lock:
+        sql = _psycopg().sql
+        previous = self._holder(conn)
+        taken_over = None
+        if previous is not None:
+            taken_over = Takeover(
+                previous,
+                "its PostgreSQL session ended, so PostgreSQL released its advisory lock",
+            )
+        host = socket.gethostname()
+        info = LockInfo(
+            id=str(uuid.uuid4()),
+            who=f"{_user()}@{host}",
+            operation=operation,
+            created=datetime.now(UTC),
+            pid=os.getpid(),
+            host=host,
+            version=VAULTFORM_VERSION,
+            path=self.describe(),
+            process_start=own_start(),
+        )
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (name, info) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET info = EXCLUDED.info"
+            ).format(self._table("vaultform_locks")),
+            (self.workspace, info.to_json()),
+        )
+        return _PgLock(self, info, taken_over)
+
+    def _release(self, info: LockInfo) -> None:
+        conn = self._conn
+        if conn is None or conn.closed:
+            return
+        sql = _psycopg().sql
+        with contextlib.suppress(Exception):
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE name = %s AND info::json->>'id' = %s").format(
+                    self._table("vaultform_locks")
+                ),
+                (self.workspace, info.id),
+            )
+        with contextlib.suppress(Exception):
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (self._lock_key(),))
+
+    def _held_error(self, holder: LockInfo | None, waited: float, command: Callable[[str], str]) -> LockError:
+        where = self.describe()
+        lines = []
+        if holder is None:
+            lines.append(f"{where} is locked by a run that has not yet written its lock information.")
+        else:
+            lines.append(f"{where} is locked by {holder.describe()}.")
+            lines.append(f"Lock ID: {holder.id}")
+        if waited > 0:
+            lines.append(f"vaultform waited {waited:g}s for it.")
+        lines.append(
+            "Wait for that run to finish and try again, or let vaultform wait for the lock with -lock-timeout=60s."
+        )
+        lines.append(
+            "The lock is a PostgreSQL advisory lock held by that run's database session: when the run ends, "
+            "however it ends, PostgreSQL releases it. If the run hangs, stop it."
+        )
+        return LockError("The state is locked by another run", "\n".join(lines), holder=holder)
+
+    def force_unlock(self, lock_id: str, **_options: Any) -> LockInfo:
+        """Remove the holder record of an ended run; a live session's advisory lock can't be taken away."""
+        conn = self._connection()
+        info = self._holder(conn)
+        if info is None:
+            raise LockError(f"{self.describe()} is not locked", "There is no lock to remove.")
+        if info.id != lock_id:
+            raise LockError(
+                f"Lock ID {lock_id!r} does not match the lock on {self.describe()}",
+                f"The lock's ID is {info.id}, held by {info.describe()}.",
+                holder=info,
+            )
+        got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self._lock_key(),)).fetchone()
+        if not got[0]:
+            raise LockError(
+                f"The lock on {self.describe()} is held by a running process",
+                f"{info.describe()} still holds its PostgreSQL session; force-unlock removes only locks whose "
+                f"run has ended. Wait for it, or stop process {info.pid} first.",
+                holder=info,
+            )
+        self._release(info)
+        return info
+
+
+def _digest(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
