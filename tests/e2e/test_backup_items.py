@@ -51,6 +51,9 @@ def test_asynchronous_backup_operations_converge_on_the_first_apply(tmp_path):
     ws = Workspace(tmp_path, EXAMPLES / "quickstart")
     applied = ws.ok("apply", "-auto-approve")
     assert "azurerm_backup_protected_vm.app: Creation complete" in applied.out
+    # the waits are the executor's visible retries, with Azure's Retry-After, never silent sleeps
+    assert "Azure is still writing the backup policy daily-30d" in applied.out
+    assert "vault rsv-vfqs is discovering virtual machines (container refresh)" in applied.out
     ws.ok("plan", "-detailed-exitcode")
     env = Emulator(ws.db)
     try:

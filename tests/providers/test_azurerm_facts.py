@@ -27,6 +27,7 @@ VM = "/subscriptions/{sub}/resourceGroups/rg-workloads/providers/Microsoft.Compu
 @pytest.fixture
 def cloud(tmp_path):
     env = Emulator(tmp_path / "facts.db")
+    env.calm_faults()  # propagation delays and asynchronous backup operations have their own tests
     clients = ClientFactory(CloudTarget(CloudKind.LOCAL, local_path=tmp_path / "facts.db"), emulator=env)
     provider = AzurermProvider(clients=clients, clock=Clock(sleep=lambda s: env.clock.advance(s)))
     provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-facts", "location": "westeurope"}))

@@ -14,6 +14,7 @@ VM = "/subscriptions/{sub}/resourceGroups/rg-workloads/providers/Microsoft.Compu
 @pytest.fixture
 def make(tmp_path):
     env = Emulator(tmp_path / "features.db")
+    env.calm_faults()  # propagation delays and asynchronous backup operations have their own tests
 
     def build(features: dict) -> AzurermProvider:
         provider = AzurermProvider(

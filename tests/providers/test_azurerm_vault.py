@@ -15,6 +15,7 @@ VM = "/subscriptions/{sub}/resourceGroups/rg-workloads/providers/Microsoft.Compu
 @pytest.fixture
 def cloud(tmp_path):
     env = Emulator(tmp_path / "vault.db")
+    env.calm_faults()  # propagation delays and asynchronous backup operations have their own tests
     events: list[str] = []
     clients = ClientFactory(CloudTarget(CloudKind.LOCAL, local_path=tmp_path / "vault.db"), emulator=env)
     provider = AzurermProvider(

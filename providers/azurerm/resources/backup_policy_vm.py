@@ -7,9 +7,9 @@ of day travel as full timestamps whose date Azure ignores.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, ClassVar
 
-from providers.azurerm.consistency import Backoff
 from providers.azurerm.errors import retry_after_seconds
 from providers.azurerm.ids import ResourceId, parse_resource_id
 from providers.azurerm.resources.base import (
@@ -23,7 +23,7 @@ from providers.azurerm.resources.base import (
     wait_lro,
     wire,
 )
-from providers.base import PermanentError
+from providers.base import PermanentError, RetryableError
 
 TYPE = "Microsoft.RecoveryServices/vaults/backupPolicies"
 ANCHOR_DATE = "2018-07-30"
@@ -286,10 +286,12 @@ def policy_id(ctx: Context, rg: str, vault: str, name: str) -> ResourceId:
 
 
 # A policy write answers 202 and the policy shows later (azurerm polls GET until found:
-# backup_policy_vm_resource.go, resourceBackupProtectionPolicyVMWaitForUpdate, 30 s apart within the
-# create timeout). The operation's status says when the write is done; the GET confirms it.
-POLICY_OPERATION = Backoff(first=2.0, factor=2.0, cap=30.0, budget=600.0)
-POLICY_OPERATION_LOCAL = Backoff(first=0.25, factor=2.0, cap=1.0, budget=30.0)
+# backup_policy_vm_resource.go, resourceBackupProtectionPolicyVMWaitForUpdate). vaultform never
+# sleeps for it: it checks the write's operation once and, while it runs, raises RetryableError with
+# Azure's Retry-After, so the executor waits visibly and calls again; the operation is remembered
+# (per policy and body) so the retry checks it instead of writing again.
+RETRY_HINT = 30.0  # when Azure sends no Retry-After (its spec examples say 60)
+RETRY_HINT_LOCAL = 0.5
 
 
 def operation_id(location: str | None) -> str | None:
@@ -315,55 +317,80 @@ class BackupPolicyVM(Handler):
     )
     updatable = refreshed
 
+    # (policy id, body) -> (operation id, Retry-After) of a write Azure is still carrying out
+    _pending: ClassVar[dict[tuple[int, str, str], tuple[str, float]]] = {}
+
     def _put(self, ctx: Context, rg: str, vault: str, name: str, planned: dict[str, Any]) -> dict[str, Any]:
         backup = ctx.clients.backup()
         ops = backup.protection_policies
-        status, headers, got = call(
-            lambda: ops.create_or_update(
-                vault,
-                rg,
-                name,
-                policy_body(planned),
-                cls=lambda resp, body, _h: (resp.http_response.status_code, resp.http_response.headers, body),
-            )
+        body = policy_body(planned)
+        key = (
+            id(ctx.clients),  # one cloud connection: another one's operations mean nothing here
+            str(policy_id(ctx, rg, vault, name)).lower(),
+            json.dumps(body, sort_keys=True, default=str),
         )
-        if status == 202:
-            self._follow(ctx, rg, vault, name, headers)
-            got = None
-        budget = POLICY_OPERATION_LOCAL if ctx.clients.is_local else POLICY_OPERATION
-        if got is None:
-            got = ctx.waiter.until(
-                f"the backup policy {name} shows in {vault}",
-                lambda: not_found_is_none(lambda: ops.get(vault, rg, name)),
-                budget,
+        default_hint = RETRY_HINT_LOCAL if ctx.clients.is_local else RETRY_HINT
+        pending = self._pending.get(key)
+        if pending is None:
+            status, headers, got = call(
+                lambda: ops.create_or_update(
+                    vault,
+                    rg,
+                    name,
+                    body,
+                    cls=lambda resp, out, _h: (
+                        resp.http_response.status_code,
+                        resp.http_response.headers,
+                        out,
+                    ),
+                )
             )
+            if status != 202 and got is not None:
+                return to_state(wire(got), planned)
+            op = operation_id(headers.get("Location")) or operation_id(
+                (headers.get("Azure-AsyncOperation") or "").replace("/operations/", "/operationResults/")
+            )
+            pending = (op or "", retry_after_seconds(headers) or default_hint)
+            self._pending[key] = pending
+        op, hint = pending
+        if op:
+            done = wire(
+                not_found_is_none(
+                    lambda: backup.protection_policy_operation_statuses.get(vault, rg, name, op)
+                )
+            )
+            if done is None:  # Azure no longer knows the operation: write again
+                self._pending.pop(key, None)
+                return self._put(ctx, rg, vault, name, planned)
+            state = str(done.get("status") or "").lower()
+            if state == "inprogress":
+                raise RetryableError(
+                    f"Azure is still writing the backup policy {name} (operation {op})",
+                    code="PolicyWriteInProgress",
+                    retry_after=hint,
+                )
+            if state == "failed":
+                self._pending.pop(key, None)
+                err = done.get("error") or {}
+                raise PermanentError(
+                    f"Azure could not write the backup policy {name}: {err.get('message') or done}",
+                    code=str(err.get("code") or "OperationFailed"),
+                )
+        got = not_found_is_none(lambda: ops.get(vault, rg, name))
+        if got is None:
+            raise RetryableError(
+                f"Azure has accepted the backup policy {name} but doesn't show it yet",
+                code="PolicyNotShownYet",
+                retry_after=hint,
+            )
+        self._pending.pop(key, None)
         return to_state(wire(got), planned)
 
-    def _follow(self, ctx: Context, rg: str, vault: str, name: str, headers: Any) -> None:
-        """Wait, visibly and within bounds, until the policy write's operation has finished."""
-        op = operation_id(headers.get("Location")) or operation_id(
-            (headers.get("Azure-AsyncOperation") or "").replace("/operations/", "/operationResults/")
-        )
-        if op is None:
-            return  # nothing to follow: the GET below waits for the policy instead
-        statuses = ctx.clients.backup().protection_policy_operation_statuses
-        base = POLICY_OPERATION_LOCAL if ctx.clients.is_local else POLICY_OPERATION
-        hint = retry_after_seconds(headers)
-        budget = Backoff(
-            first=max(base.first, min(hint or 0.0, base.cap)), factor=2.0, cap=base.cap, budget=base.budget
-        )
-
-        def finished() -> dict[str, Any] | None:
-            got = wire(call(lambda: statuses.get(vault, rg, name, op)))
-            return None if str(got.get("status")).lower() == "inprogress" else got
-
-        done = ctx.waiter.until(f"Azure has written the backup policy {name}", finished, budget)
-        if str(done.get("status")).lower() == "failed":
-            err = done.get("error") or {}
-            raise PermanentError(
-                f"Azure could not write the backup policy {name}: {err.get('message') or done}",
-                code=str(err.get("code") or "OperationFailed"),
-            )
+    def existing(self, ctx: Context, planned: dict[str, Any], id_: str) -> str | None:
+        """A policy this connection is still writing (a retried create) is not someone else's."""
+        if any(k[0] == id(ctx.clients) and k[1] == id_.lower() for k in self._pending):
+            return None
+        return super().existing(ctx, planned, id_)
 
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
         return self._put(

@@ -9,9 +9,9 @@ container ``iaasvmcontainer;iaasvmcontainerv2;{vm rg};{vm}``, item
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from providers.azurerm.consistency import READ_BACK, Backoff
+from providers.azurerm.consistency import READ_BACK
 from providers.azurerm.errors import retry_after_seconds
 from providers.azurerm.ids import ResourceId, parse_resource_id
 from providers.azurerm.resources.base import (
@@ -32,11 +32,9 @@ TYPE = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/pro
 VM_TYPE = "Microsoft.Compute/virtualMachines"
 FABRIC = "Azure"
 ITEM_TYPE = "Microsoft.Compute/virtualMachines"
-# How long a container refresh (Azure Backup's VM discovery) may run: it answers 202 with a
-# Location that answers 202 until the discovery is done, then 204 (spec examples 2026-10-01
-# Common/RefreshContainers.json, RefreshContainers_OperationResults.json; Retry-After 60 there).
-DISCOVERY = Backoff(first=5.0, factor=2.0, cap=60.0, budget=900.0)
-DISCOVERY_LOCAL = Backoff(first=0.25, factor=2.0, cap=1.0, budget=30.0)
+# A container refresh (Azure Backup's VM discovery) answers 202 with a Location that answers 202
+# until the discovery is done, then 204 (spec examples 2026-10-01 Common/RefreshContainers.json,
+# RefreshContainers_OperationResults.json; Retry-After 60 there).
 # Delay hint when Azure refuses a VM it has not discovered yet: the executor retries the create
 # (which refreshes the containers again) after it.
 NOT_DISCOVERED_RETRY = 30.0
@@ -178,36 +176,48 @@ class BackupProtectedVM(Handler):
         )
         return to_state(wire(got), planned)
 
-    def _discover(self, ctx: Context, rg: str, vault: str) -> None:
-        """Refresh the vault's view of the Azure fabric and follow the operation until it is done."""
+    # (resource group, vault) -> (operation id, Retry-After) of a container refresh still running
+    _refreshing: ClassVar[dict[tuple[int, str, str], tuple[str, float]]] = {}
+
+    def _discovery(self, ctx: Context, rg: str, vault: str, vm: ResourceId) -> None:
+        """Start the vault's container refresh, or check the one already started; while it runs
+        raise RetryableError with Azure's Retry-After, so the executor waits (visibly) and asks
+        again - vaultform never sleeps here."""
         backup = ctx.clients.backup()
-        headers = call(
-            lambda: backup.protection_containers.refresh(
-                vault, rg, FABRIC, cls=lambda resp, _b, _h: resp.http_response.headers
-            )
-        )
-        location = (headers or {}).get("Location") or ""
-        if "/operationResults/" not in location:
-            return
-        op = location.split("/operationResults/", 1)[1].split("?", 1)[0]
-        results = backup.protection_container_refresh_operation_results
-        base = DISCOVERY_LOCAL if ctx.clients.is_local else DISCOVERY
-        hint = retry_after_seconds(headers) or 0.0
-        budget = Backoff(
-            first=max(base.first, min(hint, base.cap)), factor=2.0, cap=base.cap, budget=base.budget
-        )
-        ctx.waiter.until(
-            f"the vault {vault} has discovered the virtual machines (container refresh)",
-            lambda: (
-                call(
-                    lambda: results.get(
-                        vault, rg, FABRIC, op, cls=lambda resp, _b, _h: resp.http_response.status_code
-                    )
+        key = (id(ctx.clients), rg.lower(), vault.lower())  # per cloud connection
+        default_hint = NOT_DISCOVERED_RETRY_LOCAL if ctx.clients.is_local else NOT_DISCOVERED_RETRY
+        pending = self._refreshing.get(key)
+        if pending is None:
+            headers = call(
+                lambda: backup.protection_containers.refresh(
+                    vault, rg, FABRIC, cls=lambda resp, _b, _h: resp.http_response.headers
                 )
-                != 202
-            ),
-            budget,
+            )
+            location = (headers or {}).get("Location") or ""
+            op = (
+                location.split("/operationResults/", 1)[1].split("?", 1)[0]
+                if "/operationResults/" in location
+                else ""
+            )
+            pending = (op, retry_after_seconds(headers) or default_hint)
+            self._refreshing[key] = pending
+        op, hint = pending
+        running = bool(op) and (
+            not_found_is_none(
+                lambda: backup.protection_container_refresh_operation_results.get(
+                    vault, rg, FABRIC, op, cls=lambda resp, _b, _h: resp.http_response.status_code
+                )
+            )
+            == 202
         )
+        if running:
+            raise RetryableError(
+                f"vault {vault} is discovering virtual machines (container refresh) before it can "
+                f"protect {vm.name}",
+                code="ContainerRefreshInProgress",
+                retry_after=hint,
+            )
+        self._refreshing.pop(key, None)
 
     def _recover_soft_deleted(self, ctx: Context, rg: str, vault: str, vm: ResourceId) -> None:
         """An item soft-deleted earlier comes back (undelete), as azurerm does by default
@@ -251,7 +261,7 @@ class BackupProtectedVM(Handler):
         except PermanentError as exc:
             if not not_discovered(exc) or not self._vm_exists(ctx, vm):
                 raise
-        self._discover(ctx, rg, vault)
+        self._discovery(ctx, rg, vault, vm)
         try:
             return self._put(ctx, rg, vault, vm, planned, state)
         except PermanentError as exc:
