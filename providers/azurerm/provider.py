@@ -280,15 +280,17 @@ class AzurermProvider:
 
     def planned_id(self, type_name: str, planned: dict[str, Any]) -> str | None:
         """The id ``create(planned)`` will give the object (ARM ids are made of names),
-        recorded with the intent so a later run can look for it; None when unknown."""
-        self._handler(type_name)
+        recorded with the intent so a later run can look for it; None when unknown, or when
+        the object shows only after its asynchronous create finishes (then apply locates it)."""
+        if self._handler(type_name).asynchronous_create:
+            return None
         return planned_id(self.context(), type_name, planned)
 
     def locate(self, type_name: str, planned: dict[str, Any]) -> dict[str, Any] | None:
         """The object a create of ``planned`` made, shaped as ``create`` returns it, or
         None when there is none (so creating it now can't make a second one)."""
         handler = self._handler(type_name)
-        id_ = self.planned_id(type_name, planned)
+        id_ = planned_id(self.context(), type_name, planned)
         if id_ is None:
             return None
         prior = {**_known_config(planned), "id": id_}

@@ -303,6 +303,10 @@ def operation_id(location: str | None) -> str | None:
 
 class BackupPolicyVM(Handler):
     type_name = "azurerm_backup_policy_vm"
+    # Azure shows a new policy only when its write has finished, so after a crash "not there"
+    # proves nothing: the create intent stays pending and apply looks for the policy again
+    # (locate) right before writing it, instead of recovery concluding it was never created.
+    asynchronous_create = True
     refreshed = (
         "backup",
         "retention_daily",

@@ -63,6 +63,9 @@ class Handler(abc.ABC):
     private: tuple[str, ...] = ()
     # Values Azure fills in for optional arguments nobody set (read back as "unset").
     implicit: dict[str, Any] = {}
+    # The object shows some time after Azure accepted its create (an asynchronous write): a crash
+    # recovery can't conclude from its absence that the create never happened.
+    asynchronous_create: bool = False
 
     @abc.abstractmethod
     def create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]: ...
