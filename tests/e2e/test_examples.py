@@ -95,7 +95,7 @@ def test_quickstart_destroy_after_a_backup_warns_and_removes_everything(tmp_path
     ws.ok("apply", "-auto-approve")
     gone = ws.ok("destroy", "-auto-approve")
     assert "The key of a vault being destroyed is destroyed with it [R11]" in gone.text
-    assert "Resources: 0 added, 0 changed, 8 destroyed." in gone.out
+    assert "Destroy complete! Resources: 8 destroyed." in gone.out
     assert gone.position("azurerm_recovery_services_vault.vault") < gone.position(
         "azurerm_key_vault_key.backup"
     ), "the key went before the vault that encrypts with it"
