@@ -268,3 +268,61 @@ def make_backend(type_: str, config: dict[str, Any], *, workspace: str, director
             directory=directory,
         )
     raise DiagnosticsError(error("backend_unsupported", f'vaultform has no "{type_}" backend'))
+
+
+# --------------------------------------------------------------------------- workspaces
+
+_NAME_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~")
+
+
+def valid_workspace_name(name: str) -> bool:
+    """Terraform's rule: URL-safe characters and no path separator (internal/command/workspace_command.go)."""
+    return bool(name) and name not in (".", "..") and set(name) <= _NAME_OK
+
+
+def _local_workspace_dir(root: str | os.PathLike[str], block: BackendBlock | None) -> Path:
+    config = block_values(block) if block is not None and block.type == "local" else {}
+    return Path(root) / str(config.get("workspace_dir") or WORKSPACE_DIR)
+
+
+def list_workspaces(root: str | os.PathLike[str], block: BackendBlock | None) -> list[str]:
+    if block is None or block.type == "local":
+        base = _local_workspace_dir(root, block)
+        names = {p.name for p in base.iterdir() if p.is_dir()} if base.is_dir() else set()
+        return sorted(names | {DEFAULT_WORKSPACE})
+    backend = backend_for(root, block, workspace=DEFAULT_WORKSPACE)
+    try:
+        return list(backend.workspaces())
+    finally:
+        backend.close()
+
+
+def create_workspace(root: str | os.PathLike[str], block: BackendBlock | None, name: str) -> None:
+    """Make workspace ``name`` exist: a directory for the local backend, an empty state elsewhere
+    (as Terraform's pg backend stores an empty state for a new workspace)."""
+    if block is None or block.type == "local":
+        (_local_workspace_dir(root, block) / name).mkdir(parents=True, exist_ok=True)
+        return
+    from state.model import State
+
+    backend = backend_for(root, block, workspace=name)
+    try:
+        with backend.lock("workspace new"):
+            if backend.read() is None:
+                backend.write(State.new())
+    finally:
+        backend.close()
+
+
+def delete_workspace(root: str | os.PathLike[str], block: BackendBlock | None, name: str) -> None:
+    if block is None or block.type == "local":
+        import shutil
+
+        shutil.rmtree(_local_workspace_dir(root, block) / name, ignore_errors=True)
+        return
+    backend = backend_for(root, block, workspace=name)
+    try:
+        with backend.lock("workspace delete"):
+            backend.delete_workspace(name)
+    finally:
+        backend.close()

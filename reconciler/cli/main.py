@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("reconciler.cli.cmd_show", "Show the state, or a saved plan"),
     "output": ("reconciler.cli.cmd_output", "Show output values from the state"),
     "state": ("reconciler.cli.cmd_state", "Look at and repair the state: list, show, rm, mv, pull, push"),
+    "workspace": ("reconciler.cli.cmd_workspace", "Workspaces: list, show, new, select, delete"),
     "import": ("reconciler.cli.cmd_import", "Bring an existing object under management"),
     "force-unlock": (
         "reconciler.cli.cmd_force_unlock",

@@ -1,0 +1,50 @@
+"""Workspaces on the pg backend: one row of the states table per workspace."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from reconciler.cli.main import main
+from reconciler.cli.output import Output
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "workspaces" / "echo"
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), output=Output(out=out, err=err, no_color=True))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_WORKSPACE", raising=False)
+    work = tmp_path / "cfg"
+    shutil.copytree(FIXTURE, work)
+    monkeypatch.chdir(work)
+    return work
+
+
+def test_pg_workspaces_are_rows_by_name(work, postgres):
+    name = "t_workspaces"
+    with psycopg.connect(postgres.conn_str(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    database = postgres.conn_str(name)
+    (work / "backend.tf").write_text('terraform {\n  backend "pg" {}\n}\n')
+    assert _run("init", "-no-color", f"-backend-config=conn_str={database}")[0] == 0
+    assert _run("apply", "-auto-approve", "-no-color")[0] == 0
+    assert _run("workspace", "new", "staging")[0] == 0
+    code, out, err = _run("apply", "-auto-approve", "-no-color")
+    assert code == 0 and "1 added" in out, err
+    assert _run("workspace", "list") == (0, "  default\n* staging\n", "")
+    with psycopg.connect(database) as conn:
+        rows = dict(conn.execute("SELECT name, data FROM terraform_remote_state.states").fetchall())
+    assert sorted(rows) == ["default", "staging"]
+    assert '"state of staging"' in rows["staging"] and '"state of default"' in rows["default"]
+    assert not (work / "vaultform.tfstate").exists()

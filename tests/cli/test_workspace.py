@@ -1,0 +1,70 @@
+"""`vaultform workspace`: one configuration, a state per workspace, on the local file and on pg."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli.main import main
+from reconciler.cli.output import Output
+from state.backends.local import LocalBackend
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "workspaces" / "echo"
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), output=Output(out=out, err=err, no_color=True))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_WORKSPACE", raising=False)
+    work = tmp_path / "cfg"
+    shutil.copytree(FIXTURE, work)
+    monkeypatch.chdir(work)
+    return work
+
+
+def test_local_workspaces_keep_separate_states(work, monkeypatch):
+    assert _run("workspace", "show") == (0, "default\n", "")
+    assert _run("apply", "-auto-approve", "-no-color")[0] == 0
+
+    code, out, err = _run("workspace", "new", "dev")
+    assert code == 0, err
+    assert 'Created and switched to workspace "dev"!' in out
+    assert (work / ".vaultform" / "environment").read_text() == "dev"
+    code, out, err = _run("apply", "-auto-approve", "-no-color")
+    assert code == 0, err
+    assert "1 added" in out, "the dev workspace must start from an empty state"
+    dev_state = LocalBackend(work / "vaultform.tfstate.d" / "dev" / "vaultform.tfstate").read()
+    assert dev_state.outputs["workspace"].value == "dev"
+    assert LocalBackend(work / "vaultform.tfstate").read().outputs["workspace"].value == "default"
+
+    assert _run("workspace", "list") == (0, "  default\n* dev\n", "")
+    code, _out, err = _run("workspace", "delete", "dev")
+    assert code == 1 and "is your active workspace" in err
+
+    # TF_WORKSPACE wins over the selected one, in terraform.workspace too
+    monkeypatch.setenv("TF_WORKSPACE", "default")
+    code, out, _err = _run("output", "-raw", "workspace")
+    assert (code, out) == (0, "default")
+    code, _out, err = _run("workspace", "select", "dev")
+    assert code == 1 and "TF_WORKSPACE" in err
+    monkeypatch.delenv("TF_WORKSPACE")
+
+    assert _run("workspace", "select", "default")[1] == 'Switched to workspace "default".\n'
+    code, _out, err = _run("workspace", "delete", "dev")
+    assert code == 1 and "terraform_data.where" in err and "-force" in err
+    code, out, err = _run("workspace", "delete", "-force", "dev")
+    assert code == 0 and 'Deleted workspace "dev"!' in out, err
+    assert not (work / "vaultform.tfstate.d" / "dev").exists()
+
+    code, _out, err = _run("workspace", "select", "nope")
+    assert code == 1 and "doesn't exist" in err and "-or-create" in err
+    code, _out, err = _run("workspace", "new", "a/b")
+    assert code == 1 and "is not allowed" in err
