@@ -5,12 +5,33 @@ from __future__ import annotations
 
 import json
 
+from providers.drift_protocol import ChangeKind
 from reconciler.apply.progress import Progress
 from reconciler.apply.run import apply_plan, record_outputs_only
-from reconciler.cli.json_ui import JsonProgress
+from reconciler.cli.json_ui import JsonProgress, resource_identity
 from reconciler.cli.output import Output
+from reconciler.drift.in_plan import critical_warnings, outside_changes, render_outside
 from reconciler.plan.render_text import render_plan
 from reconciler.plan.walk import PlanOptions
+
+
+def note_outside_changes(session, refreshed, plan, out: Output) -> list:
+    """Before the plan: what the refresh found changed outside vaultform (terraform's note),
+    and a warning in the plan for each change that breaks backups or restores."""
+    records = outside_changes(session, refreshed, plan)
+    plan.diagnostics.extend(critical_warnings(records))
+    if out.json_ui is not None:
+        for address in sorted({r.address for r in records}):
+            gone = any(r.kind is ChangeKind.DELETED and not r.path for r in records if r.address == address)
+            action = "delete" if gone else "update"
+            out.json_ui.emit(
+                "resource_drift",
+                f"{address}: Drift detected ({action})",
+                change={"resource": resource_identity(address), "action": action},
+            )
+    elif records:
+        out.print(render_outside(records, color=out.color))
+    return records
 
 
 def show_plan(plan, out: Output, *, compact_warnings: bool = False) -> None:

@@ -6,7 +6,7 @@ import os
 
 from reconciler import importing
 from reconciler import session as steps
-from reconciler.cli.applying import apply_and_render, outputs_and_render, show_plan
+from reconciler.cli.applying import apply_and_render, note_outside_changes, outputs_and_render, show_plan
 from reconciler.cli.cmd_apply_saved import run_saved
 from reconciler.cli.cmd_plan import refresh_reporter
 from reconciler.cli.common import (
@@ -22,6 +22,12 @@ from reconciler.cli.flags import UsageError, bool_flag, flag
 from reconciler.cli.output import Output
 from reconciler.plan.walk import PlanOptions
 
+# as terraform asks it: nothing in the cloud changes, and there is no undo
+REFRESH_ONLY_QUESTION = (
+    "Would you like to update the state to reflect these detected changes?\n"
+    "  vaultform will write these changes to the state without modifying any real infrastructure.\n"
+    "  There is no undo."
+)
 JSON_HELP = "Terraform's machine-readable UI: one JSON message a line (needs -auto-approve or a saved plan)"
 
 
@@ -82,15 +88,23 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
                 else None
             )
             plan = importing.plan_with_imports(session, options, refreshed)
+            outside = note_outside_changes(session, refreshed, plan, out)
             show_plan(plan, out, compact_warnings=args.compact_warnings)
             if plan.errored:
                 return 1
+            if options.refresh_only and not outside:
+                out.print(
+                    "\nNo changes. Your infrastructure still matches the configuration: the state is up to date."
+                )
+                return 0
             if not plan.has_changes and not options.refresh_only:
                 outputs_and_render(session, plan, refreshed, options, out)
                 return 0
             question = (
                 "Do you really want to destroy all resources?"
                 if options.destroy
+                else REFRESH_ONLY_QUESTION
+                if options.refresh_only
                 else "Do you want to perform these actions?"
             )
             if not confirm(out, question, args):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from reconciler import importing
 from reconciler import session as steps
+from reconciler.cli.applying import note_outside_changes
 from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock, variable_prompt
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
@@ -60,6 +61,8 @@ def make(args, operation: str = "plan", out: Output | None = None):
         with state_lock(session, operation, args):
             refreshed = steps.refresh(session, args.parallelism, report=report) if args.refresh else None
             plan = importing.plan_with_imports(session, plan_options(args), refreshed)
+            if out is not None:
+                note_outside_changes(session, refreshed, plan, out)
     except BaseException:
         session.close()
         raise

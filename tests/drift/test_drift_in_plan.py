@@ -1,0 +1,44 @@
+"""plan shows what changed outside vaultform (terraform's note), and a CMK-critical change as a
+warning with its fix, even when the configuration has nothing to change."""
+
+from __future__ import annotations
+
+import json
+
+from tests.e2e.harness import EXAMPLES, Workspace
+
+
+def _quickstart(tmp_path) -> Workspace:
+    ws = Workspace(tmp_path, EXAMPLES / "quickstart")
+    ws.ok("apply", "-auto-approve")
+    return ws
+
+
+def test_a_key_disabled_out_of_band_is_noted_and_warned_about(tmp_path):
+    ws = _quickstart(tmp_path)
+    key_id = next(
+        i["attributes"]["id"]
+        for r in ws.state()["resources"]
+        if r["type"] == "azurerm_key_vault_key"
+        for i in r["instances"]
+    )
+    ws.cloud_ok("disable-key", key_id)
+    planned = ws.ok("plan")
+    out = planned.out
+    assert "Note: Objects have changed outside of vaultform" in out
+    assert "# azurerm_key_vault_key.backup has changed" in out
+    assert "~ enabled = true -> false [critical]" in out
+    assert "[critical_drift]" in out and "enable-key" in out
+    assert out.index("Objects have changed outside") < out.index("Warnings and advisories")
+
+    streamed = [json.loads(line) for line in ws.ok("plan", "-json").out.splitlines()]
+    drift = [m for m in streamed if m["type"] == "resource_drift"]
+    assert [m["change"]["resource"]["addr"] for m in drift] == ["azurerm_key_vault_key.backup"]
+    assert any(m["type"] == "diagnostic" and m["diagnostic"]["code"] == "critical_drift" for m in streamed)
+
+
+def test_nothing_changed_outside_means_no_note_and_refresh_only_asks_nothing(tmp_path):
+    ws = _quickstart(tmp_path)
+    assert "changed outside" not in ws.ok("plan").out
+    done = ws.ok("apply", "-refresh-only")  # no terminal, no -auto-approve: still fine, nothing to ask
+    assert "still matches the configuration" in done.out
