@@ -110,6 +110,7 @@ class Sensitive:
     traceback that shows it prints ``(sensitive value)``."""
 
     __slots__ = ("value",)
+    value: Any
 
     def __init__(self, value: Any):
         self.value = value.value if type(value) is Sensitive else value

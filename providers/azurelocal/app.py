@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from providers.azurelocal import faults, seed
 from providers.azurelocal.credential import object_id_from_token
+from providers.azurelocal.faults import FaultSettings
 from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.router import ARM, VAULT, Router
 from providers.azurelocal.store import Kind, Store
@@ -148,17 +149,17 @@ class Emulator:
     # ------------------------------------------------------------------ faults
 
     @property
-    def faults(self) -> faults.FaultSettings:
+    def faults(self) -> FaultSettings:
         return faults.load(self.store)
 
-    def configure_faults(self, **settings) -> faults.FaultSettings:
+    def configure_faults(self, **settings) -> FaultSettings:
         """Change fault settings (unknown names raise ValueError); persisted for every process."""
         return faults.save(self.store, self.faults, **settings)
 
-    def reset_faults(self) -> faults.FaultSettings:
+    def reset_faults(self) -> FaultSettings:
         return faults.save(self.store, faults.FaultSettings())
 
-    def calm_faults(self, **overrides) -> faults.FaultSettings:
+    def calm_faults(self, **overrides) -> FaultSettings:
         """Switch off the propagation delays and write conflicts that are on by default."""
         return faults.save(self.store, faults.FaultSettings.calm(**overrides))
 

@@ -105,7 +105,7 @@ def _emit(o: _Out, args, data, text: str) -> None:
 _LISTING = {Kind.RECOVERY_POINT: "recovery-points"}
 
 
-def _find_by_name(env, kind: str, name_or_id: str, what: str) -> dict:
+def _find_by_name(env, kind: Kind, name_or_id: str, what: str) -> dict:
     if name_or_id.startswith("/"):
         doc = env.store.get(kind, name_or_id)
         if doc is None:
@@ -329,7 +329,8 @@ def _set_key_enabled(args, o: _Out, enabled: bool) -> int:
     keystore.update_version(
         env, info, enabled=enabled, principal_id=env.deployer_object_id, operation="KeyUpdate (out of band)"
     )
-    note = "" if keystore.parse_key_id(args.key_id).version else " (the latest version: the id had none)"
+    ref = keystore.parse_key_id(args.key_id)
+    note = "" if ref is not None and ref.version else " (the latest version: the id had none)"
     o.print(f"key version {info.versioned_id} is now {'enabled' if enabled else 'disabled'}{note}")
     return 0
 

@@ -255,6 +255,11 @@ def curve_name(key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) -> s
     raise CryptoError(f"unknown curve {key.curve.name}")
 
 
+def curve_of(key: PrivateKey) -> str | None:
+    """An EC key's curve name (P-256, ...); None for an RSA key."""
+    return curve_name(key) if isinstance(key, ec.EllipticCurvePrivateKey) else None
+
+
 def key_size(key: PrivateKey) -> int:
     return key.key_size if isinstance(key, rsa.RSAPrivateKey) else key.curve.key_size
 
@@ -262,8 +267,8 @@ def key_size(key: PrivateKey) -> int:
 def public_jwk(key: PrivateKey) -> dict:
     """The public half as JWK members (n/e for RSA, crv/x/y for EC)."""
     if isinstance(key, rsa.RSAPrivateKey):
-        numbers = key.public_key().public_numbers()
-        return {"n": _int_to_b64url(numbers.n), "e": _int_to_b64url(numbers.e)}
+        rsa_numbers = key.public_key().public_numbers()
+        return {"n": _int_to_b64url(rsa_numbers.n), "e": _int_to_b64url(rsa_numbers.e)}
     numbers = key.public_key().public_numbers()
     length = (key.curve.key_size + 7) // 8
     return {
@@ -323,7 +328,11 @@ def rsa_decrypt(key: PrivateKey, alg: WrapAlgorithm, ciphertext: bytes) -> bytes
 
 # --------------------------------------------------------------------------- signatures
 
-_SIGN_HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
+_SIGN_HASHES: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
+    "256": hashes.SHA256,
+    "384": hashes.SHA384,
+    "512": hashes.SHA512,
+}
 SIGN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "ES256K")
 
 

@@ -163,8 +163,7 @@ def _check_state(env, info: keystore.KeyInfo, *, for_wrap: bool) -> None:
 
 def effective_key(env, vault: dict, adopted: str | None) -> keystore.KeyInfo:
     """The key version that should wrap the vault's DEK now."""
-    enc = rules.encryption_of(vault)
-    key_uri = enc["keyVaultProperties"]["keyUri"]
+    key_uri = rules.cmk_key_uri(vault)
     ref = keystore.parse_key_id(key_uri)
     if ref is None:
         raise JobFailure(Failure.KEY_NOT_FOUND, f"The vault's key URI '{key_uri}' is not a Key Vault key id.")
@@ -310,7 +309,7 @@ def _assigned_version(vault: dict) -> str | None:
     cmk = (vault.get("_emulator") or {}).get("cmk") or {}
     uri, version = cmk.get("key_uri"), cmk.get("key_version")
     ref = keystore.parse_key_id(uri or "")
-    if ref is None or not version:
+    if ref is None or not uri or not version:
         return None
     return uri if ref.version else f"{uri.rstrip('/')}/{version}"
 
@@ -332,7 +331,7 @@ def _jobs():
 
 
 def _job_key(job: dict) -> str:
-    return job.get("id") or job.get("name")
+    return job.get("id") or job.get("name") or ""
 
 
 def _item_vm_id(item: dict | None) -> str | None:

@@ -53,7 +53,7 @@ def set_rotation_policy(
     clean = []
     for item in actions:
         item = item if isinstance(item, dict) else {}
-        trigger = item.get("trigger") if isinstance(item.get("trigger"), dict) else {}
+        trigger = item["trigger"] if isinstance(item.get("trigger"), dict) else {}
         action = (item.get("action") or {}).get("type") if isinstance(item.get("action"), dict) else None
         if str(action).lower() not in ("rotate", "notify"):
             raise keystore.bad_parameter(
@@ -146,7 +146,7 @@ def run_due_rotations(env, vault_name: str, name: str | None = None) -> list[key
         for _ in range(MAX_AUTOMATIC_ROTATIONS):
             latest = keystore.latest_version(env, vault_name, key_name)
             due = _due(policy or {}, latest) if latest else None
-            if due is None or due > now:
+            if latest is None or due is None or due > now:
                 break
             created.append(
                 rotate_key(

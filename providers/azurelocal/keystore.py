@@ -117,9 +117,26 @@ def _ts(dt: datetime | None) -> int | None:
 
 
 def _dt(value) -> datetime | None:
-    if value is None:
-        return None
+    return None if value is None else _when(value)
+
+
+def _when(value: int | float | str) -> datetime:
     return datetime.fromtimestamp(int(value), tz=UTC)
+
+
+def _existing(info: KeyInfo | None, name: str) -> KeyInfo:
+    """A key version just written or found; one removed meanwhile is not found."""
+    if info is None:
+        raise key_not_found(name)
+    return info
+
+
+def _existing_vault(env, vault_name: str, key_name: str) -> dict:
+    """The vault of a key just found; a vault removed meanwhile leaves the key not found."""
+    vault = vault_document(env, vault_name)
+    if vault is None:
+        raise key_not_found(key_name)
+    return vault
 
 
 def ensure_tables(env) -> None:
@@ -160,8 +177,8 @@ def _info(env, vault: dict, name: str, body: dict, deleted: bool) -> KeyInfo:
         enabled=bool(attrs.get("enabled", True)),
         expires=_dt(attrs.get("exp")),
         not_before=_dt(attrs.get("nbf")),
-        created=_dt(attrs["created"]),
-        updated=_dt(attrs["updated"]),
+        created=_when(attrs["created"]),
+        updated=_when(attrs["updated"]),
         key_ops=tuple(body.get("key_ops", ())),
         tags=dict(body.get("tags") or {}),
         jwk=dict(body.get("jwk") or {}),
@@ -384,7 +401,7 @@ def create_key(
         "key_ops": ops,
         "tags": tags or {},
         "size": crypto.key_size(key) if kind.is_rsa else None,
-        "crv": None if kind.is_rsa else crypto.curve_name(key),
+        "crv": crypto.curve_of(key),
         "jwk": crypto.public_jwk(key),
         "attributes": {
             "enabled": bool(enabled),
@@ -412,7 +429,7 @@ def create_key(
             "INSERT INTO kv_key_versions(vault, name_key, version, seq, body, sealed) VALUES (?,?,?,?,?,?)",
             (vault_name.lower(), name.lower(), version, seq, json.dumps(body), sealed),
         )
-    info = key_version(env, vault_name, name, version)
+    info = _existing(key_version(env, vault_name, name, version), name)
     env.log(principal_id, "KeyCreate", info.versioned_id)
     return info
 
@@ -456,7 +473,9 @@ def update_version(
             (json.dumps(body), info.vault_name, info.name.lower(), info.version),
         )
     env.log(principal_id, operation, info.versioned_id)
-    return key_version(env, info.vault_name, info.name, info.version, include_deleted=True)
+    return _existing(
+        key_version(env, info.vault_name, info.name, info.version, include_deleted=True), info.name
+    )
 
 
 def delete_key(
@@ -466,7 +485,7 @@ def delete_key(
     latest = latest_version(env, vault_name, name)
     if latest is None:
         raise key_not_found(name)
-    vault = vault_document(env, vault_name)
+    vault = _existing_vault(env, vault_name, name)
     props = vault.get("properties", {})
     now = env.clock.now()
     state = None
@@ -500,7 +519,7 @@ def recover_key(env, vault_name: str, name: str, *, principal_id: str | None = N
             "UPDATE kv_key_names SET deleted=NULL WHERE vault=? AND name_key=?",
             (vault_name.lower(), name.lower()),
         )
-    info = latest_version(env, vault_name, name)
+    info = _existing(latest_version(env, vault_name, name), name)
     env.log(principal_id, "KeyRecover", info.versionless_id)
     return info
 
@@ -508,7 +527,7 @@ def recover_key(env, vault_name: str, name: str, *, principal_id: str | None = N
 def purge_key(env, vault_name: str, name: str, *, principal_id: str | None = None) -> None:
     if deleted_state(env, vault_name, name) is None:
         raise KeyVaultError(404, "KeyNotFound", f"Deleted Key not found: {name}")
-    vault = vault_document(env, vault_name)
+    vault = _existing_vault(env, vault_name, name)
     if vault.get("properties", {}).get("enablePurgeProtection"):
         raise KeyVaultError(
             403,
@@ -579,7 +598,7 @@ def _resolve(env, key_id: str) -> KeyInfo:
 
 def wrap(
     env,
-    principal_id: str,
+    principal_id: str | None,
     key_id: str,
     plaintext: bytes,
     *,
@@ -591,7 +610,7 @@ def wrap(
     authorize(
         env,
         principal_id,
-        vault_document(env, info.vault_name),
+        _existing_vault(env, info.vault_name, info.name),
         "wrapKey",
         key_name=info.name,
         trusted_service=trusted_service,
@@ -617,7 +636,7 @@ def unwrap(
     authorize(
         env,
         principal_id,
-        vault_document(env, info.vault_name),
+        _existing_vault(env, info.vault_name, info.name),
         "unwrapKey",
         key_name=info.name,
         trusted_service=trusted_service,

@@ -93,7 +93,7 @@ def check_network(env, vault: dict, *, client_address: str | None, trusted_servi
         return
     if trusted_service and str(acls.get("bypass", "AzureServices")).lower() == "azureservices":
         return
-    if client_address and _address_allowed(client_address, acls.get("ipRules")):
+    if client_address and _address_allowed(client_address, acls.get("ipRules") or []):
         return
     caller = "a trusted Azure service not admitted by bypass" if trusted_service else "not a trusted service"
     raise KeyVaultError(

@@ -200,6 +200,14 @@ def encryption_of(vault: dict) -> dict | None:
     return enc
 
 
+def cmk_key_uri(vault: dict) -> str:
+    """The key URI of a vault encrypted with a customer-managed key (callers know it is)."""
+    enc = encryption_of(vault)
+    if enc is None:
+        raise ValueError(f"the vault {vault.get('name')} has no customer-managed key")
+    return enc["keyVaultProperties"]["keyUri"]
+
+
 # ---------------------------------------------------------------------- vault update checks
 
 
@@ -209,7 +217,7 @@ def check_vault_update(old: dict, new: dict) -> None:
     old_enc, new_enc = encryption_of(old), encryption_of(new)
     if old_enc and not new_enc:
         raise Refusal.CMK_REMOVAL.error(vault=name)
-    if old_enc:
+    if old_enc and new_enc:  # an old encryption without a new one was refused above
         old_types, new_types = identity_types(old.get("identity")), identity_types(new.get("identity"))
         if old_types - new_types:
             raise Refusal.IDENTITY_NARROWED.error(

@@ -10,6 +10,7 @@ or ``LocalCredential(object_id)`` as the credential of any management or data-pl
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 
 import requests
 from azure.core.pipeline.transport import RequestsTransport
@@ -35,6 +36,11 @@ _REASONS = {
 }
 
 credential = LocalCredential()
+
+
+def _text_headers(headers: Mapping[str, str | bytes]) -> dict[str, str]:
+    """Header values as text (requests allows bytes; HTTP/1.1 header bytes are ISO-8859-1)."""
+    return {k: v.decode("latin-1") if isinstance(v, bytes) else v for k, v in headers.items()}
 
 
 def _body_bytes(body) -> bytes:
@@ -66,7 +72,10 @@ class EmulatorAdapter(requests.adapters.HTTPAdapter):
         proxies=None,
     ) -> requests.Response:
         emulated = request_from_url(
-            request.method or "GET", request.url or "", dict(request.headers), _body_bytes(request.body)
+            request.method or "GET",
+            request.url or "",
+            _text_headers(request.headers),
+            _body_bytes(request.body),
         )
         answer = self.env.handle(emulated)
         data = answer.encoded()

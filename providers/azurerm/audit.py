@@ -14,9 +14,10 @@ assignments in the key vaults, that none of the ``known`` (type, attributes) obj
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from azure.core.exceptions import AzureError
@@ -70,6 +71,16 @@ class VaultAudit:
         out = asdict(self)
         out["compliant"] = self.compliant
         return out
+
+
+def _listed(sdk_list: Callable[..., Iterable[Any]], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """An SDK listing, each object in its REST wire shape."""
+    return [wire(x) for x in sdk_list(*args, **kwargs)]
+
+
+def _read(sdk_get: Callable[..., Any], *args: Any) -> dict[str, Any]:
+    """An SDK read, in its REST wire shape."""
+    return wire(sdk_get(*args))
 
 
 def _now(clients) -> datetime:
@@ -350,14 +361,12 @@ def list_unmanaged(
         out.append({"type": type_name, "id": id_, "name": name, "scope": scope, "detail": detail})
 
     for rg in resource_groups:
-        kvs = not_found_is_none(
-            lambda rg=rg: [wire(v) for v in clients.keyvault_mgmt().vaults.list_by_resource_group(rg)]
-        )
+        kvs = not_found_is_none(partial(_listed, clients.keyvault_mgmt().vaults.list_by_resource_group, rg))
         for kv in kvs or []:
             if not _tracked(known, "azurerm_key_vault", id=kv["id"]):
                 add("azurerm_key_vault", kv["id"], kv.get("name", ""), rg)
         rsvs = not_found_is_none(
-            lambda rg=rg: [wire(v) for v in clients.recovery_services().vaults.list_by_resource_group(rg)]
+            partial(_listed, clients.recovery_services().vaults.list_by_resource_group, rg)
         )
         for v in rsvs or []:
             if not _tracked(known, "azurerm_recovery_services_vault", id=v["id"]):
@@ -370,7 +379,7 @@ def list_unmanaged(
     for kv_id in key_vault_ids:
         parts = kv_id.split("/")
         rg, name = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else "", parts[-1]
-        kv = not_found_is_none(lambda rg=rg, name=name: wire(clients.keyvault_mgmt().vaults.get(rg, name)))
+        kv = not_found_is_none(partial(_read, clients.keyvault_mgmt().vaults.get, rg, name))
         if kv is None:
             continue
         for entry in dig(kv, "properties.accessPolicies") or []:
@@ -382,10 +391,9 @@ def list_unmanaged(
             perms = ", ".join(dig(entry, "permissions.keys") or []) or "no key permissions"
             add("azurerm_key_vault_access_policy", f"{kv['id']}/objectId/{oid}", oid, name, f"keys: {perms}")
         assignments = call(
-            lambda kv=kv: [
-                wire(a)
-                for a in clients.authorization().role_assignments.list_for_scope(kv["id"], filter="atScope()")
-            ]
+            partial(
+                _listed, clients.authorization().role_assignments.list_for_scope, kv["id"], filter="atScope()"
+            )
         )
         for a in assignments:
             if not same_id(str(dig(a, "properties.scope") or ""), kv["id"]):

@@ -675,7 +675,7 @@ class ClockedTransport(RequestsTransport):
         self._clock = clock
         self._report = report
 
-    def send(self, request, **kwargs):  # type: ignore[override]
+    def send(self, request, **kwargs):
         trace_request(request)
         response = super().send(request, **kwargs)
         trace_response(request, response, streamed=bool(kwargs.get("stream")))
@@ -698,7 +698,8 @@ def _without_silent_registration(client: Any) -> None:
     pipeline = getattr(getattr(client, "_client", None), "_pipeline", None)
     for policy in getattr(pipeline, "_impl_policies", None) or ():
         if isinstance(policy, ARMAutoResourceProviderRegistrationPolicy):
-            policy._register_rp = lambda *_args, **_kwargs: False
+            # the SDK has no switch to stop registering resource providers; its hook is replaced
+            policy._register_rp = lambda *_args, **_kwargs: False  # type: ignore[method-assign]
 
 
 @dataclass
@@ -798,6 +799,7 @@ class ClientFactory:
     # ------------------------------------------------------------------ clients
 
     def _kwargs(self, *, arm: bool = True) -> dict[str, Any]:
+        assert self.transport_factory is not None  # __post_init__ always sets one
         kwargs: dict[str, Any] = {
             "retry_policy": ReportingRetryPolicy(self.clock, self.report),
             "transport": self.transport_factory(),

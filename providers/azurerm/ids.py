@@ -235,7 +235,7 @@ class KeyVaultObjectId:
 
     @property
     def vault_name(self) -> str:
-        return urlparse(self.vault_uri).hostname.split(".", 1)[0]
+        return (urlparse(self.vault_uri).hostname or "").split(".", 1)[0]
 
     @property
     def versionless_id(self) -> str:

@@ -49,9 +49,10 @@ def role_assignment_name(planned: Mapping[str, Any]) -> str | None:
         else planned.get("role_definition_name")
     )
     parts = (planned.get("scope"), role, planned.get("principal_id"))
-    if not all(known(p) and isinstance(p, str) for p in parts):
+    texts = [p for p in parts if isinstance(p, str) and known(p)]
+    if len(texts) != len(parts):
         return None
-    text = "|".join(p.rstrip("/").lower() for p in parts)
+    text = "|".join(p.rstrip("/").lower() for p in texts)
     return str(uuid.uuid5(_ROLE_ASSIGNMENT_NAMESPACE, text))
 
 
@@ -69,7 +70,7 @@ def _resource_group(ctx: Context, planned: Mapping[str, Any]) -> str:
 
 
 def _access_policy(ctx: Context, planned: Mapping[str, Any]) -> str:
-    app = planned.get("application_id") if known(planned.get("application_id")) else ""
+    app = str(planned["application_id"]) if known(planned.get("application_id")) else ""
     return access_policy_id(planned["key_vault_id"], planned["object_id"], app)
 
 

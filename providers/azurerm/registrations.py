@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from providers.azurerm.consistency import READ_BACK, Waiter
@@ -45,6 +46,11 @@ def wanted(config: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[str, 
         name = "none" if skip else DEFAULT
     extra = frozenset(config.get("resource_providers_to_register") or ())
     return name, SETS.get(str(name).lower(), frozenset()) | extra
+
+
+def _registered(providers: Any, namespace: str) -> bool:
+    """The subscription has the resource provider ``namespace`` registered."""
+    return wire(call(partial(providers.get, namespace))).get("registrationState") == "Registered"
 
 
 class Registrar:
@@ -83,12 +89,8 @@ class Registrar:
                     f"registering resource provider {ns} for subscription {clients.subscription_id} "
                     f'(resource_provider_registrations = "{set_name}")'
                 )
-                call(lambda ns=ns: providers.register(ns))
+                call(partial(providers.register, ns))
                 waiter.until(
-                    f"resource provider {ns} is registered",
-                    lambda ns=ns: (
-                        wire(call(lambda: providers.get(ns))).get("registrationState") == "Registered"
-                    ),
-                    READ_BACK,
+                    f"resource provider {ns} is registered", partial(_registered, providers, ns), READ_BACK
                 )
             self._done = True

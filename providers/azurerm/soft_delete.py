@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from providers.azurerm.resources.base import Context, known, normalize_location, not_found_is_none, wire
+from providers.azurerm.resources.base import Context, normalize_location, not_found_is_none, wire
 from providers.base import PlannedInstance, ProviderError
 from reconciler.diagnostics import Diagnostic, error, info
 
@@ -28,7 +28,7 @@ def _deleted_vault(ctx: Context, name: str, location: str) -> dict[str, Any] | N
 def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
     after = inst.after or {}
     name, location = after.get("name"), after.get("location")
-    if not (known(name) and known(location)):
+    if not (isinstance(name, str) and isinstance(location, str)):  # both known
         return None
     deleted = _deleted_vault(ctx, name, location)
     if deleted is None:
@@ -41,7 +41,7 @@ def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
             f"A soft-deleted key vault named {name!r} exists in {location} (purged on {purge_date}); "
             f"apply recovers it (features.key_vault.recover_soft_deleted_key_vaults) and sets it to "
             f"this configuration. Its keys come back with it.",
-            address=inst.address,
+            address=str(inst.address),
         )
     return error(
         "soft_deleted_key_vault_exists",
@@ -50,14 +50,14 @@ def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
         f"features.key_vault.recover_soft_deleted_key_vaults is false, so Azure would refuse the create "
         f"(409 ConflictError). Recover it (set the feature to true, or `az keyvault recover`) and import "
         f"it, purge it if purge protection allows, or choose another name.",
-        address=inst.address,
+        address=str(inst.address),
     )
 
 
 def _key_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
     after = inst.after or {}
     name, vault_id = after.get("name"), after.get("key_vault_id")
-    if not (known(name) and known(vault_id)):
+    if not (isinstance(name, str) and isinstance(vault_id, str)):  # both known
         return None
     from providers.azurerm.resources.key_vault_key import KeyVaultKey
 
@@ -74,7 +74,7 @@ def _key_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
             f"{inst.address} will be recovered, not created",
             f"A soft-deleted key named {name!r} exists in this key vault; apply recovers it with its "
             f"versions (features.key_vault.recover_soft_deleted_keys) and updates it to this configuration.",
-            address=inst.address,
+            address=str(inst.address),
         )
     return error(
         "soft_deleted_key_exists",
@@ -82,7 +82,7 @@ def _key_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
         f"A soft-deleted key named {name!r} exists in this key vault and "
         f"features.key_vault.recover_soft_deleted_keys is false, so Key Vault would refuse the create "
         f"(409 Conflict). Recover it, purge it, or choose another name.",
-        address=inst.address,
+        address=str(inst.address),
     )
 
 

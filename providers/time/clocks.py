@@ -22,6 +22,14 @@ from providers.base import PermanentError
 log = logging.getLogger(__name__)
 
 
+class _SteppableClock(Protocol):
+    """The local Azure's emulated clock, as the time provider uses it."""
+
+    def now(self) -> datetime: ...
+
+    def advance(self, seconds: float) -> datetime: ...
+
+
 class TimeSource(Protocol):
     description: str
 
@@ -52,9 +60,9 @@ class LocalAzureTime:
 
     def __init__(self, path: str | None) -> None:
         self._path = path
-        self._clock = None
+        self._clock: _SteppableClock | None = None
 
-    def _emulator_clock(self):
+    def _emulator_clock(self) -> _SteppableClock:
         if self._clock is None:
             from providers.azurelocal.seam import LocalAzureUnavailable, open_emulator  # lazy: start-up
 

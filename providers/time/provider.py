@@ -209,7 +209,7 @@ class TimeProvider:
             numbers = [int(f) for f in fields[1:7]]
             if len(numbers) != 6:
                 raise ValueError(fields)
-            cfg = {f"offset_{u}": (n or None) for u, n in zip(_OFFSET, numbers)}
+            cfg: dict[str, Any] = {f"offset_{u}": (n or None) for u, n in zip(_OFFSET, numbers)}
             return self._offset({**cfg, "base_rfc3339": format_rfc3339(base), "triggers": None}, base)
         if len(fields) == 2:
             cfg = {"rotation_rfc3339": format_rfc3339(parse_rfc3339(fields[1]))}

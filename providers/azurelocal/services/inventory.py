@@ -7,6 +7,8 @@ and a system-assigned identity becomes a principal that can be granted access to
 
 from __future__ import annotations
 
+from typing import Any
+
 from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.router import ARM
 from providers.azurelocal.services import _arm
@@ -28,8 +30,8 @@ def _des_body(env, rid: str, name: str, data: dict, old: dict | None) -> tuple[d
     key_url = (props.get("activeKey") or {}).get("keyUrl")
     if not key_url:
         raise invalid("properties.activeKey.keyUrl is required.")
-    ref = keystore.parse_key_id(key_url)
-    if ref is None or keystore.get_key(env, key_url) is None:
+    ref, key = keystore.parse_key_id(key_url), keystore.get_key(env, key_url)
+    if ref is None or key is None:
         raise invalid(f"The key '{key_url}' was not found; use the id of an existing Key Vault key.")
     rotate = bool(props.get("rotationToLatestKeyVersionEnabled"))
     if rotate and ref.version:
@@ -60,7 +62,14 @@ def _des_body(env, rid: str, name: str, data: dict, old: dict | None) -> tuple[d
                 "clientId": doc["properties"]["clientId"],
             }
         out_identity["userAssignedIdentities"] = attached
-    vault = env.store.get(Kind.KEY_VAULT, keystore.get_key(env, key_url).vault_id)
+    vault = env.store.get(Kind.KEY_VAULT, key.vault_id)
+    properties: dict[str, Any] = {
+        "activeKey": {"keyUrl": key_url, "sourceVault": {"id": vault["id"] if vault else None}},
+        "encryptionType": props.get("encryptionType") or "EncryptionAtRestWithCustomerKey",
+        "rotationToLatestKeyVersionEnabled": rotate,
+        "provisioningState": "Succeeded",
+        "previousKeys": [],
+    }
     body = {
         "id": old["id"] if old else rid,
         "name": old["name"] if old else name,
@@ -68,19 +77,13 @@ def _des_body(env, rid: str, name: str, data: dict, old: dict | None) -> tuple[d
         "location": _arm.location_of(data, old["location"] if old else None),
         "tags": data.get("tags") or {},
         "identity": out_identity,
-        "properties": {
-            "activeKey": {"keyUrl": key_url, "sourceVault": {"id": vault["id"] if vault else None}},
-            "encryptionType": props.get("encryptionType") or "EncryptionAtRestWithCustomerKey",
-            "rotationToLatestKeyVersionEnabled": rotate,
-            "provisioningState": "Succeeded",
-            "previousKeys": [],
-        },
+        "properties": properties,
     }
     if props.get("federatedClientId"):
         # multi-tenant application for a key in another tenant (Compute spec, EncryptionSetProperties)
-        body["properties"]["federatedClientId"] = props["federatedClientId"]
+        properties["federatedClientId"] = props["federatedClientId"]
     if old and old["properties"]["activeKey"]["keyUrl"] != key_url:
-        body["properties"]["previousKeys"] = [old["properties"]["activeKey"]]
+        properties["previousKeys"] = [old["properties"]["activeKey"]]
     return body, new_principal
 
 

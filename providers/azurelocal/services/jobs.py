@@ -59,7 +59,8 @@ def _finish_fields(env, body: dict, status: str, error: dict | None) -> None:
     props = body["properties"]
     props["status"] = status
     props["endTime"] = env.now_iso()
-    seconds = (parse_time(props["endTime"]) - parse_time(props["startTime"])).total_seconds()
+    start, end = parse_time(props.get("startTime")), parse_time(props["endTime"])
+    seconds = (end - start).total_seconds() if start and end else 0
     props["duration"] = f"PT{max(seconds, 0):.0f}S"
     if error:
         props["errorDetails"] = [

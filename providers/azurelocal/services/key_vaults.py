@@ -204,6 +204,7 @@ def _access_policy_update(env, body: dict, op: str, policies: list[dict]) -> Non
                 current.remove(match)
             current.append(incoming)
         elif op == "add":
+            assert match is not None  # an "add" without a match appended above
             for kind, perms in incoming["permissions"].items():
                 have = match["permissions"].setdefault(kind, [])
                 have.extend(p for p in perms if p.lower() not in {h.lower() for h in have})
@@ -238,7 +239,7 @@ def write_guard(env):
     def guard(request: Request):
         m = _VAULT_WRITE.match(request.path) if request.method in ("PUT", "PATCH", "DELETE") else None
         window = env.faults.keyvault_write_seconds if m else 0.0
-        if not window:
+        if m is None or not window:
             yield
             return
         key = f"keyvault_write:{m.group(1).lower()}"
@@ -328,25 +329,28 @@ def register(router, env) -> None:
                 f"The key vault '{p['name']}' already exists in location '{existing['location']}'.",
             )
         old_props = existing["properties"] if existing else None
-        if existing and props_in.get("accessPolicies") is None:
+        if old_props is not None and props_in.get("accessPolicies") is None:
             props_in = {**props_in, "accessPolicies": old_props.get("accessPolicies", [])}
+        properties = (
+            _properties(env, props_in, None, p["name"])
+            if old_props is None
+            else _properties(env, props_in, {**old_props, "accessPolicies": []}, existing["name"])
+        )
+        if (
+            old_props is not None
+            and old_props.get("enablePurgeProtection")
+            and not properties.get("enablePurgeProtection")
+        ):
+            properties["enablePurgeProtection"] = True
         body = {
             "id": rid if not existing else existing["id"],
             "name": p["name"] if not existing else existing["name"],
             "type": TYPE,
             "location": location,
             "tags": data.get("tags") or {},
-            "properties": _properties(env, props_in, None, p["name"])
-            if not existing
-            else _properties(env, props_in, {**old_props, "accessPolicies": []}, existing["name"]),
+            "properties": properties,
             _arm.INTERNAL: (existing or {}).get(_arm.INTERNAL) or {"created": env.now_iso()},
         }
-        if (
-            existing
-            and old_props.get("enablePurgeProtection")
-            and not body["properties"].get("enablePurgeProtection")
-        ):
-            body["properties"]["enablePurgeProtection"] = True
         _stamp_grants(env, body, old_props.get("accessPolicies", []) if old_props else [])
         env.store.put(Kind.KEY_VAULT, body["id"], body)
         return _arm.ok(body, 200 if existing else 201)

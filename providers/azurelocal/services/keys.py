@@ -211,7 +211,7 @@ class KeysService:
             self.env,
             vault["name"],
             request.params["name"],
-            kty=body.get("kty"),
+            kty=body["kty"],
             size=body.get("key_size"),
             curve=body.get("crv"),
             key_ops=body.get("key_ops"),
@@ -307,7 +307,7 @@ class KeysService:
     def _deleted(self, vault: dict, name: str) -> tuple[keystore.KeyInfo, dict]:
         state = keystore.deleted_state(self.env, vault["name"], name)
         info = keystore.latest_version(self.env, vault["name"], name, include_deleted=True) if state else None
-        if info is None:
+        if info is None or state is None:
             raise KeyVaultError(404, "KeyNotFound", f"Deleted Key not found: {name}")
         return info, state
 

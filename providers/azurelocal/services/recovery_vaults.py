@@ -211,8 +211,7 @@ def assign_key(env, vault: dict, caller: str | None) -> dict:
     """Check and record a CMK assignment (raises Azure's error); returns the ``cmk`` record."""
     from providers.azurelocal import keystore
 
-    enc = rules.encryption_of(vault)
-    key_uri = enc["keyVaultProperties"]["keyUri"]
+    key_uri = rules.cmk_key_uri(vault)
     principal, user_assigned = rules.cmk_identity_principal(vault)
     key = keystore.get_key(env, key_uri)
     if key is None:

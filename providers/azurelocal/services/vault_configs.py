@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from providers.azurelocal import rules
 from providers.azurelocal.http import AzureError, Request, Response
@@ -177,7 +178,7 @@ def register(router, env) -> None:
             raise AzureError(400, "BMSUserErrorInvalidInput", "keyUri is required.")
 
         def change(data: dict) -> None:
-            enc = {"keyVaultProperties": {"keyUri": props["keyUri"]}}
+            enc: dict[str, Any] = {"keyVaultProperties": {"keyUri": props["keyUri"]}}
             if props.get("userAssignedIdentity"):
                 enc["kekIdentity"] = {
                     "userAssignedIdentity": props["userAssignedIdentity"],

@@ -104,7 +104,7 @@ _PRODUCES = {
     ("azurerm_disk_encryption_set", "identity.principal_id"): "principal_id",
 }
 
-_ACCEPTS = {
+_ACCEPTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("azurerm_recovery_services_vault", "encryption.key_id"): ("key_uri",),
     ("azurerm_recovery_services_vault", "encryption.user_assigned_identity_id"): (
         "user_assigned_identity_id",

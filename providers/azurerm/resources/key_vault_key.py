@@ -77,7 +77,9 @@ def _public_key(kty: str, jwk) -> dict[str, Any]:
     }
     if kty.startswith("RSA") and jwk.n and jwk.e:
         out["n"], out["e"] = _b64url(jwk.n), _b64url(jwk.e)
-        public = rsa.RSAPublicNumbers(int.from_bytes(jwk.e, "big"), int.from_bytes(jwk.n, "big")).public_key()
+        public: rsa.RSAPublicKey | ec.EllipticCurvePublicKey = rsa.RSAPublicNumbers(
+            int.from_bytes(jwk.e, "big"), int.from_bytes(jwk.n, "big")
+        ).public_key()
     elif kty.startswith("EC") and jwk.x and jwk.y:
         out["x"], out["y"] = _b64url(jwk.x), _b64url(jwk.y)
         curve = {

@@ -52,7 +52,7 @@ def to_state(ctx: Context, body: dict[str, Any], prior: dict[str, Any] | None = 
     prior = prior or {}
     props = body.get("properties") or {}
     scope, name = split_scoped_id(body["id"], MARKER)
-    rd_id = props.get("roleDefinitionId")
+    rd_id = props.get("roleDefinitionId") or ""
     rd_name = (
         prior.get("role_definition_name")
         if same_id(prior.get("role_definition_id"), rd_id) and value(prior, "role_definition_name")

@@ -23,7 +23,7 @@ refresh, and nothing on import.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from providers.schema import Attribute, BlockSchema, Kind, NestedBlock, Nesting, ResourceSchema
 from reconciler.values import UNKNOWN
@@ -122,6 +122,24 @@ def conform_block(
             nb, state.get(nb.name), ref.get(nb.name), has_ref and nb.name in ref, implicit or {}, unset
         )
     return out
+
+
+@overload
+def conform(
+    schema: ResourceSchema | None,
+    state: dict[str, Any],
+    reference: dict[str, Any] | None = None,
+    implicit: dict[str, Any] | None = None,
+) -> dict[str, Any]: ...
+
+
+@overload
+def conform(
+    schema: ResourceSchema | None,
+    state: None,
+    reference: dict[str, Any] | None = None,
+    implicit: dict[str, Any] | None = None,
+) -> None: ...
 
 
 def conform(

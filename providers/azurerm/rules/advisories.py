@@ -24,7 +24,7 @@ _VERSIONLESS = re.compile(r"(?i)^https://[^/]+/keys/[^/]+/?$")
 
 def key_mode(case: VaultCase) -> tuple[bool | None, str]:
     """(pinned?, how the key is named): True pinned, False rotating, None undecidable."""
-    key_id = known_str(case.after.key_id)
+    key_id = known_str(case.after.key_id) if case.after else None
     if key_id:
         if _VERSIONED.match(key_id):
             return True, key_id

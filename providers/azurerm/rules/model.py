@@ -206,8 +206,8 @@ class PlanIndex:
             index.by_resource.setdefault(resource_of(n.address), []).append(n)
             index.by_type.setdefault(n.type_name, []).append(n)
         for n in index.nodes:
-            for name, refs in n.refs.items():
-                n.refs[name] = tuple(index._keyed(r) for r in refs)
+            for name, named in n.refs.items():
+                n.refs[name] = tuple(index._keyed(r) for r in named)
         return index
 
     def _keyed(self, ref: Reference) -> Reference:

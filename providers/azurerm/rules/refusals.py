@@ -133,6 +133,8 @@ def _ref_targets(ctx: RuleContext, case: VaultCase, attr: str) -> set[str]:
 def _attached(ctx: RuleContext, case: VaultCase) -> bool | None:
     """The encryption's user-assigned identity is in identity.identity_ids (None: can't tell)."""
     enc = case.after
+    if enc is None:
+        return None
     types = identity_types(case.vault.after)
     if isinstance(types, frozenset) and USER not in types:
         return False
@@ -145,8 +147,7 @@ def _attached(ctx: RuleContext, case: VaultCase) -> bool | None:
         return None
     if wanted:
         return wanted.rstrip("/").lower() in ids
-    node_ids = {known_str(ctx.index.by_address[a].value("id")) for a in enc_targets}
-    node_ids.discard(None)
+    node_ids = {i for a in enc_targets if (i := known_str(ctx.index.by_address[a].value("id")))}
     if node_ids:
         return bool({i.rstrip("/").lower() for i in node_ids} & ids)
     return None

@@ -18,7 +18,7 @@ from reconciler.diagnostics import Diagnostic
 from reconciler.values import UNKNOWN
 
 from .context import RuleContext
-from .estate import VaultCase, encryption_identity, key_vaults_of, keys_of
+from .estate import Encryption, VaultCase, encryption_identity, key_vaults_of, keys_of
 from .grants import (
     CMK_PERMISSIONS,
     LEAST_PRIVILEGE_ROLE,
@@ -44,8 +44,17 @@ def _diag(message_id: str, case: VaultCase, node: Node | None = None, **facts) -
     return diagnose(message_id, address=at.address, location=at.location, vault=case.address, **facts)
 
 
-def _live(case: VaultCase) -> bool:
-    return case.after is not None and case.vault.action.exists_after
+def _live(case: VaultCase) -> Encryption | None:
+    """The planned encryption of a vault that exists after the plan, else None."""
+    return case.after if case.vault.action.exists_after else None
+
+
+def _key_change(case: VaultCase) -> tuple[Encryption, Encryption] | None:
+    """The encryption before and after, for a live vault whose key changes; else None."""
+    after = _live(case)
+    if after is None or case.before is None or not case.key_changed:
+        return None
+    return case.before, after
 
 
 # --------------------------------------------------------------------------- R4
@@ -138,9 +147,10 @@ def _grants_changed_on(ctx: RuleContext, kv: Node) -> bool:
 
 def r7_identity_can_use_key(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
-        if not _live(case):
+        after = _live(case)
+        if after is None:
             continue
-        ident = encryption_identity(ctx.index, case.vault, case.after)
+        ident = encryption_identity(ctx.index, case.vault, after)
         if ident is None or (ident.user_assigned and not ident.identities and not ident.principal_id):
             continue
         for kv in key_vaults_of(ctx.index, case.vault, case.after, planned=True):
@@ -163,14 +173,15 @@ def _judge_access(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterabl
         return
     if any(role_is_least_privilege(g.role) for g in roles):
         return
-    broad = [g for g in roles if role_grants_cmk(g.role)]
+    broad = [(g, g.role) for g in roles if g.role is not None and role_grants_cmk(g.role)]
     if broad:
+        grant, role = broad[0]
         yield _diag(
             "R7/broad",
             case,
             identity=ident.label,
-            grant=broad[0].holder.address,
-            role=broad[0].role.name,
+            grant=grant.holder.address,
+            role=role.name,
             least=LEAST_PRIVILEGE_ROLE,
         )
         return
@@ -227,7 +238,8 @@ def _backup_private_endpoints(ctx: RuleContext, vault: Node) -> list[Node]:
 
 def r9_user_identity_network(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
-        if not _live(case) or case.after.uses_user_identity is not True:
+        after = _live(case)
+        if after is None or after.uses_user_identity is not True:
             continue
         for kv in key_vaults_of(ctx.index, case.vault, case.after, planned=True):
             if not kv.action.exists_after or not (case.encryption_touched or kv.action.changes):
@@ -309,7 +321,10 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
             continue
         if not _live(case):
             continue
+        keys = _key_change(case)  # no change of key loses no recovery points
+        old, new = keys if keys else (None, None)
         for n, change in _recovery_point_losses(ctx, case):
+            assert old is not None and new is not None  # losses come only with a change of key
             yield _diag(
                 "R11/recovery_points",
                 case,
@@ -317,8 +332,8 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
                 target=n.address,
                 verb=change,
                 count=recovery_points(v),
-                old=known_str(case.before.key_id),
-                new=known_str(case.after.key_id) or "a key known after apply",
+                old=known_str(old.key_id),
+                new=known_str(new.key_id) or "a key known after apply",
             )
         used = _used_now(ctx, case)
         for n in _in_use(ctx, case):
@@ -351,11 +366,12 @@ def r12_previous_key(ctx: RuleContext) -> Iterable[Diagnostic]:
             for key in _in_use(ctx, case):
                 if key.type_name == TypeName.KEY.value and _rotation_added(key):
                     yield _diag("R12/rotation", case, key, key=key.address)
-        if not _live(case) or not case.key_changed:
+        keys = _key_change(case)
+        if keys is None:
             continue
         current = {n.address for n in _in_use(ctx, case)}
-        old_key = known_str(case.before.key_id)
-        new_key = known_str(case.after.key_id) or "a key known after apply"
+        old_key = known_str(keys[0].key_id)
+        new_key = known_str(keys[1].key_id) or "a key known after apply"
         removed = False
         kept_for_points = {n.address for n, _ in _recovery_point_losses(ctx, case)}  # R11 refuses those
         for n in _previous_nodes(ctx, case):
@@ -375,9 +391,10 @@ def r12_previous_key(ctx: RuleContext) -> Iterable[Diagnostic]:
 
 def r13_tenant(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
-        if not _live(case):
+        after = _live(case)
+        if after is None:
             continue
-        ident = encryption_identity(ctx.index, case.vault, case.after)
+        ident = encryption_identity(ctx.index, case.vault, after)
         if ident is None or not ident.tenant_id:
             continue
         for kv in key_vaults_of(ctx.index, case.vault, case.after, planned=True):
