@@ -10,19 +10,25 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from functools import cache
+from typing import Any
 
 from providers import validation
 from providers.base import ValidateRequest
 from providers.schema import ResourceSchema
 from reconciler import providers_registry as registry
 from reconciler.addresses import Mode
-from reconciler.config.expand import evaluate_body
+from reconciler.config.expand import EvaluatedBody, evaluate_body
 from reconciler.config.model import Resource
 from reconciler.config.references import references
 from reconciler.diagnostics import Diagnostic, error, warning
 from reconciler.modinstall.versions import admits_at_least
 
 CODE_TYPE = "unsupported_resource_type"
+
+
+def _sample_where(evaluated: EvaluatedBody, path: tuple[Any, ...]) -> validation.Where:
+    """Where a path inside a nested block's sample is: in the first of the repeated blocks."""
+    return lambda p: evaluated.where((*path, 0, *p))
 
 
 def schema_for(resource: Resource) -> ResourceSchema | None:
@@ -87,7 +93,7 @@ def check_resource(
             diags += validation.check_block(
                 nested.block,
                 sample,
-                where=lambda p, base=path: evaluated.where(base + (0,) + tuple(p)),
+                where=_sample_where(evaluated, path),
                 address=resource.address,
             )
     diags += _provider_checks(resource, evaluated.value)

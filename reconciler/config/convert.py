@@ -41,6 +41,13 @@ MAX_INT_DIGITS = 4300
 MAX_EXPR_DEPTH = 200
 
 
+def _block_type(head: r_lit.IdentifierRule | r_str.StringRule) -> str:
+    """A block's type: the grammar makes it an identifier (``resource``, ``variable``, ...)."""
+    if not isinstance(head, r_lit.IdentifierRule):
+        raise TypeError("a block type is an identifier")
+    return str(head.token.value)
+
+
 class ConvertProblem(Exception):
     def __init__(self, summary: str, detail: str, pos: ast.Pos):
         super().__init__(summary)
@@ -154,7 +161,7 @@ class Converter:
             label_pos.append(where)
         where = self.pos(rule._meta)
         return ast.Block(
-            str(head.token.value), tuple(names), self.body(rule.body, where), where, tuple(label_pos)
+            _block_type(head), tuple(names), self.body(rule.body, where), where, tuple(label_pos)
         )
 
     # ------------------------------------------------------------------ expressions
@@ -274,7 +281,7 @@ class Converter:
 
     def _apply_index(self, obj: ast.Expr, idx, where: ast.Pos) -> ast.Expr:
         if isinstance(idx, r_idx.ShortIndexRule):
-            key = ast.Literal(int(str(idx.index.value)), self.pos(idx._meta))
+            key: ast.Expr = ast.Literal(int(str(idx.index.value)), self.pos(idx._meta))
         else:
             key = self.expr(idx.index_expression)
         return ast.Index(obj, key, where)

@@ -10,6 +10,8 @@ Each top-level block type is a row of ``_BLOCKS``: labels wanted and decoder.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from reconciler.config import ast
@@ -73,7 +75,9 @@ class _Decoder:
             again,
         )
 
-    def only(self, body: ast.Body, what: str, attrs: set[str], blocks: set[str] = frozenset()) -> None:
+    def only(
+        self, body: ast.Body, what: str, attrs: set[str], blocks: AbstractSet[str] = frozenset()
+    ) -> None:
         for a in body.attributes:
             if a.name not in attrs:
                 self.err(
@@ -270,8 +274,8 @@ class _Decoder:
         attr = body.attribute
         var = m.Variable(
             name=name,
-            type_expr=attr("type").expr if attr("type") else None,
-            default_expr=attr("default").expr if attr("default") else None,
+            type_expr=type_attr.expr if (type_attr := attr("type")) else None,
+            default_expr=default_attr.expr if (default_attr := attr("default")) else None,
             description=self.lit_string(attr("description"), "A variable description"),
             sensitive=self.lit_bool(attr("sensitive"), "sensitive", False),
             nullable=self.lit_bool(attr("nullable"), "nullable", True),
@@ -614,7 +618,7 @@ def _without(body: ast.Body, attrs: set[str], blocks: set[str]) -> ast.Body:
 class _Kind:
     labels: int
     label_names: str
-    decode: object  # (decoder, block) -> None
+    decode: Callable[[_Decoder, ast.Block], None]
 
 
 _BLOCKS: dict[str, _Kind] = {

@@ -102,10 +102,11 @@ def _apply_strip(pieces: list[Piece]) -> list[Piece]:
     out = list(pieces)
     for i, p in enumerate(out):
         if isinstance(p, (Interp, Directive)):
-            if p.strip_left and i > 0 and isinstance(out[i - 1], Text):
-                out[i - 1] = Text(out[i - 1].text.rstrip())
-            if p.strip_right and i + 1 < len(out) and isinstance(out[i + 1], Text):
-                out[i + 1] = Text(out[i + 1].text.lstrip())
+            before, after = out[i - 1] if i > 0 else None, out[i + 1] if i + 1 < len(out) else None
+            if p.strip_left and isinstance(before, Text):
+                out[i - 1] = Text(before.text.rstrip())
+            if p.strip_right and isinstance(after, Text):
+                out[i + 1] = Text(after.text.lstrip())
     return out
 
 
@@ -133,11 +134,13 @@ def _assemble(pieces: list[Piece], i: int, pos: ast.Pos, stops: tuple[str, ...])
                 else_, i, end = _assemble(pieces, i, pos, ("endif",))
             if end is None or end.kind != "endif":
                 raise _unterminated(p, "endif")
+            assert p.expr is not None  # the scanner gives every if its condition
             parts.append(ast.TemplateIf(p.expr, then, else_, _span(p.pos, end.pos)))
         elif p.kind == "for":
             body, i, end = _assemble(pieces, i + 1, pos, ("endfor",))
             if end is None:
                 raise _unterminated(p, "endfor")
+            assert p.value_var is not None and p.expr is not None  # the scanner gives every for both
             parts.append(ast.TemplateFor(p.key_var, p.value_var, p.expr, body, _span(p.pos, end.pos)))
         else:
             return tuple(parts), i + 1, p

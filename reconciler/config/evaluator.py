@@ -433,7 +433,7 @@ def _for(expr: ast.For, scope: Scope) -> Any:
             if not keep:
                 continue
         key = None
-        if is_object:
+        if expr.key is not None:  # is_object
             raw = _eval(expr.key, inner)
             keys_marked = keys_marked or type(raw) is Sensitive
             key = object_key(raw, expr.key.pos)

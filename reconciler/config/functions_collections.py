@@ -7,6 +7,8 @@ depend on unknown elements the parameter is ``Known.TOP`` (``length``, ``keys``,
 
 from __future__ import annotations
 
+from typing import Any
+
 from reconciler.config.functions_spec import FunctionError, Known, Marks, Param, ParamType, spec, table
 from reconciler.config.types import ConversionError, a_type, set_of, strict_equal, to_bool, to_string
 from reconciler.values import UNKNOWN, mark_if, type_name, unmark
@@ -88,7 +90,7 @@ def _element(lst, index):
     return lst[index % len(lst)]  # wraps around both ways: -1 is the last element
 
 
-def _flatten_into(out: list, lst: list) -> tuple[bool, bool]:
+def _flatten_into(out: list[Any], lst: list[Any] | tuple[Any, ...]) -> tuple[bool, bool]:
     """Append the leaves of ``lst`` to ``out``: (whether all was known, whether a nested list was
     sensitive). A sensitive leaf keeps its mark; a sensitive nested list marks the whole result,
     as Terraform's flatten does."""
@@ -168,7 +170,7 @@ def _range(*params):
         raise FunctionError("step must not be zero", 2)
     if (step > 0 and start > limit) or (step < 0 and start < limit):
         raise FunctionError("step must point from start toward limit", 2 if len(params) == 3 else 0)
-    out = []
+    out: list[int | float] = []
     value = start
     while (value < limit) if step > 0 else (value > limit):
         if len(out) >= RANGE_LIMIT:

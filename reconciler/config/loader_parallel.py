@@ -103,7 +103,7 @@ def parse_many(
             results[i] = (None, [data.diagnostic()])
             continue
         key = cache_key(name, data) if store is not None else None
-        cached = store.get(key) if store is not None else None
+        cached = store.get(key) if store is not None and key is not None else None
         if cached is not None:
             results[i] = cached
         else:
@@ -122,9 +122,9 @@ def parse_many(
         results[i] = entry
     files: list[ast.File] = []
     diags: list[Diagnostic] = []
-    for entry in results:
-        assert entry is not None
-        node, found = entry
+    for slot in results:
+        assert slot is not None  # every path was read, found in the cache or parsed
+        node, found = slot
         if node is not None:
             files.append(node)
         diags.extend(found)

@@ -198,12 +198,12 @@ def _walk_code(
             m = _HEREDOC_START.match(text, i)
             if m:
                 marker = m.group(1)
-                end = re.compile(r"^[ \t]*" + re.escape(marker) + r"[ \t]*\r?$", re.M).search(text, m.end())
-                if end is None:
+                close = re.compile(r"^[ \t]*" + re.escape(marker) + r"[ \t]*\r?$", re.M).search(text, m.end())
+                if close is None:
                     if report is not None and report.unterminated_heredoc is None:
                         report.unterminated_heredoc = (marker, i)
                     return
-                i = end.end()
+                i = close.end()
                 continue
         if report is not None:
             if c in _OPENERS:

@@ -107,9 +107,9 @@ def _literal_key(key: ast.Expr) -> Step | None:
     return None
 
 
-def _unwind(expr: ast.Expr) -> tuple[ast.Variable, list[ast.Expr]] | None:
+def _unwind(expr: ast.Expr) -> tuple[ast.Variable, list[ast.GetAttr | ast.Index]] | None:
     """The root Variable and the GetAttr/Index nodes above it (innermost first)."""
-    nodes: list[ast.Expr] = []
+    nodes: list[ast.GetAttr | ast.Index] = []
     node = expr
     while isinstance(node, (ast.GetAttr, ast.Index)):
         nodes.append(node)
@@ -121,7 +121,7 @@ def _unwind(expr: ast.Expr) -> tuple[ast.Variable, list[ast.Expr]] | None:
 
 
 def _chain_reference(
-    root: ast.Variable, nodes: list[ast.Expr], outer: ast.Expr, dynamic: list[ast.Expr]
+    root: ast.Variable, nodes: list[ast.GetAttr | ast.Index], outer: ast.Expr, dynamic: list[ast.Expr]
 ) -> Reference:
     """Build the reference; keys that aren't literals are appended to ``dynamic``."""
     steps: list[Step] = []

@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -416,8 +416,8 @@ def resolve_variables(
     declared: Mapping[str, VariableSpec],
     *,
     module_dir: str | os.PathLike,
-    cli_vars: list[str] = (),
-    var_files: list[str] = (),
+    cli_vars: Sequence[str] = (),
+    var_files: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, ResolvedVariable], list[Diagnostic]]:
     """Resolve every declared root variable; see the module docstring for the order."""
