@@ -51,10 +51,6 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
-def is_unknown(value: Any) -> bool:
-    return value is UNKNOWN
-
-
 def is_wholly_known(value: Any) -> bool:
     """True when no UNKNOWN appears anywhere inside ``value`` (marks are looked through)."""
     if value is UNKNOWN:
@@ -134,11 +130,6 @@ def mark(value: Any) -> Any:
 
 def mark_if(value: Any, marked: bool) -> Any:
     return mark(value) if marked else value
-
-
-def is_marked(value: Any) -> bool:
-    """True when ``value`` itself (not only something inside it) is marked."""
-    return type(value) is Sensitive
 
 
 def unmark(value: Any) -> tuple[Any, bool]:

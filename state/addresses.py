@@ -32,10 +32,6 @@ class Mode(enum.Enum):
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-def _is_ident(text: str) -> bool:
-    return _IDENT.fullmatch(text) is not None
-
-
 def format_key(key: IndexKey) -> str:
     """``[0]``, ``["a"]`` or ``""`` for no key; strings use JSON escapes."""
     if key is None:

@@ -400,10 +400,6 @@ class State:
         outputs = dict(outputs)
         return self if outputs == self.outputs else self._derive(outputs=outputs)
 
-    def with_check_results(self, check_results: tuple[Any, ...] | list[Any]) -> State:
-        results = tuple(check_results)
-        return self if results == self.check_results else self._derive(check_results=results)
-
     def _derive(self, *, index: _ResourceIndex | None = None, **changes: Any) -> State:
         """A copy with ``changes``; resources are already sorted, so skip re-sorting."""
         new = object.__new__(State)

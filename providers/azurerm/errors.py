@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from azure.core.exceptions import (
@@ -158,18 +156,3 @@ def classify(exc: BaseException) -> ProviderError:
             "resource_providers_to_register in the provider block."
         )
     return PermanentError(text, code=code, status=info.status)
-
-
-@contextmanager
-def translated() -> Iterator[None]:
-    """Run SDK calls; re-raise their exceptions as provider errors."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except AzureError as exc:
-        raise classify(exc) from exc
-
-
-def is_not_found(exc: BaseException) -> bool:
-    return isinstance(classify(exc), NotFoundError)

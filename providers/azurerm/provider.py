@@ -302,20 +302,6 @@ class AzurermProvider:
             return None
         return conform(SCHEMA.resources[type_name], state, planned, handler.implicit)
 
-    # ------------------------------------------------------------------ facts for the engine
-
-    @staticmethod
-    def refreshed_attributes(type_name: str) -> tuple[str, ...]:
-        """Attributes a refresh reads back from Azure for ``type_name``."""
-        handler = HANDLERS.get(type_name)
-        return handler.refreshed if handler else ()
-
-    @staticmethod
-    def updatable_attributes(type_name: str) -> tuple[str, ...]:
-        """Attributes Azure changes in place for ``type_name``."""
-        handler = HANDLERS.get(type_name)
-        return handler.updatable if handler else ()
-
     # ------------------------------------------------------------------ audit (providers.azurerm.audit)
 
     def audit(self) -> list[dict[str, Any]]:

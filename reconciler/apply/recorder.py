@@ -192,10 +192,6 @@ class StateRecorder:
             return None
         return dict(inst.attributes)
 
-    def pending_of(self, address: str) -> PendingOperation | None:
-        inst = self.state.instance(address)
-        return None if inst is None else inst.pending
-
     # ------------------------------------------------------------------ operations
 
     def pending(

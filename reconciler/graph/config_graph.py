@@ -15,7 +15,6 @@ import os
 from dataclasses import dataclass, field
 
 from providers.schema import BlockSchema
-from reconciler.addresses import Mode
 from reconciler.checks.sites import module_sites, phase_node, phase_of
 from reconciler.config import ast
 from reconciler.config.model import Module
@@ -168,7 +167,3 @@ def cycle_diagnostics(cg: ConfigGraph) -> list[Diagnostic]:
 def _shown(path: str) -> str:
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else rel
-
-
-def mode_of(address: str) -> Mode:
-    return Mode.DATA if address.startswith("data.") else Mode.MANAGED

@@ -61,15 +61,6 @@ def known_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value != "" else None
 
 
-def is_true(value: Any) -> bool:
-    """Known and exactly ``True`` (never calls ``bool()`` on an unknown)."""
-    return value is True
-
-
-def is_false(value: Any) -> bool:
-    return value is False
-
-
 def block(obj: dict | None, name: str) -> dict | None | Any:
     """The first ``name`` block of ``obj`` as a dict, ``None`` when absent, ``UNKNOWN`` when unknown."""
     if obj is None:
