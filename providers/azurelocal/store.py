@@ -9,6 +9,7 @@ and create them with ``ensure_table``. All writes happen inside ``transaction()`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -54,10 +55,8 @@ def _make_private(path: Path) -> None:
     # of a database this process already has open drops SQLite's POSIX locks on it, and a
     # database written without its locks is corrupted.
     if not os.path.lexists(path):
-        try:
+        with contextlib.suppress(OSError):  # created meanwhile, or a path sqlite will report on
             os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
-        except OSError:
-            pass  # created meanwhile, or a path sqlite will report on
     for suffix in PRIVATE_SUFFIXES:
         beside = Path(f"{path}{suffix}")
         try:

@@ -133,8 +133,10 @@ class AzurermProvider:
         """``SupportsEmptyTarget``: a local Azure created empty (its database was missing or 0
         bytes) that still holds only what it was seeded with."""
         clients = self._clients
-        store = getattr(getattr(clients, "emulator", None), "store", None) if clients is not None else None
-        if store is None or not clients.is_local:
+        if clients is None or not clients.is_local:
+            return None
+        store = getattr(getattr(clients, "emulator", None), "store", None)
+        if store is None:
             return None
         seeded = store.meta(_SEEDED_OBJECTS)
         if seeded is None or store.object_count() != seeded:
