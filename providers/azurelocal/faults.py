@@ -39,7 +39,7 @@ class FaultSettings:
     # 0 as absent and falls back to its backoff)
     transient_error_rate: float = 0.0  # share of calls answered 503
     grant_propagation_seconds: float = 0.0  # a key grant becomes effective this long after creation
-    grant_propagation_jitter_seconds: float = 1.5  # ... plus a random share of this (per grant)
+    grant_propagation_jitter_seconds: float = 1.0  # ... plus a random share of this (per grant)
     principal_propagation_seconds: float = 0.0  # a new principal is unknown to role assignments this long
     principal_propagation_jitter_seconds: float = 1.0  # ... plus a random share of this (per principal)
     keyvault_write_seconds: float = 0.05  # a key vault write holds the vault this long (real time)

@@ -13,6 +13,8 @@ import pytest
 from providers.azurelocal.http import Request
 
 KV = "specification/keyvault/resource-manager/Microsoft.KeyVault/stable/2024-11-01/examples"
+AUTH = "specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/examples"
+MSI = "specification/msi/resource-manager/Microsoft.ManagedIdentity/stable/2023-01-31/examples"
 RS = "specification/recoveryservices/resource-manager/Microsoft.RecoveryServices/stable/2025-02-01/examples"
 
 
@@ -264,3 +266,53 @@ def test_operation_status_matches_the_example(call, group, env):
     result_path = headers["Location"].split("management.azure.com", 1)[1].split("?")[0]
     assert result_path.endswith(f"/vaults/rsv-spec/operationResults/{op['name']}")
     assert call("GET", result_path, api_version="2025-02-01").status == 200  # GetOperationResult.json: 200
+
+
+# {MSI}/IdentityCreate.json, response 201
+IDENTITY_CREATE_201 = {
+    "id": "str",
+    "location": "str",
+    "name": "str",
+    "properties": {"clientId": "str", "principalId": "str", "tenantId": "str"},
+    "tags": {"key1": "str"},
+    "type": "str",
+}
+
+
+def test_identity_create_matches_the_example(call, group):
+    path = f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-spec"
+    body = {"location": "westeurope", "tags": {"key1": "value1"}}
+    created = call("PUT", path, body, "2023-01-31")
+    assert created.status == 201
+    assert_has_shape(IDENTITY_CREATE_201, created.body)
+    assert call("PUT", path, body, "2023-01-31").status == 200
+
+
+# {AUTH}/RoleAssignments_CreateForResource.json, response 201
+ROLE_ASSIGNMENT_201 = {
+    "properties": {"roleDefinitionId": "str", "principalId": "str", "principalType": "str", "scope": "str"},
+    "id": "str",
+    "type": "str",
+    "name": "str",
+}
+
+
+def test_role_assignment_create_for_a_resource_matches_the_example(call, group, env):
+    vault = f"{group}/providers/Microsoft.KeyVault/vaults/kv-spec"
+    call("PUT", vault, _vault_body(env))
+    name = "05c5a614-a7d6-4502-b150-c2fb455033ff"
+    body = {
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{env.subscription_id}/providers/Microsoft.Authorization/"
+            "roleDefinitions/21090545-7ca7-4776-b22c-e363652d74d2",
+            "principalId": env.deployer_object_id,
+            "principalType": "User",
+        }
+    }
+    created = call(
+        "PUT", f"{vault}/providers/Microsoft.Authorization/roleAssignments/{name}", body, "2022-04-01"
+    )
+    assert created.status == 201
+    assert_has_shape(ROLE_ASSIGNMENT_201, created.body)
+    assert created.body["properties"]["scope"] == vault
+    assert created.body["type"] == "Microsoft.Authorization/roleAssignments"

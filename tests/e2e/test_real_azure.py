@@ -184,3 +184,18 @@ def test_every_argument_users_write_is_applied_and_compared(tmp_path):
     }
     assert state["vault"]["classic_vmware_replication_enabled"] is True
     assert state["reader"]["description"] == "read vault metadata"
+
+
+def test_a_role_assignment_to_a_new_identity_waits_out_principal_not_found(tmp_path):
+    """The user-assigned-identity example grants a role to an identity created in the same apply: the
+    directory doesn't know it yet (400 PrincipalNotFound), and the provider retries until it does."""
+    ws = Workspace(tmp_path, Path(__file__).parents[2] / "examples" / "user-assigned-identity")
+    assert "Apply complete!" in ws.ok("apply", "-auto-approve").out
+    writes = [
+        (r["status"], r["detail"])
+        for r in ws.activity()
+        if r["operation"] == "Microsoft.Authorization/roleAssignments/write"
+    ]
+    assert ("Failed", "PrincipalNotFound") in writes, writes
+    assert writes[-1][0] == "Succeeded"
+    assert "No changes." in ws.ok("plan", "-detailed-exitcode").out

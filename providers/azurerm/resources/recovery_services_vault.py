@@ -353,10 +353,11 @@ class RecoveryServicesVault(Handler):
         except PermanentError as exc:
             if exc.code.split("/")[0].lower() not in GRANT_NOT_EFFECTIVE_CODES:
                 raise
+            inner = next((c for c in ("ForbiddenByRbac", "ForbiddenByPolicy") if c in exc.message), "")
             raise RetryableError(
-                f"waiting for the key vault grant of vault {name}'s identity to take effect: Azure "
-                f"Backup can't use key {enc['key_id']} yet ({exc.message}). A new access policy or "
-                f"role assignment takes seconds to minutes to reach Azure Backup.",
+                f"waiting for the key vault grant of vault {name}'s identity to reach Azure Backup: it can't "
+                f"use key {enc['key_id']} yet ({exc.code.split('/')[0]}{', ' + inner if inner else ''}). New "
+                f"access policies and role assignments take seconds to minutes to arrive.",
                 code=exc.code,
                 status=exc.status,
             ) from exc
