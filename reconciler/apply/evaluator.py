@@ -49,7 +49,7 @@ class ApplyEvaluator(Walker):
         self.marked_outputs: set[str] = set()
         for change in plan.changes:
             value = change.after if change.after is not None else change.before
-            if change.mode == "data" and change.address in plan.data_values:
+            if change.mode is Mode.DATA and change.address in plan.data_values:
                 value = plan.data_values[change.address]
                 self._store(change, value, plan.data_sensitive_paths.get(change.address, ()))
                 continue
@@ -73,7 +73,7 @@ class ApplyEvaluator(Walker):
         """The paths of ``value`` (what the provider returned for ``change``) that are sensitive:
         the schema's, those its final configuration marked, and their echoes."""
         with self._lock:
-            rs = registry.resource_schema(Mode.DATA if change.mode == "data" else Mode.MANAGED, change.type)
+            rs = registry.resource_schema(change.mode, change.type)
             marked = self._config_marks.get(change.address, ())
             return object_paths(rs.block if rs else None, value, marked)
 
@@ -256,7 +256,7 @@ def data_source_change(address: str) -> ResourceChange | None:
     module = ".".join(str(m) for m in inst.resource.module)
     return ResourceChange(
         address=address,
-        mode="data",
+        mode=Mode.DATA,
         type=inst.type,
         name=inst.name,
         index=inst.key,

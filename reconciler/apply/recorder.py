@@ -33,6 +33,7 @@ from typing import Any
 
 from providers.base import Clock
 from reconciler import providers_registry as registry
+from reconciler.addresses import Mode
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.model import ResourceChange
 from state.errors import StateError
@@ -276,7 +277,7 @@ class StateRecorder:
                 change.address, inst.with_dependencies(wanted), prevent_destroy=change.prevent_destroy
             )
 
-        if change.mode == "managed":
+        if change.mode is Mode.MANAGED:
             self.update(refresh)
 
     def data_read(self, change: ResourceChange, attributes: dict, sensitive_paths=()) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler import importing
 from reconciler import session as steps
+from reconciler.addresses import Mode
 from reconciler.apply.evaluator import ApplyEvaluator, data_source_change
 from reconciler.apply.executor import ApplyOptions, ApplyResult, Executor
 from reconciler.apply.graph import build_apply_graph
@@ -106,7 +107,7 @@ def _apply_recorded(
         {
             c.address: c.before
             for c in plan.changes
-            if c.mode == "managed" and c.action is Action.NO_OP and c.address in plan.refreshed
+            if c.mode is Mode.MANAGED and c.action is Action.NO_OP and c.address in plan.refreshed
         }
     )
     diagnostics: list[Diagnostic] = []

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.addresses import Node, parse_address
+from reconciler.addresses import Mode, Node, parse_address
 from reconciler.diagnostics import Diagnostic
 
 
@@ -74,7 +74,7 @@ class Reason(enum.Enum):
 @dataclass(frozen=True)
 class ResourceChange:
     address: str  # instance address, e.g. 'terraform_data.x[0]'
-    mode: str  # "managed" | "data"
+    mode: Mode  # text given is read as a Mode ("managed", "data")
     type: str
     name: str
     index: Any  # None | int | str
@@ -109,6 +109,10 @@ class ResourceChange:
         if not self.before_sensitive_paths:
             return self.sensitive_paths
         return tuple(sorted(set(self.sensitive_paths) | set(self.before_sensitive_paths), key=repr))
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.mode, Mode):
+            object.__setattr__(self, "mode", Mode(self.mode))
 
     @property
     def node(self) -> Node:

@@ -72,8 +72,8 @@ class SavedPlan:
 # --------------------------------------------------------------------------- secrets
 
 
-def _schema_paths(type_name: str, mode: str, value: Any) -> set[tuple]:
-    rs = registry.resource_schema(Mode.DATA if mode == "data" else Mode.MANAGED, type_name)
+def _schema_paths(type_name: str, mode: Mode, value: Any) -> set[tuple]:
+    rs = registry.resource_schema(mode, type_name)
     if rs is None or not isinstance(value, dict):
         return set()
     return validation.sensitive_value_paths(rs.block, value)
@@ -148,12 +148,12 @@ class _Secrets:
         return frozenset(out)
 
 
-def _mode_and_type(address: str) -> tuple[str, str]:
+def _mode_and_type(address: str) -> tuple[Mode, str]:
     try:
         resource = parse_address(address).resource
     except AddressError:
-        return "managed", ""
-    return resource.mode.value, resource.type
+        return Mode.MANAGED, ""
+    return resource.mode, resource.type
 
 
 # --------------------------------------------------------------------------- the configuration

@@ -38,13 +38,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from reconciler.addresses import AddressError, InstanceAddress, Node, parse_address
+from reconciler.addresses import AddressError, InstanceAddress, Mode, Node, parse_address
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, Severity, SourceRange, error
 from reconciler.plan.model import Action, OutputChange, Reason, ResourceChange
 from reconciler.values import UNKNOWN
 
 RECORDS: dict[str, type] = {c.__name__: c for c in (ResourceChange, OutputChange, Diagnostic, SourceRange)}
-ENUMS: dict[str, type[enum.Enum]] = {e.__name__: e for e in (Action, Reason, Severity)}
+ENUMS: dict[str, type[enum.Enum]] = {e.__name__: e for e in (Action, Reason, Severity, Mode)}
 
 MIN_EMBEDDED_SECRET = 4  # shorter secret texts are sealed where they are a whole value, not inside others
 

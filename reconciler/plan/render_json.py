@@ -32,6 +32,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler import providers_registry as registry
+from reconciler.addresses import Mode
 from reconciler.diagnostics import Diagnostics
 from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
 from reconciler.plan.render_body import Sensitivity
@@ -122,7 +123,7 @@ def _identity(change: ResourceChange) -> dict:
     out: dict[str, Any] = {"address": _full_address(change)}
     if change.module:
         out["module_address"] = change.module
-    out.update({"mode": change.mode, "type": change.type, "name": change.name})
+    out.update({"mode": change.mode.value, "type": change.type, "name": change.name})
     if change.index is not None:
         out["index"] = change.index
     out["provider_name"] = provider_address(change.provider)
@@ -267,7 +268,9 @@ def _configuration(plan: Plan, ctx: _Context) -> dict:
         if change.config is None and not change.references:
             continue
         resource_address = (
-            f"data.{change.type}.{change.name}" if change.mode == "data" else f"{change.type}.{change.name}"
+            f"data.{change.type}.{change.name}"
+            if change.mode is Mode.DATA
+            else f"{change.type}.{change.name}"
         )
         key = f"{change.module}:{resource_address}"
         if key in seen:
@@ -279,7 +282,7 @@ def _configuration(plan: Plan, ctx: _Context) -> dict:
                 change.module,
                 {
                     "address": resource_address,
-                    "mode": change.mode,
+                    "mode": change.mode.value,
                     "type": change.type,
                     "name": change.name,
                     "provider_config_key": change.provider,
@@ -316,7 +319,7 @@ def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict:
     prior = [
         (c.module, _values_entry(c, c.before, ctx))
         for c in changes
-        if c.before is not None and c.mode == "managed"
+        if c.before is not None and c.mode is Mode.MANAGED
     ]
     outputs = sorted(plan.outputs, key=lambda o: o.name)
     doc: dict[str, Any] = {

@@ -69,8 +69,7 @@ def schema_lookup(schema_of: SchemaOf | None) -> SchemaOf:
 
 
 def change_schema(change: ResourceChange, schema_of: SchemaOf) -> ResourceSchema | None:
-    mode = Mode.DATA if change.mode == Mode.DATA.value else Mode.MANAGED
-    return schema_of(mode, change.type)
+    return schema_of(change.mode, change.type)
 
 
 # --------------------------------------------------------------------------- counting
@@ -127,7 +126,7 @@ def counts_by_type(changes: Iterable[ResourceChange]) -> dict[str, ChangeCounts]
     """Counts per resource type (data sources prefixed ``data.``), sorted by type."""
     groups: dict[str, list[ResourceChange]] = {}
     for c in changes:
-        key = f"data.{c.type}" if c.mode == Mode.DATA.value else c.type
+        key = f"data.{c.type}" if c.mode is Mode.DATA else c.type
         groups.setdefault(key, []).append(c)
     out = {k: ChangeCounts.of(v) for k, v in sorted(groups.items())}
     return {k: v for k, v in out.items() if v.any}
@@ -194,7 +193,7 @@ def render_change(change: ResourceChange, *, color: bool = False, schema_of: Sch
     lines = [f"  {palette.bold('# ' + change.address)} {headline(change)}"]
     lines += [f"  # {n}" for n in _notes(change)]
     symbol = change.action.symbol
-    kind = "data" if change.mode == Mode.DATA.value else "resource"
+    kind = "data" if change.mode is Mode.DATA else "resource"
     lines.append(
         " " * (3 - len(symbol)) + palette.symbol(symbol) + f' {kind} "{change.type}" "{change.name}" {{'
     )

@@ -412,7 +412,7 @@ class Walker:
         self._add(
             ResourceChange(
                 address=address,
-                mode="managed",
+                mode=Mode.MANAGED,
                 type=res.type,
                 name=res.name,
                 index=inst.key,
@@ -486,7 +486,7 @@ class Walker:
         self._add(
             ResourceChange(
                 address=address,
-                mode="data",
+                mode=Mode.DATA,
                 type=res.type,
                 name=res.name,
                 index=inst.key,
@@ -543,7 +543,7 @@ class Walker:
             self._add(
                 ResourceChange(
                     address=address,
-                    mode="managed",
+                    mode=Mode.MANAGED,
                     type=rstate.type,
                     name=rstate.name,
                     index=istate.index_key,
@@ -631,7 +631,7 @@ class Walker:
             changes = [
                 replace(c, action=Action.NO_OP, after=c.before, sensitive_paths=c.before_sensitive_paths)
                 for c in changes
-                if c.mode == "managed"
+                if c.mode is Mode.MANAGED
             ]
         if opts.targets:
             if self.req.plan_rules is not None and not opts.refresh_only:

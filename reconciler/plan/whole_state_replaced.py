@@ -11,6 +11,7 @@ directory that never ran, ``-allow-lineage-change``) and travels with the plan, 
 
 from __future__ import annotations
 
+from reconciler.addresses import Mode
 from reconciler.diagnostics import Diagnostic, warning
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.walk import PlanOptions
@@ -31,7 +32,7 @@ def whole_state_replaced(plan: Plan, state: State, options: PlanOptions) -> list
     """[the warning] when ``plan`` deletes all of ``state`` and creates all it declares; else []."""
     if plan.destroy or plan.refresh_only or options.targets:
         return []
-    managed = [c for c in plan.changes if c.mode == "managed"]
+    managed = [c for c in plan.changes if c.mode is Mode.MANAGED]
     deleted = {c.address for c in managed if c.action is Action.DELETE}
     created = [c for c in managed if c.action is Action.CREATE]
     in_state = _managed_in_state(state)
