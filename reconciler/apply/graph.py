@@ -122,7 +122,10 @@ def build_apply_graph(plan: Plan) -> ApplyGraph:
 
     for change, chain in chains:
         first_live = next((s for s in chain if s.op is not Op.DELETE), None)
-        if first_live is not None:
+        # an object with nothing to do waits for nothing: edges into it only order what
+        # doesn't run, and recorded dependencies through a later phase (a vault's key
+        # assignment after the grant naming the vault) would close a cycle there
+        if first_live is not None and first_live.op is not Op.NOOP:
             for dep in change.depends_on:
                 src = node_for(dep)
                 if src is not None and src != first_live.id:
@@ -137,7 +140,7 @@ def build_apply_graph(plan: Plan) -> ApplyGraph:
 
     for first, then, _why in plan.edges:
         src, dst = node_for(first), _target_for(then, steps, node_for)
-        if src is not None and dst is not None and src != dst:
+        if src is not None and dst is not None and src != dst and steps[dst].op is not Op.NOOP:
             log.debug("apply order: %s before %s (rule: %s)", src, dst, _why)
             g.connect(src, dst)
 
