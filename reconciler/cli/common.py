@@ -12,7 +12,8 @@ from reconciler.cli.flags import bool_flag, flag
 from reconciler.diagnostics import DiagnosticsError, error, warning
 from reconciler.plan.walk import PlanOptions
 from state import lineage_memory
-from state.addresses import AddressError, parse_address, parse_module
+from state.addresses import parse_address, parse_module
+from state.errors import AddressError
 from state.lineage_memory import DirectoryMemory
 from state.lock import LockError, parse_duration
 

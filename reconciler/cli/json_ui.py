@@ -22,7 +22,8 @@ from reconciler.apply.progress import DESTROY, Failure, format_duration, resourc
 from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.plan.model import Action, Plan, ResourceChange
 from reconciler.providers_registry import provider_name_for_type
-from state.addresses import AddressError, InstanceAddress, parse_address
+from state.addresses import InstanceAddress, parse_address
+from state.errors import AddressError
 
 UI_VERSION = "1.2"
 MODULE = "vaultform.ui"

@@ -123,7 +123,8 @@ def build_parser(argv: list[str] | None = None) -> Parser:
 
 def split_chdir(argv: list[str]) -> tuple[str | None, list[str]]:
     """Terraform's global ``-chdir=DIR`` (or ``-chdir DIR``), given before the command name."""
-    directory, rest = None, []
+    directory: str | None = None
+    rest: list[str] = []
     words = iter(enumerate(argv))
     for i, word in words:
         if not word.startswith("-"):  # the command name: what follows is the command's
