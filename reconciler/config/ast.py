@@ -40,7 +40,7 @@ class Pos:
     end_line: int
     end_column: int
 
-    def range(self):
+    def range(self) -> SourceRange:
         return SourceRange(self.file, self.line, self.column, self.end_line, self.end_column)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,7 +78,7 @@ class ModuleTree:
     def address(self) -> str:
         return ".".join(f"module.{name}" for name in self.path)
 
-    def walk(self):
+    def walk(self) -> Iterator[ModuleTree]:
         """This module and every descendant, depth first, in call order."""
         yield self
         for child in self.children.values():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from providers.base import OrderingEdge, PlannedInstance
 from providers.schema import ResourceSchema
@@ -17,9 +19,12 @@ from reconciler.diagnostics import Diagnostic
 from reconciler.plan.model import Action, ResourceChange
 from reconciler.plan.phases import block_name
 
+if TYPE_CHECKING:  # the module tree's loader imports the planner's helpers
+    from reconciler.config.modules import ModuleTree
 
-def path_of(expr: ast.Expr) -> tuple | None:
-    steps: list = []
+
+def path_of(expr: ast.Expr) -> tuple[Any, ...] | None:
+    steps: list[Any] = []
     node = expr
     while True:
         if isinstance(node, ast.Variable):
@@ -36,7 +41,7 @@ def path_of(expr: ast.Expr) -> tuple | None:
             and isinstance(node.key, ast.Template)
             and all(isinstance(p, str) for p in node.key.parts)
         ):
-            steps.append("".join(node.key.parts))
+            steps.append("".join(p for p in node.key.parts if isinstance(p, str)))  # all are
             node = node.obj
         else:
             return None
@@ -62,7 +67,7 @@ def references_of(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def block_exprs(body: ast.Body):
+def block_exprs(body: ast.Body) -> Iterator[ast.Expr]:
     for attr in body.attributes:
         yield attr.expr
     for block in body.blocks:
@@ -116,7 +121,9 @@ def with_rule_dependencies(
     return out
 
 
-def split_private(prior: dict | None, rs: ResourceSchema | None) -> tuple[dict | None, dict]:
+def split_private(
+    prior: dict[str, Any] | None, rs: ResourceSchema | None
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Split an object into what users see (its schema's names) and the provider's private
     facts (anything else the refresh brought, e.g. a vault's item history)."""
     if prior is None:
@@ -144,7 +151,7 @@ def planned_instance(change: ResourceChange) -> PlannedInstance:
 
 
 def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
-    seen: set = set()
+    seen: set[Any] = set()
     out: list[Diagnostic] = []
     for d in diags:
         key = (d.severity, d.code, d.address, d.summary)
@@ -175,7 +182,7 @@ def only_targets(
         for c in changes:
             for d in deps(c):
                 dependents.setdefault(d, set()).add(c.address)
-        follow = lambda a: dependents.get(a, set())  # noqa: E731
+        follow: Callable[[str], Iterable[str]] = lambda a: dependents.get(a, set())  # noqa: E731
     else:
         follow = lambda a: deps(by_address[a])  # noqa: E731
     wanted: set[str] = set()
@@ -202,11 +209,11 @@ def targets_address(target: str, address: str) -> bool:
     return wanted == addr or (wanted.key is None and wanted.resource == addr.resource)
 
 
-def config_digest(tree) -> str:
+def config_digest(tree: ModuleTree) -> str:
     """A digest of every configuration file, so a saved plan can tell the configuration moved."""
     h = hashlib.sha256()
 
-    def visit(t) -> None:
+    def visit(t: ModuleTree) -> None:
         for f in sorted(t.module.files):
             h.update(f.encode())
             with contextlib.suppress(OSError):

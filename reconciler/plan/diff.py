@@ -34,14 +34,16 @@ from reconciler.diagnostics import Diagnostic, error
 from reconciler.plan.model import Action, Reason
 from reconciler.values import UNKNOWN, is_wholly_known
 
-Path = tuple
+Path = tuple[Any, ...]
 _UNKNOWN_MARK = "\x00(known after apply)"
 
 
 # --------------------------------------------------------------------------- proposal
 
 
-def proposed_after(schema: BlockSchema, config: dict | None, prior: dict | None) -> dict:
+def proposed_after(
+    schema: BlockSchema, config: dict[str, Any] | None, prior: dict[str, Any] | None
+) -> dict[str, Any]:
     config = config or {}
     out: dict[str, Any] = {}
     for attr in schema.attributes:
@@ -55,7 +57,7 @@ def _computed_only(attr: Attribute) -> bool:
     return attr.computed and not attr.optional and not attr.required
 
 
-def _propose_attr(attr: Attribute, configured: Any, prior: dict | None) -> Any:
+def _propose_attr(attr: Attribute, configured: Any, prior: dict[str, Any] | None) -> Any:
     if not attr.reconciled and prior is not None and attr.name in prior:
         return prior[attr.name]  # accepted, never applied: the object keeps what it has
     if _computed_only(attr) or (configured is None and attr.computed):
@@ -91,7 +93,7 @@ def _propose_block(nb: NestedBlock, configured: Any, prior: Any) -> Any:
     return proposed
 
 
-def _items(value: Any) -> list[dict]:
+def _items(value: Any) -> list[dict[str, Any]]:
     if value is None or value is UNKNOWN:
         return []
     if isinstance(value, dict):
@@ -99,7 +101,9 @@ def _items(value: Any) -> list[dict]:
     return [v for v in value if isinstance(v, dict)]
 
 
-def _match_prior(nb: NestedBlock, item: dict, prior_items: list[dict], index: int) -> dict | None:
+def _match_prior(
+    nb: NestedBlock, item: dict[str, Any], prior_items: list[dict[str, Any]], index: int
+) -> dict[str, Any] | None:
     if nb.nesting is not Nesting.SET:
         return prior_items[index] if index < len(prior_items) else None
     keys = [a.name for a in nb.block.attributes if not _computed_only(a)]
@@ -123,7 +127,7 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def _canonical_by_schema(schema: BlockSchema, value: dict | None) -> dict:
+def _canonical_by_schema(schema: BlockSchema, value: dict[str, Any] | None) -> dict[str, Any]:
     """The comparable form of an object: only what vaultform reconciles.
 
     Keys outside the schema (provider-private facts such as a vault's item history) and
@@ -155,7 +159,7 @@ def _canonical_by_schema(schema: BlockSchema, value: dict | None) -> dict:
     return out
 
 
-def changed_paths(schema: BlockSchema, prior: dict, after: dict) -> list[Path]:
+def changed_paths(schema: BlockSchema, prior: dict[str, Any], after: dict[str, Any]) -> list[Path]:
     """Paths (attribute names, block indexes) whose value differs, unknowns included."""
     a = _canonical_by_schema(schema, prior)
     b = _canonical_by_schema(schema, after)
@@ -200,8 +204,8 @@ def forces_replacement(schema: BlockSchema, path: Path) -> bool:
 class InstanceRequest:
     schema: ResourceSchema
     address: str
-    config: dict | None  # evaluated, coerced, defaults applied; None: no longer configured
-    prior: dict | None  # the object as it is now (refreshed, or as recorded)
+    config: dict[str, Any] | None  # evaluated, coerced, defaults applied; None: no longer configured
+    prior: dict[str, Any] | None  # the object as it is now (refreshed, or as recorded)
     tainted: bool = False
     replace_requested: bool = False
     replace_triggered: bool = False
@@ -214,7 +218,7 @@ class InstanceRequest:
 @dataclass
 class InstanceDecision:
     action: Action
-    after: dict | None
+    after: dict[str, Any] | None
     replace_paths: tuple[Path, ...] = ()
     changed: tuple[Path, ...] = ()
     reason: Reason = Reason.NONE
@@ -266,7 +270,7 @@ def decide(req: InstanceRequest) -> InstanceDecision:
     return decision
 
 
-def _unknown_echoes(block: BlockSchema, after: dict, changed: tuple[Path, ...]) -> tuple[Path, ...]:
+def _unknown_echoes(block: BlockSchema, after: dict[str, Any], changed: tuple[Path, ...]) -> tuple[Path, ...]:
     """An attribute that echoes a changed one (terraform_data's output of its input) is known
     only after apply, as Terraform plans it, so what reads it is planned to change too."""
     moved = {p[0] for p in changed}
@@ -292,7 +296,7 @@ def _refuse_destroy(req: InstanceRequest, decision: InstanceDecision) -> None:
     )
 
 
-def _apply_ignore_changes(req: InstanceRequest, after: dict) -> dict:
+def _apply_ignore_changes(req: InstanceRequest, after: dict[str, Any]) -> dict[str, Any]:
     if req.prior is None:
         return after
     if req.ignore_all_changes:
@@ -309,7 +313,7 @@ def _apply_ignore_changes(req: InstanceRequest, after: dict) -> dict:
     return out
 
 
-def _copy_path(src: dict, dst: dict, path: Path) -> None:
+def _copy_path(src: dict[str, Any], dst: dict[str, Any], path: Path) -> None:
     if not path:
         return
     s, d = src, dst
@@ -346,11 +350,13 @@ def _refused(rule: ChangeRule, before: Any, after: Any) -> bool:
     if rule.kind is ChangeKind.ONE_WAY:
         return before != rule.value and after == rule.value and before is not None
     if rule.kind is ChangeKind.FINAL_VALUE:
-        return before == rule.value and after != rule.value
+        return bool(before == rule.value and after != rule.value)
     return False
 
 
-def change_rule_refusals(req: InstanceRequest, after: dict, changed: Iterable[Path]) -> list[Diagnostic]:
+def change_rule_refusals(
+    req: InstanceRequest, after: dict[str, Any], changed: Iterable[Path]
+) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     seen: set[Path] = set()
     for path in changed:

@@ -7,6 +7,7 @@ from typing import Any
 
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
+from reconciler.config.evaluator_scope import Scope
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.values import UNKNOWN, Sensitive, is_wholly_known, strip
 
@@ -14,7 +15,7 @@ from reconciler.values import UNKNOWN, Sensitive, is_wholly_known, strip
 @dataclass(frozen=True)
 class Instance:
     key: Any  # None | int | str
-    bindings: dict  # {"count": {...}} / {"each": {...}}
+    bindings: dict[str, Any]  # {"count": {...}} / {"each": {...}}
 
 
 def _unknown_error(what: str, expr: ast.Expr) -> Diagnostic:
@@ -29,21 +30,21 @@ def _unknown_error(what: str, expr: ast.Expr) -> Diagnostic:
 
 
 def expand(
-    count: ast.Expr | None, for_each: ast.Expr | None, scope
+    count: ast.Expr | None, for_each: ast.Expr | None, scope: Scope
 ) -> tuple[list[Instance], list[Diagnostic]]:
-    if count is None and for_each is None:
-        return [Instance(None, {})], []
     expr = count if count is not None else for_each
+    if expr is None:
+        return [Instance(None, {})], []
     try:
         value = evaluate(expr, scope)
     except EvalError as exc:
         return [], list(exc.diagnostics)
     if count is not None:
         return _count(strip(value), count)  # a sensitive count is allowed, as in Terraform
-    refused = sensitive_for_each(value, for_each)
+    refused = sensitive_for_each(value, expr)
     if refused is not None:
         return [], [refused]
-    return _for_each(value, for_each)
+    return _for_each(value, expr)
 
 
 def sensitive_for_each(value: Any, expr: ast.Expr) -> Diagnostic | None:

@@ -81,11 +81,11 @@ class ResourceChange:
     module: str  # "" or "module.a"
     provider: str  # local provider name, e.g. "terraform"
     action: Action
-    before: dict | None
-    after: dict | None  # UNKNOWN marks values known only after apply
-    replace_paths: tuple[tuple, ...] = ()
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None  # UNKNOWN marks values known only after apply
+    replace_paths: tuple[tuple[Any, ...], ...] = ()
     reason: Reason = Reason.NONE
-    sensitive_paths: tuple[tuple, ...] = ()  # paths of ``after`` that are sensitive
+    sensitive_paths: tuple[tuple[Any, ...], ...] = ()  # paths of ``after`` that are sensitive
     depends_on: tuple[Node, ...] = ()  # the graph nodes the object itself waits for
     phase_depends_on: dict[str, tuple[Node, ...]] = field(default_factory=dict)  # phase -> nodes it waits for
     # the phases of this instance in apply order; "" is the object itself
@@ -94,17 +94,17 @@ class ResourceChange:
     create_before_destroy: bool = False
     changed_attributes: tuple[str, ...] = ()
     # the configuration value (after defaults) the provider is asked to create or update to
-    config: dict | None = None
+    config: dict[str, Any] | None = None
     references: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # provider-private facts read at refresh (keys starting with "_"), for the domain rules only
-    private: dict = field(default_factory=dict)
+    private: dict[str, Any] = field(default_factory=dict[str, Any])
     # the id an import block brings this existing object into state from; None: no import
     importing: str | None = None
     # paths of ``before`` that are sensitive (as state recorded them, and the schema's)
-    before_sensitive_paths: tuple[tuple, ...] = ()
+    before_sensitive_paths: tuple[tuple[Any, ...], ...] = ()
 
     @property
-    def hidden_paths(self) -> tuple[tuple, ...]:
+    def hidden_paths(self) -> tuple[tuple[Any, ...], ...]:
         """Every path sensitive on either side: what a renderer showing both must hide."""
         if not self.before_sensitive_paths:
             return self.sensitive_paths
@@ -148,11 +148,11 @@ class Plan:
     sensitive_variables: frozenset[str] = frozenset()  # never shown; a saved plan encrypts them
     timestamp: str = ""
     # instance address -> refreshed attributes whose drift the plan accepted into state
-    refreshed: dict[str, dict | None] = field(default_factory=dict)
+    refreshed: dict[str, dict[str, Any] | None] = field(default_factory=dict[str, Any])
     # data sources read while planning: instance address -> attributes
-    data_values: dict[str, dict] = field(default_factory=dict)
+    data_values: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
     # their sensitive paths (the schema's and where their configuration was marked)
-    data_sensitive_paths: dict[str, tuple[tuple, ...]] = field(default_factory=dict)
+    data_sensitive_paths: dict[str, tuple[tuple[Any, ...], ...]] = field(default_factory=dict[str, Any])
     # (from, to) addresses that moved blocks renamed in state; apply records them
     moved: list[tuple[str, str]] = field(default_factory=list)
 

@@ -3,9 +3,12 @@ assignment) is evaluated without that block first and applied in two steps."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from providers.schema import ResourceSchema
 from reconciler.config import ast
 from reconciler.config.model import Resource
+from reconciler.plan.diff import InstanceDecision
 from reconciler.plan.model import Action
 from reconciler.values import UNKNOWN
 
@@ -22,14 +25,18 @@ def without_blocks(body: ast.Body, names: set[str]) -> ast.Body:
     return ast.Body(body.attributes, tuple(b for b in body.blocks if block_name(b) not in names), body.pos)
 
 
-def with_prior_phases(value: dict, prior: dict | None, phases: set[str]) -> dict:
+def with_prior_phases(
+    value: dict[str, Any], prior: dict[str, Any] | None, phases: set[str]
+) -> dict[str, Any]:
     out = dict(value)
     for name in phases:
         out[name] = prior.get(name) if prior else UNKNOWN
     return out
 
 
-def apply_phases(res: Resource, rs: ResourceSchema, decision, before: dict | None) -> tuple[str, ...]:
+def apply_phases(
+    res: Resource, rs: ResourceSchema, decision: InstanceDecision, before: dict[str, Any] | None
+) -> tuple[str, ...]:
     phases = sorted(phases_in(res, rs))
     if not phases or decision.action in (Action.NO_OP, Action.DELETE):
         return ("",)

@@ -36,9 +36,10 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from providers import validation
 from providers.schema import Mode
@@ -51,7 +52,10 @@ from reconciler.plan.planfile_crypto import MAC_HEX_DIGITS, PlanKey, load_key
 from reconciler.plan.walk import PlanOptions
 from state.errors import AddressError
 from state.liveness import remove_dead_writers_files, writer_tag
-from state.model import parse_address
+from state.model import State, parse_address
+
+if TYPE_CHECKING:  # loaded lazily below
+    from reconciler.config.modules import ModuleTree
 
 FORMAT = "vaultform-plan"
 FORMAT_VERSION = 2
@@ -72,7 +76,7 @@ class SavedPlan:
 # --------------------------------------------------------------------------- secrets
 
 
-def _schema_paths(type_name: str, mode: Mode, value: Any) -> set[tuple]:
+def _schema_paths(type_name: str, mode: Mode, value: Any) -> set[tuple[Any, ...]]:
     rs = registry.resource_schema(mode, type_name)
     if rs is None or not isinstance(value, dict):
         return set()
@@ -89,7 +93,7 @@ def _leaf_strings(value: Any) -> set[str]:
     return set()
 
 
-def _at(value: Any, path: tuple) -> Any:
+def _at(value: Any, path: tuple[Any, ...]) -> Any:
     for step in path:
         try:
             value = value[step]
@@ -106,7 +110,7 @@ class _Secrets:
         known = set(plan.sensitive_variables) | set(sensitive_variables or ())
         # nothing says which are sensitive: every variable is sealed
         self.variables = known if (known or sensitive_variables is not None) else set(plan.variables)
-        self.by_address: dict[str, set[tuple]] = {}
+        self.by_address: dict[str, set[tuple[Any, ...]]] = {}
         for c in plan.changes:
             paths = {tuple(p) for p in c.hidden_paths}
             for value in (
@@ -125,7 +129,7 @@ class _Secrets:
         for address, data_paths in plan.data_sensitive_paths.items():
             self.by_address.setdefault(address, set()).update(tuple(p) for p in data_paths)
 
-    def paths(self, address: str) -> set[tuple]:
+    def paths(self, address: str) -> set[tuple[Any, ...]]:
         return self.by_address.get(address, set())
 
     def texts(self) -> frozenset[str]:
@@ -159,7 +163,7 @@ def _mode_and_type(address: str) -> tuple[Mode, str]:
 # --------------------------------------------------------------------------- the configuration
 
 
-def config_fingerprint(tree) -> str:
+def config_fingerprint(tree: ModuleTree) -> str:
     """A digest of every configuration file's name (relative to the root) and content.
 
     Unlike the plan's ``config_digest`` it does not depend on how the directory was spelled
@@ -182,7 +186,7 @@ def config_fingerprint(tree) -> str:
     return h.hexdigest()
 
 
-def _fingerprint_of(config_dir) -> str:
+def _fingerprint_of(config_dir: str | os.PathLike[str]) -> str:
     from reconciler.config.modules import load_module_tree
 
     tree, _diags = load_module_tree(config_dir)
@@ -203,26 +207,29 @@ class _LazyKey:
 
 
 def encode_plan(
-    plan: Plan, *, sensitive_variables: frozenset[str] | None = None, sealer=None
-) -> tuple[dict, str | None]:
+    plan: Plan,
+    *,
+    sensitive_variables: frozenset[str] | None = None,
+    sealer: Callable[[bytes], str] | None = None,
+) -> tuple[dict[str, Any], str | None]:
     """The plan as a JSON-ready document, and the id of the key used (None: nothing sealed)."""
     lazy = _LazyKey()
     secrets = _Secrets(plan, sensitive_variables)
     enc = Encoder(sealer or lazy.seal, secrets.texts())
 
-    def change(c: ResourceChange) -> dict:
+    def change(c: ResourceChange) -> dict[str, Any]:
         sensitive = path_predicate(secrets.paths(c.address))
         value = lambda v: enc.value(v, sensitive)  # noqa: E731
         return enc.record(c, {"before": value, "after": value, "config": value})
 
-    def output(o: OutputChange) -> dict:
+    def output(o: OutputChange) -> dict[str, Any]:
         whole = (lambda v: enc.seal(v) if v is not None else None) if o.sensitive else enc.value
         return enc.record(o, {"before": whole, "after": whole})
 
-    def by_address(values: dict) -> dict:
+    def by_address(values: dict[str, Any]) -> dict[str, Any]:
         return {a: enc.value(v, path_predicate(secrets.paths(a))) for a, v in values.items()}
 
-    special = {
+    special: dict[str, Callable[[Any], Any]] = {
         "changes": lambda cs: [change(c) for c in cs],
         "outputs": lambda os_: [output(o) for o in os_],
         "variables": lambda vs: {
@@ -241,13 +248,13 @@ def encode_plan(
 
 def save_plan(
     plan: Plan,
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
-    config_dir: str | os.PathLike,
-    state_path: str | os.PathLike | None = None,
+    config_dir: str | os.PathLike[str],
+    state_path: str | os.PathLike[str] | None = None,
     options: PlanOptions | None = None,
     sensitive_variables: frozenset[str] | None = None,
-    tree=None,
+    tree: ModuleTree | None = None,
 ) -> None:
     """Write ``plan`` to ``path``. Variables named in ``sensitive_variables`` or the plan's own
     ``sensitive_variables`` are sealed (every variable, when neither names any); ``tree`` is
@@ -314,7 +321,7 @@ def _write_atomically(path: str, data: bytes) -> None:
 # --------------------------------------------------------------------------- loading
 
 
-def is_plan_file(path: str | os.PathLike) -> bool:
+def is_plan_file(path: str | os.PathLike[str]) -> bool:
     """A cheap test: a regular file that starts like a saved plan."""
     try:
         if not os.path.isfile(path):
@@ -395,7 +402,7 @@ def _not_authentic(source: str, data: bytes) -> DiagnosticsError:
     )
 
 
-def read_saved_plan(path: str | os.PathLike) -> SavedPlan:
+def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan:
     source = os.fspath(path)
     try:
         data = Path(source).read_bytes()
@@ -454,7 +461,7 @@ def read_saved_plan(path: str | os.PathLike) -> SavedPlan:
     )
 
 
-def load_plan(path: str | os.PathLike) -> tuple[Plan, Path]:
+def load_plan(path: str | os.PathLike[str]) -> tuple[Plan, Path]:
     saved = read_saved_plan(path)
     return saved.plan, saved.config_dir
 
@@ -463,7 +470,7 @@ def load_plan(path: str | os.PathLike) -> tuple[Plan, Path]:
 
 
 def stale_reasons(
-    saved: SavedPlan, *, state, state_exists: bool, fingerprint: str, cloud: str | None = None
+    saved: SavedPlan, *, state: State, state_exists: bool, fingerprint: str, cloud: str | None = None
 ) -> list[str]:
     """Why the saved plan may no longer be applied to ``state``, the configuration whose
     ``config_fingerprint`` is ``fingerprint`` and the cloud ``cloud``; [] when it is fresh."""

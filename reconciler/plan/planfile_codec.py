@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -50,10 +50,10 @@ MIN_EMBEDDED_SECRET = 4  # shorter secret texts are sealed where they are a whol
 
 Sealer = Callable[[bytes], str]
 Opener = Callable[[str], bytes]
-Sensitive = Callable[[tuple], bool]
+Sensitive = Callable[[tuple[Any, ...]], bool]
 
 
-def _never(_path: tuple) -> bool:
+def _never(_path: tuple[Any, ...]) -> bool:
     return False
 
 
@@ -65,7 +65,7 @@ class Encoder:
         self.secrets = frozenset(s for s in secrets if s)
         self.sealed_count = 0
 
-    def seal(self, value: Any) -> dict:
+    def seal(self, value: Any) -> dict[str, Any]:
         self.sealed_count += 1
         inner = Encoder(self.sealer)  # inside a sealed value nothing is sealed again
         text = json.dumps(inner.value(value), ensure_ascii=False, allow_nan=False)
@@ -75,7 +75,7 @@ class Encoder:
         # a secret of a few characters would match half the plan: those only when whole
         return any(s == value or (len(s) >= MIN_EMBEDDED_SECRET and s in value) for s in self.secrets)
 
-    def value(self, value: Any, sensitive: Sensitive = _never, path: tuple = ()) -> Any:
+    def value(self, value: Any, sensitive: Sensitive = _never, path: tuple[Any, ...] = ()) -> Any:
         if path and sensitive(path) and value is not None and value is not UNKNOWN:
             return self.seal(value)
         if value is UNKNOWN:
@@ -111,13 +111,13 @@ class Encoder:
             }
         raise TypeError(f"a saved plan cannot hold a {type(value).__name__}")
 
-    def record(self, value: Any, special: dict[str, Callable[[Any], Any]] | None = None) -> dict:
+    def record(self, value: Any, special: dict[str, Callable[[Any], Any]] | None = None) -> dict[str, Any]:
         name = type(value).__name__
         if RECORDS.get(name) is not type(value):
             raise TypeError(f"a saved plan cannot hold the record {name}")
         special = special or {}
         fields = {}
-        for f in dataclasses.fields(value):
+        for f in dataclasses.fields(RECORDS[name]):
             v = getattr(value, f.name)
             fields[f.name] = special[f.name](v) if f.name in special else self.value(v)
         return {"$record": name, "fields": fields}
@@ -197,8 +197,8 @@ class Decoder:
                 raise self.fail("a sealed value does not hold JSON") from None
         raise self.fail(f"unknown tag {tag!r}")
 
-    def record(self, doc: dict, expected: type | None = None) -> Any:
-        cls = RECORDS.get(doc.get("$record"))
+    def record(self, doc: dict[str, Any], expected: type | None = None) -> Any:
+        cls = RECORDS.get(str(doc.get("$record")))
         fields = doc.get("fields")
         if cls is None or not isinstance(fields, dict) or (expected is not None and cls is not expected):
             raise self.fail(f"unexpected record {doc.get('$record')!r}")
@@ -212,11 +212,11 @@ class Decoder:
             raise self.fail(f"{cls.__name__}: {exc}") from None
 
 
-def path_predicate(paths) -> Sensitive:
+def path_predicate(paths: Iterable[Iterable[Any]]) -> Sensitive:
     """True for a path at or under any of ``paths``."""
     wanted = {tuple(p) for p in paths}
 
-    def check(path: tuple) -> bool:
+    def check(path: tuple[Any, ...]) -> bool:
         return any(path[:n] in wanted for n in range(1, len(path) + 1))
 
     return check

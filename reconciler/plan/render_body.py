@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -51,7 +52,7 @@ class Palette:
         return self.paint(sym, color) if color else sym
 
 
-def schema_sensitive(block: BlockSchema | None, path: tuple) -> bool:
+def schema_sensitive(block: BlockSchema | None, path: tuple[Any, ...]) -> bool:
     """Whether the schema declares the attribute at ``path`` (or one containing it) sensitive."""
     current = block
     for step in path:
@@ -72,19 +73,19 @@ def schema_sensitive(block: BlockSchema | None, path: tuple) -> bool:
 class Sensitivity:
     """Which paths of an object hold sensitive values: explicit paths and the schema's."""
 
-    paths: frozenset = field(default_factory=frozenset)
+    paths: frozenset[Any] = field(default_factory=frozenset[Any])
     block: BlockSchema | None = None
     all: bool = False
 
     @classmethod
-    def of(cls, paths, schema: ResourceSchema | None) -> Sensitivity:
+    def of(cls, paths: Iterable[Iterable[Any]], schema: ResourceSchema | None) -> Sensitivity:
         return cls(frozenset(tuple(p) for p in paths), schema.block if schema else None)
 
     @classmethod
     def everything(cls) -> Sensitivity:
         return cls(all=True)
 
-    def __call__(self, path: tuple) -> bool:
+    def __call__(self, path: tuple[Any, ...]) -> bool:
         if self.all:
             return True
         if any(path[: len(p)] == p for p in self.paths):
@@ -178,7 +179,7 @@ class BodyRenderer:
 
     palette: Palette
     sensitive: Sensitivity
-    replace_paths: frozenset
+    replace_paths: frozenset[Any]
     show_unchanged: bool = False  # an object imported as it is: every value shown, none hidden
 
     @staticmethod
@@ -191,7 +192,7 @@ class BodyRenderer:
     def line(self, depth: int, sym: str, text: str) -> str:
         return self.line_for(self.palette, depth, sym, text)
 
-    def _forces(self, path: tuple, *, block: bool) -> bool:
+    def _forces(self, path: tuple[Any, ...], *, block: bool) -> bool:
         if block:
             return any(
                 p == path or (path and isinstance(path[-1], int) and p == path[:-1])
@@ -204,7 +205,7 @@ class BodyRenderer:
 
     # ---- one value, whole (created, destroyed or unchanged): first item is inline text
 
-    def value(self, value: Any, sym: str, depth: int, path: tuple, quote_keys: bool) -> list[str]:
+    def value(self, value: Any, sym: str, depth: int, path: tuple[Any, ...], quote_keys: bool) -> list[str]:
         if self.sensitive(path):
             return [SENSITIVE]
         if value is UNKNOWN:
@@ -233,7 +234,7 @@ class BodyRenderer:
             return lines + [self.line(depth, " ", "EOT")]
         return [scalar_text(value)]
 
-    def _element(self, element: Any, sym: str, depth: int, path: tuple) -> list[str]:
+    def _element(self, element: Any, sym: str, depth: int, path: tuple[Any, ...]) -> list[str]:
         sub = self.value(element, sym, depth, path, False)
         sub[-1] += ","
         return [self.line(depth, sym, sub[0])] + sub[1:]
@@ -241,7 +242,14 @@ class BodyRenderer:
     # ---- a value that may have changed: (symbol, lines) with the first line inline
 
     def value_change(
-        self, before: Any, after: Any, depth: int, path: tuple, *, quote_keys: bool, as_set: bool = False
+        self,
+        before: Any,
+        after: Any,
+        depth: int,
+        path: tuple[Any, ...],
+        *,
+        quote_keys: bool,
+        as_set: bool = False,
     ) -> tuple[str, list[str]]:
         if before is None:
             return "+", self.value(after, "+", depth, path, quote_keys)
@@ -266,7 +274,9 @@ class BodyRenderer:
         old[-1] += f" -> {new[0]}"
         return "~", old + new[1:]
 
-    def _map_change(self, before: dict, after: dict, depth: int, path: tuple, quote: bool) -> list[str]:
+    def _map_change(
+        self, before: dict[str, Any], after: dict[str, Any], depth: int, path: tuple[Any, ...], quote: bool
+    ) -> list[str]:
         entries: list[tuple[str, str, list[str]]] = []
         hidden = 0
         for k in sorted(set(before) | set(after), key=str):
@@ -288,7 +298,9 @@ class BodyRenderer:
             lines.append(self.line(depth + 1, " ", hidden_note(hidden, what)))
         return lines + [self.line(depth, " ", "}")]
 
-    def _list_change(self, before, after, depth: int, path: tuple, as_set: bool) -> list[str]:
+    def _list_change(
+        self, before: Any, after: Any, depth: int, path: tuple[Any, ...], as_set: bool
+    ) -> list[str]:
         lines = ["["]
         keys_b = [_key(_canonical(v)) for v in before]
         keys_a = [_key(_canonical(v)) for v in after]
@@ -356,7 +368,12 @@ class BodyRenderer:
     # ---- object bodies
 
     def body(
-        self, block: BlockSchema | None, before: dict | None, after: dict | None, depth: int, path: tuple
+        self,
+        block: BlockSchema | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        depth: int,
+        path: tuple[Any, ...],
     ) -> list[str]:
         """Lines of a body; ``before`` None: created, ``after`` None: destroyed."""
         b_all, a_all = before or {}, after or {}
@@ -411,7 +428,7 @@ class BodyRenderer:
         return lines
 
     def _blocks(
-        self, nb: NestedBlock, before: Any, after: Any, updating: bool, depth: int, path: tuple
+        self, nb: NestedBlock, before: Any, after: Any, updating: bool, depth: int, path: tuple[Any, ...]
     ) -> tuple[list[str], int]:
         b_items, a_items = _block_items(before) or [], _block_items(after) or []
         single = nb.nesting is Nesting.SINGLE
@@ -436,7 +453,7 @@ class BodyRenderer:
 _GROUP_START = "\x00block"  # marks where a nested block starts, for the blank line before it
 
 
-def _block_items(value: Any) -> list[dict] | None:
+def _block_items(value: Any) -> list[dict[str, Any]] | None:
     """The blocks a nested-block value holds, or None when it isn't blocks (e.g. unknown)."""
     if value is None:
         return []
@@ -447,7 +464,9 @@ def _block_items(value: Any) -> list[dict] | None:
     return None
 
 
-def _pair_blocks(nb: NestedBlock, before: list[dict], after: list[dict]):
+def _pair_blocks(
+    nb: NestedBlock, before: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> Iterator[tuple[int, dict[str, Any] | None, dict[str, Any] | None]]:
     """(index, before block, after block): by position, or for sets by equal content first."""
     if nb.nesting is not Nesting.SET:
         for i in range(max(len(before), len(after))):

@@ -53,8 +53,8 @@ def provider_address(local_name: str) -> str:
 
 def json_value(
     value: Any,
-    hidden: Callable[[tuple], bool] = lambda p: False,
-    path: tuple = (),
+    hidden: Callable[[tuple[Any, ...]], bool] = lambda p: False,
+    path: tuple[Any, ...] = (),
     *,
     drop_unknown_keys: bool = False,
 ) -> Any:
@@ -83,7 +83,7 @@ def json_value(
     return str(value)
 
 
-def bool_shape(value: Any, marked: Callable[[Any, tuple], bool], path: tuple = ()) -> Any:
+def bool_shape(value: Any, marked: Callable[[Any, tuple[Any, ...]], bool], path: tuple[Any, ...] = ()) -> Any:
     """Terraform's mirrored marker shape: true where marked, objects keep only non-false
     entries, lists keep one entry per element, anything else unmarked is false."""
     if marked(value, path):
@@ -104,7 +104,7 @@ def unknown_shape(value: Any) -> Any:
     return bool_shape(value, lambda v, p: v is UNKNOWN)
 
 
-def sensitive_shape(value: Any, sensitive: Callable[[tuple], bool]) -> Any:
+def sensitive_shape(value: Any, sensitive: Callable[[tuple[Any, ...]], bool]) -> Any:
     if value is None:
         return False
     return bool_shape(value, lambda v, p: bool(p) and v is not None and sensitive(p))
@@ -119,7 +119,7 @@ def _full_address(change: ResourceChange) -> str:
     return change.address
 
 
-def _identity(change: ResourceChange) -> dict:
+def _identity(change: ResourceChange) -> dict[str, Any]:
     out: dict[str, Any] = {"address": _full_address(change)}
     if change.module:
         out["module_address"] = change.module
@@ -135,9 +135,9 @@ class _Context:
 
     def __init__(self, schema_of: SchemaOf):
         self.schema_of = schema_of
-        self._cache: dict[str, tuple] = {}
+        self._cache: dict[str, tuple[Any, ...]] = {}
 
-    def of(self, change: ResourceChange):
+    def of(self, change: ResourceChange) -> tuple[Any, ...]:
         """The schema, and which paths to hide: sensitive on either side of the change."""
         if change.address not in self._cache:
             schema = change_schema(change, self.schema_of)
@@ -154,7 +154,7 @@ class _Context:
         )
 
 
-def _values_entry(change: ResourceChange, value: dict, ctx: _Context) -> dict:
+def _values_entry(change: ResourceChange, value: dict[str, Any], ctx: _Context) -> dict[str, Any]:
     schema, sensitive = ctx.of(change)
     entry = _identity(change)
     entry.pop("module_address", None)
@@ -164,12 +164,12 @@ def _values_entry(change: ResourceChange, value: dict, ctx: _Context) -> dict:
     return entry
 
 
-def _module_tree(entries: list[tuple[str, dict]]) -> dict:
+def _module_tree(entries: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """Terraform's module nesting: root resources, then child_modules by address."""
-    root: dict = {"resources": []}
-    children: dict[str, dict] = {}
+    root: dict[str, Any] = {"resources": []}
+    children: dict[str, dict[str, Any]] = {}
 
-    def module_node(address: str) -> dict:
+    def module_node(address: str) -> dict[str, Any]:
         if not address:
             return root
         if address not in children:
@@ -189,7 +189,7 @@ def _changes_sorted(plan: Plan) -> list[ResourceChange]:
     return sorted(plan.changes, key=lambda c: _full_address(c))
 
 
-def _resource_change(change: ResourceChange, ctx: _Context) -> dict:
+def _resource_change(change: ResourceChange, ctx: _Context) -> dict[str, Any]:
     _, sensitive = ctx.of(change)
     before = change.before if change.action is not Action.CREATE else None
     after = change.after if change.action is not Action.DELETE else None
@@ -214,7 +214,7 @@ def _resource_change(change: ResourceChange, ctx: _Context) -> dict:
     return out
 
 
-def _output_change(o: OutputChange) -> dict:
+def _output_change(o: OutputChange) -> dict[str, Any]:
     hidden = (lambda p: True) if o.sensitive else (lambda p: False)
     before = None if o.action is Action.CREATE else o.before
     after = None if o.action is Action.DELETE else o.after
@@ -232,7 +232,7 @@ def _output_change(o: OutputChange) -> dict:
     return body
 
 
-def _output_value(value: Any, sensitive: bool) -> dict:
+def _output_value(value: Any, sensitive: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"sensitive": sensitive}
     if value is not UNKNOWN:
         out["value"] = None if sensitive else json_value(value)
@@ -242,7 +242,7 @@ def _output_value(value: Any, sensitive: bool) -> dict:
 # --------------------------------------------------------------------------- configuration
 
 
-def _expressions(change: ResourceChange, sensitive: Sensitivity) -> dict:
+def _expressions(change: ResourceChange, sensitive: Sensitivity) -> dict[str, Any]:
     exprs: dict[str, Any] = {}
     config = change.config or {}
     for name in sorted(set(config) | set(change.references), key=str):
@@ -257,10 +257,10 @@ def _expressions(change: ResourceChange, sensitive: Sensitivity) -> dict:
     return exprs
 
 
-def _configuration(plan: Plan, ctx: _Context) -> dict:
-    providers: dict[str, dict] = {}
+def _configuration(plan: Plan, ctx: _Context) -> dict[str, Any]:
+    providers: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
-    entries: list[tuple[str, dict]] = []
+    entries: list[tuple[str, dict[str, Any]]] = []
     for change in _changes_sorted(plan):
         providers.setdefault(
             change.provider, {"name": change.provider, "full_name": provider_address(change.provider)}
@@ -291,7 +291,7 @@ def _configuration(plan: Plan, ctx: _Context) -> dict:
                 },
             )
         )
-    root: dict = {"resources": [e for m, e in entries if not m]}
+    root: dict[str, Any] = {"resources": [e for m, e in entries if not m]}
     for module, entry in entries:
         if not module:
             continue
@@ -307,7 +307,7 @@ def _configuration(plan: Plan, ctx: _Context) -> dict:
 # --------------------------------------------------------------------------- the plan
 
 
-def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict:
+def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict[str, Any]:
     """The plan as Terraform's JSON plan representation (a dict ready for ``json.dumps``)."""
     ctx = _Context(schema_lookup(schema_of))
     changes = _changes_sorted(plan)
@@ -363,7 +363,7 @@ def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict:
     return doc
 
 
-def _vaultform_section(plan: Plan) -> dict:
+def _vaultform_section(plan: Plan) -> dict[str, Any]:
     return {
         "version": __version__,
         "cloud": plan.cloud,

@@ -172,8 +172,8 @@ def render_markdown(plan: Plan, *, schema_of: SchemaOf | None = None) -> str:
     if changes:
         section = ["### Resource changes", ""]
         for c in changes:
-            summary = f"<code>{html.escape(c.address)}</code> {headline(c)}"
-            section += _details(summary, render_change(c, schema_of=schema_of))
+            title = f"<code>{html.escape(c.address)}</code> {headline(c)}"
+            section += _details(title, render_change(c, schema_of=schema_of))
             section.append("")
         blocks.append(section[:-1])
     if outputs:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from providers.schema import Mode, ResourceSchema
 from reconciler.diagnostics import Diagnostic, Diagnostics, SourceCache, render_text
@@ -135,7 +136,7 @@ def counts_by_type(changes: Iterable[ResourceChange]) -> dict[str, ChangeCounts]
 # --------------------------------------------------------------------------- ordering
 
 
-def _natural(text: str) -> list:
+def _natural(text: str) -> list[Any]:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
 
 
@@ -255,7 +256,7 @@ def is_refusal(diag: Diagnostic) -> bool:
     return bool(re.fullmatch(r"R\d+", diag.code)) or diag.code == "prevent_destroy"
 
 
-def _refusals(errors: list[Diagnostic], palette: Palette, **diag_opts) -> str:
+def _refusals(errors: list[Diagnostic], palette: Palette, **diag_opts: Any) -> str:
     if any(is_refusal(d) for d in errors):
         head = palette.paint("vaultform refuses this plan: nothing will be applied.", "1", "31")
     else:
@@ -282,7 +283,7 @@ def _summary(plan: Plan, changes: list[ResourceChange], errors: list[Diagnostic]
     return "\n".join(lines)
 
 
-def _compact(d, display_path) -> str:
+def _compact(d: Diagnostic, display_path: Callable[[str], str] | None) -> str:
     """One warning as terraform's compact form lists it: '- summary' and where."""
     line = f"- {d.summary}"
     if d.range is not None:
@@ -297,7 +298,7 @@ def render_plan(
     color: bool,
     schema_of: SchemaOf | None = None,
     sources: SourceCache | None = None,
-    display_path=None,
+    display_path: Callable[[str], str] | None = None,
     compact_warnings: bool = False,
 ) -> str:
     """The whole human plan as one string ending in a newline; deterministic for a plan.
@@ -306,7 +307,7 @@ def render_plan(
     their summaries and places only, as terraform's compact form does."""
     palette = Palette(color)
     schema_of = schema_lookup(schema_of)
-    diag_opts = {"sources": sources, "display_path": display_path}
+    diag_opts: dict[str, Any] = {"sources": sources, "display_path": display_path}
     diags = Diagnostics(list(plan.diagnostics)).sorted()
     errors = [d for d in diags if d.is_error]
     others = [d for d in diags if not d.is_error]

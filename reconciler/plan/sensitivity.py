@@ -19,7 +19,7 @@ from providers.schema import BlockSchema
 from reconciler.diagnostics import Diagnostic, error, warning
 from reconciler.values import mark_paths, redact
 
-Path = tuple
+Path = tuple[Any, ...]
 
 
 _ECHOES: dict[int, tuple[BlockSchema, list[tuple[str, str]]]] = {}  # id(block) -> (block, echoes)

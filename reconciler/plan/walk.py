@@ -25,11 +25,11 @@ provider's domain rules then judge the whole plan and add their ordering edges.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from providers import validation
 from providers.base import Clock, PlanRulesRequest
@@ -40,7 +40,7 @@ from reconciler.checks.sites import phase_node
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.expand import EvaluatedBody, evaluate_body
-from reconciler.config.model import Resource
+from reconciler.config.model import Resource, Validation
 from reconciler.config.references import references
 from reconciler.config.type_exprs import parse_type
 from reconciler.config.types import ConversionError, convert
@@ -73,10 +73,14 @@ from reconciler.values import (
     unmark_deep,
     unmark_paths,
 )
+from state.model import InstanceState
+
+if TYPE_CHECKING:  # the module tree's loader imports the planner's helpers
+    from reconciler.config.modules import ModuleTree
 
 log = logging.getLogger(__name__)
 
-ReadData = Callable[[str, dict], dict]
+ReadData = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ class PlanRequest:
     info: ModuleInfo
     variables: dict[str, Any]
     state: Any  # state.model.State
-    refreshed: dict[str, dict | None] | None  # None: refresh disabled
+    refreshed: dict[str, dict[str, Any] | None] | None  # None: refresh disabled
     read_data: ReadData | None = None
     plan_rules: Callable[[PlanRulesRequest], Any] | None = None
     options: PlanOptions = field(default_factory=PlanOptions)
@@ -129,11 +133,11 @@ class Walker:
         self.instances: dict[str, list[Instance]] = {}  # prefix+address -> instances
         self.pending_phase: dict[str, dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
         self.outputs: dict[str, dict[str, Any]] = {}  # prefix -> name -> value
-        self.data_values: dict[str, dict] = {}
-        self.data_paths: dict[str, tuple[tuple, ...]] = {}
+        self.data_values: dict[str, dict[str, Any]] = {}
+        self.data_paths: dict[str, tuple[tuple[Any, ...], ...]] = {}
         self.now = datetime.fromtimestamp(req.clock.now(), UTC)
 
-    def _index(self, info: ModuleInfo, tree) -> None:
+    def _index(self, info: ModuleInfo, tree: ModuleTree) -> None:
         self.infos[info.prefix] = info
         self.trees[info.prefix] = tree
         self.ns[info.prefix] = Namespace(info.prefix, Path(tree.directory), self.req.root_dir)
@@ -153,14 +157,14 @@ class Walker:
         }
         for node in self.cg.graph.order():
             data = self.cg.graph.data(node)
-            handler = handlers.get(data.get("kind"))
+            handler = handlers.get(str(data.get("kind")))
             if handler is not None:
                 handler(node, data)
         self._orphans()
         self._attach_dependencies()
         return self._finish()
 
-    def _scope(self, prefix: str, bindings: dict | None = None) -> PlanScope:
+    def _scope(self, prefix: str, bindings: dict[str, Any] | None = None) -> PlanScope:
         declared = self._declared.get(prefix)
         if declared is None:
             info = self.infos[prefix]
@@ -177,7 +181,7 @@ class Walker:
 
     # ------------------------------------------------------------------ values
 
-    def _variable(self, node: str, data: dict) -> None:
+    def _variable(self, node: str, data: dict[str, Any]) -> None:
         prefix, name = data["prefix"], data["name"]
         ns = self.ns[prefix]
         if prefix == "":
@@ -213,12 +217,12 @@ class Walker:
                     value = UNKNOWN
         ns.vars[name] = mark_if(value, var.sensitive)
 
-    def _local(self, node: str, data: dict) -> None:
+    def _local(self, node: str, data: dict[str, Any]) -> None:
         prefix, name = data["prefix"], data["name"]
         local = self.infos[prefix].module.locals[name]
         self.ns[prefix].locals[name] = self._eval(local.expr, self._scope(prefix))
 
-    def _output(self, node: str, data: dict) -> None:
+    def _output(self, node: str, data: dict[str, Any]) -> None:
         prefix, name = data["prefix"], data["name"]
         output = self.infos[prefix].module.outputs[name]
         if self.req.options.destroy:
@@ -227,13 +231,13 @@ class Walker:
         value = self._eval(output.value, self._scope(prefix))
         self.outputs.setdefault(prefix, {})[name] = mark_if(value, output.sensitive)
 
-    def _module_outputs(self, node: str, data: dict) -> None:
+    def _module_outputs(self, node: str, data: dict[str, Any]) -> None:
         prefix, name = data["prefix"], data["name"]
         self.ns[prefix].modules[name] = dict(self.outputs.get(f"{prefix}module.{name}.", {}))
 
     # ------------------------------------------------------------------ resources
 
-    def _resource(self, node: str, data: dict) -> None:
+    def _resource(self, node: str, data: dict[str, Any]) -> None:
         prefix, address = data["prefix"], data["name"]
         res = self.infos[prefix].module.resources[address]
         if self.req.options.destroy:
@@ -261,13 +265,15 @@ class Walker:
                 values[inst.key] = self._plan_instance(prefix, res, rs, inst, ev)
         self._register(prefix, res, instances, values)
 
-    def _phase(self, node: str, data: dict) -> None:
+    def _phase(self, node: str, data: dict[str, Any]) -> None:
         prefix, address = data["prefix"], data["name"]
         res = self.infos[prefix].module.resources[address]
         pending = self.pending_phase.get(prefix + address)
         if not pending or self.req.options.destroy:
             return
         rs = registry.resource_schema(res.mode, res.type)
+        if rs is None:  # a phase node comes from a schema that marks one
+            return
         phases = phases_in(res, rs)
         phase_body = ast.Body((), tuple(b for b in res.body.blocks if block_name(b) in phases), res.body.pos)
         values: dict[Any, Any] = {}
@@ -294,14 +300,17 @@ class Walker:
             self.by_base.setdefault(resource_text(change.address), []).append(change.address)
         self.changes[change.address] = change
 
-    def _register(self, prefix: str, res: Resource, instances: list[Instance], values: dict) -> None:
+    def _register(
+        self, prefix: str, res: Resource, instances: list[Instance], values: dict[str, Any]
+    ) -> None:
         value = collect(instances, values, counted=res.count is not None, each=res.for_each is not None)
         self.ns[prefix].set_resource(res.type, res.name, value, data=res.mode is Mode.DATA)
 
-    def _prior_instance(self, address: str):
-        return self.req.state.instance(address)
+    def _prior_instance(self, address: str) -> InstanceState | None:
+        inst: InstanceState | None = self.req.state.instance(address)
+        return inst
 
-    def _prior(self, address: str) -> dict | None:
+    def _prior(self, address: str) -> dict[str, Any] | None:
         if self.req.refreshed is not None and address in self.req.refreshed:
             return self.req.refreshed[address]
         inst = self._prior_instance(address)
@@ -309,7 +318,7 @@ class Walker:
             return None  # only an intent was recorded: nothing is known to exist
         return dict(inst.attributes)
 
-    def _config_value(self, rs: ResourceSchema, ev: EvaluatedBody, address: str) -> dict:
+    def _config_value(self, rs: ResourceSchema, ev: EvaluatedBody, address: str) -> dict[str, Any]:
         value = validation.coerce_block(rs.block, ev.value)
         value = validation.normalize_block(rs.block, value)
         found = [
@@ -318,9 +327,10 @@ class Walker:
             if d.is_error and d.code != validation.Code.UNRECONCILED_ARGUMENT.value
         ]
         self.diags.extend(hide_in(found, value, object_paths(rs.block, value, ev.sensitive_paths)))
-        return validation.apply_defaults(rs.block, value)
+        defaulted: dict[str, Any] = validation.apply_defaults(rs.block, value)
+        return defaulted
 
-    def _prior_paths(self, address: str) -> tuple:
+    def _prior_paths(self, address: str) -> tuple[Any, ...]:
         inst = self._prior_instance(address)
         return tuple(tuple(p) for p in inst.sensitive_paths) if inst is not None else ()
 
@@ -350,7 +360,13 @@ class Walker:
         return mark_paths(decision.after, object_paths(rs.block, decision.after, ev.sensitive_paths))
 
     def _request(
-        self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance, address: str, config: dict
+        self,
+        prefix: str,
+        res: Resource,
+        rs: ResourceSchema,
+        inst: Instance,
+        address: str,
+        config: dict[str, Any],
     ) -> InstanceRequest:
         prior_inst = self._prior_instance(address)
         prior_res = self.req.state.resource(address) if prior_inst is not None else None
@@ -369,7 +385,9 @@ class Walker:
             prevent_destroy=lc.prevent_destroy or bool(prior_res and prior_res.prevent_destroy),
         )
 
-    def _conditions(self, conditions, scope, address: str, what: str) -> None:
+    def _conditions(
+        self, conditions: Iterable[Validation], scope: PlanScope, address: str, what: str
+    ) -> None:
         """A condition known to be false is an error with its own message; unknown waits for apply."""
         for v in conditions:
             value, _ = unmark_deep(self._eval(v.condition, scope))
@@ -521,7 +539,7 @@ class Walker:
             module_text = iaddr.resource.module_text
             prefix = f"{module_text}." if module_text else ""
             base = f"{rstate.type}.{rstate.name}"
-            res = self.infos.get(prefix).module.resources.get(base) if prefix in self.infos else None
+            res = self.infos[prefix].module.resources.get(base) if prefix in self.infos else None
             if destroy:
                 reason = Reason.DELETE_BY_DESTROY
             elif res is None:
@@ -586,7 +604,7 @@ class Walker:
     def _config_resource(self, node: str) -> str:
         """The resource (prefix + address) a configuration graph node of a resource or phase is of."""
         data = self.cg.graph.data(node)
-        return data["prefix"] + data["name"]
+        return str(data["prefix"]) + str(data["name"])
 
     def _instance_nodes(self, node: str) -> list[Node]:
         """The graph nodes of every instance of a configuration graph node (a resource or a phase)."""
