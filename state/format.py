@@ -41,6 +41,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from state import tfstate_v4
 from state.errors import AddressError, StateError
 from state.model import (
     VAULTFORM_VERSION,
@@ -432,6 +433,8 @@ def from_document(doc: Any, *, source: str = "state") -> State:
     r = _Reader(source)
     if type(doc) is not dict:
         raise r.fail("", f"expected a JSON object at the top, found {_describe(doc)}")
+    if tfstate_v4.is_terraform_state(doc):
+        doc = tfstate_v4.to_vaultform_document(doc, source=source)
     _check_format_version(r, doc)
     r.closed(doc, _TOP_KEYS, "")
     lineage = r.get(doc, "lineage", "", str)
@@ -468,13 +471,6 @@ def from_document(doc: Any, *, source: str = "state") -> State:
 
 def _check_format_version(r: _Reader, doc: dict[str, Any]) -> None:
     if "format_version" not in doc:
-        if "terraform_version" in doc or "version" in doc:
-            raise r.fail(
-                "",
-                "this is a Terraform state file, not a vaultform state",
-                "vaultform keeps its own state; bring existing objects under "
-                "management with `vaultform import ADDRESS ID`.",
-            )
         raise r.fail("", "missing format_version")
     fv = r.get(doc, "format_version", "", str)
     if not fv.isdigit():

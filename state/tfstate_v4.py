@@ -1,0 +1,232 @@
+"""Terraform's own state format (``"version": 4``), read into vaultform's state.
+
+A team with an existing ``terraform.tfstate`` points vaultform at it: the
+document is translated into vaultform's own layout (``format_version`` "1") and
+validated by the same reader as a vaultform state, so every problem names its
+place in the file.
+
+What differs from vaultform's layout, as terraform 1.11 writes it (compared
+side by side with the binary):
+
+- a provider is a full address, ``provider["registry.terraform.io/hashicorp/azurerm"]``,
+  ``provider["terraform.io/builtin/terraform"]``, optionally ``.alias`` and a module prefix;
+- ``sensitive_attributes`` are paths of steps ``{"type": "get_attr", "value": "name"}``
+  and ``{"type": "index", "value": {"value": 0, "type": "number"}}``;
+- terraform_data's ``input``, ``output`` and ``triggers_replace`` are dynamic values,
+  stored as ``{"value": ..., "type": ...}``;
+- ``index_key``, ``status``, ``dependencies``, ``create_before_destroy`` are left out
+  when empty; ``check_results`` may be ``null``.
+
+Instance ``private`` is opaque base64 to Terraform. vaultform keeps its own facts
+there (a pending operation, a remembered ``prevent_destroy``) as base64 of a JSON
+object with a ``"vaultform"`` member; a provider's private bytes are not ours and
+are not read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+from state.errors import StateError
+from state.model import format_key
+
+__all__ = ["TERRAFORM_STATE_VERSION", "is_terraform_state", "to_vaultform_document"]
+
+TERRAFORM_STATE_VERSION = 4
+
+# Terraform's provider source address -> vaultform's local provider name. Only the
+# providers vaultform ships: a state using any other provider is refused, naming what.
+PROVIDER_SOURCES = {
+    "registry.terraform.io/hashicorp/azurerm": "azurerm",
+    "terraform.io/builtin/terraform": "terraform",
+    "registry.terraform.io/hashicorp/random": "random",
+    "registry.terraform.io/hashicorp/time": "time",
+}
+
+# Attributes Terraform stores as dynamic values ({"value": ..., "type": ...}), by
+# resource type. terraform_data: input, output and triggers_replace are "dynamic" in
+# its schema (checked with terraform 1.11: `terraform_data` state shows the wrapper).
+DYNAMIC_ATTRIBUTES = {"terraform_data": ("input", "output", "triggers_replace")}
+
+_PROVIDER = re.compile(
+    r'(?:module\.[^"]*?\.)?provider\["(?P<source>[^"]+)"\](?:\.(?P<alias>[A-Za-z_][\w-]*))?'
+)
+
+
+def is_terraform_state(doc: Any) -> bool:
+    return (
+        type(doc) is dict and "format_version" not in doc and ("version" in doc or "terraform_version" in doc)
+    )
+
+
+def _fail(source: str, where: str, problem: str, hint: str = "") -> StateError:
+    return StateError(source, problem, where=where, hint=hint)
+
+
+def to_vaultform_document(doc: dict[str, Any], *, source: str) -> dict[str, Any]:
+    """The vaultform (``format_version`` "1") document for Terraform state ``doc``."""
+    version = doc.get("version")
+    if type(version) is not int or version != TERRAFORM_STATE_VERSION:
+        raise _fail(
+            source,
+            "version",
+            f"Terraform state version {version!r}; vaultform reads version {TERRAFORM_STATE_VERSION}",
+            "Let Terraform 0.12 or later write the state once to upgrade it.",
+        )
+    resources = doc.get("resources") or []
+    if type(resources) is not list:
+        raise _fail(source, "resources", "expected a list")
+    unmanaged: list[str] = []
+    converted = []
+    for i, res in enumerate(resources):
+        if type(res) is not dict:
+            raise _fail(source, f"resources[{i}]", "expected an object")
+        out = _resource(res, f"resources[{i}]", source, unmanaged)
+        if out is not None:
+            converted.append(out)
+    if unmanaged:
+        raise _fail(
+            source,
+            "resources",
+            f"this Terraform state holds objects of types vaultform does not manage: {', '.join(unmanaged)}",
+            "Move them to another state first (`terraform state mv -state-out=...`), or remove them "
+            "with `terraform state rm`; vaultform manages "
+            f"the providers {', '.join(sorted(PROVIDER_SOURCES.values()))}.",
+        )
+    checks = doc.get("check_results")
+    return {
+        "format_version": "1",
+        "vaultform_version": "",
+        "lineage": doc.get("lineage"),
+        "serial": doc.get("serial"),
+        "outputs": _outputs(doc.get("outputs", {}), source),
+        "resources": converted,
+        "check_results": [] if checks is None else checks,
+    }
+
+
+def _outputs(outputs: Any, source: str) -> Any:
+    if type(outputs) is not dict:
+        return outputs  # the vaultform reader names the problem
+    result = {}
+    for name, out in outputs.items():
+        if type(out) is not dict or "value" not in out:
+            raise _fail(source, f"outputs.{name}", "expected an object with a value")
+        result[name] = {"sensitive": out.get("sensitive", False), "value": out["value"]}
+    return result
+
+
+def _instance_address(res: dict[str, Any], inst: Any) -> str:
+    module = res.get("module") or ""
+    mode = "data." if res.get("mode") == "data" else ""
+    key = inst.get("index_key") if type(inst) is dict else None
+    base = f"{mode}{res.get('type')}.{res.get('name')}{format_key(key) if key is not None else ''}"
+    return f"{module}.{base}" if module else base
+
+
+def _resource(res: dict[str, Any], where: str, source: str, unmanaged: list[str]) -> dict[str, Any] | None:
+    provider = res.get("provider")
+    match = _PROVIDER.fullmatch(provider) if type(provider) is str else None
+    if match is None:
+        raise _fail(
+            source,
+            f"{where}.provider",
+            f"{provider!r} is not a provider address",
+            'Terraform writes provider["registry.terraform.io/hashicorp/azurerm"].',
+        )
+    local = PROVIDER_SOURCES.get(match["source"])
+    instances = res.get("instances", [])
+    if type(instances) is not list:
+        raise _fail(source, f"{where}.instances", "expected a list")
+    if local is None:
+        addresses = [_instance_address(res, inst) for inst in instances] or [_instance_address(res, {})]
+        unmanaged.append(f"{res.get('type')} ({', '.join(addresses)}; provider {match['source']})")
+        return None
+    if match["alias"]:
+        local = f"{local}.{match['alias']}"
+    facts_prevent = False
+    converted = []
+    for j, inst in enumerate(instances):
+        at = f"{where}.instances[{j}]"
+        if type(inst) is not dict:
+            raise _fail(source, at, "expected an object")
+        doc, prevent = _instance(inst, res.get("type"), at, source)
+        facts_prevent = facts_prevent or prevent
+        converted.append(doc)
+    return {
+        "module": res.get("module", ""),
+        "mode": res.get("mode"),
+        "type": res.get("type"),
+        "name": res.get("name"),
+        "provider": local,
+        "prevent_destroy": facts_prevent,
+        "instances": converted,
+    }
+
+
+def _instance(inst: dict[str, Any], type_name: Any, where: str, source: str) -> tuple[dict[str, Any], bool]:
+    attributes = inst.get("attributes")
+    if attributes is None and "attributes_flat" in inst:
+        raise _fail(
+            source,
+            f"{where}.attributes_flat",
+            "flat attributes come from a Terraform before 0.12",
+            "Let a current Terraform refresh the state once.",
+        )
+    if type(attributes) is dict:
+        attributes = dict(attributes)
+        for name in DYNAMIC_ATTRIBUTES.get(type_name, ()):
+            wrapped = attributes.get(name)
+            if type(wrapped) is dict and set(wrapped) == {"value", "type"}:
+                attributes[name] = wrapped["value"]
+    facts = _vaultform_facts(inst.get("private"))
+    return (
+        {
+            "index_key": inst.get("index_key"),
+            "schema_version": inst.get("schema_version", 0),
+            "status": inst.get("status", ""),
+            "create_before_destroy": inst.get("create_before_destroy", False),
+            "attributes": attributes,
+            "sensitive_paths": [
+                _path(p, f"{where}.sensitive_attributes[{k}]", source)
+                for k, p in enumerate(inst.get("sensitive_attributes") or [])
+            ],
+            "dependencies": inst.get("dependencies", []),
+            "pending": facts.get("pending"),
+        },
+        facts.get("prevent_destroy") is True,
+    )
+
+
+def _path(path: Any, where: str, source: str) -> list[Any]:
+    """A Terraform 1.11 sensitive path as vaultform's list of keys and indexes."""
+    if type(path) is not list:
+        raise _fail(source, where, "a sensitive path is a list of steps")
+    steps: list[Any] = []
+    for step in path:
+        if type(step) is not dict or step.get("type") not in ("get_attr", "index"):
+            raise _fail(source, where, f"{step!r} is not a path step")
+        value = step.get("value")
+        if step["type"] == "index":
+            # an index step carries a typed value: {"value": 0, "type": "number"}
+            value = value.get("value") if type(value) is dict else value
+        if type(value) not in (str, int):
+            raise _fail(source, where, f"{step!r} is not a path step")
+        steps.append(value)
+    return steps
+
+
+def _vaultform_facts(private: Any) -> dict[str, Any]:
+    """vaultform's own facts kept in an instance's ``private``; {} for a provider's own bytes."""
+    if type(private) is not str or not private:
+        return {}
+    try:
+        decoded = json.loads(base64.b64decode(private, validate=True))
+    except (binascii.Error, ValueError):
+        return {}
+    facts = decoded.get("vaultform") if type(decoded) is dict else None
+    return facts if type(facts) is dict else {}

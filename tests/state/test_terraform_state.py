@@ -1,0 +1,89 @@
+"""Terraform's own state (version 4) is read as vaultform's: the interop with the terraform binary."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from state.format import decode_state
+from state.model import InstanceStatus
+
+TERRAFORM_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "state" / "terraform"
+VAULTFORM = [sys.executable, "-c", "import sys; from reconciler.cli.main import main; sys.exit(main())"]
+
+
+def _vaultform(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*VAULTFORM, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def _terraform(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("terraform is not on PATH: install terraform 1.11 to run the interop tests")
+    env = {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": "/dev/null",
+        "TF_IN_AUTOMATION": "1",
+        "CHECKPOINT_DISABLE": "1",
+    }
+    return subprocess.run([terraform, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_state_written_by_terraform_reads_as_the_same_objects():
+    text = (TERRAFORM_FIXTURES / "applied" / "terraform.tfstate").read_text()
+    state = decode_state(text, source="terraform.tfstate")
+    assert state.lineage == "a5a985fd-8b3f-f055-f136-660492e5559a"
+    assert state.serial == 7
+    addresses = sorted(str(address) for address, _, _ in state.instances())
+    assert addresses == [
+        "module.m.terraform_data.x",
+        "terraform_data.a",
+        "terraform_data.c[0]",
+        "terraform_data.c[1]",
+        'terraform_data.e["k1"]',
+        'terraform_data.e["k2"]',
+    ]
+    by_address = {str(a): (res, inst) for a, res, inst in state.instances()}
+    res, inst = by_address["terraform_data.c[1]"]
+    assert res.provider == "terraform"
+    # terraform_data's dynamic values are unwrapped from Terraform's {"value", "type"}
+    assert inst.attributes["input"] == {"n": 2, "x": "one"}
+    assert inst.attributes["output"] == {"n": 2, "x": "one"}
+    assert [str(d) for d in inst.dependencies] == ["terraform_data.a"]
+    assert inst.status is InstanceStatus.READY
+    assert state.outputs["s"].sensitive and state.outputs["s"].value == "secret"
+    assert state.outputs["o"].value == {"n": 2, "x": "one"}
+
+
+def test_terraform_sensitive_paths_become_vaultform_paths():
+    state = decode_state((TERRAFORM_FIXTURES / "sensitive_input.tfstate").read_text())
+    [(_, _, inst)] = list(state.instances())
+    assert inst.sensitive_paths == (("input",),)
+    assert inst.attributes["input"] == {"a": "x"}
+
+
+def test_vaultform_plans_no_changes_over_a_state_terraform_wrote(tmp_path):
+    work = tmp_path / "work"
+    shutil.copytree(TERRAFORM_FIXTURES / "applied", work)
+    before = (work / "terraform.tfstate").read_bytes()
+    result = _vaultform(["plan", "-state=terraform.tfstate", "-no-color"], work)
+    assert result.returncode == 0, result.stderr
+    assert "No changes." in result.stdout
+    assert (work / "terraform.tfstate").read_bytes() == before
+
+
+def test_vaultform_plans_no_changes_after_terraform_applies(tmp_path):
+    work = tmp_path / "work"
+    shutil.copytree(TERRAFORM_FIXTURES / "applied", work, ignore=shutil.ignore_patterns("*.tfstate"))
+    assert _terraform(["init", "-input=false", "-no-color"], work).returncode == 0
+    applied = _terraform(["apply", "-auto-approve", "-input=false", "-no-color"], work)
+    assert applied.returncode == 0, applied.stderr
+    shutil.copy(work / "terraform.tfstate", work / "vaultform.tfstate")
+    result = _vaultform(["plan", "-no-color"], work)
+    assert result.returncode == 0, result.stderr
+    assert "No changes." in result.stdout
