@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from reconciler import backend_select
 from reconciler import session as steps
 from reconciler.cli.applying import apply_and_render
 from reconciler.cli.common import state_lock
@@ -20,7 +21,6 @@ from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.moves import apply_moves
 from reconciler.plan.planfile import SavedPlan, config_fingerprint, read_saved_plan, stale_reasons
 from reconciler.validate import validate_directory
-from state.backends.local import LocalBackend
 from state.model import State
 
 
@@ -60,7 +60,9 @@ def open_saved_session(saved: SavedPlan, state_path: str | None) -> steps.Sessio
     validated = validate_directory(root)
     if validated.diagnostics.errors:
         raise DiagnosticsError(validated.diagnostics.sorted())
-    backend = LocalBackend.for_directory(root, state_path or saved.state_path)
+    module = validated.tree.module
+    block = module.terraform.backend if module.terraform else None
+    backend = backend_select.backend_for(root, block, state_path or saved.state_path)
     state = backend.read() or State.new(lineage=saved.plan.state_lineage or None)
     sensitive = frozenset(n for n, v in validated.tree.module.variables.items() if v.sensitive)
     session = steps.Session(root, validated, dict(saved.plan.variables), sensitive, backend, state)

@@ -123,6 +123,37 @@ def test_plan_needs_init_and_apply_goes_to_the_states_table(tmp_path, database):
     assert code == 1 and "Backend configuration changed" in err and "-reconfigure" in err
 
 
+def test_a_saved_plan_applies_to_the_pg_state(tmp_path, database):
+    work = tmp_path / "cfg"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'terraform {\n  backend "pg" {}\n}\nresource "terraform_data" "a" {\n  input = "saved"\n}\n'
+    )
+    assert _run("init", "-no-color", f"-backend-config=conn_str={database}", str(work))[0] == 0
+    code, out, err = _run("plan", "-no-color", f"-out={work / 'plan.bin'}", str(work))
+    assert code == 0, out + err
+    code, out, err = _run("apply", "-no-color", str(work / "plan.bin"))
+    assert code == 0, out + err
+    assert not (work / "vaultform.tfstate").exists()
+    assert _stored(database).addresses() == ["terraform_data.a"]
+
+
+def test_init_backend_false_and_backend_config_file(tmp_path, database):
+    work = tmp_path / "cfg"
+    work.mkdir()
+    (work / "main.tf").write_text('terraform {\n  backend "pg" {}\n}\n')
+    code, out, _err = _run("init", "-no-color", "-backend=false", str(work))
+    assert code == 0 and "Initializing the backend" not in out
+    assert not (work / ".vaultform" / "backend.json").exists()
+    settings = tmp_path / "pg.hcl"
+    settings.write_text(f'conn_str = "{database}"\nschema_name = "fromfile"\n')
+    code, out, err = _run("init", "-no-color", f"-backend-config={settings}", str(work))
+    assert code == 0, out + err
+    assert '"schema_name": "fromfile"' in (work / ".vaultform" / "backend.json").read_text()
+    code, _out, err = _run("init", "-no-color", "-backend-config=nonsense", str(work))
+    assert code == 1 and "Invalid -backend-config value" in err
+
+
 def test_init_keeps_no_password(tmp_path, database):
     work = tmp_path / "cfg"
     work.mkdir()

@@ -68,3 +68,16 @@ def test_local_workspaces_keep_separate_states(work, monkeypatch):
     assert code == 1 and "doesn't exist" in err and "-or-create" in err
     code, _out, err = _run("workspace", "new", "a/b")
     assert code == 1 and "is not allowed" in err
+
+
+def test_backend_local_path_places_the_state(work):
+    (work / "backend.tf").write_text(
+        'terraform {\n  backend "local" {\n    path = "states/here.tfstate"\n  }\n}\n'
+    )
+    (work / "states").mkdir()
+    code, out, err = _run("apply", "-auto-approve", "-no-color")
+    assert code == 0, out + err
+    assert LocalBackend(work / "states" / "here.tfstate").read().outputs["workspace"].value == "default"
+    assert not (work / "vaultform.tfstate").exists()
+    code, out, _err = _run("state", "list")
+    assert (code, out) == (0, "terraform_data.where\n")
