@@ -56,7 +56,7 @@ class Session:
             return f"unavailable cloud ({exc.message})"
 
     def close(self) -> None:
-        for p in self.providers.values():
+        for p in [*self.providers.values(), self.backend]:  # a pg backend holds a connection
             close = getattr(p, "close", None)
             if close:
                 close()

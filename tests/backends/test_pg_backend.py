@@ -212,3 +212,29 @@ def test_a_killed_holders_lock_is_free_at_once(estate):
     code, out, err = _run("plan", "-detailed-exitcode", "-no-color", str(work))
     assert code == 0, out + err
     assert len([a for a in _stored(database).addresses() if "identity" in a]) == 8
+
+
+def test_force_unlock_refuses_a_live_holder_and_clears_a_dead_ones_record(estate):
+    work, database = estate
+    first = _start(["apply", "-auto-approve", "-no-color", "-parallelism=1", str(work)])
+    try:
+        _wait_for(first, "Creating...")
+        backend = PgBackend(database)
+        try:
+            holder = backend.lock_info()
+        finally:
+            backend.close()
+        assert holder is not None and holder.pid == first.pid
+        code, _out, err = _run("force-unlock", "-force", "-no-color", str(work), holder.id)
+        assert code == 1 and "held by a running process" in err, err
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=60)
+    code, out, err = _run("force-unlock", "-force", "-no-color", str(work), holder.id)
+    assert code == 0, out + err
+    assert "successfully unlocked" in out
+    backend = PgBackend(database)
+    try:
+        assert backend.lock_info() is None
+    finally:
+        backend.close()
