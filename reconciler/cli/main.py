@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("reconciler.cli.cmd_graph", "Show the order apply follows, with the CMK ordering rules"),
     "show": ("reconciler.cli.cmd_show", "Show the state, or a saved plan"),
     "output": ("reconciler.cli.cmd_output", "Show output values from the state"),
+    "console": ("reconciler.cli.cmd_console", "Evaluate expressions against the configuration and the state"),
     "state": ("reconciler.cli.cmd_state", "Look at and repair the state: list, show, rm, mv, pull, push"),
     "workspace": ("reconciler.cli.cmd_workspace", "Workspaces: list, show, new, select, delete"),
     "import": ("reconciler.cli.cmd_import", "Bring an existing object under management"),

@@ -1,0 +1,142 @@
+"""`vaultform console [DIR]`: evaluate expressions against the configuration and the state.
+
+As `terraform console`: on a terminal, a ``> `` prompt reads one expression a line and
+prints each value; a bad expression is a diagnostic and the session goes on (``exit`` or
+end of input ends it). Piped input is read line by line and, as terraform 1.11 does, only
+the last line's value is printed; the first error is reported and ends the run with exit 1.
+
+Values come from one plan walk without refresh, so ``var.*``, ``local.*``, resources and
+data sources (their attributes recorded in the state), module outputs, ``path.*`` and
+``terraform.workspace`` mean what they mean in plan; every function is available.
+"""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from typing import Any
+
+from reconciler import session as steps
+from reconciler.cli.common import add_config_flags
+from reconciler.config.evaluator import EvalError, evaluate
+from reconciler.config.loader import parse_text
+from reconciler.config.model import Mode
+from reconciler.diagnostics import Diagnostic, error
+from reconciler.plan.scope import PlanScope
+from reconciler.plan.walk import PlanOptions, Walker
+from reconciler.values import UNKNOWN, Sensitive
+
+INPUT_NAME = "<console-input>"
+PROMPT = "> "
+
+
+def setup(parser) -> None:
+    add_config_flags(parser)
+
+
+def console_scope(session: steps.Session) -> PlanScope:
+    """The root module's names after a plan walk over the recorded state (no refresh)."""
+    walker = Walker(steps.plan_request(session, None, PlanOptions()))
+    walker.run()
+    module = session.validated.info.module
+    declared = {r.type for r in module.resources.values() if r.mode is Mode.MANAGED}
+    return PlanScope(walker.ns[""], None, declared)
+
+
+def evaluate_line(text: str, scope: PlanScope) -> tuple[str | None, list[Diagnostic]]:
+    """One line's value in console formatting, or the diagnostics saying why not."""
+    file, diags = parse_text(f"v = {text}\n", INPUT_NAME)
+    if file is None or diags or len(file.body.attributes) != 1 or file.body.blocks:
+        return None, diags or [
+            error("console", "Invalid expression", "Write one expression on the line, e.g. var.name.")
+        ]
+    try:
+        return console_text(evaluate(file.body.attributes[0].expr, scope)), []
+    except EvalError as exc:
+        return None, list(exc.diagnostics)
+
+
+def console_text(value: Any, indent: int = 0) -> str:
+    """A value as `terraform console` prints it: keys always quoted, two-space indentation."""
+    pad = "  " * (indent + 1)
+    if type(value) is Sensitive:
+        return "(sensitive value)"
+    if value is UNKNOWN:
+        return "(known after apply)"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (float, Decimal)) and value == int(value):
+        return str(int(value))
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    if isinstance(value, str):
+        return _quoted(value)
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        items = "".join(f"{pad}{console_text(v, indent + 1)},\n" for v in value)
+        return "[\n" + items + "  " * indent + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = "".join(
+            f"{pad}{_quoted(str(k))} = {console_text(v, indent + 1)}\n"
+            for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))
+        )
+        return "{\n" + items + "  " * indent + "}"
+    return _quoted(str(value))
+
+
+def _quoted(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return '"' + escaped.replace("\t", "\\t").replace("${", "$${").replace("%{", "%%{") + '"'
+
+
+def run(args, out) -> int:
+    session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    try:
+        scope = console_scope(session)
+    finally:
+        session.close()
+    if sys.stdin.isatty():
+        return _interactive(scope, out)
+    return _piped(scope, out)
+
+
+def _interactive(scope: PlanScope, out) -> int:
+    while True:
+        try:
+            line = input(PROMPT)
+        except (EOFError, KeyboardInterrupt):
+            out.print("")
+            return 0
+        text = line.strip()
+        if text == "exit":
+            return 0
+        if not text:
+            continue
+        result, diags = evaluate_line(text, scope)
+        if diags:
+            out.diagnostics(diags)
+        else:
+            out.print(result or "")
+
+
+def _piped(scope: PlanScope, out) -> int:
+    result = ""
+    for line in sys.stdin:
+        text = line.strip()
+        if text == "exit":
+            break
+        if not text:
+            result = ""
+            continue
+        value, diags = evaluate_line(text, scope)
+        if diags:
+            out.diagnostics(diags)
+            return 1
+        result = value or ""
+    out.print(result)
+    return 0

@@ -1,0 +1,119 @@
+"""`vaultform console`: expressions evaluated against a configuration and its applied state,
+printed as `terraform console` prints them (the terraform binary is run beside it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "console" / "basic"
+TERRAFORM = shutil.which("terraform")
+VAULTFORM = [sys.executable, "-c", "import sys; from reconciler.cli.main import main; sys.exit(main())"]
+TF_ENV = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+
+# expressions whose printed form does not depend on generated ids
+EXPRESSIONS = [
+    "var.name",
+    "local.tags",
+    "local.zones",
+    "local.label",
+    "terraform_data.key.output",
+    "terraform_data.key.input.size",
+    "var.secret",
+    'upper(var.name) == "VAULT"',
+    "1 + 2",
+    "1.5",
+    "null",
+    "terraform.workspace",
+    "[]",
+    "{}",
+    '{a = [1, {b = "x\\ty"}], "with space" = true}',
+    'sensitive(["x"])',
+]
+
+
+def _applied(tmp_path: Path, name: str, command: list[str], env=None) -> Path:
+    work = tmp_path / name
+    shutil.copytree(FIXTURE, work)
+    for step in command:
+        subprocess.run(step, shell=True, cwd=work, env=env, check=True, capture_output=True, timeout=120)
+    return work
+
+
+@pytest.fixture(scope="module")
+def vaultform_dir(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("console") / "vf"
+    shutil.copytree(FIXTURE, work)
+    subprocess.run([*VAULTFORM, "apply", "-auto-approve", "."], cwd=work, check=True, capture_output=True)
+    return work
+
+
+def _console(work: Path, stdin: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*VAULTFORM, "console", "-no-color", *args],
+        cwd=work,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_piped_expression_prints_its_value_and_exits_0(vaultform_dir):
+    done = _console(vaultform_dir, "local.label\n")
+    assert (done.returncode, done.stdout, done.stderr) == (0, '"vault-2"\n', "")
+
+
+def test_resource_attributes_come_from_the_state(vaultform_dir):
+    state = json.loads((vaultform_dir / "vaultform.tfstate").read_text())
+    recorded = state["resources"][0]["instances"][0]["attributes"]["id"]
+    done = _console(vaultform_dir, "terraform_data.key.id\n")
+    assert done.stdout == f'"{recorded}"\n'
+
+
+def test_variables_from_the_command_line_are_used(vaultform_dir):
+    done = _console(vaultform_dir, "local.label\n", "-var", "name=other")
+    assert done.stdout == '"other-2"\n'
+
+
+def test_piped_lines_print_the_last_value_as_terraform(vaultform_dir):
+    done = _console(vaultform_dir, "var.name\nlength(local.zones)\n")
+    assert (done.returncode, done.stdout) == (0, "2\n")
+
+
+def test_a_bad_expression_is_a_diagnostic_and_exit_1(vaultform_dir):
+    done = _console(vaultform_dir, "nosuch.thing\n1\n")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "Reference to undeclared resource" in done.stderr
+    assert "<console-input> line 1" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_syntax_error_is_a_diagnostic(vaultform_dir):
+    done = _console(vaultform_dir, "length(\n")
+    assert done.returncode == 1
+    assert "<console-input>" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(TERRAFORM is None, reason="install terraform to compare console output with it")
+def test_values_print_as_terraform_console_prints_them(vaultform_dir, tmp_path):
+    tf_dir = _applied(tmp_path, "tf", ["terraform init -no-color", "terraform apply -auto-approve"], TF_ENV)
+    for expression in EXPRESSIONS:
+        ours = _console(vaultform_dir, expression + "\n")
+        theirs = subprocess.run(
+            [TERRAFORM, "console", "-no-color"],
+            cwd=tf_dir,
+            env=TF_ENV,
+            input=expression + "\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), expression
