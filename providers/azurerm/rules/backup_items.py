@@ -48,7 +48,8 @@ def r15_vault_keeps_soft_deleted_items(ctx: RuleContext) -> Iterable[Diagnostic]
             continue
         soft = [i for i in _history(case).get("soft_deleted_items") or [] if isinstance(i, dict)]
         if soft:
-            last = max(str(i.get("until") or "") for i in soft)
+            # an unknown or missing date sorts first (a value known only after apply has no truth)
+            last = max((u if isinstance(u := i.get("until"), str) else "") for i in soft)
             yield diagnose(
                 "R15/soft_deleted",
                 address=v.address,
