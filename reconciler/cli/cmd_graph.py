@@ -14,6 +14,7 @@ from reconciler.apply.graph import StepId, build_apply_graph
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError
+from reconciler.plan.model import Action
 from reconciler.plan.walk import PlanOptions
 from state.model import State
 
@@ -32,6 +33,7 @@ def setup(parser) -> None:
 def run(args, out: Output) -> int:
     session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
     try:
+        planned = steps.plan(session, PlanOptions(), refreshed=None)
         session.state = State.new()  # the order of a first apply: every object and phase is shown
         plan = steps.plan(session, PlanOptions(), refreshed=None)
     finally:
@@ -48,16 +50,39 @@ def run(args, out: Output) -> int:
             if before in graph and after in graph:
                 graph.connect(before, after)
     nodes = applied.order() if not applied.graph.cycles() else sorted(graph.nodes())
+    actions = {str(c.address): c.action for c in planned.changes}
     render = {"text": _text, "dot": _dot, "mermaid": _mermaid}[args.format]
-    out.print(render(graph, nodes, applied.steps, rules))
+    out.print(render(graph, nodes, _Labels(applied.steps, actions), rules))
     return 0
 
 
-def _label(node: StepId, steps_by_id) -> str:
-    step = steps_by_id.get(node)
+# how an object the state already records is labelled, by what the plan (with that state) does to it
+EXISTING_LABELS = {
+    Action.NO_OP: "no change",
+    Action.UPDATE: "update",
+    Action.DELETE_THEN_CREATE: "replace",
+    Action.CREATE_THEN_DELETE: "replace",
+    Action.READ: "read",
+}
+
+
+class _Labels:
+    """Steps by id, with the planned action of each object (the graph itself is a first apply's)."""
+
+    def __init__(self, steps_by_id, actions):
+        self.steps_by_id = steps_by_id
+        self.actions = actions
+
+
+def _label(node: StepId, labels: _Labels) -> str:
+    step = labels.steps_by_id.get(node)
     if step is None:
         return str(node)
-    verb = step.op.value if not step.phase else f"{step.phase} (key assignment)"
+    existing = EXISTING_LABELS.get(labels.actions.get(str(node.address)))
+    if step.phase:
+        verb = f"{step.phase} (key assignment" + (", no change)" if existing == "no change" else ")")
+    else:
+        verb = existing or step.op.value
     return f"{node.address if step.phase else node} [{verb}]"
 
 

@@ -77,7 +77,7 @@ def test_odd_keys_graph_draws_every_instance(tmp_path):
     code, text = run("graph", str(cfg))
     assert code == 0, text
     for key in KEYS:
-        assert f"{address('second', key)} [create]" in text
+        assert f"{address('second', key)} [no change]" in text
         assert f"    after {address('first', key)}" in text
 
     code, dot = run("graph", "-format", "dot", str(cfg))
@@ -90,7 +90,7 @@ def test_odd_keys_graph_draws_every_instance(tmp_path):
     assert code == 0, mermaid
     declared = [line.split("[", 1)[0].strip() for line in mermaid.splitlines()[1:] if '["' in line]
     assert len(declared) == 15 and len(set(declared)) == 15  # one distinct id per instance
-    assert "terraform_data.first[#quot;a#35;b#quot;] [create]" in mermaid
+    assert "terraform_data.first[#quot;a#35;b#quot;] [no change]" in mermaid
 
 
 def test_odd_keys_through_a_saved_plan(tmp_path):

@@ -1,0 +1,43 @@
+"""`vaultform graph` labels an object the state already records by what the plan does to it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "console" / "basic"
+VAULTFORM = [sys.executable, "-c", "import sys; from reconciler.cli.main import main; sys.exit(main())"]
+
+
+def _vaultform(work: Path, *args: str) -> str:
+    done = subprocess.run([*VAULTFORM, *args], cwd=work, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def applied(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("graph") / "cfg"
+    shutil.copytree(FIXTURE, work)
+    _vaultform(work, "apply", "-auto-approve", ".")
+    return work
+
+
+def test_a_new_object_is_labelled_create(tmp_path):
+    shutil.copytree(FIXTURE, tmp_path / "cfg")
+    assert _vaultform(tmp_path / "cfg", "graph", ".") == "terraform_data.key [create]\n"
+
+
+@pytest.mark.parametrize("fmt", ["text", "dot", "mermaid"])
+def test_an_unchanged_object_is_labelled_no_change(applied, fmt):
+    text = _vaultform(applied, "graph", "-format", fmt, ".")
+    assert "terraform_data.key [no change]" in text
+    assert "[create]" not in text
+
+
+def test_a_changed_object_is_labelled_update(applied):
+    assert _vaultform(applied, "graph", "-var", "name=other", ".") == "terraform_data.key [update]\n"
