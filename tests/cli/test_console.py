@@ -117,3 +117,33 @@ def test_values_print_as_terraform_console_prints_them(vaultform_dir, tmp_path):
             timeout=60,
         )
         assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), expression
+
+
+def test_on_a_terminal_each_line_is_answered_and_an_error_does_not_end_the_session(vaultform_dir):
+    import pty
+    import time
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [*VAULTFORM, "console", "-no-color"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=vaultform_dir,
+    )
+    os.close(follower)
+    os.write(leader, b"var.name\nnosuch.x\nlength(local.zones)\nexit\n")
+    seen, deadline = b"", time.time() + 60
+    while time.time() < deadline:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=60) == 0
+    text = seen.decode()
+    assert '> "vault"' in text
+    assert "Reference to undeclared resource" in text
+    assert "> 2" in text.replace("\r", "")
