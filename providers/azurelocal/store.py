@@ -59,11 +59,9 @@ def _make_private(path: Path) -> None:
             os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
     for suffix in PRIVATE_SUFFIXES:
         beside = Path(f"{path}{suffix}")
-        try:
+        with contextlib.suppress(OSError):
             if beside.is_file() and beside.stat().st_mode & 0o077:
                 beside.chmod(0o600)
-        except OSError:
-            pass
 
 
 class Store:
