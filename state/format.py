@@ -244,11 +244,11 @@ class StateEncoder:
         head = "".join(
             [
                 "{\n",
-                f'  "format_version": {json.dumps(FORMAT_VERSION)},\n',
-                f'  "vaultform_version": {json.dumps(state.vaultform_version)},\n',
-                f'  "lineage": {json.dumps(state.lineage)},\n',
+                f'  "version": {tfstate_v4.TERRAFORM_STATE_VERSION},\n',
+                f'  "terraform_version": {json.dumps(tfstate_v4.WRITTEN_TERRAFORM_VERSION)},\n',
                 f'  "serial": {int(state.serial)},\n',
-                f'  "outputs": {_dump(_outputs_doc(dict(state.outputs)), 2)},\n',
+                f'  "lineage": {json.dumps(state.lineage)},\n',
+                f'  "outputs": {_dump(tfstate_v4.outputs_v4(_outputs_doc(dict(state.outputs))), 2)},\n',
                 '  "resources": [\n    ' if texts else '  "resources": [',
             ]
         ).encode("utf-8")
@@ -257,7 +257,9 @@ class StateEncoder:
             [
                 "\n  ],\n" if texts else "],\n",
                 '  "check_results": ',
-                _dump(checks, 2),
+                _dump(checks or None, 2),
+                ',\n  "vaultform_version": ',
+                json.dumps(state.vaultform_version),
                 "\n}\n",
             ]
         ).encode("utf-8")
@@ -294,15 +296,20 @@ class StateEncoder:
         res: ResourceState, i: int, previous: ResourceState | None, previous_texts: tuple[bytes, ...]
     ) -> tuple[bytes, tuple[bytes, ...]]:
         reuse: dict[int, bytes] = {}
-        if previous is not None and previous.key == res.key:
+        if (
+            previous is not None
+            and previous.key == res.key
+            and previous.prevent_destroy == res.prevent_destroy
+        ):
             reuse = {id(inst): text for inst, text in zip(previous.instances, previous_texts)}
         pieces = []
         for j, inst in enumerate(res.instances):
             text = reuse.get(id(inst))
             if text is None:
-                text = _dump(_instance_doc(inst, f"resources[{i}].instances[{j}]"), 8).encode("utf-8")
+                doc = _instance_doc(inst, f"resources[{i}].instances[{j}]")
+                text = _dump(tfstate_v4.instance_v4(doc, res.type, res.prevent_destroy), 8).encode("utf-8")
             pieces.append(text)
-        head = _dump(_resource_head(res), 4).encode("utf-8")
+        head = _dump(tfstate_v4.resource_head_v4(_resource_head(res)), 4).encode("utf-8")
         # splice the instances in as the last member of the resource object
         listing = (b"[\n        " + b",\n        ".join(pieces) + b"\n      ]") if pieces else b"[]"
         text = head[: -len(b"\n    }")] + b',\n      "instances": ' + listing + b"\n    }"

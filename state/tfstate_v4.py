@@ -17,6 +17,11 @@ side by side with the binary):
 - ``index_key``, ``status``, ``dependencies``, ``create_before_destroy`` are left out
   when empty; ``check_results`` may be ``null``.
 
+A state vaultform writes carries ``vaultform_version`` after ``check_results``
+(terraform 1.11 ignores a top-level key it does not know; checked with the binary).
+Only a state without it, one Terraform wrote, is held to the providers vaultform
+ships: objects of any other provider are refused by type and address.
+
 Instance ``private`` is opaque base64 to Terraform. vaultform keeps its own facts
 there (a pending operation, a remembered ``prevent_destroy``) as base64 of a JSON
 object with a ``"vaultform"`` member; a provider's private bytes are not ours and
@@ -34,9 +39,19 @@ from typing import Any
 from state.errors import StateError
 from state.model import format_key
 
-__all__ = ["TERRAFORM_STATE_VERSION", "is_terraform_state", "to_vaultform_document"]
+__all__ = [
+    "TERRAFORM_STATE_VERSION",
+    "WRITTEN_TERRAFORM_VERSION",
+    "from_vaultform_document",
+    "is_terraform_state",
+    "to_vaultform_document",
+]
 
 TERRAFORM_STATE_VERSION = 4
+# The terraform_version written: terraform refuses a state written by a newer
+# terraform_version than itself (checked with terraform 1.11.4), so this is the
+# oldest 1.11 release; a later terraform rewrites it on its next write.
+WRITTEN_TERRAFORM_VERSION = "1.11.0"
 
 # Terraform's provider source address -> vaultform's local provider name. Only the
 # providers vaultform ships: a state using any other provider is refused, naming what.
@@ -51,6 +66,10 @@ PROVIDER_SOURCES = {
 # resource type. terraform_data: input, output and triggers_replace are "dynamic" in
 # its schema (checked with terraform 1.11: `terraform_data` state shows the wrapper).
 DYNAMIC_ATTRIBUTES = {"terraform_data": ("input", "output", "triggers_replace")}
+
+# where the writer puts a provider it has no source for ("hashicorp" is Terraform's default
+# namespace, so `terraform` finds it the same way)
+_OWN_SOURCE_PREFIX = "registry.terraform.io/hashicorp/"
 
 _PROVIDER = re.compile(
     r'(?:module\.[^"]*?\.)?provider\["(?P<source>[^"]+)"\](?:\.(?P<alias>[A-Za-z_][\w-]*))?'
@@ -85,7 +104,7 @@ def to_vaultform_document(doc: dict[str, Any], *, source: str) -> dict[str, Any]
     for i, res in enumerate(resources):
         if type(res) is not dict:
             raise _fail(source, f"resources[{i}]", "expected an object")
-        out = _resource(res, f"resources[{i}]", source, unmanaged)
+        out = _resource(res, f"resources[{i}]", source, unmanaged, "vaultform_version" in doc)
         if out is not None:
             converted.append(out)
     if unmanaged:
@@ -100,7 +119,7 @@ def to_vaultform_document(doc: dict[str, Any], *, source: str) -> dict[str, Any]
     checks = doc.get("check_results")
     return {
         "format_version": "1",
-        "vaultform_version": "",
+        "vaultform_version": doc.get("vaultform_version", ""),
         "lineage": doc.get("lineage"),
         "serial": doc.get("serial"),
         "outputs": _outputs(doc.get("outputs", {}), source),
@@ -128,7 +147,9 @@ def _instance_address(res: dict[str, Any], inst: Any) -> str:
     return f"{module}.{base}" if module else base
 
 
-def _resource(res: dict[str, Any], where: str, source: str, unmanaged: list[str]) -> dict[str, Any] | None:
+def _resource(
+    res: dict[str, Any], where: str, source: str, unmanaged: list[str], written_by_vaultform: bool
+) -> dict[str, Any] | None:
     provider = res.get("provider")
     match = _PROVIDER.fullmatch(provider) if type(provider) is str else None
     if match is None:
@@ -138,7 +159,11 @@ def _resource(res: dict[str, Any], where: str, source: str, unmanaged: list[str]
             f"{provider!r} is not a provider address",
             'Terraform writes provider["registry.terraform.io/hashicorp/azurerm"].',
         )
+    # a provider vaultform does not ship keeps its own name (the last part of its source), so
+    # a state vaultform wrote reads back whatever its providers are called
     local = PROVIDER_SOURCES.get(match["source"])
+    if local is None and written_by_vaultform and match["source"].startswith(_OWN_SOURCE_PREFIX):
+        local = match["source"][len(_OWN_SOURCE_PREFIX) :]
     instances = res.get("instances", [])
     if type(instances) is not list:
         raise _fail(source, f"{where}.instances", "expected a list")
@@ -230,3 +255,118 @@ def _vaultform_facts(private: Any) -> dict[str, Any]:
         return {}
     facts = decoded.get("vaultform") if type(decoded) is dict else None
     return facts if type(facts) is dict else {}
+
+
+# --------------------------------------------------------------------------- writing
+
+_LOCAL_TO_SOURCE = {local: src for src, local in PROVIDER_SOURCES.items()}
+
+
+def provider_address(local: str) -> str:
+    """``provider["registry.terraform.io/hashicorp/azurerm"]`` (``.alias`` kept) for a local name."""
+    if "/" in local:  # already a source address (``registry.terraform.io/hashicorp/azurerm``)
+        source, alias = local, ""
+    else:
+        name, _, alias = local.partition(".")
+        source = _LOCAL_TO_SOURCE.get(name, f"{_OWN_SOURCE_PREFIX}{name}")
+    return f'provider["{source}"]' + (f".{alias}" if alias else "")
+
+
+def value_type(value: Any) -> Any:
+    """The type Terraform records beside a dynamic value, inferred as Terraform infers a literal's."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return ["object", {k: value_type(v) for k, v in value.items()}]
+    if isinstance(value, list):
+        return ["tuple", [value_type(v) for v in value]]
+    return "dynamic"
+
+
+def _typed(value: Any) -> dict[str, Any]:
+    return {"value": value, "type": value_type(value)}
+
+
+def _path_steps(path: list[Any]) -> list[dict[str, Any]]:
+    steps = []
+    for step in path:
+        if isinstance(step, int):
+            steps.append({"type": "index", "value": {"value": step, "type": "number"}})
+        else:
+            steps.append({"type": "get_attr", "value": step})
+    return steps
+
+
+def _private(facts: dict[str, Any]) -> str | None:
+    kept = {k: v for k, v in facts.items() if v}
+    if not kept:
+        return None
+    text = json.dumps({"vaultform": kept}, sort_keys=True, separators=(",", ":"))
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def instance_v4(inst: dict[str, Any], type_name: str, prevent_destroy: bool) -> dict[str, Any]:
+    """One instance of a vaultform document in Terraform's field order (omitting what it omits)."""
+    attributes = dict(inst["attributes"])
+    for name in DYNAMIC_ATTRIBUTES.get(type_name, ()):
+        if attributes.get(name) is not None:
+            attributes[name] = _typed(attributes[name])
+    out: dict[str, Any] = {}
+    if inst["index_key"] is not None:
+        out["index_key"] = inst["index_key"]
+    if inst["status"]:
+        out["status"] = inst["status"]
+    out["schema_version"] = inst["schema_version"]
+    out["attributes"] = attributes
+    out["sensitive_attributes"] = [_path_steps(p) for p in inst["sensitive_paths"]]
+    private = _private({"pending": inst["pending"], "prevent_destroy": prevent_destroy})
+    if private is not None:
+        out["private"] = private
+    if inst["dependencies"]:
+        out["dependencies"] = inst["dependencies"]
+    if inst["create_before_destroy"]:
+        out["create_before_destroy"] = True
+    return out
+
+
+def resource_head_v4(res: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if res["module"]:
+        out["module"] = res["module"]
+    out.update(
+        mode=res["mode"], type=res["type"], name=res["name"], provider=provider_address(res["provider"])
+    )
+    return out
+
+
+def outputs_v4(outputs: dict[str, Any]) -> dict[str, Any]:
+    result = {}
+    for name, out in outputs.items():
+        entry = {"value": out["value"], "type": value_type(out["value"])}
+        if out["sensitive"]:
+            entry["sensitive"] = True
+        result[name] = entry
+    return result
+
+
+def from_vaultform_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """Terraform's version-4 document for a vaultform (``format_version`` "1") document."""
+    resources = []
+    for res in doc["resources"]:
+        head = resource_head_v4(res)
+        head["instances"] = [instance_v4(i, res["type"], res["prevent_destroy"]) for i in res["instances"]]
+        resources.append(head)
+    return {
+        "version": TERRAFORM_STATE_VERSION,
+        "terraform_version": WRITTEN_TERRAFORM_VERSION,
+        "serial": doc["serial"],
+        "lineage": doc["lineage"],
+        "outputs": outputs_v4(doc["outputs"]),
+        "resources": resources,
+        "check_results": doc["check_results"] or None,
+        "vaultform_version": doc["vaultform_version"],
+    }

@@ -18,9 +18,10 @@ CORRUPT = sorted(p.name for p in (FIXTURES / "corrupt").iterdir())
 
 
 def test_full_fixture_round_trips_byte_for_byte():
-    text = (FIXTURES / "valid" / "full" / "state.json").read_text()
-    state = decode_state(text, source="state.json")
+    text = (FIXTURES / "valid" / "full" / "terraform.tfstate").read_text()
+    state = decode_state(text, source="terraform.tfstate")
     assert encode_state(state) == text
+    assert json.loads(text)["version"] == 4 and json.loads(text)["terraform_version"] == "1.11.0"
     assert state.serial == 12 and state.lineage == "5f0c1c9e-2a41-4b5e-9d1e-7a3c2b9f8e10"
     assert state.resource("azurerm_key_vault.kv").prevent_destroy is True
     assert state.instance("azurerm_key_vault_key.k[1]").status is InstanceStatus.TAINTED
@@ -30,7 +31,18 @@ def test_full_fixture_round_trips_byte_for_byte():
     pending = state.instance('module.vaults["west"].azurerm_recovery_services_vault_encryption.e').pending
     assert pending.planned_id.endswith("/encryption") and pending.started_at.tzinfo is not None
     assert state.outputs["marker_secret"].sensitive is True
-    assert json.loads(text) == to_document(state)
+
+
+def test_a_format_version_1_state_is_upgraded_to_terraform_s_format_on_write():
+    old = (FIXTURES / "valid" / "full" / "state.json").read_text()
+    state = decode_state(old, source="state.json")
+    assert json.loads(old) == to_document(state)
+    upgraded = (FIXTURES / "valid" / "full" / "terraform.tfstate").read_text()
+    assert encode_state(state) == upgraded
+    again = decode_state(upgraded)
+    assert [(str(a), i) for a, _, i in again.instances()] == [(str(a), i) for a, _, i in state.instances()]
+    assert again.outputs == state.outputs and again.lineage == state.lineage
+    assert {r.provider for r in again.resources} == {"azurerm", "terraform"}
 
 
 @pytest.mark.parametrize("case", CORRUPT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -87,3 +88,28 @@ def test_vaultform_plans_no_changes_after_terraform_applies(tmp_path):
     result = _vaultform(["plan", "-no-color"], work)
     assert result.returncode == 0, result.stderr
     assert "No changes." in result.stdout
+
+
+def test_terraform_plans_no_changes_over_a_state_vaultform_wrote(tmp_path):
+    work = tmp_path / "work"
+    shutil.copytree(TERRAFORM_FIXTURES / "applied", work, ignore=shutil.ignore_patterns("*.tfstate"))
+    applied = _vaultform(["apply", "-auto-approve", "-no-color"], work)
+    assert applied.returncode == 0, applied.stderr
+    shutil.copy(work / "vaultform.tfstate", work / "terraform.tfstate")
+    (work / "vaultform.tfstate").unlink()
+    assert _terraform(["init", "-input=false", "-no-color"], work).returncode == 0
+    planned = _terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color"], work)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "No changes." in planned.stdout
+    shown = _terraform(["show", "-json"], work)
+    assert shown.returncode == 0, shown.stderr
+    values = json.loads(shown.stdout)["values"]
+    assert values["outputs"]["s"] == {"sensitive": True, "value": "secret", "type": "string"}
+    addresses = {r["address"] for r in values["root_module"]["resources"]}
+    assert addresses == {
+        "terraform_data.a",
+        "terraform_data.c[0]",
+        "terraform_data.c[1]",
+        'terraform_data.e["k1"]',
+        'terraform_data.e["k2"]',
+    }
