@@ -67,7 +67,7 @@ def test_odd_keys_target_one_instance(tmp_path):
     assert f"{target}: Modifications complete" in text
     doc = json.loads((cfg / "vaultform.tfstate").read_text())
     first = next(r for r in doc["resources"] if r["name"] == "first")
-    inputs = {i["index_key"]: i["attributes"]["input"] for i in first["instances"]}
+    inputs = {i["index_key"]: i["attributes"]["input"]["value"] for i in first["instances"]}
     assert inputs["a#b"] == "a#b!"
     assert all(inputs[k] == k for k in KEYS if k != "a#b")
 

@@ -23,6 +23,7 @@ import pytest
 
 from reconciler.cli.main import main
 from reconciler.cli.output import Output
+from state.format import decode_state, to_document
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sensitive"
 CANARY = "CANARY-b7e1d05"
@@ -103,7 +104,7 @@ def test_the_canary_appears_in_no_output_of_any_command(canary, monkeypatch):
     assert values["label"]["sensitive"] is False and values["revealed"]["value"] == "REVEALED"
 
     # the state stores values as Terraform does, with the paths that are sensitive
-    state = json.loads((canary / "vaultform.tfstate").read_text())
+    state = to_document(decode_state((canary / "vaultform.tfstate").read_text()))
     paths = {
         (r["module"], r["name"]): sorted(map(tuple, i["sensitive_paths"]))
         for r in state["resources"]
@@ -193,7 +194,7 @@ def test_a_data_source_read_with_a_secret_keeps_it_sensitive_in_state(tmp_path):
     for _ in range(2):  # read at apply (its resource group is new), then while planning
         code, text = run(directory, "apply", "-auto-approve")
         assert code == 0, text
-        state = json.loads((directory / "vaultform.tfstate").read_text())
+        state = to_document(decode_state((directory / "vaultform.tfstate").read_text()))
         (data,) = [r for r in state["resources"] if r["mode"] == "data"]
         assert data["instances"][0]["sensitive_paths"] == [["name"]]
         code, text = run(directory, "state", "show", "data.azurerm_resource_group.read")
