@@ -105,6 +105,8 @@ def garbage_line(draw):
             alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x00"), max_size=30
         )
     )
+    if head == "/":
+        tail = tail.lstrip("/")  # "//" would start a comment: valid text, not garbage
     at = draw(st.sampled_from([0, len(seed)]))
     return seed[:at] + head + tail + "\n" + seed[at:]
 
