@@ -7,6 +7,12 @@
 * A policy PUT answers 202; the policy shows on GET only once its operation has finished
   (AzureIaasVm/ProtectionPolicies_CreateOrUpdate_Complex.json, ProtectionPolicyOperationResults_Get.json,
   ProtectionPolicyOperationStatuses_Get.json).
+* Enabling, changing or stopping protection (a protected-item PUT) answers 202 with Location and
+  Azure-AsyncOperation under the item (.../protectedItems/{item}/operationResults|operationsStatus/{id})
+  (AzureIaasVm/ConfigureProtection.json, StopProtection.json, ProtectedItemOperationResults.json,
+  ProtectedItemOperationStatus.json); deleting it answers 202 pointing at the vault's
+  backupOperationResults/backupOperations (Common/ProtectedItem_Delete.json,
+  ProtectedItem_Delete_OperationStatus.json).
 * A deleted backup item is soft-deleted for 14 days (isScheduledForDeferredDelete,
   deferredDeleteTimeInUTC), and the vault can't be deleted meanwhile: 400
   ServiceResourceNotEmptyWithBackendMessage.
@@ -241,6 +247,99 @@ STOP_PROTECTION_FIELDS = {
 }
 
 
+def _item_base(cmk) -> str:
+    return (
+        rf"/resourceGroups/{cmk.RG}/providers/Microsoft.RecoveryServices/vaults/{cmk.VAULT}"
+        rf"/backupFabrics/Azure/protectionContainers/{re.escape(CONTAINER)}/protectedItems/{re.escape(ITEM)}"
+    )
+
+
+def _started(cmk, response) -> str:
+    """The 202 of a protected-item PUT as spec examples AzureIaasVm/ConfigureProtection.json and
+    StopProtection.json show it: no body, Location .../protectedItems/{item}/operationResults/{id},
+    Azure-AsyncOperation .../protectedItems/{item}/operationsStatus/{id}, an integer Retry-After."""
+    assert response.status_code == 202
+    assert not response.text()
+    base = _item_base(cmk)
+    location = re.search(
+        rf"{base}/operationResults/({GUID})\?api-version=2026-10-01$", response.headers["Location"]
+    )
+    assert location, response.headers["Location"]
+    op = location.group(1)
+    assert re.search(
+        rf"{base}/operationsStatus/{op}\?api-version=2026-10-01$", response.headers["Azure-AsyncOperation"]
+    ), response.headers["Azure-AsyncOperation"]
+    assert re.fullmatch(r"\d+", response.headers["Retry-After"])
+    return op
+
+
+def _put_item(cmk, body: dict):
+    poller = cmk.backup.protected_items.begin_create_or_update(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body, polling=False
+    )
+    return poller.polling_method()._initial_response.http_response
+
+
+def test_enable_protection_answers_202_and_its_item_operation_as_the_spec_examples(asynchronous):
+    cmk = asynchronous
+    cmk.env.configure_faults(backup_operation_seconds=0, backup_discovery_required=False)
+    policy = cmk.policy()
+    cmk.env.configure_faults(backup_operation_seconds=0.4)
+    body = {
+        "properties": {
+            "protectedItemType": "Microsoft.Compute/virtualMachines",
+            "sourceResourceId": cmk.vm_id(),
+            "policyId": policy.id,
+        }
+    }
+    op = _started(cmk, _put_item(cmk, body))
+    args = (cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, op)
+    # AzureIaasVm/ProtectedItemOperationResults.json: 202 with the same headers while it runs
+    running = cmk.backup.protected_item_operation_results.get(*args, cls=raw)
+    assert running.status_code == 202 and not running.text()
+    assert re.search(rf"{_item_base(cmk)}/operationResults/{op}\?", running.headers["Location"])
+    assert re.search(rf"{_item_base(cmk)}/operationsStatus/{op}\?", running.headers["Azure-AsyncOperation"])
+    assert int(running.headers["Retry-After"]) >= 1
+    # AzureIaasVm/ProtectedItemOperationStatus.json: id and name are the operation id
+    status = cmk.backup.protected_item_operation_statuses.get(*args)
+    assert (status.id, status.name, status.status) == (op, op, "InProgress")
+    cmk.env.clock.advance(1)
+    done = cmk.backup.protected_item_operation_results.get(*args, cls=raw)
+    assert done.status_code == 200
+    doc = done.json()
+    assert doc["name"] == ITEM
+    assert (
+        doc["type"] == "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems"
+    )
+    assert doc["properties"]["policyId"] == policy.id
+    assert doc["properties"]["protectedItemType"] == "Microsoft.Compute/virtualMachines"
+    finished = cmk.backup.protected_item_operation_statuses.get(*args)
+    assert (finished.id, finished.status) == (op, "Succeeded") and finished.end_time >= finished.start_time
+    # the official poller follows Azure-AsyncOperation to the end and reads the item back
+    again = cmk.backup.protected_items.begin_create_or_update(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body, polling_interval=0
+    ).result()
+    assert again.name == ITEM and again.properties["policyId"] == policy.id
+
+
+# The response fields of spec example AzureIaasVm/StopProtection.json, ProtectedItems_CreateOrUpdate.
+STOP_PROTECTION_FIELDS = {
+    "backupManagementType",
+    "containerName",
+    "friendlyName",
+    "healthStatus",
+    "lastBackupStatus",
+    "policyId",
+    "protectedItemDataId",
+    "protectedItemType",
+    "protectionState",
+    "protectionStatus",
+    "sourceResourceId",
+    "virtualMachineId",
+    "workloadType",
+}
+
+
 def test_stop_protection_answers_as_the_spec_example(cmk):
     cmk.rs_vault()
     cmk.protect(cmk.policy().id)
@@ -251,12 +350,12 @@ def test_stop_protection_answers_as_the_spec_example(cmk):
             "sourceResourceId": cmk.vm_id(),
         }
     }
+    _started(cmk, _put_item(cmk, body))
     got = cmk.backup.protected_items.begin_create_or_update(
-        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body, polling=False
-    )
-    response = got.polling_method()._initial_response.http_response
-    assert response.status_code in (200, 202)
-    doc = response.json()
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body, cls=lambda resp, des, h: resp.http_response
+    ).result()
+    assert got.status_code == 200
+    doc = got.json()
     assert (
         doc["type"] == "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems"
     )
@@ -264,3 +363,45 @@ def test_stop_protection_answers_as_the_spec_example(cmk):
     assert STOP_PROTECTION_FIELDS <= set(doc["properties"]), STOP_PROTECTION_FIELDS - set(doc["properties"])
     assert doc["properties"]["protectionState"] == "ProtectionStopped"
     assert doc["properties"]["containerName"] == "iaasvmcontainerv2;rg-workloads;vm-app-01"
+
+
+def test_delete_answers_202_with_the_vaults_backup_operation_as_the_spec_examples(asynchronous):
+    cmk = asynchronous
+    cmk.env.configure_faults(backup_operation_seconds=0, backup_discovery_required=False)
+    cmk.protect(cmk.policy().id)
+    cmk.env.configure_faults(backup_operation_seconds=0.4)
+    got = cmk.backup.protected_items.delete(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, cls=raw)
+    # Common/ProtectedItem_Delete.json: the operation lives on the vault, not under the item
+    assert got.status_code == 202 and not got.text()
+    vault = rf"/resourceGroups/{cmk.RG}/providers/Microsoft.RecoveryServices/vaults/{cmk.VAULT}"
+    location = re.search(
+        rf"{vault}/backupOperationResults/({GUID})\?api-version=2026-10-01$", got.headers["Location"]
+    )
+    assert location, got.headers["Location"]
+    op = location.group(1)
+    assert re.search(
+        rf"{vault}/backupOperations/{op}\?api-version=2026-10-01$", got.headers["Azure-AsyncOperation"]
+    ), got.headers["Azure-AsyncOperation"]
+    assert int(got.headers["Retry-After"]) >= 1
+    # Common/ProtectedItem_Delete_OperationStatus.json: id is the operation id, the end time a placeholder
+    status = cmk.backup.send_request(HttpRequest("GET", got.headers["Azure-AsyncOperation"]))
+    assert status.status_code == 200
+    assert status.json() == {
+        "id": op,
+        "name": op,
+        "status": "InProgress",
+        "startTime": status.json()["startTime"],
+        "endTime": "0001-01-01T00:00:00.00000Z",
+    }
+    results = cmk.backup.backup_operation_results
+    assert results.get(cmk.VAULT, cmk.RG, op, cls=raw).status_code == 202
+    cmk.env.clock.advance(1)
+    assert results.get(cmk.VAULT, cmk.RG, op, cls=raw).status_code == 204
+    done = cmk.backup.backup_operation_statuses.get(cmk.VAULT, cmk.RG, op)
+    assert (done.id, done.status) == (op, "Succeeded") and done.end_time >= done.start_time
+    # deleting it again: the item is soft-deleted, and a name never protected answers 204
+    other = "VM;iaasvmcontainerv2;rg-workloads;vm-none"
+    gone = cmk.backup.protected_items.delete(
+        cmk.VAULT, cmk.RG, "Azure", "iaasvmcontainer;iaasvmcontainerv2;rg-workloads;vm-none", other, cls=raw
+    )
+    assert gone.status_code == 204

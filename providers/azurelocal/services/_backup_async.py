@@ -3,7 +3,9 @@
 Azure Backup answers a container refresh, a policy write and a protection change with 202 and a
 ``Location`` under the object itself (``.../backupFabrics/Azure/operationResults/{id}``,
 ``.../backupPolicies/{name}/operationResults/{id}``, ``.../protectedItems/{item}/operationResults/{id}``)
-plus ``Retry-After`` (60 in the spec examples; the emulator sends what is left of its own delay).
+plus ``Retry-After`` (60 in the spec examples; the emulator sends the whole seconds left of its own
+delay). A protected item's delete points at the vault instead (``.../backupOperationResults/{id}``,
+``.../backupOperations/{id}``: Common/ProtectedItem_Delete.json).
 Until the operation finishes its result URL answers 202 again; afterwards 204 (refresh) or 200 with
 the object (policy). Sources: azure-rest-api-specs
 specification/recoveryservicesbackup/.../stable/2026-10-01/examples/Common/RefreshContainers.json,
@@ -16,6 +18,7 @@ How long an operation runs is ``FaultSettings.backup_operation_seconds`` (0 fini
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from providers.azurelocal import faults
@@ -86,17 +89,26 @@ def remaining(env, body: dict) -> float:
 
 
 def _retry_after(env, body: dict) -> str:
-    return f"{max(0.1, round(remaining(env, body), 1)):g}"
+    # whole seconds: the spec declares Retry-After an integer (60 in the examples) and the SDK
+    # reads it as int; 0 once the operation is done, so a poller does not wait for nothing
+    return str(math.ceil(remaining(env, body)))
 
 
 def url(scope: str, kind: str, op: str) -> str:
     return f"{ARM_BASE}{scope}/{kind}/{op}?api-version={API_VERSION}"
 
 
-def accepted(env, body: dict, scope: str, *, status_kind: str | None = "operationsStatus") -> Response:
+def accepted(
+    env,
+    body: dict,
+    scope: str,
+    *,
+    status_kind: str | None = "operationsStatus",
+    result_kind: str = "operationResults",
+) -> Response:
     """202 with ``Location`` (the operation's result) and, where Azure sends one, ``Azure-AsyncOperation``."""
     headers = {
-        "Location": url(scope, "operationResults", body["name"]),
+        "Location": url(scope, result_kind, body["name"]),
         "Retry-After": _retry_after(env, body),
     }
     if status_kind:
@@ -104,14 +116,25 @@ def accepted(env, body: dict, scope: str, *, status_kind: str | None = "operatio
     return Response(202, None, headers)
 
 
-def still_running(env, body: dict, scope: str) -> Response:
-    """The result URL of an unfinished operation: 202 pointing at itself."""
-    return Response(
-        202,
-        None,
-        {"Location": url(scope, "operationResults", body["name"]), "Retry-After": _retry_after(env, body)},
-    )
+def still_running(
+    env, body: dict, scope: str, *, result_kind: str = "operationResults", status_kind: str | None = None
+) -> Response:
+    """The result URL of an unfinished operation: 202 pointing at itself (and, where Azure sends
+    one, at its status)."""
+    headers = {"Location": url(scope, result_kind, body["name"]), "Retry-After": _retry_after(env, body)}
+    if status_kind:
+        headers["Azure-AsyncOperation"] = url(scope, status_kind, body["name"])
+    return Response(202, None, headers)
 
 
 def status_body(body: dict) -> dict:
     return {k: v for k, v in body.items() if not k.startswith("_") and k != "operation"}
+
+
+def bare_status(env, body: dict) -> Response:
+    """A protected item's or a vault's operation status: ``id`` is the bare operation id (spec
+    examples AzureIaasVm/ProtectedItemOperationStatus.json, Common/ProtectedItem_Delete_OperationStatus.json).
+    While it runs it also carries Retry-After (invented: the examples show no headers) so a poller
+    asks again when it is due rather than after its 30-second default."""
+    headers = {"Retry-After": _retry_after(env, body)} if body["status"] == "InProgress" else {}
+    return Response(200, {**status_body(body), "id": body["name"]}, headers)

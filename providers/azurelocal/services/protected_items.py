@@ -22,7 +22,6 @@ from providers.azurelocal.services import (
     _backup_async,
     backup_policies,
     jobs,
-    operations,
     recovery_vaults,
 )
 from providers.azurelocal.store import Kind
@@ -398,6 +397,12 @@ def _erase(env, item: dict) -> None:
             env.store.delete(Kind.PROTECTION_CONTAINER, container_id)
 
 
+def _item_id(vault: dict, p: dict) -> str:
+    return (
+        f"{vault['id']}/backupFabrics/Azure/protectionContainers/{p['container']}/protectedItems/{p['item']}"
+    )
+
+
 def load_item(env, p: dict) -> tuple[dict, dict]:
     vault = _vault(env, p)
     purge_expired(env, vault["id"])
@@ -471,7 +476,12 @@ def register(router, env) -> None:
             item = protect(env, vault, ref, props, _arm.caller_id(request))
         else:
             item = update(env, vault, existing, props)
-        return _arm.ok(item)
+        # 202, no body, Location .../protectedItems/{item}/operationResults/{op}, Azure-AsyncOperation
+        # .../protectedItems/{item}/operationsStatus/{op} and Retry-After: spec examples (2025-02-01)
+        # AzureIaasVm/ConfigureProtection.json and AzureIaasVm/StopProtection.json. The change is
+        # recorded at once; the operation runs on the emulator clock.
+        op = _backup_async.start(env, item["id"], "ConfigureProtection")
+        return _backup_async.accepted(env, op, item["id"])
 
     @router.route(ARM, "GET", ITEM)
     def get_item(request: Request) -> Response:
@@ -483,10 +493,51 @@ def register(router, env) -> None:
             vault, item = load_item(env, request.params)
         except AzureError as exc:
             if exc.status == 404 and exc.code == "BMSUserErrorItemNotFound":
-                return Response(204)
+                return Response(204)  # Common/ProtectedItem_Delete.json lists 204
             raise
         remove(env, vault, item)
-        return operations.accepted(env, operations.record_operation(env, item["id"], "DeleteProtectedItem"))
+        # 202, Azure-AsyncOperation .../vaults/{v}/backupOperations/{op}, Location
+        # .../vaults/{v}/backupOperationResults/{op} (vault-level, not under the item) and Retry-After:
+        # spec example (2025-02-01) Common/ProtectedItem_Delete.json.
+        op = _backup_async.start(env, vault["id"], "DeleteProtectedItem")
+        return _backup_async.accepted(
+            env, op, vault["id"], status_kind="backupOperations", result_kind="backupOperationResults"
+        )
+
+    @router.route(ARM, "GET", ITEM + "/operationResults/{op}")
+    def item_operation_result(request: Request) -> Response:
+        # 202 (Location, Azure-AsyncOperation, Retry-After) while running, then 200 with the item
+        # (204 once it is gone): spec example AzureIaasVm/ProtectedItemOperationResults.json
+        vault = _vault(env, request.params)
+        scope = _item_id(vault, request.params)
+        op = _backup_async.load(env, scope, request.params["op"])
+        if op["status"] == "InProgress":
+            return _backup_async.still_running(env, op, scope, status_kind="operationsStatus")
+        item = env.store.get(Kind.PROTECTED_ITEM, scope)
+        return _arm.ok(refresh_deferred(env, item)) if item is not None else Response(204)
+
+    @router.route(ARM, "GET", ITEM + "/operationsStatus/{op}")
+    def item_operation_status(request: Request) -> Response:
+        # spec example AzureIaasVm/ProtectedItemOperationStatus.json
+        vault = _vault(env, request.params)
+        op = _backup_async.load(env, _item_id(vault, request.params), request.params["op"])
+        return _backup_async.bare_status(env, op)
+
+    @router.route(ARM, "GET", VAULT + "/backupOperationResults/{op}")
+    def vault_operation_result(request: Request) -> Response:
+        # 202 (Location + Retry-After) while running, 204 when done. No spec example for
+        # BackupOperationResults_Get was found; the shape follows Common/RefreshContainers_OperationResults.json
+        scope = _vault(env, request.params)["id"]
+        op = _backup_async.load(env, scope, request.params["op"])
+        if op["status"] == "InProgress":
+            return _backup_async.still_running(env, op, scope, result_kind="backupOperationResults")
+        return Response(204)
+
+    @router.route(ARM, "GET", VAULT + "/backupOperations/{op}")
+    def vault_operation_status(request: Request) -> Response:
+        # spec example Common/ProtectedItem_Delete_OperationStatus.json
+        scope = _vault(env, request.params)["id"]
+        return _backup_async.bare_status(env, _backup_async.load(env, scope, request.params["op"]))
 
     @router.route(ARM, "GET", VAULT + "/backupProtectedItems")
     def list_items(request: Request) -> Response:
