@@ -58,7 +58,9 @@ def _move(state: State, source: str, target: str, moved) -> tuple[State, Diagnos
             "or remove one of the objects from state with `vaultform state rm`.",
             range=moved.pos.range(),
         )
-    resource = state.resource(source)
+    resource = state.resource(source) or state.resource(found[0][0])
+    if resource is None:  # found instances always belong to a resource in state
+        return state, None
     whole = "[" not in source
     for address, inst in found:
         new_address = target + address[len(source) :] if whole else target

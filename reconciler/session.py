@@ -97,7 +97,7 @@ def open_session(
     if errors:
         raise DiagnosticsError(validated.diagnostics.sorted())
     warnings = validated.diagnostics.warnings
-    module = validated.tree.module
+    module = validated.module_tree.module
     specs = variable_specs(module)
     resolved, var_diags = resolve_variables(
         specs, module_dir=root, cli_vars=list(cli_vars), var_files=list(var_files)
@@ -201,7 +201,7 @@ def _all_resources(tree):
 
 def providers_for(session: Session) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    module = session.validated.tree.module
+    module = session.validated.module_tree.module
     scope = MapScope(
         {
             "var": session.variables,
@@ -363,8 +363,8 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
     v = session.validated
     request = PlanRequest(
         root_dir=session.root,
-        tree=v.tree,
-        info=v.info,
+        tree=v.module_tree,
+        info=v.module_info,
         variables=session.variables,
         state=session.state,
         refreshed=refreshed,
@@ -387,8 +387,8 @@ def plan_request(session: Session, refreshed, options: PlanOptions) -> PlanReque
     v = session.validated
     return PlanRequest(
         root_dir=session.root,
-        tree=v.tree,
-        info=v.info,
+        tree=v.module_tree,
+        info=v.module_info,
         variables=session.variables,
         state=session.state,
         refreshed=refreshed,

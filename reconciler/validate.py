@@ -23,7 +23,7 @@ from reconciler.config.model import Module
 from reconciler.config.modules import ModuleTree, load_module_tree
 from reconciler.config.references import references
 from reconciler.config.type_exprs import parse_type
-from reconciler.diagnostics import Diagnostic, Diagnostics, warning
+from reconciler.diagnostics import Diagnostic, Diagnostics, DiagnosticsError, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph, cycle_diagnostics
 from reconciler.graph.dag import Graph
 from reconciler.plan.expansion import sensitive_for_each
@@ -35,6 +35,19 @@ class Validated:
     tree: ModuleTree | None
     info: ModuleInfo | None
     diagnostics: Diagnostics
+
+    @property
+    def module_tree(self) -> ModuleTree:
+        """The loaded tree; asking for it when loading failed raises the diagnostics that say why."""
+        if self.tree is None:
+            raise DiagnosticsError(self.diagnostics.sorted())
+        return self.tree
+
+    @property
+    def module_info(self) -> ModuleInfo:
+        if self.info is None:
+            raise DiagnosticsError(self.diagnostics.sorted())
+        return self.info
 
 
 class ValidateScope:

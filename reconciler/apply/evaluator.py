@@ -55,9 +55,9 @@ class ApplyEvaluator(Walker):
                 continue
             self._store(change, value)
         for address, value in plan.data_values.items():
-            change = data_source_change(address)
-            if change is not None:
-                self._store(change, value, plan.data_sensitive_paths.get(address, ()))
+            read = data_source_change(address)
+            if read is not None:
+                self._store(read, value, plan.data_sensitive_paths.get(address, ()))
 
     # ------------------------------------------------------------------ values in
 
@@ -114,9 +114,9 @@ class ApplyEvaluator(Walker):
             for change in self.plan.changes:
                 self._publish(change)
             for address in self.plan.data_values:
-                change = data_source_change(address)
-                if change is not None:
-                    self._publish(change)
+                read = data_source_change(address)
+                if read is not None:
+                    self._publish(read)
 
     # ------------------------------------------------------------------ lazy values
 
@@ -203,6 +203,10 @@ class ApplyEvaluator(Walker):
             address = _resource_text(change)[len(prefix) :]
             res = self.infos[prefix].module.resources[address]
             rs = registry.resource_schema(res.mode, res.type)
+            if rs is None:  # validate refused unknown types before any plan was made
+                raise DiagnosticsError(
+                    error("unknown_type", f"No schema for {res.type}", "", address=change.address)
+                )
             self._ensure(prefix + address)  # a phase step evaluates the whole body: the
             if phase:  # object's values and the phase's
                 self._ensure(phase_node(prefix + address, phase))
@@ -282,8 +286,7 @@ def known_differences(schema_block, planned: Any, actual: Any, path: tuple = ())
                     continue
                 if not _same(attr, value, actual.get(name)):
                     out.append(path + (name,))
-            elif nb is not None and isinstance(value, list) and isinstance(actual.get(name), list):
-                got = actual.get(name)
+            elif nb is not None and isinstance(value, list) and isinstance(got := actual.get(name), list):
                 if nb.computed:
                     continue
                 if len(value) != len(got):

@@ -31,7 +31,7 @@ from providers.base import (
     UpdateRequest,
 )
 from reconciler.apply.evaluator import ApplyEvaluator, known_differences
-from reconciler.apply.graph import ApplyGraph, Op, Step
+from reconciler.apply.graph import ApplyGraph, Op, Step, StepId
 from reconciler.apply.recorder import StateRecorder
 from reconciler.apply.recovery import locate_left_over
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
@@ -53,9 +53,9 @@ class ApplyOptions:
 
 @dataclass
 class ApplyResult:
-    completed: list[str] = field(default_factory=list)
-    failed: list[tuple[str, Diagnostic]] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    completed: list[StepId] = field(default_factory=list)
+    failed: list[tuple[StepId, Diagnostic]] = field(default_factory=list)
+    skipped: list[StepId] = field(default_factory=list)
     interrupted: bool = False
     counts: dict[str, int] = field(default_factory=lambda: {"added": 0, "changed": 0, "destroyed": 0})
 
@@ -94,8 +94,8 @@ class Executor:
         order = self._priorities()
         ready = [(order[n], n) for n, deps in waiting.items() if not deps]
         heapq.heapify(ready)
-        running: dict[Future, tuple[str, float]] = {}
-        blocked: set[str] = set()
+        running: dict[Future, tuple[StepId, float]] = {}
+        blocked: set[StepId] = set()
         stopping = False
         with ThreadPoolExecutor(max_workers=max(1, self.options.parallelism)) as pool:
             while ready or running:
@@ -104,7 +104,8 @@ class Executor:
                         node = heapq.heappop(ready)[1]
                         step = self.graph.steps[node]
                         if step.op is Op.NOOP:
-                            self._finish(node, self._noop(step), waiting, ready, blocked, order)
+                            self._noop(step)
+                            self._finish(node, None, waiting, ready, blocked, order)
                             continue
                         running[pool.submit(self._run_step, step)] = (node, self.clock.monotonic())
                     if stopping and not running:
@@ -125,20 +126,20 @@ class Executor:
                     self.result.interrupted = True
                     self.progress.interrupted()
         never = set(g.nodes) - set(self.result.completed) - {f for f, _ in self.result.failed}
-        self.result.skipped = sorted(never, key=order.get)
+        self.result.skipped = sorted(never, key=lambda n: order[n])
         return self.result
 
-    def _priorities(self) -> dict[str, tuple[int, int]]:
+    def _priorities(self) -> dict[StepId, tuple[int, int]]:
         """Ready steps start longest remaining chain first (then in graph order), so the
         critical path is never left waiting behind short branches."""
         g = self.graph.graph.g
         topo = self.graph.order()
-        height: dict[str, int] = {}
+        height: dict[StepId, int] = {}
         for n in reversed(topo):
             height[n] = 1 + max((height[s] for s in g.successors(n)), default=0)
         return {n: (-height[n], i) for i, n in enumerate(topo)}
 
-    def _finish(self, node: str, failure: Diagnostic | None, waiting, ready, blocked, order) -> None:
+    def _finish(self, node: StepId, failure: Diagnostic | None, waiting, ready, blocked, order) -> None:
         g = self.graph.graph.g
         if failure is None:
             self.result.completed.append(node)

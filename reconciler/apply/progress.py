@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.plan.model import Action
@@ -128,6 +128,31 @@ def resource_count(counts: Mapping[str, int], verb: str = "Apply") -> str:
 
 def _count(counts: Mapping[str, int], names: tuple[str, str]) -> int:
     return int(sum(counts.get(n, 0) for n in names))
+
+
+class ProgressReporter(Protocol):
+    """What the executor tells whoever shows an apply's progress (text here, JSON in the CLI)."""
+
+    def started(self, address: str, action: Action | str, id: str | None = None) -> None: ...
+
+    def finished(self, address: str, action: Action | str, elapsed: float, id: str | None = None) -> None: ...
+
+    def failed(self, address: str, action: Action | str, elapsed: float, message: str) -> None: ...
+
+    def retrying(self, address: str, attempt: int, delay: float, reason: str) -> None: ...
+
+    def heartbeat(self, now: float | None = None) -> None: ...
+
+    def interrupted(self) -> None: ...
+
+    def summary(
+        self,
+        counts: Mapping[str, int],
+        failures: Iterable[Failure | tuple[str, Any]] | None = None,
+        *,
+        skipped: Iterable[str] = (),
+        verb: str = "Apply",
+    ) -> None: ...
 
 
 class Progress:

@@ -31,7 +31,7 @@ from typing import Any
 
 from providers.base import ImportRequest, NotFoundError, ProviderError, ReadRequest
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
-from state.model import InstanceState, Mode, PendingAction, PendingOperation, State
+from state.model import InstanceState, Mode, PendingAction, State
 
 
 class Outcome(enum.Enum):
@@ -119,7 +119,9 @@ def resolve_pending(state: State, providers: Mapping[str, Any]) -> Recovery:
 def _resolve(
     provider, type_name: str, address: str, inst: InstanceState
 ) -> tuple[Resolution, InstanceState | None]:
-    op: PendingOperation = inst.pending
+    op = inst.pending
+    if op is None:  # callers pass only instances with a pending operation
+        return Resolution(address, PendingAction.CREATE, Outcome.NOT_CREATED), inst
     cloud = bool(getattr(provider, "objects_outside_state", True))
     if op.operation is PendingAction.CREATE and not inst.attributes:
         if not cloud:

@@ -17,7 +17,7 @@ from reconciler.addresses import Mode
 from reconciler.apply.evaluator import ApplyEvaluator, data_source_change
 from reconciler.apply.executor import ApplyOptions, ApplyResult, Executor
 from reconciler.apply.graph import build_apply_graph
-from reconciler.apply.progress import Progress
+from reconciler.apply.progress import ProgressReporter
 from reconciler.apply.recorder import StateRecorder
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.model import Action, Plan
@@ -46,7 +46,7 @@ def apply_plan(
     plan: Plan,
     refreshed: dict[str, dict | None] | None,
     options: PlanOptions,
-    progress: Progress,
+    progress: ProgressReporter,
     *,
     parallelism: int = 10,
 ) -> ApplyOutcome:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from providers.drift_protocol import ChangeKind
-from reconciler.apply.progress import Progress
+from reconciler.apply.progress import Progress, ProgressReporter
 from reconciler.apply.run import apply_plan, record_outputs_only
 from reconciler.cli.json_ui import JsonProgress, resource_identity
 from reconciler.cli.output import Output
@@ -47,6 +47,7 @@ def show_plan(plan, out: Output, *, compact_warnings: bool = False) -> None:
 
 
 def apply_and_render(session, plan, refreshed, options: PlanOptions, parallelism: int, out: Output) -> int:
+    progress: ProgressReporter
     if out.json_ui is not None:
         progress = JsonProgress(out.json_ui, clock=session.clock.monotonic)
     else:

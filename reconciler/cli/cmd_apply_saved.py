@@ -60,11 +60,11 @@ def open_saved_session(saved: SavedPlan, state_path: str | None) -> steps.Sessio
     validated = validate_directory(root)
     if validated.diagnostics.errors:
         raise DiagnosticsError(validated.diagnostics.sorted())
-    module = validated.tree.module
+    module = validated.module_tree.module
     block = module.terraform.backend if module.terraform else None
     backend = backend_select.backend_for(root, block, state_path or saved.state_path)
     state = backend.read() or State.new(lineage=saved.plan.state_lineage or None)
-    sensitive = frozenset(n for n, v in validated.tree.module.variables.items() if v.sensitive)
+    sensitive = frozenset(n for n, v in validated.module_tree.module.variables.items() if v.sensitive)
     session = steps.Session(root, validated, dict(saved.plan.variables), sensitive, backend, state)
     session.providers = steps.providers_for(session)
     return session
@@ -93,7 +93,7 @@ def run_saved(args, out: Output) -> int:
                 saved,
                 state=state,
                 state_exists=stored is not None,
-                fingerprint=config_fingerprint(session.validated.tree),
+                fingerprint=config_fingerprint(session.validated.module_tree),
                 cloud=session.cloud,
             )
             if reasons:

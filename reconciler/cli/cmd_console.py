@@ -38,7 +38,7 @@ def console_scope(session: steps.Session) -> PlanScope:
     """The root module's names after a plan walk over the recorded state (no refresh)."""
     walker = Walker(steps.plan_request(session, None, PlanOptions()))
     walker.run()
-    module = session.validated.info.module
+    module = session.validated.module_info.module
     declared = {r.type for r in module.resources.values() if r.mode is Mode.MANAGED}
     return PlanScope(walker.ns[""], None, declared)
 

@@ -80,8 +80,9 @@ def run(args, out: Output) -> int:
                 state = session.backend.read() or State.new(lineage=session.state.lineage)  # as checked
             except StateError as exc:
                 raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
-            if state.instance(address) is not None:
-                existing = state.instance(address).attributes.get("id", "")
+            taken = state.instance(address)
+            if taken is not None:
+                existing = taken.attributes.get("id", "")
                 raise DiagnosticsError(
                     error(
                         "import_exists",

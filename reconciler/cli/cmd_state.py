@@ -107,7 +107,8 @@ def _run_list(args, out: Output) -> int:
         )
     targets = [parse_target(t) for t in args.addresses]
     for addr in select(state, targets):
-        if args.id is not None and state.instance(addr).attributes.get("id") != args.id:
+        found = state.instance(addr)
+        if args.id is not None and (found is None or found.attributes.get("id") != args.id):
             continue
         out.print(str(addr))
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from reconciler.diagnostics import DiagnosticsError, error
+from state.addresses import IndexKey
 from state.errors import AddressError
 from state.model import (
     InstanceAddress,
@@ -31,7 +32,14 @@ class Target:
     text: str
     module: ModulePath
     resource: ResourceAddress | None = None
-    key: object = None
+    key: IndexKey = None
+
+    @property
+    def res(self) -> ResourceAddress:
+        """The resource of a resource or instance target (callers check ``is_module`` first)."""
+        if self.resource is None:
+            raise _refuse(f"{self.text} is a module", "Name a resource or one of its instances here.")
+        return self.resource
 
     @property
     def is_module(self) -> bool:
@@ -76,7 +84,7 @@ def _module_matches(pattern: ModulePath, actual: ModulePath, *, exact: bool) -> 
 def matches(target: Target, addr: InstanceAddress) -> bool:
     if target.is_module:
         return _module_matches(target.module, addr.resource.module, exact=False)
-    ra, ta = addr.resource, target.resource
+    ra, ta = addr.resource, target.res
     if (ra.mode, ra.type, ra.name) != (ta.mode, ta.type, ta.name):
         return False
     if not _module_matches(ta.module, ra.module, exact=True):
@@ -159,16 +167,16 @@ def _module_pairs(state: State, src: Target, dst: Target) -> list[tuple[Instance
 
 
 def _resource_pairs(state: State, src: Target, dst: Target) -> list[tuple[InstanceAddress, InstanceAddress]]:
-    sres = state.resource(src.resource)
+    sres = state.resource(src.res)
     if sres is None or (src.is_instance and sres.instance(src.key) is None):
         raise _no_match(src)
-    if src.resource.type != dst.resource.type or src.resource.mode != dst.resource.mode:
+    if src.res.type != dst.res.type or src.res.mode != dst.res.mode:
         raise _refuse(
             f"Cannot move {src.text} to {dst.text}: the types differ",
-            f"{src.text} is a {src.resource.type} and {dst.text} a {dst.resource.type}; an object "
+            f"{src.text} is a {src.res.type} and {dst.text} a {dst.res.type}; an object "
             "keeps its type. Import the object under the new type instead.",
         )
-    dres = state.resource(dst.resource)
+    dres = state.resource(dst.res)
     if not src.is_instance and not dst.is_instance:
         if dres is not None:
             raise _refuse(
@@ -177,22 +185,22 @@ def _resource_pairs(state: State, src: Target, dst: Target) -> list[tuple[Instan
                 "(`vaultform state rm`).",
             )
         return [
-            (InstanceAddress(src.resource, i.index_key), InstanceAddress(dst.resource, i.index_key))
+            (InstanceAddress(src.res, i.index_key), InstanceAddress(dst.res, i.index_key))
             for i in sres.instances
         ]
     if not src.is_instance and (len(sres.instances) != 1 or sres.instances[0].index_key is not None):
         raise _refuse(
             f"Cannot move all of {src.text} to the one instance {dst.text}",
-            f"{src.text} has instances {', '.join(str(InstanceAddress(src.resource, i.index_key)) for i in sres.instances)}; "
+            f"{src.text} has instances {', '.join(str(InstanceAddress(src.res, i.index_key)) for i in sres.instances)}; "
             "move them one by one.",
         )
-    target = InstanceAddress(dst.resource, dst.key)
+    target = InstanceAddress(dst.res, dst.key)
     if dres is not None and dres.instance(dst.key) is not None:
         raise _refuse(
             f"{target} already exists in state",
             "Choose an address the state does not hold, or remove that object first (`vaultform state rm`).",
         )
-    return [(InstanceAddress(src.resource, src.key), target)]
+    return [(InstanceAddress(src.res, src.key), target)]
 
 
 def _apply_moves(state: State, pairs: list[tuple[InstanceAddress, InstanceAddress]]) -> State:
@@ -201,7 +209,10 @@ def _apply_moves(state: State, pairs: list[tuple[InstanceAddress, InstanceAddres
     taken: list[tuple[InstanceAddress, InstanceState, ResourceState]] = []
     for old, _new in pairs:
         res = state.resource(old.resource)
-        taken.append((old, res.instance(old.key), res))
+        inst = res.instance(old.key) if res is not None else None
+        if res is None or inst is None:  # the pairs were made from what state holds
+            raise _refuse(f"{old} is not in the state", "Run `vaultform state list` to see what it holds.")
+        taken.append((old, inst, res))
         state = state.without_instance(old)
     for (_old, inst, res), (_o, new) in zip(taken, pairs):
         joining = state.resource(new.resource) is not None  # an existing resource keeps its lifecycle
