@@ -146,7 +146,7 @@ class _Decoder:
                 "meta-argument",
                 f"{what} must be a list of references",
                 "Write a list of resource or module names such as "
-                "[azurerm_key_vault.kv, module.network]; strings and expressions aren't allowed.",
+                "[terraform_data.a, module.network]; strings and expressions aren't allowed.",
                 bad.pos,
             )
         return items
@@ -192,7 +192,7 @@ class _Decoder:
                     "A backend block needs one label, the backend type"
                     if b.type == "backend"
                     else "Terraform Cloud is not supported",
-                    'Write backend "local" { ... } (or "azurerm", "pg").',
+                    'Write backend "local" { ... } (or "pg").',
                     b.pos,
                 )
                 continue
@@ -222,7 +222,7 @@ class _Decoder:
                     self.err(
                         "literal-required",
                         f'required_providers "{attr.name}" {k} must be a literal string',
-                        'Write it in quotes, e.g. source = "hashicorp/azurerm".',
+                        'Write it in quotes, e.g. source = "hashicorp/random".',
                         value.pos,
                     )
                 elif k == "source":
@@ -235,7 +235,7 @@ class _Decoder:
             self.err(
                 "literal-required",
                 f'Invalid requirement for provider "{attr.name}"',
-                'Write { source = "hashicorp/azurerm", version = "~> 3.100" }.',
+                'Write { source = "hashicorp/random", version = "~> 3.6" }.',
                 expr.pos,
             )
         self.required_providers[attr.name] = m.RequiredProvider(attr.name, source, version, attr.pos)
@@ -367,7 +367,7 @@ class _Decoder:
                 self.err(
                     "meta-argument",
                     "Invalid provider reference",
-                    "Write provider = azurerm or provider = azurerm.<alias> (no quotes).",
+                    "Write provider = NAME or provider = NAME.<alias> (no quotes), e.g. provider = random.west.",
                     p_attr.expr.pos,
                     address,
                 )
@@ -462,7 +462,7 @@ class _Decoder:
                 self.err(
                     "lifecycle",
                     "replace_triggered_by must be a list of references",
-                    "Write replace_triggered_by = [azurerm_key_vault_key.k.id].",
+                    "Write replace_triggered_by = [terraform_data.trigger.id].",
                     bad.pos,
                     address,
                 )
@@ -550,7 +550,7 @@ class _Decoder:
                 self.err(
                     "address",
                     f'moved "{key}" is not a resource or module address',
-                    "Write a bare address such as azurerm_key_vault.old or module.net (no quotes).",
+                    "Write a bare address such as terraform_data.old or module.net (no quotes).",
                     attr.expr.pos,
                 )
                 return
@@ -575,7 +575,7 @@ class _Decoder:
             self.err(
                 "address",
                 'import "to" is not a managed resource address',
-                "Write a bare address such as azurerm_key_vault.kv (no quotes).",
+                "Write a bare address such as terraform_data.a (no quotes).",
                 to.expr.pos,
             )
             return
@@ -587,7 +587,7 @@ class _Decoder:
                 self.err(
                     "meta-argument",
                     "Invalid provider reference",
-                    "Write provider = azurerm or provider = azurerm.<alias>.",
+                    "Write provider = NAME or provider = NAME.<alias>, e.g. provider = random.west.",
                     p_attr.expr.pos,
                 )
         fe = body.attribute("for_each")
