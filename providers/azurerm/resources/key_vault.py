@@ -13,6 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.azurerm.catalog.access_policy import (
+    CERTIFICATE_PERMISSIONS,
+    KEY_PERMISSIONS,
+    SECRET_PERMISSIONS,
+    STORAGE_PERMISSIONS,
+)
 from providers.azurerm.ids import parse_resource_id
 from providers.azurerm.resources.base import (
     Context,
@@ -41,65 +47,6 @@ SKUS = ("standard", "premium")
 DEFAULT_ACTIONS = ("Allow", "Deny")
 BYPASSES = ("None", "AzureServices")
 
-KEY_PERMISSIONS = (
-    "Backup",
-    "Create",
-    "Decrypt",
-    "Delete",
-    "Encrypt",
-    "Get",
-    "Import",
-    "List",
-    "Purge",
-    "Recover",
-    "Restore",
-    "Sign",
-    "UnwrapKey",
-    "Update",
-    "Verify",
-    "WrapKey",
-    "Release",
-    "Rotate",
-    "GetRotationPolicy",
-    "SetRotationPolicy",
-)
-SECRET_PERMISSIONS = ("Backup", "Delete", "Get", "List", "Purge", "Recover", "Restore", "Set")
-CERTIFICATE_PERMISSIONS = (
-    "Backup",
-    "Create",
-    "Delete",
-    "DeleteIssuers",
-    "Get",
-    "GetIssuers",
-    "Import",
-    "List",
-    "ListIssuers",
-    "ManageContacts",
-    "ManageIssuers",
-    "Purge",
-    "Recover",
-    "Restore",
-    "SetIssuers",
-    "Update",
-)
-STORAGE_PERMISSIONS = (
-    "Backup",
-    "Delete",
-    "DeleteSAS",
-    "Get",
-    "GetSAS",
-    "List",
-    "ListSAS",
-    "Purge",
-    "Recover",
-    "RegenerateKey",
-    "Restore",
-    "Set",
-    "SetSAS",
-    "Update",
-)
-
-# catalog attribute of a policy block -> (Azure's permissions key, the catalog spelling)
 PERMISSION_FIELDS = {
     "key_permissions": ("keys", KEY_PERMISSIONS),
     "secret_permissions": ("secrets", SECRET_PERMISSIONS),
