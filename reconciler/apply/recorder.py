@@ -31,7 +31,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from providers.base import Clock
+from providers.base import Clock, Locating
 from reconciler import providers_registry as registry
 from reconciler.addresses import Mode
 from reconciler.diagnostics import DiagnosticsError, error
@@ -206,10 +206,8 @@ class StateRecorder:
         provider = self.providers.get(change.provider)
         if provider is not None and not needs_intent(provider):
             return
-        if planned_id is None and operation is PendingAction.CREATE and provider is not None:
-            ask = getattr(provider, "planned_id", None)
-            if ask is not None:
-                planned_id = ask(change.type, config)
+        if planned_id is None and operation is PendingAction.CREATE and isinstance(provider, Locating):
+            planned_id = provider.planned_id(change.type, config)
         started = datetime.fromtimestamp(self.clock.now(), UTC)
         op = PendingOperation(operation, started, planned_id, request_digest(change.type, config))
 

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from providers.base import ImportRequest, NotFoundError, ProviderError, ReadRequest
+from providers.base import ImportRequest, Locating, NotFoundError, ProviderError, ReadRequest
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
 from state.model import InstanceState, Mode, PendingAction, State
 
@@ -173,11 +173,10 @@ def locate_left_over(provider, state: State, address: str, type_name: str, confi
     inst = state.instance(address)
     if inst is None or inst.pending is None or inst.pending.operation is not PendingAction.CREATE:
         return None
-    locate = getattr(provider, "locate", None)
-    if locate is None:
+    if not isinstance(provider, Locating):
         return None
     try:
-        return locate(type_name, config)
+        return provider.locate(type_name, config)
     except NotFoundError:
         return None
 

@@ -47,6 +47,9 @@ class FakeCloud:
         self.calls.append(("locate", planned["name"]))
         return self.objects.get(ID + planned["name"])
 
+    def planned_id(self, type_name, planned):  # the rest of the Locating protocol
+        return None
+
     def create(self, req):  # pragma: no cover - recovery never creates
         raise AssertionError("recovery must not create")
 
