@@ -26,10 +26,13 @@ def outside_changes(session, refreshed: dict[str, dict | None] | None, plan) -> 
     if not refreshed:
         return []
     tracked = [t for t in tracked_objects(session) if t.address in refreshed]
-    if not tracked:
+    # only an object the refresh read differently can have changed outside vaultform; the
+    # rest are skipped before any judging, so a plan with nothing changed pays almost nothing
+    changed = [t for t in tracked if refreshed[t.address] != t.attributes]
+    if not changed:
         return []
-    rules = provider_rules(session, tracked, refreshed, plan)
-    records = detect(tracked, refreshed, plan, (), rules=rules)
+    rules = provider_rules(session, tracked, refreshed, plan)  # the whole estate: rules relate objects
+    records = detect(changed, refreshed, plan, (), rules=rules)
     return [r for r in records if r.baseline is Baseline.RECORDED]
 
 
