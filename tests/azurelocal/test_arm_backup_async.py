@@ -144,6 +144,10 @@ def test_a_policy_put_answers_202_and_the_policy_appears_when_its_operation_is_d
     assert result.name == "daily" and result.properties.backup_management_type == "AzureIaasVM"
     status = cmk.backup.protection_policy_operation_statuses.get(cmk.VAULT, cmk.RG, "daily", op)
     assert status.status == "Succeeded" and status.name == op
+    # ProtectionPolicyOperationStatuses_Get.json: the id is the bare operation id, the properties list jobs
+    assert status.id == op
+    assert status.properties.object_type == "OperationStatusJobsExtendedInfo"
+    assert status.properties.job_ids == []
     policy = cmk.backup.protection_policies.get(cmk.VAULT, cmk.RG, "daily")
     assert policy.properties.retention_policy.daily_schedule.retention_duration.count == 30
 
@@ -315,6 +319,10 @@ def test_enable_protection_answers_202_and_its_item_operation_as_the_spec_exampl
     assert doc["properties"]["protectedItemType"] == "Microsoft.Compute/virtualMachines"
     finished = cmk.backup.protected_item_operation_statuses.get(*args)
     assert (finished.id, finished.status) == (op, "Succeeded") and finished.end_time >= finished.start_time
+    # ... and its properties name the job that configured the protection
+    assert finished.properties.object_type == "OperationStatusJobExtendedInfo"
+    job = cmk.backup.job_details.get(cmk.VAULT, cmk.RG, finished.properties.job_id)
+    assert (job.properties.operation, job.properties.entity_friendly_name) == ("ConfigureBackup", "vm-app-01")
     # the official poller follows Azure-AsyncOperation to the end and reads the item back
     again = cmk.backup.protected_items.begin_create_or_update(
         cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body, polling_interval=0
@@ -350,7 +358,12 @@ def test_stop_protection_answers_as_the_spec_example(cmk):
             "sourceResourceId": cmk.vm_id(),
         }
     }
-    _started(cmk, _put_item(cmk, body))
+    op = _started(cmk, _put_item(cmk, body))
+    # AzureIaasVm/ProtectedItemOperationStatus.json: the status names the job that stopped protection
+    status = cmk.backup.protected_item_operation_statuses.get(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, op)
+    assert status.properties.object_type == "OperationStatusJobExtendedInfo"
+    job = cmk.backup.job_details.get(cmk.VAULT, cmk.RG, status.properties.job_id)
+    assert job.properties.extended_info.property_bag == {"Protection state": "ProtectionStopped"}
     got = cmk.backup.protected_items.begin_create_or_update(
         cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, body, cls=lambda resp, des, h: resp.http_response
     ).result()

@@ -180,11 +180,16 @@ def register(router, env) -> None:
 
     @router.route(ARM, "GET", one + "/operations/{op}")
     def policy_operation_status(request: Request) -> Response:
-        # ProtectionPolicyOperationStatuses_Get.json: name, id, status, startTime, endTime
+        # ProtectionPolicyOperationStatuses_Get.json: id (the bare operation id), name, status,
+        # startTime, endTime, and properties {objectType: OperationStatusJobsExtendedInfo, jobIds,
+        # failedJobsError}. The example lists one job; the local Azure starts no job for a policy
+        # write, so its list is empty (invented).
         p = request.params
         rid = policy_id(vault_of(p)["id"], p["name"])
         land_finished(env, rid)
-        return Response(200, _backup_async.status_body(_backup_async.load(env, rid, p["op"])))
+        op = _backup_async.load(env, rid, p["op"])
+        jobs_info = {"objectType": "OperationStatusJobsExtendedInfo", "jobIds": [], "failedJobsError": {}}
+        return Response(200, {**_backup_async.status_body(op), "id": op["name"], "properties": jobs_info})
 
     @router.route(ARM, "GET", one)
     def get_policy(request: Request) -> Response:

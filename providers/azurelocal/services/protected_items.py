@@ -288,8 +288,9 @@ def _policy(env, vault: dict, policy_id: str | None) -> dict:
     return policy
 
 
-def protect(env, vault: dict, ref: VmRef, props: dict, caller: str | None) -> dict:
-    """Create the container and item (the vault's history is marked before any check)."""
+def protect(env, vault: dict, ref: VmRef, props: dict, caller: str | None) -> tuple[dict, str]:
+    """Create the container and item (the vault's history is marked before any check); the item and
+    the id of the ConfigureBackup job that did it."""
     recovery_vaults.mark_history(env, vault["id"], attempt=True)
     vm = _check_vm(env, vault, ref, props.get("protectedItemType"), props.get("sourceResourceId"))
     if not discovered(env, vault, ref):
@@ -303,11 +304,11 @@ def protect(env, vault: dict, ref: VmRef, props: dict, caller: str | None) -> di
         env.store.put(Kind.PROTECTION_CONTAINER, container["id"], container)
         env.store.put(Kind.PROTECTED_ITEM, item["id"], item)
         recovery_vaults.mark_history(env, vault["id"], items=True)
-    jobs.create_job(env, vault["id"], "ConfigureBackup", vm["name"], "Completed")
-    return item
+    job = jobs.create_job(env, vault["id"], "ConfigureBackup", vm["name"], "Completed")
+    return item, job["name"]
 
 
-def undelete(env, vault: dict, item: dict) -> dict:
+def undelete(env, vault: dict, item: dict) -> tuple[dict, str]:
     """``isRehydrate: true`` on a soft-deleted item brings it back, protection stopped with its
     data kept (azurerm's resourceRecoveryServicesVaultBackupProtectedVMRecoverSoftDeleted)."""
     current = item["properties"]
@@ -316,11 +317,13 @@ def undelete(env, vault: dict, item: dict) -> dict:
         current.pop(key, None)
     current["protectionState"] = "ProtectionStopped"
     env.store.put(Kind.PROTECTED_ITEM, item["id"], item)
-    jobs.create_job(env, vault["id"], "Undelete", current["friendlyName"], "Completed")
-    return item
+    job = jobs.create_job(env, vault["id"], "Undelete", current["friendlyName"], "Completed")
+    return item, job["name"]
 
 
-def update(env, vault: dict, item: dict, props: dict) -> dict:
+def update(env, vault: dict, item: dict, props: dict) -> tuple[dict, str]:
+    """Change an item's protection; the item and the id of the ConfigureBackup job that did it
+    (the operation's status names it: AzureIaasVm/ProtectedItemOperationStatus.json)."""
     current = item["properties"]
     if soft_deleted(item):
         if props.get("isRehydrate"):
@@ -352,17 +355,17 @@ def update(env, vault: dict, item: dict, props: dict) -> dict:
             current["protectionState"] = "Protected"
         else:
             current["protectionState"] = state
-        if state in ("ProtectionStopped", "BackupsSuspended"):
-            jobs.create_job(
-                env,
-                vault["id"],
-                "ConfigureBackup",
-                current["friendlyName"],
-                "Completed",
-                extra={"Protection state": state},
-            )
+    stopped = state in ("ProtectionStopped", "BackupsSuspended")
+    job = jobs.create_job(
+        env,
+        vault["id"],
+        "ConfigureBackup",
+        current["friendlyName"],
+        "Completed",
+        extra={"Protection state": state} if stopped else None,
+    )
     env.store.put(Kind.PROTECTED_ITEM, item["id"], item)
-    return item
+    return item, job["name"]
 
 
 def remove(env, vault: dict, item: dict) -> None:
@@ -473,14 +476,16 @@ def register(router, env) -> None:
             f"{p['container']}/protectedItems/{p['item']}",
         )
         if existing is None:
-            item = protect(env, vault, ref, props, _arm.caller_id(request))
+            item, job = protect(env, vault, ref, props, _arm.caller_id(request))
         else:
-            item = update(env, vault, existing, props)
+            item, job = update(env, vault, existing, props)
         # 202, no body, Location .../protectedItems/{item}/operationResults/{op}, Azure-AsyncOperation
         # .../protectedItems/{item}/operationsStatus/{op} and Retry-After: spec examples (2025-02-01)
         # AzureIaasVm/ConfigureProtection.json and AzureIaasVm/StopProtection.json. The change is
-        # recorded at once; the operation runs on the emulator clock.
-        op = _backup_async.start(env, item["id"], "ConfigureProtection")
+        # recorded at once; the operation runs on the emulator clock. Its status names the job:
+        # properties {objectType: OperationStatusJobExtendedInfo, jobId} (ProtectedItemOperationStatus.json).
+        job_info = {"objectType": "OperationStatusJobExtendedInfo", "jobId": job}
+        op = _backup_async.start(env, item["id"], "ConfigureProtection", extra={"properties": job_info})
         return _backup_async.accepted(env, op, item["id"])
 
     @router.route(ARM, "GET", ITEM)
