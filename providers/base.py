@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -228,6 +228,18 @@ class SupportsEmptyTarget(Protocol):
     of this provider: every one of them would be created again."""
 
     def empty_target(self) -> str | None: ...
+
+
+@runtime_checkable
+class SupportsStorageSignIn(Protocol):
+    """Optional: the provider's sign-in for a state backend in the same cloud (the azurerm backend with
+    use_azuread_auth or a resource group): from azurerm-style arguments and the environment, a credential
+    with ``get_token``, Resource Manager's endpoint and its token scope. ``ProviderError`` when the
+    arguments don't sign in."""
+
+    def storage_sign_in(
+        self, config: Mapping[str, Any], environ: Mapping[str, str]
+    ) -> tuple[Any, str, str]: ...
 
 
 @runtime_checkable

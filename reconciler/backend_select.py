@@ -44,8 +44,73 @@ ARGUMENTS: dict[str, frozenset[str]] = {
     "pg": frozenset(
         {"conn_str", "schema_name", "skip_schema_creation", "skip_table_creation", "skip_index_creation"}
     ),
+    # Terraform's azurerm backend arguments (internal/backend/remote-state/azure/backend.go), and
+    # blob_endpoint (vaultform's: Azurite, or a cloud the environment table doesn't know)
+    "azurerm": frozenset(
+        {
+            "storage_account_name",
+            "container_name",
+            "key",
+            "resource_group_name",
+            "subscription_id",
+            "tenant_id",
+            "environment",
+            "metadata_host",
+            "snapshot",
+            "access_key",
+            "sas_token",
+            "use_azuread_auth",
+            "use_oidc",
+            "use_msi",
+            "use_cli",
+            "use_aks_workload_identity",
+            "msi_endpoint",
+            "client_id",
+            "client_id_file_path",
+            "client_secret",
+            "client_secret_file_path",
+            "client_certificate",
+            "client_certificate_path",
+            "client_certificate_password",
+            "oidc_token",
+            "oidc_token_file_path",
+            "oidc_request_url",
+            "oidc_request_token",
+            "ado_pipeline_service_connection_id",
+            "lookup_blob_endpoint",
+            "blob_endpoint",
+        }
+    ),
 }
-BOOLEANS = frozenset({"skip_schema_creation", "skip_table_creation", "skip_index_creation"})
+BOOLEANS = frozenset(
+    {
+        "skip_schema_creation",
+        "skip_table_creation",
+        "skip_index_creation",
+        "snapshot",
+        "use_azuread_auth",
+        "use_oidc",
+        "use_msi",
+        "use_cli",
+        "use_aks_workload_identity",
+        "lookup_blob_endpoint",
+    }
+)
+# Arguments that hold secrets: used to connect, never written under .vaultform/ (a run reads them from
+# the block again, or from their environment variables: ARM_ACCESS_KEY, ARM_SAS_TOKEN, ARM_CLIENT_SECRET...)
+SECRETS = {
+    "azurerm": frozenset(
+        {
+            "access_key",
+            "sas_token",
+            "client_secret",
+            "client_certificate",
+            "client_certificate_password",
+            "oidc_token",
+            "oidc_request_token",
+        }
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +162,7 @@ def block_values(block: BackendBlock) -> dict[str, Any]:
             error(
                 "backend_unsupported",
                 f'vaultform has no "{block.type}" backend',
-                f'Use backend "local" or "pg" (supported: {", ".join(sorted(ARGUMENTS))}).',
+                f'Use backend "local", "azurerm" or "pg" (supported: {", ".join(sorted(ARGUMENTS))}).',
                 range=block.pos.range(),
             )
         )
@@ -122,7 +187,7 @@ def block_hash(block: BackendBlock | None) -> str:
 
 
 def _without_secrets(type_: str, config: dict[str, Any]) -> dict[str, Any]:
-    out = dict(config)
+    out = {k: v for k, v in config.items() if k not in SECRETS.get(type_, ())}
     if type_ == "pg" and isinstance(out.get("conn_str"), str):
         from state.backends.pg import without_password
 
@@ -223,6 +288,9 @@ def backend_for(
         and config.get("conn_str") == _without_secrets("pg", {"conn_str": written}).get("conn_str")
     ):
         config["conn_str"] = written  # the password as written in the block, which init did not record
+    for name in SECRETS.get(block.type, ()):
+        if name in block_values(block):
+            config[name] = block_values(block)[name]  # as written in the block; init did not record it
     return make_backend(block.type, config, workspace=workspace, directory=directory)
 
 
@@ -267,7 +335,41 @@ def make_backend(type_: str, config: dict[str, Any], *, workspace: str, director
             skip_index_creation=bool(config.get("skip_index_creation")),
             directory=directory,
         )
+    if type_ == "azurerm":
+        from state.backends.azurerm import AzurermBackend
+        from state.errors import StateError
+
+        try:
+            return AzurermBackend(
+                config, workspace=workspace, directory=directory, sign_in=_azurerm_sign_in(config)
+            )
+        except StateError as exc:
+            raise DiagnosticsError(error("backend_argument", exc.summary, exc.detail)) from None
     raise DiagnosticsError(error("backend_unsupported", f'vaultform has no "{type_}" backend'))
+
+
+def _azurerm_sign_in(config: dict[str, Any]) -> Any:
+    """The azurerm provider's Entra ID sign-in (client secret or certificate, OIDC, managed identity,
+    Azure CLI), for the azurerm backend: found through the provider registry, so neither the engine nor
+    the state package imports the provider; None when no installed provider offers it."""
+    from providers import base
+    from reconciler import providers_registry
+
+    provider = providers_registry.create_provider("azurerm")
+    if not isinstance(provider, base.SupportsStorageSignIn):
+        return None
+
+    def sign_in() -> Any:
+        from state.backends.azurerm_auth import SignIn
+        from state.errors import StateError
+
+        try:
+            credential, arm_endpoint, arm_scope = provider.storage_sign_in(config, dict(os.environ))
+        except base.ProviderError as exc:
+            raise StateError("azurerm backend", f"cannot sign in: {exc.message}") from None
+        return SignIn(credential, arm_endpoint, arm_scope)
+
+    return sign_in
 
 
 # --------------------------------------------------------------------------- workspaces

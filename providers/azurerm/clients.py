@@ -483,6 +483,32 @@ def credential_for(target: CloudTarget) -> Any:
     return identity.DefaultAzureCredential(**kwargs)
 
 
+def storage_sign_in(config: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[Any, str, str]:
+    """The sign-in of a state backend in Azure (the azurerm backend's use_azuread_auth, or its access key
+    looked up through a resource group): the credential azurerm's arguments select, at the cloud
+    ``environment`` / ``metadata_host`` name, with Resource Manager's endpoint and token scope. The
+    backend needs no subscription to sign in, so none is required here."""
+    environment = _first(config.get("environment"), environ.get("ARM_ENVIRONMENT"), "public").lower()
+    if environment not in CLOUDS:
+        raise PermanentError(
+            f"unknown Azure environment {environment!r}: use one of {', '.join(CLOUDS)}",
+            code="InvalidProviderConfig",
+        )
+    metadata_host = _first(config.get("metadata_host"), environ.get("ARM_METADATA_HOSTNAME"))
+    metadata_cloud = cloud_from_metadata_host(metadata_host, environment) if metadata_host else None
+    target = CloudTarget(
+        CloudKind.AZURE,
+        _first(config.get("subscription_id"), environ.get("ARM_SUBSCRIPTION_ID")),
+        _first(config.get("tenant_id"), environ.get("ARM_TENANT_ID"), environ.get("AZURE_TENANT_ID")),
+        None,
+        _first(config.get("client_id"), environ.get("ARM_CLIENT_ID"), environ.get("AZURE_CLIENT_ID")),
+        environment,
+        sign_in_settings(config, environ),
+        metadata_cloud,
+    )
+    return credential_for(target), target.cloud.arm, target.cloud.arm_scope
+
+
 def _jwt_claims(token: str) -> dict[str, Any]:
     try:
         payload = token.split(".")[1]

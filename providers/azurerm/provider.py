@@ -19,7 +19,7 @@ from typing import Any
 
 from providers.azurerm import registrations
 from providers.azurerm.catalog import SCHEMA
-from providers.azurerm.clients import ClientFactory, CloudKind, CloudTarget, target_from
+from providers.azurerm.clients import ClientFactory, CloudKind, CloudTarget, storage_sign_in, target_from
 from providers.azurerm.consistency import Waiter
 from providers.azurerm.drift.rules import drift_rules, unmanaged
 from providers.azurerm.planned_ids import ROLE_ASSIGNMENT, planned_id, role_assignment_name
@@ -128,6 +128,10 @@ class AzurermProvider:
 
     def describe(self) -> str:
         return self.clients.describe()
+
+    def storage_sign_in(self, config: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[Any, str, str]:
+        """``SupportsStorageSignIn``: the azurerm backend signs in as this provider does."""
+        return storage_sign_in(config, environ)
 
     def empty_target(self) -> str | None:
         """``SupportsEmptyTarget``: a local Azure created empty (its database was missing or 0

@@ -108,4 +108,7 @@ def _with_written_secrets(block, overrides: dict[str, Any], resolved) -> dict[st
     written = {**backend_select.block_values(block), **overrides}
     if "conn_str" in written:
         config["conn_str"] = written["conn_str"]
+    for name in backend_select.SECRETS.get(resolved.type, ()):  # azurerm's access_key, sas_token, ...
+        if name in written:
+            config[name] = written[name]
     return config

@@ -192,7 +192,7 @@ class _Decoder:
                     "A backend block needs one label, the backend type"
                     if b.type == "backend"
                     else "Terraform Cloud is not supported",
-                    'Write backend "local" { ... } (or "pg").',
+                    'Write backend "local" { ... } (or "azurerm", "pg").',
                     b.pos,
                 )
                 continue

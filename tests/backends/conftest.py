@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,116 @@ def _unprivileged_account() -> str:
         return name
     missing("an unprivileged account to run PostgreSQL as", "run the tests as a normal user")
     raise AssertionError("unreachable")
+
+
+# Azurite's well-known development account (https://learn.microsoft.com/azure/storage/common/
+# storage-use-azurite#well-known-storage-account-and-key)
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+AZURITE_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vaultform" / "azurite"
+
+
+class Azurite:
+    """Azurite's blob service in ``directory`` on a free 127.0.0.1 port."""
+
+    def __init__(self, program: str, directory: Path):
+        self.program = program
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}/{AZURITE_ACCOUNT}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.program,
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                str(self.port),
+                "--location",
+                str(self.directory),
+                "--skipApiVersionCheck",
+                "--loose",
+                "--silent",
+                "--disableTelemetry",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Azurite ended: {self.process.stderr.read().decode(errors='replace')}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("Azurite did not listen within 60s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def container(self, name: str):
+        """A new, empty container ``name`` (an existing one is emptied)."""
+        from azure.storage.blob import BlobServiceClient
+
+        service = BlobServiceClient(
+            self.endpoint, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+        )
+        client = service.get_container_client(name)
+        if client.exists():
+            for blob in client.list_blobs():
+                client.get_blob_client(blob.name).delete_blob(delete_snapshots="include")
+        else:
+            client.create_container()
+        return client
+
+
+def _azurite_program() -> str | None:
+    """``azurite-blob`` on PATH, else in the cache, else installed there with npm (when npm exists)."""
+    found = shutil.which("azurite-blob")
+    cached = AZURITE_CACHE / "node_modules" / ".bin" / "azurite-blob"
+    if found:
+        return found
+    if cached.exists():
+        return str(cached)
+    if not (shutil.which("npm") and shutil.which("node")):
+        return None
+    AZURITE_CACHE.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(AZURITE_CACHE), "azurite@3"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0 or not cached.exists():
+        pytest.fail(f"npm could not install Azurite into {AZURITE_CACHE}:\n{done.stderr[-2000:]}")
+    return str(cached)
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    program = _azurite_program()
+    if program is None:
+        missing(
+            "Azurite (node and npm)", "install Node.js and npm; the tests then install azurite themselves"
+        )
+    server = Azurite(program, tmp_path_factory.mktemp("azurite"))
+    try:
+        server.start()
+    except RuntimeError as exc:
+        pytest.fail(f"Azurite did not start: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
