@@ -34,6 +34,7 @@ from pathlib import Path
 from tests.e2e.harness import Run, Workspace
 
 CONFIG_COMMANDS = ("plan", "apply", "destroy", "validate")
+DIRECTORY_COMMANDS = ("state",)  # run in the configuration's directory (-chdir), where its state is
 ERROR_CODE = re.compile(r"^Error: .*\[(?P<code>[\w/]+)\]\s*$", re.MULTILINE)
 
 
@@ -123,6 +124,8 @@ class Runner:
     def _command(self, words: tuple[str, ...]) -> Run:
         if words[0] in CONFIG_COMMANDS:
             return self.ws.vf(words[0], *words[1:])
+        if words[0] in DIRECTORY_COMMANDS:
+            return self.ws.run(f"-chdir={self.ws.dir}", *words)
         return self.ws.run(*words)
 
     def _run(self, step: Step) -> None:

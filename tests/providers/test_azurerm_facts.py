@@ -75,6 +75,7 @@ def test_a_fresh_vault_has_no_history(cloud):
         "protected_items": 0,
         "recovery_points": 0,
         "soft_deleted_items": [],
+        "active_items": [],
     }
     assert "_history" not in vault  # create records only the schema's attributes
 
@@ -95,9 +96,10 @@ def test_history_outlives_the_protected_item(cloud):
     ).state
     during = provider.read(ReadRequest("azurerm_recovery_services_vault", vault)).state["_history"]
     assert during["protected_items"] == 1 and during["had_items"]
+    assert during["active_items"] == [{"name": "vm-app-02", "source": item["source_vm_id"]}]
     provider.delete(DeleteRequest("azurerm_backup_protected_vm", item))
     after = provider.read(ReadRequest("azurerm_recovery_services_vault", vault)).state["_history"]
-    assert after["protected_items"] == 0
+    assert after["protected_items"] == 0 and after["active_items"] == []
     assert [i["name"] for i in after["soft_deleted_items"]] == ["vm-app-02"]  # Azure keeps it 14 days
     assert after["had_items"] and after["registration_attempts"] >= 1
 

@@ -4,14 +4,15 @@ Azure refuses a customer-managed key on a vault that has, or ever had, protected
 registered items, failed attempts included. No single API says so; the provider
 gathers it at refresh and hands it to the domain rules as the private fact
 ``_history = {had_items, registration_attempts, protected_items, recovery_points,
-soft_deleted_items}``
+soft_deleted_items, active_items}``
 (``recovery_points``: how many recovery points the vault's items hold now; they stay
 wrapped with the key version that was in use when each was taken, so rule R11 keeps
 that key from being destroyed or disabled even after the vault moves to another key;
 ``soft_deleted_items``: ``[{"name", "until"}]`` for items deleted while the vault's soft
 delete was on - Azure keeps them, isScheduledForDeferredDelete, until ``until``
 (deferredDeleteTimeInUTC), and refuses to delete the vault meanwhile, which the
-plan says before it tries):
+plan says before it tries; ``active_items``: ``[{"name", "source"}]`` for the items protected now,
+whether this configuration manages them or not - Azure refuses to delete a vault that holds any):
 
 * through the SDK, on both clouds: items protected now, containers registered now,
   and the vault's ConfigureBackup/Register jobs (which outlive the items);
@@ -52,6 +53,7 @@ def vault_history(ctx: Context, rid: ResourceId) -> dict[str, Any]:
         ),
         "recovery_points": sum(_recovery_points(backup, vault, rg, item) for item in items),
         "soft_deleted_items": soft_deleted_items(items),
+        "active_items": active_items(items),
     }
     if ctx.clients.is_local:
         recorded = _emulator_history(ctx, str(rid))
@@ -67,6 +69,16 @@ def soft_deleted_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if dig(item, "properties.isScheduledForDeferredDelete") is True:
             name = dig(item, "properties.friendlyName") or item.get("name")
             out.append({"name": str(name), "until": dig(item, "properties.deferredDeleteTimeInUTC")})
+    return sorted(out, key=lambda i: i["name"])
+
+
+def active_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items the vault protects now (any configuration's, or none's): name and source VM id."""
+    out = []
+    for item in items:
+        if dig(item, "properties.isScheduledForDeferredDelete") is not True:
+            name = dig(item, "properties.friendlyName") or item.get("name")
+            out.append({"name": str(name), "source": str(dig(item, "properties.sourceResourceId") or "")})
     return sorted(out, key=lambda i: i["name"])
 
 

@@ -9,6 +9,11 @@ from state; the plan says so first, with the ways out. It knows from two places:
 * refresh: the vault's ``_history.soft_deleted_items`` (names and when each goes for good);
 * this plan: protected VMs it deletes from a vault whose soft delete is on - they will be
   soft-deleted, so the same plan can't delete their vault.
+
+Items the vault protects now that this configuration doesn't manage (protected in the portal, by
+another configuration, or dropped from state) stop the delete too (the same 400: Azure CLI issue
+14776 lists protected items among the vault's "existing resources"): refresh lists them in
+``_history.active_items`` and the plan names them.
 """
 
 from __future__ import annotations
@@ -41,10 +46,36 @@ def _days_until(ctx: RuleContext, until: Any) -> int | None:
     return max(0, int(-(-left // 86400)))
 
 
+def _vm_key(source: Any) -> str:
+    return source.rstrip("/").lower() if isinstance(source, str) else ""
+
+
+def _unmanaged_items(ctx: RuleContext, case: VaultCase) -> list[str]:
+    """Names of items the vault protects now that no protected VM of this configuration stands for."""
+    managed = {
+        _vm_key(n.value("source_vm_id")) for n in items_of(ctx.index, case.vault, TypeName.PROTECTED_VM)
+    }
+    managed |= {
+        _vm_key(n.previous("source_vm_id")) for n in items_of(ctx.index, case.vault, TypeName.PROTECTED_VM)
+    }
+    active = [i for i in _history(case).get("active_items") or [] if isinstance(i, dict)]
+    return [str(i.get("name")) for i in active if _vm_key(i.get("source")) not in managed]
+
+
 def r15_vault_keeps_soft_deleted_items(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
         v = case.vault
         if not v.action.removes_object:
+            continue
+        unmanaged = _unmanaged_items(ctx, case)
+        if unmanaged:
+            yield diagnose(
+                "R15/unmanaged_items",
+                address=v.address,
+                location=v.location,
+                vault=v.address,
+                items=join_words(unmanaged),
+            )
             continue
         soft = [i for i in _history(case).get("soft_deleted_items") or [] if isinstance(i, dict)]
         if soft:

@@ -332,6 +332,17 @@ MESSAGES: tuple[Message, ...] = (
         "{vault}, or -target the rest).",
     ),
     Message(
+        "R15/unmanaged_items",
+        _E,
+        "The vault protects items this configuration doesn't manage, so Azure won't delete it",
+        "{vault} still protects {items}, which this configuration doesn't manage, and Azure refuses to "
+        "delete a vault that holds backup items (ServiceResourceNotEmptyWithBackendMessage). Ways out: "
+        "stop their protection and delete their backup data where they were set up (with the vault's "
+        "soft delete on, Azure keeps them 14 days more); or import them (vaultform import "
+        "azurerm_backup_protected_vm.NAME ID) and let vaultform remove them; or keep the vault out of "
+        "this run (vaultform state rm {vault}, or -target the rest).",
+    ),
+    Message(
         "R15/will_soft_delete",
         _E,
         "Deleting the vault's protected VMs leaves their backups soft-deleted, so the vault can't go too",
