@@ -1,76 +1,172 @@
 """`moved` blocks: rename objects in state before planning, as Terraform does.
 
 A ``moved { from = a.b  to = a.c }`` block says the object recorded as ``a.b`` is now
-configured as ``a.c``: the state entry is renamed (all instances for a resource address,
-one for an instance address) instead of planning a destroy and a create. Moves are
-applied in the order written; one whose source is gone is already done and is skipped.
+configured as ``a.c``: the state entry is renamed instead of planning a destroy and a
+create. The ends are typed addresses (``Endpoint``), never text taken apart:
+
+* a resource (``a.b``: every instance, keys kept) or one instance (``a.b[0]``);
+* a module call (``module.a`` to ``module.b``: every instance of it, keys kept, with all
+  that is inside) or one module instance (``module.a`` to ``module.a["x"]``: enabling
+  for_each on a call; ``module.a[0]`` to ``module.b``).
+
+A block inside a module applies in every instance of that module. Moves are applied in
+the order written; one whose source is gone is already done and is skipped.
 """
 
 from __future__ import annotations
 
-from reconciler.addresses import format_key
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from reconciler.addresses import (
+    AddressError,
+    IndexKey,
+    InstanceAddress,
+    ModulePath,
+    ModuleStep,
+    ResourceAddress,
+    parse_address,
+    parse_module,
+)
+from reconciler.config.model import Moved
 from reconciler.diagnostics import Diagnostic, info, warning
 from state.model import State
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """One end of a moved block, relative to the module that declares it."""
+
+    module: ModulePath
+    resource: ResourceAddress | None = None  # None: the end is a module (call or instance)
+    key: IndexKey = None
+    whole: bool = True  # no key written on the last step: a resource or a module call as a whole
+
+    @classmethod
+    def parse(cls, text: str) -> Endpoint:
+        try:
+            address = parse_address(text)
+        except AddressError:
+            path = parse_module(text)
+            return cls(path, None, path[-1].key, path[-1].key is None)
+        return cls(address.module, address.resource, address.key, address.key is None)
+
+
 def apply_moves(state: State, tree) -> tuple[State, list[tuple[str, str]], list[Diagnostic]]:
-    """The renamed state, the (from, to) moves done, and what to tell the user."""
+    """The renamed state, the (from, to) instance addresses moved, and what to tell the user."""
     diags: list[Diagnostic] = []
     done: list[tuple[str, str]] = []
-    for prefix, moved in _moved_blocks(tree):
-        source, target = prefix + moved.from_address, prefix + moved.to_address
-        state, diag = _move(state, source, target, moved)
-        if diag is not None:
-            diags.append(diag)
-            if diag.code == "moved":
-                done.append((source, target))
+    for names, moved in _moved_blocks(tree):
+        try:
+            source, target = Endpoint.parse(moved.from_address), Endpoint.parse(moved.to_address)
+        except AddressError:
+            continue  # the decoder reported it
+        for here in _module_instances(state, names):
+            state, diag, pairs = _move(state, here, source, target, moved)
+            done.extend(pairs)
+            if diag is not None:
+                diags.append(diag)
     return state, done, diags
 
 
-def _moved_blocks(tree, prefix: str = ""):
+def _moved_blocks(tree, names: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Moved]]:
     for moved in tree.module.moved:
-        yield prefix, moved
+        yield names, moved
     for name, child in tree.children.items():
-        yield from _moved_blocks(child, f"{prefix}module.{name}.")
+        yield from _moved_blocks(child, names + (name,))
 
 
-def _instances(state: State, address: str) -> list:
-    whole = state.resource(address) if "[" not in address else None
-    if whole is not None:
-        return [(f"{address}{_key(i.index_key)}", i) for i in whole.instances]
-    inst = state.instance(address)
-    return [(address, inst)] if inst is not None else []
+def _module_instances(state: State, names: tuple[str, ...]) -> list[ModulePath]:
+    """The instances of the module (call names from the root) that state has objects in."""
+    found: dict[ModulePath, None] = {}
+    for address, _, _ in state.instances():
+        path = address.module[: len(names)]
+        if tuple(step.name for step in path) == names:
+            found[path] = None
+    return list(found)
 
 
-def _key(key) -> str:
-    return format_key(key)
+def _shown(here: ModulePath, text: str) -> str:
+    return ".".join([*(str(step) for step in here), text])
 
 
-def _move(state: State, source: str, target: str, moved) -> tuple[State, Diagnostic | None]:
-    found = _instances(state, source)
-    if not found:
-        return state, None
-    if _instances(state, target):
-        return state, warning(
-            "moved_target_exists",
-            f"Cannot move {source} to {target}: {target} already exists",
-            "Both addresses have objects in state, so the moved block is ignored. Remove the moved block, "
-            "or remove one of the objects from state with `vaultform state rm`.",
-            range=moved.pos.range(),
+def _renamed(
+    address: InstanceAddress, here: ModulePath, source: Endpoint, target: Endpoint
+) -> InstanceAddress | None:
+    """Where ``address`` goes under this move, or None when the move does not touch it."""
+    if address.module[: len(here)] != here:
+        return None
+    inner = address.module[len(here) :]
+    if source.resource is not None:
+        if inner != source.module or address.resource.mode is not source.resource.mode:
+            return None
+        if (address.type, address.name) != (source.resource.type, source.resource.name):
+            return None
+        if not source.whole and address.key != source.key:
+            return None
+        assert target.resource is not None  # the decoder pairs a resource with a resource
+        key = address.key if source.whole else target.key
+        moved_to = ResourceAddress(
+            target.resource.mode, target.resource.type, target.resource.name, here + target.module
         )
-    resource = state.resource(source) or state.resource(found[0][0])
-    if resource is None:  # found instances always belong to a resource in state
-        return state, None
-    whole = "[" not in source
-    for address, inst in found:
-        new_address = target + address[len(source) :] if whole else target
+        return InstanceAddress(moved_to, key)
+    depth = len(source.module)
+    if len(inner) < depth or inner[: depth - 1] != source.module[:-1]:
+        return None
+    step = inner[depth - 1]
+    if step.name != source.module[-1].name:
+        return None
+    if source.whole and target.whole:  # a call to a call: every instance, keys kept
+        new_step = ModuleStep(target.module[-1].name, step.key)
+        path = here + target.module[:-1] + (new_step,) + inner[depth:]
+    elif step.key != source.key:  # one instance (no key = the call's only instance)
+        return None
+    else:
+        path = here + target.module + inner[depth:]
+    resource = address.resource
+    return InstanceAddress(ResourceAddress(resource.mode, resource.type, resource.name, path), address.key)
+
+
+def _move(
+    state: State, here: ModulePath, source: Endpoint, target: Endpoint, moved: Moved
+) -> tuple[State, Diagnostic | None, list[tuple[str, str]]]:
+    if (source.resource is None) != (target.resource is None):
+        return state, None, []  # a resource and a module can't be moved into each other: validate says so
+    pairs = []
+    for address, resource, inst in state.instances():
+        new = _renamed(address, here, source, target)
+        if new is not None and new != address:
+            pairs.append((address, new, resource, inst))
+    if not pairs:
+        return state, None, []
+    moving = {a for a, _, _, _ in pairs}
+    taken = [str(n) for _, n, _, _ in pairs if n not in moving and state.instance(n) is not None]
+    source_text, target_text = _shown(here, moved.from_address), _shown(here, moved.to_address)
+    if taken:
+        return (
+            state,
+            warning(
+                "moved_target_exists",
+                f"Cannot move {source_text} to {target_text}: {taken[0]} already exists",
+                "Both addresses have objects in state, so the moved block is ignored. Remove the moved block, "
+                "or remove one of the objects from state with `vaultform state rm`.",
+                range=moved.pos.range(),
+            ),
+            [],
+        )
+    for address, _new, _resource, _inst in pairs:
         state = state.without_instance(address)
+    for _address, new, resource, inst in pairs:
         state = state.with_instance(
-            new_address, inst, provider=resource.provider, prevent_destroy=resource.prevent_destroy
+            new, inst, provider=resource.provider, prevent_destroy=resource.prevent_destroy
         )
-    return state, info(
-        "moved",
-        f"{source} has moved to {target}",
-        "The object keeps its identity in the cloud; only its address in state changes.",
-        range=moved.pos.range(),
+    return (
+        state,
+        info(
+            "moved",
+            f"{source_text} has moved to {target_text}",
+            "The object keeps its identity in the cloud; only its address in state changes.",
+            range=moved.pos.range(),
+        ),
+        [(str(old), str(new)) for old, new, _, _ in pairs],
     )

@@ -197,16 +197,6 @@ def _check_module_calls(tree: ModuleTree, diags: Diagnostics) -> None:
     from reconciler.diagnostics import error
 
     for name, call in tree.module.module_calls.items():
-        if call.count is not None or call.for_each is not None:
-            diags.add(
-                error(
-                    "module_expansion",
-                    "count and for_each on module blocks are not supported",
-                    "vaultform expands count and for_each on resources, not on modules. Put the count or "
-                    "for_each on the resources inside the module, and pass the collection as a variable.",
-                    range=call.pos.range(),
-                )
-            )
         child = tree.children.get(name)
         if child is None:
             continue

@@ -52,6 +52,21 @@ def key_order(key: IndexKey) -> tuple[int, int, str]:
     return (2, 0, key)
 
 
+def address_order(address: InstanceAddress) -> tuple[object, ...]:
+    """Terraform's order of instance addresses: the root module first, shallower modules before
+    deeper ones, steps by name then key; then data sources before managed resources, by type,
+    name and key."""
+    resource = address.resource
+    return (
+        len(resource.module),
+        tuple((step.name, key_order(step.key)) for step in resource.module),
+        resource.mode is Mode.MANAGED,
+        resource.type,
+        resource.name,
+        key_order(address.key),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ModuleStep:
     name: str

@@ -21,12 +21,14 @@ from typing import Any
 
 from providers.schema import Kind, ResourceSchema, folded, zero_value
 from reconciler import providers_registry as registry
-from reconciler.addresses import AddressError, Mode, parse_address
+from reconciler.addresses import AddressError, Mode, ModulePath, format_module, parse_address
 from reconciler.checks.sites import phase_node
 from reconciler.config.expand import evaluate_body
+from reconciler.config.model import Resource
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.expansion import Instance, collect, expand
 from reconciler.plan.model import Action, Plan, ResourceChange
+from reconciler.plan.module_instances import static_prefix
 from reconciler.plan.phases import phases_in, without_blocks
 from reconciler.plan.sensitivity import object_paths
 from reconciler.plan.walk import PlanRequest, Walker
@@ -40,7 +42,7 @@ class ApplyEvaluator(Walker):
         super().__init__(req)
         self.plan = plan
         self._lock = threading.RLock()
-        self._evaluated: set[str] = set()
+        self._evaluated: set[tuple[str, ModulePath]] = set()  # (node, module instances reached)
         self._instance_values: dict[str, dict[Any, Any]] = {}  # prefix+address -> key -> value
         self._keys: dict[str, list] = {}
         self._config_marks: dict[str, list[tuple]] = {}  # instance address -> marked config paths
@@ -97,17 +99,23 @@ class ApplyEvaluator(Walker):
             self._publish(change)
 
     def _publish(self, change: ResourceChange) -> None:
-        prefix = f"{change.module}." if change.module else ""
-        address = _resource_text(change)[len(prefix) :]
-        info = self.infos.get(prefix)
-        res = info.module.resources.get(address) if info else None
+        path, res = self._configured(change)
         if res is None:
             return
-        values = self._instance_values.get(prefix + address, {})
+        values = self._instance_values.get(_resource_text(change), {})
         keys = sorted(values, key=lambda k: (k is None, k if not isinstance(k, str) else 0, str(k)))
         instances = [Instance(k, {}) for k in keys]
         value = collect(instances, values, counted=res.count is not None, each=res.for_each is not None)
-        self.ns[prefix].set_resource(res.type, res.name, value, data=res.mode is Mode.DATA)
+        self.namespace(path).set_resource(res.type, res.name, value, data=res.mode is Mode.DATA)
+
+    def _configured(self, change: ResourceChange) -> tuple[ModulePath, Resource | None]:
+        """The module instance a change is in, and its resource block (None when not configured)."""
+        resource = parse_address(change.address).resource
+        info = self.infos.get(static_prefix(resource.module))
+        local = f"{resource.type}.{resource.name}"
+        if resource.mode is Mode.DATA:
+            local = "data." + local
+        return resource.module, info.module.resources.get(local) if info else None
 
     def publish_all(self) -> None:
         with self._lock:
@@ -120,7 +128,10 @@ class ApplyEvaluator(Walker):
 
     # ------------------------------------------------------------------ lazy values
 
-    def _ensure(self, node: str) -> None:
+    def _ensure(self, node: str, path: ModulePath = ()) -> None:
+        """Evaluate the values ``node`` needs, in the module instances a step at ``path`` sees:
+        the instances of one call never wait for each other's objects, so a value is evaluated
+        per instance when its own objects are applied, not when a sibling's are."""
         g = self.cg.graph.g
         if node not in g:
             return
@@ -128,23 +139,30 @@ class ApplyEvaluator(Walker):
         while stack:
             current, expanded = stack.pop()
             data = g.nodes[current]
-            if current in self._evaluated or (current != node and data.get("kind") in ("resource", "phase")):
+            reach = _reach(str(data.get("prefix", "")), path)
+            if (current, reach) in self._evaluated or (
+                current != node and data.get("kind") in ("resource", "phase")
+            ):
                 continue
             if expanded:
-                self._evaluated.add(current)
+                self._evaluated.add((current, reach))
                 handler = {
                     "variable": self._variable,
                     "local": self._local,
                     "output": self._output,
                     "module_outputs": self._module_outputs,
+                    "module": self._module_call,
                 }.get(data.get("kind"))
                 if handler is not None and current != node:
-                    handler(current, data)
+                    self.reach = reach
+                    try:
+                        handler(current, data)
+                    finally:
+                        self.reach = ()
                 continue
             stack.append((current, True))
             for pred in g.predecessors(current):
-                if pred not in self._evaluated:
-                    stack.append((pred, False))
+                stack.append((pred, False))
 
     def outputs_final(self) -> tuple[dict[str, Any], list[Diagnostic]]:
         with self._lock:
@@ -155,7 +173,7 @@ class ApplyEvaluator(Walker):
                 self._output(node, self.cg.graph.data(node))
             values = {}
             self.marked_outputs = set()
-            for name, value in self.outputs.get("", {}).items():
+            for name, value in self.outputs.get((), {}).items():
                 values[name], marked = unmark_deep(value)
                 if marked:
                     self.marked_outputs.add(name)
@@ -166,21 +184,19 @@ class ApplyEvaluator(Walker):
     def postconditions(self, change: ResourceChange, state: dict) -> None:
         """Check the resource's postconditions against the object Azure returned (``self``)."""
         with self._lock:
-            prefix = f"{change.module}." if change.module else ""
-            address = _resource_text(change)[len(prefix) :]
-            res = self.infos[prefix].module.resources.get(address)
+            path, res = self._configured(change)
             if res is None or not res.lifecycle.postconditions:
                 return
             bindings: dict[str, Any] = {"self": mark_paths(state, self.sensitive_paths(change, state))}
             if res.count is not None:
                 bindings["count"] = {"index": change.index}
             if res.for_each is not None:
-                each = self._for_each_value(res, prefix, change.index)
+                each = self._for_each_value(res, path, change.index)
                 bindings["each"] = {"key": change.index, "value": each}
             self.diags = []
             self._conditions(
                 res.lifecycle.postconditions,
-                self._scope(prefix, bindings),
+                self._scope(path, bindings),
                 change.address,
                 "Resource postcondition",
             )
@@ -188,8 +204,8 @@ class ApplyEvaluator(Walker):
             if failed:
                 raise DiagnosticsError(failed)
 
-    def _for_each_value(self, res, prefix: str, key: Any) -> Any:
-        instances, _ = expand(res.count, res.for_each, self._scope(prefix))
+    def _for_each_value(self, res: Resource, path: ModulePath, key: Any) -> Any:
+        instances, _ = expand(res.count, res.for_each, self._scope(path))
         inst = next((i for i in instances if i.key == key), None)
         return inst.bindings.get("each", {}).get("value") if inst else None
 
@@ -199,18 +215,38 @@ class ApplyEvaluator(Walker):
         """The step's configuration with final values; phase None = the object without later phases."""
         with self._lock:
             self.diags = []
-            prefix = f"{change.module}." if change.module else ""
-            address = _resource_text(change)[len(prefix) :]
-            res = self.infos[prefix].module.resources[address]
+            path, configured = self._configured(change)
+            if configured is None:
+                raise DiagnosticsError(
+                    error(
+                        "apply_inconsistent",
+                        f"{change.address} is no longer in the configuration",
+                        "The configuration changed since the plan was made; plan again.",
+                        address=change.address,
+                    )
+                )
+            res = configured
+            prefix = static_prefix(path)
+            address = res.address
             rs = registry.resource_schema(res.mode, res.type)
             if rs is None:  # validate refused unknown types before any plan was made
                 raise DiagnosticsError(
                     error("unknown_type", f"No schema for {res.type}", "", address=change.address)
                 )
-            self._ensure(prefix + address)  # a phase step evaluates the whole body: the
+            self._ensure(prefix + address, path)  # a phase step evaluates the whole body: the
             if phase:  # object's values and the phase's
-                self._ensure(phase_node(prefix + address, phase))
-            scope = self._scope(prefix)
+                self._ensure(phase_node(prefix + address, phase), path)
+            if not self.modules.exists(path):
+                raise DiagnosticsError(
+                    error(
+                        "apply_inconsistent",
+                        f"{format_module(path)} is no longer in the configuration's module instances",
+                        "count or for_each of a module call gave other instances at apply time than at "
+                        "plan time; plan again.",
+                        address=change.address,
+                    )
+                )
+            scope = self._scope(path)
             instances, diags = expand(res.count, res.for_each, scope)
             self.diags.extend(diags)
             inst = next((i for i in instances if i.key == change.index), None)
@@ -245,6 +281,18 @@ class ApplyEvaluator(Walker):
                 for name in phases:
                     config[name] = []
             return config, rs
+
+
+def _reach(prefix: str, path: ModulePath) -> ModulePath:
+    """The part of ``path`` (a step's module instance) that the module at static ``prefix`` is
+    inside of: its instances under it are the ones that step can see."""
+    names = prefix[:-1].split(".")[1::2] if prefix else []
+    shared = 0
+    for name, step in zip(names, path, strict=False):
+        if name != step.name:
+            break
+        shared += 1
+    return path[:shared]
 
 
 def _resource_text(change: ResourceChange) -> str:

@@ -40,7 +40,7 @@ def console_scope(session: steps.Session) -> PlanScope:
     walker.run()
     module = session.validated.module_info.module
     declared = {r.type for r in module.resources.values() if r.mode is Mode.MANAGED}
-    return PlanScope(walker.ns[""], None, declared)
+    return PlanScope(walker.namespace(()), None, declared)
 
 
 def evaluate_line(text: str, scope: PlanScope) -> tuple[str | None, list[Diagnostic]]:

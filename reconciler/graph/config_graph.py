@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from providers.schema import BlockSchema
@@ -79,8 +80,11 @@ def _add_module(g: Graph, positions: dict[str, ast.Pos], info: ModuleInfo) -> No
     for name, child in info.children.items():
         _add_module(g, positions, child)
         call_node = f"{p}module.{name}"
-        for var_name in child.module.variables:
-            g.connect(call_node, f"{child.prefix}var.{var_name}")
+        # the call (its count/for_each and depends_on) comes before everything in the module:
+        # its instances are known first, and what the module waits for, all of it waits for
+        for node in _own_nodes(child):
+            g.connect(call_node, node)
+        g.connect(call_node, f"{p}module.{name}.outputs")
         for out_name in child.module.outputs:
             g.connect(f"{child.prefix}output.{out_name}", f"{p}module.{name}.outputs")
     # step 3: reference and depends_on edges
@@ -111,6 +115,8 @@ def _targets(ref: Reference, info: ModuleInfo, *, depends_on: bool) -> list[str]
         return [f"{p}{root}.{ref.subject[1]}"]
     if root == "module" and len(ref.subject) > 1:
         name = ref.subject[1]
+        if depends_on and name in info.children:
+            return list(_resource_nodes(info.children[name]))  # every object of the module, nested too
         # a module's outputs reach its caller as one value (module.<name>), gathered after all of them
         return [f"{p}module.{name}.outputs"]
     if root in ("count", "each", "path", "terraform", "self"):
@@ -138,6 +144,29 @@ def _targets(ref: Reference, info: ModuleInfo, *, depends_on: bool) -> list[str]
         if phase:
             return [phase_node(p + address, phase)]
     return [p + address]
+
+
+def _own_nodes(info: ModuleInfo) -> Iterator[str]:
+    """The nodes of one module itself (not of the modules it calls)."""
+    p, m = info.prefix, info.module
+    for address, resource in m.resources.items():
+        yield p + address
+        for phase in _phases(resource, info.schemas.get(address)):
+            yield phase_node(p + address, phase)
+    yield from (f"{p}local.{name}" for name in m.locals)
+    yield from (f"{p}var.{name}" for name in m.variables)
+    yield from (f"{p}output.{name}" for name in m.outputs)
+    for name in m.module_calls:
+        yield from (f"{p}module.{name}", f"{p}module.{name}.outputs")
+
+
+def _resource_nodes(info: ModuleInfo) -> Iterator[str]:
+    for address, resource in info.module.resources.items():
+        yield info.prefix + address
+        for phase in _phases(resource, info.schemas.get(address)):
+            yield phase_node(info.prefix + address, phase)
+    for child in info.children.values():
+        yield from _resource_nodes(child)
 
 
 def cycle_diagnostics(cg: ConfigGraph) -> list[Diagnostic]:

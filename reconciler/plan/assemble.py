@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from providers.base import OrderingEdge, PlannedInstance
 from providers.schema import ResourceSchema
-from reconciler.addresses import AddressError, Node, parse_address
+from reconciler.addresses import AddressError, ModulePath, Node, parse_address, parse_module
 from reconciler.config import ast
 from reconciler.config.model import Resource
 from reconciler.config.references import references
@@ -199,14 +199,37 @@ def only_targets(
 
 def targets_address(target: str, address: str) -> bool:
     """True when ``-target target`` selects the instance ``address``: it names the instance,
-    or the resource (without a key) the instance belongs to."""
+    the resource (without a key) the instance belongs to, or a module it is in.
+
+    As Terraform: ``module.a`` selects every instance of the module, ``module.a["x"]``
+    everything in that one; a resource address names its module instance exactly."""
     if target == address:
         return True
     try:
-        wanted, addr = parse_address(target), parse_address(address)
+        addr = parse_address(address)
+    except AddressError:
+        return False
+    module = _module_target(target)
+    if module is not None:
+        return len(module) <= len(addr.module) and all(
+            mine.name == theirs.name and (mine.key is None or mine.key == theirs.key)
+            for mine, theirs in zip(module, addr.module, strict=False)
+        )
+    try:
+        wanted = parse_address(target)
     except AddressError:
         return False
     return wanted == addr or (wanted.key is None and wanted.resource == addr.resource)
+
+
+def _module_target(target: str) -> ModulePath | None:
+    """The module path a target names, or None when it names a resource or an instance."""
+    if not target.startswith("module."):
+        return None
+    try:
+        return parse_module(target)
+    except AddressError:
+        return None
 
 
 def config_digest(tree: ModuleTree) -> str:

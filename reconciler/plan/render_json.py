@@ -32,12 +32,12 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler import providers_registry as registry
-from reconciler.addresses import Mode
+from reconciler.addresses import Mode, ModulePath, address_order, format_module, parse_address, parse_module
 from reconciler.diagnostics import Diagnostics
 from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
 from reconciler.plan.render_body import Sensitivity
 from reconciler.plan.render_text import SchemaOf, change_schema, schema_lookup
-from reconciler.values import UNKNOWN
+from reconciler.values import UNKNOWN, is_wholly_known
 
 FORMAT_VERSION = "1.2"
 STATE_FORMAT_VERSION = "1.0"
@@ -166,27 +166,39 @@ def _values_entry(change: ResourceChange, value: dict[str, Any], ctx: _Context) 
 
 def _module_tree(entries: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """Terraform's module nesting: root resources, then child_modules by address."""
-    root: dict[str, Any] = {"resources": []}
-    children: dict[str, dict[str, Any]] = {}
+    root: dict[str, Any] = {}
+    children: dict[ModulePath, dict[str, Any]] = {}
 
-    def module_node(address: str) -> dict[str, Any]:
-        if not address:
+    def module_node(path: ModulePath) -> dict[str, Any]:
+        if not path:
             return root
-        if address not in children:
-            node = {"address": address, "resources": []}
-            children[address] = node
-            parent_address = address.rsplit(".module.", 1)[0] if ".module." in address else ""
-            parent = module_node(parent_address)
-            parent.setdefault("child_modules", []).append(node)
-        return children[address]
+        if path not in children:
+            node = {"address": format_module(path)}
+            children[path] = node
+            module_node(path[:-1]).setdefault("child_modules", []).append(node)
+        return children[path]
 
     for module, entry in entries:
-        module_node(module)["resources"].append(entry)
+        module_node(parse_module(module)).setdefault("resources", []).append(entry)
+    for node in (root, *children.values()):  # as Terraform: child modules by their address's text
+        node.get("child_modules", []).sort(key=lambda child: child["address"])
     return root
 
 
 def _changes_sorted(plan: Plan) -> list[ResourceChange]:
-    return sorted(plan.changes, key=lambda c: _full_address(c))
+    """In Terraform's order of addresses: shallower modules first, then by name and key."""
+    return sorted(plan.changes, key=lambda c: address_order(parse_address(_full_address(c))))
+
+
+def _with_previous_addresses(
+    entries: list[dict[str, Any]], moved: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """As Terraform: an instance a moved block renamed says where it was (``previous_address``)."""
+    previous = {new: old for old, new in moved}
+    for entry in entries:
+        if entry["address"] in previous:
+            entry["previous_address"] = previous[entry["address"]]
+    return entries
 
 
 def _resource_change(change: ResourceChange, ctx: _Context) -> dict[str, Any]:
@@ -199,7 +211,7 @@ def _resource_change(change: ResourceChange, ctx: _Context) -> dict[str, Any]:
         "after": json_value(
             after, sensitive, drop_unknown_keys=True
         ),  # as terraform: unknown only in after_unknown
-        "after_unknown": unknown_shape(after) if after is not None else False,
+        "after_unknown": unknown_shape(after) if after is not None and not is_wholly_known(after) else False,
         "before_sensitive": sensitive_shape(before, ctx.sides(change)[0]),
         "after_sensitive": sensitive_shape(after, ctx.sides(change)[1]),
     }
@@ -221,8 +233,9 @@ def _output_change(o: OutputChange) -> dict[str, Any]:
     body = {
         "actions": o.action.json_actions,
         "before": None if o.sensitive else json_value(before, hidden),
-        "after": None if o.sensitive else json_value(after, hidden),
-        "after_unknown": unknown_shape(after) if after is not None else False,
+        # as Terraform: an unknown member of an object or map is left out, of a list is null
+        "after": None if o.sensitive else json_value(after, hidden, drop_unknown_keys=True),
+        "after_unknown": unknown_shape(after) if after is not None and not is_wholly_known(after) else False,
         # as Terraform: a sensitive output is flagged on both sides, even the null one
         "before_sensitive": o.sensitive,
         "after_sensitive": o.sensitive,
@@ -234,7 +247,7 @@ def _output_change(o: OutputChange) -> dict[str, Any]:
 
 def _output_value(value: Any, sensitive: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"sensitive": sensitive}
-    if value is not UNKNOWN:
+    if is_wholly_known(value):  # as Terraform: a value known only in part is left out
         out["value"] = None if sensitive else json_value(value)
     return out
 
@@ -260,7 +273,7 @@ def _expressions(change: ResourceChange, sensitive: Sensitivity) -> dict[str, An
 def _configuration(plan: Plan, ctx: _Context) -> dict[str, Any]:
     providers: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
-    entries: list[tuple[str, dict[str, Any]]] = []
+    entries: list[tuple[tuple[str, ...], dict[str, Any]]] = []
     for change in _changes_sorted(plan):
         providers.setdefault(
             change.provider, {"name": change.provider, "full_name": provider_address(change.provider)}
@@ -272,14 +285,15 @@ def _configuration(plan: Plan, ctx: _Context) -> dict[str, Any]:
             if change.mode is Mode.DATA
             else f"{change.type}.{change.name}"
         )
-        key = f"{change.module}:{resource_address}"
+        calls = tuple(step.name for step in parse_module(change.module))  # the module as written
+        key = f"{'.'.join(calls)}:{resource_address}"
         if key in seen:
             continue
         seen.add(key)
         schema, sensitive = ctx.of(change)
         entries.append(
             (
-                change.module,
+                calls,
                 {
                     "address": resource_address,
                     "mode": change.mode.value,
@@ -292,12 +306,11 @@ def _configuration(plan: Plan, ctx: _Context) -> dict[str, Any]:
             )
         )
     root: dict[str, Any] = {"resources": [e for m, e in entries if not m]}
-    for module, entry in entries:
-        if not module:
+    for calls, entry in entries:
+        if not calls:
             continue
         node = root
-        for step in module.split(".module."):
-            name = step.removeprefix("module.")
+        for name in calls:
             call = node.setdefault("module_calls", {}).setdefault(name, {"module": {"resources": []}})
             node = call["module"]
         node["resources"].append(entry)
@@ -339,7 +352,7 @@ def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict[str, 
             },
             "root_module": _module_tree(planned),
         },
-        "resource_changes": [_resource_change(c, ctx) for c in changes],
+        "resource_changes": _with_previous_addresses([_resource_change(c, ctx) for c in changes], plan.moved),
         "output_changes": {o.name: _output_change(o) for o in outputs},
         "prior_state": {
             "format_version": STATE_FORMAT_VERSION,

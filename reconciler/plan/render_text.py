@@ -58,6 +58,7 @@ REASON_NOTE: dict[Reason, str] = {
     Reason.DELETE_BECAUSE_NO_RESOURCE_CONFIG: "(because {address} is not in configuration)",
     Reason.DELETE_BECAUSE_COUNT_INDEX: "(because index {key} is out of range for count)",
     Reason.DELETE_BECAUSE_EACH_KEY: "(because key {key} is not in for_each)",
+    Reason.DELETE_BECAUSE_NO_MODULE: "(because {module} is not in configuration)",
     Reason.DELETE_BY_DESTROY: "(because this is a destroy plan)",
     Reason.READ_BECAUSE_CONFIG_UNKNOWN: "(config refers to values not yet known)",
     Reason.READ_BECAUSE_DEPENDENCY_PENDING: "(depends on a resource with changes pending)",
@@ -174,7 +175,7 @@ def _notes(change: ResourceChange) -> list[str]:
         notes.append(f'(imported from "{change.importing}")')
     template = REASON_NOTE.get(change.reason)
     if template and (change.action is Action.DELETE or change.action is Action.READ):
-        notes.append(template.format(address=change.address, key=_key_text(change)))
+        notes.append(template.format(address=change.address, key=_key_text(change), module=change.module))
     named = [p for p in change.phases if p]
     if named and change.action not in (Action.DELETE, Action.READ, Action.NO_OP):
         steps = " and ".join(named)

@@ -35,7 +35,16 @@ from providers import validation
 from providers.base import Clock, PlanRulesRequest
 from providers.schema import ResourceSchema
 from reconciler import providers_registry as registry
-from reconciler.addresses import AddressError, Mode, Node, format_key, parse_address
+from reconciler.addresses import (
+    AddressError,
+    InstanceAddress,
+    Mode,
+    ModulePath,
+    Node,
+    ResourceAddress,
+    format_module,
+    parse_address,
+)
 from reconciler.checks.sites import phase_node
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
@@ -61,6 +70,7 @@ from reconciler.plan.assemble import (
 from reconciler.plan.diff import InstanceRequest, decide, proposed_after
 from reconciler.plan.expansion import Instance, collect, expand
 from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
+from reconciler.plan.module_instances import ModuleInstances, parent_and_name, static_prefix
 from reconciler.plan.phases import apply_phases, block_name, phases_in, with_prior_phases, without_blocks
 from reconciler.plan.scope import Namespace, PlanScope
 from reconciler.plan.sensitivity import hide_in, object_paths, output_sensitivity
@@ -107,8 +117,19 @@ class PlanRequest:
     clock: Clock = field(default_factory=Clock)  # the plan is judged at clock.now(), read once
 
 
-def instance_address(prefix: str, address: str, key: Any) -> str:
-    return f"{prefix}{address}{format_key(key)}"
+def instance_address(path: ModulePath, res: Resource, key: Any) -> str:
+    """The text of one instance of ``res`` in the module instance ``path``."""
+    return str(InstanceAddress(ResourceAddress(res.mode, res.type, res.name, path), key))
+
+
+def module_text(path: ModulePath) -> str:
+    """``module.a["x"]`` for a module instance, ``""`` for the root."""
+    return format_module(path)
+
+
+def _text_prefix(path: ModulePath) -> str:
+    """A module instance's address followed by a dot (``""`` for the root), to put before a reference."""
+    return f"{format_module(path)}." if path else ""
 
 
 def resource_text(address: str) -> str:
@@ -120,19 +141,22 @@ class Walker:
     def __init__(self, req: PlanRequest):
         self.req = req
         self.cg = build_config_graph(req.info)
-        self.infos: dict[str, ModuleInfo] = {}
+        self.infos: dict[str, ModuleInfo] = {}  # static prefix ("module.a.") -> the module as written
         self.trees: dict[str, Any] = {}
-        self.ns: dict[str, Namespace] = {}
+        self.modules = ModuleInstances()
+        self.reach: ModulePath = ()  # evaluate only module instances under this one (see _paths)
+        self.ns: dict[ModulePath, Namespace] = {}  # module instance -> its names
         self._index(req.info, req.tree)
         self.diags: list[Diagnostic] = []
         self.changes: dict[str, ResourceChange] = {}
         self.by_base: dict[str, list[str]] = {}  # resource address -> instance addresses
+        self.by_config: dict[str, list[str]] = {}  # configuration node of a resource -> instance addresses
         self._ancestors: dict[str, set[str]] = {}
         self._deps_of: dict[tuple[str, str], tuple[Node, ...]] = {}  # (config node, own resource) -> deps
         self._declared: dict[str, set[str]] = {}
-        self.instances: dict[str, list[Instance]] = {}  # prefix+address -> instances
-        self.pending_phase: dict[str, dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
-        self.outputs: dict[str, dict[str, Any]] = {}  # prefix -> name -> value
+        self.instances: dict[tuple[ModulePath, str], list[Instance]] = {}  # (module, address) -> instances
+        self.pending_phase: dict[tuple[ModulePath, str], dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
+        self.outputs: dict[ModulePath, dict[str, Any]] = {}  # module instance -> name -> value
         self.data_values: dict[str, dict[str, Any]] = {}
         self.data_paths: dict[str, tuple[tuple[Any, ...], ...]] = {}
         self.now = datetime.fromtimestamp(req.clock.now(), UTC)
@@ -140,9 +164,22 @@ class Walker:
     def _index(self, info: ModuleInfo, tree: ModuleTree) -> None:
         self.infos[info.prefix] = info
         self.trees[info.prefix] = tree
-        self.ns[info.prefix] = Namespace(info.prefix, Path(tree.directory), self.req.root_dir)
         for name, child in info.children.items():
             self._index(child, tree.children[name])
+
+    def _paths(self, prefix: str) -> list[ModulePath]:
+        """The instances of the module at ``prefix`` to evaluate now: all of them while planning;
+        at apply, those inside ``reach`` (the module instance a step is in, as far as it goes)."""
+        reach = self.reach
+        return [p for p in self.modules.of(prefix) if p[: len(reach)] == reach]
+
+    def namespace(self, path: ModulePath) -> Namespace:
+        """The names of one module instance, made on first use."""
+        ns = self.ns.get(path)
+        if ns is None:
+            tree = self.trees[static_prefix(path)]
+            ns = self.ns[path] = Namespace(_text_prefix(path), Path(tree.directory), self.req.root_dir)
+        return ns
 
     # ------------------------------------------------------------------ driver
 
@@ -154,6 +191,7 @@ class Walker:
             "phase": self._phase,
             "output": self._output,
             "module_outputs": self._module_outputs,
+            "module": self._module_call,
         }
         for node in self.cg.graph.order():
             data = self.cg.graph.data(node)
@@ -164,13 +202,14 @@ class Walker:
         self._attach_dependencies()
         return self._finish()
 
-    def _scope(self, prefix: str, bindings: dict[str, Any] | None = None) -> PlanScope:
+    def _scope(self, path: ModulePath, bindings: dict[str, Any] | None = None) -> PlanScope:
+        prefix = static_prefix(path)
         declared = self._declared.get(prefix)
         if declared is None:
             info = self.infos[prefix]
             declared = {r.type for r in info.module.resources.values() if r.mode is Mode.MANAGED}
             self._declared[prefix] = declared
-        return PlanScope(self.ns[prefix], bindings, declared)
+        return PlanScope(self.namespace(path), bindings, declared)
 
     def _eval(self, expr: ast.Expr, scope: PlanScope) -> Any:
         try:
@@ -183,19 +222,24 @@ class Walker:
 
     def _variable(self, node: str, data: dict[str, Any]) -> None:
         prefix, name = data["prefix"], data["name"]
-        ns = self.ns[prefix]
         if prefix == "":
             value = self.req.variables.get(name, UNKNOWN)
-            ns.vars[name] = mark_if(value, name in self.req.sensitive_variables)
+            self.namespace(()).vars[name] = mark_if(value, name in self.req.sensitive_variables)
             return
-        parent_prefix, call_name = _parent(prefix)
+        for path in self._paths(prefix):
+            self._module_variable(prefix, path, name)
+
+    def _module_variable(self, prefix: str, path: ModulePath, name: str) -> None:
+        """One input of one module instance: the call's argument (with that instance's each/count)."""
+        ns = self.namespace(path)
+        parent_prefix, call_name = parent_and_name(prefix)
         call = self.infos[parent_prefix].module.module_calls[call_name]
         var = self.infos[prefix].module.variables[name]
         arg = call.arguments.get(name)
         if arg is not None:
-            value = self._eval(arg.expr, self._scope(parent_prefix))
+            value = self._eval(arg.expr, self._scope(path[:-1], self.modules.bindings.get(path)))
         elif var.default_expr is not None:
-            value = self._eval(var.default_expr, self._scope(prefix))
+            value = self._eval(var.default_expr, self._scope(path))
         else:
             value = None
         plain, marked = unmark_paths(value)
@@ -220,20 +264,38 @@ class Walker:
     def _local(self, node: str, data: dict[str, Any]) -> None:
         prefix, name = data["prefix"], data["name"]
         local = self.infos[prefix].module.locals[name]
-        self.ns[prefix].locals[name] = self._eval(local.expr, self._scope(prefix))
+        for path in self._paths(prefix):
+            self.namespace(path).locals[name] = self._eval(local.expr, self._scope(path))
 
     def _output(self, node: str, data: dict[str, Any]) -> None:
         prefix, name = data["prefix"], data["name"]
         output = self.infos[prefix].module.outputs[name]
         if self.req.options.destroy:
             return
-        self._conditions(output.preconditions, self._scope(prefix), "", f'Output "{name}" precondition')
-        value = self._eval(output.value, self._scope(prefix))
-        self.outputs.setdefault(prefix, {})[name] = mark_if(value, output.sensitive)
+        for path in self._paths(prefix):
+            scope = self._scope(path)
+            self._conditions(output.preconditions, scope, "", f'Output "{name}" precondition')
+            value = self._eval(output.value, scope)
+            self.outputs.setdefault(path, {})[name] = mark_if(value, output.sensitive)
+
+    def _module_call(self, node: str, data: dict[str, Any]) -> None:
+        """Work out a call's instances (count/for_each) in each instance of the calling module."""
+        prefix, name = data["prefix"], data["name"]
+        child = f"{prefix}module.{name}."
+        if child not in self.infos or self.req.options.destroy:
+            return  # the module did not load (its error is reported), or everything in state goes
+        call = self.infos[prefix].module.module_calls[name]
+        self.modules.paths.setdefault(child, [])
+        for caller in self._paths(prefix):
+            instances, diags = expand(call.count, call.for_each, self._scope(caller))
+            self.diags.extend(diags)
+            self.modules.add(child, caller, name, None if diags else instances)
 
     def _module_outputs(self, node: str, data: dict[str, Any]) -> None:
         prefix, name = data["prefix"], data["name"]
-        self.ns[prefix].modules[name] = dict(self.outputs.get(f"{prefix}module.{name}.", {}))
+        call = self.infos[prefix].module.module_calls[name]
+        for caller in self._paths(prefix):
+            self.namespace(caller).modules[name] = self.modules.outputs_value(call, caller, self.outputs)
 
     # ------------------------------------------------------------------ resources
 
@@ -245,10 +307,15 @@ class Walker:
         rs = registry.resource_schema(res.mode, res.type)
         if rs is None:
             return  # validate reported it
-        scope = self._scope(prefix)
+        for path in self._paths(prefix):
+            self._resource_in(path, res, rs)
+
+    def _resource_in(self, path: ModulePath, res: Resource, rs: ResourceSchema) -> None:
+        """Expand and plan one resource block in one module instance."""
+        scope = self._scope(path)
         instances, diags = expand(res.count, res.for_each, scope)
         self.diags.extend(diags)
-        self.instances[prefix + address] = instances
+        self.instances[(path, res.address)] = instances
         phases = phases_in(res, rs)
         values: dict[Any, Any] = {}
         for inst in instances:
@@ -257,27 +324,33 @@ class Walker:
             ev = evaluate_body(body, rs.block, iscope)
             self.diags.extend(ev.diagnostics)
             if res.mode is Mode.DATA:
-                values[inst.key] = self._data_instance(prefix, res, rs, inst, ev)
+                values[inst.key] = self._data_instance(path, res, rs, inst, ev)
             elif phases:
-                self.pending_phase.setdefault(prefix + address, {})[inst.key] = (ev, iscope)
-                values[inst.key] = self._before_phases(prefix, res, rs, inst, ev, phases)
+                self.pending_phase.setdefault((path, res.address), {})[inst.key] = (ev, iscope)
+                values[inst.key] = self._before_phases(path, res, rs, inst, ev, phases)
             else:
-                values[inst.key] = self._plan_instance(prefix, res, rs, inst, ev)
-        self._register(prefix, res, instances, values)
+                values[inst.key] = self._plan_instance(path, res, rs, inst, ev)
+        self._register(path, res, instances, values)
 
     def _phase(self, node: str, data: dict[str, Any]) -> None:
         prefix, address = data["prefix"], data["name"]
         res = self.infos[prefix].module.resources[address]
-        pending = self.pending_phase.get(prefix + address)
-        if not pending or self.req.options.destroy:
+        if self.req.options.destroy:
             return
         rs = registry.resource_schema(res.mode, res.type)
         if rs is None:  # a phase node comes from a schema that marks one
             return
+        for path in self._paths(prefix):
+            self._phase_in(path, res, rs)
+
+    def _phase_in(self, path: ModulePath, res: Resource, rs: ResourceSchema) -> None:
+        pending = self.pending_phase.get((path, res.address))
+        if not pending:
+            return
         phases = phases_in(res, rs)
         phase_body = ast.Body((), tuple(b for b in res.body.blocks if block_name(b) in phases), res.body.pos)
         values: dict[Any, Any] = {}
-        instances = self.instances.get(prefix + address, [])
+        instances = self.instances.get((path, res.address), [])
         for inst in instances:
             if inst.key not in pending:
                 continue
@@ -291,20 +364,22 @@ class Walker:
                 ev.samples + phase_ev.samples,
                 ev.sensitive_paths + phase_ev.sensitive_paths,
             )
-            values[inst.key] = self._plan_instance(prefix, res, rs, inst, merged)
-        self._register(prefix, res, instances, values)
-        del self.pending_phase[prefix + address]
+            values[inst.key] = self._plan_instance(path, res, rs, inst, merged)
+        self._register(path, res, instances, values)
+        del self.pending_phase[(path, res.address)]
 
     def _add(self, change: ResourceChange) -> None:
         if change.address not in self.changes:
-            self.by_base.setdefault(resource_text(change.address), []).append(change.address)
+            resource = parse_address(change.address).resource
+            self.by_base.setdefault(str(resource), []).append(change.address)
+            self.by_config.setdefault(_config_node(resource), []).append(change.address)
         self.changes[change.address] = change
 
     def _register(
-        self, prefix: str, res: Resource, instances: list[Instance], values: dict[str, Any]
+        self, path: ModulePath, res: Resource, instances: list[Instance], values: dict[str, Any]
     ) -> None:
         value = collect(instances, values, counted=res.count is not None, each=res.for_each is not None)
-        self.ns[prefix].set_resource(res.type, res.name, value, data=res.mode is Mode.DATA)
+        self.namespace(path).set_resource(res.type, res.name, value, data=res.mode is Mode.DATA)
 
     def _prior_instance(self, address: str) -> InstanceState | None:
         inst: InstanceState | None = self.req.state.instance(address)
@@ -336,7 +411,7 @@ class Walker:
 
     def _before_phases(
         self,
-        prefix: str,
+        path: ModulePath,
         res: Resource,
         rs: ResourceSchema,
         inst: Instance,
@@ -346,7 +421,7 @@ class Walker:
         """What others see of an object before its later phases are planned (grants read a vault's
         identity): planned with the phases as they are now, so a replacement shows its new
         identity as unknown and the grant that names it is planned again."""
-        address = instance_address(prefix, res.address, inst.key)
+        address = instance_address(path, res, inst.key)
         prior = self._prior(address)
         config = validation.apply_defaults(
             rs.block,
@@ -354,14 +429,14 @@ class Walker:
                 rs.block, validation.coerce_block(rs.block, with_prior_phases(ev.value, prior, phases))
             ),
         )
-        decision = decide(self._request(prefix, res, rs, inst, address, config))
+        decision = decide(self._request(path, res, rs, inst, address, config))
         if decision.after is None:
             return UNKNOWN
         return mark_paths(decision.after, object_paths(rs.block, decision.after, ev.sensitive_paths))
 
     def _request(
         self,
-        prefix: str,
+        path: ModulePath,
         res: Resource,
         rs: ResourceSchema,
         inst: Instance,
@@ -378,7 +453,7 @@ class Walker:
             prior=self._prior(address),
             tainted=bool(prior_inst and prior_inst.tainted),
             replace_requested=address in self.req.options.replace,
-            replace_triggered=self._triggered(prefix, res, inst),
+            replace_triggered=self._triggered(path, res, inst),
             create_before_destroy=lc.create_before_destroy,
             ignore_changes=tuple(p for p in (path_of(e) for e in lc.ignore_changes) if p),
             ignore_all_changes=lc.ignore_all_changes,
@@ -406,15 +481,15 @@ class Walker:
                 )
 
     def _plan_instance(
-        self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance, ev: EvaluatedBody
+        self, path: ModulePath, res: Resource, rs: ResourceSchema, inst: Instance, ev: EvaluatedBody
     ) -> Any:
-        address = instance_address(prefix, res.address, inst.key)
+        address = instance_address(path, res, inst.key)
         self._conditions(
-            res.lifecycle.preconditions, self._scope(prefix, inst.bindings), address, "Resource precondition"
+            res.lifecycle.preconditions, self._scope(path, inst.bindings), address, "Resource precondition"
         )
         config = self._config_value(rs, ev, address)
         lc = res.lifecycle
-        decision = decide(self._request(prefix, res, rs, inst, address, config))
+        decision = decide(self._request(path, res, rs, inst, address, config))
         log.debug(
             "plan: %s %s (%s; changed %s)",
             address,
@@ -434,7 +509,7 @@ class Walker:
                 type=res.type,
                 name=res.name,
                 index=inst.key,
-                module=prefix[:-1] if prefix else "",
+                module=module_text(path),
                 provider=res.provider_name,
                 action=decision.action,
                 before=before,
@@ -448,7 +523,7 @@ class Walker:
                 create_before_destroy=lc.create_before_destroy,
                 changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
                 config=config,
-                references=references_of(res, prefix),
+                references=references_of(res, _text_prefix(path)),
                 private=private,
             )
         )
@@ -456,7 +531,8 @@ class Walker:
             return UNKNOWN
         return mark_paths(decision.after, after_paths)
 
-    def _triggered(self, prefix: str, res: Resource, inst: Instance) -> bool:
+    def _triggered(self, path: ModulePath, res: Resource, inst: Instance) -> bool:
+        prefix = _text_prefix(path)
         for expr in res.lifecycle.replace_triggered_by:
             for ref in references(expr):
                 if len(ref.subject) < 2:
@@ -465,21 +541,21 @@ class Walker:
                 key = ref.remaining[0] if ref.remaining and isinstance(ref.remaining[0], (int, str)) else None
                 for addr in self.by_base.get(target, ()):
                     change = self.changes[addr]
-                    if key is not None and addr != instance_address("", target, key):
+                    if key is not None and parse_address(addr).key != key:
                         continue
                     if change.action in (Action.UPDATE, Action.CREATE) or change.action.is_replace:
                         return True
         return False
 
     def _data_instance(
-        self, prefix: str, res: Resource, rs: ResourceSchema, inst: Instance, ev: EvaluatedBody
+        self, path: ModulePath, res: Resource, rs: ResourceSchema, inst: Instance, ev: EvaluatedBody
     ) -> Any:
-        address = instance_address(prefix, res.address, inst.key)
+        address = instance_address(path, res, inst.key)
         config = self._config_value(rs, ev, address)
         if (
             self.req.read_data is not None
             and is_wholly_known(config)
-            and not self._waits_on_changes(prefix, res)
+            and not self._waits_on_changes(path, res)
         ):
             try:
                 value = self.req.read_data(res.type, config)
@@ -508,23 +584,25 @@ class Walker:
                 type=res.type,
                 name=res.name,
                 index=inst.key,
-                module=prefix[:-1] if prefix else "",
+                module=module_text(path),
                 provider=res.provider_name,
                 action=Action.READ,
                 before=None,
                 after=after,
                 reason=Reason.READ_BECAUSE_CONFIG_UNKNOWN,
                 config=config,
-                references=references_of(res, prefix),
+                references=references_of(res, _text_prefix(path)),
                 sensitive_paths=after_paths,
             )
         )
         return mark_paths(after, after_paths)
 
-    def _waits_on_changes(self, prefix: str, res: Resource) -> bool:
-        for dep in self._resource_ancestors(prefix + res.address):
-            for addr in self.by_base.get(self._config_resource(dep), ()):
-                if self.changes[addr].action is not Action.NO_OP:
+    def _waits_on_changes(self, path: ModulePath, res: Resource) -> bool:
+        for dep in self._resource_ancestors(static_prefix(path) + res.address):
+            for addr in self.by_config.get(self._config_resource(dep), ()):
+                if self.changes[addr].action is not Action.NO_OP and _within_reach(
+                    path, parse_address(addr).resource.module
+                ):
                     return True
         return False
 
@@ -536,12 +614,13 @@ class Walker:
             address = str(iaddr)
             if rstate.mode.value != "managed" or address in self.changes:
                 continue
-            module_text = iaddr.resource.module_text
-            prefix = f"{module_text}." if module_text else ""
+            prefix = static_prefix(iaddr.resource.module)
             base = f"{rstate.type}.{rstate.name}"
             res = self.infos[prefix].module.resources.get(base) if prefix in self.infos else None
             if destroy:
                 reason = Reason.DELETE_BY_DESTROY
+            elif res is not None and not self.modules.exists(iaddr.resource.module):
+                reason = Reason.DELETE_BECAUSE_NO_MODULE
             elif res is None:
                 reason = Reason.DELETE_BECAUSE_NO_RESOURCE_CONFIG
             elif res.count is not None:
@@ -609,18 +688,17 @@ class Walker:
     def _instance_nodes(self, node: str) -> list[Node]:
         """The graph nodes of every instance of a configuration graph node (a resource or a phase)."""
         phase = self.cg.graph.data(node).get("phase", "")
-        return [Node(parse_address(a), phase) for a in self.by_base.get(self._config_resource(node), ())]
+        return [Node(parse_address(a), phase) for a in self.by_config.get(self._config_resource(node), ())]
 
     def _attach_dependencies(self) -> None:
         for address, change in list(self.changes.items()):
             if change.before is not None and change.after is None:
                 continue  # orphans keep the dependencies recorded in state
-            base = resource_text(address)
-            module_prefix = f"{change.module}." if change.module else ""
-            config_base = base if base.startswith(module_prefix) else module_prefix + base
-            deps = self._instance_deps(config_base, config_base)
+            path = parse_address(address).resource.module
+            config_base = _config_node(parse_address(address).resource)
+            deps = _reachable(path, self._instance_deps(config_base, config_base))
             phase_deps = {
-                phase: self._instance_deps(phase_node(config_base, phase), config_base)
+                phase: _reachable(path, self._instance_deps(phase_node(config_base, phase), config_base))
                 for phase in self._phases_of(change)
                 if phase
             }
@@ -706,7 +784,7 @@ class Walker:
 
     def _output_changes(self, opts: PlanOptions) -> list[OutputChange]:
         before = dict(self.req.state.outputs)
-        after = {} if opts.destroy else dict(self.outputs.get("", {}))
+        after = {} if opts.destroy else dict(self.outputs.get((), {}))
         out: list[OutputChange] = []
         for name in sorted(set(before) | set(after)):
             decl = self.infos[""].module.outputs.get(name)
@@ -732,12 +810,25 @@ class Walker:
 # --------------------------------------------------------------------------- helpers
 
 
-def _parent(prefix: str) -> tuple[str, str]:
-    """ "module.a.module.b." -> ("module.a.", "b")."""
-    body = prefix[:-1]
-    head, _, name = body.rpartition(".")
-    parent = head[: -len("module")] if head.endswith("module") else head
-    return parent, name
+def _config_node(resource: ResourceAddress) -> str:
+    """The configuration graph's node of a resource in any instance of its module."""
+    local = f"{resource.type}.{resource.name}"
+    return static_prefix(resource.module) + ("data." + local if resource.mode is Mode.DATA else local)
+
+
+def _within_reach(path: ModulePath, other: ModulePath) -> bool:
+    """False when ``other`` is another instance of a module ``path`` is also in: the
+    instances of one module call never see each other's objects."""
+    for mine, theirs in zip(path, other, strict=False):
+        if mine.name != theirs.name:
+            return True  # the paths part here: a call made from a module instance both are in
+        if mine.key != theirs.key:
+            return False
+    return True
+
+
+def _reachable(path: ModulePath, deps: tuple[Node, ...]) -> tuple[Node, ...]:
+    return tuple(d for d in deps if _within_reach(path, d.address.module))
 
 
 def _placed(diag: Diagnostic, walker: Walker) -> Diagnostic:
