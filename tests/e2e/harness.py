@@ -143,7 +143,8 @@ class Workspace:
             for inst in res.get("instances", []):
                 key = inst.get("index_key")
                 suffix = "" if key is None else (f"[{key}]" if isinstance(key, int) else f'["{key}"]')
-                out.add(f"{res['type']}.{res['name']}{suffix}")
+                module = f"{res['module']}." if res.get("module") else ""
+                out.add(f"{module}{res['type']}.{res['name']}{suffix}")
         return out
 
     def activity(self) -> list[dict]:

@@ -10,7 +10,13 @@ import pytest
 from providers.azurelocal.app import Emulator
 from tests.e2e.harness import EXAMPLES, Workspace
 
-APPLIED_EXAMPLES = ("quickstart", "user-assigned-identity", "key-rotation", "restore-with-des")
+APPLIED_EXAMPLES = (
+    "quickstart",
+    "user-assigned-identity",
+    "key-rotation",
+    "restore-with-des",
+    "multi-estate",
+)
 WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE", "POST"})
 
 
