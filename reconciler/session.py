@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,9 @@ from state.errors import StateError
 from state.format import instances_without_id
 from state.model import State
 
+# (address, done, id once read, seconds the read took): Terraform's "Reading..." / "Read complete" lines
+DataReadReporter = Callable[[str, bool, str | None, float], None]
+
 
 @dataclass
 class Session:
@@ -47,6 +51,8 @@ class Session:
     moves: list[tuple[str, str]] = field(default_factory=list)  # done by moved blocks, not yet saved
     state_stamp: tuple | None = None  # the state file as read (see reload_state_if_changed)
     clock: Clock = field(default_factory=Clock)  # what plans are judged at; what apply waits with
+    # told of each data source read while planning: (address, done, id, elapsed seconds)
+    data_reads: DataReadReporter | None = None
 
     @property
     def cloud(self) -> str:
@@ -333,15 +339,22 @@ def refresh(
 
 
 def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | None] | None) -> Plan:
-    def read_data(type_name: str, config: dict) -> dict:
+    def read_data(type_name: str, config: dict, address: str = "") -> dict:
         provider = session.providers.get(registry.provider_name_for_type(type_name))
         if provider is None:
             raise ProviderError(f"no provider for {type_name}")
+        report = session.data_reads if address else None
+        started = time.monotonic()
+        if report is not None:
+            report(address, False, None, 0.0)
         state = provider.read_data(DataRequest(type_name, config)).state
         if state is None:
             raise ProviderError(
                 "no object matches the data source's arguments; check the names", code="data_source_not_found"
             )
+        if report is not None:
+            found = state.get("id")
+            report(address, True, str(found) if found else None, time.monotonic() - started)
         return state
 
     def plan_rules(req):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from reconciler import importing
 from reconciler import session as steps
+from reconciler.apply.progress import format_duration
 from reconciler.cli.applying import note_outside_changes
 from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock, variable_prompt
 from reconciler.cli.flags import flag
@@ -48,6 +49,22 @@ def refresh_reporter(out: Output):
     return report
 
 
+def data_read_reporter(out: Output):
+    """What planning says of each data source it reads: Terraform's 'Reading...' and 'Read complete
+    after 0s [id=...]' lines (internal/command/views/hook_ui.go, PreApply/PostApply with plans.Read)."""
+    if out.json_ui is not None:
+        return out.json_ui.reading
+
+    def report(address: str, done: bool, id_value: str | None, elapsed: float) -> None:
+        if not done:
+            out.print(f"{address}: Reading...")
+        else:
+            suffix = f" [id={id_value}]" if id_value else ""
+            out.print(f"{address}: Read complete after {format_duration(elapsed)}{suffix}")
+
+    return report
+
+
 def make(args, operation: str = "plan", out: Output | None = None):
     session = steps.open_session(
         args.dir,
@@ -57,6 +74,8 @@ def make(args, operation: str = "plan", out: Output | None = None):
         ask=variable_prompt(args, out) if out is not None else None,
     )
     report = refresh_reporter(out) if out is not None else None
+    if out is not None:
+        session.data_reads = data_read_reporter(out)
     try:
         with state_lock(session, operation, args):
             refreshed = steps.refresh(session, args.parallelism, report=report) if args.refresh else None

@@ -18,7 +18,15 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from reconciler import __version__
-from reconciler.apply.progress import DESTROY, Failure, format_duration, resource_count, wording
+from reconciler.apply.progress import (
+    DESTROY,
+    READ,
+    Failure,
+    Wording,
+    format_duration,
+    resource_count,
+    wording,
+)
 from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.plan.model import Action, Plan, ResourceChange
 from reconciler.providers_registry import provider_name_for_type
@@ -26,6 +34,7 @@ from state.addresses import InstanceAddress, parse_address
 from state.errors import AddressError
 
 UI_VERSION = "1.2"
+JSON_READ = Wording("Refreshing", "Refresh")
 MODULE = "vaultform.ui"
 
 # plan actions as the machine-readable UI names them
@@ -136,6 +145,24 @@ class JsonUi:
         else:
             self.emit("refresh_start", f"{address}: Refreshing state... [id={id_value}]", hook=hook)
 
+    def reading(self, address: str, done: bool, id_value: str | None, elapsed: float) -> None:
+        """A data source read while planning: apply_start / apply_complete with action "read",
+        worded "Refreshing..." / "Refresh complete after 0s" as terraform's JSON hooks word a read
+        (internal/command/views/json/hook.go: startActionVerb, actionNoun)."""
+        hook: dict[str, Any] = {"resource": _identity_or_text(address), "action": "read"}
+        if not done:
+            self.emit("apply_start", f"{address}: Refreshing...", hook=hook)
+            return
+        if id_value:
+            hook.update(id_key="id", id_value=id_value)
+        hook["elapsed_seconds"] = int(elapsed)
+        suffix = f" [id={id_value}]" if id_value else ""
+        self.emit(
+            "apply_complete",
+            f"{address}: Refresh complete after {format_duration(elapsed)}{suffix}",
+            hook=hook,
+        )
+
     # ---- plan
 
     def planned_changes(self, plan: Plan) -> None:
@@ -229,8 +256,13 @@ class JsonProgress:
     def _hook(self, address: str, action: Action | str, **extra: Any) -> dict[str, Any]:
         return {"resource": _identity_or_text(address), "action": self._action(action), **extra}
 
+    @staticmethod
+    def _wording(action: Action | str) -> Wording:
+        # terraform's JSON hooks word a read "Refreshing..." / "Refresh complete" (views/json/hook.go)
+        return JSON_READ if wording(action) is READ else wording(action)
+
     def started(self, address: str, action: Action | str, id: str | None = None) -> None:
-        words = wording(action)
+        words = self._wording(action)
         key = action.value if isinstance(action, Action) else str(action)
         with self._lock:
             self._running[(address, key)] = [address, action, self.clock(), 0]
@@ -241,7 +273,7 @@ class JsonProgress:
         )
 
     def finished(self, address: str, action: Action | str, elapsed: float, id: str | None = None) -> None:
-        words = wording(action)
+        words = self._wording(action)
         key = action.value if isinstance(action, Action) else str(action)
         with self._lock:
             self._running.pop((address, key), None)
@@ -255,7 +287,7 @@ class JsonProgress:
         )
 
     def failed(self, address: str, action: Action | str, elapsed: float, message: str) -> None:
-        words = wording(action)
+        words = self._wording(action)
         key = action.value if isinstance(action, Action) else str(action)
         with self._lock:
             self._running.pop((address, key), None)
@@ -285,7 +317,7 @@ class JsonProgress:
         for address, action, elapsed in due:
             self.ui.emit(
                 "apply_progress",
-                f"{address}: {wording(action).still}... [{format_duration(elapsed)} elapsed]",
+                f"{address}: {self._wording(action).still}... [{format_duration(elapsed)} elapsed]",
                 hook=self._hook(address, action, elapsed_seconds=int(elapsed)),
             )
 

@@ -90,7 +90,7 @@ if TYPE_CHECKING:  # the module tree's loader imports the planner's helpers
 
 log = logging.getLogger(__name__)
 
-ReadData = Callable[[str, dict[str, Any]], dict[str, Any]]
+ReadData = Callable[[str, dict[str, Any], str], dict[str, Any]]  # (type, config, instance address)
 
 
 @dataclass(frozen=True)
@@ -558,7 +558,7 @@ class Walker:
             and not self._waits_on_changes(path, res)
         ):
             try:
-                value = self.req.read_data(res.type, config)
+                value = self.req.read_data(res.type, config, address)
             except Exception as exc:  # a provider error is a diagnostic, never a traceback
                 self.diags.append(
                     error(
