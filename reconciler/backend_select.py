@@ -31,6 +31,7 @@ from reconciler.config.expand import evaluate_body
 from reconciler.config.model import Backend as BackendBlock
 from reconciler.diagnostics import DiagnosticsError, error
 from state.backends.local import DEFAULT_STATE_FILE, LocalBackend
+from state.encryption.target import TargetEncryption
 from state.lineage_memory import MEMORY_DIR
 
 RECORD_FILE = "backend.json"
@@ -262,9 +263,13 @@ def backend_for(
     *,
     workspace: str | None = None,
     check_init: bool = True,
+    encryption: TargetEncryption | None = None,
     **options: Any,
 ) -> Any:
-    """The backend of the configuration in ``root`` (``-state`` names a local file and wins)."""
+    """The backend of the configuration in ``root`` (``-state`` names a local file and wins);
+    ``encryption`` is the state target of the configuration's ``encryption`` block."""
+    if encryption is not None:
+        options["encryption"] = encryption
     if state_path is not None:
         return LocalBackend.for_directory(root, state_path, **options)
     workspace = workspace or current_workspace(root)
@@ -291,7 +296,7 @@ def backend_for(
     for name in SECRETS.get(block.type, ()):
         if name in block_values(block):
             config[name] = block_values(block)[name]  # as written in the block; init did not record it
-    return make_backend(block.type, config, workspace=workspace, directory=directory)
+    return make_backend(block.type, config, workspace=workspace, directory=directory, encryption=encryption)
 
 
 def configured_block(root: str | os.PathLike[str]) -> BackendBlock | None:
@@ -312,7 +317,14 @@ def configured_block(root: str | os.PathLike[str]) -> BackendBlock | None:
     return tree.module.terraform.backend
 
 
-def make_backend(type_: str, config: dict[str, Any], *, workspace: str, directory: str) -> Any:
+def make_backend(
+    type_: str,
+    config: dict[str, Any],
+    *,
+    workspace: str,
+    directory: str,
+    encryption: TargetEncryption | None = None,
+) -> Any:
     if type_ == "pg":
         from state.backends.pg import DEFAULT_SCHEMA, PgBackend
 
@@ -334,6 +346,7 @@ def make_backend(type_: str, config: dict[str, Any], *, workspace: str, director
             skip_table_creation=bool(config.get("skip_table_creation")),
             skip_index_creation=bool(config.get("skip_index_creation")),
             directory=directory,
+            encryption=encryption,
         )
     if type_ == "azurerm":
         from state.backends.azurerm import AzurermBackend
@@ -341,7 +354,11 @@ def make_backend(type_: str, config: dict[str, Any], *, workspace: str, director
 
         try:
             return AzurermBackend(
-                config, workspace=workspace, directory=directory, sign_in=_azurerm_sign_in(config)
+                config,
+                workspace=workspace,
+                directory=directory,
+                sign_in=_azurerm_sign_in(config),
+                encryption=encryption,
             )
         except StateError as exc:
             raise DiagnosticsError(error("backend_argument", exc.summary, exc.detail)) from None

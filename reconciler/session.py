@@ -25,11 +25,13 @@ from reconciler.config.type_exprs import parse_type
 from reconciler.config.variables import Validation as VarValidation
 from reconciler.config.variables import VariableSpec, resolve_variables
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.encryption_config import configured_encryption
 from reconciler.moves import apply_moves
 from reconciler.plan.model import Plan
 from reconciler.plan.walk import PlanOptions, PlanRequest, make_plan
 from reconciler.plan.whole_state_replaced import whole_state_replaced
 from reconciler.validate import Validated, validate_directory
+from state.encryption.target import Encryption
 from state.errors import StateError
 from state.format import instances_without_id
 from state.model import State
@@ -53,6 +55,7 @@ class Session:
     clock: Clock = field(default_factory=Clock)  # what plans are judged at; what apply waits with
     # told of each data source read while planning: (address, done, id, elapsed seconds)
     data_reads: DataReadReporter | None = None
+    encryption: Encryption | None = None  # the configuration's encryption block (state, plan, remote)
 
     @property
     def cloud(self) -> str:
@@ -120,7 +123,14 @@ def open_session(
     values = {name: r.value for name, r in resolved.items()}
     sensitive = frozenset(name for name, r in resolved.items() if r.sensitive)
     block = module.terraform.backend if module.terraform else None
-    backend = backend_select.backend_for(root, block, state_path)
+    configured = configured_encryption(
+        module.terraform.encryption if module.terraform else None, variables=values
+    )
+    warnings += configured.warnings
+    encryption = configured.encryption
+    backend = backend_select.backend_for(
+        root, block, state_path, encryption=encryption.state if encryption is not None else None
+    )
     stamp = backend_stamp(backend)
     try:
         state = backend.read() or State.new()
@@ -130,7 +140,16 @@ def open_session(
     state, moves, move_diags = apply_moves(state, validated.tree)
     warnings += move_diags
     session = Session(
-        root, validated, values, sensitive, backend, state, warnings=warnings, moves=moves, state_stamp=stamp
+        root,
+        validated,
+        values,
+        sensitive,
+        backend,
+        state,
+        warnings=warnings,
+        moves=moves,
+        state_stamp=stamp,
+        encryption=encryption,
     )
     session.providers = providers_for(session)
     _refuse_empty_targets(session)

@@ -42,6 +42,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from state import tfstate_v4
+from state.encryption import envelope
+from state.encryption.target import TargetEncryption
 from state.errors import AddressError, StateError
 from state.model import (
     VAULTFORM_VERSION,
@@ -201,7 +203,9 @@ class StateEncoder:
     the bytes of their unchanged instances.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, encryption: TargetEncryption | None = None) -> None:
+        self.encryption = encryption  # the state target of an ``encryption`` block, if any
+        self.outdated = False  # the last state decoded is stored in another form than ours (see decode)
         self._resources: tuple[ResourceState, ...] = ()
         self._texts: list[bytes] = []
         self._instance_texts: list[tuple[bytes, ...]] = []
@@ -214,7 +218,30 @@ class StateEncoder:
         return b"".join(self.encode_chunks(state))
 
     def encode_chunks(self, state: State) -> list[bytes]:
-        """``encode_bytes`` in a few large pieces, saving a copy when writing to a file."""
+        """``encode_bytes`` in a few large pieces, saving a copy when writing to a file; with
+        ``encryption``, one piece: OpenTofu's encrypted envelope of the text."""
+        chunks = self._plain_chunks(state)
+        self.outdated = False
+        if self.encryption is None:
+            return chunks
+        sealed = self.encryption.encrypt(
+            b"".join(chunks), source="state", serial=int(state.serial), lineage=state.lineage
+        )
+        return [sealed]
+
+    def decode(self, data: bytes | str, *, source: str = "state") -> State:
+        """``decode_state`` with this encoder's encryption: what every backend reads through.
+        ``outdated`` says afterwards whether the data was stored otherwise than the encryption
+        writes it (an old key, or unencrypted data being migrated): then the backend writes the
+        state again even when its content is unchanged."""
+        if self.encryption is None:
+            return decode_state(data, source=source)
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        state, current = _decrypted(raw, source, self.encryption)
+        self.outdated = not current
+        return state
+
+    def _plain_chunks(self, state: State) -> list[bytes]:
         resources = state.resources
         old = self._resources
         if len(resources) == len(old):
@@ -405,8 +432,24 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def decode_state(data: bytes | str, *, source: str = "state") -> State:
-    """Parse and validate a state file's text; every problem is a ``StateError``."""
+def decode_state(
+    data: bytes | str, *, source: str = "state", encryption: TargetEncryption | None = None
+) -> State:
+    """Parse and validate a state file's text; every problem is a ``StateError``.
+
+    With ``encryption`` (the state target of an ``encryption`` block) the text is decrypted
+    first - or taken as it is, when unencrypted and a method allows that; without it, an
+    encrypted state is refused with a message saying so."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if encryption is not None:
+        return _decrypted(raw, source, encryption)[0]
+    if envelope.is_envelope(raw):
+        raise StateError(
+            source,
+            "the state is encrypted, and this configuration sets up no state encryption",
+            hint="Add the terraform { encryption { ... state { method = ... } } } block it was written "
+            "with, or set TF_ENCRYPTION. Nothing was changed.",
+        )
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
@@ -434,6 +477,23 @@ def decode_state(data: bytes | str, *, source: str = "state") -> State:
     except RecursionError:
         raise StateError(source, "values are nested too deeply to be a state") from None
     return from_document(doc, source=source)
+
+
+def _decrypted(raw: bytes, source: str, encryption: TargetEncryption) -> tuple[State, bool]:
+    """The state in ``raw`` through ``encryption``, and whether it is stored as the method writes it."""
+    data, current = encryption.read(raw, source=source)
+    state = decode_state(data, source=source)
+    passthrough = envelope.decode(raw) if data is not raw else None
+    if passthrough is not None and (
+        (passthrough.serial is not None and passthrough.serial != state.serial)
+        or (passthrough.lineage is not None and passthrough.lineage != state.lineage)
+    ):
+        raise StateError(
+            source,
+            "the encrypted state's serial or lineage does not match the ones written beside it",
+            hint="The envelope was edited or assembled from two states. Restore it from a backup.",
+        )
+    return state, current
 
 
 def from_document(doc: Any, *, source: str = "state") -> State:

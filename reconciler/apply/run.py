@@ -24,6 +24,7 @@ from reconciler.plan.model import Action, Plan
 from reconciler.plan.sensitivity import output_sensitivity
 from reconciler.plan.walk import PlanOptions
 from reconciler.values import is_wholly_known
+from state.errors import StateError
 from state.model import State
 
 
@@ -54,6 +55,7 @@ def apply_plan(
     as the state on disk."""
     if plan.moved:  # renames from moved blocks are saved before anything else happens
         session.state = session.backend.write(session.state)
+    _store_as_encryption_writes(session)
     recorder = StateRecorder(
         session.backend, session.state, providers=session.providers, write_behind=True, clock=session.clock
     )
@@ -118,6 +120,18 @@ def _apply_recorded(
     return ApplyOutcome(recorder.state, result, diagnostics)
 
 
+def _store_as_encryption_writes(session: steps.Session) -> None:
+    """A state read through an encryption fallback (an old key, or unencrypted data being migrated)
+    is stored again as the method writes it, even when the apply changes nothing; otherwise the
+    write below is skipped as it changes nothing."""
+    if session.encryption is None or session.encryption.state is None or session.state_stamp is None:
+        return  # no encryption, or no state stored yet
+    try:
+        session.state = session.backend.write(session.state)
+    except StateError as exc:
+        raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
+
+
 def record_outputs_only(
     session: steps.Session, plan: Plan, refreshed: dict[str, dict | None] | None, options: PlanOptions
 ) -> ApplyOutcome:
@@ -126,6 +140,7 @@ def record_outputs_only(
         return ApplyOutcome(session.state)
     evaluator = ApplyEvaluator(steps.plan_request(session, refreshed, options), plan)
     evaluator.publish_all()
+    _store_as_encryption_writes(session)
     recorder = StateRecorder(session.backend, session.state)
     diagnostics = _record_outputs(session, evaluator, recorder)
     return ApplyOutcome(recorder.state, None, diagnostics)

@@ -48,6 +48,7 @@ class _Decoder:
         self.required_version: list[ast.Expr] = []
         self.required_providers: dict[str, m.RequiredProvider] = {}
         self.backend: m.Backend | None = None
+        self.encryption: ast.Block | None = None
         self.terraform_pos: ast.Pos | None = None
         self.providers: list[m.ProviderConfig] = []
         self.variables: dict[str, m.Variable] = {}
@@ -177,8 +178,13 @@ class _Decoder:
             body,
             "terraform block",
             {"required_version", "experiments"},
-            {"required_providers", "backend", "cloud", "provider_meta"},
+            {"required_providers", "backend", "cloud", "provider_meta", "encryption"},
         )
+        for b in body.blocks_of("encryption"):
+            if self.encryption is not None:
+                self.duplicate("encryption", "block", self.encryption.pos, b.pos)
+                continue
+            self.encryption = b
         rv = body.attribute("required_version")
         if rv is not None:
             self.required_version.append(rv.expr)
@@ -679,7 +685,11 @@ def decode_module(files: list[ast.File]) -> tuple[m.Module, list[Diagnostic]]:
             kind.decode(d, block)
     module = m.Module(
         terraform=m.Terraform(
-            tuple(d.required_version), tuple(d.required_providers.values()), d.backend, d.terraform_pos
+            tuple(d.required_version),
+            tuple(d.required_providers.values()),
+            d.backend,
+            d.terraform_pos,
+            d.encryption,
         ),
         providers=tuple(d.providers),
         variables=d.variables,

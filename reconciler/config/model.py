@@ -59,6 +59,7 @@ class Terraform:
     required_providers: tuple[RequiredProvider, ...] = ()
     backend: Backend | None = None
     pos: ast.Pos | None = None
+    encryption: ast.Block | None = None  # OpenTofu's encryption block (reconciler.encryption_config)
 
     def provider(self, name: str) -> RequiredProvider | None:
         for p in self.required_providers:

@@ -43,8 +43,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from state.backends.azurerm_auth import SignIn, blob_target, flag, setting
+from state.encryption.target import TargetEncryption
 from state.errors import StateError
-from state.format import StateEncoder, decode_state
+from state.format import StateEncoder
 from state.liveness import own_start, same_process_running
 from state.lock import Lock, LockError, LockInfo, Takeover, _user, default_unlock_command, why_gone
 from state.model import VAULTFORM_VERSION, State
@@ -174,6 +175,7 @@ class AzurermBackend:
         directory: str | None = None,
         sign_in: Callable[[], SignIn] | None = None,
         lease: int | None = None,
+        encryption: TargetEncryption | None = None,
     ):
         missing = [n for n in ("storage_account_name", "container_name", "key") if not config.get(n)]
         if missing:
@@ -192,7 +194,7 @@ class AzurermBackend:
         self.lease_seconds = lease if lease is not None else lease_seconds()
         self._sign_in = sign_in
         self._service: Any = None
-        self._encoder = StateEncoder()
+        self._encoder = StateEncoder(encryption)
         self._etag: str | None = None  # of the blob as last read or written by this run
         self._digest: str | None = None  # of its content
         self._loaded = False
@@ -288,7 +290,7 @@ class AzurermBackend:
 
     def read(self) -> State | None:
         data, etag, metadata = self._download()
-        state = decode_state(data, source=self.describe()) if data is not None else None
+        state = self._encoder.decode(data, source=self.describe()) if data is not None else None
         self._etag, self._digest, self._loaded = etag, _digest(data), True
         if self._lease is None:
             self._metadata = metadata
@@ -296,7 +298,7 @@ class AzurermBackend:
 
     def stored_lineage(self) -> str | None:
         data, _etag, _meta = self._download()
-        return decode_state(data, source=self.describe()).lineage if data is not None else None
+        return self._encoder.decode(data, source=self.describe()).lineage if data is not None else None
 
     def stamp(self) -> str | None:
         """The blob's ETag now (``reload_state_if_changed`` compares it): any write changes it."""
@@ -357,7 +359,7 @@ class AzurermBackend:
             current = None
             if data is not None:
                 try:
-                    current = decode_state(data, source=self.describe())
+                    current = self._encoder.decode(data, source=self.describe())
                 except StateError:
                     if not force:
                         raise
@@ -370,7 +372,7 @@ class AzurermBackend:
                         hint="The two states have different histories. Use `vaultform state push "
                         "-force` if you really mean to replace the stored state.",
                     )
-                if state.same_content(current):
+                if state.same_content(current) and not self._encoder.outdated:
                     self._etag, self._digest, self._loaded = etag, _digest(data), True
                     return current
                 serial = current.serial + 1

@@ -26,8 +26,9 @@ import stat
 import tempfile
 from typing import Any
 
+from state.encryption.target import TargetEncryption
 from state.errors import StateError
-from state.format import StateEncoder, decode_state
+from state.format import StateEncoder
 from state.liveness import remove_dead_writers_files, writer_tag
 from state.lock import Lock, LockInfo, acquire, force_unlock, read_lock_info
 from state.model import State
@@ -55,12 +56,13 @@ class LocalBackend:
         *,
         backup: BackupPolicy = BackupPolicy.EVERY_WRITE,
         directory: str | os.PathLike[str] | None = None,
+        encryption: TargetEncryption | None = None,
     ):
         self.path = os.fspath(path)
         self.directory = os.fspath(directory) if directory is not None else None  # DIR, when no -state
         self.backup_path = self.path + ".backup"
         self.backup_policy = backup
-        self._encoder = StateEncoder()
+        self._encoder = StateEncoder(encryption)
         self._persisted: State | None = None
         self._loaded = False
         self._stamp: _Stamp | None = None  # identity of the file as last read or written
@@ -120,7 +122,7 @@ class LocalBackend:
         except OSError as exc:
             raise StateError(self.path, f"cannot read the state file ({exc.strerror})") from None
         try:
-            state = decode_state(data, source=self.path)
+            state = self._encoder.decode(data, source=self.path)
         except StateError as exc:
             hint = exc.hint
             if os.path.exists(self.backup_path):
@@ -140,7 +142,7 @@ class LocalBackend:
         elif self._on_disk() != self._stamp:
             try:
                 with open(self.path, "rb") as fh:
-                    return decode_state(fh.read(), source=self.path).lineage
+                    return self._encoder.decode(fh.read(), source=self.path).lineage
             except FileNotFoundError:
                 return None
             except OSError as exc:
@@ -172,7 +174,7 @@ class LocalBackend:
                     hint="The two states have different histories. Use `vaultform state push "
                     "-force` if you really mean to replace the stored state.",
                 )
-            if state.same_content(current):
+            if state.same_content(current) and not self._encoder.outdated:
                 return current
             serial = current.serial + 1
             if force:

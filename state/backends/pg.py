@@ -39,8 +39,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from state.encryption.target import TargetEncryption
 from state.errors import StateError
-from state.format import StateEncoder, decode_state
+from state.format import StateEncoder
 from state.liveness import own_start
 from state.lock import Lock, LockError, LockInfo, Takeover, _user, default_unlock_command
 from state.model import VAULTFORM_VERSION, State
@@ -107,6 +108,7 @@ class PgBackend:
         skip_table_creation: bool = False,
         skip_index_creation: bool = False,
         directory: str | None = None,
+        encryption: TargetEncryption | None = None,
     ):
         self.conn_str = conn_str
         self.schema = schema_name
@@ -116,7 +118,7 @@ class PgBackend:
         self.skip_index_creation = skip_index_creation
         self.directory = directory
         self._conn: Any = None
-        self._encoder = StateEncoder()
+        self._encoder = StateEncoder(encryption)
         self._persisted: State | None = None
         self._digest: str | None = None  # the stored text as last read or written
         self._loaded = False
@@ -232,7 +234,7 @@ class PgBackend:
             text = self._fetch(self._connection())
         except psycopg.Error as exc:
             raise self._fail(exc, "cannot read the state") from None
-        state = decode_state(text, source=self.describe()) if text is not None else None
+        state = self._encoder.decode(text, source=self.describe()) if text is not None else None
         self._persisted, self._digest, self._loaded = state, _digest(text), True
         return state
 
@@ -242,7 +244,7 @@ class PgBackend:
             text = self._fetch(self._connection())
         except psycopg.Error as exc:
             raise self._fail(exc, "cannot read the state") from None
-        return decode_state(text, source=self.describe()).lineage if text is not None else None
+        return self._encoder.decode(text, source=self.describe()).lineage if text is not None else None
 
     def stamp(self) -> str | None:
         """What is stored now, as a digest (``reload_state_if_changed`` compares it)."""
@@ -284,7 +286,7 @@ class PgBackend:
                 current = None
                 if text is not None:
                     try:
-                        current = decode_state(text, source=self.describe())
+                        current = self._encoder.decode(text, source=self.describe())
                     except StateError:
                         if not force:
                             raise
@@ -297,7 +299,7 @@ class PgBackend:
                             hint="The two states have different histories. Use `vaultform state push "
                             "-force` if you really mean to replace the stored state.",
                         )
-                    if state.same_content(current):
+                    if state.same_content(current) and not self._encoder.outdated:
                         self._persisted, self._digest, self._loaded = current, _digest(text), True
                         return current
                     serial = current.serial + 1
