@@ -166,14 +166,20 @@ class JsonUi:
     # ---- plan
 
     def planned_changes(self, plan: Plan) -> None:
+        moved_from = {new: old for old, new in plan.moved}
         for change in plan.changes:
             action = _CHANGE_ACTION[change.action]
+            previous = moved_from.get(change.address)
+            if action == "noop" and previous is not None:
+                action = "move"  # as terraform: a moved object with nothing else to do
             if action == "noop" and not change.importing:
                 continue
-            self._planned_change(change, action)
+            self._planned_change(change, action, previous)
 
-    def _planned_change(self, change: ResourceChange, action: str) -> None:
+    def _planned_change(self, change: ResourceChange, action: str, previous: str | None = None) -> None:
         body: dict[str, Any] = {"resource": _identity_or_text(change.address), "action": action}
+        if previous is not None:
+            body["previous_resource"] = _identity_or_text(previous)
         if change.reason.value != "none":
             body["reason"] = change.reason.value
         if change.importing:

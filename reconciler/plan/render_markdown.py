@@ -17,7 +17,7 @@ import html
 import re
 
 from reconciler.diagnostics import Diagnostic, Diagnostics, Severity
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Action, Plan
 from reconciler.plan.render_text import (
     ChangeCounts,
     SchemaOf,
@@ -171,9 +171,12 @@ def render_markdown(plan: Plan, *, schema_of: SchemaOf | None = None) -> str:
         blocks.append(_warnings(others))
     if changes:
         section = ["### Resource changes", ""]
+        moved_from = {new: old for old, new in plan.moved}
         for c in changes:
-            title = f"<code>{html.escape(c.address)}</code> {headline(c)}"
-            section += _details(title, render_change(c, schema_of=schema_of))
+            previous = moved_from.get(c.address)
+            words = f"has moved from {previous}" if previous and c.action is Action.NO_OP else headline(c)
+            title = f"<code>{html.escape(c.address)}</code> {html.escape(words)}"
+            section += _details(title, render_change(c, schema_of=schema_of, moved_from=previous))
             section.append("")
         blocks.append(section[:-1])
     if outputs:

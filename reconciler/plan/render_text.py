@@ -142,8 +142,10 @@ def _natural(text: str) -> list[Any]:
 
 
 def visible_changes(plan: Plan) -> list[ResourceChange]:
-    """The changes a reader sees: no-ops dropped unless imported, sorted by address (numbers as numbers)."""
-    shown = [c for c in plan.changes if c.action is not Action.NO_OP or c.importing]
+    """The changes a reader sees: no-ops dropped unless imported or moved, sorted by address (numbers
+    as numbers)."""
+    moved = {new for _old, new in plan.moved}
+    shown = [c for c in plan.changes if c.action is not Action.NO_OP or c.importing or c.address in moved]
     return sorted(shown, key=lambda c: _natural(c.address))
 
 
@@ -188,11 +190,23 @@ def _notes(change: ResourceChange) -> list[str]:
     return notes
 
 
-def render_change(change: ResourceChange, *, color: bool = False, schema_of: SchemaOf | None = None) -> str:
-    """One change: the comment headline, any notes, and the object body."""
+def render_change(
+    change: ResourceChange,
+    *,
+    color: bool = False,
+    schema_of: SchemaOf | None = None,
+    moved_from: str | None = None,
+) -> str:
+    """One change: the comment headline, any notes, and the object body. An object a moved block
+    renamed says where it was, as terraform's plan does."""
     palette = Palette(color)
     schema = change_schema(change, schema_lookup(schema_of))
-    lines = [f"  {palette.bold('# ' + change.address)} {headline(change)}"]
+    if moved_from is not None and change.action is Action.NO_OP and not change.importing:
+        lines = [f"  {palette.bold(f'# {moved_from} has moved to {change.address}')}"]
+    else:
+        lines = [f"  {palette.bold('# ' + change.address)} {headline(change)}"]
+        if moved_from is not None:
+            lines.append(f"  # (moved from {moved_from})")
     lines += [f"  # {n}" for n in _notes(change)]
     symbol = change.action.symbol
     kind = "data" if change.mode is Mode.DATA else "resource"
@@ -203,7 +217,7 @@ def render_change(change: ResourceChange, *, color: bool = False, schema_of: Sch
         palette,
         Sensitivity.of(change.hidden_paths, schema),
         frozenset(tuple(p) for p in change.replace_paths),
-        show_unchanged=change.action is Action.NO_OP,
+        show_unchanged=change.action is Action.NO_OP and moved_from is None,
     )
     if change.action is Action.READ:
         before, after = None, change.after or {}
@@ -318,8 +332,8 @@ def render_plan(
     parts: list[str] = []
     if plan.cloud:
         parts.append(f"{palette.bold('Target:')} {plan.cloud}")
-    if changes:
-        parts.append(_legend(changes, palette))
+    if any(action in {c.action for c in changes} for action, _meaning in LEGEND):
+        parts.append(_legend(changes, palette))  # (moved objects alone have no symbol, as terraform's)
     if errors:
         parts.append(_refusals(errors, palette, **diag_opts))
     if others and compact_warnings and not errors:
@@ -355,7 +369,11 @@ def render_plan(
             else "vaultform will perform the following actions:"
         )
         parts.append(lead)
-        parts.extend(render_change(c, color=color, schema_of=schema_of) for c in changes)
+        moved_from = {new: old for old, new in plan.moved}
+        parts.extend(
+            render_change(c, color=color, schema_of=schema_of, moved_from=moved_from.get(c.address))
+            for c in changes
+        )
     if outputs:
         parts.append(render_outputs(outputs, color=color))
     if changes or errors:

@@ -6,11 +6,13 @@ files of one of the case's subdirectories (``use``) into the working directory, 
 with ``-out`` (``plan``), also applies that plan (``apply``), or expects the plan to fail
 (``error``). What a step expects is written in the case: the actions planned per instance
 address (``"create ADDRESS"``, ``"delete ADDRESS (reason)"``, ``"no-op NEW <- OLD"`` for a
-move; no-op changes are listed only when they moved), outputs, and dependencies recorded.
+move; no-op changes are listed only when they moved), lines of the human plan (``text``),
+outputs, and dependencies recorded.
 
 When terraform is on PATH the same steps run in a second directory with terraform, and
 ``show -json``'s resource_changes (address, module_address, index, actions, action_reason,
-previous_address), the state's resources (module, type, name, index_key) and the outputs
+previous_address), ``plan -json``'s planned_change messages (resource and action), the
+state's resources (module, type, name, index_key) and the outputs
 must be the same.
 """
 
@@ -143,6 +145,19 @@ class Side:
         assert code == 0, text
         return json.loads(text[text.index("{") :])
 
+    def planned_changes(self, *args: str) -> list[str]:
+        """The planned_change messages of ``plan -json``: resource (addr, module, resource_key...)
+        and action, in a stable order."""
+        code, text = self.run("plan", "-json", "-input=false", *args)
+        assert code == 0, text
+        found = []
+        for line in text.splitlines():
+            message = json.loads(line) if line.startswith("{") else {}
+            if message.get("type") == "planned_change":
+                change = message["change"]
+                found.append(json.dumps([change["resource"], change["action"]], sort_keys=True))
+        return sorted(found)
+
     def state(self) -> dict:
         return json.loads((self.directory / self.state_file).read_text())
 
@@ -180,7 +195,10 @@ def test_module_instances(case, tmp_path):
                 results.append(None)
                 continue
             assert code == 0, (where, text)
+            for line in step.get("text", []):  # the human plan, terraform's words
+                assert line in text, (where, side.state_file, line, text)
             plan = side.plan_json()
+            streamed = side.planned_changes(*step.get("args", []))
             assert change_lines(plan) == sorted(step["changes"]), (where, side.state_file)
             state = None
             if step["do"] == "apply":
@@ -208,9 +226,10 @@ def test_module_instances(case, tmp_path):
                     assert outputs.get(name) == value, (where, name, outputs)
                 for address, wanted in step.get("dependencies", {}).items():
                     assert set(wanted) <= dependencies(state, address), (where, address)
-            results.append((plan, state))
+            results.append((plan, state, streamed))
         if len(results) == 2 and results[0] is not None and results[1] is not None:
-            (ours, our_state), (theirs, their_state) = results
+            (ours, our_state, our_stream), (theirs, their_state, their_stream) = results
+            assert our_stream == their_stream, where
             # with -target, terraform leaves what is not targeted out of the plan; vaultform lists
             # it as no-op, so only the actions are compared then
             acting = (lambda c: c["actions"] != ["no-op"]) if "-target" in step.get("args", []) else bool
