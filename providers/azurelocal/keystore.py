@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from providers.azurelocal import crypto
 from providers.azurelocal.kvrules import KeyVaultError, authorize, check_usable, key_not_found, vault_document
@@ -67,6 +68,8 @@ class KeyInfo:
     jwk: dict
     location: str
     deleted: bool = False
+    exportable: bool = False
+    release_policy: dict | None = None  # {"contentType", "immutable", "data"} as the wire carries it
 
     @property
     def vault_url(self) -> str:
@@ -184,6 +187,8 @@ def _info(env, vault: dict, name: str, body: dict, deleted: bool) -> KeyInfo:
         jwk=dict(body.get("jwk") or {}),
         location=vault.get("location", env.location_default),
         deleted=deleted,
+        exportable=bool(attrs.get("exportable", False)),
+        release_policy=body.get("release_policy"),
     )
 
 
@@ -367,6 +372,8 @@ def create_key(
     public_exponent: int | None = None,
     principal_id: str | None = None,
     created_at: datetime | None = None,
+    exportable: bool = False,
+    release_policy: dict | None = None,
 ) -> KeyInfo:
     """A new key, or a new version of an existing one (Key Vault's create semantics)."""
     validate_name(name)
@@ -393,6 +400,7 @@ def create_key(
         raise bad_parameter(str(exc)) from None
     ops = _key_ops(kind, key_ops)
     check_tags(tags)
+    policy = release_policy_of(kind.value, exportable, release_policy)
     version = env.new_guid().replace("-", "")
     now = int((created_at or env.clock.now()).timestamp())
     body = {
@@ -409,8 +417,11 @@ def create_key(
             "exp": _ts(expires),
             "created": now,
             "updated": now,
+            "exportable": bool(exportable),
         },
     }
+    if policy is not None:
+        body["release_policy"] = policy
     sealed = master_sealer(env).seal(
         crypto.private_to_der(key), _seal_context(vault_name.lower(), name, version)
     )
@@ -432,6 +443,31 @@ def create_key(
     info = _existing(key_version(env, vault_name, name, version), name)
     env.log(principal_id, "KeyCreate", info.versioned_id)
     return info
+
+
+RELEASE_POLICY_CONTENT_TYPE = "application/json; charset=utf-8"  # KeyReleasePolicy.contentType's default
+
+
+def release_policy_of(kty: str, exportable: bool, policy: Any) -> dict | None:
+    """The release policy a create stores: Key Vault data plane 7.3+ KeyReleasePolicy {contentType,
+    immutable, data (base64url)}, on ``attributes.exportable`` keys only. Release needs an
+    HSM-backed key (azurerm refuses other key types before it calls: key_vault_key_resource.go);
+    the codes and wording below are invented, none was found."""
+    if policy is None:
+        if exportable:
+            raise bad_parameter("An exportable key needs a release_policy.")
+        return None
+    if not isinstance(policy, dict) or not isinstance(policy.get("data"), str):
+        raise bad_parameter("release_policy must be an object with base64url 'data'.")
+    if not exportable:
+        raise bad_parameter("A release_policy can only be set on an exportable key (attributes.exportable).")
+    if not kty.endswith("-HSM"):
+        raise bad_parameter(f"Only HSM-backed keys can be exportable; '{kty}' is not.")
+    return {
+        "contentType": policy.get("contentType") or RELEASE_POLICY_CONTENT_TYPE,
+        "immutable": bool(policy.get("immutable", False)),
+        "data": policy["data"],
+    }
 
 
 def update_version(

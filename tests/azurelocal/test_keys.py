@@ -316,3 +316,29 @@ def test_odd_bodies_get_key_vault_errors_never_500(env, client, body, route):
         request_from_url(method, url, {"Authorization": "Bearer x"}, json.dumps(body).encode())
     )
     assert answer.status < 500, answer.body
+
+
+def test_a_release_policy_is_kept_on_an_exportable_hsm_key(client):
+    """Key Vault data plane 7.3+: KeyCreateParameters.release_policy {contentType, immutable, data
+    (base64url)} with attributes.exportable, returned in the KeyBundle; release needs an HSM key."""
+    from azure.keyvault.keys import KeyReleasePolicy
+
+    rules = b'{"version":"1.0.0","anyOf":[{"authority":"https://a.attest.azure.net","allOf":[]}]}'
+    key = client.create_rsa_key(
+        "released",
+        size=2048,
+        hardware_protected=True,
+        exportable=True,
+        release_policy=KeyReleasePolicy(rules),
+    )
+    got = client.get_key("released")
+    for k in (key, got):
+        assert k.properties.exportable is True
+        assert k.properties.release_policy.encoded_policy == rules
+        assert k.properties.release_policy.immutable is False
+        assert k.properties.release_policy.content_type == "application/json; charset=utf-8"
+    plain = client.create_rsa_key("plain", size=2048)
+    assert plain.properties.exportable is False and plain.properties.release_policy is None
+    with pytest.raises(HttpResponseError) as software:
+        client.create_rsa_key("soft", size=2048, exportable=True, release_policy=KeyReleasePolicy(rules))
+    assert software.value.status_code == 400 and software.value.error.code == "BadParameter"

@@ -60,7 +60,7 @@ def _attributes(info: keystore.KeyInfo, vault: dict) -> dict:
         "created": int(info.created.timestamp()),
         "updated": int(info.updated.timestamp()),
         "recoveryLevel": level,
-        "exportable": False,
+        "exportable": info.exportable,
     }
     if days is not None:
         attrs["recoverableDays"] = days
@@ -76,6 +76,8 @@ def key_bundle(info: keystore.KeyInfo, vault: dict) -> dict:
     body = {"key": jwk, "attributes": _attributes(info, vault)}
     if info.tags:
         body["tags"] = dict(info.tags)
+    if info.release_policy is not None:
+        body["release_policy"] = dict(info.release_policy)  # KeyBundle.release_policy (7.3+)
     return body
 
 
@@ -221,6 +223,8 @@ class KeysService:
             tags=body.get("tags"),
             public_exponent=body.get("public_exponent"),
             principal_id=who,
+            exportable=attrs.get("exportable") is True,
+            release_policy=body.get("release_policy"),
         )
         return _ok(key_bundle(info, vault))
 

@@ -8,6 +8,7 @@ The object's ``id`` is the versioned key id; ``versionless_id`` rotates (A1/A2).
 from __future__ import annotations
 
 from providers.schema import (
+    BOOL,
     NUMBER,
     STRING,
     Attribute,
@@ -83,6 +84,28 @@ ROTATION_POLICY_BLOCK = NestedBlock(
     max_items=1,
     description="The key's rotation policy. With a versionless key id the vault follows "
     "rotations automatically (within about an hour).",
+)
+
+# azurerm sends it with the key marked exportable; a change creates a new key (ForceNew on the
+# block in key_vault_key_resource.go), and only RSA-HSM and EC-HSM keys can be released.
+RELEASE_POLICY_BLOCK = NestedBlock(
+    "release_policy",
+    BlockSchema(
+        attributes=(
+            Attribute("json", STRING, required=True, description="The release policy, as JSON."),
+            Attribute(
+                "immutable",
+                BOOL,
+                optional=True,
+                default=False,
+                description="Whether the policy can never change once set.",
+            ),
+        ),
+    ),
+    nesting=Nesting.LIST,
+    max_items=1,
+    force_new=True,
+    description="The rules under which an HSM-backed key may be exported (secure key release).",
 )
 
 KEY_VAULT_KEY = ResourceSchema(
@@ -167,7 +190,7 @@ KEY_VAULT_KEY = ResourceSchema(
             computed("public_key_pem", "The public key in PEM form."),
             computed("public_key_openssh", "The public key in OpenSSH form."),
         ),
-        blocks=(ROTATION_POLICY_BLOCK,),
+        blocks=(ROTATION_POLICY_BLOCK, RELEASE_POLICY_BLOCK),
     ),
 )
 

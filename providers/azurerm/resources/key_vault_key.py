@@ -12,10 +12,16 @@ default).
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from azure.keyvault.keys import KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction
+from azure.keyvault.keys import (
+    KeyReleasePolicy,
+    KeyRotationLifetimeAction,
+    KeyRotationPolicy,
+    KeyRotationPolicyAction,
+)
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -141,6 +147,7 @@ def to_state(
         "resource_id": f"{vault}/keys/{kid.name}/versions/{kid.version}",
         "resource_versionless_id": f"{vault}/keys/{kid.name}",
         "rotation_policy": rotation_policy,
+        "release_policy": _release_policy(props, (ref or {}).get("release_policy")),
         "enabled": props.enabled is not False,
     }
     state.update(_public_key(kty, jwk))
@@ -150,6 +157,35 @@ def to_state(
         if isinstance(mine, str) and state[attr] and _same_instant(mine, state[attr]):
             state[attr] = mine
     return state
+
+
+# --------------------------------------------------------------------------- release policy
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    try:
+        return bool(json.loads(a) == json.loads(b))
+    except (TypeError, ValueError):
+        return False
+
+
+def _release_policy(props, shape_like: Any) -> Any:
+    """``release_policy`` as azurerm reads it: the policy's data as JSON text and immutable; the
+    configuration's spelling is kept when it says the same (azurerm suppresses JSON diffs)."""
+    policy = getattr(props, "release_policy", None)
+    if policy is None or policy.encoded_policy is None:
+        return None
+    raw = policy.encoded_policy
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+    mine = block({"r": shape_like}, "r") if shape_like else None
+    if mine and isinstance(mine.get("json"), str) and _same_json(mine["json"], text):
+        text = mine["json"]
+    got = {"json": text, "immutable": bool(policy.immutable)}
+    return got if isinstance(shape_like, dict) else [got]
+
+
+def _release_policy_to_sdk(rp: dict[str, Any]) -> KeyReleasePolicy:
+    return KeyReleasePolicy(str(rp["json"]).encode("utf-8"), immutable=bool(value(rp, "immutable", False)))
 
 
 # --------------------------------------------------------------------------- rotation policy
@@ -214,6 +250,7 @@ class KeyVaultKey(Handler):
         "not_before_date",
         "tags",
         "rotation_policy",
+        "release_policy",
         "n",
         "e",
         "public_key_pem",
@@ -241,6 +278,11 @@ class KeyVaultKey(Handler):
             kwargs["size"] = value(planned, "key_size")
         else:
             kwargs["curve"] = value(planned, "curve")
+        release = block(planned, "release_policy")
+        if release:
+            # azurerm marks the key exportable whenever it has a release policy (Key Vault requires it)
+            kwargs["exportable"] = True
+            kwargs["release_policy"] = _release_policy_to_sdk(release)
         try:
             key = call(lambda: client.create_key(planned["name"], kty, **kwargs))
         except PermanentError as exc:
