@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -240,6 +240,16 @@ class SupportsStorageSignIn(Protocol):
     def storage_sign_in(
         self, config: Mapping[str, Any], environ: Mapping[str, str]
     ) -> tuple[Any, str, str]: ...
+
+
+@runtime_checkable
+class SupportsPrefetch(Protocol):
+    """Optional: read a run's objects in bulk before the engine reads them one by one. The engine
+    hands every read it is about to make, once per refresh; the provider may answer the reads that
+    follow from what it fetched (a cloud's lists), and reads as usual what it did not. It must not
+    raise for what it could not fetch: the per-object read then says what is wrong."""
+
+    def prefetch(self, requests: Sequence[ReadRequest]) -> None: ...
 
 
 @runtime_checkable

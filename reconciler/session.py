@@ -9,13 +9,20 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from providers.base import Clock, DataRequest, ProviderError, ReadRequest, SupportsEmptyTarget
+from providers.base import (
+    Clock,
+    DataRequest,
+    ProviderError,
+    ReadRequest,
+    SupportsEmptyTarget,
+    SupportsPrefetch,
+)
 from reconciler import backend_select
 from reconciler import providers_registry as registry
 from reconciler.config.evaluator import MapScope
@@ -302,6 +309,21 @@ def recover_pending(session: Session, *, persist: bool) -> list:
     return recovery.resolutions
 
 
+def prefetch(reads: Iterable[tuple[Any, str, dict]]) -> None:
+    """Hand each provider that reads in bulk (``SupportsPrefetch``) the (provider, type, recorded
+    attributes) reads about to be made, once, before they are made one by one. What it could not
+    fetch is read on its own, and that read reports any error."""
+    grouped: dict[int, tuple[Any, list[ReadRequest]]] = {}
+    for provider, type_name, prior in reads:
+        if isinstance(provider, SupportsPrefetch):
+            grouped.setdefault(id(provider), (provider, []))[1].append(ReadRequest(type_name, prior))
+    for provider, requests in grouped.values():
+        try:
+            provider.prefetch(requests)
+        except ProviderError:
+            continue
+
+
 def refresh(
     session: Session,
     parallelism: int = 10,
@@ -319,6 +341,7 @@ def refresh(
         if provider is None:
             continue
         jobs.append((str(iaddr), provider, rstate.type, dict(istate.attributes)))
+    prefetch((provider, type_name, prior) for _address, provider, type_name, prior in jobs)
     out: dict[str, dict | None] = {}
     failures: list[Diagnostic] = []
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from providers.azurerm import registrations
@@ -22,6 +22,7 @@ from providers.azurerm.catalog import SCHEMA
 from providers.azurerm.clients import ClientFactory, CloudKind, CloudTarget, storage_sign_in, target_from
 from providers.azurerm.consistency import Waiter
 from providers.azurerm.drift.rules import drift_rules, unmanaged
+from providers.azurerm.listing import Listing
 from providers.azurerm.planned_ids import ROLE_ASSIGNMENT, planned_id, role_assignment_name
 from providers.azurerm.resources import DATA_SOURCES, HANDLERS, Context
 from providers.azurerm.resources.base import known
@@ -95,6 +96,7 @@ class AzurermProvider:
         self._features: dict[str, Any] = {}
         self._registrations = registrations.wanted({}, os.environ if environ is None else environ)
         self._registrar = registrations.Registrar()
+        self._listing: Listing | None = None  # this run's listings (``prefetch``), until a write
         if clients is not None:
             clients.clock, clients.report = self.clock, self.report
 
@@ -118,10 +120,17 @@ class AzurermProvider:
     def context(self) -> Context:
         return Context(self.clients, Waiter(self.clock, self.report), self._features)
 
+    def _read_context(self) -> Context:
+        """A refresh's context: answered from the run's listings where they cover the object."""
+        ctx = self.context()
+        ctx.listing = self._listing
+        return ctx
+
     def write_context(self) -> Context:
         """The context of a write: the resource providers the provider block asks for are
         registered first (once). Plans and refreshes never register anything: a refused plan
         changes nothing in the cloud."""
+        self._listing = None  # what was listed before a write is not what Azure holds after it
         ctx = self.context()
         self._registrar.ensure(ctx.clients, *self._registrations, ctx.waiter, self.report)
         return ctx
@@ -179,6 +188,7 @@ class AzurermProvider:
             _known_config(config), os.environ if self._environ is None else self._environ
         )
         self._registrar.reset()
+        self._listing = None
         if self._clients is not None:
             self._clients.close()
         try:
@@ -203,9 +213,21 @@ class AzurermProvider:
             return []
         return [d for check in CHECKS.get(req.type_name, ()) for d in check(req.config)]
 
+    def prefetch(self, requests: Sequence[ReadRequest]) -> None:
+        """``SupportsPrefetch``: list the containers the objects about to be read live in (key vaults
+        and identities per resource group, role assignments per subscription, backup policies and
+        protected items per vault: ``providers.azurerm.listing``), so their reads cost no call.
+        ``VAULTFORM_AZURERM_REFRESH=per-object`` turns it off (each object is read on its own)."""
+        environ = os.environ if self._environ is None else self._environ
+        if environ.get("VAULTFORM_AZURERM_REFRESH", "").lower() == "per-object":
+            return
+        if self._listing is None:
+            self._listing = Listing()
+        self._listing.prefetch(self.context(), [(r.type_name, dict(r.prior)) for r in requests])
+
     def read(self, req: ReadRequest) -> ReadResponse:
         handler = self._handler(req.type_name)
-        state = self._run(req.type_name, lambda: handler.read(self.context(), dict(req.prior)))
+        state = self._run(req.type_name, lambda: handler.read(self._read_context(), dict(req.prior)))
         return ReadResponse(
             _with_private(
                 conform(SCHEMA.resources[req.type_name], state, req.prior, handler.implicit),

@@ -52,6 +52,11 @@ def refresh_each(
         except ProviderError as exc:
             return t.address, None, ReadFailure(t.address, exc.code or "read_failed", exc.message), False
 
+    steps.prefetch(
+        (session.providers.get(t.provider), t.type, dict(t.attributes))
+        for t in tracked
+        if session.providers.get(t.provider) is not None
+    )
     refreshed: dict[str, dict | None] = {}
     failures: list[ReadFailure] = []
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:

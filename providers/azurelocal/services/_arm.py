@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import re
+from urllib.parse import quote, urlencode
 
 from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.store import Kind
@@ -89,8 +92,56 @@ def ok(body, status: int = 200, headers: dict | None = None) -> Response:
     return Response(status, body, dict(headers or {}))
 
 
-def listing(items: list[dict]) -> Response:
-    return Response(200, {"value": [public(i) for i in items]})
+# Items per page of an ARM list. Azure pages every list with ``nextLink`` (a URL carrying an opaque
+# ``$skiptoken``: spec example keyvault 2023-07-01 listVaultByResourceGroup.json); the page size of
+# these lists is not documented, so this one is invented. Lists that take ``$top`` (key vaults, same
+# example) answer at most that many per page.
+ARM_PAGE_SIZE = 200
+
+
+def listing(
+    items: list[dict], request: Request | None = None, page_size: int | None = None, token: str = "$skiptoken"
+) -> Response:
+    """A list answer; with ``request``, one page of it and the ``nextLink`` to the next."""
+    values = [public(i) for i in items]
+    if request is None:
+        return Response(200, {"value": values})
+    size = page_size or ARM_PAGE_SIZE
+    top = request.query.get("$top")
+    if top and top.isdigit() and int(top) > 0:
+        size = min(size, int(top))
+    page, next_link = paged(values, request, size, token)
+    body: dict = {"value": page}
+    if next_link:
+        body["nextLink"] = next_link
+    return Response(200, body)
+
+
+def skip_of(request: Request) -> int:
+    """The offset a ``$skiptoken`` this emulator made stands for (0 without one)."""
+    token = request.query.get("$skiptoken") or request.query.get("$skipToken") or ""
+    if not token:
+        return 0
+    try:
+        offset = int(base64.urlsafe_b64decode(token.encode() + b"==").decode().removeprefix("offset:"))
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise AzureError(400, "InvalidSkipToken", f"The $skiptoken '{token}' is not valid.") from None
+    return max(0, offset)
+
+
+def paged(
+    values: list, request: Request, size: int, token_name: str = "$skiptoken"
+) -> tuple[list, str | None]:
+    """The page of ``values`` the request's ``$skiptoken`` asks for, and the next page's link (the
+    same URL and query with the token of the next offset), or None on the last page."""
+    start = skip_of(request)
+    page = values[start : start + size]
+    if start + size >= len(values):
+        return page, None
+    token = base64.urlsafe_b64encode(f"offset:{start + size}".encode()).decode().rstrip("=")
+    query = {k: v for k, v in request.query.items() if k.lower() != "$skiptoken"}
+    query[token_name] = token
+    return page, f"https://{request.host}{quote(request.path)}?{urlencode(query, safe='$')}"
 
 
 def not_found(provider_type: str, name: str, rg: str | None = None) -> AzureError:

@@ -80,7 +80,7 @@ def register(router, env) -> None:
             key=lambda rp: rp["properties"].get("recoveryPointTime", ""),
             reverse=True,
         )
-        return _arm.listing(points)
+        return _arm.listing(points, request, token="$skipToken")
 
     @router.route(ARM, "GET", RECOVERY_POINTS + "/{rp}")
     def get_point(request: Request) -> Response:

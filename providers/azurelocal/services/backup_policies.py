@@ -220,4 +220,6 @@ def register(router, env) -> None:
     def list_policies(request: Request) -> Response:
         vault = vault_of(request.params)
         land_all(env, vault["id"])
-        return _arm.listing(env.store.list(Kind.BACKUP_POLICY, vault["id"] + "/backupPolicies/"))
+        return _arm.listing(
+            env.store.list(Kind.BACKUP_POLICY, vault["id"] + "/backupPolicies/"), request, token="$skipToken"
+        )

@@ -120,9 +120,11 @@ def register(router, env) -> None:
     def list_in_group(request: Request) -> Response:
         p = request.params
         group = _arm.require_group(env, p["sub"], p["rg"])
-        return _arm.listing(env.store.list(Kind.IDENTITY, group["id"] + "/"))
+        return _arm.listing(env.store.list(Kind.IDENTITY, group["id"] + "/"), request)
 
     @router.route(ARM, "GET", "/subscriptions/{sub}/providers/" + TYPE)
     def list_in_subscription(request: Request) -> Response:
         _arm.check_subscription(env, request.params["sub"])
-        return _arm.listing(env.store.list(Kind.IDENTITY, f"/subscriptions/{request.params['sub']}/"))
+        return _arm.listing(
+            env.store.list(Kind.IDENTITY, f"/subscriptions/{request.params['sub']}/"), request
+        )

@@ -97,7 +97,9 @@ def register(router, env) -> None:
             else:
                 _arm.check_subscription(env, p["sub"])
                 prefix = f"/subscriptions/{p['sub']}/"
-            return _arm.listing([b for b in env.store.list(kind, prefix) if b["type"] == provider_type])
+            return _arm.listing(
+                [b for b in env.store.list(kind, prefix) if b["type"] == provider_type], request
+            )
 
         return handler
 

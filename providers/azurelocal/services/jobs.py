@@ -148,7 +148,9 @@ def register(router, env) -> None:
     @router.route(ARM, "GET", VAULT + "/backupJobs")
     def list_jobs(request: Request) -> Response:
         vault = vault_of(request.params)
-        return _arm.listing(_filter(jobs_of(env, vault["id"]), request.query.get("$filter")))
+        return _arm.listing(
+            _filter(jobs_of(env, vault["id"]), request.query.get("$filter")), request, token="$skipToken"
+        )
 
     @router.route(ARM, "GET", VAULT + "/backupJobs/{job}")
     def get_job(request: Request) -> Response:

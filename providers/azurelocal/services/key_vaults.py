@@ -411,17 +411,19 @@ def register(router, env) -> None:
     def list_in_group(request: Request) -> Response:
         p = request.params
         group = _arm.require_group(env, p["sub"], p["rg"])
-        return _arm.listing(env.store.list(Kind.KEY_VAULT, group["id"] + "/"))
+        return _arm.listing(env.store.list(Kind.KEY_VAULT, group["id"] + "/"), request)
 
     @router.route(ARM, "GET", "/subscriptions/{sub}/providers/" + TYPE)
     def list_in_subscription(request: Request) -> Response:
         _arm.check_subscription(env, request.params["sub"])
-        return _arm.listing(env.store.list(Kind.KEY_VAULT, f"/subscriptions/{request.params['sub']}/"))
+        return _arm.listing(
+            env.store.list(Kind.KEY_VAULT, f"/subscriptions/{request.params['sub']}/"), request
+        )
 
     @router.route(ARM, "GET", "/subscriptions/{sub}/providers/Microsoft.KeyVault/deletedVaults")
     def list_deleted(request: Request) -> Response:
         _arm.check_subscription(env, request.params["sub"])
-        return _arm.listing(env.store.list(Kind.DELETED_KEY_VAULT))
+        return _arm.listing(env.store.list(Kind.DELETED_KEY_VAULT), request)
 
     deleted_one = "/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/{loc}/deletedVaults/{name}"
 

@@ -21,6 +21,7 @@ from providers.azurelocal.kvrules import (
     vault_document,
 )
 from providers.azurelocal.router import VAULT, Router
+from providers.azurelocal.services import _arm
 
 CLIENT_ADDRESS_HEADER = "x-vaultform-client-address"
 _CRYPTO_OPS = {
@@ -241,12 +242,7 @@ class KeysService:
     def list(self, request: Request) -> Response:
         vault = self._vault(request)
         self._caller(request, vault, "list")
-        return _ok(
-            {
-                "value": [key_item(i, vault) for i in keystore.list_keys(self.env, vault["name"])],
-                "nextLink": None,
-            }
-        )
+        return _page([key_item(i, vault) for i in keystore.list_keys(self.env, vault["name"])], request)
 
     def versions(self, request: Request) -> Response:
         vault = self._vault(request)
@@ -254,7 +250,7 @@ class KeysService:
         infos = keystore.list_versions(self.env, vault["name"], request.params["name"])
         if not infos:
             raise key_not_found(request.params["name"])
-        return _ok({"value": [key_item(i, vault, versioned=True) for i in infos], "nextLink": None})
+        return _page([key_item(i, vault, versioned=True) for i in infos], request)
 
     def update(self, request: Request) -> Response:
         vault = self._vault(request)
@@ -384,6 +380,19 @@ class KeysService:
         if op == "sign":
             return crypto.sign_digest(key, alg, _b64(body, "value"))
         return crypto.verify_digest(key, alg, _b64(body, "digest"), _b64(body, "value"))
+
+
+# Key Vault's lists answer "up to 25 results" a page unless ``maxresults`` (at most 25) says fewer,
+# with a ``nextLink`` to the next page (Key Vault REST reference, Get Keys / Get Key Versions:
+# learn.microsoft.com/rest/api/keyvault/keys/get-keys). The token in it is opaque.
+KEY_PAGE_SIZE = 25
+
+
+def _page(items: list[dict], request: Request) -> Response:
+    asked = request.query.get("maxresults") or ""
+    size = min(KEY_PAGE_SIZE, int(asked)) if asked.isdigit() and int(asked) > 0 else KEY_PAGE_SIZE
+    page, next_link = _arm.paged(items, request, size)
+    return _ok({"value": page, "nextLink": next_link})
 
 
 def register(router: Router, env) -> None:

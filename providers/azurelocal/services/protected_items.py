@@ -549,7 +549,9 @@ def register(router, env) -> None:
         vault = _vault(env, request.params)
         purge_expired(env, vault["id"])
         return _arm.listing(
-            [refresh_deferred(env, i) for i in env.store.list(Kind.PROTECTED_ITEM, vault["id"] + "/")]
+            [refresh_deferred(env, i) for i in env.store.list(Kind.PROTECTED_ITEM, vault["id"] + "/")],
+            request,
+            token="$skipToken",  # the spec's name for backup lists' paging parameter (bms.json)
         )
 
     @router.route(ARM, "GET", CONTAINER)
@@ -584,7 +586,9 @@ def register(router, env) -> None:
     @router.route(ARM, "GET", VAULT + "/backupProtectionContainers")
     def list_containers(request: Request) -> Response:
         vault = _vault(env, request.params)
-        return _arm.listing(env.store.list(Kind.PROTECTION_CONTAINER, vault["id"] + "/"))
+        return _arm.listing(
+            env.store.list(Kind.PROTECTION_CONTAINER, vault["id"] + "/"), request, token="$skipToken"
+        )
 
     @router.route(ARM, "POST", FABRIC + "/refreshContainers")
     def refresh(request: Request) -> Response:

@@ -504,10 +504,12 @@ def register(router, env) -> None:
         p = request.params
         group = _arm.require_group(env, p["sub"], p["rg"])
         return _arm.listing(
-            [v for v in env.store.list(Kind.RS_VAULT, group["id"] + "/") if v["id"].count("/") == 8]
+            [v for v in env.store.list(Kind.RS_VAULT, group["id"] + "/") if v["id"].count("/") == 8], request
         )
 
     @router.route(ARM, "GET", "/subscriptions/{sub}/providers/" + TYPE)
     def list_in_subscription(request: Request) -> Response:
         _arm.check_subscription(env, request.params["sub"])
-        return _arm.listing(env.store.list(Kind.RS_VAULT, f"/subscriptions/{request.params['sub']}/"))
+        return _arm.listing(
+            env.store.list(Kind.RS_VAULT, f"/subscriptions/{request.params['sub']}/"), request
+        )

@@ -206,7 +206,9 @@ def register(router, env) -> None:
     @router.route(ARM, "GET", "/subscriptions/{sub}/resourcegroups")
     def list_groups(request: Request) -> Response:
         _arm.check_subscription(env, request.params["sub"])
-        return _arm.listing(env.store.list(Kind.RESOURCE_GROUP, f"/subscriptions/{request.params['sub']}/"))
+        return _arm.listing(
+            env.store.list(Kind.RESOURCE_GROUP, f"/subscriptions/{request.params['sub']}/"), request
+        )
 
     @router.route(ARM, "GET", base + "/resources")
     def list_resources(request: Request) -> Response:

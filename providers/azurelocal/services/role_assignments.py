@@ -213,7 +213,7 @@ def register(router, env) -> None:
     @router.route(ARM, "GET", "{scope:path}" + PROVIDER + "/roleAssignments")
     def list_assignments(request: Request) -> Response:
         scope = "/" + request.params["scope"].strip("/")
-        return _arm.listing(_filtered(env, scope, request.query))
+        return _arm.listing(_filtered(env, scope, request.query), request)
 
     def get_definition(request: Request) -> Response:
         p = request.params

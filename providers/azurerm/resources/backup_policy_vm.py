@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from providers.azurerm.errors import retry_after_seconds
 from providers.azurerm.ids import ResourceId, parse_resource_id
+from providers.azurerm.listing import backup_policies_of, read_body
 from providers.azurerm.resources.base import (
     Context,
     Handler,
@@ -403,10 +404,13 @@ class BackupPolicyVM(Handler):
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rid = parse_resource_id(prior["id"], expect=TYPE)
-        got = not_found_is_none(
-            lambda: ctx.clients.backup().protection_policies.get(rid.names[0], rid.resource_group, rid.name)
+        got = read_body(
+            ctx,
+            backup_policies_of(str(rid)),
+            str(rid),
+            lambda: ctx.clients.backup().protection_policies.get(rid.names[0], rid.resource_group, rid.name),
         )
-        return None if got is None else to_state(wire(got), prior)
+        return None if got is None else to_state(got, prior)
 
     def update(self, ctx, prior, planned, changed):
         rid = parse_resource_id(prior["id"], expect=TYPE)

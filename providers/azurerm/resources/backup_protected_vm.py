@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from providers.azurerm.consistency import READ_BACK
 from providers.azurerm.errors import retry_after_seconds
 from providers.azurerm.ids import ResourceId, parse_resource_id
+from providers.azurerm.listing import protected_items_of, read_body
 from providers.azurerm.resources.base import (
     Context,
     Handler,
@@ -299,12 +300,15 @@ class BackupProtectedVM(Handler):
         """The item, or None when it is gone - a soft-deleted item counts as gone, as in azurerm
         (backup_protected_vm_resource.go reads isScheduledForDeferredDelete so)."""
         rg, vault, container, item = _parts(prior["id"])
-        got = not_found_is_none(
-            lambda: ctx.clients.backup().protected_items.get(vault, rg, FABRIC, container, item)
+        got = read_body(
+            ctx,
+            protected_items_of(prior["id"]),
+            prior["id"],
+            lambda: ctx.clients.backup().protected_items.get(vault, rg, FABRIC, container, item),
         )
-        if got is None or dig(wire(got), "properties.isScheduledForDeferredDelete") is True:
+        if got is None or dig(got, "properties.isScheduledForDeferredDelete") is True:
             return None
-        return to_state(wire(got), prior)
+        return to_state(got, prior)
 
     def update(self, ctx, prior, planned, changed):
         rg, vault, _, _ = _parts(prior["id"])

@@ -31,6 +31,8 @@ class Context:
     clients: ClientFactory
     waiter: Waiter = field(default_factory=Waiter)
     features: dict[str, Any] = field(default_factory=dict)  # the provider block's features {}
+    # the run's listings (``providers.azurerm.listing.Listing``) a refresh reads from; None: GET each
+    listing: Any = None
 
     def feature(self, group: str, name: str, default: bool) -> bool:
         """``features { <group> { <name> = bool } }``, or azurerm's default."""

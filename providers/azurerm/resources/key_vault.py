@@ -20,6 +20,7 @@ from providers.azurerm.catalog.access_policy import (
     STORAGE_PERMISSIONS,
 )
 from providers.azurerm.ids import parse_resource_id
+from providers.azurerm.listing import key_vaults_of, read_body
 from providers.azurerm.resources.base import (
     Context,
     DataSource,
@@ -267,8 +268,13 @@ class KeyVault(Handler):
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rid = parse_resource_id(prior["id"], expect=TYPE)
-        got = not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))
-        return None if got is None else to_state(wire(got), prior)
+        got = read_body(
+            ctx,
+            key_vaults_of(str(rid)),
+            str(rid),
+            lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name),
+        )
+        return None if got is None else to_state(got, prior)
 
     def update(self, ctx, prior, planned, changed):
         rid = parse_resource_id(prior["id"], expect=TYPE)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from providers.azurerm.ids import InvalidIdError, parse_resource_id, same_id
-from providers.azurerm.resources.base import Context, Handler, call, dig, not_found_is_none, value, wire
+from providers.azurerm.listing import key_vaults_of, read_body
+from providers.azurerm.resources.base import Context, Handler, call, dig, not_found_is_none, value
 from providers.azurerm.resources.grants import wait_for_key_grant
 from providers.azurerm.resources.key_vault import PERMISSION_FIELDS, policy_from_wire, policy_to_wire
 from providers.azurerm.resources.vault_locks import key_vault_writer
@@ -72,12 +73,15 @@ class KeyVaultAccessPolicy(Handler):
     def _read_entry(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         vault_id, object_id, application_id = parse_policy_id(prior["id"])
         rid = parse_resource_id(vault_id, expect=VAULT_TYPE)
-        vault = not_found_is_none(
-            lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name)
+        vault = read_body(
+            ctx,
+            key_vaults_of(str(rid)),
+            str(rid),
+            lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name),
         )
         if vault is None:
             return None
-        for entry in dig(wire(vault), "properties.accessPolicies") or []:
+        for entry in dig(vault, "properties.accessPolicies") or []:
             if _matches(entry, object_id, application_id):
                 state = policy_from_wire(entry)
                 state["id"] = prior["id"]

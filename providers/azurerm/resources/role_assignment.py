@@ -13,6 +13,7 @@ from typing import Any
 
 from providers.azurerm.consistency import PRINCIPAL_REPLICATION
 from providers.azurerm.ids import same_id, split_scoped_id
+from providers.azurerm.listing import read_body, role_assignments_of
 from providers.azurerm.resources.base import Context, Handler, call, dig, not_found_is_none, value, wire
 from providers.azurerm.resources.grants import wait_for_role_assignment
 from providers.base import PermanentError
@@ -174,8 +175,13 @@ class RoleAssignment(Handler):
         return None
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
-        got = not_found_is_none(lambda: ctx.clients.authorization().role_assignments.get_by_id(prior["id"]))
-        return None if got is None else to_state(ctx, wire(got), prior)
+        got = read_body(
+            ctx,
+            role_assignments_of(prior["id"]),
+            prior["id"],
+            lambda: ctx.clients.authorization().role_assignments.get_by_id(prior["id"]),
+        )
+        return None if got is None else to_state(ctx, got, prior)
 
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
         not_found_is_none(lambda: ctx.clients.authorization().role_assignments.delete_by_id(prior["id"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.azurerm.ids import parse_resource_id
+from providers.azurerm.listing import identities_of, read_body
 from providers.azurerm.resources.base import (
     Context,
     DataSource,
@@ -63,10 +64,13 @@ class UserAssignedIdentity(Handler):
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rid = parse_resource_id(prior["id"], expect=TYPE)
-        got = not_found_is_none(
-            lambda: ctx.clients.msi().user_assigned_identities.get(rid.resource_group, rid.name)
+        got = read_body(
+            ctx,
+            identities_of(str(rid)),
+            str(rid),
+            lambda: ctx.clients.msi().user_assigned_identities.get(rid.resource_group, rid.name),
         )
-        return None if got is None else to_state(wire(got), prior)
+        return None if got is None else to_state(got, prior)
 
     def update(self, ctx, prior, planned, changed):
         rid = parse_resource_id(prior["id"], expect=TYPE)

@@ -27,6 +27,7 @@ from typing import Any
 
 from providers.azurerm.clients import local_azure_unavailable
 from providers.azurerm.ids import InvalidIdError, ResourceId, parse_resource_id
+from providers.azurerm.listing import listed_bodies, protected_items_of
 from providers.azurerm.resources.base import Context, dig, not_found_is_none, wire
 
 IAAS_FILTER = "backupManagementType eq 'AzureIaasVM'"
@@ -41,7 +42,12 @@ def _count(fetch) -> list[dict[str, Any]]:
 def vault_history(ctx: Context, rid: ResourceId) -> dict[str, Any]:
     backup = ctx.clients.backup()
     vault, rg = rid.name, rid.resource_group
-    items = _count(lambda: backup.backup_protected_items.list(vault, rg, filter=IAAS_FILTER))
+    listed = listed_bodies(ctx, protected_items_of(str(rid)))
+    items = (
+        listed
+        if listed is not None
+        else _count(lambda: backup.backup_protected_items.list(vault, rg, filter=IAAS_FILTER))
+    )
     containers = _count(lambda: backup.backup_protection_containers.list(vault, rg, filter=IAAS_FILTER))
     jobs = _count(lambda: backup.backup_jobs.list(vault, rg))
     attempts = sum(1 for j in jobs if str(dig(j, "properties.operation") or "").lower() in ATTEMPT_OPERATIONS)
@@ -83,7 +89,12 @@ def active_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _recovery_points(backup, vault: str, rg: str, item: dict[str, Any]) -> int:
-    """Recovery points of one protected item (its id names fabric, container and item)."""
+    """Recovery points of one protected item (its id names fabric, container and item). An item with
+    no ``lastRecoveryPoint`` ("timestamp when the last (latest) backup copy was created for this
+    backup item": AzureIaaSVMProtectedItem in the recoveryservicesbackup spec, bms.json) never had a
+    backup copy, so it holds none and is not asked."""
+    if not dig(item, "properties.lastRecoveryPoint"):
+        return 0
     try:
         rid = parse_resource_id(str(item.get("id") or ""))
     except InvalidIdError:

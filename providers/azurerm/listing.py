@@ -1,0 +1,231 @@
+"""Refresh by listing: read a run's objects the way Azure returns them in bulk.
+
+A per-object refresh costs one GET (or more) per object. Most of the objects a CMK estate holds
+live in a few containers Azure lists whole, a page at a time (``nextLink``, followed by the SDK's
+pager), with the same body a GET returns:
+
+* key vaults per resource group, their access policies inside each vault (spec example keyvault
+  2023-07-01 listVaultByResourceGroup.json shows full properties, ``accessPolicies`` included);
+* user-assigned identities per resource group (msi UserAssignedIdentities_ListByResourceGroup);
+* role assignments of the whole subscription in one list (RoleAssignments_ListForSubscription
+  returns the assignments at and below the subscription);
+* backup policies and protected items per Recovery Services vault (BackupPolicies_List,
+  BackupProtectedItems_List with ``backupManagementType eq 'AzureIaasVM'``, the filter the
+  vault's history reads with).
+
+Not listed, because the list leaves out what the plan needs: Recovery Services vaults (spec
+example recoveryservices 2024-04-01 ListResources.json: a listed vault carries only its
+provisioningState, no identity or encryption) and key vault keys (a listed key carries neither
+its current version, its key material nor its rotation policy: Key Vault REST Get Keys, and
+keyvault 2023-07-01 listKeys.json). Those are read one by one, as before.
+
+``Listing.prefetch`` lists every container the given objects live in, in parallel, once per run;
+``read_body`` answers a handler's read from it: the listed body, None when the container was
+listed and the object is not in it (gone), or a GET when nothing listed its container (another
+subscription, a list that failed - the GET then reports the error as a per-object read would).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from azure.core.exceptions import AzureError
+
+from providers.azurerm.ids import InvalidIdError, ResourceId, parse_resource_id
+from providers.base import ProviderError
+
+if TYPE_CHECKING:  # the handlers import this module: it imports theirs only where it runs
+    from providers.azurerm.resources.base import Context
+
+IAAS_FILTER = "backupManagementType eq 'AzureIaasVM'"
+
+# a container is (kind, subscription, scope) in lower case; ``Scoped`` adds the scope as spelled
+Container = tuple[str, str, str]
+Scoped = tuple[Container, str]
+
+KEY_VAULTS = "key_vaults"  # scope: resource group
+IDENTITIES = "identities"  # scope: resource group
+ROLE_ASSIGNMENTS = "role_assignments"  # scope: "" (the whole subscription)
+BACKUP_POLICIES = "backup_policies"  # scope: the Recovery Services vault's id
+PROTECTED_ITEMS = "protected_items"  # scope: the Recovery Services vault's id
+
+
+class _Miss:
+    def __repr__(self) -> str:
+        return "MISS"
+
+
+MISS: Any = _Miss()  # nothing listed the object's container: read it on its own
+
+
+def _rid(id_: str) -> ResourceId | None:
+    try:
+        return parse_resource_id(id_)
+    except (InvalidIdError, ValueError):
+        return None
+
+
+def _scoped(kind: str, subscription: str, scope: str) -> Scoped:
+    return (kind, subscription.lower(), scope.lower()), scope
+
+
+def _group_scope(kind: str, id_: str) -> Scoped | None:
+    rid = _rid(id_)
+    return (
+        None if rid is None or not rid.resource_group else _scoped(kind, rid.subscription, rid.resource_group)
+    )
+
+
+def key_vaults_of(vault_id: str) -> Scoped | None:
+    return _group_scope(KEY_VAULTS, vault_id)
+
+
+def identities_of(identity_id: str) -> Scoped | None:
+    return _group_scope(IDENTITIES, identity_id)
+
+
+def role_assignments_of(assignment_id: str) -> Scoped | None:
+    low = assignment_id.lower()
+    if not low.startswith("/subscriptions/"):
+        return None  # a management group's (or the tenant's) assignment: not in a subscription's list
+    return _scoped(ROLE_ASSIGNMENTS, assignment_id.split("/")[2], "")
+
+
+def _vault_scope(kind: str, vault_id: str) -> Scoped | None:
+    rid = _rid(vault_id)
+    if rid is None or not rid.names:
+        return None
+    vault = ResourceId(rid.subscription, rid.resource_group, rid.provider, rid.types[:1], rid.names[:1])
+    return _scoped(kind, rid.subscription, str(vault))
+
+
+def backup_policies_of(policy_id: str) -> Scoped | None:
+    return _vault_scope(BACKUP_POLICIES, policy_id)
+
+
+def protected_items_of(vault_or_item_id: str) -> Scoped | None:
+    return _vault_scope(PROTECTED_ITEMS, vault_or_item_id)
+
+
+def _policy_vault(policy_id: str) -> str:
+    low = policy_id.lower()
+    idx = low.find("/objectid/")
+    return policy_id[:idx] if idx >= 0 else policy_id
+
+
+# type -> the containers a read of one object of it would be answered from
+CONTAINERS: dict[str, Callable[[dict[str, Any]], tuple[Scoped | None, ...]]] = {
+    "azurerm_key_vault": lambda prior: (key_vaults_of(str(prior.get("id") or "")),),
+    "azurerm_key_vault_access_policy": lambda prior: (
+        key_vaults_of(_policy_vault(str(prior.get("id") or ""))),
+    ),
+    "azurerm_user_assigned_identity": lambda prior: (identities_of(str(prior.get("id") or "")),),
+    "azurerm_role_assignment": lambda prior: (role_assignments_of(str(prior.get("id") or "")),),
+    "azurerm_backup_policy_vm": lambda prior: (backup_policies_of(str(prior.get("id") or "")),),
+    "azurerm_backup_protected_vm": lambda prior: (protected_items_of(str(prior.get("id") or "")),),
+    # the vault's history reads its protected items (providers.azurerm.resources.vault_history)
+    "azurerm_recovery_services_vault": lambda prior: (protected_items_of(str(prior.get("id") or "")),),
+}
+
+
+def _list(ctx: Context, kind: str, scope: str) -> list[Any]:
+    """One container's objects, every page of them (the SDK's pager follows ``nextLink``);
+    ``scope`` as the objects' ids spell it."""
+    clients = ctx.clients
+    if kind == KEY_VAULTS:
+        return list(clients.keyvault_mgmt().vaults.list_by_resource_group(scope))
+    if kind == IDENTITIES:
+        return list(clients.msi().user_assigned_identities.list_by_resource_group(scope))
+    if kind == ROLE_ASSIGNMENTS:
+        return list(clients.authorization().role_assignments.list_for_subscription())
+    rid = parse_resource_id(scope)
+    backup = clients.backup()
+    if kind == BACKUP_POLICIES:
+        return list(backup.backup_policies.list(rid.name, rid.resource_group))
+    if kind == PROTECTED_ITEMS:
+        return list(backup.backup_protected_items.list(rid.name, rid.resource_group, filter=IAAS_FILTER))
+    raise ValueError(f"unknown container kind {kind!r}")
+
+
+@dataclass
+class Listing:
+    """One run's listings: container -> {lower-case id: wire body}, or None when listing it failed."""
+
+    parallelism: int = 10
+    _found: dict[Container, dict[str, dict[str, Any]] | None] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def prefetch(self, ctx: Context, objects: Iterable[tuple[str, dict[str, Any]]]) -> int:
+        """List every container the (type, recorded attributes) objects live in that this run has
+        not listed yet; returns how many containers were listed."""
+        from providers.azurerm.resources.base import wire
+
+        subscription = (ctx.clients.subscription_id or "").lower()
+        wanted: dict[Container, str] = {}
+        for type_name, prior in objects:
+            of = CONTAINERS.get(type_name)
+            if of is None:
+                continue
+            for scoped in of(prior):
+                if scoped is None:
+                    continue
+                container, spelled = scoped
+                if container[1] == subscription and container not in self._found:
+                    wanted.setdefault(container, spelled)
+        if not wanted:
+            return 0
+
+        def one(container: Container) -> tuple[Container, dict[str, dict[str, Any]] | None]:
+            try:
+                bodies = [wire(x) for x in _list(ctx, container[0], wanted[container])]
+            except (AzureError, ProviderError, ValueError):
+                return container, None  # read each of its objects on its own; a GET says what is wrong
+            return container, {str(b.get("id") or "").lower(): b for b in bodies if b.get("id")}
+
+        with ThreadPoolExecutor(max_workers=max(1, self.parallelism)) as pool:
+            results = list(pool.map(one, sorted(wanted)))
+        with self._lock:
+            self._found.update(results)
+        return len(wanted)
+
+    def lookup(self, scoped: Scoped | None, id_: str) -> Any:
+        """The listed body of ``id_``; None when its container was listed without it; ``MISS`` when
+        nothing listed its container."""
+        if scoped is None:
+            return MISS
+        with self._lock:
+            found = self._found.get(scoped[0])
+        if found is None:
+            return MISS
+        return found.get(id_.lower())
+
+    def bodies(self, scoped: Scoped | None) -> list[dict[str, Any]] | None:
+        """Every listed body of a container, or None when it was not listed."""
+        if scoped is None:
+            return None
+        with self._lock:
+            found = self._found.get(scoped[0])
+        return None if found is None else list(found.values())
+
+
+def read_body(ctx: Context, container: Scoped | None, id_: str, get: Callable[[], Any]) -> Any:
+    """An object's wire body: from the run's listing when one listed its container, else by ``get``
+    (a 404 gives None)."""
+    from providers.azurerm.resources.base import not_found_is_none, wire
+
+    listing = ctx.listing
+    if listing is not None:
+        got = listing.lookup(container, id_)
+        if got is not MISS:
+            return got
+    found = not_found_is_none(get)
+    return None if found is None else wire(found)
+
+
+def listed_bodies(ctx: Context, container: Scoped | None) -> list[dict[str, Any]] | None:
+    listing = ctx.listing
+    return None if listing is None else listing.bodies(container)
