@@ -55,6 +55,7 @@ SOURCES = {
         CodeSource("BadRequest", ARM_ERRORS),
         CodeSource("ResourceNotInSourceGroup", INVENTED),
         CodeSource("OperationNotFound", INVENTED),
+        CodeSource("InvalidSkipToken", INVENTED),  # a $skiptoken this emulator did not make
         CodeSource("InvalidIsolationScope", INVENTED),
         # role assignments
         CodeSource("PrincipalNotFound", RBAC_ERRORS + "; azurerm role_assignment_resource.go retries it"),
