@@ -19,8 +19,9 @@ class Graph:
     g: nx.DiGraph = field(default_factory=nx.DiGraph)
 
     def add(self, node: Any, **data: Any) -> None:
-        if node in self.g:
-            self.g.nodes[node].update(data)
+        known = self.g._node.get(node)  # the node's attribute dict; G.nodes[...] builds a view per call
+        if known is not None:
+            known.update(data)
         else:
             self.g.add_node(node, **data)
 
@@ -38,7 +39,7 @@ class Graph:
         return list(self.g.nodes)
 
     def data(self, node: Any) -> dict:
-        return self.g.nodes[node]
+        return self.g._node[node]  # as G.nodes[node], without building a NodeView per call
 
     def dependencies(self, node: Any) -> list:
         return sorted(self.g.predecessors(node), key=str)
