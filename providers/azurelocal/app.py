@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from providers.azurelocal import faults, seed
+from providers.azurelocal import faults, ratelimits, seed
 from providers.azurelocal.credential import object_id_from_token
 from providers.azurelocal.faults import FaultSettings
 from providers.azurelocal.http import AzureError, Request, Response
@@ -105,6 +105,8 @@ class Emulator:
         # (request) -> None or raise: checks every ARM request passes once routed (services add
         # them; e.g. a namespace the subscription is not registered for)
         self.request_checks: list[Callable[[Request], None]] = []
+        # ARM's and Key Vault's request budgets, shared by every Emulator on this database in this process
+        self.rate_limiter = ratelimits.limiter_for(self.store.path)
         self.router = Router()
         for service in SERVICES:
             service.register(self.router, self)
@@ -256,11 +258,14 @@ class Emulator:
         raise AzureError(404, "HostNotFound", f"The local Azure does not serve host '{host}'.")
 
     def handle(self, request: Request) -> Response:
+        budget: dict[str, str] = {}  # ARM's remaining-requests headers for this request
         try:
-            response = self._dispatch(request)
+            response = self._dispatch(request, budget)
         except AzureError as exc:
             response = exc.response()
             self._log_write(request, response)
+            if response.status == 429 and exc.code in ratelimits.REFUSAL_CODES:
+                ratelimits.count_refusal(self.store)
         except Exception as exc:  # a bug in a service must not kill the caller's process
             if os.environ.get("VAULTFORM_DEBUG"):
                 traceback.print_exc(file=sys.stderr)
@@ -269,12 +274,14 @@ class Emulator:
                 "InternalServerError",
                 f"The local Azure failed to process the request: {type(exc).__name__}: {exc}",
             ).response()
+        for name, value in budget.items():
+            response.headers.setdefault(name, value)
         response.headers.setdefault("x-ms-request-id", str(uuid.uuid4()))
         if response.body is not None and not isinstance(response.body, bytes):
             response.headers.setdefault("content-type", "application/json; charset=utf-8")
         return response
 
-    def _dispatch(self, request: Request) -> Response:
+    def _dispatch(self, request: Request, budget: dict[str, str]) -> Response:
         settings = self.faults
         if settings.latency_ms:
             time.sleep(settings.latency_ms / 1000.0)
@@ -293,6 +300,8 @@ class Emulator:
                     f'error="invalid_token"'
                 },
             )
+        if settings.rate_limits and record is not None:
+            self._charge(surface, host_params, request, settings, budget)
         if request.method == "HEAD" and not self._has_route(surface, request):
             return self._head_via_get(surface, host_params, request)
         route, params = self.router.match(surface, request)
@@ -318,6 +327,17 @@ class Emulator:
             raise refusal
         self._log_write(request, response)
         return response
+
+    def _charge(
+        self, surface: str, host_params: dict, request: Request, settings: FaultSettings, budget: dict
+    ) -> None:
+        """Take this request from ARM's or the key vault's budget (before routing, as ARM throttles
+        before it forwards to a resource provider); a 429 when the budget is spent."""
+        now = self.clock.now().timestamp()
+        if surface == ARM:
+            self.rate_limiter.admit_arm(request, settings, now, tenant_id=self.tenant_id, headers=budget)
+        else:
+            self.rate_limiter.admit_vault(request, settings, now, vault=host_params.get("vault", ""))
 
     def _has_route(self, surface: str, request: Request) -> bool:
         try:

@@ -50,6 +50,22 @@ class FaultSettings:
     # discovered refused with BMSUserErrorInvalidConfigureProtectionRequest).
     backup_operation_seconds: float = 0.4
     backup_discovery_required: bool = True  # protecting a VM needs a finished container refresh first
+    # ARM's request budget per subscription, principal and kind of operation: a bucket of tokens that
+    # refills (providers.azurelocal.ratelimits; the real numbers of
+    # https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling),
+    # plus a subscription-wide bucket ``arm_global_multiplier`` times larger. Tests set them lower.
+    rate_limits: bool = True
+    arm_read_tokens: float = 250
+    arm_read_refill_per_second: float = 25.0
+    arm_write_tokens: float = 200
+    arm_write_refill_per_second: float = 10.0
+    arm_delete_tokens: float = 200
+    arm_delete_refill_per_second: float = 10.0
+    arm_global_multiplier: float = 15.0
+    # Key Vault's transactions per vault in 10 seconds, RSA 2048 software keys
+    # (https://learn.microsoft.com/azure/key-vault/general/service-limits)
+    keyvault_transactions_per_10s: float = 4000
+    keyvault_create_per_10s: float = 20
     seed: int = 0
 
     def active(self) -> bool:
@@ -118,9 +134,22 @@ def validate(settings: dict) -> FaultSettings:
         "principal_propagation_jitter_seconds",
         "keyvault_write_seconds",
         "backup_operation_seconds",
+        "arm_read_refill_per_second",
+        "arm_write_refill_per_second",
+        "arm_delete_refill_per_second",
     ):
         if getattr(result, name) < 0:
             raise ValueError(f"{name} must not be negative")
+    for name in (
+        "arm_read_tokens",
+        "arm_write_tokens",
+        "arm_delete_tokens",
+        "arm_global_multiplier",
+        "keyvault_transactions_per_10s",
+        "keyvault_create_per_10s",
+    ):
+        if getattr(result, name) < 1:
+            raise ValueError(f"{name} must be at least 1 (a bucket holds at least one request)")
     return result
 
 
