@@ -13,9 +13,11 @@ lower bound of any schedule with the same step times is
 
 where the critical path is the longest chain of dependent steps, each weighted with
 its measured time. Printed: achieved wall time, both bounds, and achieved / bound
-(1.00 is perfect; the aim is within 1.15).
+(1.00 is perfect; the aim is within 1.10).
 
-Usage: python benchmarks/schedule.py [--estates 50] [--latency 20ms] [--parallelism 10]
+The local Azure's ARM request budget is switched off unless ``--arm-limits`` is given.
+
+Usage: python benchmarks/schedule.py [--estates 50] [--latency 20ms] [--parallelism 10] [--arm-limits]
 """
 
 from __future__ import annotations
@@ -137,8 +139,9 @@ def write_config(directory: Path, estates: int) -> None:
         (directory / f"estate_{n:03d}.tf").write_text(ESTATE.format(n=n, vm_id=vm_id(f"vm-sched-{n:03d}")))
 
 
-def add_vms(db: Path, estates: int, latency_ms: int) -> None:
-    """One workload VM per estate (a VM is protected by one vault only)."""
+def add_vms(db: Path, estates: int, latency_ms: int, arm_limits: bool = False) -> None:
+    """One workload VM per estate (a VM is protected by one vault only). ARM's request budget is off
+    unless asked for: with it, a large estate measures the pacing of requests, not the scheduler."""
     from providers.azurelocal import seed
     from providers.azurelocal.app import Emulator
 
@@ -148,7 +151,7 @@ def add_vms(db: Path, estates: int, latency_ms: int) -> None:
             shape = seed.SeedVm(f"vm-sched-{n:03d}", "Standard_B2s", "Linux", 30)
             env.store.put("vm", seed.vm_id(shape.name), seed._vm_body(shape))
             env.store.put("disk", seed.disk_id(f"{shape.name}_OsDisk_1"), seed._disk_body(shape))
-    env.configure_faults(latency_ms=latency_ms)
+    env.configure_faults(latency_ms=latency_ms, rate_limits=arm_limits)
     env.store.close()
 
 
@@ -181,12 +184,12 @@ def critical_path(graph, durations: dict[str, float]) -> float:
     return max(longest.values(), default=0.0)
 
 
-def run(estates: int, latency_ms: int, parallelism: int) -> None:
+def run(estates: int, latency_ms: int, parallelism: int, arm_limits: bool = False) -> None:
     base = Path(tempfile.mkdtemp(prefix="vf-schedule-"))
     db = base / "local-azure.db"
     os.environ["VAULTFORM_LOCAL_AZURE"] = str(db)
     write_config(base / "cfg", estates)
-    add_vms(db, estates, latency_ms)
+    add_vms(db, estates, latency_ms, arm_limits)
 
     from reconciler import session as steps
     from reconciler.apply.evaluator import ApplyEvaluator
@@ -238,7 +241,7 @@ def run(estates: int, latency_ms: int, parallelism: int) -> None:
     print(f"  critical path        {path:8.2f} s")
     print(f"  lower bound          {bound:8.2f} s")
     print(f"  achieved             {achieved:8.2f} s")
-    print(f"  achieved / bound     {achieved / bound:8.2f}   (aim: <= 1.15)")
+    print(f"  achieved / bound     {achieved / bound:8.2f}   (aim: <= 1.10)")
     print(f"  state writes         {recorder.writes}")
 
 
@@ -249,8 +252,9 @@ def main() -> int:
     parser.add_argument("--estates", type=int, default=50)
     parser.add_argument("--latency", default="20ms")
     parser.add_argument("--parallelism", type=int, default=10)
+    parser.add_argument("--arm-limits", action="store_true", help="keep ARM's request budget on")
     args = parser.parse_args()
-    run(args.estates, int(round(parse_duration(args.latency) * 1000)), args.parallelism)
+    run(args.estates, int(round(parse_duration(args.latency) * 1000)), args.parallelism, args.arm_limits)
     return 0
 
 

@@ -18,7 +18,8 @@ way azurerm does (client secret, certificate, OIDC, managed identity, Azure CLI)
 falling back to ``DefaultAzureCredential``.
 
 Every pause the SDK makes (retries after 429/5xx, polling long-running operations)
-goes through the provider's clock and is reported.
+goes through the provider's clock and is reported; requests are paced by Azure's remaining-requests
+headers so they slow down before a 429 (``pacing``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from typing import Any
 from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import RequestsTransport
 
+from providers.azurerm.pacing import BUDGETS, Budgets, PacingPolicy
 from providers.base import Clock, PermanentError
 
 log = logging.getLogger(__name__)
@@ -742,6 +744,7 @@ class ClientFactory:
     transport_factory: Callable[[], Any] | None = None
     clock: Clock = field(default_factory=Clock)
     report: Callable[[str], None] = lambda _message: None
+    budgets: Budgets = field(default_factory=lambda: BUDGETS)  # Azure's request budgets, one per process
     _clients: dict[tuple, Any] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _owns_emulator: bool = field(default=False, repr=False)
@@ -828,6 +831,8 @@ class ClientFactory:
         assert self.transport_factory is not None  # __post_init__ always sets one
         kwargs: dict[str, Any] = {
             "retry_policy": ReportingRetryPolicy(self.clock, self.report),
+            # after the retry policy, so every attempt waits for its budget (providers/azurerm/pacing.py)
+            "per_retry_policies": [PacingPolicy(self.clock, self.report, self.budgets)],
             "transport": self.transport_factory(),
         }
         if self.is_local:
