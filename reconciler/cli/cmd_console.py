@@ -18,6 +18,7 @@ from typing import Any
 
 from reconciler import session as steps
 from reconciler.cli.common import add_config_flags
+from reconciler.cli.console_shapes import Shape, shape_of
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.loader import parse_text
 from reconciler.config.model import Mode
@@ -50,15 +51,18 @@ def evaluate_line(text: str, scope: PlanScope) -> tuple[str | None, list[Diagnos
         return None, diags or [
             error("console", "Invalid expression", "Write one expression on the line, e.g. var.name.")
         ]
+    expr = file.body.attributes[0].expr
     try:
-        return console_text(evaluate(file.body.attributes[0].expr, scope)), []
+        return console_text(evaluate(expr, scope), shape=shape_of(expr)), []
     except EvalError as exc:
         return None, list(exc.diagnostics)
 
 
-def console_text(value: Any, indent: int = 0) -> str:
-    """A value as `terraform console` prints it: keys always quoted, two-space indentation."""
+def console_text(value: Any, indent: int = 0, shape: Shape | None = None) -> str:
+    """A value as `terraform console` prints it: keys always quoted, two-space indentation, and
+    lists, sets and maps wrapped as tolist([...]), toset([...]), tomap({...}) (``shape``)."""
     pad = "  " * (indent + 1)
+    kind = shape.kind if shape is not None else ""
     if type(value) is Sensitive:
         return "(sensitive value)"
     if value is UNKNOWN:
@@ -74,19 +78,27 @@ def console_text(value: Any, indent: int = 0) -> str:
     if isinstance(value, str):
         return _quoted(value)
     if isinstance(value, (list, tuple)):
+        open_, close = _WRAPPERS.get(kind if kind in ("list", "set") else "", ("[", "]"))
         if not value:
-            return "[]"
-        items = "".join(f"{pad}{console_text(v, indent + 1)},\n" for v in value)
-        return "[\n" + items + "  " * indent + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
+            return open_ + close
         items = "".join(
-            f"{pad}{_quoted(str(k))} = {console_text(v, indent + 1)}\n"
+            f"{pad}{console_text(v, indent + 1, shape.item(i) if shape else None)},\n"
+            for i, v in enumerate(value)
+        )
+        return open_ + "\n" + items + "  " * indent + close
+    if isinstance(value, dict):
+        open_, close = _WRAPPERS.get("map" if kind == "map" else "", ("{", "}"))
+        if not value:
+            return open_ + close
+        items = "".join(
+            f"{pad}{_quoted(str(k))} = {console_text(v, indent + 1, shape.field(str(k)) if shape else None)}\n"
             for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))
         )
-        return "{\n" + items + "  " * indent + "}"
+        return open_ + "\n" + items + "  " * indent + close
     return _quoted(str(value))
+
+
+_WRAPPERS = {"list": ("tolist([", "])"), "set": ("toset([", "])"), "map": ("tomap({", "})")}
 
 
 def _quoted(text: str) -> str:

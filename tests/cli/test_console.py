@@ -35,6 +35,26 @@ EXPRESSIONS = [
     "{}",
     '{a = [1, {b = "x\\ty"}], "with space" = true}',
     'sensitive(["x"])',
+    # lists, sets and maps are wrapped as terraform console wraps them; tuples and objects are not
+    'toset(["b", "a"])',
+    "tolist(local.zones)",
+    "tomap(local.tags)",
+    "toset([])",
+    "tolist([])",
+    "tomap({})",
+    '[toset(["x"])]',
+    '{a = toset(["x"])}',
+    "tolist([{a = 1}])",
+    'tomap({a = ["x"]})',
+    'tomap({a = tomap({b = "c"})})',
+    'toset([tolist(["z"])])',
+    'tolist(["a", 1])',
+    'setunion(["a"], ["b"])',
+    'split(",", "a,b")',
+    'sort(["b", "a"])',
+    "range(2)",
+    'chunklist(["a"], 1)',
+    'transpose({a = ["b"]})',
 ]
 
 

@@ -1,0 +1,85 @@
+"""Which collections of a console value are lists, sets and maps, for ``terraform console``'s wrappers.
+
+vaultform's values are plain Python lists and dicts; terraform's console tells a list, a set and
+a map from a tuple and an object by wrapping them: ``tolist([...])``, ``toset([...])``,
+``tomap({...})`` (terraform 1.11, checked side by side). The kind is read from the expression:
+the conversion functions and the functions that return a list, set or map (their kinds checked
+against ``terraform console``), through tuple and object constructors and parentheses. Anything
+else (references, for expressions, ...) prints as a tuple or object, as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.config import ast
+
+
+@dataclass(frozen=True)
+class Shape:
+    """``kind``: "list", "set" or "map" (every element has ``element``'s shape), "tuple" (``items``
+    by position) or "object" (``fields`` by key)."""
+
+    kind: str
+    element: Shape | None = None
+    items: tuple[Shape | None, ...] = ()
+    fields: tuple[tuple[str, Shape | None], ...] = ()
+
+    def item(self, index: int) -> Shape | None:
+        if self.kind == "tuple":
+            return self.items[index] if index < len(self.items) else None
+        return self.element
+
+    def field(self, key: str) -> Shape | None:
+        if self.kind == "object":
+            return dict(self.fields).get(key)
+        return self.element
+
+
+# functions whose result is a list, set or map of their (first) argument's elements
+_CONVERSIONS = {"tolist": "list", "toset": "set", "tomap": "map"}
+# functions whose result is a list / set of the argument's elements, as terraform console shows them
+_LIST_OF_ELEMENTS = {"sort", "distinct", "compact", "matchkeys"}
+_SET_OF_ELEMENTS = {"setunion", "setintersection", "setsubtract"}
+# functions whose result is a list of plain values
+_LIST_OF_VALUES = {"split", "range", "regexall", "formatlist"}
+
+
+def shape_of(expr: ast.Expr) -> Shape | None:
+    if isinstance(expr, ast.Parens):
+        return shape_of(expr.expr)
+    if isinstance(expr, ast.TupleCons):
+        return Shape("tuple", items=tuple(shape_of(i) for i in expr.items))
+    if isinstance(expr, ast.ObjectCons):
+        fields = []
+        for key, value in expr.items:
+            inner = key.expr if isinstance(key, ast.Parens) else key
+            if isinstance(inner, ast.Literal) and isinstance(inner.value, str):
+                fields.append((inner.value, shape_of(value)))
+        return Shape("object", fields=tuple(fields))
+    if isinstance(expr, ast.Call) and expr.args and not expr.expand_final:
+        name = expr.name
+        if name in _CONVERSIONS:
+            return Shape(_CONVERSIONS[name], element=_element(shape_of(expr.args[0])))
+        if name in _LIST_OF_ELEMENTS:
+            return Shape("list", element=_element(shape_of(expr.args[0])))
+        if name in _SET_OF_ELEMENTS:
+            return Shape("set", element=_element(shape_of(expr.args[0])))
+        if name in _LIST_OF_VALUES:
+            return Shape("list")
+        if name == "chunklist":
+            return Shape("list", element=Shape("list", element=_element(shape_of(expr.args[0]))))
+        if name == "transpose":
+            return Shape("map", element=Shape("list"))
+    return None
+
+
+def _element(shape: Shape | None) -> Shape | None:
+    """The shape every element of a collection built from ``shape`` has (the first one known)."""
+    if shape is None:
+        return None
+    if shape.kind == "tuple":
+        return next((s for s in shape.items if s is not None), None)
+    if shape.kind == "object":
+        return next((s for _, s in shape.fields if s is not None), None)
+    return shape.element
