@@ -401,7 +401,7 @@ class _Reader:
             return default
         value = obj[key]
         # bool is an int in Python but not a number in the state file
-        if any(type(value) is k for k in kinds):
+        if type(value) in kinds:  # types compare by identity
             return value
         wanted = " or ".join(_KIND_NAMES[k] for k in kinds)
         raise self.fail(_step(where, key) if where else key, f"expected {wanted}, found {_describe(value)}")

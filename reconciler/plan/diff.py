@@ -16,8 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from providers.schema import (
     Attribute,
     BlockSchema,
@@ -165,6 +163,10 @@ def changed_paths(schema: BlockSchema, prior: dict[str, Any], after: dict[str, A
     b = _canonical_by_schema(schema, after)
     if a == b:
         return []  # the common case, answered without building a diff
+    # imported here: loading deepdiff is about a tenth of a second, and a plan with nothing
+    # to change never needs it
+    from deepdiff import DeepDiff
+
     diff = DeepDiff(a, b, view="tree", verbose_level=0)
     paths: set[Path] = set()
     for levels in diff.values():
