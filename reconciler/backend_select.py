@@ -367,19 +367,22 @@ def make_backend(
 
 def _azurerm_sign_in(config: dict[str, Any]) -> Any:
     """The azurerm provider's Entra ID sign-in (client secret or certificate, OIDC, managed identity,
-    Azure CLI), for the azurerm backend: found through the provider registry, so neither the engine nor
-    the state package imports the provider; None when no installed provider offers it."""
+    Azure CLI), for the azurerm backend: found through the provider registry when first needed, so
+    neither the engine nor the state package imports the provider."""
     from providers import base
     from reconciler import providers_registry
-
-    provider = providers_registry.create_provider("azurerm")
-    if not isinstance(provider, base.SupportsStorageSignIn):
-        return None
 
     def sign_in() -> Any:
         from state.backends.azurerm_auth import SignIn
         from state.errors import StateError
 
+        provider = providers_registry.create_provider("azurerm")  # only now: loading it takes a while
+        if not isinstance(provider, base.SupportsStorageSignIn):
+            raise StateError(
+                "azurerm backend",
+                "Entra ID sign-in needs the azurerm provider, and the installed one does not offer it",
+                hint="Use access_key (ARM_ACCESS_KEY) or sas_token (ARM_SAS_TOKEN) instead.",
+            )
         try:
             credential, arm_endpoint, arm_scope = provider.storage_sign_in(config, dict(os.environ))
         except base.ProviderError as exc:

@@ -198,6 +198,8 @@ class AzurermBackend:
         self._etag: str | None = None  # of the blob as last read or written by this run
         self._digest: str | None = None  # of its content
         self._loaded = False
+        self._lineage: str | None = None
+        self._known: tuple[State | None] | None = None  # the state as last read or written
         self._lease: Any = None  # BlobLeaseClient while this run holds the lock
         self._renewer: _Renewer | None = None
         self._metadata: dict[str, str] = {}
@@ -291,17 +293,17 @@ class AzurermBackend:
     def read(self) -> State | None:
         data, etag, metadata = self._download()
         state = self._encoder.decode(data, source=self.describe()) if data is not None else None
-        self._etag, self._digest, self._loaded = etag, _digest(data), True
+        self._remember(etag, _digest(data), state)
         if self._lease is None:
             self._metadata = metadata
         return state
 
-    def stored_lineage(self) -> str | None:
-        data, _etag, _meta = self._download()
-        return self._encoder.decode(data, source=self.describe()).lineage if data is not None else None
+    def _remember(self, etag: str | None, digest: str | None, state: State | None) -> None:
+        """The blob as this run last read or wrote it."""
+        self._etag, self._digest, self._loaded, self._known = etag, digest, True, (state,)
+        self._lineage = state.lineage if state is not None else None
 
-    def stamp(self) -> str | None:
-        """The blob's ETag now (``reload_state_if_changed`` compares it): any write changes it."""
+    def _current_etag(self) -> str | None:
         _blob, exceptions = _azure()
         try:
             return str(self._blob().get_blob_properties().etag)
@@ -309,6 +311,20 @@ class AzurermBackend:
             return None
         except exceptions.AzureError as exc:
             raise self._fail(exc, "cannot read the state") from None
+
+    def stored_lineage(self) -> str | None:
+        if self._loaded and self._etag is not None and self._current_etag() == self._etag:
+            return self._lineage  # unchanged since this run read or wrote it
+        data, _etag, _meta = self._download()
+        return self._encoder.decode(data, source=self.describe()).lineage if data is not None else None
+
+    def stamp(self) -> str | None:
+        """What is stored now (``reload_state_if_changed`` compares it): the content's digest while the
+        blob is as this run last saw it (its own lock's metadata aside), else the blob's ETag."""
+        etag = self._current_etag()
+        if etag is not None and etag == self._etag:
+            return f"sha256:{self._digest}"
+        return None if etag is None else f"etag:{etag}"
 
     def workspaces(self) -> list[str]:
         _blob, exceptions = _azure()
@@ -347,22 +363,29 @@ class AzurermBackend:
                 hint="Someone force-unlocked the state, or this run could not renew its lease in time. Nothing "
                 "was written; run again to start from the stored state.",
             )
-        for _attempt in range(5):
-            data, etag, _meta = self._download()
-            if self._loaded and not force and _digest(data) != self._digest:
-                raise StateError(
-                    self.describe(),
-                    "the stored state changed since this run read it",
-                    hint="Another run wrote it, probably without the state lock. Nothing was written; "
-                    "run again to start from the stored state.",
-                )
-            current = None
-            if data is not None:
-                try:
-                    current = self._encoder.decode(data, source=self.describe())
-                except StateError:
-                    if not force:
-                        raise
+        for attempt in range(5):
+            current: State | None = None
+            etag: str | None
+            digest: str | None
+            if attempt == 0 and self._known is not None and self._etag is not None:
+                # what this run last read or wrote; the conditional upload proves it is still what is stored
+                etag, current, digest = self._etag, self._known[0], self._digest
+            else:
+                data, etag, _meta = self._download()
+                digest = _digest(data)
+                if self._loaded and not force and digest != self._digest:
+                    raise StateError(
+                        self.describe(),
+                        "the stored state changed since this run read it",
+                        hint="Another run wrote it, probably without the state lock. Nothing was written; "
+                        "run again to start from the stored state.",
+                    )
+                if data is not None:
+                    try:
+                        current = self._encoder.decode(data, source=self.describe())
+                    except StateError:
+                        if not force:
+                            raise
             if current is not None:
                 if state.lineage != current.lineage and not force:
                     raise StateError(
@@ -373,7 +396,7 @@ class AzurermBackend:
                         "-force` if you really mean to replace the stored state.",
                     )
                 if state.same_content(current) and not self._encoder.outdated:
-                    self._etag, self._digest, self._loaded = etag, _digest(data), True
+                    self._remember(etag, digest, current)
                     return current
                 serial = current.serial + 1
                 if force:
@@ -388,7 +411,7 @@ class AzurermBackend:
                 continue  # changed between our read and write (metadata or content): look again
             except exceptions.AzureError as exc:
                 raise self._write_error(exc) from None
-            self._etag, self._digest, self._loaded = written, _digest(body), True
+            self._remember(written, _digest(body), new)
             return new
         raise StateError(
             self.describe(),
