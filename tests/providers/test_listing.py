@@ -142,3 +142,37 @@ def test_a_key_vault_missing_from_its_list_is_gone_without_a_get(tmp_path, monke
     per_object, listed = plan_both_ways(ws, monkeypatch, "-detailed-exitcode")
     assert listed == per_object
     assert "azurerm_key_vault.cmk will be created" in listed
+
+
+def test_a_refresh_by_listing_costs_calls_per_container_not_per_object(tmp_path, monkeypatch):
+    """A generated estate (``benchmarks/estate_scale.py``): 4 units of a key vault, its key and
+    grants, a Recovery Services vault with its policy and 12 protected VMs, two units per resource
+    group. Listing reads each unit in a fixed number of calls however many VMs it protects; the
+    per-object refresh pays one or more for every VM."""
+    from benchmarks import estate_scale as estate
+
+    units, vms, per_group = 4, 12, 2
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "local-azure.db"))
+    cfg = tmp_path / "cfg"
+    estate.add_template_vms(tmp_path / "local-azure.db", vms)
+    estate.write_config(cfg, 1, vms, per_group)
+    code, out = estate.cli(cfg, "apply", "-auto-approve")
+    assert code == 0, out
+    estate.copy_cloud(tmp_path / "local-azure.db", units, per_group)
+    objects = estate.copy_state(cfg / "vaultform.tfstate", units, per_group)
+    estate.write_config(cfg, units, vms, per_group)
+    assert objects == units * (vms + 7) + units // per_group
+
+    calls = Calls(monkeypatch)
+    counts = {}
+    for mode in ("per-object", "listing"):
+        monkeypatch.setenv("VAULTFORM_AZURERM_REFRESH", mode)
+        calls.clear()
+        code, out = estate.cli(cfg, "plan", "-detailed-exitcode")
+        assert code == 0 and "No changes." in out, out
+        counts[mode] = len(calls.seen)
+    groups = units // per_group
+    # per unit: the vault's GET, its replication setting, containers, jobs, protected items, policies,
+    # the key and its rotation policy; per group: its GET and its key vaults; one role assignment list
+    assert counts["listing"] <= 8 * units + 2 * groups + 4, counts
+    assert counts["per-object"] >= units * vms + counts["listing"], counts
