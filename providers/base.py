@@ -268,6 +268,17 @@ class SupportsAudit(Protocol):
 
 
 @runtime_checkable
+class SupportsTenantAudit(Protocol):
+    """Optional: ``SupportsAudit`` over every account the credentials can see (``scopes`` None) or the
+    named ones, in one pass; each audited object says which account it is in. ``progress`` hears a
+    line as each account is read and judged."""
+
+    def audit_tenant(
+        self, scopes: Sequence[str] | None, progress: Callable[[str], None]
+    ) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
 class SupportsDriftRules(Protocol):
     """Optional: what drift of the provider's objects means (``providers.drift_protocol``)."""
 

@@ -319,15 +319,113 @@ def audit_vault(clients, body: dict[str, Any], key_vaults: list[dict[str, Any]],
     return audit
 
 
+def _recovery_vaults(clients) -> list[dict[str, Any]]:
+    """The subscription's Recovery Services vaults, each with its properties. A listed vault may carry
+    no more than its provisioningState (spec example recoveryservices 2024-04-01 ListResources.json):
+    such a vault is read on its own for its identity and encryption."""
+    vaults = clients.recovery_services().vaults
+    out = []
+    for listed in (wire(v) for v in call(lambda: list(vaults.list_by_subscription_id()))):
+        props = listed.get("properties") or {}
+        if "encryption" in props or "redundancySettings" in props:
+            out.append(listed)
+            continue
+        parts = str(listed.get("id") or "").split("/")
+        rg = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else ""
+        name = str(listed.get("name") or parts[-1])
+        got = not_found_is_none(lambda rg=rg, name=name: vaults.get(rg, name))
+        if got is not None:
+            out.append(wire(got))
+    return out
+
+
+def _sorted(audits: list[VaultAudit]) -> list[VaultAudit]:
+    return sorted(audits, key=lambda a: (a.resource_group.lower(), a.name.lower()))
+
+
 def audit_subscription(clients) -> list[dict[str, Any]]:
     """Every Recovery Services vault of the subscription with its CMK facts and findings."""
-    vaults = [
-        wire(v) for v in call(lambda: list(clients.recovery_services().vaults.list_by_subscription_id()))
-    ]
+    vaults = _recovery_vaults(clients)
     key_vaults = _key_vaults(clients)
     now = _now(clients)
-    audits = [audit_vault(clients, body, key_vaults, now) for body in vaults]
-    return [a.to_dict() for a in sorted(audits, key=lambda a: (a.resource_group.lower(), a.name.lower()))]
+    return [a.to_dict() for a in _sorted([audit_vault(clients, body, key_vaults, now) for body in vaults])]
+
+
+# --------------------------------------------------------------------------- a tenant
+
+
+SUBSCRIPTIONS_API_VERSION = "2022-12-01"
+
+
+def visible_subscriptions(clients) -> list[str]:
+    """The ids of every subscription the credential can see: ARM's Subscriptions - List
+    (``GET /subscriptions``), every page of it (nextLink), through the resource client's pipeline
+    (the SDK that wraps this list is a separate package vaultform doesn't install)."""
+    from azure.core.rest import HttpRequest  # lazy: start-up
+
+    client = clients.resources()
+    url: str | None = f"/subscriptions?api-version={SUBSCRIPTIONS_API_VERSION}"
+    out: list[str] = []
+    while url:
+        request = HttpRequest("GET", url)
+
+        def send(request=request):
+            response = client.send_request(request)
+            response.raise_for_status()
+            return response.json()
+
+        page = call(send)
+        out += [str(s.get("subscriptionId")) for s in page.get("value") or [] if s.get("subscriptionId")]
+        url = page.get("nextLink")
+    return out
+
+
+def for_subscription(clients, subscription_id: str):
+    """Clients like ``clients`` (same cloud, credential and transport) for another subscription."""
+    from dataclasses import replace
+
+    from providers.azurerm.clients import ClientFactory
+
+    if subscription_id.lower() == (clients.subscription_id or "").lower():
+        return clients
+    return ClientFactory(
+        replace(clients.target, subscription_id=subscription_id),
+        emulator=clients.emulator,
+        credential=clients.credential,
+        transport_factory=clients.transport_factory,
+        clock=clients.clock,
+        report=clients.report,
+    )
+
+
+def audit_tenant(
+    clients, subscriptions: list[str] | None = None, progress: Callable[[str], None] = lambda _m: None
+) -> list[dict[str, Any]]:
+    """Every Recovery Services vault of each subscription (all the credential can see, or the given
+    ones), with ``subscription`` added to each. One pass of listings: each subscription's vaults and
+    key vaults are listed once, and a vault's key vault is found in any of the subscriptions."""
+    subs = list(subscriptions) if subscriptions else visible_subscriptions(clients)
+    per = [(sub, for_subscription(clients, sub)) for sub in subs]
+    listed: list[tuple[str, Any, list[dict[str, Any]]]] = []
+    key_vaults: list[dict[str, Any]] = []
+    for n, (sub, sub_clients) in enumerate(per, 1):
+        progress(f"listing subscription {sub} ({n} of {len(per)})")
+        vaults = _recovery_vaults(sub_clients)
+        key_vaults += _key_vaults(sub_clients)
+        listed.append((sub, sub_clients, vaults))
+    now = _now(clients)
+    out: list[dict[str, Any]] = []
+    for n, (sub, sub_clients, vaults) in enumerate(listed, 1):
+        audits = _sorted([audit_vault(sub_clients, body, key_vaults, now) for body in vaults])
+        bad = sum(1 for a in audits if not a.compliant)
+        progress(
+            f"audited subscription {sub} ({n} of {len(listed)}): {len(audits)} vault(s), {bad} not compliant"
+        )
+        out += [{"subscription": sub, **a.to_dict()} for a in audits]
+    for _sub, sub_clients in per:
+        if sub_clients is not clients:
+            sub_clients.close()
+    return out
 
 
 # --------------------------------------------------------------------------- unmanaged objects

@@ -338,6 +338,15 @@ class AzurermProvider:
 
         return audit_subscription(self.clients)
 
+    def audit_tenant(
+        self, scopes: Sequence[str] | None, progress: Callable[[str], None]
+    ) -> list[dict[str, Any]]:
+        """``SupportsTenantAudit``: the audit of every subscription the credential can see (ARM's
+        subscriptions list), or of the ``scopes`` subscription ids; each vault names its subscription."""
+        from providers.azurerm.audit import audit_tenant  # lazy: start-up (the SDK clients)
+
+        return audit_tenant(self.clients, list(scopes) if scopes else None, progress)
+
     # ------------------------------------------------------------------ drift (providers.azurerm.drift)
 
     def drift_rules(self, estate: DriftEstate) -> DriftRules:

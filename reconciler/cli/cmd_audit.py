@@ -4,16 +4,19 @@ Each provider that has an audit (``SupportsAudit``) says what it checks; for the
 provider, for example, the CMK compliance of every Recovery Services vault in the
 subscription, on the embedded local Azure (the default) or real Azure. With DIR, the
 configuration's providers are audited, configured by its provider blocks; without, every
-installed provider that can audit, with its defaults. Exit 0 when everything audited is
+installed provider that can audit, with its defaults. A provider that can audit across its
+credentials' accounts (``SupportsTenantAudit``) reads every subscription they can see, or the ones
+named with ``-subscription`` (repeatable), printing a progress line per subscription on stderr. Exit 0 when everything audited is
 compliant, 2 when anything is not, 1 on error (including no provider with an audit).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from providers.base import ProviderError, SupportsAudit
+from providers.base import ProviderError, SupportsAudit, SupportsTenantAudit
 from reconciler import providers_registry as registry
 from reconciler import session as steps
 from reconciler.cli.flags import flag
@@ -32,6 +35,15 @@ def setup(parser) -> None:
     flag(parser, "json", action="store_true", help="the audit as JSON (reconciler/drift/SCHEMA.md)")
     flag(parser, "markdown", metavar="FILE", default=None, help="also write the audit as markdown")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
+    flag(
+        parser,
+        "subscription",
+        action="append",
+        metavar="ID",
+        default=None,
+        help="audit this subscription (repeat for several); default: every subscription the "
+        "credentials can see",
+    )
 
 
 def _configured(providers: list) -> list:
@@ -59,12 +71,15 @@ def auditors(providers: list, where: str) -> list[SupportsAudit]:
     )
 
 
-def audit_all(providers: list) -> tuple[list[dict], str]:
-    """Everything the providers audit, and which clouds they read."""
+def audit_all(
+    providers: list, scopes: list[str] | None = None, progress: Callable[[str], None] = lambda _m: None
+) -> tuple[list[dict], str]:
+    """Everything the providers audit, and which clouds they read: across every account a provider's
+    credentials can see (or ``scopes``) when it can (``SupportsTenantAudit``)."""
     vaults: list[dict] = []
     for p in providers:
         try:
-            vaults += p.audit()
+            vaults += p.audit_tenant(scopes, progress) if isinstance(p, SupportsTenantAudit) else p.audit()
         except ProviderError as exc:
             raise DiagnosticsError(
                 error(
@@ -89,16 +104,24 @@ def _close(providers: list) -> None:
 
 
 def run(args, out: Output) -> int:
+    scopes = list(args.subscription or []) or None
+
+    def progress(line: str) -> None:
+        out.err.write(f"audit: {line}\n")
+        out.err.flush()
+
     if args.dir and any(Path(args.dir).glob("*.tf")):
         session = steps.open_session(args.dir)  # configures the providers from the provider blocks
         try:
-            vaults, cloud = audit_all(auditors(list(session.providers.values()), "in this configuration"))
+            vaults, cloud = audit_all(
+                auditors(list(session.providers.values()), "in this configuration"), scopes, progress
+            )
         finally:
             session.close()
     else:
         installed = registry.installed_providers()
         try:
-            vaults, cloud = audit_all(_configured(auditors(installed, "installed")))
+            vaults, cloud = audit_all(_configured(auditors(installed, "installed")), scopes, progress)
         finally:
             _close(installed)
     report = AuditReport(vaults, cloud, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))

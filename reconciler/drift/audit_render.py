@@ -48,19 +48,31 @@ def _errors(v: dict[str, Any]) -> list[dict[str, Any]]:
 
 def headline(report: AuditReport) -> str:
     total, bad = len(report.vaults), len(report.non_compliant)
+    subs = len(_subscriptions(report))
+    where = f" in {subs} subscriptions" if subs > 1 else ""
     if not total:
         return "No Recovery Services vaults in the subscription."
     if not bad:
-        return f"All {total} Recovery Services vault(s) are compliant."
-    return f"{bad} of {total} Recovery Services vault(s) are not compliant."
+        return f"All {total} Recovery Services vault(s){where} are compliant."
+    return f"{bad} of {total} Recovery Services vault(s){where} are not compliant."
+
+
+def _subscriptions(report: AuditReport) -> list[str]:
+    """The subscriptions the vaults are in, when the audit says (a tenant's audit), in first-seen order."""
+    return list(dict.fromkeys(str(v["subscription"]) for v in report.vaults if v.get("subscription")))
+
+
+def _where(v: dict[str, Any], several: bool) -> str:
+    return f"{v['resource_group']}, subscription {v['subscription']}" if several else v["resource_group"]
 
 
 def render_text(report: AuditReport) -> str:
+    several = len(_subscriptions(report)) > 1
     lines = [f"Target: {report.cloud}", "", headline(report)]
     for v in report.vaults:
         lines += [
             "",
-            f"{v['name']} ({v['resource_group']}): {'compliant' if v['compliant'] else 'NOT COMPLIANT'}",
+            f"{v['name']} ({_where(v, several)}): {'compliant' if v['compliant'] else 'NOT COMPLIANT'}",
         ]
         if v.get("cmk"):
             lines.append(f"  key          {v['key_id']} ({v['key_mode']}; {_key_state(v)})")
@@ -93,6 +105,7 @@ def report_to_json(report: AuditReport) -> dict[str, Any]:
             "non_compliant": len(report.non_compliant),
             "exit_code": report.exit_code,
         },
+        "subscriptions": _subscriptions(report),
         "vaults": report.vaults,
     }
 
@@ -113,8 +126,8 @@ def render_markdown(report: AuditReport) -> str:
         "",
         f"**{headline(report)}**",
         "",
-        "| Vault | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |",
-        "|---|---|---|---|---|---|---|---|",
+        "| Vault | Subscription | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for v in report.vaults:
         problems = "; ".join(f"{f['code']}" for f in _errors(v)) or "-"
@@ -124,6 +137,7 @@ def render_markdown(report: AuditReport) -> str:
                 _cell(x)
                 for x in (
                     f"`{v['name']}`",
+                    f"`{v['subscription']}`" if v.get("subscription") else "-",
                     "✅" if v["compliant"] else "❌",
                     _yes(v["cmk"]),
                     f"{v['key_mode']}, {_key_state(v)}" if v["cmk"] else "-",

@@ -81,9 +81,13 @@ def test_audit_markdown_and_text(with_stray, tmp_path):
     assert "1 of 3 Recovery Services vault(s) are not compliant." in out
     assert "rsv-drift-stray (rg-drift-sys): NOT COMPLIANT" in out
     text = md.read_text()
-    assert "| Vault | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |" in text
-    assert "| `rsv-drift-stray` | ❌ | no |" in text
-    assert "| `rsv-drift-sys` | ✅ | yes | pinned, enabled |" in text
+    assert (
+        "| Vault | Subscription | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |"
+        in text
+    )
+    sub = "`3b9e6c2d-58a1-4f07-b2d4-6a1e0c9f8d27`"  # the local Azure's seeded subscription
+    assert f"| `rsv-drift-stray` | {sub} | ❌ | no |" in text
+    assert f"| `rsv-drift-sys` | {sub} | ✅ | yes | pinned, enabled |" in text
 
 
 def test_expired_key_is_non_compliant(world):

@@ -46,7 +46,10 @@ def check_name(kind: str, name: str) -> None:
 
 
 def check_subscription(env, sub: str) -> None:
-    if sub.lower() != env.subscription_id.lower():
+    """The seeded subscription, or another one added to this local Azure (``subscriptions.add``)."""
+    if sub.lower() == env.subscription_id.lower():
+        return
+    if env.store.get(Kind.SUBSCRIPTION, f"/subscriptions/{sub}") is None:
         raise AzureError(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
 
 

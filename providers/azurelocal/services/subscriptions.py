@@ -1,4 +1,5 @@
-"""The one seeded subscription and tenant, their locations, and subscription-wide resource listing."""
+"""The seeded subscription (and any added with ``add``) of the one tenant, their locations, and
+subscription-wide resource listing."""
 
 from __future__ import annotations
 
@@ -47,9 +48,25 @@ def resources_under(env, prefix: str, odata_filter: str | None) -> list[dict]:
     return items
 
 
+def add(env, subscription_id: str, display_name: str) -> dict:
+    """Another subscription of the tenant, so the local Azure can host an estate spread over several
+    (a tenant's audit reads them all). It shares the seeded subscription's resource provider
+    registrations (services/providers.py reads those)."""
+    body = {
+        "id": f"/subscriptions/{subscription_id}",
+        "subscriptionId": subscription_id,
+        "tenantId": env.tenant_id,
+        "displayName": display_name,
+        "state": "Enabled",
+    }
+    env.store.put(Kind.SUBSCRIPTION, body["id"], body)
+    return body
+
+
 def register(router, env) -> None:
-    def subscription_body() -> dict:
-        return _arm.public(env.store.get(Kind.SUBSCRIPTION, f"/subscriptions/{env.subscription_id}")) | {
+    def subscription_body(sub: str | None = None) -> dict:
+        doc = env.store.get(Kind.SUBSCRIPTION, f"/subscriptions/{sub or env.subscription_id}")
+        return _arm.public(doc) | {
             "authorizationSource": "RoleBased",
             "subscriptionPolicies": {
                 "locationPlacementId": "Public_2014-09-01",
@@ -60,12 +77,15 @@ def register(router, env) -> None:
 
     @router.route(ARM, "GET", "/subscriptions")
     def list_subscriptions(request: Request) -> Response:
-        return Response(200, {"value": [subscription_body()]})
+        # every subscription of the tenant the caller can see, paged with nextLink (spec example
+        # resources/resource-manager/Microsoft.Resources/stable/2022-12-01/examples/GetSubscriptions.json)
+        subs = [subscription_body(d["subscriptionId"]) for d in env.store.list(Kind.SUBSCRIPTION)]
+        return _arm.listing(subs, request)
 
     @router.route(ARM, "GET", "/subscriptions/{sub}")
     def get_subscription(request: Request) -> Response:
         _arm.check_subscription(env, request.params["sub"])
-        return Response(200, subscription_body())
+        return Response(200, subscription_body(request.params["sub"]))
 
     @router.route(ARM, "GET", "/subscriptions/{sub}/locations")
     def list_locations(request: Request) -> Response:
@@ -111,7 +131,7 @@ def register(router, env) -> None:
             200,
             {
                 "value": resources_under(
-                    env, f"/subscriptions/{env.subscription_id}/", request.query.get("$filter")
+                    env, f"/subscriptions/{request.params['sub']}/", request.query.get("$filter")
                 )
             },
         )
