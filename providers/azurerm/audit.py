@@ -23,6 +23,7 @@ from typing import Any
 from azure.core.exceptions import AzureError
 
 from providers.azurerm.ids import InvalidIdError, parse_key_id, same_id
+from providers.azurerm.listing import for_subscription
 from providers.azurerm.resources.base import call, dig, not_found_is_none, wire
 from providers.base import ProviderError
 from providers.roles import CMK_KEY_PERMISSIONS, find_role, grants_cmk, is_least_privilege_for_cmk
@@ -378,24 +379,6 @@ def visible_subscriptions(clients) -> list[str]:
         out += [str(s.get("subscriptionId")) for s in page.get("value") or [] if s.get("subscriptionId")]
         url = page.get("nextLink")
     return out
-
-
-def for_subscription(clients, subscription_id: str):
-    """Clients like ``clients`` (same cloud, credential and transport) for another subscription."""
-    from dataclasses import replace
-
-    from providers.azurerm.clients import ClientFactory
-
-    if subscription_id.lower() == (clients.subscription_id or "").lower():
-        return clients
-    return ClientFactory(
-        replace(clients.target, subscription_id=subscription_id),
-        emulator=clients.emulator,
-        credential=clients.credential,
-        transport_factory=clients.transport_factory,
-        clock=clients.clock,
-        report=clients.report,
-    )
 
 
 def audit_tenant(

@@ -30,7 +30,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from azure.core.exceptions import AzureError
@@ -151,6 +151,22 @@ def _list(ctx: Context, kind: str, scope: str) -> list[Any]:
     raise ValueError(f"unknown container kind {kind!r}")
 
 
+def for_subscription(clients: Any, subscription_id: str) -> Any:
+    """Clients like ``clients`` (same cloud, credential and transport) for another subscription."""
+    from providers.azurerm.clients import ClientFactory
+
+    if subscription_id.lower() == (clients.subscription_id or "").lower():
+        return clients
+    return ClientFactory(
+        replace(clients.target, subscription_id=subscription_id),
+        emulator=clients.emulator,
+        credential=clients.credential,
+        transport_factory=clients.transport_factory,
+        clock=clients.clock,
+        report=clients.report,
+    )
+
+
 @dataclass
 class Listing:
     """One run's listings: container -> {lower-case id: wire body}, or None when listing it failed."""
@@ -164,6 +180,8 @@ class Listing:
         not listed yet; returns how many containers were listed."""
         from providers.azurerm.resources.base import wire
 
+        # the configured subscription's containers only: a handler's GET reads there too, so an object
+        # another subscription holds is read the same way with or without listings
         subscription = (ctx.clients.subscription_id or "").lower()
         wanted: dict[Container, str] = {}
         for type_name, prior in objects:
