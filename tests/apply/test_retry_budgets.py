@@ -1,0 +1,57 @@
+"""A step keeps retrying a refusal Azure clears only after minutes (a new grant reaching Azure Backup, a VM
+not yet discovered) as long as azurerm would wait for it, not the few seconds other refusals get."""
+
+from __future__ import annotations
+
+import random
+
+from providers.base import Clock, RetryableError
+from reconciler.apply.executor import ApplyOptions, Executor, RetryBudget
+
+
+def test_budgets_follow_the_reason():
+    options = ApplyOptions()
+    assert options.retry_budget("UserErrorCMKKeyVaultAuthFailure/ForbiddenByRbac").seconds >= 10 * 60
+    assert options.retry_budget("BMSUserErrorInvalidConfigureProtectionRequest").seconds == 80 * 60
+    assert options.retry_budget("Conflict") == RetryBudget(float("inf"), 30.0, 6)
+    tight = ApplyOptions(retry_budgets={"principalnotfound": RetryBudget(5.0, 1.0)})
+    assert tight.retry_budget("PrincipalNotFound") == RetryBudget(5.0, 1.0)
+
+
+def waits_until_given_up(code: str, retry_after: float | None = None) -> list[float]:
+    """The waits the executor makes for a step refused with ``code`` every time, on a recording clock."""
+    waits: list[float] = []
+    executor = Executor.__new__(Executor)
+    executor.options, executor.clock, executor.rng = (
+        ApplyOptions(),
+        Clock(sleep=waits.append),
+        random.Random(1),
+    )
+
+    class Progress:
+        def retrying(self, *_args) -> None:
+            return None
+
+    executor.progress = Progress()
+
+    def refuse():
+        raise RetryableError("not yet", code=code, retry_after=retry_after)
+
+    class Step:
+        class change:
+            address = "azurerm_recovery_services_vault.v"
+
+    try:
+        executor._with_retries(Step, refuse)
+    except RetryableError:
+        return waits
+    raise AssertionError("the refusal was never given up on")
+
+
+def test_a_grant_is_waited_for_minutes_and_other_refusals_for_seconds():
+    grant = waits_until_given_up("UserErrorCMKKeyVaultAuthFailure")
+    assert 14 * 60 <= sum(grant) <= 15 * 60 and max(grant) <= 30.0
+    discovery = waits_until_given_up("BMSUserErrorInvalidConfigureProtectionRequest", retry_after=30.0)
+    assert sum(discovery) == 80 * 60 and set(discovery) == {30.0}
+    other = waits_until_given_up("Conflict")
+    assert len(other) == 5 and sum(other) <= 47
