@@ -222,14 +222,42 @@ def _coerce(key: str, value: Any) -> Any:
 
 
 def init_required(reason: str) -> DiagnosticsError:
+    """Terraform's errBackendInitDiag (internal/command/meta_backend_errors.go; the summary as the
+    terraform 1.11 binary prints it), for a command other than init."""
     return DiagnosticsError(
         error(
             "backend_init_required",
-            'Backend initialization required, please run "vaultform init"',
-            f"Reason: {reason}\n\nThe backend is where vaultform keeps the state. `vaultform init` sets it up "
-            "(and `vaultform init -reconfigure` sets up a changed one); nothing was planned or changed.",
+            'Backend initialization required: please run "vaultform init"',
+            f"Reason: {reason}\n\n"
+            'The "backend" is the interface that vaultform uses to store state, perform operations, etc. '
+            "If this message is showing up, it means that the vaultform configuration you're using is "
+            "using a custom configuration for the vaultform backend.\n\n"
+            "Changes to backend configurations require reinitialization. This allows vaultform to set up "
+            'the new configuration, copy existing state, etc. Please run "vaultform init" with either the '
+            '"-reconfigure" or "-migrate-state" flags to use the current configuration.\n\n'
+            "If the change reason above is incorrect, please verify your configuration hasn't changed and "
+            "try again. At this point, no changes to your existing configuration or state have been made.",
         )
     )
+
+
+def check_initialized(root: str | os.PathLike[str], block: BackendBlock | None) -> None:
+    """Refuse a backend block that differs from what ``init`` set up (Terraform's reasons, from
+    meta_backend.go's backendFromConfig and determineInitReason). A configuration that never ran
+    init with a local block, or without one, needs none."""
+    rec = recorded(root)
+    if block is None:
+        if rec is not None:
+            raise init_required(f'Unsetting the previously set backend "{rec.type}"')
+        return
+    if rec is None:
+        if block.type != "local":
+            raise init_required(f'Initial configuration of the requested backend "{block.type}"')
+        return
+    if rec.type != block.type:
+        raise init_required(f'Backend type changed from "{rec.type}" to "{block.type}"')
+    if rec.block_hash != block_hash(block):
+        raise init_required("Backend configuration block has changed")
 
 
 def current_workspace(root: str | os.PathLike[str]) -> str:
@@ -274,17 +302,14 @@ def backend_for(
         return LocalBackend.for_directory(root, state_path, **options)
     workspace = workspace or current_workspace(root)
     directory = os.fspath(root)
+    if check_init:
+        check_initialized(root, block)
     if block is None or block.type == "local":
         config = block_values(block) if block is not None else {}
         if block is None and workspace == DEFAULT_WORKSPACE:
             return LocalBackend.for_directory(root, None, **options)
         return LocalBackend(local_state_path(root, config, workspace), directory=directory, **options)
     rec = recorded(root)
-    if check_init:
-        if rec is None or rec.type != block.type:
-            raise init_required(f'Initial configuration of the requested backend "{block.type}"')
-        if rec.block_hash != block_hash(block):
-            raise init_required("Backend configuration block has changed")
     config = dict(rec.config) if rec is not None else block_values(block)
     written = block_values(block).get("conn_str")
     if (

@@ -1,4 +1,5 @@
-"""`vaultform init [DIR] [-upgrade] [-get=false] [-backend-config=...] [-reconfigure] [-backend=false]`:
+"""`vaultform init [DIR] [-upgrade] [-get=false] [-backend-config=...] [-reconfigure | -migrate-state
+[-force-copy]] [-backend=false]`:
 prepare a working directory, as terraform init.
 
 It sets up the configuration's backend (``reconciler.cli.init_backend``).
@@ -39,6 +40,15 @@ def setup(parser) -> None:
     flag(
         parser, "reconfigure", action="store_true", help="set up a changed backend, ignoring the previous one"
     )
+    flag(
+        parser,
+        "migrate-state",
+        action="store_true",
+        help="set up a changed backend and copy every workspace's state to it (asks first)",
+    )
+    flag(parser, "force-copy", action="store_true", help="answer yes to the state copy questions")
+    bool_flag(parser, "lock", True, "lock the states while copying them (default true)")
+    flag(parser, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for a state lock")
 
 
 def run(args, out: Output) -> int:

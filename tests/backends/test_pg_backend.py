@@ -93,7 +93,7 @@ def test_plan_needs_init_and_apply_goes_to_the_states_table(tmp_path, database):
     )
     code, _out, err = _run("plan", "-no-color", str(work))
     assert code == 1
-    assert 'Backend initialization required, please run "vaultform init"' in err
+    assert 'Backend initialization required: please run "vaultform init"' in err
     assert 'Initial configuration of the requested backend "pg"' in err
 
     code, out, err = _run("init", "-no-color", f"-backend-config=conn_str={database}", str(work))
