@@ -87,7 +87,6 @@ def _pg_states(database: str) -> dict[str, tuple[str, int, list[str]]]:
 def test_local_to_pg_to_local_keeps_lineage_serial_and_resources(work, postgres):
     before = _estate(work)
     assert before["default"][0] != before["staging"][0]
-    assert before["staging"][1] > before["default"][1]  # the serials differ, so each is checked
     database = _fresh_database(postgres, "t_migrate_round")
 
     # a first set-up over local states copies them (Terraform: without -migrate-state), after asking
