@@ -1,7 +1,7 @@
 """`vaultform console [DIR]`: evaluate expressions against the configuration and the state.
 
-As `terraform console`: on a terminal, a ``> `` prompt reads one expression a line and
-prints each value; a bad expression is a diagnostic and the session goes on (``exit`` or
+As `terraform console`: on a terminal, a ``> `` prompt reads one expression and prints its
+value (an open bracket continues it on the next line, at a ``: `` prompt); a bad expression is a diagnostic and the session goes on (``exit`` or
 end of input ends it). Piped input is read line by line and, as terraform 1.11 does, only
 the last line's value is printed; the first error is reported and ends the run with exit 1.
 
@@ -18,6 +18,7 @@ from typing import Any
 
 from reconciler import session as steps
 from reconciler.cli.common import add_config_flags
+from reconciler.cli.console_input import could_continue
 from reconciler.cli.console_shapes import Shape, shape_of
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.loader import parse_text
@@ -29,6 +30,7 @@ from reconciler.values import UNKNOWN, Sensitive
 
 INPUT_NAME = "<console-input>"
 PROMPT = "> "
+CONTINUE_PROMPT = ": "  # terraform's prompt while a multi-line entry is open (console_interactive.go)
 
 
 def setup(parser) -> None:
@@ -118,13 +120,25 @@ def run(args, out) -> int:
 
 
 def _interactive(scope: PlanScope, out) -> int:
+    lines: list[str] = []
     while True:
         try:
-            line = input(PROMPT)
-        except (EOFError, KeyboardInterrupt):
+            line = input(CONTINUE_PROMPT if lines else PROMPT)
+        except EOFError:
             out.print("")
             return 0
-        text = line.strip()
+        except KeyboardInterrupt:
+            if not lines:
+                out.print("")
+                return 0
+            lines = []  # as terraform: Ctrl-C drops the unfinished entry, the session goes on
+            out.print("(multi-line entry canceled)")
+            continue
+        lines.append(line)
+        if could_continue(lines):
+            continue  # an open bracket: the expression goes on at the ": " prompt
+        text = "\n".join(lines).strip()
+        lines = []
         if text == "exit":
             return 0
         if not text:

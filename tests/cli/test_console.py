@@ -167,3 +167,41 @@ def test_on_a_terminal_each_line_is_answered_and_an_error_does_not_end_the_sessi
     assert '> "vault"' in text
     assert "Reference to undeclared resource" in text
     assert "> 2" in text.replace("\r", "")
+
+
+def _terminal(work: Path, typed: bytes) -> str:
+    import pty
+    import time
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [*VAULTFORM, "console", "-no-color"], stdin=follower, stdout=follower, stderr=follower, cwd=work
+    )
+    os.close(follower)
+    os.write(leader, typed)
+    seen, deadline = b"", time.time() + 60
+    while time.time() < deadline:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=60) == 0
+    return seen.decode().replace("\r", "")
+
+
+def test_on_a_terminal_an_open_bracket_continues_the_expression_on_the_next_line(vaultform_dir):
+    """terraform console (console_interactive.go, repl/continuation.go): while a bracket is open the
+    entry goes on at a ": " prompt; a blank line ends it early, and a closer that matches nothing
+    is evaluated at once."""
+    text = _terminal(vaultform_dir, b'tolist([\n  "a",\n])\n{\n  k = local.zones\n}\n[\n\n)\nexit\n')
+    # what the console writes (the terminal echoes the typed lines first): two ": " prompts, then the value
+    answers = text[text.index("exit\n") + len("exit\n") :]
+    assert answers.startswith('> : : tolist([\n  "a",\n])\n')
+    assert '> : : {\n  "k" = [\n    "1",\n    "2",\n  ]\n}\n' in answers
+    # "[" then a blank line: evaluated as it stands (an error), and the session goes on
+    assert "> : \nError: Unclosed list" in answers
+    # a closer that matches nothing is evaluated at once, at the first prompt
+    assert answers.count("Error:") == 2 and answers.endswith("> ")
