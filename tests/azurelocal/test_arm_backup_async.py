@@ -407,7 +407,11 @@ def test_delete_answers_202_with_the_vaults_backup_operation_as_the_spec_example
         "endTime": "0001-01-01T00:00:00.00000Z",
     }
     results = cmk.backup.backup_operation_results
-    assert results.get(cmk.VAULT, cmk.RG, op, cls=raw).status_code == 202
+    # Common/ProtectedItem_Delete_OperationResult.json: 202 with both operation headers while it runs
+    running = results.get(cmk.VAULT, cmk.RG, op, cls=raw)
+    assert running.status_code == 202
+    assert re.search(rf"{vault}/backupOperations/{op}\?", running.headers["Azure-AsyncOperation"])
+    assert re.search(rf"{vault}/backupOperationResults/{op}\?", running.headers["Location"])
     cmk.env.clock.advance(1)
     assert results.get(cmk.VAULT, cmk.RG, op, cls=raw).status_code == 204
     done = cmk.backup.backup_operation_statuses.get(cmk.VAULT, cmk.RG, op)

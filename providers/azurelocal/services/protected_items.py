@@ -530,12 +530,15 @@ def register(router, env) -> None:
 
     @router.route(ARM, "GET", VAULT + "/backupOperationResults/{op}")
     def vault_operation_result(request: Request) -> Response:
-        # 202 (Location + Retry-After) while running, 204 when done. No spec example for
-        # BackupOperationResults_Get was found; the shape follows Common/RefreshContainers_OperationResults.json
+        # 202 while running, with Azure-AsyncOperation (.../backupOperations/{op}), Location
+        # (.../backupOperationResults/{op}) and Retry-After; 204 when done: spec example (2025-02-01)
+        # Common/ProtectedItem_Delete_OperationResult.json
         scope = _vault(env, request.params)["id"]
         op = _backup_async.load(env, scope, request.params["op"])
         if op["status"] == "InProgress":
-            return _backup_async.still_running(env, op, scope, result_kind="backupOperationResults")
+            return _backup_async.still_running(
+                env, op, scope, result_kind="backupOperationResults", status_kind="backupOperations"
+            )
         return Response(204)
 
     @router.route(ARM, "GET", VAULT + "/backupOperations/{op}")
