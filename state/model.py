@@ -133,9 +133,15 @@ class InstanceState:
             raise TypeError(f"index_key must be None, int or str, not {self.index_key!r}")
         if not isinstance(self.status, InstanceStatus):
             object.__setattr__(self, "status", InstanceStatus(self.status))
-        paths = {tuple(p) for p in self.sensitive_paths}
-        object.__setattr__(self, "sensitive_paths", tuple(sorted(paths, key=_sensitive_sort_key)))
-        deps = {d if isinstance(d, InstanceAddress) else parse_address(d) for d in self.dependencies}
+        # most instances have no sensitive path and at most one dependency: those need no
+        # set and no sort (hashing an address is the bulk of reading a large state otherwise)
+        if self.sensitive_paths or type(self.sensitive_paths) is not tuple:
+            paths = {tuple(p) for p in self.sensitive_paths}
+            object.__setattr__(self, "sensitive_paths", tuple(sorted(paths, key=_sensitive_sort_key)))
+        deps = self.dependencies
+        if len(deps) == 1 and type(deps) is tuple and isinstance(deps[0], InstanceAddress):
+            return
+        deps = {d if isinstance(d, InstanceAddress) else parse_address(d) for d in deps}
         object.__setattr__(self, "dependencies", tuple(sorted(deps, key=str)))
 
     @property
