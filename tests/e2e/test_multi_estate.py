@@ -66,3 +66,18 @@ def test_target_one_module_instance_and_removing_a_key(estates):
         assert f'# module.estate["dr"].{obj} will be destroyed' in removed.out, obj
     assert '(because module.estate["dr"] is not in configuration)' in removed.out
     assert "Plan: 0 to add, 0 to change, 9 to destroy." in removed.out
+
+
+def test_graph_orders_each_estate_within_itself(estates):
+    graph = estates.ok("graph").out
+    blocks = graph.split("\n")
+    # each node line is followed by its "after ..." lines; an estate never waits for the other
+    current = ""
+    for line in blocks:
+        if line and not line.startswith(" "):
+            current = line
+        elif line.strip().startswith("after module.estate["):
+            mine = current.split("]", 1)[0]
+            assert line.strip().removeprefix("after ").startswith(mine), (current, line)
+    assert 'module.estate["dr"].azurerm_recovery_services_vault.vault [no change]\n' in graph
+    assert '    after module.estate["dr"].time_sleep.grant_propagation' in graph
