@@ -17,7 +17,9 @@ from reconciler import session as steps
 from reconciler.cli.applying import apply_and_render
 from reconciler.cli.common import state_lock
 from reconciler.cli.output import Output
+from reconciler.cli.state_files import configured_encryption_of
 from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.encryption_config import configured_encryption
 from reconciler.moves import apply_moves
 from reconciler.plan.planfile import SavedPlan, config_fingerprint, read_saved_plan, stale_reasons
 from reconciler.validate import validate_directory
@@ -62,17 +64,28 @@ def open_saved_session(saved: SavedPlan, state_path: str | None) -> steps.Sessio
         raise DiagnosticsError(validated.diagnostics.sorted())
     module = validated.module_tree.module
     block = module.terraform.backend if module.terraform else None
-    backend = backend_select.backend_for(root, block, state_path or saved.state_path)
+    encryption = configured_encryption(
+        module.terraform.encryption if module.terraform else None, variables=dict(saved.plan.variables)
+    ).encryption
+    backend = backend_select.backend_for(
+        root,
+        block,
+        state_path or saved.state_path,
+        encryption=encryption.state if encryption is not None else None,
+    )
     state = backend.read() or State.new(lineage=saved.plan.state_lineage or None)
     sensitive = frozenset(n for n, v in validated.module_tree.module.variables.items() if v.sensitive)
-    session = steps.Session(root, validated, dict(saved.plan.variables), sensitive, backend, state)
+    session = steps.Session(
+        root, validated, dict(saved.plan.variables), sensitive, backend, state, encryption=encryption
+    )
     session.providers = steps.providers_for(session)
     return session
 
 
 def run_saved(args, out: Output) -> int:
     _refuse_flags(args)
-    saved = read_saved_plan(args.dir)
+    here = configured_encryption_of(".")
+    saved = read_saved_plan(args.dir, here.plan if here is not None else None)
     plan = saved.plan
     if plan.errored:
         raise DiagnosticsError(

@@ -142,6 +142,7 @@ def save(session, plan, args, out: Output) -> None:
         options=plan_options(args),
         sensitive_variables=session.sensitive_variables,
         tree=session.validated.tree,
+        encryption=session.encryption.plan if session.encryption is not None else None,
     )
     if not getattr(args, "json", False):
         out.print(

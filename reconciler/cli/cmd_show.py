@@ -20,7 +20,7 @@ from providers.schema import Mode as SchemaMode
 from reconciler import providers_registry as registry
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
-from reconciler.cli.state_files import backend_for, read_state
+from reconciler.cli.state_files import backend_for, configured_encryption_of, read_state
 from reconciler.plan.render_body import Sensitivity
 from state.model import InstanceAddress, InstanceState, ResourceState, State
 
@@ -266,7 +266,8 @@ def run(args, out: Output) -> int:
 def _show_plan(args, out: Output) -> int:
     from reconciler.plan.planfile import read_saved_plan
 
-    saved = read_saved_plan(args.file)
+    encryption = configured_encryption_of(".")
+    saved = read_saved_plan(args.file, encryption.plan if encryption is not None else None)
     plan = saved.plan
     if args.json:
         from reconciler.plan.render_json import plan_to_json

@@ -50,7 +50,9 @@ from reconciler.plan.model import OutputChange, Plan, ResourceChange
 from reconciler.plan.planfile_codec import Decoder, Encoder, path_predicate
 from reconciler.plan.planfile_crypto import MAC_HEX_DIGITS, PlanKey, load_key
 from reconciler.plan.walk import PlanOptions
-from state.errors import AddressError
+from state.encryption.envelope import is_envelope
+from state.encryption.target import TargetEncryption
+from state.errors import AddressError, StateError
 from state.liveness import remove_dead_writers_files, writer_tag
 from state.model import State, parse_address
 
@@ -255,8 +257,10 @@ def save_plan(
     options: PlanOptions | None = None,
     sensitive_variables: frozenset[str] | None = None,
     tree: ModuleTree | None = None,
+    encryption: TargetEncryption | None = None,
 ) -> None:
-    """Write ``plan`` to ``path``. Variables named in ``sensitive_variables`` or the plan's own
+    """Write ``plan`` to ``path`` - in OpenTofu's encrypted envelope when ``encryption`` (the
+    plan target of an ``encryption`` block) says so; the authenticated document is what it seals. Variables named in ``sensitive_variables`` or the plan's own
     ``sensitive_variables`` are sealed (every variable, when neither names any); ``tree`` is
     the configuration's module tree (loaded from ``config_dir`` when not given)."""
     key = load_key(create=True)
@@ -275,7 +279,13 @@ def save_plan(
         "plan": body,
     }
     text = json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=1) + "\n"
-    _write_atomically(os.fspath(path), _authenticated(text.encode("utf-8"), key))
+    data = _authenticated(text.encode("utf-8"), key)
+    if encryption is not None:
+        try:
+            data = encryption.encrypt(data, source=os.fspath(path))
+        except StateError as exc:
+            raise DiagnosticsError(error("plan_file", exc.summary, exc.detail)) from None
+    _write_atomically(os.fspath(path), data)
 
 
 def _authenticated(data: bytes, key: PlanKey) -> bytes:
@@ -330,7 +340,10 @@ def is_plan_file(path: str | os.PathLike[str]) -> bool:
             head = fh.read(64)
     except OSError:
         return False
-    return head.lstrip().startswith(b"{") and f'"format": "{FORMAT}"'.encode() in head
+    head = head.lstrip()
+    return head.startswith(b"{") and (
+        f'"format": "{FORMAT}"'.encode() in head or head.startswith(b'{"meta":')
+    )
 
 
 def _authenticate(source: str, data: bytes) -> PlanKey:
@@ -402,7 +415,9 @@ def _not_authentic(source: str, data: bytes) -> DiagnosticsError:
     )
 
 
-def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan:
+def read_saved_plan(path: str | os.PathLike[str], encryption: TargetEncryption | None = None) -> SavedPlan:
+    """The plan saved in ``path``, decrypted first with ``encryption`` (the plan target of the
+    working directory's ``encryption`` block, or TF_ENCRYPTION) when it is encrypted."""
     source = os.fspath(path)
     try:
         data = Path(source).read_bytes()
@@ -412,6 +427,7 @@ def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan:
         ) from None
     except OSError as exc:
         raise DiagnosticsError(error("plan_file", f"Cannot read the saved plan {source}", str(exc))) from None
+    data = _decrypted(source, data, encryption)
     key = _authenticate(source, data)
     try:
         doc = json.loads(data.decode("utf-8"))
@@ -459,6 +475,24 @@ def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan:
         ),
         config_fingerprint=str(doc.get("config_fingerprint") or ""),
     )
+
+
+def _decrypted(source: str, data: bytes, encryption: TargetEncryption | None) -> bytes:
+    if encryption is not None:
+        try:
+            return encryption.decrypt(data, source=source)
+        except StateError as exc:
+            raise DiagnosticsError(error("plan_file", exc.summary, exc.detail)) from None
+    if is_envelope(data):
+        raise DiagnosticsError(
+            error(
+                "plan_file",
+                f"The saved plan {source} is encrypted, and no plan encryption is set up here",
+                "Run the command in the configuration's directory (its terraform { encryption { plan { ... } } } "
+                "block opens it), or set TF_ENCRYPTION. Nothing was applied.",
+            )
+        )
+    return data
 
 
 def load_plan(path: str | os.PathLike[str]) -> tuple[Plan, Path]:

@@ -175,3 +175,26 @@ def test_configuration_errors_are_diagnostics_at_their_line(case, tmp_path):
         assert f"Error: {summary}" in text, text
         assert f"main.tf line {number}:" in text, text
     assert not (work / "vaultform.tfstate").exists()
+
+
+def test_saved_plan_is_encrypted_and_applies(work, monkeypatch):
+    copy("pbkdf2", work)
+    planfile = work / "changes.plan"
+    code, text = run("-chdir=" + str(work), "plan", "-out=changes.plan", "-no-color")
+    assert code == 0, text
+    raw = planfile.read_bytes()
+    assert SECRET not in raw and b"terraform_data" not in raw
+    doc = json.loads(raw)
+    assert list(doc) == ["meta", "encrypted_data", "encryption_version"]
+    code, text = run("-chdir=" + str(work), "show", "-no-color", "changes.plan")
+    assert code == 0 and "hunter2-attribute-value" in text, text
+    monkeypatch.setenv("TF_VAR_passphrase", "not the passphrase it was saved with")
+    code, text = run("-chdir=" + str(work), "apply", "-no-color", "changes.plan")
+    assert code == 1 and "cannot decrypt the plan: method.aes_gcm.mine" in text, text
+    assert "Traceback" not in text and not (work / "vaultform.tfstate").exists()
+    monkeypatch.setenv("TF_VAR_passphrase", PASSPHRASE)
+    code, text = run("-chdir=" + str(work), "apply", "-no-color", "changes.plan")
+    assert code == 0, text
+    assert SECRET not in (work / "vaultform.tfstate").read_bytes()
+    code, text = run("plan", "-detailed-exitcode", "-no-color", str(work))
+    assert code == 0, text
