@@ -8,9 +8,11 @@ from pathlib import Path
 
 from reconciler import backend_select
 from reconciler.config.directory import list_config_files
+from reconciler.config.modules import load_module_tree
 from reconciler.config.variables import resolve_variables
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.encryption_config import ENV_VARIABLE, configured_encryption
+from reconciler.session import variable_specs
 from state.backends.local import DEFAULT_STATE_FILE, LocalBackend
 from state.encryption.target import Encryption
 from state.errors import StateError
@@ -34,9 +36,6 @@ def configured_encryption_of(directory: str | os.PathLike[str]) -> Encryption | 
     """The encryption the configuration in ``directory`` (with ``TF_ENCRYPTION``) sets up, for
     commands that don't load the configuration otherwise; its variables come from their defaults,
     TF_VAR_ variables and tfvars files, as a plan's would without -var."""
-    from reconciler.config.modules import load_module_tree
-    from reconciler.session import variable_specs
-
     try:
         files = list_config_files(directory)
         mentioned = any("encryption" in f.read_text(encoding="utf-8", errors="replace") for f in files)
