@@ -82,6 +82,29 @@ def open_saved_session(saved: SavedPlan, state_path: str | None) -> steps.Sessio
     return session
 
 
+def _refuse_other_workspace(saved: SavedPlan, state_path: str | None) -> None:
+    """A plan made in one workspace is not applied to another's state: Terraform's
+    errWrongWorkspaceForPlan (internal/command/meta_backend_errors.go). A plan made or applied
+    with -state names its state file itself, so the workspace does not choose it."""
+    if state_path or saved.state_path:
+        return
+    current = backend_select.current_workspace(saved.config_dir)
+    if current == saved.workspace:
+        return
+    raise DiagnosticsError(
+        error(
+            "plan_workspace",
+            f'The plan file describes changes to the "{saved.workspace}" workspace, but the "{current}" '
+            "workspace is currently in use.",
+            "Applying this plan with the incorrect workspace selected could result in state being stored in an "
+            "unexpected location, or a downstream error when vaultform attempts apply a plan using the other "
+            "workspace's state. If you'd like to continue to use the plan file, you must run "
+            f'"vaultform workspace select {saved.workspace}" to select the matching workspace.\n'
+            "In future make sure the selected workspace is not changed between creating and applying a plan file.",
+        )
+    )
+
+
 def run_saved(args, out: Output) -> int:
     _refuse_flags(args)
     here = configured_encryption_of(".")
@@ -95,6 +118,7 @@ def run_saved(args, out: Output) -> int:
                 "Fix what its errors say, then run plan -out again.",
             )
         )
+    _refuse_other_workspace(saved, args.state)
     session = open_saved_session(saved, args.state)
     try:
         with state_lock(session, "apply", args):

@@ -132,6 +132,7 @@ def run(args, out: Output) -> int:
 
 
 def save(session, plan, args, out: Output) -> None:
+    from reconciler import backend_select
     from reconciler.plan.planfile import save_plan
 
     save_plan(
@@ -143,6 +144,7 @@ def save(session, plan, args, out: Output) -> None:
         sensitive_variables=session.sensitive_variables,
         tree=session.validated.tree,
         encryption=session.encryption.plan if session.encryption is not None else None,
+        workspace=backend_select.current_workspace(session.root),
     )
     if not getattr(args, "json", False):
         out.print(

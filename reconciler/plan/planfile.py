@@ -73,6 +73,7 @@ class SavedPlan:
     state_path: str | None = None  # the -state the plan was made with, None: the default
     options: PlanOptions = PlanOptions()
     config_fingerprint: str = ""  # ``config_fingerprint`` of the configuration when saved
+    workspace: str = "default"  # the workspace selected when it was made (Terraform's plan.Backend.Workspace)
 
 
 # --------------------------------------------------------------------------- secrets
@@ -258,6 +259,7 @@ def save_plan(
     sensitive_variables: frozenset[str] | None = None,
     tree: ModuleTree | None = None,
     encryption: TargetEncryption | None = None,
+    workspace: str = "default",
 ) -> None:
     """Write ``plan`` to ``path`` - in OpenTofu's encrypted envelope when ``encryption`` (the
     plan target of an ``encryption`` block) says so; the authenticated document is what it seals. Variables named in ``sensitive_variables`` or the plan's own
@@ -273,6 +275,7 @@ def save_plan(
         "vaultform_version": __version__,
         "config_dir": os.path.abspath(config_dir),
         "state_path": os.path.abspath(state_path) if state_path is not None else None,
+        "workspace": workspace,
         "options": {"targets": list(options.targets), "replace": list(options.replace)},
         "config_fingerprint": config_fingerprint(tree) if tree is not None else _fingerprint_of(config_dir),
         "key_id": key.id,
@@ -474,6 +477,7 @@ def read_saved_plan(path: str | os.PathLike[str], encryption: TargetEncryption |
             replace=tuple(options.get("replace") or ()),
         ),
         config_fingerprint=str(doc.get("config_fingerprint") or ""),
+        workspace=str(doc.get("workspace") or "default"),
     )
 
 
