@@ -76,9 +76,22 @@ class Reference:
 
 def references(expr: ast.Expr) -> list[Reference]:
     """Every reference in ``expr``, in source order (duplicates kept, each with its position)."""
+    seen = _SEEN.get(id(expr))
+    if seen is not None and seen[0] is expr:
+        return list(seen[1])
     out: list[Reference] = []
     _walk(expr, frozenset(), out)
+    if len(_SEEN) >= _SEEN_LIMIT:
+        _SEEN.clear()
+    _SEEN[id(expr)] = (expr, tuple(out))
     return out
+
+
+# Validation, the configuration graph and the plan each ask for the references of every
+# expression: remembered per node (trees are immutable; the node is kept with its entry, so
+# its id can't be reused while the entry lives). Bounded, so a long process doesn't grow.
+_SEEN: dict[int, tuple[ast.Expr, tuple[Reference, ...]]] = {}
+_SEEN_LIMIT = 100_000
 
 
 def body_references(body: ast.Body) -> list[Reference]:
