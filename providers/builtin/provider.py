@@ -27,6 +27,7 @@ from providers.base import (
     UpdateRequest,
     ValidateRequest,
 )
+from providers.builtin import remote_state
 from providers.builtin.schema import SCHEMA, TERRAFORM_DATA
 from providers.schema import ProviderSchema
 from reconciler.values import UNKNOWN, is_wholly_known
@@ -80,6 +81,8 @@ class BuiltinProvider:
         return ReadResponse(copy.deepcopy(dict(req.prior)))
 
     def read_data(self, req: DataRequest) -> ReadResponse:
+        if req.type_name == remote_state.TYPE:
+            return ReadResponse(remote_state.read_outputs(dict(req.config)))
         raise PermanentError(
             f"the built-in provider has no data source {req.type_name!r}", code="UnknownDataSource"
         )

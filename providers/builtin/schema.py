@@ -7,6 +7,7 @@ terraform_data stores ``input`` and echoes it back as ``output``; changing
 
 from __future__ import annotations
 
+from providers.builtin.remote_state import SCHEMA as REMOTE_STATE
 from providers.schema import ANY, STRING, Attribute, BlockSchema, Mode, ProviderSchema, ResourceSchema
 
 TERRAFORM_DATA = ResourceSchema(
@@ -36,4 +37,5 @@ SCHEMA = ProviderSchema(
     name="terraform",
     source="terraform.io/builtin/terraform",
     resources={TERRAFORM_DATA.type_name: TERRAFORM_DATA},
+    data_sources={REMOTE_STATE.type_name: REMOTE_STATE},
 )
