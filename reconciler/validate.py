@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.addresses import Mode
+from reconciler.backend_select import ARGUMENTS as BACKEND_ARGUMENTS
 from reconciler.backend_select import current_workspace
 from reconciler.checks.references import ReferenceChecker
 from reconciler.checks.resources import UnreconciledWarnings, check_resource, meta_warnings, schema_for
@@ -159,14 +160,13 @@ def _check_variable_types(module: Module, diags: Diagnostics) -> None:
 
 def _check_backend(module: Module, diags: Diagnostics) -> None:
     backend = module.terraform.backend if module.terraform else None
-    if backend is not None and backend.type not in ("local", "pg"):
+    if backend is not None and backend.type not in BACKEND_ARGUMENTS:
         diags.add(
             warning(
                 "backend_not_supported",
-                f'The "{backend.type}" backend is not supported yet: use "local" or "pg"',
-                'vaultform keeps state in a local file or in PostgreSQL (backend "pg"). Plan and apply '
-                "refuse this configuration until its backend is one of those; do not run two copies "
-                "against the same cloud with separate state files.",
+                f'vaultform has no "{backend.type}" backend',
+                f'Use backend "local", "azurerm" or "pg" (supported: {", ".join(sorted(BACKEND_ARGUMENTS))}). '
+                "Plan and apply refuse this configuration until its backend is one of those.",
                 range=backend.pos.range(),
             )
         )

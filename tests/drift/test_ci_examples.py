@@ -31,7 +31,7 @@ def _strings(node):
 def vaultform_lines(doc) -> list[list[str]]:
     out = []
     for text in _strings(doc):
-        for line in text.splitlines():
+        for line in text.replace("\\\n", " ").splitlines():  # a line continued with a backslash is one
             words = shlex.split(line, comments=True) if line.strip() else []
             if len(words) < 2 or words[0] != "vaultform":  # a bare "vaultform" is a name, not a command
                 continue
