@@ -25,7 +25,6 @@ import yaml
 from azure.keyvault.keys import KeyClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
-from tests.backends.conftest import AZURITE_KEY
 
 from providers.azurelocal.app import Emulator
 from providers.azurelocal.credential import LocalCredential
@@ -33,6 +32,7 @@ from providers.azurelocal.services.providers import register_everything
 from providers.azurelocal.store import Kind, Store
 from providers.azurelocal.transport import local_transport
 from tests.azurelocal.kvhelpers import make_key_vault
+from tests.backends.conftest import AZURITE_KEY
 
 ROOT = Path(__file__).parents[2]
 WORKFLOW = ROOT / "examples" / "ci" / "github" / "vaultform.yml"
@@ -61,12 +61,20 @@ def cloud(tmp_path, azurite):
     mgmt = KeyVaultManagementClient(LocalCredential(), env.subscription_id, **kw)
     groups = ResourceManagementClient(LocalCredential(), env.subscription_id, **kw)
     make_key_vault(env, mgmt, groups, STATE_VAULT)
-    keys = KeyClient(f"https://{STATE_VAULT}.vault.azure.net/", LocalCredential(), transport=local_transport(env))
+    keys = KeyClient(
+        f"https://{STATE_VAULT}.vault.azure.net/", LocalCredential(), transport=local_transport(env)
+    )
     keys.create_rsa_key("vaultform-state", size=2048)
-    subscription = env.subscription_id
+    subscription, tenant = env.subscription_id, env.tenant_id
     env.store.close()
     container = azurite.container(CONTAINER)
-    return {"db": db, "subscription": subscription, "container": container, "endpoint": azurite.endpoint}
+    return {
+        "db": db,
+        "subscription": subscription,
+        "tenant": tenant,
+        "container": container,
+        "endpoint": azurite.endpoint,
+    }
 
 
 def repository(tmp_path: Path, name: str) -> Path:
@@ -81,7 +89,7 @@ def repository(tmp_path: Path, name: str) -> Path:
 def runner_environment(doc: dict, cloud: dict, runner: Path) -> dict[str, str]:
     variables = {
         "ARM_CLIENT_ID": "00000000-0000-0000-0000-0000000000c1",
-        "ARM_TENANT_ID": "00000000-0000-0000-0000-0000000000f1",
+        "ARM_TENANT_ID": cloud["tenant"],
         "ARM_SUBSCRIPTION_ID": cloud["subscription"],
         "TFSTATE_RESOURCE_GROUP": "rg-tfstate",
         "TFSTATE_STORAGE_ACCOUNT": "devstoreaccount1",
@@ -107,8 +115,9 @@ def runner_environment(doc: dict, cloud: dict, runner: Path) -> dict[str, str]:
 
 
 def run_job(doc: dict, job: str, checkout: Path, env: dict[str, str]) -> list[Step]:
-    """The job's `run:` steps in order, as Actions runs them (bash -eo pipefail, in the checkout);
-    stops at the first failing step unless a later one runs `if: always()`."""
+    """The job's `run:` steps in order, as Actions runs them (bash -eo pipefail, in the workflow's
+    default working directory); stops at the first failing step unless a later one runs `if: always()`."""
+    workdir = checkout / doc.get("defaults", {}).get("run", {}).get("working-directory", ".")
     steps: list[Step] = []
     failed = False
     for step in doc["jobs"][job]["steps"]:
@@ -119,7 +128,7 @@ def run_job(doc: dict, job: str, checkout: Path, env: dict[str, str]) -> list[St
             continue
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-            cwd=checkout,
+            cwd=workdir,
             env=env,
             capture_output=True,
             text=True,
@@ -127,6 +136,7 @@ def run_job(doc: dict, job: str, checkout: Path, env: dict[str, str]) -> list[St
         )
         output = done.stdout + done.stderr
         assert "Traceback" not in output, output
+        assert "backend_not_supported" not in output, output
         steps.append(Step(step.get("name", script.split()[1]), done.returncode, output))
         failed = failed or done.returncode != 0
     return steps
@@ -144,7 +154,9 @@ def test_the_workflow_applies_plans_and_watches_drift_from_empty_runners(tmp_pat
     first = repository(tmp_path, "push")
     succeeded(run_job(doc, "apply", first, runner_environment(doc, cloud, tmp_path / "runner-push")))
     assert "changes to apply" in (tmp_path / "runner-push" / "summary.md").read_text()  # plan in the summary
-    assert not list((first / "infra").glob("*.tfstate")), "the state must live in the backend, not the runner"
+    assert not list((first / "infra").glob("*.tfstate*")), (
+        "the state must live in the backend, not the runner"
+    )
     blob = cloud["container"].get_blob_client("backup-cmk.tfstate").download_blob().readall()
     stored = json.loads(blob)
     assert "encrypted_data" in stored and "resources" not in stored
@@ -154,8 +166,8 @@ def test_the_workflow_applies_plans_and_watches_drift_from_empty_runners(tmp_pat
     nightly = repository(tmp_path, "nightly")
     steps = run_job(doc, "drift", nightly, runner_environment(doc, cloud, tmp_path / "runner-nightly"))
     succeeded(steps)
-    assert (nightly / "drift.json").is_file() and (nightly / "audit.json").is_file()
-    assert json.loads((nightly / "audit.json").read_text())
+    assert (nightly / "infra" / "drift.json").is_file() and (nightly / "infra" / "audit.json").is_file()
+    assert json.loads((nightly / "infra" / "audit.json").read_text())
 
     # a pull request that changes a tag: the plan job reports the change (exit code 2) and succeeds
     pull = repository(tmp_path, "pull")
@@ -166,7 +178,7 @@ def test_the_workflow_applies_plans_and_watches_drift_from_empty_runners(tmp_pat
     runner = tmp_path / "runner-pull"
     succeeded(run_job(doc, "plan", pull, runner_environment(doc, cloud, runner)))
     assert "exitcode=2" in (runner / "output").read_text()
-    assert "reviewed" in (pull / "plan.md").read_text()
+    assert "reviewed" in (pull / "infra" / "plan.md").read_text()
 
     # someone changes the vault outside the pipeline: the nightly job fails on drift's exit code 2
     store = Store(cloud["db"])
@@ -180,4 +192,4 @@ def test_the_workflow_applies_plans_and_watches_drift_from_empty_runners(tmp_pat
     steps = run_job(doc, "drift", later, runner_environment(doc, cloud, tmp_path / "runner-later"))
     drift = next(s for s in steps if s.name.startswith("Drift"))
     assert drift.code == 2, drift.output
-    assert "changed" in (later / "drift.md").read_text()
+    assert "changed" in (later / "infra" / "drift.md").read_text()

@@ -54,7 +54,7 @@ def test_pipeline_commands_parse(path):
     # plan on PR, apply the saved plan on merge, drift nightly
     assert {"plan", "apply", "drift"} <= commands, commands
     assert any(a[0] == "plan" and "-out" in a and "-markdown" in a for a in lines)
-    assert any(a[0] == "apply" and a[1].endswith("tfplan") for a in lines)
+    assert any(a[0] == "apply" and a[-1].endswith("tfplan") for a in lines)
     parser = build_parser()
     for argv in lines:
         try:
