@@ -141,8 +141,8 @@ class InstanceState:
         deps = self.dependencies
         if len(deps) == 1 and type(deps) is tuple and isinstance(deps[0], InstanceAddress):
             return
-        deps = {d if isinstance(d, InstanceAddress) else parse_address(d) for d in deps}
-        object.__setattr__(self, "dependencies", tuple(sorted(deps, key=str)))
+        unique = {d if isinstance(d, InstanceAddress) else parse_address(d) for d in deps}
+        object.__setattr__(self, "dependencies", tuple(sorted(unique, key=str)))
 
     @property
     def tainted(self) -> bool:

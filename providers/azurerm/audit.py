@@ -14,6 +14,7 @@ assignments in the key vaults, that none of the ``known`` (type, attributes) obj
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -334,7 +335,7 @@ def _recovery_vaults(clients) -> list[dict[str, Any]]:
         parts = str(listed.get("id") or "").split("/")
         rg = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else ""
         name = str(listed.get("name") or parts[-1])
-        got = not_found_is_none(lambda rg=rg, name=name: vaults.get(rg, name))
+        got = not_found_is_none(functools.partial(vaults.get, rg, name))
         if got is not None:
             out.append(wire(got))
     return out
