@@ -44,6 +44,7 @@ from typing import Any
 
 from reconciler import backend_select
 from reconciler.cli.output import Output
+from reconciler.cli.state_files import configured_encryption_of
 from reconciler.diagnostics import DiagnosticsError, error
 from state.backends.local import DEFAULT_STATE_FILE, LocalBackend
 from state.errors import StateError
@@ -63,13 +64,20 @@ class Place:
     config: dict[str, Any] = field(default_factory=dict)
 
     def open(self, root: Path, workspace: str) -> Any:
+        # read and written through the configuration's state encryption (a fallback reads the old form)
+        configured = configured_encryption_of(root)
+        encryption = configured.state if configured is not None else None
         if self.type == "local":
             if not self.config and workspace == DEFAULT:
-                return LocalBackend.for_directory(root, None)
+                return LocalBackend.for_directory(root, None, encryption=encryption)
             path = backend_select.local_state_path(root, self.config, workspace)
-            return LocalBackend(path, directory=os.fspath(root))
+            return LocalBackend(path, directory=os.fspath(root), encryption=encryption)
         return backend_select.make_backend(
-            self.type, dict(self.config), workspace=workspace, directory=os.fspath(root)
+            self.type,
+            dict(self.config),
+            workspace=workspace,
+            directory=os.fspath(root),
+            encryption=encryption,
         )
 
     def workspaces(self, root: Path) -> list[str]:

@@ -76,3 +76,29 @@ def test_azurerm_blob_is_encrypted(configured, azurite, monkeypatch):  # noqa: F
         return container.download_blob("prod.terraform.tfstate").readall()
 
     _encrypted_and_refused(configured, read_raw, monkeypatch)
+
+
+def test_init_migrate_state_moves_an_encrypted_local_state_to_pg(configured, postgres):  # noqa: F811
+    name = "t_encryption_migrate"
+    with psycopg.connect(postgres.conn_str(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    conn_str = postgres.conn_str(name)
+    apply(configured)
+    assert SECRET not in (configured / "vaultform.tfstate").read_bytes()
+    (configured / "backend.tf").write_text('terraform {\n  backend "pg" {}\n}\n')
+    code, text = run(
+        "init",
+        "-no-color",
+        "-migrate-state",
+        "-force-copy",
+        f"-backend-config=conn_str={conn_str}",
+        str(configured),
+    )
+    assert code == 0, text
+    with psycopg.connect(conn_str) as conn:
+        row = conn.execute("SELECT data FROM terraform_remote_state.states WHERE name = 'default'").fetchone()
+    assert row is not None and SECRET.decode() not in row[0]
+    assert json.loads(row[0])["encryption_version"] == "v0"
+    code, text = run("plan", "-detailed-exitcode", "-no-color", str(configured))
+    assert code == 0, text
