@@ -187,9 +187,28 @@ def to_document(state: State) -> dict[str, Any]:
     }
 
 
+# Go's encoding/json, which writes terraform.tfstate, escapes these in strings (HTML safety and
+# JavaScript line separators); terraform 1.11 writes an input "<a&b>" as "\u003ca\u0026b\u003e"
+# (checked with the binary). They only ever occur inside strings in JSON text.
+_GO_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
+
+
+def _go_escaped(text: str) -> str:
+    for char, escape in _GO_ESCAPES:
+        if char in text:
+            text = text.replace(char, escape)
+    return text
+
+
 def _dump(value: Any, indent: int) -> str:
     """JSON with two-space indentation, every line after the first shifted by ``indent``."""
-    text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+    text = _go_escaped(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False))
     return text.replace("\n", "\n" + " " * indent) if indent else text
 
 
