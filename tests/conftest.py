@@ -3,6 +3,12 @@
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests judge outcomes, not speed: on a loaded CI runner (two cores shared with servers and
+# subprocesses) hypothesis' default 200 ms deadline and its too-slow health check fail correct code.
+settings.register_profile("vaultform", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("vaultform")
 
 
 @pytest.fixture(autouse=True, scope="session")
