@@ -251,13 +251,24 @@ def check_initialized(root: str | os.PathLike[str], block: BackendBlock | None) 
             raise init_required(f'Unsetting the previously set backend "{rec.type}"')
         return
     if rec is None:
-        if block.type != "local":
+        if block.type != "local" or _leaves_the_implied_state(root, block):
             raise init_required(f'Initial configuration of the requested backend "{block.type}"')
         return
     if rec.type != block.type:
         raise init_required(f'Backend type changed from "{rec.type}" to "{block.type}"')
     if rec.block_hash != block_hash(block):
         raise init_required("Backend configuration block has changed")
+
+
+def _leaves_the_implied_state(root: str | os.PathLike[str], block: BackendBlock) -> bool:
+    """A local block, never initialized, that points away from a state already in the implied
+    local file: planning there would start from an empty state while the estate's state sits
+    beside it, so init must migrate it first (Terraform asks for init on any new backend block)."""
+    implied = Path(root) / DEFAULT_STATE_FILE
+    if not implied.is_file():
+        return False
+    path = Path(local_state_path(root, block_values(block), DEFAULT_WORKSPACE))
+    return path.resolve() != implied.resolve()
 
 
 def current_workspace(root: str | os.PathLike[str]) -> str:

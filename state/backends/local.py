@@ -225,6 +225,7 @@ class LocalBackend:
         directory = os.path.dirname(os.path.abspath(self.path))
         base = os.path.basename(self.path)
         try:
+            os.makedirs(directory, exist_ok=True)  # a backend "local" path in a new directory, as Terraform's
             fd, tmp = tempfile.mkstemp(prefix=f".{base}.{writer_tag()}.", suffix=".tmp", dir=directory)
         except OSError as exc:
             raise self._write_failed(exc) from None
@@ -286,7 +287,12 @@ class LocalBackend:
 
     def lock(self, operation: str, timeout: float = 0.0, **options: Any) -> Lock:
         """Lock this state for ``operation`` (see ``state.lock.acquire``: a lock whose holder is
-        provably gone is taken over); then remove the temporary files of killed writers."""
+        provably gone is taken over); then remove the temporary files of killed writers. The state's
+        directory is created first, as Terraform's local backend creates it for a new ``path``."""
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        except OSError as exc:
+            raise self._write_failed(exc) from None
         lock = acquire(self.path, operation, timeout, **options)
         self.remove_stale_temporaries()
         return lock
