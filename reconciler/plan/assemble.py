@@ -194,7 +194,10 @@ def only_targets(
             if nxt not in wanted:
                 wanted.add(nxt)
                 stack.append(nxt)
-    return [c if c.address in wanted else replace(c, action=Action.NO_OP, after=c.before) for c in changes]
+    return [
+        c if c.address in wanted else replace(c, action=Action.NO_OP, after=c.before, untargeted=True)
+        for c in changes
+    ]
 
 
 def targets_address(target: str, address: str) -> bool:

@@ -103,6 +103,8 @@ class ResourceChange:
     importing: str | None = None
     # paths of ``before`` that are sensitive (as state recorded them, and the schema's)
     before_sensitive_paths: tuple[tuple[Any, ...], ...] = ()
+    # left as it is because -target did not select it (terraform's JSON plan leaves it out)
+    untargeted: bool = False
 
     @property
     def hidden_paths(self) -> tuple[tuple[Any, ...], ...]:

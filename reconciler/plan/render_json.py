@@ -352,7 +352,10 @@ def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict[str, 
             },
             "root_module": _module_tree(planned),
         },
-        "resource_changes": _with_previous_addresses([_resource_change(c, ctx) for c in changes], plan.moved),
+        # what -target left out is not a change at all to terraform: it is not listed
+        "resource_changes": _with_previous_addresses(
+            [_resource_change(c, ctx) for c in changes if not c.untargeted], plan.moved
+        ),
         "output_changes": {o.name: _output_change(o) for o in outputs},
         "prior_state": {
             "format_version": STATE_FORMAT_VERSION,
