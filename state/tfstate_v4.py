@@ -220,7 +220,8 @@ def _instance(inst: dict[str, Any], type_name: Any, where: str, source: str) -> 
                 _path(p, f"{where}.sensitive_attributes[{k}]", source)
                 for k, p in enumerate(inst.get("sensitive_attributes") or [])
             ],
-            "dependencies": inst.get("dependencies", []),
+            # vaultform's exact instances where it wrote terraform's keyless resource addresses
+            "dependencies": facts.get("dependencies") or inst.get("dependencies", []),
             "pending": facts.get("pending"),
         },
         facts.get("prevent_destroy") is True,
@@ -301,6 +302,10 @@ def _path_steps(path: list[Any]) -> list[dict[str, Any]]:
     return steps
 
 
+# an instance key in an address: [0] or ["a"] (a string key may hold escaped quotes and brackets)
+_KEYS = re.compile(r'\[(?:-?\d+|"(?:[^"\\]|\\.)*")\]')
+
+
 def _private(facts: dict[str, Any]) -> str | None:
     kept = {k: v for k, v in facts.items() if v}
     if not kept:
@@ -323,11 +328,18 @@ def instance_v4(inst: dict[str, Any], type_name: str, prevent_destroy: bool) -> 
     out["schema_version"] = inst["schema_version"]
     out["attributes"] = attributes
     out["sensitive_attributes"] = [_path_steps(p) for p in inst["sensitive_paths"]]
-    private = _private({"pending": inst["pending"], "prevent_destroy": prevent_destroy})
+    # terraform records the resources an object depends on, without instance keys (checked with
+    # terraform 1.11: `module.m.terraform_data.x` for `module.m["a"].terraform_data.x`); vaultform
+    # keeps the exact instances, which order its deletions, among its own facts when they differ
+    dependencies = sorted({_KEYS.sub("", d) for d in inst["dependencies"]})
+    exact = inst["dependencies"] if dependencies != list(inst["dependencies"]) else None
+    private = _private(
+        {"pending": inst["pending"], "prevent_destroy": prevent_destroy, "dependencies": exact}
+    )
     if private is not None:
         out["private"] = private
-    if inst["dependencies"]:
-        out["dependencies"] = inst["dependencies"]
+    if dependencies:
+        out["dependencies"] = dependencies
     if inst["create_before_destroy"]:
         out["create_before_destroy"] = True
     return out

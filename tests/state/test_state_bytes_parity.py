@@ -71,3 +71,24 @@ def test_go_escapes_are_written():
     assert (
         _dump({"s": "<a&b> \u2028\u2029 é"}, 0) == '{\n  "s": "\\u003ca\\u0026b\\u003e \\u2028\\u2029 é"\n}'
     )
+
+
+def test_dependencies_are_written_keyless_and_read_back_exact():
+    """terraform's ``dependencies`` name resources without instance keys; vaultform reads back the
+    exact instances (its deletions are ordered by them)."""
+    import json
+
+    from state.format import decode_state, encode_state
+    from state.model import InstanceState, ResourceState, State, parse_address
+
+    exact = (parse_address('module.m["a"].terraform_data.x'), parse_address("terraform_data.y[0]"))
+    inst = InstanceState(attributes={"id": "1"}, dependencies=exact)
+    state = State(
+        lineage="l",
+        serial=1,
+        resources=(ResourceState("managed", "terraform_data", "z", 'module.m["a"]', "terraform", (inst,)),),
+    )
+    text = encode_state(state)
+    written = json.loads(text)["resources"][0]["instances"][0]["dependencies"]
+    assert written == ["module.m.terraform_data.x", "terraform_data.y"]
+    assert decode_state(text).resources[0].instances[0].dependencies == tuple(sorted(exact, key=str))
