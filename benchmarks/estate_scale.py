@@ -284,6 +284,8 @@ def measure(counter: CallCounter, label: str, directory: Path, *argv: str, mode:
     took = time.monotonic() - started
     calls = counter.count - before
     print(f"  {label:<34} exit {code}  calls {calls:>6}  wall {took:7.1f} s", flush=True)
+    if code not in (0, 2):
+        print("    " + "\n    ".join(out.strip().splitlines()[-8:]), flush=True)
     return code, out, calls, took
 
 
