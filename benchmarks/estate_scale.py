@@ -17,7 +17,12 @@ prints the calls the local Azure answered and the wall time of:
   (``VAULTFORM_AZURERM_REFRESH=per-object``) and with refresh by listing (the default);
 * ``audit`` of the same estate.
 
+The local Azure's ARM request budget (a per-subscription bucket that refills, as ARM's) stays on, so
+the figures include the pacing it forces; ``--no-arm-limits`` switches it off to measure calls and
+latency alone.
+
 Usage: python benchmarks/estate_scale.py [--vaults 250] [--vms 33] [--latency 50ms] [--per-group 10]
+       [--skip-per-object] [--no-arm-limits]
 """
 
 from __future__ import annotations
@@ -289,7 +294,9 @@ def measure(counter: CallCounter, label: str, directory: Path, *argv: str, mode:
     return code, out, calls, took
 
 
-def run(units: int, vms: int, latency_ms: int, per_group: int, skip_per_object: bool) -> None:
+def run(
+    units: int, vms: int, latency_ms: int, per_group: int, skip_per_object: bool, arm_limits: bool = True
+) -> None:
     base = Path(tempfile.mkdtemp(prefix="vf-estate-"))
     db = base / "local-azure.db"
     os.environ["VAULTFORM_LOCAL_AZURE"] = str(db)
@@ -312,8 +319,9 @@ def run(units: int, vms: int, latency_ms: int, per_group: int, skip_per_object: 
     from providers.azurelocal.app import Emulator
 
     env = Emulator(db)
-    env.configure_faults(latency_ms=latency_ms)
+    env.configure_faults(latency_ms=latency_ms, rate_limits=arm_limits)
     env.store.close()
+    print(f"ARM request budget {'on' if arm_limits else 'off'}", flush=True)
 
     counter = CallCounter()
     results = {}
@@ -342,6 +350,7 @@ def main() -> int:
     parser.add_argument("--latency", default="50ms")
     parser.add_argument("--per-group", type=int, default=10)
     parser.add_argument("--skip-per-object", action="store_true")
+    parser.add_argument("--no-arm-limits", action="store_true", help="switch ARM's request budget off")
     args = parser.parse_args()
     run(
         args.vaults,
@@ -349,6 +358,7 @@ def main() -> int:
         int(round(parse_duration(args.latency) * 1000)),
         args.per_group,
         args.skip_per_object,
+        not args.no_arm_limits,
     )
     return 0
 
