@@ -89,6 +89,7 @@ class Budget:
     in_flight: int = 0
     last_sent: float = -1e9  # monotonic time the last request left
     blocked_until: float = 0.0  # after a 429: nobody leaves before this
+    hold: float = 0.0  # the Retry-After that set ``blocked_until``
     anchor: tuple[float, int] | None = None  # (time, remaining) a refill measurement starts from
     admitted_since_anchor: int = 0
     reported_at: float = field(default=-1e9)
@@ -160,6 +161,10 @@ class Budgets:
         while True:
             with self._lock:
                 now = clock.monotonic()
+                # Times another clock left (a test's, or a provider's with its own clock) never hold a
+                # request longer than the Retry-After or the gap they came from.
+                budget.blocked_until = min(budget.blocked_until, now + budget.hold)
+                budget.last_sent = min(budget.last_sent, now)
                 pacing = budget.pacing()
                 held = budget.blocked_until
                 if getattr(self._mine, "held", None) == (key, held):
@@ -202,7 +207,8 @@ class Budgets:
             left = remaining_from(headers, key[2])
             if status == 429:
                 self.refusals += 1
-                budget.blocked_until = max(budget.blocked_until, now + (retry_after or 1.0))
+                budget.hold = retry_after or 1.0
+                budget.blocked_until = now + budget.hold
                 self._mine.held = (key, budget.blocked_until)
                 budget.rate = budget.refill() / 2  # what we assumed was too fast
                 budget.anchor = None
