@@ -55,6 +55,7 @@ KEY_ENV_PREFIX = "env:"  # Terraform's keyEnvPrefix (backend_state.go)
 LOCK_META = "terraformlockid"  # Terraform's lockInfoMetaKey (client.go); metadata names are lower case
 LEASE_ENV = "VAULTFORM_LEASE_SECONDS"
 DEFAULT_LEASE = 60
+HOLDER_INFO_GRACE = 5.0  # seconds a run waits for a fresh lease's holder to write its lock information
 LEASE_RANGE = (15, 60)  # Lease Blob: x-ms-lease-duration "between 15 and 60 seconds, or -1"
 
 
@@ -468,6 +469,17 @@ class AzurermBackend:
             return None
         return decode_lock_info((props.metadata or {}).get(LOCK_META))
 
+    def _await_holder_info(self, grace: float = HOLDER_INFO_GRACE) -> LockInfo | None:
+        """The holder of a fresh lease writes its lock information right after taking the lease: a run
+        that finds the lease but not yet the information waits that moment, so its message names the
+        holder."""
+        deadline = time.monotonic() + grace
+        while True:
+            holder = self._holder_info()
+            if holder is not None or time.monotonic() >= deadline:
+                return holder
+            time.sleep(0.1)
+
     def lock_info(self) -> LockInfo | None:
         _blob, exceptions = _azure()
         try:
@@ -539,6 +551,8 @@ class AzurermBackend:
                         continue
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
+                        if holder is None:
+                            holder = self._await_holder_info()
                         raise self._held_error(holder, timeout, unlock_command) from None
                     time.sleep(min(poll_interval, remaining))
                     continue
