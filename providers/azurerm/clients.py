@@ -39,7 +39,7 @@ from typing import Any
 from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import RequestsTransport
 
-from providers.azurerm.pacing import BUDGETS, Budgets, PacingPolicy
+from providers.azurerm.pacing import BUDGETS, Budgets, PacingPolicy, local_budgets
 from providers.base import Clock, PermanentError
 
 log = logging.getLogger(__name__)
@@ -754,6 +754,8 @@ class ClientFactory:
             if self.emulator is None:
                 self.emulator = open_local_azure(self.target.local_path)
                 self._owns_emulator = True
+            if self.budgets is BUDGETS:
+                self.budgets = local_budgets(str(getattr(getattr(self.emulator, "store", None), "path", "")))
             if self.credential is None:
                 from providers.azurelocal.seam import LocalCredential  # lazy: start-up
 

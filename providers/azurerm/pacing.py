@@ -222,6 +222,19 @@ class Budgets:
 
 # One per process: every client of every provider instance counts against the same buckets.
 BUDGETS = Budgets()
+_LOCAL_BUDGETS: dict[str, Budgets] = {}
+_LOCAL_LOCK = threading.Lock()
+
+
+def local_budgets(database: str) -> Budgets:
+    """The budgets of one local Azure: it keeps its buckets per database file (providers.azurelocal.
+    ratelimits), so a process that talks to several (a test run) must not carry one's rates, holds and
+    in-flight counts over to another that shares its host and subscription id."""
+    with _LOCAL_LOCK:
+        found = _LOCAL_BUDGETS.get(database)
+        if found is None:
+            found = _LOCAL_BUDGETS[database] = Budgets()
+        return found
 
 
 class PacingPolicy(HTTPPolicy):
@@ -252,4 +265,13 @@ class PacingPolicy(HTTPPolicy):
         return response
 
 
-__all__ = ["BUDGETS", "Budget", "Budgets", "PacingPolicy", "budget_key", "operation_of", "remaining_from"]
+__all__ = [
+    "BUDGETS",
+    "Budget",
+    "Budgets",
+    "PacingPolicy",
+    "budget_key",
+    "local_budgets",
+    "operation_of",
+    "remaining_from",
+]
