@@ -95,7 +95,7 @@ def print_outputs(state, out: Output) -> None:
         return
     if not state.outputs:
         return
-    out.print("\nOutputs:\n")
+    out.print("\nOutputs:\n\n")  # a blank line under the heading, as terraform prints it
     for name in sorted(state.outputs):
         o = state.outputs[name]
         shown = "<sensitive>" if o.sensitive else _show(o.value)

@@ -20,12 +20,18 @@ def run(args, out: Output) -> int:
     if args.json:
         out.print(render_json(diags))
         return 1 if diags.has_errors else 0
-    out.diagnostics(diags.sorted())
     if diags.has_errors:
+        out.diagnostics(diags.sorted())
         n = len(diags.errors)
         out.err.write(f"\nThe configuration is invalid: {n} error{'s' if n != 1 else ''}.\n")
         return 1
-    warn = len(diags.warnings)
-    suffix = f", with {warn} warning{'s' if warn != 1 else ''}" if warn else ""
-    out.print(out.style("Success!", "32;1") + f" The configuration is valid{suffix}.")
+    # As terraform validate: warnings go to standard output, above the verdict that points at them.
+    out.diagnostics(diags.sorted(), stream=out.out)
+    if diags.warnings:
+        out.print(
+            out.style("Success!", "32;1")
+            + " The configuration is valid, but there were some validation warnings as shown above."
+        )
+    else:
+        out.print(out.style("Success!", "32;1") + " The configuration is valid.")
     return 0

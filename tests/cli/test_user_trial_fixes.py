@@ -142,3 +142,47 @@ def test_a_failed_create_tells_its_reason_once(tmp_path):
     code, out, err = _run("apply", str(tmp_path), "-auto-approve")
     assert code == 1
     assert (out + err).count("is greater than max") == 1
+
+
+OUTPUTS = """resource "terraform_data" "a" {
+  input = "x"
+}
+
+output "o" {
+  value = terraform_data.a.output
+}
+
+output "n" {
+  value = 3
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="install terraform to compare with it")
+def test_apply_prints_its_outputs_as_terraform_does(tmp_path, monkeypatch):
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(OUTPUTS)
+    run = {"cwd": theirs, "env": env, "capture_output": True, "text": True}
+    assert subprocess.run(["terraform", "init", "-no-color"], **run).returncode == 0
+    applied_t = subprocess.run(["terraform", "apply", "-auto-approve", "-no-color"], **run).stdout
+    monkeypatch.chdir(ours)
+    applied_v = _run("apply", "-auto-approve")[1]
+
+    def tail(text: str) -> str:
+        return text[text.index("Apply complete!") :]
+
+    assert tail(applied_v) == tail(applied_t)
+    assert "Outputs:\n\nn = 3\n" in tail(applied_v)
+
+
+def test_validate_puts_warnings_above_terraforms_verdict(tmp_path):
+    (tmp_path / "main.tf").write_text(KEY_VAULT % "~> 4.0")
+    code, out, _err = _run("validate", str(tmp_path))
+    assert code == 0
+    assert "Warning: Deprecated argument" in out
+    assert out.rstrip().endswith(
+        "Success! The configuration is valid, but there were some validation warnings as shown above."
+    )
