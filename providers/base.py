@@ -36,11 +36,21 @@ class ProviderError(Exception):
 
 
 class RetryableError(ProviderError):
+    """Try again later. ``waiting``: nothing failed - the cloud's own operation is still under way, and
+    the apply checks on it again (told to the user as a wait, not as a failed attempt)."""
+
     def __init__(
-        self, message: str, *, code: str = "", status: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        code: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+        waiting: bool = False,
     ):
         super().__init__(message, code=code, status=status)
         self.retry_after = retry_after
+        self.waiting = waiting
 
 
 class PermanentError(ProviderError):

@@ -255,7 +255,7 @@ class Executor:
                 log.info(
                     "retrying %s (attempt %d) in %.3gs: %s", step.change.address, attempt, delay, exc.message
                 )
-                self.progress.retrying(step.change.address, attempt, delay, exc.message)
+                self.progress.retrying(step.change.address, attempt, delay, exc.message, waiting=exc.waiting)
                 self.clock.sleep(delay)
 
     def _provider(self, step: Step):

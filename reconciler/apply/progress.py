@@ -139,7 +139,9 @@ class ProgressReporter(Protocol):
 
     def failed(self, address: str, action: Action | str, elapsed: float, message: str) -> None: ...
 
-    def retrying(self, address: str, attempt: int, delay: float, reason: str) -> None: ...
+    def retrying(
+        self, address: str, attempt: int, delay: float, reason: str, *, waiting: bool = False
+    ) -> None: ...
 
     def heartbeat(self, now: float | None = None) -> None: ...
 
@@ -215,9 +217,14 @@ class Progress:
                 self._paint(f"{address}: {words.noun} failed after {format_duration(elapsed)}", "1", "31")
             )
 
-    def retrying(self, address: str, attempt: int, delay: float, reason: str) -> None:
+    def retrying(
+        self, address: str, attempt: int, delay: float, reason: str, *, waiting: bool = False
+    ) -> None:
         with self._lock:
             first = (reason.strip().splitlines() or [""])[0]
+            if waiting:  # Azure's operation is under way: a wait, not a failure
+                self._write(f"{address}: {first}; checking again in {format_delay(delay)}...")
+                return
             because = f": {first}" if first else ""
             self._write(
                 self._paint(

@@ -305,8 +305,13 @@ class JsonProgress:
             hook=self._hook(address, action, elapsed_seconds=int(elapsed)),
         )
 
-    def retrying(self, address: str, attempt: int, delay: float, reason: str) -> None:
+    def retrying(
+        self, address: str, attempt: int, delay: float, reason: str, *, waiting: bool = False
+    ) -> None:
         first = (reason.strip().splitlines() or [""])[0]
+        if waiting:
+            self.ui.emit("log", f"{address}: {first}; checking again in {delay:.0f}s", level="info")
+            return
         self.ui.emit(
             "log", f"{address}: Attempt {attempt} failed: {first}; retrying in {delay:.0f}s", level="warn"
         )

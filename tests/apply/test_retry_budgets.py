@@ -29,7 +29,7 @@ def waits_until_given_up(code: str, retry_after: float | None = None) -> list[fl
     )
 
     class Progress:
-        def retrying(self, *_args) -> None:
+        def retrying(self, *_args, **_kwargs) -> None:
             return None
 
     executor.progress = Progress()

@@ -54,6 +54,9 @@ def test_asynchronous_backup_operations_converge_on_the_first_apply(tmp_path):
     # the waits are the executor's visible retries, with Azure's Retry-After, never silent sleeps
     assert "Azure is still writing the backup policy daily-30d" in applied.out
     assert "vault rsv-vfqs is discovering virtual machines (container refresh)" in applied.out
+    # Azure's operations under way are waits, not failed attempts
+    assert "Attempt 1 failed: Azure is still writing" not in applied.out
+    assert "daily-30d (operation " in applied.out and "; checking again in " in applied.out
     ws.ok("plan", "-detailed-exitcode")
     env = Emulator(ws.db)
     try:

@@ -373,6 +373,7 @@ class BackupPolicyVM(Handler):
                     f"Azure is still writing the backup policy {name} (operation {op})",
                     code="PolicyWriteInProgress",
                     retry_after=hint,
+                    waiting=True,
                 )
             if state == "failed":
                 self._pending.pop(key, None)

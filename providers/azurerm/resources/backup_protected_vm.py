@@ -217,6 +217,7 @@ class BackupProtectedVM(Handler):
                 f"protect {vm.name}",
                 code="ContainerRefreshInProgress",
                 retry_after=hint,
+                waiting=True,
             )
         self._refreshing.pop(key, None)
 
