@@ -526,7 +526,7 @@ def stale_reasons(
         elif state.serial != plan.state_serial:
             reasons.append(
                 f"the state changed since the plan was made (serial {state.serial}, "
-                f"the plan's {plan.state_serial}): another run wrote it"
+                f"the plan's {plan.state_serial}): an apply - of this plan or another run - wrote it"
             )
     if fingerprint != saved.config_fingerprint:
         reasons.append("the configuration's files changed since the plan was made")
