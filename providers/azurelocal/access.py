@@ -30,6 +30,9 @@ class BuiltinRole:
 
 
 _KEYS = "Microsoft.KeyVault/vaults/keys"
+# The one data action for a vault's certificate contacts: reading them needs it too, there is no
+# read-only one (Azure/azure-powershell issue 27911; the RBAC refusal names this action).
+CONTACTS_DATA_ACTION = "Microsoft.KeyVault/vaults/certificatecontacts/write"
 
 # Built-in role definitions (ids and data actions as Azure publishes them) that matter here.
 BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
@@ -88,6 +91,17 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
             f"{_KEYS}/unwrap/action",
             f"{_KEYS}/sign/action",
             f"{_KEYS}/verify/action",
+        ),
+    ),
+    BuiltinRole(
+        "a4417e6f-fecd-4de8-b567-7b0420556985",
+        "Key Vault Certificates Officer",
+        "Perform any action on the certificates of a key vault, except manage permissions.",
+        ("Microsoft.KeyVault/vaults/*/read",),
+        (
+            "Microsoft.KeyVault/vaults/certificatecas/*",
+            "Microsoft.KeyVault/vaults/certificates/*",
+            CONTACTS_DATA_ACTION,
         ),
     ),
     BuiltinRole(
@@ -252,6 +266,62 @@ def check_key_permission(
         ):
             return
     raise _forbidden(principal_id, vault, permission, rbac=False)
+
+
+def _rbac_granted(env, principal_id: str, action: str, target: str, for_backup: bool) -> bool:
+    for assignment in env.store.list(Kind.ROLE_ASSIGNMENT):
+        ap = assignment["properties"]
+        if ap["principalId"].lower() != principal_id.lower() or not _in_scope(ap["scope"], target):
+            continue
+        role = ROLES_BY_GUID.get(role_guid(ap["roleDefinitionId"]))
+        if (
+            role
+            and role_grants(role, action)
+            and _effective(env, ap.get("createdOn"), assignment["id"], for_backup)
+        ):
+            return True
+    return False
+
+
+def check_contacts_permission(env, principal_id: str, key_vault_id: str) -> None:
+    """Raise 403 unless the caller may get, set or delete the vault's certificate contacts: the
+    certificate permission ``managecontacts`` in an access policy, or the data action
+    ``certificatecontacts/write`` under RBAC. All three operations need it ("This operation requires
+    the certificates/managecontacts permission", Key Vault REST reference, Get/Set/Delete
+    Certificate Contacts)."""
+    vault = env.store.get(Kind.KEY_VAULT, key_vault_id)
+    if vault is None:
+        raise KeyVaultError(404, "VaultNotFound", f"The key vault '{key_vault_id}' does not exist.")
+    name = vault["name"]
+    if (vault.get("properties") or {}).get("enableRbacAuthorization"):
+        if _rbac_granted(env, principal_id, CONTACTS_DATA_ACTION, vault["id"], False):
+            return
+        raise KeyVaultError(
+            403,
+            "Forbidden",
+            f"Caller is not authorized to perform action on resource. Caller: oid={principal_id}; "
+            f"Action: '{CONTACTS_DATA_ACTION}'; Resource: '{vault['id'].lower()}'. Assign a role such as "
+            f"'Key Vault Certificates Officer' on vault '{name}'.",
+            inner="ForbiddenByRbac",
+        )
+    granted = ((vault.get("_emulator") or {}).get("policy_granted_at") or {}).get(principal_id.lower())
+    for policy in (vault.get("properties") or {}).get("accessPolicies") or []:
+        if policy["objectId"].lower() != principal_id.lower():
+            continue
+        certificates = {c.lower() for c in (policy.get("permissions") or {}).get("certificates") or []}
+        if ("managecontacts" in certificates or "all" in certificates) and _effective(
+            env, granted, f"{vault['id']}/{principal_id}", False
+        ):
+            return
+    # Key Vault's words (Azure/azure-powershell issue 19531): "... does not have certificates
+    # managecontacts permission on key vault '...'"
+    raise KeyVaultError(
+        403,
+        "Forbidden",
+        f"The user, group or application 'oid={principal_id}' does not have certificates managecontacts "
+        f"permission on key vault '{name}'. Add an access policy granting it.",
+        inner="ForbiddenByPolicy",
+    )
 
 
 def key_vault_for_host(env, host: str) -> dict | None:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from providers.azurelocal.app import parse_time
 from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.router import ARM
-from providers.azurelocal.services import _arm, operations
+from providers.azurelocal.services import _arm, certificate_contacts, operations
 from providers.azurelocal.store import Kind
 
 TYPE = "Microsoft.KeyVault/vaults"
@@ -182,6 +182,7 @@ def _purge(env, deleted: dict) -> None:
     purge_keys = getattr(keystore, "purge_vault", None)
     if callable(purge_keys):
         purge_keys(env, deleted["name"])
+    certificate_contacts.purge_vault_contacts(env, deleted["name"])
     env.store.delete(Kind.DELETED_KEY_VAULT, deleted["id"])
 
 
