@@ -5,7 +5,8 @@ travel as plain dicts keyed by the schema's attribute names (nested blocks as
 dicts or lists of dicts); ``id`` is always present on a managed object.
 
 Errors are one of three kinds, and the executor (never the provider) owns retries:
-``RetryableError`` (with a delay hint), ``PermanentError``, ``NotFoundError``.
+``RetryableError`` (with a delay hint), ``PermanentError``, ``NotFoundError``; an
+``IncompleteError`` is a permanent one that carries the object a half-done write left.
 Clock and id generation are injectable (``Clock``) so tests are deterministic.
 """
 
@@ -59,6 +60,16 @@ class PermanentError(ProviderError):
 
 class NotFoundError(ProviderError):
     pass
+
+
+class IncompleteError(PermanentError):
+    """A create or update that changed the object, then failed a later step of the same operation
+    (e.g. a key vault created whose certificate contacts Key Vault refused). ``state`` is the object
+    as it now is: the engine records it, so the object is not lost, and reports the failure."""
+
+    def __init__(self, message: str, state: dict[str, Any], *, code: str = "", status: int | None = None):
+        super().__init__(message, code=code, status=status)
+        self.state = state
 
 
 # --------------------------------------------------------------------------- clock

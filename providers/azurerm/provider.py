@@ -35,6 +35,7 @@ from providers.base import (
     DataRequest,
     DeleteRequest,
     ImportRequest,
+    IncompleteError,
     PermanentError,
     PlanRulesRequest,
     PlanRulesResponse,
@@ -258,7 +259,11 @@ class AzurermProvider:
             planned["name"] = role_assignment_name(planned) or planned.get("name")
         ctx = self.write_context()
         self._refuse_existing(ctx, req.type_name, planned, req.address)
-        state = self._run(req.type_name, lambda: handler.create(ctx, planned))
+        try:
+            state = self._run(req.type_name, lambda: handler.create(ctx, planned))
+        except IncompleteError as exc:
+            exc.state = conform(SCHEMA.resources[req.type_name], exc.state, req.planned, handler.implicit)
+            raise
         return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
 
     def _refuse_existing(self, ctx: Context, type_name: str, planned: dict[str, Any], address: str) -> None:
@@ -278,10 +283,16 @@ class AzurermProvider:
     def update(self, req: UpdateRequest) -> ApplyResponse:
         handler = self._handler(req.type_name)
         changed = req.changed or tuple(k for k in req.planned if req.planned.get(k) != req.prior.get(k))
-        state = self._run(
-            req.type_name,
-            lambda: handler.update(self.write_context(), dict(req.prior), dict(req.planned), tuple(changed)),
-        )
+        try:
+            state = self._run(
+                req.type_name,
+                lambda: handler.update(
+                    self.write_context(), dict(req.prior), dict(req.planned), tuple(changed)
+                ),
+            )
+        except IncompleteError as exc:
+            exc.state = conform(SCHEMA.resources[req.type_name], exc.state, req.planned, handler.implicit)
+            raise
         return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
 
     def delete(self, req: DeleteRequest) -> None:

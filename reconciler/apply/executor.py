@@ -25,6 +25,7 @@ from providers.base import (
     CreateRequest,
     DataRequest,
     DeleteRequest,
+    IncompleteError,
     NotFoundError,
     ProviderError,
     RetryableError,
@@ -288,7 +289,11 @@ class Executor:
         state = locate_left_over(provider, self.recorder.state, change.address, change.type, config)
         if state is None:  # not made by an interrupted run: create it
             self.recorder.pending(change, PendingAction.CREATE, config)
-            state = provider.create(CreateRequest(change.type, config, change.address)).state
+            try:
+                state = provider.create(CreateRequest(change.type, config, change.address)).state
+            except IncompleteError as exc:  # the object exists: keep it in state, then fail the step
+                self.recorder.created(change, exc.state, self._sensitive(change, exc.state))
+                raise
         self.recorder.created(change, state, self._sensitive(change, state))
         self.evaluator.set_value(change, state)
         self.result.counts["added"] += 1
@@ -316,7 +321,11 @@ class Executor:
         changed = tuple(sorted(k for k in config if config.get(k) != prior.get(k)))
         self._check_final(step, rs, config)
         self.recorder.pending(change, PendingAction.UPDATE, config, prior.get("id"))
-        state = self._provider(step).update(UpdateRequest(change.type, prior, config, changed)).state
+        try:
+            state = self._provider(step).update(UpdateRequest(change.type, prior, config, changed)).state
+        except IncompleteError as exc:  # the object changed: keep what it now is, then fail the step
+            self.recorder.created(change, exc.state, self._sensitive(change, exc.state))
+            raise
         self.recorder.created(change, state, self._sensitive(change, state))
         self.evaluator.set_value(change, state)
         if step.op is Op.UPDATE or (
