@@ -47,6 +47,9 @@ http_log = logging.getLogger("providers.azurerm.http")
 TRACE = 5  # the level reconciler.log calls TRACE
 ARM_SCOPE = "https://management.azure.com/.default"
 LOCAL_TOKEN_PREFIX = "vflocal."
+# The Key Vault data-plane api-version of azure-keyvault-keys' KeyClient (its default, 4.11), which
+# the certificates client is pinned to as well (its own default is newer).
+KEY_VAULT_API_VERSION = "2025-07-01"
 
 
 class CloudKind(enum.Enum):
@@ -907,6 +910,19 @@ class ClientFactory:
         uri = vault_uri.rstrip("/") + "/"
         return self._cached(
             ("keys", uri.lower()), lambda: KeyClient(uri, self.credential, **self._kwargs(arm=False))
+        )
+
+    def certificates(self, vault_uri: str):
+        """The vault's certificates client, for its certificate contacts. It speaks the api-version the
+        keys client speaks (azure-keyvault-keys' default), so every data-plane call of a run uses one."""
+        from azure.keyvault.certificates import CertificateClient
+
+        uri = vault_uri.rstrip("/") + "/"
+        return self._cached(
+            ("certificates", uri.lower()),
+            lambda: CertificateClient(
+                uri, self.credential, api_version=KEY_VAULT_API_VERSION, **self._kwargs(arm=False)
+            ),
         )
 
     def crypto(self, key_id: str):

@@ -203,14 +203,33 @@ def test_single_nesting_uses_dicts_and_allows_one():
 
 
 def test_warnings_are_warnings_and_name_their_argument():
+    # every azurerm_key_vault argument is managed now, the contact blocks included
+    managed = {**KV_BODY, "enabled_for_deployment": True, "contact": [{"email": "a@b.c"}, {"email": "d@e.f"}]}
+    assert check_block(KV, managed, where=nowhere) == []
+    schema = BlockSchema(
+        attributes=(
+            Attribute("managed", BOOL, optional=True, description="d"),
+            Attribute("loose", STRING, optional=True, reconciled=False, description="d"),
+        ),
+        blocks=(
+            NestedBlock(
+                "extra",
+                BlockSchema(attributes=(Attribute("email", STRING, required=True, description="d"),)),
+                nesting=Nesting.SET,
+                reconciled=False,
+            ),
+        ),
+    )
     diags = check_block(
-        KV,
-        {**KV_BODY, "enabled_for_deployment": True, "contact": [{"email": "a@b.c"}, {"email": "d@e.f"}]},
+        schema,
+        {"managed": True, "loose": "x", "extra": [{"email": "a@b.c"}, {"email": "d@e.f"}]},
         where=nowhere,
     )
-    # enabled_for_deployment is managed; the contact block (no longer documented by azurerm) is not
-    assert [(d.severity, d.code) for d in diags] == [(Severity.WARNING, "unreconciled_argument")]
-    assert '"contact"' in diags[0].summary
+    assert [(d.severity, d.code) for d in diags] == [(Severity.WARNING, "unreconciled_argument")] * 2
+    assert sorted(d.summary for d in diags) == [
+        'Argument "loose" is not reconciled',
+        'Block "extra" is not reconciled',
+    ]
 
 
 # --------------------------------------------------------------------------- transforms

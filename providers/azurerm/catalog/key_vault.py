@@ -114,8 +114,9 @@ CONTACT_BLOCK = NestedBlock(
         )
     ),
     nesting=Nesting.SET,
-    reconciled=False,
-    description="Certificate contacts (azurerm now prefers azurerm_key_vault_certificate_contacts).",
+    description="The vault's certificate contacts, set on its data plane (the caller needs the "
+    "certificate permission ManageContacts); leaving the blocks out removes them. azurerm 4 deprecated "
+    "the block for azurerm_key_vault_certificate_contacts, and 5.0 removed it.",
 )
 
 KEY_VAULT = ResourceSchema(
