@@ -250,9 +250,10 @@ class KeyVault(Handler):
         refuse_on_private_vault(planned, planned["name"])
         with key_vault_writer(planned["name"], ctx.waiter.report):
             state = self._create(ctx, planned)
+        if not planned_contacts(planned):
+            return {**state, "contact": []}  # a new vault has none
         uri, public = _data_plane(state), public_access(planned)
-        if planned_contacts(planned):
-            _contacts_step(ctx, state, uri, planned, public=public, done="created")
+        _contacts_step(ctx, state, uri, planned, public=public, done="created")
         return {**state, "contact": read_contacts(ctx, uri, public=public)}
 
     def _create(self, ctx: Context, planned: dict[str, Any]) -> dict[str, Any]:
