@@ -22,6 +22,7 @@ from typing import Any
 
 from providers import validation
 from providers.base import ImportRequest, NotFoundError, ProviderError
+from reconciler import genconfig
 from reconciler import providers_registry as registry
 from reconciler.addresses import Mode as SchemaMode
 from reconciler.backend_select import current_workspace
@@ -99,6 +100,10 @@ def _missing_block(module, ra, local: str, at: SourceRange | None) -> Diagnostic
             + "."
         )
     lines.append("Then run the import again.")
+    if at is not None:  # an import block: plan can write the block from the object
+        lines.append(
+            "Or let plan write it from the object as it is: vaultform plan -generate-config-out=generated.tf"
+        )
     return error(
         "import_no_config", f"{local} is not in the configuration", "\n".join(lines), address=local, range=at
     )
@@ -336,8 +341,24 @@ def _target_address(expr: ast.Expr, scope) -> str:
     return "".join(reversed(steps))
 
 
-def resolve_import_blocks(session) -> list[ImportTarget]:
-    """Every import block of the configuration as (address, id) pairs; diagnostics for mistakes."""
+@dataclass(frozen=True)
+class UnconfiguredTarget:
+    """An import block whose target has no resource block, for -generate-config-out to write."""
+
+    address: InstanceAddress
+    id: str
+    range: SourceRange
+    provider: str | None  # the import block's provider argument, as written
+
+
+def resolve_import_blocks(
+    session, unconfigured: list[UnconfiguredTarget] | None = None
+) -> list[ImportTarget]:
+    """Every import block of the configuration as (address, id) pairs; diagnostics for mistakes.
+
+    With ``unconfigured`` (plan -generate-config-out), a target without a resource block is
+    collected there instead of being an error, when terraform could generate it: in the root
+    module, no instance key, no for_each on the import block."""
     tree = session.validated.tree
     diags: list[Diagnostic] = []
     for child in list(tree.walk())[1:]:
@@ -373,7 +394,14 @@ def resolve_import_blocks(session) -> list[ImportTarget]:
                         )
                     )
                 address = parse_address(text)
-                res = find_resource(tree, address, at=block.pos.range())
+                try:
+                    res = find_resource(tree, address, at=block.pos.range())
+                except DiagnosticsError as exc:
+                    codes = {d.code for d in exc.diagnostics}
+                    if unconfigured is None or not codes & {"import_no_config", "import_no_module"}:
+                        raise
+                    unconfigured.append(_unconfigured(block, address, ident))
+                    continue
                 if text in out and out[text].id != ident:
                     raise DiagnosticsError(
                         error(
@@ -394,35 +422,116 @@ def resolve_import_blocks(session) -> list[ImportTarget]:
     return list(out.values())
 
 
+def _unconfigured(block: Import, address: InstanceAddress, ident: str) -> UnconfiguredTarget:
+    """The target of ``block`` if terraform can generate its configuration; its refusal if not
+    (internal/terraform/node_resource_validate.go, validateConfigGen)."""
+    at = block.to.pos.range()
+    if address.resource.module:
+        raise DiagnosticsError(
+            error(
+                "import_generate_module",
+                "Configuration for import target does not exist",
+                f"Resource {address} not found. Only resources within the root module are eligible "
+                "for config generation.",
+                address=str(address),
+                range=at,
+            )
+        )
+    if address.key is not None or block.for_each is not None:
+        raise DiagnosticsError(
+            error(
+                "import_generate_expanded",
+                "Configuration for import target does not exist",
+                "The given import block is not compatible with config generation. The "
+                "-generate-config-out option cannot be used with import blocks which use for_each, "
+                "or resources which use for_each or count.",
+                address=str(address),
+                range=at,
+            )
+        )
+    provider = str(block.provider) if block.provider is not None else None
+    return UnconfiguredTarget(address, ident, block.pos.range(), provider)
+
+
+def generate_config(session) -> list[tuple[str, str, str]]:
+    """(address, import id, resource block) for each import block that has no resource block.
+
+    Each object is read through its provider, as the import itself will read it; a read that
+    fails is an error before anything is written, so a failed run leaves no file behind."""
+    unconfigured: list[UnconfiguredTarget] = []
+    resolve_import_blocks(session, unconfigured)
+    out: list[tuple[str, str, str]] = []
+    diags: list[Diagnostic] = []
+    for t in unconfigured:
+        ra = t.address.resource
+        if session.state.instance(str(t.address)) is not None:
+            # in state but not configured: terraform would plan its destroy, not import it
+            continue
+        rs = registry.resource_schema(SchemaMode.MANAGED, ra.type)
+        if rs is None:
+            hint = registry.explain_unknown_type(SchemaMode.MANAGED, ra.type)
+            diags.append(
+                error(
+                    "import_generate_type",
+                    f"Cannot generate configuration for {t.address}",
+                    hint or f"No provider of vaultform has the resource type {ra.type}.",
+                    address=str(t.address),
+                    range=t.range,
+                )
+            )
+            continue
+        provider_name = t.provider.split(".")[0] if t.provider else registry.provider_name_for_type(ra.type)
+        try:
+            state = read_object(session.providers, provider_name, ra.type, t.id, str(t.address), t.range)
+        except DiagnosticsError as exc:
+            diags.extend(exc.diagnostics)
+            continue
+        text = genconfig.resource_block(ra.type, ra.name, rs.block, state, provider=t.provider)
+        out.append((str(t.address), t.id, text))
+    if diags:
+        raise DiagnosticsError(diags)
+    return out
+
+
 # --------------------------------------------------------------------------- reading the object
 
 
 def import_object(providers: dict, target: ImportTarget) -> InstanceState:
     """Read the object through its provider: the instance a create would have recorded."""
     res = target.resource
-    provider = providers.get(res.provider_name)
+    state = read_object(providers, res.provider_name, res.type, target.id, target.address, target.range)
+    rs = registry.resource_schema(SchemaMode.MANAGED, res.type)
+    paths = validation.sensitive_value_paths(rs.block, state) if rs is not None else set()
+    return InstanceState(attributes=dict(state), sensitive_paths=tuple(paths))
+
+
+def read_object(
+    providers: dict, provider_name: str, type_name: str, ident: str, address: str, at: SourceRange | None
+) -> dict[str, Any]:
+    """The object with id ``ident`` as its provider's import reads it; a diagnostic when it can't."""
+    provider = providers.get(provider_name)
     if provider is None:
         raise DiagnosticsError(
             error(
                 "provider_missing",
-                f'No provider "{res.provider_name}"',
-                f"{target.address} needs the {res.provider_name} provider.",
-                address=target.address,
-                range=target.range,
+                f'No provider "{provider_name}"',
+                f"{address} needs the {provider_name} provider.",
+                address=address,
+                range=at,
             )
         )
     try:
-        state = provider.import_(ImportRequest(res.type, target.id)).state
+        state = provider.import_(ImportRequest(type_name, ident)).state
     except NotFoundError:
         state = None
     except ProviderError as exc:
         raise DiagnosticsError(
             error(
                 exc.code or "import_failed",
-                f"Importing {target.address} failed",
+                f"Importing {address} failed",
                 exc.message,
-                address=target.address,
-                range=target.range,
+                address=address,
+                range=at,
             )
         ) from None
     if state is None:
@@ -430,15 +539,13 @@ def import_object(providers: dict, target: ImportTarget) -> InstanceState:
             error(
                 "import_not_found",
                 "Cannot import an object that does not exist",
-                f"No {res.type} with id {target.id!r} exists in the cloud. Check the id: it is the "
+                f"No {type_name} with id {ident!r} exists in the cloud. Check the id: it is the "
                 "object's full resource id, as `vaultform cloud` or the Azure portal shows it.",
-                address=target.address,
-                range=target.range,
+                address=address,
+                range=at,
             )
         )
-    rs = registry.resource_schema(SchemaMode.MANAGED, res.type)
-    paths = validation.sensitive_value_paths(rs.block, state) if rs is not None else set()
-    return InstanceState(attributes=dict(state), sensitive_paths=tuple(paths))
+    return dict(state)
 
 
 def plan_with_imports(session, options, refreshed):

@@ -25,6 +25,7 @@ from providers.base import (
 )
 from reconciler import backend_select
 from reconciler import providers_registry as registry
+from reconciler.config import ast
 from reconciler.config.evaluator import MapScope
 from reconciler.config.expand import evaluate_body
 from reconciler.config.model import Module
@@ -218,11 +219,36 @@ def _refuse_instances_without_id(state: State, path: str) -> None:
 
 def _used_providers(session: Session) -> set[str]:
     names = {registry.provider_name_for_type(r.type) for r in _all_resources(session.validated.tree)}
+    # an import block's target may have no resource block yet (plan -generate-config-out writes it)
+    names |= {
+        block.provider.name if block.provider else registry.provider_name_for_type(_import_type(block.to))
+        for block in session.validated.module_tree.module.imports
+    }
     names |= {
         res.provider.split(".")[0] if res.provider else registry.provider_name_for_type(res.type)
         for res in session.state.resources
     }
     return {n for n in names if registry.schema_for(n) is not None}
+
+
+def _import_type(expr) -> str:
+    """The resource type an import block's ``to`` names: the first step of the address."""
+    while not isinstance(expr, ast.Variable):
+        inner = getattr(expr, "obj", None)
+        if inner is None:
+            return ""
+        expr = inner
+    return expr.name
+
+
+def with_generated_config(session: Session, filename: str, text: str) -> None:
+    """Plan from the configuration with ``text`` added to the root module as file ``filename``:
+    the resource blocks plan -generate-config-out writes, planned before they are written."""
+    validated = validate_directory(session.root, extra=((filename, text),))
+    errors = validated.diagnostics.errors
+    if errors:
+        raise DiagnosticsError(validated.diagnostics.sorted())
+    session.validated = validated
 
 
 def _all_resources(tree):

@@ -231,7 +231,8 @@ def _check_module_calls(tree: ModuleTree, diags: Diagnostics) -> None:
 _FILE_PROBLEMS = frozenset({"config-read", "encoding", "syntax"})
 
 
-def validate_directory(directory: str | os.PathLike) -> Validated:
+def validate_directory(directory: str | os.PathLike, extra: tuple[tuple[str, str], ...] = ()) -> Validated:
+    """Load and check a configuration; ``extra`` files join its root module (see load_module_tree)."""
     root = Path(directory)
     diags = Diagnostics()
     if not root.is_dir():
@@ -245,7 +246,7 @@ def validate_directory(directory: str | os.PathLike) -> Validated:
             )
         )
         return Validated(None, None, diags)
-    tree, load_diags = load_module_tree(root)
+    tree, load_diags = load_module_tree(root, extra=extra)
     diags.extend(load_diags)
     if tree is None or diags.has_errors and any(d.code == "syntax" for d in diags):
         return Validated(tree, None, diags)

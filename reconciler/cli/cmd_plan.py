@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from reconciler import importing
+from reconciler import genconfig, importing
 from reconciler import session as steps
 from reconciler.apply.progress import format_duration
 from reconciler.cli.applying import note_outside_changes
@@ -34,6 +35,16 @@ def setup(parser) -> None:
         default=None,
         help="save the plan to FILE, for `vaultform apply FILE` (secrets sealed with the key in "
         "VAULTFORM_PLAN_KEY, else ~/.vaultform/plan.key)",
+    )
+    flag(
+        parser,
+        "generate-config-out",
+        metavar="PATH",
+        default=None,
+        help="(experimental) for import blocks whose target has no resource block, read each object "
+        "and write its resource block into a new file at PATH, which must not already exist; the plan "
+        "includes those blocks. Nothing is written when an object can't be read; the file may still "
+        "be written if the plan itself errors",
     )
 
 
@@ -65,7 +76,48 @@ def data_read_reporter(out: Output):
     return report
 
 
+def check_generate_target(args) -> None:
+    """Terraform's refusals before anything is read (internal/backend/local/backend_plan.go)."""
+    path = getattr(args, "generate_config_out", None)
+    if not path:
+        return
+    options = plan_options(args)
+    if options.destroy or options.refresh_only:
+        raise DiagnosticsError(
+            error(
+                "generate_config_mode",
+                "Invalid generate-config-out flag",
+                "Config can only be generated during a normal plan operation, and not during a "
+                "refresh-only or destroy plan.",
+            )
+        )
+    problem = genconfig.check_target(path)
+    if problem is not None:
+        raise DiagnosticsError(problem)
+
+
+def _generate(session, path: str) -> list[tuple[str, str, str]]:
+    """Read the objects of import blocks without resource blocks and plan with their blocks."""
+    generated = importing.generate_config(session)
+    if generated:
+        text = genconfig.file_text([(ident, block) for _address, ident, block in generated])
+        steps.with_generated_config(session, path, text)
+    return generated
+
+
+def _write_generated(plan, generated: list[tuple[str, str, str]], path: str) -> None:
+    """Write the file (before the plan is shown, as terraform does) and mark the changes it configures."""
+    genconfig.write(path, genconfig.file_text([(ident, block) for _address, ident, block in generated]))
+    blocks = {address: block for address, _ident, block in generated}
+    plan.changes = [
+        replace(c, generated_config=blocks[c.address]) if c.address in blocks and c.importing else c
+        for c in plan.changes
+    ]
+    plan.diagnostics.append(genconfig.experimental_warning())
+
+
 def make(args, operation: str = "plan", out: Output | None = None):
+    check_generate_target(args)
     session = steps.open_session(
         args.dir,
         cli_vars=args.var,
@@ -76,10 +128,14 @@ def make(args, operation: str = "plan", out: Output | None = None):
     report = refresh_reporter(out) if out is not None else None
     if out is not None:
         session.data_reads = data_read_reporter(out)
+    generate_out: str | None = getattr(args, "generate_config_out", None)
     try:
         with state_lock(session, operation, args):
+            generated = _generate(session, generate_out) if generate_out else []
             refreshed = steps.refresh(session, args.parallelism, report=report) if args.refresh else None
             plan = importing.plan_with_imports(session, plan_options(args), refreshed)
+            if generated and generate_out:
+                _write_generated(plan, generated, generate_out)
             if out is not None:
                 note_outside_changes(session, refreshed, plan, out)
     except BaseException:
@@ -120,6 +176,8 @@ def run(args, out: Output) -> int:
     session, plan = make(args, out=out)
     try:
         show(plan, args, out)
+        if any(c.generated_config for c in plan.changes) and not getattr(args, "json", False):
+            out.print("\n" + genconfig.written_message(args.generate_config_out))
         if plan.errored:
             return 1
         if getattr(args, "out", None):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from reconciler.config.convert_model import decode_module
 from reconciler.config.directory import list_config_files, load_directory
+from reconciler.config.loader import parse_text
 from reconciler.config.model import Module, ModuleCall
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.modinstall import manifest
@@ -86,12 +87,14 @@ class ModuleTree:
 
 
 def load_module_tree(
-    root_dir: str | os.PathLike, *, cache: bool = True
+    root_dir: str | os.PathLike, *, cache: bool = True, extra: tuple[tuple[str, str], ...] = ()
 ) -> tuple[ModuleTree, list[Diagnostic]]:
+    """``extra``: (file name, text) of files that join the root module as if they were in it -
+    the configuration plan -generate-config-out is about to write."""
     diags: list[Diagnostic] = []
     root = Path(root_dir)
     installed = manifest.load(root)
-    tree = _load(root, (), (), diags, cache, installed)
+    tree = _load(root, (), (), diags, cache, installed, extra)
     return tree, diags
 
 
@@ -102,8 +105,14 @@ def _load(
     diags: list[Diagnostic],
     cache: bool,
     installed: manifest.Manifest,
+    extra: tuple[tuple[str, str], ...] = (),
 ) -> ModuleTree:
     files, found = load_directory(directory, cache=cache)
+    for name, text in extra:
+        parsed, problems = parse_text(text, name)
+        found = [*found, *problems]
+        if parsed is not None:
+            files = [*files, parsed]
     address = ".".join(f"module.{n}" for n in path) or None
     diags.extend(d.with_address(address) for d in found)
     module, found = decode_module(files)

@@ -101,6 +101,8 @@ class ResourceChange:
     private: dict[str, Any] = field(default_factory=dict[str, Any])
     # the id an import block brings this existing object into state from; None: no import
     importing: str | None = None
+    # the resource block plan -generate-config-out wrote for this import; "" when it was configured
+    generated_config: str = ""
     # paths of ``before`` that are sensitive (as state recorded them, and the schema's)
     before_sensitive_paths: tuple[tuple[Any, ...], ...] = ()
     # left as it is because -target did not select it (terraform's JSON plan leaves it out)

@@ -219,6 +219,8 @@ def _resource_change(change: ResourceChange, ctx: _Context) -> dict[str, Any]:
         body["replace_paths"] = [list(p) for p in change.replace_paths]
     if change.importing:
         body["importing"] = {"id": change.importing}
+    if change.generated_config:
+        body["generated_config"] = change.generated_config
     out = _identity(change)
     out["change"] = body
     if change.reason is not Reason.NONE:

@@ -175,6 +175,8 @@ def _notes(change: ResourceChange) -> list[str]:
     notes: list[str] = []
     if change.importing and change.action is not Action.NO_OP:
         notes.append(f'(imported from "{change.importing}")')
+    if change.importing and change.generated_config:
+        notes.append("(config will be generated)")
     template = REASON_NOTE.get(change.reason)
     if template and (change.action is Action.DELETE or change.action is Action.READ):
         notes.append(template.format(address=change.address, key=_key_text(change), module=change.module))
