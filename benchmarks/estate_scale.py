@@ -19,20 +19,24 @@ prints the calls the local Azure answered and the wall time of:
 
 The local Azure's ARM request budget (a per-subscription bucket that refills, as ARM's) stays on, so
 the figures include the pacing it forces; ``--no-arm-limits`` switches it off to measure calls and
-latency alone.
+latency alone. ``--by-url`` prints each command's calls grouped by URL pattern (the estate's names
+folded), which shows what is still read once per unit.
 
 Usage: python benchmarks/estate_scale.py [--vaults 250] [--vms 33] [--latency 50ms] [--per-group 10]
-       [--skip-per-object] [--no-arm-limits]
+       [--skip-per-object] [--no-arm-limits] [--by-url]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import io
 import json
 import os
+import re
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -263,16 +267,33 @@ def copy_state(path: Path, units: int, per_group: int) -> int:
 # --------------------------------------------------------------------------- measuring
 
 
+def url_pattern(request) -> str:
+    """A call's method and path with the estate's names folded (``est0012`` -> ``*``), so calls
+    group by what they read rather than by which unit."""
+    host = "kv" if request.host.endswith(".vault.azure.net") else request.host.split(".")[0]
+    parts = []
+    for part in request.path.lower().split("/"):
+        if re.search(r"est\d{4}|grp\d{3}|^[0-9a-f-]{32,36}$|^[0-9a-f]{32}$", part):
+            part = "*"
+        parts.append(part)
+    return f"{request.method} {host}{'/'.join(parts)}"
+
+
 class CallCounter:
-    def __init__(self) -> None:
+    def __init__(self, by_url: bool = False) -> None:
         from providers.azurelocal.app import Emulator
 
+        self.by_url = by_url  # print each command's calls by URL pattern
         self.count = 0
+        self.by_pattern: collections.Counter[str] = collections.Counter()
+        self._lock = threading.Lock()
         original = Emulator.handle
         counter = self
 
         def handle(emulator, request):
-            counter.count += 1
+            with counter._lock:
+                counter.count += 1
+                counter.by_pattern[url_pattern(request)] += 1
             return original(emulator, request)
 
         Emulator.handle = handle  # type: ignore[method-assign]
@@ -284,6 +305,7 @@ def measure(counter: CallCounter, label: str, directory: Path, *argv: str, mode:
     else:
         os.environ["VAULTFORM_AZURERM_REFRESH"] = mode
     before = counter.count
+    counter.by_pattern.clear()
     started = time.monotonic()
     code, out = cli(directory, *argv)
     took = time.monotonic() - started
@@ -291,11 +313,20 @@ def measure(counter: CallCounter, label: str, directory: Path, *argv: str, mode:
     print(f"  {label:<34} exit {code}  calls {calls:>6}  wall {took:7.1f} s", flush=True)
     if code not in (0, 2):
         print("    " + "\n    ".join(out.strip().splitlines()[-8:]), flush=True)
+    if counter.by_url:
+        for pattern, n in counter.by_pattern.most_common(25):
+            print(f"      {n:>7}  {pattern}", flush=True)
     return code, out, calls, took
 
 
 def run(
-    units: int, vms: int, latency_ms: int, per_group: int, skip_per_object: bool, arm_limits: bool = True
+    units: int,
+    vms: int,
+    latency_ms: int,
+    per_group: int,
+    skip_per_object: bool,
+    arm_limits: bool = True,
+    by_url: bool = False,
 ) -> None:
     base = Path(tempfile.mkdtemp(prefix="vf-estate-"))
     db = base / "local-azure.db"
@@ -323,7 +354,7 @@ def run(
     env.store.close()
     print(f"ARM request budget {'on' if arm_limits else 'off'}", flush=True)
 
-    counter = CallCounter()
+    counter = CallCounter(by_url)
     results = {}
     for mode in (() if skip_per_object else ("per-object",)) + ("listing",):
         code, out, calls, took = measure(
@@ -351,6 +382,9 @@ def main() -> int:
     parser.add_argument("--per-group", type=int, default=10)
     parser.add_argument("--skip-per-object", action="store_true")
     parser.add_argument("--no-arm-limits", action="store_true", help="switch ARM's request budget off")
+    parser.add_argument(
+        "--by-url", action="store_true", help="print each command's calls by URL pattern, most first"
+    )
     args = parser.parse_args()
     run(
         args.vaults,
@@ -359,6 +393,7 @@ def main() -> int:
         args.per_group,
         args.skip_per_object,
         not args.no_arm_limits,
+        args.by_url,
     )
     return 0
 
