@@ -172,7 +172,9 @@ def test_a_refresh_by_listing_costs_calls_per_container_not_per_object(tmp_path,
         assert code == 0 and "No changes." in out, out
         counts[mode] = len(calls.seen)
     groups = units // per_group
-    # per unit: the vault's GET, its replication setting, containers, jobs, protected items, policies,
-    # the key and its rotation policy; per group: its GET and its key vaults; one role assignment list
-    assert counts["listing"] <= 8 * units + 2 * groups + 4, counts
+    # per unit: the vault's GET, its replication setting, jobs, protected items (a vault that protects
+    # items lists no containers), policies, the key and its rotation policy; per group: its GET and
+    # its key vaults; one role assignment list
+    assert counts["listing"] <= 7 * units + 2 * groups + 4, counts
+    assert not [c for c in calls.seen if c[1].lower().endswith("/backupprotectioncontainers")]
     assert counts["per-object"] >= units * vms + counts["listing"], counts

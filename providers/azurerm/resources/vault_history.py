@@ -48,7 +48,13 @@ def vault_history(ctx: Context, rid: ResourceId) -> dict[str, Any]:
         if listed is not None
         else _count(lambda: backup.backup_protected_items.list(vault, rg, filter=IAAS_FILTER))
     )
-    containers = _count(lambda: backup.backup_protection_containers.list(vault, rg, filter=IAAS_FILTER))
+    # the registered containers only count towards ``had_items``, which any item (protected now or
+    # soft-deleted) already makes true: they are listed only for a vault that lists no item
+    containers = (
+        []
+        if items
+        else _count(lambda: backup.backup_protection_containers.list(vault, rg, filter=IAAS_FILTER))
+    )
     jobs = _count(lambda: backup.backup_jobs.list(vault, rg))
     attempts = sum(1 for j in jobs if str(dig(j, "properties.operation") or "").lower() in ATTEMPT_OPERATIONS)
     history = {
