@@ -24,7 +24,13 @@ from typing import Any
 from azure.core.exceptions import AzureError
 
 from providers.azurerm.ids import InvalidIdError, parse_key_id, same_id
-from providers.azurerm.listing import for_subscription
+from providers.azurerm.listing import (
+    MISS,
+    for_subscription,
+    key_vaults_in,
+    key_vaults_of,
+    role_assignments_of,
+)
 from providers.azurerm.resources.base import call, dig, not_found_is_none, wire
 from providers.base import ProviderError
 from providers.roles import CMK_KEY_PERMISSIONS, find_role, grants_cmk, is_least_privilege_for_cmk
@@ -251,7 +257,7 @@ def _key_vault_facts(audit: VaultAudit, clients, kv: dict[str, Any]) -> None:
         _grant_by_policy(audit, kv)
 
 
-def _key_facts(audit: VaultAudit, clients, now: datetime) -> None:
+def _key_facts(audit: VaultAudit, clients, now: datetime, listing: Any = None) -> None:
     try:
         kid = parse_key_id(audit.key_id)
     except InvalidIdError as exc:
@@ -267,7 +273,9 @@ def _key_facts(audit: VaultAudit, clients, now: datetime) -> None:
     )
     client = clients.keys(kid.vault_uri)
     try:
-        key = not_found_is_none(lambda: client.get_key(kid.name, kid.version or None))
+        # a key this run's refresh has just read answers for itself (``Listing.remember_key``)
+        known = listing.known_key(kid.versioned_id) if listing is not None else None
+        key = known or not_found_is_none(lambda: client.get_key(kid.name, kid.version or None))
     except ProviderError as exc:
         audit.add("KEY_UNREADABLE", ERROR, f"the key could not be read to verify it: {exc.message}")
         return
@@ -290,7 +298,9 @@ def _key_facts(audit: VaultAudit, clients, now: datetime) -> None:
         audit.add("KEY_NOT_RSA", ERROR, f"the key is {kty}; Azure Backup needs an RSA key (R4)")
 
 
-def audit_vault(clients, body: dict[str, Any], key_vaults: list[dict[str, Any]], now: datetime) -> VaultAudit:
+def audit_vault(
+    clients, body: dict[str, Any], key_vaults: list[dict[str, Any]], now: datetime, listing: Any = None
+) -> VaultAudit:
     rid = body["id"]
     parts = rid.split("/")
     rg = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else ""
@@ -317,7 +327,7 @@ def audit_vault(clients, body: dict[str, Any], key_vaults: list[dict[str, Any]],
         )
     else:
         _key_vault_facts(audit, clients, kv)
-    _key_facts(audit, clients, now)
+    _key_facts(audit, clients, now, listing)
     return audit
 
 
@@ -345,12 +355,17 @@ def _sorted(audits: list[VaultAudit]) -> list[VaultAudit]:
     return sorted(audits, key=lambda a: (a.resource_group.lower(), a.name.lower()))
 
 
-def audit_subscription(clients) -> list[dict[str, Any]]:
-    """Every Recovery Services vault of the subscription with its CMK facts and findings."""
+def audit_subscription(clients, listing: Any = None) -> list[dict[str, Any]]:
+    """Every Recovery Services vault of the subscription with its CMK facts and findings; ``listing``
+    (``providers.azurerm.listing.Listing``): the run's listings and key reads, which answer what
+    they hold (drift audits right after its refresh)."""
     vaults = _recovery_vaults(clients)
     key_vaults = _key_vaults(clients)
     now = _now(clients)
-    return [a.to_dict() for a in _sorted([audit_vault(clients, body, key_vaults, now) for body in vaults])]
+    return [
+        a.to_dict()
+        for a in _sorted([audit_vault(clients, body, key_vaults, now, listing) for body in vaults])
+    ]
 
 
 # --------------------------------------------------------------------------- a tenant
@@ -434,19 +449,55 @@ def _inline_policy(known, kv_id: str, object_id: str) -> bool:
 
 
 def list_unmanaged(
-    clients, resource_groups: Iterable[str], key_vault_ids: Iterable[str], known: Iterable[tuple[str, dict]]
+    clients,
+    resource_groups: Iterable[str],
+    key_vault_ids: Iterable[str],
+    known: Iterable[tuple[str, dict]],
+    listing: Any = None,
 ) -> list[dict[str, Any]]:
+    """``listing`` (``providers.azurerm.listing.Listing``): the run's listings; what they cover (key
+    vaults per resource group, with their access policies; the subscription's role assignments) is
+    not listed or read again."""
     known = list(known)
+    subscription = clients.subscription_id or ""
+
+    def key_vaults_of_group(rg: str) -> list[dict[str, Any]] | None:
+        listed = listing.bodies(key_vaults_in(subscription, rg)) if listing is not None else None
+        if listed is not None:
+            return listed
+        return not_found_is_none(partial(_listed, clients.keyvault_mgmt().vaults.list_by_resource_group, rg))
+
+    def key_vault(kv_id: str, rg: str, name: str) -> dict[str, Any] | None:
+        # a listed key vault carries its accessPolicies (spec example keyvault 2023-07-01
+        # listVaultByResourceGroup.json), as the GET does
+        got = listing.lookup(key_vaults_of(kv_id), kv_id) if listing is not None else MISS
+        if got is not MISS:
+            return got
+        return not_found_is_none(partial(_read, clients.keyvault_mgmt().vaults.get, rg, name))
+
+    def assignments_at(kv_id: str) -> list[dict[str, Any]]:
+        # the subscription's list holds the assignments at and below it (RoleAssignments_ListForSubscription),
+        # so those at the key vault's own scope are among them; ``atScope()`` would add the ones above,
+        # which the caller drops
+        listed = listing.bodies(role_assignments_of(kv_id)) if listing is not None else None
+        if listed is not None:
+            return listed
+        return call(
+            partial(
+                _listed, clients.authorization().role_assignments.list_for_scope, kv_id, filter="atScope()"
+            )
+        )
+
     out: list[dict[str, Any]] = []
 
     def add(type_name: str, id_: str, name: str, scope: str, detail: str = "") -> None:
         out.append({"type": type_name, "id": id_, "name": name, "scope": scope, "detail": detail})
 
     for rg in resource_groups:
-        kvs = not_found_is_none(partial(_listed, clients.keyvault_mgmt().vaults.list_by_resource_group, rg))
-        for kv in kvs or []:
-            if not _tracked(known, "azurerm_key_vault", id=kv["id"]):
-                add("azurerm_key_vault", kv["id"], kv.get("name", ""), rg)
+        kvs = key_vaults_of_group(rg)
+        for listed_kv in kvs or []:
+            if not _tracked(known, "azurerm_key_vault", id=listed_kv["id"]):
+                add("azurerm_key_vault", listed_kv["id"], listed_kv.get("name", ""), rg)
         rsvs = not_found_is_none(
             partial(_listed, clients.recovery_services().vaults.list_by_resource_group, rg)
         )
@@ -461,7 +512,7 @@ def list_unmanaged(
     for kv_id in key_vault_ids:
         parts = kv_id.split("/")
         rg, name = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else "", parts[-1]
-        kv = not_found_is_none(partial(_read, clients.keyvault_mgmt().vaults.get, rg, name))
+        kv = key_vault(kv_id, rg, name)
         if kv is None:
             continue
         for entry in dig(kv, "properties.accessPolicies") or []:
@@ -472,12 +523,7 @@ def list_unmanaged(
                 continue
             perms = ", ".join(dig(entry, "permissions.keys") or []) or "no key permissions"
             add("azurerm_key_vault_access_policy", f"{kv['id']}/objectId/{oid}", oid, name, f"keys: {perms}")
-        assignments = call(
-            partial(
-                _listed, clients.authorization().role_assignments.list_for_scope, kv["id"], filter="atScope()"
-            )
-        )
-        for a in assignments:
+        for a in assignments_at(kv["id"]):
             if not same_id(str(dig(a, "properties.scope") or ""), kv["id"]):
                 continue
             if _tracked(known, "azurerm_role_assignment", id=a["id"]):

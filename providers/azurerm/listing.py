@@ -23,6 +23,11 @@ keyvault 2023-07-01 listKeys.json). Those are read one by one, as before.
 ``read_body`` answers a handler's read from it: the listed body, None when the container was
 listed and the object is not in it (gone), or a GET when nothing listed its container (another
 subscription, a list that failed - the GET then reports the error as a per-object read would).
+
+``drift`` reads from the same listings after its refresh: its search for unmanaged objects takes a key
+vault (access policies included) from its resource group's list and the assignments at its scope from
+the subscription's, and its CMK audit takes the key version the refresh has just read
+(``remember_key``) instead of a second GET.
 """
 
 from __future__ import annotations
@@ -82,6 +87,11 @@ def _group_scope(kind: str, id_: str) -> Scoped | None:
 
 def key_vaults_of(vault_id: str) -> Scoped | None:
     return _group_scope(KEY_VAULTS, vault_id)
+
+
+def key_vaults_in(subscription: str, resource_group: str) -> Scoped:
+    """The key vaults of one resource group (the group by name)."""
+    return _scoped(KEY_VAULTS, subscription, resource_group)
 
 
 def identities_of(identity_id: str) -> Scoped | None:
@@ -174,6 +184,10 @@ class Listing:
     parallelism: int = 10
     _found: dict[Container, dict[str, dict[str, Any]] | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # keys this run read from Key Vault (the SDK's KeyVaultKey), by lower-case versioned id and by
+    # lower-case versionless id (the version that was current when read): what a later look at the
+    # same key (the CMK audit of drift) is answered from instead of a second GET
+    _keys: dict[str, Any] = field(default_factory=dict)
 
     def prefetch(self, ctx: Context, objects: Iterable[tuple[str, dict[str, Any]]]) -> int:
         """List every container the (type, recorded attributes) objects live in that this run has
@@ -220,6 +234,24 @@ class Listing:
         if found is None:
             return MISS
         return found.get(id_.lower())
+
+    def remember_key(self, key: Any) -> None:
+        """A key just read (``KeyClient.get_key`` of its current version)."""
+        from providers.azurerm.ids import parse_key_id
+
+        try:
+            kid = parse_key_id(str(key.id))
+        except (InvalidIdError, ValueError):
+            return
+        with self._lock:
+            self._keys[kid.versioned_id.lower()] = key
+            self._keys[kid.versionless_id.lower()] = key
+
+    def known_key(self, key_id: str) -> Any:
+        """The key this run read with that id (versioned: that version; versionless: the version
+        current when it was read), or None."""
+        with self._lock:
+            return self._keys.get(key_id.rstrip("/").lower())
 
     def bodies(self, scoped: Scoped | None) -> list[dict[str, Any]] | None:
         """Every listed body of a container, or None when it was not listed."""

@@ -362,14 +362,21 @@ class AzurermProvider:
 
     def drift_rules(self, estate: DriftEstate) -> DriftRules:
         """What drift of this estate's objects breaks and how to undo it."""
-        return drift_rules(estate, local=self.clients.is_local, audit=self.audit)
+        from providers.azurerm.audit import audit_subscription  # lazy: start-up (the SDK clients)
+
+        # drift audits after its refresh: the keys that refresh read answer the audit's look at them
+        listing = self._listing
+        return drift_rules(
+            estate, local=self.clients.is_local, audit=lambda: audit_subscription(self.clients, listing)
+        )
 
     def list_unmanaged(self, estate: DriftEstate) -> UnmanagedListing:
         """Vaults, keys and grants in the estate's resource groups and key vaults that it doesn't track."""
         from providers.azurerm.audit import list_unmanaged  # lazy: start-up (the SDK clients)
 
         return unmanaged(
-            estate, lambda groups, vaults, known: list_unmanaged(self.clients, groups, vaults, known)
+            estate,
+            lambda groups, vaults, known: list_unmanaged(self.clients, groups, vaults, known, self._listing),
         )
 
     def close(self) -> None:

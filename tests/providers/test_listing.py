@@ -177,4 +177,65 @@ def test_a_refresh_by_listing_costs_calls_per_container_not_per_object(tmp_path,
     # its key vaults; one role assignment list
     assert counts["listing"] <= 7 * units + 2 * groups + 4, counts
     assert not [c for c in calls.seen if c[1].lower().endswith("/backupprotectioncontainers")]
+
+    # drift reads from the same listings: the role assignments at each key vault's scope come from the
+    # subscription's list, and the report is the per-object one
+    reports = {}
+    for mode in ("per-object", "listing"):
+        monkeypatch.setenv("VAULTFORM_AZURERM_REFRESH", mode)
+        calls.clear()
+        code, reports[mode] = estate.cli(cfg, "drift")
+        assert code == 0, reports[mode]
+    assert reports["listing"] == reports["per-object"]
+    assert not [
+        c
+        for c in calls.seen
+        if "/microsoft.keyvault/vaults/" in c[1].lower() and "roleassignments" in c[1].lower()
+    ]
     assert counts["per-object"] >= units * vms + counts["listing"], counts
+
+
+def drift_both_ways(ws: Workspace, monkeypatch) -> tuple[str, str]:
+    monkeypatch.setenv("VAULTFORM_AZURERM_REFRESH", "per-object")
+    per_object = ws.vf("drift")
+    monkeypatch.setenv("VAULTFORM_AZURERM_REFRESH", "listing")
+    listed = ws.vf("drift")
+    assert "Traceback" not in per_object.text + listed.text
+    assert per_object.code == listed.code, per_object.explain() + "\n" + listed.explain()
+    return per_object.text, listed.text
+
+
+def test_drift_reads_from_the_same_listings_as_its_refresh(tmp_path, monkeypatch):
+    """drift's search for unmanaged objects takes the key vault (access policies included) from its
+    resource group's list, and its CMK audit takes the key its refresh has just read: no GET of the
+    key vault, no second GET of the key. The report is the per-object one, also with an access policy
+    added behind vaultform's back."""
+    ws = Workspace(tmp_path, EXAMPLES / "quickstart")
+    ws.ok("apply", "-auto-approve")
+    per_object, listed = drift_both_ways(ws, monkeypatch)
+    assert listed == per_object
+
+    store = Store(ws.db)
+    try:
+        vault = next(v for v in store.list(Kind.KEY_VAULT) if v["name"] == "kv-vfqs-cmk")
+        vault["properties"]["accessPolicies"].append(
+            {
+                "tenantId": vault["properties"]["tenantId"],
+                "objectId": "00000000-0000-0000-0000-0000000000aa",
+                "permissions": {"keys": ["Get"]},
+            }
+        )
+        store.put(Kind.KEY_VAULT, vault["id"], vault)
+    finally:
+        store.close()
+    per_object, listed = drift_both_ways(ws, monkeypatch)
+    assert "00000000-0000-0000-0000-0000000000aa" in listed
+    assert listed == per_object
+
+    calls = Calls(monkeypatch)
+    monkeypatch.setenv("VAULTFORM_AZURERM_REFRESH", "listing")
+    ws.vf("drift")
+    paths = [c[1].lower() for c in calls.seen if c[0] == "GET"]
+    assert not [p for p in paths if p.endswith("/vaults/kv-vfqs-cmk")], paths
+    key_gets = [p for p in paths if "/keys/" in p and not p.endswith("/rotationpolicy")]
+    assert len(key_gets) == len({p.rstrip("/") for p in key_gets}) == 1, key_gets

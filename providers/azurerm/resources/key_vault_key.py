@@ -328,6 +328,8 @@ class KeyVaultKey(Handler):
         key = not_found_is_none(lambda: client.get_key(kid.name))
         if key is None:
             return None
+        if ctx.listing is not None:
+            ctx.listing.remember_key(key)
         return to_state(key, vault_id, rotation_policy=self._read_policy(client, kid.name, prior), ref=prior)
 
     @staticmethod
