@@ -340,8 +340,12 @@ def prefetch(reads: Iterable[tuple[Any, str, dict]]) -> None:
     attributes) reads about to be made, once, before they are made one by one. What it could not
     fetch is read on its own, and that read reports any error."""
     grouped: dict[int, tuple[Any, list[ReadRequest]]] = {}
+    able: dict[int, bool] = {}  # isinstance of a runtime protocol is slow: asked once per provider
     for provider, type_name, prior in reads:
-        if isinstance(provider, SupportsPrefetch):
+        can = able.get(id(provider))
+        if can is None:
+            can = able[id(provider)] = isinstance(provider, SupportsPrefetch)
+        if can:
             grouped.setdefault(id(provider), (provider, []))[1].append(ReadRequest(type_name, prior))
     for provider, requests in grouped.values():
         try:

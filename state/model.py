@@ -258,6 +258,9 @@ class State:
     outputs: Mapping[str, OutputState] = field(default_factory=dict)
     check_results: tuple[Mapping[str, Any], ...] = ()
     _index: _ResourceIndex | None = field(default=None, init=False, repr=False, compare=False, hash=False)
+    _instances: tuple[tuple[InstanceAddress, ResourceState, InstanceState], ...] | None = field(
+        default=None, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         resources = tuple(sorted(self.resources, key=_resource_sort_key))
@@ -293,11 +296,18 @@ class State:
         return None if res is None else res.instance(address.key)
 
     def instances(self) -> Iterator[tuple[InstanceAddress, ResourceState, InstanceState]]:
-        """Every instance in address order, with its resource."""
-        for res in self.resources:
-            address = res.address
-            for inst in res.instances:
-                yield InstanceAddress(address, inst.index_key), res, inst
+        """Every instance in address order, with its resource (worked out once per state: a plan
+        walks them several times)."""
+        found = self._instances
+        if found is None:
+            found = tuple(
+                (InstanceAddress(address, inst.index_key), res, inst)
+                for res in self.resources
+                for address in (res.address,)
+                for inst in res.instances
+            )
+            object.__setattr__(self, "_instances", found)
+        return iter(found)
 
     def addresses(self) -> list[str]:
         return [str(addr) for addr, _, _ in self.instances()]
@@ -414,4 +424,5 @@ class State:
         if index is None and "resources" not in changes:
             index = self._index  # same resources
         object.__setattr__(new, "_index", index)
+        object.__setattr__(new, "_instances", None if "resources" in changes else self._instances)
         return new

@@ -159,6 +159,8 @@ def _canonical_by_schema(schema: BlockSchema, value: dict[str, Any] | None) -> d
 
 def changed_paths(schema: BlockSchema, prior: dict[str, Any], after: dict[str, Any]) -> list[Path]:
     """Paths (attribute names, block indexes) whose value differs, unknowns included."""
+    if prior == after:
+        return []  # equal objects have equal comparable forms: an unchanged object needs neither
     a = _canonical_by_schema(schema, prior)
     b = _canonical_by_schema(schema, after)
     if a == b:

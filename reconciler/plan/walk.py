@@ -153,6 +153,9 @@ class Walker:
         self.by_config: dict[str, list[str]] = {}  # configuration node of a resource -> instance addresses
         self._ancestors: dict[str, set[str]] = {}
         self._deps_of: dict[tuple[str, str], tuple[Node, ...]] = {}  # (config node, own resource) -> deps
+        # address -> its instance in the prior state (the state is not changed during a walk, and each
+        # instance is looked up several times)
+        self._prior_insts: dict[str, InstanceState | None] = {}
         self._declared: dict[str, set[str]] = {}
         self.instances: dict[tuple[ModulePath, str], list[Instance]] = {}  # (module, address) -> instances
         self.pending_phase: dict[tuple[ModulePath, str], dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
@@ -382,8 +385,12 @@ class Walker:
         self.namespace(path).set_resource(res.type, res.name, value, data=res.mode is Mode.DATA)
 
     def _prior_instance(self, address: str) -> InstanceState | None:
-        inst: InstanceState | None = self.req.state.instance(address)
-        return inst
+        try:
+            return self._prior_insts[address]
+        except KeyError:
+            inst: InstanceState | None = self.req.state.instance(address)
+            self._prior_insts[address] = inst
+            return inst
 
     def _prior(self, address: str) -> dict[str, Any] | None:
         if self.req.refreshed is not None and address in self.req.refreshed:
@@ -694,8 +701,9 @@ class Walker:
         for address, change in list(self.changes.items()):
             if change.before is not None and change.after is None:
                 continue  # orphans keep the dependencies recorded in state
-            path = parse_address(address).resource.module
-            config_base = _config_node(parse_address(address).resource)
+            resource = parse_address(address).resource
+            path = resource.module
+            config_base = _config_node(resource)
             deps = _reachable(path, self._instance_deps(config_base, config_base))
             phase_deps = {
                 phase: _reachable(path, self._instance_deps(phase_node(config_base, phase), config_base))
