@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.config import ast
-from reconciler.config.convert import CONVERTER_VERSION, HCL2_VERSION
+from reconciler.config.convert_version import CONVERTER_VERSION, HCL2_VERSION
 from reconciler.diagnostics import Diagnostic
 
 ENV_DIR = "VAULTFORM_CACHE_DIR"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 
-import hcl2
 from hcl2.rules import base as r_base
 from hcl2.rules import containers as r_cont
 from hcl2.rules import expressions as r_expr
@@ -26,12 +25,8 @@ from hcl2.rules import strings as r_str
 
 from reconciler.config import ast
 from reconciler.config import convert_templates as tpl
+from reconciler.config.convert_version import CONVERTER_VERSION, HCL2_VERSION  # noqa: F401 (keys the cache)
 from reconciler.diagnostics import Diagnostic, error
-
-# Bumped whenever the converted tree or the parse diagnostics change (it keys the parse cache).
-CONVERTER_VERSION = "2"
-# Part of every parse-cache key: a tree parsed by another python-hcl2 may differ.
-HCL2_VERSION = getattr(hcl2, "__version__", "unknown")
 
 # Python refuses int() of more digits than this (sys.get_int_max_str_digits).
 MAX_INT_DIGITS = 4300

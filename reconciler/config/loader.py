@@ -31,16 +31,19 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-
-import hcl2
-from lark.exceptions import LarkError, UnexpectedInput, VisitError
+from typing import TYPE_CHECKING
 
 from reconciler.config import ast
-from reconciler.config import loader_errors as errors
-from reconciler.config.convert import HCL2_VERSION, Converter, ConvertProblem
+from reconciler.config.convert_version import HCL2_VERSION
 from reconciler.config.loader_scan import LineIndex, scan_brackets, strip_interpolation_markers
 from reconciler.config.source_files import decode_source
 from reconciler.diagnostics import Diagnostic, error
+
+if TYPE_CHECKING:
+    from lark.exceptions import VisitError  # lazy: start-up
+
+# python-hcl2, lark and the converter are imported where a file is parsed, not here: a run whose
+# files all come from the parse cache never needs them, and they take a twentieth of a second to load
 
 __all__ = ["HCL2_VERSION", "parse_bytes", "parse_text", "paused_gc"]
 
@@ -75,6 +78,8 @@ def parse_text(text: str, filename: str) -> tuple[ast.File | None, list[Diagnost
         except RecursionError:
             return None, [_too_deep(text, filename)]
         except Exception as exc:
+            from reconciler.config import loader_errors as errors  # lazy: start-up
+
             return None, [
                 errors.syntax_error(
                     filename,
@@ -95,6 +100,12 @@ def parse_bytes(data: bytes, filename: str) -> tuple[ast.File | None, list[Diagn
 
 
 def _parse(text: str, filename: str) -> tuple[ast.File | None, list[Diagnostic]]:
+    import hcl2  # lazy: start-up
+    from lark.exceptions import LarkError, UnexpectedInput, VisitError  # lazy: start-up
+
+    from reconciler.config import loader_errors as errors  # lazy: start-up
+    from reconciler.config.convert import Converter, ConvertProblem  # lazy: start-up
+
     if "\x00" in text:
         offset = text.index("\x00")
         line, col = LineIndex(text).position(offset)
@@ -130,6 +141,10 @@ def _parse(text: str, filename: str) -> tuple[ast.File | None, list[Diagnostic]]
 
 
 def _visit_problem(exc: VisitError, text: str, filename: str) -> Diagnostic:
+    from lark.exceptions import VisitError  # lazy: start-up
+
+    from reconciler.config import loader_errors as errors  # lazy: start-up
+
     orig = exc.orig_exc
     while isinstance(orig, VisitError):
         orig = orig.orig_exc
@@ -153,6 +168,8 @@ def _visit_problem(exc: VisitError, text: str, filename: str) -> Diagnostic:
 
 
 def _too_deep(text: str, filename: str) -> Diagnostic:
+    from reconciler.config import loader_errors as errors  # lazy: start-up
+
     report = scan_brackets(text, MAX_NESTING)
     line = col = 1
     if report.too_deep_at is not None:
@@ -171,6 +188,11 @@ def _fragment_parser(filename: str):
     """Parse one heredoc ``${...}``/``%{...}`` expression at its real line and column."""
 
     def parse(expr_text: str, line: int, column: int) -> ast.Expr:
+        import hcl2  # lazy: start-up
+        from lark.exceptions import LarkError  # lazy: start-up
+
+        from reconciler.config.convert import Converter, ConvertProblem  # lazy: start-up
+
         source, marks = strip_interpolation_markers(expr_text)
         padded = "x = (\n" + " " * (column - 1) + source + "\n)\n"
         try:

@@ -15,8 +15,6 @@ import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 
-from hcl2.parser import parser as _hcl2_parser
-
 from reconciler.config import ast
 from reconciler.config.cache import Entry, ParseCache, cache_key, decode_entry, encode_entry
 from reconciler.config.loader import parse_bytes, paused_gc
@@ -70,6 +68,8 @@ def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
     cache_dir = str(store.directory) if store is not None and store.trusted() else None
     work = [(data, name, cache_dir, key) for data, name, key in jobs]
     size = _pool_size(len(jobs))
+    from hcl2.parser import parser as _hcl2_parser  # lazy: start-up
+
     _hcl2_parser()  # load the grammar once here, so forked workers inherit it instead of each loading it
     try:
         ctx = (
