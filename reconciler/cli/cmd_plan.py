@@ -8,6 +8,7 @@ from pathlib import Path
 from reconciler import genconfig, importing
 from reconciler import session as steps
 from reconciler.apply.progress import format_duration
+from reconciler.cli import collector
 from reconciler.cli.applying import note_outside_changes
 from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock, variable_prompt
 from reconciler.cli.flags import flag
@@ -125,6 +126,7 @@ def make(args, operation: str = "plan", out: Output | None = None):
         state_path=args.state,
         ask=variable_prompt(args, out) if out is not None else None,
     )
+    collector.keep_loaded()  # the configuration and the state live to the end of the command
     report = refresh_reporter(out) if out is not None else None
     if out is not None:
         session.data_reads = data_read_reporter(out)

@@ -10,7 +10,6 @@ as an internal error (``VAULTFORM_DEBUG=1`` shows the traceback).
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import logging
 import os
@@ -20,7 +19,7 @@ from importlib.metadata import entry_points
 
 from providers import bundled  # commands of plug-ins whose entry points are not installed
 from reconciler import __version__, log
-from reconciler.cli import cmd_version, completion
+from reconciler.cli import cmd_version, collector, completion
 from reconciler.cli.flags import HelpRequested, Parser, UsageError
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
@@ -177,29 +176,20 @@ def _complete(out: Output) -> int:
     return 0
 
 
-GC_YOUNG_THRESHOLD = 20_000
-
-
 def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:
     out = output or Output()
     if argv is None and "COMP_LINE" in os.environ:  # the shell asks what may come next
         return _complete(out)
     argv = list(sys.argv[1:] if argv is None else argv)
-    thresholds = gc.get_threshold()
-    # A run builds hundreds of thousands of objects that live to its end (configuration,
-    # state, plan) and makes few cycles; with the default young-generation threshold (700)
-    # the collector rescans them over and over: about a third of a no-change plan of 10,000
-    # resources. Collections still happen, just rarer; peak memory measured unchanged.
-    gc.set_threshold(GC_YOUNG_THRESHOLD, thresholds[1], thresholds[2])
-    try:
-        log.configure(stderr=out.err)
-        # the command only: arguments can carry secrets (-var), which never reach the log
-        command = next((a for a in argv if not a.startswith("-")), "")
-        logging.getLogger("reconciler.cli").info("vaultform %s, command %r", __version__, command)
-        return _main(argv, out)
-    finally:
-        log.reset()
-        gc.set_threshold(*thresholds)
+    with collector.running():
+        try:
+            log.configure(stderr=out.err)
+            # the command only: arguments can carry secrets (-var), which never reach the log
+            command = next((a for a in argv if not a.startswith("-")), "")
+            logging.getLogger("reconciler.cli").info("vaultform %s, command %r", __version__, command)
+            return _main(argv, out)
+        finally:
+            log.reset()
 
 
 def _main(argv: list[str], out: Output) -> int:
