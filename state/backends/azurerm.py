@@ -195,6 +195,7 @@ class AzurermBackend:
         self.lease_seconds = lease if lease is not None else lease_seconds()
         self._sign_in = sign_in
         self._service: Any = None
+        self._blobs: dict[str, Any] = {}  # one client per blob name, sharing the service's pipeline
         self._encoder = StateEncoder(encryption)
         self._etag: str | None = None  # of the blob as last read or written by this run
         self._digest: str | None = None  # of its content
@@ -204,6 +205,11 @@ class AzurermBackend:
         self._lease: Any = None  # BlobLeaseClient while this run holds the lock
         self._renewer: _Renewer | None = None
         self._metadata: dict[str, str] = {}
+        # the first stamp() downloads the blob, and the read() that follows takes that download
+        self._prefetched: tuple[bytes | None, str | None, dict[str, str]] | None = None
+        # while this run holds the lease and its last read or write is what is stored, the ETag it
+        # knows is the stored one: nobody else can write a leased blob or its metadata
+        self._etag_held = False
 
     # ------------------------------------------------------------------ naming
 
@@ -241,7 +247,11 @@ class AzurermBackend:
         return self._service.get_container_client(self.container)
 
     def _blob(self, workspace: str | None = None) -> Any:
-        return self._container().get_blob_client(self.blob_name(workspace))
+        name = self.blob_name(workspace)
+        client = self._blobs.get(name)
+        if client is None:
+            client = self._blobs[name] = self._container().get_blob_client(name)
+        return client
 
     def close(self) -> None:
         if self._renewer is not None:
@@ -250,6 +260,7 @@ class AzurermBackend:
             with contextlib.suppress(Exception):
                 self._service.close()
             self._service = None
+            self._blobs.clear()
 
     def _fail(self, exc: Exception, what: str) -> StateError:
         _blob, exceptions = _azure()
@@ -292,7 +303,8 @@ class AzurermBackend:
         return (data or None), props.etag, dict(props.metadata or {})
 
     def read(self) -> State | None:
-        data, etag, metadata = self._download()
+        fetched, self._prefetched = self._prefetched, None
+        data, etag, metadata = fetched if fetched is not None else self._download()
         state = self._encoder.decode(data, source=self.describe()) if data is not None else None
         self._remember(etag, _digest(data), state)
         if self._lease is None:
@@ -305,6 +317,8 @@ class AzurermBackend:
         self._lineage = state.lineage if state is not None else None
 
     def _current_etag(self) -> str | None:
+        if self._holds_etag():
+            return self._etag
         _blob, exceptions = _azure()
         try:
             return str(self._blob().get_blob_properties().etag)
@@ -319,13 +333,34 @@ class AzurermBackend:
         data, _etag, _meta = self._download()
         return self._encoder.decode(data, source=self.describe()).lineage if data is not None else None
 
+    def _holds_etag(self) -> bool:
+        """Whether the ETag this run knows is the stored one without asking: it holds the lease (Lease
+        Blob: a leased blob's writes, metadata included, need the lease id -
+        https://learn.microsoft.com/rest/api/storageservices/lease-blob), has not lost it, and saw the
+        blob unchanged when it took it."""
+        return (
+            self._etag_held
+            and self._lease is not None
+            and (self._renewer is None or self._renewer.lost is None)
+        )
+
     def stamp(self) -> str | None:
         """What is stored now (``reload_state_if_changed`` compares it): the content's digest while the
-        blob is as this run last saw it (its own lock's metadata aside), else the blob's ETag."""
+        blob is as this run last saw it (its own lock's metadata aside), else the blob's ETag; a missing
+        blob and an empty one are alike (no state).
+
+        Before the first read, one download answers both: it is kept for the ``read()`` that follows,
+        which so reads exactly what this stamp describes, with one round trip instead of two."""
+        if not self._loaded:
+            self._prefetched = self._download()
+            data, etag, _metadata = self._prefetched
+            return _content_stamp(_digest(data))
         etag = self._current_etag()
-        if etag is not None and etag == self._etag:
-            return f"sha256:{self._digest}"
-        return None if etag is None else f"etag:{etag}"
+        if etag is None:
+            return _content_stamp(None)
+        if etag == self._etag:
+            return _content_stamp(self._digest)
+        return f"etag:{etag}"
 
     def workspaces(self) -> list[str]:
         _blob, exceptions = _azure()
@@ -496,13 +531,16 @@ class AzurermBackend:
         """Terraform locks a missing state by creating it empty first (client.go Lock)."""
         blob, exceptions = _azure()
         try:
-            self._blob().upload_blob(
+            answer = self._blob().upload_blob(
                 b"",
                 blob_type=blob.BlobType.BLOCKBLOB,
                 overwrite=True,
                 match_condition=_match().IfMissing,
                 content_settings=blob.ContentSettings(content_type="application/json"),
             )
+            if self._loaded and self._etag is None and self._digest is None:
+                # this run saw no blob, and the empty one it made holds no state either
+                self._etag, self._metadata = str(answer["etag"]), {}
         except (exceptions.ResourceExistsError, exceptions.ResourceModifiedError):
             pass
         except exceptions.HttpResponseError as exc:
@@ -524,7 +562,8 @@ class AzurermBackend:
         host = socket.gethostname()
         broke: Takeover | None = None
         try:
-            self._ensure_blob()
+            if not self._loaded or self._etag is None:  # a blob this run saw needs no creating
+                self._ensure_blob()
             while True:
                 lock_id = str(uuid.uuid4())
                 try:
@@ -569,8 +608,14 @@ class AzurermBackend:
         (a run that saw the previous holder gone broke it): then try again."""
         _blob, exceptions = _azure()
         client = self._blob()
-        props = client.get_blob_properties(lease=lease)
-        metadata = dict(props.metadata or {})
+        props_etag: str | None
+        if self._etag is not None and getattr(lease, "etag", None) == self._etag:
+            # the lease's answer carries the blob's ETag (a lease leaves it as it is): unchanged since
+            # this run read it, so its metadata is the one that read brought
+            props_etag, metadata = self._etag, dict(self._metadata)
+        else:
+            props = client.get_blob_properties(lease=lease)
+            props_etag, metadata = props.etag, dict(props.metadata or {})
         previous = decode_lock_info(metadata.get(LOCK_META))
         taken_over = broke
         if previous is not None and taken_over is None:
@@ -595,9 +640,11 @@ class AzurermBackend:
             if exc.status_code in (409, 412):
                 return None
             raise
-        if self._etag == props.etag:  # only our own lock changed the blob since this run read it
+        if self._etag == props_etag:  # only our own lock changed the blob since this run read it
             self._etag = str(answer["etag"])
+            self._etag_held = True
         self._lease, self._metadata = lease, metadata
+        self._prefetched = None  # a download from before the lock is not read under it
         self._renewer = _Renewer(lease, self.lease_seconds)
         self._renewer.start()
         return _BlobLock(self, info, taken_over)
@@ -608,6 +655,7 @@ class AzurermBackend:
         if renewer is not None:
             renewer.stop()
         lease, self._lease = self._lease, None
+        self._etag_held = False
         if lease is None:
             return
         metadata = {k: v for k, v in self._metadata.items() if k != LOCK_META}
@@ -687,3 +735,7 @@ def _match() -> Any:
 
 def _digest(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _content_stamp(digest: str | None) -> str:
+    return f"sha256:{digest}" if digest is not None else "empty"

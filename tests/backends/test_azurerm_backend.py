@@ -206,3 +206,74 @@ def test_a_write_over_another_runs_write_is_refused(settings):
     with pytest.raises(StateError, match="changed since this run read it"):
         mine.write(_with_output(state, "mine again"))
     assert AzurermBackend(settings).read().outputs["x"].value == "theirs"
+
+
+def _requests_made(caplog) -> list[str]:
+    """Each request the SDK sent (its HTTP logging policy, at INFO), as its method and what it does:
+    the lease, the metadata, or the blob itself (the policy redacts the query, not header names)."""
+    made = []
+    for record in caplog.records:
+        text = record.getMessage()
+        if "Request URL:" in text and "Request method:" in text:
+            method = text.split("Request method: '", 1)[1].split("'", 1)[0]
+            what = (
+                "lease" if "'x-ms-lease-action'" in text else "metadata" if "'x-ms-meta-" in text else "blob"
+            )
+            made.append(f"{method} {what}")
+    return made
+
+
+def test_a_plan_reads_and_locks_with_few_round_trips(settings, caplog):
+    """What a plan does (stamp, read, lock, lineage check, stamp again, unlock): one download gives the
+    state and its ETag, the lease's answer shows the blob unchanged, and while the lease is held the
+    stored ETag is known without asking."""
+    import logging
+
+    seed = AzurermBackend(settings)
+    with seed.lock("apply"):
+        seed.read()
+        seed.write(_with_output(State.new(), "stored"))
+    backend = AzurermBackend(settings)
+    backend._container()  # the client's own set-up is not a request
+    caplog.set_level(logging.INFO, logger="azure.core.pipeline.policies.http_logging_policy")
+    stamp = backend.stamp()
+    state = backend.read()
+    assert state is not None and state.outputs["x"].value == "stored"
+    lock = backend.lock("plan")
+    assert backend.stored_lineage() == state.lineage
+    assert backend.stamp() == stamp  # our own lock changed the ETag, not the content
+    lock.release()
+    assert _requests_made(caplog) == [
+        "GET blob",  # the download (stamp and read)
+        "PUT lease",  # acquire
+        "PUT metadata",  # the lock information
+        "PUT blob",  # its metadata cleared (no x-ms-meta- header is left to send)
+        "PUT lease",  # release
+    ]
+
+
+def test_a_write_between_the_stamp_and_the_lock_is_noticed(settings):
+    seed = AzurermBackend(settings)
+    with seed.lock("apply"):
+        seed.read()
+        seed.write(_with_output(State.new(), "first"))
+    mine = AzurermBackend(settings)
+    stamp = mine.stamp()
+    state = mine.read()
+    theirs = AzurermBackend(settings)
+    with theirs.lock("apply"):
+        theirs.write(_with_output(theirs.read() or State.new(), "second"))
+    with mine.lock("plan"):
+        assert mine.stamp() != stamp  # reload_state_if_changed reads it again
+        assert mine.read().outputs["x"].value == "second"
+        assert mine.write(_with_output(state, "mine")).outputs["x"].value == "mine"
+    assert AzurermBackend(settings).read().outputs["x"].value == "mine"
+
+
+def test_a_missing_blob_and_the_empty_one_the_lock_makes_stamp_alike(settings):
+    backend = AzurermBackend(settings)
+    stamp = backend.stamp()
+    assert backend.read() is None
+    with backend.lock("plan"):
+        assert backend.stamp() == stamp
+        assert backend.write(State.new()).serial == 1
