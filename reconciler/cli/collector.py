@@ -42,3 +42,12 @@ def keep_loaded() -> None:
     """What is alive now lives to the end of the command: leave it out of later collections."""
     if _depth > 0:
         gc.freeze()
+
+
+def leave_to_exit() -> None:
+    """The process ends with the command (the ``vaultform`` command itself): leave every object to the
+    process's end. The interpreter's shutdown would otherwise collect several times over everything
+    still alive - the run's and every imported module's (the azurerm backend's SDK alone adds ~20,000):
+    50-100 ms of a 1,000-resource plan. Objects are still freed by reference counting, and logging's
+    handlers are flushed at exit."""
+    gc.freeze()

@@ -180,16 +180,21 @@ def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:
     out = output or Output()
     if argv is None and "COMP_LINE" in os.environ:  # the shell asks what may come next
         return _complete(out)
+    whole_process = argv is None  # the process's own command line: it ends when this returns
     argv = list(sys.argv[1:] if argv is None else argv)
-    with collector.running():
-        try:
-            log.configure(stderr=out.err)
-            # the command only: arguments can carry secrets (-var), which never reach the log
-            command = next((a for a in argv if not a.startswith("-")), "")
-            logging.getLogger("reconciler.cli").info("vaultform %s, command %r", __version__, command)
-            return _main(argv, out)
-        finally:
-            log.reset()
+    try:
+        with collector.running():
+            try:
+                log.configure(stderr=out.err)
+                # the command only: arguments can carry secrets (-var), which never reach the log
+                command = next((a for a in argv if not a.startswith("-")), "")
+                logging.getLogger("reconciler.cli").info("vaultform %s, command %r", __version__, command)
+                return _main(argv, out)
+            finally:
+                log.reset()
+    finally:
+        if whole_process:
+            collector.leave_to_exit()
 
 
 def _main(argv: list[str], out: Output) -> int:
