@@ -39,6 +39,7 @@ from reconciler.config import ast
 from reconciler.config.evaluator import MapScope
 from reconciler.config.expand import eval_expr
 from reconciler.config.loader import parse_text
+from reconciler.config.references import references
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
 from reconciler.values import UNKNOWN, unmark_paths
 from state.encryption.keys import KeyProvider, ProviderName
@@ -98,9 +99,15 @@ _REMOTE = "remote_state_data_sources"
 
 
 class _Reader:
-    def __init__(self, variables: Mapping[str, Any] | None) -> None:
+    """Reads the blocks and their values. ``checking`` (validate): the variables' values are unknown,
+    checks that need a value skip what is unknown, and nothing is signed in to."""
+
+    def __init__(self, variables: Mapping[str, Any] | None, *, checking: bool = False) -> None:
         self.diags: list[Diagnostic] = []
         self.scope = MapScope({"var": dict(variables or {})})
+        self.checking = checking
+        self._variables = frozenset(variables or ())
+        self._values: dict[int, Any] = {}
 
     def fail(self, summary: str, detail: str, pos: ast.Pos) -> None:
         self.diags.append(error("encryption", summary, detail, range=pos.range()))
@@ -195,12 +202,43 @@ class _Reader:
     # ---------------------------------------------------------------- values
 
     def value(self, attr: ast.Attribute) -> Any:
-        value = eval_expr(attr.expr, self.scope, self.diags)
-        value, _ = unmark_paths(value)
-        return value
+        """The argument's value, evaluated once (its problems reported once)."""
+        if id(attr) not in self._values:
+            value = eval_expr(attr.expr, self.scope, self.diags) if self.refers_well(attr) else UNKNOWN
+            self._values[id(attr)], _ = unmark_paths(value)
+        return self._values[id(attr)]
+
+    def refers_well(self, attr: ast.Attribute) -> bool:
+        """Encryption arguments may refer to the root module's variables only (OpenTofu evaluates them
+        before anything else exists)."""
+        ok = True
+        for ref in references(attr.expr):
+            root = ref.subject[0]
+            if root == "var" and len(ref.subject) > 1 and ref.subject[1] not in self._variables:
+                self.fail(
+                    "Reference to undeclared input variable",
+                    f"The encryption argument {attr.name} refers to var.{ref.subject[1]}, which the root module "
+                    f'does not declare: declare it (variable "{ref.subject[1]}" {{}}) or fix the name.',
+                    ref.pos,
+                )
+                ok = False
+            elif root != "var":
+                self.fail(
+                    f"Invalid reference in the encryption block: {'.'.join(map(str, ref.subject))}",
+                    f"The encryption argument {attr.name} can use the root module's variables (var.NAME) and "
+                    "literals only: encryption is set up before locals, resources and data sources exist.",
+                    ref.pos,
+                )
+                ok = False
+        return ok
+
+    def unknown(self, attr: ast.Attribute | None) -> bool:
+        return attr is not None and self.value(attr) is UNKNOWN
 
     def flag(self, attr: ast.Attribute) -> bool:
         value = self.value(attr)
+        if value is UNKNOWN:
+            return False
         if not isinstance(value, bool):
             self.fail(f"{attr.name} must be true or false", "", attr.pos)
             return False
@@ -260,7 +298,9 @@ def _int(reader: _Reader, decl: _Declared, name: str, default: int) -> int:
     if type(value) is not int:
         if value is not UNKNOWN:
             reader.fail(
-                f"{name} must be a whole number", f"In key_provider {decl.type!r} {decl.name!r}.", attr.pos
+                f"{name} must be a whole number",
+                f'In key_provider "{decl.type}" "{decl.name}": write a number, e.g. {name} = {default}.',
+                attr.pos,
             )
         return default
     return value
@@ -273,7 +313,11 @@ def _str(reader: _Reader, decl: _Declared, name: str, default: str = "") -> str:
     value = reader.value(attr)
     if not isinstance(value, str):
         if value is not UNKNOWN:
-            reader.fail(f"{name} must be a string", f"In key_provider {decl.type!r} {decl.name!r}.", attr.pos)
+            reader.fail(
+                f"{name} must be a string",
+                f'In key_provider "{decl.type}" "{decl.name}": write it in quotes, or use a string variable.',
+                attr.pos,
+            )
         return default
     return value
 
@@ -305,6 +349,8 @@ def _pbkdf2(reader: _Reader, decl: _Declared) -> KeyProvider | None:
     )
     for name, problem in settings.problems():
         attr = decl.attributes.get(name)
+        if reader.unknown(attr):
+            continue  # known only at plan time (validate)
         reader.fail(
             f'key_provider "pbkdf2" "{decl.name}": {name} {problem}',
             "Set it in the key provider block, or in TF_ENCRYPTION (which keeps the passphrase out of the "
@@ -371,6 +417,8 @@ def _keyvault(reader: _Reader, decl: _Declared) -> KeyProvider | None:
             continue
         if not isinstance(settings.get(ours), str) or not settings[ours]:
             given = decl.attributes.get(written)
+            if reader.unknown(given):
+                continue
             reader.fail(
                 f'key_provider "{decl.type}" "{decl.name}" needs {written}',
                 f'Set {written} = "..." (the key vault\'s URI, https://NAME.vault.azure.net/, and the name of an '
@@ -384,8 +432,8 @@ def _keyvault(reader: _Reader, decl: _Declared) -> KeyProvider | None:
             "The data key is an AES key.",
             decl.attributes["key_length"].pos,
         )
-    if len(reader.diags) > before:
-        return None
+    if len(reader.diags) > before or reader.checking:
+        return None  # validate signs in to nothing
     factory = _key_wrapper_factory()
     if factory is None:
         reader.fail(
@@ -426,14 +474,16 @@ class _Builder:
             if decl is None:
                 self.reader.fail(
                     "Reference to undeclared key provider",
-                    f'There is no key_provider "{ref[0]}" "{ref[1]}" block in the encryption block.',
+                    f'There is no key_provider "{ref[0]}" "{ref[1]}" block in the encryption block. '
+                    + _declare_or_fix("key_provider", ref, self.config.key_providers),
                     attr.pos,
                 )
                 self.providers[ref] = None
             elif ref[0] not in KEY_PROVIDERS:
                 self.reader.fail(
                     f'Unknown key_provider type "{ref[0]}"',
-                    f"vaultform's key providers: {', '.join(sorted(KEY_PROVIDERS))}.",
+                    f"vaultform's key providers: {', '.join(sorted(KEY_PROVIDERS))}; write one of them as "
+                    f'the first label (key_provider "pbkdf2" "{ref[1]}" {{ ... }}).',
                     decl.pos,
                 )
                 self.providers[ref] = None
@@ -449,7 +499,8 @@ class _Builder:
         if decl is None:
             self.reader.fail(
                 "Reference to undeclared encryption method",
-                f'There is no method "{ref[0]}" "{ref[1]}" block in the encryption block.',
+                f'There is no method "{ref[0]}" "{ref[1]}" block in the encryption block. '
+                + _declare_or_fix("method", ref, self.config.methods),
                 attr.pos,
             )
         elif decl.type == "unencrypted":
@@ -473,11 +524,21 @@ class _Builder:
         else:
             self.reader.fail(
                 f'Unknown encryption method type "{decl.type}"',
-                f"vaultform's methods: {', '.join(METHODS)}.",
+                f"vaultform's methods: {', '.join(METHODS)}; write one of them as the first label "
+                f'(method "aes_gcm" "{decl.name}" {{ keys = key_provider.TYPE.NAME }}).',
                 decl.pos,
             )
         self.methods[ref] = found
         return found
+
+    def every_declared(self) -> None:
+        """Build every key provider and method, referenced or not (validate), each once."""
+        for ref, decl in self.config.key_providers.items():
+            if ref not in self.providers:
+                self.provider(ref, _placeholder(decl))
+        for ref, decl in self.config.methods.items():
+            if ref not in self.methods:
+                self.method(ref, _placeholder(decl))
 
     def target(self, target: _Target) -> TargetEncryption | None:
         methods: list[Method] = []
@@ -522,6 +583,19 @@ class _Builder:
                 )
             return None
         return TargetEncryption(target.name, tuple(methods), enforced=enforced, declared_at=at)
+
+
+def _placeholder(decl: _Declared) -> ast.Attribute:
+    """An attribute at a declared block, where a reference to it would be: it exists, so it is never
+    reported as undeclared."""
+    return ast.Attribute(decl.type, ast.Literal(decl.name, decl.pos), decl.pos, decl.pos)
+
+
+def _declare_or_fix(kind: str, ref: tuple[str, str], declared: Mapping[tuple[str, str], _Declared]) -> str:
+    if not declared:
+        return f'Declare it: {kind} "{ref[0]}" "{ref[1]}" {{ ... }}.'
+    names = ", ".join(f"{kind}.{t}.{n} ({d.at})" for (t, n), d in sorted(declared.items()))
+    return f'Declare it ({kind} "{ref[0]}" "{ref[1]}" {{ ... }}), or refer to one that is declared: {names}.'
 
 
 @dataclass(frozen=True)
@@ -570,3 +644,24 @@ def configured_encryption(
         remotes=remotes,
     )
     return Configured(encryption, tuple(warnings))
+
+
+def check_encryption(
+    block: ast.Block | None,
+    *,
+    variables: Mapping[str, bool],
+    environ: Mapping[str, str] | None = None,
+) -> list[Diagnostic]:
+    """What ``vaultform validate`` says of the encryption ``block`` (with ``TF_ENCRYPTION``): the checks
+    ``configured_encryption`` makes when plan and apply build it, and every declared key provider and
+    method too, referenced or not. ``variables``: the root module's variables (name -> sensitive), whose
+    values are unknown here; nothing is derived or signed in to."""
+    reader = _Reader({name: UNKNOWN for name in variables}, checking=True)
+    config = _sources(block, os.environ if environ is None else environ, reader)
+    if config is None:
+        return []
+    builder = _Builder(reader, config)
+    for target in config.targets.values():
+        builder.target(target)
+    builder.every_declared()
+    return reader.diags

@@ -25,6 +25,7 @@ from reconciler.config.modules import ModuleTree, load_module_tree
 from reconciler.config.references import references
 from reconciler.config.type_exprs import parse_type
 from reconciler.diagnostics import Diagnostic, Diagnostics, DiagnosticsError, warning
+from reconciler.encryption_config import check_encryption
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph, cycle_diagnostics
 from reconciler.graph.dag import Graph
 from reconciler.plan.expansion import sensitive_for_each
@@ -172,6 +173,13 @@ def _check_backend(module: Module, diags: Diagnostics) -> None:
         )
 
 
+def _check_encryption(module: Module, diags: Diagnostics) -> None:
+    """The encryption block (and TF_ENCRYPTION), checked as plan and apply check it when they set it up."""
+    block = module.terraform.encryption if module.terraform else None
+    variables = {name: v.sensitive for name, v in module.variables.items()}
+    diags.extend(check_encryption(block, variables=variables))
+
+
 def _check_required_providers(module: Module, diags: Diagnostics) -> None:
     """A provider the configuration asks for that vaultform doesn't carry is named, not ignored."""
     from reconciler import providers_registry as registry
@@ -263,6 +271,7 @@ def validate_directory(directory: str | os.PathLike, extra: tuple[tuple[str, str
         return Validated(tree, None, diags)
     info = module_info(tree)
     _check_backend(tree.module, diags)
+    _check_encryption(tree.module, diags)
     _check_module(tree, info, root, UnreconciledWarnings(), diags)
     diags.extend(cycle_diagnostics(build_config_graph(info)))
     return Validated(tree, info, diags)
