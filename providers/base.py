@@ -263,6 +263,20 @@ class SupportsStorageSignIn(Protocol):
     ) -> tuple[Any, str, str]: ...
 
 
+# A state backend's sign-in, made from its arguments: ``sign_in_for(config)`` is the callable a backend
+# calls when it first needs Entra ID (``state.backends.azurerm_auth``: its ``sign_in`` argument).
+StorageSignInFor = Callable[[Mapping[str, Any]], Callable[[], Any]]
+
+
+@runtime_checkable
+class UsesStorageSignIn(Protocol):
+    """Optional: a provider that reads state from a backend in Azure (``terraform_remote_state``) and signs
+    in to it as the backend itself does. The engine hands it the sign-in of the provider that offers
+    ``SupportsStorageSignIn`` when it creates it; no provider imports another."""
+
+    def use_storage_sign_in(self, sign_in_for: StorageSignInFor) -> None: ...
+
+
 @runtime_checkable
 class SupportsPrefetch(Protocol):
     """Optional: read a run's objects in bulk before the engine reads them one by one. The engine

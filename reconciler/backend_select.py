@@ -402,30 +402,11 @@ def make_backend(
 
 
 def _azurerm_sign_in(config: dict[str, Any]) -> Any:
-    """The azurerm provider's Entra ID sign-in (client secret or certificate, OIDC, managed identity,
-    Azure CLI), for the azurerm backend: found through the provider registry when first needed, so
-    neither the engine nor the state package imports the provider."""
-    from providers import base
+    """The azurerm provider's Entra ID sign-in for the azurerm backend (``providers_registry``: the same
+    one terraform_remote_state uses), so neither the engine nor the state package imports the provider."""
     from reconciler import providers_registry
 
-    def sign_in() -> Any:
-        from state.backends.azurerm_auth import SignIn
-        from state.errors import StateError
-
-        provider = providers_registry.create_provider("azurerm")  # only now: loading it takes a while
-        if not isinstance(provider, base.SupportsStorageSignIn):
-            raise StateError(
-                "azurerm backend",
-                "Entra ID sign-in needs the azurerm provider, and the installed one does not offer it",
-                hint="Use access_key (ARM_ACCESS_KEY) or sas_token (ARM_SAS_TOKEN) instead.",
-            )
-        try:
-            credential, arm_endpoint, arm_scope = provider.storage_sign_in(config, dict(os.environ))
-        except base.ProviderError as exc:
-            raise StateError("azurerm backend", f"cannot sign in: {exc.message}") from None
-        return SignIn(credential, arm_endpoint, arm_scope)
-
-    return sign_in
+    return providers_registry.storage_sign_in_for(config)
 
 
 # --------------------------------------------------------------------------- workspaces

@@ -9,11 +9,14 @@ concrete provider module.
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib.metadata import entry_points
+from typing import Any
 
 from providers import bundled
-from providers.base import SupportsDescribe
+from providers.base import ProviderError, SupportsDescribe, SupportsStorageSignIn, UsesStorageSignIn
 from providers.schema import Mode, ProviderSchema, ResourceSchema
 
 
@@ -65,7 +68,39 @@ def create_provider(provider: str):
     target = found.get(provider) or bundled.PROVIDERS.get(provider)
     if not target:
         return None
-    return _load(target)()
+    created = _load(target)()
+    if isinstance(created, UsesStorageSignIn):
+        created.use_storage_sign_in(storage_sign_in_for)
+    return created
+
+
+STORAGE_SIGN_IN_PROVIDER = "azurerm"
+
+
+def storage_sign_in_for(config: Mapping[str, Any]) -> Callable[[], Any]:
+    """The Entra ID sign-in (client secret or certificate, OIDC, managed identity, Azure CLI) of a state
+    backend in Azure with arguments ``config`` - the azurerm backend's, and terraform_remote_state's
+    reading one - made by the installed azurerm provider (``SupportsStorageSignIn``) when first needed:
+    loading the provider takes a while, and an access key or SAS token needs none of it."""
+
+    def sign_in() -> Any:
+        from state.backends.azurerm_auth import SignIn
+        from state.errors import StateError
+
+        provider = create_provider(STORAGE_SIGN_IN_PROVIDER)
+        if not isinstance(provider, SupportsStorageSignIn):
+            raise StateError(
+                "azurerm backend",
+                "Entra ID sign-in needs the azurerm provider, and the installed one does not offer it",
+                hint="Use access_key (ARM_ACCESS_KEY) or sas_token (ARM_SAS_TOKEN) instead.",
+            )
+        try:
+            credential, arm_endpoint, arm_scope = provider.storage_sign_in(config, dict(os.environ))
+        except ProviderError as exc:
+            raise StateError("azurerm backend", f"cannot sign in: {exc.message}") from None
+        return SignIn(credential, arm_endpoint, arm_scope)
+
+    return sign_in
 
 
 def installed_providers() -> list:

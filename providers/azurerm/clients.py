@@ -500,7 +500,10 @@ def storage_sign_in(config: Mapping[str, Any], environ: Mapping[str, str]) -> tu
             code="InvalidProviderConfig",
         )
     metadata_host = _first(config.get("metadata_host"), environ.get("ARM_METADATA_HOSTNAME"))
-    metadata_cloud = cloud_from_metadata_host(metadata_host, environment) if metadata_host else None
+    # as target_from: the environment named where one is set, else the only one the host lists
+    # (the "public" default is not a name a metadata host lists)
+    named = _first(config.get("environment"), environ.get("ARM_ENVIRONMENT")) or None
+    metadata_cloud = cloud_from_metadata_host(metadata_host, named) if metadata_host else None
     target = CloudTarget(
         CloudKind.AZURE,
         _first(config.get("subscription_id"), environ.get("ARM_SUBSCRIPTION_ID")),

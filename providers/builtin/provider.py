@@ -24,6 +24,7 @@ from providers.base import (
     PlanRulesResponse,
     ReadRequest,
     ReadResponse,
+    StorageSignInFor,
     UpdateRequest,
     ValidateRequest,
 )
@@ -46,6 +47,12 @@ class BuiltinProvider:
 
     def __init__(self, *, clock: Clock | None = None) -> None:
         self.clock = clock or Clock()
+        self._storage_sign_in: StorageSignInFor | None = None
+
+    def use_storage_sign_in(self, sign_in_for: StorageSignInFor) -> None:
+        """``UsesStorageSignIn``: terraform_remote_state signs in to an azurerm backend as that backend
+        does (Entra ID with use_azuread_auth, or the access key looked up through a resource group)."""
+        self._storage_sign_in = sign_in_for
 
     def _check_type(self, type_name: str) -> None:
         if type_name != TYPE:
@@ -82,7 +89,9 @@ class BuiltinProvider:
 
     def read_data(self, req: DataRequest) -> ReadResponse:
         if req.type_name == remote_state.TYPE:
-            return ReadResponse(remote_state.read_outputs(dict(req.config)))
+            return ReadResponse(
+                remote_state.read_outputs(dict(req.config), sign_in_for=self._storage_sign_in)
+            )
         raise PermanentError(
             f"the built-in provider has no data source {req.type_name!r}", code="UnknownDataSource"
         )

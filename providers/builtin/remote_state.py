@@ -9,9 +9,12 @@ No stored state is an error ("Unable to find remote state"), as with the terrafo
 The state is read through the same backend classes vaultform keeps its own state with
 (``local``, ``pg``, ``azurerm``), read-only and without taking the lock. A Terraform state file
 is read as Terraform wrote it (``state.format`` reads version 4). Relative local paths are taken
-from the working directory, as Terraform does. The azurerm backend signs in here with an access
-key or SAS token (``config`` or ARM_ACCESS_KEY / ARM_SAS_TOKEN); Entra ID sign-in belongs to the
-engine's backend set-up and is not offered to this data source.
+from the working directory, as Terraform does. The azurerm backend signs in here exactly as the
+azurerm backend block does (``state.backends.azurerm_auth.blob_target``, in Terraform's order): a SAS
+token, an access key, Entra ID with ``use_azuread_auth`` (client secret or certificate, OIDC, managed
+identity, Azure CLI - the azurerm provider's sign-in, handed to the built-in provider by the engine),
+else the account key looked up through ``resource_group_name``; each argument from ``config`` or
+its ARM_* variable.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from providers.base import PermanentError
+from providers.base import PermanentError, StorageSignInFor
 from providers.schema import ANY, STRING, Attribute, BlockSchema, Mode, ResourceSchema
 from state.backends.local import DEFAULT_STATE_FILE, LocalBackend
 from state.errors import StateError
@@ -44,7 +47,7 @@ SCHEMA = ResourceSchema(
 )
 
 
-def _open(backend: str, config: dict[str, Any], workspace: str) -> Any:
+def _open(backend: str, config: dict[str, Any], workspace: str, sign_in_for: StorageSignInFor | None) -> Any:
     directory = os.getcwd()
     if backend == "local":
         if workspace == DEFAULT_WORKSPACE:
@@ -70,7 +73,11 @@ def _open(backend: str, config: dict[str, Any], workspace: str) -> Any:
     if backend == "azurerm":
         from state.backends.azurerm import AzurermBackend
 
-        return AzurermBackend(dict(config), workspace=workspace)
+        return AzurermBackend(
+            dict(config),
+            workspace=workspace,
+            sign_in=sign_in_for(config) if sign_in_for is not None else None,
+        )
     raise PermanentError(
         f'Invalid backend configuration: There is no backend type named "{backend}". vaultform reads '
         'terraform_remote_state from "local", "pg" and "azurerm".',
@@ -78,14 +85,15 @@ def _open(backend: str, config: dict[str, Any], workspace: str) -> Any:
     )
 
 
-def read_outputs(config: dict[str, Any]) -> dict[str, Any]:
-    """The data source's values for ``config`` (its arguments as written)."""
+def read_outputs(config: dict[str, Any], *, sign_in_for: StorageSignInFor | None = None) -> dict[str, Any]:
+    """The data source's values for ``config`` (its arguments as written); ``sign_in_for`` makes the
+    azurerm backend's Entra ID sign-in (None: only keys and SAS tokens sign in)."""
     backend_type = str(config.get("backend") or "")
     arguments = dict(config.get("config") or {})
     workspace = str(config.get("workspace") or DEFAULT_WORKSPACE)
     defaults = dict(config.get("defaults") or {})
     try:
-        backend = _open(backend_type, arguments, workspace)
+        backend = _open(backend_type, arguments, workspace, sign_in_for)
     except StateError as exc:
         raise PermanentError(f"terraform_remote_state: {exc.summary}: {exc.detail}") from None
     try:

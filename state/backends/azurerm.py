@@ -271,6 +271,15 @@ class AzurermBackend:
                 f"the container {self.container!r} does not exist in storage account {self.account}",
                 hint="Create it (az storage container create) or fix container_name.",
             )
+        if isinstance(exc, exceptions.ClientAuthenticationError) and getattr(exc, "response", None) is None:
+            # no answer from the storage account: Entra ID gave no token (azure-identity's error)
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return StateError(
+                self.describe(),
+                f"{what}: could not sign in with Entra ID ({reason})",
+                hint="Check the sign-in settings (client_id, client_secret, use_oidc, use_msi, use_cli or their "
+                "ARM_* variables) and tenant_id, as for the azurerm provider.",
+            )
         if isinstance(exc, exceptions.ClientAuthenticationError) or code in (
             "AuthenticationFailed",
             "AuthorizationFailure",

@@ -134,17 +134,21 @@ AZURITE_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 class Azurite:
-    """Azurite's blob service in ``directory`` on a free 127.0.0.1 port."""
+    """Azurite's blob service in ``directory`` on a free 127.0.0.1 port. With ``tls`` (a PEM certificate
+    and key), over HTTPS and checking bearer tokens as well (``--oauth basic``: the token's issuer,
+    audience and lifetime - Azurite takes OAuth only over HTTPS)."""
 
-    def __init__(self, program: str, directory: Path):
+    def __init__(self, program: str, directory: Path, tls: tuple[Path, Path] | None = None):
         self.program = program
         self.directory = directory
         self.port = free_port()
         self.process: subprocess.Popen | None = None
+        self.tls = tls
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}/{AZURITE_ACCOUNT}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/{AZURITE_ACCOUNT}"
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -160,6 +164,11 @@ class Azurite:
                 "--loose",
                 "--silent",
                 "--disableTelemetry",
+                *(
+                    ["--cert", str(self.tls[0]), "--key", str(self.tls[1]), "--oauth", "basic"]
+                    if self.tls
+                    else []
+                ),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
