@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,8 @@ def expected(case: Path) -> tuple[Path, int, str]:
 
 @pytest.mark.parametrize("case", CASES)
 def test_import_block_mistakes(case, tmp_path):
-    case_dir = FIXTURES / case
+    case_dir = tmp_path / case  # a copy: a plan remembers its lineage beside the configuration
+    shutil.copytree(FIXTURES / case, case_dir)
     tf, line, summary = expected(case_dir)
     out, err = io.StringIO(), io.StringIO()
     code = main(
