@@ -17,6 +17,7 @@ import ipaddress
 from datetime import datetime
 
 from providers.azurelocal import access
+from providers.azurelocal.http import Request
 from providers.azurelocal.kverrors import KeyVaultError
 from providers.azurelocal.kverrors import inner_code as inner_code  # re-exported for the routes
 from providers.azurelocal.kverrors import key_not_found as key_not_found  # re-exported for the routes
@@ -157,3 +158,14 @@ def check_usable(env, info, operation: str, now: datetime | None = None) -> None
             f"{', '.join(info.key_ops) or 'empty'}.",
             inner="KeyOperationForbidden",
         )
+
+
+def requested_vault(env, request: Request) -> dict:
+    """The key vault a data-plane request is addressed to; 404 VaultNotFound when there is none."""
+    name = request.params.get("vault", "")
+    vault = vault_document(env, name)
+    if vault is None:
+        raise KeyVaultError(
+            404, "VaultNotFound", f"The key vault '{name}' does not exist in the local Azure."
+        )
+    return vault

@@ -31,7 +31,12 @@ import json
 
 from providers.azurelocal import access
 from providers.azurelocal.http import AzureError, Request, Response
-from providers.azurelocal.kvrules import LOCAL_CLIENT_ADDRESS, KeyVaultError, check_network, vault_document
+from providers.azurelocal.kvrules import (
+    LOCAL_CLIENT_ADDRESS,
+    KeyVaultError,
+    check_network,
+    requested_vault,
+)
 from providers.azurelocal.router import VAULT, Router
 
 CLIENT_ADDRESS_HEADER = "x-vaultform-client-address"
@@ -125,13 +130,7 @@ class ContactsService:
         self.env = env
 
     def _vault(self, request: Request) -> dict:
-        name = request.params.get("vault", "")
-        vault = vault_document(self.env, name)
-        if vault is None:
-            raise KeyVaultError(
-                404, "VaultNotFound", f"The key vault '{name}' does not exist in the local Azure."
-            )
-        return vault
+        return requested_vault(self.env, request)
 
     def _caller(self, request: Request, vault: dict, operation: str) -> str:
         record = self.env.require_token(request)

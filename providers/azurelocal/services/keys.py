@@ -18,7 +18,7 @@ from providers.azurelocal.kvrules import (
     authorize,
     check_usable,
     key_not_found,
-    vault_document,
+    requested_vault,
 )
 from providers.azurelocal.router import VAULT, Router
 from providers.azurelocal.services import _arm
@@ -155,13 +155,7 @@ class KeysService:
     # ---- access
 
     def _vault(self, request: Request) -> dict:
-        name = request.params.get("vault", "")
-        vault = vault_document(self.env, name)
-        if vault is None:
-            raise KeyVaultError(
-                404, "VaultNotFound", f"The key vault '{name}' does not exist in the local Azure."
-            )
-        return vault
+        return requested_vault(self.env, request)
 
     def _caller(self, request: Request, vault: dict, permission: str) -> str:
         record = self.env.require_token(request)
