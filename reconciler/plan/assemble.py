@@ -14,7 +14,7 @@ from providers.schema import ResourceSchema
 from reconciler.addresses import AddressError, ModulePath, Node, parse_address, parse_module
 from reconciler.config import ast
 from reconciler.config.model import Resource
-from reconciler.config.references import references
+from reconciler.config.references import Reference, references
 from reconciler.diagnostics import Diagnostic
 from reconciler.plan.model import Action, ResourceChange
 from reconciler.plan.phases import block_name
@@ -49,12 +49,28 @@ def path_of(expr: ast.Expr) -> tuple[Any, ...] | None:
 
 
 def references_of(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
+    """The references written in each attribute (and block) of ``res``, as address text.
+
+    With ``for_each`` set to a whole resource (``for_each = azurerm_key_vault.team``),
+    ``each.value.id`` is that resource's instance of the same key: it is given as
+    ``azurerm_key_vault.team.id``, which the provider's rules pair by instance key, so
+    a grant written that way orders its own vault's key assignment (O2) as a direct
+    reference would.
+    """
     out: dict[str, tuple[str, ...]] = {}
+    each_source = _for_each_resource(res)
+
+    def text(r: Reference) -> str | None:
+        if r.root in ("count", "path", "terraform"):
+            return None
+        if r.root == "each":
+            if each_source is None or r.subject[1:] != ("value",):
+                return None
+            r = Reference(each_source.subject, each_source.remaining + r.remaining, r.pos)
+        return prefix + str(r)
 
     def add(name: str, expr: ast.Expr) -> None:
-        refs = [
-            prefix + str(r) for r in references(expr) if r.root not in ("count", "each", "path", "terraform")
-        ]
+        refs = [t for t in map(text, references(expr)) if t is not None]
         if refs:
             out[name] = tuple(dict.fromkeys(out.get(name, ()) + tuple(refs)))
 
@@ -65,6 +81,16 @@ def references_of(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
         for expr in block_exprs(block.body):
             add(name, expr)
     return out
+
+
+def _for_each_resource(res: Resource) -> Reference | None:
+    """The resource ``for_each`` iterates when it is written as just that resource."""
+    if res.for_each is None or path_of(res.for_each) is None:
+        return None
+    found = references(res.for_each)
+    if len(found) != 1 or found[0].remaining or not (found[0].is_resource or found[0].root == "data"):
+        return None
+    return found[0]
 
 
 def block_exprs(body: ast.Body) -> Iterator[ast.Expr]:
