@@ -3,8 +3,6 @@ saved-plan apply. The work is ``reconciler.apply.run``'s; this module only rende
 
 from __future__ import annotations
 
-import json
-
 from providers.drift_protocol import ChangeKind
 from reconciler.apply.progress import Progress, ProgressReporter
 from reconciler.apply.run import apply_plan, record_outputs_only
@@ -13,6 +11,7 @@ from reconciler.cli.output import Output
 from reconciler.drift.in_plan import critical_warnings, outside_changes, render_outside
 from reconciler.plan.render_text import render_plan
 from reconciler.plan.walk import PlanOptions
+from reconciler.value_text import format_value
 
 
 def note_outside_changes(session, refreshed, plan, out: Output) -> list:
@@ -98,9 +97,5 @@ def print_outputs(state, out: Output) -> None:
     out.print("\nOutputs:\n\n")  # a blank line under the heading, as terraform prints it
     for name in sorted(state.outputs):
         o = state.outputs[name]
-        shown = "<sensitive>" if o.sensitive else _show(o.value)
+        shown = "<sensitive>" if o.sensitive else format_value(o.value)
         out.print(f"{name} = {shown}")
-
-
-def _show(value) -> str:
-    return json.dumps(value) if not isinstance(value, str) else f'"{value}"'

@@ -13,20 +13,18 @@ data sources (their attributes recorded in the state), module outputs, ``path.*`
 from __future__ import annotations
 
 import sys
-from decimal import Decimal
-from typing import Any
 
 from reconciler import session as steps
 from reconciler.cli.common import add_config_flags
 from reconciler.cli.console_input import could_continue
-from reconciler.cli.console_shapes import Shape, shape_of
+from reconciler.cli.console_shapes import shape_of
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.loader import parse_text
 from reconciler.config.model import Mode
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.plan.scope import PlanScope
 from reconciler.plan.walk import PlanOptions, Walker
-from reconciler.values import UNKNOWN, Sensitive
+from reconciler.value_text import format_value
 
 INPUT_NAME = "<console-input>"
 PROMPT = "> "
@@ -55,57 +53,9 @@ def evaluate_line(text: str, scope: PlanScope) -> tuple[str | None, list[Diagnos
         ]
     expr = file.body.attributes[0].expr
     try:
-        return console_text(evaluate(expr, scope), shape=shape_of(expr)), []
+        return format_value(evaluate(expr, scope), shape=shape_of(expr)), []
     except EvalError as exc:
         return None, list(exc.diagnostics)
-
-
-def console_text(value: Any, indent: int = 0, shape: Shape | None = None) -> str:
-    """A value as `terraform console` prints it: keys always quoted, two-space indentation, and
-    lists, sets and maps wrapped as tolist([...]), toset([...]), tomap({...}) (``shape``)."""
-    pad = "  " * (indent + 1)
-    kind = shape.kind if shape is not None else ""
-    if type(value) is Sensitive:
-        return "(sensitive value)"
-    if value is UNKNOWN:
-        return "(known after apply)"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (float, Decimal)) and value == int(value):
-        return str(int(value))
-    if isinstance(value, (int, float, Decimal)):
-        return str(value)
-    if isinstance(value, str):
-        return _quoted(value)
-    if isinstance(value, (list, tuple)):
-        open_, close = _WRAPPERS.get(kind if kind in ("list", "set") else "", ("[", "]"))
-        if not value:
-            return open_ + close
-        items = "".join(
-            f"{pad}{console_text(v, indent + 1, shape.item(i) if shape else None)},\n"
-            for i, v in enumerate(value)
-        )
-        return open_ + "\n" + items + "  " * indent + close
-    if isinstance(value, dict):
-        open_, close = _WRAPPERS.get("map" if kind == "map" else "", ("{", "}"))
-        if not value:
-            return open_ + close
-        items = "".join(
-            f"{pad}{_quoted(str(k))} = {console_text(v, indent + 1, shape.field(str(k)) if shape else None)}\n"
-            for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))
-        )
-        return open_ + "\n" + items + "  " * indent + close
-    return _quoted(str(value))
-
-
-_WRAPPERS = {"list": ("tolist([", "])"), "set": ("toset([", "])"), "map": ("tomap({", "})")}
-
-
-def _quoted(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    return '"' + escaped.replace("\t", "\\t").replace("${", "$${").replace("%{", "%%{") + '"'
 
 
 def run(args, out) -> int:

@@ -17,6 +17,7 @@ from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.cli.state_files import backend_for, read_state, refuse_directory
 from reconciler.diagnostics import DiagnosticsError, error, warning
+from reconciler.value_text import format_value, number_text
 
 
 def setup(parser) -> None:
@@ -33,45 +34,13 @@ def setup(parser) -> None:
     flag(parser, "no-color", action="store_true", help="no colour in the output")
 
 
-def hcl_text(value: Any, indent: int = 0) -> str:
-    """A value as Terraform prints output values (two-space indentation)."""
-    pad = "  " * (indent + 1)
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float, Decimal)):
-        return str(int(value)) if isinstance(value, (float, Decimal)) and value == int(value) else str(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        items = "".join(f"{pad}{hcl_text(v, indent + 1)},\n" for v in value)
-        return "[\n" + items + "  " * indent + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        keys = [k if _ident(str(k)) else json.dumps(str(k)) for k in value]
-        width = max(len(k) for k in keys)
-        items = "".join(
-            f"{pad}{k.ljust(width)} = {hcl_text(v, indent + 1)}\n" for k, v in zip(keys, value.values())
-        )
-        return "{\n" + items + "  " * indent + "}"
-    return json.dumps(str(value))
-
-
-def _ident(text: str) -> bool:
-    return (
-        bool(text) and (text[0].isalpha() or text[0] == "_") and all(c.isalnum() or c in "_-" for c in text)
-    )
-
-
 def _raw(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float, Decimal, str)):
-        return hcl_text(value) if not isinstance(value, str) else value
+    if isinstance(value, (int, float, Decimal)):
+        return number_text(value)
+    if isinstance(value, str):
+        return value
     raise DiagnosticsError(
         error(
             "output_raw",
@@ -117,7 +86,7 @@ def run(args, out: Output) -> int:
         elif args.json:
             out.print(json.dumps(value, indent=2, ensure_ascii=False))
         else:
-            out.print(hcl_text(value))
+            out.print(format_value(value))
         return 0
     if args.json:
         out.print(
@@ -146,5 +115,5 @@ def run(args, out: Output) -> int:
         return 0
     for name in sorted(outputs):
         o = outputs[name]
-        out.print(f"{name} = {'<sensitive>' if o.sensitive else hcl_text(o.value)}")
+        out.print(f"{name} = {'<sensitive>' if o.sensitive else format_value(o.value)}")
     return 0

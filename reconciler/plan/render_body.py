@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from providers.schema import BlockSchema, Kind, NestedBlock, Nesting, ResourceSchema
+from reconciler.value_text import go_quote, number_text
 from reconciler.values import UNKNOWN
 
 KNOWN_AFTER_APPLY = "(known after apply)"
@@ -108,13 +109,9 @@ def scalar_text(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, (float, Decimal)):
-        if value == int(value):
-            return str(int(value))
-        return str(value)
-    return json.dumps(str(value), ensure_ascii=False)
+    if isinstance(value, (int, float, Decimal)):
+        return number_text(value)
+    return go_quote(str(value))
 
 
 def _canonical(value: Any, as_set: bool = False) -> Any:
@@ -159,7 +156,7 @@ def _is_identifier(text: str) -> bool:
 
 def key_text(key: Any, quote: bool) -> str:
     text = str(key)
-    return json.dumps(text, ensure_ascii=False) if quote or not _is_identifier(text) else text
+    return go_quote(text) if quote or not _is_identifier(text) else text
 
 
 def hidden_note(count: int, noun: str) -> str:
