@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from decimal import Decimal
 from typing import Any
 
-from providers.schema import BlockSchema
+from providers.schema import BlockSchema, Kind
 from providers.schema import Mode as SchemaMode
 from reconciler import providers_registry as registry
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.cli.state_files import backend_for, configured_encryption_of, read_state
 from reconciler.plan.render_body import Sensitivity
+from reconciler.value_text import go_quote, number_text
 from state.model import InstanceAddress, InstanceState, ResourceState, State
 
 SENSITIVE = "(sensitive value)"
@@ -52,34 +54,53 @@ def _sensitivity(res: ResourceState, inst: InstanceState) -> Sensitivity:
     return Sensitivity(frozenset(tuple(p) for p in inst.sensitive_paths), _schema_block(res))
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: Any, depth: int) -> list[str]:
+    """A number, bool, null or string; a string of several lines is an indented heredoc."""
     if value is None:
-        return "null"
+        return ["null"]
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return ["true" if value else "false"]
     if isinstance(value, (int, float, Decimal)):
-        return str(int(value)) if isinstance(value, (float, Decimal)) and value == int(value) else str(value)
+        return [number_text(value)]
     text = str(value)
     if "\n" in text.rstrip("\n"):
         body = text[:-1] if text.endswith("\n") else text
-        return "<<-EOT\n" + "\n".join(body.split("\n")) + "\nEOT"
-    return json.dumps(text, ensure_ascii=False)
+        pad = "    " * (depth + 1)
+        return ["<<-EOT", *(pad + line for line in body.split("\n")), "    " * depth + "EOT"]
+    return [go_quote(text)]
 
 
-def _value(value: Any, depth: int, path: tuple, sensitive: Sensitivity) -> list[str]:
-    """A value's lines; the first goes after ``name = ``, the rest are indented for ``depth``."""
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _value(
+    value: Any,
+    depth: int,
+    path: tuple,
+    sensitive: Sensitivity,
+    *,
+    objects: bool = False,
+    omit_null: bool = False,
+) -> list[str]:
+    """A value's lines; the first goes after ``name = ``, the rest are indented for ``depth``.
+
+    ``objects``: a mapping is an object, as terraform shows one: keys bare where they are
+    identifiers; otherwise a map, every key quoted. ``omit_null``: null attributes are left
+    out (terraform does so in outputs, not in resources).
+    """
     if path and sensitive(path):
         return [SENSITIVE]
     pad = "    " * (depth + 1)
     if isinstance(value, dict):
-        if not value:
+        keys = sorted((k for k in value if not (omit_null and value[k] is None)), key=str)
+        if not keys:
             return ["{}"]
+        shown = [str(k) if objects and _IDENTIFIER.fullmatch(str(k)) else go_quote(str(k)) for k in keys]
+        width = max(len(k) for k in shown)
         lines = ["{"]
-        keys = sorted(value, key=str)
-        width = max(len(json.dumps(str(k))) for k in keys)
-        for k in keys:
-            sub = _value(value[k], depth + 1, path + (k,), sensitive)
-            lines.append(f"{pad}{json.dumps(str(k)).ljust(width)} = {sub[0]}")
+        for k, text in zip(keys, shown):
+            sub = _value(value[k], depth + 1, path + (k,), sensitive, objects=objects, omit_null=omit_null)
+            lines.append(f"{pad}{text.ljust(width)} = {sub[0]}")
             lines.extend(sub[1:])
         lines.append("    " * depth + "}")
         return lines
@@ -88,13 +109,13 @@ def _value(value: Any, depth: int, path: tuple, sensitive: Sensitivity) -> list[
             return ["[]"]
         lines = ["["]
         for i, item in enumerate(value):
-            sub = _value(item, depth + 1, path + (i,), sensitive)
+            sub = _value(item, depth + 1, path + (i,), sensitive, objects=objects, omit_null=omit_null)
             sub[-1] += ","
             lines.append(f"{pad}{sub[0]}")
             lines.extend(sub[1:])
         lines.append("    " * depth + "]")
         return lines
-    return [_scalar(value)]
+    return _scalar(value, depth)
 
 
 def _body(
@@ -105,8 +126,9 @@ def _body(
     attrs = [(k, v) for k, v in sorted(value.items()) if k not in nested and v is not None]
     lines: list[str] = []
     width = max((len(k) for k, _ in attrs), default=0)
+    kinds = {a.name: a.type.kind for a in block.attributes} if block is not None else {}
     for k, v in attrs:
-        sub = _value(v, depth + 1, path + (k,), sensitive)
+        sub = _value(v, depth + 1, path + (k,), sensitive, objects=kinds.get(k) is not Kind.MAP)
         lines.append(f"{pad}{k.ljust(width)} = {sub[0]}")
         lines.extend(sub[1:])
     for name in sorted(nested):
@@ -147,7 +169,11 @@ def render_outputs(state: State) -> str:
     lines = ["Outputs:", ""]
     for name in sorted(state.outputs):
         o = state.outputs[name]
-        sub = [SENSITIVE] if o.sensitive else _value(o.value, 0, (), Sensitivity())
+        sub = (
+            [SENSITIVE]
+            if o.sensitive
+            else _value(o.value, 0, (), Sensitivity(), objects=True, omit_null=True)
+        )
         lines.append(f"{name} = {sub[0]}")
         lines.extend(sub[1:])
     return "\n".join(lines)

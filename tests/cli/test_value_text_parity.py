@@ -99,3 +99,12 @@ def test_output_name_prints_the_value_as_terraform_does(side_by_side, name):
 def test_console_prints_values_as_terraform_does(side_by_side, expression):
     terraform, _t, _v = side_by_side
     assert _vaultform("console", stdin=expression + "\n") == terraform("console", stdin=expression + "\n")
+
+
+def test_show_prints_resources_and_outputs_as_terraform_does(side_by_side):
+    terraform, _t, _v = side_by_side
+
+    def without_ids(text: str) -> str:
+        return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("id "))
+
+    assert without_ids(_vaultform("show", "-no-color")) == without_ids(terraform("show", "-no-color"))
