@@ -55,6 +55,7 @@ KEY_ENV_PREFIX = "env:"  # Terraform's keyEnvPrefix (backend_state.go)
 LOCK_META = "terraformlockid"  # Terraform's lockInfoMetaKey (client.go); metadata names are lower case
 LEASE_ENV = "VAULTFORM_LEASE_SECONDS"
 DEFAULT_LEASE = 60
+STORAGE_SCOPE = "https://storage.azure.com/.default"  # the audience azure-storage-blob asks Entra ID for
 HOLDER_INFO_GRACE = 5.0  # seconds a run waits for a fresh lease's holder to write its lock information
 LEASE_RANGE = (15, 60)  # Lease Blob: x-ms-lease-duration "between 15 and 60 seconds, or -1"
 
@@ -241,6 +242,12 @@ class AzurermBackend:
         if self._service is None:
             blob, _exceptions = _azure()
             target = blob_target(self.config, self._sign_in)
+            if target.how == "Entra ID":
+                # Sign in before the first request: the SDK's storage retry policy takes a refused
+                # sign-in (ClientAuthenticationError) for a transient failure and retries it with
+                # its exponential back-off (15 s, 18 s, 24 s: over a minute before the error).
+                # The token is cached by the credential, so the SDK's own request costs nothing.
+                target.credential.get_token(STORAGE_SCOPE)
             self._service = blob.BlobServiceClient(
                 target.account_url, credential=target.credential, retry_total=3, connection_timeout=20
             )
