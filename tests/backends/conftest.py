@@ -6,6 +6,7 @@ A missing server binary skips the test with what to install - unless VAULTFORM_R
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import shutil
@@ -219,12 +220,17 @@ def _azurite_program() -> str | None:
     if not (shutil.which("npm") and shutil.which("node")):
         return None
     AZURITE_CACHE.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(AZURITE_CACHE), "azurite@3"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    # test workers (pytest -n) start at once: one installs, the others wait for it
+    with open(AZURITE_CACHE / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cached.exists():
+            return str(cached)
+        done = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(AZURITE_CACHE), "azurite@3"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     if done.returncode != 0 or not cached.exists():
         pytest.fail(f"npm could not install Azurite into {AZURITE_CACHE}:\n{done.stderr[-2000:]}")
     return str(cached)
