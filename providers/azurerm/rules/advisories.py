@@ -1,9 +1,17 @@
-"""Advisories A1-A3: how each encrypted vault follows its key, and what CMK costs.
+"""Advisories A1-A4: how each encrypted vault follows its key, what CMK costs, and whether
+the deployer can create the keys the plan creates.
 
-They speak only when this plan (re)assigns a key, so a plan without encryption
+A1-A3 speak only when this plan (re)assigns a key, so a plan without encryption
 changes stays quiet. A versioned key id pins the key (A1, warning: nothing rotates
 until key_id changes); a versionless id rotates (A2, info). When the id is not
 known yet, the reference decides: ``….versionless_id`` rotates, ``….id`` pins.
+
+A4 (warning) speaks when a key is created in a key vault this plan also creates, under
+access policies, and no access policy in the configuration can be the deployer's with
+the Create key permission: a new key vault holds only the policies written for it, so
+Key Vault would refuse the key (403 ForbiddenByPolicy) half-way through the apply.
+Under Azure RBAC the deployer's role may come from a scope above the key vault, which
+the plan doesn't see, so A4 stays quiet there.
 """
 
 from __future__ import annotations
@@ -14,7 +22,9 @@ from collections.abc import Iterable
 from reconciler.diagnostics import Diagnostic
 
 from .context import RuleContext
-from .estate import VaultCase, key_ref_of
+from .estate import VaultCase, key_ref_of, key_vaults_of_key
+from .grants import CREATE_KEY_PERMISSIONS, Grant, applies_to, authorization_model, names_deployer
+from .model import Action, Node, PlanIndex, TypeName
 from .refs import known_str
 from .table import MARS_NOTE, diagnose
 
@@ -65,4 +75,48 @@ def a3_cost(ctx: RuleContext) -> Iterable[Diagnostic]:
         yield diagnose("A3", address=None)
 
 
-ADVISORY_CHECKS = (a1_a2_rotation, a3_cost)
+def a4_deployer_creates_keys(ctx: RuleContext) -> Iterable[Diagnostic]:
+    for key in ctx.index.of_type(TypeName.KEY, data=False):
+        if key.action not in (Action.CREATE, Action.REPLACE):
+            continue
+        for kv in key_vaults_of_key(ctx.index, key):
+            if kv.action is not Action.CREATE or _new_vault_uses_rbac(kv) is not False:
+                continue
+            grants = [g for g in ctx.grants if applies_to(g, kv)]
+            if any(_may_let_deployer_create(ctx.index, g) for g in grants):
+                continue
+            yield diagnose(
+                "A4", address=key.address, location=key.location, key=key.address, key_vault=kv.address
+            )
+
+
+_RBAC_ATTRIBUTES = ("rbac_authorization_enabled", "enable_rbac_authorization")
+
+
+def _new_vault_uses_rbac(kv: Node) -> bool | None:
+    """A new key vault's authorization model: set, or unset and so access policies (the provider
+    creates it with enableRbacAuthorization false); None when it comes from another object."""
+    model = authorization_model(kv)
+    if model is None and not kv.refs_for(*_RBAC_ATTRIBUTES):
+        return False
+    return model
+
+
+# Attributes that name an identity the plan creates for a vault, never the deployer's.
+_IDENTITY_PRINCIPALS = {TypeName.VAULT.value, TypeName.USER_IDENTITY.value}
+
+
+def _may_let_deployer_create(index: PlanIndex, grant: Grant) -> bool:
+    """The grant gives, or may give, the deployer the Create key permission."""
+    if names_deployer(index, grant):
+        return grant.has_all(CREATE_KEY_PERMISSIONS) is not False
+    if grant.has_all(CREATE_KEY_PERMISSIONS) is False:
+        return False
+    if known_str(grant.principal_value):
+        # another principal, unless the plan can't tell who the deployer is
+        return not index.of_type(TypeName.CLIENT_CONFIG)
+    refs = grant.holder.refs_for(grant.principal_attr)
+    return not refs or not all(r.type_name in _IDENTITY_PRINCIPALS for r in refs)
+
+
+ADVISORY_CHECKS = (a1_a2_rotation, a3_cost, a4_deployer_creates_keys)

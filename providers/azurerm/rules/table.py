@@ -65,6 +65,7 @@ RULES: tuple[Rule, ...] = (
     Rule("A1", RuleKind.ADVISORY, "a versioned key id pins the key"),
     Rule("A2", RuleKind.ADVISORY, "a versionless key id rotates automatically"),
     Rule("A3", RuleKind.ADVISORY, "CMK adds no Backup cost"),
+    Rule("A4", RuleKind.ADVISORY, "the deployer may create the keys the plan creates in a new key vault"),
 )
 RULES_BY_CODE = {r.code: r for r in RULES}
 
@@ -373,6 +374,17 @@ MESSAGES: tuple[Message, ...] = (
         "Customer-managed keys add no Azure Backup cost",
         "Encrypting backups with your own key is free in Azure Backup; Key Vault bills its key "
         "operations as usual.",
+    ),
+    Message(
+        "A4",
+        _W,
+        "Nothing lets the deployer create {key} in the new key vault",
+        "{key_vault} is created by this plan with access policies, and a new key vault holds only the "
+        "policies written for it: none of them gives the identity that runs vaultform the Create key "
+        "permission, so Key Vault will refuse {key} (403 ForbiddenByPolicy) after creating the key vault. "
+        "Add an access policy for data.azurerm_client_config.current.object_id with key_permissions "
+        'including "Create" and "Get" (an access_policy block of the key vault, or an '
+        "azurerm_key_vault_access_policy).",
     ),
 )
 MESSAGES_BY_ID = {m.id: m for m in MESSAGES}
