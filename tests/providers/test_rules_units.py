@@ -109,7 +109,12 @@ def test_roles_by_name_or_definition_id():
 
 def test_rule_table_is_complete():
     codes = {r.code for r in RULES}
-    assert codes == {f"O{i}" for i in range(1, 6)} | {f"R{i}" for i in range(1, 16)} | {"A1", "A2", "A3", "A4"}
+    assert codes == {f"O{i}" for i in range(1, 6)} | {f"R{i}" for i in range(1, 16)} | {
+        "A1",
+        "A2",
+        "A3",
+        "A4",
+    }
     for msg in MESSAGES:
         assert msg.code in RULES_BY_CODE and RULES_BY_CODE[msg.code].kind is not RuleKind.ORDERING
         assert msg.summary and msg.fix
