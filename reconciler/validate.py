@@ -24,6 +24,7 @@ from reconciler.config.model import Module
 from reconciler.config.modules import ModuleTree, load_module_tree
 from reconciler.config.references import references
 from reconciler.config.type_exprs import parse_type
+from reconciler.config.variables import VariableSpec, default_problems
 from reconciler.diagnostics import Diagnostic, Diagnostics, DiagnosticsError, warning
 from reconciler.encryption_config import check_encryption
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph, cycle_diagnostics
@@ -154,9 +155,13 @@ def _block_schema(mode: Mode, type_name: str):
 
 def _check_variable_types(module: Module, diags: Diagnostics) -> None:
     for var in module.variables.values():
-        if var.type_expr is not None:
-            _type, found = parse_type(var.type_expr)
-            diags.extend(found)
+        if var.type_expr is None:
+            continue
+        type_, found = parse_type(var.type_expr)
+        diags.extend(found)
+        if not found and var.default_expr is not None:
+            spec = VariableSpec(var.name, var.pos, type_, var.default_expr, var.nullable, var.sensitive)
+            diags.extend(default_problems(spec))
 
 
 def _check_backend(module: Module, diags: Diagnostics) -> None:

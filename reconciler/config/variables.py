@@ -516,6 +516,15 @@ def _shown(exc: ConversionError, spec: VariableSpec) -> str:
     return ConversionError("the sensitive value does not fit (not shown)", exc.path).render()
 
 
+def default_problems(spec: VariableSpec) -> list[Diagnostic]:
+    """What is wrong with a variable's default on its own (not constant, not of its type),
+    as plan finds it: ``validate`` reports it too, as terraform's does."""
+    found: list[Diagnostic] = []
+    if spec.default is not None:
+        _default_value(spec, found)
+    return found
+
+
 def _default_value(spec: VariableSpec, diags: list[Diagnostic]) -> ResolvedVariable | None:
     value = None
     if spec.default is not None:
@@ -549,7 +558,7 @@ def _default_value(spec: VariableSpec, diags: list[Diagnostic]) -> ResolvedVaria
                 error(
                     CODE,
                     "Invalid default value for variable",
-                    f"The default for var.{spec.name} is not a {spec.type}: {exc}.",
+                    f"The default for var.{spec.name} is not of type {spec.type}: {exc}.",
                     range=spec.default.pos.range(),
                 )
             )
