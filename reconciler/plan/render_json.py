@@ -223,7 +223,7 @@ def _resource_change(change: ResourceChange, ctx: _Context) -> dict[str, Any]:
         body["generated_config"] = change.generated_config
     out = _identity(change)
     out["change"] = body
-    if change.reason is not Reason.NONE:
+    if change.reason not in (Reason.NONE, Reason.DELETE_BY_DESTROY):  # terraform gives no reason there
         out["action_reason"] = change.reason.value
     return out
 

@@ -59,7 +59,6 @@ REASON_NOTE: dict[Reason, str] = {
     Reason.DELETE_BECAUSE_COUNT_INDEX: "(because index {key} is out of range for count)",
     Reason.DELETE_BECAUSE_EACH_KEY: "(because key {key} is not in for_each)",
     Reason.DELETE_BECAUSE_NO_MODULE: "(because {module} is not in configuration)",
-    Reason.DELETE_BY_DESTROY: "(because this is a destroy plan)",
     Reason.READ_BECAUSE_CONFIG_UNKNOWN: "(config refers to values not yet known)",
     Reason.READ_BECAUSE_DEPENDENCY_PENDING: "(depends on a resource with changes pending)",
 }

@@ -186,3 +186,28 @@ def test_validate_puts_warnings_above_terraforms_verdict(tmp_path):
     assert out.rstrip().endswith(
         "Success! The configuration is valid, but there were some validation warnings as shown above."
     )
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="install terraform to compare with it")
+def test_a_destroy_plan_gives_no_reason_line_as_terraform_gives_none(tmp_path, monkeypatch):
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text('resource "terraform_data" "a" {\n  count = 2\n  input = count.index\n}\n')
+    run = {"cwd": theirs, "env": env, "capture_output": True, "text": True}
+    assert subprocess.run(["terraform", "init", "-no-color"], **run).returncode == 0
+    assert subprocess.run(["terraform", "apply", "-auto-approve", "-no-color"], **run).returncode == 0
+    planned_t = subprocess.run(["terraform", "plan", "-destroy", "-no-color"], **run).stdout
+    monkeypatch.chdir(ours)
+    assert _run("apply", "-auto-approve")[0] == 0
+    planned_v = _run("plan", "-destroy")[1]
+
+    def comments(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith("  # ")]
+
+    assert comments(planned_v) == comments(planned_t)
+    assert comments(planned_v) == [
+        "  # terraform_data.a[0] will be destroyed",
+        "  # terraform_data.a[1] will be destroyed",
+    ]
