@@ -122,6 +122,12 @@ def instance_address(path: ModulePath, res: Resource, key: Any) -> str:
     return str(InstanceAddress(ResourceAddress(res.mode, res.type, res.name, path), key))
 
 
+def _instance_of(path: ModulePath, res: Resource, key: Any) -> InstanceAddress:
+    """One instance of ``res`` in the module instance ``path``, as an address object (its text
+    is ``str()`` of it): the walk hands it on so the text is never parsed back."""
+    return InstanceAddress(ResourceAddress(res.mode, res.type, res.name, path), key)
+
+
 def module_text(path: ModulePath) -> str:
     """``module.a["x"]`` for a module instance, ``""`` for the root."""
     return format_module(path)
@@ -151,8 +157,10 @@ class Walker:
         self.changes: dict[str, ResourceChange] = {}
         self.by_base: dict[str, list[str]] = {}  # resource address -> instance addresses
         self.by_config: dict[str, list[str]] = {}  # configuration node of a resource -> instance addresses
+        self._parsed: dict[str, InstanceAddress] = {}  # instance address text -> the address (of changes)
         self._ancestors: dict[str, set[str]] = {}
         self._deps_of: dict[tuple[str, str], tuple[Node, ...]] = {}  # (config node, own resource) -> deps
+        self._nodes_of: dict[str, list[Node]] = {}  # config node -> the graph nodes of its instances
         # address -> its instance in the prior state (the state is not changed during a walk, and each
         # instance is looked up several times)
         self._prior_insts: dict[str, InstanceState | None] = {}
@@ -371,9 +379,12 @@ class Walker:
         self._register(path, res, instances, values)
         del self.pending_phase[(path, res.address)]
 
-    def _add(self, change: ResourceChange) -> None:
+    def _add(self, change: ResourceChange, parsed: InstanceAddress | None = None) -> None:
         if change.address not in self.changes:
-            resource = parse_address(change.address).resource
+            if parsed is None:
+                parsed = parse_address(change.address)
+            self._parsed[change.address] = parsed
+            resource = parsed.resource
             self.by_base.setdefault(str(resource), []).append(change.address)
             self.by_config.setdefault(_config_node(resource), []).append(change.address)
         self.changes[change.address] = change
@@ -384,11 +395,13 @@ class Walker:
         value = collect(instances, values, counted=res.count is not None, each=res.for_each is not None)
         self.namespace(path).set_resource(res.type, res.name, value, data=res.mode is Mode.DATA)
 
-    def _prior_instance(self, address: str) -> InstanceState | None:
+    def _prior_instance(self, address: str, parsed: InstanceAddress | None = None) -> InstanceState | None:
+        """The instance at ``address`` in the prior state (``parsed``: the same address as an
+        object, when the caller has it, so the text needn't be parsed)."""
         try:
             return self._prior_insts[address]
         except KeyError:
-            inst: InstanceState | None = self.req.state.instance(address)
+            inst: InstanceState | None = self.req.state.instance(parsed if parsed is not None else address)
             self._prior_insts[address] = inst
             return inst
 
@@ -449,9 +462,14 @@ class Walker:
         inst: Instance,
         address: str,
         config: dict[str, Any],
+        parsed: InstanceAddress | None = None,
     ) -> InstanceRequest:
-        prior_inst = self._prior_instance(address)
-        prior_res = self.req.state.resource(address) if prior_inst is not None else None
+        prior_inst = self._prior_instance(address, parsed)
+        prior_res = (
+            self.req.state.resource(parsed if parsed is not None else address)
+            if prior_inst is not None
+            else None
+        )
         lc = res.lifecycle
         return InstanceRequest(
             schema=rs,
@@ -490,13 +508,14 @@ class Walker:
     def _plan_instance(
         self, path: ModulePath, res: Resource, rs: ResourceSchema, inst: Instance, ev: EvaluatedBody
     ) -> Any:
-        address = instance_address(path, res, inst.key)
+        parsed = _instance_of(path, res, inst.key)
+        address = str(parsed)
         self._conditions(
             res.lifecycle.preconditions, self._scope(path, inst.bindings), address, "Resource precondition"
         )
         config = self._config_value(rs, ev, address)
         lc = res.lifecycle
-        decision = decide(self._request(path, res, rs, inst, address, config))
+        decision = decide(self._request(path, res, rs, inst, address, config, parsed))
         log.debug(
             "plan: %s %s (%s; changed %s)",
             address,
@@ -532,7 +551,8 @@ class Walker:
                 config=config,
                 references=references_of(res, _text_prefix(path)),
                 private=private,
-            )
+            ),
+            parsed,
         )
         if decision.after is None:
             return UNKNOWN
@@ -661,7 +681,8 @@ class Walker:
                     depends_on=tuple(Node(d) for d in istate.dependencies),
                     private=private,
                     before_sensitive_paths=before_paths,
-                )
+                ),
+                iaddr,
             )
 
     def _resource_ancestors(self, node: str) -> set[str]:
@@ -693,24 +714,36 @@ class Walker:
         return str(data["prefix"]) + str(data["name"])
 
     def _instance_nodes(self, node: str) -> list[Node]:
-        """The graph nodes of every instance of a configuration graph node (a resource or a phase)."""
-        phase = self.cg.graph.data(node).get("phase", "")
-        return [Node(parse_address(a), phase) for a in self.by_config.get(self._config_resource(node), ())]
+        """The graph nodes of every instance of a configuration graph node (a resource or a phase),
+        worked out once per node as ``_instance_deps`` is (a node many others refer to, the root
+        of a fan-out, is asked for by each of them)."""
+        found = self._nodes_of.get(node)
+        if found is None:
+            phase = self.cg.graph.data(node).get("phase", "")
+            parsed = self._parsed
+            found = [Node(parsed[a], phase) for a in self.by_config.get(self._config_resource(node), ())]
+            self._nodes_of[node] = found
+        return found
 
     def _attach_dependencies(self) -> None:
+        phases_by_type: dict[str, list[str]] = {}
         for address, change in list(self.changes.items()):
             if change.before is not None and change.after is None:
                 continue  # orphans keep the dependencies recorded in state
-            resource = parse_address(address).resource
+            resource = self._parsed[address].resource
             path = resource.module
             config_base = _config_node(resource)
             deps = _reachable(path, self._instance_deps(config_base, config_base))
+            phases = phases_by_type.get(change.type)
+            if phases is None:
+                phases = phases_by_type[change.type] = [p for p in self._phases_of(change) if p]
             phase_deps = {
                 phase: _reachable(path, self._instance_deps(phase_node(config_base, phase), config_base))
-                for phase in self._phases_of(change)
-                if phase
+                for phase in phases
             }
-            self.changes[address] = replace(change, depends_on=deps, phase_depends_on=phase_deps)
+            if deps == change.depends_on and phase_deps == change.phase_depends_on:
+                continue  # nothing to attach (a resource that refers to no other)
+            self.changes[address] = _with_dependencies(change, deps, phase_deps)
 
     def _instance_deps(self, node: str, own: str) -> tuple[Node, ...]:
         """The instance nodes a configuration node waits for; every instance of a resource waits
@@ -836,7 +869,21 @@ def _within_reach(path: ModulePath, other: ModulePath) -> bool:
 
 
 def _reachable(path: ModulePath, deps: tuple[Node, ...]) -> tuple[Node, ...]:
+    if not path:
+        return deps  # the root module instance is within reach of everything
     return tuple(d for d in deps if _within_reach(path, d.address.module))
+
+
+def _with_dependencies(
+    change: ResourceChange, deps: tuple[Node, ...], phase_deps: dict[str, tuple[Node, ...]]
+) -> ResourceChange:
+    """``replace(change, depends_on=deps, phase_depends_on=phase_deps)`` without going through
+    ``__init__`` again: a plan attaches dependencies to every change it made, and ``replace``
+    of a 22-field frozen dataclass was most of that. The copy is shallow, as ``replace``'s is,
+    and ``__post_init__`` has nothing to redo (the change's mode is already a ``Mode``)."""
+    new: ResourceChange = object.__new__(ResourceChange)
+    new.__dict__.update(change.__dict__, depends_on=deps, phase_depends_on=phase_deps)
+    return new
 
 
 def _placed(diag: Diagnostic, walker: Walker) -> Diagnostic:
