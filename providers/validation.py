@@ -265,10 +265,10 @@ class _Checker:
                 path,
             )
             return
-        names = _settable_names(schema)
         for key, raw in body.items():
             if key in schema.attribute_map or key in schema.block_map:
                 continue
+            names = _settable_names(schema)
             looks_like_block = isinstance(raw, dict) or (
                 isinstance(raw, (list, tuple)) and bool(raw) and all(isinstance(i, dict) for i in raw)
             )
@@ -297,9 +297,9 @@ class _Checker:
 
     def attribute(self, attr: Attribute, body: dict, path: Path) -> None:
         here = path + (attr.name,)
-        shown = _display(here)
         if not _is_set(body, attr.name):
             if attr.required:
+                shown = _display(here)
                 why = f" ({attr.description})" if attr.description else ""
                 self.error(
                     Code.MISSING_ARGUMENT,
@@ -308,6 +308,7 @@ class _Checker:
                     here,
                 )
             return
+        shown = _display(here)
         if _computed_only(attr):
             self.error(
                 Code.COMPUTED_ARGUMENT,

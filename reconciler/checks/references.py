@@ -41,6 +41,20 @@ def _hint(name: str, candidates: Iterable[str]) -> str:
     return f' Did you mean "{close[0]}"?' if close else ""
 
 
+# The checker's method for each root name; any other root names a managed resource.
+_HANDLERS = {
+    "var": "_var",
+    "local": "_local",
+    "module": "_module",
+    "data": "_data",
+    "count": "_count",
+    "each": "_each",
+    "path": "_path",
+    "terraform": "_terraform",
+    "self": "_self",
+}
+
+
 @dataclass
 class ReferenceChecker:
     module: Module
@@ -62,17 +76,9 @@ class ReferenceChecker:
     # ------------------------------------------------------------------ per root name
 
     def check_one(self, ref: Reference, site: Site) -> Diagnostic | None:
-        handler = {
-            "var": self._var,
-            "local": self._local,
-            "module": self._module,
-            "data": self._data,
-            "count": self._count,
-            "each": self._each,
-            "path": self._path,
-            "terraform": self._terraform,
-            "self": self._self,
-        }.get(ref.root, self._resource)
+        handler: Callable[[Reference, Site], Diagnostic | None] = getattr(
+            self, _HANDLERS.get(ref.root, "_resource")
+        )
         return handler(ref, site)
 
     def _err(self, ref: Reference, summary: str, detail: str) -> Diagnostic:
