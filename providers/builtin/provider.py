@@ -40,6 +40,20 @@ def _value(v: Any) -> Any:
     return None if v is UNKNOWN else copy.deepcopy(v)
 
 
+def _copied(v: Any) -> Any:
+    """A deep copy of a JSON value as state holds it (dicts, lists, strings, numbers, booleans,
+    null) without ``copy.deepcopy``'s memo and dispatch: a refresh copies every terraform_data
+    object it reads. Anything else is left to ``copy.deepcopy``."""
+    t = type(v)
+    if t is dict:
+        return {k: _copied(x) for k, x in v.items()}
+    if t is list:
+        return [_copied(x) for x in v]
+    if t is str or t is int or t is float or t is bool or v is None:
+        return v
+    return copy.deepcopy(v)
+
+
 class BuiltinProvider:
     name = "terraform"
     # terraform_data lives only in state: a crash can't leave an object behind
@@ -85,7 +99,7 @@ class BuiltinProvider:
 
     def read(self, req: ReadRequest) -> ReadResponse:
         self._check_type(req.type_name)
-        return ReadResponse(copy.deepcopy(dict(req.prior)))
+        return ReadResponse(_copied(dict(req.prior)))
 
     def read_data(self, req: DataRequest) -> ReadResponse:
         if req.type_name == remote_state.TYPE:
