@@ -277,6 +277,8 @@ def decide(req: InstanceRequest) -> InstanceDecision:
 def _unknown_echoes(block: BlockSchema, after: dict[str, Any], changed: tuple[Path, ...]) -> tuple[Path, ...]:
     """An attribute that echoes a changed one (terraform_data's output of its input) is known
     only after apply, as Terraform plans it, so what reads it is planned to change too."""
+    if not changed:
+        return ()
     moved = {p[0] for p in changed}
     echoing = [a.name for a in block.attributes if a.echoes and a.echoes in moved and a.name not in moved]
     for name in echoing:
