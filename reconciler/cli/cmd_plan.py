@@ -119,14 +119,14 @@ def _write_generated(plan, generated: list[tuple[str, str, str]], path: str) -> 
 
 def make(args, operation: str = "plan", out: Output | None = None):
     check_generate_target(args)
-    session = steps.open_session(
-        args.dir,
-        cli_vars=args.var,
-        var_files=args.var_file,
-        state_path=args.state,
-        ask=variable_prompt(args, out) if out is not None else None,
-    )
-    collector.keep_loaded()  # the configuration and the state live to the end of the command
+    with collector.loading():  # the configuration and the state live to the end of the command
+        session = steps.open_session(
+            args.dir,
+            cli_vars=args.var,
+            var_files=args.var_file,
+            state_path=args.state,
+            ask=variable_prompt(args, out) if out is not None else None,
+        )
     report = refresh_reporter(out) if out is not None else None
     if out is not None:
         session.data_reads = data_read_reporter(out)
@@ -135,7 +135,8 @@ def make(args, operation: str = "plan", out: Output | None = None):
         with state_lock(session, operation, args):
             generated = _generate(session, generate_out) if generate_out else []
             refreshed = steps.refresh(session, args.parallelism, report=report) if args.refresh else None
-            plan = importing.plan_with_imports(session, plan_options(args), refreshed)
+            with collector.paused(keep=True):  # the walk makes next to no garbage cycles; the plan is kept
+                plan = importing.plan_with_imports(session, plan_options(args), refreshed)
             if generated and generate_out:
                 _write_generated(plan, generated, generate_out)
             if out is not None:

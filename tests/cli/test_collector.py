@@ -70,3 +70,67 @@ def test_a_plan_from_a_warm_parse_cache_does_not_load_the_parser(tmp_path):
     warm = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert warm.returncode == 0, warm.stderr
     assert "loaded: []" in warm.stdout, warm.stdout
+
+
+def test_no_collections_while_a_plan_loads_and_walks_and_collections_resume_after(tmp_path, monkeypatch):
+    """Reading the configuration and the state, and the plan's walk, run with the collector off
+    (they make next to no garbage cycles); what they built is frozen before it is back on."""
+    from reconciler import importing, session
+
+    (tmp_path / "main.tf").write_text(CONFIG)
+    monkeypatch.setenv("VAULTFORM_CACHE_DIR", str(tmp_path / "cache"))
+    assert _run(tmp_path, "apply", "-auto-approve", "-no-color") == 0
+    seen: dict[str, tuple[bool, int]] = {}
+    real_open, real_plan = session.open_session, importing.plan_with_imports
+
+    def open_session(*args, **kwargs):
+        seen["load"] = (gc.isenabled(), gc.get_freeze_count())
+        return real_open(*args, **kwargs)
+
+    def plan_with_imports(*args, **kwargs):
+        seen["walk"] = (gc.isenabled(), gc.get_freeze_count())
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(session, "open_session", open_session)
+    monkeypatch.setattr(importing, "plan_with_imports", plan_with_imports)
+    assert gc.isenabled()
+    assert _run(tmp_path, "plan", "-no-color", "-detailed-exitcode") == 0
+    assert seen["load"] == (False, 0)  # off while loading, nothing frozen yet
+    assert seen["walk"][0] is False and seen["walk"][1] > 0  # off while walking, the load frozen
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # on again, everything handed back
+
+
+def test_paused_outside_a_command_changes_nothing_and_a_failure_turns_collections_back_on():
+    from reconciler.cli import collector
+
+    with collector.paused(keep=True):
+        assert gc.isenabled()  # no command is running: left alone
+    assert gc.get_freeze_count() == 0
+    with collector.running():
+        try:
+            with collector.paused(keep=True):
+                assert not gc.isenabled()
+                raise RuntimeError("the load failed")
+        except RuntimeError:
+            pass
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == 0  # a failed load keeps nothing
+    assert gc.isenabled()
+
+
+def test_a_process_forked_while_paused_collects():
+    from reconciler.cli import collector
+
+    with collector.running(), collector.paused():
+        assert not gc.isenabled()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report whether its collector is on
+            os.write(write, b"1" if gc.isenabled() else b"0")
+            os._exit(0)
+        os.close(write)
+        answer = os.read(read, 1)
+        os.close(read)
+        os.waitpid(pid, 0)
+    assert answer == b"1"
+    assert gc.isenabled()
