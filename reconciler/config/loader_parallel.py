@@ -111,6 +111,8 @@ def parse_many(
     jobs = [(data, name, key) for _, name, data, key in pending]
     pool = use_pool([len(d) for d, _, _ in jobs]) if parallel is None else parallel
     parsed = _parse_in_pool(jobs, store) if pool and len(jobs) > 1 else None
+    if not jobs:
+        parsed = []  # all from the cache: nothing parsed, so no collection after parsing to pay for
     if parsed is None:
         with paused_gc():
             parsed = [parse_bytes(data, name) for data, name, _ in jobs]
