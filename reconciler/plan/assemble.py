@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from providers.base import OrderingEdge, PlannedInstance
-from providers.schema import ResourceSchema
+from providers.schema import BlockSchema, ResourceSchema
 from reconciler.addresses import AddressError, ModulePath, Node, parse_address, parse_module
 from reconciler.config import ast
 from reconciler.config.model import Resource
@@ -154,11 +154,23 @@ def split_private(
     facts (anything else the refresh brought, e.g. a vault's item history)."""
     if prior is None:
         return None, {}
-    names = set(rs.block.names()) if rs is not None else {k for k in prior if not k.startswith("_")}
+    names = _names(rs.block) if rs is not None else {k for k in prior if not k.startswith("_")}
     return (
         {k: v for k, v in prior.items() if k in names},
         {k: v for k, v in prior.items() if k not in names},
     )
+
+
+_NAMES: dict[int, tuple[BlockSchema, frozenset[str]]] = {}  # id(block) -> (block, its names)
+
+
+def _names(block: BlockSchema) -> frozenset[str]:
+    """The attribute and block names of ``block``, worked out once per schema (a plan splits
+    every prior object it shows)."""
+    cached = _NAMES.get(id(block))
+    if cached is None or cached[0] is not block:
+        cached = _NAMES[id(block)] = (block, frozenset(block.names()))
+    return cached[1]
 
 
 def planned_instance(change: ResourceChange) -> PlannedInstance:

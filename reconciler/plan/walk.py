@@ -480,7 +480,9 @@ class Walker:
             replace_requested=address in self.req.options.replace,
             replace_triggered=self._triggered(path, res, inst),
             create_before_destroy=lc.create_before_destroy,
-            ignore_changes=tuple(p for p in (path_of(e) for e in lc.ignore_changes) if p),
+            ignore_changes=tuple(p for p in (path_of(e) for e in lc.ignore_changes) if p)
+            if lc.ignore_changes
+            else (),
             ignore_all_changes=lc.ignore_all_changes,
             prevent_destroy=lc.prevent_destroy or bool(prior_res and prior_res.prevent_destroy),
         )
@@ -510,9 +512,13 @@ class Walker:
     ) -> Any:
         parsed = _instance_of(path, res, inst.key)
         address = str(parsed)
-        self._conditions(
-            res.lifecycle.preconditions, self._scope(path, inst.bindings), address, "Resource precondition"
-        )
+        if res.lifecycle.preconditions:
+            self._conditions(
+                res.lifecycle.preconditions,
+                self._scope(path, inst.bindings),
+                address,
+                "Resource precondition",
+            )
         config = self._config_value(rs, ev, address)
         lc = res.lifecycle
         decision = decide(self._request(path, res, rs, inst, address, config, parsed))
