@@ -27,16 +27,10 @@ def setup(parser) -> None:
         "One object per run: to bring several under management, run import once for each, or "
         "write import blocks in the configuration and run plan and apply."
     )
-    parser.add_argument(
-        "dir", nargs="?", default=".", metavar="DIR", help="the configuration directory (default: .)"
-    )
-    parser.add_argument(
-        "address", metavar="ADDRESS", nargs="?", help='where the object goes, e.g. terraform_data.x["a"]'
-    )
-    parser.add_argument(
-        "id", metavar="ID", nargs="?", help="the object's id in the cloud (its ARM resource id)"
-    )
-    parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)  # refused with a word on why
+    # DIR is optional and comes first, as ADDRESS and ID always do in that order: which words
+    # are which is decided by their number in run(), not by argparse (which would take the
+    # first of two words for DIR)
+    parser.add_argument("words", nargs="*", metavar="[DIR] ADDRESS ID", help=argparse.SUPPRESS)
     flag(parser, "var", action="append", default=[], metavar="NAME=VALUE", help="set an input variable")
     flag(parser, "var-file", action="append", default=[], metavar="FILE", help="read variables from a file")
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
@@ -47,19 +41,20 @@ def setup(parser) -> None:
 
 
 def run(args, out: Output) -> int:
-    if args.id is None:  # one word: argparse took it as DIR's default and the ADDRESS
+    words = list(args.words)
+    if len(words) < 2:  # one word: the ADDRESS or the ID is missing
         raise UsageError(
             "import needs the ADDRESS to import into and the ID of the object, e.g.\n"
             "  vaultform import azurerm_key_vault.cmk /subscriptions/.../providers/Microsoft.KeyVault/vaults/NAME\n\n"
             "usage: vaultform import [options] [DIR] ADDRESS ID"
         )
-    if args.extra:
+    if len(words) > 3:
         raise UsageError(
             "import takes one ADDRESS and one ID (after an optional DIR); to import several "
             "objects, run import once for each, or write import blocks and run apply.\n\n"
             "usage: vaultform import [options] [DIR] ADDRESS ID"
         )
-    directory, text, ident = args.dir, args.address, args.id
+    directory, text, ident = words if len(words) == 3 else [".", *words]
     try:
         address = parse_address(text)
     except AddressError as exc:

@@ -211,3 +211,20 @@ def test_a_destroy_plan_gives_no_reason_line_as_terraform_gives_none(tmp_path, m
         "  # terraform_data.a[0] will be destroyed",
         "  # terraform_data.a[1] will be destroyed",
     ]
+
+
+def test_import_takes_address_and_id_alone_as_terraform_does(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "azure.db"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.tf").write_text(
+        'resource "azurerm_resource_group" "rg" {\n  name     = "rg-import"\n  location = "westeurope"\n}\n'
+    )
+    assert _run("apply", "-auto-approve")[0] == 0
+    code, out, _err = _run("state", "show", "azurerm_resource_group.rg")
+    rg_id = next(line.split('"')[1] for line in out.splitlines() if line.strip().startswith("id "))
+    assert _run("state", "rm", "azurerm_resource_group.rg")[0] == 0
+
+    code, out, err = _run("import", "azurerm_resource_group.rg", rg_id, "-no-color")
+    assert code == 0, err
+    assert "Import successful!" in out
+    assert _run("plan", "-detailed-exitcode")[0] == 0
