@@ -1,7 +1,8 @@
 """Logging users can turn on, as Terraform's TF_LOG works.
 
 ``VAULTFORM_LOG=TRACE|DEBUG|INFO|WARN|ERROR|OFF`` (any case) turns it on; lines go to stderr, or are
-appended to the file ``VAULTFORM_LOG_PATH`` names. An unknown level warns and logs at TRACE, as
+appended to the file ``VAULTFORM_LOG_PATH`` names. Terraform's own ``TF_LOG`` and ``TF_LOG_PATH`` work
+too, where the vaultform names are not set, so a pipeline's habits carry over. An unknown level warns and logs at TRACE, as
 terraform does (``TF_LOG=foo`` -> ``[WARN] Invalid log level: "FOO". Defaulting to level: TRACE``).
 Lines look like terraform's: ``2026-01-01T12:00:00.000Z [DEBUG] reconciler.apply.graph: ...``.
 
@@ -65,16 +66,20 @@ class _Format(logging.Formatter):
 _installed: list[tuple[logging.StreamHandler, list[logging.Logger], bool]] = []
 
 
+def _setting(environ: Mapping[str, str], name: str, terraform_name: str) -> str:
+    return (environ.get(name) or environ.get(terraform_name) or "").strip()
+
+
 def configure(environ: Mapping[str, str] | None = None, stderr: TextIO | None = None) -> int | None:
     """Route vaultform's loggers as ``VAULTFORM_LOG`` / ``VAULTFORM_LOG_PATH`` say; returns the level, or
     None when logging stays off. Calling it again replaces the previous set-up."""
     environ = os.environ if environ is None else environ
     reset()
-    wanted = environ.get("VAULTFORM_LOG", "").strip().upper()
+    wanted = _setting(environ, "VAULTFORM_LOG", "TF_LOG").upper()
     if not wanted or wanted == "OFF":
         return None
     level = LEVELS.get(wanted)
-    path = environ.get("VAULTFORM_LOG_PATH", "").strip()
+    path = _setting(environ, "VAULTFORM_LOG_PATH", "TF_LOG_PATH")
     stream: TextIO
     owned = False
     if path:

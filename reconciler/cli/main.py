@@ -20,6 +20,7 @@ from importlib.metadata import entry_points
 from providers import bundled  # commands of plug-ins whose entry points are not installed
 from reconciler import __version__, log
 from reconciler.cli import cmd_version, collector, completion
+from reconciler.cli.env_args import EnvArgsError, with_env_args
 from reconciler.cli.flags import HelpRequested, Parser, UsageError
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
@@ -230,6 +231,11 @@ def _global_only(args, parser: Parser, out: Output) -> int:
 
 
 def _dispatch(argv: list[str], out: Output, chdir: str | None = None) -> int:
+    try:
+        argv = with_env_args(argv, {*COMMANDS, *bundled.COMMANDS}, os.environ)
+    except EnvArgsError as exc:
+        out.err.write(f"Error: {exc}\n")
+        return 1
     try:
         argv = _help_command(argv)
         parser = build_parser(argv)

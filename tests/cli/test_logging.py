@@ -23,7 +23,7 @@ LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[(TRACE|DEBUG|INFO|
 
 
 def _vf(cwd: Path, *argv: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("VAULTFORM_LOG")}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("VAULTFORM_LOG", "TF_LOG"))}
     environ.update(env)
     return subprocess.run(
         [sys.executable, "-m", "reconciler.cli.main", *argv],
@@ -85,6 +85,18 @@ def test_log_path_appends_and_keeps_stderr_clean(quickstart, tmp_path):
     assert count > 0 and len(log.read_text().splitlines()) == 2 * count  # appended, as TF_LOG_PATH is
     assert _log_lines(first.stderr) == []
     assert oct(log.stat().st_mode & 0o777) == "0o600"
+
+
+def test_terraforms_tf_log_and_tf_log_path_work_where_vaultforms_are_unset(quickstart, tmp_path):
+    log = tmp_path / "tf.log"
+    env = {"TF_LOG": "debug", "TF_LOG_PATH": str(log), "VAULTFORM_LOCAL_AZURE": str(tmp_path / "a.db")}
+    run = _vf(quickstart, "validate", **env)
+    assert run.returncode == 0, run.stderr
+    assert any("[DEBUG]" in line for line in _log_lines(log.read_text()))
+    logged = log.read_text()
+    quiet = _vf(quickstart, "validate", VAULTFORM_LOG="off", **env)  # vaultform's own name wins
+    assert quiet.returncode == 0 and _log_lines(quiet.stderr) == []
+    assert log.read_text() == logged
 
 
 def test_retries_are_logged_with_their_cause(quickstart, tmp_path):

@@ -1,0 +1,64 @@
+"""TF_CLI_ARGS and TF_CLI_ARGS_<command> as terraform reads them, side by side with the binary."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli.env_args import EnvArgsError, with_env_args
+
+COMMANDS = {"plan", "apply", "state", "force-unlock", "workspace"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "expected"),
+    [
+        (["plan"], {"TF_CLI_ARGS": "-no-color"}, ["plan", "-no-color"]),
+        (
+            ["-chdir=x", "plan", "-out=p"],
+            {"TF_CLI_ARGS": "-input=false", "TF_CLI_ARGS_plan": "-lock-timeout=1m -var 'a=b c'"},
+            ["-chdir=x", "plan", "-lock-timeout=1m", "-var", "a=b c", "-input=false", "-out=p"],
+        ),
+        (
+            ["state", "mv", "a", "b"],
+            {"TF_CLI_ARGS_state_mv": "-lock=false"},
+            ["state", "mv", "-lock=false", "a", "b"],
+        ),
+        (["force-unlock", "1"], {"TF_CLI_ARGS_force_unlock": "-force"}, ["force-unlock", "-force", "1"]),
+        (["apply"], {"TF_CLI_ARGS_plan": "-no-color"}, ["apply"]),
+        (["-version"], {"TF_CLI_ARGS": "-no-color"}, ["-version"]),
+    ],
+)
+def test_arguments_go_right_after_the_command(argv, environ, expected):
+    assert with_env_args(argv, COMMANDS, environ) == expected
+
+
+def test_unreadable_arguments_name_the_variable():
+    with pytest.raises(EnvArgsError, match="TF_CLI_ARGS_plan"):
+        with_env_args(["plan"], COMMANDS, {"TF_CLI_ARGS_plan": '-var "x'})
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="install terraform to compare with it")
+def test_plan_takes_detailed_exitcode_from_the_environment_as_terraform_does(tmp_path):
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+    env["VAULTFORM_LOCAL_AZURE"] = str(tmp_path / "azure.db")
+    codes = []
+    for tool in (["terraform"], [sys.executable, "-m", "reconciler.cli.main"]):
+        work = tmp_path / tool[0].rsplit("/", 1)[-1]
+        work.mkdir()
+        Path(work, "main.tf").write_text('resource "terraform_data" "a" {\n  input = 1\n}\n')
+        if tool == ["terraform"]:
+            subprocess.run([*tool, "init"], cwd=work, env=env, capture_output=True, check=True)
+        done = subprocess.run(
+            [*tool, "plan"],
+            cwd=work,
+            env={**env, "TF_CLI_ARGS_plan": "-detailed-exitcode"},
+            capture_output=True,
+        )
+        codes.append(done.returncode)
+    assert codes == [2, 2]
