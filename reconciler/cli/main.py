@@ -230,6 +230,9 @@ def _global_only(args, parser: Parser, out: Output) -> int:
     return NO_COMMAND_EXIT
 
 
+_GO_FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})  # strconv.ParseBool's false
+
+
 def _dispatch(argv: list[str], out: Output, chdir: str | None = None) -> int:
     try:
         argv = with_env_args(argv, {*COMMANDS, *bundled.COMMANDS}, os.environ)
@@ -250,6 +253,8 @@ def _dispatch(argv: list[str], out: Output, chdir: str | None = None) -> int:
         args.global_chdir, args.output_to = chdir, out  # for messages that name a command to run
         if not getattr(args, "func", None):
             return _global_only(args, parser, out)
+        if getattr(args, "input", False) and os.environ.get("TF_INPUT", "") in _GO_FALSE:
+            args.input = False  # as terraform's Meta.Input(): TF_INPUT=false wins over -input
         if getattr(args, "no_color", False):
             out.no_color = True
         if getattr(args, "json", False) and getattr(args, "command", None) in STREAMING_JSON:

@@ -62,3 +62,45 @@ def test_plan_takes_detailed_exitcode_from_the_environment_as_terraform_does(tmp
         )
         codes.append(done.returncode)
     assert codes == [2, 2]
+
+
+def test_tf_input_false_turns_prompts_off_on_a_terminal(tmp_path):
+    """On a terminal a missing variable is asked for; TF_INPUT=false makes it an error instead,
+    as terraform's TF_INPUT does (and wins over -input)."""
+    import pty
+    import select
+    import time
+
+    (tmp_path / "main.tf").write_text('variable "region" {\n  type = string\n}\n')
+    leader, follower = pty.openpty()
+    env = {**os.environ, "TF_INPUT": "false", "VAULTFORM_LOCAL_AZURE": str(tmp_path / "azure.db")}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.cli.main", "plan", "-no-color", "-input=true"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=tmp_path,
+        env=env,
+    )
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and b"Enter a value" not in seen:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if leader in ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif child.poll() is not None:
+            break
+    if child.poll() is None:
+        child.kill()
+    os.close(leader)
+    text = seen.decode(errors="replace")
+    assert child.wait(timeout=60) == 1, text
+    assert "Enter a value" not in text
+    assert "No value for required variable" in text
