@@ -245,6 +245,17 @@ class StateRecorder:
 
         self.update(forget)
 
+    def data_sources_forgotten(self) -> None:
+        """A whole destroy leaves no data source behind in state, as terraform's destroy does."""
+
+        def forget(state: State) -> State:
+            for res in state.resources:
+                if res.mode is Mode.DATA:
+                    state = state.without_resource(res.address)
+            return state
+
+        self.update(forget)
+
     def clear_pending(self, change: ResourceChange) -> None:
         def clear(state: State) -> State:
             inst = state.instance(change.address)

@@ -117,6 +117,8 @@ def _apply_recorded(
         diagnostics = _record_outputs(session, evaluator, recorder)
     else:
         recorder.outputs({}, {})
+        if not options.targets and result.ok:
+            recorder.data_sources_forgotten()
     return ApplyOutcome(recorder.state, result, diagnostics)
 
 

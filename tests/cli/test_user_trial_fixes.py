@@ -228,3 +228,39 @@ def test_import_takes_address_and_id_alone_as_terraform_does(tmp_path, monkeypat
     assert code == 0, err
     assert "Import successful!" in out
     assert _run("plan", "-detailed-exitcode")[0] == 0
+
+
+DATA_AND_RESOURCE = """data "terraform_remote_state" "other" {
+  backend = "local"
+  config = {
+    path = "${path.module}/other.tfstate"
+  }
+}
+resource "terraform_data" "a" {
+  input = data.terraform_remote_state.other.outputs.o
+}
+"""
+OTHER_STATE = (
+    '{"version": 4, "terraform_version": "1.11.0", "serial": 1, "lineage": "0b7e2c1a-0000-4000-8000-000000000001",'
+    ' "outputs": {"o": {"value": 1, "type": "number"}}, "resources": [], "check_results": null}'
+)
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="install terraform to compare with it")
+@pytest.mark.parametrize("target", [(), ("-target=terraform_data.a",)])
+def test_a_whole_destroy_leaves_no_data_source_in_state_as_terraform(tmp_path, monkeypatch, target):
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(DATA_AND_RESOURCE)
+        (d / "other.tfstate").write_text(OTHER_STATE)
+    run = {"cwd": theirs, "env": env, "capture_output": True, "text": True}
+    for argv in (["init"], ["apply", "-auto-approve"], ["destroy", "-auto-approve", *target]):
+        assert subprocess.run(["terraform", *argv], **run).returncode == 0
+    listed_t = subprocess.run(["terraform", "state", "list"], **run).stdout
+    monkeypatch.chdir(ours)
+    assert _run("apply", "-auto-approve")[0] == 0
+    assert _run("destroy", "-auto-approve", *target)[0] == 0
+    assert _run("state", "list")[1] == listed_t
+    assert listed_t == ("data.terraform_remote_state.other\n" if target else "")
