@@ -594,7 +594,8 @@ def _read_resource(r: _Reader, res: Any, where: str) -> ResourceState:
     if type(res) is not dict:
         raise r.fail(where, f"expected an object, found {_describe(res)}")
     r.closed(res, _RESOURCE_KEYS, where)
-    mode = r.enum(Mode, r.get(res, "mode", where, str), f"{where}.mode")
+    mode_text = r.get(res, "mode", where, str)
+    mode = _MODES.get(mode_text) or r.enum(Mode, mode_text, f"{where}.mode")
     names = {}
     for key in ("type", "name"):
         text = r.get(res, key, where, str)
@@ -615,7 +616,7 @@ def _read_resource(r: _Reader, res: Any, where: str) -> ResourceState:
         for j, inst in enumerate(r.get(res, "instances", where, list))
     ]
     keys: dict[Any, int] = {}
-    for j, inst in enumerate(instances):
+    for j, inst in enumerate(instances if len(instances) > 1 else ()):  # one instance: no duplicate
         marker = (type(inst.index_key).__name__, inst.index_key)
         if marker in keys:
             raise r.fail(
@@ -636,19 +637,19 @@ def _read_instance(r: _Reader, inst: Any, where: str) -> InstanceState:
     attributes = r.get(inst, "attributes", where, dict)
     paths = []
     for k, path in enumerate(r.get(inst, "sensitive_paths", where, list, default=[])):
-        at = f"{where}.sensitive_paths[{k}]"
         if type(path) is not list or not path or not all(type(s) in (str, int) for s in path):
-            raise r.fail(at, "a sensitive path is a non-empty list of keys and indexes")
+            raise r.fail(
+                f"{where}.sensitive_paths[{k}]", "a sensitive path is a non-empty list of keys and indexes"
+            )
         paths.append(tuple(path))
     dependencies = []
     for k, dep in enumerate(r.get(inst, "dependencies", where, list, default=[])):
-        at = f"{where}.dependencies[{k}]"
         if type(dep) is not str:
-            raise r.fail(at, f"expected a string, found {_describe(dep)}")
+            raise r.fail(f"{where}.dependencies[{k}]", f"expected a string, found {_describe(dep)}")
         try:
             dependencies.append(parse_address(dep))
         except AddressError as exc:
-            raise r.fail(at, str(exc)) from None
+            raise r.fail(f"{where}.dependencies[{k}]", str(exc)) from None
     schema_version = r.get(inst, "schema_version", where, int, default=0)
     if schema_version < 0:
         raise r.fail(f"{where}.schema_version", "must not be negative")
@@ -657,13 +658,24 @@ def _read_instance(r: _Reader, inst: Any, where: str) -> InstanceState:
         attributes=attributes,
         sensitive_paths=tuple(paths),
         dependencies=tuple(dependencies),
-        status=r.enum(InstanceStatus, r.get(inst, "status", where, str, default=""), f"{where}.status"),
+        status=_status(r, r.get(inst, "status", where, str, default=""), where),
         create_before_destroy=r.get(inst, "create_before_destroy", where, bool, default=False),
         schema_version=schema_version,
         pending=_read_pending(
             r, r.get(inst, "pending", where, dict, type(None), default=None), f"{where}.pending"
         ),
     )
+
+
+# the members by their text: an enum's own lookup by value is a call through its metaclass, once
+# per resource and per instance of a state
+_MODES = {m.value: m for m in Mode}
+_STATUSES = {s.value: s for s in InstanceStatus}
+
+
+def _status(r: _Reader, text: str, where: str) -> InstanceStatus:
+    found = _STATUSES.get(text)
+    return found if found is not None else r.enum(InstanceStatus, text, f"{where}.status")
 
 
 def _read_pending(r: _Reader, pending: dict[str, Any] | None, where: str) -> PendingOperation | None:
