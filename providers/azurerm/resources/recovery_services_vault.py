@@ -402,7 +402,8 @@ class RecoveryServicesVault(Handler):
             return None
         body = wire(got)
         state = to_state(body, {**prior, "_classic_vmware": classic_vmware(ctx, body["id"])})
-        return {**state, "_history": vault_history(ctx, rid)}
+        encrypted = bool(dig(body, "properties.encryption.keyVaultProperties.keyUri"))
+        return {**state, "_history": vault_history(ctx, rid, encrypted=encrypted)}
 
     def update(self, ctx, prior, planned, changed):
         rid = parse_resource_id(prior["id"], expect=TYPE)

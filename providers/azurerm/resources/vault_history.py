@@ -16,6 +16,12 @@ whether this configuration manages them or not - Azure refuses to delete a vault
 
 * through the SDK, on both clouds: items protected now, containers registered now,
   and the vault's ConfigureBackup/Register jobs (which outlive the items);
+* only what a rule can still use: ``had_items`` and ``registration_attempts`` decide rule R3 alone
+  (refusing a key on a vault without one: ``VaultCase.newly_encrypted``, whose "before" is the
+  refreshed vault), so a vault that already encrypts with a customer-managed key lists neither its
+  jobs nor its containers - ``registration_attempts`` is then None (not read) and ``had_items``
+  counts what its items list shows. Azure keeps a vault's CMK once set (rule R1, DOMAIN.md: CMK
+  can't go back to platform keys), so R3 can't apply to it again;
 * on the local Azure, also the history the emulator keeps in the vault document
   (``_emulator.ever_had_items`` / ``registration_attempts``, documented in the
   emulator contract), which also counts attempts that failed before any job.
@@ -39,7 +45,9 @@ def _count(fetch) -> list[dict[str, Any]]:
     return got or []
 
 
-def vault_history(ctx: Context, rid: ResourceId) -> dict[str, Any]:
+def vault_history(ctx: Context, rid: ResourceId, *, encrypted: bool = False) -> dict[str, Any]:
+    """``encrypted``: the vault's body (just read) names a customer-managed key: its jobs and
+    containers, which only rule R3 uses, are not listed."""
     backup = ctx.clients.backup()
     vault, rg = rid.name, rid.resource_group
     listed = listed_bodies(ctx, protected_items_of(str(rid)))
@@ -52,11 +60,15 @@ def vault_history(ctx: Context, rid: ResourceId) -> dict[str, Any]:
     # soft-deleted) already makes true: they are listed only for a vault that lists no item
     containers = (
         []
-        if items
+        if items or encrypted
         else _count(lambda: backup.backup_protection_containers.list(vault, rg, filter=IAAS_FILTER))
     )
-    jobs = _count(lambda: backup.backup_jobs.list(vault, rg))
-    attempts = sum(1 for j in jobs if str(dig(j, "properties.operation") or "").lower() in ATTEMPT_OPERATIONS)
+    attempts: int | None = None
+    if not encrypted:
+        jobs = _count(lambda: backup.backup_jobs.list(vault, rg))
+        attempts = sum(
+            1 for j in jobs if str(dig(j, "properties.operation") or "").lower() in ATTEMPT_OPERATIONS
+        )
     history = {
         "had_items": bool(items or containers or attempts),
         "registration_attempts": attempts,
@@ -70,7 +82,7 @@ def vault_history(ctx: Context, rid: ResourceId) -> dict[str, Any]:
     if ctx.clients.is_local:
         recorded = _emulator_history(ctx, str(rid))
         history["had_items"] = history["had_items"] or bool(recorded.get("ever_had_items"))
-        history["registration_attempts"] = max(attempts, int(recorded.get("registration_attempts") or 0))
+        history["registration_attempts"] = max(attempts or 0, int(recorded.get("registration_attempts") or 0))
     return history
 
 

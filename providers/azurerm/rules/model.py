@@ -13,6 +13,7 @@ remembers about the vault's items, even after they are gone::
 
     {"had_items": bool,               # any item was ever protected or registered
      "registration_attempts": int,    # protection/registration attempts, failed ones included
+                                      # (None: not read - the vault already has a customer-managed key)
      "protected_items": int,          # items protected right now
      "recovery_points": int}          # recovery points its items hold right now
 
