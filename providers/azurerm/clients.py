@@ -36,11 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from azure.core.exceptions import AzureError
 from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import RequestsTransport
 
 from providers.azurerm.pacing import BUDGETS, Budgets, PacingPolicy, local_budgets
-from providers.base import Clock, PermanentError
+from providers.base import Clock, PermanentError, ProviderError
 
 log = logging.getLogger(__name__)
 http_log = logging.getLogger("providers.azurerm.http")
@@ -913,6 +914,24 @@ class ClientFactory:
         uri = vault_uri.rstrip("/") + "/"
         return self._cached(
             ("keys", uri.lower()), lambda: KeyClient(uri, self.credential, **self._kwargs(arm=False))
+        )
+
+    def expect_key_vault_challenge(self, vault_uri: str, tenant_id: str) -> bool:
+        """Key Vault's challenge for ``vault_uri`` cached before its first request, when the key vault
+        authenticates in the tenant this provider signs in to (``providers.azurerm.kv_challenge``)."""
+        from providers.azurerm.kv_challenge import expect
+
+        try:
+            signed_in = self.tenant_id
+        except (AzureError, ProviderError):  # no tenant known: Key Vault's own challenge says it
+            return False
+        cloud = self.target.cloud
+        return expect(
+            vault_uri,
+            tenant_id,
+            signed_in_tenant=signed_in,
+            vault_suffix=cloud.vault_suffix,
+            authority=cloud.authority,
         )
 
     def certificates(self, vault_uri: str):

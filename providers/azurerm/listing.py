@@ -24,6 +24,10 @@ keyvault 2023-07-01 listKeys.json). Those are read one by one, as before.
 listed and the object is not in it (gone), or a GET when nothing listed its container (another
 subscription, a list that failed - the GET then reports the error as a per-object read would).
 
+A listed key vault also says which tenant its data plane authenticates in (``properties.tenantId``):
+the SDK's challenge for it is cached from that (``providers.azurerm.kv_challenge``), so its keys'
+first read carries a token instead of drawing Key Vault's 401 first.
+
 ``drift`` reads from the same listings after its refresh: its search for unmanaged objects takes a key
 vault (access policies included) from its resource group's list and the assignments at its scope from
 the subscription's, and its CMK audit takes the key version the refresh has just read
@@ -222,6 +226,9 @@ class Listing:
             results = list(pool.map(one, sorted(wanted)))
         with self._lock:
             self._found.update(results)
+        for container, found in results:
+            if container[0] == KEY_VAULTS and found:
+                _expect_challenges(ctx, found.values())
         return len(wanted)
 
     def lookup(self, scoped: Scoped | None, id_: str) -> Any:
@@ -260,6 +267,16 @@ class Listing:
         with self._lock:
             found = self._found.get(scoped[0])
         return None if found is None else list(found.values())
+
+
+def _expect_challenges(ctx: Context, key_vaults: Iterable[dict[str, Any]]) -> None:
+    """Each listed key vault's data-plane challenge, from the tenant its body names
+    (``providers.azurerm.kv_challenge``): the keys read next then cost no unauthenticated call."""
+    for body in key_vaults:
+        props = body.get("properties") or {}
+        uri, tenant = props.get("vaultUri"), props.get("tenantId")
+        if uri and tenant:
+            ctx.clients.expect_key_vault_challenge(str(uri), str(tenant))
 
 
 def read_body(ctx: Context, container: Scoped | None, id_: str, get: Callable[[], Any]) -> Any:
