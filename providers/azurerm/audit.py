@@ -26,6 +26,7 @@ from azure.core.exceptions import AzureError
 from providers.azurerm.ids import InvalidIdError, parse_key_id, same_id
 from providers.azurerm.listing import (
     MISS,
+    expect_challenges,
     for_subscription,
     key_vaults_in,
     key_vaults_of,
@@ -102,7 +103,11 @@ def _iso(t: datetime | None) -> str | None:
 
 
 def _key_vaults(clients) -> list[dict[str, Any]]:
-    return [wire(v) for v in call(lambda: list(clients.keyvault_mgmt().vaults.list_by_subscription()))]
+    """The subscription's key vaults; each one's data-plane challenge is expected from the tenant it
+    names, so reading its keys draws no 401 first (``providers.azurerm.kv_challenge``)."""
+    bodies = [wire(v) for v in call(lambda: list(clients.keyvault_mgmt().vaults.list_by_subscription()))]
+    expect_challenges(clients, bodies)
+    return bodies
 
 
 def _key_vault_for(vaults: list[dict[str, Any]], vault_uri: str) -> dict[str, Any] | None:

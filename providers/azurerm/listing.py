@@ -228,7 +228,7 @@ class Listing:
             self._found.update(results)
         for container, found in results:
             if container[0] == KEY_VAULTS and found:
-                _expect_challenges(ctx, found.values())
+                expect_challenges(ctx.clients, found.values())
         return len(wanted)
 
     def lookup(self, scoped: Scoped | None, id_: str) -> Any:
@@ -269,14 +269,14 @@ class Listing:
         return None if found is None else list(found.values())
 
 
-def _expect_challenges(ctx: Context, key_vaults: Iterable[dict[str, Any]]) -> None:
+def expect_challenges(clients: Any, key_vaults: Iterable[dict[str, Any]]) -> None:
     """Each listed key vault's data-plane challenge, from the tenant its body names
     (``providers.azurerm.kv_challenge``): the keys read next then cost no unauthenticated call."""
     for body in key_vaults:
         props = body.get("properties") or {}
         uri, tenant = props.get("vaultUri"), props.get("tenantId")
         if uri and tenant:
-            ctx.clients.expect_key_vault_challenge(str(uri), str(tenant))
+            clients.expect_key_vault_challenge(str(uri), str(tenant))
 
 
 def read_body(ctx: Context, container: Scoped | None, id_: str, get: Callable[[], Any]) -> Any:
