@@ -4,6 +4,10 @@ A per-object refresh costs one GET (or more) per object. Most of the objects a C
 live in a few containers Azure lists whole, a page at a time (``nextLink``, followed by the SDK's
 pager), with the same body a GET returns:
 
+* resource groups of the subscription, when a run reads two or more of them (ResourceGroups_List
+  answers ``ResourceGroupListResult``, a list of the ``ResourceGroup`` model ResourceGroups_Get
+  answers - location, managedBy, tags: azure-rest-api-specs resources resource-manager
+  Microsoft.Resources resources.json; one group is cheaper read on its own);
 * key vaults per resource group, their access policies inside each vault (spec example keyvault
   2023-07-01 listVaultByResourceGroup.json shows full properties, ``accessPolicies`` included);
 * user-assigned identities per resource group (msi UserAssignedIdentities_ListByResourceGroup);
@@ -56,11 +60,17 @@ IAAS_FILTER = "backupManagementType eq 'AzureIaasVM'"
 Container = tuple[str, str, str]
 Scoped = tuple[Container, str]
 
+RESOURCE_GROUPS = "resource_groups"  # scope: "" (the whole subscription)
 KEY_VAULTS = "key_vaults"  # scope: resource group
 IDENTITIES = "identities"  # scope: resource group
 ROLE_ASSIGNMENTS = "role_assignments"  # scope: "" (the whole subscription)
 BACKUP_POLICIES = "backup_policies"  # scope: the Recovery Services vault's id
 PROTECTED_ITEMS = "protected_items"  # scope: the Recovery Services vault's id
+
+
+# a container listed only when it answers at least this many of a run's reads (default 1): the
+# subscription's resource groups may be many more than the run reads
+MIN_READERS = {RESOURCE_GROUPS: 2}
 
 
 class _Miss:
@@ -102,6 +112,13 @@ def identities_of(identity_id: str) -> Scoped | None:
     return _group_scope(IDENTITIES, identity_id)
 
 
+def resource_groups_of(group_id: str) -> Scoped | None:
+    rid = _rid(group_id)
+    if rid is None or not rid.resource_group or rid.provider:
+        return None
+    return _scoped(RESOURCE_GROUPS, rid.subscription, "")
+
+
 def role_assignments_of(assignment_id: str) -> Scoped | None:
     low = assignment_id.lower()
     if not low.startswith("/subscriptions/"):
@@ -133,6 +150,7 @@ def _policy_vault(policy_id: str) -> str:
 
 # type -> the containers a read of one object of it would be answered from
 CONTAINERS: dict[str, Callable[[dict[str, Any]], tuple[Scoped | None, ...]]] = {
+    "azurerm_resource_group": lambda prior: (resource_groups_of(str(prior.get("id") or "")),),
     "azurerm_key_vault": lambda prior: (key_vaults_of(str(prior.get("id") or "")),),
     "azurerm_key_vault_access_policy": lambda prior: (
         key_vaults_of(_policy_vault(str(prior.get("id") or ""))),
@@ -150,6 +168,8 @@ def _list(ctx: Context, kind: str, scope: str) -> list[Any]:
     """One container's objects, every page of them (the SDK's pager follows ``nextLink``);
     ``scope`` as the objects' ids spell it."""
     clients = ctx.clients
+    if kind == RESOURCE_GROUPS:
+        return list(clients.resources().resource_groups.list())
     if kind == KEY_VAULTS:
         return list(clients.keyvault_mgmt().vaults.list_by_resource_group(scope))
     if kind == IDENTITIES:
@@ -202,6 +222,7 @@ class Listing:
         # another subscription holds is read the same way with or without listings
         subscription = (ctx.clients.subscription_id or "").lower()
         wanted: dict[Container, str] = {}
+        readers: dict[Container, int] = {}  # how many reads each container would answer
         for type_name, prior in objects:
             of = CONTAINERS.get(type_name)
             if of is None:
@@ -212,6 +233,8 @@ class Listing:
                 container, spelled = scoped
                 if container[1] == subscription and container not in self._found:
                     wanted.setdefault(container, spelled)
+                    readers[container] = readers.get(container, 0) + 1
+        wanted = {c: s for c, s in wanted.items() if readers[c] >= MIN_READERS.get(c[0], 1)}
         if not wanted:
             return 0
 

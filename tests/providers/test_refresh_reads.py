@@ -15,7 +15,7 @@ from providers.azurelocal.app import Emulator
 from providers.azurelocal.store import Kind, Store
 from providers.azurerm import kv_challenge
 from tests.e2e.harness import EXAMPLES, Workspace
-from tests.providers.test_listing import Calls
+from tests.providers.test_listing import Calls, plan_both_ways
 
 
 def _edit(db, kind: str, name: str, change) -> None:
@@ -121,3 +121,40 @@ def test_a_challenge_key_vault_sent_is_not_replaced():
     cached = http_challenge_cache.get_challenge_for_url(uri)
     assert cached.tenant_id == "t-mine" and cached.get_resource() == "https://vault.azure.net"
     http_challenge_cache.clear()
+
+
+def _group_reads(calls: Calls) -> tuple[int, int]:
+    """(lists of the subscription's resource groups, GETs of one group)."""
+    lists = [c for c in calls.seen if c[0] == "GET" and c[1].lower().rstrip("/").endswith("/resourcegroups")]
+    gets = [c for c in calls.seen if c[0] == "GET" and c[1].lower().split("/")[-2:-1] == ["resourcegroups"]]
+    return len(lists), len(gets)
+
+
+def test_resource_groups_are_listed_once_when_a_run_reads_several(tmp_path, monkeypatch):
+    """The multi-estate example manages two resource groups: one list answers both; a tag added to one
+    of them out of band is planned as the per-object read plans it."""
+    ws = Workspace(tmp_path, EXAMPLES / "multi-estate")
+    ws.ok("apply", "-auto-approve")
+    calls = Calls(monkeypatch)
+    ws.ok("plan", "-detailed-exitcode")
+    assert _group_reads(calls) == (1, 0)
+
+    store = Store(ws.db)
+    try:
+        group = store.list(Kind.RESOURCE_GROUP)[0]
+        group.setdefault("tags", {})["changed"] = "outside"
+        store.put(Kind.RESOURCE_GROUP, group["id"], group)
+    finally:
+        store.close()
+    calls.clear()
+    per_object, listed = plan_both_ways(ws, monkeypatch, "-detailed-exitcode")
+    assert "changed" in listed and group["name"] in listed
+    assert listed == per_object
+
+
+def test_a_single_resource_group_is_read_on_its_own(tmp_path, monkeypatch):
+    ws = Workspace(tmp_path, EXAMPLES / "quickstart")
+    ws.ok("apply", "-auto-approve")
+    calls = Calls(monkeypatch)
+    ws.ok("plan", "-detailed-exitcode")
+    assert _group_reads(calls) == (0, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.azurerm.ids import parse_resource_id, resource_group_id
+from providers.azurerm.listing import read_body, resource_groups_of
 from providers.azurerm.resources.base import (
     Context,
     DataSource,
@@ -48,8 +49,13 @@ class ResourceGroup(Handler):
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         rid = parse_resource_id(prior["id"], expect="Microsoft.Resources/resourceGroups")
-        got = not_found_is_none(lambda: ctx.clients.resources().resource_groups.get(rid.resource_group))
-        return None if got is None else to_state(wire(got), prior)
+        got = read_body(
+            ctx,
+            resource_groups_of(str(rid)),
+            str(rid),
+            lambda: ctx.clients.resources().resource_groups.get(rid.resource_group),
+        )
+        return None if got is None else to_state(got, prior)
 
     def update(self, ctx, prior, planned, changed):
         rid = parse_resource_id(prior["id"])
