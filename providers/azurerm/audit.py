@@ -336,23 +336,32 @@ def audit_vault(
     return audit
 
 
-def _recovery_vaults(clients) -> list[dict[str, Any]]:
-    """The subscription's Recovery Services vaults, each with its properties. A listed vault may carry
-    no more than its provisioningState (spec example recoveryservices 2024-04-01 ListResources.json):
-    such a vault is read on its own for its identity and encryption."""
+def _whole(clients, listed: dict[str, Any], listing: Any = None) -> dict[str, Any] | None:
+    """A listed Recovery Services vault with its properties. A listed vault carries no more than its
+    provisioningState (spec examples recoveryservices 2024-04-01 / 2025-02-01 ListResources.json,
+    ListBySubscriptionIds.json): it is taken from this run's refresh when that read it
+    (``Listing.remember_vault``), else read on its own for its identity and encryption (None: gone)."""
+    props = listed.get("properties") or {}
+    if "encryption" in props or "redundancySettings" in props:
+        return listed
+    known = listing.known_vault(str(listed.get("id") or "")) if listing is not None else None
+    if known is not None:
+        return dict(known)
+    parts = str(listed.get("id") or "").split("/")
+    rg = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else ""
+    name = str(listed.get("name") or parts[-1])
+    got = not_found_is_none(functools.partial(clients.recovery_services().vaults.get, rg, name))
+    return None if got is None else wire(got)
+
+
+def _recovery_vaults(clients, listing: Any = None) -> list[dict[str, Any]]:
+    """The subscription's Recovery Services vaults, each with its properties (``_whole``); the list is
+    kept in ``listing`` for the search for unmanaged vaults."""
     vaults = clients.recovery_services().vaults
-    out = []
-    for listed in (wire(v) for v in call(lambda: list(vaults.list_by_subscription_id()))):
-        props = listed.get("properties") or {}
-        if "encryption" in props or "redundancySettings" in props:
-            out.append(listed)
-            continue
-        parts = str(listed.get("id") or "").split("/")
-        rg = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else ""
-        name = str(listed.get("name") or parts[-1])
-        got = not_found_is_none(functools.partial(vaults.get, rg, name))
-        if got is not None:
-            out.append(wire(got))
+    listed = [wire(v) for v in call(lambda: list(vaults.list_by_subscription_id()))]
+    out = [b for b in (_whole(clients, v, listing) for v in listed) if b is not None]
+    if listing is not None:
+        listing.remember_vault_list(clients.subscription_id or "", out)
     return out
 
 
@@ -364,7 +373,7 @@ def audit_subscription(clients, listing: Any = None) -> list[dict[str, Any]]:
     """Every Recovery Services vault of the subscription with its CMK facts and findings; ``listing``
     (``providers.azurerm.listing.Listing``): the run's listings and key reads, which answer what
     they hold (drift audits right after its refresh)."""
-    vaults = _recovery_vaults(clients)
+    vaults = _recovery_vaults(clients, listing)
     key_vaults = _key_vaults(clients)
     now = _now(clients)
     return [
@@ -503,14 +512,17 @@ def list_unmanaged(
         for listed_kv in kvs or []:
             if not _tracked(known, "azurerm_key_vault", id=listed_kv["id"]):
                 add("azurerm_key_vault", listed_kv["id"], listed_kv.get("name", ""), rg)
-        rsvs = not_found_is_none(
-            partial(_listed, clients.recovery_services().vaults.list_by_resource_group, rg)
-        )
+        rsvs = listing.vaults_in(subscription, rg) if listing is not None else None
+        if rsvs is None:
+            rsvs = not_found_is_none(
+                partial(_listed, clients.recovery_services().vaults.list_by_resource_group, rg)
+            )
         for v in rsvs or []:
             if not _tracked(known, "azurerm_recovery_services_vault", id=v["id"]):
+                whole = _whole(clients, v, listing) or v  # a listed vault doesn't say how it encrypts
                 cmk = (
                     "customer-managed key"
-                    if dig(v, "properties.encryption.keyVaultProperties.keyUri")
+                    if dig(whole, "properties.encryption.keyVaultProperties.keyUri")
                     else "platform-managed key"
                 )
                 add("azurerm_recovery_services_vault", v["id"], v.get("name", ""), rg, cmk)

@@ -32,6 +32,10 @@ A listed key vault also says which tenant its data plane authenticates in (``pro
 the SDK's challenge for it is cached from that (``providers.azurerm.kv_challenge``), so its keys'
 first read carries a token instead of drawing Key Vault's 401 first.
 
+Not listed either: Recovery Services vaults (see above); but each one the refresh reads is kept
+(``remember_vault``), and so is the subscription's vault list the audit makes, so drift's audit and its
+search for unmanaged vaults read neither again.
+
 ``drift`` reads from the same listings after its refresh: its search for unmanaged objects takes a key
 vault (access policies included) from its resource group's list and the assignments at its scope from
 the subscription's, and its CMK audit takes the key version the refresh has just read
@@ -86,6 +90,9 @@ def _rid(id_: str) -> ResourceId | None:
         return parse_resource_id(id_)
     except (InvalidIdError, ValueError):
         return None
+
+
+_NO_ID = ResourceId("")
 
 
 def _scoped(kind: str, subscription: str, scope: str) -> Scoped:
@@ -212,6 +219,12 @@ class Listing:
     # lower-case versionless id (the version that was current when read): what a later look at the
     # same key (the CMK audit of drift) is answered from instead of a second GET
     _keys: dict[str, Any] = field(default_factory=dict)
+    # Recovery Services vaults this run read whole (GET), by lower-case id; Azure's vault lists leave out
+    # their identity and encryption, so what the audit and the search for unmanaged vaults need of a
+    # listed vault comes from here before a second GET; and the subscription's vault list once made
+    # (subscription -> bodies, each whole), which answers a resource group's vaults too
+    _vaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _vault_lists: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def prefetch(self, ctx: Context, objects: Iterable[tuple[str, dict[str, Any]]]) -> int:
         """List every container the (type, recorded attributes) objects live in that this run has
@@ -282,6 +295,32 @@ class Listing:
         current when it was read), or None."""
         with self._lock:
             return self._keys.get(key_id.rstrip("/").lower())
+
+    def remember_vault(self, body: dict[str, Any]) -> None:
+        """A Recovery Services vault just read whole (its GET body)."""
+        if body.get("id"):
+            with self._lock:
+                self._vaults[str(body["id"]).lower()] = body
+
+    def known_vault(self, vault_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._vaults.get(vault_id.lower())
+
+    def remember_vault_list(self, subscription: str, bodies: list[dict[str, Any]]) -> None:
+        """Every Recovery Services vault of a subscription, each whole."""
+        with self._lock:
+            self._vault_lists[subscription.lower()] = list(bodies)
+
+    def vaults_in(self, subscription: str, resource_group: str) -> list[dict[str, Any]] | None:
+        """The vaults of one resource group, from the subscription's list; None when not listed."""
+        with self._lock:
+            listed = self._vault_lists.get(subscription.lower())
+        if listed is None:
+            return None
+        group = resource_group.lower()
+        return [
+            b for b in listed if ((_rid(str(b.get("id") or "")) or _NO_ID).resource_group.lower() == group)
+        ]
 
     def bodies(self, scoped: Scoped | None) -> list[dict[str, Any]] | None:
         """Every listed body of a container, or None when it was not listed."""

@@ -451,3 +451,20 @@ def test_vault_deletion_removes_its_identity(cmk, vault):
     cmk.rs.vaults.begin_delete(cmk.RG, cmk.VAULT).result()
     assert cmk.env.principal(vault.identity.principal_id) is None
     assert [v.name for v in cmk.rs.vaults.list_by_resource_group(cmk.RG)] == []
+
+
+def test_vault_lists_show_what_azures_show_and_a_get_the_rest(cmk, vault):
+    """Vaults_ListByResourceGroup and Vaults_ListBySubscriptionId answer each vault's name, place,
+    tags, sku and etag with only provisioningState of its properties (spec examples
+    ListResources.json and ListBySubscriptionIds.json); the identity and encryption come from a GET."""
+    for listed in (
+        list(cmk.rs.vaults.list_by_resource_group(cmk.RG)),
+        [v for v in cmk.rs.vaults.list_by_subscription_id() if v.name == cmk.VAULT],
+    ):
+        assert [v.name for v in listed] == [cmk.VAULT]
+        one = listed[0]
+        assert one.properties.provisioning_state == "Succeeded"
+        assert one.properties.encryption is None and one.properties.redundancy_settings is None
+        assert one.identity is None and one.sku.name and one.location and one.etag
+    got = cmk.rs.vaults.get(cmk.RG, cmk.VAULT)
+    assert got.identity.principal_id and got.properties.redundancy_settings is not None

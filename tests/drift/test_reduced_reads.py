@@ -84,3 +84,35 @@ def test_a_vaults_encryption_changed_out_of_band(world, answers):
         store.close()
     report = _drift_reading_less(world, answers)
     assert any(a.startswith("encryption") for a in _attributes(report, RSV)), report["drift"]
+
+
+def test_an_unmanaged_vault_says_how_it_encrypts_though_lists_do_not(with_stray, answers):
+    """Azure's vault lists leave out encryption: the unmanaged vault is read on its own to say whether
+    it uses a customer-managed key, and the managed vault, which the refresh read, is not read again
+    by the audit or by the search for unmanaged objects."""
+    world = with_stray
+
+    def stray_detail() -> str:
+        code, report = world.drift("system-identity")
+        assert code == 2, report
+        (stray,) = [u for u in report["unmanaged"] if u["name"] == "rsv-drift-stray"]
+        return stray["detail"]
+
+    answers.clear()
+    assert stray_detail() == "platform-managed key"
+    managed = [a for a in answers if a[1].lower().endswith("/vaults/rsv-drift-sys")]
+    assert len(managed) == 1, answers  # the refresh's GET only
+
+    store = Store(world.db)
+    try:
+        body = next(b for b in store.list(Kind.RS_VAULT) if b["name"] == "rsv-drift-stray")
+        key_uri = world.state("system-identity")[KEY]["id"]
+        body["properties"]["encryption"] = {
+            "keyVaultProperties": {"keyUri": key_uri},
+            "kekIdentity": {"useSystemAssignedIdentity": True},
+            "infrastructureEncryption": "Disabled",
+        }
+        store.put(Kind.RS_VAULT, body["id"], body)
+    finally:
+        store.close()
+    assert stray_detail() == "customer-managed key"

@@ -41,6 +41,21 @@ def history(vault: dict) -> dict:
     return vault.setdefault(_arm.INTERNAL, {})
 
 
+LISTED_FIELDS = ("location", "name", "etag", "tags", "id", "type", "sku")
+
+
+def listed(vault: dict) -> dict:
+    """A vault as Azure's vault lists show it: its name, place, tags, sku and etag, and of its
+    properties only ``provisioningState`` - no identity, encryption, redundancy or security settings
+    (spec examples recoveryservices 2024-04-01 and 2025-02-01 ListResources.json (Vaults_ListByResourceGroup)
+    and ListBySubscriptionIds.json (Vaults_ListBySubscriptionId)); a GET of the vault gives the rest."""
+    out = {k: vault[k] for k in LISTED_FIELDS if k in vault}
+    out["properties"] = {
+        "provisioningState": (vault.get("properties") or {}).get("provisioningState", "Succeeded")
+    }
+    return out
+
+
 def mark_history(env, vault_id: str, *, items: bool = False, attempt: bool = False) -> None:
     """Remember that the vault had items or a registration attempt (failed ones count)."""
     with env.store.transaction():
@@ -504,12 +519,14 @@ def register(router, env) -> None:
         p = request.params
         group = _arm.require_group(env, p["sub"], p["rg"])
         return _arm.listing(
-            [v for v in env.store.list(Kind.RS_VAULT, group["id"] + "/") if v["id"].count("/") == 8], request
+            [listed(v) for v in env.store.list(Kind.RS_VAULT, group["id"] + "/") if v["id"].count("/") == 8],
+            request,
         )
 
     @router.route(ARM, "GET", "/subscriptions/{sub}/providers/" + TYPE)
     def list_in_subscription(request: Request) -> Response:
         _arm.check_subscription(env, request.params["sub"])
         return _arm.listing(
-            env.store.list(Kind.RS_VAULT, f"/subscriptions/{request.params['sub']}/"), request
+            [listed(v) for v in env.store.list(Kind.RS_VAULT, f"/subscriptions/{request.params['sub']}/")],
+            request,
         )

@@ -401,6 +401,8 @@ class RecoveryServicesVault(Handler):
         if got is None:
             return None
         body = wire(got)
+        if ctx.listing is not None:
+            ctx.listing.remember_vault(body)
         state = to_state(body, {**prior, "_classic_vmware": classic_vmware(ctx, body["id"])})
         encrypted = bool(dig(body, "properties.encryption.keyVaultProperties.keyUri"))
         return {**state, "_history": vault_history(ctx, rid, encrypted=encrypted)}
