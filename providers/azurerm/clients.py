@@ -31,7 +31,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -916,22 +916,29 @@ class ClientFactory:
             ("keys", uri.lower()), lambda: KeyClient(uri, self.credential, **self._kwargs(arm=False))
         )
 
-    def expect_key_vault_challenge(self, vault_uri: str, tenant_id: str) -> bool:
-        """Key Vault's challenge for ``vault_uri`` cached before its first request, when the key vault
-        authenticates in the tenant this provider signs in to (``providers.azurerm.kv_challenge``)."""
+    def expect_key_vault_challenges(self, vaults: Iterable[tuple[str, str]]) -> int:
+        """Key Vault's challenge cached before the first request to each (vault URI, tenant id) whose
+        key vault authenticates in the tenant this provider signs in to (``providers.azurerm.
+        kv_challenge``); returns how many were cached."""
         from providers.azurerm.kv_challenge import expect
 
+        wanted = [(uri, tenant) for uri, tenant in vaults if uri and tenant]
+        if not wanted:
+            return 0
         try:
             signed_in = self.tenant_id
         except (AzureError, ProviderError):  # no tenant known: Key Vault's own challenge says it
-            return False
+            return 0
         cloud = self.target.cloud
-        return expect(
-            vault_uri,
-            tenant_id,
-            signed_in_tenant=signed_in,
-            vault_suffix=cloud.vault_suffix,
-            authority=cloud.authority,
+        return sum(
+            expect(
+                uri,
+                tenant,
+                signed_in_tenant=signed_in,
+                vault_suffix=cloud.vault_suffix,
+                authority=cloud.authority,
+            )
+            for uri, tenant in wanted
         )
 
     def certificates(self, vault_uri: str):

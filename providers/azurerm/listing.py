@@ -334,11 +334,10 @@ class Listing:
 def expect_challenges(clients: Any, key_vaults: Iterable[dict[str, Any]]) -> None:
     """Each listed key vault's data-plane challenge, from the tenant its body names
     (``providers.azurerm.kv_challenge``): the keys read next then cost no unauthenticated call."""
-    for body in key_vaults:
-        props = body.get("properties") or {}
-        uri, tenant = props.get("vaultUri"), props.get("tenantId")
-        if uri and tenant:
-            clients.expect_key_vault_challenge(str(uri), str(tenant))
+    props = [b.get("properties") or {} for b in key_vaults]
+    clients.expect_key_vault_challenges(
+        (str(p.get("vaultUri") or ""), str(p.get("tenantId") or "")) for p in props
+    )
 
 
 def read_body(ctx: Context, container: Scoped | None, id_: str, get: Callable[[], Any]) -> Any:
