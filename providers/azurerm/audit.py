@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -354,12 +355,25 @@ def _whole(clients, listed: dict[str, Any], listing: Any = None) -> dict[str, An
     return None if got is None else wire(got)
 
 
+PARALLEL_READS = 10  # reads of one listing's objects in flight at once, as the refresh's parallelism
+
+
+def _each(work: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    """``work`` of every item, ``PARALLEL_READS`` at a time, in the items' order: what each costs is a
+    round trip or two, so one after the other an estate's hundreds of them add up to many seconds."""
+    items = list(items)
+    if len(items) < 2:
+        return [work(i) for i in items]
+    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+        return list(pool.map(work, items))
+
+
 def _recovery_vaults(clients, listing: Any = None) -> list[dict[str, Any]]:
     """The subscription's Recovery Services vaults, each with its properties (``_whole``); the list is
     kept in ``listing`` for the search for unmanaged vaults."""
     vaults = clients.recovery_services().vaults
     listed = [wire(v) for v in call(lambda: list(vaults.list_by_subscription_id()))]
-    out = [b for b in (_whole(clients, v, listing) for v in listed) if b is not None]
+    out = [b for b in _each(lambda v: _whole(clients, v, listing), listed) if b is not None]
     if listing is not None:
         listing.remember_vault_list(clients.subscription_id or "", out)
     return out
@@ -367,6 +381,10 @@ def _recovery_vaults(clients, listing: Any = None) -> list[dict[str, Any]]:
 
 def _sorted(audits: list[VaultAudit]) -> list[VaultAudit]:
     return sorted(audits, key=lambda a: (a.resource_group.lower(), a.name.lower()))
+
+
+def _audit_one(clients, key_vaults: list[dict[str, Any]], now: datetime, body: dict[str, Any]) -> VaultAudit:
+    return audit_vault(clients, body, key_vaults, now)
 
 
 def audit_subscription(clients, listing: Any = None) -> list[dict[str, Any]]:
@@ -378,7 +396,7 @@ def audit_subscription(clients, listing: Any = None) -> list[dict[str, Any]]:
     now = _now(clients)
     return [
         a.to_dict()
-        for a in _sorted([audit_vault(clients, body, key_vaults, now, listing) for body in vaults])
+        for a in _sorted(_each(lambda body: audit_vault(clients, body, key_vaults, now, listing), vaults))
     ]
 
 
@@ -429,7 +447,7 @@ def audit_tenant(
     now = _now(clients)
     out: list[dict[str, Any]] = []
     for n, (sub, sub_clients, vaults) in enumerate(listed, 1):
-        audits = _sorted([audit_vault(sub_clients, body, key_vaults, now) for body in vaults])
+        audits = _sorted(_each(partial(_audit_one, sub_clients, key_vaults, now), vaults))
         bad = sum(1 for a in audits if not a.compliant)
         progress(
             f"audited subscription {sub} ({n} of {len(listed)}): {len(audits)} vault(s), {bad} not compliant"
@@ -526,12 +544,19 @@ def list_unmanaged(
                     else "platform-managed key"
                 )
                 add("azurerm_recovery_services_vault", v["id"], v.get("name", ""), rg, cmk)
-    for kv_id in key_vault_ids:
+
+    def in_key_vault(kv_id: str) -> list[dict[str, Any]]:
+        """The unmanaged grants and keys of one key vault (its keys' list is a round trip of its own)."""
+        rows: list[dict[str, Any]] = []
+
+        def add_here(type_name: str, id_: str, name: str, scope: str, detail: str = "") -> None:
+            rows.append({"type": type_name, "id": id_, "name": name, "scope": scope, "detail": detail})
+
         parts = kv_id.split("/")
         rg, name = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else "", parts[-1]
         kv = key_vault(kv_id, rg, name)
         if kv is None:
-            continue
+            return rows
         for entry in dig(kv, "properties.accessPolicies") or []:
             oid = entry.get("objectId") or ""
             if _tracked(
@@ -539,14 +564,16 @@ def list_unmanaged(
             ) or _inline_policy(known, kv_id, oid):
                 continue
             perms = ", ".join(dig(entry, "permissions.keys") or []) or "no key permissions"
-            add("azurerm_key_vault_access_policy", f"{kv['id']}/objectId/{oid}", oid, name, f"keys: {perms}")
+            add_here(
+                "azurerm_key_vault_access_policy", f"{kv['id']}/objectId/{oid}", oid, name, f"keys: {perms}"
+            )
         for a in assignments_at(kv["id"]):
             if not same_id(str(dig(a, "properties.scope") or ""), kv["id"]):
                 continue
             if _tracked(known, "azurerm_role_assignment", id=a["id"]):
                 continue
             role = find_role(dig(a, "properties.roleDefinitionId"))
-            add(
+            add_here(
                 "azurerm_role_assignment",
                 a["id"],
                 a.get("name", ""),
@@ -558,7 +585,7 @@ def list_unmanaged(
         try:
             keys = list(clients.keys(uri).list_properties_of_keys()) if uri else []
         except (AzureError, ProviderError) as exc:  # the caller may not list keys (firewall, grants)
-            out.append(
+            rows.append(
                 {
                     "problem": f"the keys of key vault {name} could not be listed: "
                     f"{(getattr(exc, 'message', None) or str(exc)).splitlines()[0]}",
@@ -569,5 +596,9 @@ def list_unmanaged(
         for k in keys:
             versionless = f"{uri.rstrip('/')}/keys/{k.name}"
             if not _tracked(known, "azurerm_key_vault_key", versionless_id=versionless):
-                add("azurerm_key_vault_key", versionless, k.name, name)
+                add_here("azurerm_key_vault_key", versionless, k.name, name)
+        return rows
+
+    for rows in _each(in_key_vault, key_vault_ids):
+        out += rows
     return out
