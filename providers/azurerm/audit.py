@@ -15,6 +15,7 @@ assignments in the key vaults, that none of the ``known`` (type, attributes) obj
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -462,22 +463,45 @@ def audit_tenant(
 # --------------------------------------------------------------------------- unmanaged objects
 
 
-def _tracked(known: Iterable[tuple[str, dict]], type_name: str, **match: str) -> bool:
-    for t, attrs in known:
-        if t != type_name:
-            continue
-        if all(same_id(str(attrs.get(k) or ""), v) for k, v in match.items()):
-            return True
-    return False
+def _norm(value: Any) -> str:
+    return str(value or "").rstrip("/").lower()  # as ``same_id`` compares
 
 
-def _inline_policy(known, kv_id: str, object_id: str) -> bool:
-    for t, attrs in known:
-        if t == "azurerm_key_vault" and same_id(str(attrs.get("id") or ""), kv_id):
-            return any(
-                same_id(str(p.get("object_id") or ""), object_id) for p in attrs.get("access_policy") or []
-            )
-    return False
+class _Known:
+    """The (type, attributes) objects state records, indexed by the values the search for unmanaged
+    objects matches on: an estate holds thousands, and each listed object is looked up in them."""
+
+    def __init__(self, known: Iterable[tuple[str, dict]]) -> None:
+        self._objects = list(known)
+        self._index: dict[tuple[str, tuple[str, ...]], set[tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+        self._inline: dict[str, set[str]] | None = None
+
+    def tracked(self, type_name: str, **match: str) -> bool:
+        """Some object of ``type_name`` has every ``attribute=value`` of ``match`` (ids compared as
+        ``same_id`` does)."""
+        keys = tuple(sorted(match))
+        with self._lock:
+            index = self._index.get((type_name, keys))
+            if index is None:
+                index = {
+                    tuple(_norm(attrs.get(k)) for k in keys) for t, attrs in self._objects if t == type_name
+                }
+                self._index[(type_name, keys)] = index
+        return tuple(_norm(match[k]) for k in keys) in index
+
+    def inline_policy(self, kv_id: str, object_id: str) -> bool:
+        """A key vault object of state sets this object id's access policy inline."""
+        with self._lock:
+            if self._inline is None:
+                inline: dict[str, set[str]] = {}
+                for t, attrs in self._objects:
+                    if t == "azurerm_key_vault":
+                        inline.setdefault(_norm(attrs.get("id")), set()).update(
+                            _norm(p.get("object_id")) for p in attrs.get("access_policy") or []
+                        )
+                self._inline = inline
+        return _norm(object_id) in self._inline.get(_norm(kv_id), set())
 
 
 def list_unmanaged(
@@ -490,7 +514,7 @@ def list_unmanaged(
     """``listing`` (``providers.azurerm.listing.Listing``): the run's listings; what they cover (key
     vaults per resource group, with their access policies; the subscription's role assignments) is
     not listed or read again."""
-    known = list(known)
+    index = _Known(known)
     subscription = clients.subscription_id or ""
 
     def key_vaults_of_group(rg: str) -> list[dict[str, Any]] | None:
@@ -528,7 +552,7 @@ def list_unmanaged(
     for rg in resource_groups:
         kvs = key_vaults_of_group(rg)
         for listed_kv in kvs or []:
-            if not _tracked(known, "azurerm_key_vault", id=listed_kv["id"]):
+            if not index.tracked("azurerm_key_vault", id=listed_kv["id"]):
                 add("azurerm_key_vault", listed_kv["id"], listed_kv.get("name", ""), rg)
         rsvs = listing.vaults_in(subscription, rg) if listing is not None else None
         if rsvs is None:
@@ -536,7 +560,7 @@ def list_unmanaged(
                 partial(_listed, clients.recovery_services().vaults.list_by_resource_group, rg)
             )
         for v in rsvs or []:
-            if not _tracked(known, "azurerm_recovery_services_vault", id=v["id"]):
+            if not index.tracked("azurerm_recovery_services_vault", id=v["id"]):
                 whole = _whole(clients, v, listing) or v  # a listed vault doesn't say how it encrypts
                 cmk = (
                     "customer-managed key"
@@ -559,9 +583,9 @@ def list_unmanaged(
             return rows
         for entry in dig(kv, "properties.accessPolicies") or []:
             oid = entry.get("objectId") or ""
-            if _tracked(
-                known, "azurerm_key_vault_access_policy", key_vault_id=kv_id, object_id=oid
-            ) or _inline_policy(known, kv_id, oid):
+            if index.tracked(
+                "azurerm_key_vault_access_policy", key_vault_id=kv_id, object_id=oid
+            ) or index.inline_policy(kv_id, oid):
                 continue
             perms = ", ".join(dig(entry, "permissions.keys") or []) or "no key permissions"
             add_here(
@@ -570,7 +594,7 @@ def list_unmanaged(
         for a in assignments_at(kv["id"]):
             if not same_id(str(dig(a, "properties.scope") or ""), kv["id"]):
                 continue
-            if _tracked(known, "azurerm_role_assignment", id=a["id"]):
+            if index.tracked("azurerm_role_assignment", id=a["id"]):
                 continue
             role = find_role(dig(a, "properties.roleDefinitionId"))
             add_here(
@@ -595,7 +619,7 @@ def list_unmanaged(
             keys = []
         for k in keys:
             versionless = f"{uri.rstrip('/')}/keys/{k.name}"
-            if not _tracked(known, "azurerm_key_vault_key", versionless_id=versionless):
+            if not index.tracked("azurerm_key_vault_key", versionless_id=versionless):
                 add_here("azurerm_key_vault_key", versionless, k.name, name)
         return rows
 
