@@ -15,6 +15,8 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from reconciler.diagnostic_source import SourceFiles, range_and_snippet
+
 
 class Severity(enum.Enum):
     ERROR = "error"
@@ -59,7 +61,9 @@ class Diagnostic:
             return self
         return Diagnostic(self.severity, self.code, self.summary, self.detail, address, self.range)
 
-    def to_json(self) -> dict:
+    def to_json(self, sources: SourceFiles | None = None) -> dict:
+        """As terraform writes a diagnostic in JSON (plus vaultform's ``code``); with ``sources``,
+        the range has byte offsets and a snippet of the source comes with it."""
         out: dict = {
             "severity": self.severity.value,
             "code": self.code,
@@ -69,14 +73,12 @@ class Diagnostic:
         if self.address:
             out["address"] = self.address
         if self.range:
-            out["range"] = {
-                "filename": self.range.file,
-                "start": {"line": self.range.line, "column": self.range.column},
-                "end": {
-                    "line": self.range.end_line or self.range.line,
-                    "column": self.range.end_column or self.range.column,
-                },
-            }
+            r = self.range
+            out.update(
+                range_and_snippet(
+                    r.file, r.line, r.column, r.end_line, r.end_column, sources or SourceFiles()
+                )
+            )
         return out
 
 
@@ -151,7 +153,8 @@ class Diagnostics:
         return [d for _, d in sorted(enumerate(self.items), key=key)]
 
     def to_json(self) -> list[dict]:
-        return [d.to_json() for d in self.sorted()]
+        sources = SourceFiles()
+        return [d.to_json(sources) for d in self.sorted()]
 
 
 class DiagnosticsError(Exception):

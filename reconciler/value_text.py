@@ -16,12 +16,21 @@ by side with the binary (tests/cli/test_value_text_parity.py):
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from reconciler.values import UNKNOWN, Sensitive
 
-if TYPE_CHECKING:
-    from reconciler.cli.console_shapes import Shape
+
+class Shape(Protocol):
+    """What a collection is, as the console reads it from the expression
+    (reconciler.cli.console_shapes.Shape)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def item(self, index: int) -> Shape | None: ...
+
+    def field(self, key: str) -> Shape | None: ...
 
 _WRAPPERS = {"list": ("tolist(", ")"), "set": ("toset(", ")"), "map": ("tomap(", ")")}
 _NAMED_ESCAPES = {

@@ -27,6 +27,7 @@ from reconciler.apply.progress import (
     resource_count,
     wording,
 )
+from reconciler.diagnostic_source import SourceFiles, range_and_snippet
 from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.plan.model import Action, Plan, ResourceChange
 from reconciler.providers_registry import provider_name_for_type
@@ -99,6 +100,7 @@ class JsonUi:
         self.out = out
         self.now = now
         self._lock = threading.Lock()
+        self._sources = SourceFiles()
 
     def emit(self, type_: str, message: str, *, level: str = "info", **fields: Any) -> None:
         line = {"@level": level, "@message": message, "@module": MODULE, "@timestamp": self.now(), **fields}
@@ -121,14 +123,8 @@ class JsonUi:
         if d.address:
             body["address"] = d.address
         if d.range is not None:
-            body["range"] = {
-                "filename": d.range.file,
-                "start": {"line": d.range.line, "column": d.range.column},
-                "end": {
-                    "line": d.range.end_line or d.range.line,
-                    "column": d.range.end_column or d.range.column,
-                },
-            }
+            r = d.range
+            body.update(range_and_snippet(r.file, r.line, r.column, r.end_line, r.end_column, self._sources))
         word = {"error": "Error", "warn": "Warning", "info": "Info"}[_LEVEL[d.severity]]
         self.emit("diagnostic", f"{word}: {d.summary}", level=_LEVEL[d.severity], diagnostic=body)
 
