@@ -32,6 +32,7 @@ class Shape(Protocol):
 
     def field(self, key: str) -> Shape | None: ...
 
+
 _WRAPPERS = {"list": ("tolist(", ")"), "set": ("toset(", ")"), "map": ("tomap(", ")")}
 _NAMED_ESCAPES = {
     "\a": "\\a",
