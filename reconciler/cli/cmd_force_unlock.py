@@ -20,15 +20,8 @@ from state.lock import LockError
 
 def setup(parser) -> None:
     parser.usage = "vaultform force-unlock [options] [DIR] LOCK_ID"
-    parser.add_argument(
-        "dir",
-        nargs="?",
-        default=".",
-        metavar="DIR",
-        help="the configuration directory (default: .; or the global -chdir=DIR)",
-    )
-    parser.add_argument("lock_id", metavar="LOCK_ID", help="the lock's id, as the locked run prints it")
-    parser.add_argument("extra", nargs="*", help=argparse.SUPPRESS)  # refused with a word on why
+    # [DIR] LOCK_ID: told apart by their number in run() (argparse would take a lone word for DIR)
+    parser.add_argument("words", nargs="*", metavar="[DIR] LOCK_ID", help=argparse.SUPPRESS)
     flag(parser, "force", action="store_true", help="do not ask for confirmation")
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
@@ -62,12 +55,17 @@ def _confirm(out: Output, args, lock_id: str, command) -> bool:
 
 
 def run(args, out: Output) -> int:
-    if args.extra:
+    if not args.words:
+        raise UsageError(
+            "Expected a single argument: LOCK_ID (the id the locked run printed)"
+            "\n\nusage: vaultform force-unlock [options] [DIR] LOCK_ID"
+        )
+    if len(args.words) > 2:
         raise UsageError(
             "force-unlock takes one LOCK_ID (the id a locked run prints), after an optional DIR"
             "\n\nusage: vaultform force-unlock [options] [DIR] LOCK_ID"
         )
-    directory, lock_id = args.dir, args.lock_id
+    directory, lock_id = args.words if len(args.words) == 2 else [".", args.words[0]]
     backend = backend_for(args.state, directory)
     command = force_unlock_command(backend, args)
     if not _confirm(out, args, lock_id, command):

@@ -22,6 +22,7 @@ from reconciler import providers_registry as registry
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.cli.state_files import backend_for, configured_encryption_of, read_state
+from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.render_body import Sensitivity
 from reconciler.value_text import go_quote, number_text
 from state.model import InstanceAddress, InstanceState, ResourceState, State
@@ -271,6 +272,17 @@ def run(args, out: Output) -> int:
         return _show_plan(args, out)
     if args.file and os.path.isdir(args.file):  # a configuration directory: its state
         backend = backend_for(args.state, args.file)
+    elif args.file and not os.path.exists(args.file):
+        # a file named on the command line must be there (terraform: "Failed to read the given
+        # file as a state or plan file"); only the default state may be missing
+        raise DiagnosticsError(
+            error(
+                "show_file",
+                "Failed to read the given file as a state or plan file",
+                f"There is no file at {args.file}. Give the path of a saved plan (plan -out) or a state "
+                "file, or run show with no argument for the current state.",
+            )
+        )
     else:
         backend = backend_for(args.file or args.state)
     state = read_state(backend)

@@ -264,3 +264,19 @@ def test_a_whole_destroy_leaves_no_data_source_in_state_as_terraform(tmp_path, m
     assert _run("destroy", "-auto-approve", *target)[0] == 0
     assert _run("state", "list")[1] == listed_t
     assert listed_t == ("data.terraform_remote_state.other\n" if target else "")
+
+
+def test_show_of_a_missing_file_is_an_error_not_an_empty_state(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("show", "no-such.plan")
+    assert code == 1
+    assert "Failed to read the given file as a state or plan file" in err
+    assert "No state" not in out
+
+
+def test_force_unlock_without_a_lock_id_names_it_and_nothing_internal(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = _run("force-unlock")
+    assert code == 1
+    assert "Expected a single argument: LOCK_ID" in err
+    assert "extra" not in err
