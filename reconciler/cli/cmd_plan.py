@@ -118,6 +118,7 @@ def _write_generated(plan, generated: list[tuple[str, str, str]], path: str) -> 
 
 
 def make(args, operation: str = "plan", out: Output | None = None):
+    plan_options(args)  # a malformed -target or -replace is refused before anything is read
     check_generate_target(args)
     with collector.loading():  # the configuration and the state live to the end of the command
         session = steps.open_session(

@@ -280,3 +280,13 @@ def test_force_unlock_without_a_lock_id_names_it_and_nothing_internal(tmp_path, 
     assert code == 1
     assert "Expected a single argument: LOCK_ID" in err
     assert "extra" not in err
+
+
+def test_a_malformed_target_is_refused_before_anything_is_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "azure.db"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.tf").write_text('resource "terraform_data" "a" {\n  input = 1\n}\n')
+    assert _run("apply", "-auto-approve")[0] == 0
+    code, out, err = _run("plan", "-target=terraform_data.a[")
+    assert code == 1 and 'Invalid target "terraform_data.a["' in err
+    assert "Refreshing state" not in out
