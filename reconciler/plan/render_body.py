@@ -323,32 +323,48 @@ class BodyRenderer:
             for j in added:
                 lines.extend(self._element(after[j], "+", depth + 1, path + (j,)))
         else:
-            matcher = difflib.SequenceMatcher(None, keys_b, keys_a, autojunk=False)
-            for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-                if tag == "equal":
-                    hidden += i2 - i1
-                    continue
-                pairs = (
-                    tag == "replace"
-                    and i2 - i1 == j2 - j1
-                    and all(
-                        isinstance(before[i], dict) and isinstance(after[j], dict)
-                        for i, j in zip(range(i1, i2), range(j1, j2))
-                    )
-                )
-                if pairs:
-                    for i, j in zip(range(i1, i2), range(j1, j2)):
-                        sub = self._map_change(before[i], after[j], depth + 1, path + (j,), False)
-                        sub[-1] += ","
-                        lines.append(self.line(depth + 1, "~", sub[0]))
-                        lines.extend(sub[1:])
-                    continue
-                for i in range(i1, i2):
-                    lines.extend(self._element(before[i], "-", depth + 1, path + (i,)))
-                for j in range(j1, j2):
-                    lines.extend(self._element(after[j], "+", depth + 1, path + (j,)))
+            return self._sequence_change(before, after, keys_b, keys_a, depth, path)
         if hidden:
             lines.append(self.line(depth + 1, " ", hidden_note(hidden, "element")))
+        return lines + [self.line(depth, " ", "]")]
+
+    def _sequence_change(
+        self, before: Any, after: Any, keys_b: list[str], keys_a: list[str], depth: int, path: tuple[Any, ...]
+    ) -> list[str]:
+        """A list's elements as terraform's list renderer shows them (renderers/list.go): each change
+        with the unchanged element just before it and just after it for context, and a count of
+        the unchanged ones between."""
+        lines = ["["]
+        unchanged: list[int] = []  # after-indexes of unchanged elements not shown yet
+        show_next = False
+        for b, a in element_pairs(before, after, keys_b, keys_a):
+            same = (
+                b is not None and a is not None and keys_b[b] == keys_a[a] and not _contains_unknown(after[a])
+            )
+            if same and not show_next:
+                unchanged.append(a)  # type: ignore[arg-type]
+                continue
+            show_next = False
+            if len(unchanged) > 1:
+                lines.append(self.line(depth + 1, " ", hidden_note(len(unchanged) - 1, "element")))
+            if unchanged:
+                lines.extend(self._element(after[unchanged[-1]], " ", depth + 1, path + (unchanged[-1],)))
+            unchanged = []
+            if same:
+                lines.extend(self._element(after[a], " ", depth + 1, path + (a,)))
+                continue
+            show_next = True
+            if a is None:
+                lines.extend(self._element(before[b], "-", depth + 1, path + (b,)))
+            elif b is None:
+                lines.extend(self._element(after[a], "+", depth + 1, path + (a,)))
+            else:
+                sym, sub = self.value_change(before[b], after[a], depth + 1, path + (a,), quote_keys=False)
+                sub[-1] += ","
+                lines.append(self.line(depth + 1, sym, sub[0]))
+                lines.extend(sub[1:])
+        if unchanged:
+            lines.append(self.line(depth + 1, " ", hidden_note(len(unchanged), "element")))
         return lines + [self.line(depth, " ", "]")]
 
     def _text_change(self, before: str, after: str, depth: int) -> list[str]:
@@ -402,7 +418,9 @@ class BodyRenderer:
                     hidden_attrs += 1
                 continue
             sym, sub = self.value_change(b, a, depth, path + (name,), quote_keys=quote, as_set=as_set)
-            if before is not None and after is not None and self._forces(path + (name,), block=False):
+            # terraform's renderer marks no attribute of dynamic type (it is shown as an output is)
+            forced = kind is not Kind.ANY and self._forces(path + (name,), block=False)
+            if before is not None and after is not None and forced:
                 sub[0] += self._mark()
             entries.append((name, sym, sub))
         width = max((len(n) for n, _, _ in entries), default=0)
@@ -482,3 +500,68 @@ def _pair_blocks(
         yield (i, before[i], None)
     for j in unmatched_after:
         yield (j, None, after[j])
+
+
+def element_pairs(
+    before: list, after: list, keys_b: list[str], keys_a: list[str]
+) -> list[tuple[int | None, int | None]]:
+    """Which elements of two lists go together, as terraform pairs them (collections.ProcessSlice):
+    index by index when the lists are as long and not a reordering; otherwise along their longest
+    common subsequence, the rest removed then added (objects side by side as one change)."""
+    if len(keys_b) == len(keys_a) and not set(keys_b) <= set(keys_a):
+        return list(zip(range(len(keys_b)), range(len(keys_a)), strict=True))
+    common = _longest_common(keys_b, keys_a)
+    out: list[tuple[int | None, int | None]] = []
+    i = j = c = 0
+    while i < len(keys_b) or j < len(keys_a) or c < len(common):
+        while i < len(keys_b) and (c >= len(common) or keys_b[i] != common[c]):
+            pair = (
+                isinstance(before[i], dict)
+                and j < len(keys_a)
+                and isinstance(after[j], dict)
+                and (c >= len(common) or keys_a[j] != common[c])
+            )
+            if pair:
+                out.append((i, j))
+                i, j = i + 1, j + 1
+                continue
+            out.append((i, None))
+            i += 1
+        while j < len(keys_a) and (c >= len(common) or keys_a[j] != common[c]):
+            out.append((None, j))
+            j += 1
+        if c < len(common):
+            out.append((i, j))
+            i, j, c = i + 1, j + 1, c + 1
+    return out
+
+
+def _longest_common(xs: list[str], ys: list[str]) -> list[str]:
+    """The longest common subsequence terraform's objchange.LongestCommonSubsequence picks
+    (the same table and the same walk back from the end, so ties go the same way)."""
+    if not xs or not ys:
+        return []
+    w = len(xs)
+    c = [0] * (len(xs) * len(ys))
+    for y in range(len(ys)):
+        for x in range(w):
+            if xs[x] == ys[y]:
+                c[w * y + x] = 1 if x == 0 or y == 0 else c[w * (y - 1) + (x - 1)] + 1
+            else:
+                left = c[w * y + (x - 1)] if x > 0 else 0
+                up = c[w * (y - 1) + x] if y > 0 else 0
+                c[w * y + x] = max(left, up)
+    seq: list[str] = []
+    x, y = len(xs) - 1, len(ys) - 1
+    while x > -1 and y > -1:
+        if xs[x] == ys[y]:
+            seq.append(xs[x])
+            x, y = x - 1, y - 1
+        else:
+            left = c[w * y + (x - 1)] if x > 0 else 0
+            up = c[w * (y - 1) + x] if y > 0 else 0
+            if left > up:
+                x -= 1
+            else:
+                y -= 1
+    return seq[::-1]

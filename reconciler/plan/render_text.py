@@ -50,7 +50,7 @@ HEADLINE: dict[Action, str] = {
 REASON_HEADLINE: dict[Reason, str] = {
     Reason.REPLACE_BECAUSE_TAINTED: "is tainted, so it must be replaced",
     Reason.REPLACE_BY_REQUEST: "will be replaced, as requested",
-    Reason.REPLACE_BY_TRIGGERS: "will be replaced because of a change in replace_triggered_by",
+    Reason.REPLACE_BY_TRIGGERS: "will be replaced due to changes in replace_triggered_by",
 }
 
 # a reason shown on its own comment line under the headline; {address} and {key} filled in
