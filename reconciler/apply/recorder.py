@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -167,9 +168,16 @@ class StateRecorder:
                     self._lock.wait()
                 if self._stored >= self._changed:
                     return  # stopping, and nothing left to write
-                if self._urgent <= self._stored and not self._stopping and self.batch_interval > 0:
-                    # only results are waiting: let a few more gather (an intent cuts it short)
-                    self._lock.wait(self.batch_interval)
+                if self.batch_interval > 0:
+                    # only results are waiting: let a few more gather. Every change notifies, so
+                    # the wait goes on until the interval ends or someone waits for a write (an
+                    # intent, a flush, close); waking at the next result would write once per result
+                    deadline = time.monotonic() + self.batch_interval
+                    while self._urgent <= self._stored and not self._stopping:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        self._lock.wait(remaining)
                 snapshot, target = self.state, self._changed
             try:
                 with self._write_lock:

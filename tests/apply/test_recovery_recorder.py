@@ -111,6 +111,35 @@ def test_results_are_batched_and_all_on_disk_after_close():
     assert recorder.writes == len(backend.written)
 
 
+def test_results_arriving_one_by_one_wait_for_the_batch_interval():
+    """Every result notifies the writer; that must not end its wait, or a fast backend writes the
+    whole state once per result (1,000 results, 1,000 writes of a growing state)."""
+    backend = SlowBackend(delay=0.0)
+    recorder = StateRecorder(backend, State.new(lineage="l"), write_behind=True, batch_interval=0.05)
+    started = time.monotonic()
+    for i in range(100):
+        recorder.created(_change(f"terraform_data.t[{i}]", "terraform", "terraform_data"), {"id": str(i)})
+        time.sleep(0.003)
+    elapsed = time.monotonic() - started
+    recorder.close()
+    assert len(backend.written) <= elapsed / 0.05 + 3, f"{len(backend.written)} writes in {elapsed:.2f}s"
+    assert len(backend.written[-1].addresses()) == 100
+
+
+def test_an_intent_ends_the_batch_interval():
+    backend = SlowBackend(delay=0.0)
+    recorder = StateRecorder(
+        backend, State.new(lineage="l"), providers={"azurerm": Cloud()}, write_behind=True, batch_interval=5.0
+    )
+    recorder.created(_change("terraform_data.t", "terraform", "terraform_data"), {"id": "t"})
+    time.sleep(0.05)  # the writer is now waiting out its interval for more results
+    started = time.monotonic()
+    recorder.pending(_change("azurerm_resource_group.rg"), PendingAction.CREATE, {"name": "rg"})
+    assert time.monotonic() - started < 2.0
+    assert backend.written[-1].instance("azurerm_resource_group.rg").pending is not None
+    recorder.close()
+
+
 def test_intents_waiting_together_share_a_write():
     backend = SlowBackend(delay=0.05)
     recorder = StateRecorder(
