@@ -15,9 +15,12 @@ JSON in ``data``), so a database Terraform set up is used as it is:
 ``skip_schema_creation``, ``skip_table_creation`` and ``skip_index_creation`` leave the matching
 statement out, for a database whose owner created them.
 
-A write is one transaction: the stored row is read ``FOR UPDATE``, compared with what this run
+A write is one transaction: the stored row is locked ``FOR UPDATE``, compared with what this run
 read (a row another run wrote meanwhile is refused, as the local file's stamp is), and replaced
-with the next serial.
+with the next serial. The comparison is of SHA-256 digests PostgreSQL computes of the stored text
+(``sha256``, PostgreSQL 11 and later), so a write neither downloads nor decodes the state it
+replaces while the row is the one this run read or last wrote: apply persists many times, and a
+write costs what encoding and sending the new state costs, as the local file's does.
 
 Locking is a session-level ``pg_try_advisory_lock`` on a connection this backend holds for the
 whole run. PostgreSQL itself releases it when that session ends - however the holder ends, a
@@ -30,7 +33,6 @@ is still there knows that row's session ended and says whose lock PostgreSQL rel
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import socket
 import time
@@ -48,6 +50,11 @@ from state.model import VAULTFORM_VERSION, State
 
 DEFAULT_SCHEMA = "terraform_remote_state"
 DEFAULT_WORKSPACE = "default"
+# what tells one stored text from another: its SHA-256, computed where the text is (PostgreSQL 11+:
+# https://www.postgresql.org/docs/current/functions-binarystring.html), so reading it moves 64
+# characters instead of the whole state; the same expression everywhere, whatever the database's
+# encoding, so digests are compared only with digests PostgreSQL made
+_DIGEST = "encode(sha256(convert_to(data, 'UTF8')), 'hex')"
 
 
 def _psycopg() -> Any:
@@ -220,28 +227,43 @@ class PgBackend:
 
     # ------------------------------------------------------------------ reading
 
-    def _fetch(self, conn: Any, *, for_update: bool = False) -> str | None:
+    def _fetch(self, conn: Any, *, for_update: bool = False) -> tuple[str | None, str | None]:
+        """The stored text and its digest (``_DIGEST``); (None, None) when no state is stored."""
         sql = _psycopg().sql
-        query = sql.SQL("SELECT data FROM {} WHERE name = %s" + (" FOR UPDATE" if for_update else "")).format(
-            self._table("states")
-        )
+        query = sql.SQL(
+            "SELECT data, " + _DIGEST + " FROM {} WHERE name = %s" + (" FOR UPDATE" if for_update else "")
+        ).format(self._table("states"))
         row = conn.execute(query, (self.workspace,)).fetchone()
-        return row[0] if row is not None and row[0] is not None else None
+        return (row[0], row[1]) if row is not None and row[0] is not None else (None, None)
+
+    def _stored_digest(self, conn: Any, *, for_update: bool = False) -> str | None:
+        """The digest of the stored text, computed by PostgreSQL: the text itself stays there."""
+        sql = _psycopg().sql
+        query = sql.SQL(
+            "SELECT " + _DIGEST + " FROM {} WHERE name = %s" + (" FOR UPDATE" if for_update else "")
+        ).format(self._table("states"))
+        row = conn.execute(query, (self.workspace,)).fetchone()
+        return row[0] if row is not None else None
 
     def read(self) -> State | None:
         psycopg = _psycopg()
         try:
-            text = self._fetch(self._connection())
+            text, digest = self._fetch(self._connection())
         except psycopg.Error as exc:
             raise self._fail(exc, "cannot read the state") from None
         state = self._encoder.decode(text, source=self.describe()) if text is not None else None
-        self._persisted, self._digest, self._loaded = state, _digest(text), True
+        self._persisted, self._digest, self._loaded = state, digest, True
         return state
 
     def stored_lineage(self) -> str | None:
+        """The stored state's lineage: the one this run read or wrote while the row is unchanged since
+        (its digest says so), else the stored text's, downloaded and decoded."""
         psycopg = _psycopg()
         try:
-            text = self._fetch(self._connection())
+            conn = self._connection()
+            if self._loaded and self._stored_digest(conn) == self._digest:
+                return self._persisted.lineage if self._persisted is not None else None
+            text, _ = self._fetch(conn)
         except psycopg.Error as exc:
             raise self._fail(exc, "cannot read the state") from None
         return self._encoder.decode(text, source=self.describe()).lineage if text is not None else None
@@ -250,7 +272,7 @@ class PgBackend:
         """What is stored now, as a digest (``reload_state_if_changed`` compares it)."""
         psycopg = _psycopg()
         try:
-            return _digest(self._fetch(self._connection()))
+            return self._stored_digest(self._connection())
         except psycopg.Error as exc:
             raise self._fail(exc, "cannot read the state") from None
 
@@ -275,21 +297,7 @@ class PgBackend:
         conn = self._connection()
         try:
             with conn.transaction():
-                text = self._fetch(conn, for_update=True)
-                if self._loaded and not force and _digest(text) != self._digest:
-                    raise StateError(
-                        self.describe(),
-                        "the stored state changed since this run read it",
-                        hint="Another run wrote it, probably without the state lock. Nothing was written; "
-                        "run again to start from the stored state.",
-                    )
-                current = None
-                if text is not None:
-                    try:
-                        current = self._encoder.decode(text, source=self.describe())
-                    except StateError:
-                        if not force:
-                            raise
+                current, digest = self._current(conn, force)
                 if current is not None:
                     if state.lineage != current.lineage and not force:
                         raise StateError(
@@ -300,7 +308,7 @@ class PgBackend:
                             "-force` if you really mean to replace the stored state.",
                         )
                     if state.same_content(current) and not self._encoder.outdated:
-                        self._persisted, self._digest, self._loaded = current, _digest(text), True
+                        self._persisted, self._digest, self._loaded = current, digest, True
                         return current
                     serial = current.serial + 1
                     if force:
@@ -309,23 +317,47 @@ class PgBackend:
                     serial = state.serial + 1
                 new = state.with_serial(serial)
                 data = b"".join(self._encoder.encode_chunks(new)).decode("utf-8")
-                conn.execute(
+                row = conn.execute(
                     _psycopg()
                     .sql.SQL(
                         "INSERT INTO {} (name, data) VALUES (%s, %s) "
-                        "ON CONFLICT (name) DO UPDATE SET data = EXCLUDED.data"
+                        "ON CONFLICT (name) DO UPDATE SET data = EXCLUDED.data RETURNING " + _DIGEST
                     )
                     .format(self._table("states")),
                     (self.workspace, data),
-                )
+                ).fetchone()
         except psycopg.Error as exc:
             raise StateError(
                 self.describe(),
                 f"could not write the state ({str(exc).strip()})",
                 hint="The transaction was rolled back: the stored state is unchanged. Run again.",
             ) from None
-        self._persisted, self._digest, self._loaded = new, _digest(data), True
+        self._persisted, self._digest, self._loaded = new, row[0], True
         return new
+
+    def _current(self, conn: Any, force: bool) -> tuple[State | None, str | None]:
+        """The stored state and its digest, its row locked until the transaction ends. While the row
+        is the one this run read or last wrote, that is the state remembered, not downloaded and
+        decoded again; a row another run wrote meanwhile is refused (unless ``force``)."""
+        if self._loaded and not force:
+            digest = self._stored_digest(conn, for_update=True)
+            if digest != self._digest:
+                raise StateError(
+                    self.describe(),
+                    "the stored state changed since this run read it",
+                    hint="Another run wrote it, probably without the state lock. Nothing was written; "
+                    "run again to start from the stored state.",
+                )
+            return self._persisted, digest
+        text, digest = self._fetch(conn, for_update=True)
+        if text is None:
+            return None, None
+        try:
+            return self._encoder.decode(text, source=self.describe()), digest
+        except StateError:
+            if not force:
+                raise
+            return None, digest
 
     # ------------------------------------------------------------------ locking
 
@@ -455,7 +487,3 @@ class PgBackend:
             )
         self._release(info)
         return info
-
-
-def _digest(text: str | None) -> str | None:
-    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()

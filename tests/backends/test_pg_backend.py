@@ -18,6 +18,8 @@ from providers.azurelocal.app import Emulator
 from reconciler.cli.main import main
 from reconciler.cli.output import Output
 from state.backends.pg import PgBackend
+from state.errors import StateError
+from state.model import InstanceState, State
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 CHILD = [sys.executable, "-c", "import sys; from reconciler.cli.main import main; sys.exit(main())"]
@@ -238,3 +240,41 @@ def test_force_unlock_refuses_a_live_holder_and_clears_a_dead_ones_record(estate
         assert backend.lock_info() is None
     finally:
         backend.close()
+
+
+def _with(state: State, address: str, **attrs) -> State:
+    return state.with_instance(address, InstanceState(attributes=attrs), provider="p")
+
+
+def test_writes_compare_digests_and_refuse_another_runs_write(database):
+    """A write compares PostgreSQL's digest of the stored row with the one this run read or wrote:
+    its own writes follow one another, another run's write in between is refused, and what each
+    write stored is what a fresh reader decodes."""
+    mine, other = PgBackend(database), PgBackend(database)
+    try:
+        assert mine.read() is None
+        stamp = mine.stamp()
+        state = _with(State.new(), "a.x", id="1")
+        for n in range(1, 6):
+            state = mine.write(_with(state, "a.x", id=str(n)))
+            assert state.serial == n
+            assert mine.stamp() != stamp  # each write's row has a new digest
+            stamp = mine.stamp()
+        assert mine.write(state) is not None and mine.stamp() == stamp  # unchanged content: no write
+        assert mine.stored_lineage() == state.lineage
+
+        stored = other.read()
+        assert stored is not None and stored.serial == 5
+        assert stored.instance("a.x").attributes == {"id": "5"}
+        other.write(_with(stored, "a.x", id="theirs"))
+        assert mine.stamp() != stamp
+        with pytest.raises(StateError, match="changed since this run read it"):
+            mine.write(_with(state, "a.x", id="mine"))
+        assert _stored(database).instance("a.x").attributes == {"id": "theirs"}
+
+        # another lineage pushed over it: stored_lineage looks at the row, not at what this run knew
+        stranger = other.write(_with(State.new(), "a.x", id="new"), force=True)
+        assert mine.stored_lineage() == stranger.lineage != state.lineage
+    finally:
+        mine.close()
+        other.close()
