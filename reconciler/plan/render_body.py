@@ -503,7 +503,7 @@ def _pair_blocks(
 
 
 def element_pairs(
-    before: list, after: list, keys_b: list[str], keys_a: list[str]
+    before: list[Any], after: list[Any], keys_b: list[str], keys_a: list[str]
 ) -> list[tuple[int | None, int | None]]:
     """Which elements of two lists go together, as terraform pairs them (collections.ProcessSlice):
     index by index when the lists are as long and not a reordering; otherwise along their longest

@@ -375,11 +375,11 @@ def render_plan(
             render_change(c, color=color, schema_of=schema_of, moved_from=moved_from.get(c.address))
             for c in changes
         )
+    if changes or errors:  # the count comes before the outputs' changes, as in terraform's plan
+        parts.append(_summary(plan, changes, errors, palette))
     if outputs:
         parts.append(render_outputs(outputs, color=color))
-    if changes or errors:
-        parts.append(_summary(plan, changes, errors, palette))
-    else:
+    if not (changes or errors):
         parts.append(
             "Applying this plan records the new output values in state without changing any "
             "real infrastructure."
