@@ -25,6 +25,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hcl2.rules.directives import (
+    TemplateElseRule,
+    TemplateEndforRule,
+    TemplateEndifRule,
+    TemplateForRule,
+    TemplateForStartRule,
+    TemplateIfRule,
+    TemplateIfStartRule,
+)
+from hcl2.rules.strings import InterpolationRule
 from hcl2.utils import process_escape_sequences
 
 from reconciler.config import ast
@@ -168,88 +178,80 @@ def quoted_pieces(rule, conv) -> list[Piece]:
     TemplateIfRule/TemplateForRule expose their pieces only as ``_if_start``,
     ``_if_body`` ... attributes (python-hcl2 8.1, pinned in pyproject.toml).
     """
-    from hcl2.rules.directives import (
-        TemplateElseRule,
-        TemplateEndforRule,
-        TemplateEndifRule,
-        TemplateForRule,
-        TemplateForStartRule,
-        TemplateIfRule,
-        TemplateIfStartRule,
-    )
-    from hcl2.rules.strings import InterpolationRule
-
     out: list[Piece] = []
-
-    def add(part) -> None:
-        content = part.content if hasattr(part, "content") else part
-        if isinstance(content, InterpolationRule):
-            left, right = conv.strip_marks_at(content._meta)
-            out.append(Interp(conv.expr(content.expression), left, right))
-        elif isinstance(content, TemplateIfRule):
-            add(content._if_start)
-            for sub in content._if_body:
-                add(sub)
-            if content._else_rule is not None:
-                add(content._else_rule)
-                for sub in content._else_body:
-                    add(sub)
-            add(content._endif)
-        elif isinstance(content, TemplateForRule):
-            add(content._for_start)
-            for sub in content._body:
-                add(sub)
-            add(content._endfor)
-        elif isinstance(content, TemplateIfStartRule):
-            out.append(
-                Directive(
-                    "if",
-                    content.strip_open,
-                    content.strip_close,
-                    conv.pos(content._meta),
-                    expr=conv.expr(content.condition),
-                )
-            )
-        elif isinstance(content, TemplateForStartRule):
-            first = content.iterator.token.value
-            second = content.key_iterator.token.value if content.key_iterator is not None else None
-            out.append(
-                Directive(
-                    "for",
-                    content.strip_open,
-                    content.strip_close,
-                    conv.pos(content._meta),
-                    expr=conv.expr(content.collection),
-                    key_var=first if second is not None else None,
-                    value_var=second if second is not None else first,
-                )
-            )
-        elif isinstance(content, (TemplateElseRule, TemplateEndifRule, TemplateEndforRule)):
-            kind = {TemplateElseRule: "else", TemplateEndifRule: "endif", TemplateEndforRule: "endfor"}[
-                type(content)
-            ]
-            out.append(Directive(kind, content.strip_open, content.strip_close, conv.pos(content._meta)))
-        else:
-            name = content.lark_name()
-            value = str(content.value)
-            if name == "ESCAPED_INTERPOLATION":
-                out.append(Text("$" + value[2:]))
-            elif name == "ESCAPED_DIRECTIVE":
-                out.append(Text("%" + value[2:]))
-            else:
-                bad = _invalid_escape(value)
-                if bad is not None:
-                    raise TemplateProblem(
-                        f'Invalid escape sequence "{bad}"',
-                        'Quoted strings accept \\n, \\r, \\t, \\", \\\\, \\uNNNN and '
-                        "\\UNNNNNNNN; write \\\\ for a literal backslash.",
-                        conv.pos(part._meta),
-                    )
-                out.append(Text(process_escape_sequences(value)))
-
     for part in rule.string_parts:
-        add(part)
+        _add_piece(part, out, conv)
     return out
+
+
+def _add_piece(part, out: list[Piece], conv) -> None:
+    """Append ``part``'s pieces to ``out``. (A function of its own, not a closure inside
+    ``quoted_pieces``: a recursive closure is a reference cycle, left to the garbage
+    collector, for every string of the configuration.)"""
+    content = part.content if hasattr(part, "content") else part
+    if isinstance(content, InterpolationRule):
+        left, right = conv.strip_marks_at(content._meta)
+        out.append(Interp(conv.expr(content.expression), left, right))
+    elif isinstance(content, TemplateIfRule):
+        _add_piece(content._if_start, out, conv)
+        for sub in content._if_body:
+            _add_piece(sub, out, conv)
+        if content._else_rule is not None:
+            _add_piece(content._else_rule, out, conv)
+            for sub in content._else_body:
+                _add_piece(sub, out, conv)
+        _add_piece(content._endif, out, conv)
+    elif isinstance(content, TemplateForRule):
+        _add_piece(content._for_start, out, conv)
+        for sub in content._body:
+            _add_piece(sub, out, conv)
+        _add_piece(content._endfor, out, conv)
+    elif isinstance(content, TemplateIfStartRule):
+        out.append(
+            Directive(
+                "if",
+                content.strip_open,
+                content.strip_close,
+                conv.pos(content._meta),
+                expr=conv.expr(content.condition),
+            )
+        )
+    elif isinstance(content, TemplateForStartRule):
+        first = content.iterator.token.value
+        second = content.key_iterator.token.value if content.key_iterator is not None else None
+        out.append(
+            Directive(
+                "for",
+                content.strip_open,
+                content.strip_close,
+                conv.pos(content._meta),
+                expr=conv.expr(content.collection),
+                key_var=first if second is not None else None,
+                value_var=second if second is not None else first,
+            )
+        )
+    elif isinstance(content, (TemplateElseRule, TemplateEndifRule, TemplateEndforRule)):
+        kind = {TemplateElseRule: "else", TemplateEndifRule: "endif", TemplateEndforRule: "endfor"}[
+            type(content)
+        ]
+        out.append(Directive(kind, content.strip_open, content.strip_close, conv.pos(content._meta)))
+    else:
+        name = content.lark_name()
+        value = str(content.value)
+        if name == "ESCAPED_INTERPOLATION":
+            out.append(Text("$" + value[2:]))
+        elif name == "ESCAPED_DIRECTIVE":
+            out.append(Text("%" + value[2:]))
+        else:
+            bad = _invalid_escape(value)
+            if bad is not None:
+                raise TemplateProblem(
+                    f'Invalid escape sequence "{bad}"',
+                    'Quoted strings accept \\n, \\r, \\t, \\", \\\\, \\uNNNN and '
+                    "\\UNNNNNNNN; write \\\\ for a literal backslash.",
+                    conv.pos(part._meta),
+                )
+            out.append(Text(process_escape_sequences(value)))
 
 
 # --------------------------------------------------------------------------- heredocs

@@ -100,9 +100,9 @@ def parse_bytes(data: bytes, filename: str) -> tuple[ast.File | None, list[Diagn
 
 
 def _parse(text: str, filename: str) -> tuple[ast.File | None, list[Diagnostic]]:
-    import hcl2  # lazy: start-up
     from lark.exceptions import LarkError, UnexpectedInput, VisitError  # lazy: start-up
 
+    from reconciler.config import hcl2_tree  # lazy: start-up
     from reconciler.config import loader_errors as errors  # lazy: start-up
     from reconciler.config.convert import Converter, ConvertProblem  # lazy: start-up
 
@@ -120,7 +120,7 @@ def _parse(text: str, filename: str) -> tuple[ast.File | None, list[Diagnostic]]
         ]
     source, marks = strip_interpolation_markers(text)
     try:
-        start = hcl2.parses(source, discard_comments=True)
+        start = hcl2_tree.parse(source)
     except UnexpectedInput as exc:
         return None, [errors.from_exception(exc, source, filename)]
     except VisitError as exc:
@@ -137,6 +137,8 @@ def _parse(text: str, filename: str) -> tuple[ast.File | None, list[Diagnostic]]
         node = conv.file_node(start)
     except ConvertProblem as exc:
         return None, [error(errors.CODE, exc.summary, exc.detail, range=exc.pos.range())]
+    finally:
+        hcl2_tree.release(start)
     return node, list(conv.diagnostics)
 
 
