@@ -132,7 +132,7 @@ def _parse(text: str, filename: str) -> tuple[ast.File | None, list[Diagnostic]]
         marks_lc = {index.position(off): flags for off, flags in marks.items()}
     else:
         marks_lc = {}
-    conv = Converter(filename, marks_lc, fragment=_fragment_parser(filename))
+    conv = Converter(filename, marks_lc, fragment=_FragmentParser(filename))
     try:
         node = conv.file_node(start)
     except ConvertProblem as exc:
@@ -186,19 +186,26 @@ def _too_deep(text: str, filename: str) -> Diagnostic:
     )
 
 
-def _fragment_parser(filename: str):
-    """Parse one heredoc ``${...}``/``%{...}`` expression at its real line and column."""
+class _FragmentParser:
+    """Parse one heredoc ``${...}``/``%{...}`` expression at its real line and column.
 
-    def parse(expr_text: str, line: int, column: int) -> ast.Expr:
-        import hcl2  # lazy: start-up
+    (An object, not a closure that passes itself on to its converter: that would be a
+    reference cycle left to the garbage collector for every file.)"""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+
+    def __call__(self, expr_text: str, line: int, column: int) -> ast.Expr:
         from lark.exceptions import LarkError  # lazy: start-up
 
+        from reconciler.config import hcl2_tree  # lazy: start-up
         from reconciler.config.convert import Converter, ConvertProblem  # lazy: start-up
 
+        filename = self.filename
         source, marks = strip_interpolation_markers(expr_text)
         padded = "x = (\n" + " " * (column - 1) + source + "\n)\n"
         try:
-            start = hcl2.parses(padded, discard_comments=True)
+            start = hcl2_tree.parse(padded)
         except (LarkError, RuntimeError):
             raise ConvertProblem(
                 "Invalid expression in heredoc template",
@@ -211,9 +218,10 @@ def _fragment_parser(filename: str):
         if marks:
             index = LineIndex(padded)
             marks_lc = {index.position(off + 6 + column - 1): f for off, f in marks.items()}
-        conv = Converter(filename, marks_lc, line_shift=shift, fragment=parse)
-        attr = start.body.children[0]
-        inner = conv.expr(attr.expression)
+        conv = Converter(filename, marks_lc, line_shift=shift, fragment=self)
+        try:
+            attr = start.body.children[0]
+            inner = conv.expr(attr.expression)
+        finally:
+            hcl2_tree.release(start)
         return inner.expr if isinstance(inner, ast.Parens) else inner
-
-    return parse
