@@ -1,11 +1,14 @@
 """Parse many files: cache look-ups first, then the misses serially or in a process pool.
 
-A pool only pays for itself when there is enough uncached text and a spare CPU:
-starting workers and sending the converted trees back costs a fixed amount, so
-small batches parse in this process. Measured on 2 CPUs with 20 files of 50
-blocks (about 500 KB): the pool took 1.3-1.6 s against 1.9-2.6 s serially on an
-idle machine, and gained nothing when the load average was above the CPU count
-(``benchmarks/parse.py`` prints both).
+A pool only pays for itself when there is enough uncached text: starting workers and
+sending the converted trees back costs a fixed amount, so small batches parse in this
+process. Measured on 2 CPUs with 20 files of 50 blocks (about 500 KB): the pool took
+1.3-1.6 s against 1.9-2.6 s serially on an idle machine (``benchmarks/parse.py`` prints
+both). The pool is used whatever the load average says: it is a minute's average, so it
+still reads high for a while after a busy process ends (the benchmark against terraform
+plans right after terraform's own plan has used every CPU), and on a machine that really
+is busy, two workers get two shares of the CPUs where one process gets one (10,000
+resources in 20 files, load average 4-8 on 2 CPUs: see ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -43,24 +46,15 @@ def _pool_size(jobs: int) -> int:
     return max(1, min(cpus, jobs))
 
 
-def _idle_cpus(cpus: int) -> float:
-    try:
-        return cpus - os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return float(cpus)
-
-
 def use_pool(sizes: list[int]) -> bool:
-    """Enough uncached work, more than one CPU with at least one of them idle (on a busy
-    machine workers only compete with each other: measured no gain), and no other threads
-    (forking a threaded process can copy a lock some other thread holds)."""
+    """Enough uncached work, more than one CPU, and no other threads (forking a threaded
+    process can copy a lock some other thread holds)."""
     cpus = _pool_size(len(sizes))
     return (
         len(sizes) >= PARALLEL_MIN_FILES
         and sum(sizes) >= PARALLEL_MIN_BYTES
         and cpus > 1
         and threading.active_count() == 1
-        and _idle_cpus(cpus) >= 1.0
     )
 
 
@@ -68,24 +62,28 @@ def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
     cache_dir = str(store.directory) if store is not None and store.trusted() else None
     work = [(data, name, cache_dir, key) for data, name, key in jobs]
     size = _pool_size(len(jobs))
-    from hcl2.parser import parser as _hcl2_parser  # lazy: start-up
+    from reconciler.config import hcl2_tree  # lazy: start-up
 
-    _hcl2_parser()  # load the grammar once here, so forked workers inherit it instead of each loading it
+    hcl2_tree.prepare()  # once here, so forked workers inherit the parser instead of each loading it
     try:
         ctx = (
             multiprocessing.get_context("fork")
             if "fork" in multiprocessing.get_all_start_methods()
             else multiprocessing.get_context()
         )
-        with ProcessPoolExecutor(max_workers=size, mp_context=ctx) as ex:
-            payloads = list(ex.map(_worker, work, chunksize=max(1, len(jobs) // (4 * size))))
+        out: list[Entry] = []
+        payloads: list[bytes | None] = []
+        with ProcessPoolExecutor(max_workers=size, mp_context=ctx) as ex, paused_gc():
+            # each result is decoded as it arrives, while the workers go on with the next files;
+            # small chunks (one file each for a few dozen files), so no worker idles at the end
+            # while the other still has several files to go
+            chunks = max(1, len(jobs) // (16 * size))
+            for (data, name, _), payload in zip(jobs, ex.map(_worker, work, chunksize=chunks)):
+                entry = decode_entry(payload) if payload is not None else None
+                out.append(entry if entry is not None else parse_bytes(data, name))
+                payloads.append(payload)
     except (OSError, RuntimeError, ImportError):
         return None  # no pool available here (sandbox, no /dev/shm): the caller parses serially
-    out: list[Entry] = []
-    with paused_gc():
-        for (data, name, _), payload in zip(jobs, payloads):
-            entry = decode_entry(payload) if payload is not None else None
-            out.append(entry if entry is not None else parse_bytes(data, name))
     if cache_dir is not None and store is not None:
         store.stats.writes += sum(1 for p in payloads if p is not None)
     return out
