@@ -24,15 +24,19 @@ import hcl2
 from hcl2.parser import parser
 from hcl2.rules.abstract import LarkElement
 from hcl2.transformer import RuleTransformer
-from lark.visitors import _VArgsWrapper
+from lark import visitors
 
 
 @functools.lru_cache(maxsize=1)
 def _transformer() -> RuleTransformer:
     transformer = RuleTransformer(discard_new_line_or_comments=True)
+    # lark 1.x's descriptor; were it gone, the methods would just be looked up as usual
+    wrapper = getattr(visitors, "_VArgsWrapper", None)
+    if wrapper is None:
+        return transformer
     for klass in reversed(type(transformer).__mro__):
         for name, value in vars(klass).items():
-            if isinstance(value, _VArgsWrapper):
+            if isinstance(value, wrapper):
                 transformer.__dict__[name] = getattr(transformer, name)
     return transformer
 
