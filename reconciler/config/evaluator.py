@@ -643,7 +643,82 @@ def _try(expr: ast.Call, scope: Scope) -> Any:
     )
 
 
-_SPECIAL_FORMS: dict[str, Callable[[ast.Call, Scope], Any]] = {"can": _can, "try": _try}
+# templatestring's template must be a reference to a string from elsewhere (terraform's
+# funcs/string.go isValidTemplateStringExpr), not a template written in the call
+_TEMPLATESTRING_WRAP = (
+    "invalid template expression: templatestring is only for rendering templates retrieved "
+    "dynamically from elsewhere; to treat the inner expression as template syntax, write the "
+    "reference expression directly without any template interpolation syntax"
+)
+_TEMPLATESTRING_LITERAL = (
+    "invalid template expression: templatestring is only for rendering templates retrieved "
+    "dynamically from elsewhere, and so does not support providing a literal template; consider "
+    "using a template string expression instead"
+)
+_TEMPLATESTRING_INLINE = (
+    "invalid template expression: templatestring is only for rendering templates retrieved "
+    "dynamically from elsewhere; to render an inline template, consider using a plain template "
+    "string expression"
+)
+_TEMPLATESTRING_REFERENCE = (
+    "invalid template expression: must be a direct reference to a single string from elsewhere, "
+    "containing valid Terraform template syntax"
+)
+
+
+def _is_reference(expr: ast.Expr) -> bool:
+    if isinstance(expr, ast.Variable):
+        return True
+    if isinstance(expr, (ast.GetAttr, ast.Index)):
+        return _is_reference(expr.obj)
+    if isinstance(expr, ast.Splat):
+        return _is_reference(expr.source)
+    return False
+
+
+def _templatestring(expr: ast.Call, scope: Scope) -> Any:
+    def bad(index: int, message: str) -> EvalError:
+        return fail(
+            expr.args[index].pos if index < len(expr.args) else expr.pos,
+            "Invalid function argument",
+            f'Call to function "templatestring" failed: {message}.',
+        )
+
+    if expr.expand_final or len(expr.args) != 2:
+        many = len(expr.args) > 2
+        raise fail(
+            expr.pos,
+            "Too many function arguments" if many else "Not enough function arguments",
+            'Function "templatestring" expects 2 argument(s). Call it as templatestring(template, vars).',
+        )
+    source = expr.args[0]
+    if isinstance(source, ast.Template):
+        wrap = len(source.parts) == 1 and isinstance(source.parts[0], ast.TemplateInterp)
+        raise bad(0, _TEMPLATESTRING_WRAP if wrap else _TEMPLATESTRING_INLINE)
+    if isinstance(source, ast.Literal) and isinstance(source.value, str):
+        raise bad(0, _TEMPLATESTRING_LITERAL)
+    if not _is_reference(source):
+        raise bad(0, _TEMPLATESTRING_REFERENCE)
+    template, template_marked = unmark(_eval(source, scope))
+    variables, vars_marked = unmark(_eval(expr.args[1], scope))
+    if template is UNKNOWN or variables is UNKNOWN:
+        return mark_if(UNKNOWN, template_marked or vars_marked)
+    if not isinstance(template, str):
+        raise bad(0, "invalid template value: a string is required")
+    if not isinstance(variables, dict):
+        raise bad(1, "invalid vars value: must be a map")
+    try:
+        value = render_template_string(template, variables)
+    except FunctionError as exc:
+        raise bad(exc.arg or 0, exc.message) from None
+    return mark_if(value, template_marked or vars_marked)
+
+
+_SPECIAL_FORMS: dict[str, Callable[[ast.Call, Scope], Any]] = {
+    "can": _can,
+    "try": _try,
+    "templatestring": _templatestring,
+}
 
 _HANDLERS: dict[type, Callable[[Any, Scope], Any]] = {
     ast.Literal: _literal,
@@ -692,6 +767,64 @@ def render_template_file(text: str, path: str, variables: dict) -> Any:
         d = exc.diagnostic
         line = d.range.line - 1 if d.range else 0
         raise FunctionError(f"{path}:{line}: {d.summary}: {d.detail}", 0) from None
+    if isinstance(value, str) and not text.endswith("\n") and value.endswith("\n"):
+        value = value[:-1]
+    return value
+
+
+# functions a templatestring template may not call: the filesystem ones and the template renderers
+_TEMPLATESTRING_FORBIDDEN = frozenset(
+    {
+        "file",
+        "fileexists",
+        "fileset",
+        "filebase64",
+        "filebase64sha256",
+        "filebase64sha512",
+        "filemd5",
+        "filesha1",
+        "filesha256",
+        "filesha512",
+        "templatefile",
+        "templatestring",
+    }
+)
+
+
+def render_template_string(text: str, variables: dict) -> Any:
+    """templatestring's rendering: as templatefile's, without filesystem functions."""
+    mark = _TEMPLATE_MARK
+    while mark in text:
+        mark += "_"
+    source = f"t = <<{mark}\n{text}{'' if text.endswith(chr(10)) or not text else chr(10)}{mark}\n"
+    file, diags = parse_text(source, "<templatestring argument>")
+    if file is None:
+        raise FunctionError(f"invalid template: {_first_problem(diags)}", 0)
+    expr = file.body.attributes[0].expr
+    for node in walk_expressions(expr):
+        if isinstance(node, ast.Call) and node.name in _TEMPLATESTRING_FORBIDDEN:
+            if node.name in ("templatefile", "templatestring"):
+                message = f"cannot recursively call {node.name} from inside another template function"
+            else:
+                message = (
+                    f"cannot use filesystem access functions like {node.name} in templatestring templates; "
+                    "consider passing the function result as a template variable instead"
+                )
+            raise FunctionError(message, 0)
+    bad = [k for k in variables if not str(k).isidentifier()]
+    if bad:
+        raise FunctionError(
+            f'invalid template variable name "{bad[0]}": must start with a letter, followed by zero or '
+            "more letters, digits, and underscores",
+            1,
+        )
+    try:
+        value = evaluate(expr, MapScope(dict(variables)))
+    except EvalError as exc:
+        d = exc.diagnostic
+        raise FunctionError(f"{d.summary}: {d.detail}", 0) from None
+    if value is None:
+        raise FunctionError("the result of the template is null", 0)
     if isinstance(value, str) and not text.endswith("\n") and value.endswith("\n"):
         value = value[:-1]
     return value

@@ -12,16 +12,22 @@ The table is merged from one module per family:
                            sort zipmap one compact chunklist setunion setintersection
                            setsubtract alltrue anytrue setproduct matchkeys transpose
 ``functions_conversion``   tostring tonumber tobool tolist toset tomap sensitive nonsensitive
-``functions_encoding``     jsonencode jsondecode base64encode base64decode sha1 sha256
-                           sha512 md5 base64sha256 urlencode cidrsubnet cidrhost
-                           cidrnetmask uuidv5; uuid and timestamp (impure: UNKNOWN at plan time)
-``functions_time``         timeadd timecmp formatdate
-``functions_files``        file templatefile fileexists filebase64 filesha256 filemd5 basename dirname
-                           abspath pathexpand (relative paths from the working directory)
+                           issensitive ephemeralasnull
+``functions_encoding``     jsonencode jsondecode base64encode base64decode base64gzip sha1 sha256
+                           sha512 md5 base64sha256 base64sha512 textencodebase64 textdecodebase64
+                           urlencode cidrsubnet cidrsubnets cidrhost cidrnetmask uuidv5; uuid and
+                           timestamp (impure: UNKNOWN at plan time, computed in the console)
+``functions_crypto``       bcrypt (impure) rsadecrypt
+``functions_data``         yamlencode yamldecode csvdecode
+``functions_time``         timeadd timecmp formatdate plantimestamp
+``functions_files``        file templatefile fileexists fileset filebase64 filesha1 filesha256 filesha512
+                           filebase64sha256 filebase64sha512 filemd5 basename dirname abspath
+                           pathexpand (relative paths from the working directory)
 =========================  =====================================================
 
-``can`` and ``try`` are not here: they need their arguments unevaluated, so the
-evaluator implements them as special forms (the names are listed in ``SPECIAL_FORMS``).
+``can``, ``try`` and ``templatestring`` are not here: they need their arguments unevaluated,
+so the evaluator implements them as special forms (the names are listed in ``SPECIAL_FORMS``).
+The console adds ``type`` (and takes ``plantimestamp`` away), as terraform's does.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from __future__ import annotations
 from reconciler.config import (
     functions_collections,
     functions_conversion,
+    functions_crypto,
+    functions_data,
     functions_encoding,
     functions_files,
     functions_format,
@@ -45,6 +53,8 @@ _FAMILIES = (
     functions_collections,
     functions_conversion,
     functions_encoding,
+    functions_crypto,
+    functions_data,
     functions_time,
     functions_files,
 )
@@ -62,7 +72,7 @@ def _merge() -> dict[str, FunctionSpec]:
 
 BUILTINS: dict[str, FunctionSpec] = _merge()
 
-SPECIAL_FORMS = ("can", "try")
+SPECIAL_FORMS = ("can", "try", "templatestring")
 
 
 def function_names() -> list[str]:

@@ -1,6 +1,6 @@
 """Type conversion functions: tostring, tonumber, tobool, tolist, toset, tomap.
 
-``sensitive`` and ``nonsensitive`` are here too: the first marks its argument
+``sensitive``, ``nonsensitive``, ``issensitive`` and ``ephemeralasnull`` are here too: the first marks its argument
 sensitive, the second removes the argument's own mark (marks on its elements stay), as
 Terraform's do. ``tolist`` and ``tomap`` keep each element's mark on that element; a set
 can't hold marked elements, so ``toset`` marks the whole set (Terraform's cty sets do
@@ -20,7 +20,7 @@ from reconciler.config.types import (
     to_string,
     unify_elements,
 )
-from reconciler.values import UNKNOWN, mark, mark_paths, strip, unmark_paths
+from reconciler.values import UNKNOWN, mark, mark_paths, strip, unmark, unmark_paths
 
 
 def _primitive(convert, value):
@@ -109,4 +109,31 @@ def _nonsensitive(v):
     return strip(v)
 
 
-FUNCTIONS = table(_tostring, _tonumber, _tobool, _tolist, _toset, _tomap, _sensitive, _nonsensitive)
+@spec("issensitive", Param("value", ParamType.ANY, Known.ANY, nullable=True), marks=Marks.KEEP)
+def _issensitive(v):
+    """Whether the value itself is marked sensitive (a mark on an element does not count)."""
+    plain, marked = unmark(v)
+    if marked:
+        return True
+    return UNKNOWN if plain is UNKNOWN else False
+
+
+@spec("ephemeralasnull", Param("value", ParamType.ANY, Known.ANY, nullable=True), marks=Marks.KEEP)
+def _ephemeralasnull(v):
+    """The value with its ephemeral parts made null; vaultform has no ephemeral values, so the
+    value itself, marks and all (terraform gives the same for a value with nothing ephemeral)."""
+    return v
+
+
+FUNCTIONS = table(
+    _tostring,
+    _tonumber,
+    _tobool,
+    _tolist,
+    _toset,
+    _tomap,
+    _sensitive,
+    _nonsensitive,
+    _issensitive,
+    _ephemeralasnull,
+)

@@ -1,5 +1,6 @@
-"""Filesystem and path functions: file, fileexists, filebase64, filesha256, filemd5,
-templatefile, basename, dirname, abspath, pathexpand.
+"""Filesystem and path functions: file, fileexists, fileset, filebase64, filesha1, filesha256,
+filesha512, filebase64sha256, filebase64sha512, filemd5, templatefile, basename, dirname,
+abspath, pathexpand.
 
 ``templatefile(path, vars)`` renders the file as a template (``${...}`` and
 ``%{...}`` as in a heredoc) in which only the keys of ``vars`` and the built-in
@@ -17,6 +18,7 @@ import base64
 import hashlib
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Callable
 from typing import Any
@@ -107,6 +109,126 @@ def _filemd5(path):
     return hashlib.md5(_read(path)).hexdigest()
 
 
+@spec("filesha1", _PATH)
+def _filesha1(path):
+    return hashlib.sha1(_read(path)).hexdigest()
+
+
+@spec("filesha512", _PATH)
+def _filesha512(path):
+    return hashlib.sha512(_read(path)).hexdigest()
+
+
+@spec("filebase64sha256", _PATH)
+def _filebase64sha256(path):
+    return base64.b64encode(hashlib.sha256(_read(path)).digest()).decode()
+
+
+@spec("filebase64sha512", _PATH)
+def _filebase64sha512(path):
+    return base64.b64encode(hashlib.sha512(_read(path)).digest()).decode()
+
+
+# --------------------------------------------------------------------------- fileset
+#
+# terraform's fileset (funcs/filesystem.go) joins path and pattern, cleans the result and globs it
+# with github.com/bmatcuk/doublestar (v1): "*" is any run of characters but "/" (dot files
+# included), "**" as a whole path element is any number of elements (none included), "?" one
+# character but "/", "[...]" a class ("[^...]" negated, ranges with "-"; "!" is an ordinary
+# character there), "{a,b}" alternatives, a backslash escapes the next character. Only regular
+# files are kept, relative to path, sorted as a set.
+
+
+def _glob_regex(pattern: str, path: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    depth = 0
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if ch == "*":
+            if pattern.startswith("**", i) and (i == 0 or pattern[i - 1] == "/"):
+                end = i + 2
+                if end == n:
+                    out.append(".*")
+                    i = end
+                    continue
+                if pattern[end] == "/":
+                    out.append("(?:.*/)?")
+                    i = end + 1
+                    continue
+            out.append("[^/]*")
+            i += 1
+            while i < n and pattern[i] == "*":
+                i += 1
+            continue
+        if ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            close = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1)
+            if close < 0:
+                raise FunctionError(f"failed to glob pattern {path}: syntax error in pattern", 1)
+            body = pattern[i + 1 : close]
+            negate = body[:1] == "^"
+            if negate:
+                body = body[1:]
+            escaped = body.replace("\\", "\\\\").replace("]", "\\]").replace("[", "\\[")
+            out.append(f"[{'^/' if negate else ''}{escaped}]")
+            i = close + 1
+            continue
+        elif ch == "{":
+            depth += 1
+            out.append("(?:")
+        elif ch == "}" and depth:
+            depth -= 1
+            out.append(")")
+        elif ch == "," and depth:
+            out.append("|")
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    if depth:
+        raise FunctionError(f"failed to glob pattern {path}: syntax error in pattern", 1)
+    return "".join(out)
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The leading path elements of ``pattern`` with no glob characters."""
+    parts = pattern.split("/")
+    kept: list[str] = []
+    for part in parts[:-1]:
+        if any(c in part for c in "*?[{\\"):
+            break
+        kept.append(part)
+    return "/".join(kept)
+
+
+@spec("fileset", _PATH, Param("pattern", ParamType.STRING))
+def _fileset(path, pattern):
+    full = posixpath.normpath(posixpath.join(path, pattern))
+    try:
+        matcher = re.compile(_glob_regex(full, full) + r"\Z", re.DOTALL)
+    except re.error:
+        raise FunctionError(f"failed to glob pattern {full}: syntax error in pattern", 1) from None
+    top = _literal_prefix(full) or ("/" if full.startswith("/") else ".")
+    found: list[str] = []
+    if os.path.isdir(top):
+        for here, dirs, files in os.walk(top):
+            dirs.sort()
+            for name in files:
+                candidate = os.path.join(here, name)
+                shown = posixpath.normpath(candidate) if top != "." else posixpath.relpath(candidate)
+                if not matcher.match(shown):
+                    continue
+                if not stat.S_ISREG(os.stat(candidate).st_mode):
+                    continue
+                found.append(posixpath.relpath(shown, path))
+    return sorted(set(found))
+
+
 @spec("basename", _PATH)
 def _basename(path):
     stripped = path.rstrip("/")
@@ -138,6 +260,11 @@ FUNCTIONS = table(
     _filebase64,
     _filesha256,
     _filemd5,
+    _filesha1,
+    _filesha512,
+    _filebase64sha256,
+    _filebase64sha512,
+    _fileset,
     _basename,
     _dirname,
     _abspath,

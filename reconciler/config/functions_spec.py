@@ -176,10 +176,20 @@ def _blocks_on_unknown(param: Param, value: Any) -> bool:
     return not is_wholly_known(value)
 
 
+# Whether impure functions (uuid, timestamp, bcrypt) run or answer UNKNOWN: they are unknown
+# while planning, as terraform's are ("PureOnly" scopes), and run in the console, as there.
+_impure_calls = [False]
+
+
+def allow_impure_calls(allowed: bool) -> None:
+    """Let impure functions compute their value (the console) or answer UNKNOWN (plan)."""
+    _impure_calls[0] = allowed
+
+
 def invoke(fs: FunctionSpec, args: list[Any]) -> Any:
     """Check and convert ``args`` for ``fs`` and call it; raises FunctionError."""
     _check_arity(fs, len(args))
-    if fs.impure:
+    if fs.impure and not _impure_calls[0]:
         return UNKNOWN
     prepared: list[Any] = []
     blocked = False

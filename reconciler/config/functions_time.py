@@ -1,4 +1,4 @@
-"""Date and time functions over RFC 3339 timestamps: timeadd, timecmp, formatdate.
+"""Date and time functions over RFC 3339 timestamps: timeadd, timecmp, formatdate, plantimestamp.
 
 They are pure (``timestamp()`` is the impure one, and is unknown at plan time), so
 ``timeadd("2026-01-01T00:00:00Z", "8760h")`` gives a known key expiration date.
@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from reconciler.config.functions_spec import FunctionError, Param, ParamType, spec, table
+from reconciler.values import UNKNOWN
 
 _UNITS = {
     "ns": Decimal("1e-9"),
@@ -175,4 +176,20 @@ def _formatdate(fmt, timestamp):
     return "".join(out)
 
 
-FUNCTIONS = table(_timeadd, _timecmp, _formatdate)
+# The plan's timestamp, set by the plan walk when it starts: plantimestamp() is known while
+# planning (unlike timestamp()) and the same for every call in one plan, as terraform's
+# (funcs/datetime.go MakeStaticTimestampFunc); unknown where no plan is being made (validate).
+_plan_timestamp: list[str] = []
+
+
+def set_plan_timestamp(text: str | None) -> None:
+    """The RFC 3339 time plantimestamp() answers from now on (``None``: unknown)."""
+    _plan_timestamp[:] = [text] if text else []
+
+
+@spec("plantimestamp")
+def _plantimestamp():
+    return _plan_timestamp[0] if _plan_timestamp else UNKNOWN
+
+
+FUNCTIONS = table(_timeadd, _timecmp, _formatdate, _plantimestamp)

@@ -49,6 +49,7 @@ from reconciler.checks.sites import phase_node
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.expand import EvaluatedBody, evaluate_body
+from reconciler.config.functions_time import set_plan_timestamp
 from reconciler.config.model import Resource, Validation
 from reconciler.config.references import references
 from reconciler.config.type_exprs import parse_type
@@ -171,6 +172,8 @@ class Walker:
         self.data_values: dict[str, dict[str, Any]] = {}
         self.data_paths: dict[str, tuple[tuple[Any, ...], ...]] = {}
         self.now = datetime.fromtimestamp(req.clock.now(), UTC)
+        # plantimestamp() is this plan's time, the one its JSON form records
+        set_plan_timestamp(self.now.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     def _index(self, info: ModuleInfo, tree: ModuleTree) -> None:
         self.infos[info.prefix] = info

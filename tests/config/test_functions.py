@@ -268,7 +268,7 @@ def test_unknown_function_suggests_close_names():
 def test_unknown_function_lists_several_close_names():
     with pytest.raises(EvalError) as info:
         ev("jsondecod(1)")
-    assert 'Did you mean one of "jsondecode", "jsonencode"?' in info.value.diagnostic.detail
+    assert 'Did you mean one of "jsondecode", "jsonencode"' in info.value.diagnostic.detail
 
 
 def test_impure_functions_are_unknown_at_plan_time():

@@ -46,3 +46,19 @@ def test_the_key_expiry_rule_reads_the_injected_clock(tmp_path):
     early = plan_at(tmp_path / "early", datetime(2029, 6, 1, 12, 30, tzinfo=UTC))
     assert not expired(early), [d.summary for d in early.diagnostics]
     assert early.timestamp == "2029-06-01T12:30:00Z"
+
+
+def test_plantimestamp_is_the_plans_timestamp(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'output "at" {\n  value = plantimestamp()\n}\n'
+        'output "later" {\n  value = timeadd(plantimestamp(), "24h")\n}\n'
+    )
+    session = steps.open_session(str(tmp_path))
+    session.clock = Clock(now=datetime(2029, 6, 1, 12, 30, tzinfo=UTC).timestamp)
+    try:
+        plan = steps.plan(session, PlanOptions(), refreshed=None)
+    finally:
+        session.close()
+    values = {o.name: o.after for o in plan.outputs}
+    assert values == {"at": "2029-06-01T12:30:00Z", "later": "2029-06-02T12:30:00Z"}
+    assert plan.timestamp == "2029-06-01T12:30:00Z"
