@@ -105,11 +105,13 @@ def open_session(
     var_files=(),
     state_path: str | None = None,
     ask: Callable[[VariableSpec], str] | None = None,
+    allow_empty: bool = False,
 ) -> Session:
     """Load, check and resolve a configuration with its state. ``ask`` (-input on a terminal)
-    is asked for each required root variable that nothing else set, as terraform prompts."""
+    is asked for each required root variable that nothing else set, as terraform prompts;
+    ``allow_empty`` takes a directory without .tf files as an empty configuration (console)."""
     root = Path(directory)
-    validated = validate_directory(root)
+    validated = validate_directory(root, allow_empty=allow_empty)
     errors = validated.diagnostics.errors
     if errors:
         raise DiagnosticsError(validated.diagnostics.sorted())

@@ -244,8 +244,12 @@ def _check_module_calls(tree: ModuleTree, diags: Diagnostics) -> None:
 _FILE_PROBLEMS = frozenset({"config-read", "encoding", "syntax"})
 
 
-def validate_directory(directory: str | os.PathLike, extra: tuple[tuple[str, str], ...] = ()) -> Validated:
-    """Load and check a configuration; ``extra`` files join its root module (see load_module_tree)."""
+def validate_directory(
+    directory: str | os.PathLike, extra: tuple[tuple[str, str], ...] = (), *, allow_empty: bool = False
+) -> Validated:
+    """Load and check a configuration; ``extra`` files join its root module (see load_module_tree).
+    ``allow_empty``: a directory without .tf files is an empty configuration (the console's
+    view, as terraform console's) rather than an error."""
     root = Path(directory)
     diags = Diagnostics()
     if not root.is_dir():
@@ -263,7 +267,7 @@ def validate_directory(directory: str | os.PathLike, extra: tuple[tuple[str, str
     diags.extend(load_diags)
     if tree is None or diags.has_errors and any(d.code == "syntax" for d in diags):
         return Validated(tree, None, diags)
-    if not tree.module.files and not any(d.code in _FILE_PROBLEMS for d in load_diags):
+    if not allow_empty and not tree.module.files and not any(d.code in _FILE_PROBLEMS for d in load_diags):
         from reconciler.diagnostics import error
 
         diags.add(

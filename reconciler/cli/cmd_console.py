@@ -17,10 +17,13 @@ import sys
 from reconciler import session as steps
 from reconciler.cli.common import add_config_flags
 from reconciler.cli.console_input import could_continue
-from reconciler.cli.console_shapes import shape_of
+from reconciler.cli.console_shapes import shape_of, type_text
+from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
+from reconciler.config.functions_spec import allow_impure_calls
 from reconciler.config.loader import parse_text
 from reconciler.config.model import Mode
+from reconciler.config.references import walk_expressions
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.plan.scope import PlanScope
 from reconciler.plan.walk import PlanOptions, Walker
@@ -52,21 +55,76 @@ def evaluate_line(text: str, scope: PlanScope) -> tuple[str | None, list[Diagnos
             error("console", "Invalid expression", "Write one expression on the line, e.g. var.name.")
         ]
     expr = file.body.attributes[0].expr
+    refused = _console_only_calls(expr)
+    if refused:
+        return None, refused
     try:
+        inner = expr
+        while isinstance(inner, ast.Parens):
+            inner = inner.expr
+        if isinstance(inner, ast.Call) and inner.name == "type":
+            # terraform's console-only type(): the argument's type, as the console writes types
+            return type_text(evaluate(inner.args[0], scope), shape_of(inner.args[0])), []
         return format_value(evaluate(expr, scope), shape=shape_of(expr)), []
     except EvalError as exc:
         return None, list(exc.diagnostics)
 
 
+def _console_only_calls(expr: ast.Expr) -> list[Diagnostic]:
+    """terraform console's function table differs from plan's: it has ``type`` (only as the
+    whole expression, with one argument) and no ``plantimestamp`` (there is no plan)."""
+    top = expr
+    while isinstance(top, ast.Parens):
+        top = top.expr
+    for node in walk_expressions(expr):
+        if not isinstance(node, ast.Call):
+            continue
+        if node.name == "plantimestamp":
+            return [
+                error("console", "Call to unknown function", 'There is no function named "plantimestamp".')
+            ]
+        if node.name != "type":
+            continue
+        if node is not top:
+            return [
+                error(
+                    "console",
+                    "Invalid use of type function",
+                    'The console-only "type" function cannot be used as part of an expression.',
+                )
+            ]
+        if len(node.args) > 1 or node.expand_final:
+            return [
+                error("console", "Too many function arguments", 'Function "type" expects only 1 argument(s).')
+            ]
+        if not node.args:
+            return [
+                error(
+                    "console",
+                    "Not enough function arguments",
+                    'Function "type" expects 1 argument(s). Missing value for "value".',
+                )
+            ]
+    return []
+
+
 def run(args, out) -> int:
-    session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    # as terraform console, a directory without .tf files is an empty configuration
+    session = steps.open_session(
+        args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state, allow_empty=True
+    )
     try:
         scope = console_scope(session)
     finally:
         session.close()
-    if sys.stdin.isatty():
-        return _interactive(scope, out)
-    return _piped(scope, out)
+    # as terraform's console (an "eval" walk, not a plan), uuid(), timestamp() and bcrypt() run
+    allow_impure_calls(True)
+    try:
+        if sys.stdin.isatty():
+            return _interactive(scope, out)
+        return _piped(scope, out)
+    finally:
+        allow_impure_calls(False)
 
 
 def _interactive(scope: PlanScope, out) -> int:

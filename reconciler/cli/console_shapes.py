@@ -11,8 +11,11 @@ else (references, for expressions, ...) prints as a tuple or object, as before.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from reconciler.config import ast
+from reconciler.values import UNKNOWN, unmark
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,8 @@ _CONVERSIONS = {"tolist": "list", "toset": "set", "tomap": "map"}
 _LIST_OF_ELEMENTS = {"sort", "distinct", "compact", "matchkeys"}
 _SET_OF_ELEMENTS = {"setunion", "setintersection", "setsubtract"}
 # functions whose result is a list of plain values
-_LIST_OF_VALUES = {"split", "range", "regexall", "formatlist"}
+_LIST_OF_VALUES = {"split", "range", "regexall", "formatlist", "cidrsubnets", "csvdecode"}
+_SET_OF_VALUES = {"fileset"}
 
 
 def shape_of(expr: ast.Expr) -> Shape | None:
@@ -67,6 +71,13 @@ def shape_of(expr: ast.Expr) -> Shape | None:
             return Shape("set", element=_element(shape_of(expr.args[0])))
         if name in _LIST_OF_VALUES:
             return Shape("list")
+        if name in _SET_OF_VALUES:
+            return Shape("set")
+        if name == "setproduct":
+            # a set when any argument is a set, else a list (go-cty's SetProductFunc); the
+            # elements are tuples
+            kinds = [shape_of(a) for a in expr.args]
+            return Shape("set" if any(k is not None and k.kind == "set" for k in kinds) else "list")
         if name == "chunklist":
             return Shape("list", element=Shape("list", element=_element(shape_of(expr.args[0]))))
         if name == "transpose":
@@ -83,3 +94,60 @@ def _element(shape: Shape | None) -> Shape | None:
     if shape.kind == "object":
         return next((s for _, s in shape.fields if s is not None), None)
     return shape.element
+
+
+def type_text(value: Any, shape: Shape | None) -> str:
+    """The type of ``value`` as terraform console's ``type()`` writes it (repl/session.go
+    typeString): ``number``, ``list(string)``, ``object({...})`` over lines with four-space steps."""
+    return _type(value, shape, 0)
+
+
+def _pad(indent: int) -> str:
+    return "    " * indent
+
+
+def _type(value: Any, shape: Shape | None, indent: int) -> str:
+    value, _marked = unmark(value)
+    if value is None or value is UNKNOWN:
+        return "dynamic"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float, Decimal)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    kind = shape.kind if shape is not None else ""
+    if isinstance(value, (list, tuple)) and kind in ("list", "set"):
+        element = _type(value[0], shape.item(0) if shape else None, indent + 1) if value else "dynamic"
+        return _collection(kind, element, indent)
+    if isinstance(value, dict) and kind == "map":
+        first = sorted(value, key=str)[0] if value else None
+        element = (
+            _type(value[first], shape.field(str(first)) if shape else None, indent + 1)
+            if value
+            else "dynamic"
+        )
+        return _collection("map", element, indent)
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "tuple([])"
+        lines = [
+            f"{_pad(indent + 1)}{_type(v, shape.item(i) if shape else None, indent + 1)},\n"
+            for i, v in enumerate(value)
+        ]
+        return "tuple([\n" + "".join(lines) + _pad(indent) + "])"
+    if isinstance(value, dict):
+        if not value:
+            return "object({})"
+        lines = [
+            f"{_pad(indent + 1)}{k}: {_type(value[k], shape.field(str(k)) if shape else None, indent + 1)},\n"
+            for k in sorted(value, key=str)
+        ]
+        return "object({\n" + "".join(lines) + _pad(indent) + "})"
+    return "dynamic"
+
+
+def _collection(kind: str, element: str, indent: int) -> str:
+    if element.startswith(("object(", "tuple(")):
+        return f"{kind}(\n{_pad(indent + 1)}{element},\n{_pad(indent)})"
+    return f"{kind}({element})"
