@@ -115,7 +115,9 @@ def _base64sha512(s):
 
 # What Go's gzip.Writer puts around the deflate stream (terraform's base64gzip, funcs/encoding.go):
 # no name, no modification time, OS "unknown" (255); the body is flushed (an empty stored block
-# ending 00 00 ff ff) before Close adds a final empty stored block.
+# ending 00 00 ff ff) before Close adds a final empty stored block. The compressed body is zlib's:
+# the same bytes as Go's compress/flate for text without repeats (checked side by side), but Go
+# finds matches its own way, so repetitive text can compress to other (equally valid) bytes.
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 _GO_FINAL_BLOCK = b"\x01\x00\x00\xff\xff"
 
