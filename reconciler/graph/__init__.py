@@ -1,1 +1,1 @@
-"""Dependency graphs, built by small steps; knows nothing of Azure."""
+"""Dependency graphs over networkx, built by small steps; knows nothing of Azure."""
