@@ -22,7 +22,9 @@ from typing import Any
 
 from reconciler.value_text import go_quote
 
-_HEADER = re.compile(r'([A-Za-z_][\w-]*)((?:[ \t]*(?:"(?:[^"\\\n]|\\.)*"|[A-Za-z_][\w-]*))*)[ \t]*\{')
+# A bare label needs blank space before it and a quoted one may go without: no way to split a line
+# two ways, so a long line that is no header fails at once (the fuzz test found the backtracking).
+_HEADER = re.compile(r'([A-Za-z_][\w-]*)((?:[ \t]*"(?:[^"\\\n]|\\.)*"|[ \t]+[A-Za-z_][\w-]*)*)[ \t]*\{')
 _LABEL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|([A-Za-z_][\w-]*)')
 
 

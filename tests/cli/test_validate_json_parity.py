@@ -40,3 +40,12 @@ def test_ranges_and_snippets_are_terraforms(case, tmp_path, monkeypatch):
     ]
     assert got == expected
     assert expected and all(d["range"]["start"]["byte"] > 0 for d in expected)
+
+
+def test_a_long_line_that_is_no_block_header_has_no_context():
+    """A word of sixty letters once took the header pattern exponential time (found by the fuzz test)."""
+    from reconciler.diagnostic_source import SourceFile
+
+    source = SourceFile(b"resource " + b"a" * 60 + b"\nlocals {\n  x = 1\n}\n")
+    assert [b.header for b in source.blocks()] == ["locals"]
+    assert source.context(len(b"resource ")) is None
