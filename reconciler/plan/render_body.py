@@ -298,32 +298,31 @@ class BodyRenderer:
     def _list_change(
         self, before: Any, after: Any, depth: int, path: tuple[Any, ...], as_set: bool
     ) -> list[str]:
-        lines = ["["]
         keys_b = [_key(_canonical(v)) for v in before]
         keys_a = [_key(_canonical(v)) for v in after]
-        hidden = 0
-        if as_set:
-            left = Counter(keys_a)
-            removed = []
-            for i, k in enumerate(keys_b):
-                if left[k] > 0 and not _contains_unknown(before[i]):
-                    left[k] -= 1
-                    hidden += 1
-                else:
-                    removed.append(i)
-            kept = Counter(keys_b)
-            added = []
-            for j, k in enumerate(keys_a):
-                if kept[k] > 0 and not _contains_unknown(after[j]):
-                    kept[k] -= 1
-                else:
-                    added.append(j)
-            for i in removed:
-                lines.extend(self._element(before[i], "-", depth + 1, path + (i,)))
-            for j in added:
-                lines.extend(self._element(after[j], "+", depth + 1, path + (j,)))
-        else:
+        if not as_set:
             return self._sequence_change(before, after, keys_b, keys_a, depth, path)
+        lines = ["["]
+        hidden = 0
+        left = Counter(keys_a)
+        removed = []
+        for i, k in enumerate(keys_b):
+            if left[k] > 0 and not _contains_unknown(before[i]):
+                left[k] -= 1
+                hidden += 1
+            else:
+                removed.append(i)
+        kept = Counter(keys_b)
+        added = []
+        for j, k in enumerate(keys_a):
+            if kept[k] > 0 and not _contains_unknown(after[j]):
+                kept[k] -= 1
+            else:
+                added.append(j)
+        for i in removed:
+            lines.extend(self._element(before[i], "-", depth + 1, path + (i,)))
+        for j in added:
+            lines.extend(self._element(after[j], "+", depth + 1, path + (j,)))
         if hidden:
             lines.append(self.line(depth + 1, " ", hidden_note(hidden, "element")))
         return lines + [self.line(depth, " ", "]")]
