@@ -44,11 +44,11 @@ def vault_document(env, vault_name: str) -> dict | None:
         doc = env.store.get(Kind.KEY_VAULT, vault_id)
         if doc is not None and vault_name_of(doc) == wanted:
             return doc
-    for doc in env.store.list(Kind.KEY_VAULT):
-        if vault_name_of(doc) == wanted:
-            cache[wanted] = doc["id"]
-            return doc
-    return None
+    found: dict[str, dict] = {}
+    for doc in env.store.list(Kind.KEY_VAULT):  # one pass learns every vault's name, not just this one's
+        found.setdefault(vault_name_of(doc), doc)
+    cache.update((name, doc["id"]) for name, doc in found.items())
+    return found.get(wanted)
 
 
 # --------------------------------------------------------------------------- callers

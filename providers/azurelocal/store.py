@@ -159,15 +159,17 @@ class Store:
     def list(self, kind: str, prefix: str = "") -> list[dict]:
         """Documents of ``kind`` whose id starts with ``prefix`` (case-insensitive), by id."""
         p = prefix.lower()
-        rows = (
-            self._conn()
-            .execute(
-                "SELECT body FROM objects WHERE kind=? AND substr(id_key, 1, ?)=? ORDER BY id_key",
-                (kind, len(p), p),
-            )
-            .fetchall()
+        if not p:
+            rows = self._conn().execute("SELECT body FROM objects WHERE kind=? ORDER BY id_key", (kind,))
+            return [json.loads(r[0]) for r in rows.fetchall()]
+        # the range lets SQLite seek in the (kind, id_key) key instead of reading every row of the kind
+        # (a vault's protected items among all the items of an estate); substr keeps the match exact
+        rows = self._conn().execute(
+            "SELECT body FROM objects WHERE kind=? AND id_key>=? AND id_key<? AND substr(id_key, 1, ?)=? "
+            "ORDER BY id_key",
+            (kind, p, p + "\U0010ffff", len(p), p),
         )
-        return [json.loads(r[0]) for r in rows]
+        return [json.loads(r[0]) for r in rows.fetchall()]
 
     # ------------------------------------------------------------------ meta
 

@@ -90,8 +90,9 @@ def estate_of(
 ) -> DriftEstate:
     """What one provider is told about its objects (``tracked`` should all be its own)."""
     objects = []
+    changes = plan.changes_by_address() if plan is not None else {}
     for t in tracked:
-        change = plan.change(t.address) if plan is not None else None
+        change = changes.get(t.address)
         objects.append(
             EstateObject(
                 t.address,
@@ -158,10 +159,11 @@ def detect(
     refusals = [d for d in (plan.diagnostics if plan is not None else []) if d.is_error]
     refusal = refusals[0].summary if refusals else ""
     records: list[DriftRecord] = []
+    changes = plan.changes_by_address() if plan is not None else {}
     for t in tracked:
         if t.address in failed or t.address not in refreshed:
             continue
-        change = plan.change(t.address) if plan is not None else None
+        change = changes.get(t.address)
         records += _object_records(t, rules.get(t.provider, GENERIC), refreshed[t.address], change, refusal)
     return records
 

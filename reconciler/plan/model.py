@@ -175,6 +175,13 @@ class Plan:
                 return c
         return None
 
+    def changes_by_address(self) -> dict[str, ResourceChange]:
+        """Address -> its change (the first, as ``change`` finds it): for looking many up at once."""
+        found: dict[str, ResourceChange] = {}
+        for c in self.changes:
+            found.setdefault(c.address, c)
+        return found
+
     @property
     def has_changes(self) -> bool:
         return (

@@ -324,3 +324,66 @@ def test_for_each_key_rendered_as_an_attribute_step_still_finds_the_instance():
     resp = plan_rules(PlanRulesRequest(tuple(vaults) + (policy,), now=NOW))
     o1 = [(str(e.before), str(e.after)) for e in resp.edges if e.rule == "O1"]
     assert o1 == [('azurerm_recovery_services_vault.v["us"]', "azurerm_key_vault_access_policy.p")]
+
+
+# --------------------------------------------------------------------------- lookups by id value
+
+
+def test_a_vaults_key_id_finds_its_key_and_key_vault_by_any_spelling():
+    """The per-plan id tables answer as a scan would: a versioned or versionless key id, in any case,
+    with or without a trailing slash, finds the key and the key vault (by vault_uri or by name)."""
+    from providers.azurerm.rules.estate import key_vaults_of, keys_of
+    from providers.azurerm.rules.model import Encryption, PlanIndex, TypeName
+
+    kv_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-a"
+    base = "https://kv-a.vault.azure.net/keys/cmk"
+    instances = [
+        PlannedInstance(
+            "azurerm_key_vault.a",
+            "azurerm_key_vault",
+            "no-op",
+            None,
+            {"id": kv_id, "name": "kv-a", "vault_uri": "https://kv-a.vault.azure.net/"},
+        ),
+        PlannedInstance(
+            "azurerm_key_vault.b",
+            "azurerm_key_vault",
+            "no-op",
+            None,
+            {
+                "id": kv_id.replace("kv-a", "kv-b"),
+                "name": "kv-b",
+                "vault_uri": "https://kv-b.vault.azure.net/",
+            },
+        ),
+        PlannedInstance(
+            "azurerm_key_vault_key.k",
+            "azurerm_key_vault_key",
+            "no-op",
+            None,
+            {"id": f"{base}/v1", "versionless_id": base, "key_vault_id": kv_id},
+        ),
+        PlannedInstance(
+            "azurerm_key_vault_key.other",
+            "azurerm_key_vault_key",
+            "no-op",
+            None,
+            {"id": f"{base}2/v1", "versionless_id": f"{base}2", "key_vault_id": kv_id},
+        ),
+        _vault(encryption=[{"key_id": f"{base}/v1"}]),
+    ]
+    index = PlanIndex.build(instances)
+    vault = index.of_type(TypeName.VAULT)[0]
+    for key_id in (f"{base}/v1", f"{base}/v2", base, base.upper() + "/", f"{base}/V1/"):
+        enc = Encryption.of({"encryption": [{"key_id": key_id}]})
+        assert [k.address for k in keys_of(index, vault, enc, planned=False)] == ["azurerm_key_vault_key.k"]
+        assert [kv.address for kv in key_vaults_of(index, vault, enc, planned=False)] == [
+            "azurerm_key_vault.a"
+        ]
+    # another key vault's host names no key, and finds that key vault by its name alone
+    enc = Encryption.of({"encryption": [{"key_id": "https://KV-B.vault.azure.net/keys/x"}]})
+    assert keys_of(index, vault, enc, planned=False) == []
+    assert [kv.address for kv in key_vaults_of(index, vault, enc, planned=False)] == ["azurerm_key_vault.b"]
+    assert [n.address for n in index.by_id_value(kv_id.upper() + "/", TypeName.KEY_VAULT)] == [
+        "azurerm_key_vault.a"
+    ]

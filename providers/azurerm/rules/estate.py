@@ -19,20 +19,42 @@ from .refs import Reference, known_str, lookup, same_text
 # --------------------------------------------------------------------------- keys
 
 
-def _key_id_matches(key: Node, key_id: str) -> bool:
-    """A vault's key_id (versioned or not) names this key."""
+def _key_ids(index: PlanIndex) -> tuple[dict[str, list[Node]], dict[str, list[Node]]]:
+    """(id -> keys, versionless id -> keys) over every id a key has (planned, prior, refreshed), folded as
+    ``same_text`` compares; built once per plan, so matching a vault's key_id is no scan of the keys."""
+    tables = index.memo.get("key_ids")
+    if tables is None:
+        exact: dict[str, list[Node]] = {}
+        versionless: dict[str, list[Node]] = {}
+        for key in index.of_type(TypeName.KEY):
+            for src in (key.after, key.inst.before, key.inst.refreshed):
+                if not src:
+                    continue
+                for attr in ("id", "versionless_id"):
+                    have = known_str(lookup(src, (attr,)))
+                    if not have:
+                        continue
+                    folded = have.rstrip("/").lower()
+                    for table in (exact, versionless) if attr == "versionless_id" else (exact,):
+                        found = table.setdefault(folded, [])
+                        if all(k is not key for k in found):
+                            found.append(key)
+        tables = index.memo["key_ids"] = (exact, versionless)
+    return tables
+
+
+def _keys_named(index: PlanIndex, key_id: str) -> list[Node]:
+    """The keys a vault's key_id (versioned or not) names: its id or versionless id, or a versionless id
+    the key_id continues with a path (a version)."""
+    exact, versionless = _key_ids(index)
     wanted = key_id.rstrip("/").lower()
-    for src in (key.after, key.inst.before, key.inst.refreshed):
-        if not src:
-            continue
-        for attr in ("id", "versionless_id"):
-            have = known_str(lookup(src, (attr,)))
-            if have and (
-                wanted == have.rstrip("/").lower()
-                or (attr == "versionless_id" and wanted.startswith(have.rstrip("/").lower() + "/"))
-            ):
-                return True
-    return False
+    found = list(exact.get(wanted, ()))
+    cut = wanted.rfind("/")
+    while cut > 0:
+        found += versionless.get(wanted[:cut], ())
+        cut = wanted.rfind("/", 0, cut)
+    order = {id(n): i for i, n in enumerate(index.of_type(TypeName.KEY))} if len(found) > 1 else {}
+    return sorted(unique(found), key=lambda n: order.get(id(n), 0))
 
 
 def keys_of(index: PlanIndex, vault: Node, enc: Encryption | None, *, planned: bool) -> list[Node]:
@@ -44,7 +66,7 @@ def keys_of(index: PlanIndex, vault: Node, enc: Encryption | None, *, planned: b
         found += [n for n, _ in index.targets(vault, ("encryption",), TypeName.KEY)]
     key_id = known_str(enc.key_id)
     if key_id:
-        found += [k for k in index.of_type(TypeName.KEY) if _key_id_matches(k, key_id)]
+        found += _keys_named(index, key_id)
     return unique(found)
 
 
@@ -81,14 +103,29 @@ def key_vaults_of(index: PlanIndex, vault: Node, enc: Encryption | None, *, plan
         found += key_vaults_of_key(index, key)
     host = _host(enc.key_id)
     if host:
-        for kv in index.of_type(TypeName.KEY_VAULT):
-            if (
-                _host(kv.value("vault_uri")) == host
-                or known_str(kv.value("name"))
-                and host.split(".", 1)[0] == kv.value("name").lower()
-            ):
-                found.append(kv)
+        found += _key_vaults_by_host(index, host)
     return unique(found)
+
+
+def _key_vaults_by_host(index: PlanIndex, host: str) -> list[Node]:
+    """The key vaults whose vault_uri has ``host``, or whose name is its first label, in the index's order
+    (the host -> key vaults table is built once per plan)."""
+    tables = index.memo.get("key_vault_hosts")
+    if tables is None:
+        by_host: dict[str, list[int]] = {}
+        by_name: dict[str, list[int]] = {}
+        for i, kv in enumerate(index.of_type(TypeName.KEY_VAULT)):
+            uri_host = _host(kv.value("vault_uri"))
+            if uri_host:
+                by_host.setdefault(uri_host, []).append(i)
+            name = known_str(kv.value("name"))
+            if name:
+                by_name.setdefault(name.lower(), []).append(i)
+        tables = index.memo["key_vault_hosts"] = (by_host, by_name)
+    by_host, by_name = tables
+    positions = sorted(set(by_host.get(host, ())) | set(by_name.get(host.split(".", 1)[0], ())))
+    key_vaults = index.of_type(TypeName.KEY_VAULT)
+    return [key_vaults[i] for i in positions]
 
 
 # --------------------------------------------------------------------------- identities

@@ -47,7 +47,6 @@ from .refs import (
     module_prefix_of,
     parse_all,
     resource_of,
-    same_text,
 )
 
 HISTORY_KEY = "_history"
@@ -264,12 +263,25 @@ class PlanIndex:
         text = known_str(value)
         if text is None:
             return []
-        out = []
+        key = ("by_id_value", type_name)
+        table = self.memo.get(key)
+        if table is None:
+            table = self.memo[key] = self._ids_of(type_name)
+        return list(table.get(text.rstrip("/").lower(), ()))
+
+    def _ids_of(self, type_name: TypeName) -> dict[str, list[Node]]:
+        """Every known id (planned, prior or refreshed, folded as ``same_text`` compares) of the nodes of
+        ``type_name`` -> those nodes, in the index's order: built once, so a lookup by id is no scan."""
+        table: dict[str, list[Node]] = {}
         for n in self.of_type(type_name):
-            ids = [lookup(src, ("id",)) for src in (n.after, n.inst.before, n.inst.refreshed) if src]
-            if any(same_text(i, text) for i in ids):
-                out.append(n)
-        return out
+            for src in (n.after, n.inst.before, n.inst.refreshed):
+                text = known_str(lookup(src, ("id",))) if src else None
+                if text is None:
+                    continue
+                found = table.setdefault(text.rstrip("/").lower(), [])
+                if not found or found[-1] is not n:
+                    found.append(n)
+        return table
 
 
 def unique(nodes: Iterable[Node]) -> list[Node]:
