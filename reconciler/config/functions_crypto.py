@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-
-import bcrypt as _bcrypt_lib
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from typing import TYPE_CHECKING
 
 from reconciler.config.functions_spec import FunctionError, Param, ParamType, spec, table
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+# bcrypt and cryptography's key loading are imported by the functions that use them: every plan
+# imports this table, few call bcrypt() or rsadecrypt(), and the two cost ~12 ms at start-up
 
 _DEFAULT_COST = 10
 _MIN_COST, _MAX_COST = 4, 31
@@ -44,10 +47,15 @@ def _bcrypt(text, *cost):
     data = text.encode()
     if len(data) > 72:
         raise FunctionError("error occured generating password bcrypt: password length exceeds 72 bytes", 0)
+    import bcrypt as _bcrypt_lib
+
     return _bcrypt_lib.hashpw(data, _bcrypt_lib.gensalt(rounds, prefix=b"2a")).decode()
 
 
 def _private_key(text: str) -> rsa.RSAPrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     data = text.encode()
     key: object = None
     try:
@@ -73,6 +81,8 @@ def _rsadecrypt(ciphertext, privatekey):
             f'failed to decode input "{ciphertext}": cipher text must be base64-encoded', 0
         ) from None
     key = _private_key(privatekey)
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     try:
         clear = key.decrypt(raw, padding.PKCS1v15())
     except ValueError:
