@@ -13,7 +13,9 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from importlib.metadata import entry_points
 
@@ -177,12 +179,26 @@ def _complete(out: Output) -> int:
     return 0
 
 
+def _hear_interrupts() -> None:
+    """Ctrl-C (SIGINT) stops the run gracefully even when the process was started with it ignored: a
+    shell without job control starts background commands (``vaultform apply &``, a CI step's
+    children) so, and Python then never raises KeyboardInterrupt. terraform catches it in that case
+    too (Go's signal.Notify installs its handler over an inherited SIG_IGN)."""
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    ):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:
     out = output or Output()
     if argv is None and "COMP_LINE" in os.environ:  # the shell asks what may come next
         return _complete(out)
     whole_process = argv is None  # the process's own command line: it ends when this returns
     argv = list(sys.argv[1:] if argv is None else argv)
+    if whole_process:
+        _hear_interrupts()
     try:
         with collector.running():
             try:

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from providers.azurelocal.app import Emulator
 from providers.azurelocal.store import Kind
 from reconciler.cli.main import main
@@ -35,7 +37,14 @@ def _identities_in_cloud(db: Path) -> set[str]:
         env.store.close()
 
 
-def test_first_ctrl_c_finishes_running_operations_and_saves_state(tmp_path, monkeypatch):
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# "ignored": started as a shell without job control starts a background command (`vaultform apply &`,
+# a CI step's children) - SIGINT ignored - which Ctrl-C must stop all the same, as it stops terraform
+@pytest.mark.parametrize("inherited", ["default", "ignored"])
+def test_first_ctrl_c_finishes_running_operations_and_saves_state(tmp_path, monkeypatch, inherited):
     work = tmp_path / "cfg"
     shutil.copytree(FIXTURE, work)
     db = tmp_path / "az.db"
@@ -53,6 +62,7 @@ def test_first_ctrl_c_finishes_running_operations_and_saves_state(tmp_path, monk
         stderr=subprocess.PIPE,
         env=env,
         text=True,
+        preexec_fn=_ignore_sigint if inherited == "ignored" else None,
     )
     lines = []
     for line in child.stdout:
