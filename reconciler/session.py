@@ -457,6 +457,9 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
         refreshed=refreshed,
         read_data=read_data,
         plan_rules=plan_rules,
+        plan_rule_providers=frozenset(
+            name for name, provider in session.providers.items() if getattr(provider, "plan_rules", None)
+        ),
         options=options,
         cloud=session.cloud,
         sensitive_variables=session.sensitive_variables,

@@ -105,6 +105,8 @@ def rule_edges(
 ) -> list[tuple[Node, Node, str]]:
     """The provider's ordering edges as (before, after, why); an edge naming an instance
     that is not planned is left out."""
+    if not edges:
+        return []
     planned = {parse_address(c.address) for c in changes}
     out: list[tuple[Node, Node, str]] = []
     for e in edges:
@@ -119,13 +121,18 @@ def with_rule_dependencies(
 ) -> list[ResourceChange]:
     """Ordering rules become recorded dependencies too, so a later destroy runs them backwards
     (a key is deleted while the grant that let the deployer manage it still exists)."""
+    if not edges:
+        return changes
     extra: dict[str, list[Node]] = {}
     extra_phase: dict[tuple[str, str], list[Node]] = {}
+    phases_of: dict[str, list[str]] = {}  # address -> its phases that gain dependencies
     for before, after, _why in edges:
         if before.address == after.address:
             continue
         base = str(after.address)
         if after.phase:
+            if (base, after.phase) not in extra_phase:
+                phases_of.setdefault(base, []).append(after.phase)
             extra_phase.setdefault((base, after.phase), []).append(before)
         else:
             extra.setdefault(base, []).append(before)
@@ -134,8 +141,7 @@ def with_rule_dependencies(
         deps = extra.get(c.address)
         phases = {
             p: tuple(sorted(set(c.phase_depends_on.get(p, ())) | set(extra_phase[(c.address, p)]), key=str))
-            for (a, p) in extra_phase
-            if a == c.address
+            for p in phases_of.get(c.address, ())
         }
         if deps or phases:
             c = replace(

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from providers import validation
-from providers.base import Clock, PlanRulesRequest
+from providers.base import Clock, PlannedInstance, PlanRulesRequest
 from providers.schema import ResourceSchema
 from reconciler import providers_registry as registry
 from reconciler.addresses import (
@@ -112,6 +112,9 @@ class PlanRequest:
     refreshed: dict[str, dict[str, Any] | None] | None  # None: refresh disabled
     read_data: ReadData | None = None
     plan_rules: Callable[[PlanRulesRequest], Any] | None = None
+    # the providers plan_rules asks (None: all): only their instances are handed to it, so a plan of
+    # providers without rules builds no PlannedInstance for them
+    plan_rule_providers: frozenset[str] | None = None
     options: PlanOptions = field(default_factory=PlanOptions)
     cloud: str = ""
     sensitive_variables: frozenset[str] = frozenset()
@@ -783,9 +786,7 @@ class Walker:
             if self.req.plan_rules is not None and not opts.refresh_only:
                 # what a target needs includes what the ordering rules put before it (a vault's
                 # key assignment needs its grant), so the rules' edges count when choosing
-                whole = self.req.plan_rules(
-                    PlanRulesRequest(tuple(planned_instance(c) for c in changes), now=self.now)
-                )
+                whole = self.req.plan_rules(PlanRulesRequest(self._rule_instances(changes), now=self.now))
                 changes = with_rule_dependencies(changes, rule_edges(changes, whole.edges, reasons=False))
             changes = only_targets(changes, opts.targets, destroy=opts.destroy)
             for target in opts.targets:
@@ -817,9 +818,7 @@ class Walker:
         plan.outputs = self._output_changes(opts)
         diags = list(self.diags)
         if self.req.plan_rules is not None and not opts.refresh_only:
-            response = self.req.plan_rules(
-                PlanRulesRequest(tuple(planned_instance(c) for c in changes), now=self.now)
-            )
+            response = self.req.plan_rules(PlanRulesRequest(self._rule_instances(changes), now=self.now))
             # a refusal the schema itself declared (same code, same object) is not repeated
             declared = {(d.code, d.address) for d in diags if d.is_error}
             diags.extend(
@@ -831,6 +830,15 @@ class Walker:
             plan.changes = with_rule_dependencies(plan.changes, plan.edges)
         plan.diagnostics = dedupe(diags)
         return plan
+
+    def _rule_instances(self, changes: list[ResourceChange]) -> tuple[PlannedInstance, ...]:
+        """What the providers' plan rules are shown: the changes of the providers that have rules."""
+        wanted = self.req.plan_rule_providers
+        if wanted is None:
+            return tuple(planned_instance(c) for c in changes)
+        return tuple(
+            planned_instance(c) for c in changes if registry.provider_name_for_type(c.type) in wanted
+        )
 
     def _output_changes(self, opts: PlanOptions) -> list[OutputChange]:
         before = dict(self.req.state.outputs)
