@@ -180,15 +180,22 @@ def _complete(out: Output) -> int:
 
 
 def _hear_interrupts() -> None:
-    """Ctrl-C (SIGINT) stops the run gracefully even when the process was started with it ignored: a
-    shell without job control starts background commands (``vaultform apply &``, a CI step's
-    children) so, and Python then never raises KeyboardInterrupt. terraform catches it in that case
-    too (Go's signal.Notify installs its handler over an inherited SIG_IGN)."""
-    if (
-        threading.current_thread() is threading.main_thread()
-        and signal.getsignal(signal.SIGINT) == signal.SIG_IGN
-    ):
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    """Ctrl-C (SIGINT) and SIGTERM both stop the run gracefully: running operations finish and are
+    recorded, nothing new starts, the lock is released; a second signal stops at once. terraform does
+    the same for both (commands.go makeShutdownCh, signal_unix.go: SIGTERM is forwarded like an
+    interrupt), and SIGTERM is what a CI runner or Kubernetes sends to cancel a job - without a handler
+    the process would die mid-apply with operations in flight and unrecorded.
+
+    SIGINT is heard even when the process was started with it ignored: a shell without job control
+    starts background commands (``vaultform apply &``, a CI step's children) so, and Python then never
+    raises KeyboardInterrupt. terraform catches it in that case too (Go's signal.Notify installs its
+    handler over an inherited SIG_IGN)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signum == signal.SIGINT and signal.getsignal(signum) not in (signal.SIG_IGN, signal.SIG_DFL):
+            continue  # Python's own KeyboardInterrupt handler is already there
+        signal.signal(signum, signal.default_int_handler)
 
 
 def main(argv: list[str] | None = None, *, output: Output | None = None) -> int:

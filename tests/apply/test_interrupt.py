@@ -1,4 +1,4 @@
-"""Ctrl-C during apply: SIGINT sent to a `vaultform apply` child process.
+"""Ctrl-C during apply: SIGINT (or SIGTERM, a CI runner's cancel) sent to a `vaultform apply` child.
 
 The first interrupt stops new operations; those in flight finish and their results
 are in state; the run exits 1 saying so; the lock is released; nothing is pending;
@@ -43,8 +43,13 @@ def _ignore_sigint() -> None:
 
 # "ignored": started as a shell without job control starts a background command (`vaultform apply &`,
 # a CI step's children) - SIGINT ignored - which Ctrl-C must stop all the same, as it stops terraform
-@pytest.mark.parametrize("inherited", ["default", "ignored"])
-def test_first_ctrl_c_finishes_running_operations_and_saves_state(tmp_path, monkeypatch, inherited):
+# SIGTERM: what a CI runner, systemd or Kubernetes sends to cancel; terraform treats it as an interrupt
+@pytest.mark.parametrize(
+    "signum, inherited",
+    [(signal.SIGINT, "default"), (signal.SIGINT, "ignored"), (signal.SIGTERM, "default")],
+    ids=["sigint", "sigint-ignored", "sigterm"],
+)
+def test_first_ctrl_c_finishes_running_operations_and_saves_state(tmp_path, monkeypatch, signum, inherited):
     work = tmp_path / "cfg"
     shutil.copytree(FIXTURE, work)
     db = tmp_path / "az.db"
@@ -68,7 +73,7 @@ def test_first_ctrl_c_finishes_running_operations_and_saves_state(tmp_path, monk
     for line in child.stdout:
         lines.append(line)
         if "azurerm_user_assigned_identity.id[0]: Creating..." in line:
-            child.send_signal(signal.SIGINT)
+            child.send_signal(signum)
             break
     rest, err = child.communicate(timeout=120)
     out = "".join(lines) + rest
