@@ -221,7 +221,7 @@ class Progress:
         self, address: str, attempt: int, delay: float, reason: str, *, waiting: bool = False
     ) -> None:
         with self._lock:
-            first = (reason.strip().splitlines() or [""])[0]
+            first = (reason.strip().splitlines() or [""])[0].rstrip(" .")  # the line goes on after it
             if waiting:  # Azure's operation is under way: a wait, not a failure
                 self._write(f"{address}: {first}; checking again in {format_delay(delay)}...")
                 return

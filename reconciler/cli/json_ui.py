@@ -304,7 +304,7 @@ class JsonProgress:
     def retrying(
         self, address: str, attempt: int, delay: float, reason: str, *, waiting: bool = False
     ) -> None:
-        first = (reason.strip().splitlines() or [""])[0]
+        first = (reason.strip().splitlines() or [""])[0].rstrip(" .")  # the line goes on after it
         if waiting:
             self.ui.emit("log", f"{address}: {first}; checking again in {delay:.0f}s", level="info")
             return
