@@ -832,13 +832,24 @@ class Walker:
         return plan
 
     def _rule_instances(self, changes: list[ResourceChange]) -> tuple[PlannedInstance, ...]:
-        """What the providers' plan rules are shown: the changes of the providers that have rules."""
+        """What the providers' plan rules are shown: the changes of the providers that have rules, and
+        the data sources read during this plan (an existing key vault's protections, a VM's region):
+        those are no changes, but the rules judge the objects against them."""
         wanted = self.req.plan_rule_providers
-        if wanted is None:
-            return tuple(planned_instance(c) for c in changes)
-        return tuple(
-            planned_instance(c) for c in changes if registry.provider_name_for_type(c.type) in wanted
-        )
+        shown = [
+            planned_instance(c)
+            for c in changes
+            if wanted is None or registry.provider_name_for_type(c.type) in wanted
+        ]
+        for address in sorted(self.data_values):
+            if address in self.changes:
+                continue  # read again at apply: its change says what is known
+            parsed = self._parsed.get(address) or parse_address(address)
+            if wanted is not None and registry.provider_name_for_type(parsed.resource.type) not in wanted:
+                continue
+            value = self.data_values[address]
+            shown.append(PlannedInstance(parsed, parsed.resource.type, "read", None, value, value))
+        return tuple(shown)
 
     def _output_changes(self, opts: PlanOptions) -> list[OutputChange]:
         before = dict(self.req.state.outputs)

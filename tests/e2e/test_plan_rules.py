@@ -1,4 +1,4 @@
-"""Every ordering rule (O1-O5) and refusal (R1-R14) seen from the command line.
+"""Every ordering rule (O1-O5) and refusal (R1-R16) seen from the command line.
 
 Each case is a directory under tests/fixtures/plan_rules/: ``.tf`` files laid over the shared
 ``_base`` configuration, optional ``stepN/`` overlays, and ``steps.txt`` (see tests/e2e/steps.py).
@@ -37,7 +37,7 @@ def _workspace(tmp_path: Path, case: Path) -> Workspace:
 
 def test_every_rule_has_a_case():
     names = {p.name.split("_")[0] for p in CASES.iterdir() if (p / "steps.txt").is_file()}
-    wanted = {f"O{i}" for i in range(1, 6)} | {f"R{i}" for i in range(1, 15)}
+    wanted = {f"O{i}" for i in range(1, 6)} | {f"R{i}" for i in range(1, 17)}
     assert wanted <= names, f"no CLI fixture for {sorted(wanted - names)}"
 
 

@@ -1,7 +1,7 @@
 """The CMK domain rules of the azurerm provider (DOMAIN.md section 2), as a pure function.
 
 ``plan_rules(req)`` reads the planned instances and returns the ordering edges the
-graph must add (O1-O5) and the diagnostics of the refusals (R1-R14, errors unless
+graph must add (O1-O5) and the diagnostics of the refusals (R1-R16, errors unless
 the table says otherwise) and advisories (A1-A4). It has no effects and reads no
 clock: ``req.now`` is the moment the plan is judged at.
 

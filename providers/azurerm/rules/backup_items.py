@@ -1,4 +1,13 @@
-"""R15: a Recovery Services vault can't be deleted while Azure keeps soft-deleted backup items in it.
+"""Backup items: R15, a Recovery Services vault can't be deleted while Azure keeps soft-deleted backup
+items in it; R16, a VM is protected only by a vault in its own region.
+
+R16: "Backup is within a region. You need a vault in every Azure region that contains VMs you want to
+back up. You can't back up to a different region." (Microsoft Learn, Support matrix for Azure Backup,
+"Backups between vaults"). Azure refuses the protection at apply, after everything before it in the
+plan has been made; the plan knows both regions when the VM is read by a data source
+(``azurerm_virtual_machine``, whose ``location`` is the VM's) and says so first.
+
+R15:
 
 Azure Backup keeps a deleted VM backup soft-deleted for the vault's soft delete retention (14 days
 by default; the item shows isScheduledForDeferredDelete and deferredDeleteTimeInUTC), and refuses to
@@ -26,10 +35,12 @@ from reconciler.diagnostics import Diagnostic
 
 from .context import RuleContext
 from .estate import VaultCase, items_of
-from .model import HISTORY_KEY, TypeName
+from .model import HISTORY_KEY, Action, Node, TypeName
+from .refs import known_str, normalize_location
 from .table import diagnose, join_words
 
 SOFT_DELETE_DAYS = 14  # Azure's default retention (softDeleteRetentionPeriodInDays)
+_NEW = {Action.CREATE, Action.REPLACE}  # a protection (or its vault) that Azure judges at this apply
 
 
 def _history(case: VaultCase) -> dict[str, Any]:
@@ -105,4 +116,53 @@ def r15_vault_keeps_soft_deleted_items(ctx: RuleContext) -> Iterable[Diagnostic]
             )
 
 
-BACKUP_ITEM_CHECKS = (r15_vault_keeps_soft_deleted_items,)
+def _vm_nodes(ctx: RuleContext) -> dict[str, Node]:
+    """The VMs the plan reads (data sources), by id in lower case."""
+    table = ctx.index.memo.get("vms_by_id")
+    if table is None:
+        table = ctx.index.memo["vms_by_id"] = {
+            _vm_key(n.value("id")): n
+            for n in ctx.index.of_type(TypeName.VIRTUAL_MACHINE, data=True)
+            if known_str(n.value("id"))
+        }
+    return table
+
+
+def _vm_of(ctx: RuleContext, item: Node) -> Node | None:
+    """The data source the protected VM's source_vm_id comes from: by the id when it is known, else
+    by the reference the expression makes (``data.azurerm_virtual_machine.app.id``)."""
+    by_id = _vm_nodes(ctx).get(_vm_key(known_str(item.planned("source_vm_id"))))
+    if by_id is not None:
+        return by_id
+    for ref in item.refs_for("source_vm_id"):
+        for node in ctx.index.resolve(ref, item):
+            if node.type_name == TypeName.VIRTUAL_MACHINE.value:
+                return node
+    return None
+
+
+def r16_vm_in_another_region(ctx: RuleContext) -> Iterable[Diagnostic]:
+    for case in ctx.cases:
+        vault_loc = normalize_location(case.vault.value("location"))
+        if not vault_loc or not case.vault.action.exists_after:
+            continue
+        for item in items_of(ctx.index, case.vault, TypeName.PROTECTED_VM):
+            if not (_NEW & {item.action, case.vault.action}):
+                continue  # protection Azure already accepted is not judged again
+            vm = _vm_of(ctx, item)
+            vm_loc = normalize_location(vm.value("location")) if vm is not None else None
+            if vm is None or not vm_loc or vm_loc == vault_loc:
+                continue
+            yield diagnose(
+                "R16/region",
+                address=item.address,
+                location=item.location,
+                item=item.address,
+                vm=vm.address,
+                vm_location=vm.value("location"),
+                vault=case.address,
+                vault_location=case.vault.value("location"),
+            )
+
+
+BACKUP_ITEM_CHECKS = (r15_vault_keeps_soft_deleted_items, r16_vm_in_another_region)

@@ -91,6 +91,7 @@ class TypeName(enum.Enum):
     PROTECTED_VM = "azurerm_backup_protected_vm"
     CLIENT_CONFIG = "azurerm_client_config"
     PRIVATE_ENDPOINT = "azurerm_private_endpoint"
+    VIRTUAL_MACHINE = "azurerm_virtual_machine"  # a data source: the VMs the configuration protects
 
 
 SYSTEM = "SystemAssigned"

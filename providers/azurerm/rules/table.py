@@ -62,6 +62,7 @@ RULES: tuple[Rule, ...] = (
     Rule("R13", RuleKind.REFUSAL, "identity and key vault are in the same tenant"),
     Rule("R14", RuleKind.REFUSAL, "MARS agent backups and classic VMs are not supported with CMK"),
     Rule("R15", RuleKind.REFUSAL, "a vault that keeps soft-deleted backup items can't be deleted"),
+    Rule("R16", RuleKind.REFUSAL, "a VM is protected by a vault in its own region"),
     Rule("A1", RuleKind.ADVISORY, "a versioned key id pins the key"),
     Rule("A2", RuleKind.ADVISORY, "a versionless key id rotates automatically"),
     Rule("A3", RuleKind.ADVISORY, "CMK adds no Backup cost"),
@@ -352,6 +353,15 @@ MESSAGES: tuple[Message, ...] = (
         "out: set soft_delete_enabled = false on the vault and apply first (deleted backups then go at "
         "once); or delete the protected VMs now (-target) and the vault after {days} days; or keep the "
         "vault (vaultform state rm {vault}).",
+    ),
+    Message(
+        "R16/region",
+        _E,
+        "The VM and its vault are in different regions",
+        "{item} would protect {vm}, which is in {vm_location}, in {vault}, which is in "
+        "{vault_location}. Azure Backup only backs a VM up to a vault in the VM's own region and "
+        "refuses the protection at apply. Protect the VM with a vault in {vm_location} (one vault per "
+        "region that has VMs to back up).",
     ),
     Message(
         "A1",
