@@ -205,6 +205,14 @@ def _judge_access(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterabl
             f"the key vault authorizes with {model}, so {ignored[0].kind.value} "
             f"{ignored[0].holder.address} doesn't count"
         )
+    elif rbac and ident.principal_id:
+        # an identity that exists already may hold a role assigned outside this configuration, which
+        # neither state nor the key vault shows (a key vault lists its access policies, not its roles):
+        # say what it needs instead of refusing a plan that may well be right
+        yield _diag(
+            "R7/unseen_role", case, identity=ident.label, key_vault=kv.address, least=LEAST_PRIVILEGE_ROLE
+        )
+        return
     else:
         problem = "nothing in this plan or the key vault's current policies grants it access"
     yield _diag("R7/missing", case, identity=ident.label, key_vault=kv.address, problem=problem, how=how)

@@ -191,6 +191,16 @@ MESSAGES: tuple[Message, ...] = (
         "{identity} needs Get, List, WrapKey and UnwrapKey on keys in {key_vault}; {problem}. {how}",
     ),
     Message(
+        "R7/unseen_role",
+        _W,
+        "No role in this configuration lets the encryption identity use the key",
+        '{identity} needs the role "{least}" (or Get, List, WrapKey and UnwrapKey) on {key_vault}, '
+        "which authorizes with Azure RBAC. No role assignment in this configuration grants it; one "
+        "made elsewhere would not show in this plan. If there is none, add an azurerm_role_assignment "
+        'with the key vault as scope and the role "{least}"; without it the key assignment fails at '
+        "apply (UserErrorCMKKeyVaultAuthFailure) and the vault keeps its current encryption.",
+    ),
+    Message(
         "R7/broad",
         _W,
         "The encryption identity has more key permissions than it needs",
