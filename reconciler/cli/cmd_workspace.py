@@ -37,7 +37,10 @@ def setup(parser) -> None:
             flag(p, "or-create", action="store_true", help="create the workspace when it does not exist")
         if name == "delete":
             flag(p, "force", action="store_true", help="delete even when the workspace's state is not empty")
-        p.add_argument("dir", nargs="?", default=".", help="configuration directory (default: .)")
+        if name == "list":  # as terraform 1.11: only list still takes the configuration's directory
+            p.add_argument("dir", nargs="?", default=".", help="configuration directory (default: .)")
+        else:  # new, select and delete take one NAME: `workspace new a b` is an error, not a dir "b"
+            p.set_defaults(dir=".")
         flag(p, "no-color", action="store_true", help="no colour in the output")
         p.set_defaults(workspace_run=globals()[f"_run_{name}"])
 

@@ -256,6 +256,19 @@ def _global_only(args, parser: Parser, out: Output) -> int:
 _GO_FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})  # strconv.ParseBool's false
 
 
+def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the innermost command chosen (``cloud rotate-key``, ``workspace new``), so an
+    error shows the usage of what was typed, not of vaultform as a whole."""
+    while True:
+        chosen = None
+        for action in parser._actions:  # argparse keeps its subcommands there and nowhere public
+            if isinstance(action, argparse._SubParsersAction):
+                chosen = action.choices.get(getattr(args, action.dest, None) or "")
+        if chosen is None:
+            return parser
+        parser = chosen
+
+
 def _dispatch(argv: list[str], out: Output, chdir: str | None = None) -> int:
     try:
         argv = with_env_args(argv, {*COMMANDS, *bundled.COMMANDS}, os.environ)
@@ -267,7 +280,7 @@ def _dispatch(argv: list[str], out: Output, chdir: str | None = None) -> int:
         parser = build_parser(argv)
         args, extra = parser.parse_known_args(argv)
         if extra:
-            command = parser.command_parsers.get(getattr(args, "command", None) or "", parser)
+            command = _chosen_parser(parser, args)
             word = extra[0]
             what = (
                 f"flag provided but not defined: {word}" if word.startswith("-") else f"unexpected {word!r}"

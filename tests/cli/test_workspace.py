@@ -81,3 +81,12 @@ def test_backend_local_path_places_the_state(work):
     assert not (work / "vaultform.tfstate").exists()
     code, out, _err = _run("state", "list")
     assert (code, out) == (0, "terraform_data.where\n")
+
+
+@pytest.mark.parametrize("command", ["new", "select", "delete"])
+def test_a_second_argument_is_refused_not_taken_for_a_directory(work, command):
+    # terraform 1.11: "Expected a single argument: NAME." - and nothing is created anywhere
+    code, _out, err = _run("workspace", command, "dev", "other")
+    assert code == 1
+    assert "unexpected 'other'" in err and f"usage: vaultform workspace {command}" in err
+    assert not (work / "other").exists() and not (work / "vaultform.tfstate.d").exists()
