@@ -10,6 +10,7 @@ from reconciler.cli.json_ui import JsonProgress, resource_identity
 from reconciler.cli.output import Output
 from reconciler.drift.in_plan import critical_warnings, outside_changes, render_outside
 from reconciler.plan.render_text import render_plan
+from reconciler.plan.targeting import applied_with_targets_warning
 from reconciler.plan.walk import PlanOptions
 from reconciler.value_text import format_value
 
@@ -59,6 +60,8 @@ def apply_and_render(session, plan, refreshed, options: PlanOptions, parallelism
         return 0
     out.diagnostics(outcome.diagnostics)
     result = outcome.result
+    if options.targets:
+        out.diagnostics([applied_with_targets_warning()])
     failures = [(str(node), diag) for node, diag in result.failed]
     progress.summary(result.counts, failures, verb="Destroy" if options.destroy else "Apply")
     out.diagnostics([d for _, d in failures])

@@ -75,6 +75,7 @@ from reconciler.plan.module_instances import ModuleInstances, parent_and_name, s
 from reconciler.plan.phases import apply_phases, block_name, phases_in, with_prior_phases, without_blocks
 from reconciler.plan.scope import Namespace, PlanScope
 from reconciler.plan.sensitivity import hide_in, object_paths, output_sensitivity
+from reconciler.plan.targeting import targeting_warning
 from reconciler.values import (
     UNKNOWN,
     is_wholly_known,
@@ -799,6 +800,7 @@ class Walker:
                             "the spelling (vaultform state list shows what state holds).",
                         )
                     )
+            self.diags.append(targeting_warning())
         plan = Plan(
             changes=changes,
             diagnostics=[],

@@ -228,3 +228,35 @@ def test_input_false_names_every_missing_variable(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, _out, err = _run(["plan", "-input=false"])
     assert code == 1 and 'variable "a"' in err and 'variable "b"' in err
+
+
+def _terraform_output(args: list[str], cwd: Path) -> str:
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+    done = subprocess.run([TERRAFORM, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+    return done.stdout + done.stderr
+
+
+def _warnings(text: str) -> list[str]:
+    return [line.split(" [")[0].strip("│ ") for line in text.splitlines() if "Warning: " in line]
+
+
+@pytest.mark.skipif(TERRAFORM is None, reason="install terraform to compare -target's warnings with it")
+def test_target_warns_at_plan_and_after_apply_as_terraform_does(tmp_path, monkeypatch):
+    config = 'resource "terraform_data" "a" {}\nresource "terraform_data" "b" {}\n'
+    ours, theirs = tmp_path / "vf", tmp_path / "tf"
+    for d in (ours, theirs):
+        d.mkdir()
+        (d / "main.tf").write_text(config)
+    monkeypatch.chdir(ours)
+    args = ["-target=terraform_data.a", "-no-color"]
+    code, out, err = _run(["plan", *args])
+    assert code == 0
+    assert _warnings(out + err) == _warnings(_terraform_output(["plan", *args], theirs)) == [
+        "Warning: Resource targeting is in effect"
+    ]
+    code, out, err = _run(["apply", "-auto-approve", *args])
+    assert code == 0 and "vaultform plan" in out + err
+    assert _warnings(out + err) == _warnings(_terraform_output(["apply", "-auto-approve", *args], theirs)) == [
+        "Warning: Resource targeting is in effect",
+        "Warning: Applied changes may be incomplete",
+    ]
