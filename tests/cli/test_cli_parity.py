@@ -251,12 +251,18 @@ def test_target_warns_at_plan_and_after_apply_as_terraform_does(tmp_path, monkey
     args = ["-target=terraform_data.a", "-no-color"]
     code, out, err = _run(["plan", *args])
     assert code == 0
-    assert _warnings(out + err) == _warnings(_terraform_output(["plan", *args], theirs)) == [
-        "Warning: Resource targeting is in effect"
-    ]
+    assert (
+        _warnings(out + err)
+        == _warnings(_terraform_output(["plan", *args], theirs))
+        == ["Warning: Resource targeting is in effect"]
+    )
     code, out, err = _run(["apply", "-auto-approve", *args])
     assert code == 0 and "vaultform plan" in out + err
-    assert _warnings(out + err) == _warnings(_terraform_output(["apply", "-auto-approve", *args], theirs)) == [
-        "Warning: Resource targeting is in effect",
-        "Warning: Applied changes may be incomplete",
-    ]
+    assert (
+        _warnings(out + err)
+        == _warnings(_terraform_output(["apply", "-auto-approve", *args], theirs))
+        == [
+            "Warning: Resource targeting is in effect",
+            "Warning: Applied changes may be incomplete",
+        ]
+    )
