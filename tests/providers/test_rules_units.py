@@ -114,6 +114,7 @@ def test_rule_table_is_complete():
         "A2",
         "A3",
         "A4",
+        "A5",
     }
     for msg in MESSAGES:
         assert msg.code in RULES_BY_CODE and RULES_BY_CODE[msg.code].kind is not RuleKind.ORDERING

@@ -1,5 +1,6 @@
-"""Advisories A1-A4: how each encrypted vault follows its key, what CMK costs, and whether
-the deployer can create the keys the plan creates.
+"""Advisories A1-A5: how each encrypted vault follows its key, what CMK costs, whether
+the deployer can create the keys the plan creates, and whether the plan can see the key's
+key vault at all.
 
 A1-A3 speak only when this plan (re)assigns a key, so a plan without encryption
 changes stays quiet. A versioned key id pins the key (A1, warning: nothing rotates
@@ -12,6 +13,11 @@ the Create key permission: a new key vault holds only the policies written for i
 Key Vault would refuse the key (403 ForbiddenByPolicy) half-way through the apply.
 Under Azure RBAC the deployer's role may come from a scope above the key vault, which
 the plan doesn't see, so A4 stays quiet there.
+
+A5 (warning) speaks when a key is (re)assigned by an id written out (a variable, a literal)
+whose key vault is neither managed here nor read by a data source: R4, R5, R7, R9 and R13
+judge the key vault and its grants, and have nothing to judge. A data source for the key
+vault (and the key) brings them back; Azure's own checks still run at apply.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from collections.abc import Iterable
 from reconciler.diagnostics import Diagnostic
 
 from .context import RuleContext
-from .estate import VaultCase, key_ref_of, key_vaults_of_key
+from .estate import VaultCase, key_ref_of, key_vaults_of, key_vaults_of_key
 from .grants import CREATE_KEY_PERMISSIONS, Grant, applies_to, authorization_model, names_deployer
 from .model import Action, Node, PlanIndex, TypeName
 from .refs import known_str
@@ -119,4 +125,22 @@ def _may_let_deployer_create(index: PlanIndex, grant: Grant) -> bool:
     return not refs or not all(r.type_name in _IDENTITY_PRINCIPALS for r in refs)
 
 
-ADVISORY_CHECKS = (a1_a2_rotation, a3_cost, a4_deployer_creates_keys)
+def a5_key_vault_unseen(ctx: RuleContext) -> Iterable[Diagnostic]:
+    for case in ctx.cases:
+        if case.after is None or not case.vault.action.exists_after or not case.encryption_touched:
+            continue
+        key_id = known_str(case.after.key_id)
+        if not key_id or key_vaults_of(ctx.index, case.vault, case.after, planned=True):
+            continue
+        host = key_id.split("/")[2] if key_id.count("/") >= 2 else key_id
+        yield diagnose(
+            "A5",
+            address=case.address,
+            location=case.vault.location,
+            vault=case.address,
+            key=key_id,
+            name=host.split(".", 1)[0],
+        )
+
+
+ADVISORY_CHECKS = (a1_a2_rotation, a3_cost, a4_deployer_creates_keys, a5_key_vault_unseen)

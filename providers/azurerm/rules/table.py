@@ -67,6 +67,7 @@ RULES: tuple[Rule, ...] = (
     Rule("A2", RuleKind.ADVISORY, "a versionless key id rotates automatically"),
     Rule("A3", RuleKind.ADVISORY, "CMK adds no Backup cost"),
     Rule("A4", RuleKind.ADVISORY, "the deployer may create the keys the plan creates in a new key vault"),
+    Rule("A5", RuleKind.ADVISORY, "the key's key vault is in the plan, so its checks can run"),
 )
 RULES_BY_CODE = {r.code: r for r in RULES}
 
@@ -405,6 +406,16 @@ MESSAGES: tuple[Message, ...] = (
         "Add an access policy for data.azurerm_client_config.current.object_id with key_permissions "
         'including "Create" and "Get" (an access_policy block of the key vault, or an '
         "azurerm_key_vault_access_policy).",
+    ),
+    Message(
+        "A5",
+        _W,
+        "The plan can't check the key vault of the key",
+        "{vault} is given the key {key}, whose key vault ({name}) is neither in this configuration nor "
+        "read by a data source, so the plan can't check its soft delete and purge protection, its region, "
+        "or the grant that lets the vault's identity use the key (R4, R5, R7); Azure checks them at apply. "
+        'To have them checked now, read it: data "azurerm_key_vault" with name = "{name}" and its '
+        'resource_group_name, and take the key id from a data "azurerm_key_vault_key" in it.',
     ),
 )
 MESSAGES_BY_ID = {m.id: m for m in MESSAGES}
