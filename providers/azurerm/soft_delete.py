@@ -25,7 +25,48 @@ def _deleted_vault(ctx: Context, name: str, location: str) -> dict[str, Any] | N
     return None if got is None else wire(got)
 
 
+def _replaced_under_its_name(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
+    """A key vault replaced under the same name: the deleted one keeps the name while it is
+    soft-deleted, so the new one can't be made (or the old one comes back in its place).
+
+    Replacing happens for a new location or resource group (ForceNew in azurerm). The destroy
+    half soft-deletes the key vault; azurerm then purges it unless purge protection forbids it or
+    features.key_vault.purge_soft_delete_on_destroy is false. Left soft-deleted, it holds the name:
+    the create that follows either meets 409 ConflictError "A vault with the same name already
+    exists in deleted state" (another location: azurerm looks for a deleted vault in the new
+    location only, key_vault_resource.go) or recovers the old vault - in its old resource group,
+    with its old settings - instead of creating one. Either way the apply stops half-way with the
+    key vault gone, so the plan says so first."""
+    before, after = inst.before or {}, inst.after or {}
+    name = after.get("name")
+    if not isinstance(name, str) or str(before.get("name", "")).lower() != name.lower():
+        return None
+    protected = before.get("purge_protection_enabled") is True
+    if not protected and ctx.feature("key_vault", "purge_soft_delete_on_destroy", True):
+        return None  # destroy purges it, and the name is free again
+    why = (
+        "its purge protection keeps it soft-deleted"
+        if protected
+        else "features.key_vault.purge_soft_delete_on_destroy is false, so it stays soft-deleted"
+    )
+    days = before.get("soft_delete_retention_days") or 90
+    moved = [a for a in ("location", "resource_group_name") if before.get(a) != after.get(a)]
+    forced = f" (its {' and '.join(moved)} changes)" if moved else ""
+    return error(
+        "key_vault_replaced_under_its_name",
+        f"{inst.address} can't be replaced under the same name",
+        f"This plan replaces key vault {name!r}{forced}: the old one is deleted first, and {why} for "
+        f"{days} days. A soft-deleted key vault keeps its name, so Azure refuses the new {name!r} (409 "
+        f"ConflictError), or azurerm recovers the old one - in its old place, with its old settings - "
+        f"instead of creating it; the apply would stop with the key vault gone. Give the new key vault "
+        f"another name (and move the keys the vaults use to it first), or keep this one where it is.",
+        address=str(inst.address),
+    )
+
+
 def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
+    if inst.action == "replace":
+        return _replaced_under_its_name(ctx, inst)
     after = inst.after or {}
     name, location = after.get("name"), after.get("location")
     if not (isinstance(name, str) and isinstance(location, str)):  # both known

@@ -174,8 +174,10 @@ def _destroy_edges(plan: Plan, g: Graph, steps: dict[StepId, Step]) -> None:
             if dep == address:
                 continue
             dep_destroy = StepId(dep, destroy=True)
-            if own_destroy in steps and change.action is Action.DELETE:
-                source = own_destroy  # dependents go first when both are deleted
+            if own_destroy in steps:
+                # dependents go first when both are deleted - a replacement's old object too: a
+                # resource group replaced with its key vault is deleted after the key vault is
+                source = own_destroy
             elif (
                 own_live in steps
                 and steps[own_live].op in (Op.UPDATE, Op.NOOP)
