@@ -322,9 +322,11 @@ def _recovery_point_losses(ctx: RuleContext, case: VaultCase) -> list[tuple[Node
 def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
         v = case.vault
-        if v.action is Action.DELETE and case.before is not None:
+        if v.action in (Action.DELETE, Action.REPLACE) and case.before is not None:
+            # the vault that used the key goes (a replacement is a new vault: the key this plan
+            # assigns to it is needed by nothing yet), so its key may go with it
             for n in _previous_nodes(ctx, case):
-                if n.action is Action.DELETE:
+                if n.action.removes_object:
                     yield _diag("R11/vault_gone", case, n, target=n.address)
             continue
         if not _live(case):

@@ -289,7 +289,8 @@ MESSAGES: tuple[Message, ...] = (
         "R11/vault_gone",
         _W,
         "The key of a vault being destroyed is destroyed with it",
-        "{vault} and {target} are both destroyed by this plan. Soft-deleted backup items keep needing "
+        "{vault} and {target} are both destroyed (or replaced) by this plan. Soft-deleted backup items "
+        "of the old vault keep needing "
         "the key during the vault's soft-delete retention; keep the key if you may need to recover them.",
     ),
     Message(
