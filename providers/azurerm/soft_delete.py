@@ -51,7 +51,7 @@ def _replaced_under_its_name(ctx: Context, inst: PlannedInstance) -> Diagnostic 
     )
     days = before.get("soft_delete_retention_days") or 90
     moved = [a for a in ("location", "resource_group_name") if before.get(a) != after.get(a)]
-    forced = f" (its {' and '.join(moved)} changes)" if moved else ""
+    forced = f" (its {' and '.join(moved)} {'change' if len(moved) > 1 else 'changes'})" if moved else ""
     return error(
         "key_vault_replaced_under_its_name",
         f"{inst.address} can't be replaced under the same name",
@@ -95,7 +95,49 @@ def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
     )
 
 
+def _key_replaced_under_its_name(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
+    """A key replaced under the same name in a key vault that keeps it soft-deleted.
+
+    The destroy half deletes the key; azurerm purges it only when
+    features.key_vault.purge_soft_deleted_keys_on_destroy allows and the key vault has no purge
+    protection (which CMK requires, R5). Left soft-deleted, the name is taken: the create that
+    follows recovers the old key - its old type, size and material - instead of making the new one
+    (features.key_vault.recover_soft_deleted_keys), and the apply ends with the old key where the
+    new one should be (an inconsistent result), or meets 409 Conflict when recovery is off."""
+    from providers.azurerm.resources.key_vault_key import KeyVaultKey
+
+    before, after = inst.before or {}, inst.after or {}
+    name, vault_id = after.get("name"), before.get("key_vault_id")
+    if not isinstance(name, str) or str(before.get("name", "")).lower() != name.lower():
+        return None
+    if not isinstance(vault_id, str) or after.get("key_vault_id") != vault_id:
+        return None  # a key in another key vault: the old name there doesn't matter
+    purging = ctx.feature("key_vault", "purge_soft_deleted_keys_on_destroy", True)
+    if purging and not KeyVaultKey._purge_protected(ctx, vault_id):
+        return None  # destroy purges it, and the name is free again
+    why = "its key vault's purge protection" if purging else "purge_soft_deleted_keys_on_destroy = false"
+    changed = [
+        a
+        for a in ("key_type", "key_size", "curve")
+        if isinstance(after.get(a), (str, int)) and before.get(a) != after.get(a)  # known, and new
+    ]
+    forced = (
+        f" (its {' and '.join(changed)} {'change' if len(changed) > 1 else 'changes'})" if changed else ""
+    )
+    return error(
+        "key_replaced_under_its_name",
+        f"{inst.address} can't be replaced under the same name",
+        f"This plan replaces key {name!r}{forced}: the old key is deleted first and stays soft-deleted "
+        f"({why}), holding its name. Creating {name!r} again then recovers the old key, with its old "
+        f"type, size and material, instead of making the new one. Give the new key another name; the "
+        f"old one can be removed from the configuration once nothing uses it.",
+        address=str(inst.address),
+    )
+
+
 def _key_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
+    if inst.action == "replace":
+        return _key_replaced_under_its_name(ctx, inst)
     after = inst.after or {}
     name, vault_id = after.get("name"), after.get("key_vault_id")
     if not (isinstance(name, str) and isinstance(vault_id, str)):  # both known

@@ -3,7 +3,8 @@
 The deletions of a replacement run dependents first, as a destroy's do: the access policy and the
 key before their key vault, the key vault before its resource group. And a key vault that stays
 soft-deleted after its deletion (purge protection) holds its name, so replacing it under the same
-name is refused at plan instead of failing half-way through the apply.
+name is refused at plan instead of failing half-way through the apply; so does a key, which would
+come back as the old key.
 """
 
 from __future__ import annotations
@@ -36,3 +37,18 @@ def test_a_purge_protected_key_vault_is_not_replaced_under_its_own_name(tmp_path
     assert ws.snapshot() == before, "a refused plan changed something"
     renamed = ws.ok("apply", "-auto-approve", "-var=location=westeurope", "-var=key_vault_name=kv-vfmove-02")
     assert "Apply complete!" in renamed.text
+
+
+def test_a_key_is_not_replaced_under_its_own_name_where_it_stays_soft_deleted(tmp_path):
+    ws = Workspace(tmp_path, FIXTURE)
+    ws.ok("apply", "-auto-approve")
+    refused = ws.ok("plan", "-var=key_size=4096", code=1)
+    assert "[key_replaced_under_its_name]" in refused.text and "(its key_size changes)" in refused.text
+
+
+def test_a_key_is_replaced_under_its_own_name_where_destroy_purges_it(tmp_path):
+    ws = Workspace(tmp_path, FIXTURE)
+    ws.ok("apply", "-auto-approve", "-var=purge_protection=false")
+    ws.ok("apply", "-auto-approve", "-var=purge_protection=false", "-var=key_size=4096")
+    keys = [r for r in ws.state()["resources"] if r["type"] == "azurerm_key_vault_key"]
+    assert keys[0]["instances"][0]["attributes"]["key_size"] == 4096
