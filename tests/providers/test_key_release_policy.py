@@ -14,7 +14,7 @@ from tests.e2e.harness import Workspace
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "key_release"
 
 
-def test_a_release_policy_is_applied_read_back_and_a_change_replaces_the_key(tmp_path):
+def test_a_release_policy_is_applied_read_back_and_a_change_would_replace_the_key(tmp_path):
     ws = Workspace(tmp_path, FIXTURE)
     applied = ws.vf("apply", "-auto-approve")
     assert applied.code == 0, applied.explain()
@@ -30,6 +30,8 @@ def test_a_release_policy_is_applied_read_back_and_a_change_replaces_the_key(tmp
 
     # the key as Key Vault's data plane shows it: exportable, with the policy (refresh reads it)
     changed = ws.vf("plan", "-var", "authority=https://other.attest.azure.net")
-    assert changed.code == 0, changed.explain()
     assert "azurerm_key_vault_key.released must be replaced" in changed.out
     assert "forces replacement" in changed.out
+    # and refused: the key vault's purge protection keeps the old key soft-deleted under its name, so
+    # creating it again would recover the old key with the old policy
+    assert changed.code == 1 and "[key_replaced_under_its_name]" in changed.text, changed.explain()

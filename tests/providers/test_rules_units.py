@@ -115,6 +115,7 @@ def test_rule_table_is_complete():
         "A3",
         "A4",
         "A5",
+        "A6",
     }
     for msg in MESSAGES:
         assert msg.code in RULES_BY_CODE and RULES_BY_CODE[msg.code].kind is not RuleKind.ORDERING

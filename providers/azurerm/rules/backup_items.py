@@ -35,7 +35,7 @@ from reconciler.diagnostics import Diagnostic
 
 from .context import RuleContext
 from .estate import VaultCase, items_of
-from .model import HISTORY_KEY, Action, Node, TypeName
+from .model import HISTORY_KEY, Action, Node, TypeName, recovery_points
 from .refs import known_str, normalize_location
 from .table import diagnose, join_words
 
@@ -165,4 +165,49 @@ def r16_vm_in_another_region(ctx: RuleContext) -> Iterable[Diagnostic]:
             )
 
 
-BACKUP_ITEM_CHECKS = (r15_vault_keeps_soft_deleted_items, r16_vm_in_another_region)
+def a6_backups_deleted_for_good(ctx: RuleContext) -> Iterable[Diagnostic]:
+    """Removing a protected VM stops its protection and deletes its backup data; with the vault's
+    soft delete off nothing keeps it (Azure Backup soft delete: "backup data is retained for 14
+    additional days" only when it is on). A replacement - a renamed vault or policy moves the item -
+    does the same to the old item's recovery points, which is easy to miss in a plan."""
+    for case in ctx.cases:
+        v = case.vault
+        points = recovery_points(v)
+        soft_delete = v.previous("soft_delete_enabled")
+        if soft_delete is None:
+            soft_delete = v.value("soft_delete_enabled")  # a prior state written without it
+        if not points or soft_delete is not False:
+            continue
+        gone = [n for n in items_of(ctx.index, v, TypeName.PROTECTED_VM) if n.action.removes_object]
+        gone += [
+            n
+            for n in ctx.index.of_type(TypeName.PROTECTED_VM, data=False)
+            if n.action.removes_object and n not in gone and _was_in(n, v)
+        ]
+        if gone:
+            yield diagnose(
+                "A6",
+                address=gone[0].address,
+                location=gone[0].location,
+                vault=v.address,
+                items=join_words([n.address for n in gone]),
+                points=points,
+            )
+
+
+def _was_in(item: Node, vault: Node) -> bool:
+    """The item was protected in ``vault`` before this plan (its prior vault name and group)."""
+    name, group = item.previous("recovery_vault_name"), item.previous("resource_group_name")
+    return (
+        isinstance(name, str)
+        and isinstance(group, str)
+        and name.lower() == str(vault.previous("name") or "").lower()
+        and group.lower() == str(vault.previous("resource_group_name") or "").lower()
+    )
+
+
+BACKUP_ITEM_CHECKS = (
+    r15_vault_keeps_soft_deleted_items,
+    r16_vm_in_another_region,
+    a6_backups_deleted_for_good,
+)

@@ -68,6 +68,9 @@ RULES: tuple[Rule, ...] = (
     Rule("A3", RuleKind.ADVISORY, "CMK adds no Backup cost"),
     Rule("A4", RuleKind.ADVISORY, "the deployer may create the keys the plan creates in a new key vault"),
     Rule("A5", RuleKind.ADVISORY, "the key's key vault is in the plan, so its checks can run"),
+    Rule(
+        "A6", RuleKind.ADVISORY, "removing a protected VM from a vault without soft delete loses its backups"
+    ),
 )
 RULES_BY_CODE = {r.code: r for r in RULES}
 
@@ -417,6 +420,17 @@ MESSAGES: tuple[Message, ...] = (
         "or the grant that lets the vault's identity use the key (R4, R5, R7); Azure checks them at apply. "
         'To have them checked now, read it: data "azurerm_key_vault" with name = "{name}" and its '
         'resource_group_name, and take the key id from a data "azurerm_key_vault_key" in it.',
+    ),
+    Message(
+        "A6",
+        _W,
+        "The backups of the protected VMs this plan removes are deleted for good",
+        "This plan removes {items} from {vault}, which holds {points} recovery point(s) and has soft "
+        "delete off: stopping protection this way deletes the backup data at once, with nothing to "
+        "undelete. If the VMs only move (a renamed vault or policy replaces the item), their old "
+        "backups still go. To keep them: set soft_delete_enabled = true on the vault and apply first "
+        "(deleted backups are then kept 14 days), or keep the items (vaultform state rm, and stop "
+        "protection with retain data in the portal or az backup protection disable).",
     ),
 )
 MESSAGES_BY_ID = {m.id: m for m in MESSAGES}
