@@ -17,7 +17,7 @@ from tests.e2e.steps import error_codes
 
 README = EXAMPLES / "refusals" / "README.md"
 COMMAND = re.compile(
-    r"^vaultform (?P<args>.+?)\s+# (?:(?:exit (?P<exit>\d+))|(?:refused: (?P<codes>[A-Z0-9 ]+)))\s*$"
+    r"^vaultform (?P<args>.+?)\s+# (?:(?:exit (?P<exit>\d+))|(?:refused: (?P<codes>[A-Za-z0-9_ ]+)))\s*$"
 )
 
 
