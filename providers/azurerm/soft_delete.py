@@ -152,6 +152,18 @@ def _key_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
     if deleted is None:
         return None
     if ctx.feature("key_vault", "recover_soft_deleted_keys", True):
+        unlike = _recovered_key_differs(deleted, after)
+        if unlike:
+            return error(
+                "soft_deleted_key_differs",
+                f"{inst.address} would be recovered as a different key",
+                f"A soft-deleted key named {name!r} exists in this key vault, and apply recovers it "
+                f"(features.key_vault.recover_soft_deleted_keys) instead of creating one - but it has "
+                f"{unlike}. A recovered key keeps its type, size and material, so the result would not "
+                f"be the key this configuration describes. Give the key another name, or purge the "
+                f"deleted one first if its key vault's purge protection allows.",
+                address=str(inst.address),
+            )
         return info(
             "soft_deleted_key_recovered",
             f"{inst.address} will be recovered, not created",
@@ -167,6 +179,22 @@ def _key_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
         f"(409 Conflict). Recover it, purge it, or choose another name.",
         address=str(inst.address),
     )
+
+
+def _recovered_key_differs(deleted: Any, planned: dict[str, Any]) -> str:
+    """How the soft-deleted key differs from the planned one ('' when it doesn't, or can't tell)."""
+    jwk = getattr(deleted, "key", None)
+    kty_value = getattr(jwk, "kty", None)
+    kty = str(getattr(kty_value, "value", kty_value) or "")  # the SDK's KeyType enum, or text
+    n = getattr(jwk, "n", None)
+    size = len(n) * 8 if isinstance(n, (bytes, bytearray)) and n else None
+    want_type, want_size = planned.get("key_type"), planned.get("key_size")
+    found = []
+    if kty and isinstance(want_type, str) and kty.upper() != want_type.upper():
+        found.append(f"key_type {kty}, not {want_type}")
+    if size and isinstance(want_size, int) and not isinstance(want_size, bool) and size != want_size:
+        found.append(f"key_size {size}, not {want_size}")
+    return " and ".join(found)
 
 
 NOTES = {"azurerm_key_vault": _vault_note, "azurerm_key_vault_key": _key_note}

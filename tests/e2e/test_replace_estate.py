@@ -20,7 +20,7 @@ def test_replacing_everything_deletes_dependents_first(tmp_path):
     moved = ws.ok("apply", "-auto-approve", "-var=purge_protection=false", "-var=location=westeurope")
     assert "6 added" not in moved.text and "Resources: 4 added, 0 changed, 4 destroyed." in moved.text
     gone = [a for a, what in moved.completed() if what == "Destruction"]
-    assert gone.index("azurerm_key_vault_key.k") < gone.index("azurerm_key_vault.kv")
+    assert gone.index("azurerm_key_vault_key.k[0]") < gone.index("azurerm_key_vault.kv")
     assert gone.index("azurerm_key_vault_access_policy.deployer") < gone.index("azurerm_key_vault.kv")
     assert gone.index("azurerm_key_vault.kv") < gone.index("azurerm_resource_group.rg")
     again = ws.ok("plan", "-detailed-exitcode", "-var=purge_protection=false", "-var=location=westeurope")
@@ -52,3 +52,14 @@ def test_a_key_is_replaced_under_its_own_name_where_destroy_purges_it(tmp_path):
     ws.ok("apply", "-auto-approve", "-var=purge_protection=false", "-var=key_size=4096")
     keys = [r for r in ws.state()["resources"] if r["type"] == "azurerm_key_vault_key"]
     assert keys[0]["instances"][0]["attributes"]["key_size"] == 4096
+
+
+def test_a_key_that_would_come_back_different_is_refused(tmp_path):
+    # removed, then written again with another size: its soft-deleted namesake would be recovered
+    ws = Workspace(tmp_path, FIXTURE)
+    ws.ok("apply", "-auto-approve")
+    ws.ok("apply", "-auto-approve", "-var=with_key=false")
+    refused = ws.ok("plan", "-var=key_size=4096", code=1)
+    assert "[soft_deleted_key_differs]" in refused.text and "key_size 2048, not 4096" in refused.text
+    same = ws.ok("apply", "-auto-approve")
+    assert "will be recovered, not created" in same.text
