@@ -64,6 +64,12 @@ def _replaced_under_its_name(ctx: Context, inst: PlannedInstance) -> Diagnostic 
     )
 
 
+def _group_of(resource_id: Any) -> str | None:
+    parts = resource_id.split("/") if isinstance(resource_id, str) else []
+    lower = [p.lower() for p in parts]
+    return parts[lower.index("resourcegroups") + 1] if "resourcegroups" in lower[:-1] else None
+
+
 def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
     if inst.action == "replace":
         return _replaced_under_its_name(ctx, inst)
@@ -76,6 +82,19 @@ def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
         return None
     purge_date = (deleted.get("properties") or {}).get("scheduledPurgeDate") or "the end of its retention"
     if ctx.feature("key_vault", "recover_soft_deleted_key_vaults", True):
+        old_group = _group_of((deleted.get("properties") or {}).get("vaultId"))
+        group = after.get("resource_group_name")
+        if old_group and isinstance(group, str) and old_group.lower() != group.lower():
+            # Recover puts a vault back where it was (Deleted Vaults - Get: properties.vaultId)
+            return error(
+                "soft_deleted_key_vault_elsewhere",
+                f"{inst.address} would be recovered into another resource group",
+                f"A soft-deleted key vault named {name!r} exists in {location} (purged on {purge_date}), "
+                f"and apply recovers it (features.key_vault.recover_soft_deleted_key_vaults) instead of "
+                f"creating one - but recovery puts it back in resource group {old_group!r}, not "
+                f"{group!r}. Give the key vault another name, or write it in {old_group!r}.",
+                address=str(inst.address),
+            )
         return info(
             "soft_deleted_key_vault_recovered",
             f"{inst.address} will be recovered, not created",

@@ -63,3 +63,12 @@ def test_a_key_that_would_come_back_different_is_refused(tmp_path):
     assert "[soft_deleted_key_differs]" in refused.text and "key_size 2048, not 4096" in refused.text
     same = ws.ok("apply", "-auto-approve")
     assert "will be recovered, not created" in same.text
+
+
+def test_a_key_vault_that_would_come_back_in_its_old_resource_group_is_refused(tmp_path):
+    ws = Workspace(tmp_path, FIXTURE)
+    ws.ok("apply", "-auto-approve")
+    ws.ok("destroy", "-auto-approve")  # the key vault stays soft-deleted: purge protection
+    (ws.dir / "main.tf").write_text((ws.dir / "main.tf").read_text().replace('"rg-vfmove"', '"rg-vfmove-2"'))
+    refused = ws.ok("plan", code=1)
+    assert "[soft_deleted_key_vault_elsewhere]" in refused.text and "'rg-vfmove'" in refused.text
