@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.addresses import InstanceAddress, Node, parse_address
@@ -92,7 +93,13 @@ class ApplyGraph:
         return self.graph.order()
 
 
-def build_apply_graph(plan: Plan) -> ApplyGraph:
+def build_apply_graph(
+    plan: Plan, prior_dependencies: Mapping[InstanceAddress, Iterable[InstanceAddress]] | None = None
+) -> ApplyGraph:
+    """``prior_dependencies``: what each object depended on in the prior state (its recorded
+    dependencies). An object updated to stop using another that this plan deletes (a vault
+    detaching the identity that goes) no longer names it in its configuration; the state still
+    does, and the update must finish before the deletion starts."""
     g = Graph()
     steps: dict[StepId, Step] = {}
     chains: list[tuple[ResourceChange, list[Step]]] = []
@@ -144,7 +151,7 @@ def build_apply_graph(plan: Plan) -> ApplyGraph:
             log.debug("apply order: %s before %s (rule: %s)", src, dst, _why)
             g.connect(src, dst)
 
-    _destroy_edges(plan, g, steps)
+    _destroy_edges(plan, g, steps, prior_dependencies or {})
     return ApplyGraph(g, steps)
 
 
@@ -157,7 +164,12 @@ def _target_for(ref: Node, steps: dict[StepId, Step], node_for) -> StepId | None
     return node_for(ref)
 
 
-def _destroy_edges(plan: Plan, g: Graph, steps: dict[StepId, Step]) -> None:
+def _destroy_edges(
+    plan: Plan,
+    g: Graph,
+    steps: dict[StepId, Step],
+    prior_dependencies: Mapping[InstanceAddress, Iterable[InstanceAddress]],
+) -> None:
     """Deletions run against the recorded dependencies: dependents first.
 
     Dependencies through a later phase (a vault's key assignment needs the grant that
@@ -166,8 +178,15 @@ def _destroy_edges(plan: Plan, g: Graph, steps: dict[StepId, Step]) -> None:
     """
     by_address = {parse_address(c.address): c for c in plan.changes}
     deleting = {a for a, c in by_address.items() if any(s.op is Op.DELETE for s in steps_for(c))}
+    deleting_by_resource: dict[object, set[InstanceAddress]] = {}
+    for a in deleting:
+        deleting_by_resource.setdefault(a.resource, set()).add(a)
     for address, change in by_address.items():
         direct = {d.address for d in change.depends_on}
+        for recorded in prior_dependencies.get(address, ()):  # state records resources, not instances
+            direct |= (
+                {recorded} if recorded.key is not None else deleting_by_resource.get(recorded.resource, set())
+            )
         through_phases = {d.address for ds in change.phase_depends_on.values() for d in ds} - direct
         own_live, own_destroy = StepId(address), StepId(address, destroy=True)
         for dep in sorted(direct & deleting, key=str) + sorted(through_phases & deleting, key=str):

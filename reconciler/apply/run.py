@@ -74,7 +74,9 @@ def _apply_recorded(
     if options.refresh_only:
         recorder.accept_refreshed(plan.refreshed)
         return ApplyOutcome(recorder.state)
-    graph = build_apply_graph(plan)
+    graph = build_apply_graph(
+        plan, {address: inst.dependencies for address, _res, inst in session.state.instances()}
+    )
     cycles = graph.graph.cycles()
     if cycles:
         raise DiagnosticsError(
