@@ -70,13 +70,11 @@ def test_the_vault_lets_go_of_the_old_identity_before_it_is_deleted(tmp_path):
     last = ws.ok("apply", "-auto-approve")
     assert "Resources: 0 added, 1 changed, 2 destroyed." in last.text, last.explain()
     lines = last.out.splitlines()
-    updated = lines.index(
-        next(
-            l for l in lines if l.startswith("azurerm_recovery_services_vault.vault: Modifications complete")
-        )
-    )
-    deleting = lines.index(
-        next(l for l in lines if l.startswith("azurerm_user_assigned_identity.backup: Destroying..."))
-    )
+
+    def first(prefix: str) -> int:
+        return next(i for i, line in enumerate(lines) if line.startswith(prefix))
+
+    updated = first("azurerm_recovery_services_vault.vault: Modifications complete")
+    deleting = first("azurerm_user_assigned_identity.backup: Destroying...")
     assert updated < deleting, last.explain()
     assert "No changes" in ws.ok("plan", "-detailed-exitcode").text
