@@ -2,7 +2,7 @@
 
 ``plan_rules(req)`` reads the planned instances and returns the ordering edges the
 graph must add (O1-O5) and the diagnostics of the refusals (R1-R16, errors unless
-the table says otherwise) and advisories (A1-A4). It has no effects and reads no
+the table says otherwise) and advisories (A1-A6). It has no effects and reads no
 clock: ``req.now`` is the moment the plan is judged at.
 
 Layout: ``refs`` (values and references), ``model`` (the plan index), ``estate``

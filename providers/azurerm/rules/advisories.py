@@ -18,6 +18,9 @@ A5 (warning) speaks when a key is (re)assigned by an id written out (a variable,
 whose key vault is neither managed here nor read by a data source: R4, R5, R7, R9 and R13
 judge the key vault and its grants, and have nothing to judge. A data source for the key
 vault (and the key) brings them back; Azure's own checks still run at apply.
+
+A6, about backup data lost with removed protected VMs, lives with the backup items' rules
+(``backup_items``).
 """
 
 from __future__ import annotations
