@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from providers.azurerm.ids import InvalidIdError, parse_resource_id
 from providers.azurerm.resources.base import Context, normalize_location, not_found_is_none, wire
 from providers.base import PlannedInstance, ProviderError
 from reconciler.diagnostics import Diagnostic, error, info
@@ -65,9 +66,10 @@ def _replaced_under_its_name(ctx: Context, inst: PlannedInstance) -> Diagnostic 
 
 
 def _group_of(resource_id: Any) -> str | None:
-    parts = resource_id.split("/") if isinstance(resource_id, str) else []
-    lower = [p.lower() for p in parts]
-    return parts[lower.index("resourcegroups") + 1] if "resourcegroups" in lower[:-1] else None
+    try:
+        return parse_resource_id(resource_id).resource_group or None
+    except InvalidIdError:
+        return None
 
 
 def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:

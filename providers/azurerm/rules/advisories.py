@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from reconciler.diagnostics import Diagnostic
 
 from .context import RuleContext
-from .estate import VaultCase, key_ref_of, key_vaults_of, key_vaults_of_key
+from .estate import VaultCase, host_of, key_ref_of, key_vaults_of, key_vaults_of_key
 from .grants import CREATE_KEY_PERMISSIONS, Grant, applies_to, authorization_model, names_deployer
 from .model import Action, Node, PlanIndex, TypeName
 from .refs import known_str
@@ -132,10 +132,9 @@ def a5_key_vault_unseen(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
         if case.after is None or not case.vault.action.exists_after or not case.encryption_touched:
             continue
-        key_id = known_str(case.after.key_id)
-        if not key_id or key_vaults_of(ctx.index, case.vault, case.after, planned=True):
+        key_id, host = known_str(case.after.key_id), host_of(case.after.key_id)
+        if not key_id or not host or key_vaults_of(ctx.index, case.vault, case.after, planned=True):
             continue
-        host = key_id.split("/")[2] if key_id.count("/") >= 2 else key_id
         yield diagnose(
             "A5",
             address=case.address,

@@ -84,7 +84,7 @@ def key_vaults_of_key(index: PlanIndex, key: Node) -> list[Node]:
     return unique(found)
 
 
-def _host(url: Any) -> str | None:
+def host_of(url: Any) -> str | None:
     text = known_str(url)
     if not text:
         return None
@@ -101,13 +101,13 @@ def key_vaults_of(index: PlanIndex, vault: Node, enc: Encryption | None, *, plan
     found: list[Node] = []
     for key in keys_of(index, vault, enc, planned=planned):
         found += key_vaults_of_key(index, key)
-    host = _host(enc.key_id)
+    host = host_of(enc.key_id)
     if host:
-        found += _key_vaults_by_host(index, host)
+        found += _key_vaults_byhost_of(index, host)
     return unique(found)
 
 
-def _key_vaults_by_host(index: PlanIndex, host: str) -> list[Node]:
+def _key_vaults_byhost_of(index: PlanIndex, host: str) -> list[Node]:
     """The key vaults whose vault_uri has ``host``, or whose name is its first label, in the index's order
     (the host -> key vaults table is built once per plan)."""
     tables = index.memo.get("key_vault_hosts")
@@ -115,7 +115,7 @@ def _key_vaults_by_host(index: PlanIndex, host: str) -> list[Node]:
         by_host: dict[str, list[int]] = {}
         by_name: dict[str, list[int]] = {}
         for i, kv in enumerate(index.of_type(TypeName.KEY_VAULT)):
-            uri_host = _host(kv.value("vault_uri"))
+            uri_host = host_of(kv.value("vault_uri"))
             if uri_host:
                 by_host.setdefault(uri_host, []).append(i)
             name = known_str(kv.value("name"))
