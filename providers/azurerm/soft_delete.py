@@ -87,14 +87,17 @@ def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
         old_group = _group_of((deleted.get("properties") or {}).get("vaultId"))
         group = after.get("resource_group_name")
         if old_group and isinstance(group, str) and old_group.lower() != group.lower():
-            # Recover puts a vault back where it was (Deleted Vaults - Get: properties.vaultId)
+            # a deleted key vault is recovered only where it was deleted from: its resource group is
+            # in properties.vaultId (Deleted Vaults - Get), and recovery needs the same subscription,
+            # resource group, location and name (Azure/bicep issue 7529)
             return error(
                 "soft_deleted_key_vault_elsewhere",
                 f"{inst.address} would be recovered into another resource group",
                 f"A soft-deleted key vault named {name!r} exists in {location} (purged on {purge_date}), "
                 f"and apply recovers it (features.key_vault.recover_soft_deleted_key_vaults) instead of "
-                f"creating one - but recovery puts it back in resource group {old_group!r}, not "
-                f"{group!r}. Give the key vault another name, or write it in {old_group!r}.",
+                f"creating one - but a key vault is recovered only into the resource group it was "
+                f"deleted from, {old_group!r}, not {group!r}. Give the key vault another name, or write "
+                f"it in {old_group!r}.",
                 address=str(inst.address),
             )
         return info(

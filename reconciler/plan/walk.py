@@ -843,10 +843,8 @@ class Walker:
             for c in changes
             if wanted is None or registry.provider_name_for_type(c.type) in wanted
         ]
-        for address in sorted(self.data_values):
-            if address in self.changes:
-                continue  # read again at apply: its change says what is known
-            parsed = self._parsed.get(address) or parse_address(address)
+        for address in sorted(self.data_values):  # read now; a read deferred to apply is a change
+            parsed = parse_address(address)
             if wanted is not None and registry.provider_name_for_type(parsed.resource.type) not in wanted:
                 continue
             value = self.data_values[address]

@@ -314,6 +314,9 @@ def register(router, env) -> None:
                         "A vault with the same name already exists in deleted state. You need to "
                         "either recover (createMode 'recover') or purge the existing key vault.",
                     )
+                # recovery brings the vault back under its own id, whatever group the PUT names:
+                # Azure/bicep issue 7529 says recovery needs the same resource group; what Azure
+                # answers a PUT in another group is not documented (invented: it restores in place)
                 restored = deleted[_arm.INTERNAL]["vault"]
                 env.store.delete(Kind.DELETED_KEY_VAULT, deleted["id"])
                 env.store.put(Kind.KEY_VAULT, restored["id"], restored)

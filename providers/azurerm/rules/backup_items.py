@@ -167,8 +167,9 @@ def r16_vm_in_another_region(ctx: RuleContext) -> Iterable[Diagnostic]:
 
 def a6_backups_deleted_for_good(ctx: RuleContext) -> Iterable[Diagnostic]:
     """Removing a protected VM stops its protection and deletes its backup data; with the vault's
-    soft delete off nothing keeps it (Azure Backup soft delete: "backup data is retained for 14
-    additional days" only when it is on). A replacement - a renamed vault or policy moves the item -
+    soft delete off nothing keeps it (Microsoft Learn, "Soft delete for Azure Backup": with it on,
+    deleted backup data "is retained for 14 additional days"; with it off, "all future deletions of
+    protected items will result in immediate removal, without the ability to restore"). A replacement - a renamed vault or policy moves the item -
     does the same to the old item's recovery points, which is easy to miss in a plan."""
     for case in ctx.cases:
         v = case.vault
