@@ -20,6 +20,13 @@ from providers.base import ProviderError, SupportsDescribe, SupportsStorageSignI
 from providers.schema import Mode, ProviderSchema, ResourceSchema
 
 
+@cache
+def plugins(group: str) -> dict[str, str]:
+    """The installed entry points of ``group``, name -> target, read once per process: each
+    read scans every installed distribution's metadata (a few milliseconds per call)."""
+    return {ep.name: ep.value for ep in entry_points(group=group)}
+
+
 def _load(target: str):
     module_name, _, attr = target.partition(":")
     return getattr(importlib.import_module(module_name), attr)
@@ -32,8 +39,7 @@ def provider_name_for_type(type_name: str) -> str:
 
 @cache
 def schema_for(provider: str) -> ProviderSchema | None:
-    found = {ep.name: ep.value for ep in entry_points(group="vaultform.schemas")}
-    target = found.get(provider) or bundled.SCHEMAS.get(provider)
+    target = plugins("vaultform.schemas").get(provider) or bundled.SCHEMAS.get(provider)
     return _load(target) if target else None
 
 
@@ -44,8 +50,7 @@ def provider_address(provider: str) -> str:
 
 
 def known_provider_names() -> list[str]:
-    found = {ep.name for ep in entry_points(group="vaultform.schemas")}
-    return sorted(found | set(bundled.SCHEMAS))
+    return sorted(set(plugins("vaultform.schemas")) | set(bundled.SCHEMAS))
 
 
 def resource_schema(mode: Mode, type_name: str) -> ResourceSchema | None:
@@ -64,8 +69,7 @@ def supported_types(mode: Mode) -> list[str]:
 
 
 def create_provider(provider: str):
-    found = {ep.name: ep.value for ep in entry_points(group="vaultform.providers")}
-    target = found.get(provider) or bundled.PROVIDERS.get(provider)
+    target = plugins("vaultform.providers").get(provider) or bundled.PROVIDERS.get(provider)
     if not target:
         return None
     created = _load(target)()
@@ -105,8 +109,8 @@ def storage_sign_in_for(config: Mapping[str, Any]) -> Callable[[], Any]:
 
 def installed_providers() -> list:
     """One unconfigured instance of every installed provider (creating one talks to no cloud)."""
-    found = {ep.name for ep in entry_points(group="vaultform.providers")}
-    return [p for name in sorted(found | set(bundled.PROVIDERS)) if (p := create_provider(name)) is not None]
+    names = set(plugins("vaultform.providers")) | set(bundled.PROVIDERS)
+    return [p for name in sorted(names) if (p := create_provider(name)) is not None]
 
 
 def describe_cloud(providers) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler import validate_cache
 from reconciler.addresses import Mode
 from reconciler.backend_select import ARGUMENTS as BACKEND_ARGUMENTS
 from reconciler.backend_select import current_workspace
@@ -20,6 +21,7 @@ from reconciler.checks.sites import module_sites
 from reconciler.checks.value_kinds import check_value_kinds
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
+from reconciler.config.functions_spec import outside_reads
 from reconciler.config.model import Module
 from reconciler.config.modules import ModuleTree, load_module_tree
 from reconciler.config.references import references
@@ -279,8 +281,17 @@ def validate_directory(
         )
         return Validated(tree, None, diags)
     info = module_info(tree)
-    _check_backend(tree.module, diags)
-    _check_encryption(tree.module, diags)
-    _check_module(tree, info, root, UnreconciledWarnings(), diags)
-    diags.extend(cycle_diagnostics(build_config_graph(info)))
+    key = None if extra else validate_cache.key_for(tree, root, current_workspace(root), allow_empty)
+    found = validate_cache.load(key)
+    if found is None:
+        reads_before = outside_reads()
+        checked = Diagnostics()
+        _check_backend(tree.module, checked)
+        _check_encryption(tree.module, checked)
+        _check_module(tree, info, root, UnreconciledWarnings(), checked)
+        checked.extend(cycle_diagnostics(build_config_graph(info)))
+        found = list(checked)
+        if outside_reads() == reads_before:
+            validate_cache.save(key, found)
+    diags.extend(found)
     return Validated(tree, info, diags)

@@ -17,7 +17,6 @@ import signal
 import sys
 import threading
 import traceback
-from importlib.metadata import entry_points
 
 from providers import bundled  # commands of plug-ins whose entry points are not installed
 from reconciler import __version__, log
@@ -26,6 +25,7 @@ from reconciler.cli.env_args import EnvArgsError, with_env_args
 from reconciler.cli.flags import HelpRequested, Parser, UsageError
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.providers_registry import plugins
 from state.errors import StateError
 
 # name -> (module, one-line help)
@@ -71,7 +71,7 @@ NO_COMMAND_EXIT = 127
 
 
 def _plugin_registrars():
-    found = {ep.name: ep.value for ep in entry_points(group="vaultform.commands")}
+    found = plugins("vaultform.commands")
     for name, target in {**bundled.COMMANDS, **found}.items():
         if name in COMMANDS:
             continue

@@ -100,14 +100,18 @@ class ParseCache:
     def _entry_path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.pickle"
 
-    def get(self, key: str) -> Entry | None:
-        path = self._entry_path(key)
+    def get_bytes(self, key: str) -> bytes | None:
+        """The stored bytes under ``key`` (None: none, or a directory that isn't safe to read)."""
         if not self.trusted():
-            self.stats.misses += 1
             return None
         try:
-            data = path.read_bytes()
+            return self._entry_path(key).read_bytes()
         except OSError:
+            return None
+
+    def get(self, key: str) -> Entry | None:
+        data = self.get_bytes(key)
+        if data is None:
             self.stats.misses += 1
             return None
         entry = decode_entry(data)

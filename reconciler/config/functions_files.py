@@ -55,7 +55,7 @@ def _read(path: str) -> bytes:
         raise FunctionError(f'cannot read "{path}": {exc.strerror}', 0) from None
 
 
-@spec("file", _PATH)
+@spec("file", _PATH, reads_outside=True)
 def _file(path):
     try:
         return _read(path).decode("utf-8")
@@ -75,7 +75,7 @@ def use_template_renderer(render: TemplateRenderer) -> None:
     _renderer[:] = [render]
 
 
-@spec("templatefile", _PATH, Param("vars", ParamType.MAP, Known.TOP))
+@spec("templatefile", _PATH, Param("vars", ParamType.MAP, Known.TOP), reads_outside=True)
 def _templatefile(path, variables):
     try:
         text = _read(path).decode("utf-8")
@@ -86,7 +86,7 @@ def _templatefile(path, variables):
     return _renderer[0](text, path, dict(variables))
 
 
-@spec("fileexists", _PATH)
+@spec("fileexists", _PATH, reads_outside=True)
 def _fileexists(path):
     full = os.path.expanduser(path)
     if os.path.isdir(full):
@@ -94,37 +94,37 @@ def _fileexists(path):
     return os.path.isfile(full)
 
 
-@spec("filebase64", _PATH)
+@spec("filebase64", _PATH, reads_outside=True)
 def _filebase64(path):
     return base64.b64encode(_read(path)).decode()
 
 
-@spec("filesha256", _PATH)
+@spec("filesha256", _PATH, reads_outside=True)
 def _filesha256(path):
     return hashlib.sha256(_read(path)).hexdigest()
 
 
-@spec("filemd5", _PATH)
+@spec("filemd5", _PATH, reads_outside=True)
 def _filemd5(path):
     return hashlib.md5(_read(path)).hexdigest()
 
 
-@spec("filesha1", _PATH)
+@spec("filesha1", _PATH, reads_outside=True)
 def _filesha1(path):
     return hashlib.sha1(_read(path)).hexdigest()
 
 
-@spec("filesha512", _PATH)
+@spec("filesha512", _PATH, reads_outside=True)
 def _filesha512(path):
     return hashlib.sha512(_read(path)).hexdigest()
 
 
-@spec("filebase64sha256", _PATH)
+@spec("filebase64sha256", _PATH, reads_outside=True)
 def _filebase64sha256(path):
     return base64.b64encode(hashlib.sha256(_read(path)).digest()).decode()
 
 
-@spec("filebase64sha512", _PATH)
+@spec("filebase64sha512", _PATH, reads_outside=True)
 def _filebase64sha512(path):
     return base64.b64encode(hashlib.sha512(_read(path)).digest()).decode()
 
@@ -206,7 +206,7 @@ def _literal_prefix(pattern: str) -> str:
     return "/".join(kept)
 
 
-@spec("fileset", _PATH, Param("pattern", ParamType.STRING))
+@spec("fileset", _PATH, Param("pattern", ParamType.STRING), reads_outside=True)
 def _fileset(path, pattern):
     full = posixpath.normpath(posixpath.join(path, pattern))
     try:
@@ -243,12 +243,12 @@ def _dirname(path):
     return posixpath.normpath(head) if head else "."
 
 
-@spec("abspath", _PATH)
+@spec("abspath", _PATH, reads_outside=True)
 def _abspath(path):
     return os.path.abspath(path).replace(os.sep, "/")
 
 
-@spec("pathexpand", _PATH)
+@spec("pathexpand", _PATH, reads_outside=True)
 def _pathexpand(path):
     return os.path.expanduser(path)
 

@@ -68,6 +68,7 @@ class FunctionSpec:
     variadic: Param | None = None
     impure: bool = False  # result is unknown at plan time (uuid, timestamp)
     marks: Marks = Marks.DEEP
+    reads_outside: bool = False  # its value comes from files, the clock or the home directory
 
     def signature(self) -> str:
         names = [p.name for p in self.params]
@@ -97,11 +98,12 @@ def spec(
     variadic: Param | None = None,
     impure: bool = False,
     marks: Marks = Marks.DEEP,
+    reads_outside: bool = False,
 ):
     """Decorator: ``@spec("lower", Param("str", STRING))`` builds a FunctionSpec."""
 
     def wrap(fn: Callable[..., Any]) -> FunctionSpec:
-        return FunctionSpec(name, tuple(params), fn, variadic, impure, marks)
+        return FunctionSpec(name, tuple(params), fn, variadic, impure, marks, reads_outside)
 
     return wrap
 
@@ -186,9 +188,21 @@ def allow_impure_calls(allowed: bool) -> None:
     _impure_calls[0] = allowed
 
 
+# How many calls so far were of functions that read outside the configuration (and of impure ones
+# allowed to run): a result worked out from the configuration alone (validation's findings) may be
+# kept only if none ran meanwhile.
+_outside_reads = [0]
+
+
+def outside_reads() -> int:
+    return _outside_reads[0]
+
+
 def invoke(fs: FunctionSpec, args: list[Any]) -> Any:
     """Check and convert ``args`` for ``fs`` and call it; raises FunctionError."""
     _check_arity(fs, len(args))
+    if fs.reads_outside or (fs.impure and _impure_calls[0]):
+        _outside_reads[0] += 1
     if fs.impure and not _impure_calls[0]:
         return UNKNOWN
     prepared: list[Any] = []

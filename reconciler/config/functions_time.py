@@ -187,7 +187,7 @@ def set_plan_timestamp(text: str | None) -> None:
     _plan_timestamp[:] = [text] if text else []
 
 
-@spec("plantimestamp")
+@spec("plantimestamp", reads_outside=True)
 def _plantimestamp():
     return _plan_timestamp[0] if _plan_timestamp else UNKNOWN
 

@@ -89,6 +89,16 @@ def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
     return out
 
 
+# path -> the parse cache's key of the bytes this process last parsed there (path, content and
+# parser versions): what a later step that depends only on those bytes keys its own results by.
+_digests: dict[str, str] = {}
+
+
+def content_digest(path: str) -> str | None:
+    """The key of the bytes last loaded from ``path`` in this process; None if they weren't hashed."""
+    return _digests.get(path)
+
+
 def parse_many(
     paths: list[str], store: ParseCache | None, *, parallel: bool | None = None
 ) -> tuple[list[ast.File], list[Diagnostic]]:
@@ -99,8 +109,13 @@ def parse_many(
         data = read_source(name)
         if isinstance(data, ReadProblem):
             results[i] = (None, [data.diagnostic()])
+            _digests.pop(name, None)
             continue
         key = cache_key(name, data) if store is not None else None
+        if key is None:
+            _digests.pop(name, None)
+        else:
+            _digests[name] = key
         cached = store.get(key) if store is not None and key is not None else None
         if cached is not None:
             results[i] = cached
