@@ -189,6 +189,15 @@ class PlanRulesResponse:
     edges: list[OrderingEdge] = field(default_factory=list)
 
 
+class WithoutPlanRules:
+    """Base of a provider that has no plan rules (terraform_data, random, time): its ``plan_rules``
+    answers nothing, and the engine, seeing the base, doesn't build the rules' view of its
+    instances at all (at 10,000 terraform_data instances that view was about 6% of a plan)."""
+
+    def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
+        return PlanRulesResponse()
+
+
 @runtime_checkable
 class Provider(Protocol):
     name: str

@@ -22,6 +22,7 @@ from providers.base import (
     ReadRequest,
     SupportsEmptyTarget,
     SupportsPrefetch,
+    WithoutPlanRules,
 )
 from reconciler import backend_select
 from reconciler import providers_registry as registry
@@ -437,7 +438,7 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
         out = PlanRulesResponse()
         for name, provider in session.providers.items():
             rules = getattr(provider, "plan_rules", None)
-            if rules is None:
+            if rules is None or isinstance(provider, WithoutPlanRules):
                 continue
             mine = tuple(i for i in req.instances if registry.provider_name_for_type(i.type_name) == name)
             if not mine:
@@ -458,7 +459,9 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
         read_data=read_data,
         plan_rules=plan_rules,
         plan_rule_providers=frozenset(
-            name for name, provider in session.providers.items() if getattr(provider, "plan_rules", None)
+            name
+            for name, provider in session.providers.items()
+            if getattr(provider, "plan_rules", None) and not isinstance(provider, WithoutPlanRules)
         ),
         options=options,
         cloud=session.cloud,

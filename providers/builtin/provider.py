@@ -20,13 +20,12 @@ from providers.base import (
     DeleteRequest,
     ImportRequest,
     PermanentError,
-    PlanRulesRequest,
-    PlanRulesResponse,
     ReadRequest,
     ReadResponse,
     StorageSignInFor,
     UpdateRequest,
     ValidateRequest,
+    WithoutPlanRules,
 )
 from providers.builtin import remote_state
 from providers.builtin.schema import SCHEMA, TERRAFORM_DATA
@@ -54,7 +53,7 @@ def _copied(v: Any) -> Any:
     return copy.deepcopy(v)
 
 
-class BuiltinProvider:
+class BuiltinProvider(WithoutPlanRules):
     name = "terraform"
     # terraform_data lives only in state: a crash can't leave an object behind
     objects_outside_state = False
@@ -142,6 +141,3 @@ class BuiltinProvider:
         if not req.id:
             raise PermanentError("terraform_data import needs a non-empty id", code="InvalidImportId")
         return ReadResponse({"id": req.id, "input": None, "output": None, "triggers_replace": None})
-
-    def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
-        return PlanRulesResponse()

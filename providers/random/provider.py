@@ -19,12 +19,11 @@ from providers.base import (
     DeleteRequest,
     ImportRequest,
     PermanentError,
-    PlanRulesRequest,
-    PlanRulesResponse,
     ReadRequest,
     ReadResponse,
     UpdateRequest,
     ValidateRequest,
+    WithoutPlanRules,
 )
 from providers.random import values
 from providers.random.pets import pet_name
@@ -177,7 +176,7 @@ IMPORTERS = {
 }
 
 
-class RandomProvider:
+class RandomProvider(WithoutPlanRules):
     name = "random"
     objects_outside_state = False  # values live only in state
 
@@ -250,6 +249,3 @@ class RandomProvider:
                 code="ImportNotSupported",
             )
         return ReadResponse(importer(req.id))
-
-    def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
-        return PlanRulesResponse()

@@ -19,12 +19,11 @@ from providers.base import (
     DeleteRequest,
     ImportRequest,
     PermanentError,
-    PlanRulesRequest,
-    PlanRulesResponse,
     ReadRequest,
     ReadResponse,
     UpdateRequest,
     ValidateRequest,
+    WithoutPlanRules,
 )
 from providers.schema import ProviderSchema
 from providers.time.clocks import TimeSource, time_source
@@ -67,7 +66,7 @@ def _duration(cfg: dict[str, Any], name: str) -> float:
         raise PermanentError(f"{name}: {exc}", code="InvalidArguments") from None
 
 
-class TimeProvider:
+class TimeProvider(WithoutPlanRules):
     name = "time"
     objects_outside_state = False  # timestamps live only in state
 
@@ -219,6 +218,3 @@ class TimeProvider:
                 raise ValueError(fields)
             cfg = {f"rotation_{u}": (n or None) for u, n in zip(_ROTATION, numbers)}
         return self._rotating({**cfg, "rfc3339": format_rfc3339(base), "triggers": None}, base)
-
-    def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
-        return PlanRulesResponse()
