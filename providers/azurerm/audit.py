@@ -35,8 +35,9 @@ from providers.azurerm.listing import (
     role_assignments_of,
 )
 from providers.azurerm.resources.base import call, dig, not_found_is_none, wire
+from providers.azurerm.role_facts import roles_on_key_vault
 from providers.base import ProviderError
-from providers.roles import CMK_KEY_PERMISSIONS, find_role, grants_cmk, is_least_privilege_for_cmk
+from providers.roles import CMK_KEY_PERMISSIONS, find_role
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -182,27 +183,9 @@ def _grant_by_policy(audit: VaultAudit, kv: dict[str, Any]) -> None:
 
 
 def _grant_by_role(audit: VaultAudit, clients, kv: dict[str, Any]) -> None:
-    kv_id = kv["id"].lower()
-    assignments = [
-        wire(a)
-        for a in call(
-            lambda: list(
-                clients.authorization().role_assignments.list_for_scope(
-                    kv["id"], filter=f"principalId eq '{audit.principal_id}'"
-                )
-            )
-        )
+    roles = [
+        r for r in call(lambda: roles_on_key_vault(clients, kv["id"], audit.principal_id)) if r.grants_cmk
     ]
-    roles = []
-    for a in assignments:
-        scope = str(dig(a, "properties.scope") or "").rstrip("/").lower()
-        if not (kv_id == scope or kv_id.startswith(scope + "/")) or not same_id(
-            dig(a, "properties.principalId"), audit.principal_id
-        ):
-            continue
-        role = find_role(dig(a, "properties.roleDefinitionId"))
-        if role is not None and grants_cmk(role):
-            roles.append(role)
     if not roles:
         audit.grant = "missing"
         audit.add(
@@ -213,7 +196,7 @@ def _grant_by_role(audit: VaultAudit, clients, kv: dict[str, Any]) -> None:
         )
         return
     audit.grant_detail = "role: " + ", ".join(sorted({r.name for r in roles}))
-    if all(is_least_privilege_for_cmk(r) for r in roles):
+    if all(r.least_privilege for r in roles):
         audit.grant = "least-privilege"
     else:
         audit.grant = "broader"

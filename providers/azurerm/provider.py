@@ -39,6 +39,7 @@ from providers.base import (
     PermanentError,
     PlanRulesRequest,
     PlanRulesResponse,
+    ProviderError,
     ReadRequest,
     ReadResponse,
     UpdateRequest,
@@ -307,13 +308,32 @@ class AzurermProvider:
     def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
         """The CMK domain rules (O1..O5, R1..R16, A1..A6): a pure function of the plan,
         kept in ``providers.azurerm.rules``."""
-        from providers.azurerm.rules import plan_rules
+        from providers.azurerm.rules import judge
         from providers.azurerm.soft_delete import plan_notes
 
-        response = plan_rules(req)
+        response, unanswered = judge(req)
+        answers = self._roles_in_azure(unanswered)
+        if answers:
+            response, _ = judge(req, answers)
         if any(i.action in ("create", "replace") for i in req.instances):
             response.diagnostics.extend(plan_notes(self.context(), req.instances))
         return response
+
+    def _roles_in_azure(self, questions) -> dict:
+        """The roles each (principal, key vault, key) of ``questions`` holds in Azure; a question
+        Azure won't answer (no right to list role assignments) is left out, and its rule warns."""
+        from providers.azurerm.role_facts import roles_on_key_vault
+
+        answers = {}
+        for question in sorted(questions):
+            principal, kv_id, key_name = question
+            try:
+                answers[question] = roles_on_key_vault(
+                    self.context().clients, kv_id, principal, key_name or None
+                )
+            except ProviderError:
+                continue
+        return answers
 
     # ------------------------------------------------------------------ crash recovery
 

@@ -16,7 +16,8 @@ validate.
                                          containing X came before the first containing Y)
     xfail: why                          (the case documents a known engine bug: it must fail)
 
-``=> EXIT TEXT | TEXT``: the exit code, then texts that must all appear in the output.
+``=> EXIT TEXT | TEXT``: the exit code, then texts that must all appear in the output (``!TEXT``:
+must not appear).
 ``refuse ARGS => CODES | TEXT...``: ``plan ARGS`` must exit 1 showing exactly the error codes
 CODES (space-separated) and the texts; then ``apply -auto-approve ARGS`` must exit 1 too; and
 neither may change the state file (bytes), the activity log or the inventory of the local Azure.
@@ -138,7 +139,10 @@ class Runner:
         context = f"{step.where}\n{result.explain()}"
         assert result.code == code, context
         for text in step.texts:
-            assert text in result.text, f"missing {text!r}\n{context}"
+            if text.startswith("!"):
+                assert text[1:] not in result.text, f"unexpected {text[1:]!r}\n{context}"
+            else:
+                assert text in result.text, f"missing {text!r}\n{context}"
         assert "Traceback" not in result.text and "internal error" not in result.text, context
 
     def _refuse(self, step: Step) -> None:

@@ -6,7 +6,12 @@ A fixture directory ``tests/fixtures/rules/<case>/`` holds ``instances.json``::
      "base": "cmk_new",                 # optional: start from _base/<name>.json
      "now": "2026-06-01T00:00:00Z",     # optional: the moment the plan is judged at
      "remove": ["address", ...],        # optional: drop instances of the base
-     "instances": [{"address": ..., ...}, ...]}
+     "instances": [{"address": ..., ...}, ...],
+     "roles_in_azure": [...]}           # optional: what the provider read of roles held in Azure
+
+``roles_in_azure`` answers the rules' questions about roles on RBAC key vaults, as the provider
+does from Azure: ``{"principal_id", "key_vault_id", "key_name", "roles": [{"name", "grants_cmk",
+"least_privilege"}]}`` each (ids in lower case; ``grants_cmk`` null: a role that couldn't be read).
 
 Instances of the case are deep-merged into the base instance with the same address
 (objects merge key by key, anything else replaces; ``null`` sets null) or added.
@@ -14,7 +19,7 @@ Instances of the case are deep-merged into the base instance with the same addre
 action "no-op" and no "before" gets ``before = after``.
 
 ``expected.txt`` lists the edges and diagnostics exactly, in the order ``plan_rules``
-returns them. ``VAULTFORM_UPDATE_FIXTURES=1`` rewrites every ``expected.txt`` from the
+returns them, and the questions about roles in Azure left unanswered. ``VAULTFORM_UPDATE_FIXTURES=1`` rewrites every ``expected.txt`` from the
 current output (review the diff before committing).
 """
 
@@ -29,7 +34,8 @@ from typing import Any
 
 import pytest
 
-from providers.azurerm.rules import plan_rules
+from providers.azurerm.role_facts import HeldRole
+from providers.azurerm.rules import judge, plan_rules
 from providers.base import PlannedInstance, PlanRulesRequest, PlanRulesResponse
 from reconciler.values import UNKNOWN
 
@@ -106,7 +112,19 @@ def load_request(case_dir: Path) -> PlanRulesRequest:
     )
 
 
-def render(resp: PlanRulesResponse) -> str:
+def load_roles(case_dir: Path) -> dict | None:
+    doc = json.loads((case_dir / "instances.json").read_text())
+    if "roles_in_azure" not in doc:
+        return None
+    return {
+        (a["principal_id"], a["key_vault_id"], a.get("key_name", "")): tuple(
+            HeldRole(r["name"], r["grants_cmk"], r.get("least_privilege", False)) for r in a["roles"]
+        )
+        for a in doc["roles_in_azure"]
+    }
+
+
+def render(resp: PlanRulesResponse, unanswered: set | None = None) -> str:
     lines = ["edges:"]
     lines += [f"  {e.rule} {e.before} -> {e.after}" for e in resp.edges] or ["  (none)"]
     lines.append("diagnostics:")
@@ -115,6 +133,11 @@ def render(resp: PlanRulesResponse) -> str:
         lines.append(f"  {d.severity.value} {d.code} {d.address or '-'}{where}: {d.summary}")
     if not resp.diagnostics:
         lines.append("  (none)")
+    if unanswered:
+        lines.append("questions about roles in Azure:")
+        lines += [
+            f"  {principal} on {kv_id} (key {key or '-'})" for principal, kv_id, key in sorted(unanswered)
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -129,8 +152,11 @@ UPDATE = os.environ.get("VAULTFORM_UPDATE_FIXTURES") == "1"
 
 @pytest.mark.parametrize("case_dir", case_dirs(), ids=lambda p: p.name)
 def test_rule_fixture(case_dir: Path):
-    resp = plan_rules(load_request(case_dir))
-    got = render(resp)
+    req = load_request(case_dir)
+    resp, unanswered = judge(req, load_roles(case_dir))
+    got = render(resp, unanswered)
+    if load_roles(case_dir) is None:
+        assert render(plan_rules(req)) == render(resp)  # the pure entry point is judge without answers
     expected_file = case_dir / "expected.txt"
     if UPDATE:
         expected_file.write_text(got)

@@ -13,11 +13,14 @@ rule table: codes, severities, texts), ``ordering``, ``refusals`` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from providers.base import PlanRulesRequest, PlanRulesResponse
 
 from .advisories import ADVISORY_CHECKS
 from .backup_items import BACKUP_ITEM_CHECKS
-from .context import RuleContext
+from .context import RoleQuestion, RuleContext
 from .model import PlanIndex
 from .ordering import ENCRYPTION_PHASE, encryption_node, ordering_edges
 from .refusals import VAULT_CHECKS
@@ -32,15 +35,33 @@ def _rule_order(code: str) -> tuple[int, int]:
 
 
 def plan_rules(req: PlanRulesRequest) -> PlanRulesResponse:
+    return judge(req)[0]
+
+
+def judge(
+    req: PlanRulesRequest, roles_in_azure: Mapping[RoleQuestion, tuple[Any, ...]] | None = None
+) -> tuple[PlanRulesResponse, set[RoleQuestion]]:
+    """The rules' answer, and the questions about roles in Azure it would have liked answered
+    (an existing identity on an RBAC key vault): the provider reads those and judges again."""
     index = PlanIndex.build(req.instances)
-    ctx = RuleContext.build(index, req.now)
+    ctx = RuleContext.build(index, req.now, roles_in_azure)
     diagnostics = []
     for check in CHECKS:
         for diag in check(ctx):
             if diag not in diagnostics:
                 diagnostics.append(diag)
     diagnostics.sort(key=lambda d: _rule_order(d.code))
-    return PlanRulesResponse(diagnostics=diagnostics, edges=ordering_edges(index, list(ctx.grants)))
+    response = PlanRulesResponse(diagnostics=diagnostics, edges=ordering_edges(index, list(ctx.grants)))
+    return response, set(ctx.unanswered)
 
 
-__all__ = ["plan_rules", "ENCRYPTION_PHASE", "encryption_node", "RULES", "RULES_BY_CODE", "MESSAGES"]
+__all__ = [
+    "plan_rules",
+    "judge",
+    "RoleQuestion",
+    "ENCRYPTION_PHASE",
+    "encryption_node",
+    "RULES",
+    "RULES_BY_CODE",
+    "MESSAGES",
+]

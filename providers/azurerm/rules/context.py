@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,9 @@ from .grants import Grant, collect_grants
 from .model import PlanIndex
 from .refs import known_str
 
+# (principal id, key vault id, key name or "") -> the roles Azure shows the principal holding there
+RoleQuestion = tuple[str, str, str]
+
 
 @dataclass(frozen=True)
 class RuleContext:
@@ -18,13 +22,24 @@ class RuleContext:
     grants: tuple[Grant, ...]
     cases: tuple[VaultCase, ...]
     now: datetime
+    # what the provider read from Azure about roles held on RBAC key vaults (``role_facts``);
+    # a question the rules need answered and this lacks is added to ``unanswered``
+    roles_in_azure: Mapping[RoleQuestion, tuple[Any, ...]] = field(default_factory=dict)
+    unanswered: set[RoleQuestion] = field(default_factory=set)
 
     @classmethod
-    def build(cls, index: PlanIndex, now: datetime) -> RuleContext:
+    def build(
+        cls,
+        index: PlanIndex,
+        now: datetime,
+        roles_in_azure: Mapping[RoleQuestion, tuple[Any, ...]] | None = None,
+    ) -> RuleContext:
         when = now
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        return cls(index, tuple(collect_grants(index)), tuple(vault_cases(index)), when)
+        return cls(
+            index, tuple(collect_grants(index)), tuple(vault_cases(index)), when, dict(roles_in_azure or {})
+        )
 
     def is_past(self, value: Any) -> bool:
         """A known RFC 3339 timestamp earlier than now (unreadable or unknown: False)."""

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from providers.azurerm.ids import InvalidIdError, parse_key_id
 from reconciler.diagnostics import Diagnostic
 from reconciler.values import UNKNOWN
 
-from .context import RuleContext
+from .context import RoleQuestion, RuleContext
 from .estate import Encryption, VaultCase, encryption_identity, key_vaults_of, keys_of
 from .grants import (
     CMK_PERMISSIONS,
@@ -207,14 +208,70 @@ def _judge_access(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterabl
         )
     elif rbac and ident.principal_id:
         # an identity that exists already may hold a role assigned outside this configuration, which
-        # neither state nor the key vault shows (a key vault lists its access policies, not its roles):
-        # say what it needs instead of refusing a plan that may well be right
+        # neither state nor the key vault's body shows: the provider asks Azure (role_facts) and the
+        # rules judge again with its answer
+        yield from _judge_roles_in_azure(ctx, case, ident, kv)
+        return
+    else:
+        problem = "nothing in this plan or the key vault's current policies grants it access"
+    yield _diag("R7/missing", case, identity=ident.label, key_vault=kv.address, problem=problem, how=how)
+
+
+def _role_question(case: VaultCase, ident, kv: Node) -> RoleQuestion | None:
+    kv_id = known_str(kv.value("id"))
+    if not kv_id or not ident.principal_id:
+        return None
+    key_name = ""
+    key_id = known_str(case.after.key_id) if case.after is not None else None
+    if key_id:
+        try:
+            key_name = parse_key_id(key_id).name
+        except InvalidIdError:
+            key_name = ""
+    return (ident.principal_id.lower(), kv_id.rstrip("/").lower(), key_name.lower())
+
+
+def _judge_roles_in_azure(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterable[Diagnostic]:
+    question = _role_question(case, ident, kv)
+    held = ctx.roles_in_azure.get(question) if question is not None else None
+    if held is None:
+        if question is not None:
+            ctx.unanswered.add(question)
         yield _diag(
             "R7/unseen_role", case, identity=ident.label, key_vault=kv.address, least=LEAST_PRIVILEGE_ROLE
         )
         return
-    else:
-        problem = "nothing in this plan or the key vault's current policies grants it access"
+    if any(r.least_privilege for r in held):
+        return
+    broad = [r for r in held if r.grants_cmk]
+    if broad:
+        yield _diag(
+            "R7/broad",
+            case,
+            identity=ident.label,
+            grant="a role assignment made outside this configuration",
+            role=broad[0].name,
+            least=LEAST_PRIVILEGE_ROLE,
+        )
+        return
+    unread = [r for r in held if r.grants_cmk is None]
+    if unread:
+        yield _diag(
+            "R7/unread_role",
+            case,
+            identity=ident.label,
+            key_vault=kv.address,
+            roles=", ".join(sorted(r.name for r in unread)),
+            least=LEAST_PRIVILEGE_ROLE,
+        )
+        return
+    names = sorted({r.name for r in held})
+    problem = (
+        f"the roles Azure shows it holding there ({', '.join(names)}) have no key access"
+        if names
+        else "no role assignment, in this configuration or in Azure, gives it access"
+    )
+    how = f'Assign it the role "{LEAST_PRIVILEGE_ROLE}" with the key vault as scope.'
     yield _diag("R7/missing", case, identity=ident.label, key_vault=kv.address, problem=problem, how=how)
 
 

@@ -199,10 +199,20 @@ MESSAGES: tuple[Message, ...] = (
         _W,
         "No role in this configuration lets the encryption identity use the key",
         '{identity} needs the role "{least}" (or Get, List, WrapKey and UnwrapKey) on {key_vault}, '
-        "which authorizes with Azure RBAC. No role assignment in this configuration grants it; one "
-        "made elsewhere would not show in this plan. If there is none, add an azurerm_role_assignment "
+        "which authorizes with Azure RBAC. No role assignment in this configuration grants it, and the "
+        "roles Azure holds for it there could not be read (the key vault is not created yet, or listing "
+        "role assignments was refused). If there is none, add an azurerm_role_assignment "
         'with the key vault as scope and the role "{least}"; without it the key assignment fails at '
         "apply (UserErrorCMKKeyVaultAuthFailure) and the vault keeps its current encryption.",
+    ),
+    Message(
+        "R7/unread_role",
+        _W,
+        "The encryption identity's roles on the key vault could not be judged",
+        "{identity} holds {roles} on {key_vault}, and vaultform could not read what those roles "
+        'allow. It needs Get, List, WrapKey and UnwrapKey on the key (the role "{least}" holds '
+        "exactly that); without them the key assignment fails at apply "
+        "(UserErrorCMKKeyVaultAuthFailure) and the vault keeps its current encryption.",
     ),
     Message(
         "R7/broad",
