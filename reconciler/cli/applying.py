@@ -19,7 +19,7 @@ def note_outside_changes(session, refreshed, plan, out: Output) -> list:
     """Before the plan: what the refresh found changed outside vaultform (terraform's note),
     and a warning in the plan for each change that breaks backups or restores."""
     records = outside_changes(session, refreshed, plan)
-    plan.diagnostics.extend(critical_warnings(records))
+    plan.diagnostics.extend(critical_warnings(records, refused=any(d.is_error for d in plan.diagnostics)))
     if out.json_ui is not None:
         for address in sorted({r.address for r in records}):
             gone = any(r.kind is ChangeKind.DELETED and not r.path for r in records if r.address == address)

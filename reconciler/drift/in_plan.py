@@ -36,16 +36,25 @@ def outside_changes(session, refreshed: dict[str, dict | None] | None, plan) -> 
     return [r for r in records if r.baseline is Baseline.RECORDED]
 
 
-def critical_warnings(records: list[DriftRecord]) -> list[Diagnostic]:
-    """One warning per change that breaks backups or restores: what it breaks and the way back."""
+def critical_warnings(records: list[DriftRecord], *, refused: bool = False) -> list[Diagnostic]:
+    """One warning per change that breaks backups or restores: what it breaks and the way back
+    (``refused``: the plan showing them is refused, so it undoes nothing)."""
     out = []
     for r in records:
         if r.severity is not Severity.CRITICAL:
             continue
         what = f"{r.address}.{r.path}" if r.path else r.address
-        how = r.fix.detail if r.fix.kind is not FixKind.ACCEPT else "Undo the change where it was made."
         if r.fix.kind is FixKind.PLAN:
-            how += " This plan undoes it."
+            # the drift report's fix says to run plan and apply; here the reader is looking at the plan
+            how = (
+                "This plan would undo it, but it is refused: the errors below say why."
+                if refused
+                else "This plan undoes it."
+            )
+        elif r.fix.kind is FixKind.ACCEPT:
+            how = "Undo the change where it was made."
+        else:
+            how = r.fix.detail if r.fix.detail.endswith((".", "!", "?")) else f"{r.fix.detail}."
         out.append(
             warning(
                 CODE,

@@ -42,3 +42,47 @@ def test_nothing_changed_outside_means_no_note_and_refresh_only_asks_nothing(tmp
     assert "changed outside" not in ws.ok("plan").out
     done = ws.ok("apply", "-refresh-only")  # no terminal, no -auto-approve: still fine, nothing to ask
     assert "still matches the configuration" in done.out
+
+
+def _vault_grant_removed(ws: Workspace) -> None:
+    """The vault identity's access policy taken away in Azure: backups can't unwrap their key."""
+    policy = next(
+        i["attributes"]
+        for r in ws.state()["resources"]
+        if r["type"] == "azurerm_key_vault_access_policy" and r["name"] == "vault"
+        for i in r["instances"]
+    )
+    ws.cloud_ok("remove-access-policy", policy["key_vault_id"], policy["object_id"])
+
+
+def _critical_details(run) -> list[str]:
+    streamed = [json.loads(line) for line in run.out.splitlines()]
+    return [
+        m["diagnostic"]["detail"]
+        for m in streamed
+        if m["type"] == "diagnostic" and m["diagnostic"]["code"] == "critical_drift"
+    ]
+
+
+def test_a_critical_change_the_plan_undoes_says_so_in_one_sentence(tmp_path):
+    ws = _quickstart(tmp_path)
+    _vault_grant_removed(ws)
+    details = _critical_details(ws.vf("plan", "-json"))
+    assert details and all(d.endswith(". This plan undoes it.") for d in details), details
+    assert not any("vaultform plan" in d for d in details)  # the reader is looking at the plan
+
+
+def test_a_critical_change_in_a_refused_plan_is_not_said_to_be_undone(tmp_path):
+    ws = _quickstart(tmp_path)
+    _vault_grant_removed(ws)
+    # R1: dropping the encryption block would take the vault back to platform keys
+    main = ws.dir / "main.tf"
+    text = main.read_text()
+    start = text.index("  encryption {")
+    main.write_text(text[:start] + text[text.index("  }\n", start) + 4 :])
+    run = ws.vf("plan", "-json")
+    assert run.code == 1
+    details = _critical_details(run)
+    assert details and all(
+        d.endswith("This plan would undo it, but it is refused: the errors below say why.") for d in details
+    ), details
