@@ -56,7 +56,9 @@ def render_text(report: DriftReport, *, color: bool = False) -> str:
     lines = [f"Target: {report.cloud}", "", headline(report)]
     for address, records in report.by_object().items():
         lines.append("")
-        lines.append(f"{address} (plan: {records[0].plan_action})")
+        # a provider's finding is no-op (the plan doesn't fix it); the object's own records know the plan
+        action = next((r.plan_action for r in records if r.plan_action != "no-op"), "no-op")
+        lines.append(f"{address} (plan: {action})")
         for r in records:
             label = r.severity.value.upper()
             if color:

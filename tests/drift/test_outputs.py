@@ -139,7 +139,15 @@ def test_refresh_only_forgets_what_was_deleted(world):
     world.ok("apply {dir} -refresh-only -auto-approve")
     assert "azurerm_key_vault_access_policy.rsv" not in world.state("system-identity")
     code, report = world.drift("system-identity")
-    assert code == 0 and report["drift"] == []
+    # no object differs from state any more, but the vault's identity still can't reach its key
+    assert code == 2
+    [record] = report["drift"]
+    assert (record["address"], record["attribute"], record["severity"]) == (
+        "azurerm_recovery_services_vault.rsv",
+        "encryption[0]",
+        "critical",
+    )
+    assert "no access policy" in record["actual"]
 
 
 def test_objects_that_cannot_be_read_are_reported(world):

@@ -1,4 +1,9 @@
-"""Key versions a managed vault uses but no managed key object shows.
+"""What the CMK audit finds wrong with a managed vault that no managed object's attributes show.
+
+Key versions a managed vault uses but no managed key object shows (``key_findings``), and an
+encryption identity that can no longer reach its key through something this state doesn't hold
+(``access_findings``): a role assigned by another configuration and deleted, an identity
+detached, a key vault firewall turned on.
 
 A refresh reads the newest version of each key, so a vault pinned to an older version
 (after a rotation) can lose it - disabled, expired, deleted - without any attribute of
@@ -14,7 +19,7 @@ from typing import Any
 
 from providers.azurerm.drift.classify import Facts, classify
 from providers.azurerm.drift.remedy import remedy_for
-from providers.azurerm.drift.types import KEY, RSV
+from providers.azurerm.drift.types import KEY, KV, POLICY, ROLE, RSV, UAI
 from providers.drift_protocol import Baseline, ChangeKind, DriftEstate, Finding, Severity, Subject
 
 PATH = "encryption[0].key_id"
@@ -82,6 +87,67 @@ def key_findings(
                     why,
                     remedy_for(KEY, key_attr, kind, {"id": key_id}, local=local) or "",
                     Baseline.DESIRED,
+                )
+            )
+    return out
+
+
+# audit finding code -> what the vault's encryption lost (each makes backups fail to unwrap the data key)
+ACCESS_FINDINGS: dict[str, tuple[str, str]] = {
+    "GRANT_MISSING": (
+        "encryption[0]",
+        "Give the encryption identity Get, List, WrapKey and UnwrapKey on the key vault again: an "
+        'access policy, or the role "Key Vault Crypto Service Encryption User" where the key vault '
+        "authorizes with Azure RBAC.",
+    ),
+    "IDENTITY_MISSING": (
+        "identity[0]",
+        "Attach the identity the encryption names to the vault again (or turn its system-assigned "
+        "identity back on).",
+    ),
+    "FIREWALL_BLOCKS_IDENTITY": (
+        "encryption[0]",
+        "Let the identity through the key vault's firewall: allow trusted Azure services (a "
+        "system-assigned identity), or encrypt through the system-assigned identity.",
+    ),
+}
+
+# a critical record on one of these already tells the same story (a managed grant deleted...)
+_ACCESS_TYPES = (KV, POLICY, ROLE, UAI)
+
+
+def access_findings(
+    audits: list[dict[str, Any]], estate: DriftEstate, reported: Mapping[str, Severity]
+) -> list[Finding]:
+    """``reported``: the worst severity drift already gave each address."""
+    vaults = {str(o.current.get("id") or "").lower(): o for o in estate.objects if o.type == RSV}
+    told = {o.address for o in estate.objects if o.type in _ACCESS_TYPES}
+    if any(reported.get(address) is Severity.CRITICAL for address in told):
+        return []
+    out: list[Finding] = []
+    for audit in audits:
+        vault = vaults.get(str(audit.get("id") or "").lower())
+        if vault is None or reported.get(vault.address) is Severity.CRITICAL:
+            continue
+        for finding in audit.get("findings") or []:
+            known = ACCESS_FINDINGS.get(finding.get("code"))
+            if known is None:
+                continue
+            path, remedy = known
+            out.append(
+                Finding(
+                    vault.address,
+                    RSV,
+                    path,
+                    ChangeKind.REMOVED,
+                    "the identity can use the key",
+                    str(finding.get("message") or finding.get("code")),
+                    "the identity can use the key",
+                    Severity.CRITICAL,
+                    "the vault's encryption identity can't reach its key: backups can't unwrap the "
+                    "data key and fail",
+                    remedy,
+                    Baseline.RECORDED,
                 )
             )
     return out

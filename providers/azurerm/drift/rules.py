@@ -13,7 +13,7 @@ from typing import Any
 
 from providers.azurerm.drift import classify as consequences
 from providers.azurerm.drift.estate import facts_of, known_objects, own, scope
-from providers.azurerm.drift.health import key_findings
+from providers.azurerm.drift.health import access_findings, key_findings
 from providers.azurerm.drift.remedy import remedy_for
 from providers.azurerm.drift.tables import IGNORED, IMPLIED, KEYED_LISTS
 from providers.azurerm.drift.types import RSV
@@ -45,7 +45,9 @@ def drift_rules(estate: DriftEstate, *, local: bool, audit: Callable[[], list[di
         if not any(o.type == RSV for o in estate.objects):
             return Findings()
         try:
-            return Findings(tuple(key_findings(audit(), estate, reported, local=local)))
+            audits = audit()
+            found = key_findings(audits, estate, reported, local=local)
+            return Findings(tuple(found + access_findings(audits, estate, reported)))
         except ProviderError as exc:
             return Findings(
                 problems=(Problem("(key versions in use)", exc.code or "audit_failed", exc.message),)
