@@ -306,7 +306,7 @@ class AzurermProvider:
         return ReadResponse(conform_imported(SCHEMA.resources[req.type_name], state, handler.implicit))
 
     def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
-        """The CMK domain rules (O1..O5, R1..R16, A1..A6): a pure function of the plan,
+        """The CMK domain rules (O1..O5, R1..R17, A1..A6): a pure function of the plan,
         kept in ``providers.azurerm.rules``."""
         from providers.azurerm.rules import judge
         from providers.azurerm.soft_delete import plan_notes

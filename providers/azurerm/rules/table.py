@@ -63,6 +63,7 @@ RULES: tuple[Rule, ...] = (
     Rule("R14", RuleKind.REFUSAL, "MARS agent backups and classic VMs are not supported with CMK"),
     Rule("R15", RuleKind.REFUSAL, "a vault that keeps soft-deleted backup items can't be deleted"),
     Rule("R16", RuleKind.REFUSAL, "a VM is protected by a vault in its own region"),
+    Rule("R17", RuleKind.REFUSAL, "a key vault's access policies are managed in one place"),
     Rule("A1", RuleKind.ADVISORY, "a versioned key id pins the key"),
     Rule("A2", RuleKind.ADVISORY, "a versionless key id rotates automatically"),
     Rule("A3", RuleKind.ADVISORY, "CMK adds no Backup cost"),
@@ -387,6 +388,16 @@ MESSAGES: tuple[Message, ...] = (
         "{vault_location}. Azure Backup only backs a VM up to a vault in the VM's own region and "
         "refuses the protection at apply. Protect the VM with a vault in {vm_location} (one vault per "
         "region that has VMs to back up).",
+    ),
+    Message(
+        "R17/both",
+        _E,
+        "The key vault's access policies are managed in two places",
+        "{key_vault} lists its access policies in access_policy blocks, which set the key vault's "
+        "whole list, and {policy} adds an entry to the same list. {effect}. Manage them in one place: "
+        "move the access_policy blocks into azurerm_key_vault_access_policy resources and leave "
+        "access_policy out of the key vault (an access_policy block can't name a vault's own identity: "
+        "the vault needs the key vault's key before its identity can be granted).",
     ),
     Message(
         "A1",
