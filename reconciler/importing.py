@@ -31,6 +31,7 @@ from reconciler.config.evaluator import EvalError, MapScope, evaluate
 from reconciler.config.model import Import, Resource
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, SourceRange, error
 from reconciler.plan.assemble import targets_address
+from reconciler.values import UNKNOWN
 from state.errors import AddressError
 from state.model import InstanceAddress, InstanceState, format_key, parse_address
 
@@ -261,15 +262,50 @@ def _child_scope(session, node, call, parent: MapScope) -> MapScope:
 # --------------------------------------------------------------------------- import blocks
 
 
-def _root_scope(session) -> MapScope:
+def _root_scope(session, refreshed: dict[str, dict | None] | None = None) -> MapScope:
     module = session.validated.tree.module
     root = str(session.root)
     base = {
         "var": dict(session.variables),
         "path": {"module": root, "root": root, "cwd": root},
         "terraform": {"workspace": current_workspace(root)},
+        **_known_objects(session, refreshed),
     }
     return _with_locals(module, base)
+
+
+def _known_objects(session, refreshed: dict[str, dict | None] | None) -> dict[str, Any]:
+    """The root module's resources and data sources as an import block's id may refer to them, as
+    terraform's do: what this run's refresh read, else what state recorded. One the configuration
+    declares that doesn't exist yet is unknown, so an id built from it is refused as unknown."""
+    namespaces: dict[str, Any] = {}
+    for address, res in session.validated.tree.module.resources.items():
+        space = namespaces.setdefault("data", {}) if address.startswith("data.") else namespaces
+        space.setdefault(res.type, {})[res.name] = UNKNOWN
+    by_resource: dict[tuple[str, str, str], list[tuple[Any, Any]]] = {}
+    for addr, resource, inst in session.state.instances():
+        if resource.module or not inst.attributes:
+            continue
+        text = str(addr)
+        attributes = (
+            (refreshed or {}).get(text, inst.attributes) if refreshed is not None else inst.attributes
+        )
+        if attributes is None:
+            continue  # gone since state recorded it
+        by_resource.setdefault((resource.mode.value, resource.type, resource.name), []).append(
+            (inst.index_key, dict(attributes))
+        )
+    for (mode, type_, name), found in by_resource.items():
+        keys = [k for k, _ in found]
+        if keys == [None]:
+            value: Any = found[0][1]
+        elif all(isinstance(k, int) for k in keys):
+            value = [v for _, v in sorted(found, key=lambda kv: kv[0])]
+        else:
+            value = {str(k): v for k, v in found}
+        space = namespaces.setdefault("data", {}) if mode == "data" else namespaces
+        space.setdefault(type_, {})[name] = value
+    return namespaces
 
 
 def _with_locals(module, base: dict) -> MapScope:
@@ -352,7 +388,9 @@ class UnconfiguredTarget:
 
 
 def resolve_import_blocks(
-    session, unconfigured: list[UnconfiguredTarget] | None = None
+    session,
+    unconfigured: list[UnconfiguredTarget] | None = None,
+    refreshed: dict[str, dict | None] | None = None,
 ) -> list[ImportTarget]:
     """Every import block of the configuration as (address, id) pairs; diagnostics for mistakes.
 
@@ -376,7 +414,7 @@ def resolve_import_blocks(
         if diags:
             raise DiagnosticsError(diags)
         return []
-    scope = _root_scope(session)
+    scope = _root_scope(session, refreshed)
     out: dict[str, ImportTarget] = {}
     for block in tree.module.imports:
         try:
@@ -389,7 +427,8 @@ def resolve_import_blocks(
                         error(
                             "import_id",
                             "An import block's id must be a non-empty string known when planning",
-                            "Write the object's id, e.g. its ARM resource id, or an expression of variables.",
+                            "Write the object's id, e.g. its ARM resource id, or an expression of variables "
+                            "and of objects that exist already (an object this plan creates has no id yet).",
                             range=block.id.pos.range(),
                         )
                     )
@@ -556,7 +595,7 @@ def plan_with_imports(session, options, refreshed):
         return steps.plan(session, options, refreshed)
     targets = [
         t
-        for t in resolve_import_blocks(session)
+        for t in resolve_import_blocks(session, refreshed=refreshed)
         if session.state.instance(t.address) is None and _targeted(t.address, options.targets)
     ]
     if not targets:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -59,10 +60,11 @@ def _known_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def already_exists(type_name: str, id_: str, address: str = "") -> PermanentError:
     """The refusal of a create whose object is already there, saying how to take it over."""
-    target = address or f"{type_name}.<name>"
+    # quoted as a shell needs it: an instance key's brackets and quotes would not survive unquoted
+    target = shlex.quote(address) if address else f"{type_name}.<name>"
     return PermanentError(
         f"A resource with the ID {id_!r} already exists. To manage it with vaultform, import it into "
-        f"the state: vaultform import {target} {id_} - or give this resource another name.",
+        f"the state: vaultform import {target} {shlex.quote(id_)} - or give this resource another name.",
         code="ResourceAlreadyExists",
     )
 
@@ -306,7 +308,7 @@ class AzurermProvider:
         return ReadResponse(conform_imported(SCHEMA.resources[req.type_name], state, handler.implicit))
 
     def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
-        """The CMK domain rules (O1..O5, R1..R17, A1..A6): a pure function of the plan,
+        """The CMK domain rules (O1..O5, R1..R18, A1..A6): a pure function of the plan,
         kept in ``providers.azurerm.rules``."""
         from providers.azurerm.rules import judge
         from providers.azurerm.soft_delete import plan_notes

@@ -268,7 +268,7 @@ def _legend(changes: list[ResourceChange], palette: Palette) -> str:
 
 
 def is_refusal(diag: Diagnostic) -> bool:
-    """A domain refusal (R1..R17, prevent_destroy) rather than a mistake in the configuration."""
+    """A domain refusal (R1..R18, prevent_destroy) rather than a mistake in the configuration."""
     return bool(re.fullmatch(r"R\d+", diag.code)) or diag.code == "prevent_destroy"
 
 

@@ -1,4 +1,4 @@
-"""Every ordering rule (O1-O5) and refusal (R1-R17) seen from the command line.
+"""Every ordering rule (O1-O5) and refusal (R1-R18) seen from the command line.
 
 Each case is a directory under tests/fixtures/plan_rules/: ``.tf`` files laid over the shared
 ``_base`` configuration, optional ``stepN/`` overlays, and ``steps.txt`` (see tests/e2e/steps.py).

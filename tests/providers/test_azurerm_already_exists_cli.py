@@ -6,6 +6,7 @@ Two configuration directories share one local Azure database; and a key forgotte
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from providers.azurerm.provider import AzurermProvider
@@ -59,3 +60,13 @@ def test_a_key_removed_from_state_is_not_created_again(tmp_path):
     finally:
         provider.close()
     assert now["version"] == attributes["version"]  # no version was added by the refused apply
+
+
+def test_the_import_hint_survives_a_shell_for_an_instance_with_a_key():
+    from providers.azurerm.provider import already_exists
+
+    address = 'azurerm_key_vault_access_policy.deployer["hr"]'
+    object_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/objectId/o"
+    message = already_exists("azurerm_key_vault_access_policy", object_id, address).message
+    command = message.split("the state: ", 1)[1].split(" - or give", 1)[0]
+    assert shlex.split(command) == ["vaultform", "import", address, object_id]

@@ -109,7 +109,7 @@ def test_roles_by_name_or_definition_id():
 
 def test_rule_table_is_complete():
     codes = {r.code for r in RULES}
-    assert codes == {f"O{i}" for i in range(1, 6)} | {f"R{i}" for i in range(1, 18)} | {
+    assert codes == {f"O{i}" for i in range(1, 6)} | {f"R{i}" for i in range(1, 19)} | {
         "A1",
         "A2",
         "A3",

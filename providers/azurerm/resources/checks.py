@@ -1,6 +1,6 @@
 """Provider checks beyond the generic schema checker: cross-field rules local to one
 resource, as azurerm validates them before calling Azure. The CMK domain rules
-(R1..R17, across resources) are the engine's and are not repeated here.
+(R1..R18, across resources) are the engine's and are not repeated here.
 
 ``CHECKS`` maps a type name to check functions; each takes the evaluated
 configuration (values may be UNKNOWN: a check skips what it can't know yet) and

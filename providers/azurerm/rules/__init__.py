@@ -1,7 +1,7 @@
 """The CMK domain rules of the azurerm provider (DOMAIN.md section 2), as a pure function.
 
 ``plan_rules(req)`` reads the planned instances and returns the ordering edges the
-graph must add (O1-O5) and the diagnostics of the refusals (R1-R17, errors unless
+graph must add (O1-O5) and the diagnostics of the refusals (R1-R18, errors unless
 the table says otherwise) and advisories (A1-A6). It has no effects and reads no
 clock: ``req.now`` is the moment the plan is judged at.
 
@@ -23,12 +23,18 @@ from .backup_items import BACKUP_ITEM_CHECKS
 from .context import RoleQuestion, RuleContext
 from .model import PlanIndex
 from .ordering import ENCRYPTION_PHASE, encryption_node, ordering_edges
-from .policy_owners import r17_policies_managed_twice
+from .policy_owners import r17_policies_managed_twice, r18_policy_already_there
 from .refusals import VAULT_CHECKS
 from .refusals_keys import KEY_CHECKS
 from .table import MESSAGES, RULES, RULES_BY_CODE
 
-CHECKS = VAULT_CHECKS + KEY_CHECKS + BACKUP_ITEM_CHECKS + (r17_policies_managed_twice,) + ADVISORY_CHECKS
+CHECKS = (
+    VAULT_CHECKS
+    + KEY_CHECKS
+    + BACKUP_ITEM_CHECKS
+    + (r17_policies_managed_twice, r18_policy_already_there)
+    + ADVISORY_CHECKS
+)
 
 
 def _rule_order(code: str) -> tuple[int, int]:

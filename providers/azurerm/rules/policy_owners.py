@@ -1,4 +1,5 @@
-"""R17: a key vault's access policies are managed in one place.
+"""R17: a key vault's access policies are managed in one place; R18: a standalone access policy
+is created only where the key vault has no entry for its principal yet.
 
 Key Vault keeps one list of access policies per key vault. ``access_policy`` blocks on an
 ``azurerm_key_vault`` state that whole list; an ``azurerm_key_vault_access_policy`` adds one entry
@@ -12,6 +13,15 @@ The plan shows it two ways: a key vault created with ``access_policy`` blocks (i
 known and not empty: nothing else could have filled it yet) that a standalone policy names, and a
 key vault whose update drops an entry a standalone policy of the plan still owns (refresh read the
 entry, the planned list doesn't have it).
+
+R18: Key Vault keeps one entry per principal (and application), and the create of an
+``azurerm_key_vault_access_policy`` for a principal the list already holds fails at apply with
+"A resource with the ID ... already exists - to be managed via Terraform this resource needs to be
+imported" (azurerm's access policy create looks the tenant, object and application up in the key
+vault's list and returns its import-as-exists error when one matches), after the
+plan's other changes are made. It happens when policies written inline move to standalone
+resources, or when another configuration granted the principal. The key vault's list as refresh
+read it shows the entry, so the plan says so first, with the import block that takes it over.
 """
 
 from __future__ import annotations
@@ -102,4 +112,50 @@ def r17_policies_managed_twice(ctx: RuleContext) -> Iterable[Diagnostic]:
                 key_vault=kv.address,
                 policy=policy.address,
                 effect=effect,
+            )
+
+
+def _entry_for(entries, tenant_id: str | None, object_id: str, application_id: str) -> bool:
+    for entry in entries:
+        if entry is UNKNOWN or not isinstance(entry, dict):
+            continue
+        if str(entry.get("object_id") or "").lower() != object_id.lower():
+            continue
+        tenant = known_str(entry.get("tenant_id"))
+        if tenant_id and tenant and tenant.lower() != tenant_id.lower():
+            continue
+        if str(entry.get("application_id") or "").lower() == application_id.lower():
+            return True
+    return False
+
+
+def r18_policy_already_there(ctx: RuleContext) -> Iterable[Diagnostic]:
+    for policy in ctx.index.of_type(TypeName.ACCESS_POLICY, data=False):
+        object_id = known_str(policy.planned("object_id"))
+        if policy.action is not Action.CREATE or not object_id:
+            continue
+        application_id = known_str(policy.planned("application_id")) or ""
+        tenant_id = known_str(policy.planned("tenant_id"))
+        for kv in grant_key_vaults(ctx.index, policy):
+            kv_id = known_str(kv.value("id"))
+            if not kv_id or kv.action in (Action.CREATE, Action.REPLACE, Action.DELETE):
+                continue
+            live = blocks(kv.inst.refreshed if not kv.is_data else kv.after, "access_policy")
+            if not _entry_for(live, tenant_id, object_id, application_id):
+                continue
+            if kv.action is Action.UPDATE and not _entry_for(
+                blocks(kv.after, "access_policy"), tenant_id, object_id, application_id
+            ):
+                continue  # the key vault's own update takes the entry away first (R17 says more)
+            import_id = f"{kv_id}/objectId/{object_id}" + (
+                f"/applicationId/{application_id}" if application_id else ""
+            )
+            yield diagnose(
+                "R18/exists",
+                address=policy.address,
+                location=policy.location,
+                policy=policy.address,
+                key_vault=kv.address,
+                object_id=object_id,
+                import_id=import_id,
             )

@@ -64,6 +64,7 @@ RULES: tuple[Rule, ...] = (
     Rule("R15", RuleKind.REFUSAL, "a vault that keeps soft-deleted backup items can't be deleted"),
     Rule("R16", RuleKind.REFUSAL, "a VM is protected by a vault in its own region"),
     Rule("R17", RuleKind.REFUSAL, "a key vault's access policies are managed in one place"),
+    Rule("R18", RuleKind.REFUSAL, "an access policy is created only where its principal has none yet"),
     Rule("A1", RuleKind.ADVISORY, "a versioned key id pins the key"),
     Rule("A2", RuleKind.ADVISORY, "a versionless key id rotates automatically"),
     Rule("A3", RuleKind.ADVISORY, "CMK adds no Backup cost"),
@@ -398,6 +399,16 @@ MESSAGES: tuple[Message, ...] = (
         "move the access_policy blocks into azurerm_key_vault_access_policy resources and leave "
         "access_policy out of the key vault (an access_policy block can't name a vault's own identity: "
         "the vault needs the key vault's key before its identity can be granted).",
+    ),
+    Message(
+        "R18/exists",
+        _E,
+        "The access policy already exists in the key vault",
+        "{key_vault} already holds an access policy for object {object_id} (written inline before, "
+        "or granted by another configuration), so creating {policy} fails at apply with "
+        "ResourceAlreadyExists, after the rest of the plan has been applied. Take the existing entry "
+        'over instead: add an import block with to = {policy} and id = "{import_id}" to the '
+        "configuration (or run `vaultform import` with that address and id), then plan again.",
     ),
     Message(
         "A1",
