@@ -154,6 +154,7 @@ class Plan:
     timestamp: str = ""
     # instance address -> refreshed attributes whose drift the plan accepted into state
     refreshed: dict[str, dict[str, Any] | None] = field(default_factory=dict[str, Any])
+    read_real_objects: bool = True  # False: -refresh=false, the plan compared with state alone
     # data sources read while planning: instance address -> attributes
     data_values: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
     # their sensitive paths (the schema's and where their configuration was marked)

@@ -357,10 +357,14 @@ def render_plan(
         if errors:
             parts.append(_summary(plan, changes, errors, palette))
         else:
+            compared = (
+                "the stored state and the real objects"
+                if plan.read_real_objects
+                else "the stored state (not with the real objects: -refresh=false)"
+            )
             parts.append(
                 palette.bold("No changes.") + " Your infrastructure matches the configuration.\n\n"
-                "vaultform compared the configuration with the stored state and the real "
-                "objects and found nothing to do."
+                f"vaultform compared the configuration with {compared} and found nothing to do."
             )
         return "\n\n".join(parts) + "\n"
     if changes:

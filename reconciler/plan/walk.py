@@ -814,6 +814,7 @@ class Walker:
             sensitive_variables=frozenset(self.req.sensitive_variables),
             timestamp=self.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             refreshed=dict(self.req.refreshed or {}),
+            read_real_objects=self.req.refreshed is not None,
             data_values=dict(self.data_values),
             data_sensitive_paths=dict(self.data_paths),
         )

@@ -86,3 +86,10 @@ def test_a_critical_change_in_a_refused_plan_is_not_said_to_be_undone(tmp_path):
     assert details and all(
         d.endswith("This plan would undo it, but it is refused: the errors below say why.") for d in details
     ), details
+
+
+def test_a_plan_without_refresh_does_not_claim_it_read_the_real_objects(tmp_path):
+    ws = _quickstart(tmp_path)
+    assert "with the stored state and the real objects" in ws.ok("plan").out
+    unread = ws.ok("plan", "-refresh=false").out
+    assert "with the stored state (not with the real objects: -refresh=false)" in unread
