@@ -31,7 +31,7 @@ from reconciler.config.evaluator import EvalError, MapScope, evaluate
 from reconciler.config.model import Import, Resource
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, SourceRange, error
 from reconciler.plan.assemble import targets_address
-from reconciler.values import UNKNOWN
+from reconciler.values import UNKNOWN, unmark_deep
 from state.errors import AddressError
 from state.model import InstanceAddress, InstanceState, format_key, parse_address
 
@@ -423,12 +423,19 @@ def resolve_import_blocks(
                 text = _target_address(block.to, s)
                 ident = evaluate(block.id, s)
                 if not isinstance(ident, str) or not ident:
+                    how = (
+                        "It refers to an object this plan creates, whose id is known only after apply. "
+                        "An import block takes over an object that exists: if the object is gone, remove "
+                        "the block and let the plan create it; otherwise refer to what exists already."
+                        if unmark_deep(ident)[0] is UNKNOWN
+                        else "Write the object's id, e.g. its ARM resource id, or an expression of variables "
+                        "and of objects that exist already."
+                    )
                     raise DiagnosticsError(
                         error(
                             "import_id",
                             "An import block's id must be a non-empty string known when planning",
-                            "Write the object's id, e.g. its ARM resource id, or an expression of variables "
-                            "and of objects that exist already (an object this plan creates has no id yet).",
+                            how,
                             range=block.id.pos.range(),
                         )
                     )
