@@ -16,6 +16,7 @@ import logging
 import os
 import shlex
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from providers.azurerm import registrations
@@ -319,7 +320,26 @@ class AzurermProvider:
             response, _ = judge(req, answers)
         if any(i.action in ("create", "replace") for i in req.instances):
             response.diagnostics.extend(plan_notes(self.context(), req.instances))
+            response.diagnostics.extend(self._taken_role_assignments(req.instances))
         return response
+
+    def _taken_role_assignments(self, instances) -> list:
+        """Role assignments this plan creates that Azure already holds (``taken_grants``)."""
+        from providers.azurerm.taken_grants import role_assignment_taken
+
+        handler = self._handler(ROLE_ASSIGNMENT)
+        ctx = self.context()
+        out = []
+        for inst in instances:
+            if inst.type_name != ROLE_ASSIGNMENT or inst.action != "create":
+                continue
+            try:
+                found = self._run(ROLE_ASSIGNMENT, partial(role_assignment_taken, ctx, handler, inst))
+            except ProviderError:
+                continue  # can't look: the apply still meets Azure's own answer
+            if found is not None:
+                out.append(found)
+        return out
 
     def _roles_in_azure(self, questions) -> dict:
         """The roles each (principal, key vault, key) of ``questions`` holds in Azure; a question
