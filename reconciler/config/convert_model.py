@@ -601,6 +601,51 @@ class _Decoder:
             m.Import(to.expr, address, id_.expr, fe.expr if fe else None, provider, block.pos)
         )
 
+    def removed_block(self, block: ast.Block) -> None:
+        """terraform 1.7's removed block. With lifecycle { destroy = false } it asks to forget the
+        objects without destroying them, which vaultform does only through `state rm`: refused,
+        since ignoring the block would turn the forget into a destroy. With destroy = true (the
+        default) it says what deleting the resource block already does: the objects are destroyed."""
+        body = block.body
+        frm = body.attribute("from")
+        address = (
+            traversal_address(frm.expr, allow_module=True, allow_key_exprs=False) if frm is not None else None
+        )
+        if address is None:
+            self.err(
+                "address",
+                "A removed block needs from = <resource or module address>",
+                "Write a bare address such as azurerm_key_vault_access_policy.deployer (no quotes, no "
+                "instance key).",
+                (frm.expr.pos if frm is not None else block.pos),
+            )
+            return
+        destroy = True
+        for lifecycle in body.blocks_of("lifecycle"):
+            destroy = self.lit_bool(lifecycle.body.attribute("destroy"), "destroy", True)
+        if not destroy:
+            self.err(
+                "removed_forget",
+                f"vaultform can't forget {address} through a removed block",
+                f"lifecycle {{ destroy = false }} asks to stop managing {address} without destroying "
+                "it. vaultform forgets objects with `vaultform state rm` only; left to this block, the "
+                f"plan would destroy them. Run `vaultform state rm {address}` (it takes every instance "
+                "of a resource), then delete this block.",
+                block.pos,
+            )
+            return
+        self.diags.append(
+            warning(
+                "removed_destroys",
+                f"{address} is destroyed: its block is gone",
+                f"This removed block keeps destroy = true, which is what deleting the block of {address} "
+                "does already: the plan destroys its objects. (To keep them, write lifecycle { destroy = "
+                f"false }} - vaultform refuses that and asks for `vaultform state rm {address}` instead.) "
+                "Delete the block once the objects are gone.",
+                range=block.pos.range(),
+            )
+        )
+
     def ignored(self, block: ast.Block) -> None:
         self.diags.append(
             warning(
@@ -639,7 +684,7 @@ _BLOCKS: dict[str, _Kind] = {
     "moved": _Kind(0, "", _Decoder.moved_block),
     "import": _Kind(0, "", _Decoder.import_block),
     "check": _Kind(1, "the check name", _Decoder.ignored),
-    "removed": _Kind(0, "", _Decoder.ignored),
+    "removed": _Kind(0, "", _Decoder.removed_block),
 }
 
 
