@@ -58,6 +58,7 @@ class _Decoder:
         self.module_calls: dict[str, m.ModuleCall] = {}
         self.moved: list[m.Moved] = []
         self.imports: list[m.Import] = []
+        self.removed: list[tuple[str, ast.Pos]] = []  # removed blocks' from addresses
 
     # ------------------------------------------------------------------ helpers
 
@@ -620,6 +621,7 @@ class _Decoder:
                 (frm.expr.pos if frm is not None else block.pos),
             )
             return
+        self.removed.append((address, block.pos))
         destroy = True
         for lifecycle in body.blocks_of("lifecycle"):
             destroy = self.lit_bool(lifecycle.body.attribute("destroy"), "destroy", True)
@@ -728,6 +730,15 @@ def decode_module(files: list[ast.File]) -> tuple[m.Module, list[Diagnostic]]:
                 )
                 continue
             kind.decode(d, block)
+    for address, pos in d.removed:
+        if address in d.resources or address in {f"module.{n}" for n in d.module_calls}:
+            d.err(
+                "removed_still_declared",
+                f"{address} is removed and declared at once",
+                f"A removed block says {address} is gone from the configuration, but its block is still "
+                "here. Delete one of the two: the removed block to keep managing it, or its block.",
+                pos,
+            )
     module = m.Module(
         terraform=m.Terraform(
             tuple(d.required_version),
