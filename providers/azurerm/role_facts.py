@@ -3,11 +3,12 @@
 A key vault that authorizes with Azure RBAC shows nobody's access in its own body (unlike its
 access policies), and a role may come from another configuration, the portal, or a scope above
 the key vault (its resource group, the subscription). Azure lists them for one principal at the
-key vault's scope: "principalId eq '{id}'" returns the assignments at, above and below the
-scope (Microsoft Learn, "List Azure role assignments using the REST API": filter "principalId eq
-'{objectId}'" - "at, above or below the scope"); those above or at the key vault apply to its
-keys, and so do those scoped to the key itself. A built-in Key Vault role is judged from ``providers.roles``; any other role's definition is
-read (custom roles grant data actions too), its dataActions less its notDataActions.
+key vault's scope: "Use $filter=principalId eq {id} to return all role assignments at, above or
+below the scope for the specified principal" (Microsoft Learn, REST API reference, Role
+Assignments - List For Scope). Those at or above the key vault apply to its keys, and so do those
+scoped to the key itself. A built-in Key Vault role is judged from ``providers.roles``; any other
+role's definition is read (custom roles grant data actions too), its dataActions less its
+notDataActions.
 """
 
 from __future__ import annotations
