@@ -212,3 +212,23 @@ def test_unmanaged_role_assignment_on_the_key_vault(world):
     [grant] = report["unmanaged"]
     assert (grant["type"], grant["scope"]) == ("azurerm_role_assignment", "kv-drift-uai")
     assert grant["detail"].startswith("Key Vault Crypto Officer for ")
+
+
+def test_an_objects_header_shows_the_plans_action_even_when_a_finding_comes_first():
+    from providers.drift_protocol import ChangeKind, Severity
+    from reconciler.drift.model import DriftRecord, DriftReport, Fix, FixKind
+    from reconciler.drift.render import render_text
+
+    vault = "azurerm_recovery_services_vault.rsv"
+    finding = DriftRecord(
+        vault, "azurerm_recovery_services_vault", "encryption[0]", ChangeKind.REMOVED, "usable", "lost",
+        "usable", Severity.CRITICAL, "backups fail", Fix(FixKind.OUT_OF_BAND, "grant it again."),
+    )  # fmt: skip
+    attribute = DriftRecord(
+        vault, "azurerm_recovery_services_vault", "tags.team", ChangeKind.CHANGED, "a", "b", "a",
+        Severity.INFO, "a tag", Fix(FixKind.PLAN, "apply."), plan_action="update",
+    )  # fmt: skip
+    text = render_text(DriftReport(records=[finding, attribute], cloud="local Azure"))
+    assert f"{vault} (plan: update)" in text
+    alone = render_text(DriftReport(records=[finding], cloud="local Azure"))
+    assert f"{vault} (plan: no-op)" in alone
