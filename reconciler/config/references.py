@@ -210,3 +210,8 @@ def walk_expressions(expr: ast.Expr) -> Iterator[ast.Expr]:
     yield expr
     for child in ast.children(expr):
         yield from walk_expressions(child)
+
+
+# for readers that need a traversal past its computed keys (the plan's view for provider rules)
+unwind_traversal = _unwind
+literal_key = _literal_key

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +15,7 @@ from providers.schema import BlockSchema, ResourceSchema
 from reconciler.addresses import AddressError, ModulePath, Node, parse_address, parse_module
 from reconciler.config import ast
 from reconciler.config.model import Resource
-from reconciler.config.references import Reference, references
+from reconciler.config.references import Reference, literal_key, references, unwind_traversal
 from reconciler.diagnostics import Diagnostic
 from reconciler.plan.model import Action, ResourceChange
 from reconciler.plan.phases import block_name
@@ -81,6 +82,54 @@ def references_of(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
         for expr in block_exprs(block.body):
             add(name, expr)
     return out
+
+
+def references_through_keys(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
+    """``references_of``, plus each reference whose traversal goes on past a computed key, written
+    through it as ``[*]``: ``azurerm_key_vault_key.k[each.key].versionless_id`` is
+    ``azurerm_key_vault_key.k[*].versionless_id``, where ``references_of`` (and terraform's JSON
+    plan) stop at ``azurerm_key_vault_key.k``. The provider rules read the attribute from it (a
+    versionless key id, an identity's principal id) in a ``for_each`` estate."""
+    out = dict(references_of(res, prefix))
+
+    def add(name: str, expr: ast.Expr) -> None:
+        found: list[str] = []
+        _through_keys(expr, found)
+        if found:
+            through = [prefix + t for t in found]
+            # the cut-short text of the same traversal says less: the through-key one replaces it
+            kept = [t for t in out.get(name, ()) if not any(f.startswith(t + "[*]") for f in through)]
+            out[name] = tuple(dict.fromkeys(kept + through))
+
+    for attr in res.body.attributes:
+        add(attr.name, attr.expr)
+    for block in res.body.blocks:
+        name = block_name(block)
+        for expr in block_exprs(block.body):
+            add(name, expr)
+    return out
+
+
+def _through_keys(expr: ast.Expr, out: list[str]) -> None:
+    if isinstance(expr, (ast.GetAttr, ast.Index)):
+        unwound = unwind_traversal(expr)
+        if unwound is not None:
+            root, nodes = unwound
+            computed = [n for n in nodes if isinstance(n, ast.Index) and literal_key(n.key) is None]
+            if computed and (root.name == "data" or "_" in root.name):
+                text = root.name
+                for n in nodes:
+                    if isinstance(n, ast.GetAttr):
+                        text += f".{n.name}"
+                        continue
+                    key = literal_key(n.key)
+                    text += "[*]" if key is None else f"[{json.dumps(key)}]"
+                out.append(text)
+            for n in computed:  # a computed key holds references of its own
+                _through_keys(n.key, out)
+            return
+    for child in ast.children(expr):
+        _through_keys(child, out)
 
 
 def _for_each_resource(res: Resource) -> Reference | None:
@@ -190,7 +239,7 @@ def planned_instance(change: ResourceChange) -> PlannedInstance:
         after=change.after,
         refreshed=refreshed,
         depends_on=change.depends_on,
-        references=change.references,
+        references=change.rule_references or change.references,
     )
 
 

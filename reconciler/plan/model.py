@@ -97,6 +97,9 @@ class ResourceChange:
     # the configuration value (after defaults) the provider is asked to create or update to
     config: dict[str, Any] | None = None
     references: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the same, through computed keys too (``k[*].id``), for the provider rules only; empty for a
+    # provider without rules (``plan.assemble.references_through_keys``)
+    rule_references: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # provider-private facts read at refresh (keys starting with "_"), for the domain rules only
     private: dict[str, Any] = field(default_factory=dict[str, Any])
     # the id an import block brings this existing object into state from; None: no import

@@ -63,6 +63,7 @@ from reconciler.plan.assemble import (
     path_of,
     planned_instance,
     references_of,
+    references_through_keys,
     rule_edges,
     split_private,
     targets_address,
@@ -563,6 +564,7 @@ class Walker:
                 changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
                 config=config,
                 references=references_of(res, _text_prefix(path)),
+                rule_references=self._rule_references(res, path),
                 private=private,
             ),
             parsed,
@@ -570,6 +572,13 @@ class Walker:
         if decision.after is None:
             return UNKNOWN
         return mark_paths(decision.after, after_paths)
+
+    def _rule_references(self, res: Resource, path: ModulePath) -> dict[str, tuple[str, ...]]:
+        """References through computed keys, for an object whose provider has plan rules."""
+        wanted = self.req.plan_rule_providers
+        if wanted is not None and registry.provider_name_for_type(res.type) not in wanted:
+            return {}
+        return references_through_keys(res, _text_prefix(path))
 
     def _triggered(self, path: ModulePath, res: Resource, inst: Instance) -> bool:
         prefix = _text_prefix(path)
@@ -632,6 +641,7 @@ class Walker:
                 reason=Reason.READ_BECAUSE_CONFIG_UNKNOWN,
                 config=config,
                 references=references_of(res, _text_prefix(path)),
+                rule_references=self._rule_references(res, path),
                 sensitive_paths=after_paths,
             )
         )
