@@ -63,7 +63,6 @@ def code_digest() -> str:
 def key_for(tree: ModuleTree, root: Path, workspace: str, allow_empty: bool) -> str | None:
     """The digest of everything validation's checks of ``tree`` read; None if a file's bytes are unknown."""
     h = hashlib.sha256(_FORMAT)
-    h.update(code_digest().encode())
     h.update(f"\0root={root}\0cwd={os.getcwd()}\0workspace={workspace}\0empty={allow_empty}\n".encode())
     for name in sorted(os.environ):
         if name.startswith(_ENV_PREFIXES):
@@ -75,6 +74,7 @@ def key_for(tree: ModuleTree, root: Path, workspace: str, allow_empty: bool) -> 
             if digest is None:
                 return None
             h.update(f"file\0{path}\0{digest}\n".encode("utf-8", "surrogateescape"))
+    h.update(code_digest().encode())  # last: a file whose bytes are unknown needs no walk of the code
     return h.hexdigest()
 
 

@@ -1,7 +1,8 @@
 """What the plan says about a role assignment Azure already holds: it can't be created again.
 
 Azure keeps one assignment of a role to a principal at a scope, whatever it is named; a second
-one is refused with 409 RoleAssignmentExists ("The role assignment already exists."), so a create
+one is refused with 409 RoleAssignmentExists ("The role assignment already exists.";
+hashicorp/terraform-provider-azurerm issue 17421, Azure/azure-cli pull request 8599), so a create
 fails at apply after the rest of the plan has been made. It happens when a role moves from one
 configuration to another, or when this configuration forgot it (``state rm``) and writes it again.
 The apply refuses it too (``AzurermProvider._refuse_existing``); the plan looks first, for

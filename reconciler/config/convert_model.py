@@ -730,14 +730,16 @@ def decode_module(files: list[ast.File]) -> tuple[m.Module, list[Diagnostic]]:
                 )
                 continue
             kind.decode(d, block)
-    for address, pos in d.removed:
-        if address in d.resources or address in {f"module.{n}" for n in d.module_calls}:
+    for address, _pos in d.removed:
+        declared = d.resources.get(address) or d.module_calls.get(address.removeprefix("module."))
+        if declared is not None:
+            # terraform's words and place (plan of terraform 1.11): the block that still declares it
             d.err(
                 "removed_still_declared",
-                f"{address} is removed and declared at once",
-                f"A removed block says {address} is gone from the configuration, but its block is still "
-                "here. Delete one of the two: the removed block to keep managing it, or its block.",
-                pos,
+                "Removed resource still exists",
+                f"This statement declares that {address} was removed, but it is still declared in "
+                "configuration. Delete one of the two: the removed block to keep managing it, or its block.",
+                declared.pos,
             )
     module = m.Module(
         terraform=m.Terraform(

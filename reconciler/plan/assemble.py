@@ -70,18 +70,21 @@ def references_of(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
             r = Reference(each_source.subject, each_source.remaining + r.remaining, r.pos)
         return prefix + str(r)
 
-    def add(name: str, expr: ast.Expr) -> None:
+    for name, expr in _named_exprs(res):
         refs = [t for t in map(text, references(expr)) if t is not None]
         if refs:
             out[name] = tuple(dict.fromkeys(out.get(name, ()) + tuple(refs)))
+    return out
 
+
+def _named_exprs(res: Resource) -> Iterator[tuple[str, ast.Expr]]:
+    """Every expression of ``res``'s body with the top-level attribute (or block) it is under."""
     for attr in res.body.attributes:
-        add(attr.name, attr.expr)
+        yield attr.name, attr.expr
     for block in res.body.blocks:
         name = block_name(block)
         for expr in block_exprs(block.body):
-            add(name, expr)
-    return out
+            yield name, expr
 
 
 def references_through_keys(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
@@ -92,7 +95,7 @@ def references_through_keys(res: Resource, prefix: str) -> dict[str, tuple[str, 
     versionless key id, an identity's principal id) in a ``for_each`` estate."""
     out = dict(references_of(res, prefix))
 
-    def add(name: str, expr: ast.Expr) -> None:
+    for name, expr in _named_exprs(res):
         found: list[str] = []
         _through_keys(expr, found)
         if found:
@@ -100,13 +103,6 @@ def references_through_keys(res: Resource, prefix: str) -> dict[str, tuple[str, 
             # the cut-short text of the same traversal says less: the through-key one replaces it
             kept = [t for t in out.get(name, ()) if not any(f.startswith(t + "[*]") for f in through)]
             out[name] = tuple(dict.fromkeys(kept + through))
-
-    for attr in res.body.attributes:
-        add(attr.name, attr.expr)
-    for block in res.body.blocks:
-        name = block_name(block)
-        for expr in block_exprs(block.body):
-            add(name, expr)
     return out
 
 

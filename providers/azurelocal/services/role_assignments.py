@@ -156,6 +156,9 @@ def register(router, env) -> None:
                 )
             return _arm.ok(existing, 201)
         record = _check_principal(env, props["principalId"], props.get("principalType"))
+        # one assignment of a role to a principal at a scope, whatever its name: a second PUT is 409
+        # RoleAssignmentExists "The role assignment already exists." even when identical (Azure/azure-cli
+        # pull request 8599; hashicorp/terraform-provider-azurerm issue 17421 shows the wire answer)
         for other in env.store.list(Kind.ROLE_ASSIGNMENT):
             op = other["properties"]
             if (
