@@ -29,7 +29,7 @@ FORCES_REPLACEMENT = "# forces replacement"
 IDENTIFYING = frozenset({"id", "name", "tags"})
 
 _GREEN, _YELLOW, _RED, _CYAN, _BOLD = "32", "33", "31", "36", "1"
-_SYMBOL_COLOR = {"+": _GREEN, "-": _RED, "~": _YELLOW, "<=": _CYAN}
+_SYMBOL_COLOR = {"+": _GREEN, "-": _RED, "~": _YELLOW, "<=": _CYAN, ".": _RED}
 
 
 @dataclass(frozen=True)
@@ -276,17 +276,18 @@ class BodyRenderer:
     ) -> list[str]:
         entries: list[tuple[str, str, list[str]]] = []
         hidden = 0
+        width = 0  # as terraform's: the widest key, hidden unchanged ones included
         for k in sorted(set(before) | set(after), key=str):
             b, a = before.get(k), after.get(k)
             if nothing(b) and nothing(a):
                 continue
+            width = max(width, len(key_text(k, quote)))
             if same(b, a):
                 hidden += 1
                 continue
             sym, sub = self.value_change(b, a, depth + 1, path + (k,), quote_keys=False)
             entries.append((key_text(k, quote), sym, sub))
         lines = ["{"]
-        width = max((len(k) for k, _, _ in entries), default=0)
         for k, sym, sub in entries:
             lines.append(self.line(depth + 1, sym, f"{k.ljust(width)} = {sub[0]}"))
             lines.extend(sub[1:])
@@ -393,6 +394,7 @@ class BodyRenderer:
         entries: list[tuple[str, str, list[str]]] = []
         nested: list[str] = []
         hidden_attrs = hidden_blocks = 0
+        width = 0  # as terraform's: the widest name, hidden unchanged attributes included
         for name in sorted(set(b_all) | set(a_all), key=str):
             b = b_all.get(name) if before is not None else None
             a = a_all.get(name) if after is not None else None
@@ -406,6 +408,7 @@ class BodyRenderer:
                 continue
             if nothing(b) and nothing(a):
                 continue
+            width = max(width, len(name))
             attr = block.attribute_map.get(name) if block else None
             kind = attr.type.kind if attr else None
             as_set = kind is Kind.SET
@@ -422,7 +425,6 @@ class BodyRenderer:
             if before is not None and after is not None and forced:
                 sub[0] += self._mark()
             entries.append((name, sym, sub))
-        width = max((len(n) for n, _, _ in entries), default=0)
         lines: list[str] = []
         for name, sym, sub in entries:
             lines.append(self.line(depth, sym, f"{name.ljust(width)} = {sub[0]}"))

@@ -1,4 +1,4 @@
-"""Rewrite tests/fixtures/render/<case>/expected.txt (and expected.json) from the current renderers.
+"""Rewrite tests/fixtures/render/<case>/expected.txt (and .json, .md) from the current renderers.
 
 Run by hand after a deliberate change to the plan's wording, then review the diff:
 
@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_render_json import CASES as JSON_CASES
 from test_render_json import doc_of
+from test_render_markdown import MARKDOWN_CASES, markdown
 from test_render_text import CASES, FIXTURES, render
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "apply"))
@@ -45,6 +46,11 @@ def main(argv: list[str]) -> int:
         text = json.dumps(doc_of(case), indent=2, sort_keys=True) + "\n"
         if case in JSON_CASES and path.is_file() and path.read_text() != text:  # only the cases that have one
             path.write_text(text)
+            print(f"updated {path}")
+    for case in argv or MARKDOWN_CASES:
+        path = FIXTURES / case / "expected.md"
+        if case in MARKDOWN_CASES and path.read_text() != markdown(case):
+            path.write_text(markdown(case))
             print(f"updated {path}")
     return 0
 
