@@ -36,6 +36,7 @@ from reconciler.config.variables import VariableSpec, resolve_variables
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.encryption_config import configured_encryption
 from reconciler.moves import apply_moves
+from reconciler.plan.forgotten import forgotten_addresses, is_forgotten
 from reconciler.plan.model import Plan
 from reconciler.plan.walk import PlanOptions, PlanRequest, make_plan
 from reconciler.plan.whole_state_replaced import whole_state_replaced
@@ -361,14 +362,22 @@ def refresh(
     session: Session,
     parallelism: int = 10,
     report: Callable[[str, str | None, bool], None] | None = None,
+    *,
+    destroy: bool = False,
 ) -> dict[str, dict | None]:
     """Read every managed object in state through its provider, in parallel
     (after resolving what a crashed run left pending). ``report(address, id, done)`` hears of
-    each read as it starts and as it finishes."""
+    each read as it starts and as it finishes. An object a removed block lets go of is not read
+    (it may no longer be readable: letting go of it is often why), unless the plan destroys all."""
     recover_pending(session, persist=False)
+    forgotten = (
+        () if destroy or session.validated.tree is None else forgotten_addresses(session.validated.tree)
+    )
     jobs = []
     for iaddr, rstate, istate in session.state.instances():
         if rstate.mode.value != "managed" or not istate.attributes:
+            continue
+        if forgotten and is_forgotten(iaddr.resource, forgotten):
             continue
         provider = session.providers.get(rstate.provider.split(".")[0])
         if provider is None:

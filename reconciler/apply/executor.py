@@ -142,8 +142,11 @@ class Executor:
                     while ready and not stopping and len(running) < self.options.parallelism:
                         node = heapq.heappop(ready)[1]
                         step = self.graph.steps[node]
-                        if step.op is Op.NOOP:
-                            self._noop(step)
+                        if step.op is Op.NOOP or step.op is Op.FORGET:  # state only: no provider call
+                            if step.op is Op.NOOP:
+                                self._noop(step)
+                            else:
+                                self.recorder.deleted(step.change)
                             self._finish(node, None, waiting, ready, blocked, order)
                             continue
                         running[pool.submit(self._run_step, step)] = (node, self.clock.monotonic())

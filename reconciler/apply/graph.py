@@ -28,6 +28,7 @@ class Op(enum.Enum):
     DELETE = "delete"
     READ = "read"
     NOOP = "noop"
+    FORGET = "forget"  # out of state only: nothing is asked of the provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,8 @@ def steps_for(change: ResourceChange) -> list[Step]:
         return [Step(live, Op.READ, change)]
     if action is Action.DELETE:
         return [Step(gone, Op.DELETE, change)]
+    if action is Action.FORGET:
+        return [Step(gone, Op.FORGET, change)]
     if action is Action.CREATE:
         return [Step(live, Op.CREATE, change)] + later
     if action is Action.UPDATE:

@@ -84,7 +84,9 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
             for resolved in steps.recover_pending(session, persist=True):
                 out.print(f"Recovered {resolved.describe()}")
             refreshed = (
-                steps.refresh(session, args.parallelism, report=refresh_reporter(out))
+                steps.refresh(
+                    session, args.parallelism, report=refresh_reporter(out), destroy=options.destroy
+                )
                 if args.refresh
                 else None
             )

@@ -135,7 +135,11 @@ def make(args, operation: str = "plan", out: Output | None = None):
     try:
         with state_lock(session, operation, args):
             generated = _generate(session, generate_out) if generate_out else []
-            refreshed = steps.refresh(session, args.parallelism, report=report) if args.refresh else None
+            refreshed = (
+                steps.refresh(session, args.parallelism, report=report, destroy=args.destroy)
+                if args.refresh
+                else None
+            )
             with collector.paused(keep=True):  # the walk makes next to no garbage cycles; the plan is kept
                 plan = importing.plan_with_imports(session, plan_options(args), refreshed)
             if generated and generate_out:

@@ -47,6 +47,7 @@ _CHANGE_ACTION = {
     Action.CREATE_THEN_DELETE: "replace",
     Action.READ: "read",
     Action.NO_OP: "noop",
+    Action.FORGET: "remove",  # terraform's views/json/change.go: ActionForget
 }
 _HOOK_ACTION = {
     "create": "create",

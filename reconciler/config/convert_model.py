@@ -59,6 +59,7 @@ class _Decoder:
         self.moved: list[m.Moved] = []
         self.imports: list[m.Import] = []
         self.removed: list[tuple[str, ast.Pos]] = []  # removed blocks' from addresses
+        self.forget: list[m.Forget] = []  # those of them with destroy = false
 
     # ------------------------------------------------------------------ helpers
 
@@ -603,10 +604,9 @@ class _Decoder:
         )
 
     def removed_block(self, block: ast.Block) -> None:
-        """terraform 1.7's removed block. With lifecycle { destroy = false } it asks to forget the
-        objects without destroying them, which vaultform does only through `state rm`: refused,
-        since ignoring the block would turn the forget into a destroy. With destroy = true (the
-        default) it says what deleting the resource block already does: the objects are destroyed."""
+        """terraform 1.7's removed block. With lifecycle { destroy = false } the objects leave state
+        and stay in the cloud (the plan's "forget"); with destroy = true (the default) it says what
+        deleting the resource block already does: the objects are destroyed."""
         body = block.body
         frm = body.attribute("from")
         address = (
@@ -626,24 +626,16 @@ class _Decoder:
         for lifecycle in body.blocks_of("lifecycle"):
             destroy = self.lit_bool(lifecycle.body.attribute("destroy"), "destroy", True)
         if not destroy:
-            self.err(
-                "removed_forget",
-                f"vaultform can't forget {address} through a removed block",
-                f"lifecycle {{ destroy = false }} asks to stop managing {address} without destroying "
-                "it. vaultform forgets objects with `vaultform state rm` only; left to this block, the "
-                f"plan would destroy them. Run `vaultform state rm {address}` (it takes every instance "
-                "of a resource), then delete this block.",
-                block.pos,
-            )
+            self.forget.append(m.Forget(address, block.pos))
             return
         self.diags.append(
             warning(
                 "removed_destroys",
                 f"{address} is destroyed: its block is gone",
                 f"This removed block keeps destroy = true, which is what deleting the block of {address} "
-                "does already: the plan destroys its objects. (To keep them, write lifecycle { destroy = "
-                f"false }} - vaultform refuses that and asks for `vaultform state rm {address}` instead.) "
-                "Delete the block once the objects are gone.",
+                "does already: the plan destroys its objects. To keep them in the cloud and only stop "
+                "managing them, write lifecycle { destroy = false } in this block. Delete the block "
+                "once the objects are gone.",
                 range=block.pos.range(),
             )
         )
@@ -758,5 +750,6 @@ def decode_module(files: list[ast.File]) -> tuple[m.Module, list[Diagnostic]]:
         moved=tuple(d.moved),
         imports=tuple(d.imports),
         files=tuple(f.path for f in files),
+        forget=tuple(d.forget),
     )
     return module, d.diags

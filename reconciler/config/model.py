@@ -197,6 +197,15 @@ class Moved:
 
 
 @dataclass(frozen=True, slots=True)
+class Forget:
+    """A removed block with ``lifecycle { destroy = false }``: the objects at ``address`` (a
+    resource or a module call of this module, no instance keys) leave state and stay in the cloud."""
+
+    address: str
+    pos: ast.Pos
+
+
+@dataclass(frozen=True, slots=True)
 class Import:
     to: ast.Expr
     to_address: str
@@ -220,6 +229,7 @@ class Module:
     moved: tuple[Moved, ...] = ()
     imports: tuple[Import, ...] = ()
     files: tuple[str, ...] = ()
+    forget: tuple[Forget, ...] = ()
 
     @property
     def managed_resources(self) -> tuple[Resource, ...]:

@@ -234,7 +234,7 @@ def _object_records(
         )
 
     if actual is None:
-        desired = None if action in (None, Action.DELETE, Action.NO_OP) else "(re-created)"
+        desired = None if action in (None, Action.DELETE, Action.FORGET, Action.NO_OP) else "(re-created)"
         record("", ChangeKind.DELETED, recorded, None, desired)
         return records
     moved = differences(recorded, actual, type_name=t.type, keyed_lists=r.keyed_lists)

@@ -226,13 +226,16 @@ def _names(block: BlockSchema) -> frozenset[str]:
 
 def planned_instance(change: ResourceChange) -> PlannedInstance:
     action = "replace" if change.action.is_replace else change.action.value
+    after = change.after
+    if change.action is Action.FORGET:  # to the cloud's rules, an object let go of stays as it is
+        action, after = Action.NO_OP.value, change.before
     refreshed = {**change.before, **change.private} if change.before is not None else None
     return PlannedInstance(
         address=parse_address(change.address),
         type_name=change.type,
         action=action,
         before=change.before,
-        after=change.after,
+        after=after,
         refreshed=refreshed,
         depends_on=change.depends_on,
         references=change.rule_references or change.references,

@@ -9,6 +9,7 @@ can be checked for staleness before it is applied.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ class Action(enum.Enum):
     DELETE_THEN_CREATE = "delete-then-create"
     CREATE_THEN_DELETE = "create-then-delete"
     DELETE = "delete"
+    FORGET = "forget"  # a removed block with destroy = false: out of state, left in the cloud
 
     @property
     def is_replace(self) -> bool:
@@ -40,6 +42,7 @@ class Action(enum.Enum):
             Action.DELETE_THEN_CREATE: ["delete", "create"],
             Action.CREATE_THEN_DELETE: ["create", "delete"],
             Action.DELETE: ["delete"],
+            Action.FORGET: ["forget"],
         }[self]
 
     @property
@@ -52,7 +55,13 @@ class Action(enum.Enum):
             Action.DELETE_THEN_CREATE: "-/+",
             Action.CREATE_THEN_DELETE: "+/-",
             Action.DELETE: "-",
+            Action.FORGET: ".",
         }[self]
+
+
+def natural_order(address: str) -> list[Any]:
+    """A sort key that orders the numbers in addresses as numbers: ``x[2]`` before ``x[10]``."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", address)]
 
 
 class Reason(enum.Enum):

@@ -90,6 +90,8 @@ def _summary_table(counts: ChangeCounts) -> list[str]:
     ]
     if counts.imports:
         rows.insert(0, ("import", counts.imports))
+    if counts.forget:  # objects a removed block lets go of: out of state, left in the cloud
+        rows.append(("forget", counts.forget))
     return ["| Action | Count |", "|---|---:|"] + [f"| {name} | {n} |" for name, n in rows]
 
 

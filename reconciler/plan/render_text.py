@@ -22,6 +22,7 @@ from typing import Any
 from providers.schema import Mode, ResourceSchema
 from reconciler.diagnostics import Diagnostic, Diagnostics, SourceCache, render_text
 from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
+from reconciler.plan.model import natural_order as _natural
 from reconciler.plan.render_body import BodyRenderer, Palette, Sensitivity
 from reconciler.providers_registry import resource_schema
 
@@ -44,6 +45,7 @@ HEADLINE: dict[Action, str] = {
     Action.CREATE_THEN_DELETE: "must be replaced",
     Action.DELETE: "will be destroyed",
     Action.READ: "will be read during apply",
+    Action.FORGET: "will no longer be managed by vaultform, but will not be destroyed",
 }
 
 # a reason that changes the headline itself (replacements only)
@@ -89,6 +91,7 @@ class ChangeCounts:
     replace: int = 0
     read: int = 0
     imports: int = 0
+    forget: int = 0  # not in the sentence: terraform's summary leaves them out (its warning lists them)
 
     @classmethod
     def of(cls, changes: Iterable[ResourceChange]) -> ChangeCounts:
@@ -101,11 +104,20 @@ class ChangeCounts:
             replace=sum(1 for a in actions if a.is_replace),
             read=sum(1 for a in actions if a is Action.READ),
             imports=sum(1 for c in changes if c.importing),
+            forget=sum(1 for a in actions if a is Action.FORGET),
         )
 
     @property
     def any(self) -> bool:
-        return bool(self.add or self.change or self.destroy or self.replace or self.read or self.imports)
+        return bool(
+            self.add
+            or self.change
+            or self.destroy
+            or self.replace
+            or self.read
+            or self.imports
+            or self.forget
+        )
 
     def sentence(self) -> str:
         imported = f"{self.imports} to import, " if self.imports else ""
@@ -119,6 +131,7 @@ class ChangeCounts:
             (self.change, "to change"),
             (self.destroy, "to destroy"),
             (self.read, "to read"),
+            (self.forget, "to forget"),
         ]
         return ", ".join(f"{n} {what}" for n, what in parts if n)
 
@@ -134,10 +147,6 @@ def counts_by_type(changes: Iterable[ResourceChange]) -> dict[str, ChangeCounts]
 
 
 # --------------------------------------------------------------------------- ordering
-
-
-def _natural(text: str) -> list[Any]:
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
 
 
 def visible_changes(plan: Plan) -> list[ResourceChange]:
@@ -176,6 +185,8 @@ def _notes(change: ResourceChange) -> list[str]:
         notes.append(f'(imported from "{change.importing}")')
     if change.importing and change.generated_config:
         notes.append("(config will be generated)")
+    if change.action is Action.FORGET:
+        notes.append("(destroy = false is set in the configuration)")
     template = REASON_NOTE.get(change.reason)
     if template and (change.action is Action.DELETE or change.action is Action.READ):
         notes.append(template.format(address=change.address, key=_key_text(change), module=change.module))
@@ -202,17 +213,21 @@ def render_change(
     renamed says where it was, as terraform's plan does."""
     palette = Palette(color)
     schema = change_schema(change, schema_lookup(schema_of))
+    # a forgotten object's lines stand one column to the left, as in terraform's plan
+    margin = " " if change.action is Action.FORGET else "  "
     if moved_from is not None and change.action is Action.NO_OP and not change.importing:
-        lines = [f"  {palette.bold(f'# {moved_from} has moved to {change.address}')}"]
+        lines = [f"{margin}{palette.bold(f'# {moved_from} has moved to {change.address}')}"]
     else:
-        lines = [f"  {palette.bold('# ' + change.address)} {headline(change)}"]
+        lines = [f"{margin}{palette.bold('# ' + change.address)} {headline(change)}"]
         if moved_from is not None:
-            lines.append(f"  # (moved from {moved_from})")
-    lines += [f"  # {n}" for n in _notes(change)]
+            lines.append(f"{margin}# (moved from {moved_from})")
+    lines += [f"{margin}# {n}" for n in _notes(change)]
     symbol = change.action.symbol
     kind = "data" if change.mode is Mode.DATA else "resource"
     lines.append(
-        " " * (3 - len(symbol)) + palette.symbol(symbol) + f' {kind} "{change.type}" "{change.name}" {{'
+        " " * (len(margin) + 1 - len(symbol))
+        + palette.symbol(symbol)
+        + f' {kind} "{change.type}" "{change.name}" {{'
     )
     renderer = BodyRenderer(
         palette,
@@ -224,6 +239,8 @@ def render_change(
         before, after = None, change.after or {}
     elif change.action is Action.DELETE:
         before, after = change.before or {}, None
+    elif change.action is Action.FORGET:  # the object stays as it is: shown unchanged
+        before = after = change.before or {}
     elif change.action is Action.CREATE:
         before, after = None, change.after or {}
     else:

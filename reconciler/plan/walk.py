@@ -71,7 +71,8 @@ from reconciler.plan.assemble import (
 )
 from reconciler.plan.diff import InstanceRequest, decide, proposed_after
 from reconciler.plan.expansion import Instance, collect, expand
-from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
+from reconciler.plan.forgotten import forgotten_addresses, is_forgotten
+from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange, natural_order
 from reconciler.plan.module_instances import ModuleInstances, parent_and_name, static_prefix
 from reconciler.plan.phases import apply_phases, block_name, phases_in, with_prior_phases, without_blocks
 from reconciler.plan.scope import Namespace, PlanScope
@@ -86,7 +87,7 @@ from reconciler.values import (
     unmark_deep,
     unmark_paths,
 )
-from state.model import InstanceState
+from state.model import InstanceState, ResourceState
 
 if TYPE_CHECKING:  # the module tree's loader imports the planner's helpers
     from reconciler.config.modules import ModuleTree
@@ -660,9 +661,14 @@ class Walker:
 
     def _orphans(self) -> None:
         destroy = self.req.options.destroy
+        forgotten = () if destroy else forgotten_addresses(self.req.tree)  # -destroy destroys them
         for iaddr, rstate, istate in self.req.state.instances():
             address = str(iaddr)
             if rstate.mode.value != "managed" or address in self.changes:
+                continue
+            if forgotten and is_forgotten(iaddr.resource, forgotten):
+                # out of state, left in the cloud: no provider call, and prevent_destroy doesn't apply
+                self._orphan(iaddr, rstate, istate, Action.FORGET, Reason.DELETE_BECAUSE_NO_RESOURCE_CONFIG)
                 continue
             prefix = static_prefix(iaddr.resource.module)
             base = f"{rstate.type}.{rstate.name}"
@@ -684,29 +690,57 @@ class Walker:
                     InstanceRequest(rs, address, None, self._prior(address), prevent_destroy=protected)
                 )
                 self.diags.extend(x.with_range(res.pos.range() if res else None) for x in d.diagnostics)
-            before, private = split_private(self._prior(address), rs)
-            action = Action.DELETE if before is not None else Action.NO_OP
-            before_paths = object_paths(rs.block if rs else None, before, self._prior_paths(address))
-            self._add(
-                ResourceChange(
-                    address=address,
-                    mode=Mode.MANAGED,
-                    type=rstate.type,
-                    name=rstate.name,
-                    index=istate.index_key,
-                    module=rstate.module,
-                    provider=rstate.provider,
-                    action=action,
-                    before=before,
-                    after=None,
-                    reason=reason,
-                    prevent_destroy=protected,
-                    depends_on=tuple(Node(d) for d in istate.dependencies),
-                    private=private,
-                    before_sensitive_paths=before_paths,
-                ),
-                iaddr,
+            self._orphan(iaddr, rstate, istate, Action.DELETE, reason, protected)
+        gone = [a for a, c in self.changes.items() if c.action is Action.FORGET]
+        if gone:
+            listed = "\n".join(f" - {a}" for a in sorted(gone, key=natural_order))
+            self.diags.append(
+                warning(
+                    "objects_forgotten",
+                    "Some objects will no longer be managed by vaultform",
+                    "If you apply this plan, vaultform will discard its tracking information for the "
+                    f"following objects, but it will not delete them:\n{listed}\n\nAfter applying this "
+                    "plan, vaultform will no longer manage these objects. You will need to import them "
+                    "into vaultform to manage them again.",
+                )
             )
+
+    def _orphan(
+        self,
+        iaddr: InstanceAddress,
+        rstate: ResourceState,
+        istate: InstanceState,
+        action: Action,
+        reason: Reason,
+        protected: bool = False,
+    ) -> None:
+        """The change of an object in state that the configuration no longer declares: ``action``
+        (deleted or forgotten), or nothing when the object is already gone."""
+        address = str(iaddr)
+        rs = registry.resource_schema(Mode.MANAGED, rstate.type)
+        before, private = split_private(self._prior(address), rs)
+        self._add(
+            ResourceChange(
+                address=address,
+                mode=Mode.MANAGED,
+                type=rstate.type,
+                name=rstate.name,
+                index=istate.index_key,
+                module=rstate.module,
+                provider=rstate.provider,
+                action=action if before is not None else Action.NO_OP,
+                before=before,
+                after=None,
+                reason=reason,
+                prevent_destroy=protected,
+                depends_on=tuple(Node(d) for d in istate.dependencies),
+                private=private,
+                before_sensitive_paths=object_paths(
+                    rs.block if rs else None, before, self._prior_paths(address)
+                ),
+            ),
+            iaddr,
+        )
 
     def _resource_ancestors(self, node: str) -> set[str]:
         """The nearest resource and phase nodes ``node`` depends on, through any values between."""

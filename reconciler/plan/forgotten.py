@@ -1,0 +1,30 @@
+"""Objects removed blocks let go of (``lifecycle { destroy = false }``, terraform 1.7's "forget").
+
+A removed block names a resource or a module call of its own module, without instance keys.
+Every instance in state under that address leaves state when the plan is applied and stays in
+the cloud; the plan neither refreshes nor destroys it (``plan -destroy`` still destroys it, as
+terraform's does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.addresses import ResourceAddress
+from reconciler.plan.module_instances import static_prefix
+
+
+def forgotten_addresses(tree: Any) -> tuple[str, ...]:
+    """The configuration addresses (``module.a.terraform_data.x``, ``module.app``) the removed
+    blocks with destroy = false of a module tree (``reconciler.config.modules.ModuleTree``) name."""
+    return tuple(
+        "".join(f"module.{name}." for name in node.path) + f.address
+        for node in tree.walk()
+        for f in node.module.forget
+    )
+
+
+def is_forgotten(resource: ResourceAddress, forgotten: tuple[str, ...]) -> bool:
+    """Whether a resource in state is one a removed block names, or lies in a module call one names."""
+    where = f"{static_prefix(resource.module)}{resource.type}.{resource.name}"
+    return any(where == f or where.startswith(f + ".") for f in forgotten)
