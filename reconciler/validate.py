@@ -25,6 +25,7 @@ from reconciler.config.functions_spec import outside_reads
 from reconciler.config.model import Module
 from reconciler.config.modules import ModuleTree, load_module_tree
 from reconciler.config.references import references
+from reconciler.config.removed import removed_still_declared
 from reconciler.config.type_exprs import parse_type
 from reconciler.config.variables import VariableSpec, default_problems
 from reconciler.diagnostics import Diagnostic, Diagnostics, DiagnosticsError, warning
@@ -286,6 +287,7 @@ def validate_directory(
     if found is None:
         reads_before = outside_reads()
         checked = Diagnostics()
+        checked.extend(removed_still_declared(tree))
         _check_backend(tree.module, checked)
         _check_encryption(tree.module, checked)
         _check_module(tree, info, root, UnreconciledWarnings(), checked)

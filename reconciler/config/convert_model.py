@@ -23,6 +23,7 @@ from reconciler.config.convert_model_exprs import (
     reference_list,
     traversal_address,
 )
+from reconciler.config.removed import still_declared
 from reconciler.diagnostics import Diagnostic, error, warning
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -58,8 +59,7 @@ class _Decoder:
         self.module_calls: dict[str, m.ModuleCall] = {}
         self.moved: list[m.Moved] = []
         self.imports: list[m.Import] = []
-        self.removed: list[tuple[str, ast.Pos]] = []  # removed blocks' from addresses
-        self.forget: list[m.Forget] = []  # those of them with destroy = false
+        self.removed: list[m.Removed] = []
 
     # ------------------------------------------------------------------ helpers
 
@@ -621,12 +621,11 @@ class _Decoder:
                 (frm.expr.pos if frm is not None else block.pos),
             )
             return
-        self.removed.append((address, block.pos))
         destroy = True
         for lifecycle in body.blocks_of("lifecycle"):
             destroy = self.lit_bool(lifecycle.body.attribute("destroy"), "destroy", True)
+        self.removed.append(m.Removed(address, destroy, block.pos))
         if not destroy:
-            self.forget.append(m.Forget(address, block.pos))
             return
         self.diags.append(
             warning(
@@ -722,17 +721,10 @@ def decode_module(files: list[ast.File]) -> tuple[m.Module, list[Diagnostic]]:
                 )
                 continue
             kind.decode(d, block)
-    for address, _pos in d.removed:
+    for address in (r.address for r in d.removed):
         declared = d.resources.get(address) or d.module_calls.get(address.removeprefix("module."))
         if declared is not None:
-            # terraform's words and place (plan of terraform 1.11): the block that still declares it
-            d.err(
-                "removed_still_declared",
-                "Removed resource still exists",
-                f"This statement declares that {address} was removed, but it is still declared in "
-                "configuration. Delete one of the two: the removed block to keep managing it, or its block.",
-                declared.pos,
-            )
+            d.diags.append(still_declared(address, declared.pos))
     module = m.Module(
         terraform=m.Terraform(
             tuple(d.required_version),
@@ -750,6 +742,6 @@ def decode_module(files: list[ast.File]) -> tuple[m.Module, list[Diagnostic]]:
         moved=tuple(d.moved),
         imports=tuple(d.imports),
         files=tuple(f.path for f in files),
-        forget=tuple(d.forget),
+        removed=tuple(d.removed),
     )
     return module, d.diags

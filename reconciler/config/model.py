@@ -197,11 +197,13 @@ class Moved:
 
 
 @dataclass(frozen=True, slots=True)
-class Forget:
-    """A removed block with ``lifecycle { destroy = false }``: the objects at ``address`` (a
-    resource or a module call of this module, no instance keys) leave state and stay in the cloud."""
+class Removed:
+    """A removed block: the objects at ``address`` (a resource or a module call, from this module,
+    no instance keys) are destroyed, or with ``lifecycle { destroy = false }`` leave state and stay
+    in the cloud."""
 
     address: str
+    destroy: bool
     pos: ast.Pos
 
 
@@ -229,7 +231,12 @@ class Module:
     moved: tuple[Moved, ...] = ()
     imports: tuple[Import, ...] = ()
     files: tuple[str, ...] = ()
-    forget: tuple[Forget, ...] = ()
+    removed: tuple[Removed, ...] = ()
+
+    @property
+    def forget(self) -> tuple[Removed, ...]:
+        """The removed blocks that keep their objects in the cloud."""
+        return tuple(r for r in self.removed if not r.destroy)
 
     @property
     def managed_resources(self) -> tuple[Resource, ...]:

@@ -16,12 +16,15 @@ from reconciler.plan.module_instances import static_prefix
 
 def forgotten_addresses(tree: Any) -> tuple[str, ...]:
     """The configuration addresses (``module.a.terraform_data.x``, ``module.app``) the removed
-    blocks with destroy = false of a module tree (``reconciler.config.modules.ModuleTree``) name."""
-    return tuple(
-        "".join(f"module.{name}." for name in node.path) + f.address
-        for node in tree.walk()
-        for f in node.module.forget
-    )
+    blocks with destroy = false of a module tree (``reconciler.config.modules.ModuleTree``) name.
+    When a module and one of its calls both have a removed block for the same object, the calling
+    module's decides, as in terraform (refactoring/remove_statement.go)."""
+    destroy: dict[str, bool] = {}
+    for node in tree.walk():  # callers before the modules they call
+        prefix = "".join(f"module.{name}." for name in node.path)
+        for removed in node.module.removed:
+            destroy.setdefault(prefix + removed.address, removed.destroy)
+    return tuple(address for address, gone in destroy.items() if not gone)
 
 
 def is_forgotten(resource: ResourceAddress, forgotten: tuple[str, ...]) -> bool:

@@ -99,9 +99,12 @@ def _type_table(plan: Plan) -> list[str]:
     by_type = counts_by_type(visible_changes(plan))
     if not by_type:
         return []
-    lines = ["| Resource type | Add | Change | Destroy | Replace | Read |", "|---|---:|---:|---:|---:|---:|"]
+    forgets = any(c.forget for c in by_type.values())  # a column only when a removed block lets go
+    head = "| Resource type | Add | Change | Destroy | Replace | Read |" + (" Forget |" if forgets else "")
+    lines = [head, "|---|---:|---:|---:|---:|---:|" + ("---:|" if forgets else "")]
     for type_name, c in by_type.items():
-        lines.append(f"| {code(type_name)} | {c.add} | {c.change} | {c.destroy} | {c.replace} | {c.read} |")
+        row = f"| {code(type_name)} | {c.add} | {c.change} | {c.destroy} | {c.replace} | {c.read} |"
+        lines.append(row + (f" {c.forget} |" if forgets else ""))
     return lines
 
 

@@ -55,9 +55,10 @@ REASON_HEADLINE: dict[Reason, str] = {
     Reason.REPLACE_BY_TRIGGERS: "will be replaced due to changes in replace_triggered_by",
 }
 
-# a reason shown on its own comment line under the headline; {address} and {key} filled in
+# a reason shown on its own comment line under the headline; {resource}, {key}, {module} filled in
 REASON_NOTE: dict[Reason, str] = {
-    Reason.DELETE_BECAUSE_NO_RESOURCE_CONFIG: "(because {address} is not in configuration)",
+    # terraform names the resource without its module here (jsonformat/plan.go)
+    Reason.DELETE_BECAUSE_NO_RESOURCE_CONFIG: "(because {resource} is not in configuration)",
     Reason.DELETE_BECAUSE_COUNT_INDEX: "(because index {key} is out of range for count)",
     Reason.DELETE_BECAUSE_EACH_KEY: "(because key {key} is not in for_each)",
     Reason.DELETE_BECAUSE_NO_MODULE: "(because {module} is not in configuration)",
@@ -189,7 +190,11 @@ def _notes(change: ResourceChange) -> list[str]:
         notes.append("(destroy = false is set in the configuration)")
     template = REASON_NOTE.get(change.reason)
     if template and (change.action is Action.DELETE or change.action is Action.READ):
-        notes.append(template.format(address=change.address, key=_key_text(change), module=change.module))
+        notes.append(
+            template.format(
+                resource=f"{change.type}.{change.name}", key=_key_text(change), module=change.module
+            )
+        )
     named = [p for p in change.phases if p]
     if named and change.action not in (Action.DELETE, Action.READ, Action.NO_OP):
         steps = " and ".join(named)

@@ -1,7 +1,7 @@
 """Resource change blocks read as terraform's, side by side with the terraform binary.
 
 Each case in tests/fixtures/change_parity holds a ``before.tf`` and an ``after.tf`` (and any
-modules they call). Both tools apply ``before.tf``, then plan ``after.tf``; the change blocks of
+modules they call; files under ``after/`` replace theirs for the second plan). Both tools apply ``before.tf``, then plan ``after.tf``; the change blocks of
 the two plans must be the same lines, object ids aside (terraform_data's are random). Then both
 apply ``after.tf`` and must be left with the same objects in state.
 """
@@ -66,7 +66,7 @@ def test_change_blocks_read_as_terraforms(case, tmp_path, monkeypatch):
         return code, out.getvalue()
 
     for directory in (theirs, ours):
-        shutil.copytree(FIXTURES / case, directory)
+        shutil.copytree(FIXTURES / case, directory, ignore=shutil.ignore_patterns("after"))
         (directory / "main.tf").write_text((FIXTURES / case / "before.tf").read_text())
         for name in ("before.tf", "after.tf"):
             (directory / name).unlink()
@@ -78,6 +78,8 @@ def test_change_blocks_read_as_terraforms(case, tmp_path, monkeypatch):
 
     for directory in (theirs, ours):
         (directory / "main.tf").write_text((FIXTURES / case / "after.tf").read_text())
+        if (FIXTURES / case / "after").is_dir():
+            shutil.copytree(FIXTURES / case / "after", directory, dirs_exist_ok=True)
     planned_t = terraform("plan", "-no-color", "-detailed-exitcode")
     code_v, planned_v = vaultform("plan", "-no-color", "-detailed-exitcode")
     assert (code_v, planned_t.returncode) == (2, 2), planned_v + planned_t.stderr

@@ -98,3 +98,30 @@ def test_fence_outgrows_backticks_in_values():
     plan.outputs[1] = type(plan.outputs[1])("removed", plan.outputs[1].action, "a ```b``` c", None)
     text = render_markdown(plan, schema_of=schema_of)
     assert "````diff\n" in text and '-   removed = "a ```b``` c" -> null\n' in text
+
+
+def test_forgotten_objects_counted_apart():
+    """Objects a removed block lets go of are neither added, changed nor destroyed: the tables say
+    so in a row and a column of their own, and the comment still calls the plan a change."""
+    from reconciler.addresses import Mode
+    from reconciler.plan.model import Action, Plan, Reason, ResourceChange
+
+    before = {"id": "abc", "input": "x", "output": "x", "triggers_replace": None}
+    gone = ResourceChange(
+        address="terraform_data.a",
+        mode=Mode.MANAGED,
+        type="terraform_data",
+        name="a",
+        index=None,
+        module="",
+        provider="terraform",
+        action=Action.FORGET,
+        before=before,
+        after=None,
+        reason=Reason.DELETE_BECAUSE_NO_RESOURCE_CONFIG,
+    )
+    text = render_markdown(Plan(changes=[gone]), schema_of=schema_of)
+    assert text.startswith("## vaultform plan: changes to apply")
+    assert "| forget | 1 |" in text
+    assert "| `terraform_data` | 0 | 0 | 0 | 0 | 0 | 1 |" in text
+    assert "will no longer be managed by vaultform, but will not be destroyed" in text
