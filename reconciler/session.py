@@ -363,15 +363,16 @@ def refresh(
     parallelism: int = 10,
     report: Callable[[str, str | None, bool], None] | None = None,
     *,
-    destroy: bool = False,
+    every_object: bool = False,
 ) -> dict[str, dict | None]:
     """Read every managed object in state through its provider, in parallel
     (after resolving what a crashed run left pending). ``report(address, id, done)`` hears of
     each read as it starts and as it finishes. An object a removed block lets go of is not read
-    (it may no longer be readable: letting go of it is often why), unless the plan destroys all."""
+    (it may no longer be readable: letting go of it is often why), unless ``every_object``: a plan
+    that destroys everything, or one that only refreshes."""
     recover_pending(session, persist=False)
     forgotten = (
-        () if destroy or session.validated.tree is None else forgotten_addresses(session.validated.tree)
+        () if every_object or session.validated.tree is None else forgotten_addresses(session.validated.tree)
     )
     jobs = []
     for iaddr, rstate, istate in session.state.instances():

@@ -19,7 +19,8 @@ pager), with the same body a GET returns:
 
 Not listed, because the list leaves out what the plan needs: Recovery Services vaults (spec
 example recoveryservices 2024-04-01 ListResources.json: a listed vault carries only its
-provisioningState, no identity or encryption) and key vault keys (a listed key carries neither
+provisioningState, no identity or encryption; Azure/azure-rest-api-specs issue 33948 reports the
+real list leaving out securitySettings the GET has) and key vault keys (a listed key carries neither
 its current version, its key material nor its rotation policy: Key Vault REST Get Keys, and
 keyvault 2023-07-01 listKeys.json). Those are read one by one, as before.
 

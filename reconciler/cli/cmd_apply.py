@@ -85,7 +85,10 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
                 out.print(f"Recovered {resolved.describe()}")
             refreshed = (
                 steps.refresh(
-                    session, args.parallelism, report=refresh_reporter(out), destroy=options.destroy
+                    session,
+                    args.parallelism,
+                    report=refresh_reporter(out),
+                    every_object=options.destroy or options.refresh_only,
                 )
                 if args.refresh
                 else None

@@ -136,7 +136,12 @@ def make(args, operation: str = "plan", out: Output | None = None):
         with state_lock(session, operation, args):
             generated = _generate(session, generate_out) if generate_out else []
             refreshed = (
-                steps.refresh(session, args.parallelism, report=report, destroy=args.destroy)
+                steps.refresh(
+                    session,
+                    args.parallelism,
+                    report=report,
+                    every_object=args.destroy or getattr(args, "refresh_only", False),
+                )
                 if args.refresh
                 else None
             )

@@ -8,13 +8,10 @@ that declares it, and so does vaultform's.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from reconciler.config import ast
 from reconciler.diagnostics import Diagnostic, error
-
-if TYPE_CHECKING:  # the module tree's loader decodes modules, which use still_declared
-    from reconciler.config.modules import ModuleTree
 
 
 def still_declared(address: str, declared_at: ast.Pos) -> Diagnostic:
@@ -29,7 +26,7 @@ def still_declared(address: str, declared_at: ast.Pos) -> Diagnostic:
     )
 
 
-def _target(tree: ModuleTree, address: str):
+def _target(tree: Any, address: str):
     """What ``address`` (``module.a.module.b.type.name`` or ``module.a.module.b``) names inside
     ``tree``'s calls, when it is still declared there; None otherwise."""
     steps = address.split(".")
@@ -46,7 +43,9 @@ def _target(tree: ModuleTree, address: str):
     return node.module.resources.get(".".join(steps))
 
 
-def removed_still_declared(tree: ModuleTree) -> list[Diagnostic]:
+def removed_still_declared(tree: Any) -> list[Diagnostic]:
+    """``tree``: a ``reconciler.config.modules.ModuleTree`` (whose loader decodes modules, which use
+    ``still_declared``: not imported here)."""
     found: list[Diagnostic] = []
     for node in tree.walk():
         for removed in node.module.removed:

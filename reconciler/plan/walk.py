@@ -661,7 +661,8 @@ class Walker:
 
     def _orphans(self) -> None:
         destroy = self.req.options.destroy
-        forgotten = () if destroy else forgotten_addresses(self.req.tree)  # -destroy destroys them
+        # -destroy destroys them, as terraform's does; -refresh-only changes nothing in state but reads
+        forgotten = () if destroy or self.req.options.refresh_only else forgotten_addresses(self.req.tree)
         for iaddr, rstate, istate in self.req.state.instances():
             address = str(iaddr)
             if rstate.mode.value != "managed" or address in self.changes:

@@ -48,7 +48,9 @@ def listed(vault: dict) -> dict:
     """A vault as Azure's vault lists show it: its name, place, tags, sku and etag, and of its
     properties only ``provisioningState`` - no identity, encryption, redundancy or security settings
     (spec examples recoveryservices 2024-04-01 and 2025-02-01 ListResources.json (Vaults_ListByResourceGroup)
-    and ListBySubscriptionIds.json (Vaults_ListBySubscriptionId)); a GET of the vault gives the rest."""
+    and ListBySubscriptionIds.json (Vaults_ListBySubscriptionId)); a GET of the vault gives the rest.
+    Real Azure's lists leave out what its GET gives too (Azure/azure-rest-api-specs issue 33948: the
+    2025-02-01 list by resource group has no securitySettings where the vault's GET has them)."""
     out = {k: vault[k] for k in LISTED_FIELDS if k in vault}
     out["properties"] = {
         "provisioningState": (vault.get("properties") or {}).get("provisioningState", "Succeeded")
