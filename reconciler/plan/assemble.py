@@ -280,12 +280,15 @@ def only_targets(
     wanted: set[str] = set()
     for t in targets:
         wanted |= {a for a in by_address if targets_address(t, a)}
+    named = set(wanted)
     stack = list(wanted)
     while stack:
         for nxt in follow(stack.pop()):
             if nxt not in wanted:
                 wanted.add(nxt)
                 stack.append(nxt)
+    # an object a removed block lets go of stays as it is in the cloud: no target needs its forgetting
+    wanted -= {a for a in wanted - named if by_address[a].action is Action.FORGET}
     return [
         c if c.address in wanted else replace(c, action=Action.NO_OP, after=c.before, untargeted=True)
         for c in changes

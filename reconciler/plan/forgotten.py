@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.addresses import ResourceAddress
+from reconciler.diagnostics import Diagnostic, warning
+from reconciler.plan.model import natural_order
 from reconciler.plan.module_instances import static_prefix
 
 
@@ -31,3 +33,15 @@ def is_forgotten(resource: ResourceAddress, forgotten: tuple[str, ...]) -> bool:
     """Whether a resource in state is one a removed block names, or lies in a module call one names."""
     where = f"{static_prefix(resource.module)}{resource.type}.{resource.name}"
     return any(where == f or where.startswith(f + ".") for f in forgotten)
+
+
+def forgotten_warning(addresses: list[str]) -> Diagnostic:
+    """terraform's warning (terraform/context_plan.go), listing what the plan lets go of."""
+    listed = "\n".join(f" - {a}" for a in sorted(addresses, key=natural_order))
+    return warning(
+        "objects_forgotten",
+        "Some objects will no longer be managed by vaultform",
+        "If you apply this plan, vaultform will discard its tracking information for the following "
+        f"objects, but it will not delete them:\n{listed}\n\nAfter applying this plan, vaultform will no "
+        "longer manage these objects. You will need to import them into vaultform to manage them again.",
+    )

@@ -71,8 +71,8 @@ from reconciler.plan.assemble import (
 )
 from reconciler.plan.diff import InstanceRequest, decide, proposed_after
 from reconciler.plan.expansion import Instance, collect, expand
-from reconciler.plan.forgotten import forgotten_addresses, is_forgotten
-from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange, natural_order
+from reconciler.plan.forgotten import forgotten_addresses, forgotten_warning, is_forgotten
+from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceChange
 from reconciler.plan.module_instances import ModuleInstances, parent_and_name, static_prefix
 from reconciler.plan.phases import apply_phases, block_name, phases_in, with_prior_phases, without_blocks
 from reconciler.plan.scope import Namespace, PlanScope
@@ -692,19 +692,6 @@ class Walker:
                 )
                 self.diags.extend(x.with_range(res.pos.range() if res else None) for x in d.diagnostics)
             self._orphan(iaddr, rstate, istate, Action.DELETE, reason, protected)
-        gone = [a for a, c in self.changes.items() if c.action is Action.FORGET]
-        if gone:
-            listed = "\n".join(f" - {a}" for a in sorted(gone, key=natural_order))
-            self.diags.append(
-                warning(
-                    "objects_forgotten",
-                    "Some objects will no longer be managed by vaultform",
-                    "If you apply this plan, vaultform will discard its tracking information for the "
-                    f"following objects, but it will not delete them:\n{listed}\n\nAfter applying this "
-                    "plan, vaultform will no longer manage these objects. You will need to import them "
-                    "into vaultform to manage them again.",
-                )
-            )
 
     def _orphan(
         self,
@@ -846,6 +833,9 @@ class Walker:
                         )
                     )
             self.diags.append(targeting_warning())
+        gone = [c.address for c in changes if c.action is Action.FORGET]
+        if gone:
+            self.diags.append(forgotten_warning(gone))
         plan = Plan(
             changes=changes,
             diagnostics=[],
