@@ -608,6 +608,10 @@ class _Decoder:
         and stay in the cloud (the plan's "forget"); with destroy = true (the default) it says what
         deleting the resource block already does: the objects are destroyed."""
         body = block.body
+        # a misspelt argument must not pass unseen: "destory = false" would destroy what it keeps
+        self.only(body, "removed block", {"from"}, {"lifecycle"})
+        for lifecycle in body.blocks_of("lifecycle"):
+            self.only(lifecycle.body, "removed block's lifecycle block", {"destroy"})
         frm = body.attribute("from")
         address = (
             traversal_address(frm.expr, allow_module=True, allow_key_exprs=False) if frm is not None else None
@@ -619,6 +623,27 @@ class _Decoder:
                 "Write a bare address such as azurerm_key_vault_access_policy.deployer (no quotes, no "
                 "instance key).",
                 (frm.expr.pos if frm is not None else block.pos),
+            )
+            return
+        assert frm is not None
+        if "[" in address:  # terraform's words (addrs/parse_target.go); a key would match no object
+            what = "Module" if re.search(r"module\.[\w-]+\[", address) else "Resource"  # terraform's order
+            self.err(
+                "address",
+                f"{what} instance keys not allowed",
+                f"Write from = {_without_keys(address)}: a removed block takes every instance of what it "
+                "names. For one instance only, change count or for_each to destroy it, or run "
+                f"`vaultform state rm '{address}'` to let go of it.",
+                frm.expr.pos,
+            )
+            return
+        if address.split(".")[-3:-2] == ["data"]:
+            self.err(
+                "address",
+                "Data source address not allowed",
+                "Data sources are never destroyed, so they are not valid targets of removed blocks. To "
+                "remove the data source from state, remove the data source block from configuration.",
+                frm.expr.pos,
             )
             return
         destroy = True
@@ -648,6 +673,11 @@ class _Decoder:
                 range=block.pos.range(),
             )
         )
+
+
+def _without_keys(address: str) -> str:
+    """An address with its instance keys taken out: ``module.a["x"].t.n[0]`` -> ``module.a.t.n``."""
+    return re.sub(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]', "", address)
 
 
 def _without(body: ast.Body, attrs: set[str], blocks: set[str]) -> ast.Body:
