@@ -16,7 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from reconciler.cli.cmd_show import render_instance
-from reconciler.cli.cmd_state_edit import matches, move, parse_target, remove, select
+from reconciler.cli.cmd_state_edit import canonical, go_quoted, matches, move, parse_target, remove, select
 from reconciler.cli.common import state_lock
 from reconciler.cli.flags import Parser, bool_flag, flag
 from reconciler.cli.output import Output
@@ -197,14 +197,14 @@ def _run_mv(args, out: Output) -> int:
     backend = backend_for(args.state)
     with locked(backend, "state mv", args):
         state = _need_state(backend)
-        new, pairs = move(state, args.source, args.destination)
+        new, _pairs = move(state, args.source, args.destination)
+        # terraform's words: one line for the address given, however many instances it holds
         verb = "Would move" if args.dry_run else "Move"
-        for old, to in pairs:
-            out.print(f'{verb} "{old}" to "{to}"')
+        out.print(f"{verb} {go_quoted(canonical(args.source))} to {go_quoted(canonical(args.destination))}")
         if args.dry_run:
             return 0
         write_state(backend, new)
-    out.print(f"Successfully moved {len(pairs)} object(s).")
+    out.print("Successfully moved 1 object(s).")
     return 0
 
 

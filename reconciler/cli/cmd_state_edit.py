@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from reconciler.diagnostics import DiagnosticsError, error
-from state.addresses import IndexKey
+from state.addresses import IndexKey, format_module
 from state.errors import AddressError
 from state.model import (
     InstanceAddress,
@@ -48,6 +48,12 @@ class Target:
     @property
     def is_instance(self) -> bool:
         return self.resource is not None and self.key is not None
+
+    def __str__(self) -> str:
+        """The address as terraform writes it back (``module.e["dr"]``, ``terraform_data.c[1]``)."""
+        if self.resource is None:
+            return format_module(self.module)
+        return str(InstanceAddress(self.resource, self.key)) if self.key is not None else str(self.resource)
 
 
 def parse_target(text: str) -> Target:
@@ -132,6 +138,16 @@ def _refuse(summary: str, detail: str) -> DiagnosticsError:
     return DiagnosticsError(error("state_mv", summary, detail))
 
 
+def go_quoted(text: str) -> str:
+    """``text`` as Go's %q writes an address (terraform's state mv and rm messages)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def canonical(text: str) -> str:
+    """An address given on the command line as terraform writes it back."""
+    return str(parse_target(text))
+
+
 def move(state: State, src_text: str, dst_text: str) -> tuple[State, list[tuple[str, str]]]:
     """Move SRC to DST; returns the new state and (old, new) address pairs."""
     src, dst = parse_target(src_text), parse_target(dst_text)
@@ -148,9 +164,33 @@ def move(state: State, src_text: str, dst_text: str) -> tuple[State, list[tuple[
     return _apply_moves(state, pairs), [(str(a), str(b)) for a, b in pairs]
 
 
+def _within_instance(module: ModulePath, actual: ModulePath) -> bool:
+    """Whether ``actual`` is the module instance ``module`` or lies in it: keys match exactly, so
+    ``module.e`` is the call without count or for_each, not every instance of it."""
+    return len(actual) >= len(module) and all(
+        m.name == a.name and m.key == a.key and type(m.key) is type(a.key) for m, a in zip(module, actual)
+    )
+
+
 def _module_pairs(state: State, src: Target, dst: Target) -> list[tuple[InstanceAddress, InstanceAddress]]:
-    moved = [a for a in select(state, [src])]
+    # as terraform's: a module address moves one module instance (moving every instance of a call
+    # under one unkeyed address would put several objects at the same address)
+    moved = [a for a, _, _ in state.instances() if _within_instance(src.module, a.resource.module)]
     if not moved:
+        keyed = sorted(
+            {
+                format_module(a.resource.module[: len(src.module)])
+                for a in select(state, [src])
+                if len(a.resource.module) >= len(src.module)
+            }
+        )
+        if keyed:
+            raise _refuse(
+                f"Cannot move {src}: it names no one module instance",
+                f"The state holds {', '.join(keyed)}. Move them one at a time, e.g. vaultform state mv "
+                f"'{keyed[0]}' '{format_module(dst.module)}{keyed[0][len(format_module(src.module)) :]}', "
+                "or write a moved block.",
+            )
         raise _no_match(src)
     if any(_module_matches(dst.module, a.resource.module, exact=False) for a, _, _ in state.instances()):
         raise _refuse(
@@ -204,6 +244,14 @@ def _resource_pairs(state: State, src: Target, dst: Target) -> list[tuple[Instan
 
 
 def _apply_moves(state: State, pairs: list[tuple[InstanceAddress, InstanceAddress]]) -> State:
+    destinations = [str(b) for _a, b in pairs]
+    if len(set(destinations)) != len(destinations):  # never two objects at one address: one would be lost
+        twice = sorted({d for d in destinations if destinations.count(d) > 1})
+        raise _refuse(
+            f"Cannot move several objects to {twice[0]}",
+            "The move would put more than one object at one address, and state would lose all but one. "
+            "Move them one at a time to addresses of their own.",
+        )
     renamed = {str(a): str(b) for a, b in pairs}
     renamed_resources = {str(a.resource): str(b.resource) for a, b in pairs}
     taken: list[tuple[InstanceAddress, InstanceState, ResourceState]] = []

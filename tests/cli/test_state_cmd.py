@@ -195,7 +195,7 @@ def test_mv_renames_a_resource_and_follows_dependencies(state_file):
         "azurerm_user_assigned_identity.ident",
     )
     assert code == 0
-    assert 'Move "azurerm_user_assigned_identity.id[0]" to "azurerm_user_assigned_identity.ident[0]"' in out
+    assert 'Move "azurerm_user_assigned_identity.id" to "azurerm_user_assigned_identity.ident"' in out
     after = stored(state_file)
     assert after.resource("azurerm_user_assigned_identity.id") is None
     assert after.instance("azurerm_user_assigned_identity.ident[1]").attributes["name"] == "id1"

@@ -1,0 +1,77 @@
+"""`state mv` side by side with terraform 1.11 on the state it wrote: the same messages, the same
+addresses afterwards, and the same refusal where a move would put two objects at one address."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli.main import main
+from reconciler.cli.output import Output
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "state_mv_parity"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("terraform") is None, reason="install terraform to compare with it"
+)
+
+MOVES = [
+    ("terraform_data.c", "terraform_data.d"),
+    ("terraform_data.c[1]", "terraform_data.c[5]"),
+    ('module.e["pr"].terraform_data.x', 'module.e["pr"].terraform_data.y'),
+    ("terraform_data.one", 'module.e["dr"].terraform_data.one'),
+    ('module.e["dr"]', "module.f"),
+    ('module.e["dr"]', 'module.g["dr"]'),
+]
+
+
+def _terraform(directory: Path, *argv: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1", "NO_COLOR": "1"}
+    return subprocess.run(["terraform", *argv], cwd=directory, env=env, capture_output=True, text=True)
+
+
+def _vaultform(directory: Path, *argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["-chdir=" + str(directory), *argv], output=Output(out=out, err=err, no_color=True))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def both(tmp_path) -> tuple[Path, Path]:
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    shutil.copytree(FIXTURE, theirs)
+    shutil.copytree(FIXTURE, ours)
+    assert _terraform(theirs, "init").returncode == 0
+    return theirs, ours
+
+
+@pytest.mark.parametrize("src, dst", MOVES, ids=[f"{s} -> {d}" for s, d in MOVES])
+def test_state_mv_reads_and_moves_as_terraforms(both, src, dst):
+    theirs, ours = both
+    moved_t = _terraform(theirs, "state", "mv", "-state=terraform.tfstate", src, dst)
+    code, out, err = _vaultform(ours, "state", "mv", "-state=terraform.tfstate", src, dst)
+    assert (code, moved_t.returncode) == (0, 0), err + moved_t.stderr
+    assert out == moved_t.stdout
+    listed_t = _terraform(theirs, "state", "list", "-state=terraform.tfstate").stdout.split()
+    code, listed, _ = _vaultform(ours, "state", "list", "-state=terraform.tfstate")
+    assert code == 0 and sorted(listed.split()) == sorted(listed_t)
+
+
+def test_a_module_call_with_instances_is_not_moved_under_one_address(both):
+    """terraform finds nothing to move at module.e when its instances are keyed; moving them all to
+    module.f would put two objects at module.f.terraform_data.x and lose one from state."""
+    theirs, ours = both
+    before = (ours / "terraform.tfstate").read_bytes()
+    assert (
+        _terraform(theirs, "state", "mv", "-state=terraform.tfstate", "module.e", "module.f").returncode == 1
+    )
+    code, _, err = _vaultform(ours, "state", "mv", "-state=terraform.tfstate", "module.e", "module.f")
+    assert code == 1
+    assert "Cannot move module.e: it names no one module instance" in err
+    assert """vaultform state mv 'module.e["dr"]' 'module.f["dr"]'""" in err
+    assert (ours / "terraform.tfstate").read_bytes() == before
