@@ -183,9 +183,23 @@ def render_outputs(state: State) -> str:
 def render_state(state: State) -> str:
     if not state.resources and not state.outputs:
         return "The state is empty. No resources are managed yet.\n"
-    parts = [render_instance(addr, res, inst) for addr, res, inst in state.instances()]
+    # as terraform's show (jsonformat/state.go): the root module's objects, then each module's by
+    # address, a module's own group set off by one more blank line
+    groups: dict[str, list[tuple[Any, str]]] = {}
+    for addr, res, inst in state.instances():
+        key = inst.index_key
+        # data sources first, then by type, name and key (numbers as numbers), as terraform sorts
+        rank = (
+            res.mode.value != "data",
+            res.type,
+            res.name,
+            isinstance(key, str),
+            -1 if key is None else key,
+        )
+        groups.setdefault(res.module, []).append((rank, render_instance(addr, res, inst)))
+    order = sorted(groups, key=lambda module: (module != "", module))
+    text = "\n\n\n".join("\n\n".join(t for _r, t in sorted(groups[m], key=lambda g: g[0])) for m in order)
     outputs = render_outputs(state)
-    text = "\n\n".join(parts)
     if outputs:
         text = (text + "\n\n\n" if text else "") + outputs
     return text + "\n"

@@ -75,3 +75,22 @@ def test_a_module_call_with_instances_is_not_moved_under_one_address(both):
     assert "Cannot move module.e: it names no one module instance" in err
     assert """vaultform state mv 'module.e["dr"]' 'module.f["dr"]'""" in err
     assert (ours / "terraform.tfstate").read_bytes() == before
+
+
+READS = [
+    ("state", "list", "-state=terraform.tfstate"),
+    ("state", "list", "-state=terraform.tfstate", "module.e"),
+    ("state", "list", "-state=terraform.tfstate", 'module.e["dr"]'),
+    ("state", "show", "-state=terraform.tfstate", 'module.e["dr"].terraform_data.x'),
+    ("show", "-no-color", "terraform.tfstate"),
+]
+
+
+@pytest.mark.parametrize("argv", READS, ids=[" ".join(a) for a in READS])
+def test_reading_the_state_prints_what_terraform_prints(both, argv):
+    """Byte for byte; show sets each module's objects off by one more blank line, as terraform's."""
+    theirs, ours = both
+    read_t = _terraform(theirs, *argv)
+    code, out, err = _vaultform(ours, *argv)
+    assert (code, read_t.returncode) == (0, 0), err + read_t.stderr
+    assert out == read_t.stdout
