@@ -21,7 +21,7 @@ from reconciler.cli.common import state_lock
 from reconciler.cli.flags import Parser, bool_flag, flag
 from reconciler.cli.output import Output
 from reconciler.cli.state_files import backend_for, read_state, refuse_directory, write_state
-from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from state.backends.local import DEFAULT_STATE_FILE, LocalBackend
 from state.errors import StateError
 from state.format import decode_state, encode_state
@@ -106,12 +106,32 @@ def _run_list(args, out: Output) -> int:
             )
         )
     targets = [parse_target(t) for t in args.addresses]
+    for target in targets:
+        if not select(state, [target]):
+            raise DiagnosticsError(_unknown(target))
     for addr in select(state, targets):
         found = state.instance(addr)
         if args.id is not None and (found is None or found.attributes.get("id") != args.id):
             continue
         out.print(str(addr))
     return 0
+
+
+def _unknown(target) -> Diagnostic:
+    """terraform's error for a state list address that matches nothing (command/state_list.go)."""
+    if target.is_module:
+        what, summary, since = f"module at {target}", "Unknown module", "this module to the configuration"
+    elif target.is_instance:
+        what, summary = f"resource instance {target}", "Unknown resource instance"
+        since = "its resource to the configuration or have changed the count or for_each arguments"
+    else:
+        what, summary, since = f"resource {target}", "Unknown resource", "this resource to the configuration"
+    return error(
+        "state_no_match",
+        summary,
+        f"The current state contains no {what}. If you've just added {since}, you must run "
+        '"vaultform apply" first to update the state.',
+    )
 
 
 def _selects(state: State, word: str) -> bool:

@@ -60,13 +60,20 @@ def test_list_shows_every_instance(state_file):
             ["terraform_data.secret", "module.vault"],
             ["terraform_data.secret", 'module.vault.azurerm_resource_group.inner["a"]'],
         ),
-        (["azurerm_key_vault.none"], []),
     ],
 )
 def test_list_filters_by_address(state_file, filters, expected):
     code, out, _ = run("state", "list", "-state", str(state_file), *filters)
     assert code == 0
     assert out.splitlines() == expected
+
+
+def test_list_of_an_address_state_lacks_is_an_error(state_file):
+    code, out, err = run(
+        "state", "list", "-state", str(state_file), "terraform_data.secret", "azurerm_key_vault.none"
+    )
+    assert (code, out) == (1, "")
+    assert "Unknown resource" in err and "no resource azurerm_key_vault.none" in err
 
 
 def test_list_by_id(state_file):

@@ -94,3 +94,21 @@ def test_reading_the_state_prints_what_terraform_prints(both, argv):
     code, out, err = _vaultform(ours, *argv)
     assert (code, read_t.returncode) == (0, 0), err + read_t.stderr
     assert out == read_t.stdout
+
+
+UNKNOWN = [
+    ("nothing.here", "Unknown resource"),
+    ("module.zz", "Unknown module"),
+    ("terraform_data.c[7]", "Unknown resource instance"),
+    ('module.e["zz"]', "Unknown module"),
+]
+
+
+@pytest.mark.parametrize("address, summary", UNKNOWN, ids=[a for a, _ in UNKNOWN])
+def test_listing_what_state_lacks_is_an_error_as_in_terraform(both, address, summary):
+    theirs, ours = both
+    listed_t = _terraform(theirs, "state", "list", "-no-color", "-state=terraform.tfstate", address)
+    code, out, err = _vaultform(ours, "state", "list", "-state=terraform.tfstate", address)
+    assert (code, listed_t.returncode) == (1, 1)
+    assert f"Error: {summary}\n" in listed_t.stderr
+    assert f"Error: {summary} [state_no_match]" in err and not out
