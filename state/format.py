@@ -199,16 +199,31 @@ _GO_ESCAPES = (
 )
 
 
-def _go_escaped(text: str) -> str:
+def go_escaped(text: str) -> str:
+    """JSON text with the escapes Go's encoding/json adds (``<``, ``>``, ``&``, U+2028, U+2029)."""
     for char, escape in _GO_ESCAPES:
         if char in text:
             text = text.replace(char, escape)
     return text
 
 
+def go_json(value: Any, *, indent: bool = False, default: Any = None) -> str:
+    """``value`` as terraform's -json outputs write it with Go's encoding/json: compact (json.Marshal:
+    ``show -json``, ``output -json NAME``) or indented by two spaces (MarshalIndent: ``output -json``)."""
+    text = json.dumps(
+        value,
+        ensure_ascii=False,
+        allow_nan=False,
+        default=default,
+        indent=2 if indent else None,
+        separators=None if indent else (",", ":"),
+    )
+    return go_escaped(text)
+
+
 def _dump(value: Any, indent: int) -> str:
     """JSON with two-space indentation, every line after the first shifted by ``indent``."""
-    text = _go_escaped(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False))
+    text = go_escaped(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False))
     return text.replace("\n", "\n" + " " * indent) if indent else text
 
 

@@ -317,7 +317,8 @@ class StateRecorder:
 
     def outputs(self, values: dict[str, Any], sensitive: dict[str, bool]) -> None:
         def record(state: State) -> State:
-            wanted = {k: OutputState(v, sensitive.get(k, False)) for k, v in values.items()}
+            # as terraform's: an output whose value is null is not kept in state
+            wanted = {k: OutputState(v, sensitive.get(k, False)) for k, v in values.items() if v is not None}
             if dict(state.outputs) == wanted:
                 return state
             return state.with_outputs(wanted)

@@ -8,7 +8,6 @@ quotes and no newline, for shell scripts.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +17,7 @@ from reconciler.cli.output import Output
 from reconciler.cli.state_files import backend_for, read_state, refuse_directory
 from reconciler.diagnostics import DiagnosticsError, error, warning
 from reconciler.value_text import format_value, number_text
+from state.format import go_json
 
 
 def setup(parser) -> None:
@@ -83,20 +83,19 @@ def run(args, out: Output) -> int:
         if args.raw:
             out.out.write(_raw(args.name, value))
             out.out.flush()
-        elif args.json:
-            out.print(json.dumps(value, indent=2, ensure_ascii=False))
+        elif args.json:  # one value: compact, as terraform's json.Marshal writes it
+            out.print(go_json(value))
         else:
             out.print(format_value(value))
         return 0
     if args.json:
         out.print(
-            json.dumps(
+            go_json(
                 {
                     name: {"sensitive": o.sensitive, "type": value_type(o.value), "value": o.value}
                     for name, o in sorted(outputs.items())
                 },
-                indent=2,
-                ensure_ascii=False,
+                indent=True,
             )
         )
         return 0

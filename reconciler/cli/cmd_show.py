@@ -10,7 +10,6 @@ and marked in ``sensitive_values``, so nothing secret is printed. FILE may be a 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from decimal import Decimal
@@ -25,6 +24,7 @@ from reconciler.cli.state_files import backend_for, configured_encryption_of, re
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.render_body import Sensitivity
 from reconciler.value_text import go_quote, number_text
+from state.format import go_json
 from state.model import InstanceAddress, InstanceState, ResourceState, State
 
 SENSITIVE = "(sensitive value)"
@@ -238,7 +238,7 @@ def state_to_json(state: State) -> dict:
     def module_node(address: str) -> dict:
         if address not in modules:
             parent_address = address.rsplit(".module.", 1)[0] if ".module." in address else ""
-            node = {"address": address, "resources": []}
+            node = {"resources": [], "address": address}  # jsonstate.Module's field order
             modules[address] = node
             module_node(parent_address).setdefault("child_modules", []).append(node)
         return modules[address]
@@ -272,6 +272,9 @@ def state_to_json(state: State) -> dict:
             }
             for name, o in sorted(state.outputs.items())
         }
+    for node in modules.values():  # terraform leaves an empty list out (json omitempty)
+        if not node["resources"]:
+            del node["resources"]
     values["root_module"] = root
     return {"format_version": STATE_FORMAT_VERSION, "terraform_version": TERRAFORM_VERSION, "values": values}
 
@@ -301,13 +304,8 @@ def run(args, out: Output) -> int:
         backend = backend_for(args.file or args.state)
     state = read_state(backend)
     if args.json:
-        out.print(
-            json.dumps(
-                state_to_json(state) if state is not None else {"format_version": "1.0"},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        # compact, as terraform's show -json (json.Marshal)
+        out.print(go_json(state_to_json(state) if state is not None else {"format_version": "1.0"}))
     elif state is None:
         out.print(f"No state. {backend.describe()} does not exist yet: nothing is managed.")
     else:
@@ -324,7 +322,7 @@ def _show_plan(args, out: Output) -> int:
     if args.json:
         from reconciler.plan.render_json import plan_to_json
 
-        out.print(json.dumps(plan_to_json(plan), indent=2, default=str))
+        out.print(go_json(plan_to_json(plan), default=str))
         return 0
     from reconciler.plan.render_text import render_plan
 

@@ -10,7 +10,6 @@ twin for this stream.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +32,7 @@ from reconciler.plan.model import Action, Plan, ResourceChange
 from reconciler.providers_registry import provider_name_for_type
 from state.addresses import InstanceAddress, parse_address
 from state.errors import AddressError
+from state.format import go_json
 
 UI_VERSION = "1.2"
 JSON_READ = Wording("Refreshing", "Refresh")
@@ -106,7 +106,7 @@ class JsonUi:
     def emit(self, type_: str, message: str, *, level: str = "info", **fields: Any) -> None:
         line = {"@level": level, "@message": message, "@module": MODULE, "@timestamp": self.now(), **fields}
         line["type"] = type_
-        text = json.dumps(line, default=str, ensure_ascii=False, separators=(",", ":"))
+        text = go_json(line, default=str)
         with self._lock:
             self.out.write(text + "\n")
             self.out.flush()

@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from reconciler.config.functions_spec import FunctionError, Param, ParamType, spec, table
 from reconciler.config.types import ConversionError, normalize_number
+from state.format import go_escaped
 
 _STR = Param("str", ParamType.STRING)
 
@@ -38,9 +39,8 @@ def _json_ready(value):
 
 
 def json_text(value) -> str:
-    text = json.dumps(_json_ready(value), separators=(",", ":"), ensure_ascii=False)
-    # the same HTML-safe escapes Terraform's encoder applies
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    # the escapes terraform's encoder (Go's) applies: HTML-safe, and the JavaScript line separators
+    return go_escaped(json.dumps(_json_ready(value), separators=(",", ":"), ensure_ascii=False))
 
 
 @spec("jsonencode", Param("val", ParamType.ANY, nullable=True))

@@ -888,7 +888,9 @@ class Walker:
         return tuple(shown)
 
     def _output_changes(self, opts: PlanOptions) -> list[OutputChange]:
-        before = dict(self.req.state.outputs)
+        # an output whose value is null does not exist, as in terraform: state keeps none, and a plan
+        # shows one becoming null as removed
+        before = {k: o for k, o in self.req.state.outputs.items() if o.value is not None}
         after = {} if opts.destroy else dict(self.outputs.get((), {}))
         out: list[OutputChange] = []
         for name in sorted(set(before) | set(after)):
@@ -899,8 +901,12 @@ class Walker:
                 sensitive, diag = output_sensitivity(name, decl, marked)
                 if diag is not None:
                     self.diags.append(diag)
+                if after[name] is None:
+                    del after[name]
             else:
                 sensitive = bool(decl.sensitive) if decl else bool(before[name].sensitive)
+            if name not in after and name not in before:
+                continue
             if name not in after:
                 out.append(OutputChange(name, Action.DELETE, old, None, sensitive))
             elif name not in before:
