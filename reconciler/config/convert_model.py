@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from reconciler.config import ast
 from reconciler.config import model as m
 from reconciler.config.convert_model_exprs import (
+    is_reference,
     literal_bool,
     literal_string,
     provider_ref,
     reference_list,
     traversal_address,
+    unquoted_reference,
 )
 from reconciler.config.removed import still_declared
 from reconciler.diagnostics import Diagnostic, error, warning
@@ -140,10 +142,34 @@ class _Decoder:
             return default
         return value
 
+    def references(self, expr: ast.Expr) -> tuple[tuple[ast.Expr, ...], ast.Expr | None]:
+        """``reference_list`` of ``expr``, taking a quoted reference ("terraform_data.b") as terraform
+        does where references are expected: as the reference, with a deprecation warning."""
+        if isinstance(expr, ast.TupleCons):
+            items = []
+            for item in expr.items:
+                ref = unquoted_reference(item)
+                if ref is None or not is_reference(ref):
+                    items.append(item)
+                    continue
+                items.append(ref)
+                self.diags.append(
+                    warning(
+                        "quoted_reference",
+                        "Quoted references are deprecated",
+                        "In this context, references are expected literally rather than in quotes. Terraform "
+                        "0.11 and earlier required quotes; quoted references are deprecated. Remove the "
+                        "quotes around this reference to silence this warning.",
+                        range=item.pos.range(),
+                    )
+                )
+            expr = ast.TupleCons(tuple(items), expr.pos)
+        return reference_list(expr)
+
     def refs(self, attr: ast.Attribute | None, what: str) -> tuple[ast.Expr, ...]:
         if attr is None:
             return ()
-        items, bad = reference_list(attr.expr)
+        items, bad = self.references(attr.expr)
         if bad is not None:
             self.err(
                 "meta-argument",
@@ -453,7 +479,7 @@ class _Decoder:
             if isinstance(ic.expr, ast.Variable) and ic.expr.name == "all":
                 ignore_all = True
             else:
-                ignore, bad = reference_list(ic.expr)
+                ignore, bad = self.references(ic.expr)
                 if bad is not None:
                     self.err(
                         "lifecycle",

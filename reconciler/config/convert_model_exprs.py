@@ -8,6 +8,7 @@ of a resource or module address written as a bare traversal.
 from __future__ import annotations
 
 import json
+import re
 
 from reconciler.config import ast
 from reconciler.config.model import ProviderRef
@@ -61,6 +62,37 @@ def reference_list(expr: ast.Expr) -> tuple[tuple[ast.Expr, ...], ast.Expr | Non
         if not is_reference(item):
             return expr.items, item
     return expr.items, None
+
+
+# a reference written in quotes, as terraform 0.11 required: "terraform_data.b", "tags[\"team\"]"
+_QUOTED_STEP = re.compile(r'\.([A-Za-z_][\w-]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
+_QUOTED_ROOT = re.compile(r"[A-Za-z_][\w-]*")
+
+
+def unquoted_reference(expr: ast.Expr) -> ast.Expr | None:
+    """The reference a quoted string spells (``"terraform_data.b"`` -> ``terraform_data.b``), placed
+    where the string is; None when ``expr`` is no such string."""
+    if not (isinstance(expr, ast.Literal) and isinstance(expr.value, str)):
+        return None
+    text, pos = expr.value, expr.pos
+    root = _QUOTED_ROOT.match(text)
+    if root is None:
+        return None
+    out: ast.Expr = ast.Variable(root.group(0), pos)
+    at = root.end()
+    while at < len(text):
+        step = _QUOTED_STEP.match(text, at)
+        if step is None:
+            return None
+        name, number, key = step.groups()
+        if name is not None:
+            out = ast.GetAttr(out, name, pos)
+        elif number is not None:
+            out = ast.Index(out, ast.Literal(int(number), pos), pos)
+        else:
+            out = ast.Index(out, ast.Literal(json.loads(f'"{key}"'), pos), pos)
+        at = step.end()
+    return out
 
 
 def provider_ref(expr: ast.Expr):

@@ -134,7 +134,7 @@ def test_module_records_are_frozen(module):
             'Unknown lifecycle argument "prevent_destroy"',
         ),
         (
-            'resource "a" "b" {\n  lifecycle {\n    ignore_changes = ["tags"]\n  }\n}',
+            'resource "a" "b" {\n  lifecycle {\n    ignore_changes = [1]\n  }\n}',
             "ignore_changes must be a list",
         ),
         ("moved {\n  from = a.b\n}", 'Missing "to" in moved block'),
@@ -161,3 +161,30 @@ def test_check_blocks_are_ignored_with_a_warning():
     mod, diags = decode_module([node])
     assert [d.severity.value for d in diags] == ["warning"] and diags[0].range.line == 1
     assert mod.resources == {}
+
+
+def test_quoted_references_are_taken_with_a_deprecation_warning():
+    """As terraform: depends_on and ignore_changes take "terraform_data.b" as terraform_data.b, each
+    quoted one with a warning at its place; replace_triggered_by does not (an error, as terraform's)."""
+    text = (
+        'resource "terraform_data" "a" {\n'
+        '  depends_on = ["terraform_data.b", module.m]\n'
+        "  lifecycle {\n"
+        '    ignore_changes       = ["input", "tags[\\"team\\"]", triggers_replace]\n'
+        '    replace_triggered_by = ["terraform_data.b"]\n'
+        "  }\n"
+        "}\n"
+    )
+    node, _ = parse_text(text, "m.tf")
+    mod, diags = decode_module([node])
+    found = sorted((d.severity.value, d.code, d.range.line, d.range.column) for d in diags)
+    assert found == [
+        ("error", "lifecycle", 5, 29),
+        ("warning", "quoted_reference", 2, 17),
+        ("warning", "quoted_reference", 4, 29),
+        ("warning", "quoted_reference", 4, 38),
+    ]
+    res = mod.resources["terraform_data.a"]
+    assert [type(e).__name__ for e in res.depends_on] == ["GetAttr", "GetAttr"]
+    tags = res.lifecycle.ignore_changes[1]
+    assert isinstance(tags, ast.Index) and tags.key.value == "team" and tags.obj.name == "tags"
