@@ -27,11 +27,12 @@ def run(args, out: Output) -> int:
         return 1
     # As terraform validate: warnings go to standard output, above the verdict that points at them.
     out.diagnostics(diags.sorted(), stream=out.out)
+    # terraform's verdicts end in a blank line (views/validate.go)
     if diags.warnings:
         out.print(
             out.style("Success!", "32;1")
-            + " The configuration is valid, but there were some validation warnings as shown above."
+            + " The configuration is valid, but there were some validation warnings as shown above.\n\n"
         )
     else:
-        out.print(out.style("Success!", "32;1") + " The configuration is valid.")
+        out.print(out.style("Success!", "32;1") + " The configuration is valid.\n\n")
     return 0

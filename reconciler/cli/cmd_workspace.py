@@ -79,6 +79,7 @@ def _run_list(args, out: Output) -> int:
     current = bs.current_workspace(args.dir)
     for name in bs.list_workspaces(args.dir, _block(args)):
         out.print(("* " if name == current else "  ") + name)
+    out.print("")  # terraform's list ends in a blank line
     return 0
 
 

@@ -45,7 +45,7 @@ def test_local_workspaces_keep_separate_states(work, monkeypatch):
     assert dev_state.outputs["workspace"].value == "dev"
     assert LocalBackend(work / "vaultform.tfstate").read().outputs["workspace"].value == "default"
 
-    assert _run("workspace", "list") == (0, "  default\n* dev\n", "")
+    assert _run("workspace", "list") == (0, "  default\n* dev\n\n", "")
     code, _out, err = _run("workspace", "delete", "dev")
     assert code == 1 and "is your active workspace" in err
 
