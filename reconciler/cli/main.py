@@ -54,6 +54,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "state": ("reconciler.cli.cmd_state", "Look at and repair the state: list, show, rm, mv, pull, push"),
     "workspace": ("reconciler.cli.cmd_workspace", "Workspaces: list, show, new, select, delete"),
     "import": ("reconciler.cli.cmd_import", "Bring an existing object under management"),
+    "taint": ("reconciler.cli.cmd_taint", "Mark an object to be replaced by the next apply"),
+    "untaint": ("reconciler.cli.cmd_taint:untaint", "Take the replacement mark off an object"),
     "force-unlock": (
         "reconciler.cli.cmd_force_unlock",
         "Remove a state lock left behind by a run that ended",

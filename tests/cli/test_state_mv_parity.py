@@ -112,3 +112,21 @@ def test_listing_what_state_lacks_is_an_error_as_in_terraform(both, address, sum
     assert (code, listed_t.returncode) == (1, 1)
     assert f"Error: {summary}\n" in listed_t.stderr
     assert f"Error: {summary} [state_no_match]" in err and not out
+
+
+def test_taint_and_untaint_speak_and_mark_as_terraforms(both):
+    theirs, ours = both
+    target = 'module.e["dr"].terraform_data.x'
+    for argv in (
+        ("taint", "-state=terraform.tfstate", target),
+        ("state", "show", "-state=terraform.tfstate", target),
+        ("untaint", "-state=terraform.tfstate", target),
+        ("state", "show", "-state=terraform.tfstate", target),
+    ):
+        done_t = _terraform(theirs, *argv)
+        code, out, err = _vaultform(ours, *argv)
+        assert (code, done_t.returncode) == (0, 0), err + done_t.stderr
+        assert out == done_t.stdout
+    code, _, err = _vaultform(ours, "untaint", "-state=terraform.tfstate", target)
+    assert code == 1 and "is not currently tainted" in err
+    assert _terraform(theirs, "untaint", "-state=terraform.tfstate", target).returncode == 1

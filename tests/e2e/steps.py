@@ -35,7 +35,11 @@ from pathlib import Path
 from tests.e2e.harness import Run, Workspace
 
 CONFIG_COMMANDS = ("plan", "apply", "destroy", "validate")
-DIRECTORY_COMMANDS = ("state",)  # run in the configuration's directory (-chdir), where its state is
+DIRECTORY_COMMANDS = (
+    "state",
+    "taint",
+    "untaint",
+)  # run in the configuration's directory (-chdir), where its state is
 ERROR_CODE = re.compile(r"^Error: .*\[(?P<code>[\w/]+)\]\s*$", re.MULTILINE)
 
 
