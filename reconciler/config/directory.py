@@ -47,6 +47,41 @@ def load_directory(
                 "config-dir", f"Can't read configuration directory {str(root)!r}", f"{exc.strerror or exc}."
             )
         ]
+    refused = _unread_kinds(root) if ".tf" in extensions else []
     use_cache = cache and not cache_disabled_by_env()
     store = ParseCache.default() if use_cache else None
-    return parse_many([str(p) for p in paths], store)
+    files, diags = parse_many([str(p) for p in paths if not _is_override(p.name)], store)
+    return files, refused + diags
+
+
+def _is_override(name: str) -> bool:
+    """terraform's override files: ``override.tf`` and ``*_override.tf`` (and their .tf.json)."""
+    stem = name.removesuffix(".json").removesuffix(".tf")
+    return stem == "override" or stem.endswith("_override")
+
+
+def _unread_kinds(root: Path) -> list[Diagnostic]:
+    """Files terraform would read that vaultform can't: skipping one would drop what it declares, and
+    the plan would destroy those objects; so each is an error naming it."""
+    found: list[Diagnostic] = []
+    for path in list_source_files(root, (".tf", ".tf.json")):
+        if _is_override(path.name):
+            found.append(
+                error(
+                    "config-override",
+                    f"Override files are not supported: {path.name}",
+                    f"terraform merges {path} into the blocks it overrides; vaultform would read it as "
+                    "declarations of their own. Move its settings into the blocks they override, then "
+                    "delete it.",
+                )
+            )
+        elif path.name.endswith(".tf.json"):
+            found.append(
+                error(
+                    "config-json",
+                    f"JSON configuration is not supported: {path.name}",
+                    f"vaultform reads configuration written in HCL (.tf files), and skipping {path} would "
+                    "plan the destruction of what it declares. Write its blocks in a .tf file instead.",
+                )
+            )
+    return found

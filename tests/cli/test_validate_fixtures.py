@@ -106,3 +106,14 @@ def test_missing_directory_is_a_clear_error(tmp_path):
     code = main(["validate", str(tmp_path / "nope")], output=Output(out=out, err=out))
     assert code == 1 and "No configuration directory" in out.getvalue()
     assert "Traceback" not in out.getvalue()
+
+
+def test_files_terraform_reads_and_vaultform_cannot_are_errors_never_skipped():
+    """A .tf.json file or an override file beside the .tf files: terraform reads them, vaultform
+    cannot, and skipping them would plan the destruction of what they declare."""
+    case = FIXTURES / "loader" / "json-and-override-files"
+    errors = validate_directory(case).diagnostics.errors
+    assert sorted((d.code, d.summary) for d in errors) == [
+        ("config-json", "JSON configuration is not supported: extra.tf.json"),
+        ("config-override", "Override files are not supported: main_override.tf"),
+    ]

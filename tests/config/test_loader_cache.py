@@ -150,7 +150,6 @@ def test_load_directory_reads_only_matching_files_in_sorted_order(tmp_path):
         {
             "b.tf": "locals {\n  b = 1\n}\n",
             "a.tf": "locals {\n  a = 1\n}\n",
-            "c.tf.json": "{}",
             "notes.txt": "x",
             ".hidden.tf": "broken {",
         },
