@@ -144,7 +144,7 @@ def test_workspaces_use_terraforms_blob_names(work, container):
     code, out, err = _run("apply", "-auto-approve", "-no-color")
     assert code == 0 and "1 added" in out, err
     assert _run("workspace", "new", "qa")[0] == 0
-    assert _run("workspace", "list") == (0, "  default\n* qa\n  staging\n", "")
+    assert _run("workspace", "list") == (0, "  default\n* qa\n  staging\n\n", "")
     names = sorted(b.name for b in container.list_blobs())
     assert names == [
         "prod.terraform.tfstate",
@@ -157,7 +157,7 @@ def test_workspaces_use_terraforms_blob_names(work, container):
     assert _run("workspace", "select", "default")[0] == 0
     code, out, err = _run("workspace", "delete", "qa")
     assert code == 0, out + err
-    assert _run("workspace", "list") == (0, "* default\n  staging\n", "")
+    assert _run("workspace", "list") == (0, "* default\n  staging\n\n", "")
     code, out, err = _run("workspace", "show")
     assert (code, out) == (0, "default\n"), err
 

@@ -42,7 +42,7 @@ def test_pg_workspaces_are_rows_by_name(work, postgres):
     assert _run("workspace", "new", "staging")[0] == 0
     code, out, err = _run("apply", "-auto-approve", "-no-color")
     assert code == 0 and "1 added" in out, err
-    assert _run("workspace", "list") == (0, "  default\n* staging\n", "")
+    assert _run("workspace", "list") == (0, "  default\n* staging\n\n", "")
     with psycopg.connect(database) as conn:
         rows = dict(conn.execute("SELECT name, data FROM terraform_remote_state.states").fetchall())
     assert sorted(rows) == ["default", "staging"]
