@@ -15,6 +15,7 @@ from providers.base import (
     CreateRequest,
     DataRequest,
     DeleteRequest,
+    IncompleteError,
     PermanentError,
     ReadRequest,
     ValidateRequest,
@@ -196,6 +197,37 @@ def test_a_key_disabled_out_of_band_reads_as_disabled(cloud):
     assert data["enabled"] is False and data["id"] == key["id"]
 
 
+def test_a_vault_whose_identity_azure_refuses_after_creating_it_is_kept_and_the_reason_told(cloud):
+    # the identity is PATCHed on after the create (azure-rest-api-specs issues 27851, 27869): when
+    # Azure refuses that PATCH the vault exists all the same, and must reach state with the reason
+    env, provider = cloud
+    missing = (
+        f"/subscriptions/{env.subscription_id}/resourceGroups/rg-facts/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/never-made"
+    )
+    with pytest.raises(IncompleteError) as caught:
+        provider.create(
+            CreateRequest(
+                "azurerm_recovery_services_vault",
+                {
+                    "name": "rsv-half",
+                    "location": "westeurope",
+                    "resource_group_name": "rg-facts",
+                    "sku": "Standard",
+                    "identity": [{"type": "UserAssigned", "identity_ids": [missing]}],
+                },
+            )
+        )
+    err = caught.value
+    assert err.state["id"].endswith("/vaults/rsv-half") and not err.state.get("identity")
+    assert "rsv-half was created, but setting its identity failed" in err.message
+    assert "never-made" in err.message and err.code == "InvalidIdentity"
+    assert (
+        provider.read(ReadRequest("azurerm_recovery_services_vault", err.state)).state["id"]
+        == err.state["id"]
+    )
+
+
 CHECKS = [
     ("azurerm_key_vault_key", {"key_type": "RSA", "key_opts": ["wrapKey"]}, ["key-size-required"]),
     ("azurerm_key_vault_key", {"key_type": "RSA-HSM", "key_size": 2048}, []),
@@ -211,6 +243,41 @@ CHECKS = [
         {"cross_region_restore_enabled": True, "storage_mode_type": "GeoRedundant"},
         [],
     ),
+    (
+        "azurerm_recovery_services_vault",
+        {"identity": [{"type": "SystemAssigned, UserAssigned", "identity_ids": []}]},
+        ["identity-ids-required"],
+    ),
+    (
+        "azurerm_disk_encryption_set",
+        {"identity": [{"type": "UserAssigned", "identity_ids": None}]},
+        ["identity-ids-required"],
+    ),
+    (
+        "azurerm_recovery_services_vault",
+        {
+            "identity": [
+                {
+                    "type": "SystemAssigned",
+                    "identity_ids": [
+                        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u"
+                    ],
+                }
+            ]
+        },
+        ["identity-ids-unexpected"],
+    ),
+    (
+        "azurerm_recovery_services_vault",
+        {"identity": [{"type": "UserAssigned", "identity_ids": [UNKNOWN]}]},
+        [],
+    ),
+    (
+        "azurerm_recovery_services_vault",
+        {"identity": [{"type": "UserAssigned", "identity_ids": UNKNOWN}]},
+        [],
+    ),
+    ("azurerm_recovery_services_vault", {"identity": [{"type": "SystemAssigned", "identity_ids": []}]}, []),
     (
         "azurerm_backup_policy_vm",
         {"backup": [{"frequency": "Hourly", "time": "08:00"}], "retention_daily": [{"count": 7}]},

@@ -72,6 +72,41 @@ def cross_region_restore_needs_geo(config: dict[str, Any]) -> list[Diagnostic]:
     return []
 
 
+def identity_ids_for_type(config: dict[str, Any]) -> list[Diagnostic]:
+    """``identity_ids`` goes with a type that includes UserAssigned, and only with one: azurerm's
+    identity expanders refuse ids for another type ("`identity_ids` can only be specified when
+    `type` includes `UserAssigned`", go-azure-helpers' identity package), and Azure refuses a
+    UserAssigned type with no identity (azurerm's storage account checks it before the call: "must
+    have at least 1 element when `type` includes `UserAssigned`")."""
+    identity = block(config, "identity")
+    if not identity:
+        return []
+    kind, ids = identity.get("type"), identity.get("identity_ids")
+    if not known(kind) or ids is UNKNOWN:
+        return []
+    has_ids = bool(ids)  # a list whose elements are unknown still names identities
+    if "UserAssigned" in str(kind) and not has_ids:
+        return [
+            error(
+                "identity-ids-required",
+                "identity_ids is required when identity.type includes UserAssigned",
+                f"identity.type is {kind!r} but identity_ids is empty: list the user-assigned identities "
+                f"(identity_ids = [azurerm_user_assigned_identity.NAME.id]), or set type = "
+                f'"SystemAssigned".',
+            )
+        ]
+    if "UserAssigned" not in str(kind) and has_ids:
+        return [
+            error(
+                "identity-ids-unexpected",
+                "identity_ids can only be set when identity.type includes UserAssigned",
+                f'identity.type is {kind!r}: set type = "SystemAssigned, UserAssigned" (or "UserAssigned") '
+                f"to attach these identities, or remove identity_ids.",
+            )
+        ]
+    return []
+
+
 def backup_schedule(config: dict[str, Any]) -> list[Diagnostic]:
     sched = block(config, "backup")
     if not sched:
@@ -161,6 +196,7 @@ def weekly_retention_days(config: dict[str, Any]) -> list[Diagnostic]:
 
 CHECKS: dict[str, tuple[Check, ...]] = {
     "azurerm_key_vault_key": (key_size_for_type,),
-    "azurerm_recovery_services_vault": (cross_region_restore_needs_geo,),
+    "azurerm_recovery_services_vault": (cross_region_restore_needs_geo, identity_ids_for_type),
+    "azurerm_disk_encryption_set": (identity_ids_for_type,),
     "azurerm_backup_policy_vm": (backup_schedule, weekly_retention_days),
 }

@@ -33,7 +33,7 @@ from providers.azurerm.resources.base import (
     wire,
 )
 from providers.azurerm.resources.vault_history import vault_history
-from providers.base import NotFoundError, PermanentError, ProviderError, RetryableError
+from providers.base import IncompleteError, NotFoundError, PermanentError, ProviderError, RetryableError
 
 TYPE = "Microsoft.RecoveryServices/vaults"
 SKUS = ("RS0", "Standard")
@@ -234,6 +234,10 @@ def vault_body(planned: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# what each part of the PATCH that completes a create sets, for the message when it fails
+_FOLLOW_UP_PARTS = {"identity": "identity", "properties": "immutability (Locked)"}
+
+
 def create_then_patch(planned: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The create's PUT body and the PATCH that must follow it, as azurerm splits them:
 
@@ -381,13 +385,18 @@ class RecoveryServicesVault(Handler):
         body, follow_up = create_then_patch(planned)
         out = self._put(ctx, rg, name, body)
         if follow_up:
-            # The vault exists from here on: a failed follow-up still returns it (as Azure has it),
-            # so it is recorded and the next plan shows what is left to do.
+            # The vault exists from here on: a failed follow-up carries it (as Azure has it), so it
+            # is recorded, the user reads Azure's reason, and the next plan shows what is left to do.
             try:
                 out = self._patch(ctx, rg, name, follow_up)
             except ProviderError as exc:
-                ctx.waiter.report(f"vault {name} was created, but completing it failed: {exc.message}")
-                return to_state(out, planned)
+                what = " and ".join(_FOLLOW_UP_PARTS[k] for k in follow_up)
+                raise IncompleteError(
+                    f"vault {name} was created, but setting its {what} failed: {exc.message}",
+                    to_state(out, planned),
+                    code=exc.code,
+                    status=exc.status,
+                ) from exc
         if value(planned, "classic_vmware_replication_enabled", False):
             enable_classic_vmware(ctx, out["id"])
         enc = block(planned, "encryption")
