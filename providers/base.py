@@ -169,6 +169,10 @@ class PlannedInstance:
     # objects whose ids are not known before apply
     references: dict[str, tuple[str, ...]] = field(default_factory=dict)
     location: str = ""  # "main.tf:12", for diagnostics
+    # True: every reference text carries its whole module path, the root's none (the planner
+    # sends them so, and a module's input variable can lead back to a root object); False: a
+    # text in a module names that module's objects without its path, as written there
+    absolute_references: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.address, str):

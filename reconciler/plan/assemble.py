@@ -94,16 +94,29 @@ def references_through_keys(res: Resource, prefix: str) -> dict[str, tuple[str, 
     plan) stop at ``azurerm_key_vault_key.k``. The provider rules read the attribute from it (a
     versionless key id, an identity's principal id) in a ``for_each`` estate."""
     out = dict(references_of(res, prefix))
-
     for name, expr in _named_exprs(res):
-        found: list[str] = []
-        _through_keys(expr, found)
-        if found:
-            through = [prefix + t for t in found]
-            # the cut-short text of the same traversal says less: the through-key one replaces it
-            kept = [t for t in out.get(name, ()) if not any(f.startswith(t + "[*]") for f in through)]
-            out[name] = tuple(dict.fromkeys(kept + through))
-    return out
+        out[name] = _with_through_keys(out.get(name, ()), expr, prefix)
+    return {name: refs for name, refs in out.items() if refs}
+
+
+def expression_references(expr: ast.Expr, prefix: str) -> tuple[str, ...]:
+    """The references of one expression as ``references_through_keys`` gives them (an input
+    variable's argument, a local value's expression), ``prefix`` put before each."""
+    refs = tuple(
+        prefix + str(r) for r in references(expr) if r.root not in ("count", "path", "terraform", "each")
+    )
+    return _with_through_keys(tuple(dict.fromkeys(refs)), expr, prefix)
+
+
+def _with_through_keys(refs: tuple[str, ...], expr: ast.Expr, prefix: str) -> tuple[str, ...]:
+    found: list[str] = []
+    _through_keys(expr, found)
+    if not found:
+        return refs
+    through = [prefix + t for t in found]
+    # the cut-short text of the same traversal says less: the through-key one replaces it
+    kept = [t for t in refs if not any(f.startswith(t + "[*]") for f in through)]
+    return tuple(dict.fromkeys(kept + through))
 
 
 def _through_keys(expr: ast.Expr, out: list[str]) -> None:
@@ -239,6 +252,7 @@ def planned_instance(change: ResourceChange) -> PlannedInstance:
         refreshed=refreshed,
         depends_on=change.depends_on,
         references=change.rule_references or change.references,
+        absolute_references=True,
     )
 
 

@@ -24,7 +24,9 @@ provider's domain rules then judge the whole plan and add their ordering edges.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -40,6 +42,7 @@ from reconciler.addresses import (
     InstanceAddress,
     Mode,
     ModulePath,
+    ModuleStep,
     Node,
     ResourceAddress,
     format_module,
@@ -59,6 +62,7 @@ from reconciler.graph.config_graph import ModuleInfo, build_config_graph
 from reconciler.plan.assemble import (
     config_digest,
     dedupe,
+    expression_references,
     only_targets,
     path_of,
     planned_instance,
@@ -133,6 +137,11 @@ def _instance_of(path: ModulePath, res: Resource, key: Any) -> InstanceAddress:
     """One instance of ``res`` in the module instance ``path``, as an address object (its text
     is ``str()`` of it): the walk hands it on so the text is never parsed back."""
     return InstanceAddress(ResourceAddress(res.mode, res.type, res.name, path), key)
+
+
+# ``var.NAME`` / ``local.NAME``, and ``module.CALL[KEY].OUTPUT`` (KEY a number or a quoted string)
+_NAMED_VALUE = re.compile(r"(var|local)\.([A-Za-z_][\w-]*)")
+_MODULE_OUTPUT = re.compile(r'module\.([A-Za-z_][\w-]*)(?:\[(\d+|"(?:[^"\\]|\\.)*")\])?\.([A-Za-z_][\w-]*)')
 
 
 def module_text(path: ModulePath) -> str:
@@ -579,7 +588,59 @@ class Walker:
         wanted = self.req.plan_rule_providers
         if wanted is not None and registry.provider_name_for_type(res.type) not in wanted:
             return {}
-        return references_through_keys(res, _text_prefix(path))
+        found = references_through_keys(res, _text_prefix(path))
+        return {name: self._through_names(refs, path, frozenset()) for name, refs in found.items()}
+
+    def _through_names(
+        self, refs: tuple[str, ...], path: ModulePath, seen: frozenset[tuple[ModulePath, str]]
+    ) -> tuple[str, ...]:
+        """Each reference to an input variable, a local value or a module's output replaced by the
+        references of what it is written from (the module call's argument, the local's expression,
+        the output's value), so the rules see a key handed into a module (``key_id = var.key_id``)
+        or an identity handed out of one (``module.team.principal_id``) as the object it is - and a
+        plan that creates them in the same run is checked as a flat configuration is."""
+        prefix = _text_prefix(path)
+        out: list[str] = []
+        for text in refs:
+            source = self._named_source(path, text[len(prefix) :]) if text.startswith(prefix) else None
+            if source is None:
+                out.append(text)
+                continue
+            expr, at, name = source
+            if (at, name) in seen:
+                continue  # a cycle is the configuration's error, reported where it is evaluated
+            out += self._through_names(expression_references(expr, _text_prefix(at)), at, seen | {(at, name)})
+        return tuple(dict.fromkeys(out))
+
+    def _named_source(self, path: ModulePath, text: str) -> tuple[ast.Expr, ModulePath, str] | None:
+        """What ``var.NAME``, ``local.NAME`` or ``module.CALL[KEY].OUTPUT`` (``text``, in module
+        instance ``path``) is written from, the module instance it is written in, and the name's own
+        text; None for anything else, a root variable (the user sets it) and a module instance the
+        text can't name (a computed key)."""
+        module = self.infos[static_prefix(path)].module
+        named = _NAMED_VALUE.match(text)
+        if named is not None:
+            root, name = named.group(1), named.group(2)
+            if root == "local":
+                local = module.locals.get(name)
+                return (local.expr, path, f"local.{name}") if local is not None else None
+            if not path:
+                return None
+            parent_prefix, call_name = parent_and_name(static_prefix(path))
+            call = self.infos[parent_prefix].module.module_calls.get(call_name)
+            arg = call.arguments.get(name) if call is not None else None
+            return (arg.expr, path[:-1], f"var.{name}") if arg is not None else None
+        output = _MODULE_OUTPUT.match(text)
+        if output is None:
+            return None
+        call_name, raw_key, out_name = output.group(1), output.group(2), output.group(3)
+        call = module.module_calls.get(call_name)
+        if call is None or (raw_key is None) != (call.count is None and call.for_each is None):
+            return None  # no such call, or which of its instances is meant is not written
+        key = None if raw_key is None else (int(raw_key) if raw_key.isdigit() else json.loads(raw_key))
+        child = (*path, ModuleStep(call_name, key))
+        decl = self.infos[static_prefix(child)].module.outputs.get(out_name)
+        return (decl.value, child, f"output.{out_name}") if decl is not None else None
 
     def _triggered(self, path: ModulePath, res: Resource, inst: Instance) -> bool:
         prefix = _text_prefix(path)

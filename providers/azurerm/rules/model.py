@@ -197,7 +197,7 @@ class PlanIndex:
                 action = Action(inst.action)
             except ValueError:
                 action = Action.NOOP
-            prefix = module_prefix_of(str(inst.address))
+            prefix = "" if inst.absolute_references else module_prefix_of(str(inst.address))
             refs = {k: parse_all(v, module_prefix=prefix) for k, v in (inst.references or {}).items()}
             is_data = inst.address.mode is Mode.DATA
             nodes.append(Node(inst, action, refs, is_data))
