@@ -7,7 +7,7 @@ from providers.drift_protocol import ChangeKind
 from reconciler.apply.progress import Progress, ProgressReporter
 from reconciler.apply.run import apply_plan, record_outputs_only
 from reconciler.cli.json_ui import JsonProgress, resource_identity
-from reconciler.cli.output import Output
+from reconciler.cli.output import Output, display_path
 from reconciler.drift.in_plan import critical_warnings, outside_changes, render_outside
 from reconciler.plan.render_text import render_plan
 from reconciler.plan.targeting import applied_with_targets_warning
@@ -37,7 +37,15 @@ def note_outside_changes(session, refreshed, plan, out: Output) -> list:
 def show_plan(plan, out: Output, *, compact_warnings: bool = False) -> None:
     """The plan before apply: Terraform's text, or under -json its planned-change messages."""
     if out.json_ui is None:
-        out.print(render_plan(plan, color=out.color, compact_warnings=compact_warnings))
+        out.print(
+            render_plan(
+                plan,
+                color=out.color,
+                sources=out.sources,
+                display_path=display_path,
+                compact_warnings=compact_warnings,
+            )
+        )
         return
     ui = out.json_ui
     ui.diagnostics(plan.diagnostics)
@@ -67,8 +75,10 @@ def apply_and_render(session, plan, refreshed, options: PlanOptions, parallelism
     out.diagnostics([d for _, d in failures])
     if result.interrupted and out.json_ui is None:
         out.err.write("\nInterrupted: operations that had started finished and are recorded in state.\n")
+    if not result.ok:
+        return 1  # as terraform's apply: no outputs after a failed apply (they are in state)
     print_outputs(outcome.state, out)
-    return 0 if result.ok else 1
+    return 0
 
 
 def _say(out: Output, text: str) -> None:

@@ -12,7 +12,7 @@ from reconciler.cli import collector
 from reconciler.cli.applying import note_outside_changes
 from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock, variable_prompt
 from reconciler.cli.flags import flag
-from reconciler.cli.output import Output
+from reconciler.cli.output import Output, display_path
 from reconciler.diagnostics import DiagnosticsError, error
 
 
@@ -169,7 +169,13 @@ def show(plan, args, out: Output) -> None:
         ui.plan_outputs(plan)
     else:
         out.print(
-            render_plan(plan, color=out.color, compact_warnings=getattr(args, "compact_warnings", False))
+            render_plan(
+                plan,
+                color=out.color,
+                sources=out.sources,
+                display_path=display_path,
+                compact_warnings=getattr(args, "compact_warnings", False),
+            )
         )
     if getattr(args, "markdown", None):
         try:

@@ -19,7 +19,7 @@ from providers.schema import BlockSchema, Kind
 from providers.schema import Mode as SchemaMode
 from reconciler import providers_registry as registry
 from reconciler.cli.flags import flag
-from reconciler.cli.output import Output
+from reconciler.cli.output import Output, display_path
 from reconciler.cli.state_files import backend_for, configured_encryption_of, read_state
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.render_body import Sensitivity
@@ -326,5 +326,5 @@ def _show_plan(args, out: Output) -> int:
         return 0
     from reconciler.plan.render_text import render_plan
 
-    out.print(render_plan(plan, color=out.color))
+    out.print(render_plan(plan, color=out.color, sources=out.sources, display_path=display_path))
     return 0

@@ -11,7 +11,7 @@ from reconciler.cli.flags import is_terminal
 from reconciler.diagnostics import Diagnostic, SourceCache, render_text
 
 
-def _display_path(path: str) -> str:
+def display_path(path: str) -> str:
     try:
         rel = os.path.relpath(path)
     except ValueError:
@@ -44,7 +44,7 @@ class Output:
             return
         stream = stream or self.err
         color = not self.no_color and "NO_COLOR" not in os.environ and is_terminal(stream)
-        stream.write("\n" + render_text(diags, sources=self.sources, color=color, display_path=_display_path))
+        stream.write("\n" + render_text(diags, sources=self.sources, color=color, display_path=display_path))
         stream.flush()
 
     def style(self, text: str, code: str) -> str:

@@ -290,3 +290,53 @@ def test_a_malformed_target_is_refused_before_anything_is_read(tmp_path, monkeyp
     code, out, err = _run("plan", "-target=terraform_data.a[")
     assert code == 1 and 'Invalid target "terraform_data.a["' in err
     assert "Refreshing state" not in out
+
+
+FAILS_AFTER_AN_OUTPUT = """
+resource "azurerm_resource_group" "rg" {
+  name     = "rg-outputs-after-failure"
+  location = "westeurope"
+}
+
+resource "azurerm_recovery_services_vault" "vault" {
+  name                = "rsv-outputs-after-failure"
+  location            = azurerm_resource_group.rg.location
+  resource_group_name = azurerm_resource_group.rg.name
+  sku                 = "Standard"
+  identity {
+    type         = "UserAssigned"
+    identity_ids = ["${azurerm_resource_group.rg.id}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/never-made"]
+  }
+}
+
+output "group" {
+  value = azurerm_resource_group.rg.name
+}
+"""
+
+
+def test_a_failed_apply_prints_no_outputs_as_terraform_does(tmp_path, monkeypatch):
+    # terraform's apply returns before its "Outputs:" when the operation failed
+    # (internal/command/apply.go); the values that could be worked out are still recorded
+    (tmp_path / "main.tf").write_text(FAILS_AFTER_AN_OUTPUT)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("apply", "-auto-approve")
+    assert code == 1
+    assert "Apply failed" in out and "never-made" in err
+    assert "\nOutputs:" not in out[out.index("Apply failed") :]
+    assert _run("output", "-raw", "group")[1] == "rg-outputs-after-failure"
+
+
+def test_a_refusal_in_a_module_names_its_file_as_terraform_does(tmp_path, monkeypatch):
+    # relative to the working directory ("on modules/vault/main.tf line 19"), as the diagnostics
+    # of validate are, not the absolute path the loader read it from
+    rules = os.path.join(os.path.dirname(__file__), "..", "fixtures", "plan_rules")
+    shutil.copytree(os.path.join(rules, "_base"), tmp_path, dirs_exist_ok=True)
+    shutil.copytree(
+        os.path.join(rules, "R4_key_vault_other_region_through_module"), tmp_path, dirs_exist_ok=True
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, _err = _run("plan")
+    assert code == 1
+    assert "on modules/vault/main.tf line 19, in module.team.azurerm_recovery_services_vault.vault:" in out
+    assert str(tmp_path) not in out
