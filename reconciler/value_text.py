@@ -23,7 +23,7 @@ from reconciler.values import UNKNOWN, Sensitive
 
 class Shape(Protocol):
     """What a collection is, as the console reads it from the expression
-    (reconciler.cli.console_shapes.Shape)."""
+    (reconciler.value_shapes.Shape)."""
 
     @property
     def kind(self) -> str: ...

@@ -39,6 +39,7 @@ import operator
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from state import tfstate_v4
@@ -161,10 +162,13 @@ def _resource_head(res: ResourceState) -> dict[str, Any]:
 
 
 def _outputs_doc(outputs: dict[str, OutputState]) -> dict[str, Any]:
-    return {
-        name: {"sensitive": out.sensitive, "value": _canonical(out.value, f"outputs.{name}")}
-        for name, out in sorted(outputs.items())
-    }
+    doc: dict[str, Any] = {}
+    for name, out in sorted(outputs.items()):
+        entry = {"sensitive": out.sensitive, "value": _canonical(out.value, f"outputs.{name}")}
+        if out.type is not None:
+            entry["type"] = out.type
+        doc[name] = entry
+    return doc
 
 
 def to_document(state: State) -> dict[str, Any]:
@@ -209,16 +213,43 @@ def go_escaped(text: str) -> str:
 
 def go_json(value: Any, *, indent: bool = False, default: Any = None) -> str:
     """``value`` as terraform's -json outputs write it with Go's encoding/json: compact (json.Marshal:
-    ``show -json``, ``output -json NAME``) or indented by two spaces (MarshalIndent: ``output -json``)."""
-    text = json.dumps(
-        value,
-        ensure_ascii=False,
-        allow_nan=False,
-        default=default,
-        indent=2 if indent else None,
-        separators=None if indent else (",", ":"),
-    )
+    ``show -json``, ``output -json NAME``) or indented by two spaces (MarshalIndent: ``output -json``).
+    Numbers are plain decimal, never with an exponent (``0.0000001``, not ``1e-07``): terraform's
+    values are cty numbers, written as big.Float's Text('f', -1) (checked with the binary)."""
+
+    def dump(v: Any) -> str:
+        return json.dumps(
+            v,
+            ensure_ascii=False,
+            allow_nan=False,
+            default=default,
+            indent=2 if indent else None,
+            separators=None if indent else (",", ":"),
+        )
+
+    text = dump(value)
+    if _EXPONENT.search(text):  # rare: a float Python writes with an exponent (or a string that looks so)
+        text = _PLAIN_NUMBER.sub(r"\1", dump(_plain_floats(value)))
     return go_escaped(text)
+
+
+_EXPONENT = re.compile(r"\d[eE][-+]?\d")
+_PLAIN = "\ue000"  # marks a number's plain text inside a string (a private-use character)
+_PLAIN_NUMBER = re.compile(f'"{_PLAIN}(-?[0-9.]+){_PLAIN}"')
+
+
+def _plain_floats(value: Any) -> Any:
+    """``value`` with each float Python would write with an exponent replaced by a marked string of
+    its plain decimal text, which ``go_json`` then writes as the bare number."""
+    kind = type(value)
+    if kind is float:
+        text = repr(value)
+        return f"{_PLAIN}{format(Decimal(text), 'f')}{_PLAIN}" if "e" in text else value
+    if kind is dict:
+        return {k: _plain_floats(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_plain_floats(v) for v in value]
+    return value
 
 
 def _dump(value: Any, indent: int) -> str:
@@ -406,7 +437,25 @@ _INSTANCE_KEYS = {
     "pending",
 }
 _PENDING_KEYS = {"operation", "started_at", "planned_id", "request_digest"}
-_OUTPUT_KEYS = {"value", "sensitive"}
+_OUTPUT_KEYS = {"value", "sensitive", "type"}
+_PRIMITIVE_TYPES = {"string", "number", "bool", "dynamic"}
+
+
+def _is_type(t: Any) -> bool:
+    """A type in cty's JSON form, as terraform writes it beside an output."""
+    if isinstance(t, str):
+        return t in _PRIMITIVE_TYPES
+    if not isinstance(t, list) or len(t) != 2:
+        return False
+    kind, inner = t
+    if kind in ("list", "set", "map"):
+        return _is_type(inner)
+    if kind == "tuple":
+        return isinstance(inner, list) and all(_is_type(x) for x in inner)
+    if kind == "object":
+        return isinstance(inner, dict) and all(isinstance(k, str) and _is_type(x) for k, x in inner.items())
+    return False
+
 
 _KIND_NAMES: dict[type, str] = {
     str: "a string",
@@ -601,7 +650,13 @@ def _read_outputs(r: _Reader, outputs: dict[str, Any]) -> dict[str, OutputState]
         r.closed(out, _OUTPUT_KEYS, where)
         if "value" not in out:
             raise r.fail(where, "missing value")
-        result[name] = OutputState(out["value"], r.get(out, "sensitive", where, bool, default=False))
+        recorded = out.get("type")
+        if recorded is not None and not _is_type(recorded):
+            raise r.fail(
+                f"{where}.type", f'{_describe(recorded)} is not a type (e.g. "string", ["list", "string"])'
+            )
+        sensitive = r.get(out, "sensitive", where, bool, default=False)
+        result[name] = OutputState(out["value"], sensitive, recorded)
     return result
 
 

@@ -233,6 +233,10 @@ class ResourceState:
 class OutputState:
     value: Any
     sensitive: bool = False
+    # the type terraform records beside the value (cty's JSON form) when the value alone doesn't
+    # tell it - a list, set or map, which a plain value would give as a tuple or an object; None:
+    # the value's own
+    type: Any = None
 
 
 def _resource_sort_key(res: ResourceState) -> tuple[Any, ...]:
@@ -401,8 +405,8 @@ class State:
             return self
         return self.with_resource(res.without_instance(address.key))
 
-    def with_output(self, name: str, value: Any, *, sensitive: bool = False) -> State:
-        output = OutputState(value, sensitive)
+    def with_output(self, name: str, value: Any, *, sensitive: bool = False, type: Any = None) -> State:
+        output = OutputState(value, sensitive, type)
         if self.outputs.get(name) == output:
             return self
         return self._derive(outputs={**self.outputs, name: output})

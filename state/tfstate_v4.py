@@ -136,6 +136,8 @@ def _outputs(outputs: Any, source: str) -> Any:
         if type(out) is not dict or "value" not in out:
             raise _fail(source, f"outputs.{name}", "expected an object with a value")
         result[name] = {"sensitive": out.get("sensitive", False), "value": out["value"]}
+        if "type" in out and out["type"] != value_type(out["value"]):
+            result[name]["type"] = out["type"]  # a list, set or map: kept, so it prints as terraform does
     return result
 
 
@@ -358,7 +360,7 @@ def resource_head_v4(res: dict[str, Any]) -> dict[str, Any]:
 def outputs_v4(outputs: dict[str, Any]) -> dict[str, Any]:
     result = {}
     for name, out in outputs.items():
-        entry = {"value": out["value"], "type": value_type(out["value"])}
+        entry = {"value": out["value"], "type": out.get("type") or value_type(out["value"])}
         if out["sensitive"]:
             entry["sensitive"] = True
         result[name] = entry

@@ -315,10 +315,20 @@ class StateRecorder:
 
         self.update(record)
 
-    def outputs(self, values: dict[str, Any], sensitive: dict[str, bool]) -> None:
+    def outputs(
+        self, values: dict[str, Any], sensitive: dict[str, bool], types: dict[str, Any] | None = None
+    ) -> None:
+        """Record the root module's outputs; ``types``: the type of each whose value alone doesn't
+        tell it (``reconciler.value_shapes.output_type``)."""
+        types = types or {}
+
         def record(state: State) -> State:
             # as terraform's: an output whose value is null is not kept in state
-            wanted = {k: OutputState(v, sensitive.get(k, False)) for k, v in values.items() if v is not None}
+            wanted = {
+                k: OutputState(v, sensitive.get(k, False), types.get(k))
+                for k, v in values.items()
+                if v is not None
+            }
             if dict(state.outputs) == wanted:
                 return state
             return state.with_outputs(wanted)

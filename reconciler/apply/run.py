@@ -23,6 +23,7 @@ from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.sensitivity import output_sensitivity
 from reconciler.plan.walk import PlanOptions
+from reconciler.value_shapes import output_type
 from reconciler.values import is_wholly_known
 from state.errors import StateError
 from state.model import State
@@ -161,7 +162,17 @@ def _record_outputs(session, evaluator: ApplyEvaluator, recorder: StateRecorder)
         )
         if diag is not None:
             diagnostics.append(diag)
-    recorder.outputs(_storable(values, recorder.state), sensitive)
+    stored = _storable(values, recorder.state)
+    types = {}
+    for name, value in stored.items():
+        if not is_wholly_known(values.get(name)):  # the last recorded value, kept with its type
+            recorded = recorder.state.outputs[name].type
+        else:
+            decl = declared.get(name)
+            recorded = output_type(value, decl.value) if decl is not None else None
+        if recorded is not None:
+            types[name] = recorded
+    recorder.outputs(stored, sensitive, types)
     return diagnostics
 
 

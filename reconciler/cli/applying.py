@@ -12,6 +12,7 @@ from reconciler.drift.in_plan import critical_warnings, outside_changes, render_
 from reconciler.plan.render_text import render_plan
 from reconciler.plan.targeting import applied_with_targets_warning
 from reconciler.plan.walk import PlanOptions
+from reconciler.value_shapes import shape_of_type
 from reconciler.value_text import format_value
 
 
@@ -110,5 +111,5 @@ def print_outputs(state, out: Output) -> None:
     out.print("\nOutputs:\n\n")  # a blank line under the heading, as terraform prints it
     for name in sorted(state.outputs):
         o = state.outputs[name]
-        shown = "<sensitive>" if o.sensitive else format_value(o.value)
+        shown = "<sensitive>" if o.sensitive else format_value(o.value, shape=shape_of_type(o.type))
         out.print(f"{name} = {shown}")

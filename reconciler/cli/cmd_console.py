@@ -17,7 +17,6 @@ import sys
 from reconciler import session as steps
 from reconciler.cli.common import add_config_flags
 from reconciler.cli.console_input import could_continue
-from reconciler.cli.console_shapes import shape_of, type_text
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.functions_spec import allow_impure_calls
@@ -27,6 +26,7 @@ from reconciler.config.references import walk_expressions
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.plan.scope import PlanScope
 from reconciler.plan.walk import PlanOptions, Walker
+from reconciler.value_shapes import shape_of, type_text
 from reconciler.value_text import format_value
 
 INPUT_NAME = "<console-input>"

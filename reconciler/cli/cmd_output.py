@@ -16,6 +16,7 @@ from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.cli.state_files import backend_for, read_state, refuse_directory
 from reconciler.diagnostics import DiagnosticsError, error, warning
+from reconciler.value_shapes import shape_of_type
 from reconciler.value_text import format_value, number_text
 from state.format import go_json
 
@@ -79,20 +80,20 @@ def run(args, out: Output) -> int:
                     "and run apply to record it.",
                 )
             )
-        value = outputs[args.name].value
+        value, shape = outputs[args.name].value, shape_of_type(outputs[args.name].type)
         if args.raw:
             out.out.write(_raw(args.name, value))
             out.out.flush()
         elif args.json:  # one value: compact, as terraform's json.Marshal writes it
             out.print(go_json(value))
         else:
-            out.print(format_value(value))
+            out.print(format_value(value, shape=shape))
         return 0
     if args.json:
         out.print(
             go_json(
                 {
-                    name: {"sensitive": o.sensitive, "type": value_type(o.value), "value": o.value}
+                    name: {"sensitive": o.sensitive, "type": o.type or value_type(o.value), "value": o.value}
                     for name, o in sorted(outputs.items())
                 },
                 indent=True,
@@ -114,5 +115,6 @@ def run(args, out: Output) -> int:
         return 0
     for name in sorted(outputs):
         o = outputs[name]
-        out.print(f"{name} = {'<sensitive>' if o.sensitive else format_value(o.value)}")
+        shown = "<sensitive>" if o.sensitive else format_value(o.value, shape=shape_of_type(o.type))
+        out.print(f"{name} = {shown}")
     return 0

@@ -23,6 +23,7 @@ from reconciler.cli.output import Output, display_path
 from reconciler.cli.state_files import backend_for, configured_encryption_of, read_state
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.render_body import Sensitivity
+from reconciler.value_shapes import Shape, shape_of_type, type_json
 from reconciler.value_text import go_quote, number_text
 from state.format import go_json
 from state.model import InstanceAddress, InstanceState, ResourceState, State
@@ -82,12 +83,13 @@ def _value(
     *,
     objects: bool = False,
     omit_null: bool = False,
+    shape: Shape | None = None,
 ) -> list[str]:
     """A value's lines; the first goes after ``name = ``, the rest are indented for ``depth``.
 
     ``objects``: a mapping is an object, as terraform shows one: keys bare where they are
-    identifiers; otherwise a map, every key quoted. ``omit_null``: null attributes are left
-    out (terraform does so in outputs, not in resources).
+    identifiers; otherwise (or where ``shape`` says map) a map, every key quoted. ``omit_null``:
+    null attributes are left out (terraform does so in outputs, not in resources).
     """
     if path and sensitive(path):
         return [SENSITIVE]
@@ -96,11 +98,20 @@ def _value(
         keys = sorted((k for k in value if not (omit_null and value[k] is None)), key=str)
         if not keys:
             return ["{}"]
-        shown = [str(k) if objects and _IDENTIFIER.fullmatch(str(k)) else go_quote(str(k)) for k in keys]
+        bare = objects and (shape is None or shape.kind != "map")
+        shown = [str(k) if bare and _IDENTIFIER.fullmatch(str(k)) else go_quote(str(k)) for k in keys]
         width = max(len(k) for k in shown)
         lines = ["{"]
         for k, text in zip(keys, shown):
-            sub = _value(value[k], depth + 1, path + (k,), sensitive, objects=objects, omit_null=omit_null)
+            sub = _value(
+                value[k],
+                depth + 1,
+                path + (k,),
+                sensitive,
+                objects=objects,
+                omit_null=omit_null,
+                shape=shape.field(str(k)) if shape is not None else None,
+            )
             lines.append(f"{pad}{text.ljust(width)} = {sub[0]}")
             lines.extend(sub[1:])
         lines.append("    " * depth + "}")
@@ -110,7 +121,15 @@ def _value(
             return ["[]"]
         lines = ["["]
         for i, item in enumerate(value):
-            sub = _value(item, depth + 1, path + (i,), sensitive, objects=objects, omit_null=omit_null)
+            sub = _value(
+                item,
+                depth + 1,
+                path + (i,),
+                sensitive,
+                objects=objects,
+                omit_null=omit_null,
+                shape=shape.item(i) if shape is not None else None,
+            )
             sub[-1] += ","
             lines.append(f"{pad}{sub[0]}")
             lines.extend(sub[1:])
@@ -173,7 +192,9 @@ def render_outputs(state: State) -> str:
         sub = (
             [SENSITIVE]
             if o.sensitive
-            else _value(o.value, 0, (), Sensitivity(), objects=True, omit_null=True)
+            else _value(
+                o.value, 0, (), Sensitivity(), objects=True, omit_null=True, shape=shape_of_type(o.type)
+            )
         )
         lines.append(f"{name} = {sub[0]}")
         lines.extend(sub[1:])
@@ -209,17 +230,8 @@ def render_state(state: State) -> str:
 
 
 def value_type(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float, Decimal)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return ["tuple", [value_type(v) for v in value]]
-    if isinstance(value, dict):
-        return ["object", {str(k): value_type(v) for k, v in value.items()}]
-    return "dynamic"
+    """The type terraform's JSON gives a value recorded without one: a tuple or an object."""
+    return type_json(value)
 
 
 def state_to_json(state: State) -> dict:
@@ -268,7 +280,7 @@ def state_to_json(state: State) -> dict:
             name: {
                 "sensitive": o.sensitive,
                 "value": None if o.sensitive else json_value(o.value),
-                "type": value_type(o.value),
+                "type": o.type or value_type(o.value),
             }
             for name, o in sorted(state.outputs.items())
         }

@@ -15,7 +15,20 @@ from reconciler.cli.main import main
 from reconciler.cli.output import Output
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "value_text"
-NAMES = ["ids", "versions", "nested", "heredoc", "inner_heredoc", "escapes", "numbers", "empty", "flag"]
+NAMES = [
+    "ids",
+    "versions",
+    "nested",
+    "heredoc",
+    "inner_heredoc",
+    "escapes",
+    "numbers",
+    "empty",
+    "typed",
+    "typed_empty",
+    "sorted",
+    "flag",
+]
 CONSOLE = [
     '"$${a}"',
     '"x\\ny"',
@@ -87,6 +100,12 @@ def test_apply_prints_outputs_as_terraform_does(side_by_side):
 def test_output_lists_every_output_as_terraform_does(side_by_side):
     terraform, _t, _v = side_by_side
     assert _vaultform("output", "-no-color") == terraform("output", "-no-color")
+
+
+def test_output_json_records_the_types_terraform_does(side_by_side):
+    # a list, set or map (tolist, toset, tomap, split, sort) keeps its type beside the value
+    terraform, _t, _v = side_by_side
+    assert _vaultform("output", "-json") == terraform("output", "-json")
 
 
 @pytest.mark.parametrize("name", NAMES + ["secret"])

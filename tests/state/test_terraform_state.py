@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from state.errors import StateError
 from state.format import decode_state
 from state.model import InstanceStatus
 
@@ -113,3 +114,31 @@ def test_terraform_plans_no_changes_over_a_state_vaultform_wrote(tmp_path):
         'terraform_data.e["k1"]',
         'terraform_data.e["k2"]',
     }
+
+
+def _typed_outputs_state(output_type) -> str:
+    return json.dumps(
+        {
+            "version": 4,
+            "terraform_version": "1.11.0",
+            "serial": 1,
+            "lineage": "5f6c7a2e-1b9d-4c3e-8a7f-0d2e4b6c8a1f",
+            "outputs": {"ids": {"value": ["b", "a"], "type": output_type}},
+            "resources": [],
+            "check_results": None,
+        }
+    )
+
+
+def test_an_output_keeps_the_list_set_or_map_type_terraform_recorded():
+    state = decode_state(_typed_outputs_state(["set", "string"]), source="terraform.tfstate")
+    assert state.outputs["ids"].type == ["set", "string"]
+    # the type the value alone gives is not repeated
+    plain = decode_state(_typed_outputs_state(["tuple", ["string", "string"]]), source="terraform.tfstate")
+    assert plain.outputs["ids"].type is None
+
+
+def test_an_output_type_that_is_no_type_is_named_with_its_place():
+    with pytest.raises(StateError) as caught:
+        decode_state(_typed_outputs_state(["list"]), source="terraform.tfstate")
+    assert "outputs.ids.type" in str(caught.value) and "is not a type" in str(caught.value)

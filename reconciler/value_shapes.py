@@ -1,11 +1,12 @@
-"""Which collections of a console value are lists, sets and maps, for ``terraform console``'s wrappers.
+"""Which collections of a value are lists, sets and maps, for terraform's wrappers and types.
 
-vaultform's values are plain Python lists and dicts; terraform's console tells a list, a set and
-a map from a tuple and an object by wrapping them: ``tolist([...])``, ``toset([...])``,
-``tomap({...})`` (terraform 1.11, checked side by side). The kind is read from the expression:
-the conversion functions and the functions that return a list, set or map (their kinds checked
-against ``terraform console``), through tuple and object constructors and parentheses. Anything
-else (references, for expressions, ...) prints as a tuple or object, as before.
+vaultform's values are plain Python lists and dicts; terraform tells a list, a set and a map from a
+tuple and an object: its console and apply's "Outputs:" wrap them (``tolist([...])``,
+``toset([...])``, ``tomap({...})``), and the state and ``output -json`` record their types
+(``["list", "dynamic"]``) - terraform 1.11, checked side by side. The kind is read from the
+expression: the conversion functions and the functions that return a list, set or map (their kinds
+checked against ``terraform console``), through tuple and object constructors and parentheses.
+Anything else (references, for expressions, ...) is a tuple or an object.
 """
 
 from __future__ import annotations
@@ -99,14 +100,44 @@ def _element(shape: Shape | None) -> Shape | None:
 def type_text(value: Any, shape: Shape | None) -> str:
     """The type of ``value`` as terraform console's ``type()`` writes it (repl/session.go
     typeString): ``number``, ``list(string)``, ``object({...})`` over lines with four-space steps."""
-    return _type(value, shape, 0)
+    return _text(type_json(value, shape), 0)
 
 
 def _pad(indent: int) -> str:
     return "    " * indent
 
 
-def _type(value: Any, shape: Shape | None, indent: int) -> str:
+def _text(recorded: Any, indent: int) -> str:
+    """A type in ``type_json``'s form as console text."""
+    if isinstance(recorded, str):
+        return recorded
+    kind, inner = recorded
+    if kind in ("list", "set", "map"):
+        return _collection(kind, _text(inner, indent + 1), indent)
+    if kind == "tuple":
+        if not inner:
+            return "tuple([])"
+        lines = [f"{_pad(indent + 1)}{_text(t, indent + 1)},\n" for t in inner]
+        return "tuple([\n" + "".join(lines) + _pad(indent) + "])"
+    if not inner:
+        return "object({})"
+    lines = [f"{_pad(indent + 1)}{k}: {_text(t, indent + 1)},\n" for k, t in inner.items()]
+    return "object({\n" + "".join(lines) + _pad(indent) + "})"
+
+
+def _collection(kind: str, element: str, indent: int) -> str:
+    if element.startswith(("object(", "tuple(")):
+        return f"{kind}(\n{_pad(indent + 1)}{element},\n{_pad(indent)})"
+    return f"{kind}({element})"
+
+
+# --------------------------------------------------------------------------- recorded types
+
+
+def type_json(value: Any, shape: Shape | None = None) -> Any:
+    """The type of ``value`` as terraform records it beside an output (state, ``output -json``):
+    cty's JSON form - ``"string"``, ``["list", "dynamic"]``, ``["object", {...}]``. Without a shape
+    a collection is a tuple or an object, as terraform infers a literal's type."""
     value, _marked = unmark(value)
     if value is None or value is UNKNOWN:
         return "dynamic"
@@ -118,36 +149,43 @@ def _type(value: Any, shape: Shape | None, indent: int) -> str:
         return "string"
     kind = shape.kind if shape is not None else ""
     if isinstance(value, (list, tuple)) and kind in ("list", "set"):
-        element = _type(value[0], shape.item(0) if shape else None, indent + 1) if value else "dynamic"
-        return _collection(kind, element, indent)
+        return [kind, type_json(value[0], shape.item(0) if shape else None) if value else "dynamic"]
     if isinstance(value, dict) and kind == "map":
         first = sorted(value, key=str)[0] if value else None
-        element = (
-            _type(value[first], shape.field(str(first)) if shape else None, indent + 1)
-            if value
-            else "dynamic"
-        )
-        return _collection("map", element, indent)
+        return [
+            "map",
+            type_json(value[first], shape.field(str(first)) if shape else None) if value else "dynamic",
+        ]
     if isinstance(value, (list, tuple)):
-        if not value:
-            return "tuple([])"
-        lines = [
-            f"{_pad(indent + 1)}{_type(v, shape.item(i) if shape else None, indent + 1)},\n"
-            for i, v in enumerate(value)
+        return ["tuple", [type_json(v, shape.item(i) if shape else None) for i, v in enumerate(value)]]
+    if isinstance(value, dict):  # attributes in name order, as cty writes an object type
+        names = sorted(value, key=str)
+        return [
+            "object",
+            {str(k): type_json(value[k], shape.field(str(k)) if shape else None) for k in names},
         ]
-        return "tuple([\n" + "".join(lines) + _pad(indent) + "])"
-    if isinstance(value, dict):
-        if not value:
-            return "object({})"
-        lines = [
-            f"{_pad(indent + 1)}{k}: {_type(value[k], shape.field(str(k)) if shape else None, indent + 1)},\n"
-            for k in sorted(value, key=str)
-        ]
-        return "object({\n" + "".join(lines) + _pad(indent) + "})"
     return "dynamic"
 
 
-def _collection(kind: str, element: str, indent: int) -> str:
-    if element.startswith(("object(", "tuple(")):
-        return f"{kind}(\n{_pad(indent + 1)}{element},\n{_pad(indent)})"
-    return f"{kind}({element})"
+def shape_of_type(recorded: Any) -> Shape | None:
+    """The shape a recorded type (``type_json``'s form) gives its value when printed."""
+    if not isinstance(recorded, list) or len(recorded) != 2:
+        return None
+    kind, inner = recorded
+    if kind in ("list", "set", "map"):
+        return Shape(kind, element=shape_of_type(inner))
+    if kind == "tuple" and isinstance(inner, list):
+        return Shape("tuple", items=tuple(shape_of_type(t) for t in inner))
+    if kind == "object" and isinstance(inner, dict):
+        return Shape("object", fields=tuple((str(k), shape_of_type(t)) for k, t in inner.items()))
+    return None
+
+
+def output_type(value: Any, expr: ast.Expr) -> Any:
+    """The type to record for an output whose value is written ``expr``, or None when it is the one
+    its value alone gives (a tuple or an object all the way down)."""
+    shape = shape_of(expr)
+    if shape is None:
+        return None
+    found = type_json(value, shape)
+    return None if found == type_json(value) else found
