@@ -16,7 +16,10 @@ def show_value(v: Any, limit: int = 80) -> str:
     if v is None:
         return "(none)"
     text = v if isinstance(v, str) and v.startswith("(") and v.endswith(")") else json.dumps(v, default=str)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    close = "}" if isinstance(v, dict) else "]" if isinstance(v, list) else ""
+    return text[: limit - 3 - len(close)] + "..." + close  # a cut object or list still closes
 
 
 def _one_line(text: str) -> str:

@@ -232,3 +232,17 @@ def test_an_objects_header_shows_the_plans_action_even_when_a_finding_comes_firs
     assert f"{vault} (plan: update)" in text
     alone = render_text(DriftReport(records=[finding], cloud="local Azure"))
     assert f"{vault} (plan: no-op)" in alone
+
+
+def test_a_long_value_is_cut_but_still_reads_as_an_object_or_a_list():
+    from reconciler.drift.render import show_value
+
+    identity = {
+        "identity_ids": [],
+        "principal_id": "6ee2c78b-7f6d-47af-a646-bbf5c65b24dc",
+        "tenant_id": "t" * 40,
+    }
+    shown = show_value(identity)
+    assert len(shown) == 80 and shown.endswith(",...}") and shown.startswith('{"identity_ids"')
+    assert show_value(list(range(50))).endswith("...]")
+    assert show_value("x" * 100) == '"' + "x" * 76 + "..."
