@@ -20,6 +20,7 @@ from reconciler.cli.common import (
 )
 from reconciler.cli.flags import UsageError, bool_flag, flag
 from reconciler.cli.output import Output
+from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.walk import PlanOptions
 
 # as terraform asks it: nothing in the cloud changes, and there is no undo
@@ -57,6 +58,15 @@ def setup_destroy(parser) -> None:
 def run(args, out: Output) -> int:
     if os.path.isfile(args.dir):  # a saved plan (`vaultform plan -out FILE`) instead of a directory
         return run_saved(args, out)
+    if not os.path.exists(args.dir):  # which of the two was meant can't be told: name both
+        raise DiagnosticsError(
+            error(
+                "no_configuration",
+                f"Nothing at {args.dir}: no saved plan and no configuration directory",
+                "Give apply the file `vaultform plan -out FILE` wrote (a refused or failed plan writes "
+                "none), or the directory that holds your .tf files.",
+            )
+        )
     return _apply(args, out, plan_options(args), "apply")
 
 

@@ -340,3 +340,12 @@ def test_a_refusal_in_a_module_names_its_file_as_terraform_does(tmp_path, monkey
     assert code == 1
     assert "on modules/vault/main.tf line 19, in module.team.azurerm_recovery_services_vault.vault:" in out
     assert str(tmp_path) not in out
+
+
+def test_apply_of_a_missing_plan_file_says_neither_a_plan_nor_a_directory_is_there(tmp_path, monkeypatch):
+    # `vaultform plan -out tfplan` refused, wrote nothing, and the pipeline's next step applied it
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = _run("apply", "tfplan")
+    assert code == 1
+    assert "Nothing at tfplan: no saved plan and no configuration directory" in err
+    assert "Traceback" not in err
