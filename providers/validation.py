@@ -269,7 +269,9 @@ class _Checker:
             if key in schema.attribute_map or key in schema.block_map:
                 continue
             names = _settable_names(schema)
-            looks_like_block = isinstance(raw, dict) or (
+            # blocks the schema doesn't know reach here as a list of bodies; a lone object is an
+            # argument's value (`tag = { env = "dev" }`), as terraform calls it
+            looks_like_block = (
                 isinstance(raw, (list, tuple)) and bool(raw) and all(isinstance(i, dict) for i in raw)
             )
             where = path + (key,)
