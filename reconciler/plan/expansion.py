@@ -9,7 +9,7 @@ from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.evaluator_scope import Scope
 from reconciler.diagnostics import Diagnostic, error
-from reconciler.values import UNKNOWN, Sensitive, is_wholly_known, strip
+from reconciler.values import UNKNOWN, Sensitive, is_wholly_known, strip, type_name
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,10 @@ def _count(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnostic]
     return [Instance(i, {"count": {"index": i}}) for i in range(value)], []
 
 
+def _with_article(name: str) -> str:
+    return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
+
+
 def _for_each(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnostic]]:
     if (
         value is UNKNOWN
@@ -101,13 +105,15 @@ def _for_each(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnost
     if isinstance(value, dict):
         return [Instance(str(k), {"each": {"key": str(k), "value": v}}) for k, v in sorted(value.items())], []
     if isinstance(value, list):
-        if not all(isinstance(v, str) for v in value):
+        other = next((v for v in value if not isinstance(v, str)), None)
+        if other is not None or any(v is None for v in value):
             return [], [
                 error(
                     "invalid_for_each",
                     "Invalid for_each argument",
-                    "for_each over a list needs strings; use toset([...]) of strings, "
-                    "or a map whose keys name the instances.",
+                    f"for_each supports a map, or a set of strings, and this collection holds "
+                    f"{_with_article(type_name(other))}. Use a map whose keys name the instances "
+                    "(e.g. { for v in COLLECTION : v.name => v }), or toset([...]) of strings.",
                     range=expr.pos.range(),
                 )
             ]

@@ -349,3 +349,18 @@ def test_apply_of_a_missing_plan_file_says_neither_a_plan_nor_a_directory_is_the
     assert code == 1
     assert "Nothing at tfplan: no saved plan and no configuration directory" in err
     assert "Traceback" not in err
+
+
+def test_for_each_over_a_set_of_objects_says_what_the_set_holds(tmp_path, monkeypatch):
+    (tmp_path / "main.tf").write_text(
+        'resource "terraform_data" "v" {\n'
+        '  for_each = toset([{ name = "a" }, { name = "b" }])\n'
+        "  input    = each.value\n"
+        "}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("plan")
+    text = out + err
+    assert code == 1 and "Invalid for_each argument" in text
+    assert "this collection holds an object" in text and "v.name => v" in text
+    assert "over a list" not in text  # toset() made a set, which the message must not call a list
