@@ -376,7 +376,18 @@ class AzurermProvider:
             return None
         prior = {**_known_config(planned), "id": id_}
         if type_name == "azurerm_key_vault_key":
-            state = self._run(type_name, lambda: handler.import_(self.context(), id_))
+            try:
+                state = self._run(type_name, lambda: handler.import_(self.context(), id_))
+            except PermanentError as exc:
+                if exc.status != 403:
+                    raise
+                # the caller may not read keys yet (a grant still on its way, or none for Get):
+                # nothing to look with, so the create goes ahead and Key Vault's answer stands,
+                # as the check for an existing key before a create does
+                self.report(
+                    f"can't look for key {planned.get('name')} a create may have made (no keys get permission)"
+                )
+                return None
         else:
             state = self._run(type_name, lambda: handler.read(self.context(), prior))
         if state is None:

@@ -364,3 +364,51 @@ def test_for_each_over_a_set_of_objects_says_what_the_set_holds(tmp_path, monkey
     assert code == 1 and "Invalid for_each argument" in text
     assert "this collection holds an object" in text and "v.name => v" in text
     assert "over a list" not in text  # toset() made a set, which the message must not call a list
+
+
+KEY_AFTER_ITS_GRANT = """
+data "azurerm_client_config" "current" {}
+
+resource "azurerm_resource_group" "rg" {
+  name     = "rg-grant-wait"
+  location = "westeurope"
+}
+
+resource "azurerm_key_vault" "kv" {
+  name                     = "kv-grant-wait"
+  location                 = azurerm_resource_group.rg.location
+  resource_group_name      = azurerm_resource_group.rg.name
+  tenant_id                = data.azurerm_client_config.current.tenant_id
+  sku_name                 = "standard"
+  purge_protection_enabled = true
+}
+
+resource "azurerm_key_vault_access_policy" "deployer" {
+  key_vault_id    = azurerm_key_vault.kv.id
+  tenant_id       = data.azurerm_client_config.current.tenant_id
+  object_id       = data.azurerm_client_config.current.object_id
+  key_permissions = ["Get", "List", "Create", "Delete", "Purge"]
+}
+
+resource "azurerm_key_vault_key" "k" {
+  name         = "backup"
+  key_vault_id = azurerm_key_vault.kv.id
+  key_type     = "RSA"
+  key_size     = 2048
+  key_opts     = ["wrapKey", "unwrapKey"]
+  depends_on   = [azurerm_key_vault_access_policy.deployer]
+}
+"""
+
+
+def test_a_first_apply_waits_for_the_deployers_new_grant_instead_of_failing(tmp_path, monkeypatch):
+    # Key Vault answers 403 for a while after the access policy that allows the create was added
+    # (terraform-provider-azurerm issues 4569, 9114, 19926: "the second apply works"); the retried
+    # create must not then fail on looking for a key it can't read yet either
+    (tmp_path / "main.tf").write_text(KEY_AFTER_ITS_GRANT)
+    monkeypatch.chdir(tmp_path)
+    assert _run("cloud", "configure", "-grant-delay", "2s")[0] == 0
+    code, out, err = _run("apply", "-auto-approve")
+    assert code == 0, err
+    assert "grant to the identity running vaultform to take effect" in out
+    assert "Apply complete! Resources: 4 added" in out

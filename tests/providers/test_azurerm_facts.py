@@ -18,6 +18,7 @@ from providers.base import (
     IncompleteError,
     PermanentError,
     ReadRequest,
+    RetryableError,
     ValidateRequest,
 )
 from reconciler.values import UNKNOWN
@@ -226,6 +227,81 @@ def test_a_vault_whose_identity_azure_refuses_after_creating_it_is_kept_and_the_
         provider.read(ReadRequest("azurerm_recovery_services_vault", err.state)).state["id"]
         == err.state["id"]
     )
+
+
+def _key_vault(provider, name, key_permissions, *, rbac=False):
+    me = provider.read_data(DataRequest("azurerm_client_config", {})).state
+    config = {
+        "name": name,
+        "location": "westeurope",
+        "resource_group_name": "rg-facts",
+        "tenant_id": me["tenant_id"],
+        "sku_name": "standard",
+    }
+    if rbac:
+        config["enable_rbac_authorization"] = True
+    else:
+        config["access_policy"] = [
+            {"tenant_id": me["tenant_id"], "object_id": me["object_id"], "key_permissions": key_permissions}
+        ]
+    return me, provider.create(CreateRequest("azurerm_key_vault", config)).state
+
+
+def _create_key(provider, kv):
+    return provider.create(
+        CreateRequest(
+            "azurerm_key_vault_key",
+            {
+                "name": "cmk",
+                "key_vault_id": kv["id"],
+                "key_type": "RSA",
+                "key_size": 2048,
+                "key_opts": ["wrapKey"],
+            },
+        )
+    )
+
+
+def test_a_key_create_waits_for_its_own_grant_to_reach_key_vault(cloud):
+    # the deployer's access policy is in ARM but not live on the data plane yet (terraform-provider-
+    # azurerm issues 4569, 19926): a refusal to wait out, not a failure; once it arrives, it works
+    env, provider = cloud
+    env.configure_faults(grant_propagation_seconds=30)
+    _me, kv = _key_vault(provider, "kv-facts-wait", ["Get", "Create"])
+    with pytest.raises(RetryableError) as caught:
+        _create_key(provider, kv)
+    assert "allows creating keys, but Key Vault still refuses key cmk" in caught.value.message
+    env.clock.advance(31)
+    assert _create_key(provider, kv).state["name"] == "cmk"
+
+
+def test_a_key_create_the_grant_does_not_allow_fails_at_once(cloud):
+    env, provider = cloud
+    env.configure_faults(grant_propagation_seconds=30)
+    _me, kv = _key_vault(provider, "kv-facts-nocreate", ["Get", "List"])
+    with pytest.raises(PermanentError) as caught:
+        _create_key(provider, kv)
+    assert not isinstance(caught.value, RetryableError) and caught.value.status == 403
+
+
+@pytest.mark.parametrize(
+    "role,waits",
+    [("Key Vault Crypto Officer", True), ("Key Vault Crypto Service Encryption User", False)],
+)
+def test_a_key_create_on_an_rbac_key_vault_waits_only_for_a_role_that_may_create(cloud, role, waits):
+    env, provider = cloud
+    me, kv = _key_vault(provider, f"kv-facts-rbac-{int(waits)}", [], rbac=True)
+    env.configure_faults(grant_propagation_seconds=30)
+    provider.create(
+        CreateRequest(
+            "azurerm_role_assignment",
+            {"scope": kv["id"], "role_definition_name": role, "principal_id": me["object_id"]},
+        )
+    )
+    expected = RetryableError if waits else PermanentError
+    with pytest.raises(expected) as caught:
+        _create_key(provider, kv)
+    assert waits or not isinstance(caught.value, RetryableError)
 
 
 CHECKS = [

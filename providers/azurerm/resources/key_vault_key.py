@@ -25,7 +25,7 @@ from azure.keyvault.keys import (
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from providers.azurerm.ids import parse_key_id, parse_resource_id
+from providers.azurerm.ids import parse_key_id, parse_resource_id, same_id
 from providers.azurerm.resources.base import (
     Context,
     DataSource,
@@ -42,7 +42,9 @@ from providers.azurerm.resources.base import (
     wire,
 )
 from providers.azurerm.resources.key_vault import find_vault_by_uri
-from providers.base import PermanentError
+from providers.azurerm.role_facts import roles_on_key_vault
+from providers.base import PermanentError, RetryableError
+from providers.roles import find_role, grants_action
 
 KEY_TYPES = ("RSA", "RSA-HSM", "EC", "EC-HSM")
 RSA_TYPES = ("RSA", "RSA-HSM")
@@ -286,6 +288,8 @@ class KeyVaultKey(Handler):
         try:
             key = call(lambda: client.create_key(planned["name"], kty, **kwargs))
         except PermanentError as exc:
+            if exc.status == 403 and _create_granted(ctx, planned["key_vault_id"]):
+                raise _grant_not_live(planned, exc) from exc
             key = self._recover(ctx, client, planned["name"], exc, kwargs)
         policy = None
         rp = block(planned, "rotation_policy")
@@ -447,3 +451,44 @@ class KeyVaultKeyData(DataSource):
         client = KeyVaultKey._client(ctx, config["key_vault_id"])
         key = not_found_is_none(lambda: client.get_key(config["name"]))
         return None if key is None else to_state(key, config["key_vault_id"])
+
+
+# --------------------------------------------------------------------------- a grant not live yet
+
+KEYS_CREATE = "Microsoft.KeyVault/vaults/keys/create/action"
+
+
+def _create_granted(ctx: Context, key_vault_id: str) -> bool:
+    """Whether ARM shows the identity running vaultform allowed to create keys in the key vault: an
+    access policy with the Create (or All) key permission, or on an RBAC key vault a role held at
+    or above it that may create keys (a role whose definition isn't known counts). Key Vault then
+    refuses with 403 only because the grant hasn't reached its data plane yet: new access
+    policies and role assignments take seconds to minutes (terraform-provider-azurerm issues
+    4569, 9114 and 19926: the first apply fails with 403, the second succeeds unchanged)."""
+    caller = ctx.clients.caller().object_id
+    rid = parse_resource_id(key_vault_id, expect="Microsoft.KeyVault/vaults")
+    vault = not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))
+    if vault is None or not caller:
+        return False
+    props = wire(vault).get("properties") or {}
+    if props.get("enableRbacAuthorization"):
+        held = roles_on_key_vault(ctx.clients, key_vault_id, caller)
+        return any((role := find_role(h.name)) is None or grants_action(role, KEYS_CREATE) for h in held)
+    for entry in props.get("accessPolicies") or []:
+        if not same_id(entry.get("objectId"), caller):
+            continue
+        keys = {str(p).lower() for p in ((entry.get("permissions") or {}).get("keys") or [])}
+        if keys & {"create", "all"}:
+            return True
+    return False
+
+
+def _grant_not_live(planned: dict[str, Any], refused: PermanentError) -> RetryableError:
+    name = parse_resource_id(planned["key_vault_id"], expect="Microsoft.KeyVault/vaults").name
+    return RetryableError(
+        f"waiting for key vault {name}'s grant to the identity running vaultform to take effect: "
+        f"it allows creating keys, but Key Vault still refuses key {planned['name']} ({refused.code}). "
+        "New access policies and role assignments take seconds to minutes to arrive.",
+        code=refused.code,
+        status=refused.status,
+    )
