@@ -11,6 +11,7 @@ Anything else (references, for expressions, ...) is a tuple or an object.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,15 +31,17 @@ class Shape:
     fields: tuple[tuple[str, Shape | None], ...] = ()
 
     def item(self, index: int) -> Shape | None:
-        if self.kind == "tuple":
-            return self.items[index] if index < len(self.items) else None
+        if self.kind == "tuple":  # ``element``: the shape of every item not in ``items``
+            return self.items[index] if index < len(self.items) else self.element
         return self.element
 
     def field(self, key: str) -> Shape | None:
-        if self.kind == "object":
-            return dict(self.fields).get(key)
+        if self.kind == "object":  # ``element``: the shape of every field not in ``fields``
+            return dict(self.fields).get(key, self.element)
         return self.element
 
+
+Resolve = Callable[[ast.Expr], "Shape | None"]
 
 # functions whose result is a list, set or map of their (first) argument's elements
 _CONVERSIONS = {"tolist": "list", "toset": "set", "tomap": "map"}
@@ -50,26 +53,28 @@ _LIST_OF_VALUES = {"split", "range", "regexall", "formatlist", "cidrsubnets", "c
 _SET_OF_VALUES = {"fileset"}
 
 
-def shape_of(expr: ast.Expr) -> Shape | None:
+def shape_of(expr: ast.Expr, resolve: Resolve | None = None) -> Shape | None:
+    """The shape the expression gives its value; ``resolve`` answers for references (a resource's
+    attribute is a list, set or map by its schema: ``reconciler.reference_shapes``)."""
     if isinstance(expr, ast.Parens):
-        return shape_of(expr.expr)
+        return shape_of(expr.expr, resolve)
     if isinstance(expr, ast.TupleCons):
-        return Shape("tuple", items=tuple(shape_of(i) for i in expr.items))
+        return Shape("tuple", items=tuple(shape_of(i, resolve) for i in expr.items))
     if isinstance(expr, ast.ObjectCons):
         fields = []
         for key, value in expr.items:
             inner = key.expr if isinstance(key, ast.Parens) else key
             if isinstance(inner, ast.Literal) and isinstance(inner.value, str):
-                fields.append((inner.value, shape_of(value)))
+                fields.append((inner.value, shape_of(value, resolve)))
         return Shape("object", fields=tuple(fields))
     if isinstance(expr, ast.Call) and expr.args and not expr.expand_final:
         name = expr.name
         if name in _CONVERSIONS:
-            return Shape(_CONVERSIONS[name], element=_element(shape_of(expr.args[0])))
+            return Shape(_CONVERSIONS[name], element=_element(shape_of(expr.args[0], resolve)))
         if name in _LIST_OF_ELEMENTS:
-            return Shape("list", element=_element(shape_of(expr.args[0])))
+            return Shape("list", element=_element(shape_of(expr.args[0], resolve)))
         if name in _SET_OF_ELEMENTS:
-            return Shape("set", element=_element(shape_of(expr.args[0])))
+            return Shape("set", element=_element(shape_of(expr.args[0], resolve)))
         if name in _LIST_OF_VALUES:
             return Shape("list")
         if name in _SET_OF_VALUES:
@@ -77,12 +82,14 @@ def shape_of(expr: ast.Expr) -> Shape | None:
         if name == "setproduct":
             # a set when any argument is a set, else a list (go-cty's SetProductFunc); the
             # elements are tuples
-            kinds = [shape_of(a) for a in expr.args]
+            kinds = [shape_of(a, resolve) for a in expr.args]
             return Shape("set" if any(k is not None and k.kind == "set" for k in kinds) else "list")
         if name == "chunklist":
-            return Shape("list", element=Shape("list", element=_element(shape_of(expr.args[0]))))
+            return Shape("list", element=Shape("list", element=_element(shape_of(expr.args[0], resolve))))
         if name == "transpose":
             return Shape("map", element=Shape("list"))
+    if resolve is not None and isinstance(expr, (ast.GetAttr, ast.Index)):
+        return resolve(expr)
     return None
 
 
@@ -91,9 +98,9 @@ def _element(shape: Shape | None) -> Shape | None:
     if shape is None:
         return None
     if shape.kind == "tuple":
-        return next((s for s in shape.items if s is not None), None)
+        return next((s for s in shape.items if s is not None), shape.element)
     if shape.kind == "object":
-        return next((s for _, s in shape.fields if s is not None), None)
+        return next((s for _, s in shape.fields if s is not None), shape.element)
     return shape.element
 
 
@@ -181,10 +188,10 @@ def shape_of_type(recorded: Any) -> Shape | None:
     return None
 
 
-def output_type(value: Any, expr: ast.Expr) -> Any:
+def output_type(value: Any, expr: ast.Expr, resolve: Resolve | None = None) -> Any:
     """The type to record for an output whose value is written ``expr``, or None when it is the one
     its value alone gives (a tuple or an object all the way down)."""
-    shape = shape_of(expr)
+    shape = shape_of(expr, resolve)
     if shape is None:
         return None
     found = type_json(value, shape)

@@ -23,6 +23,7 @@ from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.sensitivity import output_sensitivity
 from reconciler.plan.walk import PlanOptions
+from reconciler.reference_shapes import resolver
 from reconciler.value_shapes import output_type
 from reconciler.values import is_wholly_known
 from state.errors import StateError
@@ -163,13 +164,14 @@ def _record_outputs(session, evaluator: ApplyEvaluator, recorder: StateRecorder)
         if diag is not None:
             diagnostics.append(diag)
     stored = _storable(values, recorder.state)
+    resolve = resolver(session.validated.tree.module)
     types = {}
     for name, value in stored.items():
         if not is_wholly_known(values.get(name)):  # the last recorded value, kept with its type
             recorded = recorder.state.outputs[name].type
         else:
             decl = declared.get(name)
-            recorded = output_type(value, decl.value) if decl is not None else None
+            recorded = output_type(value, decl.value, resolve) if decl is not None else None
         if recorded is not None:
             types[name] = recorded
     recorder.outputs(stored, sensitive, types)

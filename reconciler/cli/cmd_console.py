@@ -26,7 +26,8 @@ from reconciler.config.references import walk_expressions
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.plan.scope import PlanScope
 from reconciler.plan.walk import PlanOptions, Walker
-from reconciler.value_shapes import shape_of, type_text
+from reconciler.reference_shapes import resolver
+from reconciler.value_shapes import Resolve, shape_of, type_text
 from reconciler.value_text import format_value
 
 INPUT_NAME = "<console-input>"
@@ -47,8 +48,11 @@ def console_scope(session: steps.Session) -> PlanScope:
     return PlanScope(walker.namespace(()), None, declared)
 
 
-def evaluate_line(text: str, scope: PlanScope) -> tuple[str | None, list[Diagnostic]]:
-    """One line's value in console formatting, or the diagnostics saying why not."""
+def evaluate_line(
+    text: str, scope: PlanScope, resolve: Resolve | None = None
+) -> tuple[str | None, list[Diagnostic]]:
+    """One line's value in console formatting, or the diagnostics saying why not; ``resolve``: the
+    shapes of the configuration's references (``reconciler.reference_shapes``)."""
     file, diags = parse_text(f"v = {text}\n", INPUT_NAME)
     if file is None or diags or len(file.body.attributes) != 1 or file.body.blocks:
         return None, diags or [
@@ -64,8 +68,8 @@ def evaluate_line(text: str, scope: PlanScope) -> tuple[str | None, list[Diagnos
             inner = inner.expr
         if isinstance(inner, ast.Call) and inner.name == "type":
             # terraform's console-only type(): the argument's type, as the console writes types
-            return type_text(evaluate(inner.args[0], scope), shape_of(inner.args[0])), []
-        return format_value(evaluate(expr, scope), shape=shape_of(expr)), []
+            return type_text(evaluate(inner.args[0], scope), shape_of(inner.args[0], resolve)), []
+        return format_value(evaluate(expr, scope), shape=shape_of(expr, resolve)), []
     except EvalError as exc:
         return None, list(exc.diagnostics)
 
@@ -115,19 +119,20 @@ def run(args, out) -> int:
     )
     try:
         scope = console_scope(session)
+        resolve = resolver(session.validated.module_info.module)
     finally:
         session.close()
     # as terraform's console (an "eval" walk, not a plan), uuid(), timestamp() and bcrypt() run
     allow_impure_calls(True)
     try:
         if sys.stdin.isatty():
-            return _interactive(scope, out)
-        return _piped(scope, out)
+            return _interactive(scope, resolve, out)
+        return _piped(scope, resolve, out)
     finally:
         allow_impure_calls(False)
 
 
-def _interactive(scope: PlanScope, out) -> int:
+def _interactive(scope: PlanScope, resolve: Resolve, out) -> int:
     lines: list[str] = []
     while True:
         try:
@@ -151,14 +156,14 @@ def _interactive(scope: PlanScope, out) -> int:
             return 0
         if not text:
             continue
-        result, diags = evaluate_line(text, scope)
+        result, diags = evaluate_line(text, scope, resolve)
         if diags:
             out.diagnostics(diags)
         else:
             out.print(result or "")
 
 
-def _piped(scope: PlanScope, out) -> int:
+def _piped(scope: PlanScope, resolve: Resolve, out) -> int:
     result = ""
     for line in sys.stdin:
         text = line.strip()
@@ -167,7 +172,7 @@ def _piped(scope: PlanScope, out) -> int:
         if not text:
             result = ""
             continue
-        value, diags = evaluate_line(text, scope)
+        value, diags = evaluate_line(text, scope, resolve)
         if diags:
             out.diagnostics(diags)
             return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -412,3 +413,36 @@ def test_a_first_apply_waits_for_the_deployers_new_grant_instead_of_failing(tmp_
     assert code == 0, err
     assert "grant to the identity running vaultform to take effect" in out
     assert "Apply complete! Resources: 4 added" in out
+
+
+SCHEMA_TYPED_OUTPUTS = """
+resource "azurerm_resource_group" "rg" {
+  name     = "rg-typed-outputs"
+  location = "westeurope"
+  tags     = { team = "backup" }
+}
+
+output "tags" {
+  value = azurerm_resource_group.rg.tags
+}
+
+output "whole" {
+  value = { tags = azurerm_resource_group.rg.tags, name = azurerm_resource_group.rg.name }
+}
+"""
+
+
+def test_an_attribute_the_schema_types_as_a_map_prints_and_records_as_one(tmp_path, monkeypatch):
+    # terraform prints a resource's map attribute as tomap({...}) and records ["map", "string"]:
+    # the expression doesn't say so, the provider's schema does
+    (tmp_path / "main.tf").write_text(SCHEMA_TYPED_OUTPUTS)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("apply", "-auto-approve")
+    assert code == 0, err
+    assert 'tags = tomap({\n  "team" = "backup"\n})' in out
+    assert (
+        'whole = {\n  "name" = "rg-typed-outputs"\n  "tags" = tomap({\n    "team" = "backup"\n  })\n}' in out
+    )
+    listed = json.loads(_run("output", "-json")[1])
+    assert listed["tags"]["type"] == ["map", "string"]
+    assert listed["whole"]["type"] == ["object", {"name": "string", "tags": ["map", "string"]}]
