@@ -93,11 +93,7 @@ def _apply_recorded(
         )
     evaluator = ApplyEvaluator(steps.plan_request(session, refreshed, options), plan)
     evaluator.publish_all()
-    for address, value in plan.data_values.items():
-        change = next((c for c in plan.changes if c.address == address), None)
-        recorder.data_read(
-            change or data_source_change(address), value, plan.data_sensitive_paths.get(address, ())
-        )
+    _record_data_reads(plan, recorder)
     result = Executor(
         graph,
         evaluator,
@@ -148,8 +144,19 @@ def record_outputs_only(
     evaluator.publish_all()
     _store_as_encryption_writes(session)
     recorder = StateRecorder(session.backend, session.state)
+    _record_data_reads(plan, recorder)  # as terraform's apply with nothing to change records them
     diagnostics = _record_outputs(session, evaluator, recorder)
     return ApplyOutcome(recorder.state, None, diagnostics)
+
+
+def _record_data_reads(plan: Plan, recorder: StateRecorder) -> None:
+    """The data sources the plan read, into state (what ``console`` and the next plan's
+    references see)."""
+    changes = plan.changes_by_address()
+    for address, value in plan.data_values.items():
+        change = changes.get(address) or data_source_change(address)
+        if change is not None:
+            recorder.data_read(change, value, plan.data_sensitive_paths.get(address, ()))
 
 
 def _record_outputs(session, evaluator: ApplyEvaluator, recorder: StateRecorder) -> list[Diagnostic]:

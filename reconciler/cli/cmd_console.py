@@ -13,6 +13,7 @@ data sources (their attributes recorded in the state), module outputs, ``path.*`
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from reconciler import session as steps
 from reconciler.cli.common import add_config_flags
@@ -41,7 +42,21 @@ def setup(parser) -> None:
 
 def console_scope(session: steps.Session) -> PlanScope:
     """The root module's names after a plan walk over the recorded state (no refresh)."""
-    walker = Walker(steps.plan_request(session, None, PlanOptions()))
+    recorded = {
+        str(address): dict(inst.attributes)
+        for address, _res, inst in session.state.instances()
+        if address.resource.mode is Mode.DATA
+    }
+
+    def read_recorded(_type: str, _config: dict, address: str = "") -> dict:
+        # a data source reads as the state recorded it (terraform console shows those values, not
+        # "known after apply"); one never read stays unknown
+        if address not in recorded:
+            raise LookupError(f"{address} has not been read yet")
+        return recorded[address]
+
+    request = replace(steps.plan_request(session, None, PlanOptions()), read_data=read_recorded)
+    walker = Walker(request)
     walker.run()
     module = session.validated.module_info.module
     declared = {r.type for r in module.resources.values() if r.mode is Mode.MANAGED}

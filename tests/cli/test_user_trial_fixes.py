@@ -446,3 +446,26 @@ def test_an_attribute_the_schema_types_as_a_map_prints_and_records_as_one(tmp_pa
     listed = json.loads(_run("output", "-json")[1])
     assert listed["tags"]["type"] == ["map", "string"]
     assert listed["whole"]["type"] == ["object", {"name": "string", "tags": ["map", "string"]}]
+
+
+def test_console_shows_a_data_source_as_state_recorded_it(tmp_path, monkeypatch):
+    # terraform console evaluates a data source from state (checked with the binary: the value
+    # stays after the source it was read from is gone); it is not "(known after apply)"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "main.tf").write_text('output "v" {\n  value = "hello"\n}\n')
+    (tmp_path / "main.tf").write_text(
+        'data "terraform_remote_state" "o" {\n'
+        '  backend = "local"\n'
+        '  config  = { path = "other/vaultform.tfstate" }\n'
+        "}\n"
+    )
+    monkeypatch.chdir(other)
+    assert _run("apply", "-auto-approve")[0] == 0
+    monkeypatch.chdir(tmp_path)
+    assert _run("apply", "-auto-approve")[0] == 0
+    (other / "vaultform.tfstate").unlink()
+    monkeypatch.setattr("sys.stdin", io.StringIO("data.terraform_remote_state.o.outputs.v\n"))
+    code, out, err = _run("console")
+    assert code == 0, err
+    assert out == '"hello"\n'
