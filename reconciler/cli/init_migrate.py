@@ -247,7 +247,9 @@ class Migration:
             )
 
     def _ask(self, question: str, description: str) -> bool:
-        """Terraform's confirm: the answer "yes" or "no", asked up to twice; anything else is no."""
+        """Terraform's confirm: the answer "yes" or "no", asked up to twice; anything else is no. No
+        answer at all (standard input closed) is an error, as terraform's "EOF": taking it for a no
+        would start the new backend with an empty state and leave every object unmanaged."""
         self.out.print(self.out.style(question, "1"))
         for paragraph in description.splitlines():
             for line in textwrap.wrap(paragraph, 76) or [""]:
@@ -261,10 +263,18 @@ class Migration:
             except (OSError, ValueError):  # no standard input to read (closed, or a test's capture)
                 answer = ""
             self.out.print("")
+            if not answer:
+                raise DiagnosticsError(
+                    error(
+                        "backend_migrate",
+                        "Error asking for confirmation: EOF",
+                        "There was no answer to read (standard input is closed), so nothing changed: the "
+                        "state and the backend settings are as they were. Answer on a terminal, or run "
+                        "init with -force-copy to copy the state without asking.",
+                    )
+                )
             if answer.strip().lower() in ("yes", "no"):
                 return answer.strip().lower() == "yes"
-            if not answer:
-                break
         return False
 
     # ------------------------------------------------------------------ reading, locking, writing

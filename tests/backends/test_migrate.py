@@ -196,3 +196,17 @@ def test_migrate_state_and_reconfigure_exclude_each_other(work):
     code, _, err = _run("init", "-no-color", "-migrate-state", "-reconfigure")
     assert code == 1
     assert "The -migrate-state and -reconfigure options are mutually-exclusive." in err
+
+
+def test_no_answer_to_the_copy_question_changes_nothing(work):
+    # a pipeline ran init with standard input closed: terraform stops with "Error asking for
+    # confirmation: EOF"; taking it for a no would start an empty state and orphan every object
+    assert _run("apply", "-auto-approve", "-no-color")[0] == 0
+    before = (work / "vaultform.tfstate").read_text()
+    _use_backend(work, "local-moved")
+    code, _out, err = _run("init", "-no-color", answers="")
+    assert code == 1
+    assert "Error asking for confirmation: EOF" in err
+    assert (work / "vaultform.tfstate").read_text() == before
+    code, _out, err = _run("plan", "-no-color")
+    assert code == 1 and "Backend initialization required" in err  # still to be done, not done empty
