@@ -75,6 +75,7 @@ def configure(environ: Mapping[str, str] | None = None, stderr: TextIO | None = 
     None when logging stays off. Calling it again replaces the previous set-up."""
     environ = os.environ if environ is None else environ
     reset()
+    _keep_sdk_off_stderr()
     wanted = _setting(environ, "VAULTFORM_LOG", "TF_LOG").upper()
     if not wanted or wanted == "OFF":
         return None
@@ -101,6 +102,12 @@ def configure(environ: Mapping[str, str] | None = None, stderr: TextIO | None = 
         logger.setLevel(level or TRACE)
         logger.addHandler(handler)
         logger.propagate = False
+    # the Azure SDK's own warnings (a failed token request, ...) join the log; its request-by-request
+    # detail would drown it
+    sdk = logging.getLogger(SDK_NAMESPACE)
+    sdk.setLevel(max(level or TRACE, logging.WARNING))
+    sdk.addHandler(handler)
+    loggers.append(sdk)
     _installed.append((handler, loggers, owned))
     if level is None:
         logging.getLogger("vaultform").warning(
@@ -109,6 +116,19 @@ def configure(environ: Mapping[str, str] | None = None, stderr: TextIO | None = 
             wanted,
         )
     return level or TRACE
+
+
+SDK_NAMESPACE = "azure"
+_SDK_QUIET = logging.NullHandler()
+
+
+def _keep_sdk_off_stderr() -> None:
+    """The Azure SDK logs a failed sign-in as a warning; with no handler of its own Python prints
+    that on stderr (``logging.lastResort``), beside the error vaultform reports for the same
+    failure. A handler that drops it keeps the terminal to vaultform's words."""
+    sdk = logging.getLogger(SDK_NAMESPACE)
+    if _SDK_QUIET not in sdk.handlers:
+        sdk.addHandler(_SDK_QUIET)
 
 
 def reset() -> None:

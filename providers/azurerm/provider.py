@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from azure.core.exceptions import ClientAuthenticationError
+
 from providers.azurerm import registrations
 from providers.azurerm.catalog import SCHEMA
 from providers.azurerm.clients import ClientFactory, CloudKind, CloudTarget, storage_sign_in, target_from
@@ -49,7 +51,7 @@ from providers.base import (
 )
 from providers.drift_protocol import DriftEstate, DriftRules, UnmanagedListing
 from providers.schema import Mode, ProviderSchema
-from reconciler.diagnostics import error
+from reconciler.diagnostics import Diagnostic, error
 from reconciler.values import UNKNOWN
 
 log = logging.getLogger("vaultform.azurerm")
@@ -77,6 +79,23 @@ def _with_private(
     if conformed is None or raw is None:
         return conformed
     return {**conformed, **{k: raw[k] for k in private if k in raw}}
+
+
+def _sign_in_failure(clients: ClientFactory) -> Diagnostic | None:
+    """Sign in once, as azurerm does while it configures (it reads the token's claims): a credential
+    that doesn't work is one error before any object is read, not the same error for each."""
+    try:
+        clients.caller()
+    except ClientAuthenticationError as exc:
+        reason = " ".join(str(exc.message or exc).split())
+        return error(
+            "sign_in_failed",
+            "Could not sign in to Azure",
+            f"{reason}\n\nCheck the sign-in settings (ARM_TENANT_ID, ARM_CLIENT_ID with a secret, "
+            "certificate or OIDC token, a managed identity, or `az login`) and the network path to "
+            "Microsoft Entra ID; nothing was read or changed.",
+        )
+    return None
 
 
 class AzurermProvider:
@@ -202,6 +221,10 @@ class AzurermProvider:
             self._clients = ClientFactory.from_config(
                 _known_config(config), self._environ, clock=self.clock, report=self.report, **self._inject
             )
+            if not self._clients.is_local:
+                failed = _sign_in_failure(self._clients)
+                if failed is not None:
+                    return [failed]
             store = getattr(self._clients.emulator, "store", None)
             if was_empty and store is not None:
                 # remembered in the new database: until something is created in it, it is the

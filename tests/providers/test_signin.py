@@ -5,6 +5,7 @@ activity log names the principal that made the change."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -16,6 +17,9 @@ from providers.azurelocal import tokens
 from providers.azurelocal.app import Emulator
 from providers.azurelocal.server import LocalAzureServer
 from providers.azurerm.clients import ClientFactory, SignIn, sign_in_method, target_from
+from providers.azurerm.provider import AzurermProvider
+from reconciler.cli.main import main
+from reconciler.cli.output import Output
 from tests.azurelocal.signin_helpers import ADO_SUBJECT_PREFIX, GITHUB_SUBJECT, OidcIssuer, make_certificate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "signin"
@@ -376,3 +380,29 @@ def test_managed_identity_at_a_custom_endpoint(cloud, monkeypatch):
     monkeypatch.setenv("IDENTITY_HEADER", cloud.server.identity_header)
     assert isinstance(credential_for(target_from({"cloud": "azure"}, os.environ)), MsiEndpointCredential)
     cloud.signs_in_as(uai.principal_id)
+
+
+def test_a_secret_that_does_not_sign_in_is_one_error_before_any_read(cloud, monkeypatch, tmp_path, capsys):
+    # azurerm signs in while it configures (it reads the token's claims): a bad credential is one
+    # error, not the same failure for every object the refresh reads, and the SDK's own warning
+    # about the failed token request stays off the terminal
+    _object_id, client_id = cloud.principal("deployer")
+    monkeypatch.setenv("ARM_CLIENT_ID", client_id)
+    monkeypatch.setenv("ARM_CLIENT_SECRET", "not-the-secret")
+    provider = AzurermProvider()
+    diags = provider.configure({})
+    assert [d.code for d in diags] == ["sign_in_failed"]
+    assert (
+        diags[0].summary == "Could not sign in to Azure" and "nothing was read or changed" in diags[0].detail
+    )
+
+    (tmp_path / "main.tf").write_text(
+        'resource "azurerm_resource_group" "rg" {\n  name = "rg-x"\n  location = "westeurope"\n}\n'
+    )
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["-chdir=" + str(tmp_path), "plan", "-no-color"], output=Output(out=out, err=err, no_color=True)
+    )
+    assert code == 1
+    assert err.getvalue().count("Could not sign in to Azure") == 1
+    assert "get_token" not in err.getvalue() + out.getvalue() + capsys.readouterr().err
