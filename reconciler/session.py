@@ -33,6 +33,7 @@ from reconciler.config.model import Module
 from reconciler.config.type_exprs import parse_type
 from reconciler.config.variables import Validation as VarValidation
 from reconciler.config.variables import VariableSpec, resolve_variables
+from reconciler.data_not_found import not_found_detail
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.encryption_config import configured_encryption
 from reconciler.moves import apply_moves
@@ -434,9 +435,7 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
             report(address, False, None, 0.0)
         state = provider.read_data(DataRequest(type_name, config)).state
         if state is None:
-            raise ProviderError(
-                "no object matches the data source's arguments; check the names", code="data_source_not_found"
-            )
+            raise ProviderError(not_found_detail(type_name, config), code="data_source_not_found")
         if report is not None:
             found = state.get("id")
             report(address, True, str(found) if found else None, time.monotonic() - started)

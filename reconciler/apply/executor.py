@@ -35,7 +35,9 @@ from reconciler.apply.evaluator import ApplyEvaluator, known_differences
 from reconciler.apply.graph import ApplyGraph, Op, Step, StepId
 from reconciler.apply.recorder import StateRecorder
 from reconciler.apply.recovery import locate_left_over
+from reconciler.data_not_found import not_found_detail
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.plan.sensitivity import hide_in
 from state.model import PendingAction
 
 log = logging.getLogger(__name__)
@@ -356,14 +358,13 @@ class Executor:
         config, _rs = self.evaluator.config_for(change, None)
         state = self._provider(step).read_data(DataRequest(change.type, config)).state
         if state is None:
-            raise DiagnosticsError(
-                error(
-                    "data_source_not_found",
-                    f"{change.address} found nothing",
-                    "The data source's arguments match no object; check the names.",
-                    address=change.address,
-                )
+            found_nothing = error(
+                "data_source_not_found",
+                f"{change.address} found nothing",
+                not_found_detail(change.type, config),
+                address=change.address,
             )
+            raise DiagnosticsError(hide_in([found_nothing], config, self._sensitive(change, config)))
         self.recorder.data_read(change, state, self._sensitive(change, state))
         self.evaluator.set_value(change, state)
         return state.get("id")

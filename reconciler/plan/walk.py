@@ -671,14 +671,17 @@ class Walker:
             try:
                 value = self.req.read_data(res.type, config, address)
             except Exception as exc:  # a provider error is a diagnostic, never a traceback
-                self.diags.append(
-                    error(
-                        getattr(exc, "code", "") or "data_source",
-                        f"Reading {address} failed",
-                        getattr(exc, "message", str(exc)),
-                        address=address,
-                        range=res.pos.range(),
-                    )
+                failed = error(
+                    getattr(exc, "code", "") or "data_source",
+                    f"Reading {address} failed",
+                    getattr(exc, "message", str(exc)),
+                    address=address,
+                    range=res.pos.range(),
+                )
+                # the message may quote an argument the lookup used: one built from a sensitive value
+                # is hidden
+                self.diags.extend(
+                    hide_in([failed], config, object_paths(rs.block, config, ev.sensitive_paths))
                 )
                 return UNKNOWN
             self.data_values[address] = value

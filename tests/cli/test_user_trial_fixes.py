@@ -469,3 +469,20 @@ def test_console_shows_a_data_source_as_state_recorded_it(tmp_path, monkeypatch)
     code, out, err = _run("console")
     assert code == 0, err
     assert out == '"hello"\n'
+
+
+def test_a_data_source_that_finds_nothing_says_what_it_looked_for(tmp_path, monkeypatch):
+    (tmp_path / "main.tf").write_text(
+        'variable "vm" {\n  default = "app-01"\n}\n'
+        'variable "code" {\n  default   = "hunter2"\n  sensitive = true\n}\n'
+        'data "azurerm_virtual_machine" "app" {\n'
+        "  name                = var.vm\n"
+        '  resource_group_name = "rg-apps-${var.code}"\n'
+        "}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("plan")
+    text = out + err
+    assert code == 1
+    assert 'No azurerm_virtual_machine was found with name = "app-01"' in text
+    assert "hunter2" not in text  # an argument built from a sensitive value is never shown
