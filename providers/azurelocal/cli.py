@@ -457,6 +457,9 @@ def register(subparsers) -> None:
         )
         if json_flag:
             _flag(p, "json", action="store_true", help="machine-readable output")
+        # accepted as every vaultform command accepts it (scripts pass it everywhere); this output
+        # has no colour to take out
+        _flag(p, "no-color", action="store_true", help="no colour (the output has none)")
         p.set_defaults(func=func)
         return p
 

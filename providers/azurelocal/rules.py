@@ -166,6 +166,8 @@ class Refusal(Enum):
 
     def error(self, **values) -> AzureError:
         spec = self.value
+        # a quoted message that ends a sentence of its own ("... granting it.") doesn't end it twice
+        values = {k: v.rstrip(".") if isinstance(v, str) else v for k, v in values.items()}
         return AzureError(spec.status, spec.code, spec.template.format(**values))
 
 

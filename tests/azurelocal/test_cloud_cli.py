@@ -160,3 +160,17 @@ def test_removed_role_assignment_fails_backup_on_an_rbac_key_vault(
         and "UserErrorCMKMissingMangedIdentityPermissionOnKeyVault" in out
         and "ForbiddenByRbac" in out
     )
+
+
+def test_cloud_commands_take_no_color_as_every_command_does(env, cmk, run):
+    code, out, err = run("show", "-no-color", "inventory")
+    assert code == 0 and "kv-backup" in out, err
+
+
+def test_a_refusal_quoting_a_sentence_ends_it_once(env, cmk, run):
+    from providers.azurelocal.rules import Refusal
+
+    err = Refusal.CMK_KEY_VAULT_AUTH.error(
+        principal="p", permission="get", key="k", reason="does not have keys get permission. Add a policy."
+    )
+    assert "Add a policy. Grant it Get" in err.message and ".." not in err.message
