@@ -233,7 +233,9 @@ def go_json(value: Any, *, indent: bool = False, default: Any = None) -> str:
     return go_escaped(text)
 
 
-_EXPONENT = re.compile(r"\d[eE][-+]?\d")
+# a number token with an exponent (after a colon, comma or bracket, as JSON writes numbers): ids
+# and hashes in strings ("0e5d7a9b") don't look like one
+_EXPONENT = re.compile(r"(?:^|[:,\[])\s*-?\d+(?:\.\d+)?[eE][-+]?\d+\s*(?:[,\]}]|$)", re.MULTILINE)
 _PLAIN = "\ue000"  # marks a number's plain text inside a string (a private-use character)
 _PLAIN_NUMBER = re.compile(f'"{_PLAIN}(-?[0-9.]+){_PLAIN}"')
 

@@ -142,3 +142,13 @@ def test_an_output_type_that_is_no_type_is_named_with_its_place():
     with pytest.raises(StateError) as caught:
         decode_state(_typed_outputs_state(["list"]), source="terraform.tfstate")
     assert "outputs.ids.type" in str(caught.value) and "is not a type" in str(caught.value)
+
+
+def test_json_numbers_are_plain_decimal_as_terraform_writes_them():
+    from state.format import go_json
+
+    assert go_json(1e-07) == "0.0000001"
+    assert go_json({"n": [1e-07, 2.5e21], "id": "7f3c1a52-0e5d"}) == (
+        '{"n":[0.0000001,2500000000000000000000],"id":"7f3c1a52-0e5d"}'
+    )
+    assert go_json({"n": [1e-07]}, indent=True) == '{\n  "n": [\n    0.0000001\n  ]\n}'
