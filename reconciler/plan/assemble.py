@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,58 +87,81 @@ def _named_exprs(res: Resource) -> Iterator[tuple[str, ast.Expr]]:
             yield name, expr
 
 
-def references_through_keys(res: Resource, prefix: str) -> dict[str, tuple[str, ...]]:
+def references_through_keys(
+    res: Resource, prefix: str, bound: Mapping[str, Any] | None = None
+) -> dict[str, tuple[str, ...]]:
     """``references_of``, plus each reference whose traversal goes on past a computed key, written
     through it as ``[*]``: ``azurerm_key_vault_key.k[each.key].versionless_id`` is
     ``azurerm_key_vault_key.k[*].versionless_id``, where ``references_of`` (and terraform's JSON
     plan) stop at ``azurerm_key_vault_key.k``. The provider rules read the attribute from it (a
-    versionless key id, an identity's principal id) in a ``for_each`` estate."""
+    versionless key id, an identity's principal id) in a ``for_each`` estate. ``bound``: the instance's
+    own ``each.key`` / ``count.index``, written in as the key they are (``k["west"]``)."""
     out = dict(references_of(res, prefix))
     for name, expr in _named_exprs(res):
-        out[name] = _with_through_keys(out.get(name, ()), expr, prefix)
+        out[name] = _with_through_keys(out.get(name, ()), expr, prefix, bound)
     return {name: refs for name, refs in out.items() if refs}
 
 
-def expression_references(expr: ast.Expr, prefix: str) -> tuple[str, ...]:
+def expression_references(
+    expr: ast.Expr, prefix: str, bound: Mapping[str, Any] | None = None
+) -> tuple[str, ...]:
     """The references of one expression as ``references_through_keys`` gives them (an input
-    variable's argument, a local value's expression), ``prefix`` put before each."""
+    variable's argument, a local value's expression), ``prefix`` put before each. ``bound``: the
+    values ``each.key`` / ``count.index`` have where the expression is evaluated (one instance of a
+    module call), so ``k[each.key]`` reads as that instance's ``k["a"]``, not every ``k``."""
     refs = tuple(
         prefix + str(r) for r in references(expr) if r.root not in ("count", "path", "terraform", "each")
     )
-    return _with_through_keys(tuple(dict.fromkeys(refs)), expr, prefix)
+    return _with_through_keys(tuple(dict.fromkeys(refs)), expr, prefix, bound)
 
 
-def _with_through_keys(refs: tuple[str, ...], expr: ast.Expr, prefix: str) -> tuple[str, ...]:
+def _with_through_keys(
+    refs: tuple[str, ...], expr: ast.Expr, prefix: str, bound: Mapping[str, Any] | None = None
+) -> tuple[str, ...]:
     found: list[str] = []
-    _through_keys(expr, found)
+    _through_keys(expr, found, bound or {})
     if not found:
         return refs
     through = [prefix + t for t in found]
     # the cut-short text of the same traversal says less: the through-key one replaces it
-    kept = [t for t in refs if not any(f.startswith(t + "[*]") for f in through)]
+    kept = [t for t in refs if not any(f.startswith(t + "[") for f in through)]
     return tuple(dict.fromkeys(kept + through))
 
 
-def _through_keys(expr: ast.Expr, out: list[str]) -> None:
+def _bound_key(key: ast.Expr, bound: Mapping[str, Any]) -> Any:
+    """The value of ``each.key`` / ``count.index`` written as a key, where ``bound`` knows it."""
+    if isinstance(key, ast.GetAttr) and isinstance(key.obj, ast.Variable):
+        return bound.get(f"{key.obj.name}.{key.name}")
+    return None
+
+
+def _through_keys(expr: ast.Expr, out: list[str], bound: Mapping[str, Any]) -> None:
     if isinstance(expr, (ast.GetAttr, ast.Index)):
         unwound = unwind_traversal(expr)
         if unwound is not None:
             root, nodes = unwound
             computed = [n for n in nodes if isinstance(n, ast.Index) and literal_key(n.key) is None]
-            if computed and (root.name == "data" or "_" in root.name):
+            # a module's output through a key the instance binds (module.team[each.key].principal_id)
+            # names one module instance: written out, the planner follows it into the module
+            module_output = root.name == "module" and all(
+                _bound_key(n.key, bound) is not None for n in computed
+            )
+            if computed and (root.name == "data" or "_" in root.name or module_output):
                 text = root.name
                 for n in nodes:
                     if isinstance(n, ast.GetAttr):
                         text += f".{n.name}"
                         continue
                     key = literal_key(n.key)
+                    if key is None:
+                        key = _bound_key(n.key, bound)
                     text += "[*]" if key is None else f"[{json.dumps(key)}]"
                 out.append(text)
             for n in computed:  # a computed key holds references of its own
-                _through_keys(n.key, out)
+                _through_keys(n.key, out, bound)
             return
     for child in ast.children(expr):
-        _through_keys(child, out)
+        _through_keys(child, out, bound)
 
 
 def _for_each_resource(res: Resource) -> Reference | None:

@@ -574,7 +574,7 @@ class Walker:
                 changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
                 config=config,
                 references=references_of(res, _text_prefix(path)),
-                rule_references=self._rule_references(res, path),
+                rule_references=self._rule_references(res, path, inst.key),
                 private=private,
             ),
             parsed,
@@ -583,12 +583,21 @@ class Walker:
             return UNKNOWN
         return mark_paths(decision.after, after_paths)
 
-    def _rule_references(self, res: Resource, path: ModulePath) -> dict[str, tuple[str, ...]]:
+    def _rule_references(
+        self, res: Resource, path: ModulePath, key: Any = None
+    ) -> dict[str, tuple[str, ...]]:
         """References through computed keys, for an object whose provider has plan rules."""
         wanted = self.req.plan_rule_providers
         if wanted is not None and registry.provider_name_for_type(res.type) not in wanted:
             return {}
-        found = references_through_keys(res, _text_prefix(path))
+        bound = (
+            {"each.key": key}
+            if res.for_each is not None
+            else {"count.index": key}
+            if res.count is not None
+            else {}
+        )
+        found = references_through_keys(res, _text_prefix(path), bound)
         return {name: self._through_names(refs, path, frozenset()) for name, refs in found.items()}
 
     def _through_names(
@@ -606,30 +615,44 @@ class Walker:
             if source is None:
                 out.append(text)
                 continue
-            expr, at, name = source
+            expr, at, name, bound = source
             if (at, name) in seen:
                 continue  # a cycle is the configuration's error, reported where it is evaluated
-            out += self._through_names(expression_references(expr, _text_prefix(at)), at, seen | {(at, name)})
+            found = expression_references(expr, _text_prefix(at), bound)
+            out += self._through_names(found, at, seen | {(at, name)})
         return tuple(dict.fromkeys(out))
 
-    def _named_source(self, path: ModulePath, text: str) -> tuple[ast.Expr, ModulePath, str] | None:
+    def _named_source(
+        self, path: ModulePath, text: str
+    ) -> tuple[ast.Expr, ModulePath, str, dict[str, Any]] | None:
         """What ``var.NAME``, ``local.NAME`` or ``module.CALL[KEY].OUTPUT`` (``text``, in module
-        instance ``path``) is written from, the module instance it is written in, and the name's own
-        text; None for anything else, a root variable (the user sets it) and a module instance the
-        text can't name (a computed key)."""
+        instance ``path``) is written from, the module instance it is written in, the name's own
+        text, and what ``each.key`` / ``count.index`` are there (a module call's argument is
+        written for one instance of the call); None for anything else, a root variable (the user
+        sets it) and a module instance the text can't name (a computed key)."""
         module = self.infos[static_prefix(path)].module
         named = _NAMED_VALUE.match(text)
         if named is not None:
             root, name = named.group(1), named.group(2)
             if root == "local":
                 local = module.locals.get(name)
-                return (local.expr, path, f"local.{name}") if local is not None else None
+                return (local.expr, path, f"local.{name}", {}) if local is not None else None
             if not path:
                 return None
             parent_prefix, call_name = parent_and_name(static_prefix(path))
             call = self.infos[parent_prefix].module.module_calls.get(call_name)
             arg = call.arguments.get(name) if call is not None else None
-            return (arg.expr, path[:-1], f"var.{name}") if arg is not None else None
+            if call is None or arg is None:
+                return None
+            key = path[-1].key
+            bound = (
+                {"each.key": key}
+                if call.for_each is not None
+                else {"count.index": key}
+                if call.count is not None
+                else {}
+            )
+            return arg.expr, path[:-1], f"var.{name}", bound
         output = _MODULE_OUTPUT.match(text)
         if output is None:
             return None
@@ -640,7 +663,7 @@ class Walker:
         key = None if raw_key is None else (int(raw_key) if raw_key.isdigit() else json.loads(raw_key))
         child = (*path, ModuleStep(call_name, key))
         decl = self.infos[static_prefix(child)].module.outputs.get(out_name)
-        return (decl.value, child, f"output.{out_name}") if decl is not None else None
+        return (decl.value, child, f"output.{out_name}", {}) if decl is not None else None
 
     def _triggered(self, path: ModulePath, res: Resource, inst: Instance) -> bool:
         prefix = _text_prefix(path)
@@ -706,7 +729,7 @@ class Walker:
                 reason=Reason.READ_BECAUSE_CONFIG_UNKNOWN,
                 config=config,
                 references=references_of(res, _text_prefix(path)),
-                rule_references=self._rule_references(res, path),
+                rule_references=self._rule_references(res, path, inst.key),
                 sensitive_paths=after_paths,
             )
         )
