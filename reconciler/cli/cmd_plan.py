@@ -9,10 +9,10 @@ from reconciler import genconfig, importing
 from reconciler import session as steps
 from reconciler.apply.progress import format_duration
 from reconciler.cli import collector
-from reconciler.cli.applying import note_outside_changes
+from reconciler.cli.applying import note_outside_changes, show_plan
 from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock, variable_prompt
 from reconciler.cli.flags import flag
-from reconciler.cli.output import Output, display_path
+from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
 
 
@@ -159,24 +159,8 @@ def make(args, operation: str = "plan", out: Output | None = None):
 
 def show(plan, args, out: Output) -> None:
     from reconciler.plan.render_markdown import render_markdown
-    from reconciler.plan.render_text import render_plan
 
-    if out.json_ui is not None:
-        ui = out.json_ui
-        ui.diagnostics(plan.diagnostics)
-        ui.planned_changes(plan)
-        ui.change_summary(plan.counts(), "plan", imported=sum(1 for c in plan.changes if c.importing))
-        ui.plan_outputs(plan)
-    else:
-        out.print(
-            render_plan(
-                plan,
-                color=out.color,
-                sources=out.sources,
-                display_path=display_path,
-                compact_warnings=getattr(args, "compact_warnings", False),
-            )
-        )
+    show_plan(plan, out, compact_warnings=getattr(args, "compact_warnings", False))
     if getattr(args, "markdown", None):
         try:
             Path(args.markdown).write_text(render_markdown(plan))

@@ -329,7 +329,7 @@ def test_a_failed_apply_prints_no_outputs_as_terraform_does(tmp_path, monkeypatc
 
 
 def test_a_refusal_in_a_module_names_its_file_as_terraform_does(tmp_path, monkeypatch):
-    # relative to the working directory ("on modules/vault/main.tf line 19"), as the diagnostics
+    # relative to the working directory ("on modules/vault/main.tf line 20"), as the diagnostics
     # of validate are, not the absolute path the loader read it from
     rules = os.path.join(os.path.dirname(__file__), "..", "fixtures", "plan_rules")
     shutil.copytree(os.path.join(rules, "_base"), tmp_path, dirs_exist_ok=True)
@@ -339,7 +339,7 @@ def test_a_refusal_in_a_module_names_its_file_as_terraform_does(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     code, out, _err = _run("plan")
     assert code == 1
-    assert "on modules/vault/main.tf line 19, in module.team.azurerm_recovery_services_vault.vault:" in out
+    assert "on modules/vault/main.tf line 20, in module.team.azurerm_recovery_services_vault.vault:" in out
     assert str(tmp_path) not in out
 
 

@@ -32,8 +32,6 @@ def _workspace(tmp_path: Path, case: Path) -> Workspace:
     ws = Workspace(tmp_path, BASE)
     for tf in case.glob("*.tf"):
         shutil.copy(tf, ws.dir / tf.name)
-    if (case / "modules").is_dir():  # a case that calls local modules ships them beside its files
-        shutil.copytree(case / "modules", ws.dir / "modules")
     return ws
 
 
