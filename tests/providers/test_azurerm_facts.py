@@ -449,3 +449,13 @@ def test_plan_rules_are_the_domain_rules():
     )
     codes = [d.code for d in AzurermProvider(environ={}).plan_rules(req).diagnostics if d.is_error]
     assert "R1" in codes
+
+
+def test_only_a_refusal_for_want_of_a_grant_is_waited_out():
+    from providers.azurerm.resources.key_vault_key import _refused_by_access
+
+    assert _refused_by_access(PermanentError("x", code="Forbidden/ForbiddenByPolicy", status=403))
+    assert _refused_by_access(PermanentError("x", code="Forbidden/ForbiddenByRbac", status=403))
+    # the key vault's firewall: no wait clears it
+    assert not _refused_by_access(PermanentError("x", code="Forbidden/ForbiddenByFirewall", status=403))
+    assert not _refused_by_access(PermanentError("x", code="Conflict", status=409))

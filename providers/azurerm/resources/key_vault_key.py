@@ -288,7 +288,7 @@ class KeyVaultKey(Handler):
         try:
             key = call(lambda: client.create_key(planned["name"], kty, **kwargs))
         except PermanentError as exc:
-            if exc.status == 403 and _create_granted(ctx, planned["key_vault_id"]):
+            if _refused_by_access(exc) and _create_granted(ctx, planned["key_vault_id"]):
                 raise _grant_not_live(planned, exc) from exc
             key = self._recover(ctx, client, planned["name"], exc, kwargs)
         policy = None
@@ -456,6 +456,13 @@ class KeyVaultKeyData(DataSource):
 # --------------------------------------------------------------------------- a grant not live yet
 
 KEYS_CREATE = "Microsoft.KeyVault/vaults/keys/create/action"
+
+
+def _refused_by_access(exc: PermanentError) -> bool:
+    """A 403 for want of a grant (an access policy or a role), not for the key vault's firewall
+    (ForbiddenByFirewall), which no wait clears."""
+    code = (exc.code or "").lower()
+    return exc.status == 403 and ("forbiddenbypolicy" in code or "forbiddenbyrbac" in code)
 
 
 def _create_granted(ctx: Context, key_vault_id: str) -> bool:
