@@ -5,8 +5,9 @@ tuple and an object: its console and apply's "Outputs:" wrap them (``tolist([...
 ``toset([...])``, ``tomap({...})``), and the state and ``output -json`` record their types
 (``["list", "dynamic"]``) - terraform 1.11, checked side by side. The kind is read from the
 expression: the conversion functions and the functions that return a list, set or map (their kinds
-checked against ``terraform console``), through tuple and object constructors and parentheses.
-Anything else (references, for expressions, ...) is a tuple or an object.
+checked against ``terraform console``), through tuple and object constructors and parentheses; a
+reference is answered by ``resolve`` (a resource attribute's type in its provider's schema:
+``reconciler.reference_shapes``). Anything else (for expressions, ...) is a tuple or an object.
 """
 
 from __future__ import annotations
