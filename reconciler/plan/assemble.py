@@ -280,10 +280,13 @@ def planned_instance(change: ResourceChange) -> PlannedInstance:
 
 
 def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """The same finding once; the same words about two places (two resources' for_each, which
+    carry no address) stay two findings."""
     seen: set[Any] = set()
     out: list[Diagnostic] = []
     for d in diags:
-        key = (d.severity, d.code, d.address, d.summary)
+        place = (d.range.file, d.range.line) if d.range is not None and d.address is None else None
+        key = (d.severity, d.code, d.address, d.summary, place)
         if key in seen:
             continue
         seen.add(key)

@@ -9,6 +9,7 @@ from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.evaluator_scope import Scope
 from reconciler.diagnostics import Diagnostic, error
+from reconciler.value_shapes import shape_of
 from reconciler.values import UNKNOWN, Sensitive, is_wholly_known, strip, type_name
 
 
@@ -82,6 +83,21 @@ def _count(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnostic]
     return [Instance(i, {"count": {"index": i}}) for i in range(value)], []
 
 
+def _ordered_kind(expr: ast.Expr) -> str | None:
+    """ "a tuple" or "a list of string" when the expression is written as one (a [...] literal, a
+    [for ...] expression, split(), sort() and the like), where terraform knows the type; None when
+    it can't be told from the expression (a variable, a reference), which is let through."""
+    inner = expr
+    while isinstance(inner, ast.Parens):
+        inner = inner.expr
+    if isinstance(inner, ast.For) and inner.key is None:
+        return "a tuple"
+    shape = shape_of(inner)
+    if shape is None or shape.kind not in ("tuple", "list"):
+        return None
+    return "a tuple" if shape.kind == "tuple" else "a list of string"
+
+
 def _with_article(name: str) -> str:
     return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
 
@@ -114,6 +130,18 @@ def _for_each(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnost
                     f"for_each supports a map, or a set of strings, and this collection holds "
                     f"{_with_article(type_name(other))}. Use a map whose keys name the instances "
                     "(e.g. { for v in COLLECTION : v.name => v }), or toset([...]) of strings.",
+                    range=expr.pos.range(),
+                )
+            ]
+        ordered = _ordered_kind(expr)
+        if ordered is not None:
+            return [], [
+                error(
+                    "invalid_for_each",
+                    "Invalid for_each argument",
+                    f"for_each supports a map, or a set of strings, and this is {ordered}: its items keep "
+                    "an order and may repeat, so they can't name instances. Wrap it in toset(...) "
+                    "(terraform refuses it the same way).",
                     range=expr.pos.range(),
                 )
             ]

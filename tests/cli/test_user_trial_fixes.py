@@ -486,3 +486,21 @@ def test_a_data_source_that_finds_nothing_says_what_it_looked_for(tmp_path, monk
     assert code == 1
     assert 'No azurerm_virtual_machine was found with name = "app-01"' in text
     assert "hunter2" not in text  # an argument built from a sensitive value is never shown
+
+
+def test_for_each_over_a_list_is_refused_as_terraform_refuses_it(tmp_path, monkeypatch):
+    # terraform: 'the "for_each" argument must be a map, or set of strings, and you have provided a
+    # value of type tuple' (and 'list of string' for split()); toset() of either is fine. Two such
+    # resources are two errors, though the words are the same
+    (tmp_path / "main.tf").write_text(
+        'resource "terraform_data" "a" {\n  for_each = ["a", "b"]\n  input    = each.key\n}\n'
+        'resource "terraform_data" "b" {\n  for_each = split(",", "a,b")\n  input    = each.key\n}\n'
+        'resource "terraform_data" "c" {\n  for_each = toset(split(",", "a,b"))\n  input    = each.key\n}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("plan")
+    text = out + err
+    assert code == 1
+    assert text.count("Error: Invalid for_each argument") == 2
+    assert "this is a tuple" in text and "this is a list of string" in text
+    assert "main.tf line 10" not in text  # toset(...) is a set
