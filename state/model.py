@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from importlib import metadata
 from typing import Any
 
@@ -229,6 +230,22 @@ class ResourceState:
         return replace(self, instances=self.instances[:i] + self.instances[i + 1 :])
 
 
+def value_type(value: Any) -> Any:
+    """The type Terraform records beside a dynamic value, inferred as Terraform infers a literal's:
+    a collection is a tuple or an object (attributes in name order, as cty writes them)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float, Decimal)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return ["object", {str(k): value_type(value[k]) for k in sorted(value, key=str)}]
+    if isinstance(value, (list, tuple)):
+        return ["tuple", [value_type(v) for v in value]]
+    return "dynamic"
+
+
 @dataclass(frozen=True, slots=True)
 class OutputState:
     value: Any
@@ -237,6 +254,11 @@ class OutputState:
     # tell it - a list, set or map, which a plain value would give as a tuple or an object; None:
     # the value's own
     type: Any = None
+
+    @property
+    def json_type(self) -> Any:
+        """The type as state and ``output -json`` write it: the recorded one, else the value's own."""
+        return self.type if self.type is not None else value_type(self.value)
 
 
 def _resource_sort_key(res: ResourceState) -> tuple[Any, ...]:

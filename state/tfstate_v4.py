@@ -37,7 +37,7 @@ import re
 from typing import Any
 
 from state.errors import StateError
-from state.model import format_key
+from state.model import format_key, value_type
 
 __all__ = [
     "TERRAFORM_STATE_VERSION",
@@ -273,21 +273,6 @@ def provider_address(local: str) -> str:
         name, _, alias = local.partition(".")
         source = _LOCAL_TO_SOURCE.get(name, f"{_OWN_SOURCE_PREFIX}{name}")
     return f'provider["{source}"]' + (f".{alias}" if alias else "")
-
-
-def value_type(value: Any) -> Any:
-    """The type Terraform records beside a dynamic value, inferred as Terraform infers a literal's."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return ["object", {k: value_type(v) for k, v in value.items()}]
-    if isinstance(value, list):
-        return ["tuple", [value_type(v) for v in value]]
-    return "dynamic"
 
 
 def _typed(value: Any) -> dict[str, Any]:

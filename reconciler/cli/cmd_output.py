@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from reconciler.cli.cmd_show import value_type
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.cli.state_files import backend_for, read_state, refuse_directory
@@ -93,7 +92,7 @@ def run(args, out: Output) -> int:
         out.print(
             go_json(
                 {
-                    name: {"sensitive": o.sensitive, "type": o.type or value_type(o.value), "value": o.value}
+                    name: {"sensitive": o.sensitive, "type": o.json_type, "value": o.value}
                     for name, o in sorted(outputs.items())
                 },
                 indent=True,

@@ -23,7 +23,7 @@ from reconciler.cli.output import Output, display_path
 from reconciler.cli.state_files import backend_for, configured_encryption_of, read_state
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.render_body import Sensitivity
-from reconciler.value_shapes import Shape, shape_of_type, type_json
+from reconciler.value_shapes import Shape, shape_of_type
 from reconciler.value_text import go_quote, number_text
 from state.format import go_json
 from state.model import InstanceAddress, InstanceState, ResourceState, State
@@ -229,11 +229,6 @@ def render_state(state: State) -> str:
 # --------------------------------------------------------------------------- JSON
 
 
-def value_type(value: Any) -> Any:
-    """The type terraform's JSON gives a value recorded without one: a tuple or an object."""
-    return type_json(value)
-
-
 def state_to_json(state: State) -> dict:
     """Terraform's JSON state representation of ``state``; sensitive values are null."""
     from reconciler.plan.render_json import (
@@ -280,7 +275,7 @@ def state_to_json(state: State) -> dict:
             name: {
                 "sensitive": o.sensitive,
                 "value": None if o.sensitive else json_value(o.value),
-                "type": o.type or value_type(o.value),
+                "type": o.json_type,
             }
             for name, o in sorted(state.outputs.items())
         }

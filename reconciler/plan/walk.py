@@ -144,6 +144,13 @@ _NAMED_VALUE = re.compile(r"(var|local)\.([A-Za-z_][\w-]*)")
 _MODULE_OUTPUT = re.compile(r'module\.([A-Za-z_][\w-]*)(?:\[(\d+|"(?:[^"\\]|\\.)*")\])?\.([A-Za-z_][\w-]*)')
 
 
+def _key_bindings(count: ast.Expr | None, for_each: ast.Expr | None, key: Any) -> dict[str, Any]:
+    """What ``each.key`` / ``count.index`` are in the instance ``key`` of a block."""
+    if for_each is not None:
+        return {"each.key": key}
+    return {"count.index": key} if count is not None else {}
+
+
 def module_text(path: ModulePath) -> str:
     """``module.a["x"]`` for a module instance, ``""`` for the root."""
     return format_module(path)
@@ -590,14 +597,7 @@ class Walker:
         wanted = self.req.plan_rule_providers
         if wanted is not None and registry.provider_name_for_type(res.type) not in wanted:
             return {}
-        bound = (
-            {"each.key": key}
-            if res.for_each is not None
-            else {"count.index": key}
-            if res.count is not None
-            else {}
-        )
-        found = references_through_keys(res, _text_prefix(path), bound)
+        found = references_through_keys(res, _text_prefix(path), _key_bindings(res.count, res.for_each, key))
         return {name: self._through_names(refs, path, frozenset()) for name, refs in found.items()}
 
     def _through_names(
@@ -644,15 +644,7 @@ class Walker:
             arg = call.arguments.get(name) if call is not None else None
             if call is None or arg is None:
                 return None
-            key = path[-1].key
-            bound = (
-                {"each.key": key}
-                if call.for_each is not None
-                else {"count.index": key}
-                if call.count is not None
-                else {}
-            )
-            return arg.expr, path[:-1], f"var.{name}", bound
+            return arg.expr, path[:-1], f"var.{name}", _key_bindings(call.count, call.for_each, path[-1].key)
         output = _MODULE_OUTPUT.match(text)
         if output is None:
             return None
