@@ -101,7 +101,8 @@ def resolve_pending(state: State, providers: Mapping[str, Any]) -> Recovery:
                     f"of {address}",
                     f"{exc.message}. A previous run stopped during this operation; "
                     "vaultform reads the object before planning so it never creates it twice. Fix the "
-                    "cause (access, network) and run again.",
+                    "cause (access, network) and run again; a refusal right after a grant the stopped "
+                    "run made may only be the grant still on its way (it takes seconds to minutes).",
                     address=address,
                 )
             )
