@@ -5,7 +5,9 @@ terraform prints them ``tolist([...])`` and ``tomap({...})`` (apply's "Outputs:"
 ``console``) and records their types so. The expression alone doesn't say it; the schema does.
 ``resolver(module)`` answers for the references written in one module: a resource or data source
 of that module, any attribute or nested block under it, and the instance steps of ``count``
-(a tuple of objects) and ``for_each`` (an object of objects) between them.
+(a tuple of objects) and ``for_each`` (an object of objects) between them; a variable by its
+declared type (``list(string)`` is a list, terraform's ``tolist``); a local by the expression that
+defines it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from reconciler.addresses import Mode
 from reconciler.config import ast
 from reconciler.config.model import Module
 from reconciler.config.references import unwind_traversal
-from reconciler.value_shapes import Shape
+from reconciler.config.type_exprs import parse_type
+from reconciler.config.types import AnyType, Collection, ObjectType, TupleType, TypeConstraint
+from reconciler.value_shapes import Shape, shape_of
 
 _COLLECTIONS = {Kind.LIST: "list", Kind.SET: "set", Kind.MAP: "map"}
 _NESTINGS = {Nesting.LIST: "list", Nesting.SET: "set"}
@@ -42,30 +46,77 @@ def block_shape(block: BlockSchema) -> Shape:
     return Shape("object", fields=tuple(fields))
 
 
-def resolver(module: Module) -> Callable[[ast.Expr], Shape | None]:
-    """The shape of a reference written in ``module``, where the schema tells one."""
+def constraint_shape(t: TypeConstraint) -> Shape | None:
+    """The shape a variable's declared type gives its value (``any`` parts: as the value is)."""
+    if isinstance(t, Collection):
+        return Shape(t.kind.value, element=constraint_shape(t.element))
+    if isinstance(t, TupleType):
+        return Shape("tuple", items=tuple(constraint_shape(e) for e in t.elements))
+    if isinstance(t, ObjectType):
+        return Shape("object", fields=tuple((a.name, constraint_shape(a.type)) for a in t.attrs))
+    return None
+
+
+# A value whose collections are all tuples and objects: what a root module's variable without a
+# type (or of type ``any``) holds - a default, a .tfvars file and TF_VAR_/-var text written as HCL
+# make tuples and objects (terraform 1.11: ``for_each = var.untyped`` with ``["a"]`` is "a tuple").
+_AS_WRITTEN = Shape("tuple")
+
+
+def resolver(module: Module, *, root: bool = True) -> Callable[[ast.Expr], Shape | None]:
+    """The shape of a reference written in ``module``, where the schema, a variable's type or a
+    local's expression tells one. ``root``: ``module`` is the root module (a child module's
+    untyped variable keeps whatever its caller passed, which this can't see)."""
+    seen: set[str] = set()  # the locals being resolved (a cycle is validate's to report)
+
+    def named(root_name: str, name: str) -> Shape | None:
+        if root_name == "var":
+            var = module.variables.get(name)
+            if var is None:
+                return None
+            declared = parse_type(var.type_expr)[0] if var.type_expr is not None else None
+            if declared is None or isinstance(declared, AnyType):
+                return _AS_WRITTEN if root else None
+            return constraint_shape(declared)
+        local = module.locals.get(name)
+        if local is None or name in seen:
+            return None
+        seen.add(name)
+        try:
+            return shape_of(local.expr, resolve)
+        finally:
+            seen.discard(name)
+
+    def resource(root_name: str, steps: list[str | None]) -> tuple[Shape | None, int]:
+        """A resource's (or data source's) value and how many steps its address took."""
+        mode, head = (Mode.DATA, 2) if root_name == "data" else (Mode.MANAGED, 1)
+        names = [root_name, *steps][head - 1 : head + 1]
+        type_name, name = (names + [None, None])[:2]
+        if type_name is None or name is None:
+            return None, head
+        address = f"{'data.' if mode is Mode.DATA else ''}{type_name}.{name}"
+        res = module.resources.get(address)
+        schema = registry.resource_schema(mode, type_name) if res is not None else None
+        if res is None or schema is None:
+            return None, head
+        shape = block_shape(schema.block)
+        if res.count is not None:
+            return Shape("tuple", element=shape), head  # every instance has the body's shape
+        if res.for_each is not None:
+            return Shape("object", element=shape), head
+        return shape, head
 
     def resolve(expr: ast.Expr) -> Shape | None:
         unwound = unwind_traversal(expr)
         if unwound is None:
             return None
-        root, nodes = unwound
+        root_var, nodes = unwound
         steps = [n.name if isinstance(n, ast.GetAttr) else None for n in nodes]
-        mode, head = (Mode.DATA, 2) if root.name == "data" else (Mode.MANAGED, 1)
-        names = [root.name, *steps][head - 1 : head + 1]
-        type_name, name = (names + [None, None])[:2]
-        if type_name is None or name is None:
-            return None
-        address = f"{'data.' if mode is Mode.DATA else ''}{type_name}.{name}"
-        res = module.resources.get(address)
-        schema = registry.resource_schema(mode, type_name) if res is not None else None
-        if res is None or schema is None:
-            return None
-        shape: Shape | None = block_shape(schema.block)
-        if res.count is not None:
-            shape = Shape("tuple", element=shape)  # every instance has the body's shape
-        elif res.for_each is not None:
-            shape = Shape("object", element=shape)
+        shape: Shape | None
+        if root_var.name in ("var", "local"):
+            shape, head = (named(root_var.name, steps[0]) if steps and steps[0] else None), 1
+        else:
+            shape, head = resource(root_var.name, steps)
         for node in nodes[head:]:
             if shape is None:
                 return None

@@ -6,8 +6,8 @@ tuple and an object: its console and apply's "Outputs:" wrap them (``tolist([...
 (``["list", "dynamic"]``) - terraform 1.11, checked side by side. The kind is read from the
 expression: the conversion functions and the functions that return a list, set or map (their kinds
 checked against ``terraform console``), through tuple and object constructors and parentheses; a
-reference is answered by ``resolve`` (a resource attribute's type in its provider's schema:
-``reconciler.reference_shapes``). Anything else (for expressions, ...) is a tuple or an object.
+reference is answered by ``resolve`` (a resource attribute's type in its provider's schema, a
+variable's declared type: ``reconciler.reference_shapes``). Anything else is a tuple or an object.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ def shape_of(expr: ast.Expr, resolve: Resolve | None = None) -> Shape | None:
     attribute is a list, set or map by its schema: ``reconciler.reference_shapes``)."""
     if isinstance(expr, ast.Parens):
         return shape_of(expr.expr, resolve)
+    if isinstance(expr, ast.For):  # [for ...] makes a tuple, {for ...} an object
+        return Shape("object" if expr.key is not None else "tuple")
     if isinstance(expr, ast.TupleCons):
         return Shape("tuple", items=tuple(shape_of(i, resolve) for i in expr.items))
     if isinstance(expr, ast.ObjectCons):

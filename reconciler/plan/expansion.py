@@ -9,7 +9,7 @@ from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
 from reconciler.config.evaluator_scope import Scope
 from reconciler.diagnostics import Diagnostic, error
-from reconciler.value_shapes import shape_of
+from reconciler.value_shapes import Resolve, shape_of
 from reconciler.values import UNKNOWN, Sensitive, is_wholly_known, strip, type_name
 
 
@@ -31,8 +31,10 @@ def _unknown_error(what: str, expr: ast.Expr) -> Diagnostic:
 
 
 def expand(
-    count: ast.Expr | None, for_each: ast.Expr | None, scope: Scope
+    count: ast.Expr | None, for_each: ast.Expr | None, scope: Scope, resolve: Resolve | None = None
 ) -> tuple[list[Instance], list[Diagnostic]]:
+    """The instances of a block; ``resolve`` tells what a for_each's references are (a variable
+    declared ``list(string)`` is refused as terraform refuses it: ``reconciler.reference_shapes``)."""
     expr = count if count is not None else for_each
     if expr is None:
         return [Instance(None, {})], []
@@ -45,7 +47,7 @@ def expand(
     refused = sensitive_for_each(value, expr)
     if refused is not None:
         return [], [refused]
-    return _for_each(value, expr)
+    return _for_each(value, expr, resolve)
 
 
 def sensitive_for_each(value: Any, expr: ast.Expr) -> Diagnostic | None:
@@ -83,16 +85,12 @@ def _count(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnostic]
     return [Instance(i, {"count": {"index": i}}) for i in range(value)], []
 
 
-def _ordered_kind(expr: ast.Expr) -> str | None:
-    """ "a tuple" or "a list of string" when the expression is written as one (a [...] literal, a
-    [for ...] expression, split(), sort() and the like), where terraform knows the type; None when
-    it can't be told from the expression (a variable, a reference), which is let through."""
-    inner = expr
-    while isinstance(inner, ast.Parens):
-        inner = inner.expr
-    if isinstance(inner, ast.For) and inner.key is None:
-        return "a tuple"
-    shape = shape_of(inner)
+def _ordered_kind(expr: ast.Expr, resolve: Resolve | None) -> str | None:
+    """ "a tuple" or "a list of string" when terraform knows the value as one: written so (a [...]
+    literal, a [for ...] expression, split(), sort() and the like) or read from something that is
+    (a variable declared ``list(string)``, a local defined as one: ``resolve``); None when it can't
+    be told (a module's output, a conditional), which is let through."""
+    shape = shape_of(expr, resolve)
     if shape is None or shape.kind not in ("tuple", "list"):
         return None
     return "a tuple" if shape.kind == "tuple" else "a list of string"
@@ -102,7 +100,7 @@ def _with_article(name: str) -> str:
     return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
 
 
-def _for_each(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnostic]]:
+def _for_each(value: Any, expr: ast.Expr, resolve: Resolve | None) -> tuple[list[Instance], list[Diagnostic]]:
     if (
         value is UNKNOWN
         or (isinstance(value, dict) and UNKNOWN in value)
@@ -133,7 +131,7 @@ def _for_each(value: Any, expr: ast.Expr) -> tuple[list[Instance], list[Diagnost
                     range=expr.pos.range(),
                 )
             ]
-        ordered = _ordered_kind(expr)
+        ordered = _ordered_kind(expr, resolve)
         if ordered is not None:
             return [], [
                 error(

@@ -82,6 +82,8 @@ from reconciler.plan.phases import apply_phases, block_name, phases_in, with_pri
 from reconciler.plan.scope import Namespace, PlanScope
 from reconciler.plan.sensitivity import hide_in, object_paths, output_sensitivity
 from reconciler.plan.targeting import targeting_warning
+from reconciler.reference_shapes import resolver
+from reconciler.value_shapes import Resolve
 from reconciler.values import (
     UNKNOWN,
     is_wholly_known,
@@ -188,6 +190,7 @@ class Walker:
         # instance is looked up several times)
         self._prior_insts: dict[str, InstanceState | None] = {}
         self._declared: dict[str, set[str]] = {}
+        self._resolvers: dict[str, Resolve] = {}  # static prefix -> what its references' values are
         self.instances: dict[tuple[ModulePath, str], list[Instance]] = {}  # (module, address) -> instances
         self.pending_phase: dict[tuple[ModulePath, str], dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
         self.outputs: dict[ModulePath, dict[str, Any]] = {}  # module instance -> name -> value
@@ -202,6 +205,15 @@ class Walker:
         self.trees[info.prefix] = tree
         for name, child in info.children.items():
             self._index(child, tree.children[name])
+
+    def _shapes(self, path: ModulePath) -> Resolve:
+        """What the references written in a module are (lists, sets, maps), for for_each's check."""
+        prefix = static_prefix(path)
+        found = self._resolvers.get(prefix)
+        if found is None:
+            found = resolver(self.infos[prefix].module, root=not prefix)
+            self._resolvers[prefix] = found
+        return found
 
     def _paths(self, prefix: str) -> list[ModulePath]:
         """The instances of the module at ``prefix`` to evaluate now: all of them while planning;
@@ -323,7 +335,7 @@ class Walker:
         call = self.infos[prefix].module.module_calls[name]
         self.modules.paths.setdefault(child, [])
         for caller in self._paths(prefix):
-            instances, diags = expand(call.count, call.for_each, self._scope(caller))
+            instances, diags = expand(call.count, call.for_each, self._scope(caller), self._shapes(caller))
             self.diags.extend(diags)
             self.modules.add(child, caller, name, None if diags else instances)
 
@@ -349,7 +361,7 @@ class Walker:
     def _resource_in(self, path: ModulePath, res: Resource, rs: ResourceSchema) -> None:
         """Expand and plan one resource block in one module instance."""
         scope = self._scope(path)
-        instances, diags = expand(res.count, res.for_each, scope)
+        instances, diags = expand(res.count, res.for_each, scope, self._shapes(path))
         self.diags.extend(diags)
         self.instances[(path, res.address)] = instances
         phases = phases_in(res, rs)

@@ -504,3 +504,91 @@ def test_for_each_over_a_list_is_refused_as_terraform_refuses_it(tmp_path, monke
     assert text.count("Error: Invalid for_each argument") == 2
     assert "this is a tuple" in text and "this is a list of string" in text
     assert "main.tf line 10" not in text  # toset(...) is a set
+
+
+FOR_EACH_THROUGH_NAMES = """\
+variable "names" {
+  type    = list(string)
+  default = ["a", "b"]
+}
+variable "untyped" {
+  default = ["a", "b"]
+}
+variable "unique" {
+  type    = set(string)
+  default = ["a", "b"]
+}
+locals {
+  listed = var.names
+  looped = [for n in var.unique : n]
+  unique = var.unique
+}
+resource "terraform_data" "typed_list" {
+  for_each = var.names
+  input    = each.key
+}
+resource "terraform_data" "untyped" {
+  for_each = var.untyped
+  input    = each.key
+}
+resource "terraform_data" "local_list" {
+  for_each = local.listed
+  input    = each.key
+}
+resource "terraform_data" "local_for" {
+  for_each = local.looped
+  input    = each.key
+}
+resource "terraform_data" "set_ok" {
+  for_each = local.unique
+  input    = each.key
+}
+module "passes_a_set" {
+  source = "./child"
+  names  = toset(var.names)
+}
+"""
+
+CHILD_UNTYPED = """\
+variable "names" {}
+resource "terraform_data" "each" {
+  for_each = var.names
+  input    = each.key
+}
+"""
+
+
+def test_for_each_over_a_variable_or_local_that_is_a_list_is_refused(tmp_path, monkeypatch):
+    # terraform 1.11 on this file: typed_list and local_list "list of string", untyped and local_for
+    # "tuple"; a set(string) variable, and a child's untyped variable given toset(...), plan
+    (tmp_path / "main.tf").write_text(FOR_EACH_THROUGH_NAMES)
+    (tmp_path / "child").mkdir()
+    (tmp_path / "child" / "main.tf").write_text(CHILD_UNTYPED)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("plan")
+    text = out + err
+    assert code == 1
+    assert text.count("Error: Invalid for_each argument") == 4
+    for line, kind in ((18, "a list of string"), (22, "a tuple"), (26, "a list of string"), (30, "a tuple")):
+        assert f"main.tf line {line}:" in text
+        assert text.split(f"main.tf line {line}:")[1].split("Error:")[0].count(f"this is {kind}") == 1
+    assert "main.tf line 34:" not in text and "child/main.tf" not in text
+    assert 'terraform_data.set_ok["a"]' in text and 'module.passes_a_set.terraform_data.each["b"]' in text
+
+
+def test_an_output_of_a_typed_variable_prints_as_its_type(tmp_path, monkeypatch):
+    # terraform prints a list(string) variable as tolist([...]) and a map(string) as tomap({...}),
+    # through a local too, and records their types so
+    (tmp_path / "main.tf").write_text(
+        'variable "names" {\n  type    = list(string)\n  default = ["a"]\n}\n'
+        'variable "tags" {\n  type    = map(string)\n  default = { a = "b" }\n}\n'
+        "locals {\n  names = var.names\n}\n"
+        'output "names" {\n  value = local.names\n}\n'
+        'output "tags" {\n  value = var.tags\n}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("apply", "-auto-approve")
+    assert code == 0, err
+    assert 'names = tolist([\n  "a",\n])' in out and 'tags = tomap({\n  "a" = "b"\n})' in out
+    listed = json.loads(_run("output", "-json")[1])
+    assert listed["names"]["type"] == ["list", "string"] and listed["tags"]["type"] == ["map", "string"]
