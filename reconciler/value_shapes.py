@@ -54,6 +54,55 @@ _LIST_OF_VALUES = {"split", "range", "regexall", "formatlist", "cidrsubnets", "c
 _SET_OF_VALUES = {"fileset"}
 
 
+def _keys(args: list[Shape | None]) -> Shape | None:
+    # keys(map) is a list of strings, keys(object) a tuple
+    kind = args[0].kind if args[0] is not None else ""
+    return Shape("list") if kind == "map" else Shape("tuple") if kind == "object" else None
+
+
+def _values(args: list[Shape | None]) -> Shape | None:
+    # values(map) is a list of the map's elements, values(object) a tuple
+    first = args[0]
+    if first is not None and first.kind == "map":
+        return Shape("list", element=first.element)
+    return Shape("tuple") if first is not None and first.kind == "object" else None
+
+
+def _all_of(kind: str, other: str) -> Callable[[list[Shape | None]], Shape | None]:
+    """concat() of lists is a list and merge() of maps a map; one tuple (object) among them makes
+    the result a tuple (an object)."""
+
+    def combined(args: list[Shape | None]) -> Shape | None:
+        kinds = {a.kind if a is not None else None for a in args}
+        if kinds == {kind}:
+            return Shape(kind, element=_element(next(a for a in args if a is not None)))
+        return Shape(other) if other in kinds else None
+
+    return combined
+
+
+def _ordered_like(args: list[Shape | None]) -> Shape | None:
+    # reverse() and slice() of a list (reverse of a set too) are lists; of a tuple, tuples
+    first = args[0]
+    if first is None:
+        return None
+    if first.kind in ("list", "set"):
+        return Shape("list", element=first.element)
+    return Shape("tuple") if first.kind == "tuple" else None
+
+
+# functions whose result's kind follows their arguments' (terraform 1.11 console, side by side:
+# keys(var.map) is tolist([...]), keys({a = 1}) a tuple; concat(var.list, ["b"]) a tuple)
+_AS_ARGUMENTS: dict[str, Callable[[list[Shape | None]], Shape | None]] = {
+    "keys": _keys,
+    "values": _values,
+    "concat": _all_of("list", "tuple"),
+    "merge": _all_of("map", "object"),
+    "reverse": _ordered_like,
+    "slice": _ordered_like,
+}
+
+
 def shape_of(expr: ast.Expr, resolve: Resolve | None = None) -> Shape | None:
     """The shape the expression gives its value; ``resolve`` answers for references (a resource's
     attribute is a list, set or map by its schema: ``reconciler.reference_shapes``)."""
@@ -91,6 +140,11 @@ def shape_of(expr: ast.Expr, resolve: Resolve | None = None) -> Shape | None:
             return Shape("list", element=Shape("list", element=_element(shape_of(expr.args[0], resolve))))
         if name == "transpose":
             return Shape("map", element=Shape("list"))
+        if name in _AS_ARGUMENTS:
+            return _AS_ARGUMENTS[name]([shape_of(a, resolve) for a in expr.args])
+    if isinstance(expr, ast.Splat):  # a splat over a list is a list (of what each item gives)
+        source = shape_of(expr.source, resolve)
+        return Shape("list") if source is not None and source.kind == "list" else None
     if resolve is not None and isinstance(expr, (ast.GetAttr, ast.Index)):
         return resolve(expr)
     return None

@@ -28,6 +28,7 @@ NAMES = [
     "typed_empty",
     "sorted",
     "flag",
+    "from_functions",
 ]
 CONSOLE = [
     '"$${a}"',
@@ -38,6 +39,17 @@ CONSOLE = [
     'toset(["b", "a"])',
     '"\\u00e9\\t\\u0001\\u00a0"',
     "[1e20, 0.25, -3]",
+    "keys(var.owners)",
+    "keys({a = 1})",
+    "values(var.owners)",
+    "concat(var.zones, var.zones)",
+    'concat(var.zones, ["3"])',
+    "merge(var.owners, var.owners)",
+    "merge(var.owners, {c = 1})",
+    "reverse(var.zones)",
+    "slice(var.zones, 0, 1)",
+    "var.zones[*]",
+    "var.zones",
 ]
 
 pytestmark = pytest.mark.skipif(
