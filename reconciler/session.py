@@ -66,6 +66,9 @@ class Session:
     clock: Clock = field(default_factory=Clock)  # what plans are judged at; what apply waits with
     # told of each data source read while planning: (address, done, id, elapsed seconds)
     data_reads: DataReadReporter | None = None
+    # told of each wait for a read Azure refuses for now while resolving what a crashed run left:
+    # (address, Azure's reason, seconds)
+    recovery_waits: Callable[[str, str, float], None] | None = None
     encryption: Encryption | None = None  # the configuration's encryption block (state, plan, remote)
 
     @property
@@ -333,7 +336,9 @@ def recover_pending(session: Session, *, persist: bool) -> list:
     from reconciler.apply.recovery import resolve_pending
 
     reload_state_if_changed(session)
-    recovery = resolve_pending(session.state, session.providers)
+    recovery = resolve_pending(
+        session.state, session.providers, clock=session.clock, report=session.recovery_waits
+    )
     session.warnings.extend(d for d in recovery.diagnostics if d not in session.warnings)
     if recovery.changed:
         session.state = session.backend.write(recovery.state) if persist else recovery.state

@@ -35,6 +35,7 @@ from reconciler.apply.evaluator import ApplyEvaluator, known_differences
 from reconciler.apply.graph import ApplyGraph, Op, Step, StepId
 from reconciler.apply.recorder import StateRecorder
 from reconciler.apply.recovery import locate_left_over
+from reconciler.apply.retry_policy import RetryPolicy
 from reconciler.data_not_found import not_found_detail
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.sensitivity import hide_in
@@ -45,51 +46,10 @@ log = logging.getLogger(__name__)
 VERB = {Op.CREATE: "create", Op.UPDATE: "update", Op.PHASE: "update", Op.DELETE: "delete", Op.READ: "read"}
 
 
-@dataclass(frozen=True)
-class RetryBudget:
-    """How long a step may keep retrying one kind of refusal: ``seconds`` of waiting in all, no single
-    wait longer than ``cap``, and at most ``attempts`` tries when set."""
-
-    seconds: float
-    cap: float
-    attempts: int | None = None
-
-
-# Refusals Azure clears on its own, but only after minutes: the step keeps trying as long as azurerm
-# waits for the same thing (keyed by the error code, lower case; others get the short default).
-RETRY_BUDGETS: dict[str, RetryBudget] = {
-    # Azure Backup discovers a VM (container refresh) before it can protect it: azurerm waits within its
-    # create timeout of 80 minutes (internal/services/recoveryservices/backup_protected_vm_resource.go)
-    "containerrefreshinprogress": RetryBudget(80 * 60.0, 60.0),
-    "bmsusererrorinvalidconfigureprotectionrequest": RetryBudget(80 * 60.0, 60.0),
-    # a new grant reaches Azure Backup minutes after ARM accepted it (azurerm issue 27817; Key Vault
-    # documents RBAC changes taking up to 10 minutes)
-    "usererrorcmkkeyvaultauthfailure": RetryBudget(15 * 60.0, 30.0),
-    # a new principal is unknown to role assignments for a while: azurerm retries PrincipalNotFound within
-    # its 30 minute create timeout (internal/services/authorization/role_assignment_resource.go)
-    "principalnotfound": RetryBudget(30 * 60.0, 60.0),
-    # the provider's own wait for one of the above ran out: give it the same room, in rounds
-    "consistencytimeout": RetryBudget(30 * 60.0, 60.0),
-    # ARM's and Key Vault's throttling: wait what Retry-After says, for a while
-    "subscriptionrequeststhrottled": RetryBudget(10 * 60.0, 300.0),
-    "toomanyrequests": RetryBudget(10 * 60.0, 300.0),
-    "throttled": RetryBudget(10 * 60.0, 300.0),
-}
-
-
 @dataclass
-class ApplyOptions:
+class ApplyOptions(RetryPolicy):
     parallelism: int = 10
-    max_attempts: int = 6  # the default budget: this many tries ...
-    retry_base: float = 1.0
-    retry_cap: float = 30.0  # ... no wait longer than this
     heartbeat_every: float = 1.0
-    retry_budgets: dict[str, RetryBudget] = field(default_factory=lambda: dict(RETRY_BUDGETS))
-
-    def retry_budget(self, code: str) -> RetryBudget:
-        """The budget for a refusal with Azure's error code ``code`` (an inner code after '/' is ignored)."""
-        found = self.retry_budgets.get((code or "").split("/")[0].lower())
-        return found or RetryBudget(float("inf"), self.retry_cap, self.max_attempts)
 
 
 @dataclass
@@ -247,15 +207,8 @@ class Executor:
                 return fn()
             except RetryableError as exc:
                 attempt += 1
-                budget = self.options.retry_budget(exc.code)
-                if budget.attempts is not None and attempt >= budget.attempts:
-                    raise
-                backoff = min(budget.cap, self.options.retry_base * 2 ** (attempt - 1))
-                delay = (
-                    exc.retry_after if exc.retry_after is not None else backoff * (0.5 + self.rng.random())
-                )
-                delay = min(delay, budget.cap)
-                if waited + delay > budget.seconds:
+                delay = self.options.next_wait(exc, attempt, waited, self.rng.random())
+                if delay is None:
                     raise
                 waited += delay
                 log.info(

@@ -25,13 +25,26 @@ provider to ``locate`` the object with the final configuration before creating i
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from providers.base import ImportRequest, Locating, NotFoundError, ProviderError, ReadRequest
+from providers.base import (
+    Clock,
+    ImportRequest,
+    Locating,
+    NotFoundError,
+    ProviderError,
+    ReadRequest,
+    RetryableError,
+)
+from reconciler.apply.retry_policy import RetryPolicy
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
 from state.model import InstanceState, Mode, PendingAction, State
+
+_T = TypeVar("_T")
 
 
 class Outcome(enum.Enum):
@@ -73,10 +86,23 @@ def pending_instances(state: State):
             yield str(iaddr), res, inst
 
 
-def resolve_pending(state: State, providers: Mapping[str, Any]) -> Recovery:
+# told of each wait for a read Azure refuses for now: (address, Azure's reason, seconds)
+WaitReporter = Callable[[str, str, float], None]
+
+
+def resolve_pending(
+    state: State,
+    providers: Mapping[str, Any],
+    *,
+    clock: Clock | None = None,
+    report: WaitReporter | None = None,
+) -> Recovery:
     """Resolve every pending operation in ``state``; raises ``DiagnosticsError`` when a
-    read fails (planning on a guess could create an object twice)."""
+    read fails (planning on a guess could create an object twice). A read Azure refuses for
+    now (throttled, or a grant the stopped run made still on its way) is tried again within
+    the apply's budgets for the same refusal, each wait told to ``report``."""
     out = Recovery(state)
+    patient = _Patience(clock or Clock(), report)
     failures: list[Diagnostic] = []
     for address, res, inst in list(pending_instances(state)):
         provider = providers.get(res.provider.split(".")[0])
@@ -92,7 +118,7 @@ def resolve_pending(state: State, providers: Mapping[str, Any]) -> Recovery:
             )
             continue
         try:
-            resolution, new_inst = _resolve(provider, res.type, address, inst)
+            resolution, new_inst = patient.run(address, partial(_resolve, provider, res.type, address, inst))
         except ProviderError as exc:
             failures.append(
                 error(
@@ -115,6 +141,28 @@ def resolve_pending(state: State, providers: Mapping[str, Any]) -> Recovery:
     if failures:
         raise DiagnosticsError(failures)
     return out
+
+
+class _Patience:
+    """Tries a read again while Azure refuses it for now, as the apply's steps do."""
+
+    def __init__(self, clock: Clock, report: WaitReporter | None) -> None:
+        self.clock, self.report, self.options, self.rng = clock, report, RetryPolicy(), random.Random()
+
+    def run(self, address: str, read: Callable[[], _T]) -> _T:
+        attempt, waited = 0, 0.0
+        while True:
+            try:
+                return read()
+            except RetryableError as exc:
+                attempt += 1
+                delay = self.options.next_wait(exc, attempt, waited, self.rng.random())
+                if delay is None:
+                    raise
+                waited += delay
+                if self.report is not None:
+                    self.report(address, exc.message, delay)
+                self.clock.sleep(delay)
 
 
 def _resolve(

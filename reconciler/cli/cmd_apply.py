@@ -8,7 +8,7 @@ from reconciler import importing
 from reconciler import session as steps
 from reconciler.cli.applying import apply_and_render, note_outside_changes, outputs_and_render, show_plan
 from reconciler.cli.cmd_apply_saved import run_saved
-from reconciler.cli.cmd_plan import data_read_reporter, refresh_reporter
+from reconciler.cli.cmd_plan import data_read_reporter, recovery_wait_reporter, refresh_reporter
 from reconciler.cli.common import (
     add_config_flags,
     add_plan_flags,
@@ -89,6 +89,7 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
         ask=variable_prompt(args, out) if out is not None else None,
     )
     session.data_reads = data_read_reporter(out)
+    session.recovery_waits = recovery_wait_reporter(out)
     try:
         with state_lock(session, operation, args):
             for resolved in steps.recover_pending(session, persist=True):

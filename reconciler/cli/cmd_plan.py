@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reconciler import genconfig, importing
 from reconciler import session as steps
-from reconciler.apply.progress import format_duration
+from reconciler.apply.progress import format_delay, format_duration
 from reconciler.cli import collector
 from reconciler.cli.applying import note_outside_changes, show_plan
 from reconciler.cli.common import add_config_flags, add_plan_flags, plan_options, state_lock, variable_prompt
@@ -57,6 +57,20 @@ def refresh_reporter(out: Output):
     def report(address: str, id_value: str | None, done: bool) -> None:
         if not done:
             out.print(f"{address}: Refreshing state... [id={id_value}]")
+
+    return report
+
+
+def recovery_wait_reporter(out: Output):
+    """What resolving a crashed run's operations says while Azure refuses a read for now (a grant
+    the stopped run made still on its way): the apply's own words for a wait."""
+
+    def report(address: str, reason: str, delay: float) -> None:
+        first = (reason.strip().splitlines() or [""])[0].rstrip(" .")
+        if out.json_ui is not None:
+            out.json_ui.emit("log", f"{address}: {first}; checking again in {delay:.0f}s", level="info")
+        else:
+            out.print(f"{address}: {first}; checking again in {format_delay(delay)}...")
 
     return report
 
@@ -131,6 +145,7 @@ def make(args, operation: str = "plan", out: Output | None = None):
     report = refresh_reporter(out) if out is not None else None
     if out is not None:
         session.data_reads = data_read_reporter(out)
+        session.recovery_waits = recovery_wait_reporter(out)
     generate_out: str | None = getattr(args, "generate_config_out", None)
     try:
         with state_lock(session, operation, args):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 
 from providers.base import Clock, RetryableError
-from reconciler.apply.executor import ApplyOptions, Executor, RetryBudget
+from reconciler.apply.executor import ApplyOptions, Executor
+from reconciler.apply.retry_policy import RetryBudget
 
 
 def test_budgets_follow_the_reason():

@@ -408,6 +408,7 @@ def test_a_first_apply_waits_for_the_deployers_new_grant_instead_of_failing(tmp_
     # create must not then fail on looking for a key it can't read yet either
     (tmp_path / "main.tf").write_text(KEY_AFTER_ITS_GRANT)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "az.db"))  # its grant delay is its own
     assert _run("cloud", "configure", "-grant-delay", "2s")[0] == 0
     code, out, err = _run("apply", "-auto-approve")
     assert code == 0, err
@@ -592,3 +593,36 @@ def test_an_output_of_a_typed_variable_prints_as_its_type(tmp_path, monkeypatch)
     assert 'names = tolist([\n  "a",\n])' in out and 'tags = tomap({\n  "a" = "b"\n})' in out
     listed = json.loads(_run("output", "-json")[1])
     assert listed["names"]["type"] == ["list", "string"] and listed["tags"]["type"] == ["map", "string"]
+
+
+def test_recovery_waits_for_a_grant_the_stopped_run_had_just_made(tmp_path, monkeypatch):
+    # A run killed while its key create waited for the deployer's new access policy leaves the
+    # create's intent; the next run must learn whether the key was made, and Key Vault refuses the
+    # read (403) until the same grant arrives. ARM already shows it, so the read waits for it.
+    from datetime import UTC, datetime
+
+    from state.backends.local import LocalBackend
+    from state.model import InstanceState, PendingAction, PendingOperation
+
+    (tmp_path / "main.tf").write_text(KEY_AFTER_ITS_GRANT)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "az.db"))  # its grant delay is its own
+    assert _run("cloud", "configure", "-grant-delay", "5s")[0] == 0
+    code, out, err = _run("apply", "-auto-approve", "-target=azurerm_key_vault_access_policy.deployer")
+    assert code == 0, err
+    backend = LocalBackend(tmp_path / "vaultform.tfstate")
+    state = backend.read()
+    vault_uri = state.instance("azurerm_key_vault.kv").attributes["vault_uri"]
+    provider = state.resource("azurerm_key_vault.kv").provider
+    intent = PendingOperation(
+        PendingAction.CREATE, datetime.now(UTC), f"{vault_uri.rstrip('/')}/keys/backup", "digest"
+    )
+    backend.write(
+        state.with_instance("azurerm_key_vault_key.k", InstanceState(pending=intent), provider=provider)
+    )
+    code, out, err = _run("apply", "-auto-approve")
+    assert code == 0, out + err
+    assert "it allows reading keys, but Key Vault still refuses key backup" in out
+    assert "; checking again in" in out
+    assert "interrupted create -> not created" in out
+    assert "Apply complete! Resources: 1 added" in out

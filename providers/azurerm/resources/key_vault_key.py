@@ -44,7 +44,7 @@ from providers.azurerm.resources.base import (
 from providers.azurerm.resources.key_vault import find_vault_by_uri
 from providers.azurerm.role_facts import roles_on_key_vault
 from providers.base import PermanentError, RetryableError
-from providers.roles import find_role, grants_action
+from providers.roles import KEYS_READ, find_role, grants_action
 
 KEY_TYPES = ("RSA", "RSA-HSM", "EC", "EC-HSM")
 RSA_TYPES = ("RSA", "RSA-HSM")
@@ -288,8 +288,8 @@ class KeyVaultKey(Handler):
         try:
             key = call(lambda: client.create_key(planned["name"], kty, **kwargs))
         except PermanentError as exc:
-            if _refused_by_access(exc) and _create_granted(ctx, planned["key_vault_id"]):
-                raise _grant_not_live(planned, exc) from exc
+            if _refused_by_access(exc) and _granted(ctx, planned["key_vault_id"], KEYS_CREATE, "create"):
+                raise _grant_not_live(planned["key_vault_id"], planned["name"], "creating", exc) from exc
             key = self._recover(ctx, client, planned["name"], exc, kwargs)
         policy = None
         rp = block(planned, "rotation_policy")
@@ -354,7 +354,14 @@ class KeyVaultKey(Handler):
         vault_id = self._vault_id_for(ctx, kid.vault_uri)
         if vault_id is None:
             return None
-        return self.read(ctx, {"id": id_, "key_vault_id": vault_id})
+        try:
+            return self.read(ctx, {"id": id_, "key_vault_id": vault_id})
+        except PermanentError as exc:
+            # a run stopped right after granting itself access looks for the key its create may have
+            # made, and Key Vault refuses the read until that grant arrives: a wait, as for the create
+            if _refused_by_access(exc) and _granted(ctx, vault_id, KEYS_READ, "get"):
+                raise _grant_not_live(vault_id, kid.name, "reading", exc) from exc
+            raise
 
     def existing(self, ctx: Context, planned: dict[str, Any], id_: str) -> str | None:
         """A key of that name (any enabled state): creating it would add a version to it.
@@ -465,13 +472,13 @@ def _refused_by_access(exc: PermanentError) -> bool:
     return exc.status == 403 and ("forbiddenbypolicy" in code or "forbiddenbyrbac" in code)
 
 
-def _create_granted(ctx: Context, key_vault_id: str) -> bool:
-    """Whether ARM shows the identity running vaultform allowed to create keys in the key vault: an
-    access policy with the Create (or All) key permission, or on an RBAC key vault a role held at
-    or above it that may create keys (a role whose definition isn't known counts). Key Vault then
-    refuses with 403 only because the grant hasn't reached its data plane yet: new access
-    policies and role assignments take seconds to minutes (terraform-provider-azurerm issues
-    4569, 9114 and 19926: the first apply fails with 403, the second succeeds unchanged)."""
+def _granted(ctx: Context, key_vault_id: str, action: str, permission: str) -> bool:
+    """Whether ARM shows the identity running vaultform allowed ``action`` on keys in the key vault:
+    an access policy with the key ``permission`` (or All), or on an RBAC key vault a role held at
+    or above it that allows the data action (a role whose definition isn't known counts). Key
+    Vault then refuses with 403 only because the grant hasn't reached its data plane yet: new
+    access policies and role assignments take seconds to minutes (terraform-provider-azurerm
+    issues 4569, 9114 and 19926: the first apply fails with 403, the second succeeds unchanged)."""
     caller = ctx.clients.caller().object_id
     rid = parse_resource_id(key_vault_id, expect="Microsoft.KeyVault/vaults")
     vault = not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))
@@ -480,21 +487,21 @@ def _create_granted(ctx: Context, key_vault_id: str) -> bool:
     props = wire(vault).get("properties") or {}
     if props.get("enableRbacAuthorization"):
         held = roles_on_key_vault(ctx.clients, key_vault_id, caller)
-        return any((role := find_role(h.name)) is None or grants_action(role, KEYS_CREATE) for h in held)
+        return any((role := find_role(h.name)) is None or grants_action(role, action) for h in held)
     for entry in props.get("accessPolicies") or []:
         if not same_id(entry.get("objectId"), caller):
             continue
         keys = {str(p).lower() for p in ((entry.get("permissions") or {}).get("keys") or [])}
-        if keys & {"create", "all"}:
+        if keys & {permission, "all"}:
             return True
     return False
 
 
-def _grant_not_live(planned: dict[str, Any], refused: PermanentError) -> RetryableError:
-    name = parse_resource_id(planned["key_vault_id"], expect="Microsoft.KeyVault/vaults").name
+def _grant_not_live(key_vault_id: str, key: str, doing: str, refused: PermanentError) -> RetryableError:
+    name = parse_resource_id(key_vault_id, expect="Microsoft.KeyVault/vaults").name
     return RetryableError(
         f"waiting for key vault {name}'s grant to the identity running vaultform to take effect: "
-        f"it allows creating keys, but Key Vault still refuses key {planned['name']} ({refused.code}). "
+        f"it allows {doing} keys, but Key Vault still refuses key {key} ({refused.code}). "
         "New access policies and role assignments take seconds to minutes to arrive.",
         code=refused.code,
         status=refused.status,
