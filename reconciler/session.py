@@ -31,8 +31,8 @@ from reconciler.config.evaluator import MapScope
 from reconciler.config.expand import evaluate_body
 from reconciler.config.model import Module
 from reconciler.config.type_exprs import parse_type
+from reconciler.config.variables import MISSING_VALUE, VariableSpec, resolve_variables
 from reconciler.config.variables import Validation as VarValidation
-from reconciler.config.variables import VariableSpec, resolve_variables
 from reconciler.data_not_found import not_found_detail
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.encryption_config import configured_encryption
@@ -128,13 +128,14 @@ def open_session(
         specs, module_dir=root, cli_vars=list(cli_vars), var_files=list(var_files)
     )
     missing = [spec for name, spec in specs.items() if name not in resolved and spec.default is None]
-    if missing and ask is not None:
+    unread = any(d.is_error and d.summary != MISSING_VALUE for d in var_diags)
+    if missing and ask is not None and not unread:
         cli_vars = [*cli_vars, *(f"{spec.name}={ask(spec)}" for spec in missing)]
         resolved, var_diags = resolve_variables(
             specs, module_dir=root, cli_vars=list(cli_vars), var_files=list(var_files)
         )
     if any(d.is_error for d in var_diags):
-        raise DiagnosticsError([d for d in var_diags if d.is_error])
+        raise DiagnosticsError(var_diags)  # with their warnings (a value for no variable), as terraform
     warnings += [d for d in var_diags if not d.is_error]
     values = {name: r.value for name, r in resolved.items()}
     sensitive = frozenset(name for name, r in resolved.items() if r.sensitive)

@@ -48,6 +48,7 @@ from reconciler.diagnostics import Diagnostic, SourceRange, error, warning
 from reconciler.values import UNKNOWN
 
 CODE = "variables"
+FILE_CODE = "variables_file"  # a variables file that can't be read as a whole: nothing after it is judged
 
 __all__ = [
     "ValueSource",
@@ -222,7 +223,7 @@ def parse_tfvars(path: Path, source: ValueSource) -> tuple[list[RawValue], list[
         if source is ValueSource.VAR_FILE and not os.path.lexists(path):
             return [], [
                 error(
-                    CODE,
+                    FILE_CODE,
                     "Failed to read variables file",
                     f'Could not read "{path}": no such file. Check the path given to -var-file.',
                 )
@@ -293,7 +294,7 @@ def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list
     except json.JSONDecodeError as exc:
         return [], [
             error(
-                CODE,
+                FILE_CODE,
                 "Invalid JSON in variables file",
                 f"{exc.msg}.",
                 range=SourceRange(str(path), exc.lineno, exc.colno),
@@ -302,7 +303,7 @@ def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list
     if deepest > MAX_VALUE_DEPTH:
         return [], [
             error(
-                CODE,
+                FILE_CODE,
                 "Value nested too deeply",
                 f"Values in a variables file may nest at most {MAX_VALUE_DEPTH} levels of lists and "
                 "objects; flatten this one.",
@@ -312,7 +313,7 @@ def _parse_json_tfvars(text: str, path: Path, source: ValueSource) -> tuple[list
     if not isinstance(doc, dict):
         return [], [
             error(
-                CODE,
+                FILE_CODE,
                 "Invalid variables file",
                 "A JSON variables file holds one object whose properties are variable names.",
                 range=SourceRange(str(path), 1),
@@ -412,6 +413,9 @@ class _ValueProblem(Exception):
 # --------------------------------------------------------------------------- resolution
 
 
+MISSING_VALUE = "No value for required variable"  # the one error -input's prompt answers
+
+
 def resolve_variables(
     declared: Mapping[str, VariableSpec],
     *,
@@ -431,6 +435,10 @@ def resolve_variables(
         found, problems = parse_tfvars(path, source)
         diags.extend(problems)
         raws.extend(found)
+    if any(d.is_error for d in diags if d.code != CODE):  # FILE_CODE, syntax, unreadable bytes
+        # a file that can't be read or parsed stops here, as terraform stops (1.11: a missing
+        # -var-file or a syntax error is the only error): a variable it may set isn't missing
+        return {}, diags
     cli, problems = _cli_values(list(cli_vars))
     diags.extend(problems)
     raws.extend(cli)
@@ -541,7 +549,7 @@ def _default_value(spec: VariableSpec, diags: list[Diagnostic]) -> ResolvedVaria
         diags.append(
             error(
                 CODE,
-                "No value for required variable",
+                MISSING_VALUE,
                 f'The root module input variable "{spec.name}" is not set and has no default '
                 f'value. Pass it with -var="{spec.name}=...", in a terraform.tfvars or '
                 f"*.auto.tfvars file, with -var-file, or as the environment variable "

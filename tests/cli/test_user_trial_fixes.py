@@ -626,3 +626,28 @@ def test_recovery_waits_for_a_grant_the_stopped_run_had_just_made(tmp_path, monk
     assert "; checking again in" in out
     assert "interrupted create -> not created" in out
     assert "Apply complete! Resources: 1 added" in out
+
+
+def test_a_var_file_that_cant_be_read_is_the_only_error(tmp_path, monkeypatch):
+    # terraform stops at the file: "n =" is not followed by "No value for required variable"
+    (tmp_path / "main.tf").write_text('variable "n" {\n  type = number\n}\n')
+    (tmp_path / "broken.tfvars").write_text("n =\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("plan", "-var-file=broken.tfvars")
+    assert code == 1
+    assert "broken.tfvars line 1" in err and "No value for required variable" not in out + err
+
+
+def test_an_invalid_value_keeps_the_warning_for_a_value_of_no_variable(tmp_path, monkeypatch):
+    # terraform shows both: the warning for "extra" and the validation error for n
+    (tmp_path / "main.tf").write_text(
+        'variable "n" {\n  type = number\n  validation {\n    condition     = var.n > 0\n'
+        '    error_message = "n must be positive."\n  }\n}\n'
+    )
+    (tmp_path / "bad.tfvars").write_text('n = -1\nextra = "x"\n')
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("plan", "-var-file=bad.tfvars")
+    text = out + err
+    assert code == 1
+    assert "n must be positive." in text
+    assert "Warning: Value for undeclared variable" in text and "bad.tfvars line 2" in text
