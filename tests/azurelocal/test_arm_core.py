@@ -28,6 +28,17 @@ def test_resource_group_lifecycle(resource_client):
     assert err.value.error.code == "ResourceGroupNotFound"
 
 
+def test_deleting_a_resource_group_that_is_gone_is_not_found(resource_client):
+    # ResourceGroups_Delete answers 200 or 202; a group already deleted (a retried delete whose first
+    # try went through) is 404, which azurerm and vaultform take as done. A 204 here made the SDK
+    # fail with "Operation returned an invalid status 'No Content'".
+    resource_client.resource_groups.create_or_update("rg-twice", {"location": "westeurope"})
+    resource_client.resource_groups.begin_delete("rg-twice").result()
+    with pytest.raises(ResourceNotFoundError) as err:
+        resource_client.resource_groups.begin_delete("rg-twice")
+    assert err.value.error.code == "ResourceGroupNotFound"
+
+
 def test_resource_group_location_is_fixed(resource_client):
     resource_client.resource_groups.create_or_update("rg-fixed", {"location": "westeurope"})
     with pytest.raises(HttpResponseError) as err:

@@ -197,9 +197,10 @@ def register(router, env) -> None:
     def delete(request: Request) -> Response:
         p = request.params
         _arm.check_subscription(env, p["sub"])
-        group = env.store.get(Kind.RESOURCE_GROUP, _arm.group_id(p["sub"], p["rg"]))
-        if group is None:
-            return Response(204)
+        # a group that isn't there is 404 ResourceGroupNotFound: ResourceGroups_Delete answers only 200
+        # and 202 (resources.json), and azurerm's delete takes a 404 as done
+        # (internal/services/resource/resource_group_resource.go: response.WasNotFound)
+        group = _arm.require_group(env, p["sub"], p["rg"])
         delete_group(env, group)
         return operations.accepted(env, operations.record_operation(env, group["id"], "DeleteResourceGroup"))
 
