@@ -200,22 +200,13 @@ class Executor:
         return None
 
     def _with_retries(self, step: Step, fn: Callable[[], Any]) -> Any:
-        attempt = 0
-        waited = 0.0
-        while True:
-            try:
-                return fn()
-            except RetryableError as exc:
-                attempt += 1
-                delay = self.options.next_wait(exc, attempt, waited, self.rng.random())
-                if delay is None:
-                    raise
-                waited += delay
-                log.info(
-                    "retrying %s (attempt %d) in %.3gs: %s", step.change.address, attempt, delay, exc.message
-                )
-                self.progress.retrying(step.change.address, attempt, delay, exc.message, waiting=exc.waiting)
-                self.clock.sleep(delay)
+        address = step.change.address
+
+        def told(exc: RetryableError, attempt: int, delay: float) -> None:
+            log.info("retrying %s (attempt %d) in %.3gs: %s", address, attempt, delay, exc.message)
+            self.progress.retrying(address, attempt, delay, exc.message, waiting=exc.waiting)
+
+        return self.options.run(fn, sleep=self.clock.sleep, jitter=self.rng.random, on_wait=told)
 
     def _provider(self, step: Step):
         provider = self.providers.get(step.change.provider)

@@ -29,7 +29,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from providers.base import (
     Clock,
@@ -43,8 +43,6 @@ from providers.base import (
 from reconciler.apply.retry_policy import RetryPolicy
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
 from state.model import InstanceState, Mode, PendingAction, State
-
-_T = TypeVar("_T")
 
 
 class Outcome(enum.Enum):
@@ -102,7 +100,7 @@ def resolve_pending(
     now (throttled, or a grant the stopped run made still on its way) is tried again within
     the apply's budgets for the same refusal, each wait told to ``report``."""
     out = Recovery(state)
-    patient = _Patience(clock or Clock(), report)
+    clock, policy, rng = clock or Clock(), RetryPolicy(), random.Random()
     failures: list[Diagnostic] = []
     for address, res, inst in list(pending_instances(state)):
         provider = providers.get(res.provider.split(".")[0])
@@ -118,7 +116,12 @@ def resolve_pending(
             )
             continue
         try:
-            resolution, new_inst = patient.run(address, partial(_resolve, provider, res.type, address, inst))
+            resolution, new_inst = policy.run(
+                partial(_resolve, provider, res.type, address, inst),
+                sleep=clock.sleep,
+                jitter=rng.random,
+                on_wait=partial(_told, report, address),
+            )
         except ProviderError as exc:
             failures.append(
                 error(
@@ -143,26 +146,11 @@ def resolve_pending(
     return out
 
 
-class _Patience:
-    """Tries a read again while Azure refuses it for now, as the apply's steps do."""
-
-    def __init__(self, clock: Clock, report: WaitReporter | None) -> None:
-        self.clock, self.report, self.options, self.rng = clock, report, RetryPolicy(), random.Random()
-
-    def run(self, address: str, read: Callable[[], _T]) -> _T:
-        attempt, waited = 0, 0.0
-        while True:
-            try:
-                return read()
-            except RetryableError as exc:
-                attempt += 1
-                delay = self.options.next_wait(exc, attempt, waited, self.rng.random())
-                if delay is None:
-                    raise
-                waited += delay
-                if self.report is not None:
-                    self.report(address, exc.message, delay)
-                self.clock.sleep(delay)
+def _told(
+    report: WaitReporter | None, address: str, refusal: RetryableError, _attempt: int, delay: float
+) -> None:
+    if report is not None:
+        report(address, refusal.message, delay)
 
 
 def _resolve(

@@ -3,9 +3,13 @@ recovery's reads wait by the same budgets, keyed by Azure's error code."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from providers.base import RetryableError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,3 +66,26 @@ class RetryPolicy:
         backoff = min(budget.cap, self.retry_base * 2 ** (attempt - 1))
         delay = min(exc.retry_after if exc.retry_after is not None else backoff * (0.5 + jitter), budget.cap)
         return None if waited + delay > budget.seconds else delay
+
+    def run(
+        self,
+        action: Callable[[], T],
+        *,
+        sleep: Callable[[float], None],
+        jitter: Callable[[], float],
+        on_wait: Callable[[RetryableError, int, float], None],
+    ) -> T:
+        """``action``, tried again after each refusal Azure clears on its own (``RetryableError``)
+        while its budget lasts; ``on_wait(refusal, attempt, seconds)`` hears of each wait first."""
+        attempt, waited = 0, 0.0
+        while True:
+            try:
+                return action()
+            except RetryableError as exc:
+                attempt += 1
+                delay = self.next_wait(exc, attempt, waited, jitter())
+                if delay is None:
+                    raise
+                waited += delay
+                on_wait(exc, attempt, delay)
+                sleep(delay)

@@ -190,7 +190,7 @@ class Walker:
         # instance is looked up several times)
         self._prior_insts: dict[str, InstanceState | None] = {}
         self._declared: dict[str, set[str]] = {}
-        self._resolvers: dict[str, Resolve] = {}  # static prefix -> what its references' values are
+        self._resolvers: dict[Any, Resolve] = {}  # module instance / static prefix -> its references
         self.instances: dict[tuple[ModulePath, str], list[Instance]] = {}  # (module, address) -> instances
         self.pending_phase: dict[tuple[ModulePath, str], dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
         self.outputs: dict[ModulePath, dict[str, Any]] = {}  # module instance -> name -> value
@@ -207,12 +207,13 @@ class Walker:
             self._index(child, tree.children[name])
 
     def _shapes(self, path: ModulePath) -> Resolve:
-        """What the references written in a module are (lists, sets, maps), for for_each's check."""
-        prefix = static_prefix(path)
-        found = self._resolvers.get(prefix)
+        """What the references written in a module instance are (lists, sets, maps), for for_each's
+        check (asked once per resource block: kept per instance, made once per module)."""
+        found = self._resolvers.get(path)
         if found is None:
-            found = resolver(self.infos[prefix].module, root=not prefix)
-            self._resolvers[prefix] = found
+            prefix = static_prefix(path)
+            found = self._resolvers.get(prefix) or resolver(self.infos[prefix].module, root=not prefix)
+            self._resolvers[path] = self._resolvers[prefix] = found
         return found
 
     def _paths(self, prefix: str) -> list[ModulePath]:
