@@ -68,6 +68,14 @@ def _values(args: list[Shape | None]) -> Shape | None:
     return Shape("tuple") if first is not None and first.kind == "object" else None
 
 
+def _zipmap(args: list[Shape | None]) -> Shape | None:
+    # zipmap(keys, values) is a map when the values are a list, an object when they are a tuple
+    values = args[1] if len(args) > 1 else None
+    if values is not None and values.kind == "list":
+        return Shape("map", element=values.element)
+    return Shape("object") if values is not None and values.kind == "tuple" else None
+
+
 def _all_of(kind: str, other: str) -> Callable[[list[Shape | None]], Shape | None]:
     """concat() of lists is a list and merge() of maps a map; one tuple (object) among them makes
     the result a tuple (an object)."""
@@ -100,6 +108,7 @@ _AS_ARGUMENTS: dict[str, Callable[[list[Shape | None]], Shape | None]] = {
     "merge": _all_of("map", "object"),
     "reverse": _ordered_like,
     "slice": _ordered_like,
+    "zipmap": _zipmap,
 }
 
 

@@ -49,6 +49,8 @@ CONSOLE = [
     "reverse(var.zones)",
     "slice(var.zones, 0, 1)",
     "var.zones[*]",
+    "zipmap(var.zones, var.zones)",
+    'zipmap(["a"], ["b"])',
     "var.zones",
 ]
 
