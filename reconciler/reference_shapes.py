@@ -12,7 +12,8 @@ defines it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from providers.schema import BlockSchema, Kind, Nesting, Type
 from reconciler import providers_registry as registry
@@ -63,11 +64,16 @@ def constraint_shape(t: TypeConstraint) -> Shape | None:
 _AS_WRITTEN = Shape("tuple")
 
 
-def resolver(module: Module, *, root: bool = True) -> Callable[[ast.Expr], Shape | None]:
-    """The shape of a reference written in ``module``, where the schema, a variable's type or a
-    local's expression tells one. ``root``: ``module`` is the root module (a child module's
-    untyped variable keeps whatever its caller passed, which this can't see)."""
+def resolver(
+    module: Module, *, root: bool = True, children: Mapping[str, Any] | None = None
+) -> Callable[[ast.Expr], Shape | None]:
+    """The shape of a reference written in ``module``, where the schema, a variable's type, a
+    local's expression or a called module's output tells one. ``root``: ``module`` is the root
+    module (a child module's untyped variable keeps whatever its caller passed, which this can't
+    see). ``children``: the modules it calls by call name, each with its ``module`` and its own
+    ``children`` (a ``ModuleTree`` or ``ModuleInfo``)."""
     seen: set[str] = set()  # the locals being resolved (a cycle is validate's to report)
+    called: dict[str, Callable[[ast.Expr], Shape | None]] = {}
 
     def named(root_name: str, name: str) -> Shape | None:
         if root_name == "var":
@@ -106,6 +112,26 @@ def resolver(module: Module, *, root: bool = True) -> Callable[[ast.Expr], Shape
             return Shape("object", element=shape), head
         return shape, head
 
+    def module_output(steps: list[str | None], nodes: list) -> tuple[Shape | None, int]:
+        """module.NAME.OUT (module.NAME[KEY].OUT under count or for_each): the output's expression,
+        read in the called module; and how many steps the reference to it took."""
+        name = steps[0] if steps else None
+        if not name:
+            return None, 1
+        call, child = module.module_calls.get(name), (children or {}).get(name)
+        if call is None or child is None:
+            return None, 1
+        head = 2 if call.count is not None or call.for_each is not None else 1
+        if head == 2 and not (len(nodes) > 1 and isinstance(nodes[1], ast.Index)):
+            return None, head  # the whole set of instances
+        output = child.module.outputs.get(steps[head]) if len(steps) > head and steps[head] else None
+        if output is None:
+            return None, head + 1
+        inner = called.get(name)
+        if inner is None:
+            inner = called[name] = resolver(child.module, root=False, children=child.children)
+        return shape_of(output.value, inner), head + 1
+
     def resolve(expr: ast.Expr) -> Shape | None:
         unwound = unwind_traversal(expr)
         if unwound is None:
@@ -115,6 +141,8 @@ def resolver(module: Module, *, root: bool = True) -> Callable[[ast.Expr], Shape
         shape: Shape | None
         if root_var.name in ("var", "local"):
             shape, head = (named(root_var.name, steps[0]) if steps and steps[0] else None), 1
+        elif root_var.name == "module":
+            shape, head = module_output(steps, nodes)
         else:
             shape, head = resource(root_var.name, steps)
         for node in nodes[head:]:

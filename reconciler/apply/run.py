@@ -171,7 +171,8 @@ def _record_outputs(session, evaluator: ApplyEvaluator, recorder: StateRecorder)
         if diag is not None:
             diagnostics.append(diag)
     stored = _storable(values, recorder.state)
-    resolve = resolver(session.validated.tree.module)
+    tree = session.validated.tree
+    resolve = resolver(tree.module, children=tree.children)
     types = {}
     for name, value in stored.items():
         if not is_wholly_known(values.get(name)):  # the last recorded value, kept with its type

@@ -134,7 +134,8 @@ def run(args, out) -> int:
     )
     try:
         scope = console_scope(session)
-        resolve = resolver(session.validated.module_info.module)
+        info = session.validated.module_info
+        resolve = resolver(info.module, children=info.children)
     finally:
         session.close()
     # as terraform's console (an "eval" walk, not a plan), uuid(), timestamp() and bcrypt() run

@@ -212,7 +212,10 @@ class Walker:
         found = self._resolvers.get(path)
         if found is None:
             prefix = static_prefix(path)
-            found = self._resolvers.get(prefix) or resolver(self.infos[prefix].module, root=not prefix)
+            info = self.infos[prefix]
+            found = self._resolvers.get(prefix) or resolver(
+                info.module, root=not prefix, children=info.children
+            )
             self._resolvers[path] = self._resolvers[prefix] = found
         return found
 

@@ -651,3 +651,26 @@ def test_an_invalid_value_keeps_the_warning_for_a_value_of_no_variable(tmp_path,
     assert code == 1
     assert "n must be positive." in text
     assert "Warning: Value for undeclared variable" in text and "bad.tfvars line 2" in text
+
+
+def test_for_each_over_a_module_output_that_is_a_list_is_refused(tmp_path, monkeypatch):
+    # terraform 1.11: the child's output forwards a list(string) variable, so for_each over it is
+    # "a list of string"; its toset(...) output plans
+    (tmp_path / "child").mkdir()
+    (tmp_path / "child" / "main.tf").write_text(
+        'variable "names" {\n  type = list(string)\n}\n'
+        'output "names" {\n  value = var.names\n}\n'
+        'output "unique" {\n  value = toset(var.names)\n}\n'
+    )
+    (tmp_path / "main.tf").write_text(
+        'module "m" {\n  source = "./child"\n  names  = ["a", "b"]\n}\n'
+        'resource "terraform_data" "listed" {\n  for_each = module.m.names\n  input    = each.key\n}\n'
+        'resource "terraform_data" "unique" {\n  for_each = module.m.unique\n  input    = each.key\n}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("plan")
+    text = out + err
+    assert code == 1
+    assert text.count("Error: Invalid for_each argument") == 1
+    assert "main.tf line 6:" in text and "this is a list of string" in text
+    assert 'terraform_data.unique["b"]' in text

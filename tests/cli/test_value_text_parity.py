@@ -29,6 +29,7 @@ NAMES = [
     "sorted",
     "flag",
     "from_functions",
+    "from_module",
 ]
 CONSOLE = [
     '"$${a}"',
