@@ -77,6 +77,7 @@ class ResolvedVariable:
     sensitive: bool
     source: ValueSource
     origin: str  # "terraform.tfvars:3", "-var option", "TF_VAR_region", "default"
+    range: SourceRange | None = None  # where a file set it: what a failed validation points at
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,7 +515,7 @@ def _final_value(
                 )
             )
             return None
-    return ResolvedVariable(spec.name, value, spec.sensitive, raw.source, raw.origin)
+    return ResolvedVariable(spec.name, value, spec.sensitive, raw.source, raw.origin, raw.range)
 
 
 def _shown(exc: ConversionError, spec: VariableSpec) -> str:
@@ -584,16 +585,22 @@ def _run_validations(
         if name not in resolved:
             continue
         for rule in spec.validations:
-            problem = check_validation(rule, scope, name, secret)
+            problem = check_validation(rule, scope, name, secret, where=resolved[name].range)
             if problem is not None:
                 diags.append(problem)
     return diags
 
 
 def check_validation(
-    rule: Validation, scope: MapScope, name: str, sensitive: frozenset[str] = frozenset()
+    rule: Validation,
+    scope: MapScope,
+    name: str,
+    sensitive: frozenset[str] = frozenset(),
+    *,
+    where: SourceRange | None = None,
 ) -> Diagnostic | None:
-    """Run one validation rule; None when it passes or its result isn't known yet.
+    """Run one validation rule; None when it passes or its result isn't known yet. The error points
+    at ``where`` the value was set (a line of a .tfvars file), as terraform's does, else at the rule.
 
     An error message built from a sensitive variable is not shown (it would print the secret).
     """
@@ -621,6 +628,6 @@ def check_validation(
         CODE,
         "Invalid value for variable",
         f"{message}\n\nThis was checked by the validation rule at {rule.pos.file}:{rule.pos.line}.",
-        range=rule.pos.range(),
+        range=where or rule.pos.range(),
         address=f"var.{name}",
     )
