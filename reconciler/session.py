@@ -390,7 +390,7 @@ def refresh(
         provider = session.providers.get(rstate.provider.split(".")[0])
         if provider is None:
             continue
-        jobs.append((str(iaddr), provider, rstate.type, dict(istate.attributes)))
+        jobs.append((str(iaddr), provider, rstate.type, {**istate.attributes, **istate.private}))
     prefetch((provider, type_name, prior) for _address, provider, type_name, prior in jobs)
     out: dict[str, dict | None] = {}
     failures: list[Diagnostic] = []

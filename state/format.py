@@ -147,6 +147,7 @@ def _instance_doc(inst: InstanceState, where: str) -> dict[str, Any]:
         "sensitive_paths": [list(p) for p in inst.sensitive_paths],
         "dependencies": [str(d) for d in inst.dependencies],
         "pending": _pending_doc(inst.pending),
+        **({"private": _canonical(dict(inst.private), f"{where}.private")} if inst.private else {}),
     }
 
 
@@ -437,6 +438,7 @@ _INSTANCE_KEYS = {
     "sensitive_paths",
     "dependencies",
     "pending",
+    "private",
 }
 _PENDING_KEYS = {"operation", "started_at", "planned_id", "request_digest"}
 _OUTPUT_KEYS = {"value", "sensitive", "type"}
@@ -736,6 +738,7 @@ def _read_instance(r: _Reader, inst: Any, where: str) -> InstanceState:
         pending=_read_pending(
             r, r.get(inst, "pending", where, dict, type(None), default=None), f"{where}.pending"
         ),
+        private=r.get(inst, "private", where, dict, default={}),
     )
 
 

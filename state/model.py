@@ -128,6 +128,9 @@ class InstanceState:
     create_before_destroy: bool = False
     schema_version: int = 0
     pending: PendingOperation | None = None
+    # the provider's own facts about the object that the cloud doesn't keep and the next run needs
+    # (a vault's keys it moved away from); names start with "_", as a refresh's private facts do
+    private: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if isinstance(self.index_key, bool) or not isinstance(self.index_key, (type(None), int, str)):

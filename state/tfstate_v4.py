@@ -23,7 +23,8 @@ Only a state without it, one Terraform wrote, is held to the providers vaultform
 ships: objects of any other provider are refused by type and address.
 
 Instance ``private`` is opaque base64 to Terraform. vaultform keeps its own facts
-there (a pending operation, a remembered ``prevent_destroy``) as base64 of a JSON
+there (a pending operation, a remembered ``prevent_destroy``, its providers' facts the
+cloud doesn't keep, such as a vault's previous keys) as base64 of a JSON
 object with a ``"vaultform"`` member; a provider's private bytes are not ours and
 are not read.
 """
@@ -225,6 +226,7 @@ def _instance(inst: dict[str, Any], type_name: Any, where: str, source: str) -> 
             # vaultform's exact instances where it wrote terraform's keyless resource addresses
             "dependencies": facts.get("dependencies") or inst.get("dependencies", []),
             "pending": facts.get("pending"),
+            **({"private": facts["private"]} if type(facts.get("private")) is dict else {}),
         },
         facts.get("prevent_destroy") is True,
     )
@@ -321,7 +323,12 @@ def instance_v4(inst: dict[str, Any], type_name: str, prevent_destroy: bool) -> 
     dependencies = sorted({_KEYS.sub("", d) for d in inst["dependencies"]})
     exact = inst["dependencies"] if dependencies != list(inst["dependencies"]) else None
     private = _private(
-        {"pending": inst["pending"], "prevent_destroy": prevent_destroy, "dependencies": exact}
+        {
+            "pending": inst["pending"],
+            "prevent_destroy": prevent_destroy,
+            "dependencies": exact,
+            "private": inst.get("private"),
+        }
     )
     if private is not None:
         out["private"] = private

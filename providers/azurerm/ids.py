@@ -287,3 +287,14 @@ __all__ = [
     "parse_key_id",
     "vault_uri_for",
 ]
+
+
+def same_key(a: object, b: object) -> bool:
+    """Whether two key ids name the same key (any version): ``https://kv.vault.azure.net/keys/k``
+    and ``.../keys/k/<version>`` do."""
+    return bool(a) and bool(b) and _versionless(str(a)) == _versionless(str(b))
+
+
+def _versionless(key_id: str) -> str:
+    head, sep, rest = key_id.rstrip("/").lower().partition("/keys/")
+    return head + sep + rest.split("/")[0] if sep else key_id.lower()

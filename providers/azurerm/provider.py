@@ -81,6 +81,18 @@ def _with_private(
     return {**conformed, **{k: raw[k] for k in private if k in raw}}
 
 
+def _with_kept(
+    conformed: dict[str, Any] | None, raw: dict[str, Any] | None, prior: dict[str, Any], kept: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """An object plus the facts its handler keeps in state (``Handler.kept``): as the handler
+    returned them, else as they were (a handler that doesn't touch them carries them on)."""
+    if conformed is None or not kept:
+        return conformed
+    raw = raw or {}
+    carried = {k: raw[k] if k in raw else prior[k] for k in kept if k in raw or k in prior}
+    return {**conformed, **{k: v for k, v in carried.items() if v}}
+
+
 def _sign_in_failure(clients: ClientFactory) -> Diagnostic | None:
     """Sign in once, as azurerm does while it configures (it reads the token's claims): a credential
     that doesn't work is one error before any object is read, not the same error for each."""
@@ -256,12 +268,9 @@ class AzurermProvider:
     def read(self, req: ReadRequest) -> ReadResponse:
         handler = self._handler(req.type_name)
         state = self._run(req.type_name, lambda: handler.read(self._read_context(), dict(req.prior)))
+        conformed = conform(SCHEMA.resources[req.type_name], state, req.prior, handler.implicit)
         return ReadResponse(
-            _with_private(
-                conform(SCHEMA.resources[req.type_name], state, req.prior, handler.implicit),
-                state,
-                handler.private,
-            )
+            _with_kept(_with_private(conformed, state, handler.private), state, req.prior, handler.kept)
         )
 
     def read_data(self, req: DataRequest) -> ReadResponse:
@@ -291,7 +300,8 @@ class AzurermProvider:
         except IncompleteError as exc:
             exc.state = conform(SCHEMA.resources[req.type_name], exc.state, req.planned, handler.implicit)
             raise
-        return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
+        conformed = conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit)
+        return ApplyResponse(_with_kept(conformed, state, {}, handler.kept) or conformed)
 
     def _refuse_existing(self, ctx: Context, type_name: str, planned: dict[str, Any], address: str) -> None:
         """Refuse to create what already exists (azurerm's "needs to be imported"): an
@@ -318,9 +328,11 @@ class AzurermProvider:
                 ),
             )
         except IncompleteError as exc:
-            exc.state = conform(SCHEMA.resources[req.type_name], exc.state, req.planned, handler.implicit)
+            partial_state = conform(SCHEMA.resources[req.type_name], exc.state, req.planned, handler.implicit)
+            exc.state = _with_kept(partial_state, exc.state, req.prior, handler.kept) or partial_state
             raise
-        return ApplyResponse(conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit))
+        conformed = conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit)
+        return ApplyResponse(_with_kept(conformed, state, req.prior, handler.kept) or conformed)
 
     def delete(self, req: DeleteRequest) -> None:
         handler = self._handler(req.type_name)

@@ -199,7 +199,7 @@ class StateRecorder:
         inst = self.state.instance(address)
         if inst is None or (inst.pending is not None and not inst.attributes):
             return None
-        return dict(inst.attributes)
+        return {**inst.attributes, **inst.private}  # the provider's kept facts go back to it
 
     # ------------------------------------------------------------------ operations
 
@@ -230,10 +230,14 @@ class StateRecorder:
     def created(self, change: ResourceChange, attributes: dict, sensitive_paths=()) -> None:
         deps = dependencies_of(change)
 
+        public = {k: v for k, v in attributes.items() if not k.startswith("_")}
+        private = {k: v for k, v in attributes.items() if k.startswith("_")}  # ``Handler.kept`` facts
+
         def record(state: State) -> State:
             inst = InstanceState(
                 index_key=change.index,
-                attributes=dict(attributes),
+                attributes=public,
+                private=private,
                 sensitive_paths=tuple(sensitive_paths),
                 dependencies=_kept(state, change.address, deps),
                 create_before_destroy=change.create_before_destroy,

@@ -452,7 +452,7 @@ class Walker:
         inst = self._prior_instance(address)
         if inst is None or (inst.pending is not None and not inst.attributes):
             return None  # only an intent was recorded: nothing is known to exist
-        return dict(inst.attributes)
+        return {**inst.attributes, **inst.private} if inst.private else dict(inst.attributes)
 
     def _config_value(self, rs: ResourceSchema, ev: EvaluatedBody, address: str) -> dict[str, Any]:
         value = validation.coerce_block(rs.block, ev.value)

@@ -76,6 +76,7 @@ def test_a_fresh_vault_has_no_history(cloud):
         "registration_attempts": 0,
         "protected_items": 0,
         "recovery_points": 0,
+        "oldest_recovery_point": None,
         "soft_deleted_items": [],
         "active_items": [],
     }

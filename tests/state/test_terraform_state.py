@@ -152,3 +152,31 @@ def test_json_numbers_are_plain_decimal_as_terraform_writes_them():
         '{"n":[0.0000001,2500000000000000000000],"id":"7f3c1a52-0e5d"}'
     )
     assert go_json({"n": [1e-07]}, indent=True) == '{\n  "n": [\n    0.0000001\n  ]\n}'
+
+
+def test_a_providers_kept_facts_travel_in_the_instances_private(tmp_path):
+    # a vault's earlier keys (which Azure doesn't remember) live in the instance's opaque private
+    # bytes, never among terraform's attributes, and come back as they went
+    import base64
+
+    from state.backends.local import LocalBackend
+    from state.model import InstanceState, State
+
+    facts = {
+        "_previous_keys": [
+            {"key_id": "https://kv.vault.azure.net/keys/a", "points_until": "2026-01-01T00:00:00Z"}
+        ]
+    }
+    state = State.new(lineage="l").with_instance(
+        "azurerm_recovery_services_vault.v",
+        InstanceState(attributes={"id": "/v"}, private=facts),
+        provider="registry.terraform.io/hashicorp/azurerm",
+    )
+    LocalBackend(tmp_path / "s.tfstate").write(state)
+    written = json.loads((tmp_path / "s.tfstate").read_text())["resources"][0]["instances"][0]
+    assert written["attributes"] == {"id": "/v"}
+    assert json.loads(base64.b64decode(written["private"]))["vaultform"]["private"] == facts
+    assert (
+        LocalBackend(tmp_path / "s.tfstate").read().instance("azurerm_recovery_services_vault.v").private
+        == facts
+    )

@@ -63,6 +63,10 @@ class Handler(abc.ABC):
     # Provider-private facts a refresh adds beside the schema's attributes, for the
     # engine's domain rules (e.g. a vault's item history, whether a key is enabled).
     private: tuple[str, ...] = ()
+    # Provider-private facts the cloud doesn't keep, kept in state from run to run (the engine
+    # stores what a create or update returns under these names, hands them back in ``prior``,
+    # and a refresh carries them on): a vault's keys it moved away from.
+    kept: tuple[str, ...] = ()
     # Values Azure fills in for optional arguments nobody set (read back as "unset").
     implicit: dict[str, Any] = {}
     # The object shows some time after Azure accepted its create (an asynchronous write): a crash

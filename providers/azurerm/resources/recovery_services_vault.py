@@ -32,7 +32,7 @@ from providers.azurerm.resources.base import (
     wait_lro,
     wire,
 )
-from providers.azurerm.resources.vault_history import vault_history
+from providers.azurerm.resources.vault_history import previous_keys, vault_history
 from providers.base import IncompleteError, NotFoundError, PermanentError, ProviderError, RetryableError
 
 TYPE = "Microsoft.RecoveryServices/vaults"
@@ -341,6 +341,7 @@ class RecoveryServicesVault(Handler):
         "monitoring",
     )
     private = ("_history",)
+    kept = ("_previous_keys",)  # Azure keeps no record of the keys a vault used before (R11)
 
     def _vaults(self, ctx: Context):
         return ctx.clients.recovery_services().vaults
@@ -431,12 +432,15 @@ class RecoveryServicesVault(Handler):
                 ctx, rid.resource_group, rid.name, {"properties": {"securitySettings": _security(planned)}}
             )
         enc = block(planned, "encryption")
+        previous = None
         if "encryption" in changed and enc:
             # The key assignment goes alone, after any identity change it relies on.
             out = self._assign_key(ctx, rid.resource_group, rid.name, enc)
+            previous = previous_keys(ctx, rid, prior, str(enc.get("key_id") or ""))
         if out is None:
             out = wire(call(lambda: self._vaults(ctx).get(rid.resource_group, rid.name)))
-        return to_state(out, planned)
+        state = to_state(out, planned)
+        return state if previous is None else {**state, "_previous_keys": previous}
 
     def delete(self, ctx: Context, prior: dict[str, Any]) -> None:
         rid = parse_resource_id(prior["id"], expect=TYPE)

@@ -4,10 +4,12 @@ Azure refuses a customer-managed key on a vault that has, or ever had, protected
 registered items, failed attempts included. No single API says so; the provider
 gathers it at refresh and hands it to the domain rules as the private fact
 ``_history = {had_items, registration_attempts, protected_items, recovery_points,
-soft_deleted_items, active_items}``
+oldest_recovery_point, soft_deleted_items, active_items}``
 (``recovery_points``: how many recovery points the vault's items hold now; they stay
 wrapped with the key version that was in use when each was taken, so rule R11 keeps
-that key from being destroyed or disabled even after the vault moves to another key;
+that key from being destroyed or disabled even after the vault moves to another key -
+in the same plan, or later through the ``_previous_keys`` the vault keeps in state
+(``previous_keys``), while the ``oldest_recovery_point`` is no newer than their points;
 ``soft_deleted_items``: ``[{"name", "until"}]`` for items deleted while the vault's soft
 delete was on - Azure keeps them, isScheduledForDeferredDelete, until ``until``
 (deferredDeleteTimeInUTC), and refuses to delete the vault meanwhile, which the
@@ -29,10 +31,11 @@ whether this configuration manages them or not - Azure refuses to delete a vault
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from providers.azurerm.clients import local_azure_unavailable
-from providers.azurerm.ids import InvalidIdError, ResourceId, parse_resource_id
+from providers.azurerm.ids import InvalidIdError, ResourceId, parse_resource_id, same_key
 from providers.azurerm.listing import listed_bodies, protected_items_of
 from providers.azurerm.resources.base import Context, dig, not_found_is_none, wire
 
@@ -69,13 +72,15 @@ def vault_history(ctx: Context, rid: ResourceId, *, encrypted: bool = False) -> 
         attempts = sum(
             1 for j in jobs if str(dig(j, "properties.operation") or "").lower() in ATTEMPT_OPERATIONS
         )
+    times = [t for item in items for t in _recovery_point_times(backup, vault, rg, item)]
     history = {
         "had_items": bool(items or containers or attempts),
         "registration_attempts": attempts,
         "protected_items": sum(
             1 for i in items if dig(i, "properties.isScheduledForDeferredDelete") is not True
         ),
-        "recovery_points": sum(_recovery_points(backup, vault, rg, item) for item in items),
+        "recovery_points": len(times),
+        "oldest_recovery_point": min(times) if times else None,
         "soft_deleted_items": soft_deleted_items(items),
         "active_items": active_items(items),
     }
@@ -106,22 +111,62 @@ def active_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda i: i["name"])
 
 
-def _recovery_points(backup, vault: str, rg: str, item: dict[str, Any]) -> int:
-    """Recovery points of one protected item (its id names fabric, container and item). An item with
-    no ``lastRecoveryPoint`` ("timestamp when the last (latest) backup copy was created for this
-    backup item": AzureIaaSVMProtectedItem in the recoveryservicesbackup spec, bms.json) never had a
-    backup copy, so it holds none and is not asked."""
+def _recovery_point_times(backup, vault: str, rg: str, item: dict[str, Any]) -> list[str]:
+    """When each recovery point of one protected item was taken (``recoveryPointTime``, ISO 8601 UTC;
+    its id names fabric, container and item). An item with no ``lastRecoveryPoint`` ("timestamp when
+    the last (latest) backup copy was created for this backup item": AzureIaaSVMProtectedItem in the
+    recoveryservicesbackup spec, bms.json) never had a backup copy, so it holds none and is not
+    asked. A point without a time counts as taken at the start of time (the oldest)."""
     if not dig(item, "properties.lastRecoveryPoint"):
-        return 0
+        return []
     try:
         rid = parse_resource_id(str(item.get("id") or ""))
     except InvalidIdError:
-        return 0
+        return []
     names = rid.names
     if len(names) < 4:
-        return 0
+        return []
     fabric, container, name = names[1], names[2], names[3]
-    return len(_count(lambda: backup.recovery_points.list(vault, rg, fabric, container, name)))
+    points = _count(lambda: backup.recovery_points.list(vault, rg, fabric, container, name))
+    return [_utc(dig(p, "properties.recoveryPointTime")) for p in points]
+
+
+def _utc(moment: Any) -> str:
+    """A recovery point's time as comparable text: ISO 8601 in UTC to the second."""
+    try:
+        parsed = datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+    except ValueError:
+        return "0001-01-01T00:00:00Z"
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def previous_keys(ctx: Context, rid: ResourceId, prior: dict[str, Any], new_key: str) -> list[dict[str, Any]]:
+    """The keys the vault's recovery points may still need once it encrypts with ``new_key``, kept
+    in state (``_previous_keys``): each as ``{"key_id", "points_until"}``, the time of the newest
+    recovery point taken while the vault used it. Azure keeps no record of a vault's earlier keys,
+    and a recovery point stays wrapped with the key in use when it was taken (rule R11): the key is
+    needed while a point taken up to ``points_until`` remains. A key the vault moves back to, and
+    a key no recovery point was taken with, are not listed."""
+    kept = [
+        e
+        for e in prior.get("_previous_keys") or []
+        if isinstance(e, dict) and not same_key(e.get("key_id"), new_key)
+    ]
+    enc = (prior.get("encryption") or [None])[0] if isinstance(prior.get("encryption"), list) else None
+    old_key = enc.get("key_id") if isinstance(enc, dict) else None
+    if not old_key or same_key(old_key, new_key):
+        return kept
+    backup = ctx.clients.backup()
+    items = _count(
+        lambda: backup.backup_protected_items.list(rid.name, rid.resource_group, filter=IAAS_FILTER)
+    )
+    times = [t for item in items for t in _recovery_point_times(backup, rid.name, rid.resource_group, item)]
+    if times:
+        kept = [e for e in kept if not same_key(e.get("key_id"), old_key)]
+        kept.append({"key_id": str(old_key), "points_until": max(times)})
+    return kept
 
 
 def _emulator_history(ctx: Context, vault_id: str) -> dict[str, Any]:

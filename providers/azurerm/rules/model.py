@@ -50,6 +50,8 @@ from .refs import (
 )
 
 HISTORY_KEY = "_history"
+# the keys a vault encrypted with before, kept in state by its handler: [{"key_id", "points_until"}]
+PREVIOUS_KEYS = "_previous_keys"
 HISTORY_FLAGS = ("had_items", "registration_attempts", "protected_items")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from providers.azurerm.ids import InvalidIdError, parse_key_id
+from providers.azurerm.ids import InvalidIdError, parse_key_id, same_key
 from reconciler.diagnostics import Diagnostic
 from reconciler.values import UNKNOWN
 
@@ -30,7 +30,7 @@ from .grants import (
     role_grants_cmk,
     role_is_least_privilege,
 )
-from .model import Action, Node, TypeName, recovery_points
+from .model import HISTORY_KEY, PREVIOUS_KEYS, Action, Node, TypeName, recovery_points
 from .refs import blocks, known_str, normalize_location, same_text
 from .refusals import Check
 from .table import diagnose, join_words
@@ -376,8 +376,48 @@ def _recovery_point_losses(ctx: RuleContext, case: VaultCase) -> list[tuple[Node
     return out
 
 
+def _earlier_key_losses(ctx: RuleContext, case: VaultCase) -> list[tuple[Node, dict, str]]:
+    """Keys (and their key vaults) the vault moved away from in an earlier apply (its
+    ``_previous_keys``, kept in state) that this plan retires while recovery points taken with
+    them remain: the oldest point is no newer than the newest one taken with the key."""
+    entries = case.vault.value(PREVIOUS_KEYS)
+    history = case.vault.value(HISTORY_KEY)
+    if not _live(case) or not isinstance(entries, list):
+        return []
+    # without a refresh (-refresh=false) the vault's points are not known: they count as kept
+    oldest = history.get("oldest_recovery_point") if isinstance(history, dict) else ""
+    if oldest is None:
+        return []  # the vault holds no recovery point
+    oldest = known_str(oldest) or ""  # not known: counted as the oldest there is
+    out = []
+    for entry in entries:
+        key_id = known_str(entry.get("key_id")) if isinstance(entry, dict) else None
+        if not key_id or str(oldest) > (known_str(entry.get("points_until")) or ""):
+            continue  # every point taken with that key has gone
+        for n in ctx.index.of_type(TypeName.KEY, data=False):
+            if same_key(known_str(n.previous("versionless_id")) or known_str(n.previous("id")), key_id):
+                change = _retirement(ctx, n)
+                if change:
+                    out.append((n, entry, change))
+        for n in ctx.index.of_type(TypeName.KEY_VAULT, data=False):
+            uri = (known_str(n.previous("vault_uri")) or "").rstrip("/").lower()
+            if uri and key_id.lower().startswith(uri + "/") and n.action.removes_object:
+                out.append((n, entry, f"{_REMOVE_VERB[n.action]} {n.address}"))
+    return out
+
+
 def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
+        for n, entry, change in _earlier_key_losses(ctx, case):
+            yield _diag(
+                "R11/previous_key",
+                case,
+                n,
+                target=n.address,
+                verb=change,
+                old=str(entry.get("key_id")),
+                until=str(entry.get("points_until")),
+            )
         v = case.vault
         if v.action in (Action.DELETE, Action.REPLACE) and case.before is not None:
             # the vault that used the key goes (a replacement is a new vault: the key this plan

@@ -301,6 +301,15 @@ MESSAGES: tuple[Message, ...] = (
         "are retained; retire it only when none of them is left.",
     ),
     Message(
+        "R11/previous_key",
+        _E,
+        "Recovery points still need a key the vault used before",
+        "{vault} encrypted with {old} until an earlier apply, and recovery points taken then (up to "
+        "{until}) are still in the vault, wrapped with that key; this plan {verb}. Without the key "
+        "they can't be restored. Keep {target} enabled for as long as those recovery points are "
+        "retained; retire it only when none of them is left.",
+    ),
+    Message(
         "R11/vault_gone",
         _W,
         "The key of a vault being destroyed is destroyed with it",
