@@ -75,6 +75,7 @@ class Store:
             crypto.check_master_key(self.path)
         self._local = threading.local()
         self._lock = threading.RLock()
+        self._opened: list[sqlite3.Connection] = []  # every thread's connection, for ``close``
         self.ensure_table(_BASE_SCHEMA)
 
     # ------------------------------------------------------------------ connection
@@ -88,6 +89,8 @@ class Store:
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
             self._local.depth = 0
+            with self._lock:
+                self._opened.append(conn)
         return conn
 
     @contextmanager
@@ -128,10 +131,13 @@ class Store:
         conn.executescript(ddl)
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close every thread's connection (a refresh reads from a pool of threads, each with its
+        own); a later call opens a new one."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+            self._local = threading.local()
+        for conn in opened:
             conn.close()
-            self._local.conn = None
 
     # ------------------------------------------------------------------ documents
 

@@ -674,3 +674,29 @@ def test_for_each_over_a_module_output_that_is_a_list_is_refused(tmp_path, monke
     assert text.count("Error: Invalid for_each argument") == 1
     assert "main.tf line 6:" in text and "this is a list of string" in text
     assert 'terraform_data.unique["b"]' in text
+
+
+def test_a_command_leaves_no_connection_to_the_local_azure_open(tmp_path, monkeypatch):
+    # a refresh reads from a pool of threads, each with its own connection to the local Azure's
+    # database; a command run in process (the suite, a tool embedding vaultform) closed only its
+    # own thread's, so every plan left some open - past a thousand, select() on a pty failed
+    db = tmp_path / "az.db"
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(db))
+    (tmp_path / "main.tf").write_text(
+        'resource "azurerm_resource_group" "a" {\n  name     = "rg-fd-a"\n  location = "westeurope"\n}\n'
+        'resource "azurerm_resource_group" "b" {\n  name     = "rg-fd-b"\n  location = "westeurope"\n}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    assert _run("apply", "-auto-approve")[0] == 0
+
+    def open_on_db() -> int:
+        found = 0
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                found += os.readlink(f"/proc/self/fd/{fd}").startswith(str(db))
+            except OSError:
+                continue
+        return found
+
+    assert _run("plan")[0] == 0
+    assert open_on_db() == 0
