@@ -42,7 +42,6 @@ from providers.azurerm.resources.base import (
     wire,
 )
 from providers.azurerm.resources.key_vault import find_vault_by_uri
-from providers.azurerm.role_facts import roles_on_key_vault
 from providers.base import PermanentError, RetryableError
 from providers.roles import KEYS_READ, find_role, grants_action
 
@@ -479,6 +478,8 @@ def _granted(ctx: Context, key_vault_id: str, action: str, permission: str) -> b
     Vault then refuses with 403 only because the grant hasn't reached its data plane yet: new
     access policies and role assignments take seconds to minutes (terraform-provider-azurerm
     issues 4569, 9114 and 19926: the first apply fails with 403, the second succeeds unchanged)."""
+    from providers.azurerm.role_facts import roles_on_key_vault  # it reads through resources.base
+
     caller = ctx.clients.caller().object_id
     rid = parse_resource_id(key_vault_id, expect="Microsoft.KeyVault/vaults")
     vault = not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))

@@ -69,7 +69,8 @@ def _unmanaged_items(ctx: RuleContext, case: VaultCase) -> list[str]:
     managed |= {
         _vm_key(n.previous("source_vm_id")) for n in items_of(ctx.index, case.vault, TypeName.PROTECTED_VM)
     }
-    active = [i for i in _history(case).get("active_items") or [] if isinstance(i, dict)]
+    listed = _history(case).get("active_items")
+    active = [i for i in listed if isinstance(i, dict)] if isinstance(listed, list) else []
     return [str(i.get("name")) for i in active if _vm_key(i.get("source")) not in managed]
 
 
@@ -88,7 +89,8 @@ def r15_vault_keeps_soft_deleted_items(ctx: RuleContext) -> Iterable[Diagnostic]
                 items=join_words(unmanaged),
             )
             continue
-        soft = [i for i in _history(case).get("soft_deleted_items") or [] if isinstance(i, dict)]
+        listed = _history(case).get("soft_deleted_items")
+        soft = [i for i in listed if isinstance(i, dict)] if isinstance(listed, list) else []
         if soft:
             # an unknown or missing date sorts first (a value known only after apply has no truth)
             last = max((u if isinstance(u := i.get("until"), str) else "") for i in soft)
