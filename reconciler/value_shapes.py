@@ -117,6 +117,8 @@ def shape_of(expr: ast.Expr, resolve: Resolve | None = None) -> Shape | None:
     attribute is a list, set or map by its schema: ``reconciler.reference_shapes``)."""
     if isinstance(expr, ast.Parens):
         return shape_of(expr.expr, resolve)
+    if isinstance(expr, ast.Conditional):
+        return _unified(expr.true, expr.false, resolve)
     if isinstance(expr, ast.For):  # [for ...] makes a tuple, {for ...} an object
         return Shape("object" if expr.key is not None else "tuple")
     if isinstance(expr, ast.TupleCons):
@@ -157,6 +159,45 @@ def shape_of(expr: ast.Expr, resolve: Resolve | None = None) -> Shape | None:
     if resolve is not None and isinstance(expr, (ast.GetAttr, ast.Index)):
         return resolve(expr)
     return None
+
+
+_COLLECTION_OF = {"tuple": ("list", "set"), "object": ("map",)}  # what a literal converts to
+
+
+def _unified(one: ast.Expr, other: ast.Expr, resolve: Resolve | None) -> Shape | None:
+    """The kind of ``cond ? one : other``: terraform unifies the two (terraform 1.11 console):
+    a list and a set make a list; a list, set or map and a literal tuple or object make the
+    collection; two tuples of different lengths make a list and two objects with different
+    attributes a map (the same make themselves). None when that can't be told."""
+    a, b = shape_of(one, resolve), shape_of(other, resolve)
+    if a is None or b is None:
+        return None
+    kinds = {a.kind, b.kind}
+    element = _element(a) or _element(b)
+    if kinds == {"list", "set"}:
+        return Shape("list", element=element)
+    if len(kinds) == 2:
+        collection = next((k for k in kinds if k in ("list", "set", "map")), None)
+        literal = next((k for k in kinds if k in _COLLECTION_OF), None)
+        if collection and literal and collection in _COLLECTION_OF[literal]:
+            return Shape(collection, element=element)
+        return None
+    if a.kind == "tuple":  # lengths are known only for two [...] literals
+        if not (isinstance(_bare(one), ast.TupleCons) and isinstance(_bare(other), ast.TupleCons)):
+            return None
+        return a if len(a.items) == len(b.items) else Shape("list", element=element)
+    if a.kind == "object":
+        if not (isinstance(_bare(one), ast.ObjectCons) and isinstance(_bare(other), ast.ObjectCons)):
+            return None
+        same = {k for k, _ in a.fields} == {k for k, _ in b.fields}
+        return a if same else Shape("map", element=element)
+    return a
+
+
+def _bare(expr: ast.Expr) -> ast.Expr:
+    while isinstance(expr, ast.Parens):
+        expr = expr.expr
+    return expr
 
 
 def _element(shape: Shape | None) -> Shape | None:

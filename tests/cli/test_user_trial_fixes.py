@@ -700,3 +700,20 @@ def test_a_command_leaves_no_connection_to_the_local_azure_open(tmp_path, monkey
 
     assert _run("plan")[0] == 0
     assert open_on_db() == 0
+
+
+def test_for_each_over_a_conditional_of_lists_is_refused(tmp_path, monkeypatch):
+    # terraform unifies the two sides: ["a"] and [] make a list of string, refused as for_each;
+    # toset(["a"]) and [] make a set, taken
+    (tmp_path / "main.tf").write_text(
+        'variable "on" {\n  default = true\n}\n'
+        'resource "terraform_data" "listed" {\n  for_each = var.on ? ["a"] : []\n  input    = each.key\n}\n'
+        'resource "terraform_data" "unique" {\n  for_each = var.on ? toset(["a"]) : []\n  input    = each.key\n}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("plan")
+    text = out + err
+    assert code == 1
+    assert text.count("Error: Invalid for_each argument") == 1
+    assert "main.tf line 5:" in text and "this is a list of string" in text
+    assert 'terraform_data.unique["a"]' in text
