@@ -389,3 +389,60 @@ def test_a_vaults_key_id_finds_its_key_and_key_vault_by_any_spelling():
     assert [n.address for n in index.by_id_value(kv_id.upper() + "/", TypeName.KEY_VAULT)] == [
         "azurerm_key_vault.a"
     ]
+
+
+@pytest.mark.parametrize(
+    ("oldest_point", "refused"), [("2026-01-01T00:00:00Z", True), ("2026-03-01T00:00:00Z", False)]
+)
+def test_a_key_vault_holding_a_key_the_vault_used_before_is_kept_while_its_points_are(oldest_point, refused):
+    """R11 across applies, through the key vault: the vault moved to a key in another key vault in
+    an earlier apply; destroying the old key vault is refused while a point taken with its key is
+    left (points up to February), and allowed once the oldest point is newer."""
+    sub = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults"
+    new_key = "https://kv-new.vault.azure.net/keys/cmk"
+    vault_body = {
+        "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv",
+        "name": "rsv",
+        "resource_group_name": "rg",
+        "location": "westeurope",
+        "sku": "Standard",
+        "identity": [{"type": "SystemAssigned", "principal_id": "p"}],
+        "encryption": [{"key_id": new_key, "use_system_assigned_identity": True}],
+    }
+    private = {
+        "_previous_keys": [
+            {"key_id": "https://kv-old.vault.azure.net/keys/cmk", "points_until": "2026-02-01T00:00:00Z"}
+        ],
+        "_history": {"recovery_points": 3, "oldest_recovery_point": oldest_point},
+    }
+    instances = (
+        PlannedInstance(
+            "azurerm_recovery_services_vault.vault",
+            "azurerm_recovery_services_vault",
+            "no-op",
+            vault_body,
+            vault_body,
+            {**vault_body, **private},
+        ),
+        PlannedInstance(
+            "azurerm_key_vault.old",
+            "azurerm_key_vault",
+            "delete",
+            {"id": f"{sub}/kv-old", "name": "kv-old", "vault_uri": "https://kv-old.vault.azure.net/"},
+            None,
+        ),
+        PlannedInstance(
+            "azurerm_key_vault_key.new",
+            "azurerm_key_vault_key",
+            "no-op",
+            {"id": f"{new_key}/v1", "versionless_id": new_key, "key_vault_id": f"{sub}/kv-new"},
+            {"id": f"{new_key}/v1", "versionless_id": new_key, "key_vault_id": f"{sub}/kv-new"},
+        ),
+    )
+    found = [d for d in plan_rules(PlanRulesRequest(instances, now=NOW)).diagnostics if d.is_error]
+    kept = [d for d in found if "used before" in d.summary]
+    assert bool(kept) is refused
+    if refused:
+        assert (
+            kept[0].address == "azurerm_key_vault.old" and "destroys azurerm_key_vault.old" in kept[0].detail
+        )
