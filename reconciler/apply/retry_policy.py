@@ -32,6 +32,10 @@ RETRY_BUDGETS: dict[str, RetryBudget] = {
     # a new grant reaches Azure Backup minutes after ARM accepted it (azurerm issue 27817; Key Vault
     # documents RBAC changes taking up to 10 minutes)
     "usererrorcmkkeyvaultauthfailure": RetryBudget(15 * 60.0, 30.0),
+    # Key Vault refusing the identity running vaultform a key create or read that ARM already shows
+    # it granted (providers/azurerm raises GrantPropagating; azurerm issues 4569, 9114, 19926):
+    # the same documented ten minutes for a grant to arrive
+    "grantpropagating": RetryBudget(10 * 60.0, 30.0),
     # a new principal is unknown to role assignments for a while: azurerm retries PrincipalNotFound within
     # its 30 minute create timeout (internal/services/authorization/role_assignment_resource.go)
     "principalnotfound": RetryBudget(30 * 60.0, 60.0),

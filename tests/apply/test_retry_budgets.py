@@ -15,6 +15,8 @@ def test_budgets_follow_the_reason():
     assert options.retry_budget("UserErrorCMKKeyVaultAuthFailure/ForbiddenByRbac").seconds >= 10 * 60
     assert options.retry_budget("BMSUserErrorInvalidConfigureProtectionRequest").seconds == 80 * 60
     assert options.retry_budget("Conflict") == RetryBudget(float("inf"), 30.0, 6)
+    # a key create or read waiting for the deployer's own new grant: minutes, not six tries
+    assert options.retry_budget("GrantPropagating/Forbidden/ForbiddenByPolicy").seconds == 10 * 60
     tight = ApplyOptions(retry_budgets={"principalnotfound": RetryBudget(5.0, 1.0)})
     assert tight.retry_budget("PrincipalNotFound") == RetryBudget(5.0, 1.0)
 

@@ -272,6 +272,7 @@ def test_a_key_create_waits_for_its_own_grant_to_reach_key_vault(cloud):
     with pytest.raises(RetryableError) as caught:
         _create_key(provider, kv)
     assert "allows creating keys, but Key Vault still refuses key cmk" in caught.value.message
+    assert caught.value.code == "GrantPropagating/Forbidden/ForbiddenByPolicy"  # its own retry budget
     env.clock.advance(31)
     assert _create_key(provider, kv).state["name"] == "cmk"
 

@@ -462,6 +462,7 @@ class KeyVaultKeyData(DataSource):
 # --------------------------------------------------------------------------- a grant not live yet
 
 KEYS_CREATE = "Microsoft.KeyVault/vaults/keys/create/action"
+GRANT_ON_ITS_WAY = "GrantPropagating"
 
 
 def _refused_by_access(exc: PermanentError) -> bool:
@@ -504,6 +505,8 @@ def _grant_not_live(key_vault_id: str, key: str, doing: str, refused: PermanentE
         f"waiting for key vault {name}'s grant to the identity running vaultform to take effect: "
         f"it allows {doing} keys, but Key Vault still refuses key {key} ({refused.code}). "
         "New access policies and role assignments take seconds to minutes to arrive.",
-        code=refused.code,
+        # vaultform's own name for the wait (its retry budget: reconciler/apply/retry_policy.py),
+        # with Key Vault's code after it
+        code=f"{GRANT_ON_ITS_WAY}/{refused.code}",
         status=refused.status,
     )
