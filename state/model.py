@@ -159,6 +159,15 @@ class InstanceState:
             sensitive_paths = self.sensitive_paths
         return replace(self, attributes=dict(attributes), sensitive_paths=tuple(sensitive_paths))
 
+    def with_read(self, read: Mapping[str, Any]) -> InstanceState:
+        """This object as a read found it: the attributes it returned; of the provider's private
+        facts ("_"-named), the ones this state keeps, updated where the read carries them (a
+        refresh's own facts, such as a vault's item history, are read afresh each time and never
+        stored among terraform's attributes)."""
+        attributes = {k: v for k, v in read.items() if not k.startswith("_")}
+        private = {k: read.get(k, v) for k, v in self.private.items()}
+        return replace(self, attributes=attributes, private=private)
+
     def with_status(self, status: InstanceStatus) -> InstanceState:
         return self if status is self.status else replace(self, status=status)
 

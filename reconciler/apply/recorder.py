@@ -28,7 +28,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -349,8 +348,8 @@ class StateRecorder:
                     continue
                 if attrs is None:
                     state = state.without_instance(address)
-                elif dict(inst.attributes) != attrs:
-                    state = state.with_instance(address, replace(inst, attributes=dict(attrs)))
+                elif (read := inst.with_read(attrs)) != inst:
+                    state = state.with_instance(address, read)
             return state
 
         self.update(record, durable=True)

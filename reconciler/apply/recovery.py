@@ -170,7 +170,7 @@ def _resolve(
             return Resolution(address, op.operation, Outcome.NOT_CREATED, op.planned_id), None
         return (
             Resolution(address, op.operation, Outcome.ADOPTED, found.get("id")),
-            replace(inst, attributes=found, pending=None),
+            replace(inst.with_read(found), pending=None),
         )
     # the object was known before the operation: read it again
     current = _read(provider, type_name, dict(inst.attributes)) if cloud else dict(inst.attributes)
@@ -179,7 +179,7 @@ def _resolve(
     outcome = Outcome.KEPT if op.operation is PendingAction.DELETE else Outcome.UPDATED
     return (
         Resolution(address, op.operation, outcome, current.get("id")),
-        replace(inst, attributes=current, pending=None),
+        replace(inst.with_read(current), pending=None),
     )
 
 

@@ -177,3 +177,15 @@ def test_apply_locates_a_left_over_create_only_when_an_intent_is_recorded():
     without = State.new(lineage="l")
     assert locate_left_over(cloud, without, ADDR, "azurerm_user_assigned_identity", {"name": "a"}) is None
     assert cloud.calls == [("locate", "a"), ("locate", "b")]
+
+
+def test_a_resolved_update_keeps_a_reads_private_facts_out_of_the_attributes():
+    # a provider's read carries private facts beside the attributes ("_history", refreshed each
+    # time, and "_previous_keys", kept in state); terraform's attributes must hold neither, and
+    # what the state keeps stays kept
+    read = {**NEWER, "_history": {"recovery_points": 2}, "_previous_keys": [{"key_id": "k"}]}
+    inst = InstanceState(attributes=OBJ, pending=_op(PendingAction.UPDATE), private={"_previous_keys": []})
+    out = resolve_pending(_state(ADDR, inst), {"azurerm": FakeCloud(read)})
+    kept = out.state.instance(ADDR)
+    assert dict(kept.attributes) == NEWER and kept.pending is None
+    assert dict(kept.private) == {"_previous_keys": [{"key_id": "k"}]}
