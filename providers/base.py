@@ -336,6 +336,9 @@ class SupportsDriftRules(Protocol):
 @runtime_checkable
 class SupportsUnmanagedListing(Protocol):
     """Optional: objects in the estate's scope (the containers its objects live in) that no
-    state entry tracks; what could not be listed comes back as problems, not errors."""
+    state entry tracks; what could not be listed comes back as problems, not errors. ``progress``
+    hears of each wait the listing makes (a grant on its way, say), one line each."""
 
-    def list_unmanaged(self, estate: DriftEstate) -> UnmanagedListing: ...
+    def list_unmanaged(
+        self, estate: DriftEstate, progress: Callable[[str], None] | None = None
+    ) -> UnmanagedListing: ...

@@ -25,6 +25,8 @@ from typing import Any
 
 from azure.core.exceptions import AzureError
 
+from providers.azurerm.consistency import GRANT_PROPAGATION, Waiter
+from providers.azurerm.grant_arrival import caller_granted, refused_for_want_of_grant, waiting_message
 from providers.azurerm.ids import InvalidIdError, parse_key_id, same_id
 from providers.azurerm.listing import (
     MISS,
@@ -36,8 +38,8 @@ from providers.azurerm.listing import (
 )
 from providers.azurerm.resources.base import call, dig, not_found_is_none, wire
 from providers.azurerm.role_facts import roles_on_key_vault
-from providers.base import ProviderError
-from providers.roles import CMK_KEY_PERMISSIONS, find_role
+from providers.base import PermanentError, ProviderError
+from providers.roles import CMK_KEY_PERMISSIONS, KEYS_READ, find_role
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -493,10 +495,12 @@ def list_unmanaged(
     key_vault_ids: Iterable[str],
     known: Iterable[tuple[str, dict]],
     listing: Any = None,
+    waiter: Waiter | None = None,
 ) -> list[dict[str, Any]]:
     """``listing`` (``providers.azurerm.listing.Listing``): the run's listings; what they cover (key
     vaults per resource group, with their access policies; the subscription's role assignments) is
-    not listed or read again."""
+    not listed or read again. ``waiter``: waits out a grant to list keys that ARM shows but Key
+    Vault doesn't honour yet (right after the apply that made it); without one it is a problem."""
     index = _Known(known)
     subscription = clients.subscription_id or ""
 
@@ -552,6 +556,31 @@ def list_unmanaged(
                 )
                 add("azurerm_recovery_services_vault", v["id"], v.get("name", ""), rg, cmk)
 
+    def keys_of(kv_id: str, name: str, uri: str) -> list[Any]:
+        """The key vault's keys; a refusal for a grant ARM already shows is waited out (``waiter``)."""
+
+        def listed() -> list[Any]:
+            return call(lambda: list(clients.keys(uri).list_properties_of_keys()))
+
+        try:
+            return listed()
+        except PermanentError as exc:
+            if waiter is None or not (
+                refused_for_want_of_grant(exc) and caller_granted(clients, kv_id, KEYS_READ, "list")
+            ):
+                raise
+            waiter.report(waiting_message(name, "listing", "the listing", exc.code))
+
+        def once_granted() -> list[Any] | None:
+            try:
+                return listed()
+            except PermanentError as exc:
+                if refused_for_want_of_grant(exc):
+                    return None
+                raise
+
+        return waiter.until(f"key vault {name} lets vaultform list its keys", once_granted, GRANT_PROPAGATION)
+
     def in_key_vault(kv_id: str) -> list[dict[str, Any]]:
         """The unmanaged grants and keys of one key vault (its keys' list is a round trip of its own)."""
         rows: list[dict[str, Any]] = []
@@ -590,7 +619,7 @@ def list_unmanaged(
             )
         uri = dig(kv, "properties.vaultUri")
         try:
-            keys = list(clients.keys(uri).list_properties_of_keys()) if uri else []
+            keys = keys_of(kv_id, name, uri) if uri else []
         except (AzureError, ProviderError) as exc:  # the caller may not list keys (firewall, grants)
             rows.append(
                 {

@@ -458,13 +458,22 @@ class AzurermProvider:
             estate, local=self.clients.is_local, audit=lambda: audit_subscription(self.clients, listing)
         )
 
-    def list_unmanaged(self, estate: DriftEstate) -> UnmanagedListing:
+    def list_unmanaged(
+        self, estate: DriftEstate, progress: Callable[[str], None] | None = None
+    ) -> UnmanagedListing:
         """Vaults, keys and grants in the estate's resource groups and key vaults that it doesn't track."""
         from providers.azurerm.audit import list_unmanaged  # lazy: start-up (the SDK clients)
 
+        def report(message: str) -> None:
+            self.report(message)
+            if progress is not None:
+                progress(message)
+
         return unmanaged(
             estate,
-            lambda groups, vaults, known: list_unmanaged(self.clients, groups, vaults, known, self._listing),
+            lambda groups, vaults, known: list_unmanaged(
+                self.clients, groups, vaults, known, self._listing, Waiter(self.clock, report)
+            ),
         )
 
     def close(self) -> None:

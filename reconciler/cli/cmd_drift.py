@@ -25,10 +25,14 @@ def setup(parser) -> None:
 
 
 def run(args, out: Output) -> int:
+    def progress(line: str) -> None:
+        out.err.write(f"drift: {line}\n")
+        out.err.flush()
+
     session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
     try:
         with state_lock(session, "drift", args):
-            report = drift_report(session, args.parallelism)
+            report = drift_report(session, args.parallelism, progress)
     finally:
         session.close()
     if args.json:

@@ -105,17 +105,17 @@ def provider_findings(rules: dict[str, DriftRules], records: list[DriftRecord], 
 
 
 def unmanaged_objects(
-    session, tracked, refreshed, problems: list[ReadFailure], plan=None
+    session, tracked, refreshed, problems: list[ReadFailure], plan=None, progress=None
 ) -> list[UnmanagedObject]:
     """Objects in the scope of each provider's objects that no state entry records; what could
-    not be listed is added to ``problems``."""
+    not be listed is added to ``problems``; ``progress`` hears of the waits listing makes."""
     out: list[UnmanagedObject] = []
     for name, own in sorted(_by_provider(tracked).items()):
         provider = session.providers.get(name)
         if not isinstance(provider, SupportsUnmanagedListing):
             continue
         try:
-            listing = provider.list_unmanaged(estate_of(own, refreshed, plan))
+            listing = provider.list_unmanaged(estate_of(own, refreshed, plan), progress)
         except ProviderError as exc:
             problems.append(ReadFailure("(objects in scope)", exc.code or "list_failed", exc.message))
             continue
@@ -124,14 +124,15 @@ def unmanaged_objects(
     return sorted(out, key=lambda u: (u.scope.lower(), u.type, u.id.lower()))
 
 
-def drift_report(session, parallelism: int = 10) -> DriftReport:
+def drift_report(session, parallelism: int = 10, progress=None) -> DriftReport:
+    """``progress(line)``: told of each wait (a grant on its way to Key Vault's data plane)."""
     tracked = tracked_objects(session)
     refreshed, failures = refresh_each(session, tracked, parallelism)
     plan = steps.plan(session, PlanOptions(), refreshed)
     rules = provider_rules(session, tracked, refreshed, plan)
     records = detect(tracked, refreshed, plan, failures, rules=rules)
     records += provider_findings(rules, records, failures)
-    unmanaged = unmanaged_objects(session, tracked, refreshed, failures, plan)
+    unmanaged = unmanaged_objects(session, tracked, refreshed, failures, plan, progress)
     return DriftReport(
         records=records,
         unmanaged=unmanaged,

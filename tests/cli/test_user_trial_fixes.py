@@ -717,3 +717,21 @@ def test_for_each_over_a_conditional_of_lists_is_refused(tmp_path, monkeypatch):
     assert text.count("Error: Invalid for_each argument") == 1
     assert "main.tf line 5:" in text and "this is a list of string" in text
     assert 'terraform_data.unique["a"]' in text
+
+
+def test_drift_right_after_a_new_grant_waits_for_it_to_list_the_key_vaults_keys(tmp_path, monkeypatch):
+    # drift looks for keys no state tracks by listing each key vault's keys; right after the apply
+    # that gave the deployer its access policy, Key Vault still refuses the list (403) while ARM
+    # shows the grant: drift waits for it, as apply does, instead of reporting a failed listing
+    config = KEY_AFTER_ITS_GRANT.split('resource "azurerm_key_vault_key"')[0]
+    (tmp_path / "main.tf").write_text(config)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "az.db"))  # its grant delay is its own
+    assert _run("cloud", "configure", "-grant-delay", "3s")[0] == 0
+    code, out, err = _run("apply", "-auto-approve")
+    assert code == 0, err
+    code, out, err = _run("drift")
+    assert code == 0, out + err
+    assert "No drift: 3 managed object(s) match" in out
+    assert "could not be read" not in out
+    assert "grant to the identity running vaultform to take effect" in out + err

@@ -454,7 +454,7 @@ def test_plan_rules_are_the_domain_rules():
 
 
 def test_only_a_refusal_for_want_of_a_grant_is_waited_out():
-    from providers.azurerm.resources.key_vault_key import _refused_by_access
+    from providers.azurerm.grant_arrival import refused_for_want_of_grant as _refused_by_access
 
     assert _refused_by_access(PermanentError("x", code="Forbidden/ForbiddenByPolicy", status=403))
     assert _refused_by_access(PermanentError("x", code="Forbidden/ForbiddenByRbac", status=403))

@@ -25,7 +25,8 @@ from azure.keyvault.keys import (
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from providers.azurerm.ids import parse_key_id, parse_resource_id, same_id
+from providers.azurerm.grant_arrival import caller_granted, refused_for_want_of_grant, waiting_message
+from providers.azurerm.ids import parse_key_id, parse_resource_id
 from providers.azurerm.resources.base import (
     Context,
     DataSource,
@@ -43,7 +44,7 @@ from providers.azurerm.resources.base import (
 )
 from providers.azurerm.resources.key_vault import find_vault_by_uri
 from providers.base import PermanentError, RetryableError
-from providers.roles import KEYS_READ, find_role, grants_action
+from providers.roles import KEYS_READ
 
 KEY_TYPES = ("RSA", "RSA-HSM", "EC", "EC-HSM")
 RSA_TYPES = ("RSA", "RSA-HSM")
@@ -287,7 +288,9 @@ class KeyVaultKey(Handler):
         try:
             key = call(lambda: client.create_key(planned["name"], kty, **kwargs))
         except PermanentError as exc:
-            if _refused_by_access(exc) and _granted(ctx, planned["key_vault_id"], KEYS_CREATE, "create"):
+            if refused_for_want_of_grant(exc) and caller_granted(
+                ctx.clients, planned["key_vault_id"], KEYS_CREATE, "create"
+            ):
                 raise _grant_not_live(planned["key_vault_id"], planned["name"], "creating", exc) from exc
             key = self._recover(ctx, client, planned["name"], exc, kwargs)
         policy = None
@@ -358,7 +361,7 @@ class KeyVaultKey(Handler):
         except PermanentError as exc:
             # a run stopped right after granting itself access looks for the key its create may have
             # made, and Key Vault refuses the read until that grant arrives: a wait, as for the create
-            if _refused_by_access(exc) and _granted(ctx, vault_id, KEYS_READ, "get"):
+            if refused_for_want_of_grant(exc) and caller_granted(ctx.clients, vault_id, KEYS_READ, "get"):
                 raise _grant_not_live(vault_id, kid.name, "reading", exc) from exc
             raise
 
@@ -465,46 +468,10 @@ KEYS_CREATE = "Microsoft.KeyVault/vaults/keys/create/action"
 GRANT_ON_ITS_WAY = "GrantPropagating"
 
 
-def _refused_by_access(exc: PermanentError) -> bool:
-    """A 403 for want of a grant (an access policy or a role), not for the key vault's firewall
-    (ForbiddenByFirewall), which no wait clears."""
-    code = (exc.code or "").lower()
-    return exc.status == 403 and ("forbiddenbypolicy" in code or "forbiddenbyrbac" in code)
-
-
-def _granted(ctx: Context, key_vault_id: str, action: str, permission: str) -> bool:
-    """Whether ARM shows the identity running vaultform allowed ``action`` on keys in the key vault:
-    an access policy with the key ``permission`` (or All), or on an RBAC key vault a role held at
-    or above it that allows the data action (a role whose definition isn't known counts). Key
-    Vault then refuses with 403 only because the grant hasn't reached its data plane yet: new
-    access policies and role assignments take seconds to minutes (terraform-provider-azurerm
-    issues 4569, 9114 and 19926: the first apply fails with 403, the second succeeds unchanged)."""
-    from providers.azurerm.role_facts import roles_on_key_vault  # it reads through resources.base
-
-    caller = ctx.clients.caller().object_id
-    rid = parse_resource_id(key_vault_id, expect="Microsoft.KeyVault/vaults")
-    vault = not_found_is_none(lambda: ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))
-    if vault is None or not caller:
-        return False
-    props = wire(vault).get("properties") or {}
-    if props.get("enableRbacAuthorization"):
-        held = roles_on_key_vault(ctx.clients, key_vault_id, caller)
-        return any((role := find_role(h.name)) is None or grants_action(role, action) for h in held)
-    for entry in props.get("accessPolicies") or []:
-        if not same_id(entry.get("objectId"), caller):
-            continue
-        keys = {str(p).lower() for p in ((entry.get("permissions") or {}).get("keys") or [])}
-        if keys & {permission, "all"}:
-            return True
-    return False
-
-
 def _grant_not_live(key_vault_id: str, key: str, doing: str, refused: PermanentError) -> RetryableError:
     name = parse_resource_id(key_vault_id, expect="Microsoft.KeyVault/vaults").name
     return RetryableError(
-        f"waiting for key vault {name}'s grant to the identity running vaultform to take effect: "
-        f"it allows {doing} keys, but Key Vault still refuses key {key} ({refused.code}). "
-        "New access policies and role assignments take seconds to minutes to arrive.",
+        waiting_message(name, doing, f"key {key}", refused.code),
         # vaultform's own name for the wait (its retry budget: reconciler/apply/retry_policy.py),
         # with Key Vault's code after it
         code=f"{GRANT_ON_ITS_WAY}/{refused.code}",
