@@ -18,7 +18,7 @@ import bisect
 import enum
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -159,13 +159,14 @@ class InstanceState:
             sensitive_paths = self.sensitive_paths
         return replace(self, attributes=dict(attributes), sensitive_paths=tuple(sensitive_paths))
 
-    def with_read(self, read: Mapping[str, Any]) -> InstanceState:
+    def with_read(self, read: Mapping[str, Any], keep: Iterable[str] = ()) -> InstanceState:
         """This object as a read found it: the attributes it returned; of the provider's private
-        facts ("_"-named), the ones this state keeps, updated where the read carries them (a
-        refresh's own facts, such as a vault's item history, are read afresh each time and never
-        stored among terraform's attributes)."""
+        facts ("_"-named), the ones this state keeps and those the read names in ``keep``, updated
+        where the read carries them (a refresh's own facts, such as a vault's item history, are
+        read afresh each time and never stored among terraform's attributes)."""
         attributes = {k: v for k, v in read.items() if not k.startswith("_")}
         private = {k: read.get(k, v) for k, v in self.private.items()}
+        private.update({k: read[k] for k in keep if k.startswith("_") and read.get(k)})
         return replace(self, attributes=attributes, private=private)
 
     def with_status(self, status: InstanceStatus) -> InstanceState:

@@ -270,7 +270,8 @@ class AzurermProvider:
         state = self._run(req.type_name, lambda: handler.read(self._read_context(), dict(req.prior)))
         conformed = conform(SCHEMA.resources[req.type_name], state, req.prior, handler.implicit)
         return ReadResponse(
-            _with_kept(_with_private(conformed, state, handler.private), state, req.prior, handler.kept)
+            _with_kept(_with_private(conformed, state, handler.private), state, req.prior, handler.kept),
+            kept=handler.kept,
         )
 
     def read_data(self, req: DataRequest) -> ReadResponse:

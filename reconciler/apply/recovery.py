@@ -38,6 +38,7 @@ from providers.base import (
     NotFoundError,
     ProviderError,
     ReadRequest,
+    ReadResponse,
     RetryableError,
 )
 from reconciler.apply.retry_policy import RetryPolicy
@@ -172,14 +173,19 @@ def _resolve(
             Resolution(address, op.operation, Outcome.ADOPTED, found.get("id")),
             replace(inst.with_read(found), pending=None),
         )
-    # the object was known before the operation: read it again
-    current = _read(provider, type_name, dict(inst.attributes)) if cloud else dict(inst.attributes)
-    if current is None:
-        return Resolution(address, op.operation, Outcome.GONE, inst.attributes.get("id")), None
+    # the object was known before the operation: read it again, as the provider last recorded it (its
+    # private facts too: a read compares with them, e.g. a vault's key with the one it had)
     outcome = Outcome.KEPT if op.operation is PendingAction.DELETE else Outcome.UPDATED
+    if not cloud:  # the object lives only in state: as recorded
+        return Resolution(address, op.operation, outcome, inst.attributes.get("id")), replace(
+            inst, pending=None
+        )
+    read = _read(provider, type_name, {**inst.attributes, **inst.private})
+    if read is None or read.state is None:
+        return Resolution(address, op.operation, Outcome.GONE, inst.attributes.get("id")), None
     return (
-        Resolution(address, op.operation, outcome, current.get("id")),
-        replace(inst.with_read(current), pending=None),
+        Resolution(address, op.operation, outcome, read.state.get("id")),
+        replace(inst.with_read(read.state, keep=read.kept), pending=None),
     )
 
 
@@ -190,9 +196,9 @@ def _import(provider, type_name: str, id_: str) -> dict | None:
         return None
 
 
-def _read(provider, type_name: str, prior: dict) -> dict | None:
+def _read(provider, type_name: str, prior: dict) -> ReadResponse | None:
     try:
-        return provider.read(ReadRequest(type_name, prior)).state
+        return provider.read(ReadRequest(type_name, prior))
     except NotFoundError:
         return None
 

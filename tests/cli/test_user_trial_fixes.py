@@ -735,3 +735,51 @@ def test_drift_right_after_a_new_grant_waits_for_it_to_list_the_key_vaults_keys(
     assert "No drift: 3 managed object(s) match" in out
     assert "could not be read" not in out
     assert "grant to the identity running vaultform to take effect" in out + err
+
+
+def test_a_key_change_cut_short_still_keeps_the_old_key_while_points_need_it(tmp_path, monkeypatch):
+    # a run killed while the vault moved to its second key: Azure made the change, state still has
+    # the first key and the update's intent. Recovery reads the vault as it is and must remember the
+    # key it moved away from, as the finished update does, or a later plan destroys that key while
+    # recovery points taken with it remain (R11)
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from state.backends.local import LocalBackend
+    from state.model import PendingAction, PendingOperation
+
+    rules = Path(__file__).parent.parent / "fixtures" / "plan_rules"
+    case = rules / "R11_recovery_points_keep_key_retired_earlier"
+    shutil.copytree(rules / "_base", tmp_path, dirs_exist_ok=True)
+    for tf in case.glob("*.tf"):
+        shutil.copy(tf, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "az.db"))
+    assert _run("apply", "-auto-approve")[0] == 0
+    assert _run("cloud", "backup", "rsv-vfrule", "vm-app-01")[0] == 0
+    backend = LocalBackend(tmp_path / "vaultform.tfstate")
+    before = backend.read().instance("azurerm_recovery_services_vault.vault")
+    shutil.copy(case / "step2" / "vault.tf", tmp_path)
+    code, out, err = _run("apply", "-auto-approve")
+    assert code == 0, out + err
+    moved = backend.read()
+    # what the killed run left: the vault as it was before, and the update's intent
+    intent = PendingOperation(PendingAction.UPDATE, datetime.now(UTC), before.attributes["id"], "digest")
+    backend.write(moved.with_instance("azurerm_recovery_services_vault.vault", before.with_pending(intent)))
+    shutil.copy(case / "step3" / "keyvault.tf", tmp_path)
+    code, out, err = _run("plan")
+    assert code == 1, out + err
+    assert "Recovery points still need a key the vault used before" in out + err
+    # an apply records what recovery learned: the key stays guarded without the intent
+    shutil.copy(case / "keyvault.tf", tmp_path)
+    code, out, err = _run("apply", "-auto-approve")
+    assert code == 0, out + err
+    assert "interrupted update" in out
+    kept = backend.read().instance("azurerm_recovery_services_vault.vault")
+    assert kept.pending is None
+    assert [e["key_id"] for e in kept.private["_previous_keys"]] == [
+        before.attributes["encryption"][0]["key_id"]
+    ]
+    shutil.copy(case / "step3" / "keyvault.tf", tmp_path)
+    code, out, err = _run("plan")
+    assert code == 1 and "Recovery points still need a key the vault used before" in out, out + err

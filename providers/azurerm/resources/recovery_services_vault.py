@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.azurerm.errors import GRANT_NOT_EFFECTIVE_CODES
-from providers.azurerm.ids import canonical, parse_resource_id, same_id
+from providers.azurerm.ids import canonical, parse_resource_id, same_id, same_key
 from providers.azurerm.resources.base import (
     Context,
     Handler,
@@ -414,8 +414,15 @@ class RecoveryServicesVault(Handler):
         if ctx.listing is not None:
             ctx.listing.remember_vault(body)
         state = to_state(body, {**prior, "_classic_vmware": classic_vmware(ctx, body["id"])})
-        encrypted = bool(dig(body, "properties.encryption.keyVaultProperties.keyUri"))
-        return {**state, "_history": vault_history(ctx, rid, encrypted=encrypted)}
+        key = str(dig(body, "properties.encryption.keyVaultProperties.keyUri") or "")
+        out = {**state, "_history": vault_history(ctx, rid, encrypted=bool(key))}
+        recorded = _recorded_key(prior)
+        if key and recorded and not same_key(recorded, key):
+            # the vault encrypts with another key than the one recorded: a key change cut short (the
+            # run stopped before recording it) or made outside vaultform. Its old key is remembered
+            # as an update remembers it (R11); the newest point now bounds the ones taken with it
+            out["_previous_keys"] = previous_keys(ctx, rid, prior, key)
+        return out
 
     def update(self, ctx, prior, planned, changed):
         rid = parse_resource_id(prior["id"], expect=TYPE)
@@ -447,3 +454,9 @@ class RecoveryServicesVault(Handler):
         poller = not_found_is_none(lambda: self._vaults(ctx).begin_delete(rid.resource_group, rid.name))
         if poller is not None:
             not_found_is_none(lambda: wait_lro(poller))
+
+
+def _recorded_key(prior: dict[str, Any]) -> str | None:
+    enc = prior.get("encryption")
+    first = enc[0] if isinstance(enc, list) and enc and isinstance(enc[0], dict) else {}
+    return first.get("key_id") or None
