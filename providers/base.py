@@ -104,10 +104,8 @@ class ReadRequest:
 
 @dataclass(frozen=True)
 class ReadResponse:
-    state: dict[str, Any] | None  # None: the object is gone
-    # the provider's private facts ("_"-named) in ``state`` that state keeps from now on, besides
-    # those it kept already (a fact first learned by this read: a vault's earlier key, say)
-    kept: tuple[str, ...] = ()
+    state: dict[str, Any] | None  # None: the object is gone; under ``state.model.KEPT_FACTS``, the
+    # names of the private facts ("_"-named) in it that state keeps (the others are the read's own)
 
 
 @dataclass(frozen=True)

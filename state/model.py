@@ -18,7 +18,7 @@ import bisect
 import enum
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -107,6 +107,13 @@ class PendingOperation:
             raise ValueError("PendingOperation.started_at must carry a time zone (use UTC)")
 
 
+# A provider's read names, under this key, the private facts ("_"-named) of the object that state
+# keeps (``InstanceState.private``); the read's other private facts are its own, read afresh each
+# time (a vault's item history). A fact first learned by a read (a key the vault moved away from
+# outside vaultform or in a run cut short) is kept from then on.
+KEPT_FACTS = "_kept"
+
+
 def _sensitive_sort_key(path: tuple[PathStep, ...]) -> str:
     return json.dumps(list(path))
 
@@ -159,14 +166,17 @@ class InstanceState:
             sensitive_paths = self.sensitive_paths
         return replace(self, attributes=dict(attributes), sensitive_paths=tuple(sensitive_paths))
 
-    def with_read(self, read: Mapping[str, Any], keep: Iterable[str] = ()) -> InstanceState:
+    def with_read(self, read: Mapping[str, Any]) -> InstanceState:
         """This object as a read found it: the attributes it returned; of the provider's private
-        facts ("_"-named), the ones this state keeps and those the read names in ``keep``, updated
-        where the read carries them (a refresh's own facts, such as a vault's item history, are
-        read afresh each time and never stored among terraform's attributes)."""
+        facts ("_"-named), the ones this state keeps and those the read names under
+        ``KEPT_FACTS``, updated where the read carries them (a refresh's own facts, such as a
+        vault's item history, are read afresh each time and never stored among terraform's
+        attributes)."""
         attributes = {k: v for k, v in read.items() if not k.startswith("_")}
         private = {k: read.get(k, v) for k, v in self.private.items()}
-        private.update({k: read[k] for k in keep if k.startswith("_") and read.get(k)})
+        for name in read.get(KEPT_FACTS) or ():
+            if isinstance(name, str) and name.startswith("_") and name != KEPT_FACTS and read.get(name):
+                private[name] = read[name]
         return replace(self, attributes=attributes, private=private)
 
     def with_status(self, status: InstanceStatus) -> InstanceState:

@@ -53,6 +53,7 @@ from providers.drift_protocol import DriftEstate, DriftRules, UnmanagedListing
 from providers.schema import Mode, ProviderSchema
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.values import UNKNOWN
+from state.model import KEPT_FACTS
 
 log = logging.getLogger("vaultform.azurerm")
 
@@ -269,10 +270,10 @@ class AzurermProvider:
         handler = self._handler(req.type_name)
         state = self._run(req.type_name, lambda: handler.read(self._read_context(), dict(req.prior)))
         conformed = conform(SCHEMA.resources[req.type_name], state, req.prior, handler.implicit)
-        return ReadResponse(
-            _with_kept(_with_private(conformed, state, handler.private), state, req.prior, handler.kept),
-            kept=handler.kept,
-        )
+        read = _with_kept(_with_private(conformed, state, handler.private), state, req.prior, handler.kept)
+        if read is not None and handler.kept:
+            read[KEPT_FACTS] = list(handler.kept)  # a fact this read learned first is kept from now on
+        return ReadResponse(read)
 
     def read_data(self, req: DataRequest) -> ReadResponse:
         source = DATA_SOURCES.get(req.type_name)

@@ -185,7 +185,7 @@ def _resolve(
         return Resolution(address, op.operation, Outcome.GONE, inst.attributes.get("id")), None
     return (
         Resolution(address, op.operation, outcome, read.state.get("id")),
-        replace(inst.with_read(read.state, keep=read.kept), pending=None),
+        replace(inst.with_read(read.state), pending=None),
     )
 
 

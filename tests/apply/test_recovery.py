@@ -189,3 +189,15 @@ def test_a_resolved_update_keeps_a_reads_private_facts_out_of_the_attributes():
     kept = out.state.instance(ADDR)
     assert dict(kept.attributes) == NEWER and kept.pending is None
     assert dict(kept.private) == {"_previous_keys": [{"key_id": "k"}]}
+
+
+def test_a_resolved_update_keeps_a_private_fact_the_read_learned_first():
+    # the read names the facts state keeps ("_kept"): one the state didn't hold yet (a vault's key
+    # changed by the interrupted run) is kept from now on; the read's own facts are not
+    read = {**NEWER, "_history": {"recovery_points": 2}, "_previous_keys": [{"key_id": "k"}]}
+    inst = InstanceState(attributes=OBJ, pending=_op(PendingAction.UPDATE))
+    out = resolve_pending(_state(ADDR, inst), {"azurerm": FakeCloud({**read, "_kept": ["_previous_keys"]})})
+    assert dict(out.state.instance(ADDR).private) == {"_previous_keys": [{"key_id": "k"}]}
+    assert dict(out.state.instance(ADDR).attributes) == NEWER
+    unnamed = resolve_pending(_state(ADDR, inst), {"azurerm": FakeCloud(read)})
+    assert dict(unnamed.state.instance(ADDR).private) == {}
