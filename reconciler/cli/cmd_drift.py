@@ -30,6 +30,9 @@ def run(args, out: Output) -> int:
         out.err.flush()
 
     session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    session.recovery_waits = lambda address, reason, delay: progress(
+        f"{address}: {(reason.strip().splitlines() or [''])[0].rstrip(' .')}; checking again in {delay:.0f}s"
+    )
     try:
         with state_lock(session, "drift", args):
             report = drift_report(session, args.parallelism, progress)

@@ -125,7 +125,12 @@ def unmanaged_objects(
 
 
 def drift_report(session, parallelism: int = 10, progress=None) -> DriftReport:
-    """``progress(line)``: told of each wait (a grant on its way to Key Vault's data plane)."""
+    """``progress(line)``: told of each wait (a grant on its way to Key Vault's data plane) and of
+    each operation a stopped run left, resolved for this report only (drift writes no state): an
+    object such a run made is its own, not an unmanaged one."""
+    for resolved in steps.recover_pending(session, persist=False):
+        if progress is not None:
+            progress(f"{resolved.describe()}; a stopped run left it, the next apply records it")
     tracked = tracked_objects(session)
     refreshed, failures = refresh_each(session, tracked, parallelism)
     plan = steps.plan(session, PlanOptions(), refreshed)

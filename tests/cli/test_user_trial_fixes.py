@@ -783,3 +783,34 @@ def test_a_key_change_cut_short_still_keeps_the_old_key_while_points_need_it(tmp
     shutil.copy(case / "step3" / "keyvault.tf", tmp_path)
     code, out, err = _run("plan")
     assert code == 1 and "Recovery points still need a key the vault used before" in out, out + err
+
+
+def test_drift_counts_a_stopped_runs_create_as_its_own_not_unmanaged(tmp_path, monkeypatch):
+    # a run killed right after Key Vault made its key leaves only the create's intent; drift looked
+    # at the key vault, found a key no state entry tracks, and called vaultform's own key unmanaged
+    from datetime import UTC, datetime
+
+    from state.backends.local import LocalBackend
+    from state.model import InstanceState, PendingAction, PendingOperation
+
+    (tmp_path / "main.tf").write_text(KEY_AFTER_ITS_GRANT)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "az.db"))
+    assert _run("apply", "-auto-approve")[0] == 0
+    backend = LocalBackend(tmp_path / "vaultform.tfstate")
+    state = backend.read()
+    key = state.instance("azurerm_key_vault_key.k")
+    intent = PendingOperation(
+        PendingAction.CREATE, datetime.now(UTC), key.attributes["versionless_id"], "digest"
+    )
+    provider = state.resource("azurerm_key_vault_key.k").provider
+    backend.write(
+        state.without_instance("azurerm_key_vault_key.k").with_instance(
+            "azurerm_key_vault_key.k", InstanceState(pending=intent), provider=provider
+        )
+    )
+    code, out, err = _run("drift")
+    assert code == 0, out + err
+    assert "unmanaged" not in out.lower()
+    assert "azurerm_key_vault_key.k: interrupted create -> adopted" in err
+    assert backend.read().instance("azurerm_key_vault_key.k").pending is not None  # drift changes nothing
