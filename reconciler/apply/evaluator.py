@@ -50,12 +50,15 @@ class ApplyEvaluator(Walker):
         self._schemas: dict[str, Any] = {}  # instance address -> schema block
         self.marked_outputs: set[str] = set()
         for change in plan.changes:
-            value = change.after if change.after is not None else change.before
             if change.mode is Mode.DATA and change.address in plan.data_values:
                 value = plan.data_values[change.address]
                 self._store(change, value, plan.data_sensitive_paths.get(change.address, ()))
                 continue
-            self._store(change, value)
+            if change.after is None and change.mode is Mode.MANAGED:
+                # an instance the apply destroys or forgets is no longer among its resource's (as in
+                # the plan's walk): an output over the resource leaves it out
+                continue
+            self._store(change, change.after if change.after is not None else change.before)
         for address, value in plan.data_values.items():
             read = data_source_change(address)
             if read is not None:

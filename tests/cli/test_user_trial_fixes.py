@@ -814,3 +814,27 @@ def test_drift_counts_a_stopped_runs_create_as_its_own_not_unmanaged(tmp_path, m
     assert "unmanaged" not in out.lower()
     assert "azurerm_key_vault_key.k: interrupted create -> adopted" in err
     assert backend.read().instance("azurerm_key_vault_key.k").pending is not None  # drift changes nothing
+
+
+def test_apply_outputs_leave_out_the_instances_it_destroyed(tmp_path, monkeypatch):
+    # terraform prints and records { a = "v-a" } once b is gone; the outputs evaluated after apply
+    # still held the destroyed instance, and state kept it until a later apply
+    (tmp_path / "main.tf").write_text(
+        'variable "names" {\n  type    = set(string)\n  default = ["a", "b"]\n}\n\n'
+        'resource "terraform_data" "x" {\n  for_each = var.names\n  input    = "v-${each.key}"\n}\n\n'
+        'resource "terraform_data" "n" {\n  count = length(var.names)\n  input = count.index\n}\n\n'
+        'output "all" {\n  value = { for k, v in terraform_data.x : k => v.output }\n}\n\n'
+        'output "counted" {\n  value = terraform_data.n[*].output\n}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    assert _run("apply", "-auto-approve")[0] == 0
+    code, out, err = _run("apply", "-auto-approve", "-var", 'names=["a"]')
+    assert code == 0, err
+    assert 'all = {\n  "a" = "v-a"\n}\n' in out
+    assert "counted = [\n  0,\n]\n" in out
+    assert json.loads(_run("output", "-json")[1]) == {
+        "all": {"sensitive": False, "type": ["object", {"a": "string"}], "value": {"a": "v-a"}},
+        "counted": {"sensitive": False, "type": ["tuple", ["number"]], "value": [0]},
+    }
+    code, out, _err = _run("plan", "-var", 'names=["a"]')
+    assert "No changes." in out and "Changes to Outputs" not in out
