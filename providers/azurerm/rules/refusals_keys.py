@@ -421,8 +421,9 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
         v = case.vault
         if v.action in (Action.DELETE, Action.REPLACE) and case.before is not None:
             # the vault that used the key goes (a replacement is a new vault: the key this plan
-            # assigns to it is needed by nothing yet), so its key may go with it
-            for n in _previous_nodes(ctx, case):
+            # assigns to it is needed by nothing yet), so its key may go with it; said only of a
+            # vault that may hold backups wrapped with it
+            for n in _previous_nodes(ctx, case) if _may_hold_backups(v) else ():
                 if n.action.removes_object:
                     yield _diag("R11/vault_gone", case, n, target=n.address)
             continue
@@ -452,6 +453,19 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
                 verb = _disabling(ctx, n)
                 if verb:
                     yield _diag("R11/disable", case, n, target=n.address, verb=verb)
+
+
+def _may_hold_backups(vault: Node) -> bool:
+    """Whether the vault may hold backup data its key wraps: not when its refresh found no recovery
+    point and no item, active or soft-deleted (a vault that never protected anything); unknown
+    (no refresh, -refresh=false) counts as holding some."""
+    history = (vault.inst.refreshed or {}).get(HISTORY_KEY)
+    if not isinstance(history, dict):
+        return True
+    listed = [history.get("active_items"), history.get("soft_deleted_items")]
+    if any(not isinstance(items, list) or items for items in listed):
+        return True
+    return history.get("recovery_points") != 0
 
 
 def _previous_nodes(ctx: RuleContext, case: VaultCase) -> list[Node]:
