@@ -49,6 +49,7 @@ from providers.base import (
 from providers.schema import ChangeKind
 from reconciler.plan.diff import InstanceRequest, decide
 from reconciler.plan.model import Action
+from state.model import KEPT_FACTS
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "contract"
 CASES = {
@@ -294,7 +295,7 @@ def public(state: dict[str, Any] | None) -> dict[str, Any] | None:
     """Without the provider-private facts a refresh adds for the domain rules."""
     if state is None:
         return None
-    private = {k for h in HANDLERS.values() for k in h.private}
+    private = {k for h in HANDLERS.values() for k in h.private} | {KEPT_FACTS}  # and which of them stay
     return {k: v for k, v in state.items() if k not in private}
 
 
