@@ -17,6 +17,7 @@ no-op, as in Terraform, so the blocks can stay in the configuration.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -608,8 +609,13 @@ def plan_with_imports(session, options, refreshed):
     if not targets:
         return steps.plan(session, options, refreshed)
     seen = dict(refreshed or {})
+    report = session.import_reads
     for t in targets:
+        if report is not None:
+            report(t.address, t.id, False)
         seen[t.address] = dict(import_object(session.providers, t).attributes)
+        if report is not None:
+            report(t.address, t.id, True)
     plan = steps.plan(session, options, seen)
     ids = {t.address: t.id for t in targets}
     planned = {c.address for c in plan.changes}
@@ -634,14 +640,19 @@ def _targeted(address: str, targets: tuple[str, ...]) -> bool:
     return not targets or any(targets_address(t, address) for t in targets)
 
 
-def record_imports(recorder, plan) -> int:
-    """Record the plan's imported objects in state before any operation runs; how many."""
+def record_imports(recorder, plan, report: Callable[[str, str, bool], None] | None = None) -> int:
+    """Record the plan's imported objects in state before any operation runs; how many.
+    ``report(address, id, done)`` hears of each as it starts and as it is recorded."""
     count = 0
     for change in plan.changes:
         if not change.importing or change.before is None or recorder.state.instance(change.address):
             continue
+        if report is not None:
+            report(change.address, change.importing, False)
         rs = registry.resource_schema(SchemaMode.MANAGED, change.type)
         paths = validation.sensitive_value_paths(rs.block, change.before) if rs is not None else set()
         recorder.created(change, change.before, paths)
         count += 1
+        if report is not None:
+            report(change.address, change.importing, True)
     return count

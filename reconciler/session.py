@@ -69,6 +69,9 @@ class Session:
     # told of each wait for a read Azure refuses for now while resolving what a crashed run left:
     # (address, Azure's reason, seconds)
     recovery_waits: Callable[[str, str, float], None] | None = None
+    # told of each object an import block reads while planning, as it starts and as it ends:
+    # (address, the id imported, done)
+    import_reads: Callable[[str, str, bool], None] | None = None
     encryption: Encryption | None = None  # the configuration's encryption block (state, plan, remote)
 
     @property

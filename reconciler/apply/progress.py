@@ -145,6 +145,8 @@ class ProgressReporter(Protocol):
 
     def heartbeat(self, now: float | None = None) -> None: ...
 
+    def imported(self, address: str, id: str, done: bool) -> None: ...
+
     def interrupted(self) -> None: ...
 
     def summary(
@@ -231,6 +233,14 @@ class Progress:
                     f"{address}: Attempt {attempt} failed{because}; retrying in {format_delay(delay)}...",
                     "33",
                 )
+            )
+
+    def imported(self, address: str, id: str, done: bool) -> None:
+        """An object an import block brings into state (terraform's "Importing..." and "Import
+        complete" lines: nothing runs in the cloud, so no time is given)."""
+        with self._lock:
+            self._write(
+                self._paint(f"{address}: {'Import complete' if done else 'Importing...'} [id={id}]", "1")
             )
 
     def heartbeat(self, now: float | None = None) -> None:

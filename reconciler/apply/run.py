@@ -72,7 +72,7 @@ def apply_plan(
 def _apply_recorded(
     session, plan: Plan, refreshed, options: PlanOptions, progress, recorder, parallelism
 ) -> ApplyOutcome:
-    imported = importing.record_imports(recorder, plan)
+    imported = importing.record_imports(recorder, plan, progress.imported)
     if options.refresh_only:
         recorder.accept_refreshed(plan.refreshed)
         return ApplyOutcome(recorder.state)

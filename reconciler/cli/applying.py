@@ -55,7 +55,11 @@ def show_plan(plan, out: Output, *, compact_warnings: bool = False) -> None:
     ui.plan_outputs(plan)
 
 
-def apply_and_render(session, plan, refreshed, options: PlanOptions, parallelism: int, out: Output) -> int:
+def apply_and_render(
+    session, plan, refreshed, options: PlanOptions, parallelism: int, out: Output, command: str = "apply"
+) -> int:
+    """``command``: the one the user ran; as terraform's, `destroy` ends "Destroy complete!" and
+    shows no outputs, `apply` ends "Apply complete!" whatever it did (apply -destroy too)."""
     progress: ProgressReporter
     if out.json_ui is not None:
         progress = JsonProgress(out.json_ui, clock=session.clock.monotonic)
@@ -72,13 +76,14 @@ def apply_and_render(session, plan, refreshed, options: PlanOptions, parallelism
     if options.targets:
         out.diagnostics([applied_with_targets_warning()])
     failures = [(str(node), diag) for node, diag in result.failed]
-    progress.summary(result.counts, failures, verb="Destroy" if options.destroy else "Apply")
+    progress.summary(result.counts, failures, verb="Destroy" if command == "destroy" else "Apply")
     out.diagnostics([d for _, d in failures])
     if result.interrupted and out.json_ui is None:
         out.err.write("\nInterrupted: operations that had started finished and are recorded in state.\n")
     if not result.ok:
         return 1  # as terraform's apply: no outputs after a failed apply (they are in state)
-    print_outputs(outcome.state, out)
+    if command != "destroy":
+        print_outputs(outcome.state, out)
     return 0
 
 

@@ -8,7 +8,12 @@ from reconciler import importing
 from reconciler import session as steps
 from reconciler.cli.applying import apply_and_render, note_outside_changes, outputs_and_render, show_plan
 from reconciler.cli.cmd_apply_saved import run_saved
-from reconciler.cli.cmd_plan import data_read_reporter, recovery_wait_reporter, refresh_reporter
+from reconciler.cli.cmd_plan import (
+    data_read_reporter,
+    import_read_reporter,
+    recovery_wait_reporter,
+    refresh_reporter,
+)
 from reconciler.cli.common import (
     add_config_flags,
     add_plan_flags,
@@ -90,6 +95,7 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
     )
     session.data_reads = data_read_reporter(out)
     session.recovery_waits = recovery_wait_reporter(out)
+    session.import_reads = import_read_reporter(out)
     try:
         with state_lock(session, operation, args):
             for resolved in steps.recover_pending(session, persist=True):
@@ -127,6 +133,6 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
             if not confirm(out, question, args):
                 out.print("\nApply cancelled.")
                 return 1
-            return apply_and_render(session, plan, refreshed, options, args.parallelism, out)
+            return apply_and_render(session, plan, refreshed, options, args.parallelism, out, operation)
     finally:
         session.close()

@@ -61,6 +61,20 @@ def refresh_reporter(out: Output):
     return report
 
 
+def import_read_reporter(out: Output):
+    """What planning says of each object an import block reads: terraform's "Preparing import..."
+    and "Refreshing state..." lines, or under -json the refresh it streams for the read."""
+    if out.json_ui is not None:
+        return out.json_ui.refreshing
+
+    def report(address: str, id_value: str, done: bool) -> None:
+        if not done:
+            out.print(f"{address}: Preparing import... [id={id_value}]")
+            out.print(f"{address}: Refreshing state... [id={id_value}]")
+
+    return report
+
+
 def recovery_wait_reporter(out: Output):
     """What resolving a crashed run's operations says while Azure refuses a read for now (a grant
     the stopped run made still on its way): the apply's own words for a wait."""
@@ -146,6 +160,7 @@ def make(args, operation: str = "plan", out: Output | None = None):
     if out is not None:
         session.data_reads = data_read_reporter(out)
         session.recovery_waits = recovery_wait_reporter(out)
+        session.import_reads = import_read_reporter(out)
     generate_out: str | None = getattr(args, "generate_config_out", None)
     try:
         with state_lock(session, operation, args):

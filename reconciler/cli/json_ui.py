@@ -28,7 +28,7 @@ from reconciler.apply.progress import (
 )
 from reconciler.diagnostic_source import SourceFiles, range_and_snippet
 from reconciler.diagnostics import Diagnostic, Severity
-from reconciler.plan.model import Action, Plan, ResourceChange
+from reconciler.plan.model import Action, Plan, Reason, ResourceChange
 from reconciler.providers_registry import provider_name_for_type
 from state.addresses import InstanceAddress, parse_address
 from state.errors import AddressError
@@ -169,7 +169,9 @@ class JsonUi:
             previous = moved_from.get(change.address)
             if action == "noop" and previous is not None:
                 action = "move"  # as terraform: a moved object with nothing else to do
-            if action == "noop" and not change.importing:
+            if action == "noop" and change.importing:
+                action = "import"  # terraform's views/json/change.go: an import with nothing else to do
+            if action == "noop":
                 continue
             self._planned_change(change, action, previous)
 
@@ -177,7 +179,7 @@ class JsonUi:
         body: dict[str, Any] = {"resource": _identity_or_text(change.address), "action": action}
         if previous is not None:
             body["previous_resource"] = _identity_or_text(previous)
-        if change.reason.value != "none":
+        if change.reason is not Reason.NONE:
             body["reason"] = change.reason.value
         if change.importing:
             body["importing"] = {"id": change.importing}
@@ -189,7 +191,8 @@ class JsonUi:
             _count(counts, k) for k in (("add", "added"), ("change", "changed"), ("destroy", "destroyed"))
         )
         if operation == "plan":
-            text = f"Plan: {add} to add, {change} to change, {remove} to destroy."
+            importing = f"{imported} to import, " if imported else ""
+            text = f"Plan: {importing}{add} to add, {change} to change, {remove} to destroy."
         else:
             verb = "Destroy" if operation == "destroy" else "Apply"
             text = f"{verb} complete! {resource_count({**counts, 'imported': imported}, verb)}"
@@ -213,8 +216,7 @@ class JsonUi:
             if not o.sensitive:
                 entry["value"] = o.value
             shown[name] = entry
-        if shown:
-            self.emit("outputs", f"Outputs: {len(shown)}", outputs=shown)
+        self.emit("outputs", f"Outputs: {len(shown)}", outputs=shown)  # as terraform's apply: even none
 
 
 def _count(counts: Mapping[str, int], names: tuple[str, str]) -> int:
@@ -263,6 +265,9 @@ class JsonProgress:
     def _wording(action: Action | str) -> Wording:
         # terraform's JSON hooks word a read "Refreshing..." / "Refresh complete" (views/json/hook.go)
         return JSON_READ if wording(action) is READ else wording(action)
+
+    def imported(self, address: str, id: str, done: bool) -> None:
+        """Nothing: terraform's JSON stream says nothing of an import as apply records it."""
 
     def started(self, address: str, action: Action | str, id: str | None = None) -> None:
         words = self._wording(action)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -159,3 +160,95 @@ def test_plan_says_which_objects_it_refreshes(tmp_path):
     assert sorted(refreshed) == sorted(
         ["terraform_data.a", "terraform_data.b", 'terraform_data.each["x"]', 'terraform_data.each["y"]']
     )
+
+
+IMPORTING = """resource "terraform_data" "x" {
+}
+
+import {
+  to = terraform_data.x
+  id = "abc"
+}
+
+resource "terraform_data" "y" {
+  input = 1
+}
+"""
+
+
+def _normal(text: str) -> list[str]:
+    """Every message whole, as sorted JSON, without what differs by nature (time, tool, ids)."""
+    out = []
+    for m in _messages(text):
+        if m["type"] == "version":
+            continue
+        for key in ("@timestamp", "@module"):
+            m.pop(key)
+        out.append(
+            re.sub(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "UUID", json.dumps(m, sort_keys=True))
+        )
+    return sorted(out)
+
+
+def _human_lines(text: str, *words: str) -> list[str]:
+    """The progress lines of objects and the summary that say ``words`` (vaultform's own lines,
+    such as its summary per type, are left out)."""
+    return [
+        line
+        for line in text.splitlines()
+        if line.startswith(("terraform_data.", "Plan:", "Apply complete")) and any(w in line for w in words)
+    ]
+
+
+@needs_terraform
+def test_an_import_plans_and_applies_as_terraform_shows_it(tmp_path):
+    # the read an import makes is a refresh (terraform's refresh_start / refresh_complete and its
+    # "Preparing import..." and "Refreshing state..." lines), the planned change's action is
+    # "import" with no reason, the summary counts it ("1 to import, "), and apply says
+    # "Importing..." / "Import complete" (text only) and streams "Outputs: 0"
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(IMPORTING)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    for command in (("plan", "-json"), ("apply", "-auto-approve", "-json")):
+        code_t, out_t = _terraform(theirs, *command)
+        code_v, out_v, err_v = _vaultform(ours, *command)
+        assert code_v == code_t == 0, err_v
+        assert _normal(out_v) == _normal(out_t), command
+    for d in (theirs, ours):
+        (d / "terraform.tfstate").unlink(missing_ok=True)
+        (d / "vaultform.tfstate").unlink(missing_ok=True)
+    words = ("import", "Import", "Refreshing state")
+    for command in (("plan", "-no-color"), ("apply", "-auto-approve", "-no-color")):
+        code_t, out_t = _terraform(theirs, *command)
+        code_v, out_v, err_v = _vaultform(ours, *command)
+        assert code_v == code_t == 0, err_v
+        assert _human_lines(out_v, *words) == _human_lines(out_t, *words), command
+
+
+@needs_terraform
+def test_apply_destroy_reports_as_apply_and_destroy_as_destroy(tmp_path):
+    # terraform's `apply -destroy` ends "Apply complete! Resources: 0 added, 0 changed, 2 destroyed."
+    # (operation "apply", then "Outputs: 0"); its `destroy` ends "Destroy complete! ..." with no outputs
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(CONFIG % "one")
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    for command in (
+        ("apply", "-destroy", "-auto-approve", "-json"),
+        ("destroy", "-auto-approve", "-json"),
+        ("apply", "-destroy", "-auto-approve", "-no-color"),
+        ("destroy", "-auto-approve", "-no-color"),
+    ):
+        for d, run in ((theirs, _terraform), (ours, _vaultform)):
+            assert run(d, "apply", "-auto-approve", "-no-color")[0] == 0
+        code_t, out_t = _terraform(theirs, *command)
+        code_v, out_v, err_v = _vaultform(ours, *command)
+        assert code_v == code_t == 0, err_v
+        if "-json" in command:
+            ends = lambda text: [m for m in _normal(text) if '"change_summary"' in m or '"outputs"' in m]  # noqa: E731
+            assert ends(out_v) == ends(out_t), command
+        else:
+            assert out_v.rstrip().splitlines()[-1] == out_t.rstrip().splitlines()[-1], command
