@@ -56,16 +56,26 @@ def show_plan(plan, out: Output, *, compact_warnings: bool = False) -> None:
 
 
 def apply_and_render(
-    session, plan, refreshed, options: PlanOptions, parallelism: int, out: Output, command: str = "apply"
+    session,
+    plan,
+    refreshed,
+    options: PlanOptions,
+    parallelism: int,
+    out: Output,
+    command: str = "apply",
+    *,
+    shown_plan: bool = True,
 ) -> int:
     """``command``: the one the user ran; as terraform's, `destroy` ends "Destroy complete!" and
-    shows no outputs, `apply` ends "Apply complete!" whatever it did (apply -destroy too)."""
+    shows no outputs, `apply` ends "Apply complete!" whatever it did (apply -destroy too).
+    ``shown_plan``: the plan was just shown (a blank line parts it from the progress); a saved
+    plan's apply starts with its first step."""
     progress: ProgressReporter
     if out.json_ui is not None:
         progress = JsonProgress(out.json_ui, clock=session.clock.monotonic)
     else:
         progress = Progress(out.out, color=out.color, clock=session.clock.monotonic)
-        if not options.refresh_only:
+        if not options.refresh_only and shown_plan:
             out.print("")
     outcome = apply_plan(session, plan, refreshed, options, progress, parallelism=parallelism)
     if outcome.result is None:
@@ -94,9 +104,17 @@ def _say(out: Output, text: str) -> None:
         out.print(text)
 
 
-def outputs_and_render(session, plan, refreshed, options: PlanOptions, out: Output) -> None:
-    """Nothing to apply: record the outputs and say so."""
+def outputs_and_render(
+    session, plan, refreshed, options: PlanOptions, out: Output, command: str = "apply"
+) -> None:
+    """Nothing to apply: record the outputs and say so (a destroy has none to record)."""
     if options.destroy:
+        if out.json_ui is not None:
+            out.json_ui.change_summary({}, "destroy" if command == "destroy" else "apply")
+        elif command == "destroy":
+            out.print("\nDestroy complete! Resources: 0 destroyed.")
+        else:
+            out.print("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
         return
     outcome = record_outputs_only(session, plan, refreshed, options)
     out.diagnostics(outcome.diagnostics)

@@ -121,7 +121,7 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
                 )
                 return 0
             if not plan.has_changes and not options.refresh_only:
-                outputs_and_render(session, plan, refreshed, options, out)
+                outputs_and_render(session, plan, refreshed, options, out, operation)
                 return 0
             question = (
                 "Do you really want to destroy all resources?"

@@ -14,7 +14,7 @@ import os
 
 from reconciler import backend_select
 from reconciler import session as steps
-from reconciler.cli.applying import apply_and_render
+from reconciler.cli.applying import apply_and_render, outputs_and_render
 from reconciler.cli.cmd_plan import recovery_wait_reporter
 from reconciler.cli.common import state_lock
 from reconciler.cli.output import Output
@@ -148,10 +148,12 @@ def run_saved(args, out: Output) -> int:
             session.recovery_waits = recovery_wait_reporter(out)
             for resolved in steps.recover_pending(session, persist=True):  # what a crashed run left
                 out.print(f"Recovered {resolved.describe()}")
-            if not plan.has_changes and not plan.refresh_only:
-                out.print("No changes. The saved plan holds nothing to apply.")
-                return 0
             refreshed = plan.refreshed or None
-            return apply_and_render(session, plan, refreshed, saved.options, args.parallelism, out)
+            if not plan.has_changes and not plan.refresh_only:
+                outputs_and_render(session, plan, refreshed, saved.options, out)  # as terraform's
+                return 0
+            return apply_and_render(
+                session, plan, refreshed, saved.options, args.parallelism, out, shown_plan=False
+            )
     finally:
         session.close()

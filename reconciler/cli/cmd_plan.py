@@ -237,7 +237,7 @@ def save(session, plan, args, out: Output) -> None:
         encryption=session.encryption.plan if session.encryption is not None else None,
         workspace=backend_select.current_workspace(session.root),
     )
-    if not getattr(args, "json", False):
+    if not getattr(args, "json", False) and plan.has_changes:  # as terraform's: said of a plan to apply
         out.print(
             f"\nSaved the plan to: {args.out}\n\nTo perform exactly these actions, run:\n"
             f"  vaultform apply {args.out}"

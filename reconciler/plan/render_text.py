@@ -378,6 +378,12 @@ def render_plan(
     if not changes and not outputs:
         if errors:
             parts.append(_summary(plan, changes, errors, palette))
+        elif plan.destroy:  # terraform's words for a destroy with nothing in state
+            parts.append(
+                palette.bold("No changes.") + " No objects need to be destroyed.\n\n"
+                "Either you have not created any objects yet or the existing objects were already "
+                "deleted outside of vaultform."
+            )
         else:
             compared = (
                 "the stored state and the real objects"

@@ -252,3 +252,46 @@ def test_apply_destroy_reports_as_apply_and_destroy_as_destroy(tmp_path):
             assert ends(out_v) == ends(out_t), command
         else:
             assert out_v.rstrip().splitlines()[-1] == out_t.rstrip().splitlines()[-1], command
+
+
+def _from(text: str, word: str) -> str:
+    """``text`` from ``word`` on, its line breaks as spaces (terraform wraps its long lines)."""
+    return " ".join(text[text.index(word) :].split()).replace("Terraform", "vaultform")
+
+
+def _without_ids(text: str) -> str:
+    return re.sub(r"\[id=[^\]]*\]", "[id=ID]", text)
+
+
+@needs_terraform
+def test_applies_with_nothing_to_do_end_as_terraforms_do(tmp_path):
+    # a saved plan with no changes ends "Apply complete! Resources: 0 added, ..." and its outputs
+    # (it said "No changes. The saved plan holds nothing to apply."); a saved destroy plan's apply
+    # starts with its first step; apply -destroy and destroy with nothing in state say terraform's
+    # "No objects need to be destroyed." and end as their command does
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(
+            'resource "terraform_data" "y" {\n  input = 1\n}\n\noutput "o" {\n  value = 1\n}\n'
+        )
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    steps = [
+        (("apply", "-auto-approve", "-no-color"), None),
+        (("plan", "-out", "p.bin", "-no-color"), "Saved the plan"),
+        (("apply", "-no-color", "p.bin"), ""),
+        (("plan", "-destroy", "-out", "p.bin", "-no-color"), None),
+        (("apply", "-no-color", "p.bin"), ""),
+        (("apply", "-destroy", "-auto-approve", "-no-color"), "No changes."),
+        (("destroy", "-auto-approve", "-no-color"), "No changes."),
+    ]
+    for command, compared in steps:
+        code_t, out_t = _terraform(theirs, *command)
+        code_v, out_v, err_v = _vaultform(ours, *command)
+        assert code_v == code_t == 0, (command, err_v)
+        if compared == "Saved the plan":  # nothing to apply: terraform doesn't offer to apply it
+            assert compared not in out_t and compared not in out_v
+        elif compared == "":
+            assert _without_ids(out_v) == _without_ids(out_t), command
+        elif compared is not None:
+            assert _from(out_v, compared) == _from(out_t, compared), command
