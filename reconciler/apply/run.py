@@ -75,7 +75,10 @@ def _apply_recorded(
     imported = importing.record_imports(recorder, plan, progress.imported)
     if options.refresh_only:
         recorder.accept_refreshed(plan.refreshed)
-        return ApplyOutcome(recorder.state)
+        # the outputs as the refreshed objects give them (a key rotated out of band: its id)
+        evaluator = ApplyEvaluator(steps.plan_request(session, refreshed, options), plan)
+        evaluator.publish_all()
+        return ApplyOutcome(recorder.state, None, _record_outputs(session, evaluator, recorder))
     graph = build_apply_graph(
         plan, {address: inst.dependencies for address, _res, inst in session.state.instances()}
     )

@@ -20,6 +20,8 @@ def note_outside_changes(session, refreshed, plan, out: Output) -> list:
     """Before the plan: what the refresh found changed outside vaultform (terraform's note),
     and a warning in the plan for each change that breaks backups or restores."""
     records = outside_changes(session, refreshed, plan)
+    if plan.refresh_only:  # what a refresh-only plan has to record
+        plan.outside_changes = len({r.address for r in records})
     plan.diagnostics.extend(critical_warnings(records, refused=any(d.is_error for d in plan.diagnostics)))
     if out.json_ui is not None:
         for address in sorted({r.address for r in records}):
@@ -78,8 +80,13 @@ def apply_and_render(
         if not options.refresh_only and shown_plan:
             out.print("")
     outcome = apply_plan(session, plan, refreshed, options, progress, parallelism=parallelism)
-    if outcome.result is None:
-        _say(out, "\nApply complete! The state now holds the cloud's current values.")
+    if outcome.result is None:  # a refresh-only apply: the state takes what the refresh read
+        out.diagnostics(outcome.diagnostics)
+        if out.json_ui is not None:
+            out.json_ui.change_summary({}, "apply")
+        else:
+            out.print("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
+        print_outputs(outcome.state, out)
         return 0
     out.diagnostics(outcome.diagnostics)
     result = outcome.result

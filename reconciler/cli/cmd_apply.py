@@ -116,9 +116,7 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
             if plan.errored:
                 return 1
             if options.refresh_only and not outside:
-                out.print(
-                    "\nNo changes. Your infrastructure still matches the configuration: the state is up to date."
-                )
+                outputs_and_render(session, plan, refreshed, options, out, operation)  # as terraform's
                 return 0
             if not plan.has_changes and not options.refresh_only:
                 outputs_and_render(session, plan, refreshed, options, out, operation)

@@ -157,6 +157,9 @@ class Plan:
     edges: list[tuple[Node, Node, str]] = field(default_factory=list)  # (before node, after node, why)
     destroy: bool = False
     refresh_only: bool = False
+    # a refresh-only plan's changes: how many objects the refresh found changed or gone since state
+    # recorded them, as the note on changes outside vaultform counts them (0 for other plans)
+    outside_changes: int = 0
     cloud: str = ""  # which cloud the plan targets, for the header
     state_lineage: str = ""
     state_serial: int = 0
@@ -199,6 +202,7 @@ class Plan:
     def has_changes(self) -> bool:
         return (
             bool(self.moved)
+            or self.outside_changes > 0  # a refresh-only plan that records what changed (terraform's CanApply)
             or any(c.action not in (Action.NO_OP, Action.READ) for c in self.changes)
             or any(o.action is not Action.NO_OP for o in self.outputs)
             or any(c.importing for c in self.changes)

@@ -369,6 +369,13 @@ def render_plan(
             + "\n\n"
             + render_text(others, color=color, **diag_opts).rstrip("\n")
         )
+    if plan.refresh_only and not plan.outside_changes and not outputs and not errors:
+        parts.append(  # terraform's words when the refresh found nothing to record
+            palette.bold("No changes.") + " Your infrastructure still matches the configuration.\n\n"
+            "vaultform has checked that the real remote objects still match the result of your most "
+            "recent changes, and found no differences."
+        )
+        return "\n\n".join(parts) + "\n"
     if plan.refresh_only:
         n = len(plan.refreshed)
         parts.append(

@@ -433,8 +433,26 @@ class Walker:
     def _register(
         self, path: ModulePath, res: Resource, instances: list[Instance], values: dict[str, Any]
     ) -> None:
+        if self.req.options.refresh_only and res.mode is Mode.MANAGED:
+            instances, values = self._as_refreshed(path, res)
         value = collect(instances, values, counted=res.count is not None, each=res.for_each is not None)
         self.namespace(path).set_resource(res.type, res.name, value, data=res.mode is Mode.DATA)
+
+    def _as_refreshed(self, path: ModulePath, res: Resource) -> tuple[list[Instance], dict[Any, Any]]:
+        """A resource as a refresh-only plan shows it to what refers to it (outputs, say): the
+        instances state holds, as refreshed - nothing is planned, so nothing new or changed."""
+        recorded = self.req.state.resource(_text_prefix(path) + res.address)
+        instances: list[Instance] = []
+        values: dict[Any, Any] = {}
+        for inst in recorded.instances if recorded is not None else ():
+            address = instance_address(path, res, inst.index_key)
+            value = self._prior(address)
+            if value is None:
+                continue
+            instances.append(Instance(inst.index_key, {}))
+            paths = self._prior_paths(address)
+            values[inst.index_key] = mark_paths(value, paths) if paths else value
+        return instances, values
 
     def _prior_instance(self, address: str, parsed: InstanceAddress | None = None) -> InstanceState | None:
         """The instance at ``address`` in the prior state (``parsed``: the same address as an

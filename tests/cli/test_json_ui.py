@@ -295,3 +295,30 @@ def test_applies_with_nothing_to_do_end_as_terraforms_do(tmp_path):
             assert _without_ids(out_v) == _without_ids(out_t), command
         elif compared is not None:
             assert _from(out_v, compared) == _from(out_t, compared), command
+
+
+@needs_terraform
+def test_a_refresh_only_run_shows_and_records_what_state_holds(tmp_path):
+    # with more instances configured than state holds, a refresh-only plan plans none of them: its
+    # outputs are the refreshed objects' (no "+ (known after apply)"), it has no changes (exit 0),
+    # says terraform's words for that, and its apply ends "Apply complete! ..." with the outputs
+    config = (
+        'variable "n" {\n  type = number\n}\n\n'
+        'resource "terraform_data" "c" {\n  count = var.n\n  input = "item-${count.index}"\n}\n\n'
+        'output "items" {\n  value = terraform_data.c[*].output\n}\n'
+    )
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(config)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    assert _terraform(theirs, "apply", "-auto-approve", "-var", "n=2")[0] == 0
+    assert _vaultform(ours, "apply", "-auto-approve", "-var", "n=2")[0] == 0
+    for command in (
+        ("plan", "-refresh-only", "-detailed-exitcode", "-no-color", "-var", "n=3"),
+        ("apply", "-refresh-only", "-auto-approve", "-no-color", "-var", "n=3"),
+    ):
+        code_t, out_t = _terraform(theirs, *command)
+        code_v, out_v, err_v = _vaultform(ours, *command)
+        assert code_v == code_t == 0, (command, out_v, err_v)
+        assert _from(out_v, "No changes.") == _from(out_t, "No changes."), command

@@ -838,3 +838,25 @@ def test_apply_outputs_leave_out_the_instances_it_destroyed(tmp_path, monkeypatc
     }
     code, out, _err = _run("plan", "-var", 'names=["a"]')
     assert "No changes." in out and "Changes to Outputs" not in out
+
+
+def test_refresh_only_records_a_rotated_key_and_the_outputs_that_show_it(tmp_path, monkeypatch):
+    # a key rotated outside vaultform: the refresh-only plan has something to record (exit 2 with
+    # -detailed-exitcode, as terraform's CanApply), and its apply records the key and the output
+    # that shows its id, so the next refresh-only plan has nothing to record
+    shutil.copytree(
+        os.path.join(os.path.dirname(__file__), "..", "..", "examples", "quickstart"), tmp_path / "qs"
+    )
+    monkeypatch.chdir(tmp_path / "qs")
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "az.db"))
+    assert _run("apply", "-auto-approve")[0] == 0
+    assert _run("plan", "-refresh-only", "-detailed-exitcode")[0] == 0
+    code, out, err = _run("cloud", "rotate-key", "https://kv-vfqs-cmk.vault.azure.net/keys/backup-cmk")
+    assert code == 0, err
+    rotated = out.split()[-1]
+    assert _run("plan", "-refresh-only", "-detailed-exitcode")[0] == 2
+    code, out, err = _run("apply", "-refresh-only", "-auto-approve")
+    assert code == 0, err
+    assert "Apply complete! Resources: 0 added, 0 changed, 0 destroyed." in out
+    assert json.loads(_run("output", "-json", "key_id")[1]) == rotated
+    assert _run("plan", "-refresh-only", "-detailed-exitcode")[0] == 0

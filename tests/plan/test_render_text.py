@@ -344,5 +344,11 @@ def test_refresh_only_plan_says_nothing_changes_in_the_cloud():
     plan = load_plan("no_changes")
     plan.refresh_only = True
     plan.refreshed = {"azurerm_resource_group.rg": {"id": "/subscriptions/0/resourceGroups/rg"}}
+    plan.outside_changes = 1
     text = render_plan(plan, color=False, schema_of=schema_of)
     assert "This is a refresh-only plan: applying it records the 1 object read just now in state" in text
+    # nothing changed outside: terraform's words, and nothing to record
+    plan.outside_changes = 0
+    text = render_plan(plan, color=False, schema_of=schema_of)
+    assert "No changes. Your infrastructure still matches the configuration." in text
+    assert "This is a refresh-only plan" not in text and not plan.has_changes
