@@ -50,7 +50,7 @@ HEADLINE: dict[Action, str] = {
 
 # a reason that changes the headline itself (replacements only)
 REASON_HEADLINE: dict[Reason, str] = {
-    Reason.REPLACE_BECAUSE_TAINTED: "is tainted, so it must be replaced",
+    Reason.REPLACE_BECAUSE_TAINTED: "is tainted, so must be replaced",  # terraform's words (sic)
     Reason.REPLACE_BY_REQUEST: "will be replaced, as requested",
     Reason.REPLACE_BY_TRIGGERS: "will be replaced due to changes in replace_triggered_by",
 }

@@ -191,6 +191,7 @@ class Walker:
         self._prior_insts: dict[str, InstanceState | None] = {}
         self._declared: dict[str, set[str]] = {}
         self._resolvers: dict[Any, Resolve] = {}  # module instance / static prefix -> its references
+        self._forced_cbd: set[tuple[str, str]] | None = None  # see create_before_destroy()
         self.instances: dict[tuple[ModulePath, str], list[Instance]] = {}  # (module, address) -> instances
         self.pending_phase: dict[tuple[ModulePath, str], dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
         self.outputs: dict[ModulePath, dict[str, Any]] = {}  # module instance -> name -> value
@@ -218,6 +219,30 @@ class Walker:
             )
             self._resolvers[path] = self._resolvers[prefix] = found
         return found
+
+    def create_before_destroy(self, prefix: str, res: Resource) -> bool:
+        """Whether a replacement of ``res`` (in the module at ``prefix``) creates the new object
+        first: its own lifecycle says so, or a resource that depends on it, directly or through
+        others, has create_before_destroy - as terraform forces it on such dependencies (its
+        ForcedCBDTransformer: the other order would be a cycle in the apply)."""
+        if res.lifecycle.create_before_destroy:
+            return True
+        if self._forced_cbd is None:
+            g = self.cg.graph
+            forced: set[tuple[str, str]] = set()
+            for node in g.nodes():
+                data = g.data(node)
+                if data.get("kind") != "resource":
+                    continue
+                declared = self.infos[data["prefix"]].module.resources.get(data["name"])
+                if declared is None or not declared.lifecycle.create_before_destroy:
+                    continue
+                for above in g.ancestors(node):
+                    upper = g.data(above)
+                    if upper.get("kind") in ("resource", "phase"):
+                        forced.add((upper["prefix"], upper["name"]))
+            self._forced_cbd = forced
+        return (prefix, res.address) in self._forced_cbd
 
     def _paths(self, prefix: str) -> list[ModulePath]:
         """The instances of the module at ``prefix`` to evaluate now: all of them while planning;
@@ -538,7 +563,7 @@ class Walker:
             tainted=bool(prior_inst and prior_inst.tainted),
             replace_requested=address in self.req.options.replace,
             replace_triggered=self._triggered(path, res, inst),
-            create_before_destroy=lc.create_before_destroy,
+            create_before_destroy=self.create_before_destroy(static_prefix(path), res),
             ignore_changes=tuple(p for p in (path_of(e) for e in lc.ignore_changes) if p)
             if lc.ignore_changes
             else (),
@@ -611,7 +636,7 @@ class Walker:
                 before_sensitive_paths=before_paths,
                 phases=apply_phases(res, rs, decision, before),
                 prevent_destroy=lc.prevent_destroy,
-                create_before_destroy=lc.create_before_destroy,
+                create_before_destroy=self.create_before_destroy(static_prefix(path), res),
                 changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
                 config=config,
                 references=references_of(res, _text_prefix(path)),

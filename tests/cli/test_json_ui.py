@@ -322,3 +322,33 @@ def test_a_refresh_only_run_shows_and_records_what_state_holds(tmp_path):
         code_v, out_v, err_v = _vaultform(ours, *command)
         assert code_v == code_t == 0, (command, out_v, err_v)
         assert _from(out_v, "No changes.") == _from(out_t, "No changes."), command
+
+
+@needs_terraform
+def test_create_before_destroy_reaches_what_such_a_resource_depends_on(tmp_path):
+    # terraform forces create_before_destroy on the dependencies of a resource that has it (they
+    # would otherwise make a cycle): a tainted dependency is created again before it is destroyed,
+    # "+/- create replacement and then destroy", under terraform's headline for a tainted object
+    config = (
+        'resource "terraform_data" "base" {\n  count = 2\n  input = count.index\n}\n\n'
+        'resource "terraform_data" "user" {\n  input = terraform_data.base[0].output\n\n'
+        "  lifecycle {\n    create_before_destroy = true\n  }\n}\n"
+    )
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(config)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    for command in (("apply", "-auto-approve"), ("taint", "terraform_data.base[1]")):
+        assert _terraform(theirs, *command)[0] == 0
+        assert _vaultform(ours, *command)[0] == 0, command
+    code_t, out_t = _terraform(theirs, "plan", "-no-color")
+    code_v, out_v, err_v = _vaultform(ours, "plan", "-no-color")
+    assert code_v == code_t == 0, err_v
+    assert _actions(out_v) == _actions(out_t)
+
+
+def _actions(text: str) -> list[str]:
+    """A human plan's symbols legend, headlines and resource lines."""
+    wanted = ("+/-", "-/+", "# terraform_data")
+    return [line.strip() for line in text.splitlines() if line.strip().startswith(wanted)]
