@@ -28,13 +28,13 @@ from reconciler.providers_registry import resource_schema
 
 SchemaOf = Callable[[Mode, str], "ResourceSchema | None"]
 
-# the legend, in the order it is printed: (action, what the symbol means)
+# the legend, in the order terraform prints it: (action, what the symbol means)
 LEGEND: tuple[tuple[Action, str], ...] = (
     (Action.CREATE, "create"),
     (Action.UPDATE, "update in-place"),
+    (Action.DELETE, "destroy"),
     (Action.DELETE_THEN_CREATE, "destroy and then create replacement"),
     (Action.CREATE_THEN_DELETE, "create replacement and then destroy"),
-    (Action.DELETE, "destroy"),
     (Action.READ, "read (data resources)"),
 )
 

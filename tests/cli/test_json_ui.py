@@ -352,3 +352,25 @@ def _actions(text: str) -> list[str]:
     """A human plan's symbols legend, headlines and resource lines."""
     wanted = ("+/-", "-/+", "# terraform_data")
     return [line.strip() for line in text.splitlines() if line.strip().startswith(wanted)]
+
+
+@needs_terraform
+def test_the_symbols_legend_lists_them_in_terraforms_order(tmp_path):
+    config = (
+        'variable "v" {\n  default = 1\n}\n\nvariable "n" {\n  default = 2\n}\n\n'
+        'resource "terraform_data" "u" {\n  input = var.v\n}\n\n'
+        'resource "terraform_data" "c" {\n  count            = var.n\n  triggers_replace = [var.v]\n}\n\n'
+        'resource "terraform_data" "k" {\n  count            = var.n\n  triggers_replace = [var.v]\n\n'
+        "  lifecycle {\n    create_before_destroy = true\n  }\n}\n\n"
+        'resource "terraform_data" "new" {\n  count = var.v - 1\n}\n'
+    )
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(config)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
+    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    command = ("plan", "-no-color", "-var", "v=2", "-var", "n=1")
+    legend = lambda text: text.split("symbols:\n", 1)[1].split("\n\n", 1)[0]  # noqa: E731
+    assert legend(_vaultform(ours, *command)[1]) == legend(_terraform(theirs, *command)[1])
