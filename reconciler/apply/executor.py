@@ -15,6 +15,7 @@ import contextlib
 import heapq
 import logging
 import random
+import secrets
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ from reconciler.apply.recovery import locate_left_over
 from reconciler.apply.retry_policy import RetryPolicy
 from reconciler.data_not_found import not_found_detail
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.plan.model import Action
 from reconciler.plan.sensitivity import hide_in
 from state.model import PendingAction
 
@@ -162,7 +164,12 @@ class Executor:
         change = step.change
         label = step.phase or VERB[step.op]
         log.debug("starting %s of %s (%s)", label, change.address, change.action.value)
-        self.progress.started(change.address, label, (change.before or {}).get("id"))
+        deposed = (
+            secrets.token_hex(4)  # the old object, as terraform names it (its DeposedKey)
+            if step.op is Op.DELETE and change.action is Action.CREATE_THEN_DELETE
+            else None
+        )
+        self.progress.started(change.address, label, (change.before or {}).get("id"), deposed)
         try:
             new_id = self._with_retries(step, lambda: self._do(step))
         except DiagnosticsError as exc:

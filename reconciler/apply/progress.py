@@ -133,7 +133,9 @@ def _count(counts: Mapping[str, int], names: tuple[str, str]) -> int:
 class ProgressReporter(Protocol):
     """What the executor tells whoever shows an apply's progress (text here, JSON in the CLI)."""
 
-    def started(self, address: str, action: Action | str, id: str | None = None) -> None: ...
+    def started(
+        self, address: str, action: Action | str, id: str | None = None, deposed: str | None = None
+    ) -> None: ...
 
     def finished(self, address: str, action: Action | str, elapsed: float, id: str | None = None) -> None: ...
 
@@ -193,12 +195,17 @@ class Progress:
 
     # ---- events
 
-    def started(self, address: str, action: Action | str, id: str | None = None) -> None:
+    def started(
+        self, address: str, action: Action | str, id: str | None = None, deposed: str | None = None
+    ) -> None:
+        """``deposed``: the key of the old object a create-before-destroy replacement destroys,
+        named in the line as terraform names it ("(deposed object 1a2b3c4d)")."""
         words = wording(action)
         with self._lock:
             self._running[(address, self._key(action))] = _Running(address, words, self.clock())
             suffix = f" [id={id}]" if id and words.shows_id_at_start else ""
-            self._write(self._paint(f"{address}: {words.doing}...{suffix}", "1"))
+            shown = f"{address} (deposed object {deposed})" if deposed else address
+            self._write(self._paint(f"{shown}: {words.doing}...{suffix}", "1"))
 
     def finished(self, address: str, action: Action | str, elapsed: float, id: str | None = None) -> None:
         words = wording(action)

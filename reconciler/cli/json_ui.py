@@ -269,7 +269,9 @@ class JsonProgress:
     def imported(self, address: str, id: str, done: bool) -> None:
         """Nothing: terraform's JSON stream says nothing of an import as apply records it."""
 
-    def started(self, address: str, action: Action | str, id: str | None = None) -> None:
+    def started(
+        self, address: str, action: Action | str, id: str | None = None, deposed: str | None = None
+    ) -> None:  # terraform's JSON hooks name the resource only, deposed object or not
         words = self._wording(action)
         key = action.value if isinstance(action, Action) else str(action)
         with self._lock:

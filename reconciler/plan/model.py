@@ -202,7 +202,8 @@ class Plan:
     def has_changes(self) -> bool:
         return (
             bool(self.moved)
-            or self.outside_changes > 0  # a refresh-only plan that records what changed (terraform's CanApply)
+            or self.outside_changes
+            > 0  # a refresh-only plan that records what changed (terraform's CanApply)
             or any(c.action not in (Action.NO_OP, Action.READ) for c in self.changes)
             or any(o.action is not Action.NO_OP for o in self.outputs)
             or any(c.importing for c in self.changes)

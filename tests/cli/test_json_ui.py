@@ -346,6 +346,12 @@ def test_create_before_destroy_reaches_what_such_a_resource_depends_on(tmp_path)
     code_v, out_v, err_v = _vaultform(ours, "plan", "-no-color")
     assert code_v == code_t == 0, err_v
     assert _actions(out_v) == _actions(out_t)
+    # the old object goes after the new one is made, named as terraform names it
+    code_t, out_t = _terraform(theirs, "apply", "-auto-approve", "-no-color")
+    code_v, out_v, err_v = _vaultform(ours, "apply", "-auto-approve", "-no-color")
+    assert code_v == code_t == 0, err_v
+    deposed = lambda text: re.sub(r"object [0-9a-f]{8}\)", "object KEY)", _without_ids(text))  # noqa: E731
+    assert _human_lines(deposed(out_v), "deposed") == _human_lines(deposed(out_t), "deposed") != []
 
 
 def _actions(text: str) -> list[str]:
