@@ -29,7 +29,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, condition_value, did_you_mean, evaluate
@@ -591,8 +591,21 @@ def _run_validations(
     return diags
 
 
+class ValidationRule(Protocol):
+    """A validation rule as a root variable's (``Validation``) or a module's declares it."""
+
+    @property
+    def condition(self) -> ast.Expr: ...
+
+    @property
+    def error_message(self) -> ast.Expr: ...
+
+    @property
+    def pos(self) -> ast.Pos: ...
+
+
 def check_validation(
-    rule: Validation,
+    rule: ValidationRule,
     scope: MapScope,
     name: str,
     sensitive: frozenset[str] = frozenset(),
@@ -627,7 +640,17 @@ def check_validation(
     return error(
         CODE,
         "Invalid value for variable",
-        f"{message}\n\nThis was checked by the validation rule at {rule.pos.file}:{rule.pos.line}.",
+        f"{message}\n\nThis was checked by the validation rule at {_relative(rule.pos.file)}:{rule.pos.line}.",
         range=where or rule.pos.range(),
         address=f"var.{name}",
     )
+
+
+def _relative(file: str) -> str:
+    """A file under the working directory as a path relative to it (a module's files are read by
+    their full path), as terraform names a rule's file."""
+    if os.path.isabs(file):
+        relative = os.path.relpath(file)
+        if not relative.startswith(".."):
+            return relative
+    return file

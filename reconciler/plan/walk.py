@@ -50,13 +50,14 @@ from reconciler.addresses import (
 )
 from reconciler.checks.sites import phase_node
 from reconciler.config import ast
-from reconciler.config.evaluator import EvalError, evaluate
+from reconciler.config.evaluator import EvalError, MapScope, evaluate
 from reconciler.config.expand import EvaluatedBody, evaluate_body
 from reconciler.config.functions_time import set_plan_timestamp
 from reconciler.config.model import Resource, Validation
 from reconciler.config.references import references
 from reconciler.config.type_exprs import parse_type
 from reconciler.config.types import ConversionError, convert
+from reconciler.config.variables import check_validation
 from reconciler.diagnostics import Diagnostic, error, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph
 from reconciler.plan.assemble import (
@@ -337,6 +338,31 @@ class Walker:
                     )
                     value = UNKNOWN
         ns.vars[name] = mark_if(value, var.sensitive)
+        if var.validations:
+            self._check_module_input(prefix, path, name, call_name, arg)
+
+    def _check_module_input(
+        self, prefix: str, path: ModulePath, name: str, call_name: str, arg: Any | None
+    ) -> None:
+        """The module's validation rules for one input, against the value this instance's call
+        gives it (terraform checks them per module instance, pointing at the call's argument). A
+        rule naming an input not known yet waits, as an unknown result does."""
+        declared = self.infos[prefix].module.variables
+        known = {n: unmark_deep(v)[0] for n, v in self.namespace(path).vars.items()}
+        secret = frozenset(n for n, v in declared.items() if v.sensitive)
+        where = arg.pos.range() if arg is not None else None
+        for rule in declared[name].validations:
+            named = {
+                r.subject[1] for r in references(rule.condition) if r.subject[0] == "var" and r.subject[1:]
+            }
+            if not named <= set(known):
+                continue
+            problem = check_validation(rule, MapScope({"var": known}), name, secret, where=where)
+            if problem is not None:
+                # placed as terraform places it: in the module block that gave the value
+                self.diags.append(
+                    replace(problem, address=f'module "{call_name}"' if arg is not None else "")
+                )
 
     def _local(self, node: str, data: dict[str, Any]) -> None:
         prefix, name = data["prefix"], data["name"]

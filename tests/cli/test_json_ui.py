@@ -380,3 +380,38 @@ def test_the_symbols_legend_lists_them_in_terraforms_order(tmp_path):
     command = ("plan", "-no-color", "-var", "v=2", "-var", "n=1")
     legend = lambda text: text.split("symbols:\n", 1)[1].split("\n\n", 1)[0]  # noqa: E731
     assert legend(_vaultform(ours, *command)[1]) == legend(_terraform(theirs, *command)[1])
+
+
+@needs_terraform
+@pytest.mark.parametrize(
+    "call",
+    [
+        'module "unit" {\n  source   = "./unit"\n  for_each = { a = 0, b = 1 }\n  size     = each.value\n}\n',
+        'module "fixed" {\n  source = "./unit"\n  size   = -1\n}\n',
+    ],
+    ids=["for_each", "single"],
+)
+def test_a_module_variable_validation_refuses_the_value_a_call_gives_it(tmp_path, call):
+    # terraform checks a module's variable validation against the value each call (each instance of
+    # a for_each call) gives it, and points at the argument; vaultform checked only the root's
+    module = (
+        'variable "size" {\n  type = number\n\n  validation {\n    condition     = var.size > 0\n'
+        '    error_message = "size must be positive."\n  }\n}\n\n'
+        'resource "terraform_data" "part" {\n  count = var.size\n}\n'
+    )
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        (d / "unit").mkdir(parents=True)
+        (d / "unit" / "main.tf").write_text(module)
+        (d / "main.tf").write_text(call)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+    done = subprocess.run(
+        [TERRAFORM, "plan", "-no-color"], cwd=theirs, env=env, capture_output=True, text=True
+    )
+    code_v, out_v, err_v = _vaultform(ours, "plan", "-no-color")
+    assert code_v == done.returncode == 1, out_v + err_v
+    where = [line.strip() for line in done.stderr.splitlines() if line.strip().startswith("on main.tf")]
+    text = out_v + err_v
+    assert text.count("Invalid value for variable") == 1 and where and where[0] in text
+    assert "size must be positive." in text and "checked by the validation rule at unit/main.tf:4" in text
