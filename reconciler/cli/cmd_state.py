@@ -22,6 +22,7 @@ from reconciler.cli.flags import Parser, bool_flag, flag
 from reconciler.cli.output import Output
 from reconciler.cli.state_files import backend_for, read_state, refuse_directory, write_state
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from state.addresses import address_order
 from state.backends.local import DEFAULT_STATE_FILE, LocalBackend
 from state.errors import StateError
 from state.format import decode_state, encode_state
@@ -109,7 +110,7 @@ def _run_list(args, out: Output) -> int:
     for target in targets:
         if not select(state, [target]):
             raise DiagnosticsError(_unknown(target))
-    for addr in select(state, targets):
+    for addr in sorted(select(state, targets), key=address_order):  # terraform lists in its order
         found = state.instance(addr)
         if args.id is not None and (found is None or found.attributes.get("id") != args.id):
             continue

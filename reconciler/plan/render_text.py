@@ -25,6 +25,7 @@ from reconciler.plan.model import Action, OutputChange, Plan, Reason, ResourceCh
 from reconciler.plan.model import natural_order as _natural
 from reconciler.plan.render_body import BodyRenderer, Palette, Sensitivity
 from reconciler.providers_registry import resource_schema
+from state.addresses import address_order, parse_address
 
 SchemaOf = Callable[[Mode, str], "ResourceSchema | None"]
 
@@ -151,11 +152,11 @@ def counts_by_type(changes: Iterable[ResourceChange]) -> dict[str, ChangeCounts]
 
 
 def visible_changes(plan: Plan) -> list[ResourceChange]:
-    """The changes a reader sees: no-ops dropped unless imported or moved, sorted by address (numbers
-    as numbers)."""
+    """The changes a reader sees: no-ops dropped unless imported or moved, in terraform's order of
+    addresses (the root module's first, then shallower modules before deeper; keys as numbers)."""
     moved = {new for _old, new in plan.moved}
     shown = [c for c in plan.changes if c.action is not Action.NO_OP or c.importing or c.address in moved]
-    return sorted(shown, key=lambda c: _natural(c.address))
+    return sorted(shown, key=lambda c: address_order(parse_address(c.address)))
 
 
 def visible_outputs(plan: Plan) -> list[OutputChange]:

@@ -415,3 +415,27 @@ def test_a_module_variable_validation_refuses_the_value_a_call_gives_it(tmp_path
     text = out_v + err_v
     assert text.count("Invalid value for variable") == 1 and where and where[0] in text
     assert "size must be positive." in text and "checked by the validation rule at unit/main.tf:4" in text
+
+
+@needs_terraform
+def test_plans_and_state_list_order_addresses_as_terraform_does(tmp_path):
+    # the root module's objects first, then shallower modules before deeper ones; keys as numbers
+    files = {
+        "main.tf": 'resource "terraform_data" "z" {\n}\n\nresource "terraform_data" "a" {\n  count = 11\n}\n\n'
+        'module "m" {\n  source = "./mod"\n  count  = 2\n}\n\nmodule "b" {\n  source = "./mod"\n}\n',
+        "mod/main.tf": 'resource "terraform_data" "x" {\n  count = 2\n}\n\nmodule "inner" {\n  source = "./inner"\n}\n',
+        "mod/inner/main.tf": 'resource "terraform_data" "y" {\n}\n',
+    }
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        for name, text in files.items():
+            (d / name).parent.mkdir(parents=True, exist_ok=True)
+            (d / name).write_text(text)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    headlines = lambda text: [line for line in text.splitlines() if line.startswith("  # ")]  # noqa: E731
+    assert headlines(_vaultform(ours, "plan", "-no-color")[1]) == headlines(
+        _terraform(theirs, "plan", "-no-color")[1]
+    )
+    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
+    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    assert _vaultform(ours, "state", "list")[1] == _terraform(theirs, "state", "list")[1]
