@@ -182,6 +182,18 @@ class ApplyEvaluator(Walker):
                     self.marked_outputs.add(name)
             return values, list(self.diags)
 
+    def checks_final(self) -> list[Diagnostic]:
+        """The check blocks' assertions against what the apply left (terraform checks them again
+        after apply, and says so before "Apply complete!")."""
+        with self._lock:
+            self.diags = []
+            for prefix, info in self.infos.items():
+                for name in info.module.checks:
+                    node = f"{prefix}check.{name}"
+                    self._ensure(node)
+                    self._check(node, self.cg.graph.data(node))
+            return list(self.diags)
+
     # ------------------------------------------------------------------ postconditions
 
     def postconditions(self, change: ResourceChange, state: dict) -> None:

@@ -78,7 +78,9 @@ def _apply_recorded(
         # the outputs as the refreshed objects give them (a key rotated out of band: its id)
         evaluator = ApplyEvaluator(steps.plan_request(session, refreshed, options), plan)
         evaluator.publish_all()
-        return ApplyOutcome(recorder.state, None, _record_outputs(session, evaluator, recorder))
+        return ApplyOutcome(
+            recorder.state, None, _record_outputs(session, evaluator, recorder) + evaluator.checks_final()
+        )
     graph = build_apply_graph(
         plan, {address: inst.dependencies for address, _res, inst in session.state.instances()}
     )
@@ -117,7 +119,7 @@ def _apply_recorded(
     )
     diagnostics: list[Diagnostic] = []
     if not options.destroy:
-        diagnostics = _record_outputs(session, evaluator, recorder)
+        diagnostics = _record_outputs(session, evaluator, recorder) + evaluator.checks_final()
     else:
         recorder.outputs({}, {})
         if not options.targets and result.ok:
@@ -148,7 +150,7 @@ def record_outputs_only(
     _store_as_encryption_writes(session)
     recorder = StateRecorder(session.backend, session.state)
     _record_data_reads(plan, recorder)  # as terraform's apply with nothing to change records them
-    diagnostics = _record_outputs(session, evaluator, recorder)
+    diagnostics = _record_outputs(session, evaluator, recorder) + evaluator.checks_final()
     return ApplyOutcome(recorder.state, None, diagnostics)
 
 

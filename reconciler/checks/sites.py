@@ -138,5 +138,9 @@ def module_sites(module: Module, schemas: dict[str, BlockSchema | None]) -> Iter
         for v in variable.validations:
             yield Site(v.condition, f"var.{variable.name}")
             yield Site(v.error_message, f"var.{variable.name}")
+    for check in module.checks.values():
+        for v in check.asserts:
+            yield Site(v.condition, f"check.{check.name}")
+            yield Site(v.error_message, f"check.{check.name}")
     for imp in module.imports:
         yield Site(imp.id, f"import.{imp.to_address}", has_for_each=imp.for_each is not None)

@@ -3,6 +3,8 @@ saved-plan apply. The work is ``reconciler.apply.run``'s; this module only rende
 
 from __future__ import annotations
 
+import dataclasses
+
 from providers.drift_protocol import ChangeKind
 from reconciler.apply.progress import Progress, ProgressReporter
 from reconciler.apply.run import apply_plan, record_outputs_only
@@ -11,7 +13,7 @@ from reconciler.cli.output import Output, display_path
 from reconciler.drift.in_plan import critical_warnings, outside_changes, render_outside
 from reconciler.plan.render_text import render_plan
 from reconciler.plan.targeting import applied_with_targets_warning
-from reconciler.plan.walk import PlanOptions
+from reconciler.plan.walk import CHECK_FAILED, PlanOptions
 from reconciler.value_shapes import shape_of_type
 from reconciler.value_text import format_value
 
@@ -37,8 +39,12 @@ def note_outside_changes(session, refreshed, plan, out: Output) -> list:
     return records
 
 
-def show_plan(plan, out: Output, *, compact_warnings: bool = False) -> None:
-    """The plan before apply: Terraform's text, or under -json its planned-change messages."""
+def show_plan(plan, out: Output, *, compact_warnings: bool = False, applying: bool = False) -> None:
+    """The plan before apply: Terraform's text, or under -json its planned-change messages.
+    ``applying``: the plan is about to be applied, and the check blocks' assertions are told after
+    the apply, against what it made (as terraform's apply does), not here."""
+    if applying and any(d.code == CHECK_FAILED for d in plan.diagnostics):
+        plan = dataclasses.replace(plan, diagnostics=[d for d in plan.diagnostics if d.code != CHECK_FAILED])
     if out.json_ui is None:
         out.print(
             render_plan(

@@ -112,7 +112,7 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
             )
             plan = importing.plan_with_imports(session, options, refreshed)
             outside = note_outside_changes(session, refreshed, plan, out)
-            show_plan(plan, out, compact_warnings=args.compact_warnings)
+            show_plan(plan, out, compact_warnings=args.compact_warnings, applying=True)
             if plan.errored:
                 return 1
             if options.refresh_only and not outside:

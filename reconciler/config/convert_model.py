@@ -57,6 +57,7 @@ class _Decoder:
         self.variables: dict[str, m.Variable] = {}
         self.locals: dict[str, m.Local] = {}
         self.outputs: dict[str, m.Output] = {}
+        self.checks: dict[str, m.Check] = {}
         self.resources: dict[str, m.Resource] = {}
         self.module_calls: dict[str, m.ModuleCall] = {}
         self.moved: list[m.Moved] = []
@@ -368,6 +369,34 @@ class _Decoder:
             self.duplicate("output", name, self.outputs[name].pos, block.pos)
             return
         self.outputs[name] = out
+
+    def check(self, block: ast.Block) -> None:
+        """``check "name" { assert { condition = ..., error_message = ... } ... }``."""
+        if not self.valid_name(block, "check"):
+            return
+        name = block.labels[0]
+        self.only(block.body, "check block", set(), {"assert", "data"})
+        for scoped in block.body.blocks_of("data"):
+            self.err(
+                "unsupported-block",
+                f'A data block inside check "{name}" is not supported',
+                "vaultform reads data sources at the top level of a module only. Move the data block "
+                "out of the check block (the assertions can refer to it there).",
+                scoped.pos,
+            )
+        asserts = self.conditions(block.body.blocks_of("assert"), f'check "{name}"')
+        if not asserts and not block.body.blocks_of("assert"):
+            self.err(
+                "missing-block",
+                f'Check "{name}" has no assert block',
+                'A check block needs at least one assert { condition = ..., error_message = "..." }.',
+                block.pos,
+            )
+            return
+        if name in self.checks:
+            self.duplicate("check", name, self.checks[name].pos, block.pos)
+            return
+        self.checks[name] = m.Check(name, asserts, block.pos)
 
     def resource(self, block: ast.Block, mode: m.Mode) -> None:
         rtype, name = block.labels
@@ -732,7 +761,7 @@ _BLOCKS: dict[str, _Kind] = {
     "module": _Kind(1, "the module name", _Decoder.module_call),
     "moved": _Kind(0, "", _Decoder.moved_block),
     "import": _Kind(0, "", _Decoder.import_block),
-    "check": _Kind(1, "the check name", _Decoder.ignored),
+    "check": _Kind(1, "the check name", _Decoder.check),
     "removed": _Kind(0, "", _Decoder.removed_block),
 }
 
@@ -799,5 +828,6 @@ def decode_module(files: list[ast.File]) -> tuple[m.Module, list[Diagnostic]]:
         imports=tuple(d.imports),
         files=tuple(f.path for f in files),
         removed=tuple(d.removed),
+        checks=d.checks,
     )
     return module, d.diags

@@ -136,6 +136,15 @@ class Output:
 
 
 @dataclass(frozen=True, slots=True)
+class Check:
+    """A ``check`` block: assertions about the configuration's objects that warn, never stop a run."""
+
+    name: str
+    asserts: tuple[Validation, ...]
+    pos: ast.Pos
+
+
+@dataclass(frozen=True, slots=True)
 class Lifecycle:
     prevent_destroy: bool = False
     create_before_destroy: bool = False
@@ -232,6 +241,7 @@ class Module:
     imports: tuple[Import, ...] = ()
     files: tuple[str, ...] = ()
     removed: tuple[Removed, ...] = ()
+    checks: dict[str, Check] = field(default_factory=dict, hash=False)
 
     @property
     def forget(self) -> tuple[Removed, ...]:

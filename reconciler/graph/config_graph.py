@@ -109,6 +109,9 @@ def _add_module(g: _Parts, positions: dict[str, ast.Pos], info: ModuleInfo) -> N
     for name, out in m.outputs.items():
         g.add(f"{p}output.{name}", kind="output", prefix=p, name=name)
         positions[f"{p}output.{name}"] = out.pos
+    for name, check in m.checks.items():
+        g.add(f"{p}check.{name}", kind="check", prefix=p, name=name)
+        positions[f"{p}check.{name}"] = check.pos
     for name, call in m.module_calls.items():
         g.add(f"{p}module.{name}", kind="module", prefix=p, name=name)
         g.add(f"{p}module.{name}.outputs", kind="module_outputs", prefix=p, name=name)

@@ -58,7 +58,7 @@ from reconciler.config.references import references
 from reconciler.config.type_exprs import parse_type
 from reconciler.config.types import ConversionError, convert
 from reconciler.config.variables import check_validation
-from reconciler.diagnostics import Diagnostic, error, warning
+from reconciler.diagnostics import Diagnostic, Severity, error, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph
 from reconciler.plan.assemble import (
     config_digest,
@@ -129,6 +129,9 @@ class PlanRequest:
     cloud: str = ""
     sensitive_variables: frozenset[str] = frozenset()
     clock: Clock = field(default_factory=Clock)  # the plan is judged at clock.now(), read once
+
+
+CHECK_FAILED = "check_failed"  # a check block's assertion, false: a warning, never a refusal
 
 
 def instance_address(path: ModulePath, res: Resource, key: Any) -> str:
@@ -270,6 +273,7 @@ class Walker:
             "output": self._output,
             "module_outputs": self._module_outputs,
             "module": self._module_call,
+            "check": self._check,
         }
         for node in self.cg.graph.order():
             data = self.cg.graph.data(node)
@@ -613,6 +617,34 @@ class Walker:
                         f"{what} failed for {address}" if address else f"{what} failed",
                         message if isinstance(message, str) else "The condition is false.",
                         address=address or None,
+                        range=v.condition.pos.range(),
+                    )
+                )
+
+    def _check(self, node: str, data: dict[str, Any]) -> None:
+        """A check block's assertions in each instance of its module: one known to be false is a
+        warning (terraform's "Check block assertion failed"), one known only after apply waits."""
+        prefix, name = data["prefix"], data["name"]
+        check = self.infos[prefix].module.checks[name]
+        for path in self._paths(prefix):
+            scope = self._scope(path)
+            for v in check.asserts:
+                try:
+                    value, _ = unmark_deep(evaluate(v.condition, scope))
+                    if value is not False:
+                        continue
+                    message, marked = unmark_deep(evaluate(v.error_message, scope))
+                except EvalError as exc:
+                    self.diags.append(replace(exc.diagnostic, severity=Severity.WARNING))
+                    continue
+                if marked:
+                    message = "The error message refers to sensitive values, so it is not shown."
+                self.diags.append(
+                    warning(
+                        CHECK_FAILED,
+                        "Check block assertion failed",
+                        message if isinstance(message, str) else "The condition is false.",
+                        address=f'check "{name}"',
                         range=v.condition.pos.range(),
                     )
                 )

@@ -55,6 +55,33 @@ def _terraform(cwd: Path, *args: str) -> tuple[int, str]:
     return done.returncode, done.stdout
 
 
+def _vaultform_both(cwd: Path, *args: str) -> tuple[int, str]:
+    """vaultform's exit code and what it wrote to stdout and stderr, as one text in order."""
+    both = io.StringIO()
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        code = main(list(args), output=Output(out=both, err=both, no_color=True))
+    finally:
+        os.chdir(previous)
+    return code, both.getvalue()
+
+
+def _terraform_both(cwd: Path, *args: str) -> tuple[int, str]:
+    """terraform's exit code and its stdout and stderr as one text, in the order written."""
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+    done = subprocess.run(
+        [TERRAFORM, *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode, done.stdout
+
+
 def _messages(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
@@ -439,3 +466,45 @@ def test_plans_and_state_list_order_addresses_as_terraform_does(tmp_path):
     assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
     assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
     assert _vaultform(ours, "state", "list")[1] == _terraform(theirs, "state", "list")[1]
+
+
+CHECKED = """variable "n" {
+  type = number
+}
+
+resource "terraform_data" "c" {
+  count = var.n
+}
+
+check "enough" {
+  assert {
+    condition     = length(terraform_data.c) >= 2
+    error_message = "fewer than two."
+  }
+}
+"""
+
+
+@needs_terraform
+def test_a_check_block_warns_in_plan_and_after_apply_as_terraform_does(tmp_path):
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(CHECKED)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    for n, warned in (("2", False), ("1", True)):
+        for command in (
+            ("plan", "-no-color", "-var", f"n={n}"),
+            ("apply", "-auto-approve", "-no-color", "-var", f"n={n}"),
+        ):
+            code_t, out_t = _terraform_both(theirs, *command)
+            code_v, out_v = _vaultform_both(ours, *command)
+            assert code_v == code_t == 0, out_v
+            for text in (out_t, out_v):
+                assert ("Warning: Check block assertion failed" in text) is warned, (command, text)
+                assert ("fewer than two." in text) is warned
+            if warned and command[0] == "apply":  # after the apply's steps, before its summary, once
+                for text in (out_t, out_v):
+                    at = text.index("Warning: Check block assertion failed")
+                    assert text.count("Warning: Check block assertion failed") == 1
+                    assert text.rindex("Destruction complete") < at < text.index("Apply complete!")

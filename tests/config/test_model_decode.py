@@ -154,13 +154,13 @@ def test_structural_errors(text, summary):
     ]
 
 
-def test_check_blocks_are_ignored_with_a_warning():
+def test_check_blocks_are_decoded_with_their_assertions():
     node, _ = parse_text(
         'check "health" {\n  assert {\n    condition = true\n    error_message = "x"\n  }\n}', "m.tf"
     )
     mod, diags = decode_module([node])
-    assert [d.severity.value for d in diags] == ["warning"] and diags[0].range.line == 1
-    assert mod.resources == {}
+    assert diags == [] and mod.resources == {}
+    assert list(mod.checks) == ["health"] and len(mod.checks["health"].asserts) == 1
 
 
 def test_quoted_references_are_taken_with_a_deprecation_warning():
