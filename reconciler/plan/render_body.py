@@ -285,7 +285,12 @@ class BodyRenderer:
             if same(b, a):
                 hidden += 1
                 continue
-            sym, sub = self.value_change(b, a, depth + 1, path + (k,), quote_keys=False)
+            if not quote and a is None and not nothing(b):
+                # an object's attribute, as terraform's renderer shows it: gone from the object,
+                # "- b = 2"; still there but null, "~ b = {...} -> null" for a collection
+                sym, sub = self._attribute_gone(b, k in after, depth + 1, path + (k,))
+            else:
+                sym, sub = self.value_change(b, a, depth + 1, path + (k,), quote_keys=False)
             entries.append((key_text(k, quote), sym, sub))
         lines = ["{"]
         for k, sym, sub in entries:
@@ -295,6 +300,15 @@ class BodyRenderer:
             what = "element" if quote else "attribute"
             lines.append(self.line(depth + 1, " ", hidden_note(hidden, what)))
         return lines + [self.line(depth, " ", "}")]
+
+    def _attribute_gone(
+        self, before: Any, still_there: bool, depth: int, path: tuple[Any, ...]
+    ) -> tuple[str, list[str]]:
+        lines = self.value(before, "-", depth, path, False)
+        if not still_there:
+            return "-", lines
+        lines[-1] += " -> null"
+        return ("~" if isinstance(before, (dict, list, tuple)) else "-"), lines
 
     def _list_change(
         self, before: Any, after: Any, depth: int, path: tuple[Any, ...], as_set: bool

@@ -508,3 +508,24 @@ def test_a_check_block_warns_in_plan_and_after_apply_as_terraform_does(tmp_path)
                     at = text.index("Warning: Check block assertion failed")
                     assert text.count("Warning: Check block assertion failed") == 1
                     assert text.rindex("Destruction complete") < at < text.index("Apply complete!")
+
+
+@needs_terraform
+def test_attributes_gone_from_an_object_read_as_terraform_shows_them(tmp_path):
+    # an attribute taken out of an object is "- b = 2"; one set to null, "~ b = {...} -> null"
+    config = (
+        'variable "m" {\n  default = true\n}\n\nresource "terraform_data" "x" {\n  input = {\n'
+        "    obj = var.m ? { a = 1, b = { c = 2 } } : { a = 1, b = null }\n"
+        '    map = var.m ? tomap({ a = "1", b = "2" }) : tomap({ a = "1" })\n'
+        "    lst = var.m ? [1, 2] : [1]\n  }\n}\n"
+    )
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(config)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
+    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    command = ("plan", "-no-color", "-var", "m=false")
+    body = lambda text: text[text.index("~ input") : text.index("~ output")]  # noqa: E731
+    assert body(_vaultform(ours, *command)[1]) == body(_terraform(theirs, *command)[1])
