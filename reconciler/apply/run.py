@@ -119,7 +119,9 @@ def _apply_recorded(
     )
     diagnostics: list[Diagnostic] = []
     if not options.destroy:
-        diagnostics = _record_outputs(session, evaluator, recorder) + evaluator.checks_final()
+        # with -target, the outputs the plan left out keep what state holds (as terraform's)
+        planned = {o.name for o in plan.outputs} if options.targets else None
+        diagnostics = _record_outputs(session, evaluator, recorder, planned) + evaluator.checks_final()
     else:
         recorder.outputs({}, {})
         if not options.targets and result.ok:
@@ -164,8 +166,19 @@ def _record_data_reads(plan: Plan, recorder: StateRecorder) -> None:
             recorder.data_read(change, value, plan.data_sensitive_paths.get(address, ()))
 
 
-def _record_outputs(session, evaluator: ApplyEvaluator, recorder: StateRecorder) -> list[Diagnostic]:
+def _record_outputs(
+    session, evaluator: ApplyEvaluator, recorder: StateRecorder, planned: set[str] | None = None
+) -> list[Diagnostic]:
+    """The root outputs into state; ``planned``: when set, only these are evaluated afresh (a
+    targeted apply), the others keep their recorded values."""
     values, _diags = evaluator.outputs_final()
+    if planned is not None:
+        kept = recorder.state.outputs
+        values = {
+            name: value if name in planned else kept[name].value
+            for name, value in values.items()
+            if name in planned or name in kept
+        }
     declared = session.validated.tree.module.outputs
     sensitive: dict[str, bool] = {}
     diagnostics: list[Diagnostic] = []
@@ -180,7 +193,8 @@ def _record_outputs(session, evaluator: ApplyEvaluator, recorder: StateRecorder)
     resolve = resolver(tree.module, children=tree.children)
     types = {}
     for name, value in stored.items():
-        if not is_wholly_known(values.get(name)):  # the last recorded value, kept with its type
+        if not is_wholly_known(values.get(name)) or (planned is not None and name not in planned):
+            # the last recorded value, kept with its type
             recorded = recorder.state.outputs[name].type
         else:
             decl = declared.get(name)

@@ -1050,6 +1050,11 @@ class Walker:
             data_sensitive_paths=dict(self.data_paths),
         )
         plan.outputs = self._output_changes(opts)
+        if opts.targets:  # as terraform's: only outputs made of targeted objects are planned
+            targeted = {
+                _config_node(self._parsed_address(c.address).resource) for c in changes if not c.untargeted
+            }
+            plan.outputs = [o for o in plan.outputs if self._made_of(f"output.{o.name}", targeted)]
         diags = list(self.diags)
         if self.req.plan_rules is not None and not opts.refresh_only:
             response = self.req.plan_rules(PlanRulesRequest(self._rule_instances(changes), now=self.now))
@@ -1082,6 +1087,29 @@ class Walker:
             value = self.data_values[address]
             shown.append(PlannedInstance(parsed, parsed.resource.type, "read", None, value, value))
         return tuple(shown)
+
+    def _parsed_address(self, address: str) -> InstanceAddress:
+        return self._parsed.get(address) or parse_address(address)
+
+    def _made_of(self, node: str, targeted: set[str]) -> bool:
+        """Whether the objects a root output's value comes from (through locals, variables and
+        module outputs) are all among ``targeted`` - and there is one at least, as terraform keeps
+        an output in a targeted plan."""
+        g = self.cg.graph
+        found: set[str] = set()
+        stack, seen = [node], {node}
+        while stack:
+            for above in g.dependencies(stack.pop()):
+                if above in seen:
+                    continue
+                seen.add(above)
+                kind = g.data(above).get("kind")
+                if kind in ("resource", "phase"):
+                    data = g.data(above)
+                    found.add(data["prefix"] + data["name"])
+                else:
+                    stack.append(above)
+        return bool(found) and found <= targeted
 
     def _output_changes(self, opts: PlanOptions) -> list[OutputChange]:
         # an output whose value is null does not exist, as in terraform: state keeps none, and a plan

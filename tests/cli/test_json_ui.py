@@ -529,3 +529,36 @@ def test_attributes_gone_from_an_object_read_as_terraform_shows_them(tmp_path):
     command = ("plan", "-no-color", "-var", "m=false")
     body = lambda text: text[text.index("~ input") : text.index("~ output")]  # noqa: E731
     assert body(_vaultform(ours, *command)[1]) == body(_terraform(theirs, *command)[1])
+
+
+@needs_terraform
+def test_a_targeted_run_plans_and_records_only_the_outputs_made_of_its_targets(tmp_path):
+    # terraform keeps an output in a targeted plan when its value comes from targeted objects only
+    # (through locals too), and an apply leaves the others as state holds them
+    config = (
+        'variable "v" {\n  default = 1\n}\n\n'
+        'resource "terraform_data" "a" {\n  input = var.v\n}\n\n'
+        'resource "terraform_data" "b" {\n  input = var.v\n}\n\n'
+        'resource "terraform_data" "c" {\n  input = terraform_data.a.output\n}\n\n'
+        "locals {\n  l = terraform_data.a.output\n}\n\n"
+        'output "o1" {\n  value = terraform_data.a.output\n}\n\n'
+        'output "o2" {\n  value = terraform_data.b.output\n}\n\n'
+        'output "o3" {\n  value = terraform_data.c.output\n}\n\n'
+        'output "o4" {\n  value = local.l\n}\n\n'
+        'output "o5" {\n  value = var.v\n}\n'
+    )
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(config)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
+    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    targeted = ("-no-color", "-var", "v=2", "-target=terraform_data.a")
+    outputs = lambda text: text[text.index("Changes to Outputs:") :].split("\n\n")[0].strip()  # noqa: E731
+    assert outputs(_vaultform(ours, "plan", *targeted)[1]) == outputs(
+        _terraform(theirs, "plan", *targeted)[1]
+    )
+    assert _terraform(theirs, "apply", "-auto-approve", *targeted)[0] == 0
+    assert _vaultform(ours, "apply", "-auto-approve", *targeted)[0] == 0
+    assert _vaultform(ours, "output", "-json")[1] == _terraform(theirs, "output", "-json")[1]
