@@ -121,8 +121,8 @@ class JsonUi:
         }
         body["detail"] = d.detail
         body["code"] = d.code  # vaultform's stable code (R1, O2, ...); terraform has none
-        if d.address:
-            body["address"] = d.address
+        if d.address and " " not in d.address:  # an object's address; a block's header (check "x")
+            body["address"] = d.address  # is the snippet's context, as terraform gives it
         if d.range is not None:
             r = d.range
             body.update(range_and_snippet(r.file, r.line, r.column, r.end_line, r.end_column, self._sources))

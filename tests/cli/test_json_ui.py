@@ -562,3 +562,24 @@ def test_a_targeted_run_plans_and_records_only_the_outputs_made_of_its_targets(t
     assert _terraform(theirs, "apply", "-auto-approve", *targeted)[0] == 0
     assert _vaultform(ours, "apply", "-auto-approve", *targeted)[0] == 0
     assert _vaultform(ours, "output", "-json")[1] == _terraform(theirs, "output", "-json")[1]
+
+
+@needs_terraform
+def test_a_check_blocks_warning_streams_as_terraforms(tmp_path):
+    # the same diagnostic, its snippet's context the check's header, with no address (vaultform
+    # adds its code; terraform adds the values of the expression's references)
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(CHECKED)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+
+    def warned(text: str) -> list[dict]:
+        found = [m["diagnostic"] for m in _messages(text) if m["type"] == "diagnostic"]
+        for diag in found:
+            diag.pop("code", None)
+            diag["snippet"].pop("values")
+        return found
+
+    command = ("plan", "-json", "-var", "n=1")
+    assert warned(_vaultform(ours, *command)[1]) == warned(_terraform(theirs, *command)[1]) != []
