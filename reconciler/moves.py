@@ -102,10 +102,13 @@ def _renamed(
             return None
         if (address.type, address.name) != (source.resource.type, source.resource.name):
             return None
-        if not source.whole and address.key != source.key:
-            return None
         assert target.resource is not None  # the decoder pairs a resource with a resource
-        key = address.key if source.whole else target.key
+        if source.whole and target.whole:  # a resource renamed: every instance, keys kept
+            key = address.key
+        else:  # one object: the resource's only one (no key) or the instance named, to the other end
+            if _key_of(address.key) != _key_of(None if source.whole else source.key):
+                return None
+            key = None if target.whole else target.key
         moved_to = ResourceAddress(
             target.resource.mode, target.resource.type, target.resource.name, here + target.module
         )
@@ -125,6 +128,11 @@ def _renamed(
         path = here + target.module + inner[depth:]
     resource = address.resource
     return InstanceAddress(ResourceAddress(resource.mode, resource.type, resource.name, path), address.key)
+
+
+def _key_of(key: IndexKey) -> tuple[str, IndexKey]:
+    """An instance key compared as terraform compares them: 0 and "0" differ."""
+    return (type(key).__name__, key)
 
 
 def _move(

@@ -583,3 +583,42 @@ def test_a_check_blocks_warning_streams_as_terraforms(tmp_path):
 
     command = ("plan", "-json", "-var", "n=1")
     assert warned(_vaultform(ours, *command)[1]) == warned(_terraform(theirs, *command)[1]) != []
+
+
+@needs_terraform
+@pytest.mark.parametrize(
+    ("before", "after", "moved"),
+    [
+        (  # for_each put on a resource: its one object becomes an instance
+            'resource "terraform_data" "one" {\n  input = "x"\n}\n',
+            'resource "terraform_data" "many" {\n  for_each = toset(["x"])\n  input    = each.key\n}\n',
+            'moved {\n  from = terraform_data.one\n  to   = terraform_data.many["x"]\n}\n',
+        ),
+        (  # count taken off: its instance [0] becomes the resource's one object
+            'resource "terraform_data" "c" {\n  count = 1\n  input = "x"\n}\n',
+            'resource "terraform_data" "single" {\n  input = "x"\n}\n',
+            "moved {\n  from = terraform_data.c[0]\n  to   = terraform_data.single\n}\n",
+        ),
+    ],
+    ids=["into_an_instance", "out_of_an_instance"],
+)
+def test_a_move_between_a_resource_and_one_instance_keeps_the_object(tmp_path, before, after, moved):
+    # vaultform moved terraform_data.one to terraform_data.many (no key), then destroyed it
+    # ("key [None] is not in for_each") and created many["x"]: a real object would have gone
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(before)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
+    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    for d in (theirs, ours):
+        (d / "main.tf").write_text(after + "\n" + moved)
+    code_t, out_t = _terraform(theirs, "plan", "-no-color", "-detailed-exitcode")
+    code_v, out_v, err_v = _vaultform(ours, "plan", "-no-color", "-detailed-exitcode")
+    assert code_v == code_t, out_v + err_v
+    assert _actions(out_v) == _actions(out_t)
+    assert (
+        "Plan: 0 to add, 0 to change, 0 to destroy." in out_t
+        and "Plan: 0 to add, 0 to change, 0 to destroy." in out_v
+    )
