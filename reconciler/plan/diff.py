@@ -239,6 +239,9 @@ def decide(req: InstanceRequest) -> InstanceDecision:
         return decision
     after = proposed_after(block, req.config, req.prior)
     if req.prior is None:
+        for attr in block.attributes:  # an echo of nothing is nothing (terraform_data's output
+            if attr.echoes and after.get(attr.echoes) is None:  # without an input), as terraform plans it
+                after[attr.name] = None
         return InstanceDecision(Action.CREATE, after)
     after = _apply_ignore_changes(req, after)
     changed = tuple(changed_paths(block, req.prior, after))

@@ -622,3 +622,15 @@ def test_a_move_between_a_resource_and_one_instance_keeps_the_object(tmp_path, b
         "Plan: 0 to add, 0 to change, 0 to destroy." in out_t
         and "Plan: 0 to add, 0 to change, 0 to destroy." in out_v
     )
+
+
+@needs_terraform
+def test_terraform_data_without_input_plans_no_output(tmp_path):
+    # terraform plans the echo of a null input as null (not shown), not "(known after apply)"
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text('resource "terraform_data" "r" {\n}\n')
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    body = lambda text: text[text.index("  # terraform_data.r") :].split("\n\n")[0]  # noqa: E731
+    assert body(_vaultform(ours, "plan", "-no-color")[1]) == body(_terraform(theirs, "plan", "-no-color")[1])
