@@ -29,11 +29,26 @@ from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.plan.walk import PlanOptions
 
 # as terraform asks it: nothing in the cloud changes, and there is no undo
-REFRESH_ONLY_QUESTION = (
-    "Would you like to update the state to reflect these detected changes?\n"
-    "  vaultform will write these changes to the state without modifying any real infrastructure.\n"
-    "  There is no undo."
-)
+# terraform's questions before it applies: (the question, what follows it, the word when refused)
+QUESTIONS: dict[str, tuple[str, str, str]] = {
+    "apply": (
+        "Do you want to perform these actions?",
+        "vaultform will perform the actions described above.\n  Only 'yes' will be accepted to approve.",
+        "Apply cancelled.",
+    ),
+    "destroy": (
+        "Do you really want to destroy all resources?",
+        "vaultform will destroy all your managed infrastructure, as shown above.\n"
+        "  There is no undo. Only 'yes' will be accepted to confirm.",
+        "Destroy cancelled.",
+    ),
+    "refresh-only": (
+        "Would you like to update the state to reflect these detected changes?",
+        "vaultform will write these changes to the state without modifying any real infrastructure.\n"
+        "  There is no undo. Only 'yes' will be accepted to confirm.",
+        "Apply cancelled.",
+    ),
+}
 JSON_HELP = "Terraform's machine-readable UI: one JSON message a line (needs -auto-approve or a saved plan)"
 
 
@@ -121,15 +136,10 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
             if not plan.has_changes and not options.refresh_only:
                 outputs_and_render(session, plan, refreshed, options, out, operation)
                 return 0
-            question = (
-                "Do you really want to destroy all resources?"
-                if options.destroy
-                else REFRESH_ONLY_QUESTION
-                if options.refresh_only
-                else "Do you want to perform these actions?"
-            )
-            if not confirm(out, question, args):
-                out.print("\nApply cancelled.")
+            kind = "destroy" if options.destroy else "refresh-only" if options.refresh_only else "apply"
+            question, terms, refused = QUESTIONS[kind]
+            if not confirm(out, question, terms, args):
+                out.print(f"\n{refused}")
                 return 1
             return apply_and_render(session, plan, refreshed, options, args.parallelism, out, operation)
     finally:

@@ -219,20 +219,32 @@ def variable_prompt(args, out) -> Callable | None:
     return ask
 
 
-def confirm(out, question: str, args) -> bool:
+def confirm(out, question: str, terms: str, args) -> bool:
+    """terraform's question, answered on standard input - a terminal, or what is piped in
+    (``echo yes | vaultform apply``); -input=false, or an input that ends first, is an error."""
     if getattr(args, "auto_approve", False):
         return True
-    if not args.input or not sys.stdin.isatty():
-        raise DiagnosticsError(
-            error(
-                "approval_needed",
-                "Approval needed",
-                "vaultform asks before it changes anything, and there is no terminal to ask on. "
-                "Run with -auto-approve to apply without asking (for pipelines), or apply a saved plan.",
-            )
-        )
-    out.print(f"\n{question}\n  Only 'yes' will be accepted to approve.\n")
+    if not args.input:
+        raise _approval_needed("-input=false lets vaultform ask nothing")
+    out.print(f"\n{question}\n  {terms}")
+    out.print("")
     out.out.write("  Enter a value: ")
     out.out.flush()
-    answer = sys.stdin.readline().strip()
-    return answer == "yes"
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):  # no input to read (closed, or not readable)
+        answer = ""
+    if not answer:
+        raise _approval_needed("the input ended before an answer")
+    return answer.strip() == "yes"
+
+
+def _approval_needed(why: str) -> DiagnosticsError:
+    return DiagnosticsError(
+        error(
+            "approval_needed",
+            "Approval needed",
+            f"vaultform asks before it changes anything, and {why}. Answer yes on its input, run with "
+            "-auto-approve to apply without asking (for pipelines), or apply a saved plan.",
+        )
+    )

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -634,3 +635,37 @@ def test_terraform_data_without_input_plans_no_output(tmp_path):
     assert _terraform(theirs, "init", "-no-color")[0] == 0
     body = lambda text: text[text.index("  # terraform_data.r") :].split("\n\n")[0]  # noqa: E731
     assert body(_vaultform(ours, "plan", "-no-color")[1]) == body(_terraform(theirs, "plan", "-no-color")[1])
+
+
+def _piped(command: list[str], cwd: Path, answer: str) -> tuple[int, str]:
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1", "NO_COLOR": "1"}
+    done = subprocess.run(
+        command, cwd=cwd, env=env, input=answer, capture_output=True, text=True, timeout=120
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+@needs_terraform
+@pytest.mark.parametrize("answer", ["yes\n", "no\n"])
+@pytest.mark.parametrize("command", [("apply",), ("destroy",), ("apply", "-destroy")])
+def test_the_approval_is_asked_and_answered_on_standard_input_as_terraforms(tmp_path, command, answer):
+    # `echo yes | terraform apply` applies; vaultform refused any input but a terminal's
+    vaultform = shutil.which("vaultform") or str(Path(sys.executable).parent / "vaultform")
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text('resource "terraform_data" "r" {\n  input = 1\n}\n')
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    if command[-1] != "apply":  # something to destroy
+        assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
+        assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    code_v, out_v = _piped([vaultform, *command, "-no-color"], ours, "")  # the input ends: no answer
+    assert code_v == 1 and "the input ended before an answer" in out_v
+    code_t, out_t = _piped([TERRAFORM, *command, "-no-color"], theirs, answer)
+    code_v, out_v = _piped([vaultform, *command, "-no-color"], ours, answer)
+    assert code_v == code_t, out_v
+    question = lambda text: text[text.rindex("\nDo you") :].replace("Terraform", "vaultform")  # noqa: E731
+    if answer == "no\n":
+        assert question(out_v) == question(out_t)
+    else:
+        assert "complete! Resources:" in out_v and "complete! Resources:" in out_t
