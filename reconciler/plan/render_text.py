@@ -256,8 +256,9 @@ def render_change(
     return "\n".join(lines)
 
 
-def render_outputs(outputs: list[OutputChange], *, color: bool = False) -> str:
-    """The 'Changes to Outputs:' section ('' when no output changes)."""
+def render_outputs(outputs: list[OutputChange], *, color: bool = False, names: Iterable[str] = ()) -> str:
+    """The 'Changes to Outputs:' section ('' when no output changes). ``names``: every output the
+    plan has, the unchanged too - terraform lines the names up over all of them."""
     if not outputs:
         return ""
     palette = Palette(color)
@@ -269,7 +270,7 @@ def render_outputs(outputs: list[OutputChange], *, color: bool = False) -> str:
         before = None if o.action is Action.CREATE else o.before
         after = None if o.action is Action.DELETE else o.after
         entries.append((o.name, *renderer.value_change(before, after, 0, (), quote_keys=False)))
-    width = max(len(name) for name, _, _ in entries)
+    width = max(len(name) for name in [*(name for name, _, _ in entries), *names])
     lines = [palette.bold("Changes to Outputs:")]
     for name, sym, sub in entries:
         lines.append(BodyRenderer.line_for(palette, 0, sym, f"{name.ljust(width)} = {sub[0]}"))
@@ -418,7 +419,7 @@ def render_plan(
     if changes or errors:  # the count comes before the outputs' changes, as in terraform's plan
         parts.append(_summary(plan, changes, errors, palette))
     if outputs:
-        parts.append(render_outputs(outputs, color=color))
+        parts.append(render_outputs(outputs, color=color, names=[o.name for o in plan.outputs]))
     if not (changes or errors):
         parts.append(
             "Applying this plan records the new output values in state without changing any "

@@ -1130,6 +1130,8 @@ class Walker:
             else:
                 sensitive = bool(decl.sensitive) if decl else bool(before[name].sensitive)
             if name not in after and name not in before:
+                if decl is not None:  # null, and null before: unchanged (terraform plans it so)
+                    out.append(OutputChange(name, Action.NO_OP, None, None, sensitive))
                 continue
             if name not in after:
                 out.append(OutputChange(name, Action.DELETE, old, None, sensitive))

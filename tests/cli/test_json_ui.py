@@ -669,3 +669,42 @@ def test_the_approval_is_asked_and_answered_on_standard_input_as_terraforms(tmp_
         assert question(out_v) == question(out_t)
     else:
         assert "complete! Resources:" in out_v and "complete! Resources:" in out_t
+
+
+@needs_terraform
+def test_a_null_output_is_an_unchanged_output_of_the_plan(tmp_path):
+    # terraform plans an output that stays null as unchanged: it lines the names up over it and
+    # lists it in show -json's output_changes ("no-op")
+    config = (
+        'resource "terraform_data" "r" {\n  input = 1\n}\n\n'
+        'output "n" {\n  value = terraform_data.r.output\n}\n\n'
+        'output "nothing" {\n  value = null\n}\n'
+    )
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(config)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    section = lambda text: text[text.index("Changes to Outputs:") :].split("\n\n")[0].strip()  # noqa: E731
+    assert section(_vaultform(ours, "plan", "-no-color", "-out", "p.bin")[1]) == section(
+        _terraform(theirs, "plan", "-no-color", "-out", "p.bin")[1]
+    )
+    changes = lambda text: json.loads(text)["output_changes"]  # noqa: E731
+    assert changes(_vaultform(ours, "show", "-json", "p.bin")[1]) == changes(
+        _terraform(theirs, "show", "-json", "p.bin")[1]
+    )
+
+
+@needs_terraform
+def test_changed_outputs_line_up_with_the_unchanged_ones(tmp_path):
+    config = 'variable "v" {\n  default = 1\n}\n\noutput "a" {\n  value = var.v\n}\n\noutput "unchanged_long" {\n  value = 5\n}\n'
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        d.mkdir()
+        (d / "main.tf").write_text(config)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
+    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    section = lambda text: text[text.index("Changes to Outputs:") :].split("\n\n")[0].strip()  # noqa: E731
+    command = ("plan", "-no-color", "-var", "v=2")
+    assert section(_vaultform(ours, *command)[1]) == section(_terraform(theirs, *command)[1])
