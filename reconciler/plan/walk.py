@@ -501,9 +501,12 @@ class Walker:
         values: dict[Any, Any] = {}
         for inst in recorded.instances if recorded is not None else ():
             address = instance_address(path, res, inst.index_key)
-            value = self._prior(address)
-            if value is None:
+            read = self._prior(address)
+            if read is None:
                 continue
+            value = {
+                k: v for k, v in read.items() if not k.startswith("_")
+            }  # the provider's own facts stay its
             instances.append(Instance(inst.index_key, {}))
             paths = self._prior_paths(address)
             values[inst.index_key] = mark_paths(value, paths) if paths else value
