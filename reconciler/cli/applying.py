@@ -87,12 +87,7 @@ def apply_and_render(
             out.print("")
     outcome = apply_plan(session, plan, refreshed, options, progress, parallelism=parallelism)
     if outcome.result is None:  # a refresh-only apply: the state takes what the refresh read
-        out.diagnostics(outcome.diagnostics)
-        if out.json_ui is not None:
-            out.json_ui.change_summary({}, "apply")
-        else:
-            out.print("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
-        print_outputs(outcome.state, out)
+        _nothing_applied(outcome, out, command)
         return 0
     out.diagnostics(outcome.diagnostics)
     result = outcome.result
@@ -122,20 +117,24 @@ def outputs_and_render(
 ) -> None:
     """Nothing to apply: record the outputs and say so (a destroy has none to record)."""
     if options.destroy:
-        if out.json_ui is not None:
-            out.json_ui.change_summary({}, "destroy" if command == "destroy" else "apply")
-        elif command == "destroy":
-            out.print("\nDestroy complete! Resources: 0 destroyed.")
-        else:
-            out.print("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
+        _nothing_applied(None, out, command)
         return
-    outcome = record_outputs_only(session, plan, refreshed, options)
-    out.diagnostics(outcome.diagnostics)
+    _nothing_applied(record_outputs_only(session, plan, refreshed, options), out, command)
+
+
+def _nothing_applied(outcome, out: Output, command: str) -> None:
+    """An apply that changed no object ends as terraform's does: the summary of nothing, then the
+    outputs (``outcome``: what was recorded; None for a destroy, which shows none)."""
+    if outcome is not None:
+        out.diagnostics(outcome.diagnostics)
     if out.json_ui is not None:
-        out.json_ui.change_summary({}, "apply")
+        out.json_ui.change_summary({}, "destroy" if command == "destroy" else "apply")
+    elif command == "destroy":
+        out.print("\nDestroy complete! Resources: 0 destroyed.")
     else:
         out.print("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
-    print_outputs(outcome.state, out)
+    if outcome is not None:
+        print_outputs(outcome.state, out)
 
 
 def print_outputs(state, out: Output) -> None:

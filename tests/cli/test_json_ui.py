@@ -87,6 +87,23 @@ def _messages(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def _both(
+    tmp_path: Path, files: str | dict[str, str], *, applied: tuple[str, ...] | None = None
+) -> tuple[Path, Path]:
+    """The same configuration (one main.tf, or files by path) for terraform (tmp_path/tf, init'ed)
+    and for vaultform (tmp_path/vf); with ``applied``, applied by both with those arguments."""
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    for d in (theirs, ours):
+        for name, text in ({"main.tf": files} if isinstance(files, str) else files).items():
+            (d / name).parent.mkdir(parents=True, exist_ok=True)
+            (d / name).write_text(text)
+    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    if applied is not None:
+        assert _terraform(theirs, "apply", "-auto-approve", *applied)[0] == 0
+        assert _vaultform(ours, "apply", "-auto-approve", *applied)[0] == 0
+    return theirs, ours
+
+
 def _shape(messages: list[dict]) -> list[tuple]:
     """What must agree: type, message (ids blanked), and the hook/change resource and action."""
     out = []
@@ -234,11 +251,7 @@ def test_an_import_plans_and_applies_as_terraform_shows_it(tmp_path):
     # "Preparing import..." and "Refreshing state..." lines), the planned change's action is
     # "import" with no reason, the summary counts it ("1 to import, "), and apply says
     # "Importing..." / "Import complete" (text only) and streams "Outputs: 0"
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(IMPORTING)
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    theirs, ours = _both(tmp_path, IMPORTING)
     for command in (("plan", "-json"), ("apply", "-auto-approve", "-json")):
         code_t, out_t = _terraform(theirs, *command)
         code_v, out_v, err_v = _vaultform(ours, *command)
@@ -259,11 +272,7 @@ def test_an_import_plans_and_applies_as_terraform_shows_it(tmp_path):
 def test_apply_destroy_reports_as_apply_and_destroy_as_destroy(tmp_path):
     # terraform's `apply -destroy` ends "Apply complete! Resources: 0 added, 0 changed, 2 destroyed."
     # (operation "apply", then "Outputs: 0"); its `destroy` ends "Destroy complete! ..." with no outputs
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(CONFIG % "one")
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    theirs, ours = _both(tmp_path, CONFIG % "one")
     for command in (
         ("apply", "-destroy", "-auto-approve", "-json"),
         ("destroy", "-auto-approve", "-json"),
@@ -335,13 +344,14 @@ def test_a_refresh_only_run_shows_and_records_what_state_holds(tmp_path):
         'resource "terraform_data" "c" {\n  count = var.n\n  input = "item-${count.index}"\n}\n\n'
         'output "items" {\n  value = terraform_data.c[*].output\n}\n'
     )
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(config)
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
-    assert _terraform(theirs, "apply", "-auto-approve", "-var", "n=2")[0] == 0
-    assert _vaultform(ours, "apply", "-auto-approve", "-var", "n=2")[0] == 0
+    theirs, ours = _both(
+        tmp_path,
+        config,
+        applied=(
+            "-var",
+            "n=2",
+        ),
+    )
     for command in (
         ("plan", "-refresh-only", "-detailed-exitcode", "-no-color", "-var", "n=3"),
         ("apply", "-refresh-only", "-auto-approve", "-no-color", "-var", "n=3"),
@@ -362,11 +372,7 @@ def test_create_before_destroy_reaches_what_such_a_resource_depends_on(tmp_path)
         'resource "terraform_data" "user" {\n  input = terraform_data.base[0].output\n\n'
         "  lifecycle {\n    create_before_destroy = true\n  }\n}\n"
     )
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(config)
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    theirs, ours = _both(tmp_path, config)
     for command in (("apply", "-auto-approve"), ("taint", "terraform_data.base[1]")):
         assert _terraform(theirs, *command)[0] == 0
         assert _vaultform(ours, *command)[0] == 0, command
@@ -398,13 +404,7 @@ def test_the_symbols_legend_lists_them_in_terraforms_order(tmp_path):
         "  lifecycle {\n    create_before_destroy = true\n  }\n}\n\n"
         'resource "terraform_data" "new" {\n  count = var.v - 1\n}\n'
     )
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(config)
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
-    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
-    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    theirs, ours = _both(tmp_path, config, applied=())
     command = ("plan", "-no-color", "-var", "v=2", "-var", "n=1")
     legend = lambda text: text.split("symbols:\n", 1)[1].split("\n\n", 1)[0]  # noqa: E731
     assert legend(_vaultform(ours, *command)[1]) == legend(_terraform(theirs, *command)[1])
@@ -488,11 +488,7 @@ check "enough" {
 
 @needs_terraform
 def test_a_check_block_warns_in_plan_and_after_apply_as_terraform_does(tmp_path):
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(CHECKED)
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    theirs, ours = _both(tmp_path, CHECKED)
     for n, warned in (("2", False), ("1", True)):
         for command in (
             ("plan", "-no-color", "-var", f"n={n}"),
@@ -520,13 +516,7 @@ def test_attributes_gone_from_an_object_read_as_terraform_shows_them(tmp_path):
         '    map = var.m ? tomap({ a = "1", b = "2" }) : tomap({ a = "1" })\n'
         "    lst = var.m ? [1, 2] : [1]\n  }\n}\n"
     )
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(config)
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
-    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
-    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    theirs, ours = _both(tmp_path, config, applied=())
     command = ("plan", "-no-color", "-var", "m=false")
     body = lambda text: text[text.index("~ input") : text.index("~ output")]  # noqa: E731
     assert body(_vaultform(ours, *command)[1]) == body(_terraform(theirs, *command)[1])
@@ -548,13 +538,7 @@ def test_a_targeted_run_plans_and_records_only_the_outputs_made_of_its_targets(t
         'output "o4" {\n  value = local.l\n}\n\n'
         'output "o5" {\n  value = var.v\n}\n'
     )
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(config)
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
-    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
-    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    theirs, ours = _both(tmp_path, config, applied=())
     targeted = ("-no-color", "-var", "v=2", "-target=terraform_data.a")
     outputs = lambda text: text[text.index("Changes to Outputs:") :].split("\n\n")[0].strip()  # noqa: E731
     assert outputs(_vaultform(ours, "plan", *targeted)[1]) == outputs(
@@ -569,11 +553,7 @@ def test_a_targeted_run_plans_and_records_only_the_outputs_made_of_its_targets(t
 def test_a_check_blocks_warning_streams_as_terraforms(tmp_path):
     # the same diagnostic, its snippet's context the check's header, with no address (vaultform
     # adds its code; terraform adds the values of the expression's references)
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(CHECKED)
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    theirs, ours = _both(tmp_path, CHECKED)
 
     def warned(text: str) -> list[dict]:
         found = [m["diagnostic"] for m in _messages(text) if m["type"] == "diagnostic"]
@@ -606,13 +586,7 @@ def test_a_check_blocks_warning_streams_as_terraforms(tmp_path):
 def test_a_move_between_a_resource_and_one_instance_keeps_the_object(tmp_path, before, after, moved):
     # vaultform moved terraform_data.one to terraform_data.many (no key), then destroyed it
     # ("key [None] is not in for_each") and created many["x"]: a real object would have gone
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(before)
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
-    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
-    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    theirs, ours = _both(tmp_path, before, applied=())
     for d in (theirs, ours):
         (d / "main.tf").write_text(after + "\n" + moved)
     code_t, out_t = _terraform(theirs, "plan", "-no-color", "-detailed-exitcode")
@@ -628,11 +602,7 @@ def test_a_move_between_a_resource_and_one_instance_keeps_the_object(tmp_path, b
 @needs_terraform
 def test_terraform_data_without_input_plans_no_output(tmp_path):
     # terraform plans the echo of a null input as null (not shown), not "(known after apply)"
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text('resource "terraform_data" "r" {\n}\n')
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    theirs, ours = _both(tmp_path, 'resource "terraform_data" "r" {\n}\n')
     body = lambda text: text[text.index("  # terraform_data.r") :].split("\n\n")[0]  # noqa: E731
     assert body(_vaultform(ours, "plan", "-no-color")[1]) == body(_terraform(theirs, "plan", "-no-color")[1])
 
@@ -651,11 +621,7 @@ def _piped(command: list[str], cwd: Path, answer: str) -> tuple[int, str]:
 def test_the_approval_is_asked_and_answered_on_standard_input_as_terraforms(tmp_path, command, answer):
     # `echo yes | terraform apply` applies; vaultform refused any input but a terminal's
     vaultform = shutil.which("vaultform") or str(Path(sys.executable).parent / "vaultform")
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text('resource "terraform_data" "r" {\n  input = 1\n}\n')
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    theirs, ours = _both(tmp_path, 'resource "terraform_data" "r" {\n  input = 1\n}\n')
     if command[-1] != "apply":  # something to destroy
         assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
         assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
@@ -680,11 +646,7 @@ def test_a_null_output_is_an_unchanged_output_of_the_plan(tmp_path):
         'output "n" {\n  value = terraform_data.r.output\n}\n\n'
         'output "nothing" {\n  value = null\n}\n'
     )
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(config)
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
+    theirs, ours = _both(tmp_path, config)
     section = lambda text: text[text.index("Changes to Outputs:") :].split("\n\n")[0].strip()  # noqa: E731
     assert section(_vaultform(ours, "plan", "-no-color", "-out", "p.bin")[1]) == section(
         _terraform(theirs, "plan", "-no-color", "-out", "p.bin")[1]
@@ -698,13 +660,7 @@ def test_a_null_output_is_an_unchanged_output_of_the_plan(tmp_path):
 @needs_terraform
 def test_changed_outputs_line_up_with_the_unchanged_ones(tmp_path):
     config = 'variable "v" {\n  default = 1\n}\n\noutput "a" {\n  value = var.v\n}\n\noutput "unchanged_long" {\n  value = 5\n}\n'
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    for d in (theirs, ours):
-        d.mkdir()
-        (d / "main.tf").write_text(config)
-    assert _terraform(theirs, "init", "-no-color")[0] == 0
-    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
-    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    theirs, ours = _both(tmp_path, config, applied=())
     section = lambda text: text[text.index("Changes to Outputs:") :].split("\n\n")[0].strip()  # noqa: E731
     command = ("plan", "-no-color", "-var", "v=2")
     assert section(_vaultform(ours, *command)[1]) == section(_terraform(theirs, *command)[1])
