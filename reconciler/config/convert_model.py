@@ -9,6 +9,7 @@ Each top-level block type is a row of ``_BLOCKS``: labels wanted and decoder.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
@@ -376,14 +377,20 @@ class _Decoder:
             return
         name = block.labels[0]
         self.only(block.body, "check block", set(), {"assert", "data"})
-        for scoped in block.body.blocks_of("data"):
-            self.err(
-                "unsupported-block",
-                f'A data block inside check "{name}" is not supported',
-                "vaultform reads data sources at the top level of a module only. Move the data block "
-                "out of the check block (the assertions can refer to it there).",
-                scoped.pos,
-            )
+        for scoped in block.body.blocks_of("data"):  # read as any data source; a failure only warns
+            if len(scoped.labels) != 2:
+                self.err(
+                    "label-count",
+                    f'A data block in check "{name}" needs a type and a name',
+                    'Write data "TYPE" "NAME" { ... } inside the check block.',
+                    scoped.pos,
+                )
+                continue
+            self.resource(scoped, m.Mode.DATA)
+            address = f"data.{scoped.labels[0]}.{scoped.labels[1]}"
+            declared = self.resources.get(address)
+            if declared is not None and declared.pos == scoped.pos:
+                self.resources[address] = dataclasses.replace(declared, check=name)
         asserts = self.conditions(block.body.blocks_of("assert"), f'check "{name}"')
         if not asserts and not block.body.blocks_of("assert"):
             self.err(

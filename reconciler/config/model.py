@@ -168,6 +168,7 @@ class Resource:
     lifecycle: Lifecycle
     body: ast.Body  # without meta-arguments; ``dynamic`` blocks stay for the expander
     pos: ast.Pos
+    check: str = ""  # a data source scoped to this check block: its read's failure is a warning
 
     @property
     def address(self) -> str:

@@ -806,7 +806,7 @@ class Walker:
             try:
                 value = self.req.read_data(res.type, config, address)
             except Exception as exc:  # a provider error is a diagnostic, never a traceback
-                failed = error(
+                failed = (warning if res.check else error)(  # scoped to a check: it only warns
                     getattr(exc, "code", "") or "data_source",
                     f"Reading {address} failed",
                     getattr(exc, "message", str(exc)),

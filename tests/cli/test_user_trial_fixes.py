@@ -863,3 +863,32 @@ def test_refresh_only_records_a_rotated_key_and_the_outputs_that_show_it(tmp_pat
     assert json.loads(_run("output", "-json", "key_id")[1]) == rotated
     assert not [k for k in json.loads(_run("output", "-json", "whole")[1]) if k.startswith("_")]
     assert _run("plan", "-refresh-only", "-detailed-exitcode")[0] == 0
+
+
+def test_a_data_source_scoped_to_a_check_warns_when_it_fails_and_feeds_the_assertions(tmp_path, monkeypatch):
+    # terraform reads a check's own data source with the plan; its failure, like the check's, is a
+    # warning (the plan goes on, exit 0)
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "main.tf").write_text('output "x" {\n  value = 5\n}\n')
+    monkeypatch.chdir(base)
+    assert _run("apply", "-auto-approve")[0] == 0
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    check = (
+        'resource "terraform_data" "a" {\n  input = 1\n}\n\n'
+        'check "remote" {\n  data "terraform_remote_state" "other" {\n    backend = "local"\n'
+        '    config = {\n      path = "%s"\n    }\n  }\n\n'
+        "  assert {\n    condition     = data.terraform_remote_state.other.outputs.x == 1\n"
+        '    error_message = "x is not 1."\n  }\n}\n'
+    )
+    (here / "main.tf").write_text(check % (base / "vaultform.tfstate"))
+    code, out, err = _run("plan", "-detailed-exitcode")
+    assert code == 2, out + err
+    assert "Check block assertion failed" in out + err and "x is not 1." in out + err
+    (here / "broken.tfstate").write_text("not json")
+    (here / "main.tf").write_text(check % (here / "broken.tfstate"))
+    code, out, err = _run("plan", "-detailed-exitcode")
+    assert code == 2, out + err
+    assert "Warning: Reading data.terraform_remote_state.other failed" in out + err
