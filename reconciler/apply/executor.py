@@ -38,8 +38,8 @@ from reconciler.apply.recorder import StateRecorder
 from reconciler.apply.recovery import locate_left_over
 from reconciler.apply.retry_policy import RetryPolicy
 from reconciler.data_not_found import not_found_detail
-from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
-from reconciler.plan.model import Action
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
+from reconciler.plan.model import Action, ResourceChange
 from reconciler.plan.sensitivity import hide_in
 from state.model import PendingAction
 
@@ -59,6 +59,7 @@ class ApplyResult:
     completed: list[StepId] = field(default_factory=list)
     failed: list[tuple[StepId, Diagnostic]] = field(default_factory=list)
     skipped: list[StepId] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)  # what failed and only warns (a check's data)
     interrupted: bool = False
     counts: dict[str, int] = field(default_factory=lambda: {"added": 0, "changed": 0, "destroyed": 0})
 
@@ -159,6 +160,10 @@ class Executor:
 
     # ------------------------------------------------------------------ one step
 
+    def _scoped_to_check(self, change: ResourceChange) -> bool:
+        _path, declared = self.evaluator._configured(change)
+        return bool(declared is not None and declared.check)
+
     def _run_step(self, step: Step) -> Diagnostic | None:
         started = self.clock.monotonic()
         change = step.change
@@ -185,6 +190,18 @@ class Executor:
             if step.op is Op.CREATE and not isinstance(exc, RetryableError):
                 self.recorder.clear_pending(change)  # Azure refused: nothing was created
             message = self._hide(change, exc.message)
+            if step.op is Op.READ and self._scoped_to_check(change):
+                # as terraform: a check's own data source that can't be read warns, the apply goes on
+                self.progress.warned(change.address, label, self.clock.monotonic() - started)
+                self.result.warnings.append(
+                    warning(
+                        exc.code or "data_source",
+                        f"Reading {change.address} failed",
+                        message,
+                        address=change.address,
+                    )
+                )
+                return None
             diag = error(
                 exc.code or "apply_failed",
                 f"Could not {VERB[step.op]} {change.address}" + (f" ({step.phase})" if step.phase else ""),

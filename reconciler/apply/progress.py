@@ -149,6 +149,8 @@ class ProgressReporter(Protocol):
 
     def imported(self, address: str, id: str, done: bool) -> None: ...
 
+    def warned(self, address: str, action: Action | str, elapsed: float) -> None: ...
+
     def interrupted(self) -> None: ...
 
     def summary(
@@ -241,6 +243,12 @@ class Progress:
                     "33",
                 )
             )
+
+    def warned(self, address: str, action: Action | str, elapsed: float) -> None:
+        """A step that failed without failing the apply (a check's data source): it stops running,
+        and its warning is told with the others after the steps."""
+        with self._lock:
+            self._running.pop((address, self._key(action)), None)
 
     def imported(self, address: str, id: str, done: bool) -> None:
         """An object an import block brings into state (terraform's "Importing..." and "Import

@@ -89,7 +89,7 @@ def apply_and_render(
     if outcome.result is None:  # a refresh-only apply: the state takes what the refresh read
         _nothing_applied(outcome, out, command)
         return 0
-    out.diagnostics(outcome.diagnostics)
+    out.diagnostics(outcome.result.warnings + outcome.diagnostics)
     result = outcome.result
     if options.targets:
         out.diagnostics([applied_with_targets_warning()])

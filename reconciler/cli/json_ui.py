@@ -266,6 +266,11 @@ class JsonProgress:
         # terraform's JSON hooks word a read "Refreshing..." / "Refresh complete" (views/json/hook.go)
         return JSON_READ if wording(action) is READ else wording(action)
 
+    def warned(self, address: str, action: Action | str, elapsed: float) -> None:
+        """A step that only warns (a check's data source): it stops running; its warning follows."""
+        with self._lock:
+            self._running.pop((address, action.value if isinstance(action, Action) else str(action)), None)
+
     def imported(self, address: str, id: str, done: bool) -> None:
         """Nothing: terraform's JSON stream says nothing of an import as apply records it."""
 

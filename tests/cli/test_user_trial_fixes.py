@@ -892,3 +892,21 @@ def test_a_data_source_scoped_to_a_check_warns_when_it_fails_and_feeds_the_asser
     code, out, err = _run("plan", "-detailed-exitcode")
     assert code == 2, out + err
     assert "Warning: Reading data.terraform_remote_state.other failed" in out + err
+
+
+def test_a_check_data_source_read_at_apply_warns_when_it_fails(tmp_path, monkeypatch):
+    # its configuration known only after apply, the check's data source is read by the apply; as
+    # terraform's, its failure is a warning and the apply completes (it failed the apply)
+    (tmp_path / "bad.tfstate").write_text("not json")
+    (tmp_path / "main.tf").write_text(
+        'resource "terraform_data" "p" {\n  input = "bad.tfstate"\n}\n\n'
+        'check "remote" {\n  data "terraform_remote_state" "other" {\n    backend = "local"\n'
+        "    config = {\n      path = terraform_data.p.output\n    }\n  }\n\n"
+        "  assert {\n    condition     = data.terraform_remote_state.other.outputs.x == 1\n"
+        '    error_message = "x is not 1."\n  }\n}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("apply", "-auto-approve")
+    assert code == 0, out + err
+    assert "Warning: Reading data.terraform_remote_state.other failed" in out + err
+    assert "Apply complete! Resources: 1 added" in out
