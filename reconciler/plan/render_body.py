@@ -287,7 +287,7 @@ class BodyRenderer:
                 continue
             if not quote and a is None and not nothing(b):
                 # an object's attribute, as terraform's renderer shows it: gone from the object,
-                # "- b = 2"; still there but null, "~ b = {...} -> null" for a collection
+                # "- b = 2"; still there but null, "~ b = 2 -> null"
                 sym, sub = self._attribute_gone(b, k in after, depth + 1, path + (k,))
             else:
                 sym, sub = self.value_change(b, a, depth + 1, path + (k,), quote_keys=False)
@@ -308,7 +308,7 @@ class BodyRenderer:
         if not still_there:
             return "-", lines
         lines[-1] += " -> null"
-        return ("~" if isinstance(before, (dict, list, tuple)) else "-"), lines
+        return "~", lines
 
     def _list_change(
         self, before: Any, after: Any, depth: int, path: tuple[Any, ...], as_set: bool

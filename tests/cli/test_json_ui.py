@@ -509,10 +509,11 @@ def test_a_check_block_warns_in_plan_and_after_apply_as_terraform_does(tmp_path)
 
 @needs_terraform
 def test_attributes_gone_from_an_object_read_as_terraform_shows_them(tmp_path):
-    # an attribute taken out of an object is "- b = 2"; one set to null, "~ b = {...} -> null"
+    # an attribute taken out of an object is "- b = 2"; one set to null, "~ b = {...} -> null" and
+    # "~ p = 2 -> null"
     config = (
         'variable "m" {\n  default = true\n}\n\nresource "terraform_data" "x" {\n  input = {\n'
-        "    obj = var.m ? { a = 1, b = { c = 2 } } : { a = 1, b = null }\n"
+        "    obj = var.m ? { a = 1, b = { c = 2 }, p = 2 } : { a = 1, b = null, p = null }\n"
         '    map = var.m ? tomap({ a = "1", b = "2" }) : tomap({ a = "1" })\n'
         "    lst = var.m ? [1, 2] : [1]\n  }\n}\n"
     )
