@@ -114,6 +114,11 @@ class PendingOperation:
 KEPT_FACTS = "_kept"
 
 
+def terraform_attributes(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An object's values without its provider's private facts ("_"-named): terraform's attributes."""
+    return {k: v for k, v in values.items() if not k.startswith("_")}
+
+
 def _sensitive_sort_key(path: tuple[PathStep, ...]) -> str:
     return json.dumps(list(path))
 
@@ -172,7 +177,7 @@ class InstanceState:
         ``KEPT_FACTS``, updated where the read carries them (a refresh's own facts, such as a
         vault's item history, are read afresh each time and never stored among terraform's
         attributes)."""
-        attributes = {k: v for k, v in read.items() if not k.startswith("_")}
+        attributes = terraform_attributes(read)
         private = {k: read.get(k, v) for k, v in self.private.items()}
         for name in read.get(KEPT_FACTS) or ():
             if isinstance(name, str) and name.startswith("_") and name != KEPT_FACTS and read.get(name):

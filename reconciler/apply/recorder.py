@@ -45,6 +45,7 @@ from state.model import (
     PendingOperation,
     State,
     parse_address,
+    terraform_attributes,
 )
 
 
@@ -229,7 +230,7 @@ class StateRecorder:
     def created(self, change: ResourceChange, attributes: dict, sensitive_paths=()) -> None:
         deps = dependencies_of(change)
 
-        public = {k: v for k, v in attributes.items() if not k.startswith("_")}
+        public = terraform_attributes(attributes)
         private = {k: v for k, v in attributes.items() if k.startswith("_")}  # ``Handler.kept`` facts
 
         def record(state: State) -> State:

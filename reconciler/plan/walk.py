@@ -94,7 +94,7 @@ from reconciler.values import (
     unmark_deep,
     unmark_paths,
 )
-from state.model import InstanceState, ResourceState
+from state.model import InstanceState, ResourceState, terraform_attributes
 
 if TYPE_CHECKING:  # the module tree's loader imports the planner's helpers
     from reconciler.config.modules import ModuleTree
@@ -504,9 +504,7 @@ class Walker:
             read = self._prior(address)
             if read is None:
                 continue
-            value = {
-                k: v for k, v in read.items() if not k.startswith("_")
-            }  # the provider's own facts stay its
+            value = terraform_attributes(read)  # the provider's own facts stay its
             instances.append(Instance(inst.index_key, {}))
             paths = self._prior_paths(address)
             values[inst.index_key] = mark_paths(value, paths) if paths else value
