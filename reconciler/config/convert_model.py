@@ -192,7 +192,7 @@ class _Decoder:
                 self.err(
                     "missing-argument",
                     f'Missing "{missing}" in {b.type} block of {what}',
-                    f"A {b.type} block needs both condition and error_message.",
+                    f"{'An' if b.type[0] in 'aeiou' else 'A'} {b.type} block needs both condition and error_message.",
                     b.pos,
                 )
                 continue
