@@ -133,7 +133,7 @@ class ReferenceChecker:
     def _data(self, ref: Reference, site: Site) -> Diagnostic | None:
         if len(ref.subject) < 3:
             return self._err(ref, "Invalid data source reference", 'Write "data.<type>.<name>.<attribute>".')
-        return self._resource_like(ref, Mode.DATA, ref.subject[1], ref.subject[2])
+        return self._resource_like(ref, Mode.DATA, ref.subject[1], ref.subject[2], site)
 
     def _resource(self, ref: Reference, site: Site) -> Diagnostic | None:
         if len(ref.subject) < 2:
@@ -143,7 +143,7 @@ class ReferenceChecker:
                 f'"{ref.root}" alone is not a value. A resource is referred to as '
                 f"<type>.<name>.<attribute>; other names are var.*, local.*, module.*, data.*.",
             )
-        return self._resource_like(ref, Mode.MANAGED, ref.subject[0], ref.subject[1])
+        return self._resource_like(ref, Mode.MANAGED, ref.subject[0], ref.subject[1], site)
 
     def _addresses_by_mode(self) -> dict[Mode, list[str]]:
         """The module's resource addresses per mode, listed once per check (not per error)."""
@@ -155,7 +155,16 @@ class ReferenceChecker:
             self.__dict__["_by_mode"] = cached
         return cached
 
-    def _resource_like(self, ref: Reference, mode: Mode, rtype: str, name: str) -> Diagnostic | None:
+    def _inside_check(self, site: Site, check: str) -> bool:
+        """Whether ``site`` is in check block ``check``: an assert, or a data block scoped to it."""
+        if site.node == f"check.{check}":
+            return True
+        enclosing = self.module.resources.get(site.node.partition("#")[0])
+        return enclosing is not None and enclosing.check == check
+
+    def _resource_like(
+        self, ref: Reference, mode: Mode, rtype: str, name: str, site: Site
+    ) -> Diagnostic | None:
         prefix = "data." if mode is Mode.DATA else ""
         address = f"{prefix}{rtype}.{name}"
         resource = self.module.resources.get(address)
@@ -166,6 +175,14 @@ class ReferenceChecker:
                 "Reference to undeclared resource",
                 f"A {'data source' if mode is Mode.DATA else 'managed resource'} "
                 f'"{rtype}" "{name}" has not been declared in this module.' + _hint(address, same_mode),
+            )
+        if resource.check and not self._inside_check(site, resource.check):
+            return self._err(
+                ref,
+                "Reference to scoped resource",
+                f'The data source "{rtype}" "{name}" is declared inside check "{resource.check}", so '
+                "only that check block can refer to it. Move the data block out of the check to use "
+                "it elsewhere.",
             )
         steps = list(ref.remaining)
         multi = resource.count is not None or resource.for_each is not None

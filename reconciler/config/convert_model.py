@@ -26,6 +26,7 @@ from reconciler.config.convert_model_exprs import (
     traversal_address,
     unquoted_reference,
 )
+from reconciler.config.references import references as references_of
 from reconciler.config.removed import still_declared
 from reconciler.diagnostics import Diagnostic, error, warning
 
@@ -182,11 +183,36 @@ class _Decoder:
             )
         return items
 
-    def conditions(self, blocks: tuple[ast.Block, ...], what: str) -> tuple[m.Validation, ...]:
+    def conditions(
+        self, blocks: tuple[ast.Block, ...], what: str, variable: str | None = None
+    ) -> tuple[m.Validation, ...]:
+        """The condition blocks of ``what``; ``variable`` names the variable a validation tests."""
         out = []
         for b in blocks:
             self.only(b.body, f"{b.type} block", {"condition", "error_message"})
             cond, msg = b.body.attribute("condition"), b.body.attribute("error_message")
+            refs = references_of(cond.expr) if cond is not None else []
+            if cond is not None and not refs:  # a constant checks nothing: terraform refuses it too
+                self.err(
+                    "invalid-condition",
+                    f"Invalid {b.type} expression",
+                    "The condition refers to nothing else in the configuration, so its result never "
+                    "changes and it checks nothing. Make it test a variable, resource, data source "
+                    "or other value.",
+                    cond.expr.pos,
+                )
+            if (
+                cond is not None
+                and variable is not None
+                and all(r.subject != ("var", variable) for r in refs)
+            ):
+                self.err(
+                    "invalid-condition",
+                    "Invalid variable validation condition",
+                    f'The condition of variable "{variable}" does not refer to var.{variable}, so it '
+                    f"cannot test the value given; write it in terms of var.{variable}.",
+                    cond.expr.pos,
+                )
             if cond is None or msg is None:
                 missing = "condition" if cond is None else "error_message"
                 self.err(
@@ -196,7 +222,8 @@ class _Decoder:
                     b.pos,
                 )
                 continue
-            out.append(m.Validation(cond.expr, msg.expr, b.pos))
+            if refs:
+                out.append(m.Validation(cond.expr, msg.expr, b.pos))
         return tuple(out)
 
     # ------------------------------------------------------------------ blocks
@@ -315,7 +342,7 @@ class _Decoder:
             description=self.lit_string(attr("description"), "A variable description"),
             sensitive=self.lit_bool(attr("sensitive"), "sensitive", False),
             nullable=self.lit_bool(attr("nullable"), "nullable", True),
-            validations=self.conditions(body.blocks_of("validation"), f'variable "{name}"'),
+            validations=self.conditions(body.blocks_of("validation"), f'variable "{name}"', name),
             pos=block.pos,
         )
         if name in self.variables:

@@ -156,7 +156,7 @@ def test_structural_errors(text, summary):
 
 def test_check_blocks_are_decoded_with_their_assertions():
     node, _ = parse_text(
-        'check "health" {\n  assert {\n    condition = true\n    error_message = "x"\n  }\n}', "m.tf"
+        'check "health" {\n  assert {\n    condition = var.up\n    error_message = "x"\n  }\n}', "m.tf"
     )
     mod, diags = decode_module([node])
     assert diags == [] and mod.resources == {}
