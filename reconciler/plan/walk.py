@@ -197,6 +197,12 @@ class Walker:
         self._resolvers: dict[Any, Resolve] = {}  # module instance / static prefix -> its references
         self._forced_cbd: set[tuple[str, str]] | None = None  # see create_before_destroy()
         self.instances: dict[tuple[ModulePath, str], list[Instance]] = {}  # (module, address) -> instances
+        # configuration nodes not evaluated: a module input its validation refused, and what depends
+        # on it (terraform evaluates nothing downstream of an error, so no error follows from it)
+        self._halted: set[str] = set()
+        # (module instance, resource) whose instances are not known: count / for_each failed, or not
+        # evaluated; what state holds of them is not an orphan to destroy
+        self._unexpanded: set[tuple[ModulePath, str]] = set()
         self.pending_phase: dict[tuple[ModulePath, str], dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
         self.outputs: dict[ModulePath, dict[str, Any]] = {}  # module instance -> name -> value
         self.data_values: dict[str, dict[str, Any]] = {}
@@ -275,14 +281,24 @@ class Walker:
             "module": self._module_call,
             "check": self._check,
         }
-        for node in self.cg.graph.order():
-            data = self.cg.graph.data(node)
+        graph = self.cg.graph
+        for node in graph.order():
+            data = graph.data(node)
+            if self._halted and any(above in self._halted for above in graph.g.predecessors(node)):
+                self._halt(node, data)
+                continue
             handler = handlers.get(str(data.get("kind")))
             if handler is not None:
                 handler(node, data)
         self._orphans()
         self._attach_dependencies()
         return self._finish()
+
+    def _halt(self, node: str, data: dict[str, Any]) -> None:
+        """Leave ``node`` unevaluated; a resource's objects in state stay as they are."""
+        self._halted.add(node)
+        if data.get("kind") == "resource":
+            self._unexpanded.update((path, data["name"]) for path in self._paths(data["prefix"]))
 
     def _scope(self, path: ModulePath, bindings: dict[str, Any] | None = None) -> PlanScope:
         prefix = static_prefix(path)
@@ -342,15 +358,15 @@ class Walker:
                     )
                     value = UNKNOWN
         ns.vars[name] = mark_if(value, var.sensitive)
-        if var.validations:
-            self._check_module_input(prefix, path, name, call_name, arg)
+        if var.validations and not self._check_module_input(prefix, path, name, call_name, arg):
+            self._halted.add(f"{prefix}var.{name}")
 
     def _check_module_input(
         self, prefix: str, path: ModulePath, name: str, call_name: str, arg: Any | None
-    ) -> None:
+    ) -> bool:
         """The module's validation rules for one input, against the value this instance's call
         gives it (terraform checks them per module instance, pointing at the call's argument). A
-        rule naming an input not known yet waits, as an unknown result does."""
+        rule naming an input not known yet waits, as an unknown result does. False when one refuses it."""
         declared = self.infos[prefix].module.variables
         known = {n: unmark_deep(v)[0] for n, v in self.namespace(path).vars.items()}
         secret = frozenset(n for n, v in declared.items() if v.sensitive)
@@ -367,6 +383,8 @@ class Walker:
                 self.diags.append(
                     replace(problem, address=f'module "{call_name}"' if arg is not None else "")
                 )
+                return False
+        return True
 
     def _local(self, node: str, data: dict[str, Any]) -> None:
         prefix, name = data["prefix"], data["name"]
@@ -422,6 +440,8 @@ class Walker:
         scope = self._scope(path)
         instances, diags = expand(res.count, res.for_each, scope, self._shapes(path))
         self.diags.extend(diags)
+        if any(d.is_error for d in diags):
+            self._unexpanded.add((path, res.address))
         self.instances[(path, res.address)] = instances
         phases = phases_in(res, rs)
         values: dict[Any, Any] = {}
@@ -864,6 +884,8 @@ class Walker:
             address = str(iaddr)
             if rstate.mode.value != "managed" or address in self.changes:
                 continue
+            if (iaddr.resource.module, f"{rstate.type}.{rstate.name}") in self._unexpanded:
+                continue  # its count / for_each failed: which instances it has is not known
             if forgotten and is_forgotten(iaddr.resource, forgotten):
                 # out of state, left in the cloud: no provider call, and prevent_destroy doesn't apply
                 self._orphan(iaddr, rstate, istate, Action.FORGET, Reason.DELETE_BECAUSE_NO_RESOURCE_CONFIG)

@@ -665,3 +665,28 @@ def test_changed_outputs_line_up_with_the_unchanged_ones(tmp_path):
     section = lambda text: text[text.index("Changes to Outputs:") :].split("\n\n")[0].strip()  # noqa: E731
     command = ("plan", "-no-color", "-var", "v=2")
     assert section(_vaultform(ours, *command)[1]) == section(_terraform(theirs, *command)[1])
+
+
+@needs_terraform
+@pytest.mark.parametrize("lowest", ["0", "-5"])  # the validation refuses -1; or lets it reach count
+def test_a_refused_module_input_or_count_is_the_only_error_and_destroys_nothing(tmp_path, lowest):
+    # a module input its validation refused was still used (a follow-on count error), and a count
+    # that failed listed the resource's objects in state as destroyed by the refused plan
+    module = (
+        'variable "n" {\n  type = number\n  validation {\n'
+        f"    condition     = var.n >= {lowest}\n"
+        '    error_message = "n is too small."\n  }\n}\n'
+        'resource "terraform_data" "r" {\n  count = var.n\n}\n'
+    )
+    call = 'module "m" {\n  source = "./m"\n  n      = N\n}\n'
+    theirs, ours = _both(tmp_path, {"main.tf": call.replace("N", "2"), "m/main.tf": module}, applied=())
+    for d in (theirs, ours):
+        (d / "main.tf").write_text(call.replace("N", "-1"))
+    code_t, out_t = _terraform_both(theirs, "plan", "-no-color")
+    code_v, out_v = _vaultform_both(ours, "plan", "-no-color")
+    errors = lambda text: sorted(  # noqa: E731
+        line.split(" [")[0] for line in text.splitlines() if line.startswith("Error: ")
+    )
+    assert code_v == code_t == 1
+    assert errors(out_v) == errors(out_t), out_v
+    assert "destroy" not in out_v.replace("0 to destroy", ""), out_v
