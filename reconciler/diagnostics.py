@@ -46,6 +46,9 @@ class Diagnostic:
     detail: str = ""
     address: str | None = None
     range: SourceRange | None = None
+    # what the references of the expression behind it held, as terraform lists them under the
+    # source line: (traversal, statement) pairs such as ("var.n", "is -1"), in traversal order
+    values: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_error(self) -> bool:
@@ -54,12 +57,16 @@ class Diagnostic:
     def with_range(self, range: SourceRange | None) -> Diagnostic:
         if range is None or self.range is not None:
             return self
-        return Diagnostic(self.severity, self.code, self.summary, self.detail, self.address, range)
+        return Diagnostic(
+            self.severity, self.code, self.summary, self.detail, self.address, range, self.values
+        )
 
     def with_address(self, address: str | None) -> Diagnostic:
         if address is None or self.address is not None:
             return self
-        return Diagnostic(self.severity, self.code, self.summary, self.detail, address, self.range)
+        return Diagnostic(
+            self.severity, self.code, self.summary, self.detail, address, self.range, self.values
+        )
 
     def to_json(self, sources: SourceFiles | None = None) -> dict:
         """As terraform writes a diagnostic in JSON (plus vaultform's ``code``); with ``sources``,
@@ -79,6 +86,8 @@ class Diagnostic:
                     r.file, r.line, r.column, r.end_line, r.end_column, sources or SourceFiles()
                 )
             )
+            if self.values and "snippet" in out:
+                out["snippet"]["values"] = [{"traversal": t, "statement": s} for t, s in self.values]
         return out
 
 
@@ -221,6 +230,9 @@ def render_text(
             text = sources.line(d.range.file, d.range.line)
             if text is not None:
                 lines.append(f"  {d.range.line:>4}: {text.rstrip()}")
+                if d.values:  # under the line's colon, as terraform draws them
+                    lines.append("      ├────────────────")
+                    lines.extend(f"      │ {bold}{t}{reset} {s}" for t, s in d.values)
         elif d.address:
             lines.append(f"  with {d.address}")
         if d.detail:

@@ -22,15 +22,19 @@ from reconciler.config import ast
 from reconciler.config.model import Module
 from reconciler.config.references import unwind_traversal
 from reconciler.config.type_exprs import parse_type
-from reconciler.config.types import AnyType, Collection, ObjectType, TupleType, TypeConstraint
+from reconciler.config.types import AnyType, Collection, ObjectType, Primitive, TupleType, TypeConstraint
 from reconciler.value_shapes import Shape, shape_of
 
 _COLLECTIONS = {Kind.LIST: "list", Kind.SET: "set", Kind.MAP: "map"}
+_PRIMITIVES = {Kind.STRING: "string", Kind.NUMBER: "number", Kind.BOOL: "bool"}
 _NESTINGS = {Nesting.LIST: "list", Nesting.SET: "set"}
 
 
 def type_shape(t: Type) -> Shape | None:
-    """The shape of a schema type: a list, set or map (of its element's shape); None otherwise."""
+    """The shape of a schema type: a list, set or map (of its element's shape), a primitive (what
+    an empty collection of it is called: "empty list of string"); None for any type."""
+    if t.kind in _PRIMITIVES:
+        return Shape(_PRIMITIVES[t.kind])
     kind = _COLLECTIONS.get(t.kind)
     if kind is None:
         return None
@@ -49,6 +53,8 @@ def block_shape(block: BlockSchema) -> Shape:
 
 def constraint_shape(t: TypeConstraint) -> Shape | None:
     """The shape a variable's declared type gives its value (``any`` parts: as the value is)."""
+    if isinstance(t, Primitive):
+        return Shape(t.kind.value)
     if isinstance(t, Collection):
         return Shape(t.kind.value, element=constraint_shape(t.element))
     if isinstance(t, TupleType):

@@ -34,7 +34,7 @@ from reconciler.config.type_exprs import parse_type
 from reconciler.config.variables import MISSING_VALUE, VariableSpec, resolve_variables
 from reconciler.config.variables import Validation as VarValidation
 from reconciler.data_not_found import not_found_detail
-from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, SourceRange, error
 from reconciler.encryption_config import configured_encryption
 from reconciler.moves import apply_moves
 from reconciler.plan.forgotten import forgotten_addresses, is_forgotten
@@ -73,6 +73,8 @@ class Session:
     # (address, the id imported, done)
     import_reads: Callable[[str, str, bool], None] | None = None
     encryption: Encryption | None = None  # the configuration's encryption block (state, plan, remote)
+    # where a file (.tfvars) set a root variable: what its failed validation points at
+    variable_ranges: dict[str, SourceRange] = field(default_factory=dict)
 
     @property
     def cloud(self) -> str:
@@ -170,6 +172,7 @@ def open_session(
         moves=moves,
         state_stamp=stamp,
         encryption=encryption,
+        variable_ranges={n: r.range for n, r in resolved.items() if r.range is not None},
     )
     session.providers = providers_for(session)
     _refuse_empty_targets(session)
@@ -484,6 +487,7 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
         options=options,
         cloud=session.cloud,
         sensitive_variables=session.sensitive_variables,
+        variable_ranges=session.variable_ranges,
         clock=session.clock,
     )
     result = make_plan(request)
@@ -506,5 +510,6 @@ def plan_request(session: Session, refreshed, options: PlanOptions) -> PlanReque
         options=options,
         cloud=session.cloud,
         sensitive_variables=session.sensitive_variables,
+        variable_ranges=session.variable_ranges,
         clock=session.clock,
     )

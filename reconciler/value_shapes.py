@@ -263,12 +263,14 @@ def type_json(value: Any, shape: Shape | None = None) -> Any:
         return "string"
     kind = shape.kind if shape is not None else ""
     if isinstance(value, (list, tuple)) and kind in ("list", "set"):
-        return [kind, type_json(value[0], shape.item(0) if shape else None) if value else "dynamic"]
+        return [kind, type_json(value[0], shape.item(0) if shape else None) if value else _declared(shape)]
     if isinstance(value, dict) and kind == "map":
         first = sorted(value, key=str)[0] if value else None
         return [
             "map",
-            type_json(value[first], shape.field(str(first)) if shape else None) if value else "dynamic",
+            type_json(value[first], shape.field(str(first)) if shape else None)
+            if value
+            else _declared(shape),
         ]
     if isinstance(value, (list, tuple)):
         return ["tuple", [type_json(v, shape.item(i) if shape else None) for i, v in enumerate(value)]]
@@ -278,6 +280,22 @@ def type_json(value: Any, shape: Shape | None = None) -> Any:
             "object",
             {str(k): type_json(value[k], shape.field(str(k)) if shape else None) for k in names},
         ]
+    return "dynamic"
+
+
+_PRIMITIVE_KINDS = frozenset({"string", "number", "bool"})
+
+
+def _declared(collection: Shape | None) -> Any:
+    """The element type of an empty collection, where its declaration says it all (a variable's
+    ``list(string)``, a schema's set of strings); "dynamic" otherwise."""
+    element = collection.element if collection is not None else None
+    if element is None:
+        return "dynamic"
+    if element.kind in _PRIMITIVE_KINDS:
+        return element.kind
+    if element.kind in ("list", "set", "map"):
+        return [element.kind, _declared(element)]
     return "dynamic"
 
 

@@ -214,6 +214,7 @@ class ApplyEvaluator(Walker):
                 self._scope(path, bindings),
                 change.address,
                 "Resource postcondition",
+                path,
             )
             failed = [d for d in self.diags if d.is_error]
             if failed:

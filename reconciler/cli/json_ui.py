@@ -126,6 +126,8 @@ class JsonUi:
         if d.range is not None:
             r = d.range
             body.update(range_and_snippet(r.file, r.line, r.column, r.end_line, r.end_column, self._sources))
+            if d.values and "snippet" in body:
+                body["snippet"]["values"] = [{"traversal": t, "statement": s} for t, s in d.values]
         word = {"error": "Error", "warn": "Warning", "info": "Info"}[_LEVEL[d.severity]]
         self.emit("diagnostic", f"{word}: {d.summary}", level=_LEVEL[d.severity], diagnostic=body)
 

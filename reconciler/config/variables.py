@@ -27,12 +27,13 @@ import enum
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler.config import ast
-from reconciler.config.evaluator import EvalError, MapScope, condition_value, did_you_mean, evaluate
+from reconciler.config.evaluator import EvalError, MapScope, Scope, condition_value, did_you_mean, evaluate
+from reconciler.config.expression_values import expression_values
 from reconciler.config.loader import parse_text
 from reconciler.config.references import references, walk_expressions
 from reconciler.config.source_files import ReadProblem, decode_source, list_source_files, read_source
@@ -585,10 +586,26 @@ def _run_validations(
         if name not in resolved:
             continue
         for rule in spec.validations:
-            problem = check_validation(rule, scope, name, secret, where=resolved[name].range)
+            if not tests_only_variables(rule):
+                continue  # the plan checks it, once what it refers to is known
+            where = resolved[name].range or declaration_range(spec.pos, name)
+            problem = check_validation(rule, scope, name, secret, where=where)
             if problem is not None:
                 diags.append(problem)
     return diags
+
+
+def declaration_range(pos: ast.Pos, name: str) -> SourceRange:
+    """A variable's ``variable "name"`` header: where terraform points a failed validation of a
+    value no file set (a default, -var, TF_VAR_)."""
+    return SourceRange(pos.file, pos.line, pos.column, pos.line, pos.column + len(f'variable "{name}"'))
+
+
+def tests_only_variables(rule: ValidationRule) -> bool:
+    """Whether a validation rule refers to input variables alone: such a rule is checked as the
+    variables are read. One that also refers to locals, resources or data sources (terraform 1.9
+    and later allow it) is checked by the plan's walk, once those are known."""
+    return all(r.root == "var" for r in references(rule.condition) + references(rule.error_message))
 
 
 class ValidationRule(Protocol):
@@ -606,7 +623,7 @@ class ValidationRule(Protocol):
 
 def check_validation(
     rule: ValidationRule,
-    scope: MapScope,
+    scope: Scope,
     name: str,
     sensitive: frozenset[str] = frozenset(),
     *,
@@ -637,13 +654,20 @@ def check_validation(
             f"The validation rule for var.{name} failed; its error message includes a "
             "sensitive value, so it is not shown."
         )
-    return error(
+    failed = error(
         CODE,
         "Invalid value for variable",
         f"{message}\n\nThis was checked by the validation rule at {_relative(rule.pos.file)}:{rule.pos.line}.",
         range=where or rule.pos.range(),
         address=f"var.{name}",
     )
+    secret = tuple(f"var.{n}" for n in sensitive)
+    values = tuple(
+        (text, statement)
+        for text, statement in expression_values(rule.condition, scope)
+        if not any(text == s or text.startswith((s + ".", s + "[")) for s in secret)
+    )
+    return replace(failed, values=values)
 
 
 def _relative(file: str) -> str:

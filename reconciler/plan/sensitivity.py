@@ -69,7 +69,7 @@ def hide_in(diags: Iterable[Diagnostic], value: Any, paths: Iterable[Path]) -> l
     for d in diags:
         summary, detail = redact(d.summary, marked), redact(d.detail, marked)
         if summary != d.summary or detail != d.detail:
-            d = Diagnostic(d.severity, d.code, summary, detail, d.address, d.range)
+            d = Diagnostic(d.severity, d.code, summary, detail, d.address, d.range, d.values)
         out.append(d)
     return out
 

@@ -52,13 +52,14 @@ from reconciler.checks.sites import phase_node
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, evaluate
 from reconciler.config.expand import EvaluatedBody, evaluate_body
+from reconciler.config.expression_values import expression_values
 from reconciler.config.functions_time import set_plan_timestamp
 from reconciler.config.model import Resource, Validation
 from reconciler.config.references import references
 from reconciler.config.type_exprs import parse_type
 from reconciler.config.types import ConversionError, convert
-from reconciler.config.variables import check_validation
-from reconciler.diagnostics import Diagnostic, Severity, error, warning
+from reconciler.config.variables import check_validation, declaration_range, tests_only_variables
+from reconciler.diagnostics import Diagnostic, Severity, SourceRange, error, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph
 from reconciler.plan.assemble import (
     config_digest,
@@ -128,6 +129,7 @@ class PlanRequest:
     options: PlanOptions = field(default_factory=PlanOptions)
     cloud: str = ""
     sensitive_variables: frozenset[str] = frozenset()
+    variable_ranges: dict[str, SourceRange] = field(default_factory=dict)  # set in a .tfvars file
     clock: Clock = field(default_factory=Clock)  # the plan is judged at clock.now(), read once
 
 
@@ -323,6 +325,15 @@ class Walker:
         if prefix == "":
             value = self.req.variables.get(name, UNKNOWN)
             self.namespace(()).vars[name] = mark_if(value, name in self.req.sensitive_variables)
+            declared = self.infos[""].module.variables[name]
+            for rule in declared.validations:
+                if not tests_only_variables(rule):  # the others were checked as variables were read
+                    where = self.req.variable_ranges.get(name) or declaration_range(declared.pos, name)
+                    secret = self.req.sensitive_variables
+                    problem = check_validation(rule, self._scope(()), name, secret, where=where)
+                    if problem is not None:
+                        self.diags.append(problem)
+                        self._halted.add(node)
             return
         for path in self._paths(prefix):
             self._module_variable(prefix, path, name)
@@ -377,7 +388,9 @@ class Walker:
             }
             if not named <= set(known):
                 continue
-            problem = check_validation(rule, MapScope({"var": known}), name, secret, where=where)
+            # a rule that refers to more than the inputs reads them as this module instance has them
+            scope = MapScope({"var": known}) if tests_only_variables(rule) else self._scope(path)
+            problem = check_validation(rule, scope, name, secret, where=where)
             if problem is not None:
                 # placed as terraform places it: in the module block that gave the value
                 self.diags.append(
@@ -399,7 +412,7 @@ class Walker:
             return
         for path in self._paths(prefix):
             scope = self._scope(path)
-            self._conditions(output.preconditions, scope, "", f'Output "{name}" precondition')
+            self._conditions(output.preconditions, scope, "", f'Output "{name}" precondition', path)
             value = self._eval(output.value, scope)
             self.outputs.setdefault(path, {})[name] = mark_if(value, output.sensitive)
 
@@ -623,7 +636,7 @@ class Walker:
         )
 
     def _conditions(
-        self, conditions: Iterable[Validation], scope: PlanScope, address: str, what: str
+        self, conditions: Iterable[Validation], scope: PlanScope, address: str, what: str, path: ModulePath
     ) -> None:
         """A condition known to be false is an error with its own message; unknown waits for apply."""
         for v in conditions:
@@ -632,15 +645,15 @@ class Walker:
                 message, marked = unmark_deep(self._eval(v.error_message, scope))
                 if marked:  # Terraform refuses to print an error message built from secrets
                     message = "The error message refers to sensitive values, so it is not shown."
-                self.diags.append(
-                    error(
-                        "condition_failed",
-                        f"{what} failed for {address}" if address else f"{what} failed",
-                        message if isinstance(message, str) else "The condition is false.",
-                        address=address or None,
-                        range=v.condition.pos.range(),
-                    )
+                failed = error(
+                    "condition_failed",
+                    f"{what} failed for {address}" if address else f"{what} failed",
+                    message if isinstance(message, str) else "The condition is false.",
+                    address=address or None,
+                    range=v.condition.pos.range(),
                 )
+                values = expression_values(v.condition, scope, self._shapes(path))
+                self.diags.append(replace(failed, values=values))
 
     def _check(self, node: str, data: dict[str, Any]) -> None:
         """A check block's assertions in each instance of its module: one known to be false is a
@@ -660,15 +673,15 @@ class Walker:
                     continue
                 if marked:
                     message = "The error message refers to sensitive values, so it is not shown."
-                self.diags.append(
-                    warning(
-                        CHECK_FAILED,
-                        "Check block assertion failed",
-                        message if isinstance(message, str) else "The condition is false.",
-                        address=f'check "{name}"',
-                        range=v.condition.pos.range(),
-                    )
+                failed = warning(
+                    CHECK_FAILED,
+                    "Check block assertion failed",
+                    message if isinstance(message, str) else "The condition is false.",
+                    address=f'check "{name}"',
+                    range=v.condition.pos.range(),
                 )
+                values = expression_values(v.condition, scope, self._shapes(path))
+                self.diags.append(replace(failed, values=values))
 
     def _plan_instance(
         self, path: ModulePath, res: Resource, rs: ResourceSchema, inst: Instance, ev: EvaluatedBody
@@ -681,6 +694,7 @@ class Walker:
                 self._scope(path, inst.bindings),
                 address,
                 "Resource precondition",
+                path,
             )
         config = self._config_value(rs, ev, address)
         lc = res.lifecycle

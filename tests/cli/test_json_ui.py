@@ -690,3 +690,109 @@ def test_a_refused_module_input_or_count_is_the_only_error_and_destroys_nothing(
     assert code_v == code_t == 1
     assert errors(out_v) == errors(out_t), out_v
     assert "destroy" not in out_v.replace("0 to destroy", ""), out_v
+
+
+_CONDITION_VALUES = """
+variable "n" {
+  type    = number
+  default = 3
+  validation {
+    condition     = var.n < 3 || var.n == length(local.names)
+    error_message = "n is not the number of names."
+  }
+}
+variable "tags" {
+  type    = map(string)
+  default = { team = "a" }
+}
+variable "ids" {
+  type    = list(string)
+  default = []
+}
+variable "secret" {
+  type      = string
+  default   = "hunter2"
+  sensitive = true
+}
+locals {
+  names = ["a", "b"]
+  one   = { only = true }
+}
+resource "terraform_data" "keyed" {
+  for_each = toset(local.names)
+  input    = each.key
+  lifecycle {
+    precondition {
+      condition     = each.key == "a" && var.secret != "" && length(var.ids) > 0
+      error_message = "only a."
+    }
+  }
+}
+resource "terraform_data" "tagged" {
+  input = 1.5
+  lifecycle {
+    precondition {
+      condition     = var.tags["team"] == "b" && local.one.only == false || length(var.tags) > 4 && local.one == null
+      error_message = "wrong team."
+    }
+  }
+}
+check "names" {
+  assert {
+    condition     = length(local.names) > 2 && var.n == 1
+    error_message = "too few names."
+  }
+}
+"""
+
+
+@needs_terraform
+def test_a_failed_condition_lists_what_its_references_held_as_terraforms(tmp_path):
+    # terraform prints "var.n is 3", "local.names is tuple with 2 elements" under a failed
+    # condition (and in JSON, snippet.values); vaultform printed nothing of them
+    theirs, ours = _both(tmp_path, _CONDITION_VALUES)
+
+    def values(text: str) -> list[tuple]:
+        out = []
+        for m in _messages(text):
+            d = m.get("diagnostic")
+            if d and d.get("snippet"):
+                out.append((d["summary"].split(" failed")[0], d["snippet"]["values"]))
+        return sorted(out, key=repr)
+
+    code_t, out_t = _terraform(theirs, "plan", "-json")
+    code_v, out_v, _ = _vaultform(ours, "plan", "-json")
+    assert code_v == code_t == 1
+    assert values(out_v) == values(out_t)
+    assert len(values(out_t)) == 4  # the validation, the two instances' and one more precondition
+    code_v, text = _vaultform_both(ours, "plan", "-no-color")
+    assert (
+        "      ├────────────────\n      │ local.names is tuple with 2 elements\n      │ var.n is 3\n" in text
+    ), text
+    assert "hunter2" not in out_v + text
+    # a check block's assertion: a warning, with the same lines
+    check_only = (
+        'variable "n" {\n  default = 2\n}\nlocals {\n  names = ["a"]\n}\n'
+        + (_CONDITION_VALUES[_CONDITION_VALUES.index('check "names"') :])
+    )
+    theirs, ours = _both(tmp_path / "check", check_only)
+    code_t, out_t = _terraform(theirs, "plan", "-json")
+    code_v, out_v, _ = _vaultform(ours, "plan", "-json")
+    assert code_v == code_t == 0
+    assert values(out_v) == values(out_t) != []
+
+
+@needs_terraform
+def test_an_empty_collection_of_a_declared_type_records_its_element_type_as_terraform(tmp_path):
+    # list(string) = [] was recorded ["list", "dynamic"]; terraform records ["list", "string"]
+    config = (
+        'variable "ids" {\n  type    = list(string)\n  default = []\n}\n'
+        'variable "m" {\n  type    = map(list(number))\n  default = {}\n}\n'
+        'output "o" {\n  value = var.ids\n}\noutput "p" {\n  value = var.m\n}\n'
+    )
+    theirs, ours = _both(tmp_path, config, applied=())
+    code_t, out_t = _terraform(theirs, "output", "-json")
+    code_v, out_v, _ = _vaultform(ours, "output", "-json")
+    assert code_v == code_t == 0
+    assert json.loads(out_v) == json.loads(out_t)
+    assert json.loads(out_v)["p"]["type"] == ["map", ["list", "number"]]

@@ -104,7 +104,7 @@ def test_validation_sees_the_converted_value(tmp_path):
         declared_in(tmp_path), module_dir=tmp_path, cli_vars=["days=3"], var_files=[], environ={}
     )
     assert [d.detail.splitlines()[0] for d in diags] == ["days must be 7..90."]
-    assert diags[0].range.line == 3
+    assert diags[0].range.line == 1  # the variable block, as terraform points at a -var value
 
 
 def test_bad_variable_blocks_are_diagnosed(tmp_path):
