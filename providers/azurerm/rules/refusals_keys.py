@@ -423,7 +423,7 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
             # the vault that used the key goes (a replacement is a new vault: the key this plan
             # assigns to it is needed by nothing yet), so its key may go with it; said only of a
             # vault that may hold backups wrapped with it
-            for n in _previous_nodes(ctx, case) if _may_hold_backups(v) else ():
+            for n in _previous_nodes(ctx, case) if _may_hold_backups(v) and not _leaves_nothing(v) else ():
                 if n.action.removes_object:
                     yield _diag("R11/vault_gone", case, n, target=n.address)
             continue
@@ -466,6 +466,16 @@ def _may_hold_backups(vault: Node) -> bool:
     if any(not isinstance(items, list) or items for items in listed):
         return True
     return history.get("recovery_points") != 0
+
+
+def _leaves_nothing(vault: Node) -> bool:
+    """Whether deleting the vault leaves no backup data behind: its soft delete is off and it holds
+    no soft-deleted item. Azure deletes a vault only once it holds no item (R15), and with soft
+    delete off a stopped protection's data is deleted at once, not kept 14 days (Microsoft Learn,
+    "Soft delete for Azure Backup": disabling soft delete makes deletions permanent)."""
+    history = (vault.inst.refreshed or {}).get(HISTORY_KEY)
+    soft_deleted = history.get("soft_deleted_items") if isinstance(history, dict) else None
+    return vault.previous("soft_delete_enabled") is False and soft_deleted == []
 
 
 def _previous_nodes(ctx: RuleContext, case: VaultCase) -> list[Node]:
