@@ -25,6 +25,7 @@ the position of the offending expression.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from reconciler.config import ast, functions_files
@@ -40,6 +41,7 @@ from reconciler.config.evaluator_scope import (
     fail,
     fail_static,
 )
+from reconciler.config.expression_values import failure_values
 from reconciler.config.functions import BUILTINS
 from reconciler.config.functions_spec import ArityError, FunctionError, invoke
 from reconciler.config.loader import parse_text
@@ -85,15 +87,26 @@ _SPLAT_ITEM = "[*]"  # never a valid identifier, so it can't shadow a user name
 
 
 def evaluate(expr: ast.Expr, scope: Scope) -> Any:
-    """The value of ``expr``; raises EvalError for user errors."""
+    """The value of ``expr``; raises EvalError for user errors, with the values the failing part
+    of ``expr`` read (terraform's lines under the source: "local.l is tuple with 2 elements")."""
     try:
         return _eval(expr, scope)
+    except EvalError as exc:
+        raise _described(exc, expr, scope) from None
     except RecursionError:
         raise fail(
             expr.pos,
             "Expression too complex",
             "The expression is nested too deeply to evaluate; split it with locals.",
         ) from None
+
+
+def _described(exc: EvalError, expr: ast.Expr, scope: Scope) -> EvalError:
+    d = exc.diagnostic
+    if d.values or d.range is None:
+        return exc
+    values = failure_values(expr, d.range, lambda chain: _eval(chain, scope))
+    return type(exc)(replace(d, values=values)) if values else exc
 
 
 def evaluate_diags(expr: ast.Expr, scope: Scope) -> tuple[Any, list[Diagnostic]]:

@@ -11,26 +11,30 @@ collections are described by type and size, never by their elements.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from reconciler.config import ast
-from reconciler.config.evaluator import EvalError, Scope, evaluate
+from reconciler.config.evaluator_scope import EvalError
 from reconciler.config.references import Reference, references
+from reconciler.diagnostics import SourceRange
 from reconciler.value_shapes import Resolve, type_json
 from reconciler.value_text import go_quote
 from reconciler.values import UNKNOWN, Sensitive
 
 Values = tuple[tuple[str, str], ...]
+Read = Callable[[ast.Expr], Any]  # evaluates an expression in the scope the error happened in
 
 
-def expression_values(expr: ast.Expr, scope: Scope, resolve: Resolve | None = None) -> Values:
-    """(traversal, statement) for each reference in ``expr``, in traversal order, duplicates once."""
+def expression_values(expr: ast.Expr, read: Read, resolve: Resolve | None = None) -> Values:
+    """(traversal, statement) for each reference in ``expr``, in traversal order, duplicates once;
+    ``read`` evaluates a reference where ``expr`` was evaluated."""
     found: dict[str, str] = {}
     for ref in references(expr):
         for chain, text in reversed(_prefixes(ref)):
             try:
-                value = evaluate(chain, scope)
+                value = read(chain)
             except EvalError:
                 continue  # that error is reported already; a shorter prefix may still read
             if text not in found:
@@ -39,6 +43,33 @@ def expression_values(expr: ast.Expr, scope: Scope, resolve: Resolve | None = No
                     found[text] = statement
             break
     return tuple(sorted(found.items()))
+
+
+def failure_values(expr: ast.Expr, failed: SourceRange, read: Read) -> Values:
+    """The values behind an evaluation error at ``failed`` inside ``expr``: those of the innermost
+    expression around the error that refers to something, as terraform describes the expression
+    its error came from (``local.l[5]``: "local.l is tuple with 2 elements")."""
+    node = _innermost(expr, failed)
+    return expression_values(node, read) if node is not None else ()
+
+
+def _innermost(expr: ast.Expr, failed: SourceRange) -> ast.Expr | None:
+    """The deepest expression inside ``expr`` that holds the range ``failed`` and refers to
+    something; None when none does."""
+    if not _holds(expr.pos, failed) or not references(expr):
+        return None
+    for child in ast.children(expr):
+        inner = _innermost(child, failed)
+        if inner is not None:
+            return inner
+    return expr
+
+
+def _holds(pos: ast.Pos, r: SourceRange) -> bool:
+    if pos.file != r.file:
+        return False
+    start, end = (pos.line, pos.column), (pos.end_line, pos.end_column)
+    return start <= (r.line, r.column) and (r.end_line or r.line, r.end_column or r.column) <= end
 
 
 def _prefixes(ref: Reference) -> list[tuple[ast.Expr, str]]:

@@ -28,6 +28,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,7 +47,7 @@ from reconciler.config.types import (
     to_number,
 )
 from reconciler.diagnostics import Diagnostic, SourceRange, error, warning
-from reconciler.values import UNKNOWN
+from reconciler.values import UNKNOWN, mark_if
 
 CODE = "variables"
 FILE_CODE = "variables_file"  # a variables file that can't be read as a whole: nothing after it is judged
@@ -580,7 +581,8 @@ def _run_validations(
     declared: Mapping[str, VariableSpec], resolved: dict[str, ResolvedVariable]
 ) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
-    scope = MapScope({"var": {n: r.value for n, r in resolved.items()}})
+    # a sensitive value stays marked, so an error while checking it doesn't print it
+    scope = MapScope({"var": {n: mark_if(r.value, r.sensitive) for n, r in resolved.items()}})
     secret = frozenset(n for n, r in resolved.items() if r.sensitive)
     for name, spec in declared.items():
         if name not in resolved:
@@ -664,7 +666,7 @@ def check_validation(
     secret = tuple(f"var.{n}" for n in sensitive)
     values = tuple(
         (text, statement)
-        for text, statement in expression_values(rule.condition, scope)
+        for text, statement in expression_values(rule.condition, partial(evaluate, scope=scope))
         if not any(text == s or text.startswith((s + ".", s + "[")) for s in secret)
     )
     return replace(failed, values=values)

@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -379,7 +380,7 @@ class Walker:
         gives it (terraform checks them per module instance, pointing at the call's argument). A
         rule naming an input not known yet waits, as an unknown result does. False when one refuses it."""
         declared = self.infos[prefix].module.variables
-        known = {n: unmark_deep(v)[0] for n, v in self.namespace(path).vars.items()}
+        known = dict(self.namespace(path).vars)  # marked: an error while checking prints no secret
         secret = frozenset(n for n, v in declared.items() if v.sensitive)
         where = arg.pos.range() if arg is not None else None
         for rule in declared[name].validations:
@@ -652,7 +653,7 @@ class Walker:
                     address=address or None,
                     range=v.condition.pos.range(),
                 )
-                values = expression_values(v.condition, scope, self._shapes(path))
+                values = expression_values(v.condition, partial(evaluate, scope=scope), self._shapes(path))
                 self.diags.append(replace(failed, values=values))
 
     def _check(self, node: str, data: dict[str, Any]) -> None:
@@ -680,7 +681,7 @@ class Walker:
                     address=f'check "{name}"',
                     range=v.condition.pos.range(),
                 )
-                values = expression_values(v.condition, scope, self._shapes(path))
+                values = expression_values(v.condition, partial(evaluate, scope=scope), self._shapes(path))
                 self.diags.append(replace(failed, values=values))
 
     def _plan_instance(

@@ -796,3 +796,50 @@ def test_an_empty_collection_of_a_declared_type_records_its_element_type_as_terr
     assert code_v == code_t == 0
     assert json.loads(out_v) == json.loads(out_t)
     assert json.loads(out_v)["p"]["type"] == ["map", ["list", "number"]]
+
+
+_EVALUATION_ERRORS = """
+locals {
+  l = ["a", "b"]
+  o = { a = 1 }
+}
+resource "terraform_data" "a" {
+  input = local.l[5]
+}
+resource "terraform_data" "c" {
+  input = local.o.zz
+}
+resource "terraform_data" "f" {
+  input = [for x in local.l : x * 2]
+}
+resource "terraform_data" "g" {
+  input = upper(local.o)
+}
+"""
+
+
+@needs_terraform
+def test_an_evaluation_error_lists_what_the_failing_expression_read_as_terraforms(tmp_path):
+    # "local.l is tuple with 2 elements" under an invalid index; nothing under x * 2 (x is the
+    # for expression's own name)
+    theirs, ours = _both(tmp_path, _EVALUATION_ERRORS)
+
+    def values(text: str) -> list[tuple]:
+        found = [m["diagnostic"] for m in _messages(text) if m.get("diagnostic", {}).get("snippet")]
+        return sorted({(d["range"]["start"]["line"], repr(d["snippet"]["values"])) for d in found})
+
+    code_t, out_t = _terraform(theirs, "plan", "-json")
+    code_v, out_v, _ = _vaultform(ours, "plan", "-json")
+    assert code_v == code_t == 1
+    assert values(out_v) == values(out_t)
+    assert [line for line, shown in values(out_v) if shown != "[]"] == [7, 10, 16]
+
+
+def test_an_error_while_validating_a_sensitive_variable_does_not_print_it(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "secret" {\n  default   = "hunter2"\n  sensitive = true\n  validation {\n'
+        '    condition     = tonumber(var.secret) > 0\n    error_message = "not a number."\n  }\n}\n'
+    )
+    code, text = _vaultform_both(tmp_path, "plan", "-no-color")
+    assert code == 1 and "tonumber" in text
+    assert "hunter2" not in text, text
