@@ -498,7 +498,7 @@ def r12_previous_key(ctx: RuleContext) -> Iterable[Diagnostic]:
                 if key.type_name == TypeName.KEY.value and _rotation_added(key):
                     yield _diag("R12/rotation", case, key, key=key.address)
         keys = _key_change(case)
-        if keys is None:
+        if keys is None or _same_version_followed(ctx, case):
             continue
         current = {n.address for n in _in_use(ctx, case)}
         old_key = known_str(keys[0].key_id)
@@ -515,6 +515,20 @@ def r12_previous_key(ctx: RuleContext) -> Iterable[Diagnostic]:
                     yield _diag("R12/removed", case, n, old=old_key, change=change)
         if not removed:
             yield _diag("R12/keep", case, old=old_key, new=new_key)
+
+
+def _same_version_followed(ctx: RuleContext, case: VaultCase) -> bool:
+    """The vault moves from a version of a key to the key's versionless id while that version is
+    the key's newest and this plan makes no other: the version that wraps its data stays the same
+    (a versionless id follows the newest enabled version), so nothing needs keeping for it."""
+    old = known_str(case.before.key_id) if case.before is not None else None
+    new = known_str(case.after.key_id) if case.after is not None else None
+    if old is None or new is None or old.rstrip("/").rsplit("/", 1)[0].lower() != new.rstrip("/").lower():
+        return False
+    return any(
+        n.action is Action.NOOP and (known_str(n.previous("id")) or "").lower() == old.lower()
+        for n in keys_of(ctx.index, case.vault, case.after, planned=True)
+    )
 
 
 # --------------------------------------------------------------------------- R13
