@@ -8,24 +8,28 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from providers.base import (
     Clock,
     DataRequest,
     ProviderError,
     ReadRequest,
+    RetryableError,
     SupportsEmptyTarget,
     SupportsPrefetch,
     WithoutPlanRules,
 )
 from reconciler import backend_select
 from reconciler import providers_registry as registry
+from reconciler.apply.retry_policy import RetryPolicy
 from reconciler.config import ast
 from reconciler.config.evaluator import MapScope
 from reconciler.config.expand import evaluate_body
@@ -47,6 +51,8 @@ from state.errors import StateError
 from state.format import instances_without_id
 from state.model import State
 
+T = TypeVar("T")
+
 # (address, done, id once read, seconds the read took): Terraform's "Reading..." / "Read complete" lines
 DataReadReporter = Callable[[str, bool, str | None, float], None]
 
@@ -66,9 +72,9 @@ class Session:
     clock: Clock = field(default_factory=Clock)  # what plans are judged at; what apply waits with
     # told of each data source read while planning: (address, done, id, elapsed seconds)
     data_reads: DataReadReporter | None = None
-    # told of each wait for a read Azure refuses for now while resolving what a crashed run left:
-    # (address, Azure's reason, seconds)
-    recovery_waits: Callable[[str, str, float], None] | None = None
+    # told of each wait for a read Azure refuses for now (throttled, a grant on its way) - refreshing,
+    # reading a data source, resolving what a crashed run left: (address, Azure's reason, seconds)
+    read_waits: Callable[[str, str, float], None] | None = None
     # told of each object an import block reads while planning, as it starts and as it ends:
     # (address, the id imported, done)
     import_reads: Callable[[str, str, bool], None] | None = None
@@ -344,7 +350,7 @@ def recover_pending(session: Session, *, persist: bool) -> list:
 
     reload_state_if_changed(session)
     recovery = resolve_pending(
-        session.state, session.providers, clock=session.clock, report=session.recovery_waits
+        session.state, session.providers, clock=session.clock, report=session.read_waits
     )
     session.warnings.extend(d for d in recovery.diagnostics if d not in session.warnings)
     if recovery.changed:
@@ -369,6 +375,19 @@ def prefetch(reads: Iterable[tuple[Any, str, dict]]) -> None:
             provider.prefetch(requests)
         except ProviderError:
             continue
+
+
+def patiently(session: Session, address: str, read: Callable[[], T]) -> T:
+    """``read``, tried again while Azure refuses it for now (a 429 past the SDK's own retries, a
+    503, a grant on its way) within the budgets the apply's steps wait by; each wait is told to
+    ``session.read_waits``. A plan or drift that gave up on one throttled read failed as a whole."""
+    waits = session.read_waits
+
+    def told(refusal: RetryableError, _attempt: int, delay: float) -> None:
+        if waits is not None:
+            waits(address, refusal.message, delay)
+
+    return RetryPolicy().run(read, sleep=session.clock.sleep, jitter=random.random, on_wait=told)
 
 
 def refresh(
@@ -406,7 +425,7 @@ def refresh(
         if report is not None:
             report(address, prior.get("id"), False)
         try:
-            found = provider.read(ReadRequest(type_name, prior)).state
+            found = patiently(session, address, partial(provider.read, ReadRequest(type_name, prior))).state
             if report is not None:
                 report(address, prior.get("id"), True)
             return address, found, None
@@ -445,7 +464,7 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
         started = time.monotonic()
         if report is not None:
             report(address, False, None, 0.0)
-        state = provider.read_data(DataRequest(type_name, config)).state
+        state = patiently(session, address, partial(provider.read_data, DataRequest(type_name, config))).state
         if state is None:
             raise ProviderError(not_found_detail(type_name, config), code="data_source_not_found")
         if report is not None:

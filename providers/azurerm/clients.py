@@ -554,7 +554,9 @@ class ReportingRetryPolicy(RetryPolicy):
     through the provider's clock and are reported: nothing sleeps silently."""
 
     def __init__(self, clock: Clock, report: Callable[[str], None], **kwargs: Any) -> None:
-        kwargs.setdefault("retry_total", 4)
+        kwargs.setdefault(
+            "retry_total", 10
+        )  # azure-core's own default (azure.core.pipeline.policies.RetryPolicy)
         kwargs.setdefault("retry_backoff_factor", 0.8)
         kwargs.setdefault("retry_backoff_max", 30)
         super().__init__(**kwargs)

@@ -11,7 +11,7 @@ from reconciler.cli.cmd_apply_saved import run_saved
 from reconciler.cli.cmd_plan import (
     data_read_reporter,
     import_read_reporter,
-    recovery_wait_reporter,
+    read_wait_reporter,
     refresh_reporter,
 )
 from reconciler.cli.common import (
@@ -109,7 +109,7 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
         ask=variable_prompt(args, out) if out is not None else None,
     )
     session.data_reads = data_read_reporter(out)
-    session.recovery_waits = recovery_wait_reporter(out)
+    session.read_waits = read_wait_reporter(out)
     session.import_reads = import_read_reporter(out)
     try:
         with state_lock(session, operation, args):

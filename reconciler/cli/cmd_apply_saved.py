@@ -15,7 +15,7 @@ import os
 from reconciler import backend_select
 from reconciler import session as steps
 from reconciler.cli.applying import apply_and_render, outputs_and_render
-from reconciler.cli.cmd_plan import recovery_wait_reporter
+from reconciler.cli.cmd_plan import read_wait_reporter
 from reconciler.cli.common import state_lock
 from reconciler.cli.output import Output
 from reconciler.cli.state_files import configured_encryption_of
@@ -145,7 +145,7 @@ def run_saved(args, out: Output) -> int:
                         "(`vaultform plan -out FILE`) and apply the new file.",
                     )
                 )
-            session.recovery_waits = recovery_wait_reporter(out)
+            session.read_waits = read_wait_reporter(out)
             for resolved in steps.recover_pending(session, persist=True):  # what a crashed run left
                 out.print(f"Recovered {resolved.describe()}")
             refreshed = plan.refreshed or None

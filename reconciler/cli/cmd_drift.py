@@ -30,7 +30,7 @@ def run(args, out: Output) -> int:
         out.err.flush()
 
     session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
-    session.recovery_waits = lambda address, reason, delay: progress(
+    session.read_waits = lambda address, reason, delay: progress(
         f"{address}: {(reason.strip().splitlines() or [''])[0].rstrip(' .')}; checking again in {delay:.0f}s"
     )
     try:

@@ -75,7 +75,7 @@ def import_read_reporter(out: Output):
     return report
 
 
-def recovery_wait_reporter(out: Output):
+def read_wait_reporter(out: Output):
     """What resolving a crashed run's operations says while Azure refuses a read for now (a grant
     the stopped run made still on its way): the apply's own words for a wait."""
 
@@ -159,7 +159,7 @@ def make(args, operation: str = "plan", out: Output | None = None):
     report = refresh_reporter(out) if out is not None else None
     if out is not None:
         session.data_reads = data_read_reporter(out)
-        session.recovery_waits = recovery_wait_reporter(out)
+        session.read_waits = read_wait_reporter(out)
         session.import_reads = import_read_reporter(out)
     generate_out: str | None = getattr(args, "generate_config_out", None)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 
 from providers.base import ProviderError, ReadRequest, SupportsDriftRules, SupportsUnmanagedListing
 from providers.drift_protocol import DriftRules, Problem, Severity
@@ -48,7 +49,10 @@ def refresh_each(
         if provider is None:
             return t.address, None, None, True
         try:
-            return t.address, provider.read(ReadRequest(t.type, dict(t.attributes))).state, None, False
+            found = steps.patiently(
+                session, t.address, partial(provider.read, ReadRequest(t.type, dict(t.attributes)))
+            )
+            return t.address, found.state, None, False
         except ProviderError as exc:
             return t.address, None, ReadFailure(t.address, exc.code or "read_failed", exc.message), False
 
@@ -115,7 +119,10 @@ def unmanaged_objects(
         if not isinstance(provider, SupportsUnmanagedListing):
             continue
         try:
-            listing = provider.list_unmanaged(estate_of(own, refreshed, plan), progress)
+            estate = estate_of(own, refreshed, plan)
+            listing = steps.patiently(
+                session, f"(objects in scope of {name})", partial(provider.list_unmanaged, estate, progress)
+            )
         except ProviderError as exc:
             problems.append(ReadFailure("(objects in scope)", exc.code or "list_failed", exc.message))
             continue

@@ -595,7 +595,7 @@ def test_an_output_of_a_typed_variable_prints_as_its_type(tmp_path, monkeypatch)
     assert listed["names"]["type"] == ["list", "string"] and listed["tags"]["type"] == ["map", "string"]
 
 
-def test_recovery_waits_for_a_grant_the_stopped_run_had_just_made(tmp_path, monkeypatch):
+def test_read_waits_for_a_grant_the_stopped_run_had_just_made(tmp_path, monkeypatch):
     # A run killed while its key create waited for the deployer's new access policy leaves the
     # create's intent; the next run must learn whether the key was made, and Key Vault refuses the
     # read (403) until the same grant arrives. ARM already shows it, so the read waits for it.
@@ -910,3 +910,24 @@ def test_a_check_data_source_read_at_apply_warns_when_it_fails(tmp_path, monkeyp
     assert code == 0, out + err
     assert "Warning: Reading data.terraform_remote_state.other failed" in out + err
     assert "Apply complete! Resources: 1 added" in out
+
+
+def test_a_plan_and_a_drift_wait_out_throttling_past_the_sdks_own_retries(tmp_path, monkeypatch):
+    # Under heavy throttling one read could be refused five times in a row (the SDK's retries), and
+    # the whole plan or drift then failed "Refreshing ... failed [TooManyRequests]"; the apply's steps
+    # already waited such refusals out within their budget
+    (tmp_path / "main.tf").write_text(
+        'provider "azurerm" {\n  features {}\n}\n'
+        'resource "azurerm_resource_group" "rg" {\n  name     = "rg-throttled"\n  location = "westeurope"\n}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "az.db"))
+    assert _run("apply", "-auto-approve")[0] == 0
+    configure = ("cloud", "configure", "-throttle-rate", "0.9", "-retry-after", "0.05s", "-seed", "1")
+    assert _run(*configure)[0] == 0
+    code, out, err = _run("plan", "-detailed-exitcode")
+    assert code == 0, out + err
+    assert "azurerm_resource_group.rg: TooManyRequests" in out and "checking again in" in out
+    code, out, err = _run("drift")
+    assert code == 0, out + err
+    assert "No drift" in out

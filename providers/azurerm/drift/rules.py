@@ -17,7 +17,7 @@ from providers.azurerm.drift.health import access_findings, key_findings
 from providers.azurerm.drift.remedy import remedy_for
 from providers.azurerm.drift.tables import IGNORED, IMPLIED, KEYED_LISTS
 from providers.azurerm.drift.types import RSV
-from providers.base import ProviderError
+from providers.base import ProviderError, RetryableError
 from providers.drift_protocol import (
     DriftEstate,
     DriftRules,
@@ -73,6 +73,8 @@ def unmanaged(estate: DriftEstate, list_unmanaged: Callable[..., list[dict[str, 
     problems: list[Problem] = []
     try:
         items = list_unmanaged(groups, key_vaults, known_objects(estate))
+    except RetryableError:
+        raise  # refused for now (throttled): the engine waits and lists again
     except ProviderError as exc:
         return UnmanagedListing(
             problems=(Problem("(objects in scope)", exc.code or "list_failed", exc.message),)
