@@ -26,6 +26,7 @@ from typing import Any
 from azure.core.exceptions import AzureError
 
 from providers.azurerm.consistency import GRANT_PROPAGATION, Waiter
+from providers.azurerm.errors import classify
 from providers.azurerm.grant_arrival import caller_granted, refused_for_want_of_grant, waiting_message
 from providers.azurerm.ids import InvalidIdError, parse_key_id, same_id
 from providers.azurerm.listing import (
@@ -38,7 +39,7 @@ from providers.azurerm.listing import (
 )
 from providers.azurerm.resources.base import call, dig, not_found_is_none, wire
 from providers.azurerm.role_facts import roles_on_key_vault
-from providers.base import PermanentError, ProviderError
+from providers.base import PermanentError, ProviderError, RetryableError
 from providers.roles import CMK_KEY_PERMISSIONS, KEYS_READ, find_role
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -268,6 +269,8 @@ def _key_facts(audit: VaultAudit, clients, now: datetime, listing: Any = None) -
         # a key this run's refresh has just read answers for itself (``Listing.remember_key``)
         known = listing.known_key(kid.versioned_id) if listing is not None else None
         key = known or not_found_is_none(lambda: client.get_key(kid.name, kid.version or None))
+    except RetryableError:
+        raise  # refused for now (throttled): the audit is read again, not reported unreadable
     except ProviderError as exc:
         audit.add("KEY_UNREADABLE", ERROR, f"the key could not be read to verify it: {exc.message}")
         return
@@ -621,6 +624,9 @@ def list_unmanaged(
         try:
             keys = keys_of(kv_id, name, uri) if uri else []
         except (AzureError, ProviderError) as exc:  # the caller may not list keys (firewall, grants)
+            refusal = exc if isinstance(exc, ProviderError) else classify(exc)
+            if isinstance(refusal, RetryableError):
+                raise refusal from exc  # refused for now (throttled): listed again, not reported
             rows.append(
                 {
                     "problem": f"the keys of key vault {name} could not be listed: "

@@ -12,13 +12,17 @@ compliant, 2 when anything is not, 1 on error (including no provider with an aud
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
-from providers.base import ProviderError, SupportsAudit, SupportsTenantAudit
+from providers.base import Clock, ProviderError, RetryableError, SupportsAudit, SupportsTenantAudit
 from reconciler import providers_registry as registry
 from reconciler import session as steps
+from reconciler.apply.progress import format_delay
+from reconciler.apply.retry_policy import RetryPolicy
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
@@ -77,9 +81,16 @@ def audit_all(
     """Everything the providers audit, and which clouds they read: across every account a provider's
     credentials can see (or ``scopes``) when it can (``SupportsTenantAudit``)."""
     vaults: list[dict] = []
+
+    def waiting(refusal: RetryableError, _attempt: int, delay: float) -> None:
+        first = (refusal.message.strip().splitlines() or [""])[0].rstrip(" .")
+        progress(f"{first}; reading again in {format_delay(delay)}")
+
     for p in providers:
+        read = partial(p.audit_tenant, scopes, progress) if isinstance(p, SupportsTenantAudit) else p.audit
         try:
-            vaults += p.audit_tenant(scopes, progress) if isinstance(p, SupportsTenantAudit) else p.audit()
+            # a read Azure refuses for now (throttled past the SDK's retries) is waited out, as a plan's
+            vaults += RetryPolicy().run(read, sleep=Clock().sleep, jitter=random.random, on_wait=waiting)
         except ProviderError as exc:
             raise DiagnosticsError(
                 error(

@@ -95,14 +95,24 @@ def provider_rules(session, tracked, refreshed, plan) -> dict[str, DriftRules]:
     return out
 
 
-def provider_findings(rules: dict[str, DriftRules], records: list[DriftRecord], failures: list[ReadFailure]):
-    """Drift the providers find beyond the attributes (e.g. key versions the vaults use)."""
+def provider_findings(
+    session, rules: dict[str, DriftRules], records: list[DriftRecord], failures: list[ReadFailure]
+):
+    """Drift the providers find beyond the attributes (e.g. key versions the vaults use); a read
+    Azure refuses for now is waited out."""
     worst: dict[str, Severity] = {}
     for r in records:
         if r.address not in worst or r.severity.rank < worst[r.address].rank:
             worst[r.address] = r.severity
     out: list[DriftRecord] = []
-    for found in (rules[name].findings(worst) for name in sorted(rules)):
+    for name in sorted(rules):
+        try:
+            found = steps.patiently(
+                session, f"(key versions in use, {name})", partial(rules[name].findings, worst)
+            )
+        except ProviderError as exc:  # still refused once the wait's budget ran out
+            failures.append(ReadFailure("(key versions in use)", exc.code or "audit_failed", exc.message))
+            continue
         out += finding_records(list(found.findings))
         failures += [_failure(p) for p in found.problems]
     return out
@@ -143,7 +153,7 @@ def drift_report(session, parallelism: int = 10, progress=None) -> DriftReport:
     plan = steps.plan(session, PlanOptions(), refreshed)
     rules = provider_rules(session, tracked, refreshed, plan)
     records = detect(tracked, refreshed, plan, failures, rules=rules)
-    records += provider_findings(rules, records, failures)
+    records += provider_findings(session, rules, records, failures)
     unmanaged = unmanaged_objects(session, tracked, refreshed, failures, plan, progress)
     return DriftReport(
         records=records,

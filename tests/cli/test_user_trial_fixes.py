@@ -931,3 +931,6 @@ def test_a_plan_and_a_drift_wait_out_throttling_past_the_sdks_own_retries(tmp_pa
     code, out, err = _run("drift")
     assert code == 0, out + err
     assert "No drift" in out
+    code, out, err = _run("audit")
+    assert code == 0, out + err
+    assert "reading again in" in err

@@ -48,6 +48,8 @@ def drift_rules(estate: DriftEstate, *, local: bool, audit: Callable[[], list[di
             audits = audit()
             found = key_findings(audits, estate, reported, local=local)
             return Findings(tuple(found + access_findings(audits, estate, reported)))
+        except RetryableError:
+            raise  # refused for now (throttled): the engine waits and asks again
         except ProviderError as exc:
             return Findings(
                 problems=(Problem("(key versions in use)", exc.code or "audit_failed", exc.message),)
