@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "plan": ("reconciler.cli.cmd_plan", "Show what apply would change, and what vaultform refuses"),
     "apply": ("reconciler.cli.cmd_apply", "Make the cloud match the configuration, in the order Azure needs"),
+    "refresh": (
+        "reconciler.cli.cmd_refresh",
+        "Take the cloud's current values into state (apply -refresh-only -auto-approve)",
+    ),
     "destroy": (
         "reconciler.cli.cmd_apply:destroy",
         "Destroy every managed object (still subject to the refusals)",
@@ -66,7 +70,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 # commands whose -json is Terraform's machine-readable UI: a stream of JSON lines
-STREAMING_JSON = ("plan", "apply", "destroy")
+STREAMING_JSON = ("plan", "apply", "destroy", "refresh")
 
 # the exit code when no command is given, as terraform's
 NO_COMMAND_EXIT = 127

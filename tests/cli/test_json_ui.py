@@ -843,3 +843,32 @@ def test_an_error_while_validating_a_sensitive_variable_does_not_print_it(tmp_pa
     code, text = _vaultform_both(tmp_path, "plan", "-no-color")
     assert code == 1 and "tonumber" in text
     assert "hunter2" not in text, text
+
+
+@needs_terraform
+def test_refresh_reads_records_the_outputs_and_asks_nothing_as_terraforms(tmp_path):
+    # `terraform refresh` (apply -refresh-only -auto-approve) was an unknown command
+    config = 'resource "terraform_data" "r" {\n  input = 1\n}\noutput "o" {\n  value = terraform_data.r.output\n}\n'
+    theirs, ours = _both(tmp_path, config)
+    code_t, out_t = _terraform_both(theirs, "refresh", "-no-color")
+    code_v, out_v = _vaultform_both(ours, "refresh", "-no-color")
+    assert code_v == code_t == 0
+    assert "Empty or non-existent state" in out_v and "Empty or non-existent state" in out_t
+    for d in (theirs, ours):
+        (d / "main.tf").write_text(config)
+    assert _terraform(theirs, "apply", "-auto-approve")[0] == 0
+    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    for d in (theirs, ours):  # an output added since: refresh records it
+        (d / "main.tf").write_text(config + 'output "p" {\n  value = terraform_data.r.input + 1\n}\n')
+    code_t, out_t = _terraform_both(theirs, "refresh", "-no-color")
+    code_v, out_v = _vaultform_both(ours, "refresh", "-no-color")
+    assert code_v == code_t == 0
+    tail = lambda text: text[text.index("\nOutputs:") :]  # noqa: E731
+    assert tail(out_v) == tail(out_t)
+    assert "Apply complete" not in out_v and "Do you" not in out_v
+    assert json.loads(_vaultform(ours, "output", "-json")[1]) == json.loads(
+        _terraform(theirs, "output", "-json")[1]
+    )
+    _, stream_t = _terraform(theirs, "refresh", "-json")
+    _, stream_v, _ = _vaultform(ours, "refresh", "-json")
+    assert _shape(_messages(stream_v)) == _shape(_messages(stream_t))
