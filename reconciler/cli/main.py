@@ -31,6 +31,7 @@ from state.errors import StateError
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("reconciler.cli.cmd_init", "Prepare the directory: install remote modules, check providers"),
+    "get": ("reconciler.cli.cmd_get", "Install the modules the configuration calls (init's module step)"),
     "validate": (
         "reconciler.cli.cmd_validate",
         "Check the configuration: syntax, schema, references, cycles",

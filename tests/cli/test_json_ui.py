@@ -872,3 +872,13 @@ def test_refresh_reads_records_the_outputs_and_asks_nothing_as_terraforms(tmp_pa
     _, stream_t = _terraform(theirs, "refresh", "-json")
     _, stream_v, _ = _vaultform(ours, "refresh", "-json")
     assert _shape(_messages(stream_v)) == _shape(_messages(stream_t))
+
+
+@needs_terraform
+def test_get_installs_modules_and_names_what_it_installs_as_terraforms(tmp_path):
+    files = {"main.tf": 'module "m" {\n  source = "./m"\n}\n', "m/main.tf": "locals {\n  a = 1\n}\n"}
+    theirs, ours = _both(tmp_path, files)
+    for args in (("get", "-no-color"), ("get", "-update", "-no-color")):
+        code_t, out_t = _terraform_both(theirs, *args)
+        code_v, out_v = _vaultform_both(ours, *args)
+        assert (code_v, out_v) == (code_t, out_t), args
