@@ -40,7 +40,13 @@ from reconciler.config.references import references, walk_expressions
 from reconciler.config.source_files import ReadProblem, decode_source, list_source_files, read_source
 from reconciler.config.type_exprs import parse_type
 from reconciler.config.types import (
+    Collection,
+    CollectionKind,
     ConversionError,
+    ObjectType,
+    Primitive,
+    PrimitiveKind,
+    TupleType,
     TypeConstraint,
     convert,
     is_primitive,
@@ -386,6 +392,23 @@ def _env_values(environ: Mapping[str, str], declared: Mapping[str, VariableSpec]
     return out
 
 
+_PRIMITIVE_EXAMPLES = {PrimitiveKind.STRING: '"a"', PrimitiveKind.NUMBER: "1", PrimitiveKind.BOOL: "true"}
+
+
+def example_value(t: TypeConstraint) -> str:
+    """A value of type ``t`` as it is written on a command line: ``["a", "b"]``, ``{ a = 1 }``."""
+    if isinstance(t, Primitive):
+        return _PRIMITIVE_EXAMPLES[t.kind]
+    if isinstance(t, Collection):
+        one = example_value(t.element)
+        return f"{{ a = {one} }}" if t.kind is CollectionKind.MAP else f"[{one}, {one}]"
+    if isinstance(t, TupleType):
+        return "[" + ", ".join(example_value(e) for e in t.elements) + "]"
+    if isinstance(t, ObjectType):
+        return "{ " + ", ".join(f"{a.name} = {example_value(a.type)}" for a in t.attrs) + " }"
+    return '"a"'
+
+
 def _read_text(raw: RawValue, spec: VariableSpec) -> Any:
     """A -var/TF_VAR_ value: literal text for primitive or no type, an expression otherwise."""
     if spec.type is None or is_primitive(spec.type):
@@ -395,7 +418,7 @@ def _read_text(raw: RawValue, spec: VariableSpec) -> Any:
     if file is None or diags or len(file.body.attributes) != 1 or file.body.blocks:
         raise _ValueProblem(
             f"The {raw.origin} value for var.{spec.name} is not a valid expression; "
-            f'write a {spec.type} value, e.g. -var=\'{spec.name}=["a", "b"]\'.'
+            f"write a {spec.type} value, e.g. -var='{spec.name}={example_value(spec.type)}'."
         )
     expr = file.body.attributes[0].expr
     problem = _non_constant(expr, f"{raw.origin} values")

@@ -156,3 +156,27 @@ def test_defaults_must_be_constants(tmp_path):
         ("Functions may not be called here", 3),
     ]
     assert all("variable defaults must be" in d.detail for d in diags)
+
+
+@pytest.mark.parametrize(
+    "type_text",
+    [
+        "list(string)",
+        "map(number)",
+        "set(bool)",
+        "object({ name = string, size = number })",
+        "tuple([string, number])",
+    ],
+)
+def test_a_malformed_var_option_suggests_a_value_of_the_variables_own_type(tmp_path, type_text):
+    # the example was ["a", "b"] whatever the type: wrong for a map or an object
+    (tmp_path / "main.tf").write_text(f'variable "v" {{\n  type = {type_text}\n}}\n')
+    _, diags = resolve_variables(
+        declared_in(tmp_path), module_dir=tmp_path, cli_vars=["v={"], var_files=[], environ={}
+    )
+    (detail,) = [d.detail for d in diags if d.is_error]
+    example = detail.split("e.g. -var='v=")[1].rsplit("'", 1)[0]
+    ok, diags = resolve_variables(
+        declared_in(tmp_path), module_dir=tmp_path, cli_vars=[f"v={example}"], var_files=[], environ={}
+    )
+    assert diags == [] and "v" in ok, (example, diags)
