@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from reconciler.diagnostics import Diagnostic
+from reconciler.values import UNKNOWN
 
 from .context import RuleContext
 from .estate import VaultCase, identity_ids, identity_types, items_of, user_identities_of
@@ -101,12 +102,32 @@ def r6_identity_narrowed(ctx: RuleContext) -> Iterable[Diagnostic]:
             )
             continue
         old_ids, new_ids = identity_ids(v.prior), identity_ids(v.after)
+        if isinstance(old_ids, frozenset) and not isinstance(new_ids, frozenset):
+            new_ids = _attached_after(ctx, case)
         if not (isinstance(old_ids, frozenset) and isinstance(new_ids, frozenset)):
             continue
         used = {known_str(e.user_identity_id) for e in (case.before, case.after) if e is not None}
         for ident in sorted(u for u in used if u):
             if ident.rstrip("/").lower() in old_ids - new_ids:
                 yield _diag("R6/ids", case, identity=ident)
+
+
+def _attached_after(ctx: RuleContext, case: VaultCase) -> frozenset[str] | None:
+    """The ids identity.identity_ids may hold after the plan when some are known only after apply:
+    the known ones, when every unknown one is the id of an identity this plan creates (a new
+    identity's id is never one the vault has now); None when that can't be told."""
+    value = lookup(case.vault.after, ("identity", 0, "identity_ids"))
+    if not isinstance(value, (list, tuple)):
+        return None
+    unknown = sum(1 for v in value if v is UNKNOWN)
+    created = [
+        n
+        for n, _ in ctx.index.targets(case.vault, ("identity",), TypeName.USER_IDENTITY)
+        if n.action in (Action.CREATE, Action.REPLACE) and not n.is_data
+    ]
+    if unknown > len({n.address for n in created}):
+        return None
+    return frozenset(v.rstrip("/").lower() for v in value if isinstance(v, str))
 
 
 _IDENTITY_VERB = {Action.DELETE: "destroys", Action.REPLACE: "replaces (destroys, then re-creates)"}
