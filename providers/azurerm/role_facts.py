@@ -13,7 +13,7 @@ notDataActions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -30,6 +30,7 @@ class HeldRole:
     name: str
     grants_cmk: bool | None
     least_privilege: bool = False
+    assignment_id: str = ""  # the role assignment that gives it (a plan may be deleting it)
 
 
 def _covers(patterns: list[Any], action: str) -> bool:
@@ -92,5 +93,6 @@ def roles_on_key_vault(
             continue  # another key of the key vault, or elsewhere
         if not same_id(props.get("principalId"), principal_id):
             continue
-        held.append(_judged(clients, str(props.get("roleDefinitionId") or "")))
+        role = _judged(clients, str(props.get("roleDefinitionId") or ""))
+        held.append(replace(role, assignment_id=str(wire(assignment).get("id") or "")))
     return tuple(held)

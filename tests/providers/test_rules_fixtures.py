@@ -118,7 +118,8 @@ def load_roles(case_dir: Path) -> dict | None:
         return None
     return {
         (a["principal_id"], a["key_vault_id"], a.get("key_name", "")): tuple(
-            HeldRole(r["name"], r["grants_cmk"], r.get("least_privilege", False)) for r in a["roles"]
+            HeldRole(r["name"], r["grants_cmk"], r.get("least_privilege", False), r.get("assignment_id", ""))
+            for r in a["roles"]
         )
         for a in doc["roles_in_azure"]
     }

@@ -231,6 +231,15 @@ def _role_question(case: VaultCase, ident, kv: Node) -> RoleQuestion | None:
     return (ident.principal_id.lower(), kv_id.rstrip("/").lower(), key_name.lower())
 
 
+def _assignments_removed(ctx: RuleContext) -> frozenset[str]:
+    """The ids of the role assignments this plan deletes or replaces."""
+    return frozenset(
+        known.rstrip("/").lower()
+        for n in ctx.index.of_type(TypeName.ROLE_ASSIGNMENT, data=False)
+        if n.action.removes_object and (known := known_str(n.previous("id")))
+    )
+
+
 def _judge_roles_in_azure(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterable[Diagnostic]:
     question = _role_question(case, ident, kv)
     held = ctx.roles_in_azure.get(question) if question is not None else None
@@ -241,6 +250,8 @@ def _judge_roles_in_azure(ctx: RuleContext, case: VaultCase, ident, kv: Node) ->
             "R7/unseen_role", case, identity=ident.label, key_vault=kv.address, least=LEAST_PRIVILEGE_ROLE
         )
         return
+    gone = _assignments_removed(ctx)  # what Azure shows now but this plan deletes doesn't count
+    held = tuple(r for r in held if not (r.assignment_id and r.assignment_id.rstrip("/").lower() in gone))
     if any(r.least_privilege for r in held):
         return
     broad = [r for r in held if r.grants_cmk]
