@@ -174,6 +174,9 @@ class PlannedInstance:
     # sends them so, and a module's input variable can lead back to a root object); False: a
     # text in a module names that module's objects without its path, as written there
     absolute_references: bool = False
+    # a replacement that makes the new object before it deletes the old (lifecycle
+    # create_before_destroy, set or forced): the object is never missing in between
+    create_before_destroy: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.address, str):

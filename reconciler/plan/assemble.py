@@ -276,6 +276,7 @@ def planned_instance(change: ResourceChange) -> PlannedInstance:
         depends_on=change.depends_on,
         references=change.rule_references or change.references,
         absolute_references=True,
+        create_before_destroy=change.action is Action.CREATE_THEN_DELETE,
     )
 
 

@@ -100,6 +100,7 @@ def to_instance(raw: dict) -> PlannedInstance:
         depends_on=tuple(raw.get("depends_on", ())),
         references={k: tuple(v) for k, v in raw.get("references", {}).items()},
         location=raw.get("location", ""),
+        create_before_destroy=raw.get("create_before_destroy", False),
     )
 
 

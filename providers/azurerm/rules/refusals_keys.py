@@ -160,6 +160,23 @@ def r7_identity_can_use_key(ctx: RuleContext) -> Iterable[Diagnostic]:
             if not (case.encryption_touched or kv.action.changes or _grants_changed_on(ctx, kv)):
                 continue
             yield from _judge_access(ctx, case, ident, kv)
+            yield from _grant_gaps(ctx, case, ident, kv)
+
+
+def _grant_gaps(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterable[Diagnostic]:
+    """A grant the vault's encryption identity reaches its key by now, replaced delete-first: a
+    gap in which the vault can't unwrap (a new grant takes minutes to reach Key Vault)."""
+    if case.before is None:  # no encryption yet: nothing reaches the key now
+        return
+    for g in ctx.grants:
+        holder = g.holder
+        if (
+            holder.action is Action.REPLACE
+            and not holder.inst.create_before_destroy
+            and kv.address in g.key_vaults
+            and names_identity(ctx.index, g, ident)
+        ):
+            yield _diag("R7/replaced", case, holder, grant=holder.address, identity=ident.label)
 
 
 def _judge_access(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterable[Diagnostic]:

@@ -217,6 +217,15 @@ MESSAGES: tuple[Message, ...] = (
         "(UserErrorCMKKeyVaultAuthFailure) and the vault keeps its current encryption.",
     ),
     Message(
+        "R7/replaced",
+        _W,
+        "The grant the encryption identity uses is deleted before its replacement is made",
+        "This plan replaces {grant}, which gives {identity} its access to the key, by deleting it "
+        "first. Until the new grant is made and has reached Key Vault (minutes), {vault} can't "
+        "reach its key and its backups fail. Add lifecycle {{ create_before_destroy = true }} to "
+        "{grant} so the new grant comes first.",
+    ),
+    Message(
         "R7/broad",
         _W,
         "The encryption identity has more key permissions than it needs",
