@@ -149,10 +149,24 @@ def classify(exc: BaseException) -> ProviderError:
         return RetryableError(text, code=info.code, status=info.status, retry_after=info.retry_after)
     if not isinstance(exc, HttpResponseError) and info.status is None:
         return RetryableError(text, code=info.code or "AzureError")
-    if info.code.lower() == "missingsubscriptionregistration":
-        text += (
-            " Register the namespace (az provider register --namespace <namespace>), or let vaultform "
-            'register it: resource_provider_registrations = "legacy" (or "extended", "all") or '
-            "resource_providers_to_register in the provider block."
-        )
+    advice = ADVICE.get(info.code.lower()) or ADVICE.get(info.inner_code.lower())
+    if advice:
+        text += "\n" + advice
     return PermanentError(text, code=code, status=info.status)
+
+
+# What to do about a refusal, said after Azure's own words (error codes, lower case).
+ADVICE = {
+    "missingsubscriptionregistration": (
+        "Register the namespace (az provider register --namespace <namespace>), or let vaultform "
+        'register it: resource_provider_registrations = "legacy" (or "extended", "all") or '
+        "resource_providers_to_register in the provider block."
+    ),
+    # Key Vault's firewall (network_acls default_action = "Deny") refusing the caller's address
+    # (Microsoft Learn, "Troubleshoot Azure Key Vault firewall": 403 ForbiddenByFirewall)
+    "forbiddenbyfirewall": (
+        "The key vault's firewall refuses the address vaultform calls from: add it to the key "
+        "vault's network_acls ip_rules (it is the client address above), or run vaultform from "
+        "a network the key vault allows."
+    ),
+}

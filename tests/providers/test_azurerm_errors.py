@@ -129,3 +129,45 @@ def test_not_found_error_passes_through():
 def test_retry_after_forms(headers, expected):
     now = 1445412480.0  # 2015-10-21T07:28:00Z
     assert retry_after_seconds(headers, now=now) == expected
+
+
+def test_a_key_vault_firewall_refusal_says_how_to_get_through(cloud):
+    env, provider, _, _ = cloud
+    me = provider.read_data(DataRequest("azurerm_client_config", {})).state
+    provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-err", "location": "westeurope"}))
+    everything = ["Get", "List", "Create", "Delete", "Purge", "GetRotationPolicy"]
+    kv = provider.create(
+        CreateRequest(
+            "azurerm_key_vault",
+            {
+                "name": "kv-fw",
+                "location": "westeurope",
+                "resource_group_name": "rg-err",
+                "tenant_id": me["tenant_id"],
+                "sku_name": "standard",
+                "network_acls": [{"default_action": "Deny", "bypass": "None", "ip_rules": []}],
+                "access_policy": [
+                    {
+                        "tenant_id": me["tenant_id"],
+                        "object_id": me["object_id"],
+                        "key_permissions": everything,
+                    }
+                ],
+            },
+        )
+    ).state
+    with pytest.raises(PermanentError) as err:
+        provider.create(
+            CreateRequest(
+                "azurerm_key_vault_key",
+                {
+                    "name": "k",
+                    "key_vault_id": kv["id"],
+                    "key_type": "RSA",
+                    "key_size": 2048,
+                    "key_opts": ["wrapKey"],
+                },
+            )
+        )
+    assert err.value.code == "Forbidden/ForbiddenByFirewall"
+    assert "network_acls ip_rules" in err.value.message
