@@ -554,9 +554,10 @@ class ReportingRetryPolicy(RetryPolicy):
     through the provider's clock and are reported: nothing sleeps silently."""
 
     def __init__(self, clock: Clock, report: Callable[[str], None], **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "retry_total", 10
-        )  # azure-core's own default (azure.core.pipeline.policies.RetryPolicy)
+        # a request is tried at most 5 times here (azure-core caps retries on a status code at 3 by
+        # its own retry_status default); a refusal that outlasts them is the engine's to wait out,
+        # within the budgets of reconciler.apply.retry_policy
+        kwargs.setdefault("retry_total", 4)
         kwargs.setdefault("retry_backoff_factor", 0.8)
         kwargs.setdefault("retry_backoff_max", 30)
         super().__init__(**kwargs)
