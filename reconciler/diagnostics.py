@@ -8,6 +8,7 @@ bad input; code raises ``DiagnosticsError`` (or returns a ``Diagnostics``) inste
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import os
@@ -49,6 +50,7 @@ class Diagnostic:
     # what the references of the expression behind it held, as terraform lists them under the
     # source line: (traversal, statement) pairs such as ("var.n", "is -1"), in traversal order
     values: tuple[tuple[str, str], ...] = ()
+    function: str = ""  # the call an argument of which failed, as its signature: "upper(str)"
 
     @property
     def is_error(self) -> bool:
@@ -57,16 +59,12 @@ class Diagnostic:
     def with_range(self, range: SourceRange | None) -> Diagnostic:
         if range is None or self.range is not None:
             return self
-        return Diagnostic(
-            self.severity, self.code, self.summary, self.detail, self.address, range, self.values
-        )
+        return dataclasses.replace(self, range=range)
 
     def with_address(self, address: str | None) -> Diagnostic:
         if address is None or self.address is not None:
             return self
-        return Diagnostic(
-            self.severity, self.code, self.summary, self.detail, address, self.range, self.values
-        )
+        return dataclasses.replace(self, address=address)
 
     def to_json(self, sources: SourceFiles | None = None) -> dict:
         """As terraform writes a diagnostic in JSON (plus vaultform's ``code``); with ``sources``,
@@ -230,8 +228,10 @@ def render_text(
             text = sources.line(d.range.file, d.range.line)
             if text is not None:
                 lines.append(f"  {d.range.line:>4}: {text.rstrip()}")
-                if d.values:  # under the line's colon, as terraform draws them
+                if d.values or d.function:  # under the line's colon, as terraform draws them
                     lines.append("      ├────────────────")
+                    if d.function:
+                        lines.append(f"      │ while calling {bold}{d.function}{reset}")
                     lines.extend(f"      │ {bold}{t}{reset} {s}" for t, s in d.values)
         elif d.address:
             lines.append(f"  with {d.address}")

@@ -43,7 +43,7 @@ from reconciler.config.evaluator_scope import (
 )
 from reconciler.config.expression_values import failure_values
 from reconciler.config.functions import BUILTINS
-from reconciler.config.functions_spec import ArityError, FunctionError, invoke
+from reconciler.config.functions_spec import ArityError, FunctionError, FunctionSpec, invoke
 from reconciler.config.loader import parse_text
 from reconciler.config.references import walk_expressions
 from reconciler.config.types import ConversionError, a_type, normalize_number, to_bool, to_number, to_string
@@ -608,12 +608,19 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
             else expr.pos
         )
         message = redact(exc.message, *args)
-        raise fail(at, exc.summary, f'Call to function "{expr.name}" failed: {message}.') from None
+        failed = fail(at, exc.summary, f'Call to function "{expr.name}" failed: {message}.')
+        raise _calling(failed, fs) from None
     except ConversionError as exc:
         message = redact(str(exc), *args)
-        raise fail(
+        failed = fail(
             expr.pos, "Error in function call", f'Call to function "{expr.name}" failed: {message}.'
-        ) from None
+        )
+        raise _calling(failed, fs) from None
+
+
+def _calling(exc: EvalError, fs: FunctionSpec) -> EvalError:
+    """The error of a call, naming the function's signature (terraform's "while calling upper(str)")."""
+    return type(exc)(replace(exc.diagnostic, function=fs.signature()))
 
 
 def _can(expr: ast.Call, scope: Scope) -> Any:

@@ -45,7 +45,7 @@ def _coalesce(*vals):
     raise FunctionError("no non-null, non-empty-string arguments")
 
 
-@spec("coalescelist", variadic=Param("lists", ParamType.LIST, Known.TOP), marks=Marks.ELEMENTS)
+@spec("coalescelist", variadic=Param("vals", ParamType.LIST, Known.TOP), marks=Marks.ELEMENTS)
 def _coalescelist(*lists):
     for lst in lists:
         if lst is UNKNOWN:
@@ -55,7 +55,7 @@ def _coalescelist(*lists):
     raise FunctionError("no non-empty list arguments")
 
 
-@spec("concat", variadic=Param("lists", ParamType.LIST, Known.TOP), marks=Marks.ELEMENTS)
+@spec("concat", variadic=Param("seqs", ParamType.LIST, Known.TOP), marks=Marks.ELEMENTS)
 def _concat(*lists):
     return [v for lst in lists for v in lst]
 
@@ -118,19 +118,19 @@ def _flatten(lst):
     return mark_if(out if known else UNKNOWN, hoisted)
 
 
-@spec("keys", Param("map", ParamType.MAP, Known.TOP), marks=Marks.ELEMENTS)
+@spec("keys", Param("inputMap", ParamType.MAP, Known.TOP), marks=Marks.ELEMENTS)
 def _keys(m):
     return sorted(m)
 
 
-@spec("values", Param("map", ParamType.MAP, Known.TOP), marks=Marks.ELEMENTS)
+@spec("values", Param("mapping", ParamType.MAP, Known.TOP), marks=Marks.ELEMENTS)
 def _values(m):
     return [m[k] for k in sorted(m)]
 
 
 @spec(
     "lookup",
-    Param("map", ParamType.MAP, Known.TOP),
+    Param("inputMap", ParamType.MAP, Known.TOP),
     Param("key", ParamType.STRING),
     variadic=Param("default", ParamType.ANY, Known.ANY, nullable=True),
     marks=Marks.ELEMENTS,
@@ -256,7 +256,7 @@ def _setunion(*sets):
     return set_of([v for s in sets for v in s])
 
 
-@spec("setintersection", Param("set", ParamType.LIST), variadic=Param("sets", ParamType.LIST))
+@spec("setintersection", Param("first_set", ParamType.LIST), variadic=Param("other_sets", ParamType.LIST))
 def _setintersection(first, *others):
     keep = [v for v in first if all(any(strict_equal(v, o) is True for o in s) for s in others)]
     return set_of(keep)
@@ -309,7 +309,7 @@ def _matchkeys(values, keys, searchset):
     return [v for v, k in zip(values, keys) if any(strict_equal(k, s) is True for s in searchset)]
 
 
-@spec("transpose", Param("map", ParamType.MAP))
+@spec("transpose", Param("values", ParamType.MAP))
 def _transpose(m):
     out: dict[str, list] = {}
     for key in sorted(m):

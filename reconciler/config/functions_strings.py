@@ -149,7 +149,7 @@ def _match_value(m: re.Match):
     return m.group(0)
 
 
-@spec("regex", Param("pattern", ParamType.STRING), _STR)
+@spec("regex", Param("pattern", ParamType.STRING), Param("string", ParamType.STRING))
 def _regex(pattern, s):
     m = _compile(pattern).search(s)
     if m is None:
@@ -157,7 +157,7 @@ def _regex(pattern, s):
     return _match_value(m)
 
 
-@spec("regexall", Param("pattern", ParamType.STRING), _STR)
+@spec("regexall", Param("pattern", ParamType.STRING), Param("string", ParamType.STRING))
 def _regexall(pattern, s):
     return [_match_value(m) for m in _compile(pattern).finditer(s)]
 

@@ -146,7 +146,7 @@ _TOKENS = {
 }
 
 
-@spec("formatdate", Param("spec", ParamType.STRING), Param("timestamp", ParamType.STRING))
+@spec("formatdate", Param("format", ParamType.STRING), Param("time", ParamType.STRING))
 def _formatdate(fmt, timestamp):
     t = parse_timestamp(timestamp, 1)
     out, i = [], 0

@@ -12,6 +12,7 @@ object for the rest of the configuration carry marks at these paths again
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from providers import validation
@@ -69,7 +70,7 @@ def hide_in(diags: Iterable[Diagnostic], value: Any, paths: Iterable[Path]) -> l
     for d in diags:
         summary, detail = redact(d.summary, marked), redact(d.detail, marked)
         if summary != d.summary or detail != d.detail:
-            d = Diagnostic(d.severity, d.code, summary, detail, d.address, d.range, d.values)
+            d = replace(d, summary=summary, detail=detail)
         out.append(d)
     return out
 

@@ -882,3 +882,36 @@ def test_get_installs_modules_and_names_what_it_installs_as_terraforms(tmp_path)
         code_t, out_t = _terraform_both(theirs, *args)
         code_v, out_v = _vaultform_both(ours, *args)
         assert (code_v, out_v) == (code_t, out_t), args
+
+
+@needs_terraform
+def test_every_function_names_its_parameters_as_terraforms_signatures_do():
+    # the names show in "Invalid value for "str" parameter" and "while calling upper(str)"
+    from reconciler.config.functions import BUILTINS
+
+    code, text = _terraform(Path("."), "metadata", "functions", "-json")
+    assert code == 0
+    theirs = json.loads(text)["function_signatures"]
+    # join and setunion take their first list as a parameter of its own here (same arity rules)
+    differ = []
+    for name, spec in sorted(BUILTINS.items()):
+        if name not in theirs or name in ("join", "setunion"):
+            continue
+        names = [p["name"] for p in theirs[name].get("parameters", [])]
+        variadic = theirs[name].get("variadic_parameter", {}).get("name")
+        if [p.name for p in spec.params] != names or (
+            spec.variadic.name if spec.variadic else None
+        ) != variadic:
+            differ.append(name)
+    assert differ == []
+
+
+@needs_terraform
+def test_a_failed_function_call_names_the_function_as_terraform_does(tmp_path):
+    theirs, ours = _both(
+        tmp_path, 'locals {\n  o = { a = 1 }\n}\noutput "x" {\n  value = upper(local.o)\n}\n'
+    )
+    _, out_t = _terraform_both(theirs, "plan", "-no-color")
+    _, out_v = _vaultform_both(ours, "plan", "-no-color")
+    assert "│ while calling upper(str)\n" in out_t
+    assert "│ while calling upper(str)\n" in out_v, out_v
