@@ -47,7 +47,33 @@ def expand(
     refused = sensitive_for_each(value, expr)
     if refused is not None:
         return [], [refused]
-    return _for_each(value, expr, resolve)
+    return _for_each(value, expr, resolve, _taken(expr, scope))
+
+
+def _taken(expr: ast.Expr, scope: Scope) -> ast.Expr:
+    """The part of ``expr`` the value came from: the argument try() took (the first that
+    evaluates), the branch a conditional took; ``expr`` itself otherwise. What terraform's type of
+    the value follows where the expression alone can't tell (``try(var.names, [])`` is a list of
+    string when var.names is one)."""
+    bare = expr
+    while isinstance(bare, ast.Parens):
+        bare = bare.expr
+    if isinstance(bare, ast.Call) and bare.name == "try" and not bare.expand_final:
+        for arg in bare.args:
+            try:
+                evaluate(arg, scope)
+            except EvalError:
+                continue
+            return _taken(arg, scope)
+        return expr
+    if isinstance(bare, ast.Conditional):
+        try:
+            chosen = strip(evaluate(bare.cond, scope))
+        except EvalError:
+            return expr
+        if isinstance(chosen, bool):
+            return _taken(bare.true if chosen else bare.false, scope)
+    return expr
 
 
 def sensitive_for_each(value: Any, expr: ast.Expr) -> Diagnostic | None:
@@ -100,7 +126,9 @@ def _with_article(name: str) -> str:
     return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
 
 
-def _for_each(value: Any, expr: ast.Expr, resolve: Resolve | None) -> tuple[list[Instance], list[Diagnostic]]:
+def _for_each(
+    value: Any, expr: ast.Expr, resolve: Resolve | None, taken: ast.Expr | None = None
+) -> tuple[list[Instance], list[Diagnostic]]:
     if (
         value is UNKNOWN
         or (isinstance(value, dict) and UNKNOWN in value)
@@ -131,7 +159,11 @@ def _for_each(value: Any, expr: ast.Expr, resolve: Resolve | None) -> tuple[list
                     range=expr.pos.range(),
                 )
             ]
+        # the whole expression's kind (a conditional unifies its branches as terraform does), else
+        # that of the part the value came from
         ordered = _ordered_kind(expr, resolve)
+        if ordered is None and taken is not None and taken is not expr:
+            ordered = _ordered_kind(taken, resolve)
         if ordered is not None:
             return [], [
                 error(

@@ -915,3 +915,29 @@ def test_a_failed_function_call_names_the_function_as_terraform_does(tmp_path):
     _, out_v = _vaultform_both(ours, "plan", "-no-color")
     assert "│ while calling upper(str)\n" in out_t
     assert "│ while calling upper(str)\n" in out_v, out_v
+
+
+_FOR_EACH_TAKEN = {
+    "try_of_a_list": "try(var.names, [])",
+    "try_falls_back_to_a_set": 'try(var.settings.missing, toset(["x"]))',
+    "conditional_of_two_tuple_locals": "var.on ? local.left : local.right",
+    "conditional_of_two_sets": 'var.on ? toset(local.left) : toset(["z"])',
+}
+
+
+@needs_terraform
+@pytest.mark.parametrize("case", sorted(_FOR_EACH_TAKEN))
+def test_for_each_through_try_or_a_conditional_is_judged_by_what_it_took(tmp_path, case):
+    # try(var.names, []) with names a list(string) was let through; terraform refuses it
+    config = (
+        'variable "names" {\n  type    = list(string)\n  default = ["a", "b"]\n}\n'
+        'variable "settings" {\n  type    = object({ name = string })\n  default = { name = "n" }\n}\n'
+        'variable "on" {\n  default = true\n}\n'
+        'locals {\n  left  = [for n in var.names : n]\n  right = [for n in var.names : "${n}2"]\n}\n'
+        f'resource "terraform_data" "r" {{\n  for_each = {_FOR_EACH_TAKEN[case]}\n  input    = each.key\n}}\n'
+    )
+    theirs, ours = _both(tmp_path, config)
+    code_t, out_t = _terraform_both(theirs, "plan", "-no-color")
+    code_v, out_v = _vaultform_both(ours, "plan", "-no-color")
+    assert code_v == code_t, out_v
+    assert ("Invalid for_each argument" in out_v) == ("Invalid for_each argument" in out_t), out_t
