@@ -7,11 +7,9 @@ terraform's, it names only what it installs: nothing when every module is in pla
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from reconciler.cli.cmd_init import configuration_directory
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
-from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.modinstall.install import install_modules
 
 
@@ -22,15 +20,7 @@ def setup(parser) -> None:
 
 
 def run(args, out: Output) -> int:
-    root = Path(args.dir)
-    if not root.is_dir():
-        raise DiagnosticsError(
-            error(
-                "no_configuration",
-                f"No configuration directory at {root}",
-                "Pass the directory of your .tf files.",
-            )
-        )
+    root = configuration_directory(args.dir)
     installed, problems = install_modules(root, upgrade=args.update)
     if problems:
         out.diagnostics(problems)

@@ -51,8 +51,9 @@ def setup(parser) -> None:
     flag(parser, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for a state lock")
 
 
-def run(args, out: Output) -> int:
-    root = Path(args.dir)
+def configuration_directory(path: str) -> Path:
+    """The directory of .tf files a command was given; an error naming it when there is none."""
+    root = Path(path)
     if not root.is_dir():
         raise DiagnosticsError(
             error(
@@ -61,6 +62,11 @@ def run(args, out: Output) -> int:
                 "Pass the directory of your .tf files.",
             )
         )
+    return root
+
+
+def run(args, out: Output) -> int:
+    root = configuration_directory(args.dir)
     if args.get:
         out.print(out.style("Initializing modules...", "1"))
         installed, problems = install_modules(root, upgrade=args.upgrade)
