@@ -90,6 +90,9 @@ def format_duration(seconds: float) -> str:
 
 
 def format_delay(seconds: float) -> str:
+    """A wait as it is announced: 0.05s, 2.5s, 1m30s (a wait under a second is not "0s")."""
+    if 0 < seconds < 0.1:
+        return f"{seconds:.1g}s"
     if seconds < 10 and seconds != int(seconds):
         return f"{seconds:.1f}s"
     return format_duration(seconds)

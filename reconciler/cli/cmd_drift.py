@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler import session as steps
+from reconciler.apply.progress import format_delay
 from reconciler.cli.common import add_config_flags, state_lock
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
@@ -31,7 +32,7 @@ def run(args, out: Output) -> int:
 
     session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
     session.read_waits = lambda address, reason, delay: progress(
-        f"{address}: {(reason.strip().splitlines() or [''])[0].rstrip(' .')}; checking again in {delay:.0f}s"
+        f"{address}: {(reason.strip().splitlines() or [''])[0].rstrip(' .')}; checking again in {format_delay(delay)}"
     )
     try:
         with state_lock(session, "drift", args):

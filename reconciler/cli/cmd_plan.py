@@ -82,7 +82,9 @@ def read_wait_reporter(out: Output):
     def report(address: str, reason: str, delay: float) -> None:
         first = (reason.strip().splitlines() or [""])[0].rstrip(" .")
         if out.json_ui is not None:
-            out.json_ui.emit("log", f"{address}: {first}; checking again in {delay:.0f}s", level="info")
+            out.json_ui.emit(
+                "log", f"{address}: {first}; checking again in {format_delay(delay)}", level="info"
+            )
         else:
             out.print(f"{address}: {first}; checking again in {format_delay(delay)}...")
 

@@ -927,10 +927,11 @@ def test_a_plan_and_a_drift_wait_out_throttling_past_the_sdks_own_retries(tmp_pa
     assert _run(*configure)[0] == 0
     code, out, err = _run("plan", "-detailed-exitcode")
     assert code == 0, out + err
-    assert "azurerm_resource_group.rg: TooManyRequests" in out and "checking again in" in out
+    assert "azurerm_resource_group.rg: TooManyRequests" in out and "checking again in 0.05s" in out
     code, out, err = _run("drift")
     assert code == 0, out + err
     assert "No drift" in out
+    assert "checking again in 0.05s" in err and "checking again in 0s" not in err  # not rounded away
     code, out, err = _run("audit")
     assert code == 0, out + err
     assert "reading again in" in err
