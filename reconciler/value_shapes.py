@@ -313,10 +313,15 @@ def shape_of_type(recorded: Any) -> Shape | None:
     return None
 
 
-def output_type(value: Any, expr: ast.Expr, resolve: Resolve | None = None) -> Any:
+def output_type(
+    value: Any, expr: ast.Expr, resolve: Resolve | None = None, source: ast.Expr | None = None
+) -> Any:
     """The type to record for an output whose value is written ``expr``, or None when it is the one
-    its value alone gives (a tuple or an object all the way down)."""
+    its value alone gives (a tuple or an object all the way down). ``source``: the part of ``expr``
+    the value came from (the argument try() took), asked when ``expr`` alone doesn't tell."""
     shape = shape_of(expr, resolve)
+    if shape is None and source is not None and source is not expr:
+        shape = shape_of(source, resolve)
     if shape is None:
         return None
     found = type_json(value, shape)

@@ -30,6 +30,7 @@ from reconciler.plan.expansion import Instance, collect, expand
 from reconciler.plan.model import Action, Plan, ResourceChange
 from reconciler.plan.module_instances import static_prefix
 from reconciler.plan.phases import phases_in, without_blocks
+from reconciler.plan.scope import PlanScope
 from reconciler.plan.sensitivity import object_paths
 from reconciler.plan.walk import PlanRequest, Walker
 from reconciler.values import UNKNOWN, is_wholly_known, mark_paths, redact, unmark_deep
@@ -181,6 +182,11 @@ class ApplyEvaluator(Walker):
                 if marked:
                     self.marked_outputs.add(name)
             return values, list(self.diags)
+
+    def root_scope(self) -> PlanScope:
+        """The root module's names as the apply left them (what its outputs are read in)."""
+        with self._lock:
+            return self._scope(())
 
     def checks_final(self) -> list[Diagnostic]:
         """The check blocks' assertions against what the apply left (terraform checks them again

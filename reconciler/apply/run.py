@@ -19,6 +19,7 @@ from reconciler.apply.executor import ApplyOptions, ApplyResult, Executor
 from reconciler.apply.graph import build_apply_graph
 from reconciler.apply.progress import ProgressReporter
 from reconciler.apply.recorder import StateRecorder
+from reconciler.config.evaluator import value_source
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.sensitivity import output_sensitivity
@@ -198,7 +199,11 @@ def _record_outputs(
             recorded = recorder.state.outputs[name].type
         else:
             decl = declared.get(name)
-            recorded = output_type(value, decl.value, resolve) if decl is not None else None
+            recorded = (
+                output_type(value, decl.value, resolve, value_source(decl.value, evaluator.root_scope()))
+                if decl is not None
+                else None
+            )
         if recorded is not None:
             types[name] = recorded
     recorder.outputs(stored, sensitive, types)

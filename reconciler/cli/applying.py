@@ -11,6 +11,7 @@ from reconciler.apply.run import apply_plan, record_outputs_only
 from reconciler.cli.json_ui import JsonProgress, resource_identity
 from reconciler.cli.output import Output, display_path
 from reconciler.drift.in_plan import critical_warnings, outside_changes, render_outside
+from reconciler.plan.model import Action
 from reconciler.plan.render_text import render_plan
 from reconciler.plan.targeting import applied_with_targets_warning
 from reconciler.plan.walk import CHECK_FAILED, PlanOptions
@@ -83,7 +84,8 @@ def apply_and_render(
         progress = JsonProgress(out.json_ui, clock=session.clock.monotonic)
     else:
         progress = Progress(out.out, color=out.color, clock=session.clock.monotonic)
-        if not options.refresh_only and shown_plan:
+        steps = any(c.action is not Action.NO_OP or c.importing for c in plan.changes)
+        if not options.refresh_only and shown_plan and steps:  # a blank line before the first step's
             out.print("")
     outcome = apply_plan(session, plan, refreshed, options, progress, parallelism=parallelism)
     if outcome.result is None:  # a refresh-only apply: the state takes what the refresh read

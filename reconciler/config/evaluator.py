@@ -55,6 +55,7 @@ from reconciler.values import (
     mark,
     mark_if,
     redact,
+    strip,
     type_name,
     unmark,
     unmark_deep,
@@ -107,6 +108,33 @@ def _described(exc: EvalError, expr: ast.Expr, scope: Scope) -> EvalError:
         return exc
     values = failure_values(expr, d.range, lambda chain: _eval(chain, scope))
     return type(exc)(replace(d, values=values)) if values else exc
+
+
+def value_source(expr: ast.Expr, scope: Scope) -> ast.Expr:
+    """The part of ``expr`` its value comes from: the argument try() took (the first that
+    evaluates), the first non-empty list coalescelist() took, the branch a conditional took;
+    ``expr`` itself otherwise. Terraform's type of the value follows that part where the expression
+    alone can't tell (``try(var.names, [])`` is a list of string when var.names is one)."""
+    bare = expr
+    while isinstance(bare, ast.Parens):
+        bare = bare.expr
+    if isinstance(bare, ast.Call) and bare.name in ("try", "coalescelist") and not bare.expand_final:
+        for arg in bare.args:
+            try:
+                value = strip(evaluate(arg, scope))
+            except EvalError:
+                continue
+            if bare.name == "try" or (isinstance(value, list) and value):
+                return value_source(arg, scope)
+        return expr
+    if isinstance(bare, ast.Conditional):
+        try:
+            chosen = strip(evaluate(bare.cond, scope))
+        except EvalError:
+            return expr
+        if isinstance(chosen, bool):
+            return value_source(bare.true if chosen else bare.false, scope)
+    return expr
 
 
 def evaluate_diags(expr: ast.Expr, scope: Scope) -> tuple[Any, list[Diagnostic]]:

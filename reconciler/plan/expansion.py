@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.config import ast
-from reconciler.config.evaluator import EvalError, evaluate
+from reconciler.config.evaluator import EvalError, evaluate, value_source
 from reconciler.config.evaluator_scope import Scope
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.value_shapes import Resolve, shape_of
@@ -47,33 +47,7 @@ def expand(
     refused = sensitive_for_each(value, expr)
     if refused is not None:
         return [], [refused]
-    return _for_each(value, expr, resolve, _taken(expr, scope))
-
-
-def _taken(expr: ast.Expr, scope: Scope) -> ast.Expr:
-    """The part of ``expr`` the value came from: the argument try() took (the first that
-    evaluates), the branch a conditional took; ``expr`` itself otherwise. What terraform's type of
-    the value follows where the expression alone can't tell (``try(var.names, [])`` is a list of
-    string when var.names is one)."""
-    bare = expr
-    while isinstance(bare, ast.Parens):
-        bare = bare.expr
-    if isinstance(bare, ast.Call) and bare.name == "try" and not bare.expand_final:
-        for arg in bare.args:
-            try:
-                evaluate(arg, scope)
-            except EvalError:
-                continue
-            return _taken(arg, scope)
-        return expr
-    if isinstance(bare, ast.Conditional):
-        try:
-            chosen = strip(evaluate(bare.cond, scope))
-        except EvalError:
-            return expr
-        if isinstance(chosen, bool):
-            return _taken(bare.true if chosen else bare.false, scope)
-    return expr
+    return _for_each(value, expr, resolve, value_source(expr, scope))
 
 
 def sensitive_for_each(value: Any, expr: ast.Expr) -> Diagnostic | None:

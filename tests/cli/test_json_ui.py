@@ -941,3 +941,22 @@ def test_for_each_through_try_or_a_conditional_is_judged_by_what_it_took(tmp_pat
     code_v, out_v = _vaultform_both(ours, "plan", "-no-color")
     assert code_v == code_t, out_v
     assert ("Invalid for_each argument" in out_v) == ("Invalid for_each argument" in out_t), out_t
+
+
+@needs_terraform
+def test_an_output_through_try_or_coalescelist_has_the_type_of_what_it_took(tmp_path):
+    # try(var.names, []) printed as a tuple and was recorded ["tuple", ...]; terraform: tolist([...])
+    config = (
+        'variable "names" {\n  type    = list(string)\n  default = ["a", "b"]\n}\n'
+        'output "t" {\n  value = try(var.names, [])\n}\n'
+        'output "k" {\n  value = coalescelist(var.names, ["z"])\n}\n'
+    )
+    theirs, ours = _both(tmp_path, config)
+    code_t, out_t = _terraform_both(theirs, "apply", "-auto-approve", "-no-color")
+    code_v, out_v = _vaultform_both(ours, "apply", "-auto-approve", "-no-color")
+    assert code_v == code_t == 0
+    assert out_v[out_v.index("\nOutputs:") :] == out_t[out_t.index("\nOutputs:") :]
+    # an apply that only records outputs: one blank line before its summary, as terraform's
+    assert "\n\n\nApply complete!" not in out_v and "\n\n\nApply complete!" not in out_t
+    types = lambda text: {k: v["type"] for k, v in json.loads(text).items()}  # noqa: E731
+    assert types(_vaultform(ours, "output", "-json")[1]) == types(_terraform(theirs, "output", "-json")[1])
