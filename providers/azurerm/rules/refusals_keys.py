@@ -164,16 +164,21 @@ def r7_identity_can_use_key(ctx: RuleContext) -> Iterable[Diagnostic]:
 
 
 def _grant_gaps(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterable[Diagnostic]:
-    """A grant the vault's encryption identity reaches its key by now, replaced delete-first: a
-    gap in which the vault can't unwrap (a new grant takes minutes to reach Key Vault)."""
+    """A role assignment the vault's encryption identity reaches its key by now, replaced
+    delete-first: a gap in which the vault can't unwrap (a new grant takes minutes to reach Key
+    Vault). Only role assignments: a new one has a new id, so create_before_destroy can close the
+    gap; an access policy replaced for the same identity and key vault keeps its id, and making the
+    new one first would have the old one's delete take it away."""
     if case.before is None:  # no encryption yet: nothing reaches the key now
         return
     for g in ctx.grants:
         holder = g.holder
         if (
-            holder.action is Action.REPLACE
+            holder.type_name == TypeName.ROLE_ASSIGNMENT.value
+            and holder.action is Action.REPLACE
             and not holder.inst.create_before_destroy
             and kv.address in g.key_vaults
+            and applies_to(g, kv)
             and names_identity(ctx.index, g, ident)
         ):
             yield _diag("R7/replaced", case, holder, grant=holder.address, identity=ident.label)
