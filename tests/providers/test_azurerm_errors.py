@@ -48,39 +48,33 @@ def test_gone_objects_read_as_none(cloud):
     )
 
 
-def test_forbidden_key_operation_is_permanent_with_inner_code(cloud):
-    env, provider, _, _ = cloud
+def _key_create_refused(provider, key_vault: dict) -> PermanentError:
+    """A key vault with the given settings (rg-err, westeurope) and the refusal of a key create in it."""
     me = provider.read_data(DataRequest("azurerm_client_config", {})).state
     provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-err", "location": "westeurope"}))
-    kv = provider.create(
-        CreateRequest(
-            "azurerm_key_vault",
-            {
-                "name": "kv-err",
-                "location": "westeurope",
-                "resource_group_name": "rg-err",
-                "tenant_id": me["tenant_id"],
-                "sku_name": "standard",
-                "access_policy": [],
-            },
-        )
-    ).state
+    body = {"location": "westeurope", "resource_group_name": "rg-err", "tenant_id": me["tenant_id"]}
+    body |= {"sku_name": "standard", "access_policy": [], **key_vault}
+    for policy in body["access_policy"]:
+        policy.update(tenant_id=me["tenant_id"], object_id=me["object_id"])
+    kv = provider.create(CreateRequest("azurerm_key_vault", body)).state
+    key = {
+        "name": "k",
+        "key_vault_id": kv["id"],
+        "key_type": "RSA",
+        "key_size": 2048,
+        "key_opts": ["wrapKey"],
+    }
     with pytest.raises(PermanentError) as err:
-        provider.create(
-            CreateRequest(
-                "azurerm_key_vault_key",
-                {
-                    "name": "k",
-                    "key_vault_id": kv["id"],
-                    "key_type": "RSA",
-                    "key_size": 2048,
-                    "key_opts": ["wrapKey"],
-                },
-            )
-        )
-    assert err.value.code == "Forbidden/ForbiddenByPolicy"
-    assert err.value.status == 403
-    assert "create" in err.value.message
+        provider.create(CreateRequest("azurerm_key_vault_key", key))
+    return err.value
+
+
+def test_forbidden_key_operation_is_permanent_with_inner_code(cloud):
+    _env, provider, _, _ = cloud
+    refused = _key_create_refused(provider, {"name": "kv-err"})
+    assert refused.code == "Forbidden/ForbiddenByPolicy"
+    assert refused.status == 403
+    assert "create" in refused.message
 
 
 def test_throttling_is_retried_through_the_clock_then_reported_retryable(cloud):
@@ -132,42 +126,15 @@ def test_retry_after_forms(headers, expected):
 
 
 def test_a_key_vault_firewall_refusal_says_how_to_get_through(cloud):
-    env, provider, _, _ = cloud
-    me = provider.read_data(DataRequest("azurerm_client_config", {})).state
-    provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-err", "location": "westeurope"}))
+    _env, provider, _, _ = cloud
     everything = ["Get", "List", "Create", "Delete", "Purge", "GetRotationPolicy"]
-    kv = provider.create(
-        CreateRequest(
-            "azurerm_key_vault",
-            {
-                "name": "kv-fw",
-                "location": "westeurope",
-                "resource_group_name": "rg-err",
-                "tenant_id": me["tenant_id"],
-                "sku_name": "standard",
-                "network_acls": [{"default_action": "Deny", "bypass": "None", "ip_rules": []}],
-                "access_policy": [
-                    {
-                        "tenant_id": me["tenant_id"],
-                        "object_id": me["object_id"],
-                        "key_permissions": everything,
-                    }
-                ],
-            },
-        )
-    ).state
-    with pytest.raises(PermanentError) as err:
-        provider.create(
-            CreateRequest(
-                "azurerm_key_vault_key",
-                {
-                    "name": "k",
-                    "key_vault_id": kv["id"],
-                    "key_type": "RSA",
-                    "key_size": 2048,
-                    "key_opts": ["wrapKey"],
-                },
-            )
-        )
-    assert err.value.code == "Forbidden/ForbiddenByFirewall"
-    assert "network_acls ip_rules" in err.value.message
+    refused = _key_create_refused(
+        provider,
+        {
+            "name": "kv-fw",
+            "network_acls": [{"default_action": "Deny", "bypass": "None", "ip_rules": []}],
+            "access_policy": [{"key_permissions": everything}],
+        },
+    )
+    assert refused.code == "Forbidden/ForbiddenByFirewall"
+    assert "network_acls ip_rules" in refused.message
