@@ -602,7 +602,8 @@ def from_document(doc: Any, *, source: str = "state") -> State:
     version = r.get(doc, "vaultform_version", "", str, default="")
     outputs = _read_outputs(r, r.get(doc, "outputs", "", dict, default={}))
     resources = [
-        _read_resource(r, res, f"resources[{i}]") for i, res in enumerate(r.get(doc, "resources", "", list))
+        _resource_as_usual(res) or _read_resource(r, res, f"resources[{i}]")
+        for i, res in enumerate(r.get(doc, "resources", "", list))
     ]
     seen: dict[tuple[Any, ...], int] = {}
     for i, res in enumerate(resources):
@@ -686,7 +687,7 @@ def _read_resource(r: _Reader, res: Any, where: str) -> ResourceState:
         raise r.fail(f"{where}.provider", "is empty")
     prevent = r.get(res, "prevent_destroy", where, bool, default=False)
     instances = [
-        _read_instance(r, inst, f"{where}.instances[{j}]")
+        _instance_as_usual(inst) or _read_instance(r, inst, f"{where}.instances[{j}]")
         for j, inst in enumerate(r.get(res, "instances", where, list))
     ]
     keys: dict[Any, int] = {}
@@ -702,6 +703,92 @@ def _read_resource(r: _Reader, res: Any, where: str) -> ResourceState:
     return ResourceState(
         mode, names["type"], names["name"], format_module(module_path), provider, tuple(instances), prevent
     )
+
+
+# A state of 10,000 objects spends most of its decoding in the checks below, almost all of
+# them passed. The usual shapes (every key of the expected type, no sensitive path, no pending
+# operation) are read in one go first; anything else - including every mistake - goes through
+# the readers that check each key and name its place, so what is refused and how is the same.
+_USUAL_RESOURCE_KEYS = frozenset(_RESOURCE_KEYS - {"instances"})
+
+
+def _resource_as_usual(res: Any) -> ResourceState | None:
+    """``res`` read without naming places, or None if anything about it is unusual."""
+    if type(res) is not dict or not _RESOURCE_KEYS.issuperset(res):
+        return None
+    mode_text, kind, name = res.get("mode"), res.get("type"), res.get("name")
+    provider, module = res.get("provider"), res.get("module", "")
+    prevent, listed = res.get("prevent_destroy", False), res.get("instances")
+    if (
+        type(mode_text) is not str
+        or mode_text not in _MODES
+        or type(kind) is not str
+        or type(name) is not str
+        or type(provider) is not str
+        or not provider
+        or type(module) is not str
+        or type(prevent) is not bool
+        or type(listed) is not list
+        or not _NAME.fullmatch(kind)
+        or not _NAME.fullmatch(name)
+    ):
+        return None
+    if module:
+        try:
+            module = format_module(parse_module(module))
+        except AddressError:
+            return None
+    instances = []
+    for listed_inst in listed:
+        inst = _instance_as_usual(listed_inst)
+        if inst is None:
+            return None
+        instances.append(inst)
+    if len(instances) > 1 and len({(type(i.index_key), i.index_key) for i in instances}) != len(instances):
+        return None  # a key twice: the full reader names both places
+    return ResourceState(_MODES[mode_text], kind, name, module, provider, tuple(instances), prevent)
+
+
+def _instance_as_usual(inst: Any) -> InstanceState | None:
+    """``inst`` read without naming places, or None if anything about it is unusual."""
+    if type(inst) is not dict or not _INSTANCE_KEYS.issuperset(inst):
+        return None
+    get = inst.get
+    attributes, index_key, status = get("attributes"), get("index_key"), get("status", "")
+    schema_version, cbd = get("schema_version", 0), get("create_before_destroy", False)
+    private = get("private") if "private" in inst else {}
+    paths, deps = get("sensitive_paths", _MISSING), get("dependencies", _MISSING)
+    if (
+        type(attributes) is not dict
+        or (index_key is not None and type(index_key) is not int and type(index_key) is not str)
+        or type(status) is not str
+        or status not in _STATUSES
+        or type(schema_version) is not int
+        or schema_version < 0
+        or type(cbd) is not bool
+        or type(private) is not dict
+        or (paths is not _MISSING and paths != [])  # a sensitive path is checked step by step there
+        or get("pending") is not None
+        or (deps is not _MISSING and type(deps) is not list)
+    ):
+        return None
+    parsed = ()
+    if deps is not _MISSING and deps:
+        try:
+            parsed = tuple(parse_address(dep) if type(dep) is str else _unusual() for dep in deps)
+        except (AddressError, _Unusual):
+            return None
+    return InstanceState(
+        index_key, attributes, (), parsed, _STATUSES[status], cbd, schema_version, None, private
+    )
+
+
+class _Unusual(Exception):
+    pass
+
+
+def _unusual() -> Any:
+    raise _Unusual
 
 
 def _read_instance(r: _Reader, inst: Any, where: str) -> InstanceState:

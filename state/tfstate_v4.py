@@ -209,27 +209,28 @@ def _instance(inst: dict[str, Any], type_name: Any, where: str, source: str) -> 
         attributes = dict(attributes)
         for name in DYNAMIC_ATTRIBUTES.get(type_name, ()):
             wrapped = attributes.get(name)
-            if type(wrapped) is dict and set(wrapped) == {"value", "type"}:
+            if type(wrapped) is dict and len(wrapped) == 2 and "value" in wrapped and "type" in wrapped:
                 attributes[name] = wrapped["value"]
     facts = _vaultform_facts(inst.get("private"))
-    return (
-        {
-            "index_key": inst.get("index_key"),
-            "schema_version": inst.get("schema_version", 0),
-            "status": inst.get("status", ""),
-            "create_before_destroy": inst.get("create_before_destroy", False),
-            "attributes": attributes,
-            "sensitive_paths": [
-                _path(p, f"{where}.sensitive_attributes[{k}]", source)
-                for k, p in enumerate(inst.get("sensitive_attributes") or [])
-            ],
-            # vaultform's exact instances where it wrote terraform's keyless resource addresses
-            "dependencies": facts.get("dependencies") or inst.get("dependencies", []),
-            "pending": facts.get("pending"),
-            **({"private": facts["private"]} if type(facts.get("private")) is dict else {}),
-        },
-        facts.get("prevent_destroy") is True,
-    )
+    sensitive = inst.get("sensitive_attributes")
+    doc = {
+        "index_key": inst.get("index_key"),
+        "schema_version": inst.get("schema_version", 0),
+        "status": inst.get("status", ""),
+        "create_before_destroy": inst.get("create_before_destroy", False),
+        "attributes": attributes,
+        "sensitive_paths": [
+            _path(p, f"{where}.sensitive_attributes[{k}]", source) for k, p in enumerate(sensitive)
+        ]
+        if sensitive
+        else [],
+        # vaultform's exact instances where it wrote terraform's keyless resource addresses
+        "dependencies": facts.get("dependencies") or inst.get("dependencies", []),
+        "pending": facts.get("pending"),
+    }
+    if facts and type(facts.get("private")) is dict:
+        doc["private"] = facts["private"]
+    return doc, facts.get("prevent_destroy") is True
 
 
 def _path(path: Any, where: str, source: str) -> list[Any]:
