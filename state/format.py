@@ -48,6 +48,7 @@ from state.encryption.target import TargetEncryption
 from state.errors import AddressError, StateError
 from state.model import (
     VAULTFORM_VERSION,
+    InstanceAddress,
     InstanceState,
     InstanceStatus,
     Mode,
@@ -772,8 +773,8 @@ def _instance_as_usual(inst: Any) -> InstanceState | None:
         or (deps is not _MISSING and type(deps) is not list)
     ):
         return None
-    parsed = ()
-    if deps is not _MISSING and deps:
+    parsed: tuple[InstanceAddress, ...] = ()
+    if type(deps) is list and deps:
         try:
             parsed = tuple(parse_address(dep) if type(dep) is str else _unusual() for dep in deps)
         except (AddressError, _Unusual):
