@@ -25,9 +25,14 @@ def outside_changes(session, refreshed: dict[str, dict | None] | None, plan) -> 
     """The differences between state and what the refresh read, judged by each provider's rules."""
     if not refreshed:
         return []
-    tracked = [t for t in tracked_objects(session) if t.address in refreshed]
     # only an object the refresh read differently can have changed outside vaultform; the
     # rest are skipped before any judging, so a plan with nothing changed pays almost nothing
+    if not any(
+        refreshed.get(str(address), inst.attributes) != inst.attributes
+        for address, _res, inst in session.state.instances()
+    ):
+        return []
+    tracked = [t for t in tracked_objects(session) if t.address in refreshed]
     changed = [t for t in tracked if refreshed[t.address] != t.attributes]
     if not changed:
         return []
