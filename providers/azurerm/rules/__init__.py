@@ -8,7 +8,7 @@ clock: ``req.now`` is the moment the plan is judged at.
 Layout: ``refs`` (values and references), ``model`` (the plan index), ``estate``
 (relations between objects), ``grants`` (access policies and roles), ``table`` (the
 rule table: codes, severities, texts), ``ordering``, ``refusals`` and
-``refusals_keys``, ``advisories``.
+``refusals_keys``, ``replacements`` (whether a replacement is a new object), ``advisories``.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from .ordering import ENCRYPTION_PHASE, encryption_node, ordering_edges
 from .policy_owners import r17_policies_managed_twice, r18_policy_already_there
 from .refusals import VAULT_CHECKS
 from .refusals_keys import KEY_CHECKS
+from .replacements import r18_created_first_over_itself
 from .table import MESSAGES, RULES, RULES_BY_CODE
 
 CHECKS = (
     VAULT_CHECKS
     + KEY_CHECKS
     + BACKUP_ITEM_CHECKS
-    + (r17_policies_managed_twice, r18_policy_already_there)
+    + (r17_policies_managed_twice, r18_policy_already_there, r18_created_first_over_itself)
     + ADVISORY_CHECKS
 )
 

@@ -33,6 +33,7 @@ from .grants import (
 from .model import HISTORY_KEY, PREVIOUS_KEYS, Action, Node, TypeName, recovery_points
 from .refs import blocks, known_str, normalize_location, same_text
 from .refusals import Check
+from .replacements import same_object, why_same
 from .table import diagnose, join_words
 
 RSA_TYPES = ("RSA", "RSA-HSM")
@@ -164,24 +165,35 @@ def r7_identity_can_use_key(ctx: RuleContext) -> Iterable[Diagnostic]:
 
 
 def _grant_gaps(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterable[Diagnostic]:
-    """A role assignment the vault's encryption identity reaches its key by now, replaced
-    delete-first: a gap in which the vault can't unwrap (a new grant takes minutes to reach Key
-    Vault). Only role assignments: a new one has a new id, so create_before_destroy can close the
-    gap; an access policy replaced for the same identity and key vault keeps its id, and making the
-    new one first would have the old one's delete take it away."""
+    """A grant the vault's encryption identity reaches its key by now, replaced delete-first: a
+    gap in which the vault can't unwrap (a new grant takes minutes to reach Key Vault). When the
+    replacement is a new object in Azure (a role assignment for another role has another name),
+    create_before_destroy closes the gap; when it is the same object made again (an access policy
+    for the same principal, a role assignment replaced as it is), it can't be made first, and the
+    warning says when to apply instead (R18/created_first refuses making it first)."""
     if case.before is None:  # no encryption yet: nothing reaches the key now
         return
     for g in ctx.grants:
         holder = g.holder
         if (
-            holder.type_name == TypeName.ROLE_ASSIGNMENT.value
-            and holder.action is Action.REPLACE
+            holder.action is Action.REPLACE
             and not holder.inst.create_before_destroy
             and kv.address in g.key_vaults
             and applies_to(g, kv)
             and names_identity(ctx.index, g, ident)
         ):
-            yield _diag("R7/replaced", case, holder, grant=holder.address, identity=ident.label)
+            same = same_object(holder)
+            if same is True:
+                yield _diag(
+                    "R7/replaced_same",
+                    case,
+                    holder,
+                    grant=holder.address,
+                    identity=ident.label,
+                    why=why_same(holder),
+                )
+            elif same is False or holder.type_name == TypeName.ROLE_ASSIGNMENT.value:
+                yield _diag("R7/replaced", case, holder, grant=holder.address, identity=ident.label)
 
 
 def _judge_access(ctx: RuleContext, case: VaultCase, ident, kv: Node) -> Iterable[Diagnostic]:

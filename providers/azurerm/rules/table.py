@@ -64,7 +64,12 @@ RULES: tuple[Rule, ...] = (
     Rule("R15", RuleKind.REFUSAL, "a vault that keeps soft-deleted backup items can't be deleted"),
     Rule("R16", RuleKind.REFUSAL, "a VM is protected by a vault in its own region"),
     Rule("R17", RuleKind.REFUSAL, "a key vault's access policies are managed in one place"),
-    Rule("R18", RuleKind.REFUSAL, "an access policy is created only where its principal has none yet"),
+    Rule(
+        "R18",
+        RuleKind.REFUSAL,
+        "an object is created only where Azure has none of its id yet (an access policy's principal "
+        "has no entry; a replacement made first is a new object)",
+    ),
     Rule("A1", RuleKind.ADVISORY, "a versioned key id pins the key"),
     Rule("A2", RuleKind.ADVISORY, "a versionless key id rotates automatically"),
     Rule("A3", RuleKind.ADVISORY, "CMK adds no Backup cost"),
@@ -224,6 +229,16 @@ MESSAGES: tuple[Message, ...] = (
         "first. Until the new grant is made and has reached Key Vault (minutes), {vault} can't "
         "reach its key and its backups fail. Add lifecycle {{ create_before_destroy = true }} to "
         "{grant} so the new grant comes first.",
+    ),
+    Message(
+        "R7/replaced_same",
+        _W,
+        "The grant the encryption identity uses can only be made again after it is deleted",
+        "This plan replaces {grant}, which gives {identity} its access to the key. The replacement is "
+        "the same object in Azure ({why}), so it can only be made after the old one is deleted: until "
+        "it is made and has reached Key Vault (minutes), {vault} can't reach its key and its backups "
+        "fail. If nothing about it needs to change (a -replace or a taint), leave the replacement "
+        "out; otherwise apply when no backup of {vault} is due.",
     ),
     Message(
         "R7/broad",
@@ -427,6 +442,15 @@ MESSAGES: tuple[Message, ...] = (
         "ResourceAlreadyExists, after the rest of the plan has been applied. Take the existing entry "
         'over instead: add an import block with to = {policy} and id = "{import_id}" to the '
         "configuration (or run `vaultform import` with that address and id), then plan again.",
+    ),
+    Message(
+        "R18/created_first",
+        _E,
+        "The replacement can't be created before the object it replaces",
+        "{resource} is replaced with create_before_destroy, but its replacement would be the same "
+        "object in Azure ({why}): its create finds the old one still there and fails at apply with "
+        "ResourceAlreadyExists. Remove create_before_destroy from {resource}'s lifecycle block so the "
+        "old one is deleted first{otherwise}.",
     ),
     Message(
         "A1",
