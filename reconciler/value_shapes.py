@@ -153,9 +153,14 @@ def shape_of(expr: ast.Expr, resolve: Resolve | None = None) -> Shape | None:
             return Shape("map", element=Shape("list"))
         if name in _AS_ARGUMENTS:
             return _AS_ARGUMENTS[name]([shape_of(a, resolve) for a in expr.args])
-    if isinstance(expr, ast.Splat):  # a splat over a list is a list (of what each item gives)
+    if isinstance(expr, ast.Splat):
+        # over a list or a set: a list of what each item gives (terraform 1.11: var.names[*] of a
+        # set(string) is a "list of string"); over a tuple a tuple, and any other value is taken
+        # as a one-element tuple (local.m[*] of a map is a "tuple")
         source = shape_of(expr.source, resolve)
-        return Shape("list") if source is not None and source.kind == "list" else None
+        if source is None:
+            return None
+        return Shape("list") if source.kind in ("list", "set") else Shape("tuple")
     if resolve is not None and isinstance(expr, (ast.GetAttr, ast.Index)):
         return resolve(expr)
     return None

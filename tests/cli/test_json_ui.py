@@ -922,12 +922,17 @@ _FOR_EACH_TAKEN = {
     "try_falls_back_to_a_set": 'try(var.settings.missing, toset(["x"]))',
     "conditional_of_two_tuple_locals": "var.on ? local.left : local.right",
     "conditional_of_two_sets": 'var.on ? toset(local.left) : toset(["z"])',
+    # a splat over a set was let through; terraform: a list of string (over a tuple: a tuple)
+    "splat_of_a_set": "toset(var.names)[*]",
+    "splat_of_a_set_of_objects": 'toset([{ n = "a" }, { n = "b" }])[*].n',
+    "splat_of_a_tuple": '["a", "b"][*]',
+    "set_of_a_splat": "toset(var.names[*])",
 }
 
 
 @needs_terraform
 @pytest.mark.parametrize("case", sorted(_FOR_EACH_TAKEN))
-def test_for_each_through_try_or_a_conditional_is_judged_by_what_it_took(tmp_path, case):
+def test_for_each_through_try_a_conditional_or_a_splat_is_judged_by_its_type(tmp_path, case):
     # try(var.names, []) with names a list(string) was let through; terraform refuses it
     config = (
         'variable "names" {\n  type    = list(string)\n  default = ["a", "b"]\n}\n'
