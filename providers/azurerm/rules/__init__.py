@@ -26,14 +26,19 @@ from .ordering import ENCRYPTION_PHASE, encryption_node, ordering_edges
 from .policy_owners import r17_policies_managed_twice, r18_policy_already_there
 from .refusals import VAULT_CHECKS
 from .refusals_keys import KEY_CHECKS
-from .replacements import r18_created_first_over_itself
+from .replacements import r18_created_first_over_itself, r18_created_where_one_is_deleted
 from .table import MESSAGES, RULES, RULES_BY_CODE
 
 CHECKS = (
     VAULT_CHECKS
     + KEY_CHECKS
     + BACKUP_ITEM_CHECKS
-    + (r17_policies_managed_twice, r18_policy_already_there, r18_created_first_over_itself)
+    + (
+        r17_policies_managed_twice,
+        r18_policy_already_there,
+        r18_created_first_over_itself,
+        r18_created_where_one_is_deleted,
+    )
     + ADVISORY_CHECKS
 )
 

@@ -19,8 +19,10 @@ from state; the plan says so first, with the ways out. It knows from two places:
 * this plan: protected VMs it deletes from a vault whose soft delete is on - they will be
   soft-deleted, so the same plan can't delete their vault.
 
-Items the vault protects now that this configuration doesn't manage (protected in the portal, by
-another configuration, or dropped from state) stop the delete too (the same 400: Azure CLI issue
+Protected VMs of this configuration that the plan keeps while it deletes their vault (a vault
+renamed without a moved block: the item names the vault by name, so it stays as it is) stop the
+delete the same way. Items the vault protects now that this configuration doesn't manage
+(protected in the portal, by another configuration, or dropped from state) stop it too (the same 400: Azure CLI issue
 14776 lists protected items among the vault's "existing resources"): refresh lists them in
 ``_history.active_items`` and the plan names them.
 """
@@ -74,10 +76,32 @@ def _unmanaged_items(ctx: RuleContext, case: VaultCase) -> list[str]:
     return [str(i.get("name")) for i in active if _vm_key(i.get("source")) not in managed]
 
 
+def _stays_in(item: Node, vault: Node) -> bool:
+    """Whether a protected VM the plan keeps is, after it, still in the vault as it is now (same
+    resource group and vault name; a value not known yet is not taken as the same)."""
+    place = [known_str(item.planned(k)) for k in ("resource_group_name", "recovery_vault_name")]
+    now = [known_str(vault.previous(k)) for k in ("resource_group_name", "name")]
+    return all(place) and all(now) and [p.lower() for p in place] == [n.lower() for n in now]  # type: ignore[union-attr]
+
+
 def r15_vault_keeps_soft_deleted_items(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
         v = case.vault
         if not v.action.removes_object:
+            continue
+        kept = [
+            n
+            for n in items_of(ctx.index, v, TypeName.PROTECTED_VM)
+            if n.action in (Action.NOOP, Action.UPDATE) and _stays_in(n, v)
+        ]
+        if kept:
+            yield diagnose(
+                "R15/kept_items",
+                address=v.address,
+                location=v.location,
+                vault=v.address,
+                items=join_words([n.address for n in kept]),
+            )
             continue
         unmanaged = _unmanaged_items(ctx, case)
         if unmanaged:

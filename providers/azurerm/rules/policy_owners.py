@@ -36,6 +36,7 @@ from .estate import encryption_identity
 from .grants import grant_key_vaults
 from .model import Action, Node, TypeName
 from .refs import blocks, known_str
+from .replacements import same_identity
 from .table import diagnose
 
 
@@ -130,10 +131,14 @@ def _entry_for(entries, tenant_id: str | None, object_id: str, application_id: s
 
 
 def r18_policy_already_there(ctx: RuleContext) -> Iterable[Diagnostic]:
-    for policy in ctx.index.of_type(TypeName.ACCESS_POLICY, data=False):
+    policies = ctx.index.of_type(TypeName.ACCESS_POLICY, data=False)
+    deleted = [p for p in policies if p.action is Action.DELETE]
+    for policy in policies:
         object_id = known_str(policy.planned("object_id"))
         if policy.action is not Action.CREATE or not object_id:
             continue
+        if any(same_identity(policy.type_name, d.prior, policy.after) for d in deleted):
+            continue  # the entry is one this plan deletes under another address: R18/renamed says so
         application_id = known_str(policy.planned("application_id")) or ""
         tenant_id = known_str(policy.planned("tenant_id"))
         for kv in grant_key_vaults(ctx.index, policy):

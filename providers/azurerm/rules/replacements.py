@@ -9,7 +9,9 @@ managed ... needs to be imported"); made after the delete, there is a time in wh
 exists.
 
 R18/created_first refuses the first at plan; R7 (refusals_keys) uses ``same_object`` to say
-which of the two ways a grant in use can be replaced.
+which of the two ways a grant in use can be replaced. R18/renamed refuses a create of the object
+another address of the same plan deletes (a resource renamed without a ``moved`` block): nothing
+orders the two, so the create fails, or follows the delete and makes the object again, empty.
 """
 
 from __future__ import annotations
@@ -106,8 +108,12 @@ def _guid(value: Any) -> str | None:
 def same_object(node: Node) -> bool | None:
     """For a replacement: True when the new object would be the old one in Azure, False when it
     would be another, None when that is not known before apply (or the type is not listed)."""
-    identity = IDENTITIES.get(node.type_name)
-    before, after = node.inst.before, node.inst.after
+    return same_identity(node.type_name, node.inst.before, node.inst.after)
+
+
+def same_identity(type_name: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool | None:
+    """Whether an object of ``type_name`` planned as ``after`` is the one that exists as ``before``."""
+    identity = IDENTITIES.get(type_name)
     if identity is None or before is None or after is None:
         return None
     for name in identity.attributes:
@@ -143,3 +149,29 @@ def r18_created_first_over_itself(ctx: RuleContext) -> Iterable[Diagnostic]:
             why=why_same(node),
             otherwise=f", or {how} so the replacement is a new object" if how else "",
         )
+
+
+def r18_created_where_one_is_deleted(ctx: RuleContext) -> Iterable[Diagnostic]:
+    """A new object that is, in Azure, one this plan deletes under another address: a resource
+    renamed without a moved block. The delete and the create don't wait for each other, so the
+    create fails (the object is still there) or makes it again, empty."""
+    deleted: dict[str, list[Node]] = {}
+    for node in ctx.index.nodes:
+        if node.action is Action.DELETE and not node.is_data and node.type_name in IDENTITIES:
+            deleted.setdefault(node.type_name, []).append(node)
+    if not deleted:
+        return
+    for node in ctx.index.nodes:
+        if node.action is not Action.CREATE or node.is_data:
+            continue
+        for old in deleted.get(node.type_name, ()):
+            if same_identity(node.type_name, old.prior, node.inst.after) is True:
+                yield diagnose(
+                    "R18/renamed",
+                    address=node.address,
+                    location=node.location,
+                    resource=node.address,
+                    old=old.address,
+                    why=why_same(node),
+                )
+                break

@@ -405,6 +405,16 @@ MESSAGES: tuple[Message, ...] = (
         "this run (vaultform state rm {vault}, or -target the rest).",
     ),
     Message(
+        "R15/kept_items",
+        _E,
+        "The vault still protects VMs this plan keeps, so Azure won't delete it",
+        "{vault} protects {items}, which this plan keeps, and Azure refuses to delete a vault that "
+        "holds backup items (ServiceResourceNotEmptyWithBackendMessage) - after the rest of the plan "
+        "has been applied. If the vault is only renamed in the configuration, add a moved block so "
+        "it isn't deleted (moved {{ from = {vault} to = ... }}); to retire it, remove {items} first "
+        "(their backups then follow the vault's soft delete).",
+    ),
+    Message(
         "R15/will_soft_delete",
         _E,
         "Deleting the vault's protected VMs leaves their backups soft-deleted, so the vault can't go too",
@@ -451,6 +461,18 @@ MESSAGES: tuple[Message, ...] = (
         "object in Azure ({why}): its create finds the old one still there and fails at apply with "
         "ResourceAlreadyExists. Remove create_before_destroy from {resource}'s lifecycle block so the "
         "old one is deleted first{otherwise}.",
+    ),
+    Message(
+        "R18/renamed",
+        _E,
+        "The new object is one this plan deletes under another address",
+        "{resource} would be the same object in Azure as {old} ({why}), which this plan deletes. "
+        "Nothing orders the two: the create fails because the object is still there, or comes after "
+        "the delete and makes the object anew - what it held or gave in between is gone. If {resource} "
+        "is {old} "
+        "renamed, say so with a moved block - moved {{ from = {old} to = {resource} }} - and the "
+        "object stays as it is; if it is to be made again, delete {old} in one apply and create "
+        "{resource} in the next.",
     ),
     Message(
         "A1",
