@@ -358,7 +358,33 @@ class AzurermProvider:
         if any(i.action in ("create", "replace") for i in req.instances):
             response.diagnostics.extend(plan_notes(self.context(), req.instances))
             response.diagnostics.extend(self._taken_role_assignments(req.instances))
+            response.diagnostics.extend(self._vms_protected_elsewhere(req.instances))
         return response
+
+    def _vms_protected_elsewhere(self, instances) -> list:
+        """VMs this plan starts protecting that a vault protects already (``taken_vms``); a VM whose
+        protection this plan also removes is left to the apply's order."""
+        from providers.azurerm.taken_vms import PROTECTED_VM, vm_protected_elsewhere
+
+        leaving = {
+            str((i.before or {}).get("source_vm_id") or "").lower()
+            for i in instances
+            if i.type_name == PROTECTED_VM and i.action in ("delete", "replace")
+        }
+        ctx = self.context()
+        out = []
+        for inst in instances:
+            if inst.type_name != PROTECTED_VM or inst.action != "create":
+                continue
+            if str((inst.after or {}).get("source_vm_id") or "").lower() in leaving:
+                continue
+            try:
+                found = self._run(PROTECTED_VM, partial(vm_protected_elsewhere, ctx, inst))
+            except ProviderError:
+                continue  # can't look: the apply still meets Azure's own answer
+            if found is not None:
+                out.append(found)
+        return out
 
     def _taken_role_assignments(self, instances) -> list:
         """Role assignments this plan creates that Azure already holds (``taken_grants``)."""

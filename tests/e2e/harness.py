@@ -65,6 +65,11 @@ class Run:
         raise AssertionError(f"{address} ({what or 'any step'}) did not complete:\n{self.explain()}")
 
 
+# Actions that only read: Azure's activity log records every POST, these too (a plan asks Backup
+# Status whether a VM is protected elsewhere), but they change nothing.
+READ_ACTIONS = frozenset({"Microsoft.RecoveryServices/locations/backupStatus/action"})
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What a refused command must leave untouched."""
@@ -159,6 +164,10 @@ class Workspace:
 
     def snapshot(self) -> Snapshot:
         state = self.state_path.read_bytes() if self.state_path.exists() else None
-        activity = tuple((r["operation"], r["resource_id"], r["status"]) for r in self.activity())
+        activity = tuple(
+            (r["operation"], r["resource_id"], r["status"])
+            for r in self.activity()
+            if r["operation"] not in READ_ACTIONS
+        )
         inventory = json.dumps(self.inventory(), sort_keys=True)
         return Snapshot(state, activity, inventory)

@@ -457,7 +457,45 @@ def protectable_items(env, vault: dict) -> list[dict]:
     return out
 
 
+BACKUP_STATUS = "/subscriptions/{sub}/providers/Microsoft.RecoveryServices/locations/{location}/backupStatus"
+
+
+def backup_status(env, resource_id: str) -> dict:
+    """What Azure Backup answers about a VM, whichever vault protects it: Backup Status - Get (spec
+    example 2021-12-01 AzureIaasVm/GetBackupStatus.json: protectionStatus, vaultId, fabricName,
+    containerName, protectedItemName, policyName, errorCode). It is the check `az backup protection
+    check-vm` makes (Azure/azure-cli issue 21018: "check whether backup is already enabled on this
+    VM"). A soft-deleted item still holds its VM: it counts, as it does when another vault tries to
+    protect the VM (``protected_elsewhere``). An unprotected VM's answer, "NotProtected" with no
+    vault, is the spec's ProtectionStatus enum; the rest of that answer is invented."""
+    for item in env.store.list(Kind.PROTECTED_ITEM):
+        props = item["properties"]
+        if (props.get("sourceResourceId") or "").lower() != resource_id.lower():
+            continue
+        vault_id, _, rest = item["id"].partition("/backupFabrics/")
+        container = rest.split("/protectionContainers/", 1)[1].split("/", 1)[0]
+        policy = (props.get("policyId") or "").rstrip("/").rsplit("/", 1)[-1]
+        return {
+            "protectionStatus": "Protected",
+            "vaultId": vault_id,
+            "fabricName": "Azure",
+            "containerName": container,
+            "protectedItemName": item["name"],
+            "policyName": policy,
+            "errorCode": "Success",
+        }
+    return {"protectionStatus": "NotProtected", "errorCode": "Success"}
+
+
 def register(router, env) -> None:
+    @router.route(ARM, "POST", BACKUP_STATUS)
+    def get_backup_status(request: Request) -> Response:
+        body = _arm.body_of(request)
+        resource_id = body.get("resourceId")
+        if not isinstance(resource_id, str) or not resource_id:
+            raise bad("resourceId is required.")
+        return _arm.ok(backup_status(env, resource_id))
+
     @router.route(ARM, "PUT", ITEM)
     def put_item(request: Request) -> Response:
         p = request.params
