@@ -162,7 +162,9 @@ def r18_created_where_one_is_deleted(ctx: RuleContext) -> Iterable[Diagnostic]:
     if not deleted:
         return
     for node in ctx.index.nodes:
-        if node.action is not Action.CREATE or node.is_data:
+        # a replacement creates too: count = 3 -> 2 with the middle name dropped replaces [1] by
+        # what [2] is, and deletes [2]
+        if node.action not in (Action.CREATE, Action.REPLACE) or node.is_data:
             continue
         for old in deleted.get(node.type_name, ()):
             if same_identity(node.type_name, old.prior, node.inst.after) is True:
