@@ -34,8 +34,10 @@ def test_mv_with_the_configuration_renamed_plans_no_change(tmp_path):
     assert run("apply", str(tmp_path), "-auto-approve")[0] == 0
 
     main_tf.write_text(CONFIG % {"name": "renamed", "suffix": suffix})
-    code, out, _ = run("plan", str(tmp_path), "-detailed-exitcode")
-    assert code == 2 and "azurerm_resource_group.old will be destroyed" in out
+    # renamed without a moved block: the same resource group deleted and created again, refused
+    code, out, err = run("plan", str(tmp_path), "-detailed-exitcode")
+    assert code == 1 and "azurerm_resource_group.old will be destroyed" in out
+    assert "moved { from = azurerm_resource_group.old to = azurerm_resource_group.renamed }" in out + err
 
     code, out, err = run(
         "state", "mv", "-state", state, "azurerm_resource_group.old", "azurerm_resource_group.renamed"
