@@ -40,6 +40,14 @@ def whole_state_replaced(plan: Plan, state: State, options: PlanOptions) -> list
         return []
     if any(c.action not in (Action.CREATE, Action.DELETE) for c in managed):
         return []  # something in state is kept or changed: the configuration knows this state
+    renamed = _renamed_modules(in_state, {c.address for c in created})
+    moved = (
+        " If the module call was renamed, say so and every object stays as it is: "
+        + " ".join(f"moved {{ from = module.{old} to = module.{new} }}" for old, new in renamed)
+        + "."
+        if renamed
+        else ""
+    )
     return [
         warning(
             CODE,
@@ -49,6 +57,31 @@ def whole_state_replaced(plan: Plan, state: State, options: PlanOptions) -> list
             "everything the state manages would be destroyed. That is what a plan against another "
             "configuration's state looks like - a state file copied in from another directory, or a "
             "wrong -state. Check that this is this configuration's state before you apply; if it is "
-            "not, put the right state back: applying would destroy the estate the state manages.",
+            "not, put the right state back: applying would destroy the estate the state manages."
+            + moved,
         )
     ]
+
+
+def _renamed_modules(deleted: set[str], created: set[str]) -> list[tuple[str, str]]:
+    """(old, new) module call names when the objects the plan deletes and creates are the same
+    but for the name of the module call they are in (``module.estate["prod"].x`` becomes
+    ``module.cmk["prod"].x``); [] when they are not all alike."""
+
+    def split(address: str) -> tuple[str, str] | None:
+        if not address.startswith("module."):
+            return None
+        rest = address[len("module.") :]
+        end = next((i for i, ch in enumerate(rest) if ch in '.["'), len(rest))
+        return rest[:end], rest[end:]
+
+    old, new = [split(a) for a in sorted(deleted)], [split(a) for a in sorted(created)]
+    if not old or None in old or None in new:
+        return []
+    olds = {name for name, _ in old}  # type: ignore[misc]
+    news = {name for name, _ in new}  # type: ignore[misc]
+    if len(olds) != 1 or len(news) != 1:
+        return []
+    if sorted(rest for _, rest in old) != sorted(rest for _, rest in new):  # type: ignore[misc]
+        return []
+    return [(olds.pop(), news.pop())]

@@ -165,3 +165,22 @@ def test_the_lineage_checked_is_the_one_stored_now(tmp_path):
     assert waiting.stored_lineage() == written.lineage
     with pytest.raises(StateError, match="changed since this run read it"):
         waiting.write(State.new())  # what the backend read is still what it guards writes with
+
+
+def test_a_renamed_module_call_gets_the_moved_block_to_write(tmp_path):
+    # every object deleted and created again because the module call was renamed: the warning
+    # said only "another configuration's state"
+    (tmp_path / "modules" / "data").mkdir(parents=True)
+    (tmp_path / "modules" / "data" / "main.tf").write_text(
+        'resource "terraform_data" "x" {\n  input = 1\n}\n'
+    )
+    call = 'module "%s" {\n  source   = "./modules/data"\n  for_each = toset(["a", "b"])\n}\n'
+    (tmp_path / "main.tf").write_text(call % "old")
+    assert run("apply", "-auto-approve", str(tmp_path))[0] == 0
+    (tmp_path / "main.tf").write_text(call % "new")
+    code, out, err = run("plan", "-no-color", str(tmp_path))
+    assert code == 0 and "This plan deletes all 2 objects in the state" in out + err
+    assert "moved { from = module.old to = module.new }" in out + err
+    (tmp_path / "main.tf").write_text(call % "new" + 'resource "terraform_data" "y" {}\n')
+    code, out, err = run("plan", "-no-color", str(tmp_path))
+    assert "This plan deletes all 2 objects" in out + err and "moved {" not in out + err  # not alike
