@@ -57,8 +57,7 @@ def whole_state_replaced(plan: Plan, state: State, options: PlanOptions) -> list
             "everything the state manages would be destroyed. That is what a plan against another "
             "configuration's state looks like - a state file copied in from another directory, or a "
             "wrong -state. Check that this is this configuration's state before you apply; if it is "
-            "not, put the right state back: applying would destroy the estate the state manages."
-            + moved,
+            "not, put the right state back: applying would destroy the estate the state manages." + moved,
         )
     ]
 
@@ -68,20 +67,18 @@ def _renamed_modules(deleted: set[str], created: set[str]) -> list[tuple[str, st
     but for the name of the module call they are in (``module.estate["prod"].x`` becomes
     ``module.cmk["prod"].x``); [] when they are not all alike."""
 
-    def split(address: str) -> tuple[str, str] | None:
+    def split(address: str) -> tuple[str, str]:
+        """``module.estate["prod"].x`` -> (``estate``, ``["prod"].x``); ("", address) at the root."""
         if not address.startswith("module."):
-            return None
+            return "", address
         rest = address[len("module.") :]
         end = next((i for i, ch in enumerate(rest) if ch in '.["'), len(rest))
         return rest[:end], rest[end:]
 
     old, new = [split(a) for a in sorted(deleted)], [split(a) for a in sorted(created)]
-    if not old or None in old or None in new:
+    olds, news = {name for name, _ in old}, {name for name, _ in new}
+    if len(olds) != 1 or len(news) != 1 or "" in olds | news:
         return []
-    olds = {name for name, _ in old}  # type: ignore[misc]
-    news = {name for name, _ in new}  # type: ignore[misc]
-    if len(olds) != 1 or len(news) != 1:
-        return []
-    if sorted(rest for _, rest in old) != sorted(rest for _, rest in new):  # type: ignore[misc]
+    if sorted(rest for _, rest in old) != sorted(rest for _, rest in new):
         return []
     return [(olds.pop(), news.pop())]

@@ -79,9 +79,9 @@ def _unmanaged_items(ctx: RuleContext, case: VaultCase) -> list[str]:
 def _stays_in(item: Node, vault: Node) -> bool:
     """Whether a protected VM the plan keeps is, after it, still in the vault as it is now (same
     resource group and vault name; a value not known yet is not taken as the same)."""
-    place = [known_str(item.planned(k)) for k in ("resource_group_name", "recovery_vault_name")]
-    now = [known_str(vault.previous(k)) for k in ("resource_group_name", "name")]
-    return all(place) and all(now) and [p.lower() for p in place] == [n.lower() for n in now]  # type: ignore[union-attr]
+    place = [known_str(item.planned(k)) or "" for k in ("resource_group_name", "recovery_vault_name")]
+    now = [known_str(vault.previous(k)) or "" for k in ("resource_group_name", "name")]
+    return all(place) and all(now) and [p.lower() for p in place] == [n.lower() for n in now]
 
 
 def r15_vault_keeps_soft_deleted_items(ctx: RuleContext) -> Iterable[Diagnostic]:
