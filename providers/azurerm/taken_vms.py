@@ -22,14 +22,14 @@ from providers.azurerm.resources.base import Context, call, dig, not_found_is_no
 from providers.azurerm.resources.data_sources import VM_API_VERSION
 from providers.base import PlannedInstance
 from reconciler.diagnostics import Diagnostic, error
-from reconciler.values import UNKNOWN
 
 PROTECTED_VM = "azurerm_backup_protected_vm"
 VM_TYPE = "Microsoft.Compute/virtualMachines"
 
 
 def _known_text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value and value is not UNKNOWN else None
+    """A non-empty string (an unknown value is not one)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _vault_name(vault_id: str) -> tuple[str, str]:

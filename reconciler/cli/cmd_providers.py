@@ -27,7 +27,7 @@ DEFAULT_HOST = "registry.terraform.io"
 BUILTIN = "terraform.io/builtin/terraform"
 
 
-SUBCOMMANDS = ("schema", "lock", "mirror")
+NOTHING_TO_FETCH = ("lock", "mirror")  # terraform's subcommands that download providers
 
 
 def setup(parser) -> None:
@@ -167,7 +167,7 @@ def _nothing_to_fetch(args, out: Output) -> int:
 def run(args, out: Output) -> int:
     if args.dir == "schema":
         return _schema(args, out)
-    if args.dir in ("lock", "mirror"):
+    if args.dir in NOTHING_TO_FETCH:
         return _nothing_to_fetch(args, out)
     if args.json:
         raise DiagnosticsError(
