@@ -36,7 +36,7 @@ from .estate import encryption_identity
 from .grants import grant_key_vaults
 from .model import Action, Node, TypeName
 from .refs import blocks, known_str
-from .replacements import same_identity
+from .replacements import THERE_NOW, same_identity
 from .table import diagnose
 
 
@@ -132,13 +132,13 @@ def _entry_for(entries, tenant_id: str | None, object_id: str, application_id: s
 
 def r18_policy_already_there(ctx: RuleContext) -> Iterable[Diagnostic]:
     policies = ctx.index.of_type(TypeName.ACCESS_POLICY, data=False)
-    deleted = [p for p in policies if p.action is Action.DELETE]
+    there = [p for p in policies if p.action in THERE_NOW]
     for policy in policies:
         object_id = known_str(policy.planned("object_id"))
         if policy.action is not Action.CREATE or not object_id:
             continue
-        if any(same_identity(policy.type_name, d.prior, policy.after) for d in deleted):
-            continue  # the entry is one this plan deletes under another address: R18/renamed says so
+        if any(same_identity(policy.type_name, p.prior, policy.after) for p in there):
+            continue  # the entry is one this plan deletes or keeps under another address: R18/renamed or kept
         application_id = known_str(policy.planned("application_id")) or ""
         tenant_id = known_str(policy.planned("tenant_id"))
         for kv in grant_key_vaults(ctx.index, policy):

@@ -12,6 +12,8 @@ R18/created_first refuses the first at plan; R7 (refusals_keys) uses ``same_obje
 which of the two ways a grant in use can be replaced. R18/renamed refuses a create of the object
 another address of the same plan deletes (a resource renamed without a ``moved`` block): nothing
 orders the two, so the create fails, or follows the delete and makes the object again, empty.
+R18/kept refuses a create of an object that stays under another address (a second block for it,
+or a removed block that lets the old address go with destroy = false): the create fails.
 """
 
 from __future__ import annotations
@@ -152,28 +154,36 @@ def r18_created_first_over_itself(ctx: RuleContext) -> Iterable[Diagnostic]:
 
 
 def r18_created_where_one_is_deleted(ctx: RuleContext) -> Iterable[Diagnostic]:
-    """A new object that is, in Azure, one this plan deletes under another address: a resource
-    renamed without a moved block. The delete and the create don't wait for each other, so the
-    create fails (the object is still there) or makes it again, empty."""
-    deleted: dict[str, list[Node]] = {}
+    """A new object that is, in Azure, one the plan deletes or keeps under another address: a
+    resource renamed without a moved block (deleted under the old address: nothing orders the
+    delete and the create, so the create fails - the object is still there - or makes it again,
+    empty), or one that stays (a removed block that lets go of it with destroy = false - the rules
+    see such an object as kept, as it is in Azure - or a second block for an object this
+    configuration manages already: the create fails)."""
+    existing: dict[str, list[Node]] = {}
     for node in ctx.index.nodes:
-        if node.action is Action.DELETE and not node.is_data and node.type_name in IDENTITIES:
-            deleted.setdefault(node.type_name, []).append(node)
-    if not deleted:
+        if node.action in THERE_NOW and not node.is_data and node.type_name in IDENTITIES:
+            existing.setdefault(node.type_name, []).append(node)
+    if not existing:
         return
     for node in ctx.index.nodes:
         # a replacement creates too: count = 3 -> 2 with the middle name dropped replaces [1] by
         # what [2] is, and deletes [2]
         if node.action not in (Action.CREATE, Action.REPLACE) or node.is_data:
             continue
-        for old in deleted.get(node.type_name, ()):
-            if same_identity(node.type_name, old.prior, node.inst.after) is True:
-                yield diagnose(
-                    "R18/renamed",
-                    address=node.address,
-                    location=node.location,
-                    resource=node.address,
-                    old=old.address,
-                    why=why_same(node),
-                )
-                break
+        for old in existing.get(node.type_name, ()):
+            if old is node or same_identity(node.type_name, old.prior, node.inst.after) is not True:
+                continue
+            yield diagnose(
+                "R18/renamed" if old.action is Action.DELETE else "R18/kept",
+                address=node.address,
+                location=node.location,
+                resource=node.address,
+                old=old.address,
+                why=why_same(node),
+            )
+            break
+
+
+# objects the plan finds in Azure and doesn't replace: deleted, or there after it too
+THERE_NOW = (Action.DELETE, Action.NOOP, Action.UPDATE)

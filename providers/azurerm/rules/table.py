@@ -475,6 +475,17 @@ MESSAGES: tuple[Message, ...] = (
         "{resource} in the next.",
     ),
     Message(
+        "R18/kept",
+        _E,
+        "The new object is one that exists under another address",
+        "{resource} would be the same object in Azure as {old} ({why}), which stays: this "
+        "configuration keeps it as {old}, or a removed block lets go of it with destroy = false. "
+        "Creating {resource} fails at apply with ResourceAlreadyExists, after the rest of the plan "
+        "has been applied. If {resource} is {old} under a new address, say so with moved {{ from = "
+        "{old} to = {resource} }} (in place of a removed block); if they are two blocks for one "
+        "object, keep one.",
+    ),
+    Message(
         "A1",
         _W,
         "The key is pinned to one version: no automatic rotation",
