@@ -200,15 +200,26 @@ def _destroy_edges(
                 # dependents go first when both are deleted - a replacement's old object too: a
                 # resource group replaced with its key vault is deleted after the key vault is
                 source = own_destroy
-            elif (
-                own_live in steps
-                and steps[own_live].op in (Op.UPDATE, Op.NOOP)
-                and by_address[dep].action is Action.DELETE
-            ):
-                source = own_live  # an update that stops using it runs first
+            elif own_live in steps and _stops_using(steps[own_live].op, by_address[dep].action):
+                source = own_live  # an update that stops using it (or uses its replacement) runs first
             else:
                 continue
             if not g.g.has_edge(source, dep_destroy) and g.reaches(dep_destroy, source):
                 continue
             log.debug("apply order: %s before %s (dependents are destroyed first)", source, dep_destroy)
             g.connect(source, dep_destroy)
+
+
+def _stops_using(op: Op, dependency: Action) -> bool:
+    """Whether a dependent's step ``op`` must finish before ``dependency``'s old object is deleted.
+
+    A deleted object goes after the updates of what used it. A replacement made first
+    (create_before_destroy) goes after what moves to the new object: the updates and creates of
+    its dependents - terraform destroys the deposed object last, and Azure refuses some deletes
+    while the object is in use (a backup policy that still protects a VM: BMSUserErrorPolicyInUse).
+    """
+    if dependency is Action.DELETE:
+        return op in (Op.UPDATE, Op.NOOP)
+    if dependency is Action.CREATE_THEN_DELETE:
+        return op in (Op.UPDATE, Op.CREATE)
+    return False
