@@ -35,7 +35,7 @@ from providers.base import (
 from reconciler.apply.evaluator import ApplyEvaluator, known_differences
 from reconciler.apply.graph import ApplyGraph, Op, Step, StepId
 from reconciler.apply.recorder import StateRecorder
-from reconciler.apply.recovery import locate_left_over
+from reconciler.apply.recovery import deposed_left, locate_left_over
 from reconciler.apply.retry_policy import RetryPolicy
 from reconciler.data_not_found import not_found_detail
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
@@ -190,6 +190,9 @@ class Executor:
             if step.op is Op.CREATE and not isinstance(exc, RetryableError):
                 self.recorder.clear_pending(change)  # Azure refused: nothing was created
             message = self._hide(change, exc.message)
+            if step.deposed:
+                self.recorder.clear_pending(change)  # the state holds the new object only
+                message += " " + deposed_left(change.before)
             if step.op is Op.READ and self._scoped_to_check(change):
                 # as terraform: a check's own data source that can't be read warns, the apply goes on
                 self.progress.warned(change.address, label, self.clock.monotonic() - started)

@@ -53,6 +53,10 @@ class Outcome(enum.Enum):
     GONE = "gone"  # the object no longer exists: forgotten
     KEPT = "kept"  # a delete had not happened: the object stays
     LEFT_FOR_APPLY = "left for apply"  # no id to look for: apply locates it before creating
+    # the old object of a create-first replacement, whose delete was interrupted: gone, or still in
+    # the cloud - out of the state, which keeps one object per address (``deposed_left`` says so)
+    DEPOSED_GONE = "old object gone"
+    DEPOSED_KEPT = "old object left in the cloud"
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,16 @@ def resolve_pending(
             )
             continue
         out.resolutions.append(resolution)
+        if resolution.outcome is Outcome.DEPOSED_KEPT:
+            out.diagnostics.append(
+                warning(
+                    "deposed_left",
+                    f"The old object of {address}'s replacement is still in the cloud",
+                    "A run stopped while it deleted the object that " + address + "'s create_before_destroy "
+                    "replacement took the place of. " + deposed_left({"id": resolution.object_id}),
+                    address=address,
+                )
+            )
         if new_inst is None:
             out.state = out.state.without_instance(address)
         elif new_inst is not inst:
@@ -173,6 +187,13 @@ def _resolve(
             Resolution(address, op.operation, Outcome.ADOPTED, found.get("id")),
             replace(inst.with_read(found), pending=None),
         )
+    current = inst.attributes.get("id")
+    if op.operation is PendingAction.DELETE and op.planned_id and current and op.planned_id != current:
+        # the old object of a create-first replacement: the state holds the new one, which stays
+        old = _import(provider, type_name, op.planned_id) if cloud else None
+        return Resolution(
+            address, op.operation, Outcome.DEPOSED_KEPT if old else Outcome.DEPOSED_GONE, op.planned_id
+        ), replace(inst, pending=None)
     # the object was known before the operation: read it again, as the provider last recorded it (its
     # private facts too: a read compares with them, e.g. a vault's key with the one it had)
     outcome = Outcome.KEPT if op.operation is PendingAction.DELETE else Outcome.UPDATED
@@ -227,3 +248,13 @@ def locate_left_over(provider, state: State, address: str, type_name: str, confi
 def summary(resolutions: list[Resolution]) -> str:
     """One line per resolved operation, for the run's output."""
     return "\n".join(r.describe() for r in resolutions)
+
+
+def deposed_left(old: Mapping[str, Any] | None) -> str:
+    """What to do about the old object of a create-first replacement that is still in the cloud."""
+    ident = (old or {}).get("id") or "its id is in the state's backup"
+    return (
+        f"The old object ({ident}) is still in the cloud and no longer in the state, which keeps one "
+        "object per address: delete it where the cloud allows it (once nothing uses it), or import it "
+        "under an address of its own to manage it."
+    )

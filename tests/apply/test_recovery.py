@@ -70,6 +70,7 @@ def _state(address: str, inst: InstanceState, provider: str = "azurerm") -> Stat
 ADDR = "azurerm_user_assigned_identity.a"
 OBJ = {"id": ID + "a", "name": "a", "principal_id": "p-1"}
 NEWER = {**OBJ, "principal_id": "p-2"}
+REPLACEMENT = {"id": ID + "a2", "name": "a2", "principal_id": "p-3"}
 
 CASES = [
     # (name, instance, cloud objects, outcome, attributes after (None: forgotten))
@@ -121,6 +122,21 @@ CASES = [
         [OBJ],
         Outcome.KEPT,
         OBJ,
+    ),
+    # a create-first replacement's old object (the intent names it; the state holds the new one)
+    (
+        "old object's delete happened",
+        InstanceState(attributes=REPLACEMENT, pending=_op(PendingAction.DELETE, OBJ["id"])),
+        [REPLACEMENT],
+        Outcome.DEPOSED_GONE,
+        REPLACEMENT,
+    ),
+    (
+        "old object's delete never happened",
+        InstanceState(attributes=REPLACEMENT, pending=_op(PendingAction.DELETE, OBJ["id"])),
+        [OBJ, REPLACEMENT],
+        Outcome.DEPOSED_KEPT,
+        REPLACEMENT,
     ),
 ]
 
@@ -201,3 +217,12 @@ def test_a_resolved_update_keeps_a_private_fact_the_read_learned_first():
     assert dict(out.state.instance(ADDR).attributes) == NEWER
     unnamed = resolve_pending(_state(ADDR, inst), {"azurerm": FakeCloud(read)})
     assert dict(unnamed.state.instance(ADDR).private) == {}
+
+
+def test_an_old_object_left_in_the_cloud_is_named_with_its_id():
+    # the recovery read the new object, called the interrupted delete "kept" and never said that
+    # the old one was still there, out of the state
+    inst = InstanceState(attributes=REPLACEMENT, pending=_op(PendingAction.DELETE, OBJ["id"]))
+    got = resolve_pending(_state(ADDR, inst), {"azurerm": FakeCloud(OBJ, REPLACEMENT)})
+    assert [d.code for d in got.diagnostics] == ["deposed_left"]
+    assert OBJ["id"] in got.diagnostics[0].detail and "import it" in got.diagnostics[0].detail
