@@ -351,6 +351,7 @@ class AzurermProvider:
         from providers.azurerm.policy_in_use import policies_in_use
         from providers.azurerm.rules import judge
         from providers.azurerm.soft_delete import plan_notes
+        from providers.azurerm.vault_settings import storage_redundancy_locked
 
         response, unanswered = judge(req)
         answers = self._roles_in_azure(unanswered)
@@ -361,6 +362,7 @@ class AzurermProvider:
             response.diagnostics.extend(self._taken_role_assignments(req.instances))
             response.diagnostics.extend(self._vms_protected_elsewhere(req.instances))
             response.diagnostics.extend(policies_in_use(req.instances))
+        response.diagnostics.extend(storage_redundancy_locked(req.instances))
         return response
 
     def _vms_protected_elsewhere(self, instances) -> list:
