@@ -81,6 +81,41 @@ def test_vm_protected_by_one_vault_only(cmk, protected):
     assert code_of(lambda: cmk.protect(pol.id, vault_name="rsv-second")) == "BMSUserErrorVMAlreadyProtected"
 
 
+def test_backup_status_names_the_vault_that_protects_a_vm(cmk, protected):
+    got = cmk.backup.backup_status.get("westeurope", {"resourceId": cmk.vm_id(), "resourceType": "VM"})
+    assert got.protection_status == "Protected"
+    assert got.vault_id.lower().endswith(
+        "/vaults/" + protected[1].id.split("/vaults/")[1].split("/")[0].lower()
+    )
+    free = cmk.backup.backup_status.get(
+        "westeurope", {"resourceId": cmk.vm_id("vm-other"), "resourceType": "VM"}
+    )
+    assert free.protection_status == "NotProtected" and free.vault_id is None
+
+
+def _retention(pol, days: int) -> dict:
+    body = pol.as_dict()
+    body["properties"]["retentionPolicy"]["dailySchedule"]["retentionDuration"]["count"] = days
+    return body
+
+
+def test_an_immutable_vault_refuses_a_shorter_retention(cmk):
+    cmk.rs_vault(securitySettings={"immutabilitySettings": {"state": "Unlocked"}})
+    pol = cmk.policy()
+    shorter = lambda: cmk.backup.protection_policies.create_or_update(  # noqa: E731
+        cmk.VAULT, cmk.RG, "daily", _retention(pol, 7)
+    )
+    assert code_of(shorter) == "BMSUserErrorRetentionReductionNotAllowedOnImmutableVault"
+    longer = cmk.backup.protection_policies.create_or_update(cmk.VAULT, cmk.RG, "daily", _retention(pol, 60))
+    assert longer.properties.retention_policy.daily_schedule.retention_duration.count == 60
+
+
+def test_a_vault_without_immutability_takes_a_shorter_retention(cmk, vault):
+    pol = cmk.policy()
+    got = cmk.backup.protection_policies.create_or_update(cmk.VAULT, cmk.RG, "daily", _retention(pol, 7))
+    assert got.properties.retention_policy.daily_schedule.retention_duration.count == 7
+
+
 def test_unknown_vm_is_refused(cmk, vault):
     pol = cmk.policy()
     assert code_of(lambda: cmk.protect(pol.id, vm="vm-missing")) == "BMSUserErrorVMNotFound"

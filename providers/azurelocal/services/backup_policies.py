@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 
+from providers.azurelocal import rules
 from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.router import ARM
 from providers.azurelocal.services import _arm, _backup_async
@@ -79,6 +80,29 @@ def validate(props: dict) -> dict:
         )
     out.setdefault("instantRpRetentionRangeInDays", 2)
     out.setdefault("timeZone", "UTC")
+    return out
+
+
+_RETENTIONS = {  # retention schedule -> the words for it
+    "dailySchedule": "daily",
+    "weeklySchedule": "weekly",
+    "monthlySchedule": "monthly",
+    "yearlySchedule": "yearly",
+}
+
+
+def shortened_retention(old: dict, new: dict) -> list[str]:
+    """The retentions ``new`` keeps for less time than ``old`` ("daily 30 -> 7"), or drops."""
+    before = old.get("retentionPolicy") or {}
+    after = new.get("retentionPolicy") or {}
+    out = []
+    for key, words in _RETENTIONS.items():
+        kept = int(((before.get(key) or {}).get("retentionDuration") or {}).get("count") or 0)
+        if not kept:
+            continue
+        now = int(((after.get(key) or {}).get("retentionDuration") or {}).get("count") or 0)
+        if now < kept:
+            out.append(f"{words} {kept} -> {now}" if now else f"{words} {kept} -> none")
     return out
 
 
@@ -153,6 +177,20 @@ def register(router, env) -> None:
             raise invalid(
                 f"Policy '{p['name']}' is {existing['properties']['policyType']}; its policyType can't change."
             )
+        if existing and rules.immutability_state(vault) != "Disabled":
+            shortened = shortened_retention(existing["properties"], props)
+            if shortened:
+                # An immutable vault (Unlocked or Locked) refuses any change that lowers a policy's
+                # retention (Microsoft Learn, "Immutable vault for Azure Backup", restricted operations:
+                # "Modify backup policy to reduce retention"; a Microsoft Q&A answer quotes the refusal
+                # "Reduction in retention is not allowed since the vault is immutable"). The code is
+                # invented (none found publicly).
+                raise AzureError(
+                    400,
+                    "BMSUserErrorRetentionReductionNotAllowedOnImmutableVault",
+                    f"Vault '{p['vault']}' is immutable: policy '{p['name']}' can't keep backups for less "
+                    f"time than it does ({', '.join(shortened)}).",
+                )
         body = {
             "id": existing["id"] if existing else rid,
             "name": existing["name"] if existing else p["name"],
