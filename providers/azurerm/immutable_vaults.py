@@ -1,9 +1,11 @@
-"""An immutable vault keeps what it has promised: a policy's retention only grows.
+"""An immutable vault keeps what it has promised: retention only grows, backups stay until they expire.
 
 A Recovery Services vault with immutability on (Unlocked or Locked) refuses any change that would
-lose backups before their time, lowering a policy's retention among them (Microsoft Learn,
-"Immutable vault for Azure Backup", restricted operations). A plan that shortens a retention in
-such a vault fails at apply; the vault it names, when the plan holds it, tells the plan first.
+lose backups before their time (Microsoft Learn, "Immutable vault for Azure Backup", restricted
+operations): lowering a policy's retention, and stopping a VM's protection with its data deleted -
+which is what deleting an azurerm_backup_protected_vm does. A plan that does either in such a vault
+fails at apply; the vault, when the plan holds it (its history counts the recovery points), tells
+the plan first.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from reconciler.diagnostics import Diagnostic, error
 
 VAULT = "azurerm_recovery_services_vault"
 POLICY = "azurerm_backup_policy_vm"
+PROTECTED_VM = "azurerm_backup_protected_vm"
 RETENTIONS = ("retention_daily", "retention_weekly", "retention_monthly", "retention_yearly")
 IMMUTABLE = ("unlocked", "locked")
 
@@ -67,6 +70,40 @@ def retention_cut_in_immutable_vaults(instances: Iterable[PlannedInstance]) -> l
                 f"backups before their time: this plan shortens {', '.join(cut)}, which fails at "
                 "apply. Keep the retention (it may grow); a shorter one needs a vault without "
                 "immutability (a Locked vault stays immutable for good).",
+                address=address,
+            )
+        )
+    return found
+
+
+def backups_deleted_in_immutable_vaults(instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
+    instances = list(instances)
+    holding = {}  # immutable vaults whose items hold recovery points now
+    for v in instances:
+        history = (v.refreshed or {}).get("_history")
+        points = history.get("recovery_points") if isinstance(history, dict) else None
+        immutable = v.type_name == VAULT and _text(v.before, "immutability") in IMMUTABLE
+        if immutable and isinstance(points, int) and points > 0:
+            holding[(_text(v.before, "resource_group_name"), _text(v.before, "name"))] = v
+    found = []
+    for item in instances:
+        if item.type_name != PROTECTED_VM or item.action not in ("delete", "replace"):
+            continue
+        vault = holding.get(
+            (_text(item.before, "resource_group_name"), _text(item.before, "recovery_vault_name"))
+        )
+        if vault is None:
+            continue
+        address = str(item.address)
+        found.append(
+            error(
+                "immutable_delete_data",
+                f"{address} can't be deleted with its backups in an immutable vault",
+                f"Deleting {address} stops the VM's protection and deletes its backups, and "
+                f"{vault.address} is immutable: Azure Backup keeps recovery points until they expire "
+                "and refuses the delete at apply. To stop backing the VM up, stop its protection and "
+                "keep its data (the portal, or az backup protection disable without --delete-backup-data), "
+                "then let vaultform forget the item: a removed block with lifecycle { destroy = false }.",
                 address=address,
             )
         )

@@ -348,7 +348,10 @@ class AzurermProvider:
     def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
         """The CMK domain rules (O1..O5, R1..R18, A1..A6): a pure function of the plan,
         kept in ``providers.azurerm.rules``."""
-        from providers.azurerm.immutable_vaults import retention_cut_in_immutable_vaults
+        from providers.azurerm.immutable_vaults import (
+            backups_deleted_in_immutable_vaults,
+            retention_cut_in_immutable_vaults,
+        )
         from providers.azurerm.policy_in_use import policies_in_use
         from providers.azurerm.rules import judge
         from providers.azurerm.soft_delete import plan_notes
@@ -365,6 +368,7 @@ class AzurermProvider:
             response.diagnostics.extend(policies_in_use(req.instances))
         response.diagnostics.extend(storage_redundancy_locked(req.instances))
         response.diagnostics.extend(retention_cut_in_immutable_vaults(req.instances))
+        response.diagnostics.extend(backups_deleted_in_immutable_vaults(req.instances))
         return response
 
     def _vms_protected_elsewhere(self, instances) -> list:

@@ -110,6 +110,24 @@ def test_an_immutable_vault_refuses_a_shorter_retention(cmk):
     assert longer.properties.retention_policy.daily_schedule.retention_duration.count == 60
 
 
+def test_an_immutable_vault_keeps_an_items_backups_until_they_expire(cmk):
+    cmk.rs_vault(
+        securitySettings={
+            "immutabilitySettings": {"state": "Unlocked"},
+            "softDeleteSettings": {"softDeleteState": "Disabled"},  # a deleted item goes at once
+        }
+    )
+    pol = cmk.policy()
+    delete = lambda: cmk.backup.protected_items.delete(cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM)  # noqa: E731
+    cmk.protect(pol.id)
+    delete()  # no recovery point yet: nothing is lost early
+    cmk.protect(pol.id)
+    cmk.backup.backups.trigger(
+        cmk.VAULT, cmk.RG, "Azure", CONTAINER, ITEM, {"properties": {"objectType": "IaasVMBackupRequest"}}
+    )
+    assert code_of(delete) == "BMSUserErrorDeleteDataNotAllowedOnImmutableVault"
+
+
 def test_a_vault_without_immutability_takes_a_shorter_retention(cmk, vault):
     pol = cmk.policy()
     got = cmk.backup.protection_policies.create_or_update(cmk.VAULT, cmk.RG, "daily", _retention(pol, 7))

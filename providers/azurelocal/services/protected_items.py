@@ -538,6 +538,20 @@ def register(router, env) -> None:
             if exc.status == 404 and exc.code == "BMSUserErrorItemNotFound":
                 return Response(204)  # Common/ProtectedItem_Delete.json lists 204
             raise
+        if rules.immutability_state(vault) != "Disabled" and env.store.list(
+            Kind.RECOVERY_POINT, item["id"] + "/"
+        ):
+            # An immutable vault (Unlocked or Locked) won't delete recovery points before they expire:
+            # "Stop protection with delete data" is a restricted operation (Microsoft Learn, "Immutable
+            # vault for Azure Backup"); stopping protection and keeping the data is allowed. The code
+            # is invented (none found publicly).
+            raise AzureError(
+                400,
+                "BMSUserErrorDeleteDataNotAllowedOnImmutableVault",
+                f"Vault '{request.params['vault']}' is immutable: the backups of "
+                f"'{item['properties'].get('friendlyName')}' can't be deleted before they expire; stop "
+                "its protection and keep the data instead.",
+            )
         remove(env, vault, item)
         # 202, Azure-AsyncOperation .../vaults/{v}/backupOperations/{op}, Location
         # .../vaults/{v}/backupOperationResults/{op} (vault-level, not under the item) and Retry-After:
