@@ -356,6 +356,7 @@ class AzurermProvider:
         from providers.azurerm.rules import judge
         from providers.azurerm.soft_delete import plan_notes
         from providers.azurerm.vault_settings import storage_redundancy_locked
+        from providers.azurerm.vm_moves import vms_moved_between_vaults
 
         response, unanswered = judge(req)
         answers = self._roles_in_azure(unanswered)
@@ -366,6 +367,7 @@ class AzurermProvider:
             response.diagnostics.extend(self._taken_role_assignments(req.instances))
             response.diagnostics.extend(self._vms_protected_elsewhere(req.instances))
             response.diagnostics.extend(policies_in_use(req.instances))
+            response.diagnostics.extend(vms_moved_between_vaults(req.instances))
         response.diagnostics.extend(storage_redundancy_locked(req.instances))
         response.diagnostics.extend(retention_cut_in_immutable_vaults(req.instances))
         response.diagnostics.extend(backups_deleted_in_immutable_vaults(req.instances))

@@ -1,0 +1,76 @@
+"""A protected VM moved to another vault: Azure Backup protects a VM in one vault at a time.
+
+Changing a protected VM's vault replaces its azurerm_backup_protected_vm: the old protection is
+stopped with its data deleted, and the VM protected in the new vault. A vault with soft delete on
+keeps those deleted backups for 14 days or more, and while it does the VM still counts as that
+vault's (its backup item stays, isScheduledForDeferredDelete), so the new vault's protection is
+refused ("already registered with another recovery services vault", Azure/terraform-provider-azapi
+issue 398) - after the old protection is gone: the VM is left unprotected. Made the other way round
+(create_before_destroy) the new protection comes while the old one is still there, refused the
+same way. The plan says so first, with the ways that work; a pure look at the planned instances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from providers.base import PlannedInstance
+from reconciler.diagnostics import Diagnostic, error
+
+VAULT = "azurerm_recovery_services_vault"
+PROTECTED_VM = "azurerm_backup_protected_vm"
+
+
+def _text(values: dict[str, Any] | None, key: str) -> str | None:
+    value = (values or {}).get(key)
+    return value.rstrip("/").lower() if isinstance(value, str) and value else None
+
+
+def _place(values: dict[str, Any] | None) -> tuple[str, str] | None:
+    group, vault = _text(values, "resource_group_name"), _text(values, "recovery_vault_name")
+    return (group, vault) if group and vault else None
+
+
+def vms_moved_between_vaults(instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
+    instances = list(instances)
+    soft_delete = {}  # (group, vault) -> whether the vault keeps deleted backups (now)
+    for v in instances:
+        if v.type_name == VAULT and v.before is not None:
+            key = (_text(v.before, "resource_group_name"), _text(v.before, "name"))
+            soft_delete[key] = v.before.get("soft_delete_enabled", True) is not False
+    found = []
+    for item in instances:
+        if item.type_name != PROTECTED_VM or item.action != "replace":
+            continue
+        old, new = _place(item.before), _place(item.after)
+        vm_before, vm_after = _text(item.before, "source_vm_id"), _text(item.after, "source_vm_id")
+        if old is None or new is None or old == new or vm_before is None or vm_before != vm_after:
+            continue
+        address, vm = str(item.address), vm_before.rsplit("/", 1)[-1]
+        if item.create_before_destroy:
+            found.append(
+                error(
+                    "vm_move_not_first",
+                    f"{address} can't protect {vm} in {new[1]} before {old[1]} lets it go",
+                    f"Azure Backup protects a VM in one vault at a time, so protecting {vm} in vault "
+                    f"{new[1]} while {old[1]} still does fails at apply. Remove create_before_destroy "
+                    f"from {address}: the old protection goes first.",
+                    address=address,
+                )
+            )
+        elif soft_delete.get(old) is True:  # a vault the plan does not hold: not known, not judged
+            found.append(
+                error(
+                    "vm_move_soft_deleted",
+                    f"{vm} can't move from vault {old[1]} to {new[1]} while {old[1]} keeps its backups",
+                    f"Moving {address} to vault {new[1]} deletes {vm}'s protection in {old[1]}, whose "
+                    "soft delete keeps the deleted backups (14 days or more) - and while it does, Azure "
+                    f"Backup won't protect {vm} in another vault: the apply would leave it unprotected. "
+                    f"Ways that work: turn soft delete off on {old[1]} (soft_delete_enabled = false) and "
+                    "apply that first, so the backups go at once; or keep the VM where it is; or stop "
+                    f"its protection in {old[1]} now and move it once the soft-deleted backups are gone.",
+                    address=address,
+                )
+            )
+    return found
