@@ -157,6 +157,15 @@ class Refusal(Enum):
         "The storage redundancy of vault '{vault}' can't change after items were protected.",
         False,
     )
+    # Cross region restore can't be turned off once on: azurerm replaces the vault for that change
+    # (terraform-provider-azurerm issue 20373, pull request 20406). What Azure answers a PATCH that
+    # tries is not public: the code and the refusal are invented.
+    CRR_FINAL = RefusalSpec(
+        400,
+        "BMSUserErrorCrossRegionRestoreCannotBeDisabled",
+        "Cross region restore is on for vault '{vault}' and can't be turned off.",
+        False,
+    )
     CRR_NEEDS_GRS = RefusalSpec(
         400,
         "BMSUserErrorCrossRegionRestoreNeedsGeoRedundancy",

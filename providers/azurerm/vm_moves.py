@@ -67,9 +67,10 @@ def vms_moved_between_vaults(instances: Iterable[PlannedInstance]) -> list[Diagn
                     f"Moving {address} to vault {new[1]} deletes {vm}'s protection in {old[1]}, whose "
                     "soft delete keeps the deleted backups (14 days or more) - and while it does, Azure "
                     f"Backup won't protect {vm} in another vault: the apply would leave it unprotected. "
-                    f"Ways that work: turn soft delete off on {old[1]} (soft_delete_enabled = false) and "
-                    "apply that first, so the backups go at once; or keep the VM where it is; or stop "
-                    f"its protection in {old[1]} now and move it once the soft-deleted backups are gone.",
+                    f"Ways that work: keep the VM where it is; or stop its protection in {old[1]} now and "
+                    "move it once the soft-deleted backups are gone; or, where the vault allows it (Azure's "
+                    "secure-by-default vaults keep soft delete on), turn soft delete off on "
+                    f"{old[1]} (soft_delete_enabled = false) and apply that first, so the backups go at once.",
                     address=address,
                 )
             )

@@ -521,3 +521,11 @@ def test_vault_lists_show_what_azures_show_and_a_get_the_rest(cmk, vault):
         assert one.identity is None and one.sku.name and one.location and one.etag
     got = cmk.rs.vaults.get(cmk.RG, cmk.VAULT)
     assert got.identity.principal_id and got.properties.redundancy_settings is not None
+
+
+def test_cross_region_restore_once_on_stays_on(cmk):
+    on = {"standardTierStorageRedundancy": "GeoRedundant", "crossRegionRestore": "Enabled"}
+    cmk.rs_vault(redundancySettings=on)
+    off = {"properties": {"redundancySettings": {**on, "crossRegionRestore": "Disabled"}}}
+    turn_off = lambda: cmk.rs.vaults.begin_update(cmk.RG, cmk.VAULT, off).result()  # noqa: E731
+    assert code_of(turn_off) == "BMSUserErrorCrossRegionRestoreCannotBeDisabled"

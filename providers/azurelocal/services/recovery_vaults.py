@@ -219,6 +219,10 @@ def _check_storage(vault: dict, old: dict | None) -> None:
         )
     if old is None:
         return
+    if old["properties"]["redundancySettings"].get("crossRegionRestore") == "Enabled" and (
+        red["crossRegionRestore"] != "Enabled"
+    ):
+        raise rules.Refusal.CRR_FINAL.error(vault=vault["name"])
     old_storage = old["properties"]["redundancySettings"]["standardTierStorageRedundancy"]
     if old_storage != red["standardTierStorageRedundancy"] and history(old).get("ever_had_items"):
         raise rules.Refusal.STORAGE_TYPE_LOCKED.error(vault=vault["name"])

@@ -61,6 +61,14 @@ IMMUTABILITY_LOCKED_FINAL = ChangeRule(
     value="Locked",
 )
 
+CROSS_REGION_RESTORE_FINAL = ChangeRule(
+    ChangeKind.FINAL_VALUE,
+    "R10",
+    "Cross region restore, once on, stays on: Azure offers no way to turn it off (azurerm replaces "
+    "the vault instead - terraform-provider-azurerm issue 20373, pull request 20406).",
+    value=True,
+)
+
 ENCRYPTION_BLOCK = NestedBlock(
     "encryption",
     BlockSchema(
@@ -183,7 +191,8 @@ RECOVERY_SERVICES_VAULT = ResourceSchema(
                 BOOL,
                 optional=True,
                 default=False,
-                description="Restore in the paired region; needs GeoRedundant storage.",
+                change_rule=CROSS_REGION_RESTORE_FINAL,
+                description="Restore in the paired region; needs GeoRedundant storage. Once on, it stays on.",
             ),
             Attribute(
                 "soft_delete_enabled",
