@@ -389,7 +389,8 @@ MESSAGES: tuple[Message, ...] = (
         "{vault} keeps the backups of {items} soft-deleted until {until} ({days} days from now), and "
         "Azure refuses to delete a vault that holds any (ServiceResourceNotEmptyWithBackendMessage). "
         "Ways out: wait until {until} and run this again; or undelete the items (az backup protection "
-        "undelete), set soft_delete_enabled = false on the vault and apply, delete the items again "
+        "undelete), set soft_delete_enabled = false on the vault (where Azure allows it: its "
+        "secure-by-default vaults keep soft delete on) and apply, delete the items again "
         "(they then go at once), and destroy; or keep the vault out of this run (vaultform state rm "
         "{vault}, or -target the rest).",
     ),
@@ -420,8 +421,9 @@ MESSAGES: tuple[Message, ...] = (
         "Deleting the vault's protected VMs leaves their backups soft-deleted, so the vault can't go too",
         "{vault} has soft delete on: deleting {items} keeps their backups soft-deleted for {days} days, "
         "and Azure then refuses to delete the vault (ServiceResourceNotEmptyWithBackendMessage). Ways "
-        "out: set soft_delete_enabled = false on the vault and apply first (deleted backups then go at "
-        "once); or delete the protected VMs now (-target) and the vault after {days} days; or keep the "
+        "out: delete the protected VMs now (-target) and the vault after {days} days; or set "
+        "soft_delete_enabled = false on the vault and apply first, where Azure allows it (its "
+        "secure-by-default vaults keep soft delete on: deleted backups then go at once); or keep the "
         "vault (vaultform state rm {vault}).",
     ),
     Message(
