@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from providers.azurerm.planned_text import text_of
 from providers.base import PlannedInstance
 from reconciler.diagnostics import Diagnostic, error
 
@@ -30,11 +31,6 @@ def _count(values: dict | None, name: str) -> int:
     return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
-def _text(values: dict | None, name: str) -> str:
-    value = (values or {}).get(name)
-    return value.lower() if isinstance(value, str) else ""
-
-
 def shortened(before: dict | None, after: dict | None) -> list[str]:
     """The retentions ``after`` keeps for less time than ``before`` ("retention_daily 30 -> 7")."""
     out = []
@@ -48,15 +44,15 @@ def shortened(before: dict | None, after: dict | None) -> list[str]:
 def retention_cut_in_immutable_vaults(instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
     instances = list(instances)
     immutable = {
-        (_text(v.after or v.before, "resource_group_name"), _text(v.after or v.before, "name")): v
+        (text_of(v.after or v.before, "resource_group_name"), text_of(v.after or v.before, "name")): v
         for v in instances
-        if v.type_name == VAULT and _text(v.before or v.after, "immutability") in IMMUTABLE
+        if v.type_name == VAULT and text_of(v.before or v.after, "immutability") in IMMUTABLE
     }
     found = []
     for policy in instances:
         if policy.type_name != POLICY or policy.action != "update":
             continue
-        place = (_text(policy.after, "resource_group_name"), _text(policy.after, "recovery_vault_name"))
+        place = (text_of(policy.after, "resource_group_name"), text_of(policy.after, "recovery_vault_name"))
         vault = immutable.get(place)
         cut = shortened(policy.before, policy.after)
         if vault is None or not cut:
@@ -82,15 +78,15 @@ def backups_deleted_in_immutable_vaults(instances: Iterable[PlannedInstance]) ->
     for v in instances:
         history = (v.refreshed or {}).get("_history")
         points = history.get("recovery_points") if isinstance(history, dict) else None
-        immutable = v.type_name == VAULT and _text(v.before, "immutability") in IMMUTABLE
+        immutable = v.type_name == VAULT and text_of(v.before, "immutability") in IMMUTABLE
         if immutable and isinstance(points, int) and points > 0:
-            holding[(_text(v.before, "resource_group_name"), _text(v.before, "name"))] = v
+            holding[(text_of(v.before, "resource_group_name"), text_of(v.before, "name"))] = v
     found = []
     for item in instances:
         if item.type_name != PROTECTED_VM or item.action not in ("delete", "replace"):
             continue
         vault = holding.get(
-            (_text(item.before, "resource_group_name"), _text(item.before, "recovery_vault_name"))
+            (text_of(item.before, "resource_group_name"), text_of(item.before, "recovery_vault_name"))
         )
         if vault is None:
             continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from providers.azurerm.planned_text import text_of
 from providers.base import PlannedInstance
 from reconciler.diagnostics import Diagnostic, error
 
@@ -21,24 +22,19 @@ PROTECTED_VM = "azurerm_backup_protected_vm"
 _STAYING = ("no-op", "update")  # a protected VM that is there before and after the policy's delete
 
 
-def _id(values: dict | None, key: str) -> str:
-    value = (values or {}).get(key)
-    return value.rstrip("/").lower() if isinstance(value, str) else ""
-
-
 def policies_in_use(instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
     instances = list(instances)
     users: dict[str, list[str]] = {}
     for item in instances:
         if item.type_name == PROTECTED_VM and item.action in _STAYING:
-            used = _id(item.before, "backup_policy_id")
+            used = text_of(item.before, "backup_policy_id")
             if used:
                 users.setdefault(used, []).append(str(item.address))
     found = []
     for policy in instances:
         if policy.type_name != POLICY or policy.action != "replace" or policy.create_before_destroy:
             continue
-        using = users.get(_id(policy.before, "id"), [])
+        using = users.get(text_of(policy.before, "id"), [])
         if not using:
             continue
         address = str(policy.address)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from providers.azurerm.planned_text import text_of
 from providers.base import PlannedInstance
 from reconciler.diagnostics import Diagnostic, error
 
@@ -19,17 +20,12 @@ VAULT = "azurerm_recovery_services_vault"
 HISTORY = "_history"
 
 
-def _text(values: dict | None, key: str) -> str:
-    value = (values or {}).get(key)
-    return value.lower() if isinstance(value, str) else ""
-
-
 def storage_redundancy_locked(instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
     found = []
     for vault in instances:
         if vault.type_name != VAULT or vault.action != "update":
             continue
-        before, after = _text(vault.before, "storage_mode_type"), _text(vault.after, "storage_mode_type")
+        before, after = text_of(vault.before, "storage_mode_type"), text_of(vault.after, "storage_mode_type")
         if not before or not after or before == after:
             continue
         history = (vault.refreshed or {}).get(HISTORY)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from providers.azurerm.planned_text import text_of
 from providers.base import PlannedInstance
 from reconciler.diagnostics import Diagnostic, error
 
@@ -22,13 +23,8 @@ VAULT = "azurerm_recovery_services_vault"
 PROTECTED_VM = "azurerm_backup_protected_vm"
 
 
-def _text(values: dict[str, Any] | None, key: str) -> str | None:
-    value = (values or {}).get(key)
-    return value.rstrip("/").lower() if isinstance(value, str) and value else None
-
-
 def _place(values: dict[str, Any] | None) -> tuple[str, str] | None:
-    group, vault = _text(values, "resource_group_name"), _text(values, "recovery_vault_name")
+    group, vault = text_of(values, "resource_group_name"), text_of(values, "recovery_vault_name")
     return (group, vault) if group and vault else None
 
 
@@ -37,15 +33,15 @@ def vms_moved_between_vaults(instances: Iterable[PlannedInstance]) -> list[Diagn
     soft_delete = {}  # (group, vault) -> whether the vault keeps deleted backups (now)
     for v in instances:
         if v.type_name == VAULT and v.before is not None:
-            key = (_text(v.before, "resource_group_name"), _text(v.before, "name"))
+            key = (text_of(v.before, "resource_group_name"), text_of(v.before, "name"))
             soft_delete[key] = v.before.get("soft_delete_enabled", True) is not False
     found = []
     for item in instances:
         if item.type_name != PROTECTED_VM or item.action != "replace":
             continue
         old, new = _place(item.before), _place(item.after)
-        vm_before, vm_after = _text(item.before, "source_vm_id"), _text(item.after, "source_vm_id")
-        if old is None or new is None or old == new or vm_before is None or vm_before != vm_after:
+        vm_before, vm_after = text_of(item.before, "source_vm_id"), text_of(item.after, "source_vm_id")
+        if old is None or new is None or old == new or not vm_before or vm_before != vm_after:
             continue
         address, vm = str(item.address), vm_before.rsplit("/", 1)[-1]
         if item.create_before_destroy:
