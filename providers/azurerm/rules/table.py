@@ -470,11 +470,10 @@ MESSAGES: tuple[Message, ...] = (
         "The new object is one this plan deletes under another address",
         "{resource} would be the same object in Azure as {old} ({why}), which this plan deletes. "
         "Nothing orders the two: the create fails because the object is still there, or comes after "
-        "the delete and makes the object anew - what it held or gave in between is gone. If {resource} "
-        "is {old} "
-        "renamed, say so with a moved block - moved {{ from = {old} to = {resource} }} - and the "
-        "object stays as it is; if it is to be made again, delete {old} in one apply and create "
-        "{resource} in the next.",
+        "the delete and makes the object anew - what it held or gave in between is gone. If "
+        "{resource} is {old} renamed, say so with a moved block - moved {{ from = {old} to = "
+        "{resource} }} - and the object stays as it is; if it is to be made again, delete {old} in "
+        "one apply and create {resource} in the next.",
     ),
     Message(
         "R18/kept",
