@@ -1,7 +1,8 @@
 """Every ordering rule (O1-O5) and refusal (R1-R18) seen from the command line.
 
 Each case is a directory under tests/fixtures/plan_rules/: ``.tf`` files laid over the shared
-``_base`` configuration, optional ``stepN/`` overlays, and ``steps.txt`` (see tests/e2e/steps.py).
+``_base`` configuration (after the files of ``_shared/`` its ``SHARED`` file names, one a line),
+optional ``stepN/`` overlays, and ``steps.txt`` (see tests/e2e/steps.py).
 The ordering cases assert the order in which apply finished its steps and the order of the local
 Azure's activity log; the refusal cases assert the diagnostic and its code at plan time and that
 neither plan nor apply changed the state file or the cloud.
@@ -19,6 +20,7 @@ from tests.e2e.steps import Runner, parse_steps, xfail_reason
 
 CASES = REPO / "tests" / "fixtures" / "plan_rules"
 BASE = CASES / "_base"
+SHARED = CASES / "_shared"  # files several cases use as they are (a policy and a protected VM)
 
 
 def _cases():
@@ -30,6 +32,9 @@ def _cases():
 
 def _workspace(tmp_path: Path, case: Path) -> Workspace:
     ws = Workspace(tmp_path, BASE)
+    wanted = (case / "SHARED").read_text().split() if (case / "SHARED").exists() else []
+    for name in wanted:
+        shutil.copy(SHARED / name, ws.dir / name)
     for tf in case.glob("*.tf"):
         shutil.copy(tf, ws.dir / tf.name)
     return ws
