@@ -2,12 +2,15 @@
 
 Changing a protected VM's vault replaces its azurerm_backup_protected_vm: the old protection is
 stopped with its data deleted, and the VM protected in the new vault. A vault with soft delete on
-keeps those deleted backups for 14 days or more, and while it does the VM still counts as that
-vault's (its backup item stays, isScheduledForDeferredDelete), so the new vault's protection is
-refused ("already registered with another recovery services vault", Azure/terraform-provider-azapi
-issue 398) - after the old protection is gone: the VM is left unprotected. Made the other way round
+keeps those deleted backups for 14 days or more. With basic soft delete the VM still counts as
+that vault's meanwhile (its backup item stays, isScheduledForDeferredDelete), so the new vault's
+protection is refused ("already registered with another recovery services vault",
+Azure/terraform-provider-azapi issue 398) - after the old protection is gone: the VM is left
+unprotected. Enhanced soft delete lets a soft-deleted item be registered with another vault
+(Microsoft Learn, "enhanced soft delete": "re-registration of soft deleted items"), and which one a
+real vault has is not read here - so the plan warns rather than refuses. Made the other way round
 (create_before_destroy) the new protection comes while the old one is still there, refused the
-same way. The plan says so first, with the ways that work; a pure look at the planned instances.
+same way (refused: that holds with either soft delete). A pure look at the planned instances.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 from providers.azurerm.planned_text import text_of
 from providers.base import PlannedInstance
-from reconciler.diagnostics import Diagnostic, error
+from reconciler.diagnostics import Diagnostic, error, warning
 
 VAULT = "azurerm_recovery_services_vault"
 PROTECTED_VM = "azurerm_backup_protected_vm"
@@ -57,16 +60,18 @@ def vms_moved_between_vaults(instances: Iterable[PlannedInstance]) -> list[Diagn
             )
         elif soft_delete.get(old) is True:  # a vault the plan does not hold: not known, not judged
             found.append(
-                error(
+                warning(
                     "vm_move_soft_deleted",
-                    f"{vm} can't move from vault {old[1]} to {new[1]} while {old[1]} keeps its backups",
+                    f"{vm} may be left unprotected by its move from vault {old[1]} to {new[1]}",
                     f"Moving {address} to vault {new[1]} deletes {vm}'s protection in {old[1]}, whose "
-                    "soft delete keeps the deleted backups (14 days or more) - and while it does, Azure "
-                    f"Backup won't protect {vm} in another vault: the apply would leave it unprotected. "
-                    f"Ways that work: keep the VM where it is; or stop its protection in {old[1]} now and "
-                    "move it once the soft-deleted backups are gone; or, where the vault allows it (Azure's "
-                    "secure-by-default vaults keep soft delete on), turn soft delete off on "
-                    f"{old[1]} (soft_delete_enabled = false) and apply that first, so the backups go at once.",
+                    "soft delete keeps the deleted backups (14 days or more). With basic soft delete the "
+                    f"VM stays {old[1]}'s meanwhile and Azure Backup refuses to protect it in {new[1]}: "
+                    "the apply deletes the old protection, then fails, leaving the VM unprotected (the "
+                    "local Azure behaves so). With enhanced soft delete a soft-deleted item may be "
+                    "registered with another vault, and the move goes through. If the old vault's soft "
+                    f"delete is basic: keep the VM where it is; or stop its protection in {old[1]} and move "
+                    "it once the soft-deleted backups are gone; or, where the vault allows it, turn soft "
+                    f"delete off on {old[1]} (soft_delete_enabled = false) and apply that first.",
                     address=address,
                 )
             )

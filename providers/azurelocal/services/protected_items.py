@@ -212,6 +212,11 @@ def _item_body(
 
 
 def protected_elsewhere(env, vm_id: str, vault_id: str) -> dict | None:
+    """The item of another vault that holds ``vm_id``, a soft-deleted one too: basic soft delete
+    keeps a deleted backup item registered to its vault (invented detail: no public source says
+    so; Azure/terraform-provider-azapi issue 398 shows the refusal of a VM registered elsewhere).
+    Enhanced soft delete lets a soft-deleted item be registered with another vault (Microsoft
+    Learn, "enhanced soft delete") - not reproduced here."""
     for item in env.store.list(Kind.PROTECTED_ITEM):
         if (item["properties"].get("sourceResourceId") or "").lower() == vm_id.lower() and not item[
             "id"
