@@ -18,13 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 from providers.azurerm.ids import InvalidIdError, parse_resource_id
+from providers.azurerm.resources.backup_protected_vm import VM_TYPE
 from providers.azurerm.resources.base import Context, call, dig, not_found_is_none, wire
 from providers.azurerm.resources.data_sources import VM_API_VERSION
 from providers.base import PlannedInstance
 from reconciler.diagnostics import Diagnostic, error
 
 PROTECTED_VM = "azurerm_backup_protected_vm"
-VM_TYPE = "Microsoft.Compute/virtualMachines"
 
 
 def _known_text(value: Any) -> str | None:
