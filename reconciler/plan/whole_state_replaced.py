@@ -11,7 +11,7 @@ directory that never ran, ``-allow-lineage-change``) and travels with the plan, 
 
 from __future__ import annotations
 
-from reconciler.addresses import Mode
+from reconciler.addresses import Mode, parse_address
 from reconciler.diagnostics import Diagnostic, warning
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.walk import PlanOptions
@@ -69,11 +69,10 @@ def _renamed_modules(deleted: set[str], created: set[str]) -> list[tuple[str, st
 
     def split(address: str) -> tuple[str, str]:
         """``module.estate["prod"].x`` -> (``estate``, ``["prod"].x``); ("", address) at the root."""
-        if not address.startswith("module."):
+        path = parse_address(address).resource.module
+        if not path:
             return "", address
-        rest = address[len("module.") :]
-        end = next((i for i, ch in enumerate(rest) if ch in '.["'), len(rest))
-        return rest[:end], rest[end:]
+        return path[0].name, address[len(f"module.{path[0].name}") :]
 
     old, new = [split(a) for a in sorted(deleted)], [split(a) for a in sorted(created)]
     olds, news = {name for name, _ in old}, {name for name, _ in new}
