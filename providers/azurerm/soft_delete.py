@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from providers.azurerm.grant_arrival import caller_granted
 from providers.azurerm.ids import InvalidIdError, parse_resource_id
+from providers.azurerm.planned_text import text_of
 from providers.azurerm.resources.base import Context, normalize_location, not_found_is_none, wire
 from providers.base import PlannedInstance, ProviderError
-from reconciler.diagnostics import Diagnostic, error, info
+from reconciler.diagnostics import Diagnostic, error, info, warning
 
 
 def _deleted_vault(ctx: Context, name: str, location: str) -> dict[str, Any] | None:
@@ -72,7 +74,7 @@ def _group_of(resource_id: Any) -> str | None:
         return None
 
 
-def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
+def _vault_note(ctx: Context, inst: PlannedInstance, plan: list[PlannedInstance]) -> Diagnostic | None:
     if inst.action == "replace":
         return _replaced_under_its_name(ctx, inst)
     after = inst.after or {}
@@ -105,7 +107,9 @@ def _vault_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
             f"{inst.address} will be recovered, not created",
             f"A soft-deleted key vault named {name!r} exists in {location} (purged on {purge_date}); "
             f"apply recovers it (features.key_vault.recover_soft_deleted_key_vaults) and sets it to "
-            f"this configuration. Its keys come back with it.",
+            f"this configuration. The keys it held when it was deleted come back with it; a key deleted "
+            f"before it stays soft-deleted, and writing that key again recovers it, which needs the "
+            f"Recover key permission.",
             address=str(inst.address),
         )
     return error(
@@ -159,14 +163,14 @@ def _key_replaced_under_its_name(ctx: Context, inst: PlannedInstance) -> Diagnos
     )
 
 
-def _key_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
+def _key_note(ctx: Context, inst: PlannedInstance, plan: list[PlannedInstance]) -> Diagnostic | None:
     if inst.action == "replace":
         return _key_replaced_under_its_name(ctx, inst)
     after = inst.after or {}
     name, vault_id = after.get("name"), after.get("key_vault_id")
     if not (isinstance(name, str) and isinstance(vault_id, str)):  # both known
         return None
-    from providers.azurerm.resources.key_vault_key import KeyVaultKey
+    from providers.azurerm.resources.key_vault_key import KEYS_RECOVER, KeyVaultKey
 
     try:
         client = KeyVaultKey._client(ctx, vault_id)
@@ -186,6 +190,20 @@ def _key_note(ctx: Context, inst: PlannedInstance) -> Diagnostic | None:
                 f"{unlike}. A recovered key keeps its type, size and material, so the result would not "
                 f"be the key this configuration describes. Give the key another name, or purge the "
                 f"deleted one first if its key vault's purge protection allows.",
+                address=str(inst.address),
+            )
+        if not caller_granted(ctx.clients, vault_id, KEYS_RECOVER, "recover") and not _may_grant_recover(
+            plan, vault_id
+        ):
+            return warning(
+                "soft_deleted_key_not_recoverable",
+                f"{inst.address} can't be recovered by the identity running vaultform",
+                f"A soft-deleted key named {name!r} exists in this key vault, and apply recovers it "
+                f"(features.key_vault.recover_soft_deleted_keys) instead of creating one - which needs "
+                f"the Recover key permission, not Create. Neither the key vault's access policies nor "
+                f"this plan give it to the identity running vaultform, so Key Vault would refuse the "
+                f'recovery (403 ForbiddenByPolicy). Add "Recover" to its key_permissions (on an RBAC '
+                f'key vault, a role such as "Key Vault Crypto Officer"), or give the key another name.',
                 address=str(inst.address),
             )
         return info(
@@ -221,17 +239,48 @@ def _recovered_key_differs(deleted: Any, planned: dict[str, Any]) -> str:
     return " and ".join(found)
 
 
+_GRANTS = frozenset({"azurerm_key_vault_access_policy", "azurerm_key_vault", "azurerm_role_assignment"})
+
+
+def _may_grant_recover(plan: list[PlannedInstance], vault_id: str) -> bool:
+    """Whether a grant this plan makes or changes may let someone recover keys in the key vault:
+    the plan can't tell whose it is before apply, so any that may counts (a role assignment at
+    the key vault or above it, or one whose scope isn't known yet)."""
+    wanted = vault_id.rstrip("/").lower()
+    for inst in plan:
+        if inst.type_name not in _GRANTS or inst.action not in ("create", "update", "replace"):
+            continue
+        after = inst.after or {}
+        if inst.type_name == "azurerm_role_assignment":
+            scope = text_of(after, "scope")
+            if not scope or wanted == scope or wanted.startswith(scope + "/"):
+                return True
+            continue
+        here = text_of(after, "key_vault_id" if inst.type_name != "azurerm_key_vault" else "id")
+        if here and here != wanted:
+            continue
+        entries = after.get("access_policy") if inst.type_name == "azurerm_key_vault" else [after]
+        for entry in entries if isinstance(entries, list) else [entries]:
+            keys = entry.get("key_permissions") if isinstance(entry, dict) else None
+            if not isinstance(keys, list) or any(
+                not isinstance(k, str) or k.lower() in ("recover", "all") for k in keys
+            ):
+                return True
+    return False
+
+
 NOTES = {"azurerm_key_vault": _vault_note, "azurerm_key_vault_key": _key_note}
 
 
 def plan_notes(ctx: Context, instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
     out = []
-    for inst in instances:
+    plan = list(instances)
+    for inst in plan:
         note = NOTES.get(inst.type_name)
         if note is None or inst.action not in ("create", "replace"):
             continue
         try:
-            found = note(ctx, inst)
+            found = note(ctx, inst, plan)
         except ProviderError:
             continue  # can't look: the apply still meets Azure's own answer
         if found is not None:

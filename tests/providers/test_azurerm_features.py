@@ -99,7 +99,10 @@ def test_stop_protection_and_retain_data_on_destroy(make):
     assert kept is not None and kept["protection_state"] == "ProtectionStopped"
 
 
-def _vault_and_key(provider, me):
+KEY_ADMIN = ["Get", "Create", "Delete", "Recover", "Update", "GetRotationPolicy"]
+
+
+def _vault_and_key(provider, me, permissions=KEY_ADMIN):
     kv = provider.create(
         CreateRequest(
             "azurerm_key_vault",
@@ -114,14 +117,7 @@ def _vault_and_key(provider, me):
                     {
                         "tenant_id": me["tenant_id"],
                         "object_id": me["object_id"],
-                        "key_permissions": [
-                            "Get",
-                            "Create",
-                            "Delete",
-                            "Recover",
-                            "Update",
-                            "GetRotationPolicy",
-                        ],
+                        "key_permissions": permissions,
                     }
                 ],
             },
@@ -159,6 +155,44 @@ def test_soft_deleted_keys_and_vaults_come_back_on_create(make):
     back = _vault_and_key(provider, me)
     assert back["id"] == kv["id"] and back["access_policy"][0]["object_id"] == me["object_id"]
     assert provider.read(ReadRequest("azurerm_key_vault_key", again)).state["version"] == first["version"]
+
+
+def test_a_recovered_key_is_kept_as_it_was_when_it_may_not_be_updated(make):
+    """Recovery needs Recover, not Update: without Update the key comes back as it was (as azurerm
+    leaves it), in the state, rather than left in Azure out of it."""
+    from providers.base import DataRequest
+
+    env, build = make
+    provider = build({"key_vault": [{"purge_soft_deleted_keys_on_destroy": False}]})
+    me = provider.read_data(DataRequest("azurerm_client_config", {})).state
+    provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-again", "location": "westeurope"}))
+    kv = _vault_and_key(provider, me, ["Get", "Create", "Delete", "Recover", "GetRotationPolicy"])
+    planned = {"name": "cmk", "key_vault_id": kv["id"], "key_type": "RSA", "key_size": 2048}
+    first = provider.create(
+        CreateRequest("azurerm_key_vault_key", {**planned, "key_opts": ["wrapKey"]})
+    ).state
+    provider.delete(DeleteRequest("azurerm_key_vault_key", first))
+    again = provider.create(
+        CreateRequest("azurerm_key_vault_key", {**planned, "key_opts": ["wrapKey", "unwrapKey"]})
+    ).state
+    assert again["version"] == first["version"] and again["key_opts"] == ["wrapKey"]
+    assert any("recovered the soft-deleted key cmk as it was" in e for e in provider.events)
+
+
+def test_recovery_without_the_recover_permission_says_what_is_missing(make):
+    from providers.base import DataRequest
+
+    env, build = make
+    provider = build({"key_vault": [{"purge_soft_deleted_keys_on_destroy": False}]})
+    me = provider.read_data(DataRequest("azurerm_client_config", {})).state
+    provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-again", "location": "westeurope"}))
+    kv = _vault_and_key(provider, me, ["Get", "Create", "Delete", "Update", "GetRotationPolicy"])
+    planned = {"name": "cmk", "key_vault_id": kv["id"], "key_type": "RSA", "key_size": 2048}
+    first = provider.create(CreateRequest("azurerm_key_vault_key", planned)).state
+    provider.delete(DeleteRequest("azurerm_key_vault_key", first))
+    with pytest.raises(PermanentError) as err:
+        provider.create(CreateRequest("azurerm_key_vault_key", planned))
+    assert "needs the Recover key permission" in err.value.message and err.value.status == 403
 
 
 def test_without_recovery_azure_refuses_the_name(make):

@@ -292,7 +292,7 @@ class KeyVaultKey(Handler):
                 ctx.clients, planned["key_vault_id"], KEYS_CREATE, "create"
             ):
                 raise _grant_not_live(planned["key_vault_id"], planned["name"], "creating", exc) from exc
-            key = self._recover(ctx, client, planned["name"], exc, kwargs)
+            key = self._recover(ctx, client, planned["name"], exc, kwargs, planned["key_vault_id"])
         policy = None
         rp = block(planned, "rotation_policy")
         if rp:
@@ -303,9 +303,16 @@ class KeyVaultKey(Handler):
         return to_state(key, planned["key_vault_id"], rotation_policy=policy, ref=planned)
 
     @staticmethod
-    def _recover(ctx: Context, client, name: str, refused: PermanentError, wanted: dict[str, Any]):
+    def _recover(
+        ctx: Context, client, name: str, refused: PermanentError, wanted: dict[str, Any], vault_id: str
+    ):
         """Azure refuses a name held by a soft-deleted key (409); azurerm recovers that key
-        (``features.key_vault.recover_soft_deleted_keys``, on by default) and updates it."""
+        (``features.key_vault.recover_soft_deleted_keys``, on by default). Recovery needs the
+        Recover key permission, not Create. azurerm leaves the recovered key as it was
+        (key_vault_key_resource.go); vaultform also sets its key_opts, tags and dates to the
+        configuration when they differ - and when Key Vault refuses that update (no Update
+        permission), the recovered key is kept as it is, so it is in the state and the next plan
+        shows the difference, rather than left in Azure out of the state."""
         if refused.status != 409 or not ctx.feature("key_vault", "recover_soft_deleted_keys", True):
             raise refused
         if not_found_is_none(lambda: client.get_deleted_key(name)) is None:
@@ -313,16 +320,42 @@ class KeyVaultKey(Handler):
         ctx.waiter.report(
             f"recovering the soft-deleted key {name} (features.key_vault.recover_soft_deleted_keys)"
         )
-        call(lambda: client.begin_recover_deleted_key(name).result())
-        call(
-            lambda: client.update_key_properties(
-                name,
-                key_operations=wanted["key_operations"],
-                tags=wanted["tags"],
-                expires_on=wanted["expires_on"],
-                not_before=wanted["not_before"],
+        try:
+            call(lambda: client.begin_recover_deleted_key(name).result())
+        except PermanentError as exc:
+            if not refused_for_want_of_grant(exc):
+                raise
+            if caller_granted(ctx.clients, vault_id, KEYS_RECOVER, "recover"):
+                raise _grant_not_live(vault_id, name, "recovering", exc) from exc
+            raise PermanentError(
+                f"Recovering the soft-deleted key {name}, which holds the name in this key vault (azurerm "
+                f"recovers it: features.key_vault.recover_soft_deleted_keys), needs the Recover key "
+                f'permission, which the identity running vaultform doesn\'t have. Add "Recover" to its '
+                f"key_permissions, or give the key another name. ({exc.message})",
+                code=exc.code,
+                status=exc.status,
+            ) from exc
+        recovered = call(lambda: client.get_key(name))
+        if not _differs(recovered, wanted):
+            return recovered
+        try:
+            call(
+                lambda: client.update_key_properties(
+                    name,
+                    key_operations=wanted["key_operations"],
+                    tags=wanted["tags"],
+                    expires_on=wanted["expires_on"],
+                    not_before=wanted["not_before"],
+                )
             )
-        )
+        except PermanentError as exc:
+            if not refused_for_want_of_grant(exc):
+                raise
+            ctx.waiter.report(
+                f"recovered the soft-deleted key {name} as it was: Key Vault refused setting its key_opts, "
+                f"tags and dates to the configuration ({exc.code}); the next plan shows the difference"
+            )
+            return recovered
         return call(lambda: client.get_key(name))
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
@@ -465,7 +498,20 @@ class KeyVaultKeyData(DataSource):
 # --------------------------------------------------------------------------- a grant not live yet
 
 KEYS_CREATE = "Microsoft.KeyVault/vaults/keys/create/action"
+KEYS_RECOVER = "Microsoft.KeyVault/vaults/keys/recover/action"
 GRANT_ON_ITS_WAY = "GrantPropagating"
+
+
+def _differs(key: Any, wanted: dict[str, Any]) -> bool:
+    """Whether a key's operations, tags or dates differ from those ``create`` asked for."""
+    ops = [str(getattr(o, "value", o)) for o in (getattr(key, "key_operations", None) or [])]
+    props = key.properties
+    return (
+        sorted(ops) != sorted(str(o) for o in wanted["key_operations"])
+        or (props.tags or {}) != (wanted["tags"] or {})
+        or props.expires_on != wanted["expires_on"]
+        or props.not_before != wanted["not_before"]
+    )
 
 
 def _grant_not_live(key_vault_id: str, key: str, doing: str, refused: PermanentError) -> RetryableError:
