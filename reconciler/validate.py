@@ -21,6 +21,7 @@ from reconciler.checks.sites import module_sites
 from reconciler.checks.value_kinds import check_value_kinds
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
+from reconciler.config.expand import evaluate_body
 from reconciler.config.functions_spec import outside_reads
 from reconciler.config.model import Module
 from reconciler.config.modules import ModuleTree, load_module_tree
@@ -130,12 +131,40 @@ def _check_module(
         diags.extend(fresh(check_resource(resource, scope, once, wanted.version if wanted else None)))
         diags.extend(_sensitive_for_each(resource, scope))
         diags.extend(meta_warnings(resource))
+    diags.extend(fresh(_check_provider_blocks(module, scope)))
     _check_module_calls(tree, diags)
     _check_variable_types(module, diags)
     _check_required_providers(module, diags)
     diags.extend(check_value_kinds(module))
     for name, child in tree.children.items():
         _check_module(child, info.children[name], root_dir, once, diags)
+
+
+# A provider block's meta-argument besides alias (deprecated in terraform, still accepted).
+PROVIDER_META = ("version",)
+
+
+def _check_provider_blocks(module: Module, scope: ValidateScope) -> list[Diagnostic]:
+    """Each provider block against its provider's configuration schema, as terraform checks it:
+    a misspelt argument (a features switch such as purge_soft_delete_on_destroy) is an error,
+    not silently ignored."""
+    from providers import validation
+    from reconciler import providers_registry as registry
+
+    found: list[Diagnostic] = []
+    for block in module.providers:
+        schema = registry.schema_for(block.name)
+        if schema is None:
+            continue  # a provider vaultform doesn't carry is reported where it is required
+        evaluated = evaluate_body(block.body, schema.provider_config, scope)
+        found.extend(evaluated.diagnostics)
+        value = {k: v for k, v in evaluated.value.items() if k not in PROVIDER_META}
+        found.extend(
+            validation.check_block(
+                schema.provider_config, value, where=evaluated.where, address=f'provider["{block.key}"]'
+            )
+        )
+    return found
 
 
 def _sensitive_for_each(resource, scope: ValidateScope) -> list[Diagnostic]:

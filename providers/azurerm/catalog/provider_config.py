@@ -7,6 +7,8 @@ Secrets are marked sensitive so they never reach output or state.
 
 from __future__ import annotations
 
+import dataclasses
+
 from providers.schema import BOOL, STRING, Attribute, BlockSchema, NestedBlock, Nesting, list_of
 
 CLOUDS = ("local", "azure")
@@ -18,57 +20,145 @@ def _flag(name: str, description: str) -> Attribute:
     return Attribute(name, BOOL, optional=True, description=description)
 
 
-def _feature(name: str, description: str, *flags: tuple[str, str], reconciled: bool = False) -> NestedBlock:
+# Which features flags vaultform acts on (the rest of azurerm's are accepted, and warned about as
+# not reconciled: they concern objects vaultform doesn't manage). purge_protected_items_from_vault_
+# on_destroy is left out on purpose: azurerm deletes, before a vault, every backup item Azure lists
+# in it (recovery_services_vault_resource.go); vaultform deletes only the protected VMs the
+# configuration declares, and refuses at plan to delete a vault that still holds others (R15).
+ACTED_ON = frozenset(
+    {
+        ("key_vault", "purge_soft_delete_on_destroy"),
+        ("key_vault", "recover_soft_deleted_key_vaults"),
+        ("key_vault", "purge_soft_deleted_keys_on_destroy"),
+        ("key_vault", "recover_soft_deleted_keys"),
+        ("recovery_service", "vm_backup_stop_protection_and_retain_data_on_destroy"),
+        ("recovery_service", "vm_backup_suspend_protection_and_retain_data_on_destroy"),
+        ("recovery_services_vaults", "recover_soft_deleted_backup_protected_vm"),
+        ("resource_group", "prevent_deletion_if_contains_resources"),
+    }
+)
+
+# azurerm's features blocks and their flags (internal/provider/features.go, v4): a name outside
+# them is an error, as terraform makes it, so a misspelt switch can't be silently ignored.
+FEATURES: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "key_vault",
+        "Soft-delete and purge behaviour of Key Vault objects on destroy. vaultform never purges what "
+        "a vault's encryption depends on (R11).",
+        (
+            ("purge_soft_delete_on_destroy", "Purge a deleted key vault."),
+            ("recover_soft_deleted_key_vaults", "Recover a soft-deleted vault of the same name."),
+            ("purge_soft_deleted_keys_on_destroy", "Purge deleted keys."),
+            ("recover_soft_deleted_keys", "Recover soft-deleted keys of the same name."),
+            ("purge_soft_deleted_secrets_on_destroy", "Purge deleted secrets."),
+            ("recover_soft_deleted_secrets", "Recover soft-deleted secrets."),
+            ("purge_soft_deleted_certificates_on_destroy", "Purge deleted certificates."),
+            ("recover_soft_deleted_certificates", "Recover soft-deleted certificates."),
+            ("purge_soft_deleted_hardware_security_modules_on_destroy", "Purge deleted managed HSMs."),
+            (
+                "purge_soft_deleted_hardware_security_module_keys_on_destroy",
+                "Purge deleted managed HSM keys.",
+            ),
+            ("recover_soft_deleted_hardware_security_module_keys", "Recover soft-deleted managed HSM keys."),
+        ),
+    ),
+    (
+        "recovery_service",
+        "What destroying a protected VM does to its recovery points.",
+        (
+            ("vm_backup_stop_protection_and_retain_data_on_destroy", "Stop protection, keep data."),
+            ("vm_backup_suspend_protection_and_retain_data_on_destroy", "Suspend protection, keep data."),
+            ("purge_protected_items_from_vault_on_destroy", "Remove protected items with the vault."),
+        ),
+    ),
+    (
+        "recovery_services_vaults",
+        "Whether creating a protected VM whose backup is soft-deleted recovers it.",
+        (
+            (
+                "recover_soft_deleted_backup_protected_vm",
+                "Undelete a soft-deleted backup item of the same VM (default true).",
+            ),
+        ),
+    ),
+    (
+        "resource_group",
+        "Resource group deletion safety.",
+        (("prevent_deletion_if_contains_resources", "Refuse to delete a group that isn't empty."),),
+    ),
+    (
+        "api_management",
+        "API Management.",
+        (("purge_soft_delete_on_destroy", ""), ("recover_soft_deleted", "")),
+    ),
+    (
+        "app_configuration",
+        "App Configuration.",
+        (("purge_soft_delete_on_destroy", ""), ("recover_soft_deleted", "")),
+    ),
+    ("application_insights", "Application Insights.", (("disable_generated_rule", ""),)),
+    ("cognitive_account", "Cognitive Services accounts.", (("purge_soft_delete_on_destroy", ""),)),
+    ("log_analytics_workspace", "Log Analytics workspaces.", (("permanently_delete_on_destroy", ""),)),
+    ("template_deployment", "Template deployments.", (("delete_nested_items_during_deletion", ""),)),
+    (
+        "virtual_machine",
+        "Virtual machines.",
+        (
+            ("detach_implicit_data_disk_on_deletion", ""),
+            ("delete_os_disk_on_deletion", ""),
+            ("skip_shutdown_and_force_delete", ""),
+            ("graceful_shutdown", ""),
+        ),
+    ),
+    (
+        "virtual_machine_scale_set",
+        "Virtual machine scale sets.",
+        (
+            ("force_delete", ""),
+            ("reimage_on_manual_upgrade", ""),
+            ("roll_instances_when_required", ""),
+            ("scale_to_zero_before_deletion", ""),
+        ),
+    ),
+    ("managed_disk", "Managed disks.", (("expand_without_downtime", ""),)),
+    ("storage", "Storage accounts.", (("data_plane_available", ""),)),
+    ("subscription", "Subscriptions.", (("prevent_cancellation_on_destroy", ""),)),
+    (
+        "postgresql_flexible_server",
+        "PostgreSQL flexible servers.",
+        (("restart_server_on_configuration_value_change", ""),),
+    ),
+    ("machine_learning", "Machine learning workspaces.", (("purge_soft_deleted_workspace_on_destroy", ""),)),
+    (
+        "netapp",
+        "NetApp.",
+        (("delete_backups_on_backup_vault_destroy", ""), ("prevent_volume_destruction", "")),
+    ),
+    ("databricks_workspace", "Databricks workspaces.", (("force_delete", ""),)),
+)
+
+
+def _feature(name: str, description: str, flags: tuple[tuple[str, str], ...]) -> NestedBlock:
     return NestedBlock(
         name,
-        BlockSchema(attributes=tuple(_flag(n, d) for n, d in flags)),
+        BlockSchema(
+            attributes=tuple(
+                dataclasses.replace(
+                    _flag(flag, text or "A switch for objects vaultform doesn't manage."),
+                    reconciled=(name, flag) in ACTED_ON,
+                )
+                for flag, text in flags
+            )
+        ),
         nesting=Nesting.LIST,
         max_items=1,
-        reconciled=reconciled,
         description=description,
     )
 
 
 FEATURES_BLOCK = NestedBlock(
     "features",
-    BlockSchema(
-        blocks=(
-            _feature(
-                "key_vault",
-                "Soft-delete and purge behaviour of Key Vault objects on destroy. vaultform "
-                "never purges what a vault's encryption depends on (R11).",
-                ("purge_soft_delete_on_destroy", "Purge a deleted key vault."),
-                ("recover_soft_deleted_key_vaults", "Recover a soft-deleted vault of the same name."),
-                ("purge_soft_deleted_keys_on_destroy", "Purge deleted keys."),
-                ("recover_soft_deleted_keys", "Recover soft-deleted keys of the same name."),
-                ("purge_soft_deleted_secrets_on_destroy", "Purge deleted secrets."),
-                ("recover_soft_deleted_secrets", "Recover soft-deleted secrets."),
-                ("purge_soft_deleted_certificates_on_destroy", "Purge deleted certificates."),
-                ("recover_soft_deleted_certificates", "Recover soft-deleted certificates."),
-            ),
-            _feature(
-                "recovery_service",
-                "What destroying a protected VM does to its recovery points.",
-                ("vm_backup_stop_protection_and_retain_data_on_destroy", "Stop protection, keep data."),
-                ("vm_backup_suspend_protection_and_retain_data_on_destroy", "Suspend protection, keep data."),
-                ("purge_protected_items_from_vault_on_destroy", "Remove protected items with the vault."),
-            ),
-            _feature(
-                "recovery_services_vaults",
-                "Whether creating a protected VM whose backup is soft-deleted recovers it.",
-                (
-                    "recover_soft_deleted_backup_protected_vm",
-                    "Undelete a soft-deleted backup item of the same VM (default true).",
-                ),
-                reconciled=True,
-            ),
-            _feature(
-                "resource_group",
-                "Resource group deletion safety.",
-                ("prevent_deletion_if_contains_resources", "Refuse to delete a group that isn't empty."),
-            ),
-        )
-    ),
+    BlockSchema(blocks=tuple(_feature(*f) for f in FEATURES)),
     nesting=Nesting.LIST,
     min_items=1,
     max_items=1,
@@ -209,6 +299,34 @@ PROVIDER_CONFIG = BlockSchema(
             optional=True,
             reconciled=False,
             description="Use Entra ID rather than keys for storage data planes.",
+        ),
+        # azurerm's other arguments, accepted and not acted on (a warning says so)
+        Attribute(
+            "client_id_file_path",
+            STRING,
+            optional=True,
+            reconciled=False,
+            description="A file holding the client id.",
+        ),
+        Attribute(
+            "msi_api_version", STRING, optional=True, reconciled=False, description="The IMDS API version."
+        ),
+        Attribute(
+            "partner_id", STRING, optional=True, reconciled=False, description="A partner attribution GUID."
+        ),
+        Attribute(
+            "disable_correlation_request_id",
+            BOOL,
+            optional=True,
+            reconciled=False,
+            description="Send no correlation request id.",
+        ),
+        Attribute(
+            "disable_terraform_partner_id",
+            BOOL,
+            optional=True,
+            reconciled=False,
+            description="Send no partner id.",
         ),
     ),
     blocks=(FEATURES_BLOCK,),
