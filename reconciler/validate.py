@@ -15,6 +15,7 @@ from reconciler import validate_cache
 from reconciler.addresses import Mode
 from reconciler.backend_select import ARGUMENTS as BACKEND_ARGUMENTS
 from reconciler.backend_select import current_workspace
+from reconciler.checks.provider_configs import provider_configuration_problems
 from reconciler.checks.references import ReferenceChecker
 from reconciler.checks.resources import UnreconciledWarnings, check_resource, meta_warnings, schema_for
 from reconciler.checks.sites import module_sites
@@ -132,6 +133,7 @@ def _check_module(
         diags.extend(_sensitive_for_each(resource, scope))
         diags.extend(meta_warnings(resource))
     diags.extend(fresh(_check_provider_blocks(module, scope)))
+    diags.extend(provider_configuration_problems(module, root=not tree.path))
     _check_module_calls(tree, diags)
     _check_variable_types(module, diags)
     _check_required_providers(module, diags)
