@@ -30,7 +30,7 @@ from reconciler.config.references import references
 from reconciler.config.removed import removed_still_declared
 from reconciler.config.type_exprs import parse_type
 from reconciler.config.variables import VariableSpec, default_problems
-from reconciler.diagnostics import Diagnostic, Diagnostics, DiagnosticsError, warning
+from reconciler.diagnostics import Diagnostic, Diagnostics, DiagnosticsError, error, warning
 from reconciler.encryption_config import check_encryption
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph, cycle_diagnostics
 from reconciler.graph.dag import Graph
@@ -137,6 +137,7 @@ def _check_module(
     _check_module_calls(tree, diags)
     _check_variable_types(module, diags)
     _check_required_providers(module, diags)
+    _check_required_version(module, scope, diags)
     diags.extend(check_value_kinds(module))
     for name, child in tree.children.items():
         _check_module(child, info.children[name], root_dir, once, diags)
@@ -217,6 +218,45 @@ def _check_encryption(module: Module, diags: Diagnostics) -> None:
     block = module.terraform.encryption if module.terraform else None
     variables = {name: v.sensitive for name, v in module.variables.items()}
     diags.extend(check_encryption(block, variables=variables))
+
+
+def _check_required_version(module: Module, scope: ValidateScope, diags: Diagnostics) -> None:
+    """``required_version`` holds for the Terraform language version vaultform implements (the one
+    its state files name), as terraform checks it against its own: a configuration written for
+    another version is stopped, not run with features it doesn't expect."""
+    from reconciler.modinstall.versions import newest_matching
+    from state.tfstate_v4 import WRITTEN_TERRAFORM_VERSION
+
+    for expr in module.terraform.required_version if module.terraform else ():
+        try:
+            text = evaluate(expr, scope)
+        except (EvalError, RecursionError):
+            text = None
+        try:
+            holds = isinstance(text, str) and newest_matching([WRITTEN_TERRAFORM_VERSION], text) is not None
+        except ValueError:
+            holds, text = False, None
+        if text is None or not isinstance(text, str):
+            diags.add(
+                error(
+                    "required_version",
+                    "Invalid version constraint",
+                    'This string does not use correct version constraint syntax (e.g. ">= 1.5, < 2.0").',
+                    range=expr.pos.range(),
+                )
+            )
+        elif not holds:
+            diags.add(
+                error(
+                    "required_version",
+                    "Unsupported Terraform Core version",
+                    f"This configuration does not support Terraform version {WRITTEN_TERRAFORM_VERSION}, the "
+                    f"version of the Terraform language vaultform implements. To proceed, update this version "
+                    f"constraint if the configuration works with it. Version constraints are normally set for "
+                    f"good reason, so updating the constraint may lead to other errors or unexpected behavior.",
+                    range=expr.pos.range(),
+                )
+            )
 
 
 def _check_required_providers(module: Module, diags: Diagnostics) -> None:
