@@ -82,6 +82,19 @@ def _with_private(
     return {**conformed, **{k: raw[k] for k in private if k in raw}}
 
 
+# The timeouts block (catalog/timeouts.py) is the engine's, not Azure's: handlers never see it, and
+# the state keeps it as configured (as azurerm's SDK does), so it doesn't show as a change again.
+TIMEOUTS = "timeouts"
+
+
+def _without_timeouts(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (values or {}).items() if k != TIMEOUTS}
+
+
+def _with_timeouts(state: dict[str, Any], source: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {**state, TIMEOUTS: (source or {}).get(TIMEOUTS)}
+
+
 def _with_kept(
     conformed: dict[str, Any] | None, raw: dict[str, Any] | None, prior: dict[str, Any], kept: tuple[str, ...]
 ) -> dict[str, Any] | None:
@@ -268,9 +281,12 @@ class AzurermProvider:
 
     def read(self, req: ReadRequest) -> ReadResponse:
         handler = self._handler(req.type_name)
-        state = self._run(req.type_name, lambda: handler.read(self._read_context(), dict(req.prior)))
+        state = self._run(
+            req.type_name, lambda: handler.read(self._read_context(), _without_timeouts(req.prior))
+        )
         conformed = conform(SCHEMA.resources[req.type_name], state, req.prior, handler.implicit)
         read = _with_kept(_with_private(conformed, state, handler.private), state, req.prior, handler.kept)
+        read = _with_timeouts(read, req.prior) if read is not None else None
         if read is not None and handler.kept:
             read[KEPT_FACTS] = list(handler.kept)  # a fact this read learned first is kept from now on
         return ReadResponse(read)
@@ -291,7 +307,7 @@ class AzurermProvider:
 
     def create(self, req: CreateRequest) -> ApplyResponse:
         handler = self._handler(req.type_name)
-        planned = dict(req.planned)
+        planned = _without_timeouts(req.planned)
         if req.type_name == ROLE_ASSIGNMENT and not known(planned.get("name")):
             # the name a retried create (or a crash recovery) can find again
             planned["name"] = role_assignment_name(planned) or planned.get("name")
@@ -300,10 +316,15 @@ class AzurermProvider:
         try:
             state = self._run(req.type_name, lambda: handler.create(ctx, planned))
         except IncompleteError as exc:
-            exc.state = conform(SCHEMA.resources[req.type_name], exc.state, req.planned, handler.implicit)
+            exc.state = _with_timeouts(
+                conform(SCHEMA.resources[req.type_name], exc.state, req.planned, handler.implicit),
+                req.planned,
+            )
             raise
         conformed = conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit)
-        return ApplyResponse(_with_kept(conformed, state, {}, handler.kept) or conformed)
+        return ApplyResponse(
+            _with_timeouts(_with_kept(conformed, state, {}, handler.kept) or conformed, req.planned)
+        )
 
     def _refuse_existing(self, ctx: Context, type_name: str, planned: dict[str, Any], address: str) -> None:
         """Refuse to create what already exists (azurerm's "needs to be imported"): an
@@ -322,11 +343,17 @@ class AzurermProvider:
     def update(self, req: UpdateRequest) -> ApplyResponse:
         handler = self._handler(req.type_name)
         changed = req.changed or tuple(k for k in req.planned if req.planned.get(k) != req.prior.get(k))
+        changed = tuple(k for k in changed if k != TIMEOUTS)
+        if not changed:  # only how long operations may take: nothing to send to Azure
+            return ApplyResponse(_with_timeouts(dict(req.prior), req.planned))
         try:
             state = self._run(
                 req.type_name,
                 lambda: handler.update(
-                    self.write_context(), dict(req.prior), dict(req.planned), tuple(changed)
+                    self.write_context(),
+                    _without_timeouts(req.prior),
+                    _without_timeouts(req.planned),
+                    tuple(changed),
                 ),
             )
         except IncompleteError as exc:
@@ -334,11 +361,13 @@ class AzurermProvider:
             exc.state = _with_kept(partial_state, exc.state, req.prior, handler.kept) or partial_state
             raise
         conformed = conform(SCHEMA.resources[req.type_name], state, req.planned, handler.implicit)
-        return ApplyResponse(_with_kept(conformed, state, req.prior, handler.kept) or conformed)
+        return ApplyResponse(
+            _with_timeouts(_with_kept(conformed, state, req.prior, handler.kept) or conformed, req.planned)
+        )
 
     def delete(self, req: DeleteRequest) -> None:
         handler = self._handler(req.type_name)
-        self._run(req.type_name, lambda: handler.delete(self.write_context(), dict(req.prior)))
+        self._run(req.type_name, lambda: handler.delete(self.write_context(), _without_timeouts(req.prior)))
 
     def import_(self, req: ImportRequest) -> ReadResponse:
         handler = self._handler(req.type_name)

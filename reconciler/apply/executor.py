@@ -36,7 +36,7 @@ from reconciler.apply.evaluator import ApplyEvaluator, known_differences
 from reconciler.apply.graph import ApplyGraph, Op, Step, StepId
 from reconciler.apply.recorder import StateRecorder
 from reconciler.apply.recovery import deposed_left, locate_left_over
-from reconciler.apply.retry_policy import RetryPolicy
+from reconciler.apply.retry_policy import RetryPolicy, configured_timeout
 from reconciler.data_not_found import not_found_detail
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
 from reconciler.plan.model import Action, ResourceChange
@@ -233,7 +233,12 @@ class Executor:
             log.info("retrying %s (attempt %d) in %.3gs: %s", address, attempt, delay, exc.message)
             self.progress.retrying(address, attempt, delay, exc.message, waiting=exc.waiting)
 
-        return self.options.run(fn, sleep=self.clock.sleep, jitter=self.rng.random, on_wait=told)
+        # a delete is given the time the state's timeouts block allows, the others the configuration's
+        values = step.change.before if step.op is Op.DELETE else step.change.after
+        allowed = configured_timeout(values, step.op.value)
+        return self.options.run(
+            fn, sleep=self.clock.sleep, jitter=self.rng.random, on_wait=told, allowed=allowed
+        )
 
     def _provider(self, step: Step):
         provider = self.providers.get(step.change.provider)

@@ -3,6 +3,7 @@ recovery's reads wait by the same budgets, keyed by Azure's error code."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -60,16 +61,19 @@ class RetryPolicy:
         found = self.retry_budgets.get((code or "").split("/")[0].lower())
         return found or RetryBudget(float("inf"), self.retry_cap, self.max_attempts)
 
-    def next_wait(self, exc: RetryableError, attempt: int, waited: float, jitter: float) -> float | None:
+    def next_wait(
+        self, exc: RetryableError, attempt: int, waited: float, jitter: float, allowed: float | None = None
+    ) -> float | None:
         """How long to wait before trying again after the ``attempt``-th refusal ``exc``, with ``waited``
         seconds waited already (``jitter`` in [0, 1) spreads the exponential backoff); None when its
-        budget is spent and the refusal stands."""
+        budget is spent and the refusal stands. ``allowed``: the seconds the configuration gives the
+        operation (its ``timeouts`` block), in place of the budget's, longer or shorter."""
         budget = self.retry_budget(exc.code)
         if budget.attempts is not None and attempt >= budget.attempts:
             return None
         backoff = min(budget.cap, self.retry_base * 2 ** (attempt - 1))
         delay = min(exc.retry_after if exc.retry_after is not None else backoff * (0.5 + jitter), budget.cap)
-        return None if waited + delay > budget.seconds else delay
+        return None if waited + delay > (budget.seconds if allowed is None else allowed) else delay
 
     def run(
         self,
@@ -78,18 +82,46 @@ class RetryPolicy:
         sleep: Callable[[float], None],
         jitter: Callable[[], float],
         on_wait: Callable[[RetryableError, int, float], None],
+        allowed: float | None = None,
     ) -> T:
         """``action``, tried again after each refusal Azure clears on its own (``RetryableError``)
-        while its budget lasts; ``on_wait(refusal, attempt, seconds)`` hears of each wait first."""
+        while its budget (or the ``allowed`` seconds) lasts; ``on_wait(refusal, attempt, seconds)``
+        hears of each wait first."""
         attempt, waited = 0, 0.0
         while True:
             try:
                 return action()
             except RetryableError as exc:
                 attempt += 1
-                delay = self.next_wait(exc, attempt, waited, jitter())
+                delay = self.next_wait(exc, attempt, waited, jitter(), allowed)
                 if delay is None:
                     raise
                 waited += delay
                 on_wait(exc, attempt, delay)
                 sleep(delay)
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in a Go duration as a ``timeouts`` block writes it ("30m", "1h30m", "90s"); None
+    when ``text`` isn't one."""
+    text = text.strip()
+    parts = _DURATION_PART.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+OPERATION_TIMEOUTS = {"create": "create", "update": "update", "phase": "update", "delete": "delete"}
+
+
+def configured_timeout(values: dict | None, operation: str) -> float | None:
+    """The seconds a resource's ``timeouts`` block gives ``operation`` (create, update or delete)."""
+    block = (values or {}).get("timeouts")
+    if isinstance(block, list):
+        block = block[0] if block else None
+    text = block.get(OPERATION_TIMEOUTS.get(operation, operation)) if isinstance(block, dict) else None
+    return parse_duration(text) if isinstance(text, str) else None

@@ -96,7 +96,11 @@ def _fill(
         _fill(block.body, child_schema, scope, path + (block.type, index), value, out)
         items.append(value)
     for name, items in grouped.items():
-        into[name] = _shape(schema, name, items)
+        into[name] = shaped = _shape(schema, name, items)
+        if isinstance(shaped, dict):  # one SINGLE block: its values are found without the index too
+            first = path + (name, 0)
+            for key in [k for k in out.positions if k[: len(first)] == first]:
+                out.positions.setdefault(path + (name,) + key[len(first) :], out.positions[key])
 
 
 def _child_schema(schema: BlockSchema | None, name: str) -> BlockSchema | None:

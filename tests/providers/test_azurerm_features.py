@@ -247,3 +247,20 @@ def test_a_purge_protected_key_vault_is_left_soft_deleted(make):
     provider.delete(DeleteRequest("azurerm_key_vault", kv))
     assert [v["name"] for v in env.store.list("deletedkeyvault")] == ["kv-protected"]
     assert any("purge protection" in e for e in provider.events)
+
+
+def test_a_timeouts_block_stays_in_state_and_never_reaches_azure(make):
+    from providers.base import UpdateRequest
+
+    env, build = make
+    provider = build({})
+    planned = {"name": "rg-timeouts", "location": "westeurope", "timeouts": {"create": "30m", "delete": "1h"}}
+    created = provider.create(CreateRequest("azurerm_resource_group", planned)).state
+    assert created["timeouts"] == {"create": "30m", "delete": "1h"}
+    assert (
+        provider.read(ReadRequest("azurerm_resource_group", created)).state["timeouts"] == created["timeouts"]
+    )
+    writes = len(env.activity())
+    longer = {**created, "timeouts": {"create": "2h", "delete": "1h"}}
+    updated = provider.update(UpdateRequest("azurerm_resource_group", created, longer, ("timeouts",))).state
+    assert updated["timeouts"] == {"create": "2h", "delete": "1h"} and len(env.activity()) == writes

@@ -33,7 +33,7 @@ import pytest
 
 from providers.azurerm.catalog import SCHEMA
 from providers.azurerm.clients import ClientFactory, CloudKind, CloudTarget
-from providers.azurerm.provider import AzurermProvider
+from providers.azurerm.provider import TIMEOUTS, AzurermProvider
 from providers.azurerm.resources import HANDLERS
 from providers.base import (
     Clock,
@@ -428,7 +428,7 @@ def test_every_force_new_attribute_is_in_the_schema(type_name: str) -> None:
     settable = {a.name: a.force_new for a in schema.block.attributes if a.required or a.optional}
     settable.update({b.name: b.force_new for b in schema.block.blocks if b.reconciled})
     for name, force_new in settable.items():
-        if name in handler.updatable:
+        if name in handler.updatable or name == TIMEOUTS:  # the provider itself updates timeouts
             assert not force_new, f"{type_name}.{name} is updated in place but marked force_new"
         elif not force_new:
             attr = schema.block.attribute_map.get(name)

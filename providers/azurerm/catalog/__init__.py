@@ -26,6 +26,7 @@ from . import (
 )
 from .out_of_scope import DATA, OutOfScope, out_of_scope
 from .provider_config import PROVIDER_CONFIG
+from .timeouts import with_timeouts
 from .value_kinds import VALUE_KINDS
 
 _MANAGED: tuple[ResourceSchema, ...] = (
@@ -42,8 +43,8 @@ _MANAGED: tuple[ResourceSchema, ...] = (
 
 SCHEMA = ProviderSchema(
     name="azurerm",
-    resources={r.type_name: r for r in _MANAGED},
-    data_sources={d.type_name: d for d in data_sources.DATA_SOURCES},
+    resources={r.type_name: with_timeouts(r) for r in _MANAGED},
+    data_sources={d.type_name: with_timeouts(d) for d in data_sources.DATA_SOURCES},
     provider_config=PROVIDER_CONFIG,
     value_kinds=VALUE_KINDS,
     explain_unknown=lambda mode, type_name: unknown_type_detail(mode, type_name),
