@@ -121,7 +121,7 @@ def run(args, out: Output) -> int:
         out.err.write(f"audit: {line}\n")
         out.err.flush()
 
-    if args.dir and any(Path(args.dir).glob("*.tf")):
+    if args.dir and any(any(Path(args.dir).glob(pattern)) for pattern in ("*.tf", "*.tf.json")):
         session = steps.open_session(args.dir)  # configures the providers from the provider blocks
         try:
             vaults, cloud = audit_all(

@@ -1,11 +1,13 @@
 """A directory of configuration files -> ``([ast.File], [Diagnostic])``.
 
-``load_directory(path, *, extensions=(".tf",), cache=True)`` parses every file in
-``path`` whose name ends with one of ``extensions`` (hidden names aside), in sorted
-order, through the parse cache (``reconciler.config.cache``) and, for large uncached
-batches, a process pool (``reconciler.config.loader_parallel``). A file that can't be
-read (dangling link, pipe, directory, permissions, not UTF-8) is an error naming it,
-never skipped (``reconciler.config.source_files``).
+``load_directory(path, *, extensions=(".tf", ".tf.json"), cache=True)`` parses every
+file in ``path`` whose name ends with one of ``extensions`` (hidden names aside), in
+sorted order, through the parse cache (``reconciler.config.cache``) and, for large
+uncached batches, a process pool (``reconciler.config.loader_parallel``). ``*.tf.json``
+files are read in terraform's JSON syntax (``reconciler.config.json_syntax``). A file
+that can't be read (dangling link, pipe, directory, permissions, not UTF-8) is an error
+naming it, never skipped (``reconciler.config.source_files``); so is an override file,
+which vaultform does not merge.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from reconciler.config.loader_parallel import parse_many
 from reconciler.config.source_files import list_source_files
 from reconciler.diagnostics import Diagnostic, error
 
+CONFIG_EXTENSIONS = (".tf", ".tf.json")
 
-def list_config_files(path: str | os.PathLike, extensions=(".tf",)) -> list[Path]:
+
+def list_config_files(path: str | os.PathLike, extensions=CONFIG_EXTENSIONS) -> list[Path]:
     """The configuration files directly in ``path``, sorted by name, whatever kind of file each is."""
     return list_source_files(path, tuple(extensions))
 
 
 def load_directory(
-    path: str | os.PathLike, *, extensions=(".tf",), cache: bool = True
+    path: str | os.PathLike, *, extensions=CONFIG_EXTENSIONS, cache: bool = True
 ) -> tuple[list[ast.File], list[Diagnostic]]:
     """Parse every configuration file of a directory (sorted), using the parse cache."""
     root = Path(path)
@@ -64,7 +68,7 @@ def _unread_kinds(root: Path) -> list[Diagnostic]:
     """Files terraform would read that vaultform can't: skipping one would drop what it declares, and
     the plan would destroy those objects; so each is an error naming it."""
     found: list[Diagnostic] = []
-    for path in list_source_files(root, (".tf", ".tf.json")):
+    for path in list_source_files(root, CONFIG_EXTENSIONS):
         if _is_override(path.name):
             found.append(
                 error(
@@ -73,15 +77,6 @@ def _unread_kinds(root: Path) -> list[Diagnostic]:
                     f"terraform merges {path} into the blocks it overrides; vaultform would read it as "
                     "declarations of their own. Move its settings into the blocks they override, then "
                     "delete it.",
-                )
-            )
-        elif path.name.endswith(".tf.json"):
-            found.append(
-                error(
-                    "config-json",
-                    f"JSON configuration is not supported: {path.name}",
-                    f"vaultform reads configuration written in HCL (.tf files), and skipping {path} would "
-                    "plan the destruction of what it declares. Write its blocks in a .tf file instead.",
                 )
             )
     return found

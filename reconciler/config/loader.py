@@ -6,7 +6,11 @@ Public API
     Parse one file's text. A syntax error gives ``None`` and one diagnostic
     (code "syntax") with file, line and column; nothing raises.
 ``parse_bytes(data, filename)``
-    The same for raw file content: invalid UTF-8 becomes a diagnostic.
+    The same for raw file content: invalid UTF-8 becomes a diagnostic. A file named
+    ``*.tf.json`` is read in terraform's JSON syntax (``reconciler.config.json_syntax``)
+    into the same nodes. (``parse_text`` itself always reads the native syntax: its other
+    callers - templatefile, tfvars, the console - pass names that aren't configuration
+    files, and a template may be named anything.)
 
 Whole directories are read by ``reconciler.config.directory`` (through the parse
 cache and, for large uncached batches, a process pool).
@@ -96,6 +100,11 @@ def parse_bytes(data: bytes, filename: str) -> tuple[ast.File | None, list[Diagn
     text = decode_source(data, filename)
     if isinstance(text, Diagnostic):
         return None, [text]
+    if filename.endswith(".tf.json"):
+        from reconciler.config.json_syntax import parse_json_config  # lazy: start-up
+
+        with paused_gc():
+            return parse_json_config(text, filename)
     return parse_text(text, filename)
 
 

@@ -26,6 +26,7 @@ from reconciler.diagnostics import Diagnostic
 
 PARALLEL_MIN_FILES = 8
 PARALLEL_MIN_BYTES = 256 * 1024
+_UNCACHED = ".tf.json"  # files parsed every time, never cached: see parse_many
 
 
 def _worker(job: tuple[bytes, str, str | None, str | None]) -> bytes | None:
@@ -85,7 +86,7 @@ def _parse_in_pool(jobs, store: ParseCache | None) -> list[Entry] | None:
     except (OSError, RuntimeError, ImportError):
         return None  # no pool available here (sandbox, no /dev/shm): the caller parses serially
     if cache_dir is not None and store is not None:
-        store.stats.writes += sum(1 for p in payloads if p is not None)
+        store.stats.writes += sum(1 for (_, _, key), p in zip(jobs, payloads) if p is not None and key)
     return out
 
 
@@ -116,6 +117,11 @@ def parse_many(
             _digests.pop(name, None)
         else:
             _digests[name] = key
+        if name.endswith(_UNCACHED):
+            # a JSON file's tree depends on the provider schemas too (which of its properties are
+            # nested blocks), and the parse cache is keyed by the bytes and the parser only
+            pending.append((i, name, data, None))
+            continue
         cached = store.get(key) if store is not None and key is not None else None
         if cached is not None:
             results[i] = cached

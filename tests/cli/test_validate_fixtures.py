@@ -109,11 +109,15 @@ def test_missing_directory_is_a_clear_error(tmp_path):
 
 
 def test_files_terraform_reads_and_vaultform_cannot_are_errors_never_skipped():
-    """A .tf.json file or an override file beside the .tf files: terraform reads them, vaultform
-    cannot, and skipping them would plan the destruction of what they declare."""
+    """An override file beside the .tf files: terraform merges it, vaultform cannot, and skipping it
+    would plan the destruction of what it declares. The .tf.json file beside them is read (in
+    terraform's JSON syntax) with the rest of the module."""
     case = FIXTURES / "loader" / "json-and-override-files"
-    errors = validate_directory(case).diagnostics.errors
+    validated = validate_directory(case)
+    errors = validated.diagnostics.errors
     assert sorted((d.code, d.summary) for d in errors) == [
-        ("config-json", "JSON configuration is not supported: extra.tf.json"),
         ("config-override", "Override files are not supported: main_override.tf"),
     ]
+    assert validated.tree is not None
+    assert sorted(validated.tree.module.resources) == ["terraform_data.a", "terraform_data.b"]
+    assert sorted(Path(f).name for f in validated.tree.module.files) == ["extra.tf.json", "main.tf"]
