@@ -11,8 +11,8 @@ where addresses are read from or written for people and files (``parse_address``
 from __future__ import annotations
 
 import enum
-import json
 import re
+import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -30,17 +30,42 @@ class Mode(enum.Enum):
 
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_UNESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
 
 def format_key(key: IndexKey) -> str:
-    """``[0]``, ``["a"]`` or ``""`` for no key; strings use JSON escapes."""
+    """``[0]``, ``["a"]`` or ``""`` for no key; a string is quoted as terraform quotes it (HCL's
+    quoted string: ``\\n``-style escapes, ``${`` and ``%{`` doubled as ``$${`` and ``%%{``), so
+    the address reads back as written."""
     if key is None:
         return ""
     if isinstance(key, bool) or not isinstance(key, (int, str)):
         raise TypeError(f"an instance key is an int or a str, not {type(key).__name__}")
     if isinstance(key, int):
         return f"[{key}]"
-    return "[" + json.dumps(key, ensure_ascii=False) + "]"
+    return "[" + hcl_quoted(key) + "]"
+
+
+_QUOTE_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+
+
+def hcl_quoted(text: str) -> str:
+    """``text`` as an HCL quoted string, the way terraform writes an instance key
+    (addrs.toHCLQuotedString)."""
+    out = ['"']
+    for i, ch in enumerate(text):
+        escaped = _QUOTE_ESCAPES.get(ch)
+        if escaped is not None:
+            out.append(escaped)
+        elif ch in "$%":
+            out.append(ch * 2 if text[i + 1 : i + 2] == "{" else ch)
+        elif not ch.isprintable():
+            code = ord(ch)
+            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
 
 
 def key_order(key: IndexKey) -> tuple[int, int, str]:
@@ -180,18 +205,49 @@ class _Scanner:
             raise self.fail(f"expected '.' after {after}")
         self.pos += 1
 
+    def quoted(self) -> str:
+        """An HCL quoted string without templates (terraform's rule for keys in addresses)."""
+        text, i = self.text, self.pos + 1
+        out: list[str] = []
+        while i < len(text):
+            ch = text[i]
+            if ch == '"':
+                self.pos = i + 1
+                return "".join(out)
+            if ch == "\\":
+                escape = text[i + 1 : i + 2]
+                if escape in _UNESCAPES:
+                    out.append(_UNESCAPES[escape])
+                    i += 2
+                    continue
+                digits = 4 if escape == "u" else 8 if escape == "U" else 0
+                code = text[i + 2 : i + 2 + digits]
+                if not digits or len(code) != digits or not all(c in string.hexdigits for c in code):
+                    self.pos = i
+                    raise self.fail('an invalid escape in the string key (\\n, \\t, \\", \\\\ or \\uNNNN)')
+                out.append(chr(int(code, 16)))
+                i += 2 + digits
+                continue
+            if ch in "$%" and text[i + 1 : i + 2] == ch and text[i + 2 : i + 3] == "{":
+                out.append(ch + "{")  # $${ is a literal ${
+                i += 3
+                continue
+            if ch in "$%" and text[i + 1 : i + 2] == "{":
+                self.pos = i
+                raise self.fail(
+                    f'template sequences are not allowed in an address: write {ch}{ch}{{ for a literal "{ch}{{"'
+                )
+            out.append(ch)
+            i += 1
+        raise self.fail("unterminated or badly escaped string key")
+
     def key(self) -> IndexKey:
         if self.at_end() or self.text[self.pos] != "[":
             return None
         start = self.pos
         self.pos += 1
         if self.pos < len(self.text) and self.text[self.pos] == '"':
-            try:
-                decoded, end = json.JSONDecoder().raw_decode(self.text, self.pos)
-            except json.JSONDecodeError:
-                raise self.fail("unterminated or badly escaped string key") from None
-            self.pos = end
-            value: IndexKey = str(decoded)  # a JSON text that starts with '"' is a string
+            value: IndexKey = self.quoted()
         else:
             match = re.compile(r"-?[0-9]+").match(self.text, self.pos)
             if not match:

@@ -98,3 +98,28 @@ _keys = st.one_of(st.none(), st.integers(min_value=0, max_value=10**6), st.text(
 def test_round_trip_any_address(module, mode, type_, name, key):
     addr = InstanceAddress(ResourceAddress(mode, type_, name, tuple(ModuleStep(*m) for m in module)), key)
     assert parse_address(str(addr)) == addr
+
+
+@pytest.mark.parametrize(
+    "key, written",
+    [
+        # as terraform writes them (addrs.toHCLQuotedString): templates doubled, HCL escapes
+        ("${x}", '["$${x}"]'),
+        ("%{if a}", '["%%{if a}"]'),
+        ("$5 and 100%", '["$5 and 100%"]'),
+        ('say "hi"\n\t\\', '["say \\"hi\\"\\n\\t\\\\"]'),
+        ("zero\u200bwidth", '["zero\\u200bwidth"]'),
+        ("bell\x07", '["bell\\u0007"]'),
+        ("café 😀", '["café 😀"]'),
+    ],
+)
+def test_string_keys_are_written_as_terraform_writes_them_and_read_back(key, written):
+    addr = parse_address("terraform_data.k").resource.instance(key)
+    assert str(addr) == "terraform_data.k" + written
+    assert parse_address(str(addr)).key == key
+
+
+def test_a_template_sequence_in_an_address_is_refused_with_the_escape():
+    with pytest.raises(AddressError) as err:
+        parse_address('terraform_data.k["${x}"]')
+    assert "$${" in str(err.value)
