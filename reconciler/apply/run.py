@@ -172,7 +172,15 @@ def _record_outputs(
 ) -> list[Diagnostic]:
     """The root outputs into state; ``planned``: when set, only these are evaluated afresh (a
     targeted apply), the others keep their recorded values."""
-    values, _diags = evaluator.outputs_final()
+    values, found = evaluator.outputs_final()
+    # an output whose precondition is false once its values are known fails the apply, as
+    # terraform's "Module output value precondition failed"; its new value is not recorded
+    failed = [d for d in found if d.is_error]
+    declared = session.validated.tree.module.outputs
+    for name, decl in declared.items():
+        places = {v.condition.pos.range() for v in decl.preconditions}
+        if any(d.range in places for d in failed):
+            values.pop(name, None)
     if planned is not None:
         kept = recorder.state.outputs
         values = {
@@ -180,9 +188,8 @@ def _record_outputs(
             for name, value in values.items()
             if name in planned or name in kept
         }
-    declared = session.validated.tree.module.outputs
     sensitive: dict[str, bool] = {}
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = list(failed)
     for name, decl in declared.items():
         sensitive[name], diag = output_sensitivity(
             name, decl, name in values and name in evaluator.marked_outputs, at_apply=True

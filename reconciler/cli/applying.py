@@ -91,8 +91,14 @@ def apply_and_render(
     if outcome.result is None:  # a refresh-only apply: the state takes what the refresh read
         _nothing_applied(outcome, out, command)
         return 0
-    out.diagnostics(outcome.result.warnings + outcome.diagnostics)
     result = outcome.result
+    output_errors = [d for d in outcome.diagnostics if d.is_error]
+    out.diagnostics(outcome.result.warnings + [d for d in outcome.diagnostics if not d.is_error])
+    if output_errors and result.ok:
+        # the objects are applied and recorded; an output's precondition failed on their values:
+        # as terraform, the error ends the apply (no "Apply complete!", exit 1)
+        out.diagnostics(output_errors)
+        return 1
     if options.targets:
         out.diagnostics([applied_with_targets_warning()])
     failures = [(str(node), diag) for node, diag in result.failed]

@@ -413,7 +413,7 @@ class Walker:
             return
         for path in self._paths(prefix):
             scope = self._scope(path)
-            self._conditions(output.preconditions, scope, "", f'Output "{name}" precondition', path)
+            self._conditions(output.preconditions, scope, "", "Module output value precondition", path)
             value = self._eval(output.value, scope)
             self.outputs.setdefault(path, {})[name] = mark_if(value, output.sensitive)
 

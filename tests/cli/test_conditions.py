@@ -30,6 +30,10 @@ output "o" {
     condition     = var.v != "ugly"
     error_message = "v must not be ugly."
   }
+  precondition {
+    condition     = terraform_data.a.output != "known late"
+    error_message = "The output can't be known late."
+  }
 }
 """
 
@@ -48,5 +52,21 @@ def test_conditions(tmp_path):
     assert code == 1 and "v must not be ugly." in text
     code, text = run("apply", "-auto-approve", "-var", "v=worse", d)
     assert code == 1 and "The object came back worse." in text
+    code, text = run("apply", "-auto-approve", d)
+    assert code == 0 and 'o = "good"' in text
+
+
+def test_an_output_precondition_known_only_after_apply_fails_the_apply(tmp_path):
+    """As terraform: the objects are applied and kept in state, the output is not recorded, and
+    the apply ends with "Module output value precondition failed" (exit 1, no "Apply complete!")."""
+    (tmp_path / "main.tf").write_text(CONFIG)
+    d = str(tmp_path)
+    code, text = run("apply", "-auto-approve", "-var", "v=known late", d)
+    assert code == 1 and "Module output value precondition failed" in text
+    assert "The output can't be known late." in text and "Apply complete!" not in text
+    code, text = run("state", "list", "-state", str(tmp_path / "vaultform.tfstate"))
+    assert code == 0 and "terraform_data.a" in text
+    code, text = run("output", "-state", str(tmp_path / "vaultform.tfstate"))
+    assert "known late" not in text
     code, text = run("apply", "-auto-approve", d)
     assert code == 0 and 'o = "good"' in text
