@@ -245,6 +245,15 @@ class _Decoder:
         rv = body.attribute("required_version")
         if rv is not None:
             self.required_version.append(rv.expr)
+        experiments = body.attribute("experiments")
+        if experiments is not None:
+            self.err(
+                "experiments",
+                "Module uses experimental features",
+                "Experimental features are available only in alpha releases of Terraform, and vaultform "
+                "implements none of them. Remove experiments.",
+                experiments.pos,
+            )
         for rp in body.blocks_of("required_providers"):
             for attr in rp.body.attributes:
                 self.required_provider(attr)
