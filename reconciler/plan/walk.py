@@ -817,12 +817,18 @@ class Walker:
                 if len(ref.subject) < 2:
                     continue
                 target = prefix + ".".join(ref.subject[:3] if ref.root == "data" else ref.subject[:2])
-                key = ref.remaining[0] if ref.remaining and isinstance(ref.remaining[0], (int, str)) else None
+                # terraform_data.t[0] names an instance; what follows (.output) an attribute, whose
+                # change alone triggers the replacement (terraform: a planned value unlike the prior)
+                keyed = bool(ref.remaining) and ref.is_index(0)
+                key = ref.remaining[0] if keyed else None
+                attribute = tuple(ref.remaining[1:] if keyed else ref.remaining)
                 for addr in self.by_base.get(target, ()):
                     change = self.changes[addr]
-                    if key is not None and parse_address(addr).key != key:
+                    if keyed and parse_address(addr).key != key:
                         continue
-                    if change.action in (Action.UPDATE, Action.CREATE) or change.action.is_replace:
+                    if not (change.action in (Action.UPDATE, Action.CREATE) or change.action.is_replace):
+                        continue
+                    if not attribute or _value_changes(change.before, change.after, attribute):
                         return True
         return False
 
@@ -1240,3 +1246,23 @@ def _placed(diag: Diagnostic, walker: Walker) -> Diagnostic:
 
 def make_plan(req: PlanRequest) -> Plan:
     return Walker(req).run()
+
+
+def _value_changes(before: Any, after: Any, path: tuple[Any, ...]) -> bool:
+    """Whether the value at ``path`` is planned to change: unlike before, or not known yet."""
+    for step in path:
+        if after is UNKNOWN:
+            return True
+        before = _step(before, step)
+        after = _step(after, step)
+    if after is UNKNOWN or not is_wholly_known(after):
+        return True
+    return bool(unmark_deep(before)[0] != unmark_deep(after)[0])
+
+
+def _step(value: Any, step: Any) -> Any:
+    if isinstance(value, dict):
+        return value.get(step)
+    if isinstance(value, (list, tuple)) and isinstance(step, int) and -len(value) <= step < len(value):
+        return value[step]
+    return None
