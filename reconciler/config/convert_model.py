@@ -344,6 +344,7 @@ class _Decoder:
             {"validation"},
         )
         attr = body.attribute
+        self.refuse_ephemeral(attr("ephemeral"), f'variable "{name}"')
         var = m.Variable(
             name=name,
             type_expr=type_attr.expr if (type_attr := attr("type")) else None,
@@ -358,6 +359,21 @@ class _Decoder:
             self.duplicate("variable", name, self.variables[name].pos, block.pos)
             return
         self.variables[name] = var
+
+    def refuse_ephemeral(self, attr: ast.Attribute | None, what: str) -> None:
+        """``ephemeral = true`` promises a value kept out of plan files and state; vaultform keeps
+        every value it plans with, so the promise is refused rather than silently broken."""
+        if attr is None or not self.lit_bool(attr, "ephemeral", False):
+            return
+        self.err(
+            "ephemeral",
+            "Ephemeral values are not supported",
+            f"{what} is declared ephemeral = true, but vaultform keeps every value it plans with in "
+            "its plan files and state, so the value would be stored. Remove ephemeral and pass the "
+            "value another way (an environment variable the provider reads, such as ARM_CLIENT_SECRET), "
+            "or mark it sensitive = true (kept, but never shown).",
+            attr.pos,
+        )
 
     def locals_block(self, block: ast.Block) -> None:
         for b in block.body.blocks:
@@ -384,6 +400,7 @@ class _Decoder:
             {"value", "description", "sensitive", "depends_on", "ephemeral"},
             {"precondition"},
         )
+        self.refuse_ephemeral(body.attribute("ephemeral"), f'output "{name}"')
         value = body.attribute("value")
         if value is None:
             self.err(
