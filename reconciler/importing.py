@@ -30,6 +30,7 @@ from reconciler.backend_select import current_workspace
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, evaluate
 from reconciler.config.model import Import, Resource
+from reconciler.config.overrides import is_override_file
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, SourceRange, error
 from reconciler.plan.assemble import targets_address
 from reconciler.values import UNKNOWN, unmark_deep
@@ -85,7 +86,8 @@ def find_resource(tree, address: InstanceAddress, *, at: SourceRange | None = No
 def _missing_block(module, ra, local: str, at: SourceRange | None) -> Diagnostic:
     where = module.address or "the root module"
     same_type = [r for r in module.module.managed_resources if r.type == ra.type]
-    files = sorted(module.module.files)
+    # an override file only changes blocks written elsewhere: never the place to suggest
+    files = sorted(f for f in module.module.files if not is_override_file(os.path.basename(f)))
     lines = [
         f"Before importing, write its resource block in {where}, for example in "
         f"{_shown(files[0]) if files else 'main.tf'}:",

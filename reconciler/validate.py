@@ -315,7 +315,7 @@ def _check_module_calls(tree: ModuleTree, diags: Diagnostics) -> None:
 
 # Codes of a configuration file that exists but could not be read or decoded: the
 # directory does have configuration files, so "No .tf files" would be false.
-_FILE_PROBLEMS = frozenset({"config-read", "encoding", "syntax", "config-override"})
+_FILE_PROBLEMS = frozenset({"config-read", "encoding", "syntax"})
 
 
 def validate_directory(

@@ -6,8 +6,10 @@ sorted order, through the parse cache (``reconciler.config.cache``) and, for lar
 uncached batches, a process pool (``reconciler.config.loader_parallel``). ``*.tf.json``
 files are read in terraform's JSON syntax (``reconciler.config.json_syntax``). A file
 that can't be read (dangling link, pipe, directory, permissions, not UTF-8) is an error
-naming it, never skipped (``reconciler.config.source_files``); so is an override file,
-which vaultform does not merge.
+naming it, never skipped (``reconciler.config.source_files``). Override files
+(``override.tf``, ``*_override.tf`` and their .tf.json) are parsed like the others, then
+merged into the blocks of the other files (``reconciler.config.overrides``): the files
+returned are the merged ones, the override files last, holding only what they add.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from reconciler.config import ast
 from reconciler.config.cache import ParseCache, cache_disabled_by_env
 from reconciler.config.loader_parallel import parse_many
+from reconciler.config.overrides import is_override_file, merge_overrides
 from reconciler.config.source_files import list_source_files
 from reconciler.diagnostics import Diagnostic, error
 
@@ -51,32 +54,19 @@ def load_directory(
                 "config-dir", f"Can't read configuration directory {str(root)!r}", f"{exc.strerror or exc}."
             )
         ]
-    refused = _unread_kinds(root) if ".tf" in extensions else []
     use_cache = cache and not cache_disabled_by_env()
     store = ParseCache.default() if use_cache else None
-    files, diags = parse_many([str(p) for p in paths if not _is_override(p.name)], store)
-    return files, refused + diags
+    files, diags = parse_many([str(p) for p in paths], store)
+    primary = [f for f in files if not is_override_file(Path(f.path).name)]
+    overrides = [f for f in files if is_override_file(Path(f.path).name)]
+    if not overrides:
+        return files, diags
+    # when another file could not be read, its blocks are missing: an override of one of them is no
+    # error of its own, the file's error says what is wrong
+    complete = not any(d.is_error and not _in_override_file(d) for d in diags)
+    merged, found = merge_overrides(primary, overrides, report_missing=complete)
+    return merged, diags + found
 
 
-def _is_override(name: str) -> bool:
-    """terraform's override files: ``override.tf`` and ``*_override.tf`` (and their .tf.json)."""
-    stem = name.removesuffix(".json").removesuffix(".tf")
-    return stem == "override" or stem.endswith("_override")
-
-
-def _unread_kinds(root: Path) -> list[Diagnostic]:
-    """Files terraform would read that vaultform can't: skipping one would drop what it declares, and
-    the plan would destroy those objects; so each is an error naming it."""
-    found: list[Diagnostic] = []
-    for path in list_source_files(root, CONFIG_EXTENSIONS):
-        if _is_override(path.name):
-            found.append(
-                error(
-                    "config-override",
-                    f"Override files are not supported: {path.name}",
-                    f"terraform merges {path} into the blocks it overrides; vaultform would read it as "
-                    "declarations of their own. Move its settings into the blocks they override, then "
-                    "delete it.",
-                )
-            )
-    return found
+def _in_override_file(diag: Diagnostic) -> bool:
+    return diag.range is not None and is_override_file(Path(diag.range.file).name)

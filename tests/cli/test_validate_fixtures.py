@@ -108,16 +108,18 @@ def test_missing_directory_is_a_clear_error(tmp_path):
     assert "Traceback" not in out.getvalue()
 
 
-def test_files_terraform_reads_and_vaultform_cannot_are_errors_never_skipped():
-    """An override file beside the .tf files: terraform merges it, vaultform cannot, and skipping it
-    would plan the destruction of what it declares. The .tf.json file beside them is read (in
-    terraform's JSON syntax) with the rest of the module."""
+def test_files_terraform_reads_beside_the_tf_files_are_read_never_skipped():
+    """The files terraform reads beside the .tf files are read with them, never skipped (skipped,
+    what they declare would be planned for destruction): the .tf.json file in terraform's JSON
+    syntax, and the override file merged into the block it overrides."""
     case = FIXTURES / "loader" / "json-and-override-files"
     validated = validate_directory(case)
-    errors = validated.diagnostics.errors
-    assert sorted((d.code, d.summary) for d in errors) == [
-        ("config-override", "Override files are not supported: main_override.tf"),
-    ]
+    assert validated.diagnostics.errors == []
     assert validated.tree is not None
-    assert sorted(validated.tree.module.resources) == ["terraform_data.a", "terraform_data.b"]
-    assert sorted(Path(f).name for f in validated.tree.module.files) == ["extra.tf.json", "main.tf"]
+    module = validated.tree.module
+    assert sorted(module.resources) == ["terraform_data.a", "terraform_data.b"]
+    assert sorted(Path(f).name for f in module.files) == ["extra.tf.json", "main.tf", "main_override.tf"]
+    (merged,) = [a for a in module.resources["terraform_data.a"].body.attributes if a.name == "input"]
+    assert merged.expr.value == "override"  # main_override.tf's, where it is written
+    assert (Path(merged.pos.file).name, merged.pos.line) == ("main_override.tf", 2)
+    assert Path(module.resources["terraform_data.a"].pos.file).name == "main.tf"

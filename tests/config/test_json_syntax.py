@@ -190,7 +190,7 @@ def test_terraform_plans_json_moved_import_and_removed_blocks_as_vaultform_does(
 # --------------------------------------------------------------------------- the directory
 
 
-def test_json_files_are_configuration_files_and_override_files_stay_refused(tmp_path):
+def test_json_files_are_configuration_files_and_json_override_files_merge(tmp_path):
     (tmp_path / "main.tf").write_text('resource "terraform_data" "a" {}\n')
     (tmp_path / "extra.tf.json").write_text('{"resource": {"terraform_data": {"b": {}}}}\n')
     (tmp_path / "override.tf.json").write_text('{"resource": {"terraform_data": {"a": {"input": 1}}}}\n')
@@ -203,11 +203,17 @@ def test_json_files_are_configuration_files_and_override_files_stay_refused(tmp_
         "override.tf.json",
     ]
     files, diags = load_directory(tmp_path, cache=False)
-    assert [Path(f.path).name for f in files] == ["extra.tf.json", "main.tf"]
-    assert sorted((d.code, d.summary) for d in diags) == [
-        ("config-override", "Override files are not supported: b_override.tf.json"),
-        ("config-override", "Override files are not supported: override.tf.json"),
+    assert [Path(f.path).name for f in files] == [
+        "extra.tf.json",
+        "main.tf",
+        "b_override.tf.json",
+        "override.tf.json",
     ]
+    assert diags == []
+    tree, found = load_module_tree(tmp_path)
+    assert [d for d in found if d.is_error] == []
+    overridden = tree.module.resources["terraform_data.a"].body.attribute("input")
+    assert overridden is not None and Path(overridden.pos.file).name == "override.tf.json"
 
 
 def test_a_module_directory_of_json_files_only_is_a_module(tmp_path):
