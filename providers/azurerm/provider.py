@@ -344,7 +344,11 @@ class AzurermProvider:
         handler = self._handler(req.type_name)
         changed = req.changed or tuple(k for k in req.planned if req.planned.get(k) != req.prior.get(k))
         changed = tuple(k for k in changed if k != TIMEOUTS)
-        if not changed:  # only how long operations may take: nothing to send to Azure
+        # an argument left out of the configuration is missing from planned, not None: compare every
+        # argument the schema has, whichever side holds it
+        names = set(SCHEMA.resources[req.type_name].block.names()) - {TIMEOUTS}
+        if all(req.planned.get(k) == req.prior.get(k) for k in names):
+            # only how long operations may take changed: nothing to send to Azure
             return ApplyResponse(_with_timeouts(dict(req.prior), req.planned))
         try:
             state = self._run(
