@@ -155,16 +155,14 @@ def _vm_nodes(ctx: RuleContext) -> dict[str, Node]:
 
 
 def _vm_of(ctx: RuleContext, item: Node) -> Node | None:
-    """The data source the protected VM's source_vm_id comes from: by the id when it is known, else
-    by the reference the expression makes (``data.azurerm_virtual_machine.app.id``)."""
-    by_id = _vm_nodes(ctx).get(_vm_key(known_str(item.planned("source_vm_id"))))
-    if by_id is not None:
-        return by_id
+    """The data source the protected VM's source_vm_id comes from: the one its expression names
+    (``data.azurerm_virtual_machine.app.id``), else the one that read the same id (several data
+    sources may read one VM; the item's own is the one to name)."""
     for ref in item.refs_for("source_vm_id"):
         for node in ctx.index.resolve(ref, item):
             if node.type_name == TypeName.VIRTUAL_MACHINE.value:
                 return node
-    return None
+    return _vm_nodes(ctx).get(_vm_key(known_str(item.planned("source_vm_id"))))
 
 
 def r16_vm_in_another_region(ctx: RuleContext) -> Iterable[Diagnostic]:
