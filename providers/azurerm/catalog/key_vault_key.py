@@ -168,14 +168,27 @@ KEY_VAULT_KEY = ResourceSchema(
                 pattern_hint=RFC3339_HINT,
                 description="The key can't be used before this time.",
             ),
+            # Optional and computed: Azure sets an expiry on every version a rotation policy with
+            # expire_after makes (Key Vault "Configure cryptographic key auto-rotation": "Expiry
+            # time ... set on newly rotated keys"), and an expiry can be moved but never removed
+            # (azurerm PR 23327: "The Azure portal also does not allow expiration_date to be
+            # removed after it has been set"). Left unset, the key keeps the expiry Azure holds;
+            # as Optional only (azurerm), the first plan after a rotation wants it gone - a no-op
+            # update every run (azurerm issue 22838) or, since azurerm 3.74, a replacement of the
+            # key in use (azurerm issue 24965).
             Attribute(
                 "expiration_date",
                 STRING,
                 optional=True,
+                computed=True,
                 pattern=RFC3339_PATTERN,
                 fold="rfc3339",
                 pattern_hint=RFC3339_HINT,
-                description="The key can't be used after this time; an expired key breaks backups.",
+                description=(
+                    "The key can't be used after this time; an expired key breaks backups. Left "
+                    "unset, the key keeps the expiry it has (a rotation policy's expire_after sets "
+                    "one on each new version; Azure can't remove an expiry)."
+                ),
             ),
             tags_attribute(),
             computed("id", "The versioned key id, https://{vault}.vault.azure.net/keys/{name}/{version}."),
