@@ -152,6 +152,38 @@ def test_expired_key():
     )
 
 
+def test_a_rotation_policy_doing_its_work_is_information():
+    """A new version on the policy's schedule, with the expiry expire_after gives it, is what the
+    configuration asked for; the same change on a key without a policy is a warning."""
+    key = "azurerm_key_vault_key"
+    future = (datetime.now(UTC) + timedelta(days=180)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    old, new = (
+        "https://kv1.vault.azure.net/keys/k/" + "a" * 32,
+        "https://kv1.vault.azure.net/keys/k/" + "b" * 32,
+    )
+    policy = [
+        {
+            "expire_after": "P180D",
+            "notify_before_expiry": "P30D",
+            "automatic": [{"time_before_expiry": "P30D"}],
+        }
+    ]
+    rotated = {"id": new, "expiration_date": future, "rotation_policy": policy}
+    recorded = {"id": old, "rotation_policy": policy}
+
+    def severity(path, before, after, actual, prior):
+        return classify(_subject(key, path, before, after, actual, prior), Facts())[0]
+
+    assert severity("id", old, new, rotated, recorded) is Severity.INFO
+    assert severity("expiration_date", None, future, rotated, recorded) is Severity.INFO
+    bare = {"id": new, "expiration_date": future, "rotation_policy": []}
+    assert severity("id", old, new, bare, {"id": old}) is Severity.WARNING
+    assert severity("expiration_date", None, future, bare, {"id": old}) is Severity.WARNING
+    # the same version given an expiry (someone set it by hand) is still a warning
+    same = {**rotated, "id": old}
+    assert severity("expiration_date", None, future, same, recorded) is Severity.WARNING
+
+
 def test_deleted_grant_of_a_vault_identity_is_critical():
     s = Subject(POLICY, "", K.DELETED, None, None, {"object_id": "P", "key_permissions": ["Get"]}, None)
     assert classify(s, Facts())[0] is Severity.WARNING

@@ -194,7 +194,10 @@ def test_expired_key_and_a_stray_key(world):
         "added",
         "critical",
     )
-    assert (record["plan_action"], record["fix"]["kind"]) == ("update", "plan")
+    # Azure can't take an expiry off a key, so the plan doesn't pretend to (an unset expiration_date
+    # keeps what Azure holds): the fix is to set a later one, or rotate
+    assert (record["plan_action"], record["fix"]["kind"]) == ("no-op", "out-of-band")
+    assert "set expiration_date in the configuration" in str(record["fix"])
     assert [(u["type"], u["name"]) for u in report["unmanaged"]] == [
         ("azurerm_key_vault_key", "someone-elses-key")
     ]

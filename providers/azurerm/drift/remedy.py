@@ -42,9 +42,12 @@ OUT_OF_BAND: tuple[Remedy, ...] = (
         KEY,
         "expiration_date",
         None,
-        "set expiration_date in the configuration so vaultform updates it, or rotate to a new version",
-        "set expiration_date in the configuration so vaultform updates it, or `az keyvault key "
-        "set-attributes --expires <time> --id {id}`",
+        "an expiry the key's rotation policy set needs nothing (`vaultform apply -refresh-only` records "
+        "it); otherwise set expiration_date in the configuration so vaultform updates it, or rotate to a "
+        "new version",
+        "an expiry the key's rotation policy set needs nothing (`vaultform apply -refresh-only` records "
+        "it); otherwise set expiration_date in the configuration so vaultform updates it, or `az "
+        "keyvault key set-attributes --expires <time> --id {id}`",
     ),
     Remedy(
         KEY,
