@@ -299,6 +299,42 @@ def authorization_model(kv: Node) -> bool | None:
     return False
 
 
+def leaving_grants(index: PlanIndex) -> list[Grant]:
+    """The standalone access policies and role assignments this plan deletes, as they are now:
+    what a key deleted in the same plan may still need (the deployer's Delete permission)."""
+    out: list[Grant] = []
+    for node in index.of_type(TypeName.ACCESS_POLICY, data=False):
+        if node.action is Action.DELETE:
+            kvs = tuple(n.address for n in _policy_key_vaults(index, node))
+            out.append(
+                Grant(
+                    GrantKind.ACCESS_POLICY,
+                    node,
+                    "object_id",
+                    node.value("object_id"),
+                    kvs,
+                    _permissions(node.value("key_permissions")),
+                    None,
+                )
+            )
+    for node in index.of_type(TypeName.ROLE_ASSIGNMENT, data=False):
+        if node.action is Action.DELETE:
+            kvs = tuple(n.address for n in _scope_key_vaults(index, node))
+            role = role_named(node.value("role_definition_name"), node.value("role_definition_id"))
+            out.append(
+                Grant(
+                    GrantKind.ROLE_ASSIGNMENT,
+                    node,
+                    "principal_id",
+                    node.value("principal_id"),
+                    kvs,
+                    frozenset(),
+                    role,
+                )
+            )
+    return out
+
+
 def applies_to(grant: Grant, kv: Node) -> bool:
     """The grant counts on ``kv`` under the authorization model the key vault uses."""
     if kv.address not in grant.key_vaults:
@@ -354,6 +390,7 @@ __all__ = [
     "GrantKind",
     "Grant",
     "collect_grants",
+    "leaving_grants",
     "authorization_model",
     "applies_to",
     "names_deployer",

@@ -15,7 +15,7 @@ from providers.base import OrderingEdge
 from state.addresses import Node as GraphNode
 
 from .estate import EncryptionIdentity, encryption_identity, items_of, key_vaults_of, key_vaults_of_key
-from .grants import CREATE_KEY_PERMISSIONS, Grant, applies_to, names_deployer, names_identity
+from .grants import CREATE_KEY_PERMISSIONS, Grant, applies_to, leaving_grants, names_deployer, names_identity
 from .model import Action, Encryption, Node, PlanIndex, TypeName
 from .refs import known_str
 from .table import reason
@@ -135,9 +135,22 @@ def _identity_edges(index: PlanIndex, grants: list[Grant], vaults, out: EdgeSet)
 
 
 def _deployer_edges(index: PlanIndex, grants: list[Grant], out: EdgeSet) -> None:
-    """Keys are created in a key vault only after the grants that let the deployer create them."""
+    """Keys are created in a key vault only after the grants that let the deployer create them,
+    and deleted before the grants that let anyone manage keys there go.
+
+    The creation edge is made for every key, whatever the plan does to it: it becomes a recorded
+    dependency of the key. Made only when the key was created, the dependency was lost at the next
+    apply that wrote the key's state from a plan without it (a moved block renaming the grant).
+
+    A destroy plan doesn't read azurerm_client_config or evaluate the configuration, so it can't
+    tell the deployer's grant by its principal: a key it deletes goes before every grant it
+    deletes that manages keys in the key vault (no grant ever needs to go before a key). A destroy
+    that removed the deployer's access policy first had Key Vault refuse the key's delete (403
+    ForbiddenByPolicy) half-way through. An edge into a key the plan leaves as it is orders
+    nothing at apply."""
+    leaving: list[Grant] | None = None
     for key in index.of_type(TypeName.KEY, data=False):
-        if key.action not in (Action.CREATE, Action.REPLACE):
+        if key.action is Action.READ:
             continue
         kvs = key_vaults_of_key(index, key)
         for g in grants:
@@ -149,4 +162,15 @@ def _deployer_edges(index: PlanIndex, grants: list[Grant], out: EdgeSet) -> None
                     key.graph_node,
                     "O2/deployer",
                     reason("O2/deployer", grant=g.node_id, key=key.address),
+                )
+        if key.action is not Action.DELETE:
+            continue
+        leaving = leaving_grants(index) if leaving is None else leaving
+        for g in leaving:
+            if any(applies_to(g, kv) for kv in kvs) and g.has_all(CREATE_KEY_PERMISSIONS) is not False:
+                out.add(
+                    _grant_node(g),
+                    key.graph_node,
+                    "O2/deployer",
+                    reason("O2/deployer-delete", grant=g.node_id, key=key.address),
                 )

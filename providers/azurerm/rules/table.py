@@ -553,6 +553,7 @@ ORDERING_REASONS = {
     "O1": "{grant} grants access to the identity that {source} brings",
     "O2": "{grant} gives {identity} access to the key that {node} assigns",
     "O2/deployer": "{grant} lets the deployer create {key} in the key vault",
+    "O2/deployer-delete": "{key} is deleted while {grant}, which manages keys in its key vault, still lets it be",
     "O3": "{key_vault} holds the key that {node} assigns (soft delete and purge protection first)",
     "O4": "{item} targets {vault}, whose key is assigned in {node}",
     "O5": "{vault} is created with its identity before its key is assigned in {node}",
