@@ -362,6 +362,25 @@ def r9_user_identity_network(ctx: RuleContext) -> Iterable[Diagnostic]:
                 yield _diag("R9/private_endpoint", case, endpoint=pe.address)
 
 
+def r7_firewall_shuts_out_backup(ctx: RuleContext) -> Iterable[Diagnostic]:
+    """A key vault that denies by default admits Azure Backup only as a trusted service (Key Vault
+    "Trusted services": Azure Backup is one; network_acls bypass "AzureServices"). With bypass
+    "None" the firewall refuses it whatever ip_rules and subnets allow: a key vault update that
+    Azure accepts, and the next backup job fails (UserErrorCMKKeyVaultAuthFailure). The user-assigned
+    identity, which deny-by-default shuts out anyway, is R9's."""
+    for case in ctx.cases:
+        after = _live(case)
+        if after is None or after.uses_user_identity is not False:
+            continue
+        for kv in key_vaults_of(ctx.index, case.vault, case.after, planned=True):
+            if not kv.action.exists_after or not (case.encryption_touched or kv.action.changes):
+                continue
+            action = known_str(kv.value("network_acls", 0, "default_action"))
+            bypass = known_str(kv.value("network_acls", 0, "bypass"))
+            if action and action.lower() == "deny" and bypass and bypass.lower() == "none":
+                yield _diag("R7/firewall", case, kv, key_vault=kv.address)
+
+
 # --------------------------------------------------------------------------- R11, R12
 
 _REMOVE_VERB = {Action.DELETE: "destroys", Action.REPLACE: "replaces (destroys, then re-creates)"}
@@ -604,6 +623,7 @@ KEY_CHECKS: tuple[Check, ...] = (
     r4_key_fit,
     r5_key_vault_protections,
     r7_identity_can_use_key,
+    r7_firewall_shuts_out_backup,
     r9_user_identity_network,
     r11_key_in_use,
     r12_previous_key,

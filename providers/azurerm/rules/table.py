@@ -202,6 +202,17 @@ MESSAGES: tuple[Message, ...] = (
         "{identity} needs Get, List, WrapKey and UnwrapKey on keys in {key_vault}; {problem}. {how}",
     ),
     Message(
+        "R7/firewall",
+        _E,
+        "The key vault's firewall would shut Azure Backup out",
+        "{vault} encrypts with its system-assigned identity, and {key_vault} would deny by default "
+        '(network_acls default_action = "Deny") with bypass = "None". Azure Backup reaches the key as '
+        "a trusted Azure service, never from an address in ip_rules or a subnet, so Key Vault "
+        "refuses it (ForbiddenByFirewall): the key assignment fails, and backups and restores of a "
+        'vault already encrypted fail from the next job. Set bypass = "AzureServices" (trusted '
+        'services through the firewall), or default_action = "Allow".',
+    ),
+    Message(
         "R7/unseen_role",
         _W,
         "No role in this configuration lets the encryption identity use the key",
