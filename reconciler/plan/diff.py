@@ -28,7 +28,7 @@ from providers.schema import (
     folded,
     zero_value,
 )
-from reconciler.diagnostics import Diagnostic, error
+from reconciler.diagnostics import Diagnostic, error, warning
 from reconciler.plan.model import Action, Reason
 from reconciler.values import UNKNOWN, is_wholly_known
 
@@ -242,7 +242,7 @@ def decide(req: InstanceRequest) -> InstanceDecision:
         for attr in block.attributes:  # an echo of nothing is nothing (terraform_data's output
             if attr.echoes and after.get(attr.echoes) is None:  # without an input), as terraform plans it
                 after[attr.name] = None
-        return InstanceDecision(Action.CREATE, after)
+        return InstanceDecision(Action.CREATE, after, diagnostics=final_value_warnings(block, None, after))
     after = _apply_ignore_changes(req, after)
     changed = tuple(changed_paths(block, req.prior, after))
     changed += _unknown_echoes(block, after, changed)
@@ -274,6 +274,8 @@ def decide(req: InstanceRequest) -> InstanceDecision:
         decision.after = after
         _refuse_destroy(req, decision)
     decision.diagnostics.extend(change_rule_refusals(req, after, changed))
+    if not decision.action.is_replace:
+        decision.diagnostics.extend(final_value_warnings(block, req.prior, after))
     return decision
 
 
@@ -390,6 +392,29 @@ def change_rule_refusals(
             out.append(
                 error(rule.code, _refusal_summary(shown, before, now), rule.message, address=req.address)
             )
+    return out
+
+
+def final_value_warnings(
+    block: BlockSchema, before: dict[str, Any] | None, after: dict[str, Any]
+) -> list[Diagnostic]:
+    """A warning for each attribute this plan sets to a value it can never leave (a vault's
+    immutability Locked): the step is one way, and the plan is the last place to say so."""
+    out: list[Diagnostic] = []
+    for attr in block.attributes:
+        rule = attr.change_rule
+        if rule is None or rule.kind is not ChangeKind.FINAL_VALUE:
+            continue
+        now = after.get(attr.name)
+        if now != rule.value or (before is not None and before.get(attr.name) == rule.value):
+            continue
+        out.append(
+            warning(
+                "final_value",
+                f"{attr.name} = {_show(now)} can't be undone",
+                f"{rule.message} Apply this only if that is meant; once applied, no later plan can change it.",
+            )
+        )
     return out
 
 
