@@ -1100,6 +1100,11 @@ class Walker:
             }
             plan.outputs = [o for o in plan.outputs if self._made_of(f"output.{o.name}", targeted)]
         diags = list(self.diags)
+        if opts.targets:  # what was judged of an object left out is not this plan's to say
+            kept = {c.address for c in changes if not c.untargeted}
+            diags = [
+                d for d in diags if d.address is None or d.address in kept or d.address not in self.changes
+            ]
         if self.req.plan_rules is not None and not opts.refresh_only:
             response = self.req.plan_rules(PlanRulesRequest(self._rule_instances(changes), now=self.now))
             # a refusal the schema itself declared (same code, same object) is not repeated
