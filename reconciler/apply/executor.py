@@ -187,8 +187,11 @@ class Executor:
             self.progress.failed(change.address, label, self.clock.monotonic() - started, diag.summary)
             return diag.with_address(change.address)
         except ProviderError as exc:
-            if step.op is Op.CREATE and not isinstance(exc, RetryableError):
-                self.recorder.clear_pending(change)  # Azure refused: nothing was created
+            if step.op is not Op.READ and not isinstance(exc, RetryableError):
+                # Azure answered with a refusal: the outcome is known (nothing was created; an
+                # object it refused to change or delete is as the next refresh reads it), so no
+                # later run has to find out what happened to an interrupted operation
+                self.recorder.clear_pending(change)
             message = self._hide(change, exc.message)
             if step.deposed:
                 self.recorder.clear_pending(change)  # the state holds the new object only
