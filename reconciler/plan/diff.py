@@ -395,16 +395,32 @@ def change_rule_refusals(
     return out
 
 
+_FINAL: dict[int, tuple[BlockSchema, tuple[Attribute, ...]]] = {}  # id(block) -> (block, its attributes)
+
+
+def _final_value_attributes(block: BlockSchema) -> tuple[Attribute, ...]:
+    """The attributes of ``block`` with a final value, looked up once per schema (every create
+    and update of a plan asks)."""
+    cached = _FINAL.get(id(block))
+    if cached is None or cached[0] is not block:
+        final = tuple(
+            a
+            for a in block.attributes
+            if a.change_rule is not None and a.change_rule.kind is ChangeKind.FINAL_VALUE
+        )
+        cached = _FINAL[id(block)] = (block, final)
+    return cached[1]
+
+
 def final_value_warnings(
     block: BlockSchema, before: dict[str, Any] | None, after: dict[str, Any]
 ) -> list[Diagnostic]:
     """A warning for each attribute this plan sets to a value it can never leave (a vault's
     immutability Locked): the step is one way, and the plan is the last place to say so."""
     out: list[Diagnostic] = []
-    for attr in block.attributes:
+    for attr in _final_value_attributes(block):
         rule = attr.change_rule
-        if rule is None or rule.kind is not ChangeKind.FINAL_VALUE:
-            continue
+        assert rule is not None
         now = after.get(attr.name)
         if now != rule.value or (before is not None and before.get(attr.name) == rule.value):
             continue

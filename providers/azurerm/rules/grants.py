@@ -22,6 +22,7 @@ it is true. ``applies_to`` encodes that.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,41 +207,41 @@ def _owned(owned: set[tuple[str | None, str]], tenant: Any, object_id: str) -> b
     return any(obj == object_id.lower() and (t is None or ot is None or ot == t) for ot, obj in owned)
 
 
+def _standalone_grants(index: PlanIndex, keep: Callable[[Node], bool], now: bool) -> list[Grant]:
+    """The access policy and role assignment resources ``keep`` selects, as planned (``now``: as
+    they are now, for those the plan deletes)."""
+    out: list[Grant] = []
+    for node in index.of_type(TypeName.ACCESS_POLICY, data=False):
+        if keep(node):
+            read = node.value if now else node.planned
+            kvs = tuple(n.address for n in _policy_key_vaults(index, node))
+            permissions = _permissions(read("key_permissions"))
+            out.append(
+                Grant(GrantKind.ACCESS_POLICY, node, "object_id", read("object_id"), kvs, permissions, None)
+            )
+    for node in index.of_type(TypeName.ROLE_ASSIGNMENT, data=False):
+        if keep(node):
+            read = node.value if now else node.planned
+            kvs = tuple(n.address for n in _scope_key_vaults(index, node))
+            role = role_named(read("role_definition_name"), read("role_definition_id"))
+            out.append(
+                Grant(
+                    GrantKind.ROLE_ASSIGNMENT,
+                    node,
+                    "principal_id",
+                    read("principal_id"),
+                    kvs,
+                    frozenset(),
+                    role,
+                )
+            )
+    return out
+
+
 def collect_grants(index: PlanIndex) -> list[Grant]:
     """Every grant that exists once the plan is applied."""
-    out: list[Grant] = []
+    out = _standalone_grants(index, lambda node: node.action.exists_after, now=False)
     standalone = _standalone_policies(index)
-    for node in index.of_type(TypeName.ACCESS_POLICY, data=False):
-        if not node.action.exists_after:
-            continue
-        kvs = tuple(n.address for n in _policy_key_vaults(index, node))
-        out.append(
-            Grant(
-                GrantKind.ACCESS_POLICY,
-                node,
-                "object_id",
-                node.planned("object_id"),
-                kvs,
-                _permissions(node.planned("key_permissions")),
-                None,
-            )
-        )
-    for node in index.of_type(TypeName.ROLE_ASSIGNMENT, data=False):
-        if not node.action.exists_after:
-            continue
-        kvs = tuple(n.address for n in _scope_key_vaults(index, node))
-        role = role_named(node.planned("role_definition_name"), node.planned("role_definition_id"))
-        out.append(
-            Grant(
-                GrantKind.ROLE_ASSIGNMENT,
-                node,
-                "principal_id",
-                node.planned("principal_id"),
-                kvs,
-                frozenset(),
-                role,
-            )
-        )
     for kv in index.of_type(TypeName.KEY_VAULT):
         if not kv.action.exists_after:
             continue
@@ -302,37 +303,7 @@ def authorization_model(kv: Node) -> bool | None:
 def leaving_grants(index: PlanIndex) -> list[Grant]:
     """The standalone access policies and role assignments this plan deletes, as they are now:
     what a key deleted in the same plan may still need (the deployer's Delete permission)."""
-    out: list[Grant] = []
-    for node in index.of_type(TypeName.ACCESS_POLICY, data=False):
-        if node.action is Action.DELETE:
-            kvs = tuple(n.address for n in _policy_key_vaults(index, node))
-            out.append(
-                Grant(
-                    GrantKind.ACCESS_POLICY,
-                    node,
-                    "object_id",
-                    node.value("object_id"),
-                    kvs,
-                    _permissions(node.value("key_permissions")),
-                    None,
-                )
-            )
-    for node in index.of_type(TypeName.ROLE_ASSIGNMENT, data=False):
-        if node.action is Action.DELETE:
-            kvs = tuple(n.address for n in _scope_key_vaults(index, node))
-            role = role_named(node.value("role_definition_name"), node.value("role_definition_id"))
-            out.append(
-                Grant(
-                    GrantKind.ROLE_ASSIGNMENT,
-                    node,
-                    "principal_id",
-                    node.value("principal_id"),
-                    kvs,
-                    frozenset(),
-                    role,
-                )
-            )
-    return out
+    return _standalone_grants(index, lambda node: node.action is Action.DELETE, now=True)
 
 
 def applies_to(grant: Grant, kv: Node) -> bool:
