@@ -274,8 +274,9 @@ def decide(req: InstanceRequest) -> InstanceDecision:
         decision.after = after
         _refuse_destroy(req, decision)
     decision.diagnostics.extend(change_rule_refusals(req, after, changed))
-    if not decision.action.is_replace:
-        decision.diagnostics.extend(final_value_warnings(block, req.prior, after))
+    # a replacement is a new object: a final value it is created with is as final
+    prior_object = None if decision.action.is_replace else req.prior
+    decision.diagnostics.extend(final_value_warnings(block, prior_object, after))
     return decision
 
 
