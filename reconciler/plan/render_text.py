@@ -421,8 +421,8 @@ def render_plan(
     if outputs:
         parts.append(render_outputs(outputs, color=color, names=[o.name for o in plan.outputs]))
     if not (changes or errors):
-        parts.append(
-            "Applying this plan records the new output values in state without changing any "
-            "real infrastructure."
+        parts.append(  # terraform's words (and line break), with vaultform's name
+            "You can apply this plan to save these new output values to the vaultform\n"
+            "state, without changing any real infrastructure."
         )
     return "\n\n".join(parts) + "\n"
