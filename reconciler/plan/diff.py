@@ -396,16 +396,18 @@ def change_rule_refusals(
     return out
 
 
-_FINAL: dict[int, tuple[BlockSchema, tuple[Attribute, ...]]] = {}  # id(block) -> (block, its attributes)
+_FINAL: dict[
+    int, tuple[BlockSchema, tuple[tuple[str, ChangeRule], ...]]
+] = {}  # id(block) -> (block, its rules)
 
 
-def _final_value_attributes(block: BlockSchema) -> tuple[Attribute, ...]:
-    """The attributes of ``block`` with a final value, looked up once per schema (every create
-    and update of a plan asks)."""
+def _final_value_rules(block: BlockSchema) -> tuple[tuple[str, ChangeRule], ...]:
+    """(attribute, rule) for the attributes of ``block`` with a final value, looked up once per
+    schema (every create and update of a plan asks)."""
     cached = _FINAL.get(id(block))
     if cached is None or cached[0] is not block:
         final = tuple(
-            a
+            (a.name, a.change_rule)
             for a in block.attributes
             if a.change_rule is not None and a.change_rule.kind is ChangeKind.FINAL_VALUE
         )
@@ -419,16 +421,14 @@ def final_value_warnings(
     """A warning for each attribute this plan sets to a value it can never leave (a vault's
     immutability Locked): the step is one way, and the plan is the last place to say so."""
     out: list[Diagnostic] = []
-    for attr in _final_value_attributes(block):
-        rule = attr.change_rule
-        assert rule is not None
-        now = after.get(attr.name)
-        if now != rule.value or (before is not None and before.get(attr.name) == rule.value):
+    for name, rule in _final_value_rules(block):
+        now = after.get(name)
+        if now != rule.value or (before is not None and before.get(name) == rule.value):
             continue
         out.append(
             warning(
                 "final_value",
-                f"{attr.name} = {_show(now)} can't be undone",
+                f"{name} = {_show(now)} can't be undone",
                 f"{rule.message} Apply this only if that is meant; once applied, no later plan can change it.",
             )
         )

@@ -169,8 +169,9 @@ KEY_VAULT_KEY = ResourceSchema(
                 description="The key can't be used before this time.",
             ),
             # Optional and computed: Azure sets an expiry on every version a rotation policy with
-            # expire_after makes (Key Vault "Configure cryptographic key auto-rotation": "Expiry
-            # time ... set on newly rotated keys"), and an expiry can be moved but never removed
+            # expire_after makes (Azure SDK for .NET, KeyRotationPolicy.ExpiresIn: "the ISO 8601
+            # duration when a new KeyVaultKey version created from this policy will expire"), and
+            # an expiry can be moved but never removed
             # (azurerm PR 23327: "The Azure portal also does not allow expiration_date to be
             # removed after it has been set"). Left unset, the key keeps the expiry Azure holds;
             # as Optional only (azurerm), the first plan after a rotation wants it gone - a no-op

@@ -168,8 +168,9 @@ RULES: tuple[Rule, ...] = (
         when=(Condition.EXPIRED,),
     ),
     # A rotation policy's own work - a new version on schedule, carrying the expiry expire_after
-    # gives it (Key Vault "Configure cryptographic key auto-rotation") - is what the configuration
-    # asked for: a nightly drift run reports it, but not as a warning.
+    # gives it (Azure SDK for .NET, KeyRotationPolicy.ExpiresIn: the duration after which "a new
+    # KeyVaultKey version created from this policy will expire") - is what the configuration asked
+    # for: a nightly drift run reports it, but not as a warning.
     Rule(
         KEY,
         "expiration_date",
@@ -201,9 +202,9 @@ RULES: tuple[Rule, ...] = (
         "id",
         None,
         INFO,
-        "the key rotated on its rotation policy's schedule: a vault using the versionless id "
-        "follows it; one pinned to the old version keeps using that version, which must stay "
-        "enabled until a backup used the new one",
+        "the key has a new version, as its automatic rotation policy makes them: a vault using the "
+        "versionless id follows it; one pinned to the old version keeps using that version, which "
+        "must stay enabled until a backup used the new one",
         when=(Condition.ROTATES_ON_SCHEDULE,),
     ),
     Rule(

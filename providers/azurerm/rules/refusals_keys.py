@@ -363,8 +363,9 @@ def r9_user_identity_network(ctx: RuleContext) -> Iterable[Diagnostic]:
 
 
 def r7_firewall_shuts_out_backup(ctx: RuleContext) -> Iterable[Diagnostic]:
-    """A key vault that denies by default admits Azure Backup only as a trusted service (Key Vault
-    "Trusted services": Azure Backup is one; network_acls bypass "AzureServices"). With bypass
+    """A key vault that denies by default admits Azure Backup only as a trusted service (Microsoft
+    Learn, "Virtual network service endpoints for Azure Key Vault", Trusted services: "Azure Backup |
+    Allow backup and restore of relevant keys ..."; network_acls bypass "AzureServices"). With bypass
     "None" the firewall refuses it whatever ip_rules and subnets allow: a key vault update that
     Azure accepts, and the next backup job fails (UserErrorCMKKeyVaultAuthFailure). The user-assigned
     identity, which deny-by-default shuts out anyway, is R9's."""
