@@ -10,6 +10,7 @@ from reconciler.apply.progress import Progress, ProgressReporter
 from reconciler.apply.run import apply_plan, record_outputs_only
 from reconciler.cli.json_ui import JsonProgress, resource_identity
 from reconciler.cli.output import Output, display_path
+from reconciler.diagnostics import Diagnostic, error
 from reconciler.drift.in_plan import critical_warnings, outside_changes, render_outside
 from reconciler.plan.model import Action
 from reconciler.plan.render_text import render_plan
@@ -102,10 +103,12 @@ def apply_and_render(
     if options.targets:
         out.diagnostics([applied_with_targets_warning()])
     failures = [(str(node), diag) for node, diag in result.failed]
+    if result.interrupted:
+        # as terraform's: an interrupted apply doesn't end "Apply complete!" but "execution halted"
+        out.diagnostics([d for _, d in failures] + [halted()])
+        return 1
     progress.summary(result.counts, failures, verb="Destroy" if command == "destroy" else "Apply")
     out.diagnostics([d for _, d in failures])
-    if result.interrupted and out.json_ui is None:
-        out.err.write("\nInterrupted: operations that had started finished and are recorded in state.\n")
     if not result.ok:
         return 1  # as terraform's apply: no outputs after a failed apply (they are in state)
     if command != "destroy":
@@ -156,3 +159,13 @@ def print_outputs(state, out: Output) -> None:
         o = state.outputs[name]
         shown = "<sensitive>" if o.sensitive else format_value(o.value, shape=shape_of_type(o.type))
         out.print(f"{name} = {shown}")
+
+
+def halted() -> Diagnostic:
+    """What an interrupted apply ends with: terraform's summary, vaultform's account of the state."""
+    return error(
+        "interrupted",
+        "execution halted",
+        "Interrupted: operations that had started finished and are recorded in state; the rest did "
+        "not start. Run plan to see what is left to do.",
+    )

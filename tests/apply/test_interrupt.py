@@ -81,6 +81,8 @@ def test_first_ctrl_c_finishes_running_operations_and_saves_state(tmp_path, monk
     assert child.returncode == 1, out + err
     assert "Interrupt received" in out
     assert "operations that had started finished and are recorded in state" in err
+    # as terraform's: an interrupted apply is no "Apply complete!" but "execution halted"
+    assert "Apply complete!" not in out and "Error: execution halted" in err
     assert "Traceback" not in err
     assert not os.path.exists(lock_path_for(work / "vaultform.tfstate")), "the lock was not released"
 
