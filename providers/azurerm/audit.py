@@ -186,16 +186,22 @@ def _grant_by_policy(audit: VaultAudit, kv: dict[str, Any]) -> None:
 
 
 def _grant_by_role(audit: VaultAudit, clients, kv: dict[str, Any]) -> None:
+    try:  # a role assigned on the key itself serves it as well as one on the key vault
+        key_name: str | None = parse_key_id(audit.key_id).name
+    except InvalidIdError:
+        key_name = None
     roles = [
-        r for r in call(lambda: roles_on_key_vault(clients, kv["id"], audit.principal_id)) if r.grants_cmk
+        r
+        for r in call(lambda: roles_on_key_vault(clients, kv["id"], audit.principal_id, key_name))
+        if r.grants_cmk
     ]
     if not roles:
         audit.grant = "missing"
         audit.add(
             "GRANT_MISSING",
             ERROR,
-            f"no role assignment lets principal {audit.principal_id} read, wrap "
-            f"and unwrap with keys of {audit.key_vault}",
+            f"no role assignment on key vault {audit.key_vault} or its key lets principal "
+            f"{audit.principal_id} read, wrap and unwrap with the key",
         )
         return
     audit.grant_detail = "role: " + ", ".join(sorted({r.name for r in roles}))

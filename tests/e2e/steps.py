@@ -39,6 +39,7 @@ DIRECTORY_COMMANDS = (
     "state",
     "taint",
     "untaint",
+    "drift",
 )  # run in the configuration's directory (-chdir), where its state is
 ERROR_CODE = re.compile(r"^Error: .*\[(?P<code>[\w/]+)\]\s*$", re.MULTILINE)
 
