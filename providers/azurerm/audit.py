@@ -39,6 +39,7 @@ from providers.azurerm.listing import (
 )
 from providers.azurerm.resources.base import call, dig, not_found_is_none, wire
 from providers.azurerm.role_facts import roles_on_key_vault
+from providers.azurerm.wrapping_versions import Version, last_backup_end, still_wrapping, unusable
 from providers.base import PermanentError, ProviderError, RetryableError
 from providers.roles import CMK_KEY_PERMISSIONS, KEYS_READ, find_role
 
@@ -297,6 +298,42 @@ def _key_facts(audit: VaultAudit, clients, now: datetime, listing: Any = None) -
     kty = str(getattr(key.key_type, "value", key.key_type) or "")
     if not kty.upper().startswith("RSA"):
         audit.add("KEY_NOT_RSA", ERROR, f"the key is {kty}; Azure Backup needs an RSA key (R4)")
+    _older_versions(audit, clients, client, kid.name, props, now, versionless=not kid.version)
+
+
+def _older_versions(
+    audit: VaultAudit, clients, client, name: str, current: Any, now: datetime, *, versionless: bool
+) -> None:
+    """R12: an older version of the key that may still wrap the vault's data key and can't unwrap
+    (disabled, expired) fails every backup and restore (``wrapping_versions``). The vault's jobs
+    are read only when some older version is unusable."""
+    listed = call(lambda: list(client.list_properties_of_key_versions(name)))
+    versions = [
+        Version(str(v.version), v.created_on, v.enabled is not False, v.expires_on)
+        for v in listed
+        if v.version and v.created_on is not None
+    ]
+    if not any(unusable(v, now) for v in versions if v.version != current.version):
+        return
+    backup = clients.backup()
+    jobs = call(
+        lambda: [
+            wire(j)
+            for j in backup.backup_jobs.list(audit.name, audit.resource_group, filter="operation eq 'Backup'")
+        ]
+    )
+    for version in still_wrapping(
+        versions, str(current.version), last_backup_end(jobs), versionless=versionless
+    ):
+        why = unusable(version, now)
+        if why:
+            audit.add(
+                "KEY_VERSION_STILL_WRAPS",
+                ERROR,
+                f"key version {version.version} is {why}, but no backup has completed with version "
+                f"{current.version} since it took effect: the vault's data key is still wrapped with "
+                f"{version.version}, so backups and restores fail until it is usable again (R12)",
+            )
 
 
 def audit_vault(

@@ -102,3 +102,28 @@ def test_expired_key_is_non_compliant(world):
     code, vaults = _audit(world)
     assert code == 2
     assert _codes(vaults["rsv-drift-uai"]) == {"KEY_EXPIRED"}
+
+
+def test_an_older_key_version_that_still_wraps_the_data_key(world):
+    """R12: after a rotation the data key stays wrapped with the older version until a backup runs
+    with the new one (an hour after it, for a versionless key id): disabling the older version
+    before then breaks backups and restores, and audit says so; after such a backup it may go."""
+    shutil.copytree(ESTATES / "backed-up", world.root / "backed-up")
+    world.ok("apply {dir} -auto-approve", "backed-up")
+    world.ok("cloud backup rsv-drift-rot -vm vm-app-01")
+    keys = world.key_client("kv-drift-rot")
+    old = keys.get_key("cmk").id
+    world.ok("cloud rotate-key https://kv-drift-rot.vault.azure.net/keys/cmk")
+    world.ok(f"cloud disable-key {old}")
+    code, vaults = _audit(world)
+    assert code == 2
+    assert _codes(vaults["rsv-drift-rot"]) == {"KEY_VERSION_STILL_WRAPS"}
+    assert old.rsplit("/", 1)[-1] in str(vaults["rsv-drift-rot"]["findings"])
+
+    world.ok(f"cloud enable-key {old}")
+    world.ok("cloud advance 2h")  # the vault moves to the new version within the hour
+    world.ok("cloud backup rsv-drift-rot -vm vm-app-01")  # re-wraps the data key with it
+    world.ok(f"cloud disable-key {old}")
+    code, vaults = _audit(world)
+    assert code == 0, vaults["rsv-drift-rot"]["findings"]
+    assert "KEY_VERSION_STILL_WRAPS" not in _codes(vaults["rsv-drift-rot"])

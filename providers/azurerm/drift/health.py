@@ -100,6 +100,11 @@ ACCESS_FINDINGS: dict[str, tuple[str, str]] = {
         'access policy, or the role "Key Vault Crypto Service Encryption User" where the key vault '
         "authorizes with Azure RBAC.",
     ),
+    "KEY_VERSION_STILL_WRAPS": (
+        "encryption[0]",
+        "Enable the older key version again, and keep it enabled until a backup job has completed "
+        "with the current version (R12).",
+    ),
     "IDENTITY_MISSING": (
         "identity[0]",
         "Attach the identity the encryption names to the vault again (or turn its system-assigned "
