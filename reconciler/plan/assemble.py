@@ -296,12 +296,21 @@ def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def only_targets(
-    changes: list[ResourceChange], targets: tuple[str, ...], *, destroy: bool = False
+    changes: list[ResourceChange],
+    targets: tuple[str, ...],
+    *,
+    destroy: bool = False,
+    declared: Callable[[str, str], bool | None] | None = None,
 ) -> list[ResourceChange]:
     """Keep the targeted changes and what they need; everything else is left as it is.
 
     Creating or updating a target needs what it depends on (its key-assignment phase
     included); destroying a target needs whatever depends on it to go first, as in Terraform.
+    ``declared(dependent, dependency)``: whether the configuration makes ``dependent`` depend on
+    ``dependency`` (a reference, ``depends_on``), None when either isn't in it. A dependency only an
+    ordering rule made (a vault's key assignment after its grant, a key after the deployer's grant)
+    orders a destroy but doesn't take the dependent along: destroying one grant must not destroy the
+    vault or the key it serves - the plan's rules judge what its deletion does to them.
     """
     by_address = {c.address: c for c in changes}
 
@@ -314,7 +323,8 @@ def only_targets(
         dependents: dict[str, set[str]] = {}
         for c in changes:
             for d in deps(c):
-                dependents.setdefault(d, set()).add(c.address)
+                if declared is None or declared(c.address, d) is not False:
+                    dependents.setdefault(d, set()).add(c.address)
         follow: Callable[[str], Iterable[str]] = lambda a: dependents.get(a, set())  # noqa: E731
     else:
         follow = lambda a: deps(by_address[a])  # noqa: E731

@@ -1046,6 +1046,25 @@ class Walker:
 
     # ------------------------------------------------------------------ the plan
 
+    def _configured_dependency(self, dependent: str, dependency: str) -> bool | None:
+        """Whether the configuration makes ``dependent`` depend on ``dependency`` (references and
+        depends_on, through values, phases and other objects alike); None when either isn't in it."""
+        mine, theirs = (_config_node(self._parsed_address(a).resource) for a in (dependent, dependency))
+        g = self.cg.graph.g
+        if mine not in g or theirs not in g:
+            return None
+        seen: set[str] = set()
+        stack = [mine]
+        while stack:
+            for n in self._resource_ancestors(stack.pop()):
+                data = g.nodes[n]
+                if n == theirs or (data.get("kind") == "phase" and data["prefix"] + data["name"] == theirs):
+                    return True
+                if n not in seen:
+                    seen.add(n)
+                    stack.append(n)
+        return False
+
     def _finish(self) -> Plan:
         opts = self.req.options
         changes = [self.changes[a] for a in sorted(self.changes)]
@@ -1061,7 +1080,9 @@ class Walker:
                 # key assignment needs its grant), so the rules' edges count when choosing
                 whole = self.req.plan_rules(PlanRulesRequest(self._rule_instances(changes), now=self.now))
                 changes = with_rule_dependencies(changes, rule_edges(changes, whole.edges, reasons=False))
-            changes = only_targets(changes, opts.targets, destroy=opts.destroy)
+            changes = only_targets(
+                changes, opts.targets, destroy=opts.destroy, declared=self._configured_dependency
+            )
             for target in opts.targets:
                 if not any(targets_address(target, c.address) for c in changes):
                     self.diags.append(
