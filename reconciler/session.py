@@ -45,6 +45,7 @@ from reconciler.plan.forgotten import forgotten_addresses, is_forgotten
 from reconciler.plan.model import Plan
 from reconciler.plan.walk import PlanOptions, PlanRequest, make_plan
 from reconciler.plan.whole_state_replaced import whole_state_replaced
+from reconciler.refresh_scope import targeted_scope
 from reconciler.validate import Validated, validate_directory
 from state.encryption.target import Encryption
 from state.errors import StateError
@@ -396,13 +397,17 @@ def refresh(
     report: Callable[[str, str | None, bool], None] | None = None,
     *,
     every_object: bool = False,
+    targets: tuple[str, ...] = (),
+    destroy: bool = False,
 ) -> dict[str, dict | None]:
     """Read every managed object in state through its provider, in parallel
     (after resolving what a crashed run left pending). ``report(address, id, done)`` hears of
     each read as it starts and as it finishes. An object a removed block lets go of is not read
     (it may no longer be readable: letting go of it is often why), unless ``every_object``: a plan
-    that destroys everything, or one that only refreshes."""
+    that destroys everything, or one that only refreshes. With ``targets``, only what the
+    targeted plan covers is read (``refresh_scope``); the rest keeps what state records."""
     recover_pending(session, persist=False)
+    scope = targeted_scope(session.state, targets, destroy=destroy) if targets else None
     forgotten = (
         () if every_object or session.validated.tree is None else forgotten_addresses(session.validated.tree)
     )
@@ -411,6 +416,8 @@ def refresh(
         if rstate.mode.value != "managed" or not istate.attributes:
             continue
         if forgotten and is_forgotten(iaddr.resource, forgotten):
+            continue
+        if scope is not None and str(iaddr) not in scope:
             continue
         provider = session.providers.get(rstate.provider.split(".")[0])
         if provider is None:

@@ -121,6 +121,8 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
                     args.parallelism,
                     report=refresh_reporter(out),
                     every_object=options.destroy or options.refresh_only,
+                    targets=options.targets,
+                    destroy=options.destroy,
                 )
                 if args.refresh
                 else None

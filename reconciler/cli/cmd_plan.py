@@ -173,6 +173,8 @@ def make(args, operation: str = "plan", out: Output | None = None):
                     args.parallelism,
                     report=report,
                     every_object=args.destroy or getattr(args, "refresh_only", False),
+                    targets=plan_options(args).targets,
+                    destroy=args.destroy,
                 )
                 if args.refresh
                 else None

@@ -54,7 +54,11 @@ def run(args, out: Output) -> int:
             for resolved in steps.recover_pending(session, persist=True):
                 out.print(f"Recovered {resolved.describe()}")
             refreshed = steps.refresh(
-                session, args.parallelism, report=refresh_reporter(out), every_object=True
+                session,
+                args.parallelism,
+                report=refresh_reporter(out),
+                every_object=True,
+                targets=options.targets,
             )
             plan = steps.plan(session, options, refreshed)
             if plan.errored:
