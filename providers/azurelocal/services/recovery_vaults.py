@@ -78,7 +78,17 @@ def ensure_deletable(env, vault: dict) -> None:
     protected_items.purge_expired(env, vault["id"])
     items = env.store.list(Kind.PROTECTED_ITEM, vault["id"] + "/")
     containers = env.store.list(Kind.PROTECTION_CONTAINER, vault["id"] + "/")
-    if items or containers:
+    # backup data holds the vault as its items do: recovery points of a VM backed up on its own
+    # (``cloud backup -vm``) belong to no item record, and Azure refuses to delete a vault that
+    # holds backup data all the same (ServiceResourceNotEmptyWithBackendMessage)
+    itemless = sorted(
+        {
+            rp["id"].split("/protectedItems/", 1)[1].split("/", 1)[0].removeprefix("vm;")
+            for rp in env.store.list(Kind.RECOVERY_POINT, vault["id"] + "/")
+            if not any(rp["id"].lower().startswith(i["id"].lower() + "/") for i in items)
+        }
+    )
+    if items or containers or itemless:
         soft = {
             i["properties"].get("friendlyName", i["name"]): i["properties"]["deferredDeleteTimeInUTC"]
             for i in items
@@ -87,6 +97,7 @@ def ensure_deletable(env, vault: dict) -> None:
         names = sorted(
             {c["properties"].get("friendlyName", c["name"]) for c in containers}
             | {i["properties"].get("friendlyName", i["name"]) for i in items}
+            | {f"{name} (recovery points)" for name in itemless}
         )
         names = [f"{n} (soft-deleted until {soft[n]})" if n in soft else n for n in names]
         raise rules.Refusal.VAULT_NOT_EMPTY.error(items=", ".join(names))
