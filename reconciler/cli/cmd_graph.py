@@ -38,7 +38,9 @@ def run(args, out: Output) -> int:
         plan = steps.plan(session, PlanOptions(), refreshed=None)
     finally:
         session.close()
-    errors = [d for d in plan.diagnostics if d.is_error]
+    # the errors are those of the plan with the state as it is: planned from an empty state, objects
+    # that exist already are ones Azure holds "outside state" (a protected VM, a role assignment)
+    errors = [d for d in planned.diagnostics if d.is_error]
     if errors:
         raise DiagnosticsError(errors)
     applied = build_apply_graph(plan)

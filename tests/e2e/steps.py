@@ -40,6 +40,7 @@ DIRECTORY_COMMANDS = (
     "taint",
     "untaint",
     "drift",
+    "graph",
 )  # run in the configuration's directory (-chdir), where its state is
 ERROR_CODE = re.compile(r"^Error: .*\[(?P<code>[\w/]+)\]\s*$", re.MULTILINE)
 
