@@ -16,6 +16,8 @@ import heapq
 import logging
 import random
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -46,6 +48,11 @@ from state.model import PendingAction
 log = logging.getLogger(__name__)
 
 VERB = {Op.CREATE: "create", Op.UPDATE: "update", Op.PHASE: "update", Op.DELETE: "delete", Op.READ: "read"}
+
+
+class StoppedAtOnce(BaseException):
+    """A step given up at a second interrupt - not a failure of the step, so no ``except Exception``
+    records it as one."""
 
 
 @dataclass
@@ -89,6 +96,7 @@ class Executor:
         self.clock = clock or Clock()  # retries wait and steps are timed through it, never directly
         self.rng = rng or random.Random()
         self.result = ApplyResult()
+        self._stop_now = threading.Event()  # a second interrupt: waits between attempts end at once
 
     # ------------------------------------------------------------------ scheduling
 
@@ -102,36 +110,41 @@ class Executor:
         blocked: set[StepId] = set()
         stopping = False
         with ThreadPoolExecutor(max_workers=max(1, self.options.parallelism)) as pool:
-            while ready or running:
-                try:
-                    while ready and not stopping and len(running) < self.options.parallelism:
-                        node = heapq.heappop(ready)[1]
-                        step = self.graph.steps[node]
-                        if step.op is Op.NOOP or step.op is Op.FORGET:  # state only: no provider call
-                            if step.op is Op.NOOP:
-                                self._noop(step)
-                            else:
-                                self.recorder.deleted(step.change)
-                            self._finish(node, None, waiting, ready, blocked, order)
+            try:
+                while ready or running:
+                    try:
+                        while ready and not stopping and len(running) < self.options.parallelism:
+                            node = heapq.heappop(ready)[1]
+                            step = self.graph.steps[node]
+                            if step.op is Op.NOOP or step.op is Op.FORGET:  # state only: no provider call
+                                if step.op is Op.NOOP:
+                                    self._noop(step)
+                                else:
+                                    self.recorder.deleted(step.change)
+                                self._finish(node, None, waiting, ready, blocked, order)
+                                continue
+                            running[pool.submit(self._run_step, step)] = (node, self.clock.monotonic())
+                        if stopping and not running:
+                            break
+                        if not running:
                             continue
-                        running[pool.submit(self._run_step, step)] = (node, self.clock.monotonic())
-                    if stopping and not running:
-                        break
-                    if not running:
-                        continue
-                    done, _ = wait(
-                        list(running), timeout=self.options.heartbeat_every, return_when=FIRST_COMPLETED
-                    )
-                    self.progress.heartbeat(self.clock.monotonic())
-                    for fut in done:
-                        node, _started = running.pop(fut)
-                        self._finish(node, fut.result(), waiting, ready, blocked, order)
-                except KeyboardInterrupt:
-                    if stopping:
-                        raise
-                    stopping = True
-                    self.result.interrupted = True
-                    self.progress.interrupted()
+                        done, _ = wait(
+                            list(running), timeout=self.options.heartbeat_every, return_when=FIRST_COMPLETED
+                        )
+                        self.progress.heartbeat(self.clock.monotonic())
+                        for fut in done:
+                            node, _started = running.pop(fut)
+                            self._finish(node, fut.result(), waiting, ready, blocked, order)
+                    except KeyboardInterrupt:
+                        if stopping:
+                            raise
+                        stopping = True
+                        self.result.interrupted = True
+                        self.progress.interrupted()
+            except KeyboardInterrupt:  # the second, wherever it lands: stop at once, abandoning waits
+                self._stop_now.set()
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
         never = set(g.nodes) - set(self.result.completed) - {f for f, _ in self.result.failed}
         self.result.skipped = sorted(never, key=lambda n: order[n])
         return self.result
@@ -239,9 +252,17 @@ class Executor:
         # a delete is given the time the state's timeouts block allows, the others the configuration's
         values = step.change.before if step.op is Op.DELETE else step.change.after
         allowed = configured_timeout(values, step.op.value)
-        return self.options.run(
-            fn, sleep=self.clock.sleep, jitter=self.rng.random, on_wait=told, allowed=allowed
-        )
+        return self.options.run(fn, sleep=self._sleep, jitter=self.rng.random, on_wait=told, allowed=allowed)
+
+    def _sleep(self, seconds: float) -> None:
+        """The wait before a step's next attempt, cut short by a second interrupt: the step is then
+        abandoned (its intent stays pending in state, for the next run to look into)."""
+        if self.clock.sleep is time.sleep:
+            self._stop_now.wait(seconds)
+        elif not self._stop_now.is_set():
+            self.clock.sleep(seconds)
+        if self._stop_now.is_set():
+            raise StoppedAtOnce
 
     def _provider(self, step: Step):
         provider = self.providers.get(step.change.provider)

@@ -103,3 +103,52 @@ def test_first_ctrl_c_finishes_running_operations_and_saves_state(tmp_path, monk
     )
     assert code == 0
     assert len(_identities_in_cloud(db)) == MANY
+
+
+def test_second_ctrl_c_stops_at_once_while_a_step_waits_to_retry(tmp_path, monkeypatch):
+    """The first interrupt lets running operations finish; one waiting out a late grant (here two
+    minutes away) would keep the run going for minutes. The second interrupt abandons that wait:
+    the run ends at once, and the next apply finishes the job."""
+    work = tmp_path / "cfg"
+    shutil.copytree(Path(__file__).parents[2] / "examples" / "quickstart", work)
+    db = tmp_path / "az.db"
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(db))
+    emulator = Emulator(db)
+    emulator.configure_faults(grant_propagation_seconds=120)
+    emulator.store.close()
+    child = subprocess.Popen(
+        [*CHILD, "apply", "-auto-approve", "-no-color", str(work)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        text=True,
+    )
+    lines = []
+    assert child.stdout is not None
+    for line in child.stdout:
+        lines.append(line)
+        if "Attempt 1 failed" in line:
+            child.send_signal(signal.SIGINT)
+        if "Press Ctrl-C again" in line:
+            break
+    child.send_signal(signal.SIGINT)
+    try:  # the retries would go on for two minutes; stopping at once takes a moment
+        rest, err = child.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        pytest.fail("the second interrupt did not stop the run:\n" + "".join(lines))
+    assert child.returncode == 130, "".join(lines) + rest + err
+    assert not os.path.exists(lock_path_for(work / "vaultform.tfstate")), "the lock was not released"
+
+    emulator = Emulator(db)
+    emulator.configure_faults(grant_propagation_seconds=0)
+    emulator.store.close()
+    assert (
+        main(["apply", "-auto-approve", "-no-color", str(work)], output=Output(io.StringIO(), io.StringIO()))
+        == 0
+    )
+    again = io.StringIO()
+    assert (
+        main(["plan", "-detailed-exitcode", "-no-color", str(work)], output=Output(again, io.StringIO())) == 0
+    )

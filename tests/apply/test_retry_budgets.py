@@ -4,6 +4,7 @@ not yet discovered) as long as azurerm would wait for it, not the few seconds ot
 from __future__ import annotations
 
 import random
+import threading
 
 from providers.base import Clock, RetryableError
 from reconciler.apply.executor import ApplyOptions, Executor
@@ -39,6 +40,7 @@ def waits_until_given_up(
             return None
 
     executor.progress = Progress()
+    executor._stop_now = threading.Event()
 
     def refuse():
         raise RetryableError("not yet", code=code, retry_after=retry_after)
