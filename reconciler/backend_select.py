@@ -9,8 +9,9 @@ in ``.terraform/terraform.tfstate``; vaultform records it in ``.vaultform/backen
 secrets (a password in a pg ``conn_str`` is dropped: libpq then reads PGPASSWORD or ~/.pgpass).
 
 A configuration without a backend block (or with ``backend "local"``) needs no init: its state is
-``vaultform.tfstate`` beside it, or the block's ``path``. The selected workspace is
-``TF_WORKSPACE`` when set, else the one ``vaultform workspace select`` kept in
+``vaultform.tfstate`` beside it, or the block's ``path``; once init ran, the local backend's
+``path`` and ``workspace_dir`` are those it recorded, ``-backend-config`` included. The selected
+workspace is ``TF_WORKSPACE`` when set, else the one ``vaultform workspace select`` kept in
 ``.vaultform/environment`` (Terraform's ``.terraform/environment``), else ``default``; the local
 backend keeps a workspace's state in ``vaultform.tfstate.d/NAME/vaultform.tfstate`` (Terraform's
 ``terraform.tfstate.d/NAME/terraform.tfstate``).
@@ -288,6 +289,18 @@ def select_workspace(root: str | os.PathLike[str], name: str) -> None:
     path.write_text(name, encoding="utf-8")
 
 
+def local_config(root: str | os.PathLike[str], block: BackendBlock | None) -> dict[str, Any]:
+    """The local backend's ``path`` and ``workspace_dir``: as ``init`` recorded them - the block
+    completed with ``-backend-config`` - or, before any init, as the block writes them. Terraform
+    1.11 likewise runs with the configuration init saved, not the block alone."""
+    if block is None or block.type != "local":
+        return {}
+    rec = recorded(root)
+    if rec is not None and rec.type == "local" and rec.block_hash == block_hash(block):
+        return dict(rec.config)
+    return block_values(block)
+
+
 def local_state_path(root: str | os.PathLike[str], config: dict[str, Any], workspace: str) -> str:
     if workspace == DEFAULT_WORKSPACE:
         return os.path.join(os.fspath(root), str(config.get("path") or DEFAULT_STATE_FILE))
@@ -316,7 +329,7 @@ def backend_for(
     if check_init:
         check_initialized(root, block)
     if block is None or block.type == "local":
-        config = block_values(block) if block is not None else {}
+        config = local_config(root, block)
         if block is None and workspace == DEFAULT_WORKSPACE:
             return LocalBackend.for_directory(root, None, **options)
         return LocalBackend(local_state_path(root, config, workspace), directory=directory, **options)
@@ -420,7 +433,7 @@ def valid_workspace_name(name: str) -> bool:
 
 
 def _local_workspace_dir(root: str | os.PathLike[str], block: BackendBlock | None) -> Path:
-    config = block_values(block) if block is not None and block.type == "local" else {}
+    config = local_config(root, block)
     return Path(root) / str(config.get("workspace_dir") or WORKSPACE_DIR)
 
 

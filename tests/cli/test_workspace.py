@@ -83,6 +83,43 @@ def test_backend_local_path_places_the_state(work):
     assert (code, out) == (0, "terraform_data.where\n")
 
 
+def test_backend_config_given_to_init_places_each_environments_state(work):
+    # terraform 1.11: `init -backend-config=path=...` completes a partial local block, and every
+    # later run reads and writes the state there; -reconfigure switches to another environment's
+    (work / "backend.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+    code, out, err = _run("init", "-input=false", "-no-color", "-backend-config=path=dev.tfstate")
+    assert code == 0, out + err
+    assert _run("apply", "-auto-approve", "-no-color")[0] == 0
+    assert LocalBackend(work / "dev.tfstate").read().outputs["workspace"].value == "default"
+    assert not (work / "vaultform.tfstate").exists()
+
+    code, out, err = _run(
+        "init", "-input=false", "-no-color", "-reconfigure", "-backend-config=path=prod.tfstate"
+    )
+    assert code == 0, out + err
+    code, out, err = _run("plan", "-no-color", "-input=false")
+    assert code == 0 and "Plan: 1 to add, 0 to change, 0 to destroy." in out, out + err
+    assert _run("apply", "-auto-approve", "-no-color")[0] == 0
+    assert LocalBackend(work / "prod.tfstate").read().outputs["workspace"].value == "default"
+    assert _run("state", "list") == (0, "terraform_data.where\n", "")
+
+    # workspace_dir given the same way holds the other workspaces' states
+    code, out, err = _run(
+        "init",
+        "-input=false",
+        "-no-color",
+        "-reconfigure",
+        "-backend-config=path=prod.tfstate",
+        "-backend-config=workspace_dir=envs",
+    )
+    assert code == 0, out + err
+    assert _run("workspace", "new", "eu")[0] == 0
+    assert _run("apply", "-auto-approve", "-no-color")[0] == 0
+    assert LocalBackend(work / "envs" / "eu" / "vaultform.tfstate").read().outputs["workspace"].value == "eu"
+    assert _run("workspace", "list") == (0, "  default\n* eu\n\n", "")
+    assert not (work / "vaultform.tfstate").exists() and not (work / "vaultform.tfstate.d").exists()
+
+
 @pytest.mark.parametrize("command", ["new", "select", "delete"])
 def test_a_second_argument_is_refused_not_taken_for_a_directory(work, command):
     # terraform 1.11: "Expected a single argument: NAME." - and nothing is created anywhere
