@@ -31,6 +31,7 @@ from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, evaluate
 from reconciler.config.model import Import, Resource
 from reconciler.config.overrides import is_override_file
+from reconciler.config.paths import path_object
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, SourceRange, error
 from reconciler.plan.assemble import targets_address
 from reconciler.values import UNKNOWN, unmark_deep
@@ -252,11 +253,10 @@ def _child_scope(session, node, call, parent: MapScope) -> MapScope:
         except (EvalError, TypeError):
             continue
         variables[name] = value
-    where = str(node.directory)
     root = str(session.root)
     base = {
         "var": variables,
-        "path": {"module": where, "root": root, "cwd": root},
+        "path": path_object(node.source_dir, root),
         "terraform": {"workspace": current_workspace(root)},
     }
     return _with_locals(node.module, base)
@@ -270,7 +270,7 @@ def _root_scope(session, refreshed: dict[str, dict | None] | None = None) -> Map
     root = str(session.root)
     base = {
         "var": dict(session.variables),
-        "path": {"module": root, "root": root, "cwd": root},
+        "path": path_object(session.validated.tree.source_dir, root),
         "terraform": {"workspace": current_workspace(root)},
         **_known_objects(session, refreshed),
     }

@@ -34,6 +34,7 @@ from reconciler.config import ast
 from reconciler.config.evaluator import MapScope
 from reconciler.config.expand import evaluate_body
 from reconciler.config.model import Module
+from reconciler.config.paths import path_object
 from reconciler.config.type_exprs import parse_type
 from reconciler.config.variables import MISSING_VALUE, VariableSpec, resolve_variables
 from reconciler.config.variables import Validation as VarValidation
@@ -286,7 +287,7 @@ def providers_for(session: Session) -> dict[str, Any]:
         {
             "var": session.variables,
             "terraform": {"workspace": backend_select.current_workspace(session.root)},
-            "path": {"module": str(session.root), "root": str(session.root), "cwd": os.getcwd()},
+            "path": path_object(session.validated.module_tree.source_dir, session.root),
         }
     )
     diags: list[Diagnostic] = []

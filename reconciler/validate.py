@@ -26,6 +26,7 @@ from reconciler.config.expand import evaluate_body
 from reconciler.config.functions_spec import outside_reads
 from reconciler.config.model import Module
 from reconciler.config.modules import ModuleTree, load_module_tree
+from reconciler.config.paths import path_object
 from reconciler.config.references import references
 from reconciler.config.removed import removed_still_declared
 from reconciler.config.type_exprs import parse_type
@@ -62,9 +63,9 @@ class ValidateScope:
     """Root names at validate time: constants and locals known, everything else unknown
     (a sensitive variable is an unknown marked sensitive, so what it reaches is known to be)."""
 
-    def __init__(self, directory: Path, root: Path, locals_: dict[str, Any], module: Module | None = None):
+    def __init__(self, source_dir: str, root: Path, locals_: dict[str, Any], module: Module | None = None):
         self.values = {
-            "path": {"module": str(directory), "root": str(root), "cwd": os.getcwd()},
+            "path": path_object(source_dir, root),
             "terraform": {"workspace": current_workspace(root)},
             "local": locals_,
         }
@@ -125,7 +126,7 @@ def _check_module(
             d for d in found if not (d.code == "eval" and d.range and (d.range.file, d.range.line) in taken)
         ]
 
-    scope = ValidateScope(tree.directory, root_dir, {}, module)
+    scope = ValidateScope(tree.source_dir, root_dir, {}, module)
     diags.extend(fresh(_evaluate_locals(module, scope)))
     for resource in module.resources.values():
         wanted = module.terraform.provider(resource.provider_name) if module.terraform else None

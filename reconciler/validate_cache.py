@@ -27,6 +27,7 @@ import pickle
 from collections.abc import Iterable
 from pathlib import Path
 
+from reconciler.config import paths
 from reconciler.config.cache import ParseCache, cache_disabled_by_env
 from reconciler.config.loader_parallel import content_digest
 from reconciler.config.modules import ModuleTree
@@ -63,12 +64,16 @@ def code_digest() -> str:
 def key_for(tree: ModuleTree, root: Path, workspace: str, allow_empty: bool) -> str | None:
     """The digest of everything validation's checks of ``tree`` read; None if a file's bytes are unknown."""
     h = hashlib.sha256(_FORMAT)
-    h.update(f"\0root={root}\0cwd={os.getcwd()}\0workspace={workspace}\0empty={allow_empty}\n".encode())
+    h.update(f"\0root={root}\0cwd={paths.cwd()}\0workspace={workspace}\0empty={allow_empty}\n".encode())
     for name in sorted(os.environ):
         if name.startswith(_ENV_PREFIXES):
             h.update(f"env\0{name}\0{os.environ[name]}\n".encode("utf-8", "surrogateescape"))
     for module in tree.walk():
-        h.update(f"module\0{'.'.join(module.path)}\0{module.directory}\n".encode("utf-8", "surrogateescape"))
+        h.update(
+            f"module\0{'.'.join(module.path)}\0{module.directory}\0{module.source_dir}\n".encode(
+                "utf-8", "surrogateescape"
+            )
+        )
         for path in module.module.files:
             digest = content_digest(path)
             if digest is None:

@@ -24,6 +24,7 @@ from reconciler.cli import cmd_version, collector, completion
 from reconciler.cli.env_args import EnvArgsError, with_env_args
 from reconciler.cli.flags import HelpRequested, Parser, UsageError
 from reconciler.cli.output import Output
+from reconciler.config import paths
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.providers_registry import plugins
 from state.errors import StateError
@@ -241,7 +242,8 @@ def _main(argv: list[str], out: Output) -> int:
         out.err.write(f"Error: Invalid -chdir option: cannot change to {directory}: {exc.strerror or exc}\n")
         return 1
     try:
-        return _dispatch(argv, out, directory)
+        with paths.started_in(previous):
+            return _dispatch(argv, out, directory)
     finally:
         if directory is not None:
             os.chdir(previous)

@@ -6,6 +6,11 @@ read relative to the calling module's directory; a remote source (git, registry,
 HTTPS archive) from where ``vaultform init`` installed it (.vaultform/modules),
 and is an error saying to run init when it isn't there. A cycle of calls is
 reported on the ``source`` that closes it.
+
+Each module also keeps its directory as ``path.module`` gives it: as terraform 1.11 does, the
+calling module's path joined with a local source ("modules/m" for "./modules/m" called from the
+root, "../shared" for "../shared"), or the root joined with where init installed a remote one -
+never an absolute path, so values built from it don't depend on where the code is checked out.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ class ModuleTree:
     path: tuple[str, ...]  # call names from the root: () for the root, ("net", "subnets") ...
     directory: Path
     children: dict[str, ModuleTree] = field(default_factory=dict, hash=False)
+    source_dir: str = "."  # path.module: relative to the working directory, as the root was given
 
     @property
     def address(self) -> str:
@@ -94,12 +100,13 @@ def load_module_tree(
     diags: list[Diagnostic] = []
     root = Path(root_dir)
     installed = manifest.load(root)
-    tree = _load(root, (), (), diags, cache, installed, extra)
+    tree = _load(root, os.path.normpath(root), (), (), diags, cache, installed, extra)
     return tree, diags
 
 
 def _load(
     directory: Path,
+    source_dir: str,
     path: tuple[str, ...],
     stack: tuple[Path, ...],
     diags: list[Diagnostic],
@@ -120,12 +127,15 @@ def _load(
     here = directory.resolve()
     children: dict[str, ModuleTree] = {}
     for call in module.module_calls.values():
-        child_dir = _child_directory(call, directory, here, path, stack, diags, installed)
-        if child_dir is not None:
+        child = _child_directory(call, directory, here, path, stack, diags, installed)
+        if child is not None:
+            child_dir, child_source_dir = child
+            if child_source_dir is None:  # a local source: beside the calling module
+                child_source_dir = os.path.normpath(os.path.join(source_dir, call.source))
             children[call.name] = _load(
-                child_dir, path + (call.name,), stack + (here,), diags, cache, installed
+                child_dir, child_source_dir, path + (call.name,), stack + (here,), diags, cache, installed
             )
-    return ModuleTree(module, path, directory, children)
+    return ModuleTree(module, path, directory, children, source_dir)
 
 
 def _installed_directory(
@@ -135,8 +145,9 @@ def _installed_directory(
     installed: manifest.Manifest,
     address: str,
     diags: list[Diagnostic],
-) -> Path | None:
-    """Where ``vaultform init`` put a remote module; an error saying to run init when it didn't."""
+) -> tuple[Path, str] | None:
+    """Where ``vaultform init`` put a remote module, and that as ``path.module`` gives it; an
+    error saying to run init when it didn't."""
     entry = installed.get(key)
     if entry is None or entry.Source != call.source:
         why = "is not installed" if entry is None else "changed since it was installed"
@@ -151,7 +162,7 @@ def _installed_directory(
             )
         )
         return None
-    return installed.directory(entry)
+    return installed.directory(entry), os.path.normpath(os.path.join(installed.root, entry.Dir))
 
 
 def _child_directory(
@@ -162,7 +173,9 @@ def _child_directory(
     stack: tuple[Path, ...],
     diags: list[Diagnostic],
     installed: manifest.Manifest,
-) -> Path | None:
+) -> tuple[Path, str | None] | None:
+    """The directory of the module ``call`` names, and for a remote one its ``path.module``
+    (None for a local source, which the caller joins to its own)."""
     address = ".".join(f"module.{n}" for n in path + (call.name,))
     where = call.source_pos.range()
     kind = classify_source(call.source)
@@ -264,4 +277,4 @@ def _child_directory(
             )
         )
         return None
-    return child
+    return child, None

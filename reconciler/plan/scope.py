@@ -7,7 +7,6 @@ root-name lookups from it, plus ``count``/``each`` and a dynamic block's iterato
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,14 @@ from typing import Any
 from reconciler.backend_select import current_workspace
 from reconciler.config import ast
 from reconciler.config.evaluator import did_you_mean, fail
+from reconciler.config.paths import path_object
 from reconciler.values import UNKNOWN
 
 
 @dataclass
 class Namespace:
     prefix: str  # "" or "module.a."
-    directory: Path
+    source_dir: str  # path.module
     root: Path
     vars: dict[str, Any] = field(default_factory=dict)
     locals: dict[str, Any] = field(default_factory=dict)
@@ -64,7 +64,7 @@ class PlanScope:
         if name == "data":
             return ns.data
         if name == "path":
-            return {"module": str(ns.directory), "root": str(ns.root), "cwd": os.getcwd()}
+            return path_object(ns.source_dir, ns.root)
         if name == "terraform":
             return {"workspace": current_workspace(ns.root)}
         if name in ("count", "each", "self"):
