@@ -10,7 +10,7 @@ import itertools
 import os
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -36,7 +36,7 @@ from reconciler.config.expand import evaluate_body
 from reconciler.config.model import Module
 from reconciler.config.paths import path_object
 from reconciler.config.type_exprs import parse_type
-from reconciler.config.variables import MISSING_VALUE, VariableSpec, resolve_variables
+from reconciler.config.variables import MISSING_VALUE, VariableFlag, VariableSpec, resolve_variables
 from reconciler.config.variables import Validation as VarValidation
 from reconciler.data_not_found import not_found_detail
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, SourceRange, error
@@ -120,8 +120,7 @@ def variable_specs(module: Module) -> dict[str, VariableSpec]:
 def open_session(
     directory: str | os.PathLike,
     *,
-    cli_vars=(),
-    var_files=(),
+    variables: Sequence[VariableFlag] = (),
     state_path: str | None = None,
     ask: Callable[[VariableSpec], str] | None = None,
     allow_empty: bool = False,
@@ -137,16 +136,12 @@ def open_session(
     warnings = validated.diagnostics.warnings
     module = validated.module_tree.module
     specs = variable_specs(module)
-    resolved, var_diags = resolve_variables(
-        specs, module_dir=root, cli_vars=list(cli_vars), var_files=list(var_files)
-    )
+    resolved, var_diags = resolve_variables(specs, module_dir=root, flags=variables)
     missing = [spec for name, spec in specs.items() if name not in resolved and spec.default is None]
     unread = any(d.is_error and d.summary != MISSING_VALUE for d in var_diags)
     if missing and ask is not None and not unread:
-        cli_vars = [*cli_vars, *(f"{spec.name}={ask(spec)}" for spec in missing)]
-        resolved, var_diags = resolve_variables(
-            specs, module_dir=root, cli_vars=list(cli_vars), var_files=list(var_files)
-        )
+        answers = [VariableFlag.var(f"{spec.name}={ask(spec)}") for spec in missing]
+        resolved, var_diags = resolve_variables(specs, module_dir=root, flags=[*variables, *answers])
     if any(d.is_error for d in var_diags):
         raise DiagnosticsError(var_diags)  # with their warnings (a value for no variable), as terraform
     warnings += [d for d in var_diags if not d.is_error]

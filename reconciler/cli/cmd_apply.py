@@ -103,8 +103,7 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
         )
     session = steps.open_session(
         args.dir,
-        cli_vars=args.var,
-        var_files=args.var_file,
+        variables=args.variable_flags,
         state_path=args.state,
         ask=variable_prompt(args, out) if out is not None else None,
     )

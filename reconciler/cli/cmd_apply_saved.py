@@ -19,6 +19,7 @@ from reconciler.cli.cmd_plan import read_wait_reporter
 from reconciler.cli.common import state_lock
 from reconciler.cli.output import Output
 from reconciler.cli.state_files import configured_encryption_of
+from reconciler.config.variables import ValueSource
 from reconciler.diagnostics import DiagnosticsError, error
 from reconciler.encryption_config import configured_encryption
 from reconciler.moves import apply_moves
@@ -31,8 +32,8 @@ def _refuse_flags(args) -> None:
     given = [
         name
         for name, value in (
-            ("-var", args.var),
-            ("-var-file", args.var_file),
+            ("-var", [f for f in args.variable_flags if f.source is ValueSource.CLI]),
+            ("-var-file", [f for f in args.variable_flags if f.source is ValueSource.VAR_FILE]),
             ("-target", args.target),
             ("-replace", args.replace),
         )

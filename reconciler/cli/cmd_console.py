@@ -130,7 +130,7 @@ def _console_only_calls(expr: ast.Expr) -> list[Diagnostic]:
 def run(args, out) -> int:
     # as terraform console, a directory without .tf files is an empty configuration
     session = steps.open_session(
-        args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state, allow_empty=True
+        args.dir, variables=args.variable_flags, state_path=args.state, allow_empty=True
     )
     try:
         scope = console_scope(session)

@@ -30,7 +30,7 @@ def run(args, out: Output) -> int:
         out.err.write(f"drift: {line}\n")
         out.err.flush()
 
-    session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    session = steps.open_session(args.dir, variables=args.variable_flags, state_path=args.state)
     session.read_waits = lambda address, reason, delay: progress(
         f"{address}: {(reason.strip().splitlines() or [''])[0].rstrip(' .')}; checking again in {format_delay(delay)}"
     )

@@ -11,6 +11,7 @@ import re
 
 from reconciler import session as steps
 from reconciler.apply.graph import StepId, build_apply_graph
+from reconciler.cli.common import add_variable_flags
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError
@@ -24,14 +25,13 @@ FORMATS = ("text", "dot", "mermaid")
 def setup(parser) -> None:
     parser.add_argument("dir", nargs="?", default=".", help="configuration directory (default: .)")
     flag(parser, "format", choices=FORMATS, default="text", help="text (default), dot or mermaid")
-    flag(parser, "var", action="append", default=[], metavar="NAME=VALUE", help="set an input variable")
-    flag(parser, "var-file", action="append", default=[], metavar="FILE", help="read variables from a file")
+    add_variable_flags(parser)
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
 
 
 def run(args, out: Output) -> int:
-    session = steps.open_session(args.dir, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    session = steps.open_session(args.dir, variables=args.variable_flags, state_path=args.state)
     try:
         planned = steps.plan(session, PlanOptions(), refreshed=None)
         session.state = State.new()  # the order of a first apply: every object and phase is shown

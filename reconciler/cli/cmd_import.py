@@ -13,7 +13,7 @@ import argparse
 
 from reconciler import importing
 from reconciler import session as steps
-from reconciler.cli.common import state_lock
+from reconciler.cli.common import add_variable_flags, state_lock
 from reconciler.cli.flags import UsageError, bool_flag, flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
@@ -31,8 +31,7 @@ def setup(parser) -> None:
     # are which is decided by their number in run(), not by argparse (which would take the
     # first of two words for DIR)
     parser.add_argument("words", nargs="*", metavar="[DIR] ADDRESS ID", help=argparse.SUPPRESS)
-    flag(parser, "var", action="append", default=[], metavar="NAME=VALUE", help="set an input variable")
-    flag(parser, "var-file", action="append", default=[], metavar="FILE", help="read variables from a file")
+    add_variable_flags(parser)
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
     flag(parser, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for the state lock")
     bool_flag(parser, "lock", True, "lock the state while writing (default true)")
@@ -65,7 +64,7 @@ def run(args, out: Output) -> int:
                 f'{exc.problem}. Write it as Terraform does: terraform_data.x or terraform_data.x["a"].',
             )
         ) from None
-    session = steps.open_session(directory, cli_vars=args.var, var_files=args.var_file, state_path=args.state)
+    session = steps.open_session(directory, variables=args.variable_flags, state_path=args.state)
     try:
         res = importing.find_resource(session.validated.tree, address)
         importing.check_instance_exists(session, address, res)

@@ -153,8 +153,7 @@ def make(args, operation: str = "plan", out: Output | None = None):
     with collector.loading():  # the configuration and the state live to the end of the command
         session = steps.open_session(
             args.dir,
-            cli_vars=args.var,
-            var_files=args.var_file,
+            variables=args.variable_flags,
             state_path=args.state,
             ask=variable_prompt(args, out) if out is not None else None,
         )

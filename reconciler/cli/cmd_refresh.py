@@ -38,8 +38,7 @@ def setup(parser) -> None:
 def run(args, out: Output) -> int:
     session = steps.open_session(
         args.dir,
-        cli_vars=args.var,
-        var_files=args.var_file,
+        variables=args.variable_flags,
         state_path=args.state,
         ask=variable_prompt(args, out),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import shlex
 import sys
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 from reconciler.cli.flags import bool_flag, flag
+from reconciler.config.variables import ValueSource, VariableFlag
 from reconciler.diagnostics import DiagnosticsError, error, warning
 from reconciler.plan.walk import PlanOptions
 from state import lineage_memory
@@ -18,10 +20,36 @@ from state.lineage_memory import DirectoryMemory
 from state.lock import LockError, parse_duration
 
 
+class _VariableFlagAction(argparse.Action):
+    """``-var`` and ``-var-file`` into one list, in the order given: a later one wins."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = list(getattr(namespace, self.dest, None) or [])
+        given.append(VariableFlag(self.const, str(values)))
+        setattr(namespace, self.dest, given)
+
+
+def add_variable_flags(parser) -> None:
+    """``-var NAME=VALUE`` and ``-var-file FILE``, both into ``args.variable_flags``."""
+    for name, source, metavar, help in (
+        ("var", ValueSource.CLI, "NAME=VALUE", "set an input variable"),
+        ("var-file", ValueSource.VAR_FILE, "FILE", "read variables from a file"),
+    ):
+        flag(
+            parser,
+            name,
+            action=_VariableFlagAction,
+            dest="variable_flags",
+            const=source,
+            default=[],
+            metavar=metavar,
+            help=help,
+        )
+
+
 def add_config_flags(parser) -> None:
     parser.add_argument("dir", nargs="?", default=".", help="configuration directory (default: .)")
-    flag(parser, "var", action="append", default=[], metavar="NAME=VALUE", help="set an input variable")
-    flag(parser, "var-file", action="append", default=[], metavar="FILE", help="read variables from a file")
+    add_variable_flags(parser)
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
     flag(parser, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for the state lock")
     bool_flag(parser, "lock", True, "lock the state while running (default true)")

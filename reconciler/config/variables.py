@@ -6,8 +6,8 @@ Precedence, lowest first (a later source overrides an earlier one):
 2. ``TF_VAR_<name>`` environment variables;
 3. ``terraform.tfvars`` then ``terraform.tfvars.json`` in the module directory;
 4. ``*.auto.tfvars`` / ``*.auto.tfvars.json`` there, in alphabetical order;
-5. each ``-var-file`` in command-line order;
-6. each ``-var name=value`` in command-line order.
+5. each ``-var name=value`` and ``-var-file`` in command-line order, taken together: a later
+   one wins, whichever kind it is (``VariableFlag``), as terraform 1.11 documents.
 
 Inputs are a small record, ``VariableSpec`` (build one from a ``variable`` block with
 ``variable_spec_from_block``), so this module doesn't depend on the configuration
@@ -60,6 +60,7 @@ FILE_CODE = "variables_file"  # a variables file that can't be read as a whole: 
 
 __all__ = [
     "ValueSource",
+    "VariableFlag",
     "ResolvedVariable",
     "VariableSpec",
     "Validation",
@@ -76,6 +77,22 @@ class ValueSource(enum.Enum):
     AUTO_TFVARS = "auto.tfvars"
     VAR_FILE = "var-file"
     CLI = "-var"
+
+
+@dataclass(frozen=True, slots=True)
+class VariableFlag:
+    """One ``-var NAME=VALUE`` or ``-var-file FILE`` of the command line, kept in the order given."""
+
+    source: ValueSource  # CLI or VAR_FILE
+    text: str  # NAME=VALUE, or the file's path
+
+    @classmethod
+    def var(cls, text: str) -> VariableFlag:
+        return cls(ValueSource.CLI, text)
+
+    @classmethod
+    def file(cls, path: str) -> VariableFlag:
+        return cls(ValueSource.VAR_FILE, path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,8 +463,7 @@ def resolve_variables(
     declared: Mapping[str, VariableSpec],
     *,
     module_dir: str | os.PathLike,
-    cli_vars: Sequence[str] = (),
-    var_files: Sequence[str] = (),
+    flags: Sequence[VariableFlag] = (),
     environ: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, ResolvedVariable], list[Diagnostic]]:
     """Resolve every declared root variable; see the module docstring for the order."""
@@ -455,19 +471,24 @@ def resolve_variables(
     diags: list[Diagnostic] = []
     raws: list[RawValue] = _env_values(environ, declared)
     module = Path(module_dir)
-    files = _module_files(module) if module.is_dir() else []
-    files += [(Path(f), ValueSource.VAR_FILE) for f in var_files]
-    for path, source in files:
+    for path, source in _module_files(module) if module.is_dir() else []:
         found, problems = parse_tfvars(path, source)
         diags.extend(problems)
+        raws.extend(found)
+    cli_problems: list[Diagnostic] = []
+    for flag in flags:
+        if flag.source is ValueSource.VAR_FILE:
+            found, problems = parse_tfvars(Path(flag.text), ValueSource.VAR_FILE)
+            diags.extend(problems)
+        else:
+            found, problems = _cli_values([flag.text])
+            cli_problems.extend(problems)
         raws.extend(found)
     if any(d.is_error for d in diags if d.code != CODE):  # FILE_CODE, syntax, unreadable bytes
         # a file that can't be read or parsed stops here, as terraform stops (1.11: a missing
         # -var-file or a syntax error is the only error): a variable it may set isn't missing
         return {}, diags
-    cli, problems = _cli_values(list(cli_vars))
-    diags.extend(problems)
-    raws.extend(cli)
+    diags.extend(cli_problems)
 
     latest: dict[str, RawValue] = {}
     for raw in raws:

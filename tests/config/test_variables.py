@@ -1,7 +1,8 @@
 """Input variables: fixture directories under tests/fixtures/evaluator/variables/<case>/.
 
 Each case is a module directory (``main.tf`` with variable blocks, tfvars files) and
-``case.json``: ``environ``, ``var_files`` (relative to the case), ``cli_vars``, the
+``case.json``: ``environ``, ``var_files`` (relative to the case), ``cli_vars`` (or instead
+``command_line``: ``-var`` and ``-var-file`` in the order given), the
 ``expected`` values, optionally ``sources`` and ``sensitive``, and the exact list of
 ``diagnostics`` (severity, summary, a detail fragment, file and line when located).
 """
@@ -14,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from reconciler.config.loader import parse_text
-from reconciler.config.variables import ValueSource, VariableSpec, resolve_variables, variable_spec_from_block
+from reconciler.config.variables import (
+    ValueSource,
+    VariableFlag,
+    VariableSpec,
+    resolve_variables,
+    variable_spec_from_block,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "evaluator" / "variables"
 
@@ -36,11 +43,20 @@ def resolve_case(case: Path):
     values, diags = resolve_variables(
         declared_in(case),
         module_dir=case,
-        cli_vars=doc["cli_vars"],
-        var_files=[str(case / f) for f in doc["var_files"]],
+        flags=_flags(case, doc),
         environ=doc["environ"],
     )
     return doc, values, diags
+
+
+def _flags(case: Path, doc: dict) -> list[VariableFlag]:
+    """``command_line``: ``["-var", "NAME=VALUE"]`` and ``["-var-file", "FILE"]`` in order;
+    without it, every ``var_files`` then every ``cli_vars``."""
+    given = doc.get("command_line") or [
+        *(["-var-file", f] for f in doc["var_files"]),
+        *(["-var", v] for v in doc["cli_vars"]),
+    ]
+    return [VariableFlag.file(str(case / v)) if f == "-var-file" else VariableFlag.var(v) for f, v in given]
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()))
@@ -85,7 +101,7 @@ def test_errors_case_resolves_only_the_good_values():
 def test_undeclared_environment_variables_are_ignored(tmp_path):
     (tmp_path / "main.tf").write_text('variable "a" { default = 1 }\n')
     values, diags = resolve_variables(
-        declared_in(tmp_path), module_dir=tmp_path, cli_vars=[], var_files=[], environ={"TF_VAR_b": "x"}
+        declared_in(tmp_path), module_dir=tmp_path, flags=[], environ={"TF_VAR_b": "x"}
     )
     assert values["a"].value == 1 and diags == []
 
@@ -97,11 +113,11 @@ def test_validation_sees_the_converted_value(tmp_path):
         '    error_message = "days must be 7..90."\n  }\n}\n'
     )
     ok, diags = resolve_variables(
-        declared_in(tmp_path), module_dir=tmp_path, cli_vars=["days=30"], var_files=[], environ={}
+        declared_in(tmp_path), module_dir=tmp_path, flags=[VariableFlag.var("days=30")], environ={}
     )
     assert ok["days"].value == 30 and diags == []
     _, diags = resolve_variables(
-        declared_in(tmp_path), module_dir=tmp_path, cli_vars=["days=3"], var_files=[], environ={}
+        declared_in(tmp_path), module_dir=tmp_path, flags=[VariableFlag.var("days=3")], environ={}
     )
     assert [d.detail.splitlines()[0] for d in diags] == ["days must be 7..90."]
     assert diags[0].range.line == 1  # the variable block, as terraform points at a -var value
@@ -128,7 +144,7 @@ def test_validation_message_never_shows_a_sensitive_value(tmp_path):
         '    error_message = "The key ${var.key} is too short."\n  }\n}\n'
     )
     values, diags = resolve_variables(
-        declared_in(tmp_path), module_dir=tmp_path, cli_vars=["key=hunter2"], var_files=[], environ={}
+        declared_in(tmp_path), module_dir=tmp_path, flags=[VariableFlag.var("key=hunter2")], environ={}
     )
     assert values["key"].sensitive and len(diags) == 1
     assert "hunter2" not in diags[0].detail and "sensitive value" in diags[0].detail
@@ -137,7 +153,7 @@ def test_validation_message_never_shows_a_sensitive_value(tmp_path):
 def test_conversion_errors_never_quote_a_sensitive_value(tmp_path):
     (tmp_path / "main.tf").write_text('variable "pin" {\n  type = number\n  sensitive = true\n}\n')
     _, diags = resolve_variables(
-        declared_in(tmp_path), module_dir=tmp_path, cli_vars=["pin=s3cret"], var_files=[], environ={}
+        declared_in(tmp_path), module_dir=tmp_path, flags=[VariableFlag.var("pin=s3cret")], environ={}
     )
     assert len(diags) == 1 and "s3cret" not in diags[0].detail and "var.pin" in diags[0].detail
 
@@ -147,9 +163,7 @@ def test_defaults_must_be_constants(tmp_path):
         'variable "a" { default = "x" }\nvariable "b" { default = var.a }\n'
         'variable "c" { default = upper("x") }\n'
     )
-    values, diags = resolve_variables(
-        declared_in(tmp_path), module_dir=tmp_path, cli_vars=[], var_files=[], environ={}
-    )
+    values, diags = resolve_variables(declared_in(tmp_path), module_dir=tmp_path, flags=[], environ={})
     assert set(values) == {"a"}
     assert [(d.summary, d.range.line) for d in diags] == [
         ("Variables not allowed", 2),
@@ -172,11 +186,11 @@ def test_a_malformed_var_option_suggests_a_value_of_the_variables_own_type(tmp_p
     # the example was ["a", "b"] whatever the type: wrong for a map or an object
     (tmp_path / "main.tf").write_text(f'variable "v" {{\n  type = {type_text}\n}}\n')
     _, diags = resolve_variables(
-        declared_in(tmp_path), module_dir=tmp_path, cli_vars=["v={"], var_files=[], environ={}
+        declared_in(tmp_path), module_dir=tmp_path, flags=[VariableFlag.var("v={")], environ={}
     )
     (detail,) = [d.detail for d in diags if d.is_error]
     example = detail.split("e.g. -var='v=")[1].rsplit("'", 1)[0]
     ok, diags = resolve_variables(
-        declared_in(tmp_path), module_dir=tmp_path, cli_vars=[f"v={example}"], var_files=[], environ={}
+        declared_in(tmp_path), module_dir=tmp_path, flags=[VariableFlag.var(f"v={example}")], environ={}
     )
     assert diags == [] and "v" in ok, (example, diags)
