@@ -17,10 +17,12 @@ from providers.base import ValidateRequest
 from providers.schema import ResourceSchema
 from reconciler import providers_registry as registry
 from reconciler.addresses import Mode
+from reconciler.config import ast
+from reconciler.config.evaluator import did_you_mean
 from reconciler.config.expand import EvaluatedBody, evaluate_body
 from reconciler.config.model import Resource
 from reconciler.config.references import references
-from reconciler.diagnostics import Diagnostic, error, warning
+from reconciler.diagnostics import Diagnostic, SourceRange, error
 from reconciler.modinstall.versions import admits_at_least
 
 CODE_TYPE = "unsupported_resource_type"
@@ -116,23 +118,32 @@ def _provider_checks(resource: Resource, config: dict) -> list[Diagnostic]:
     return [d if d.range is not None else d.with_range(resource.pos.range()) for d in found]
 
 
-def meta_warnings(resource: Resource) -> list[Diagnostic]:
-    """Lifecycle settings that name attributes the schema doesn't have."""
+def lifecycle_problems(resource: Resource) -> list[Diagnostic]:
+    """``ignore_changes`` entries that name an attribute the resource type doesn't have: an error,
+    as terraform 1.11's validate and plan make it (a typo there would let the change it meant to
+    ignore be applied)."""
     schema = schema_for(resource)
     if schema is None:
         return []
     out: list[Diagnostic] = []
+    names = [*schema.attribute_map, *schema.block_map]
     for expr in resource.lifecycle.ignore_changes:
         for ref in references(expr):
             name = ref.subject[0]
             if name not in schema.attribute_map and name not in schema.block_map:
                 out.append(
-                    warning(
+                    error(
                         "ignore_changes",
-                        "ignore_changes names an unknown attribute",
-                        f'{resource.type} has no attribute "{name}"; the entry has no effect.',
+                        "Unsupported attribute",
+                        "This object has no argument, nested block, or exported attribute named "
+                        f'"{name}".{did_you_mean(name, names)}',
                         address=resource.address,
-                        range=ref.pos.range(),
+                        range=_name_range(ref.pos, name),
                     )
                 )
     return out
+
+
+def _name_range(pos: ast.Pos, name: str) -> SourceRange:
+    """The first name of a reference, where terraform points (not the steps after it)."""
+    return SourceRange(pos.file, pos.line, pos.column, pos.line, pos.column + len(name))
