@@ -137,6 +137,15 @@ class Node:
         return self.inst.type_name
 
     @property
+    def removal(self) -> str:
+        """What the plan does to the object it removes, as a verb phrase for messages."""
+        if self.action is Action.DELETE:
+            return "destroys"
+        if self.inst.create_before_destroy:
+            return "replaces (creates the new one, then destroys the old)"
+        return "replaces (destroys, then re-creates)"
+
+    @property
     def after(self) -> dict | None:
         """What exists once the plan is applied (None when deleted)."""
         if self.action is Action.DELETE:

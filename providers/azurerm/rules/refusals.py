@@ -130,9 +130,6 @@ def _attached_after(ctx: RuleContext, case: VaultCase) -> frozenset[str] | None:
     return frozenset(v.rstrip("/").lower() for v in value if isinstance(v, str))
 
 
-_IDENTITY_VERB = {Action.DELETE: "destroys", Action.REPLACE: "replaces (destroys, then re-creates)"}
-
-
 def r6_identity_destroyed(ctx: RuleContext) -> Iterable[Diagnostic]:
     """The user-assigned identity resource that encryption uses is deleted or replaced."""
     for case in ctx.cases:
@@ -144,7 +141,7 @@ def r6_identity_destroyed(ctx: RuleContext) -> Iterable[Diagnostic]:
             continue
         for ident in user_identities_of(ctx.index, case.vault, case.after):
             if ident.action.removes_object and not ident.is_data:
-                yield _diag("R6/deleted", case, identity=ident.address, verb=_IDENTITY_VERB[ident.action])
+                yield _diag("R6/deleted", case, identity=ident.address, verb=ident.removal)
 
 
 def _ref_targets(ctx: RuleContext, case: VaultCase, attr: str) -> set[str]:

@@ -384,8 +384,6 @@ def r7_firewall_shuts_out_backup(ctx: RuleContext) -> Iterable[Diagnostic]:
 
 # --------------------------------------------------------------------------- R11, R12
 
-_REMOVE_VERB = {Action.DELETE: "destroys", Action.REPLACE: "replaces (destroys, then re-creates)"}
-
 
 def _disabling(ctx: RuleContext, key: Node) -> str | None:
     """What an in-place update does to a key's usability, or None."""
@@ -422,7 +420,7 @@ def _used_now(ctx: RuleContext, case: VaultCase) -> set[str]:
 def _retirement(ctx: RuleContext, n: Node) -> str | None:
     """What this plan does to a previous key or key vault that would make it unusable, or None."""
     if n.action.removes_object:
-        return f"{_REMOVE_VERB[n.action]} {n.address}"
+        return f"{n.removal} {n.address}"
     if n.type_name == TypeName.KEY.value:
         return _disabling(ctx, n)
     return None
@@ -467,7 +465,7 @@ def _earlier_key_losses(ctx: RuleContext, case: VaultCase) -> list[tuple[Node, d
         for n in ctx.index.of_type(TypeName.KEY_VAULT, data=False):
             uri = (known_str(n.previous("vault_uri")) or "").rstrip("/").lower()
             if uri and key_id.lower().startswith(uri + "/") and n.action.removes_object:
-                out.append((n, entry, f"{_REMOVE_VERB[n.action]} {n.address}"))
+                out.append((n, entry, f"{n.removal} {n.address}"))
     return out
 
 
@@ -513,7 +511,7 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
             if case.encryption_touched and n.address not in used:
                 continue  # this plan assigns it to the vault: nothing of the vault depends on it yet
             if n.action.removes_object:
-                yield _diag("R11/remove", case, n, target=n.address, verb=_REMOVE_VERB[n.action])
+                yield _diag("R11/remove", case, n, target=n.address, verb=n.removal)
             elif n.type_name == TypeName.KEY.value and not case.encryption_touched:
                 verb = _disabling(ctx, n)
                 if verb:
