@@ -95,7 +95,7 @@ def _vault_note(ctx: Context, inst: PlannedInstance, plan: list[PlannedInstance]
             return error(
                 "soft_deleted_key_vault_elsewhere",
                 f"{inst.address} would be recovered into another resource group",
-                f"A soft-deleted key vault named {name!r} exists in {location} (purged on {purge_date}), "
+                f"A soft-deleted key vault named {name!r} exists in {location} (to be purged on {purge_date}), "
                 f"and apply recovers it (features.key_vault.recover_soft_deleted_key_vaults) instead of "
                 f"creating one - but a key vault is recovered only into the resource group it was "
                 f"deleted from, {old_group!r}, not {group!r}. Give the key vault another name, or write "
@@ -105,7 +105,7 @@ def _vault_note(ctx: Context, inst: PlannedInstance, plan: list[PlannedInstance]
         return info(
             "soft_deleted_key_vault_recovered",
             f"{inst.address} will be recovered, not created",
-            f"A soft-deleted key vault named {name!r} exists in {location} (purged on {purge_date}); "
+            f"A soft-deleted key vault named {name!r} exists in {location} (to be purged on {purge_date}); "
             f"apply recovers it (features.key_vault.recover_soft_deleted_key_vaults) and sets it to "
             f"this configuration. The keys it held when it was deleted come back with it; a key deleted "
             f"before it stays soft-deleted, and writing that key again recovers it, which needs the "
@@ -115,7 +115,7 @@ def _vault_note(ctx: Context, inst: PlannedInstance, plan: list[PlannedInstance]
     return error(
         "soft_deleted_key_vault_exists",
         f"{inst.address}: the name {name!r} is held by a soft-deleted key vault",
-        f"A soft-deleted key vault named {name!r} exists in {location} (purged on {purge_date}), and "
+        f"A soft-deleted key vault named {name!r} exists in {location} (to be purged on {purge_date}), and "
         f"features.key_vault.recover_soft_deleted_key_vaults is false, so Azure would refuse the create "
         f"(409 ConflictError). Recover it (set the feature to true, or `az keyvault recover`) and import "
         f"it, purge it if purge protection allows, or choose another name.",
