@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from reconciler import importing
+from reconciler import backend_select, importing
 from reconciler import session as steps
 from reconciler.cli.applying import apply_and_render, note_outside_changes, outputs_and_render, show_plan
 from reconciler.cli.cmd_apply_saved import run_saved
@@ -139,6 +139,9 @@ def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
                 return 0
             kind = "destroy" if options.destroy else "refresh-only" if options.refresh_only else "apply"
             question, terms, refused = QUESTIONS[kind]
+            workspace = backend_select.current_workspace(session.root)
+            if workspace != "default" and kind != "refresh-only":  # terraform names any other one
+                question = f'{question[:-1]} in workspace "{workspace}"?'
             if not confirm(out, question, terms, args):
                 out.print(f"\n{refused}")
                 return 1

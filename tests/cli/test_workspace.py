@@ -127,3 +127,18 @@ def test_a_second_argument_is_refused_not_taken_for_a_directory(work, command):
     assert code == 1
     assert "unexpected 'other'" in err and f"usage: vaultform workspace {command}" in err
     assert not (work / "other").exists() and not (work / "vaultform.tfstate.d").exists()
+
+
+def test_the_approval_question_names_a_workspace_other_than_default(work, monkeypatch):
+    """terraform's safety cue: applying to (or destroying) another workspace says which one."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("no\n"))
+    code, out, _err = _run("apply", "-no-color")
+    assert code == 1 and "Do you want to perform these actions?\n" in out
+    assert _run("workspace", "new", "stg")[0] == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("no\n"))
+    code, out, _err = _run("apply", "-no-color")
+    assert code == 1 and 'Do you want to perform these actions in workspace "stg"?\n' in out
+    assert _run("apply", "-auto-approve", "-no-color")[0] == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("no\n"))
+    code, out, _err = _run("destroy", "-no-color")
+    assert code == 1 and 'Do you really want to destroy all resources in workspace "stg"?\n' in out
