@@ -15,7 +15,7 @@ def setup(parser) -> None:
 
 
 def run(args, out: Output) -> int:
-    result = validate_directory(args.dir)
+    result = validate_directory(args.dir, allow_empty=True)  # terraform: an empty one is valid
     diags = result.diagnostics
     if args.json:
         out.print(render_json(diags))

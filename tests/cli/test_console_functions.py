@@ -124,7 +124,7 @@ def test_plan_still_needs_tf_files(tmp_path):
     old = os.getcwd()
     os.chdir(tmp_path)
     try:
-        code = main(["validate"], output=Output(out=out, err=err, no_color=True))
+        code = main(["plan"], output=Output(out=out, err=err, no_color=True))
     finally:
         os.chdir(old)
     assert code == 1

@@ -108,6 +108,16 @@ def test_missing_directory_is_a_clear_error(tmp_path):
     assert "Traceback" not in out.getvalue()
 
 
+def test_a_directory_without_tf_files_is_a_valid_empty_configuration(tmp_path):
+    """As terraform 1.11 says of it: valid (plan is what refuses an empty configuration)."""
+    out = io.StringIO()
+    assert main(["validate", "-no-color", str(tmp_path)], output=Output(out=out, err=out)) == 0
+    assert "Success! The configuration is valid." in out.getvalue()
+    out = io.StringIO()
+    assert main(["validate", "-json", str(tmp_path)], output=Output(out=out, err=out)) == 0
+    assert '"valid": true' in out.getvalue()
+
+
 def test_files_terraform_reads_beside_the_tf_files_are_read_never_skipped():
     """The files terraform reads beside the .tf files are read with them, never skipped (skipped,
     what they declare would be planned for destruction): the .tf.json file in terraform's JSON
