@@ -638,9 +638,16 @@ class Walker:
         )
 
     def _conditions(
-        self, conditions: Iterable[Validation], scope: PlanScope, address: str, what: str, path: ModulePath
+        self,
+        conditions: Iterable[Validation],
+        scope: PlanScope,
+        address: str,
+        what: str,
+        path: ModulePath,
+        severity: Severity = Severity.ERROR,
     ) -> None:
-        """A condition known to be false is an error with its own message; unknown waits for apply."""
+        """A condition known to be false is an error (or a warning, at ``severity``) with its own
+        message; unknown waits for apply."""
         for v in conditions:
             value, _ = unmark_deep(self._eval(v.condition, scope))
             if value is False:
@@ -655,7 +662,7 @@ class Walker:
                     range=v.condition.pos.range(),
                 )
                 values = expression_values(v.condition, partial(evaluate, scope=scope), self._shapes(path))
-                self.diags.append(replace(failed, values=values))
+                self.diags.append(replace(failed, values=values, severity=severity))
 
     def _check(self, node: str, data: dict[str, Any]) -> None:
         """A check block's assertions in each instance of its module: one known to be false is a
@@ -740,9 +747,36 @@ class Walker:
             ),
             parsed,
         )
+        if lc.postconditions:
+            if self.req.options.refresh_only:  # nothing is planned: self is the object as read
+                self._postconditions(path, res, inst, address, before, before_paths)
+            else:
+                self._postconditions(path, res, inst, address, decision.after, after_paths)
         if decision.after is None:
             return UNKNOWN
         return mark_paths(decision.after, after_paths)
+
+    def _postconditions(
+        self,
+        path: ModulePath,
+        res: Resource,
+        inst: Instance,
+        address: str,
+        value: dict[str, Any] | None,
+        paths: tuple[Any, ...],
+    ) -> None:
+        """The resource's postconditions against its planned object (``self``), as terraform 1.11
+        checks them while planning: one known to be false fails the plan - an unchanged object
+        that no longer satisfies them included - and one that reads a value known only after
+        apply waits for the apply. A refresh-only plan only warns, as terraform's does."""
+        if value is None:
+            return
+        bindings = {**inst.bindings, "self": mark_paths(value, paths) if paths else value}
+        severity = Severity.WARNING if self.req.options.refresh_only else Severity.ERROR
+        conditions = res.lifecycle.postconditions
+        self._conditions(
+            conditions, self._scope(path, bindings), address, "Resource postcondition", path, severity
+        )
 
     def _rule_references(
         self, res: Resource, path: ModulePath, key: Any = None

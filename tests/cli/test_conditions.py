@@ -70,3 +70,91 @@ def test_an_output_precondition_known_only_after_apply_fails_the_apply(tmp_path)
     assert "known late" not in text
     code, text = run("apply", "-auto-approve", d)
     assert code == 0 and 'o = "good"' in text
+
+
+UNCHANGED = """
+resource "terraform_data" "a" {
+  input = 1
+}
+"""
+REFUSES_ONE = """
+resource "terraform_data" "a" {
+  input = 1
+  lifecycle {
+    postcondition {
+      condition     = self.output != 1
+      error_message = "output must not be 1"
+    }
+  }
+}
+"""
+
+
+def test_a_postcondition_an_unchanged_object_fails_fails_the_plan(tmp_path):
+    """As terraform 1.11: a postcondition is checked against the planned object whenever it is
+    known, so an object that no longer satisfies it fails plan and apply (exit 1) though
+    nothing is to change; a refresh-only plan only warns."""
+    d = str(tmp_path)
+    (tmp_path / "main.tf").write_text(UNCHANGED)
+    assert run("apply", "-auto-approve", d)[0] == 0
+    state = (tmp_path / "vaultform.tfstate").read_bytes()
+    (tmp_path / "main.tf").write_text(REFUSES_ONE)
+    for argv in (("plan", "-detailed-exitcode"), ("plan", "-refresh=false"), ("apply", "-auto-approve")):
+        code, text = run(*argv, d)
+        assert code == 1, (argv, text)
+        assert (
+            "Error: Resource postcondition failed for terraform_data.a" in text and "main.tf line 6," in text
+        )
+        assert "self.output is 1" in text and "output must not be 1" in text
+        assert "No changes." not in text and "Apply complete!" not in text
+    assert (tmp_path / "vaultform.tfstate").read_bytes() == state
+    code, text = run("plan", "-refresh-only", "-detailed-exitcode", d)
+    assert code == 0 and "Warning: Resource postcondition failed" in text and "Error:" not in text
+
+
+NEW_REFUSED = """
+resource "terraform_data" "a" {
+  input = 2
+  lifecycle {
+    postcondition {
+      condition     = self.input != 2
+      error_message = "input must not be 2"
+    }
+    postcondition {
+      condition     = self.output != 2
+      error_message = "output must not be 2"
+    }
+  }
+}
+"""
+
+
+def test_a_postcondition_a_new_object_fails_stops_the_plan_before_anything_is_created(tmp_path):
+    """Its planned input is known, so the postcondition on it is judged at plan time; the one on
+    its output (known only after apply) waits and says nothing."""
+    d = str(tmp_path)
+    (tmp_path / "main.tf").write_text(NEW_REFUSED)
+    code, text = run("plan", "-detailed-exitcode", d)
+    assert code == 1 and "Error: Resource postcondition failed for terraform_data.a" in text
+    assert "self.input is 2" in text and "+ resource" in text
+    code, text = run("apply", "-auto-approve", d)
+    assert code == 1 and "input must not be 2" in text and "Creating..." not in text
+    assert "output must not be 2" not in text
+    assert (
+        not (tmp_path / "vaultform.tfstate").exists()
+        or "terraform_data" not in (tmp_path / "vaultform.tfstate").read_text()
+    )
+
+
+def test_a_postcondition_failed_at_apply_fails_the_next_plan_again(tmp_path):
+    """The value was known only after apply; the apply failed on it, and the next plan, which
+    knows it, fails again rather than finding nothing to do."""
+    (tmp_path / "main.tf").write_text(CONFIG)
+    d = str(tmp_path)
+    assert run("apply", "-auto-approve", d)[0] == 0
+    code, text = run("apply", "-auto-approve", "-var", "v=worse", d)
+    assert code == 1 and "The object came back worse." in text
+    code, text = run("plan", "-detailed-exitcode", "-var", "v=worse", d)
+    assert code == 1 and "Resource postcondition failed" in text and "The object came back worse." in text
+    code, text = run("apply", "-auto-approve", d)  # the planned output is known only after apply: it waits
+    assert code == 0 and 'o = "good"' in text
