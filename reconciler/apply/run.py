@@ -123,9 +123,9 @@ def _apply_recorded(
         # with -target, the outputs the plan left out keep what state holds (as terraform's)
         planned = {o.name for o in plan.outputs} if options.targets else None
         diagnostics = _record_outputs(session, evaluator, recorder, planned) + evaluator.checks_final()
-    else:
+    elif not options.targets:  # a targeted destroy leaves the outputs as they are, as terraform's
         recorder.outputs({}, {})
-        if not options.targets and result.ok:
+        if result.ok:
             recorder.data_sources_forgotten()
     return ApplyOutcome(recorder.state, result, diagnostics)
 

@@ -1149,7 +1149,9 @@ class Walker:
             data_values=dict(self.data_values),
             data_sensitive_paths=dict(self.data_paths),
         )
-        plan.outputs = self._output_changes(opts)
+        # a targeted destroy leaves every root output as state holds it: terraform 1.11 plans no
+        # change to them (the objects behind most still exist; the others wait for a full apply)
+        plan.outputs = [] if opts.destroy and opts.targets else self._output_changes(opts)
         if opts.targets:  # as terraform's: only outputs made of targeted objects are planned
             targeted = {
                 _config_node(self._parsed_address(c.address).resource) for c in changes if not c.untargeted
