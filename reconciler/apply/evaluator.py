@@ -17,6 +17,7 @@ come back plain with the names of those that carried a mark (``marked_outputs``)
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from providers.schema import Kind, ResourceSchema, folded, zero_value
@@ -101,6 +102,18 @@ class ApplyEvaluator(Walker):
                 change, value, self.sensitive_paths(change, value) if isinstance(value, dict) else None
             )
             self._publish(change)
+
+    def unsettled(self, changes: Iterable[ResourceChange]) -> None:
+        """Objects whose step failed or never ran: what is evaluated after (the root outputs) sees
+        them as unknown, so an output made of one keeps the value state records, as terraform's
+        does - it doesn't evaluate what depends on a failed object. An object the apply destroys
+        or forgets is no longer among its resource's and stays out."""
+        with self._lock:
+            for change in changes:
+                values = self._instance_values.get(_resource_text(change))
+                if values is not None and change.index in values:
+                    values[change.index] = UNKNOWN
+                    self._publish(change)
 
     def _publish(self, change: ResourceChange) -> None:
         path, res = self._configured(change)

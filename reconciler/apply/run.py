@@ -118,6 +118,10 @@ def _apply_recorded(
             if c.mode is Mode.MANAGED and c.action is Action.NO_OP and c.address in plan.refreshed
         }
     )
+    # an object whose step failed or never ran (a deletion of an old one aside): the outputs made
+    # of it keep what state records
+    unfinished = [*(node for node, _ in result.failed), *result.skipped]
+    evaluator.unsettled(graph.steps[node].change for node in unfinished if not node.destroy)
     diagnostics: list[Diagnostic] = []
     if not options.destroy:
         # with -target, the outputs the plan left out keep what state holds (as terraform's)

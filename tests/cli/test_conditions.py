@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 from reconciler.cli.main import main
 from reconciler.cli.output import Output
@@ -158,3 +159,44 @@ def test_a_postcondition_failed_at_apply_fails_the_next_plan_again(tmp_path):
     assert code == 1 and "Resource postcondition failed" in text and "The object came back worse." in text
     code, text = run("apply", "-auto-approve", d)  # the planned output is known only after apply: it waits
     assert code == 0 and 'o = "good"' in text
+
+
+REFUSES_FIVE = """
+variable "n" {
+  type    = number
+  default = 1
+}
+resource "terraform_data" "a" {
+  count = 2
+  input = var.n + count.index
+  lifecycle {
+    postcondition {
+      condition     = self.output != 5
+      error_message = "output must not be 5"
+    }
+  }
+}
+resource "terraform_data" "b" {
+  input = var.n
+}
+locals {
+  second = terraform_data.a[1].output
+}
+output "first" { value = terraform_data.a[0].output }
+output "second" { value = local.second }
+output "b" { value = terraform_data.b.output }
+output "both" { value = [terraform_data.a[0].output, terraform_data.b.output] }
+"""
+
+
+def test_outputs_made_of_an_object_whose_postcondition_failed_keep_their_last_value(tmp_path):
+    """As terraform 1.11: after a failed apply an output made of the failed object keeps the value
+    state recorded (terraform doesn't evaluate what depends on it); the others take the new values."""
+    (tmp_path / "main.tf").write_text(REFUSES_FIVE)
+    d = str(tmp_path)
+    assert run("apply", "-auto-approve", d)[0] == 0
+    code, text = run("apply", "-auto-approve", "-var", "n=5", d)
+    assert code == 1 and "output must not be 5" in text
+    state = json.loads((tmp_path / "vaultform.tfstate").read_text())
+    outputs = {name: o["value"] for name, o in state["outputs"].items()}
+    assert outputs == {"first": 1, "second": 6, "b": 5, "both": [1, 1]}
