@@ -704,6 +704,7 @@ class Walker:
                 address,
                 "Resource precondition",
                 path,
+                self._condition_severity(),
             )
         config = self._config_value(rs, ev, address)
         lc = res.lifecycle
@@ -772,11 +773,16 @@ class Walker:
         if value is None:
             return
         bindings = {**inst.bindings, "self": mark_paths(value, paths) if paths else value}
-        severity = Severity.WARNING if self.req.options.refresh_only else Severity.ERROR
         conditions = res.lifecycle.postconditions
+        scope = self._scope(path, bindings)
         self._conditions(
-            conditions, self._scope(path, bindings), address, "Resource postcondition", path, severity
+            conditions, scope, address, "Resource postcondition", path, self._condition_severity()
         )
+
+    def _condition_severity(self) -> Severity:
+        """A resource's pre- or postcondition that fails in a refresh-only plan only warns, as
+        terraform 1.11's does: nothing is planned to change, the objects are only read."""
+        return Severity.WARNING if self.req.options.refresh_only else Severity.ERROR
 
     def _rule_references(
         self, res: Resource, path: ModulePath, key: Any = None

@@ -200,3 +200,15 @@ def test_outputs_made_of_an_object_whose_postcondition_failed_keep_their_last_va
     state = json.loads((tmp_path / "vaultform.tfstate").read_text())
     outputs = {name: o["value"] for name, o in state["outputs"].items()}
     assert outputs == {"first": 1, "second": 6, "b": 5, "both": [1, 1]}
+
+
+def test_a_failing_precondition_only_warns_in_a_refresh_only_plan(tmp_path):
+    """As terraform 1.11: nothing is planned to change, so the refresh is not refused."""
+    (tmp_path / "main.tf").write_text(CONFIG)
+    d = str(tmp_path)
+    assert run("apply", "-auto-approve", d)[0] == 0
+    code, text = run("plan", "-refresh-only", "-detailed-exitcode", "-var", "v=bad", d)
+    assert code == 0 and "Warning: Resource precondition failed" in text and "v must not be bad." in text
+    assert "Error:" not in text
+    code, text = run("apply", "-refresh-only", "-auto-approve", "-var", "v=bad", d)
+    assert code == 0 and "Warning: Resource precondition failed" in text
