@@ -367,6 +367,7 @@ class Executor:
             raise DiagnosticsError(hide_in([found_nothing], config, self._sensitive(change, config)))
         self.recorder.data_read(change, state, self._sensitive(change, state))
         self.evaluator.set_value(change, state)
+        self.evaluator.postconditions(change, state)
         return state.get("id")
 
     def _noop(self, step: Step) -> None:

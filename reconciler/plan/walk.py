@@ -877,6 +877,10 @@ class Walker:
         self, path: ModulePath, res: Resource, rs: ResourceSchema, inst: Instance, ev: EvaluatedBody
     ) -> Any:
         address = instance_address(path, res, inst.key)
+        if res.lifecycle.preconditions:
+            scope = self._scope(path, inst.bindings)
+            what, severity = "Resource precondition", self._condition_severity()
+            self._conditions(res.lifecycle.preconditions, scope, address, what, path, severity)
         config = self._config_value(rs, ev, address)
         if (
             self.req.read_data is not None
@@ -903,6 +907,8 @@ class Walker:
             paths = object_paths(rs.block, value, ev.sensitive_paths)
             if paths:
                 self.data_paths[address] = paths
+            if res.lifecycle.postconditions:  # judged on what was read, as a resource's on its plan
+                self._postconditions(path, res, inst, address, value, paths)
             return mark_paths(value, paths)
         after = proposed_after(rs.block, config, None)
         after_paths = object_paths(rs.block, after, ev.sensitive_paths)

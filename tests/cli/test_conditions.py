@@ -212,3 +212,61 @@ def test_a_failing_precondition_only_warns_in_a_refresh_only_plan(tmp_path):
     assert "Error:" not in text
     code, text = run("apply", "-refresh-only", "-auto-approve", "-var", "v=bad", d)
     assert code == 0 and "Warning: Resource precondition failed" in text
+
+
+DATA_CHECKED = """
+resource "terraform_data" "path" {
+  input = "other.tfstate"
+}
+data "terraform_remote_state" "now" {
+  backend = "local"
+  config  = { path = "other.tfstate" }
+  lifecycle {
+    precondition {
+      condition     = var.v != "bad"
+      error_message = "v must not be bad."
+    }
+    postcondition {
+      condition     = self.outputs.keep != "keep"
+      error_message = "keep must not be keep (read at plan time)."
+    }
+  }
+}
+data "terraform_remote_state" "later" {
+  backend = "local"
+  config  = { path = terraform_data.path.output }
+  lifecycle {
+    postcondition {
+      condition     = self.outputs.keep != "keep"
+      error_message = "keep must not be keep (read at apply time)."
+    }
+  }
+}
+variable "v" {
+  default = "good"
+}
+"""
+
+
+def test_a_data_source_s_conditions_are_checked_when_it_is_read(tmp_path, monkeypatch):
+    """As terraform 1.11: a data source read while planning has its postconditions judged on what
+    was read (the plan fails); one read only at apply fails the apply when it reads it."""
+    other = {
+        "version": 4,
+        "serial": 1,
+        "lineage": "l",
+        "outputs": {"keep": {"value": "keep", "type": "string"}},
+    }
+    (tmp_path / "other.tfstate").write_text(json.dumps(other))
+    (tmp_path / "main.tf").write_text(DATA_CHECKED)
+    monkeypatch.chdir(tmp_path)
+    code, text = run("plan", "-var", "v=bad")
+    assert code == 1 and "Error: Resource precondition failed for data.terraform_remote_state.now" in text
+    code, text = run("plan", "-detailed-exitcode")
+    assert code == 1 and "Error: Resource postcondition failed for data.terraform_remote_state.now" in text
+    assert 'self.outputs.keep is "keep"' in text and "(read at plan time)" in text
+    assert "(read at apply time)" not in text
+    (tmp_path / "main.tf").write_text(DATA_CHECKED.replace('!= "keep"', '== "keep"', 1))
+    code, text = run("apply", "-auto-approve")
+    assert code == 1 and "Resource postcondition failed for data.terraform_remote_state.later" in text
+    assert "(read at apply time)" in text and "Apply complete!" not in text
