@@ -140,7 +140,8 @@ def open_session(
     missing = [spec for name, spec in specs.items() if name not in resolved and spec.default is None]
     unread = any(d.is_error and d.summary != MISSING_VALUE for d in var_diags)
     if missing and ask is not None and not unread:
-        answers = [VariableFlag.var(f"{spec.name}={ask(spec)}") for spec in missing]
+        given = ((spec.name, ask(spec)) for spec in missing)
+        answers = [VariableFlag.var(f"{name}={answer}") for name, answer in given if answer is not None]
         resolved, var_diags = resolve_variables(specs, module_dir=root, flags=[*variables, *answers])
     if any(d.is_error for d in var_diags):
         raise DiagnosticsError(var_diags)  # with their warnings (a value for no variable), as terraform

@@ -227,22 +227,27 @@ def _say(diag, args) -> None:
 
 
 def variable_prompt(args, out) -> Callable | None:
-    """With -input (the default) on a terminal: ask for a required variable nothing set, as
-    terraform does ("var.NAME", its description, "Enter a value:"); a sensitive one unechoed."""
-    if not getattr(args, "input", False) or not (sys.stdin.isatty() and out.out.isatty()):
+    """With -input (the default): ask for a required variable nothing set, as terraform does
+    ("var.NAME", its description, "Enter a value:") - on a terminal, or from what is piped in
+    (``echo hello | vaultform plan``); a sensitive one unechoed on a terminal. An input that ends
+    before the answer answers nothing: the variable is then reported unset."""
+    if not getattr(args, "input", False):
         return None
 
-    def ask(spec) -> str:
+    def ask(spec) -> str | None:
         out.print(f"var.{spec.name}")
         if spec.description:
             out.print(f"  {spec.description}\n")
-        if spec.sensitive:
+        if spec.sensitive and sys.stdin.isatty():
             return getpass.getpass("  Enter a value: ")
         out.out.write("  Enter a value: ")
         out.out.flush()
-        answer = sys.stdin.readline().rstrip("\n")
+        try:
+            line = sys.stdin.readline()
+        except (OSError, ValueError):  # no input to read (closed, or not readable)
+            line = ""
         out.print("")
-        return answer
+        return line.rstrip("\n") if line else None
 
     return ask
 

@@ -104,3 +104,26 @@ def test_tf_input_false_turns_prompts_off_on_a_terminal(tmp_path):
     assert child.wait(timeout=60) == 1, text
     assert "Enter a value" not in text
     assert "No value for required variable" in text
+
+
+def test_a_missing_variable_is_read_from_piped_input(tmp_path, monkeypatch):
+    """terraform asks for a required variable on its input even when it is a pipe
+    (``echo hello | terraform plan``); an input that ends first leaves it unset, an error."""
+    import io
+
+    from reconciler.cli.main import main
+    from reconciler.cli.output import Output
+
+    (tmp_path / "main.tf").write_text(
+        'variable "req" {\n  type = string\n}\noutput "o" {\n  value = var.req\n}\n'
+    )
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "azure.db"))
+    monkeypatch.delenv("TF_INPUT", raising=False)
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO("hello\n"))
+    assert main(["plan", "-no-color", str(tmp_path)], output=Output(out=out, err=out)) == 0
+    assert "var.req" in out.getvalue() and '+ o = "hello"' in out.getvalue()
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["plan", "-no-color", str(tmp_path)], output=Output(out=out, err=out)) == 1
+    assert "No value for required variable" in out.getvalue()
