@@ -106,9 +106,9 @@ def r17_policies_managed_twice(ctx: RuleContext) -> Iterable[Diagnostic]:
                 )
             else:
                 continue
-            yield diagnose(
+            yield diagnose(  # one for each resource that adds to the list (each its own fix)
                 "R17/both",
-                address=kv.address,
+                address=policy.address,
                 location=kv.location,
                 key_vault=kv.address,
                 policy=policy.address,
