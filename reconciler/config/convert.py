@@ -222,8 +222,8 @@ class Converter:
         end_line = start.line + lines
         where = ast.Pos(self.file, start.line, start.column, end_line, closing_len + 1)
         try:
-            pieces = tpl.heredoc_pieces(body, trimmed, start.line + 1, self.file, self.fragment)
-            return tpl.build(pieces, where, heredoc=True)
+            pieces = tpl.heredoc_pieces(body, start.line + 1, self.file, self.fragment)
+            return tpl.build(pieces, where, heredoc=True, flush=trimmed)
         except tpl.TemplateProblem as exc:
             raise ConvertProblem(exc.summary, exc.detail, exc.pos) from None
 

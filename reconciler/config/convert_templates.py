@@ -5,18 +5,25 @@ interpolations and the five directive kinds), then whitespace stripping is
 applied and the ``%{if}``/``%{for}`` structure is assembled by one routine, so
 quoted strings and heredocs behave the same.
 
-Strip markers (``~``) are applied here, statically: a ``~`` on the left of a
-sequence trims the trailing whitespace of the literal text just before it, one
-on the right trims the leading whitespace of the literal text just after it.
+Literal text is kept as HCL's scanner cuts it: a piece ends after each newline
+and where a ``${``/``%{`` sequence begins, so every line of a heredoc (or of a
+``templatefile`` template, read as one) is a piece of its own. Strip markers
+(``~``) are applied here, statically, to those pieces as terraform 1.11 does: a
+``~`` on the left of a sequence trims the trailing whitespace of the one piece
+just before it, one on the right trims the leading whitespace of the one piece
+just after it. In a multi-line template ``%{ for ... ~}`` therefore eats only the
+rest of its own line (its newline included), never the next line's indentation.
 ``TemplateInterp.strip_left/strip_right`` still record the markers, but the
-literal text around them is already trimmed (trimming again changes nothing).
+literal text around them is already trimmed.
 
 python-hcl2 keeps a heredoc as one opaque token, so heredoc bodies are read by
-``heredoc_pieces`` here: ``<<-`` bodies are dedented by the smallest indentation
-of their non-blank lines, ``$${``/``%%{`` are escapes, and each ``${...}`` or
+``heredoc_pieces`` here: ``$${``/``%%{`` are escapes, and each ``${...}`` or
 ``%{...}`` expression is parsed by python-hcl2 on its own (the caller's
-``parse_fragment``) at its real line and column. Backslash escapes are not
-processed in heredocs (as in HCL).
+``parse_fragment``) at its real line and column. A ``<<-`` body is dedented in
+``build`` after the strip markers were applied, by HCL's rule: the smallest
+count of leading whitespace (spaces or tabs) over the pieces that begin a line,
+where a piece of only whitespace ending in a newline (a blank line) neither
+counts nor changes. Backslash escapes are not processed in heredocs (as in HCL).
 """
 
 from __future__ import annotations
@@ -92,9 +99,12 @@ def _invalid_escape(text: str) -> str | None:
 # --------------------------------------------------------------------------- assembly
 
 
-def build(pieces: list[Piece], pos: ast.Pos, *, heredoc: bool) -> ast.Expr:
-    """Strip, assemble and simplify: a template without sequences is a Literal."""
+def build(pieces: list[Piece], pos: ast.Pos, *, heredoc: bool, flush: bool = False) -> ast.Expr:
+    """Strip, dedent (``flush``: a ``<<-`` heredoc), assemble and simplify: a template
+    without sequences is a Literal."""
     stripped = _apply_strip(pieces)
+    if flush:
+        stripped = _flush(stripped)
     parts, i, stop = _assemble(stripped, 0, pos, ())
     if stop is not None:
         raise TemplateProblem(
@@ -108,15 +118,57 @@ def build(pieces: list[Piece], pos: ast.Pos, *, heredoc: bool) -> ast.Expr:
     return ast.Template(parts, pos, heredoc)
 
 
+# What HCL's strip markers and heredoc dedent treat as whitespace (Go's unicode.IsSpace).
+WHITESPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def _apply_strip(pieces: list[Piece]) -> list[Piece]:
+    """Trim the one literal piece on each side of a ``~`` marker (HCL's parseTemplateParts)."""
     out = list(pieces)
     for i, p in enumerate(out):
         if isinstance(p, (Interp, Directive)):
             before, after = out[i - 1] if i > 0 else None, out[i + 1] if i + 1 < len(out) else None
             if p.strip_left and isinstance(before, Text):
-                out[i - 1] = Text(before.text.rstrip())
+                out[i - 1] = Text(before.text.rstrip(WHITESPACE))
             if p.strip_right and isinstance(after, Text):
-                out[i + 1] = Text(after.text.lstrip())
+                out[i + 1] = Text(after.text.lstrip(WHITESPACE))
+    return out
+
+
+def _flush(pieces: list[Piece]) -> list[Piece]:
+    """A ``<<-`` heredoc's dedent (HCL's flushHeredocTemplateParts), on stripped pieces.
+
+    Only a literal piece that follows one ending in a newline (or comes first) begins
+    a line; a sequence there counts as no indentation, and so does a piece that a
+    strip marker emptied.
+    """
+    least = None
+    line_start = True
+    leading: dict[int, Text] = {}
+    for i, p in enumerate(pieces):
+        if line_start:
+            line_start = False
+            spaces = 0
+            if isinstance(p, Text):
+                rest = p.text.lstrip(WHITESPACE)
+                if rest or not p.text.endswith("\n"):
+                    spaces = len(p.text) - len(rest)
+                    leading[i] = p
+                else:
+                    spaces = -1  # a blank line
+            if spaces >= 0 and (least is None or spaces < least):
+                least = spaces
+        if isinstance(p, Text) and p.text.endswith("\n"):
+            line_start = True
+    if not least:
+        return pieces
+    out = list(pieces)
+    for i, piece in leading.items():
+        out[i] = Text(piece.text[least:])
     return out
 
 
@@ -274,31 +326,39 @@ def heredoc_body(raw: str) -> tuple[str, bool, int, int]:
     return body.replace("\r\n", "\n"), m.group(1) == "-", body.count("\n") + 1, len(closing)
 
 
-def heredoc_pieces(body: str, trimmed: bool, first_line: int, file: str, fragment: Fragment) -> list[Piece]:
-    """Pieces of a heredoc body whose first line is ``first_line`` of the file."""
-    shift = 0
-    if trimmed:
-        lines = body.split("\n")
-        indents = [len(ln) - len(ln.lstrip(" ")) for ln in lines if ln.strip()]
-        shift = min(indents) if indents else 0
-        body = "\n".join(ln[shift:] if ln[:shift].strip(" ") == "" else ln.lstrip(" ") for ln in lines)
+def heredoc_pieces(body: str, first_line: int, file: str, fragment: Fragment) -> list[Piece]:
+    """Pieces of a heredoc (or template file) body whose first line is ``first_line`` of
+    the file. Literal text is cut after every newline, as HCL's scanner cuts it."""
     index = LineIndex(body)
 
     def where(offset: int) -> tuple[int, int]:
         line, col = index.position(offset)
-        return first_line + line - 1, col + shift
+        return first_line + line - 1, col
 
     def pos(start: int, end: int) -> ast.Pos:
         (l1, c1), (l2, c2) = where(start), where(end)
         return ast.Pos(file, l1, c1, l2, c2)
 
     out: list[Piece] = []
+    text: list[str] = []  # literal text since the last sequence or newline
+
+    def flush_text() -> None:
+        joined = "".join(text)
+        if joined:
+            out.append(Text(joined))
+        text.clear()
+
     i = lit = 0
     n = len(body)
     while i < n:
         c = body[i]
+        if c == "\n":
+            text.append(body[lit : i + 1])
+            flush_text()
+            i = lit = i + 1
+            continue
         if c in "$%" and body.startswith(c + c + "{", i):
-            out.append(Text(body[lit:i] + c))
+            text.append(body[lit:i] + c)
             i += 2
             lit = i
             continue
@@ -310,21 +370,23 @@ def heredoc_pieces(body: str, trimmed: bool, first_line: int, file: str, fragmen
                     f'The "{c}{{" here has no closing "}}" in the heredoc.',
                     pos(i, i + 2),
                 )
-            out.append(Text(body[lit:i]))
+            text.append(body[lit:i])
+            flush_text()
             inner = body[i + 2 : close]
             left = inner.startswith("~")
             right = inner.endswith("~") and len(inner) > (1 if left else 0)
             start = i + 2 + (1 if left else 0)
-            text = inner[(1 if left else 0) : len(inner) - (1 if right else 0)]
+            seq = inner[(1 if left else 0) : len(inner) - (1 if right else 0)]
             line, col = where(start)
             if c == "$":
-                out.append(Interp(fragment(text, line, col), left, right))
+                out.append(Interp(fragment(seq, line, col), left, right))
             else:
-                out.append(_directive(text, line, col, left, right, pos(i, close + 1), fragment))
+                out.append(_directive(seq, line, col, left, right, pos(i, close + 1), fragment))
             i = lit = close + 1
             continue
         i += 1
-    out.append(Text(body[lit:]))
+    text.append(body[lit:])
+    flush_text()
     return out
 
 

@@ -541,19 +541,13 @@ def render_parts(parts: tuple, scope: Scope) -> Any:
     out: list[str] = []
     unknown = False
     marked = False
-    strip_next = False
-    for i, part in enumerate(parts):
+    for part in parts:
         if isinstance(part, str):
-            out.append(part.lstrip() if strip_next else part)
-            strip_next = False
+            out.append(part)  # strip markers were applied to the literal text when it was read
             continue
-        strip_next = False
         if isinstance(part, ast.TemplateInterp):
-            if part.strip_left and i > 0 and isinstance(parts[i - 1], str) and out:
-                out[-1] = out[-1].rstrip()  # the loader usually trimmed already; this is idempotent
             value, part_marked = unmark_deep(_eval(part.expr, scope))
             text = _template_string(value, part.expr.pos)
-            strip_next = part.strip_right
         elif isinstance(part, ast.TemplateIf):
             text, part_marked = unmark(_template_if(part, scope))
         else:

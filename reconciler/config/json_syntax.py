@@ -1022,7 +1022,7 @@ class _Translator:
 
         places = _StringPlaces(self.text, self.index, node, self.file)
         try:
-            pieces = tpl.heredoc_pieces(value, False, 1, self.file, self.fragments)
+            pieces = tpl.heredoc_pieces(value, 1, self.file, self.fragments)
             built = tpl.build(pieces, where, heredoc=False)
         except tpl.TemplateProblem as exc:
             raise _Problem(

@@ -326,3 +326,16 @@ def test_templatefile_renders_with_only_its_variables(tmp_path, monkeypatch):
     with pytest.raises(EvalError) as info:
         ev('templatefile("bad.tpl", {})')
     assert "bad.tpl:2: Unknown variable" in info.value.diagnostic.detail
+
+
+def test_templatefile_strip_markers_keep_the_next_lines_indentation(tmp_path, monkeypatch):
+    # terraform 1.11: "~}" eats the rest of its own line only; "  - " stays indented
+    (tmp_path / "list.tpl").write_text(
+        "Hello ${name}!\n%{ for i, it in items ~}\n  - ${i}: ${upper(it)}\n%{ endfor ~}\n"
+        "  %{~ if length(items) > 1 ~}\n  many\n  %{~ endif ~}\ndone\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert (
+        ev('templatefile("list.tpl", { items = ["a", "b"], name = "x" })')
+        == "Hello x!\n  - 0: A\n  - 1: B\n  many\ndone\n"
+    )
