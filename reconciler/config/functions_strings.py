@@ -1,16 +1,15 @@
 """String built-in functions, including the regular-expression family.
 
-Patterns are Python ``re`` patterns; the RE2 syntax Terraform documents
-(``(?P<name>...)``, classes, anchors, flags such as ``(?i)``) is the common subset
-and behaves the same. In ``replace`` a substring written as ``/pattern/`` is a
-regular expression whose replacement may use ``$1``, ``${1}`` or ``${name}``.
+Patterns are RE2 patterns run with Go's semantics, as terraform runs them
+(``reconciler.config.regexp``). In ``replace`` a substring written as ``/pattern/``
+is a regular expression whose replacement may use ``$1``, ``${1}``, ``$name`` or
+``${name}`` (Go's Expand).
 """
 
 from __future__ import annotations
 
-import re
-
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
+from reconciler.config.regexp import Pattern, PatternError, compile_pattern
 from reconciler.config.types import ConversionError, a_type, to_string
 from reconciler.values import UNKNOWN, is_wholly_known
 
@@ -134,68 +133,68 @@ def _join(sep, *lists):
     return sep.join(out)
 
 
-def _compile(pattern: str, arg: int = 0) -> re.Pattern:
+def _pattern(pattern: str) -> Pattern:
+    """regex's and regexall's pattern; a bad one is blamed on the argument, as terraform does."""
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise FunctionError(f'invalid regular expression "{pattern}": {exc}', arg) from None
+        return compile_pattern(pattern)
+    except PatternError as exc:
+        raise FunctionError(
+            f'Invalid value for "pattern" parameter: invalid regexp pattern: {exc.code} in {exc.arg}',
+            0,
+            "Invalid function argument",
+        ) from None
 
 
-def _match_value(m: re.Match):
-    if m.re.groupindex:
-        return {name: m.group(name) for name in m.re.groupindex}
-    if m.re.groups:
-        return list(m.groups())
-    return m.group(0)
+def _result_shape(p: Pattern):
+    """What each match becomes (cty's regex result type): the matched text without groups,
+    a list of the groups' texts, or an object keyed by the groups' names."""
+    named = [name for name in p.names if name]
+    if named and len(named) != len(p.names):
+        raise FunctionError(
+            'Invalid value for "pattern" parameter: invalid regexp pattern: cannot mix both named '
+            "and unnamed capture groups",
+            0,
+            "Invalid function argument",
+        )
+
+    def shape(groups: tuple[str | None, ...]):
+        if not p.names:
+            return groups[0]
+        if not named:
+            return list(groups[1:])
+        out: dict[str, str | None] = {}
+        for name, value in zip(p.names, groups[1:]):
+            out[name] = value  # a repeated name keeps its last group's text, as terraform's does
+        return out
+
+    return shape
 
 
 @spec("regex", Param("pattern", ParamType.STRING), Param("string", ParamType.STRING))
 def _regex(pattern, s):
-    m = _compile(pattern).search(s)
-    if m is None:
+    p = _pattern(pattern)
+    shape = _result_shape(p)
+    groups = p.find(s)
+    if groups is None:
         raise FunctionError("pattern did not match any part of the given string", 1)
-    return _match_value(m)
+    return shape(groups)
 
 
 @spec("regexall", Param("pattern", ParamType.STRING), Param("string", ParamType.STRING))
 def _regexall(pattern, s):
-    return [_match_value(m) for m in _compile(pattern).finditer(s)]
-
-
-def _go_replacement(template: str) -> str:
-    """Turn a Go-style replacement ($1, ${1}, ${name}, $$) into Python's \\g<...> form."""
-    out, i = [], 0
-    while i < len(template):
-        ch = template[i]
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == "$" and template[i + 1 : i + 2] == "$":
-            out.append("$")
-            i += 1
-        elif ch == "$" and template[i + 1 : i + 2] == "{" and "}" in template[i:]:
-            end = template.index("}", i)
-            out.append(f"\\g<{template[i + 2 : end]}>")
-            i = end
-        elif ch == "$":
-            j = i + 1
-            while j < len(template) and (template[j].isalnum() or template[j] == "_"):
-                j += 1
-            out.append(f"\\g<{template[i + 1 : j]}>" if j > i + 1 else "$")
-            i = j - 1
-        else:
-            out.append(ch)
-        i += 1
-    return "".join(out)
+    p = _pattern(pattern)
+    shape = _result_shape(p)
+    return [shape(groups) for groups in p.find_all(s)]
 
 
 @spec("replace", _STR, Param("substr", ParamType.STRING), Param("replace", ParamType.STRING))
 def _replace(s, sub, rep):
     if len(sub) > 1 and sub.startswith("/") and sub.endswith("/"):
-        pattern = _compile(sub[1:-1], 1)
         try:
-            return pattern.sub(_go_replacement(rep), s)
-        except (re.error, IndexError) as exc:
-            raise FunctionError(f"invalid replacement: {exc}", 2) from None
+            pattern = compile_pattern(sub[1:-1])
+        except PatternError as exc:
+            raise FunctionError(exc.go_error()) from None
+        return pattern.replace_all(s, rep)
     return s.replace(sub, rep)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 import pytest
 
@@ -229,7 +230,7 @@ ERRORS = [
     ('base64decode("@@")', "not valid base64"),
     ('cidrsubnet("10.0.0.0/30", 4, 0)', "beyond /32"),
     ('cidrsubnet("nope", 1, 0)', "invalid CIDR"),
-    ('regex("(", "x")', "invalid regular expression"),
+    ('regex("(", "x")', "invalid regexp pattern: missing closing ) in ("),
     ('tonumber("ten")', "not a number"),
     ('tobool("yes")', "neither"),
     ("tostring([1])", "primitive"),
@@ -309,6 +310,70 @@ def test_file_functions_read_relative_to_the_working_directory(tmp_path, monkeyp
     with pytest.raises(EvalError) as info:
         ev('file("blob.bin")')
     assert "not UTF-8" in info.value.diagnostic.detail
+
+
+# regex, regexall and replace: RE2 syntax with Go's semantics, as terraform 1.11 runs them
+RE2_CASES = [
+    ('regex("^[[:alnum:]-]+$", "my-app")', "my-app"),
+    ('can(regex("^[0-9]+$", "42\\n"))', False),  # "$" is the end of the text, not before "\n"
+    ('regex("\\\\pL+", "héllo1")', "héllo"),
+    ('regex("\\\\Qa.b\\\\E", "xa.by")', "a.b"),
+    ('regex("\\\\d+", "٣12")', "12"),  # \d is ASCII
+    ('regex("(?U)a+", "aaa")', "a"),
+    ('regex("(?<n>a)", "a")', {"n": "a"}),
+    ('regex("(?P<a>x)(?P<a>y)", "xy")', {"a": "y"}),
+    ('regex("(a)|(b)", "b")', [None, "b"]),
+    ('can(regex("(?=a)", "a"))', False),
+    ('can(regex("(a)\\\\1", "aa"))', False),
+    ('can(regex("\\\\C", "a"))', False),
+    ('regexall("a*", "baaac")', ["", "aaa", ""]),  # no empty match right after a match
+    ('replace("aaa", "/a*?/", "x")', "xaxaxax"),
+    ('replace("aaa", "/a*/", "x")', "x"),
+    ('replace("héllo", "/l*/", "-")', "-h-é-o-"),
+    ('replace("abc", "/(b)/", "$1x")', "ac"),  # "$1x" names a group "1x"
+    ('replace("abc", "/(b)/", "$${1}x")', "abxc"),
+]
+
+
+@pytest.mark.parametrize("text,expected", RE2_CASES, ids=[c[0] for c in RE2_CASES])
+def test_regular_expressions_follow_re2_and_go(text, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing of the engine may reach the user
+        assert ev(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text,summary,detail",
+    [
+        (
+            'regex("(?=a)", "a")',
+            "Invalid function argument",
+            'Invalid value for "pattern" parameter: invalid regexp pattern: '
+            "invalid or unsupported Perl syntax in (?=.",
+        ),
+        (
+            'regexall("(?P<x>a)(b)", "ab")',
+            "Invalid function argument",
+            "invalid regexp pattern: cannot mix both named and unnamed capture groups.",
+        ),
+        (
+            'regex("\\\\C", "a")',
+            "Invalid function argument",
+            "invalid regexp pattern: invalid escape sequence in \\C.",
+        ),
+        (
+            'replace("abc", "/(b/", "x")',
+            "Error in function call",
+            "error parsing regexp: missing closing ): `(b`.",
+        ),
+    ],
+)
+def test_bad_patterns_are_refused_with_gos_words_and_nothing_on_stderr(capfd, text, summary, detail):
+    with pytest.raises(EvalError) as info:
+        ev(text)
+    assert info.value.diagnostic.summary == summary
+    assert info.value.diagnostic.detail.endswith(detail)
+    assert capfd.readouterr().err == ""  # RE2 logs its errors on stderr unless told not to
 
 
 def test_templatefile_renders_with_only_its_variables(tmp_path, monkeypatch):
