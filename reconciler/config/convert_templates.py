@@ -44,7 +44,7 @@ from hcl2.rules.directives import (
 from hcl2.rules.strings import InterpolationRule
 from hcl2.utils import process_escape_sequences
 
-from reconciler.config import ast
+from reconciler.config import ast, graphemes
 from reconciler.config.loader_scan import LineIndex, find_template_close
 
 
@@ -156,7 +156,7 @@ def _flush(pieces: list[Piece]) -> list[Piece]:
             if isinstance(p, Text):
                 rest = p.text.lstrip(WHITESPACE)
                 if rest or not p.text.endswith("\n"):
-                    spaces = len(p.text) - len(rest)
+                    spaces = graphemes.count(p.text[: len(p.text) - len(rest)])
                     leading[i] = p
                 else:
                     spaces = -1  # a blank line
@@ -168,7 +168,8 @@ def _flush(pieces: list[Piece]) -> list[Piece]:
         return pieces
     out = list(pieces)
     for i, piece in leading.items():
-        out[i] = Text(piece.text[least:])
+        # indentation counts grapheme clusters: a space with a combining mark is one
+        out[i] = Text("".join(graphemes.clusters(piece.text)[least:]))
     return out
 
 

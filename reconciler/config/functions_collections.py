@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.config import graphemes
 from reconciler.config.functions_spec import FunctionError, Known, Marks, Param, ParamType, spec, table
 from reconciler.config.types import ConversionError, a_type, set_of, strict_equal, to_bool, to_string
 from reconciler.values import UNKNOWN, mark_if, type_name, unmark
@@ -28,7 +29,9 @@ def _whole(n, what: str, arg: int) -> int:
 
 @spec("length", Param("value", ParamType.ANY, Known.TOP), marks=Marks.ELEMENTS)
 def _length(value):
-    if isinstance(value, (list, tuple, dict, str)):
+    if isinstance(value, str):
+        return graphemes.count(value)  # characters as a reader counts them: a flag is one
+    if isinstance(value, (list, tuple, dict)):
         return len(value)
     raise FunctionError(f"length needs a string, list, set, map or object, not {a_type(value)}", 0)
 

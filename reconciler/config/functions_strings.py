@@ -8,6 +8,7 @@ is a regular expression whose replacement may use ``$1``, ``${1}``, ``$name`` or
 
 from __future__ import annotations
 
+from reconciler.config import graphemes
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
 from reconciler.config.regexp import Pattern, PatternError, compile_pattern
 from reconciler.config.types import ConversionError, a_type, to_string
@@ -66,7 +67,7 @@ def _chomp(s):
 
 @spec("strrev", _STR)
 def _strrev(s):
-    return s[::-1]
+    return "".join(reversed(graphemes.clusters(s)))  # a flag or "x\u0301" stays whole
 
 
 @spec("startswith", _STR, Param("prefix", ParamType.STRING))
@@ -95,14 +96,18 @@ def _indent(spaces, s):
 
 @spec("substr", _STR, Param("offset", ParamType.NUMBER), Param("length", ParamType.NUMBER))
 def _substr(s, offset, length):
+    """Offsets and lengths count grapheme clusters; an offset past the end gives "" (cty's substr)."""
     if not isinstance(offset, int) or not isinstance(length, int):
         raise FunctionError("offset and length must be whole numbers")
+    chars = graphemes.clusters(s)
     if offset < 0:
-        offset = max(len(s) + offset, 0)
-    if offset > len(s):
-        raise FunctionError("offset cannot be larger than the length of the string", 1)
-    end = len(s) if length < 0 else offset + length
-    return s[offset:end]
+        offset = max(len(chars) + offset, 0)
+        if length == 0:  # cty looks for the end of a zero length from here and never finds it
+            length = -1
+    elif length == 0:
+        return ""
+    end = len(chars) if length < 0 else offset + length
+    return "".join(chars[offset:end])
 
 
 @spec("split", Param("separator", ParamType.STRING), _STR)

@@ -236,7 +236,6 @@ ERRORS = [
     ("tostring([1])", "primitive"),
     ("tolist({a = 1})", "to a list"),
     ('parseint("12", 40)', "between 2 and 36"),
-    ('substr("abc", 9, 1)', "larger than the length"),
     ("sum([])", "empty list"),
     ("max()", "at least one number"),
     ('coalesce(null, "")', "no non-null"),
