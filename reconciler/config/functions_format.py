@@ -10,8 +10,9 @@ Flags ``-`` (left-align), ``0`` (zero pad), ``+`` and space (sign), ``#``; a wid
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from reconciler.config import graphemes
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
 from reconciler.config.types import ConversionError, a_type, format_number, to_bool, to_number, to_string
 
@@ -85,8 +86,13 @@ def parse_format(text: str) -> list[str | Verb]:
 
 
 def _pad(text: str, verb: Verb, numeric: bool = False) -> str:
-    if verb.width is None or len(text) >= verb.width:
+    # a string's width counts grapheme clusters, as terraform's format does ("🇫🇷" is one),
+    # and "0" pads it with zeros on whichever side the padding goes
+    if verb.width is None or (len(text) if numeric else graphemes.count(text)) >= verb.width:
         return text
+    if not numeric:
+        fill = ("0" if "0" in verb.flags else " ") * (verb.width - graphemes.count(text))
+        return text + fill if "-" in verb.flags else fill + text
     if "-" in verb.flags:
         return text.ljust(verb.width)
     if "0" in verb.flags and numeric:
@@ -118,7 +124,7 @@ def _fmt_default(value, verb: Verb) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     if value is None:
         return "null"
-    return _fmt_string(value, verb)
+    return _fmt_string(value, replace(verb, precision=None))  # %v takes no precision
 
 
 def _fmt_string(value, verb: Verb) -> str:
@@ -128,7 +134,9 @@ def _fmt_string(value, verb: Verb) -> str:
         raise FunctionError(f"%{verb.char} needs a string, not {a_type(value)}") from None
     if text is None:
         raise FunctionError(f"%{verb.char} can't format null")
-    return text if verb.precision is None else text[: verb.precision]
+    if not verb.precision:  # terraform ignores a precision of 0
+        return text
+    return "".join(graphemes.clusters(text)[: verb.precision])
 
 
 def _fmt_quoted(value, verb: Verb) -> str:
@@ -201,7 +209,8 @@ def apply_format(text: str, args: list) -> str:
         next_arg = index + 1
         if value is None and part.char != "v":
             raise FunctionError(f"argument {index + 1} for %{part.char} is null")
-        out.append(_pad(_FORMATTERS[part.char](value, part), part, part.char in _NUMERIC))
+        text = _FORMATTERS[part.char](value, part)
+        out.append(text if part.char == "t" else _pad(text, part, part.char in _NUMERIC))  # %t: no width
     return "".join(out)
 
 
