@@ -17,21 +17,46 @@ from reconciler.values import UNKNOWN, is_wholly_known
 _STR = Param("str", ParamType.STRING)
 
 
+# Case changes as terraform's (Go's strings.ToUpper/ToLower/Title): each character on its
+# own, by Unicode's one-character (simple) mappings, so "ß" stays "ß", "ŉ" stays "ŉ" and
+# "İ" lowers to "i", where Python's str.upper/lower use the longer special casings.
+
+
+def _simple_upper(ch: str) -> str:
+    upper = ch.upper()
+    if len(upper) == 1:
+        return upper
+    title = ch.title()  # "ᾀ" uppercases to "ἈΙ"; its one-character mapping is its titlecase "ᾈ"
+    return title if len(title) == 1 else ch
+
+
+def _simple_lower(ch: str) -> str:
+    lower = ch.lower()
+    if len(lower) == 1:
+        return lower
+    return "i" if ch == "\u0130" else ch  # "İ" is the only letter that lowercases to two
+
+
+def _simple_title(ch: str) -> str:
+    title = ch.title()
+    return title if len(title) == 1 else ch
+
+
 @spec("lower", _STR)
 def _lower(s):
-    return s.lower()
+    return s.lower() if s.isascii() else "".join(map(_simple_lower, s))
 
 
 @spec("upper", _STR)
 def _upper(s):
-    return s.upper()
+    return s.upper() if s.isascii() else "".join(map(_simple_upper, s))
 
 
 @spec("title", _STR)
 def _title(s):
     out, in_word = [], False
     for ch in s:
-        out.append(ch if in_word else ch.upper())
+        out.append(ch if in_word else _simple_title(ch))
         # word characters as Terraform (Go) counts them: ASCII letters, digits and "_",
         # and any non-ASCII character that isn't a space
         in_word = (ch.isalnum() or ch == "_") if ch.isascii() else not ch.isspace()
