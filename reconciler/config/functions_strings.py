@@ -8,11 +8,15 @@ is a regular expression whose replacement may use ``$1``, ``${1}``, ``$name`` or
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reconciler.config import graphemes
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
-from reconciler.config.regexp import Pattern, PatternError, compile_pattern
 from reconciler.config.types import ConversionError, a_type, to_string
 from reconciler.values import UNKNOWN, is_wholly_known
+
+if TYPE_CHECKING:
+    from reconciler.config.regexp import Pattern  # lazy: start-up (a type only)
 
 _STR = Param("str", ParamType.STRING)
 
@@ -165,6 +169,8 @@ def _join(sep, *lists):
 
 def _pattern(pattern: str) -> Pattern:
     """regex's and regexall's pattern; a bad one is blamed on the argument, as terraform does."""
+    from reconciler.config.regexp import PatternError, compile_pattern  # lazy: start-up (RE2)
+
     try:
         return compile_pattern(pattern)
     except PatternError as exc:
@@ -220,6 +226,8 @@ def _regexall(pattern, s):
 @spec("replace", _STR, Param("substr", ParamType.STRING), Param("replace", ParamType.STRING))
 def _replace(s, sub, rep):
     if len(sub) > 1 and sub.startswith("/") and sub.endswith("/"):
+        from reconciler.config.regexp import PatternError, compile_pattern  # lazy: start-up (RE2)
+
         try:
             pattern = compile_pattern(sub[1:-1])
         except PatternError as exc:
