@@ -469,6 +469,13 @@ def _earlier_key_losses(ctx: RuleContext, case: VaultCase) -> list[tuple[Node, d
     return out
 
 
+def _named(n: Node) -> dict[str, str]:
+    """How R11's messages name the key - or the key vault that holds it - they are about."""
+    if n.type_name == TypeName.KEY.value:
+        return {"target": n.address, "held": n.address, "keep": f"{n.address} enabled"}
+    return {"target": n.address, "held": f"a key in {n.address}", "keep": n.address}
+
+
 def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
     for case in ctx.cases:
         for n, entry, change in _earlier_key_losses(ctx, case):
@@ -476,7 +483,7 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
                 "R11/previous_key",
                 case,
                 n,
-                target=n.address,
+                **_named(n),
                 verb=change,
                 old=str(entry.get("key_id")),
                 until=str(entry.get("points_until")),
@@ -488,7 +495,7 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
             # vault that may hold backups wrapped with it
             for n in _previous_nodes(ctx, case) if _may_hold_backups(v) and not _leaves_nothing(v) else ():
                 if n.action.removes_object:
-                    yield _diag("R11/vault_gone", case, n, target=n.address)
+                    yield _diag("R11/vault_gone", case, n, **_named(n))
             continue
         if not _live(case):
             continue
@@ -500,7 +507,7 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
                 "R11/recovery_points",
                 case,
                 n,
-                target=n.address,
+                **_named(n),
                 verb=change,
                 count=recovery_points(v),
                 old=known_str(old.key_id),
@@ -511,11 +518,11 @@ def r11_key_in_use(ctx: RuleContext) -> Iterable[Diagnostic]:
             if case.encryption_touched and n.address not in used:
                 continue  # this plan assigns it to the vault: nothing of the vault depends on it yet
             if n.action.removes_object:
-                yield _diag("R11/remove", case, n, target=n.address, verb=n.removal)
+                yield _diag("R11/remove", case, n, **_named(n), verb=n.removal)
             elif n.type_name == TypeName.KEY.value and not case.encryption_touched:
                 verb = _disabling(ctx, n)
                 if verb:
-                    yield _diag("R11/disable", case, n, target=n.address, verb=verb)
+                    yield _diag("R11/disable", case, n, **_named(n), verb=verb)
 
 
 def _may_hold_backups(vault: Node) -> bool:

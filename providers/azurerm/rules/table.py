@@ -315,7 +315,7 @@ MESSAGES: tuple[Message, ...] = (
         "R11/remove",
         _E,
         "The key in use would be destroyed",
-        "{vault} encrypts with {target}, and this plan {verb} it. Backups and restores need the key: "
+        "{vault} encrypts with {held}, and this plan {verb} it. Backups and restores need the key: "
         "without it they become unrecoverable. Keep {target}; to change keys, point the vault at the "
         "new key first and remove the old one only after a backup job has completed with the new one.",
     ),
@@ -323,7 +323,7 @@ MESSAGES: tuple[Message, ...] = (
         "R11/disable",
         _E,
         "The key in use would be disabled",
-        "{vault} encrypts with {target}, and this plan {verb}. Backups and restores need the key "
+        "{vault} encrypts with {held}, and this plan {verb}. Backups and restores need the key "
         "enabled and unexpired. Keep it enabled; change the vault's key first if you mean to retire it.",
     ),
     Message(
@@ -332,7 +332,7 @@ MESSAGES: tuple[Message, ...] = (
         "Recovery points still need the key this plan retires",
         "{vault} holds {count} recovery point(s); those taken while it encrypted with {old} stay "
         "wrapped with that key, and this plan {verb}. Without the key they can't be restored, even "
-        "after the vault moves to {new}. Keep {target} enabled for as long as those recovery points "
+        "after the vault moves to {new}. Keep {keep} for as long as those recovery points "
         "are retained; retire it only when none of them is left.",
     ),
     Message(
@@ -341,7 +341,7 @@ MESSAGES: tuple[Message, ...] = (
         "Recovery points still need a key the vault used before",
         "{vault} encrypted with {old} until an earlier apply, and recovery points taken then (up to "
         "{until}) are still in the vault, wrapped with that key; this plan {verb}. Without the key "
-        "they can't be restored. Keep {target} enabled for as long as those recovery points are "
+        "they can't be restored. Keep {keep} for as long as those recovery points are "
         "retained; retire it only when none of them is left.",
     ),
     Message(
