@@ -61,10 +61,13 @@ OUT_OF_BAND: tuple[Remedy, ...] = (
         KV,
         "network_acls*",
         None,
-        "declare network_acls in the configuration so vaultform enforces it, or restore the rules with "
-        "`vaultform cloud set-network-rules {name} -default-action Allow`",
-        "declare network_acls in the configuration so vaultform enforces it, or restore the rules with "
-        "`az keyvault update --name {name} --default-action Allow` (or add the right bypass and IP rules)",
+        "declare network_acls in the configuration so vaultform enforces it - while the firewall shuts "
+        "vaultform out too, apply that with -target on the key vault, which reads only the key vault - "
+        "or restore the rules with `vaultform cloud set-network-rules {name} -default-action Allow`",
+        "declare network_acls in the configuration so vaultform enforces it - while the firewall shuts "
+        "vaultform out too, apply that with -target on the key vault, which reads only the key vault - "
+        "or restore the rules with `az keyvault update --name {name} --default-action Allow` (or add the "
+        "right bypass and IP rules)",
     ),
     Remedy(
         KV,
