@@ -242,6 +242,16 @@ def _show(args, o: _Out) -> int:
     return 0
 
 
+def _item_protecting(env, vault: dict, vm_id: str) -> dict | None:
+    from providers.azurelocal.services import protected_items  # imported here: app imports services
+
+    for item in env.store.list(Kind.PROTECTED_ITEM, vault["id"] + "/"):
+        source = str((item.get("properties") or {}).get("sourceResourceId") or "")
+        if source.lower() == vm_id.lower() and not protected_items.soft_deleted(item):
+            return item
+    return None
+
+
 def _backup(args, o: _Out) -> int:
     """Run a backup job now."""
     env = _env(args)
@@ -250,7 +260,13 @@ def _backup(args, o: _Out) -> int:
         vm = diskdata.find_vm(env, args.vm)
         if vm is None:
             raise CliError(f"no single virtual machine named '{args.vm}'")
-        job = datapath.run_backup(env, vault["id"], None, env.deployer_object_id, vm_id=vm["id"])
+        # a VM the vault protects is backed up as its protected item, as Azure's "Backup now" does:
+        # its recovery points are the item's (deleting the item deletes them)
+        item = _item_protecting(env, vault, vm["id"])
+        if item is not None:
+            job = datapath.run_backup(env, vault["id"], item["id"], env.deployer_object_id)
+        else:
+            job = datapath.run_backup(env, vault["id"], None, env.deployer_object_id, vm_id=vm["id"])
     elif args.item:
         item = _item(env, vault, args.item)
         job = datapath.run_backup(env, vault["id"], item["id"], env.deployer_object_id)
