@@ -237,5 +237,7 @@ def test_drift_reads_from_the_same_listings_as_its_refresh(tmp_path, monkeypatch
     ws.vf("drift")
     paths = [c[1].lower() for c in calls.seen if c[0] == "GET"]
     assert not [p for p in paths if p.endswith("/vaults/kv-vfqs-cmk")], paths
-    key_gets = [p for p in paths if "/keys/" in p and not p.endswith("/rotationpolicy")]
+    key_gets = [p for p in paths if "/keys/" in p and not p.endswith(("/rotationpolicy", "/versions"))]
     assert len(key_gets) == len({p.rstrip("/") for p in key_gets}) == 1, key_gets
+    # the audit lists the key's versions once (R12: an older version may still wrap the data key)
+    assert len([p for p in paths if p.endswith("/keys/backup-cmk/versions")]) == 1, paths
