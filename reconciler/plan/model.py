@@ -176,6 +176,9 @@ class Plan:
     data_sensitive_paths: dict[str, tuple[tuple[Any, ...], ...]] = field(default_factory=dict[str, Any])
     # (from, to) addresses that moved blocks renamed in state; apply records them
     moved: list[tuple[str, str]] = field(default_factory=list)
+    # the configuration planned, as the JSON plan's ``configuration`` (``plan.config_json``);
+    # None for a plan made without one
+    configuration: dict[str, Any] | None = None
 
     @property
     def errored(self) -> bool:

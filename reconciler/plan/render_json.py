@@ -4,7 +4,8 @@ Policy tools that read ``terraform show -json`` output (conftest/OPA, checkov...
 this too: ``variables``, ``planned_values``, ``resource_changes`` (with ``change.actions``
 such as ``["delete", "create"]``, ``before``/``after``, ``after_unknown``,
 ``before_sensitive``/``after_sensitive``, ``replace_paths`` and ``action_reason``),
-``output_changes``, ``prior_state``, a minimal ``configuration``, ``timestamp``,
+``output_changes``, ``prior_state``, ``configuration`` (made from the configuration as written
+when the plan was made: ``reconciler.plan.config_json``), ``timestamp``,
 ``applyable``, ``complete`` and ``errored``. Unknown values are null in ``after`` and
 ``true`` at the same path of ``after_unknown``; the ``*_unknown`` and ``*_sensitive``
 shapes mirror the value as Terraform's do (objects keep only keys that are or contain
@@ -273,6 +274,8 @@ def _expressions(change: ResourceChange, sensitive: Sensitivity) -> dict[str, An
 
 
 def _configuration(plan: Plan, ctx: _Context) -> dict[str, Any]:
+    """For a plan that carries no configuration (one saved by an older vaultform): what its changes
+    say of the resources' configuration."""
     providers: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
     entries: list[tuple[tuple[str, ...], dict[str, Any]]] = []
@@ -371,7 +374,7 @@ def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict[str, 
                 "root_module": _module_tree(prior),
             },
         },
-        "configuration": _configuration(plan, ctx),
+        "configuration": plan.configuration if plan.configuration is not None else _configuration(plan, ctx),
         "timestamp": plan.timestamp,
         "applyable": plan.applicable and plan.has_changes,
         "complete": True,
