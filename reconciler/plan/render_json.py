@@ -212,7 +212,8 @@ def _resource_change(change: ResourceChange, ctx: _Context) -> dict[str, Any]:
         "after": json_value(
             after, sensitive, drop_unknown_keys=True
         ),  # as terraform: unknown only in after_unknown
-        "after_unknown": unknown_shape(after) if after is not None and not is_wholly_known(after) else False,
+        # as terraform 1.11: an empty object unless something is unknown (a delete's null after too)
+        "after_unknown": unknown_shape(after) if after is not None and not is_wholly_known(after) else {},
         "before_sensitive": sensitive_shape(before, ctx.sides(change)[0]),
         "after_sensitive": sensitive_shape(after, ctx.sides(change)[1]),
     }

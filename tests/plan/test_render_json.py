@@ -150,11 +150,18 @@ def test_unknown_is_left_out_of_after_and_true_in_after_unknown():
     assert "name" not in change["after_unknown"]  # known values are left out, as Terraform does
 
 
+def test_nothing_unknown_is_an_empty_after_unknown():
+    # as terraform 1.11: policies can take ``keys`` of it for every change, a no-op too
+    (rc,) = doc_of("no_changes")["resource_changes"]
+    assert rc["change"]["actions"] == ["no-op"] and rc["change"]["after_unknown"] == {}
+
+
 def test_delete_and_replace_details():
     doc = doc_of("replace_and_destroy")
     deleted = _rc(doc, "azurerm_role_assignment.reader[2]")
     assert deleted["index"] == 2 and deleted["action_reason"] == "delete_because_count_index"
-    assert deleted["change"]["after"] is None and deleted["change"]["after_unknown"] is False
+    # as terraform 1.11: after_unknown is an empty object when nothing is unknown, also for a delete
+    assert deleted["change"]["after"] is None and deleted["change"]["after_unknown"] == {}
     assert _rc(doc, 'azurerm_role_assignment.officer["ops"]')["index"] == "ops"
     vault = _rc(doc, "azurerm_recovery_services_vault.vault")
     assert vault["change"]["replace_paths"] == [["identity", 0, "type"], ["encryption", 0]]
