@@ -35,6 +35,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from state.errors import StateError
@@ -296,6 +297,13 @@ def _path_steps(path: list[Any]) -> list[dict[str, Any]]:
 _KEYS = re.compile(r'\[(?:-?\d+|"(?:[^"\\]|\\.)*")\]')
 
 
+def terraform_dependencies(dependencies: Iterable[str]) -> list[str]:
+    """The resources an object depends on as terraform records and shows them: without instance
+    keys, each once, sorted (checked with terraform 1.11: ``module.m.terraform_data.x`` for
+    ``module.m["a"].terraform_data.x``)."""
+    return sorted({_KEYS.sub("", d) for d in dependencies})
+
+
 def _private(facts: dict[str, Any]) -> str | None:
     kept = {k: v for k, v in facts.items() if v}
     if not kept:
@@ -318,10 +326,9 @@ def instance_v4(inst: dict[str, Any], type_name: str, prevent_destroy: bool) -> 
     out["schema_version"] = inst["schema_version"]
     out["attributes"] = attributes
     out["sensitive_attributes"] = [_path_steps(p) for p in inst["sensitive_paths"]]
-    # terraform records the resources an object depends on, without instance keys (checked with
-    # terraform 1.11: `module.m.terraform_data.x` for `module.m["a"].terraform_data.x`); vaultform
-    # keeps the exact instances, which order its deletions, among its own facts when they differ
-    dependencies = sorted({_KEYS.sub("", d) for d in inst["dependencies"]})
+    # vaultform keeps the exact instances, which order its deletions, among its own facts when they
+    # differ from what terraform records
+    dependencies = terraform_dependencies(inst["dependencies"])
     exact = inst["dependencies"] if dependencies != list(inst["dependencies"]) else None
     private = _private(
         {

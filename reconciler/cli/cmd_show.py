@@ -27,6 +27,7 @@ from reconciler.value_shapes import Shape, shape_of_type
 from reconciler.value_text import go_quote, number_text
 from state.format import go_json
 from state.model import InstanceAddress, InstanceState, ResourceState, State
+from state.tfstate_v4 import terraform_dependencies
 
 SENSITIVE = "(sensitive value)"
 
@@ -265,7 +266,7 @@ def state_to_json(state: State) -> dict:
         entry["values"] = json_value(dict(inst.attributes), sensitive)
         entry["sensitive_values"] = sensitive_shape(dict(inst.attributes), sensitive) or {}
         if inst.dependencies:
-            entry["depends_on"] = [str(d) for d in inst.dependencies]
+            entry["depends_on"] = terraform_dependencies(str(d) for d in inst.dependencies)
         if inst.tainted:
             entry["tainted"] = True
         module_node(res.module)["resources"].append(entry)

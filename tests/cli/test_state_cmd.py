@@ -111,6 +111,19 @@ def test_show_json_is_terraforms_state_representation(state_file):
     assert outputs["ids"]["value"] == ["id0", "id1"]
 
 
+def test_show_json_lists_dependencies_as_terraform_records_them():
+    # vaultform remembers the exact instances (its own facts in the file); terraform 1.11's
+    # show -json, like the state file, names the resources without instance keys
+    path = FIXTURES / "module_dependencies" / "vaultform.tfstate"
+    code, out, _ = run("show", "-json", "-state", str(path))
+    assert code == 0
+    root = json.loads(out)["values"]["root_module"]
+    assert root["resources"][0]["depends_on"] == ["module.m.terraform_data.r", "module.m.terraform_data.s"]
+    for child in root["child_modules"]:
+        (s,) = [r for r in child["resources"] if r["name"] == "s"]
+        assert s["depends_on"] == ["module.m.terraform_data.r"]
+
+
 def test_state_show_one_instance(state_file):
     code, out, _ = run("state", "show", "-state", str(state_file), "terraform_data.secret")
     assert code == 0
