@@ -202,10 +202,10 @@ class JsonUi:
         self.emit("change_summary", text, changes=changes)
 
     def plan_outputs(self, plan: Plan) -> None:
+        # as terraform 1.11: every output the plan has a change for, those that stay as they are too
         outputs = {
             o.name: {"sensitive": o.sensitive, "action": _CHANGE_ACTION[o.action]}
-            for o in plan.outputs
-            if o.action is not Action.NO_OP
+            for o in sorted(plan.outputs, key=lambda o: o.name)
         }
         if outputs:
             self.emit("outputs", f"Outputs: {len(outputs)}", outputs=outputs)

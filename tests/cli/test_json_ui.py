@@ -965,3 +965,15 @@ def test_an_output_through_try_or_coalescelist_has_the_type_of_what_it_took(tmp_
     assert "\n\n\nApply complete!" not in out_v and "\n\n\nApply complete!" not in out_t
     types = lambda text: {k: v["type"] for k, v in json.loads(text).items()}  # noqa: E731
     assert types(_vaultform(ours, "output", "-json")[1]) == types(_terraform(theirs, "output", "-json")[1])
+
+
+def test_plan_json_lists_the_outputs_that_stay_as_they_are(tmp_path):
+    # as terraform 1.11: the outputs message names every output the plan has a change for, and
+    # "noop" ones too (a plan with nothing to do still streams "Outputs: 1")
+    _, ours = _pair(tmp_path, "one")
+    assert _vaultform(ours, "apply", "-auto-approve")[0] == 0
+    code, out, err = _vaultform(ours, "plan", "-json")
+    assert code == 0, err
+    (outputs,) = [m for m in _messages(out) if m["type"] == "outputs"]
+    assert outputs["@message"] == "Outputs: 1"
+    assert outputs["outputs"] == {"o": {"sensitive": False, "action": "noop"}}
