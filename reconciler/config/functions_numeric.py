@@ -6,7 +6,7 @@ import math
 from decimal import Decimal
 
 from reconciler.config.functions_spec import FunctionError, Known, Param, ParamType, spec, table
-from reconciler.config.types import normalize_number, to_number
+from reconciler.config.types import ConversionError, normalize_number, to_number
 from reconciler.values import UNKNOWN, is_wholly_known
 
 _NUM = Param("num", ParamType.NUMBER)
@@ -56,11 +56,15 @@ def _pow(base, power):
             result = base**power
             if abs(result) < 10**300:
                 return result
-        return normalize_number(float(base) ** float(power))
-    except (OverflowError, ZeroDivisionError, ValueError):
+        result = float(base) ** float(power)
+    except (OverflowError, ZeroDivisionError):
         raise FunctionError("the result is not a finite number") from None
-    except TypeError:  # negative base with a fractional power gives a complex number
-        raise FunctionError("the result is not a real number") from None
+    if isinstance(result, complex):  # a negative base to a fractional power: no real result
+        raise FunctionError("the result is not a real number")
+    try:
+        return normalize_number(result)
+    except ConversionError:
+        raise FunctionError("the result is not a finite number") from None
 
 
 @spec("log", Param("num", ParamType.NUMBER), Param("base", ParamType.NUMBER))

@@ -2,13 +2,15 @@
 
 Each line of tests/fixtures/console_functions/expressions.txt is printed by both in a copy of that
 directory (its files are what fileset, filesha1 … read; main.tf holds templatestring's
-templates). The console's own functions are here too: ``type(...)``, and no ``plantimestamp``.
+templates); each line of refused.txt is refused by both, with the same summary. The console's own
+functions are here too: ``type(...)``, and no ``plantimestamp``.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,11 +24,15 @@ from reconciler.cli.main import main
 from reconciler.cli.output import Output
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "console_functions"
-EXPRESSIONS = [
-    line
-    for line in (FIXTURE / "expressions.txt").read_text(encoding="utf-8").splitlines()
-    if line.strip() and not line.startswith("#")
-]
+
+
+def _lines(name: str) -> list[str]:
+    text = (FIXTURE / name).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+EXPRESSIONS = _lines("expressions.txt")
+REFUSED = _lines("refused.txt")
 TF_ENV = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
 
 needs_terraform = pytest.mark.skipif(shutil.which("terraform") is None, reason="install terraform to compare")
@@ -67,19 +73,27 @@ def copies(tmp_path_factory):
     return theirs, ours
 
 
-@pytest.fixture(scope="module")
-def terraform_prints(tmp_path_factory):
+def _through_terraform(expressions: list[str], root: Path) -> dict[str, tuple[int, str, str]]:
     """Every expression through terraform, four at a time, each worker in a copy of its own
     (terraform console locks the directory's state)."""
     workers = 4
-    root = tmp_path_factory.mktemp("console_functions_tf")
     copies = [shutil.copytree(FIXTURE, root / str(n)) for n in range(workers)]
 
     def run(n: int) -> list[tuple[str, tuple[int, str, str]]]:
-        return [(e, _terraform(copies[n], e)) for e in EXPRESSIONS[n::workers]]
+        return [(e, _terraform(copies[n], e)) for e in expressions[n::workers]]
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return {e: result for chunk in pool.map(run, range(workers)) for e, result in chunk}
+
+
+@pytest.fixture(scope="module")
+def terraform_prints(tmp_path_factory):
+    return _through_terraform(EXPRESSIONS, tmp_path_factory.mktemp("console_functions_tf"))
+
+
+@pytest.fixture(scope="module")
+def terraform_refusals(tmp_path_factory):
+    return _through_terraform(REFUSED, tmp_path_factory.mktemp("console_refused_tf"))
 
 
 @needs_terraform
@@ -91,6 +105,19 @@ def test_console_prints_functions_as_terraform_does(copies, terraform_prints, ex
     code_v, out_v, err_v = _vaultform(ours, expression)
     assert code_v == 0, err_v
     assert out_v == out_t
+
+
+@needs_terraform
+@pytest.mark.parametrize("expression", REFUSED)
+def test_console_refuses_what_terraform_refuses(copies, terraform_refusals, expression):
+    _theirs, ours = copies
+    code_t, _out_t, err_t = terraform_refusals[expression]
+    assert code_t == 1, f"terraform accepted {expression}"
+    theirs = next(line for line in err_t.splitlines() if line.startswith("Error: "))
+    code_v, out_v, err_v = _vaultform(ours, expression)
+    assert (code_v, out_v) == (1, "")
+    ours_line = next(line for line in err_v.splitlines() if line.startswith("Error: "))
+    assert re.sub(r" \[[a-z_]+\]$", "", ours_line) == theirs  # without vaultform's " [code]"
 
 
 @needs_terraform
