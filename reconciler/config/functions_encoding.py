@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from reconciler.config.functions_spec import FunctionError, Param, ParamType, spec, table
 from reconciler.config.types import ConversionError, normalize_number
-from state.format import go_escaped
+from state.format import go_json
 
 _STR = Param("str", ParamType.STRING)
 
@@ -39,8 +39,9 @@ def _json_ready(value):
 
 
 def json_text(value) -> str:
-    # the escapes terraform's encoder (Go's) applies: HTML-safe, and the JavaScript line separators
-    return go_escaped(json.dumps(_json_ready(value), separators=(",", ":"), ensure_ascii=False))
+    # as terraform's encoder (Go's) writes: HTML-safe escapes, the JavaScript line separators, and
+    # numbers in plain decimal (0.0000001, not 1e-07)
+    return go_json(_json_ready(value))
 
 
 @spec("jsonencode", Param("val", ParamType.ANY, nullable=True))
