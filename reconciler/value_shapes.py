@@ -199,6 +199,23 @@ def _unified(one: ast.Expr, other: ast.Expr, resolve: Resolve | None) -> Shape |
     return a
 
 
+def kinds_differ(one: Shape | None, other: Shape | None) -> bool:
+    """Whether two shapes are surely of different types: a list, set or map is never equal to a
+    tuple or an object, nor to each other (terraform 1.11: ``tolist([1]) == [1]`` is false). The
+    items of tuples and the fields of objects are compared too; a collection's element shape is
+    only a guess from its first element, so it is not. False when either can't be told."""
+    if one is None or other is None:
+        return False
+    if one.kind != other.kind:
+        return True
+    if one.kind == "tuple":
+        return any(kinds_differ(a, b) for a, b in zip(one.items, other.items))
+    if one.kind == "object":
+        theirs = dict(other.fields)
+        return any(kinds_differ(shape, theirs.get(key)) for key, shape in one.fields)
+    return False
+
+
 def _bare(expr: ast.Expr) -> ast.Expr:
     while isinstance(expr, ast.Parens):
         expr = expr.expr

@@ -48,6 +48,7 @@ from reconciler.config.loader import parse_text
 from reconciler.config.references import walk_expressions
 from reconciler.config.types import ConversionError, a_type, normalize_number, to_bool, to_number, to_string
 from reconciler.diagnostics import Diagnostic
+from reconciler.value_shapes import kinds_differ, shape_of
 from reconciler.values import (
     UNKNOWN,
     Sensitive,
@@ -335,6 +336,8 @@ def _binary(expr: ast.Binary, scope: Scope) -> Any:
         )
         marked = left_marked or right_marked
         if op in ("==", "!="):
+            if _surely_different_types(expr, left, right):
+                return mark_if(op == "!=", marked)
             return mark_if(ops.equals(left, right, negate=op == "!="), marked)
         if op in ops.ARITHMETIC or op in ops.COMPARISON:
             return mark_if(ops.arithmetic(op, left, right), marked)
@@ -342,6 +345,15 @@ def _binary(expr: ast.Binary, scope: Scope) -> Any:
         hidden = [mark(v) for v, m in ((left, left_marked), (right, right_marked)) if m]
         raise fail(expr.pos, exc.summary, redact(exc.detail, *hidden)) from None
     raise fail(expr.pos, "Unsupported operator", f'The operator "{op}" is not part of the language.')
+
+
+def _surely_different_types(expr: ast.Binary, left: Any, right: Any) -> bool:
+    """Values of different types are never equal (a list is not a tuple, though both are Python
+    lists here); the expressions tell those types apart. Null equals a null of any type, and an
+    unknown operand leaves the answer unknown, so neither is decided here."""
+    if left is None or right is None or left is UNKNOWN or right is UNKNOWN:
+        return False
+    return kinds_differ(shape_of(expr.left), shape_of(expr.right))
 
 
 def _logical_operand(expr: ast.Expr, scope: Scope, what: str) -> tuple[Any, EvalError | None, bool]:
