@@ -60,6 +60,8 @@ def _coalescelist(*lists):
 
 @spec("concat", variadic=Param("seqs", ParamType.LIST, Known.TOP), marks=Marks.ELEMENTS)
 def _concat(*lists):
+    if not lists:
+        raise FunctionError("at least one argument is required")
     return [v for lst in lists for v in lst]
 
 
@@ -254,9 +256,9 @@ def _chunklist(lst, size):
     return [lst[i : i + size] for i in range(0, len(lst), size)]
 
 
-@spec("setunion", variadic=Param("sets", ParamType.LIST))
-def _setunion(*sets):
-    return set_of([v for s in sets for v in s])
+@spec("setunion", Param("first_set", ParamType.LIST), variadic=Param("other_sets", ParamType.LIST))
+def _setunion(first, *others):
+    return set_of([v for s in (first, *others) for v in s])
 
 
 @spec("setintersection", Param("first_set", ParamType.LIST), variadic=Param("other_sets", ParamType.LIST))
