@@ -18,7 +18,7 @@ from reconciler.backend_select import current_workspace
 from reconciler.checks.provider_configs import provider_configuration_problems
 from reconciler.checks.references import ReferenceChecker
 from reconciler.checks.resources import UnreconciledWarnings, check_resource, lifecycle_problems, schema_for
-from reconciler.checks.sites import module_sites
+from reconciler.checks.sites import Site, module_sites
 from reconciler.checks.value_kinds import check_value_kinds
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, evaluate
@@ -180,6 +180,14 @@ def _sensitive_for_each(resource, scope: ValidateScope) -> list[Diagnostic]:
         return []  # reported where the expression is checked
     refused = sensitive_for_each(value, resource.for_each)
     return [refused.with_address(resource.address)] if refused else []
+
+
+def reference_problems(tree: ModuleTree, expr: ast.Expr) -> list[Diagnostic]:
+    """References in ``expr``, evaluated in ``tree``'s module outside any block (the console), to
+    things the module doesn't declare. These are checked before evaluating, as terraform 1.11's
+    console does, so ``try`` and ``can`` can't turn an undeclared name into their fallback."""
+    children: dict[str, Module | None] = {name: child.module for name, child in tree.children.items()}
+    return ReferenceChecker(tree.module, children, _block_schema).check([Site(expr, "console")])
 
 
 def _block_schema(mode: Mode, type_name: str):

@@ -13,6 +13,7 @@ data sources (their attributes recorded in the state), module outputs, ``path.*`
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 
 from reconciler import session as steps
@@ -28,6 +29,7 @@ from reconciler.diagnostics import Diagnostic, error
 from reconciler.plan.scope import PlanScope
 from reconciler.plan.walk import PlanOptions, Walker
 from reconciler.reference_shapes import resolver
+from reconciler.validate import reference_problems
 from reconciler.value_shapes import Resolve, shape_of, type_text
 from reconciler.value_text import format_value
 
@@ -63,18 +65,22 @@ def console_scope(session: steps.Session) -> PlanScope:
     return PlanScope(walker.namespace(()), None, declared)
 
 
+Check = Callable[[ast.Expr], list[Diagnostic]]
+
+
 def evaluate_line(
-    text: str, scope: PlanScope, resolve: Resolve | None = None
+    text: str, scope: PlanScope, resolve: Resolve | None = None, check: Check | None = None
 ) -> tuple[str | None, list[Diagnostic]]:
     """One line's value in console formatting, or the diagnostics saying why not; ``resolve``: the
-    shapes of the configuration's references (``reconciler.reference_shapes``)."""
+    shapes of the configuration's references (``reconciler.reference_shapes``); ``check``: the
+    problems of the line's references to the configuration, found before evaluating it."""
     file, diags = parse_text(f"v = {text}\n", INPUT_NAME)
     if file is None or diags or len(file.body.attributes) != 1 or file.body.blocks:
         return None, diags or [
             error("console", "Invalid expression", "Write one expression on the line, e.g. var.name.")
         ]
     expr = file.body.attributes[0].expr
-    refused = _console_only_calls(expr)
+    refused = _console_only_calls(expr) or (check(expr) if check is not None else [])
     if refused:
         return None, refused
     try:
@@ -136,19 +142,23 @@ def run(args, out) -> int:
         scope = console_scope(session)
         info = session.validated.module_info
         resolve = resolver(info.module, children=info.children)
+        tree = session.validated.module_tree
+
+        def check(expr: ast.Expr) -> list[Diagnostic]:
+            return reference_problems(tree, expr)
     finally:
         session.close()
     # as terraform's console (an "eval" walk, not a plan), uuid(), timestamp() and bcrypt() run
     allow_impure_calls(True)
     try:
         if sys.stdin.isatty():
-            return _interactive(scope, resolve, out)
-        return _piped(scope, resolve, out)
+            return _interactive(scope, resolve, check, out)
+        return _piped(scope, resolve, check, out)
     finally:
         allow_impure_calls(False)
 
 
-def _interactive(scope: PlanScope, resolve: Resolve, out) -> int:
+def _interactive(scope: PlanScope, resolve: Resolve, check: Check, out) -> int:
     lines: list[str] = []
     while True:
         try:
@@ -172,14 +182,14 @@ def _interactive(scope: PlanScope, resolve: Resolve, out) -> int:
             return 0
         if not text:
             continue
-        result, diags = evaluate_line(text, scope, resolve)
+        result, diags = evaluate_line(text, scope, resolve, check)
         if diags:
             out.diagnostics(diags)
         else:
             out.print(result or "")
 
 
-def _piped(scope: PlanScope, resolve: Resolve, out) -> int:
+def _piped(scope: PlanScope, resolve: Resolve, check: Check, out) -> int:
     result = ""
     for line in sys.stdin:
         text = line.strip()
@@ -188,7 +198,7 @@ def _piped(scope: PlanScope, resolve: Resolve, out) -> int:
         if not text:
             result = ""
             continue
-        value, diags = evaluate_line(text, scope, resolve)
+        value, diags = evaluate_line(text, scope, resolve, check)
         if diags:
             out.diagnostics(diags)
             return 1
