@@ -26,6 +26,7 @@ from hcl2.rules import strings as r_str
 from reconciler.config import ast
 from reconciler.config import convert_templates as tpl
 from reconciler.config.convert_version import CONVERTER_VERSION, HCL2_VERSION  # noqa: F401 (keys the cache)
+from reconciler.config.types import whole_number
 from reconciler.diagnostics import Diagnostic, error
 
 # Python refuses int() of more digits than this (sys.get_int_max_str_digits).
@@ -201,6 +202,9 @@ class Converter:
 
     def _float(self, rule) -> ast.Expr:
         where = self.pos(rule._meta)
+        whole = whole_number(str(rule.token.value))  # 1e23 is exact, as terraform reads it
+        if whole is not None:
+            return ast.Literal(whole, where)
         value = float(str(rule.token.value))
         if math.isinf(value):
             raise ConvertProblem(

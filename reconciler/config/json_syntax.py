@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.config import ast
 from reconciler.config.loader_scan import LineIndex, strip_interpolation_markers
+from reconciler.config.types import whole_number
 from reconciler.diagnostics import Diagnostic, SourceRange, error
 
 if TYPE_CHECKING:
@@ -999,6 +1000,9 @@ class _Translator:
                     node.end,
                 )
             return ast.Literal(int(text), where)
+        whole = whole_number(text)  # 1e23 is exact, as terraform reads it
+        if whole is not None:
+            return ast.Literal(whole, where)
         value = float(text)
         if value in (float("inf"), float("-inf")):
             raise self.problem(

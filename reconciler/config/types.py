@@ -165,6 +165,19 @@ def normalize_number(n: int | float) -> int | float:
     return n
 
 
+def whole_number(text: str) -> int | None:
+    """The exact integer a number literal such as ``1e23`` writes, or None when it has a fraction,
+    has more than MAX_DIGITS digits or is no number. terraform reads literals as exact decimals:
+    ``1e23`` is 100000000000000000000000, where a float would make it 99999999999999991611392."""
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        return None
+    if d.is_finite() and d == d.to_integral_value() and abs(d) < Decimal(10) ** MAX_DIGITS:
+        return int(d)
+    return None
+
+
 def parse_number(text: str) -> int | float | None:
     if not _NUMBER_TEXT.fullmatch(text):
         return None
@@ -172,8 +185,9 @@ def parse_number(text: str) -> int | float | None:
         d = Decimal(text)
     except InvalidOperation:
         return None
-    if d == d.to_integral_value() and abs(d) < Decimal(10) ** 300:
-        return int(d)
+    whole = whole_number(text)
+    if whole is not None:
+        return whole
     try:
         return normalize_number(float(d))
     except ConversionError:

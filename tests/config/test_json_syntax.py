@@ -322,6 +322,17 @@ def test_json_that_is_no_configuration_is_an_error_at_its_line(text, summary, li
     assert (err.range.file, err.range.line) == ("main.tf.json", line)
 
 
+def test_a_whole_number_with_an_exponent_is_exact_as_terraform_reads_it():
+    node, diags = _parse('{"locals": {"a": 1e23, "b": 1.5e30, "c": 2.5e-3}}')
+    assert diags == [] and node is not None
+    values = {a.name: a.expr.value for a in node.body.blocks[0].body.attributes}
+    assert values == {
+        "a": 10**23,
+        "b": 15 * 10**29,
+        "c": 0.0025,
+    }  # a float would make 1e23 99999999999999991611392
+
+
 def test_a_template_in_a_native_syntax_place_is_refused_as_terraform_refuses_it():
     text = '{"resource": {"terraform_data": {"a": {},\n "b": {"depends_on": ["${terraform_data.a}"]}}}}'
     node, err = _only_error(text)
