@@ -176,8 +176,8 @@ class Plan:
     data_sensitive_paths: dict[str, tuple[tuple[Any, ...], ...]] = field(default_factory=dict[str, Any])
     # (from, to) addresses that moved blocks renamed in state; apply records them
     moved: list[tuple[str, str]] = field(default_factory=list)
-    # the configuration planned, as the JSON plan's ``configuration`` (``plan.config_json``);
-    # None for a plan made without one
+    # the configuration planned, as the JSON plan's ``configuration`` (``plan.config_json``): made
+    # when the plan is saved (only a saved plan's JSON shows it); None until then
     configuration: dict[str, Any] | None = None
 
     @property

@@ -46,6 +46,7 @@ from providers.schema import Mode
 from reconciler import __version__
 from reconciler import providers_registry as registry
 from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.plan.config_json import configuration_json
 from reconciler.plan.model import OutputChange, Plan, ResourceChange
 from reconciler.plan.planfile_codec import Decoder, Encoder, path_predicate
 from reconciler.plan.planfile_crypto import MAC_HEX_DIGITS, PlanKey, load_key
@@ -266,6 +267,8 @@ def save_plan(
     ``sensitive_variables`` are sealed (every variable, when neither names any); ``tree`` is
     the configuration's module tree (loaded from ``config_dir`` when not given)."""
     key = load_key(create=True)
+    if plan.configuration is None and tree is not None:  # made here: only a saved plan shows it
+        plan = dataclasses.replace(plan, configuration=configuration_json(tree))
     body, _ = encode_plan(plan, sensitive_variables=sensitive_variables, sealer=key.seal)
     options = options or PlanOptions(destroy=plan.destroy, refresh_only=plan.refresh_only)
     doc = {

@@ -77,7 +77,6 @@ from reconciler.plan.assemble import (
     targets_address,
     with_rule_dependencies,
 )
-from reconciler.plan.config_json import configuration_json
 from reconciler.plan.diff import InstanceRequest, decide, proposed_after
 from reconciler.plan.expansion import Instance, collect, expand
 from reconciler.plan.forgotten import forgotten_addresses, forgotten_warning, is_forgotten
@@ -1161,7 +1160,6 @@ class Walker:
             read_real_objects=self.req.refreshed is not None,
             data_values=dict(self.data_values),
             data_sensitive_paths=dict(self.data_paths),
-            configuration=configuration_json(self.req.tree),
         )
         # a targeted destroy leaves every root output as state holds it: terraform 1.11 plans no
         # change to them (the objects behind most still exist; the others wait for a full apply)
