@@ -15,28 +15,42 @@ from state.addresses import InstanceAddress
 from state.model import State
 
 
-def targeted_scope(state: State, targets: tuple[str, ...], *, destroy: bool) -> set[str]:
-    """The instance addresses (text) a plan with ``targets`` reads."""
+def targeted_scope(state: State, targets: tuple[str, ...], *, destroy: bool) -> set[str] | None:
+    """The instance addresses (text) a plan with ``targets`` reads; None (read everything) when a
+    target names nothing in state yet: what an object still to be created depends on is known
+    only from the configuration, so nothing is left unread on its account."""
     deps: dict[InstanceAddress, set[InstanceAddress]] = {}
     by_resource: dict[object, set[InstanceAddress]] = {}
     for iaddr, _rstate, istate in state.instances():
         by_resource.setdefault(iaddr.resource, set()).add(iaddr)
         deps[iaddr] = set(istate.dependencies)
     resolved = {a: _instances(ds, by_resource) for a, ds in deps.items()}
-    dependents: dict[InstanceAddress, set[InstanceAddress]] = {}
-    if destroy:
+    chosen: set[InstanceAddress] = set()
+    for target in targets:
+        named = {a for a in deps if targets_address(target, str(a))}
+        if not named:
+            return None
+        chosen |= named
+    if destroy:  # what depends on a target goes with it
+        dependents: dict[InstanceAddress, set[InstanceAddress]] = {}
         for a, ds in resolved.items():
             for d in ds:
                 dependents.setdefault(d, set()).add(a)
-    chosen = {a for a in deps if any(targets_address(t, str(a)) for t in targets)}
-    stack = list(chosen)
+        chosen = _closure(chosen, dependents)
+    return {str(a) for a in _closure(chosen, resolved)}
+
+
+def _closure(
+    start: set[InstanceAddress], edges: dict[InstanceAddress, set[InstanceAddress]]
+) -> set[InstanceAddress]:
+    out = set(start)
+    stack = list(start)
     while stack:
-        a = stack.pop()
-        for nxt in resolved.get(a, set()) | dependents.get(a, set()):
-            if nxt not in chosen:
-                chosen.add(nxt)
+        for nxt in edges.get(stack.pop(), set()):
+            if nxt not in out:
+                out.add(nxt)
                 stack.append(nxt)
-    return {str(a) for a in chosen}
+    return out
 
 
 def _instances(
