@@ -260,8 +260,9 @@ def _backup(args, o: _Out) -> int:
         vm = diskdata.find_vm(env, args.vm)
         if vm is None:
             raise CliError(f"no single virtual machine named '{args.vm}'")
-        # a VM the vault protects is backed up as its protected item, as Azure's "Backup now" does:
-        # its recovery points are the item's (deleting the item deletes them)
+        # a VM the vault protects is backed up as its protected item: Azure's on-demand backup is an
+        # action of the item (REST spec recoveryservicesbackup, Backups_Trigger: POST
+        # .../protectedItems/{name}/backup), so its recovery points are the item's and go with it
         item = _item_protecting(env, vault, vm["id"])
         if item is not None:
             job = datapath.run_backup(env, vault["id"], item["id"], env.deployer_object_id)

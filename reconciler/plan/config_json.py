@@ -1,8 +1,8 @@
 """The ``configuration`` of the JSON plan: Terraform's JSON configuration representation.
 
 It is made from the configuration as written (``reconciler.config.modules.ModuleTree``), not
-from evaluated values, when the plan is made, and is kept in the plan (a saved plan shows the
-configuration it was made from). Its shape is terraform 1.11's ``jsonconfig``:
+from evaluated values, when the plan is saved, and is kept in the saved plan (it shows the
+configuration it was made from; only a saved plan's JSON carries it). Its shape is terraform 1.11's ``jsonconfig``:
 
 * ``provider_config``: one entry per provider configuration a module declares or implies, keyed
   ``NAME`` in the root and ``module.a.module.b:NAME`` in a module; a module's implied one that only

@@ -80,7 +80,8 @@ def ensure_deletable(env, vault: dict) -> None:
     containers = env.store.list(Kind.PROTECTION_CONTAINER, vault["id"] + "/")
     # backup data holds the vault as its items do: recovery points of a VM backed up on its own
     # (``cloud backup -vm``) belong to no item record, and Azure refuses to delete a vault that
-    # holds backup data all the same (ServiceResourceNotEmptyWithBackendMessage)
+    # holds backup data all the same (ServiceResourceNotEmptyWithBackendMessage; sources at
+    # ``rules.Refusal.VAULT_NOT_EMPTY``: Azure CLI issue 14776, azurerm issue 8351)
     itemless = sorted(
         {
             rp["id"].split("/protectedItems/", 1)[1].split("/", 1)[0].removeprefix("vm;")
