@@ -215,6 +215,11 @@ class ApplyEvaluator(Walker):
 
     # ------------------------------------------------------------------ postconditions
 
+    def has_postconditions(self, change: ResourceChange) -> bool:
+        with self._lock:
+            _path, res = self._configured(change)
+            return res is not None and bool(res.lifecycle.postconditions)
+
     def postconditions(self, change: ResourceChange, state: dict) -> None:
         """Check the resource's postconditions against the object Azure returned (``self``)."""
         with self._lock:

@@ -117,11 +117,12 @@ class Executor:
                             node = heapq.heappop(ready)[1]
                             step = self.graph.steps[node]
                             if step.op is Op.NOOP or step.op is Op.FORGET:  # state only: no provider call
+                                failure = None
                                 if step.op is Op.NOOP:
-                                    self._noop(step)
+                                    failure = self._noop(step)
                                 else:
                                     self.recorder.deleted(step.change)
-                                self._finish(node, None, waiting, ready, blocked, order)
+                                self._finish(node, failure, waiting, ready, blocked, order)
                                 continue
                             running[pool.submit(self._run_step, step)] = (node, self.clock.monotonic())
                         if stopping and not running:
@@ -370,8 +371,21 @@ class Executor:
         self.evaluator.postconditions(change, state)
         return state.get("id")
 
-    def _noop(self, step: Step) -> None:
-        self.recorder.unchanged(step.change)
+    def _noop(self, step: Step) -> Diagnostic | None:
+        """An object with nothing to do: its postconditions are checked again with what the
+        apply has made of the objects they read, as terraform 1.11 does."""
+        change = step.change
+        self.recorder.unchanged(change)
+        state = self.recorder.attributes(change.address) or change.after or change.before
+        if state is None or not self.evaluator.has_postconditions(change):
+            return None
+        try:
+            self.evaluator.postconditions(change, state)
+        except DiagnosticsError as exc:
+            diag = (
+                exc.diagnostics[0] if exc.diagnostics else error("apply_failed", f"{change.address} failed")
+            )
+            return diag.with_address(change.address)
         return None
 
     # ------------------------------------------------------------------ consistency

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.addresses import InstanceAddress, Node, parse_address
@@ -97,12 +97,18 @@ class ApplyGraph:
 
 
 def build_apply_graph(
-    plan: Plan, prior_dependencies: Mapping[InstanceAddress, Iterable[InstanceAddress]] | None = None
+    plan: Plan,
+    prior_dependencies: Mapping[InstanceAddress, Iterable[InstanceAddress]] | None = None,
+    checked_when_unchanged: Callable[[ResourceChange], bool] | None = None,
 ) -> ApplyGraph:
     """``prior_dependencies``: what each object depended on in the prior state (its recorded
     dependencies). An object updated to stop using another that this plan deletes (a vault
     detaching the identity that goes) no longer names it in its configuration; the state still
-    does, and the update must finish before the deletion starts."""
+    does, and the update must finish before the deletion starts.
+
+    ``checked_when_unchanged``: which objects with nothing to do still have a step that looks at
+    them - their postconditions, which terraform 1.11 evaluates again at apply, after what they
+    depend on is applied (a condition on a value known only after apply can't be judged sooner)."""
     g = Graph()
     steps: dict[StepId, Step] = {}
     chains: list[tuple[ResourceChange, list[Step]]] = []
@@ -155,7 +161,24 @@ def build_apply_graph(
             g.connect(src, dst)
 
     _destroy_edges(plan, g, steps, prior_dependencies or {})
+    if checked_when_unchanged is not None:
+        _wait_to_check(chains, g, node_for, checked_when_unchanged)
     return ApplyGraph(g, steps)
+
+
+def _wait_to_check(chains, g: Graph, node_for, checked: Callable[[ResourceChange], bool]) -> None:
+    """An unchanged object whose conditions are checked at apply waits for what it depends on.
+    A dependency recorded through a later phase of another object can lead back to it (a
+    vault's key assignment waits for the grant naming the vault); such an edge would close a
+    cycle and is left out: the check then runs with the values the plan knew."""
+    for change, chain in chains:
+        if len(chain) != 1 or chain[0].op is not Op.NOOP or not checked(change):
+            continue
+        here = chain[0].id
+        for dep in change.depends_on:
+            src = node_for(dep)
+            if src is not None and src != here and not g.reaches(here, src):
+                g.connect(src, here)
 
 
 def _target_for(ref: Node, steps: dict[StepId, Step], node_for) -> StepId | None:

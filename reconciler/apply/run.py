@@ -82,8 +82,11 @@ def _apply_recorded(
         return ApplyOutcome(
             recorder.state, None, _record_outputs(session, evaluator, recorder) + evaluator.checks_final()
         )
+    evaluator = ApplyEvaluator(steps.plan_request(session, refreshed, options), plan)
     graph = build_apply_graph(
-        plan, {address: inst.dependencies for address, _res, inst in session.state.instances()}
+        plan,
+        {address: inst.dependencies for address, _res, inst in session.state.instances()},
+        checked_when_unchanged=evaluator.has_postconditions,
     )
     cycles = graph.graph.cycles()
     if cycles:
@@ -97,7 +100,6 @@ def _apply_recorded(
                 "use -target to apply one side first.",
             )
         )
-    evaluator = ApplyEvaluator(steps.plan_request(session, refreshed, options), plan)
     evaluator.publish_all()
     _record_data_reads(plan, recorder)
     result = Executor(

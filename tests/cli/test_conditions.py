@@ -270,3 +270,54 @@ def test_a_data_source_s_conditions_are_checked_when_it_is_read(tmp_path, monkey
     code, text = run("apply", "-auto-approve")
     assert code == 1 and "Resource postcondition failed for data.terraform_remote_state.later" in text
     assert "(read at apply time)" in text and "Apply complete!" not in text
+
+
+WAITS_FOR_A = """
+variable "v" {
+  default = "1"
+}
+resource "terraform_data" "a" {
+  input            = "x"
+  triggers_replace = [var.v]
+}
+resource "terraform_data" "b" {
+  input = "fixed"
+  lifecycle {
+    postcondition {
+      condition     = terraform_data.a.output == "y"
+      error_message = "a must be y"
+    }
+  }
+  depends_on = [terraform_data.c]
+}
+resource "terraform_data" "c" {
+  input = "c"
+}
+resource "terraform_data" "after_b" {
+  input = "${terraform_data.b.output}-${var.v}"
+}
+"""
+
+
+def test_an_unchanged_object_s_postcondition_known_only_after_apply_is_checked_at_apply(tmp_path):
+    """b has nothing to do, but its postcondition reads a's output, unknown while a is replaced:
+    as terraform 1.11, the apply checks it once a is made and fails (exit 1) before what depends
+    on b is made."""
+    d = str(tmp_path)
+    (tmp_path / "main.tf").write_text(WAITS_FOR_A.replace('"${terraform_data.b.output}-${var.v}"', "1"))
+    code, text = run("apply", "-auto-approve", d)
+    assert code == 1 and "a must be y" in text  # a new b: checked once a is made, as before
+    (tmp_path / "main.tf").write_text(WAITS_FOR_A.replace('== "y"', '!= "y"'))
+    assert run("apply", "-auto-approve", d)[0] == 0
+    (tmp_path / "main.tf").write_text(WAITS_FOR_A)
+    code, text = run("plan", "-var", "v=2", d)
+    assert code == 0 and "1 to add, 1 to change, 1 to destroy" in text, text
+    code, text = run("apply", "-auto-approve", "-var", "v=2", d)
+    assert code == 1, text
+    assert "Error: Resource postcondition failed for terraform_data.b" in text and "main.tf line 13," in text
+    assert 'terraform_data.a.output is "x"' in text and "a must be y" in text
+    state = json.loads((tmp_path / "vaultform.tfstate").read_text())
+    after_b = next(r for r in state["resources"] if r["name"] == "after_b")
+    assert (
+        after_b["instances"][0]["attributes"]["input"]["value"] == "fixed-1"
+    )  # waited for b's check, which failed
