@@ -22,7 +22,7 @@ from reconciler.config.evaluator import did_you_mean
 from reconciler.config.expand import EvaluatedBody, evaluate_body
 from reconciler.config.model import Resource
 from reconciler.config.references import references
-from reconciler.diagnostics import Diagnostic, SourceRange, error
+from reconciler.diagnostics import Diagnostic, SourceRange, error, warning
 from reconciler.modinstall.versions import admits_at_least
 
 CODE_TYPE = "unsupported_resource_type"
@@ -141,7 +141,29 @@ def lifecycle_problems(resource: Resource) -> list[Diagnostic]:
                         range=_name_range(ref.pos, name),
                     )
                 )
+            elif name in schema.attribute_map and _decided_by_provider(schema.attribute_map[name]):
+                out.append(_redundant_ignore(resource, name))
     return out
+
+
+def _decided_by_provider(attr) -> bool:
+    return bool(attr.computed and not attr.optional and not attr.required)
+
+
+def _redundant_ignore(resource: Resource, name: str) -> Diagnostic:
+    """An ``ignore_changes`` entry for an attribute only the provider sets: it can have no effect
+    (terraform 1.11 warns with these words, on the resource block)."""
+    return warning(
+        "ignore_changes_redundant",
+        "Redundant ignore_changes element",
+        "Adding an attribute name to ignore_changes tells vaultform to ignore future changes to the "
+        "argument in configuration after the object has been created, retaining the value originally "
+        f"configured.\n\nThe attribute {name} is decided by the provider alone and therefore there can "
+        "be no configured value to compare with. Including this attribute in ignore_changes has no "
+        "effect. Remove the attribute from ignore_changes to quiet this warning.",
+        address=resource.address,
+        range=resource.pos.range(),
+    )
 
 
 def _name_range(pos: ast.Pos, name: str) -> SourceRange:

@@ -49,3 +49,33 @@ def test_a_long_line_that_is_no_block_header_has_no_context():
     source = SourceFile(b"resource " + b"a" * 60 + b"\nlocals {\n  x = 1\n}\n")
     assert [b.header for b in source.blocks()] == ["locals"]
     assert source.context(len(b"resource ")) is None
+
+
+REDUNDANT_IGNORE = """resource "terraform_data" "a" {
+  input = 1
+  lifecycle {
+    ignore_changes = [
+      input,
+      output,
+      id,
+    ]
+  }
+}
+"""
+
+
+def test_ignoring_an_attribute_only_the_provider_sets_warns(tmp_path, monkeypatch):
+    """As terraform 1.11: "Redundant ignore_changes element" for each attribute the configuration
+    can't set (output, id), on the resource block; validate still succeeds."""
+    (tmp_path / "main.tf").write_text(REDUNDANT_IGNORE)
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    assert main(["validate", "-json"], output=Output(out=out, err=out)) == 0
+    got = json.loads(out.getvalue())
+    assert got["valid"] is True
+    found = [
+        (d["severity"], d["summary"], d["range"]["start"]["line"], d["detail"]) for d in got["diagnostics"]
+    ]
+    assert [f[:3] for f in found] == [("warning", "Redundant ignore_changes element", 1)] * 2
+    assert "The attribute output is decided by the provider alone" in found[0][3]
+    assert "The attribute id is decided by the provider alone" in found[1][3]
