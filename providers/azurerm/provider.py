@@ -411,8 +411,12 @@ class AzurermProvider:
         protection this plan also removes is left to the apply's order."""
         from providers.azurerm.taken_vms import PROTECTED_VM, vm_protected_elsewhere
 
+        def vm_of(values: dict | None) -> str:
+            vm = (values or {}).get("source_vm_id")
+            return vm.lower() if isinstance(vm, str) else ""  # unknown until apply: no VM to match
+
         leaving = {
-            str((i.before or {}).get("source_vm_id") or "").lower()
+            vm_of(i.before)
             for i in instances
             if i.type_name == PROTECTED_VM and i.action in ("delete", "replace")
         }
@@ -421,7 +425,7 @@ class AzurermProvider:
         for inst in instances:
             if inst.type_name != PROTECTED_VM or inst.action != "create":
                 continue
-            if str((inst.after or {}).get("source_vm_id") or "").lower() in leaving:
+            if vm_of(inst.after) and vm_of(inst.after) in leaving:
                 continue
             try:
                 found = self._run(PROTECTED_VM, partial(vm_protected_elsewhere, ctx, inst))
