@@ -398,6 +398,7 @@ class AzurermProvider:
         if any(i.action in ("create", "replace") for i in req.instances):
             response.diagnostics.extend(plan_notes(self.context(), req.instances))
             response.diagnostics.extend(self._taken_role_assignments(req.instances))
+            response.diagnostics.extend(self._creates_already_in_azure(req.instances))
             response.diagnostics.extend(self._vms_protected_elsewhere(req.instances))
             response.diagnostics.extend(policies_in_use(req.instances))
             response.diagnostics.extend(vms_moved_between_vaults(req.instances))
@@ -434,6 +435,11 @@ class AzurermProvider:
             if found is not None:
                 out.append(found)
         return out
+
+    def _creates_already_in_azure(self, instances) -> list:
+        from providers.azurerm.taken_names import creates_already_in_azure
+
+        return creates_already_in_azure(self.context(), self._handler, instances)
 
     def _taken_role_assignments(self, instances) -> list:
         """Role assignments this plan creates that Azure already holds (``taken_grants``)."""
