@@ -41,9 +41,7 @@ def creates_already_in_azure(
     if not any(i.action in DESTRUCTIVE for i in instances):
         return []
     # a place this plan frees: its create is the other half of a rename (R18 judges that)
-    leaving = {
-        str((i.before or {}).get("id") or "").lower() for i in instances if i.action in DESTRUCTIVE
-    }
+    leaving = {str((i.before or {}).get("id") or "").lower() for i in instances if i.action in DESTRUCTIVE}
     wanted: list[tuple[PlannedInstance, str]] = []
     for inst in instances:
         if inst.action != "create" or inst.type_name in OWN_CHECKS:
