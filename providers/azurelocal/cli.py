@@ -23,7 +23,7 @@ from pathlib import Path
 from providers.azurelocal import datapath, diskdata, keystore
 from providers.azurelocal.cli_show import SHOW_TOPICS, show
 from providers.azurelocal.http import AzureError
-from providers.azurelocal.store import Kind, default_path
+from providers.azurelocal.store import Kind, default_path, is_database_file
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -68,9 +68,21 @@ def _db_path(args) -> Path:
 
 
 def _env(args):
-    from providers.azurelocal.app import Emulator
+    from providers.azurelocal.seam import LocalAzureUnavailable, open_emulator
 
-    return Emulator(_db_path(args))
+    db = _db_path(args)
+    try:
+        return open_emulator(db)
+    except LocalAzureUnavailable as exc:
+        hint = (
+            "run `vaultform cloud reset` to start a new local Azure there, or point"
+            if exc.resettable
+            else "point"
+        )
+        raise CliError(
+            f"the local Azure's database {db} can't be used ({exc.reason}): {hint} -db (or "
+            "VAULTFORM_LOCAL_AZURE) at another file; nothing was changed there"
+        ) from exc
 
 
 def _command(fn):
@@ -216,6 +228,13 @@ def _token(args, o: _Out) -> int:
 def _reset(args, o: _Out) -> int:
     """Delete the local Azure's database, master key and certificates."""
     db = _db_path(args)
+    if db.is_dir() or (db.exists() and not is_database_file(db)):
+        # a state file or a directory named by mistake: reset deletes only what a local Azure wrote
+        kind = "a directory" if db.is_dir() else "not a local Azure database"
+        raise CliError(
+            f"{db} is {kind}: reset deletes only a local Azure's own files, and nothing was deleted. "
+            "Point VAULTFORM_LOCAL_AZURE (or -db) at the local Azure's database file."
+        )
     paths = [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}.key"), Path(f"{db}.tls")]
     present = [p for p in paths if p.exists()]
     if not present:

@@ -20,24 +20,34 @@ from typing import Any
 from providers.azurelocal.app import Emulator
 from providers.azurelocal.credential import LocalCredential as LocalCredential  # part of the seam
 from providers.azurelocal.crypto import CryptoError
+from providers.azurelocal.store import is_database_file as is_database_file  # part of the seam
 from providers.azurelocal.transport import local_session as local_session  # part of the seam
 
 
 class LocalAzureUnavailable(Exception):
-    """The local Azure's database can't be used; ``reason`` says why in a few words."""
+    """The local Azure's database can't be used; ``reason`` says why in a few words.
+    ``resettable``: the path holds a local Azure (an SQLite file) that ``cloud reset`` may delete;
+    False for a directory or another kind of file (a state file named by mistake), which nothing
+    of vaultform's deletes."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, resettable: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.resettable = resettable
 
 
 def open_emulator(path: Path | None) -> Emulator:
     if path is not None and path.is_dir():
-        raise LocalAzureUnavailable("it is a directory")
+        raise LocalAzureUnavailable("it is a directory", resettable=False)
+    if path is not None and path.exists() and not is_database_file(path):
+        # another application's file: the local Azure would write its tables into it
+        raise LocalAzureUnavailable("it is not a local Azure database", resettable=False)
     try:
         return Emulator(path)
     except sqlite3.Error as exc:
-        raise LocalAzureUnavailable(str(exc)) from exc
+        resettable = path is None or is_database_file(path)
+        reason = str(exc) if resettable else f"it is not a local Azure database: {exc}"
+        raise LocalAzureUnavailable(reason, resettable) from exc
     except OSError as exc:
         raise LocalAzureUnavailable(exc.strerror or str(exc)) from exc
     except CryptoError as exc:  # its master key is gone: checked when the database is opened

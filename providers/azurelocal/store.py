@@ -219,3 +219,30 @@ class Kind(StrEnum):
     VM = "vm"
     DISK = "disk"
     DISK_ENCRYPTION_SET = "diskencryptionset"
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database file
+
+
+def is_database_file(path: Path) -> bool:
+    """Whether ``path`` is a file a local Azure may have written: empty, or an SQLite database with
+    the local Azure's ``meta`` table (or none at all, or too damaged to tell - what reset is for);
+    another application's database is not."""
+    try:
+        if not path.is_file():
+            return False
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError:
+        return False
+    if head != SQLITE_HEADER:
+        return head == b""
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return True
+    return not tables or "meta" in tables

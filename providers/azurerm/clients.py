@@ -527,9 +527,18 @@ def _jwt_claims(token: str) -> dict[str, Any]:
         return {}
 
 
-def local_azure_unavailable(path: Path | None, reason: str) -> PermanentError:
-    """The local Azure's database can't be used: say which file and how to get going again."""
+def local_azure_unavailable(path: Path | None, reason: str, resettable: bool = True) -> PermanentError:
+    """The local Azure's database can't be used: say which file and how to get going again. A path
+    that holds something else (a directory, a state file named by mistake) is never offered to
+    ``cloud reset``, which would delete it."""
     shown = str(path) if path is not None else "the local Azure's database"
+    if not resettable:
+        return PermanentError(
+            f"the local Azure's database {shown} can't be used ({reason}). Point VAULTFORM_LOCAL_AZURE "
+            "(or -db) at a file of its own: a new name starts a new local Azure. Nothing was changed "
+            f"at {shown}.",
+            code="LocalAzureUnavailable",
+        )
     return PermanentError(
         f"the local Azure's database {shown} can't be used ({reason}). Run `vaultform cloud reset` to "
         f"start a new local Azure there, or point VAULTFORM_LOCAL_AZURE at another file.",
@@ -546,7 +555,7 @@ def open_local_azure(path: Path | None) -> Any:
     try:
         return open_emulator(path)
     except LocalAzureUnavailable as exc:
-        raise local_azure_unavailable(path, exc.reason) from exc
+        raise local_azure_unavailable(path, exc.reason, exc.resettable) from exc
 
 
 class ReportingRetryPolicy(RetryPolicy):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 
 import pytest
 
@@ -116,6 +117,32 @@ def test_reset_asks_unless_forced(env, run, monkeypatch):
     env.store.close()
     code, out, _ = run("reset", "-force")
     assert code == 0 and not env.store.path.exists()
+
+
+@pytest.mark.parametrize("kind", ["state file", "directory", "another database"])
+def test_reset_deletes_nothing_but_a_local_azure(tmp_path, kind):
+    """A path named by mistake (the state file, a project directory, another application's
+    database) is refused by reset, even with -force, and left as it was."""
+    path = tmp_path / "target"
+    if kind == "directory":
+        (path / "src").mkdir(parents=True)
+        (path / "src" / "code.py").write_text("important\n")
+    elif kind == "another database":
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE invoices (n INTEGER)")
+        con.commit()
+        con.close()
+    else:
+        path.write_text('{"version": 4, "serial": 3, "lineage": "x", "resources": []}\n')
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    for argv in (["reset", "-force"], ["show", "keys"]):
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["cloud", *argv, "-db", str(path)], output=Output(out=out, err=err))
+        assert code == 1 and str(path) in err.getvalue() and "Traceback" not in err.getvalue()
+        assert "nothing was" in err.getvalue()
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+    if kind == "another database":
+        assert [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")] == ["invoices"]
 
 
 def test_removed_role_assignment_fails_backup_on_an_rbac_key_vault(

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from providers.azurelocal import seed
@@ -373,18 +375,32 @@ def test_protecting_a_vm_another_vault_protects_fails_without_waiting(cloud):
 # --------------------------------------------------------------------------- 4. unusable local Azure
 
 
-@pytest.mark.parametrize("kind", ["garbage file", "directory"])
+@pytest.mark.parametrize("kind", ["garbage file", "directory", "damaged database", "another database"])
 def test_an_unusable_local_azure_database_is_a_permanent_error_with_the_fix(tmp_path, kind):
+    """Only a local Azure's own (damaged) database is offered to `cloud reset`, which deletes it;
+    a directory or another file named by mistake (a state file) is left alone and named."""
     path = tmp_path / "local-azure.db"
     if kind == "directory":
         path.mkdir()
+    elif kind == "damaged database":
+        path.write_bytes(b"SQLite format 3\x00" + b"torn page " * 400)
+    elif kind == "another database":
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE invoices (n INTEGER)")
+        con.commit()
+        con.close()
     else:
         path.write_bytes(b"this is not a database, just some bytes " * 40)
+    before = sorted(p.name for p in tmp_path.iterdir())
     provider = AzurermProvider(environ={"VAULTFORM_LOCAL_AZURE": str(path)})
     with pytest.raises(PermanentError) as err:
         provider.read_data(DataRequest("azurerm_client_config", {}))
     assert err.value.code == "LocalAzureUnavailable"
-    assert str(path) in err.value.message
-    assert "vaultform cloud reset" in err.value.message and "VAULTFORM_LOCAL_AZURE" in err.value.message
+    assert str(path) in err.value.message and "VAULTFORM_LOCAL_AZURE" in err.value.message
+    assert ("vaultform cloud reset" in err.value.message) == (kind == "damaged database")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    if kind == "another database":
+        tables = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")]
+        assert tables == ["invoices"]  # nothing of the local Azure's written into it
     diags = provider.configure({"features": [{}]})  # the provider block gets a diagnostic, not a crash
     assert diags and str(path) in diags[0].detail
