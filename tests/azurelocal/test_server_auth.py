@@ -56,6 +56,20 @@ def test_a_token_the_server_issued_is_accepted(served):
     assert any(g["name"] == "rg-workloads" for g in answer.json()["value"])
 
 
+def test_tokens_stay_valid_when_the_local_azure_clock_is_ahead_of_the_wall_clock(served):
+    """`cloud advance` and time_sleep move the local Azure's clock ahead of real time; a token it
+    issues then (iat in the wall clock's future) is still its own, and one issued before the jump
+    is still unexpired for the next hour of local time."""
+    before = served.token_for()
+    served.env.clock.advance(600)
+    for token in (before, served.token_for()):
+        answer = _get(served, _groups(served), token)
+        assert answer.status_code == 200, answer.text
+    served.env.clock.advance(2 * 3600)
+    answer = _get(served, _groups(served), before)
+    assert answer.status_code == 401 and "expired" in answer.text.lower(), answer.text
+
+
 @pytest.mark.parametrize(
     "token",
     ["anything", f"{TOKEN_PREFIX}c41d8e7a-0b3f-4a29-8e65-2f9d1b7c4a03", "a.b.c"],
