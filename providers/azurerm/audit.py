@@ -411,6 +411,20 @@ def _recovery_vaults(clients, listing: Any = None) -> list[dict[str, Any]]:
     return out
 
 
+def recovery_vaults(clients) -> list[dict[str, Any]]:
+    """The subscription's Recovery Services vaults, each with its identity and encryption."""
+    return _recovery_vaults(clients)
+
+
+def encryption_principal(body: dict[str, Any]) -> str:
+    """The principal a vault's encryption unwraps its data key with ("" when that identity is off)."""
+    seen = VaultAudit(
+        id=str(body.get("id") or ""), name=str(body.get("name") or ""), resource_group="", location=""
+    )
+    _identity(seen, body)
+    return seen.principal_id
+
+
 def _sorted(audits: list[VaultAudit]) -> list[VaultAudit]:
     return sorted(audits, key=lambda a: (a.resource_group.lower(), a.name.lower()))
 

@@ -402,6 +402,7 @@ class AzurermProvider:
             response.diagnostics.extend(self._vms_protected_elsewhere(req.instances))
             response.diagnostics.extend(policies_in_use(req.instances))
             response.diagnostics.extend(vms_moved_between_vaults(req.instances))
+        response.diagnostics.extend(self._grants_other_vaults_use(req.instances))
         response.diagnostics.extend(storage_redundancy_locked(req.instances))
         response.diagnostics.extend(retention_cut_in_immutable_vaults(req.instances))
         response.diagnostics.extend(backups_deleted_in_immutable_vaults(req.instances))
@@ -435,6 +436,11 @@ class AzurermProvider:
             if found is not None:
                 out.append(found)
         return out
+
+    def _grants_other_vaults_use(self, instances) -> list:
+        from providers.azurerm.grants_in_use import grants_other_vaults_use
+
+        return grants_other_vaults_use(self.context(), instances)
 
     def _creates_already_in_azure(self, instances) -> list:
         from providers.azurerm.taken_names import creates_already_in_azure
