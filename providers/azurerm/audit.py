@@ -411,6 +411,17 @@ def _recovery_vaults(clients, listing: Any = None) -> list[dict[str, Any]]:
     return out
 
 
+def key_findings(clients, vault_id: str, key_id: str) -> list[Finding]:
+    """What ``audit`` finds about the key a vault encrypts with (``key_id`` as the vault names it):
+    disabled, expired, not yet valid, and older versions that still wrap its data (R12)."""
+    parts = vault_id.split("/")
+    rg = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else ""
+    audit = VaultAudit(vault_id, parts[-1], rg, "")
+    audit.cmk, audit.key_id = True, key_id
+    _key_facts(audit, clients, _now(clients))
+    return [f for f in audit.findings if f.severity == ERROR]
+
+
 def recovery_vaults(clients) -> list[dict[str, Any]]:
     """The subscription's Recovery Services vaults, each with its identity and encryption."""
     return _recovery_vaults(clients)

@@ -403,6 +403,7 @@ class AzurermProvider:
             response.diagnostics.extend(policies_in_use(req.instances))
             response.diagnostics.extend(vms_moved_between_vaults(req.instances))
         response.diagnostics.extend(self._grants_other_vaults_use(req.instances))
+        response.diagnostics.extend(self._unusable_key_versions(req.instances))
         response.diagnostics.extend(storage_redundancy_locked(req.instances))
         response.diagnostics.extend(retention_cut_in_immutable_vaults(req.instances))
         response.diagnostics.extend(backups_deleted_in_immutable_vaults(req.instances))
@@ -436,6 +437,11 @@ class AzurermProvider:
             if found is not None:
                 out.append(found)
         return out
+
+    def _unusable_key_versions(self, instances) -> list:
+        from providers.azurerm.key_in_use import unusable_key_versions
+
+        return unusable_key_versions(self.context(), instances)
 
     def _grants_other_vaults_use(self, instances) -> list:
         from providers.azurerm.grants_in_use import grants_other_vaults_use

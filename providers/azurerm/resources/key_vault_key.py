@@ -258,7 +258,7 @@ class KeyVaultKey(Handler):
         "public_key_pem",
     )
     updatable = ("key_opts", "expiration_date", "not_before_date", "tags", "rotation_policy")
-    private = ("enabled",)
+    private = ("enabled", "_rotated_from")
 
     @staticmethod
     def _client(ctx: Context, key_vault_id: str):
@@ -369,7 +369,12 @@ class KeyVaultKey(Handler):
             return None
         if ctx.listing is not None:
             ctx.listing.remember_key(key)
-        return to_state(key, vault_id, rotation_policy=self._read_policy(client, kid.name, prior), ref=prior)
+        out = to_state(key, vault_id, rotation_policy=self._read_policy(client, kid.name, prior), ref=prior)
+        if out["id"].lower() != str(prior["id"]).lower():
+            # a version made since the state was written (rotated out of band or by its policy): the
+            # plan looks again at the versions its vaults may still need (``key_in_use``)
+            out["_rotated_from"] = prior["id"]
+        return out
 
     @staticmethod
     def _read_policy(client, name: str, prior: dict[str, Any]) -> Any:
