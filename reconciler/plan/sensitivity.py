@@ -48,14 +48,26 @@ def echoed(block: BlockSchema, paths: Iterable[Path]) -> set[Path]:
     return out
 
 
+_SENSITIVE: dict[int, tuple[BlockSchema, bool]] = {}  # id(block) -> (block, any attribute sensitive)
+
+
+def _has_sensitive(block: BlockSchema) -> bool:
+    """Whether ``block`` or a block nested in it has a sensitive attribute, looked up once per
+    schema (most have none, and every planned object asks)."""
+    cached = _SENSITIVE.get(id(block))
+    if cached is None or cached[0] is not block:
+        cached = _SENSITIVE[id(block)] = (block, bool(validation.sensitive_paths(block)))
+    return cached[1]
+
+
 def object_paths(block: BlockSchema | None, value: Any, marked: Iterable[Path] = ()) -> tuple[Path, ...]:
     """Every sensitive path of ``value``: the schema's, the marked ones, and their echoes."""
     if block is None:
         return tuple(sorted({tuple(p) for p in marked}, key=repr))
     out = echoed(block, marked)
-    if isinstance(value, dict):
+    if isinstance(value, dict) and _has_sensitive(block):
         out |= validation.sensitive_value_paths(block, value)
-    return tuple(sorted(out, key=repr))
+    return tuple(sorted(out, key=repr)) if out else ()
 
 
 def hide_in(diags: Iterable[Diagnostic], value: Any, paths: Iterable[Path]) -> list[Diagnostic]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from providers import validation
 from providers.base import Clock, PlannedInstance, PlanRulesRequest
-from providers.schema import ResourceSchema
+from providers.schema import Attribute, BlockSchema, ResourceSchema
 from reconciler import providers_registry as registry
 from reconciler.addresses import (
     AddressError,
@@ -161,6 +161,29 @@ def _key_bindings(count: ast.Expr | None, for_each: ast.Expr | None, key: Any) -
     return {"count.index": key} if count is not None else {}
 
 
+_TRANSFORMS: dict[int, tuple[BlockSchema, tuple[bool, bool]]] = {}  # id(block) -> (block, flags)
+
+
+def _transforms(block: BlockSchema) -> tuple[bool, bool]:
+    """Whether ``normalize_block`` and ``apply_defaults`` can change a body of ``block`` (an enum
+    written in any case, an optional attribute with a default, here or in a nested block),
+    looked up once per schema: most have neither, and each planned object would be copied
+    twice more for nothing."""
+    cached = _TRANSFORMS.get(id(block))
+    if cached is None or cached[0] is not block:
+        attrs = list(_all_attributes(block))
+        folds = any(a.enum is not None and a.case_insensitive for a in attrs)
+        defaults = any(a.default is not None and not a.required for a in attrs)
+        cached = _TRANSFORMS[id(block)] = (block, (folds, defaults))
+    return cached[1]
+
+
+def _all_attributes(block: BlockSchema) -> Iterator[Attribute]:
+    yield from block.attributes
+    for nested in block.blocks:
+        yield from _all_attributes(nested.block)
+
+
 def module_text(path: ModulePath) -> str:
     """``module.a["x"]`` for a module instance, ``""`` for the root."""
     return format_module(path)
@@ -197,6 +220,7 @@ class Walker:
         # address -> its instance in the prior state (the state is not changed during a walk, and each
         # instance is looked up several times)
         self._prior_insts: dict[str, InstanceState | None] = {}
+        self._prior_ress: dict[str, ResourceState | None] = {}  # address -> its resource there
         self._declared: dict[str, set[str]] = {}
         self._resolvers: dict[Any, Resolve] = {}  # module instance / static prefix -> its references
         self._forced_cbd: set[tuple[str, str]] | None = None  # see create_before_destroy()
@@ -551,8 +575,12 @@ class Walker:
         try:
             return self._prior_insts[address]
         except KeyError:
-            inst: InstanceState | None = self.req.state.instance(parsed if parsed is not None else address)
+            # State.instance, keeping the resource too (a request asks for it next)
+            iaddr = parsed if parsed is not None else parse_address(address)
+            res: ResourceState | None = self.req.state.resource(iaddr.resource)
+            inst = None if res is None else res.instance(iaddr.key)
             self._prior_insts[address] = inst
+            self._prior_ress[address] = res
             return inst
 
     def _prior(self, address: str) -> dict[str, Any] | None:
@@ -565,14 +593,18 @@ class Walker:
 
     def _config_value(self, rs: ResourceSchema, ev: EvaluatedBody, address: str) -> dict[str, Any]:
         value = validation.coerce_block(rs.block, ev.value)
-        value = validation.normalize_block(rs.block, value)
+        folds, defaults = _transforms(rs.block)
+        if folds:
+            value = validation.normalize_block(rs.block, value)
         found = [
             d.with_address(address)
             for d in validation.check_block(rs.block, value, where=ev.where, address=address)
             if d.is_error and d.code != validation.Code.UNRECONCILED_ARGUMENT.value
         ]
         self.diags.extend(hide_in(found, value, object_paths(rs.block, value, ev.sensitive_paths)))
-        defaulted: dict[str, Any] = validation.apply_defaults(rs.block, value)
+        # coerce_block's result is already a copy of the evaluated body: a schema without
+        # defaults leaves it as it is
+        defaulted: dict[str, Any] = validation.apply_defaults(rs.block, value) if defaults else value
         return defaulted
 
     def _prior_paths(self, address: str) -> tuple[Any, ...]:
@@ -615,11 +647,7 @@ class Walker:
         parsed: InstanceAddress | None = None,
     ) -> InstanceRequest:
         prior_inst = self._prior_instance(address, parsed)
-        prior_res = (
-            self.req.state.resource(parsed if parsed is not None else address)
-            if prior_inst is not None
-            else None
-        )
+        prior_res = self._prior_ress[address] if prior_inst is not None else None
         lc = res.lifecycle
         return InstanceRequest(
             schema=rs,
