@@ -645,6 +645,7 @@ class Walker:
         address: str,
         config: dict[str, Any],
         parsed: InstanceAddress | None = None,
+        cbd: bool | None = None,
     ) -> InstanceRequest:
         prior_inst = self._prior_instance(address, parsed)
         prior_res = self._prior_ress[address] if prior_inst is not None else None
@@ -657,7 +658,9 @@ class Walker:
             tainted=bool(prior_inst and prior_inst.tainted),
             replace_requested=address in self.req.options.replace,
             replace_triggered=self._triggered(path, res, inst),
-            create_before_destroy=self.create_before_destroy(static_prefix(path), res),
+            create_before_destroy=self.create_before_destroy(static_prefix(path), res)
+            if cbd is None
+            else cbd,
             ignore_changes=tuple(p for p in (path_of(e) for e in lc.ignore_changes) if p)
             if lc.ignore_changes
             else (),
@@ -736,16 +739,20 @@ class Walker:
             )
         config = self._config_value(rs, ev, address)
         lc = res.lifecycle
-        decision = decide(self._request(path, res, rs, inst, address, config, parsed))
-        log.debug(
-            "plan: %s %s (%s; changed %s)",
-            address,
-            decision.action.value,
-            decision.reason.name,
-            decision.changed,
-        )
+        cbd = self.create_before_destroy(static_prefix(path), res)
+        request = self._request(path, res, rs, inst, address, config, parsed, cbd)
+        decision = decide(request)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "plan: %s %s (%s; changed %s)",
+                address,
+                decision.action.value,
+                decision.reason.name,
+                decision.changed,
+            )
         after_paths = object_paths(rs.block, decision.after, ev.sensitive_paths)
-        before, private = split_private(self._prior(address), rs)
+        # the request's copy of the prior object (planning reads it, never changes it)
+        before, private = split_private(request.prior, rs)
         before_paths = object_paths(rs.block, before, self._prior_paths(address))
         found = [d.with_address(address).with_range(res.pos.range()) for d in decision.diagnostics]
         self.diags.extend(hide_in(hide_in(found, decision.after, after_paths), before, before_paths))
@@ -767,7 +774,7 @@ class Walker:
                 before_sensitive_paths=before_paths,
                 phases=apply_phases(res, rs, decision, before),
                 prevent_destroy=lc.prevent_destroy,
-                create_before_destroy=self.create_before_destroy(static_prefix(path), res),
+                create_before_destroy=cbd,
                 changed_attributes=tuple(sorted({str(p[0]) for p in decision.changed})),
                 config=config,
                 references=references_of(res, _text_prefix(path)),
