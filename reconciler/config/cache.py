@@ -5,8 +5,8 @@ converter's version. (The path is part of the key because every ``Pos`` in the
 tree names its file; the same bytes under another name must not come back with
 the wrong file name in diagnostics.) Values are the converted vaultform nodes,
 never python-hcl2 objects, pickled in a compact form: each node becomes a tuple
-``(class number, field...)`` and each ``Pos`` a tuple of four numbers (its file
-is the ``File``'s path). Unpickling frozen slotted dataclasses directly costs
+``(class number, its pos's four numbers, other field...)`` and any other ``Pos`` a
+tuple of four numbers (its file is the ``File``'s path). Unpickling frozen slotted dataclasses directly costs
 about 2.5 times as much as rebuilding them from that form, and a warm cache is
 only worth having if it is much faster than parsing. The same form carries
 trees back from the worker processes of a parallel load.
@@ -41,7 +41,7 @@ from reconciler.diagnostics import Diagnostic
 
 ENV_DIR = "VAULTFORM_CACHE_DIR"
 ENV_OFF = "VAULTFORM_NO_PARSE_CACHE"
-_FORMAT = b"vaultform-parse-cache-2\n"
+_FORMAT = b"vaultform-parse-cache-3\n"
 
 Entry = tuple["ast.File | None", list[Diagnostic]]
 
@@ -161,6 +161,15 @@ _CLASSES: tuple[type, ...] = tuple(
 )
 _TAG = {c: i for i, c in enumerate(_CLASSES)}
 _FIELDS = {c: tuple(f.name for f in dataclasses.fields(c)) for c in _CLASSES}
+# A node's own ``pos`` is written inline, its four numbers right after the class number:
+# (class number, line, column, end line, end column, other field...). Nearly every node has
+# one, and rebuilding it there costs no tuple in the entry and no call of the decoder. A node
+# whose ``pos`` is not a ``Pos`` is written with every field, under its class number plus
+# ``len(_CLASSES)``.
+_OTHER_FIELDS = {
+    c: tuple(name for name in names if name != "pos") for c, names in _FIELDS.items() if "pos" in names
+}
+_PLAIN = len(_CLASSES)
 _POS = -1
 
 
@@ -170,7 +179,12 @@ def _enc(obj):
         return (_POS, obj.line, obj.column, obj.end_line, obj.end_column)
     tag = _TAG.get(t)
     if tag is not None:
-        return (tag,) + tuple(_enc(getattr(obj, name)) for name in _FIELDS[t])
+        others = _OTHER_FIELDS.get(t)
+        pos = obj.pos if others is not None else None
+        if type(pos) is ast.Pos:
+            head = (tag, pos.line, pos.column, pos.end_line, pos.end_column)
+            return head + tuple(_enc(getattr(obj, name)) for name in others)  # type: ignore[union-attr]
+        return (tag + _PLAIN,) + tuple(_enc(getattr(obj, name)) for name in _FIELDS[t])
     if t is tuple:
         return [_enc(x) for x in obj]
     return obj
@@ -181,7 +195,19 @@ def _enc(obj):
 # own setter is one C call; it made decoding a warm cache about 2.5 times faster. There
 # is no ``__post_init__`` in ``ast`` to skip.
 _new = object.__new__
-_MAKERS = tuple((c, tuple(getattr(c, name).__set__ for name in _FIELDS[c])) for c in _CLASSES)
+
+
+def _setters(c: type, names: tuple[str, ...]) -> tuple:
+    return tuple(getattr(c, name).__set__ for name in names)
+
+
+# by class number: (class, the setter of its inline ``pos`` or None, the setters of the rest)
+_MAKERS = tuple(
+    (c, _setters(c, ("pos",))[0], _setters(c, _OTHER_FIELDS[c]))
+    if c in _OTHER_FIELDS
+    else (c, None, _setters(c, _FIELDS[c]))
+    for c in _CLASSES
+) + tuple((c, None, _setters(c, _FIELDS[c])) for c in _CLASSES)
 _POS_SETTERS = tuple(
     getattr(ast.Pos, name).__set__ for name in ("file", "line", "column", "end_line", "end_column")
 )
@@ -191,18 +217,29 @@ def _dec(obj, file: str):
     t = type(obj)
     if t is tuple:
         tag = obj[0]
+        set_file, set_line, set_column, set_end_line, set_end_column = _POS_SETTERS
         if tag == _POS:
             pos = _new(ast.Pos)
-            set_file, set_line, set_column, set_end_line, set_end_column = _POS_SETTERS
             set_file(pos, file)
             set_line(pos, obj[1])
             set_column(pos, obj[2])
             set_end_line(pos, obj[3])
             set_end_column(pos, obj[4])
             return pos
-        cls, setters = _MAKERS[tag]
+        cls, set_pos, setters = _MAKERS[tag]
         node = _new(cls)
-        for set_field, value in zip(setters, obj[1:]):
+        if set_pos is not None:
+            pos = _new(ast.Pos)
+            set_file(pos, file)
+            set_line(pos, obj[1])
+            set_column(pos, obj[2])
+            set_end_line(pos, obj[3])
+            set_end_column(pos, obj[4])
+            set_pos(node, pos)
+            values = obj[5:]
+        else:
+            values = obj[1:]
+        for set_field, value in zip(setters, values):
             kind = type(value)
             set_field(node, _dec(value, file) if kind is tuple or kind is list else value)
         return node
