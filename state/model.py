@@ -215,11 +215,13 @@ class ResourceState:
     def __post_init__(self) -> None:
         if not isinstance(self.mode, Mode):
             object.__setattr__(self, "mode", Mode(self.mode))
-        instances = tuple(sorted(self.instances, key=_instance_sort_key))
-        keys = [inst.index_key for inst in instances]
-        if len(set(keys)) != len(keys):
-            raise ValueError(f"{self.type}.{self.name}: two instances share an index key")
-        object.__setattr__(self, "instances", instances)
+        instances = self.instances
+        if len(instances) > 1 or type(instances) is not tuple:  # one instance: nothing to sort or compare
+            instances = tuple(sorted(instances, key=_instance_sort_key))
+            keys = [inst.index_key for inst in instances]
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"{self.type}.{self.name}: two instances share an index key")
+            object.__setattr__(self, "instances", instances)
         object.__setattr__(self, "key", (self.module, self.mode.value, self.type, self.name))
 
     key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
