@@ -88,6 +88,32 @@ def _fail(source: str, where: str, problem: str, hint: str = "") -> StateError:
     return StateError(source, problem, where=where, hint=hint)
 
 
+# a JSON value's kind as the state reader names it
+_KINDS: dict[type, str] = {
+    str: "a string",
+    int: "a whole number",
+    float: "a number with a fraction",
+    bool: "true or false",
+    dict: "an object",
+    list: "a list",
+}
+
+
+def _wrong_type(source: str, where: str, wanted: str, value: Any) -> StateError:
+    return _fail(source, where, f"expected {wanted}, found {_KINDS.get(type(value), type(value).__name__)}")
+
+
+def _list_or_null(value: Any, source: str, where: str) -> list[Any]:
+    """A list field of Terraform's state: null (or left out) is an empty list, as terraform
+    reads it; any other kind of value is refused, an empty object, string, 0 or false too, as
+    terraform 1.11 refuses them ("has invalid value object")."""
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise _wrong_type(source, where, "a list", value)
+    return value
+
+
 def to_vaultform_document(doc: dict[str, Any], *, source: str) -> dict[str, Any]:
     """The vaultform (``format_version`` "1") document for Terraform state ``doc``."""
     version = doc.get("version")
@@ -98,9 +124,10 @@ def to_vaultform_document(doc: dict[str, Any], *, source: str) -> dict[str, Any]
             f"Terraform state version {version!r}; vaultform reads version {TERRAFORM_STATE_VERSION}",
             "Let Terraform 0.12 or later write the state once to upgrade it.",
         )
-    resources = doc.get("resources") or []
-    if type(resources) is not list:
-        raise _fail(source, "resources", "expected a list")
+    terraform_version = doc.get("terraform_version")
+    if terraform_version is not None and type(terraform_version) is not str:
+        raise _wrong_type(source, "terraform_version", "a string", terraform_version)
+    resources = _list_or_null(doc.get("resources"), source, "resources")
     unmanaged: list[str] = []
     converted = []
     for i, res in enumerate(resources):
@@ -124,7 +151,7 @@ def to_vaultform_document(doc: dict[str, Any], *, source: str) -> dict[str, Any]
         "vaultform_version": doc.get("vaultform_version", ""),
         "lineage": doc.get("lineage"),
         "serial": doc.get("serial"),
-        "outputs": _outputs(doc.get("outputs", {}), source),
+        "outputs": _outputs({} if doc.get("outputs") is None else doc["outputs"], source),
         "resources": converted,
         "check_results": [] if checks is None else checks,
     }
@@ -168,9 +195,7 @@ def _resource(
     local = PROVIDER_SOURCES.get(match["source"])
     if local is None and written_by_vaultform and match["source"].startswith(_OWN_SOURCE_PREFIX):
         local = match["source"][len(_OWN_SOURCE_PREFIX) :]
-    instances = res.get("instances", [])
-    if type(instances) is not list:
-        raise _fail(source, f"{where}.instances", "expected a list")
+    instances = _list_or_null(res.get("instances"), source, f"{where}.instances")
     if local is None:
         addresses = [_instance_address(res, inst) for inst in instances] or [_instance_address(res, {})]
         unmanaged.append(f"{res.get('type')} ({', '.join(addresses)}; provider {match['source']})")
@@ -212,8 +237,8 @@ def _instance(inst: dict[str, Any], type_name: Any, where: str, source: str) -> 
             wrapped = attributes.get(name)
             if type(wrapped) is dict and len(wrapped) == 2 and "value" in wrapped and "type" in wrapped:
                 attributes[name] = wrapped["value"]
-    facts = _vaultform_facts(inst.get("private"))
-    sensitive = inst.get("sensitive_attributes")
+    facts = _vaultform_facts(inst.get("private"), source, f"{where}.private")
+    sensitive = _list_or_null(inst.get("sensitive_attributes"), source, f"{where}.sensitive_attributes")
     doc = {
         "index_key": inst.get("index_key"),
         "schema_version": inst.get("schema_version", 0),
@@ -222,9 +247,7 @@ def _instance(inst: dict[str, Any], type_name: Any, where: str, source: str) -> 
         "attributes": attributes,
         "sensitive_paths": [
             _path(p, f"{where}.sensitive_attributes[{k}]", source) for k, p in enumerate(sensitive)
-        ]
-        if sensitive
-        else [],
+        ],
         # vaultform's exact instances where it wrote terraform's keyless resource addresses
         "dependencies": facts.get("dependencies") or inst.get("dependencies", []),
         "pending": facts.get("pending"),
@@ -252,13 +275,20 @@ def _path(path: Any, where: str, source: str) -> list[Any]:
     return steps
 
 
-def _vaultform_facts(private: Any) -> dict[str, Any]:
-    """vaultform's own facts kept in an instance's ``private``; {} for a provider's own bytes."""
-    if type(private) is not str or not private:
+def _vaultform_facts(private: Any, source: str, where: str) -> dict[str, Any]:
+    """vaultform's own facts kept in an instance's ``private``; {} for a provider's own bytes.
+    What is not base64 text is refused, as terraform 1.11 refuses it."""
+    if private is None:
         return {}
+    if type(private) is not str:
+        raise _wrong_type(source, where, "a string (base64)", private)
     try:
-        decoded = json.loads(base64.b64decode(private, validate=True))
-    except (binascii.Error, ValueError):
+        raw = base64.b64decode(private, validate=True)
+    except binascii.Error:
+        raise _fail(source, where, "not base64") from None
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
         return {}
     facts = decoded.get("vaultform") if type(decoded) is dict else None
     return facts if type(facts) is dict else {}

@@ -69,6 +69,61 @@ def test_terraform_sensitive_paths_become_vaultform_paths():
     assert inst.attributes["input"] == {"a": "x"}
 
 
+def _applied_with(edit) -> str:
+    doc = json.loads((TERRAFORM_FIXTURES / "applied" / "terraform.tfstate").read_text())
+    edit(doc)
+    return json.dumps(doc)
+
+
+def _set(path: tuple, value):
+    def edit(doc):
+        *parents, last = path
+        for step in parents:
+            doc = doc[step]
+        doc[last] = value
+
+    return edit
+
+
+INSTANCE = ("resources", 0, "instances", 0)
+
+
+# what terraform 1.11 refuses (checked with the binary: `The state file field "resources" has
+# invalid value object`): an empty object, string, 0 or false is not an empty list
+@pytest.mark.parametrize(
+    ("path", "value", "problem"),
+    [
+        (("resources",), {}, "resources: expected a list, found an object"),
+        (("resources",), "", "resources: expected a list, found a string"),
+        (("resources",), 0, "resources: expected a list, found a whole number"),
+        (("resources",), False, "resources: expected a list, found true or false"),
+        (("resources", 0, "instances"), {}, "resources[0].instances: expected a list, found an object"),
+        ((*INSTANCE, "sensitive_attributes"), {}, "sensitive_attributes: expected a list, found an object"),
+        ((*INSTANCE, "sensitive_attributes"), False, "sensitive_attributes: expected a list, found true"),
+        ((*INSTANCE, "private"), {}, "instances[0].private: expected a string (base64), found an object"),
+        ((*INSTANCE, "private"), 0, "instances[0].private: expected a string (base64), found a whole number"),
+        ((*INSTANCE, "private"), "!!!", "instances[0].private: not base64"),
+        (("terraform_version",), 0, "terraform_version: expected a string, found a whole number"),
+        (("outputs",), [], "outputs: expected an object, found a list"),
+        ((*INSTANCE, "attributes"), "", "attributes: expected an object, found a string"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_refused_even_when_empty(path, value, problem):
+    with pytest.raises(StateError) as caught:
+        decode_state(_applied_with(_set(path, value)), source="terraform.tfstate")
+    assert caught.value.summary.startswith("terraform.tfstate: ")
+    assert problem in caught.value.summary
+
+
+@pytest.mark.parametrize(
+    "path",
+    [("resources",), ("resources", 0, "instances"), ("outputs",), (*INSTANCE, "sensitive_attributes")],
+)
+def test_null_is_empty_as_terraform_reads_it(path):
+    state = decode_state(_applied_with(_set(path, None)), source="terraform.tfstate")
+    assert state.lineage == "a5a985fd-8b3f-f055-f136-660492e5559a"
+
+
 def test_vaultform_plans_no_changes_over_a_state_terraform_wrote(tmp_path):
     work = tmp_path / "work"
     shutil.copytree(TERRAFORM_FIXTURES / "applied", work)
