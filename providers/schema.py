@@ -241,6 +241,10 @@ class ProviderSchema:
     value_kinds: ValueKinds = field(default_factory=ValueKinds)
     # the provider's own words for a type it doesn't serve ("did you mean ...", "known but not managed")
     explain_unknown: Callable[[Mode, str], str] | None = field(default=None, compare=False)
+    # the resources' ``version`` is the schema version the provider terraform runs records, so an
+    # object recorded in a later one was written by a newer provider; False where versions are
+    # left at 0 and a state terraform's provider wrote may carry any
+    versions_match_terraform: bool = False
 
     @property
     def address(self) -> str:

@@ -48,6 +48,7 @@ from reconciler.plan.walk import PlanOptions, PlanRequest, make_plan
 from reconciler.plan.whole_state_replaced import whole_state_replaced
 from reconciler.refresh_scope import targeted_scope
 from reconciler.validate import Validated, validate_directory
+from state.addresses import Mode
 from state.encryption.target import Encryption
 from state.errors import StateError
 from state.format import instances_without_id
@@ -163,6 +164,7 @@ def open_session(
     except StateError as exc:
         raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
     _refuse_instances_without_id(state, backend.describe())
+    _refuse_newer_schema_versions(state, backend.describe())
     state, moves, move_diags = apply_moves(state, validated.tree)
     warnings += move_diags
     session = Session(
@@ -234,6 +236,39 @@ def _refuse_instances_without_id(state: State, path: str) -> None:
                 for address, what in problems
             ]
         )
+
+
+def _refuse_newer_schema_versions(state: State, path: str) -> None:
+    """An object recorded in a schema version above the one its resource type has here: it was
+    written by a newer provider (or edited), and this one can't know what its attributes mean.
+    terraform 1.11 refuses to plan such an object ("Resource instance managed by newer provider
+    version"); only managed objects are upgraded there, data sources are read again. Checked for
+    the providers whose schema versions are terraform's own (``versions_match_terraform``)."""
+    problems = []
+    for address, res, inst in state.instances():
+        if res.mode is not Mode.MANAGED:
+            continue
+        provider_schema = registry.schema_for(registry.provider_name_for_type(res.type))
+        if provider_schema is None or not provider_schema.versions_match_terraform:
+            continue
+        schema = provider_schema.lookup(res.mode, res.type)
+        if schema is None or inst.schema_version <= schema.version:
+            continue
+        provider = res.provider.split(".")[0]
+        problems.append(
+            error(
+                "state",
+                "Resource instance managed by newer provider version",
+                f"The current state of {address} in {path} was created by a newer provider version "
+                f"than this vaultform's {provider} provider: it records schema version "
+                f"{inst.schema_version} of {res.type}, and this provider reads up to version "
+                f"{schema.version}. Upgrade vaultform to work with this state, or restore the state "
+                "from its .backup if it was edited.",
+                address=str(address),
+            )
+        )
+    if problems:
+        raise DiagnosticsError(problems)
 
 
 def _used_providers(session: Session) -> set[str]:

@@ -38,4 +38,5 @@ SCHEMA = ProviderSchema(
     source="terraform.io/builtin/terraform",
     resources={TERRAFORM_DATA.type_name: TERRAFORM_DATA},
     data_sources={REMOTE_STATE.type_name: REMOTE_STATE},
+    versions_match_terraform=True,  # terraform_data is version 0 in terraform 1.11
 )

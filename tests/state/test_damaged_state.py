@@ -23,6 +23,8 @@ from providers.azurelocal.seam import LocalAzureUnavailable, open_emulator
 from reconciler.cli.main import main
 from reconciler.cli.output import Output
 from reconciler.plan.planfile_crypto import KEY_ENV
+from reconciler.session import _refuse_newer_schema_versions
+from state.format import decode_state
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "state" / "damaged" / "one_object"
 
@@ -70,6 +72,31 @@ def test_an_object_without_id_is_named_not_a_traceback(work, damage, said, comma
     assert "state rm 'terraform_data.kept'" in text
     assert "internal error" not in text and "AttributeError" not in text
     assert state.read_bytes() == before  # nothing recorded is lost
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "refresh"])
+def test_an_object_of_a_newer_schema_version_is_refused(work, command):
+    # terraform 1.11: "Resource instance managed by newer provider version", planning nothing
+    state = work / "vaultform.tfstate"
+    doc = json.loads(state.read_text())
+    doc["resources"][0]["instances"][0]["schema_version"] = 5
+    state.write_text(json.dumps(doc))
+    before = state.read_bytes()
+    code, text = run(command, *(["-auto-approve"] if command == "apply" else []))
+    assert code == 1, text
+    assert "Error: Resource instance managed by newer provider version" in text, text
+    assert "The current state of terraform_data.kept in ./vaultform.tfstate" in text
+    assert "records schema version 5 of terraform_data" in text and "up to version 0" in text
+    assert state.read_bytes() == before
+
+
+def test_schema_versions_are_checked_only_where_they_are_terraform_s():
+    # azurerm's versions are left at 0 here, while the azurerm provider terraform runs records
+    # azurerm_key_vault as version 2 and a vault as version 1: such a state is read, not refused
+    full = Path(__file__).parent.parent / "fixtures" / "state" / "valid" / "full" / "terraform.tfstate"
+    state = decode_state(full.read_text())
+    assert state.instance('module.vaults["west"].azurerm_recovery_services_vault.v').schema_version == 1
+    _refuse_newer_schema_versions(state, "terraform.tfstate")
 
 
 def test_state_rm_still_removes_an_object_without_id(work):
