@@ -44,6 +44,7 @@ from reconciler.encryption_config import configured_encryption
 from reconciler.moves import apply_moves
 from reconciler.plan.forgotten import forgotten_addresses, is_forgotten
 from reconciler.plan.model import Plan
+from reconciler.plan.removed_destroys import removed_destroys
 from reconciler.plan.walk import PlanOptions, PlanRequest, make_plan
 from reconciler.plan.whole_state_replaced import whole_state_replaced
 from reconciler.refresh_scope import targeted_scope
@@ -550,7 +551,10 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
     )
     result = make_plan(request)
     result.diagnostics = (
-        whole_state_replaced(result, session.state, options) + session.warnings + result.diagnostics
+        whole_state_replaced(result, session.state, options)
+        + session.warnings
+        + removed_destroys(v.module_tree, session.state)
+        + result.diagnostics
     )
     result.moved = list(session.moves)
     return result

@@ -764,20 +764,8 @@ class _Decoder:
         destroy = True
         for lifecycle in body.blocks_of("lifecycle"):
             destroy = self.lit_bool(lifecycle.body.attribute("destroy"), "destroy", True)
+        # with destroy = true, the plan says so while state holds its objects (plan.removed_destroys)
         self.removed.append(m.Removed(address, destroy, block.pos))
-        if not destroy:
-            return
-        self.diags.append(
-            warning(
-                "removed_destroys",
-                f"{address} is destroyed: its block is gone",
-                f"This removed block keeps destroy = true, which is what deleting the block of {address} "
-                "does already: the plan destroys its objects. To keep them in the cloud and only stop "
-                "managing them, write lifecycle { destroy = false } in this block. Delete the block "
-                "once the objects are gone.",
-                range=block.pos.range(),
-            )
-        )
 
     def ignored(self, block: ast.Block) -> None:
         self.diags.append(
