@@ -45,6 +45,7 @@ from reconciler.moves import apply_moves
 from reconciler.plan.forgotten import forgotten_addresses, is_forgotten
 from reconciler.plan.model import Plan
 from reconciler.plan.removed_destroys import removed_destroys
+from reconciler.plan.replace_unmatched import replace_without_key
 from reconciler.plan.walk import PlanOptions, PlanRequest, make_plan
 from reconciler.plan.whole_state_replaced import whole_state_replaced
 from reconciler.refresh_scope import targeted_scope
@@ -555,6 +556,7 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
         + session.warnings
         + removed_destroys(v.module_tree, session.state)
         + result.diagnostics
+        + replace_without_key(result, options.replace)
     )
     result.moved = list(session.moves)
     return result
