@@ -161,21 +161,20 @@ def _run_show(args, out: Output) -> int:
                 "Give one object's address; `vaultform state list module.NAME` lists them.",
             )
         )
-    found = [(a, r, i) for a, r, i in state.instances() if matches(target, a)]
+    # one instance, exactly: an address without the key of a counted resource names none of its
+    # instances (terraform 1.11 fails the same way rather than show [0])
+    wanted = str(target)
+    found = [(a, r, i) for a, r, i in state.instances() if str(a) == wanted]
     if not found:
+        near = [str(a) for a, _, _ in state.instances() if matches(target, a)]
         raise DiagnosticsError(
             error(
                 "state_no_match",
-                f"No object in state at {args.address}",
-                "Run `vaultform state list` to see the addresses the state holds.",
-            )
-        )
-    if len(found) > 1:
-        raise DiagnosticsError(
-            error(
-                "address",
-                f"{args.address} has {len(found)} instances",
-                "Show one of them: " + ", ".join(str(a) for a, _, _ in found) + ".",
+                "No instance found for the given address!",
+                "This command requires that the address references one specific instance. To view the "
+                'available instances, use "vaultform state list". Please modify the address to reference '
+                "a specific instance."
+                + (f" {args.address} has the instances {', '.join(near)}." if near else ""),
             )
         )
     out.print(render_instance(*found[0]))

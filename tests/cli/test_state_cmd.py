@@ -132,14 +132,35 @@ def test_state_show_one_instance(state_file):
 
 
 def test_state_show_needs_one_instance(state_file):
-    code, _, err = run("state", "show", "-state", str(state_file), "azurerm_user_assigned_identity.id")
-    assert code == 1
-    assert "has 2 instances" in err and "azurerm_user_assigned_identity.id[0]" in err
+    code, out, err = run("state", "show", "-state", str(state_file), "azurerm_user_assigned_identity.id")
+    assert code == 1 and not out
+    assert "Error: No instance found for the given address!" in err
+    assert (
+        "azurerm_user_assigned_identity.id has the instances azurerm_user_assigned_identity.id[0], "
+        "azurerm_user_assigned_identity.id[1]."
+    ) in err
+
+
+def test_state_show_without_the_key_of_a_single_counted_instance_shows_none(state_file):
+    # terraform 1.11: "No instance found for the given address!", exit 1 - not the [0] instance
+    doc = json.loads(state_file.read_text())
+    (identity,) = [r for r in doc["resources"] if r["type"] == "azurerm_user_assigned_identity"]
+    identity["instances"] = [i for i in identity["instances"] if i["index_key"] == 0]
+    state_file.write_text(json.dumps(doc))
+    address = "azurerm_user_assigned_identity.id"
+    code, out, err = run("state", "show", "-state", str(state_file), address)
+    assert code == 1 and not out
+    assert "Error: No instance found for the given address!" in err
+    assert "This command requires that the address references one specific instance." in err
+    assert f"{address} has the instances {address}[0]." in err
+    code, out, _ = run("state", "show", "-state", str(state_file), f"{address}[0]")
+    assert code == 0 and out.startswith(f"# {address}[0]:")
 
 
 def test_state_show_unknown_address(state_file):
     code, _, err = run("state", "show", "-state", str(state_file), "azurerm_key_vault.kv")
-    assert code == 1 and "No object in state at azurerm_key_vault.kv" in err
+    assert code == 1 and "No instance found for the given address!" in err
+    assert "has the instances" not in err
 
 
 def test_invalid_address_is_a_diagnostic(state_file):
