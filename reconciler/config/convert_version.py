@@ -7,7 +7,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 # Bumped whenever the converted tree or the parse diagnostics change (it keys the parse cache).
-CONVERTER_VERSION = "5"
+CONVERTER_VERSION = "6"
 
 # Part of every parse-cache key: a tree parsed by another python-hcl2 may differ.
 try:

@@ -237,6 +237,15 @@ def _unexpected_token(
     if token.type in ("RBRACE", "RSQB", "RPAR"):
         if report.stray_closer is not None:
             sline, scol = _at(index, report.stray_closer[1])
+            if report.open_at_stray is not None:  # it closes nothing: something else is open
+                return _unclosed(
+                    report.open_at_stray,
+                    lines,
+                    filename,
+                    index,
+                    f'Found "{report.stray_closer[0]}" on line {sline} first; add the missing '
+                    f'"{_CLOSER[report.open_at_stray[0]]}" before it.',
+                )
             return syntax_error(
                 filename,
                 sline,

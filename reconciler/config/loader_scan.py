@@ -148,6 +148,8 @@ def strip_interpolation_markers(text: str) -> tuple[str, dict[int, tuple[bool, b
 class BracketReport:
     unclosed: list[tuple[str, int]] = field(default_factory=list)  # (char, offset), innermost last
     stray_closer: tuple[str, int] | None = None
+    # the innermost opener still open when the stray closer came (a "}" where a "[" is open), if any
+    open_at_stray: tuple[str, int] | None = None
     unterminated_string: int | None = None
     unterminated_heredoc: tuple[str, int] | None = None
     max_depth: int = 0
@@ -214,6 +216,7 @@ def _walk_code(
                     stack.pop()
                 elif report.stray_closer is None:
                     report.stray_closer = (c, i)
+                    report.open_at_stray = stack[-1] if stack else None
         i += 1
     if report is not None:
         report.unclosed = stack
