@@ -343,7 +343,7 @@ class _Checker:
                 Code.WRONG_TYPE,
                 "Incorrect attribute value type",
                 f'Inappropriate value for attribute "{_display(at)}": {exc.message}.'
-                + _type_advice(exc.expected),
+                + _type_advice(exc, attr),
                 at,
             )
             return
@@ -526,12 +526,19 @@ def _has_empty_block(schema: BlockSchema, body: dict, name: str) -> bool:
     return name in schema.block_map and _has_empty_list(body, name)
 
 
-def _type_advice(expected: str) -> str:
-    if expected == "bool":
-        return " Use true or false without quotes."
-    if expected == "number":
-        return " Use a number without quotes, e.g. 90."
-    return ""
+def _type_advice(exc: CoercionError, attr: Attribute) -> str:
+    """How to write a bool or a number instead of what was given: "without quotes" only for a
+    string, and an example only from the attribute's own allowed values."""
+    quoted = exc.got == "string"
+    if exc.expected == "bool":
+        return f" Use true or false{' without quotes' if quoted else ''}."
+    if exc.expected != "number":
+        return ""
+    allowed = [v for v in attr.enum or () if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    example = f", e.g. {allowed[0]}" if allowed else ""
+    if quoted:
+        return f" Use a number without quotes{example}."
+    return f" Use a number{example}." if example else ""
 
 
 def _range_text(low: float | None, high: float | None) -> str:

@@ -162,6 +162,46 @@ def test_wrong_shapes_are_reported_not_raised():
     assert codes(check_block(KV, {**KV_BODY, "access_policy": ["x"]}, where=nowhere)) == ["wrong_type"]
 
 
+KEY = SCHEMA.resources["azurerm_key_vault_key"].block
+KEY_BODY = {
+    "name": "cmk",
+    "key_vault_id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
+    "key_type": "RSA",
+    "key_opts": ["wrapKey"],
+}
+
+
+@pytest.mark.parametrize(
+    ("schema", "body", "detail"),
+    [
+        # a list is no number, quoted or not; the example comes from the allowed key sizes
+        (KEY, {**KEY_BODY, "key_size": [2048]}, "a number is required, got a list. Use a number, e.g. 2048."),
+        (
+            KEY,
+            {**KEY_BODY, "key_size": "big"},
+            'a number is required, got a string ("big"). Use a number without quotes, e.g. 2048.',
+        ),
+        # no allowed values: no example to give
+        (KV, {**KV_BODY, "soft_delete_retention_days": [90]}, "a number is required, got a list."),
+        (
+            KV,
+            {**KV_BODY, "soft_delete_retention_days": "ninety"},
+            'a number is required, got a string ("ninety"). Use a number without quotes.',
+        ),
+        (KV, {**KV_BODY, "purge_protection_enabled": "yes"}, "Use true or false without quotes."),
+        (
+            KV,
+            {**KV_BODY, "purge_protection_enabled": [True]},
+            "a bool is required, got a list. Use true or false.",
+        ),
+    ],
+)
+def test_the_type_hint_fits_the_attribute_and_the_value_given(schema, body, detail):
+    diags = check_block(schema, body, where=nowhere)
+    assert codes(diags) == ["wrong_type"]
+    assert diags[0].detail.endswith(detail), diags[0].detail
+
+
 def test_where_falls_back_to_the_nearest_parent_and_address_is_set():
     ranges = {("network_acls", 0): SourceRange("main.tf", 12)}
     body = {**KV_BODY, "network_acls": [{"default_action": "Sometimes", "bypass": "None"}]}
