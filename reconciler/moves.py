@@ -10,14 +10,13 @@ create. The ends are typed addresses (``Endpoint``), never text taken apart:
   for_each on a call; ``module.a[0]`` to ``module.b``).
 
 A block inside a module applies in every instance of that module. Moves are applied in
-the order written; one whose source is gone is already done and is skipped. A block whose two
-ends are the same address is an error when planning, once per instance of its module, as
-terraform 1.11's "Redundant move statement" (``redundant_moves``).
+the order written; one whose source is gone is already done and is skipped. What terraform's
+plan refuses in the blocks themselves is checked by ``reconciler.moves_check``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from reconciler.addresses import (
@@ -31,7 +30,7 @@ from reconciler.addresses import (
     parse_module,
 )
 from reconciler.config.model import Moved
-from reconciler.diagnostics import Diagnostic, SourceRange, error, info, warning
+from reconciler.diagnostics import Diagnostic, info, warning
 from state.model import State
 
 
@@ -69,33 +68,6 @@ def apply_moves(state: State, tree) -> tuple[State, list[tuple[str, str]], list[
             if diag is not None:
                 diags.append(diag)
     return state, done, diags
-
-
-def redundant_moves(moved: Iterable[Moved], instances: Iterable[ModulePath]) -> list[Diagnostic]:
-    """The moved blocks of one module that move an address to itself, for each instance of it
-    (terraform 1.11 rejects them when planning; validate lets them pass, as terraform's does)."""
-    out: list[Diagnostic] = []
-    instances = list(instances)
-    for block in moved:
-        try:
-            if Endpoint.parse(block.from_address) != Endpoint.parse(block.to_address):
-                continue
-        except AddressError:
-            continue  # the decoder reported it
-        pos = block.pos
-        keyword = SourceRange(pos.file, pos.line, pos.column, pos.line, pos.column + len("moved"))
-        out.extend(
-            error(
-                "moved_redundant",
-                "Redundant move statement",
-                f"This statement declares a move from {_shown(here, block.from_address)} to the same "
-                "address, which is the same as not declaring this move at all.",
-                address=".".join(str(step) for step in here) or None,  # one finding per module instance
-                range=keyword,
-            )
-            for here in instances
-        )
-    return out
 
 
 def _moved_blocks(tree, names: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Moved]]:

@@ -62,7 +62,7 @@ from reconciler.config.types import ConversionError, convert
 from reconciler.config.variables import check_validation, declaration_range, tests_only_variables
 from reconciler.diagnostics import Diagnostic, Severity, SourceRange, error, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph
-from reconciler.moves import redundant_moves
+from reconciler.moves_check import Declared, check_moves
 from reconciler.plan.assemble import (
     config_digest,
     dedupe,
@@ -1204,8 +1204,12 @@ class Walker:
                 _config_node(self._parsed_address(c.address).resource) for c in changes if not c.untargeted
             }
             plan.outputs = [o for o in plan.outputs if self._made_of(f"output.{o.name}", targeted)]
-        for prefix, tree in self.trees.items():
-            self.diags.extend(redundant_moves(tree.module.moved, self.modules.of(prefix)))
+        configured = Declared(
+            {prefix: tree.module for prefix, tree in self.trees.items()},
+            {prefix: self.modules.of(prefix) for prefix in self.trees},
+            {(path, name): [inst.key for inst in insts] for (path, name), insts in self.instances.items()},
+        )
+        self.diags.extend(check_moves(configured))
         diags = list(self.diags)
         if opts.targets:  # what was judged of an object left out is not this plan's to say
             kept = {c.address for c in changes if not c.untargeted}

@@ -78,3 +78,73 @@ def test_a_move_to_the_same_address_is_refused_by_plan_once_per_module_instance(
     assert "module.none" not in text
     assert "main.tf line 3:" in text and "m/main.tf line 3, in module.m[1]:" in text  # the moved keyword
     assert run("apply", "-auto-approve", "-no-color", str(tmp_path))[0] == 1
+
+
+def test_a_move_from_an_address_still_declared_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the files shown as terraform shows them, from the working directory
+    # terraform 1.11: "Moved object still exists" at plan (validate lets it pass); moving the object
+    # and planning a new one at the old address would duplicate it
+    (tmp_path / "main.tf").write_text('resource "terraform_data" "b" {\n  input = "b"\n}\n')
+    assert run("apply", "-auto-approve")[0] == 0
+    (tmp_path / "main.tf").write_text(
+        'resource "terraform_data" "b" {\n  input = "b"\n}\nresource "terraform_data" "c" {\n  input = "b"\n}\n'
+        "moved {\n  from = terraform_data.b\n  to   = terraform_data.c\n}\n"
+    )
+    assert run("validate")[0] == 0
+    code, text = run("plan", "-no-color")
+    assert code == 1, text
+    assert "Error: Moved object still exists" in text
+    assert "main.tf line 7:" in text  # the moved block
+    assert (
+        "This statement declares a move from terraform_data.b, but that resource is still declared at main.tf:1,1."
+        "\n\n  Change your configuration so that this resource will be declared as terraform_data.c instead."
+    ) in text
+    assert run("apply", "-auto-approve")[0] == 1
+    assert state_names(tmp_path) == ["b"]
+
+
+def test_a_chain_through_an_address_still_declared_is_refused_at_its_link(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the files shown as terraform shows them, from the working directory
+    (tmp_path / "main.tf").write_text(
+        'resource "terraform_data" "c" {}\nresource "terraform_data" "b" {}\n'
+        "moved {\n  from = terraform_data.a\n  to   = terraform_data.b\n}\n"
+        "moved {\n  from = terraform_data.b\n  to   = terraform_data.c\n}\n"
+    )
+    code, text = run("plan", "-no-color")
+    assert code == 1, text
+    assert text.count("Error: Moved object still exists") == 1, text
+    assert "main.tf line 7:" in text and "is still declared at main.tf:2,1." in text
+
+
+def test_a_move_from_an_instance_still_declared_blames_its_count(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the files shown as terraform shows them, from the working directory
+    (tmp_path / "main.tf").write_text(
+        'resource "terraform_data" "c" {\n  count = 2\n}\n'
+        "moved {\n  from = terraform_data.c[1]\n  to   = terraform_data.c[2]\n}\n"
+        "moved {\n  from = terraform_data.c[5]\n  to   = terraform_data.c[6]\n}\n"
+    )
+    code, text = run("plan", "-no-color")
+    assert code == 1, text
+    assert text.count("Error: Moved object still exists") == 1, text  # c[5] is not declared
+    assert (
+        "move from terraform_data.c[1], but that resource instance is still declared at main.tf:2,11." in text
+    )
+    assert "so that this instance will be declared as terraform_data.c[2] instead." in text
+
+
+def test_a_move_from_a_module_call_or_instance_still_declared_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the files shown as terraform shows them, from the working directory
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text('resource "terraform_data" "p" {}\n')
+    (tmp_path / "main.tf").write_text(
+        'module "m" {\n  source   = "./m"\n  for_each = toset(["a"])\n}\n'
+        'module "n" {\n  source = "./m"\n}\n'
+        'moved {\n  from = module.m["a"]\n  to   = module.z\n}\n'
+        "moved {\n  from = module.n\n  to   = module.w\n}\n"
+    )
+    code, text = run("plan", "-no-color")
+    assert code == 1, text
+    assert 'move from module.m["a"], but that module instance is still declared at main.tf:3,14.' in text
+    assert "so that this instance will be declared as module.z instead." in text
+    assert "move from module.n, but that module call is still declared at main.tf:5,1." in text
+    assert "so that this call will be declared as module.w instead." in text
