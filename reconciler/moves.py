@@ -30,7 +30,7 @@ from reconciler.addresses import (
     parse_module,
 )
 from reconciler.config.model import Moved
-from reconciler.diagnostics import Diagnostic, info, warning
+from reconciler.diagnostics import Diagnostic, error, info, warning
 from state.model import State
 
 
@@ -63,10 +63,9 @@ def apply_moves(state: State, tree) -> tuple[State, list[tuple[str, str]], list[
         except AddressError:
             continue  # the decoder reported it
         for here in _module_instances(state, names):
-            state, diag, pairs = _move(state, here, source, target, moved)
+            state, found, pairs = _move(state, here, source, target, moved)
             done.extend(pairs)
-            if diag is not None:
-                diags.append(diag)
+            diags.extend(found)
     return state, done, diags
 
 
@@ -138,29 +137,38 @@ def _key_of(key: IndexKey) -> tuple[str, IndexKey]:
 
 def _move(
     state: State, here: ModulePath, source: Endpoint, target: Endpoint, moved: Moved
-) -> tuple[State, Diagnostic | None, list[tuple[str, str]]]:
+) -> tuple[State, list[Diagnostic], list[tuple[str, str]]]:
     if (source.resource is None) != (target.resource is None):
-        return state, None, []  # a resource and a module can't be moved into each other: validate says so
+        return state, [], []  # a resource and a module can't be moved into each other: validate says so
     pairs = []
     for address, resource, inst in state.instances():
         new = _renamed(address, here, source, target)
         if new is not None and new != address:
             pairs.append((address, new, resource, inst))
     if not pairs:
-        return state, None, []
+        return state, [], []
+    if (
+        source.resource is not None
+        and target.resource is not None
+        and source.resource.type != target.resource.type
+    ):
+        # terraform 1.11 asks the new type's provider to convert the object; none of vaultform's can
+        return state, [_not_convertible(target.resource.type, str(new)) for _, new, _, _ in pairs], []
     moving = {a for a, _, _, _ in pairs}
     taken = [str(n) for _, n, _, _ in pairs if n not in moving and state.instance(n) is not None]
     source_text, target_text = _shown(here, moved.from_address), _shown(here, moved.to_address)
     if taken:
         return (
             state,
-            warning(
-                "moved_target_exists",
-                f"Cannot move {source_text} to {target_text}: {taken[0]} already exists",
-                "Both addresses have objects in state, so the moved block is ignored. Remove the moved block, "
-                "or remove one of the objects from state with `vaultform state rm`.",
-                range=moved.pos.range(),
-            ),
+            [
+                warning(
+                    "moved_target_exists",
+                    f"Cannot move {source_text} to {target_text}: {taken[0]} already exists",
+                    "Both addresses have objects in state, so the moved block is ignored. Remove the moved block, "
+                    "or remove one of the objects from state with `vaultform state rm`.",
+                    range=moved.pos.range(),
+                )
+            ],
             [],
         )
     for address, _new, _resource, _inst in pairs:
@@ -171,11 +179,25 @@ def _move(
         )
     return (
         state,
-        info(
-            "moved",
-            f"{source_text} has moved to {target_text}",
-            "The object keeps its identity in the cloud; only its address in state changes.",
-            range=moved.pos.range(),
-        ),
+        [
+            info(
+                "moved",
+                f"{source_text} has moved to {target_text}",
+                "The object keeps its identity in the cloud; only its address in state changes.",
+                range=moved.pos.range(),
+            )
+        ],
         [(str(old), str(new)) for old, new, _, _ in pairs],
+    )
+
+
+def _not_convertible(new_type: str, address: str) -> Diagnostic:
+    """terraform 1.11's words when a move changes an object's resource type and the provider of
+    the new type can't convert it: one for each object, at its new address (the object stays
+    where it was)."""
+    return error(
+        "moved_across_types",
+        "Move Resource State Not Supported",
+        f'The "{new_type}" resource type does not support moving resource state across resource types.',
+        address=address,
     )

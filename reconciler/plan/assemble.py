@@ -282,11 +282,12 @@ def planned_instance(change: ResourceChange) -> PlannedInstance:
 
 def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     """The same finding once; the same words about two places (two resources' for_each, which
-    carry no address) stay two findings."""
+    carry no address) stay two findings, and so do two findings of no place that say different
+    things (two cycles of moved blocks)."""
     seen: set[Any] = set()
     out: list[Diagnostic] = []
     for d in diags:
-        place = (d.range.file, d.range.line) if d.range is not None and d.address is None else None
+        place = None if d.address is not None else (d.range.file, d.range.line) if d.range else d.detail
         key = (d.severity, d.code, d.address, d.summary, place)
         if key in seen:
             continue

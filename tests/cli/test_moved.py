@@ -148,3 +148,80 @@ def test_a_move_from_a_module_call_or_instance_still_declared_is_refused(tmp_pat
     assert "so that this instance will be declared as module.z instead." in text
     assert "move from module.n, but that module call is still declared at main.tf:5,1." in text
     assert "so that this call will be declared as module.w instead." in text
+
+
+def test_two_moves_from_one_address_or_to_one_address_are_ambiguous(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.tf").write_text(
+        'resource "terraform_data" "b" {}\n'
+        "moved {\n  from = terraform_data.q\n  to   = terraform_data.b\n}\n"
+        "moved {\n  from = terraform_data.q\n  to   = terraform_data.r\n}\n"
+        "moved {\n  from = terraform_data.s\n  to   = terraform_data.b\n}\n"
+    )
+    assert run("validate")[0] == 0  # as terraform 1.11's validate, only plan checks moves
+    code, text = run("plan", "-no-color")
+    assert code == 1, text
+    assert text.count("Error: Ambiguous move statements") == 2, text
+    assert (
+        "A statement at main.tf:2,1 declared that terraform_data.q moved to terraform_data.b, but this "
+        "statement instead declares that it moved to terraform_data.r.\n\n"
+        "  Each resource can move to only one destination resource."
+    ) in text
+    assert (
+        "A statement at main.tf:2,1 declared that terraform_data.q moved to terraform_data.b, but this "
+        "statement instead declares that terraform_data.s moved there.\n\n"
+        "  Each resource can have moved from only one source resource."
+    ) in text
+    assert "main.tf line 6:" in text and "main.tf line 10:" in text
+
+
+def test_moves_chained_into_a_cycle_are_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(
+        'moved {\n  from = terraform_data.p[0]\n  to   = terraform_data.q["k"]\n}\n'
+        'moved {\n  from = terraform_data.q["k"]\n  to   = terraform_data.p[0]\n}\n'
+    )
+    (tmp_path / "main.tf").write_text(
+        'module "m" {\n  source = "./m"\n  count  = 2\n}\nresource "terraform_data" "y" {}\n'
+        "moved {\n  from = terraform_data.b\n  to   = terraform_data.z\n}\n"
+        "moved {\n  from = terraform_data.z\n  to   = terraform_data.b\n}\n"
+    )
+    assert run("validate")[0] == 0
+    code, text = run("plan", "-no-color")
+    assert code == 1, text
+    assert text.count("Error: Cyclic dependency in move statements") == 2, text
+    assert (
+        (
+            "\n    - main.tf:10,1: terraform_data.z[*] \u2192 terraform_data.b[*]"
+            "\n    - main.tf:6,1: terraform_data.b[*] \u2192 terraform_data.z[*]\n"  # sorted as text, as terraform's
+        )
+        in text
+    )
+    assert (
+        '\n    - m/main.tf:1,1: module.m[*].terraform_data.p[0] \u2192 module.m[*].terraform_data.q["k"]'
+        '\n    - m/main.tf:5,1: module.m[*].terraform_data.q["k"] \u2192 module.m[*].terraform_data.p[0]\n'
+    ) in text
+
+
+def test_a_move_to_another_resource_type_is_refused_and_moves_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.tf").write_text('resource "terraform_data" "b" {\n  count = 2\n}\n')
+    assert run("apply", "-auto-approve")[0] == 0
+    (tmp_path / "main.tf").write_text(
+        'resource "random_string" "b" {\n  count  = 2\n  length = 3\n}\n'
+        "moved {\n  from = terraform_data.b\n  to   = random_string.b\n}\n"
+    )
+    code, text = run("plan", "-no-color")
+    assert code == 1, text
+    # terraform 1.11: the provider of the new type must convert the object; none of vaultform's can
+    assert text.count("Error: Move Resource State Not Supported") == 2, text
+    assert (
+        'The "random_string" resource type does not support moving resource state across resource types.'
+        in text
+    )
+    assert "Refreshing random_string.b" not in text and "UnknownResourceType" not in text
+    assert run("apply", "-auto-approve")[0] == 1
+    assert state_names(tmp_path) == ["b"]
+    types = {r["type"] for r in json.loads((tmp_path / "vaultform.tfstate").read_text())["resources"]}
+    assert types == {"terraform_data"}
