@@ -72,9 +72,6 @@ class _Run:
             where = SourceRange(display, exc.problem.line, 1)
             self.diags.append(error("syntax", exc.problem.summary, exc.problem.detail, range=where))
             return
-        if path == "-":
-            self.listing.write(result)
-            return
         if result != text:
             if self.args.list:
                 self.listing.write(display + "\n")

@@ -214,3 +214,32 @@ def test_file_mode_is_kept_when_rewriting(tmp_path):
     assert _run(["fmt"], tmp_path)[0] == 0
     assert path.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["main.tf"]
+
+
+STDIN_DIFF = "--- old/<stdin>\n+++ new/<stdin>\n@@ -1,2 +1,2 @@\n-a=1\n+a = 1\n b = 2\n"
+
+
+@pytest.mark.parametrize(
+    ("src", "args", "expected"),
+    [  # what terraform 1.11 prints and exits with, standard input piped in
+        ("a = 1\n", ["-check"], (0, "")),
+        ("", ["-check"], (0, "")),
+        ("a = 1", ["-check", "-diff"], (0, "")),
+        ("a=1\nb = 2\n", ["-check"], (3, "")),
+        ("a=1\nb = 2\n", ["-check", "-diff"], (3, "")),  # -check keeps the diff to itself on stdin
+        ("a = 1\n", ["-diff"], (0, "")),
+        ("a=1\nb = 2\n", ["-diff"], (0, STDIN_DIFF)),
+        ("a=1\nb = 2\n", [], (0, "a = 1\nb = 2\n")),
+        ("", [], (0, "\n")),
+    ],
+    ids=lambda v: repr(v) if isinstance(v, str) else " ".join(v) if isinstance(v, list) else None,
+)
+def test_standard_input_is_checked_diffed_and_formatted_as_terraform_does(
+    tmp_path, monkeypatch, src, args, expected
+):
+    monkeypatch.setattr("sys.stdin", io.StringIO(src))
+    code, out, _err = _run(["fmt", *args, "-"], tmp_path)
+    assert (code, out) == expected
+    if TERRAFORM is not None:
+        theirs = _terraform_fmt(src.encode(), *args, "-", cwd=tmp_path)
+        assert (theirs.returncode, theirs.stdout.decode()) == expected
