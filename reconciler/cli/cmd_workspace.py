@@ -168,4 +168,11 @@ def _run_delete(args, out: Output) -> int:
         )
     bs.delete_workspace(args.dir, block, args.name)
     out.print(f'Deleted workspace "{args.name}"!')
+    if tracked:  # deleted with -force: what it managed is still out there, managed by nobody
+        out.print(
+            f'WARNING: "{args.name}" was non-empty.\n'
+            "The resources managed by the deleted workspace may still exist,\n"
+            "but are no longer manageable by vaultform since the state has\n"
+            "been deleted.\n\n"
+        )
     return 0
