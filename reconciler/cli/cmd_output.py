@@ -70,13 +70,16 @@ def run(args, out: Output) -> int:
     if args.name:
         if args.name not in outputs:
             refuse_directory(args.name, "output")
+            if not outputs and not args.json:  # as terraform 1.11: nothing recorded yet is no failure
+                return _no_outputs(out, state, backend)
             known = ", ".join(sorted(outputs)) or "none"
             raise DiagnosticsError(
                 error(
                     "output_not_found",
                     f'Output "{args.name}" not found',
-                    f"The state has no output of that name (it has: {known}). Declare it in an output block "
-                    "and run apply to record it.",
+                    f"The state has no output of that name (it has: {known}). If you recently added it to "
+                    "the configuration, run `vaultform apply`: the state records an output's value only "
+                    "when apply runs.",
                 )
             )
         value, shape = outputs[args.name].value, shape_of_type(outputs[args.name].type)
@@ -100,20 +103,26 @@ def run(args, out: Output) -> int:
         )
         return 0
     if not outputs:
-        detail = (
-            "The state has no outputs: declare them with output blocks in the configuration and run "
-            "apply to record their values."
-        )
-        if state is None:
-            detail = (
-                f"There is no state at {backend.describe()}. `vaultform apply DIR` keeps the state in "
-                "DIR: read its outputs with `vaultform -chdir=DIR output`, or give the state file "
-                "with -state PATH."
-            )
-        out.diagnostics([warning("no_outputs", "No outputs found", detail)])
-        return 0
+        return _no_outputs(out, state, backend)
     for name in sorted(outputs):
         o = outputs[name]
         shown = "<sensitive>" if o.sensitive else format_value(o.value, shape=shape_of_type(o.type))
         out.print(f"{name} = {shown}")
+    return 0
+
+
+def _no_outputs(out: Output, state, backend) -> int:
+    """The warning terraform 1.11 gives (exit 0) when the state records no outputs, asked for
+    all of them or for one by name."""
+    detail = (
+        "The state has no outputs: declare them with output blocks in the configuration and run "
+        "apply to record their values."
+    )
+    if state is None:
+        detail = (
+            f"There is no state at {backend.describe()}. `vaultform apply DIR` keeps the state in "
+            "DIR: read its outputs with `vaultform -chdir=DIR output`, or give the state file "
+            "with -state PATH."
+        )
+    out.diagnostics([warning("no_outputs", "No outputs found", detail)])
     return 0
