@@ -144,6 +144,7 @@ class AzurermProvider:
         self._inject = factory_inject
         self._clients = clients
         self._features: dict[str, Any] = {}
+        self._recovered_key_vaults: set[str] = set()  # Context.recovered_key_vaults, for the run
         self._registrations = registrations.wanted({}, os.environ if environ is None else environ)
         self._registrar = registrations.Registrar()
         self._listing: Listing | None = None  # this run's listings (``prefetch``), until a write
@@ -168,7 +169,12 @@ class AzurermProvider:
         return self._clients
 
     def context(self) -> Context:
-        return Context(self.clients, Waiter(self.clock, self.report), self._features)
+        return Context(
+            self.clients,
+            Waiter(self.clock, self.report),
+            self._features,
+            recovered_key_vaults=self._recovered_key_vaults,
+        )
 
     def _read_context(self) -> Context:
         """A refresh's context: answered from the run's listings where they cover the object."""
@@ -335,6 +341,10 @@ class AzurermProvider:
         id_ = planned_id(ctx, type_name, planned)
         if id_ is None:
             return
+        if type_name == "azurerm_key_vault_key" and str(planned.get("key_vault_id") or "").lower() in (
+            ctx.recovered_key_vaults
+        ):
+            return  # a key that came back with its key vault: the handler takes it (or refuses)
         handler = self._handler(type_name)
         found = self._run(type_name, lambda: handler.existing(ctx, _known_config(planned), id_))
         if found:

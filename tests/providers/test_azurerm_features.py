@@ -157,6 +157,38 @@ def test_soft_deleted_keys_and_vaults_come_back_on_create(make):
     assert provider.read(ReadRequest("azurerm_key_vault_key", again)).state["version"] == first["version"]
 
 
+def test_a_key_that_came_back_with_its_key_vault_is_taken_not_created_again(make):
+    """A key vault deleted out of band (its keys with it) is recovered by the apply; the plan,
+    which found the key gone, creates it. The key came back with its key vault: the create takes
+    it, with the configuration's tags, instead of failing as "already exists" (or adding a version)."""
+    from providers.base import DataRequest
+
+    env, build = make
+    provider = build({"key_vault": [{"purge_soft_delete_on_destroy": False}]})
+    me = provider.read_data(DataRequest("azurerm_client_config", {})).state
+    provider.create(CreateRequest("azurerm_resource_group", {"name": "rg-again", "location": "westeurope"}))
+    kv = _vault_and_key(provider, me)
+    planned = {
+        "name": "cmk",
+        "key_vault_id": kv["id"],
+        "key_type": "RSA",
+        "key_size": 2048,
+        "key_opts": ["wrapKey"],
+    }
+    first = provider.create(CreateRequest("azurerm_key_vault_key", planned)).state
+    provider.delete(DeleteRequest("azurerm_key_vault", kv))  # the portal's delete: soft-deleted, keys and all
+    assert provider.read(ReadRequest("azurerm_key_vault_key", first)).state is None
+
+    again = build({"key_vault": [{"purge_soft_delete_on_destroy": False}]})  # the next run
+    assert _vault_and_key(again, me)["id"] == kv["id"]
+    taken = again.create(CreateRequest("azurerm_key_vault_key", {**planned, "tags": {"back": "yes"}})).state
+    assert taken["id"] == first["id"] and taken["tags"] == {"back": "yes"}
+    assert any("came back with its recovered key vault" in e for e in again.events)
+    with pytest.raises(PermanentError) as refused:  # another run, nothing recovered: a taken name
+        build({}).create(CreateRequest("azurerm_key_vault_key", planned))
+    assert refused.value.code == "ResourceAlreadyExists"
+
+
 def test_a_recovered_key_is_kept_as_it_was_when_it_may_not_be_updated(make):
     """Recovery needs Recover, not Update: without Update the key comes back as it was (as azurerm
     leaves it), in the state, rather than left in Azure out of it."""

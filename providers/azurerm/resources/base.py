@@ -33,6 +33,9 @@ class Context:
     features: dict[str, Any] = field(default_factory=dict)  # the provider block's features {}
     # the run's listings (``providers.azurerm.listing.Listing``) a refresh reads from; None: GET each
     listing: Any = None
+    # ids (lower case) of the key vaults this run recovered from soft delete: their keys came back
+    # with them, and a create of one of those keys takes it (``KeyVaultKey.create``)
+    recovered_key_vaults: set[str] = field(default_factory=set)
 
     def feature(self, group: str, name: str, default: bool) -> bool:
         """``features { <group> { <name> = bool } }``, or azurerm's default."""

@@ -282,6 +282,7 @@ class KeyVault(Handler):
                 k: v for k, v in props.items() if k not in ("enableSoftDelete", "softDeleteRetentionInDays")
             }
             out = call(lambda: vaults.update(rg, name, {"tags": tags_of(planned), "properties": settable}))
+            ctx.recovered_key_vaults.add(str(wire(out).get("id") or "").lower())
         return to_state(wire(out), planned)
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:

@@ -285,8 +285,9 @@ class KeyVaultKey(Handler):
             # azurerm marks the key exportable whenever it has a release policy (Key Vault requires it)
             kwargs["exportable"] = True
             kwargs["release_policy"] = _release_policy_to_sdk(release)
+        came_back = self._came_back(ctx, client, planned, kty)
         try:
-            key = call(lambda: client.create_key(planned["name"], kty, **kwargs))
+            key = came_back or call(lambda: client.create_key(planned["name"], kty, **kwargs))
         except PermanentError as exc:
             if refused_for_want_of_grant(exc) and caller_granted(
                 ctx.clients, planned["key_vault_id"], KEYS_CREATE, "create"
@@ -302,9 +303,65 @@ class KeyVaultKey(Handler):
             )
         return to_state(key, planned["key_vault_id"], rotation_policy=policy, ref=planned)
 
+    @classmethod
+    def _came_back(cls, ctx: Context, client, planned: dict[str, Any], kty: str):
+        """The key, when its key vault was recovered from soft delete in this run and the key came
+        back with it (the plan says so: ``soft_delete.plan_notes``); its key_opts, tags and dates
+        are set to the configuration. Creating it instead would add a version to it, and the
+        create that used to run failed as "already exists" with an import the state refused. A key
+        of another type under the name is not this configuration's: refused as any taken name."""
+        vault_id = str(planned["key_vault_id"])
+        if vault_id.lower() not in ctx.recovered_key_vaults:
+            return None
+        name = planned["name"]
+        found = not_found_is_none(lambda: client.get_key(name))
+        if found is None:
+            return None
+        if canon(_enum(found.key_type), KEY_TYPES) != kty:
+            raise PermanentError(
+                f"The key vault came back from soft delete holding a key named {name} of type "
+                f"{_enum(found.key_type)}, not {kty}: import it (vaultform import with its id "
+                f"{found.id}) or give this key another name.",
+                code="ResourceAlreadyExists",
+            )
+        ctx.waiter.report(f"the key {name} came back with its recovered key vault; taking it as it is")
+        wanted = {
+            "key_operations": list(value(planned, "key_opts", []) or []),
+            "tags": tags_of(planned),
+            "expires_on": parse_time(planned.get("expiration_date"), "expiration_date"),
+            "not_before": parse_time(planned.get("not_before_date"), "not_before_date"),
+        }
+        return cls._as_wanted(ctx, client, name, found, wanted)
+
     @staticmethod
+    def _as_wanted(ctx: Context, client, name: str, key, wanted: dict[str, Any], how: str = "took the key"):
+        """``key`` with its key_opts, tags and dates set to ``wanted`` when they differ; kept as it is
+        when Key Vault refuses the update for want of a permission (the next plan shows it)."""
+        if not _differs(key, wanted):
+            return key
+        try:
+            call(
+                lambda: client.update_key_properties(
+                    name,
+                    key_operations=wanted["key_operations"],
+                    tags=wanted["tags"],
+                    expires_on=wanted["expires_on"],
+                    not_before=wanted["not_before"],
+                )
+            )
+        except PermanentError as exc:
+            if not refused_for_want_of_grant(exc):
+                raise
+            ctx.waiter.report(
+                f"{how} {name} as it was: Key Vault refused setting its key_opts, tags and dates "
+                f"to the configuration ({exc.code}); the next plan shows the difference"
+            )
+            return key
+        return call(lambda: client.get_key(name))
+
+    @classmethod
     def _recover(
-        ctx: Context, client, name: str, refused: PermanentError, wanted: dict[str, Any], vault_id: str
+        cls, ctx: Context, client, name: str, refused: PermanentError, wanted: dict[str, Any], vault_id: str
     ):
         """Azure refuses a name held by a soft-deleted key (409); azurerm recovers that key
         (``features.key_vault.recover_soft_deleted_keys``, on by default). Recovery needs the
@@ -336,27 +393,7 @@ class KeyVaultKey(Handler):
                 status=exc.status,
             ) from exc
         recovered = call(lambda: client.get_key(name))
-        if not _differs(recovered, wanted):
-            return recovered
-        try:
-            call(
-                lambda: client.update_key_properties(
-                    name,
-                    key_operations=wanted["key_operations"],
-                    tags=wanted["tags"],
-                    expires_on=wanted["expires_on"],
-                    not_before=wanted["not_before"],
-                )
-            )
-        except PermanentError as exc:
-            if not refused_for_want_of_grant(exc):
-                raise
-            ctx.waiter.report(
-                f"recovered the soft-deleted key {name} as it was: Key Vault refused setting its key_opts, "
-                f"tags and dates to the configuration ({exc.code}); the next plan shows the difference"
-            )
-            return recovered
-        return call(lambda: client.get_key(name))
+        return cls._as_wanted(ctx, client, name, recovered, wanted, "recovered the soft-deleted key")
 
     def read(self, ctx: Context, prior: dict[str, Any]) -> dict[str, Any] | None:
         kid = parse_key_id(prior["id"])
