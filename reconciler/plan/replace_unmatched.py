@@ -18,6 +18,8 @@ CODE = "replace_without_key"
 def replace_without_key(plan: Plan, replace: tuple[str, ...]) -> list[Diagnostic]:
     """A warning for each ``-replace`` address without an instance key whose resource has
     instances with keys in ``plan``."""
+    if not replace:
+        return []  # the usual plan: nothing to look up among its objects
     found = []
     managed = [parse_address(c.address) for c in plan.changes if c.mode is Mode.MANAGED]
     for text in replace:
