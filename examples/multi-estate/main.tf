@@ -31,6 +31,7 @@ data "azurerm_client_config" "current" {}
 variable "estates" {
   type = map(object({
     location = string
+    name     = optional(string) # the name in Azure, when it differs from the key (after a rename)
   }))
   description = "The CMK estates to run, by short name (3 to 6 lower-case letters)."
   default = {
@@ -43,7 +44,7 @@ module "estate" {
   source   = "./modules/cmk-estate"
   for_each = var.estates
 
-  name               = each.key
+  name               = coalesce(each.value.name, each.key)
   location           = each.value.location
   tenant_id          = data.azurerm_client_config.current.tenant_id
   deployer_object_id = data.azurerm_client_config.current.object_id
