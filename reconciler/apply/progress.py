@@ -283,7 +283,8 @@ class Progress:
                 self._paint(
                     "Interrupt received: no new operations will start; the running ones "
                     "finish and their results are kept in state. Press Ctrl-C again to "
-                    "stop at once (results of running operations may be lost).",
+                    "stop without waiting for retries: only calls already sent to Azure are "
+                    "waited for, and the next run finds out what they did.",
                     "1",
                     "33",
                 )
