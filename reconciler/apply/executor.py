@@ -376,8 +376,10 @@ class Executor:
         apply has made of the objects they read, as terraform 1.11 does."""
         change = step.change
         self.recorder.unchanged(change)
+        if not self.evaluator.has_postconditions(change):
+            return None
         state = self.recorder.attributes(change.address) or change.after or change.before
-        if state is None or not self.evaluator.has_postconditions(change):
+        if state is None:
             return None
         try:
             self.evaluator.postconditions(change, state)
