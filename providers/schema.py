@@ -182,6 +182,9 @@ class NestedBlock:
     description: str = ""
     phase: str = ""  # non-empty: applied as a separate graph node after the object
     # itself (e.g. a vault's "encryption" is its key assignment)
+    # may also be written as an argument, ``name = [...]`` (azurerm's ConfigModeAttr): a key vault's
+    # ``access_policy = []`` removes every inline policy; any other block written so is refused
+    attribute_syntax: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,13 @@ from reconciler.backend_select import ARGUMENTS as BACKEND_ARGUMENTS
 from reconciler.backend_select import current_workspace
 from reconciler.checks.provider_configs import provider_configuration_problems
 from reconciler.checks.references import ReferenceChecker
-from reconciler.checks.resources import UnreconciledWarnings, check_resource, lifecycle_problems, schema_for
+from reconciler.checks.resources import (
+    UnreconciledWarnings,
+    blocks_written_as_arguments,
+    check_resource,
+    lifecycle_problems,
+    schema_for,
+)
 from reconciler.checks.sites import Site, module_sites
 from reconciler.checks.value_kinds import check_value_kinds
 from reconciler.config import ast
@@ -133,6 +139,7 @@ def _check_module(
         diags.extend(fresh(check_resource(resource, scope, once, wanted.version if wanted else None)))
         diags.extend(_sensitive_for_each(resource, scope))
         diags.extend(lifecycle_problems(resource))
+        diags.extend(blocks_written_as_arguments(resource))
     diags.extend(fresh(_check_provider_blocks(module, scope)))
     diags.extend(provider_configuration_problems(module, root=not tree.path))
     _check_module_calls(tree, diags)

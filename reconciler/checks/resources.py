@@ -146,6 +146,43 @@ def lifecycle_problems(resource: Resource) -> list[Diagnostic]:
     return out
 
 
+def blocks_written_as_arguments(resource: Resource) -> list[Diagnostic]:
+    """A nested block written with an equals sign (``identity = { ... }``): terraform 1.11 refuses it
+    as an argument the schema doesn't have, and asks whether a block was meant; taken as the block,
+    the configuration would plan here and fail under terraform. (The JSON syntax writes every block
+    as an object; its reader makes blocks of them, so only native syntax reaches this.)"""
+    schema = schema_for(resource)
+    if schema is None or resource.pos.file.endswith(".json"):
+        return []
+    out: list[Diagnostic] = []
+
+    def visit(body: ast.Body, block) -> None:
+        for attr in body.attributes:
+            nested_block = block.block_map.get(attr.name)
+            if (
+                nested_block is not None
+                and not nested_block.attribute_syntax
+                and attr.name not in block.attribute_map
+            ):
+                out.append(
+                    error(
+                        "unsupported_argument",
+                        "Unsupported argument",
+                        f'An argument named "{attr.name}" is not expected here. Did you mean to define a '
+                        f'block of type "{attr.name}"?',
+                        address=resource.address,
+                        range=attr.name_pos.range(),
+                    )
+                )
+        for nested in body.blocks:
+            inner = block.block_map.get(nested.type)
+            if inner is not None:
+                visit(nested.body, inner.block)
+
+    visit(resource.body, schema.block)
+    return out
+
+
 def _decided_by_provider(attr) -> bool:
     return bool(attr.computed and not attr.optional and not attr.required)
 

@@ -59,6 +59,7 @@ ACCESS_POLICY_BLOCK = NestedBlock(
     nesting=Nesting.LIST,
     max_items=1024,
     computed=True,
+    attribute_syntax=True,  # ConfigModeAttr in azurerm's key_vault_resource.go
     description="Inline access policies. Don't mix them with azurerm_key_vault_access_policy "
     "resources on the same vault; each would undo the other.",
 )
