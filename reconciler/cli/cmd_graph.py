@@ -1,4 +1,4 @@
-"""`vaultform graph [DIR] [-format text|dot|mermaid]`: the order apply would follow.
+"""`vaultform graph [DIR] [-format text|dot|mermaid] [-type plan|apply]`: the order apply would follow.
 
 Shows the apply graph of a plan made without refreshing: one node per operation (a
 vault's key assignment is its own node), edges from references, depends_on and the CMK
@@ -20,11 +20,30 @@ from reconciler.plan.walk import PlanOptions
 from state.model import State
 
 FORMATS = ("text", "dot", "mermaid")
+# terraform graph's -type values whose graph is the order of an apply that makes the configuration
+TYPES = ("plan", "plan-refresh-only", "apply")
 
 
 def setup(parser) -> None:
     parser.add_argument("dir", nargs="?", default=".", help="configuration directory (default: .)")
-    flag(parser, "format", choices=FORMATS, default="text", help="text (default), dot or mermaid")
+    flag(
+        parser,
+        "format",
+        choices=FORMATS,
+        default=None,
+        help="text (default), dot or mermaid; dot when -type is given, as terraform graph prints",
+    )
+    flag(
+        parser,
+        "type",
+        choices=TYPES,
+        default=None,
+        help="as terraform graph -type: accepted, the graph is the apply order either way (DOT unless "
+        "-format says otherwise); a destroy's order is not drawn",
+    )
+    flag(
+        parser, "draw-cycles", action="store_true", help="as terraform graph: accepted (a cycle is an error)"
+    )
     add_variable_flags(parser)
     flag(parser, "state", metavar="PATH", default=None, help="state file (default: DIR/vaultform.tfstate)")
     flag(parser, "no-color", action="store_true", help="no colour in the output")
@@ -53,7 +72,8 @@ def run(args, out: Output) -> int:
                 graph.connect(before, after)
     nodes = applied.order() if not applied.graph.cycles() else sorted(graph.nodes())
     actions = {str(c.address): c.action for c in planned.changes}
-    render = {"text": _text, "dot": _dot, "mermaid": _mermaid}[args.format]
+    fmt = args.format or ("dot" if args.type else "text")  # `terraform graph -type=plan | dot` keeps working
+    render = {"text": _text, "dot": _dot, "mermaid": _mermaid}[fmt]
     out.print(render(graph, nodes, _Labels(applied.steps, actions), rules))
     return 0
 

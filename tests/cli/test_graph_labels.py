@@ -41,3 +41,15 @@ def test_an_unchanged_object_is_labelled_no_change(applied, fmt):
 
 def test_a_changed_object_is_labelled_update(applied):
     assert _vaultform(applied, "graph", "-var", "name=other", ".") == "terraform_data.key [update]\n"
+
+
+def test_terraform_s_graph_flags_give_dot(applied):
+    """`terraform graph -type=plan | dot -Tsvg` habits: -type and -draw-cycles are accepted, and with
+    -type the output is DOT unless -format says otherwise."""
+    dot = _vaultform(applied, "graph", "-type=plan", "-draw-cycles", ".")
+    assert dot.startswith("digraph") and "terraform_data.key [no change]" in dot
+    assert _vaultform(applied, "graph", "-type=apply", ".") == dot
+    assert (
+        _vaultform(applied, "graph", "-type=apply", "-format", "text", ".")
+        == "terraform_data.key [no change]\n"
+    )
