@@ -467,6 +467,10 @@ class Walker:
         prefix, address = data["prefix"], data["name"]
         res = self.infos[prefix].module.resources[address]
         if self.req.options.destroy:
+            if res.mode is Mode.DATA:
+                # not read for a destroy: a local made of it is unknown, as a managed object's is
+                for path in self._paths(prefix):
+                    self.namespace(path).set_resource(res.type, res.name, UNKNOWN, data=True)
             return
         rs = registry.resource_schema(res.mode, res.type)
         if rs is None:
