@@ -25,7 +25,7 @@ from providers.azurerm.planned_ids import planned_id
 from providers.azurerm.resources.base import Context, dig
 from providers.base import PlannedInstance, ProviderError
 from providers.roles import grants_cmk, missing_cmk_key_permissions
-from reconciler.diagnostics import Diagnostic, error
+from reconciler.diagnostics import Diagnostic, error, warning
 
 ACCESS_POLICY = "azurerm_key_vault_access_policy"
 KEY_VAULT = "azurerm_key_vault"
@@ -42,6 +42,9 @@ class Loss:
     key_vault_id: str
     principal: str
     how: str  # "loses WrapKey, UnwrapKey" / "is deleted"
+    # deleted and made again by this plan (a delete-first replacement): lost for the gap only
+    transient: bool = False
+    assignment_id: str = ""  # a role assignment's id: other roles the principal holds may cover it
 
 
 def _text(value: Any) -> str:
@@ -58,9 +61,17 @@ def _policy_loss(inst: PlannedInstance) -> Loss | None:
     principal, kv = _text(before.get("object_id")), _text(before.get("key_vault_id"))
     if not principal or not kv or missing_cmk_key_permissions(_perms(before)):
         return None  # it granted no CMK use before
+    after = inst.after or {}
+    if inst.action == "replace":
+        if inst.create_before_destroy:
+            return None  # the new grant is made first
+        again = same_id(_text(after.get("object_id")), principal) and not missing_cmk_key_permissions(
+            _perms(after)
+        )
+        how = "is replaced, deleted first" if again else "is replaced by one that doesn't grant it"
+        return Loss(str(inst.address), kv, principal, how, transient=again)
     if inst.action in GONE:
         return Loss(str(inst.address), kv, principal, "is deleted")
-    after = inst.after or {}
     if inst.action == "update" and same_id(_text(after.get("object_id")), principal):
         missing = missing_cmk_key_permissions(_perms(after))
         if missing and isinstance(after.get("key_permissions"), list):
@@ -100,7 +111,16 @@ def _role_loss(inst: PlannedInstance) -> Loss | None:
     scope, principal = _text(before.get("scope")), _text(before.get("principal_id"))
     if not scope or not principal or not grants_cmk(role):
         return None
-    return Loss(str(inst.address), scope, principal, "is deleted")
+    assignment = _text(before.get("id"))
+    if inst.action == "replace":
+        if inst.create_before_destroy:
+            return None
+        after = inst.after or {}
+        again_role = _text(after.get("role_definition_name")) or _text(after.get("role_definition_id"))
+        again = same_id(_text(after.get("principal_id")), principal) and grants_cmk(again_role)
+        how = "is replaced, deleted first" if again else "is replaced by one that doesn't grant it"
+        return Loss(str(inst.address), scope, principal, how, transient=again, assignment_id=assignment)
+    return Loss(str(inst.address), scope, principal, "is deleted", assignment_id=assignment)
 
 
 def losses(instances: Iterable[PlannedInstance]) -> list[Loss]:
@@ -152,12 +172,39 @@ def grants_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) 
             kv_name = loss.key_vault_id.lower().rstrip("/").split("/vaults/")[-1].split("/")[0]
             if not same_id(loss.principal, principal) or kv_name != _key_vault_name_of(key_uri):
                 continue
+            if loss.assignment_id and _still_granted(ctx, loss, body):
+                continue
             out.append(_refusal(loss, body, key_uri))
     return out
 
 
+def _still_granted(ctx: Context, loss: Loss, body: dict[str, Any]) -> bool:
+    """Whether the principal keeps a role that grants CMK use on the vault's key vault besides the
+    assignment this plan deletes (one at the resource group, say)."""
+    from providers.azurerm.role_facts import roles_on_key_vault
+
+    kv_id = loss.key_vault_id.split("/keys/")[0]
+    try:
+        held = roles_on_key_vault(ctx.clients, kv_id, loss.principal)
+    except ProviderError:
+        return False
+    return any(r.grants_cmk and not same_id(r.assignment_id, loss.assignment_id) for r in held)
+
+
 def _refusal(loss: Loss, body: dict[str, Any], key_uri: str) -> Diagnostic:
     name, vault_id = _text(body.get("name")), _text(body.get("id"))
+    if loss.transient:
+        return warning(
+            "R7",
+            f"{loss.address} leaves Recovery Services vault {name} without key access for a while",
+            f"Principal {loss.principal} is the encryption identity of Recovery Services vault {name} "
+            f"({vault_id}), which this configuration doesn't manage and which encrypts its backups with "
+            f"{key_uri}. Its grant {loss.how}: until the new one reaches Key Vault (seconds to minutes), "
+            "that vault's backups and restores fail. Apply outside the vault's backup window, or give "
+            "the identity another grant that covers the key vault first (a role at the resource group) "
+            "and remove it once this apply is done.",
+            address=loss.address,
+        )
     return error(
         "R7",
         f"{loss.address} takes away the key access of Recovery Services vault {name}",
