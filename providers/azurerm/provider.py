@@ -469,12 +469,19 @@ class AzurermProvider:
 
         handler = self._handler(ROLE_ASSIGNMENT)
         ctx = self.context()
+        leaving = frozenset(
+            str((i.before or {}).get("id") or "").lower()
+            for i in instances
+            if i.type_name == ROLE_ASSIGNMENT and i.action in ("delete", "replace")
+        )
         out = []
         for inst in instances:
             if inst.type_name != ROLE_ASSIGNMENT or inst.action != "create":
                 continue
             try:
-                found = self._run(ROLE_ASSIGNMENT, partial(role_assignment_taken, ctx, handler, inst))
+                found = self._run(
+                    ROLE_ASSIGNMENT, partial(role_assignment_taken, ctx, handler, inst, leaving)
+                )
             except ProviderError:
                 continue  # can't look: the apply still meets Azure's own answer
             if found is not None:
