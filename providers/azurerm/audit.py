@@ -28,7 +28,7 @@ from azure.core.exceptions import AzureError
 from providers.azurerm.consistency import GRANT_PROPAGATION, Waiter
 from providers.azurerm.errors import classify
 from providers.azurerm.grant_arrival import caller_granted, refused_for_want_of_grant, waiting_message
-from providers.azurerm.ids import InvalidIdError, parse_key_id, same_id
+from providers.azurerm.ids import InvalidIdError, parse_key_id, parse_resource_id, same_id
 from providers.azurerm.listing import (
     MISS,
     expect_challenges,
@@ -414,9 +414,8 @@ def _recovery_vaults(clients, listing: Any = None) -> list[dict[str, Any]]:
 def key_findings(clients, vault_id: str, key_id: str) -> list[Finding]:
     """What ``audit`` finds about the key a vault encrypts with (``key_id`` as the vault names it):
     disabled, expired, not yet valid, and older versions that still wrap its data (R12)."""
-    parts = vault_id.split("/")
-    rg = parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else ""
-    audit = VaultAudit(vault_id, parts[-1], rg, "")
+    rid = parse_resource_id(vault_id)
+    audit = VaultAudit(vault_id, rid.name, rid.resource_group, "")
     audit.cmk, audit.key_id = True, key_id
     _key_facts(audit, clients, _now(clients))
     return [f for f in audit.findings if f.severity == ERROR]

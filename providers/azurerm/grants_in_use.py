@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from providers.azurerm.audit import encryption_principal, recovery_vaults
-from providers.azurerm.ids import same_id
+from providers.azurerm.ids import InvalidIdError, parse_key_id, parse_resource_id, same_id
 from providers.azurerm.planned_ids import planned_id
 from providers.azurerm.resources.base import Context, dig
 from providers.base import PlannedInstance, ProviderError
@@ -138,8 +138,20 @@ def losses(instances: Iterable[PlannedInstance]) -> list[Loss]:
 
 
 def _key_vault_name_of(key_uri: str) -> str:
-    host = key_uri.split("//", 1)[-1].split("/", 1)[0]
-    return host.split(".", 1)[0].lower()
+    try:
+        return parse_key_id(key_uri).vault_name.lower()
+    except InvalidIdError:
+        return ""
+
+
+def _named_key_vault(scope: str) -> str:
+    """The key vault a grant's scope names (the key vault, or one of its keys); "" for a scope above."""
+    try:
+        rid = parse_resource_id(scope)
+    except (InvalidIdError, ValueError):
+        return ""
+    vaults = [n for t, n in zip(rid.types, rid.names) if t.lower() == "vaults"]
+    return vaults[0].lower() if "microsoft.keyvault" == rid.provider.lower() and vaults else ""
 
 
 def grants_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
@@ -169,8 +181,12 @@ def grants_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) 
         if not principal:
             continue
         for loss in lost:
-            kv_name = loss.key_vault_id.lower().rstrip("/").split("/vaults/")[-1].split("/")[0]
-            if not same_id(loss.principal, principal) or kv_name != _key_vault_name_of(key_uri):
+            kv_name = _named_key_vault(loss.key_vault_id)
+            if (
+                not kv_name
+                or not same_id(loss.principal, principal)
+                or kv_name != _key_vault_name_of(key_uri)
+            ):
                 continue
             if loss.assignment_id and _still_granted(ctx, loss, body):
                 continue

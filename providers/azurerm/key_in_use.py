@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from providers.azurerm.audit import key_findings
+from providers.azurerm.ids import InvalidIdError, parse_key_id
 from providers.base import PlannedInstance, ProviderError
 from reconciler.diagnostics import Diagnostic, warning
 
@@ -37,8 +38,10 @@ def _key_id(values: dict[str, Any] | None) -> str:
 
 def _versionless(key_id: str) -> str:
     """``https://kv.vault.azure.net/keys/name[/version]`` -> ``https://kv.vault.azure.net/keys/name``."""
-    parts = key_id.rstrip("/").split("/")
-    return "/".join(parts[:5]).lower() if len(parts) >= 5 else key_id.lower()
+    try:
+        return parse_key_id(key_id).versionless_id.lower()
+    except InvalidIdError:
+        return key_id.lower()
 
 
 def _rotated(instances: list[PlannedInstance]) -> set[str]:

@@ -306,7 +306,10 @@ class KeyVaultKey(Handler):
     @classmethod
     def _came_back(cls, ctx: Context, client, planned: dict[str, Any], kty: str):
         """The key, when its key vault was recovered from soft delete in this run and the key came
-        back with it (the plan says so: ``soft_delete.plan_notes``); its key_opts, tags and dates
+        back with it (Microsoft Learn, "Azure Key Vault soft-delete overview": a deleted key vault is held
+        with its objects for the retention period, and recovering it undoes the deletion; the plan
+        says so,
+        ``soft_delete.plan_notes``); its key_opts, tags and dates
         are set to the configuration. Creating it instead would add a version to it, and the
         create that used to run failed as "already exists" with an import the state refused. A key
         of another type under the name is not this configuration's: refused as any taken name."""
