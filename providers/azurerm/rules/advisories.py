@@ -32,7 +32,7 @@ from reconciler.diagnostics import Diagnostic
 
 from .context import RuleContext
 from .estate import VaultCase, host_of, key_ref_of, key_vaults_of, key_vaults_of_key
-from .grants import CREATE_KEY_PERMISSIONS, Grant, applies_to, authorization_model, names_deployer
+from .grants import CREATE_KEY_PERMISSIONS, RBAC_NAMES, Grant, applies_to, authorization_model, names_deployer
 from .model import Action, Node, PlanIndex, TypeName
 from .refs import known_str
 from .table import MARS_NOTE, diagnose
@@ -99,14 +99,11 @@ def a4_deployer_creates_keys(ctx: RuleContext) -> Iterable[Diagnostic]:
             )
 
 
-_RBAC_ATTRIBUTES = ("rbac_authorization_enabled", "enable_rbac_authorization")
-
-
 def _new_vault_uses_rbac(kv: Node) -> bool | None:
     """A new key vault's authorization model: set, or unset and so access policies (the provider
     creates it with enableRbacAuthorization false); None when it comes from another object."""
     model = authorization_model(kv)
-    if model is None and not kv.refs_for(*_RBAC_ATTRIBUTES):
+    if model is None and not kv.refs_for(*RBAC_NAMES):
         return False
     return model
 

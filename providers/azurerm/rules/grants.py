@@ -289,14 +289,34 @@ def collect_grants(index: PlanIndex) -> list[Grant]:
     return out
 
 
+RBAC_NAMES = ("rbac_authorization_enabled", "enable_rbac_authorization")  # azurerm's name, its former one
+
+
+def rbac_setting(values: dict[str, Any] | None, before: dict[str, Any] | None = None) -> bool | None:
+    """The model a key vault's attributes set: True Azure RBAC, False access policies, None unset or
+    unknown. Both names carry the one setting; where they differ, the configuration set the one that
+    differs from ``before`` (the other keeps its recorded value until the next refresh)."""
+    if not isinstance(values, dict):
+        return None
+    known = {n: values.get(n) for n in RBAC_NAMES if isinstance(values.get(n), bool)}
+    if len(set(known.values())) > 1 and isinstance(before, dict):
+        known = {n: v for n, v in known.items() if v != before.get(n)} or known
+    return next(iter(known.values()), None)
+
+
 def authorization_model(kv: Node) -> bool | None:
     """True: Azure RBAC; False: access policies; None: unknown."""
-    for attr in ("rbac_authorization_enabled", "enable_rbac_authorization"):
-        v = kv.value(attr)
-        if v is True or v is False:
-            return v
-        if v is UNKNOWN:
+    after = kv.after
+    if after is not None:
+        planned = rbac_setting(after, kv.inst.before)
+        if planned is not None:
+            return planned
+        if any(after.get(n) is UNKNOWN for n in RBAC_NAMES):
             return None
+    for source in (kv.inst.before, kv.inst.refreshed):
+        recorded = rbac_setting(source)
+        if recorded is not None:
+            return recorded
     return False
 
 
