@@ -203,7 +203,12 @@ def _destroy_edges(
     since either order is then safe to delete in.
     """
     by_address = {parse_address(c.address): c for c in plan.changes}
-    deleting = {a for a, c in by_address.items() if any(s.op is Op.DELETE for s in steps_for(c))}
+    chains = {a: steps_for(c) for a, c in by_address.items()}
+    deleting = {a for a, chain in chains.items() if any(s.op is Op.DELETE for s in chain)}
+    # the last step of each object's update, its later phases included
+    last_live = {
+        a: live[-1].id for a, chain in chains.items() if (live := [s for s in chain if s.op is not Op.DELETE])
+    }
     deleting_by_resource: dict[object, set[InstanceAddress]] = {}
     for a in deleting:
         deleting_by_resource.setdefault(a.resource, set()).add(a)
@@ -224,7 +229,10 @@ def _destroy_edges(
                 # resource group replaced with its key vault is deleted after the key vault is
                 source = own_destroy
             elif own_live in steps and _stops_using(steps[own_live].op, by_address[dep].action):
-                source = own_live  # an update that stops using it (or uses its replacement) runs first
+                # an update that stops using it (or uses its replacement) runs first, every phase of
+                # it: a vault's key assignment with its new identity is what stops it unwrapping
+                # through the old identity's grant
+                source = last_live.get(address, own_live)
             else:
                 continue
             if not g.g.has_edge(source, dep_destroy) and g.reaches(dep_destroy, source):
