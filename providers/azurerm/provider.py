@@ -413,6 +413,7 @@ class AzurermProvider:
             response.diagnostics.extend(policies_in_use(req.instances))
             response.diagnostics.extend(vms_moved_between_vaults(req.instances))
         response.diagnostics.extend(self._grants_other_vaults_use(req.instances))
+        response.diagnostics.extend(self._keys_other_vaults_use(req.instances))
         response.diagnostics.extend(self._unusable_key_versions(req.instances))
         response.diagnostics.extend(storage_redundancy_locked(req.instances))
         response.diagnostics.extend(retention_cut_in_immutable_vaults(req.instances))
@@ -457,6 +458,11 @@ class AzurermProvider:
         from providers.azurerm.grants_in_use import grants_other_vaults_use
 
         return grants_other_vaults_use(self.context(), instances)
+
+    def _keys_other_vaults_use(self, instances) -> list:
+        from providers.azurerm.keys_in_use_elsewhere import keys_other_vaults_use
+
+        return keys_other_vaults_use(self.context(), instances)
 
     def _creates_already_in_azure(self, instances) -> list:
         from providers.azurerm.taken_names import creates_already_in_azure

@@ -1,0 +1,104 @@
+"""Keys and key vaults another configuration's vault encrypts with, deleted by this plan (rule R11
+across configurations).
+
+R11 refuses to destroy the key, or the key vault, that a vault of this configuration encrypts
+with. Key management is often split off: a platform team's configuration holds the key vault and
+its keys, each workload's configuration its Recovery Services vault. There, removing a key block
+that looks unused - or a ``-destroy -target`` of it - deleted the key a live vault wraps its data
+encryption key with, and that vault's backups and every restore failed (UserErrorKeyVaultKeyWasNotFound)
+until someone recovered the key from soft delete. So a plan that deletes or replaces a key or a key
+vault reads the subscription's Recovery Services vaults (as ``audit`` does, and as
+``grants_in_use`` does for grants) and refuses to take away one a vault it doesn't manage encrypts
+with. Vaults this plan manages are left to R11 itself. A plan that deletes no key reads nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from providers.azurerm.audit import recovery_vaults
+from providers.azurerm.ids import InvalidIdError, parse_key_id
+from providers.azurerm.resources.base import Context, dig
+from providers.base import PlannedInstance, ProviderError
+from reconciler.diagnostics import Diagnostic, error
+
+KEY = "azurerm_key_vault_key"
+KEY_VAULT = "azurerm_key_vault"
+RSV = "azurerm_recovery_services_vault"
+GONE = frozenset({"delete", "replace"})
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """A key (``key`` set) or a whole key vault (``key`` empty) this plan deletes or replaces."""
+
+    address: str
+    key_vault: str  # the key vault's name, lower case
+    key: str  # the key's name, lower case
+    action: str
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def leaving(instances: Iterable[PlannedInstance]) -> list[Leaving]:
+    out = []
+    for inst in instances:
+        if inst.action not in GONE or not inst.before:
+            continue
+        if inst.type_name == KEY:
+            try:
+                kid = parse_key_id(_text(inst.before.get("id")))
+            except InvalidIdError:
+                continue
+            out.append(Leaving(str(inst.address), kid.vault_name.lower(), kid.name.lower(), inst.action))
+        elif inst.type_name == KEY_VAULT and _text(inst.before.get("name")):
+            out.append(Leaving(str(inst.address), inst.before["name"].lower(), "", inst.action))
+    return out
+
+
+def keys_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
+    instances = list(instances)
+    gone = leaving(instances)
+    if not gone:
+        return []
+    managed = {
+        _text((i.before or {}).get("id")).lower() for i in instances if i.type_name == RSV and i.before
+    }
+    try:
+        vaults = recovery_vaults(ctx.clients)
+    except ProviderError:
+        return []  # can't look: the owning configuration's drift and audit still see it
+    out = []
+    for body in vaults:
+        key_uri = _text(dig(body, "properties.encryption.keyVaultProperties.keyUri"))
+        if not key_uri or _text(body.get("id")).lower() in managed:
+            continue
+        try:
+            used = parse_key_id(key_uri)
+        except InvalidIdError:
+            continue
+        for item in gone:
+            if item.key_vault == used.vault_name.lower() and item.key in ("", used.name.lower()):
+                out.append(_refusal(item, body, key_uri))
+    return out
+
+
+def _refusal(item: Leaving, body: dict[str, Any], key_uri: str) -> Diagnostic:
+    name, vault_id = _text(body.get("name")), _text(body.get("id"))
+    what = "the key" if item.key else f"key vault {item.key_vault}, and with it the key"
+    verb = "deletes" if item.action == "delete" else "replaces"
+    return error(
+        "R11",
+        f"{item.address} {verb} the key Recovery Services vault {name} encrypts with",
+        f"Recovery Services vault {name} ({vault_id}), which this configuration doesn't manage, "
+        f"encrypts its backups with {key_uri}. This plan {verb} {what}: that vault's next backup and "
+        "every restore of its recovery points would fail (UserErrorKeyVaultKeyWasNotFound). Point vault "
+        f"{name} at another key first (in the configuration that manages it), and remove this one only "
+        "after a backup job has completed with the new key. To stop managing it here without deleting "
+        "it, use a removed block with lifecycle { destroy = false }.",
+        address=item.address,
+    )
