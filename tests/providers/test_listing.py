@@ -40,6 +40,16 @@ class Calls:
         return [c for c in self.seen if c[1].lower().endswith(suffix.lower())]
 
 
+def _reads_in_order(text: str) -> str:
+    """``text`` with its "Refreshing state..." lines sorted where they stand: reads run in parallel
+    and each says so as it starts, so their order varies from run to run (as terraform's does)."""
+    lines = text.splitlines(keepends=True)
+    at = [i for i, line in enumerate(lines) if ": Refreshing state... " in line]
+    for i, line in zip(at, sorted(lines[i] for i in at)):
+        lines[i] = line
+    return "".join(lines)
+
+
 def plan_both_ways(ws: Workspace, monkeypatch, *args: str) -> tuple[str, str]:
     monkeypatch.setenv("VAULTFORM_AZURERM_REFRESH", "per-object")
     per_object = ws.vf("plan", *args)
@@ -47,7 +57,7 @@ def plan_both_ways(ws: Workspace, monkeypatch, *args: str) -> tuple[str, str]:
     listed = ws.vf("plan", *args)
     assert "Traceback" not in per_object.text + listed.text
     assert per_object.code == listed.code, per_object.explain() + "\n" + listed.explain()
-    return per_object.text, listed.text
+    return _reads_in_order(per_object.text), _reads_in_order(listed.text)
 
 
 def _change_out_of_band(db) -> None:
