@@ -99,7 +99,8 @@ def _read(sdk_get: Callable[..., Any], *args: Any) -> dict[str, Any]:
     return wire(sdk_get(*args))
 
 
-def _now(clients) -> datetime:
+def local_now(clients) -> datetime:
+    """The time where the objects live: the local Azure's clock there, the wall clock in Azure."""
     if clients.is_local and getattr(clients.emulator, "clock", None) is not None:
         return clients.emulator.clock.now()
     return datetime.now(UTC)
@@ -417,7 +418,7 @@ def key_findings(clients, vault_id: str, key_id: str) -> list[Finding]:
     rid = parse_resource_id(vault_id)
     audit = VaultAudit(vault_id, rid.name, rid.resource_group, "")
     audit.cmk, audit.key_id = True, key_id
-    _key_facts(audit, clients, _now(clients))
+    _key_facts(audit, clients, local_now(clients))
     return [f for f in audit.findings if f.severity == ERROR]
 
 
@@ -449,7 +450,7 @@ def audit_subscription(clients, listing: Any = None) -> list[dict[str, Any]]:
     they hold (drift audits right after its refresh)."""
     vaults = _recovery_vaults(clients, listing)
     key_vaults = _key_vaults(clients)
-    now = _now(clients)
+    now = local_now(clients)
     return [
         a.to_dict()
         for a in _sorted(_each(lambda body: audit_vault(clients, body, key_vaults, now, listing), vaults))
@@ -500,7 +501,7 @@ def audit_tenant(
         vaults = _recovery_vaults(sub_clients)
         key_vaults += _key_vaults(sub_clients)
         listed.append((sub, sub_clients, vaults))
-    now = _now(clients)
+    now = local_now(clients)
     out: list[dict[str, Any]] = []
     for n, (sub, sub_clients, vaults) in enumerate(listed, 1):
         audits = _sorted(_each(partial(_audit_one, sub_clients, key_vaults, now), vaults))

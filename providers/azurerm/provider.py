@@ -450,9 +450,9 @@ class AzurermProvider:
         return out
 
     def _unusable_key_versions(self, instances) -> list:
-        from providers.azurerm.key_in_use import unusable_key_versions
+        from providers.azurerm.key_in_use import expiry_of_keys_in_use, unusable_key_versions
 
-        return unusable_key_versions(self.context(), instances)
+        return unusable_key_versions(self.context(), instances) + expiry_of_keys_in_use(instances)
 
     def _grants_other_vaults_use(self, instances) -> list:
         from providers.azurerm.grants_in_use import grants_other_vaults_use
