@@ -9,16 +9,20 @@ encryption key with, and that vault's backups and every restore failed (UserErro
 until someone recovered the key from soft delete. So a plan that deletes or replaces a key or a key
 vault reads the subscription's Recovery Services vaults (as ``audit`` does, and as
 ``grants_in_use`` does for grants) and refuses to take away one a vault it doesn't manage encrypts
-with. Vaults this plan manages are left to R11 itself. A plan that deletes no key reads nothing.
+with. An update that leaves the key's current version out of date - an expiration_date already
+passed, a not_before_date still to come - disables it for that vault just as surely, and is refused
+the same way (R11 does so within one configuration). Vaults this plan manages are left to R11
+itself. A plan that takes no key away reads nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from providers.azurerm.audit import recovery_vaults
+from providers.azurerm.audit import local_now, recovery_vaults
 from providers.azurerm.ids import InvalidIdError, parse_key_id
 from providers.azurerm.resources.base import Context, dig
 from providers.base import PlannedInstance, ProviderError
@@ -37,16 +41,43 @@ class Leaving:
     address: str
     key_vault: str  # the key vault's name, lower case
     key: str  # the key's name, lower case
-    action: str
+    action: str  # "delete", "replace", or "out of date" (an update that expires it)
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _out_of_date(after: dict[str, Any], before: dict[str, Any], now: datetime) -> bool:
+    """Whether the update sets a date that leaves the key's version unusable at once."""
+    expires, starts = _when(after.get("expiration_date")), _when(after.get("not_before_date"))
+    changed = any(after.get(n) != before.get(n) for n in ("expiration_date", "not_before_date"))
+    return changed and ((expires is not None and expires <= now) or (starts is not None and starts > now))
 
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def leaving(instances: Iterable[PlannedInstance]) -> list[Leaving]:
+def leaving(instances: Iterable[PlannedInstance], now: Callable[[], datetime]) -> list[Leaving]:
     out = []
     for inst in instances:
+        if inst.type_name == KEY and inst.action == "update" and inst.before and inst.after:
+            if _out_of_date(inst.after, inst.before, now()):
+                try:
+                    kid = parse_key_id(_text(inst.before.get("id")))
+                except InvalidIdError:
+                    continue
+                out.append(
+                    Leaving(str(inst.address), kid.vault_name.lower(), kid.name.lower(), "out of date")
+                )
+            continue
         if inst.action not in GONE or not inst.before:
             continue
         if inst.type_name == KEY:
@@ -62,7 +93,7 @@ def leaving(instances: Iterable[PlannedInstance]) -> list[Leaving]:
 
 def keys_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
     instances = list(instances)
-    gone = leaving(instances)
+    gone = leaving(instances, lambda: local_now(ctx.clients))
     if not gone:
         return []
     managed = {
@@ -90,15 +121,30 @@ def keys_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) ->
 def _refusal(item: Leaving, body: dict[str, Any], key_uri: str) -> Diagnostic:
     name, vault_id = _text(body.get("name")), _text(body.get("id"))
     what = "the key" if item.key else f"key vault {item.key_vault}, and with it the key"
-    verb = "deletes" if item.action == "delete" else "replaces"
+    expires = item.action == "out of date"
+    verb = {"delete": "deletes", "replace": "replaces"}.get(item.action, "disables")
+    if expires:
+        how = (
+            "sets a date that leaves the key's version unusable now (its expiration_date passed, or its "
+            "not_before_date still to come)"
+        )
+        failure = "UserErrorCMKKeyExpired"
+        fix = (
+            "Keep dates that leave the version valid, or point vault "
+            f"{name} at another key first (in the configuration that manages it)."
+        )
+    else:
+        how, failure = f"{verb} {what}", "UserErrorKeyVaultKeyWasNotFound"
+        fix = (
+            f"Point vault {name} at another key first (in the configuration that manages it), and "
+            "remove this one only after a backup job has completed with the new key. To stop managing "
+            "it here without deleting it, use a removed block with lifecycle { destroy = false }."
+        )
     return error(
         "R11",
         f"{item.address} {verb} the key Recovery Services vault {name} encrypts with",
         f"Recovery Services vault {name} ({vault_id}), which this configuration doesn't manage, "
-        f"encrypts its backups with {key_uri}. This plan {verb} {what}: that vault's next backup and "
-        "every restore of its recovery points would fail (UserErrorKeyVaultKeyWasNotFound). Point vault "
-        f"{name} at another key first (in the configuration that manages it), and remove this one only "
-        "after a backup job has completed with the new key. To stop managing it here without deleting "
-        "it, use a removed block with lifecycle { destroy = false }.",
+        f"encrypts its backups with {key_uri}. This plan {how}: that vault's next backup and every "
+        f"restore of its recovery points would fail ({failure}). {fix}",
         address=item.address,
     )
