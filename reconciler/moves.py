@@ -31,6 +31,7 @@ from reconciler.addresses import (
 )
 from reconciler.config.model import Moved
 from reconciler.diagnostics import Diagnostic, error, info, warning
+from reconciler.moves_implied import ResourceNames, apply_implied_moves, implied_moves
 from state.model import State
 
 
@@ -54,19 +55,37 @@ class Endpoint:
 
 
 def apply_moves(state: State, tree) -> tuple[State, list[tuple[str, str]], list[Diagnostic]]:
-    """The renamed state, the (from, to) instance addresses moved, and what to tell the user."""
+    """The renamed state, the (from, to) instance addresses moved, and what to tell the user:
+    the ``moved`` blocks' moves, then those ``count`` implies (``reconciler.moves_implied``)."""
     diags: list[Diagnostic] = []
     done: list[tuple[str, str]] = []
+    blocks = []
     for names, moved in _moved_blocks(tree):
         try:
-            source, target = Endpoint.parse(moved.from_address), Endpoint.parse(moved.to_address)
+            blocks.append(
+                (names, moved, Endpoint.parse(moved.from_address), Endpoint.parse(moved.to_address))
+            )
         except AddressError:
             continue  # the decoder reported it
+    implied = implied_moves(state, tree, _named_resources(blocks))
+    for names, moved, source, target in blocks:
         for here in _module_instances(state, names):
             state, found, pairs = _move(state, here, source, target, moved)
             done.extend(pairs)
             diags.extend(found)
-    return state, done, diags
+    state, pairs, found = apply_implied_moves(state, implied)
+    return state, done + pairs, diags + found
+
+
+def _named_resources(blocks: list[tuple[tuple[str, ...], Moved, Endpoint, Endpoint]]) -> set[ResourceNames]:
+    """The resources the blocks name at either end, in every instance of the modules on the way."""
+    named: set[ResourceNames] = set()
+    for names, _, *ends in blocks:
+        for end in ends:
+            if end.resource is not None:
+                r = end.resource
+                named.add((names + tuple(step.name for step in end.module), r.mode, r.type, r.name))
+    return named
 
 
 def _moved_blocks(tree, names: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Moved]]:

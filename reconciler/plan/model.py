@@ -75,6 +75,7 @@ class Reason(enum.Enum):
     DELETE_BECAUSE_NO_RESOURCE_CONFIG = "delete_because_no_resource_config"
     DELETE_BECAUSE_COUNT_INDEX = "delete_because_count_index"
     DELETE_BECAUSE_EACH_KEY = "delete_because_each_key"
+    DELETE_BECAUSE_WRONG_REPETITION = "delete_because_wrong_repetition"  # the key's kind isn't the block's
     DELETE_BECAUSE_NO_MODULE = "delete_because_no_module"
     DELETE_BY_DESTROY = "delete_by_destroy"
     READ_BECAUSE_CONFIG_UNKNOWN = "read_because_config_unknown"

@@ -68,6 +68,14 @@ REASON_NOTE: dict[Reason, str] = {
 }
 
 
+# terraform's note for an object whose key is of the wrong kind, by the kind of key it has
+_WRONG_REPETITION: dict[type, str] = {
+    type(None): "(because resource uses count or for_each)",
+    int: "(because resource does not use count)",
+    str: "(because resource does not use for_each)",
+}
+
+
 def schema_lookup(schema_of: SchemaOf | None) -> SchemaOf:
     """The lookup the renderers use: the caller's, or the provider registry's."""
     return schema_of if schema_of is not None else resource_schema
@@ -189,6 +197,8 @@ def _notes(change: ResourceChange) -> list[str]:
         notes.append("(config will be generated)")
     if change.action is Action.FORGET:
         notes.append("(destroy = false is set in the configuration)")
+    if change.reason is Reason.DELETE_BECAUSE_WRONG_REPETITION and change.action is Action.DELETE:
+        notes.append(_WRONG_REPETITION[type(change.index)])
     template = REASON_NOTE.get(change.reason)
     if template and (change.action is Action.DELETE or change.action is Action.READ):
         notes.append(
@@ -221,13 +231,14 @@ def render_change(
     schema = change_schema(change, schema_lookup(schema_of))
     # a forgotten object's lines stand one column to the left, as in terraform's plan
     margin = " " if change.action is Action.FORGET else "  "
-    if moved_from is not None and change.action is Action.NO_OP and not change.importing:
+    only_moved = moved_from is not None and change.action is Action.NO_OP and not change.importing
+    if only_moved:
         lines = [f"{margin}{palette.bold(f'# {moved_from} has moved to {change.address}')}"]
     else:
         lines = [f"{margin}{palette.bold('# ' + change.address)} {headline(change)}"]
-        if moved_from is not None:
-            lines.append(f"{margin}# (moved from {moved_from})")
     lines += [f"{margin}# {n}" for n in _notes(change)]
+    if moved_from is not None and not only_moved:
+        lines.append(f"{margin}# (moved from {moved_from})")  # after the reason, as terraform 1.11
     symbol = change.action.symbol
     kind = "data" if change.mode is Mode.DATA else "resource"
     lines.append(

@@ -40,6 +40,7 @@ from providers.schema import Attribute, BlockSchema, ResourceSchema
 from reconciler import providers_registry as registry
 from reconciler.addresses import (
     AddressError,
+    IndexKey,
     InstanceAddress,
     Mode,
     ModulePath,
@@ -1006,6 +1007,8 @@ class Walker:
                 reason = Reason.DELETE_BECAUSE_NO_MODULE
             elif res is None:
                 reason = Reason.DELETE_BECAUSE_NO_RESOURCE_CONFIG
+            elif _wrong_repetition(iaddr.key, res):
+                reason = Reason.DELETE_BECAUSE_WRONG_REPETITION
             elif res.count is not None:
                 reason = Reason.DELETE_BECAUSE_COUNT_INDEX
             else:
@@ -1386,3 +1389,14 @@ def _step(value: Any, step: Any) -> Any:
     if isinstance(value, (list, tuple)) and isinstance(step, int) and -len(value) <= step < len(value):
         return value[step]
     return None
+
+
+def _wrong_repetition(key: IndexKey, res: Resource) -> bool:
+    """Whether an instance key is of another kind than the resource's repetition makes (terraform
+    1.11's "wrong repetition": no key under count or for_each, a number without count, a string
+    without for_each)."""
+    if key is None:
+        return res.count is not None or res.for_each is not None
+    if isinstance(key, int):
+        return res.count is None
+    return res.for_each is None
