@@ -697,8 +697,12 @@ def _read_resource(r: _Reader, res: Any, where: str) -> ResourceState:
         if marker in keys:
             raise r.fail(
                 f"{where}.instances[{j}]",
-                f"index key {format_key(inst.index_key) or 'none'}"
-                f" appears twice (also at instances[{keys[marker]}])",
+                (
+                    f"index key {format_key(inst.index_key)}"
+                    if inst.index_key is not None
+                    else "the keyless instance"
+                )
+                + f" appears twice (also at instances[{keys[marker]}])",
             )
         keys[marker] = j
     return ResourceState(

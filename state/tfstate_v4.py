@@ -208,6 +208,8 @@ def _resource(
         at = f"{where}.instances[{j}]"
         if type(inst) is not dict:
             raise _fail(source, at, "expected an object")
+        if "deposed" in inst:
+            raise _deposed(res, inst, at, source)
         doc, prevent = _instance(inst, res.get("type"), at, source)
         facts_prevent = facts_prevent or prevent
         converted.append(doc)
@@ -220,6 +222,22 @@ def _resource(
         "prevent_destroy": facts_prevent,
         "instances": converted,
     }
+
+
+def _deposed(res: dict[str, Any], inst: dict[str, Any], where: str, source: str) -> StateError:
+    """The refusal of an object terraform deposed: the old one of a create-before-destroy
+    replacement whose destroy failed. terraform 1.11 plans to destroy it; vaultform can't hold it."""
+    address = _instance_address(res, inst)
+    return _fail(
+        source,
+        where,
+        f"{address} (deposed object {inst['deposed']}) is left over from a partially-failed replacement "
+        "of this instance, and vaultform does not keep deposed objects",
+        "Let terraform destroy it first: `terraform apply` with this state plans its destroy "
+        f'("{address} (deposed object {inst["deposed"]}) will be destroyed"). If the object is already '
+        "gone from the cloud, remove this instance entry from the state instead "
+        "(`terraform state pull`, edit, `terraform state push`).",
+    )
 
 
 def _instance(inst: dict[str, Any], type_name: Any, where: str, source: str) -> tuple[dict[str, Any], bool]:

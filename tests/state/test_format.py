@@ -200,3 +200,12 @@ def test_encoder_reuse_matches_fresh_encoding_for_any_edit_sequence(ops):
 def test_absurdly_nested_input_is_a_state_error():
     with pytest.raises(StateError, match="nested too deeply"):
         decode_state("[" * 100000 + "]" * 100000)
+
+
+def test_a_deposed_object_is_refused_with_the_way_out():
+    # terraform 1.11 plans "terraform_data.a (deposed object abcd1234) will be destroyed" for it
+    text = (FIXTURES / "corrupt" / "terraform_deposed" / "state.json").read_text()
+    with pytest.raises(StateError) as err:
+        decode_state(text, source="terraform.tfstate")
+    assert "`terraform apply`" in err.value.hint
+    assert "terraform_data.a (deposed object abcd1234) will be destroyed" in err.value.hint
