@@ -10,6 +10,7 @@ from reconciler.apply.progress import Progress, ProgressReporter
 from reconciler.apply.run import apply_plan, record_outputs_only
 from reconciler.cli.json_ui import JsonProgress, resource_identity
 from reconciler.cli.output import Output, display_path
+from reconciler.diagnostic_places import all_placed
 from reconciler.diagnostics import Diagnostic, error
 from reconciler.drift.in_plan import critical_warnings, outside_changes, render_outside
 from reconciler.plan.model import Action
@@ -93,8 +94,9 @@ def apply_and_render(
         _nothing_applied(outcome, out, command)
         return 0
     result = outcome.result
+    tree = session.validated.module_tree
     output_errors = [d for d in outcome.diagnostics if d.is_error]
-    out.diagnostics(outcome.result.warnings + [d for d in outcome.diagnostics if not d.is_error])
+    out.diagnostics(all_placed(result.warnings + [d for d in outcome.diagnostics if not d.is_error], tree))
     if output_errors and result.ok:
         # the objects are applied and recorded; an output's precondition failed on their values:
         # as terraform, the error ends the apply (no "Apply complete!", exit 1)
@@ -102,7 +104,9 @@ def apply_and_render(
         return 1
     if options.targets:
         out.diagnostics([applied_with_targets_warning()])
-    failures = [(str(node), diag) for node, diag in result.failed]
+    # each failure points at the block of the object it names, as terraform's do
+    placed_failures = all_placed([d for _, d in result.failed], tree)
+    failures = [(str(node), diag) for (node, _), diag in zip(result.failed, placed_failures, strict=True)]
     if result.interrupted:
         # as terraform's: an interrupted apply doesn't end "Apply complete!" but "execution halted"
         out.diagnostics([d for _, d in failures] + [halted()])

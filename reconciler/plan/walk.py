@@ -39,7 +39,6 @@ from providers.base import Clock, PlannedInstance, PlanRulesRequest
 from providers.schema import Attribute, BlockSchema, ResourceSchema
 from reconciler import providers_registry as registry
 from reconciler.addresses import (
-    AddressError,
     IndexKey,
     InstanceAddress,
     Mode,
@@ -56,11 +55,12 @@ from reconciler.config.evaluator import EvalError, MapScope, evaluate
 from reconciler.config.expand import EvaluatedBody, evaluate_body
 from reconciler.config.expression_values import expression_values
 from reconciler.config.functions_time import set_plan_timestamp
-from reconciler.config.model import Resource, Validation
+from reconciler.config.model import Module, Resource, Validation
 from reconciler.config.references import references
 from reconciler.config.type_exprs import parse_type
 from reconciler.config.types import ConversionError, convert
 from reconciler.config.variables import check_validation, declaration_range, tests_only_variables
+from reconciler.diagnostic_places import placed
 from reconciler.diagnostics import Diagnostic, Severity, SourceRange, error, warning
 from reconciler.graph.config_graph import ModuleInfo, build_config_graph
 from reconciler.moves_check import Declared, check_moves
@@ -1350,21 +1350,11 @@ def _with_dependencies(
 
 
 def _placed(diag: Diagnostic, walker: Walker) -> Diagnostic:
-    if diag.range is not None or not diag.address:
-        return diag
-    try:
-        resource = parse_address(diag.address).resource
-    except AddressError:
-        return diag
-    prefix = "".join(f"module.{step.name}." for step in resource.module)
-    local = (
-        f"data.{resource.type}.{resource.name}"
-        if resource.mode is Mode.DATA
-        else f"{resource.type}.{resource.name}"
-    )
-    info = walker.infos.get(prefix)
-    res = info.module.resources.get(local) if info is not None else None
-    return diag.with_range(res.pos.range()) if res is not None else diag
+    def module_of(prefix: str) -> Module | None:
+        info = walker.infos.get(prefix)
+        return info.module if info is not None else None
+
+    return placed(diag, module_of)
 
 
 def make_plan(req: PlanRequest) -> Plan:
