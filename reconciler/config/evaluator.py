@@ -36,6 +36,7 @@ from reconciler.config.evaluator_scope import (
     EvalError,
     MapScope,
     Scope,
+    ShapedScope,
     StaticEvalError,
     did_you_mean,
     fail,
@@ -436,8 +437,9 @@ def _conditional(expr: ast.Conditional, scope: Scope) -> Any:
 # --------------------------------------------------------------------------- iteration
 
 
-def iterate(collection: Any, pos: ast.Pos) -> list[tuple[Any, Any]] | None:
-    """(key, value) pairs of a list (index keys) or map (sorted keys); None if unknown.
+def iterate(collection: Any, pos: ast.Pos, is_set: bool = False) -> list[tuple[Any, Any]] | None:
+    """(key, value) pairs of a list (index keys), a set (each element its own key, as in
+    terraform 1.11) or a map (sorted keys); None if unknown.
     The collection's own mark is dropped (callers that keep it look first); elements keep theirs."""
     collection = collection.value if type(collection) is Sensitive else collection
     if collection is UNKNOWN:
@@ -445,7 +447,7 @@ def iterate(collection: Any, pos: ast.Pos) -> list[tuple[Any, Any]] | None:
     if collection is None:
         raise fail(pos, "Iteration over null value", "A null value can't be iterated; use a list or map.")
     if isinstance(collection, (list, tuple)):
-        return list(enumerate(collection))
+        return [(v, v) for v in collection] if is_set else list(enumerate(collection))
     if isinstance(collection, dict):
         return [(k, collection[k]) for k in sorted(collection)]
     raise fail(
@@ -453,6 +455,13 @@ def iterate(collection: Any, pos: ast.Pos) -> list[tuple[Any, Any]] | None:
         "Iteration over non-iterable value",
         f"A for expression iterates over a list, set, map or object, not {a_type(collection)}.",
     )
+
+
+def _is_set(expr: ast.Expr, scope: Scope) -> bool:
+    """Whether ``expr`` makes a set: values are plain lists, so its kind is read from the
+    expression (``toset(...)``, a variable declared ``set(...)``, a set attribute)."""
+    shape = scope.shape(expr) if isinstance(scope, ShapedScope) else shape_of(expr)
+    return shape is not None and shape.kind == "set"
 
 
 def _bindings(key_var: str | None, value_var: str, key: Any, value: Any) -> dict[str, Any]:
@@ -467,7 +476,9 @@ def _for(expr: ast.For, scope: Scope) -> Any:
     (keys of an object can't carry marks of their own)."""
     collection = _eval(expr.collection, scope)
     marked = type(collection) is Sensitive
-    pairs = iterate(collection, expr.collection.pos)
+    pairs = iterate(
+        collection, expr.collection.pos, expr.key_var is not None and _is_set(expr.collection, scope)
+    )
     if pairs is None:
         return mark_if(UNKNOWN, marked)
     is_object = expr.key is not None
@@ -585,7 +596,9 @@ def _template_if(part: ast.TemplateIf, scope: Scope) -> Any:
 def _template_for(part: ast.TemplateFor, scope: Scope) -> Any:
     collection = _eval(part.collection, scope)
     marked = type(collection) is Sensitive
-    pairs = iterate(collection, part.collection.pos)
+    pairs = iterate(
+        collection, part.collection.pos, part.key_var is not None and _is_set(part.collection, scope)
+    )
     if pairs is None:
         return mark_if(UNKNOWN, marked)
     chunks = []

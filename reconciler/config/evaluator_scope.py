@@ -14,10 +14,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from reconciler.config import ast
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
+from reconciler.value_shapes import Shape, shape_of
 from reconciler.values import redact
 
 CODE = "eval"
@@ -71,6 +72,16 @@ class Scope(Protocol):
         """The value of root name ``name``; raise ``fail_static(...)`` when there is none."""
 
 
+@runtime_checkable
+class ShapedScope(Protocol):
+    """A scope that also tells what its references are: a list, a set or a map (a variable's
+    declared type, a resource attribute's schema). Values are plain lists and dicts, so a for
+    expression asks this to know that it iterates a set."""
+
+    def shape(self, expr: ast.Expr) -> Shape | None:
+        """The shape of ``expr``'s value as written in this scope; None when it can't be told."""
+
+
 class MapScope:
     """A scope over a plain dict of root names (tests, constant contexts)."""
 
@@ -96,3 +107,21 @@ class ChildScope:
         if name in self.bindings:
             return self.bindings[name]
         return self.parent.lookup(name, pos)
+
+    def shape(self, expr: ast.Expr) -> Shape | None:
+        parent = self.parent
+        if not isinstance(parent, ShapedScope):
+            return shape_of(expr)
+
+        def resolve(ref: ast.Expr) -> Shape | None:
+            # a name this scope binds has no known shape; the parent answers for its own names
+            return None if root_name(ref) in self.bindings else parent.shape(ref)
+
+        return shape_of(expr, resolve)
+
+
+def root_name(expr: ast.Expr) -> str | None:
+    """The root name a traversal (``var.names``, ``local.m["a"]``) starts from."""
+    while isinstance(expr, (ast.GetAttr, ast.Index)):
+        expr = expr.obj
+    return expr.name if isinstance(expr, ast.Variable) else None

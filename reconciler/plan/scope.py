@@ -14,7 +14,9 @@ from typing import Any
 from reconciler.backend_select import current_workspace
 from reconciler.config import ast
 from reconciler.config.evaluator import did_you_mean, fail
+from reconciler.config.evaluator_scope import root_name
 from reconciler.config.paths import path_object
+from reconciler.value_shapes import Resolve, Shape, shape_of
 from reconciler.values import UNKNOWN
 
 
@@ -28,6 +30,8 @@ class Namespace:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # type -> name -> value
     data: dict[str, dict[str, Any]] = field(default_factory=dict)  # type -> name -> value
     modules: dict[str, Any] = field(default_factory=dict)  # call name -> outputs
+    # what the module's references are (lists, sets, maps), for the evaluator's for expressions
+    shapes: Resolve | None = None
 
     def set_resource(self, type_: str, name: str, value: Any, *, data: bool = False) -> None:
         table = self.data if data else self.resources
@@ -50,6 +54,17 @@ class PlanScope:
 
     def child(self, bindings: dict[str, Any]) -> PlanScope:
         return PlanScope(self.ns, {**self.bindings, **bindings}, self.declared)
+
+    def shape(self, expr: ast.Expr) -> Shape | None:
+        shapes = self.ns.shapes
+        if shapes is None:
+            return shape_of(expr)
+
+        def resolve(ref: ast.Expr) -> Shape | None:
+            # count, each and a dynamic block's iterator have no declared shape
+            return None if root_name(ref) in self.bindings else shapes(ref)
+
+        return shape_of(expr, resolve)
 
     def lookup(self, name: str, pos: ast.Pos) -> Any:
         if name in self.bindings:

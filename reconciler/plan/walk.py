@@ -294,7 +294,9 @@ class Walker:
         ns = self.ns.get(path)
         if ns is None:
             tree = self.trees[static_prefix(path)]
-            ns = self.ns[path] = Namespace(_text_prefix(path), tree.source_dir, self.req.root_dir)
+            ns = self.ns[path] = Namespace(
+                _text_prefix(path), tree.source_dir, self.req.root_dir, shapes=self._shapes(path)
+            )
         return ns
 
     # ------------------------------------------------------------------ driver
