@@ -24,6 +24,7 @@ from reconciler.config.convert_model_exprs import (
     provider_ref,
     reference_list,
     traversal_address,
+    trigger_list,
     unquoted_reference,
 )
 from reconciler.config.references import references as references_of
@@ -580,7 +581,7 @@ class _Decoder:
         rtb = body.attribute("replace_triggered_by")
         replace: tuple[ast.Expr, ...] = ()
         if rtb is not None:
-            replace, bad = reference_list(rtb.expr)
+            replace, bad = trigger_list(rtb.expr)
             if bad is not None:
                 self.err(
                     "lifecycle",

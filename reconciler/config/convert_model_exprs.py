@@ -12,6 +12,7 @@ import re
 
 from reconciler.config import ast
 from reconciler.config.model import ProviderRef
+from reconciler.config.references import references
 
 
 def literal_string(expr: ast.Expr) -> str | None:
@@ -60,6 +61,34 @@ def reference_list(expr: ast.Expr) -> tuple[tuple[ast.Expr, ...], ast.Expr | Non
         return (), expr
     for item in expr.items:
         if not is_reference(item):
+            return expr.items, item
+    return expr.items, None
+
+
+# what an index of a replace_triggered_by item may refer to besides literals: the instance's own
+# key (terraform 1.11 accepts terraform_data.src[count.index] and terraform_data.src[each.key].output)
+_INSTANCE_KEYS = frozenset({("count", "index"), ("each", "key")})
+
+
+def is_trigger(expr: ast.Expr) -> bool:
+    """A bare traversal whose index keys are literals or refer to ``count.index`` / ``each.key``."""
+    found = traversal_steps(expr)
+    if found is None:
+        return False
+    return all(
+        kind == "attr"
+        or isinstance(value, ast.Literal)
+        or all(ref.subject in _INSTANCE_KEYS for ref in references(value))  # type: ignore[arg-type]
+        for kind, value in found[1]
+    )
+
+
+def trigger_list(expr: ast.Expr) -> tuple[tuple[ast.Expr, ...], ast.Expr | None]:
+    """The items of a ``replace_triggered_by`` list, and the first offending expression (or None)."""
+    if not isinstance(expr, ast.TupleCons):
+        return (), expr
+    for item in expr.items:
+        if not is_trigger(item):
             return expr.items, item
     return expr.items, None
 

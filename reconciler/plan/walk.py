@@ -87,6 +87,7 @@ from reconciler.plan.phases import apply_phases, block_name, phases_in, with_pri
 from reconciler.plan.scope import Namespace, PlanScope
 from reconciler.plan.sensitivity import hide_in, object_paths, output_sensitivity
 from reconciler.plan.targeting import targeting_warning
+from reconciler.plan.triggers import instance_triggers
 from reconciler.reference_shapes import resolver
 from reconciler.value_shapes import Resolve
 from reconciler.values import (
@@ -895,24 +896,26 @@ class Walker:
 
     def _triggered(self, path: ModulePath, res: Resource, inst: Instance) -> bool:
         prefix = _text_prefix(path)
-        for expr in res.lifecycle.replace_triggered_by:
-            for ref in references(expr):
-                if len(ref.subject) < 2:
+        if not res.lifecycle.replace_triggered_by:
+            return False
+        scope = self._scope(path, inst.bindings)
+        for ref in instance_triggers(res.lifecycle.replace_triggered_by, scope):
+            if len(ref.subject) < 2:
+                continue
+            target = prefix + ".".join(ref.subject[:3] if ref.root == "data" else ref.subject[:2])
+            # terraform_data.t[0] names an instance; what follows (.output) an attribute, whose
+            # change alone triggers the replacement (terraform: a planned value unlike the prior)
+            keyed = bool(ref.remaining) and ref.is_index(0)
+            key = ref.remaining[0] if keyed else None
+            attribute = tuple(ref.remaining[1:] if keyed else ref.remaining)
+            for addr in self.by_base.get(target, ()):
+                change = self.changes[addr]
+                if keyed and parse_address(addr).key != key:
                     continue
-                target = prefix + ".".join(ref.subject[:3] if ref.root == "data" else ref.subject[:2])
-                # terraform_data.t[0] names an instance; what follows (.output) an attribute, whose
-                # change alone triggers the replacement (terraform: a planned value unlike the prior)
-                keyed = bool(ref.remaining) and ref.is_index(0)
-                key = ref.remaining[0] if keyed else None
-                attribute = tuple(ref.remaining[1:] if keyed else ref.remaining)
-                for addr in self.by_base.get(target, ()):
-                    change = self.changes[addr]
-                    if keyed and parse_address(addr).key != key:
-                        continue
-                    if not (change.action in (Action.UPDATE, Action.CREATE) or change.action.is_replace):
-                        continue
-                    if not attribute or _value_changes(change.before, change.after, attribute):
-                        return True
+                if not (change.action in (Action.UPDATE, Action.CREATE) or change.action.is_replace):
+                    continue
+                if not attribute or _value_changes(change.before, change.after, attribute):
+                    return True
         return False
 
     def _data_instance(

@@ -188,3 +188,42 @@ def test_quoted_references_are_taken_with_a_deprecation_warning():
     assert [type(e).__name__ for e in res.depends_on] == ["GetAttr", "GetAttr"]
     tags = res.lifecycle.ignore_changes[1]
     assert isinstance(tags, ast.Index) and tags.key.value == "team" and tags.obj.name == "tags"
+
+
+def test_replace_triggered_by_takes_the_instances_own_key():
+    """As terraform 1.11: an index written with count.index or each.key names the instance with the
+    same key; any other reference in an index is refused."""
+    text = (
+        'resource "terraform_data" "a" {\n'
+        "  count = 2\n"
+        "  lifecycle {\n"
+        "    replace_triggered_by = [terraform_data.b[count.index], terraform_data.b[0].output]\n"
+        "  }\n"
+        "}\n"
+        'resource "terraform_data" "c" {\n'
+        "  for_each = toset([])\n"
+        "  lifecycle {\n"
+        '    replace_triggered_by = [terraform_data.d[each.key].output, terraform_data.d["${each.key}"]]\n'
+        "  }\n"
+        "}\n"
+        'resource "terraform_data" "e" {\n'
+        "  for_each = toset([])\n"
+        "  lifecycle {\n"
+        "    replace_triggered_by = [terraform_data.d[each.value]]\n"
+        "  }\n"
+        "}\n"
+        'resource "terraform_data" "f" {\n'
+        "  lifecycle {\n"
+        "    replace_triggered_by = [terraform_data.d[var.k]]\n"
+        "  }\n"
+        "}\n"
+    )
+    node, _ = parse_text(text, "m.tf")
+    mod, diags = decode_module([node])
+    found = sorted((d.code, d.summary, d.range.line) for d in diags)
+    assert found == [
+        ("lifecycle", "replace_triggered_by must be a list of references", 16),
+        ("lifecycle", "replace_triggered_by must be a list of references", 21),
+    ]
+    assert len(mod.resources["terraform_data.a"].lifecycle.replace_triggered_by) == 2
+    assert len(mod.resources["terraform_data.c"].lifecycle.replace_triggered_by) == 2
