@@ -430,6 +430,10 @@ def _conditional(expr: ast.Conditional, scope: Scope) -> Any:
     except EvalError:
         return mark_if(value, cond_marked)
     plain, marked = unmark(value)
+    if _is_set(chosen, scope) or _is_set(other, scope):
+        # a set's element type is not in its value; terraform converts the other branch to it
+        # (true ? toset([1]) : ["x"] is toset([1])), so the value is left as it is
+        return mark_if(plain, marked or cond_marked)
     other_plain = other_value.value if type(other_value) is Sensitive else other_value
     return mark_if(ops.unify_branches(plain, other_plain), marked or cond_marked)
 

@@ -20,8 +20,8 @@ from reconciler.config.types import (
     strict_equal,
     to_bool,
     to_number,
-    to_string,
 )
+from reconciler.config.unify import convert, type_of, unify
 from reconciler.values import UNKNOWN, type_name
 
 
@@ -167,13 +167,9 @@ def negate(value: Any) -> Any:
     return n if n is UNKNOWN else normalize_number(-n)
 
 
-_PRIMITIVES = ("string", "number", "bool")
-
-
 def unify_branches(chosen: Any, other: Any) -> Any:
-    """The result of ``cond ? a : b`` has one type: when one branch is a string and the
-    other a number or bool, the chosen value becomes a string (``true ? 1 : "x"`` is "1")."""
-    kinds = {type_name(chosen), type_name(other)}
-    if len(kinds) == 2 and kinds <= set(_PRIMITIVES) and "string" in kinds:
-        return to_string(chosen)
-    return chosen
+    """The result of ``cond ? a : b`` has one type: the chosen value is converted to the type both
+    branches unify to (``true ? 1 : "x"`` is "1", ``true ? [1] : ["x"]`` is ["1"]). Where they
+    have none, the chosen value stays as it is."""
+    common = unify([type_of(chosen), type_of(other)])
+    return chosen if common is None else convert(chosen, common)

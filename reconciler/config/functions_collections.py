@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.config import graphemes
 from reconciler.config.functions_spec import FunctionError, Known, Marks, Param, ParamType, spec, table
 from reconciler.config.types import ConversionError, a_type, set_of, strict_equal, to_bool, to_string
+from reconciler.config.unify import unified
 from reconciler.values import UNKNOWN, mark_if, type_name, unmark
 
 _LIST = Param("list", ParamType.LIST)
@@ -72,8 +73,14 @@ def _contains(lst, value):
 
 @spec("distinct", _LIST)
 def _distinct(lst):
+    # the argument becomes a list of one element type first: distinct([1, "1"]) is ["1"]
+    same = unified(lst)
+    if same is None:
+        raise FunctionError(
+            'Invalid value for "list" parameter: all list elements must have the same type', 0, _BAD_ARGUMENT
+        )
     out: list = []
-    for v in lst:
+    for v in same:
         if not any(strict_equal(v, seen) is True for seen in out):
             out.append(v)
     return out
@@ -256,19 +263,47 @@ def _chunklist(lst, size):
     return [lst[i : i + size] for i in range(0, len(lst), size)]
 
 
+_SET_NAMES = ("first_set", "other_sets")
+_BAD_ARGUMENT = "Invalid function argument"
+
+
+def _common_sets(sets: list[list], names: tuple[str, ...]) -> list[list]:
+    """The sets with one element type for them all, as terraform converts them before it combines
+    them: setunion([1], ["a"]) is ["1", "a"] (terraform 1.11)."""
+    for i, s in enumerate(sets):
+        if unified(s) is None:
+            name = names[min(i, len(names) - 1)]
+            raise FunctionError(
+                f'Invalid value for "{name}" parameter: all set elements must have the same type',
+                i,
+                _BAD_ARGUMENT,
+            )
+    same = unified([v for s in sets for v in s])
+    if same is None:
+        raise FunctionError("given sets must all have compatible element types", None)
+    out, at = [], 0
+    for s in sets:
+        out.append(same[at : at + len(s)])
+        at += len(s)
+    return out
+
+
 @spec("setunion", Param("first_set", ParamType.LIST), variadic=Param("other_sets", ParamType.LIST))
 def _setunion(first, *others):
-    return set_of([v for s in (first, *others) for v in s])
+    sets = _common_sets([first, *others], _SET_NAMES)
+    return set_of([v for s in sets for v in s])
 
 
 @spec("setintersection", Param("first_set", ParamType.LIST), variadic=Param("other_sets", ParamType.LIST))
 def _setintersection(first, *others):
-    keep = [v for v in first if all(any(strict_equal(v, o) is True for o in s) for s in others)]
+    head, *rest = _common_sets([first, *others], _SET_NAMES)
+    keep = [v for v in head if all(any(strict_equal(v, o) is True for o in s) for s in rest)]
     return set_of(keep)
 
 
 @spec("setsubtract", Param("a", ParamType.LIST), Param("b", ParamType.LIST))
 def _setsubtract(a, b):
+    a, b = _common_sets([a, b], ("a", "b"))
     return set_of([v for v in a if not any(strict_equal(v, o) is True for o in b)])
 
 
