@@ -86,7 +86,7 @@ from reconciler.plan.module_instances import ModuleInstances, parent_and_name, s
 from reconciler.plan.phases import apply_phases, block_name, phases_in, with_prior_phases, without_blocks
 from reconciler.plan.scope import Namespace, PlanScope
 from reconciler.plan.sensitivity import hide_in, object_paths, output_sensitivity
-from reconciler.plan.targeting import targeting_warning
+from reconciler.plan.targeting import targeted_nodes, targeting_warning
 from reconciler.plan.triggers import instance_triggers
 from reconciler.reference_shapes import resolver
 from reconciler.value_shapes import Resolve
@@ -233,6 +233,8 @@ class Walker:
         # (module instance, resource) whose instances are not known: count / for_each failed, or not
         # evaluated; what state holds of them is not an orphan to destroy
         self._unexpanded: set[tuple[ModulePath, str]] = set()
+        # what the nodes a targeted plan leaves out said while they were planned (see run)
+        self._outside: list[Diagnostic] = []
         self.pending_phase: dict[tuple[ModulePath, str], dict[Any, tuple[EvaluatedBody, PlanScope]]] = {}
         self.outputs: dict[ModulePath, dict[str, Any]] = {}  # module instance -> name -> value
         self.data_values: dict[str, dict[str, Any]] = {}
@@ -314,14 +316,26 @@ class Walker:
             "check": self._check,
         }
         graph = self.cg.graph
+        opts = self.req.options
+        needed = targeted_nodes(graph, opts.targets) if opts.targets and not opts.destroy else None
         for node in graph.order():
             data = graph.data(node)
             if self._halted and any(above in self._halted for above in graph.g.predecessors(node)):
                 self._halt(node, data)
                 continue
             handler = handlers.get(str(data.get("kind")))
-            if handler is not None:
+            if handler is None:
+                continue
+            if needed is None or node in needed or data.get("kind") == "variable":
                 handler(node, data)
+                continue
+            # outside the targets: terraform 1.11 doesn't evaluate it, so nothing it would say (an
+            # unknown count, a failing reference) is this plan's. It is still planned, so the ordering
+            # rules can pull in what a target needs; its objects are then left as they are.
+            said = len(self.diags)
+            handler(node, data)
+            self._outside.extend(self.diags[said:])
+            del self.diags[said:]
         self._orphans()
         self._attach_dependencies()
         return self._finish()
@@ -1228,6 +1242,7 @@ class Walker:
             diags = [
                 d for d in diags if d.address is None or d.address in kept or d.address not in self.changes
             ]
+            diags.extend(d for d in self._outside if d.address in kept)
         if self.req.plan_rules is not None and not opts.refresh_only:
             response = self.req.plan_rules(PlanRulesRequest(self._rule_instances(changes), now=self.now))
             # a refusal the schema itself declared (same code, same object) is not repeated

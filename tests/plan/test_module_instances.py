@@ -1,4 +1,5 @@
-"""count and for_each on module blocks, case by case, side by side with the terraform binary.
+"""count and for_each on module blocks (and on resources a -target leaves out), case by case,
+side by side with the terraform binary.
 
 Each directory of tests/fixtures/modules_for_each/ is a configuration of terraform_data
 objects in local modules and a ``case.json`` of steps. A step may first copy the ``.tf``
