@@ -13,6 +13,7 @@ defines it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from providers.schema import BlockSchema, Kind, Nesting, Type
@@ -64,6 +65,23 @@ def constraint_shape(t: TypeConstraint) -> Shape | None:
     return None
 
 
+def dynamic_shapes(
+    body: ast.Body, block: BlockSchema, resolve: Callable[[ast.Expr], Shape | None]
+) -> dict[str, Shape]:
+    """The shapes of a body's attributes of any type (terraform_data's input), which the schema
+    can't tell: each its expression's, and an attribute that echoes another (its output) the
+    other's. Only those an expression gives a shape."""
+    found: dict[str, Shape] = {}
+    for attr in block.attributes:
+        if attr.type.kind is not Kind.ANY:
+            continue
+        written = body.attribute(attr.echoes or attr.name)
+        shape = shape_of(written.expr, resolve) if written is not None else None
+        if shape is not None:
+            found[attr.name] = shape
+    return found
+
+
 # A value whose collections are all tuples and objects: what a root module's variable without a
 # type (or of type ``any``) holds - a default, a .tfvars file and TF_VAR_/-var text written as HCL
 # make tuples and objects (terraform 1.11: ``for_each = var.untyped`` with ``["a"]`` is "a tuple").
@@ -112,6 +130,14 @@ def resolver(
         if res is None or schema is None:
             return None, head
         shape = block_shape(schema.block)
+        if address not in seen:  # a cycle is validate's to report
+            seen.add(address)
+            try:
+                dynamic = dynamic_shapes(res.body, schema.block, resolve)
+            finally:
+                seen.discard(address)
+            if dynamic:
+                shape = replace(shape, fields=tuple((k, dynamic.get(k, s)) for k, s in shape.fields))
         if res.count is not None:
             return Shape("tuple", element=shape), head  # every instance has the body's shape
         if res.for_each is not None:

@@ -149,6 +149,7 @@ def _instance_doc(inst: InstanceState, where: str) -> dict[str, Any]:
         "dependencies": [str(d) for d in inst.dependencies],
         "pending": _pending_doc(inst.pending),
         **({"private": _canonical(dict(inst.private), f"{where}.private")} if inst.private else {}),
+        **({"types": dict(inst.types)} if inst.types else {}),
     }
 
 
@@ -440,6 +441,7 @@ _INSTANCE_KEYS = {
     "dependencies",
     "pending",
     "private",
+    "types",
 }
 _PENDING_KEYS = {"operation", "started_at", "planned_id", "request_digest"}
 _OUTPUT_KEYS = {"value", "sensitive", "type"}
@@ -762,6 +764,7 @@ def _instance_as_usual(inst: Any) -> InstanceState | None:
     attributes, index_key, status = get("attributes"), get("index_key"), get("status", "")
     schema_version, cbd = get("schema_version", 0), get("create_before_destroy", False)
     private = get("private") if "private" in inst else {}
+    types = get("types") if "types" in inst else {}
     paths, deps = get("sensitive_paths", _MISSING), get("dependencies", _MISSING)
     if (
         type(attributes) is not dict
@@ -772,6 +775,7 @@ def _instance_as_usual(inst: Any) -> InstanceState | None:
         or schema_version < 0
         or type(cbd) is not bool
         or type(private) is not dict
+        or type(types) is not dict
         or (paths is not _MISSING and paths != [])  # a sensitive path is checked step by step there
         or get("pending") is not None
         or (deps is not _MISSING and type(deps) is not list)
@@ -784,7 +788,7 @@ def _instance_as_usual(inst: Any) -> InstanceState | None:
         except (AddressError, _Unusual):
             return None
     return InstanceState(
-        index_key, attributes, (), parsed, _STATUSES[status], cbd, schema_version, None, private
+        index_key, attributes, (), parsed, _STATUSES[status], cbd, schema_version, None, private, types
     )
 
 
@@ -831,6 +835,7 @@ def _read_instance(r: _Reader, inst: Any, where: str) -> InstanceState:
             r, r.get(inst, "pending", where, dict, type(None), default=None), f"{where}.pending"
         ),
         private=r.get(inst, "private", where, dict, default={}),
+        types=r.get(inst, "types", where, dict, default={}),
     )
 
 

@@ -143,6 +143,10 @@ class InstanceState:
     # the provider's own facts about the object that the cloud doesn't keep and the next run needs
     # (a vault's keys it moved away from); names start with "_", as a refresh's private facts do
     private: Mapping[str, Any] = field(default_factory=dict)
+    # the type of each dynamic attribute (one of any type, as terraform_data's input) as terraform
+    # records it beside the value, cty's JSON form: a list, set or map is not told by the value
+    # alone. An attribute not here: the type its value gives (a tuple or an object)
+    types: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if isinstance(self.index_key, bool) or not isinstance(self.index_key, (type(None), int, str)):

@@ -249,12 +249,16 @@ def _instance(inst: dict[str, Any], type_name: Any, where: str, source: str) -> 
             "flat attributes come from a Terraform before 0.12",
             "Let a current Terraform refresh the state once.",
         )
+    types: dict[str, Any] = {}
     if type(attributes) is dict:
         attributes = dict(attributes)
         for name in DYNAMIC_ATTRIBUTES.get(type_name, ()):
             wrapped = attributes.get(name)
             if type(wrapped) is dict and len(wrapped) == 2 and "value" in wrapped and "type" in wrapped:
                 attributes[name] = wrapped["value"]
+                # kept when the value alone doesn't tell it: a list, set or map
+                if wrapped["type"] != value_type(wrapped["value"]):
+                    types[name] = wrapped["type"]
     facts = _vaultform_facts(inst.get("private"), source, f"{where}.private")
     sensitive = _list_or_null(inst.get("sensitive_attributes"), source, f"{where}.sensitive_attributes")
     doc = {
@@ -272,6 +276,8 @@ def _instance(inst: dict[str, Any], type_name: Any, where: str, source: str) -> 
     }
     if facts and type(facts.get("private")) is dict:
         doc["private"] = facts["private"]
+    if types:
+        doc["types"] = types
     return doc, facts.get("prevent_destroy") is True
 
 
@@ -327,8 +333,10 @@ def provider_address(local: str) -> str:
     return f'provider["{source}"]' + (f".{alias}" if alias else "")
 
 
-def _typed(value: Any) -> dict[str, Any]:
-    return {"value": value, "type": value_type(value)}
+def _typed(value: Any, recorded: Any = None) -> dict[str, Any]:
+    """A dynamic attribute as terraform writes it: the value beside its type (the recorded one,
+    else the one the value alone gives)."""
+    return {"value": value, "type": recorded if recorded is not None else value_type(value)}
 
 
 def _path_steps(path: list[Any]) -> list[dict[str, Any]]:
@@ -363,9 +371,10 @@ def _private(facts: dict[str, Any]) -> str | None:
 def instance_v4(inst: dict[str, Any], type_name: str, prevent_destroy: bool) -> dict[str, Any]:
     """One instance of a vaultform document in Terraform's field order (omitting what it omits)."""
     attributes = dict(inst["attributes"])
+    types = inst.get("types") or {}
     for name in DYNAMIC_ATTRIBUTES.get(type_name, ()):
         if attributes.get(name) is not None:
-            attributes[name] = _typed(attributes[name])
+            attributes[name] = _typed(attributes[name], types.get(name))
     out: dict[str, Any] = {}
     if inst["index_key"] is not None:
         out["index_key"] = inst["index_key"]

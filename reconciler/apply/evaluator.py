@@ -34,6 +34,8 @@ from reconciler.plan.phases import phases_in, without_blocks
 from reconciler.plan.scope import PlanScope
 from reconciler.plan.sensitivity import object_paths
 from reconciler.plan.walk import PlanRequest, Walker
+from reconciler.reference_shapes import dynamic_shapes
+from reconciler.value_shapes import type_json
 from reconciler.values import UNKNOWN, is_wholly_known, mark_paths, redact, unmark_deep
 
 VALUE_KINDS = ("variable", "local", "output", "module_outputs")
@@ -83,6 +85,25 @@ class ApplyEvaluator(Walker):
             rs = registry.resource_schema(change.mode, change.type)
             marked = self._config_marks.get(change.address, ())
             return object_paths(rs.block if rs else None, value, marked)
+
+    def dynamic_types(self, change: ResourceChange, value: dict) -> dict[str, Any]:
+        """The types state records for the attributes of any type in ``value`` (what the provider
+        returned for ``change``) whose value alone doesn't tell them: terraform_data's
+        ``input = toset([...])`` is a set of strings, not a tuple (terraform 1.11 writes
+        ``["set", "string"]``)."""
+        with self._lock:
+            rs = registry.resource_schema(change.mode, change.type)
+            path, res = self._configured(change)
+            if rs is None or res is None:
+                return {}
+            shapes = dynamic_shapes(res.body, rs.block, self._shapes(path))
+        found = {}
+        for name, shape in shapes.items():
+            if value.get(name) is not None:
+                typed = type_json(value[name], shape)
+                if typed != type_json(value[name]):
+                    found[name] = typed
+        return found
 
     def hide(self, change: ResourceChange, text: str) -> str:
         """``text`` (a provider's error, say) with every sensitive value of ``change`` - planned,

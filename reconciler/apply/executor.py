@@ -298,9 +298,9 @@ class Executor:
             try:
                 state = provider.create(CreateRequest(change.type, config, change.address)).state
             except IncompleteError as exc:  # the object exists: keep it in state, then fail the step
-                self.recorder.created(change, exc.state, self._sensitive(change, exc.state))
+                self.recorder.created(change, exc.state, *self._recorded(change, exc.state))
                 raise
-        self.recorder.created(change, state, self._sensitive(change, state))
+        self.recorder.created(change, state, *self._recorded(change, state))
         self.evaluator.set_value(change, state)
         self.result.counts["added"] += 1
         self._check_result(step, rs, config, state)
@@ -330,9 +330,9 @@ class Executor:
         try:
             state = self._provider(step).update(UpdateRequest(change.type, prior, config, changed)).state
         except IncompleteError as exc:  # the object changed: keep what it now is, then fail the step
-            self.recorder.created(change, exc.state, self._sensitive(change, exc.state))
+            self.recorder.created(change, exc.state, *self._recorded(change, exc.state))
             raise
-        self.recorder.created(change, state, self._sensitive(change, state))
+        self.recorder.created(change, state, *self._recorded(change, state))
         self.evaluator.set_value(change, state)
         if step.op is Op.UPDATE or (
             step.op is Op.PHASE and change.action.value == "update" and "" not in change.phases
@@ -398,6 +398,11 @@ class Executor:
             return self.evaluator.hide(change, text)
         except Exception:  # never lose the failure itself over hiding
             return text if not change.hidden_paths else "(details hidden: they may quote sensitive values)"
+
+    def _recorded(self, change, state: dict) -> tuple[list, dict[str, Any]]:
+        """What state records beside the object's attributes: its sensitive paths, and the types of
+        its attributes of any type."""
+        return self._sensitive(change, state), self.evaluator.dynamic_types(change, state)
 
     def _sensitive(self, change, state: dict) -> list:
         """Paths state must treat as secret: the schema's, and wherever the configuration was marked."""

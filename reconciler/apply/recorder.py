@@ -227,7 +227,15 @@ class StateRecorder:
 
         self.update(mark, durable=True)
 
-    def created(self, change: ResourceChange, attributes: dict, sensitive_paths=()) -> None:
+    def created(
+        self,
+        change: ResourceChange,
+        attributes: dict,
+        sensitive_paths=(),
+        types: dict[str, Any] | None = None,
+    ) -> None:
+        """Record the object a create or an update left; ``types``: those of its attributes of any
+        type whose value alone doesn't tell them (``ApplyEvaluator.dynamic_types``)."""
         deps = dependencies_of(change)
 
         public = terraform_attributes(attributes)
@@ -238,6 +246,7 @@ class StateRecorder:
                 index_key=change.index,
                 attributes=public,
                 private=private,
+                types=dict(types or {}),
                 sensitive_paths=tuple(sensitive_paths),
                 dependencies=_kept(state, change.address, deps),
                 create_before_destroy=change.create_before_destroy,

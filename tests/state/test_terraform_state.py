@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from state.errors import StateError
-from state.format import decode_state
+from state.format import decode_state, encode_state
 from state.model import InstanceStatus
 
 TERRAFORM_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "state" / "terraform"
@@ -235,3 +235,73 @@ def test_a_providers_kept_facts_travel_in_the_instances_private(tmp_path):
         LocalBackend(tmp_path / "s.tfstate").read().instance("azurerm_recovery_services_vault.v").private
         == facts
     )
+
+
+def _dynamic_attributes(state: dict) -> dict[str, dict]:
+    """terraform_data's value attributes, wrappers and all, by instance, and the outputs."""
+    found: dict[str, dict] = {"outputs": state["outputs"]}
+    for r in state["resources"]:
+        for inst in r["instances"]:
+            key = json.dumps(inst["index_key"]) if "index_key" in inst else ""
+            names = ("input", "output", "triggers_replace")
+            found[r["name"] + key] = {n: inst["attributes"][n] for n in names}
+    return found
+
+
+def test_terraform_data_records_lists_sets_and_maps_as_terraform_does(tmp_path):
+    fixture = TERRAFORM_FIXTURES / "dynamic_types"
+    ours, theirs = tmp_path / "vf", tmp_path / "tf"
+    shutil.copytree(fixture, ours)
+    shutil.copytree(fixture, theirs)
+    assert _terraform(["init", "-input=false", "-no-color"], theirs).returncode == 0
+    for step in (["-target=terraform_data.set"], []):  # for_each over the set's output: known once it is
+        done = _terraform(["apply", "-auto-approve", "-input=false", "-no-color", *step], theirs)
+        assert done.returncode == 0, done.stdout + done.stderr
+        done = _vaultform(["apply", "-auto-approve", "-no-color", *step], ours)
+        assert done.returncode == 0, done.stdout + done.stderr
+    written = json.loads((ours / "vaultform.tfstate").read_text())
+    assert _dynamic_attributes(written) == _dynamic_attributes(
+        json.loads((theirs / "terraform.tfstate").read_text())
+    )
+    assert written["outputs"]["m"]["type"] == ["map", "string"]
+    # read back, the types change no plan of vaultform's, and terraform plans nothing over the state
+    planned = _vaultform(["plan", "-detailed-exitcode", "-no-color"], ours)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    (theirs / "terraform.tfstate").write_text(json.dumps(written))
+    planned = _terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color"], theirs)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "No changes." in planned.stdout
+
+
+def test_a_dynamic_attributes_recorded_type_is_read_and_written_back():
+    typed = {"value": ["a", "b"], "type": ["set", "string"]}
+    doc = {
+        "version": 4,
+        "terraform_version": "1.11.0",
+        "serial": 1,
+        "lineage": "5f6c7a2e-1b9d-4c3e-8a7f-0d2e4b6c8a1f",
+        "outputs": {},
+        "resources": [
+            {
+                "mode": "managed",
+                "type": "terraform_data",
+                "name": "s",
+                "provider": 'provider["terraform.io/builtin/terraform"]',
+                "instances": [
+                    {
+                        "schema_version": 0,
+                        "attributes": {"id": "x", "input": typed, "output": typed, "triggers_replace": None},
+                        "sensitive_attributes": [],
+                    }
+                ],
+            }
+        ],
+        "check_results": None,
+    }
+    state = decode_state(json.dumps(doc), source="terraform.tfstate")
+    inst = state.instance("terraform_data.s")
+    assert inst is not None
+    assert inst.attributes["input"] == ["a", "b"]
+    assert inst.types == {"input": ["set", "string"], "output": ["set", "string"]}
+    again = json.loads(encode_state(state))["resources"][0]["instances"][0]["attributes"]
+    assert again["input"] == typed and again["output"] == typed
