@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 from reconciler.config import ast
 from reconciler.config.evaluator import EvalError, MapScope, Scope, condition_value, did_you_mean, evaluate
+from reconciler.config.evaluator_operators import article
 from reconciler.config.expression_values import expression_values
 from reconciler.config.loader import parse_text
 from reconciler.config.references import references, walk_expressions
@@ -555,7 +556,7 @@ def _final_value(
                 error(
                     CODE,
                     "Invalid value for variable",
-                    f"The value for var.{spec.name} from {raw.origin} is not a {spec.type}: "
+                    f"The value for var.{spec.name} from {raw.origin} is not {article(str(spec.type))}: "
                     f"{_shown(exc, spec)}.",
                     range=where,
                 )
