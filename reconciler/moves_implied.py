@@ -14,6 +14,7 @@ warns about it and plans the old object's destroy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.addresses import InstanceAddress, Mode, ResourceAddress
 from reconciler.diagnostics import Diagnostic, warning
@@ -28,21 +29,40 @@ class ImpliedMove:
 
 def implied_moves(state: State, tree, explicit: set[ResourceNames]) -> list[ImpliedMove]:
     """The moves the configuration's use of ``count`` implies for the objects in ``state``,
-    but for the resources in ``explicit`` (named by a ``moved`` block)."""
+    but for the resources in ``explicit`` (named by a ``moved`` block). Every plan asks, for
+    every object: the usual answer (a resource as its configuration repeats it) costs a look-up."""
     found = []
+    modules: dict[str, Any] = {}  # a module's address in state -> its configuration, or None
     for res in state.resources:
         if res.mode is not Mode.MANAGED:
             continue
-        address = res.address
-        node = _module_tree(tree, tuple(step.name for step in address.module))
+        node = modules.get(res.module, _UNSEEN)
+        if node is _UNSEEN:
+            names = tuple(step.name for step in res.address.module) if res.module else ()
+            node = modules[res.module] = _module_tree(tree, names)
         config = node.module.resources.get(f"{res.type}.{res.name}") if node is not None else None
-        if config is None or resource_names(address) in explicit:
+        if config is None:
             continue
-        if config.count is not None and res.instance(None) is not None:
-            found.append(ImpliedMove(InstanceAddress(address, None), InstanceAddress(address, 0)))
-        elif config.count is None and config.for_each is None and res.instance(0) is not None:
-            found.append(ImpliedMove(InstanceAddress(address, 0), InstanceAddress(address, None)))
+        if config.count is not None:
+            source, target = None, 0
+        elif config.for_each is None:
+            source, target = 0, None
+        else:
+            continue
+        if not any(_is_key(i.index_key, source) for i in res.instances):
+            continue
+        address = res.address
+        if resource_names(address) not in explicit:
+            found.append(ImpliedMove(InstanceAddress(address, source), InstanceAddress(address, target)))
     return found
+
+
+_UNSEEN = object()
+
+
+def _is_key(key: object, wanted: int | None) -> bool:
+    """``key`` is ``wanted`` (None, or the number 0 - not False, not "0")."""
+    return key is None if wanted is None else type(key) is int and key == wanted
 
 
 def apply_implied_moves(
