@@ -49,7 +49,7 @@ def implied_moves(state: State, tree, explicit: set[ResourceNames]) -> list[Impl
             source, target = 0, None
         else:
             continue
-        if not any(_is_key(i.index_key, source) for i in res.instances):
+        if res.instance(source) is None:
             continue
         address = res.address
         if resource_names(address) not in explicit:
@@ -58,11 +58,6 @@ def implied_moves(state: State, tree, explicit: set[ResourceNames]) -> list[Impl
 
 
 _UNSEEN = object()
-
-
-def _is_key(key: object, wanted: int | None) -> bool:
-    """``key`` is ``wanted`` (None, or the number 0 - not False, not "0")."""
-    return key is None if wanted is None else type(key) is int and key == wanted
 
 
 def apply_implied_moves(

@@ -256,8 +256,9 @@ def _instance(inst: dict[str, Any], type_name: Any, where: str, source: str) -> 
             wrapped = attributes.get(name)
             if type(wrapped) is dict and len(wrapped) == 2 and "value" in wrapped and "type" in wrapped:
                 attributes[name] = wrapped["value"]
-                # kept when the value alone doesn't tell it: a list, set or map
-                if wrapped["type"] != value_type(wrapped["value"]):
+                # kept when the value alone doesn't tell it: a list, set or map (a primitive's
+                # type always does: the usual case is decided without working the value's out)
+                if type(wrapped["type"]) is not str and wrapped["type"] != value_type(wrapped["value"]):
                     types[name] = wrapped["type"]
     facts = _vaultform_facts(inst.get("private"), source, f"{where}.private")
     sensitive = _list_or_null(inst.get("sensitive_attributes"), source, f"{where}.sensitive_attributes")
