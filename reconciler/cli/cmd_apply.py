@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 
 from reconciler import backend_select, importing
@@ -72,6 +73,7 @@ def setup_destroy(parser) -> None:
         help="operations at once (default 10)",
     )
     flag(parser, "auto-approve", action="store_true", help="destroy without asking")
+    flag(parser, "refresh-only", action="store_true", help=argparse.SUPPRESS)  # refused, as terraform's
     flag(parser, "json", action="store_true", help=JSON_HELP)
 
 
@@ -91,6 +93,14 @@ def run(args, out: Output) -> int:
 
 
 def run_destroy(args, out: Output) -> int:
+    if args.refresh_only:
+        raise DiagnosticsError(
+            error(
+                "usage",
+                "Invalid mode option",
+                'The -refresh-only option is not valid for "vaultform destroy".',
+            )
+        )
     options = PlanOptions(destroy=True, targets=tuple(args.target))
     return _apply(args, out, options, "destroy")
 

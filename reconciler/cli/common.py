@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from reconciler.cli.flags import bool_flag, flag
 from reconciler.config.variables import ValueSource, VariableFlag
-from reconciler.diagnostics import DiagnosticsError, error, warning
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
 from reconciler.plan.walk import PlanOptions
 from state import lineage_memory
 from state.addresses import parse_address, parse_module
@@ -106,7 +106,21 @@ def positive_int(text: str) -> int:
     return value
 
 
+def plan_mode_conflict(args) -> Diagnostic | None:
+    """terraform 1.11's refusal of two plan modes at once (plan and apply)."""
+    if getattr(args, "destroy", False) and getattr(args, "refresh_only", False):
+        return error(
+            "usage",
+            "Incompatible plan mode options",
+            "The -destroy and -refresh-only options are mutually-exclusive.",
+        )
+    return None
+
+
 def plan_options(args, *, destroy: bool | None = None) -> PlanOptions:
+    conflict = plan_mode_conflict(args)
+    if conflict is not None:
+        raise DiagnosticsError(conflict)
     return PlanOptions(
         destroy=args.destroy if destroy is None else destroy,
         refresh_only=getattr(args, "refresh_only", False),
