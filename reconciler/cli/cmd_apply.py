@@ -19,14 +19,15 @@ from reconciler.cli.common import (
     add_config_flags,
     add_plan_flags,
     confirm,
+    plan_mode_conflict,
     plan_options,
     positive_int,
     state_lock,
     variable_prompt,
 )
-from reconciler.cli.flags import UsageError, bool_flag, flag
+from reconciler.cli.flags import bool_flag, flag
 from reconciler.cli.output import Output
-from reconciler.diagnostics import DiagnosticsError, error
+from reconciler.diagnostics import Diagnostic, DiagnosticsError, error
 from reconciler.plan.walk import PlanOptions
 
 # as terraform asks it: nothing in the cloud changes, and there is no undo
@@ -89,28 +90,46 @@ def run(args, out: Output) -> int:
                 "none), or the directory that holds your .tf files.",
             )
         )
+    _refuse(_approval_problem(args, out), plan_mode_conflict(args))
     return _apply(args, out, plan_options(args), "apply")
 
 
 def run_destroy(args, out: Output) -> int:
-    if args.refresh_only:
-        raise DiagnosticsError(
-            error(
-                "usage",
-                "Invalid mode option",
-                'The -refresh-only option is not valid for "vaultform destroy".',
-            )
+    _refuse(
+        _approval_problem(args, out),
+        error(
+            "usage",
+            "Invalid mode option",
+            'The -refresh-only option is not valid for "vaultform destroy".',
         )
+        if args.refresh_only
+        else None,
+    )
     options = PlanOptions(destroy=True, targets=tuple(args.target))
     return _apply(args, out, options, "destroy")
 
 
+def _approval_problem(args, out: Output) -> Diagnostic | None:
+    """-json can't ask for approval: terraform 1.11's words when neither a saved plan nor
+    -auto-approve stands in for it."""
+    if out.json_ui is None or args.auto_approve:
+        return None
+    return error(
+        "usage",
+        "Plan file or auto-approve required",
+        "vaultform cannot ask for interactive approval when -json is set. You can either apply a "
+        "saved plan file, or enable the -auto-approve option.",
+    )
+
+
+def _refuse(*problems: Diagnostic | None) -> None:
+    """Every flag problem at once, in terraform's order, before anything is read."""
+    found = [p for p in problems if p is not None]
+    if found:
+        raise DiagnosticsError(found)
+
+
 def _apply(args, out: Output, options: PlanOptions, operation: str) -> int:
-    if out.json_ui is not None and not args.auto_approve:
-        raise UsageError(
-            "-json streams machine-readable output and can't ask for approval: add -auto-approve, "
-            f"or apply a saved plan (vaultform plan -out FILE, then vaultform {operation} FILE -json)"
-        )
     session = steps.open_session(
         args.dir,
         variables=args.variable_flags,

@@ -2,7 +2,7 @@
 
 Each case is what terraform 1.11 streams under -json (its words, "terraform" read as "vaultform"),
 checked against vaultform's stream and, when the terraform binary is on the PATH, against terraform's.
-Without -json the same diagnostics go to standard error.
+Without -json the same diagnostics go to standard error; under -json nothing does.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,6 +24,11 @@ TERRAFORM = shutil.which("terraform")
 CONFIG = 'resource "terraform_data" "a" {\n  input = "x"\n}\n'
 
 MODES = ("Incompatible plan mode options", "The -destroy and -refresh-only options are mutually-exclusive.")
+APPROVAL = (
+    "Plan file or auto-approve required",
+    "vaultform cannot ask for interactive approval when -json is set. You can either apply a saved "
+    "plan file, or enable the -auto-approve option.",
+)
 
 # (arguments, the diagnostics in order as (summary, detail))
 CASES: dict[str, tuple[list[str], list[tuple[str, str]]]] = {
@@ -31,6 +37,12 @@ CASES: dict[str, tuple[list[str], list[tuple[str, str]]]] = {
     "destroy -refresh-only": (
         ["destroy", "-refresh-only", "-auto-approve"],
         [("Invalid mode option", 'The -refresh-only option is not valid for "vaultform destroy".')],
+    ),
+    "apply -json": (["apply", "-json"], [APPROVAL]),
+    "destroy -json": (["destroy", "-json"], [APPROVAL]),
+    "apply -json -destroy -refresh-only": (
+        ["apply", "-json", "-destroy", "-refresh-only"],
+        [APPROVAL, MODES],
     ),
 }
 
@@ -56,7 +68,7 @@ def _terraform(cwd: Path, args: list[str]) -> tuple[int, str]:
 def _diagnostics(stream: str) -> list[tuple[str, str]]:
     messages = [json.loads(line) for line in stream.splitlines() if line.strip()]
     return [
-        (m["diagnostic"]["summary"], m["diagnostic"]["detail"].replace("terraform ", "vaultform "))
+        (m["diagnostic"]["summary"], re.sub("[Tt]erraform ", "vaultform ", m["diagnostic"]["detail"]))
         for m in messages
         if m["type"] == "diagnostic"
     ]
@@ -66,12 +78,13 @@ def _diagnostics(stream: str) -> list[tuple[str, str]]:
 def test_vaultform_refuses_as_terraform_does(tmp_path, case):
     args, expected = CASES[case]
     (tmp_path / "main.tf").write_text(CONFIG)
-    code, out, _err = _vaultform(tmp_path, [*args, "-json"])
-    assert (code, _diagnostics(out)) == (1, expected)
-    code, out, err = _vaultform(tmp_path, args)
-    assert code == 1
-    for summary, detail in expected:
-        assert f"Error: {summary}" in err and detail in err
+    code, out, err = _vaultform(tmp_path, [*args, "-json"] if "-json" not in args else args)
+    assert (code, _diagnostics(out), err) == (1, expected, "")
+    if "-json" not in args:  # the same diagnostics as text on standard error
+        code, out, err = _vaultform(tmp_path, args)
+        assert code == 1
+        for summary, detail in expected:
+            assert f"Error: {summary}" in err and detail in err
     assert not (tmp_path / "vaultform.tfstate").exists()
 
 
@@ -80,5 +93,5 @@ def test_vaultform_refuses_as_terraform_does(tmp_path, case):
 def test_the_cases_are_what_terraform_says(tmp_path, case):
     args, expected = CASES[case]
     (tmp_path / "main.tf").write_text(CONFIG)
-    code, out = _terraform(tmp_path, [*args, "-json"])
+    code, out = _terraform(tmp_path, [*args, "-json"] if "-json" not in args else args)
     assert (code, _diagnostics(out)) == (1, expected)

@@ -179,13 +179,6 @@ def test_diagnostics_under_json_are_json(tmp_path):
     assert diag["diagnostic"]["range"]["filename"].endswith("main.tf")
 
 
-def test_apply_json_needs_approval_up_front(tmp_path):
-    (tmp_path / "main.tf").write_text(CONFIG % "one")
-    code, _out, err = _vaultform(tmp_path, "apply", "-json")
-    assert code == 1 and "-auto-approve" in err
-    assert not (tmp_path / "vaultform.tfstate").exists()
-
-
 def test_an_update_plans_what_reads_its_output_in_the_same_apply(tmp_path):
     """terraform_data's output echoes its input: a changed input makes it unknown, so the
     resource reading it is updated in the same apply and the next plan has nothing to do."""
