@@ -16,7 +16,16 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from reconciler.cli.cmd_show import render_instance
-from reconciler.cli.cmd_state_edit import canonical, go_quoted, matches, move, parse_target, remove, select
+from reconciler.cli.cmd_state_edit import (
+    canonical,
+    go_quoted,
+    matches,
+    move,
+    nothing_removed,
+    parse_target,
+    remove,
+    select,
+)
 from reconciler.cli.common import state_lock
 from reconciler.cli.flags import Parser, bool_flag, flag
 from reconciler.cli.output import Output
@@ -197,7 +206,11 @@ def _run_rm(args, out: Output) -> int:
         for address in removed:
             out.print(f"{verb} {address}")
         if args.dry_run:
+            if not removed:
+                out.print("Would have removed nothing.")
             return 0
+        if not removed:
+            raise nothing_removed()
         write_state(backend, new)
     out.print(
         f"Successfully removed {len(removed)} resource instance(s). The objects still exist in the "

@@ -118,17 +118,26 @@ def _no_match(target: Target) -> DiagnosticsError:
 
 
 def remove(state: State, targets: list[Target]) -> tuple[State, list[str]]:
-    """Forget the matching instances (the objects stay in the cloud). prevent_destroy does not
-    stop this: nothing is destroyed."""
-    removed: list[str] = []
-    for t in targets:
-        found = [a for a in select(state, [t])]
-        if not found:
-            raise _no_match(t)
-        for addr in found:
-            state = state.without_instance(addr)
-            removed.append(str(addr))
-    return state, removed
+    """Forget the instances any target matches (the objects stay in the cloud), each once, in the
+    order the targets name them. A target that matches nothing is passed over, as terraform 1.11
+    does; the caller refuses when nothing matched at all. prevent_destroy does not stop this:
+    nothing is destroyed."""
+    found = list(dict.fromkeys(a for t in targets for a in select(state, [t])))
+    for addr in found:
+        state = state.without_instance(addr)
+    return state, [str(a) for a in found]
+
+
+def nothing_removed() -> DiagnosticsError:
+    """terraform 1.11's refusal of a state rm whose addresses match no object."""
+    return DiagnosticsError(
+        error(
+            "state_no_match",
+            "Invalid target address",
+            'No matching objects found. To view the available instances, use "vaultform state list". '
+            "Please modify the address to reference a specific instance.",
+        )
+    )
 
 
 # --------------------------------------------------------------------------- mv

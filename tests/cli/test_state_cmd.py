@@ -14,7 +14,6 @@ import pytest
 from reconciler.cli.cmd_state_edit import move, parse_target, remove
 from reconciler.cli.main import main
 from reconciler.cli.output import Output
-from reconciler.diagnostics import DiagnosticsError
 from state.format import decode_state, encode_state
 from state.lock import LockInfo, acquire, lock_path_for
 
@@ -216,11 +215,22 @@ def test_rm_dry_run_changes_nothing(state_file):
 
 def test_rm_of_nothing_changes_nothing(state_file):
     text = state_file.read_text()
-    code, _, err = run(
+    code, out, err = run("state", "rm", "-state", str(state_file), "terraform_data.nope", "terraform_data.zz")
+    assert code == 1 and not out
+    assert "Error: Invalid target address [state_no_match]" in err and "No matching objects found" in err
+    assert state_file.read_text() == text
+    assert not Path(str(state_file) + ".backup").exists()
+
+
+def test_rm_removes_what_matches_and_passes_over_the_rest(state_file):
+    """As terraform 1.11: an address that matches nothing is no error while another one matched."""
+    before = stored(state_file)
+    code, out, _ = run(
         "state", "rm", "-state", str(state_file), "terraform_data.secret", "terraform_data.nope"
     )
-    assert code == 1 and "No object in state matches terraform_data.nope" in err
-    assert state_file.read_text() == text
+    assert code == 0
+    assert out.startswith("Removed terraform_data.secret\nSuccessfully removed 1 resource instance(s).")
+    assert stored(state_file).addresses() == [a for a in before.addresses() if a != "terraform_data.secret"]
 
 
 # --------------------------------------------------------------------------- mv
@@ -301,10 +311,18 @@ def test_move_instance_to_a_new_key_is_pure():
     assert new.instance('azurerm_user_assigned_identity.id["b"]').attributes["principal_id"] == "p-1"
 
 
-def test_remove_refuses_an_unknown_target():
+def test_remove_passes_over_an_unknown_target_and_names_each_instance_once():
     state = decode_state((FIXTURES / "basic" / "vaultform.tfstate").read_bytes())
-    with pytest.raises(DiagnosticsError):
-        remove(state, [parse_target("azurerm_key_vault.kv")])
+    assert remove(state, [parse_target("azurerm_key_vault.kv")]) == (state, [])
+    new, removed = remove(
+        state,
+        [
+            parse_target(t)
+            for t in ("azurerm_user_assigned_identity.id", "azurerm_user_assigned_identity.id[0]")
+        ],
+    )
+    assert removed == ["azurerm_user_assigned_identity.id[0]", "azurerm_user_assigned_identity.id[1]"]
+    assert new.addresses() == [a for a in state.addresses() if a not in removed]
 
 
 # --------------------------------------------------------------------------- push
