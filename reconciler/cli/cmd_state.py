@@ -324,6 +324,18 @@ def _run_push(args, out: Output) -> int:
                         "(`vaultform state pull`), make your change on it and push that, or use -force.",
                     )
                 )
+            if pushed.serial == current.serial and not pushed.same_content(current):
+                raise DiagnosticsError(
+                    error(
+                        "state_push",
+                        "Refusing to push a different state with the same serial",
+                        f"cannot overwrite existing state with serial {current.serial} with a different "
+                        f"state that has the same serial. {args.file} and the stored state both have "
+                        "that serial but hold different objects, so one of them has changes the other "
+                        "lacks. If you edited a pulled state, raise its serial above "
+                        f"{current.serial} and push again, or use -force.",
+                    )
+                )
         _check_pushed_lineage(backend, pushed, args)
         written = write_state(backend, pushed, force=args.force)
     out.print(f"Pushed {args.file} to {backend.describe()} (serial {written.serial}).")

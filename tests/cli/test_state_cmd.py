@@ -343,11 +343,20 @@ def _variant(state_file: Path, tmp_path: Path, **changes) -> Path:
 
 
 def test_push_replaces_the_state(state_file, tmp_path):
-    pushed = _variant(state_file, tmp_path)
+    pushed = _variant(state_file, tmp_path, serial=5)
     code, out, _ = run("state", "push", "-state", str(state_file), str(pushed))
     assert code == 0, out
     after = stored(state_file)
     assert "rg_name" not in after.outputs and after.serial == 5
+
+
+def test_push_of_the_same_state_at_the_same_serial_is_accepted(state_file, tmp_path):
+    """As terraform 1.11: the same objects written otherwise (here without indentation) are no conflict."""
+    pushed = tmp_path / "pushed.tfstate"
+    pushed.write_text(json.dumps(json.loads(state_file.read_text())))
+    code, out, err = run("state", "push", "-state", str(state_file), str(pushed))
+    assert code == 0, err
+    assert stored(state_file).same_content(decode_state(pushed.read_bytes()))
 
 
 @pytest.mark.parametrize(
@@ -355,6 +364,10 @@ def test_push_replaces_the_state(state_file, tmp_path):
     [
         ({"lineage": "0a0a0a0a-0000-4000-8000-000000000000"}, "another lineage"),
         ({"serial": 2}, "older state"),
+        (  # terraform 1.11's words
+            {"serial": 4},
+            "cannot overwrite existing state with serial 4 with a different state that has the same serial",
+        ),
     ],
 )
 def test_push_refuses_unless_forced(state_file, tmp_path, changes, message):

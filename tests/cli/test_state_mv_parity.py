@@ -4,6 +4,7 @@ addresses afterwards, and the same refusal where a move would put two objects at
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -111,6 +112,30 @@ def test_state_rm_removes_what_matches_as_terraform(both, addresses, dry_run):
     assert sorted(listed.split()) == sorted(listed_t)
     if dry_run or code:
         assert (ours / "terraform.tfstate").read_bytes() == before
+
+
+def test_state_push_of_another_state_with_the_same_serial_is_refused_as_terraform(both, tmp_path):
+    """A pulled state edited without raising its serial would silently replace the stored one;
+    the same state written otherwise is no conflict."""
+    theirs, ours = both
+    state = json.loads((ours / "terraform.tfstate").read_text())
+    same = tmp_path / "same.json"
+    same.write_text(json.dumps(state))
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps({**state, "resources": state["resources"][1:]}))
+    sentence = (
+        f"cannot overwrite existing state with serial {state['serial']} with a different state that "
+        "has the same serial"
+    )
+    before = (ours / "terraform.tfstate").read_bytes()
+    pushed_t = _terraform(theirs, "state", "push", str(edited))  # terraform's own terraform.tfstate
+    code, _out, err = _vaultform(ours, "state", "push", "-state=terraform.tfstate", str(edited))
+    assert (code, pushed_t.returncode) == (1, 1)
+    assert sentence in pushed_t.stderr and sentence in err
+    assert (ours / "terraform.tfstate").read_bytes() == before
+    pushed_t = _terraform(theirs, "state", "push", str(same))
+    code, _out, err = _vaultform(ours, "state", "push", "-state=terraform.tfstate", str(same))
+    assert (code, pushed_t.returncode) == (0, 0), err + pushed_t.stderr
 
 
 READS = [
