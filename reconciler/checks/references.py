@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from providers.schema import BlockSchema
 from reconciler.addresses import Mode
 from reconciler.checks.sites import Site
+from reconciler.config.convert_model_exprs import past_whole_object
 from reconciler.config.model import Module
 from reconciler.config.references import Reference, references
 from reconciler.diagnostics import Diagnostic, error
@@ -65,6 +66,8 @@ class ReferenceChecker:
         _hint_budget[0] = HINT_COMPARISONS
         out: list[Diagnostic] = []
         for site in sites:
+            if site.kind == "depends_on" and past_whole_object(site.expr) is not None:
+                continue  # refused as a whole (Invalid depends_on reference), as terraform 1.11 does
             for ref in references(site.expr):
                 if ref.root in site.bound:
                     continue

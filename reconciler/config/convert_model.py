@@ -21,6 +21,7 @@ from reconciler.config.convert_model_exprs import (
     is_reference,
     literal_bool,
     literal_string,
+    past_whole_object,
     provider_ref,
     reference_list,
     traversal_address,
@@ -182,6 +183,16 @@ class _Decoder:
                 "[terraform_data.a, module.network]; strings and expressions aren't allowed.",
                 bad.pos,
             )
+        for item in items if bad is None else ():
+            beyond = past_whole_object(item)
+            if beyond is not None:
+                self.err(
+                    "meta-argument",
+                    f"Invalid {what} reference",
+                    f"References in {what} must be to a whole object (resource, etc), not to an "
+                    "attribute of an object.",
+                    beyond,
+                )
         return items
 
     def conditions(

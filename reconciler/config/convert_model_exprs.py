@@ -55,6 +55,33 @@ def is_reference(expr: ast.Expr) -> bool:
     return all(kind == "attr" or isinstance(value, ast.Literal) for kind, value in found[1])
 
 
+def past_whole_object(expr: ast.Expr) -> ast.Pos | None:
+    """Where a reference goes on past the whole object it names - ``.output`` of
+    ``terraform_data.a.output``, ``.x`` of ``var.v.x`` - or None when it names a whole object: a
+    resource or data source (with its instance key), a module call (with its key, or an output of
+    it), a variable or a local. terraform 1.11 marks that part for depends_on."""
+    nodes: list[ast.GetAttr | ast.Index] = []
+    node = expr
+    while isinstance(node, (ast.GetAttr, ast.Index)):
+        nodes.append(node)
+        node = node.obj
+    found = references(expr)
+    if not isinstance(node, ast.Variable) or not found:
+        return None
+    nodes.reverse()
+    ref = found[0]
+    keyed = [ref.is_index(i) for i in range(len(ref.remaining))]
+    steps = len(ref.subject) - 1
+    if ref.root == "module" and len(ref.subject) == 2 and keyed[:1] == [True]:
+        steps += 2 if keyed[1:2] == [False] else 1  # module.m["a"] and module.m["a"].out
+    elif (ref.is_resource or ref.subject[0] == "data") and keyed[:1] == [True]:
+        steps += 1
+    if len(nodes) <= steps:
+        return None
+    start = nodes[steps - 1].pos if steps else node.pos
+    return ast.Pos(expr.pos.file, start.end_line, start.end_column, expr.pos.end_line, expr.pos.end_column)
+
+
 def reference_list(expr: ast.Expr) -> tuple[tuple[ast.Expr, ...], ast.Expr | None]:
     """The items of a ``[ref, ...]`` list, and the first offending expression (or None)."""
     if not isinstance(expr, ast.TupleCons):
