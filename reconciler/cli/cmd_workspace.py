@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from reconciler import backend_select as bs
-from reconciler.cli.flags import Parser, flag
+from reconciler.cli.flags import Parser, bool_flag, flag
 from reconciler.cli.output import Output
 from reconciler.cli.state_files import read_state
 from reconciler.diagnostics import DiagnosticsError, error
@@ -34,7 +34,7 @@ def setup(parser) -> None:
         if name in ("new", "select", "delete"):
             p.add_argument("name", metavar="NAME", help="the workspace's name")
         if name == "select":
-            flag(p, "or-create", action="store_true", help="create the workspace when it does not exist")
+            bool_flag(p, "or-create", False, "create the workspace when it does not exist")
         if name == "delete":
             flag(p, "force", action="store_true", help="delete even when the workspace's state is not empty")
         if name == "list":  # as terraform 1.11: only list still takes the configuration's directory
@@ -96,13 +96,18 @@ def _run_new(args, out: Output) -> int:
         raise DiagnosticsError(error("workspace_exists", f'Workspace "{args.name}" already exists'))
     bs.create_workspace(args.dir, block, args.name)
     bs.select_workspace(args.dir, args.name)
+    _say_created(out, args.name)
+    return 0
+
+
+def _say_created(out: Output, name: str) -> None:
+    """What terraform 1.11 says of a workspace that new or select -or-create made."""
     out.print(
-        f'Created and switched to workspace "{args.name}"!\n\n'
+        f'Created and switched to workspace "{name}"!\n\n'
         "You're now on a new, empty workspace. Workspaces isolate their state,\n"
         'so if you run "vaultform plan" vaultform will not see any existing state\n'
         "for this configuration."
     )
-    return 0
 
 
 def _run_select(args, out: Output) -> int:
@@ -123,6 +128,9 @@ def _run_select(args, out: Output) -> int:
                 )
             )
         bs.create_workspace(args.dir, block, args.name)
+        bs.select_workspace(args.dir, args.name)
+        _say_created(out, args.name)
+        return 0
     bs.select_workspace(args.dir, args.name)
     out.print(f'Switched to workspace "{args.name}".')
     return 0

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -78,6 +81,28 @@ def test_local_workspaces_keep_separate_states(work, monkeypatch):
     assert code == 1 and "doesn't exist" in err and "-or-create" in err
     code, _out, err = _run("workspace", "new", "a/b")
     assert code == 1 and "is not allowed" in err
+
+
+SELECTS = [
+    ("workspace", "select", "-or-create", "dev"),  # made: terraform says so, as new does
+    ("workspace", "select", "-or-create=true", "default"),
+    ("workspace", "select", "-or-create=true", "other"),
+    ("workspace", "select", "-or-create=false", "nope"),
+]
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="install terraform to compare with it")
+def test_select_or_create_says_what_terraform_says(work, tmp_path):
+    theirs = tmp_path / "tf"
+    shutil.copytree(FIXTURE, theirs)
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+    env.pop("TF_WORKSPACE", None)
+    for argv in SELECTS:
+        done = subprocess.run(["terraform", *argv], cwd=theirs, env=env, capture_output=True, text=True)
+        code, out, _err = _run(*argv)
+        said = re.sub("[Tt]erraform", "vaultform", re.sub("\x1b\\[[0-9;]*m", "", done.stdout))
+        assert (code, out) == (done.returncode, said), argv
+    assert _run("workspace", "list") == (0, "  default\n  dev\n* other\n\n", "")
 
 
 def test_backend_local_path_places_the_state(work):
