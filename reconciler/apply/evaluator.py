@@ -266,7 +266,7 @@ class ApplyEvaluator(Walker):
                 raise DiagnosticsError(failed)
 
     def _for_each_value(self, res: Resource, path: ModulePath, key: Any) -> Any:
-        instances, _ = expand(res.count, res.for_each, self._scope(path))
+        instances, _ = expand(res.count, res.for_each, self._scope(path), self._shapes(path))
         inst = next((i for i in instances if i.key == key), None)
         return inst.bindings.get("each", {}).get("value") if inst else None
 
@@ -308,7 +308,7 @@ class ApplyEvaluator(Walker):
                     )
                 )
             scope = self._scope(path)
-            instances, diags = expand(res.count, res.for_each, scope)
+            instances, diags = expand(res.count, res.for_each, scope, self._shapes(path))
             self.diags.extend(diags)
             inst = next((i for i in instances if i.key == change.index), None)
             if inst is None:

@@ -47,7 +47,15 @@ from reconciler.config.functions import BUILTINS
 from reconciler.config.functions_spec import ArityError, FunctionError, FunctionSpec, invoke
 from reconciler.config.loader import parse_text
 from reconciler.config.references import walk_expressions
-from reconciler.config.types import ConversionError, a_type, normalize_number, to_bool, to_number, to_string
+from reconciler.config.types import (
+    ConversionError,
+    a_type,
+    normalize_number,
+    set_of,
+    to_bool,
+    to_number,
+    to_string,
+)
 from reconciler.diagnostics import Diagnostic
 from reconciler.value_shapes import kinds_differ, shape_of
 from reconciler.values import (
@@ -430,9 +438,17 @@ def _conditional(expr: ast.Conditional, scope: Scope) -> Any:
     except EvalError:
         return mark_if(value, cond_marked)
     plain, marked = unmark(value)
-    if _is_set(chosen, scope) or _is_set(other, scope):
+    if _is_set(chosen, scope):
         # a set's element type is not in its value; terraform converts the other branch to it
         # (true ? toset([1]) : ["x"] is toset([1])), so the value is left as it is
+        return mark_if(plain, marked or cond_marked)
+    if _is_set(expr, scope) and isinstance(plain, (list, tuple)):
+        # the other branch is a set and this one a tuple: terraform makes the result that set's
+        # type (true ? ["b", "a", "b"] : var.names is toset(["a", "b"])): duplicates go, in order
+        other_plain = other_value.value if type(other_value) is Sensitive else other_value
+        unified = ops.unify_branches(list(plain), other_plain) if isinstance(other_plain, list) else plain
+        return mark_if(set_of(list(unified)), marked or cond_marked)
+    if _is_set(other, scope):
         return mark_if(plain, marked or cond_marked)
     other_plain = other_value.value if type(other_value) is Sensitive else other_value
     return mark_if(ops.unify_branches(plain, other_plain), marked or cond_marked)

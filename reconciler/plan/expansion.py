@@ -136,7 +136,8 @@ def _for_each(
         # the whole expression's kind (a conditional unifies its branches as terraform does), else
         # that of the part the value came from
         ordered = _ordered_kind(expr, resolve)
-        if ordered is None and taken is not None and taken is not expr:
+        if ordered is None and taken is not None and taken is not expr and shape_of(expr, resolve) is None:
+            # only when the whole can't be told: a tuple against a set branch makes a set
             ordered = _ordered_kind(taken, resolve)
         if ordered is not None:
             return [], [
