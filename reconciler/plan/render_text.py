@@ -61,7 +61,7 @@ REASON_NOTE: dict[Reason, str] = {
     # terraform names the resource without its module here (jsonformat/plan.go)
     Reason.DELETE_BECAUSE_NO_RESOURCE_CONFIG: "(because {resource} is not in configuration)",
     Reason.DELETE_BECAUSE_COUNT_INDEX: "(because index {key} is out of range for count)",
-    Reason.DELETE_BECAUSE_EACH_KEY: "(because key {key} is not in for_each)",
+    Reason.DELETE_BECAUSE_EACH_KEY: "(because key {key} is not in for_each map)",
     Reason.DELETE_BECAUSE_NO_MODULE: "(because {module} is not in configuration)",
     Reason.READ_BECAUSE_CONFIG_UNKNOWN: "(config refers to values not yet known)",
     Reason.READ_BECAUSE_DEPENDENCY_PENDING: "(depends on a resource with changes pending)",
