@@ -269,7 +269,9 @@ def grants_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) 
                 or not models.counts(loss)
             ):
                 continue
-            if loss.assignment_id and _still_granted(ctx, loss, body):
+            if loss.by_role and not _reaches_key(loss.key_vault_id, key_uri):
+                continue  # a role on another key of the key vault
+            if loss.assignment_id and _still_granted(ctx, loss, key_uri):
                 continue
             out.append(_refusal(loss, body, key_uri))
         for kv_id, (kv, now_rbac) in switched.items():
@@ -304,10 +306,7 @@ def _role_after(
     Azure RBAC takes minutes to apply a new role); "" none."""
     from providers.azurerm.role_facts import roles_on_key_vault
 
-    try:
-        key_name = parse_key_id(key_uri).name
-    except InvalidIdError:
-        key_name = ""
+    key_name = _key_name(key_uri)
     for inst in instances:
         after = inst.after or {}
         if (
@@ -398,14 +397,29 @@ def _switch_refusal(
     )
 
 
-def _still_granted(ctx: Context, loss: Loss, body: dict[str, Any]) -> bool:
-    """Whether the principal keeps a role that grants CMK use on the vault's key vault besides the
-    assignment this plan deletes (one at the resource group, say)."""
+def _key_name(key_uri: str) -> str:
+    try:
+        return parse_key_id(key_uri).name
+    except InvalidIdError:
+        return ""
+
+
+def _reaches_key(scope: str, key_uri: str) -> bool:
+    """Whether a role at ``scope`` (a key vault, or one of its keys) covers the vault's key."""
+    low = scope.rstrip("/").lower()
+    cut = low.find("/keys/")
+    return cut < 0 or low[cut + len("/keys/") :] == _key_name(key_uri).lower()
+
+
+def _still_granted(ctx: Context, loss: Loss, key_uri: str) -> bool:
+    """Whether the principal keeps a role that grants CMK use on the vault's key besides the
+    assignment this plan deletes: one at the resource group, say, or on the key itself."""
     from providers.azurerm.role_facts import roles_on_key_vault
 
-    kv_id = loss.key_vault_id.split("/keys/")[0]
     try:
-        held = roles_on_key_vault(ctx.clients, kv_id, loss.principal)
+        held = roles_on_key_vault(
+            ctx.clients, _key_vault_id(loss.key_vault_id), loss.principal, _key_name(key_uri) or None
+        )
     except ProviderError:
         return False
     return any(r.grants_cmk and not same_id(r.assignment_id, loss.assignment_id) for r in held)
