@@ -64,9 +64,10 @@ def still_wrapping(
 
 
 def unusable(version: Version, now: datetime) -> str:
-    """Why ``version`` can't unwrap ("" when it can)."""
-    if not version.enabled:
-        return "disabled"
-    if version.expires is not None and version.expires <= now:
-        return "expired"
-    return ""
+    """Why ``version`` can't unwrap ("" when it can). Only a disabled version can't: Key Vault
+    refuses wrapping new keys with an expired (or not yet valid) key, but still unwraps and decrypts
+    with it, so data wrapped before stays readable (Microsoft Learn, "About keys": key attributes
+    exp and nbf). An older version only ever unwraps; the version in use wraps too, and its dates
+    are the audit's KEY_EXPIRED and KEY_NOT_YET_VALID."""
+    del now  # the dates don't stop an unwrap
+    return "" if version.enabled else "disabled"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ESTATES = Path(__file__).parent.parent / "fixtures" / "drift" / "estates"
@@ -91,7 +91,6 @@ def test_audit_markdown_and_text(with_stray, tmp_path):
 
 
 def test_expired_key_is_non_compliant(world):
-    from datetime import datetime, timedelta
 
     keys = world.key_client("kv-drift-uai")
     version = keys.get_key("cmk").properties.version
@@ -127,3 +126,23 @@ def test_an_older_key_version_that_still_wraps_the_data_key(world):
     code, vaults = _audit(world)
     assert code == 0, vaults["rsv-drift-rot"]["findings"]
     assert "KEY_VERSION_STILL_WRAPS" not in _codes(vaults["rsv-drift-rot"])
+
+
+def test_an_expired_older_key_version_still_unwraps_the_data_key(world):
+    """Key Vault still unwraps with an expired key version (it only refuses wrapping new keys):
+    an older version that expired before the vault re-wrapped its data key is no finding, and
+    backups and restores go on. A rotation policy with expire_after makes exactly that."""
+    shutil.copytree(ESTATES / "backed-up", world.root / "backed-up")
+    world.ok("apply {dir} -auto-approve", "backed-up")
+    world.ok("cloud backup rsv-drift-rot -vm vm-app-01")
+    keys = world.key_client("kv-drift-rot")
+    old = keys.get_key("cmk")
+    world.ok("cloud rotate-key https://kv-drift-rot.vault.azure.net/keys/cmk")
+    keys.update_key_properties(
+        "cmk", old.properties.version, expires_on=datetime.now(UTC) + timedelta(hours=1)
+    )
+    world.ok("cloud advance 2h")  # the older version has expired; no backup has re-wrapped yet
+    code, vaults = _audit(world)
+    assert code == 0, vaults["rsv-drift-rot"]["findings"]
+    assert "KEY_VERSION_STILL_WRAPS" not in _codes(vaults["rsv-drift-rot"])
+    world.ok("cloud backup rsv-drift-rot -vm vm-app-01")
