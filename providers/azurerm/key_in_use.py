@@ -129,9 +129,14 @@ def _unusable(address: str, vault: str, problem: str, out_of_date: bool = False)
         "`vaultform cloud enable-key`) and keep it enabled until a backup job has completed with the key "
         "the vault uses now"
     )
+    summary = (
+        f"Backups of {vault} fail now: its key version can't wrap (restores still unwrap)"
+        if out_of_date
+        else f"Backups and restores of {vault} fail now: its key can't unwrap"
+    )
     return warning(
         "R12/unusable",
-        f"Backups and restores of {vault} fail now: its key can't unwrap",
+        summary,
         f"In Key Vault, {problem}. Applying this plan doesn't change that: {fix}.",
         address=address,
     )
