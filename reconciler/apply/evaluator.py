@@ -202,10 +202,14 @@ class ApplyEvaluator(Walker):
             for pred in g.predecessors(current):
                 stack.append((pred, False))
 
-    def outputs_final(self) -> tuple[dict[str, Any], list[Diagnostic]]:
+    def outputs_final(self, only: set[str] | None = None) -> tuple[dict[str, Any], list[Diagnostic]]:
+        """The root outputs' values and what evaluating them found; ``only``: these outputs alone
+        (a targeted apply leaves the others out, unevaluated: they may read objects it didn't plan)."""
         with self._lock:
             self.diags = []
             for name in self.infos[""].module.outputs:
+                if only is not None and name not in only:
+                    continue
                 node = f"output.{name}"
                 self._ensure(node)
                 self._output(node, self.cg.graph.data(node))

@@ -159,7 +159,9 @@ def record_outputs_only(
     _store_as_encryption_writes(session)
     recorder = StateRecorder(session.backend, session.state)
     _record_data_reads(plan, recorder)  # as terraform's apply with nothing to change records them
-    diagnostics = _record_outputs(session, evaluator, recorder) + evaluator.checks_final()
+    # with -target, the outputs the plan left out keep what state holds, as after an apply
+    planned = {o.name for o in plan.outputs} if options.targets else None
+    diagnostics = _record_outputs(session, evaluator, recorder, planned) + evaluator.checks_final()
     return ApplyOutcome(recorder.state, None, diagnostics)
 
 
@@ -178,7 +180,7 @@ def _record_outputs(
 ) -> list[Diagnostic]:
     """The root outputs into state; ``planned``: when set, only these are evaluated afresh (a
     targeted apply), the others keep their recorded values."""
-    values, found = evaluator.outputs_final()
+    values, found = evaluator.outputs_final(planned)
     # an output whose precondition is false once its values are known fails the apply, as
     # terraform's "Module output value precondition failed"; its new value is not recorded
     failed = [d for d in found if d.is_error]
@@ -187,12 +189,12 @@ def _record_outputs(
         places = {v.condition.pos.range() for v in decl.preconditions}
         if any(d.range in places for d in failed):
             values.pop(name, None)
-    if planned is not None:
+    if planned is not None:  # the others keep what state holds
         kept = recorder.state.outputs
         values = {
-            name: value if name in planned else kept[name].value
-            for name, value in values.items()
-            if name in planned or name in kept
+            name: values[name] if name in planned else kept[name].value
+            for name in declared
+            if (name in planned and name in values) or (name not in planned and name in kept)
         }
     sensitive: dict[str, bool] = {}
     diagnostics: list[Diagnostic] = list(failed)
