@@ -65,7 +65,8 @@ def _rotated(instances: list[PlannedInstance]) -> set[str]:
     }
 
 
-def _when(value: Any) -> datetime | None:
+def moment(value: Any) -> datetime | None:
+    """An RFC 3339 date of a key attribute (expiration_date, not_before_date); None if unset."""
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -82,8 +83,8 @@ def _out_of_date(instances: list[PlannedInstance], now: datetime) -> set[str]:
         if inst.type_name != KEY or not inst.refreshed:
             continue
         expires, starts = (
-            _when(inst.refreshed.get("expiration_date")),
-            _when(inst.refreshed.get("not_before_date")),
+            moment(inst.refreshed.get("expiration_date")),
+            moment(inst.refreshed.get("not_before_date")),
         )
         if (expires is not None and expires <= now) or (starts is not None and starts > now):
             out.add(_versionless(_text(inst.refreshed.get("id"))))

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from providers.azurerm.audit import local_now, recovery_vaults
 from providers.azurerm.ids import InvalidIdError, parse_key_id
+from providers.azurerm.key_in_use import moment
 from providers.azurerm.resources.base import Context, dig
 from providers.base import PlannedInstance, ProviderError
 from reconciler.diagnostics import Diagnostic, error
@@ -44,19 +45,9 @@ class Leaving:
     action: str  # "delete", "replace", or "out of date" (an update that expires it)
 
 
-def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _out_of_date(after: dict[str, Any], before: dict[str, Any], now: datetime) -> bool:
     """Whether the update sets a date that leaves the key's version unusable at once."""
-    expires, starts = _when(after.get("expiration_date")), _when(after.get("not_before_date"))
+    expires, starts = moment(after.get("expiration_date")), moment(after.get("not_before_date"))
     changed = any(after.get(n) != before.get(n) for n in ("expiration_date", "not_before_date"))
     return changed and ((expires is not None and expires <= now) or (starts is not None and starts > now))
 
