@@ -43,6 +43,7 @@ class Leaving:
     key_vault: str  # the key vault's name, lower case
     key: str  # the key's name, lower case
     action: str  # "delete", "replace", or "out of date" (an update that expires it)
+    version: str = ""  # out of date: the version whose dates change (the key's current one)
 
 
 def _out_of_date(after: dict[str, Any], before: dict[str, Any], now: datetime) -> bool:
@@ -66,7 +67,13 @@ def leaving(instances: Iterable[PlannedInstance], now: Callable[[], datetime]) -
                 except InvalidIdError:
                     continue
                 out.append(
-                    Leaving(str(inst.address), kid.vault_name.lower(), kid.name.lower(), "out of date")
+                    Leaving(
+                        str(inst.address),
+                        kid.vault_name.lower(),
+                        kid.name.lower(),
+                        "out of date",
+                        kid.version.lower(),
+                    )
                 )
             continue
         if inst.action not in GONE or not inst.before:
@@ -104,38 +111,40 @@ def keys_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) ->
         except InvalidIdError:
             continue
         for item in gone:
-            if item.key_vault == used.vault_name.lower() and item.key in ("", used.name.lower()):
-                out.append(_refusal(item, body, key_uri))
+            if item.key_vault != used.vault_name.lower() or item.key not in ("", used.name.lower()):
+                continue
+            if item.version and used.version and used.version.lower() != item.version:
+                continue  # the vault is pinned to another version, whose dates stay as they are
+            out.append(_refusal(item, body, key_uri))
     return out
 
 
 def _refusal(item: Leaving, body: dict[str, Any], key_uri: str) -> Diagnostic:
     name, vault_id = _text(body.get("name")), _text(body.get("id"))
     what = "the key" if item.key else f"key vault {item.key_vault}, and with it the key"
-    expires = item.action == "out of date"
     verb = {"delete": "deletes", "replace": "replaces"}.get(item.action, "disables")
-    if expires:
-        how = (
-            "sets a date that leaves the key's version unusable now (its expiration_date passed, or its "
-            "not_before_date still to come)"
+    if item.action == "out of date":
+        return error(
+            "R11",
+            f"{item.address} disables the key Recovery Services vault {name} encrypts with",
+            f"Recovery Services vault {name} ({vault_id}), which this configuration doesn't manage, "
+            f"encrypts its backups with {key_uri}. This plan sets a date that leaves the key's version "
+            "unusable now (its expiration_date passed, or its not_before_date still to come): Key "
+            "Vault refuses wrapping with it, so that vault's next backup would fail "
+            "(UserErrorCMKKeyExpired); restores still unwrap. Keep dates that leave the version valid, "
+            f"or point vault {name} at another key first (in the configuration that manages it).",
+            address=item.address,
         )
-        failure = "UserErrorCMKKeyExpired"
-        fix = (
-            "Keep dates that leave the version valid, or point vault "
-            f"{name} at another key first (in the configuration that manages it)."
-        )
-    else:
-        how, failure = f"{verb} {what}", "UserErrorKeyVaultKeyWasNotFound"
-        fix = (
-            f"Point vault {name} at another key first (in the configuration that manages it), and "
-            "remove this one only after a backup job has completed with the new key. To stop managing "
-            "it here without deleting it, use a removed block with lifecycle { destroy = false }."
-        )
+    fix = (
+        f"Point vault {name} at another key first (in the configuration that manages it), and "
+        "remove this one only after a backup job has completed with the new key. To stop managing "
+        "it here without deleting it, use a removed block with lifecycle { destroy = false }."
+    )
     return error(
         "R11",
         f"{item.address} {verb} the key Recovery Services vault {name} encrypts with",
         f"Recovery Services vault {name} ({vault_id}), which this configuration doesn't manage, "
-        f"encrypts its backups with {key_uri}. This plan {how}: that vault's next backup and every "
-        f"restore of its recovery points would fail ({failure}). {fix}",
+        f"encrypts its backups with {key_uri}. This plan {verb} {what}: that vault's next backup and "
+        f"every restore of its recovery points would fail (UserErrorKeyVaultKeyWasNotFound). {fix}",
         address=item.address,
     )
