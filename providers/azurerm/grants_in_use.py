@@ -269,7 +269,8 @@ def grants_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) 
                 or not models.counts(loss)
             ):
                 continue
-            if loss.by_role and not _reaches_key(loss.key_vault_id, key_uri):
+            scope = loss.key_vault_id
+            if loss.by_role and not _covers(scope, _key_vault_id(scope), _key_name(key_uri)):
                 continue  # a role on another key of the key vault
             if loss.assignment_id and _still_granted(ctx, loss, key_uri):
                 continue
@@ -402,13 +403,6 @@ def _key_name(key_uri: str) -> str:
         return parse_key_id(key_uri).name
     except InvalidIdError:
         return ""
-
-
-def _reaches_key(scope: str, key_uri: str) -> bool:
-    """Whether a role at ``scope`` (a key vault, or one of its keys) covers the vault's key."""
-    low = scope.rstrip("/").lower()
-    cut = low.find("/keys/")
-    return cut < 0 or low[cut + len("/keys/") :] == _key_name(key_uri).lower()
 
 
 def _still_granted(ctx: Context, loss: Loss, key_uri: str) -> bool:
