@@ -122,7 +122,6 @@ def keys_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) ->
 def _refusal(item: Leaving, body: dict[str, Any], key_uri: str) -> Diagnostic:
     name, vault_id = _text(body.get("name")), _text(body.get("id"))
     what = "the key" if item.key else f"key vault {item.key_vault}, and with it the key"
-    verb = {"delete": "deletes", "replace": "replaces"}.get(item.action, "disables")
     if item.action == "out of date":
         return error(
             "R11",
@@ -135,6 +134,7 @@ def _refusal(item: Leaving, body: dict[str, Any], key_uri: str) -> Diagnostic:
             f"or point vault {name} at another key first (in the configuration that manages it).",
             address=item.address,
         )
+    verb = "deletes" if item.action == "delete" else "replaces"
     fix = (
         f"Point vault {name} at another key first (in the configuration that manages it), and "
         "remove this one only after a backup job has completed with the new key. To stop managing "
