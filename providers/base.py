@@ -13,15 +13,16 @@ Clock and id generation are injectable (``Clock``) so tests are deterministic.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from providers.drift_protocol import DriftEstate, DriftRules, UnmanagedListing
 from providers.schema import ProviderSchema
 from state.addresses import InstanceAddress, Node, parse_address
+
+if TYPE_CHECKING:  # drift's types are loaded by the commands that judge drift
+    from providers.drift_protocol import DriftEstate, DriftRules, UnmanagedListing
 
 # --------------------------------------------------------------------------- errors
 
@@ -75,6 +76,12 @@ class IncompleteError(PermanentError):
 # --------------------------------------------------------------------------- clock
 
 
+def _random_uuid() -> str:
+    import uuid  # loaded when an id is made: every command starts faster without it
+
+    return str(uuid.uuid4())
+
+
 @dataclass
 class Clock:
     """Time and id source; tests pass fixed functions. ``now`` is wall-clock seconds since the
@@ -83,7 +90,7 @@ class Clock:
     now: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4())
+    new_id: Callable[[], str] = _random_uuid
 
 
 # --------------------------------------------------------------------------- requests

@@ -27,7 +27,6 @@ from typing import Any
 
 from providers.schema import Attribute, BlockSchema, Nesting
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, error, warning
-from reconciler.fmt import format_source
 
 FILE_HEADER = (
     "# __generated__ by Terraform\n"
@@ -46,6 +45,8 @@ def resource_block(
         lines.append(f"provider = {provider}")
     lines.extend(_body(block, state))
     lines.append("}")
+    from reconciler.fmt import format_source  # the formatter is loaded only to write a block
+
     return format_source("\n".join(lines) + "\n")
 
 
@@ -55,6 +56,8 @@ def file_text(blocks: list[tuple[str, str]]) -> str:
     for import_id, text in blocks:
         comment = "# __generated__ by Terraform" + (f" from {_quoted(import_id)}" if import_id else "")
         parts.append(f"\n{comment}\n{text}")
+    from reconciler.fmt import format_source
+
     return format_source("".join(parts))
 
 

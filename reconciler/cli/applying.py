@@ -7,7 +7,6 @@ import dataclasses
 
 from providers.drift_protocol import ChangeKind
 from reconciler.apply.progress import Progress, ProgressReporter
-from reconciler.apply.run import apply_plan, record_outputs_only
 from reconciler.cli.json_ui import JsonProgress, resource_identity
 from reconciler.cli.output import Output, display_path
 from reconciler.diagnostic_places import all_placed
@@ -89,6 +88,8 @@ def apply_and_render(
         steps = any(c.action is not Action.NO_OP or c.importing for c in plan.changes)
         if not options.refresh_only and shown_plan and steps:  # a blank line before the first step's
             out.print("")
+    from reconciler.apply.run import apply_plan  # the apply engine is loaded only to apply
+
     outcome = apply_plan(session, plan, refreshed, options, progress, parallelism=parallelism)
     if outcome.result is None:  # a refresh-only apply: the state takes what the refresh read
         _nothing_applied(outcome, out, command)
@@ -134,6 +135,8 @@ def outputs_and_render(
     if options.destroy:
         _nothing_applied(None, out, command)
         return
+    from reconciler.apply.run import record_outputs_only
+
     _nothing_applied(record_outputs_only(session, plan, refreshed, options), out, command)
 
 

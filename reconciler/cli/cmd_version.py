@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import platform
 import sys
 
 from reconciler import __version__
@@ -17,6 +16,8 @@ def setup(parser) -> None:
 
 
 def _platform() -> str:
+    import platform  # loaded when asked: every command starts faster without it
+
     machine = platform.machine().lower()
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
     return f"{sys.platform.replace('win32', 'windows')}_{arch}"

@@ -15,7 +15,6 @@ import ipaddress
 import json
 import struct
 import urllib.parse
-import uuid
 import zlib
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -194,17 +193,16 @@ def _urlencode(s):
     return urllib.parse.quote_plus(s, safe="-._~")
 
 
-_UUID_NAMESPACES = {
-    "dns": uuid.NAMESPACE_DNS,
-    "url": uuid.NAMESPACE_URL,
-    "oid": uuid.NAMESPACE_OID,
-    "x500": uuid.NAMESPACE_X500,
-}
-
-
 @spec("uuidv5", Param("namespace", ParamType.STRING), Param("name", ParamType.STRING))
 def _uuidv5(namespace, name):
-    ns = _UUID_NAMESPACES.get(namespace)
+    import uuid  # loaded when used: every command starts faster without it
+
+    ns = {
+        "dns": uuid.NAMESPACE_DNS,
+        "url": uuid.NAMESPACE_URL,
+        "oid": uuid.NAMESPACE_OID,
+        "x500": uuid.NAMESPACE_X500,
+    }.get(namespace)
     if ns is None:
         try:
             ns = uuid.UUID(namespace)
@@ -218,6 +216,8 @@ def _uuidv5(namespace, name):
 
 @spec("uuid", impure=True)
 def _uuid():  # invoke() answers UNKNOWN for impure functions unless the console allows them
+    import uuid
+
     return str(uuid.uuid4())
 
 

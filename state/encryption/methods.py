@@ -13,9 +13,6 @@ import os
 from dataclasses import dataclass
 from typing import Protocol
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from state.encryption.keys import KeyProvider, KeyUnavailable
 
 AES_KEY_LENGTHS = (16, 24, 32)
@@ -66,6 +63,8 @@ class AesGcm:
         key, meta = self.keys.encryption_key()
         _check_length(key, self.keys)
         nonce = os.urandom(NONCE_BYTES)
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # loaded only for encrypted state
+
         return nonce + AESGCM(key).encrypt(nonce, data, None), {self.keys.label.address: meta}
 
     def decrypt(self, sealed: bytes, meta: dict[str, bytes]) -> bytes:
@@ -77,6 +76,9 @@ class AesGcm:
         _check_length(key, self.keys)
         if len(sealed) < NONCE_BYTES + 16:
             raise KeyUnavailable("the encrypted data is too short (damaged)")
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         try:
             return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], None)
         except InvalidTag:
