@@ -163,9 +163,16 @@ def _for_each(
 
 
 def collect(instances: list[Instance], values: dict[Any, Any], *, counted: bool, each: bool) -> Any:
-    """The value a reference to the whole resource sees: object, list (count) or map (for_each)."""
+    """The value a reference to the whole resource sees: object, list (count) or map (for_each).
+    As terraform 1.11 builds it from state, a counted resource's list runs to its highest index
+    and an index with no object (deleted outside, failed to create) is unknown, so ``x[2]`` is
+    still the object at index 2; a for_each resource's map has the keys that have objects."""
     if counted:
-        return [values[i.key] for i in instances]
+        indexes = [i.key for i in instances]
+        if indexes == list(range(len(indexes))):
+            return [values[i] for i in indexes]
+        known = [i for i in indexes if isinstance(i, int)]
+        return [values.get(i, UNKNOWN) for i in range(max(known) + 1 if known else 0)]
     if each:
         return {i.key: values[i.key] for i in instances}
     return values.get(None, UNKNOWN) if instances else UNKNOWN

@@ -390,10 +390,13 @@ def render_plan(
         )
         return "\n\n".join(parts) + "\n"
     if plan.refresh_only:
-        n = len(plan.refreshed)
+        n = sum(1 for read in plan.refreshed.values() if read is not None)
+        gone = len(plan.refreshed) - n
+        forgets = f", and forgets the {gone} that no longer exist{'s' if gone == 1 else ''}" if gone else ""
         parts.append(
             f"This is a refresh-only plan: applying it records the {n} object{'s' if n != 1 else ''} "
-            "read just now in state, as they are; nothing in the cloud changes."
+            f"read just now in state, as {'it is' if n == 1 else 'they are'}{forgets}; nothing in the "
+            "cloud changes."
         )
     if not changes and not outputs:
         if errors:

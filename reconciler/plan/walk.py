@@ -576,7 +576,8 @@ class Walker:
 
     def _as_refreshed(self, path: ModulePath, res: Resource) -> tuple[list[Instance], dict[Any, Any]]:
         """A resource as a refresh-only plan shows it to what refers to it (outputs, say): the
-        instances state holds, as refreshed - nothing is planned, so nothing new or changed."""
+        instances state holds, as refreshed - nothing is planned, so nothing new or changed (an
+        index missing in between is unknown: ``collect``)."""
         recorded = self.req.state.resource(_text_prefix(path) + res.address)
         instances: list[Instance] = []
         values: dict[Any, Any] = {}

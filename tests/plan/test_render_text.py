@@ -346,7 +346,15 @@ def test_refresh_only_plan_says_nothing_changes_in_the_cloud():
     plan.refreshed = {"azurerm_resource_group.rg": {"id": "/subscriptions/0/resourceGroups/rg"}}
     plan.outside_changes = 1
     text = render_plan(plan, color=False, schema_of=schema_of)
-    assert "This is a refresh-only plan: applying it records the 1 object read just now in state" in text
+    assert "records the 1 object read just now in state, as it is; nothing in the cloud" in text
+    # an object the refresh found gone is forgotten, not counted among those recorded
+    plan.refreshed["azurerm_resource_group.old"] = None
+    text = render_plan(plan, color=False, schema_of=schema_of)
+    assert (
+        "records the 1 object read just now in state, as it is, and forgets the 1 that no longer "
+        "exists; nothing in the cloud changes." in " ".join(text.split())
+    )
+    del plan.refreshed["azurerm_resource_group.old"]
     # nothing changed outside: terraform's words, and nothing to record
     plan.outside_changes = 0
     text = render_plan(plan, color=False, schema_of=schema_of)

@@ -1,0 +1,55 @@
+"""A refresh-only plan after an instance of a counted or for_each resource left state, side by
+side with terraform 1.11: the other instances keep their keys and the missing one is unknown, so
+references to the rest still work and the plan can be applied."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_output_parity import _comparable, _terraform, _vaultform
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "refresh_only_gone"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("terraform") is None, reason="install terraform to compare with it"
+)
+
+GONE = ("terraform_data.x[1]", 'terraform_data.m["b"]')
+
+
+def _outputs_part(text: str) -> str:
+    """From "Changes to Outputs:" to the end, ids and version aside."""
+    at = text.find("Changes to Outputs:")
+    assert at >= 0, text
+    return _comparable(
+        text[at:].replace("vaultform", "Terraform").replace("Terraform\nstate", "Terraform state")
+    )
+
+
+def test_refresh_only_keeps_the_other_instances_at_their_keys(tmp_path):
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    shutil.copytree(FIXTURE, theirs)
+    shutil.copytree(FIXTURE, ours)
+    env = {"VAULTFORM_LOCAL_AZURE": str(tmp_path / "az.db")}
+    assert _terraform(theirs, "init").returncode == 0
+    assert _terraform(theirs, "apply", "-auto-approve").returncode == 0
+    assert _vaultform(ours, "apply", "-auto-approve", env=env)[0] == 0
+    assert _terraform(theirs, "state", "rm", *GONE).returncode == 0
+    assert _vaultform(ours, "state", "rm", *GONE, env=env)[0] == 0
+
+    plan_t = _terraform(theirs, "plan", "-refresh-only", "-no-color")
+    code, out, err = _vaultform(ours, "plan", "-refresh-only", "-no-color", env=env)
+    assert (code, plan_t.returncode) == (0, 0), out + err + plan_t.stdout + plan_t.stderr
+    assert "Invalid index" not in out + err
+    assert _outputs_part(out).split("\n\n")[0] == _outputs_part(plan_t.stdout).split("\n\n")[0]
+
+    assert _terraform(theirs, "apply", "-refresh-only", "-auto-approve").returncode == 0
+    assert _vaultform(ours, "apply", "-refresh-only", "-auto-approve", env=env)[0] == 0
+    for name in ("last", "c", "keys"):  # (terraform records "all" with a null where x[1] was)
+        read_t = _terraform(theirs, "output", "-json", name)
+        code, out, err = _vaultform(ours, "output", "-json", name, env=env)
+        assert code == 0, err
+        assert _comparable(out) == _comparable(read_t.stdout), name
