@@ -45,8 +45,9 @@ the subscription's, and its CMK audit takes the key version the refresh has just
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -191,6 +192,22 @@ def _list(ctx: Context, kind: str, scope: str) -> list[Any]:
     if kind == PROTECTED_ITEMS:
         return list(backup.backup_protected_items.list(rid.name, rid.resource_group, filter=IAAS_FILTER))
     raise ValueError(f"unknown container kind {kind!r}")
+
+
+_SUBSCRIPTION_OF = re.compile(r"/subscriptions/([^/]+)(?:/|$)", re.IGNORECASE)
+
+
+def home_subscription(values: Mapping[str, Any]) -> str | None:
+    """The subscription an object lives in, as its values name it: its own ARM id, else the key
+    vault or the scope it lives inside (a key's id is a Key Vault URL; a create has no id yet).
+    None: nothing names one, so the provider's subscription it is."""
+    for name in ("id", "key_vault_id", "scope"):
+        text = values.get(name)
+        if isinstance(text, str):
+            found = _SUBSCRIPTION_OF.match(text)
+            if found is not None:
+                return found.group(1)
+    return None
 
 
 def for_subscription(clients: Any, subscription_id: str) -> Any:

@@ -26,7 +26,7 @@ from providers.azurerm.catalog import SCHEMA
 from providers.azurerm.clients import ClientFactory, CloudKind, CloudTarget, storage_sign_in, target_from
 from providers.azurerm.consistency import Waiter
 from providers.azurerm.drift.rules import drift_rules, unmanaged
-from providers.azurerm.listing import Listing
+from providers.azurerm.listing import Listing, for_subscription, home_subscription
 from providers.azurerm.planned_ids import ROLE_ASSIGNMENT, planned_id, role_assignment_name
 from providers.azurerm.resources import DATA_SOURCES, HANDLERS, Context
 from providers.azurerm.resources.base import known
@@ -168,27 +168,35 @@ class AzurermProvider:
             )
         return self._clients
 
-    def context(self) -> Context:
+    def context(self, of: Mapping[str, Any] | None = None) -> Context:
+        """``of``: the object the context is for (its prior or planned values). An object whose
+        id - or, for one that lives inside another, the key vault or scope it names - is in
+        another subscription is read and written there, as azurerm does (it calls Azure with the
+        ids it parsed); only the names a create builds ids from take the provider's subscription."""
+        clients = self.clients
+        home = home_subscription(of) if of is not None else None
+        if home is not None:
+            clients = for_subscription(clients, home)
         return Context(
-            self.clients,
+            clients,
             Waiter(self.clock, self.report),
             self._features,
             recovered_key_vaults=self._recovered_key_vaults,
         )
 
-    def _read_context(self) -> Context:
+    def _read_context(self, of: Mapping[str, Any] | None = None) -> Context:
         """A refresh's context: answered from the run's listings where they cover the object."""
-        ctx = self.context()
+        ctx = self.context(of)
         ctx.listing = self._listing
         return ctx
 
-    def write_context(self) -> Context:
+    def write_context(self, of: Mapping[str, Any] | None = None) -> Context:
         """The context of a write: the resource providers the provider block asks for are
         registered first (once). Plans and refreshes never register anything: a refused plan
         changes nothing in the cloud."""
         self._listing = None  # what was listed before a write is not what Azure holds after it
-        ctx = self.context()
-        self._registrar.ensure(ctx.clients, *self._registrations, ctx.waiter, self.report)
+        ctx = self.context(of)
+        self._registrar.ensure(self.clients, *self._registrations, ctx.waiter, self.report)
         return ctx
 
     def describe(self) -> str:
@@ -288,7 +296,7 @@ class AzurermProvider:
     def read(self, req: ReadRequest) -> ReadResponse:
         handler = self._handler(req.type_name)
         state = self._run(
-            req.type_name, lambda: handler.read(self._read_context(), _without_timeouts(req.prior))
+            req.type_name, lambda: handler.read(self._read_context(req.prior), _without_timeouts(req.prior))
         )
         conformed = conform(SCHEMA.resources[req.type_name], state, req.prior, handler.implicit)
         read = _with_kept(_with_private(conformed, state, handler.private), state, req.prior, handler.kept)
@@ -317,7 +325,7 @@ class AzurermProvider:
         if req.type_name == ROLE_ASSIGNMENT and not known(planned.get("name")):
             # the name a retried create (or a crash recovery) can find again
             planned["name"] = role_assignment_name(planned) or planned.get("name")
-        ctx = self.write_context()
+        ctx = self.write_context(planned)
         self._refuse_existing(ctx, req.type_name, planned, req.address)
         try:
             state = self._run(req.type_name, lambda: handler.create(ctx, planned))
@@ -364,7 +372,7 @@ class AzurermProvider:
             state = self._run(
                 req.type_name,
                 lambda: handler.update(
-                    self.write_context(),
+                    self.write_context(req.prior),
                     _without_timeouts(req.prior),
                     _without_timeouts(req.planned),
                     tuple(changed),
@@ -381,11 +389,13 @@ class AzurermProvider:
 
     def delete(self, req: DeleteRequest) -> None:
         handler = self._handler(req.type_name)
-        self._run(req.type_name, lambda: handler.delete(self.write_context(), _without_timeouts(req.prior)))
+        self._run(
+            req.type_name, lambda: handler.delete(self.write_context(req.prior), _without_timeouts(req.prior))
+        )
 
     def import_(self, req: ImportRequest) -> ReadResponse:
         handler = self._handler(req.type_name)
-        state = self._run(req.type_name, lambda: handler.import_(self.context(), req.id))
+        state = self._run(req.type_name, lambda: handler.import_(self.context({"id": req.id}), req.id))
         return ReadResponse(conform_imported(SCHEMA.resources[req.type_name], state, handler.implicit))
 
     def plan_rules(self, req: PlanRulesRequest) -> PlanRulesResponse:
@@ -467,7 +477,7 @@ class AzurermProvider:
     def _creates_already_in_azure(self, instances) -> list:
         from providers.azurerm.taken_names import creates_already_in_azure
 
-        return creates_already_in_azure(self.context(), self._handler, instances)
+        return creates_already_in_azure(self.context, self._handler, instances)
 
     def _taken_role_assignments(self, instances) -> list:
         """Role assignments this plan creates that Azure already holds (``taken_grants``)."""
@@ -518,19 +528,19 @@ class AzurermProvider:
         the object shows only after its asynchronous create finishes (then apply locates it)."""
         if self._handler(type_name).asynchronous_create:
             return None
-        return planned_id(self.context(), type_name, planned)
+        return planned_id(self.context(planned), type_name, planned)
 
     def locate(self, type_name: str, planned: dict[str, Any]) -> dict[str, Any] | None:
         """The object a create of ``planned`` made, shaped as ``create`` returns it, or
         None when there is none (so creating it now can't make a second one)."""
         handler = self._handler(type_name)
-        id_ = planned_id(self.context(), type_name, planned)
+        id_ = planned_id(self.context(planned), type_name, planned)
         if id_ is None:
             return None
         prior = {**_known_config(planned), "id": id_}
         if type_name == "azurerm_key_vault_key":
             try:
-                state = self._run(type_name, lambda: handler.import_(self.context(), id_))
+                state = self._run(type_name, lambda: handler.import_(self.context(prior), id_))
             except PermanentError as exc:
                 if exc.status != 403:
                     raise
@@ -542,7 +552,7 @@ class AzurermProvider:
                 )
                 return None
         else:
-            state = self._run(type_name, lambda: handler.read(self.context(), prior))
+            state = self._run(type_name, lambda: handler.read(self.context(prior), prior))
         if state is None:
             return None
         return conform(SCHEMA.resources[type_name], state, planned, handler.implicit)

@@ -35,8 +35,11 @@ def _known(values: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def creates_already_in_azure(
-    ctx: Context, handler_for: Callable[[str], Any], instances: Iterable[PlannedInstance]
+    context_for: Callable[[dict[str, Any]], Context],
+    handler_for: Callable[[str], Any],
+    instances: Iterable[PlannedInstance],
 ) -> list[Diagnostic]:
+    """``context_for``: the context to look for an object with (its subscription's)."""
     instances = list(instances)
     if not any(i.action in DESTRUCTIVE for i in instances):
         return []
@@ -46,14 +49,15 @@ def creates_already_in_azure(
     for inst in instances:
         if inst.action != "create" or inst.type_name in OWN_CHECKS:
             continue
-        id_ = planned_id(ctx, inst.type_name, _known(inst.after))
+        id_ = planned_id(context_for(_known(inst.after)), inst.type_name, _known(inst.after))
         if id_ is not None and id_.lower() not in leaving:
             wanted.append((inst, id_))
 
     def look(item: tuple[PlannedInstance, str]) -> Diagnostic | None:
         inst, id_ = item
         try:
-            found = handler_for(inst.type_name).existing(ctx, _known(inst.after), id_)
+            planned = _known(inst.after)
+            found = handler_for(inst.type_name).existing(context_for(planned), planned, id_)
         except (ProviderError, KeyError):
             return None  # can't look: the apply still meets Azure's own answer
         return _taken(str(inst.address), found) if found else None

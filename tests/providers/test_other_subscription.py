@@ -1,0 +1,61 @@
+"""An object whose id names another subscription than the provider's is read and written in that
+subscription, as azurerm does (it calls Azure with the ids it parsed) - never the object of the
+same group and name in the provider's own subscription."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from providers.azurelocal.app import Emulator
+from providers.azurelocal.seed import SUBSCRIPTION_ID
+from providers.azurelocal.services import subscriptions
+from providers.azurerm.clients import ClientFactory
+from providers.azurerm.listing import for_subscription
+from tests.e2e.harness import Workspace
+
+SECOND = "9d1c5a77-3e2b-4c1d-8f60-2b7e4a9c0d11"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "other_subscription"
+
+
+def _identities(ws: Workspace):
+    """The identity clients of both subscriptions, and the objects each starts with."""
+    env = Emulator(ws.db)
+    try:
+        subscriptions.add(env, SECOND, "vaultform second")
+    finally:
+        env.store.close()
+    with ws._cloud_env():
+        mine = ClientFactory.from_config({}, None)
+        theirs = for_subscription(mine, SECOND)
+        for clients, groups in ((mine, ("rg-plat",)), (theirs, ("rg-plat", "rg-sec"))):
+            clients.resources().providers.register("Microsoft.ManagedIdentity")
+            for rg in groups:
+                clients.resources().resource_groups.create_or_update(rg, {"location": "westeurope"})
+        mine.msi().user_assigned_identities.create_or_update(
+            "rg-plat", "id-app", {"location": "westeurope", "tags": {"team": "a"}}
+        )
+        theirs.msi().user_assigned_identities.create_or_update(
+            "rg-plat", "id-app", {"location": "westeurope"}
+        )
+        theirs.msi().user_assigned_identities.create_or_update("rg-sec", "id-sec", {"location": "westeurope"})
+    return mine, theirs
+
+
+def test_an_object_of_another_subscription_is_read_and_written_there(tmp_path):
+    ws = Workspace(tmp_path, FIXTURE)
+    mine, theirs = _identities(ws)
+    plan = ws.vf("plan")
+    assert plan.code == 0, plan.explain()
+    assert f"/subscriptions/{SECOND}/resourceGroups/rg-plat/" in plan.out
+    assert f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-plat/" not in plan.out
+    assert "does not exist" not in plan.out + plan.err
+    assert "2 to import, 0 to add, 1 to change, 0 to destroy" in plan.out
+
+    ws.ok("apply", "-auto-approve")
+    with ws._cloud_env():
+        assert mine.msi().user_assigned_identities.get("rg-plat", "id-app").tags == {"team": "a"}
+        assert theirs.msi().user_assigned_identities.get("rg-plat", "id-app").tags == {"team": "b"}
+    ids = {r["name"]: r["instances"][0]["attributes"]["id"] for r in ws.state()["resources"]}
+    assert all(i.startswith(f"/subscriptions/{SECOND}/") for i in ids.values()), ids
+    again = ws.vf("plan", "-detailed-exitcode")
+    assert again.code == 0, again.explain()
