@@ -332,9 +332,17 @@ class SupportsTenantAudit(Protocol):
     named ones, in one pass; each audited object says which account it is in. ``progress`` hears a
     line as each account is read and judged."""
 
-    def audit_tenant(
-        self, scopes: Sequence[str] | None, progress: Callable[[str], None]
-    ) -> list[dict[str, Any]]: ...
+    def audit_tenant(self, scopes: Sequence[str] | None, progress: Callable[[str], None]) -> TenantAudit: ...
+
+
+@dataclass
+class TenantAudit:
+    """A tenant's audit: the audited objects, the accounts read (in order, those with nothing in
+    them too), and each account that could not be read with why - the others are still audited."""
+
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+    unreadable: list[dict[str, str]] = field(default_factory=list)  # {"subscription", "error"}
 
 
 @runtime_checkable

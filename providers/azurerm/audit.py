@@ -40,7 +40,7 @@ from providers.azurerm.listing import (
 from providers.azurerm.resources.base import call, dig, not_found_is_none, wire
 from providers.azurerm.role_facts import roles_on_key_vault
 from providers.azurerm.wrapping_versions import Version, last_backup_end, still_wrapping, unusable
-from providers.base import PermanentError, ProviderError, RetryableError
+from providers.base import PermanentError, ProviderError, RetryableError, TenantAudit
 from providers.roles import CMK_KEY_PERMISSIONS, KEYS_READ, find_role
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -119,10 +119,12 @@ def _key_vaults(clients) -> list[dict[str, Any]]:
 
 
 def _key_vault_for(vaults: list[dict[str, Any]], vault_uri: str) -> dict[str, Any] | None:
-    host = vault_uri.lower().split("//", 1)[-1].split("/", 1)[0]
-    for body in vaults:
-        uri = (dig(body, "properties.vaultUri") or "").lower()
-        if host and host in uri:
+    def host_of(uri: str) -> str:
+        return uri.lower().split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+
+    host = host_of(vault_uri)
+    for body in vaults:  # the same host, not one that ends with it (xkv-a is not kv-a)
+        if host and host_of(dig(body, "properties.vaultUri") or "") == host:
             return body
     name = host.split(".", 1)[0]
     return next((b for b in vaults if (b.get("name") or "").lower() == name), None)
@@ -488,32 +490,45 @@ def visible_subscriptions(clients) -> list[str]:
 
 def audit_tenant(
     clients, subscriptions: list[str] | None = None, progress: Callable[[str], None] = lambda _m: None
-) -> list[dict[str, Any]]:
+) -> TenantAudit:
     """Every Recovery Services vault of each subscription (all the credential can see, or the given
     ones), with ``subscription`` added to each. One pass of listings: each subscription's vaults and
-    key vaults are listed once, and a vault's key vault is found in any of the subscriptions."""
+    key vaults are listed once, and a vault's key vault is found in any of the subscriptions. A
+    subscription that can't be listed (not found, no Reader on it) is reported as unreadable and
+    the others are still audited; a refusal for now (throttling) is the caller's to wait out."""
     subs = list(subscriptions) if subscriptions else visible_subscriptions(clients)
     per = [(sub, for_subscription(clients, sub)) for sub in subs]
     listed: list[tuple[str, Any, list[dict[str, Any]]]] = []
     key_vaults: list[dict[str, Any]] = []
-    for n, (sub, sub_clients) in enumerate(per, 1):
-        progress(f"listing subscription {sub} ({n} of {len(per)})")
-        vaults = _recovery_vaults(sub_clients)
-        key_vaults += _key_vaults(sub_clients)
-        listed.append((sub, sub_clients, vaults))
-    now = local_now(clients)
-    out: list[dict[str, Any]] = []
-    for n, (sub, sub_clients, vaults) in enumerate(listed, 1):
-        audits = _sorted(_each(partial(_audit_one, sub_clients, key_vaults, now), vaults))
-        bad = sum(1 for a in audits if not a.compliant)
-        progress(
-            f"audited subscription {sub} ({n} of {len(listed)}): {len(audits)} vault(s), {bad} not compliant"
-        )
-        out += [{"subscription": sub, **a.to_dict()} for a in audits]
-    for _sub, sub_clients in per:
-        if sub_clients is not clients:
-            sub_clients.close()
-    return out
+    result = TenantAudit()
+    try:
+        for n, (sub, sub_clients) in enumerate(per, 1):
+            progress(f"listing subscription {sub} ({n} of {len(per)})")
+            try:
+                vaults = _recovery_vaults(sub_clients)
+                key_vaults += _key_vaults(sub_clients)
+            except RetryableError:
+                raise
+            except ProviderError as exc:
+                why = (exc.message.strip().splitlines() or [""])[0]
+                progress(f"could not read subscription {sub}: {why}")
+                result.unreadable.append({"subscription": sub, "error": why})
+                continue
+            listed.append((sub, sub_clients, vaults))
+        now = local_now(clients)
+        for n, (sub, sub_clients, vaults) in enumerate(listed, 1):
+            audits = _sorted(_each(partial(_audit_one, sub_clients, key_vaults, now), vaults))
+            bad = sum(1 for a in audits if not a.compliant)
+            progress(
+                f"audited subscription {sub} ({n} of {len(listed)}): {len(audits)} vault(s), {bad} not compliant"
+            )
+            result.objects += [{"subscription": sub, **a.to_dict()} for a in audits]
+            result.accounts.append(sub)
+    finally:
+        for _sub, sub_clients in per:
+            if sub_clients is not clients:
+                sub_clients.close()
+    return result
 
 
 # --------------------------------------------------------------------------- unmanaged objects

@@ -46,6 +46,7 @@ from providers.base import (
     ProviderError,
     ReadRequest,
     ReadResponse,
+    TenantAudit,
     UpdateRequest,
     ValidateRequest,
 )
@@ -565,9 +566,7 @@ class AzurermProvider:
 
         return audit_subscription(self.clients)
 
-    def audit_tenant(
-        self, scopes: Sequence[str] | None, progress: Callable[[str], None]
-    ) -> list[dict[str, Any]]:
+    def audit_tenant(self, scopes: Sequence[str] | None, progress: Callable[[str], None]) -> TenantAudit:
         """``SupportsTenantAudit``: the audit of every subscription the credential can see (ARM's
         subscriptions list), or of the ``scopes`` subscription ids; each vault names its subscription."""
         from providers.azurerm.audit import audit_tenant  # lazy: start-up (the SDK clients)

@@ -13,12 +13,20 @@ compliant, 2 when anything is not, 1 on error (including no provider with an aud
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from providers.base import Clock, ProviderError, RetryableError, SupportsAudit, SupportsTenantAudit
+from providers.base import (
+    Clock,
+    ProviderError,
+    RetryableError,
+    SupportsAudit,
+    SupportsTenantAudit,
+    TenantAudit,
+)
 from reconciler import providers_registry as registry
 from reconciler import session as steps
 from reconciler.apply.progress import format_delay
@@ -77,20 +85,21 @@ def auditors(providers: list, where: str) -> list[SupportsAudit]:
 
 def audit_all(
     providers: list, scopes: list[str] | None = None, progress: Callable[[str], None] = lambda _m: None
-) -> tuple[list[dict], str]:
+) -> tuple[TenantAudit, str]:
     """Everything the providers audit, and which clouds they read: across every account a provider's
     credentials can see (or ``scopes``) when it can (``SupportsTenantAudit``)."""
-    vaults: list[dict] = []
+    found = TenantAudit()
 
     def waiting(refusal: RetryableError, _attempt: int, delay: float) -> None:
         first = (refusal.message.strip().splitlines() or [""])[0].rstrip(" .")
         progress(f"{first}; reading again in {format_delay(delay)}")
 
     for p in providers:
-        read = partial(p.audit_tenant, scopes, progress) if isinstance(p, SupportsTenantAudit) else p.audit
+        tenant = isinstance(p, SupportsTenantAudit)
+        read = partial(p.audit_tenant, scopes, progress) if tenant else p.audit
         try:
             # a read Azure refuses for now (throttled past the SDK's retries) is waited out, as a plan's
-            vaults += RetryPolicy().run(read, sleep=Clock().sleep, jitter=random.random, on_wait=waiting)
+            got = RetryPolicy().run(read, sleep=Clock().sleep, jitter=random.random, on_wait=waiting)
         except ProviderError as exc:
             raise DiagnosticsError(
                 error(
@@ -100,11 +109,17 @@ def audit_all(
                     f"{getattr(p, 'name', 'provider')} provider audits.",
                 )
             ) from exc
+        if isinstance(got, TenantAudit):
+            found.objects += got.objects
+            found.accounts += got.accounts
+            found.unreadable += got.unreadable
+        else:
+            found.objects += got
     try:
         cloud = registry.describe_cloud(providers)
     except ProviderError as exc:
         cloud = f"unavailable cloud ({exc.message})"
-    return vaults, cloud
+    return found, cloud
 
 
 def _close(providers: list) -> None:
@@ -114,8 +129,57 @@ def _close(providers: list) -> None:
             close()
 
 
+_SUBSCRIPTION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _subscriptions(given: list[str] | None) -> list[str] | None:
+    """The ``-subscription`` ids, lower case and each once; an id that isn't one (an unset CI
+    variable gives "") is refused rather than auditing something else."""
+    if not given:
+        return None
+    out: list[str] = []
+    for text in given:
+        wanted = text.strip().lower()
+        if not _SUBSCRIPTION_ID.fullmatch(wanted):
+            raise DiagnosticsError(
+                error(
+                    "audit_subscription",
+                    "Invalid subscription id",
+                    f"-subscription {text!r} is not a subscription id: give the subscription's GUID "
+                    "(as `az account list` shows it), or leave -subscription out to audit every "
+                    "subscription the credentials can see.",
+                )
+            )
+        if wanted not in out:
+            out.append(wanted)
+    return out
+
+
+def _check_places(args) -> None:
+    """A directory that isn't there, or a -markdown file that can't be made, is said before the
+    audit reads anything rather than after."""
+    if args.dir and not Path(args.dir).is_dir():
+        raise DiagnosticsError(
+            error(
+                "audit_dir",
+                f"No directory {args.dir}",
+                "Give the directory of a configuration whose provider blocks say where to audit, "
+                "or leave DIR out to audit with the installed providers' settings.",
+            )
+        )
+    if args.markdown and not Path(args.markdown).resolve().parent.is_dir():
+        raise DiagnosticsError(
+            error(
+                "markdown_write",
+                f"Can't write {args.markdown}",
+                "Its directory does not exist; choose a writable path for -markdown.",
+            )
+        )
+
+
 def run(args, out: Output) -> int:
-    scopes = list(args.subscription or []) or None
+    scopes = _subscriptions(args.subscription)
+    _check_places(args)
 
     def progress(line: str) -> None:
         out.err.write(f"audit: {line}\n")
@@ -124,7 +188,7 @@ def run(args, out: Output) -> int:
     if args.dir and any(any(Path(args.dir).glob(pattern)) for pattern in ("*.tf", "*.tf.json")):
         session = steps.open_session(args.dir)  # configures the providers from the provider blocks
         try:
-            vaults, cloud = audit_all(
+            found, cloud = audit_all(
                 auditors(list(session.providers.values()), "in this configuration"), scopes, progress
             )
         finally:
@@ -132,10 +196,16 @@ def run(args, out: Output) -> int:
     else:
         installed = registry.installed_providers()
         try:
-            vaults, cloud = audit_all(_configured(auditors(installed, "installed")), scopes, progress)
+            found, cloud = audit_all(_configured(auditors(installed, "installed")), scopes, progress)
         finally:
             _close(installed)
-    report = AuditReport(vaults, cloud, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    report = AuditReport(
+        found.objects,
+        cloud,
+        datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        subscriptions=found.accounts,
+        unreadable=found.unreadable,
+    )
     out.print(render_json(report) if args.json else render_text(report))
     if args.markdown:
         try:

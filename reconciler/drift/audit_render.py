@@ -18,6 +18,10 @@ class AuditReport:
     vaults: list[dict[str, Any]] = field(default_factory=list)
     cloud: str = ""
     generated_at: str = ""
+    # the subscriptions audited, in the order read (a tenant's audit; empty: one account)
+    subscriptions: list[str] = field(default_factory=list)
+    # {"subscription", "error"}: a subscription that could not be read, its vaults not audited
+    unreadable: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def non_compliant(self) -> list[dict[str, Any]]:
@@ -25,8 +29,9 @@ class AuditReport:
 
     @property
     def exit_code(self) -> int:
-        """0 every vault compliant, 2 any vault non-compliant."""
-        return 2 if self.non_compliant else 0
+        """2 any vault non-compliant; else 1 when a subscription could not be read (as drift's
+        unreadable objects); 0 every vault of every subscription compliant."""
+        return 2 if self.non_compliant else 1 if self.unreadable else 0
 
 
 def _yes(v: Any) -> str:
@@ -51,15 +56,26 @@ def headline(report: AuditReport) -> str:
     subs = len(_subscriptions(report))
     where = f" in {subs} subscriptions" if subs > 1 else ""
     if not total:
-        return "No Recovery Services vaults in the subscription."
+        return (
+            f"No Recovery Services vaults in the {subs} subscriptions."
+            if subs > 1
+            else ("No Recovery Services vaults in the subscription.")
+        )
     if not bad:
         return f"All {total} Recovery Services vault(s){where} are compliant."
     return f"{bad} of {total} Recovery Services vault(s){where} are not compliant."
 
 
 def _subscriptions(report: AuditReport) -> list[str]:
-    """The subscriptions the vaults are in, when the audit says (a tenant's audit), in first-seen order."""
+    """The subscriptions audited (a tenant's audit, those without vaults too), in the order read;
+    else those the vaults name, in first-seen order."""
+    if report.subscriptions:
+        return list(report.subscriptions)
     return list(dict.fromkeys(str(v["subscription"]) for v in report.vaults if v.get("subscription")))
+
+
+def _not_read(report: AuditReport) -> list[str]:
+    return [f"subscription {u['subscription']} could not be read: {u['error']}" for u in report.unreadable]
 
 
 def _where(v: dict[str, Any], several: bool) -> str:
@@ -69,6 +85,8 @@ def _where(v: dict[str, Any], several: bool) -> str:
 def render_text(report: AuditReport) -> str:
     several = len(_subscriptions(report)) > 1
     lines = [f"Target: {report.cloud}", "", headline(report)]
+    if report.unreadable:
+        lines += ["", "Not audited:"] + [f"  {line}" for line in _not_read(report)]
     for v in report.vaults:
         lines += [
             "",
@@ -103,10 +121,12 @@ def report_to_json(report: AuditReport) -> dict[str, Any]:
             "vaults": len(report.vaults),
             "compliant": len(report.vaults) - len(report.non_compliant),
             "non_compliant": len(report.non_compliant),
+            "unreadable": len(report.unreadable),
             "exit_code": report.exit_code,
         },
         "subscriptions": _subscriptions(report),
         "vaults": report.vaults,
+        "unreadable": report.unreadable,
     }
 
 
@@ -149,6 +169,8 @@ def render_markdown(report: AuditReport) -> str:
             )
             + " |"
         )
+    if report.unreadable:
+        lines += ["", "### Not audited", ""] + [f"- {_cell(line)}" for line in _not_read(report)]
     details = [(v, f) for v in report.vaults for f in v.get("findings") or [] if f["severity"] != "info"]
     if details:
         lines += ["", "### Findings", ""]

@@ -25,7 +25,13 @@ def test_compliant_vaults(world):
     code, vaults = _audit(world)
     assert code == 0
     assert vaults[""]["format_version"] == "1.0"
-    assert vaults[""]["summary"] == {"vaults": 2, "compliant": 2, "non_compliant": 0, "exit_code": 0}
+    assert vaults[""]["summary"] == {
+        "vaults": 2,
+        "compliant": 2,
+        "non_compliant": 0,
+        "unreadable": 0,
+        "exit_code": 0,
+    }
     sys, uai = vaults["rsv-drift-sys"], vaults["rsv-drift-uai"]
     assert (sys["compliant"], sys["cmk"], sys["key_mode"], sys["identity"]) == (
         True,

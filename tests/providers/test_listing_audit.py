@@ -94,3 +94,55 @@ def test_a_subscription_the_local_azure_does_not_host_is_a_clear_error(tenant):
     assert run.code == 1, run.explain()
     assert "Traceback" not in run.text
     assert "could not be found" in run.text
+
+
+def test_a_vault_is_judged_by_its_own_key_vault_not_one_whose_name_ends_alike():
+    from providers.azurerm.audit import _key_vault_for
+
+    look_alike = {"name": "xkv-a", "properties": {"vaultUri": "https://xkv-a.vault.azure.net/"}}
+    own = {"name": "kv-a", "properties": {"vaultUri": "https://kv-a.vault.azure.net/"}}
+    assert _key_vault_for([look_alike, own], "https://kv-a.vault.azure.net/keys/cmk/v1") is own
+    assert _key_vault_for([look_alike], "https://kv-a.vault.azure.net/keys/cmk/v1") is None
+
+
+@pytest.mark.parametrize("given", ["", "not-a-guid", "/subscriptions/" + SECOND])
+def test_a_subscription_that_is_not_an_id_is_refused_before_anything_is_read(tenant, given):
+    run = tenant.run("audit", "-json", "-subscription", given)
+    assert run.code == 1, run.explain()
+    assert "Invalid subscription id" in run.text and "audit: listing" not in run.err
+    assert run.out == ""
+
+
+def test_a_subscription_named_twice_is_audited_once(tenant):
+    run = tenant.run("audit", "-json", "-subscription", SECOND, "-subscription", SECOND.upper())
+    doc = json.loads(run.out)
+    assert [v["name"] for v in doc["vaults"]] == ["rsv-vfq2"], run.explain()
+    assert "(1 of 1)" in run.err
+
+
+def test_a_missing_directory_or_markdown_place_is_said_before_the_audit(tenant, tmp_path):
+    run = tenant.run("audit", str(tmp_path / "typo"))
+    assert run.code == 1 and "No directory" in run.text and "audit: listing" not in run.err
+    run = tenant.run("audit", "-markdown", str(tmp_path / "nowhere" / "audit.md"))
+    assert run.code == 1 and "Can't write" in run.text and "audit: listing" not in run.err
+
+
+def test_a_subscription_that_cannot_be_read_leaves_the_others_audited(tenant, tmp_path):
+    missing = "00000000-0000-4000-8000-000000000000"
+    md = tmp_path / "audit.md"
+    run = tenant.run(
+        "audit", "-json", "-markdown", str(md), "-subscription", missing, "-subscription", SECOND
+    )
+    assert run.code == 2, run.explain()  # rsv-vfq2 is still judged (no purge protection)
+    doc = json.loads(run.out)
+    assert [v["name"] for v in doc["vaults"]] == ["rsv-vfq2"]
+    assert doc["subscriptions"] == [SECOND]
+    assert [u["subscription"] for u in doc["unreadable"]] == [missing]
+    assert "could not be found" in doc["unreadable"][0]["error"]
+    assert doc["summary"]["unreadable"] == 1 and doc["summary"]["exit_code"] == 2
+    assert f"could not read subscription {missing}" in run.err
+    assert f"subscription {missing} could not be read" in md.read_text()
+    # nothing non-compliant among what was read: the unread subscription still fails the run
+    alone = tenant.run("audit", "-subscription", missing, "-subscription", SUBSCRIPTION_ID)
+    assert alone.code == 1, alone.explain()
+    assert "Not audited:" in alone.out and "All 1 Recovery Services vault(s) are compliant." in alone.out
