@@ -10,7 +10,7 @@ from pathlib import Path
 
 from reconciler import session as steps
 from reconciler.apply.progress import format_delay
-from reconciler.cli.common import add_config_flags, state_lock
+from reconciler.cli.common import add_config_flags, positive_int, state_lock
 from reconciler.cli.flags import flag
 from reconciler.cli.output import Output
 from reconciler.diagnostics import DiagnosticsError, error
@@ -22,7 +22,7 @@ def setup(parser) -> None:
     add_config_flags(parser)
     flag(parser, "json", action="store_true", help="the report as JSON (reconciler/drift/SCHEMA.md)")
     flag(parser, "markdown", metavar="FILE", default=None, help="also write the report as markdown")
-    flag(parser, "parallelism", type=int, default=10, metavar="N", help="reads at once (default 10)")
+    flag(parser, "parallelism", type=positive_int, default=10, metavar="N", help="reads at once (default 10)")
 
 
 def run(args, out: Output) -> int:

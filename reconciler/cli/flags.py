@@ -62,9 +62,15 @@ class Parser(argparse.ArgumentParser):
 
 
 def flag(parser: argparse.ArgumentParser, name: str, **kwargs) -> None:
-    """Add ``-name`` and ``--name`` for the same option."""
+    """Add ``-name`` and ``--name`` for the same option. A switch (``action="store_true"``) is a
+    boolean as Go's flag package has it: ``-name``, ``-name=true`` or ``-name=false``."""
     kwargs.setdefault("dest", name.replace("-", "_"))
     parser.add_argument(f"-{name}", f"--{name}", **kwargs)
+    if kwargs.get("action") == "store_true" and isinstance(parser, Parser):
+        parser.add_argument(
+            f"--{name}:false", dest=kwargs["dest"], action="store_false", help=argparse.SUPPRESS
+        )
+        parser.bool_flags.add(name)
 
 
 def parse_bool(text: str) -> bool:
@@ -79,11 +85,11 @@ def parse_bool(text: str) -> bool:
 
 def bool_flag(parser: argparse.ArgumentParser, name: str, default: bool, help: str) -> None:
     """``-name`` alone means true and ``-name=false`` false; never takes the next word, as in Go."""
-    dest = name.replace("-", "_")
     flag(parser, name, action="store_true", default=default, help=help)
-    parser.add_argument(f"--{name}:false", dest=dest, action="store_false", help=argparse.SUPPRESS)
-    if isinstance(parser, Parser):
-        parser.bool_flags.add(name)
+    if not isinstance(parser, Parser):
+        parser.add_argument(
+            f"--{name}:false", dest=name.replace("-", "_"), action="store_false", help=argparse.SUPPRESS
+        )
 
 
 def is_terminal(stream=None) -> bool:
