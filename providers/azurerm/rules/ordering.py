@@ -9,12 +9,20 @@ terraform-provider-azurerm issue #27817).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from providers.base import OrderingEdge
 from state.addresses import Node as GraphNode
 
-from .estate import EncryptionIdentity, encryption_identity, items_of, key_vaults_of, key_vaults_of_key
+from .estate import (
+    EncryptionIdentity,
+    encryption_identity,
+    host_of,
+    items_of,
+    key_vaults_of,
+    key_vaults_of_key,
+)
 from .grants import CREATE_KEY_PERMISSIONS, Grant, applies_to, leaving_grants, names_deployer, names_identity
 from .model import Action, Encryption, Node, PlanIndex, TypeName
 from .refs import known_str
@@ -68,15 +76,18 @@ def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
             out.add(kv.graph_node, node, "O3", reason("O3", key_vault=kv.address, node=str(node)))
         ident = encryption_identity(index, vault, enc)
         if ident is not None:
-            for kv in kvs:
-                for g in grants:
-                    if applies_to(g, kv) and names_identity(index, g, ident):
-                        out.add(
-                            _grant_node(g),
-                            node,
-                            "O2",
-                            reason("O2", grant=g.node_id, identity=ident.label, node=str(node)),
-                        )
+            outside = _key_vault_name(enc.key_id) if not kvs else None
+            for g in grants:
+                on_it = any(applies_to(g, kv) for kv in kvs) or (
+                    outside is not None and _grant_key_vault_name(g) == outside
+                )
+                if on_it and names_identity(index, g, ident):
+                    out.add(
+                        _grant_node(g),
+                        node,
+                        "O2",
+                        reason("O2", grant=g.node_id, identity=ident.label, node=str(node)),
+                    )
         for item in items_of(index, vault, TypeName.BACKUP_POLICY_VM, TypeName.PROTECTED_VM):
             if item.action.exists_after:
                 out.add(
@@ -88,6 +99,26 @@ def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
     _identity_edges(index, grants, vaults, out)
     _deployer_edges(index, grants, out)
     return sorted(out.edges, key=lambda e: (int(e.rule[1:]), str(e.before), str(e.after)))
+
+
+def _key_vault_name(key_id: object) -> str | None:
+    """The key vault a key id names (``https://NAME.vault.azure.net/keys/...``), lower case."""
+    host = host_of(key_id)
+    return host.split(".", 1)[0] if host else None
+
+
+_KEY_VAULT_IN_ID = re.compile(r"/providers/microsoft\.keyvault/vaults/([^/]+)", re.IGNORECASE)
+
+
+def _grant_key_vault_name(grant: Grant) -> str | None:
+    """The key vault a grant's own id value names (an access policy's ``key_vault_id``, a role
+    assignment's ``scope``), lower case: a key vault of another configuration, written as an id."""
+    if grant.key_vaults:
+        return None  # a key vault of this plan: matched as a node
+    found = _KEY_VAULT_IN_ID.search(
+        known_str(grant.holder.value("key_vault_id") or grant.holder.value("scope")) or ""
+    )
+    return found.group(1).lower() if found else None
 
 
 def _grant_node(grant: Grant) -> GraphNode | None:
