@@ -279,3 +279,28 @@ def test_key_vault_for_host(env, group, keyvault_mgmt):
     assert access.key_vault_for_host(env, "KV-TEST-01.vault.azure.net:443")["id"] == vault.id
     assert access.key_vault_for_host(env, "other.vault.azure.net") is None
     assert access.key_vault_for_host(env, "management.azure.com") is None
+
+
+def test_a_soft_deleted_key_vault_stays_in_its_own_subscription(env, group, keyvault_mgmt, credential):
+    """Deleted Vaults - List and Get are per subscription: a key vault deleted in another
+    subscription is listed and read there, not in the subscription the emulator started with."""
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    from providers.azurelocal.services import subscriptions
+    from providers.azurelocal.transport import local_transport
+
+    other = "9d1c5a77-3e2b-4c1d-8f60-2b7e4a9c0d11"
+    subscriptions.add(env, other, "second")
+    arm = ResourceManagementClient(credential, other, transport=local_transport(env))
+    arm.providers.register("Microsoft.KeyVault")
+    arm.resource_groups.create_or_update(RG, {"location": "westeurope"})
+    theirs = KeyVaultManagementClient(credential, other, transport=local_transport(env))
+    make_vault(theirs, env, name="kv-there")
+    theirs.vaults.delete(RG, "kv-there")
+    assert [d.name for d in theirs.vaults.list_deleted()] == ["kv-there"]
+    assert [d.name for d in keyvault_mgmt.vaults.list_deleted()] == []
+    deleted = theirs.vaults.get_deleted("kv-there", "westeurope")
+    assert deleted.id.startswith(f"/subscriptions/{other}/providers/Microsoft.KeyVault/")
+    with pytest.raises(HttpResponseError):
+        keyvault_mgmt.vaults.get_deleted("kv-there", "westeurope")

@@ -51,8 +51,11 @@ def deleted_by_name(env, name: str) -> dict | None:
     return None
 
 
-def deleted_id(env, location: str, name: str) -> str:
-    return f"/subscriptions/{env.subscription_id}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{name}"
+def deleted_id(subscription: str, location: str, name: str) -> str:
+    """A soft-deleted key vault's id: in the subscription the vault was in (Key Vault - Deleted
+    Vaults, GET .../subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/
+    deletedVaults/{vaultName}; keyvault 2023-07-01 spec example getDeletedVault.json)."""
+    return f"/subscriptions/{subscription}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{name}"
 
 
 def _normalize_policy(policy: dict, tenant_id: str) -> dict:
@@ -150,7 +153,7 @@ def soft_delete_vault(env, body: dict) -> dict:
     now = env.clock.now()
     purge_at = now + timedelta(days=int(props.get("softDeleteRetentionInDays") or RETENTION_DEFAULT))
     deleted = {
-        "id": deleted_id(env, body["location"], body["name"]),
+        "id": deleted_id(body["id"].split("/")[2], body["location"], body["name"]),
         "name": body["name"],
         "type": "Microsoft.KeyVault/deletedVaults",
         "properties": {
@@ -426,15 +429,19 @@ def register(router, env) -> None:
 
     @router.route(ARM, "GET", "/subscriptions/{sub}/providers/Microsoft.KeyVault/deletedVaults")
     def list_deleted(request: Request) -> Response:
-        _arm.check_subscription(env, request.params["sub"])
-        return _arm.listing(env.store.list(Kind.DELETED_KEY_VAULT), request)
+        sub = request.params["sub"]
+        _arm.check_subscription(env, sub)
+        mine = f"/subscriptions/{sub}/".lower()  # the subscription's own, as ARM lists them
+        return _arm.listing(
+            [b for b in env.store.list(Kind.DELETED_KEY_VAULT) if b["id"].lower().startswith(mine)], request
+        )
 
     deleted_one = "/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/{loc}/deletedVaults/{name}"
 
     def load_deleted(p: dict) -> dict:
         _arm.check_subscription(env, p["sub"])
         body = env.store.get(
-            Kind.DELETED_KEY_VAULT, deleted_id(env, _arm.normalize_location(p["loc"]), p["name"])
+            Kind.DELETED_KEY_VAULT, deleted_id(p["sub"], _arm.normalize_location(p["loc"]), p["name"])
         )
         if body is None:
             raise AzureError(
