@@ -146,8 +146,8 @@ def render_markdown(report: AuditReport) -> str:
         "",
         f"**{headline(report)}**",
         "",
-        "| Vault | Subscription | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| Vault | Resource group | Subscription | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for v in report.vaults:
         problems = "; ".join(f"{f['code']}" for f in _errors(v)) or "-"
@@ -157,6 +157,7 @@ def render_markdown(report: AuditReport) -> str:
                 _cell(x)
                 for x in (
                     f"`{v['name']}`",
+                    f"`{v['resource_group']}`",
                     f"`{v['subscription']}`" if v.get("subscription") else "-",
                     "✅" if v["compliant"] else "❌",
                     _yes(v["cmk"]),
@@ -174,5 +175,9 @@ def render_markdown(report: AuditReport) -> str:
     details = [(v, f) for v in report.vaults for f in v.get("findings") or [] if f["severity"] != "info"]
     if details:
         lines += ["", "### Findings", ""]
-        lines += [f"- `{v['name']}` {f['severity']} {f['code']}: {_cell(f['message'])}" for v, f in details]
+        lines += [
+            f"- `{v['name']}` ({_where(v, bool(v.get('subscription')))}) {f['severity']} {f['code']}: "
+            f"{_cell(f['message'])}"
+            for v, f in details
+        ]
     return "\n".join(lines) + "\n"

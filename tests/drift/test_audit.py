@@ -88,12 +88,14 @@ def test_audit_markdown_and_text(with_stray, tmp_path):
     assert "rsv-drift-stray (rg-drift-sys): NOT COMPLIANT" in out
     text = md.read_text()
     assert (
-        "| Vault | Subscription | Compliant | CMK | Key | Identity | Purge protection | Grant | Problems |"
-        in text
+        "| Vault | Resource group | Subscription | Compliant | CMK | Key | Identity | Purge protection "
+        "| Grant | Problems |" in text
     )
     sub = "`3b9e6c2d-58a1-4f07-b2d4-6a1e0c9f8d27`"  # the local Azure's seeded subscription
-    assert f"| `rsv-drift-stray` | {sub} | ❌ | no |" in text
-    assert f"| `rsv-drift-sys` | {sub} | ✅ | yes | pinned, enabled |" in text
+    assert f"| `rsv-drift-stray` | `rg-drift-sys` | {sub} | ❌ | no |" in text
+    assert f"| `rsv-drift-sys` | `rg-drift-sys` | {sub} | ✅ | yes | pinned, enabled |" in text
+    # a finding names the vault's resource group too (two vaults may share a name)
+    assert "- `rsv-drift-stray` (rg-drift-sys, subscription 3b9e6c2d-" in text
 
 
 def test_expired_key_is_non_compliant(world):

@@ -76,7 +76,7 @@ def test_audit_reads_every_subscription_the_credential_sees(tenant, tmp_path):
     assert f"audit: audited subscription {SECOND} (2 of 2): 1 vault(s), 1 not compliant" in run.err
     lines = [line for line in md.read_text().splitlines() if line.startswith("| `rsv-")]
     assert len(lines) == 2
-    assert any(f"| `rsv-vfq2` | `{SECOND}` | ❌ |" in line for line in lines), lines
+    assert any(f"| `rsv-vfq2` | `rg-vfq2-backup` | `{SECOND}` | ❌ |" in line for line in lines), lines
 
 
 def test_audit_of_named_subscriptions_reads_only_those(tenant):
