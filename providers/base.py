@@ -330,9 +330,15 @@ class SupportsAudit(Protocol):
 class SupportsTenantAudit(Protocol):
     """Optional: ``SupportsAudit`` over every account the credentials can see (``scopes`` None) or the
     named ones, in one pass; each audited object says which account it is in. ``progress`` hears a
-    line as each account is read and judged."""
+    line as each account is read and judged; ``patiently`` runs each account's reads, waiting out
+    the refusals the cloud clears on its own, so one throttled account is read again on its own."""
 
-    def audit_tenant(self, scopes: Sequence[str] | None, progress: Callable[[str], None]) -> TenantAudit: ...
+    def audit_tenant(
+        self,
+        scopes: Sequence[str] | None,
+        progress: Callable[[str], None],
+        patiently: Callable[[Callable[[], Any]], Any] = lambda read: read(),
+    ) -> TenantAudit: ...
 
 
 @dataclass

@@ -488,15 +488,29 @@ def visible_subscriptions(clients) -> list[str]:
     return out
 
 
+def _subscription_listed(clients) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One subscription's Recovery Services vaults and key vaults."""
+    return _recovery_vaults(clients), _key_vaults(clients)
+
+
+def _judged(judge: Callable[[dict[str, Any]], Any], vaults: list[dict[str, Any]]) -> list[Any]:
+    return _sorted(_each(judge, vaults))
+
+
 def audit_tenant(
-    clients, subscriptions: list[str] | None = None, progress: Callable[[str], None] = lambda _m: None
+    clients,
+    subscriptions: list[str] | None = None,
+    progress: Callable[[str], None] = lambda _m: None,
+    patiently: Callable[[Callable[[], Any]], Any] = lambda read: read(),
 ) -> TenantAudit:
     """Every Recovery Services vault of each subscription (all the credential can see, or the given
     ones), with ``subscription`` added to each. One pass of listings: each subscription's vaults and
     key vaults are listed once, and a vault's key vault is found in any of the subscriptions. A
     subscription that can't be listed (not found, no Reader on it) is reported as unreadable and
-    the others are still audited; a refusal for now (throttling) is the caller's to wait out."""
-    subs = list(subscriptions) if subscriptions else visible_subscriptions(clients)
+    the others are still audited. ``patiently`` runs each step's reads (one subscription's listing,
+    one subscription's vaults), waiting out refusals for now (throttling), so a throttled read
+    repeats that step, not the subscriptions already read."""
+    subs = list(subscriptions) if subscriptions else patiently(lambda: visible_subscriptions(clients))
     per = [(sub, for_subscription(clients, sub)) for sub in subs]
     listed: list[tuple[str, Any, list[dict[str, Any]]]] = []
     key_vaults: list[dict[str, Any]] = []
@@ -505,8 +519,8 @@ def audit_tenant(
         for n, (sub, sub_clients) in enumerate(per, 1):
             progress(f"listing subscription {sub} ({n} of {len(per)})")
             try:
-                vaults = _recovery_vaults(sub_clients)
-                key_vaults += _key_vaults(sub_clients)
+                vaults, kvs = patiently(partial(_subscription_listed, sub_clients))
+                key_vaults += kvs
             except RetryableError:
                 raise
             except ProviderError as exc:
@@ -517,7 +531,8 @@ def audit_tenant(
             listed.append((sub, sub_clients, vaults))
         now = local_now(clients)
         for n, (sub, sub_clients, vaults) in enumerate(listed, 1):
-            audits = _sorted(_each(partial(_audit_one, sub_clients, key_vaults, now), vaults))
+            judge = partial(_audit_one, sub_clients, key_vaults, now)
+            audits = patiently(partial(_judged, judge, vaults))
             bad = sum(1 for a in audits if not a.compliant)
             progress(
                 f"audited subscription {sub} ({n} of {len(listed)}): {len(audits)} vault(s), {bad} not compliant"

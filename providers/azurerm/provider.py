@@ -566,12 +566,17 @@ class AzurermProvider:
 
         return audit_subscription(self.clients)
 
-    def audit_tenant(self, scopes: Sequence[str] | None, progress: Callable[[str], None]) -> TenantAudit:
+    def audit_tenant(
+        self,
+        scopes: Sequence[str] | None,
+        progress: Callable[[str], None],
+        patiently: Callable[[Callable[[], Any]], Any] = lambda read: read(),
+    ) -> TenantAudit:
         """``SupportsTenantAudit``: the audit of every subscription the credential can see (ARM's
         subscriptions list), or of the ``scopes`` subscription ids; each vault names its subscription."""
         from providers.azurerm.audit import audit_tenant  # lazy: start-up (the SDK clients)
 
-        return audit_tenant(self.clients, list(scopes) if scopes else None, progress)
+        return audit_tenant(self.clients, list(scopes) if scopes else None, progress, patiently)
 
     # ------------------------------------------------------------------ drift (providers.azurerm.drift)
 

@@ -16,8 +16,8 @@ import random
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from providers.base import (
     Clock,
@@ -94,12 +94,16 @@ def audit_all(
         first = (refusal.message.strip().splitlines() or [""])[0].rstrip(" .")
         progress(f"{first}; reading again in {format_delay(delay)}")
 
+    def patiently(read: Callable[[], T]) -> T:
+        # a read Azure refuses for now (throttled past the SDK's retries) is waited out, as a plan's
+        return RetryPolicy().run(read, sleep=Clock().sleep, jitter=random.random, on_wait=waiting)
+
     for p in providers:
-        tenant = isinstance(p, SupportsTenantAudit)
-        read = partial(p.audit_tenant, scopes, progress) if tenant else p.audit
         try:
-            # a read Azure refuses for now (throttled past the SDK's retries) is waited out, as a plan's
-            got = RetryPolicy().run(read, sleep=Clock().sleep, jitter=random.random, on_wait=waiting)
+            if isinstance(p, SupportsTenantAudit):  # each subscription's reads waited out on their own
+                got: TenantAudit | list[dict] = p.audit_tenant(scopes, progress, patiently)
+            else:
+                got = patiently(p.audit)
         except ProviderError as exc:
             raise DiagnosticsError(
                 error(
@@ -128,6 +132,8 @@ def _close(providers: list) -> None:
         if close is not None:
             close()
 
+
+T = TypeVar("T")
 
 _SUBSCRIPTION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

@@ -146,3 +146,21 @@ def test_a_subscription_that_cannot_be_read_leaves_the_others_audited(tenant, tm
     alone = tenant.run("audit", "-subscription", missing, "-subscription", SUBSCRIPTION_ID)
     assert alone.code == 1, alone.explain()
     assert "Not audited:" in alone.out and "All 1 Recovery Services vault(s) are compliant." in alone.out
+
+
+def test_a_throttled_read_is_read_again_without_starting_over(tenant):
+    """Past the SDK's own retries, a refusal for now repeats only the step it stopped (one
+    subscription's listing or judging): the subscriptions already read are not read again."""
+    clean = json.loads(tenant.run("audit", "-json").out)
+    tenant.cloud_ok("configure", "-throttle-rate", "0.8", "-retry-after", "0s", "-seed", "3")
+    try:
+        run = tenant.run("audit", "-json")
+    finally:
+        tenant.cloud_ok("configure", "-reset")
+    assert run.code == 2, run.explain()
+    assert "reading again" in run.err, run.err  # the seed makes at least one refusal outlast the SDK
+    assert run.err.count(f"listing subscription {SUBSCRIPTION_ID} (1 of 2)") == 1, run.err
+    doc = json.loads(run.out)
+    assert [(v["name"], v["compliant"]) for v in doc["vaults"]] == [
+        (v["name"], v["compliant"]) for v in clean["vaults"]
+    ]
