@@ -22,6 +22,7 @@ from .estate import (
     items_of,
     key_vaults_of,
     key_vaults_of_key,
+    keys_of,
 )
 from .grants import CREATE_KEY_PERMISSIONS, Grant, applies_to, leaving_grants, names_deployer, names_identity
 from .model import Action, Encryption, Node, PlanIndex, TypeName
@@ -76,10 +77,10 @@ def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
             out.add(kv.graph_node, node, "O3", reason("O3", key_vault=kv.address, node=str(node)))
         ident = encryption_identity(index, vault, enc)
         if ident is not None:
-            outside = _key_vault_name(enc.key_id) if not kvs else None
+            outside = _outside_key_vaults(index, vault, enc) if not kvs else set()
             for g in grants:
                 on_it = any(applies_to(g, kv) for kv in kvs) or (
-                    outside is not None and _grant_key_vault_name(g) == outside
+                    bool(outside) and _grant_key_vault_name(g) in outside
                 )
                 if on_it and names_identity(index, g, ident):
                     out.add(
@@ -101,10 +102,18 @@ def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
     return sorted(out.edges, key=lambda e: (int(e.rule[1:]), str(e.before), str(e.after)))
 
 
-def _key_vault_name(key_id: object) -> str | None:
-    """The key vault a key id names (``https://NAME.vault.azure.net/keys/...``), lower case."""
-    host = host_of(key_id)
-    return host.split(".", 1)[0] if host else None
+def _outside_key_vaults(index: PlanIndex, vault: Node, enc: Encryption) -> set[str]:
+    """The names (lower case) of the key vaults outside the plan that hold the vault's key: the
+    host of its key id, or the key vault the key this plan makes names by id."""
+    names = set()
+    host = host_of(enc.key_id)
+    if host:
+        names.add(host.split(".", 1)[0])
+    for key in keys_of(index, vault, enc, planned=True):
+        found = _KEY_VAULT_IN_ID.search(known_str(key.value("key_vault_id")) or "")
+        if found:
+            names.add(found.group(1).lower())
+    return names
 
 
 _KEY_VAULT_IN_ID = re.compile(r"/providers/microsoft\.keyvault/vaults/([^/]+)", re.IGNORECASE)
