@@ -96,8 +96,10 @@ def _apply_recorded(
                 "The apply order has a cycle",
                 "These steps wait for each other: "
                 + "; ".join(" -> ".join(str(step) for step in c) for c in cycles)
-                + ". This is a bug in the ordering rules or a configuration that needs two applies; "
-                "use -target to apply one side first.",
+                + ". A `depends_on` on a vault waits for its key assignment too, so a grant the key "
+                "assignment needs can't depend on the vault that way: refer to the vault's identity "
+                "(identity[0].principal_id) instead. Otherwise this is a bug in the ordering rules or a "
+                "configuration that needs two applies; use -target to apply one side first.",
             )
         )
     evaluator.publish_all()

@@ -70,7 +70,7 @@ def run(args, out: Output) -> int:
         for before, after in rules:  # an edge a rule asked for stays visible, even if implied
             if before in graph and after in graph:
                 graph.connect(before, after)
-    nodes = applied.order() if not applied.graph.cycles() else sorted(graph.nodes())
+    nodes = applied.order() if not applied.graph.cycles() else sorted(graph.nodes(), key=str)
     actions = {str(c.address): c.action for c in planned.changes}
     fmt = args.format or ("dot" if args.type else "text")  # `terraform graph -type=plan | dot` keeps working
     render = {"text": _text, "dot": _dot, "mermaid": _mermaid}[fmt]

@@ -53,3 +53,25 @@ def test_terraform_s_graph_flags_give_dot(applied):
         _vaultform(applied, "graph", "-type=apply", "-format", "text", ".")
         == "terraform_data.key [no change]\n"
     )
+
+
+def test_a_cycle_in_the_apply_order_is_drawn_not_a_crash(tmp_path):
+    """A grant that waits for the whole vault (depends_on) while the vault's key assignment waits
+    for the grant (O2): the graph still draws, so the cycle can be seen."""
+    from tests.e2e.harness import EXAMPLES, Workspace
+
+    ws = Workspace(tmp_path, EXAMPLES / "quickstart")
+    main_tf = ws.dir / "main.tf"
+    text = main_tf.read_text()
+    grant = 'key_permissions = ["Get", "List", "WrapKey", "UnwrapKey"]\n'
+    assert grant in text
+    main_tf.write_text(
+        text.replace(grant, grant + "  depends_on      = [azurerm_recovery_services_vault.vault]\n")
+    )
+    run = ws.run("-chdir=" + str(ws.dir), "graph", "-type=plan")
+    assert run.code == 0, run.explain()
+    assert (
+        '"azurerm_key_vault_access_policy.vault" -> "azurerm_recovery_services_vault.vault#encryption"'
+        in run.out
+    )
+    assert "internal error" not in run.text
