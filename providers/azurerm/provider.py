@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -144,6 +145,8 @@ class AzurermProvider:
         self._environ = environ
         self._inject = factory_inject
         self._clients = clients
+        self._elsewhere: dict[str, ClientFactory] = {}  # lower-case subscription -> its clients
+        self._elsewhere_lock = threading.Lock()
         self._features: dict[str, Any] = {}
         self._recovered_key_vaults: set[str] = set()  # Context.recovered_key_vaults, for the run
         self._registrations = registrations.wanted({}, os.environ if environ is None else environ)
@@ -176,8 +179,12 @@ class AzurermProvider:
         ids it parsed); only the names a create builds ids from take the provider's subscription."""
         clients = self.clients
         home = home_subscription(of) if of is not None else None
-        if home is not None:
-            clients = for_subscription(clients, home)
+        if home is not None and home.lower() != (clients.subscription_id or "").lower():
+            with self._elsewhere_lock:  # one set of clients a subscription, closed with the provider's
+                found = self._elsewhere.get(home.lower())
+                if found is None:
+                    found = self._elsewhere[home.lower()] = for_subscription(clients, home)
+            clients = found
         return Context(
             clients,
             Waiter(self.clock, self.report),
@@ -256,6 +263,7 @@ class AzurermProvider:
         self._listing = None
         if self._clients is not None:
             self._clients.close()
+        self._close_elsewhere()
         try:
             environ = os.environ if self._environ is None else self._environ
             was_empty = _empty_local_azure(target_from(_known_config(config), environ))
@@ -312,7 +320,7 @@ class AzurermProvider:
             raise PermanentError(
                 f"the azurerm provider has no data source {req.type_name!r}", code="UnknownDataSource"
             )
-        state = self._run(req.type_name, lambda: source.read(self.context(), dict(req.config)))
+        state = self._run(req.type_name, lambda: source.read(self.context(req.config), dict(req.config)))
         if state is None:
             return ReadResponse(None)
         merged = {**_known_config(req.config), **{k: v for k, v in state.items() if v is not None}}
@@ -611,6 +619,13 @@ class AzurermProvider:
     def close(self) -> None:
         if self._clients is not None:
             self._clients.close()
+        self._close_elsewhere()
+
+    def _close_elsewhere(self) -> None:
+        with self._elsewhere_lock:
+            for clients in self._elsewhere.values():
+                clients.close()
+            self._elsewhere.clear()
 
 
 _SEEDED_OBJECTS = "vaultform.created_empty.objects"

@@ -59,3 +59,46 @@ def test_an_object_of_another_subscription_is_read_and_written_there(tmp_path):
     assert all(i.startswith(f"/subscriptions/{SECOND}/") for i in ids.values()), ids
     again = ws.vf("plan", "-detailed-exitcode")
     assert again.code == 0, again.explain()
+
+
+def test_a_data_source_reads_a_key_vault_of_another_subscription(tmp_path):
+    from providers.azurelocal.seed import DEPLOYER_OBJECT_ID, TENANT_ID
+
+    ws = Workspace(tmp_path)
+    _identities(ws)
+    with ws._cloud_env():
+        theirs = for_subscription(ClientFactory.from_config({}, None), SECOND)
+        theirs.resources().providers.register("Microsoft.KeyVault")
+        policy = {
+            "tenantId": TENANT_ID,
+            "objectId": DEPLOYER_OBJECT_ID,
+            "permissions": {"keys": ["get", "create"]},
+        }
+        kv = (
+            theirs.keyvault_mgmt()
+            .vaults.begin_create_or_update(
+                "rg-sec",
+                "kv-sec-b",
+                {
+                    "location": "westeurope",
+                    "properties": {
+                        "tenantId": TENANT_ID,
+                        "sku": {"family": "A", "name": "standard"},
+                        "accessPolicies": [policy],
+                    },
+                },
+            )
+            .result()
+        )
+        theirs.keys(kv.properties.vault_uri).create_rsa_key("cmk", size=2048)
+    (ws.dir / "main.tf").write_text(
+        'provider "azurerm" {\n  features {}\n}\n\n'
+        'data "azurerm_key_vault_key" "cmk" {\n'
+        '  name         = "cmk"\n'
+        f'  key_vault_id = "{kv.id}"\n'
+        "}\n\n"
+        'output "key" {\n  value = data.azurerm_key_vault_key.cmk.versionless_id\n}\n'
+    )
+    run = ws.vf("plan")
+    assert run.code == 0, run.explain()
+    assert 'key = "https://kv-sec-b.vault.azure.net/keys/cmk"' in run.out
