@@ -41,8 +41,16 @@ def parse_duration(text: str) -> float:
 
 
 def _flag(parser, name: str, **kwargs) -> None:
+    """``-name`` and ``--name``; a switch also takes ``-name=true`` and ``-name=false``, as every
+    vaultform switch does (the parser rewrites ``-name=false`` to its hidden false twin)."""
     kwargs.setdefault("dest", name.replace("-", "_"))
     parser.add_argument(f"-{name}", f"--{name}", **kwargs)
+    switches = getattr(parser, "bool_flags", None)
+    if kwargs.get("action") == "store_true" and switches is not None:
+        parser.add_argument(
+            f"--{name}:false", dest=kwargs["dest"], action="store_false", help=argparse.SUPPRESS
+        )
+        switches.add(name)
 
 
 # --------------------------------------------------------------------------- plumbing

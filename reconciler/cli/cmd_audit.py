@@ -173,12 +173,13 @@ def _check_places(args) -> None:
                 "or leave DIR out to audit with the installed providers' settings.",
             )
         )
-    if args.markdown and not Path(args.markdown).resolve().parent.is_dir():
+    if args.markdown and (Path(args.markdown).is_dir() or not Path(args.markdown).resolve().parent.is_dir()):
         raise DiagnosticsError(
             error(
                 "markdown_write",
                 f"Can't write {args.markdown}",
-                "Its directory does not exist; choose a writable path for -markdown.",
+                "It is a directory, or its directory does not exist; choose a writable file path for "
+                "-markdown.",
             )
         )
 

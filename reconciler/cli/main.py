@@ -104,6 +104,8 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     )
     parser.add_argument("-v", "-version", "--version", action="store_true", help="show the version")
     parser.add_argument("-json", action="store_true", help=argparse.SUPPRESS)  # -version -json
+    parser.add_argument("--json:false", dest="json", action="store_false", help=argparse.SUPPRESS)
+    parser.bool_flags.add("json")  # -version -json=true, as terraform takes it
     parser.add_argument(
         "-chdir",
         metavar="DIR",

@@ -55,12 +55,12 @@ def headline(report: AuditReport) -> str:
     total, bad = len(report.vaults), len(report.non_compliant)
     subs = len(_subscriptions(report))
     where = f" in {subs} subscriptions" if subs > 1 else ""
+    if not total and report.unreadable and not report.subscriptions:
+        return "No subscription could be read: nothing was audited."
     if not total:
-        return (
-            f"No Recovery Services vaults in the {subs} subscriptions."
-            if subs > 1
-            else ("No Recovery Services vaults in the subscription.")
-        )
+        if subs > 1:
+            return f"No Recovery Services vaults in the {subs} subscriptions."
+        return "No Recovery Services vaults in the subscription."
     if not bad:
         return f"All {total} Recovery Services vault(s){where} are compliant."
     return f"{bad} of {total} Recovery Services vault(s){where} are not compliant."

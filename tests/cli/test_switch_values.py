@@ -50,3 +50,14 @@ def test_drift_refuses_parallelism_below_one(tmp_path):
     (ws.dir / "main.tf").write_text('resource "terraform_data" "a" {\n  input = "x"\n}\n')
     run = ws.vf("drift", "-parallelism", "0")
     assert run.code == 1 and "must be at least 1" in run.text, run.explain()
+
+
+def test_version_and_local_azure_switches_take_values_too(tmp_path):
+    ws = Workspace(tmp_path)
+    on = ws.run("-version", "-json=true")
+    assert on.code == 0 and on.out.lstrip().startswith("{"), on.explain()
+    off = ws.run("-version", "-json=false")
+    assert off.code == 0 and off.out.startswith("vaultform v"), off.explain()
+    shown = ws.run("cloud", "show", "-json=false")
+    assert shown.code == 0 and shown.out.startswith("tenant "), shown.explain()
+    assert ws.run("cloud", "show", "-json=true").out.lstrip().startswith("{")

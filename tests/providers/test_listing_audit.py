@@ -164,3 +164,12 @@ def test_a_throttled_read_is_read_again_without_starting_over(tenant):
     assert [(v["name"], v["compliant"]) for v in doc["vaults"]] == [
         (v["name"], v["compliant"]) for v in clean["vaults"]
     ]
+
+
+def test_nothing_read_is_not_called_a_subscription_without_vaults(tenant, tmp_path):
+    run = tenant.run("audit", "-subscription", "00000000-0000-4000-8000-000000000000")
+    assert run.code == 1, run.explain()
+    assert "No subscription could be read: nothing was audited." in run.out
+    assert "No Recovery Services vaults" not in run.out
+    run = tenant.run("audit", "-markdown", str(tmp_path))  # a directory, not a file
+    assert run.code == 1 and "Can't write" in run.text and "audit: listing" not in run.err
