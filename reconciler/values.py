@@ -64,6 +64,22 @@ def is_wholly_known(value: Any) -> bool:
     return True
 
 
+def unknown_as_null(value: Any) -> Any:
+    """``value`` with each unknown inside it null (marks kept), as terraform stores an output that
+    an apply left partly unknown (go-cty's UnknownAsNull): a counted resource missing an index."""
+    if value is UNKNOWN:
+        return None
+    if type(value) is Sensitive:
+        return Sensitive(unknown_as_null(value.value))
+    if isinstance(value, dict):
+        return {k: unknown_as_null(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unknown_as_null(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(unknown_as_null(v) for v in value)
+    return value
+
+
 def unknown_paths(value: Any, prefix: tuple = ()) -> list[tuple]:
     """Paths (tuples of keys and indexes) of every unknown inside ``value``."""
     if value is UNKNOWN:

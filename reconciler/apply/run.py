@@ -26,7 +26,7 @@ from reconciler.plan.sensitivity import output_sensitivity
 from reconciler.plan.walk import PlanOptions
 from reconciler.reference_shapes import resolver
 from reconciler.value_shapes import output_type
-from reconciler.values import is_wholly_known
+from reconciler.values import is_wholly_known, unknown_as_null
 from state.errors import StateError
 from state.model import State
 
@@ -130,7 +130,10 @@ def _apply_recorded(
     if not options.destroy:
         # with -target, the outputs the plan left out keep what state holds (as terraform's)
         planned = {o.name for o in plan.outputs} if options.targets else None
-        diagnostics = _record_outputs(session, evaluator, recorder, planned) + evaluator.checks_final()
+        diagnostics = (
+            _record_outputs(session, evaluator, recorder, planned, settled=not unfinished)
+            + evaluator.checks_final()
+        )
     elif not options.targets:  # a targeted destroy leaves the outputs as they are, as terraform's
         recorder.outputs({}, {})
         if result.ok:
@@ -178,11 +181,19 @@ def _record_data_reads(plan: Plan, recorder: StateRecorder) -> None:
 
 
 def _record_outputs(
-    session, evaluator: ApplyEvaluator, recorder: StateRecorder, planned: set[str] | None = None
+    session,
+    evaluator: ApplyEvaluator,
+    recorder: StateRecorder,
+    planned: set[str] | None = None,
+    settled: bool = True,
 ) -> list[Diagnostic]:
     """The root outputs into state; ``planned``: when set, only these are evaluated afresh (a
-    targeted apply), the others keep their recorded values."""
+    targeted apply), the others keep their recorded values. ``settled``: every step of the apply
+    finished, so what is still unknown (an index a counted resource lacks) is stored null, as
+    terraform stores it; after a failed step an unknown output keeps its recorded value instead."""
     values, found = evaluator.outputs_final(planned)
+    if settled:
+        values = {name: unknown_as_null(value) for name, value in values.items()}
     # an output whose precondition is false once its values are known fails the apply, as
     # terraform's "Module output value precondition failed"; its new value is not recorded
     failed = [d for d in found if d.is_error]

@@ -48,8 +48,29 @@ def test_refresh_only_keeps_the_other_instances_at_their_keys(tmp_path):
 
     assert _terraform(theirs, "apply", "-refresh-only", "-auto-approve").returncode == 0
     assert _vaultform(ours, "apply", "-refresh-only", "-auto-approve", env=env)[0] == 0
-    for name in ("last", "c", "keys"):  # (terraform records "all" with a null where x[1] was)
+    for name in ("last", "c", "keys", "all"):  # "all" with a null where x[1] was
         read_t = _terraform(theirs, "output", "-json", name)
         code, out, err = _vaultform(ours, "output", "-json", name, env=env)
         assert code == 0, err
         assert _comparable(out) == _comparable(read_t.stdout), name
+
+
+def test_an_apply_records_a_missing_index_as_null(tmp_path):
+    """A targeted apply that leaves x[1] missing stores the outputs made of x as terraform does:
+    null at the missing index, the rest as they are (not the whole list as it was before)."""
+    theirs, ours = tmp_path / "tf", tmp_path / "vf"
+    shutil.copytree(FIXTURE, theirs)
+    shutil.copytree(FIXTURE, ours)
+    env = {"VAULTFORM_LOCAL_AZURE": str(tmp_path / "az.db")}
+    assert _terraform(theirs, "init").returncode == 0
+    assert _terraform(theirs, "apply", "-auto-approve").returncode == 0
+    assert _vaultform(ours, "apply", "-auto-approve", env=env)[0] == 0
+    assert _terraform(theirs, "state", "rm", "terraform_data.x[1]").returncode == 0
+    assert _vaultform(ours, "state", "rm", "terraform_data.x[1]", env=env)[0] == 0
+    target = ("apply", "-auto-approve", "-target=terraform_data.x[2]")
+    assert _terraform(theirs, *target).returncode == 0
+    assert _vaultform(ours, *target, env=env)[0] == 0
+    read_t = _terraform(theirs, "output", "-json", "all")
+    code, out, err = _vaultform(ours, "output", "-json", "all", env=env)
+    assert code == 0, err
+    assert _comparable(out) == _comparable(read_t.stdout)
