@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
 from providers.base import OrderingEdge
 from state.addresses import Node as GraphNode
@@ -77,11 +78,9 @@ def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
             out.add(kv.graph_node, node, "O3", reason("O3", key_vault=kv.address, node=str(node)))
         ident = encryption_identity(index, vault, enc)
         if ident is not None:
-            outside = _outside_key_vaults(index, vault, enc) if not kvs else set()
+            outside = _outside_key_vaults(index, vault, enc) if not kvs else {}
             for g in grants:
-                on_it = any(applies_to(g, kv) for kv in kvs) or (
-                    bool(outside) and _grant_key_vault_name(g) in outside
-                )
+                on_it = any(applies_to(g, kv) for kv in kvs) or _grant_on(g, outside)
                 if on_it and names_identity(index, g, ident):
                     out.add(
                         _grant_node(g),
@@ -102,32 +101,42 @@ def ordering_edges(index: PlanIndex, grants: list[Grant]) -> list[OrderingEdge]:
     return sorted(out.edges, key=lambda e: (int(e.rule[1:]), str(e.before), str(e.after)))
 
 
-def _outside_key_vaults(index: PlanIndex, vault: Node, enc: Encryption) -> set[str]:
-    """The names (lower case) of the key vaults outside the plan that hold the vault's key: the
-    host of its key id, or the key vault the key this plan makes names by id."""
-    names = set()
+def _outside_key_vaults(index: PlanIndex, vault: Node, enc: Encryption) -> dict[str, set[str]]:
+    """The key vaults outside the plan that hold the vault's key, by lower-case name, each with
+    the key's lower-case name where it is known: from the host and path of the key id, or from
+    the key this plan makes in a key vault it names by id."""
+    found: dict[str, set[str]] = {}
     host = host_of(enc.key_id)
     if host:
-        names.add(host.split(".", 1)[0])
-    for key in keys_of(index, vault, enc, planned=True):
-        found = _KEY_VAULT_IN_ID.search(known_str(key.value("key_vault_id")) or "")
-        if found:
-            names.add(found.group(1).lower())
-    return names
+        key = _KEY_IN_URL.match(urlparse(known_str(enc.key_id) or "").path)
+        found.setdefault(host.split(".", 1)[0], set()).update([key.group(1).lower()] if key else [])
+    for made in keys_of(index, vault, enc, planned=True):
+        in_id = _KEY_VAULT_IN_ID.search(known_str(made.value("key_vault_id")) or "")
+        if in_id:
+            name = known_str(made.value("name"))
+            found.setdefault(in_id.group(1).lower(), set()).update([name.lower()] if name else [])
+    return found
 
 
-_KEY_VAULT_IN_ID = re.compile(r"/providers/microsoft\.keyvault/vaults/([^/]+)", re.IGNORECASE)
+_KEY_VAULT_IN_ID = re.compile(
+    r"/providers/microsoft\.keyvault/vaults/([^/]+)(?:/keys/([^/]+))?", re.IGNORECASE
+)
+_KEY_IN_URL = re.compile(r"/keys/([^/]+)", re.IGNORECASE)
 
 
-def _grant_key_vault_name(grant: Grant) -> str | None:
-    """The key vault a grant's own id value names (an access policy's ``key_vault_id``, a role
-    assignment's ``scope``), lower case: a key vault of another configuration, written as an id."""
-    if grant.key_vaults:
-        return None  # a key vault of this plan: matched as a node
+def _grant_on(grant: Grant, outside: dict[str, set[str]]) -> bool:
+    """Whether a grant written on a key vault by id (an access policy's ``key_vault_id``, a role
+    assignment's ``scope``) is on one of ``outside``: the whole key vault, or the vault's own key
+    when the scope is one key (a role on another key of it gives nothing to this vault)."""
+    if grant.key_vaults or not outside:
+        return False  # a key vault of this plan: matched as a node
     found = _KEY_VAULT_IN_ID.search(
         known_str(grant.holder.value("key_vault_id") or grant.holder.value("scope")) or ""
     )
-    return found.group(1).lower() if found else None
+    if found is None or found.group(1).lower() not in outside:
+        return False
+    keys = outside[found.group(1).lower()]
+    return found.group(2) is None or not keys or found.group(2).lower() in keys
 
 
 def _grant_node(grant: Grant) -> GraphNode | None:
