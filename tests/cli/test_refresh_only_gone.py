@@ -29,7 +29,9 @@ def _outputs_part(text: str) -> str:
     )
 
 
-def test_refresh_only_keeps_the_other_instances_at_their_keys(tmp_path):
+def _applied_without(tmp_path: Path, *gone: str) -> tuple[Path, Path, dict[str, str]]:
+    """The fixture applied by terraform and by vaultform side by side, then ``gone`` taken out of
+    both states: terraform's directory, vaultform's, and vaultform's environment."""
     theirs, ours = tmp_path / "tf", tmp_path / "vf"
     shutil.copytree(FIXTURE, theirs)
     shutil.copytree(FIXTURE, ours)
@@ -37,8 +39,13 @@ def test_refresh_only_keeps_the_other_instances_at_their_keys(tmp_path):
     assert _terraform(theirs, "init").returncode == 0
     assert _terraform(theirs, "apply", "-auto-approve").returncode == 0
     assert _vaultform(ours, "apply", "-auto-approve", env=env)[0] == 0
-    assert _terraform(theirs, "state", "rm", *GONE).returncode == 0
-    assert _vaultform(ours, "state", "rm", *GONE, env=env)[0] == 0
+    assert _terraform(theirs, "state", "rm", *gone).returncode == 0
+    assert _vaultform(ours, "state", "rm", *gone, env=env)[0] == 0
+    return theirs, ours, env
+
+
+def test_refresh_only_keeps_the_other_instances_at_their_keys(tmp_path):
+    theirs, ours, env = _applied_without(tmp_path, *GONE)
 
     plan_t = _terraform(theirs, "plan", "-refresh-only", "-no-color")
     code, out, err = _vaultform(ours, "plan", "-refresh-only", "-no-color", env=env)
@@ -58,15 +65,7 @@ def test_refresh_only_keeps_the_other_instances_at_their_keys(tmp_path):
 def test_an_apply_records_a_missing_index_as_null(tmp_path):
     """A targeted apply that leaves x[1] missing stores the outputs made of x as terraform does:
     null at the missing index, the rest as they are (not the whole list as it was before)."""
-    theirs, ours = tmp_path / "tf", tmp_path / "vf"
-    shutil.copytree(FIXTURE, theirs)
-    shutil.copytree(FIXTURE, ours)
-    env = {"VAULTFORM_LOCAL_AZURE": str(tmp_path / "az.db")}
-    assert _terraform(theirs, "init").returncode == 0
-    assert _terraform(theirs, "apply", "-auto-approve").returncode == 0
-    assert _vaultform(ours, "apply", "-auto-approve", env=env)[0] == 0
-    assert _terraform(theirs, "state", "rm", "terraform_data.x[1]").returncode == 0
-    assert _vaultform(ours, "state", "rm", "terraform_data.x[1]", env=env)[0] == 0
+    theirs, ours, env = _applied_without(tmp_path, "terraform_data.x[1]")
     target = ("apply", "-auto-approve", "-target=terraform_data.x[2]")
     assert _terraform(theirs, *target).returncode == 0
     assert _vaultform(ours, *target, env=env)[0] == 0
