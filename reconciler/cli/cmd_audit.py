@@ -6,8 +6,10 @@ subscription, on the embedded local Azure (the default) or real Azure. With DIR,
 configuration's providers are audited, configured by its provider blocks; without, every
 installed provider that can audit, with its defaults. A provider that can audit across its
 credentials' accounts (``SupportsTenantAudit``) reads every subscription they can see, or the ones
-named with ``-subscription`` (repeatable), printing a progress line per subscription on stderr. Exit 0 when everything audited is
-compliant, 2 when anything is not, 1 on error (including no provider with an audit).
+named with ``-subscription`` (repeatable), printing a progress line per subscription on stderr; a
+subscription that can't be read is reported and the others are still audited. Exit 0 when
+everything audited is compliant, 2 when anything is not, 1 when nothing is non-compliant but a
+subscription could not be read, and 1 on error (including no provider with an audit).
 """
 
 from __future__ import annotations
