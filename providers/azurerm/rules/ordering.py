@@ -130,9 +130,8 @@ def _grant_on(grant: Grant, outside: dict[str, set[str]]) -> bool:
     when the scope is one key (a role on another key of it gives nothing to this vault)."""
     if grant.key_vaults or not outside:
         return False  # a key vault of this plan: matched as a node
-    found = _KEY_VAULT_IN_ID.search(
-        known_str(grant.holder.value("key_vault_id") or grant.holder.value("scope")) or ""
-    )
+    written = known_str(grant.holder.value("key_vault_id")) or known_str(grant.holder.value("scope"))
+    found = _KEY_VAULT_IN_ID.search(written or "")  # (an id known only after apply names nothing yet)
     if found is None or found.group(1).lower() not in outside:
         return False
     keys = outside[found.group(1).lower()]
