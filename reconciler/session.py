@@ -558,6 +558,14 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
         + result.diagnostics
         + replace_without_key(result, options.replace)
     )
+    if not any(d.is_error for d in result.diagnostics):
+        from reconciler.apply.graph import apply_order_cycle  # plans with ordering rules only
+
+        cycle = apply_order_cycle(
+            result, {address: inst.dependencies for address, _res, inst in session.state.instances()}
+        )
+        if cycle is not None:
+            result.diagnostics.append(cycle)
     result.moved = list(session.moves)
     return result
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.addresses import InstanceAddress, Node, parse_address
+from reconciler.diagnostics import Diagnostic, error
 from reconciler.graph.dag import Graph
 from reconciler.plan.model import Action, Plan, ResourceChange
 
@@ -94,6 +95,32 @@ class ApplyGraph:
 
     def order(self) -> list[StepId]:
         return self.graph.order()
+
+
+def cycle_error(cycles: list[list]) -> Diagnostic:
+    """The steps that wait for each other, and the usual cause."""
+    return error(
+        "apply_cycle",
+        "The apply order has a cycle",
+        "These steps wait for each other: "
+        + "; ".join(" -> ".join(str(step) for step in c) for c in cycles)
+        + ". A `depends_on` on a vault waits for its key assignment too, so a grant the key "
+        "assignment needs can't depend on the vault that way: refer to the vault's identity "
+        "(identity[0].principal_id) instead. Otherwise this is a bug in the ordering rules or a "
+        "configuration that needs two applies; use -target to apply one side first.",
+    )
+
+
+def apply_order_cycle(
+    plan: Plan, prior_dependencies: Mapping[InstanceAddress, Iterable[InstanceAddress]]
+) -> Diagnostic | None:
+    """The plan's apply order has a cycle: said at plan time rather than when the apply starts.
+    Only the providers' ordering edges and later phases can make one (the configuration's own
+    references are checked for cycles when it is loaded), so a plan without them isn't looked at."""
+    if not plan.edges or all(c.action is Action.NO_OP for c in plan.changes):
+        return None
+    cycles = build_apply_graph(plan, prior_dependencies).graph.cycles()
+    return cycle_error(cycles) if cycles else None
 
 
 def build_apply_graph(

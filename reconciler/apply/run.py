@@ -16,7 +16,7 @@ from reconciler import session as steps
 from reconciler.addresses import Mode
 from reconciler.apply.evaluator import ApplyEvaluator, data_source_change
 from reconciler.apply.executor import ApplyOptions, ApplyResult, Executor
-from reconciler.apply.graph import build_apply_graph
+from reconciler.apply.graph import build_apply_graph, cycle_error
 from reconciler.apply.progress import ProgressReporter
 from reconciler.apply.recorder import StateRecorder
 from reconciler.config.evaluator import value_source
@@ -90,18 +90,7 @@ def _apply_recorded(
     )
     cycles = graph.graph.cycles()
     if cycles:
-        raise DiagnosticsError(
-            error(
-                "apply_cycle",
-                "The apply order has a cycle",
-                "These steps wait for each other: "
-                + "; ".join(" -> ".join(str(step) for step in c) for c in cycles)
-                + ". A `depends_on` on a vault waits for its key assignment too, so a grant the key "
-                "assignment needs can't depend on the vault that way: refer to the vault's identity "
-                "(identity[0].principal_id) instead. Otherwise this is a bug in the ordering rules or a "
-                "configuration that needs two applies; use -target to apply one side first.",
-            )
-        )
+        raise DiagnosticsError(cycle_error(cycles))
     evaluator.publish_all()
     _record_data_reads(plan, recorder)
     result = Executor(

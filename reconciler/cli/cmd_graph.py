@@ -59,7 +59,8 @@ def run(args, out: Output) -> int:
         session.close()
     # the errors are those of the plan with the state as it is: planned from an empty state, objects
     # that exist already are ones Azure holds "outside state" (a protected VM, a role assignment)
-    errors = [d for d in planned.diagnostics if d.is_error]
+    # a cycle in the apply order is drawn, for the user to see it
+    errors = [d for d in planned.diagnostics if d.is_error and d.code != "apply_cycle"]
     if errors:
         raise DiagnosticsError(errors)
     applied = build_apply_graph(plan)

@@ -75,3 +75,7 @@ def test_a_cycle_in_the_apply_order_is_drawn_not_a_crash(tmp_path):
         in run.out
     )
     assert "internal error" not in run.text
+    # the plan says it can't be applied, before anything is done
+    plan = ws.vf("plan")
+    assert plan.code == 1 and "The apply order has a cycle" in plan.text, plan.explain()
+    assert "depends_on" in plan.text
