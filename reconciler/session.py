@@ -39,6 +39,7 @@ from reconciler.config.type_exprs import parse_type
 from reconciler.config.variables import MISSING_VALUE, VariableFlag, VariableSpec, resolve_variables
 from reconciler.config.variables import Validation as VarValidation
 from reconciler.data_not_found import not_found_detail
+from reconciler.diagnostic_places import all_placed
 from reconciler.diagnostics import Diagnostic, DiagnosticsError, SourceRange, error
 from reconciler.encryption_config import configured_encryption
 from reconciler.moves import apply_moves
@@ -565,7 +566,7 @@ def plan(session: Session, options: PlanOptions, refreshed: dict[str, dict | Non
             result, {address: inst.dependencies for address, _res, inst in session.state.instances()}
         )
         if cycle is not None:
-            result.diagnostics.append(cycle)
+            result.diagnostics += all_placed([cycle], v.module_tree)
     result.moved = list(session.moves)
     return result
 

@@ -98,7 +98,9 @@ class ApplyGraph:
 
 
 def cycle_error(cycles: list[list]) -> Diagnostic:
-    """The steps that wait for each other, and the usual cause."""
+    """The steps that wait for each other, and the usual cause; placed on the first object of
+    the cycle that waits as a whole (the grant that depends on its vault, say)."""
+    whole = [step for cycle in cycles for step in cycle if not step.phase and not step.destroy]
     return error(
         "apply_cycle",
         "The apply order has a cycle",
@@ -108,6 +110,7 @@ def cycle_error(cycles: list[list]) -> Diagnostic:
         "assignment needs can't depend on the vault that way: refer to the vault's identity "
         "(identity[0].principal_id) instead. Otherwise this is a bug in the ordering rules or a "
         "configuration that needs two applies; use -target to apply one side first.",
+        address=str(whole[0].address) if whole else None,
     )
 
 

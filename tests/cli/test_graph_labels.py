@@ -79,3 +79,4 @@ def test_a_cycle_in_the_apply_order_is_drawn_not_a_crash(tmp_path):
     plan = ws.vf("plan")
     assert plan.code == 1 and "The apply order has a cycle" in plan.text, plan.explain()
     assert "depends_on" in plan.text
+    assert "main.tf line" in plan.text and "in azurerm_key_vault_access_policy.vault" in plan.text
