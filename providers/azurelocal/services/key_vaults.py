@@ -52,9 +52,11 @@ def deleted_by_name(env, name: str) -> dict | None:
 
 
 def deleted_id(subscription: str, location: str, name: str) -> str:
-    """A soft-deleted key vault's id: in the subscription the vault was in (Key Vault - Deleted
-    Vaults, GET .../subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/
-    deletedVaults/{vaultName}; keyvault 2023-07-01 spec example getDeletedVault.json)."""
+    """A soft-deleted key vault's id: in the subscription the vault was in, which also lists it
+    (Vaults - List Deleted, GET /subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/
+    deletedVaults; azure-rest-api-specs keyvault 2023-07-01 example listDeletedVaults.json, whose
+    ids read /subscriptions/{id}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/
+    {name})."""
     return f"/subscriptions/{subscription}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{name}"
 
 
