@@ -429,6 +429,30 @@ def recovery_vaults(clients) -> list[dict[str, Any]]:
     return _recovery_vaults(clients)
 
 
+def recovery_vaults_everywhere(clients) -> list[dict[str, Any]]:
+    """The Recovery Services vaults of every subscription the credential can see, each with its
+    identity and encryption: a key vault's keys serve vaults of any subscription of its tenant (a
+    platform team's key vaults often live in a subscription of their own). The provider's own
+    subscription is always read, and a failure there is raised; another one that can't be read
+    (no Reader on it, or the list of subscriptions itself refused) is left out."""
+    try:
+        subs = visible_subscriptions(clients)
+    except ProviderError:
+        subs = []
+    own = (clients.subscription_id or "").lower()
+    others = list(dict.fromkeys(s.lower() for s in subs if s.lower() != own))
+    out = _recovery_vaults(clients)
+    for sub in others:
+        sub_clients = for_subscription(clients, sub)
+        try:
+            out += _recovery_vaults(sub_clients)
+        except ProviderError:
+            continue
+        finally:
+            sub_clients.close()
+    return out
+
+
 def encryption_principal(body: dict[str, Any]) -> str:
     """The principal a vault's encryption unwraps its data key with ("" when that identity is off)."""
     seen = VaultAudit(

@@ -7,8 +7,9 @@ own Recovery Services vault. Narrowing or deleting there the access policy (or r
 of a vault's encryption identity makes that vault's next backup, and every restore, fail with
 UserErrorCMKMissingMangedIdentityPermissionOnKeyVault - and nothing in this configuration names
 the vault. So when a plan takes CMK permissions away from a principal on a key vault, it reads the
-subscription's Recovery Services vaults (as ``audit`` does: the list, then each vault for its
-identity and encryption) and refuses to cut off one whose encryption uses a key in that key vault
+Recovery Services vaults of every subscription the credential can see (as a tenant ``audit`` does:
+each list, then each vault for its identity and encryption; the vault may well live in another
+subscription than the key vault) and refuses to cut off one whose encryption uses a key in that key vault
 through that principal. Vaults this plan manages are left to R7 itself, and one it creates where
 a vault stands already to ``taken_names``. A plan that takes nothing away reads nothing.
 
@@ -33,8 +34,9 @@ from typing import Any
 
 from azure.core.exceptions import AzureError
 
-from providers.azurerm.audit import encryption_principal, recovery_vaults
+from providers.azurerm.audit import encryption_principal, recovery_vaults_everywhere
 from providers.azurerm.ids import InvalidIdError, parse_key_id, parse_resource_id, same_id
+from providers.azurerm.listing import for_subscription
 from providers.azurerm.planned_ids import planned_id
 from providers.azurerm.resources.base import Context, dig, wire
 from providers.azurerm.rules.grants import rbac_setting
@@ -203,7 +205,12 @@ class _Models:
     def _live(self, kv_id: str) -> bool | None:
         try:
             rid = parse_resource_id(kv_id)
-            body = wire(self.ctx.clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))
+            clients = for_subscription(self.ctx.clients, rid.subscription_id)  # the key vault's own
+            try:
+                body = wire(clients.keyvault_mgmt().vaults.get(rid.resource_group, rid.name))
+            finally:
+                if clients is not self.ctx.clients:
+                    clients.close()
         except (InvalidIdError, ValueError, AzureError, ProviderError):
             return None  # unknown: every loss counts, as before
         return bool(dig(body, "properties.enableRbacAuthorization"))
@@ -243,7 +250,7 @@ def grants_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) 
         if i.type_name == RSV and i.action == "create"
     }
     try:
-        vaults = recovery_vaults(ctx.clients)
+        vaults = recovery_vaults_everywhere(ctx.clients)
     except ProviderError:
         return []  # can't look: the owning configuration's drift and audit still see it
     planned_kvs = {

@@ -7,8 +7,8 @@ its keys, each workload's configuration its Recovery Services vault. There, remo
 that looks unused - or a ``-destroy -target`` of it - deleted the key a live vault wraps its data
 encryption key with, and that vault's backups and every restore failed (UserErrorKeyVaultKeyWasNotFound)
 until someone recovered the key from soft delete. So a plan that deletes or replaces a key or a key
-vault reads the subscription's Recovery Services vaults (as ``audit`` does, and as
-``grants_in_use`` does for grants) and refuses to take away one a vault it doesn't manage encrypts
+vault reads the Recovery Services vaults of every subscription the credential can see (as a
+tenant ``audit`` does, and as ``grants_in_use`` does for grants) and refuses to take away one a vault it doesn't manage encrypts
 with. An update that leaves the key's current version out of date - an expiration_date already
 passed, a not_before_date still to come - disables it for that vault just as surely, and is refused
 the same way (R11 does so within one configuration). Vaults this plan manages are left to R11
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from providers.azurerm.audit import local_now, recovery_vaults
+from providers.azurerm.audit import local_now, recovery_vaults_everywhere
 from providers.azurerm.ids import InvalidIdError, parse_key_id
 from providers.azurerm.key_in_use import moment
 from providers.azurerm.resources.base import Context, dig
@@ -98,7 +98,7 @@ def keys_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) ->
         _text((i.before or {}).get("id")).lower() for i in instances if i.type_name == RSV and i.before
     }
     try:
-        vaults = recovery_vaults(ctx.clients)
+        vaults = recovery_vaults_everywhere(ctx.clients)
     except ProviderError:
         return []  # can't look: the owning configuration's drift and audit still see it
     out = []

@@ -102,3 +102,95 @@ def test_a_data_source_reads_a_key_vault_of_another_subscription(tmp_path):
     run = ws.vf("plan")
     assert run.code == 0, run.explain()
     assert 'key = "https://kv-sec-b.vault.azure.net/keys/cmk"' in run.out
+
+
+BASE = Path(__file__).parents[1] / "fixtures" / "plan_rules" / "_base"
+
+WORKLOAD = """provider "azurerm" {{
+  features {{}}
+  subscription_id = "{sub}"
+}}
+
+resource "azurerm_resource_group" "work" {{
+  name     = "rg-work"
+  location = "westeurope"
+}}
+
+resource "azurerm_recovery_services_vault" "work" {{
+  name                = "rsv-work"
+  location            = azurerm_resource_group.work.location
+  resource_group_name = azurerm_resource_group.work.name
+  sku                 = "Standard"
+
+  identity {{
+    type = "SystemAssigned"
+  }}
+{encryption}}}
+"""
+
+ENCRYPTION = """
+  encryption {{
+    key_id                            = "{key}"
+    infrastructure_encryption_enabled = false
+    use_system_assigned_identity      = true
+  }}
+"""
+
+GRANT = """
+resource "azurerm_key_vault_access_policy" "work" {{
+  key_vault_id    = azurerm_key_vault.cmk.id
+  tenant_id       = data.azurerm_client_config.current.tenant_id
+  object_id       = "{principal}"
+  key_permissions = ["Get", "List", "WrapKey", "UnwrapKey"]
+}}
+"""
+
+
+def test_a_vault_of_another_subscription_keeps_the_key_and_grant_it_uses(tmp_path):
+    """The usual platform layout: the key vault, its key and the grants in the platform team's
+    subscription, each workload's vault in its own. Deleting the grant or the key a workload's vault
+    encrypts with is refused although the vault lives in another subscription."""
+    platform = Workspace(tmp_path, name="platform")
+    for name in ("common.tf", "keyvault.tf"):
+        (platform.dir / name).write_text((BASE / name).read_text())
+    env = Emulator(platform.db)
+    try:
+        subscriptions.add(env, SECOND, "vaultform workload")
+    finally:
+        env.store.close()
+    platform.ok("apply", "-auto-approve")
+    key_id = next(
+        r["instances"][0]["attributes"]["id"] for r in platform.state()["resources"] if r["name"] == "backup"
+    )
+
+    workload = Workspace(tmp_path, name="workload")
+    (workload.dir / "main.tf").write_text(WORKLOAD.format(sub=SECOND, encryption=""))
+    workload.ok("apply", "-auto-approve")
+    vault = next(r for r in workload.state()["resources"] if r["name"] == "work")["instances"][0][
+        "attributes"
+    ]
+    assert vault["id"].startswith(f"/subscriptions/{SECOND}/"), vault["id"]
+    (platform.dir / "grant.tf").write_text(GRANT.format(principal=vault["identity"][0]["principal_id"]))
+    platform.ok("apply", "-auto-approve")
+    (workload.dir / "main.tf").write_text(
+        WORKLOAD.format(sub=SECOND, encryption=ENCRYPTION.format(key=key_id))
+    )
+    workload.ok("apply", "-auto-approve")
+
+    (platform.dir / "grant.tf").unlink()
+    cut = platform.vf("plan")
+    assert cut.code == 1, cut.explain()
+    assert (
+        "azurerm_key_vault_access_policy.work takes away the key access of Recovery Services vault rsv-work"
+        in (cut.out)
+    ), cut.explain()
+    assert f"/subscriptions/{SECOND}/resourceGroups/rg-work/" in cut.out
+
+    (platform.dir / "grant.tf").write_text(GRANT.format(principal=vault["identity"][0]["principal_id"]))
+    keyvault = (BASE / "keyvault.tf").read_text()
+    (platform.dir / "keyvault.tf").write_text(keyvault.replace("key_size     = 2048", "key_size     = 3072"))
+    replaced = platform.vf("plan")
+    assert replaced.code == 1, replaced.explain()
+    assert "replaces the key Recovery Services vault rsv-work encrypts with [R11]" in replaced.out, (
+        replaced.explain()
+    )
