@@ -358,9 +358,11 @@ def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict[str, 
             },
             "root_module": _module_tree(planned),
         },
-        # what -target left out is not a change at all to terraform: it is not listed
+        # what -target left out is not a change at all to terraform: it is not listed; nor is any
+        # object of a refresh-only plan, which changes state only (terraform 1.11 lists none)
         "resource_changes": _with_previous_addresses(
-            [_resource_change(c, ctx) for c in changes if not c.untargeted], plan.moved
+            [_resource_change(c, ctx) for c in changes if not c.untargeted and not plan.refresh_only],
+            plan.moved,
         ),
         "output_changes": {o.name: _output_change(o) for o in outputs},
         "prior_state": {
@@ -382,7 +384,13 @@ def plan_to_json(plan: Plan, *, schema_of: SchemaOf | None = None) -> dict[str, 
         "errored": plan.errored,
         "vaultform": _vaultform_section(plan),
     }
+    for key in OMITTED_WHEN_EMPTY:  # as terraform's JSON plan leaves them out
+        if not doc[key]:
+            del doc[key]
     return doc
+
+
+OMITTED_WHEN_EMPTY = ("variables", "resource_changes", "output_changes")
 
 
 def _vaultform_section(plan: Plan) -> dict[str, Any]:

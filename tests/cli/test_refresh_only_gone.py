@@ -4,6 +4,7 @@ references to the rest still work and the plan can be applied."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -73,3 +74,18 @@ def test_an_apply_records_a_missing_index_as_null(tmp_path):
     code, out, err = _vaultform(ours, "output", "-json", "all", env=env)
     assert code == 0, err
     assert _comparable(out) == _comparable(read_t.stdout)
+
+
+def test_show_json_of_a_refresh_only_plan_has_terraform_keys(tmp_path):
+    """A refresh-only plan changes state only: terraform's JSON plan lists no resource_changes (not
+    even no-ops) and, like any of its plans, leaves out empty variables."""
+    theirs, ours, env = _applied_without(tmp_path, *GONE)
+    assert _terraform(theirs, "plan", "-refresh-only", "-out=p").returncode == 0
+    assert _vaultform(ours, "plan", "-refresh-only", "-out=p", env=env)[0] == 0
+    shown_t = json.loads(_terraform(theirs, "show", "-json", "p").stdout)
+    code, out, err = _vaultform(ours, "show", "-json", "p", env=env)
+    assert code == 0, err
+    shown = json.loads(out)
+    left_out = {"resource_drift", "relevant_attributes"}  # vaultform's JSON plan doesn't carry these
+    assert set(shown) - {"vaultform"} == set(shown_t) - left_out, (sorted(shown), sorted(shown_t))
+    assert "resource_changes" not in shown and "variables" not in shown

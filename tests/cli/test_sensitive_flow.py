@@ -117,20 +117,17 @@ def test_the_canary_appears_in_no_output_of_any_command(canary, monkeypatch):
     assert paths[("module.wrap", "inner")] == [("input",), ("output",)]
     assert state["outputs"]["from_module"]["sensitive"] is True
 
-    # a refresh-only plan flags the objects' sensitive paths on both sides
+    # a refresh-only plan (no resource_changes, as terraform's) flags the objects' sensitive paths
+    # in the values it records and in the prior ones
     refresh_plan = canary / "refresh.plan"
     assert run(canary, "plan", "-refresh-only", "-out", str(refresh_plan))[0] in (0, 2)
     code, text = run(canary, "show", "-json", str(refresh_plan))
     assert code == 0 and leaks(text) == []
-    (direct,) = [c for c in json.loads(text)["resource_changes"] if c["address"] == "terraform_data.direct"]
-    assert (
-        direct["change"]["before_sensitive"]
-        == direct["change"]["after_sensitive"]
-        == {
-            "input": True,
-            "output": True,
-        }
-    )
+    shown = json.loads(text)
+    assert "resource_changes" not in shown
+    for values in (shown["planned_values"], shown["prior_state"]["values"]):
+        (direct,) = [r for r in values["root_module"]["resources"] if r["address"] == "terraform_data.direct"]
+        assert direct["sensitive_values"] == {"input": True, "output": True}
 
     # destroying shows the prior objects with what state recorded as sensitive
     for argv in (("plan", "-destroy"), ("plan", "-destroy", "-json"), ("destroy", "-auto-approve")):

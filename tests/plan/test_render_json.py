@@ -80,7 +80,10 @@ def test_documented_keys_and_types(case):
     json.dumps(doc)  # serialisable as it is
     assert doc["format_version"] == "1.2"
     assert doc["terraform_version"].startswith("vaultform ")
-    assert all(set(v) == {"value"} for v in doc["variables"].values())
+    assert all(set(v) == {"value"} for v in doc.get("variables", {}).values())
+    for key in ("variables", "resource_changes", "output_changes"):  # terraform leaves them out empty
+        assert key not in doc or doc[key], key
+    doc = {"variables": {}, "resource_changes": [], "output_changes": {}, **doc}
     for key, kind in (
         ("planned_values", dict),
         ("resource_changes", list),
