@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from reconciler.cli.cmd_show import render_instance
 from reconciler.cli.cmd_state_edit import (
@@ -270,14 +271,16 @@ def _read_pushed(path: str) -> State:
         raise DiagnosticsError(error("state", exc.summary, exc.detail)) from None
 
 
-def _check_pushed_lineage(backend: LocalBackend, pushed: State, args) -> None:
+def _check_pushed_lineage(backend: Any, pushed: State, args) -> None:
     """A pushed state of another lineage than the configuration here last used is refused
     without -force; with it, its lineage is remembered (``state.lineage_memory``)."""
     from state import lineage_memory
 
-    # the configuration: where its default state file lives, else the working directory
-    named_default = os.path.basename(backend.path) == DEFAULT_STATE_FILE
-    config_dir = (os.path.dirname(backend.path) or ".") if named_default else "."
+    # the configuration: where its default state file lives, else (another file, a remote
+    # backend) the working directory
+    path = backend.path if isinstance(backend, LocalBackend) else ""
+    named_default = bool(path) and os.path.basename(path) == DEFAULT_STATE_FILE
+    config_dir = (os.path.dirname(path) or ".") if named_default else "."
     try:
         lineage_memory.check(
             lineage_memory.DirectoryMemory(config_dir),
