@@ -339,8 +339,56 @@ def _older_versions(
             )
 
 
+class KeyVaultsElsewhere:
+    """The key vaults of the subscriptions a run hasn't listed, read once, on the first vault whose
+    key vault is not among those it has: a platform team's key vault often lives in a subscription of
+    its own. ``complete`` is False when one of them could not be read (no Reader there, or the list
+    of subscriptions itself refused): a key vault not found may then be there."""
+
+    def __init__(self, clients, listed: Iterable[str], *, unread: bool = False) -> None:
+        self._clients = clients
+        self._listed = {s.lower() for s in listed}
+        self._unread = unread  # a subscription of the run could not be read already
+        self._lock = threading.Lock()
+        self._found: tuple[list[dict[str, Any]], bool] | None = None
+
+    def read(self) -> tuple[list[dict[str, Any]], bool]:
+        with self._lock:
+            if self._found is None:
+                self._found = self._read()
+            return self._found
+
+    def _read(self) -> tuple[list[dict[str, Any]], bool]:
+        try:
+            subs = visible_subscriptions(self._clients)
+        except RetryableError:
+            raise
+        except ProviderError:
+            return [], False
+        found, complete = [], not self._unread
+        for sub in dict.fromkeys(s.lower() for s in subs):
+            if sub in self._listed:
+                continue
+            sub_clients = for_subscription(self._clients, sub)
+            try:
+                found += _key_vaults(sub_clients)
+            except RetryableError:
+                raise
+            except ProviderError:
+                complete = False
+            finally:
+                if sub_clients is not self._clients:
+                    sub_clients.close()
+        return found, complete
+
+
 def audit_vault(
-    clients, body: dict[str, Any], key_vaults: list[dict[str, Any]], now: datetime, listing: Any = None
+    clients,
+    body: dict[str, Any],
+    key_vaults: list[dict[str, Any]],
+    now: datetime,
+    listing: Any = None,
+    elsewhere: KeyVaultsElsewhere | None = None,
 ) -> VaultAudit:
     rid = body["id"]
     parts = rid.split("/")
@@ -355,16 +403,27 @@ def audit_vault(
     audit.cmk, audit.key_id = True, key_uri
     _identity(audit, body)
     try:
-        kv = _key_vault_for(key_vaults, parse_key_id(key_uri).vault_uri)
+        vault_uri = parse_key_id(key_uri).vault_uri
     except InvalidIdError:
-        kv = None
-    if kv is None:
+        vault_uri = ""
+    kv = _key_vault_for(key_vaults, vault_uri) if vault_uri else None
+    complete = True
+    if kv is None and vault_uri and elsewhere is not None:
+        more, complete = elsewhere.read()
+        kv = _key_vault_for(more, vault_uri)
+    if kv is None and complete:
         audit.add(
             "KEY_VAULT_NOT_FOUND",
             ERROR,
-            f"no key vault of this subscription serves {key_uri} (deleted, or "
-            f"in another subscription): its purge protection and the grant "
-            f"can't be verified",
+            f"no key vault of the subscriptions the credential can see serves {key_uri} (deleted, or "
+            "out of its sight): its purge protection and the grant can't be verified",
+        )
+    elif kv is None:
+        audit.add(
+            "KEY_VAULT_NOT_READ",
+            WARNING,
+            f"the key vault serving {key_uri} is in none of the subscriptions read (one could not be "
+            "read): its purge protection and the grant were not verified",
         )
     else:
         _key_vault_facts(audit, clients, kv)
@@ -466,8 +525,14 @@ def _sorted(audits: list[VaultAudit]) -> list[VaultAudit]:
     return sorted(audits, key=lambda a: (a.resource_group.lower(), a.name.lower()))
 
 
-def _audit_one(clients, key_vaults: list[dict[str, Any]], now: datetime, body: dict[str, Any]) -> VaultAudit:
-    return audit_vault(clients, body, key_vaults, now)
+def _audit_one(
+    clients,
+    key_vaults: list[dict[str, Any]],
+    now: datetime,
+    elsewhere: KeyVaultsElsewhere | None,
+    body: dict[str, Any],
+) -> VaultAudit:
+    return audit_vault(clients, body, key_vaults, now, elsewhere=elsewhere)
 
 
 def audit_subscription(clients, listing: Any = None) -> list[dict[str, Any]]:
@@ -477,9 +542,12 @@ def audit_subscription(clients, listing: Any = None) -> list[dict[str, Any]]:
     vaults = _recovery_vaults(clients, listing)
     key_vaults = _key_vaults(clients)
     now = local_now(clients)
+    elsewhere = KeyVaultsElsewhere(clients, [clients.subscription_id or ""])
     return [
         a.to_dict()
-        for a in _sorted(_each(lambda body: audit_vault(clients, body, key_vaults, now, listing), vaults))
+        for a in _sorted(
+            _each(lambda body: audit_vault(clients, body, key_vaults, now, listing, elsewhere), vaults)
+        )
     ]
 
 
@@ -554,8 +622,11 @@ def audit_tenant(
                 continue
             listed.append((sub, sub_clients, vaults))
         now = local_now(clients)
+        # a key vault in none of the subscriptions listed: looked for in the others the credential
+        # sees (outside -subscription); one that could not be read leaves it unverified, not missing
+        elsewhere = KeyVaultsElsewhere(clients, [s for s, _c in per], unread=bool(result.unreadable))
         for n, (sub, sub_clients, vaults) in enumerate(listed, 1):
-            judge = partial(_audit_one, sub_clients, key_vaults, now)
+            judge = partial(_audit_one, sub_clients, key_vaults, now, elsewhere)
             audits = patiently(partial(_judged, judge, vaults))
             bad = sum(1 for a in audits if not a.compliant)
             progress(

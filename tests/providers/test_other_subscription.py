@@ -4,6 +4,7 @@ same group and name in the provider's own subscription."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from providers.azurelocal.app import Emulator
@@ -146,10 +147,10 @@ resource "azurerm_key_vault_access_policy" "work" {{
 """
 
 
-def test_a_vault_of_another_subscription_keeps_the_key_and_grant_it_uses(tmp_path):
+def _platform_and_workload(tmp_path):
     """The usual platform layout: the key vault, its key and the grants in the platform team's
-    subscription, each workload's vault in its own. Deleting the grant or the key a workload's vault
-    encrypts with is refused although the vault lives in another subscription."""
+    subscription (the provider's), a workload's vault in its own (``SECOND``), encrypting with the
+    key through its system-assigned identity. The two workspaces and the vault's state values."""
     platform = Workspace(tmp_path, name="platform")
     for name in ("common.tf", "keyvault.tf"):
         (platform.dir / name).write_text((BASE / name).read_text())
@@ -176,7 +177,13 @@ def test_a_vault_of_another_subscription_keeps_the_key_and_grant_it_uses(tmp_pat
         WORKLOAD.format(sub=SECOND, encryption=ENCRYPTION.format(key=key_id))
     )
     workload.ok("apply", "-auto-approve")
+    return platform, workload, vault
 
+
+def test_a_vault_of_another_subscription_keeps_the_key_and_grant_it_uses(tmp_path):
+    """Deleting the grant or the key a workload's vault encrypts with is refused although the vault
+    lives in another subscription than the key vault."""
+    platform, _workload, vault = _platform_and_workload(tmp_path)
     (platform.dir / "grant.tf").unlink()
     cut = platform.vf("plan")
     assert cut.code == 1, cut.explain()
@@ -194,3 +201,20 @@ def test_a_vault_of_another_subscription_keeps_the_key_and_grant_it_uses(tmp_pat
     assert "replaces the key Recovery Services vault rsv-work encrypts with [R11]" in replaced.out, (
         replaced.explain()
     )
+
+
+def test_a_key_vault_of_another_subscription_is_found_by_audit_and_drift(tmp_path):
+    """A vault whose key vault is in another subscription than those audited is judged against that
+    key vault (looked for in the other subscriptions the credential sees), not called non-compliant
+    for a key vault "not found"."""
+    platform, workload, _vault = _platform_and_workload(tmp_path)
+    audit = workload.run("audit", "-json", "-subscription", SECOND)
+    assert audit.code == 0, audit.explain()
+    (found,) = json.loads(audit.out)["vaults"]
+    assert found["name"] == "rsv-work" and found["compliant"] is True, found
+    assert found["key_vault"] == "kv-vfrule-cmk", found
+    assert not [f for f in found["findings"] if f["code"].startswith("KEY_VAULT_NOT")], found
+
+    drift = workload.vf("drift", "-json")
+    assert drift.code == 0, drift.explain()
+    assert "KEY_VAULT_NOT_FOUND" not in drift.out, drift.out
