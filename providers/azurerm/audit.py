@@ -33,6 +33,7 @@ from providers.azurerm.listing import (
     MISS,
     expect_challenges,
     for_subscription,
+    home_subscription,
     key_vaults_in,
     key_vaults_of,
     role_assignments_of,
@@ -687,24 +688,39 @@ class _Known:
 
 def list_unmanaged(
     clients,
-    resource_groups: Iterable[str],
+    resource_groups: Iterable[tuple[str, str]],
     key_vault_ids: Iterable[str],
     known: Iterable[tuple[str, dict]],
     listing: Any = None,
     waiter: Waiter | None = None,
 ) -> list[dict[str, Any]]:
-    """``listing`` (``providers.azurerm.listing.Listing``): the run's listings; what they cover (key
-    vaults per resource group, with their access policies; the subscription's role assignments) is
-    not listed or read again. ``waiter``: waits out a grant to list keys that ARM shows but Key
-    Vault doesn't honour yet (right after the apply that made it); without one it is a problem."""
+    """``resource_groups``: (subscription, name) pairs, "" for the provider's subscription; each group
+    and key vault is read in its own subscription. ``listing`` (``providers.azurerm.listing.Listing``):
+    the run's listings; what they cover (key vaults per resource group, with their access policies;
+    the subscription's role assignments) is not listed or read again. ``waiter``: waits out a grant to
+    list keys that ARM shows but Key Vault doesn't honour yet (right after the apply that made it);
+    without one it is a problem."""
     index = _Known(known)
-    subscription = clients.subscription_id or ""
+    own = (clients.subscription_id or "").lower()
+    elsewhere: dict[str, Any] = {}
+    elsewhere_lock = threading.Lock()
 
-    def key_vaults_of_group(rg: str) -> list[dict[str, Any]] | None:
-        listed = listing.bodies(key_vaults_in(subscription, rg)) if listing is not None else None
+    def clients_in(subscription: str) -> Any:
+        sub = subscription.lower() or own
+        if sub == own:
+            return clients
+        with elsewhere_lock:
+            if sub not in elsewhere:
+                elsewhere[sub] = for_subscription(clients, sub)
+            return elsewhere[sub]
+
+    def key_vaults_of_group(sub: str, rg: str) -> list[dict[str, Any]] | None:
+        listed = listing.bodies(key_vaults_in(sub, rg)) if listing is not None else None
         if listed is not None:
             return listed
-        return not_found_is_none(partial(_listed, clients.keyvault_mgmt().vaults.list_by_resource_group, rg))
+        return not_found_is_none(
+            partial(_listed, clients_in(sub).keyvault_mgmt().vaults.list_by_resource_group, rg)
+        )
 
     def key_vault(kv_id: str, rg: str, name: str) -> dict[str, Any] | None:
         # a listed key vault carries its accessPolicies (spec example keyvault 2023-07-01
@@ -712,7 +728,8 @@ def list_unmanaged(
         got = listing.lookup(key_vaults_of(kv_id), kv_id) if listing is not None else MISS
         if got is not MISS:
             return got
-        return not_found_is_none(partial(_read, clients.keyvault_mgmt().vaults.get, rg, name))
+        kv_clients = clients_in(home_subscription({"id": kv_id}) or "")
+        return not_found_is_none(partial(_read, kv_clients.keyvault_mgmt().vaults.get, rg, name))
 
     def assignments_at(kv_id: str) -> list[dict[str, Any]]:
         # the subscription's list holds the assignments at and below it (RoleAssignments_ListForSubscription),
@@ -731,26 +748,6 @@ def list_unmanaged(
 
     def add(type_name: str, id_: str, name: str, scope: str, detail: str = "") -> None:
         out.append({"type": type_name, "id": id_, "name": name, "scope": scope, "detail": detail})
-
-    for rg in resource_groups:
-        kvs = key_vaults_of_group(rg)
-        for listed_kv in kvs or []:
-            if not index.tracked("azurerm_key_vault", id=listed_kv["id"]):
-                add("azurerm_key_vault", listed_kv["id"], listed_kv.get("name", ""), rg)
-        rsvs = listing.vaults_in(subscription, rg) if listing is not None else None
-        if rsvs is None:
-            rsvs = not_found_is_none(
-                partial(_listed, clients.recovery_services().vaults.list_by_resource_group, rg)
-            )
-        for v in rsvs or []:
-            if not index.tracked("azurerm_recovery_services_vault", id=v["id"]):
-                whole = _whole(clients, v, listing) or v  # a listed vault doesn't say how it encrypts
-                cmk = (
-                    "customer-managed key"
-                    if dig(whole, "properties.encryption.keyVaultProperties.keyUri")
-                    else "platform-managed key"
-                )
-                add("azurerm_recovery_services_vault", v["id"], v.get("name", ""), rg, cmk)
 
     def keys_of(kv_id: str, name: str, uri: str) -> list[Any]:
         """The key vault's keys; a refusal for a grant ARM already shows is waited out (``waiter``)."""
@@ -834,6 +831,32 @@ def list_unmanaged(
                 add_here("azurerm_key_vault_key", versionless, k.name, name)
         return rows
 
-    for rows in _each(in_key_vault, key_vault_ids):
-        out += rows
+    try:
+        for group_sub, rg in resource_groups:
+            sub = group_sub.lower() or own
+            here = clients_in(sub)
+            kvs = key_vaults_of_group(sub, rg)
+            for listed_kv in kvs or []:
+                if not index.tracked("azurerm_key_vault", id=listed_kv["id"]):
+                    add("azurerm_key_vault", listed_kv["id"], listed_kv.get("name", ""), rg)
+            rsvs = listing.vaults_in(sub, rg) if listing is not None else None
+            if rsvs is None:
+                rsvs = not_found_is_none(
+                    partial(_listed, here.recovery_services().vaults.list_by_resource_group, rg)
+                )
+            for v in rsvs or []:
+                if not index.tracked("azurerm_recovery_services_vault", id=v["id"]):
+                    whole = _whole(here, v, listing) or v  # a listed vault doesn't say how it encrypts
+                    cmk = (
+                        "customer-managed key"
+                        if dig(whole, "properties.encryption.keyVaultProperties.keyUri")
+                        else "platform-managed key"
+                    )
+                    add("azurerm_recovery_services_vault", v["id"], v.get("name", ""), rg, cmk)
+
+        for rows in _each(in_key_vault, key_vault_ids):
+            out += rows
+    finally:
+        for other in elsewhere.values():
+            other.close()
     return out

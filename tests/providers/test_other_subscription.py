@@ -218,3 +218,43 @@ def test_a_key_vault_of_another_subscription_is_found_by_audit_and_drift(tmp_pat
     drift = workload.vf("drift", "-json")
     assert drift.code == 0, drift.explain()
     assert "KEY_VAULT_NOT_FOUND" not in drift.out, drift.out
+
+
+def test_drift_looks_for_unmanaged_objects_in_the_estate_s_own_subscription(tmp_path):
+    """The workload's resource group is in its own subscription: a vault made there outside the
+    configuration is reported; a key vault in a group of the same name in the provider's
+    subscription - another group - is not."""
+    from providers.azurelocal.seed import TENANT_ID
+
+    platform, workload, _vault = _platform_and_workload(tmp_path)
+    with workload._cloud_env():
+        mine = ClientFactory.from_config({}, None)
+        theirs = for_subscription(mine, SECOND)
+        theirs.recovery_services().vaults.begin_create_or_update(
+            "rg-work", "rsv-rogue", {"location": "westeurope", "sku": {"name": "Standard"}, "properties": {}}
+        ).result()
+        mine.resources().resource_groups.create_or_update("rg-work", {"location": "westeurope"})
+        mine.keyvault_mgmt().vaults.begin_create_or_update(
+            "rg-work",
+            "kv-decoy",
+            {
+                "location": "westeurope",
+                "properties": {"tenantId": TENANT_ID, "sku": {"family": "A", "name": "standard"}, "accessPolicies": []},
+            },
+        ).result()
+    # the workload's objects, imported by a configuration whose provider is in the platform's
+    # subscription: they stay in theirs
+    viewer = Workspace(tmp_path, name="viewer")
+    work = (workload.dir / "main.tf").read_text().replace(f'  subscription_id = "{SECOND}"\n', "")
+    group_id = f"/subscriptions/{SECOND}/resourceGroups/rg-work"
+    imports = (
+        f'import {{\n  to = azurerm_resource_group.work\n  id = "{group_id}"\n}}\n\n'
+        "import {\n  to = azurerm_recovery_services_vault.work\n"
+        f'  id = "{group_id}/providers/Microsoft.RecoveryServices/vaults/rsv-work"\n}}\n'
+    )
+    (viewer.dir / "main.tf").write_text(work + "\n" + imports)
+    viewer.ok("apply", "-auto-approve")
+    drift = viewer.vf("drift", "-json")
+    found = {u["name"] for u in json.loads(drift.out)["unmanaged"]}
+    assert "rsv-rogue" in found, drift.explain()
+    assert "kv-decoy" not in found, drift.explain()

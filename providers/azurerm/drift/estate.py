@@ -16,6 +16,7 @@ from typing import Any
 
 from providers.azurerm.drift.classify import Facts
 from providers.azurerm.drift.types import KV, POLICY, RESOURCE_GROUP, RSV, UAI
+from providers.azurerm.listing import home_subscription
 from providers.drift_protocol import DriftEstate, EstateObject
 
 
@@ -113,19 +114,22 @@ def own(estate: DriftEstate):
     return kept
 
 
-def scope(estate: DriftEstate) -> tuple[list[str], list[str]]:
-    """The resource group names and key vault ids (of key vaults that could be read) the estate lives in."""
-    groups: set[str] = set()
+def scope(estate: DriftEstate) -> tuple[list[tuple[str, str]], list[str]]:
+    """The resource groups, each as (its subscription, its name), and the key vault ids (of key vaults
+    that could be read) the estate lives in. A group's subscription is the one its object's id names
+    ("" when none does yet: the provider's); a group of the same name elsewhere is another group."""
+    groups: set[tuple[str, str]] = set()
     key_vaults: set[str] = set()
     for o in estate.objects:
         attrs = o.current
+        home = (home_subscription(attrs) or "").lower()
         if o.type == RESOURCE_GROUP and attrs.get("name"):
-            groups.add(str(attrs["name"]))
+            groups.add((home, str(attrs["name"])))
         elif attrs.get("resource_group_name"):
-            groups.add(str(attrs["resource_group_name"]))
+            groups.add((home, str(attrs["resource_group_name"])))
         if o.type == KV and attrs.get("id") and o.refreshed is not None:
             key_vaults.add(str(attrs["id"]))
-    return sorted(groups, key=str.lower), sorted(key_vaults, key=str.lower)
+    return sorted(groups, key=lambda g: (g[0], g[1].lower())), sorted(key_vaults, key=str.lower)
 
 
 def known_objects(estate: DriftEstate) -> list[tuple[str, dict]]:
