@@ -39,7 +39,11 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args=None, namespace=None):
         if args is not None and self.bool_flags:
-            args = [self._bool_word(word) for word in args]
+            args = list(args)
+            end = len(args)
+            if self.command_parsers:  # the top level's own flags come before the command's name
+                end = next((i for i, word in enumerate(args) if not word.startswith("-")), end)
+            args = [self._bool_word(word) for word in args[:end]] + args[end:]
         return super().parse_known_args(args, namespace)
 
     def _bool_word(self, word: str) -> str:

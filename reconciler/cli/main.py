@@ -293,8 +293,10 @@ def _dispatch(argv: list[str], out: Output, chdir: str | None = None) -> int:
         if extra:
             command = _chosen_parser(parser, args)
             word = extra[0]
-            what = (
-                f"flag provided but not defined: {word}" if word.startswith("-") else f"unexpected {word!r}"
+            what = (  # the flag's name without its value, as Go's flag package (terraform) names it
+                f"flag provided but not defined: -{word.lstrip('-').partition('=')[0]}"
+                if word.startswith("-")
+                else f"unexpected {word!r}"
             )
             command.error(what)
         args.global_chdir, args.output_to = chdir, out  # for messages that name a command to run

@@ -61,3 +61,13 @@ def test_version_and_local_azure_switches_take_values_too(tmp_path):
     shown = ws.run("cloud", "show", "-json=false")
     assert shown.code == 0 and shown.out.startswith("tenant "), shown.explain()
     assert ws.run("cloud", "show", "-json=true").out.lstrip().startswith("{")
+
+
+@pytest.mark.parametrize("argv", [("state", "list"), ("workspace", "list"), ("console",)])
+def test_a_command_without_the_switch_names_it_as_written(tmp_path, argv):
+    """Only the words before the command are the top level's own: a command that has no -json
+    names that flag, without its value, as terraform 1.11 does."""
+    run = Workspace(tmp_path).run(*argv, "-json=false")
+    assert run.code == 1, run.explain()
+    assert "flag provided but not defined: -json\n" in run.err, run.explain()
+    assert "--json:false" not in run.out + run.err

@@ -239,7 +239,11 @@ def test_drift_looks_for_unmanaged_objects_in_the_estate_s_own_subscription(tmp_
             "kv-decoy",
             {
                 "location": "westeurope",
-                "properties": {"tenantId": TENANT_ID, "sku": {"family": "A", "name": "standard"}, "accessPolicies": []},
+                "properties": {
+                    "tenantId": TENANT_ID,
+                    "sku": {"family": "A", "name": "standard"},
+                    "accessPolicies": [],
+                },
             },
         ).result()
     # the workload's objects, imported by a configuration whose provider is in the platform's
