@@ -329,18 +329,24 @@ class StateRecorder:
         self.update(record)
 
     def outputs(
-        self, values: dict[str, Any], sensitive: dict[str, bool], types: dict[str, Any] | None = None
+        self,
+        values: dict[str, Any],
+        sensitive: dict[str, bool],
+        types: dict[str, Any] | None = None,
+        unknown: frozenset[str] = frozenset(),
     ) -> None:
         """Record the root module's outputs; ``types``: the type of each whose value alone doesn't
-        tell it (``reconciler.value_shapes.output_type``)."""
+        tell it (``reconciler.value_shapes.output_type``). ``unknown``: outputs whose whole value
+        the apply left unknown (an index a counted resource lacks), stored null all the same."""
         types = types or {}
 
         def record(state: State) -> State:
-            # as terraform's: an output whose value is null is not kept in state
+            # as terraform's: an output whose value is null is not kept in state, but one that is
+            # unknown is kept as null of an unknown type (go-cty's UnknownAsNull of a dynamic value)
             wanted = {
-                k: OutputState(v, sensitive.get(k, False), types.get(k))
+                k: OutputState(v, sensitive.get(k, False), "dynamic" if v is None else types.get(k))
                 for k, v in values.items()
-                if v is not None
+                if v is not None or k in unknown
             }
             if dict(state.outputs) == wanted:
                 return state

@@ -26,7 +26,7 @@ from reconciler.plan.sensitivity import output_sensitivity
 from reconciler.plan.walk import PlanOptions
 from reconciler.reference_shapes import resolver
 from reconciler.value_shapes import output_type
-from reconciler.values import is_wholly_known, unknown_as_null
+from reconciler.values import UNKNOWN, is_wholly_known, unknown_as_null, unmark
 from state.errors import StateError
 from state.model import State
 
@@ -181,7 +181,9 @@ def _record_outputs(
     finished, so what is still unknown (an index a counted resource lacks) is stored null, as
     terraform stores it; after a failed step an unknown output keeps its recorded value instead."""
     values, found = evaluator.outputs_final(planned)
+    unknown: frozenset[str] = frozenset()
     if settled:
+        unknown = frozenset(name for name, value in values.items() if unmark(value)[0] is UNKNOWN)
         values = {name: unknown_as_null(value) for name, value in values.items()}
     # an output whose precondition is false once its values are known fails the apply, as
     # terraform's "Module output value precondition failed"; its new value is not recorded
@@ -223,7 +225,7 @@ def _record_outputs(
             )
         if recorded is not None:
             types[name] = recorded
-    recorder.outputs(stored, sensitive, types)
+    recorder.outputs(stored, sensitive, types, unknown=unknown)
     return diagnostics
 
 

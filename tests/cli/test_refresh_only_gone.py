@@ -56,7 +56,7 @@ def test_refresh_only_keeps_the_other_instances_at_their_keys(tmp_path):
 
     assert _terraform(theirs, "apply", "-refresh-only", "-auto-approve").returncode == 0
     assert _vaultform(ours, "apply", "-refresh-only", "-auto-approve", env=env)[0] == 0
-    for name in ("last", "c", "keys", "all"):  # "all" with a null where x[1] was
+    for name in ("last", "c", "keys", "all", "gone"):  # null where x[1] was
         read_t = _terraform(theirs, "output", "-json", name)
         code, out, err = _vaultform(ours, "output", "-json", name, env=env)
         assert code == 0, err
