@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from reconciler import importing
 from reconciler import session as steps
 from reconciler.apply.graph import StepId, build_apply_graph
 from reconciler.cli.common import add_variable_flags
@@ -52,7 +53,7 @@ def setup(parser) -> None:
 def run(args, out: Output) -> int:
     session = steps.open_session(args.dir, variables=args.variable_flags, state_path=args.state)
     try:
-        planned = steps.plan(session, PlanOptions(), refreshed=None)
+        planned = importing.plan_with_imports(session, PlanOptions(), refreshed=None)
         session.state = State.new()  # the order of a first apply: every object and phase is shown
         plan = steps.plan(session, PlanOptions(), refreshed=None)
     finally:
@@ -64,7 +65,9 @@ def run(args, out: Output) -> int:
     if errors:
         raise DiagnosticsError(errors)
     applied = build_apply_graph(plan)
-    rules = {(StepId.of(b), StepId.of(a)): why.split(":")[0] for b, a, why in plan.edges}
+    # the rules' edges of both plans: with the state as it is, an object it records has its id,
+    # which a rule may need to match (a grant naming an imported key vault by its id: O2)
+    rules = {(StepId.of(b), StepId.of(a)): why.split(":")[0] for b, a, why in [*planned.edges, *plan.edges]}
     graph = applied.graph
     if not graph.cycles():
         graph = graph.without_redundant_edges()
