@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 REQUIRE = "VAULTFORM_REQUIRE_SERVERS"
@@ -114,6 +115,16 @@ def postgres(tmp_path_factory):
         server.stop()
         if run_as:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def database(postgres, request):
+    """A new, empty database on ``postgres``, named after the test: its connection string."""
+    name = "t_" + request.node.name.lower().replace("[", "_").replace("]", "")[:50]
+    with psycopg.connect(postgres.conn_str(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return postgres.conn_str(name)
 
 
 def _unprivileged_account() -> str:

@@ -32,15 +32,6 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def database(postgres, request):
-    name = "t_" + request.node.name.lower().replace("[", "_").replace("]", "")[:50]
-    with psycopg.connect(postgres.conn_str(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return postgres.conn_str(name)
-
-
-@pytest.fixture
 def estate(tmp_path, monkeypatch, database):
     """The slow identities configuration with an empty backend "pg" block, initialised."""
     work = tmp_path / "cfg"
