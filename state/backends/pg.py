@@ -22,12 +22,16 @@ with the next serial. The comparison is of SHA-256 digests PostgreSQL computes o
 replaces while the row is the one this run read or last wrote: apply persists many times, and a
 write costs what encoding and sending the new state costs, as the local file's does.
 
-Locking is a session-level ``pg_try_advisory_lock`` on a connection this backend holds for the
-whole run. PostgreSQL itself releases it when that session ends - however the holder ends, a
-SIGKILL included - so a killed holder's lock is free at once. Who holds it is kept beside the
-state in a ``vaultform_locks`` table (invented: Terraform's pg backend records no holder), so a
-run that finds the state locked names the holder, and a run that gets the lock while an old row
-is still there knows that row's session ended and says whose lock PostgreSQL released.
+Locking is session-level ``pg_try_advisory_lock`` on a connection this backend holds for the
+whole run: vaultform's own key for the workspace, and Terraform's pg backend lock as Terraform
+takes it (``pg_terraform_lock``), so a terraform run and a vaultform run on one state exclude each
+other. PostgreSQL itself releases them when that session ends - however the holder ends, a
+SIGKILL included - so a killed holder's lock is free at once; a run whose connection is lost while
+it holds the lock stops rather than go on without it. Who holds vaultform's lock is kept beside
+the state in a ``vaultform_locks`` table (invented: Terraform's pg backend records no holder), so a
+run that finds the state locked names the holder - or, when only Terraform's lock is held, says
+that a run holding Terraform's lock (terraform) has it - and a run that gets the lock while an old
+row is still there knows that row's session ended and says whose lock PostgreSQL released.
 """
 
 from __future__ import annotations
@@ -38,9 +42,11 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from state.backends import pg_terraform_lock as tf_lock
 from state.encryption.target import TargetEncryption
 from state.errors import StateError
 from state.format import StateEncoder
@@ -55,6 +61,11 @@ DEFAULT_WORKSPACE = "default"
 # characters instead of the whole state; the same expression everywhere, whatever the database's
 # encoding, so digests are compared only with digests PostgreSQL made
 _DIGEST = "encode(sha256(convert_to(data, 'UTF8')), 'hex')"
+
+
+@dataclass(frozen=True, slots=True)
+class _OwnLockHeld:
+    """What refused a lock when another vaultform run holds vaultform's own key on the workspace."""
 
 
 def _psycopg() -> Any:
@@ -130,6 +141,8 @@ class PgBackend:
         self._digest: str | None = None  # the stored text as last read or written
         self._loaded = False
         self._set_up = False
+        self._own_key_held = False  # vaultform's advisory lock on this workspace
+        self._terraform_keys: list[int] = []  # Terraform's lock keys held (``pg_terraform_lock``)
 
     # ------------------------------------------------------------------ naming
 
@@ -152,7 +165,18 @@ class PgBackend:
 
     # ------------------------------------------------------------------ connection
 
+    def _holds_lock(self) -> bool:
+        return self._own_key_held or bool(self._terraform_keys)
+
     def _connection(self) -> Any:
+        if self._conn is not None and self._conn.closed and self._holds_lock():
+            # the locks ended with the session: going on would write without them
+            raise StateError(
+                self.describe(),
+                "the connection to PostgreSQL that held the state lock was lost",
+                hint="PostgreSQL released the lock with the session, so another run may have taken it; "
+                "this run stopped rather than go on without the lock. Check the state and run again.",
+            )
         if self._conn is None or self._conn.closed:
             psycopg = _psycopg()
             try:
@@ -217,6 +241,7 @@ class PgBackend:
             ) from None
 
     def close(self) -> None:
+        self._own_key_held, self._terraform_keys = False, []  # ending the session releases them
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 self._conn.close()
@@ -321,11 +346,13 @@ class PgBackend:
                     _psycopg()
                     .sql.SQL(
                         "INSERT INTO {} (name, data) VALUES (%s, %s) "
-                        "ON CONFLICT (name) DO UPDATE SET data = EXCLUDED.data RETURNING " + _DIGEST
+                        "ON CONFLICT (name) DO UPDATE SET data = EXCLUDED.data RETURNING " + _DIGEST + ", id"
                     )
                     .format(self._table("states")),
                     (self.workspace, data),
                 ).fetchone()
+                self._lock_row(conn, int(row[1]))
+            self._creation_done(conn)
         except psycopg.Error as exc:
             raise StateError(
                 self.describe(),
@@ -364,6 +391,52 @@ class PgBackend:
     def _lock_key(self) -> str:
         return f"vaultform-state:{self.schema}:{self.workspace}"
 
+    def _row_id(self, conn: Any) -> int | None:
+        sql = _psycopg().sql
+        row = conn.execute(
+            sql.SQL("SELECT id FROM {} WHERE name = %s").format(self._table("states")), (self.workspace,)
+        ).fetchone()
+        return int(row[0]) if row is not None else None
+
+    def _try_lock(self, conn: Any) -> tf_lock.Refusal | _OwnLockHeld | None:
+        """Take vaultform's key, then Terraform's lock: None when both are held, else what refused,
+        with neither held."""
+        got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self._lock_key(),)).fetchone()
+        if not got[0]:
+            return _OwnLockHeld()
+        self._own_key_held = True
+        taken = tf_lock.try_lock(conn, self._row_id(conn))
+        if isinstance(taken, tf_lock.Refusal):
+            self._unlock(conn)
+            return taken
+        self._terraform_keys.append(taken)
+        return None
+
+    def _lock_row(self, conn: Any, row_id: int) -> None:
+        """While this run holds Terraform's creation key for a workspace with no row, lock the row
+        its write creates (within the writing transaction, so no other run sees the row unlocked)."""
+        keys = self._terraform_keys
+        if tf_lock.CREATION_KEY in keys and row_id not in keys and tf_lock.take(conn, row_id):
+            keys.append(row_id)
+
+    def _creation_done(self, conn: Any) -> None:
+        """Let Terraform's creation key go once the workspace's row, locked, is committed."""
+        keys = self._terraform_keys
+        if tf_lock.CREATION_KEY in keys and any(k != tf_lock.CREATION_KEY for k in keys):
+            keys.remove(tf_lock.CREATION_KEY)
+            tf_lock.unlock(conn, tf_lock.CREATION_KEY)
+
+    def _unlock(self, conn: Any) -> None:
+        """Release every advisory lock this run holds for the state."""
+        keys, self._terraform_keys = self._terraform_keys, []
+        for key in reversed(keys):
+            with contextlib.suppress(Exception):
+                tf_lock.unlock(conn, key)
+        if self._own_key_held:
+            self._own_key_held = False
+            with contextlib.suppress(Exception):
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (self._lock_key(),))
+
     def _holder(self, conn: Any) -> LockInfo | None:
         sql = _psycopg().sql
         row = conn.execute(
@@ -384,20 +457,21 @@ class PgBackend:
         poll_interval: float = 0.25,
         **_options: Any,
     ) -> Lock:
-        """Take the advisory lock, waiting up to ``timeout`` seconds; ``LockError`` naming the holder."""
+        """Take vaultform's advisory lock and Terraform's, waiting up to ``timeout`` seconds;
+        ``LockError`` naming the holder."""
         psycopg = _psycopg()
         conn = self._connection()
         deadline = time.monotonic() + max(timeout, 0.0)
         try:
             while True:
-                got = conn.execute(
-                    "SELECT pg_try_advisory_lock(hashtext(%s))", (self._lock_key(),)
-                ).fetchone()
-                if got[0]:
+                refusal = self._try_lock(conn)
+                if refusal is None:
                     return self._take(conn, operation)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise self._held_error(self._holder(conn), timeout, unlock_command)
+                    if isinstance(refusal, _OwnLockHeld):
+                        raise self._held_error(self._holder(conn), timeout, unlock_command)
+                    raise self._terraform_held_error(refusal, timeout)
                 time.sleep(min(poll_interval, remaining))
         except psycopg.Error as exc:
             raise LockError(f"Cannot lock the state in {self.describe()}", str(exc).strip()) from None
@@ -434,6 +508,7 @@ class PgBackend:
     def _release(self, info: LockInfo) -> None:
         conn = self._conn
         if conn is None or conn.closed:
+            self._own_key_held, self._terraform_keys = False, []
             return
         sql = _psycopg().sql
         with contextlib.suppress(Exception):
@@ -443,8 +518,7 @@ class PgBackend:
                 ),
                 (self.workspace, info.id),
             )
-        with contextlib.suppress(Exception):
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (self._lock_key(),))
+        self._unlock(conn)
 
     def _held_error(self, holder: LockInfo | None, waited: float, command: Callable[[str], str]) -> LockError:
         where = self.describe()
@@ -465,6 +539,34 @@ class PgBackend:
         )
         return LockError("The state is locked by another run", "\n".join(lines), holder=holder)
 
+    def _terraform_held_error(self, refusal: tf_lock.Refusal, waited: float) -> LockError:
+        where = self.describe()
+        if refusal.creation:
+            lines = [
+                f"{where} can't be locked while another run holds the workspace creation lock of "
+                "Terraform's pg backend (advisory lock -1, one for every schema and workspace of the "
+                "database): terraform holds it while it works on a workspace that had no stored state "
+                "when it locked, vaultform until its first write to such a workspace."
+            ]
+        else:
+            lines = [
+                f"{where} is locked by a terraform run: it holds Terraform's pg backend lock on the "
+                f"workspace (advisory lock {refusal.key}, its states row id), and no vaultform run "
+                "holds the workspace's lock."
+            ]
+        if refusal.session:
+            lines.append(f"The lock is held by {refusal.session}.")
+        if waited > 0:
+            lines.append(f"vaultform waited {waited:g}s for it.")
+        lines.append(
+            "Wait for that run to finish and try again, or let vaultform wait for the lock with -lock-timeout=60s."
+        )
+        lines.append(
+            "PostgreSQL releases the lock when that run unlocks or its database session ends. "
+            "vaultform force-unlock can't remove it: it records no vaultform lock ID."
+        )
+        return LockError("The state is locked by another run", "\n".join(lines))
+
     def force_unlock(self, lock_id: str, **_options: Any) -> LockInfo:
         """Remove the holder record of an ended run; a live session's advisory lock can't be taken away."""
         conn = self._connection()
@@ -478,6 +580,7 @@ class PgBackend:
                 holder=info,
             )
         got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self._lock_key(),)).fetchone()
+        self._own_key_held = bool(got[0])
         if not got[0]:
             raise LockError(
                 f"The lock on {self.describe()} is held by a running process",
