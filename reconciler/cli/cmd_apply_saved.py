@@ -6,11 +6,19 @@ A saved plan is the approval, as in Terraform: no new plan, no question. It is r
 because the changes were computed against a world that no longer is. The configuration is
 still loaded: steps are evaluated again at apply time with the final values of what they
 depend on, with the plan's own variable values.
+
+Where it applies is decided by the directory the command runs in (or -chdir), as terraform 1.11
+decides it: the configuration the plan was made from, found relative to it (``.`` unless plan
+was given a DIR), with that directory's backend, selected workspace and state - or the file
+``-state`` names (given to plan or to apply). So a plan carried to another checkout of the same
+configuration (a CI apply job on another runner or path) applies to that checkout's state, and
+the staleness checks hold it against that state.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from reconciler import backend_select
 from reconciler import session as steps
@@ -51,16 +59,26 @@ def _refuse_flags(args) -> None:
         )
 
 
-def open_saved_session(saved: SavedPlan, state_path: str | None) -> steps.Session:
+def configuration_dir(saved: SavedPlan) -> Path:
+    """Where ``saved`` applies: the configuration directory it was made from, found from the
+    working directory as plan found it (``.`` unless plan was given a DIR)."""
     root = saved.config_dir
     if not root.is_dir():
         raise DiagnosticsError(
             error(
                 "plan_file",
-                f"The saved plan's configuration directory {root} is gone",
-                "Apply the plan where it was made, or run plan again.",
+                f"No directory {root} here: the saved plan was made for the configuration in {root}",
+                "apply finds it from the directory it runs in, as plan did. Run apply where plan ran - "
+                "the same place in this checkout - or with -chdir=DIR; or run plan again.",
             )
         )
+    return root
+
+
+def open_saved_session(saved: SavedPlan, root: Path, state_path: str | None) -> steps.Session:
+    """The session that applies ``saved`` to the configuration in ``root``, with that
+    directory's backend and selected workspace, or the state file ``state_path`` (apply's
+    -state) or the plan's -state."""
     validated = validate_directory(root)
     if validated.diagnostics.errors:
         raise DiagnosticsError(validated.diagnostics.sorted())
@@ -84,13 +102,14 @@ def open_saved_session(saved: SavedPlan, state_path: str | None) -> steps.Sessio
     return session
 
 
-def _refuse_other_workspace(saved: SavedPlan, state_path: str | None) -> None:
-    """A plan made in one workspace is not applied to another's state: Terraform's
-    errWrongWorkspaceForPlan (internal/command/meta_backend_errors.go). A plan made or applied
-    with -state names its state file itself, so the workspace does not choose it."""
+def _refuse_other_workspace(saved: SavedPlan, root: Path, state_path: str | None) -> None:
+    """A plan made in one workspace is not applied to another's state - the one selected in
+    ``root``, where it is applied: Terraform's errWrongWorkspaceForPlan
+    (internal/command/meta_backend_errors.go). A plan made or applied with -state names its
+    state file itself, so the workspace does not choose it."""
     if state_path or saved.state_path:
         return
-    current = backend_select.current_workspace(saved.config_dir)
+    current = backend_select.current_workspace(root)
     if current == saved.workspace:
         return
     raise DiagnosticsError(
@@ -120,8 +139,9 @@ def run_saved(args, out: Output) -> int:
                 "Fix what its errors say, then run plan -out again.",
             )
         )
-    _refuse_other_workspace(saved, args.state)
-    session = open_saved_session(saved, args.state)
+    root = configuration_dir(saved)
+    _refuse_other_workspace(saved, root, args.state)
+    session = open_saved_session(saved, root, args.state)
     try:
         with state_lock(session, "apply", args):
             stored = session.backend.read()

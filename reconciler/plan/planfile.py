@@ -4,7 +4,7 @@ A saved plan is one UTF-8 JSON document (mode 0600, written atomically)::
 
     {"format": "vaultform-plan", "format_version": 2, "mac": "<64 hex digits>",
      "vaultform_version": "0.1.0",
-     "config_dir": "/abs/dir", "state_path": "/abs/dir/vaultform.tfstate" | null,
+     "config_dir": "." | "DIR", "state_path": "/abs/s.tfstate" | null,
      "options": {"targets": [...], "replace": [...]},
      "key_id": "<id of the plan key>",
      "plan": {"$record": "Plan", "fields": {...}}}
@@ -21,6 +21,12 @@ configuration digest, the cloud and the options), with ``UNKNOWN`` and the other
 lacks tagged (``reconciler.plan.planfile_codec``). Secrets are never in the clear: values at
 sensitive paths, sensitive variables and sensitive outputs are sealed with AES-256-GCM under
 the plan key (``reconciler.plan.planfile_crypto`` says where the key comes from).
+
+``config_dir`` is the configuration's directory relative to the directory plan ran in (``.``
+unless plan was given a DIR), and ``apply FILE`` finds it relative to the directory it runs in:
+as terraform 1.11 applies a saved plan to the working directory's backend, workspace and state,
+so a CI job that applies in another checkout than the plan job's (another ``_work/N/s``, a
+restored artifact) writes its own state, not a path that only existed on the plan's runner.
 
 ``apply FILE`` refuses a plan that went stale (``stale_reasons``): the state's lineage is
 another one (or, for a plan made before there was any state, another apply created it since),
@@ -70,7 +76,7 @@ _HEADER_BYTES = 256  # ``mac`` is the third key, always within these
 @dataclass(frozen=True)
 class SavedPlan:
     plan: Plan
-    config_dir: Path
+    config_dir: Path  # relative to the directory plan ran in (absolute in plans of older versions)
     state_path: str | None = None  # the -state the plan was made with, None: the default
     options: PlanOptions = PlanOptions()
     config_fingerprint: str = ""  # ``config_fingerprint`` of the configuration when saved
@@ -276,7 +282,7 @@ def save_plan(
         "format_version": FORMAT_VERSION,
         "mac": _MAC_PLACEHOLDER,
         "vaultform_version": __version__,
-        "config_dir": os.path.abspath(config_dir),
+        "config_dir": _from_working_directory(config_dir),
         "state_path": os.path.abspath(state_path) if state_path is not None else None,
         "workspace": workspace,
         "options": {"targets": list(options.targets), "replace": list(options.replace)},
@@ -292,6 +298,14 @@ def save_plan(
         except StateError as exc:
             raise DiagnosticsError(error("plan_file", exc.summary, exc.detail)) from None
     _write_atomically(os.fspath(path), data)
+
+
+def _from_working_directory(config_dir: str | os.PathLike[str]) -> str:
+    """``config_dir`` relative to the working directory, where apply looks for it again."""
+    try:
+        return os.path.relpath(os.path.realpath(config_dir), os.path.realpath(os.curdir))
+    except ValueError:  # another drive: nothing relative leads there
+        return os.path.abspath(config_dir)
 
 
 def _authenticated(data: bytes, key: PlanKey) -> bytes:

@@ -127,7 +127,8 @@ def test_every_field_round_trips(tmp_path):
     assert loaded.changes[0].after["identity"][0]["principal_id"] is UNKNOWN
     assert isinstance(loaded.changes[0].replace_paths[1], tuple)
     assert loaded.changes[1].before["n"] == {1: "int key"}
-    assert config_dir == tmp_path
+    assert not config_dir.is_absolute()  # relative to the working directory: apply finds it from its own
+    assert config_dir.resolve() == tmp_path.resolve()
     saved = read_saved_plan(path)
     assert saved.options.targets == ("a.b",) and saved.options.replace == ("c.d",)
     assert saved.options.refresh_only is True
