@@ -10,9 +10,10 @@ depend on, with the plan's own variable values.
 Where it applies is decided by the directory the command runs in (or -chdir), as terraform 1.11
 decides it: the configuration the plan was made from, found relative to it (``.`` unless plan
 was given a DIR), with that directory's backend, selected workspace and state - or the file
-``-state`` names (given to plan or to apply). So a plan carried to another checkout of the same
-configuration (a CI apply job on another runner or path) applies to that checkout's state, and
-the staleness checks hold it against that state.
+apply's ``-state`` names: the ``-state`` given to plan does not choose it (terraform 1.11's
+plan does not record it), and a plan made with one is refused without it, saying so. So a plan
+carried to another checkout of the same configuration (a CI apply job on another runner or path)
+applies to that checkout's state, and the staleness checks hold it against that state.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def configuration_dir(saved: SavedPlan) -> Path:
 def open_saved_session(saved: SavedPlan, root: Path, state_path: str | None) -> steps.Session:
     """The session that applies ``saved`` to the configuration in ``root``, with that
     directory's backend and selected workspace, or the state file ``state_path`` (apply's
-    -state) or the plan's -state."""
+    -state; the -state the plan was made with does not choose it)."""
     validated = validate_directory(root)
     if validated.diagnostics.errors:
         raise DiagnosticsError(validated.diagnostics.sorted())
@@ -90,7 +91,7 @@ def open_saved_session(saved: SavedPlan, root: Path, state_path: str | None) -> 
     backend = backend_select.backend_for(
         root,
         block,
-        state_path or saved.state_path,
+        state_path,
         encryption=encryption.state if encryption is not None else None,
     )
     state = backend.read() or State.new(lineage=saved.plan.state_lineage or None)
@@ -155,6 +156,12 @@ def run_saved(args, out: Output) -> int:
                 fingerprint=config_fingerprint(session.validated.module_tree),
                 cloud=session.cloud,
             )
+            if reasons and saved.state_path is not None and args.state is None:
+                reasons.append(
+                    f"the plan was made with -state={saved.state_path}, and a saved plan does not choose "
+                    f"the state file: give apply the same -state, as `vaultform apply "
+                    f"-state={saved.state_path} {os.fspath(args.dir)}`"
+                )
             if reasons:
                 raise DiagnosticsError(
                     error(

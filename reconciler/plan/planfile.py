@@ -4,7 +4,7 @@ A saved plan is one UTF-8 JSON document (mode 0600, written atomically)::
 
     {"format": "vaultform-plan", "format_version": 2, "mac": "<64 hex digits>",
      "vaultform_version": "0.1.0",
-     "config_dir": "." | "DIR", "state_path": "/abs/s.tfstate" | null,
+     "config_dir": "." | "DIR", "state_path": "PATH" | null,
      "options": {"targets": [...], "replace": [...]},
      "key_id": "<id of the plan key>",
      "plan": {"$record": "Plan", "fields": {...}}}
@@ -27,6 +27,9 @@ unless plan was given a DIR), and ``apply FILE`` finds it relative to the direct
 as terraform 1.11 applies a saved plan to the working directory's backend, workspace and state,
 so a CI job that applies in another checkout than the plan job's (another ``_work/N/s``, a
 restored artifact) writes its own state, not a path that only existed on the plan's runner.
+``state_path`` is the ``-state`` the plan was made with, as given, kept only to say so when
+apply is run without it: a saved plan does not choose the state file (terraform 1.11 neither
+records ``-state`` in its plan), ``apply -state`` does.
 
 ``apply FILE`` refuses a plan that went stale (``stale_reasons``): the state's lineage is
 another one (or, for a plan made before there was any state, another apply created it since),
@@ -77,7 +80,7 @@ _HEADER_BYTES = 256  # ``mac`` is the third key, always within these
 class SavedPlan:
     plan: Plan
     config_dir: Path  # relative to the directory plan ran in (absolute in plans of older versions)
-    state_path: str | None = None  # the -state the plan was made with, None: the default
+    state_path: str | None = None  # the -state the plan was made with, as given; None: the default
     options: PlanOptions = PlanOptions()
     config_fingerprint: str = ""  # ``config_fingerprint`` of the configuration when saved
     workspace: str = "default"  # the workspace selected when it was made (Terraform's plan.Backend.Workspace)
@@ -283,7 +286,7 @@ def save_plan(
         "mac": _MAC_PLACEHOLDER,
         "vaultform_version": __version__,
         "config_dir": _from_working_directory(config_dir),
-        "state_path": os.path.abspath(state_path) if state_path is not None else None,
+        "state_path": os.fspath(state_path) if state_path is not None else None,
         "workspace": workspace,
         "options": {"targets": list(options.targets), "replace": list(options.replace)},
         "config_fingerprint": config_fingerprint(tree) if tree is not None else _fingerprint_of(config_dir),
@@ -531,7 +534,13 @@ def stale_reasons(
     ``config_fingerprint`` is ``fingerprint`` and the cloud ``cloud``; [] when it is fresh."""
     plan = saved.plan
     reasons = []
-    if state_exists or plan.state_serial != 0:
+    if not state_exists and plan.state_serial != 0:
+        # terraform 1.11: "Saved plan does not match the given state" (another lineage)
+        reasons.append(
+            f"there is no state where it would be applied, and the plan was made for one (serial "
+            f"{plan.state_serial})"
+        )
+    elif state_exists or plan.state_serial != 0:
         if plan.state_serial == 0 and state_exists and state.lineage != plan.state_lineage:
             # planned when there was no state yet; another plan's apply has created one since
             reasons.append("the state was created by another apply after this plan was made")

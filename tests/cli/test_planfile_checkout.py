@@ -122,6 +122,27 @@ def test_a_plan_is_refused_against_another_state(tool, tmp_path):
     assert (other / f"{tool}.tfstate").read_bytes() == state
 
 
+@pytest.mark.parametrize("tool", TOOLS)
+def test_the_state_flag_is_given_to_apply_not_taken_from_the_plan(tool, tmp_path):
+    planned, copy = tmp_path / "a", tmp_path / "b"
+    _planned(tool, planned, "-state=s.tfstate")
+    shutil.copytree(planned, copy)
+
+    # without -state apply uses the directory's own state, which is not the plan's: refused
+    code, out = _run(tool, copy, "apply", "-input=false", "p.bin")
+    assert code == 1, out
+    assert re.search(
+        r"created from a different state lineage|there is no state where it would be applied", out
+    )
+    assert not (copy / f"{tool}.tfstate").exists() or _input(copy / f"{tool}.tfstate") is None
+    if tool == "vaultform":  # says how to apply it
+        assert "give apply the same -state, as `vaultform apply -state=s.tfstate p.bin`" in out
+
+    _ok(tool, copy, "apply", "-input=false", "-state=s.tfstate", "p.bin")  # relative to where apply runs
+    assert _input(copy / "s.tfstate") == "two"
+    assert _input(planned / "s.tfstate") == "one"
+
+
 def test_a_plan_made_for_a_directory_finds_it_from_where_apply_runs(tmp_path):
     """``plan DIR -out F`` (vaultform keeps terraform 0.14's DIR): apply finds DIR again from
     the directory it runs in, however plan was given it."""
