@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -57,6 +58,19 @@ class RetryableError(ProviderError):
 
 class PermanentError(ProviderError):
     pass
+
+
+# Set by the apply engine while a step runs (in the step's thread): raises a ``PermanentError`` when
+# the run may no longer change the cloud - it lost its state lock to another run. A provider asks
+# (``check_cloud_guard``) just before each call it sends, so a run that stalled between deciding and
+# sending (a paused VM, a laptop asleep) sends nothing once it wakes.
+CLOUD_GUARD: ContextVar[Callable[[], None] | None] = ContextVar("vaultform_cloud_guard", default=None)
+
+
+def check_cloud_guard() -> None:
+    guard = CLOUD_GUARD.get()
+    if guard is not None:
+        guard()
 
 
 class NotFoundError(ProviderError):

@@ -24,12 +24,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from providers.base import (
+    CLOUD_GUARD,
     Clock,
     CreateRequest,
     DataRequest,
     DeleteRequest,
     IncompleteError,
     NotFoundError,
+    PermanentError,
     ProviderError,
     RetryableError,
     UpdateRequest,
@@ -86,6 +88,7 @@ class Executor:
         options: ApplyOptions | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        lock_lost: Callable[[], str | None] | None = None,
     ):
         self.graph = graph
         self.evaluator = evaluator
@@ -97,6 +100,9 @@ class Executor:
         self.rng = rng or random.Random()
         self.result = ApplyResult()
         self._stop_now = threading.Event()  # a second interrupt: waits between attempts end at once
+        # why the run may no longer hold the state lock (``Backend.lock_lost``), asked before each
+        # cloud operation: a run that lost it - another run took it - changes nothing more
+        self.lock_lost = lock_lost or (lambda: None)
 
     # ------------------------------------------------------------------ scheduling
 
@@ -124,6 +130,11 @@ class Executor:
                                     self.recorder.deleted(step.change)
                                 self._finish(node, failure, waiting, ready, blocked, order)
                                 continue
+                            lost = self._lost_lock(step)
+                            if lost is not None:  # nothing more is started; what runs finishes
+                                stopping = True
+                                self._finish(node, lost, waiting, ready, blocked, order)
+                                break
                             running[pool.submit(self._run_step, step)] = (node, self.clock.monotonic())
                         if stopping and not running:
                             break
@@ -179,6 +190,13 @@ class Executor:
         return bool(declared is not None and declared.check)
 
     def _run_step(self, step: Step) -> Diagnostic | None:
+        guarded = CLOUD_GUARD.set(lambda: self._guard(step))  # this thread's, for this step
+        try:
+            return self._step(step)
+        finally:
+            CLOUD_GUARD.reset(guarded)
+
+    def _step(self, step: Step) -> Diagnostic | None:
         started = self.clock.monotonic()
         change = step.change
         label = step.phase or VERB[step.op]
@@ -278,6 +296,36 @@ class Executor:
             )
         return provider
 
+    def _lost_lock(self, step: Step) -> Diagnostic | None:
+        why = self.lock_lost()
+        if why is None:
+            return None
+        address = step.change.address
+        return error(
+            "state_lock_lost",
+            f"Did not {VERB[step.op]} {address}: this run lost the state lock",
+            f"The state lock this run took is no longer surely its own: {why}. Another run may be "
+            "changing the same objects, so this one started nothing more. What it finished before is "
+            "recorded if the state can still be written. Run plan again to see where things stand.",
+            address=address,
+        )
+
+    def _guard(self, step: Step) -> None:
+        """``CLOUD_GUARD`` of the step: the provider's calls stop once the run lost its lock."""
+        lost = self._lost_lock(step)
+        if lost is not None:
+            raise PermanentError(lost.detail, code=lost.code)
+
+    def _pending(self, step: Step, action: PendingAction, values: dict, object_id: Any = None) -> None:
+        """Record the operation's intent, then make sure the run still holds the state lock: asked
+        last, just before the call to the cloud (each attempt asks again), so a run that stalled
+        past its lease and lost it to another run sends nothing more."""
+        self.recorder.pending(step.change, action, values, object_id)
+        lost = self._lost_lock(step)
+        if lost is not None:
+            self.recorder.clear_pending(step.change)  # nothing was sent
+            raise DiagnosticsError(lost)
+
     def _do(self, step: Step) -> str | None:
         return {
             Op.CREATE: self._create,
@@ -294,7 +342,7 @@ class Executor:
         provider = self._provider(step)
         state = locate_left_over(provider, self.recorder.state, change.address, change.type, config)
         if state is None:  # not made by an interrupted run: create it
-            self.recorder.pending(change, PendingAction.CREATE, config)
+            self._pending(step, PendingAction.CREATE, config)
             try:
                 state = provider.create(CreateRequest(change.type, config, change.address)).state
             except IncompleteError as exc:  # the object exists: keep it in state, then fail the step
@@ -326,7 +374,7 @@ class Executor:
         change = step.change
         changed = tuple(sorted(k for k in config if config.get(k) != prior.get(k)))
         self._check_final(step, rs, config)
-        self.recorder.pending(change, PendingAction.UPDATE, config, prior.get("id"))
+        self._pending(step, PendingAction.UPDATE, config, prior.get("id"))
         try:
             state = self._provider(step).update(UpdateRequest(change.type, prior, config, changed)).state
         except IncompleteError as exc:  # the object changed: keep what it now is, then fail the step
@@ -347,7 +395,7 @@ class Executor:
         prior = change.before if step.deposed else (self.recorder.attributes(change.address) or change.before)
         if prior is None:
             return None
-        self.recorder.pending(change, PendingAction.DELETE, prior, prior.get("id"))
+        self._pending(step, PendingAction.DELETE, prior, prior.get("id"))
         with contextlib.suppress(NotFoundError):  # already gone: the wanted outcome
             self._provider(step).delete(DeleteRequest(change.type, prior))
         self.recorder.deleted(change, deposed=step.deposed)

@@ -101,6 +101,7 @@ def _apply_recorded(
         progress,
         ApplyOptions(parallelism=max(1, parallelism)),
         clock=session.clock,
+        lock_lost=session.backend.lock_lost,
     ).run()
     result.counts["imported"] = imported
     # objects the plan leaves alone are recorded as the refresh read them (a key rotated out of band)

@@ -35,6 +35,11 @@ class Backend(Protocol):
         process on this host that no longer runs) is taken over, and ``Lock.taken_over`` says
         whose it was. ``unlock_command(lock_id)`` is the force-unlock command that messages name."""
 
+    def lock_lost(self) -> str | None:
+        """Why this run may no longer hold the lock it took (a lease that lapsed while it stalled
+        and another run took), None while it surely does or holds none: asked before each cloud
+        operation, so a run that lost its lock changes nothing more."""
+
     def lock_info(self) -> LockInfo | None:
         """Who holds the lock (who, operation, since when, pid and host or lease), if anyone."""
 

@@ -139,28 +139,65 @@ class _BlobLock(Lock):
 
 
 class _Renewer(threading.Thread):
-    """Renews the lease every third of its duration until stopped; notes when it was lost."""
+    """Renews the lease every third of its duration until stopped; notes when it was lost.
+
+    A run can also stall longer than its lease - a paused container or VM, a laptop that slept -
+    and another run then takes the lock. Before each cloud operation the apply asks ``confirm``:
+    when the last renewal is older than the renewals' rhythm allows, it renews there and then. Blob
+    Storage renews a lease that ran out only while no one has leased the blob since (Lease Blob,
+    "Renew": an expired lease can be renewed as long as the blob has not been leased again), so
+    a refusal means another run had the lock, and this one must not write anything more."""
 
     def __init__(self, lease: Any, seconds: int):
         super().__init__(name="vaultform-lease-renewal", daemon=True)
         self.lease = lease
+        self.seconds = seconds
         self.interval = max(seconds / 3.0, 1.0)
         self.stopped = threading.Event()
         self.lost: str | None = None
+        # wall-clock time, not monotonic: a suspended machine's monotonic clock stands still
+        # while the lease's time runs out
+        self.renewed_at = time.time()
+        self._renewing = threading.Lock()
 
     def run(self) -> None:
-        _blob, exceptions = _azure()
         while not self.stopped.wait(self.interval):
+            if self._renew() is False:
+                return
+
+    def _renew(self) -> bool | None:
+        """Renew once: True when renewed, False when the lease is lost, None on a passing failure."""
+        _blob, exceptions = _azure()
+        with self._renewing:
+            if self.lost:
+                return False
             try:
                 self.lease.renew()
             except exceptions.HttpResponseError as exc:
                 if self.stopped.is_set():
-                    return
+                    return None
                 if exc.status_code in (409, 412, 404):  # the lease was broken, taken or the blob removed
                     self.lost = getattr(exc, "error_code", None) or str(exc.status_code)
-                    return
+                    return False
+                return None
             except Exception:  # a passing network failure: the next attempt may succeed
-                continue
+                return None
+            self.renewed_at = time.time()
+            return True
+
+    def confirm(self) -> str | None:
+        """Why this run can't be sure it still holds the lease, None while it is."""
+        if self.lost:
+            return f"its lease was broken or taken ({self.lost})"
+        late = time.time() - self.renewed_at
+        if late < self.interval * 1.5:
+            return None
+        if self._renew() is False:
+            return f"its lease lapsed while the run stalled for {late:.0f}s and another run took the lock ({self.lost})"
+        late = time.time() - self.renewed_at
+        if late >= self.seconds:
+            return f"its lease could not be renewed for {late:.0f}s, longer than the lease lasts"
+        return None
 
     def stop(self) -> None:
         self.stopped.set()
@@ -403,6 +440,12 @@ class AzurermBackend:
             raise self._fail(exc, f'cannot delete workspace "{name}"') from None
         if lease is not None:
             self._lease = None
+
+    def lock_lost(self) -> str | None:
+        """Why this run may no longer hold the lock it took (its lease lapsed and another run took
+        it, or it was broken), None while it surely does or holds none."""
+        renewer = self._renewer
+        return renewer.confirm() if renewer is not None else None
 
     # ------------------------------------------------------------------ writing
 

@@ -307,6 +307,10 @@ class LocalBackend:
         names = (os.path.basename(self.path), os.path.basename(self.backup_path))
         return remove_dead_writers_files(directory, [f".{n}." for n in names])
 
+    def lock_lost(self) -> str | None:
+        """None: a lock file this process holds open can't lapse while it runs."""
+        return None
+
     def lock_info(self) -> LockInfo | None:
         """Who holds the lock, when someone does."""
         return read_lock_info(self.path)

@@ -445,6 +445,13 @@ class PgBackend:
         ).fetchone()
         return LockInfo.from_json(row[0]) if row else None
 
+    def lock_lost(self) -> str | None:
+        """Why this run no longer holds its advisory locks: PostgreSQL released them when the
+        session that held them ended; None while it lives or holds none."""
+        if self._holds_lock() and (self._conn is None or self._conn.closed):
+            return "the connection to PostgreSQL that held the state lock was lost"
+        return None
+
     def lock_info(self) -> LockInfo | None:
         return self._holder(self._connection())
 

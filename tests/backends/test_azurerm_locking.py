@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from azure.storage.blob import BlobLeaseClient
 from conftest import AZURITE_ACCOUNT, AZURITE_KEY
 
 from providers.azurelocal.app import Emulator
+from providers.azurelocal.store import Kind
 from reconciler.cli.main import main
 from reconciler.cli.output import Output
 from state.backends.azurerm import LOCK_META, AzurermBackend, encode_lock_info
@@ -159,6 +161,59 @@ def test_the_holder_renews_its_lease_while_it_lives(estate):
     finally:
         first.communicate(timeout=300)
     assert first.returncode == 0
+
+
+KEY_VAULT = """
+data "azurerm_client_config" "current" {}
+
+resource "azurerm_key_vault" "stall" {
+  name                = "kv-stall"
+  location            = azurerm_resource_group.lock.location
+  resource_group_name = azurerm_resource_group.lock.name
+  tenant_id           = data.azurerm_client_config.current.tenant_id
+  sku_name            = "standard"
+}
+"""
+
+
+def _key_vaults_in_cloud() -> int:
+    emulator = Emulator(Path(os.environ["VAULTFORM_LOCAL_AZURE"]))
+    try:
+        return sum(1 for o in emulator.store.list(Kind.KEY_VAULT) if "/rg-lock/" in o["id"].lower())
+    finally:
+        emulator.store.close()
+
+
+def test_a_run_that_stalled_past_its_lease_sends_nothing_more(estate):
+    """A holder that stalls in the middle of creating a key vault (a paused container, a laptop
+    asleep) - after its look for a soft-deleted one, before its PUT - longer than its renewals allow,
+    while another run breaks and takes the lease: on waking it sends no PUT, nor any other call, and
+    says it lost the lock. Sent, the stale PUT would replace what the other run made of the key
+    vault (its access policies)."""
+    work, settings, container = estate
+    (work / "main.tf").write_text(
+        'resource "azurerm_resource_group" "lock" {\n  name     = "rg-lock"\n  location = "westeurope"\n}\n'
+        + KEY_VAULT
+    )
+    emulator = Emulator(Path(os.environ["VAULTFORM_LOCAL_AZURE"]))
+    emulator.configure_faults(latency_ms=1500)
+    emulator.store.close()
+    first = _start(["apply", "-auto-approve", "-no-color", "-parallelism=1", str(work)])
+    try:
+        seen = _wait_for(first, "azurerm_key_vault.stall: Creating...")
+        time.sleep(0.5)  # its look for a soft-deleted key vault of the name takes 1.5 s
+        os.kill(first.pid, signal.SIGSTOP)
+        blob = container.get_blob_client(KEY)
+        BlobLeaseClient(blob).break_lease(lease_break_period=0)
+        other = blob.acquire_lease(lease_duration=LEASE)  # another run's lock ...
+        other.release()  # ... which it has finished with
+        time.sleep(LEASE / 3 * 1.5 + 1)  # past the renewals' rhythm
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+        out, err = first.communicate(timeout=300)
+    assert first.returncode == 1, seen + out + err
+    assert "this run lost the state lock" in out + err, seen + out + err
+    assert _key_vaults_in_cloud() == 0, seen + out + err
 
 
 def test_a_killed_holders_lock_is_taken_over_and_the_state_is_intact(estate):

@@ -20,7 +20,7 @@ from azure.core.exceptions import AzureError
 from providers.azurerm.clients import ClientFactory
 from providers.azurerm.consistency import Waiter
 from providers.azurerm.errors import classify
-from providers.base import Clock, NotFoundError, PermanentError
+from providers.base import Clock, NotFoundError, PermanentError, check_cloud_guard
 from reconciler.values import UNKNOWN
 
 
@@ -221,7 +221,9 @@ def call(fn: Callable[[], Any]) -> Any:
     """Run an SDK call; its exception becomes the classified provider error.
 
     A 404 here is not "the object is gone" (reads use ``not_found_is_none``) but a
-    write or lookup naming something Azure doesn't have: a permanent failure."""
+    write or lookup naming something Azure doesn't have: a permanent failure. The apply's
+    ``check_cloud_guard`` is asked first: a run that lost its state lock sends nothing more."""
+    check_cloud_guard()
     try:
         return fn()
     except AzureError as exc:
