@@ -196,6 +196,22 @@ def attribute_at(schema: BlockSchema, path: Path) -> tuple[Attribute | None, lis
     return None, blocks
 
 
+def to_attribute(schema: BlockSchema, path: Path) -> Path:
+    """``path`` cut after the attribute it reaches: a change inside a list, set, map or object
+    value is the attribute's change, as terraform reports what forces a replacement (the plugin
+    SDK's RequiresReplace paths stop at the attribute; block indexes stay)."""
+    current = schema
+    for at, step in enumerate(path):
+        if isinstance(step, int):
+            continue
+        nb = current.block_map.get(step)
+        if nb is not None:
+            current = nb.block
+            continue
+        return path[: at + 1]
+    return path
+
+
 def forces_replacement(schema: BlockSchema, path: Path) -> bool:
     attr, blocks = attribute_at(schema, path)
     return any(b.force_new for b in blocks) or bool(attr and attr.force_new)
@@ -246,7 +262,9 @@ def decide(req: InstanceRequest) -> InstanceDecision:
     after = _apply_ignore_changes(req, after)
     changed = tuple(changed_paths(block, req.prior, after))
     changed += _unknown_echoes(block, after, changed)
-    replace_paths = tuple(p for p in changed if forces_replacement(block, p))
+    replace_paths = tuple(
+        dict.fromkeys(to_attribute(block, p) for p in changed if forces_replacement(block, p))
+    )
     replace = Action.CREATE_THEN_DELETE if req.create_before_destroy else Action.DELETE_THEN_CREATE
     if req.tainted:
         decision = InstanceDecision(replace, after, replace_paths, changed, Reason.REPLACE_BECAUSE_TAINTED)
