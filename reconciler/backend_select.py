@@ -449,32 +449,30 @@ def list_workspaces(root: str | os.PathLike[str], block: BackendBlock | None) ->
         backend.close()
 
 
-def create_workspace(root: str | os.PathLike[str], block: BackendBlock | None, name: str) -> None:
+def create_workspace(
+    root: str | os.PathLike[str], block: BackendBlock | None, name: str, backend: Any
+) -> None:
     """Make workspace ``name`` exist: a directory for the local backend, an empty state elsewhere
-    (as Terraform's pg backend stores an empty state for a new workspace)."""
+    (as Terraform's pg backend stores an empty state for a new workspace). ``backend`` is that
+    workspace's (``backend_for``), its state locked by the caller unless -lock=false."""
     if block is None or block.type == "local":
         (_local_workspace_dir(root, block) / name).mkdir(parents=True, exist_ok=True)
         return
     from state.model import State
 
-    backend = backend_for(root, block, workspace=name)
-    try:
-        with backend.lock("workspace new"):
-            if backend.read() is None:
-                backend.write(State.new())
-    finally:
-        backend.close()
+    if backend.read() is None:
+        backend.write(State.new())
 
 
-def delete_workspace(root: str | os.PathLike[str], block: BackendBlock | None, name: str) -> None:
+def delete_workspace(
+    root: str | os.PathLike[str], block: BackendBlock | None, name: str, backend: Any
+) -> None:
+    """Delete workspace ``name`` and its state. ``backend`` is that workspace's, its state locked
+    by the caller (unless -lock=false), so a run that holds the state keeps its workspace: the lock
+    is held through the deletion, where terraform 1.11 releases it just before."""
     if block is None or block.type == "local":
         import shutil
 
         shutil.rmtree(_local_workspace_dir(root, block) / name, ignore_errors=True)
         return
-    backend = backend_for(root, block, workspace=name)
-    try:
-        with backend.lock("workspace delete"):
-            backend.delete_workspace(name)
-    finally:
-        backend.close()
+    backend.delete_workspace(name)

@@ -41,9 +41,9 @@ from state.model import State
 # --------------------------------------------------------------------------- shared by the state tools
 
 
-def locked(backend: LocalBackend, operation: str, args):
+def locked(backend: LocalBackend, operation: str, args, **options: Any):
     """The state lock for a command that writes (``common.state_lock`` on a bare backend)."""
-    return state_lock(SimpleNamespace(backend=backend), operation, args)
+    return state_lock(SimpleNamespace(backend=backend), operation, args, **options)
 
 
 def add_state_flags(parser, *, writes: bool) -> None:

@@ -4,7 +4,9 @@ As Terraform's workspace commands (https://developer.hashicorp.com/terraform/cli
 the selected workspace is kept in .vaultform/environment (Terraform's .terraform/environment),
 TF_WORKSPACE overrides it, and ``terraform.workspace`` is its name in expressions. The local
 backend keeps a workspace's state in vaultform.tfstate.d/NAME/vaultform.tfstate, the pg backend
-in the states row named NAME (``reconciler.backend_select``).
+in the states row named NAME (``reconciler.backend_select``). new and delete hold the
+workspace's state lock (``-lock=false`` skips it, ``-lock-timeout`` waits for it), so a workspace
+whose state a running apply holds is not deleted under it (``-force`` skips only the emptiness check).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import os
 
 from reconciler import backend_select as bs
+from reconciler.cli.cmd_state import locked
+from reconciler.cli.common import force_unlock_command
 from reconciler.cli.flags import Parser, bool_flag, flag
 from reconciler.cli.output import Output
 from reconciler.cli.state_files import read_state
@@ -37,6 +41,13 @@ def setup(parser) -> None:
             bool_flag(p, "or-create", False, "create the workspace when it does not exist")
         if name == "delete":
             flag(p, "force", action="store_true", help="delete even when the workspace's state is not empty")
+        if name in ("new", "delete"):  # as terraform 1.11's workspace new and delete
+            bool_flag(p, "lock", True, "lock the workspace's state meanwhile (default true)")
+            flag(
+                p, "lock-timeout", metavar="DURATION", default="0s", help="wait this long for the state lock"
+            )
+        else:  # select -or-create locks the new workspace's state as new does, with the defaults
+            p.set_defaults(lock=True, lock_timeout="0s")
         if name == "list":  # as terraform 1.11: only list still takes the configuration's directory
             p.add_argument("dir", nargs="?", default=".", help="configuration directory (default: .)")
         else:  # new, select and delete take one NAME: `workspace new a b` is an error, not a dir "b"
@@ -94,10 +105,37 @@ def _run_new(args, out: Output) -> int:
     block = _block(args)
     if args.name in bs.list_workspaces(args.dir, block):
         raise DiagnosticsError(error("workspace_exists", f'Workspace "{args.name}" already exists'))
-    bs.create_workspace(args.dir, block, args.name)
+    _create(args, block)
     bs.select_workspace(args.dir, args.name)
     _say_created(out, args.name)
     return 0
+
+
+def _locked(backend, operation: str, args):
+    """Workspace ``args.name``'s state lock: a refusal's force-unlock command names that workspace,
+    which is not the selected one."""
+    command = force_unlock_command(backend, args)
+    return locked(
+        backend,
+        operation,
+        args,
+        unlock_command=lambda lock_id: f"TF_WORKSPACE={args.name} {command(lock_id)}",
+    )
+
+
+def _create(args, block) -> None:
+    backend = bs.backend_for(args.dir, block, workspace=args.name)
+    try:
+        with _locked(backend, "workspace new", args):
+            bs.create_workspace(args.dir, block, args.name, backend)
+    finally:
+        _close(backend)
+
+
+def _close(backend) -> None:
+    close = getattr(backend, "close", None)
+    if close:
+        close()
 
 
 def _say_created(out: Output, name: str) -> None:
@@ -127,7 +165,7 @@ def _run_select(args, out: Output) -> int:
                     'or include the "-or-create" flag with the "select" subcommand.',
                 )
             )
-        bs.create_workspace(args.dir, block, args.name)
+        _create(args, block)
         bs.select_workspace(args.dir, args.name)
         _say_created(out, args.name)
         return 0
@@ -153,28 +191,15 @@ def _run_delete(args, out: Output) -> int:
             )
         )
     backend = bs.backend_for(args.dir, block, workspace=args.name)
-    try:
-        state = read_state(backend)
+    try:  # a run that holds the workspace's state (an apply) keeps it: the deletion waits for its lock
+        with _locked(backend, "workspace delete", args):
+            state = read_state(backend)
+            tracked = sorted(state.addresses()) if state is not None else []
+            if tracked and not args.force:
+                raise _not_empty(args.name, tracked)
+            bs.delete_workspace(args.dir, block, args.name, backend)
     finally:
-        close = getattr(backend, "close", None)
-        if close:
-            close()
-    tracked = sorted(state.addresses()) if state is not None else []
-    if tracked and not args.force:
-        listing = "\n".join(f"  - {a}" for a in tracked)
-        raise DiagnosticsError(
-            error(
-                "workspace_not_empty",
-                f'Workspace "{args.name}" is not empty',
-                f'Workspace "{args.name}" is currently tracking the following resource instances:\n{listing}\n\n'
-                "Deleting this workspace would cause vaultform to lose track of any associated remote "
-                "objects, which would then require you to delete them manually outside of vaultform. You "
-                "should destroy these objects with vaultform before deleting the workspace.\n\n"
-                "If you want to delete this workspace anyway, and have vaultform forget about these "
-                "managed objects, use the -force option to disable this safety check.",
-            )
-        )
-    bs.delete_workspace(args.dir, block, args.name)
+        _close(backend)
     out.print(f'Deleted workspace "{args.name}"!')
     if tracked:  # deleted with -force: what it managed is still out there, managed by nobody
         out.print(
@@ -184,3 +209,19 @@ def _run_delete(args, out: Output) -> int:
             "been deleted.\n\n"
         )
     return 0
+
+
+def _not_empty(name: str, tracked: list[str]) -> DiagnosticsError:
+    listing = "\n".join(f"  - {a}" for a in tracked)
+    return DiagnosticsError(
+        error(
+            "workspace_not_empty",
+            f'Workspace "{name}" is not empty',
+            f'Workspace "{name}" is currently tracking the following resource instances:\n{listing}\n\n'
+            "Deleting this workspace would cause vaultform to lose track of any associated remote "
+            "objects, which would then require you to delete them manually outside of vaultform. You "
+            "should destroy these objects with vaultform before deleting the workspace.\n\n"
+            "If you want to delete this workspace anyway, and have vaultform forget about these "
+            "managed objects, use the -force option to disable this safety check.",
+        )
+    )

@@ -163,9 +163,10 @@ def force_unlock_command(backend, args) -> Callable[[str], str]:
 
 
 @contextmanager
-def state_lock(session, operation: str, args):
+def state_lock(session, operation: str, args, *, unlock_command: Callable[[str], str] | None = None):
     """Hold the state lock (unless -lock=false) while the block runs, once the stored state
-    proved to be this configuration's (``check_lineage``)."""
+    proved to be this configuration's (``check_lineage``). ``unlock_command`` is the command a
+    refusal offers, when ``force_unlock_command`` wouldn't reach this state."""
     if not args.lock:
         check_lineage(session, args)
         yield None
@@ -176,7 +177,7 @@ def state_lock(session, operation: str, args):
         raise DiagnosticsError(error("usage", "Invalid -lock-timeout", str(exc))) from None
     try:
         lock = session.backend.lock(
-            operation, timeout, unlock_command=force_unlock_command(session.backend, args)
+            operation, timeout, unlock_command=unlock_command or force_unlock_command(session.backend, args)
         )
     except LockError as exc:
         raise DiagnosticsError(error("state_locked", exc.summary, exc.detail)) from None

@@ -162,6 +162,26 @@ def test_workspaces_use_terraforms_blob_names(work, container):
     assert (code, out) == (0, "default\n"), err
 
 
+def test_a_workspace_whose_state_is_locked_is_not_deleted(work, settings, container):
+    assert _run("init", "-no-color")[0] == 0
+    assert _run("workspace", "new", "qa")[0] == 0
+    assert _run("workspace", "select", "default")[0] == 0
+    holder = AzurermBackend(settings, workspace="qa", lease=15)
+    lock = holder.lock("OperationTypeApply")
+    try:  # as terraform 1.11: the deletion needs the state lock
+        code, out, err = _run("workspace", "delete", "-lock-timeout=1s", "qa")
+        assert (code, out) == (1, ""), err
+        assert "Error: The state is locked by another run" in err and "internal error" not in err
+        assert f"Lock ID: {lock.id}" in err and "waited 1s" in err
+        assert "prod.terraform.tfstateenv:qa" in [b.name for b in container.list_blobs()]
+    finally:
+        lock.release()
+        holder.close()
+    code, out, err = _run("workspace", "delete", "qa")
+    assert code == 0 and out.startswith('Deleted workspace "qa"!'), err
+    assert [b.name for b in container.list_blobs()] == []
+
+
 def test_the_lock_is_a_lease_with_the_holder_in_the_metadata(settings, container):
     first = AzurermBackend(settings, lease=15)
     lock = first.lock("apply")

@@ -48,3 +48,37 @@ def test_pg_workspaces_are_rows_by_name(work, postgres):
     assert sorted(rows) == ["default", "staging"]
     assert '"state of staging"' in rows["staging"] and '"state of default"' in rows["default"]
     assert not (work / "vaultform.tfstate").exists()
+
+
+def test_a_workspace_whose_state_is_locked_is_neither_deleted_nor_made(work, database):
+    from state.backends.pg import PgBackend
+
+    (work / "backend.tf").write_text('terraform {\n  backend "pg" {}\n}\n')
+    assert _run("init", "-no-color", f"-backend-config=conn_str={database}")[0] == 0
+    assert _run("workspace", "new", "dev")[0] == 0
+    assert _run("apply", "-auto-approve", "-no-color")[0] == 0
+    assert _run("workspace", "select", "default")[0] == 0
+    holder = PgBackend(database, workspace="dev")
+    lock = holder.lock("OperationTypeApply")
+    try:  # as terraform 1.11: -force skips only the emptiness check, never the state lock
+        code, out, err = _run("workspace", "delete", "-force", "-lock-timeout=1s", "dev")
+        assert (code, out) == (1, ""), err
+        assert "Error: The state is locked by another run" in err and "internal error" not in err
+        assert f"Lock ID: {lock.id}" in err and "waited 1s" in err
+        assert _run("workspace", "list")[1] == "* default\n  dev\n\n"
+    finally:
+        lock.release()
+        holder.close()
+    holder = PgBackend(database, workspace="qa")  # a workspace made by another run meanwhile
+    lock = holder.lock("workspace new")
+    try:
+        code, _out, err = _run("workspace", "new", "qa")
+        assert (
+            code == 1 and "Error: The state is locked by another run" in err and "internal error" not in err
+        )
+    finally:
+        lock.release()
+        holder.close()
+    code, out, err = _run("workspace", "delete", "-force", "dev")
+    assert code == 0 and out.startswith('Deleted workspace "dev"!'), err
+    assert _run("workspace", "list")[1] == "* default\n\n"

@@ -83,6 +83,34 @@ def test_local_workspaces_keep_separate_states(work, monkeypatch):
     assert code == 1 and "is not allowed" in err
 
 
+def _hold_dev_lock(work) -> object:
+    """dev's state, locked as a running apply holds it."""
+    return LocalBackend(work / "vaultform.tfstate.d" / "dev" / "vaultform.tfstate").lock("OperationTypeApply")
+
+
+def test_a_workspace_whose_state_is_locked_is_not_deleted(work):
+    assert _run("workspace", "new", "dev")[0] == 0
+    assert _run("apply", "-auto-approve", "-no-color")[0] == 0
+    assert _run("workspace", "select", "default")[0] == 0
+    state_file = work / "vaultform.tfstate.d" / "dev" / "vaultform.tfstate"
+    lock = _hold_dev_lock(work)
+    try:
+        # as terraform 1.11: -force skips only the emptiness check, never the state lock
+        code, out, err = _run("workspace", "delete", "-force", "-lock-timeout=1s", "dev")
+        assert (code, out) == (1, ""), err
+        assert "Error: The state is locked by another run" in err
+        assert f"Lock ID: {lock.id}" in err and "OperationTypeApply" in err
+        assert f"TF_WORKSPACE=dev vaultform force-unlock {lock.id}" in err
+        assert "waited 1s" in err and "internal error" not in err
+        assert state_file.exists() and _run("workspace", "list")[1] == "* default\n  dev\n\n"
+        # -lock=false deletes it anyway, as terraform's does
+        code, out, err = _run("workspace", "delete", "-force", "-lock=false", "dev")
+        assert code == 0 and out.startswith('Deleted workspace "dev"!'), err
+        assert not state_file.exists()
+    finally:
+        lock.release()
+
+
 SELECTS = [
     ("workspace", "select", "-or-create", "dev"),  # made: terraform says so, as new does
     ("workspace", "select", "-or-create=true", "default"),
