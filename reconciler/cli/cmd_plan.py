@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,8 +44,8 @@ def setup(parser) -> None:
         metavar="PATH",
         default=None,
         help="(experimental) for import blocks whose target has no resource block, read each object "
-        "and write its resource block into a new file at PATH, which must not already exist; the plan "
-        "includes those blocks. Nothing is written when an object can't be read; the file may still "
+        "and write its resource block into a new file at PATH (relative to DIR), which must not already "
+        "exist; the plan includes those blocks. Nothing is written when an object can't be read; the file may still "
         "be written if the plan itself errors",
     )
 
@@ -107,9 +108,19 @@ def data_read_reporter(out: Output):
     return report
 
 
+def generate_target(args) -> str | None:
+    """Where -generate-config-out writes: a relative path is taken in the configuration directory,
+    whose next plan must find the blocks (terraform 1.11 plans the working directory, where a
+    relative path lands, also with -chdir); an absolute one as given."""
+    path: str | None = getattr(args, "generate_config_out", None)
+    if not path or os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(args.dir, path))
+
+
 def check_generate_target(args) -> None:
     """Terraform's refusals before anything is read (internal/backend/local/backend_plan.go)."""
-    path = getattr(args, "generate_config_out", None)
+    path = generate_target(args)
     if not path:
         return
     options = plan_options(args)
@@ -162,7 +173,7 @@ def make(args, operation: str = "plan", out: Output | None = None):
         session.data_reads = data_read_reporter(out)
         session.read_waits = read_wait_reporter(out)
         session.import_reads = import_read_reporter(out)
-    generate_out: str | None = getattr(args, "generate_config_out", None)
+    generate_out = generate_target(args)
     try:
         with state_lock(session, operation, args):
             generated = _generate(session, generate_out) if generate_out else []
@@ -213,7 +224,7 @@ def run(args, out: Output) -> int:
     try:
         show(plan, args, out)
         if any(c.generated_config for c in plan.changes) and not getattr(args, "json", False):
-            out.print("\n" + genconfig.written_message(args.generate_config_out))
+            out.print("\n" + genconfig.written_message(generate_target(args) or ""))
         if plan.errored:
             return 1
         if getattr(args, "out", None):

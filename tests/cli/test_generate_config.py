@@ -135,6 +135,21 @@ def test_generates_plans_and_writes_the_file(tmp_path):
     assert code == 0 and "1 to import" in text and "config will be generated" not in text, text
 
 
+def test_a_relative_path_is_in_the_configuration_directory(tmp_path, monkeypatch):
+    (tmp_path / "cfg").mkdir()
+    conf = _config(tmp_path / "cfg", IMPORT_DATA)
+    monkeypatch.chdir(tmp_path)
+    code, text = _plan(Path("cfg"), "-generate-config-out=gen.tf")
+    assert code == 0, text
+    assert not (tmp_path / "gen.tf").exists(), "written outside the configuration it was planned with"
+    assert 'resource "terraform_data" "x"' in (conf / "gen.tf").read_text()
+    assert f"written it to {Path('cfg', 'gen.tf')}." in text
+    code, text = _plan(Path("cfg"))  # the next plan of the directory has the generated block
+    assert code == 0 and "1 to import" in text and "config will be generated" not in text, text
+    code, text = _plan(Path("cfg"), "-generate-config-out=gen.tf")  # and a second one won't overwrite it
+    assert code == 1 and "Target generated file already exists" in text
+
+
 def test_existing_target_is_refused_and_left_alone(tmp_path):
     conf = _config(tmp_path, IMPORT_DATA)
     (tmp_path / "gen.tf").write_text("# mine\n")
