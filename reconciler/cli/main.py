@@ -334,9 +334,20 @@ def _dispatch(argv: list[str], out: Output, chdir: str | None = None) -> int:
             ]
         )
         return 1
-    except KeyboardInterrupt:
-        out.err.write("\nInterrupted.\n")
-        return 130
+    except KeyboardInterrupt:  # a second Ctrl-C in apply, or one where no graceful stop is offered
+        # as terraform 1.11 ends an operation interrupted twice (command/meta.go RunOperation): exit 1
+        out.diagnostics(
+            [
+                error(
+                    "interrupted",
+                    "operation canceled",
+                    "vaultform stopped without waiting for what was in progress. The calls an apply "
+                    "sent to Azure were recorded in the state before they were sent, and the next run "
+                    "finds out what they did; run plan to see what is left to do.",
+                )
+            ]
+        )
+        return 1
     except BrokenPipeError:
         return 1
     except Exception as exc:  # a bug in vaultform, never the user's fault
