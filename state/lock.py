@@ -83,6 +83,7 @@ class LockInfo:
     path: str
     process_start: str = ""  # ``state.liveness.process_start`` of the holder; "" when unknown
     expires: datetime | None = None  # the end of the holder's lease, on backends that lease
+    tool: str = ""  # the program that wrote a lock vaultform didn't ("terraform"); its ``version``
 
     def to_json(self) -> str:
         doc = {
@@ -127,10 +128,11 @@ class LockInfo:
         return info
 
     def describe(self) -> str:
-        return (
-            f"{self.who} ({self.operation}, since {format_time(self.created.replace(microsecond=0))}, "
-            f"pid {self.pid} on {self.host}, vaultform {self.version})"
-        )
+        since = format_time(self.created.replace(microsecond=0))
+        if self.tool:  # another program's lock: no pid or host, which it doesn't record
+            return f"{self.who} ({self.operation}, since {since}, {self.tool} {self.version})"
+        where = f"pid {self.pid} on {self.host}"
+        return f"{self.who} ({self.operation}, since {since}, {where}, vaultform {self.version})"
 
 
 def lock_path_for(state_path: str | os.PathLike[str]) -> str:

@@ -19,7 +19,9 @@ What Terraform lacks, vaultform adds:
   on this host whose process is gone is taken over at once (``state.lock.why_gone``), by breaking its
   lease only while the blob is unchanged since its metadata was read (``If-Match``), so a run that
   took the lock meanwhile keeps it.
-* every message names the holder (who, operation, since when, pid and host).
+* every message names the holder (who, operation, since when, pid and host); a lock terraform holds
+  (an infinite lease, its lock information without pid or host) is told as terraform's, which never
+  expires on its own and which ``force-unlock ID`` removes once that run is gone.
 * a **lost-update guard**: a write is conditional on the ETag this run read (``If-Match``), and a
   blob another run wrote meanwhile is refused, as the local file's stamp and pg's row check are.
   Metadata changes (another run's lock and unlock) change the ETag but not the content; the content
@@ -45,7 +47,7 @@ from typing import Any
 from state.backends.azurerm_auth import SignIn, blob_target, flag, setting
 from state.encryption.target import TargetEncryption
 from state.errors import StateError
-from state.format import StateEncoder
+from state.format import StateEncoder, format_time
 from state.liveness import own_start, same_process_running
 from state.lock import Lock, LockError, LockInfo, Takeover, _user, default_unlock_command, why_gone
 from state.model import VAULTFORM_VERSION, State
@@ -110,8 +112,9 @@ def decode_lock_info(value: str | None) -> LockInfo | None:
             created=created,
             pid=0,
             host="",  # unknown: Terraform records no host apart from who; never judged gone by pid
-            version=f"terraform {doc.get('Version', '')}".strip(),
+            version=str(doc.get("Version") or ""),
             path=str(doc.get("Path") or ""),
+            tool="terraform",
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -651,7 +654,8 @@ class AzurermBackend:
                     if remaining <= 0:
                         if holder is None:
                             holder = self._await_holder_info()
-                        raise self._held_error(holder, timeout, unlock_command) from None
+                        infinite = props.lease.duration == "infinite"
+                        raise self._held_error(holder, timeout, unlock_command, infinite=infinite) from None
                     time.sleep(min(poll_interval, remaining))
                     continue
                 taken = self._take(lease, operation, host, broke)
@@ -679,7 +683,10 @@ class AzurermBackend:
         taken_over = broke
         if previous is not None and taken_over is None:
             taken_over = Takeover(
-                previous, "its lease ran out without being renewed (the run ended without unlocking)"
+                previous,
+                "its lease was broken or released without its lock information being removed"
+                if previous.tool
+                else "its lease ran out without being renewed (the run ended without unlocking)",
             )
         info = LockInfo(
             id=lease.id,
@@ -725,11 +732,16 @@ class AzurermBackend:
         with contextlib.suppress(exceptions.AzureError):
             lease.release()
 
-    def _held_error(self, holder: LockInfo | None, waited: float, command: Callable[[str], str]) -> LockError:
+    def _held_error(
+        self, holder: LockInfo | None, waited: float, command: Callable[[str], str], *, infinite: bool = False
+    ) -> LockError:
         where = self.describe()
         lines = []
         if holder is None:
             lines.append(f"{where} is leased by a run that has not written its lock information (yet).")
+        elif holder.tool:
+            lines.append(f"{where} is locked by a {holder.tool} run:")
+            lines.append(_foreign_lock_info(holder))
         else:
             lines.append(f"{where} is locked by {holder.describe()}.")
             lines.append(f"Lock ID: {holder.id}")
@@ -738,11 +750,22 @@ class AzurermBackend:
         lines.append(
             "Wait for that run to finish and try again, or let vaultform wait for the lock with -lock-timeout=90s."
         )
-        lines.append(
-            f"The lock is a {self.lease_seconds}s blob lease that its run renews while it lives: if that run was "
-            "killed, its lease ends by itself within that time."
-        )
-        if holder is not None:
+        if infinite:  # terraform's lease (client.go Lock: LeaseDuration -1), or another tool's
+            lines.append(
+                "The lock is an infinite blob lease: it does not expire on its own, and ends only when "
+                "the run that holds it unlocks the state."
+            )
+        else:
+            lines.append(
+                f"The lock is a {self.lease_seconds}s blob lease that its run renews while it lives: if "
+                "that run was killed, its lease ends by itself within that time."
+            )
+        if holder is not None and (infinite or holder.tool):
+            lines.append(
+                "Only if that run is gone (killed, or its machine lost), remove its lock with:\n"
+                f"  {command(holder.id)}"
+            )
+        elif holder is not None:
             lines.append(f"If you are sure the run has ended: {command(holder.id)}")
         return LockError("The state is locked by another run", "\n".join(lines), holder=holder)
 
@@ -784,6 +807,20 @@ class AzurermBackend:
         except exceptions.AzureError as exc:
             raise LockError(f"Cannot unlock {self.describe()}", str(self._fail(exc, "lease"))) from None
         return info
+
+
+def _foreign_lock_info(info: LockInfo) -> str:
+    """The lock information another program (terraform) wrote, under its own names (statemgr.LockInfo)."""
+    return "\n".join(
+        [
+            f"  ID:        {info.id}",
+            f"  Path:      {info.path}",
+            f"  Operation: {info.operation}",
+            f"  Who:       {info.who}",
+            f"  Version:   {info.version}",
+            f"  Created:   {format_time(info.created.replace(microsecond=0))}",
+        ]
+    )
 
 
 def _match() -> Any:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from azure.storage.blob import BlobLeaseClient
+from azure.storage.blob import BlobLeaseClient, ContentSettings
 from conftest import AZURITE_ACCOUNT, AZURITE_KEY
 
 from providers.azurelocal.app import Emulator
@@ -306,3 +306,49 @@ def test_lock_information_is_base64_json(estate):
     with backend.lock("plan") as lock:
         raw = container.get_blob_client(KEY).get_blob_properties().metadata[LOCK_META]
         assert LockInfo.from_json(base64.b64decode(raw).decode()) == lock.info
+
+
+def _lease_as_terraform(container) -> str:
+    """Lock the state as terraform 1.11's azurerm backend does (client.go Lock): an infinite lease whose
+    id is the lock id, and its statemgr.LockInfo as Go marshals it, base64, in the metadata."""
+    lock_id = str(uuid.uuid4())
+    blob = container.get_blob_client(KEY)
+    if not blob.exists():  # terraform locks a missing state by creating it empty first
+        blob.upload_blob(b"", content_settings=ContentSettings(content_type="application/json"))
+    lease = blob.acquire_lease(lease_duration=-1, lease_id=lock_id)
+    info = (
+        f'{{"ID":"{lock_id}","Operation":"OperationTypeApply","Info":"","Who":"ci@otherhost",'
+        f'"Version":"1.11.4","Created":"2026-03-04T05:06:07.123456789Z",'
+        f'"Path":"{container.container_name}/{KEY}"}}'
+    )
+    metadata = dict(blob.get_blob_properties().metadata or {})
+    metadata[LOCK_META] = base64.b64encode(info.encode()).decode()
+    blob.set_blob_metadata(metadata, lease=lease)
+    return lock_id
+
+
+def test_a_lock_terraform_holds_is_described_as_terraforms_and_force_unlocked(estate):
+    work, _settings, container = estate
+    lock_id = _lease_as_terraform(container)
+    code, _out, err = _run("plan", "-no-color", "-lock-timeout=1s", str(work))
+    assert code == 1, err
+    assert "locked by a terraform run" in err, err
+    for line in (
+        f"ID:        {lock_id}",
+        f"Path:      {container.container_name}/{KEY}",
+        "Operation: OperationTypeApply",
+        "Who:       ci@otherhost",
+        "Version:   1.11.4",
+        "Created:   2026-03-04T05:06:07Z",
+    ):
+        assert line in err, err
+    assert "does not expire on its own" in err
+    assert f"vaultform force-unlock {work} {lock_id}" in err
+    assert "pid 0" not in err and "ends by itself" not in err
+    code, out, err = _run("force-unlock", "-force", "-no-color", str(work), lock_id)
+    assert code == 0, out + err
+    assert "successfully unlocked" in out and "ci@otherhost" in out and "pid 0" not in out
+    props = container.get_blob_client(KEY).get_blob_properties()
+    assert props.lease.state in ("available", "broken") and LOCK_META not in props.metadata
+    code, out, err = _run("plan", "-no-color", str(work))
+    assert code == 0, out + err
