@@ -21,11 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from azure.core.exceptions import AzureError
 
-from providers.azurerm.consistency import GRANT_PROPAGATION, Waiter
+from providers.azurerm.consistency import GRANT_PROPAGATION, READ_BACK, Waiter
 from providers.azurerm.errors import classify
 from providers.azurerm.grant_arrival import caller_granted, refused_for_want_of_grant, waiting_message
 from providers.azurerm.ids import InvalidIdError, parse_key_id, parse_resource_id, same_id
@@ -489,28 +489,65 @@ def recovery_vaults(clients) -> list[dict[str, Any]]:
     return _recovery_vaults(clients)
 
 
-def recovery_vaults_everywhere(clients) -> list[dict[str, Any]]:
+T = TypeVar("T")
+
+
+def patiently(waiter: Waiter, description: str, read: Callable[[], T]) -> T:
+    """``read``, tried again while Azure refuses it for now (throttled past the SDK's own retries),
+    waiting as long as it asks (Retry-After) and at least the backoff's next delay, within
+    ``READ_BACK``'s budget; then the refusal is raised."""
+    start = waiter.clock.monotonic()
+    for delay in READ_BACK.delays():
+        try:
+            return read()
+        except RetryableError as exc:
+            pause = max(delay, exc.retry_after or 0.0)
+            if waiter.clock.monotonic() - start + pause > READ_BACK.budget:
+                raise
+            waiter.pause(pause, f"{description} ({exc.code or 'throttled'})")
+    raise AssertionError("unreachable: delays() is endless")
+
+
+@dataclass
+class VaultsEverywhere:
+    """The Recovery Services vaults of every subscription a plan's checks could read, and what
+    could not be read (a subscription, or the list of them, with why): a vault there is unseen."""
+
+    vaults: list[dict[str, Any]] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+
+
+def recovery_vaults_everywhere(clients, waiter: Waiter | None = None) -> VaultsEverywhere:
     """The Recovery Services vaults of every subscription the credential can see, each with its
     identity and encryption: a key vault's keys serve vaults of any subscription of its tenant (a
-    platform team's key vaults often live in a subscription of their own). The provider's own
-    subscription is always read, and a failure there is raised; another one that can't be read
-    (no Reader on it, or the list of subscriptions itself refused) is left out."""
-    try:
-        subs = visible_subscriptions(clients)
-    except ProviderError:
-        subs = []
+    platform team's key vaults often live in a subscription of their own). A throttled read is
+    waited out (``patiently``); one that still can't be read - no Reader on a subscription, a
+    refusal that lasts - is named in ``unread``, so the check that asked can say it is incomplete
+    rather than pass as if it had seen everything."""
+    waiter = waiter or Waiter()
+    found = VaultsEverywhere()
+
+    def why(exc: ProviderError) -> str:
+        return (exc.message.strip().splitlines() or [exc.code or "refused"])[0]
+
     own = (clients.subscription_id or "").lower()
-    others = list(dict.fromkeys(s.lower() for s in subs if s.lower() != own))
-    out = _recovery_vaults(clients)
-    for sub in others:
+    try:
+        subs = patiently(waiter, "listing the subscriptions", lambda: visible_subscriptions(clients))
+    except ProviderError as exc:
+        subs = []
+        found.unread.append(f"the list of subscriptions ({why(exc)})")
+    for sub in [own, *dict.fromkeys(s.lower() for s in subs if s.lower() != own)]:
         sub_clients = for_subscription(clients, sub)
         try:
-            out += _recovery_vaults(sub_clients)
-        except ProviderError:
-            continue
+            found.vaults += patiently(
+                waiter, f"listing the vaults of subscription {sub}", partial(_recovery_vaults, sub_clients)
+            )
+        except ProviderError as exc:
+            found.unread.append(f"subscription {sub} ({why(exc)})")
         finally:
-            sub_clients.close()
-    return out
+            if sub_clients is not clients:
+                sub_clients.close()
+    return found
 
 
 def encryption_principal(body: dict[str, Any]) -> str:

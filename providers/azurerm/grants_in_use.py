@@ -28,13 +28,13 @@ role-based access control permission model").
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from azure.core.exceptions import AzureError
 
-from providers.azurerm.audit import encryption_principal, recovery_vaults_everywhere
+from providers.azurerm.audit import VaultsEverywhere, encryption_principal, recovery_vaults_everywhere
 from providers.azurerm.ids import InvalidIdError, parse_key_id, parse_resource_id, same_id
 from providers.azurerm.listing import for_subscription
 from providers.azurerm.planned_ids import planned_id
@@ -234,7 +234,13 @@ def _switches(instances: list[PlannedInstance]) -> dict[str, tuple[PlannedInstan
     return out
 
 
-def grants_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
+def grants_other_vaults_use(
+    ctx: Context,
+    instances: Iterable[PlannedInstance],
+    everywhere: Callable[[], VaultsEverywhere] | None = None,
+) -> list[Diagnostic]:
+    """``everywhere``: the vaults of every subscription (``recovery_vaults_everywhere``), read once for
+    the plan's checks."""
     instances = list(instances)
     lost = losses(instances)
     switched = _switches(instances)
@@ -249,10 +255,8 @@ def grants_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) 
         for i in instances
         if i.type_name == RSV and i.action == "create"
     }
-    try:
-        vaults = recovery_vaults_everywhere(ctx.clients)
-    except ProviderError:
-        return []  # can't look: the owning configuration's drift and audit still see it
+    seen = (everywhere or (lambda: recovery_vaults_everywhere(ctx.clients, ctx.waiter)))()
+    vaults = seen.vaults
     planned_kvs = {
         _text((i.before or {}).get("id")).lower(): i
         for i in instances
@@ -291,7 +295,22 @@ def grants_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) 
                 granted = HELD if _policy_after(instances, kv, kv_id, principal) else ""
             if granted != HELD:
                 out.append(_switch_refusal(kv, now_rbac, principal, body, key_uri, granted == PLANNED))
+    if seen.unread:
+        first = lost[0].address if lost else str(next(iter(switched.values()))[0].address)
+        out.append(unseen_warning("R7", first, "takes key access away", seen.unread))
     return out
+
+
+def unseen_warning(code: str, address: str, what: str, unread: list[str]) -> Diagnostic:
+    """The check across configurations could not read every subscription: a vault there is unseen."""
+    return warning(
+        code,
+        f"{address} {what}, and not every vault that may need it could be checked",
+        f"Could not read {'; '.join(unread)}. A Recovery Services vault there that encrypts with a key of "
+        "this key vault would not be seen, so this plan may cut it off its key. Check those subscriptions "
+        "(or give this credential Reader on them and plan again) before applying.",
+        address=address,
+    )
 
 
 def _covers(scope: str, kv_id: str, key_name: str) -> bool:

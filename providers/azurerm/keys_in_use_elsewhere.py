@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from providers.azurerm.audit import local_now, recovery_vaults_everywhere
+from providers.azurerm.audit import VaultsEverywhere, local_now, recovery_vaults_everywhere
+from providers.azurerm.grants_in_use import unseen_warning
 from providers.azurerm.ids import InvalidIdError, parse_key_id
 from providers.azurerm.key_in_use import moment
 from providers.azurerm.resources.base import Context, dig
-from providers.base import PlannedInstance, ProviderError
+from providers.base import PlannedInstance
 from reconciler.diagnostics import Diagnostic, error
 
 KEY = "azurerm_key_vault_key"
@@ -89,7 +90,13 @@ def leaving(instances: Iterable[PlannedInstance], now: Callable[[], datetime]) -
     return out
 
 
-def keys_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) -> list[Diagnostic]:
+def keys_other_vaults_use(
+    ctx: Context,
+    instances: Iterable[PlannedInstance],
+    everywhere: Callable[[], VaultsEverywhere] | None = None,
+) -> list[Diagnostic]:
+    """``everywhere``: the vaults of every subscription (``recovery_vaults_everywhere``), read once for
+    the plan's checks."""
     instances = list(instances)
     gone = leaving(instances, lambda: local_now(ctx.clients))
     if not gone:
@@ -97,10 +104,8 @@ def keys_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) ->
     managed = {
         _text((i.before or {}).get("id")).lower() for i in instances if i.type_name == RSV and i.before
     }
-    try:
-        vaults = recovery_vaults_everywhere(ctx.clients)
-    except ProviderError:
-        return []  # can't look: the owning configuration's drift and audit still see it
+    seen = (everywhere or (lambda: recovery_vaults_everywhere(ctx.clients, ctx.waiter)))()
+    vaults = seen.vaults
     out = []
     for body in vaults:
         key_uri = _text(dig(body, "properties.encryption.keyVaultProperties.keyUri"))
@@ -116,6 +121,8 @@ def keys_other_vaults_use(ctx: Context, instances: Iterable[PlannedInstance]) ->
             if item.version and used.version and used.version.lower() != item.version:
                 continue  # the vault is pinned to another version, whose dates stay as they are
             out.append(_refusal(item, body, key_uri))
+    if seen.unread:
+        out.append(unseen_warning("R11", gone[0].address, "takes a key away", seen.unread))
     return out
 
 

@@ -12,6 +12,7 @@ to ``report`` (default: the ``vaultform.azurerm`` logger) and kept in ``events``
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shlex
@@ -431,8 +432,7 @@ class AzurermProvider:
             response.diagnostics.extend(self._vms_protected_elsewhere(req.instances))
             response.diagnostics.extend(policies_in_use(req.instances))
             response.diagnostics.extend(vms_moved_between_vaults(req.instances))
-        response.diagnostics.extend(self._grants_other_vaults_use(req.instances))
-        response.diagnostics.extend(self._keys_other_vaults_use(req.instances))
+        response.diagnostics.extend(self._used_elsewhere(req.instances))
         response.diagnostics.extend(self._unusable_key_versions(req.instances))
         response.diagnostics.extend(storage_redundancy_locked(req.instances))
         response.diagnostics.extend(retention_cut_in_immutable_vaults(req.instances))
@@ -473,15 +473,18 @@ class AzurermProvider:
 
         return unusable_key_versions(self.context(), instances) + expiry_of_keys_in_use(instances)
 
-    def _grants_other_vaults_use(self, instances) -> list:
+    def _used_elsewhere(self, instances) -> list:
+        """Grants and keys this plan takes away from vaults other configurations manage (R7 and
+        R11 across configurations); the vaults of every subscription are read once for both."""
+        from providers.azurerm.audit import recovery_vaults_everywhere
         from providers.azurerm.grants_in_use import grants_other_vaults_use
-
-        return grants_other_vaults_use(self.context(), instances)
-
-    def _keys_other_vaults_use(self, instances) -> list:
         from providers.azurerm.keys_in_use_elsewhere import keys_other_vaults_use
 
-        return keys_other_vaults_use(self.context(), instances)
+        ctx = self.context()
+        everywhere = functools.cache(lambda: recovery_vaults_everywhere(ctx.clients, ctx.waiter))
+        return grants_other_vaults_use(ctx, instances, everywhere) + keys_other_vaults_use(
+            ctx, instances, everywhere
+        )
 
     def _creates_already_in_azure(self, instances) -> list:
         from providers.azurerm.taken_names import creates_already_in_azure

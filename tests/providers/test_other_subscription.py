@@ -262,3 +262,18 @@ def test_drift_looks_for_unmanaged_objects_in_the_estate_s_own_subscription(tmp_
     found = {u["name"] for u in json.loads(drift.out)["unmanaged"]}
     assert "rsv-rogue" in found, drift.explain()
     assert "kv-decoy" not in found, drift.explain()
+
+
+def test_a_throttled_read_of_another_subscription_still_refuses(tmp_path):
+    """Azure refusing reads for now (429) makes the check wait them out, not pass as if it had seen
+    every vault: each plan that deletes the workload vault's grant is refused."""
+    platform, _workload, _vault = _platform_and_workload(tmp_path)
+    (platform.dir / "grant.tf").unlink()
+    platform.cloud_ok("configure", "-throttle-rate", "0.6", "-retry-after", "0s", "-seed", "5")
+    try:
+        for _ in range(4):
+            cut = platform.vf("plan", "-refresh=false")
+            assert cut.code == 1, cut.explain()
+            assert "takes away the key access of Recovery Services vault rsv-work" in cut.out, cut.explain()
+    finally:
+        platform.cloud_ok("configure", "-reset")
