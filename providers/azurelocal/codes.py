@@ -58,6 +58,7 @@ SOURCES = {
         CodeSource("InvalidSkipToken", INVENTED),  # a $skiptoken this emulator did not make
         CodeSource("InvalidIsolationScope", INVENTED),
         # role assignments
+        CodeSource("AuthorizationFailed", RBAC_ERRORS + " (no authorization to perform action over scope)"),
         CodeSource("PrincipalNotFound", RBAC_ERRORS + "; azurerm role_assignment_resource.go retries it"),
         CodeSource("UnmatchedPrincipalType", RBAC_ERRORS),
         CodeSource("RoleDefinitionDoesNotExist", RBAC_ERRORS),

@@ -66,6 +66,12 @@ class FaultSettings:
     # (https://learn.microsoft.com/azure/key-vault/general/service-limits)
     keyvault_transactions_per_10s: float = 4000
     keyvault_create_per_10s: float = 20
+    # Subscriptions (comma-separated ids) the caller sees but may not read: it holds a role only
+    # inside them (a resource group), so ARM lists it among its subscriptions and refuses every
+    # read at or under the subscription with 403 AuthorizationFailed (learn.microsoft.com/azure/
+    # role-based-access-control/troubleshooting: "The client ... does not have authorization to
+    # perform action ... over scope"). Invented shape: one switch for all reads, not role scopes.
+    unreadable_subscriptions: str = ""
     seed: int = 0
 
     def active(self) -> bool:

@@ -352,6 +352,8 @@ class KeyVaultsElsewhere:
         self._unread = unread  # a subscription of the run could not be read already
         self._lock = threading.Lock()
         self._found: tuple[list[dict[str, Any]], bool] | None = None
+        # what this search could not read, as the audit reports unreadable subscriptions
+        self.unread: list[dict[str, str]] = []
 
     def read(self) -> tuple[list[dict[str, Any]], bool]:
         with self._lock:
@@ -360,11 +362,15 @@ class KeyVaultsElsewhere:
             return self._found
 
     def _read(self) -> tuple[list[dict[str, Any]], bool]:
+        def why(exc: ProviderError) -> str:
+            return (exc.message.strip().splitlines() or [exc.code or "refused"])[0]
+
         try:
             subs = visible_subscriptions(self._clients)
         except RetryableError:
             raise
-        except ProviderError:
+        except ProviderError as exc:
+            self.unread.append({"subscription": "(the list of subscriptions)", "error": why(exc)})
             return [], False
         found, complete = [], not self._unread
         for sub in dict.fromkeys(s.lower() for s in subs):
@@ -375,8 +381,9 @@ class KeyVaultsElsewhere:
                 found += _key_vaults(sub_clients)
             except RetryableError:
                 raise
-            except ProviderError:
+            except ProviderError as exc:
                 complete = False
+                self.unread.append({"subscription": sub, "error": why(exc)})
             finally:
                 if sub_clients is not self._clients:
                     sub_clients.close()
@@ -672,6 +679,10 @@ def audit_tenant(
             )
             result.objects += [{"subscription": sub, **a.to_dict()} for a in audits]
             result.accounts.append(sub)
+        # a subscription the search for a vault's key vault could not read leaves that vault's
+        # key vault unverified: reported unreadable, so the run says it could not read everything
+        known = {u["subscription"].lower() for u in result.unreadable}
+        result.unreadable += [u for u in elsewhere.unread if u["subscription"].lower() not in known]
     finally:
         for _sub, sub_clients in per:
             if sub_clients is not clients:

@@ -277,3 +277,37 @@ def test_a_throttled_read_of_another_subscription_still_refuses(tmp_path):
             assert "takes away the key access of Recovery Services vault rsv-work" in cut.out, cut.explain()
     finally:
         platform.cloud_ok("configure", "-reset")
+
+
+def _unreadable(ws: Workspace, subscription: str) -> None:
+    """The credential sees ``subscription`` but may not read in it (a role inside it only)."""
+    env = Emulator(ws.db)
+    try:
+        env.configure_faults(unreadable_subscriptions=subscription)
+    finally:
+        env.store.close()
+
+
+def test_a_subscription_that_can_not_be_read_is_said_so(tmp_path):
+    """Where the workload's subscription can't be read, the plan that deletes the grant warns that
+    it could not check every vault; where the platform's can't, the workload's audit says its key
+    vault is unverified and exits 1 (a subscription it could not read), not "compliant", 0."""
+    platform, workload, _vault = _platform_and_workload(tmp_path)
+    _unreadable(platform, SECOND)
+    (platform.dir / "grant.tf").unlink()
+    cut = platform.vf("plan", "-refresh=false")
+    assert cut.code == 0, cut.explain()
+    assert "not every vault that may need it could be checked [R7]" in cut.out, cut.explain()
+    assert f"subscription {SECOND} (" in cut.out and "AuthorizationFailed" not in cut.out.split("[R7]")[0]
+
+    _unreadable(platform, SUBSCRIPTION_ID)
+    audit = workload.run("audit", "-json", "-subscription", SECOND)
+    assert audit.code == 1, audit.explain()
+    report = json.loads(audit.out)
+    (found,) = report["vaults"]
+    assert [f["code"] for f in found["findings"] if f["code"].startswith("KEY_VAULT")] == [
+        "KEY_VAULT_NOT_READ"
+    ]
+    assert [u["subscription"] for u in report["unreadable"]] == [SUBSCRIPTION_ID.lower()], report[
+        "unreadable"
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from providers.azurelocal.http import Request, Response
+from providers.azurelocal.http import AzureError, Request, Response
 from providers.azurelocal.router import ARM
 from providers.azurelocal.services import _arm
 from providers.azurelocal.store import Kind
@@ -63,7 +63,37 @@ def add(env, subscription_id: str, display_name: str) -> dict:
     return body
 
 
+def check_readable(env):
+    """403 AuthorizationFailed for a read in a subscription the caller may not read (faults'
+    ``unreadable_subscriptions``); the subscription itself stays listed and readable."""
+
+    def check(request: Request) -> None:
+        if request.method not in ("GET", "HEAD"):
+            return
+        denied = {s.strip().lower() for s in env.faults.unreadable_subscriptions.split(",") if s.strip()}
+        if not denied:
+            return
+        m = re.match(r"/subscriptions/([^/]+)(/.+)", request.path, re.IGNORECASE)
+        if m is None or m.group(1).lower() not in denied:
+            return
+        namespace = re.findall(r"/providers/([^/]+/[^/]+)", m.group(2), re.IGNORECASE)
+        action = (
+            f"{namespace[-1]}/read" if namespace else "Microsoft.Resources/subscriptions/resourceGroups/read"
+        )
+        raise AzureError(
+            403,
+            "AuthorizationFailed",
+            f"The client '{env.deployer_object_id}' with object id '{env.deployer_object_id}' does not have "
+            f"authorization to perform action '{action}' over scope '/subscriptions/{m.group(1)}' or the scope "
+            "is invalid. If access was recently granted, please refresh your credentials.",
+        )
+
+    return check
+
+
 def register(router, env) -> None:
+    env.request_checks.append(check_readable(env))
+
     def subscription_body(sub: str | None = None) -> dict:
         doc = env.store.get(Kind.SUBSCRIPTION, f"/subscriptions/{sub or env.subscription_id}")
         return _arm.public(doc) | {
