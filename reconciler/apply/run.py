@@ -62,16 +62,26 @@ def apply_plan(
     recorder = StateRecorder(
         session.backend, session.state, providers=session.providers, write_behind=True, clock=session.clock
     )
+    failed: list[Diagnostic] = []  # the steps' failures, said too when the state can't be saved
     try:
-        outcome = _apply_recorded(session, plan, refreshed, options, progress, recorder, parallelism)
+        outcome = _apply_recorded(session, plan, refreshed, options, progress, recorder, parallelism, failed)
+    except DiagnosticsError as exc:
+        if not failed:
+            raise
+        raise DiagnosticsError([*failed, *exc.diagnostics]) from None
     finally:
-        session.state = recorder.close()  # every result on disk before the lock is released
+        try:
+            session.state = recorder.close()  # every result on disk before the lock is released
+        except DiagnosticsError as exc:
+            if not failed:
+                raise
+            raise DiagnosticsError([*failed, *exc.diagnostics]) from None
     outcome.state = session.state
     return outcome
 
 
 def _apply_recorded(
-    session, plan: Plan, refreshed, options: PlanOptions, progress, recorder, parallelism
+    session, plan: Plan, refreshed, options: PlanOptions, progress, recorder, parallelism, failed: list
 ) -> ApplyOutcome:
     imported = importing.record_imports(recorder, plan, progress.imported)
     if options.refresh_only:
@@ -103,6 +113,7 @@ def _apply_recorded(
         clock=session.clock,
         lock_lost=session.backend.lock_lost,
     ).run()
+    failed += [d for _, d in result.failed]
     result.counts["imported"] = imported
     # objects the plan leaves alone are recorded as the refresh read them (a key rotated out of band)
     recorder.accept_refreshed(

@@ -686,7 +686,7 @@ class AzurermBackend:
                 previous,
                 "its lease was broken or released without its lock information being removed"
                 if previous.tool
-                else "its lease ran out without being renewed (the run ended without unlocking)",
+                else "its lease ran out without being renewed (the run ended, or stalled, without unlocking)",
             )
         info = LockInfo(
             id=lease.id,

@@ -213,6 +213,7 @@ def test_a_run_that_stalled_past_its_lease_sends_nothing_more(estate):
         out, err = first.communicate(timeout=300)
     assert first.returncode == 1, seen + out + err
     assert "this run lost the state lock" in out + err, seen + out + err
+    assert "is no longer surely its own" in out + err, seen + out + err  # why the step failed
     assert _key_vaults_in_cloud() == 0, seen + out + err
 
 
