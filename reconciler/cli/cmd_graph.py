@@ -53,7 +53,10 @@ def setup(parser) -> None:
 def run(args, out: Output) -> int:
     session = steps.open_session(args.dir, variables=args.variable_flags, state_path=args.state)
     try:
-        planned = importing.plan_with_imports(session, PlanOptions(), refreshed=None)
+        try:
+            planned = importing.plan_with_imports(session, PlanOptions(), refreshed=None)
+        except DiagnosticsError:  # an import's object not there (yet): drawn as a create
+            planned = steps.plan(session, PlanOptions(), refreshed=None)
         session.state = State.new()  # the order of a first apply: every object and phase is shown
         plan = steps.plan(session, PlanOptions(), refreshed=None)
     finally:

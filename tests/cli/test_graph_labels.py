@@ -80,3 +80,18 @@ def test_a_cycle_in_the_apply_order_is_drawn_not_a_crash(tmp_path):
     assert plan.code == 1 and "The apply order has a cycle" in plan.text, plan.explain()
     assert "depends_on" in plan.text
     assert "main.tf line" in plan.text and "in azurerm_key_vault_access_policy.vault" in plan.text
+
+
+def test_an_import_whose_object_is_not_there_yet_is_drawn_as_a_create(tmp_path, monkeypatch):
+    """graph draws the order, as terraform's does without reading the cloud: an import block whose
+    object doesn't exist (yet) doesn't stop it, though plan refuses such an import."""
+    monkeypatch.setenv("VAULTFORM_LOCAL_AZURE", str(tmp_path / "az.db"))
+    work = tmp_path / "cfg"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'provider "azurerm" {\n  features {}\n}\n\n'
+        "import {\n  to = azurerm_resource_group.x\n"
+        '  id = "/subscriptions/3b9e6c2d-58a1-4f07-b2d4-6a1e0c9f8d27/resourceGroups/rg-not-there"\n}\n\n'
+        'resource "azurerm_resource_group" "x" {\n  name     = "rg-not-there"\n  location = "westeurope"\n}\n'
+    )
+    assert _vaultform(work, "graph", ".") == "azurerm_resource_group.x [create]\n"
