@@ -200,15 +200,9 @@ def to_attribute(schema: BlockSchema, path: Path) -> Path:
     """``path`` cut after the attribute it reaches: a change inside a list, set, map or object
     value is the attribute's change, as terraform reports what forces a replacement (the plugin
     SDK's RequiresReplace paths stop at the attribute; block indexes stay)."""
-    current = schema
-    for at, step in enumerate(path):
-        if isinstance(step, int):
-            continue
-        nb = current.block_map.get(step)
-        if nb is not None:
-            current = nb.block
-            continue
-        return path[: at + 1]
+    for end in range(1, len(path) + 1):
+        if attribute_at(schema, path[:end])[0] is not None:
+            return path[:end]
     return path
 
 
