@@ -204,8 +204,10 @@ def tags_of(planned: Mapping[str, Any]) -> dict[str, str]:
 
 
 def not_found_is_none(fn: Callable[[], Any]) -> Any:
-    """Run an SDK read; a 404 (or the SDK's not-found) gives None, anything else raises
-    the classified provider error."""
+    """Run an SDK read (or a delete of what may be gone already); a 404 (or the SDK's not-found)
+    gives None, anything else raises the classified provider error. The apply's
+    ``check_cloud_guard`` is asked first, as ``call`` asks it."""
+    check_cloud_guard()
     try:
         return fn()
     except NotFoundError:
