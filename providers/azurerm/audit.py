@@ -340,6 +340,11 @@ def _older_versions(
             )
 
 
+def _refusal_line(exc: ProviderError) -> str:
+    """A refusal's first line, for a report of what could not be read."""
+    return (exc.message.strip().splitlines() or [exc.code or "refused"])[0]
+
+
 class KeyVaultsElsewhere:
     """The key vaults of the subscriptions a run hasn't listed, read once, on the first vault whose
     key vault is not among those it has: a platform team's key vault often lives in a subscription of
@@ -362,15 +367,12 @@ class KeyVaultsElsewhere:
             return self._found
 
     def _read(self) -> tuple[list[dict[str, Any]], bool]:
-        def why(exc: ProviderError) -> str:
-            return (exc.message.strip().splitlines() or [exc.code or "refused"])[0]
-
         try:
             subs = visible_subscriptions(self._clients)
         except RetryableError:
             raise
         except ProviderError as exc:
-            self.unread.append({"subscription": "(the list of subscriptions)", "error": why(exc)})
+            self.unread.append({"subscription": "(the list of subscriptions)", "error": _refusal_line(exc)})
             return [], False
         found, complete = [], not self._unread
         for sub in dict.fromkeys(s.lower() for s in subs):
@@ -383,7 +385,7 @@ class KeyVaultsElsewhere:
                 raise
             except ProviderError as exc:
                 complete = False
-                self.unread.append({"subscription": sub, "error": why(exc)})
+                self.unread.append({"subscription": sub, "error": _refusal_line(exc)})
             finally:
                 if sub_clients is not self._clients:
                     sub_clients.close()
@@ -499,7 +501,7 @@ def recovery_vaults(clients) -> list[dict[str, Any]]:
 T = TypeVar("T")
 
 
-def patiently(waiter: Waiter, description: str, read: Callable[[], T]) -> T:
+def waited_out(waiter: Waiter, description: str, read: Callable[[], T]) -> T:
     """``read``, tried again while Azure refuses it for now (throttled past the SDK's own retries),
     waiting as long as it asks (Retry-After) and at least the backoff's next delay, within
     ``READ_BACK``'s budget; then the refusal is raised."""
@@ -528,29 +530,25 @@ def recovery_vaults_everywhere(clients, waiter: Waiter | None = None) -> VaultsE
     """The Recovery Services vaults of every subscription the credential can see, each with its
     identity and encryption: a key vault's keys serve vaults of any subscription of its tenant (a
     platform team's key vaults often live in a subscription of their own). A throttled read is
-    waited out (``patiently``); one that still can't be read - no Reader on a subscription, a
+    waited out (``waited_out``); one that still can't be read - no Reader on a subscription, a
     refusal that lasts - is named in ``unread``, so the check that asked can say it is incomplete
     rather than pass as if it had seen everything."""
     waiter = waiter or Waiter()
     found = VaultsEverywhere()
-
-    def why(exc: ProviderError) -> str:
-        return (exc.message.strip().splitlines() or [exc.code or "refused"])[0]
-
     own = (clients.subscription_id or "").lower()
     try:
-        subs = patiently(waiter, "listing the subscriptions", lambda: visible_subscriptions(clients))
+        subs = waited_out(waiter, "listing the subscriptions", lambda: visible_subscriptions(clients))
     except ProviderError as exc:
         subs = []
-        found.unread.append(f"the list of subscriptions ({why(exc)})")
+        found.unread.append(f"the list of subscriptions ({_refusal_line(exc)})")
     for sub in [own, *dict.fromkeys(s.lower() for s in subs if s.lower() != own)]:
         sub_clients = for_subscription(clients, sub)
         try:
-            found.vaults += patiently(
+            found.vaults += waited_out(
                 waiter, f"listing the vaults of subscription {sub}", partial(_recovery_vaults, sub_clients)
             )
         except ProviderError as exc:
-            found.unread.append(f"subscription {sub} ({why(exc)})")
+            found.unread.append(f"subscription {sub} ({_refusal_line(exc)})")
         finally:
             if sub_clients is not clients:
                 sub_clients.close()
@@ -661,7 +659,7 @@ def audit_tenant(
             except RetryableError:
                 raise
             except ProviderError as exc:
-                why = (exc.message.strip().splitlines() or [""])[0]
+                why = _refusal_line(exc)
                 progress(f"could not read subscription {sub}: {why}")
                 result.unreadable.append({"subscription": sub, "error": why})
                 continue
