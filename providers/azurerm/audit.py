@@ -493,11 +493,6 @@ def key_findings(clients, vault_id: str, key_id: str) -> list[Finding]:
     return [f for f in audit.findings if f.severity == ERROR]
 
 
-def recovery_vaults(clients) -> list[dict[str, Any]]:
-    """The subscription's Recovery Services vaults, each with its identity and encryption."""
-    return _recovery_vaults(clients)
-
-
 T = TypeVar("T")
 
 

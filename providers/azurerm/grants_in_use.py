@@ -34,7 +34,7 @@ from typing import Any
 
 from azure.core.exceptions import AzureError
 
-from providers.azurerm.audit import VaultsEverywhere, encryption_principal, recovery_vaults_everywhere
+from providers.azurerm.audit import VaultsEverywhere, encryption_principal
 from providers.azurerm.ids import InvalidIdError, parse_key_id, parse_resource_id, same_id
 from providers.azurerm.listing import for_subscription
 from providers.azurerm.planned_ids import planned_id
@@ -237,7 +237,7 @@ def _switches(instances: list[PlannedInstance]) -> dict[str, tuple[PlannedInstan
 def grants_other_vaults_use(
     ctx: Context,
     instances: Iterable[PlannedInstance],
-    everywhere: Callable[[], VaultsEverywhere] | None = None,
+    everywhere: Callable[[], VaultsEverywhere],
 ) -> list[Diagnostic]:
     """``everywhere``: the vaults of every subscription (``recovery_vaults_everywhere``), read once for
     the plan's checks."""
@@ -255,7 +255,7 @@ def grants_other_vaults_use(
         for i in instances
         if i.type_name == RSV and i.action == "create"
     }
-    seen = (everywhere or (lambda: recovery_vaults_everywhere(ctx.clients, ctx.waiter)))()
+    seen = everywhere()
     vaults = seen.vaults
     planned_kvs = {
         _text((i.before or {}).get("id")).lower(): i

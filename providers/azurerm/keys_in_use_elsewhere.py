@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from providers.azurerm.audit import VaultsEverywhere, local_now, recovery_vaults_everywhere
+from providers.azurerm.audit import VaultsEverywhere, local_now
 from providers.azurerm.grants_in_use import unseen_warning
 from providers.azurerm.ids import InvalidIdError, parse_key_id
 from providers.azurerm.key_in_use import moment
@@ -93,7 +93,7 @@ def leaving(instances: Iterable[PlannedInstance], now: Callable[[], datetime]) -
 def keys_other_vaults_use(
     ctx: Context,
     instances: Iterable[PlannedInstance],
-    everywhere: Callable[[], VaultsEverywhere] | None = None,
+    everywhere: Callable[[], VaultsEverywhere],
 ) -> list[Diagnostic]:
     """``everywhere``: the vaults of every subscription (``recovery_vaults_everywhere``), read once for
     the plan's checks."""
@@ -104,7 +104,7 @@ def keys_other_vaults_use(
     managed = {
         _text((i.before or {}).get("id")).lower() for i in instances if i.type_name == RSV and i.before
     }
-    seen = (everywhere or (lambda: recovery_vaults_everywhere(ctx.clients, ctx.waiter)))()
+    seen = everywhere()
     vaults = seen.vaults
     out = []
     for body in vaults:

@@ -66,15 +66,11 @@ def apply_plan(
     try:
         outcome = _apply_recorded(session, plan, refreshed, options, progress, recorder, parallelism, failed)
     except DiagnosticsError as exc:
-        if not failed:
-            raise
         raise DiagnosticsError([*failed, *exc.diagnostics]) from None
     finally:
         try:
             session.state = recorder.close()  # every result on disk before the lock is released
         except DiagnosticsError as exc:
-            if not failed:
-                raise
             raise DiagnosticsError([*failed, *exc.diagnostics]) from None
     outcome.state = session.state
     return outcome

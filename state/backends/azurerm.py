@@ -147,8 +147,8 @@ class _Renewer(threading.Thread):
     A run can also stall longer than its lease - a paused container or VM, a laptop that slept -
     and another run then takes the lock. Before each cloud operation the apply asks ``confirm``:
     when the last renewal is older than the renewals' rhythm allows, it renews there and then. Blob
-    Storage renews a lease that ran out only while no one has leased the blob since (Lease Blob,
-    "Renew": an expired lease can be renewed as long as the blob has not been leased again), so
+    Storage renews a lease that ran out only while no one has leased the blob since it ran out
+    (Microsoft Learn, .NET BlobLeaseClient.Renew, the same Lease Blob operation), so
     a refusal means another run had the lock, and this one must not write anything more."""
 
     def __init__(self, lease: Any, seconds: int):
